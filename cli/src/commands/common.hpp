@@ -1,0 +1,28 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "parley/proto/result.hpp"
+
+namespace parley::cli {
+
+/// Exit statuses of every parley command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  ///< the operation failed (a catalog code was printed)
+inline constexpr int kExitUsage = 2;    ///< bad arguments or unknown input
+
+/// What a subcommand runs once its arguments are parsed; returns the exit status.
+using Runner = std::function<int()>;
+
+/// Prints "error 0x01030101 (16974081) kInvalidAuthInfo: message" and the advice to stderr.
+void PrintError(const Error& error);
+
+/// Parses a duration such as "90", "90s", "15m", "24h" or "7d" into seconds (> 0).
+bool ParseDuration(const std::string& text, int64_t* seconds);
+
+void RegisterErrorsCommand(CLI::App& app, Runner* runner);
+void RegisterTokenCommand(CLI::App& app, Runner* runner);
+
+}  // namespace parley::cli

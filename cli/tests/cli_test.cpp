@@ -1,0 +1,161 @@
+// Runs the real `parley` binary and checks its output and exit status.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "parley/proto/errc.hpp"
+#include "parley/proto/token.hpp"
+#include "run_command.hpp"
+
+namespace parley {
+namespace {
+
+using test::RunCommand;
+
+test::CommandResult Parley(std::vector<std::string> args) {
+  args.insert(args.begin(), PARLEY_CLI);
+  return RunCommand(args);
+}
+
+TEST(CliErrors, LooksUpEveryForm) {
+  for (const char* form : {"0x01030101", "0X01030101", "16974081", "kInvalidAuthInfo", "PARLEY_ERR_INVALID_AUTH_INFO"}) {
+    auto r = Parley({"errors", form});
+    ASSERT_EQ(r.status, 0) << form << r.err;
+    EXPECT_NE(r.out.find("0x01030101  (16974081)  kInvalidAuthInfo / PARLEY_ERR_INVALID_AUTH_INFO"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("invalid parameter"), std::string::npos);
+    EXPECT_NE(r.out.find("参数错误，AuthInfo中的字段为空或者timestamp<=0。"), std::string::npos);
+    EXPECT_NE(r.out.find("检查AuthInfo字段是否完整。"), std::string::npos);
+    EXPECT_NE(r.out.find("severity     error"), std::string::npos);
+  }
+}
+
+TEST(CliErrors, NegativeAndUnsignedDecimal) {
+  for (const char* form : {"-1", "4294967295", "0xFFFFFFFF"}) {
+    auto r = Parley({"errors", form});
+    ASSERT_EQ(r.status, 0) << form << r.err;
+    EXPECT_NE(r.out.find("0xFFFFFFFF  (-1)  kDefaultWarning"), std::string::npos) << r.out;
+  }
+}
+
+TEST(CliErrors, SeedMisprintShowsCanonicalCode) {
+  auto r = Parley({"errors", "0x0104020"});
+  ASSERT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("0x01040202  (17039874)  kRenderError"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("misprint"), std::string::npos);
+}
+
+TEST(CliErrors, UnknownCodeExitsTwo) {
+  for (const char* bad : {"0x12345678", "banana", "99999999999"}) {
+    auto r = Parley({"errors", bad});
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  }
+}
+
+TEST(CliErrors, Search) {
+  auto r = Parley({"errors", "--search", "camera"});
+  ASSERT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("0x01040104"), std::string::npos);
+  EXPECT_NE(r.out.find("0x01040106"), std::string::npos);
+  EXPECT_EQ(r.out.find("0x01030101"), std::string::npos);
+  auto zh = Parley({"errors", "--search", "麦克风"});
+  ASSERT_EQ(zh.status, 0);
+  EXPECT_NE(zh.out.find("0x01040408"), std::string::npos);
+  EXPECT_EQ(Parley({"errors", "--search", "qqqzzz"}).status, 1);
+}
+
+TEST(CliErrors, AllFormats) {
+  auto json = Parley({"errors", "--all", "--format", "json"});
+  ASSERT_EQ(json.status, 0);
+  auto arr = nlohmann::json::parse(json.out);
+  ASSERT_EQ(arr.size(), AllErrors().size());
+  EXPECT_EQ(arr[1]["hex"], "0x01030101");
+  EXPECT_EQ(arr[1]["decimal"], 16974081);
+  EXPECT_EQ(arr[1]["causeZh"], "参数错误，AuthInfo中的字段为空或者timestamp<=0。");
+
+  auto csv = Parley({"errors", "--all", "--format", "csv"});
+  ASSERT_EQ(csv.status, 0);
+  EXPECT_EQ(csv.out.rfind("hex,decimal,name,", 0), 0u);
+  EXPECT_NE(csv.out.find("\"0x05040002\",84148226,\"kChannelOverdue\""), std::string::npos);
+
+  auto md = Parley({"errors", "--all", "--format", "md"});
+  ASSERT_EQ(md.status, 0);
+  EXPECT_NE(md.out.find("| `0x02010205` | 33620485 | `kTokenInvalid` |"), std::string::npos);
+
+  auto table = Parley({"errors", "--all"});
+  ASSERT_EQ(table.status, 0);
+  auto lines = static_cast<size_t>(std::count(table.out.begin(), table.out.end(), '\n'));
+  EXPECT_EQ(lines, AllErrors().size() + 1);
+}
+
+TEST(CliErrors, NeedsExactlyOneMode) {
+  EXPECT_EQ(Parley({"errors"}).status, 2);
+  EXPECT_EQ(Parley({"errors", "--all", "--search", "x"}).status, 2);
+  EXPECT_EQ(Parley({"errors", "--all", "--format", "xml"}).status, 2);
+}
+
+TEST(CliToken, ReferenceVector) {
+  auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user",
+                   "abcUser", "--timestamp", "1699423634"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "3c9ee8d9f8734f0b7560ed8022a0590659113955819724fc9345ab8eedf84f31\n");
+}
+
+TEST(CliToken, SingleParameterDecodes) {
+  auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user",
+                   "abcUser", "--timestamp", "1699423634", "--single"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto a = DecodeSingleToken(r.out.substr(0, r.out.size() - 1));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->token, "3c9ee8d9f8734f0b7560ed8022a0590659113955819724fc9345ab8eedf84f31");
+  EXPECT_EQ(a->timestamp, 1699423634);
+}
+
+TEST(CliToken, TtlSetsFutureExpiry) {
+  auto r = Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "24h",
+                   "--single"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto a = DecodeSingleToken(r.out.substr(0, r.out.size() - 1));
+  ASSERT_TRUE(a.ok());
+  int64_t now = time(nullptr);
+  EXPECT_GE(a->timestamp, now + 86400 - 5);
+  EXPECT_LE(a->timestamp, now + 86400 + 5);
+  EXPECT_TRUE(VerifyToken(*a, "k", now).ok());
+}
+
+TEST(CliToken, BadInputGivesCodes) {
+  auto bad_channel = Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "bad channel", "--user",
+                             "u", "--ttl", "1h"});
+  EXPECT_EQ(bad_channel.status, 1);
+  EXPECT_NE(bad_channel.err.find("0x0F020001"), std::string::npos) << bad_channel.err;
+  auto zero_ts = Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "c", "--user", "u",
+                         "--timestamp", "0"});
+  EXPECT_EQ(zero_ts.status, 1);
+  EXPECT_NE(zero_ts.err.find("0x01030101"), std::string::npos) << zero_ts.err;
+  EXPECT_EQ(Parley({"token", "--app-id", "a", "--app-key", "k", "--channel", "c", "--user", "u"}).status, 2);
+  EXPECT_EQ(Parley({"token", "--app-id", "a", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "5x"})
+                .status,
+            2);
+  EXPECT_EQ(Parley({"token", "--app-id", "a", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "1h",
+                    "--timestamp", "5"})
+                .status,
+            2);
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto v = Parley({"--version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out.rfind("parley ", 0), 0u);
+  auto h = Parley({"--help"});
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("errors"), std::string::npos);
+  EXPECT_NE(h.out.find("token"), std::string::npos);
+  EXPECT_EQ(Parley({"errors", "--help"}).status, 0);
+  EXPECT_EQ(Parley({"nosuchcommand"}).status, 2);
+  EXPECT_EQ(Parley({}).status, 2);
+}
+
+}  // namespace
+}  // namespace parley

@@ -1,0 +1,159 @@
+#include "parley/proto/token.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+namespace parley {
+
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  unsigned int len = 0;
+  // EVP_Digest is a one-shot, allocation-free (after first use) SHA-256.
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * len, '0');
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+std::string ComputeClassicToken(std::string_view app_id, std::string_view app_key, std::string_view channel_id,
+                                std::string_view user_id, std::string_view nonce, int64_t timestamp) {
+  std::string material;
+  material.reserve(app_id.size() + app_key.size() + channel_id.size() + user_id.size() + nonce.size() + 20);
+  material.append(app_id).append(app_key).append(channel_id).append(user_id).append(nonce);
+  material += std::to_string(timestamp);
+  return Sha256Hex(material);
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool Base64Decode(std::string_view text, std::string* out) {
+  std::string s;
+  s.reserve(text.size() + 3);
+  for (char c : text) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (c == '=') continue;  // re-padded below
+    else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+      return false;
+    s += c;
+  }
+  if (s.size() % 4 == 1) return false;
+  size_t pad = (4 - s.size() % 4) % 4;
+  s.append(pad, '=');
+  std::string buf(s.size() / 4 * 3 + 1, '\0');
+  // EVP_DecodeBlock ignores padding in its length, so strip the pad bytes it produced.
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(buf.data()),
+                          reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+  if (n < 0) return false;
+  buf.resize(static_cast<size_t>(n) - pad);
+  *out = std::move(buf);
+  return true;
+}
+
+std::string EncodeSingleToken(const AuthInfo& auth) {
+  nlohmann::ordered_json j;
+  j["appid"] = auth.app_id;
+  j["channelid"] = auth.channel_id;
+  j["userid"] = auth.user_id;
+  j["nonce"] = auth.nonce;
+  j["timestamp"] = auth.timestamp;
+  j["token"] = auth.token;
+  return Base64Encode(j.dump());
+}
+
+Result<AuthInfo> DecodeSingleToken(std::string_view token) {
+  if (token.empty()) return MakeError(Errc::kInvalidAuthInfo, "token is empty");
+  if (token.size() > kMaxSingleTokenLength)
+    return MakeError(Errc::kMalformedToken, "single-parameter token is longer than 4096 characters");
+  std::string raw;
+  if (!Base64Decode(token, &raw)) return MakeError(Errc::kMalformedToken, "token is not base64");
+  nlohmann::json j = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return MakeError(Errc::kMalformedToken, "token does not decode to a JSON object");
+  AuthInfo a;
+  auto str = [&](const char* key, std::string* dst, bool required) -> bool {
+    auto it = j.find(key);
+    if (it == j.end()) return !required;
+    if (!it->is_string()) return false;
+    *dst = it->get<std::string>();
+    return true;
+  };
+  if (!str("appid", &a.app_id, true) || !str("channelid", &a.channel_id, true) ||
+      !str("userid", &a.user_id, true) || !str("nonce", &a.nonce, false) || !str("token", &a.token, true))
+    return MakeError(Errc::kMalformedToken,
+                     "token JSON needs string fields appid, channelid, userid, token (and optional nonce)");
+  auto ts = j.find("timestamp");
+  if (ts == j.end()) return MakeError(Errc::kMalformedToken, "token JSON has no timestamp");
+  if (ts->is_number_integer()) {
+    a.timestamp = ts->get<int64_t>();
+  } else if (ts->is_string()) {
+    // Some token minters write the timestamp as a string of digits; accept exactly that.
+    const auto& s = ts->get_ref<const std::string&>();
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+      return MakeError(Errc::kMalformedToken, "token timestamp is not an integer");
+    a.timestamp = std::stoll(s);
+  } else {
+    return MakeError(Errc::kMalformedToken, "token timestamp is not an integer");
+  }
+  return a;
+}
+
+bool IsValidId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLength) return false;
+  for (char c : id) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status ValidateAuthInfo(const AuthInfo& auth) {
+  if (auth.app_id.empty()) return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.appId is empty");
+  if (auth.channel_id.empty()) return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.channelId is empty");
+  if (auth.user_id.empty()) return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.userId is empty");
+  if (auth.token.empty()) return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.token is empty");
+  if (auth.timestamp <= 0) return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.timestamp must be > 0");
+  if (auth.nonce.size() > kMaxNonceLength)
+    return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.nonce is longer than 128 characters");
+  if (!IsValidId(auth.app_id))
+    return MakeError(Errc::kInvalidAppId, "appId must be 1-64 characters of A-Z a-z 0-9 _ -");
+  if (!IsValidId(auth.channel_id))
+    return MakeError(Errc::kInvalidChannelId, "channelId must be 1-64 characters of A-Z a-z 0-9 _ -");
+  if (!IsValidId(auth.user_id))
+    return MakeError(Errc::kInvalidUserId, "userId must be 1-64 characters of A-Z a-z 0-9 _ -");
+  return {};
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Status VerifyToken(const AuthInfo& auth, std::string_view app_key, int64_t now_unix) {
+  std::string expected =
+      ComputeClassicToken(auth.app_id, app_key, auth.channel_id, auth.user_id, auth.nonce, auth.timestamp);
+  // Hex is case-insensitive; minters in other languages sometimes print upper case.
+  std::string given = auth.token;
+  for (char& c : given)
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  if (!ConstantTimeEquals(expected, given))
+    return MakeError(Errc::kTokenInvalid, "token does not match the AuthInfo for this app");
+  if (auth.timestamp <= now_unix)
+    return MakeError(Errc::kChannelOverdue, "token expired at " + std::to_string(auth.timestamp));
+  return {};
+}
+
+}  // namespace parley
