@@ -4,9 +4,13 @@
 #include <iostream>
 
 #include "commands/common.hpp"
+#include "server.hpp"
 
 int main(int argc, char** argv) {
   using namespace parley::cli;
+  // `parley serve` is parleyd: same options, same behaviour.
+  if (argc >= 2 && std::string_view(argv[1]) == "serve")
+    return parley::server::RunServerMain(argc - 1, argv + 1, "parley serve");
   CLI::App app{"parley: the Parley real-time communication tool (server, apps, tokens, error codes)", "parley"};
   app.set_version_flag("--version", std::string("parley ") + PARLEY_VERSION);
   app.require_subcommand(1);
@@ -14,6 +18,7 @@ int main(int argc, char** argv) {
   Runner runner;
   RegisterErrorsCommand(app, &runner);
   RegisterTokenCommand(app, &runner);
+  app.add_subcommand("serve", "Run the Parley server (same options as parleyd; see `parley serve --help`)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,78 @@
+#include "config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+namespace parley::server {
+
+void AddServerOptions(CLI::App& app, ServerConfig& c) {
+  app.add_option("--config", c.config_file, "YAML file with any of these options (keys without the dashes)");
+  app.add_option("--listen", c.listen_address, "Address to listen on")->capture_default_str();
+  app.add_option("--port", c.port, "HTTP/WebSocket port (0 = pick a free one)")->capture_default_str();
+  app.add_option("--data", c.data_dir, "Data directory (SQLite database)")->capture_default_str();
+  app.add_option("--admin-key", c.admin_key, "Set the admin API key (default: created once and printed)");
+  app.add_option("--web-root", c.web_root, "Directory of static web files (SDK, demo, console)");
+  app.add_option("--tls-cert", c.tls_cert, "TLS certificate (PEM); with --tls-key serves HTTPS/WSS");
+  app.add_option("--tls-key", c.tls_key, "TLS private key (PEM)");
+  app.add_option("--port-file", c.port_file, "Write the bound port to this file once listening");
+  app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--heartbeat-interval-ms", c.heartbeat_interval_ms, "Client ping interval")->capture_default_str();
+  app.add_option("--heartbeat-misses", c.heartbeat_misses, "Missed intervals before a session is removed")
+      ->capture_default_str();
+  app.add_option("--resume-grace-ms", c.resume_grace_ms, "How long a dropped session may resume")
+      ->capture_default_str();
+  app.add_option("--channel-max-age", c.channel_max_age_s, "Seconds a live channel accepts joins (48 h)")
+      ->capture_default_str();
+  app.add_option("--request-timeout-ms", c.request_timeout_ms, "Request timeout advertised to clients")
+      ->capture_default_str();
+  app.add_option("--max-message-bytes", c.max_message_bytes, "Largest signalling message accepted")
+      ->capture_default_str();
+  app.add_option("--usage-flush-ms", c.usage_flush_ms, "How often usage is metered and stored")
+      ->capture_default_str();
+}
+
+Status ApplyConfigFile(CLI::App& app, ServerConfig& c) {
+  if (c.config_file.empty()) return {};
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(c.config_file);
+  } catch (const YAML::Exception& e) {
+    return MakeError(Errc::kInvalidField, "config " + c.config_file + ": " + e.what());
+  }
+  if (!root.IsMap()) return MakeError(Errc::kInvalidField, "config " + c.config_file + ": not a mapping");
+  for (const auto& kv : root) {
+    auto key = kv.first.as<std::string>();
+    CLI::Option* opt = nullptr;
+    try {
+      opt = app.get_option("--" + key);
+    } catch (const CLI::OptionNotFound&) {
+      return MakeError(Errc::kInvalidField, "config " + c.config_file + ": unknown key '" + key + "'");
+    }
+    if (key == "config") return MakeError(Errc::kInvalidField, "config files cannot include others");
+    if (opt->count() > 0) continue;  // the command line wins
+    if (!kv.second.IsScalar())
+      return MakeError(Errc::kInvalidField, "config " + c.config_file + ": '" + key + "' must be a scalar");
+    try {
+      opt->add_result(kv.second.as<std::string>());
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      return MakeError(Errc::kInvalidField, "config " + c.config_file + ": '" + key + "': " + e.what());
+    }
+  }
+  return {};
+}
+
+Status Validate(const ServerConfig& c) {
+  auto bad = [](const std::string& m) { return MakeError(Errc::kInvalidField, m); };
+  if (c.tls_cert.empty() != c.tls_key.empty()) return bad("--tls-cert and --tls-key go together");
+  if (c.heartbeat_interval_ms < 50) return bad("--heartbeat-interval-ms must be >= 50");
+  if (c.heartbeat_misses < 1) return bad("--heartbeat-misses must be >= 1");
+  if (c.resume_grace_ms < 0) return bad("--resume-grace-ms must be >= 0");
+  if (c.channel_max_age_s < 1) return bad("--channel-max-age must be >= 1");
+  if (c.max_message_bytes < 1024 || c.max_message_bytes > 16 * 1024 * 1024)
+    return bad("--max-message-bytes must be 1 KiB..16 MiB");
+  if (c.usage_flush_ms < 100) return bad("--usage-flush-ms must be >= 100");
+  if (c.data_dir.empty()) return bad("--data must not be empty");
+  return {};
+}
+
+}  // namespace parley::server

@@ -1,0 +1,37 @@
+#include "metrics.hpp"
+
+#include <fmt/core.h>
+
+#include "parley/proto/errc.hpp"
+
+namespace parley::server {
+
+std::string Metrics::Render() const {
+  std::string o;
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    o += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, v);
+  };
+  auto gauge = [&](const char* name, const char* help, uint64_t v) {
+    o += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, help, name, name, v);
+  };
+  counter("parley_http_requests_total", "HTTP requests served (not counting WebSocket messages).",
+          http_requests_total);
+  counter("parley_ws_connections_total", "WebSocket signalling connections accepted.", ws_connections_total);
+  gauge("parley_ws_connections", "Open WebSocket signalling connections.", ws_open);
+  counter("parley_signal_messages_in_total", "Signalling messages received.", messages_in_total);
+  counter("parley_signal_messages_out_total", "Signalling messages sent.", messages_out_total);
+  counter("parley_signal_bad_messages_total", "Malformed, oversized or unknown messages.", bad_messages_total);
+  gauge("parley_sessions", "Sessions in channels (including ones waiting to resume).", sessions);
+  gauge("parley_channels", "Live channels.", channels);
+  counter("parley_resumes_total", "Sessions resumed on a new connection.", resumes_total);
+  o += "# HELP parley_joins_total Join requests by result code.\n# TYPE parley_joins_total counter\n";
+  for (const auto& [code, n] : joins_by_code)
+    o += fmt::format("parley_joins_total{{code=\"{}\"}} {}\n", FormatHex(code), n);
+  o += "# HELP parley_sessions_removed_total Sessions removed by reason.\n"
+       "# TYPE parley_sessions_removed_total counter\n";
+  for (const auto& [reason, n] : sessions_removed_by_reason)
+    o += fmt::format("parley_sessions_removed_total{{reason=\"{}\"}} {}\n", reason, n);
+  return o;
+}
+
+}  // namespace parley::server

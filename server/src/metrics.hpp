@@ -1,0 +1,27 @@
+// Server counters and gauges, rendered as Prometheus text at /metrics.
+// Touched only on the control-plane thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace parley::server {
+
+struct Metrics {
+  uint64_t http_requests_total = 0;
+  uint64_t ws_connections_total = 0;
+  uint64_t ws_open = 0;
+  uint64_t messages_in_total = 0;
+  uint64_t messages_out_total = 0;
+  uint64_t bad_messages_total = 0;
+  std::map<int32_t, uint64_t> joins_by_code;  ///< join results by catalog code (0 = ok)
+  std::map<std::string, uint64_t> sessions_removed_by_reason;
+  uint64_t sessions = 0;  ///< gauge, set by the hub
+  uint64_t channels = 0;  ///< gauge, set by the hub
+  uint64_t resumes_total = 0;
+
+  [[nodiscard]] std::string Render() const;
+};
+
+}  // namespace parley::server

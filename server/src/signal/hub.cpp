@@ -1,0 +1,751 @@
+#include "signal/hub.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "parley/proto/token.hpp"
+
+namespace parley::server {
+namespace {
+
+using nlohmann::json;
+
+int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<Track> ParseTrack(const json& v) {
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (s == "audio") return Track::kAudio;
+    if (s == "camera" || s == "video") return Track::kCamera;
+    if (s == "screen") return Track::kScreen;
+  }
+  return MakeError(Errc::kInvalidField, "track must be \"audio\", \"camera\" or \"screen\"");
+}
+
+// "tracks": ["audio","camera"] (required, non-empty, no duplicates) or "track": "audio".
+Result<std::set<Track>> ParseTracks(const json& body, bool required) {
+  std::set<Track> out;
+  if (auto one = body.find("track"); one != body.end()) {
+    auto t = ParseTrack(*one);
+    if (!t) return t.error();
+    out.insert(*t);
+    return out;
+  }
+  auto it = body.find("tracks");
+  if (it == body.end() || it->is_null()) {
+    if (required) return MakeError(Errc::kInvalidField, "missing field 'tracks'");
+    return out;
+  }
+  if (!it->is_array() || it->empty() || it->size() > 3)
+    return MakeError(Errc::kInvalidField, "tracks must be a non-empty array of \"audio\", \"camera\", \"screen\"");
+  for (const auto& v : *it) {
+    auto t = ParseTrack(v);
+    if (!t) return t.error();
+    out.insert(*t);
+  }
+  return out;
+}
+
+json TrackList(const std::set<Track>& tracks) {
+  json a = json::array();
+  for (Track t : tracks) a.push_back(Name(t));
+  return a;
+}
+
+}  // namespace
+
+std::string_view Name(Track t) {
+  switch (t) {
+    case Track::kAudio: return "audio";
+    case Track::kCamera: return "camera";
+    case Track::kScreen: return "screen";
+  }
+  return "audio";
+}
+std::string_view Name(Role r) { return r == Role::kAudience ? "audience" : "broadcaster"; }
+std::string_view Name(Profile p) { return p == Profile::kInteractiveLive ? "interactive-live" : "communication"; }
+
+SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics)
+    : io_(io), config_(config), store_(store), metrics_(metrics), heartbeat_timer_(io), metering_timer_(io) {
+  handlers_ = {
+      {"hello", &SignalHub::HandleHello},
+      {"join", &SignalHub::HandleJoin},
+      {"leave", &SignalHub::HandleLeave},
+      {"ping", &SignalHub::HandlePing},
+      {"resume", &SignalHub::HandleResume},
+      {"publish", &SignalHub::HandlePublish},
+      {"unpublish", &SignalHub::HandleUnpublish},
+      {"subscribe", &SignalHub::HandleSubscribe},
+      {"unsubscribe", &SignalHub::HandleUnsubscribe},
+      {"setRole", &SignalHub::HandleSetRole},
+      {"mute", &SignalHub::HandleMute},
+      {"listUsers", &SignalHub::HandleListUsers},
+      {"sendMessage", &SignalHub::HandleSendMessage},
+      {"updateUserInfo", &SignalHub::HandleUpdateUserInfo},
+      {"refreshToken", &SignalHub::HandleRefreshToken},
+  };
+}
+
+SignalHub::~SignalHub() = default;
+
+void SignalHub::Start() {
+  ArmHeartbeat();
+  ArmMetering();
+}
+
+void SignalHub::Stop() {
+  stopped_ = true;
+  heartbeat_timer_.cancel();
+  metering_timer_.cancel();
+  MeterUsage();
+  for (auto& [id, s] : sessions_)
+    if (s->grace_timer) s->grace_timer->cancel();
+  for (auto& [id, c] : conns_) c->link->Close();
+}
+
+void SignalHub::ArmHeartbeat() {
+  if (stopped_) return;
+  heartbeat_timer_.expires_after(std::chrono::milliseconds(config_.heartbeat_interval_ms));
+  heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    CheckHeartbeats();
+    ArmHeartbeat();
+  });
+}
+
+void SignalHub::ArmMetering() {
+  if (stopped_) return;
+  metering_timer_.expires_after(std::chrono::milliseconds(config_.usage_flush_ms));
+  metering_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    MeterUsage();
+    ArmMetering();
+  });
+}
+
+void SignalHub::UpdateGauges() {
+  metrics_.sessions = sessions_.size();
+  metrics_.channels = channels_.size();
+}
+
+uint64_t SignalHub::OnOpen(std::shared_ptr<SignalConnection> link) {
+  auto c = std::make_unique<Conn>();
+  c->id = next_id_++;
+  c->link = std::move(link);
+  c->last_seen = Clock::now();
+  uint64_t id = c->id;
+  conns_[id] = std::move(c);
+  ++metrics_.ws_connections_total;
+  metrics_.ws_open = conns_.size();
+  return id;
+}
+
+void SignalHub::OnClose(uint64_t conn_id) {
+  auto it = conns_.find(conn_id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  if (Session* s = c.session) {
+    // The connection dropped without a leave: keep the user in the channel for the
+    // grace period so a network blip does not look like leaving (RFC-free, our rule).
+    s->conn = nullptr;
+    c.session = nullptr;
+    if (s->channel && !stopped_) {
+      json note = {{"type", "userNetwork"}, {"userId", s->user_id}, {"state", "disconnected"},
+                   {"code", static_cast<int32_t>(Errc::kRemoteNetworkDisconnected)}};
+      Broadcast(*s->channel, note, s);
+      s->grace_timer = std::make_unique<boost::asio::steady_timer>(io_);
+      s->grace_timer->expires_after(std::chrono::milliseconds(config_.resume_grace_ms));
+      uint64_t sid = s->id;
+      s->grace_timer->async_wait([this, sid](const boost::system::error_code& ec) {
+        if (ec) return;
+        auto si = sessions_.find(sid);
+        if (si != sessions_.end() && !si->second->conn) RemoveSession(*si->second, "connection-lost", false, false);
+      });
+    }
+  }
+  conns_.erase(it);
+  metrics_.ws_open = conns_.size();
+}
+
+void SignalHub::SendTo(Conn& c, std::string text) {
+  ++metrics_.messages_out_total;
+  c.link->Send(std::move(text));
+}
+
+void SignalHub::Reply(Conn& c, const ClientMessage& m, Errc code, std::string_view message, const json& data) {
+  SendTo(c, MakeResponse(m.id, m.type, code, message, data));
+}
+
+void SignalHub::ReplyError(Conn& c, const ClientMessage& m, const Error& e) {
+  SendTo(c, MakeErrorResponse(m.id, m.type, e));
+}
+
+void SignalHub::Broadcast(Channel& ch, json note, const Session* except) {
+  note["channelId"] = ch.channel_id;
+  note["seq"] = ++ch.seq;
+  std::string text = note.dump(-1, ' ', false, json::error_handler_t::replace);
+  for (auto& [uid, member] : ch.members)
+    if (member != except && member->conn) SendTo(*member->conn, text);
+}
+
+void SignalHub::OnMessage(uint64_t conn_id, std::string_view text) {
+  auto it = conns_.find(conn_id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  c.last_seen = Clock::now();
+  ++metrics_.messages_in_total;
+  json id;
+  auto parsed = ParseClientMessage(text, config_.max_message_bytes, &id);
+  if (!parsed) {
+    ++metrics_.bad_messages_total;
+    SendTo(c, MakeErrorResponse(id, "", parsed.error()));
+    return;
+  }
+  const ClientMessage& m = *parsed;
+  auto h = handlers_.find(m.type);
+  if (h == handlers_.end()) {
+    ++metrics_.bad_messages_total;
+    ReplyError(c, m, MakeError(Errc::kUnknownMessageType, "unknown message type '" + m.type + "'"));
+    return;
+  }
+  (this->*(h->second))(c, m);
+}
+
+Session* SignalHub::RequireJoined(Conn& c, const ClientMessage& m) {
+  if (c.session) return c.session;
+  ReplyError(c, m, MakeError(Errc::kNotInChannel, m.type + " needs a joined channel"));
+  return nullptr;
+}
+
+void SignalHub::HandleHello(Conn& c, const ClientMessage& m) {
+  Reply(c, m, Errc::kOk, "ok",
+        {{"protocol", kProtocolVersion},
+         {"server", std::string("parleyd ") + PARLEY_VERSION},
+         {"heartbeatIntervalMs", config_.heartbeat_interval_ms},
+         {"heartbeatMisses", config_.heartbeat_misses},
+         {"requestTimeoutMs", config_.request_timeout_ms},
+         {"resumeGraceMs", config_.resume_grace_ms},
+         {"maxMessageBytes", config_.max_message_bytes}});
+}
+
+void SignalHub::HandlePing(Conn& c, const ClientMessage& m) {
+  Reply(c, m, Errc::kOk, "pong", {{"serverTimeMs", NowUnixMs()}});
+}
+
+Result<AuthInfo> SignalHub::Authenticate(const json& body) {
+  AuthInfo auth;
+  auto single = body.find("token");
+  auto classic = body.find("auth");
+  if (single != body.end() && !single->is_null()) {
+    if (!single->is_string()) return MakeError(Errc::kInvalidField, "field 'token' must be a string");
+    auto decoded = DecodeSingleToken(single->get_ref<const std::string&>());
+    if (!decoded) return decoded.error();
+    auth = std::move(*decoded);
+  } else if (classic != body.end() && classic->is_object()) {
+    const json& a = *classic;
+    static constexpr const char* kFields[] = {"appId", "channelId", "userId", "nonce", "token"};
+    std::string values[5];
+    for (size_t i = 0; i < 5; ++i) {
+      auto v = GetString(a, kFields[i], false, 256);
+      if (!v) return v.error();
+      values[i] = std::move(*v);
+    }
+    auto ts = GetInt(a, "timestamp", false, 0);
+    if (!ts) return ts.error();
+    auth = AuthInfo{values[0], values[1], values[2], values[3], *ts, values[4]};
+  } else {
+    return MakeError(Errc::kInvalidField, "join needs 'auth' (an AuthInfo object) or 'token' (single-parameter)");
+  }
+  if (Status s = ValidateAuthInfo(auth); !s) return s.error();
+  const App* app = store_.Find(auth.app_id);
+  if (!app) return MakeError(Errc::kAppIdNotExist, "no app with AppId " + auth.app_id);
+  if (!app->enabled) return MakeError(Errc::kAppIdInvalid, "app " + auth.app_id + " is disabled");
+  int64_t now = NowUnix();
+  Status v = VerifyToken(auth, app->app_key, now);
+  if (v.code() == Errc::kTokenInvalid) {
+    // AppId/AppKey mismatch: the token is right for another app's key. The seed files
+    // this under "channel is overdue"; see docs/errors.md.
+    for (const auto& [id, other] : store_.Apps()) {
+      if (id == auth.app_id) continue;
+      if (VerifyToken(auth, other.app_key, 0).code() != Errc::kTokenInvalid)
+        return MakeError(Errc::kChannelOverdue, "AppId and AppKey do not match");
+    }
+    return v.error();
+  }
+  if (!v) return v.error();  // expired
+  if (app->Overdue()) return MakeError(Errc::kChannelOverdue, "app overdue: its usage quota is exhausted");
+  return auth;
+}
+
+void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
+  auto start = Clock::now();
+  auto fail = [&](const Error& e) {
+    ++metrics_.joins_by_code[e.value()];
+    ReplyError(c, m, e);
+  };
+  if (c.session) return fail(MakeError(Errc::kAlreadyInChannel, "this session is already in channel " +
+                                                                    c.session->channel->channel_id));
+  auto auth = Authenticate(m.body);
+  if (!auth) return fail(auth.error());
+
+  auto user_name = GetString(m.body, "userName", false, 256);
+  if (!user_name) return fail(user_name.error());
+  auto sdk_version = GetString(m.body, "sdkVersion", false, 64);
+  if (!sdk_version) return fail(sdk_version.error());
+  auto profile_s = GetString(m.body, "profile", false, 32);
+  if (!profile_s) return fail(profile_s.error());
+  Profile profile = Profile::kCommunication;
+  if (*profile_s == "interactive-live" || *profile_s == "interactive_live") profile = Profile::kInteractiveLive;
+  else if (!profile_s->empty() && *profile_s != "communication")
+    return fail(MakeError(Errc::kInvalidField, "profile must be \"communication\" or \"interactive-live\""));
+  auto role_s = GetString(m.body, "role", false, 32);
+  if (!role_s) return fail(role_s.error());
+  Role role = Role::kBroadcaster;
+  if (*role_s == "audience") role = Role::kAudience;
+  else if (!role_s->empty() && *role_s != "broadcaster")
+    return fail(MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
+  if (profile == Profile::kCommunication) role = Role::kBroadcaster;  // everyone publishes in communication
+  auto platform_s = GetString(m.body, "platform", false, 32);
+  if (!platform_s) return fail(platform_s.error());
+  Platform platform = Platform::kNative;
+  if (*platform_s == "h5" || *platform_s == "web") platform = Platform::kH5;
+  else if (!platform_s->empty() && *platform_s != "native")
+    return fail(MakeError(Errc::kInvalidField, "platform must be \"native\" or \"h5\""));
+  auto h5_flag = GetBool(m.body, "h5Compatible", platform == Platform::kH5);
+  if (!h5_flag) return fail(h5_flag.error());
+  // A browser is H5 by definition; one that says it is not is misconfigured (10501).
+  if (platform == Platform::kH5 && !*h5_flag)
+    return fail(MakeError(Errc::kH5CompatibleModeConfig, "an H5 client cannot turn H5-compatible mode off"));
+  bool h5 = *h5_flag;
+
+  auto key = std::make_pair(auth->app_id, auth->channel_id);
+  auto ch_it = channels_.find(key);
+  Channel* ch = ch_it == channels_.end() ? nullptr : ch_it->second.get();
+  if (ch) {
+    auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - ch->created_at).count();
+    if (age >= config_.channel_max_age_s)
+      return fail(MakeError(Errc::kChannelExpired, "channel has been live for more than " +
+                                                       std::to_string(config_.channel_max_age_s) + " s"));
+    if (ch->profile != profile)
+      return fail(MakeError(Errc::kInvalidChannelProfile,
+                            "channel profile is " + std::string(Name(ch->profile)) + ", join asked for " +
+                                std::string(Name(profile))));
+    if (ch->h5_compatible != h5)
+      return fail(MakeError(Errc::kH5NotCompatible, ch->h5_compatible
+                                                        ? "channel is H5-compatible; enable H5-compatible mode"
+                                                        : "channel is not H5-compatible; its members are native "
+                                                          "clients without H5-compatible mode"));
+  }
+
+  // Same user elsewhere: the newest connection wins (reason "replaced").
+  if (ch) {
+    if (auto old = ch->members.find(auth->user_id); old != ch->members.end())
+      RemoveSession(*old->second, "replaced", true, true);
+    ch_it = channels_.find(key);  // the channel closes if that was its last member
+    ch = ch_it == channels_.end() ? nullptr : ch_it->second.get();
+  }
+  if (!ch) {
+    auto fresh = std::make_unique<Channel>();
+    fresh->app_id = auth->app_id;
+    fresh->channel_id = auth->channel_id;
+    fresh->profile = profile;
+    fresh->h5_compatible = h5;
+    fresh->created_at = Clock::now();
+    fresh->created_at_unix = NowUnix();
+    fresh->metered_at = fresh->created_at;
+    ch = fresh.get();
+    channels_[key] = std::move(fresh);
+  }
+
+  auto s = std::make_unique<Session>();
+  s->id = next_id_++;
+  s->resume_token = RandomHex(16);
+  s->conn = &c;
+  s->channel = ch;
+  s->user_id = auth->user_id;
+  s->user_name = *user_name;
+  s->sdk_version = *sdk_version;
+  s->role = role;
+  s->platform = platform;
+  s->joined_at = Clock::now();
+  Session* sp = s.get();
+  by_resume_token_[s->resume_token] = sp;
+  sessions_[s->id] = std::move(s);
+  c.session = sp;
+  c.left = false;
+  ch->members[sp->user_id] = sp;
+  UpdateGauges();
+
+  json data = ChannelSnapshot(*sp);
+  data["sessionId"] = std::to_string(sp->id);
+  data["resumeToken"] = sp->resume_token;
+  data["elapsedMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  ++metrics_.joins_by_code[0];
+  Reply(c, m, Errc::kOk, "joined", data);
+  Broadcast(*ch, {{"type", "userOnline"}, {"user", UserJson(*sp)}}, sp);
+}
+
+json SignalHub::UserJson(const Session& s) const {
+  json muted = json::array();
+  for (Track t : s.muted) muted.push_back(Name(t));
+  return {{"userId", s.user_id},       {"userName", s.user_name},
+          {"role", Name(s.role)},      {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
+          {"tracks", TrackList(s.published)}, {"muted", muted},
+          {"online", s.conn != nullptr}};
+}
+
+json SignalHub::ChannelSnapshot(const Session& self) const {
+  const Channel& ch = *self.channel;
+  json users = json::array();
+  for (const auto& [uid, member] : ch.members)
+    if (member != &self) users.push_back(UserJson(*member));
+  return {{"channelId", ch.channel_id},
+          {"userId", self.user_id},
+          {"profile", Name(ch.profile)},
+          {"role", Name(self.role)},
+          {"h5Compatible", ch.h5_compatible},
+          {"channelCreatedAt", ch.created_at_unix},
+          {"seq", ch.seq},
+          {"heartbeatIntervalMs", config_.heartbeat_interval_ms},
+          {"users", users}};
+}
+
+void SignalHub::HandleLeave(Conn& c, const ClientMessage& m) {
+  if (!c.session) {
+    if (c.left)
+      return ReplyError(c, m, MakeError(Errc::kAlreadyLeaving, "this session has already left its channel"));
+    return ReplyError(c, m, MakeError(Errc::kNotInChannel, "leave needs a joined channel"));
+  }
+  Session& s = *c.session;
+  c.session = nullptr;
+  c.left = true;
+  s.conn = nullptr;
+  RemoveSession(s, "left", false, false);
+  Reply(c, m, Errc::kOk, "left");
+}
+
+void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
+  Channel* ch = s.channel;
+  if (!ch) return;
+  s.channel = nullptr;
+  if (s.publish_transport) s.publish_transport->Close();
+  if (s.subscribe_transport) s.subscribe_transport->Close();
+  auto it = ch->members.find(s.user_id);
+  if (it != ch->members.end() && it->second == &s) ch->members.erase(it);
+  // Subscriptions of others to this user end with it.
+  for (auto& [uid, member] : ch->members) member->subscriptions.erase(s.user_id);
+  if (ch->members.empty()) {
+    channels_.erase({ch->app_id, ch->channel_id});
+    return;
+  }
+  for (Track t : s.published)
+    Broadcast(*ch, {{"type", "trackUnpublished"}, {"userId", s.user_id}, {"track", Name(t)}});
+  Broadcast(*ch, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
+}
+
+void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link) {
+  ++metrics_.sessions_removed_by_reason[std::string(reason)];
+  // Count the time it spent in the channel before it leaves the meter.
+  if (s.channel) AccumulateUsage();
+  DetachFromChannel(s, reason);
+  if (s.grace_timer) s.grace_timer->cancel();
+  if (Conn* c = s.conn) {
+    c->session = nullptr;
+    if (notify_client) {
+      json note = {{"type", "sessionRemoved"},
+                   {"code", static_cast<int32_t>(Errc::kSessionRemoved)},
+                   {"reason", reason},
+                   {"message", std::string(Describe(Errc::kSessionRemoved)) + ": " + std::string(reason)}};
+      SendTo(*c, note.dump());
+    }
+    if (close_link) c->link->Close();
+  }
+  by_resume_token_.erase(s.resume_token);
+  sessions_.erase(s.id);
+  UpdateGauges();
+}
+
+void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
+  auto token = GetString(m.body, "resumeToken", true, 128);
+  if (!token) return ReplyError(c, m, token.error());
+  if (c.session) return ReplyError(c, m, MakeError(Errc::kAlreadyInChannel, "this connection has a session"));
+  auto it = by_resume_token_.find(*token);
+  if (it == by_resume_token_.end())
+    return ReplyError(c, m, MakeError(Errc::kSessionRemoved, "no session to resume (it was removed or expired)"));
+  Session& s = *it->second;
+  if (s.conn) {
+    // The client noticed the broken link before we did: the new connection takes over.
+    Conn* old = s.conn;
+    old->session = nullptr;
+    old->link->Close();
+  }
+  if (s.grace_timer) s.grace_timer->cancel();
+  s.grace_timer.reset();
+  s.conn = &c;
+  c.session = &s;
+  c.left = false;
+  ++metrics_.resumes_total;
+  Reply(c, m, Errc::kOk, "resumed", ChannelSnapshot(s));
+  Broadcast(*s.channel,
+            {{"type", "userNetwork"}, {"userId", s.user_id}, {"state", "connected"},
+             {"code", static_cast<int32_t>(Errc::kRemoteNetworkConnected)}},
+            &s);
+}
+
+void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto tracks = ParseTracks(m.body, true);
+  if (!tracks) return ReplyError(c, m, tracks.error());
+  if (s->role == Role::kAudience)
+    return ReplyError(c, m, MakeError(Errc::kPublishWrongRole, "audience cannot publish; set role broadcaster"));
+  for (Track t : *tracks)
+    if (s->published.count(t))
+      return ReplyError(c, m, MakeError(t == Track::kScreen ? Errc::kAlreadyPublishingScreen : Errc::kAlreadyPublishing,
+                                        std::string(Name(t)) + " is already published"));
+  for (Track t : *tracks) s->published.insert(t);
+  Reply(c, m, Errc::kOk, "published", {{"tracks", TrackList(s->published)}});
+  for (Track t : *tracks)
+    Broadcast(*s->channel, {{"type", "trackPublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
+}
+
+void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto tracks = ParseTracks(m.body, true);
+  if (!tracks) return ReplyError(c, m, tracks.error());
+  for (Track t : *tracks)
+    if (!s->published.count(t))
+      return ReplyError(c, m, MakeError(Errc::kNotPublishing, std::string(Name(t)) + " is not published"));
+  for (Track t : *tracks) {
+    s->published.erase(t);
+    s->muted.erase(t);
+    for (auto& [uid, member] : s->channel->members) {
+      auto sub = member->subscriptions.find(s->user_id);
+      if (sub != member->subscriptions.end()) sub->second.erase(t);
+    }
+  }
+  Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
+  for (Track t : *tracks)
+    Broadcast(*s->channel, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
+}
+
+void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto user = GetString(m.body, "userId", true, 64);
+  if (!user) return ReplyError(c, m, user.error());
+  auto tracks = ParseTracks(m.body, false);
+  if (!tracks) return ReplyError(c, m, tracks.error());
+  if (*user == s->user_id)
+    return ReplyError(c, m, MakeError(Errc::kSubscribeConfigInvalid, "a user cannot subscribe to itself"));
+  auto it = s->channel->members.find(*user);
+  if (it == s->channel->members.end())
+    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " is not in the channel"));
+  const Session& remote = *it->second;
+  std::set<Track> want = tracks->empty() ? remote.published : *tracks;  // no tracks = everything published
+  if (want.empty())
+    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " publishes nothing"));
+  for (Track t : want)
+    if (!remote.published.count(t))
+      return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone,
+                                        "user " + *user + " does not publish " + std::string(Name(t))));
+  auto& sub = s->subscriptions[*user];
+  sub.insert(want.begin(), want.end());
+  Reply(c, m, Errc::kOk, "subscribed", {{"userId", *user}, {"tracks", TrackList(sub)}});
+}
+
+void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto user = GetString(m.body, "userId", true, 64);
+  if (!user) return ReplyError(c, m, user.error());
+  auto tracks = ParseTracks(m.body, false);
+  if (!tracks) return ReplyError(c, m, tracks.error());
+  auto it = s->subscriptions.find(*user);
+  if (it == s->subscriptions.end())
+    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + *user));
+  if (tracks->empty()) {
+    s->subscriptions.erase(it);
+  } else {
+    for (Track t : *tracks) it->second.erase(t);
+    if (it->second.empty()) s->subscriptions.erase(it);
+  }
+  Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", *user}});
+}
+
+void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto role_s = GetString(m.body, "role", true, 32);
+  if (!role_s) return ReplyError(c, m, role_s.error());
+  Role role;
+  if (*role_s == "broadcaster") role = Role::kBroadcaster;
+  else if (*role_s == "audience") role = Role::kAudience;
+  else return ReplyError(c, m, MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
+  if (s->channel->profile == Profile::kCommunication)
+    return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "roles do not apply in the communication profile"));
+  if (role == s->role) return Reply(c, m, Errc::kOk, "role unchanged", {{"role", Name(role)}});
+  if (!s->published.empty())
+    return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "stop publishing before changing the role"));
+  s->role = role;
+  Reply(c, m, Errc::kOk, "role updated", {{"role", Name(role)}});
+  Broadcast(*s->channel, {{"type", "roleUpdated"}, {"userId", s->user_id}, {"role", Name(role)}}, s);
+}
+
+void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto tracks = ParseTracks(m.body, true);
+  if (!tracks) return ReplyError(c, m, tracks.error());
+  auto muted = GetBool(m.body, "muted", true);
+  if (!muted) return ReplyError(c, m, muted.error());
+  for (Track t : *tracks)
+    if (!s->published.count(t))
+      return ReplyError(c, m, MakeError(Errc::kNotPublishing, std::string(Name(t)) + " is not published"));
+  for (Track t : *tracks) {
+    bool changed = *muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
+    if (changed)
+      Broadcast(*s->channel,
+                {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", *muted}}, s);
+  }
+  Reply(c, m, Errc::kOk, "ok");
+}
+
+void SignalHub::HandleListUsers(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  Reply(c, m, Errc::kOk, "ok", ChannelSnapshot(*s));
+}
+
+void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto data = GetString(m.body, "data", true, 4096);
+  if (!data) return ReplyError(c, m, data.error());
+  auto to = GetString(m.body, "toUserId", false, 64);
+  if (!to) return ReplyError(c, m, to.error());
+  json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", *data}};
+  if (!to->empty()) {
+    auto it = s->channel->members.find(*to);
+    if (it == s->channel->members.end())
+      return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + *to + " is not in the channel"));
+    note["channelId"] = s->channel->channel_id;
+    if (it->second->conn) SendTo(*it->second->conn, note.dump(-1, ' ', false, json::error_handler_t::replace));
+  } else {
+    Broadcast(*s->channel, note, s);
+  }
+  Reply(c, m, Errc::kOk, "sent");
+}
+
+void SignalHub::HandleUpdateUserInfo(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto name = GetString(m.body, "userName", true, 256);
+  if (!name) return ReplyError(c, m, name.error());
+  s->user_name = *name;
+  Reply(c, m, Errc::kOk, "ok");
+  Broadcast(*s->channel, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
+}
+
+void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto auth = Authenticate(m.body);
+  if (!auth) return ReplyError(c, m, auth.error());
+  if (auth->channel_id != s->channel->channel_id || auth->user_id != s->user_id ||
+      auth->app_id != s->channel->app_id)
+    return ReplyError(c, m, MakeError(Errc::kTokenInvalid, "the new token is for another app, channel or user"));
+  Reply(c, m, Errc::kOk, "token accepted", {{"expiresAt", auth->timestamp}});
+}
+
+void SignalHub::CheckHeartbeats() {
+  auto limit = std::chrono::milliseconds(static_cast<int64_t>(config_.heartbeat_interval_ms) * config_.heartbeat_misses);
+  auto now = Clock::now();
+  std::vector<uint64_t> silent;
+  for (auto& [id, c] : conns_)
+    if (now - c->last_seen > limit) silent.push_back(id);
+  for (uint64_t id : silent) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    Conn& c = *it->second;
+    if (c.session) RemoveSession(*c.session, "heartbeat-lost", true, true);
+    else c.link->Close();
+  }
+}
+
+void SignalHub::AccumulateUsage() {
+  auto now = Clock::now();
+  for (auto& [key, ch] : channels_) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - ch->metered_at).count();
+    ch->metered_at = now;
+    usage_ms_[ch->app_id] += ms * static_cast<int64_t>(ch->members.size());
+  }
+}
+
+void SignalHub::MeterUsage() {
+  AccumulateUsage();
+  std::map<std::string, int64_t> whole;
+  for (auto& [app, ms] : usage_ms_)
+    if (ms >= 1000 && store_.Find(app)) whole[app] = ms / 1000;
+  if (whole.empty()) return;
+  if (Status s = store_.AddUsage(whole); !s) {
+    spdlog::error("metering: {}", s.error().What());
+    return;  // keep the milliseconds; the next flush retries
+  }
+  for (auto& [app, secs] : whole) usage_ms_[app] -= secs * 1000;
+}
+
+nlohmann::json SignalHub::ListChannels(const std::string& app_id_filter) const {
+  json out = json::array();
+  for (const auto& [key, ch] : channels_) {
+    if (!app_id_filter.empty() && ch->app_id != app_id_filter) continue;
+    json users = json::array();
+    for (const auto& [uid, s] : ch->members) users.push_back(UserJson(*s));
+    out.push_back({{"appId", ch->app_id},
+                   {"channelId", ch->channel_id},
+                   {"profile", Name(ch->profile)},
+                   {"h5Compatible", ch->h5_compatible},
+                   {"createdAt", ch->created_at_unix},
+                   {"users", users}});
+  }
+  return out;
+}
+
+Status SignalHub::Kick(const std::string& app_id, const std::string& channel_id, const std::string& user_id) {
+  auto it = channels_.find({app_id, channel_id});
+  if (it == channels_.end()) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
+  auto m = it->second->members.find(user_id);
+  if (m == it->second->members.end()) return MakeError(Errc::kAdminNotFound, "no user " + user_id + " in channel");
+  RemoveSession(*m->second, "kicked", true, true);
+  return {};
+}
+
+Status SignalHub::CloseChannel(const std::string& app_id, const std::string& channel_id) {
+  auto it = channels_.find({app_id, channel_id});
+  if (it == channels_.end()) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
+  std::vector<Session*> members;
+  for (auto& [uid, s] : it->second->members) members.push_back(s);
+  for (Session* s : members) RemoveSession(*s, "channel-closed", true, true);
+  return {};
+}
+
+void SignalHub::OnAppRevoked(const std::string& app_id) {
+  std::vector<Session*> doomed;
+  for (auto& [key, ch] : channels_)
+    if (ch->app_id == app_id)
+      for (auto& [uid, s] : ch->members) doomed.push_back(s);
+  for (Session* s : doomed) RemoveSession(*s, "app-disabled", true, true);
+  usage_ms_.erase(app_id);
+}
+
+}  // namespace parley::server

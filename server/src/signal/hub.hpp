@@ -1,0 +1,181 @@
+// SignalHub: the control plane. It owns connections, sessions and channels, runs every
+// server-side rule of the error contract, and sends presence notifications. It knows
+// nothing of sockets: transports hand it text through SignalConnection, so it is
+// tested and fuzzed without a network. Everything here runs on one thread (the
+// io_context's); no locks.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "auth/app_store.hpp"
+#include "config.hpp"
+#include "metrics.hpp"
+#include "parley/proto/result.hpp"
+#include "parley/proto/token.hpp"
+#include "sfu/media_transport.hpp"
+#include "signal/protocol.hpp"
+
+namespace parley::server {
+
+/// One client's signalling transport (a WebSocket). Called on the hub's thread.
+class SignalConnection {
+ public:
+  virtual ~SignalConnection() = default;
+  /// Queues one text message; a no-op once closed.
+  virtual void Send(std::string text) = 0;
+  /// Closes after the queued messages are written.
+  virtual void Close() = 0;
+};
+
+enum class Track : uint8_t { kAudio, kCamera, kScreen };
+enum class Role : uint8_t { kBroadcaster, kAudience };
+enum class Profile : uint8_t { kCommunication, kInteractiveLive };
+enum class Platform : uint8_t { kNative, kH5 };
+
+std::string_view Name(Track t);
+std::string_view Name(Role r);
+std::string_view Name(Profile p);
+
+using Clock = std::chrono::steady_clock;
+
+struct Channel;
+struct Session;
+
+/// A signalling connection and what it is doing.
+struct Conn {
+  uint64_t id = 0;
+  std::shared_ptr<SignalConnection> link;
+  Session* session = nullptr;  ///< the joined session, if any
+  bool left = false;           ///< left a channel and has not joined again
+  Clock::time_point last_seen;
+};
+
+/// A user in a channel. Survives its connection for the resume grace period.
+struct Session {
+  uint64_t id = 0;
+  std::string resume_token;
+  Conn* conn = nullptr;  ///< null while disconnected (waiting to resume)
+  Channel* channel = nullptr;
+  std::string user_id, user_name, sdk_version;
+  Role role = Role::kBroadcaster;
+  Platform platform = Platform::kNative;
+  std::set<Track> published;
+  std::set<Track> muted;
+  std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
+  std::unique_ptr<boost::asio::steady_timer> grace_timer;
+  std::unique_ptr<MediaTransport> publish_transport;    ///< owned media (SFU)
+  std::unique_ptr<MediaTransport> subscribe_transport;  ///< owned media (SFU)
+  Clock::time_point joined_at;
+};
+
+struct Channel {
+  std::string app_id, channel_id;
+  Profile profile = Profile::kCommunication;
+  bool h5_compatible = false;  ///< fixed by the first member
+  int64_t created_at_unix = 0;
+  Clock::time_point created_at;
+  uint64_t seq = 0;  ///< notification sequence number, per channel
+  std::map<std::string, Session*> members;  ///< by user id
+  Clock::time_point metered_at;
+};
+
+class SignalHub {
+ public:
+  SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics);
+  ~SignalHub();
+  SignalHub(const SignalHub&) = delete;
+  SignalHub& operator=(const SignalHub&) = delete;
+
+  /// Starts the heartbeat and metering timers.
+  void Start();
+  /// Closes every connection and cancels timers.
+  void Stop();
+
+  /// A connection opened; returns its id for the calls below.
+  uint64_t OnOpen(std::shared_ptr<SignalConnection> link);
+  void OnMessage(uint64_t conn_id, std::string_view text);
+  /// The connection is gone (closed by either side).
+  void OnClose(uint64_t conn_id);
+
+  // Admin operations.
+  [[nodiscard]] nlohmann::json ListChannels(const std::string& app_id_filter) const;
+  Status Kick(const std::string& app_id, const std::string& channel_id, const std::string& user_id);
+  Status CloseChannel(const std::string& app_id, const std::string& channel_id);
+  /// An app was disabled or deleted: its users are removed (reason "app-disabled").
+  void OnAppRevoked(const std::string& app_id);
+  /// Meters usage and stores whole user-seconds per app (also runs on its timer).
+  void MeterUsage();
+
+  [[nodiscard]] size_t SessionCount() const { return sessions_.size(); }
+  [[nodiscard]] size_t ChannelCount() const { return channels_.size(); }
+
+ private:
+  using Handler = void (SignalHub::*)(Conn&, const ClientMessage&);
+
+  void Reply(Conn& c, const ClientMessage& m, Errc code, std::string_view message, const nlohmann::json& data = nullptr);
+  void ReplyError(Conn& c, const ClientMessage& m, const Error& e);
+  void SendTo(Conn& c, std::string text);
+  void Broadcast(Channel& ch, nlohmann::json note, const Session* except = nullptr);
+  /// Checks the session is in a channel; replies 0x01010304 and returns null otherwise.
+  Session* RequireJoined(Conn& c, const ClientMessage& m);
+
+  void HandleHello(Conn& c, const ClientMessage& m);
+  void HandleJoin(Conn& c, const ClientMessage& m);
+  void HandleLeave(Conn& c, const ClientMessage& m);
+  void HandlePing(Conn& c, const ClientMessage& m);
+  void HandleResume(Conn& c, const ClientMessage& m);
+  void HandlePublish(Conn& c, const ClientMessage& m);
+  void HandleUnpublish(Conn& c, const ClientMessage& m);
+  void HandleSubscribe(Conn& c, const ClientMessage& m);
+  void HandleUnsubscribe(Conn& c, const ClientMessage& m);
+  void HandleSetRole(Conn& c, const ClientMessage& m);
+  void HandleMute(Conn& c, const ClientMessage& m);
+  void HandleListUsers(Conn& c, const ClientMessage& m);
+  void HandleSendMessage(Conn& c, const ClientMessage& m);
+  void HandleUpdateUserInfo(Conn& c, const ClientMessage& m);
+  void HandleRefreshToken(Conn& c, const ClientMessage& m);
+
+  /// Resolves and verifies the join's credentials against the app store.
+  Result<AuthInfo> Authenticate(const nlohmann::json& body);
+  [[nodiscard]] nlohmann::json UserJson(const Session& s) const;
+  [[nodiscard]] nlohmann::json ChannelSnapshot(const Session& self) const;
+
+  /// Takes the session out of its channel: unpublishes its tracks, tells the others it
+  /// went offline with `reason`, closes the channel when it is the last member.
+  void DetachFromChannel(Session& s, std::string_view reason);
+  /// Removes a session for good. When it still has a connection, the client is sent
+  /// sessionRemoved (0x02010105) with `reason` and, if `close_link`, disconnected.
+  void RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link);
+  /// Adds the user-time since the last metering to usage_ms_ (memory only).
+  void AccumulateUsage();
+  void CheckHeartbeats();
+  void ArmHeartbeat();
+  void ArmMetering();
+  void UpdateGauges();
+
+  boost::asio::io_context& io_;
+  const ServerConfig& config_;
+  AppStore& store_;
+  Metrics& metrics_;
+  std::unordered_map<std::string, Handler> handlers_;
+  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<std::string, Session*> by_resume_token_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Channel>> channels_;
+  std::map<std::string, int64_t> usage_ms_;  ///< metered but not yet stored, by app
+  boost::asio::steady_timer heartbeat_timer_;
+  boost::asio::steady_timer metering_timer_;
+  uint64_t next_id_ = 1;
+  bool stopped_ = false;
+};
+
+}  // namespace parley::server

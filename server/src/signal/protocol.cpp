@@ -1,0 +1,101 @@
+#include "signal/protocol.hpp"
+
+namespace parley::server {
+
+Result<ClientMessage> ParseClientMessage(std::string_view text, size_t max_bytes, nlohmann::json* id_out) {
+  *id_out = nullptr;
+  if (text.size() > max_bytes)
+    return MakeError(Errc::kMessageTooLarge,
+                     "message is " + std::to_string(text.size()) + " bytes; the limit is " + std::to_string(max_bytes));
+  // Depth-limited by nlohmann's recursion? It recurses per nesting level, so bound the
+  // nesting before parsing to keep hostile input from exhausting the stack.
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > 32) return MakeError(Errc::kMalformedMessage, "message nests deeper than 32 levels");
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return MakeError(Errc::kMalformedMessage, "message is not valid JSON");
+  if (!j.is_object()) return MakeError(Errc::kMalformedMessage, "message is not a JSON object");
+  if (auto it = j.find("id"); it != j.end()) {
+    if (it->is_number_integer() || (it->is_string() && it->get_ref<const std::string&>().size() <= 64)) {
+      *id_out = *it;
+    } else if (!it->is_null()) {
+      return MakeError(Errc::kInvalidField, "id must be an integer or a string of at most 64 characters");
+    }
+  }
+  if (auto v = j.find("v"); v != j.end()) {
+    if (!v->is_number_integer() || v->get<int64_t>() != kProtocolVersion)
+      return MakeError(Errc::kUnsupportedVersion, "this server speaks protocol v1");
+  }
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string() || t->get_ref<const std::string&>().empty())
+    return MakeError(Errc::kInvalidField, "type must be a non-empty string");
+  ClientMessage m;
+  m.type = t->get<std::string>();
+  if (m.type.size() > 64) return MakeError(Errc::kUnknownMessageType, "type is too long");
+  m.id = *id_out;
+  m.body = std::move(j);
+  return m;
+}
+
+std::string MakeResponse(const nlohmann::json& id, std::string_view request, Errc code, std::string_view message,
+                         const nlohmann::json& data) {
+  nlohmann::json r;
+  r["type"] = "response";
+  r["id"] = id;
+  r["request"] = request;
+  r["code"] = static_cast<int32_t>(code);
+  r["message"] = message;
+  if (!data.is_null()) r["data"] = data;
+  // Replace invalid UTF-8 rather than throw: echoed input must never crash the server.
+  return r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string MakeErrorResponse(const nlohmann::json& id, std::string_view request, const Error& error) {
+  return MakeResponse(id, request, error.code, error.What());
+}
+
+Result<std::string> GetString(const nlohmann::json& obj, const char* key, bool required, size_t max_len) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return MakeError(Errc::kInvalidField, std::string("missing field '") + key + "'");
+    return std::string();
+  }
+  if (!it->is_string()) return MakeError(Errc::kInvalidField, std::string("field '") + key + "' must be a string");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > max_len)
+    return MakeError(Errc::kInvalidField, std::string("field '") + key + "' is longer than " +
+                                              std::to_string(max_len) + " bytes");
+  return s;
+}
+
+Result<int64_t> GetInt(const nlohmann::json& obj, const char* key, bool required, int64_t fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return MakeError(Errc::kInvalidField, std::string("missing field '") + key + "'");
+    return fallback;
+  }
+  if (!it->is_number_integer())
+    return MakeError(Errc::kInvalidField, std::string("field '") + key + "' must be an integer");
+  return it->get<int64_t>();
+}
+
+Result<bool> GetBool(const nlohmann::json& obj, const char* key, bool fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return MakeError(Errc::kInvalidField, std::string("field '") + key + "' must be a boolean");
+  return it->get<bool>();
+}
+
+}  // namespace parley::server
