@@ -1,0 +1,640 @@
+// Integration tests: a real parleyd on 127.0.0.1 and WebSocket clients. Every
+// server-side rule of the error contract is checked with its exact code.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "parley/proto/errc.hpp"
+#include "parley/proto/token.hpp"
+#include "run_command.hpp"
+#include "server_process.hpp"
+#include "ws_client.hpp"
+
+namespace parley {
+namespace {
+
+using nlohmann::json;
+using test::HttpRequest;
+using test::ServerProcess;
+using test::WsClient;
+using namespace std::chrono_literals;
+
+struct TestApp {
+  std::string id, key;
+};
+
+TestApp CreateApp(const ServerProcess& s, const std::string& name = "test") {
+  auto r = HttpRequest(s.port(), "POST", "/v1/admin/apps", json{{"name", name}}.dump(), s.admin_key());
+  EXPECT_EQ(r.status, 201) << r.body;
+  auto j = json::parse(r.body);
+  return {j["appId"], j["appKey"]};
+}
+
+int64_t Now() { return time(nullptr); }
+
+json Auth(const TestApp& app, const std::string& channel, const std::string& user, int64_t expiry = 0,
+          const std::string& key_override = {}) {
+  if (expiry == 0) expiry = Now() + 3600;
+  std::string key = key_override.empty() ? app.key : key_override;
+  return {{"appId", app.id},     {"channelId", channel}, {"userId", user},
+          {"nonce", "n1"},       {"timestamp", expiry},
+          {"token", ComputeClassicToken(app.id, key, channel, user, "n1", expiry)}};
+}
+
+int32_t Code(const json& response) { return response["code"].get<int32_t>(); }
+int32_t C(Errc e) { return static_cast<int32_t>(e); }
+
+json Join(WsClient& ws, const TestApp& app, const std::string& channel, const std::string& user, json extra = {}) {
+  json fields = {{"auth", Auth(app, channel, user)}, {"userName", user + "-name"}};
+  if (extra.is_object())
+    for (auto& [k, v] : extra.items()) fields[k] = v;
+  return ws.Request("join", fields);
+}
+
+class SignalTest : public ::testing::Test {
+ protected:
+  ServerProcess server_;
+  TestApp app_ = CreateApp(server_);
+};
+
+TEST_F(SignalTest, HelloReportsProtocolAndTimers) {
+  WsClient ws(server_.port());
+  auto r = ws.Request("hello", {{"sdkVersion", "test"}});
+  EXPECT_EQ(Code(r), 0);
+  EXPECT_EQ(r["data"]["protocol"], 1);
+  EXPECT_EQ(r["data"]["heartbeatIntervalMs"], 2000);
+  EXPECT_EQ(r["request"], "hello");
+}
+
+TEST_F(SignalTest, JoinPresencePublishSubscribeLeaveInOrder) {
+  WsClient a(server_.port()), b(server_.port());
+  auto ja = Join(a, app_, "room1", "alice");
+  ASSERT_EQ(Code(ja), 0) << ja;
+  EXPECT_TRUE(ja["data"]["users"].empty());
+  EXPECT_FALSE(ja["data"]["resumeToken"].get<std::string>().empty());
+  EXPECT_EQ(ja["data"]["profile"], "communication");
+  auto jb = Join(b, app_, "room1", "bob");
+  ASSERT_EQ(Code(jb), 0) << jb;
+  ASSERT_EQ(jb["data"]["users"].size(), 1u);
+  EXPECT_EQ(jb["data"]["users"][0]["userId"], "alice");
+
+  auto online = a.WaitFor("userOnline");
+  EXPECT_EQ(online["user"]["userId"], "bob");
+  EXPECT_EQ(online["user"]["userName"], "bob-name");
+  int64_t seq = online["seq"];
+
+  ASSERT_EQ(Code(b.Request("publish", {{"tracks", {"audio", "camera"}}})), 0);
+  auto p1 = a.WaitFor("trackPublished");
+  auto p2 = a.WaitFor("trackPublished");
+  EXPECT_EQ(p1["track"], "audio");
+  EXPECT_EQ(p2["track"], "camera");
+  EXPECT_EQ(p1["seq"], seq + 1);
+  EXPECT_EQ(p2["seq"], seq + 2);
+
+  auto sub = a.Request("subscribe", {{"userId", "bob"}});
+  ASSERT_EQ(Code(sub), 0) << sub;
+  EXPECT_EQ(sub["data"]["tracks"], json({"audio", "camera"}));
+
+  ASSERT_EQ(Code(b.Request("mute", {{"track", "audio"}, {"muted", true}})), 0);
+  auto muted = a.WaitFor("trackMuted");
+  EXPECT_EQ(muted["muted"], true);
+  EXPECT_EQ(muted["seq"], seq + 3);
+
+  ASSERT_EQ(Code(b.Request("unpublish", {{"tracks", {"camera"}}})), 0);
+  auto unpub = a.WaitFor("trackUnpublished");
+  EXPECT_EQ(unpub["track"], "camera");
+  EXPECT_EQ(unpub["seq"], seq + 4);
+
+  ASSERT_EQ(Code(b.Request("sendMessage", {{"data", "hi"}})), 0);
+  EXPECT_EQ(a.WaitFor("message")["data"], "hi");
+
+  ASSERT_EQ(Code(b.Request("leave")), 0);
+  auto gone_track = a.WaitFor("trackUnpublished");
+  EXPECT_EQ(gone_track["track"], "audio");
+  auto offline = a.WaitFor("userOffline");
+  EXPECT_EQ(offline["userId"], "bob");
+  EXPECT_EQ(offline["reason"], "left");
+  EXPECT_GT(offline["seq"].get<int64_t>(), gone_track["seq"].get<int64_t>());
+
+  auto users = a.Request("listUsers");
+  EXPECT_TRUE(users["data"]["users"].empty());
+  ASSERT_EQ(Code(a.Request("leave")), 0);
+  auto channels = HttpRequest(server_.port(), "GET", "/v1/admin/channels", "", server_.admin_key());
+  EXPECT_TRUE(json::parse(channels.body)["channels"].empty()) << "the channel closes with its last user";
+}
+
+TEST_F(SignalTest, AuthRulesAnswerWithTheirCodes) {
+  WsClient ws(server_.port());
+  // Unknown AppId.
+  TestApp ghost{"0123456789abcdef", "nokey"};
+  EXPECT_EQ(Code(Join(ws, ghost, "c", "u")), C(Errc::kAppIdNotExist));
+  // Wrong token for the AppKey.
+  auto bad = ws.Request("join", {{"auth", Auth(app_, "c", "u", 0, "not-the-key")}});
+  EXPECT_EQ(Code(bad), C(Errc::kTokenInvalid));
+  // Expired token.
+  auto expired = ws.Request("join", {{"auth", Auth(app_, "c", "u", Now() - 10)}});
+  EXPECT_EQ(Code(expired), C(Errc::kChannelOverdue));
+  EXPECT_NE(expired["message"].get<std::string>().find("expired"), std::string::npos);
+  // AppId/AppKey mismatch: app_'s id with another app's key.
+  TestApp other = CreateApp(server_, "other");
+  auto mismatch = ws.Request("join", {{"auth", Auth(app_, "c", "u", 0, other.key)}});
+  EXPECT_EQ(Code(mismatch), C(Errc::kChannelOverdue));
+  EXPECT_NE(mismatch["message"].get<std::string>().find("do not match"), std::string::npos);
+  // Empty field / timestamp <= 0.
+  json empty = Auth(app_, "c", "u");
+  empty["userId"] = "";
+  EXPECT_EQ(Code(ws.Request("join", {{"auth", empty}})), C(Errc::kInvalidAuthInfo));
+  json zero = Auth(app_, "c", "u");
+  zero["timestamp"] = 0;
+  EXPECT_EQ(Code(ws.Request("join", {{"auth", zero}})), C(Errc::kInvalidAuthInfo));
+  // Malformed ids.
+  EXPECT_EQ(Code(Join(ws, app_, "bad channel", "u")), C(Errc::kInvalidChannelId));
+  EXPECT_EQ(Code(Join(ws, app_, "c", std::string(65, 'u'))), C(Errc::kInvalidUserId));
+  // Disabled app, then enabled again.
+  ASSERT_EQ(HttpRequest(server_.port(), "POST", "/v1/admin/apps/" + app_.id + "/disable", "", server_.admin_key()).status,
+            200);
+  EXPECT_EQ(Code(Join(ws, app_, "c", "u")), C(Errc::kAppIdInvalid));
+  ASSERT_EQ(HttpRequest(server_.port(), "POST", "/v1/admin/apps/" + app_.id + "/enable", "", server_.admin_key()).status,
+            200);
+  // Overdue app: quota of 0 minutes.
+  ASSERT_EQ(HttpRequest(server_.port(), "PUT", "/v1/admin/apps/" + app_.id + "/quota", R"({"minutes":0})",
+                        server_.admin_key())
+                .status,
+            200);
+  auto overdue = Join(ws, app_, "c", "u");
+  EXPECT_EQ(Code(overdue), C(Errc::kChannelOverdue));
+  EXPECT_NE(overdue["message"].get<std::string>().find("overdue"), std::string::npos);
+  ASSERT_EQ(HttpRequest(server_.port(), "PUT", "/v1/admin/apps/" + app_.id + "/quota", R"({"minutes":null})",
+                        server_.admin_key())
+                .status,
+            200);
+  EXPECT_EQ(Code(Join(ws, app_, "c", "u")), 0);
+}
+
+TEST_F(SignalTest, SingleParameterTokenJoins) {
+  WsClient ws(server_.port());
+  json a = Auth(app_, "c1", "u1");
+  AuthInfo info{a["appId"], a["channelId"], a["userId"], a["nonce"], a["timestamp"], a["token"]};
+  auto r = ws.Request("join", {{"token", EncodeSingleToken(info)}});
+  EXPECT_EQ(Code(r), 0) << r;
+  WsClient ws2(server_.port());
+  EXPECT_EQ(Code(ws2.Request("join", {{"token", "%%%not-base64"}})), C(Errc::kMalformedToken));
+}
+
+TEST_F(SignalTest, ReplayedAndForgedTokensAndCrossAppIsolation) {
+  WsClient ws(server_.port());
+  json a = Auth(app_, "room", "alice");
+  // Replayed for another user or channel: the hash covers both.
+  json other_user = a;
+  other_user["userId"] = "mallory";
+  EXPECT_EQ(Code(ws.Request("join", {{"auth", other_user}})), C(Errc::kTokenInvalid));
+  json other_channel = a;
+  other_channel["channelId"] = "vip";
+  EXPECT_EQ(Code(ws.Request("join", {{"auth", other_channel}})), C(Errc::kTokenInvalid));
+  // Forged: a later expiry with the old hash.
+  json forged = a;
+  forged["timestamp"] = a["timestamp"].get<int64_t>() + 86400;
+  EXPECT_EQ(Code(ws.Request("join", {{"auth", forged}})), C(Errc::kTokenInvalid));
+  // A token of app B presented under app A's id never enters A's channels.
+  TestApp b = CreateApp(server_, "b");
+  json cross = Auth(b, "room", "alice");
+  cross["appId"] = app_.id;
+  EXPECT_NE(Code(ws.Request("join", {{"auth", cross}})), 0);
+  // Same channel name in two apps: two different channels.
+  WsClient wa(server_.port()), wb(server_.port());
+  ASSERT_EQ(Code(Join(wa, app_, "room", "alice")), 0);
+  auto jb = Join(wb, b, "room", "bob");
+  ASSERT_EQ(Code(jb), 0);
+  EXPECT_TRUE(jb["data"]["users"].empty());
+  EXPECT_FALSE(wa.Receives("userOnline", 300ms));
+}
+
+TEST_F(SignalTest, SessionStateRules) {
+  WsClient ws(server_.port());
+  EXPECT_EQ(Code(ws.Request("leave")), C(Errc::kNotInChannel));
+  EXPECT_EQ(Code(ws.Request("publish", {{"tracks", {"audio"}}})), C(Errc::kNotInChannel));
+  EXPECT_EQ(Code(ws.Request("subscribe", {{"userId", "x"}})), C(Errc::kNotInChannel));
+  EXPECT_EQ(Code(ws.Request("setRole", {{"role", "audience"}})), C(Errc::kNotInChannel));
+  ASSERT_EQ(Code(Join(ws, app_, "c", "u")), 0);
+  EXPECT_EQ(Code(Join(ws, app_, "c", "u")), C(Errc::kAlreadyInChannel));
+  EXPECT_EQ(Code(Join(ws, app_, "other", "u")), C(Errc::kAlreadyInChannel));
+  ASSERT_EQ(Code(ws.Request("publish", {{"tracks", {"audio", "screen"}}})), 0);
+  EXPECT_EQ(Code(ws.Request("publish", {{"tracks", {"audio"}}})), C(Errc::kAlreadyPublishing));
+  EXPECT_EQ(Code(ws.Request("publish", {{"tracks", {"screen"}}})), C(Errc::kAlreadyPublishingScreen));
+  EXPECT_EQ(Code(ws.Request("unpublish", {{"tracks", {"camera"}}})), C(Errc::kNotPublishing));
+  EXPECT_EQ(Code(ws.Request("subscribe", {{"userId", "u"}})), C(Errc::kSubscribeConfigInvalid));
+  EXPECT_EQ(Code(ws.Request("subscribe", {{"userId", "nobody"}})), C(Errc::kSubscribeRemoteStreamGone));
+  EXPECT_EQ(Code(ws.Request("setRole", {{"role", "audience"}})), C(Errc::kUpdateRoleFailed));
+  ASSERT_EQ(Code(ws.Request("leave")), 0);
+  EXPECT_EQ(Code(ws.Request("leave")), C(Errc::kAlreadyLeaving));
+  // A new join clears the "left" state.
+  ASSERT_EQ(Code(Join(ws, app_, "c", "u")), 0);
+  ASSERT_EQ(Code(ws.Request("leave")), 0);
+}
+
+TEST_F(SignalTest, SubscribeToTrackThatIsGone) {
+  WsClient a(server_.port()), b(server_.port());
+  ASSERT_EQ(Code(Join(a, app_, "c", "a")), 0);
+  ASSERT_EQ(Code(Join(b, app_, "c", "b")), 0);
+  EXPECT_EQ(Code(a.Request("subscribe", {{"userId", "b"}})), C(Errc::kSubscribeRemoteStreamGone));
+  ASSERT_EQ(Code(b.Request("publish", {{"tracks", {"audio"}}})), 0);
+  EXPECT_EQ(Code(a.Request("subscribe", {{"userId", "b"}, {"tracks", {"camera"}}})),
+            C(Errc::kSubscribeRemoteStreamGone));
+  EXPECT_EQ(Code(a.Request("subscribe", {{"userId", "b"}, {"tracks", {"audio"}}})), 0);
+  ASSERT_EQ(Code(b.Request("unpublish", {{"tracks", {"audio"}}})), 0);
+  EXPECT_EQ(Code(a.Request("subscribe", {{"userId", "b"}, {"tracks", {"audio"}}})),
+            C(Errc::kSubscribeRemoteStreamGone));
+}
+
+TEST_F(SignalTest, RolesInInteractiveLive) {
+  WsClient host(server_.port()), viewer(server_.port());
+  ASSERT_EQ(Code(Join(host, app_, "live", "host", {{"profile", "interactive-live"}, {"role", "broadcaster"}})), 0);
+  ASSERT_EQ(Code(Join(viewer, app_, "live", "viewer", {{"profile", "interactive-live"}, {"role", "audience"}})), 0);
+  EXPECT_EQ(Code(viewer.Request("publish", {{"tracks", {"camera"}}})), C(Errc::kPublishWrongRole));
+  ASSERT_EQ(Code(host.Request("publish", {{"tracks", {"camera"}}})), 0);
+  EXPECT_EQ(Code(viewer.Request("subscribe", {{"userId", "host"}})), 0);  // audience may subscribe
+  EXPECT_EQ(Code(host.Request("setRole", {{"role", "audience"}})), C(Errc::kUpdateRoleFailed));  // publishing
+  ASSERT_EQ(Code(viewer.Request("setRole", {{"role", "broadcaster"}})), 0);
+  auto role = host.WaitFor("roleUpdated");
+  EXPECT_EQ(role["userId"], "viewer");
+  EXPECT_EQ(role["role"], "broadcaster");
+  EXPECT_EQ(Code(viewer.Request("publish", {{"tracks", {"camera"}}})), 0);
+  // A communication-profile join into this channel.
+  WsClient wrong(server_.port());
+  EXPECT_EQ(Code(Join(wrong, app_, "live", "x", {{"profile", "communication"}})), C(Errc::kInvalidChannelProfile));
+  EXPECT_EQ(Code(Join(wrong, app_, "live", "x", {{"profile", "sideways"}})), C(Errc::kInvalidField));
+}
+
+TEST_F(SignalTest, H5CompatibilityRule) {
+  WsClient native(server_.port()), browser(server_.port()), compat(server_.port());
+  ASSERT_EQ(Code(Join(native, app_, "plain", "n1", {{"platform", "native"}})), 0);
+  EXPECT_EQ(Code(Join(browser, app_, "plain", "b1", {{"platform", "h5"}})), C(Errc::kH5NotCompatible));
+  EXPECT_EQ(Code(Join(compat, app_, "plain", "n2", {{"h5Compatible", true}})), C(Errc::kH5NotCompatible));
+  // A channel started by a browser is H5-compatible: compatible natives may join, others not.
+  ASSERT_EQ(Code(Join(browser, app_, "web", "b1", {{"platform", "h5"}})), 0);
+  ASSERT_EQ(Code(Join(compat, app_, "web", "n2", {{"h5Compatible", true}})), 0);
+  WsClient legacy(server_.port());
+  EXPECT_EQ(Code(Join(legacy, app_, "web", "n3")), C(Errc::kH5NotCompatible));
+  // A browser cannot switch H5 mode off.
+  EXPECT_EQ(Code(Join(legacy, app_, "web", "b2", {{"platform", "h5"}, {"h5Compatible", false}})),
+            C(Errc::kH5CompatibleModeConfig));
+}
+
+TEST_F(SignalTest, MalformedInputGetsErrorsNotCrashes) {
+  WsClient ws(server_.port());
+  ws.SendRaw("{not json");
+  auto r = ws.Next();
+  EXPECT_EQ(Code(r), C(Errc::kMalformedMessage));
+  EXPECT_TRUE(r["id"].is_null());
+  ws.SendRaw("[1,2,3]");
+  EXPECT_EQ(Code(ws.Next()), C(Errc::kMalformedMessage));
+  ws.SendRaw(R"({"type":"teleport","id":42})");
+  r = ws.Next();
+  EXPECT_EQ(Code(r), C(Errc::kUnknownMessageType));
+  EXPECT_EQ(r["id"], 42);
+  ws.SendRaw(R"({"type":"join","id":"abc","auth":"not-an-object"})");
+  r = ws.Next();
+  EXPECT_EQ(Code(r), C(Errc::kInvalidField));
+  EXPECT_EQ(r["id"], "abc");
+  ws.SendRaw(R"({"type":7,"id":1})");
+  EXPECT_EQ(Code(ws.Next()), C(Errc::kInvalidField));
+  ws.SendRaw(R"({"type":"ping","id":{"nested":1}})");
+  EXPECT_EQ(Code(ws.Next()), C(Errc::kInvalidField));
+  ws.SendRaw(R"({"type":"ping","id":3,"v":2})");
+  EXPECT_EQ(Code(ws.Next()), C(Errc::kUnsupportedVersion));
+  ws.SendRaw(std::string(100, '[') + std::string(100, ']'));
+  EXPECT_EQ(Code(ws.Next()), C(Errc::kMalformedMessage));
+  ws.SendRaw("\x01\x02", /*binary=*/true);
+  EXPECT_EQ(Code(ws.Next()), C(Errc::kMalformedMessage));
+  json big = {{"type", "sendMessage"}, {"id", 9}, {"data", std::string(70 * 1024, 'x')}};
+  ws.SendRaw(big.dump());
+  r = ws.Next();
+  EXPECT_EQ(Code(r), C(Errc::kMessageTooLarge));
+  // Wrong types in fields of a joined session.
+  ASSERT_EQ(Code(Join(ws, app_, "c", "u")), 0);
+  EXPECT_EQ(Code(ws.Request("publish", {{"tracks", "audio"}})), C(Errc::kInvalidField));
+  EXPECT_EQ(Code(ws.Request("publish", {{"tracks", {"hologram"}}})), C(Errc::kInvalidField));
+  EXPECT_EQ(Code(ws.Request("mute", {{"track", "audio"}, {"muted", "yes"}})), C(Errc::kInvalidField));
+  EXPECT_EQ(Code(ws.Request("sendMessage", {{"data", 5}})), C(Errc::kInvalidField));
+  // Still alive and answering.
+  EXPECT_EQ(Code(ws.Request("ping")), 0);
+}
+
+TEST_F(SignalTest, FramesBeyondTheHardLimitCloseTheConnection) {
+  WsClient ws(server_.port());
+  ws.SendRaw(std::string(2 << 20, ' '));
+  EXPECT_TRUE(ws.Closed());
+  // A text frame that is not UTF-8 fails the connection (RFC 6455 section 8.1).
+  WsClient bad_utf8(server_.port());
+  bad_utf8.SendRaw("{\"type\":\"ping\",\"id\":5,\"x\":\"\xff\xfe\"}");
+  EXPECT_TRUE(bad_utf8.Closed());
+  WsClient again(server_.port());  // the server is fine
+  EXPECT_EQ(Code(again.Request("ping")), 0);
+}
+
+TEST_F(SignalTest, SecondConnectionOfTheSameUserWins) {
+  WsClient peer(server_.port()), first(server_.port()), second(server_.port());
+  ASSERT_EQ(Code(Join(peer, app_, "c", "peer")), 0);
+  ASSERT_EQ(Code(Join(first, app_, "c", "dup")), 0);
+  peer.WaitFor("userOnline");
+  ASSERT_EQ(Code(Join(second, app_, "c", "dup")), 0);
+  auto removed = first.WaitFor("sessionRemoved");
+  EXPECT_EQ(removed["code"], C(Errc::kSessionRemoved));
+  EXPECT_EQ(removed["reason"], "replaced");
+  EXPECT_TRUE(first.Closed());
+  auto off = peer.WaitFor("userOffline");
+  EXPECT_EQ(off["reason"], "replaced");
+  EXPECT_EQ(peer.WaitFor("userOnline")["user"]["userId"], "dup");
+  EXPECT_EQ(Code(second.Request("ping")), 0);
+}
+
+TEST(SignalTimers, SilentSessionIsRemovedAfterMissedHeartbeats) {
+  ServerProcess server({"--heartbeat-interval-ms", "100", "--heartbeat-misses", "3"});
+  TestApp app = CreateApp(server);
+  WsClient alive(server.port()), silent(server.port());
+  ASSERT_EQ(Code(Join(alive, app, "c", "alive")), 0);
+  ASSERT_EQ(Code(Join(silent, app, "c", "silent")), 0);
+  alive.WaitFor("userOnline");
+  json off;
+  for (int i = 0; i < 30 && off.is_null(); ++i) {  // keep `alive` pinging while `silent` says nothing
+    EXPECT_EQ(Code(alive.Request("ping")), 0);
+    for (auto& m : alive.pending())
+      if (m.value("type", "") == "userOffline") off = m;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(off.is_null());
+  EXPECT_EQ(off["userId"], "silent");
+  EXPECT_EQ(off["reason"], "heartbeat-lost");
+  auto removed = silent.WaitFor("sessionRemoved");
+  EXPECT_EQ(removed["code"], C(Errc::kSessionRemoved));
+  EXPECT_EQ(removed["reason"], "heartbeat-lost");
+}
+
+TEST(SignalTimers, ResumeWithinGraceKeepsTheUserInTheChannel) {
+  ServerProcess server({"--resume-grace-ms", "1500"});
+  TestApp app = CreateApp(server);
+  WsClient peer(server.port());
+  ASSERT_EQ(Code(Join(peer, app, "c", "peer")), 0);
+  std::string token;
+  {
+    WsClient blip(server.port());
+    auto j = Join(blip, app, "c", "blip");
+    ASSERT_EQ(Code(j), 0);
+    token = j["data"]["resumeToken"];
+    peer.WaitFor("userOnline");
+    blip.Drop();
+  }
+  auto down = peer.WaitFor("userNetwork");
+  EXPECT_EQ(down["state"], "disconnected");
+  EXPECT_EQ(down["code"], C(Errc::kRemoteNetworkDisconnected));
+  WsClient back(server.port());
+  auto r = back.Request("resume", {{"resumeToken", token}});
+  ASSERT_EQ(Code(r), 0) << r;
+  EXPECT_EQ(r["data"]["users"][0]["userId"], "peer");
+  auto up = peer.WaitFor("userNetwork");
+  EXPECT_EQ(up["state"], "connected");
+  EXPECT_EQ(up["code"], C(Errc::kRemoteNetworkConnected));
+  EXPECT_FALSE(peer.Receives("userOffline", 1800ms)) << "grace timer must be cancelled by the resume";
+  EXPECT_EQ(Code(back.Request("publish", {{"tracks", {"audio"}}})), 0);
+}
+
+TEST(SignalTimers, ResumeAfterGraceIsRefused) {
+  ServerProcess server({"--resume-grace-ms", "200"});
+  TestApp app = CreateApp(server);
+  WsClient peer(server.port());
+  ASSERT_EQ(Code(Join(peer, app, "c", "peer")), 0);
+  WsClient blip(server.port());
+  auto j = Join(blip, app, "c", "blip");
+  std::string token = j["data"]["resumeToken"];
+  blip.Drop();
+  auto off = peer.WaitFor("userOffline");
+  EXPECT_EQ(off["reason"], "connection-lost");
+  WsClient late(server.port());
+  EXPECT_EQ(Code(late.Request("resume", {{"resumeToken", token}})), C(Errc::kSessionRemoved));
+}
+
+TEST(SignalTimers, ChannelOlderThanMaxAgeRefusesJoins) {
+  ServerProcess server({"--channel-max-age", "1"});
+  TestApp app = CreateApp(server);
+  WsClient first(server.port()), late(server.port());
+  ASSERT_EQ(Code(Join(first, app, "old", "first")), 0);
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(Code(first.Request("ping")), 0);
+  EXPECT_EQ(Code(Join(late, app, "old", "late")), C(Errc::kChannelExpired));
+}
+
+TEST_F(SignalTest, AdminApiNeedsTheAdminKey) {
+  auto none = HttpRequest(server_.port(), "GET", "/v1/admin/apps");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(json::parse(none.body)["code"], C(Errc::kAdminUnauthorized));
+  EXPECT_EQ(HttpRequest(server_.port(), "GET", "/v1/admin/apps", "", "wrong").status, 401);
+  // A user's token is not an admin key.
+  std::string user_token = Auth(app_, "c", "u")["token"];
+  EXPECT_EQ(HttpRequest(server_.port(), "GET", "/v1/admin/apps", "", user_token).status, 401);
+  EXPECT_EQ(HttpRequest(server_.port(), "GET", "/v1/admin/channels", "", app_.key).status, 401);
+  EXPECT_EQ(HttpRequest(server_.port(), "POST", "/v1/admin/apps", "{}", "").status, 401);
+}
+
+TEST_F(SignalTest, AdminAppLifecycle) {
+  int port = server_.port();
+  const std::string& k = server_.admin_key();
+  auto list = json::parse(HttpRequest(port, "GET", "/v1/admin/apps", "", k).body);
+  ASSERT_EQ(list["apps"].size(), 1u);
+  auto show = HttpRequest(port, "GET", "/v1/admin/apps/" + app_.id, "", k);
+  ASSERT_EQ(show.status, 200);
+  EXPECT_EQ(json::parse(show.body)["appKey"], app_.key);
+  auto rotated = HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/rotate-key", "", k);
+  ASSERT_EQ(rotated.status, 200);
+  std::string new_key = json::parse(rotated.body)["appKey"];
+  EXPECT_NE(new_key, app_.key);
+  WsClient ws(port);
+  EXPECT_EQ(Code(Join(ws, app_, "c", "u")), C(Errc::kTokenInvalid)) << "the old key's tokens stop working";
+  EXPECT_EQ(Code(Join(ws, TestApp{app_.id, new_key}, "c", "u")), 0);
+  // Minted tokens join.
+  auto minted = HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/tokens",
+                            R"({"channelId":"c","userId":"minted","ttlSeconds":60})", k);
+  ASSERT_EQ(minted.status, 200) << minted.body;
+  WsClient ws2(port);
+  EXPECT_EQ(Code(ws2.Request("join", {{"token", json::parse(minted.body)["singleToken"]}})), 0);
+  EXPECT_EQ(HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/tokens", R"({"channelId":"bad id","userId":"u"})", k)
+                .status,
+            400);
+  // Bad requests.
+  EXPECT_EQ(HttpRequest(port, "PUT", "/v1/admin/apps/" + app_.id + "/quota", R"({"minutes":-1})", k).status, 400);
+  EXPECT_EQ(HttpRequest(port, "PUT", "/v1/admin/apps/" + app_.id + "/quota", "not json", k).status, 400);
+  EXPECT_EQ(HttpRequest(port, "GET", "/v1/admin/apps/nope", "", k).status, 404);
+  EXPECT_EQ(HttpRequest(port, "GET", "/v1/admin/teapot", "", k).status, 404);
+  // Disabling removes the app's users.
+  ASSERT_EQ(HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/disable", "", k).status, 200);
+  EXPECT_EQ(ws.WaitFor("sessionRemoved")["reason"], "app-disabled");
+  // Delete.
+  ASSERT_EQ(HttpRequest(port, "DELETE", "/v1/admin/apps/" + app_.id, "", k).status, 200);
+  EXPECT_EQ(HttpRequest(port, "GET", "/v1/admin/apps/" + app_.id, "", k).status, 404);
+  WsClient ws3(port);
+  EXPECT_EQ(Code(Join(ws3, TestApp{app_.id, new_key}, "c", "u")), C(Errc::kAppIdNotExist));
+}
+
+TEST_F(SignalTest, AdminListsKicksAndClosesChannels) {
+  int port = server_.port();
+  const std::string& k = server_.admin_key();
+  WsClient a(port), b(port), c(port);
+  ASSERT_EQ(Code(Join(a, app_, "room", "a")), 0);
+  ASSERT_EQ(Code(Join(b, app_, "room", "b")), 0);
+  ASSERT_EQ(Code(Join(c, app_, "room", "c")), 0);
+  auto chans = json::parse(HttpRequest(port, "GET", "/v1/admin/apps/" + app_.id + "/channels", "", k).body);
+  ASSERT_EQ(chans["channels"].size(), 1u);
+  EXPECT_EQ(chans["channels"][0]["users"].size(), 3u);
+  ASSERT_EQ(HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/channels/room/users/b/kick", "", k).status, 200);
+  auto kicked = b.WaitFor("sessionRemoved");
+  EXPECT_EQ(kicked["code"], C(Errc::kSessionRemoved));
+  EXPECT_EQ(kicked["reason"], "kicked");
+  EXPECT_TRUE(b.Closed());
+  json off;
+  do off = a.WaitFor("userOffline");
+  while (off["userId"] != "b");
+  EXPECT_EQ(off["reason"], "kicked");
+  EXPECT_EQ(HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/channels/room/users/b/kick", "", k).status, 404);
+  ASSERT_EQ(HttpRequest(port, "DELETE", "/v1/admin/apps/" + app_.id + "/channels/room", "", k).status, 200);
+  EXPECT_EQ(a.WaitFor("sessionRemoved")["reason"], "channel-closed");
+  EXPECT_EQ(c.WaitFor("sessionRemoved")["reason"], "channel-closed");
+  auto after = json::parse(HttpRequest(port, "GET", "/v1/admin/channels", "", k).body);
+  EXPECT_TRUE(after["channels"].empty());
+}
+
+TEST(SignalDurability, AppsSurviveKill9) {
+  char tmpl[] = "/tmp/parley-durable-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::vector<json> before;
+  {
+    ServerProcess server({}, dir);
+    for (int i = 0; i < 5; ++i) CreateApp(server, "app" + std::to_string(i));
+    auto list = json::parse(HttpRequest(server.port(), "GET", "/v1/admin/apps", "", server.admin_key()).body);
+    std::string first = list["apps"][0]["appId"], second = list["apps"][1]["appId"];
+    HttpRequest(server.port(), "POST", "/v1/admin/apps/" + first + "/disable", "", server.admin_key());
+    HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + second + "/quota", R"({"minutes":42})",
+                server.admin_key());
+    HttpRequest(server.port(), "POST", "/v1/admin/apps/" + second + "/rotate-key", "", server.admin_key());
+    before = json::parse(HttpRequest(server.port(), "GET", "/v1/admin/apps", "", server.admin_key()).body)["apps"];
+    server.Kill9();  // no shutdown path runs
+  }
+  {
+    ServerProcess server({}, dir);
+    auto after = json::parse(HttpRequest(server.port(), "GET", "/v1/admin/apps", "", server.admin_key()).body)["apps"];
+    ASSERT_EQ(after.size(), 5u);
+    EXPECT_EQ(after, before);
+    EXPECT_EQ(after[0]["enabled"], false);
+    EXPECT_EQ(after[1]["quotaMinutes"], 42);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SignalDurability, AdminKeyIsCreatedOncePrintedAndStoredHashed) {
+  char tmpl[] = "/tmp/parley-key-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  auto first = test::RunCommand({PARLEYD_PATH, "--data", dir, "--port", "0", "--help"});
+  EXPECT_EQ(first.status, 0);
+  EXPECT_NE(first.out.find("--heartbeat-interval-ms"), std::string::npos);
+  // Start without --admin-key: it prints a key once.
+  std::string port_file = dir + "/port";
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen((dir + "/out").c_str(), "w", stdout);
+    execl(PARLEYD_PATH, PARLEYD_PATH, "--data", dir.c_str(), "--port", "0", "--port-file", port_file.c_str(),
+          "--log-level", "warn", nullptr);
+    _exit(127);
+  }
+  int port = 0;
+  for (int i = 0; i < 300 && !port; ++i) {
+    std::ifstream in(port_file);
+    in >> port;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GT(port, 0);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::ifstream out(dir + "/out");
+  std::string line;
+  std::getline(out, line);
+  auto pos = line.find(": ");
+  ASSERT_NE(pos, std::string::npos) << line;
+  std::string key = line.substr(pos + 2);
+  EXPECT_EQ(key.size(), 48u);
+  // The database holds only its hash.
+  auto dump = test::RunCommand({"/bin/grep", "-c", key, dir + "/parley.db"});
+  EXPECT_NE(dump.status, 0) << "the admin key must not be stored in clear";
+  // And it works after a restart, without being printed again.
+  std::filesystem::remove(port_file);
+  {
+    ServerProcess again({"--admin-key", key}, dir);
+    EXPECT_EQ(again.admin_key(), key);
+    EXPECT_EQ(HttpRequest(again.port(), "GET", "/v1/admin/apps", "", key).status, 200);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(SignalTest, MetricsAndStaticFiles) {
+  WsClient ws(server_.port());
+  ASSERT_EQ(Code(Join(ws, app_, "c", "u")), 0);
+  auto metrics = HttpRequest(server_.port(), "GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("parley_sessions 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("parley_joins_total{code=\"0x00000000\"} 1"), std::string::npos);
+  auto js = HttpRequest(server_.port(), "GET", "/sdk/errors.js");
+  ASSERT_EQ(js.status, 200);
+  EXPECT_NE(js.body.find("INVALID_AUTH_INFO: 16974081"), std::string::npos);
+  EXPECT_EQ(HttpRequest(server_.port(), "GET", "/sdk/../../etc/passwd").status, 404);
+  EXPECT_EQ(HttpRequest(server_.port(), "GET", "/nope.html").status, 404);
+  EXPECT_EQ(HttpRequest(server_.port(), "GET", "/v1/signal").status, 426);
+}
+
+TEST(SignalConfig, YamlFileSetsOptionsAndFlagsWin) {
+  char tmpl[] = "/tmp/parley-cfg-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string file = std::string(tmpl) + "/parley.yaml";
+  std::ofstream(file) << "heartbeat-interval-ms: 750\nresume-grace-ms: 1234\n";
+  {
+    ServerProcess server({"--config", file, "--resume-grace-ms", "999"});
+    WsClient ws(server.port());
+    auto hello = ws.Request("hello");
+    EXPECT_EQ(hello["data"]["heartbeatIntervalMs"], 750);
+    EXPECT_EQ(hello["data"]["resumeGraceMs"], 999);
+  }
+  std::ofstream(file) << "no-such-option: 1\n";
+  auto r = test::RunCommand({PARLEYD_PATH, "--config", file, "--port", "0", "--data", std::string(tmpl) + "/d"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("no-such-option"), std::string::npos) << r.err;
+  std::filesystem::remove_all(tmpl);
+}
+
+TEST(SignalTls, ServesHttpsAndWssWithGivenCertificate) {
+  char tmpl[] = "/tmp/parley-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  auto gen = test::RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                               "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                               "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"});
+  ASSERT_EQ(gen.status, 0) << gen.err;
+  {
+    ServerProcess server({"--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"});
+    auto r = test::RunCommand({"/usr/bin/curl", "-sk", "https://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, R"({"status":"ok"})");
+    auto plain = test::RunCommand({"/usr/bin/curl", "-s", "-m", "3", "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
+    EXPECT_NE(plain.out, R"({"status":"ok"})") << "plain HTTP must not be served on a TLS port";
+  }
+  auto bad = test::RunCommand({PARLEYD_PATH, "--tls-cert", dir + "/cert.pem", "--port", "0", "--data", dir + "/d"});
+  EXPECT_EQ(bad.status, 1);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace parley

@@ -1,0 +1,45 @@
+// Starts a real parleyd on 127.0.0.1 with a free port and a temporary data dir, for
+// integration tests; stops it (SIGTERM, or SIGKILL on request) when destroyed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace parley::test {
+
+class ServerProcess {
+ public:
+  /// `extra` flags are appended (e.g. {"--heartbeat-interval-ms", "100"}).
+  explicit ServerProcess(std::vector<std::string> extra = {}, std::string data_dir = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] const std::string& data_dir() const { return data_dir_; }
+  [[nodiscard]] const std::string& admin_key() const { return admin_key_; }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  /// kill -9, as a crash would.
+  void Kill9();
+  /// The server's stdout+stderr so far.
+  [[nodiscard]] std::string Log() const;
+
+ private:
+  std::string data_dir_, admin_key_ = "test-admin-key", log_path_;
+  bool own_dir_ = false;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+/// A minimal HTTP/1.1 client for the admin API (plain sockets, 127.0.0.1 only).
+struct HttpResult {
+  int status = 0;
+  std::string body;
+};
+HttpResult HttpRequest(int port, const std::string& method, const std::string& target, const std::string& body = {},
+                       const std::string& admin_key = {});
+
+}  // namespace parley::test
