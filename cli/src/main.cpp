@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   Runner runner;
   RegisterErrorsCommand(app, &runner);
   RegisterTokenCommand(app, &runner);
+  RegisterAppCommand(app, &runner);
   app.add_subcommand("serve", "Run the Parley server (same options as parleyd; see `parley serve --help`)");
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
 #include "run_command.hpp"
+#include "server_process.hpp"
 
 namespace parley {
 namespace {
@@ -155,6 +156,63 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(Parley({"errors", "--help"}).status, 0);
   EXPECT_EQ(Parley({"nosuchcommand"}).status, 2);
   EXPECT_EQ(Parley({}).status, 2);
+}
+
+}  // namespace
+}  // namespace parley
+
+namespace parley {
+namespace {
+
+TEST(CliApp, ManagesAppsThroughTheAdminApi) {
+  test::ServerProcess server;
+  std::string url = server.url();
+  auto created = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "create", "--name", "demo"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  auto app = nlohmann::json::parse(created.out);
+  std::string id = app["appId"];
+  EXPECT_EQ(app["appKey"].get<std::string>().size(), 32u);
+  EXPECT_EQ(app["name"], "demo");
+  auto list = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "list"});
+  ASSERT_EQ(list.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(list.out)["apps"][0]["appId"], id);
+  auto disabled = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "disable", id});
+  ASSERT_EQ(disabled.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(disabled.out)["enabled"], false);
+  ASSERT_EQ(Parley({"app", "--server", url, "--admin-key", server.admin_key(), "enable", id}).status, 0);
+  auto quota = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "quota", id, "--minutes", "5"});
+  ASSERT_EQ(quota.status, 0) << quota.err;
+  EXPECT_EQ(nlohmann::json::parse(quota.out)["quotaMinutes"], 5);
+  auto token = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "token", id, "--channel", "c",
+                       "--user", "u", "--ttl", "1h"});
+  ASSERT_EQ(token.status, 0) << token.err;
+  auto t = nlohmann::json::parse(token.out);
+  AuthInfo a{id, "c", "u", "", t["timestamp"], t["token"]};
+  EXPECT_TRUE(VerifyToken(a, app["appKey"].get<std::string>(), time(nullptr)).ok());
+  auto channels = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "channels"});
+  ASSERT_EQ(channels.status, 0);
+  EXPECT_TRUE(nlohmann::json::parse(channels.out)["channels"].empty());
+  auto kick = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "kick", id, "c", "nobody"});
+  EXPECT_EQ(kick.status, 1);
+  EXPECT_NE(kick.err.find("0x0F030002"), std::string::npos) << kick.err;
+}
+
+TEST(CliApp, WrongAdminKeyAndUnreachableServer) {
+  test::ServerProcess server;
+  auto r = Parley({"app", "--server", server.url(), "--admin-key", "wrong", "list"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("0x0F030001"), std::string::npos) << r.err;
+  auto down = Parley({"app", "--server", "http://127.0.0.1:1", "--admin-key", "k", "list"});
+  EXPECT_EQ(down.status, 1);
+  EXPECT_NE(down.err.find("cannot reach"), std::string::npos) << down.err;
+  EXPECT_EQ(Parley({"app", "--server", "ftp://x", "--admin-key", "k", "list"}).status, 1);
+}
+
+TEST(CliServe, ParleyServeIsParleyd) {
+  auto help = Parley({"serve", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--admin-key"), std::string::npos);
+  EXPECT_EQ(Parley({"serve", "--heartbeat-misses", "0", "--port", "0", "--data", "/tmp/parley-never"}).status, 1);
 }
 
 }  // namespace

@@ -24,5 +24,6 @@ bool ParseDuration(const std::string& text, int64_t* seconds);
 
 void RegisterErrorsCommand(CLI::App& app, Runner* runner);
 void RegisterTokenCommand(CLI::App& app, Runner* runner);
+void RegisterAppCommand(CLI::App& app, Runner* runner);
 
 }  // namespace parley::cli
