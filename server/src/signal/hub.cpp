@@ -294,9 +294,6 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   };
   if (c.session) return fail(MakeError(Errc::kAlreadyInChannel, "this session is already in channel " +
                                                                     c.session->channel->channel_id));
-  auto auth = Authenticate(m.body);
-  if (!auth) return fail(auth.error());
-
   auto user_name = GetString(m.body, "userName", false, 256);
   if (!user_name) return fail(user_name.error());
   auto sdk_version = GetString(m.body, "sdkVersion", false, 64);
@@ -326,6 +323,8 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   if (platform == Platform::kH5 && !*h5_flag)
     return fail(MakeError(Errc::kH5CompatibleModeConfig, "an H5 client cannot turn H5-compatible mode off"));
   bool h5 = *h5_flag;
+  auto auth = Authenticate(m.body);
+  if (!auth) return fail(auth.error());
 
   auto key = std::make_pair(auth->app_id, auth->channel_id);
   auto ch_it = channels_.find(key);
