@@ -420,6 +420,31 @@ TEST(SignalTimers, ResumeAfterGraceIsRefused) {
   EXPECT_EQ(Code(late.Request("resume", {{"resumeToken", token}})), C(Errc::kSessionRemoved));
 }
 
+TEST(SignalTimers, UsageIsMeteredPerUserSecondAndQuotaMakesTheAppOverdue) {
+  ServerProcess server({"--usage-flush-ms", "200"});
+  TestApp app = CreateApp(server);
+  WsClient a(server.port()), b(server.port());
+  ASSERT_EQ(Code(Join(a, app, "metered", "a")), 0);
+  ASSERT_EQ(Code(Join(b, app, "metered", "b")), 0);
+  std::this_thread::sleep_for(1600ms);
+  ASSERT_EQ(Code(a.Request("leave")), 0);
+  ASSERT_EQ(Code(b.Request("leave")), 0);
+  std::this_thread::sleep_for(400ms);  // one more flush
+  auto shown = json::parse(HttpRequest(server.port(), "GET", "/v1/admin/apps/" + app.id, "", server.admin_key()).body);
+  int64_t used = shown["usedSeconds"];
+  EXPECT_GE(used, 3) << "two users for ~1.6 s each";
+  EXPECT_LE(used, 4);
+  EXPECT_EQ(shown["overdue"], false);
+  // A quota of one minute is not exhausted yet; zero is.
+  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + app.id + "/quota", R"({"minutes":1})",
+                        server.admin_key()).status, 200);
+  EXPECT_EQ(Code(Join(a, app, "metered", "a")), 0);
+  ASSERT_EQ(Code(a.Request("leave")), 0);
+  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + app.id + "/quota", R"({"minutes":0})",
+                        server.admin_key()).status, 200);
+  EXPECT_EQ(Code(Join(a, app, "metered", "a")), C(Errc::kChannelOverdue));
+}
+
 TEST(SignalTimers, ChannelOlderThanMaxAgeRefusesJoins) {
   ServerProcess server({"--channel-max-age", "1"});
   TestApp app = CreateApp(server);

@@ -1,0 +1,194 @@
+#include "sfu/rtp.hpp"
+
+namespace parley::sfu {
+
+PacketClass Classify(std::span<const uint8_t> p) {
+  if (p.empty()) return PacketClass::kUnknown;
+  uint8_t b = p[0];
+  if (b <= 3) return PacketClass::kStun;
+  if (b >= 20 && b <= 63) return PacketClass::kDtls;
+  if (b >= 128 && b <= 191) {
+    // RTP and RTCP share the port (rtcp-mux, RFC 5761 §4): RTCP packet types 192-223
+    // sit where RTP would have marker + payload type 64-95, which RTP never uses.
+    if (p.size() >= 2 && p[1] >= 192 && p[1] <= 223) return PacketClass::kRtcp;
+    return PacketClass::kRtp;
+  }
+  return PacketClass::kUnknown;
+}
+
+std::optional<RtpView> ParseRtp(std::span<uint8_t> p) {
+  if (p.size() < 12 || (p[0] >> 6) != 2) return std::nullopt;
+  RtpView v;
+  v.data = p;
+  bool has_padding = p[0] & 0x20;
+  bool has_extension = p[0] & 0x10;
+  v.csrc_count = p[0] & 0x0F;
+  v.marker = p[1] & 0x80;
+  v.payload_type = p[1] & 0x7F;
+  v.sequence = Load16(&p[2]);
+  v.timestamp = Load32(&p[4]);
+  v.ssrc = Load32(&p[8]);
+  size_t off = 12 + 4u * v.csrc_count;
+  if (off > p.size()) return std::nullopt;
+  if (has_extension) {
+    if (off + 4 > p.size()) return std::nullopt;
+    v.extension_profile = Load16(&p[off]);
+    size_t words = Load16(&p[off + 2]);
+    v.extensions_offset = off + 4;
+    v.extensions_length = 4 * words;
+    off = v.extensions_offset + v.extensions_length;
+    if (off > p.size()) return std::nullopt;
+  }
+  size_t end = p.size();
+  if (has_padding) {
+    v.padding = p[end - 1];
+    if (v.padding == 0 || v.padding > end - off) return std::nullopt;
+    end -= v.padding;
+  }
+  v.payload_offset = off;
+  v.payload_length = end - off;
+  return v;
+}
+
+std::optional<std::span<const uint8_t>> RtpView::Extension(uint8_t id) const {
+  if (extensions_length == 0) return std::nullopt;
+  const uint8_t* p = data.data() + extensions_offset;
+  size_t n = extensions_length, i = 0;
+  if (extension_profile == 0xBEDE) {  // one-byte header (RFC 8285 §4.2)
+    while (i < n) {
+      uint8_t b = p[i];
+      if (b == 0) {  // padding
+        ++i;
+        continue;
+      }
+      uint8_t eid = b >> 4;
+      size_t len = (b & 0x0F) + 1u;
+      if (eid == 15) break;  // reserved: stop parsing
+      if (i + 1 + len > n) break;
+      if (eid == id) return std::span<const uint8_t>(p + i + 1, len);
+      i += 1 + len;
+    }
+  } else if ((extension_profile & 0xFFF0) == 0x1000) {  // two-byte header (RFC 8285 §4.3)
+    while (i < n) {
+      if (p[i] == 0) {
+        ++i;
+        continue;
+      }
+      if (i + 2 > n) break;
+      uint8_t eid = p[i];
+      size_t len = p[i + 1];
+      if (i + 2 + len > n) break;
+      if (eid == id) return std::span<const uint8_t>(p + i + 2, len);
+      i += 2 + len;
+    }
+  }
+  return std::nullopt;
+}
+
+void RtcpIterator::Advance() {
+  if (rest_.empty()) {
+    done_ = true;
+    return;
+  }
+  if (rest_.size() < 4 || (rest_[0] >> 6) != 2) {
+    done_ = true;
+    valid_ = false;
+    return;
+  }
+  size_t len = 4 * (static_cast<size_t>(Load16(&rest_[2])) + 1);
+  if (len > rest_.size()) {
+    done_ = true;
+    valid_ = false;
+    return;
+  }
+  current_.type = rest_[1];
+  current_.count = rest_[0] & 0x1F;
+  current_.padding = rest_[0] & 0x20;
+  current_.data = rest_.first(len);
+  if (current_.type < 192 || current_.type > 223) {
+    done_ = true;
+    valid_ = false;
+    return;
+  }
+  rest_ = rest_.subspan(len);
+}
+
+bool IsValidRtcp(std::span<const uint8_t> compound) {
+  if (compound.empty()) return false;
+  RtcpIterator it(compound);
+  while (!it.done()) it.Next();
+  return it.valid();
+}
+
+std::optional<SenderInfo> ParseSenderInfo(const RtcpView& sr) {
+  if (sr.type != kSr || sr.data.size() < 28) return std::nullopt;
+  const uint8_t* p = sr.data.data();
+  SenderInfo s;
+  s.ntp = (static_cast<uint64_t>(Load32(p + 8)) << 32) | Load32(p + 12);
+  s.rtp_timestamp = Load32(p + 16);
+  s.packet_count = Load32(p + 20);
+  s.octet_count = Load32(p + 24);
+  return s;
+}
+
+std::optional<ReportBlock> GetReportBlock(const RtcpView& r, size_t i) {
+  size_t base = r.type == kSr ? 28 : r.type == kRr ? 8 : 0;
+  if (base == 0 || i >= r.count) return std::nullopt;
+  size_t off = base + 24 * i;
+  if (off + 24 > r.data.size()) return std::nullopt;
+  const uint8_t* p = r.data.data() + off;
+  ReportBlock b;
+  b.ssrc = Load32(p);
+  b.fraction_lost = p[4];
+  uint32_t lost = Load24(p + 5);
+  b.cumulative_lost = (lost & 0x800000) ? static_cast<int32_t>(lost | 0xFF000000u) : static_cast<int32_t>(lost);
+  b.highest_sequence = Load32(p + 8);
+  b.jitter = Load32(p + 12);
+  b.last_sr = Load32(p + 16);
+  b.delay_since_last_sr = Load32(p + 20);
+  return b;
+}
+
+bool IsKeyframeRequest(const RtcpView& fb) {
+  if (fb.type != kPsfb) return false;
+  if (fb.count == 1) return fb.data.size() >= 12;                                 // PLI
+  if (fb.count == 4) return fb.data.size() >= 20 && (fb.data.size() - 12) % 8 == 0;  // FIR
+  return false;
+}
+
+size_t WritePli(uint8_t* out, uint32_t sender_ssrc, uint32_t media_ssrc) {
+  out[0] = 0x80 | 1;  // V=2, FMT=1
+  out[1] = kPsfb;
+  Store16(out + 2, 2);  // length in 32-bit words minus one
+  Store32(out + 4, sender_ssrc);
+  Store32(out + 8, media_ssrc);
+  return 12;
+}
+
+size_t WriteNack(uint8_t* out, size_t capacity, uint32_t sender_ssrc, uint32_t media_ssrc,
+                 std::span<const uint16_t> sequences) {
+  if (sequences.empty() || capacity < 16) return 0;
+  size_t off = 12;
+  size_t i = 0;
+  while (i < sequences.size() && off + 4 <= capacity && off < 12 + 4 * 16) {
+    uint16_t pid = sequences[i++];
+    uint16_t blp = 0;
+    while (i < sequences.size()) {
+      uint16_t d = static_cast<uint16_t>(sequences[i] - pid);
+      if (d == 0 || d > 16) break;
+      blp = static_cast<uint16_t>(blp | (1u << (d - 1)));
+      ++i;
+    }
+    Store16(out + off, pid);
+    Store16(out + off + 2, blp);
+    off += 4;
+  }
+  out[0] = 0x80 | 1;
+  out[1] = kRtpfb;
+  Store16(out + 2, static_cast<uint16_t>(off / 4 - 1));
+  Store32(out + 4, sender_ssrc);
+  Store32(out + 8, media_ssrc);
+  return off;
+}
+
+}  // namespace parley::sfu

@@ -1,0 +1,148 @@
+// DTLS-SRTP round trip: a client and a server transport handshake over in-memory
+// datagrams, verify each other's fingerprints, export SRTP keys, and protect/unprotect
+// RTP and RTCP in both directions.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <vector>
+
+#include "sfu/dtls.hpp"
+#include "sfu/rtp.hpp"
+
+namespace parley::sfu {
+namespace {
+
+struct Pair {
+  std::shared_ptr<DtlsCertificate> server_cert, client_cert;
+  std::deque<std::vector<uint8_t>> to_server, to_client;
+  std::unique_ptr<DtlsTransport> server, client;
+  size_t datagrams = 0;
+
+  explicit Pair(bool wrong_fingerprint = false) {
+    server_cert = *DtlsCertificate::Generate();
+    client_cert = *DtlsCertificate::Generate();
+    std::string expect_client = wrong_fingerprint ? server_cert->fingerprint() : client_cert->fingerprint();
+    server = std::make_unique<DtlsTransport>(server_cert, DtlsTransport::Role::kServer, expect_client,
+                                             [this](std::span<const uint8_t> d) { to_client.emplace_back(d.begin(), d.end()); });
+    client = std::make_unique<DtlsTransport>(client_cert, DtlsTransport::Role::kClient, server_cert->fingerprint(),
+                                             [this](std::span<const uint8_t> d) { to_server.emplace_back(d.begin(), d.end()); });
+  }
+
+  void Run() {
+    server->Start();
+    client->Start();
+    for (int i = 0; i < 50 && (!to_server.empty() || !to_client.empty()); ++i) {
+      while (!to_server.empty()) {
+        auto d = std::move(to_server.front());
+        to_server.pop_front();
+        EXPECT_EQ(Classify(d), PacketClass::kDtls);
+        ++datagrams;
+        server->Feed(d);
+      }
+      while (!to_client.empty()) {
+        auto d = std::move(to_client.front());
+        to_client.pop_front();
+        ++datagrams;
+        client->Feed(d);
+      }
+    }
+  }
+};
+
+TEST(DtlsSrtp, HandshakeExportsMatchingGcmKeys) {
+  Pair p;
+  p.Run();
+  ASSERT_EQ(p.server->state(), DtlsTransport::State::kConnected) << p.server->failure();
+  ASSERT_EQ(p.client->state(), DtlsTransport::State::kConnected) << p.client->failure();
+  EXPECT_EQ(p.server->keys().profile, SrtpProfile::kAeadAes128Gcm);
+  EXPECT_EQ(p.server->keys().local_master, p.client->keys().remote_master);
+  EXPECT_EQ(p.server->keys().remote_master, p.client->keys().local_master);
+  EXPECT_NE(p.server->keys().local_master, p.server->keys().remote_master);
+  EXPECT_EQ(p.server->keys().local_master.size(), 28u);
+  EXPECT_EQ(p.server_cert->fingerprint().size(), 95u);  // 32 bytes as "AB:" x 32 - 1
+}
+
+TEST(DtlsSrtp, RtpAndRtcpRoundTripBothWays) {
+  Pair p;
+  p.Run();
+  ASSERT_EQ(p.server->state(), DtlsTransport::State::kConnected);
+  const auto& sk = p.server->keys();
+  const auto& ck = p.client->keys();
+  auto client_out = *SrtpSession::Create(ck.profile, ck.local_master, SrtpSession::Direction::kOutbound);
+  auto server_in = *SrtpSession::Create(sk.profile, sk.remote_master, SrtpSession::Direction::kInbound);
+  auto server_out = *SrtpSession::Create(sk.profile, sk.local_master, SrtpSession::Direction::kOutbound);
+  auto client_in = *SrtpSession::Create(ck.profile, ck.remote_master, SrtpSession::Direction::kInbound);
+
+  for (uint16_t seq = 1000; seq < 1010; ++seq) {
+    uint8_t pkt[1500] = {0x80, 111};
+    Store16(pkt + 2, seq);
+    Store32(pkt + 4, seq * 960u);
+    Store32(pkt + 8, 0xABCDEF01);
+    for (int i = 12; i < 112; ++i) pkt[i] = static_cast<uint8_t>(i);
+    std::vector<uint8_t> plain(pkt, pkt + 112);
+    size_t n = client_out->ProtectRtp(pkt, 112, sizeof pkt);
+    ASSERT_EQ(n, 112u + 16u);  // GCM tag
+    EXPECT_NE(std::vector<uint8_t>(pkt + 12, pkt + 112), std::vector<uint8_t>(plain.begin() + 12, plain.end()));
+    size_t m = server_in->UnprotectRtp(pkt, n);
+    ASSERT_EQ(m, 112u);
+    EXPECT_EQ(std::vector<uint8_t>(pkt, pkt + m), plain);
+    // A replay is refused.
+    uint8_t again[1500];
+    std::copy(plain.begin(), plain.end(), again);
+    size_t n2 = client_out->ProtectRtp(again, 112, sizeof again);
+    ASSERT_GT(n2, 0u);
+    EXPECT_EQ(server_in->UnprotectRtp(again, n2), 0u);
+  }
+  // RTCP server -> client: a PLI.
+  uint8_t rtcp[64];
+  size_t len = WritePli(rtcp, 1, 0xABCDEF01);
+  size_t prot = server_out->ProtectRtcp(rtcp, len, sizeof rtcp);
+  ASSERT_GT(prot, len);
+  size_t back = client_in->UnprotectRtcp(rtcp, prot);
+  ASSERT_EQ(back, len);
+  RtcpIterator it(std::span<const uint8_t>(rtcp, back));
+  ASSERT_FALSE(it.done());
+  EXPECT_TRUE(IsKeyframeRequest(*it));
+  // Tampering is detected.
+  uint8_t pkt[1500] = {0x80, 111, 0, 1, 0, 0, 0, 1, 0xAB, 0xCD, 0xEF, 0x01, 1, 2, 3, 4};
+  size_t n = client_out->ProtectRtp(pkt, 16, sizeof pkt);
+  pkt[13] ^= 0xFF;
+  EXPECT_EQ(server_in->UnprotectRtp(pkt, n), 0u);
+  // No room for the tag.
+  EXPECT_EQ(client_out->ProtectRtp(pkt, 16, 20), 0u);
+}
+
+TEST(DtlsSrtp, CmProfileKeysWork) {
+  Pair p;
+  p.Run();
+  ASSERT_EQ(p.server->state(), DtlsTransport::State::kConnected);
+  // Both profiles are supported by SrtpSession; exercise AES-CM with fresh keys.
+  std::vector<uint8_t> master(30, 0x42);
+  auto out = *SrtpSession::Create(SrtpProfile::kAes128CmSha1_80, master, SrtpSession::Direction::kOutbound);
+  auto in = *SrtpSession::Create(SrtpProfile::kAes128CmSha1_80, master, SrtpSession::Direction::kInbound);
+  uint8_t pkt[200] = {0x80, 96, 0, 7, 0, 0, 0, 9, 1, 2, 3, 4, 'v', 'p', '8'};
+  size_t n = out->ProtectRtp(pkt, 15, sizeof pkt);
+  EXPECT_EQ(n, 15u + 10u);  // HMAC-SHA1-80 tag
+  EXPECT_EQ(in->UnprotectRtp(pkt, n), 15u);
+  EXPECT_FALSE(SrtpSession::Create(SrtpProfile::kAeadAes128Gcm, master, SrtpSession::Direction::kOutbound).ok());
+}
+
+TEST(DtlsSrtp, WrongFingerprintFailsTheHandshake) {
+  Pair p(/*wrong_fingerprint=*/true);
+  p.Run();
+  EXPECT_EQ(p.server->state(), DtlsTransport::State::kFailed);
+  EXPECT_NE(p.server->failure().find("fingerprint"), std::string::npos) << p.server->failure();
+}
+
+TEST(DtlsSrtp, GarbageDoesNotConnect) {
+  auto cert = *DtlsCertificate::Generate();
+  int sent = 0;
+  DtlsTransport t(cert, DtlsTransport::Role::kServer, "AA", [&](std::span<const uint8_t>) { ++sent; });
+  t.Start();
+  std::vector<uint8_t> junk = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3};
+  t.Feed(junk);
+  EXPECT_NE(t.state(), DtlsTransport::State::kConnected);
+}
+
+}  // namespace
+}  // namespace parley::sfu

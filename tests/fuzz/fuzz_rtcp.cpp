@@ -1,0 +1,24 @@
+// Fuzzes compound RTCP iteration and the readers of SR/RR, NACK and PLI/FIR.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "sfu/rtp.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace parley::sfu;
+  std::span<const uint8_t> p(data, size);
+  (void)IsValidRtcp(p);
+  for (RtcpIterator it(p); !it.done(); it.Next()) {
+    const RtcpView& v = *it;
+    if (v.data.data() < data || v.data.data() + v.data.size() > data + size) __builtin_trap();
+    (void)v.sender_ssrc();
+    (void)v.media_ssrc();
+    (void)ParseSenderInfo(v);
+    for (size_t i = 0; i < 32; ++i) (void)GetReportBlock(v, i);
+    size_t nacks = 0;
+    (void)ForEachNack(v, [&](uint16_t) { ++nacks; });
+    (void)IsKeyframeRequest(v);
+  }
+  return 0;
+}
