@@ -1,0 +1,311 @@
+#include "sfu/worker.hpp"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "sfu/stun.hpp"
+
+namespace parley::sfu {
+namespace {
+
+constexpr size_t kBatch = 32;
+constexpr size_t kMaxDatagram = 1500;
+
+}  // namespace
+
+std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
+  std::array<uint8_t, 19> k{};
+  k[0] = static_cast<uint8_t>(a.ss_family);
+  if (a.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
+    std::memcpy(&k[1], &v4->sin_port, 2);
+    std::memcpy(&k[3], &v4->sin_addr, 4);
+  } else if (a.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    std::memcpy(&k[1], &v6->sin6_port, 2);
+    std::memcpy(&k[3], &v6->sin6_addr, 16);
+  }
+  return k;
+}
+
+Transport::Transport(uint64_t id, TransportParams params, std::shared_ptr<DtlsCertificate> cert)
+    : id_(id), params_(std::move(params)), cert_(std::move(cert)) {}
+
+void Transport::SetState(State s) {
+  if (state_ == s) return;
+  state_ = s;
+  if (on_state_) on_state_(s);
+}
+
+void Transport::HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send) {
+  auto m = ParseStun(packet);
+  // RFC 8445 §7.3: a request must carry a valid MESSAGE-INTEGRITY for our password
+  // and USERNAME "ours:theirs"; otherwise it is dropped silently (no error response
+  // leaks whether the ufrag exists).
+  if (!m || m->type != kStunBindingRequest || !VerifyStunIntegrity(*m, packet, params_.local_pwd) ||
+      (m->fingerprint_offset && !VerifyStunFingerprint(*m, packet))) {
+    ++stats_.stun_rejected;
+    return;
+  }
+  std::string_view user = m->username;
+  auto colon = user.find(':');
+  if (colon == std::string_view::npos || user.substr(0, colon) != params_.local_ufrag ||
+      (!params_.remote_ufrag.empty() && user.substr(colon + 1) != params_.remote_ufrag)) {
+    ++stats_.stun_rejected;
+    return;
+  }
+  ++stats_.stun_requests;
+  uint8_t out[128];
+  size_t n = WriteStunBindingSuccess(out, m->transaction_id, from, params_.local_pwd);
+  if (n) send(std::span<const uint8_t>(out, n), from);
+  // ICE-lite: the controlling side nominates; we follow (RFC 8445 §7.3.1.5). Before any
+  // nomination the first valid address serves, so DTLS can start right away.
+  if (m->use_candidate || !has_path_) {
+    path_ = from;
+    has_path_ = true;
+  }
+  if (state_ == State::kNew) SetState(State::kIceConnected);
+}
+
+void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send) {
+  (void)from;
+  if (!has_path_) return;  // DTLS only after ICE validated the path
+  if (!dtls_) {
+    dtls_ = std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kServer, params_.remote_fingerprint,
+                                            [this, send](std::span<const uint8_t> d) { send(d, path_); });
+    dtls_->Start();
+  }
+  dtls_->Feed(packet);
+  if (dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) {
+    const auto& k = dtls_->keys();
+    auto in = SrtpSession::Create(k.profile, k.remote_master, SrtpSession::Direction::kInbound);
+    auto out = SrtpSession::Create(k.profile, k.local_master, SrtpSession::Direction::kOutbound);
+    if (!in || !out) {
+      SetState(State::kFailed);
+      return;
+    }
+    srtp_in_ = std::move(*in);
+    srtp_out_ = std::move(*out);
+    SetState(State::kConnected);
+  } else if (dtls_->state() == DtlsTransport::State::kFailed) {
+    SetState(State::kFailed);
+  } else if (dtls_->state() == DtlsTransport::State::kClosed) {
+    SetState(State::kClosed);
+  }
+}
+
+void Transport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls) {
+  if (!srtp_in_) return;
+  stats_.bytes_in += packet.size();
+  if (cls == PacketClass::kRtp) {
+    size_t n = srtp_in_->UnprotectRtp(packet.data(), packet.size());
+    if (!n) {
+      ++stats_.srtp_failed;
+      return;
+    }
+    auto v = ParseRtp(packet.first(n));
+    if (!v) return;
+    ++stats_.rtp_in;
+    if (on_rtp_) on_rtp_(*v);
+  } else {
+    size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
+    if (!n || !IsValidRtcp(packet.first(n))) {
+      ++stats_.srtp_failed;
+      return;
+    }
+    ++stats_.rtcp_in;
+    if (on_rtcp_) on_rtcp_(packet.first(n));
+  }
+}
+
+Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& address, uint16_t port,
+                                                         std::shared_ptr<DtlsCertificate> cert) {
+  std::unique_ptr<MediaWorker> w(new MediaWorker());
+  w->cert_ = std::move(cert);
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (inet_pton(AF_INET, address.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, address.c_str(), &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) == 1) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+  } else {
+    return MakeError(Errc::kInvalidField, "bad media address " + address);
+  }
+  w->fd_ = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (w->fd_ < 0) return MakeError(Errc::kInternalError, std::string("socket: ") + strerror(errno));
+  int buf = 4 << 20;  // absorb bursts (a keyframe to many subscribers)
+  setsockopt(w->fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  setsockopt(w->fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  if (bind(w->fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0)
+    return MakeError(Errc::kInternalError, "bind " + address + ":" + std::to_string(port) + ": " + strerror(errno));
+  sockaddr_storage bound{};
+  socklen_t blen = sizeof bound;
+  getsockname(w->fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
+  w->port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                              : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  w->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (w->wake_fd_ < 0) return MakeError(Errc::kInternalError, "eventfd failed");
+  w->send_buf_.resize(kMaxDatagram + kSrtpMaxOverhead);
+  return w;
+}
+
+MediaWorker::~MediaWorker() {
+  Stop();
+  if (fd_ >= 0) close(fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void MediaWorker::Start() {
+  if (running_.exchange(true)) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void MediaWorker::Stop() {
+  if (!running_.exchange(false)) return;
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+  thread_.join();
+  transports_.clear();
+  by_ufrag_.clear();
+  by_address_.clear();
+}
+
+void MediaWorker::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void MediaWorker::RunPosted() {
+  uint64_t n;
+  (void)!read(wake_fd_, &n, sizeof n);
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    batch.swap(posted_);
+  }
+  for (auto& fn : batch) fn();
+}
+
+Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params) {
+  auto t = std::make_unique<Transport>(id, std::move(params), cert_);
+  Transport* raw = t.get();
+  by_ufrag_[raw->params().local_ufrag] = raw;
+  transports_[id] = std::move(t);
+  return raw;
+}
+
+void MediaWorker::RemoveTransport(uint64_t id) {
+  auto it = transports_.find(id);
+  if (it == transports_.end()) return;
+  by_ufrag_.erase(it->second->params().local_ufrag);
+  for (auto a = by_address_.begin(); a != by_address_.end();) {
+    if (a->second == it->second.get()) a = by_address_.erase(a);
+    else ++a;
+  }
+  transports_.erase(it);
+}
+
+Transport* MediaWorker::FindTransport(uint64_t id) {
+  auto it = transports_.find(id);
+  return it == transports_.end() ? nullptr : it->second.get();
+}
+
+void MediaWorker::SendTo(std::span<const uint8_t> packet, const sockaddr_storage& to) {
+  socklen_t len = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  // Dropped when the socket buffer is full: media is loss-tolerant, and retries
+  // (NACK, DTLS retransmission) live above this layer.
+  (void)sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to), len);
+}
+
+bool MediaWorker::SendRtp(Transport& t, std::span<const uint8_t> rtp) {
+  if (t.state() != Transport::State::kConnected || rtp.size() > kMaxDatagram) return false;
+  std::memcpy(send_buf_.data(), rtp.data(), rtp.size());
+  size_t n = t.srtp_out_->ProtectRtp(send_buf_.data(), rtp.size(), send_buf_.size());
+  if (!n) return false;
+  SendTo(std::span<const uint8_t>(send_buf_.data(), n), t.path());
+  return true;
+}
+
+bool MediaWorker::SendRtcp(Transport& t, std::span<const uint8_t> rtcp) {
+  if (t.state() != Transport::State::kConnected || rtcp.size() > kMaxDatagram) return false;
+  std::memcpy(send_buf_.data(), rtcp.data(), rtcp.size());
+  size_t n = t.srtp_out_->ProtectRtcp(send_buf_.data(), rtcp.size(), send_buf_.size());
+  if (!n) return false;
+  SendTo(std::span<const uint8_t>(send_buf_.data(), n), t.path());
+  return true;
+}
+
+void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from) {
+  PacketClass cls = Classify(packet);
+  auto send = [this](std::span<const uint8_t> d, const sockaddr_storage& to) { SendTo(d, to); };
+  if (cls == PacketClass::kStun) {
+    auto m = ParseStun(packet);
+    if (!m) return;
+    auto it = by_ufrag_.find(std::string(LocalUfrag(m->username)));
+    if (it == by_ufrag_.end()) return;
+    Transport& t = *it->second;
+    bool had_path = t.has_path();
+    auto old_key = AddressKey(t.path());
+    t.HandleStun(packet, from, send);
+    if (t.has_path() && (!had_path || AddressKey(t.path()) != old_key)) {
+      if (had_path) by_address_.erase(old_key);
+      by_address_[AddressKey(t.path())] = &t;
+    }
+    return;
+  }
+  auto it = by_address_.find(AddressKey(from));
+  if (it == by_address_.end()) return;  // not from a validated path: dropped
+  Transport& t = *it->second;
+  if (cls == PacketClass::kDtls) t.HandleDtls(packet, from, send);
+  else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) t.HandleSrtp(packet, cls);
+}
+
+void MediaWorker::Loop() {
+  // Fixed receive batch: recvmmsg fills up to kBatch datagrams per system call.
+  std::vector<std::array<uint8_t, kMaxDatagram>> bufs(kBatch);
+  std::array<iovec, kBatch> iov{};
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<sockaddr_storage, kBatch> addrs{};
+  pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  while (running_.load(std::memory_order_relaxed)) {
+    int timeout_ms = 100;  // DTLS retransmission timers are checked at this granularity
+    if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) break;
+    if (fds[1].revents & POLLIN) RunPosted();
+    if (fds[0].revents & POLLIN) {
+      for (;;) {
+        for (size_t i = 0; i < kBatch; ++i) {
+          iov[i] = {bufs[i].data(), kMaxDatagram};
+          msgs[i].msg_hdr = {};
+          msgs[i].msg_hdr.msg_name = &addrs[i];
+          msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+          msgs[i].msg_hdr.msg_iov = &iov[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+        if (n <= 0) break;
+        for (int i = 0; i < n; ++i)
+          HandleDatagram(std::span<uint8_t>(bufs[static_cast<size_t>(i)].data(), msgs[static_cast<size_t>(i)].msg_len),
+                         addrs[static_cast<size_t>(i)]);
+        if (n < static_cast<int>(kBatch)) break;
+      }
+    }
+    for (auto& [id, t] : transports_)
+      if (t->dtls_ && t->dtls_->state() == DtlsTransport::State::kConnecting) (void)t->dtls_->HandleTimeout();
+  }
+}
+
+}  // namespace parley::sfu
