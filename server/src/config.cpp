@@ -26,6 +26,10 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--max-message-bytes", c.max_message_bytes, "Largest signalling message accepted")
       ->capture_default_str();
+  app.add_option("--media-address", c.media_address, "UDP address for media (the ICE host candidate)")
+      ->capture_default_str();
+  app.add_option("--media-port", c.media_port, "UDP port for media (0 = pick a free one)")->capture_default_str();
+  app.add_flag("!--no-media", c.media, "Run signalling only, without the SFU media plane");
   app.add_option("--usage-flush-ms", c.usage_flush_ms, "How often usage is metered and stored")
       ->capture_default_str();
 }

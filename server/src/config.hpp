@@ -28,6 +28,9 @@ struct ServerConfig {
   int request_timeout_ms = 10000;    ///< documented to clients (their request timeout)
   size_t max_message_bytes = 64 * 1024;  ///< larger messages get 0x0F010003
   int usage_flush_ms = 10000;        ///< metering granularity for app usage
+  std::string media_address = "127.0.0.1";  ///< UDP address of the media worker (its host candidate)
+  uint16_t media_port = 0;                   ///< 0 picks a free port
+  bool media = true;                         ///< false runs signalling only (no SFU)
   std::string config_file;
 };
 

@@ -18,6 +18,8 @@
 #include "auth/app_store.hpp"
 #include "http/router.hpp"
 #include "metrics.hpp"
+#include "sfu/dtls.hpp"
+#include "sfu/worker.hpp"
 #include "signal/hub.hpp"
 
 namespace parley::server {
@@ -221,6 +223,7 @@ struct Server::Impl {
   std::unique_ptr<asio::ssl::context> ssl_ctx;
   std::unique_ptr<AppStore> store;
   Metrics metrics;
+  std::unique_ptr<sfu::MediaWorker> media;  ///< destroyed after the hub (declared before it)
   std::unique_ptr<SignalHub> hub;
   std::unique_ptr<Router> router;
   uint16_t port = 0;
@@ -255,7 +258,16 @@ Status Server::Start() {
     if (ec) return MakeError(Errc::kInvalidField, "TLS: " + ec.message());
     impl_->ssl_ctx = std::move(ctx);
   }
-  impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics);
+  if (c.media) {
+    auto cert = sfu::DtlsCertificate::Generate();
+    if (!cert) return cert.error();
+    auto worker = sfu::MediaWorker::Create(c.media_address, c.media_port, *cert);
+    if (!worker) return worker.error();
+    impl_->media = std::move(*worker);
+    impl_->media->Start();
+    spdlog::info("media worker on udp {}:{}", c.media_address, impl_->media->port());
+  }
+  impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, impl_->media.get());
   impl_->router = std::make_unique<Router>(c, *impl_->store, *impl_->hub, impl_->metrics);
 
   boost::system::error_code ec;

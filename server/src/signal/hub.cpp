@@ -5,9 +5,38 @@
 #include <algorithm>
 
 #include "parley/proto/token.hpp"
+#include "sfu/negotiate.hpp"
 
 namespace parley::server {
 namespace {
+
+// A transport on the media worker, owned by a session. Closing posts its removal to
+// the worker thread; the worker's callbacks only touch the shared counters.
+class SfuTransport final : public MediaTransport {
+ public:
+  SfuTransport(sfu::MediaWorker* worker, uint64_t id) : worker_(worker), id_(id) {}
+  ~SfuTransport() override { SfuTransport::Close(); }
+  void Close() override {
+    if (!worker_) return;
+    worker_->Post([w = worker_, id = id_] { w->RemoveTransport(id); });
+    worker_ = nullptr;
+  }
+
+ private:
+  sfu::MediaWorker* worker_;
+  uint64_t id_;
+};
+
+std::string_view TransportStateName(int s) {
+  switch (static_cast<sfu::Transport::State>(s)) {
+    case sfu::Transport::State::kNew: return "new";
+    case sfu::Transport::State::kIceConnected: return "ice-connected";
+    case sfu::Transport::State::kConnected: return "connected";
+    case sfu::Transport::State::kFailed: return "failed";
+    case sfu::Transport::State::kClosed: return "closed";
+  }
+  return "new";
+}
 
 using nlohmann::json;
 
@@ -74,8 +103,9 @@ std::string_view Name(Track t) {
 std::string_view Name(Role r) { return r == Role::kAudience ? "audience" : "broadcaster"; }
 std::string_view Name(Profile p) { return p == Profile::kInteractiveLive ? "interactive-live" : "communication"; }
 
-SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics)
-    : io_(io), config_(config), store_(store), metrics_(metrics), heartbeat_timer_(io), metering_timer_(io) {
+SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
+                     sfu::MediaWorker* media)
+    : io_(io), media_(media), config_(config), store_(store), metrics_(metrics), heartbeat_timer_(io), metering_timer_(io) {
   handlers_ = {
       {"hello", &SignalHub::HandleHello},
       {"join", &SignalHub::HandleJoin},
@@ -396,10 +426,15 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
 json SignalHub::UserJson(const Session& s) const {
   json muted = json::array();
   for (Track t : s.muted) muted.push_back(Name(t));
-  return {{"userId", s.user_id},       {"userName", s.user_name},
-          {"role", Name(s.role)},      {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
-          {"tracks", TrackList(s.published)}, {"muted", muted},
-          {"online", s.conn != nullptr}};
+  json u = {{"userId", s.user_id},       {"userName", s.user_name},
+            {"role", Name(s.role)},      {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
+            {"tracks", TrackList(s.published)}, {"muted", muted},
+            {"online", s.conn != nullptr}};
+  if (s.publish_counters)
+    u["media"] = {{"state", TransportStateName(s.publish_counters->state.load())},
+                  {"rtpPackets", s.publish_counters->rtp_packets.load(std::memory_order_relaxed)},
+                  {"rtpBytes", s.publish_counters->rtp_bytes.load(std::memory_order_relaxed)}};
+  return u;
 }
 
 json SignalHub::ChannelSnapshot(const Session& self) const {
@@ -500,19 +535,53 @@ void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
             &s);
 }
 
+Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::string& offer_text) {
+  if (!media_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
+  auto offer = sfu::ParseSdp(offer_text);
+  if (!offer) return offer.error();
+  sfu::LocalTransport local{RandomHex(4), RandomHex(12), media_->certificate()->fingerprint(), config_.media_address,
+                            media_->port()};
+  auto answer = sfu::AnswerPublishOffer(*offer, local);
+  if (!answer) return answer.error();
+  uint64_t id = next_id_++;
+  auto counters = std::make_shared<MediaCounters>();
+  sfu::TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
+  media_->Post([w = media_, id, params, counters] {
+    sfu::Transport* t = w->AddTransport(id, params);
+    t->OnRtp([counters](sfu::RtpView& v) {
+      counters->rtp_packets.fetch_add(1, std::memory_order_relaxed);
+      counters->rtp_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
+    });
+    t->OnState([counters](sfu::Transport::State st) { counters->state.store(static_cast<int>(st)); });
+  });
+  if (s.publish_transport) s.publish_transport->Close();
+  s.publish_transport = std::make_unique<SfuTransport>(media_, id);
+  s.publish_counters = counters;
+  return sfu::WriteSdp(answer->sdp);
+}
+
 void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
   auto tracks = ParseTracks(m.body, true);
   if (!tracks) return ReplyError(c, m, tracks.error());
+  auto offer = GetString(m.body, "sdp", false, sfu::kMaxSdpBytes);
+  if (!offer) return ReplyError(c, m, offer.error());
   if (s->role == Role::kAudience)
     return ReplyError(c, m, MakeError(Errc::kPublishWrongRole, "audience cannot publish; set role broadcaster"));
   for (Track t : *tracks)
     if (s->published.count(t))
       return ReplyError(c, m, MakeError(t == Track::kScreen ? Errc::kAlreadyPublishingScreen : Errc::kAlreadyPublishing,
                                         std::string(Name(t)) + " is already published"));
+  json data;
+  if (!offer->empty()) {
+    auto answer = OpenPublishTransport(*s, *offer);
+    if (!answer) return ReplyError(c, m, answer.error());
+    data["sdp"] = *answer;
+  }
   for (Track t : *tracks) s->published.insert(t);
-  Reply(c, m, Errc::kOk, "published", {{"tracks", TrackList(s->published)}});
+  data["tracks"] = TrackList(s->published);
+  Reply(c, m, Errc::kOk, "published", data);
   for (Track t : *tracks)
     Broadcast(*s->channel, {{"type", "trackPublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
 }

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -22,6 +23,7 @@
 #include "parley/proto/result.hpp"
 #include "parley/proto/token.hpp"
 #include "sfu/media_transport.hpp"
+#include "sfu/worker.hpp"
 #include "signal/protocol.hpp"
 
 namespace parley::server {
@@ -50,6 +52,14 @@ using Clock = std::chrono::steady_clock;
 struct Channel;
 struct Session;
 
+/// Media counters of one transport: written on the media worker thread, read by the
+/// control plane (admin API, metrics) without locks.
+struct MediaCounters {
+  std::atomic<uint64_t> rtp_packets{0};
+  std::atomic<uint64_t> rtp_bytes{0};
+  std::atomic<int> state{0};  ///< sfu::Transport::State
+};
+
 /// A signalling connection and what it is doing.
 struct Conn {
   uint64_t id = 0;
@@ -74,6 +84,7 @@ struct Session {
   std::unique_ptr<boost::asio::steady_timer> grace_timer;
   std::unique_ptr<MediaTransport> publish_transport;    ///< owned media (SFU)
   std::unique_ptr<MediaTransport> subscribe_transport;  ///< owned media (SFU)
+  std::shared_ptr<struct MediaCounters> publish_counters;  ///< written by the media worker
   Clock::time_point joined_at;
 };
 
@@ -90,7 +101,9 @@ struct Channel {
 
 class SignalHub {
  public:
-  SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics);
+  /// `media` may be null (signalling only): publish offers are then refused.
+  SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
+            sfu::MediaWorker* media = nullptr);
   ~SignalHub();
   SignalHub(const SignalHub&) = delete;
   SignalHub& operator=(const SignalHub&) = delete;
@@ -162,7 +175,11 @@ class SignalHub {
   void ArmMetering();
   void UpdateGauges();
 
+  /// Answers a publish offer and opens the session's publish transport on the worker.
+  Result<std::string> OpenPublishTransport(Session& s, const std::string& offer);
+
   boost::asio::io_context& io_;
+  sfu::MediaWorker* media_;
   const ServerConfig& config_;
   AppStore& store_;
   Metrics& metrics_;

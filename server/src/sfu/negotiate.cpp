@@ -1,0 +1,159 @@
+#include "sfu/negotiate.hpp"
+
+#include <algorithm>
+
+namespace parley::sfu {
+namespace {
+
+bool HasParam(const std::string& fmtp, std::string_view param) {
+  size_t pos = 0;
+  while (pos <= fmtp.size()) {
+    size_t end = fmtp.find(';', pos);
+    if (end == std::string::npos) end = fmtp.size();
+    std::string_view item = std::string_view(fmtp).substr(pos, end - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (item == param) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+// H.264 constrained baseline (profile_idc 0x42, constraint_set1) in packetization-mode 1:
+// the one profile every browser decodes (the "H5 compatible" video codec).
+bool IsConstrainedBaselineH264(const SdpCodec& c) {
+  if (c.name != "H264" && c.name != "h264") return false;
+  if (!HasParam(c.fmtp, "packetization-mode=1")) return false;
+  auto p = c.fmtp.find("profile-level-id=");
+  if (p == std::string::npos) return false;
+  std::string id = c.fmtp.substr(p + 17, 4);
+  std::transform(id.begin(), id.end(), id.begin(), [](char ch) { return static_cast<char>(std::tolower(ch)); });
+  return id == "42e0" || id == "4200" || id == "42c0";
+}
+
+const SdpCodec* RtxFor(const SdpMedia& m, uint8_t pt) {
+  std::string apt = "apt=" + std::to_string(pt);
+  for (const auto& c : m.codecs)
+    if ((c.name == "rtx" || c.name == "RTX") && HasParam(c.fmtp, apt)) return &c;
+  return nullptr;
+}
+
+std::vector<std::string> KeepFeedback(const SdpCodec& c) {
+  std::vector<std::string> out;
+  for (const auto& fb : c.feedback)
+    if (fb == "nack" || fb == "nack pli" || fb == "ccm fir" || fb == "transport-cc") out.push_back(fb);
+  return out;
+}
+
+}  // namespace
+
+Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local) {
+  auto bad = [](const std::string& why) { return MakeError(Errc::kInvalidSdp, why); };
+  if (offer.media.empty()) return bad("the offer has no media sections");
+  if (offer.bundle_mids.empty()) return bad("the offer must use BUNDLE (a=group:BUNDLE)");
+  PublishAnswer out;
+  const SdpMedia& first = offer.media.front();
+  out.remote_ufrag = first.ice_ufrag;
+  out.remote_pwd = first.ice_pwd;
+  out.remote_fingerprint = first.fingerprint;
+  if (out.remote_ufrag.empty() || out.remote_pwd.empty()) return bad("the offer lacks ICE credentials");
+  if (first.fingerprint_algorithm != "sha-256" || out.remote_fingerprint.empty())
+    return bad("the offer needs a sha-256 DTLS fingerprint");
+  if (first.setup != "actpass" && first.setup != "active")
+    return bad("the offer's a=setup must be actpass or active (the server is DTLS passive)");
+
+  SdpSession& a = out.sdp;
+  a.session_id = offer.session_id ^ 0x5A5A5A5A;
+  a.session_version = 1;
+  a.ice_lite = true;
+  a.msid_semantic = " WMS";
+  for (const SdpMedia& m : offer.media) {
+    SdpMedia r;
+    r.kind = m.kind;
+    r.proto = m.proto;
+    r.mid = m.mid;
+    r.ice_ufrag = local.ufrag;
+    r.ice_pwd = local.pwd;
+    r.fingerprint_algorithm = "sha-256";
+    r.fingerprint = local.fingerprint;
+    r.setup = "passive";
+    r.rtcp_mux = true;
+    r.rtcp_rsize = m.rtcp_rsize;
+    bool bundled = std::find(offer.bundle_mids.begin(), offer.bundle_mids.end(), m.mid) != offer.bundle_mids.end();
+    const SdpCodec* chosen = nullptr;
+    if (m.kind == "audio") {
+      for (const auto& c : m.codecs)
+        if ((c.name == "opus" || c.name == "OPUS") && c.clock_rate == 48000) {
+          chosen = &c;
+          break;
+        }
+    } else if (m.kind == "video") {
+      for (const auto& c : m.codecs)
+        if (c.name == "VP8" || c.name == "vp8") {
+          chosen = &c;
+          break;
+        }
+      if (!chosen)
+        for (const auto& c : m.codecs)
+          if (IsConstrainedBaselineH264(c)) {
+            chosen = &c;
+            break;
+          }
+    }
+    if (!chosen || !bundled || m.mid.empty() || !m.rtcp_mux || m.port == 0) {
+      r.port = 0;  // rejected (RFC 8829 §5.3.1)
+      r.direction = "inactive";
+      r.formats = m.formats.empty() ? std::vector<std::string>{"0"} : std::vector<std::string>{m.formats.front()};
+      a.media.push_back(std::move(r));
+      continue;
+    }
+    r.port = 9;
+    r.direction = m.Sends() ? "recvonly" : "inactive";
+    SdpCodec codec = *chosen;
+    codec.feedback = KeepFeedback(*chosen);
+    if (codec.name == "opus" || codec.name == "OPUS") codec.fmtp = "minptime=10;useinbandfec=1;usedtx=1";
+    r.codecs.push_back(codec);
+    r.formats.push_back(std::to_string(codec.payload_type));
+    AcceptedTrack t;
+    t.mid = m.mid;
+    t.kind = m.kind;
+    t.codec = codec.name;
+    t.payload_type = codec.payload_type;
+    if (const SdpCodec* rtx = m.kind == "video" ? RtxFor(m, codec.payload_type) : nullptr) {
+      SdpCodec rc = *rtx;
+      rc.feedback.clear();
+      r.codecs.push_back(rc);
+      r.formats.push_back(std::to_string(rc.payload_type));
+      t.rtx_payload_type = rc.payload_type;
+    }
+    for (const auto& e : m.extmaps) {
+      uint8_t* slot = e.uri == kExtMid            ? &t.ext_mid
+                      : e.uri == kExtAudioLevel   ? &t.ext_audio_level
+                      : e.uri == kExtAbsSendTime  ? &t.ext_abs_send_time
+                      : e.uri == kExtTransportCc  ? &t.ext_transport_cc
+                                                  : nullptr;
+      if (!slot) continue;
+      *slot = e.id;
+      r.extmaps.push_back({e.id, "", e.uri});
+    }
+    if (!m.ssrcs.empty()) t.ssrc = m.ssrcs.front();
+    for (const auto& g : m.ssrc_groups)
+      if (g.semantics == "FID" && g.ssrcs.size() == 2) {
+        t.ssrc = g.ssrcs[0];
+        t.rtx_ssrc = g.ssrcs[1];
+      }
+    out.tracks.push_back(t);
+    a.bundle_mids.push_back(m.mid);
+    a.media.push_back(std::move(r));
+  }
+  if (out.tracks.empty()) return bad("the offer has no audio (Opus) or video (VP8, H.264 baseline) to receive");
+  // One host candidate: the media worker's port, shared by every bundled section
+  // (RFC 8843 §7.1); ICE-lite gathers nothing else.
+  for (auto& m : a.media) {
+    if (m.port == 0) continue;
+    m.candidates.push_back("1 1 udp 2130706431 " + local.address + " " + std::to_string(local.port) + " typ host");
+    m.end_of_candidates = true;
+  }
+  return out;
+}
+
+}  // namespace parley::sfu

@@ -1,0 +1,54 @@
+// Offer/answer for the publish side (RFC 8829 JSEP, RFC 8843 BUNDLE): the client
+// offers what it sends; the server answers as an ICE-lite, DTLS-passive peer that
+// receives it, choosing Opus for audio and VP8 (or H.264 constrained baseline) for
+// video, with RTX, NACK/PLI/FIR, transport-wide congestion control and the header
+// extensions the SFU uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "parley/proto/result.hpp"
+#include "sfu/sdp.hpp"
+
+namespace parley::sfu {
+
+inline constexpr char kExtMid[] = "urn:ietf:params:rtp-hdrext:sdes:mid";
+inline constexpr char kExtAudioLevel[] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+inline constexpr char kExtAbsSendTime[] = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+inline constexpr char kExtTransportCc[] = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+/// Our side of the transport, as it goes into the answer.
+struct LocalTransport {
+  std::string ufrag, pwd;
+  std::string fingerprint;  ///< sha-256, "AB:CD:..."
+  std::string address;      ///< the media worker's address (host candidate)
+  uint16_t port = 0;
+};
+
+/// What the answer accepted for one received m-section.
+struct AcceptedTrack {
+  std::string mid;
+  std::string kind;   ///< "audio" or "video"
+  std::string codec;  ///< "opus", "VP8", "H264"
+  uint8_t payload_type = 0;
+  uint8_t rtx_payload_type = 0;  ///< 0 = no RTX
+  uint32_t ssrc = 0;             ///< from the offer's a=ssrc, 0 if it gave none
+  uint32_t rtx_ssrc = 0;
+  uint8_t ext_mid = 0, ext_audio_level = 0, ext_abs_send_time = 0, ext_transport_cc = 0;
+};
+
+struct PublishAnswer {
+  SdpSession sdp;
+  std::vector<AcceptedTrack> tracks;
+  std::string remote_ufrag, remote_pwd, remote_fingerprint;
+};
+
+/// Checks that the offer is something we can terminate (BUNDLE, rtcp-mux, ICE
+/// credentials, a sha-256 fingerprint, setup actpass or active) and builds the answer.
+/// Media sections we cannot receive are rejected with port 0, as JSEP prescribes.
+/// Errors are kInvalidSdp.
+Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local);
+
+}  // namespace parley::sfu
