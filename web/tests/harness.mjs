@@ -1,0 +1,87 @@
+// Shared helpers for the browser tests: a real parleyd on 127.0.0.1 and Debian's
+// Chromium driven by playwright-core. Run inside `unshare -n` (see scripts/web-test):
+// the only network is loopback.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = join(here, '..', '..');
+export const outDir = join(repo, 'build', 'web-test-output');
+mkdirSync(outDir, { recursive: true });
+
+export function parleydPath() {
+  if (process.env.PARLEYD) return process.env.PARLEYD;
+  for (const preset of ['ci', 'debug', 'release']) {
+    const p = join(repo, 'build', preset, 'server', 'parleyd');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('parleyd not built; set PARLEYD');
+}
+
+export const adminKey = 'web-test-admin-key';
+
+export async function startServer(extra = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-web-'));
+  const portFile = join(dir, 'port');
+  const proc = spawn(parleydPath(), ['--listen', '127.0.0.1', '--port', '0', '--data', dir, '--port-file', portFile,
+    '--admin-key', adminKey, '--log-level', 'warn', '--media-address', '127.0.0.1', ...extra],
+  { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; i < 500; i++) {
+    if (existsSync(portFile)) {
+      const port = parseInt(readFileSync(portFile, 'utf8'), 10);
+      if (port > 0) {
+        const url = `http://127.0.0.1:${port}`;
+        return {
+          url, port,
+          async admin(method, path, body) {
+            const r = await fetch(url + path, {
+              method, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+              body: body ? JSON.stringify(body) : undefined,
+            });
+            const json = await r.json();
+            if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+            return json;
+          },
+          async stop() {
+            proc.kill('SIGTERM');
+            await new Promise((res) => proc.once('exit', res));
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  proc.kill('SIGKILL');
+  throw new Error('parleyd did not start');
+}
+
+// The flags ../shared/notes/webrtc-on-loopback.md requires on these machines.
+export async function launchChromium() {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
+  const args = [
+    '--headless=new', '--no-sandbox', '--disable-gpu',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    '--disable-features=WebRtcHideLocalIpsWithMdns,MediaRouter,DialMediaRouteProvider,OptimizationHints,Translate,AutofillServerCommunication,CertificateTransparencyComponentUpdater',
+    '--disable-domain-reliability', '--disable-client-side-phishing-detection', '--disable-default-apps',
+    '--disable-extensions', '--no-default-browser-check', '--disable-breakpad', '--no-pings',
+  ];
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium', headless: true, args,
+  });
+  return {
+    context,
+    async newPage() { return context.newPage(); },
+    async close() {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
