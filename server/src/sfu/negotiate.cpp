@@ -156,4 +156,55 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   return out;
 }
 
+SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
+                               uint64_t session_version) {
+  SdpSession s;
+  s.session_id = 0x7061726C6579;  // stable per connection: only the version moves
+  s.session_version = session_version;
+  s.ice_lite = true;
+  s.msid_semantic = " WMS";
+  for (const auto& t : tracks) {
+    SdpMedia m;
+    m.kind = t.video ? "video" : "audio";
+    m.port = 9;
+    m.proto = "UDP/TLS/RTP/SAVPF";
+    m.mid = t.mid;
+    m.ice_ufrag = local.ufrag;
+    m.ice_pwd = local.pwd;
+    m.fingerprint_algorithm = "sha-256";
+    m.fingerprint = local.fingerprint;
+    m.setup = "actpass";
+    m.direction = "sendonly";
+    m.rtcp_mux = true;
+    m.rtcp_rsize = true;
+    SdpCodec c = t.codec;
+    c.feedback.clear();
+    if (t.video) c.feedback = {"nack", "nack pli", "ccm fir"};
+    m.codecs.push_back(c);
+    m.formats.push_back(std::to_string(c.payload_type));
+    m.ssrcs.push_back(t.ssrc);
+    m.cname = t.stream_id;
+    m.msid = t.stream_id + " " + t.track_id;
+    m.candidates.push_back("1 1 udp 2130706431 " + local.address + " " + std::to_string(local.port) + " typ host");
+    m.end_of_candidates = true;
+    s.bundle_mids.push_back(t.mid);
+    s.media.push_back(std::move(m));
+  }
+  return s;
+}
+
+Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std::vector<OfferedTrack>& offered) {
+  auto bad = [](const std::string& why) { return MakeError(Errc::kInvalidSdp, why); };
+  if (offered.empty()) return bad("nothing was offered");
+  if (answer.media.size() != offered.size()) return bad("the answer must have one section per offered track");
+  for (size_t i = 0; i < offered.size(); ++i)
+    if (answer.media[i].mid != offered[i].mid) return bad("answer section " + std::to_string(i) + " has the wrong mid");
+  const SdpMedia& first = answer.media.front();
+  if (first.ice_ufrag.empty() || first.ice_pwd.empty()) return bad("the answer lacks ICE credentials");
+  if (first.fingerprint_algorithm != "sha-256" || first.fingerprint.empty())
+    return bad("the answer needs a sha-256 DTLS fingerprint");
+  if (first.setup != "active") return bad("the answer's a=setup must be active (the server is DTLS passive)");
+  return SubscribeAnswer{first.ice_ufrag, first.ice_pwd, first.fingerprint};
+}
+
 }  // namespace parley::sfu

@@ -51,4 +51,26 @@ struct PublishAnswer {
 /// Errors are kInvalidSdp.
 Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local);
 
+/// One track the server sends on a subscribe connection.
+struct OfferedTrack {
+  std::string mid;
+  bool video = false;
+  SdpCodec codec;        ///< the publisher's negotiated codec (same payload type)
+  uint32_t ssrc = 0;     ///< chosen by the server for this subscriber
+  std::string stream_id;  ///< msid stream: the publishing user's id
+  std::string track_id;   ///< msid track: "<user>-<audio|camera|screen>"
+};
+
+/// The server's offer on a subscribe connection: sendonly sections, ICE-lite,
+/// a=setup:actpass (the client answers active; the server stays DTLS passive).
+SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
+                               uint64_t session_version);
+
+struct SubscribeAnswer {
+  std::string remote_ufrag, remote_pwd, remote_fingerprint;
+};
+/// Checks the client's answer to a subscribe offer: same mids, ICE credentials, a
+/// sha-256 fingerprint and a=setup:active. Errors are kInvalidSdp.
+Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std::vector<OfferedTrack>& offered);
+
 }  // namespace parley::sfu

@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sfu/stun.hpp"
@@ -98,28 +99,44 @@ void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_stora
   }
 }
 
-void Transport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls) {
-  if (!srtp_in_) return;
+void Transport::SetRemote(std::string remote_ufrag, std::string remote_fingerprint) {
+  params_.remote_ufrag = std::move(remote_ufrag);
+  params_.remote_fingerprint = std::move(remote_fingerprint);
+}
+
+const InboundTrack* Transport::TrackOf(const RtpView& v) const {
+  for (const auto& t : inbound_)
+    if (t.ssrc != 0 && t.ssrc == v.ssrc) return t.rtx_payload_type == v.payload_type ? nullptr : &t;
+  for (const auto& t : inbound_)
+    if (t.payload_type == v.payload_type) return &t;
+  return nullptr;
+}
+
+std::optional<RtpView> Transport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls,
+                                             std::span<const uint8_t>* rtcp_out) {
+  if (!srtp_in_) return std::nullopt;
   stats_.bytes_in += packet.size();
   if (cls == PacketClass::kRtp) {
     size_t n = srtp_in_->UnprotectRtp(packet.data(), packet.size());
     if (!n) {
       ++stats_.srtp_failed;
-      return;
+      return std::nullopt;
     }
     auto v = ParseRtp(packet.first(n));
-    if (!v) return;
+    if (!v) return std::nullopt;
     ++stats_.rtp_in;
     if (on_rtp_) on_rtp_(*v);
-  } else {
-    size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
-    if (!n || !IsValidRtcp(packet.first(n))) {
-      ++stats_.srtp_failed;
-      return;
-    }
-    ++stats_.rtcp_in;
-    if (on_rtcp_) on_rtcp_(packet.first(n));
+    return v;
   }
+  size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
+  if (!n || !IsValidRtcp(packet.first(n))) {
+    ++stats_.srtp_failed;
+    return std::nullopt;
+  }
+  ++stats_.rtcp_in;
+  if (on_rtcp_) on_rtcp_(packet.first(n));
+  *rtcp_out = packet.first(n);
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& address, uint16_t port,
@@ -211,6 +228,9 @@ Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params) {
 void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
+  routes_.erase(id);
+  last_pli_.erase(id);
+  for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
     if (a->second == it->second.get()) a = by_address_.erase(a);
@@ -271,7 +291,97 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
   if (it == by_address_.end()) return;  // not from a validated path: dropped
   Transport& t = *it->second;
   if (cls == PacketClass::kDtls) t.HandleDtls(packet, from, send);
-  else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) t.HandleSrtp(packet, cls);
+  else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
+    std::span<const uint8_t> rtcp;
+    if (auto v = t.HandleSrtp(packet, cls, &rtcp)) Forward(t, *v);
+    else if (!rtcp.empty()) RelayKeyframeRequests(t, rtcp);
+  }
+}
+
+void MediaWorker::AddRoute(uint64_t publisher, bool video, uint64_t subscriber, uint32_t out_ssrc, uint8_t out_pt) {
+  Route r;
+  r.subscriber = subscriber;
+  r.video = video;
+  r.out_ssrc = out_ssrc;
+  r.out_pt = out_pt;
+  r.seq_offset = static_cast<uint16_t>(out_ssrc * 2654435761u);  // arbitrary start (RFC 3550 §5.1)
+  routes_[publisher].push_back(r);
+  if (video)
+    if (Transport* p = FindTransport(publisher)) RequestKeyframe(*p);
+}
+
+void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber) {
+  auto it = routes_.find(publisher);
+  if (it == routes_.end()) return;
+  auto& v = it->second;
+  v.erase(std::remove_if(v.begin(), v.end(), [&](const Route& r) { return r.subscriber == subscriber; }), v.end());
+}
+
+void MediaWorker::Forward(Transport& publisher, RtpView& v) {
+  auto it = routes_.find(publisher.id());
+  if (it == routes_.end() || it->second.empty()) return;
+  const InboundTrack* track = publisher.TrackOf(v);
+  if (!track) return;  // RTX and unknown streams are not forwarded
+  for (Route& r : it->second) {
+    if (r.video != track->video) continue;
+    Transport* sub = FindTransport(r.subscriber);
+    if (!sub || sub->state() != Transport::State::kConnected) continue;
+    if (!r.started || v.ssrc != r.last_in_ssrc) {
+      // First packet, or the publisher restarted with a new SSRC: continue right after
+      // what the subscriber saw last, so its decoder sees one continuous stream.
+      if (r.started) {
+        r.seq_offset = static_cast<uint16_t>(r.last_out_seq + 1 - v.sequence);
+        r.ts_offset = r.last_out_ts + (track->video ? 3000u : 960u) - v.timestamp;
+      } else {
+        r.seq_offset = static_cast<uint16_t>(r.seq_offset - v.sequence);
+      }
+      r.started = true;
+      r.last_in_ssrc = v.ssrc;
+    }
+    size_t len = v.data.size();
+    if (len > send_buf_.size() - kSrtpMaxOverhead) continue;
+    std::memcpy(send_buf_.data(), v.data.data(), len);
+    auto out = ParseRtp(std::span<uint8_t>(send_buf_.data(), len));
+    if (!out) continue;
+    uint16_t seq = static_cast<uint16_t>(v.sequence + r.seq_offset);
+    uint32_t ts = v.timestamp + r.ts_offset;
+    out->SetSsrc(r.out_ssrc);
+    out->SetSequence(seq);
+    out->SetTimestamp(ts);
+    out->SetPayloadType(r.out_pt);
+    if (!r.sent_any || SeqNewer(seq, r.last_out_seq)) {
+      r.sent_any = true;
+      r.last_out_seq = seq;
+      r.last_out_ts = ts;
+    }
+    size_t n = sub->srtp_out_->ProtectRtp(send_buf_.data(), len, send_buf_.size());
+    if (n) SendTo(std::span<const uint8_t>(send_buf_.data(), n), sub->path());
+  }
+}
+
+void MediaWorker::RequestKeyframe(Transport& publisher) {
+  // Throttled: at most one PLI per publisher per 300 ms (RFC 4585 §3.5 spirit).
+  auto now = std::chrono::steady_clock::now();
+  auto& last = last_pli_[publisher.id()];
+  if (now - last < std::chrono::milliseconds(300)) return;
+  for (const auto& t : publisher.inbound_) {
+    if (!t.video || t.ssrc == 0) continue;
+    last = now;
+    uint8_t pli[12];
+    WritePli(pli, 1, t.ssrc);
+    SendRtcp(publisher, pli);
+  }
+}
+
+void MediaWorker::RelayKeyframeRequests(Transport& subscriber, std::span<const uint8_t> rtcp) {
+  for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
+    if (!IsKeyframeRequest(*it)) continue;
+    uint32_t media = it->media_ssrc();
+    for (auto& [pub, list] : routes_)
+      for (const Route& r : list)
+        if (r.subscriber == subscriber.id() && r.out_ssrc == media)
+          if (Transport* p = FindTransport(pub)) RequestKeyframe(*p);
+  }
 }
 
 void MediaWorker::Loop() {

@@ -18,6 +18,8 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,6 +41,14 @@ struct TransportParams {
   std::string local_ufrag, local_pwd;  ///< ours, put into our SDP
   std::string remote_ufrag;            ///< the client's, from its SDP
   std::string remote_fingerprint;      ///< sha-256 from the client's SDP
+};
+
+/// A track the client sends on a publish transport (from the negotiated offer).
+struct InboundTrack {
+  bool video = false;
+  uint32_t ssrc = 0;  ///< 0 if the offer did not say; then matched by payload type
+  uint8_t payload_type = 0;
+  uint8_t rtx_payload_type = 0;
 };
 
 struct TransportStats {
@@ -65,6 +75,9 @@ class Transport {
   [[nodiscard]] const sockaddr_storage& path() const { return path_; }
 
   void OnRtp(RtpHandler h) { on_rtp_ = std::move(h); }
+  void SetInboundTracks(std::vector<InboundTrack> tracks) { inbound_ = std::move(tracks); }
+  /// For transports where the server offered: the client's credentials arrive with its answer.
+  void SetRemote(std::string remote_ufrag, std::string remote_fingerprint);
   void OnRtcp(RtcpHandler h) { on_rtcp_ = std::move(h); }
   void OnState(StateHandler h) { on_state_ = std::move(h); }
 
@@ -73,8 +86,11 @@ class Transport {
   using SendFn = std::function<void(std::span<const uint8_t>, const sockaddr_storage&)>;
   void HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send);
   void HandleDtls(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send);
-  void HandleSrtp(std::span<uint8_t> packet, PacketClass cls);
+  /// Decrypts; returns the RTP view for forwarding, or the RTCP span via `rtcp_out`.
+  std::optional<RtpView> HandleSrtp(std::span<uint8_t> packet, PacketClass cls, std::span<const uint8_t>* rtcp_out);
   void SetState(State s);
+  /// The inbound track a packet belongs to, or null (unknown SSRC/PT, or RTX).
+  [[nodiscard]] const InboundTrack* TrackOf(const RtpView& v) const;
 
   uint64_t id_;
   TransportParams params_;
@@ -85,6 +101,7 @@ class Transport {
   bool has_path_ = false;
   sockaddr_storage path_{};
   TransportStats stats_;
+  std::vector<InboundTrack> inbound_;
   RtpHandler on_rtp_;
   RtcpHandler on_rtcp_;
   StateHandler on_state_;
@@ -117,12 +134,37 @@ class MediaWorker {
   bool SendRtp(Transport& t, std::span<const uint8_t> rtp);
   bool SendRtcp(Transport& t, std::span<const uint8_t> rtcp);
 
+  /// Forward the publisher transport's audio or video to a subscriber transport as
+  /// `out_ssrc` / `out_pt`. Sequence numbers and timestamps are rewritten so the
+  /// subscriber's stream stays continuous when the publisher restarts (new SSRC).
+  /// A video route asks the publisher for a keyframe at once.
+  void AddRoute(uint64_t publisher, bool video, uint64_t subscriber, uint32_t out_ssrc, uint8_t out_pt);
+  /// Removes the routes from `publisher` to `subscriber`.
+  void RemoveRoutes(uint64_t publisher, uint64_t subscriber);
+
  private:
   MediaWorker() = default;
   void Loop();
   void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from);
   void SendTo(std::span<const uint8_t> packet, const sockaddr_storage& to);
   void RunPosted();
+  void Forward(Transport& publisher, RtpView& v);
+  void RelayKeyframeRequests(Transport& subscriber, std::span<const uint8_t> rtcp);
+  void RequestKeyframe(Transport& publisher);
+
+  struct Route {
+    uint64_t subscriber = 0;
+    bool video = false;
+    uint32_t out_ssrc = 0;
+    uint8_t out_pt = 0;
+    bool started = false;
+    uint32_t last_in_ssrc = 0;
+    uint16_t seq_offset = 0;
+    uint32_t ts_offset = 0;
+    bool sent_any = false;
+    uint16_t last_out_seq = 0;
+    uint32_t last_out_ts = 0;
+  };
 
   int fd_ = -1;
   int wake_fd_ = -1;
@@ -136,6 +178,8 @@ class MediaWorker {
   std::unordered_map<std::string, Transport*> by_ufrag_;
   std::map<std::array<uint8_t, 19>, Transport*> by_address_;
   std::vector<uint8_t> send_buf_;
+  std::unordered_map<uint64_t, std::vector<Route>> routes_;  ///< by publisher transport id
+  std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> last_pli_;  ///< by publisher
 };
 
 /// Family, port and address as a fixed-size key: looking a transport up by the

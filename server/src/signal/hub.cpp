@@ -116,6 +116,7 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       {"unpublish", &SignalHub::HandleUnpublish},
       {"subscribe", &SignalHub::HandleSubscribe},
       {"unsubscribe", &SignalHub::HandleUnsubscribe},
+      {"subscribeAnswer", &SignalHub::HandleSubscribeAnswer},
       {"setRole", &SignalHub::HandleSetRole},
       {"mute", &SignalHub::HandleMute},
       {"listUsers", &SignalHub::HandleListUsers},
@@ -473,6 +474,8 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
   s.channel = nullptr;
   if (s.publish_transport) s.publish_transport->Close();
   if (s.subscribe_transport) s.subscribe_transport->Close();
+  s.publish_transport_id = 0;
+  s.subscribe_transport_id = 0;
   auto it = ch->members.find(s.user_id);
   if (it != ch->members.end() && it->second == &s) ch->members.erase(it);
   // Subscriptions of others to this user end with it.
@@ -535,7 +538,8 @@ void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
             &s);
 }
 
-Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::string& offer_text) {
+Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::string& offer_text,
+                                                    const std::set<Track>& tracks) {
   if (!media_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
   auto offer = sfu::ParseSdp(offer_text);
   if (!offer) return offer.error();
@@ -543,11 +547,25 @@ Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::strin
                             media_->port()};
   auto answer = sfu::AnswerPublishOffer(*offer, local);
   if (!answer) return answer.error();
+  // Signalling tracks map onto the offer's sections in order: audio to the first audio
+  // section, camera to the first video section, screen to the next video section.
+  std::map<Track, sfu::AcceptedTrack> mapped;
+  std::vector<sfu::InboundTrack> inbound;
+  size_t next_video = 0;
+  std::vector<const sfu::AcceptedTrack*> videos;
+  for (const auto& t : answer->tracks) {
+    if (t.kind == "audio" && !mapped.count(Track::kAudio) && tracks.count(Track::kAudio)) mapped[Track::kAudio] = t;
+    if (t.kind == "video") videos.push_back(&t);
+    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type});
+  }
+  for (Track t : {Track::kCamera, Track::kScreen})
+    if (tracks.count(t) && next_video < videos.size()) mapped[t] = *videos[next_video++];
   uint64_t id = next_id_++;
   auto counters = std::make_shared<MediaCounters>();
   sfu::TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
-  media_->Post([w = media_, id, params, counters] {
+  media_->Post([w = media_, id, params, counters, inbound] {
     sfu::Transport* t = w->AddTransport(id, params);
+    t->SetInboundTracks(inbound);
     t->OnRtp([counters](sfu::RtpView& v) {
       counters->rtp_packets.fetch_add(1, std::memory_order_relaxed);
       counters->rtp_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
@@ -557,7 +575,66 @@ Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::strin
   if (s.publish_transport) s.publish_transport->Close();
   s.publish_transport = std::make_unique<SfuTransport>(media_, id);
   s.publish_counters = counters;
+  s.publish_transport_id = id;
+  s.publish_tracks = std::move(mapped);
   return sfu::WriteSdp(answer->sdp);
+}
+
+Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remote, const std::set<Track>& tracks) {
+  if (!s.subscribe_transport_id) {
+    s.subscribe_transport_id = next_id_++;
+    s.subscribe_local = {RandomHex(4), RandomHex(12), media_->certificate()->fingerprint(), config_.media_address,
+                         media_->port()};
+    sfu::TransportParams params{s.subscribe_local.ufrag, s.subscribe_local.pwd, "", ""};
+    media_->Post([w = media_, id = s.subscribe_transport_id, params] { w->AddTransport(id, params); });
+    s.subscribe_transport = std::make_unique<SfuTransport>(media_, s.subscribe_transport_id);
+  }
+  for (Track t : tracks) {
+    auto acc = remote.publish_tracks.find(t);
+    if (acc == remote.publish_tracks.end()) continue;  // announced without media: nothing to forward
+    std::string track_id = remote.user_id + "-" + std::string(Name(t));
+    bool already = std::any_of(s.subscribe_offered.begin(), s.subscribe_offered.end(),
+                               [&](const sfu::OfferedTrack& o) { return o.track_id == track_id; });
+    if (already) continue;
+    sfu::OfferedTrack o;
+    o.mid = std::to_string(s.subscribe_offered.size());
+    o.video = acc->second.kind == "video";
+    o.codec.payload_type = acc->second.payload_type;
+    o.codec.name = acc->second.codec;
+    o.codec.clock_rate = o.video ? 90000 : 48000;
+    o.codec.channels = o.video ? 0 : 2;
+    if (!o.video) o.codec.fmtp = "minptime=10;useinbandfec=1";
+    else if (acc->second.codec == "H264") o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+    uint32_t ssrc = 0;
+    while (ssrc == 0) ssrc = static_cast<uint32_t>(std::stoul(RandomHex(4), nullptr, 16));
+    o.ssrc = ssrc;
+    o.stream_id = remote.user_id;
+    o.track_id = track_id;
+    s.subscribe_offered.push_back(o);
+    media_->Post([w = media_, pub = remote.publish_transport_id, video = o.video, sub = s.subscribe_transport_id,
+                  ssrc, pt = o.codec.payload_type] { w->AddRoute(pub, video, sub, ssrc, pt); });
+  }
+  if (s.subscribe_offered.empty())
+    return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
+  return sfu::WriteSdp(sfu::BuildSubscribeOffer(s.subscribe_local, s.subscribe_offered, ++s.subscribe_version));
+}
+
+void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto sdp = GetString(m.body, "sdp", true, sfu::kMaxSdpBytes);
+  if (!sdp) return ReplyError(c, m, sdp.error());
+  if (!s->subscribe_transport_id)
+    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "no subscribe offer is waiting for an answer"));
+  auto parsed = sfu::ParseSdp(*sdp);
+  if (!parsed) return ReplyError(c, m, parsed.error());
+  auto answer = sfu::CheckSubscribeAnswer(*parsed, s->subscribe_offered);
+  if (!answer) return ReplyError(c, m, answer.error());
+  media_->Post([w = media_, id = s->subscribe_transport_id, ufrag = answer->remote_ufrag,
+                fp = answer->remote_fingerprint] {
+    if (sfu::Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
+  });
+  Reply(c, m, Errc::kOk, "ok");
 }
 
 void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
@@ -575,7 +652,7 @@ void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
                                         std::string(Name(t)) + " is already published"));
   json data;
   if (!offer->empty()) {
-    auto answer = OpenPublishTransport(*s, *offer);
+    auto answer = OpenPublishTransport(*s, *offer, *tracks);
     if (!answer) return ReplyError(c, m, answer.error());
     data["sdp"] = *answer;
   }
@@ -627,9 +704,17 @@ void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
     if (!remote.published.count(t))
       return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone,
                                         "user " + *user + " does not publish " + std::string(Name(t))));
+  json data;
+  if (media_ && remote.publish_transport_id) {
+    auto offer = OfferSubscription(*s, remote, want);
+    if (!offer) return ReplyError(c, m, offer.error());
+    data["sdp"] = *offer;
+  }
   auto& sub = s->subscriptions[*user];
   sub.insert(want.begin(), want.end());
-  Reply(c, m, Errc::kOk, "subscribed", {{"userId", *user}, {"tracks", TrackList(sub)}});
+  data["userId"] = *user;
+  data["tracks"] = TrackList(sub);
+  Reply(c, m, Errc::kOk, "subscribed", data);
 }
 
 void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
@@ -642,6 +727,13 @@ void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
   auto it = s->subscriptions.find(*user);
   if (it == s->subscriptions.end())
     return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + *user));
+  if (media_ && s->subscribe_transport_id) {
+    auto remote = s->channel->members.find(*user);
+    if (remote != s->channel->members.end() && remote->second->publish_transport_id)
+      media_->Post([w = media_, pub = remote->second->publish_transport_id, sub = s->subscribe_transport_id] {
+        w->RemoveRoutes(pub, sub);
+      });
+  }
   if (tracks->empty()) {
     s->subscriptions.erase(it);
   } else {

@@ -23,6 +23,7 @@
 #include "parley/proto/result.hpp"
 #include "parley/proto/token.hpp"
 #include "sfu/media_transport.hpp"
+#include "sfu/negotiate.hpp"
 #include "sfu/worker.hpp"
 #include "signal/protocol.hpp"
 
@@ -85,6 +86,12 @@ struct Session {
   std::unique_ptr<MediaTransport> publish_transport;    ///< owned media (SFU)
   std::unique_ptr<MediaTransport> subscribe_transport;  ///< owned media (SFU)
   std::shared_ptr<struct MediaCounters> publish_counters;  ///< written by the media worker
+  uint64_t publish_transport_id = 0;                    ///< on the media worker, 0 = none
+  std::map<Track, sfu::AcceptedTrack> publish_tracks;   ///< what each published track negotiated
+  uint64_t subscribe_transport_id = 0;
+  sfu::LocalTransport subscribe_local;
+  std::vector<sfu::OfferedTrack> subscribe_offered;     ///< in offer order
+  uint64_t subscribe_version = 0;
   Clock::time_point joined_at;
 };
 
@@ -150,6 +157,7 @@ class SignalHub {
   void HandleUnpublish(Conn& c, const ClientMessage& m);
   void HandleSubscribe(Conn& c, const ClientMessage& m);
   void HandleUnsubscribe(Conn& c, const ClientMessage& m);
+  void HandleSubscribeAnswer(Conn& c, const ClientMessage& m);
   void HandleSetRole(Conn& c, const ClientMessage& m);
   void HandleMute(Conn& c, const ClientMessage& m);
   void HandleListUsers(Conn& c, const ClientMessage& m);
@@ -176,7 +184,10 @@ class SignalHub {
   void UpdateGauges();
 
   /// Answers a publish offer and opens the session's publish transport on the worker.
-  Result<std::string> OpenPublishTransport(Session& s, const std::string& offer);
+  Result<std::string> OpenPublishTransport(Session& s, const std::string& offer, const std::set<Track>& tracks);
+  /// Adds the remote user's tracks to the session's subscribe connection (creating it)
+  /// and returns the server's new offer.
+  Result<std::string> OfferSubscription(Session& s, const Session& remote, const std::set<Track>& tracks);
 
   boost::asio::io_context& io_;
   sfu::MediaWorker* media_;
