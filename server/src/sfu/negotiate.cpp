@@ -196,8 +196,11 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
 Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std::vector<OfferedTrack>& offered) {
   auto bad = [](const std::string& why) { return MakeError(Errc::kInvalidSdp, why); };
   if (offered.empty()) return bad("nothing was offered");
-  if (answer.media.size() != offered.size()) return bad("the answer must have one section per offered track");
-  for (size_t i = 0; i < offered.size(); ++i)
+  // Offers only ever append sections, so an answer to an earlier offer (sent while a
+  // newer one was on its way) is a prefix of the current list and is accepted.
+  if (answer.media.empty() || answer.media.size() > offered.size())
+    return bad("the answer must have one section per offered track");
+  for (size_t i = 0; i < answer.media.size(); ++i)
     if (answer.media[i].mid != offered[i].mid) return bad("answer section " + std::to_string(i) + " has the wrong mid");
   const SdpMedia& first = answer.media.front();
   if (first.ice_ufrag.empty() || first.ice_pwd.empty()) return bad("the answer lacks ICE credentials");

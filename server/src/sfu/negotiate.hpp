@@ -69,8 +69,9 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
 struct SubscribeAnswer {
   std::string remote_ufrag, remote_pwd, remote_fingerprint;
 };
-/// Checks the client's answer to a subscribe offer: same mids, ICE credentials, a
-/// sha-256 fingerprint and a=setup:active. Errors are kInvalidSdp.
+/// Checks the client's answer to a subscribe offer (the latest, or an earlier one: its
+/// sections are a prefix of the latest): same mids, ICE credentials, a sha-256
+/// fingerprint and a=setup:active. Errors are kInvalidSdp.
 Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std::vector<OfferedTrack>& offered);
 
 }  // namespace parley::sfu

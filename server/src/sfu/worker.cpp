@@ -299,15 +299,33 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
 }
 
 void MediaWorker::AddRoute(uint64_t publisher, bool video, uint64_t subscriber, uint32_t out_ssrc, uint8_t out_pt) {
+  auto& list = routes_[publisher];
+  for (const Route& existing : list)
+    if (existing.subscriber == subscriber && existing.out_ssrc == out_ssrc) return;  // already routed
   Route r;
   r.subscriber = subscriber;
   r.video = video;
   r.out_ssrc = out_ssrc;
   r.out_pt = out_pt;
   r.seq_offset = static_cast<uint16_t>(out_ssrc * 2654435761u);  // arbitrary start (RFC 3550 §5.1)
-  routes_[publisher].push_back(r);
+  list.push_back(r);
   if (video)
     if (Transport* p = FindTransport(publisher)) RequestKeyframe(*p);
+}
+
+void MediaWorker::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher) {
+  auto it = routes_.find(from_publisher);
+  if (it == routes_.end()) return;
+  auto moved = std::move(it->second);
+  routes_.erase(it);
+  bool video = false;
+  auto& dst = routes_[to_publisher];
+  for (auto& r : moved) {
+    video = video || r.video;
+    dst.push_back(r);
+  }
+  if (video)
+    if (Transport* p = FindTransport(to_publisher)) RequestKeyframe(*p);
 }
 
 void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber) {
@@ -366,10 +384,9 @@ void MediaWorker::RequestKeyframe(Transport& publisher) {
   if (now - last < std::chrono::milliseconds(300)) return;
   for (const auto& t : publisher.inbound_) {
     if (!t.video || t.ssrc == 0) continue;
-    last = now;
     uint8_t pli[12];
     WritePli(pli, 1, t.ssrc);
-    SendRtcp(publisher, pli);
+    if (SendRtcp(publisher, pli)) last = now;  // not yet connected: the next request may go
   }
 }
 

@@ -139,6 +139,9 @@ class MediaWorker {
   /// subscriber's stream stays continuous when the publisher restarts (new SSRC).
   /// A video route asks the publisher for a keyframe at once.
   void AddRoute(uint64_t publisher, bool video, uint64_t subscriber, uint32_t out_ssrc, uint8_t out_pt);
+  /// The publisher renegotiated onto a new transport: its routes move there with
+  /// their numbering state, so subscribers see one continuous stream.
+  void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher);
   /// Removes the routes from `publisher` to `subscriber`.
   void RemoveRoutes(uint64_t publisher, uint64_t subscriber);
 

@@ -117,6 +117,7 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       {"subscribe", &SignalHub::HandleSubscribe},
       {"unsubscribe", &SignalHub::HandleUnsubscribe},
       {"subscribeAnswer", &SignalHub::HandleSubscribeAnswer},
+      {"updatePublish", &SignalHub::HandleUpdatePublish},
       {"setRole", &SignalHub::HandleSetRole},
       {"mute", &SignalHub::HandleMute},
       {"listUsers", &SignalHub::HandleListUsers},
@@ -572,7 +573,11 @@ Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::strin
     });
     t->OnState([counters](sfu::Transport::State st) { counters->state.store(static_cast<int>(st)); });
   });
-  if (s.publish_transport) s.publish_transport->Close();
+  if (s.publish_transport) {
+    // Renegotiation: subscribers keep their routes (and numbering) on the new transport.
+    media_->Post([w = media_, from = s.publish_transport_id, to = id] { w->MoveRoutes(from, to); });
+    s.publish_transport->Close();
+  }
   s.publish_transport = std::make_unique<SfuTransport>(media_, id);
   s.publish_counters = counters;
   s.publish_transport_id = id;
@@ -593,30 +598,45 @@ Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remo
     auto acc = remote.publish_tracks.find(t);
     if (acc == remote.publish_tracks.end()) continue;  // announced without media: nothing to forward
     std::string track_id = remote.user_id + "-" + std::string(Name(t));
-    bool already = std::any_of(s.subscribe_offered.begin(), s.subscribe_offered.end(),
-                               [&](const sfu::OfferedTrack& o) { return o.track_id == track_id; });
-    if (already) continue;
-    sfu::OfferedTrack o;
-    o.mid = std::to_string(s.subscribe_offered.size());
-    o.video = acc->second.kind == "video";
-    o.codec.payload_type = acc->second.payload_type;
-    o.codec.name = acc->second.codec;
-    o.codec.clock_rate = o.video ? 90000 : 48000;
-    o.codec.channels = o.video ? 0 : 2;
-    if (!o.video) o.codec.fmtp = "minptime=10;useinbandfec=1";
-    else if (acc->second.codec == "H264") o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
-    uint32_t ssrc = 0;
-    while (ssrc == 0) ssrc = static_cast<uint32_t>(std::stoul(RandomHex(4), nullptr, 16));
-    o.ssrc = ssrc;
-    o.stream_id = remote.user_id;
-    o.track_id = track_id;
-    s.subscribe_offered.push_back(o);
-    media_->Post([w = media_, pub = remote.publish_transport_id, video = o.video, sub = s.subscribe_transport_id,
-                  ssrc, pt = o.codec.payload_type] { w->AddRoute(pub, video, sub, ssrc, pt); });
+    auto existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
+                                 [&](const sfu::OfferedTrack& o) { return o.track_id == track_id; });
+    if (existing == s.subscribe_offered.end()) {
+      sfu::OfferedTrack o;
+      o.mid = std::to_string(s.subscribe_offered.size());
+      o.video = acc->second.kind == "video";
+      o.codec.payload_type = acc->second.payload_type;
+      o.codec.name = acc->second.codec;
+      o.codec.clock_rate = o.video ? 90000 : 48000;
+      o.codec.channels = o.video ? 0 : 2;
+      if (!o.video) o.codec.fmtp = "minptime=10;useinbandfec=1";
+      else if (acc->second.codec == "H264")
+        o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+      while (o.ssrc == 0) o.ssrc = static_cast<uint32_t>(std::stoul(RandomHex(4), nullptr, 16));
+      o.stream_id = remote.user_id;
+      o.track_id = track_id;
+      s.subscribe_offered.push_back(o);
+      existing = s.subscribe_offered.end() - 1;
+    }
+    // (Re)route: the publisher may have a new transport since this track was offered.
+    media_->Post([w = media_, pub = remote.publish_transport_id, video = existing->video,
+                  sub = s.subscribe_transport_id, ssrc = existing->ssrc, pt = existing->codec.payload_type] {
+      w->AddRoute(pub, video, sub, ssrc, pt);
+    });
   }
   if (s.subscribe_offered.empty())
     return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
   return sfu::WriteSdp(sfu::BuildSubscribeOffer(s.subscribe_local, s.subscribe_offered, ++s.subscribe_version));
+}
+
+void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(c, m);
+  if (!s) return;
+  auto offer = GetString(m.body, "sdp", true, sfu::kMaxSdpBytes);
+  if (!offer) return ReplyError(c, m, offer.error());
+  if (s->published.empty()) return ReplyError(c, m, MakeError(Errc::kNotPublishing, "nothing is published"));
+  auto answer = OpenPublishTransport(*s, *offer, s->published);
+  if (!answer) return ReplyError(c, m, answer.error());
+  Reply(c, m, Errc::kOk, "updated", {{"sdp", *answer}, {"tracks", TrackList(s->published)}});
 }
 
 void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
@@ -652,7 +672,9 @@ void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
                                         std::string(Name(t)) + " is already published"));
   json data;
   if (!offer->empty()) {
-    auto answer = OpenPublishTransport(*s, *offer, *tracks);
+    std::set<Track> all = s->published;  // the new connection carries every published track
+    all.insert(tracks->begin(), tracks->end());
+    auto answer = OpenPublishTransport(*s, *offer, all);
     if (!answer) return ReplyError(c, m, answer.error());
     data["sdp"] = *answer;
   }
@@ -678,6 +700,13 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
       auto sub = member->subscriptions.find(s->user_id);
       if (sub != member->subscriptions.end()) sub->second.erase(t);
     }
+  }
+  for (Track t : *tracks) s->publish_tracks.erase(t);
+  if (s->published.empty() && s->publish_transport) {
+    s->publish_transport->Close();  // its routes go with it; subscribers re-subscribe on trackPublished
+    s->publish_transport.reset();
+    s->publish_transport_id = 0;
+    s->publish_counters.reset();
   }
   Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
   for (Track t : *tracks)

@@ -158,6 +158,7 @@ class SignalHub {
   void HandleSubscribe(Conn& c, const ClientMessage& m);
   void HandleUnsubscribe(Conn& c, const ClientMessage& m);
   void HandleSubscribeAnswer(Conn& c, const ClientMessage& m);
+  void HandleUpdatePublish(Conn& c, const ClientMessage& m);
   void HandleSetRole(Conn& c, const ClientMessage& m);
   void HandleMute(Conn& c, const ClientMessage& m);
   void HandleListUsers(Conn& c, const ClientMessage& m);

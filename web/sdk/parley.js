@@ -1,0 +1,513 @@
+// parley.js: the Parley browser (H5) SDK. An ES module with no build step, served by
+// parleyd at /sdk/parley.js. Its API mirrors the native engine:
+//
+//   import { createEngine } from '/sdk/parley.js';
+//   const engine = createEngine({ server: 'ws://127.0.0.1:7880' });
+//   engine.on('remoteTrackAvailable', ({ userId, track, kind, stream }) => ...);
+//   engine.on('error', ({ code, hex, message, advice }) => ...);
+//   await engine.joinChannel(authInfoOrSingleToken, 'Alice');
+//   await engine.publishLocalAudioStream(true);
+//   await engine.publishLocalVideoStream(true);
+//
+// Signalling is docs/protocol.md over one WebSocket; media is one RTCPeerConnection
+// to publish (the client offers) and one to subscribe (the server offers). Every
+// failure carries a code from the catalog (./errors.js, generated from
+// proto/errors.tsv).
+import { ErrorCode, lookup, toHex } from './errors.js';
+
+export { ErrorCode };
+
+/** SDK version, reported to the server at join. */
+export const VERSION = '0.1.0';
+
+/** Catalog timeout code for each request type (docs/errors.md, "detail"). */
+const kTimeoutCode = {
+  hello: ErrorCode.TIMEOUT_HELLO, join: ErrorCode.JOIN_TIMEOUT, leave: ErrorCode.TIMEOUT_LEAVE,
+  ping: ErrorCode.HEARTBEAT_TIMEOUT, resume: ErrorCode.TIMEOUT_RESUME, publish: ErrorCode.TIMEOUT_PUBLISH,
+  unpublish: ErrorCode.TIMEOUT_UNPUBLISH, subscribe: ErrorCode.TIMEOUT_SUBSCRIBE,
+  unsubscribe: ErrorCode.TIMEOUT_UNSUBSCRIBE, setRole: ErrorCode.TIMEOUT_SET_ROLE, mute: ErrorCode.TIMEOUT_MUTE,
+  subscribeAnswer: ErrorCode.TIMEOUT_SUBSCRIBE_ANSWER, updatePublish: ErrorCode.TIMEOUT_UPDATE_PUBLISH, listUsers: ErrorCode.TIMEOUT_LIST_USERS,
+  sendMessage: ErrorCode.TIMEOUT_SEND_MESSAGE, updateUserInfo: ErrorCode.TIMEOUT_UPDATE_USER_INFO,
+  refreshToken: ErrorCode.TIMEOUT_REFRESH_TOKEN,
+};
+
+/** An Error with a catalog code: `code`, `hex`, `description`, `advice`. */
+export class ParleyError extends Error {
+  constructor(code, message) {
+    const entry = lookup(code);
+    super(message || (entry ? entry.description : `error ${toHex(code)}`));
+    this.name = 'ParleyError';
+    this.code = code;
+    this.hex = toHex(code);
+    this.description = entry ? entry.description : '';
+    this.advice = entry ? entry.adviceEn : '';
+  }
+}
+
+function defaultServer() {
+  if (typeof location === 'undefined') return 'ws://127.0.0.1:7880';
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+}
+
+function classicAuth(auth) {
+  if (typeof auth === 'string') return { token: auth };
+  const a = {
+    appId: auth.appId, channelId: auth.channelId, userId: auth.userId, nonce: auth.nonce || '',
+    timestamp: Number(auth.timestamp), token: auth.token,
+  };
+  // The SDK checks before any network I/O (0x01030101), as the native SDK does.
+  if (!a.appId || !a.channelId || !a.userId || !a.token || !(a.timestamp > 0)) {
+    throw new ParleyError(ErrorCode.INVALID_AUTH_INFO, 'AuthInfo has an empty field or timestamp <= 0');
+  }
+  return { auth: a };
+}
+
+class Engine {
+  constructor(options = {}) {
+    this.server = (options.server || defaultServer()).replace(/\/$/, '');
+    this.requestTimeoutMs = options.requestTimeoutMs || 10000;
+    this.reconnect = options.reconnect !== false;
+    this.listeners = new Map();
+    this.ws = null;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.state = 'disconnected';   // disconnected | connecting | connected | reconnecting | failed
+    this.channel = null;           // join data while in a channel
+    this.leaving = false;
+    this.publish = { audio: false, video: false, screen: false };
+    this.publishPc = null;
+    this.localStream = null;
+    this.screenStream = null;
+    this.subscribePc = null;
+    this.remoteUsers = new Map();  // userId -> user (from the server)
+    this.heartbeat = null;
+    this.statsTimer = null;
+    this.lastQuality = null;
+    this.destroyed = false;
+  }
+
+  // ---- events -------------------------------------------------------------
+  /** Adds a listener. Events: joinResult, leaveResult, remoteUserOnline, remoteUserOffline,
+   * remoteTrackAvailable, remoteTrackUnavailable, publishStateChanged, connectionStateChanged,
+   * networkQuality, sessionRemoved, message, error, warning. */
+  on(event, fn) {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event).add(fn);
+    return this;
+  }
+  off(event, fn) { this.listeners.get(event)?.delete(fn); return this; }
+  emit(event, payload) {
+    for (const fn of this.listeners.get(event) || []) {
+      try { fn(payload); } catch (e) { console.error(`parley: ${event} listener threw`, e); }
+    }
+  }
+  fail(code, message) {
+    const err = new ParleyError(code, message);
+    this.emit('error', { code: err.code, hex: err.hex, message: err.message, advice: err.advice });
+    return err;
+  }
+  warn(code, message) {
+    const entry = lookup(code);
+    this.emit('warning', { code, hex: toHex(code), message: message || (entry ? entry.description : '') });
+  }
+  setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('connectionStateChanged', { state });
+  }
+  check(condition, code, message) { if (!condition) throw new ParleyError(code, message); }
+
+  // ---- signalling ---------------------------------------------------------
+  async open() {
+    this.setState(this.channel ? 'reconnecting' : 'connecting');
+    const ws = new WebSocket(`${this.server}/v1/signal`);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, `cannot reach ${this.server}`));
+    });
+    ws.onmessage = (e) => this.onMessage(e.data);
+    ws.onclose = () => this.onClose(ws);
+    this.ws = ws;
+  }
+
+  request(type, fields = {}) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, 'not connected to the server'));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ParleyError(kTimeoutCode[type] || ErrorCode.SIGNAL_REQUEST_ERROR, `${type} timed out`));
+      }, this.requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer, type });
+      this.ws.send(JSON.stringify({ type, id, ...fields }));
+    }).then((r) => {
+      if (r.code !== 0) throw new ParleyError(r.code, r.message);
+      return r.data || {};
+    });
+  }
+
+  onMessage(text) {
+    let m;
+    try { m = JSON.parse(text); } catch { return; }
+    if (m.type === 'response') {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      clearTimeout(p.timer);
+      this.pending.delete(m.id);
+      p.resolve(m);
+      return;
+    }
+    switch (m.type) {
+      case 'userOnline':
+        this.remoteUsers.set(m.user.userId, m.user);
+        this.emit('remoteUserOnline', { userId: m.user.userId, user: m.user });
+        break;
+      case 'userOffline':
+        this.remoteUsers.delete(m.userId);
+        this.emit('remoteUserOffline', { userId: m.userId, reason: m.reason });
+        break;
+      case 'userNetwork':
+        this.warn(m.code, `${m.userId}: ${m.state}`);
+        break;
+      case 'trackPublished': {
+        const u = this.remoteUsers.get(m.userId);
+        if (u && !u.tracks.includes(m.track)) u.tracks.push(m.track);
+        this.emit('remoteTrackPublished', { userId: m.userId, track: m.track });
+        if (this.autoSubscribe) this.subscribeRemoteUser(m.userId).catch((e) => this.emitError(e));
+        break;
+      }
+      case 'trackUnpublished': {
+        const u = this.remoteUsers.get(m.userId);
+        if (u) u.tracks = u.tracks.filter((t) => t !== m.track);
+        this.emit('remoteTrackUnavailable', { userId: m.userId, track: m.track });
+        break;
+      }
+      case 'roleUpdated': this.emit('remoteRoleUpdated', { userId: m.userId, role: m.role }); break;
+      case 'message': this.emit('message', { fromUserId: m.fromUserId, data: m.data }); break;
+      case 'sessionRemoved':
+        this.channel = null;
+        this.emit('sessionRemoved', { code: m.code, reason: m.reason });
+        this.fail(m.code, m.message);
+        break;
+      default: break;
+    }
+  }
+
+  emitError(e) {
+    if (e instanceof ParleyError) this.emit('error', { code: e.code, hex: e.hex, message: e.message, advice: e.advice });
+    else this.fail(ErrorCode.SIGNAL_REQUEST_ERROR, String(e));
+  }
+
+  onClose(ws) {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, 'connection closed'));
+    }
+    this.pending.clear();
+    if (this.channel && this.reconnect && !this.leaving && !this.destroyed) {
+      this.warn(ErrorCode.LOCAL_NETWORK_DISCONNECTED);
+      this.resume(0);
+    } else {
+      this.setState('disconnected');
+    }
+  }
+
+  // Reconnects and resumes the session within the server's grace period.
+  async resume(attempt) {
+    const graceMs = this.channel?.resumeGraceMs || 10000;
+    const started = this.resumeStarted || (this.resumeStarted = Date.now());
+    try {
+      await this.open();
+      const data = await this.request('resume', { resumeToken: this.channel.resumeToken });
+      this.resumeStarted = 0;
+      for (const u of data.users || []) this.remoteUsers.set(u.userId, u);
+      this.setState('connected');
+      this.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);
+    } catch (e) {
+      if (Date.now() - started > graceMs || (e instanceof ParleyError && e.code === ErrorCode.SESSION_REMOVED)) {
+        this.resumeStarted = 0;
+        this.channel = null;
+        this.setState('failed');
+        this.fail(ErrorCode.SESSION_REMOVED, 'could not resume the session in time');
+        return;
+      }
+      setTimeout(() => this.resume(attempt + 1), Math.min(2000, 200 * 2 ** attempt));
+    }
+  }
+
+  startHeartbeat(intervalMs) {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      this.request('ping').catch((e) => {
+        if (e.code === ErrorCode.HEARTBEAT_TIMEOUT) this.fail(e.code, e.message);
+      });
+    }, intervalMs);
+  }
+
+  // ---- channel ------------------------------------------------------------
+  /** Joins a channel with an AuthInfo object or a single-parameter token. Resolves with the
+   * join data ({ users, elapsedMs, ... }); rejects with a ParleyError. */
+  async joinChannel(auth, userName = '', options = {}) {
+    this.check(!this.destroyed, ErrorCode.INVALID_STATE, 'the engine was destroyed');
+    this.check(!this.channel, ErrorCode.ALREADY_IN_CHANNEL, 'already in a channel');
+    const credentials = classicAuth(auth);
+    this.autoSubscribe = options.autoSubscribe !== false;
+    const t0 = performance.now();
+    try {
+      if (!this.ws) await this.open();
+      const hello = await this.request('hello', { sdkVersion: `parley.js ${VERSION}`, platform: 'h5' });
+      const data = await this.request('join', {
+        ...credentials, userName, platform: 'h5', sdkVersion: `parley.js ${VERSION}`,
+        profile: options.profile || 'communication', role: options.role || 'broadcaster',
+      });
+      this.channel = { ...data, resumeGraceMs: hello.resumeGraceMs };
+      this.role = data.role;
+      this.remoteUsers = new Map((data.users || []).map((u) => [u.userId, u]));
+      this.setState('connected');
+      this.startHeartbeat(hello.heartbeatIntervalMs || 2000);
+      this.startStats();
+      const result = { channelId: data.channelId, userId: data.userId, elapsedMs: Math.round(performance.now() - t0), users: data.users };
+      this.emit('joinResult', { code: 0, ...result });
+      for (const u of data.users || []) this.emit('remoteUserOnline', { userId: u.userId, user: u });
+      if (this.autoSubscribe) {
+        for (const u of data.users || []) if (u.tracks.length) this.subscribeRemoteUser(u.userId).catch((e) => this.emitError(e));
+      }
+      return result;
+    } catch (e) {
+      const err = e instanceof ParleyError ? e : new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, String(e));
+      this.emit('joinResult', { code: err.code, hex: err.hex, message: err.message });
+      throw err;
+    }
+  }
+
+  async leaveChannel() {
+    this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'not in a channel');
+    this.check(!this.leaving, ErrorCode.ALREADY_LEAVING, 'already leaving');
+    this.leaving = true;
+    try {
+      this.closeMedia();
+      await this.request('leave');
+      this.emit('leaveResult', { code: 0 });
+    } finally {
+      this.channel = null;
+      this.leaving = false;
+      clearInterval(this.heartbeat);
+      clearInterval(this.statsTimer);
+      this.remoteUsers.clear();
+    }
+  }
+
+  isInCall() { return !!this.channel; }
+  getRemoteUsers() { return [...this.remoteUsers.values()]; }
+
+  async setClientRole(role) {
+    this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'not in a channel');
+    const data = await this.request('setRole', { role });
+    this.role = data.role;
+    return data;
+  }
+
+  // ---- publish --------------------------------------------------------------
+  publishLocalAudioStream(enable) { return this.setPublish('audio', enable); }
+  publishLocalVideoStream(enable) { return this.setPublish('video', enable); }
+  startScreenShare() { return this.setPublish('screen', true); }
+  stopScreenShare() { return this.setPublish('screen', false); }
+
+  async setPublish(kind, enable) {
+    this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'join a channel before publishing');
+    if (enable && this.role === 'audience') throw this.fail(ErrorCode.PUBLISH_WRONG_ROLE, 'audience cannot publish');
+    if (this.publish[kind] === !!enable) {
+      if (enable) throw new ParleyError(kind === 'screen' ? ErrorCode.ALREADY_PUBLISHING_SCREEN : ErrorCode.ALREADY_PUBLISHING);
+      throw new ParleyError(ErrorCode.NOT_PUBLISHING);
+    }
+    const before = { ...this.publish };
+    this.publish[kind] = !!enable;
+    try {
+      await this.renegotiatePublish(before);
+      this.emit('publishStateChanged', { ...this.publish });
+    } catch (e) {
+      this.publish = before;
+      throw e;
+    }
+  }
+
+  // One publish connection per set of tracks: a change opens a fresh RTCPeerConnection
+  // (the server moves its subscribers' routes to it, so they see one stream).
+  async renegotiatePublish(before) {
+    const wantAudio = this.publish.audio, wantVideo = this.publish.video, wantScreen = this.publish.screen;
+    const gone = ['audio', 'video', 'screen'].filter((k) => before[k] && !this.publish[k]);
+    if (gone.length) await this.request('unpublish', { tracks: gone.map((k) => (k === 'video' ? 'camera' : k)) });
+    if (this.publishPc) { this.publishPc.close(); this.publishPc = null; }
+    if (!wantAudio && !wantVideo && !wantScreen) {
+      this.stopLocal();
+      return;
+    }
+    if ((wantAudio || wantVideo) && (!this.localStream ||
+        (wantAudio && !this.localStream.getAudioTracks().length) || (wantVideo && !this.localStream.getVideoTracks().length))) {
+      this.stopLocal();
+      try {
+        this.localStream = await navigator.mediaDevices.getUserMedia({ audio: wantAudio, video: wantVideo ? { width: 640, height: 360 } : false });
+      } catch (e) {
+        throw this.fail(wantVideo ? ErrorCode.CAMERA_OPEN_FAILED : ErrorCode.AUDIO_RECORD_DEVICE_OPEN_FAILED, String(e));
+      }
+    }
+    if (wantScreen && !this.screenStream) {
+      try {
+        this.screenStream = await navigator.mediaDevices.getDisplayMedia({ video: true });
+      } catch (e) {
+        throw this.fail(ErrorCode.PUBLISH_STREAM_START_ERROR, `screen capture: ${e}`);
+      }
+    }
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.publishPc = pc;
+    const tracks = [];
+    if (wantAudio) { pc.addTransceiver(this.localStream.getAudioTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push('audio'); }
+    if (wantVideo) { pc.addTransceiver(this.localStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push('camera'); }
+    if (wantScreen) { pc.addTransceiver(this.screenStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.screenStream] }); tracks.push('screen'); }
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed' && pc === this.publishPc) this.fail(ErrorCode.MEDIA_CONNECTION_CREATE_FAILED, 'publish connection failed');
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    const added = tracks.filter((t) => !(t === 'camera' ? before.video : before[t]));
+    // New tracks are published with the new offer; a smaller set renegotiates the
+    // publish connection without changing what is published (updatePublish).
+    const data = added.length
+      ? await this.request('publish', { tracks: added, sdp: pc.localDescription.sdp })
+      : await this.request('updatePublish', { sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+  }
+
+  stopLocal() {
+    this.localStream?.getTracks().forEach((t) => t.stop());
+    this.localStream = null;
+    if (!this.publish.screen) { this.screenStream?.getTracks().forEach((t) => t.stop()); this.screenStream = null; }
+  }
+
+  /** The local camera/microphone stream, once publishing (for a preview tile). */
+  getLocalStream() { return this.localStream; }
+
+  // ---- subscribe ------------------------------------------------------------
+  /** Subscribes to a remote user's tracks (all by default). Tracks arrive through
+   * 'remoteTrackAvailable'. */
+  async subscribeRemoteUser(userId, tracks) {
+    this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'join a channel before subscribing');
+    if (!userId) throw new ParleyError(ErrorCode.SUBSCRIBE_CONFIG_INVALID, 'userId is required');
+    const data = await this.request('subscribe', tracks ? { userId, tracks } : { userId });
+    if (data.sdp) await this.applySubscribeOffer(data.sdp);
+    return data;
+  }
+
+  async unsubscribeRemoteUser(userId) {
+    this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'not in a channel');
+    return this.request('unsubscribe', { userId });
+  }
+
+  async applySubscribeOffer(sdp) {
+    // Offers are applied one at a time, in order.
+    this.subscribeChain = (this.subscribeChain || Promise.resolve()).then(async () => {
+      if (!this.subscribePc) {
+        const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+        this.subscribePc = pc;
+        pc.ontrack = (e) => {
+          const msid = (e.streams[0] && e.streams[0].id) || '';
+          const trackName = e.track.id.startsWith(`${msid}-`) ? e.track.id.slice(msid.length + 1)
+            : (e.track.kind === 'audio' ? 'audio' : 'camera');
+          this.emit('remoteTrackAvailable', { userId: msid, track: trackName, kind: e.track.kind, mediaStreamTrack: e.track, stream: e.streams[0] });
+        };
+        pc.onconnectionstatechange = () => {
+          if (pc.connectionState === 'failed' && pc === this.subscribePc) this.fail(ErrorCode.MEDIA_CONNECTION_CREATE_FAILED, 'subscribe connection failed');
+        };
+      }
+      const pc = this.subscribePc;
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await this.request('subscribeAnswer', { sdp: pc.localDescription.sdp });
+    });
+    return this.subscribeChain;
+  }
+
+  // ---- stats and network quality -------------------------------------------
+  startStats() {
+    clearInterval(this.statsTimer);
+    this.statsTimer = setInterval(() => this.sampleStats().catch(() => {}), 2000);
+  }
+
+  /** { send: {bitrateKbps, rttMs}, receive: {bitrateKbps, lossRate, jitterMs, fps, width, height}, quality } */
+  async getStats() {
+    const out = { send: { bytes: 0, rttMs: null }, receive: { bytes: 0, packets: 0, lost: 0, jitterMs: 0, fps: 0, width: 0, height: 0 } };
+    if (this.publishPc) {
+      (await this.publishPc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp') out.send.bytes += s.bytesSent || 0;
+        if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) out.send.rttMs = s.currentRoundTripTime * 1000;
+      });
+    }
+    if (this.subscribePc) {
+      (await this.subscribePc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        out.receive.bytes += s.bytesReceived || 0;
+        out.receive.packets += s.packetsReceived || 0;
+        out.receive.lost += Math.max(0, s.packetsLost || 0);
+        out.receive.jitterMs = Math.max(out.receive.jitterMs, (s.jitter || 0) * 1000);
+        if (s.kind === 'video') { out.receive.fps = s.framesPerSecond || 0; out.receive.width = s.frameWidth || 0; out.receive.height = s.frameHeight || 0; }
+      });
+    }
+    return out;
+  }
+
+  async sampleStats() {
+    const now = performance.now();
+    const s = await this.getStats();
+    const prev = this.prevStats;
+    this.prevStats = { at: now, s };
+    if (!prev) return;
+    const secs = (now - prev.at) / 1000;
+    const packets = s.receive.packets - prev.s.receive.packets;
+    const lost = s.receive.lost - prev.s.receive.lost;
+    const lossRate = packets + lost > 0 ? lost / (packets + lost) : 0;
+    const rtt = s.send.rttMs || 0;
+    // 1 excellent .. 5 very bad, from loss and round trip (the ARTC/Agora scale).
+    const quality = lossRate > 0.2 || rtt > 800 ? 5 : lossRate > 0.1 || rtt > 400 ? 4 : lossRate > 0.05 || rtt > 200 ? 3 : lossRate > 0.01 || rtt > 100 ? 2 : 1;
+    const sample = {
+      quality, lossRate, rttMs: rtt, jitterMs: s.receive.jitterMs, fps: s.receive.fps, width: s.receive.width, height: s.receive.height,
+      sendKbps: ((s.send.bytes - prev.s.send.bytes) * 8) / 1000 / secs,
+      receiveKbps: ((s.receive.bytes - prev.s.receive.bytes) * 8) / 1000 / secs,
+    };
+    this.emit('networkQuality', sample);
+    if (this.lastQuality !== null && this.lastQuality < 4 && quality >= 4) this.warn(ErrorCode.NETWORK_WEAK);
+    if (this.lastQuality !== null && this.lastQuality >= 4 && quality < 4) this.warn(ErrorCode.NETWORK_RECOVERED);
+    this.lastQuality = quality;
+  }
+
+  // ---- teardown -------------------------------------------------------------
+  closeMedia() {
+    this.publishPc?.close();
+    this.subscribePc?.close();
+    this.publishPc = null;
+    this.subscribePc = null;
+    this.subscribeChain = null;
+    this.publish = { audio: false, video: false, screen: false };
+    this.stopLocal();
+    this.screenStream?.getTracks().forEach((t) => t.stop());
+    this.screenStream = null;
+  }
+
+  /** Leaves (if needed) and releases everything; later calls reject with 0x01030204. */
+  destroy() {
+    this.destroyed = true;
+    this.closeMedia();
+    clearInterval(this.heartbeat);
+    clearInterval(this.statsTimer);
+    this.channel = null;
+    this.ws?.close();
+    this.ws = null;
+  }
+}
+
+/** Creates an engine. options: { server: 'ws://host:port', requestTimeoutMs, reconnect }. */
+export function createEngine(options) {
+  return new Engine(options);
+}
