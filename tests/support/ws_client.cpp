@@ -34,9 +34,13 @@ WsClient::~WsClient() {
   }
 }
 
-void WsClient::SendRaw(const std::string& text, bool binary) {
+bool WsClient::SendRaw(const std::string& text, bool binary) {
   impl_->ws.binary(binary);
-  impl_->ws.write(boost::asio::buffer(text));
+  beast::error_code ec;
+  // The server may close mid-write (an oversized frame): that is an outcome the
+  // caller checks with Closed(), not an exception.
+  impl_->ws.write(boost::asio::buffer(text), ec);
+  return !ec;
 }
 
 bool WsClient::ReadOne(std::chrono::milliseconds timeout, nlohmann::json* out) {
@@ -69,7 +73,7 @@ nlohmann::json WsClient::Request(const std::string& type, nlohmann::json fields)
   int64_t id = next_id_++;
   fields["type"] = type;
   fields["id"] = id;
-  SendRaw(fields.dump());
+  if (!SendRaw(fields.dump())) throw std::runtime_error("connection closed before " + type);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < deadline) {
     nlohmann::json m;

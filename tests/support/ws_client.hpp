@@ -19,8 +19,8 @@ class WsClient {
 
   /// Sends {"type": type, "id": n, ...fields} and returns the response with that id.
   nlohmann::json Request(const std::string& type, nlohmann::json fields = nlohmann::json::object());
-  /// Sends raw text (for malformed-input tests).
-  void SendRaw(const std::string& text, bool binary = false);
+  /// Sends raw text (for malformed-input tests); false if the connection failed.
+  bool SendRaw(const std::string& text, bool binary = false);
   /// The next message of any kind (response or notification).
   nlohmann::json Next(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
   /// The next notification of `type`, skipping (and keeping) others.
