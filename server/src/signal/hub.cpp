@@ -130,8 +130,8 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
 SignalHub::~SignalHub() = default;
 
 void SignalHub::Start() {
-  ArmHeartbeat();
-  ArmMetering();
+  ArmRepeating(heartbeat_timer_, config_.heartbeat_interval_ms, &SignalHub::CheckHeartbeats);
+  ArmRepeating(metering_timer_, config_.usage_flush_ms, &SignalHub::MeterUsage);
 }
 
 void SignalHub::Stop() {
@@ -144,23 +144,13 @@ void SignalHub::Stop() {
   for (auto& [id, c] : conns_) c->link->Close();
 }
 
-void SignalHub::ArmHeartbeat() {
+void SignalHub::ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)()) {
   if (stopped_) return;
-  heartbeat_timer_.expires_after(std::chrono::milliseconds(config_.heartbeat_interval_ms));
-  heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+  timer.expires_after(std::chrono::milliseconds(interval_ms));
+  timer.async_wait([this, &timer, interval_ms, tick](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
-    CheckHeartbeats();
-    ArmHeartbeat();
-  });
-}
-
-void SignalHub::ArmMetering() {
-  if (stopped_) return;
-  metering_timer_.expires_after(std::chrono::milliseconds(config_.usage_flush_ms));
-  metering_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    MeterUsage();
-    ArmMetering();
+    (this->*tick)();
+    ArmRepeating(timer, interval_ms, tick);
   });
 }
 

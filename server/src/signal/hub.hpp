@@ -180,8 +180,8 @@ class SignalHub {
   /// Adds the user-time since the last metering to usage_ms_ (memory only).
   void AccumulateUsage();
   void CheckHeartbeats();
-  void ArmHeartbeat();
-  void ArmMetering();
+  /// Runs `tick` every `interval_ms` until Stop().
+  void ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)());
   void UpdateGauges();
 
   /// Answers a publish offer and opens the session's publish transport on the worker.
