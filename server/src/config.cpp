@@ -30,6 +30,8 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--media-port", c.media_port, "UDP port for media (0 = pick a free one)")->capture_default_str();
   app.add_flag("!--no-media", c.media, "Run signalling only, without the SFU media plane");
+  app.add_option("--media-abort-ms", c.media_abort_ms, "Publisher media silence that counts as aborted (0x02010401)")
+      ->capture_default_str();
   app.add_option("--usage-flush-ms", c.usage_flush_ms, "How often usage is metered and stored")
       ->capture_default_str();
 }
@@ -75,6 +77,7 @@ Status Validate(const ServerConfig& c) {
   if (c.max_message_bytes < 1024 || c.max_message_bytes > 16 * 1024 * 1024)
     return bad("--max-message-bytes must be 1 KiB..16 MiB");
   if (c.usage_flush_ms < 100) return bad("--usage-flush-ms must be >= 100");
+  if (c.media_abort_ms < 100) return bad("--media-abort-ms must be >= 100");
   if (c.data_dir.empty()) return bad("--data must not be empty");
   return {};
 }

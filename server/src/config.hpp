@@ -31,6 +31,7 @@ struct ServerConfig {
   std::string media_address = "127.0.0.1";  ///< UDP address of the media worker (its host candidate)
   uint16_t media_port = 0;                   ///< 0 picks a free port
   bool media = true;                         ///< false runs signalling only (no SFU)
+  int media_abort_ms = 5000;  ///< a connected publisher silent this long gets 0x02010401
   std::string config_file;
 };
 

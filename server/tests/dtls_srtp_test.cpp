@@ -146,3 +146,31 @@ TEST(DtlsSrtp, GarbageDoesNotConnect) {
 
 }  // namespace
 }  // namespace parley::sfu
+
+namespace parley::sfu {
+namespace {
+
+TEST(DtlsSrtp, UnknownFingerprintDefersTheCheckToTheCaller) {
+  auto server_cert = *DtlsCertificate::Generate();
+  auto client_cert = *DtlsCertificate::Generate();
+  std::deque<std::vector<uint8_t>> to_server, to_client;
+  DtlsTransport server(server_cert, DtlsTransport::Role::kServer, "",
+                       [&](std::span<const uint8_t> d) { to_client.emplace_back(d.begin(), d.end()); });
+  DtlsTransport client(client_cert, DtlsTransport::Role::kClient, server_cert->fingerprint(),
+                       [&](std::span<const uint8_t> d) { to_server.emplace_back(d.begin(), d.end()); });
+  server.Start();
+  client.Start();
+  for (int i = 0; i < 50 && (!to_server.empty() || !to_client.empty()); ++i) {
+    while (!to_server.empty()) { server.Feed(to_server.front()); to_server.pop_front(); }
+    while (!to_client.empty()) { client.Feed(to_client.front()); to_client.pop_front(); }
+  }
+  ASSERT_EQ(server.state(), DtlsTransport::State::kConnected) << server.failure();
+  EXPECT_TRUE(SameFingerprint(server.peer_fingerprint(), client_cert->fingerprint()));
+  EXPECT_FALSE(SameFingerprint(server.peer_fingerprint(), server_cert->fingerprint()));
+  std::string lower = client_cert->fingerprint();
+  for (char& c : lower) c = static_cast<char>(std::tolower(c));
+  EXPECT_TRUE(SameFingerprint(lower, client_cert->fingerprint()));
+}
+
+}  // namespace
+}  // namespace parley::sfu

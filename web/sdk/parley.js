@@ -184,6 +184,12 @@ class Engine {
         this.emit('remoteTrackUnavailable', { userId: m.userId, track: m.track });
         break;
       }
+      case 'publishAborted': this.fail(m.code, m.message); break;
+      case 'streamAborted':
+        this.warn(m.code, `${m.userId}: ${m.message}`);
+        this.emit('remoteStreamAborted', { userId: m.userId, code: m.code });
+        break;
+      case 'streamResumed': this.emit('remoteStreamResumed', { userId: m.userId }); break;
       case 'roleUpdated': this.emit('remoteRoleUpdated', { userId: m.userId, role: m.role }); break;
       case 'message': this.emit('message', { fromUserId: m.fromUserId, data: m.data }); break;
       case 'sessionRemoved':

@@ -14,7 +14,8 @@ async function participant({ token, name, publish, role, profile }) {
   window.engine = engine;
   window.events = [];
   window.firstFrame = {};
-  for (const ev of ['remoteUserOnline', 'remoteUserOffline', 'remoteTrackAvailable', 'remoteTrackUnavailable', 'error', 'warning', 'sessionRemoved']) {
+  for (const ev of ['remoteUserOnline', 'remoteUserOffline', 'remoteTrackAvailable', 'remoteTrackUnavailable', 'error', 'warning',
+    'sessionRemoved', 'remoteStreamAborted', 'remoteStreamResumed']) {
     engine.on(ev, (p) => window.events.push({ ev, userId: p.userId, track: p.track, kind: p.kind, code: p.code, reason: p.reason, t: performance.now() }));
   }
   engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
@@ -78,6 +79,10 @@ test('participants see and hear each other through parley.js', { timeout: 90000 
     await sleep(3000);
     const secondA = await a.page.evaluate(inbound), secondB = await b.page.evaluate(inbound);
     console.log(`# alice receives ${JSON.stringify(secondA)}; bob receives ${JSON.stringify(secondB)}`);
+    if (!Object.keys(secondA).length || !Object.keys(secondB).length) {
+      console.log(`# alice events ${JSON.stringify(await a.page.evaluate(() => window.events))}`);
+      console.log(`# bob events ${JSON.stringify(await b.page.evaluate(() => window.events))}`);
+    }
     for (const [first, second] of [[firstA, secondA], [firstB, secondB]]) {
       const video = Object.keys(second).find((k) => k.endsWith('/video'));
       const audio = Object.keys(second).find((k) => k.endsWith('/audio'));
@@ -147,6 +152,49 @@ test('an audience member cannot publish but can watch', { timeout: 60000 }, asyn
       await sleep(100);
     }
     assert.deepEqual(Object.keys(await viewer.evaluate(() => window.firstFrame)), ['host']);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test('a publisher whose media stops gets 0x02010401 and the others are told', { timeout: 60000 }, async () => {
+  const server = await startServer(['--media-abort-ms', '1000']);
+  const browser = await launchChromium();
+  try {
+    const app = await server.admin('POST', '/v1/admin/apps', { name: 'abort' });
+    const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
+      { channelId: 'abort', userId: user, ttlSeconds: 600 })).singleToken;
+    const pub = await browser.newPage();
+    await pub.goto(`${server.url}/demo/`);
+    await pub.evaluate(participant, { token: await token('pub'), name: 'pub', publish: true });
+    const watcher = await browser.newPage();
+    await watcher.goto(`${server.url}/demo/`);
+    await watcher.evaluate(participant, { token: await token('watcher'), name: 'watcher', publish: false });
+    await sleep(1500);
+    // Stop sending: every sender loses its track, so no RTP reaches the server.
+    await pub.evaluate(async () => {
+      window.savedTracks = window.engine.publishPc.getSenders().map((s) => s.track);
+      for (const s of window.engine.publishPc.getSenders()) await s.replaceTrack(null);
+    });
+    const waitFor = async (page, pred) => {
+      for (let i = 0; i < 60; i++) {
+        const evs = await page.evaluate(() => window.events);
+        const hit = evs.find(pred);
+        if (hit) return hit;
+        await sleep(100);
+      }
+      return null;
+    };
+    const own = await waitFor(pub, (e) => e.ev === 'error' && e.code === 0x02010401);
+    assert.ok(own, 'the publisher is told its stream aborted');
+    const seen = await waitFor(watcher, (e) => e.ev === 'remoteStreamAborted' && e.userId === 'pub');
+    assert.ok(seen, 'the watcher is told');
+    await pub.evaluate(async () => {
+      const senders = window.engine.publishPc.getSenders();
+      for (let i = 0; i < senders.length; i++) await senders[i].replaceTrack(window.savedTracks[i]);
+    });
+    assert.ok(await waitFor(watcher, (e) => e.ev === 'remoteStreamResumed' && e.userId === 'pub'), 'and told it resumed');
   } finally {
     await browser.close();
     await server.stop();

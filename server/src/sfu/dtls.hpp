@@ -62,6 +62,8 @@ class DtlsTransport {
   using SendFn = std::function<void(std::span<const uint8_t>)>;
 
   /// `remote_fingerprint` is the peer's from SDP ("sha-256" only), e.g. "AB:CD:...".
+  /// Empty means "not known yet" (the server offered and the answer is in flight): the
+  /// handshake then completes and the caller must check peer_fingerprint() itself.
   DtlsTransport(std::shared_ptr<DtlsCertificate> cert, Role role, std::string remote_fingerprint, SendFn send);
   ~DtlsTransport();
   DtlsTransport(const DtlsTransport&) = delete;
@@ -78,6 +80,8 @@ class DtlsTransport {
   [[nodiscard]] const std::string& failure() const { return failure_; }
   /// Valid once state() is kConnected.
   [[nodiscard]] const SrtpKeys& keys() const { return keys_; }
+  /// The peer certificate's sha-256 fingerprint, once connected.
+  [[nodiscard]] const std::string& peer_fingerprint() const { return peer_fingerprint_; }
 
  private:
   void Flush();
@@ -93,6 +97,7 @@ class DtlsTransport {
   State state_ = State::kNew;
   std::string failure_;
   SrtpKeys keys_;
+  std::string peer_fingerprint_;
 };
 
 /// One direction of SRTP: protect (outbound) or unprotect (inbound), any SSRC.
@@ -117,6 +122,9 @@ class SrtpSession {
   SrtpSession() = default;
   srtp_ctx_t* ctx_ = nullptr;
 };
+
+/// Case-insensitive comparison of "AB:CD:..." fingerprints.
+bool SameFingerprint(std::string_view a, std::string_view b);
 
 /// Maximum bytes SRTP/SRTCP adds to a packet with either profile.
 inline constexpr size_t kSrtpMaxOverhead = 16 + 4;

@@ -76,22 +76,14 @@ void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_stora
   (void)from;
   if (!has_path_) return;  // DTLS only after ICE validated the path
   if (!dtls_) {
-    dtls_ = std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kServer, params_.remote_fingerprint,
+    // The fingerprint is checked in FinishDtls (it may arrive after the handshake).
+    dtls_ = std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kServer, "",
                                             [this, send](std::span<const uint8_t> d) { send(d, path_); });
     dtls_->Start();
   }
   dtls_->Feed(packet);
   if (dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) {
-    const auto& k = dtls_->keys();
-    auto in = SrtpSession::Create(k.profile, k.remote_master, SrtpSession::Direction::kInbound);
-    auto out = SrtpSession::Create(k.profile, k.local_master, SrtpSession::Direction::kOutbound);
-    if (!in || !out) {
-      SetState(State::kFailed);
-      return;
-    }
-    srtp_in_ = std::move(*in);
-    srtp_out_ = std::move(*out);
-    SetState(State::kConnected);
+    FinishDtls();
   } else if (dtls_->state() == DtlsTransport::State::kFailed) {
     SetState(State::kFailed);
   } else if (dtls_->state() == DtlsTransport::State::kClosed) {
@@ -102,6 +94,26 @@ void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_stora
 void Transport::SetRemote(std::string remote_ufrag, std::string remote_fingerprint) {
   params_.remote_ufrag = std::move(remote_ufrag);
   params_.remote_fingerprint = std::move(remote_fingerprint);
+  // DTLS may have finished before the answer arrived: the check happens now.
+  if (dtls_ && dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) FinishDtls();
+}
+
+void Transport::FinishDtls() {
+  if (params_.remote_fingerprint.empty()) return;  // wait for SetRemote
+  if (!SameFingerprint(dtls_->peer_fingerprint(), params_.remote_fingerprint)) {
+    SetState(State::kFailed);
+    return;
+  }
+  const auto& k = dtls_->keys();
+  auto in = SrtpSession::Create(k.profile, k.remote_master, SrtpSession::Direction::kInbound);
+  auto out = SrtpSession::Create(k.profile, k.local_master, SrtpSession::Direction::kOutbound);
+  if (!in || !out) {
+    SetState(State::kFailed);
+    return;
+  }
+  srtp_in_ = std::move(*in);
+  srtp_out_ = std::move(*out);
+  SetState(State::kConnected);
 }
 
 const InboundTrack* Transport::TrackOf(const RtpView& v) const {

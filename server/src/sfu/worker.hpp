@@ -89,6 +89,9 @@ class Transport {
   /// Decrypts; returns the RTP view for forwarding, or the RTCP span via `rtcp_out`.
   std::optional<RtpView> HandleSrtp(std::span<uint8_t> packet, PacketClass cls, std::span<const uint8_t>* rtcp_out);
   void SetState(State s);
+  /// After the DTLS handshake: checks the peer's fingerprint against the SDP's (when
+  /// known) and opens the SRTP sessions.
+  void FinishDtls();
   /// The inbound track a packet belongs to, or null (unknown SSRC/PT, or RTX).
   [[nodiscard]] const InboundTrack* TrackOf(const RtpView& v) const;
 

@@ -105,7 +105,7 @@ std::string_view Name(Profile p) { return p == Profile::kInteractiveLive ? "inte
 
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
                      sfu::MediaWorker* media)
-    : io_(io), media_(media), config_(config), store_(store), metrics_(metrics), heartbeat_timer_(io), metering_timer_(io) {
+    : io_(io), media_(media), config_(config), store_(store), metrics_(metrics), heartbeat_timer_(io), metering_timer_(io), media_timer_(io) {
   handlers_ = {
       {"hello", &SignalHub::HandleHello},
       {"join", &SignalHub::HandleJoin},
@@ -132,12 +132,14 @@ SignalHub::~SignalHub() = default;
 void SignalHub::Start() {
   ArmRepeating(heartbeat_timer_, config_.heartbeat_interval_ms, &SignalHub::CheckHeartbeats);
   ArmRepeating(metering_timer_, config_.usage_flush_ms, &SignalHub::MeterUsage);
+  if (media_) ArmRepeating(media_timer_, std::max(50, config_.media_abort_ms / 4), &SignalHub::CheckMediaAborts);
 }
 
 void SignalHub::Stop() {
   stopped_ = true;
   heartbeat_timer_.cancel();
   metering_timer_.cancel();
+  media_timer_.cancel();
   MeterUsage();
   for (auto& [id, s] : sessions_)
     if (s->grace_timer) s->grace_timer->cancel();
@@ -570,6 +572,9 @@ Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::strin
   }
   s.publish_transport = std::make_unique<SfuTransport>(media_, id);
   s.publish_counters = counters;
+  s.media_seen_packets = 0;
+  s.media_seen_at = Clock::now();
+  s.media_aborted = false;
   s.publish_transport_id = id;
   s.publish_tracks = std::move(mapped);
   return sfu::WriteSdp(answer->sdp);
@@ -859,6 +864,33 @@ void SignalHub::CheckHeartbeats() {
     Conn& c = *it->second;
     if (c.session) RemoveSession(*c.session, "heartbeat-lost", true, true);
     else c.link->Close();
+  }
+}
+
+void SignalHub::CheckMediaAborts() {
+  auto now = Clock::now();
+  auto limit = std::chrono::milliseconds(config_.media_abort_ms);
+  for (auto& [id, s] : sessions_) {
+    if (!s->publish_counters || !s->channel) continue;
+    uint64_t packets = s->publish_counters->rtp_packets.load(std::memory_order_relaxed);
+    bool connected = s->publish_counters->state.load() == static_cast<int>(sfu::Transport::State::kConnected);
+    if (packets != s->media_seen_packets || !connected) {
+      if (packets != s->media_seen_packets && s->media_aborted) {
+        s->media_aborted = false;
+        Broadcast(*s->channel, {{"type", "streamResumed"}, {"userId", s->user_id}});
+      }
+      s->media_seen_packets = packets;
+      s->media_seen_at = now;
+      continue;
+    }
+    if (s->media_aborted || now - s->media_seen_at < limit) continue;
+    s->media_aborted = true;
+    int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
+    std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
+    if (s->conn)
+      SendTo(*s->conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
+    Broadcast(*s->channel, {{"type", "streamAborted"}, {"userId", s->user_id}, {"code", code}, {"message", message}},
+              s.get());
   }
 }
 

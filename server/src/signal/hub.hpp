@@ -87,6 +87,9 @@ struct Session {
   std::unique_ptr<MediaTransport> subscribe_transport;  ///< owned media (SFU)
   std::shared_ptr<struct MediaCounters> publish_counters;  ///< written by the media worker
   uint64_t publish_transport_id = 0;                    ///< on the media worker, 0 = none
+  uint64_t media_seen_packets = 0;                      ///< abort detection: count at the last change
+  Clock::time_point media_seen_at;                      ///< ... and when it last changed
+  bool media_aborted = false;
   std::map<Track, sfu::AcceptedTrack> publish_tracks;   ///< what each published track negotiated
   uint64_t subscribe_transport_id = 0;
   sfu::LocalTransport subscribe_local;
@@ -180,6 +183,10 @@ class SignalHub {
   /// Adds the user-time since the last metering to usage_ms_ (memory only).
   void AccumulateUsage();
   void CheckHeartbeats();
+  /// Publishers whose connected transport received no RTP for --media-abort-ms get
+  /// 0x02010401 (publishAborted) and the channel is told (streamAborted); media
+  /// coming back is announced with streamResumed.
+  void CheckMediaAborts();
   /// Runs `tick` every `interval_ms` until Stop().
   void ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)());
   void UpdateGauges();
@@ -203,6 +210,7 @@ class SignalHub {
   std::map<std::string, int64_t> usage_ms_;  ///< metered but not yet stored, by app
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer metering_timer_;
+  boost::asio::steady_timer media_timer_;
   uint64_t next_id_ = 1;
   bool stopped_ = false;
 };
