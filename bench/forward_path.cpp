@@ -63,8 +63,12 @@ void Forward(benchmark::State& state, SrtpProfile profile, size_t payload) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(in.size()));
 }
 
-void BM_ForwardGcm(benchmark::State& s) { Forward(s, SrtpProfile::kAeadAes128Gcm, static_cast<size_t>(s.range(0))); }
-void BM_ForwardCm(benchmark::State& s) { Forward(s, SrtpProfile::kAes128CmSha1_80, static_cast<size_t>(s.range(0))); }
+void BM_ForwardGcm(benchmark::State& s) {
+  Forward(s, SrtpProfile::kAeadAes128Gcm, static_cast<size_t>(s.range(0)));
+}
+void BM_ForwardCm(benchmark::State& s) {
+  Forward(s, SrtpProfile::kAes128CmSha1_80, static_cast<size_t>(s.range(0)));
+}
 BENCHMARK(BM_ForwardGcm)->Arg(100)->Arg(1160);
 BENCHMARK(BM_ForwardCm)->Arg(100)->Arg(1160);
 

@@ -175,13 +175,20 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--parleyd") o.parleyd = v;
-    else if (k == "--sessions") o.sessions = std::stoi(v);
-    else if (k == "--per-channel") o.per_channel = std::stoi(v);
-    else if (k == "--hold-s") o.hold_s = std::stoi(v);
-    else if (k == "--rate") o.rate = std::stoi(v);
-    else if (k == "--server-cpu") o.server_cpu = std::stoi(v);
-    else if (k == "--client-cpu") o.client_cpu = std::stoi(v);
+    if (k == "--parleyd")
+      o.parleyd = v;
+    else if (k == "--sessions")
+      o.sessions = std::stoi(v);
+    else if (k == "--per-channel")
+      o.per_channel = std::stoi(v);
+    else if (k == "--hold-s")
+      o.hold_s = std::stoi(v);
+    else if (k == "--rate")
+      o.rate = std::stoi(v);
+    else if (k == "--server-cpu")
+      o.server_cpu = std::stoi(v);
+    else if (k == "--client-cpu")
+      o.client_cpu = std::stoi(v);
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;
@@ -191,9 +198,22 @@ int main(int argc, char** argv) {
   char tmpl[] = "/tmp/parley-bench-XXXXXX";
   std::string dir = mkdtemp(tmpl);
   std::string port_file = dir + "/port", key = "bench-key";
-  std::vector<std::string> args = {"/usr/bin/taskset", "-c", std::to_string(o.server_cpu), o.parleyd,
-                                   "--port", "0", "--data", dir, "--port-file", port_file, "--admin-key", key,
-                                   "--log-level", "warn", "--usage-flush-ms", "10000"};
+  std::vector<std::string> args = {"/usr/bin/taskset",
+                                   "-c",
+                                   std::to_string(o.server_cpu),
+                                   o.parleyd,
+                                   "--port",
+                                   "0",
+                                   "--data",
+                                   dir,
+                                   "--port-file",
+                                   port_file,
+                                   "--admin-key",
+                                   key,
+                                   "--log-level",
+                                   "warn",
+                                   "--usage-flush-ms",
+                                   "10000"};
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
@@ -229,7 +249,11 @@ int main(int argc, char** argv) {
     std::string ch = "ch" + std::to_string(i / o.per_channel), user = "u" + std::to_string(i);
     return json{{"type", "join"},
                 {"auth",
-                 {{"appId", app_id}, {"channelId", ch}, {"userId", user}, {"nonce", ""}, {"timestamp", expiry},
+                 {{"appId", app_id},
+                  {"channelId", ch},
+                  {"userId", user},
+                  {"nonce", ""},
+                  {"timestamp", expiry},
                   {"token", parley::ComputeClassicToken(app_id, app_key, ch, user, "", expiry)}}},
                 {"userName", user}};
   };
@@ -273,10 +297,11 @@ int main(int argc, char** argv) {
     run_until([&] { return done == o.sessions; });
     double wall = std::chrono::duration<double>(Clock::now() - start).count();
     double cpu = CpuSeconds(pid) - cpu0;
-    std::printf("%s %d joins (%d errors) in %.3f s = %.0f joins/s; latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f; "
-                "server CPU %.3f s (%.0f%% of one core)\n",
-                label, done, errors, wall, done / wall, Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99),
-                Percentile(lat, 100), cpu, 100 * cpu / wall);
+    std::printf(
+        "%s %d joins (%d errors) in %.3f s = %.0f joins/s; latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f; "
+        "server CPU %.3f s (%.0f%% of one core)\n",
+        label, done, errors, wall, done / wall, Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99),
+        Percentile(lat, 100), cpu, 100 * cpu / wall);
   };
   auto do_leaves = [&]() {
     int done = 0;
@@ -322,9 +347,10 @@ int main(int argc, char** argv) {
     run_until([&] { return Clock::now() >= end && outstanding == 0; });
     double wall = std::chrono::duration<double>(Clock::now() - start).count();
     double cpu = CpuSeconds(pid) - cpu0;
-    std::printf("hold:           %zu pings over %.1f s (%d sessions every 2 s); RTT ms p50 %.2f p99 %.2f; "
-                "server CPU %.0f%% of one core; RSS %ld KiB\n",
-                lat.size(), wall, o.sessions, Percentile(lat, 50), Percentile(lat, 99), 100 * cpu / wall, RssKb(pid));
+    std::printf(
+        "hold:           %zu pings over %.1f s (%d sessions every 2 s); RTT ms p50 %.2f p99 %.2f; "
+        "server CPU %.0f%% of one core; RSS %ld KiB\n",
+        lat.size(), wall, o.sessions, Percentile(lat, 50), Percentile(lat, 99), 100 * cpu / wall, RssKb(pid));
   }
   do_leaves();
 

@@ -19,7 +19,8 @@ test::CommandResult Parley(std::vector<std::string> args) {
 }
 
 TEST(CliErrors, LooksUpEveryForm) {
-  for (const char* form : {"0x01030101", "0X01030101", "16974081", "kInvalidAuthInfo", "PARLEY_ERR_INVALID_AUTH_INFO"}) {
+  for (const char* form :
+       {"0x01030101", "0X01030101", "16974081", "kInvalidAuthInfo", "PARLEY_ERR_INVALID_AUTH_INFO"}) {
     auto r = Parley({"errors", form});
     ASSERT_EQ(r.status, 0) << form << r.err;
     EXPECT_NE(r.out.find("0x01030101  (16974081)  kInvalidAuthInfo / PARLEY_ERR_INVALID_AUTH_INFO"), std::string::npos)
@@ -98,15 +99,15 @@ TEST(CliErrors, NeedsExactlyOneMode) {
 }
 
 TEST(CliToken, ReferenceVector) {
-  auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user",
-                   "abcUser", "--timestamp", "1699423634"});
+  auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user", "abcUser",
+                   "--timestamp", "1699423634"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "3c9ee8d9f8734f0b7560ed8022a0590659113955819724fc9345ab8eedf84f31\n");
 }
 
 TEST(CliToken, SingleParameterDecodes) {
-  auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user",
-                   "abcUser", "--timestamp", "1699423634", "--single"});
+  auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user", "abcUser",
+                   "--timestamp", "1699423634", "--single"});
   ASSERT_EQ(r.status, 0) << r.err;
   auto a = DecodeSingleToken(r.out.substr(0, r.out.size() - 1));
   ASSERT_TRUE(a.ok());
@@ -115,8 +116,8 @@ TEST(CliToken, SingleParameterDecodes) {
 }
 
 TEST(CliToken, TtlSetsFutureExpiry) {
-  auto r = Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "24h",
-                   "--single"});
+  auto r = Parley(
+      {"token", "--app-id", "abc", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "24h", "--single"});
   ASSERT_EQ(r.status, 0) << r.err;
   auto a = DecodeSingleToken(r.out.substr(0, r.out.size() - 1));
   ASSERT_TRUE(a.ok());
@@ -127,17 +128,16 @@ TEST(CliToken, TtlSetsFutureExpiry) {
 }
 
 TEST(CliToken, BadInputGivesCodes) {
-  auto bad_channel = Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "bad channel", "--user",
-                             "u", "--ttl", "1h"});
+  auto bad_channel =
+      Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "bad channel", "--user", "u", "--ttl", "1h"});
   EXPECT_EQ(bad_channel.status, 1);
   EXPECT_NE(bad_channel.err.find("0x0F020001"), std::string::npos) << bad_channel.err;
-  auto zero_ts = Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "c", "--user", "u",
-                         "--timestamp", "0"});
+  auto zero_ts =
+      Parley({"token", "--app-id", "abc", "--app-key", "k", "--channel", "c", "--user", "u", "--timestamp", "0"});
   EXPECT_EQ(zero_ts.status, 1);
   EXPECT_NE(zero_ts.err.find("0x01030101"), std::string::npos) << zero_ts.err;
   EXPECT_EQ(Parley({"token", "--app-id", "a", "--app-key", "k", "--channel", "c", "--user", "u"}).status, 2);
-  EXPECT_EQ(Parley({"token", "--app-id", "a", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "5x"})
-                .status,
+  EXPECT_EQ(Parley({"token", "--app-id", "a", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "5x"}).status,
             2);
   EXPECT_EQ(Parley({"token", "--app-id", "a", "--app-key", "k", "--channel", "c", "--user", "u", "--ttl", "1h",
                     "--timestamp", "5"})

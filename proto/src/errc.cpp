@@ -20,7 +20,9 @@ static_assert(std::size(kTable) == static_cast<size_t>(kErrcCount));
 // The C header and the enum come from the same catalog; check they agree anyway.
 #include "errc_c_asserts_gen.inc"
 
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char Lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -51,7 +53,9 @@ class Category final : public std::error_category {
 
 }  // namespace
 
-std::span<const ErrorInfo> AllErrors() { return kTable; }
+std::span<const ErrorInfo> AllErrors() {
+  return kTable;
+}
 
 const ErrorInfo* FindError(int32_t value) {
   for (const auto& e : kTable)
@@ -65,8 +69,7 @@ const ErrorInfo* FindErrorByName(std::string_view name) {
   for (const auto& e : kTable) {
     std::string_view bare_cpp = e.name.substr(1);  // without the leading k
     std::string_view bare_c = e.c_name.substr(std::string_view("PARLEY_ERR_").size());
-    if (IEquals(name, e.name) || IEquals(name, bare_cpp) || IEquals(name, e.c_name) || IEquals(name, bare_c))
-      return &e;
+    if (IEquals(name, e.name) || IEquals(name, bare_cpp) || IEquals(name, e.c_name) || IEquals(name, bare_c)) return &e;
   }
   return nullptr;
 }
@@ -76,8 +79,12 @@ const ErrorInfo& Info(Errc code) {
   return e ? *e : *FindError(static_cast<int32_t>(Errc::kInternalError));
 }
 
-std::string_view Describe(Errc code) { return Info(code).description; }
-std::string_view Advice(Errc code) { return Info(code).advice_en; }
+std::string_view Describe(Errc code) {
+  return Info(code).description;
+}
+std::string_view Advice(Errc code) {
+  return Info(code).advice_en;
+}
 
 std::string FormatHex(int32_t value) {
   std::array<char, 16> buf{};
@@ -134,8 +141,8 @@ std::vector<const ErrorInfo*> SearchErrors(std::string_view query) {
   if (words.empty()) return hits;
   for (const auto& e : kTable) {
     std::string hay = LowerAscii(e.name) + '\n' + LowerAscii(e.c_name) + '\n' + LowerAscii(e.description) + '\n' +
-                      LowerAscii(e.detail) + '\n' + LowerAscii(e.advice_en) + '\n' + std::string(e.cause_zh) +
-                      '\n' + std::string(e.advice_zh) + '\n' + std::string(e.module);
+                      LowerAscii(e.detail) + '\n' + LowerAscii(e.advice_en) + '\n' + std::string(e.cause_zh) + '\n' +
+                      std::string(e.advice_zh) + '\n' + std::string(e.module);
     if (std::all_of(words.begin(), words.end(), [&](const std::string& w) { return hay.find(w) != std::string::npos; }))
       hits.push_back(&e);
   }

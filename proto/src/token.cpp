@@ -44,9 +44,12 @@ bool Base64Decode(std::string_view text, std::string* out) {
   std::string s;
   s.reserve(text.size() + 3);
   for (char c : text) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '=') continue;  // re-padded below
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '=')
+      continue;  // re-padded below
     else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'))
       return false;
     s += c;
@@ -91,8 +94,8 @@ Result<AuthInfo> DecodeSingleToken(std::string_view token) {
     *dst = it->get<std::string>();
     return true;
   };
-  if (!str("appid", &a.app_id, true) || !str("channelid", &a.channel_id, true) ||
-      !str("userid", &a.user_id, true) || !str("nonce", &a.nonce, false) || !str("token", &a.token, true))
+  if (!str("appid", &a.app_id, true) || !str("channelid", &a.channel_id, true) || !str("userid", &a.user_id, true) ||
+      !str("nonce", &a.nonce, false) || !str("token", &a.token, true))
     return MakeError(Errc::kMalformedToken,
                      "token JSON needs string fields appid, channelid, userid, token (and optional nonce)");
   auto ts = j.find("timestamp");

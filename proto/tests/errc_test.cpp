@@ -25,8 +25,10 @@ TEST(Errc, CatalogHasEverySeedCodePlusExtensions) {
     EXPECT_TRUE(seen.insert(e.value()).second) << e.name;
     uint32_t u = static_cast<uint32_t>(e.value());
     if (e.value() == 0) continue;
-    if ((u >> 24) == 0x0F) ++ext;
-    else ++seed;
+    if ((u >> 24) == 0x0F)
+      ++ext;
+    else
+      ++seed;
   }
   EXPECT_EQ(seed, 87);
   EXPECT_GT(ext, 0);

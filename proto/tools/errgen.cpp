@@ -22,8 +22,8 @@ namespace {
 struct Row {
   std::string hex;
   int32_t value = 0;
-  std::string name;  // kInvalidAuthInfo
-  std::string c_name;  // PARLEY_ERR_INVALID_AUTH_INFO
+  std::string name;     // kInvalidAuthInfo
+  std::string c_name;   // PARLEY_ERR_INVALID_AUTH_INFO
   std::string js_name;  // INVALID_AUTH_INFO
   std::string severity, module, description, detail, cause_zh, advice_zh, advice_en;
   std::vector<int32_t> aliases;
@@ -76,10 +76,14 @@ bool ParseHex(const std::string& s, int32_t* out) {
   for (size_t i = 2; i < s.size(); ++i) {
     char c = s[i];
     uint32_t d;
-    if (c >= '0' && c <= '9') d = static_cast<uint32_t>(c - '0');
-    else if (c >= 'a' && c <= 'f') d = static_cast<uint32_t>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') d = static_cast<uint32_t>(c - 'A' + 10);
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = static_cast<uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = static_cast<uint32_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      d = static_cast<uint32_t>(c - 'A' + 10);
+    else
+      return false;
     v = v * 16 + d;
   }
   *out = static_cast<int32_t>(v);
@@ -121,14 +125,19 @@ std::string CppString(const std::string& s) {
 }
 
 // JSON string escaping is a superset of what JS needs.
-std::string JsString(const std::string& s) { return CppString(s); }
+std::string JsString(const std::string& s) {
+  return CppString(s);
+}
 
 std::string MdCell(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += "<br>";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += "<br>";
+    else
+      out += c;
   }
   return out;
 }
@@ -137,9 +146,9 @@ std::vector<Row> Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) Fail("cannot open " + path);
   static const std::set<std::string> kSeverities = {"error", "warning", "notice"};
-  static const std::set<std::string> kModules = {"sdk", "signalling", "stream", "device", "media-connection",
-                                                 "performance", "external-input", "media-file", "server",
-                                                 "billing", "network"};
+  static const std::set<std::string> kModules = {
+      "sdk",        "signalling", "stream",  "device", "media-connection", "performance", "external-input",
+      "media-file", "server",     "billing", "network"};
   std::vector<Row> rows;
   std::string line;
   int n = 0;
@@ -179,8 +188,7 @@ std::vector<Row> Load(const std::string& path) {
       if (!ParseHex(a, &v)) Fail("bad alias " + a, n);
       r.aliases.push_back(v);
     }
-    if (r.description.empty() || r.detail.empty() || r.cause_zh.empty() || r.advice_zh.empty() ||
-        r.advice_en.empty())
+    if (r.description.empty() || r.detail.empty() || r.cause_zh.empty() || r.advice_zh.empty() || r.advice_en.empty())
       Fail("every text field must be filled (use - for none)", n);
     rows.push_back(std::move(r));
   }
@@ -244,8 +252,8 @@ std::string GenCHeader(const std::vector<Row>& rows) {
   o << "/* " << kBanner << " */\n#ifndef PARLEY_ERRORS_H_\n#define PARLEY_ERRORS_H_\n#include <stdint.h>\n\n"
     << "/* Parley error codes for C callers; values equal parley::Errc. */\n";
   for (const auto& r : rows)
-    o << "#define " << r.c_name << " INT32_C(" << (r.value < 0 ? std::to_string(r.value) : Hex(r.value))
-      << ") /* " << r.description << " */\n";
+    o << "#define " << r.c_name << " INT32_C(" << (r.value < 0 ? std::to_string(r.value) : Hex(r.value)) << ") /* "
+      << r.description << " */\n";
   o << "\n#endif /* PARLEY_ERRORS_H_ */\n";
   return o.str();
 }
@@ -268,10 +276,10 @@ std::string GenJs(const std::vector<Row>& rows) {
   o << "});\n\n/** Every catalog entry, in catalog order. */\nexport const errors = Object.freeze([\n";
   for (const auto& r : rows) {
     o << "  Object.freeze({code: " << r.value << ", hex: \"" << Hex(r.value) << "\", name: \"" << r.js_name
-      << "\", severity: \"" << r.severity << "\", module: \"" << r.module << "\",\n    description: "
-      << JsString(r.description) << ",\n    detail: " << JsString(r.detail) << ",\n    causeZh: "
-      << JsString(r.cause_zh) << ",\n    adviceZh: " << JsString(r.advice_zh) << ",\n    adviceEn: "
-      << JsString(r.advice_en) << ",\n    aliases: [";
+      << "\", severity: \"" << r.severity << "\", module: \"" << r.module
+      << "\",\n    description: " << JsString(r.description) << ",\n    detail: " << JsString(r.detail)
+      << ",\n    causeZh: " << JsString(r.cause_zh) << ",\n    adviceZh: " << JsString(r.advice_zh)
+      << ",\n    adviceEn: " << JsString(r.advice_en) << ",\n    aliases: [";
     for (size_t i = 0; i < r.aliases.size(); ++i) o << (i ? ", " : "") << r.aliases[i];
     o << "]}),\n";
   }
@@ -283,18 +291,25 @@ std::string GenJs(const std::vector<Row>& rows) {
     << "export function describe(code) {\n  const e = lookup(code);\n"
     << "  return e ? e.description : `unknown error code ${code}`;\n}\n\n"
     << "/** Formats a code the way the catalog prints it: 0x01030101. */\n"
-    << "export function toHex(code) {\n  return '0x' + ((code >>> 0).toString(16).toUpperCase().padStart(8, '0'));\n}\n";
+    << "export function toHex(code) {\n  return '0x' + ((code >>> 0).toString(16).toUpperCase().padStart(8, "
+       "'0'));\n}\n";
   return o.str();
 }
 
 std::string GenMd(const std::vector<Row>& rows, const std::string& intro) {
   std::ostringstream o;
   o << "<!-- " << kBanner << " Intro text: proto/errors.md.in -->\n" << intro;
-  static const std::vector<std::pair<std::string, std::string>> kModules = {
-      {"sdk", "SDK"}, {"signalling", "Signalling"}, {"stream", "Streams"}, {"device", "Devices and render"},
-      {"media-connection", "Media connection"}, {"performance", "Performance"},
-      {"external-input", "External input"}, {"media-file", "Media files"}, {"server", "Server"},
-      {"billing", "Billing"}, {"network", "Network"}};
+  static const std::vector<std::pair<std::string, std::string>> kModules = {{"sdk", "SDK"},
+                                                                            {"signalling", "Signalling"},
+                                                                            {"stream", "Streams"},
+                                                                            {"device", "Devices and render"},
+                                                                            {"media-connection", "Media connection"},
+                                                                            {"performance", "Performance"},
+                                                                            {"external-input", "External input"},
+                                                                            {"media-file", "Media files"},
+                                                                            {"server", "Server"},
+                                                                            {"billing", "Billing"},
+                                                                            {"network", "Network"}};
   o << "\n## The catalog (" << rows.size() << " codes)\n";
   for (const auto& [mod, title] : kModules) {
     o << "\n### " << title << " (`" << mod << "`)\n\n"

@@ -32,8 +32,7 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
   app.add_flag("!--no-media", c.media, "Run signalling only, without the SFU media plane");
   app.add_option("--media-abort-ms", c.media_abort_ms, "Publisher media silence that counts as aborted (0x02010401)")
       ->capture_default_str();
-  app.add_option("--usage-flush-ms", c.usage_flush_ms, "How often usage is metered and stored")
-      ->capture_default_str();
+  app.add_option("--usage-flush-ms", c.usage_flush_ms, "How often usage is metered and stored")->capture_default_str();
 }
 
 Status ApplyConfigFile(CLI::App& app, ServerConfig& c) {

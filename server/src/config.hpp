@@ -14,24 +14,24 @@ namespace parley::server {
 
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";
-  uint16_t port = 7880;            ///< 0 picks a free port (printed, and written to port_file)
+  uint16_t port = 7880;  ///< 0 picks a free port (printed, and written to port_file)
   std::string data_dir = "parley-data";
   std::optional<std::string> admin_key;  ///< sets the admin key; otherwise one is created on first start
-  std::string web_root;            ///< static files (browser SDK, demo, console)
-  std::string tls_cert, tls_key;   ///< PEM files; both set = HTTPS/WSS only
-  std::string port_file;           ///< write the bound port here once listening
+  std::string web_root;                  ///< static files (browser SDK, demo, console)
+  std::string tls_cert, tls_key;         ///< PEM files; both set = HTTPS/WSS only
+  std::string port_file;                 ///< write the bound port here once listening
   std::string log_level = "info";
-  int heartbeat_interval_ms = 2000;  ///< clients ping this often
-  int heartbeat_misses = 3;          ///< silent this many intervals = session removed
-  int resume_grace_ms = 10000;       ///< a dropped connection may resume within this
-  int64_t channel_max_age_s = 48 * 3600;  ///< older live channels refuse joins (0x02010203)
-  int request_timeout_ms = 10000;    ///< documented to clients (their request timeout)
-  size_t max_message_bytes = 64 * 1024;  ///< larger messages get 0x0F010003
-  int usage_flush_ms = 10000;        ///< metering granularity for app usage
+  int heartbeat_interval_ms = 2000;         ///< clients ping this often
+  int heartbeat_misses = 3;                 ///< silent this many intervals = session removed
+  int resume_grace_ms = 10000;              ///< a dropped connection may resume within this
+  int64_t channel_max_age_s = 48 * 3600;    ///< older live channels refuse joins (0x02010203)
+  int request_timeout_ms = 10000;           ///< documented to clients (their request timeout)
+  size_t max_message_bytes = 64 * 1024;     ///< larger messages get 0x0F010003
+  int usage_flush_ms = 10000;               ///< metering granularity for app usage
   std::string media_address = "127.0.0.1";  ///< UDP address of the media worker (its host candidate)
-  uint16_t media_port = 0;                   ///< 0 picks a free port
-  bool media = true;                         ///< false runs signalling only (no SFU)
-  int media_abort_ms = 5000;  ///< a connected publisher silent this long gets 0x02010401
+  uint16_t media_port = 0;                  ///< 0 picks a free port
+  bool media = true;                        ///< false runs signalling only (no SFU)
+  int media_abort_ms = 5000;                ///< a connected publisher silent this long gets 0x02010401
   std::string config_file;
 };
 

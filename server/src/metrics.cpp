@@ -14,8 +14,7 @@ std::string Metrics::Render() const {
   auto gauge = [&](const char* name, const char* help, uint64_t v) {
     o += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, help, name, name, v);
   };
-  counter("parley_http_requests_total", "HTTP requests served (not counting WebSocket messages).",
-          http_requests_total);
+  counter("parley_http_requests_total", "HTTP requests served (not counting WebSocket messages).", http_requests_total);
   counter("parley_ws_connections_total", "WebSocket signalling connections accepted.", ws_connections_total);
   gauge("parley_ws_connections", "Open WebSocket signalling connections.", ws_open);
   counter("parley_signal_messages_in_total", "Signalling messages received.", messages_in_total);

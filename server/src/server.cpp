@@ -47,9 +47,8 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
   void Accept(http::request<http::string_body> req) {
     ws_.read_message_max(std::max<size_t>(config_.max_message_bytes * 4, 1 << 20));
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-      res.set(http::field::server, std::string("parleyd ") + PARLEY_VERSION);
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, std::string("parleyd ") + PARLEY_VERSION); }));
     ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->id_ = self->hub_.OnOpen(self);
@@ -91,15 +90,16 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
     ws_.async_write(asio::buffer(queue_.front()), [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Closed();
       self->queue_.pop_front();
-      if (!self->queue_.empty()) self->Write();
-      else if (self->closing_) self->DoClose();
+      if (!self->queue_.empty())
+        self->Write();
+      else if (self->closing_)
+        self->DoClose();
     });
   }
 
   void DoClose() {
-    ws_.async_close(websocket::close_code::normal, [self = this->shared_from_this()](beast::error_code) {
-      self->Closed();
-    });
+    ws_.async_close(websocket::close_code::normal,
+                    [self = this->shared_from_this()](beast::error_code) { self->Closed(); });
   }
 
   void Closed() {
@@ -167,8 +167,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
   }
 
   void Reply(const http::request<http::string_body>& req, HttpResponse out) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status),
-                                                                     req.version());
+    auto res =
+        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
     res->set(http::field::server, std::string("parleyd ") + PARLEY_VERSION);
     res->set(http::field::content_type, out.content_type);
     for (const auto& [k, v] : out.headers) res->set(k, v);
@@ -178,8 +178,10 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
     if (req.method() == http::verb::head) res->content_length(out.body.size());
     http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec) return;
-      if (res->keep_alive()) self->Read();
-      else beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (res->keep_alive())
+        self->Read();
+      else
+        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
     });
   }
 
@@ -232,7 +234,9 @@ struct Server::Impl {
 Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Server::~Server() = default;
 
-uint16_t Server::Port() const { return impl_->port; }
+uint16_t Server::Port() const {
+  return impl_->port;
+}
 
 Status Server::Start() {
   auto& c = impl_->config;
@@ -279,8 +283,9 @@ Status Server::Start() {
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(ep, ec);
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return MakeError(Errc::kInternalError, "cannot listen on " + c.listen_address + ":" +
-                                                     std::to_string(c.port) + ": " + ec.message());
+  if (ec)
+    return MakeError(Errc::kInternalError,
+                     "cannot listen on " + c.listen_address + ":" + std::to_string(c.port) + ": " + ec.message());
   impl_->port = acc.local_endpoint().port();
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
@@ -299,7 +304,9 @@ Status Server::Start() {
   return {};
 }
 
-void Server::Run() { impl_->io.run(); }
+void Server::Run() {
+  impl_->io.run();
+}
 
 void Server::Stop() {
   asio::post(impl_->io, [this] {

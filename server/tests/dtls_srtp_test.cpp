@@ -22,10 +22,12 @@ struct Pair {
     server_cert = *DtlsCertificate::Generate();
     client_cert = *DtlsCertificate::Generate();
     std::string expect_client = wrong_fingerprint ? server_cert->fingerprint() : client_cert->fingerprint();
-    server = std::make_unique<DtlsTransport>(server_cert, DtlsTransport::Role::kServer, expect_client,
-                                             [this](std::span<const uint8_t> d) { to_client.emplace_back(d.begin(), d.end()); });
-    client = std::make_unique<DtlsTransport>(client_cert, DtlsTransport::Role::kClient, server_cert->fingerprint(),
-                                             [this](std::span<const uint8_t> d) { to_server.emplace_back(d.begin(), d.end()); });
+    server = std::make_unique<DtlsTransport>(
+        server_cert, DtlsTransport::Role::kServer, expect_client,
+        [this](std::span<const uint8_t> d) { to_client.emplace_back(d.begin(), d.end()); });
+    client = std::make_unique<DtlsTransport>(
+        client_cert, DtlsTransport::Role::kClient, server_cert->fingerprint(),
+        [this](std::span<const uint8_t> d) { to_server.emplace_back(d.begin(), d.end()); });
   }
 
   void Run() {
@@ -161,8 +163,14 @@ TEST(DtlsSrtp, UnknownFingerprintDefersTheCheckToTheCaller) {
   server.Start();
   client.Start();
   for (int i = 0; i < 50 && (!to_server.empty() || !to_client.empty()); ++i) {
-    while (!to_server.empty()) { server.Feed(to_server.front()); to_server.pop_front(); }
-    while (!to_client.empty()) { client.Feed(to_client.front()); to_client.pop_front(); }
+    while (!to_server.empty()) {
+      server.Feed(to_server.front());
+      to_server.pop_front();
+    }
+    while (!to_client.empty()) {
+      client.Feed(to_client.front());
+      to_client.pop_front();
+    }
   }
   ASSERT_EQ(server.state(), DtlsTransport::State::kConnected) << server.failure();
   EXPECT_TRUE(SameFingerprint(server.peer_fingerprint(), client_cert->fingerprint()));

@@ -23,11 +23,11 @@ const std::vector<uint8_t> kRfc5769Request = {
 
 // RFC 5769 §2.2 sample IPv4 response (192.0.2.1:32853).
 const std::vector<uint8_t> kRfc5769Response = {
-    0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87,
-    0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x20,
-    0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43, 0x00, 0x08, 0x00, 0x14, 0x2b, 0x91,
-    0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3, 0x8c, 0x74, 0x89, 0xf9, 0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7,
-    0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96};
+    0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+    0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63,
+    0x74, 0x6f, 0x72, 0x20, 0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43,
+    0x00, 0x08, 0x00, 0x14, 0x2b, 0x91, 0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3, 0x8c, 0x74, 0x89, 0xf9,
+    0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7, 0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96};
 
 constexpr std::string_view kPassword = "VOkJxbRl1RmTxUk/WvJxBt";
 
@@ -142,8 +142,8 @@ TEST(Rtp, ClassifiesByFirstByte) {
 TEST(Rtp, ParsesHeaderExtensionsAndRewrites) {
   // V=2, X=1, PT=96, seq 0x1234, ts 0xAABBCCDD, ssrc 0x11223344, one-byte extensions:
   // id 1 (len 1: 0x7F), id 3 (len 2: 0x01 0x02), padding to a word; payload "hi".
-  std::vector<uint8_t> p = {0x90, 0xE0, 0x12, 0x34, 0xAA, 0xBB, 0xCC, 0xDD, 0x11, 0x22, 0x33, 0x44,
-                            0xBE, 0xDE, 0x00, 0x02, 0x10, 0x7F, 0x31, 0x01, 0x02, 0x00, 0x00, 0x00, 'h', 'i'};
+  std::vector<uint8_t> p = {0x90, 0xE0, 0x12, 0x34, 0xAA, 0xBB, 0xCC, 0xDD, 0x11, 0x22, 0x33, 0x44, 0xBE,
+                            0xDE, 0x00, 0x02, 0x10, 0x7F, 0x31, 0x01, 0x02, 0x00, 0x00, 0x00, 'h',  'i'};
   auto v = ParseRtp(p);
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->marker);
@@ -249,7 +249,8 @@ constexpr const char* kChromeOffer =
     "a=ice-ufrag:abcd\r\n"
     "a=ice-pwd:0123456789abcdefghijklmn\r\n"
     "a=ice-options:trickle\r\n"
-    "a=fingerprint:SHA-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+    "a=fingerprint:SHA-256 "
+    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
     "a=setup:actpass\r\n"
     "a=mid:0\r\n"
     "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
@@ -266,7 +267,8 @@ constexpr const char* kChromeOffer =
     "c=IN IP4 0.0.0.0\r\n"
     "a=ice-ufrag:abcd\r\n"
     "a=ice-pwd:0123456789abcdefghijklmn\r\n"
-    "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+    "a=fingerprint:sha-256 "
+    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
     "a=setup:actpass\r\n"
     "a=mid:1\r\n"
     "a=sendonly\r\n"
@@ -326,8 +328,9 @@ TEST(Sdp, WriteThenParseIsStable) {
 }
 
 TEST(Sdp, SessionLevelAttributesAreInherited) {
-  auto s = ParseSdp("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:sess\r\na=ice-pwd:sesspwd\r\n"
-                    "a=fingerprint:sha-256 AB\r\na=setup:passive\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:a\r\n");
+  auto s = ParseSdp(
+      "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:sess\r\na=ice-pwd:sesspwd\r\n"
+      "a=fingerprint:sha-256 AB\r\na=setup:passive\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:a\r\n");
   ASSERT_TRUE(s.ok()) << s.error().What();
   EXPECT_EQ(s->media[0].ice_ufrag, "sess");
   EXPECT_EQ(s->media[0].setup, "passive");
@@ -335,8 +338,7 @@ TEST(Sdp, SessionLevelAttributesAreInherited) {
 
 TEST(Sdp, RejectsMalformedWithTheSdpCode) {
   for (const char* bad : {"", "garbage", "v=1\r\no=- 1 1 IN IP4 0.0.0.0\r\n", "v=0\r\n",
-                          "v=0\r\no=- x 1 IN IP4 0.0.0.0\r\n",
-                          "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio\r\n",
+                          "v=0\r\no=- x 1 IN IP4 0.0.0.0\r\n", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio\r\n",
                           "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:300 x/1\r\n",
                           "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/AVP 0\r\na=setup:sideways\r\n",
                           "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 70000 RTP/AVP 0\r\n",

@@ -113,8 +113,10 @@ TEST(MediaWorker, IceDtlsSrtpOverRealUdp) {
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (dtls.state() == DtlsTransport::State::kConnecting && std::chrono::steady_clock::now() < deadline) {
     auto d = client.Recv(100ms);
-    if (!d.empty()) dtls.Feed(d);
-    else (void)dtls.HandleTimeout();
+    if (!d.empty())
+      dtls.Feed(d);
+    else
+      (void)dtls.HandleTimeout();
   }
   ASSERT_EQ(dtls.state(), DtlsTransport::State::kConnected) << dtls.failure();
   for (int i = 0; i < 50 && connected == 0; ++i) std::this_thread::sleep_for(10ms);
@@ -137,7 +139,8 @@ TEST(MediaWorker, IceDtlsSrtpOverRealUdp) {
 
   // Server -> client.
   uint8_t plain[64] = {0x80, 111, 0, 9, 0, 0, 0, 1, 0, 0, 0, 7, 'h', 'e', 'l', 'l', 'o'};
-  EXPECT_TRUE(OnWorker(*worker, [&] { return worker->SendRtp(*worker->FindTransport(1), std::span<const uint8_t>(plain, 17)); }));
+  EXPECT_TRUE(OnWorker(
+      *worker, [&] { return worker->SendRtp(*worker->FindTransport(1), std::span<const uint8_t>(plain, 17)); }));
   auto got = client.Recv(2s);
   ASSERT_FALSE(got.empty());
   EXPECT_EQ(Classify(got), PacketClass::kRtp);

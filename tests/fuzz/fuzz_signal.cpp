@@ -37,9 +37,10 @@ AppStore& Store() {
 
 std::string JoinText(const App& app, const std::string& user) {
   int64_t ts = 4102444800;  // 2100-01-01
-  nlohmann::json auth = {{"appId", app.app_id}, {"channelId", "fuzz"}, {"userId", user}, {"nonce", ""},
-                         {"timestamp", ts},
-                         {"token", ComputeClassicToken(app.app_id, app.app_key, "fuzz", user, "", ts)}};
+  nlohmann::json auth = {
+      {"appId", app.app_id}, {"channelId", "fuzz"},
+      {"userId", user},      {"nonce", ""},
+      {"timestamp", ts},     {"token", ComputeClassicToken(app.app_id, app.app_key, "fuzz", user, "", ts)}};
   return nlohmann::json{{"type", "join"}, {"id", 1}, {"auth", auth}, {"profile", "interactive-live"}}.dump();
 }
 

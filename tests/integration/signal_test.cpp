@@ -37,19 +37,25 @@ TestApp CreateApp(const ServerProcess& s, const std::string& name = "test") {
   return {j["appId"], j["appKey"]};
 }
 
-int64_t Now() { return time(nullptr); }
+int64_t Now() {
+  return time(nullptr);
+}
 
 json Auth(const TestApp& app, const std::string& channel, const std::string& user, int64_t expiry = 0,
           const std::string& key_override = {}) {
   if (expiry == 0) expiry = Now() + 3600;
   std::string key = key_override.empty() ? app.key : key_override;
-  return {{"appId", app.id},     {"channelId", channel}, {"userId", user},
-          {"nonce", "n1"},       {"timestamp", expiry},
-          {"token", ComputeClassicToken(app.id, key, channel, user, "n1", expiry)}};
+  return {{"appId", app.id},     {"channelId", channel},
+          {"userId", user},      {"nonce", "n1"},
+          {"timestamp", expiry}, {"token", ComputeClassicToken(app.id, key, channel, user, "n1", expiry)}};
 }
 
-int32_t Code(const json& response) { return response["code"].get<int32_t>(); }
-int32_t C(Errc e) { return static_cast<int32_t>(e); }
+int32_t Code(const json& response) {
+  return response["code"].get<int32_t>();
+}
+int32_t C(Errc e) {
+  return static_cast<int32_t>(e);
+}
 
 json Join(WsClient& ws, const TestApp& app, const std::string& channel, const std::string& user, json extra = {}) {
   json fields = {{"auth", Auth(app, channel, user)}, {"userName", user + "-name"}};
@@ -158,11 +164,13 @@ TEST_F(SignalTest, AuthRulesAnswerWithTheirCodes) {
   EXPECT_EQ(Code(Join(ws, app_, "bad channel", "u")), C(Errc::kInvalidChannelId));
   EXPECT_EQ(Code(Join(ws, app_, "c", std::string(65, 'u'))), C(Errc::kInvalidUserId));
   // Disabled app, then enabled again.
-  ASSERT_EQ(HttpRequest(server_.port(), "POST", "/v1/admin/apps/" + app_.id + "/disable", "", server_.admin_key()).status,
-            200);
+  ASSERT_EQ(
+      HttpRequest(server_.port(), "POST", "/v1/admin/apps/" + app_.id + "/disable", "", server_.admin_key()).status,
+      200);
   EXPECT_EQ(Code(Join(ws, app_, "c", "u")), C(Errc::kAppIdInvalid));
-  ASSERT_EQ(HttpRequest(server_.port(), "POST", "/v1/admin/apps/" + app_.id + "/enable", "", server_.admin_key()).status,
-            200);
+  ASSERT_EQ(
+      HttpRequest(server_.port(), "POST", "/v1/admin/apps/" + app_.id + "/enable", "", server_.admin_key()).status,
+      200);
   // Overdue app: quota of 0 minutes.
   ASSERT_EQ(HttpRequest(server_.port(), "PUT", "/v1/admin/apps/" + app_.id + "/quota", R"({"minutes":0})",
                         server_.admin_key())
@@ -436,12 +444,16 @@ TEST(SignalTimers, UsageIsMeteredPerUserSecondAndQuotaMakesTheAppOverdue) {
   EXPECT_LE(used, 4);
   EXPECT_EQ(shown["overdue"], false);
   // A quota of one minute is not exhausted yet; zero is.
-  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + app.id + "/quota", R"({"minutes":1})",
-                        server.admin_key()).status, 200);
+  ASSERT_EQ(
+      HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + app.id + "/quota", R"({"minutes":1})", server.admin_key())
+          .status,
+      200);
   EXPECT_EQ(Code(Join(a, app, "metered", "a")), 0);
   ASSERT_EQ(Code(a.Request("leave")), 0);
-  ASSERT_EQ(HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + app.id + "/quota", R"({"minutes":0})",
-                        server.admin_key()).status, 200);
+  ASSERT_EQ(
+      HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + app.id + "/quota", R"({"minutes":0})", server.admin_key())
+          .status,
+      200);
   EXPECT_EQ(Code(Join(a, app, "metered", "a")), C(Errc::kChannelOverdue));
 }
 
@@ -488,9 +500,10 @@ TEST_F(SignalTest, AdminAppLifecycle) {
   ASSERT_EQ(minted.status, 200) << minted.body;
   WsClient ws2(port);
   EXPECT_EQ(Code(ws2.Request("join", {{"token", json::parse(minted.body)["singleToken"]}})), 0);
-  EXPECT_EQ(HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/tokens", R"({"channelId":"bad id","userId":"u"})", k)
-                .status,
-            400);
+  EXPECT_EQ(
+      HttpRequest(port, "POST", "/v1/admin/apps/" + app_.id + "/tokens", R"({"channelId":"bad id","userId":"u"})", k)
+          .status,
+      400);
   // Bad requests.
   EXPECT_EQ(HttpRequest(port, "PUT", "/v1/admin/apps/" + app_.id + "/quota", R"({"minutes":-1})", k).status, 400);
   EXPECT_EQ(HttpRequest(port, "PUT", "/v1/admin/apps/" + app_.id + "/quota", "not json", k).status, 400);
@@ -544,8 +557,7 @@ TEST(SignalDurability, AppsSurviveKill9) {
     auto list = json::parse(HttpRequest(server.port(), "GET", "/v1/admin/apps", "", server.admin_key()).body);
     std::string first = list["apps"][0]["appId"], second = list["apps"][1]["appId"];
     HttpRequest(server.port(), "POST", "/v1/admin/apps/" + first + "/disable", "", server.admin_key());
-    HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + second + "/quota", R"({"minutes":42})",
-                server.admin_key());
+    HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + second + "/quota", R"({"minutes":42})", server.admin_key());
     HttpRequest(server.port(), "POST", "/v1/admin/apps/" + second + "/rotate-key", "", server.admin_key());
     before = json::parse(HttpRequest(server.port(), "GET", "/v1/admin/apps", "", server.admin_key()).body)["apps"];
     server.Kill9();  // no shutdown path runs
@@ -650,10 +662,12 @@ TEST(SignalTls, ServesHttpsAndWssWithGivenCertificate) {
   ASSERT_EQ(gen.status, 0) << gen.err;
   {
     ServerProcess server({"--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"});
-    auto r = test::RunCommand({"/usr/bin/curl", "-sk", "https://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
+    auto r =
+        test::RunCommand({"/usr/bin/curl", "-sk", "https://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, R"({"status":"ok"})");
-    auto plain = test::RunCommand({"/usr/bin/curl", "-s", "-m", "3", "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
+    auto plain = test::RunCommand(
+        {"/usr/bin/curl", "-s", "-m", "3", "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
     EXPECT_NE(plain.out, R"({"status":"ok"})") << "plain HTTP must not be served on a TLS port";
   }
   auto bad = test::RunCommand({PARLEYD_PATH, "--tls-cert", dir + "/cert.pem", "--port", "0", "--data", dir + "/d"});

@@ -1,16 +1,16 @@
 #include "server_process.hpp"
 
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -33,11 +33,13 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string data_di
   std::string port_file = data_dir_ + "/port";
   std::filesystem::remove(port_file);
   log_path_ = data_dir_ + "/server.log";
-  std::vector<std::string> args = {PARLEYD_PATH, "--listen", "127.0.0.1", "--port", "0", "--data", data_dir_,
-                                   "--port-file", port_file, "--log-level", "warn"};
+  std::vector<std::string> args = {PARLEYD_PATH, "--listen",    "127.0.0.1", "--port",      "0",   "--data",
+                                   data_dir_,    "--port-file", port_file,   "--log-level", "warn"};
   auto given = std::find(extra.begin(), extra.end(), "--admin-key");
-  if (given != extra.end() && given + 1 != extra.end()) admin_key_ = *(given + 1);
-  else args.insert(args.end(), {"--admin-key", admin_key_});
+  if (given != extra.end() && given + 1 != extra.end())
+    admin_key_ = *(given + 1);
+  else
+    args.insert(args.end(), {"--admin-key", admin_key_});
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -98,8 +100,8 @@ HttpResult HttpRequest(int port, const std::string& method, const std::string& t
   namespace http = beast::http;
   boost::asio::io_context io;
   beast::tcp_stream stream(io);
-  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                                                static_cast<unsigned short>(port)));
+  stream.connect(
+      boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
   req.set(http::field::host, "127.0.0.1");
   if (!admin_key.empty()) req.set(http::field::authorization, "Bearer " + admin_key);

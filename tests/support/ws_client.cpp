@@ -130,8 +130,7 @@ bool WsClient::Closed(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!impl_->closed && std::chrono::steady_clock::now() < deadline) {
     nlohmann::json m;
-    if (ReadOne(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
-                &m))
+    if (ReadOne(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()), &m))
       pending_.push_back(std::move(m));
   }
   return impl_->closed;

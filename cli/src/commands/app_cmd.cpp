@@ -83,8 +83,7 @@ Result<json> Exchange(Stream& stream, http::request<http::string_body>& req) {
 Result<json> Call(const AppOptions& o, const std::string& method, const std::string& path, const json& body = {}) {
   auto url = ParseUrl(o.server);
   if (!url) return url.error();
-  if (o.admin_key.empty())
-    return MakeError(Errc::kAdminUnauthorized, "give --admin-key or set PARLEY_ADMIN_KEY");
+  if (o.admin_key.empty()) return MakeError(Errc::kAdminUnauthorized, "give --admin-key or set PARLEY_ADMIN_KEY");
   try {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
@@ -142,9 +141,7 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
   cmd->require_subcommand(1);
   cmd->footer("Prints the server's JSON answer. Exit status 1 with the error code on failure.");
   auto id_arg = [&](CLI::App* sub) { sub->add_option("app-id", o->app_id, "AppId")->required(); };
-  auto run = [runner](CLI::App* sub, std::function<int()> fn) {
-    sub->callback([runner, fn] { *runner = fn; });
-  };
+  auto run = [runner](CLI::App* sub, std::function<int()> fn) { sub->callback([runner, fn] { *runner = fn; }); };
 
   auto* create = cmd->add_subcommand("create", "Create an app; prints appId and appKey");
   create->add_option("--name", o->name, "A name for the app")->required();
@@ -187,7 +184,8 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
   auto* channels = cmd->add_subcommand("channels", "List live channels and their users (of one app, or all)");
   channels->add_option("app-id", o->app_id, "AppId (optional)");
   run(channels, [o] {
-    return Print(Call(*o, "GET", o->app_id.empty() ? "/v1/admin/channels" : "/v1/admin/apps/" + o->app_id + "/channels"));
+    return Print(
+        Call(*o, "GET", o->app_id.empty() ? "/v1/admin/channels" : "/v1/admin/apps/" + o->app_id + "/channels"));
   });
 
   auto* kick = cmd->add_subcommand("kick", "Remove a user from a channel (their session gets 0x02010105)");
@@ -195,8 +193,8 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
   kick->add_option("channel", o->channel, "Channel id")->required();
   kick->add_option("user", o->user, "User id")->required();
   run(kick, [o] {
-    return Print(Call(*o, "POST",
-                      "/v1/admin/apps/" + o->app_id + "/channels/" + o->channel + "/users/" + o->user + "/kick"));
+    return Print(
+        Call(*o, "POST", "/v1/admin/apps/" + o->app_id + "/channels/" + o->channel + "/users/" + o->user + "/kick"));
   });
 
   auto* close = cmd->add_subcommand("close", "Close a live channel, removing everyone in it");

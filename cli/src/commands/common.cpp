@@ -24,8 +24,10 @@ bool ParseDuration(const std::string& text, int64_t* seconds) {
       case 'd': unit = 86400; break;
       default: unit = 0; break;  // no suffix: seconds
     }
-    if (unit != 0) s.remove_suffix(1);
-    else unit = 1;
+    if (unit != 0)
+      s.remove_suffix(1);
+    else
+      unit = 1;
   }
   int64_t n = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);

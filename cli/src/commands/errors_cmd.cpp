@@ -19,7 +19,9 @@ struct ErrorsOptions {
   std::string format;
 };
 
-std::string AliasText(const ErrorInfo& e) { return e.alias ? FormatHex(e.alias) : std::string(); }
+std::string AliasText(const ErrorInfo& e) {
+  return e.alias ? FormatHex(e.alias) : std::string();
+}
 
 nlohmann::ordered_json ToJson(const ErrorInfo& e) {
   nlohmann::ordered_json j;
@@ -51,9 +53,12 @@ std::string Csv(std::string_view s) {
 std::string MdCell(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += "<br>";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += "<br>";
+    else
+      out += c;
   }
   return out;
 }
@@ -89,8 +94,8 @@ int PrintMany(const std::vector<const ErrorInfo*>& list, const std::string& form
     fmt::print("hex,decimal,name,c_name,severity,module,description,detail,cause_zh,advice_zh,advice_en,alias\n");
     for (const auto* e : list)
       fmt::print("{},{},{},{},{},{},{},{},{},{},{},{}\n", Csv(FormatHex(e->value())), e->value(), Csv(e->name),
-                 Csv(e->c_name), Csv(SeverityName(e->severity)), Csv(e->module), Csv(e->description),
-                 Csv(e->detail), Csv(e->cause_zh), Csv(e->advice_zh), Csv(e->advice_en), Csv(AliasText(*e)));
+                 Csv(e->c_name), Csv(SeverityName(e->severity)), Csv(e->module), Csv(e->description), Csv(e->detail),
+                 Csv(e->cause_zh), Csv(e->advice_zh), Csv(e->advice_en), Csv(AliasText(*e)));
   } else if (format == "md") {
     fmt::print("| Hex | Decimal | Name | Severity | Module | Description | Advice |\n");
     fmt::print("|---|---|---|---|---|---|---|\n");

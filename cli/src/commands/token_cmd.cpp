@@ -37,8 +37,8 @@ int Run(TokenOptions o) {
     PrintError(s.error());
     return kExitFailure;
   }
-  o.auth.token = ComputeClassicToken(o.auth.app_id, o.app_key, o.auth.channel_id, o.auth.user_id, o.auth.nonce,
-                                     o.auth.timestamp);
+  o.auth.token =
+      ComputeClassicToken(o.auth.app_id, o.app_key, o.auth.channel_id, o.auth.user_id, o.auth.nonce, o.auth.timestamp);
   fmt::print("{}\n", o.single ? EncodeSingleToken(o.auth) : o.auth.token);
   return kExitOk;
 }
@@ -59,8 +59,9 @@ void RegisterTokenCommand(CLI::App& app, Runner* runner) {
   cmd->add_flag("--single", o->single,
                 "Print the single-parameter token (base64 JSON with appid, channelid, userid, nonce, "
                 "timestamp, token) instead of the classic hex token");
-  cmd->footer("One of --timestamp or --ttl is required.\nExample:\n"
-              "  parley token --app-id abc --app-key abckey --channel abcChannel --user abcUser --timestamp 1699423634");
+  cmd->footer(
+      "One of --timestamp or --ttl is required.\nExample:\n"
+      "  parley token --app-id abc --app-key abckey --channel abcChannel --user abcUser --timestamp 1699423634");
   cmd->callback([o, ts, ttl, runner] {
     if (ts->count() == 0 && ttl->count() == 0) throw CLI::RequiredError("--timestamp or --ttl");
     *runner = [o] { return Run(*o); };

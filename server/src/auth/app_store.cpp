@@ -25,7 +25,9 @@ class Stmt {
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   [[nodiscard]] bool ok() const { return stmt_ != nullptr; }
-  void Bind(int i, const std::string& s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT); }
+  void Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
   void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
   int Step() { return sqlite3_step(stmt_); }
@@ -42,8 +44,7 @@ class Stmt {
 };
 
 int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -64,8 +65,8 @@ std::string RandomHex(size_t bytes) {
 
 Result<std::unique_ptr<AppStore>> AppStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
     Error e = MakeError(Errc::kStorageError, "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "?"));
     sqlite3_close(db);
     return e;
@@ -84,7 +85,9 @@ Result<std::unique_ptr<AppStore>> AppStore::Open(const std::string& path) {
   return store;
 }
 
-AppStore::~AppStore() { sqlite3_close(db_); }
+AppStore::~AppStore() {
+  sqlite3_close(db_);
+}
 
 Status AppStore::Exec(const char* sql) {
   char* msg = nullptr;
@@ -129,8 +132,10 @@ Status AppStore::WriteApp(const App& a) {
   st.Bind(3, a.name);
   st.Bind(4, static_cast<int64_t>(a.enabled));
   st.Bind(5, a.created_at);
-  if (a.quota_minutes) st.Bind(6, *a.quota_minutes);
-  else st.BindNull(6);
+  if (a.quota_minutes)
+    st.Bind(6, *a.quota_minutes);
+  else
+    st.BindNull(6);
   st.Bind(7, a.used_seconds);
   if (st.Step() != SQLITE_DONE) return DbError(db_, "write app " + a.app_id);
   return {};
@@ -215,8 +220,9 @@ Result<std::string> AppStore::EnsureAdminKey(const std::optional<std::string>& k
   if (!key && !admin_key_hash_.empty()) return std::string();
   std::string k = key ? *key : RandomHex(24);
   std::string hash = Sha256Hex(k);
-  Stmt st(db_, "INSERT INTO meta (key, value) VALUES ('admin_key_sha256', ?1)"
-               " ON CONFLICT(key) DO UPDATE SET value = ?1");
+  Stmt st(db_,
+          "INSERT INTO meta (key, value) VALUES ('admin_key_sha256', ?1)"
+          " ON CONFLICT(key) DO UPDATE SET value = ?1");
   if (!st.ok()) return DbError(db_, "prepare admin key");
   st.Bind(1, hash);
   if (st.Step() != SQLITE_DONE) return DbError(db_, "store admin key");

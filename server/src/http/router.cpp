@@ -35,7 +35,9 @@ HttpResponse ErrorJson(const Error& e) {
   return Json(StatusFor(e.code), {{"code", e.value()}, {"hex", FormatHex(e.value())}, {"message", e.What()}});
 }
 
-HttpResponse ErrorJson(Errc code, const std::string& message) { return ErrorJson(MakeError(code, message)); }
+HttpResponse ErrorJson(Errc code, const std::string& message) {
+  return ErrorJson(MakeError(code, message));
+}
 
 json AppJson(const App& a) {
   return {{"appId", a.app_id},
@@ -58,11 +60,16 @@ std::vector<std::string> Segments(const std::string& path) {
 }
 
 std::string ContentType(const std::filesystem::path& p) {
-  static const std::map<std::string, std::string> kTypes = {
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"}, {".png", "image/png"}, {".svg", "image/svg+xml"},
-      {".ico", "image/x-icon"}, {".txt", "text/plain; charset=utf-8"}, {".md", "text/markdown; charset=utf-8"}};
+  static const std::map<std::string, std::string> kTypes = {{".html", "text/html; charset=utf-8"},
+                                                            {".js", "text/javascript; charset=utf-8"},
+                                                            {".mjs", "text/javascript; charset=utf-8"},
+                                                            {".css", "text/css; charset=utf-8"},
+                                                            {".json", "application/json"},
+                                                            {".png", "image/png"},
+                                                            {".svg", "image/svg+xml"},
+                                                            {".ico", "image/x-icon"},
+                                                            {".txt", "text/plain; charset=utf-8"},
+                                                            {".md", "text/markdown; charset=utf-8"}};
   auto it = kTypes.find(p.extension().string());
   return it == kTypes.end() ? "application/octet-stream" : it->second;
 }
@@ -106,7 +113,8 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
   json body = json::object();
   if (!req.body.empty()) {
     body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return ErrorJson(Errc::kAdminBadRequest, "body must be a JSON object");
+    if (body.is_discarded() || !body.is_object())
+      return ErrorJson(Errc::kAdminBadRequest, "body must be a JSON object");
   }
   auto not_allowed = [] { return ErrorJson(Errc::kAdminBadRequest, "method not allowed here"); };
 
@@ -194,13 +202,14 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     auto user = GetString(body, "userId", true, 64);
     auto nonce = GetString(body, "nonce", false, 128);
     auto ttl = GetInt(body, "ttlSeconds", false, 86400);
-    for (const Error* e : {ch ? nullptr : &ch.error(), user ? nullptr : &user.error(),
-                           nonce ? nullptr : &nonce.error(), ttl ? nullptr : &ttl.error()})
+    for (const Error* e : {ch ? nullptr : &ch.error(), user ? nullptr : &user.error(), nonce ? nullptr : &nonce.error(),
+                           ttl ? nullptr : &ttl.error()})
       if (e) return ErrorJson(Errc::kAdminBadRequest, e->What());
     if (*ttl <= 0 || *ttl > 366LL * 86400) return ErrorJson(Errc::kAdminBadRequest, "ttlSeconds must be 1..31622400");
     AuthInfo auth{app_id, *ch, *user, *nonce, 0, "-"};
-    auth.timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count() + *ttl;
+    auth.timestamp =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+        *ttl;
     if (Status s = ValidateAuthInfo(auth); !s) return ErrorJson(s.error().code, s.error().What());
     auth.token = ComputeClassicToken(app_id, app->app_key, auth.channel_id, auth.user_id, auth.nonce, auth.timestamp);
     return Json(200, {{"appId", app_id},

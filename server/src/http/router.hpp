@@ -14,9 +14,9 @@
 namespace parley::server {
 
 struct HttpRequest {
-  std::string method;  ///< GET, POST, ...
-  std::string target;  ///< path and query
-  std::string authorization;  ///< Authorization header
+  std::string method;            ///< GET, POST, ...
+  std::string target;            ///< path and query
+  std::string authorization;     ///< Authorization header
   std::string admin_key_header;  ///< X-Admin-Key header
   std::string body;
 };

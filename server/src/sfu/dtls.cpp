@@ -51,15 +51,18 @@ namespace {
 
 // The certificate is self-signed: trust is the SDP fingerprint, checked after the
 // handshake (RFC 8122 §5), so the chain check itself accepts any certificate.
-int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+int AcceptAnyCertificate(int, X509_STORE_CTX*) {
+  return 1;
+}
 
 SSL_CTX* MakeContext(bool server, X509* cert, EVP_PKEY* key) {
   SSL_CTX* ctx = SSL_CTX_new(server ? DTLS_server_method() : DTLS_client_method());
   if (!ctx) return nullptr;
   bool ok = SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
             SSL_CTX_check_private_key(ctx) == 1 && SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1 &&
-            SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                                         "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256") == 1 &&
+            SSL_CTX_set_cipher_list(ctx,
+                                    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256") == 1 &&
             // Note: SSL_CTX_set_tlsext_use_srtp returns 0 on success.
             SSL_CTX_set_tlsext_use_srtp(ctx, kSrtpProfiles) == 0;
   if (!ok) {
@@ -137,11 +140,15 @@ DtlsTransport::DtlsTransport(std::shared_ptr<DtlsCertificate> cert, Role role, s
   SSL_set_options(ssl_, SSL_OP_NO_QUERY_MTU);
   SSL_set_mtu(ssl_, 1200);
   DTLS_set_link_mtu(ssl_, 1200);
-  if (role_ == Role::kServer) SSL_set_accept_state(ssl_);
-  else SSL_set_connect_state(ssl_);
+  if (role_ == Role::kServer)
+    SSL_set_accept_state(ssl_);
+  else
+    SSL_set_connect_state(ssl_);
 }
 
-DtlsTransport::~DtlsTransport() { SSL_free(ssl_); }
+DtlsTransport::~DtlsTransport() {
+  SSL_free(ssl_);
+}
 
 void DtlsTransport::Start() {
   if (state_ != State::kNew) return;

@@ -126,11 +126,11 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
       t.rtx_payload_type = rc.payload_type;
     }
     for (const auto& e : m.extmaps) {
-      uint8_t* slot = e.uri == kExtMid            ? &t.ext_mid
-                      : e.uri == kExtAudioLevel   ? &t.ext_audio_level
-                      : e.uri == kExtAbsSendTime  ? &t.ext_abs_send_time
-                      : e.uri == kExtTransportCc  ? &t.ext_transport_cc
-                                                  : nullptr;
+      uint8_t* slot = e.uri == kExtMid           ? &t.ext_mid
+                      : e.uri == kExtAudioLevel  ? &t.ext_audio_level
+                      : e.uri == kExtAbsSendTime ? &t.ext_abs_send_time
+                      : e.uri == kExtTransportCc ? &t.ext_transport_cc
+                                                 : nullptr;
       if (!slot) continue;
       *slot = e.id;
       r.extmaps.push_back({e.id, "", e.uri});

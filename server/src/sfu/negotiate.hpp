@@ -55,8 +55,8 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
 struct OfferedTrack {
   std::string mid;
   bool video = false;
-  SdpCodec codec;        ///< the publisher's negotiated codec (same payload type)
-  uint32_t ssrc = 0;     ///< chosen by the server for this subscriber
+  SdpCodec codec;         ///< the publisher's negotiated codec (same payload type)
+  uint32_t ssrc = 0;      ///< chosen by the server for this subscriber
   std::string stream_id;  ///< msid stream: the publishing user's id
   std::string track_id;   ///< msid track: "<user>-<audio|camera|screen>"
 };

@@ -151,7 +151,7 @@ std::optional<ReportBlock> GetReportBlock(const RtcpView& r, size_t i) {
 
 bool IsKeyframeRequest(const RtcpView& fb) {
   if (fb.type != kPsfb) return false;
-  if (fb.count == 1) return fb.data.size() >= 12;                                 // PLI
+  if (fb.count == 1) return fb.data.size() >= 12;                                    // PLI
   if (fb.count == 4) return fb.data.size() >= 20 && (fb.data.size() - 12) % 8 == 0;  // FIR
   return false;
 }

@@ -10,7 +10,9 @@
 
 namespace parley::sfu {
 
-inline uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint16_t Load16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 inline uint32_t Load24(const uint8_t* p) {
   return (static_cast<uint32_t>(p[0]) << 16) | (static_cast<uint32_t>(p[1]) << 8) | p[2];
 }
@@ -152,6 +154,8 @@ size_t WriteNack(uint8_t* out, size_t capacity, uint32_t sender_ssrc, uint32_t m
                  std::span<const uint16_t> sequences);
 
 /// RFC 1982 serial-number arithmetic for 16-bit RTP sequence numbers.
-inline bool SeqNewer(uint16_t a, uint16_t b) { return a != b && static_cast<uint16_t>(a - b) < 0x8000; }
+inline bool SeqNewer(uint16_t a, uint16_t b) {
+  return a != b && static_cast<uint16_t>(a - b) < 0x8000;
+}
 
 }  // namespace parley::sfu

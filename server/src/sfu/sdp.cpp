@@ -146,7 +146,8 @@ Result<SdpSession> ParseSdp(std::string_view text) {
           auto w = Words(rest);
           if (w.size() != 2 || !ValidToken(w[1], 256)) return Bad(line_no, "bad fingerprint");
           t.fingerprint_algorithm = std::string(w[0]);
-          std::transform(t.fingerprint_algorithm.begin(), t.fingerprint_algorithm.end(), t.fingerprint_algorithm.begin(),
+          std::transform(t.fingerprint_algorithm.begin(), t.fingerprint_algorithm.end(),
+                         t.fingerprint_algorithm.begin(),
                          [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
           t.fingerprint = std::string(w[1]);
         } else if (name == "setup") {
@@ -197,8 +198,10 @@ Result<SdpSession> ParseSdp(std::string_view text) {
           SdpCodec* c = CodecFor(*m, pt);
           if (!c) break;  // for a format without rtpmap (static payload type): ignored
           if (params.size() > 1024) return Bad(line_no, "parameters too long");
-          if (name == "fmtp") c->fmtp = std::string(params);
-          else if (c->feedback.size() < 16) c->feedback.emplace_back(params);
+          if (name == "fmtp")
+            c->fmtp = std::string(params);
+          else if (c->feedback.size() < 16)
+            c->feedback.emplace_back(params);
         } else if (name == "extmap") {
           if (!m) return Bad(line_no, "extmap outside a media section");
           auto w = Words(rest);
@@ -239,8 +242,7 @@ Result<SdpSession> ParseSdp(std::string_view text) {
         // Other attributes (rtcp, extmap-allow-mixed, ...) are not needed and ignored.
         break;
       }
-      default:
-        break;  // s=, t=, c=, b=, i=, ... carry nothing WebRTC needs here
+      default: break;  // s=, t=, c=, b=, i=, ... carry nothing WebRTC needs here
     }
   }
   if (!saw_version || !saw_origin) return MakeError(Errc::kInvalidSdp, "SDP lacks v= or o=");

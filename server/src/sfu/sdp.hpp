@@ -17,8 +17,8 @@ struct SdpCodec {
   uint8_t payload_type = 0;
   std::string name;  ///< "opus", "VP8", "H264", "rtx", ...
   uint32_t clock_rate = 0;
-  uint8_t channels = 0;  ///< audio only; 0 = unspecified
-  std::string fmtp;      ///< parameters after "a=fmtp:<pt> "
+  uint8_t channels = 0;               ///< audio only; 0 = unspecified
+  std::string fmtp;                   ///< parameters after "a=fmtp:<pt> "
   std::vector<std::string> feedback;  ///< "nack", "nack pli", "transport-cc", ...
 };
 
@@ -34,15 +34,15 @@ struct SdpSsrcGroup {
 };
 
 struct SdpMedia {
-  std::string kind;   ///< "audio", "video", "application"
+  std::string kind;  ///< "audio", "video", "application"
   uint16_t port = 9;
-  std::string proto;  ///< "UDP/TLS/RTP/SAVPF"
+  std::string proto;                 ///< "UDP/TLS/RTP/SAVPF"
   std::vector<std::string> formats;  ///< payload types as written on the m= line
   std::string mid;
   std::string direction;  ///< sendrecv, sendonly, recvonly, inactive ("" = sendrecv)
   std::string ice_ufrag, ice_pwd;
   std::string fingerprint_algorithm, fingerprint;  ///< e.g. "sha-256", "AB:CD:..."
-  std::string setup;  ///< actpass, active, passive
+  std::string setup;                               ///< actpass, active, passive
   bool rtcp_mux = false;
   bool rtcp_rsize = false;
   bool bundle_only = false;
@@ -51,7 +51,7 @@ struct SdpMedia {
   std::vector<uint32_t> ssrcs;  ///< distinct ssrcs from a=ssrc lines, in order
   std::string cname;            ///< from a=ssrc:<ssrc> cname:
   std::vector<SdpSsrcGroup> ssrc_groups;
-  std::string msid;  ///< "stream-id track-id"
+  std::string msid;                     ///< "stream-id track-id"
   std::vector<std::string> candidates;  ///< values of a=candidate
   bool end_of_candidates = false;
 

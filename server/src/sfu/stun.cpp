@@ -15,7 +15,9 @@ namespace {
 constexpr size_t kHeader = 20;
 constexpr uint32_t kFingerprintXor = 0x5354554E;
 
-size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+size_t Pad4(size_t n) {
+  return (n + 3) & ~size_t{3};
+}
 
 uint32_t Crc32(const uint8_t* p, size_t n) {
   return static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), p, static_cast<uInt>(n)));
@@ -33,12 +35,13 @@ bool HmacSha1(std::span<const uint8_t> packet, size_t end, uint16_t length_field
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(kHmac);
   if (!ctx) return false;
   char digest[] = "SHA1";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
   size_t len = 0;
   bool ok = EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) == 1 &&
             EVP_MAC_update(ctx, header, kHeader) == 1 &&
-            EVP_MAC_update(ctx, packet.data() + kHeader, end - kHeader) == 1 && EVP_MAC_final(ctx, out, &len, 20) == 1 &&
-            len == 20;
+            EVP_MAC_update(ctx, packet.data() + kHeader, end - kHeader) == 1 &&
+            EVP_MAC_final(ctx, out, &len, 20) == 1 && len == 20;
   EVP_MAC_CTX_free(ctx);
   return ok;
 }
@@ -163,8 +166,7 @@ std::optional<StunMessage> ParseStun(std::span<const uint8_t> p) {
         m.xor_mapped = ss;
         break;
       }
-      default:
-        break;  // comprehension-optional or unknown: ignored (RFC 5389 §7.3)
+      default: break;  // comprehension-optional or unknown: ignored (RFC 5389 §7.3)
     }
     off = value + Pad4(n);
   }
@@ -214,9 +216,8 @@ size_t WriteStunBindingSuccess(std::span<uint8_t> out, const std::array<uint8_t,
   return w.size();
 }
 
-size_t WriteStunBindingRequest(std::span<uint8_t> out, const std::array<uint8_t, 12>& txid,
-                               std::string_view username, std::string_view key, uint32_t priority,
-                               uint64_t tie_breaker, bool use_candidate) {
+size_t WriteStunBindingRequest(std::span<uint8_t> out, const std::array<uint8_t, 12>& txid, std::string_view username,
+                               std::string_view key, uint32_t priority, uint64_t tie_breaker, bool use_candidate) {
   Writer w(out);
   if (!w.Header(kStunBindingRequest, txid)) return 0;
   uint8_t* u = w.Attr(kAttrUsername, username.size());

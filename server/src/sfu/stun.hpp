@@ -70,8 +70,8 @@ size_t WriteStunBindingSuccess(std::span<uint8_t> out, const std::array<uint8_t,
 /// Client side (tests, and later the load generator): a Binding request with USERNAME,
 /// PRIORITY, ICE-CONTROLLING, optional USE-CANDIDATE, MESSAGE-INTEGRITY, FINGERPRINT.
 size_t WriteStunBindingRequest(std::span<uint8_t> out, const std::array<uint8_t, 12>& transaction_id,
-                               std::string_view username, std::string_view key, uint32_t priority,
-                               uint64_t tie_breaker, bool use_candidate);
+                               std::string_view username, std::string_view key, uint32_t priority, uint64_t tie_breaker,
+                               bool use_candidate);
 
 /// The server's local ufrag from USERNAME "local:remote" (RFC 8445 §7.2.2).
 std::string_view LocalUfrag(std::string_view username);

@@ -245,8 +245,10 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
-    if (a->second == it->second.get()) a = by_address_.erase(a);
-    else ++a;
+    if (a->second == it->second.get())
+      a = by_address_.erase(a);
+    else
+      ++a;
   }
   transports_.erase(it);
 }
@@ -302,11 +304,14 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
   auto it = by_address_.find(AddressKey(from));
   if (it == by_address_.end()) return;  // not from a validated path: dropped
   Transport& t = *it->second;
-  if (cls == PacketClass::kDtls) t.HandleDtls(packet, from, send);
+  if (cls == PacketClass::kDtls)
+    t.HandleDtls(packet, from, send);
   else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
     std::span<const uint8_t> rtcp;
-    if (auto v = t.HandleSrtp(packet, cls, &rtcp)) Forward(t, *v);
-    else if (!rtcp.empty()) RelayKeyframeRequests(t, rtcp);
+    if (auto v = t.HandleSrtp(packet, cls, &rtcp))
+      Forward(t, *v);
+    else if (!rtcp.empty())
+      RelayKeyframeRequests(t, rtcp);
   }
 }
 

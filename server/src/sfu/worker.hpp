@@ -19,12 +19,12 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <optional>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -184,7 +184,7 @@ class MediaWorker {
   std::unordered_map<std::string, Transport*> by_ufrag_;
   std::map<std::array<uint8_t, 19>, Transport*> by_address_;
   std::vector<uint8_t> send_buf_;
-  std::unordered_map<uint64_t, std::vector<Route>> routes_;  ///< by publisher transport id
+  std::unordered_map<uint64_t, std::vector<Route>> routes_;                       ///< by publisher transport id
   std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> last_pli_;  ///< by publisher
 };
 

@@ -41,8 +41,7 @@ std::string_view TransportStateName(int s) {
 using nlohmann::json;
 
 int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 int64_t NowUnixMs() {
@@ -100,12 +99,23 @@ std::string_view Name(Track t) {
   }
   return "audio";
 }
-std::string_view Name(Role r) { return r == Role::kAudience ? "audience" : "broadcaster"; }
-std::string_view Name(Profile p) { return p == Profile::kInteractiveLive ? "interactive-live" : "communication"; }
+std::string_view Name(Role r) {
+  return r == Role::kAudience ? "audience" : "broadcaster";
+}
+std::string_view Name(Profile p) {
+  return p == Profile::kInteractiveLive ? "interactive-live" : "communication";
+}
 
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
                      sfu::MediaWorker* media)
-    : io_(io), media_(media), config_(config), store_(store), metrics_(metrics), heartbeat_timer_(io), metering_timer_(io), media_timer_(io) {
+    : io_(io),
+      media_(media),
+      config_(config),
+      store_(store),
+      metrics_(metrics),
+      heartbeat_timer_(io),
+      metering_timer_(io),
+      media_timer_(io) {
   handlers_ = {
       {"hello", &SignalHub::HandleHello},
       {"join", &SignalHub::HandleJoin},
@@ -183,7 +193,9 @@ void SignalHub::OnClose(uint64_t conn_id) {
     s->conn = nullptr;
     c.session = nullptr;
     if (s->channel && !stopped_) {
-      json note = {{"type", "userNetwork"}, {"userId", s->user_id}, {"state", "disconnected"},
+      json note = {{"type", "userNetwork"},
+                   {"userId", s->user_id},
+                   {"state", "disconnected"},
                    {"code", static_cast<int32_t>(Errc::kRemoteNetworkDisconnected)}};
       Broadcast(*s->channel, note, s);
       s->grace_timer = std::make_unique<boost::asio::steady_timer>(io_);
@@ -316,8 +328,9 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
     ++metrics_.joins_by_code[e.value()];
     ReplyError(c, m, e);
   };
-  if (c.session) return fail(MakeError(Errc::kAlreadyInChannel, "this session is already in channel " +
-                                                                    c.session->channel->channel_id));
+  if (c.session)
+    return fail(
+        MakeError(Errc::kAlreadyInChannel, "this session is already in channel " + c.session->channel->channel_id));
   auto user_name = GetString(m.body, "userName", false, 256);
   if (!user_name) return fail(user_name.error());
   auto sdk_version = GetString(m.body, "sdkVersion", false, 64);
@@ -325,20 +338,23 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   auto profile_s = GetString(m.body, "profile", false, 32);
   if (!profile_s) return fail(profile_s.error());
   Profile profile = Profile::kCommunication;
-  if (*profile_s == "interactive-live" || *profile_s == "interactive_live") profile = Profile::kInteractiveLive;
+  if (*profile_s == "interactive-live" || *profile_s == "interactive_live")
+    profile = Profile::kInteractiveLive;
   else if (!profile_s->empty() && *profile_s != "communication")
     return fail(MakeError(Errc::kInvalidField, "profile must be \"communication\" or \"interactive-live\""));
   auto role_s = GetString(m.body, "role", false, 32);
   if (!role_s) return fail(role_s.error());
   Role role = Role::kBroadcaster;
-  if (*role_s == "audience") role = Role::kAudience;
+  if (*role_s == "audience")
+    role = Role::kAudience;
   else if (!role_s->empty() && *role_s != "broadcaster")
     return fail(MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
   if (profile == Profile::kCommunication) role = Role::kBroadcaster;  // everyone publishes in communication
   auto platform_s = GetString(m.body, "platform", false, 32);
   if (!platform_s) return fail(platform_s.error());
   Platform platform = Platform::kNative;
-  if (*platform_s == "h5" || *platform_s == "web") platform = Platform::kH5;
+  if (*platform_s == "h5" || *platform_s == "web")
+    platform = Platform::kH5;
   else if (!platform_s->empty() && *platform_s != "native")
     return fail(MakeError(Errc::kInvalidField, "platform must be \"native\" or \"h5\""));
   auto h5_flag = GetBool(m.body, "h5Compatible", platform == Platform::kH5);
@@ -356,12 +372,11 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   if (ch) {
     auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - ch->created_at).count();
     if (age >= config_.channel_max_age_s)
-      return fail(MakeError(Errc::kChannelExpired, "channel has been live for more than " +
-                                                       std::to_string(config_.channel_max_age_s) + " s"));
+      return fail(MakeError(Errc::kChannelExpired,
+                            "channel has been live for more than " + std::to_string(config_.channel_max_age_s) + " s"));
     if (ch->profile != profile)
-      return fail(MakeError(Errc::kInvalidChannelProfile,
-                            "channel profile is " + std::string(Name(ch->profile)) + ", join asked for " +
-                                std::string(Name(profile))));
+      return fail(MakeError(Errc::kInvalidChannelProfile, "channel profile is " + std::string(Name(ch->profile)) +
+                                                              ", join asked for " + std::string(Name(profile))));
     if (ch->h5_compatible != h5)
       return fail(MakeError(Errc::kH5NotCompatible, ch->h5_compatible
                                                         ? "channel is H5-compatible; enable H5-compatible mode"
@@ -420,9 +435,12 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
 json SignalHub::UserJson(const Session& s) const {
   json muted = json::array();
   for (Track t : s.muted) muted.push_back(Name(t));
-  json u = {{"userId", s.user_id},       {"userName", s.user_name},
-            {"role", Name(s.role)},      {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
-            {"tracks", TrackList(s.published)}, {"muted", muted},
+  json u = {{"userId", s.user_id},
+            {"userName", s.user_name},
+            {"role", Name(s.role)},
+            {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
+            {"tracks", TrackList(s.published)},
+            {"muted", muted},
             {"online", s.conn != nullptr}};
   if (s.publish_counters)
     u["media"] = {{"state", TransportStateName(s.publish_counters->state.load())},
@@ -449,8 +467,7 @@ json SignalHub::ChannelSnapshot(const Session& self) const {
 
 void SignalHub::HandleLeave(Conn& c, const ClientMessage& m) {
   if (!c.session) {
-    if (c.left)
-      return ReplyError(c, m, MakeError(Errc::kAlreadyLeaving, "this session has already left its channel"));
+    if (c.left) return ReplyError(c, m, MakeError(Errc::kAlreadyLeaving, "this session has already left its channel"));
     return ReplyError(c, m, MakeError(Errc::kNotInChannel, "leave needs a joined channel"));
   }
   Session& s = *c.session;
@@ -477,8 +494,7 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
     channels_.erase({ch->app_id, ch->channel_id});
     return;
   }
-  for (Track t : s.published)
-    Broadcast(*ch, {{"type", "trackUnpublished"}, {"userId", s.user_id}, {"track", Name(t)}});
+  for (Track t : s.published) Broadcast(*ch, {{"type", "trackUnpublished"}, {"userId", s.user_id}, {"track", Name(t)}});
   Broadcast(*ch, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
 }
 
@@ -526,7 +542,9 @@ void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
   ++metrics_.resumes_total;
   Reply(c, m, Errc::kOk, "resumed", ChannelSnapshot(s));
   Broadcast(*s.channel,
-            {{"type", "userNetwork"}, {"userId", s.user_id}, {"state", "connected"},
+            {{"type", "userNetwork"},
+             {"userId", s.user_id},
+             {"state", "connected"},
              {"code", static_cast<int32_t>(Errc::kRemoteNetworkConnected)}},
             &s);
 }
@@ -603,7 +621,8 @@ Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remo
       o.codec.name = acc->second.codec;
       o.codec.clock_rate = o.video ? 90000 : 48000;
       o.codec.channels = o.video ? 0 : 2;
-      if (!o.video) o.codec.fmtp = "minptime=10;useinbandfec=1";
+      if (!o.video)
+        o.codec.fmtp = "minptime=10;useinbandfec=1";
       else if (acc->second.codec == "H264")
         o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
       while (o.ssrc == 0) o.ssrc = static_cast<uint32_t>(std::stoul(RandomHex(4), nullptr, 16));
@@ -614,9 +633,8 @@ Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remo
     }
     // (Re)route: the publisher may have a new transport since this track was offered.
     media_->Post([w = media_, pub = remote.publish_transport_id, video = existing->video,
-                  sub = s.subscribe_transport_id, ssrc = existing->ssrc, pt = existing->codec.payload_type] {
-      w->AddRoute(pub, video, sub, ssrc, pt);
-    });
+                  sub = s.subscribe_transport_id, ssrc = existing->ssrc,
+                  pt = existing->codec.payload_type] { w->AddRoute(pub, video, sub, ssrc, pt); });
   }
   if (s.subscribe_offered.empty())
     return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
@@ -645,10 +663,10 @@ void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
   if (!parsed) return ReplyError(c, m, parsed.error());
   auto answer = sfu::CheckSubscribeAnswer(*parsed, s->subscribe_offered);
   if (!answer) return ReplyError(c, m, answer.error());
-  media_->Post([w = media_, id = s->subscribe_transport_id, ufrag = answer->remote_ufrag,
-                fp = answer->remote_fingerprint] {
-    if (sfu::Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
-  });
+  media_->Post(
+      [w = media_, id = s->subscribe_transport_id, ufrag = answer->remote_ufrag, fp = answer->remote_fingerprint] {
+        if (sfu::Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
+      });
   Reply(c, m, Errc::kOk, "ok");
 }
 
@@ -663,8 +681,9 @@ void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
     return ReplyError(c, m, MakeError(Errc::kPublishWrongRole, "audience cannot publish; set role broadcaster"));
   for (Track t : *tracks)
     if (s->published.count(t))
-      return ReplyError(c, m, MakeError(t == Track::kScreen ? Errc::kAlreadyPublishingScreen : Errc::kAlreadyPublishing,
-                                        std::string(Name(t)) + " is already published"));
+      return ReplyError(c, m,
+                        MakeError(t == Track::kScreen ? Errc::kAlreadyPublishingScreen : Errc::kAlreadyPublishing,
+                                  std::string(Name(t)) + " is already published"));
   json data;
   if (!offer->empty()) {
     std::set<Track> all = s->published;  // the new connection carries every published track
@@ -726,8 +745,9 @@ void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
     return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " publishes nothing"));
   for (Track t : want)
     if (!remote.published.count(t))
-      return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone,
-                                        "user " + *user + " does not publish " + std::string(Name(t))));
+      return ReplyError(
+          c, m,
+          MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " does not publish " + std::string(Name(t))));
   json data;
   if (media_ && remote.publish_transport_id) {
     auto offer = OfferSubscription(*s, remote, want);
@@ -773,9 +793,12 @@ void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
   auto role_s = GetString(m.body, "role", true, 32);
   if (!role_s) return ReplyError(c, m, role_s.error());
   Role role;
-  if (*role_s == "broadcaster") role = Role::kBroadcaster;
-  else if (*role_s == "audience") role = Role::kAudience;
-  else return ReplyError(c, m, MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
+  if (*role_s == "broadcaster")
+    role = Role::kBroadcaster;
+  else if (*role_s == "audience")
+    role = Role::kAudience;
+  else
+    return ReplyError(c, m, MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
   if (s->channel->profile == Profile::kCommunication)
     return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "roles do not apply in the communication profile"));
   if (role == s->role) return Reply(c, m, Errc::kOk, "role unchanged", {{"role", Name(role)}});
@@ -799,8 +822,8 @@ void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
   for (Track t : *tracks) {
     bool changed = *muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
     if (changed)
-      Broadcast(*s->channel,
-                {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", *muted}}, s);
+      Broadcast(*s->channel, {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", *muted}},
+                s);
   }
   Reply(c, m, Errc::kOk, "ok");
 }
@@ -846,14 +869,14 @@ void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
   if (!s) return;
   auto auth = Authenticate(m.body);
   if (!auth) return ReplyError(c, m, auth.error());
-  if (auth->channel_id != s->channel->channel_id || auth->user_id != s->user_id ||
-      auth->app_id != s->channel->app_id)
+  if (auth->channel_id != s->channel->channel_id || auth->user_id != s->user_id || auth->app_id != s->channel->app_id)
     return ReplyError(c, m, MakeError(Errc::kTokenInvalid, "the new token is for another app, channel or user"));
   Reply(c, m, Errc::kOk, "token accepted", {{"expiresAt", auth->timestamp}});
 }
 
 void SignalHub::CheckHeartbeats() {
-  auto limit = std::chrono::milliseconds(static_cast<int64_t>(config_.heartbeat_interval_ms) * config_.heartbeat_misses);
+  auto limit =
+      std::chrono::milliseconds(static_cast<int64_t>(config_.heartbeat_interval_ms) * config_.heartbeat_misses);
   auto now = Clock::now();
   std::vector<uint64_t> silent;
   for (auto& [id, c] : conns_)
@@ -862,8 +885,10 @@ void SignalHub::CheckHeartbeats() {
     auto it = conns_.find(id);
     if (it == conns_.end()) continue;
     Conn& c = *it->second;
-    if (c.session) RemoveSession(*c.session, "heartbeat-lost", true, true);
-    else c.link->Close();
+    if (c.session)
+      RemoveSession(*c.session, "heartbeat-lost", true, true);
+    else
+      c.link->Close();
   }
 }
 
@@ -887,8 +912,7 @@ void SignalHub::CheckMediaAborts() {
     s->media_aborted = true;
     int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
     std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
-    if (s->conn)
-      SendTo(*s->conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
+    if (s->conn) SendTo(*s->conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
     Broadcast(*s->channel, {{"type", "streamAborted"}, {"userId", s->user_id}, {"code", code}, {"message", message}},
               s.get());
   }

@@ -5,9 +5,9 @@
 // io_context's); no locks.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -83,17 +83,17 @@ struct Session {
   std::set<Track> muted;
   std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
   std::unique_ptr<boost::asio::steady_timer> grace_timer;
-  std::unique_ptr<MediaTransport> publish_transport;    ///< owned media (SFU)
-  std::unique_ptr<MediaTransport> subscribe_transport;  ///< owned media (SFU)
+  std::unique_ptr<MediaTransport> publish_transport;       ///< owned media (SFU)
+  std::unique_ptr<MediaTransport> subscribe_transport;     ///< owned media (SFU)
   std::shared_ptr<struct MediaCounters> publish_counters;  ///< written by the media worker
-  uint64_t publish_transport_id = 0;                    ///< on the media worker, 0 = none
-  uint64_t media_seen_packets = 0;                      ///< abort detection: count at the last change
-  Clock::time_point media_seen_at;                      ///< ... and when it last changed
+  uint64_t publish_transport_id = 0;                       ///< on the media worker, 0 = none
+  uint64_t media_seen_packets = 0;                         ///< abort detection: count at the last change
+  Clock::time_point media_seen_at;                         ///< ... and when it last changed
   bool media_aborted = false;
-  std::map<Track, sfu::AcceptedTrack> publish_tracks;   ///< what each published track negotiated
+  std::map<Track, sfu::AcceptedTrack> publish_tracks;  ///< what each published track negotiated
   uint64_t subscribe_transport_id = 0;
   sfu::LocalTransport subscribe_local;
-  std::vector<sfu::OfferedTrack> subscribe_offered;     ///< in offer order
+  std::vector<sfu::OfferedTrack> subscribe_offered;  ///< in offer order
   uint64_t subscribe_version = 0;
   Clock::time_point joined_at;
 };
@@ -104,7 +104,7 @@ struct Channel {
   bool h5_compatible = false;  ///< fixed by the first member
   int64_t created_at_unix = 0;
   Clock::time_point created_at;
-  uint64_t seq = 0;  ///< notification sequence number, per channel
+  uint64_t seq = 0;                         ///< notification sequence number, per channel
   std::map<std::string, Session*> members;  ///< by user id
   Clock::time_point metered_at;
 };
@@ -144,7 +144,8 @@ class SignalHub {
  private:
   using Handler = void (SignalHub::*)(Conn&, const ClientMessage&);
 
-  void Reply(Conn& c, const ClientMessage& m, Errc code, std::string_view message, const nlohmann::json& data = nullptr);
+  void Reply(Conn& c, const ClientMessage& m, Errc code, std::string_view message,
+             const nlohmann::json& data = nullptr);
   void ReplyError(Conn& c, const ClientMessage& m, const Error& e);
   void SendTo(Conn& c, std::string text);
   void Broadcast(Channel& ch, nlohmann::json note, const Session* except = nullptr);

@@ -14,8 +14,10 @@ Result<ClientMessage> ParseClientMessage(std::string_view text, size_t max_bytes
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -75,8 +77,8 @@ Result<std::string> GetString(const nlohmann::json& obj, const char* key, bool r
   if (!it->is_string()) return MakeError(Errc::kInvalidField, std::string("field '") + key + "' must be a string");
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > max_len)
-    return MakeError(Errc::kInvalidField, std::string("field '") + key + "' is longer than " +
-                                              std::to_string(max_len) + " bytes");
+    return MakeError(Errc::kInvalidField,
+                     std::string("field '") + key + "' is longer than " + std::to_string(max_len) + " bytes");
   return s;
 }
 

@@ -15,7 +15,7 @@ inline constexpr int kProtocolVersion = 1;
 /// A parsed client message. `id` is null for messages without one.
 struct ClientMessage {
   std::string type;
-  nlohmann::json id;  ///< integer or string, echoed verbatim in the response
+  nlohmann::json id;    ///< integer or string, echoed verbatim in the response
   nlohmann::json body;  ///< the whole object
 };
 

@@ -69,7 +69,9 @@ const ErrorInfo* LookupCode(std::string_view text);
 std::vector<const ErrorInfo*> SearchErrors(std::string_view query);
 
 const std::error_category& ErrorCategory();
-inline std::error_code make_error_code(Errc e) { return {static_cast<int>(e), ErrorCategory()}; }
+inline std::error_code make_error_code(Errc e) {
+  return {static_cast<int>(e), ErrorCategory()};
+}
 
 }  // namespace parley
 

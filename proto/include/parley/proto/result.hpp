@@ -17,17 +17,17 @@ struct Error {
 
   [[nodiscard]] int32_t value() const { return static_cast<int32_t>(code); }
   /// The message, or the catalog description when there is none.
-  [[nodiscard]] std::string What() const {
-    return message.empty() ? std::string(Describe(code)) : message;
-  }
+  [[nodiscard]] std::string What() const { return message.empty() ? std::string(Describe(code)) : message; }
 };
 
-inline Error MakeError(Errc code, std::string message = {}) { return Error{code, std::move(message)}; }
+inline Error MakeError(Errc code, std::string message = {}) {
+  return Error{code, std::move(message)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
