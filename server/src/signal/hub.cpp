@@ -83,6 +83,13 @@ Result<std::set<Track>> ParseTracks(const json& body, bool required) {
   return out;
 }
 
+// Every track named must be published (0x01010402 otherwise).
+Status CheckPublished(const Session& s, const std::set<Track>& tracks) {
+  for (Track t : tracks)
+    if (!s.published.count(t)) return MakeError(Errc::kNotPublishing, std::string(Name(t)) + " is not published");
+  return {};
+}
+
 json TrackList(const std::set<Track>& tracks) {
   json a = json::array();
   for (Track t : tracks) a.push_back(Name(t));
@@ -704,9 +711,7 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   if (!s) return;
   auto tracks = ParseTracks(m.body, true);
   if (!tracks) return ReplyError(c, m, tracks.error());
-  for (Track t : *tracks)
-    if (!s->published.count(t))
-      return ReplyError(c, m, MakeError(Errc::kNotPublishing, std::string(Name(t)) + " is not published"));
+  if (Status p = CheckPublished(*s, *tracks); !p) return ReplyError(c, m, p.error());
   for (Track t : *tracks) {
     s->published.erase(t);
     s->muted.erase(t);
@@ -816,9 +821,7 @@ void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
   if (!tracks) return ReplyError(c, m, tracks.error());
   auto muted = GetBool(m.body, "muted", true);
   if (!muted) return ReplyError(c, m, muted.error());
-  for (Track t : *tracks)
-    if (!s->published.count(t))
-      return ReplyError(c, m, MakeError(Errc::kNotPublishing, std::string(Name(t)) + " is not published"));
+  if (Status p = CheckPublished(*s, *tracks); !p) return ReplyError(c, m, p.error());
   for (Track t : *tracks) {
     bool changed = *muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
     if (changed)
