@@ -32,6 +32,22 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
   app.add_flag("!--no-media", c.media, "Run signalling only, without the SFU media plane");
   app.add_option("--media-abort-ms", c.media_abort_ms, "Publisher media silence that counts as aborted (0x02010401)")
       ->capture_default_str();
+  app.add_option("--media-workers", c.media_workers,
+                 "Media worker threads, each with its own UDP port (0 = one per CPU, at most 8); "
+                 "with --media-port P, worker i binds P+i")
+      ->capture_default_str();
+  app.add_option("--media-connect-timeout-ms", c.media_connect_timeout_ms,
+                 "ICE and DTLS must complete this long after an offer (else 0x01050201 / 0x02010402)")
+      ->capture_default_str();
+  app.add_option("--media-consent-timeout-ms", c.media_consent_timeout_ms,
+                 "A connected transport without a connectivity check this long has failed (RFC 7675)")
+      ->capture_default_str();
+  app.add_option("--media-loss-permille", c.media_loss_permille,
+                 "Testing: drop this many per thousand media packets sent to subscribers")
+      ->capture_default_str();
+  app.add_option("--active-speaker-interval-ms", c.active_speaker_interval_ms,
+                 "How often each channel's loudest publisher is evaluated")
+      ->capture_default_str();
   app.add_option("--usage-flush-ms", c.usage_flush_ms, "How often usage is metered and stored")->capture_default_str();
 }
 
@@ -77,6 +93,11 @@ Status Validate(const ServerConfig& c) {
     return bad("--max-message-bytes must be 1 KiB..16 MiB");
   if (c.usage_flush_ms < 100) return bad("--usage-flush-ms must be >= 100");
   if (c.media_abort_ms < 100) return bad("--media-abort-ms must be >= 100");
+  if (c.media_workers < 0 || c.media_workers > 64) return bad("--media-workers must be 0..64");
+  if (c.media_connect_timeout_ms < 100) return bad("--media-connect-timeout-ms must be >= 100");
+  if (c.media_consent_timeout_ms < 100) return bad("--media-consent-timeout-ms must be >= 100");
+  if (c.media_loss_permille < 0 || c.media_loss_permille > 1000) return bad("--media-loss-permille must be 0..1000");
+  if (c.active_speaker_interval_ms < 50) return bad("--active-speaker-interval-ms must be >= 50");
   if (c.data_dir.empty()) return bad("--data must not be empty");
   return {};
 }

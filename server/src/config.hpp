@@ -32,6 +32,11 @@ struct ServerConfig {
   uint16_t media_port = 0;                  ///< 0 picks a free port
   bool media = true;                        ///< false runs signalling only (no SFU)
   int media_abort_ms = 5000;                ///< a connected publisher silent this long gets 0x02010401
+  int media_workers = 0;                    ///< media worker threads (0 = one per CPU, at most 8)
+  int media_connect_timeout_ms = 10000;     ///< ICE + DTLS must finish this long after an offer
+  int media_consent_timeout_ms = 30000;     ///< RFC 7675: connected, then no check this long = failed
+  int media_loss_permille = 0;              ///< test aid: simulated loss on media sent to subscribers
+  int active_speaker_interval_ms = 500;     ///< how often the loudest publisher is evaluated
   std::string config_file;
 };
 

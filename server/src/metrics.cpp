@@ -23,6 +23,8 @@ std::string Metrics::Render() const {
   gauge("parley_sessions", "Sessions in channels (including ones waiting to resume).", sessions);
   gauge("parley_channels", "Live channels.", channels);
   counter("parley_resumes_total", "Sessions resumed on a new connection.", resumes_total);
+  counter("parley_media_transport_failures_total", "Media transports that failed (ICE/DTLS, consent).",
+          media_transport_failures_total);
   o += "# HELP parley_joins_total Join requests by result code.\n# TYPE parley_joins_total counter\n";
   for (const auto& [code, n] : joins_by_code)
     o += fmt::format("parley_joins_total{{code=\"{}\"}} {}\n", FormatHex(code), n);

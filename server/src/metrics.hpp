@@ -20,6 +20,7 @@ struct Metrics {
   uint64_t sessions = 0;  ///< gauge, set by the hub
   uint64_t channels = 0;  ///< gauge, set by the hub
   uint64_t resumes_total = 0;
+  uint64_t media_transport_failures_total = 0;  ///< ICE/DTLS failures and consent losses
 
   [[nodiscard]] std::string Render() const;
 };

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "auth/app_store.hpp"
 #include "http/router.hpp"
@@ -225,7 +227,7 @@ struct Server::Impl {
   std::unique_ptr<asio::ssl::context> ssl_ctx;
   std::unique_ptr<AppStore> store;
   Metrics metrics;
-  std::unique_ptr<sfu::MediaWorker> media;  ///< destroyed after the hub (declared before it)
+  std::vector<std::unique_ptr<sfu::MediaWorker>> media;  ///< destroyed after the hub (declared before it)
   std::unique_ptr<SignalHub> hub;
   std::unique_ptr<Router> router;
   uint16_t port = 0;
@@ -262,16 +264,24 @@ Status Server::Start() {
     if (ec) return MakeError(Errc::kInvalidField, "TLS: " + ec.message());
     impl_->ssl_ctx = std::move(ctx);
   }
+  std::vector<sfu::MediaWorker*> workers;
   if (c.media) {
     auto cert = sfu::DtlsCertificate::Generate();
     if (!cert) return cert.error();
-    auto worker = sfu::MediaWorker::Create(c.media_address, c.media_port, *cert);
-    if (!worker) return worker.error();
-    impl_->media = std::move(*worker);
-    impl_->media->Start();
-    spdlog::info("media worker on udp {}:{}", c.media_address, impl_->media->port());
+    int n = c.media_workers > 0 ? c.media_workers
+                                : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+    sfu::WorkerOptions opts{c.media_connect_timeout_ms, c.media_consent_timeout_ms, c.media_loss_permille};
+    for (int i = 0; i < n; ++i) {
+      uint16_t port = c.media_port ? static_cast<uint16_t>(c.media_port + i) : 0;
+      auto worker = sfu::MediaWorker::Create(c.media_address, port, *cert, opts);
+      if (!worker) return worker.error();
+      (*worker)->Start();
+      spdlog::info("media worker {} on udp {}:{}", i, c.media_address, (*worker)->port());
+      workers.push_back(worker->get());
+      impl_->media.push_back(std::move(*worker));
+    }
   }
-  impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, impl_->media.get());
+  impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, workers);
   impl_->router = std::make_unique<Router>(c, *impl_->store, *impl_->hub, impl_->metrics);
 
   boost::system::error_code ec;

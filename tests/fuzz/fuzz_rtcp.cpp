@@ -1,9 +1,12 @@
-// Fuzzes compound RTCP iteration and the readers of SR/RR, NACK and PLI/FIR.
+// Fuzzes compound RTCP iteration and the readers of SR/RR, NACK, PLI/FIR and
+// transport-wide-cc feedback (whose packet-status count can claim far more symbols
+// than the packet holds).
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
 #include "sfu/rtp.hpp"
+#include "sfu/twcc.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace parley::sfu;
@@ -19,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t nacks = 0;
     (void)ForEachNack(v, [&](uint16_t) { ++nacks; });
     (void)IsKeyframeRequest(v);
+    if (auto f = ParseTwccFeedback(v); f && f->arrivals_us.size() != f->status_count) __builtin_trap();
   }
   return 0;
 }

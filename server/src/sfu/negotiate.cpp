@@ -174,7 +174,7 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
     m.fingerprint_algorithm = "sha-256";
     m.fingerprint = local.fingerprint;
     m.setup = "actpass";
-    m.direction = "sendonly";
+    m.direction = t.active ? "sendonly" : "inactive";
     m.rtcp_mux = true;
     m.rtcp_rsize = true;
     SdpCodec c = t.codec;
@@ -182,9 +182,24 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
     if (t.video) c.feedback = {"nack", "nack pli", "ccm fir"};
     m.codecs.push_back(c);
     m.formats.push_back(std::to_string(c.payload_type));
-    m.ssrcs.push_back(t.ssrc);
-    m.cname = t.stream_id;
-    m.msid = t.stream_id + " " + t.track_id;
+    if (t.video && t.rtx_payload_type) {
+      SdpCodec rtx;
+      rtx.payload_type = t.rtx_payload_type;
+      rtx.name = "rtx";
+      rtx.clock_rate = 90000;
+      rtx.fmtp = "apt=" + std::to_string(c.payload_type);
+      m.codecs.push_back(rtx);
+      m.formats.push_back(std::to_string(rtx.payload_type));
+    }
+    if (t.active) {
+      m.ssrcs.push_back(t.ssrc);
+      if (t.video && t.rtx_payload_type && t.rtx_ssrc) {
+        m.ssrcs.push_back(t.rtx_ssrc);
+        m.ssrc_groups.push_back({"FID", {t.ssrc, t.rtx_ssrc}});
+      }
+      m.cname = t.stream_id;
+      m.msid = t.stream_id + " " + t.track_id;
+    }
     m.candidates.push_back("1 1 udp 2130706431 " + local.address + " " + std::to_string(local.port) + " typ host");
     m.end_of_candidates = true;
     s.bundle_mids.push_back(t.mid);

@@ -59,10 +59,14 @@ struct OfferedTrack {
   uint32_t ssrc = 0;      ///< chosen by the server for this subscriber
   std::string stream_id;  ///< msid stream: the publishing user's id
   std::string track_id;   ///< msid track: "<user>-<audio|camera|screen>"
+  uint32_t rtx_ssrc = 0;  ///< video with RTX: retransmissions come on this SSRC
+  uint8_t rtx_payload_type = 0;
+  bool active = true;  ///< false: the track went away; the section stays, inactive, until reused
 };
 
-/// The server's offer on a subscribe connection: sendonly sections, ICE-lite,
-/// a=setup:actpass (the client answers active; the server stays DTLS passive).
+/// The server's offer on a subscribe connection: sendonly sections (inactive for
+/// tracks that went away), ICE-lite, a=setup:actpass (the client answers active; the
+/// server stays DTLS passive). Video sections carry RTX when the track has an RTX SSRC.
 SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
                                uint64_t session_version);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "sfu/stun.hpp"
@@ -13,10 +14,31 @@
 namespace parley::sfu {
 namespace {
 
-constexpr size_t kBatch = 32;
-constexpr size_t kMaxDatagram = 1500;
+constexpr uint32_t kServerSsrc = 0x50524C59;  // sender SSRC of the RTCP the SFU originates
+constexpr int64_t kTickUs = 20'000;
+constexpr int64_t kTwccIntervalUs = 50'000;
+constexpr int64_t kReportIntervalUs = 1'000'000;
+constexpr int64_t kNackRetryUs = 100'000;
+constexpr uint8_t kNackTries = 3;
+constexpr int64_t kPliIntervalUs = 300'000;
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
+
+std::string_view Name(Failure f) {
+  switch (f) {
+    case Failure::kNone: return "none";
+    case Failure::kIceTimeout: return "ice-timeout";
+    case Failure::kDtlsTimeout: return "dtls-timeout";
+    case Failure::kDtlsFailed: return "dtls-failed";
+    case Failure::kConsentLost: return "consent-lost";
+  }
+  return "unknown";
+}
 
 std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
   std::array<uint8_t, 19> k{};
@@ -33,33 +55,67 @@ std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
   return k;
 }
 
-Transport::Transport(uint64_t id, TransportParams params, std::shared_ptr<DtlsCertificate> cert)
-    : id_(id), params_(std::move(params)), cert_(std::move(cert)) {}
+Transport::Transport(uint64_t id, TransportParams params, std::shared_ptr<DtlsCertificate> cert, int64_t now_us)
+    : id_(id),
+      params_(std::move(params)),
+      cert_(std::move(cert)),
+      created_us_(now_us),
+      counters_(std::make_shared<TransportCounters>()) {
+  if (params_.ext_transport_cc) twcc_ = std::make_unique<TwccRecorder>();
+}
+
+void Transport::SetCounters(std::shared_ptr<TransportCounters> c) {
+  counters_ = std::move(c);
+  counters_->state.store(static_cast<int>(state_));
+}
 
 void Transport::SetState(State s) {
   if (state_ == s) return;
   state_ = s;
+  counters_->state.store(static_cast<int>(s));
   if (on_state_) on_state_(s);
 }
 
-void Transport::HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send) {
+void Transport::Fail(Failure f) {
+  if (state_ == State::kFailed || state_ == State::kClosed) return;
+  failure_ = f;
+  counters_->failure.store(static_cast<int>(f));
+  SetState(State::kFailed);
+}
+
+void Transport::SetInboundTracks(std::vector<InboundTrack> tracks) {
+  tracks_.clear();
+  tracks_.resize(tracks.size());
+  for (size_t i = 0; i < tracks.size(); ++i) {
+    TrackState& t = tracks_[i];
+    t.cfg = tracks[i];
+    t.clock_rate = t.cfg.video ? 90000 : 48000;
+    if (t.cfg.video) {  // the retransmission buffer is allocated once, here
+      t.ring.resize(kRingSlots * 1500);
+      t.ring_len.assign(kRingSlots, 0);
+      t.ring_seq.assign(kRingSlots, 0);
+      t.ring_ssrc.assign(kRingSlots, 0);
+    }
+  }
+}
+
+void Transport::HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send,
+                           int64_t now_us) {
   auto m = ParseStun(packet);
   // RFC 8445 §7.3: a request must carry a valid MESSAGE-INTEGRITY for our password
   // and USERNAME "ours:theirs"; otherwise it is dropped silently (no error response
   // leaks whether the ufrag exists).
   if (!m || m->type != kStunBindingRequest || !VerifyStunIntegrity(*m, packet, params_.local_pwd) ||
-      (m->fingerprint_offset && !VerifyStunFingerprint(*m, packet))) {
-    ++stats_.stun_rejected;
+      (m->fingerprint_offset && !VerifyStunFingerprint(*m, packet)))
     return;
-  }
   std::string_view user = m->username;
   auto colon = user.find(':');
   if (colon == std::string_view::npos || user.substr(0, colon) != params_.local_ufrag ||
-      (!params_.remote_ufrag.empty() && user.substr(colon + 1) != params_.remote_ufrag)) {
-    ++stats_.stun_rejected;
+      (!params_.remote_ufrag.empty() && user.substr(colon + 1) != params_.remote_ufrag))
     return;
-  }
-  ++stats_.stun_requests;
+  if (state_ == State::kFailed || state_ == State::kClosed) return;  // no consent for a dead transport
+  ++stun_requests_;
+  last_check_us_ = now_us;
   uint8_t out[128];
   size_t n = WriteStunBindingSuccess(out, m->transaction_id, from, params_.local_pwd);
   if (n) send(std::span<const uint8_t>(out, n), from);
@@ -74,7 +130,7 @@ void Transport::HandleStun(std::span<const uint8_t> packet, const sockaddr_stora
 
 void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send) {
   (void)from;
-  if (!has_path_) return;  // DTLS only after ICE validated the path
+  if (!has_path_ || state_ == State::kFailed) return;  // DTLS only after ICE validated the path
   if (!dtls_) {
     // The fingerprint is checked in FinishDtls (it may arrive after the handshake).
     dtls_ = std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kServer, "",
@@ -85,7 +141,7 @@ void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_stora
   if (dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) {
     FinishDtls();
   } else if (dtls_->state() == DtlsTransport::State::kFailed) {
-    SetState(State::kFailed);
+    Fail(Failure::kDtlsFailed);
   } else if (dtls_->state() == DtlsTransport::State::kClosed) {
     SetState(State::kClosed);
   }
@@ -99,16 +155,16 @@ void Transport::SetRemote(std::string remote_ufrag, std::string remote_fingerpri
 }
 
 void Transport::FinishDtls() {
-  if (params_.remote_fingerprint.empty()) return;  // wait for SetRemote
+  if (params_.remote_fingerprint.empty() || state_ == State::kFailed) return;  // wait for SetRemote
   if (!SameFingerprint(dtls_->peer_fingerprint(), params_.remote_fingerprint)) {
-    SetState(State::kFailed);
+    Fail(Failure::kDtlsFailed);
     return;
   }
   const auto& k = dtls_->keys();
   auto in = SrtpSession::Create(k.profile, k.remote_master, SrtpSession::Direction::kInbound);
   auto out = SrtpSession::Create(k.profile, k.local_master, SrtpSession::Direction::kOutbound);
   if (!in || !out) {
-    SetState(State::kFailed);
+    Fail(Failure::kDtlsFailed);
     return;
   }
   srtp_in_ = std::move(*in);
@@ -116,45 +172,113 @@ void Transport::FinishDtls() {
   SetState(State::kConnected);
 }
 
-const InboundTrack* Transport::TrackOf(const RtpView& v) const {
-  for (const auto& t : inbound_)
-    if (t.ssrc != 0 && t.ssrc == v.ssrc) return t.rtx_payload_type == v.payload_type ? nullptr : &t;
-  for (const auto& t : inbound_)
-    if (t.payload_type == v.payload_type) return &t;
-  return nullptr;
+int Transport::TrackOf(const RtpView& v, bool* rtx) const {
+  *rtx = false;
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    const InboundTrack& c = tracks_[i].cfg;
+    if (c.rtx_ssrc != 0 && v.ssrc == c.rtx_ssrc) {
+      *rtx = true;
+      return static_cast<int>(i);
+    }
+    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].ssrc == v.ssrc && v.ssrc != 0)) {
+      *rtx = c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type;
+      return static_cast<int>(i);
+    }
+  }
+  // Tracks the SDP gave no SSRC for are matched by payload type (first come).
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    const InboundTrack& c = tracks_[i].cfg;
+    if (c.ssrc != 0) continue;
+    if (v.payload_type == c.payload_type && tracks_[i].ssrc == 0) return static_cast<int>(i);
+    if (c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) {
+      *rtx = true;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
+  if (!t.started || v.ssrc != t.ssrc) {  // first packet, or the sender restarted
+    t.started = true;
+    t.ssrc = v.ssrc;
+    t.max_seq = v.sequence;
+    t.base_seq = v.sequence;
+    t.cycles = t.received = t.expected_prior = t.received_prior = 0;
+    t.jitter = 0;
+    t.missing_count = 0;
+  } else {
+    auto delta = static_cast<uint16_t>(v.sequence - t.max_seq);
+    if (delta == 0) return false;  // duplicate
+    if (delta < 0x8000) {          // newer
+      if (v.sequence < t.max_seq) t.cycles += 65536;
+      if (t.cfg.video && delta > 1) {  // a gap: remember what to NACK
+        uint16_t first = static_cast<uint16_t>(t.max_seq + 1);
+        if (static_cast<size_t>(delta - 1) > kMaxMissing) first = static_cast<uint16_t>(v.sequence - kMaxMissing);
+        for (uint16_t s = first; s != v.sequence; ++s) {
+          if (t.missing_count == kMaxMissing) {  // oldest out
+            std::move(t.missing.begin() + 1, t.missing.end(), t.missing.begin());
+            --t.missing_count;
+          }
+          t.missing[t.missing_count++] = {s, 0, 0};
+        }
+      }
+      t.max_seq = v.sequence;
+    } else {  // older: late or a retransmission we asked for
+      bool was_missing = false;
+      for (size_t i = 0; i < t.missing_count; ++i)
+        if (t.missing[i].seq == v.sequence) {
+          t.missing[i] = t.missing[--t.missing_count];
+          was_missing = true;
+          break;
+        }
+      if (t.cfg.video && !was_missing) {
+        size_t slot = v.sequence % kRingSlots;
+        if (t.ring_len[slot] && t.ring_seq[slot] == v.sequence && t.ring_ssrc[slot] == v.ssrc) return false;
+      }
+    }
+  }
+  ++t.received;
+  // Interarrival jitter in timestamp units (RFC 3550 §6.4.1, A.8).
+  auto arrival = static_cast<int64_t>(static_cast<double>(now_us) * t.clock_rate / 1e6);
+  int64_t transit = arrival - static_cast<int64_t>(v.timestamp);
+  if (t.received > 1) t.jitter += (std::fabs(static_cast<double>(transit - t.last_transit)) - t.jitter) / 16.0;
+  t.last_transit = transit;
+  if (t.cfg.video && v.data.size() <= 1500) {
+    size_t slot = v.sequence % kRingSlots;
+    std::memcpy(t.ring.data() + slot * 1500, v.data.data(), v.data.size());
+    t.ring_len[slot] = static_cast<uint16_t>(v.data.size());
+    t.ring_seq[slot] = v.sequence;
+    t.ring_ssrc[slot] = v.ssrc;
+  }
+  return true;
 }
 
 std::optional<RtpView> Transport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls,
                                              std::span<const uint8_t>* rtcp_out) {
   if (!srtp_in_) return std::nullopt;
-  stats_.bytes_in += packet.size();
   if (cls == PacketClass::kRtp) {
     size_t n = srtp_in_->UnprotectRtp(packet.data(), packet.size());
-    if (!n) {
-      ++stats_.srtp_failed;
-      return std::nullopt;
-    }
+    if (!n) return std::nullopt;
     auto v = ParseRtp(packet.first(n));
     if (!v) return std::nullopt;
-    ++stats_.rtp_in;
+    counters_->rtp_packets.fetch_add(1, std::memory_order_relaxed);
+    counters_->rtp_bytes.fetch_add(v->payload_length, std::memory_order_relaxed);
     if (on_rtp_) on_rtp_(*v);
     return v;
   }
   size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
-  if (!n || !IsValidRtcp(packet.first(n))) {
-    ++stats_.srtp_failed;
-    return std::nullopt;
-  }
-  ++stats_.rtcp_in;
+  if (!n || !IsValidRtcp(packet.first(n))) return std::nullopt;
   if (on_rtcp_) on_rtcp_(packet.first(n));
   *rtcp_out = packet.first(n);
   return std::nullopt;
 }
 
 Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& address, uint16_t port,
-                                                         std::shared_ptr<DtlsCertificate> cert) {
+                                                         std::shared_ptr<DtlsCertificate> cert, WorkerOptions options) {
   std::unique_ptr<MediaWorker> w(new MediaWorker());
   w->cert_ = std::move(cert);
+  w->options_ = options;
   sockaddr_storage ss{};
   socklen_t len = 0;
   if (inet_pton(AF_INET, address.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
@@ -184,7 +308,7 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
                                               : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   w->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (w->wake_fd_ < 0) return MakeError(Errc::kInternalError, "eventfd failed");
-  w->send_buf_.resize(kMaxDatagram + kSrtpMaxOverhead);
+  w->send_bufs_.resize(kBatch * kSlotBytes);
   return w;
 }
 
@@ -230,7 +354,7 @@ void MediaWorker::RunPosted() {
 }
 
 Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params) {
-  auto t = std::make_unique<Transport>(id, std::move(params), cert_);
+  auto t = std::make_unique<Transport>(id, std::move(params), cert_, NowUs());
   Transport* raw = t.get();
   by_ufrag_[raw->params().local_ufrag] = raw;
   transports_[id] = std::move(t);
@@ -241,7 +365,7 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
   routes_.erase(id);
-  last_pli_.erase(id);
+  last_pli_us_.erase(id);
   for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
@@ -250,6 +374,7 @@ void MediaWorker::RemoveTransport(uint64_t id) {
     else
       ++a;
   }
+  it->second->SetState(Transport::State::kClosed);
   transports_.erase(it);
 }
 
@@ -258,34 +383,69 @@ Transport* MediaWorker::FindTransport(uint64_t id) {
   return it == transports_.end() ? nullptr : it->second.get();
 }
 
-void MediaWorker::SendTo(std::span<const uint8_t> packet, const sockaddr_storage& to) {
-  socklen_t len = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  // Dropped when the socket buffer is full: media is loss-tolerant, and retries
-  // (NACK, DTLS retransmission) live above this layer.
-  (void)sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to), len);
+uint8_t* MediaWorker::SendSlot() {
+  if (send_count_ == kBatch) Flush();
+  return send_bufs_.data() + send_count_ * kSlotBytes;
+}
+
+void MediaWorker::Queue(size_t length, const sockaddr_storage& to) {
+  size_t i = send_count_++;
+  send_addrs_[i] = to;
+  send_iov_[i] = {send_bufs_.data() + i * kSlotBytes, length};
+  send_msgs_[i].msg_hdr = {};
+  send_msgs_[i].msg_hdr.msg_name = &send_addrs_[i];
+  send_msgs_[i].msg_hdr.msg_namelen = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  send_msgs_[i].msg_hdr.msg_iov = &send_iov_[i];
+  send_msgs_[i].msg_hdr.msg_iovlen = 1;
+}
+
+void MediaWorker::Flush() {
+  size_t done = 0;
+  while (done < send_count_) {
+    int n = sendmmsg(fd_, send_msgs_.data() + done, static_cast<unsigned>(send_count_ - done), MSG_DONTWAIT);
+    // A full socket buffer drops the rest: media is loss-tolerant, and retries (NACK,
+    // DTLS retransmission) live above this layer.
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  send_count_ = 0;
+}
+
+bool MediaWorker::Lose() {
+  if (options_.send_loss_permille <= 0) return false;
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  return static_cast<int>(rng_ % 1000) < options_.send_loss_permille;
 }
 
 bool MediaWorker::SendRtp(Transport& t, std::span<const uint8_t> rtp) {
   if (t.state() != Transport::State::kConnected || rtp.size() > kMaxDatagram) return false;
-  std::memcpy(send_buf_.data(), rtp.data(), rtp.size());
-  size_t n = t.srtp_out_->ProtectRtp(send_buf_.data(), rtp.size(), send_buf_.size());
+  uint8_t* slot = SendSlot();
+  std::memcpy(slot, rtp.data(), rtp.size());
+  size_t n = t.srtp_out_->ProtectRtp(slot, rtp.size(), kSlotBytes);
   if (!n) return false;
-  SendTo(std::span<const uint8_t>(send_buf_.data(), n), t.path());
+  Queue(n, t.path());
   return true;
 }
 
 bool MediaWorker::SendRtcp(Transport& t, std::span<const uint8_t> rtcp) {
   if (t.state() != Transport::State::kConnected || rtcp.size() > kMaxDatagram) return false;
-  std::memcpy(send_buf_.data(), rtcp.data(), rtcp.size());
-  size_t n = t.srtp_out_->ProtectRtcp(send_buf_.data(), rtcp.size(), send_buf_.size());
+  uint8_t* slot = SendSlot();
+  std::memcpy(slot, rtcp.data(), rtcp.size());
+  size_t n = t.srtp_out_->ProtectRtcp(slot, rtcp.size(), kSlotBytes);
   if (!n) return false;
-  SendTo(std::span<const uint8_t>(send_buf_.data(), n), t.path());
+  Queue(n, t.path());
   return true;
 }
 
-void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from) {
+void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us) {
   PacketClass cls = Classify(packet);
-  auto send = [this](std::span<const uint8_t> d, const sockaddr_storage& to) { SendTo(d, to); };
+  // STUN and DTLS are rare and DTLS flights can exceed a slot: sent directly.
+  auto send = [this](std::span<const uint8_t> d, const sockaddr_storage& to) {
+    socklen_t len = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    (void)sendto(fd_, d.data(), d.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), len);
+  };
   if (cls == PacketClass::kStun) {
     auto m = ParseStun(packet);
     if (!m) return;
@@ -294,7 +454,7 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
     Transport& t = *it->second;
     bool had_path = t.has_path();
     auto old_key = AddressKey(t.path());
-    t.HandleStun(packet, from, send);
+    t.HandleStun(packet, from, send, now_us);
     if (t.has_path() && (!had_path || AddressKey(t.path()) != old_key)) {
       if (had_path) by_address_.erase(old_key);
       by_address_[AddressKey(t.path())] = &t;
@@ -304,61 +464,101 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
   auto it = by_address_.find(AddressKey(from));
   if (it == by_address_.end()) return;  // not from a validated path: dropped
   Transport& t = *it->second;
-  if (cls == PacketClass::kDtls)
+  if (cls == PacketClass::kDtls) {
     t.HandleDtls(packet, from, send);
-  else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
+  } else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
     std::span<const uint8_t> rtcp;
-    if (auto v = t.HandleSrtp(packet, cls, &rtcp))
-      Forward(t, *v);
-    else if (!rtcp.empty())
-      RelayKeyframeRequests(t, rtcp);
+    if (auto v = t.HandleSrtp(packet, cls, &rtcp)) {
+      OnPublisherRtp(t, *v, now_us);
+    } else if (!rtcp.empty()) {
+      if (t.tracks_.empty())
+        OnSubscriberRtcp(t, rtcp);
+      else
+        OnPublisherRtcp(t, rtcp, now_us);
+    }
   }
 }
 
-void MediaWorker::AddRoute(uint64_t publisher, bool video, uint64_t subscriber, uint32_t out_ssrc, uint8_t out_pt) {
+void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec) {
   auto& list = routes_[publisher];
   for (const Route& existing : list)
-    if (existing.subscriber == subscriber && existing.out_ssrc == out_ssrc) return;  // already routed
+    if (existing.subscriber == subscriber && existing.spec.ssrc == spec.ssrc) return;  // already routed
   Route r;
   r.subscriber = subscriber;
-  r.video = video;
-  r.out_ssrc = out_ssrc;
-  r.out_pt = out_pt;
-  r.seq_offset = static_cast<uint16_t>(out_ssrc * 2654435761u);  // arbitrary start (RFC 3550 §5.1)
+  r.spec = spec;
+  r.seq_offset = static_cast<uint16_t>(spec.ssrc * 2654435761u);  // arbitrary start (RFC 3550 §5.1)
+  r.rtx_seq = static_cast<uint16_t>(spec.rtx_ssrc * 2654435761u);
   list.push_back(r);
-  if (video)
-    if (Transport* p = FindTransport(publisher)) RequestKeyframe(*p);
+  Transport* p = FindTransport(publisher);
+  if (p && spec.track < p->tracks_.size() && p->tracks_[spec.track].cfg.video) RequestKeyframe(*p, NowUs());
 }
 
-void MediaWorker::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher) {
+void MediaWorker::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map) {
   auto it = routes_.find(from_publisher);
   if (it == routes_.end()) return;
   auto moved = std::move(it->second);
   routes_.erase(it);
-  bool video = false;
   auto& dst = routes_[to_publisher];
   for (auto& r : moved) {
-    video = video || r.video;
+    if (r.spec.track >= track_map.size() || track_map[r.spec.track] < 0) continue;
+    r.spec.track = static_cast<size_t>(track_map[r.spec.track]);
     dst.push_back(r);
   }
-  if (video)
-    if (Transport* p = FindTransport(to_publisher)) RequestKeyframe(*p);
+  if (Transport* p = FindTransport(to_publisher)) RequestKeyframe(*p, NowUs());
 }
 
-void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber) {
+void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track) {
   auto it = routes_.find(publisher);
   if (it == routes_.end()) return;
   auto& v = it->second;
-  v.erase(std::remove_if(v.begin(), v.end(), [&](const Route& r) { return r.subscriber == subscriber; }), v.end());
+  v.erase(std::remove_if(v.begin(), v.end(),
+                         [&](const Route& r) {
+                           return r.subscriber == subscriber &&
+                                  (track < 0 || r.spec.track == static_cast<size_t>(track));
+                         }),
+          v.end());
 }
 
-void MediaWorker::Forward(Transport& publisher, RtpView& v) {
-  auto it = routes_.find(publisher.id());
-  if (it == routes_.end() || it->second.empty()) return;
-  const InboundTrack* track = publisher.TrackOf(v);
-  if (!track) return;  // RTX and unknown streams are not forwarded
+void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us) {
+  // Transport-wide sequence numbers count every packet, padding probes and RTX included.
+  if (pub.twcc_)
+    if (auto e = v.Extension(pub.params_.ext_transport_cc); e && e->size() >= 2) {
+      uint16_t seq = Load16(e->data());
+      if (!pub.twcc_->Record(seq, now_us)) {
+        uint8_t fb[1200];
+        if (size_t n = pub.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, 0)) SendRtcp(pub, {fb, n});
+        (void)pub.twcc_->Record(seq, now_us);
+      }
+    }
+  bool rtx = false;
+  int index = pub.TrackOf(v, &rtx);
+  if (index < 0) return;
+  Transport::TrackState& t = pub.tracks_[static_cast<size_t>(index)];
+  if (rtx) {
+    // RFC 4588 §4: the original sequence number leads the payload. Rebuild the original
+    // packet in place (the header moves up two bytes over it).
+    if (v.payload_length < 2 || !t.started) return;  // padding-only probe
+    uint16_t osn = Load16(v.data.data() + v.payload_offset);
+    std::memmove(v.data.data() + 2, v.data.data(), v.payload_offset);
+    auto inner = ParseRtp(v.data.subspan(2));
+    if (!inner) return;
+    inner->SetSequence(osn);
+    inner->SetSsrc(t.ssrc);
+    inner->SetPayloadType(t.cfg.payload_type);
+    v = *inner;
+  }
+  if (!t.cfg.video && pub.params_.ext_audio_level)
+    if (auto e = pub.params_.ext_audio_level ? v.Extension(pub.params_.ext_audio_level) : std::nullopt;
+        e && !e->empty()) {
+      uint32_t loudness = 127u - ((*e)[0] & 0x7Fu);  // RFC 6464: -dBov, 127 = silence
+      if (loudness > pub.counters_->audio_peak.load(std::memory_order_relaxed))
+        pub.counters_->audio_peak.store(loudness, std::memory_order_relaxed);
+    }
+  if (!pub.Received(t, v, now_us)) return;
+  auto it = routes_.find(pub.id());
+  if (it == routes_.end()) return;
   for (Route& r : it->second) {
-    if (r.video != track->video) continue;
+    if (r.spec.track != static_cast<size_t>(index)) continue;
     Transport* sub = FindTransport(r.subscriber);
     if (!sub || sub->state() != Transport::State::kConnected) continue;
     if (!r.started || v.ssrc != r.last_in_ssrc) {
@@ -366,55 +566,220 @@ void MediaWorker::Forward(Transport& publisher, RtpView& v) {
       // what the subscriber saw last, so its decoder sees one continuous stream.
       if (r.started) {
         r.seq_offset = static_cast<uint16_t>(r.last_out_seq + 1 - v.sequence);
-        r.ts_offset = r.last_out_ts + (track->video ? 3000u : 960u) - v.timestamp;
+        r.ts_offset = r.last_out_ts + (t.cfg.video ? 3000u : 960u) - v.timestamp;
       } else {
         r.seq_offset = static_cast<uint16_t>(r.seq_offset - v.sequence);
       }
       r.started = true;
       r.last_in_ssrc = v.ssrc;
     }
-    size_t len = v.data.size();
-    if (len > send_buf_.size() - kSrtpMaxOverhead) continue;
-    std::memcpy(send_buf_.data(), v.data.data(), len);
-    auto out = ParseRtp(std::span<uint8_t>(send_buf_.data(), len));
-    if (!out) continue;
-    uint16_t seq = static_cast<uint16_t>(v.sequence + r.seq_offset);
-    uint32_t ts = v.timestamp + r.ts_offset;
-    out->SetSsrc(r.out_ssrc);
+    SendRewritten(*sub, r, v, false);
+  }
+}
+
+bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission) {
+  bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
+  size_t len = as_rtx ? v.payload_offset + 2 + v.payload_length : v.data.size();
+  if (len > kMaxDatagram) return false;
+  uint8_t* slot = SendSlot();
+  if (as_rtx) {  // header, original sequence number, payload; no padding
+    std::memcpy(slot, v.data.data(), v.payload_offset);
+    slot[0] &= static_cast<uint8_t>(~0x20);
+    std::memcpy(slot + v.payload_offset + 2, v.data.data() + v.payload_offset, v.payload_length);
+  } else {
+    std::memcpy(slot, v.data.data(), len);
+  }
+  auto out = ParseRtp(std::span<uint8_t>(slot, len));
+  if (!out) return false;
+  auto seq = static_cast<uint16_t>(v.sequence + r.seq_offset);
+  uint32_t ts = v.timestamp + r.ts_offset;
+  out->SetTimestamp(ts);
+  if (as_rtx) {
+    Store16(slot + v.payload_offset, seq);
+    out->SetSsrc(r.spec.rtx_ssrc);
+    out->SetPayloadType(r.spec.rtx_payload_type);
+    out->SetSequence(r.rtx_seq++);
+  } else {
+    out->SetSsrc(r.spec.ssrc);
     out->SetSequence(seq);
-    out->SetTimestamp(ts);
-    out->SetPayloadType(r.out_pt);
+    out->SetPayloadType(r.spec.payload_type);
     if (!r.sent_any || SeqNewer(seq, r.last_out_seq)) {
       r.sent_any = true;
       r.last_out_seq = seq;
       r.last_out_ts = ts;
     }
-    size_t n = sub->srtp_out_->ProtectRtp(send_buf_.data(), len, send_buf_.size());
-    if (n) SendTo(std::span<const uint8_t>(send_buf_.data(), n), sub->path());
   }
+  if (!retransmission) {
+    ++r.packets;
+    r.octets += static_cast<uint32_t>(v.payload_length);
+  }
+  size_t n = sub.srtp_out_->ProtectRtp(slot, len, kSlotBytes);
+  if (!n) return false;
+  sub.counters_->sent_packets.fetch_add(1, std::memory_order_relaxed);
+  sub.counters_->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
+  if (Lose()) return true;  // simulated loss (tests): protected and counted, never sent
+  Queue(n, sub.path());
+  return true;
 }
 
-void MediaWorker::RequestKeyframe(Transport& publisher) {
-  // Throttled: at most one PLI per publisher per 300 ms (RFC 4585 §3.5 spirit).
-  auto now = std::chrono::steady_clock::now();
-  auto& last = last_pli_[publisher.id()];
-  if (now - last < std::chrono::milliseconds(300)) return;
-  for (const auto& t : publisher.inbound_) {
-    if (!t.video || t.ssrc == 0) continue;
-    uint8_t pli[12];
-    WritePli(pli, 1, t.ssrc);
-    if (SendRtcp(publisher, pli)) last = now;  // not yet connected: the next request may go
-  }
+void MediaWorker::Retransmit(Transport& sub, uint32_t media_ssrc, uint16_t seq) {
+  for (auto& [pub_id, list] : routes_)
+    for (Route& r : list) {
+      if (r.subscriber != sub.id() || r.spec.ssrc != media_ssrc || !r.started) continue;
+      Transport* pub = FindTransport(pub_id);
+      if (!pub || r.spec.track >= pub->tracks_.size()) return;
+      Transport::TrackState& t = pub->tracks_[r.spec.track];
+      if (t.ring.empty()) return;
+      auto in_seq = static_cast<uint16_t>(seq - r.seq_offset);
+      size_t slot = in_seq % Transport::kRingSlots;
+      if (!t.ring_len[slot] || t.ring_seq[slot] != in_seq || t.ring_ssrc[slot] != r.last_in_ssrc) return;  // gone
+      auto v = ParseRtp(std::span<uint8_t>(t.ring.data() + slot * 1500, t.ring_len[slot]));
+      if (v && SendRewritten(sub, r, *v, true)) sub.counters_->retransmitted.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
 }
 
-void MediaWorker::RelayKeyframeRequests(Transport& subscriber, std::span<const uint8_t> rtcp) {
+void MediaWorker::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp) {
+  int64_t now_us = NowUs();
   for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
-    if (!IsKeyframeRequest(*it)) continue;
     uint32_t media = it->media_ssrc();
-    for (auto& [pub, list] : routes_)
-      for (const Route& r : list)
-        if (r.subscriber == subscriber.id() && r.out_ssrc == media)
-          if (Transport* p = FindTransport(pub)) RequestKeyframe(*p);
+    if (IsKeyframeRequest(*it)) {
+      for (auto& [pub, list] : routes_)
+        for (const Route& r : list)
+          if (r.subscriber == sub.id() && r.spec.ssrc == media)
+            if (Transport* p = FindTransport(pub)) RequestKeyframe(*p, now_us);
+    } else if (it->type == kRtpfb && it->count == 1) {
+      ForEachNack(*it, [&](uint16_t seq) {
+        sub.counters_->nacks_in.fetch_add(1, std::memory_order_relaxed);
+        Retransmit(sub, media, seq);
+      });
+    } else if (it->type == kRr || it->type == kSr) {
+      for (size_t i = 0; i < it->count; ++i)
+        if (auto b = GetReportBlock(*it, i)) sub.counters_->fraction_lost.store(b->fraction_lost);
+    }
+  }
+}
+
+void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp, int64_t now_us) {
+  for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
+    if (it->type != kSr) continue;
+    auto info = ParseSenderInfo(*it);
+    if (!info) continue;
+    uint32_t ssrc = it->sender_ssrc();
+    for (size_t i = 0; i < pub.tracks_.size(); ++i) {
+      Transport::TrackState& t = pub.tracks_[i];
+      if (!t.started || t.ssrc != ssrc) continue;
+      t.last_sr_mid = static_cast<uint32_t>(info->ntp >> 16);
+      t.last_sr_at_us = now_us;
+      pub.counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
+      // Each subscriber gets the sender's clock mapping on its own stream (RFC 3550
+      // §7.2: an RTP translator rewrites the SSRC and the counts): lip sync works.
+      auto routes = routes_.find(pub.id());
+      if (routes == routes_.end()) break;
+      for (Route& r : routes->second) {
+        if (r.spec.track != i || !r.started || r.last_in_ssrc != ssrc) continue;
+        Transport* sub = FindTransport(r.subscriber);
+        if (!sub || sub->state() != Transport::State::kConnected) continue;
+        uint8_t sr[28];
+        WriteSenderReport(sr, r.spec.ssrc, {info->ntp, info->rtp_timestamp + r.ts_offset, r.packets, r.octets});
+        if (SendRtcp(*sub, sr)) sub->counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
+      }
+      break;
+    }
+  }
+}
+
+void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
+  // Throttled: at most one PLI per publisher per 300 ms (RFC 4585 §3.5 spirit).
+  auto& last = last_pli_us_[publisher.id()];
+  if (last != 0 && now_us - last < kPliIntervalUs) return;
+  for (const auto& t : publisher.tracks_) {
+    uint32_t ssrc = t.ssrc ? t.ssrc : t.cfg.ssrc;
+    if (!t.cfg.video || ssrc == 0) continue;
+    uint8_t pli[12];
+    WritePli(pli, kServerSsrc, ssrc);
+    if (SendRtcp(publisher, pli)) last = now_us;  // not yet connected: the next request may go
+  }
+}
+
+void MediaWorker::Tick(int64_t now_us) {
+  auto connect_us = static_cast<int64_t>(options_.connect_timeout_ms) * 1000;
+  auto consent_us = static_cast<int64_t>(options_.consent_timeout_ms) * 1000;
+  for (auto& [id, tp] : transports_) {
+    Transport& t = *tp;
+    if (t.dtls_ && t.dtls_->state() == DtlsTransport::State::kConnecting) (void)t.dtls_->HandleTimeout();
+    if ((t.state_ == Transport::State::kNew || t.state_ == Transport::State::kIceConnected) &&
+        now_us - t.created_us_ > connect_us)
+      t.Fail(t.has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
+    if (t.state_ == Transport::State::kConnected && now_us - t.last_check_us_ > consent_us)
+      t.Fail(Failure::kConsentLost);
+    if (t.state_ != Transport::State::kConnected) continue;
+
+    if (t.twcc_ && t.twcc_->pending() && now_us - t.last_twcc_us_ >= kTwccIntervalUs) {
+      t.last_twcc_us_ = now_us;
+      uint8_t fb[1200];
+      for (int i = 0; i < 4 && t.twcc_->pending(); ++i)
+        if (size_t n = t.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, 0); n && SendRtcp(t, {fb, n}))
+          t.counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each up to kNackTries times
+      if (!tr.missing_count) continue;
+      std::array<uint16_t, Transport::kMaxMissing> due{};
+      size_t n = 0;
+      for (size_t i = 0; i < tr.missing_count;) {
+        auto& m = tr.missing[i];
+        if (m.tries >= kNackTries) {
+          m = tr.missing[--tr.missing_count];
+          continue;
+        }
+        if (m.tries == 0 || now_us - m.sent_at_us >= kNackRetryUs) {
+          due[n++] = m.seq;
+          ++m.tries;
+          m.sent_at_us = now_us;
+        }
+        ++i;
+      }
+      if (!n) continue;
+      std::sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n),
+                [&](uint16_t a, uint16_t b) { return SeqNewer(b, a); });
+      uint8_t nack[12 + 4 * 16];
+      for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
+        size_t take = std::min<size_t>(16, n - off);
+        size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.ssrc, {due.data() + off, take});
+        if (len && SendRtcp(t, {nack, len})) t.counters_->nacks_sent.fetch_add(take, std::memory_order_relaxed);
+        off += take;
+      }
+    }
+
+    if (!t.tracks_.empty() && now_us - t.last_rr_us_ >= kReportIntervalUs) {
+      t.last_rr_us_ = now_us;
+      std::array<ReportBlock, 8> blocks{};
+      size_t count = 0;
+      for (auto& tr : t.tracks_) {
+        if (!tr.started || count == blocks.size()) continue;
+        uint32_t extended = tr.cycles + tr.max_seq;
+        uint32_t expected = extended - tr.base_seq + 1;
+        uint32_t expected_interval = expected - tr.expected_prior;
+        uint32_t received_interval = tr.received - tr.received_prior;
+        tr.expected_prior = expected;
+        tr.received_prior = tr.received;
+        int64_t lost_interval = static_cast<int64_t>(expected_interval) - received_interval;
+        ReportBlock& b = blocks[count++];
+        b.ssrc = tr.ssrc;
+        b.fraction_lost = expected_interval == 0 || lost_interval <= 0
+                              ? 0
+                              : static_cast<uint8_t>(std::min<int64_t>(255, (lost_interval << 8) / expected_interval));
+        b.cumulative_lost = static_cast<int32_t>(static_cast<int64_t>(expected) - tr.received);
+        b.highest_sequence = extended;
+        b.jitter = static_cast<uint32_t>(tr.jitter);
+        b.last_sr = tr.last_sr_mid;
+        b.delay_since_last_sr =
+            tr.last_sr_at_us ? static_cast<uint32_t>((now_us - tr.last_sr_at_us) * 65536 / 1'000'000) : 0;
+      }
+      uint8_t rr[8 + 24 * 8];
+      if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp(t, {rr, n});
+    }
   }
 }
 
@@ -426,9 +791,13 @@ void MediaWorker::Loop() {
   std::array<sockaddr_storage, kBatch> addrs{};
   pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   while (running_.load(std::memory_order_relaxed)) {
-    int timeout_ms = 100;  // DTLS retransmission timers are checked at this granularity
+    int64_t now_us = NowUs();
+    int timeout_ms = static_cast<int>(std::clamp<int64_t>((last_tick_us_ + kTickUs - now_us) / 1000, 0, 20));
     if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) break;
-    if (fds[1].revents & POLLIN) RunPosted();
+    if (fds[1].revents & POLLIN) {
+      RunPosted();
+      Flush();
+    }
     if (fds[0].revents & POLLIN) {
       for (;;) {
         for (size_t i = 0; i < kBatch; ++i) {
@@ -441,14 +810,20 @@ void MediaWorker::Loop() {
         }
         int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
         if (n <= 0) break;
+        now_us = NowUs();
         for (int i = 0; i < n; ++i)
           HandleDatagram(std::span<uint8_t>(bufs[static_cast<size_t>(i)].data(), msgs[static_cast<size_t>(i)].msg_len),
-                         addrs[static_cast<size_t>(i)]);
+                         addrs[static_cast<size_t>(i)], now_us);
+        Flush();
         if (n < static_cast<int>(kBatch)) break;
       }
     }
-    for (auto& [id, t] : transports_)
-      if (t->dtls_ && t->dtls_->state() == DtlsTransport::State::kConnecting) (void)t->dtls_->HandleTimeout();
+    now_us = NowUs();
+    if (now_us - last_tick_us_ >= kTickUs) {
+      last_tick_us_ = now_us;
+      Tick(now_us);
+      Flush();
+    }
   }
 }
 

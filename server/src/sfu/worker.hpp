@@ -7,6 +7,12 @@
 // first one carrying USE-CANDIDATE (or the latest valid one) as the path, and keeps
 // answering them as consent freshness (RFC 7675). DTLS is passive.
 //
+// Per published track the worker keeps receive statistics (RFC 3550 receiver reports
+// go back to the publisher every second), a retransmission buffer answering
+// subscribers' NACKs (as RTX when negotiated), a list of upstream losses it NACKs, and
+// transport-wide-cc arrival times it reports every 50 ms so the publisher's bandwidth
+// estimator works. Publishers' SRs reach subscribers rewritten for their streams.
+//
 // Threading: everything about a transport happens on the worker thread. The control
 // plane talks to the worker through Post(), which queues a closure behind a mutex and
 // wakes the loop through an eventfd; the packet path takes no locks and, after
@@ -15,6 +21,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <array>
 #include <atomic>
@@ -27,6 +34,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -34,13 +42,26 @@
 #include "parley/proto/result.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/rtp.hpp"
+#include "sfu/twcc.hpp"
 
 namespace parley::sfu {
+
+/// Why a transport failed (kept in TransportCounters::failure).
+enum class Failure : uint8_t {
+  kNone,
+  kIceTimeout,   ///< no valid connectivity check before the connect timeout
+  kDtlsTimeout,  ///< ICE worked but the DTLS handshake did not finish in time
+  kDtlsFailed,   ///< the handshake failed, or the peer's fingerprint did not match the SDP
+  kConsentLost,  ///< connected, then no connectivity check for the consent timeout (RFC 7675)
+};
+std::string_view Name(Failure f);
 
 struct TransportParams {
   std::string local_ufrag, local_pwd;  ///< ours, put into our SDP
   std::string remote_ufrag;            ///< the client's, from its SDP
   std::string remote_fingerprint;      ///< sha-256 from the client's SDP
+  uint8_t ext_transport_cc = 0;        ///< publish side: the client's transport-wide-cc extension id (0 = none)
+  uint8_t ext_audio_level = 0;         ///< publish side: the client's audio-level extension id (0 = none)
 };
 
 /// A track the client sends on a publish transport (from the negotiated offer).
@@ -49,12 +70,40 @@ struct InboundTrack {
   uint32_t ssrc = 0;  ///< 0 if the offer did not say; then matched by payload type
   uint8_t payload_type = 0;
   uint8_t rtx_payload_type = 0;
+  uint32_t rtx_ssrc = 0;
 };
 
-struct TransportStats {
-  uint64_t stun_requests = 0, stun_rejected = 0;
-  uint64_t rtp_in = 0, rtcp_in = 0, srtp_failed = 0;
-  uint64_t bytes_in = 0;
+/// Counters of one transport: written on the worker thread, read by the control plane
+/// (admin API, metrics, abort detection) without locks.
+struct TransportCounters {
+  std::atomic<uint64_t> rtp_packets{0};                  ///< received RTP (publish side)
+  std::atomic<uint64_t> rtp_bytes{0};                    ///< received RTP payload bytes
+  std::atomic<uint64_t> sent_packets{0}, sent_bytes{0};  ///< forwarded RTP (subscribe side)
+  std::atomic<uint64_t> nacks_in{0};                     ///< sequence numbers the client asked again for
+  std::atomic<uint64_t> retransmitted{0};                ///< ... and that we resent from the buffer
+  std::atomic<uint64_t> nacks_sent{0};                   ///< sequence numbers we asked the publisher again for
+  std::atomic<uint64_t> twcc_feedbacks{0};               ///< transport-cc feedback packets sent
+  std::atomic<uint64_t> sender_reports{0};               ///< SRs forwarded (subscribe) or received (publish)
+  std::atomic<uint32_t> audio_peak{0};     ///< loudest 127-dBov level since the control plane last took it
+  std::atomic<uint32_t> fraction_lost{0};  ///< the client's last receiver report, 0..255
+  std::atomic<int> state{0};               ///< Transport::State
+  std::atomic<int> failure{0};             ///< Failure
+};
+
+/// One subscriber's copy of a published track.
+struct RouteSpec {
+  size_t track = 0;  ///< index into the publisher's inbound tracks
+  uint32_t ssrc = 0;
+  uint8_t payload_type = 0;
+  uint32_t rtx_ssrc = 0;  ///< 0 = retransmit on the media SSRC
+  uint8_t rtx_payload_type = 0;
+};
+
+struct WorkerOptions {
+  int connect_timeout_ms = 10000;  ///< ICE + DTLS must be done this long after the transport opens
+  int consent_timeout_ms = 30000;  ///< RFC 7675: connected and no check for this long = failed
+  /// Test aid: drop this many per thousand of the RTP sent to subscribers (simulated loss).
+  int send_loss_permille = 0;
 };
 
 /// One client's ICE-lite + DTLS + SRTP transport. Worker-thread only.
@@ -66,34 +115,73 @@ class Transport {
   using RtcpHandler = std::function<void(std::span<const uint8_t>)>;
   using StateHandler = std::function<void(State)>;
 
-  Transport(uint64_t id, TransportParams params, std::shared_ptr<DtlsCertificate> cert);
+  Transport(uint64_t id, TransportParams params, std::shared_ptr<DtlsCertificate> cert, int64_t now_us);
   [[nodiscard]] uint64_t id() const { return id_; }
   [[nodiscard]] State state() const { return state_; }
+  [[nodiscard]] Failure failure() const { return failure_; }
   [[nodiscard]] const TransportParams& params() const { return params_; }
-  [[nodiscard]] const TransportStats& stats() const { return stats_; }
+  [[nodiscard]] const TransportCounters& counters() const { return *counters_; }
+  [[nodiscard]] const std::shared_ptr<TransportCounters>& shared_counters() const { return counters_; }
   [[nodiscard]] bool has_path() const { return has_path_; }
   [[nodiscard]] const sockaddr_storage& path() const { return path_; }
+  [[nodiscard]] uint64_t stun_requests() const { return stun_requests_; }
 
   void OnRtp(RtpHandler h) { on_rtp_ = std::move(h); }
-  void SetInboundTracks(std::vector<InboundTrack> tracks) { inbound_ = std::move(tracks); }
+  /// The publish side's tracks; video tracks get a retransmission buffer.
+  void SetInboundTracks(std::vector<InboundTrack> tracks);
+  [[nodiscard]] size_t inbound_track_count() const { return tracks_.size(); }
   /// For transports where the server offered: the client's credentials arrive with its answer.
   void SetRemote(std::string remote_ufrag, std::string remote_fingerprint);
   void OnRtcp(RtcpHandler h) { on_rtcp_ = std::move(h); }
   void OnState(StateHandler h) { on_state_ = std::move(h); }
+  /// Shares counters with the control plane (replaces the transport's own).
+  void SetCounters(std::shared_ptr<TransportCounters> c);
 
  private:
   friend class MediaWorker;
   using SendFn = std::function<void(std::span<const uint8_t>, const sockaddr_storage&)>;
-  void HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send);
+
+  static constexpr size_t kRingSlots = 512;  ///< retransmission buffer per video track
+  static constexpr size_t kMaxMissing = 64;  ///< upstream losses tracked for NACK
+
+  /// Receive state of one inbound track (RFC 3550 A.1, A.3, A.8) and its buffer.
+  struct TrackState {
+    InboundTrack cfg;
+    uint32_t clock_rate = 48000;
+    uint32_t ssrc = 0;  ///< the media SSRC in use (learnt when the SDP gave none)
+    bool started = false;
+    uint16_t max_seq = 0;
+    uint32_t cycles = 0, base_seq = 0, received = 0, expected_prior = 0, received_prior = 0;
+    double jitter = 0;
+    int64_t last_transit = 0;
+    uint32_t last_sr_mid = 0;  ///< middle 32 bits of the last SR's NTP time
+    int64_t last_sr_at_us = 0;
+    std::vector<uint8_t> ring;       ///< kRingSlots x kMaxDatagram, video only
+    std::vector<uint16_t> ring_len;  ///< 0 = empty slot
+    std::vector<uint16_t> ring_seq;
+    std::vector<uint32_t> ring_ssrc;
+    struct Missing {
+      uint16_t seq;
+      uint8_t tries;
+      int64_t sent_at_us;
+    };
+    std::array<Missing, kMaxMissing> missing{};
+    size_t missing_count = 0;
+  };
+
+  void HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send, int64_t now_us);
   void HandleDtls(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send);
   /// Decrypts; returns the RTP view for forwarding, or the RTCP span via `rtcp_out`.
   std::optional<RtpView> HandleSrtp(std::span<uint8_t> packet, PacketClass cls, std::span<const uint8_t>* rtcp_out);
   void SetState(State s);
+  void Fail(Failure f);
   /// After the DTLS handshake: checks the peer's fingerprint against the SDP's (when
   /// known) and opens the SRTP sessions.
   void FinishDtls();
-  /// The inbound track a packet belongs to, or null (unknown SSRC/PT, or RTX).
-  [[nodiscard]] const InboundTrack* TrackOf(const RtpView& v) const;
+  /// The inbound track index a packet belongs to and whether it is RTX; -1 if unknown.
+  [[nodiscard]] int TrackOf(const RtpView& v, bool* rtx) const;
+  /// Receive statistics, loss tracking (for NACK) and buffering of one media packet.
+  bool Received(TrackState& t, const RtpView& v, int64_t now_us);
 
   uint64_t id_;
   TransportParams params_;
@@ -101,10 +189,14 @@ class Transport {
   std::unique_ptr<DtlsTransport> dtls_;
   std::unique_ptr<SrtpSession> srtp_in_, srtp_out_;
   State state_ = State::kNew;
+  Failure failure_ = Failure::kNone;
   bool has_path_ = false;
   sockaddr_storage path_{};
-  TransportStats stats_;
-  std::vector<InboundTrack> inbound_;
+  int64_t created_us_ = 0, last_check_us_ = 0, last_rr_us_ = 0, last_twcc_us_ = 0;
+  uint64_t stun_requests_ = 0;
+  std::shared_ptr<TransportCounters> counters_;
+  std::vector<TrackState> tracks_;
+  std::unique_ptr<TwccRecorder> twcc_;
   RtpHandler on_rtp_;
   RtcpHandler on_rtcp_;
   StateHandler on_state_;
@@ -114,7 +206,7 @@ class MediaWorker {
  public:
   /// Binds a UDP socket on `address`:`port` (0 = any free port).
   static Result<std::unique_ptr<MediaWorker>> Create(const std::string& address, uint16_t port,
-                                                     std::shared_ptr<DtlsCertificate> cert);
+                                                     std::shared_ptr<DtlsCertificate> cert, WorkerOptions options = {});
   ~MediaWorker();
   MediaWorker(const MediaWorker&) = delete;
   MediaWorker& operator=(const MediaWorker&) = delete;
@@ -133,36 +225,42 @@ class MediaWorker {
   Transport* AddTransport(uint64_t id, TransportParams params);
   void RemoveTransport(uint64_t id);
   Transport* FindTransport(uint64_t id);
-  /// Protects and sends RTP/RTCP to a transport's client (false if not connected).
+  /// Protects and queues RTP/RTCP to a transport's client (false if not connected).
   bool SendRtp(Transport& t, std::span<const uint8_t> rtp);
   bool SendRtcp(Transport& t, std::span<const uint8_t> rtcp);
 
-  /// Forward the publisher transport's audio or video to a subscriber transport as
-  /// `out_ssrc` / `out_pt`. Sequence numbers and timestamps are rewritten so the
-  /// subscriber's stream stays continuous when the publisher restarts (new SSRC).
+  /// Forwards one track of the publisher transport to a subscriber transport as
+  /// `spec.ssrc` / `spec.payload_type`. Sequence numbers and timestamps are rewritten so
+  /// the subscriber's stream stays continuous when the publisher restarts (new SSRC).
   /// A video route asks the publisher for a keyframe at once.
-  void AddRoute(uint64_t publisher, bool video, uint64_t subscriber, uint32_t out_ssrc, uint8_t out_pt);
-  /// The publisher renegotiated onto a new transport: its routes move there with
-  /// their numbering state, so subscribers see one continuous stream.
-  void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher);
-  /// Removes the routes from `publisher` to `subscriber`.
-  void RemoveRoutes(uint64_t publisher, uint64_t subscriber);
+  void AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec);
+  /// The publisher renegotiated onto a new transport: its routes move there with their
+  /// numbering state, so subscribers see one continuous stream. `track_map[i]` is the
+  /// new index of old track i (-1: the track is gone and its routes are dropped).
+  void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map);
+  /// Removes the routes from `publisher` to `subscriber` (one track, or all when track < 0).
+  void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track = -1);
 
  private:
+  static constexpr size_t kBatch = 32;
+  static constexpr size_t kMaxDatagram = 1500;
+  static constexpr size_t kSlotBytes = kMaxDatagram + kSrtpMaxOverhead;
+
   MediaWorker() = default;
   void Loop();
-  void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from);
-  void SendTo(std::span<const uint8_t> packet, const sockaddr_storage& to);
+  void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us);
   void RunPosted();
-  void Forward(Transport& publisher, RtpView& v);
-  void RelayKeyframeRequests(Transport& subscriber, std::span<const uint8_t> rtcp);
-  void RequestKeyframe(Transport& publisher);
+  /// Periodic work: RTCP receiver reports, TWCC feedback, NACKs upstream, timeouts.
+  void Tick(int64_t now_us);
+  void OnPublisherRtp(Transport& publisher, RtpView& v, int64_t now_us);
+  void OnPublisherRtcp(Transport& publisher, std::span<const uint8_t> rtcp, int64_t now_us);
+  void OnSubscriberRtcp(Transport& subscriber, std::span<const uint8_t> rtcp);
+  void RequestKeyframe(Transport& publisher, int64_t now_us);
+  void Retransmit(Transport& subscriber, uint32_t media_ssrc, uint16_t seq);
 
   struct Route {
     uint64_t subscriber = 0;
-    bool video = false;
-    uint32_t out_ssrc = 0;
-    uint8_t out_pt = 0;
+    RouteSpec spec;
     bool started = false;
     uint32_t last_in_ssrc = 0;
     uint16_t seq_offset = 0;
@@ -170,11 +268,24 @@ class MediaWorker {
     bool sent_any = false;
     uint16_t last_out_seq = 0;
     uint32_t last_out_ts = 0;
+    uint16_t rtx_seq = 0;
+    uint32_t packets = 0, octets = 0;  ///< for the SRs we send on this stream
   };
+  /// Copies `v` rewritten for route `r` into a send slot (as RTX when `as_rtx`),
+  /// protects it and queues it. Returns false when it was not sent.
+  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission);
+
+  // The send batch: packets are protected straight into slots and go out together with
+  // sendmmsg at the end of each receive batch, posted batch or tick.
+  uint8_t* SendSlot();
+  void Queue(size_t length, const sockaddr_storage& to);
+  void Flush();
+  bool Lose();
 
   int fd_ = -1;
   int wake_fd_ = -1;
   uint16_t port_ = 0;
+  WorkerOptions options_;
   std::shared_ptr<DtlsCertificate> cert_;
   std::thread thread_;
   std::atomic<bool> running_{false};
@@ -183,9 +294,15 @@ class MediaWorker {
   std::unordered_map<uint64_t, std::unique_ptr<Transport>> transports_;
   std::unordered_map<std::string, Transport*> by_ufrag_;
   std::map<std::array<uint8_t, 19>, Transport*> by_address_;
-  std::vector<uint8_t> send_buf_;
-  std::unordered_map<uint64_t, std::vector<Route>> routes_;                       ///< by publisher transport id
-  std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> last_pli_;  ///< by publisher
+  std::vector<uint8_t> send_bufs_;  ///< kBatch slots of kSlotBytes
+  std::array<mmsghdr, kBatch> send_msgs_{};
+  std::array<iovec, kBatch> send_iov_{};
+  std::array<sockaddr_storage, kBatch> send_addrs_{};
+  size_t send_count_ = 0;
+  uint64_t rng_ = 0x9E3779B97F4A7C15ull;
+  std::unordered_map<uint64_t, std::vector<Route>> routes_;  ///< by publisher transport id
+  std::unordered_map<uint64_t, int64_t> last_pli_us_;        ///< by publisher
+  int64_t last_tick_us_ = 0;
 };
 
 /// Family, port and address as a fixed-size key: looking a transport up by the

@@ -114,15 +114,17 @@ std::string_view Name(Profile p) {
 }
 
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
-                     sfu::MediaWorker* media)
+                     std::vector<sfu::MediaWorker*> media)
     : io_(io),
-      media_(media),
+      workers_(std::move(media)),
+      worker_channels_(workers_.size(), 0),
       config_(config),
       store_(store),
       metrics_(metrics),
       heartbeat_timer_(io),
       metering_timer_(io),
-      media_timer_(io) {
+      media_timer_(io),
+      speaker_timer_(io) {
   handlers_ = {
       {"hello", &SignalHub::HandleHello},
       {"join", &SignalHub::HandleJoin},
@@ -149,7 +151,10 @@ SignalHub::~SignalHub() = default;
 void SignalHub::Start() {
   ArmRepeating(heartbeat_timer_, config_.heartbeat_interval_ms, &SignalHub::CheckHeartbeats);
   ArmRepeating(metering_timer_, config_.usage_flush_ms, &SignalHub::MeterUsage);
-  if (media_) ArmRepeating(media_timer_, std::max(50, config_.media_abort_ms / 4), &SignalHub::CheckMediaAborts);
+  if (!workers_.empty()) {
+    ArmRepeating(media_timer_, std::max(50, config_.media_abort_ms / 4), &SignalHub::CheckMediaAborts);
+    ArmRepeating(speaker_timer_, config_.active_speaker_interval_ms, &SignalHub::CheckActiveSpeakers);
+  }
 }
 
 void SignalHub::Stop() {
@@ -157,6 +162,7 @@ void SignalHub::Stop() {
   heartbeat_timer_.cancel();
   metering_timer_.cancel();
   media_timer_.cancel();
+  speaker_timer_.cancel();
   MeterUsage();
   for (auto& [id, s] : sessions_)
     if (s->grace_timer) s->grace_timer->cancel();
@@ -407,6 +413,11 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
     fresh->created_at = Clock::now();
     fresh->created_at_unix = NowUnix();
     fresh->metered_at = fresh->created_at;
+    if (!workers_.empty()) {  // pinned to the least loaded media worker for its lifetime
+      fresh->worker = static_cast<size_t>(std::min_element(worker_channels_.begin(), worker_channels_.end()) -
+                                          worker_channels_.begin());
+      ++worker_channels_[fresh->worker];
+    }
     ch = fresh.get();
     channels_[key] = std::move(fresh);
   }
@@ -449,10 +460,25 @@ json SignalHub::UserJson(const Session& s) const {
             {"tracks", TrackList(s.published)},
             {"muted", muted},
             {"online", s.conn != nullptr}};
-  if (s.publish_counters)
-    u["media"] = {{"state", TransportStateName(s.publish_counters->state.load())},
-                  {"rtpPackets", s.publish_counters->rtp_packets.load(std::memory_order_relaxed)},
-                  {"rtpBytes", s.publish_counters->rtp_bytes.load(std::memory_order_relaxed)}};
+  if (s.publish_counters) {
+    const MediaCounters& c = *s.publish_counters;
+    u["media"] = {{"state", TransportStateName(c.state.load())},
+                  {"rtpPackets", c.rtp_packets.load(std::memory_order_relaxed)},
+                  {"rtpBytes", c.rtp_bytes.load(std::memory_order_relaxed)},
+                  {"nacksSent", c.nacks_sent.load(std::memory_order_relaxed)},
+                  {"twccFeedbacks", c.twcc_feedbacks.load(std::memory_order_relaxed)},
+                  {"senderReports", c.sender_reports.load(std::memory_order_relaxed)}};
+  }
+  if (s.subscribe_counters) {
+    const MediaCounters& c = *s.subscribe_counters;
+    u["subscribeMedia"] = {{"state", TransportStateName(c.state.load())},
+                           {"rtpPackets", c.sent_packets.load(std::memory_order_relaxed)},
+                           {"rtpBytes", c.sent_bytes.load(std::memory_order_relaxed)},
+                           {"nacksReceived", c.nacks_in.load(std::memory_order_relaxed)},
+                           {"retransmitted", c.retransmitted.load(std::memory_order_relaxed)},
+                           {"senderReports", c.sender_reports.load(std::memory_order_relaxed)},
+                           {"fractionLost", c.fraction_lost.load(std::memory_order_relaxed)}};
+  }
   return u;
 }
 
@@ -491,13 +517,23 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
   s.channel = nullptr;
   if (s.publish_transport) s.publish_transport->Close();
   if (s.subscribe_transport) s.subscribe_transport->Close();
+  s.publish_transport.reset();
+  s.subscribe_transport.reset();
   s.publish_transport_id = 0;
   s.subscribe_transport_id = 0;
+  s.subscribe_offered.clear();
+  s.publish_tracks.clear();
+  s.publish_index.clear();
   auto it = ch->members.find(s.user_id);
   if (it != ch->members.end() && it->second == &s) ch->members.erase(it);
-  // Subscriptions of others to this user end with it.
-  for (auto& [uid, member] : ch->members) member->subscriptions.erase(s.user_id);
+  // Subscriptions of others to this user end with it; their sections go inactive.
+  for (auto& [uid, member] : ch->members) {
+    member->subscriptions.erase(s.user_id);
+    for (Track t : {Track::kAudio, Track::kCamera, Track::kScreen})
+      RetireOfferedTrack(*member, s.user_id + "-" + std::string(Name(t)));
+  }
   if (ch->members.empty()) {
+    if (ch->worker < worker_channels_.size() && worker_channels_[ch->worker] > 0) --worker_channels_[ch->worker];
     channels_.erase({ch->app_id, ch->channel_id});
     return;
   }
@@ -556,74 +592,117 @@ void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
             &s);
 }
 
+sfu::MediaWorker* SignalHub::WorkerOf(const Session& s) const {
+  if (workers_.empty() || !s.channel) return nullptr;
+  return workers_[std::min(s.channel->worker, workers_.size() - 1)];
+}
+
 Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::string& offer_text,
                                                     const std::set<Track>& tracks) {
-  if (!media_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
+  sfu::MediaWorker* w = WorkerOf(s);
+  if (!w) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
   auto offer = sfu::ParseSdp(offer_text);
   if (!offer) return offer.error();
-  sfu::LocalTransport local{RandomHex(4), RandomHex(12), media_->certificate()->fingerprint(), config_.media_address,
-                            media_->port()};
+  sfu::LocalTransport local{RandomHex(4), RandomHex(12), w->certificate()->fingerprint(), config_.media_address,
+                            w->port()};
   auto answer = sfu::AnswerPublishOffer(*offer, local);
   if (!answer) return answer.error();
   // Signalling tracks map onto the offer's sections in order: audio to the first audio
   // section, camera to the first video section, screen to the next video section.
   std::map<Track, sfu::AcceptedTrack> mapped;
+  std::map<Track, size_t> index;
   std::vector<sfu::InboundTrack> inbound;
-  size_t next_video = 0;
-  std::vector<const sfu::AcceptedTrack*> videos;
-  for (const auto& t : answer->tracks) {
-    if (t.kind == "audio" && !mapped.count(Track::kAudio) && tracks.count(Track::kAudio)) mapped[Track::kAudio] = t;
-    if (t.kind == "video") videos.push_back(&t);
-    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type});
+  std::vector<size_t> videos;
+  sfu::TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
+  for (size_t i = 0; i < answer->tracks.size(); ++i) {
+    const auto& t = answer->tracks[i];
+    if (t.kind == "audio" && !mapped.count(Track::kAudio) && tracks.count(Track::kAudio)) {
+      mapped[Track::kAudio] = t;
+      index[Track::kAudio] = i;
+    }
+    if (t.kind == "video") videos.push_back(i);
+    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc});
+    // BUNDLE: one extension id space for the whole transport (RFC 8843 §9.2).
+    if (!params.ext_transport_cc) params.ext_transport_cc = t.ext_transport_cc;
+    if (!params.ext_audio_level && t.kind == "audio") params.ext_audio_level = t.ext_audio_level;
   }
+  size_t next_video = 0;
   for (Track t : {Track::kCamera, Track::kScreen})
-    if (tracks.count(t) && next_video < videos.size()) mapped[t] = *videos[next_video++];
+    if (tracks.count(t) && next_video < videos.size()) {
+      index[t] = videos[next_video];
+      mapped[t] = answer->tracks[videos[next_video++]];
+    }
   uint64_t id = next_id_++;
   auto counters = std::make_shared<MediaCounters>();
-  sfu::TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
-  media_->Post([w = media_, id, params, counters, inbound] {
+  w->Post([w, id, params, counters, inbound] {
     sfu::Transport* t = w->AddTransport(id, params);
+    t->SetCounters(counters);
     t->SetInboundTracks(inbound);
-    t->OnRtp([counters](sfu::RtpView& v) {
-      counters->rtp_packets.fetch_add(1, std::memory_order_relaxed);
-      counters->rtp_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
-    });
-    t->OnState([counters](sfu::Transport::State st) { counters->state.store(static_cast<int>(st)); });
   });
   if (s.publish_transport) {
     // Renegotiation: subscribers keep their routes (and numbering) on the new transport.
-    media_->Post([w = media_, from = s.publish_transport_id, to = id] { w->MoveRoutes(from, to); });
+    std::vector<int> track_map;
+    for (const auto& [track, old_index] : s.publish_index) {
+      if (track_map.size() <= old_index) track_map.resize(old_index + 1, -1);
+      auto now = index.find(track);
+      track_map[old_index] = now == index.end() ? -1 : static_cast<int>(now->second);
+    }
+    w->Post([w, from = s.publish_transport_id, to = id, track_map] { w->MoveRoutes(from, to, track_map); });
     s.publish_transport->Close();
   }
-  s.publish_transport = std::make_unique<SfuTransport>(media_, id);
+  s.publish_transport = std::make_unique<SfuTransport>(w, id);
   s.publish_counters = counters;
+  s.publish_failure_reported = false;
   s.media_seen_packets = 0;
   s.media_seen_at = Clock::now();
   s.media_aborted = false;
   s.publish_transport_id = id;
   s.publish_tracks = std::move(mapped);
+  s.publish_index = std::move(index);
   return sfu::WriteSdp(answer->sdp);
 }
 
 Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remote, const std::set<Track>& tracks) {
+  sfu::MediaWorker* w = WorkerOf(s);
   if (!s.subscribe_transport_id) {
     s.subscribe_transport_id = next_id_++;
-    s.subscribe_local = {RandomHex(4), RandomHex(12), media_->certificate()->fingerprint(), config_.media_address,
-                         media_->port()};
+    s.subscribe_local = {RandomHex(4), RandomHex(12), w->certificate()->fingerprint(), config_.media_address,
+                         w->port()};
+    s.subscribe_counters = std::make_shared<MediaCounters>();
+    s.subscribe_failure_reported = false;
+    s.subscribe_offered.clear();
     sfu::TransportParams params{s.subscribe_local.ufrag, s.subscribe_local.pwd, "", ""};
-    media_->Post([w = media_, id = s.subscribe_transport_id, params] { w->AddTransport(id, params); });
-    s.subscribe_transport = std::make_unique<SfuTransport>(media_, s.subscribe_transport_id);
+    w->Post([w, id = s.subscribe_transport_id, params, counters = s.subscribe_counters] {
+      w->AddTransport(id, params)->SetCounters(counters);
+    });
+    s.subscribe_transport = std::make_unique<SfuTransport>(w, s.subscribe_transport_id);
   }
+  auto random_ssrc = [] {
+    uint32_t v = 0;
+    while (v == 0) v = static_cast<uint32_t>(std::stoul(RandomHex(4), nullptr, 16));
+    return v;
+  };
   for (Track t : tracks) {
     auto acc = remote.publish_tracks.find(t);
-    if (acc == remote.publish_tracks.end()) continue;  // announced without media: nothing to forward
+    auto idx = remote.publish_index.find(t);
+    if (acc == remote.publish_tracks.end() || idx == remote.publish_index.end()) continue;  // no media to forward
     std::string track_id = remote.user_id + "-" + std::string(Name(t));
     auto existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
                                  [&](const sfu::OfferedTrack& o) { return o.track_id == track_id; });
-    if (existing == s.subscribe_offered.end()) {
-      sfu::OfferedTrack o;
-      o.mid = std::to_string(s.subscribe_offered.size());
-      o.video = acc->second.kind == "video";
+    if (existing == s.subscribe_offered.end()) {  // reuse an inactive section of the same kind, or add one
+      bool video = acc->second.kind == "video";
+      existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
+                              [&](const sfu::OfferedTrack& o) { return !o.active && o.video == video; });
+      if (existing == s.subscribe_offered.end()) {
+        sfu::OfferedTrack o;
+        o.mid = std::to_string(s.subscribe_offered.size());
+        s.subscribe_offered.push_back(o);
+        existing = s.subscribe_offered.end() - 1;
+      }
+      sfu::OfferedTrack& o = *existing;
+      o.video = video;
+      o.active = false;  // filled in below
+      o.codec = {};
       o.codec.payload_type = acc->second.payload_type;
       o.codec.name = acc->second.codec;
       o.codec.clock_rate = o.video ? 90000 : 48000;
@@ -632,20 +711,34 @@ Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remo
         o.codec.fmtp = "minptime=10;useinbandfec=1";
       else if (acc->second.codec == "H264")
         o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
-      while (o.ssrc == 0) o.ssrc = static_cast<uint32_t>(std::stoul(RandomHex(4), nullptr, 16));
+      o.rtx_payload_type = o.video ? acc->second.rtx_payload_type : 0;
+      o.ssrc = random_ssrc();  // a reused section gets new SSRCs: a new stream to the client
+      o.rtx_ssrc = o.rtx_payload_type ? random_ssrc() : 0;
       o.stream_id = remote.user_id;
       o.track_id = track_id;
-      s.subscribe_offered.push_back(o);
-      existing = s.subscribe_offered.end() - 1;
     }
+    existing->active = true;
     // (Re)route: the publisher may have a new transport since this track was offered.
-    media_->Post([w = media_, pub = remote.publish_transport_id, video = existing->video,
-                  sub = s.subscribe_transport_id, ssrc = existing->ssrc,
-                  pt = existing->codec.payload_type] { w->AddRoute(pub, video, sub, ssrc, pt); });
+    sfu::RouteSpec spec{idx->second, existing->ssrc, existing->codec.payload_type, existing->rtx_ssrc,
+                        existing->rtx_payload_type};
+    w->Post(
+        [w, pub = remote.publish_transport_id, sub = s.subscribe_transport_id, spec] { w->AddRoute(pub, sub, spec); });
   }
   if (s.subscribe_offered.empty())
     return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
   return sfu::WriteSdp(sfu::BuildSubscribeOffer(s.subscribe_local, s.subscribe_offered, ++s.subscribe_version));
+}
+
+void SignalHub::RetireOfferedTrack(Session& sub, const std::string& track_id) {
+  auto o = std::find_if(sub.subscribe_offered.begin(), sub.subscribe_offered.end(),
+                        [&](const sfu::OfferedTrack& t) { return t.track_id == track_id && t.active; });
+  if (o == sub.subscribe_offered.end()) return;
+  o->active = false;
+  if (!sub.conn) return;  // a resuming client gets the current offer with its next subscribe
+  SendTo(*sub.conn, json{{"type", "subscribeOffer"},
+                         {"sdp", sfu::WriteSdp(sfu::BuildSubscribeOffer(sub.subscribe_local, sub.subscribe_offered,
+                                                                        ++sub.subscribe_version))}}
+                        .dump());
 }
 
 void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
@@ -670,10 +763,10 @@ void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
   if (!parsed) return ReplyError(c, m, parsed.error());
   auto answer = sfu::CheckSubscribeAnswer(*parsed, s->subscribe_offered);
   if (!answer) return ReplyError(c, m, answer.error());
-  media_->Post(
-      [w = media_, id = s->subscribe_transport_id, ufrag = answer->remote_ufrag, fp = answer->remote_fingerprint] {
-        if (sfu::Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
-      });
+  sfu::MediaWorker* w = WorkerOf(*s);
+  w->Post([w, id = s->subscribe_transport_id, ufrag = answer->remote_ufrag, fp = answer->remote_fingerprint] {
+    if (sfu::Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
+  });
   Reply(c, m, Errc::kOk, "ok");
 }
 
@@ -712,17 +805,25 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   auto tracks = ParseTracks(m.body, true);
   if (!tracks) return ReplyError(c, m, tracks.error());
   if (Status p = CheckPublished(*s, *tracks); !p) return ReplyError(c, m, p.error());
+  sfu::MediaWorker* w = WorkerOf(*s);
   for (Track t : *tracks) {
     s->published.erase(t);
     s->muted.erase(t);
+    auto idx = s->publish_index.find(t);
     for (auto& [uid, member] : s->channel->members) {
       auto sub = member->subscriptions.find(s->user_id);
       if (sub != member->subscriptions.end()) sub->second.erase(t);
+      if (w && idx != s->publish_index.end() && member->subscribe_transport_id)
+        w->Post([w, pub = s->publish_transport_id, subid = member->subscribe_transport_id, i = idx->second] {
+          w->RemoveRoutes(pub, subid, static_cast<int>(i));
+        });
+      if (member != s) RetireOfferedTrack(*member, s->user_id + "-" + std::string(Name(t)));
     }
+    s->publish_tracks.erase(t);
+    if (idx != s->publish_index.end()) s->publish_index.erase(idx);
   }
-  for (Track t : *tracks) s->publish_tracks.erase(t);
   if (s->published.empty() && s->publish_transport) {
-    s->publish_transport->Close();  // its routes go with it; subscribers re-subscribe on trackPublished
+    s->publish_transport->Close();  // subscribers re-subscribe on trackPublished
     s->publish_transport.reset();
     s->publish_transport_id = 0;
     s->publish_counters.reset();
@@ -754,7 +855,7 @@ void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
           c, m,
           MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " does not publish " + std::string(Name(t))));
   json data;
-  if (media_ && remote.publish_transport_id) {
+  if (!workers_.empty() && remote.publish_transport_id) {
     auto offer = OfferSubscription(*s, remote, want);
     if (!offer) return ReplyError(c, m, offer.error());
     data["sdp"] = *offer;
@@ -776,19 +877,22 @@ void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
   auto it = s->subscriptions.find(*user);
   if (it == s->subscriptions.end())
     return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + *user));
-  if (media_ && s->subscribe_transport_id) {
-    auto remote = s->channel->members.find(*user);
-    if (remote != s->channel->members.end() && remote->second->publish_transport_id)
-      media_->Post([w = media_, pub = remote->second->publish_transport_id, sub = s->subscribe_transport_id] {
-        w->RemoveRoutes(pub, sub);
+  std::set<Track> dropping = tracks->empty() ? it->second : *tracks;
+  auto remote = s->channel->members.find(*user);
+  if (sfu::MediaWorker* w = WorkerOf(*s);
+      w && s->subscribe_transport_id && remote != s->channel->members.end() && remote->second->publish_transport_id)
+    for (Track t : dropping) {
+      auto idx = remote->second->publish_index.find(t);
+      if (idx == remote->second->publish_index.end()) continue;
+      w->Post([w, pub = remote->second->publish_transport_id, sub = s->subscribe_transport_id, i = idx->second] {
+        w->RemoveRoutes(pub, sub, static_cast<int>(i));
       });
+    }
+  for (Track t : dropping) {
+    it->second.erase(t);
+    RetireOfferedTrack(*s, *user + "-" + std::string(Name(t)));
   }
-  if (tracks->empty()) {
-    s->subscriptions.erase(it);
-  } else {
-    for (Track t : *tracks) it->second.erase(t);
-    if (it->second.empty()) s->subscriptions.erase(it);
-  }
+  if (it->second.empty()) s->subscriptions.erase(it);
   Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", *user}});
 }
 
@@ -895,7 +999,76 @@ void SignalHub::CheckHeartbeats() {
   }
 }
 
+void SignalHub::CheckTransportFailures() {
+  constexpr int kFailed = static_cast<int>(sfu::Transport::State::kFailed);
+  for (auto& [id, sp] : sessions_) {
+    Session& s = *sp;
+    if (!s.channel) continue;
+    if (s.publish_counters && !s.publish_failure_reported && s.publish_counters->state.load() == kFailed) {
+      s.publish_failure_reported = true;
+      auto f = static_cast<sfu::Failure>(s.publish_counters->failure.load());
+      // Never connected: could not be established; connected and then lost: broke.
+      Errc code =
+          f == sfu::Failure::kConsentLost ? Errc::kMediaConnectionReconnectFailed : Errc::kMediaConnectionCreateFailed;
+      ++metrics_.media_transport_failures_total;
+      if (s.conn)
+        SendTo(*s.conn, json{{"type", "transportFailed"},
+                             {"transport", "publish"},
+                             {"reason", sfu::Name(f)},
+                             {"code", static_cast<int32_t>(code)},
+                             {"message", "the publish media transport failed: " + std::string(sfu::Name(f))}}
+                            .dump());
+    }
+    if (s.subscribe_counters && !s.subscribe_failure_reported && s.subscribe_counters->state.load() == kFailed) {
+      s.subscribe_failure_reported = true;
+      auto f = static_cast<sfu::Failure>(s.subscribe_counters->failure.load());
+      ++metrics_.media_transport_failures_total;
+      // The failed connection is dropped with its routes; subscriptions stay, and the
+      // client's next subscribe opens a new connection.
+      if (s.subscribe_transport) s.subscribe_transport->Close();
+      s.subscribe_transport.reset();
+      s.subscribe_transport_id = 0;
+      s.subscribe_offered.clear();
+      s.subscribe_counters.reset();
+      json users = json::array();
+      for (const auto& [uid, tracks] : s.subscriptions) users.push_back(uid);
+      if (s.conn)
+        SendTo(*s.conn,
+               json{{"type", "subscribeAborted"},
+                    {"reason", sfu::Name(f)},
+                    {"code", static_cast<int32_t>(Errc::kSubscribeStreamAbort)},
+                    {"users", users},
+                    {"message", "the server's media transport to this subscriber failed: " + std::string(sfu::Name(f))}}
+                   .dump());
+    }
+  }
+}
+
+void SignalHub::CheckActiveSpeakers() {
+  // RFC 6464 levels are -dBov; speech sits well above -60 dBov, silence and comfort
+  // noise below it.
+  constexpr uint32_t kSpeech = 127 - 60;
+  for (auto& [key, ch] : channels_) {
+    const Session* loudest = nullptr;
+    uint32_t best = 0;
+    for (auto& [uid, m] : ch->members) {
+      if (!m->publish_counters) continue;
+      uint32_t peak = m->publish_counters->audio_peak.exchange(0, std::memory_order_relaxed);
+      if (!m->published.count(Track::kAudio) || m->muted.count(Track::kAudio)) continue;
+      if (peak > best) {
+        best = peak;
+        loudest = m;
+      }
+    }
+    if (!loudest || best < kSpeech || loudest->user_id == ch->active_speaker) continue;
+    ch->active_speaker = loudest->user_id;
+    Broadcast(*ch,
+              {{"type", "activeSpeaker"}, {"userId", loudest->user_id}, {"levelDbov", -static_cast<int>(127 - best)}});
+  }
+}
+
 void SignalHub::CheckMediaAborts() {
+  CheckTransportFailures();
   auto now = Clock::now();
   auto limit = std::chrono::milliseconds(config_.media_abort_ms);
   for (auto& [id, s] : sessions_) {
@@ -954,6 +1127,8 @@ nlohmann::json SignalHub::ListChannels(const std::string& app_id_filter) const {
                    {"profile", Name(ch->profile)},
                    {"h5Compatible", ch->h5_compatible},
                    {"createdAt", ch->created_at_unix},
+                   {"mediaWorker", ch->worker},
+                   {"activeSpeaker", ch->active_speaker},
                    {"users", users}});
   }
   return out;

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "auth/app_store.hpp"
 #include "config.hpp"
@@ -54,12 +55,8 @@ struct Channel;
 struct Session;
 
 /// Media counters of one transport: written on the media worker thread, read by the
-/// control plane (admin API, metrics) without locks.
-struct MediaCounters {
-  std::atomic<uint64_t> rtp_packets{0};
-  std::atomic<uint64_t> rtp_bytes{0};
-  std::atomic<int> state{0};  ///< sfu::Transport::State
-};
+/// control plane (admin API, metrics, abort detection) without locks.
+using MediaCounters = sfu::TransportCounters;
 
 /// A signalling connection and what it is doing.
 struct Conn {
@@ -83,14 +80,18 @@ struct Session {
   std::set<Track> muted;
   std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
   std::unique_ptr<boost::asio::steady_timer> grace_timer;
-  std::unique_ptr<MediaTransport> publish_transport;       ///< owned media (SFU)
-  std::unique_ptr<MediaTransport> subscribe_transport;     ///< owned media (SFU)
-  std::shared_ptr<struct MediaCounters> publish_counters;  ///< written by the media worker
-  uint64_t publish_transport_id = 0;                       ///< on the media worker, 0 = none
-  uint64_t media_seen_packets = 0;                         ///< abort detection: count at the last change
-  Clock::time_point media_seen_at;                         ///< ... and when it last changed
+  std::unique_ptr<MediaTransport> publish_transport;    ///< owned media (SFU)
+  std::unique_ptr<MediaTransport> subscribe_transport;  ///< owned media (SFU)
+  std::shared_ptr<MediaCounters> publish_counters;      ///< written by the media worker
+  std::shared_ptr<MediaCounters> subscribe_counters;    ///< written by the media worker
+  uint64_t publish_transport_id = 0;                    ///< on the media worker, 0 = none
+  uint64_t media_seen_packets = 0;                      ///< abort detection: count at the last change
+  Clock::time_point media_seen_at;                      ///< ... and when it last changed
   bool media_aborted = false;
   std::map<Track, sfu::AcceptedTrack> publish_tracks;  ///< what each published track negotiated
+  std::map<Track, size_t> publish_index;               ///< ... and its index on the publish transport
+  bool publish_failure_reported = false;               ///< transportFailed sent for the current one
+  bool subscribe_failure_reported = false;
   uint64_t subscribe_transport_id = 0;
   sfu::LocalTransport subscribe_local;
   std::vector<sfu::OfferedTrack> subscribe_offered;  ///< in offer order
@@ -107,13 +108,16 @@ struct Channel {
   uint64_t seq = 0;                         ///< notification sequence number, per channel
   std::map<std::string, Session*> members;  ///< by user id
   Clock::time_point metered_at;
+  size_t worker = 0;           ///< the media worker all its transports live on
+  std::string active_speaker;  ///< user id last announced by activeSpeaker
 };
 
 class SignalHub {
  public:
-  /// `media` may be null (signalling only): publish offers are then refused.
+  /// `media` are the media workers; none = signalling only (publish offers are refused).
+  /// Each channel is pinned to one worker (the one with the fewest channels).
   SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
-            sfu::MediaWorker* media = nullptr);
+            std::vector<sfu::MediaWorker*> media = {});
   ~SignalHub();
   SignalHub(const SignalHub&) = delete;
   SignalHub& operator=(const SignalHub&) = delete;
@@ -188,6 +192,18 @@ class SignalHub {
   /// 0x02010401 (publishAborted) and the channel is told (streamAborted); media
   /// coming back is announced with streamResumed.
   void CheckMediaAborts();
+  /// Transports the worker marked failed: a publisher is told with transportFailed
+  /// (0x01050201 when it never connected, 0x01050202 when it broke), a subscriber with
+  /// subscribeAborted (0x02010402); the failed subscribe transport is dropped so the
+  /// next subscribe builds a new one.
+  void CheckTransportFailures();
+  /// Announces each channel's loudest publisher (audio-level extension) when it changes.
+  void CheckActiveSpeakers();
+  /// The media worker of the session's channel.
+  [[nodiscard]] sfu::MediaWorker* WorkerOf(const Session& s) const;
+  /// The remote track `track_id` ("<user>-<track>") went away: its section in the
+  /// subscriber's connection turns inactive and the subscriber gets a new offer.
+  void RetireOfferedTrack(Session& sub, const std::string& track_id);
   /// Runs `tick` every `interval_ms` until Stop().
   void ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)());
   void UpdateGauges();
@@ -199,7 +215,8 @@ class SignalHub {
   Result<std::string> OfferSubscription(Session& s, const Session& remote, const std::set<Track>& tracks);
 
   boost::asio::io_context& io_;
-  sfu::MediaWorker* media_;
+  std::vector<sfu::MediaWorker*> workers_;
+  std::vector<size_t> worker_channels_;  ///< channels per worker
   const ServerConfig& config_;
   AppStore& store_;
   Metrics& metrics_;
@@ -212,6 +229,7 @@ class SignalHub {
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer metering_timer_;
   boost::asio::steady_timer media_timer_;
+  boost::asio::steady_timer speaker_timer_;
   uint64_t next_id_ = 1;
   bool stopped_ = false;
 };

@@ -1,0 +1,203 @@
+#include "sfu/twcc.hpp"
+
+#include <algorithm>
+
+namespace parley::sfu {
+namespace {
+
+constexpr int64_t kTickUs = 250;          // receive delta unit
+constexpr int64_t kReferenceUs = 64000;   // reference time unit
+constexpr uint8_t kNotReceived = 0, kSmallDelta = 1, kLargeDelta = 2;
+
+}  // namespace
+
+int64_t TwccRecorder::Unwrap(uint16_t seq) {
+  if (last_ < 0) return last_ = seq;
+  auto delta = static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(last_)));
+  int64_t u = last_ + delta;
+  if (u > last_) last_ = u;
+  return u;
+}
+
+bool TwccRecorder::Record(uint16_t seq, int64_t arrival_us) {
+  int64_t u = Unwrap(seq);
+  if (base_ < 0) base_ = u;
+  if (u < base_) return true;  // already reported (or very late): nothing to add
+  if (u - base_ >= static_cast<int64_t>(kWindow)) return false;
+  arrival_us_[static_cast<size_t>(u) % kWindow] = arrival_us;
+  max_ = std::max(max_, u);
+  return true;
+}
+
+size_t TwccRecorder::WriteFeedback(uint8_t* out, size_t capacity, uint32_t sender_ssrc, uint32_t media_ssrc) {
+  if (!pending() || capacity < 1200) return 0;
+  size_t count = static_cast<size_t>(std::min<int64_t>(max_ - base_ + 1, kMaxPerFeedback));
+  std::array<uint8_t, kMaxPerFeedback> symbols{};
+  std::array<int32_t, kMaxPerFeedback> deltas{};
+  // The reference time is taken from the first packet of the range that arrived (lost
+  // packets before it are reported as such).
+  int64_t first = -1;
+  for (size_t i = 0; i < count && first < 0; ++i)
+    first = arrival_us_[static_cast<size_t>(base_ + static_cast<int64_t>(i)) % kWindow];
+  int64_t reference = first >= 0 ? first / kReferenceUs : 0;
+  int64_t previous = reference * kReferenceUs;
+  for (size_t i = 0; i < count; ++i) {
+    int64_t at = arrival_us_[static_cast<size_t>(base_ + static_cast<int64_t>(i)) % kWindow];
+    if (at < 0) {
+      symbols[i] = kNotReceived;
+      continue;
+    }
+    int64_t ticks = (at - previous) / kTickUs;
+    if (ticks < -32768 || ticks > 32767) {  // cannot be expressed: end this packet here
+      count = i;
+      break;
+    }
+    symbols[i] = ticks >= 0 && ticks <= 255 ? kSmallDelta : kLargeDelta;
+    deltas[i] = static_cast<int32_t>(ticks);
+    previous += ticks * kTickUs;  // accumulate what the receiver will reconstruct
+  }
+  out[0] = 0x80 | 15;
+  out[1] = kRtpfb;
+  Store32(out + 4, sender_ssrc);
+  Store32(out + 8, media_ssrc);
+  Store16(out + 12, static_cast<uint16_t>(base_));
+  Store16(out + 14, static_cast<uint16_t>(count));
+  uint32_t ref24 = static_cast<uint32_t>(reference) & 0xFFFFFF;
+  Store32(out + 16, (ref24 << 8) | feedback_count_++);
+  size_t off = 20;
+  // Packet chunks: a run-length chunk for runs of 7 or more equal symbols, otherwise a
+  // two-bit status vector chunk of the next 7 symbols.
+  for (size_t i = 0; i < count;) {
+    size_t run = 1;
+    while (i + run < count && symbols[i + run] == symbols[i] && run < 0x1FFF) ++run;
+    uint16_t chunk;
+    if (run >= 7) {
+      chunk = static_cast<uint16_t>((symbols[i] << 13) | run);
+      i += run;
+    } else {
+      chunk = 0xC000;  // status vector, two-bit symbols
+      for (size_t k = 0; k < 7; ++k)
+        if (i + k < count) chunk = static_cast<uint16_t>(chunk | (symbols[i + k] << (2 * (6 - k))));
+      i += 7;
+    }
+    Store16(out + off, chunk);
+    off += 2;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (symbols[i] == kSmallDelta) {
+      out[off++] = static_cast<uint8_t>(deltas[i]);
+    } else if (symbols[i] == kLargeDelta) {
+      Store16(out + off, static_cast<uint16_t>(static_cast<int16_t>(deltas[i])));
+      off += 2;
+    }
+  }
+  size_t pad = (4 - off % 4) % 4;
+  if (pad) {
+    for (size_t k = 0; k < pad; ++k) out[off + k] = 0;
+    off += pad;
+    out[off - 1] = static_cast<uint8_t>(pad);
+    out[0] |= 0x20;
+  }
+  Store16(out + 2, static_cast<uint16_t>(off / 4 - 1));
+  for (size_t i = 0; i < count; ++i) arrival_us_[static_cast<size_t>(base_ + static_cast<int64_t>(i)) % kWindow] = -1;
+  base_ += static_cast<int64_t>(count);
+  return off;
+}
+
+std::optional<TwccFeedback> ParseTwccFeedback(const RtcpView& fb) {
+  if (fb.type != kRtpfb || fb.count != 15 || fb.data.size() < 20) return std::nullopt;
+  const uint8_t* p = fb.data.data();
+  size_t end = fb.data.size();
+  if (fb.padding) {
+    uint8_t pad = p[end - 1];
+    if (pad == 0 || pad > end - 20) return std::nullopt;
+    end -= pad;
+  }
+  TwccFeedback f;
+  f.sender_ssrc = Load32(p + 4);
+  f.media_ssrc = Load32(p + 8);
+  f.base_sequence = Load16(p + 12);
+  f.status_count = Load16(p + 14);
+  uint32_t ref = Load24(p + 16);
+  f.reference_time = static_cast<int32_t>(ref & 0x800000 ? ref | 0xFF000000u : ref);
+  f.feedback_count = p[19];
+  std::vector<uint8_t> symbols;
+  symbols.reserve(f.status_count);
+  size_t off = 20;
+  while (symbols.size() < f.status_count) {
+    if (off + 2 > end) return std::nullopt;
+    uint16_t chunk = Load16(p + off);
+    off += 2;
+    if (!(chunk & 0x8000)) {  // run length
+      uint8_t symbol = static_cast<uint8_t>((chunk >> 13) & 3);
+      size_t run = chunk & 0x1FFF;
+      if (symbol == 3) return std::nullopt;
+      for (size_t k = 0; k < run && symbols.size() < f.status_count; ++k) symbols.push_back(symbol);
+    } else if (!(chunk & 0x4000)) {  // 14 one-bit symbols
+      for (int k = 13; k >= 0 && symbols.size() < f.status_count; --k)
+        symbols.push_back(static_cast<uint8_t>((chunk >> k) & 1));
+    } else {  // 7 two-bit symbols
+      for (int k = 6; k >= 0 && symbols.size() < f.status_count; --k) {
+        uint8_t symbol = static_cast<uint8_t>((chunk >> (2 * k)) & 3);
+        if (symbol == 3) return std::nullopt;
+        symbols.push_back(symbol);
+      }
+    }
+  }
+  int64_t at = 0;
+  for (uint8_t s : symbols) {
+    if (s == kNotReceived) {
+      f.arrivals_us.emplace_back(std::nullopt);
+      continue;
+    }
+    int64_t ticks;
+    if (s == kSmallDelta) {
+      if (off + 1 > end) return std::nullopt;
+      ticks = p[off++];
+    } else {
+      if (off + 2 > end) return std::nullopt;
+      ticks = static_cast<int16_t>(Load16(p + off));
+      off += 2;
+    }
+    at += ticks * kTickUs;
+    f.arrivals_us.emplace_back(at);
+  }
+  return f;
+}
+
+size_t WriteSenderReport(uint8_t* out, uint32_t ssrc, const SenderInfo& info) {
+  out[0] = 0x80;
+  out[1] = kSr;
+  Store16(out + 2, 6);
+  Store32(out + 4, ssrc);
+  Store32(out + 8, static_cast<uint32_t>(info.ntp >> 32));
+  Store32(out + 12, static_cast<uint32_t>(info.ntp));
+  Store32(out + 16, info.rtp_timestamp);
+  Store32(out + 20, info.packet_count);
+  Store32(out + 24, info.octet_count);
+  return 28;
+}
+
+size_t WriteReceiverReport(uint8_t* out, size_t capacity, uint32_t sender_ssrc, const ReportBlock* blocks,
+                           size_t count) {
+  size_t len = 8 + 24 * count;
+  if (count > 31 || len > capacity) return 0;
+  out[0] = static_cast<uint8_t>(0x80 | count);
+  out[1] = kRr;
+  Store16(out + 2, static_cast<uint16_t>(len / 4 - 1));
+  Store32(out + 4, sender_ssrc);
+  uint8_t* b = out + 8;
+  for (size_t i = 0; i < count; ++i, b += 24) {
+    const ReportBlock& r = blocks[i];
+    Store32(b, r.ssrc);
+    uint32_t lost = static_cast<uint32_t>(std::clamp(r.cumulative_lost, -0x800000, 0x7FFFFF)) & 0xFFFFFF;
+    Store32(b + 4, (static_cast<uint32_t>(r.fraction_lost) << 24) | lost);
+    Store32(b + 8, r.highest_sequence);
+    Store32(b + 12, r.jitter);
+    Store32(b + 16, r.last_sr);
+    Store32(b + 20, r.delay_since_last_sr);
+  }
+  return len;
+}
+
+}  // namespace parley::sfu

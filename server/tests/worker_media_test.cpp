@@ -1,0 +1,429 @@
+// The media worker's per-track media handling over real UDP on 127.0.0.1, with real
+// DTLS-SRTP clients: routing each published track to its own subscriber stream,
+// retransmission from the buffer (plain and RTX), NACKs to a lossy publisher and RTX
+// repair, SR rewriting, receiver reports, transport-cc feedback, audio levels, and the
+// connect and consent timeouts.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <deque>
+#include <future>
+#include <thread>
+
+#include "sfu/stun.hpp"
+#include "sfu/twcc.hpp"
+#include "sfu/worker.hpp"
+
+namespace parley::sfu {
+namespace {
+
+using namespace std::chrono_literals;
+using Bytes = std::vector<uint8_t>;
+
+template <typename Fn>
+auto OnWorker(MediaWorker& w, Fn fn) {
+  std::promise<decltype(fn())> p;
+  auto f = p.get_future();
+  w.Post([&] { p.set_value(fn()); });
+  return f.get();
+}
+
+// A WebRTC client reduced to what the worker sees: a UDP socket, an ICE check, the
+// DTLS client handshake, and SRTP both ways.
+class Peer {
+ public:
+  explicit Peer(uint16_t server_port) : cert_(*DtlsCertificate::Generate()) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    a.sin_port = htons(server_port);
+    connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  ~Peer() { close(fd_); }
+  [[nodiscard]] std::string fingerprint() const { return cert_->fingerprint(); }
+
+  void Check(const std::string& user, const std::string& pwd) {
+    std::array<uint8_t, 12> tx{};
+    for (auto& b : tx) b = static_cast<uint8_t>(rand());
+    Bytes req(256);
+    req.resize(WriteStunBindingRequest(req, tx, user, pwd, 100, 42, true));
+    Send(req);
+  }
+
+  /// ICE check, then the DTLS handshake; returns when SRTP is ready.
+  bool Connect(const std::string& user, const std::string& pwd, const std::string& server_fp) {
+    Check(user, pwd);
+    auto r = RecvRaw(2s);
+    if (r.empty() || Classify(r) != PacketClass::kStun) return false;
+    dtls_ = std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kClient, server_fp,
+                                            [this](std::span<const uint8_t> d) { Send(d); });
+    dtls_->Start();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (dtls_->state() == DtlsTransport::State::kConnecting && std::chrono::steady_clock::now() < deadline) {
+      auto d = RecvRaw(50ms);
+      if (!d.empty() && Classify(d) == PacketClass::kDtls)
+        dtls_->Feed(d);
+      else
+        (void)dtls_->HandleTimeout();
+    }
+    if (dtls_->state() != DtlsTransport::State::kConnected) return false;
+    out_ = *SrtpSession::Create(dtls_->keys().profile, dtls_->keys().local_master, SrtpSession::Direction::kOutbound);
+    in_ = *SrtpSession::Create(dtls_->keys().profile, dtls_->keys().remote_master, SrtpSession::Direction::kInbound);
+    return true;
+  }
+
+  void SendRtp(Bytes p) {
+    p.resize(p.size() + kSrtpMaxOverhead);
+    size_t n = out_->ProtectRtp(p.data(), p.size() - kSrtpMaxOverhead, p.size());
+    Send({p.data(), n});
+  }
+  void SendRtcp(Bytes p) {
+    p.resize(p.size() + kSrtpMaxOverhead);
+    size_t n = out_->ProtectRtcp(p.data(), p.size() - kSrtpMaxOverhead, p.size());
+    Send({p.data(), n});
+  }
+
+  /// The next decrypted RTP (or RTCP) packet within `timeout`; empty on timeout.
+  Bytes RecvRtp(std::chrono::milliseconds timeout) { return RecvClass(PacketClass::kRtp, timeout); }
+  Bytes RecvRtcp(std::chrono::milliseconds timeout) { return RecvClass(PacketClass::kRtcp, timeout); }
+  /// The next RTCP packet of `type` (and FMT `fmt`, unless negative) within `timeout`.
+  Bytes RecvRtcpOf(uint8_t type, int fmt, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto p = RecvRtcp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+      if (p.empty()) break;
+      for (RtcpIterator it(p); !it.done(); it.Next())
+        if (it->type == type && (fmt < 0 || it->count == fmt))
+          return Bytes(it->data.begin(), it->data.end());
+    }
+    return {};
+  }
+
+ private:
+  void Send(std::span<const uint8_t> d) { (void)send(fd_, d.data(), d.size(), 0); }
+  Bytes RecvRaw(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
+    Bytes buf(2048);
+    ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+    buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return buf;
+  }
+  Bytes RecvClass(PacketClass want, std::chrono::milliseconds timeout) {
+    auto& q = want == PacketClass::kRtp ? rtp_ : rtcp_;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (q.empty()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return {};
+      auto d = RecvRaw(left);
+      if (d.empty()) return {};
+      PacketClass c = Classify(d);
+      if (c == PacketClass::kRtp) {
+        if (size_t n = in_->UnprotectRtp(d.data(), d.size())) rtp_.emplace_back(d.begin(), d.begin() + static_cast<long>(n));
+      } else if (c == PacketClass::kRtcp) {
+        if (size_t n = in_->UnprotectRtcp(d.data(), d.size()))
+          rtcp_.emplace_back(d.begin(), d.begin() + static_cast<long>(n));
+      }
+    }
+    Bytes p = std::move(q.front());
+    q.pop_front();
+    return p;
+  }
+
+  int fd_ = -1;
+  std::shared_ptr<DtlsCertificate> cert_;
+  std::unique_ptr<DtlsTransport> dtls_;
+  std::unique_ptr<SrtpSession> out_, in_;
+  std::deque<Bytes> rtp_, rtcp_;
+};
+
+// An RTP packet; with `ext_id`, a one-byte header extension element carrying `ext`.
+Bytes Rtp(uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc, Bytes payload, uint8_t ext_id = 0, Bytes ext = {}) {
+  Bytes p(12);
+  p[0] = 0x80;
+  p[1] = pt;
+  Store16(&p[2], seq);
+  Store32(&p[4], ts);
+  Store32(&p[8], ssrc);
+  if (ext_id) {
+    p[0] |= 0x10;
+    Bytes e = {static_cast<uint8_t>((ext_id << 4) | (ext.size() - 1))};
+    e.insert(e.end(), ext.begin(), ext.end());
+    while (e.size() % 4) e.push_back(0);
+    p.push_back(0xBE);
+    p.push_back(0xDE);
+    p.push_back(0);
+    p.push_back(static_cast<uint8_t>(e.size() / 4));
+    p.insert(p.end(), e.begin(), e.end());
+  }
+  p.insert(p.end(), payload.begin(), payload.end());
+  return p;
+}
+
+constexpr uint32_t kCam = 0x1111, kCamRtx = 0x1112, kScreen = 0x2222, kMic = 0x3333;
+constexpr uint32_t kOutCam = 0xA1, kOutCamRtx = 0xA2, kOutScreen = 0xB1;
+
+class WorkerMedia : public ::testing::Test {
+ protected:
+  void SetUp() override { Start({}); }
+  void TearDown() override {
+    if (worker_) worker_->Stop();
+  }
+  void Start(WorkerOptions opts) {
+    if (worker_) worker_->Stop();
+    server_cert_ = *DtlsCertificate::Generate();
+    worker_ = *MediaWorker::Create("127.0.0.1", 0, server_cert_, opts);
+    worker_->Start();
+  }
+  // Publisher (id 1: mic, camera with RTX, screen) and subscriber (id 2) transports,
+  // both connected; camera and screen routed to the subscriber.
+  void Connect(uint8_t ext_twcc = 0, uint8_t ext_level = 0) {
+    pub_ = std::make_unique<Peer>(worker_->port());
+    sub_ = std::make_unique<Peer>(worker_->port());
+    OnWorker(*worker_, [&] {
+      Transport* p = worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint(), ext_twcc,
+                                               ext_level});
+      p->SetInboundTracks({{false, kMic, 111, 0, 0}, {true, kCam, 96, 97, kCamRtx}, {true, kScreen, 98, 0, 0}});
+      worker_->AddTransport(2, {"sub", "subscriber-password-012", "cs", sub_->fingerprint()});
+      return 0;
+    });
+    ASSERT_TRUE(pub_->Connect("pub:cp", "publisher-password-0123", server_cert_->fingerprint()));
+    ASSERT_TRUE(sub_->Connect("sub:cs", "subscriber-password-012", server_cert_->fingerprint()));
+    OnWorker(*worker_, [&] {
+      worker_->AddRoute(1, 2, {1, kOutCam, 96, kOutCamRtx, 97});
+      worker_->AddRoute(1, 2, {2, kOutScreen, 98, 0, 0});
+      return 0;
+    });
+  }
+  // The counters are atomics shared with other threads: reading them here is how the
+  // control plane reads them.
+  std::shared_ptr<TransportCounters> Counters(uint64_t id) {
+    return OnWorker(*worker_, [&] { return worker_->FindTransport(id)->shared_counters(); });
+  }
+
+  std::shared_ptr<DtlsCertificate> server_cert_;
+  std::unique_ptr<MediaWorker> worker_;
+  std::unique_ptr<Peer> pub_, sub_;
+};
+
+TEST_F(WorkerMedia, EachTrackReachesItsOwnStreamAndNackedPacketsComeBackAsRtx) {
+  Connect();
+  for (uint16_t i = 0; i < 10; ++i) pub_->SendRtp(Rtp(96, static_cast<uint16_t>(100 + i), 9000 * i, kCam, Bytes(50, static_cast<uint8_t>(i))));
+  for (uint16_t i = 0; i < 5; ++i) pub_->SendRtp(Rtp(98, static_cast<uint16_t>(500 + i), 3000 * i, kScreen, Bytes(40, 0xEE)));
+  std::map<uint32_t, std::vector<Bytes>> by_ssrc;
+  for (int i = 0; i < 15; ++i) {
+    auto p = sub_->RecvRtp(2s);
+    ASSERT_FALSE(p.empty()) << "packet " << i;
+    by_ssrc[Load32(&p[8])].push_back(p);
+  }
+  ASSERT_EQ(by_ssrc[kOutCam].size(), 10u);
+  ASSERT_EQ(by_ssrc[kOutScreen].size(), 5u);
+  EXPECT_EQ(by_ssrc.size(), 2u);
+  const Bytes& third = by_ssrc[kOutCam][2];
+  uint16_t out_seq = Load16(&third[2]);
+  EXPECT_EQ(Load16(&by_ssrc[kOutCam][3][2]), static_cast<uint16_t>(out_seq + 1));  // continuous
+
+  // The subscriber lost the third camera packet: NACK → RTX from the buffer (RFC 4588).
+  uint8_t nack[16];
+  uint16_t wanted[] = {out_seq};
+  size_t n = WriteNack(nack, sizeof nack, 0x5EB, kOutCam, wanted);
+  sub_->SendRtcp(Bytes(nack, nack + n));
+  auto rtx = sub_->RecvRtp(2s);
+  ASSERT_FALSE(rtx.empty());
+  auto v = ParseRtp(rtx);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->ssrc, kOutCamRtx);
+  EXPECT_EQ(v->payload_type, 97);
+  EXPECT_EQ(v->timestamp, Load32(&third[4]));
+  ASSERT_EQ(v->payload_length, 52u);
+  EXPECT_EQ(Load16(v->payload().data()), out_seq);  // original sequence number first
+  EXPECT_EQ(v->payload()[2], 2);                    // then the original payload
+  // A sequence number the buffer never had gets nothing.
+  uint16_t never[] = {static_cast<uint16_t>(out_seq + 1000)};
+  n = WriteNack(nack, sizeof nack, 0x5EB, kOutCam, never);
+  sub_->SendRtcp(Bytes(nack, nack + n));
+  EXPECT_TRUE(sub_->RecvRtp(300ms).empty());
+  EXPECT_EQ(Counters(2)->nacks_in.load(), 2u);
+  EXPECT_EQ(Counters(2)->retransmitted.load(), 1u);
+}
+
+TEST_F(WorkerMedia, PublisherLossIsNackedAndTheRtxRepairIsForwardedAsTheOriginal) {
+  Connect();
+  for (uint16_t seq : {uint16_t{1}, uint16_t{2}, uint16_t{4}}) pub_->SendRtp(Rtp(96, seq, seq * 3000u, kCam, Bytes(30, static_cast<uint8_t>(seq))));
+  std::vector<Bytes> got;
+  for (int i = 0; i < 3; ++i) got.push_back(sub_->RecvRtp(2s));
+  ASSERT_FALSE(got[2].empty());
+  // The SFU asks the publisher for 3 (RFC 4585 generic NACK).
+  auto fb = pub_->RecvRtcpOf(kRtpfb, 1, 2s);
+  ASSERT_FALSE(fb.empty());
+  std::vector<uint16_t> asked;
+  RtcpIterator it(fb);
+  ForEachNack(*it, [&](uint16_t s) { asked.push_back(s); });
+  EXPECT_EQ(asked, std::vector<uint16_t>{3});
+  EXPECT_EQ(it->media_ssrc(), kCam);
+  // The publisher repairs it with RTX: OSN 3 on the RTX SSRC and payload type.
+  Bytes payload = {0, 3};
+  payload.insert(payload.end(), 30, 3);
+  pub_->SendRtp(Rtp(97, 77, 9000, kCamRtx, payload));
+  auto repaired = sub_->RecvRtp(2s);
+  ASSERT_FALSE(repaired.empty());
+  auto v = ParseRtp(repaired);
+  EXPECT_EQ(v->ssrc, kOutCam);
+  EXPECT_EQ(v->payload_type, 96);
+  EXPECT_EQ(v->sequence, static_cast<uint16_t>(Load16(&got[1][2]) + 1));  // slots in between 2 and 4
+  EXPECT_EQ(v->payload_length, 30u);
+  EXPECT_EQ(v->payload()[0], 3);
+  EXPECT_GE(Counters(1)->nacks_sent.load(), 1u);
+}
+
+TEST_F(WorkerMedia, SenderReportsAreRewrittenAndReceiverReportsGoBack) {
+  Connect();
+  for (uint16_t i = 0; i < 5; ++i) pub_->SendRtp(Rtp(96, static_cast<uint16_t>(10 + i), 1000 + 3000u * i, kCam, Bytes(100, 1)));
+  Bytes last;
+  for (int i = 0; i < 5; ++i) last = sub_->RecvRtp(2s);
+  ASSERT_FALSE(last.empty());
+  uint32_t offset = Load32(&last[4]) - (1000 + 3000u * 4);
+  // SR from the publisher: NTP 0x0102030405060708, RTP time 50000.
+  uint8_t sr[28];
+  WriteSenderReport(sr, kCam, {0x0102030405060708ull, 50000, 5, 500});
+  pub_->SendRtcp(Bytes(sr, sr + 28));
+  auto got = sub_->RecvRtcpOf(kSr, -1, 2s);
+  ASSERT_FALSE(got.empty());
+  RtcpIterator it(got);
+  auto info = ParseSenderInfo(*it);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(it->sender_ssrc(), kOutCam);
+  EXPECT_EQ(info->ntp, 0x0102030405060708ull);
+  EXPECT_EQ(info->rtp_timestamp, 50000 + offset);
+  EXPECT_EQ(info->packet_count, 5u);
+  EXPECT_EQ(info->octet_count, 500u);
+  // Within a second or so the publisher gets a receiver report on its camera stream,
+  // echoing the SR's middle NTP bits as LSR.
+  Bytes rr;
+  for (int i = 0; i < 3 && rr.empty(); ++i) {
+    auto p = pub_->RecvRtcpOf(kRr, -1, 1500ms);
+    if (p.empty()) break;
+    RtcpIterator r(p);
+    for (size_t b = 0; b < r->count; ++b)
+      if (auto block = GetReportBlock(*r, b); block && block->ssrc == kCam && block->last_sr) rr = p;
+  }
+  ASSERT_FALSE(rr.empty());
+  RtcpIterator r(rr);
+  for (size_t b = 0; b < r->count; ++b) {
+    auto block = GetReportBlock(*r, b);
+    if (block->ssrc != kCam) continue;
+    EXPECT_EQ(block->highest_sequence, 14u);
+    EXPECT_EQ(block->cumulative_lost, 0);
+    EXPECT_EQ(block->last_sr, 0x03040506u);
+  }
+}
+
+TEST_F(WorkerMedia, TransportWideFeedbackReportsEveryPacket) {
+  Connect(/*ext_twcc=*/5);
+  for (uint16_t i = 0; i < 10; ++i) {
+    if (i == 6) continue;  // lost
+    Bytes seq = {0, static_cast<uint8_t>(i)};
+    pub_->SendRtp(Rtp(96, static_cast<uint16_t>(200 + i), 0, kCam, Bytes(20, 0), 5, seq));
+    std::this_thread::sleep_for(2ms);
+  }
+  std::vector<std::optional<int64_t>> arrivals;
+  uint16_t base = 0;
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (arrivals.size() < 10 && std::chrono::steady_clock::now() < deadline) {
+    auto p = pub_->RecvRtcpOf(kRtpfb, 15, 1s);
+    if (p.empty()) continue;
+    RtcpIterator it(p);
+    auto f = ParseTwccFeedback(*it);
+    ASSERT_TRUE(f);
+    if (arrivals.empty()) base = f->base_sequence;
+    arrivals.insert(arrivals.end(), f->arrivals_us.begin(), f->arrivals_us.end());
+  }
+  EXPECT_EQ(base, 0);
+  ASSERT_EQ(arrivals.size(), 10u);
+  for (size_t i = 0; i < arrivals.size(); ++i) EXPECT_EQ(arrivals[i].has_value(), i != 6) << i;
+  EXPECT_GE(Counters(1)->twcc_feedbacks.load(), 1u);
+}
+
+TEST_F(WorkerMedia, AudioLevelPeaksAreExposed) {
+  Connect(0, /*ext_level=*/3);
+  pub_->SendRtp(Rtp(111, 1, 960, kMic, Bytes(20, 0), 3, {0x80 | 70}));
+  pub_->SendRtp(Rtp(111, 2, 1920, kMic, Bytes(20, 0), 3, {0x80 | 25}));
+  pub_->SendRtp(Rtp(111, 3, 2880, kMic, Bytes(20, 0), 3, {127}));
+  for (int i = 0; i < 100 && Counters(1)->rtp_packets.load() < 3; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(Counters(1)->audio_peak.load(), 127u - 25u);
+}
+
+TEST_F(WorkerMedia, TransportsFailWithoutIceAndWhenConsentLapses) {
+  Start({/*connect*/ 300, /*consent*/ 400, 0});
+  Connect();
+  OnWorker(*worker_, [&] {
+    worker_->AddTransport(3, {"idle", "idle-password-0123456789", "ci", "00:11"});
+    return 0;
+  });
+  std::this_thread::sleep_for(250ms);
+  pub_->Check("pub:cp", "publisher-password-0123");  // the publisher keeps consent; the subscriber does not
+  std::this_thread::sleep_for(300ms);
+  pub_->Check("pub:cp", "publisher-password-0123");
+  std::this_thread::sleep_for(200ms);
+  auto state = [&](uint64_t id) {
+    return OnWorker(*worker_, [&] {
+      Transport* t = worker_->FindTransport(id);
+      return std::make_pair(t->state(), t->failure());
+    });
+  };
+  EXPECT_EQ(state(3), std::make_pair(Transport::State::kFailed, Failure::kIceTimeout));
+  EXPECT_EQ(state(2), std::make_pair(Transport::State::kFailed, Failure::kConsentLost));
+  EXPECT_EQ(state(1).first, Transport::State::kConnected);
+}
+
+TEST(Twcc, FeedbackRoundTripsWithLossReorderingAndLargeGaps) {
+  TwccRecorder rec;
+  int64_t t0 = 1'000'000'000;
+  // Out of order (65533 before 65532), a gap of 88 ms (a two-byte delta), a packet that
+  // arrived earlier than its predecessor (a negative delta), losses, and wrap-around.
+  std::vector<std::pair<uint16_t, int64_t>> sent = {{65530, t0},        {65531, t0 + 1000},   {65533, t0 + 1500},
+                                                    {65532, t0 + 1250}, {0, t0 + 90'000},     {1, t0 + 90'250},
+                                                    {2, t0 + 89'000},   {20, t0 + 100'000}};
+  for (auto [s, at] : sent) ASSERT_TRUE(rec.Record(s, at));
+  uint8_t buf[1200];
+  size_t n = rec.WriteFeedback(buf, sizeof buf, 1, 2);
+  ASSERT_GT(n, 0u);
+  EXPECT_EQ(n % 4, 0u);
+  ASSERT_TRUE(IsValidRtcp({buf, n}));
+  RtcpIterator it({buf, n});
+  auto f = ParseTwccFeedback(*it);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->base_sequence, 65530);
+  EXPECT_EQ(f->status_count, 27);  // 65530 .. 20 (wrapping)
+  int64_t ref = static_cast<int64_t>(f->reference_time) * 64000;
+  auto at = [&](size_t i) { return *f->arrivals_us[i] + ref; };
+  EXPECT_EQ(at(0), t0);
+  EXPECT_EQ(at(1), t0 + 1000);
+  EXPECT_EQ(at(2), t0 + 1250);
+  EXPECT_EQ(at(3), t0 + 1500);
+  EXPECT_FALSE(f->arrivals_us[4].has_value());
+  EXPECT_FALSE(f->arrivals_us[5].has_value());
+  EXPECT_EQ(at(6), t0 + 90'000);
+  EXPECT_EQ(at(7), t0 + 90'250);
+  EXPECT_EQ(at(8), t0 + 89'000);
+  for (size_t i = 9; i < 26; ++i) EXPECT_FALSE(f->arrivals_us[i].has_value()) << i;
+  EXPECT_EQ(at(26), t0 + 100'000);
+  EXPECT_FALSE(rec.pending());
+  // Reported packets are not reported again; later ones start a new feedback.
+  ASSERT_TRUE(rec.Record(21, t0 + 100'500));
+  n = rec.WriteFeedback(buf, sizeof buf, 1, 2);
+  RtcpIterator it2({buf, n});
+  auto f2 = ParseTwccFeedback(*it2);
+  ASSERT_TRUE(f2);
+  EXPECT_EQ(f2->base_sequence, 21);
+  EXPECT_EQ(f2->status_count, 1);
+  EXPECT_EQ(f2->feedback_count, static_cast<uint8_t>(f->feedback_count + 1));
+}
+
+}  // namespace
+}  // namespace parley::sfu
