@@ -95,11 +95,11 @@ class Peer {
   Bytes RecvRtcpOf(uint8_t type, int fmt, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      auto p = RecvRtcp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+      auto p =
+          RecvRtcp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
       if (p.empty()) break;
       for (RtcpIterator it(p); !it.done(); it.Next())
-        if (it->type == type && (fmt < 0 || it->count == fmt))
-          return Bytes(it->data.begin(), it->data.end());
+        if (it->type == type && (fmt < 0 || it->count == fmt)) return Bytes(it->data.begin(), it->data.end());
     }
     return {};
   }
@@ -124,7 +124,8 @@ class Peer {
       if (d.empty()) return {};
       PacketClass c = Classify(d);
       if (c == PacketClass::kRtp) {
-        if (size_t n = in_->UnprotectRtp(d.data(), d.size())) rtp_.emplace_back(d.begin(), d.begin() + static_cast<long>(n));
+        if (size_t n = in_->UnprotectRtp(d.data(), d.size()))
+          rtp_.emplace_back(d.begin(), d.begin() + static_cast<long>(n));
       } else if (c == PacketClass::kRtcp) {
         if (size_t n = in_->UnprotectRtcp(d.data(), d.size()))
           rtcp_.emplace_back(d.begin(), d.begin() + static_cast<long>(n));
@@ -186,8 +187,8 @@ class WorkerMedia : public ::testing::Test {
     pub_ = std::make_unique<Peer>(worker_->port());
     sub_ = std::make_unique<Peer>(worker_->port());
     OnWorker(*worker_, [&] {
-      Transport* p = worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint(), ext_twcc,
-                                               ext_level});
+      Transport* p =
+          worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint(), ext_twcc, ext_level});
       p->SetInboundTracks({{false, kMic, 111, 0, 0}, {true, kCam, 96, 97, kCamRtx}, {true, kScreen, 98, 0, 0}});
       worker_->AddTransport(2, {"sub", "subscriber-password-012", "cs", sub_->fingerprint()});
       return 0;
@@ -213,8 +214,10 @@ class WorkerMedia : public ::testing::Test {
 
 TEST_F(WorkerMedia, EachTrackReachesItsOwnStreamAndNackedPacketsComeBackAsRtx) {
   Connect();
-  for (uint16_t i = 0; i < 10; ++i) pub_->SendRtp(Rtp(96, static_cast<uint16_t>(100 + i), 9000 * i, kCam, Bytes(50, static_cast<uint8_t>(i))));
-  for (uint16_t i = 0; i < 5; ++i) pub_->SendRtp(Rtp(98, static_cast<uint16_t>(500 + i), 3000 * i, kScreen, Bytes(40, 0xEE)));
+  for (uint16_t i = 0; i < 10; ++i)
+    pub_->SendRtp(Rtp(96, static_cast<uint16_t>(100 + i), 9000 * i, kCam, Bytes(50, static_cast<uint8_t>(i))));
+  for (uint16_t i = 0; i < 5; ++i)
+    pub_->SendRtp(Rtp(98, static_cast<uint16_t>(500 + i), 3000 * i, kScreen, Bytes(40, 0xEE)));
   std::map<uint32_t, std::vector<Bytes>> by_ssrc;
   for (int i = 0; i < 15; ++i) {
     auto p = sub_->RecvRtp(2s);
@@ -254,7 +257,8 @@ TEST_F(WorkerMedia, EachTrackReachesItsOwnStreamAndNackedPacketsComeBackAsRtx) {
 
 TEST_F(WorkerMedia, PublisherLossIsNackedAndTheRtxRepairIsForwardedAsTheOriginal) {
   Connect();
-  for (uint16_t seq : {uint16_t{1}, uint16_t{2}, uint16_t{4}}) pub_->SendRtp(Rtp(96, seq, seq * 3000u, kCam, Bytes(30, static_cast<uint8_t>(seq))));
+  for (uint16_t seq : {uint16_t{1}, uint16_t{2}, uint16_t{4}})
+    pub_->SendRtp(Rtp(96, seq, seq * 3000u, kCam, Bytes(30, static_cast<uint8_t>(seq))));
   std::vector<Bytes> got;
   for (int i = 0; i < 3; ++i) got.push_back(sub_->RecvRtp(2s));
   ASSERT_FALSE(got[2].empty());
@@ -283,7 +287,8 @@ TEST_F(WorkerMedia, PublisherLossIsNackedAndTheRtxRepairIsForwardedAsTheOriginal
 
 TEST_F(WorkerMedia, SenderReportsAreRewrittenAndReceiverReportsGoBack) {
   Connect();
-  for (uint16_t i = 0; i < 5; ++i) pub_->SendRtp(Rtp(96, static_cast<uint16_t>(10 + i), 1000 + 3000u * i, kCam, Bytes(100, 1)));
+  for (uint16_t i = 0; i < 5; ++i)
+    pub_->SendRtp(Rtp(96, static_cast<uint16_t>(10 + i), 1000 + 3000u * i, kCam, Bytes(100, 1)));
   Bytes last;
   for (int i = 0; i < 5; ++i) last = sub_->RecvRtp(2s);
   ASSERT_FALSE(last.empty());
@@ -386,8 +391,8 @@ TEST(Twcc, FeedbackRoundTripsWithLossReorderingAndLargeGaps) {
   int64_t t0 = 1'000'000'000;
   // Out of order (65533 before 65532), a gap of 88 ms (a two-byte delta), a packet that
   // arrived earlier than its predecessor (a negative delta), losses, and wrap-around.
-  std::vector<std::pair<uint16_t, int64_t>> sent = {{65530, t0},        {65531, t0 + 1000},   {65533, t0 + 1500},
-                                                    {65532, t0 + 1250}, {0, t0 + 90'000},     {1, t0 + 90'250},
+  std::vector<std::pair<uint16_t, int64_t>> sent = {{65530, t0},        {65531, t0 + 1000}, {65533, t0 + 1500},
+                                                    {65532, t0 + 1250}, {0, t0 + 90'000},   {1, t0 + 90'250},
                                                     {2, t0 + 89'000},   {20, t0 + 100'000}};
   for (auto [s, at] : sent) ASSERT_TRUE(rec.Record(s, at));
   uint8_t buf[1200];

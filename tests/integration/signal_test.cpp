@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <signal.h>
@@ -361,6 +362,110 @@ TEST_F(SignalTest, SecondConnectionOfTheSameUserWins) {
   EXPECT_EQ(off["reason"], "replaced");
   EXPECT_EQ(peer.WaitFor("userOnline")["user"]["userId"], "dup");
   EXPECT_EQ(Code(second.Request("ping")), 0);
+}
+
+// A publish offer as a browser would send it (audio + VP8 video, BUNDLE, rtcp-mux).
+std::string BrowserOffer() {
+  const std::string common =
+      "c=IN IP4 0.0.0.0\r\na=ice-ufrag:cl1e\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+      "a=fingerprint:sha-256 "
+      "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+      "a=setup:actpass\r\na=sendonly\r\na=rtcp-mux\r\n";
+  return "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+         "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" +
+         common + "a=mid:0\r\na=rtpmap:111 opus/48000/2\r\na=ssrc:11 cname:x\r\n" +
+         "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" + common + "a=mid:1\r\na=rtpmap:96 VP8/90000\r\na=ssrc:22 cname:x\r\n";
+}
+
+// The client's answer to a subscribe offer, for its first section (answers may cover a
+// prefix of the offered sections).
+std::string SubscribeAnswerFor(const std::string& offer) {
+  auto mline = offer.find("m=");
+  auto end = offer.find("\r\n", mline);
+  return "v=0\r\no=- 3 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n" + offer.substr(mline, end - mline) +
+         "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:sub1\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+         "a=fingerprint:sha-256 "
+         "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+         "a=setup:active\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\n";
+}
+
+TEST(SignalMedia, TransportsThatNeverConnectAreReportedWithTheirCodes) {
+  ServerProcess server({"--media-connect-timeout-ms", "400", "--media-workers", "2"});
+  TestApp app = CreateApp(server);
+  WsClient a(server.port()), b(server.port());
+  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  ASSERT_EQ(Code(Join(b, app, "c", "b")), 0);
+  auto pub = a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}});
+  ASSERT_EQ(Code(pub), 0) << pub.dump();
+  ASSERT_NE(pub["data"]["sdp"].get<std::string>().find("a=setup:passive"), std::string::npos);
+  auto sub = b.Request("subscribe", {{"userId", "a"}});
+  ASSERT_EQ(Code(sub), 0) << sub.dump();
+  std::string offer = sub["data"]["sdp"];
+  EXPECT_EQ(Code(b.Request("subscribeAnswer", {{"sdp", SubscribeAnswerFor(offer)}})), 0);
+  // Nobody ever sends a connectivity check: the publisher learns its transport could
+  // not be established, the subscriber that the server's transport to it failed.
+  auto failed = a.WaitFor("transportFailed", 5s);
+  EXPECT_EQ(failed["code"], C(Errc::kMediaConnectionCreateFailed));
+  EXPECT_EQ(failed["transport"], "publish");
+  EXPECT_EQ(failed["reason"], "ice-timeout");
+  auto aborted = b.WaitFor("subscribeAborted", 5s);
+  EXPECT_EQ(aborted["code"], C(Errc::kSubscribeStreamAbort));
+  EXPECT_EQ(aborted["users"], json::array({"a"}));
+  // The subscription survives; subscribing again builds a new connection.
+  auto again = b.Request("subscribe", {{"userId", "a"}});
+  ASSERT_EQ(Code(again), 0);
+  EXPECT_NE(again["data"]["sdp"], offer);
+  auto metrics = HttpRequest(server.port(), "GET", "/metrics", "", "");
+  EXPECT_NE(metrics.body.find("parley_media_transport_failures_total 2"), std::string::npos) << metrics.body;
+}
+
+TEST(SignalMedia, UnpublishedTracksTurnInactiveInTheSubscribersOffer) {
+  ServerProcess server;
+  TestApp app = CreateApp(server);
+  WsClient a(server.port()), b(server.port());
+  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  ASSERT_EQ(Code(Join(b, app, "c", "b")), 0);
+  ASSERT_EQ(Code(a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}})), 0);
+  auto sub = b.Request("subscribe", {{"userId", "a"}});
+  ASSERT_EQ(Code(sub), 0);
+  std::string first = sub["data"]["sdp"];
+  EXPECT_EQ(first.find("a=inactive"), std::string::npos);
+  ASSERT_EQ(Code(a.Request("unpublish", {{"tracks", {"camera"}}})), 0);
+  auto reoffer = b.WaitFor("subscribeOffer");
+  std::string sdp = reoffer["sdp"];
+  // Same two sections (mids 0 and 1); the video one is now inactive, audio still flows.
+  EXPECT_NE(sdp.find("a=mid:0"), std::string::npos);
+  EXPECT_NE(sdp.find("a=mid:1"), std::string::npos);
+  auto video = sdp.find("m=video");
+  ASSERT_NE(video, std::string::npos);
+  EXPECT_NE(sdp.find("a=inactive", video), std::string::npos);
+  EXPECT_NE(sdp.substr(0, video).find("a=sendonly"), std::string::npos);
+  // Unsubscribing the audio retires that section too.
+  ASSERT_EQ(Code(b.Request("unsubscribe", {{"userId", "a"}, {"tracks", {"audio"}}})), 0);
+  std::string last = b.WaitFor("subscribeOffer")["sdp"];
+  EXPECT_EQ(last.find("a=sendonly"), std::string::npos) << last;
+}
+
+TEST(SignalMedia, ChannelsAreSpreadOverMediaWorkers) {
+  ServerProcess server({"--media-workers", "2"});
+  TestApp app = CreateApp(server);
+  WsClient a(server.port()), b(server.port());
+  ASSERT_EQ(Code(Join(a, app, "one", "a")), 0);
+  ASSERT_EQ(Code(Join(b, app, "two", "b")), 0);
+  auto pa = a.Request("publish", {{"tracks", {"audio"}}, {"sdp", BrowserOffer()}});
+  auto pb = b.Request("publish", {{"tracks", {"audio"}}, {"sdp", BrowserOffer()}});
+  auto port_of = [](const json& r) {
+    std::string sdp = r["data"]["sdp"];
+    auto c = sdp.find("typ host");
+    auto start = sdp.rfind(' ', c - 2);
+    return sdp.substr(start + 1, c - start - 2);
+  };
+  EXPECT_NE(port_of(pa), port_of(pb));  // each worker has its own UDP port
+  auto r = HttpRequest(server.port(), "GET", "/v1/admin/channels", "", server.admin_key());
+  std::set<int> workers;
+  json listed = json::parse(r.body);
+  for (auto& ch : listed["channels"]) workers.insert(ch["mediaWorker"].get<int>());
+  EXPECT_EQ(workers, (std::set<int>{0, 1}));
 }
 
 TEST(SignalTimers, SilentSessionIsRemovedAfterMissedHeartbeats) {

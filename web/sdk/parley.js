@@ -67,6 +67,10 @@ class Engine {
     this.server = (options.server || defaultServer()).replace(/\/$/, '');
     this.requestTimeoutMs = options.requestTimeoutMs || 10000;
     this.reconnect = options.reconnect !== false;
+    // 'VP8' (default) or 'H264' (constrained baseline: what every browser decodes, the
+    // codec of H5-compatible channels). The publish offer lists it first; the server
+    // takes the first codec of the offer it supports.
+    this.videoCodec = (options.videoCodec || 'VP8').toUpperCase();
     this.listeners = new Map();
     this.ws = null;
     this.nextId = 1;
@@ -89,7 +93,7 @@ class Engine {
   // ---- events -------------------------------------------------------------
   /** Adds a listener. Events: joinResult, leaveResult, remoteUserOnline, remoteUserOffline,
    * remoteTrackAvailable, remoteTrackUnavailable, publishStateChanged, connectionStateChanged,
-   * networkQuality, sessionRemoved, message, error, warning. */
+   * networkQuality, activeSpeaker, sessionRemoved, message, error, warning. */
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
@@ -190,6 +194,14 @@ class Engine {
         this.emit('remoteStreamAborted', { userId: m.userId, code: m.code });
         break;
       case 'streamResumed': this.emit('remoteStreamResumed', { userId: m.userId }); break;
+      case 'activeSpeaker': this.emit('activeSpeaker', { userId: m.userId, levelDbov: m.levelDbov }); break;
+      // The server renegotiates the subscribe connection (a remote track went away).
+      case 'subscribeOffer': this.applySubscribeOffer(m.sdp).catch((e) => this.emitError(e)); break;
+      // The publish transport could not be established (0x01050201) or broke (0x01050202).
+      case 'transportFailed': this.fail(m.code, m.message); break;
+      // The server's transport to us failed (0x02010402): report it, then subscribe
+      // again on a new connection.
+      case 'subscribeAborted': this.recoverSubscriptions(m); break;
       case 'roleUpdated': this.emit('remoteRoleUpdated', { userId: m.userId, role: m.role }); break;
       case 'message': this.emit('message', { fromUserId: m.fromUserId, data: m.data }); break;
       case 'sessionRemoved':
@@ -377,6 +389,7 @@ class Engine {
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed' && pc === this.publishPc) this.fail(ErrorCode.MEDIA_CONNECTION_CREATE_FAILED, 'publish connection failed');
     };
+    this.preferVideoCodec(pc);
     await pc.setLocalDescription(await pc.createOffer());
     const added = tracks.filter((t) => !(t === 'camera' ? before.video : before[t]));
     // New tracks are published with the new offer; a smaller set renegotiates the
@@ -385,6 +398,20 @@ class Engine {
       ? await this.request('publish', { tracks: added, sdp: pc.localDescription.sdp })
       : await this.request('updatePublish', { sdp: pc.localDescription.sdp });
     await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+  }
+
+  preferVideoCodec(pc) {
+    const caps = RTCRtpSender.getCapabilities?.('video');
+    if (!caps) return;
+    const want = this.videoCodec === 'H264'
+      ? (c) => c.mimeType === 'video/H264' && /packetization-mode=1/.test(c.sdpFmtpLine || '') && /profile-level-id=42e01f/i.test(c.sdpFmtpLine || '')
+      : (c) => c.mimeType === 'video/VP8';
+    const first = caps.codecs.filter(want);
+    if (!first.length) return;
+    const order = [...first, ...caps.codecs.filter((c) => !want(c))];
+    for (const t of pc.getTransceivers()) {
+      if (t.sender.track?.kind === 'video' && t.setCodecPreferences) t.setCodecPreferences(order);
+    }
   }
 
   stopLocal() {
@@ -410,6 +437,17 @@ class Engine {
   async unsubscribeRemoteUser(userId) {
     this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'not in a channel');
     return this.request('unsubscribe', { userId });
+  }
+
+  recoverSubscriptions(m) {
+    this.fail(m.code, m.message);
+    this.subscribePc?.close();
+    this.subscribePc = null;
+    this.subscribeChain = null;
+    for (const userId of m.users || []) {
+      if (this.remoteUsers.get(userId)?.tracks?.length)
+        this.subscribeRemoteUser(userId).catch((e) => this.emitError(e));
+    }
   }
 
   async applySubscribeOffer(sdp) {

@@ -79,25 +79,22 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     r.rtcp_mux = true;
     r.rtcp_rsize = m.rtcp_rsize;
     bool bundled = std::find(offer.bundle_mids.begin(), offer.bundle_mids.end(), m.mid) != offer.bundle_mids.end();
+    // The first codec of the offer's preference order (its m= line) that we forward:
+    // Opus for audio; VP8 or H.264 constrained baseline for video.
     const SdpCodec* chosen = nullptr;
-    if (m.kind == "audio") {
-      for (const auto& c : m.codecs)
-        if ((c.name == "opus" || c.name == "OPUS") && c.clock_rate == 48000) {
-          chosen = &c;
-          break;
-        }
-    } else if (m.kind == "video") {
-      for (const auto& c : m.codecs)
-        if (c.name == "VP8" || c.name == "vp8") {
-          chosen = &c;
-          break;
-        }
-      if (!chosen)
-        for (const auto& c : m.codecs)
-          if (IsConstrainedBaselineH264(c)) {
-            chosen = &c;
-            break;
-          }
+    for (const auto& f : m.formats) {
+      int pt = 0;
+      for (char ch : f) pt = ch >= '0' && ch <= '9' && pt < 1000 ? pt * 10 + (ch - '0') : 1000;
+      if (pt > 127) continue;
+      const SdpCodec* c = m.FindCodec(static_cast<uint8_t>(pt));
+      if (!c) continue;
+      bool ok = m.kind == "audio"
+                    ? (c->name == "opus" || c->name == "OPUS") && c->clock_rate == 48000
+                    : m.kind == "video" && (c->name == "VP8" || c->name == "vp8" || IsConstrainedBaselineH264(*c));
+      if (ok) {
+        chosen = c;
+        break;
+      }
     }
     if (!chosen || !bundled || m.mid.empty() || !m.rtcp_mux || m.port == 0) {
       r.port = 0;  // rejected (RFC 8829 §5.3.1)

@@ -5,8 +5,8 @@
 namespace parley::sfu {
 namespace {
 
-constexpr int64_t kTickUs = 250;          // receive delta unit
-constexpr int64_t kReferenceUs = 64000;   // reference time unit
+constexpr int64_t kTickUs = 250;         // receive delta unit
+constexpr int64_t kReferenceUs = 64000;  // reference time unit
 constexpr uint8_t kNotReceived = 0, kSmallDelta = 1, kLargeDelta = 2;
 
 }  // namespace

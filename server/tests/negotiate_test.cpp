@@ -1,0 +1,96 @@
+// Offer/answer on both sides of the SFU: the publish answer honours the client's codec
+// preference and keeps its RTX and extension ids; the subscribe offer carries RTX and
+// turns sections of departed tracks inactive without removing them.
+#include <gtest/gtest.h>
+
+#include "sfu/negotiate.hpp"
+
+namespace parley::sfu {
+namespace {
+
+std::string Offer(const std::string& video_formats) {
+  return "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+         "m=video 9 UDP/TLS/RTP/SAVPF " +
+         video_formats +
+         "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+         "a=fingerprint:sha-256 "
+         "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+         "a=setup:actpass\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
+         "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+         "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 transport-cc\r\n"
+         "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+         "a=rtpmap:102 H264/90000\r\na=rtcp-fb:102 nack pli\r\n"
+         "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+         "a=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n"
+         "a=rtpmap:104 H264/90000\r\na=fmtp:104 packetization-mode=1;profile-level-id=640c1f\r\n"
+         "a=ssrc-group:FID 2001 2002\r\na=ssrc:2001 cname:x\r\na=ssrc:2002 cname:x\r\n";
+}
+
+const LocalTransport kLocal{"srvu", "server-password-0123456789", "AB:CD", "127.0.0.1", 40000};
+
+TEST(Negotiate, PublishAnswerTakesTheOffersFirstSupportedCodec) {
+  auto vp8_first = AnswerPublishOffer(*ParseSdp(Offer("96 97 102 103 104")), kLocal);
+  ASSERT_TRUE(vp8_first.ok()) << vp8_first.error().What();
+  ASSERT_EQ(vp8_first->tracks.size(), 1u);
+  EXPECT_EQ(vp8_first->tracks[0].codec, "VP8");
+  EXPECT_EQ(vp8_first->tracks[0].rtx_payload_type, 97);
+
+  // H.264 High (640c1f) first: skipped; constrained baseline next: taken, with its RTX.
+  auto h264_first = AnswerPublishOffer(*ParseSdp(Offer("104 102 103 96 97")), kLocal);
+  ASSERT_TRUE(h264_first.ok());
+  const AcceptedTrack& t = h264_first->tracks[0];
+  EXPECT_EQ(t.codec, "H264");
+  EXPECT_EQ(t.payload_type, 102);
+  EXPECT_EQ(t.rtx_payload_type, 103);
+  EXPECT_EQ(t.ssrc, 2001u);
+  EXPECT_EQ(t.rtx_ssrc, 2002u);
+  EXPECT_EQ(t.ext_transport_cc, 4);
+  std::string answer = WriteSdp(h264_first->sdp);
+  EXPECT_NE(answer.find("m=video 9 UDP/TLS/RTP/SAVPF 102 103"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("a=setup:passive"), std::string::npos);
+  EXPECT_NE(answer.find("a=ice-lite"), std::string::npos);
+  EXPECT_NE(answer.find("127.0.0.1 40000 typ host"), std::string::npos);
+
+  // Nothing we can forward: the offer is refused with the SDP code.
+  auto none = AnswerPublishOffer(*ParseSdp(Offer("104")), kLocal);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, Errc::kInvalidSdp);
+}
+
+TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
+  OfferedTrack cam;
+  cam.mid = "0";
+  cam.video = true;
+  cam.codec = {96, "VP8", 90000, 0, "", {}};
+  cam.ssrc = 111;
+  cam.rtx_ssrc = 112;
+  cam.rtx_payload_type = 97;
+  cam.stream_id = "alice";
+  cam.track_id = "alice-camera";
+  OfferedTrack mic;
+  mic.mid = "1";
+  mic.codec = {111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}};
+  mic.ssrc = 222;
+  mic.stream_id = "alice";
+  mic.track_id = "alice-audio";
+  mic.active = false;
+  auto offer = ParseSdp(WriteSdp(BuildSubscribeOffer(kLocal, {cam, mic}, 3)));
+  ASSERT_TRUE(offer.ok()) << offer.error().What();
+  ASSERT_EQ(offer->media.size(), 2u);
+  const SdpMedia& v = offer->media[0];
+  EXPECT_EQ(v.direction, "sendonly");
+  ASSERT_EQ(v.ssrc_groups.size(), 1u);
+  EXPECT_EQ(v.ssrc_groups[0].semantics, "FID");
+  EXPECT_EQ(v.ssrc_groups[0].ssrcs, (std::vector<uint32_t>{111, 112}));
+  ASSERT_NE(v.FindCodec(97), nullptr);
+  EXPECT_EQ(v.FindCodec(97)->fmtp, "apt=96");
+  EXPECT_EQ(v.msid, "alice alice-camera");
+  const SdpMedia& a = offer->media[1];
+  EXPECT_EQ(a.direction, "inactive");
+  EXPECT_TRUE(a.ssrcs.empty());
+  EXPECT_EQ(a.mid, "1");
+  EXPECT_EQ(offer->bundle_mids, (std::vector<std::string>{"0", "1"}));
+}
+
+}  // namespace
+}  // namespace parley::sfu
