@@ -291,6 +291,7 @@ class Engine {
       const result = { channelId: data.channelId, userId: data.userId, elapsedMs: Math.round(performance.now() - t0), users: data.users };
       this.emit('joinResult', { code: 0, ...result });
       for (const u of data.users || []) this.emit('remoteUserOnline', { userId: u.userId, user: u });
+      if (data.activeSpeaker) this.emit('activeSpeaker', { userId: data.activeSpeaker });
       if (this.autoSubscribe) {
         for (const u of data.users || []) if (u.tracks.length) this.subscribeRemoteUser(u.userId).catch((e) => this.emitError(e));
       }
@@ -440,6 +441,7 @@ class Engine {
   }
 
   recoverSubscriptions(m) {
+    if (!this.channel || this.leaving) return;  // our own leave closed it
     this.fail(m.code, m.message);
     this.subscribePc?.close();
     this.subscribePc = null;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 
 #include "sfu/stun.hpp"
 
@@ -27,6 +28,13 @@ int64_t NowUs() {
       .count();
 }
 
+// The clock of kernel receive timestamps (SO_TIMESTAMPNS), for when one is missing.
+int64_t WallUs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
 }  // namespace
 
 std::string_view Name(Failure f) {
@@ -36,6 +44,7 @@ std::string_view Name(Failure f) {
     case Failure::kDtlsTimeout: return "dtls-timeout";
     case Failure::kDtlsFailed: return "dtls-failed";
     case Failure::kConsentLost: return "consent-lost";
+    case Failure::kClosedByPeer: return "closed-by-peer";
   }
   return "unknown";
 }
@@ -143,7 +152,7 @@ void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_stora
   } else if (dtls_->state() == DtlsTransport::State::kFailed) {
     Fail(Failure::kDtlsFailed);
   } else if (dtls_->state() == DtlsTransport::State::kClosed) {
-    SetState(State::kClosed);
+    Fail(Failure::kClosedByPeer);
   }
 }
 
@@ -296,6 +305,8 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   }
   w->fd_ = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (w->fd_ < 0) return MakeError(Errc::kInternalError, std::string("socket: ") + strerror(errno));
+  int one = 1;  // kernel receive timestamps: transport-cc reports when packets really arrived
+  setsockopt(w->fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   int buf = 4 << 20;  // absorb bursts (a keyframe to many subscribers)
   setsockopt(w->fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   setsockopt(w->fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
@@ -439,7 +450,8 @@ bool MediaWorker::SendRtcp(Transport& t, std::span<const uint8_t> rtcp) {
   return true;
 }
 
-void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us) {
+void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us,
+                                 int64_t arrival_us) {
   PacketClass cls = Classify(packet);
   // STUN and DTLS are rare and DTLS flights can exceed a slot: sent directly.
   auto send = [this](std::span<const uint8_t> d, const sockaddr_storage& to) {
@@ -469,7 +481,7 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
   } else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
     std::span<const uint8_t> rtcp;
     if (auto v = t.HandleSrtp(packet, cls, &rtcp)) {
-      OnPublisherRtp(t, *v, now_us);
+      OnPublisherRtp(t, *v, now_us, arrival_us);
     } else if (!rtcp.empty()) {
       if (t.tracks_.empty())
         OnSubscriberRtcp(t, rtcp);
@@ -519,15 +531,15 @@ void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int trac
           v.end());
 }
 
-void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us) {
+void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int64_t arrival_us) {
   // Transport-wide sequence numbers count every packet, padding probes and RTX included.
   if (pub.twcc_)
     if (auto e = v.Extension(pub.params_.ext_transport_cc); e && e->size() >= 2) {
       uint16_t seq = Load16(e->data());
-      if (!pub.twcc_->Record(seq, now_us)) {
+      if (!pub.twcc_->Record(seq, arrival_us)) {
         uint8_t fb[1200];
         if (size_t n = pub.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, 0)) SendRtcp(pub, {fb, n});
-        (void)pub.twcc_->Record(seq, now_us);
+        (void)pub.twcc_->Record(seq, arrival_us);
       }
     }
   bool rtx = false;
@@ -789,6 +801,10 @@ void MediaWorker::Loop() {
   std::array<iovec, kBatch> iov{};
   std::array<mmsghdr, kBatch> msgs{};
   std::array<sockaddr_storage, kBatch> addrs{};
+  struct alignas(cmsghdr) Control {
+    uint8_t bytes[CMSG_SPACE(sizeof(timespec))];
+  };
+  std::array<Control, kBatch> control{};
   pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   while (running_.load(std::memory_order_relaxed)) {
     int64_t now_us = NowUs();
@@ -807,13 +823,23 @@ void MediaWorker::Loop() {
           msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
           msgs[i].msg_hdr.msg_iov = &iov[i];
           msgs[i].msg_hdr.msg_iovlen = 1;
+          msgs[i].msg_hdr.msg_control = control[i].bytes;
+          msgs[i].msg_hdr.msg_controllen = sizeof control[i].bytes;
         }
         int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
         if (n <= 0) break;
         now_us = NowUs();
-        for (int i = 0; i < n; ++i)
-          HandleDatagram(std::span<uint8_t>(bufs[static_cast<size_t>(i)].data(), msgs[static_cast<size_t>(i)].msg_len),
-                         addrs[static_cast<size_t>(i)], now_us);
+        int64_t wall_us = WallUs();
+        for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+          int64_t arrival_us = wall_us;
+          for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+              timespec ts{};
+              std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+              arrival_us = static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+            }
+          HandleDatagram(std::span<uint8_t>(bufs[i].data(), msgs[i].msg_len), addrs[i], now_us, arrival_us);
+        }
         Flush();
         if (n < static_cast<int>(kBatch)) break;
       }

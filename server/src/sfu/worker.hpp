@@ -49,10 +49,11 @@ namespace parley::sfu {
 /// Why a transport failed (kept in TransportCounters::failure).
 enum class Failure : uint8_t {
   kNone,
-  kIceTimeout,   ///< no valid connectivity check before the connect timeout
-  kDtlsTimeout,  ///< ICE worked but the DTLS handshake did not finish in time
-  kDtlsFailed,   ///< the handshake failed, or the peer's fingerprint did not match the SDP
-  kConsentLost,  ///< connected, then no connectivity check for the consent timeout (RFC 7675)
+  kIceTimeout,    ///< no valid connectivity check before the connect timeout
+  kDtlsTimeout,   ///< ICE worked but the DTLS handshake did not finish in time
+  kDtlsFailed,    ///< the handshake failed, or the peer's fingerprint did not match the SDP
+  kConsentLost,   ///< connected, then no connectivity check for the consent timeout (RFC 7675)
+  kClosedByPeer,  ///< the client closed DTLS (close_notify)
 };
 std::string_view Name(Failure f);
 
@@ -248,11 +249,13 @@ class MediaWorker {
 
   MediaWorker() = default;
   void Loop();
-  void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us);
+  /// `now_us` is the worker's steady clock; `arrival_us` the kernel's receive time
+  /// (realtime clock), which transport-cc feedback reports.
+  void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us, int64_t arrival_us);
   void RunPosted();
   /// Periodic work: RTCP receiver reports, TWCC feedback, NACKs upstream, timeouts.
   void Tick(int64_t now_us);
-  void OnPublisherRtp(Transport& publisher, RtpView& v, int64_t now_us);
+  void OnPublisherRtp(Transport& publisher, RtpView& v, int64_t now_us, int64_t arrival_us);
   void OnPublisherRtcp(Transport& publisher, std::span<const uint8_t> rtcp, int64_t now_us);
   void OnSubscriberRtcp(Transport& subscriber, std::span<const uint8_t> rtcp);
   void RequestKeyframe(Transport& publisher, int64_t now_us);

@@ -495,6 +495,7 @@ json SignalHub::ChannelSnapshot(const Session& self) const {
           {"channelCreatedAt", ch.created_at_unix},
           {"seq", ch.seq},
           {"heartbeatIntervalMs", config_.heartbeat_interval_ms},
+          {"activeSpeaker", ch.active_speaker},
           {"users", users}};
 }
 
@@ -1007,17 +1008,20 @@ void SignalHub::CheckTransportFailures() {
     if (s.publish_counters && !s.publish_failure_reported && s.publish_counters->state.load() == kFailed) {
       s.publish_failure_reported = true;
       auto f = static_cast<sfu::Failure>(s.publish_counters->failure.load());
-      // Never connected: could not be established; connected and then lost: broke.
-      Errc code =
-          f == sfu::Failure::kConsentLost ? Errc::kMediaConnectionReconnectFailed : Errc::kMediaConnectionCreateFailed;
-      ++metrics_.media_transport_failures_total;
-      if (s.conn)
-        SendTo(*s.conn, json{{"type", "transportFailed"},
-                             {"transport", "publish"},
-                             {"reason", sfu::Name(f)},
-                             {"code", static_cast<int32_t>(code)},
-                             {"message", "the publish media transport failed: " + std::string(sfu::Name(f))}}
-                            .dump());
+      // The client closing its own publish connection (renegotiating) is not a failure.
+      if (f != sfu::Failure::kClosedByPeer) {
+        // Never connected: could not be established; connected and then lost: broke.
+        Errc code = f == sfu::Failure::kConsentLost ? Errc::kMediaConnectionReconnectFailed
+                                                    : Errc::kMediaConnectionCreateFailed;
+        ++metrics_.media_transport_failures_total;
+        if (s.conn)
+          SendTo(*s.conn, json{{"type", "transportFailed"},
+                               {"transport", "publish"},
+                               {"reason", sfu::Name(f)},
+                               {"code", static_cast<int32_t>(code)},
+                               {"message", "the publish media transport failed: " + std::string(sfu::Name(f))}}
+                              .dump());
+      }
     }
     if (s.subscribe_counters && !s.subscribe_failure_reported && s.subscribe_counters->state.load() == kFailed) {
       s.subscribe_failure_reported = true;
