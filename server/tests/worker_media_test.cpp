@@ -346,6 +346,7 @@ TEST_F(WorkerMedia, TransportWideFeedbackReportsEveryPacket) {
     auto f = ParseTwccFeedback(*it);
     ASSERT_TRUE(f);
     if (arrivals.empty()) base = f->base_sequence;
+    EXPECT_EQ(f->media_ssrc, kCam);  // browsers drop feedback that names none of their SSRCs
     arrivals.insert(arrivals.end(), f->arrivals_us.begin(), f->arrivals_us.end());
   }
   EXPECT_EQ(base, 0);

@@ -207,6 +207,18 @@ int Transport::TrackOf(const RtpView& v, bool* rtx) const {
   return -1;
 }
 
+uint32_t Transport::FeedbackSsrc() const {
+  // libwebrtc hands transport-cc feedback to its estimator only when the media source
+  // SSRC is one it sends: name a video stream if there is one.
+  uint32_t any = 0;
+  for (const auto& t : tracks_) {
+    uint32_t ssrc = t.ssrc ? t.ssrc : t.cfg.ssrc;
+    if (t.cfg.video && ssrc) return ssrc;
+    if (!any) any = ssrc;
+  }
+  return any;
+}
+
 bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
   if (!t.started || v.ssrc != t.ssrc) {  // first packet, or the sender restarted
     t.started = true;
@@ -538,7 +550,7 @@ void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int
       uint16_t seq = Load16(e->data());
       if (!pub.twcc_->Record(seq, arrival_us)) {
         uint8_t fb[1200];
-        if (size_t n = pub.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, 0)) SendRtcp(pub, {fb, n});
+        if (size_t n = pub.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, pub.FeedbackSsrc())) SendRtcp(pub, {fb, n});
         (void)pub.twcc_->Record(seq, arrival_us);
       }
     }
@@ -731,7 +743,7 @@ void MediaWorker::Tick(int64_t now_us) {
       t.last_twcc_us_ = now_us;
       uint8_t fb[1200];
       for (int i = 0; i < 4 && t.twcc_->pending(); ++i)
-        if (size_t n = t.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, 0); n && SendRtcp(t, {fb, n}))
+        if (size_t n = t.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, t.FeedbackSsrc()); n && SendRtcp(t, {fb, n}))
           t.counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
     }
 

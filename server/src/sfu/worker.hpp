@@ -181,6 +181,8 @@ class Transport {
   void FinishDtls();
   /// The inbound track index a packet belongs to and whether it is RTX; -1 if unknown.
   [[nodiscard]] int TrackOf(const RtpView& v, bool* rtx) const;
+  /// The media SSRC transport-cc feedback names (one the client sends).
+  [[nodiscard]] uint32_t FeedbackSsrc() const;
   /// Receive statistics, loss tracking (for NACK) and buffering of one media packet.
   bool Received(TrackState& t, const RtpView& v, int64_t now_us);
 
