@@ -51,6 +51,16 @@ TEST(Negotiate, PublishAnswerTakesTheOffersFirstSupportedCodec) {
   EXPECT_NE(answer.find("a=ice-lite"), std::string::npos);
   EXPECT_NE(answer.find("127.0.0.1 40000 typ host"), std::string::npos);
 
+  // GStreamer's webrtcbin offers non-first BUNDLE sections with port 0 and
+  // a=bundle-only (RFC 8843 §7.2): accepted, not rejected.
+  std::string bundle_only = Offer("96 97");
+  bundle_only.replace(bundle_only.find("m=video 9"), 9, "m=video 0");
+  bundle_only += "a=bundle-only\r\n";
+  auto accepted = AnswerPublishOffer(*ParseSdp(bundle_only), kLocal);
+  ASSERT_TRUE(accepted.ok());
+  ASSERT_EQ(accepted->tracks.size(), 1u);
+  EXPECT_NE(WriteSdp(accepted->sdp).find("m=video 9 "), std::string::npos);
+
   // Nothing we can forward: the offer is refused with the SDP code.
   auto none = AnswerPublishOffer(*ParseSdp(Offer("104")), kLocal);
   ASSERT_FALSE(none.ok());

@@ -96,7 +96,9 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
         break;
       }
     }
-    if (!chosen || !bundled || m.mid.empty() || !m.rtcp_mux || m.port == 0) {
+    // Port 0 with a=bundle-only is a BUNDLE offer's way of saying "only in the bundle"
+    // (RFC 8843 §7.2; GStreamer webrtcbin offers so), not a rejected section.
+    if (!chosen || !bundled || m.mid.empty() || !m.rtcp_mux || (m.port == 0 && !m.bundle_only)) {
       r.port = 0;  // rejected (RFC 8829 §5.3.1)
       r.direction = "inactive";
       r.formats = m.formats.empty() ? std::vector<std::string>{"0"} : std::vector<std::string>{m.formats.front()};

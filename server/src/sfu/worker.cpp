@@ -178,6 +178,7 @@ void Transport::FinishDtls() {
   }
   srtp_in_ = std::move(*in);
   srtp_out_ = std::move(*out);
+  just_connected_ = true;
   SetState(State::kConnected);
 }
 
@@ -276,11 +277,15 @@ bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
 }
 
 std::optional<RtpView> Transport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls,
-                                             std::span<const uint8_t>* rtcp_out) {
+                                             std::span<const uint8_t>* rtcp_out, int64_t now_us) {
   if (!srtp_in_) return std::nullopt;
   if (cls == PacketClass::kRtp) {
     size_t n = srtp_in_->UnprotectRtp(packet.data(), packet.size());
     if (!n) return std::nullopt;
+    // Authenticated media from the client proves the path as well as a check does
+    // (clients that keep ICE alive with Binding indications, as libnice does by
+    // default, never send requests once connected).
+    last_check_us_ = now_us;
     auto v = ParseRtp(packet.first(n));
     if (!v) return std::nullopt;
     counters_->rtp_packets.fetch_add(1, std::memory_order_relaxed);
@@ -290,6 +295,7 @@ std::optional<RtpView> Transport::HandleSrtp(std::span<uint8_t> packet, PacketCl
   }
   size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
   if (!n || !IsValidRtcp(packet.first(n))) return std::nullopt;
+  last_check_us_ = now_us;
   if (on_rtcp_) on_rtcp_(packet.first(n));
   *rtcp_out = packet.first(n);
   return std::nullopt;
@@ -492,7 +498,7 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
     t.HandleDtls(packet, from, send);
   } else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
     std::span<const uint8_t> rtcp;
-    if (auto v = t.HandleSrtp(packet, cls, &rtcp)) {
+    if (auto v = t.HandleSrtp(packet, cls, &rtcp, now_us)) {
       OnPublisherRtp(t, *v, now_us, arrival_us);
     } else if (!rtcp.empty()) {
       if (t.tracks_.empty())
@@ -738,6 +744,17 @@ void MediaWorker::Tick(int64_t now_us) {
     if (t.state_ == Transport::State::kConnected && now_us - t.last_check_us_ > consent_us)
       t.Fail(Failure::kConsentLost);
     if (t.state_ != Transport::State::kConnected) continue;
+    if (t.just_connected_) {
+      // A decoder can only start on a keyframe: ask for one when either end of a route
+      // becomes ready (a request made before the publisher was connected went nowhere,
+      // and packets sent before the subscriber was connected were not forwarded).
+      t.just_connected_ = false;
+      if (routes_.count(t.id())) RequestKeyframe(t, now_us);
+      for (auto& [pub, list] : routes_)
+        for (const Route& r : list)
+          if (r.subscriber == t.id())
+            if (Transport* p = FindTransport(pub)) RequestKeyframe(*p, now_us);
+    }
 
     if (t.twcc_ && t.twcc_->pending() && now_us - t.last_twcc_us_ >= kTwccIntervalUs) {
       t.last_twcc_us_ = now_us;

@@ -173,7 +173,8 @@ class Transport {
   void HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send, int64_t now_us);
   void HandleDtls(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send);
   /// Decrypts; returns the RTP view for forwarding, or the RTCP span via `rtcp_out`.
-  std::optional<RtpView> HandleSrtp(std::span<uint8_t> packet, PacketClass cls, std::span<const uint8_t>* rtcp_out);
+  std::optional<RtpView> HandleSrtp(std::span<uint8_t> packet, PacketClass cls, std::span<const uint8_t>* rtcp_out,
+                                    int64_t now_us);
   void SetState(State s);
   void Fail(Failure f);
   /// After the DTLS handshake: checks the peer's fingerprint against the SDP's (when
@@ -197,6 +198,7 @@ class Transport {
   sockaddr_storage path_{};
   int64_t created_us_ = 0, last_check_us_ = 0, last_rr_us_ = 0, last_twcc_us_ = 0;
   uint64_t stun_requests_ = 0;
+  bool just_connected_ = false;  ///< the worker's next tick asks publishers for keyframes
   std::shared_ptr<TransportCounters> counters_;
   std::vector<TrackState> tracks_;
   std::unique_ptr<TwccRecorder> twcc_;

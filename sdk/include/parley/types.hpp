@@ -1,0 +1,77 @@
+// Value types of the libparley engine API.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "parley/proto/token.hpp"
+
+namespace parley {
+
+// AuthInfo (app, channel, user, nonce, timestamp = the token's expiry, token) is the
+// one of parley/proto/token.hpp: what the app server minted is what JoinChannel takes.
+// Required: app_id, channel_id, user_id, token and timestamp > 0 (else 0x01030101);
+// the nonce may be empty.
+
+enum class ChannelProfile : uint8_t { kCommunication, kInteractiveLive };
+enum class ClientRole : uint8_t { kBroadcaster, kAudience };
+enum class VideoCodec : uint8_t { kVp8, kH264 };
+enum class TrackKind : uint8_t { kAudio, kCamera, kScreen };
+
+/// How local video is encoded. Validated by the engine (0x01010405).
+struct VideoEncoderConfig {
+  int width = 640;
+  int height = 360;
+  int fps = 30;
+  int bitrate_kbps = 800;
+  VideoCodec codec = VideoCodec::kVp8;
+};
+
+struct EngineConfig {
+  /// Signalling URL of parleyd, e.g. "ws://127.0.0.1:7080/v1/signal" (http:// works too).
+  std::string server_url;
+  /// Local addresses ICE may use (default: 127.0.0.1 only when the server is on loopback,
+  /// else every address libnice finds). UPnP is never used.
+  std::vector<std::string> ice_addresses;
+  /// Sources: "test:tone" (440 Hz sine), "test:pattern" (moving ball), "null"
+  /// (publish nothing); later also device ids.
+  std::string audio_source = "test:tone";
+  std::string video_source = "test:pattern";
+  VideoEncoderConfig video;
+  /// Publish audio and camera right after joining (as broadcaster).
+  bool auto_publish = true;
+  /// Subscribe to every remote user's tracks as they appear.
+  bool auto_subscribe = true;
+  ChannelProfile profile = ChannelProfile::kCommunication;
+  ClientRole role = ClientRole::kBroadcaster;
+  /// Request timeout for signalling (ms).
+  int request_timeout_ms = 10000;
+};
+
+/// A decoded video frame in I420 (three planes, tightly packed: Y w*h, U and V
+/// (w/2)*(h/2)). Valid only during the callback.
+struct VideoFrame {
+  int width = 0;
+  int height = 0;
+  int64_t timestamp_us = 0;  ///< presentation time, microseconds
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+/// Decoded audio: interleaved signed 16-bit PCM. Valid only during the callback.
+struct AudioFrame {
+  int sample_rate = 48000;
+  int channels = 1;
+  size_t samples = 0;  ///< per channel
+  const int16_t* data = nullptr;
+};
+
+struct RemoteUser {
+  std::string user_id;
+  std::string user_name;
+  std::vector<TrackKind> tracks;  ///< what the user publishes
+};
+
+}  // namespace parley

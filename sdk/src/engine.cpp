@@ -1,0 +1,599 @@
+// RtcEngine: the state machine over the signalling client and the two webrtcbin
+// connections. One engine thread runs every step in order (API calls post to it,
+// signalling replies and notifications post to it) and calls the listener, so the
+// listener sees events in order on one thread and may call back into the engine.
+#include "parley/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "impl/media.hpp"
+#include "parley/proto/errc.hpp"
+#include "parley/proto/token.hpp"
+#include "signal_client.hpp"
+
+namespace parley {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+constexpr int32_t kOk = 0;
+
+std::atomic<bool> g_h5_mode{false};
+std::atomic<bool> g_engine_created{false};
+std::mutex g_create_mu;
+int32_t g_create_error = 0;
+std::string g_create_message;
+
+int32_t Code(Errc e) {
+  return static_cast<int32_t>(e);
+}
+
+std::string TrackName(TrackKind t) {
+  return t == TrackKind::kAudio ? "audio" : t == TrackKind::kScreen ? "screen" : "camera";
+}
+std::optional<TrackKind> ParseTrack(const std::string& s) {
+  if (s == "audio") return TrackKind::kAudio;
+  if (s == "camera") return TrackKind::kCamera;
+  if (s == "screen") return TrackKind::kScreen;
+  return std::nullopt;
+}
+
+class EngineImpl final : public RtcEngine {
+ public:
+  explicit EngineImpl(const EngineConfig& config) : config_(config) {
+    if (config_.ice_addresses.empty()) config_.ice_addresses = {"127.0.0.1"};
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~EngineImpl() override {
+    Post([this] {
+      if (in_call_) DoLeave(false);
+    });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    signal_.reset();
+    publisher_.reset();
+    subscriber_.reset();
+  }
+
+  void SetEngineEventListener(EngineEventListener* l) override { listener_ = l; }
+  void SetMediaFrameObserver(MediaFrameObserver* o) override { observer_ = o; }
+
+  int32_t JoinChannel(const AuthInfo& a, const std::string& user_name) override {
+    if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() ||
+        a.timestamp <= 0)
+      return Code(Errc::kInvalidAuthInfo);
+    Json auth = {{"appId", a.app_id},   {"channelId", a.channel_id}, {"userId", a.user_id},
+                 {"nonce", a.nonce},    {"timestamp", a.timestamp},  {"token", a.token}};
+    return StartJoin({{"auth", auth}}, a.channel_id, a.user_id, user_name);
+  }
+
+  int32_t JoinChannel(const std::string& token, const std::string& channel_id, const std::string& user_id,
+                      const std::string& user_name) override {
+    if (token.empty()) return Code(Errc::kInvalidAuthInfo);
+    auto decoded = DecodeSingleToken(token);
+    if (!decoded) return Code(Errc::kInvalidAuthInfo);
+    if ((!channel_id.empty() && channel_id != decoded->channel_id) ||
+        (!user_id.empty() && user_id != decoded->user_id))
+      return Code(Errc::kInvalidAuthInfo);
+    return StartJoin({{"token", token}}, decoded->channel_id, decoded->user_id, user_name);
+  }
+
+  int32_t LeaveChannel() override {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (leaving_) return Code(Errc::kAlreadyLeaving);
+    if (!joining_ && !in_call_flag_) return Code(Errc::kNotInChannel);
+    leaving_ = true;
+    Post([this] { DoLeave(true); });
+    return kOk;
+  }
+
+  [[nodiscard]] bool IsInCall() const override {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    return in_call_flag_;
+  }
+
+  int32_t SetChannelProfile(ChannelProfile p) override {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (joining_ || in_call_flag_) return Code(Errc::kInvalidState);
+    config_.profile = p;
+    return kOk;
+  }
+
+  int32_t SetClientRole(ClientRole r) override {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (!in_call_flag_) {
+      config_.role = r;
+      return kOk;
+    }
+    Post([this, r] {
+      signal_->Request("setRole", {{"role", r == ClientRole::kAudience ? "audience" : "broadcaster"}},
+                       Errc::kTimeoutSetRole, Timeout(), Continue([this, r](int32_t code, const std::string& m, const Json&) {
+                         if (code) return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
+                         config_.role = r;
+                         if (r == ClientRole::kAudience && publisher_) StopPublishing();
+                       }));
+    });
+    return kOk;
+  }
+
+  [[nodiscard]] std::vector<RemoteUser> GetOnlineRemoteUsers() const override {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    std::vector<RemoteUser> out;
+    for (const auto& [id, u] : remote_snapshot_) out.push_back(u);
+    return out;
+  }
+
+  int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
+  int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
+
+  int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& c) override {
+    if (c.width < 16 || c.width > 3840 || c.height < 16 || c.height > 2160 || c.fps < 1 || c.fps > 60 ||
+        c.bitrate_kbps < 50 || c.bitrate_kbps > 20000 || (c.width % 2) || (c.height % 2))
+      return Code(Errc::kPublishConfigInvalid);
+    Post([this, c] {
+      config_.video = c;
+      if (publisher_ && published_.count(TrackKind::kCamera)) Republish();
+    });
+    return kOk;
+  }
+
+  int32_t SubscribeRemoteUser(const std::string& user_id) override {
+    if (user_id.empty()) return Code(Errc::kSubscribeConfigInvalid);
+    if (!IsInCall()) return Code(Errc::kNotInChannel);
+    Post([this, user_id] { Subscribe(user_id); });
+    return kOk;
+  }
+
+  int32_t UnsubscribeRemoteUser(const std::string& user_id) override {
+    if (user_id.empty()) return Code(Errc::kSubscribeConfigInvalid);
+    if (!IsInCall()) return Code(Errc::kNotInChannel);
+    Post([this, user_id] {
+      signal_->Request("unsubscribe", {{"userId", user_id}}, Errc::kTimeoutUnsubscribe, Timeout(),
+                       Continue([this](int32_t code, const std::string& m, const Json&) {
+                         if (code) Error(code, m);
+                       }));
+    });
+    return kOk;
+  }
+
+ private:
+  using Reply = sdk::SignalClient::ReplyFn;
+
+  // ---- the engine thread ----------------------------------------------------
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+
+  void Run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        auto wake = next_ping_ == Clock::time_point{} ? Clock::now() + std::chrono::hours(1) : next_ping_;
+        cv_.wait_until(lock, wake, [this] { return stopping_ || !tasks_.empty() || Due(); });
+        if (!tasks_.empty()) {
+          task = std::move(tasks_.front());
+          tasks_.pop_front();
+        } else if (stopping_) {
+          return;
+        }
+      }
+      if (task) {
+        task();
+      } else if (Due()) {
+        Ping();
+      }
+    }
+  }
+  bool Due() const { return next_ping_ != Clock::time_point{} && Clock::now() >= next_ping_; }
+
+  /// Wraps a signalling reply so it runs on the engine thread.
+  Reply Continue(std::function<void(int32_t, const std::string&, const Json&)> fn) {
+    return [this, fn = std::move(fn)](int32_t code, const std::string& m, const Json& d) {
+      Post([fn, code, m, d] { fn(code, m, d); });
+    };
+  }
+  std::chrono::milliseconds Timeout() const { return std::chrono::milliseconds(config_.request_timeout_ms); }
+
+  void Error(int32_t code, const std::string& message) {
+    spdlog::warn("parley: error {} {}", FormatHex(code), message);
+    if (listener_) listener_->OnOccurError(code, message);
+  }
+  void Warn(int32_t code, const std::string& message) {
+    if (listener_) listener_->OnOccurWarning(code, message);
+  }
+
+  // ---- join / leave ---------------------------------------------------------
+  int32_t StartJoin(Json fields, const std::string& channel, const std::string& user, const std::string& name) {
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (joining_ || in_call_flag_) return Code(Errc::kAlreadyInChannel);
+      joining_ = true;
+    }
+    fields["userName"] = name;
+    fields["platform"] = "native";
+    fields["h5Compatible"] = g_h5_mode.load();
+    fields["sdkVersion"] = SdkVersion();
+    fields["profile"] = config_.profile == ChannelProfile::kInteractiveLive ? "interactive-live" : "communication";
+    fields["role"] = config_.role == ClientRole::kAudience ? "audience" : "broadcaster";
+    Post([this, fields, channel, user] { DoJoin(fields, channel, user); });
+    return kOk;
+  }
+
+  void JoinFailed(int32_t code, const std::string& message, const std::string& channel, const std::string& user,
+                  Clock::time_point t0) {
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      joining_ = false;
+    }
+    signal_.reset();
+    spdlog::warn("parley: join failed {} {}", FormatHex(code), message);
+    if (listener_)
+      listener_->OnJoinChannelResult(code, channel, user,
+                                     static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
+  }
+
+  void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
+    auto t0 = Clock::now();
+    signal_ = std::make_unique<sdk::SignalClient>(
+        [this](const Json& note) { Post([this, note] { OnNote(note); }); },
+        [this](const std::string& why) { Post([this, why] { OnSignalClosed(why); }); });
+    if (Status st = signal_->Connect(config_.server_url, Timeout()); !st)
+      return JoinFailed(Code(st.error().code), st.error().message, channel, user, t0);
+    signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
+                     Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
+                       if (code) return JoinFailed(code, m, channel, user, t0);
+                       {
+                         std::lock_guard<std::mutex> lock(state_mu_);
+                         joining_ = false;
+                         in_call_flag_ = !leaving_;
+                       }
+                       in_call_ = true;
+                       channel_ = channel;
+                       user_ = user;
+                       int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
+                       ping_interval_ = std::chrono::milliseconds(interval);
+                       ScheduleHeartbeat();
+                       int elapsed = static_cast<int>(
+                           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+                       if (listener_) listener_->OnJoinChannelResult(0, channel, user, elapsed);
+                       for (const auto& u : d.value("users", Json::array())) AddRemote(u);
+                       if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
+                           !d["activeSpeaker"].get<std::string>().empty() && listener_)
+                         listener_->OnActiveSpeaker(d["activeSpeaker"]);
+                       if (config_.auto_publish && config_.role == ClientRole::kBroadcaster) {
+                         std::set<TrackKind> want;
+                         if (config_.audio_source != "null") want.insert(TrackKind::kAudio);
+                         if (config_.video_source != "null") want.insert(TrackKind::kCamera);
+                         if (!want.empty()) Publish(want);
+                       }
+                     }));
+  }
+
+  void DoLeave(bool notify) {
+    next_ping_ = {};
+    publisher_.reset();
+    subscriber_.reset();
+    published_.clear();
+    if (signal_ && signal_->connected() && in_call_) {
+      // Best effort: tell the server, then close whatever the answer.
+      auto done = std::make_shared<std::promise<void>>();
+      signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
+                       [done](int32_t, const std::string&, const Json&) { done->set_value(); });
+      done->get_future().wait_for(std::chrono::milliseconds(2500));
+    }
+    if (signal_) signal_->Close();
+    bool was = in_call_;
+    in_call_ = false;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      in_call_flag_ = false;
+      leaving_ = false;
+      joining_ = false;
+      remote_snapshot_.clear();
+    }
+    remote_.clear();
+    if (notify && listener_ && was) listener_->OnLeaveChannelResult(0);
+  }
+
+  void OnSignalClosed(const std::string& why) {
+    if (!in_call_) return;
+    // Reconnection (resume) comes with a later change; for now the call ends.
+    Error(Code(Errc::kSignalRequestError), "signalling connection lost: " + why);
+    publisher_.reset();
+    subscriber_.reset();
+    in_call_ = false;
+    std::lock_guard<std::mutex> lock(state_mu_);
+    in_call_flag_ = false;
+  }
+
+  void ScheduleHeartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      next_ping_ = Clock::now() + ping_interval_;
+    }
+    cv_.notify_one();
+  }
+
+  void Ping() {
+    if (!in_call_ || !signal_) {
+      next_ping_ = {};
+      return;
+    }
+    ScheduleHeartbeat();
+    signal_->Request("ping", Json::object(), Errc::kHeartbeatTimeout, ping_interval_ * 3,
+                     Continue([this](int32_t code, const std::string& m, const Json&) {
+                       if (code == Code(Errc::kHeartbeatTimeout)) Error(code, m);
+                     }));
+  }
+
+  // ---- remote users -----------------------------------------------------------
+  void AddRemote(const Json& u) {
+    std::string id = u.value("userId", "");
+    if (id.empty() || id == user_) return;
+    RemoteUser r;
+    r.user_id = id;
+    r.user_name = u.value("userName", "");
+    for (const auto& t : u.value("tracks", Json::array()))
+      if (auto k = ParseTrack(t.get<std::string>())) r.tracks.push_back(*k);
+    remote_[id] = r;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      remote_snapshot_[id] = r;
+    }
+    if (listener_) listener_->OnRemoteUserOnline(id);
+    if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
+  }
+
+  void OnNote(const Json& m) {
+    std::string type = m.value("type", "");
+    if (type == "userOnline") {
+      AddRemote(m.value("user", Json::object()));
+    } else if (type == "userOffline") {
+      std::string id = m.value("userId", "");
+      remote_.erase(id);
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        remote_snapshot_.erase(id);
+      }
+      if (listener_) listener_->OnRemoteUserOffline(id, m.value("reason", ""));
+    } else if (type == "trackPublished") {
+      std::string id = m.value("userId", "");
+      if (auto k = ParseTrack(m.value("track", ""))) {
+        auto& r = remote_[id];
+        r.user_id = id;
+        r.tracks.push_back(*k);
+        std::lock_guard<std::mutex> lock(state_mu_);
+        remote_snapshot_[id] = r;
+      }
+      if (config_.auto_subscribe) Subscribe(id);
+    } else if (type == "trackUnpublished") {
+      std::string id = m.value("userId", "");
+      auto k = ParseTrack(m.value("track", ""));
+      if (k && remote_.count(id)) {
+        auto& t = remote_[id].tracks;
+        t.erase(std::remove(t.begin(), t.end(), *k), t.end());
+        if (listener_) listener_->OnRemoteTrackUnavailable(id, *k);
+      }
+    } else if (type == "subscribeOffer") {
+      ApplySubscribeOffer(m.value("sdp", ""));
+    } else if (type == "activeSpeaker") {
+      if (listener_) listener_->OnActiveSpeaker(m.value("userId", ""));
+    } else if (type == "userNetwork") {
+      Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("state", ""));
+    } else if (type == "publishAborted" || type == "transportFailed") {
+      Error(m.value("code", 0), m.value("message", ""));
+    } else if (type == "streamAborted") {
+      Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("message", ""));
+    } else if (type == "subscribeAborted") {
+      Error(m.value("code", 0), m.value("message", ""));
+      subscriber_.reset();  // the server dropped it: subscribe again on a new one
+      for (const auto& id : m.value("users", Json::array())) Subscribe(id.get<std::string>());
+    } else if (type == "sessionRemoved") {
+      std::string reason = m.value("reason", "");
+      Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
+      if (listener_) listener_->OnBye(reason);
+      in_call_ = false;
+      publisher_.reset();
+      subscriber_.reset();
+      std::lock_guard<std::mutex> lock(state_mu_);
+      in_call_flag_ = false;
+    }
+  }
+
+  // ---- publish ----------------------------------------------------------------
+  int32_t SetPublish(TrackKind k, bool enable) {
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (!in_call_flag_) return Code(Errc::kNotInChannel);
+    }
+    if (enable && config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
+    Post([this, k, enable] {
+      if (enable == (published_.count(k) > 0))
+        return Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), TrackName(k));
+      if (enable) {
+        std::set<TrackKind> want = published_;
+        want.insert(k);
+        Publish(want);
+      } else {
+        signal_->Request("unpublish", {{"tracks", {TrackName(k)}}}, Errc::kTimeoutUnpublish, Timeout(),
+                         Continue([this, k](int32_t code, const std::string& m, const Json&) {
+                           if (code) return Error(code, m);
+                           published_.erase(k);
+                           if (listener_) listener_->OnPublishStateChanged(k, false);
+                           if (published_.empty())
+                             publisher_.reset();
+                           else
+                             Republish();
+                         }));
+      }
+    });
+    return kOk;
+  }
+
+  /// A fresh publish connection carrying `want` (the server moves subscribers to it).
+  void Publish(const std::set<TrackKind>& want) {
+    sdk::PublishOptions o;
+    o.audio = want.count(TrackKind::kAudio) > 0;
+    o.video = want.count(TrackKind::kCamera) > 0;
+    o.audio_source = config_.audio_source;
+    o.video_source = config_.video_source;
+    o.video_config = config_.video;
+    o.ice_addresses = config_.ice_addresses;
+    auto pub = sdk::Publisher::Create(o, [this](int32_t code, const std::string& m) {
+      Post([this, code, m] { Error(code, m); });
+    });
+    if (!pub) return Error(Code(pub.error().code), pub.error().message);
+    auto offer = (*pub)->CreateOffer();
+    if (!offer) return Error(Code(offer.error().code), offer.error().message);
+    spdlog::debug("parley: publish offer\n{}", *offer);
+    std::vector<std::string> added;
+    for (TrackKind k : want)
+      if (!published_.count(k)) added.push_back(TrackName(k));
+    std::shared_ptr<sdk::Publisher> holder(std::move(*pub));
+    auto on_answer = Continue([this, holder, want](int32_t code, const std::string& m, const Json& d) {
+      if (code) return Error(code, m);
+      spdlog::debug("parley: publish answer\n{}", d.value("sdp", ""));
+      if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)
+        return Error(Code(Errc::kPublishStreamStartError), st.error().message);
+      publisher_ = holder;
+      for (TrackKind k : want)
+        if (published_.insert(k).second && listener_) listener_->OnPublishStateChanged(k, true);
+    });
+    if (added.empty())
+      signal_->Request("updatePublish", {{"sdp", *offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
+    else
+      signal_->Request("publish", {{"tracks", added}, {"sdp", *offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
+  }
+
+  void Republish() { Publish(published_); }
+
+  void StopPublishing() {
+    publisher_.reset();
+    for (TrackKind k : published_)
+      if (listener_) listener_->OnPublishStateChanged(k, false);
+    published_.clear();
+  }
+
+  // ---- subscribe --------------------------------------------------------------
+  void Subscribe(const std::string& user_id) {
+    signal_->Request("subscribe", {{"userId", user_id}}, Errc::kTimeoutSubscribe, Timeout(),
+                     Continue([this](int32_t code, const std::string& m, const Json& d) {
+                       if (code) return Error(code, m);
+                       if (d.contains("sdp")) ApplySubscribeOffer(d["sdp"]);
+                     }));
+  }
+
+  void ApplySubscribeOffer(const std::string& offer) {
+    if (!subscriber_) {
+      auto sub = sdk::Subscriber::Create(
+          config_.ice_addresses,
+          [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
+            if (MediaFrameObserver* o = observer_.load()) o->OnRemoteVideoFrame(i.user_id, i.track, f);
+          },
+          [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
+            if (MediaFrameObserver* o = observer_.load()) o->OnRemoteAudioFrame(i.user_id, f);
+          },
+          [this](const sdk::RemoteTrackInfo& i) {
+            Post([this, i] {
+              if (listener_) listener_->OnRemoteTrackAvailable(i.user_id, i.track);
+            });
+          },
+          [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
+      if (!sub) return Error(Code(sub.error().code), sub.error().message);
+      subscriber_ = std::move(*sub);
+    }
+    auto answer = subscriber_->ApplyOffer(offer);
+    if (!answer) return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
+    signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
+                     Continue([this](int32_t code, const std::string& m, const Json&) {
+                       if (code) Error(code, m);
+                     }));
+  }
+
+  EngineConfig config_;
+  EngineEventListener* listener_ = nullptr;
+  std::atomic<MediaFrameObserver*> observer_{nullptr};
+  std::thread thread_;
+  std::mutex mu_;  ///< guards tasks_, stopping_, next_ping_
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  Clock::time_point next_ping_{};
+  std::chrono::milliseconds ping_interval_{2000};
+
+  mutable std::mutex state_mu_;  ///< guards the flags API calls read
+  bool joining_ = false, in_call_flag_ = false, leaving_ = false;
+  std::map<std::string, RemoteUser> remote_snapshot_;
+
+  // Engine thread only:
+  std::unique_ptr<sdk::SignalClient> signal_;
+  std::shared_ptr<sdk::Publisher> publisher_;
+  std::unique_ptr<sdk::Subscriber> subscriber_;
+  std::set<TrackKind> published_;
+  std::map<std::string, RemoteUser> remote_;
+  bool in_call_ = false;
+  std::string channel_, user_;
+};
+
+}  // namespace
+
+RtcEngine* RtcEngine::Create(const EngineConfig& config) {
+  std::lock_guard<std::mutex> lock(g_create_mu);
+  if (Status st = sdk::InitMedia(); !st) {
+    g_create_error = static_cast<int32_t>(st.error().code);
+    g_create_message = st.error().message;
+    spdlog::error("parley: cannot create the engine: {}", g_create_message);
+    return nullptr;
+  }
+  g_create_error = 0;
+  g_create_message.clear();
+  g_engine_created = true;
+  return new EngineImpl(config);
+}
+
+void RtcEngine::Destroy(RtcEngine* engine) {
+  delete engine;
+}
+
+int32_t RtcEngine::LastCreateError(std::string* message) {
+  std::lock_guard<std::mutex> lock(g_create_mu);
+  if (message) *message = g_create_message;
+  return g_create_error;
+}
+
+int32_t RtcEngine::SetH5CompatibleMode(bool enable) {
+  if (g_engine_created) return static_cast<int32_t>(Errc::kH5CompatibleModeConfig);
+  g_h5_mode = enable;
+  return 0;
+}
+
+bool RtcEngine::IsH5CompatibleMode() {
+  return g_h5_mode;
+}
+
+std::string RtcEngine::SdkVersion() {
+  return PARLEY_VERSION;
+}
+
+}  // namespace parley

@@ -1,0 +1,190 @@
+#include "signal_client.hpp"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace parley::sdk {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct SignalClient::Impl : std::enable_shared_from_this<SignalClient::Impl> {
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  websocket::stream<beast::tcp_stream> ws{io};
+  beast::flat_buffer buffer;
+  std::thread thread;
+  std::atomic<bool> open{false};
+  bool closing = false;
+  std::deque<std::string> outbox;
+  struct Pending {
+    ReplyFn reply;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  std::map<int64_t, Pending> pending;
+  int64_t next_id = 1;
+  NotifyFn on_notify;
+  ClosedFn on_closed;
+
+  void ReadLoop() {
+    ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Fail(ec == websocket::error::closed ? "closed by the server" : ec.message());
+      std::string text = beast::buffers_to_string(self->buffer.data());
+      self->buffer.consume(self->buffer.size());
+      self->Dispatch(text);
+      self->ReadLoop();
+    });
+  }
+
+  void Dispatch(const std::string& text) {
+    Json m = Json::parse(text, nullptr, false);
+    if (m.is_discarded() || !m.is_object()) return;
+    if (m.value("type", "") == "response") {
+      if (!m.contains("id") || !m["id"].is_number_integer()) return;
+      auto it = pending.find(m["id"].get<int64_t>());
+      if (it == pending.end()) return;
+      auto reply = std::move(it->second.reply);
+      it->second.timer->cancel();
+      pending.erase(it);
+      int32_t code = m.value("code", 0);
+      reply(code, m.value("message", ""), m.contains("data") ? m["data"] : Json());
+      return;
+    }
+    if (on_notify) on_notify(m);
+  }
+
+  void Write() {
+    if (outbox.empty() || !open) return;
+    ws.text(true);
+    ws.async_write(asio::buffer(outbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Fail(ec.message());
+      self->outbox.pop_front();
+      if (!self->outbox.empty()) self->Write();
+    });
+  }
+
+  void Fail(const std::string& why) {
+    if (!open.exchange(false)) return;
+    beast::error_code ec;
+    beast::get_lowest_layer(ws).socket().close(ec);
+    auto waiting = std::move(pending);
+    pending.clear();
+    for (auto& [id, p] : waiting) {
+      p.timer->cancel();
+      p.reply(static_cast<int32_t>(Errc::kSignalRequestError), "signalling connection lost: " + why, Json());
+    }
+    if (!closing && on_closed) on_closed(why);
+  }
+};
+
+SignalClient::SignalClient(NotifyFn on_notify, ClosedFn on_closed) : impl_(std::make_shared<Impl>()) {
+  impl_->on_notify = std::move(on_notify);
+  impl_->on_closed = std::move(on_closed);
+  impl_->thread = std::thread([im = impl_] { im->io.run(); });
+}
+
+SignalClient::~SignalClient() {
+  Close();
+  impl_->work.reset();
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Status SignalClient::Connect(const std::string& url, std::chrono::milliseconds timeout) {
+  // ws://host:port/path (http:// accepted: the same port serves both).
+  std::string rest = url;
+  for (const char* scheme : {"ws://", "http://"})
+    if (rest.rfind(scheme, 0) == 0) rest = rest.substr(std::char_traits<char>::length(scheme));
+  if (rest.rfind("wss://", 0) == 0 || rest.rfind("https://", 0) == 0)
+    return MakeError(Errc::kSignalRequestError, "TLS (wss://) is not supported by this SDK build yet: " + url);
+  auto slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "/v1/signal" : rest.substr(slash);
+  if (path == "/") path = "/v1/signal";
+  auto colon = hostport.rfind(':');
+  if (hostport.empty() || colon == std::string::npos)
+    return MakeError(Errc::kSignalRequestError, "server URL needs host:port: " + url);
+  std::string host = hostport.substr(0, colon), port = hostport.substr(colon + 1);
+  if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
+  std::promise<beast::error_code> done;
+  auto fut = done.get_future();
+  asio::post(impl_->io, [im = impl_, host, port, path, hostport, timeout, &done] {
+    beast::error_code ec;
+    tcp::resolver resolver(im->io);
+    auto results = resolver.resolve(host, port, ec);
+    if (!ec) {
+      auto& layer = beast::get_lowest_layer(im->ws);
+      layer.expires_after(timeout);
+      layer.connect(results, ec);
+      if (!ec) im->ws.handshake(hostport, path, ec);
+      layer.expires_never();
+    }
+    if (!ec) {
+      im->ws.read_message_max(16 << 20);
+      im->open = true;
+      im->ReadLoop();
+    }
+    done.set_value(ec);
+  });
+  beast::error_code ec = fut.get();
+  if (ec) return MakeError(Errc::kSignalRequestError, "cannot connect to " + url + ": " + ec.message());
+  return {};
+}
+
+void SignalClient::Request(const std::string& type, Json fields, Errc timeout_code,
+                           std::chrono::milliseconds timeout, ReplyFn reply) {
+  asio::post(impl_->io, [im = impl_, type, fields = std::move(fields), timeout_code, timeout,
+                         reply = std::move(reply)]() mutable {
+    if (!im->open) {
+      reply(static_cast<int32_t>(Errc::kSignalRequestError), "not connected to the server", Json());
+      return;
+    }
+    int64_t id = im->next_id++;
+    fields["type"] = type;
+    fields["id"] = id;
+    auto timer = std::make_unique<asio::steady_timer>(im->io, timeout);
+    timer->async_wait([im, id, timeout_code, type](beast::error_code ec) {
+      if (ec) return;
+      auto it = im->pending.find(id);
+      if (it == im->pending.end()) return;
+      auto r = std::move(it->second.reply);
+      im->pending.erase(it);
+      r(static_cast<int32_t>(timeout_code), type + " timed out", Json());
+    });
+    im->pending[id] = {std::move(reply), std::move(timer)};
+    im->outbox.push_back(fields.dump());
+    if (im->outbox.size() == 1) im->Write();
+  });
+}
+
+void SignalClient::Close() {
+  std::promise<void> done;
+  auto fut = done.get_future();
+  asio::post(impl_->io, [im = impl_, &done] {
+    im->closing = true;
+    if (im->open) {
+      beast::error_code ec;
+      beast::get_lowest_layer(im->ws).expires_after(std::chrono::milliseconds(500));
+      im->Fail("closed by the client");
+    }
+    done.set_value();
+  });
+  if (impl_->thread.get_id() != std::this_thread::get_id()) fut.wait();
+}
+
+bool SignalClient::connected() const {
+  return impl_->open;
+}
+
+}  // namespace parley::sdk

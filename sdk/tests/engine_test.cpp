@@ -1,0 +1,228 @@
+// Two real engines in one process join a real parleyd on 127.0.0.1 with GStreamer test
+// sources, publish, subscribe to each other, and each receives the other's video
+// (frames counted, resolution checked) and audio (the other's test-tone frequency
+// measured). Plus the codes the engine raises before any network I/O.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "parley/engine.hpp"
+#include "parley/proto/errc.hpp"
+#include "parley/proto/token.hpp"
+#include "server_process.hpp"
+
+namespace parley {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+struct App {
+  std::string id, key;
+};
+
+App CreateApp(const test::ServerProcess& s) {
+  auto r = test::HttpRequest(s.port(), "POST", "/v1/admin/apps", json{{"name", "sdk"}}.dump(), s.admin_key());
+  auto j = json::parse(r.body);
+  return {j["appId"], j["appKey"]};
+}
+
+AuthInfo Auth(const App& app, const std::string& channel, const std::string& user) {
+  AuthInfo a;
+  a.app_id = app.id;
+  a.channel_id = channel;
+  a.user_id = user;
+  a.nonce = "n";
+  a.timestamp = time(nullptr) + 3600;
+  a.token = ComputeClassicToken(a.app_id, app.key, channel, user, a.nonce, a.timestamp);
+  return a;
+}
+
+// Records events and media; waits for conditions.
+class Probe : public EngineEventListener, public MediaFrameObserver {
+ public:
+  void OnJoinChannelResult(int32_t result, const std::string&, const std::string&, int elapsed_ms) override {
+    Note([&] {
+      join_result = result;
+      join_ms = elapsed_ms;
+    });
+  }
+  void OnLeaveChannelResult(int32_t) override { Note([&] { left = true; }); }
+  void OnRemoteUserOnline(const std::string& id) override { Note([&] { online.insert(id); }); }
+  void OnRemoteTrackAvailable(const std::string& id, TrackKind t) override {
+    Note([&] { tracks[id].insert(t); });
+  }
+  void OnOccurError(int32_t code, const std::string& m) override {
+    Note([&] { errors.push_back({code, m}); });
+  }
+  void OnRemoteVideoFrame(const std::string& id, TrackKind, const VideoFrame& f) override {
+    Note([&] {
+      ++frames[id];
+      width[id] = f.width;
+      height[id] = f.height;
+      if (first_frame_at.count(id) == 0) first_frame_at[id] = std::chrono::steady_clock::now();
+    });
+  }
+  void OnRemoteAudioFrame(const std::string& id, const AudioFrame& f) override {
+    // Zero crossings of the mono 48 kHz signal give the tone's frequency.
+    Note([&] {
+      auto& a = audio[id];
+      for (size_t i = 0; i < f.samples; ++i) {
+        int16_t s = f.data[i * static_cast<size_t>(f.channels)];
+        if ((s >= 0) != (a.last >= 0)) ++a.crossings;
+        a.last = s;
+        peak[id] = std::max(peak[id], std::abs(static_cast<int>(s)));
+      }
+      a.samples += f.samples;
+    });
+  }
+  template <typename Pred>
+  bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return pred(); });
+  }
+  double Frequency(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    const auto& a = audio[id];
+    return a.samples ? static_cast<double>(a.crossings) / 2.0 * 48000.0 / static_cast<double>(a.samples) : 0;
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int32_t join_result = -1;
+  int join_ms = -1;
+  bool left = false;
+  std::set<std::string> online;
+  std::map<std::string, std::set<TrackKind>> tracks;
+  std::vector<std::pair<int32_t, std::string>> errors;
+  std::map<std::string, int> frames, width, height, peak;
+  std::map<std::string, std::chrono::steady_clock::time_point> first_frame_at;
+  struct Audio {
+    size_t samples = 0, crossings = 0;
+    int16_t last = 0;
+  };
+  std::map<std::string, Audio> audio;
+
+ private:
+  template <typename Fn>
+  void Note(Fn fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      fn();
+    }
+    cv.notify_all();
+  }
+};
+
+EngineConfig Config(const test::ServerProcess& s, const std::string& tone) {
+  EngineConfig c;
+  c.server_url = "ws://127.0.0.1:" + std::to_string(s.port()) + "/v1/signal";
+  c.audio_source = tone;
+  c.video.width = 320;
+  c.video.height = 240;
+  c.video.fps = 15;
+  c.video.bitrate_kbps = 300;
+  return c;
+}
+
+TEST(Engine, TwoEnginesSeeAndHearEachOtherThroughParleyd) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  Probe pa, pb;
+  RtcEngine* a = RtcEngine::Create(Config(server, "test:tone:440"));
+  ASSERT_NE(a, nullptr) << RtcEngine::LastCreateError();
+  RtcEngine* b = RtcEngine::Create(Config(server, "test:tone:1000"));
+  ASSERT_NE(b, nullptr);
+  for (auto [e, p] : {std::pair{a, &pa}, std::pair{b, &pb}}) {
+    e->SetEngineEventListener(p);
+    e->SetMediaFrameObserver(p);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(a->JoinChannel(Auth(app, "room", "alice"), "Alice"), 0);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "room", "bob"), "Bob"), 0);
+  ASSERT_TRUE(pa.WaitFor([&] { return pa.join_result == 0; }, 5s)) << pa.join_result;
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.join_result == 0; }, 5s)) << pb.join_result;
+  EXPECT_TRUE(a->IsInCall());
+  // Each decodes the other's video at the configured size, for a while.
+  for (auto [p, other] : {std::pair{&pa, "bob"}, std::pair{&pb, "alice"}}) {
+    bool ok = p->WaitFor([&] { return p->frames[other] >= 30; }, 20s);
+    std::lock_guard<std::mutex> lock(p->mu);
+    EXPECT_TRUE(ok) << "frames from " << other << ": " << p->frames[other] << " errors: " << p->errors.size()
+                    << (p->errors.empty() ? "" : " first: " + p->errors[0].second);
+    EXPECT_EQ(p->width[other], 320);
+    EXPECT_EQ(p->height[other], 240);
+    EXPECT_TRUE(p->tracks[other].count(TrackKind::kCamera));
+    EXPECT_TRUE(p->tracks[other].count(TrackKind::kAudio));
+    if (p->first_frame_at.count(other))
+      std::printf("first frame from %s after %lld ms (join %d ms)\n", other,
+                  static_cast<long long>(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(p->first_frame_at[other] - t0).count()),
+                  p->join_ms);
+  }
+  // Each hears the other's tone: alice 440 Hz, bob 1000 Hz.
+  ASSERT_TRUE(pa.WaitFor([&] { return pa.audio["bob"].samples > 48000; }, 10s));
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 10s));
+  EXPECT_NEAR(pa.Frequency("bob"), 1000, 60);
+  EXPECT_NEAR(pb.Frequency("alice"), 440, 30);
+  EXPECT_GT(pa.peak["bob"], 1000);
+  EXPECT_EQ(a->GetOnlineRemoteUsers().size(), 1u);
+  EXPECT_EQ(a->LeaveChannel(), 0);
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.left; }, 5s));
+  EXPECT_FALSE(a->IsInCall());
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+}
+
+TEST(Engine, RejectsBadCallsWithTheirCodesBeforeAnyNetworkIo) {
+  EngineConfig c;
+  c.server_url = "ws://127.0.0.1:9/v1/signal";  // nothing listens: no call below may reach it
+  RtcEngine* e = RtcEngine::Create(c);
+  ASSERT_NE(e, nullptr);
+  AuthInfo a;
+  a.app_id = "app";
+  a.channel_id = "c";
+  a.user_id = "u";
+  a.nonce = "n";
+  a.token = "t";
+  a.timestamp = 0;
+  EXPECT_EQ(e->JoinChannel(a, "x"), static_cast<int32_t>(Errc::kInvalidAuthInfo));
+  a.timestamp = 10;
+  a.app_id.clear();
+  EXPECT_EQ(e->JoinChannel(a, "x"), static_cast<int32_t>(Errc::kInvalidAuthInfo));
+  EXPECT_EQ(e->JoinChannel("", "c", "u", "x"), static_cast<int32_t>(Errc::kInvalidAuthInfo));
+  EXPECT_EQ(e->LeaveChannel(), static_cast<int32_t>(Errc::kNotInChannel));
+  EXPECT_EQ(e->PublishLocalVideoStream(true), static_cast<int32_t>(Errc::kNotInChannel));
+  VideoEncoderConfig bad;
+  bad.width = 7;
+  EXPECT_EQ(e->SetVideoEncoderConfiguration(bad), static_cast<int32_t>(Errc::kPublishConfigInvalid));
+  EXPECT_EQ(e->SubscribeRemoteUser(""), static_cast<int32_t>(Errc::kSubscribeConfigInvalid));
+  // H5-compatible mode is fixed once an engine exists.
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), static_cast<int32_t>(Errc::kH5CompatibleModeConfig));
+  EXPECT_FALSE(RtcEngine::IsH5CompatibleMode());
+  RtcEngine::Destroy(e);
+}
+
+TEST(Engine, JoinFailuresArriveWithTheServersCode) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  Probe p;
+  RtcEngine* e = RtcEngine::Create(Config(server, "test:tone"));
+  e->SetEngineEventListener(&p);
+  AuthInfo a = Auth(app, "room", "carol");
+  a.token = ComputeClassicToken(app.id, "wrong-key-wrong-key-wrong-key-00", "room", "carol", a.nonce, a.timestamp);
+  ASSERT_EQ(e->JoinChannel(a, "Carol"), 0);
+  ASSERT_TRUE(p.WaitFor([&] { return p.join_result != -1; }, 5s));
+  EXPECT_EQ(p.join_result, static_cast<int32_t>(Errc::kTokenInvalid));
+  EXPECT_FALSE(e->IsInCall());
+  RtcEngine::Destroy(e);
+}
+
+}  // namespace
+}  // namespace parley
