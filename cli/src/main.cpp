@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   RegisterErrorsCommand(app, &runner);
   RegisterTokenCommand(app, &runner);
   RegisterAppCommand(app, &runner);
+  RegisterJoinCommand(app, &runner);
   app.add_subcommand("serve", "Run the Parley server (same options as parleyd; see `parley serve --help`)");
   try {
     app.parse(argc, argv);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
@@ -213,6 +214,78 @@ TEST(CliServe, ParleyServeIsParleyd) {
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("--admin-key"), std::string::npos);
   EXPECT_EQ(Parley({"serve", "--heartbeat-misses", "0", "--port", "0", "--data", "/tmp/parley-never"}).status, 1);
+}
+
+// ---- parley join: real clients (libparley + GStreamer) against a real parleyd ----
+
+struct JoinEvents {
+  std::vector<nlohmann::json> all;
+  nlohmann::json last_stats;
+  bool Has(const std::string& event) const {
+    for (const auto& e : all)
+      if (e.value("event", "") == event) return true;
+    return false;
+  }
+};
+
+JoinEvents ParseEvents(const std::string& out) {
+  JoinEvents ev;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t end = out.find('\n', pos);
+    if (end == std::string::npos) end = out.size();
+    auto j = nlohmann::json::parse(out.substr(pos, end - pos), nullptr, false);
+    if (!j.is_discarded()) {
+      if (j.value("event", "") == "stats") ev.last_stats = j;
+      ev.all.push_back(j);
+    }
+    pos = end + 1;
+  }
+  return ev;
+}
+
+TEST(CliJoin, TwoClientsReceiveEachOthersMediaAndLeaveCleanly) {
+  test::ServerProcess server;
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"join"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  auto run = [&](const std::string& user, test::CommandResult* out) {
+    *out = Parley({"join",        "--server",   "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal",
+                   "--app-id",    app["appId"], "--app-key",
+                   app["appKey"], "--channel",  "cli",
+                   "--user",      user,         "--duration",
+                   "6",           "--json",     "--width",
+                   "320",         "--height",   "240",
+                   "--fps",       "15"});
+  };
+  test::CommandResult a, b;
+  std::thread ta(run, "alice", &a), tb(run, "bob", &b);
+  ta.join();
+  tb.join();
+  for (auto [r, other] : {std::pair{&a, "bob"}, std::pair{&b, "alice"}}) {
+    EXPECT_EQ(r->status, 0) << r->err;
+    JoinEvents ev = ParseEvents(r->out);
+    EXPECT_TRUE(ev.Has("joined")) << r->out;
+    EXPECT_TRUE(ev.Has("left"));
+    ASSERT_TRUE(ev.last_stats.contains("received")) << r->out;
+    auto got = ev.last_stats["received"][other];
+    EXPECT_GT(got.value("videoFrames", 0), 20) << r->out;
+    EXPECT_EQ(got.value("width", 0), 320);
+    EXPECT_EQ(got.value("height", 0), 240);
+    EXPECT_GT(got.value("audioMs", 0), 1000);
+  }
+}
+
+TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {
+  test::ServerProcess server;
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"join"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  auto r = Parley({"join", "--server", server.url(), "--app-id", app["appId"], "--app-key",
+                   "0123456789abcdef0123456789abcdef", "--channel", "cli", "--user", "mallory", "--duration", "2"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("0x02010205"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("advice:"), std::string::npos) << r.err;
+  // No token at all is a usage error.
+  EXPECT_EQ(Parley({"join", "--server", server.url()}).status, 2);
 }
 
 }  // namespace

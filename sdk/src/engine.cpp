@@ -75,11 +75,10 @@ class EngineImpl final : public RtcEngine {
   void SetMediaFrameObserver(MediaFrameObserver* o) override { observer_ = o; }
 
   int32_t JoinChannel(const AuthInfo& a, const std::string& user_name) override {
-    if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() ||
-        a.timestamp <= 0)
+    if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() || a.timestamp <= 0)
       return Code(Errc::kInvalidAuthInfo);
-    Json auth = {{"appId", a.app_id},   {"channelId", a.channel_id}, {"userId", a.user_id},
-                 {"nonce", a.nonce},    {"timestamp", a.timestamp},  {"token", a.token}};
+    Json auth = {{"appId", a.app_id}, {"channelId", a.channel_id}, {"userId", a.user_id},
+                 {"nonce", a.nonce},  {"timestamp", a.timestamp},  {"token", a.token}};
     return StartJoin({{"auth", auth}}, a.channel_id, a.user_id, user_name);
   }
 
@@ -88,8 +87,7 @@ class EngineImpl final : public RtcEngine {
     if (token.empty()) return Code(Errc::kInvalidAuthInfo);
     auto decoded = DecodeSingleToken(token);
     if (!decoded) return Code(Errc::kInvalidAuthInfo);
-    if ((!channel_id.empty() && channel_id != decoded->channel_id) ||
-        (!user_id.empty() && user_id != decoded->user_id))
+    if ((!channel_id.empty() && channel_id != decoded->channel_id) || (!user_id.empty() && user_id != decoded->user_id))
       return Code(Errc::kInvalidAuthInfo);
     return StartJoin({{"token", token}}, decoded->channel_id, decoded->user_id, user_name);
   }
@@ -123,8 +121,10 @@ class EngineImpl final : public RtcEngine {
     }
     Post([this, r] {
       signal_->Request("setRole", {{"role", r == ClientRole::kAudience ? "audience" : "broadcaster"}},
-                       Errc::kTimeoutSetRole, Timeout(), Continue([this, r](int32_t code, const std::string& m, const Json&) {
-                         if (code) return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
+                       Errc::kTimeoutSetRole, Timeout(),
+                       Continue([this, r](int32_t code, const std::string& m, const Json&) {
+                         if (code)
+                           return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
                          config_.role = r;
                          if (r == ClientRole::kAudience && publisher_) StopPublishing();
                        }));
@@ -249,8 +249,9 @@ class EngineImpl final : public RtcEngine {
     signal_.reset();
     spdlog::warn("parley: join failed {} {}", FormatHex(code), message);
     if (listener_)
-      listener_->OnJoinChannelResult(code, channel, user,
-                                     static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
+      listener_->OnJoinChannelResult(
+          code, channel, user,
+          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
   }
 
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
@@ -460,9 +461,8 @@ class EngineImpl final : public RtcEngine {
     o.video_source = config_.video_source;
     o.video_config = config_.video;
     o.ice_addresses = config_.ice_addresses;
-    auto pub = sdk::Publisher::Create(o, [this](int32_t code, const std::string& m) {
-      Post([this, code, m] { Error(code, m); });
-    });
+    auto pub = sdk::Publisher::Create(
+        o, [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
     if (!pub) return Error(Code(pub.error().code), pub.error().message);
     auto offer = (*pub)->CreateOffer();
     if (!offer) return Error(Code(offer.error().code), offer.error().message);

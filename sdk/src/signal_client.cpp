@@ -142,30 +142,30 @@ Status SignalClient::Connect(const std::string& url, std::chrono::milliseconds t
   return {};
 }
 
-void SignalClient::Request(const std::string& type, Json fields, Errc timeout_code,
-                           std::chrono::milliseconds timeout, ReplyFn reply) {
-  asio::post(impl_->io, [im = impl_, type, fields = std::move(fields), timeout_code, timeout,
-                         reply = std::move(reply)]() mutable {
-    if (!im->open) {
-      reply(static_cast<int32_t>(Errc::kSignalRequestError), "not connected to the server", Json());
-      return;
-    }
-    int64_t id = im->next_id++;
-    fields["type"] = type;
-    fields["id"] = id;
-    auto timer = std::make_unique<asio::steady_timer>(im->io, timeout);
-    timer->async_wait([im, id, timeout_code, type](beast::error_code ec) {
-      if (ec) return;
-      auto it = im->pending.find(id);
-      if (it == im->pending.end()) return;
-      auto r = std::move(it->second.reply);
-      im->pending.erase(it);
-      r(static_cast<int32_t>(timeout_code), type + " timed out", Json());
-    });
-    im->pending[id] = {std::move(reply), std::move(timer)};
-    im->outbox.push_back(fields.dump());
-    if (im->outbox.size() == 1) im->Write();
-  });
+void SignalClient::Request(const std::string& type, Json fields, Errc timeout_code, std::chrono::milliseconds timeout,
+                           ReplyFn reply) {
+  asio::post(impl_->io,
+             [im = impl_, type, fields = std::move(fields), timeout_code, timeout, reply = std::move(reply)]() mutable {
+               if (!im->open) {
+                 reply(static_cast<int32_t>(Errc::kSignalRequestError), "not connected to the server", Json());
+                 return;
+               }
+               int64_t id = im->next_id++;
+               fields["type"] = type;
+               fields["id"] = id;
+               auto timer = std::make_unique<asio::steady_timer>(im->io, timeout);
+               timer->async_wait([im, id, timeout_code, type](beast::error_code ec) {
+                 if (ec) return;
+                 auto it = im->pending.find(id);
+                 if (it == im->pending.end()) return;
+                 auto r = std::move(it->second.reply);
+                 im->pending.erase(it);
+                 r(static_cast<int32_t>(timeout_code), type + " timed out", Json());
+               });
+               im->pending[id] = {std::move(reply), std::move(timer)};
+               im->outbox.push_back(fields.dump());
+               if (im->outbox.size() == 1) im->Write();
+             });
 }
 
 void SignalClient::Close() {

@@ -54,8 +54,12 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
       join_ms = elapsed_ms;
     });
   }
-  void OnLeaveChannelResult(int32_t) override { Note([&] { left = true; }); }
-  void OnRemoteUserOnline(const std::string& id) override { Note([&] { online.insert(id); }); }
+  void OnLeaveChannelResult(int32_t) override {
+    Note([&] { left = true; });
+  }
+  void OnRemoteUserOnline(const std::string& id) override {
+    Note([&] { online.insert(id); });
+  }
   void OnRemoteTrackAvailable(const std::string& id, TrackKind t) override {
     Note([&] { tracks[id].insert(t); });
   }

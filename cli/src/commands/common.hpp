@@ -25,5 +25,6 @@ bool ParseDuration(const std::string& text, int64_t* seconds);
 void RegisterErrorsCommand(CLI::App& app, Runner* runner);
 void RegisterTokenCommand(CLI::App& app, Runner* runner);
 void RegisterAppCommand(CLI::App& app, Runner* runner);
+void RegisterJoinCommand(CLI::App& app, Runner* runner);
 
 }  // namespace parley::cli

@@ -15,14 +15,17 @@ class EngineEventListener {
   virtual ~EngineEventListener() = default;
   /// JoinChannel finished: `result` 0 or a catalog code (e.g. 0x02010202 app
   /// disabled, 0x01020204 join timeout), with the time it took.
-  virtual void OnJoinChannelResult([[maybe_unused]] int32_t result, [[maybe_unused]] const std::string& channel_id, [[maybe_unused]] const std::string& user_id, [[maybe_unused]] int elapsed_ms) {}
+  virtual void OnJoinChannelResult([[maybe_unused]] int32_t result, [[maybe_unused]] const std::string& channel_id,
+                                   [[maybe_unused]] const std::string& user_id, [[maybe_unused]] int elapsed_ms) {}
   virtual void OnLeaveChannelResult([[maybe_unused]] int32_t result) {}
   virtual void OnRemoteUserOnline([[maybe_unused]] const std::string& user_id) {}
   /// `reason`: left, kicked, replaced, heartbeat-lost, connection-lost, ...
-  virtual void OnRemoteUserOffline([[maybe_unused]] const std::string& user_id, [[maybe_unused]] const std::string& reason) {}
+  virtual void OnRemoteUserOffline([[maybe_unused]] const std::string& user_id,
+                                   [[maybe_unused]] const std::string& reason) {}
   /// A remote track started to arrive on the subscribe connection.
   virtual void OnRemoteTrackAvailable([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track) {}
-  virtual void OnRemoteTrackUnavailable([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track) {}
+  virtual void OnRemoteTrackUnavailable([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track) {
+  }
   /// Local publishing changed (after PublishLocal…/role changes succeed).
   virtual void OnPublishStateChanged([[maybe_unused]] TrackKind track, [[maybe_unused]] bool published) {}
   /// A failure with its catalog code (see docs/errors.md) and a message.
@@ -39,8 +42,10 @@ class EngineEventListener {
 class MediaFrameObserver {
  public:
   virtual ~MediaFrameObserver() = default;
-  virtual void OnRemoteVideoFrame([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track, [[maybe_unused]] const VideoFrame& frame) {}
-  virtual void OnRemoteAudioFrame([[maybe_unused]] const std::string& user_id, [[maybe_unused]] const AudioFrame& frame) {}
+  virtual void OnRemoteVideoFrame([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track,
+                                  [[maybe_unused]] const VideoFrame& frame) {}
+  virtual void OnRemoteAudioFrame([[maybe_unused]] const std::string& user_id,
+                                  [[maybe_unused]] const AudioFrame& frame) {}
 };
 
 }  // namespace parley

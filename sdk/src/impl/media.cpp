@@ -22,12 +22,18 @@ struct Needed {
   const char* package;
 };
 constexpr Needed kNeeded[] = {
-    {"webrtcbin", "gstreamer1.0-plugins-bad"}, {"rtpopuspay", "gstreamer1.0-plugins-good"},
-    {"rtpvp8pay", "gstreamer1.0-plugins-good"}, {"opusenc", "gstreamer1.0-plugins-base"},
-    {"vp8enc", "gstreamer1.0-plugins-good"},    {"audiotestsrc", "gstreamer1.0-plugins-base"},
-    {"videotestsrc", "gstreamer1.0-plugins-base"}, {"decodebin", "gstreamer1.0-plugins-base"},
-    {"appsink", "gstreamer1.0-plugins-base"},   {"videoconvert", "gstreamer1.0-plugins-base"},
-    {"audioconvert", "gstreamer1.0-plugins-base"}, {"audioresample", "gstreamer1.0-plugins-base"},
+    {"webrtcbin", "gstreamer1.0-plugins-bad"},
+    {"rtpopuspay", "gstreamer1.0-plugins-good"},
+    {"rtpvp8pay", "gstreamer1.0-plugins-good"},
+    {"opusenc", "gstreamer1.0-plugins-base"},
+    {"vp8enc", "gstreamer1.0-plugins-good"},
+    {"audiotestsrc", "gstreamer1.0-plugins-base"},
+    {"videotestsrc", "gstreamer1.0-plugins-base"},
+    {"decodebin", "gstreamer1.0-plugins-base"},
+    {"appsink", "gstreamer1.0-plugins-base"},
+    {"videoconvert", "gstreamer1.0-plugins-base"},
+    {"audioconvert", "gstreamer1.0-plugins-base"},
+    {"audioresample", "gstreamer1.0-plugins-base"},
     {"nicesink", "gstreamer1.0-nice"},
 };
 
@@ -91,7 +97,9 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   GstWebRTCSessionDescription* desc = nullptr;
   if (reply) gst_structure_get(reply, offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
   gst_promise_unref(p);
-  if (!desc) return MakeError(Errc::kMediaConnectionCreateFailed, offer ? "webrtcbin made no offer" : "webrtcbin made no answer");
+  if (!desc)
+    return MakeError(Errc::kMediaConnectionCreateFailed,
+                     offer ? "webrtcbin made no offer" : "webrtcbin made no answer");
   GstPromise* set = gst_promise_new();
   g_signal_emit_by_name(webrtc, "set-local-description", desc, set);
   (void)Wait(set);
@@ -199,9 +207,10 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   if (o.audio) {
     std::string src = AudioSource(o.audio_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
-    branches.push_back({src + " ! audioconvert ! audioresample ! opusenc inband-fec=true bitrate=32000 ! "
-                              "rtpopuspay pt=111 ! capsfilter caps=\"application/x-rtp,media=audio,"
-                              "encoding-name=OPUS,payload=111,clock-rate=48000" +
+    branches.push_back({src +
+                            " ! audioconvert ! audioresample ! opusenc inband-fec=true bitrate=32000 ! "
+                            "rtpopuspay pt=111 ! capsfilter caps=\"application/x-rtp,media=audio,"
+                            "encoding-name=OPUS,payload=111,clock-rate=48000" +
                             twcc + "\"",
                         false});
   }
@@ -233,8 +242,8 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
     if (!bin) {
       std::string m = err ? err->message : "?";
       if (err) g_error_free(err);
-      return MakeError(Errc::kPublishStreamStartError, "cannot build the " + std::string(video ? "video" : "audio") +
-                                                           " pipeline: " + m);
+      return MakeError(Errc::kPublishStreamStartError,
+                       "cannot build the " + std::string(video ? "video" : "audio") + " pipeline: " + m);
     }
     gst_bin_add(GST_BIN(im.pipeline), bin);
     GstPad* src = gst_element_get_static_pad(bin, "src");
@@ -370,8 +379,9 @@ struct Subscriber::Impl {
     GstElement* decodebin = gst_element_factory_make("decodebin", nullptr);
     g_object_set_data(G_OBJECT(decodebin), "parley-impl", self);
     auto* owned = new RemoteTrackInfo(info);
-    g_signal_connect_data(decodebin, "pad-added", G_CALLBACK(&Impl::OnDecoded), owned,
-                          [](gpointer d, GClosure*) { delete static_cast<RemoteTrackInfo*>(d); }, GConnectFlags(0));
+    g_signal_connect_data(
+        decodebin, "pad-added", G_CALLBACK(&Impl::OnDecoded), owned,
+        [](gpointer d, GClosure*) { delete static_cast<RemoteTrackInfo*>(d); }, GConnectFlags(0));
     gst_bin_add(GST_BIN(self->pipeline), decodebin);
     gst_element_sync_state_with_parent(decodebin);
     GstPad* sink = gst_element_get_static_pad(decodebin, "sink");

@@ -1,0 +1,269 @@
+// parley join: a real client from the terminal. It joins a channel through libparley
+// (GStreamer media), publishes test media, subscribes to everyone, and reports what
+// it receives once a second — as text, or as one JSON event per line (--json).
+#include <fmt/core.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "commands/common.hpp"
+#include "parley/engine.hpp"
+#include "parley/proto/errc.hpp"
+
+namespace parley::cli {
+namespace {
+
+using nlohmann::json;
+std::atomic<bool> g_interrupted{false};
+
+struct JoinOptions {
+  std::string server = "ws://127.0.0.1:7080/v1/signal";
+  std::string token, app_id, app_key, channel, user, user_name, nonce;
+  std::string role = "broadcaster", profile = "communication";
+  std::string audio_source = "test:tone", video_source = "test:pattern";
+  std::string publish = "audio,video";
+  std::string codec = "vp8";
+  int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
+  bool no_subscribe = false, json_out = false, h5 = false;
+  double duration = 0;
+};
+
+std::string TrackName(TrackKind t) {
+  return t == TrackKind::kAudio ? "audio" : t == TrackKind::kScreen ? "screen" : "camera";
+}
+
+// Collects events and media counters from the engine's threads; the main thread prints.
+class Session : public EngineEventListener, public MediaFrameObserver {
+ public:
+  explicit Session(bool json_out) : json_(json_out) {}
+
+  void OnJoinChannelResult(int32_t result, const std::string& channel, const std::string& user, int ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    join_result_ = result;
+    if (result == 0) Emit({{"event", "joined"}, {"channelId", channel}, {"userId", user}, {"elapsedMs", ms}},
+                          fmt::format("joined {} as {} in {} ms", channel, user, ms));
+    cv_.notify_all();
+  }
+  void OnLeaveChannelResult(int32_t) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    left_ = true;
+    cv_.notify_all();
+  }
+  void OnRemoteUserOnline(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "userOnline"}, {"userId", id}}, id + " is online");
+  }
+  void OnRemoteUserOffline(const std::string& id, const std::string& reason) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "userOffline"}, {"userId", id}, {"reason", reason}}, id + " went offline (" + reason + ")");
+  }
+  void OnRemoteTrackAvailable(const std::string& id, TrackKind t) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "trackAvailable"}, {"userId", id}, {"track", TrackName(t)}},
+         fmt::format("receiving {}'s {}", id, TrackName(t)));
+  }
+  void OnActiveSpeaker(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "activeSpeaker"}, {"userId", id}}, id + " is speaking");
+  }
+  void OnOccurError(int32_t code, const std::string& message) override { Problem("error", code, message); }
+  void OnOccurWarning(int32_t code, const std::string& message) override { Problem("warning", code, message); }
+  void OnBye(const std::string& reason) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    bye_ = reason;
+    cv_.notify_all();
+  }
+  void OnRemoteVideoFrame(const std::string& id, TrackKind, const VideoFrame& f) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& r = received_[id];
+    ++r.frames;
+    r.width = f.width;
+    r.height = f.height;
+  }
+  void OnRemoteAudioFrame(const std::string& id, const AudioFrame& f) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    received_[id].audio_samples += f.samples;
+  }
+
+  /// Waits for the join result; returns it (or the join timeout code).
+  int32_t WaitJoined(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return join_result_ != kPending; });
+    return join_result_ == kPending ? static_cast<int32_t>(Errc::kJoinTimeout) : join_result_;
+  }
+  bool WaitLeft(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return left_; });
+  }
+  /// Sleeps up to `d`; returns early (true) when the server said bye.
+  bool SleepOrBye(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, d, [&] { return !bye_.empty(); });
+  }
+  [[nodiscard]] std::string bye() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bye_;
+  }
+
+  /// One line of per-user received frames and audio.
+  void Report(double t) {
+    std::lock_guard<std::mutex> lock(mu_);
+    json users = json::object();
+    std::string text = fmt::format("{:6.1f}s", t);
+    for (auto& [id, r] : received_) {
+      users[id] = {{"videoFrames", r.frames}, {"width", r.width}, {"height", r.height},
+                   {"audioMs", r.audio_samples / 48}, {"fps", r.frames - r.frames_before}};
+      text += fmt::format("  {}: {}x{} {} fps, audio {} ms", id, r.width, r.height, r.frames - r.frames_before,
+                          r.audio_samples / 48);
+      r.frames_before = r.frames;
+    }
+    if (received_.empty()) text += "  (nothing received yet)";
+    Emit({{"event", "stats"}, {"t", t}, {"received", users}}, text);
+  }
+
+ private:
+  static constexpr int32_t kPending = -1;
+  struct Received {
+    uint64_t frames = 0, frames_before = 0, audio_samples = 0;
+    int width = 0, height = 0;
+  };
+  void Problem(const char* kind, int32_t code, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const ErrorInfo* info = FindError(code);
+    std::string advice = info && info->advice_en != "-" ? std::string(info->advice_en) : "";
+    Emit({{"event", kind}, {"code", code}, {"hex", FormatHex(code)}, {"message", message}, {"advice", advice}},
+         fmt::format("{} {} ({}): {}{}", kind, FormatHex(code), code, message, advice.empty() ? "" : " — " + advice));
+  }
+  void Emit(const json& j, const std::string& text) {
+    if (json_)
+      fmt::print("{}\n", j.dump());
+    else
+      fmt::print("{}\n", text);
+    std::fflush(stdout);
+  }
+
+  bool json_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int32_t join_result_ = kPending;
+  bool left_ = false;
+  std::string bye_;
+  std::map<std::string, Received> received_;
+};
+
+int Run(const JoinOptions& o) {
+  if (o.h5) RtcEngine::SetH5CompatibleMode(true);
+  EngineConfig cfg;
+  cfg.server_url = o.server;
+  cfg.audio_source = o.publish.find("audio") != std::string::npos ? o.audio_source : "null";
+  cfg.video_source = o.publish.find("video") != std::string::npos ? o.video_source : "null";
+  cfg.auto_subscribe = !o.no_subscribe;
+  cfg.role = o.role == "audience" ? ClientRole::kAudience : ClientRole::kBroadcaster;
+  cfg.profile = o.profile == "interactive-live" ? ChannelProfile::kInteractiveLive : ChannelProfile::kCommunication;
+  cfg.video = {o.width, o.height, o.fps, o.bitrate_kbps, o.codec == "h264" ? VideoCodec::kH264 : VideoCodec::kVp8};
+  RtcEngine* engine = RtcEngine::Create(cfg);
+  if (!engine) {
+    std::string message;
+    int32_t code = RtcEngine::LastCreateError(&message);
+    PrintError(MakeError(static_cast<Errc>(code), message));
+    return kExitFailure;
+  }
+  Session session(o.json_out);
+  engine->SetEngineEventListener(&session);
+  engine->SetMediaFrameObserver(&session);
+  if (int32_t rc = engine->SetVideoEncoderConfiguration(cfg.video); rc != 0) {
+    PrintError(MakeError(static_cast<Errc>(rc), "bad video settings (size 16..3840 x 16..2160, even; fps 1..60)"));
+    RtcEngine::Destroy(engine);
+    return kExitFailure;
+  }
+  int32_t rc;
+  if (!o.token.empty()) {
+    rc = engine->JoinChannel(o.token, o.channel, o.user, o.user_name.empty() ? o.user : o.user_name);
+  } else {
+    AuthInfo a{o.app_id, o.channel, o.user, o.nonce, 0, ""};
+    a.timestamp = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count() +
+                  3600;
+    if (!o.app_key.empty()) a.token = ComputeClassicToken(a.app_id, o.app_key, a.channel_id, a.user_id, a.nonce, a.timestamp);
+    rc = engine->JoinChannel(a, o.user_name.empty() ? o.user : o.user_name);
+  }
+  if (rc == 0) rc = session.WaitJoined(std::chrono::seconds(15));
+  if (rc != 0) {
+    PrintError(MakeError(static_cast<Errc>(rc), "could not join the channel"));
+    RtcEngine::Destroy(engine);
+    return kExitFailure;
+  }
+  std::signal(SIGINT, [](int) { g_interrupted = true; });
+  std::signal(SIGTERM, [](int) { g_interrupted = true; });
+  auto start = std::chrono::steady_clock::now();
+  int status = kExitOk;
+  for (int tick = 1;; ++tick) {
+    auto until = start + std::chrono::milliseconds(1000 * tick);
+    bool bye = false;
+    while (!g_interrupted && std::chrono::steady_clock::now() < until && !bye)
+      bye = session.SleepOrBye(std::chrono::milliseconds(100));
+    if (bye) {
+      PrintError(MakeError(Errc::kSessionRemoved, "removed by the server: " + session.bye()));
+      status = kExitFailure;
+      break;
+    }
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    session.Report(t);
+    if (g_interrupted || (o.duration > 0 && t + 0.05 >= o.duration)) break;
+  }
+  if (status == kExitOk && engine->LeaveChannel() == 0) {
+    session.WaitLeft(std::chrono::seconds(3));
+    if (o.json_out) fmt::print("{}\n", json{{"event", "left"}}.dump());
+  }
+  RtcEngine::Destroy(engine);
+  return status;
+}
+
+}  // namespace
+
+void RegisterJoinCommand(CLI::App& app, Runner* runner) {
+  auto o = std::make_shared<JoinOptions>();
+  auto* cmd = app.add_subcommand("join", "Join a channel as a real client (libparley + GStreamer test media)");
+  cmd->add_option("--server", o->server, "Signalling URL of parleyd (ws://host:port/v1/signal or http://host:port)")
+      ->capture_default_str();
+  cmd->add_option("--token", o->token, "A single-parameter token (carries app, channel and user)");
+  cmd->add_option("--app-id", o->app_id, "AppId (with --app-key: the token is minted here)");
+  cmd->add_option("--app-key", o->app_key, "AppKey (testing only: never put it in a real client)");
+  cmd->add_option("--channel", o->channel, "Channel id");
+  cmd->add_option("--user", o->user, "User id");
+  cmd->add_option("--user-name", o->user_name, "Display name (default: the user id)");
+  cmd->add_option("--nonce", o->nonce, "Nonce for a minted token");
+  cmd->add_option("--role", o->role, "broadcaster or audience")->check(CLI::IsMember({"broadcaster", "audience"}));
+  cmd->add_option("--profile", o->profile, "communication or interactive-live")
+      ->check(CLI::IsMember({"communication", "interactive-live"}));
+  cmd->add_option("--publish", o->publish, "What to publish: audio,video (empty: nothing)")->capture_default_str();
+  cmd->add_option("--audio-source", o->audio_source, "test:tone, test:tone:<Hz>, test:silence")->capture_default_str();
+  cmd->add_option("--video-source", o->video_source, "test:pattern or test:bars")->capture_default_str();
+  cmd->add_option("--codec", o->codec, "vp8 or h264")->check(CLI::IsMember({"vp8", "h264"}));
+  cmd->add_option("--width", o->width, "Video width")->capture_default_str();
+  cmd->add_option("--height", o->height, "Video height")->capture_default_str();
+  cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();
+  cmd->add_option("--bitrate", o->bitrate_kbps, "Video bitrate, kbps")->capture_default_str();
+  cmd->add_flag("--no-subscribe", o->no_subscribe, "Do not subscribe to anyone");
+  cmd->add_flag("--h5", o->h5, "H5-compatible mode: share the channel with browsers");
+  cmd->add_option("--duration", o->duration, "Leave after this many seconds (default: until Ctrl-C)");
+  cmd->add_flag("--json", o->json_out, "One JSON event per line");
+  cmd->callback([o, runner] {
+    *runner = [o] {
+      if (o->token.empty() && (o->app_id.empty() || o->channel.empty() || o->user.empty())) {
+        fmt::print(stderr, "parley join: give --token, or --app-id, --app-key, --channel and --user\n");
+        return kExitUsage;
+      }
+      return Run(*o);
+    };
+  });
+}
+
+}  // namespace parley::cli
