@@ -1,0 +1,99 @@
+// Interop: a native client (`parley join`, libparley on GStreamer webrtcbin, in
+// H5-compatible mode) and a browser (parley.js in Chromium) in one channel receive
+// each other's audio and video through parleyd. Without H5-compatible mode the native
+// client is refused (0x02010121).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, launchChromium, outDir, repo } from './harness.mjs';
+
+function parleyCli() {
+  if (process.env.PARLEY_CLI) return process.env.PARLEY_CLI;
+  for (const preset of ['ci', 'debug', 'release']) {
+    const p = join(repo, 'build', preset, 'cli', 'parley');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('parley CLI not built; set PARLEY_CLI');
+}
+
+// Runs `parley join` to completion; resolves with its exit status and JSON events.
+function parleyJoin(args) {
+  return new Promise((resolve) => {
+    const proc = spawn(parleyCli(), ['join', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('exit', (status) => {
+      const events = out.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+      resolve({ status, events, err });
+    });
+  });
+}
+
+async function browserParticipant({ token }) {
+  const { createEngine } = await import('/sdk/parley.js');
+  const engine = createEngine();
+  window.engine = engine;
+  window.tracks = [];
+  engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
+    window.tracks.push(`${userId}/${kind}`);
+    const v = document.createElement('video');
+    v.autoplay = true; v.muted = true; v.srcObject = stream;
+    document.body.append(v);
+  });
+  await engine.joinChannel(token, 'browser');
+  await engine.publishLocalAudioStream(true);
+  await engine.publishLocalVideoStream(true);
+}
+
+async function inbound() {
+  const out = {};
+  const pc = window.engine.subscribePc;
+  if (!pc) return out;
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp') out[s.kind] = { frames: s.framesDecoded || 0, bytes: s.bytesReceived, width: s.frameWidth };
+  });
+  return out;
+}
+
+test('a native client and a browser see and hear each other (H5-compatible mode)', { timeout: 90000 }, async () => {
+  const server = await startServer();
+  const browser = await launchChromium();
+  try {
+    const app = await server.admin('POST', '/v1/admin/apps', { name: 'interop' });
+    const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
+      { channelId: 'mixed', userId: user, ttlSeconds: 600 })).singleToken;
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/demo/`);
+    await page.evaluate(browserParticipant, { token: await token('web') });
+    const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
+
+    // Without H5-compatible mode the native client may not join the browser's channel.
+    const refused = await parleyJoin(['--server', signal, '--token', await token('native0'), '--duration', '2']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.err, /0x02010121/);
+
+    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--h5', '--duration', '8',
+      '--width', '320', '--height', '240', '--fps', '15']);
+    await new Promise((r) => setTimeout(r, 6000));
+    const first = await page.evaluate(inbound);
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await page.evaluate(inbound);
+    await page.screenshot({ path: join(outDir, 'interop-browser.png') });
+    const result = await native;
+    const stats = result.events.filter((e) => e.event === 'stats').pop();
+    console.log(`# native received ${JSON.stringify(stats?.received)}; browser received ${JSON.stringify(second)}`);
+    assert.equal(result.status, 0, result.err);
+    assert.ok(result.events.some((e) => e.event === 'joined'));
+    assert.ok(stats.received.web.videoFrames > 20, 'native decodes the browser\'s video');
+    assert.ok(stats.received.web.audioMs > 1000, 'native decodes the browser\'s audio');
+    assert.ok(second.video && second.video.frames > first.video.frames, 'the browser keeps decoding the native video');
+    assert.equal(second.video.width, 320);
+    assert.ok(second.audio && second.audio.bytes > first.audio.bytes, 'the browser keeps receiving native audio');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
