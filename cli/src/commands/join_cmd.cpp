@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -46,8 +46,9 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   void OnJoinChannelResult(int32_t result, const std::string& channel, const std::string& user, int ms) override {
     std::lock_guard<std::mutex> lock(mu_);
     join_result_ = result;
-    if (result == 0) Emit({{"event", "joined"}, {"channelId", channel}, {"userId", user}, {"elapsedMs", ms}},
-                          fmt::format("joined {} as {} in {} ms", channel, user, ms));
+    if (result == 0)
+      Emit({{"event", "joined"}, {"channelId", channel}, {"userId", user}, {"elapsedMs", ms}},
+           fmt::format("joined {} as {} in {} ms", channel, user, ms));
     cv_.notify_all();
   }
   void OnLeaveChannelResult(int32_t) override {
@@ -117,8 +118,11 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     json users = json::object();
     std::string text = fmt::format("{:6.1f}s", t);
     for (auto& [id, r] : received_) {
-      users[id] = {{"videoFrames", r.frames}, {"width", r.width}, {"height", r.height},
-                   {"audioMs", r.audio_samples / 48}, {"fps", r.frames - r.frames_before}};
+      users[id] = {{"videoFrames", r.frames},
+                   {"width", r.width},
+                   {"height", r.height},
+                   {"audioMs", r.audio_samples / 48},
+                   {"fps", r.frames - r.frames_before}};
       text += fmt::format("  {}: {}x{} {} fps, audio {} ms", id, r.width, r.height, r.frames - r.frames_before,
                           r.audio_samples / 48);
       r.frames_before = r.frames;
@@ -187,11 +191,11 @@ int Run(const JoinOptions& o) {
     rc = engine->JoinChannel(o.token, o.channel, o.user, o.user_name.empty() ? o.user : o.user_name);
   } else {
     AuthInfo a{o.app_id, o.channel, o.user, o.nonce, 0, ""};
-    a.timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count() +
-                  3600;
-    if (!o.app_key.empty()) a.token = ComputeClassicToken(a.app_id, o.app_key, a.channel_id, a.user_id, a.nonce, a.timestamp);
+    a.timestamp =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+        3600;
+    if (!o.app_key.empty())
+      a.token = ComputeClassicToken(a.app_id, o.app_key, a.channel_id, a.user_id, a.nonce, a.timestamp);
     rc = engine->JoinChannel(a, o.user_name.empty() ? o.user : o.user_name);
   }
   if (rc == 0) rc = session.WaitJoined(std::chrono::seconds(15));
