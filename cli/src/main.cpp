@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   RegisterTokenCommand(app, &runner);
   RegisterAppCommand(app, &runner);
   RegisterJoinCommand(app, &runner);
+  RegisterDemoCommand(app, &runner);
   app.add_subcommand("serve", "Run the Parley server (same options as parleyd; see `parley serve --help`)");
   try {
     app.parse(argc, argv);

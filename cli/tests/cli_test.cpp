@@ -288,5 +288,27 @@ TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {
   EXPECT_EQ(Parley({"join", "--server", server.url()}).status, 2);
 }
 
+TEST(CliDemo, EveryParticipantReceivesAudioAndVideo) {
+  auto r = Parley({"demo", "--duration", "5", "--json", "--width", "320", "--height", "240", "--fps", "15"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  JoinEvents ev = ParseEvents(r.out);
+  ASSERT_TRUE(ev.Has("started")) << r.out;
+  EXPECT_NE(ev.all.front().value("browserUrl", "").find("/demo/?appId="), std::string::npos);
+  const nlohmann::json* summary = nullptr;
+  for (const auto& e : ev.all)
+    if (e.value("event", "") == "summary") summary = &e;
+  ASSERT_NE(summary, nullptr) << r.out;
+  EXPECT_TRUE((*summary)["complete"].get<bool>());
+  ASSERT_EQ((*summary)["participants"].size(), 2u);
+  for (const auto& p : (*summary)["participants"]) {
+    EXPECT_EQ(p["joinResult"], 0);
+    for (auto& [from, got] : p["received"].items()) {
+      EXPECT_GT(got["videoFrames"].get<int>(), 10) << from;
+      EXPECT_EQ(got["resolution"], "320x240");
+      EXPECT_GT(got["audioMs"].get<int>(), 1000);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace parley

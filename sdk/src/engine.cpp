@@ -198,10 +198,17 @@ class EngineImpl final : public RtcEngine {
           return;
         }
       }
-      if (task) {
-        task();
-      } else if (Due()) {
-        Ping();
+      // The engine thread's one catch: a bug (or a malformed message) in one step is
+      // reported and the engine goes on.
+      try {
+        if (task) {
+          task();
+        } else if (Due()) {
+          Ping();
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("parley: internal error on the engine thread: {}", e.what());
+        Error(Code(Errc::kInternalError), std::string("internal error: ") + e.what());
       }
     }
   }
@@ -366,7 +373,12 @@ class EngineImpl final : public RtcEngine {
     if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
   }
 
+  /// In a channel with a live signalling connection: work queued before a leave or a
+  /// disconnect is dropped instead of failing.
+  [[nodiscard]] bool Live() const { return in_call_ && signal_ && signal_->connected(); }
+
   void OnNote(const Json& m) {
+    if (!Live()) return;
     std::string type = m.value("type", "");
     if (type == "userOnline") {
       AddRemote(m.value("user", Json::object()));
@@ -430,6 +442,7 @@ class EngineImpl final : public RtcEngine {
     }
     if (enable && config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
     Post([this, k, enable] {
+      if (!Live()) return;
       if (enable == (published_.count(k) > 0))
         return Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), TrackName(k));
       if (enable) {
@@ -454,6 +467,7 @@ class EngineImpl final : public RtcEngine {
 
   /// A fresh publish connection carrying `want` (the server moves subscribers to it).
   void Publish(const std::set<TrackKind>& want) {
+    if (!Live()) return;
     sdk::PublishOptions o;
     o.audio = want.count(TrackKind::kAudio) > 0;
     o.video = want.count(TrackKind::kCamera) > 0;
@@ -497,6 +511,7 @@ class EngineImpl final : public RtcEngine {
 
   // ---- subscribe --------------------------------------------------------------
   void Subscribe(const std::string& user_id) {
+    if (!Live()) return;
     signal_->Request("subscribe", {{"userId", user_id}}, Errc::kTimeoutSubscribe, Timeout(),
                      Continue([this](int32_t code, const std::string& m, const Json& d) {
                        if (code) return Error(code, m);
@@ -505,6 +520,7 @@ class EngineImpl final : public RtcEngine {
   }
 
   void ApplySubscribeOffer(const std::string& offer) {
+    if (!Live()) return;
     if (!subscriber_) {
       auto sub = sdk::Subscriber::Create(
           config_.ice_addresses,

@@ -42,7 +42,10 @@ struct SignalClient::Impl : std::enable_shared_from_this<SignalClient::Impl> {
       if (ec) return self->Fail(ec == websocket::error::closed ? "closed by the server" : ec.message());
       std::string text = beast::buffers_to_string(self->buffer.data());
       self->buffer.consume(self->buffer.size());
-      self->Dispatch(text);
+      try {  // the I/O thread's one catch: a message we cannot handle is dropped
+        self->Dispatch(text);
+      } catch (const std::exception&) {
+      }
       self->ReadLoop();
     });
   }

@@ -128,6 +128,14 @@ int Print(const Result<json>& r) {
 
 }  // namespace
 
+Result<nlohmann::json> AdminCall(const std::string& server, const std::string& admin_key, const std::string& method,
+                                 const std::string& path, const nlohmann::json& body) {
+  AppOptions o;
+  o.server = server;
+  o.admin_key = admin_key;
+  return Call(o, method, path, body);
+}
+
 void RegisterAppCommand(CLI::App& app, Runner* runner) {
   auto o = std::make_shared<AppOptions>();
   const char* env_server = std::getenv("PARLEY_SERVER");

@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "parley/proto/result.hpp"
 
 namespace parley::cli {
@@ -26,5 +28,10 @@ void RegisterErrorsCommand(CLI::App& app, Runner* runner);
 void RegisterTokenCommand(CLI::App& app, Runner* runner);
 void RegisterAppCommand(CLI::App& app, Runner* runner);
 void RegisterJoinCommand(CLI::App& app, Runner* runner);
+void RegisterDemoCommand(CLI::App& app, Runner* runner);
+
+/// One admin API call (http[s]://host:port, Bearer key); errors carry the server's code.
+Result<nlohmann::json> AdminCall(const std::string& server, const std::string& admin_key, const std::string& method,
+                                 const std::string& path, const nlohmann::json& body = {});
 
 }  // namespace parley::cli
