@@ -535,7 +535,9 @@ class EngineImpl final : public RtcEngine {
               if (listener_) listener_->OnRemoteTrackAvailable(i.user_id, i.track);
             });
           },
-          [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
+          // One remote stream failing (or ending abruptly when its sender leaves) does
+          // not end the call: the others keep playing, so it is a warning.
+          [this](int32_t code, const std::string& m) { Post([this, code, m] { Warn(code, m); }); });
       if (!sub) return Error(Code(sub.error().code), sub.error().message);
       subscriber_ = std::move(*sub);
     }

@@ -16,6 +16,7 @@
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
+#include "run_command.hpp"
 #include "server_process.hpp"
 
 namespace parley {
@@ -226,6 +227,26 @@ TEST(Engine, JoinFailuresArriveWithTheServersCode) {
   EXPECT_EQ(p.join_result, static_cast<int32_t>(Errc::kTokenInvalid));
   EXPECT_FALSE(e->IsInCall());
   RtcEngine::Destroy(e);
+}
+
+TEST(Engine, APureCClientJoinsAndReceivesThroughTheCAbi) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  Probe pa;
+  RtcEngine* a = RtcEngine::Create(Config(server, "test:tone:440"));
+  ASSERT_NE(a, nullptr);
+  a->SetEngineEventListener(&pa);
+  a->SetMediaFrameObserver(&pa);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "cabi", "alice"), "Alice"), 0);
+  AuthInfo bob = Auth(app, "cabi", "cbob");
+  auto r = test::RunCommand(
+      {C_ABI_CLIENT, "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal", EncodeSingleToken(bob), "20"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok (sdk"), std::string::npos) << r.out;
+  // And the C client's media reached the C++ engine: its 660 Hz tone.
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.frames["cbob"] > 5; }, 1s)) << pa.frames["cbob"];
+  EXPECT_NEAR(pa.Frequency("cbob"), 660, 40);
+  RtcEngine::Destroy(a);
 }
 
 }  // namespace
