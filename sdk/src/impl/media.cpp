@@ -219,7 +219,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown video source " + o.video_source);
     const VideoEncoderConfig& v = o.video_config;
     std::ostringstream d;
-    d << src << " ! video/x-raw,width=" << v.width << ",height=" << v.height << ",framerate=" << v.fps
+    d << src << " ! video/x-raw,format=I420,width=" << v.width << ",height=" << v.height << ",framerate=" << v.fps
       << "/1 ! videoconvert ! ";
     if (v.codec == VideoCodec::kH264) {
       d << "x264enc tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps << " key-int-max=" << v.fps * 2
@@ -228,7 +228,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
            "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42e01f"
         << twcc << "\"";
     } else {
-      d << "vp8enc deadline=1 cpu-used=4 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
+      d << "vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
         << " keyframe-max-dist=" << v.fps * 2
         << " error-resilient=partitions ! rtpvp8pay pt=96 picture-id-mode=15-bit ! capsfilter caps=\""
            "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"

@@ -395,6 +395,7 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   if (it == transports_.end()) return;
   routes_.erase(id);
   last_pli_us_.erase(id);
+  pending_pli_.erase(id);
   for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
@@ -720,9 +721,15 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
 }
 
 void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
-  // Throttled: at most one PLI per publisher per 300 ms (RFC 4585 §3.5 spirit).
+  // Throttled: at most one PLI per publisher per 300 ms (RFC 4585 §3.5 spirit). A
+  // request inside the window is deferred, not dropped: the subscriber that asked may
+  // have connected after the keyframe the last PLI produced went by.
   auto& last = last_pli_us_[publisher.id()];
-  if (last != 0 && now_us - last < kPliIntervalUs) return;
+  if (last != 0 && now_us - last < kPliIntervalUs) {
+    pending_pli_.insert(publisher.id());
+    return;
+  }
+  pending_pli_.erase(publisher.id());
   for (const auto& t : publisher.tracks_) {
     uint32_t ssrc = t.ssrc ? t.ssrc : t.cfg.ssrc;
     if (!t.cfg.video || ssrc == 0) continue;
@@ -733,6 +740,16 @@ void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
 }
 
 void MediaWorker::Tick(int64_t now_us) {
+  for (auto it = pending_pli_.begin(); it != pending_pli_.end();) {  // deferred keyframe requests
+    uint64_t id = *it++;
+    Transport* p = FindTransport(id);
+    if (!p) {
+      pending_pli_.erase(id);
+    } else if (now_us - last_pli_us_[id] >= kPliIntervalUs) {
+      RequestKeyframe(*p, now_us);
+      pending_pli_.erase(id);
+    }
+  }
   auto connect_us = static_cast<int64_t>(options_.connect_timeout_ms) * 1000;
   auto consent_us = static_cast<int64_t>(options_.consent_timeout_ms) * 1000;
   for (auto& [id, tp] : transports_) {

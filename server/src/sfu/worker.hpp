@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -309,6 +310,7 @@ class MediaWorker {
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::unordered_map<uint64_t, std::vector<Route>> routes_;  ///< by publisher transport id
   std::unordered_map<uint64_t, int64_t> last_pli_us_;        ///< by publisher
+  std::set<uint64_t> pending_pli_;                           ///< publishers owed a deferred PLI
   int64_t last_tick_us_ = 0;
 };
 

@@ -1,0 +1,127 @@
+// libparley on loopback: time from JoinChannel to the join result and to the first
+// remote video frame (p50/p95 over N runs, a fresh pair of engines each run, the
+// other participant already publishing), and the CPU of engines that publish
+// 640x360@30 VP8 + Opus and subscribe to one such stream (getrusage of this process,
+// which holds exactly two engines; the server is another process).
+//   sdk_bench [runs=20] [cpu-seconds=10]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "parley/engine.hpp"
+#include "parley/proto/token.hpp"
+#include "server_process.hpp"
+
+namespace {
+
+using namespace parley;
+using Clock = std::chrono::steady_clock;
+
+struct Waiter : EngineEventListener, MediaFrameObserver {
+  std::mutex mu;
+  std::condition_variable cv;
+  Clock::time_point joined{}, first_frame{};
+  int32_t result = -1;
+  void OnJoinChannelResult(int32_t r, const std::string&, const std::string&, int) override {
+    std::lock_guard<std::mutex> lock(mu);
+    result = r;
+    joined = Clock::now();
+    cv.notify_all();
+  }
+  void OnRemoteVideoFrame(const std::string&, TrackKind, const VideoFrame&) override {
+    std::lock_guard<std::mutex> lock(mu);
+    if (first_frame == Clock::time_point{}) first_frame = Clock::now();
+    cv.notify_all();
+  }
+  bool WaitFrame(std::chrono::seconds t) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, t, [&] { return first_frame != Clock::time_point{}; });
+  }
+};
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = argc > 1 ? std::atoi(argv[1]) : 20;
+  int cpu_seconds = argc > 2 ? std::atoi(argv[2]) : 10;
+  test::ServerProcess server;
+  auto r = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"bench"})", server.admin_key());
+  auto app = nlohmann::json::parse(r.body);
+  std::string id = app["appId"], key = app["appKey"];
+  auto auth = [&](const std::string& channel, const std::string& user) {
+    AuthInfo a{id, channel, user, "n", time(nullptr) + 3600, ""};
+    a.token = ComputeClassicToken(a.app_id, key, channel, user, a.nonce, a.timestamp);
+    return a;
+  };
+  EngineConfig cfg;
+  cfg.server_url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal";
+
+  std::vector<double> join_ms, frame_ms;
+  for (int i = 0; i < runs; ++i) {
+    std::string channel = "run" + std::to_string(i);
+    Waiter wa, wb;
+    RtcEngine* a = RtcEngine::Create(cfg);
+    a->SetEngineEventListener(&wa);
+    a->JoinChannel(auth(channel, "a"), "a");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a is publishing
+    RtcEngine* b = RtcEngine::Create(cfg);
+    b->SetEngineEventListener(&wb);
+    b->SetMediaFrameObserver(&wb);
+    auto t0 = Clock::now();
+    b->JoinChannel(auth(channel, "b"), "b");
+    bool ok = wb.WaitFrame(std::chrono::seconds(10));
+    if (ok && wb.result == 0) {
+      join_ms.push_back(std::chrono::duration<double, std::milli>(wb.joined - t0).count());
+      frame_ms.push_back(std::chrono::duration<double, std::milli>(wb.first_frame - t0).count());
+    }
+    RtcEngine::Destroy(b);
+    RtcEngine::Destroy(a);
+  }
+  std::printf("runs %d ok %zu\n", runs, frame_ms.size());
+  std::printf("JoinChannel -> join result: p50 %.1f ms  p95 %.1f ms\n", Percentile(join_ms, 0.5),
+              Percentile(join_ms, 0.95));
+  std::printf("JoinChannel -> first remote video frame: p50 %.0f ms  p95 %.0f ms\n", Percentile(frame_ms, 0.5),
+              Percentile(frame_ms, 0.95));
+
+  // CPU: two engines, each publishing 640x360@30 VP8 + Opus and subscribing to the other.
+  Waiter wa, wb;
+  RtcEngine* a = RtcEngine::Create(cfg);
+  RtcEngine* b = RtcEngine::Create(cfg);
+  a->SetMediaFrameObserver(&wa);
+  b->SetMediaFrameObserver(&wb);
+  a->JoinChannel(auth("cpu", "a"), "a");
+  b->JoinChannel(auth("cpu", "b"), "b");
+  wa.WaitFrame(std::chrono::seconds(10));
+  wb.WaitFrame(std::chrono::seconds(10));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  double c0 = CpuSeconds();
+  auto w0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(cpu_seconds));
+  double cpu = CpuSeconds() - c0;
+  double wall = std::chrono::duration<double>(Clock::now() - w0).count();
+  std::printf("CPU per engine (publish 640x360@30 VP8 + Opus, subscribe one such stream): %.1f %% of one core\n",
+              100.0 * cpu / wall / 2.0);
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+  return 0;
+}
