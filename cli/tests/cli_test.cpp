@@ -284,6 +284,12 @@ TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("0x02010205"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("advice:"), std::string::npos) << r.err;
+  // A file source that does not exist: its code, and a non-zero exit.
+  auto missing =
+      Parley({"join", "--server", server.url(), "--app-id", app["appId"], "--app-key", app["appKey"], "--channel",
+              "cli", "--user", "filer", "--source", "file:/nonexistent/clip.webm", "--duration", "5"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("0x01090003"), std::string::npos) << missing.err;
   // No token at all is a usage error.
   EXPECT_EQ(Parley({"join", "--server", server.url()}).status, 2);
 }

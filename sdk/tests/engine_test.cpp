@@ -8,10 +8,13 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include <unistd.h>
 
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
@@ -247,6 +250,85 @@ TEST(Engine, APureCClientJoinsAndReceivesThroughTheCAbi) {
   EXPECT_TRUE(pa.WaitFor([&] { return pa.frames["cbob"] > 5; }, 1s)) << pa.frames["cbob"];
   EXPECT_NEAR(pa.Frequency("cbob"), 660, 40);
   RtcEngine::Destroy(a);
+}
+
+TEST(Engine, SourcesThatCannotOpenRaiseTheirCodes) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  struct Case {
+    std::string audio, video;
+    Errc code;
+  };
+  for (const Case& c : {Case{"test:tone", "device:/dev/video9", Errc::kCameraOpenFailed},
+                        Case{"file:/nonexistent/talk.ogg", "null", Errc::kMediaFileOpenFailed}}) {
+    Probe p;
+    EngineConfig cfg = Config(server, c.audio);
+    cfg.video_source = c.video;
+    RtcEngine* e = RtcEngine::Create(cfg);
+    e->SetEngineEventListener(&p);
+    ASSERT_EQ(e->JoinChannel(Auth(app, "devices", "dora"), "Dora"), 0);
+    bool raised = p.WaitFor(
+        [&] {
+          for (auto& [code, m] : p.errors)
+            if (code == static_cast<int32_t>(c.code)) return true;
+          return false;
+        },
+        10s);
+    EXPECT_TRUE(raised) << c.video << " " << c.audio << ": " << (p.errors.empty() ? "no error" : p.errors[0].second);
+    EXPECT_TRUE(e->IsInCall());  // the call goes on without that source
+    RtcEngine::Destroy(e);
+  }
+}
+
+TEST(Engine, PublishesAMediaFilesAudioAndVideo) {
+  // A 4 s WebM (VP8 320x240 + Opus 550 Hz) made with GStreamer itself.
+  std::string path = std::filesystem::temp_directory_path() / ("parley-file-" + std::to_string(getpid()) + ".webm");
+  auto made = test::RunCommand({"/usr/bin/gst-launch-1.0",
+                                "-q",
+                                "webmmux",
+                                "name=m",
+                                "!",
+                                "filesink",
+                                "location=" + path,
+                                "videotestsrc",
+                                "num-buffers=60",
+                                "pattern=smpte",
+                                "!",
+                                "video/x-raw,width=320,height=240,framerate=15/1",
+                                "!",
+                                "vp8enc",
+                                "!",
+                                "m.",
+                                "audiotestsrc",
+                                "num-buffers=200",
+                                "freq=550",
+                                "!",
+                                "audioconvert",
+                                "!",
+                                "opusenc",
+                                "!",
+                                "m."});
+  ASSERT_EQ(made.status, 0) << made.err;
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  Probe pb;
+  EngineConfig fcfg = Config(server, "file:" + path);
+  fcfg.video_source = "file:" + path;
+  RtcEngine* f = RtcEngine::Create(fcfg);
+  EngineConfig bcfg = Config(server, "null");
+  bcfg.video_source = "null";
+  RtcEngine* b = RtcEngine::Create(bcfg);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "file", "bob"), "Bob"), 0);
+  ASSERT_EQ(f->JoinChannel(Auth(app, "file", "film"), "Film"), 0);
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.frames["film"] >= 20 && pb.audio["film"].samples > 48000; }, 15s))
+      << pb.frames["film"] << " frames, " << pb.audio["film"].samples << " samples";
+  EXPECT_EQ(pb.width["film"], 320);
+  EXPECT_NEAR(pb.Frequency("film"), 550, 40);
+  RtcEngine::Destroy(f);
+  RtcEngine::Destroy(b);
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ struct JoinOptions {
   std::string server = "ws://127.0.0.1:7080/v1/signal";
   std::string token, app_id, app_key, channel, user, user_name, nonce;
   std::string role = "broadcaster", profile = "communication";
+  std::string source;  ///< test | file:PATH | device[:ID] (sets both sources)
   std::string audio_source = "test:tone", video_source = "test:pattern";
   std::string publish = "audio,video";
   std::string codec = "vp8";
@@ -73,7 +74,18 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "activeSpeaker"}, {"userId", id}}, id + " is speaking");
   }
-  void OnOccurError(int32_t code, const std::string& message) override { Problem("error", code, message); }
+  void OnOccurError(int32_t code, const std::string& message) override {
+    Problem("error", code, message);
+    // A source that cannot open ends the session: what was asked cannot be done.
+    if (code == static_cast<int32_t>(Errc::kMediaFileOpenFailed) ||
+        code == static_cast<int32_t>(Errc::kCameraOpenFailed) ||
+        code == static_cast<int32_t>(Errc::kAudioRecordDeviceOpenFailed)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      fatal_ = code;
+      fatal_message_ = message;
+      cv_.notify_all();
+    }
+  }
   void OnOccurWarning(int32_t code, const std::string& message) override { Problem("warning", code, message); }
   void OnBye(const std::string& reason) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -105,7 +117,13 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   /// Sleeps up to `d`; returns early (true) when the server said bye.
   bool SleepOrBye(std::chrono::milliseconds d) {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, d, [&] { return !bye_.empty(); });
+    return cv_.wait_for(lock, d, [&] { return !bye_.empty() || fatal_ != 0; });
+  }
+  /// A fatal source error (its code and message), 0 if none.
+  int32_t fatal(std::string* message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    *message = fatal_message_;
+    return fatal_;
   }
   [[nodiscard]] std::string bye() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -158,10 +176,24 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   int32_t join_result_ = kPending;
   bool left_ = false;
   std::string bye_;
+  int32_t fatal_ = 0;
+  std::string fatal_message_;
   std::map<std::string, Received> received_;
 };
 
-int Run(const JoinOptions& o) {
+int Run(JoinOptions o) {
+  if (!o.source.empty()) {
+    if (o.source == "test") {
+      o.audio_source = "test:tone";
+      o.video_source = "test:pattern";
+    } else if (o.source.rfind("file:", 0) == 0 || o.source == "device" || o.source.rfind("device:", 0) == 0) {
+      o.audio_source = o.source.rfind("device:", 0) == 0 ? "device" : o.source;  // device:ID names the camera
+      o.video_source = o.source;
+    } else {
+      fmt::print(stderr, "parley join: --source is test, file:PATH or device[:ID]\n");
+      return kExitUsage;
+    }
+  }
   if (o.h5) RtcEngine::SetH5CompatibleMode(true);
   EngineConfig cfg;
   cfg.server_url = o.server;
@@ -214,6 +246,14 @@ int Run(const JoinOptions& o) {
     while (!g_interrupted && std::chrono::steady_clock::now() < until && !bye)
       bye = session.SleepOrBye(std::chrono::milliseconds(100));
     if (bye) {
+      std::string message;
+      if (int32_t code = session.fatal(&message); code != 0) {
+        PrintError(MakeError(static_cast<Errc>(code), message));
+        status = kExitFailure;
+        engine->LeaveChannel();
+        session.WaitLeft(std::chrono::seconds(3));
+        break;
+      }
       PrintError(MakeError(Errc::kSessionRemoved, "removed by the server: " + session.bye()));
       status = kExitFailure;
       break;
@@ -248,6 +288,9 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--profile", o->profile, "communication or interactive-live")
       ->check(CLI::IsMember({"communication", "interactive-live"}));
   cmd->add_option("--publish", o->publish, "What to publish: audio,video (empty: nothing)")->capture_default_str();
+  cmd->add_option("--source", o->source,
+                  "test (tone + pattern), file:PATH (a wav/mp3/mp4/mkv/webm file's audio and video), "
+                  "device[:ID] (camera /dev/videoN via v4l2, microphone via PulseAudio)");
   cmd->add_option("--audio-source", o->audio_source, "test:tone, test:tone:<Hz>, test:silence")->capture_default_str();
   cmd->add_option("--video-source", o->video_source, "test:pattern or test:bars")->capture_default_str();
   cmd->add_option("--codec", o->codec, "vp8 or h264")->check(CLI::IsMember({"vp8", "h264"}));

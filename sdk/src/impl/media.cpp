@@ -7,6 +7,9 @@
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <sstream>
 
@@ -111,48 +114,103 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   return out;
 }
 
-// Bus errors go to the engine as catalog codes: a source that cannot open is the
-// device's code, anything else a runtime error of the stream.
-void WatchBus(GstElement* pipeline, MediaErrorFn* on_error, int32_t runtime_code) {
+// The catalog code for a bus error: sources are named after what they open, so a
+// camera, microphone or media file that fails gets its own code; anything else is
+// the stream's runtime code.
+int32_t CodeFor(GstObject* src, int32_t runtime_code) {
+  for (GstObject* o = src; o; o = GST_OBJECT_PARENT(o)) {
+    std::string name = GST_OBJECT_NAME(o) ? GST_OBJECT_NAME(o) : "";
+    if (name == "camera") return static_cast<int32_t>(Errc::kCameraOpenFailed);
+    if (name == "microphone") return static_cast<int32_t>(Errc::kAudioRecordDeviceOpenFailed);
+    if (name == "mediafile") return static_cast<int32_t>(Errc::kMediaFileOpenFailed);
+  }
+  return runtime_code;
+}
+
+struct BusState {
+  MediaErrorFn* fn = nullptr;
+  int32_t runtime_code = 0;
+  std::mutex mu;
+  int32_t last_code = 0;  ///< the first error seen, for a failed start
+  std::string last_message;
+};
+
+void WatchBus(GstElement* pipeline, BusState* state) {
   GstBus* bus = gst_element_get_bus(pipeline);
-  struct Ctx {
-    MediaErrorFn* fn;
-    int32_t code;
-  };
-  auto* ctx = new Ctx{on_error, runtime_code};
   gst_bus_set_sync_handler(
       bus,
       [](GstBus*, GstMessage* m, gpointer data) -> GstBusSyncReply {
-        auto* c = static_cast<Ctx*>(data);
-        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR && c->fn && *c->fn) {
+        auto* st = static_cast<BusState*>(data);
+        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
           GError* err = nullptr;
           gchar* dbg = nullptr;
           gst_message_parse_error(m, &err, &dbg);
           std::string msg = std::string(GST_OBJECT_NAME(m->src)) + ": " + (err ? err->message : "error");
-          (*c->fn)(c->code, msg);
+          int32_t code = CodeFor(m->src, st->runtime_code);
+          {
+            std::lock_guard<std::mutex> lock(st->mu);
+            if (!st->last_code) {
+              st->last_code = code;
+              st->last_message = msg;
+            }
+          }
+          MediaErrorFn* fn = nullptr;
+          {
+            std::lock_guard<std::mutex> lock(st->mu);
+            fn = st->fn;
+          }
+          if (fn && *fn) (*fn)(code, msg);
           if (err) g_error_free(err);
           g_free(dbg);
         }
         return GST_BUS_DROP;
       },
-      ctx, [](gpointer data) { delete static_cast<Ctx*>(data); });
+      state, nullptr);
   gst_object_unref(bus);
 }
 
+// A media file decoded at its own pace and played out in real time (clocksync): the
+// encoders see it as they would a live source. Each branch asks decodebin for only its
+// kind of stream (the other is left unexposed; a demuxer stops only when all of its
+// outputs are unlinked).
+std::string FileBranch(const std::string& path, bool video) {
+  return "filesrc name=mediafile location=\"" + path + "\" ! decodebin expose-all-streams=false caps=" +
+         (video ? "video/x-raw ! videoconvert ! videoscale ! videorate"
+                : "audio/x-raw ! audioconvert ! audioresample") +
+         " ! clocksync";
+}
+
 std::string AudioSource(const std::string& id) {
-  // "test:tone" (440 Hz) or "test:tone:<Hz>"; "test:silence".
+  // "test:tone" (440 Hz) or "test:tone:<Hz>"; "test:silence"; "file:<path>";
+  // "device" / "device:<pulse source>".
   if (id.rfind("test:tone", 0) == 0) {
     std::string freq = id.size() > 10 ? id.substr(10) : "440";
     return "audiotestsrc is-live=true wave=sine volume=0.3 freq=" + freq;
   }
   if (id == "test:silence") return "audiotestsrc is-live=true wave=silence";
+  if (id.rfind("file:", 0) == 0) return FileBranch(id.substr(5), false);
+  if (id == "device") return "pulsesrc name=microphone";
+  if (id.rfind("device:", 0) == 0) return "pulsesrc name=microphone device=\"" + id.substr(7) + "\"";
   return "";
 }
 
 std::string VideoSource(const std::string& id) {
   if (id == "test:pattern") return "videotestsrc is-live=true pattern=ball";
   if (id == "test:bars") return "videotestsrc is-live=true pattern=smpte";
+  if (id.rfind("file:", 0) == 0) return FileBranch(id.substr(5), true);
+  if (id == "device") return "v4l2src name=camera ! videoconvert";
+  if (id.rfind("device:", 0) == 0) return "v4l2src name=camera device=\"" + id.substr(7) + "\" ! videoconvert";
   return "";
+}
+
+// A file that is missing or unreadable fails before any pipeline is built.
+Status CheckFile(const std::string& source) {
+  if (source.rfind("file:", 0) != 0) return {};
+  std::string path = source.substr(5);
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return MakeError(Errc::kMediaFileOpenFailed, "cannot open media file " + path + ": " + std::strerror(errno));
+  std::fclose(f);
+  return {};
 }
 
 }  // namespace
@@ -184,6 +242,7 @@ struct Publisher::Impl {
   GstElement* pipeline = nullptr;
   GstElement* webrtc = nullptr;
   MediaErrorFn on_error;
+  BusState bus;
   ~Impl() {
     if (pipeline) {
       gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -201,9 +260,15 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   im.webrtc = MakeWebrtc(o.ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline), im.webrtc);
-  WatchBus(im.pipeline, &im.on_error, static_cast<int32_t>(Errc::kPublishStreamRuntimeError));
+  // Errors while starting come back from Create; only later ones go to on_error.
+  im.bus.runtime_code = static_cast<int32_t>(Errc::kPublishStreamRuntimeError);
+  WatchBus(im.pipeline, &im.bus);
   std::string twcc = std::string(",extmap-") + std::to_string(kTwccId) + "=(string)\"" + kTwccUri + "\"";
   std::vector<std::pair<std::string, bool>> branches;  // description, video
+  for (const auto* source : {&o.audio_source, &o.video_source})
+    if (Status st = CheckFile(*source);
+        !st && ((source == &o.audio_source && o.audio) || (source == &o.video_source && o.video)))
+      return st.error();
   if (o.audio) {
     std::string src = AudioSource(o.audio_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
@@ -238,12 +303,18 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   }
   for (auto& [desc, video] : branches) {
     GError* err = nullptr;
-    GstElement* bin = gst_parse_bin_from_description(desc.c_str(), TRUE, &err);
+    // Only the output is ghosted: ghosting unlinked pads would also ghost the sink pad
+    // that a decodebin's delayed link is waiting for (file sources), and steal it.
+    GstElement* bin = gst_parse_bin_from_description(desc.c_str(), FALSE, &err);
     if (!bin) {
       std::string m = err ? err->message : "?";
       if (err) g_error_free(err);
       return MakeError(Errc::kPublishStreamStartError,
                        "cannot build the " + std::string(video ? "video" : "audio") + " pipeline: " + m);
+    }
+    if (GstPad* out = gst_bin_find_unlinked_pad(GST_BIN(bin), GST_PAD_SRC)) {
+      gst_element_add_pad(bin, gst_ghost_pad_new("src", out));
+      gst_object_unref(out);
     }
     gst_bin_add(GST_BIN(im.pipeline), bin);
     GstPad* src = gst_element_get_static_pad(bin, "src");
@@ -261,8 +332,16 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
     gst_object_unref(sink);
     if (!linked) return MakeError(Errc::kPublishStreamStartError, "cannot link a source to webrtcbin");
   }
-  if (gst_element_set_state(im.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+  if (gst_element_set_state(im.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    // The source that could not open said why on the bus (device and file codes).
+    std::lock_guard<std::mutex> lock(im.bus.mu);
+    if (im.bus.last_code) return MakeError(static_cast<Errc>(im.bus.last_code), im.bus.last_message);
     return MakeError(Errc::kPublishStreamStartError, "the publish pipeline did not start");
+  }
+  {
+    std::lock_guard<std::mutex> lock(im.bus.mu);
+    im.bus.fn = &im.on_error;
+  }
   return p;
 }
 
@@ -285,6 +364,7 @@ struct Subscriber::Impl {
   AudioFn on_audio;
   TrackFn on_track;
   MediaErrorFn on_error;
+  BusState bus;
   std::mutex mu;
   std::map<std::string, RemoteTrackInfo> by_mid;  ///< from the offers' a=msid
   ~Impl() {
@@ -404,7 +484,9 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const std::vector<std::st
   im.webrtc = MakeWebrtc(ice);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline), im.webrtc);
-  WatchBus(im.pipeline, &im.on_error, static_cast<int32_t>(Errc::kSubscribeStreamRuntimeError));
+  im.bus.fn = &im.on_error;
+  im.bus.runtime_code = static_cast<int32_t>(Errc::kSubscribeStreamRuntimeError);
+  WatchBus(im.pipeline, &im.bus);
   g_signal_connect(im.webrtc, "pad-added", G_CALLBACK(&Impl::OnPad), &im);
   if (gst_element_set_state(im.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     return MakeError(Errc::kSubscribeStreamStartError, "the subscribe pipeline did not start");
