@@ -1,0 +1,27 @@
+# ctest: install the SDK into a fresh prefix, then configure and build examples/ with
+# find_package(Parley) against it, and check the pkg-config file.
+set(prefix ${BUILD_DIR}/install-test)
+file(REMOVE_RECURSE ${prefix})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix}
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(rc)
+  message(FATAL_ERROR "cmake --install failed: ${rc}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples -B ${prefix}/example-build -G Ninja
+                        -DCMAKE_PREFIX_PATH=${prefix} RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring examples/ against the installed SDK failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${prefix}/example-build RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "building examples/ against the installed SDK failed")
+endif()
+if(NOT EXISTS ${prefix}/example-build/parley_example)
+  message(FATAL_ERROR "no example binary")
+endif()
+set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig)
+execute_process(COMMAND pkg-config --cflags --libs parley RESULT_VARIABLE rc OUTPUT_VARIABLE flags)
+if(rc OR NOT flags MATCHES "-lparley")
+  message(FATAL_ERROR "pkg-config parley: ${rc} ${flags}")
+endif()
+message(STATUS "installed SDK builds examples/; pkg-config: ${flags}")
