@@ -272,6 +272,8 @@ TEST(CliJoin, TwoClientsReceiveEachOthersMediaAndLeaveCleanly) {
     EXPECT_EQ(got.value("width", 0), 320);
     EXPECT_EQ(got.value("height", 0), 240);
     EXPECT_GT(got.value("audioMs", 0), 1000);
+    EXPECT_GT(ev.last_stats.value("sendKbps", 0), 0) << ev.last_stats.dump();
+    EXPECT_GT(ev.last_stats.value("receiveKbps", 0), 0);
   }
 }
 

@@ -349,10 +349,51 @@ class EngineImpl final : public RtcEngine {
       return;
     }
     ScheduleHeartbeat();
+    ReportStats();
     signal_->Request("ping", Json::object(), Errc::kHeartbeatTimeout, ping_interval_ * 3,
                      Continue([this](int32_t code, const std::string& m, const Json&) {
                        if (code == Code(Errc::kHeartbeatTimeout)) Error(code, m);
                      }));
+  }
+
+  /// Deltas of webrtcbin's totals since the last report, plus decoded frames.
+  void ReportStats() {
+    auto now = Clock::now();
+    sdk::RtpTotals pub = publisher_ ? publisher_->Stats() : sdk::RtpTotals{};
+    sdk::RtpTotals sub = subscriber_ ? subscriber_->Stats() : sdk::RtpTotals{};
+    uint64_t frames = frames_.load();
+    if (stats_at_ != Clock::time_point{}) {
+      double ms = std::max(1.0, std::chrono::duration<double, std::milli>(now - stats_at_).count());
+      EngineStats st;
+      auto rate = [ms](uint64_t now_b, uint64_t before) {
+        return now_b >= before ? static_cast<int>(static_cast<double>(now_b - before) * 8.0 / ms) : 0;
+      };
+      st.send_kbps = rate(pub.bytes_sent, last_pub_.bytes_sent);
+      st.receive_kbps = rate(sub.bytes_received, last_sub_.bytes_received);
+      int64_t lost = std::max<int64_t>(0, sub.packets_lost - last_sub_.packets_lost);
+      int64_t got = sub.packets_received >= last_sub_.packets_received
+                        ? static_cast<int64_t>(sub.packets_received - last_sub_.packets_received)
+                        : 0;
+      st.loss_rate = got + lost > 0 ? static_cast<double>(lost) / static_cast<double>(got + lost) : 0;
+      st.rtt_ms = pub.rtt_s >= 0 ? static_cast<int>(pub.rtt_s * 1000) : -1;
+      st.jitter_ms = static_cast<int>(sub.jitter_s * 1000);
+      st.video_fps = static_cast<int>(static_cast<double>(frames - last_frames_) * 1000.0 / ms + 0.5);
+      st.width = width_.load();
+      st.height = height_.load();
+      if (got + lost > 0 || st.rtt_ms >= 0) {
+        int rtt = std::max(0, st.rtt_ms);
+        st.quality = st.loss_rate < 0.01 && rtt < 100   ? 1
+                     : st.loss_rate < 0.03 && rtt < 200 ? 2
+                     : st.loss_rate < 0.08 && rtt < 400 ? 3
+                     : st.loss_rate < 0.15              ? 4
+                                                        : 5;
+      }
+      if (listener_) listener_->OnStats(st);
+    }
+    stats_at_ = now;
+    last_pub_ = pub;
+    last_sub_ = sub;
+    last_frames_ = frames;
   }
 
   // ---- remote users -----------------------------------------------------------
@@ -525,6 +566,9 @@ class EngineImpl final : public RtcEngine {
       auto sub = sdk::Subscriber::Create(
           config_.ice_addresses,
           [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
+            frames_.fetch_add(1, std::memory_order_relaxed);
+            width_.store(f.width, std::memory_order_relaxed);
+            height_.store(f.height, std::memory_order_relaxed);
             if (MediaFrameObserver* o = observer_.load()) o->OnRemoteVideoFrame(i.user_id, i.track, f);
           },
           [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
@@ -570,6 +614,11 @@ class EngineImpl final : public RtcEngine {
   std::unique_ptr<sdk::Subscriber> subscriber_;
   std::set<TrackKind> published_;
   std::map<std::string, RemoteUser> remote_;
+  Clock::time_point stats_at_{};
+  sdk::RtpTotals last_pub_, last_sub_;
+  uint64_t last_frames_ = 0;
+  std::atomic<uint64_t> frames_{0};  ///< written on media threads
+  std::atomic<int> width_{0}, height_{0};
   bool in_call_ = false;
   std::string channel_, user_;
 };

@@ -70,6 +70,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnOccurError(int32_t code, const std::string& m) override {
     Note([&] { errors.push_back({code, m}); });
   }
+  void OnStats(const EngineStats& s) override {
+    Note([&] { stats.push_back(s); });
+  }
   void OnRemoteVideoFrame(const std::string& id, TrackKind, const VideoFrame& f) override {
     Note([&] {
       ++frames[id];
@@ -110,6 +113,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::set<std::string> online;
   std::map<std::string, std::set<TrackKind>> tracks;
   std::vector<std::pair<int32_t, std::string>> errors;
+  std::vector<EngineStats> stats;
   std::map<std::string, int> frames, width, height, peak;
   std::map<std::string, std::chrono::steady_clock::time_point> first_frame_at;
   struct Audio {
@@ -181,6 +185,19 @@ TEST(Engine, TwoEnginesSeeAndHearEachOtherThroughParleyd) {
   EXPECT_NEAR(pb.Frequency("alice"), 440, 30);
   EXPECT_GT(pa.peak["bob"], 1000);
   EXPECT_EQ(a->GetOnlineRemoteUsers().size(), 1u);
+  // Statistics every heartbeat: media flows both ways at the decoded size.
+  ASSERT_TRUE(pa.WaitFor([&] { return pa.stats.size() >= 2 && pa.stats.back().video_fps > 0; }, 10s));
+  {
+    std::lock_guard<std::mutex> lock(pa.mu);
+    const EngineStats& st = pa.stats.back();
+    std::printf("stats: send %d kbps, receive %d kbps, loss %.3f, rtt %d ms, jitter %d ms, %d fps %dx%d, quality %d\n",
+                st.send_kbps, st.receive_kbps, st.loss_rate, st.rtt_ms, st.jitter_ms, st.video_fps, st.width, st.height,
+                st.quality);
+    EXPECT_GT(st.send_kbps, 20);
+    EXPECT_GT(st.receive_kbps, 20);
+    EXPECT_EQ(st.width, 320);
+    EXPECT_LT(st.loss_rate, 0.5);
+  }
   EXPECT_EQ(a->LeaveChannel(), 0);
   EXPECT_TRUE(pa.WaitFor([&] { return pa.left; }, 5s));
   EXPECT_FALSE(a->IsInCall());

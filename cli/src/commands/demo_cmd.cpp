@@ -74,6 +74,10 @@ class Participant : public EngineEventListener, public MediaFrameObserver {
     std::lock_guard<std::mutex> lock(mu_);
     from_[from].audio_samples += f.samples;
   }
+  void OnStats(const EngineStats& s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_ = s;
+  }
 
   /// Per-second status (fps since the last call) as JSON.
   json Sample() {
@@ -86,7 +90,14 @@ class Participant : public EngineEventListener, public MediaFrameObserver {
                         {"audioMs", r.audio_samples / 48}};
       r.frames_seen = r.frames;
     }
-    return {{"userId", id_}, {"state", state_}, {"received", received}};
+    return {{"userId", id_},
+            {"state", state_},
+            {"received", received},
+            {"sendKbps", stats_.send_kbps},
+            {"receiveKbps", stats_.receive_kbps},
+            {"loss", stats_.loss_rate},
+            {"rttMs", stats_.rtt_ms},
+            {"quality", stats_.quality}};
   }
 
   json Summary(const std::vector<std::string>& others, bool* complete) {
@@ -132,6 +143,7 @@ class Participant : public EngineEventListener, public MediaFrameObserver {
   int join_ms_ = -1;
   std::map<std::string, Received> from_;
   std::vector<Problem> problems_;
+  EngineStats stats_;
 };
 
 std::string RandomKey() {
@@ -140,7 +152,10 @@ std::string RandomKey() {
 }
 
 std::string StatusLine(const json& p) {
-  std::string line = fmt::format("{:<10} {:<11}", p["userId"].get<std::string>(), p["state"].get<std::string>());
+  std::string line = fmt::format("{:<8} {:<10} send {:>4} kbps  recv {:>4} kbps  loss {:>4.1f}%  rtt {:>3} ms  q{}",
+                                 p["userId"].get<std::string>(), p["state"].get<std::string>(),
+                                 p["sendKbps"].get<int>(), p["receiveKbps"].get<int>(), p["loss"].get<double>() * 100.0,
+                                 p["rttMs"].get<int>(), p["quality"].get<int>());
   for (auto& [from, r] : p["received"].items())
     line += fmt::format("  <- {}: {} {:>2} fps, audio {:.1f} s", from, r["resolution"].get<std::string>(),
                         r["fps"].get<uint64_t>(), static_cast<double>(r["audioMs"].get<uint64_t>()) / 1000.0);

@@ -103,6 +103,10 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     std::lock_guard<std::mutex> lock(mu_);
     received_[id].audio_samples += f.samples;
   }
+  void OnStats(const EngineStats& s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_ = s;
+  }
 
   /// Waits for the join result; returns it (or the join timeout code).
   int32_t WaitJoined(std::chrono::milliseconds timeout) {
@@ -146,7 +150,17 @@ class Session : public EngineEventListener, public MediaFrameObserver {
       r.frames_before = r.frames;
     }
     if (received_.empty()) text += "  (nothing received yet)";
-    Emit({{"event", "stats"}, {"t", t}, {"received", users}}, text);
+    text += fmt::format("  | send {} kbps, recv {} kbps, loss {:.1f}%, rtt {} ms", stats_.send_kbps,
+                        stats_.receive_kbps, stats_.loss_rate * 100.0, stats_.rtt_ms);
+    Emit({{"event", "stats"},
+          {"t", t},
+          {"received", users},
+          {"sendKbps", stats_.send_kbps},
+          {"receiveKbps", stats_.receive_kbps},
+          {"loss", stats_.loss_rate},
+          {"rttMs", stats_.rtt_ms},
+          {"quality", stats_.quality}},
+         text);
   }
 
  private:
@@ -176,6 +190,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   int32_t join_result_ = kPending;
   bool left_ = false;
   std::string bye_;
+  EngineStats stats_;
   int32_t fatal_ = 0;
   std::string fatal_message_;
   std::map<std::string, Received> received_;

@@ -33,6 +33,8 @@ class EngineEventListener {
   virtual void OnOccurWarning([[maybe_unused]] int32_t code, [[maybe_unused]] const std::string& message) {}
   /// The server removed this session (0x02010105): kicked, replaced, channel closed.
   virtual void OnBye([[maybe_unused]] const std::string& reason) {}
+  /// Media statistics, every 2 s while in a call.
+  virtual void OnStats([[maybe_unused]] const EngineStats& stats) {}
   /// The loudest publisher in the channel changed.
   virtual void OnActiveSpeaker([[maybe_unused]] const std::string& user_id) {}
 };

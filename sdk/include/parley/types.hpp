@@ -68,6 +68,19 @@ struct AudioFrame {
   const int16_t* data = nullptr;
 };
 
+/// The engine's media statistics, reported every few seconds (OnStats).
+struct EngineStats {
+  int send_kbps = 0;          ///< publish connection, all tracks, over the last interval
+  int receive_kbps = 0;       ///< subscribe connection, all tracks
+  double loss_rate = 0;       ///< received packets lost / expected, over the interval (0..1)
+  int rtt_ms = -1;            ///< publish round-trip time from the server's reports (-1: unknown)
+  int jitter_ms = 0;          ///< largest inbound jitter
+  int video_fps = 0;          ///< remote video frames decoded per second, all streams
+  int width = 0, height = 0;  ///< size of the last remote video frame
+  /// 1 excellent .. 5 very bad (0 unknown), from loss and RTT.
+  int quality = 0;
+};
+
 struct RemoteUser {
   std::string user_id;
   std::string user_name;

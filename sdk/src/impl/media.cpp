@@ -7,6 +7,7 @@
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -213,6 +214,51 @@ Status CheckFile(const std::string& source) {
   return {};
 }
 
+// Sums webrtcbin's get-stats reply (a structure of per-object structures).
+RtpTotals CollectStats(GstElement* webrtc) {
+  RtpTotals t;
+  GstPromise* p = gst_promise_new();
+  g_signal_emit_by_name(webrtc, "get-stats", nullptr, p);
+  const GstStructure* reply = Wait(p);
+  if (reply) {
+    gst_structure_foreach(
+        reply,
+        [](GQuark, const GValue* value, gpointer data) -> gboolean {
+          auto* out = static_cast<RtpTotals*>(data);
+          if (!GST_VALUE_HOLDS_STRUCTURE(value)) return TRUE;
+          const GstStructure* s = gst_value_get_structure(value);
+          GstWebRTCStatsType type;
+          if (!gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr)) return TRUE;
+          guint64 u = 0;
+          guint u32 = 0;
+          gint i32 = 0;
+          gint64 i64 = 0;
+          double d = 0;
+          if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
+            if (gst_structure_get_uint64(s, "bytes-sent", &u)) out->bytes_sent += u;
+            if (gst_structure_get_uint64(s, "packets-sent", &u)) out->packets_sent += u;
+          } else if (type == GST_WEBRTC_STATS_INBOUND_RTP) {
+            if (gst_structure_get_uint64(s, "bytes-received", &u)) out->bytes_received += u;
+            if (gst_structure_get_uint64(s, "packets-received", &u))
+              out->packets_received += u;
+            else if (gst_structure_get_uint(s, "packets-received", &u32))
+              out->packets_received += u32;
+            if (gst_structure_get_int64(s, "packets-lost", &i64))
+              out->packets_lost += i64;
+            else if (gst_structure_get_int(s, "packets-lost", &i32))
+              out->packets_lost += i32;
+            if (gst_structure_get_double(s, "jitter", &d)) out->jitter_s = std::max(out->jitter_s, d);
+          } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
+            if (gst_structure_get_double(s, "round-trip-time", &d) && d > 0) out->rtt_s = std::max(out->rtt_s, d);
+          }
+          return TRUE;
+        },
+        &t);
+  }
+  gst_promise_unref(p);
+  return t;
+}
+
 }  // namespace
 
 Status InitMedia() {
@@ -349,6 +395,10 @@ Publisher::~Publisher() = default;
 
 Result<std::string> Publisher::CreateOffer() {
   return CreateLocal(impl_->webrtc, true);
+}
+
+RtpTotals Publisher::Stats() {
+  return CollectStats(impl_->webrtc);
 }
 
 Status Publisher::SetAnswer(const std::string& sdp) {
@@ -494,6 +544,10 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const std::vector<std::st
 }
 
 Subscriber::~Subscriber() = default;
+
+RtpTotals Subscriber::Stats() {
+  return CollectStats(impl_->webrtc);
+}
 
 Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
   {

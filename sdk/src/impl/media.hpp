@@ -24,6 +24,15 @@ Status InitMedia();
 
 using MediaErrorFn = std::function<void(int32_t code, const std::string& message)>;
 
+/// Totals from webrtcbin's statistics (the W3C RTCStats it models).
+struct RtpTotals {
+  uint64_t bytes_sent = 0, packets_sent = 0;
+  uint64_t bytes_received = 0, packets_received = 0;
+  int64_t packets_lost = 0;
+  double jitter_s = 0;  ///< largest inbound jitter
+  double rtt_s = -1;    ///< from the remote side's reports (-1: unknown yet)
+};
+
 struct PublishOptions {
   bool audio = false, video = false;
   std::string audio_source = "test:tone";
@@ -41,6 +50,7 @@ class Publisher {
   /// The offer for the publish request.
   Result<std::string> CreateOffer();
   Status SetAnswer(const std::string& sdp);
+  RtpTotals Stats();
 
  private:
   Publisher() = default;
@@ -63,6 +73,7 @@ class Subscriber {
   ~Subscriber();
   /// Applies the server's offer and returns our answer.
   Result<std::string> ApplyOffer(const std::string& offer);
+  RtpTotals Stats();
 
  private:
   Subscriber() = default;
