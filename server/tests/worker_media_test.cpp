@@ -13,6 +13,7 @@
 #include <future>
 #include <thread>
 
+#include "on_worker.hpp"
 #include "sfu/stun.hpp"
 #include "sfu/twcc.hpp"
 #include "sfu/worker.hpp"
@@ -22,14 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Bytes = std::vector<uint8_t>;
-
-template <typename Fn>
-auto OnWorker(MediaWorker& w, Fn fn) {
-  std::promise<decltype(fn())> p;
-  auto f = p.get_future();
-  w.Post([&] { p.set_value(fn()); });
-  return f.get();
-}
 
 // A WebRTC client reduced to what the worker sees: a UDP socket, an ICE check, the
 // DTLS client handshake, and SRTP both ways.

@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "on_worker.hpp"
 #include "sfu/stun.hpp"
 #include "sfu/worker.hpp"
 
@@ -51,14 +52,6 @@ class UdpClient {
  private:
   int fd_;
 };
-
-template <typename Fn>
-auto OnWorker(MediaWorker& w, Fn fn) {
-  std::promise<decltype(fn())> p;
-  auto f = p.get_future();
-  w.Post([&] { p.set_value(fn()); });
-  return f.get();
-}
 
 std::vector<uint8_t> StunRequest(std::string_view user, std::string_view pwd, bool use_candidate) {
   std::array<uint8_t, 12> tx{};

@@ -27,6 +27,11 @@ class SfuTransport final : public MediaTransport {
   uint64_t id_;
 };
 
+// The msid track id of a user's track on subscribe connections: "<user>-<track>".
+std::string TrackId(const std::string& user_id, Track t) {
+  return user_id + "-" + std::string(Name(t));
+}
+
 std::string_view TransportStateName(int s) {
   switch (static_cast<sfu::Transport::State>(s)) {
     case sfu::Transport::State::kNew: return "new";
@@ -530,8 +535,7 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
   // Subscriptions of others to this user end with it; their sections go inactive.
   for (auto& [uid, member] : ch->members) {
     member->subscriptions.erase(s.user_id);
-    for (Track t : {Track::kAudio, Track::kCamera, Track::kScreen})
-      RetireOfferedTrack(*member, s.user_id + "-" + std::string(Name(t)));
+    for (Track t : {Track::kAudio, Track::kCamera, Track::kScreen}) RetireOfferedTrack(*member, TrackId(s.user_id, t));
   }
   if (ch->members.empty()) {
     if (ch->worker < worker_channels_.size() && worker_channels_[ch->worker] > 0) --worker_channels_[ch->worker];
@@ -687,7 +691,7 @@ Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remo
     auto acc = remote.publish_tracks.find(t);
     auto idx = remote.publish_index.find(t);
     if (acc == remote.publish_tracks.end() || idx == remote.publish_index.end()) continue;  // no media to forward
-    std::string track_id = remote.user_id + "-" + std::string(Name(t));
+    std::string track_id = TrackId(remote.user_id, t);
     auto existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
                                  [&](const sfu::OfferedTrack& o) { return o.track_id == track_id; });
     if (existing == s.subscribe_offered.end()) {  // reuse an inactive section of the same kind, or add one
@@ -818,7 +822,7 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
         w->Post([w, pub = s->publish_transport_id, subid = member->subscribe_transport_id, i = idx->second] {
           w->RemoveRoutes(pub, subid, static_cast<int>(i));
         });
-      if (member != s) RetireOfferedTrack(*member, s->user_id + "-" + std::string(Name(t)));
+      if (member != s) RetireOfferedTrack(*member, TrackId(s->user_id, t));
     }
     s->publish_tracks.erase(t);
     if (idx != s->publish_index.end()) s->publish_index.erase(idx);
@@ -891,7 +895,7 @@ void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
     }
   for (Track t : dropping) {
     it->second.erase(t);
-    RetireOfferedTrack(*s, *user + "-" + std::string(Name(t)));
+    RetireOfferedTrack(*s, TrackId(*user, t));
   }
   if (it->second.empty()) s->subscriptions.erase(it);
   Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", *user}});
