@@ -100,7 +100,7 @@ void Transport::SetInboundTracks(std::vector<InboundTrack> tracks) {
     t.cfg = tracks[i];
     t.clock_rate = t.cfg.video ? 90000 : 48000;
     if (t.cfg.video) {  // the retransmission buffer is allocated once, here
-      t.ring.resize(kRingSlots * 1500);
+      t.ring.resize(kRingSlots * kRingSlotBytes);
       t.ring_len.assign(kRingSlots, 0);
       t.ring_seq.assign(kRingSlots, 0);
       t.ring_ssrc.assign(kRingSlots, 0);
@@ -266,9 +266,9 @@ bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
   int64_t transit = arrival - static_cast<int64_t>(v.timestamp);
   if (t.received > 1) t.jitter += (std::fabs(static_cast<double>(transit - t.last_transit)) - t.jitter) / 16.0;
   t.last_transit = transit;
-  if (t.cfg.video && v.data.size() <= 1500) {
+  if (t.cfg.video && v.data.size() <= kRingSlotBytes) {
     size_t slot = v.sequence % kRingSlots;
-    std::memcpy(t.ring.data() + slot * 1500, v.data.data(), v.data.size());
+    std::memcpy(t.ring.data() + slot * kRingSlotBytes, v.data.data(), v.data.size());
     t.ring_len[slot] = static_cast<uint16_t>(v.data.size());
     t.ring_seq[slot] = v.sequence;
     t.ring_ssrc[slot] = v.ssrc;
@@ -653,37 +653,43 @@ bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool
   return true;
 }
 
-void MediaWorker::Retransmit(Transport& sub, uint32_t media_ssrc, uint16_t seq) {
+MediaWorker::Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher) {
   for (auto& [pub_id, list] : routes_)
-    for (Route& r : list) {
-      if (r.subscriber != sub.id() || r.spec.ssrc != media_ssrc || !r.started) continue;
-      Transport* pub = FindTransport(pub_id);
-      if (!pub || r.spec.track >= pub->tracks_.size()) return;
-      Transport::TrackState& t = pub->tracks_[r.spec.track];
-      if (t.ring.empty()) return;
-      auto in_seq = static_cast<uint16_t>(seq - r.seq_offset);
-      size_t slot = in_seq % Transport::kRingSlots;
-      if (!t.ring_len[slot] || t.ring_seq[slot] != in_seq || t.ring_ssrc[slot] != r.last_in_ssrc) return;  // gone
-      auto v = ParseRtp(std::span<uint8_t>(t.ring.data() + slot * 1500, t.ring_len[slot]));
-      if (v && SendRewritten(sub, r, *v, true)) sub.counters_->retransmitted.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+    for (Route& r : list)
+      if (r.subscriber == subscriber && r.spec.ssrc == ssrc) {
+        *publisher = FindTransport(pub_id);
+        return *publisher ? &r : nullptr;
+      }
+  return nullptr;
+}
+
+void MediaWorker::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
+  if (!r.started || r.spec.track >= pub.tracks_.size()) return;
+  Transport::TrackState& t = pub.tracks_[r.spec.track];
+  if (t.ring.empty()) return;
+  auto in_seq = static_cast<uint16_t>(seq - r.seq_offset);
+  size_t slot = in_seq % Transport::kRingSlots;
+  if (!t.ring_len[slot] || t.ring_seq[slot] != in_seq || t.ring_ssrc[slot] != r.last_in_ssrc) return;  // gone
+  auto v = ParseRtp(std::span<uint8_t>(t.ring.data() + slot * Transport::kRingSlotBytes, t.ring_len[slot]));
+  if (v && SendRewritten(sub, r, *v, true)) sub.counters_->retransmitted.fetch_add(1, std::memory_order_relaxed);
 }
 
 void MediaWorker::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp) {
   int64_t now_us = NowUs();
   for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
-    uint32_t media = it->media_ssrc();
-    if (IsKeyframeRequest(*it)) {
-      for (auto& [pub, list] : routes_)
-        for (const Route& r : list)
-          if (r.subscriber == sub.id() && r.spec.ssrc == media)
-            if (Transport* p = FindTransport(pub)) RequestKeyframe(*p, now_us);
-    } else if (it->type == kRtpfb && it->count == 1) {
-      ForEachNack(*it, [&](uint16_t seq) {
-        sub.counters_->nacks_in.fetch_add(1, std::memory_order_relaxed);
-        Retransmit(sub, media, seq);
-      });
+    bool keyframe = IsKeyframeRequest(*it), nack = it->type == kRtpfb && it->count == 1;
+    if (keyframe || nack) {
+      // One lookup per feedback packet: the stream it names, and its publisher.
+      Transport* pub = nullptr;
+      Route* r = FindRoute(sub.id(), it->media_ssrc(), &pub);
+      if (keyframe) {
+        if (r) RequestKeyframe(*pub, now_us);
+      } else {
+        ForEachNack(*it, [&](uint16_t seq) {
+          sub.counters_->nacks_in.fetch_add(1, std::memory_order_relaxed);
+          if (r) Retransmit(sub, *r, *pub, seq);
+        });
+      }
     } else if (it->type == kRr || it->type == kSr) {
       for (size_t i = 0; i < it->count; ++i)
         if (auto b = GetReportBlock(*it, i)) sub.counters_->fraction_lost.store(b->fraction_lost);

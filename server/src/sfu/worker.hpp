@@ -143,8 +143,9 @@ class Transport {
   friend class MediaWorker;
   using SendFn = std::function<void(std::span<const uint8_t>, const sockaddr_storage&)>;
 
-  static constexpr size_t kRingSlots = 512;  ///< retransmission buffer per video track
-  static constexpr size_t kMaxMissing = 64;  ///< upstream losses tracked for NACK
+  static constexpr size_t kRingSlots = 512;       ///< retransmission buffer per video track
+  static constexpr size_t kRingSlotBytes = 1500;  ///< one datagram's worth per slot
+  static constexpr size_t kMaxMissing = 64;       ///< upstream losses tracked for NACK
 
   /// Receive state of one inbound track (RFC 3550 A.1, A.3, A.8) and its buffer.
   struct TrackState {
@@ -158,7 +159,7 @@ class Transport {
     int64_t last_transit = 0;
     uint32_t last_sr_mid = 0;  ///< middle 32 bits of the last SR's NTP time
     int64_t last_sr_at_us = 0;
-    std::vector<uint8_t> ring;       ///< kRingSlots x kMaxDatagram, video only
+    std::vector<uint8_t> ring;       ///< kRingSlots x kRingSlotBytes, video only
     std::vector<uint16_t> ring_len;  ///< 0 = empty slot
     std::vector<uint16_t> ring_seq;
     std::vector<uint32_t> ring_ssrc;
@@ -264,7 +265,11 @@ class MediaWorker {
   void OnPublisherRtcp(Transport& publisher, std::span<const uint8_t> rtcp, int64_t now_us);
   void OnSubscriberRtcp(Transport& subscriber, std::span<const uint8_t> rtcp);
   void RequestKeyframe(Transport& publisher, int64_t now_us);
-  void Retransmit(Transport& subscriber, uint32_t media_ssrc, uint16_t seq);
+  struct Route;
+  /// The route carrying `ssrc` to `subscriber` and its (existing) publisher, or null.
+  Route* FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher);
+  /// Resends `seq` of route `r` from the publisher's ring (as RTX when negotiated).
+  void Retransmit(Transport& subscriber, Route& r, Transport& publisher, uint16_t seq);
 
   struct Route {
     uint64_t subscriber = 0;
