@@ -44,6 +44,20 @@ std::vector<std::string> KeepFeedback(const SdpCodec& c) {
   return out;
 }
 
+// Our side of the bundled transport, the same in every section we write: ICE-lite
+// credentials, the certificate fingerprint, the DTLS role, rtcp-mux, and the one host
+// candidate (the media worker's port; RFC 8843 §7.1 — ICE-lite gathers nothing else).
+void SetLocalTransport(SdpMedia& m, const LocalTransport& local, const char* setup) {
+  m.ice_ufrag = local.ufrag;
+  m.ice_pwd = local.pwd;
+  m.fingerprint_algorithm = "sha-256";
+  m.fingerprint = local.fingerprint;
+  m.setup = setup;
+  m.rtcp_mux = true;
+  m.candidates = {"1 1 udp 2130706431 " + local.address + " " + std::to_string(local.port) + " typ host"};
+  m.end_of_candidates = true;
+}
+
 }  // namespace
 
 Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local) {
@@ -71,12 +85,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     r.kind = m.kind;
     r.proto = m.proto;
     r.mid = m.mid;
-    r.ice_ufrag = local.ufrag;
-    r.ice_pwd = local.pwd;
-    r.fingerprint_algorithm = "sha-256";
-    r.fingerprint = local.fingerprint;
-    r.setup = "passive";
-    r.rtcp_mux = true;
+    SetLocalTransport(r, local, "passive");
     r.rtcp_rsize = m.rtcp_rsize;
     bool bundled = std::find(offer.bundle_mids.begin(), offer.bundle_mids.end(), m.mid) != offer.bundle_mids.end();
     // The first codec of the offer's preference order (its m= line) that we forward:
@@ -99,7 +108,9 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     // Port 0 with a=bundle-only is a BUNDLE offer's way of saying "only in the bundle"
     // (RFC 8843 §7.2; GStreamer webrtcbin offers so), not a rejected section.
     if (!chosen || !bundled || m.mid.empty() || !m.rtcp_mux || (m.port == 0 && !m.bundle_only)) {
-      r.port = 0;  // rejected (RFC 8829 §5.3.1)
+      r.port = 0;  // rejected (RFC 8829 §5.3.1): no candidate
+      r.candidates.clear();
+      r.end_of_candidates = false;
       r.direction = "inactive";
       r.formats = m.formats.empty() ? std::vector<std::string>{"0"} : std::vector<std::string>{m.formats.front()};
       a.media.push_back(std::move(r));
@@ -145,13 +156,6 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     a.media.push_back(std::move(r));
   }
   if (out.tracks.empty()) return bad("the offer has no audio (Opus) or video (VP8, H.264 baseline) to receive");
-  // One host candidate: the media worker's port, shared by every bundled section
-  // (RFC 8843 §7.1); ICE-lite gathers nothing else.
-  for (auto& m : a.media) {
-    if (m.port == 0) continue;
-    m.candidates.push_back("1 1 udp 2130706431 " + local.address + " " + std::to_string(local.port) + " typ host");
-    m.end_of_candidates = true;
-  }
   return out;
 }
 
@@ -168,13 +172,8 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
     m.port = 9;
     m.proto = "UDP/TLS/RTP/SAVPF";
     m.mid = t.mid;
-    m.ice_ufrag = local.ufrag;
-    m.ice_pwd = local.pwd;
-    m.fingerprint_algorithm = "sha-256";
-    m.fingerprint = local.fingerprint;
-    m.setup = "actpass";
+    SetLocalTransport(m, local, "actpass");
     m.direction = t.active ? "sendonly" : "inactive";
-    m.rtcp_mux = true;
     m.rtcp_rsize = true;
     SdpCodec c = t.codec;
     c.feedback.clear();
@@ -199,8 +198,6 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
       m.cname = t.stream_id;
       m.msid = t.stream_id + " " + t.track_id;
     }
-    m.candidates.push_back("1 1 udp 2130706431 " + local.address + " " + std::to_string(local.port) + " typ host");
-    m.end_of_candidates = true;
     s.bundle_mids.push_back(t.mid);
     s.media.push_back(std::move(m));
   }
