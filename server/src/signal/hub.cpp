@@ -521,15 +521,8 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
   Channel* ch = s.channel;
   if (!ch) return;
   s.channel = nullptr;
-  if (s.publish_transport) s.publish_transport->Close();
-  if (s.subscribe_transport) s.subscribe_transport->Close();
-  s.publish_transport.reset();
-  s.subscribe_transport.reset();
-  s.publish_transport_id = 0;
-  s.subscribe_transport_id = 0;
-  s.subscribe_offered.clear();
-  s.publish_tracks.clear();
-  s.publish_index.clear();
+  DropPublishTransport(s);
+  DropSubscribeTransport(s);
   auto it = ch->members.find(s.user_id);
   if (it != ch->members.end() && it->second == &s) ch->members.erase(it);
   // Subscriptions of others to this user end with it; their sections go inactive.
@@ -734,6 +727,21 @@ Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remo
   return sfu::WriteSdp(sfu::BuildSubscribeOffer(s.subscribe_local, s.subscribe_offered, ++s.subscribe_version));
 }
 
+void SignalHub::DropPublishTransport(Session& s) {
+  s.publish_transport.reset();  // closes it on the worker, routes and all
+  s.publish_transport_id = 0;
+  s.publish_counters.reset();
+  s.publish_tracks.clear();
+  s.publish_index.clear();
+}
+
+void SignalHub::DropSubscribeTransport(Session& s) {
+  s.subscribe_transport.reset();
+  s.subscribe_transport_id = 0;
+  s.subscribe_counters.reset();
+  s.subscribe_offered.clear();
+}
+
 void SignalHub::RetireOfferedTrack(Session& sub, const std::string& track_id) {
   auto o = std::find_if(sub.subscribe_offered.begin(), sub.subscribe_offered.end(),
                         [&](const sfu::OfferedTrack& t) { return t.track_id == track_id && t.active; });
@@ -827,12 +835,7 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
     s->publish_tracks.erase(t);
     if (idx != s->publish_index.end()) s->publish_index.erase(idx);
   }
-  if (s->published.empty() && s->publish_transport) {
-    s->publish_transport->Close();  // subscribers re-subscribe on trackPublished
-    s->publish_transport.reset();
-    s->publish_transport_id = 0;
-    s->publish_counters.reset();
-  }
+  if (s->published.empty()) DropPublishTransport(*s);  // subscribers re-subscribe on trackPublished
   Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
   for (Track t : *tracks)
     Broadcast(*s->channel, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
@@ -1033,11 +1036,7 @@ void SignalHub::CheckTransportFailures() {
       ++metrics_.media_transport_failures_total;
       // The failed connection is dropped with its routes; subscriptions stay, and the
       // client's next subscribe opens a new connection.
-      if (s.subscribe_transport) s.subscribe_transport->Close();
-      s.subscribe_transport.reset();
-      s.subscribe_transport_id = 0;
-      s.subscribe_offered.clear();
-      s.subscribe_counters.reset();
+      DropSubscribeTransport(s);
       json users = json::array();
       for (const auto& [uid, tracks] : s.subscriptions) users.push_back(uid);
       if (s.conn)

@@ -201,6 +201,10 @@ class SignalHub {
   void CheckActiveSpeakers();
   /// The media worker of the session's channel.
   [[nodiscard]] sfu::MediaWorker* WorkerOf(const Session& s) const;
+  /// Close a session's publish / subscribe transport (and its routes on the worker)
+  /// and forget what was negotiated on it.
+  void DropPublishTransport(Session& s);
+  void DropSubscribeTransport(Session& s);
   /// The remote track `track_id` ("<user>-<track>") went away: its section in the
   /// subscriber's connection turns inactive and the subscriber gets a new offer.
   void RetireOfferedTrack(Session& sub, const std::string& track_id);
