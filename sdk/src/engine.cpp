@@ -298,11 +298,28 @@ class EngineImpl final : public RtcEngine {
                      }));
   }
 
-  void DoLeave(bool notify) {
-    next_ping_ = {};
+  /// Whatever ended the call (leave, the server's bye, the connection lost): media,
+  /// heartbeats, remote users and the flags the API reads all go back to idle.
+  void EndCall() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      next_ping_ = {};
+    }
     publisher_.reset();
     subscriber_.reset();
     published_.clear();
+    remote_.clear();
+    in_call_ = false;
+    std::lock_guard<std::mutex> lock(state_mu_);
+    in_call_flag_ = false;
+    leaving_ = false;
+    joining_ = false;
+    remote_snapshot_.clear();
+  }
+
+  void DoLeave(bool notify) {
+    publisher_.reset();  // media stops first, then the server is told
+    subscriber_.reset();
     if (signal_ && signal_->connected() && in_call_) {
       // Best effort: tell the server, then close whatever the answer.
       auto done = std::make_shared<std::promise<void>>();
@@ -312,15 +329,7 @@ class EngineImpl final : public RtcEngine {
     }
     if (signal_) signal_->Close();
     bool was = in_call_;
-    in_call_ = false;
-    {
-      std::lock_guard<std::mutex> lock(state_mu_);
-      in_call_flag_ = false;
-      leaving_ = false;
-      joining_ = false;
-      remote_snapshot_.clear();
-    }
-    remote_.clear();
+    EndCall();
     if (notify && listener_ && was) listener_->OnLeaveChannelResult(0);
   }
 
@@ -328,11 +337,7 @@ class EngineImpl final : public RtcEngine {
     if (!in_call_) return;
     // Reconnection (resume) comes with a later change; for now the call ends.
     Error(Code(Errc::kSignalRequestError), "signalling connection lost: " + why);
-    publisher_.reset();
-    subscriber_.reset();
-    in_call_ = false;
-    std::lock_guard<std::mutex> lock(state_mu_);
-    in_call_flag_ = false;
+    EndCall();
   }
 
   void ScheduleHeartbeat() {
@@ -467,11 +472,7 @@ class EngineImpl final : public RtcEngine {
       std::string reason = m.value("reason", "");
       Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
       if (listener_) listener_->OnBye(reason);
-      in_call_ = false;
-      publisher_.reset();
-      subscriber_.reset();
-      std::lock_guard<std::mutex> lock(state_mu_);
-      in_call_flag_ = false;
+      EndCall();
     }
   }
 
