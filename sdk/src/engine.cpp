@@ -142,10 +142,96 @@ class EngineImpl final : public RtcEngine {
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
 
-  int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& c) override {
-    if (c.width < 16 || c.width > 3840 || c.height < 16 || c.height > 2160 || c.fps < 1 || c.fps > 60 ||
-        c.bitrate_kbps < 50 || c.bitrate_kbps > 20000 || (c.width % 2) || (c.height % 2))
+  int32_t MuteLocalMic(bool mute) override { return SetMute(TrackKind::kAudio, mute); }
+  int32_t MuteLocalCamera(bool mute) override { return SetMute(TrackKind::kCamera, mute); }
+
+  int32_t StartScreenShare(const ScreenShareConfig& c) override {
+    VideoEncoderConfig v{c.width, c.height, c.fps, c.bitrate_kbps, c.codec};
+    if (!ValidVideo(v)) return Code(Errc::kPublishConfigInvalid);
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (!in_call_flag_) return Code(Errc::kNotInChannel);
+      if (config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
+      if (screen_requested_) return Code(Errc::kAlreadyPublishingScreen);
+      screen_requested_ = true;
+    }
+    Post([this, c] {
+      if (!Live()) return;
+      screen_ = c;
+      std::set<TrackKind> want = published_;
+      want.insert(TrackKind::kScreen);
+      Publish(want);
+    });
+    return kOk;
+  }
+
+  int32_t StopScreenShare() override {
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (!in_call_flag_) return Code(Errc::kNotInChannel);
+      if (!screen_requested_) return Code(Errc::kNotPublishing);
+      screen_requested_ = false;
+    }
+    Post([this] {
+      if (Live() && published_.count(TrackKind::kScreen)) Unpublish(TrackKind::kScreen);
+    });
+    return kOk;
+  }
+
+  int32_t PushExternalAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels) override {
+    if (!pcm || samples == 0 || samples > static_cast<size_t>(rate) || rate < 8000 || rate > 48000 || channels < 1 ||
+        channels > 2)
       return Code(Errc::kPublishConfigInvalid);
+    if (config_.audio_source != "external") return Code(Errc::kPublishStreamNotExist);
+    size_t bytes = samples * static_cast<size_t>(channels) * sizeof(int16_t);
+    return audio_feed_.PushAudio(gst_buffer_new_memdup(pcm, bytes), rate, channels, true);
+  }
+
+  int32_t PushExternalVideoFrame(const VideoFrame& f) override {
+    if (!f.data || f.width < 2 || f.height < 2 || f.width > 3840 || f.height > 2160 || (f.width % 2) ||
+        (f.height % 2) || f.size != static_cast<size_t>(f.width) * static_cast<size_t>(f.height) * 3 / 2)
+      return Code(Errc::kPublishConfigInvalid);
+    if (config_.video_source != "external") return Code(Errc::kPublishStreamNotExist);
+    // Tightly packed I420, as GStreamer's default layout for even sizes.
+    return video_feed_.PushVideo(gst_buffer_new_memdup(f.data, f.size), f.width, f.height, true);
+  }
+
+  int32_t PauseMediaFile() override {
+    return FileCall([](sdk::FilePlayer& p) { return p.Pause(); });
+  }
+  int32_t ResumeMediaFile() override {
+    return FileCall([](sdk::FilePlayer& p) { return p.Play(); });
+  }
+  int32_t SeekMediaFile(int64_t position_ms) override {
+    if (position_ms < 0) return Code(Errc::kPublishConfigInvalid);
+    return FileCall([position_ms](sdk::FilePlayer& p) { return p.Seek(position_ms); });
+  }
+
+  int32_t SetRemoteVideoCanvas(const std::string& user_id, TrackKind track, uint64_t window) override {
+    if (user_id.empty() || track == TrackKind::kAudio) return Code(Errc::kSubscribeConfigInvalid);
+    Post([this, user_id, track, window] {
+      remote_windows_[{user_id, track}] = window;
+      if (subscriber_) subscriber_->SetWindow(user_id, track, window);
+    });
+    return kOk;
+  }
+
+  int32_t SetLocalVideoCanvas(uint64_t window) override {
+    Post([this, window] {
+      local_window_ = window;
+      if (publisher_ && published_.count(TrackKind::kCamera))
+        if (Status st = publisher_->SetPreviewWindow(window); !st) Error(Code(st.error().code), st.error().message);
+    });
+    return kOk;
+  }
+
+  static bool ValidVideo(const VideoEncoderConfig& c) {
+    return c.width >= 16 && c.width <= 3840 && c.height >= 16 && c.height <= 2160 && c.fps >= 1 && c.fps <= 60 &&
+           c.bitrate_kbps >= 50 && c.bitrate_kbps <= 20000 && c.width % 2 == 0 && c.height % 2 == 0;
+  }
+
+  int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& c) override {
+    if (!ValidVideo(c)) return Code(Errc::kPublishConfigInvalid);
     Post([this, c] {
       config_.video = c;
       if (publisher_ && published_.count(TrackKind::kCamera)) Republish();
@@ -190,7 +276,8 @@ class EngineImpl final : public RtcEngine {
       {
         std::unique_lock<std::mutex> lock(mu_);
         auto wake = next_ping_ == Clock::time_point{} ? Clock::now() + std::chrono::hours(1) : next_ping_;
-        cv_.wait_until(lock, wake, [this] { return stopping_ || !tasks_.empty() || Due(); });
+        if (next_tick_ != Clock::time_point{}) wake = std::min(wake, next_tick_);
+        cv_.wait_until(lock, wake, [this] { return stopping_ || !tasks_.empty() || Due() || TickDue(); });
         if (!tasks_.empty()) {
           task = std::move(tasks_.front());
           tasks_.pop_front();
@@ -205,6 +292,8 @@ class EngineImpl final : public RtcEngine {
           task();
         } else if (Due()) {
           Ping();
+        } else if (TickDue()) {
+          Tick();
         }
       } catch (const std::exception& e) {
         spdlog::error("parley: internal error on the engine thread: {}", e.what());
@@ -213,6 +302,16 @@ class EngineImpl final : public RtcEngine {
     }
   }
   bool Due() const { return next_ping_ != Clock::time_point{} && Clock::now() >= next_ping_; }
+  bool TickDue() const { return next_tick_ != Clock::time_point{} && Clock::now() >= next_tick_; }
+
+  /// Twice a second while a media file is published: its progress.
+  void Tick() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      next_tick_ = player_ ? Clock::now() + std::chrono::milliseconds(500) : Clock::time_point{};
+    }
+    if (player_ && listener_) listener_->OnMediaFileProgress(player_->PositionMs(), player_->DurationMs());
+  }
 
   /// Wraps a signalling reply so it runs on the engine thread.
   Reply Continue(std::function<void(int32_t, const std::string&, const Json&)> fn) {
@@ -304,9 +403,13 @@ class EngineImpl final : public RtcEngine {
     {
       std::lock_guard<std::mutex> lock(mu_);
       next_ping_ = {};
+      next_tick_ = {};
     }
     publisher_.reset();
     subscriber_.reset();
+    player_.reset();
+    file_started_ = false;
+    file_active_ = false;
     published_.clear();
     remote_.clear();
     in_call_ = false;
@@ -314,12 +417,14 @@ class EngineImpl final : public RtcEngine {
     in_call_flag_ = false;
     leaving_ = false;
     joining_ = false;
+    screen_requested_ = false;
     remote_snapshot_.clear();
   }
 
   void DoLeave(bool notify) {
     publisher_.reset();  // media stops first, then the server is told
     subscriber_.reset();
+    player_.reset();
     if (signal_ && signal_->connected() && in_call_) {
       // Best effort: tell the server, then close whatever the answer.
       auto done = std::make_shared<std::promise<void>>();
@@ -492,34 +597,133 @@ class EngineImpl final : public RtcEngine {
         want.insert(k);
         Publish(want);
       } else {
-        signal_->Request("unpublish", {{"tracks", {TrackName(k)}}}, Errc::kTimeoutUnpublish, Timeout(),
-                         Continue([this, k](int32_t code, const std::string& m, const Json&) {
-                           if (code) return Error(code, m);
-                           published_.erase(k);
-                           if (listener_) listener_->OnPublishStateChanged(k, false);
-                           if (published_.empty())
-                             publisher_.reset();
-                           else
-                             Republish();
-                         }));
+        Unpublish(k);
       }
     });
     return kOk;
   }
 
+  void Unpublish(TrackKind k) {
+    signal_->Request("unpublish", {{"tracks", {TrackName(k)}}}, Errc::kTimeoutUnpublish, Timeout(),
+                     Continue([this, k](int32_t code, const std::string& m, const Json&) {
+                       if (code) return Error(code, m);
+                       published_.erase(k);
+                       if (listener_) listener_->OnPublishStateChanged(k, false);
+                       if (published_.empty())
+                         publisher_.reset();
+                       else
+                         Republish();
+                     }));
+  }
+
+  int32_t SetMute(TrackKind k, bool mute) {
+    (k == TrackKind::kAudio ? mute_audio_ : mute_video_) = mute;
+    Post([this, k, mute] {
+      if (publisher_) publisher_->Mute(k, mute);
+      if (Live() && published_.count(k))
+        signal_->Request("mute", {{"track", TrackName(k)}, {"muted", mute}}, Errc::kTimeoutMute, Timeout(),
+                         Continue([this](int32_t code, const std::string& m, const Json&) {
+                           if (code) Error(code, m);
+                         }));
+    });
+    return kOk;
+  }
+
+  template <typename Fn>
+  int32_t FileCall(Fn fn) {
+    if (!file_active_) return Code(Errc::kPublishStreamNotExist);
+    Post([this, fn] {
+      if (!player_) return Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
+      sdk::FileState before = player_->state();
+      if (Status st = fn(*player_); !st) return Error(Code(st.error().code), st.error().message);
+      if (player_->state() != before && listener_) listener_->OnMediaFileStateChanged(ToApi(player_->state()));
+    });
+    return kOk;
+  }
+
+  static MediaFileState ToApi(sdk::FileState s) {
+    return s == sdk::FileState::kPlaying  ? MediaFileState::kPlaying
+           : s == sdk::FileState::kPaused ? MediaFileState::kPaused
+                                          : MediaFileState::kEnded;
+  }
+
+  static bool IsFile(const std::string& source) { return source.rfind("file:", 0) == 0; }
+
+  /// Opens the media file the sources name (once per call); false when it cannot be
+  /// played (the error is raised).
+  bool EnsurePlayer(bool audio, bool video) {
+    bool want_audio = audio && IsFile(config_.audio_source), want_video = video && IsFile(config_.video_source);
+    if (player_ || (!want_audio && !want_video)) return true;
+    if (IsFile(config_.audio_source) && IsFile(config_.video_source) && config_.audio_source != config_.video_source) {
+      Error(Code(Errc::kPublishConfigInvalid), "audio and video from files must come from the same file");
+      return false;
+    }
+    std::string path = (want_audio ? config_.audio_source : config_.video_source).substr(5);
+    auto player = sdk::FilePlayer::Open(
+        path, IsFile(config_.audio_source) ? &audio_feed_ : nullptr,
+        IsFile(config_.video_source) ? &video_feed_ : nullptr,
+        [this] {
+          Post([this] {
+            if (player_ && listener_) {
+              listener_->OnMediaFileProgress(player_->DurationMs(), player_->DurationMs());
+              listener_->OnMediaFileStateChanged(MediaFileState::kEnded);
+            }
+          });
+        },
+        [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
+    if (!player) {
+      Error(Code(player.error().code), player.error().message);
+      return false;
+    }
+    player_ = std::move(*player);
+    file_active_ = true;
+    return true;
+  }
+
   /// A fresh publish connection carrying `want` (the server moves subscribers to it).
-  void Publish(const std::set<TrackKind>& want) {
+  void Publish(std::set<TrackKind> want) {
     if (!Live()) return;
+    if (!EnsurePlayer(want.count(TrackKind::kAudio) > 0, want.count(TrackKind::kCamera) > 0)) {
+      // The file cannot play: publish the rest.
+      if (IsFile(config_.audio_source)) want.erase(TrackKind::kAudio);
+      if (IsFile(config_.video_source)) want.erase(TrackKind::kCamera);
+      if (want.empty()) return;
+    }
+    bool new_player = player_ && player_->state() == sdk::FileState::kPaused && !file_started_;
     sdk::PublishOptions o;
     o.audio = want.count(TrackKind::kAudio) > 0;
     o.video = want.count(TrackKind::kCamera) > 0;
+    o.screen = want.count(TrackKind::kScreen) > 0;
     o.audio_source = config_.audio_source;
     o.video_source = config_.video_source;
     o.video_config = config_.video;
+    o.screen_options = {
+        screen_.display, screen_.window_id,
+        VideoEncoderConfig{screen_.width, screen_.height, screen_.fps, screen_.bitrate_kbps, screen_.codec}};
     o.ice_addresses = config_.ice_addresses;
+    o.audio_feed = &audio_feed_;
+    o.video_feed = &video_feed_;
+    o.mute_audio = mute_audio_;
+    o.mute_video = mute_video_;
     auto pub = sdk::Publisher::Create(
         o, [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
-    if (!pub) return Error(Code(pub.error().code), pub.error().message);
+    if (!pub) {
+      if (want.count(TrackKind::kScreen)) {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        screen_requested_ = false;
+      }
+      return Error(Code(pub.error().code), pub.error().message);
+    }
+    if (new_player) {
+      file_started_ = true;
+      if (Status st = player_->Play(); !st) Error(Code(st.error().code), st.error().message);
+      if (listener_) listener_->OnMediaFileStateChanged(MediaFileState::kPlaying);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        next_tick_ = Clock::now();
+      }
+      cv_.notify_one();
+    }
     auto offer = (*pub)->CreateOffer();
     if (!offer) return Error(Code(offer.error().code), offer.error().message);
     spdlog::debug("parley: publish offer\n{}", *offer);
@@ -533,6 +737,9 @@ class EngineImpl final : public RtcEngine {
       if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)
         return Error(Code(Errc::kPublishStreamStartError), st.error().message);
       publisher_ = holder;
+      if (local_window_ && want.count(TrackKind::kCamera))
+        if (Status st = publisher_->SetPreviewWindow(local_window_); !st)
+          Error(Code(st.error().code), st.error().message);
       for (TrackKind k : want)
         if (published_.insert(k).second && listener_) listener_->OnPublishStateChanged(k, true);
     });
@@ -564,8 +771,12 @@ class EngineImpl final : public RtcEngine {
   void ApplySubscribeOffer(const std::string& offer) {
     if (!Live()) return;
     if (!subscriber_) {
+      sdk::SubscribeOptions so;
+      so.ice_addresses = config_.ice_addresses;
+      so.record_dir = config_.record_dir;
+      so.playout = config_.audio_playout;
       auto sub = sdk::Subscriber::Create(
-          config_.ice_addresses,
+          so,
           [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
             frames_.fetch_add(1, std::memory_order_relaxed);
             width_.store(f.width, std::memory_order_relaxed);
@@ -580,11 +791,23 @@ class EngineImpl final : public RtcEngine {
               if (listener_) listener_->OnRemoteTrackAvailable(i.user_id, i.track);
             });
           },
+          [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
+            Post([this, i, path] {
+              if (listener_) listener_->OnRecordingStarted(i.user_id, i.track, path);
+            });
+          },
           // One remote stream failing (or ending abruptly when its sender leaves) does
-          // not end the call: the others keep playing, so it is a warning.
-          [this](int32_t code, const std::string& m) { Post([this, code, m] { Warn(code, m); }); });
+          // not end the call: the others keep playing, so it is a warning. The
+          // renderer and the speaker are the app's own: those are errors.
+          [this](int32_t code, const std::string& m) {
+            bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
+                          code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
+            Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
+          });
       if (!sub) return Error(Code(sub.error().code), sub.error().message);
       subscriber_ = std::move(*sub);
+      for (const auto& [key, window] : remote_windows_)
+        if (window) subscriber_->SetWindow(key.first, key.second, window);
     }
     auto answer = subscriber_->ApplyOffer(offer);
     if (!answer) return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
@@ -606,7 +829,7 @@ class EngineImpl final : public RtcEngine {
   std::chrono::milliseconds ping_interval_{2000};
 
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
-  bool joining_ = false, in_call_flag_ = false, leaving_ = false;
+  bool joining_ = false, in_call_flag_ = false, leaving_ = false, screen_requested_ = false;
   std::map<std::string, RemoteUser> remote_snapshot_;
 
   // Engine thread only:
@@ -615,6 +838,16 @@ class EngineImpl final : public RtcEngine {
   std::unique_ptr<sdk::Subscriber> subscriber_;
   std::set<TrackKind> published_;
   std::map<std::string, RemoteUser> remote_;
+  ScreenShareConfig screen_;
+  std::unique_ptr<sdk::FilePlayer> player_;
+  bool file_started_ = false;
+  uint64_t local_window_ = 0;
+  std::map<std::pair<std::string, TrackKind>, uint64_t> remote_windows_;
+  Clock::time_point next_tick_{};  ///< guarded by mu_
+  // Any thread:
+  sdk::InputFeed audio_feed_{false}, video_feed_{true};
+  std::atomic<bool> file_active_{false};
+  std::atomic<bool> mute_audio_{false}, mute_video_{false};
   Clock::time_point stats_at_{};
   sdk::RtpTotals last_pub_, last_sub_;
   uint64_t last_frames_ = 0;
@@ -642,6 +875,11 @@ RtcEngine* RtcEngine::Create(const EngineConfig& config) {
 
 void RtcEngine::Destroy(RtcEngine* engine) {
   delete engine;
+}
+
+std::vector<DeviceInfo> RtcEngine::EnumerateDevices(DeviceKind kind) {
+  if (!sdk::InitMedia()) return {};
+  return sdk::EnumerateDevices(kind);
 }
 
 int32_t RtcEngine::LastCreateError(std::string* message) {

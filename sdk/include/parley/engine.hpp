@@ -59,8 +59,47 @@ class RtcEngine {
   virtual int32_t SetClientRole(ClientRole role) = 0;
   [[nodiscard]] virtual std::vector<RemoteUser> GetOnlineRemoteUsers() const = 0;
 
+  /// Capture and playout devices present now (GstDeviceMonitor: PulseAudio sources
+  /// and sinks, V4L2 cameras), followed by the synthetic ones ("test:tone",
+  /// "test:pattern", "null" …) usable headless.
+  static std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
+
   virtual int32_t PublishLocalAudioStream(bool enable) = 0;
   virtual int32_t PublishLocalVideoStream(bool enable) = 0;
+  /// Mutes the published microphone (silence is sent) or camera (black frames are
+  /// sent): the tracks stay up and the others see `trackMuted`. Also before publishing.
+  virtual int32_t MuteLocalMic(bool mute) = 0;
+  virtual int32_t MuteLocalCamera(bool mute) = 0;
+  /// Publishes the screen (or one window) as the screen track. Already sharing:
+  /// 0x01010404; invalid config: 0x01010405; not in a channel: 0x01010304; audience:
+  /// 0x0103030d. A capture that cannot start raises 0x01030305 through OnOccurError.
+  virtual int32_t StartScreenShare(const ScreenShareConfig& config) = 0;
+  /// Not sharing: 0x01010402.
+  virtual int32_t StopScreenShare() = 0;
+
+  /// With audio_source "external": queues interleaved S16 PCM (8–48 kHz, 1–2
+  /// channels) for the audio track. At most 200 ms may wait: pushing faster than real
+  /// time returns 0x01070101 (nothing queued) — push ≤ 40 ms at a time, about every
+  /// 20 ms, and on 0x01070101 wait ~20 ms and push the same frame again. Not
+  /// publishing external audio: 0x01030304; bad arguments: 0x01010405.
+  virtual int32_t PushExternalAudioFrame(const int16_t* pcm, size_t samples, int sample_rate, int channels) = 0;
+  /// With video_source "external": one I420 frame (tightly packed, as VideoFrame),
+  /// stamped on arrival and scaled / rate-adapted to the encoder configuration. More
+  /// than 4 frames waiting for the encoder: 0x01070101.
+  virtual int32_t PushExternalVideoFrame(const VideoFrame& frame) = 0;
+
+  /// A "file:" source: pause (silence and a still picture are sent), resume, seek.
+  /// No file being published: 0x01030304.
+  virtual int32_t PauseMediaFile() = 0;
+  virtual int32_t ResumeMediaFile() = 0;
+  virtual int32_t SeekMediaFile(int64_t position_ms) = 0;
+
+  /// Renders a remote user's camera or screen into a native window (an X11 window id;
+  /// 0 stops). May be called before the track arrives. Failures: OnOccurError with
+  /// 0x01040201 (the renderer could not start) or 0x01040202 (it failed later).
+  virtual int32_t SetRemoteVideoCanvas(const std::string& user_id, TrackKind track, uint64_t window) = 0;
+  /// Renders the local camera (what is published, before encoding) into a window.
+  virtual int32_t SetLocalVideoCanvas(uint64_t window) = 0;
   /// Validated: 16..3840 x 16..2160, 1..60 fps, 50..20000 kbps, else 0x01010405.
   virtual int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& config) = 0;
   virtual int32_t SubscribeRemoteUser(const std::string& user_id) = 0;

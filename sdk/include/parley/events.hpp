@@ -37,6 +37,16 @@ class EngineEventListener {
   virtual void OnStats([[maybe_unused]] const EngineStats& stats) {}
   /// The loudest publisher in the channel changed.
   virtual void OnActiveSpeaker([[maybe_unused]] const std::string& user_id) {}
+  /// A published media file's position, twice a second while publishing it
+  /// (duration -1 when the file does not say).
+  virtual void OnMediaFileProgress([[maybe_unused]] int64_t position_ms, [[maybe_unused]] int64_t duration_ms) {}
+  /// A published media file started, paused, resumed or reached its end. At the end
+  /// the tracks stay published (silence and the last picture) until unpublished or
+  /// sought back.
+  virtual void OnMediaFileStateChanged([[maybe_unused]] MediaFileState state) {}
+  /// A received stream is being recorded (EngineConfig::record_dir) into `path`.
+  virtual void OnRecordingStarted([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track,
+                                  [[maybe_unused]] const std::string& path) {}
 };
 
 /// Receives decoded remote media. Runs on a media (GStreamer streaming) thread:

@@ -35,10 +35,25 @@ struct EngineConfig {
   /// Local addresses ICE may use (default: 127.0.0.1 only when the server is on loopback,
   /// else every address libnice finds). UPnP is never used.
   std::vector<std::string> ice_addresses;
-  /// Sources: "test:tone" (440 Hz sine), "test:pattern" (moving ball), "null"
-  /// (publish nothing); later also device ids.
+  /// Where published audio and camera video come from (ids as EnumerateDevices lists):
+  ///  - "device" (the default microphone / camera) or "device:<id>" (a PulseAudio
+  ///    source name, a V4L2 device path such as /dev/video0);
+  ///  - "test:tone" (440 Hz), "test:tone:<Hz>", "test:silence", "test:pattern"
+  ///    (moving ball), "test:bars" — synthetic, for headless use;
+  ///  - "file:<path>": a media file (see PauseMediaFile and friends); audio and video
+  ///    from a file must be the same file;
+  ///  - "external": the application pushes frames (PushExternalAudioFrame/VideoFrame);
+  ///  - "null": publish nothing of that kind.
   std::string audio_source = "test:tone";
   std::string video_source = "test:pattern";
+  /// Where remote audio plays: "null" (nowhere; frames still reach the observer),
+  /// "auto" (the system default), "device" or "device:<PulseAudio sink name>".
+  std::string audio_playout = "null";
+  /// When set, every received stream is also written, as received (no re-encoding),
+  /// to <record_dir>/<user>-<audio|camera|screen>.<ogg|webm|mkv> (Opus in Ogg, VP8 in
+  /// WebM, H.264 in Matroska); a second stream of the same name gets "-2" and so on.
+  /// Files are finished (durations, indexes) when the call ends.
+  std::string record_dir;
   VideoEncoderConfig video;
   /// Publish audio and camera right after joining (as broadcaster).
   bool auto_publish = true;
@@ -80,6 +95,31 @@ struct EngineStats {
   /// 1 excellent .. 5 very bad (0 unknown), from loss and RTT.
   int quality = 0;
 };
+
+/// What the screen track captures (X11, through ximagesrc).
+struct ScreenShareConfig {
+  std::string display;     ///< X display, e.g. ":0"; empty: $DISPLAY
+  uint64_t window_id = 0;  ///< an X window id to capture; 0: the whole screen
+  int width = 1280;
+  int height = 720;
+  int fps = 15;
+  int bitrate_kbps = 1500;
+  VideoCodec codec = VideoCodec::kVp8;
+};
+
+enum class DeviceKind : uint8_t { kMicrophone, kSpeaker, kCamera };
+
+/// A capture or playout device; `id` is what audio_source / video_source /
+/// audio_playout take after "device:".
+struct DeviceInfo {
+  DeviceKind kind = DeviceKind::kMicrophone;
+  std::string id;
+  std::string name;
+  bool is_default = false;
+};
+
+/// Where a media file being published is.
+enum class MediaFileState : uint8_t { kPlaying, kPaused, kEnded };
 
 struct RemoteUser {
   std::string user_id;

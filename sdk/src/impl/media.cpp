@@ -2,8 +2,11 @@
 
 #define GST_USE_UNSTABLE_API
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <gst/video/videooverlay.h>
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
@@ -11,10 +14,23 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 
 namespace parley::sdk {
+
+// Errors (and end of stream) from a pipeline's bus, delivered from the thread that
+// posts them.
+struct BusState {
+  MediaErrorFn* fn = nullptr;
+  int32_t runtime_code = 0;
+  std::mutex mu;
+  int32_t last_code = 0;  ///< the first error seen, for a failed start
+  std::string last_message;
+  std::function<void()> on_eos;  ///< set before the pipeline starts
+};
+
 namespace {
 
 constexpr char kTwccUri[] = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
@@ -121,20 +137,17 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
 int32_t CodeFor(GstObject* src, int32_t runtime_code) {
   for (GstObject* o = src; o; o = GST_OBJECT_PARENT(o)) {
     std::string name = GST_OBJECT_NAME(o) ? GST_OBJECT_NAME(o) : "";
-    if (name == "camera") return static_cast<int32_t>(Errc::kCameraOpenFailed);
-    if (name == "microphone") return static_cast<int32_t>(Errc::kAudioRecordDeviceOpenFailed);
+    // A device that never reached PAUSED failed to open; one that did failed later.
+    bool opened = GST_IS_ELEMENT(o) && GST_STATE(GST_ELEMENT(o)) >= GST_STATE_PAUSED;
+    auto pick = [opened](Errc open, Errc run) { return static_cast<int32_t>(opened ? run : open); };
+    if (name == "camera") return pick(Errc::kCameraOpenFailed, Errc::kCameraCaptureError);
+    if (name == "microphone") return pick(Errc::kAudioRecordDeviceOpenFailed, Errc::kAudioRecordError);
+    if (name == "speaker") return pick(Errc::kAudioPlayDeviceOpenFailed, Errc::kAudioPlayError);
+    if (name == "render") return pick(Errc::kRenderOpenFailed, Errc::kRenderError);
     if (name == "mediafile") return static_cast<int32_t>(Errc::kMediaFileOpenFailed);
   }
   return runtime_code;
 }
-
-struct BusState {
-  MediaErrorFn* fn = nullptr;
-  int32_t runtime_code = 0;
-  std::mutex mu;
-  int32_t last_code = 0;  ///< the first error seen, for a failed start
-  std::string last_message;
-};
 
 void WatchBus(GstElement* pipeline, BusState* state) {
   GstBus* bus = gst_element_get_bus(pipeline);
@@ -163,6 +176,8 @@ void WatchBus(GstElement* pipeline, BusState* state) {
           if (fn && *fn) (*fn)(code, msg);
           if (err) g_error_free(err);
           g_free(dbg);
+        } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS && st->on_eos) {
+          st->on_eos();
         }
         return GST_BUS_DROP;
       },
@@ -170,48 +185,77 @@ void WatchBus(GstElement* pipeline, BusState* state) {
   gst_object_unref(bus);
 }
 
-// A media file decoded at its own pace and played out in real time (clocksync): the
-// encoders see it as they would a live source. Each branch asks decodebin for only its
-// kind of stream (the other is left unexposed; a demuxer stops only when all of its
-// outputs are unlinked).
-std::string FileBranch(const std::string& path, bool video) {
-  return "filesrc name=mediafile location=\"" + path + "\" ! decodebin expose-all-streams=false caps=" +
-         (video ? "video/x-raw ! videoconvert ! videoscale ! videorate"
-                : "audio/x-raw ! audioconvert ! audioresample") +
-         " ! clocksync";
+// Media from outside the pipeline (the application's frames, a FilePlayer) enters
+// through an appsrc the InputFeed stamps; audio is then played out in real time.
+constexpr char kAudioFeed[] = "appsrc name=feed format=time is-live=true ! clocksync";
+constexpr char kVideoFeed[] = "appsrc name=feed format=time is-live=true ! videoconvert ! videoscale ! videorate";
+
+bool Fed(const std::string& id) {
+  return id == "external" || id.rfind("file:", 0) == 0;
+}
+
+std::string Quoted(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
 }
 
 std::string AudioSource(const std::string& id) {
-  // "test:tone" (440 Hz) or "test:tone:<Hz>"; "test:silence"; "file:<path>";
-  // "device" / "device:<pulse source>".
+  // "test:tone" (440 Hz) or "test:tone:<Hz>"; "test:silence"; "file:<path>" and
+  // "external" (fed); "device" / "device:<pulse source>".
   if (id.rfind("test:tone", 0) == 0) {
     std::string freq = id.size() > 10 ? id.substr(10) : "440";
+    if (freq.find_first_not_of("0123456789.") != std::string::npos) return "";
     return "audiotestsrc is-live=true wave=sine volume=0.3 freq=" + freq;
   }
   if (id == "test:silence") return "audiotestsrc is-live=true wave=silence";
-  if (id.rfind("file:", 0) == 0) return FileBranch(id.substr(5), false);
+  if (Fed(id)) return kAudioFeed;
   if (id == "device") return "pulsesrc name=microphone";
-  if (id.rfind("device:", 0) == 0) return "pulsesrc name=microphone device=\"" + id.substr(7) + "\"";
+  if (id.rfind("device:", 0) == 0) return "pulsesrc name=microphone device=" + Quoted(id.substr(7));
   return "";
 }
 
 std::string VideoSource(const std::string& id) {
   if (id == "test:pattern") return "videotestsrc is-live=true pattern=ball";
   if (id == "test:bars") return "videotestsrc is-live=true pattern=smpte";
-  if (id.rfind("file:", 0) == 0) return FileBranch(id.substr(5), true);
+  if (Fed(id)) return kVideoFeed;
   if (id == "device") return "v4l2src name=camera ! videoconvert";
-  if (id.rfind("device:", 0) == 0) return "v4l2src name=camera device=\"" + id.substr(7) + "\" ! videoconvert";
+  if (id.rfind("device:", 0) == 0) return "v4l2src name=camera device=" + Quoted(id.substr(7)) + " ! videoconvert";
   return "";
 }
 
-// A file that is missing or unreadable fails before any pipeline is built.
-Status CheckFile(const std::string& source) {
-  if (source.rfind("file:", 0) != 0) return {};
-  std::string path = source.substr(5);
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return MakeError(Errc::kMediaFileOpenFailed, "cannot open media file " + path + ": " + std::strerror(errno));
-  std::fclose(f);
-  return {};
+std::string ScreenSource(const ScreenOptions& o) {
+  std::string d = "ximagesrc name=screen use-damage=false show-pointer=true";
+  if (!o.display.empty()) d += " display-name=" + Quoted(o.display);
+  if (o.window_id) d += " xid=" + std::to_string(o.window_id);
+  return d + " ! videoconvert ! videoscale ! videorate";
+}
+
+// The encoder and payloader of a video track, after raw I420 at the configured size.
+std::string VideoEncoder(const VideoEncoderConfig& v, const std::string& twcc) {
+  std::ostringstream d;
+  if (v.codec == VideoCodec::kH264) {
+    d << "x264enc tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps << " key-int-max=" << v.fps * 2
+      << " ! video/x-h264,profile=constrained-baseline ! h264parse ! rtph264pay pt=102 config-interval=-1 "
+         "aggregate-mode=zero-latency ! capsfilter caps=\"application/x-rtp,media=video,encoding-name=H264,"
+         "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42e01f"
+      << twcc << "\"";
+  } else {
+    d << "vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
+      << " keyframe-max-dist=" << v.fps * 2
+      << " error-resilient=partitions ! rtpvp8pay pt=96 picture-id-mode=15-bit ! capsfilter caps=\""
+         "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
+      << twcc << "\"";
+  }
+  return d.str();
+}
+
+std::string RawVideoCaps(const VideoEncoderConfig& v) {
+  return "video/x-raw,format=I420,width=" + std::to_string(v.width) + ",height=" + std::to_string(v.height) +
+         ",framerate=" + std::to_string(v.fps) + "/1";
 }
 
 // Sums webrtcbin's get-stats reply (a structure of per-object structures).
@@ -259,6 +303,79 @@ RtpTotals CollectStats(GstElement* webrtc) {
   return t;
 }
 
+// A branch from a tee into a native window through GstVideoOverlay (ximagesink).
+// Failures surface on the bus from the element named "render": 0x01040201 when it
+// cannot open (no display, bad window), 0x01040202 once it ran.
+struct RenderBranch {
+  GstElement* tee = nullptr;
+  GstElement* bin = nullptr;
+  GstPad* tee_pad = nullptr;
+};
+
+bool AddRender(GstElement* pipeline, GstElement* tee, uint64_t window, RenderBranch* out) {
+  GstElement* bin = gst_parse_bin_from_description(
+      "queue leaky=downstream max-size-buffers=2 ! videoconvert ! ximagesink name=render sync=false", TRUE, nullptr);
+  if (!bin) return false;
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "render");
+  gst_video_overlay_set_window_handle(GST_VIDEO_OVERLAY(sink), static_cast<guintptr>(window));
+  gst_object_unref(sink);
+  gst_bin_add(GST_BIN(pipeline), bin);
+  if (!gst_element_sync_state_with_parent(bin)) {
+    gst_element_set_state(bin, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline), bin);
+    return false;
+  }
+  GstPad* tee_pad = gst_element_request_pad_simple(tee, "src_%u");
+  GstPad* in = gst_element_get_static_pad(bin, "sink");
+  gst_pad_link(tee_pad, in);
+  gst_object_unref(in);
+  *out = {tee, bin, tee_pad};
+  return true;
+}
+
+// Unlinks the branch while its tee pad is idle, then stops it from this thread.
+void RemoveRender(GstElement* pipeline, RenderBranch& r) {
+  if (!r.bin) return;
+  struct Done {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto done = std::make_shared<Done>();
+  gst_pad_add_probe(
+      r.tee_pad, GST_PAD_PROBE_TYPE_IDLE,
+      [](GstPad* pad, GstPadProbeInfo*, gpointer data) -> GstPadProbeReturn {
+        auto& d = **static_cast<std::shared_ptr<Done>*>(data);
+        if (GstPad* peer = gst_pad_get_peer(pad)) {
+          gst_pad_unlink(pad, peer);
+          gst_object_unref(peer);
+        }
+        std::lock_guard<std::mutex> lock(d.mu);
+        d.done = true;
+        d.cv.notify_all();
+        return GST_PAD_PROBE_REMOVE;
+      },
+      new std::shared_ptr<Done>(done), [](gpointer d) { delete static_cast<std::shared_ptr<Done>*>(d); });
+  {
+    std::unique_lock<std::mutex> lock(done->mu);
+    done->cv.wait_for(lock, std::chrono::seconds(1), [&] { return done->done; });
+  }
+  gst_element_release_request_pad(r.tee, r.tee_pad);
+  gst_object_unref(r.tee_pad);
+  gst_element_set_state(r.bin, GST_STATE_NULL);
+  gst_bin_remove(GST_BIN(pipeline), r.bin);
+  r = {};
+}
+
+GstClockTime RunningTime(GstElement* e) {
+  GstClock* clock = gst_element_get_clock(e);
+  if (!clock) return 0;
+  GstClockTime now = gst_clock_get_time(clock);
+  gst_object_unref(clock);
+  GstClockTime base = gst_element_get_base_time(e);
+  return now > base ? now - base : 0;
+}
+
 }  // namespace
 
 Status InitMedia() {
@@ -282,6 +399,345 @@ Status InitMedia() {
   return {};
 }
 
+// ---- devices -----------------------------------------------------------------
+
+std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) {
+  std::vector<DeviceInfo> out;
+  const char* klass = kind == DeviceKind::kMicrophone ? "Audio/Source"
+                      : kind == DeviceKind::kSpeaker  ? "Audio/Sink"
+                                                      : "Video/Source";
+  GstDeviceMonitor* monitor = gst_device_monitor_new();
+  gst_device_monitor_add_filter(monitor, klass, nullptr);
+  if (gst_device_monitor_start(monitor)) {
+    GList* devices = gst_device_monitor_get_devices(monitor);
+    for (GList* l = devices; l; l = l->next) {
+      GstDevice* dev = GST_DEVICE(l->data);
+      DeviceInfo d;
+      d.kind = kind;
+      gchar* name = gst_device_get_display_name(dev);
+      d.name = name ? name : "";
+      g_free(name);
+      // The id the capture element takes: PulseAudio's source/sink name, V4L2's path.
+      GObjectClass* cls = G_OBJECT_GET_CLASS(dev);
+      for (const char* prop : {"internal-name", "device-path"}) {
+        if (!d.id.empty() || !g_object_class_find_property(cls, prop)) continue;
+        gchar* v = nullptr;
+        g_object_get(dev, prop, &v, nullptr);
+        if (v) d.id = v;
+        g_free(v);
+      }
+      if (GstStructure* props = gst_device_get_properties(dev)) {
+        gboolean def = FALSE;
+        if (gst_structure_get_boolean(props, "is-default", &def)) d.is_default = def;
+        if (d.id.empty())
+          for (const char* key : {"device.path", "api.v4l2.path", "node.name"})
+            if (const gchar* v = gst_structure_get_string(props, key)) {
+              d.id = v;
+              break;
+            }
+        gst_structure_free(props);
+      }
+      if (!d.id.empty()) out.push_back(d);
+    }
+    g_list_free_full(devices, gst_object_unref);
+    gst_device_monitor_stop(monitor);
+  }
+  gst_object_unref(monitor);
+  auto synthetic = [&](const char* id, const char* name) { out.push_back({kind, id, name, false}); };
+  if (kind == DeviceKind::kMicrophone) {
+    synthetic("test:tone", "Test tone (440 Hz; test:tone:<Hz> for another)");
+    synthetic("test:silence", "Silence");
+    synthetic("external", "Frames pushed by the application");
+  } else if (kind == DeviceKind::kCamera) {
+    synthetic("test:pattern", "Test pattern (moving ball)");
+    synthetic("test:bars", "Colour bars");
+    synthetic("external", "Frames pushed by the application");
+  } else {
+    synthetic("auto", "System default output");
+  }
+  synthetic("null", "None");
+  return out;
+}
+
+// ---- input feeds and media files ---------------------------------------------
+
+void InputFeed::Attach(GstElement* appsrc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (src_) gst_object_unref(src_);
+  src_ = GST_ELEMENT(gst_object_ref(appsrc));
+  gst_caps_replace(&caps_, nullptr);
+  next_ = GST_CLOCK_TIME_NONE;
+}
+
+void InputFeed::Detach(GstElement* appsrc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (src_ != appsrc) return;  // a newer publish connection took over
+  gst_object_unref(src_);
+  src_ = nullptr;
+  gst_caps_replace(&caps_, nullptr);
+  next_ = GST_CLOCK_TIME_NONE;
+}
+
+bool InputFeed::attached() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return src_ != nullptr;
+}
+
+GstClockTime InputFeed::Now() const {
+  return RunningTime(src_);
+}
+
+int32_t InputFeed::PushAudio(GstBuffer* buffer, int rate, int channels, bool bounded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!src_) {
+    gst_buffer_unref(buffer);
+    return static_cast<int32_t>(Errc::kPublishStreamNotExist);
+  }
+  GstClockTime now = Now();
+  // Stamped back to back from where the last buffer ended; after a gap (the producer
+  // fell behind) the stream restarts at now.
+  if (next_ == GST_CLOCK_TIME_NONE || next_ < now) next_ = now;
+  if (bounded && next_ > now + kMaxAudioAhead) {
+    gst_buffer_unref(buffer);
+    return static_cast<int32_t>(Errc::kExternalAudioBufferFull);
+  }
+  GstCaps* caps =
+      gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "layout", G_TYPE_STRING, "interleaved",
+                          "rate", G_TYPE_INT, rate, "channels", G_TYPE_INT, channels, nullptr);
+  if (!caps_ || !gst_caps_is_equal(caps, caps_)) {
+    gst_app_src_set_caps(GST_APP_SRC(src_), caps);
+    gst_caps_replace(&caps_, caps);
+  }
+  gst_caps_unref(caps);
+  guint64 samples = gst_buffer_get_size(buffer) / (2 * static_cast<guint64>(channels));
+  GstClockTime duration = gst_util_uint64_scale(samples, GST_SECOND, static_cast<guint64>(rate));
+  buffer = gst_buffer_make_writable(buffer);
+  GST_BUFFER_PTS(buffer) = next_;
+  GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(buffer) = duration;
+  next_ += duration;
+  gst_app_src_push_buffer(GST_APP_SRC(src_), buffer);
+  return 0;
+}
+
+int32_t InputFeed::PushVideo(GstBuffer* buffer, int width, int height, bool bounded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!src_) {
+    gst_buffer_unref(buffer);
+    return static_cast<int32_t>(Errc::kPublishStreamNotExist);
+  }
+  if (bounded && gst_app_src_get_current_level_buffers(GST_APP_SRC(src_)) >= kMaxVideoQueued) {
+    gst_buffer_unref(buffer);
+    return static_cast<int32_t>(Errc::kExternalAudioBufferFull);
+  }
+  GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, width,
+                                      "height", G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 0, 1, nullptr);
+  if (!caps_ || !gst_caps_is_equal(caps, caps_)) {
+    gst_app_src_set_caps(GST_APP_SRC(src_), caps);
+    gst_caps_replace(&caps_, caps);
+  }
+  gst_caps_unref(caps);
+  // Live video is stamped when it arrives (strictly increasing).
+  GstClockTime now = Now();
+  if (next_ != GST_CLOCK_TIME_NONE && now <= next_) now = next_ + GST_MSECOND;
+  next_ = now;
+  buffer = gst_buffer_make_writable(buffer);
+  GST_BUFFER_PTS(buffer) = now;
+  GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(buffer) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer(GST_APP_SRC(src_), buffer);
+  return 0;
+}
+
+FilePlayer::FilePlayer() = default;
+
+Result<std::unique_ptr<FilePlayer>> FilePlayer::Open(const std::string& path, InputFeed* audio, InputFeed* video,
+                                                     EndFn on_end, MediaErrorFn on_error) {
+  {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f)
+      return MakeError(Errc::kMediaFileOpenFailed, "cannot open media file " + path + ": " + std::strerror(errno));
+    std::fclose(f);
+  }
+  std::unique_ptr<FilePlayer> p(new FilePlayer());
+  p->audio_ = audio;
+  p->video_ = video;
+  p->on_end_ = std::move(on_end);
+  p->on_error_ = std::move(on_error);
+  p->pipeline_ = gst_pipeline_new("parley-file");
+  GstElement* dec = gst_element_factory_make("uridecodebin", "mediafile");
+  if (!dec) return MakeError(Errc::kInitMissingPlugin, "GStreamer element 'uridecodebin' is missing");
+  GError* err = nullptr;
+  gchar* uri = gst_filename_to_uri(path.c_str(), &err);
+  if (!uri) {
+    std::string m = err ? err->message : "?";
+    if (err) g_error_free(err);
+    gst_object_unref(dec);
+    return MakeError(Errc::kMediaFileOpenFailed, "bad media file path " + path + ": " + m);
+  }
+  g_object_set(dec, "uri", uri, nullptr);
+  g_free(uri);
+  g_signal_connect(dec, "pad-added", G_CALLBACK(&FilePlayer::OnPad), p.get());
+  gst_bin_add(GST_BIN(p->pipeline_), dec);
+  p->bus_ = std::make_unique<BusState>();
+  p->bus_->runtime_code = static_cast<int32_t>(Errc::kMediaFileOpenFailed);
+  FilePlayer* self = p.get();
+  p->bus_->on_eos = [self] {
+    self->state_ = FileState::kEnded;
+    if (self->on_end_) self->on_end_();
+  };
+  WatchBus(p->pipeline_, p->bus_.get());
+  gst_element_set_state(p->pipeline_, GST_STATE_PAUSED);
+  GstStateChangeReturn r = gst_element_get_state(p->pipeline_, nullptr, nullptr, 10 * GST_SECOND);
+  {
+    std::lock_guard<std::mutex> lock(p->bus_->mu);
+    if (r == GST_STATE_CHANGE_FAILURE || p->bus_->last_code)
+      return MakeError(Errc::kMediaFileOpenFailed,
+                       "cannot play media file " + path + ": " +
+                           (p->bus_->last_message.empty() ? "no media" : p->bus_->last_message));
+    p->bus_->fn = &p->on_error_;
+  }
+  if (!p->has_audio_ && !p->has_video_)
+    return MakeError(Errc::kMediaFileOpenFailed, "media file " + path + " has no audio or video stream");
+  p->filler_ = std::thread([self] { self->Filler(); });
+  return p;
+}
+
+FilePlayer::~FilePlayer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (filler_.joinable()) filler_.join();
+  if (pipeline_) {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(pipeline_);
+  }
+  if (last_frame_) gst_buffer_unref(last_frame_);
+}
+
+// uridecodebin found a stream: audio and video go (converted) to an appsink that
+// paces them in real time, anything else (or a kind nobody publishes) to a fakesink.
+void FilePlayer::OnPad(GstElement*, GstPad* pad, gpointer data) {
+  auto* self = static_cast<FilePlayer*>(data);
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  std::string name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  gst_caps_unref(caps);
+  bool audio = name.rfind("audio/", 0) == 0 && self->audio_ && !self->has_audio_;
+  bool video = name.rfind("video/", 0) == 0 && self->video_ && !self->has_video_;
+  const char* desc = audio   ? "audioconvert ! audioresample ! audio/x-raw,format=S16LE,layout=interleaved,rate=48000,"
+                               "channels=2 ! appsink name=sink sync=true"
+                     : video ? "videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=true"
+                             : "fakesink sync=true";
+  GstElement* bin = gst_parse_bin_from_description(desc, TRUE, nullptr);
+  if (!bin) return;
+  if (audio || video) {
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "sink");
+    g_object_set_data(G_OBJECT(sink), "parley-video", GINT_TO_POINTER(video ? 1 : 0));
+    g_object_set(sink, "emit-signals", TRUE, nullptr);
+    g_signal_connect(sink, "new-sample", G_CALLBACK(&FilePlayer::OnSample), self);
+    gst_object_unref(sink);
+    (audio ? self->has_audio_ : self->has_video_) = true;
+  }
+  gst_bin_add(GST_BIN(self->pipeline_), bin);
+  gst_element_sync_state_with_parent(bin);
+  GstPad* in = gst_element_get_static_pad(bin, "sink");
+  gst_pad_link(pad, in);
+  gst_object_unref(in);
+}
+
+GstFlowReturn FilePlayer::OnSample(GstElement* sink, gpointer data) {
+  auto* self = static_cast<FilePlayer*>(data);
+  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
+  if (!sample) return GST_FLOW_OK;
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  if (buf) {
+    if (g_object_get_data(G_OBJECT(sink), "parley-video")) {
+      GstVideoInfo info;
+      if (gst_video_info_from_caps(&info, gst_sample_get_caps(sample))) {
+        {
+          std::lock_guard<std::mutex> lock(self->mu_);
+          gst_buffer_replace(&self->last_frame_, buf);
+          self->last_w_ = GST_VIDEO_INFO_WIDTH(&info);
+          self->last_h_ = GST_VIDEO_INFO_HEIGHT(&info);
+        }
+        self->video_->PushVideo(gst_buffer_copy(buf), GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info), false);
+      }
+    } else {
+      self->audio_->PushAudio(gst_buffer_copy(buf), 48000, 2, false);
+    }
+  }
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+// While paused or ended the tracks stay alive: 20 ms of silence every 20 ms and the
+// last frame five times a second, so receivers see a still picture, not a dead stream.
+void FilePlayer::Filler() {
+  constexpr int kSamples = 960;  // 20 ms at 48 kHz
+  int tick = 0;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(20));
+    if (stop_ || state_ == FileState::kPlaying) continue;
+    GstBuffer* frame = (++tick % 10 == 0 && last_frame_) ? gst_buffer_copy(last_frame_) : nullptr;
+    int w = last_w_, h = last_h_;
+    lock.unlock();
+    if (has_audio_) {
+      GstBuffer* silence = gst_buffer_new_allocate(nullptr, kSamples * 2 * 2, nullptr);
+      gst_buffer_memset(silence, 0, 0, kSamples * 2 * 2);
+      audio_->PushAudio(silence, 48000, 2, false);
+    }
+    if (frame) video_->PushVideo(frame, w, h, false);
+    lock.lock();
+  }
+}
+
+Status FilePlayer::Play() {
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    return MakeError(Errc::kMediaFileOpenFailed, "the media file does not play");
+  if (state_ != FileState::kEnded) state_ = FileState::kPlaying;
+  return {};
+}
+
+Status FilePlayer::Pause() {
+  if (gst_element_set_state(pipeline_, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE)
+    return MakeError(Errc::kMediaFileOpenFailed, "the media file does not pause");
+  state_ = FileState::kPaused;
+  return {};
+}
+
+Status FilePlayer::Seek(int64_t position_ms) {
+  if (position_ms < 0) return MakeError(Errc::kPublishConfigInvalid, "negative seek position");
+  int64_t duration = DurationMs();
+  if (duration > 0 && position_ms > duration) position_ms = duration;
+  if (!gst_element_seek_simple(pipeline_, GST_FORMAT_TIME,
+                               static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+                               static_cast<gint64>(position_ms) * GST_MSECOND))
+    return MakeError(Errc::kMediaFileOpenFailed, "the media file cannot seek");
+  if (state_ == FileState::kEnded) {
+    // An ended file seeks back into playing.
+    state_ = FileState::kPaused;
+    return Play();
+  }
+  return {};
+}
+
+int64_t FilePlayer::PositionMs() const {
+  gint64 pos = 0;
+  if (!gst_element_query_position(pipeline_, GST_FORMAT_TIME, &pos))
+    return state_ == FileState::kEnded ? DurationMs() : 0;
+  return pos / static_cast<gint64>(GST_MSECOND);
+}
+
+int64_t FilePlayer::DurationMs() const {
+  gint64 d = 0;
+  if (!gst_element_query_duration(pipeline_, GST_FORMAT_TIME, &d)) return -1;
+  return d / static_cast<gint64>(GST_MSECOND);
+}
+
 // ---- publish -----------------------------------------------------------------
 
 struct Publisher::Impl {
@@ -289,11 +745,40 @@ struct Publisher::Impl {
   GstElement* webrtc = nullptr;
   MediaErrorFn on_error;
   BusState bus;
+  std::vector<std::pair<InputFeed*, GstElement*>> feeds;  // attached appsrcs
+  GstElement* volume = nullptr;                           // the audio track's mute
+  GstElement* preview_tee = nullptr;                      // camera frames, before the encoder
+  RenderBranch preview;
+  std::atomic<bool> black{false};
   ~Impl() {
+    for (auto& [feed, src] : feeds) {
+      feed->Detach(src);
+      gst_object_unref(src);
+    }
     if (pipeline) {
       gst_element_set_state(pipeline, GST_STATE_NULL);
       gst_object_unref(pipeline);
     }
+    if (volume) gst_object_unref(volume);
+    if (preview_tee) gst_object_unref(preview_tee);
+  }
+
+  // A muted camera sends black frames of the same size (the encoder and the
+  // receivers keep going; a black frame costs almost nothing to encode).
+  static GstPadProbeReturn Blacken(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    if (!self->black.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
+    GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    GstMapInfo map;
+    if (gst_buffer_map(buf, &map, GST_MAP_WRITE)) {
+      // I420: luma 16, chroma 128 — the planes' sizes follow from the buffer's.
+      size_t luma = map.size * 2 / 3;
+      std::memset(map.data, 16, luma);
+      std::memset(map.data + luma, 128, map.size - luma);
+      gst_buffer_unmap(buf, &map);
+    }
+    return GST_PAD_PROBE_OK;
   }
 };
 
@@ -310,47 +795,44 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   im.bus.runtime_code = static_cast<int32_t>(Errc::kPublishStreamRuntimeError);
   WatchBus(im.pipeline, &im.bus);
   std::string twcc = std::string(",extmap-") + std::to_string(kTwccId) + "=(string)\"" + kTwccUri + "\"";
-  std::vector<std::pair<std::string, bool>> branches;  // description, video
-  for (const auto* source : {&o.audio_source, &o.video_source})
-    if (Status st = CheckFile(*source);
-        !st && ((source == &o.audio_source && o.audio) || (source == &o.video_source && o.video)))
-      return st.error();
+  struct Branch {
+    std::string desc;
+    TrackKind kind;
+  };
+  std::vector<Branch> branches;  // in the order the server maps them: audio, camera, screen
   if (o.audio) {
     std::string src = AudioSource(o.audio_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
-    branches.push_back({src +
-                            " ! audioconvert ! audioresample ! opusenc inband-fec=true bitrate=32000 ! "
-                            "rtpopuspay pt=111 ! capsfilter caps=\"application/x-rtp,media=audio,"
-                            "encoding-name=OPUS,payload=111,clock-rate=48000" +
+    branches.push_back({src + " ! audioconvert ! audioresample ! volume name=mute" +
+                            (o.mute_audio ? " mute=true" : "") +
+                            " ! opusenc inband-fec=true bitrate=32000 ! rtpopuspay pt=111 ! capsfilter "
+                            "caps=\"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000" +
                             twcc + "\"",
-                        false});
+                        TrackKind::kAudio});
   }
   if (o.video) {
     std::string src = VideoSource(o.video_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown video source " + o.video_source);
-    const VideoEncoderConfig& v = o.video_config;
-    std::ostringstream d;
-    d << src << " ! video/x-raw,format=I420,width=" << v.width << ",height=" << v.height << ",framerate=" << v.fps
-      << "/1 ! videoconvert ! ";
-    if (v.codec == VideoCodec::kH264) {
-      d << "x264enc tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps << " key-int-max=" << v.fps * 2
-        << " ! video/x-h264,profile=constrained-baseline ! h264parse ! rtph264pay pt=102 config-interval=-1 "
-           "aggregate-mode=zero-latency ! capsfilter caps=\"application/x-rtp,media=video,encoding-name=H264,"
-           "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42e01f"
-        << twcc << "\"";
-    } else {
-      d << "vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
-        << " keyframe-max-dist=" << v.fps * 2
-        << " error-resilient=partitions ! rtpvp8pay pt=96 picture-id-mode=15-bit ! capsfilter caps=\""
-           "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
-        << twcc << "\"";
-    }
-    branches.push_back({d.str(), true});
+    branches.push_back({src + " ! " + RawVideoCaps(o.video_config) +
+                            " ! tee name=preview allow-not-linked=true ! videoconvert name=venc ! " +
+                            VideoEncoder(o.video_config, twcc),
+                        TrackKind::kCamera});
   }
-  for (auto& [desc, video] : branches) {
+  if (o.screen) {
+    if (GstElementFactory* f = gst_element_factory_find("ximagesrc"))
+      gst_object_unref(f);
+    else
+      return MakeError(Errc::kInitMissingPlugin,
+                       "GStreamer element 'ximagesrc' is missing (install the Debian package "
+                       "gstreamer1.0-plugins-good)");
+    branches.push_back({ScreenSource(o.screen_options) + " ! " + RawVideoCaps(o.screen_options.video) + " ! " +
+                            VideoEncoder(o.screen_options.video, twcc),
+                        TrackKind::kScreen});
+  }
+  im.black = o.mute_video;
+  for (auto& [desc, kind] : branches) {
+    bool video = kind != TrackKind::kAudio;
     GError* err = nullptr;
-    // Only the output is ghosted: ghosting unlinked pads would also ghost the sink pad
-    // that a decodebin's delayed link is waiting for (file sources), and steal it.
     GstElement* bin = gst_parse_bin_from_description(desc.c_str(), FALSE, &err);
     if (!bin) {
       std::string m = err ? err->message : "?";
@@ -363,6 +845,25 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
       gst_object_unref(out);
     }
     gst_bin_add(GST_BIN(im.pipeline), bin);
+    if (GstElement* feed = gst_bin_get_by_name(GST_BIN(bin), "feed")) {
+      InputFeed* target = kind == TrackKind::kAudio ? o.audio_feed : o.video_feed;
+      if (target) {
+        target->Attach(feed);
+        im.feeds.push_back({target, feed});
+      } else {
+        gst_object_unref(feed);
+      }
+    }
+    if (kind == TrackKind::kAudio) im.volume = gst_bin_get_by_name(GST_BIN(bin), "mute");
+    if (kind == TrackKind::kCamera) {
+      im.preview_tee = gst_bin_get_by_name(GST_BIN(bin), "preview");
+      if (GstElement* venc = gst_bin_get_by_name(GST_BIN(bin), "venc")) {
+        GstPad* pad = gst_element_get_static_pad(venc, "sink");
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &Impl::Blacken, &im, nullptr);
+        gst_object_unref(pad);
+        gst_object_unref(venc);
+      }
+    }
     GstPad* src = gst_element_get_static_pad(bin, "src");
     GstPad* sink = gst_element_request_pad_simple(im.webrtc, "sink_%u");
     bool linked = gst_pad_link(src, sink) == GST_PAD_LINK_OK;
@@ -379,7 +880,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
     if (!linked) return MakeError(Errc::kPublishStreamStartError, "cannot link a source to webrtcbin");
   }
   if (gst_element_set_state(im.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    // The source that could not open said why on the bus (device and file codes).
+    // The source that could not open said why on the bus (device codes).
     std::lock_guard<std::mutex> lock(im.bus.mu);
     if (im.bus.last_code) return MakeError(static_cast<Errc>(im.bus.last_code), im.bus.last_message);
     return MakeError(Errc::kPublishStreamStartError, "the publish pipeline did not start");
@@ -391,7 +892,9 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   return p;
 }
 
-Publisher::~Publisher() = default;
+Publisher::~Publisher() {
+  if (impl_ && impl_->preview.bin) RemoveRender(impl_->pipeline, impl_->preview);
+}
 
 Result<std::string> Publisher::CreateOffer() {
   return CreateLocal(impl_->webrtc, true);
@@ -405,23 +908,88 @@ Status Publisher::SetAnswer(const std::string& sdp) {
   return SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
 }
 
+void Publisher::Mute(TrackKind track, bool muted) {
+  if (track == TrackKind::kAudio && impl_->volume) g_object_set(impl_->volume, "mute", muted ? TRUE : FALSE, nullptr);
+  if (track == TrackKind::kCamera) impl_->black = muted;
+}
+
+Status Publisher::SetPreviewWindow(uint64_t window) {
+  Impl& im = *impl_;
+  if (im.preview.bin) RemoveRender(im.pipeline, im.preview);
+  if (!window) return {};
+  if (!im.preview_tee) return MakeError(Errc::kPublishStreamNotExist, "no camera track to preview");
+  if (!AddRender(im.pipeline, im.preview_tee, window, &im.preview))
+    return MakeError(Errc::kRenderOpenFailed, "the preview renderer did not start");
+  return {};
+}
+
 // ---- subscribe ---------------------------------------------------------------
 
 struct Subscriber::Impl {
   GstElement* pipeline = nullptr;
   GstElement* webrtc = nullptr;
+  SubscribeOptions options;
   VideoFn on_video;
   AudioFn on_audio;
   TrackFn on_track;
+  RecordFn on_record;
   MediaErrorFn on_error;
   BusState bus;
   std::mutex mu;
   std::map<std::string, RemoteTrackInfo> by_mid;  ///< from the offers' a=msid
+  using Key = std::pair<std::string, TrackKind>;
+  std::map<Key, uint64_t> windows;          ///< wanted render windows
+  std::map<Key, GstElement*> video_tees;    ///< decoded video, per track (owned refs)
+  std::map<Key, RenderBranch> renders;      ///< running renderers
+  std::vector<GstElement*> recorders;       ///< the recording branches' first element
+  std::map<std::string, int> record_names;  ///< file names used, for -2, -3 …
+
   ~Impl() {
-    if (pipeline) {
-      gst_element_set_state(pipeline, GST_STATE_NULL);
-      gst_object_unref(pipeline);
+    if (!pipeline) return;
+    for (auto& [key, r] : renders) RemoveRender(pipeline, r);
+    FinishRecordings();
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    for (auto& [key, tee] : video_tees) gst_object_unref(tee);
+    for (GstElement* r : recorders) gst_object_unref(r);
+    gst_object_unref(pipeline);
+  }
+
+  // EOS into each recording branch, then wait (bounded) for it to reach the file:
+  // the muxers write their headers' durations and indexes on EOS.
+  void FinishRecordings() {
+    if (recorders.empty()) return;
+    struct Done {
+      std::mutex mu;
+      std::condition_variable cv;
+      size_t count = 0;
+    };
+    auto done = std::make_shared<Done>();
+    for (GstElement* first : recorders) {
+      GstElement* bin = GST_ELEMENT(gst_element_get_parent(first));
+      GstElement* file = bin ? gst_bin_get_by_name(GST_BIN(bin), "file") : nullptr;
+      if (file) {
+        GstPad* pad = gst_element_get_static_pad(file, "sink");
+        gst_pad_add_probe(
+            pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+            [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
+              if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
+              auto& d = **static_cast<std::shared_ptr<Done>*>(data);
+              std::lock_guard<std::mutex> lock(d.mu);
+              ++d.count;
+              d.cv.notify_all();
+              return GST_PAD_PROBE_OK;
+            },
+            new std::shared_ptr<Done>(done), [](gpointer d) { delete static_cast<std::shared_ptr<Done>*>(d); });
+        gst_object_unref(pad);
+        gst_object_unref(file);
+      }
+      if (bin) gst_object_unref(bin);
+      GstPad* in = gst_element_get_static_pad(first, "sink");
+      gst_pad_send_event(in, gst_event_new_eos());
+      gst_object_unref(in);
     }
+    std::unique_lock<std::mutex> lock(done->mu);
+    done->cv.wait_for(lock, std::chrono::seconds(3), [&] { return done->count >= recorders.size(); });
   }
 
   struct SinkCtx {
@@ -461,7 +1029,16 @@ struct Subscriber::Impl {
     return GST_FLOW_OK;
   }
 
-  // decodebin produced raw media: convert to I420 / S16 mono 48 kHz into an appsink.
+  std::string PlayoutSink() const {
+    const std::string& p = options.playout;
+    if (p == "auto") return "autoaudiosink name=speaker";
+    if (p == "device") return "pulsesink name=speaker";
+    if (p.rfind("device:", 0) == 0) return "pulsesink name=speaker device=" + Quoted(p.substr(7));
+    return "";
+  }
+
+  // decodebin produced raw media: convert to I420 / S16 mono 48 kHz into an appsink;
+  // video through a tee renderers can join, audio also to the speaker when asked.
   static void OnDecoded(GstElement* decodebin, GstPad* pad, gpointer data) {
     auto* self = static_cast<Impl*>(g_object_get_data(G_OBJECT(decodebin), "parley-impl"));
     auto* info = static_cast<RemoteTrackInfo*>(data);
@@ -470,10 +1047,18 @@ struct Subscriber::Impl {
     std::string name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
     gst_caps_unref(caps);
     bool video = name.rfind("video/", 0) == 0;
-    const char* desc = video ? "videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false"
-                             : "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
-                               "appsink name=sink sync=false";
-    GstElement* bin = gst_parse_bin_from_description(desc, TRUE, nullptr);
+    std::string desc;
+    if (video) {
+      desc = "videoconvert ! video/x-raw,format=I420 ! tee name=t allow-not-linked=true ! appsink name=sink sync=false";
+    } else {
+      desc =
+          "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! appsink name=sink "
+          "sync=false";
+      std::string speaker = self->PlayoutSink();
+      if (!speaker.empty())
+        desc = "tee name=t ! queue ! " + desc + " t. ! queue ! audioconvert ! audioresample ! " + speaker;
+    }
+    GstElement* bin = gst_parse_bin_from_description(desc.c_str(), TRUE, nullptr);
     if (!bin) return;
     gst_bin_add(GST_BIN(self->pipeline), bin);
     GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "sink");
@@ -486,9 +1071,74 @@ struct Subscriber::Impl {
     GstPad* in = gst_element_get_static_pad(bin, "sink");
     gst_pad_link(pad, in);
     gst_object_unref(in);
+    if (video) {
+      std::lock_guard<std::mutex> lock(self->mu);
+      Key key{info->user_id, info->track};
+      GstElement* tee = gst_bin_get_by_name(GST_BIN(bin), "t");
+      if (GstElement* old = self->video_tees[key]) {
+        auto r = self->renders.find(key);
+        if (r != self->renders.end()) {
+          RemoveRender(self->pipeline, r->second);
+          self->renders.erase(r);
+        }
+        gst_object_unref(old);
+      }
+      self->video_tees[key] = tee;
+      auto w = self->windows.find(key);
+      if (w != self->windows.end() && w->second) self->StartRender(key, w->second);
+    }
   }
 
-  // webrtcbin has a new incoming stream: find whose it is by its mid, decode it.
+  void StartRender(const Key& key, uint64_t window) {  // mu held
+    RenderBranch r;
+    if (AddRender(pipeline, video_tees[key], window, &r)) renders[key] = r;
+  }
+
+  // The recording branch of one received stream: depayload, mux, write (no decoding).
+  void AddRecorder(GstElement* tee, const RemoteTrackInfo& info, const std::string& encoding) {
+    std::string chain, ext;
+    if (encoding == "OPUS") {
+      chain = "rtpopusdepay ! opusparse ! oggmux";
+      ext = "ogg";
+    } else if (encoding == "VP8") {
+      chain = "rtpvp8depay ! webmmux";
+      ext = "webm";
+    } else if (encoding == "H264") {
+      chain = "rtph264depay ! h264parse ! matroskamux";
+      ext = "mkv";
+    } else {
+      return;
+    }
+    std::string base = (info.user_id.empty() ? std::string("unknown") : info.user_id) + "-" +
+                       (info.track == TrackKind::kAudio    ? "audio"
+                        : info.track == TrackKind::kScreen ? "screen"
+                                                           : "camera");
+    for (char& c : base)
+      if (c == '/' || c == '\\' || c == '\0') c = '_';
+    int n = ++record_names[base];
+    std::string path = options.record_dir + "/" + base + (n > 1 ? "-" + std::to_string(n) : "") + "." + ext;
+    std::string desc = "queue name=rec max-size-time=2000000000 max-size-bytes=0 max-size-buffers=0 ! " + chain +
+                       " ! filesink name=file location=" + Quoted(path);
+    GstElement* bin = gst_parse_bin_from_description(desc.c_str(), TRUE, nullptr);
+    if (!bin) return;
+    gst_bin_add(GST_BIN(pipeline), bin);
+    if (!gst_element_sync_state_with_parent(bin)) {
+      gst_element_set_state(bin, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(pipeline), bin);
+      if (on_error) on_error(static_cast<int32_t>(Errc::kSubscribeStreamRuntimeError), "cannot record to " + path);
+      return;
+    }
+    GstPad* out = gst_element_request_pad_simple(tee, "src_%u");
+    GstPad* in = gst_element_get_static_pad(bin, "sink");
+    gst_pad_link(out, in);
+    gst_object_unref(in);
+    gst_object_unref(out);
+    recorders.push_back(gst_bin_get_by_name(GST_BIN(bin), "rec"));
+    if (on_record) on_record(info, path);
+  }
+
+  // webrtcbin has a new incoming stream: find whose it is by its mid, decode it (and
+  // record it when asked).
   static void OnPad(GstElement*, GstPad* pad, gpointer data) {
     auto* self = static_cast<Impl*>(data);
     if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
@@ -515,23 +1165,56 @@ struct Subscriber::Impl {
     gst_bin_add(GST_BIN(self->pipeline), decodebin);
     gst_element_sync_state_with_parent(decodebin);
     GstPad* sink = gst_element_get_static_pad(decodebin, "sink");
-    gst_pad_link(pad, sink);
+    if (self->options.record_dir.empty()) {
+      gst_pad_link(pad, sink);
+    } else {
+      std::string encoding;
+      if (GstCaps* caps = gst_pad_get_current_caps(pad)) {
+        if (const gchar* e = gst_structure_get_string(gst_caps_get_structure(caps, 0), "encoding-name")) encoding = e;
+        gst_caps_unref(caps);
+      }
+      GstElement* tee = gst_element_factory_make("tee", nullptr);
+      gst_bin_add(GST_BIN(self->pipeline), tee);
+      gst_element_sync_state_with_parent(tee);
+      GstPad* tee_in = gst_element_get_static_pad(tee, "sink");
+      gst_pad_link(pad, tee_in);
+      gst_object_unref(tee_in);
+      GstElement* q = gst_element_factory_make("queue", nullptr);
+      gst_bin_add(GST_BIN(self->pipeline), q);
+      gst_element_sync_state_with_parent(q);
+      gst_element_link(tee, q);
+      GstPad* q_out = gst_element_get_static_pad(q, "src");
+      gst_pad_link(q_out, sink);
+      gst_object_unref(q_out);
+      std::lock_guard<std::mutex> lock(self->mu);
+      self->AddRecorder(tee, info, encoding);
+    }
     gst_object_unref(sink);
     if (self->on_track) self->on_track(info);
   }
 };
 
-Result<std::unique_ptr<Subscriber>> Subscriber::Create(const std::vector<std::string>& ice, VideoFn on_video,
-                                                       AudioFn on_audio, TrackFn on_track, MediaErrorFn on_error) {
+Result<std::unique_ptr<Subscriber>> Subscriber::Create(const SubscribeOptions& options, VideoFn on_video,
+                                                       AudioFn on_audio, TrackFn on_track, RecordFn on_record,
+                                                       MediaErrorFn on_error) {
   std::unique_ptr<Subscriber> s(new Subscriber());
   s->impl_ = std::make_unique<Impl>();
   Impl& im = *s->impl_;
+  im.options = options;
   im.on_video = std::move(on_video);
   im.on_audio = std::move(on_audio);
   im.on_track = std::move(on_track);
+  im.on_record = std::move(on_record);
   im.on_error = std::move(on_error);
+  if (!options.record_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.record_dir, ec);
+    if (ec)
+      return MakeError(Errc::kSubscribeStreamStartError,
+                       "cannot create the recording folder " + options.record_dir + ": " + ec.message());
+  }
   im.pipeline = gst_pipeline_new("parley-subscribe");
-  im.webrtc = MakeWebrtc(ice);
+  im.webrtc = MakeWebrtc(options.ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline), im.webrtc);
   im.bus.fn = &im.on_error;
@@ -547,6 +1230,19 @@ Subscriber::~Subscriber() = default;
 
 RtpTotals Subscriber::Stats() {
   return CollectStats(impl_->webrtc);
+}
+
+void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t window) {
+  Impl& im = *impl_;
+  std::lock_guard<std::mutex> lock(im.mu);
+  Impl::Key key{user_id, track};
+  im.windows[key] = window;
+  auto r = im.renders.find(key);
+  if (r != im.renders.end()) {
+    RemoveRender(im.pipeline, r->second);
+    im.renders.erase(r);
+  }
+  if (window && im.video_tees.count(key)) im.StartRender(key, window);
 }
 
 Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
