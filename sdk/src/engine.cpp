@@ -4,7 +4,12 @@
 // listener sees events in order on one thread and may call back into the engine.
 #include "parley/engine.hpp"
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
 
 #include <atomic>
 #include <chrono>
@@ -158,7 +163,7 @@ class EngineImpl final : public RtcEngine {
     Post([this, c] {
       if (!Live()) return;
       screen_ = c;
-      std::set<TrackKind> want = published_;
+      std::set<TrackKind> want = announced_;
       want.insert(TrackKind::kScreen);
       Publish(want);
     });
@@ -173,7 +178,7 @@ class EngineImpl final : public RtcEngine {
       screen_requested_ = false;
     }
     Post([this] {
-      if (Live() && published_.count(TrackKind::kScreen)) Unpublish(TrackKind::kScreen);
+      if (Live() && announced_.count(TrackKind::kScreen)) Unpublish(TrackKind::kScreen);
     });
     return kOk;
   }
@@ -411,6 +416,7 @@ class EngineImpl final : public RtcEngine {
     file_started_ = false;
     file_active_ = false;
     published_.clear();
+    announced_.clear();
     remote_.clear();
     in_call_ = false;
     std::lock_guard<std::mutex> lock(state_mu_);
@@ -559,6 +565,9 @@ class EngineImpl final : public RtcEngine {
         t.erase(std::remove(t.begin(), t.end(), *k), t.end());
         if (listener_) listener_->OnRemoteTrackUnavailable(id, *k);
       }
+    } else if (type == "trackMuted") {
+      if (auto k = ParseTrack(m.value("track", "")); k && listener_)
+        listener_->OnRemoteTrackMuted(m.value("userId", ""), *k, m.value("muted", false));
     } else if (type == "subscribeOffer") {
       ApplySubscribeOffer(m.value("sdp", ""));
     } else if (type == "activeSpeaker") {
@@ -590,10 +599,10 @@ class EngineImpl final : public RtcEngine {
     if (enable && config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
     Post([this, k, enable] {
       if (!Live()) return;
-      if (enable == (published_.count(k) > 0))
+      if (enable == (announced_.count(k) > 0))
         return Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), TrackName(k));
       if (enable) {
-        std::set<TrackKind> want = published_;
+        std::set<TrackKind> want = announced_;
         want.insert(k);
         Publish(want);
       } else {
@@ -604,6 +613,7 @@ class EngineImpl final : public RtcEngine {
   }
 
   void Unpublish(TrackKind k) {
+    announced_.erase(k);
     signal_->Request("unpublish", {{"tracks", {TrackName(k)}}}, Errc::kTimeoutUnpublish, Timeout(),
                      Continue([this, k](int32_t code, const std::string& m, const Json&) {
                        if (code) return Error(code, m);
@@ -727,12 +737,25 @@ class EngineImpl final : public RtcEngine {
     auto offer = (*pub)->CreateOffer();
     if (!offer) return Error(Code(offer.error().code), offer.error().message);
     spdlog::debug("parley: publish offer\n{}", *offer);
+    // What the server is told is what was announced before this answer arrives: a
+    // second publish (screen share right after joining) must not repeat the first's.
     std::vector<std::string> added;
+    std::set<TrackKind> added_kinds;
     for (TrackKind k : want)
-      if (!published_.count(k)) added.push_back(TrackName(k));
+      if (announced_.insert(k).second) {
+        added.push_back(TrackName(k));
+        added_kinds.insert(k);
+      }
     std::shared_ptr<sdk::Publisher> holder(std::move(*pub));
-    auto on_answer = Continue([this, holder, want](int32_t code, const std::string& m, const Json& d) {
-      if (code) return Error(code, m);
+    auto on_answer = Continue([this, holder, want, added_kinds](int32_t code, const std::string& m, const Json& d) {
+      if (code) {
+        for (TrackKind k : added_kinds) announced_.erase(k);
+        if (added_kinds.count(TrackKind::kScreen)) {
+          std::lock_guard<std::mutex> lock(state_mu_);
+          screen_requested_ = false;
+        }
+        return Error(code, m);
+      }
       spdlog::debug("parley: publish answer\n{}", d.value("sdp", ""));
       if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)
         return Error(Code(Errc::kPublishStreamStartError), st.error().message);
@@ -749,10 +772,11 @@ class EngineImpl final : public RtcEngine {
       signal_->Request("publish", {{"tracks", added}, {"sdp", *offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
   }
 
-  void Republish() { Publish(published_); }
+  void Republish() { Publish(announced_); }
 
   void StopPublishing() {
     publisher_.reset();
+    announced_.clear();
     for (TrackKind k : published_)
       if (listener_) listener_->OnPublishStateChanged(k, false);
     published_.clear();
@@ -836,7 +860,8 @@ class EngineImpl final : public RtcEngine {
   std::unique_ptr<sdk::SignalClient> signal_;
   std::shared_ptr<sdk::Publisher> publisher_;
   std::unique_ptr<sdk::Subscriber> subscriber_;
-  std::set<TrackKind> published_;
+  std::set<TrackKind> published_;  ///< what the server confirmed
+  std::set<TrackKind> announced_;  ///< what publish requests sent so far (confirmed or in flight)
   std::map<std::string, RemoteUser> remote_;
   ScreenShareConfig screen_;
   std::unique_ptr<sdk::FilePlayer> player_;
@@ -859,8 +884,30 @@ class EngineImpl final : public RtcEngine {
 
 }  // namespace
 
+namespace {
+// The engine logs through spdlog's default logger: to stderr, and to
+// <log_dir>/parley.log when asked.
+void ConfigureLog(const EngineConfig& config) {
+  std::string level = config.log_level;
+  if (const char* env = std::getenv("PARLEY_LOG_LEVEL")) level = env;
+  if (!config.log_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.log_dir, ec);
+    try {
+      auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_dir + "/parley.log");
+      auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+      spdlog::set_default_logger(std::make_shared<spdlog::logger>("parley", spdlog::sinks_init_list{err, file}));
+    } catch (const spdlog::spdlog_ex& e) {
+      spdlog::warn("parley: cannot log to {}: {}", config.log_dir, e.what());
+    }
+  }
+  if (!level.empty()) spdlog::set_level(spdlog::level::from_str(level));
+}
+}  // namespace
+
 RtcEngine* RtcEngine::Create(const EngineConfig& config) {
   std::lock_guard<std::mutex> lock(g_create_mu);
+  ConfigureLog(config);
   if (Status st = sdk::InitMedia(); !st) {
     g_create_error = static_cast<int32_t>(st.error().code);
     g_create_message = st.error().message;

@@ -16,133 +16,15 @@
 
 #include <unistd.h>
 
+#include "engine_support.hpp"
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
-#include "run_command.hpp"
-#include "server_process.hpp"
 
 namespace parley {
 namespace {
 
 using namespace std::chrono_literals;
-using nlohmann::json;
-
-struct App {
-  std::string id, key;
-};
-
-App CreateApp(const test::ServerProcess& s) {
-  auto r = test::HttpRequest(s.port(), "POST", "/v1/admin/apps", json{{"name", "sdk"}}.dump(), s.admin_key());
-  auto j = json::parse(r.body);
-  return {j["appId"], j["appKey"]};
-}
-
-AuthInfo Auth(const App& app, const std::string& channel, const std::string& user) {
-  AuthInfo a;
-  a.app_id = app.id;
-  a.channel_id = channel;
-  a.user_id = user;
-  a.nonce = "n";
-  a.timestamp = time(nullptr) + 3600;
-  a.token = ComputeClassicToken(a.app_id, app.key, channel, user, a.nonce, a.timestamp);
-  return a;
-}
-
-// Records events and media; waits for conditions.
-class Probe : public EngineEventListener, public MediaFrameObserver {
- public:
-  void OnJoinChannelResult(int32_t result, const std::string&, const std::string&, int elapsed_ms) override {
-    Note([&] {
-      join_result = result;
-      join_ms = elapsed_ms;
-    });
-  }
-  void OnLeaveChannelResult(int32_t) override {
-    Note([&] { left = true; });
-  }
-  void OnRemoteUserOnline(const std::string& id) override {
-    Note([&] { online.insert(id); });
-  }
-  void OnRemoteTrackAvailable(const std::string& id, TrackKind t) override {
-    Note([&] { tracks[id].insert(t); });
-  }
-  void OnOccurError(int32_t code, const std::string& m) override {
-    Note([&] { errors.push_back({code, m}); });
-  }
-  void OnStats(const EngineStats& s) override {
-    Note([&] { stats.push_back(s); });
-  }
-  void OnRemoteVideoFrame(const std::string& id, TrackKind, const VideoFrame& f) override {
-    Note([&] {
-      ++frames[id];
-      width[id] = f.width;
-      height[id] = f.height;
-      if (first_frame_at.count(id) == 0) first_frame_at[id] = std::chrono::steady_clock::now();
-    });
-  }
-  void OnRemoteAudioFrame(const std::string& id, const AudioFrame& f) override {
-    // Zero crossings of the mono 48 kHz signal give the tone's frequency.
-    Note([&] {
-      auto& a = audio[id];
-      for (size_t i = 0; i < f.samples; ++i) {
-        int16_t s = f.data[i * static_cast<size_t>(f.channels)];
-        if ((s >= 0) != (a.last >= 0)) ++a.crossings;
-        a.last = s;
-        peak[id] = std::max(peak[id], std::abs(static_cast<int>(s)));
-      }
-      a.samples += f.samples;
-    });
-  }
-  template <typename Pred>
-  bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu);
-    return cv.wait_for(lock, timeout, [&] { return pred(); });
-  }
-  double Frequency(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mu);
-    const auto& a = audio[id];
-    return a.samples ? static_cast<double>(a.crossings) / 2.0 * 48000.0 / static_cast<double>(a.samples) : 0;
-  }
-
-  std::mutex mu;
-  std::condition_variable cv;
-  int32_t join_result = -1;
-  int join_ms = -1;
-  bool left = false;
-  std::set<std::string> online;
-  std::map<std::string, std::set<TrackKind>> tracks;
-  std::vector<std::pair<int32_t, std::string>> errors;
-  std::vector<EngineStats> stats;
-  std::map<std::string, int> frames, width, height, peak;
-  std::map<std::string, std::chrono::steady_clock::time_point> first_frame_at;
-  struct Audio {
-    size_t samples = 0, crossings = 0;
-    int16_t last = 0;
-  };
-  std::map<std::string, Audio> audio;
-
- private:
-  template <typename Fn>
-  void Note(Fn fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      fn();
-    }
-    cv.notify_all();
-  }
-};
-
-EngineConfig Config(const test::ServerProcess& s, const std::string& tone) {
-  EngineConfig c;
-  c.server_url = "ws://127.0.0.1:" + std::to_string(s.port()) + "/v1/signal";
-  c.audio_source = tone;
-  c.video.width = 320;
-  c.video.height = 240;
-  c.video.fps = 15;
-  c.video.bitrate_kbps = 300;
-  return c;
-}
 
 TEST(Engine, TwoEnginesSeeAndHearEachOtherThroughParleyd) {
   test::ServerProcess server;

@@ -26,6 +26,9 @@ class EngineEventListener {
   virtual void OnRemoteTrackAvailable([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track) {}
   virtual void OnRemoteTrackUnavailable([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track) {
   }
+  /// A remote user muted or unmuted a track (MuteLocalMic / MuteLocalCamera there).
+  virtual void OnRemoteTrackMuted([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track,
+                                  [[maybe_unused]] bool muted) {}
   /// Local publishing changed (after PublishLocal…/role changes succeed).
   virtual void OnPublishStateChanged([[maybe_unused]] TrackKind track, [[maybe_unused]] bool published) {}
   /// A failure with its catalog code (see docs/errors.md) and a message.

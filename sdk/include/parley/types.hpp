@@ -63,6 +63,11 @@ struct EngineConfig {
   ClientRole role = ClientRole::kBroadcaster;
   /// Request timeout for signalling (ms).
   int request_timeout_ms = 10000;
+  /// Log level: "trace", "debug", "info", "warn" (default), "error", "off". The
+  /// environment variable PARLEY_LOG_LEVEL overrides it.
+  std::string log_level = "warn";
+  /// When set, the log also goes to <log_dir>/parley.log (created if needed).
+  std::string log_dir;
 };
 
 /// A decoded video frame in I420 (three planes, tightly packed: Y w*h, U and V

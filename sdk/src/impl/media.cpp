@@ -239,9 +239,10 @@ std::string VideoEncoder(const VideoEncoderConfig& v, const std::string& twcc) {
   std::ostringstream d;
   if (v.codec == VideoCodec::kH264) {
     d << "x264enc tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps << " key-int-max=" << v.fps * 2
-      << " ! video/x-h264,profile=constrained-baseline ! h264parse ! rtph264pay pt=102 config-interval=-1 "
+      << " ! video/x-h264,profile=constrained-baseline,level=(string)3.1 ! h264parse ! rtph264pay pt=102 "
+         "config-interval=-1 "
          "aggregate-mode=zero-latency ! capsfilter caps=\"application/x-rtp,media=video,encoding-name=H264,"
-         "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42e01f"
+         "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42c01f"
       << twcc << "\"";
   } else {
     d << "vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
@@ -303,69 +304,65 @@ RtpTotals CollectStats(GstElement* webrtc) {
   return t;
 }
 
-// A branch from a tee into a native window through GstVideoOverlay (ximagesink).
-// Failures surface on the bus from the element named "render": 0x01040201 when it
-// cannot open (no display, bad window), 0x01040202 once it ran.
-struct RenderBranch {
-  GstElement* tee = nullptr;
-  GstElement* bin = nullptr;
-  GstPad* tee_pad = nullptr;
+// A renderer or a speaker: its own small pipeline fed from an appsrc, so a window
+// that cannot open or a speaker that disappears fails alone — never the connection
+// whose media it plays. Failures arrive through on_error with the codes of the
+// element names: "render" 0x01040201 / 0x01040202, "speaker" 0x01040405 / 0x01040407.
+class FedSink {
+ public:
+  static std::unique_ptr<FedSink> Open(const std::string& sink, uint64_t window, MediaErrorFn on_error) {
+    std::unique_ptr<FedSink> f(new FedSink());
+    f->on_error_ = std::move(on_error);
+    std::string desc =
+        "appsrc name=src is-live=true format=time do-timestamp=true ! queue leaky=downstream "
+        "max-size-buffers=3 max-size-time=0 max-size-bytes=0 ! " +
+        sink;
+    GError* err = nullptr;
+    f->pipeline_ = gst_parse_launch(desc.c_str(), &err);
+    if (err) g_error_free(err);
+    if (!f->pipeline_) return nullptr;
+    f->src_ = gst_bin_get_by_name(GST_BIN(f->pipeline_), "src");
+    if (window)
+      if (GstElement* render = gst_bin_get_by_name(GST_BIN(f->pipeline_), "render")) {
+        gst_video_overlay_set_window_handle(GST_VIDEO_OVERLAY(render), static_cast<guintptr>(window));
+        gst_object_unref(render);
+      }
+    f->bus_.fn = &f->on_error_;
+    WatchBus(f->pipeline_, &f->bus_);
+    if (gst_element_set_state(f->pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) return nullptr;
+    return f;
+  }
+  ~FedSink() {
+    if (src_) gst_object_unref(src_);
+    if (pipeline_) {
+      gst_element_set_state(pipeline_, GST_STATE_NULL);
+      gst_object_unref(pipeline_);
+    }
+  }
+  FedSink(const FedSink&) = delete;
+  FedSink& operator=(const FedSink&) = delete;
+  /// Plays `buffer` (a new reference is taken) of `caps`.
+  void Push(GstBuffer* buffer, GstCaps* caps) {
+    if (!caps_ || !gst_caps_is_equal(caps, caps_)) {
+      gst_app_src_set_caps(GST_APP_SRC(src_), caps);
+      gst_caps_replace(&caps_, caps);
+    }
+    GstBuffer* copy = gst_buffer_copy(buffer);  // shares the memory; our own timestamps
+    GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+    gst_app_src_push_buffer(GST_APP_SRC(src_), copy);
+  }
+
+ private:
+  FedSink() = default;
+  GstElement* pipeline_ = nullptr;
+  GstElement* src_ = nullptr;
+  GstCaps* caps_ = nullptr;
+  MediaErrorFn on_error_;
+  BusState bus_;
 };
 
-bool AddRender(GstElement* pipeline, GstElement* tee, uint64_t window, RenderBranch* out) {
-  GstElement* bin = gst_parse_bin_from_description(
-      "queue leaky=downstream max-size-buffers=2 ! videoconvert ! ximagesink name=render sync=false", TRUE, nullptr);
-  if (!bin) return false;
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "render");
-  gst_video_overlay_set_window_handle(GST_VIDEO_OVERLAY(sink), static_cast<guintptr>(window));
-  gst_object_unref(sink);
-  gst_bin_add(GST_BIN(pipeline), bin);
-  if (!gst_element_sync_state_with_parent(bin)) {
-    gst_element_set_state(bin, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(pipeline), bin);
-    return false;
-  }
-  GstPad* tee_pad = gst_element_request_pad_simple(tee, "src_%u");
-  GstPad* in = gst_element_get_static_pad(bin, "sink");
-  gst_pad_link(tee_pad, in);
-  gst_object_unref(in);
-  *out = {tee, bin, tee_pad};
-  return true;
-}
-
-// Unlinks the branch while its tee pad is idle, then stops it from this thread.
-void RemoveRender(GstElement* pipeline, RenderBranch& r) {
-  if (!r.bin) return;
-  struct Done {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-  };
-  auto done = std::make_shared<Done>();
-  gst_pad_add_probe(
-      r.tee_pad, GST_PAD_PROBE_TYPE_IDLE,
-      [](GstPad* pad, GstPadProbeInfo*, gpointer data) -> GstPadProbeReturn {
-        auto& d = **static_cast<std::shared_ptr<Done>*>(data);
-        if (GstPad* peer = gst_pad_get_peer(pad)) {
-          gst_pad_unlink(pad, peer);
-          gst_object_unref(peer);
-        }
-        std::lock_guard<std::mutex> lock(d.mu);
-        d.done = true;
-        d.cv.notify_all();
-        return GST_PAD_PROBE_REMOVE;
-      },
-      new std::shared_ptr<Done>(done), [](gpointer d) { delete static_cast<std::shared_ptr<Done>*>(d); });
-  {
-    std::unique_lock<std::mutex> lock(done->mu);
-    done->cv.wait_for(lock, std::chrono::seconds(1), [&] { return done->done; });
-  }
-  gst_element_release_request_pad(r.tee, r.tee_pad);
-  gst_object_unref(r.tee_pad);
-  gst_element_set_state(r.bin, GST_STATE_NULL);
-  gst_bin_remove(GST_BIN(pipeline), r.bin);
-  r = {};
-}
+constexpr char kRenderSink[] = "videoconvert ! ximagesink name=render sync=false";
 
 GstClockTime RunningTime(GstElement* e) {
   GstClock* clock = gst_element_get_clock(e);
@@ -747,8 +744,9 @@ struct Publisher::Impl {
   BusState bus;
   std::vector<std::pair<InputFeed*, GstElement*>> feeds;  // attached appsrcs
   GstElement* volume = nullptr;                           // the audio track's mute
-  GstElement* preview_tee = nullptr;                      // camera frames, before the encoder
-  RenderBranch preview;
+  bool has_camera = false;
+  std::mutex preview_mu;
+  std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
   std::atomic<bool> black{false};
   ~Impl() {
     for (auto& [feed, src] : feeds) {
@@ -760,13 +758,21 @@ struct Publisher::Impl {
       gst_object_unref(pipeline);
     }
     if (volume) gst_object_unref(volume);
-    if (preview_tee) gst_object_unref(preview_tee);
   }
 
-  // A muted camera sends black frames of the same size (the encoder and the
+  // Each camera frame before the encoder: shown in the preview window if there is one;
+  // while muted, replaced by a black frame of the same size (the encoder and the
   // receivers keep going; a black frame costs almost nothing to encode).
-  static GstPadProbeReturn Blacken(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  static GstPadProbeReturn Blacken(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
     auto* self = static_cast<Impl*>(data);
+    {
+      std::lock_guard<std::mutex> lock(self->preview_mu);
+      if (self->preview)
+        if (GstCaps* caps = gst_pad_get_current_caps(pad)) {
+          self->preview->Push(GST_PAD_PROBE_INFO_BUFFER(info), caps);
+          gst_caps_unref(caps);
+        }
+    }
     if (!self->black.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
     GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
     GST_PAD_PROBE_INFO_DATA(info) = buf;
@@ -813,8 +819,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   if (o.video) {
     std::string src = VideoSource(o.video_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown video source " + o.video_source);
-    branches.push_back({src + " ! " + RawVideoCaps(o.video_config) +
-                            " ! tee name=preview allow-not-linked=true ! videoconvert name=venc ! " +
+    branches.push_back({src + " ! " + RawVideoCaps(o.video_config) + " ! videoconvert name=venc ! " +
                             VideoEncoder(o.video_config, twcc),
                         TrackKind::kCamera});
   }
@@ -856,7 +861,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
     }
     if (kind == TrackKind::kAudio) im.volume = gst_bin_get_by_name(GST_BIN(bin), "mute");
     if (kind == TrackKind::kCamera) {
-      im.preview_tee = gst_bin_get_by_name(GST_BIN(bin), "preview");
+      im.has_camera = true;
       if (GstElement* venc = gst_bin_get_by_name(GST_BIN(bin), "venc")) {
         GstPad* pad = gst_element_get_static_pad(venc, "sink");
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &Impl::Blacken, &im, nullptr);
@@ -892,9 +897,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   return p;
 }
 
-Publisher::~Publisher() {
-  if (impl_ && impl_->preview.bin) RemoveRender(impl_->pipeline, impl_->preview);
-}
+Publisher::~Publisher() = default;
 
 Result<std::string> Publisher::CreateOffer() {
   return CreateLocal(impl_->webrtc, true);
@@ -915,11 +918,14 @@ void Publisher::Mute(TrackKind track, bool muted) {
 
 Status Publisher::SetPreviewWindow(uint64_t window) {
   Impl& im = *impl_;
-  if (im.preview.bin) RemoveRender(im.pipeline, im.preview);
-  if (!window) return {};
-  if (!im.preview_tee) return MakeError(Errc::kPublishStreamNotExist, "no camera track to preview");
-  if (!AddRender(im.pipeline, im.preview_tee, window, &im.preview))
-    return MakeError(Errc::kRenderOpenFailed, "the preview renderer did not start");
+  if (window && !im.has_camera) return MakeError(Errc::kPublishStreamNotExist, "no camera track to preview");
+  std::unique_ptr<FedSink> sink;
+  if (window) {
+    sink = FedSink::Open(kRenderSink, window, im.on_error);
+    if (!sink) return MakeError(Errc::kRenderOpenFailed, "the preview renderer did not start");
+  }
+  std::lock_guard<std::mutex> lock(im.preview_mu);
+  im.preview = std::move(sink);
   return {};
 }
 
@@ -938,18 +944,16 @@ struct Subscriber::Impl {
   std::mutex mu;
   std::map<std::string, RemoteTrackInfo> by_mid;  ///< from the offers' a=msid
   using Key = std::pair<std::string, TrackKind>;
-  std::map<Key, uint64_t> windows;          ///< wanted render windows
-  std::map<Key, GstElement*> video_tees;    ///< decoded video, per track (owned refs)
-  std::map<Key, RenderBranch> renders;      ///< running renderers
-  std::vector<GstElement*> recorders;       ///< the recording branches' first element
-  std::map<std::string, int> record_names;  ///< file names used, for -2, -3 …
+  std::map<Key, uint64_t> windows;                   ///< wanted render windows
+  std::map<Key, std::unique_ptr<FedSink>> renders;   ///< running renderers
+  std::map<Key, std::unique_ptr<FedSink>> speakers;  ///< remote audio playout
+  std::vector<GstElement*> recorders;                ///< the recording branches' first element
+  std::map<std::string, int> record_names;           ///< file names used, for -2, -3 …
 
   ~Impl() {
     if (!pipeline) return;
-    for (auto& [key, r] : renders) RemoveRender(pipeline, r);
     FinishRecordings();
     gst_element_set_state(pipeline, GST_STATE_NULL);
-    for (auto& [key, tee] : video_tees) gst_object_unref(tee);
     for (GstElement* r : recorders) gst_object_unref(r);
     gst_object_unref(pipeline);
   }
@@ -1015,6 +1019,7 @@ struct Subscriber::Impl {
         f.data = map.data;
         f.size = map.size;
         if (c->impl->on_video) c->impl->on_video(c->info, f);
+        c->impl->Play(c->impl->renders, c->info, buf, caps);
       } else {
         AudioFrame f;
         gst_structure_get_int(s, "rate", &f.sample_rate);
@@ -1022,6 +1027,7 @@ struct Subscriber::Impl {
         f.samples = map.size / sizeof(int16_t) / static_cast<size_t>(std::max(1, f.channels));
         f.data = reinterpret_cast<const int16_t*>(map.data);
         if (c->impl->on_audio) c->impl->on_audio(c->info, f);
+        c->impl->Play(c->impl->speakers, c->info, buf, caps);
       }
       gst_buffer_unmap(buf, &map);
     }
@@ -1029,16 +1035,24 @@ struct Subscriber::Impl {
     return GST_FLOW_OK;
   }
 
+  void Play(std::map<Key, std::unique_ptr<FedSink>>& sinks, const RemoteTrackInfo& info, GstBuffer* buf,
+            GstCaps* caps) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = sinks.find({info.user_id, info.track});
+    if (it != sinks.end() && it->second) it->second->Push(buf, caps);
+  }
+
   std::string PlayoutSink() const {
     const std::string& p = options.playout;
-    if (p == "auto") return "autoaudiosink name=speaker";
-    if (p == "device") return "pulsesink name=speaker";
-    if (p.rfind("device:", 0) == 0) return "pulsesink name=speaker device=" + Quoted(p.substr(7));
+    const std::string play = "audioconvert ! audioresample ! ";
+    if (p == "auto") return play + "autoaudiosink name=speaker";
+    if (p == "device") return play + "pulsesink name=speaker";
+    if (p.rfind("device:", 0) == 0) return play + "pulsesink name=speaker device=" + Quoted(p.substr(7));
     return "";
   }
 
-  // decodebin produced raw media: convert to I420 / S16 mono 48 kHz into an appsink;
-  // video through a tee renderers can join, audio also to the speaker when asked.
+  // decodebin produced raw media: convert to I420 / S16 mono 48 kHz into an appsink
+  // (which also feeds this track's renderer or speaker, when there is one).
   static void OnDecoded(GstElement* decodebin, GstPad* pad, gpointer data) {
     auto* self = static_cast<Impl*>(g_object_get_data(G_OBJECT(decodebin), "parley-impl"));
     auto* info = static_cast<RemoteTrackInfo*>(data);
@@ -1047,18 +1061,10 @@ struct Subscriber::Impl {
     std::string name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
     gst_caps_unref(caps);
     bool video = name.rfind("video/", 0) == 0;
-    std::string desc;
-    if (video) {
-      desc = "videoconvert ! video/x-raw,format=I420 ! tee name=t allow-not-linked=true ! appsink name=sink sync=false";
-    } else {
-      desc =
-          "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! appsink name=sink "
-          "sync=false";
-      std::string speaker = self->PlayoutSink();
-      if (!speaker.empty())
-        desc = "tee name=t ! queue ! " + desc + " t. ! queue ! audioconvert ! audioresample ! " + speaker;
-    }
-    GstElement* bin = gst_parse_bin_from_description(desc.c_str(), TRUE, nullptr);
+    const char* desc = video ? "videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false"
+                             : "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
+                               "appsink name=sink sync=false";
+    GstElement* bin = gst_parse_bin_from_description(desc, TRUE, nullptr);
     if (!bin) return;
     gst_bin_add(GST_BIN(self->pipeline), bin);
     GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "sink");
@@ -1071,27 +1077,12 @@ struct Subscriber::Impl {
     GstPad* in = gst_element_get_static_pad(bin, "sink");
     gst_pad_link(pad, in);
     gst_object_unref(in);
-    if (video) {
+    std::string speaker = self->PlayoutSink();
+    if (!video && !speaker.empty()) {
+      auto out = FedSink::Open(speaker, 0, self->on_error);
       std::lock_guard<std::mutex> lock(self->mu);
-      Key key{info->user_id, info->track};
-      GstElement* tee = gst_bin_get_by_name(GST_BIN(bin), "t");
-      if (GstElement* old = self->video_tees[key]) {
-        auto r = self->renders.find(key);
-        if (r != self->renders.end()) {
-          RemoveRender(self->pipeline, r->second);
-          self->renders.erase(r);
-        }
-        gst_object_unref(old);
-      }
-      self->video_tees[key] = tee;
-      auto w = self->windows.find(key);
-      if (w != self->windows.end() && w->second) self->StartRender(key, w->second);
+      self->speakers[{info->user_id, info->track}] = std::move(out);
     }
-  }
-
-  void StartRender(const Key& key, uint64_t window) {  // mu held
-    RenderBranch r;
-    if (AddRender(pipeline, video_tees[key], window, &r)) renders[key] = r;
   }
 
   // The recording branch of one received stream: depayload, mux, write (no decoding).
@@ -1234,15 +1225,11 @@ RtpTotals Subscriber::Stats() {
 
 void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t window) {
   Impl& im = *impl_;
+  std::unique_ptr<FedSink> sink;
+  if (window) sink = FedSink::Open(kRenderSink, window, im.on_error);  // failures reported by its bus
   std::lock_guard<std::mutex> lock(im.mu);
-  Impl::Key key{user_id, track};
-  im.windows[key] = window;
-  auto r = im.renders.find(key);
-  if (r != im.renders.end()) {
-    RemoveRender(im.pipeline, r->second);
-    im.renders.erase(r);
-  }
-  if (window && im.video_tees.count(key)) im.StartRender(key, window);
+  im.windows[{user_id, track}] = window;
+  im.renders[{user_id, track}] = std::move(sink);
 }
 
 Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {

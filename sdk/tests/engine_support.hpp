@@ -1,0 +1,220 @@
+// What the SDK tests share: an app on a test parleyd, AuthInfo for it, and a Probe
+// that records an engine's events and media and waits for conditions.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "parley/engine.hpp"
+#include "parley/proto/token.hpp"
+#include "run_command.hpp"
+#include "server_process.hpp"
+
+namespace parley {
+
+using nlohmann::json;
+
+struct App {
+  std::string id, key;
+};
+
+inline App CreateApp(const test::ServerProcess& s) {
+  auto r = test::HttpRequest(s.port(), "POST", "/v1/admin/apps", json{{"name", "sdk"}}.dump(), s.admin_key());
+  auto j = json::parse(r.body);
+  return {j["appId"], j["appKey"]};
+}
+
+inline AuthInfo Auth(const App& app, const std::string& channel, const std::string& user) {
+  AuthInfo a;
+  a.app_id = app.id;
+  a.channel_id = channel;
+  a.user_id = user;
+  a.nonce = "n";
+  a.timestamp = time(nullptr) + 3600;
+  a.token = ComputeClassicToken(a.app_id, app.key, channel, user, a.nonce, a.timestamp);
+  return a;
+}
+
+// Records events and media; waits for conditions.
+class Probe : public EngineEventListener, public MediaFrameObserver {
+ public:
+  void OnPublishStateChanged(TrackKind t, bool published) override {
+    Note([&] {
+      if (published)
+        published_tracks.insert(t);
+      else
+        published_tracks.erase(t);
+    });
+  }
+  void OnRemoteTrackMuted(const std::string& id, TrackKind t, bool muted) override {
+    Note([&] { muted_tracks[id + "/" + std::to_string(static_cast<int>(t))] = muted; });
+  }
+  void OnMediaFileProgress(int64_t position_ms, int64_t duration_ms) override {
+    Note([&] { progress.push_back({position_ms, duration_ms}); });
+  }
+  void OnMediaFileStateChanged(MediaFileState s) override {
+    Note([&] { file_states.push_back(s); });
+  }
+  void OnRecordingStarted(const std::string&, TrackKind, const std::string& path) override {
+    Note([&] { recordings.push_back(path); });
+  }
+  /// Inside WaitFor predicates (mu is held there).
+  bool HasError(int32_t code) {
+    for (auto& [c, m] : errors)
+      if (c == code) return true;
+    return false;
+  }
+  void OnJoinChannelResult(int32_t result, const std::string&, const std::string&, int elapsed_ms) override {
+    Note([&] {
+      join_result = result;
+      join_ms = elapsed_ms;
+    });
+  }
+  void OnLeaveChannelResult(int32_t) override {
+    Note([&] { left = true; });
+  }
+  void OnRemoteUserOnline(const std::string& id) override {
+    Note([&] { online.insert(id); });
+  }
+  void OnRemoteTrackAvailable(const std::string& id, TrackKind t) override {
+    Note([&] { tracks[id].insert(t); });
+  }
+  void OnOccurError(int32_t code, const std::string& m) override {
+    Note([&] { errors.push_back({code, m}); });
+  }
+  void OnStats(const EngineStats& s) override {
+    Note([&] { stats.push_back(s); });
+  }
+  void OnRemoteVideoFrame(const std::string& id, TrackKind track, const VideoFrame& f) override {
+    // Mean luma and the first chroma sample of the last frame (muted camera: 16/128).
+    uint64_t sum = 0;
+    size_t luma = static_cast<size_t>(f.width) * static_cast<size_t>(f.height);
+    for (size_t i = 0; i < luma && i < f.size; i += 7) sum += f.data[i];
+    int mean = luma ? static_cast<int>(sum * 7 / luma) : 0;
+    Note([&] {
+      if (track == TrackKind::kScreen) {
+        ++screen_frames[id];
+        screen_width[id] = f.width;
+        return;
+      }
+      luma_mean[id] = mean;
+      ++frames[id];
+      width[id] = f.width;
+      height[id] = f.height;
+      if (first_frame_at.count(id) == 0) first_frame_at[id] = std::chrono::steady_clock::now();
+    });
+  }
+  void OnRemoteAudioFrame(const std::string& id, const AudioFrame& f) override {
+    // Zero crossings of the mono 48 kHz signal give the tone's frequency.
+    Note([&] {
+      auto& a = audio[id];
+      for (size_t i = 0; i < f.samples; ++i) {
+        int16_t s = f.data[i * static_cast<size_t>(f.channels)];
+        if ((s >= 0) != (a.last >= 0)) ++a.crossings;
+        a.last = s;
+        peak[id] = std::max(peak[id], std::abs(static_cast<int>(s)));
+      }
+      a.samples += f.samples;
+    });
+  }
+  template <typename Pred>
+  bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return pred(); });
+  }
+  double Frequency(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    const auto& a = audio[id];
+    return a.samples ? static_cast<double>(a.crossings) / 2.0 * 48000.0 / static_cast<double>(a.samples) : 0;
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int32_t join_result = -1;
+  int join_ms = -1;
+  bool left = false;
+  std::set<std::string> online;
+  std::map<std::string, std::set<TrackKind>> tracks;
+  std::vector<std::pair<int32_t, std::string>> errors;
+  std::vector<EngineStats> stats;
+  std::map<std::string, int> frames, width, height, peak;
+  std::map<std::string, std::chrono::steady_clock::time_point> first_frame_at;
+  struct Audio {
+    size_t samples = 0, crossings = 0;
+    int16_t last = 0;
+  };
+  std::map<std::string, Audio> audio;
+  std::set<TrackKind> published_tracks;
+  std::map<std::string, bool> muted_tracks;
+  std::vector<std::pair<int64_t, int64_t>> progress;
+  std::vector<MediaFileState> file_states;
+  std::vector<std::string> recordings;
+  std::map<std::string, int> screen_frames, screen_width, luma_mean;
+
+ private:
+  template <typename Fn>
+  void Note(Fn fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      fn();
+    }
+    cv.notify_all();
+  }
+};
+
+inline EngineConfig Config(const test::ServerProcess& s, const std::string& tone) {
+  EngineConfig c;
+  c.server_url = "ws://127.0.0.1:" + std::to_string(s.port()) + "/v1/signal";
+  c.audio_source = tone;
+  c.video.width = 320;
+  c.video.height = 240;
+  c.video.fps = 15;
+  c.video.bitrate_kbps = 300;
+  return c;
+}
+
+/// A WebM (VP8 320x240 at 15 fps + Opus tone) of about `seconds`, made with
+/// GStreamer itself; returns its path.
+inline std::string MakeTestFile(const std::string& name, int seconds, int freq) {
+  std::string path = "/tmp/parley-" + name + "-" + std::to_string(getpid()) + ".webm";
+  auto made = test::RunCommand({"/usr/bin/gst-launch-1.0",
+                                "-q",
+                                "webmmux",
+                                "name=m",
+                                "!",
+                                "filesink",
+                                "location=" + path,
+                                "videotestsrc",
+                                "num-buffers=" + std::to_string(15 * seconds),
+                                "pattern=smpte",
+                                "!",
+                                "video/x-raw,width=320,height=240,framerate=15/1",
+                                "!",
+                                "vp8enc",
+                                "!",
+                                "m.",
+                                "audiotestsrc",
+                                "num-buffers=" + std::to_string(seconds * 48000 / 1024),
+                                "samplesperbuffer=1024",
+                                "freq=" + std::to_string(freq),
+                                "!",
+                                "audioconvert",
+                                "!",
+                                "opusenc",
+                                "!",
+                                "m."});
+  return made.status == 0 ? path : "";
+}
+
+}  // namespace parley

@@ -1,0 +1,481 @@
+// The engine's media features end to end, each through a real parleyd on 127.0.0.1
+// and real GStreamer pipelines: external frames and the bounded buffer, media files
+// (pause, resume, seek, progress), mute, recording read back by gst-discoverer,
+// screen sharing and window rendering under a real X server (Xvfb), devices, and
+// the codes for renderers, speakers, plugins and states.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "engine_support.hpp"
+#include "parley/proto/errc.hpp"
+
+// Last: Xlib's macros (Status, None, Bool) would clash with the headers above.
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+
+namespace parley {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+int32_t Code(Errc e) {
+  return static_cast<int32_t>(e);
+}
+
+EngineConfig Silent(const test::ServerProcess& s) {
+  EngineConfig c = Config(s, "null");
+  c.video_source = "null";
+  return c;
+}
+
+// A private X server for the test (Xvfb), its display name, and a client connection.
+class XServer {
+ public:
+  XServer() {
+    number_ = 90 + static_cast<int>(getpid() % 100);
+    name_ = ":" + std::to_string(number_);
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/usr/bin/Xvfb", "Xvfb", name_.c_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && !display_; ++i) {
+      std::this_thread::sleep_for(50ms);
+      display_ = XOpenDisplay(name_.c_str());
+    }
+  }
+  ~XServer() {
+    if (display_) XCloseDisplay(display_);
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  XServer(const XServer&) = delete;
+  XServer& operator=(const XServer&) = delete;
+  [[nodiscard]] Display* display() const { return display_; }
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+  Window CreateWindow(int w, int h) {
+    Window win = XCreateSimpleWindow(display_, DefaultRootWindow(display_), 0, 0, static_cast<unsigned>(w),
+                                     static_cast<unsigned>(h), 0, 0, 0);
+    XMapWindow(display_, win);
+    XSync(display_, False);
+    return win;
+  }
+
+  // Distinct colours in a window's current picture (sampled).
+  size_t Colours(Window win, int w, int h) {
+    XImage* img =
+        XGetImage(display_, win, 0, 0, static_cast<unsigned>(w), static_cast<unsigned>(h), AllPlanes, ZPixmap);
+    if (!img) return 0;
+    std::set<unsigned long> seen;
+    for (int y = 0; y < h; y += 4)
+      for (int x = 0; x < w; x += 4) seen.insert(XGetPixel(img, x, y));
+    XDestroyImage(img);
+    return seen.size();
+  }
+
+ private:
+  int number_ = 0;
+  std::string name_;
+  pid_t pid_ = -1;
+  Display* display_ = nullptr;
+};
+
+// Sets an environment variable for the scope (renderers read DISPLAY).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_)
+      setenv(name_, old_->c_str(), 1);
+    else
+      unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Media, ExternalAudioAndVideoArriveAndPushingFasterThanRealTimeIsRefused) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig ecfg = Config(server, "external");
+  ecfg.video_source = "external";
+  RtcEngine* e = RtcEngine::Create(ecfg);
+  RtcEngine* b = RtcEngine::Create(Silent(server));
+  Probe pe, pb;
+  e->SetEngineEventListener(&pe);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  std::vector<int16_t> pcm(320);  // 20 ms mono at 16 kHz
+  EXPECT_EQ(e->PushExternalAudioFrame(pcm.data(), pcm.size(), 16000, 1), Code(Errc::kPublishStreamNotExist));
+  EXPECT_EQ(e->PushExternalAudioFrame(pcm.data(), pcm.size(), 16000, 3), Code(Errc::kPublishConfigInvalid));
+  EXPECT_EQ(e->PushExternalAudioFrame(nullptr, 10, 16000, 1), Code(Errc::kPublishConfigInvalid));
+  ASSERT_EQ(b->JoinChannel(Auth(app, "ext", "bob"), "Bob"), 0);
+  ASSERT_EQ(e->JoinChannel(Auth(app, "ext", "eve"), "Eve"), 0);
+  ASSERT_TRUE(pe.WaitFor([&] { return pe.published_tracks.size() == 2; }, 10s));
+
+  // Real time: 20 ms of a 700 Hz tone every 20 ms (16 kHz mono, resampled by the
+  // engine), a 320x240 frame every 66 ms.
+  std::vector<uint8_t> frame(320 * 240 * 3 / 2, 128);
+  double phase = 0;
+  int full = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (int tick = 0; tick < 200; ++tick) {
+    for (auto& s : pcm) {
+      s = static_cast<int16_t>(8000 * std::sin(phase));
+      phase += 2 * M_PI * 700 / 16000;
+    }
+    int32_t r = e->PushExternalAudioFrame(pcm.data(), pcm.size(), 16000, 1);
+    if (r == Code(Errc::kExternalAudioBufferFull)) ++full;
+    if (tick % 3 == 0) {
+      std::fill(frame.begin(), frame.begin() + 320 * 240, static_cast<uint8_t>(40 + tick % 150));
+      VideoFrame f;
+      f.width = 320;
+      f.height = 240;
+      f.data = frame.data();
+      f.size = frame.size();
+      EXPECT_EQ(e->PushExternalVideoFrame(f), 0);
+    }
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(20 * (tick + 1)));
+  }
+  EXPECT_EQ(full, 0) << "real-time pushes were refused";
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.frames["eve"] >= 20 && pb.audio["eve"].samples > 48000; }, 10s))
+      << pb.frames["eve"] << " frames, " << pb.audio["eve"].samples << " samples";
+  EXPECT_EQ(pb.width["eve"], 320);
+  EXPECT_NEAR(pb.Frequency("eve"), 700, 50);
+
+  // Faster than real time: 40 ms at once with no pause fills the 200 ms buffer.
+  std::vector<int16_t> burst(640, 1000);
+  int accepted = 0;
+  int32_t last = 0;
+  for (int i = 0; i < 50 && last == 0; ++i) {
+    last = e->PushExternalAudioFrame(burst.data(), burst.size(), 16000, 1);
+    if (last == 0) ++accepted;
+  }
+  EXPECT_EQ(last, Code(Errc::kExternalAudioBufferFull));
+  EXPECT_GE(accepted, 4);
+  EXPECT_LE(accepted, 8);
+  // After waiting, pushing works again.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(e->PushExternalAudioFrame(burst.data(), burst.size(), 16000, 1), 0);
+  RtcEngine::Destroy(e);
+  RtcEngine::Destroy(b);
+}
+
+TEST(Media, AMediaFilePausesResumesSeeksAndReportsProgress) {
+  std::string path = MakeTestFile("progress", 3, 550);
+  ASSERT_FALSE(path.empty());
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig fcfg = Config(server, "file:" + path);
+  fcfg.video_source = "file:" + path;
+  RtcEngine* f = RtcEngine::Create(fcfg);
+  RtcEngine* b = RtcEngine::Create(Silent(server));
+  Probe pf, pb;
+  f->SetEngineEventListener(&pf);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  EXPECT_EQ(f->PauseMediaFile(), Code(Errc::kPublishStreamNotExist));  // nothing published yet
+  ASSERT_EQ(b->JoinChannel(Auth(app, "film", "bob"), "Bob"), 0);
+  ASSERT_EQ(f->JoinChannel(Auth(app, "film", "film"), "Film"), 0);
+  ASSERT_TRUE(pf.WaitFor([&] { return !pf.file_states.empty() && pf.progress.size() >= 2; }, 10s));
+  {
+    std::lock_guard<std::mutex> lock(pf.mu);
+    EXPECT_EQ(pf.file_states[0], MediaFileState::kPlaying);
+    EXPECT_NEAR(static_cast<double>(pf.progress.back().second), 3000, 200);
+  }
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.frames["film"] >= 10; }, 10s));
+  // Paused: the state says so, the position stops, and the receiver still gets
+  // pictures (the last frame repeated) and silence.
+  ASSERT_EQ(f->PauseMediaFile(), 0);
+  ASSERT_TRUE(pf.WaitFor([&] { return pf.file_states.back() == MediaFileState::kPaused; }, 5s));
+  std::this_thread::sleep_for(300ms);
+  int64_t paused_at = 0;
+  int frames_before = 0;
+  {
+    std::lock_guard<std::mutex> l1(pf.mu);
+    paused_at = pf.progress.back().first;
+  }
+  {
+    std::lock_guard<std::mutex> l2(pb.mu);
+    frames_before = pb.frames["film"];
+    pb.peak["film"] = 0;
+  }
+  std::this_thread::sleep_for(1500ms);
+  {
+    std::lock_guard<std::mutex> l1(pf.mu);
+    EXPECT_NEAR(static_cast<double>(pf.progress.back().first), static_cast<double>(paused_at), 100);
+  }
+  {
+    std::lock_guard<std::mutex> l2(pb.mu);
+    EXPECT_GT(pb.frames["film"], frames_before + 2) << "no still pictures while paused";
+    EXPECT_LT(pb.peak["film"], 500) << "not silent while paused";
+  }
+  // Resumed, it plays to the end; a seek brings it back to playing from there.
+  ASSERT_EQ(f->ResumeMediaFile(), 0);
+  ASSERT_TRUE(pf.WaitFor([&] { return pf.file_states.back() == MediaFileState::kEnded; }, 10s));
+  ASSERT_EQ(f->SeekMediaFile(1000), 0);
+  ASSERT_TRUE(pf.WaitFor([&] { return pf.file_states.back() == MediaFileState::kPlaying; }, 5s));
+  std::this_thread::sleep_for(1200ms);
+  {
+    std::lock_guard<std::mutex> l1(pf.mu);
+    EXPECT_GT(pf.progress.back().first, 1000);
+    EXPECT_LE(pf.progress.back().first, 3100);
+  }
+  EXPECT_EQ(f->SeekMediaFile(-5), Code(Errc::kPublishConfigInvalid));
+  RtcEngine::Destroy(f);
+  RtcEngine::Destroy(b);
+  fs::remove(path);
+}
+
+TEST(Media, MutedTracksSendSilenceAndBlackAndTheOthersAreTold) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  RtcEngine* a = RtcEngine::Create(Config(server, "test:tone:440"));
+  RtcEngine* b = RtcEngine::Create(Silent(server));
+  Probe pa, pb;
+  a->SetEngineEventListener(&pa);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "mute", "bob"), "Bob"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "mute", "alice"), "Alice"), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.frames["alice"] >= 10 && pb.peak["alice"] > 1000; }, 15s));
+  ASSERT_EQ(a->MuteLocalMic(true), 0);
+  ASSERT_EQ(a->MuteLocalCamera(true), 0);
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.muted_tracks["alice/0"] && pb.muted_tracks["alice/1"]; }, 5s));
+  std::this_thread::sleep_for(800ms);
+  int frames = 0;
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    pb.peak["alice"] = 0;
+    frames = pb.frames["alice"];
+  }
+  std::this_thread::sleep_for(1000ms);
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    EXPECT_LT(pb.peak["alice"], 300) << "muted audio is not silent";
+    EXPECT_GT(pb.frames["alice"], frames + 5) << "a muted camera still sends frames";
+    EXPECT_NEAR(pb.luma_mean["alice"], 16, 6) << "muted video is not black";
+  }
+  ASSERT_EQ(a->MuteLocalMic(false), 0);
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.peak["alice"] > 1000; }, 5s));
+  EXPECT_TRUE(pb.WaitFor([&] { return !pb.muted_tracks["alice/0"]; }, 5s));
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+}
+
+// Duration in seconds that gst-discoverer-1.0 reads from a file (-1: unreadable).
+double Discover(const std::string& path) {
+  auto r = test::RunCommand({"/usr/bin/gst-discoverer-1.0", path});
+  std::smatch m;
+  std::regex re("Duration: (\\d+):(\\d+):(\\d+\\.\\d+)");
+  if (r.status != 0 || !std::regex_search(r.out, m, re)) return -1;
+  return std::stod(m[1]) * 3600 + std::stod(m[2]) * 60 + std::stod(m[3]);
+}
+
+TEST(Media, ReceivedStreamsAreRecordedToFilesGstDiscovererReadsBack) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  fs::path dir = fs::temp_directory_path() / ("parley-rec-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  RtcEngine* a = RtcEngine::Create(Config(server, "test:tone:440"));
+  EngineConfig hcfg = Config(server, "null");
+  hcfg.video.codec = VideoCodec::kH264;
+  RtcEngine* h = RtcEngine::Create(hcfg);
+  EngineConfig rcfg = Silent(server);
+  rcfg.record_dir = dir.string();
+  RtcEngine* r = RtcEngine::Create(rcfg);
+  Probe pr;
+  r->SetEngineEventListener(&pr);
+  r->SetMediaFrameObserver(&pr);
+  ASSERT_EQ(r->JoinChannel(Auth(app, "rec", "rita"), "Rita"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "rec", "alice"), "Alice"), 0);
+  ASSERT_EQ(h->JoinChannel(Auth(app, "rec", "hugo"), "Hugo"), 0);
+  ASSERT_TRUE(pr.WaitFor([&] { return pr.frames["alice"] >= 5 && pr.frames["hugo"] >= 5; }, 15s));
+  std::this_thread::sleep_for(3s);
+  RtcEngine::Destroy(r);  // ends the call: the files are finished
+  {
+    std::lock_guard<std::mutex> lock(pr.mu);
+    EXPECT_EQ(pr.recordings.size(), 3u);
+  }
+  for (const char* name : {"alice-audio.ogg", "alice-camera.webm", "hugo-camera.mkv"}) {
+    fs::path file = dir / name;
+    ASSERT_TRUE(fs::exists(file)) << file;
+    double seconds = Discover(file.string());
+    std::printf("%s: %.2f s, %lld bytes\n", name, seconds, static_cast<long long>(fs::file_size(file)));
+    EXPECT_GT(seconds, 2.5) << name;
+    EXPECT_LT(seconds, 6.0) << name;
+  }
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(h);
+  fs::remove_all(dir);
+}
+
+TEST(Media, TheScreenIsSharedAndRemoteVideoRendersIntoAnXWindow) {
+  XServer x;
+  ASSERT_NE(x.display(), nullptr) << "Xvfb did not start";
+  ScopedEnv display("DISPLAY", x.name());
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig acfg = Config(server, "test:tone");
+  acfg.video_source = "test:bars";  // many colours in the window
+  RtcEngine* a = RtcEngine::Create(acfg);
+  RtcEngine* b = RtcEngine::Create(Silent(server));
+  Probe pa, pb;
+  a->SetEngineEventListener(&pa);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ScreenShareConfig sc;
+  sc.display = x.name();
+  sc.width = 640;
+  sc.height = 360;
+  sc.fps = 10;
+  EXPECT_EQ(a->StartScreenShare(sc), Code(Errc::kNotInChannel));
+  Window win = x.CreateWindow(320, 240);
+  EXPECT_EQ(x.Colours(win, 320, 240), 1u);  // blank before anything renders
+  ASSERT_EQ(b->SetRemoteVideoCanvas("alice", TrackKind::kCamera, win), 0);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "screen", "bob"), "Bob"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "screen", "alice"), "Alice"), 0);
+  ASSERT_TRUE(pa.WaitFor([&] { return pa.join_result == 0; }, 5s));
+  ScreenShareConfig bad = sc;
+  bad.fps = 0;
+  EXPECT_EQ(a->StartScreenShare(bad), Code(Errc::kPublishConfigInvalid));
+  ASSERT_EQ(a->StartScreenShare(sc), 0);
+  EXPECT_EQ(a->StartScreenShare(sc), Code(Errc::kAlreadyPublishingScreen));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.published_tracks.count(TrackKind::kScreen) > 0; }, 10s));
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.tracks["alice"].count(TrackKind::kScreen) > 0; }, 10s));
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.screen_frames["alice"] >= 10 && pb.frames["alice"] >= 10; }, 15s))
+      << pb.screen_frames["alice"] << " screen frames, " << pb.frames["alice"] << " camera frames";
+  EXPECT_EQ(pb.screen_width["alice"], 640);
+  // The camera's test pattern is in the window now.
+  std::this_thread::sleep_for(500ms);
+  size_t colours = x.Colours(win, 320, 240);
+  std::printf("window shows %zu colours\n", colours);
+  EXPECT_GT(colours, 3u);
+  ASSERT_EQ(a->StopScreenShare(), 0);
+  EXPECT_TRUE(pa.WaitFor([&] { return !pa.published_tracks.count(TrackKind::kScreen); }, 5s));
+  EXPECT_EQ(a->StopScreenShare(), Code(Errc::kNotPublishing));
+  RtcEngine::Destroy(b);
+  RtcEngine::Destroy(a);
+  XDestroyWindow(x.display(), win);
+}
+
+TEST(Media, RendererAndSpeakerThatCannotOpenRaiseTheirCodes) {
+  ScopedEnv display("DISPLAY", ":77");  // no X server there
+  ScopedEnv pulse("PULSE_SERVER", "unix:/nonexistent/pulse");
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  RtcEngine* a = RtcEngine::Create(Config(server, "test:tone"));
+  EngineConfig bcfg = Silent(server);
+  bcfg.audio_playout = "device:parley-no-such-sink";
+  RtcEngine* b = RtcEngine::Create(bcfg);
+  Probe pb;
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(b->SetRemoteVideoCanvas("alice", TrackKind::kCamera, 0x1234), 0);
+  EXPECT_EQ(b->SetRemoteVideoCanvas("alice", TrackKind::kAudio, 0x1234), Code(Errc::kSubscribeConfigInvalid));
+  ASSERT_EQ(b->JoinChannel(Auth(app, "nodev", "bob"), "Bob"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "nodev", "alice"), "Alice"), 0);
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.frames["alice"] >= 10; }, 15s)) << "the call does not go on";
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.HasError(Code(Errc::kRenderOpenFailed)); }, 1s));
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.HasError(Code(Errc::kAudioPlayDeviceOpenFailed)); }, 1s));
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+}
+
+TEST(Media, DevicesAreListedWithTheSyntheticSources) {
+  auto has = [](const std::vector<DeviceInfo>& v, const std::string& id) {
+    return std::any_of(v.begin(), v.end(), [&](const DeviceInfo& d) { return d.id == id; });
+  };
+  auto mics = RtcEngine::EnumerateDevices(DeviceKind::kMicrophone);
+  auto cams = RtcEngine::EnumerateDevices(DeviceKind::kCamera);
+  auto speakers = RtcEngine::EnumerateDevices(DeviceKind::kSpeaker);
+  EXPECT_TRUE(has(mics, "test:tone"));
+  EXPECT_TRUE(has(mics, "external"));
+  EXPECT_TRUE(has(cams, "test:pattern"));
+  EXPECT_TRUE(has(speakers, "null"));
+  for (const auto* list : {&mics, &cams, &speakers})
+    for (const auto& d : *list) {
+      EXPECT_FALSE(d.id.empty());
+      EXPECT_FALSE(d.name.empty());
+    }
+}
+
+TEST(Media, StateCodesComeFromTheSituation) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  RtcEngine* a = RtcEngine::Create(Config(server, "test:tone"));
+  Probe pa;
+  a->SetEngineEventListener(&pa);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "state", "alice"), "Alice"), 0);
+  EXPECT_EQ(a->JoinChannel(Auth(app, "state", "alice"), "Alice"), Code(Errc::kAlreadyInChannel));
+  ASSERT_TRUE(pa.WaitFor([&] { return pa.published_tracks.size() == 2; }, 10s));
+  // Publishing what is published; becoming audience in a communication channel.
+  EXPECT_EQ(a->PublishLocalAudioStream(true), 0);
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasError(Code(Errc::kAlreadyPublishing)); }, 5s));
+  EXPECT_EQ(a->SetClientRole(ClientRole::kAudience), 0);
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasError(Code(Errc::kUpdateRoleFailed)); }, 5s));
+  EXPECT_EQ(a->LeaveChannel(), 0);
+  EXPECT_EQ(a->LeaveChannel(), Code(Errc::kAlreadyLeaving));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.left; }, 5s));
+  EXPECT_EQ(a->LeaveChannel(), Code(Errc::kNotInChannel));
+  // An audience member of a live channel cannot publish.
+  EngineConfig lcfg = Config(server, "test:tone");
+  lcfg.profile = ChannelProfile::kInteractiveLive;
+  lcfg.role = ClientRole::kAudience;
+  RtcEngine* l = RtcEngine::Create(lcfg);
+  Probe pl;
+  l->SetEngineEventListener(&pl);
+  ASSERT_EQ(l->JoinChannel(Auth(app, "live", "lena"), "Lena"), 0);
+  ASSERT_TRUE(pl.WaitFor([&] { return pl.join_result == 0; }, 5s));
+  EXPECT_EQ(l->PublishLocalVideoStream(true), Code(Errc::kPublishWrongRole));
+  EXPECT_EQ(l->StartScreenShare(ScreenShareConfig{}), Code(Errc::kPublishWrongRole));
+  RtcEngine::Destroy(l);
+  RtcEngine::Destroy(a);
+}
+
+// The engine names a plugin missing from the GStreamer registry: a probe process
+// runs with a plugin folder that lacks webrtcbin's plugin.
+TEST(Media, AMissingPluginIsNamedWhenTheEngineIsCreated) {
+  fs::path dir = fs::temp_directory_path() / ("parley-plugins-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "plugins");
+  for (const auto& entry : fs::directory_iterator(GST_PLUGINS_DIR))
+    if (entry.path().filename() != "libgstwebrtc.so")
+      fs::create_symlink(entry.path(), dir / "plugins" / entry.path().filename());
+  auto r =
+      test::RunCommand({"/usr/bin/env", "GST_PLUGIN_SYSTEM_PATH_1_0=" + (dir / "plugins").string(),
+                        "GST_PLUGIN_PATH_1_0=", "GST_REGISTRY_1_0=" + (dir / "registry.bin").string(), CREATE_PROBE});
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("0x01010103"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("webrtcbin"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gstreamer1.0-plugins-bad"), std::string::npos) << r.out;
+  // The same probe with the full registry creates an engine.
+  auto ok = test::RunCommand({CREATE_PROBE});
+  EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace parley
