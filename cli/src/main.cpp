@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   RegisterAppCommand(app, &runner);
   RegisterJoinCommand(app, &runner);
   RegisterDemoCommand(app, &runner);
+  RegisterDevicesCommand(app, &runner);
   app.add_subcommand("serve", "Run the Parley server (same options as parleyd; see `parley serve --help`)");
   try {
     app.parse(argc, argv);

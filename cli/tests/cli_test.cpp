@@ -1,7 +1,11 @@
 // Runs the real `parley` binary and checks its output and exit status.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
 #include "parley/proto/errc.hpp"
@@ -296,8 +300,76 @@ TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {
   EXPECT_EQ(Parley({"join", "--server", server.url()}).status, 2);
 }
 
+// Duration in seconds gst-discoverer-1.0 reads from a file (-1: unreadable).
+double Discover(const std::string& path) {
+  auto r = RunCommand({"/usr/bin/gst-discoverer-1.0", path});
+  std::smatch m;
+  std::regex re("Duration: (\\d+):(\\d+):(\\d+\\.\\d+)");
+  if (r.status != 0 || !std::regex_search(r.out, m, re)) return -1;
+  return std::stod(m[1]) * 3600 + std::stod(m[2]) * 60 + std::stod(m[3]);
+}
+
+TEST(CliJoin, AFileSourceShowsItsProgressAndTheOthersReceiveIt) {
+  std::string path = "/tmp/parley-cli-file-" + std::to_string(getpid()) + ".webm";
+  auto made = RunCommand({"/usr/bin/gst-launch-1.0",
+                          "-q",
+                          "webmmux",
+                          "name=m",
+                          "!",
+                          "filesink",
+                          "location=" + path,
+                          "videotestsrc",
+                          "num-buffers=45",
+                          "!",
+                          "video/x-raw,width=320,height=240,framerate=15/1",
+                          "!",
+                          "vp8enc",
+                          "!",
+                          "m.",
+                          "audiotestsrc",
+                          "num-buffers=140",
+                          "!",
+                          "audioconvert",
+                          "!",
+                          "opusenc",
+                          "!",
+                          "m."});
+  ASSERT_EQ(made.status, 0) << made.err;
+  test::ServerProcess server;
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"file"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  std::vector<std::string> common = {"join",      "--server",    server.url(), "--app-id", app["appId"],
+                                     "--app-key", app["appKey"], "--channel",  "films"};
+  test::CommandResult film, viewer;
+  std::thread tf([&] {
+    auto args = common;
+    for (std::string a :
+         {"--user", "projector", "--width", "320", "--height", "240", "--fps", "15", "--duration", "5", "--source"})
+      args.push_back(a);
+    args.push_back("file:" + path);
+    film = Parley(args);  // text mode: the progress bar
+  });
+  std::thread tv([&] {
+    auto args = common;
+    for (const char* a : {"--user", "viewer", "--publish", "", "--duration", "5", "--json"}) args.push_back(a);
+    viewer = Parley(args);
+  });
+  tf.join();
+  tv.join();
+  EXPECT_EQ(film.status, 0) << film.err;
+  EXPECT_NE(film.out.find("media file playing"), std::string::npos) << film.out;
+  EXPECT_NE(film.out.find("] 0:0"), std::string::npos) << film.out;  // [####----] 0:02 / 0:03
+  EXPECT_NE(film.out.find("/ 0:03"), std::string::npos) << film.out;
+  EXPECT_EQ(viewer.status, 0) << viewer.err;
+  JoinEvents ev = ParseEvents(viewer.out);
+  EXPECT_GT(ev.last_stats["received"]["projector"].value("videoFrames", 0), 10) << viewer.out;
+  std::remove(path.c_str());
+}
+
 TEST(CliDemo, EveryParticipantReceivesAudioAndVideo) {
-  auto r = Parley({"demo", "--duration", "5", "--json", "--width", "320", "--height", "240", "--fps", "15"});
+  std::string dir = "/tmp/parley-cli-rec-" + std::to_string(getpid());
+  auto r = Parley(
+      {"demo", "--duration", "5", "--json", "--width", "320", "--height", "240", "--fps", "15", "--record", dir});
   EXPECT_EQ(r.status, 0) << r.err;
   JoinEvents ev = ParseEvents(r.out);
   ASSERT_TRUE(ev.Has("started")) << r.out;
@@ -315,7 +387,16 @@ TEST(CliDemo, EveryParticipantReceivesAudioAndVideo) {
       EXPECT_EQ(got["resolution"], "320x240");
       EXPECT_GT(got["audioMs"].get<int>(), 1000);
     }
+    // --record: what each participant received, in files gst-discoverer reads back
+    // with about the call's length.
+    ASSERT_EQ(p["recordings"].size(), 2u) << p.dump();
+    for (const auto& file : p["recordings"]) {
+      double seconds = Discover(file.get<std::string>());
+      EXPECT_GT(seconds, 3.0) << file;
+      EXPECT_LT(seconds, 6.5) << file;
+    }
   }
+  RunCommand({"/bin/rm", "-rf", dir});
 }
 
 }  // namespace

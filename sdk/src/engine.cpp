@@ -659,6 +659,20 @@ class EngineImpl final : public RtcEngine {
 
   static bool IsFile(const std::string& source) { return source.rfind("file:", 0) == 0; }
 
+  /// "device:<id>" names a device the system does not have (while it has others of
+  /// that kind, so the sound/video system itself is reachable).
+  static bool MissingDevice(DeviceKind kind, const std::string& source) {
+    if (source.rfind("device:", 0) != 0) return false;
+    std::string id = source.substr(7);
+    bool any_real = false;
+    for (const DeviceInfo& d : sdk::EnumerateDevices(kind)) {
+      if (d.id == id) return false;
+      bool synthetic = d.id.rfind("test:", 0) == 0 || d.id == "external" || d.id == "null" || d.id == "auto";
+      any_real = any_real || !synthetic;
+    }
+    return any_real;
+  }
+
   /// Opens the media file the sources name (once per call); false when it cannot be
   /// played (the error is raised).
   bool EnsurePlayer(bool audio, bool video) {
@@ -697,6 +711,11 @@ class EngineImpl final : public RtcEngine {
       // The file cannot play: publish the rest.
       if (IsFile(config_.audio_source)) want.erase(TrackKind::kAudio);
       if (IsFile(config_.video_source)) want.erase(TrackKind::kCamera);
+      if (want.empty()) return;
+    }
+    if (want.count(TrackKind::kAudio) && MissingDevice(DeviceKind::kMicrophone, config_.audio_source)) {
+      Error(Code(Errc::kAudioRecordDeviceNotFound), "no microphone " + config_.audio_source.substr(7));
+      want.erase(TrackKind::kAudio);
       if (want.empty()) return;
     }
     bool new_player = player_ && player_->state() == sdk::FileState::kPaused && !file_started_;
@@ -799,6 +818,10 @@ class EngineImpl final : public RtcEngine {
       so.ice_addresses = config_.ice_addresses;
       so.record_dir = config_.record_dir;
       so.playout = config_.audio_playout;
+      if (MissingDevice(DeviceKind::kSpeaker, so.playout)) {
+        Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
+        so.playout = "null";
+      }
       auto sub = sdk::Subscriber::Create(
           so,
           [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {

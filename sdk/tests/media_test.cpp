@@ -422,6 +422,97 @@ TEST(Media, DevicesAreListedWithTheSyntheticSources) {
     }
 }
 
+// A private PulseAudio server with one null sink: a real speaker ("parley_sink") and
+// a real microphone (its monitor, which hears what the speaker plays).
+class PulseServer {
+ public:
+  PulseServer() : dir_(fs::temp_directory_path() / ("parley-pulse-" + std::to_string(getpid()))) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    socket_ = (dir_ / "native").string();
+    pid_ = fork();
+    if (pid_ == 0) {
+      setenv("HOME", dir_.c_str(), 1);
+      setenv("XDG_RUNTIME_DIR", dir_.c_str(), 1);
+      setenv("PULSE_RUNTIME_PATH", (dir_ / "run").c_str(), 1);
+      std::string native = "module-native-protocol-unix auth-anonymous=1 socket=" + socket_;
+      execl("/usr/bin/pulseaudio", "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=false",
+            "--log-level=error", "-L", "module-null-sink sink_name=parley_sink", "-L", native.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && !fs::exists(socket_); ++i) std::this_thread::sleep_for(50ms);
+  }
+  ~PulseServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    fs::remove_all(dir_);
+  }
+  PulseServer(const PulseServer&) = delete;
+  PulseServer& operator=(const PulseServer&) = delete;
+  [[nodiscard]] bool up() const { return fs::exists(socket_); }
+  [[nodiscard]] std::string address() const { return "unix:" + socket_; }
+
+ private:
+  fs::path dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+// Real devices end to end: bob's 880 Hz tone plays on alice's speaker, alice's
+// microphone (the speaker's monitor) captures it and publishes it, bob hears it back.
+TEST(Media, RealAudioDevicesAreListedAndCarryTheCall) {
+  PulseServer pulse;
+  ASSERT_TRUE(pulse.up()) << "pulseaudio did not start";
+  ScopedEnv server_env("PULSE_SERVER", pulse.address());
+  auto has = [](const std::vector<DeviceInfo>& v, const std::string& id) {
+    return std::any_of(v.begin(), v.end(), [&](const DeviceInfo& d) { return d.id == id; });
+  };
+  EXPECT_TRUE(has(RtcEngine::EnumerateDevices(DeviceKind::kSpeaker), "parley_sink"));
+  EXPECT_TRUE(has(RtcEngine::EnumerateDevices(DeviceKind::kMicrophone), "parley_sink.monitor"));
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig acfg = Silent(server);
+  acfg.audio_source = "device:parley_sink.monitor";
+  acfg.audio_playout = "device:parley_sink";
+  RtcEngine* a = RtcEngine::Create(acfg);
+  RtcEngine* b = RtcEngine::Create(Config(server, "test:tone:880"));
+  Probe pa, pb;
+  a->SetEngineEventListener(&pa);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "devices", "alice"), "Alice"), 0);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "devices", "bob"), "Bob"), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 96000 && pb.peak["alice"] > 1000; }, 20s))
+      << pb.audio["alice"].samples << " samples, peak " << pb.peak["alice"];
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    pb.audio["alice"] = {};  // measure from here, where the loop carries sound
+  }
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 5s));
+  EXPECT_NEAR(pb.Frequency("alice"), 880, 60);
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+  // A device id the system does not have: "not found", the call goes on.
+  EngineConfig ncfg = Silent(server);
+  ncfg.audio_source = "device:parley-no-such-mic";
+  ncfg.audio_playout = "device:parley-no-such-sink";
+  ncfg.video_source = "test:pattern";
+  RtcEngine* n = RtcEngine::Create(ncfg);
+  Probe pn;
+  n->SetEngineEventListener(&pn);
+  RtcEngine* c = RtcEngine::Create(Config(server, "test:tone"));
+  ASSERT_EQ(c->JoinChannel(Auth(app, "devices2", "carl"), "Carl"), 0);
+  ASSERT_EQ(n->JoinChannel(Auth(app, "devices2", "nina"), "Nina"), 0);
+  EXPECT_TRUE(pn.WaitFor([&] { return pn.HasError(Code(Errc::kAudioRecordDeviceNotFound)); }, 10s));
+  EXPECT_TRUE(pn.WaitFor([&] { return pn.HasError(Code(Errc::kAudioPlayDeviceNotFound)); }, 10s));
+  EXPECT_TRUE(pn.WaitFor([&] { return pn.published_tracks.count(TrackKind::kCamera) > 0; }, 10s));
+  RtcEngine::Destroy(n);
+  RtcEngine::Destroy(c);
+}
+
 TEST(Media, StateCodesComeFromTheSituation) {
   test::ServerProcess server;
   App app = CreateApp(server);

@@ -29,6 +29,7 @@ void RegisterTokenCommand(CLI::App& app, Runner* runner);
 void RegisterAppCommand(CLI::App& app, Runner* runner);
 void RegisterJoinCommand(CLI::App& app, Runner* runner);
 void RegisterDemoCommand(CLI::App& app, Runner* runner);
+void RegisterDevicesCommand(CLI::App& app, Runner* runner);
 
 /// One admin API call (http[s]://host:port, Bearer key); errors carry the server's code.
 Result<nlohmann::json> AdminCall(const std::string& server, const std::string& admin_key, const std::string& method,

@@ -36,6 +36,7 @@ struct DemoOptions {
   bool json_out = false;
   int port = 0;
   int width = 640, height = 360, fps = 30;
+  std::string record_dir;  ///< each participant records what it receives into DIR/<participant>/
 };
 
 // One participant's engine events and received media, counted for the status.
@@ -116,11 +117,13 @@ class Participant : public EngineEventListener, public MediaFrameObserver {
     json problems = json::array();
     for (const auto& p : problems_)
       problems.push_back({{"kind", p.kind}, {"code", p.code}, {"hex", FormatHex(p.code)}, {"message", p.message}});
-    return {{"userId", id_},
-            {"joinResult", join_result_},
-            {"joinMs", join_ms_},
-            {"received", received},
-            {"problems", problems}};
+    return {{"userId", id_},        {"joinResult", join_result_}, {"joinMs", join_ms_},
+            {"received", received}, {"problems", problems},       {"recordings", recordings_}};
+  }
+
+  void OnRecordingStarted(const std::string&, TrackKind, const std::string& path) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    recordings_.push_back(path);
   }
 
  private:
@@ -143,6 +146,7 @@ class Participant : public EngineEventListener, public MediaFrameObserver {
   int join_ms_ = -1;
   std::map<std::string, Received> from_;
   std::vector<Problem> problems_;
+  std::vector<std::string> recordings_;
   EngineStats stats_;
 };
 
@@ -234,6 +238,7 @@ int Run(const DemoOptions& o) {
     cfg.server_url = fmt::format("ws://127.0.0.1:{}/v1/signal", srv.Port());
     cfg.audio_source = fmt::format("test:tone:{}", 330 + 110 * i);
     cfg.video = {o.width, o.height, o.fps, 800, VideoCodec::kVp8};
+    if (!o.record_dir.empty()) cfg.record_dir = o.record_dir + "/" + ids[static_cast<size_t>(i)];
     RtcEngine* e = RtcEngine::Create(cfg);
     if (!e) {
       std::string m;
@@ -304,6 +309,7 @@ int Run(const DemoOptions& o) {
                    r["firstFrameMs"].get<int64_t>(), r["videoFrames"].get<uint64_t>(),
                    r["resolution"].get<std::string>(), static_cast<double>(r["audioMs"].get<uint64_t>()) / 1000.0);
       fmt::print("\n");
+      for (auto& r : s["recordings"]) fmt::print("    recorded {}\n", r.get<std::string>());
       for (auto& p : s["problems"])
         fmt::print("    {} {}: {}\n", p["kind"].get<std::string>(), p["hex"].get<std::string>(),
                    p["message"].get<std::string>());
@@ -325,6 +331,8 @@ void RegisterDemoCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--width", o->width, "Video width")->capture_default_str();
   cmd->add_option("--height", o->height, "Video height")->capture_default_str();
   cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();
+  cmd->add_option("--record", o->record_dir,
+                  "Each participant writes what it receives to DIR/<participant>/ (.ogg audio, .webm video)");
   cmd->add_flag("--json", o->json_out, "One JSON object per line: started, status every second, summary");
   cmd->callback([o, runner] { *runner = [o] { return Run(*o); }; });
 }

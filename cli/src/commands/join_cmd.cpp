@@ -28,8 +28,12 @@ struct JoinOptions {
   std::string role = "broadcaster", profile = "communication";
   std::string source;  ///< test | file:PATH | device[:ID] (sets both sources)
   std::string audio_source = "test:tone", video_source = "test:pattern";
-  std::string publish = "audio,video";
+  std::string publish = "audio,video";  ///< any of audio, video, screen
   std::string codec = "vp8";
+  std::string record_dir;
+  std::string speaker = "null";
+  std::string screen_display;  ///< empty: $DISPLAY
+  uint64_t screen_window = 0;
   int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
   bool no_subscribe = false, json_out = false, h5 = false;
   double duration = 0;
@@ -78,6 +82,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     Problem("error", code, message);
     // A source that cannot open ends the session: what was asked cannot be done.
     if (code == static_cast<int32_t>(Errc::kMediaFileOpenFailed) ||
+        code == static_cast<int32_t>(Errc::kPublishStreamStartError) ||
         code == static_cast<int32_t>(Errc::kCameraOpenFailed) ||
         code == static_cast<int32_t>(Errc::kAudioRecordDeviceOpenFailed)) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -106,6 +111,28 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   void OnStats(const EngineStats& s) override {
     std::lock_guard<std::mutex> lock(mu_);
     stats_ = s;
+  }
+  void OnRecordingStarted(const std::string& id, TrackKind t, const std::string& path) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "recording"}, {"userId", id}, {"track", TrackName(t)}, {"path", path}},
+         fmt::format("recording {}'s {} to {}", id, TrackName(t), path));
+  }
+  void OnMediaFileProgress(int64_t position_ms, int64_t duration_ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    file_position_ms_ = position_ms;
+    file_duration_ms_ = duration_ms;
+  }
+  void OnMediaFileStateChanged(MediaFileState state) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const char* name = state == MediaFileState::kPlaying  ? "playing"
+                       : state == MediaFileState::kPaused ? "paused"
+                                                          : "ended";
+    Emit({{"event", "fileState"}, {"state", name}}, fmt::format("media file {}", name));
+  }
+  void OnPublishStateChanged(TrackKind t, bool published) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", published ? "published" : "unpublished"}, {"track", TrackName(t)}},
+         fmt::format("{} {}", published ? "publishing" : "stopped publishing", TrackName(t)));
   }
 
   /// Waits for the join result; returns it (or the join timeout code).
@@ -150,6 +177,11 @@ class Session : public EngineEventListener, public MediaFrameObserver {
       r.frames_before = r.frames;
     }
     if (received_.empty()) text += "  (nothing received yet)";
+    json file;
+    if (file_position_ms_ >= 0) {
+      file = {{"positionMs", file_position_ms_}, {"durationMs", file_duration_ms_}};
+      text += "  " + ProgressBar(file_position_ms_, file_duration_ms_);
+    }
     text += fmt::format("  | send {} kbps, recv {} kbps, loss {:.1f}%, rtt {} ms", stats_.send_kbps,
                         stats_.receive_kbps, stats_.loss_rate * 100.0, stats_.rtt_ms);
     Emit({{"event", "stats"},
@@ -159,8 +191,19 @@ class Session : public EngineEventListener, public MediaFrameObserver {
           {"receiveKbps", stats_.receive_kbps},
           {"loss", stats_.loss_rate},
           {"rttMs", stats_.rtt_ms},
-          {"quality", stats_.quality}},
+          {"quality", stats_.quality},
+          {"file", file}},
          text);
+  }
+
+  /// "[#########-----------] 0:42 / 1:30" for a published media file.
+  static std::string ProgressBar(int64_t position_ms, int64_t duration_ms) {
+    constexpr int kWidth = 20;
+    auto clock = [](int64_t ms) { return fmt::format("{}:{:02}", ms / 60000, (ms / 1000) % 60); };
+    if (duration_ms <= 0) return "file " + clock(position_ms);
+    int filled = static_cast<int>(std::min<int64_t>(kWidth, position_ms * kWidth / duration_ms));
+    return fmt::format("[{}{}] {} / {}", std::string(static_cast<size_t>(filled), '#'),
+                       std::string(static_cast<size_t>(kWidth - filled), '-'), clock(position_ms), clock(duration_ms));
   }
 
  private:
@@ -194,6 +237,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   int32_t fatal_ = 0;
   std::string fatal_message_;
   std::map<std::string, Received> received_;
+  int64_t file_position_ms_ = -1, file_duration_ms_ = -1;
 };
 
 int Run(JoinOptions o) {
@@ -215,6 +259,8 @@ int Run(JoinOptions o) {
   cfg.audio_source = o.publish.find("audio") != std::string::npos ? o.audio_source : "null";
   cfg.video_source = o.publish.find("video") != std::string::npos ? o.video_source : "null";
   cfg.auto_subscribe = !o.no_subscribe;
+  cfg.record_dir = o.record_dir;
+  cfg.audio_playout = o.speaker;
   cfg.role = o.role == "audience" ? ClientRole::kAudience : ClientRole::kBroadcaster;
   cfg.profile = o.profile == "interactive-live" ? ChannelProfile::kInteractiveLive : ChannelProfile::kCommunication;
   cfg.video = {o.width, o.height, o.fps, o.bitrate_kbps, o.codec == "h264" ? VideoCodec::kH264 : VideoCodec::kVp8};
@@ -250,6 +296,19 @@ int Run(JoinOptions o) {
     PrintError(MakeError(static_cast<Errc>(rc), "could not join the channel"));
     RtcEngine::Destroy(engine);
     return kExitFailure;
+  }
+  if (o.publish.find("screen") != std::string::npos) {
+    ScreenShareConfig sc;
+    sc.display = o.screen_display;
+    sc.window_id = o.screen_window;
+    sc.codec = cfg.video.codec;
+    if (int32_t code = engine->StartScreenShare(sc); code != 0) {
+      PrintError(MakeError(static_cast<Errc>(code), "cannot share the screen"));
+      engine->LeaveChannel();
+      session.WaitLeft(std::chrono::seconds(3));
+      RtcEngine::Destroy(engine);
+      return kExitFailure;
+    }
   }
   std::signal(SIGINT, [](int) { g_interrupted = true; });
   std::signal(SIGTERM, [](int) { g_interrupted = true; });
@@ -302,7 +361,14 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--role", o->role, "broadcaster or audience")->check(CLI::IsMember({"broadcaster", "audience"}));
   cmd->add_option("--profile", o->profile, "communication or interactive-live")
       ->check(CLI::IsMember({"communication", "interactive-live"}));
-  cmd->add_option("--publish", o->publish, "What to publish: audio,video (empty: nothing)")->capture_default_str();
+  cmd->add_option("--publish", o->publish, "What to publish: any of audio,video,screen (empty: nothing)")
+      ->capture_default_str();
+  cmd->add_option("--screen-display", o->screen_display, "X display to share with --publish screen (default $DISPLAY)");
+  cmd->add_option("--screen-window", o->screen_window, "X window id to share instead of the whole screen");
+  cmd->add_option("--record", o->record_dir,
+                  "Write every received stream to DIR (Opus .ogg, VP8 .webm, H.264 .mkv; finished on leave)");
+  cmd->add_option("--speaker", o->speaker, "Play received audio: null, auto, device or device:<PulseAudio sink>")
+      ->capture_default_str();
   cmd->add_option("--source", o->source,
                   "test (tone + pattern), file:PATH (a wav/mp3/mp4/mkv/webm file's audio and video), "
                   "device[:ID] (camera /dev/videoN via v4l2, microphone via PulseAudio)");

@@ -1045,9 +1045,10 @@ struct Subscriber::Impl {
   std::string PlayoutSink() const {
     const std::string& p = options.playout;
     const std::string play = "audioconvert ! audioresample ! ";
-    if (p == "auto") return play + "autoaudiosink name=speaker";
-    if (p == "device") return play + "pulsesink name=speaker";
-    if (p.rfind("device:", 0) == 0) return play + "pulsesink name=speaker device=" + Quoted(p.substr(7));
+    // Played as it arrives (the jitter buffer already paced it): no clock sync.
+    if (p == "auto") return play + "autoaudiosink name=speaker sync=false";
+    if (p == "device") return play + "pulsesink name=speaker sync=false";
+    if (p.rfind("device:", 0) == 0) return play + "pulsesink name=speaker sync=false device=" + Quoted(p.substr(7));
     return "";
   }
 
