@@ -282,7 +282,12 @@ class EngineImpl final : public RtcEngine {
         std::unique_lock<std::mutex> lock(mu_);
         auto wake = next_ping_ == Clock::time_point{} ? Clock::now() + std::chrono::hours(1) : next_ping_;
         if (next_tick_ != Clock::time_point{}) wake = std::min(wake, next_tick_);
-        cv_.wait_until(lock, wake, [this] { return stopping_ || !tasks_.empty() || Due() || TickDue(); });
+        if (!timed_.empty()) wake = std::min(wake, timed_.begin()->first);
+        cv_.wait_until(lock, wake, [this] { return stopping_ || !tasks_.empty() || Due() || TickDue() || TimedDue(); });
+        if (TimedDue()) {
+          tasks_.push_back(std::move(timed_.begin()->second));
+          timed_.erase(timed_.begin());
+        }
         if (!tasks_.empty()) {
           task = std::move(tasks_.front());
           tasks_.pop_front();
@@ -307,6 +312,15 @@ class EngineImpl final : public RtcEngine {
     }
   }
   bool Due() const { return next_ping_ != Clock::time_point{} && Clock::now() >= next_ping_; }
+  bool TimedDue() const { return !timed_.empty() && Clock::now() >= timed_.begin()->first; }
+  /// Runs `fn` on the engine thread at `at`.
+  void PostAt(Clock::time_point at, std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      timed_.emplace(at, std::move(fn));
+    }
+    cv_.notify_one();
+  }
   bool TickDue() const { return next_tick_ != Clock::time_point{} && Clock::now() >= next_tick_; }
 
   /// Twice a second while a media file is published: its progress.
@@ -357,7 +371,9 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(state_mu_);
       joining_ = false;
     }
+    ++signal_gen_;
     signal_.reset();
+    SetStatus(ConnectionStatus::kFailed);
     spdlog::warn("parley: join failed {} {}", FormatHex(code), message);
     if (listener_)
       listener_->OnJoinChannelResult(
@@ -367,9 +383,8 @@ class EngineImpl final : public RtcEngine {
 
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
     auto t0 = Clock::now();
-    signal_ = std::make_unique<sdk::SignalClient>(
-        [this](const Json& note) { Post([this, note] { OnNote(note); }); },
-        [this](const std::string& why) { Post([this, why] { OnSignalClosed(why); }); });
+    SetStatus(ConnectionStatus::kConnecting);
+    NewSignalClient();
     if (Status st = signal_->Connect(config_.server_url, Timeout()); !st)
       return JoinFailed(Code(st.error().code), st.error().message, channel, user, t0);
     signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
@@ -383,6 +398,8 @@ class EngineImpl final : public RtcEngine {
                        in_call_ = true;
                        channel_ = channel;
                        user_ = user;
+                       resume_token_ = d.value("resumeToken", "");
+                       SetStatus(ConnectionStatus::kConnected);
                        int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
                        ping_interval_ = std::chrono::milliseconds(interval);
                        ScheduleHeartbeat();
@@ -419,6 +436,9 @@ class EngineImpl final : public RtcEngine {
     announced_.clear();
     remote_.clear();
     in_call_ = false;
+    reconnecting_ = false;
+    resume_token_.clear();
+    SetStatus(ConnectionStatus::kDisconnected);
     std::lock_guard<std::mutex> lock(state_mu_);
     in_call_flag_ = false;
     leaving_ = false;
@@ -444,11 +464,131 @@ class EngineImpl final : public RtcEngine {
     if (notify && listener_ && was) listener_->OnLeaveChannelResult(0);
   }
 
+  /// A fresh signalling client; events of the ones before it are ignored.
+  void NewSignalClient() {
+    uint64_t gen = ++signal_gen_;
+    signal_.reset();
+    signal_ = std::make_unique<sdk::SignalClient>(
+        [this, gen](const Json& note) {
+          Post([this, gen, note] {
+            if (gen == signal_gen_) OnNote(note);
+          });
+        },
+        [this, gen](const std::string& why) {
+          Post([this, gen, why] {
+            if (gen == signal_gen_) OnSignalClosed(why);
+          });
+        });
+  }
+
+  void SetStatus(ConnectionStatus s) {
+    if (s == status_) return;
+    status_ = s;
+    if (listener_) listener_->OnConnectionStatusChanged(s);
+  }
+
+  // ---- reconnection ----------------------------------------------------------
+  // The signalling link dropped without a leave: the server keeps the session (and
+  // its media transports, which never went through this link) for its grace period,
+  // so the engine reconnects and resumes; media keeps flowing meanwhile.
   void OnSignalClosed(const std::string& why) {
-    if (!in_call_) return;
-    // Reconnection (resume) comes with a later change; for now the call ends.
-    Error(Code(Errc::kSignalRequestError), "signalling connection lost: " + why);
-    EndCall();
+    if (!in_call_ || reconnecting_) return;
+    if (resume_token_.empty() || config_.reconnect_timeout_ms <= 0) {
+      Error(Code(Errc::kSignalRequestError), "signalling connection lost: " + why);
+      EndCall();
+      return;
+    }
+    reconnecting_ = true;
+    reconnect_deadline_ = Clock::now() + std::chrono::milliseconds(config_.reconnect_timeout_ms);
+    reconnect_delay_ = std::chrono::milliseconds(100);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      next_ping_ = {};
+    }
+    Warn(Code(Errc::kLocalNetworkDisconnected), "signalling connection lost (" + why + "); reconnecting");
+    SetStatus(ConnectionStatus::kReconnecting);
+    PostAt(Clock::now() + reconnect_delay_, [this] { TryResume(); });
+  }
+
+  void RetryResume() {
+    reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::milliseconds(2000));
+    PostAt(Clock::now() + reconnect_delay_, [this] { TryResume(); });
+  }
+
+  void TryResume() {
+    if (!in_call_ || !reconnecting_) return;
+    if (Clock::now() >= reconnect_deadline_) {
+      reconnecting_ = false;
+      Error(Code(Errc::kSignalRequestError), "signalling connection lost and not restored within " +
+                                                 std::to_string(config_.reconnect_timeout_ms) + " ms");
+      EndCall();
+      return;
+    }
+    NewSignalClient();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(reconnect_deadline_ - Clock::now());
+    if (Status st = signal_->Connect(config_.server_url, std::min(left, std::chrono::milliseconds(2000))); !st)
+      return RetryResume();
+    uint64_t gen = signal_gen_;
+    signal_->Request("resume", {{"resumeToken", resume_token_}}, Errc::kTimeoutResume, Timeout(),
+                     Continue([this, gen](int32_t code, const std::string& m, const Json& d) {
+                       if (gen != signal_gen_ || !reconnecting_) return;
+                       if (code == Code(Errc::kSessionRemoved)) {
+                         // Too late: the server removed the session.
+                         reconnecting_ = false;
+                         Error(code, m);
+                         if (listener_) listener_->OnBye("connection-lost");
+                         EndCall();
+                         return;
+                       }
+                       if (code) return RetryResume();
+                       reconnecting_ = false;
+                       resume_token_ = d.value("resumeToken", resume_token_);
+                       SetStatus(ConnectionStatus::kConnected);
+                       Warn(Code(Errc::kLocalNetworkConnected), "signalling connection restored");
+                       ScheduleHeartbeat();
+                       Reconcile(d.value("users", Json::array()));
+                     }));
+  }
+
+  /// After a resume: notifications sent while the link was down are lost, so the
+  /// channel's snapshot decides who is there and what they publish.
+  void Reconcile(const Json& users) {
+    std::set<std::string> present;
+    for (const auto& u : users) {
+      std::string id = u.value("userId", "");
+      if (id.empty() || id == user_) continue;
+      present.insert(id);
+      auto it = remote_.find(id);
+      if (it == remote_.end()) {
+        AddRemote(u);
+        continue;
+      }
+      std::vector<TrackKind> tracks;
+      for (const auto& t : u.value("tracks", Json::array()))
+        if (auto k = ParseTrack(t.get<std::string>())) tracks.push_back(*k);
+      bool added = std::any_of(tracks.begin(), tracks.end(), [&](TrackKind k) {
+        return std::find(it->second.tracks.begin(), it->second.tracks.end(), k) == it->second.tracks.end();
+      });
+      it->second.tracks = tracks;
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        remote_snapshot_[id] = it->second;
+      }
+      if (added && config_.auto_subscribe) Subscribe(id);
+    }
+    for (auto it = remote_.begin(); it != remote_.end();) {
+      if (present.count(it->first)) {
+        ++it;
+        continue;
+      }
+      std::string id = it->first;
+      it = remote_.erase(it);
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        remote_snapshot_.erase(id);
+      }
+      if (listener_) listener_->OnRemoteUserOffline(id, "left");
+    }
   }
 
   void ScheduleHeartbeat() {
@@ -505,6 +645,16 @@ class EngineImpl final : public RtcEngine {
                                                         : 5;
       }
       if (listener_) listener_->OnStats(st);
+      // Weak network: a warning when quality turns poor, a notice when it is good again.
+      if (st.quality >= 4 && !weak_) {
+        weak_ = true;
+        Warn(Code(Errc::kNetworkWeak), "network quality is poor (loss " +
+                                           std::to_string(static_cast<int>(st.loss_rate * 100)) + "%, rtt " +
+                                           std::to_string(st.rtt_ms) + " ms)");
+      } else if (weak_ && st.quality > 0 && st.quality <= 2) {
+        weak_ = false;
+        Warn(Code(Errc::kNetworkRecovered), "network quality is back to normal");
+      }
     }
     stats_at_ = now;
     last_pub_ = pub;
@@ -873,6 +1023,7 @@ class EngineImpl final : public RtcEngine {
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
   Clock::time_point next_ping_{};
+  std::multimap<Clock::time_point, std::function<void()>> timed_;
   std::chrono::milliseconds ping_interval_{2000};
 
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
@@ -903,6 +1054,13 @@ class EngineImpl final : public RtcEngine {
   std::atomic<int> width_{0}, height_{0};
   bool in_call_ = false;
   std::string channel_, user_;
+  ConnectionStatus status_ = ConnectionStatus::kDisconnected;
+  uint64_t signal_gen_ = 0;  ///< which signalling client's events count
+  std::string resume_token_;
+  bool reconnecting_ = false;
+  bool weak_ = false;
+  Clock::time_point reconnect_deadline_{};
+  std::chrono::milliseconds reconnect_delay_{100};
 };
 
 }  // namespace

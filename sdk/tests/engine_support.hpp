@@ -93,6 +93,25 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnOccurError(int32_t code, const std::string& m) override {
     Note([&] { errors.push_back({code, m}); });
   }
+  void OnConnectionStatusChanged(ConnectionStatus s) override {
+    Note([&] { statuses.push_back(s); });
+  }
+  void OnOccurWarning(int32_t code, const std::string& m) override {
+    Note([&] { warnings.push_back({code, m}); });
+  }
+  void OnBye(const std::string& reason) override {
+    Note([&] { bye = reason; });
+  }
+  void OnRemoteUserOffline(const std::string& id, const std::string&) override {
+    Note([&] { online.erase(id); });
+  }
+  /// Inside WaitFor predicates.
+  bool HasWarning(int32_t code) {
+    for (auto& [c, m] : warnings)
+      if (c == code) return true;
+    return false;
+  }
+  bool HasStatus(ConnectionStatus s) { return std::find(statuses.begin(), statuses.end(), s) != statuses.end(); }
   void OnStats(const EngineStats& s) override {
     Note([&] { stats.push_back(s); });
   }
@@ -160,6 +179,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::vector<std::pair<int64_t, int64_t>> progress;
   std::vector<MediaFileState> file_states;
   std::vector<std::string> recordings;
+  std::vector<std::pair<int32_t, std::string>> warnings;
+  std::vector<ConnectionStatus> statuses;
+  std::string bye;
   std::map<std::string, int> screen_frames, screen_width, luma_mean;
 
  private:

@@ -18,6 +18,7 @@
 
 #include "engine_support.hpp"
 #include "parley/proto/errc.hpp"
+#include "tcp_proxy.hpp"
 
 // Last: Xlib's macros (Status, None, Bool) would clash with the headers above.
 #include <X11/Xlib.h>
@@ -511,6 +512,72 @@ TEST(Media, RealAudioDevicesAreListedAndCarryTheCall) {
   EXPECT_TRUE(pn.WaitFor([&] { return pn.published_tracks.count(TrackKind::kCamera) > 0; }, 10s));
   RtcEngine::Destroy(n);
   RtcEngine::Destroy(c);
+}
+
+// The signalling link drops (a TCP proxy in the way is cut): the engine reconnects and
+// resumes while media keeps flowing, catches up on what it missed, and gives up with
+// the session-removed code when the server has dropped the session.
+TEST(Media, TheEngineResumesItsSessionWhenTheSignallingLinkDrops) {
+  test::ServerProcess server({"--resume-grace-ms", "2000"});
+  App app = CreateApp(server);
+  test::TcpProxy proxy(server.port());
+  EngineConfig acfg = Config(server, "test:tone:440");
+  acfg.server_url = "ws://127.0.0.1:" + std::to_string(proxy.port()) + "/v1/signal";
+  acfg.reconnect_timeout_ms = 6000;
+  RtcEngine* a = RtcEngine::Create(acfg);
+  RtcEngine* b = RtcEngine::Create(Silent(server));
+  Probe pa, pb;
+  a->SetEngineEventListener(&pa);
+  a->SetMediaFrameObserver(&pa);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "resume", "bob"), "Bob"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "resume", "alice"), "Alice"), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.frames["alice"] >= 10; }, 15s));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasStatus(ConnectionStatus::kConnected); }, 1s));
+
+  // 1. A short drop: reconnecting, then connected again; the video never stopped.
+  proxy.Cut();
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasWarning(Code(Errc::kLocalNetworkDisconnected)); }, 5s));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasWarning(Code(Errc::kLocalNetworkConnected)); }, 5s));
+  {
+    std::lock_guard<std::mutex> lock(pa.mu);
+    EXPECT_EQ(pa.statuses.back(), ConnectionStatus::kConnected);
+    EXPECT_TRUE(pa.HasStatus(ConnectionStatus::kReconnecting));
+  }
+  EXPECT_TRUE(a->IsInCall());
+
+  // 2. A longer drop while carol joins and publishes: after the resume alice knows
+  // carol and receives her media.
+  proxy.SetRefusing(true);
+  proxy.Cut();
+  int frames_at_cut = 0;
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    frames_at_cut = pb.frames["alice"];
+  }
+  RtcEngine* c = RtcEngine::Create(Config(server, "test:tone:1000"));
+  Probe pc;
+  c->SetEngineEventListener(&pc);
+  ASSERT_EQ(c->JoinChannel(Auth(app, "resume", "carol"), "Carol"), 0);
+  ASSERT_TRUE(pc.WaitFor([&] { return pc.published_tracks.size() == 2; }, 10s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_GT(pb.frames["alice"], frames_at_cut + 5) << "media stopped with the signalling link";
+  proxy.SetRefusing(false);
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.online.count("carol") > 0; }, 8s));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.frames["carol"] >= 10; }, 10s)) << pa.frames["carol"];
+  RtcEngine::Destroy(c);
+
+  // 3. A drop longer than the server's grace (2 s): the session is gone.
+  proxy.SetRefusing(true);
+  proxy.Cut();
+  std::this_thread::sleep_for(3000ms);
+  proxy.SetRefusing(false);
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasError(Code(Errc::kSessionRemoved)); }, 8s));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.statuses.back() == ConnectionStatus::kDisconnected; }, 2s));
+  EXPECT_FALSE(a->IsInCall());
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
 }
 
 TEST(Media, StateCodesComeFromTheSituation) {

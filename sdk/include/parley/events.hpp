@@ -34,6 +34,11 @@ class EngineEventListener {
   /// A failure with its catalog code (see docs/errors.md) and a message.
   virtual void OnOccurError([[maybe_unused]] int32_t code, [[maybe_unused]] const std::string& message) {}
   virtual void OnOccurWarning([[maybe_unused]] int32_t code, [[maybe_unused]] const std::string& message) {}
+  /// The link to the server changed: connecting → connected on join; reconnecting
+  /// (with warning 0x00000103) when the signalling link drops, then connected again
+  /// (warning 0x00000105) once the session is resumed, or disconnected with an error
+  /// when it cannot be; failed when a join fails; disconnected after a leave.
+  virtual void OnConnectionStatusChanged([[maybe_unused]] ConnectionStatus status) {}
   /// The server removed this session (0x02010105): kicked, replaced, channel closed.
   virtual void OnBye([[maybe_unused]] const std::string& reason) {}
   /// Media statistics, every 2 s while in a call.

@@ -63,6 +63,10 @@ struct EngineConfig {
   ClientRole role = ClientRole::kBroadcaster;
   /// Request timeout for signalling (ms).
   int request_timeout_ms = 10000;
+  /// How long to keep reconnecting and resuming the session after the signalling
+  /// link drops (media keeps flowing meanwhile); 0 ends the call at once. The server
+  /// keeps a dropped session for its grace period (default 10 s).
+  int reconnect_timeout_ms = 10000;
   /// Log level: "trace", "debug", "info", "warn" (default), "error", "off". The
   /// environment variable PARLEY_LOG_LEVEL overrides it.
   std::string log_level = "warn";
@@ -111,6 +115,9 @@ struct ScreenShareConfig {
   int bitrate_kbps = 1500;
   VideoCodec codec = VideoCodec::kVp8;
 };
+
+/// The engine's link to the server (OnConnectionStatusChanged).
+enum class ConnectionStatus : uint8_t { kDisconnected, kConnecting, kConnected, kReconnecting, kFailed };
 
 enum class DeviceKind : uint8_t { kMicrophone, kSpeaker, kCamera };
 
