@@ -244,23 +244,15 @@ class EngineImpl final : public RtcEngine {
     return kOk;
   }
 
-  int32_t SubscribeRemoteUser(const std::string& user_id) override {
-    if (user_id.empty()) return Code(Errc::kSubscribeConfigInvalid);
-    if (!IsInCall()) return Code(Errc::kNotInChannel);
-    Post([this, user_id] { Subscribe(user_id); });
-    return kOk;
-  }
-
+  int32_t SubscribeRemoteUser(const std::string& user_id) override { return SubscribeCall(user_id, {}, true, false); }
   int32_t UnsubscribeRemoteUser(const std::string& user_id) override {
-    if (user_id.empty()) return Code(Errc::kSubscribeConfigInvalid);
-    if (!IsInCall()) return Code(Errc::kNotInChannel);
-    Post([this, user_id] {
-      signal_->Request("unsubscribe", {{"userId", user_id}}, Errc::kTimeoutUnsubscribe, Timeout(),
-                       Continue([this](int32_t code, const std::string& m, const Json&) {
-                         if (code) Error(code, m);
-                       }));
-    });
-    return kOk;
+    return SubscribeCall(user_id, {}, false, false);
+  }
+  int32_t SubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) override {
+    return SubscribeCall(user_id, tracks, true, true);
+  }
+  int32_t UnsubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) override {
+    return SubscribeCall(user_id, tracks, false, true);
   }
 
  private:
@@ -952,9 +944,39 @@ class EngineImpl final : public RtcEngine {
   }
 
   // ---- subscribe --------------------------------------------------------------
-  void Subscribe(const std::string& user_id) {
+  int32_t SubscribeCall(const std::string& user_id, const std::vector<TrackKind>& tracks, bool subscribe,
+                        bool explicit_tracks) {
+    std::set<TrackKind> unique(tracks.begin(), tracks.end());
+    if (user_id.empty() || (explicit_tracks && (tracks.empty() || unique.size() != tracks.size())))
+      return Code(Errc::kSubscribeConfigInvalid);
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (!in_call_flag_) return Code(Errc::kNotInChannel);
+    }
+    Post([this, user_id, tracks, subscribe] {
+      if (subscribe) return Subscribe(user_id, tracks);
+      if (!Live()) return;
+      Json body = {{"userId", user_id}};
+      if (!tracks.empty()) body["tracks"] = TrackNames(tracks);
+      signal_->Request("unsubscribe", body, Errc::kTimeoutUnsubscribe, Timeout(),
+                       Continue([this](int32_t code, const std::string& m, const Json&) {
+                         if (code) Error(code, m);
+                       }));
+    });
+    return kOk;
+  }
+
+  static Json TrackNames(const std::vector<TrackKind>& tracks) {
+    Json out = Json::array();
+    for (TrackKind k : tracks) out.push_back(TrackName(k));
+    return out;
+  }
+
+  void Subscribe(const std::string& user_id, const std::vector<TrackKind>& tracks = {}) {
     if (!Live()) return;
-    signal_->Request("subscribe", {{"userId", user_id}}, Errc::kTimeoutSubscribe, Timeout(),
+    Json body = {{"userId", user_id}};
+    if (!tracks.empty()) body["tracks"] = TrackNames(tracks);
+    signal_->Request("subscribe", body, Errc::kTimeoutSubscribe, Timeout(),
                      Continue([this](int32_t code, const std::string& m, const Json& d) {
                        if (code) return Error(code, m);
                        if (d.contains("sdp")) ApplySubscribeOffer(d["sdp"]);

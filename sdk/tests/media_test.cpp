@@ -580,6 +580,54 @@ TEST(Media, TheEngineResumesItsSessionWhenTheSignallingLinkDrops) {
   RtcEngine::Destroy(b);
 }
 
+TEST(Media, TracksAreSubscribedOneByOne) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  RtcEngine* a = RtcEngine::Create(Config(server, "test:tone:440"));
+  EngineConfig bcfg = Silent(server);
+  bcfg.auto_subscribe = false;
+  RtcEngine* b = RtcEngine::Create(bcfg);
+  Probe pa, pb;
+  a->SetEngineEventListener(&pa);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  EXPECT_EQ(b->SubscribeRemoteTracks("alice", {TrackKind::kAudio}), Code(Errc::kNotInChannel));
+  ASSERT_EQ(b->JoinChannel(Auth(app, "pick", "bob"), "Bob"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "pick", "alice"), "Alice"), 0);
+  ASSERT_TRUE(pa.WaitFor([&] { return pa.published_tracks.size() == 2; }, 10s));
+  EXPECT_EQ(b->SubscribeRemoteTracks("alice", {}), Code(Errc::kSubscribeConfigInvalid));
+  EXPECT_EQ(b->SubscribeRemoteTracks("alice", {TrackKind::kAudio, TrackKind::kAudio}),
+            Code(Errc::kSubscribeConfigInvalid));
+  // Audio only: sound, no pictures.
+  ASSERT_EQ(b->SubscribeRemoteTracks("alice", {TrackKind::kAudio}), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 10s));
+  EXPECT_EQ(pb.frames["alice"], 0);
+  // Then the camera too.
+  ASSERT_EQ(b->SubscribeRemoteTracks("alice", {TrackKind::kCamera}), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.frames["alice"] >= 10; }, 10s));
+  // A track alice does not publish: the server's code.
+  ASSERT_EQ(b->SubscribeRemoteTracks("alice", {TrackKind::kScreen}), 0);
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.HasError(Code(Errc::kSubscribeRemoteStreamGone)); }, 5s));
+  // Audio off again: the samples stop growing, the pictures go on.
+  ASSERT_EQ(b->UnsubscribeRemoteTracks("alice", {TrackKind::kAudio}), 0);
+  std::this_thread::sleep_for(1s);
+  size_t samples = 0;
+  int frames = 0;
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    samples = pb.audio["alice"].samples;
+    frames = pb.frames["alice"];
+  }
+  std::this_thread::sleep_for(1s);
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    EXPECT_LT(pb.audio["alice"].samples, samples + 4800);
+    EXPECT_GT(pb.frames["alice"], frames + 5);
+  }
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+}
+
 TEST(Media, StateCodesComeFromTheSituation) {
   test::ServerProcess server;
   App app = CreateApp(server);

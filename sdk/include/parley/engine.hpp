@@ -102,8 +102,15 @@ class RtcEngine {
   virtual int32_t SetLocalVideoCanvas(uint64_t window) = 0;
   /// Validated: 16..3840 x 16..2160, 1..60 fps, 50..20000 kbps, else 0x01010405.
   virtual int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& config) = 0;
+  /// Everything the user publishes (also what auto_subscribe does for everyone).
+  /// Empty id or oneself: 0x01010501; the user is not there or publishes nothing:
+  /// 0x02010403 through OnOccurError.
   virtual int32_t SubscribeRemoteUser(const std::string& user_id) = 0;
   virtual int32_t UnsubscribeRemoteUser(const std::string& user_id) = 0;
+  /// Only some of a user's tracks (audio, camera, screen). An empty or repeated list:
+  /// 0x01010501; a track the user does not publish: 0x02010403 through OnOccurError.
+  virtual int32_t SubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
+  virtual int32_t UnsubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
 };
 
 }  // namespace parley
