@@ -1,9 +1,11 @@
 // The C ABI over RtcEngine. Handles live in a registry: a call with a handle that was
 // never created or was destroyed returns PARLEY_ERR_INVALID_STATE (0x01030204). Each
 // entry point has one guard that turns any exception into a code.
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "parley/engine.hpp"
 #include "parley/parley.h"
@@ -46,6 +48,31 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
     if (auto c = Callbacks(); c.on_remote_audio_frame)
       c.on_remote_audio_frame(c.user_data, u.c_str(), f.sample_rate, f.channels, f.samples, f.data);
   }
+  void OnConnectionStatusChanged(parley::ConnectionStatus s) override {
+    if (auto c = Callbacks(); c.on_connection_status) c.on_connection_status(c.user_data, static_cast<int>(s));
+  }
+  void OnRemoteTrackAvailable(const std::string& u, parley::TrackKind t) override {
+    if (auto c = Callbacks(); c.on_remote_track) c.on_remote_track(c.user_data, u.c_str(), static_cast<int>(t), 1);
+  }
+  void OnRemoteTrackUnavailable(const std::string& u, parley::TrackKind t) override {
+    if (auto c = Callbacks(); c.on_remote_track) c.on_remote_track(c.user_data, u.c_str(), static_cast<int>(t), 0);
+  }
+  void OnPublishStateChanged(parley::TrackKind t, bool published) override {
+    if (auto c = Callbacks(); c.on_publish_state) c.on_publish_state(c.user_data, static_cast<int>(t), published);
+  }
+  void OnMediaFileProgress(int64_t position_ms, int64_t duration_ms) override {
+    if (auto c = Callbacks(); c.on_media_file_progress) c.on_media_file_progress(c.user_data, position_ms, duration_ms);
+  }
+  void OnMediaFileStateChanged(parley::MediaFileState s) override {
+    if (auto c = Callbacks(); c.on_media_file_state) c.on_media_file_state(c.user_data, static_cast<int>(s));
+  }
+  void OnRecordingStarted(const std::string& u, parley::TrackKind t, const std::string& path) override {
+    if (auto c = Callbacks(); c.on_recording_started)
+      c.on_recording_started(c.user_data, u.c_str(), static_cast<int>(t), path.c_str());
+  }
+  void OnBye(const std::string& reason) override {
+    if (auto c = Callbacks(); c.on_bye) c.on_bye(c.user_data, reason.c_str());
+  }
 };
 
 namespace {
@@ -76,6 +103,17 @@ std::string Str(const char* s) {
   return s ? s : "";
 }
 
+constexpr int32_t kInvalidSubscribe = static_cast<int32_t>(parley::Errc::kSubscribeConfigInvalid);
+
+bool Tracks(const int* tracks, size_t count, std::vector<parley::TrackKind>* out) {
+  if (!tracks && count) return false;
+  for (size_t i = 0; i < count; ++i) {
+    if (tracks[i] < PARLEY_TRACK_AUDIO || tracks[i] > PARLEY_TRACK_SCREEN) return false;
+    out->push_back(static_cast<parley::TrackKind>(tracks[i]));
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
@@ -93,6 +131,10 @@ int32_t parley_engine_create(const parley_engine_config* config, parley_engine**
     if (config->bitrate_kbps) c.video.bitrate_kbps = config->bitrate_kbps;
     c.auto_publish = !config->no_auto_publish;
     c.auto_subscribe = !config->no_auto_subscribe;
+    if (config->codec == PARLEY_CODEC_H264) c.video.codec = parley::VideoCodec::kH264;
+    if (config->audio_playout) c.audio_playout = config->audio_playout;
+    if (config->record_dir) c.record_dir = config->record_dir;
+    if (config->reconnect_timeout_ms) c.reconnect_timeout_ms = std::max(0, config->reconnect_timeout_ms);
     parley::RtcEngine* engine = parley::RtcEngine::Create(c);
     if (!engine) return parley::RtcEngine::LastCreateError();
     auto* h = new parley_engine();
@@ -165,6 +207,99 @@ int32_t parley_engine_subscribe(parley_engine* e, const char* user_id) {
 
 int32_t parley_engine_unsubscribe(parley_engine* e, const char* user_id) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.UnsubscribeRemoteUser(Str(user_id)); });
+}
+
+int32_t parley_engine_subscribe_tracks(parley_engine* e, const char* user_id, const int* tracks, size_t count) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    std::vector<parley::TrackKind> list;
+    if (!Tracks(tracks, count, &list)) return kInvalidSubscribe;
+    return engine.SubscribeRemoteTracks(Str(user_id), list);
+  });
+}
+
+int32_t parley_engine_unsubscribe_tracks(parley_engine* e, const char* user_id, const int* tracks, size_t count) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    std::vector<parley::TrackKind> list;
+    if (!Tracks(tracks, count, &list)) return kInvalidSubscribe;
+    return engine.UnsubscribeRemoteTracks(Str(user_id), list);
+  });
+}
+
+int32_t parley_engine_mute_mic(parley_engine* e, int mute) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.MuteLocalMic(mute != 0); });
+}
+
+int32_t parley_engine_mute_camera(parley_engine* e, int mute) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.MuteLocalCamera(mute != 0); });
+}
+
+int32_t parley_engine_start_screen_share(parley_engine* e, const char* display, uint64_t window_id, int width,
+                                         int height, int fps, int bitrate_kbps) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    parley::ScreenShareConfig c;
+    c.display = Str(display);
+    c.window_id = window_id;
+    if (width) c.width = width;
+    if (height) c.height = height;
+    if (fps) c.fps = fps;
+    if (bitrate_kbps) c.bitrate_kbps = bitrate_kbps;
+    return engine.StartScreenShare(c);
+  });
+}
+
+int32_t parley_engine_stop_screen_share(parley_engine* e) {
+  return Guard(e, [](parley::RtcEngine& engine) { return engine.StopScreenShare(); });
+}
+
+int32_t parley_engine_push_audio(parley_engine* e, const int16_t* pcm, size_t samples, int sample_rate, int channels) {
+  return Guard(
+      e, [&](parley::RtcEngine& engine) { return engine.PushExternalAudioFrame(pcm, samples, sample_rate, channels); });
+}
+
+int32_t parley_engine_push_video(parley_engine* e, const uint8_t* i420, size_t size, int width, int height) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    parley::VideoFrame f;
+    f.width = width;
+    f.height = height;
+    f.data = i420;
+    f.size = size;
+    return engine.PushExternalVideoFrame(f);
+  });
+}
+
+int32_t parley_engine_pause_media_file(parley_engine* e) {
+  return Guard(e, [](parley::RtcEngine& engine) { return engine.PauseMediaFile(); });
+}
+
+int32_t parley_engine_resume_media_file(parley_engine* e) {
+  return Guard(e, [](parley::RtcEngine& engine) { return engine.ResumeMediaFile(); });
+}
+
+int32_t parley_engine_seek_media_file(parley_engine* e, int64_t position_ms) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SeekMediaFile(position_ms); });
+}
+
+int32_t parley_engine_set_remote_canvas(parley_engine* e, const char* user_id, int track, uint64_t window) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    if (track < PARLEY_TRACK_AUDIO || track > PARLEY_TRACK_SCREEN) return kInvalidSubscribe;
+    return engine.SetRemoteVideoCanvas(Str(user_id), static_cast<parley::TrackKind>(track), window);
+  });
+}
+
+int32_t parley_engine_set_local_canvas(parley_engine* e, uint64_t window) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetLocalVideoCanvas(window); });
+}
+
+int parley_enumerate_devices(int kind, void (*fn)(void*, const char*, const char*, int), void* user_data) {
+  if (kind < PARLEY_DEVICE_MICROPHONE || kind > PARLEY_DEVICE_CAMERA) return 0;
+  try {
+    auto devices = parley::RtcEngine::EnumerateDevices(static_cast<parley::DeviceKind>(kind));
+    if (fn)
+      for (const auto& d : devices) fn(user_data, d.id.c_str(), d.name.c_str(), d.is_default ? 1 : 0);
+    return static_cast<int>(devices.size());
+  } catch (...) {
+    return 0;
+  }
 }
 
 int32_t parley_set_h5_compatible_mode(int enable) {

@@ -35,6 +35,17 @@ static void on_audio(void* ud, const char* user, int rate, int ch, size_t sample
   audio_samples += (long)samples;
 }
 
+static atomic_int last_status = -1;
+static atomic_int devices_seen = 0;
+static void on_status(void* ud, int status) {
+  (void)ud;
+  last_status = status;
+}
+static void on_device(void* ud, const char* id, const char* name, int is_default) {
+  (void)ud, (void)is_default;
+  if (id && *id && name && *name) devices_seen++;
+}
+
 static void sleep_ms(int ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL);
@@ -73,7 +84,19 @@ int main(int argc, char** argv) {
   cb.on_error = on_error;
   cb.on_remote_video_frame = on_video;
   cb.on_remote_audio_frame = on_audio;
+  cb.on_connection_status = on_status;
   CHECK(parley_engine_set_callbacks(e, &cb) == PARLEY_ERR_OK);
+  /* Devices: at least the synthetic ones; bad kinds and calls out of state are codes. */
+  CHECK(parley_enumerate_devices(PARLEY_DEVICE_MICROPHONE, on_device, NULL) >= 3);
+  CHECK(devices_seen >= 3);
+  CHECK(parley_enumerate_devices(7, on_device, NULL) == 0);
+  CHECK(parley_engine_push_audio(e, NULL, 0, 48000, 1) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(parley_engine_pause_media_file(e) == PARLEY_ERR_PUBLISH_STREAM_NOT_EXIST);
+  CHECK(parley_engine_stop_screen_share(e) == PARLEY_ERR_NOT_IN_CHANNEL);
+  {
+    int bad[2] = {PARLEY_TRACK_AUDIO, 9};
+    CHECK(parley_engine_subscribe_tracks(e, "x", bad, 2) == PARLEY_ERR_SUBSCRIBE_CONFIG_INVALID);
+  }
   /* AuthInfo with an empty field: refused before any network I/O. */
   CHECK(parley_engine_join(e, "app", "", "u", NULL, 10, "t", "x") == PARLEY_ERR_INVALID_AUTH_INFO);
   CHECK(parley_engine_join_token(e, argv[2], "c-client") == PARLEY_ERR_OK);
@@ -88,6 +111,8 @@ int main(int argc, char** argv) {
   CHECK(width == 320);
   CHECK(audio_samples >= 48000);
   CHECK(parley_engine_is_in_call(e) == 1);
+  CHECK(last_status == PARLEY_STATUS_CONNECTED);
+  CHECK(parley_engine_mute_mic(e, 1) == PARLEY_ERR_OK);
   CHECK(parley_engine_leave(e) == PARLEY_ERR_OK);
   parley_engine_destroy(e);
   /* The handle is dead now: guarded, not a crash. */

@@ -18,6 +18,16 @@ extern "C" {
 typedef struct parley_engine parley_engine;
 
 enum { PARLEY_TRACK_AUDIO = 0, PARLEY_TRACK_CAMERA = 1, PARLEY_TRACK_SCREEN = 2 };
+enum { PARLEY_CODEC_VP8 = 0, PARLEY_CODEC_H264 = 1 };
+enum {
+  PARLEY_STATUS_DISCONNECTED = 0,
+  PARLEY_STATUS_CONNECTING = 1,
+  PARLEY_STATUS_CONNECTED = 2,
+  PARLEY_STATUS_RECONNECTING = 3,
+  PARLEY_STATUS_FAILED = 4
+};
+enum { PARLEY_FILE_PLAYING = 0, PARLEY_FILE_PAUSED = 1, PARLEY_FILE_ENDED = 2 };
+enum { PARLEY_DEVICE_MICROPHONE = 0, PARLEY_DEVICE_SPEAKER = 1, PARLEY_DEVICE_CAMERA = 2 };
 
 typedef struct parley_engine_config {
   const char* server_url;               /* "ws://host:port/v1/signal" or "http://host:port" (required) */
@@ -26,6 +36,11 @@ typedef struct parley_engine_config {
   int width, height, fps, bitrate_kbps; /* 0 = defaults (640x360, 30 fps, 800 kbps) */
   int no_auto_publish;                  /* nonzero: do not publish on join */
   int no_auto_subscribe;                /* nonzero: do not subscribe to others */
+  /* Added in 0.1 (zero / NULL = default): */
+  int codec;                 /* PARLEY_CODEC_VP8 (default) or PARLEY_CODEC_H264 */
+  const char* audio_playout; /* "null" (default), "auto", "device", "device:<sink>" */
+  const char* record_dir;    /* record every received stream there (see EngineConfig) */
+  int reconnect_timeout_ms;  /* 0 = 10000; negative: never reconnect */
 } parley_engine_config;
 
 typedef struct parley_callbacks {
@@ -42,6 +57,14 @@ typedef struct parley_callbacks {
   /* Interleaved S16; valid only during the call. */
   void (*on_remote_audio_frame)(void* user_data, const char* user_id, int sample_rate, int channels, size_t samples,
                                 const int16_t* data);
+  /* Added in 0.1: */
+  void (*on_connection_status)(void* user_data, int status); /* PARLEY_STATUS_* */
+  void (*on_remote_track)(void* user_data, const char* user_id, int track, int available);
+  void (*on_publish_state)(void* user_data, int track, int published);
+  void (*on_media_file_progress)(void* user_data, int64_t position_ms, int64_t duration_ms);
+  void (*on_media_file_state)(void* user_data, int state); /* PARLEY_FILE_* */
+  void (*on_recording_started)(void* user_data, const char* user_id, int track, const char* path);
+  void (*on_bye)(void* user_data, const char* reason);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
@@ -64,6 +87,31 @@ int32_t parley_engine_publish_audio(parley_engine* engine, int enable);
 int32_t parley_engine_publish_video(parley_engine* engine, int enable);
 int32_t parley_engine_subscribe(parley_engine* engine, const char* user_id);
 int32_t parley_engine_unsubscribe(parley_engine* engine, const char* user_id);
+/* Some tracks only: `tracks` holds `count` PARLEY_TRACK_* values. */
+int32_t parley_engine_subscribe_tracks(parley_engine* engine, const char* user_id, const int* tracks, size_t count);
+int32_t parley_engine_unsubscribe_tracks(parley_engine* engine, const char* user_id, const int* tracks, size_t count);
+int32_t parley_engine_mute_mic(parley_engine* engine, int mute);
+int32_t parley_engine_mute_camera(parley_engine* engine, int mute);
+/* X11 screen (window_id 0) or one window; display NULL = $DISPLAY; sizes 0 = 1280x720 at 15 fps, 1500 kbps. */
+int32_t parley_engine_start_screen_share(parley_engine* engine, const char* display, uint64_t window_id, int width,
+                                         int height, int fps, int bitrate_kbps);
+int32_t parley_engine_stop_screen_share(parley_engine* engine);
+/* audio_source "external": interleaved S16; PARLEY_ERR_EXTERNAL_AUDIO_BUFFER_FULL when pushed faster than
+ * real time (wait ~20 ms and push again; push at most 40 ms at once). */
+int32_t parley_engine_push_audio(parley_engine* engine, const int16_t* pcm, size_t samples, int sample_rate,
+                                 int channels);
+/* video_source "external": one tightly packed I420 frame. */
+int32_t parley_engine_push_video(parley_engine* engine, const uint8_t* i420, size_t size, int width, int height);
+int32_t parley_engine_pause_media_file(parley_engine* engine);
+int32_t parley_engine_resume_media_file(parley_engine* engine);
+int32_t parley_engine_seek_media_file(parley_engine* engine, int64_t position_ms);
+/* Render into an X11 window (0 stops). */
+int32_t parley_engine_set_remote_canvas(parley_engine* engine, const char* user_id, int track, uint64_t window);
+int32_t parley_engine_set_local_canvas(parley_engine* engine, uint64_t window);
+
+/* Calls `fn` for each device of a kind (PARLEY_DEVICE_*), then returns how many there were. */
+int parley_enumerate_devices(int kind, void (*fn)(void* user_data, const char* id, const char* name, int is_default),
+                             void* user_data);
 
 /* Before the first parley_engine_create; later: 10501 (PARLEY_ERR_H5_COMPATIBLE_MODE_CONFIG). */
 int32_t parley_set_h5_compatible_mode(int enable);
