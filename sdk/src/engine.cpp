@@ -74,6 +74,7 @@ class EngineImpl final : public RtcEngine {
     signal_.reset();
     publisher_.reset();
     subscriber_.reset();
+    player_.reset();  // before the feeds it pushes into
   }
 
   void SetEngineEventListener(EngineEventListener* l) override { listener_ = l; }

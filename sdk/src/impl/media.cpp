@@ -245,7 +245,7 @@ std::string VideoEncoder(const VideoEncoderConfig& v, const std::string& twcc) {
          "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42c01f"
       << twcc << "\"";
   } else {
-    d << "vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
+    d << "vp8enc deadline=1 cpu-used=16 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
       << " keyframe-max-dist=" << v.fps * 2
       << " error-resilient=partitions ! rtpvp8pay pt=96 picture-id-mode=15-bit ! capsfilter caps=\""
          "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
@@ -457,6 +457,11 @@ std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) {
 }
 
 // ---- input feeds and media files ---------------------------------------------
+
+InputFeed::~InputFeed() {
+  if (src_) gst_object_unref(src_);
+  gst_caps_replace(&caps_, nullptr);
+}
 
 void InputFeed::Attach(GstElement* appsrc) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -51,6 +51,9 @@ struct RtpTotals {
 class InputFeed {
  public:
   explicit InputFeed(bool video) : video_(video) {}
+  ~InputFeed();
+  InputFeed(const InputFeed&) = delete;
+  InputFeed& operator=(const InputFeed&) = delete;
   /// How far ahead of real time bounded audio may be queued (0x01070101 beyond).
   static constexpr GstClockTime kMaxAudioAhead = 200 * GST_MSECOND;
   /// Frames waiting in a video feed before pushes are refused (0x01070101).
