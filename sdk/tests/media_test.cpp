@@ -374,6 +374,14 @@ TEST(Media, TheScreenIsSharedAndRemoteVideoRendersIntoAnXWindow) {
   size_t colours = x.Colours(win, 320, 240);
   std::printf("window shows %zu colours\n", colours);
   EXPECT_GT(colours, 3u);
+  // Alice's own camera in a preview window.
+  Window preview = x.CreateWindow(320, 240);
+  ASSERT_EQ(a->SetLocalVideoCanvas(preview), 0);
+  std::this_thread::sleep_for(800ms);
+  size_t preview_colours = x.Colours(preview, 320, 240);
+  std::printf("preview shows %zu colours\n", preview_colours);
+  EXPECT_GT(preview_colours, 3u);
+  ASSERT_EQ(a->SetLocalVideoCanvas(0), 0);
   ASSERT_EQ(a->StopScreenShare(), 0);
   EXPECT_TRUE(pa.WaitFor([&] { return !pa.published_tracks.count(TrackKind::kScreen); }, 5s));
   EXPECT_EQ(a->StopScreenShare(), Code(Errc::kNotPublishing));
@@ -454,6 +462,14 @@ class PulseServer {
   PulseServer(const PulseServer&) = delete;
   PulseServer& operator=(const PulseServer&) = delete;
   [[nodiscard]] bool up() const { return fs::exists(socket_); }
+  /// The sound server goes away, as when a USB headset is pulled.
+  void Kill() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
   [[nodiscard]] std::string address() const { return "unix:" + socket_; }
 
  private:
@@ -475,27 +491,6 @@ TEST(Media, RealAudioDevicesAreListedAndCarryTheCall) {
   EXPECT_TRUE(has(RtcEngine::EnumerateDevices(DeviceKind::kMicrophone), "parley_sink.monitor"));
   test::ServerProcess server;
   App app = CreateApp(server);
-  EngineConfig acfg = Silent(server);
-  acfg.audio_source = "device:parley_sink.monitor";
-  acfg.audio_playout = "device:parley_sink";
-  RtcEngine* a = RtcEngine::Create(acfg);
-  RtcEngine* b = RtcEngine::Create(Config(server, "test:tone:880"));
-  Probe pa, pb;
-  a->SetEngineEventListener(&pa);
-  b->SetEngineEventListener(&pb);
-  b->SetMediaFrameObserver(&pb);
-  ASSERT_EQ(a->JoinChannel(Auth(app, "devices", "alice"), "Alice"), 0);
-  ASSERT_EQ(b->JoinChannel(Auth(app, "devices", "bob"), "Bob"), 0);
-  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 96000 && pb.peak["alice"] > 1000; }, 20s))
-      << pb.audio["alice"].samples << " samples, peak " << pb.peak["alice"];
-  {
-    std::lock_guard<std::mutex> lock(pb.mu);
-    pb.audio["alice"] = {};  // measure from here, where the loop carries sound
-  }
-  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 5s));
-  EXPECT_NEAR(pb.Frequency("alice"), 880, 60);
-  RtcEngine::Destroy(a);
-  RtcEngine::Destroy(b);
   // A device id the system does not have: "not found", the call goes on.
   EngineConfig ncfg = Silent(server);
   ncfg.audio_source = "device:parley-no-such-mic";
@@ -512,6 +507,42 @@ TEST(Media, RealAudioDevicesAreListedAndCarryTheCall) {
   EXPECT_TRUE(pn.WaitFor([&] { return pn.published_tracks.count(TrackKind::kCamera) > 0; }, 10s));
   RtcEngine::Destroy(n);
   RtcEngine::Destroy(c);
+
+  EngineConfig acfg = Silent(server);
+  acfg.audio_source = "device:parley_sink.monitor";
+  acfg.audio_playout = "device:parley_sink";
+  acfg.video_source = "test:pattern";
+  RtcEngine* a = RtcEngine::Create(acfg);
+  RtcEngine* b = RtcEngine::Create(Config(server, "test:tone:880"));
+  Probe pa, pb;
+  a->SetEngineEventListener(&pa);
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "devices", "alice"), "Alice"), 0);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "devices", "bob"), "Bob"), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 96000 && pb.peak["alice"] > 1000; }, 20s))
+      << pb.audio["alice"].samples << " samples, peak " << pb.peak["alice"];
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    pb.audio["alice"] = {};  // measure from here, where the loop carries sound
+  }
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 5s));
+  EXPECT_NEAR(pb.Frequency("alice"), 880, 60);
+  // The devices disappear mid-call: their runtime codes, and the call goes on with
+  // the camera.
+  pulse.Kill();
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasError(Code(Errc::kAudioRecordError)); }, 10s));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasError(Code(Errc::kAudioPlayError)); }, 10s));
+  int frames = 0;
+  {
+    std::lock_guard<std::mutex> lock(pb.mu);
+    frames = pb.frames["alice"];
+  }
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.frames["alice"] > frames + 15; }, 5s))
+      << "the camera stopped too: " << frames << " -> " << pb.frames["alice"];
+  EXPECT_TRUE(a->IsInCall());
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
 }
 
 // The signalling link drops (a TCP proxy in the way is cut): the engine reconnects and

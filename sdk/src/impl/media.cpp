@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 namespace parley::sdk {
@@ -28,7 +29,8 @@ struct BusState {
   std::mutex mu;
   int32_t last_code = 0;  ///< the first error seen, for a failed start
   std::string last_message;
-  std::function<void()> on_eos;  ///< set before the pipeline starts
+  std::function<void()> on_eos;    ///< set before the pipeline starts
+  std::set<std::string> reported;  ///< elements whose error was delivered
 };
 
 namespace {
@@ -170,8 +172,9 @@ void WatchBus(GstElement* pipeline, BusState* state) {
           }
           MediaErrorFn* fn = nullptr;
           {
+            // A failed element (a device gone) may repeat its error many times: once.
             std::lock_guard<std::mutex> lock(st->mu);
-            fn = st->fn;
+            if (st->reported.insert(GST_OBJECT_NAME(m->src)).second) fn = st->fn;
           }
           if (fn && *fn) (*fn)(code, msg);
           if (err) g_error_free(err);
@@ -799,6 +802,11 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
   Impl& im = *p->impl_;
   im.on_error = std::move(on_error);
   im.pipeline = gst_pipeline_new("parley-publish");
+  // The system clock, never a device's: a microphone that goes away must not stop the
+  // clock the camera and the encoders run on.
+  GstClock* clock = gst_system_clock_obtain();
+  gst_pipeline_use_clock(GST_PIPELINE(im.pipeline), clock);
+  gst_object_unref(clock);
   im.webrtc = MakeWebrtc(o.ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline), im.webrtc);
@@ -875,6 +883,15 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
       }
     }
     GstPad* src = gst_element_get_static_pad(bin, "src");
+    // A source that fails (a device unplugged) ends its stream with EOS; on a bundled
+    // connection that EOS would stop every track, so the others go on without it.
+    gst_pad_add_probe(
+        src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        [](GstPad*, GstPadProbeInfo* info, gpointer) -> GstPadProbeReturn {
+          return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP
+                                                                                 : GST_PAD_PROBE_OK;
+        },
+        nullptr, nullptr);
     GstPad* sink = gst_element_request_pad_simple(im.webrtc, "sink_%u");
     bool linked = gst_pad_link(src, sink) == GST_PAD_LINK_OK;
     GstWebRTCRTPTransceiver* trans = nullptr;
