@@ -326,9 +326,15 @@ class EngineImpl final : public RtcEngine {
   }
 
   /// Wraps a signalling reply so it runs on the engine thread.
+  /// A request cut off by a dropped link while the engine reconnects is not reported:
+  /// the resume reconciles what it was about.
   Reply Continue(std::function<void(int32_t, const std::string&, const Json&)> fn) {
-    return [this, fn = std::move(fn)](int32_t code, const std::string& m, const Json& d) {
-      Post([fn, code, m, d] { fn(code, m, d); });
+    uint64_t gen = signal_gen_;
+    return [this, gen, fn = std::move(fn)](int32_t code, const std::string& m, const Json& d) {
+      Post([this, gen, fn, code, m, d] {
+        if (code == Code(Errc::kSignalRequestError) && (reconnecting_ || gen != signal_gen_)) return;
+        fn(code, m, d);
+      });
     };
   }
   std::chrono::milliseconds Timeout() const { return std::chrono::milliseconds(config_.request_timeout_ms); }
@@ -431,13 +437,15 @@ class EngineImpl final : public RtcEngine {
     in_call_ = false;
     reconnecting_ = false;
     resume_token_.clear();
-    SetStatus(ConnectionStatus::kDisconnected);
-    std::lock_guard<std::mutex> lock(state_mu_);
-    in_call_flag_ = false;
-    leaving_ = false;
-    joining_ = false;
-    screen_requested_ = false;
-    remote_snapshot_.clear();
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      in_call_flag_ = false;
+      leaving_ = false;
+      joining_ = false;
+      screen_requested_ = false;
+      remote_snapshot_.clear();
+    }
+    SetStatus(ConnectionStatus::kDisconnected);  // the listener sees the engine idle
   }
 
   void DoLeave(bool notify) {
@@ -487,8 +495,8 @@ class EngineImpl final : public RtcEngine {
   void OnSignalClosed(const std::string& why) {
     if (!in_call_ || reconnecting_) return;
     if (resume_token_.empty() || config_.reconnect_timeout_ms <= 0) {
-      Error(Code(Errc::kSignalRequestError), "signalling connection lost: " + why);
       EndCall();
+      Error(Code(Errc::kSignalRequestError), "signalling connection lost: " + why);
       return;
     }
     reconnecting_ = true;
@@ -511,10 +519,9 @@ class EngineImpl final : public RtcEngine {
   void TryResume() {
     if (!in_call_ || !reconnecting_) return;
     if (Clock::now() >= reconnect_deadline_) {
-      reconnecting_ = false;
+      EndCall();
       Error(Code(Errc::kSignalRequestError), "signalling connection lost and not restored within " +
                                                  std::to_string(config_.reconnect_timeout_ms) + " ms");
-      EndCall();
       return;
     }
     NewSignalClient();
@@ -527,10 +534,9 @@ class EngineImpl final : public RtcEngine {
                        if (gen != signal_gen_ || !reconnecting_) return;
                        if (code == Code(Errc::kSessionRemoved)) {
                          // Too late: the server removed the session.
-                         reconnecting_ = false;
+                         EndCall();
                          Error(code, m);
                          if (listener_) listener_->OnBye("connection-lost");
-                         EndCall();
                          return;
                        }
                        if (code) return RetryResume();
@@ -727,9 +733,9 @@ class EngineImpl final : public RtcEngine {
       for (const auto& id : m.value("users", Json::array())) Subscribe(id.get<std::string>());
     } else if (type == "sessionRemoved") {
       std::string reason = m.value("reason", "");
+      EndCall();
       Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
       if (listener_) listener_->OnBye(reason);
-      EndCall();
     }
   }
 

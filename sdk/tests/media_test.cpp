@@ -659,6 +659,22 @@ TEST(Media, TracksAreSubscribedOneByOne) {
   RtcEngine::Destroy(b);
 }
 
+// ICE cannot succeed (the engine may only use ::1, the server's media is on
+// 127.0.0.1): the media connection fails with 0x01050201 and the call stays up.
+TEST(Media, AMediaConnectionThatCannotConnectRaises0x01050201) {
+  test::ServerProcess server({"--media-connect-timeout-ms", "1500"});
+  App app = CreateApp(server);
+  EngineConfig cfg = Config(server, "test:tone");
+  cfg.ice_addresses = {"::1"};
+  RtcEngine* e = RtcEngine::Create(cfg);
+  Probe p;
+  e->SetEngineEventListener(&p);
+  ASSERT_EQ(e->JoinChannel(Auth(app, "noice", "ivy"), "Ivy"), 0);
+  EXPECT_TRUE(p.WaitFor([&] { return p.HasError(Code(Errc::kMediaConnectionCreateFailed)); }, 15s));
+  EXPECT_TRUE(e->IsInCall());
+  RtcEngine::Destroy(e);
+}
+
 TEST(Media, StateCodesComeFromTheSituation) {
   test::ServerProcess server;
   App app = CreateApp(server);

@@ -136,12 +136,17 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
 // The catalog code for a bus error: sources are named after what they open, so a
 // camera, microphone or media file that fails gets its own code; anything else is
 // the stream's runtime code.
-int32_t CodeFor(GstObject* src, int32_t runtime_code) {
+int32_t CodeFor(GstObject* src, const GError* err, int32_t runtime_code) {
+  bool not_found = err && err->domain == GST_RESOURCE_ERROR && err->code == GST_RESOURCE_ERROR_NOT_FOUND;
+  bool not_authorized = err && err->domain == GST_RESOURCE_ERROR && err->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED;
   for (GstObject* o = src; o; o = GST_OBJECT_PARENT(o)) {
     std::string name = GST_OBJECT_NAME(o) ? GST_OBJECT_NAME(o) : "";
     // A device that never reached PAUSED failed to open; one that did failed later.
     bool opened = GST_IS_ELEMENT(o) && GST_STATE(GST_ELEMENT(o)) >= GST_STATE_PAUSED;
     auto pick = [opened](Errc open, Errc run) { return static_cast<int32_t>(opened ? run : open); };
+    if (name == "microphone" && !opened && not_authorized) return static_cast<int32_t>(Errc::kAudioRecordNoPermission);
+    if (name == "microphone" && !opened && not_found) return static_cast<int32_t>(Errc::kAudioRecordDeviceNotFound);
+    if (name == "speaker" && !opened && not_found) return static_cast<int32_t>(Errc::kAudioPlayDeviceNotFound);
     if (name == "camera") return pick(Errc::kCameraOpenFailed, Errc::kCameraCaptureError);
     if (name == "microphone") return pick(Errc::kAudioRecordDeviceOpenFailed, Errc::kAudioRecordError);
     if (name == "speaker") return pick(Errc::kAudioPlayDeviceOpenFailed, Errc::kAudioPlayError);
@@ -149,6 +154,12 @@ int32_t CodeFor(GstObject* src, int32_t runtime_code) {
     if (name == "mediafile") return static_cast<int32_t>(Errc::kMediaFileOpenFailed);
   }
   return runtime_code;
+}
+
+// Stops delivering a pipeline's errors (before it is torn down).
+void SilenceBus(BusState& state) {
+  std::lock_guard<std::mutex> lock(state.mu);
+  state.fn = nullptr;
 }
 
 void WatchBus(GstElement* pipeline, BusState* state) {
@@ -162,7 +173,7 @@ void WatchBus(GstElement* pipeline, BusState* state) {
           gchar* dbg = nullptr;
           gst_message_parse_error(m, &err, &dbg);
           std::string msg = std::string(GST_OBJECT_NAME(m->src)) + ": " + (err ? err->message : "error");
-          int32_t code = CodeFor(m->src, st->runtime_code);
+          int32_t code = CodeFor(m->src, err, st->runtime_code);
           {
             std::lock_guard<std::mutex> lock(st->mu);
             if (!st->last_code) {
@@ -336,6 +347,7 @@ class FedSink {
     return f;
   }
   ~FedSink() {
+    SilenceBus(bus_);
     if (src_) gst_object_unref(src_);
     if (pipeline_) {
       gst_element_set_state(pipeline_, GST_STATE_NULL);
@@ -609,6 +621,7 @@ Result<std::unique_ptr<FilePlayer>> FilePlayer::Open(const std::string& path, In
 }
 
 FilePlayer::~FilePlayer() {
+  if (bus_) SilenceBus(*bus_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -757,6 +770,7 @@ struct Publisher::Impl {
   std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
   std::atomic<bool> black{false};
   ~Impl() {
+    SilenceBus(bus);  // what fails while tearing down is not the app's problem
     for (auto& [feed, src] : feeds) {
       feed->Detach(src);
       gst_object_unref(src);
@@ -974,6 +988,7 @@ struct Subscriber::Impl {
 
   ~Impl() {
     if (!pipeline) return;
+    SilenceBus(bus);
     FinishRecordings();
     gst_element_set_state(pipeline, GST_STATE_NULL);
     for (GstElement* r : recorders) gst_object_unref(r);
