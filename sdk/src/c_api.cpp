@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -77,21 +78,20 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
 
 namespace {
 
-std::mutex g_mu;
+// Calls hold g_mu shared for their whole duration and destroy takes it exclusively to
+// unregister the handle, so a handle is never freed under a running call (a call from
+// a callback during destroy finds it unregistered).
+std::shared_mutex g_mu;
 std::set<parley_engine*> g_live;
 
 constexpr int32_t kInvalidState = static_cast<int32_t>(parley::Errc::kInvalidState);
 constexpr int32_t kInvalidArg = static_cast<int32_t>(parley::Errc::kInvalidAuthInfo);
 constexpr int32_t kInternal = static_cast<int32_t>(parley::Errc::kInternalError);
 
-bool Live(parley_engine* e) {
-  std::lock_guard<std::mutex> lock(g_mu);
-  return e && g_live.count(e);
-}
-
 template <typename Fn>
 int32_t Guard(parley_engine* e, Fn fn) {
-  if (!Live(e)) return kInvalidState;
+  std::shared_lock<std::shared_mutex> lock(g_mu);
+  if (!e || !g_live.count(e)) return kInvalidState;
   try {
     return fn(*e->engine);
   } catch (...) {
@@ -142,7 +142,7 @@ int32_t parley_engine_create(const parley_engine_config* config, parley_engine**
     engine->SetEngineEventListener(h);
     engine->SetMediaFrameObserver(h);
     {
-      std::lock_guard<std::mutex> lock(g_mu);
+      std::unique_lock<std::shared_mutex> lock(g_mu);
       g_live.insert(h);
     }
     *out = h;
@@ -154,7 +154,7 @@ int32_t parley_engine_create(const parley_engine_config* config, parley_engine**
 
 void parley_engine_destroy(parley_engine* e) {
   {
-    std::lock_guard<std::mutex> lock(g_mu);
+    std::unique_lock<std::shared_mutex> lock(g_mu);
     if (!e || !g_live.erase(e)) return;
   }
   try {

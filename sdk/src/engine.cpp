@@ -131,7 +131,10 @@ class EngineImpl final : public RtcEngine {
                        Continue([this, r](int32_t code, const std::string& m, const Json&) {
                          if (code)
                            return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
-                         config_.role = r;
+                         {
+                           std::lock_guard<std::mutex> role_lock(state_mu_);
+                           config_.role = r;
+                         }
                          if (r == ClientRole::kAudience && publisher_) StopPublishing();
                        }));
     });
@@ -332,7 +335,9 @@ class EngineImpl final : public RtcEngine {
     uint64_t gen = signal_gen_;
     return [this, gen, fn = std::move(fn)](int32_t code, const std::string& m, const Json& d) {
       Post([this, gen, fn, code, m, d] {
-        if (code == Code(Errc::kSignalRequestError) && (reconnecting_ || gen != signal_gen_)) return;
+        // Replies to another link (before a resume) or another call are stale.
+        if (gen != signal_gen_) return;
+        if (code == Code(Errc::kSignalRequestError) && (reconnecting_ || !signal_ || !signal_->connected())) return;
         fn(code, m, d);
       });
     };
@@ -437,6 +442,8 @@ class EngineImpl final : public RtcEngine {
     in_call_ = false;
     reconnecting_ = false;
     resume_token_.clear();
+    ++signal_gen_;  // replies still on their way belong to the call that ended
+    ++resume_attempt_;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       in_call_flag_ = false;
@@ -508,16 +515,19 @@ class EngineImpl final : public RtcEngine {
     }
     Warn(Code(Errc::kLocalNetworkDisconnected), "signalling connection lost (" + why + "); reconnecting");
     SetStatus(ConnectionStatus::kReconnecting);
-    PostAt(Clock::now() + reconnect_delay_, [this] { TryResume(); });
+    uint64_t attempt = ++resume_attempt_;
+    PostAt(Clock::now() + reconnect_delay_, [this, attempt] { TryResume(attempt); });
   }
 
-  void RetryResume() {
+  void RetryResume(uint64_t attempt) {
     reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::milliseconds(2000));
-    PostAt(Clock::now() + reconnect_delay_, [this] { TryResume(); });
+    PostAt(Clock::now() + reconnect_delay_, [this, attempt] { TryResume(attempt); });
   }
 
-  void TryResume() {
-    if (!in_call_ || !reconnecting_) return;
+  /// One reconnection attempt of the chain `attempt` (a later drop or the end of the
+  /// call starts another chain or none, and this one stops).
+  void TryResume(uint64_t attempt) {
+    if (!in_call_ || !reconnecting_ || attempt != resume_attempt_) return;
     if (Clock::now() >= reconnect_deadline_) {
       EndCall();
       Error(Code(Errc::kSignalRequestError), "signalling connection lost and not restored within " +
@@ -527,26 +537,31 @@ class EngineImpl final : public RtcEngine {
     NewSignalClient();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(reconnect_deadline_ - Clock::now());
     if (Status st = signal_->Connect(config_.server_url, std::min(left, std::chrono::milliseconds(2000))); !st)
-      return RetryResume();
+      return RetryResume(attempt);
     uint64_t gen = signal_gen_;
-    signal_->Request("resume", {{"resumeToken", resume_token_}}, Errc::kTimeoutResume, Timeout(),
-                     Continue([this, gen](int32_t code, const std::string& m, const Json& d) {
-                       if (gen != signal_gen_ || !reconnecting_) return;
-                       if (code == Code(Errc::kSessionRemoved)) {
-                         // Too late: the server removed the session.
-                         EndCall();
-                         Error(code, m);
-                         if (listener_) listener_->OnBye("connection-lost");
-                         return;
-                       }
-                       if (code) return RetryResume();
-                       reconnecting_ = false;
-                       resume_token_ = d.value("resumeToken", resume_token_);
-                       SetStatus(ConnectionStatus::kConnected);
-                       Warn(Code(Errc::kLocalNetworkConnected), "signalling connection restored");
-                       ScheduleHeartbeat();
-                       Reconcile(d.value("users", Json::array()));
-                     }));
+    // Not through Continue: a resume cut off by another drop must retry, not vanish.
+    auto reply = [this, gen, attempt](int32_t code, const std::string& m, const Json& d) {
+      Post([this, gen, attempt, code, m, d] { OnResumeReply(gen, attempt, code, m, d); });
+    };
+    signal_->Request("resume", {{"resumeToken", resume_token_}}, Errc::kTimeoutResume, Timeout(), reply);
+  }
+
+  void OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std::string& m, const Json& d) {
+    if (gen != signal_gen_ || attempt != resume_attempt_ || !reconnecting_) return;
+    if (code == Code(Errc::kSessionRemoved)) {
+      // Too late: the server removed the session.
+      EndCall();
+      Error(code, m);
+      if (listener_) listener_->OnBye("connection-lost");
+      return;
+    }
+    if (code) return RetryResume(attempt);
+    reconnecting_ = false;
+    resume_token_ = d.value("resumeToken", resume_token_);
+    SetStatus(ConnectionStatus::kConnected);
+    Warn(Code(Errc::kLocalNetworkConnected), "signalling connection restored");
+    ScheduleHeartbeat();
+    Reconcile(d.value("users", Json::array()));
   }
 
   /// After a resume: notifications sent while the link was down are lost, so the
@@ -765,7 +780,10 @@ class EngineImpl final : public RtcEngine {
     announced_.erase(k);
     signal_->Request("unpublish", {{"tracks", {TrackName(k)}}}, Errc::kTimeoutUnpublish, Timeout(),
                      Continue([this, k](int32_t code, const std::string& m, const Json&) {
-                       if (code) return Error(code, m);
+                       if (code) {
+                         if (published_.count(k)) announced_.insert(k);  // still published
+                         return Error(code, m);
+                       }
                        published_.erase(k);
                        if (listener_) listener_->OnPublishStateChanged(k, false);
                        if (published_.empty())
@@ -928,6 +946,7 @@ class EngineImpl final : public RtcEngine {
       if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)
         return Error(Code(Errc::kPublishStreamStartError), st.error().message);
       publisher_ = holder;
+      publisher_->AttachFeeds();  // the previous connection fed until now
       if (local_window_ && want.count(TrackKind::kCamera))
         if (Status st = publisher_->SetPreviewWindow(local_window_); !st)
           Error(Code(st.error().code), st.error().message);
@@ -945,6 +964,10 @@ class EngineImpl final : public RtcEngine {
   void StopPublishing() {
     publisher_.reset();
     announced_.clear();
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      screen_requested_ = false;
+    }
     for (TrackKind k : published_)
       if (listener_) listener_->OnPublishStateChanged(k, false);
     published_.clear();
@@ -1087,6 +1110,7 @@ class EngineImpl final : public RtcEngine {
   uint64_t signal_gen_ = 0;  ///< which signalling client's events count
   std::string resume_token_;
   bool reconnecting_ = false;
+  uint64_t resume_attempt_ = 0;  ///< the reconnection chain that may run
   bool weak_ = false;
   Clock::time_point reconnect_deadline_{};
   std::chrono::milliseconds reconnect_delay_{100};

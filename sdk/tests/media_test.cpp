@@ -211,7 +211,13 @@ TEST(Media, AMediaFilePausesResumesSeeksAndReportsProgress) {
   // pictures (the last frame repeated) and silence.
   ASSERT_EQ(f->PauseMediaFile(), 0);
   ASSERT_TRUE(pf.WaitFor([&] { return pf.file_states.back() == MediaFileState::kPaused; }, 5s));
-  std::this_thread::sleep_for(300ms);
+  size_t reports = 0;
+  {
+    std::lock_guard<std::mutex> l1(pf.mu);
+    reports = pf.progress.size();
+  }
+  // The first position reported after the pause is where it stays.
+  ASSERT_TRUE(pf.WaitFor([&] { return pf.progress.size() > reports; }, 2s));
   int64_t paused_at = 0;
   int frames_before = 0;
   {

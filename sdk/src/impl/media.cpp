@@ -185,7 +185,7 @@ void WatchBus(GstElement* pipeline, BusState* state) {
           {
             // A failed element (a device gone) may repeat its error many times: once.
             std::lock_guard<std::mutex> lock(st->mu);
-            if (st->reported.insert(GST_OBJECT_NAME(m->src)).second) fn = st->fn;
+            if (st->fn && st->reported.insert(GST_OBJECT_NAME(m->src)).second) fn = st->fn;
           }
           if (fn && *fn) (*fn)(code, msg);
           if (err) g_error_free(err);
@@ -348,6 +348,7 @@ class FedSink {
   }
   ~FedSink() {
     SilenceBus(bus_);
+    gst_caps_replace(&caps_, nullptr);
     if (src_) gst_object_unref(src_);
     if (pipeline_) {
       gst_element_set_state(pipeline_, GST_STATE_NULL);
@@ -714,13 +715,16 @@ void FilePlayer::Filler() {
 }
 
 Status FilePlayer::Play() {
+  // Before the pipeline runs, so an end of stream right after it is not overwritten.
+  FileState paused = FileState::kPaused;
+  state_.compare_exchange_strong(paused, FileState::kPlaying);
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     return MakeError(Errc::kMediaFileOpenFailed, "the media file does not play");
-  if (state_ != FileState::kEnded) state_ = FileState::kPlaying;
   return {};
 }
 
 Status FilePlayer::Pause() {
+  if (state_ == FileState::kEnded) return {};  // nothing plays; a seek restarts it
   if (gst_element_set_state(pipeline_, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE)
     return MakeError(Errc::kMediaFileOpenFailed, "the media file does not pause");
   state_ = FileState::kPaused;
@@ -880,8 +884,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const PublishOptions& o, Me
     if (GstElement* feed = gst_bin_get_by_name(GST_BIN(bin), "feed")) {
       InputFeed* target = kind == TrackKind::kAudio ? o.audio_feed : o.video_feed;
       if (target) {
-        target->Attach(feed);
-        im.feeds.push_back({target, feed});
+        im.feeds.push_back({target, feed});  // attached by AttachFeeds
       } else {
         gst_object_unref(feed);
       }
@@ -952,6 +955,10 @@ void Publisher::Mute(TrackKind track, bool muted) {
   if (track == TrackKind::kCamera) impl_->black = muted;
 }
 
+void Publisher::AttachFeeds() {
+  for (auto& [feed, src] : impl_->feeds) feed->Attach(src);
+}
+
 Status Publisher::SetPreviewWindow(uint64_t window) {
   Impl& im = *impl_;
   if (window && !im.has_camera) return MakeError(Errc::kPublishStreamNotExist, "no camera track to preview");
@@ -960,8 +967,11 @@ Status Publisher::SetPreviewWindow(uint64_t window) {
     sink = FedSink::Open(kRenderSink, window, im.on_error);
     if (!sink) return MakeError(Errc::kRenderOpenFailed, "the preview renderer did not start");
   }
-  std::lock_guard<std::mutex> lock(im.preview_mu);
-  im.preview = std::move(sink);
+  {
+    std::lock_guard<std::mutex> lock(im.preview_mu);
+    std::swap(im.preview, sink);
+  }
+  sink.reset();  // the old renderer stops outside the lock the camera thread takes
   return {};
 }
 
@@ -983,7 +993,8 @@ struct Subscriber::Impl {
   std::map<Key, uint64_t> windows;                   ///< wanted render windows
   std::map<Key, std::unique_ptr<FedSink>> renders;   ///< running renderers
   std::map<Key, std::unique_ptr<FedSink>> speakers;  ///< remote audio playout
-  std::vector<GstElement*> recorders;                ///< the recording branches' first element
+  std::vector<GstElement*> recorders;                ///< the recording branches' first element (under mu)
+  bool closing = false;                              ///< teardown began: no new branches (under mu)
   std::map<std::string, int> record_names;           ///< file names used, for -2, -3 …
 
   ~Impl() {
@@ -998,14 +1009,20 @@ struct Subscriber::Impl {
   // EOS into each recording branch, then wait (bounded) for it to reach the file:
   // the muxers write their headers' durations and indexes on EOS.
   void FinishRecordings() {
-    if (recorders.empty()) return;
+    std::vector<GstElement*> list;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      closing = true;
+      list = recorders;
+    }
+    if (list.empty()) return;
     struct Done {
       std::mutex mu;
       std::condition_variable cv;
       size_t count = 0;
     };
     auto done = std::make_shared<Done>();
-    for (GstElement* first : recorders) {
+    for (GstElement* first : list) {
       GstElement* bin = GST_ELEMENT(gst_element_get_parent(first));
       GstElement* file = bin ? gst_bin_get_by_name(GST_BIN(bin), "file") : nullptr;
       if (file) {
@@ -1030,7 +1047,7 @@ struct Subscriber::Impl {
       gst_object_unref(in);
     }
     std::unique_lock<std::mutex> lock(done->mu);
-    done->cv.wait_for(lock, std::chrono::seconds(3), [&] { return done->count >= recorders.size(); });
+    done->cv.wait_for(lock, std::chrono::seconds(3), [&] { return done->count >= list.size(); });
   }
 
   struct SinkCtx {
@@ -1124,7 +1141,8 @@ struct Subscriber::Impl {
   }
 
   // The recording branch of one received stream: depayload, mux, write (no decoding).
-  void AddRecorder(GstElement* tee, const RemoteTrackInfo& info, const std::string& encoding) {
+  void AddRecorder(GstElement* tee, const RemoteTrackInfo& info, const std::string& encoding) {  // mu held
+    if (closing) return;
     std::string chain, ext;
     if (encoding == "OPUS") {
       chain = "rtpopusdepay ! opusparse ! oggmux";
@@ -1265,9 +1283,12 @@ void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t
   Impl& im = *impl_;
   std::unique_ptr<FedSink> sink;
   if (window) sink = FedSink::Open(kRenderSink, window, im.on_error);  // failures reported by its bus
-  std::lock_guard<std::mutex> lock(im.mu);
-  im.windows[{user_id, track}] = window;
-  im.renders[{user_id, track}] = std::move(sink);
+  {
+    std::lock_guard<std::mutex> lock(im.mu);
+    im.windows[{user_id, track}] = window;
+    std::swap(im.renders[{user_id, track}], sink);
+  }
+  sink.reset();  // the old renderer stops outside the lock the media threads take
 }
 
 Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
@@ -1286,7 +1307,9 @@ Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
         if (sp == std::string::npos) continue;
         RemoteTrackInfo info;
         info.user_id = v.substr(0, sp);
-        std::string track = v.substr(sp + 1 + info.user_id.size() + 1);
+        size_t at = sp + 1 + info.user_id.size() + 1;  // "<user> <user>-<track>"
+        if (at > v.size()) continue;
+        std::string track = v.substr(at);
         info.track = track == "audio" ? TrackKind::kAudio : track == "screen" ? TrackKind::kScreen : TrackKind::kCamera;
         impl_->by_mid[mid] = info;
       }

@@ -150,6 +150,9 @@ class Publisher {
   Result<std::string> CreateOffer();
   Status SetAnswer(const std::string& sdp);
   RtpTotals Stats();
+  /// Points the input feeds (external frames, media file) at this connection; called
+  /// once its answer is applied, so the previous connection is fed until then.
+  void AttachFeeds();
   /// Muted audio sends silence, a muted camera black frames: the tracks stay alive.
   void Mute(TrackKind track, bool muted);
   /// Renders the local camera into a native window (0: stop); 0x01040201 when the
