@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "engine_support.hpp"
+#include "impl/track_ids.hpp"
 #include "parley/proto/errc.hpp"
 #include "tcp_proxy.hpp"
 
@@ -679,6 +680,20 @@ TEST(Media, AMediaConnectionThatCannotConnectRaises0x01050201) {
   EXPECT_TRUE(p.WaitFor([&] { return p.HasError(Code(Errc::kMediaConnectionCreateFailed)); }, 15s));
   EXPECT_TRUE(e->IsInCall());
   RtcEngine::Destroy(e);
+}
+
+TEST(Media, SubscribeOfferTrackIdsAreRead) {
+  auto ids = sdk::ParseTrackIds(
+      "v=0\r\nm=audio 9 X 111\r\na=mid:0\r\na=msid:al-ice al-ice-audio\r\n"
+      "m=video 9 X 96\r\na=mid:1\r\na=msid:al-ice al-ice-screen\r\n"
+      "m=video 0 X 96\r\na=mid:2\r\na=inactive\r\n"               // no msid: left out
+      "m=video 9 X 96\r\na=mid:3\r\na=msid:bob carol-camera\r\n"  // not bob's id
+      "m=video 9 X 96\r\na=mid:4\r\na=msid:bob bob-\r\n"          // no kind
+      "m=video 9 X 96\r\na=msid:dan dan-camera\r\n");             // no mid
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids["0"].user_id, "al-ice");
+  EXPECT_EQ(ids["0"].track, TrackKind::kAudio);
+  EXPECT_EQ(ids["1"].track, TrackKind::kScreen);
 }
 
 TEST(Media, StateCodesComeFromTheSituation) {

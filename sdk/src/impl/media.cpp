@@ -1293,27 +1293,8 @@ void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t
 
 Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
   {
-    // a=mid and a=msid:<user> <user>-<audio|camera|screen> per section.
     std::lock_guard<std::mutex> lock(impl_->mu);
-    std::istringstream in(offer);
-    std::string line, mid;
-    while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.rfind("m=", 0) == 0) mid.clear();
-      if (line.rfind("a=mid:", 0) == 0) mid = line.substr(6);
-      if (line.rfind("a=msid:", 0) == 0 && !mid.empty()) {
-        std::string v = line.substr(7);
-        auto sp = v.find(' ');
-        if (sp == std::string::npos) continue;
-        RemoteTrackInfo info;
-        info.user_id = v.substr(0, sp);
-        size_t at = sp + 1 + info.user_id.size() + 1;  // "<user> <user>-<track>"
-        if (at > v.size()) continue;
-        std::string track = v.substr(at);
-        info.track = track == "audio" ? TrackKind::kAudio : track == "screen" ? TrackKind::kScreen : TrackKind::kCamera;
-        impl_->by_mid[mid] = info;
-      }
-    }
+    for (auto& [mid, info] : ParseTrackIds(offer)) impl_->by_mid[mid] = info;
   }
   if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, offer); !st)
     return st.error();

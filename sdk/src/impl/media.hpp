@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "impl/track_ids.hpp"
 #include "parley/proto/result.hpp"
 #include "parley/types.hpp"
 
@@ -163,11 +164,6 @@ class Publisher {
   Publisher() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
-};
-
-struct RemoteTrackInfo {
-  std::string user_id;
-  TrackKind track = TrackKind::kAudio;
 };
 
 struct SubscribeOptions {

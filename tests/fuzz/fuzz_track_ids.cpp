@@ -1,0 +1,28 @@
+// Fuzzes the SDK's reading of a subscribe offer's a=mid / a=msid lines: no crash, and
+// what it finds, written back as SDP lines, reads back the same.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "impl/track_ids.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto found = parley::sdk::ParseTrackIds(text);
+  std::string sdp;
+  for (const auto& [mid, info] : found) {
+    if (mid.empty() || info.user_id.empty()) __builtin_trap();
+    const char* kind = info.track == parley::TrackKind::kAudio    ? "audio"
+                       : info.track == parley::TrackKind::kCamera ? "camera"
+                                                                  : "screen";
+    sdp += "m=x\r\na=mid:" + mid + "\r\na=msid:" + info.user_id + " " + info.user_id + "-" + kind + "\r\n";
+  }
+  auto again = parley::sdk::ParseTrackIds(sdp);
+  if (again.size() != found.size()) __builtin_trap();
+  for (const auto& [mid, info] : found) {
+    auto it = again.find(mid);
+    if (it == again.end() || it->second.user_id != info.user_id || it->second.track != info.track) __builtin_trap();
+  }
+  return 0;
+}
