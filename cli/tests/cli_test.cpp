@@ -5,9 +5,9 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <thread>
 
+#include "media_file.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
 #include "run_command.hpp"
@@ -300,41 +300,9 @@ TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {
   EXPECT_EQ(Parley({"join", "--server", server.url()}).status, 2);
 }
 
-// Duration in seconds gst-discoverer-1.0 reads from a file (-1: unreadable).
-double Discover(const std::string& path) {
-  auto r = RunCommand({"/usr/bin/gst-discoverer-1.0", path});
-  std::smatch m;
-  std::regex re("Duration: (\\d+):(\\d+):(\\d+\\.\\d+)");
-  if (r.status != 0 || !std::regex_search(r.out, m, re)) return -1;
-  return std::stod(m[1]) * 3600 + std::stod(m[2]) * 60 + std::stod(m[3]);
-}
-
 TEST(CliJoin, AFileSourceShowsItsProgressAndTheOthersReceiveIt) {
-  std::string path = "/tmp/parley-cli-file-" + std::to_string(getpid()) + ".webm";
-  auto made = RunCommand({"/usr/bin/gst-launch-1.0",
-                          "-q",
-                          "webmmux",
-                          "name=m",
-                          "!",
-                          "filesink",
-                          "location=" + path,
-                          "videotestsrc",
-                          "num-buffers=45",
-                          "!",
-                          "video/x-raw,width=320,height=240,framerate=15/1",
-                          "!",
-                          "vp8enc",
-                          "!",
-                          "m.",
-                          "audiotestsrc",
-                          "num-buffers=140",
-                          "!",
-                          "audioconvert",
-                          "!",
-                          "opusenc",
-                          "!",
-                          "m."});
-  ASSERT_EQ(made.status, 0) << made.err;
+  std::string path = test::MakeTestWebm("cli-file", 3, 440);
+  ASSERT_FALSE(path.empty());
   test::ServerProcess server;
   auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"file"})", server.admin_key());
   auto app = nlohmann::json::parse(created.body);
@@ -391,7 +359,7 @@ TEST(CliDemo, EveryParticipantReceivesAudioAndVideo) {
     // with about the call's length.
     ASSERT_EQ(p["recordings"].size(), 2u) << p.dump();
     for (const auto& file : p["recordings"]) {
-      double seconds = Discover(file.get<std::string>());
+      double seconds = test::DiscoverSeconds(file.get<std::string>());
       EXPECT_GT(seconds, 3.0) << file;
       EXPECT_LT(seconds, 6.5) << file;
     }

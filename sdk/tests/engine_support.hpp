@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "media_file.hpp"
 #include "parley/engine.hpp"
 #include "parley/proto/token.hpp"
 #include "run_command.hpp"
@@ -204,39 +205,6 @@ inline EngineConfig Config(const test::ServerProcess& s, const std::string& tone
   c.video.fps = 15;
   c.video.bitrate_kbps = 300;
   return c;
-}
-
-/// A WebM (VP8 320x240 at 15 fps + Opus tone) of about `seconds`, made with
-/// GStreamer itself; returns its path.
-inline std::string MakeTestFile(const std::string& name, int seconds, int freq) {
-  std::string path = "/tmp/parley-" + name + "-" + std::to_string(getpid()) + ".webm";
-  auto made = test::RunCommand({"/usr/bin/gst-launch-1.0",
-                                "-q",
-                                "webmmux",
-                                "name=m",
-                                "!",
-                                "filesink",
-                                "location=" + path,
-                                "videotestsrc",
-                                "num-buffers=" + std::to_string(15 * seconds),
-                                "pattern=smpte",
-                                "!",
-                                "video/x-raw,width=320,height=240,framerate=15/1",
-                                "!",
-                                "vp8enc",
-                                "!",
-                                "m.",
-                                "audiotestsrc",
-                                "num-buffers=" + std::to_string(seconds * 48000 / 1024),
-                                "samplesperbuffer=1024",
-                                "freq=" + std::to_string(freq),
-                                "!",
-                                "audioconvert",
-                                "!",
-                                "opusenc",
-                                "!",
-                                "m."});
-  return made.status == 0 ? path : "";
 }
 
 }  // namespace parley

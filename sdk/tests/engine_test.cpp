@@ -181,33 +181,8 @@ TEST(Engine, SourcesThatCannotOpenRaiseTheirCodes) {
 
 TEST(Engine, PublishesAMediaFilesAudioAndVideo) {
   // A 4 s WebM (VP8 320x240 + Opus 550 Hz) made with GStreamer itself.
-  std::string path = std::filesystem::temp_directory_path() / ("parley-file-" + std::to_string(getpid()) + ".webm");
-  auto made = test::RunCommand({"/usr/bin/gst-launch-1.0",
-                                "-q",
-                                "webmmux",
-                                "name=m",
-                                "!",
-                                "filesink",
-                                "location=" + path,
-                                "videotestsrc",
-                                "num-buffers=60",
-                                "pattern=smpte",
-                                "!",
-                                "video/x-raw,width=320,height=240,framerate=15/1",
-                                "!",
-                                "vp8enc",
-                                "!",
-                                "m.",
-                                "audiotestsrc",
-                                "num-buffers=200",
-                                "freq=550",
-                                "!",
-                                "audioconvert",
-                                "!",
-                                "opusenc",
-                                "!",
-                                "m."});
-  ASSERT_EQ(made.status, 0) << made.err;
+  std::string path = test::MakeTestWebm("file", 4, 550);
+  ASSERT_FALSE(path.empty());
   test::ServerProcess server;
   App app = CreateApp(server);
   Probe pb;

@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
 #include <thread>
 
 #include "engine_support.hpp"
@@ -186,7 +185,7 @@ TEST(Media, ExternalAudioAndVideoArriveAndPushingFasterThanRealTimeIsRefused) {
 }
 
 TEST(Media, AMediaFilePausesResumesSeeksAndReportsProgress) {
-  std::string path = MakeTestFile("progress", 3, 550);
+  std::string path = test::MakeTestWebm("progress", 3, 550);
   ASSERT_FALSE(path.empty());
   test::ServerProcess server;
   App app = CreateApp(server);
@@ -293,15 +292,6 @@ TEST(Media, MutedTracksSendSilenceAndBlackAndTheOthersAreTold) {
   RtcEngine::Destroy(b);
 }
 
-// Duration in seconds that gst-discoverer-1.0 reads from a file (-1: unreadable).
-double Discover(const std::string& path) {
-  auto r = test::RunCommand({"/usr/bin/gst-discoverer-1.0", path});
-  std::smatch m;
-  std::regex re("Duration: (\\d+):(\\d+):(\\d+\\.\\d+)");
-  if (r.status != 0 || !std::regex_search(r.out, m, re)) return -1;
-  return std::stod(m[1]) * 3600 + std::stod(m[2]) * 60 + std::stod(m[3]);
-}
-
 TEST(Media, ReceivedStreamsAreRecordedToFilesGstDiscovererReadsBack) {
   test::ServerProcess server;
   App app = CreateApp(server);
@@ -330,7 +320,7 @@ TEST(Media, ReceivedStreamsAreRecordedToFilesGstDiscovererReadsBack) {
   for (const char* name : {"alice-audio.ogg", "alice-camera.webm", "hugo-camera.mkv"}) {
     fs::path file = dir / name;
     ASSERT_TRUE(fs::exists(file)) << file;
-    double seconds = Discover(file.string());
+    double seconds = test::DiscoverSeconds(file.string());
     std::printf("%s: %.2f s, %lld bytes\n", name, seconds, static_cast<long long>(fs::file_size(file)));
     EXPECT_GT(seconds, 2.5) << name;
     EXPECT_LT(seconds, 6.0) << name;
