@@ -2,8 +2,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 
@@ -114,13 +116,135 @@ Result<AuthInfo> DecodeSingleToken(std::string_view token) {
   return a;
 }
 
-bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength) return false;
-  for (char c : id) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok) return false;
+std::string Base64UrlEncode(std::string_view data) {
+  std::string out = Base64Encode(data);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
-  return true;
+  return out;
+}
+
+bool Base64UrlDecode(std::string_view text, std::string* out) {
+  for (char c : text)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  // Only the canonical encoding: the unused low bits of the last character must be
+  // zero, so one token has one spelling (RFC 4648 §3.5).
+  return Base64Decode(text, out) && Base64UrlEncode(*out) == text;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+            data.size(), mac, &len))
+    return {};
+  return std::string(reinterpret_cast<const char*>(mac), len);
+}
+
+namespace {
+
+// The one header we write and the only algorithm we accept: a verifier that honours
+// other `alg` values (none, RS256 with the HMAC key as a public key) is the classic
+// JWT hole (RFC 8725 §2.1, §3.1).
+constexpr std::string_view kAccessHeader = R"({"alg":"HS256","typ":"JWT"})";
+
+Status CheckRole(const std::string& role) {
+  if (role.empty() || role == "broadcaster" || role == "audience") return {};
+  return MakeError(Errc::kMalformedToken, "token claim 'role' must be \"broadcaster\" or \"audience\"");
+}
+
+}  // namespace
+
+std::string MintAccessToken(const AccessClaims& c, std::string_view app_key) {
+  nlohmann::ordered_json j;
+  j["appId"] = c.app_id;
+  j["channelId"] = c.channel_id;
+  j["userId"] = c.user_id;
+  j["exp"] = c.expires_at;
+  if (c.issued_at > 0) j["iat"] = c.issued_at;
+  if (!c.nonce.empty()) j["nonce"] = c.nonce;
+  if (!c.role.empty()) j["role"] = c.role;
+  std::string signing_input = Base64UrlEncode(kAccessHeader) + "." + Base64UrlEncode(j.dump());
+  return signing_input + "." + Base64UrlEncode(HmacSha256(app_key, signing_input));
+}
+
+bool IsAccessToken(std::string_view token) {
+  return std::count(token.begin(), token.end(), '.') == 2;
+}
+
+Result<AccessClaims> DecodeAccessToken(std::string_view token) {
+  auto bad = [](const std::string& why) { return MakeError(Errc::kMalformedToken, "access token: " + why); };
+  if (token.empty()) return MakeError(Errc::kInvalidAuthInfo, "token is empty");
+  if (token.size() > kMaxSingleTokenLength) return bad("longer than 4096 characters");
+  size_t d1 = token.find('.');
+  size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
+    return bad("not three dot-separated parts");
+  std::string header_raw, payload_raw, sig;
+  if (!Base64UrlDecode(token.substr(0, d1), &header_raw) ||
+      !Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1), &payload_raw) || !Base64UrlDecode(token.substr(d2 + 1), &sig))
+    return bad("a part is not base64url");
+  if (sig.size() != 32) return bad("the signature is not 32 bytes (HMAC-SHA256)");
+  auto header = nlohmann::json::parse(header_raw, nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object()) return bad("header is not a JSON object");
+  auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string() || alg->get_ref<const std::string&>() != "HS256")
+    return bad("alg must be HS256");
+  if (auto typ = header.find("typ"); typ != header.end() && (!typ->is_string() || *typ != "JWT"))
+    return bad("typ must be JWT");
+  if (header.contains("crit")) return bad("critical header extensions are not supported");
+  auto j = nlohmann::json::parse(payload_raw, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return bad("claims are not a JSON object");
+  AccessClaims c;
+  auto str = [&](const char* key, std::string* dst, bool required) -> bool {
+    auto it = j.find(key);
+    if (it == j.end()) return !required;
+    if (!it->is_string()) return false;
+    *dst = it->get<std::string>();
+    return true;
+  };
+  if (!str("appId", &c.app_id, true) || !str("channelId", &c.channel_id, true) || !str("userId", &c.user_id, true) ||
+      !str("nonce", &c.nonce, false) || !str("role", &c.role, false))
+    return bad("needs string claims appId, channelId, userId (and optional nonce, role)");
+  auto exp = j.find("exp");
+  if (exp == j.end() || !exp->is_number_integer() || exp->get<int64_t>() <= 0)
+    return bad("needs an integer claim exp > 0 (expiry, Unix seconds)");
+  c.expires_at = exp->get<int64_t>();
+  if (auto iat = j.find("iat"); iat != j.end()) {
+    if (!iat->is_number_integer()) return bad("iat must be an integer");
+    c.issued_at = iat->get<int64_t>();
+  }
+  if (Status s = CheckRole(c.role); !s) return s.error();
+  AuthInfo shape{c.app_id, c.channel_id, c.user_id, c.nonce, c.expires_at, "-"};
+  if (Status s = ValidateAuthInfo(shape); !s) return s.error();
+  return c;
+}
+
+Result<AccessClaims> VerifyAccessToken(std::string_view token, std::string_view app_key, int64_t now_unix) {
+  auto claims = DecodeAccessToken(token);
+  if (!claims) return claims;
+  size_t d2 = token.rfind('.');
+  std::string sig;
+  Base64UrlDecode(token.substr(d2 + 1), &sig);  // checked by DecodeAccessToken
+  std::string expected = HmacSha256(app_key, token.substr(0, d2));
+  if (!ConstantTimeEquals(expected, sig))
+    return MakeError(Errc::kTokenInvalid, "token signature does not match this app's AppKey");
+  if (claims->expires_at <= now_unix)
+    return MakeError(Errc::kChannelOverdue, "token expired at " + std::to_string(claims->expires_at));
+  return claims;
+}
+
+bool IsIdChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool IsValidId(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxIdLength && std::all_of(id.begin(), id.end(), IsIdChar);
 }
 
 Status ValidateAuthInfo(const AuthInfo& auth) {
@@ -131,6 +255,8 @@ Status ValidateAuthInfo(const AuthInfo& auth) {
   if (auth.timestamp <= 0) return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.timestamp must be > 0");
   if (auth.nonce.size() > kMaxNonceLength)
     return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.nonce is longer than 128 characters");
+  if (!std::all_of(auth.nonce.begin(), auth.nonce.end(), IsIdChar))
+    return MakeError(Errc::kInvalidAuthInfo, "AuthInfo.nonce may only hold A-Z a-z 0-9 _ -");
   if (!IsValidId(auth.app_id))
     return MakeError(Errc::kInvalidAppId, "appId must be 1-64 characters of A-Z a-z 0-9 _ -");
   if (!IsValidId(auth.channel_id))
