@@ -2,6 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 namespace parley::server {
 
 void AddServerOptions(CLI::App& app, ServerConfig& c) {
@@ -9,7 +13,10 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
   app.add_option("--listen", c.listen_address, "Address to listen on")->capture_default_str();
   app.add_option("--port", c.port, "HTTP/WebSocket port (0 = pick a free one)")->capture_default_str();
   app.add_option("--data", c.data_dir, "Data directory (SQLite database)")->capture_default_str();
-  app.add_option("--admin-key", c.admin_key, "Set the admin API key (default: created once and printed)");
+  app.add_option("--admin-key", c.admin_key,
+                 "Set the admin API key (>= 16 characters; visible in ps: prefer --admin-key-file or the "
+                 "PARLEY_ADMIN_KEY environment variable). Default: created once and printed");
+  app.add_option("--admin-key-file", c.admin_key_file, "Read the admin API key from this file (its first line)");
   app.add_option("--web-root", c.web_root, "Directory of static web files (SDK, demo, console)");
   app.add_option("--tls-cert", c.tls_cert, "TLS certificate (PEM); with --tls-key serves HTTPS/WSS");
   app.add_option("--tls-key", c.tls_key, "TLS private key (PEM)");
@@ -47,6 +54,28 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--active-speaker-interval-ms", c.active_speaker_interval_ms,
                  "How often each channel's loudest publisher is evaluated")
+      ->capture_default_str();
+  app.add_option("--max-connections", c.max_connections,
+                 "Open HTTP/WebSocket connections at most; more are answered 503 (0 = file-descriptor limit - 64)")
+      ->capture_default_str();
+  app.add_option("--send-queue-max-bytes", c.send_queue_max_bytes,
+                 "Bytes waiting to be sent to one client; past it the client is closed (1008)")
+      ->capture_default_str();
+  app.add_option("--send-queue-max-messages", c.send_queue_max_messages,
+                 "Messages waiting to be sent to one client; past it the client is closed (1008)")
+      ->capture_default_str();
+  app.add_option("--max-classic-token-lifetime", c.max_classic_token_lifetime_s,
+                 "Seconds ahead a classic token may expire (apps with classic tokens on)")
+      ->capture_default_str();
+  app.add_option("--join-failures-per-connection", c.join_failures_per_connection,
+                 "Failed joins one connection may make before it is closed")
+      ->capture_default_str();
+  app.add_option("--join-failure-burst", c.join_failure_burst, "Failed joins one address may make in a burst")
+      ->capture_default_str();
+  app.add_option("--join-failure-refill-per-s", c.join_failure_refill_per_s,
+                 "Failed joins per second one address may make after its burst")
+      ->capture_default_str();
+  app.add_option("--metrics-access", c.metrics_access, "/metrics: public, or admin (needs the admin key)")
       ->capture_default_str();
   app.add_option("--usage-flush-ms", c.usage_flush_ms, "How often usage is metered and stored")->capture_default_str();
 }
@@ -99,7 +128,50 @@ Status Validate(const ServerConfig& c) {
   if (c.media_loss_permille < 0 || c.media_loss_permille > 1000) return bad("--media-loss-permille must be 0..1000");
   if (c.active_speaker_interval_ms < 50) return bad("--active-speaker-interval-ms must be >= 50");
   if (c.data_dir.empty()) return bad("--data must not be empty");
+  if (c.max_connections < 0) return bad("--max-connections must be >= 0");
+  if (c.send_queue_max_bytes < 64 * 1024) return bad("--send-queue-max-bytes must be >= 65536");
+  if (c.send_queue_max_messages < 16) return bad("--send-queue-max-messages must be >= 16");
+  if (c.max_classic_token_lifetime_s < 60) return bad("--max-classic-token-lifetime must be >= 60");
+  if (c.join_failures_per_connection < 1) return bad("--join-failures-per-connection must be >= 1");
+  if (c.join_failure_burst < 1) return bad("--join-failure-burst must be >= 1");
+  if (c.join_failure_refill_per_s <= 0) return bad("--join-failure-refill-per-s must be > 0");
+  if (c.metrics_access != "public" && c.metrics_access != "admin")
+    return bad("--metrics-access must be public or admin");
   return {};
+}
+
+Status ResolveAdminKey(ServerConfig& c) {
+  auto bad = [](const std::string& m) { return MakeError(Errc::kInvalidField, m); };
+  if (c.admin_key && !c.admin_key_file.empty()) return bad("give --admin-key or --admin-key-file, not both");
+  if (c.admin_key) {
+    c.admin_key_source = "--admin-key";
+  } else if (!c.admin_key_file.empty()) {
+    std::ifstream in(c.admin_key_file);
+    std::string line;
+    if (!in || !std::getline(in, line)) return bad("cannot read the admin key from " + c.admin_key_file);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    c.admin_key = line;
+    c.admin_key_source = "--admin-key-file " + c.admin_key_file;
+  } else if (const char* env = std::getenv("PARLEY_ADMIN_KEY"); env && *env) {
+    c.admin_key = std::string(env);
+    c.admin_key_source = "PARLEY_ADMIN_KEY";
+  } else {
+    c.admin_key_source = "data directory";
+    return {};
+  }
+  if (c.admin_key->size() < kMinAdminKeyLength)
+    return bad("the admin key (" + c.admin_key_source + ") must be at least " + std::to_string(kMinAdminKeyLength) +
+               " characters; an empty or short key is refused");
+  return {};
+}
+
+std::string DefaultWebRoot() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  auto root = exe.parent_path().parent_path() / "share" / "parley" / "web";
+  if (!std::filesystem::is_directory(root, ec)) return {};
+  return root.string();
 }
 
 }  // namespace parley::server

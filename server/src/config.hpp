@@ -17,6 +17,8 @@ struct ServerConfig {
   uint16_t port = 7880;  ///< 0 picks a free port (printed, and written to port_file)
   std::string data_dir = "parley-data";
   std::optional<std::string> admin_key;  ///< sets the admin key; otherwise one is created on first start
+  std::string admin_key_file;            ///< read the admin key from this file (first line)
+  std::string admin_key_source;          ///< where the key came from (for the startup log)
   std::string web_root;                  ///< static files (browser SDK, demo, console)
   std::string tls_cert, tls_key;         ///< PEM files; both set = HTTPS/WSS only
   std::string port_file;                 ///< write the bound port here once listening
@@ -37,8 +39,29 @@ struct ServerConfig {
   int media_consent_timeout_ms = 30000;     ///< RFC 7675: connected, then no check this long = failed
   int media_loss_permille = 0;              ///< test aid: simulated loss on media sent to subscribers
   int active_speaker_interval_ms = 500;     ///< how often the loudest publisher is evaluated
+  // Limits (docs/security.md).
+  int max_connections = 0;                        ///< HTTP + WebSocket; 0 = from RLIMIT_NOFILE
+  size_t send_queue_max_bytes = 4 * 1024 * 1024;  ///< per connection; past it the client is closed
+  size_t send_queue_max_messages = 4096;          ///< per connection
+  int64_t max_classic_token_lifetime_s = 86400;   ///< classic tokens expiring later are refused
+  int join_failures_per_connection = 20;          ///< then the connection is closed
+  double join_failure_burst = 30;                 ///< failed joins per address before throttling
+  double join_failure_refill_per_s = 1;           ///< ... and how fast that allowance returns
+  std::string metrics_access = "public";          ///< "public" or "admin" (needs the admin key)
   std::string config_file;
 };
+
+/// The smallest admin key accepted (characters).
+inline constexpr size_t kMinAdminKeyLength = 16;
+
+/// Resolves the admin key from --admin-key, --admin-key-file or PARLEY_ADMIN_KEY (in that
+/// order), checks its length, and records its source. Errors are start-up errors.
+Status ResolveAdminKey(ServerConfig& config);
+
+/// The web root when --web-root is not given: share/parley/web beside the binary's
+/// folder (…/bin/../share/parley/web when installed; the build tree has the same
+/// layout). Empty when there is none.
+std::string DefaultWebRoot();
 
 /// Adds every option to `app`, bound to `config`.
 void AddServerOptions(CLI::App& app, ServerConfig& config);

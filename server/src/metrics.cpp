@@ -20,6 +20,21 @@ std::string Metrics::Render() const {
   counter("parley_signal_messages_in_total", "Signalling messages received.", messages_in_total);
   counter("parley_signal_messages_out_total", "Signalling messages sent.", messages_out_total);
   counter("parley_signal_bad_messages_total", "Malformed, oversized or unknown messages.", bad_messages_total);
+  gauge("parley_http_connections", "Open HTTP and WebSocket connections (bounded by --max-connections).",
+        http_connections_open);
+  counter("parley_http_busy_rejections_total", "Connections answered 503 past --max-connections or out of descriptors.",
+          http_busy_rejections_total);
+  counter("parley_http_bad_requests_total", "Malformed or oversized HTTP requests (answered 400, 431 or 413).",
+          http_bad_requests_total);
+  counter("parley_http_accept_errors_total", "Failed accept() calls (out of file descriptors, ...).",
+          http_accept_errors_total);
+  counter("parley_http_handler_exceptions_total", "HTTP requests whose handler threw (answered 500).",
+          http_handler_exceptions_total);
+  counter("parley_ws_slow_consumer_closes_total", "Signalling connections closed because the client did not read.",
+          ws_slow_consumer_closes_total);
+  counter("parley_signal_handler_exceptions_total", "Signalling requests whose handler threw (connection closed).",
+          signal_handler_exceptions_total);
+  counter("parley_joins_rate_limited_total", "Joins refused by the failed-join rate limits.", joins_rate_limited_total);
   gauge("parley_sessions", "Sessions in channels (including ones waiting to resume).", sessions);
   gauge("parley_channels", "Live channels.", channels);
   counter("parley_resumes_total", "Sessions resumed on a new connection.", resumes_total);

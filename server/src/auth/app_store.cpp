@@ -1,9 +1,14 @@
 #include "auth/app_store.hpp"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 #include "parley/proto/token.hpp"
@@ -64,6 +69,15 @@ std::string RandomHex(size_t bytes) {
 }
 
 Result<std::unique_ptr<AppStore>> AppStore::Open(const std::string& path) {
+  // The database holds every AppKey: owner-only. SQLite gives the -wal and -shm files
+  // the main file's mode, so creating it 0600 first covers all three; files left by an
+  // older version are tightened.
+  if (path != ":memory:") {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return MakeError(Errc::kStorageError, "cannot open " + path + ": " + std::strerror(errno));
+    ::close(fd);
+    for (const char* suffix : {"", "-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {
@@ -77,9 +91,16 @@ Result<std::unique_ptr<AppStore>> AppStore::Open(const std::string& path) {
                           "CREATE TABLE IF NOT EXISTS apps ("
                           " app_id TEXT PRIMARY KEY, app_key TEXT NOT NULL, name TEXT NOT NULL,"
                           " enabled INTEGER NOT NULL, created_at INTEGER NOT NULL,"
-                          " quota_minutes INTEGER, used_seconds INTEGER NOT NULL DEFAULT 0)",
+                          " quota_minutes INTEGER, used_seconds INTEGER NOT NULL DEFAULT 0,"
+                          " classic_tokens INTEGER NOT NULL DEFAULT 0)",
                           "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"}) {
     if (Status s = store->Exec(sql); !s) return s.error();
+  }
+  // Databases from before access tokens: their apps were minting classic tokens, so they
+  // keep accepting them (DEFAULT 1 applies to the existing rows only; new apps write 0).
+  if (!store->HasColumn("apps", "classic_tokens")) {
+    if (Status s = store->Exec("ALTER TABLE apps ADD COLUMN classic_tokens INTEGER NOT NULL DEFAULT 1"); !s)
+      return s.error();
   }
   if (Status s = store->LoadAll(); !s) return s.error();
   return store;
@@ -99,8 +120,16 @@ Status AppStore::Exec(const char* sql) {
   return {};
 }
 
+bool AppStore::HasColumn(const char* table, const char* column) {
+  Stmt st(db_, (std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?1").c_str());
+  if (!st.ok()) return false;
+  st.Bind(1, std::string(column));
+  return st.Step() == SQLITE_ROW;
+}
+
 Status AppStore::LoadAll() {
-  Stmt st(db_, "SELECT app_id, app_key, name, enabled, created_at, quota_minutes, used_seconds FROM apps");
+  Stmt st(db_,
+          "SELECT app_id, app_key, name, enabled, created_at, quota_minutes, used_seconds, classic_tokens FROM apps");
   if (!st.ok()) return DbError(db_, "load apps");
   int rc;
   while ((rc = st.Step()) == SQLITE_ROW) {
@@ -112,6 +141,7 @@ Status AppStore::LoadAll() {
     a.created_at = st.Int(4);
     if (!st.IsNull(5)) a.quota_minutes = st.Int(5);
     a.used_seconds = st.Int(6);
+    a.classic_tokens = st.Int(7) != 0;
     apps_[a.app_id] = a;
   }
   if (rc != SQLITE_DONE) return DbError(db_, "load apps");
@@ -123,9 +153,9 @@ Status AppStore::LoadAll() {
 
 Status AppStore::WriteApp(const App& a) {
   Stmt st(db_,
-          "INSERT INTO apps (app_id, app_key, name, enabled, created_at, quota_minutes, used_seconds)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(app_id) DO UPDATE SET app_key = ?2, name = ?3,"
-          " enabled = ?4, quota_minutes = ?6, used_seconds = ?7");
+          "INSERT INTO apps (app_id, app_key, name, enabled, created_at, quota_minutes, used_seconds, classic_tokens)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(app_id) DO UPDATE SET app_key = ?2, name = ?3,"
+          " enabled = ?4, quota_minutes = ?6, used_seconds = ?7, classic_tokens = ?8");
   if (!st.ok()) return DbError(db_, "prepare app write");
   st.Bind(1, a.app_id);
   st.Bind(2, a.app_key);
@@ -137,12 +167,14 @@ Status AppStore::WriteApp(const App& a) {
   else
     st.BindNull(6);
   st.Bind(7, a.used_seconds);
+  st.Bind(8, static_cast<int64_t>(a.classic_tokens));
   if (st.Step() != SQLITE_DONE) return DbError(db_, "write app " + a.app_id);
   return {};
 }
 
-Result<App> AppStore::Create(const std::string& name) {
+Result<App> AppStore::Create(const std::string& name, bool classic_tokens) {
   App a;
+  a.classic_tokens = classic_tokens;
   do {
     a.app_id = RandomHex(8);  // 16 hex characters: a valid id and hard to guess
   } while (apps_.count(a.app_id));
@@ -186,6 +218,16 @@ Status AppStore::Delete(const std::string& app_id) {
   st.Bind(1, app_id);
   if (st.Step() != SQLITE_DONE) return DbError(db_, "delete app " + app_id);
   apps_.erase(app_id);
+  return {};
+}
+
+Status AppStore::SetClassicTokens(const std::string& app_id, bool allowed) {
+  auto it = apps_.find(app_id);
+  if (it == apps_.end()) return MakeError(Errc::kAdminNotFound, "no app " + app_id);
+  App a = it->second;
+  a.classic_tokens = allowed;
+  if (Status s = WriteApp(a); !s) return s;
+  it->second = a;
   return {};
 }
 

@@ -25,6 +25,9 @@ struct App {
   int64_t created_at = 0;                ///< Unix seconds
   std::optional<int64_t> quota_minutes;  ///< nullopt = unlimited
   int64_t used_seconds = 0;              ///< metered user-seconds in channels
+  /// Accepts the ARTC classic token (and its single-parameter form) besides access
+  /// tokens. Off for new apps: the classic hash is weaker (docs/token.md).
+  bool classic_tokens = false;
 
   /// The usage quota is exhausted.
   [[nodiscard]] bool Overdue() const { return quota_minutes && used_seconds >= *quota_minutes * 60; }
@@ -38,12 +41,13 @@ class AppStore {
   AppStore(const AppStore&) = delete;
   AppStore& operator=(const AppStore&) = delete;
 
-  Result<App> Create(const std::string& name);
+  Result<App> Create(const std::string& name, bool classic_tokens = false);
   [[nodiscard]] const App* Find(const std::string& app_id) const;
   [[nodiscard]] const std::map<std::string, App>& Apps() const { return apps_; }
   Status SetEnabled(const std::string& app_id, bool enabled);
   Result<App> RotateKey(const std::string& app_id);
   Status Delete(const std::string& app_id);
+  Status SetClassicTokens(const std::string& app_id, bool allowed);
   Status SetQuota(const std::string& app_id, std::optional<int64_t> minutes);
   /// Adds metered user-seconds per app in one transaction.
   Status AddUsage(const std::map<std::string, int64_t>& seconds_by_app);
@@ -58,6 +62,7 @@ class AppStore {
   explicit AppStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   Status LoadAll();
+  bool HasColumn(const char* table, const char* column);
   Status WriteApp(const App& app);
 
   sqlite3* db_;

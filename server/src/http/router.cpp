@@ -47,7 +47,8 @@ json AppJson(const App& a) {
           {"createdAt", a.created_at},
           {"quotaMinutes", a.quota_minutes ? json(*a.quota_minutes) : json(nullptr)},
           {"usedSeconds", a.used_seconds},
-          {"overdue", a.Overdue()}};
+          {"overdue", a.Overdue()},
+          {"classicTokens", a.classic_tokens}};
 }
 
 std::vector<std::string> Segments(const std::string& path) {
@@ -92,6 +93,8 @@ HttpResponse Router::Handle(const HttpRequest& req) {
     path.resize(q);
   }
   if (path == "/metrics" && req.method == "GET") {
+    if (config_.metrics_access == "admin" && !store_.CheckAdminKey(BearerKey(req)))
+      return ErrorJson(Errc::kAdminUnauthorized, "/metrics needs the admin key (--metrics-access admin)");
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics_.Render();
@@ -135,7 +138,9 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     if (m == "POST") {
       auto name = GetString(body, "name", false, 128);
       if (!name) return ErrorJson(Errc::kAdminBadRequest, name.error().What());
-      auto app = store_.Create(name->empty() ? "app" : *name);
+      auto classic = GetBool(body, "classicTokens", false);
+      if (!classic) return ErrorJson(Errc::kAdminBadRequest, classic.error().What());
+      auto app = store_.Create(name->empty() ? "app" : *name, *classic);
       if (!app) return ErrorJson(app.error());
       return Json(201, AppJson(*app));
     }
@@ -149,8 +154,9 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
   if (seg.size() == 2) {
     if (m == "GET") return Json(200, AppJson(*app));
     if (m == "DELETE") {
-      hub_.OnAppRevoked(app_id);
+      // Delete first: a delete that fails must leave the app's users in their calls.
       if (Status s = store_.Delete(app_id); !s) return ErrorJson(s.error());
+      hub_.OnAppRevoked(app_id);
       return Json(200, {{"deleted", app_id}});
     }
     return not_allowed();
@@ -167,7 +173,16 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     if (m != "POST") return not_allowed();
     auto rotated = store_.RotateKey(app_id);
     if (!rotated) return ErrorJson(rotated.error());
+    hub_.OnAppKeyRotated(app_id);  // their tokens were signed with the old key
     return Json(200, AppJson(*rotated));
+  }
+  if (seg.size() == 3 && action == "settings") {
+    if (m != "PUT" && m != "POST") return not_allowed();
+    auto it = body.find("classicTokens");
+    if (it == body.end() || !it->is_boolean())
+      return ErrorJson(Errc::kAdminBadRequest, "body needs 'classicTokens' (true or false)");
+    if (Status s = store_.SetClassicTokens(app_id, it->get<bool>()); !s) return ErrorJson(s.error());
+    return Json(200, AppJson(*store_.Find(app_id)));
   }
   if (seg.size() == 3 && action == "quota") {
     if (m != "PUT" && m != "POST") return not_allowed();
@@ -202,53 +217,134 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     auto user = GetString(body, "userId", true, 64);
     auto nonce = GetString(body, "nonce", false, 128);
     auto ttl = GetInt(body, "ttlSeconds", false, 86400);
-    for (const Error* e : {ch ? nullptr : &ch.error(), user ? nullptr : &user.error(), nonce ? nullptr : &nonce.error(),
-                           ttl ? nullptr : &ttl.error()})
+    auto format = GetString(body, "format", false, 16);
+    auto role = GetString(body, "role", false, 16);
+    for (const Error* e :
+         {ch ? nullptr : &ch.error(), user ? nullptr : &user.error(), nonce ? nullptr : &nonce.error(),
+          ttl ? nullptr : &ttl.error(), format ? nullptr : &format.error(), role ? nullptr : &role.error()})
       if (e) return ErrorJson(Errc::kAdminBadRequest, e->What());
     if (*ttl <= 0 || *ttl > 366LL * 86400) return ErrorJson(Errc::kAdminBadRequest, "ttlSeconds must be 1..31622400");
-    AuthInfo auth{app_id, *ch, *user, *nonce, 0, "-"};
-    auth.timestamp =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
-        *ttl;
+    if (!format->empty() && *format != "access" && *format != "classic")
+      return ErrorJson(Errc::kAdminBadRequest, "format must be \"access\" (default) or \"classic\"");
+    if (!role->empty() && *role != "broadcaster" && *role != "audience")
+      return ErrorJson(Errc::kAdminBadRequest, "role must be \"broadcaster\" or \"audience\"");
+    int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    AuthInfo auth{app_id, *ch, *user, *nonce, now + *ttl, "-"};
     if (Status s = ValidateAuthInfo(auth); !s) return ErrorJson(s.error().code, s.error().What());
-    auth.token = ComputeClassicToken(app_id, app->app_key, auth.channel_id, auth.user_id, auth.nonce, auth.timestamp);
-    return Json(200, {{"appId", app_id},
-                      {"channelId", auth.channel_id},
-                      {"userId", auth.user_id},
-                      {"nonce", auth.nonce},
-                      {"timestamp", auth.timestamp},
-                      {"token", auth.token},
-                      {"singleToken", EncodeSingleToken(auth)}});
+    json out = {{"appId", app_id},
+                {"channelId", auth.channel_id},
+                {"userId", auth.user_id},
+                {"nonce", auth.nonce},
+                {"expiresAt", auth.timestamp}};
+    if (*format == "classic") {
+      if (!app->classic_tokens)
+        return ErrorJson(Errc::kAdminBadRequest,
+                         "classic tokens are turned off for this app (PUT .../settings {\"classicTokens\":true})");
+      if (*ttl > config_.max_classic_token_lifetime_s)
+        return ErrorJson(Errc::kAdminBadRequest, "a classic token may live at most --max-classic-token-lifetime (" +
+                                                     std::to_string(config_.max_classic_token_lifetime_s) + " s)");
+      if (!role->empty()) return ErrorJson(Errc::kAdminBadRequest, "classic tokens carry no role");
+      auth.token = ComputeClassicToken(app_id, app->app_key, auth.channel_id, auth.user_id, auth.nonce, auth.timestamp);
+      out["format"] = "classic";
+      out["timestamp"] = auth.timestamp;
+      out["token"] = auth.token;
+      out["singleToken"] = EncodeSingleToken(auth);
+    } else {
+      AccessClaims claims{app_id, auth.channel_id, auth.user_id, auth.nonce, *role, auth.timestamp, now};
+      out["format"] = "access";
+      out["role"] = *role;
+      out["token"] = MintAccessToken(claims, app->app_key);
+    }
+    return Json(200, out);
   }
   return ErrorJson(Errc::kAdminNotFound, "no admin resource " + path);
 }
 
+bool PercentDecode(std::string_view in, std::string* out) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int hi = hex(in[i + 1]);
+      int lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    if (c == '\0') return false;
+    out->push_back(c);
+  }
+  return true;
+}
+
+std::optional<std::filesystem::path> ResolveStaticPath(const std::string& root, const std::string& path,
+                                                       std::string* redirect) {
+  namespace fs = std::filesystem;
+  redirect->clear();
+  if (root.empty() || path.empty() || path[0] != '/') return std::nullopt;
+  std::string decoded;
+  if (!PercentDecode(path, &decoded)) return std::nullopt;
+  // Backslashes are separators elsewhere; nothing we serve has one in its name.
+  if (decoded.find('\\') != std::string::npos) return std::nullopt;
+  // Build the path from its segments so that no form ("//x", "/./x", "/a/../../x")
+  // can make it absolute or climb; ".." is refused outright rather than resolved.
+  fs::path rel;
+  std::string seg;
+  std::stringstream ss(decoded);
+  while (std::getline(ss, seg, '/')) {
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") return std::nullopt;
+    rel /= seg;
+  }
+  std::error_code ec;
+  fs::path base = fs::canonical(root, ec);
+  if (ec) return std::nullopt;
+  fs::path file = fs::weakly_canonical(base / rel, ec);  // resolves symlinks on the way
+  if (ec) return std::nullopt;
+  auto inside = [&](const fs::path& p) {
+    auto [b, f] = std::mismatch(base.begin(), base.end(), p.begin(), p.end());
+    return b == base.end();
+  };
+  if (!inside(file)) return std::nullopt;
+  if (fs::is_directory(file, ec)) {
+    // The redirect names the normalised path, never the request's ("//host" would
+    // be read by a browser as another site).
+    if (decoded.back() != '/') {
+      *redirect = "/" + rel.generic_string() + "/";
+      return file;
+    }
+    file = fs::weakly_canonical(file / "index.html", ec);
+    if (ec || !inside(file)) return std::nullopt;
+  }
+  if (!fs::is_regular_file(file, ec)) return std::nullopt;
+  return file;
+}
+
 HttpResponse Router::Static(const HttpRequest& req, const std::string& path) {
   if (req.method != "GET" && req.method != "HEAD") return ErrorJson(Errc::kAdminBadRequest, "method not allowed");
-  if (config_.web_root.empty() || path.empty() || path[0] != '/' || path.find("..") != std::string::npos ||
-      path.find('\0') != std::string::npos || path.find('\\') != std::string::npos)
-    return ErrorJson(Errc::kAdminNotFound, "not found");
-  namespace fs = std::filesystem;
-  fs::path file = fs::path(config_.web_root) / path.substr(1);
-  std::error_code ec;
-  if (fs::is_directory(file, ec)) {
-    if (path.back() != '/') {
-      HttpResponse r;
-      r.status = 301;
-      r.content_type = "text/plain";
-      r.headers["Location"] = path + "/";
-      return r;
-    }
-    file /= "index.html";
+  std::string redirect;
+  auto file = ResolveStaticPath(config_.web_root, path, &redirect);
+  if (!file) return ErrorJson(Errc::kAdminNotFound, "not found");
+  if (!redirect.empty()) {
+    HttpResponse r;
+    r.status = 301;
+    r.content_type = "text/plain";
+    r.headers["Location"] = redirect;
+    return r;
   }
-  if (!fs::is_regular_file(file, ec)) return ErrorJson(Errc::kAdminNotFound, "not found: " + path);
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
   HttpResponse r;
-  r.content_type = ContentType(file);
-  r.body = ss.str();
+  r.content_type = ContentType(*file);
+  r.file = file->string();
   r.headers["Cache-Control"] = "no-cache";
+  r.headers["X-Content-Type-Options"] = "nosniff";
   return r;
 }
 
