@@ -189,10 +189,11 @@ void SignalHub::UpdateGauges() {
   metrics_.channels = channels_.size();
 }
 
-uint64_t SignalHub::OnOpen(std::shared_ptr<SignalConnection> link) {
+uint64_t SignalHub::OnOpen(std::shared_ptr<SignalConnection> link, std::string remote) {
   auto c = std::make_unique<Conn>();
   c->id = next_id_++;
   c->link = std::move(link);
+  c->remote = std::move(remote);
   c->last_seen = Clock::now();
   uint64_t id = c->id;
   conns_[id] = std::move(c);
@@ -266,12 +267,37 @@ void SignalHub::OnMessage(uint64_t conn_id, std::string_view text) {
   }
   const ClientMessage& m = *parsed;
   auto h = handlers_.find(m.type);
-  if (h == handlers_.end()) {
+  if (h == handlers_.end() && !test_handlers_.count(m.type)) {
     ++metrics_.bad_messages_total;
     ReplyError(c, m, MakeError(Errc::kUnknownMessageType, "unknown message type '" + m.type + "'"));
     return;
   }
-  (this->*(h->second))(c, m);
+  Dispatch(c, m, h == handlers_.end() ? nullptr : h->second);
+}
+
+void SignalHub::Dispatch(Conn& c, const ClientMessage& m, Handler h) {
+  try {
+    if (h)
+      (this->*h)(c, m);
+    else
+      test_handlers_.at(m.type)(m.body);
+  } catch (const std::exception& e) {
+    // Rules below must not throw; if one does, its state may be half-changed, so the
+    // connection goes (its session follows the lost-connection path) and others stay.
+    ++metrics_.signal_handler_exceptions_total;
+    spdlog::error("signalling: '{}' on connection {} threw: {}", m.type, c.id, e.what());
+    ReplyError(c, m, MakeError(Errc::kInternalError, "internal error while handling '" + m.type + "'"));
+    c.link->Close();
+  } catch (...) {
+    ++metrics_.signal_handler_exceptions_total;
+    spdlog::error("signalling: '{}' on connection {} threw a non-exception", m.type, c.id);
+    ReplyError(c, m, MakeError(Errc::kInternalError, "internal error while handling '" + m.type + "'"));
+    c.link->Close();
+  }
+}
+
+void SignalHub::AddHandlerForTesting(const std::string& type, std::function<void(const json&)> handler) {
+  test_handlers_[type] = std::move(handler);
 }
 
 Session* SignalHub::RequireJoined(Conn& c, const ClientMessage& m) {
@@ -295,49 +321,133 @@ void SignalHub::HandlePing(Conn& c, const ClientMessage& m) {
   Reply(c, m, Errc::kOk, "pong", {{"serverTimeMs", NowUnixMs()}});
 }
 
-Result<AuthInfo> SignalHub::Authenticate(const json& body) {
-  AuthInfo auth;
+Result<Credentials> SignalHub::Authenticate(const json& body) {
+  // The app is found by its id alone and one token is checked against one key: the cost
+  // of a failed join does not grow with the number of apps, and a failure says nothing
+  // about any other app (a token made with another app's key is just invalid).
   auto single = body.find("token");
   auto classic = body.find("auth");
+  std::string token;
+  AuthInfo given;  // the classic AuthInfo fields, when the client sent them
+  bool have_fields = false;
   if (single != body.end() && !single->is_null()) {
     if (!single->is_string()) return MakeError(Errc::kInvalidField, "field 'token' must be a string");
-    auto decoded = DecodeSingleToken(single->get_ref<const std::string&>());
-    if (!decoded) return decoded.error();
-    auth = std::move(*decoded);
+    token = single->get<std::string>();
   } else if (classic != body.end() && classic->is_object()) {
     const json& a = *classic;
     static constexpr const char* kFields[] = {"appId", "channelId", "userId", "nonce", "token"};
     std::string values[5];
     for (size_t i = 0; i < 5; ++i) {
-      auto v = GetString(a, kFields[i], false, 256);
+      auto v = GetString(a, kFields[i], false, i == 4 ? kMaxSingleTokenLength : 256);
       if (!v) return v.error();
       values[i] = std::move(*v);
     }
     auto ts = GetInt(a, "timestamp", false, 0);
     if (!ts) return ts.error();
-    auth = AuthInfo{values[0], values[1], values[2], values[3], *ts, values[4]};
+    given = AuthInfo{values[0], values[1], values[2], values[3], *ts, values[4]};
+    token = given.token;
+    have_fields = true;
   } else {
-    return MakeError(Errc::kInvalidField, "join needs 'auth' (an AuthInfo object) or 'token' (single-parameter)");
+    return MakeError(Errc::kInvalidField, "join needs 'token' (an access token) or 'auth' (an AuthInfo object)");
   }
-  if (Status s = ValidateAuthInfo(auth); !s) return s.error();
-  const App* app = store_.Find(auth.app_id);
-  if (!app) return MakeError(Errc::kAppIdNotExist, "no app with AppId " + auth.app_id);
-  if (!app->enabled) return MakeError(Errc::kAppIdInvalid, "app " + auth.app_id + " is disabled");
   int64_t now = NowUnix();
-  Status v = VerifyToken(auth, app->app_key, now);
-  if (v.code() == Errc::kTokenInvalid) {
-    // AppId/AppKey mismatch: the token is right for another app's key. The seed files
-    // this under "channel is overdue"; see docs/errors.md.
-    for (const auto& [id, other] : store_.Apps()) {
-      if (id == auth.app_id) continue;
-      if (VerifyToken(auth, other.app_key, 0).code() != Errc::kTokenInvalid)
-        return MakeError(Errc::kChannelOverdue, "AppId and AppKey do not match");
+  auto find_app = [&](const std::string& app_id) -> Result<const App*> {
+    const App* app = store_.Find(app_id);
+    if (!app) return MakeError(Errc::kAppIdNotExist, "no app with AppId " + app_id);
+    if (!app->enabled) return MakeError(Errc::kAppIdInvalid, "app " + app_id + " is disabled");
+    return app;
+  };
+  Credentials out;
+  const App* app = nullptr;
+  if (IsAccessToken(token)) {
+    auto shape = DecodeAccessToken(token);
+    if (!shape) return shape.error();
+    auto found = find_app(shape->app_id);
+    if (!found) return found.error();
+    app = *found;
+    auto claims = VerifyAccessToken(token, app->app_key, now);
+    if (!claims) return claims.error();
+    // AuthInfo fields sent beside an access token must name what it grants.
+    if (have_fields && ((!given.app_id.empty() && given.app_id != claims->app_id) ||
+                        (!given.channel_id.empty() && given.channel_id != claims->channel_id) ||
+                        (!given.user_id.empty() && given.user_id != claims->user_id)))
+      return MakeError(Errc::kTokenInvalid, "AuthInfo names another app, channel or user than its token");
+    out.auth = AuthInfo{claims->app_id, claims->channel_id, claims->user_id, claims->nonce, claims->expires_at, token};
+    out.role = claims->role;
+  } else {
+    AuthInfo auth;
+    if (have_fields) {
+      auth = std::move(given);
+    } else {
+      auto decoded = DecodeSingleToken(token);
+      if (!decoded) return decoded.error();
+      auth = std::move(*decoded);
     }
-    return v.error();
+    if (Status s = ValidateAuthInfo(auth); !s) return s.error();
+    auto found = find_app(auth.app_id);
+    if (!found) return found.error();
+    app = *found;
+    // The classic hash concatenates its fields without separators, so characters can
+    // move between them (docs/security.md): only apps that ask for it accept one, and
+    // never one that claims to live longer than the configured maximum (a nonce digit
+    // moved into the timestamp multiplies it by ten).
+    if (!app->classic_tokens)
+      return MakeError(Errc::kTokenInvalid,
+                       "classic tokens are turned off for this app: use an access token (parley token, docs/token.md)");
+    if (auth.timestamp > now + config_.max_classic_token_lifetime_s)
+      return MakeError(Errc::kTokenInvalid, "classic token expires more than " +
+                                                std::to_string(config_.max_classic_token_lifetime_s) +
+                                                " s from now (--max-classic-token-lifetime)");
+    if (Status v = VerifyToken(auth, app->app_key, now); !v) return v.error();
+    out.auth = std::move(auth);
   }
-  if (!v) return v.error();  // expired
   if (app->Overdue()) return MakeError(Errc::kChannelOverdue, "app overdue: its usage quota is exhausted");
-  return auth;
+  return out;
+}
+
+bool SignalHub::JoinFailuresExceeded(Conn& c) {
+  if (c.join_failures >= config_.join_failures_per_connection) return true;
+  AddressBucket& b = BucketOf(c.remote);
+  Refill(b);
+  return b.tokens < 1.0;
+}
+
+void SignalHub::CountJoinFailure(Conn& c) {
+  ++c.join_failures;
+  AddressBucket& b = BucketOf(c.remote);
+  Refill(b);
+  b.tokens = std::max(0.0, b.tokens - 1.0);
+}
+
+SignalHub::AddressBucket& SignalHub::BucketOf(const std::string& address) {
+  auto it = join_buckets_.find(address);
+  if (it != join_buckets_.end()) return it->second;
+  // Bounded: past the cap, unknown addresses share one bucket (they are throttled
+  // together rather than growing the map without limit).
+  const std::string& key = join_buckets_.size() >= kMaxJoinBuckets ? std::string() : address;
+  auto [slot, fresh] = join_buckets_.try_emplace(key);
+  if (fresh) {
+    slot->second.tokens = config_.join_failure_burst;
+    slot->second.at = Clock::now();
+  }
+  return slot->second;
+}
+
+void SignalHub::Refill(AddressBucket& b) const {
+  auto now = Clock::now();
+  double secs = std::chrono::duration<double>(now - b.at).count();
+  b.at = now;
+  b.tokens = std::min<double>(config_.join_failure_burst, b.tokens + secs * config_.join_failure_refill_per_s);
+}
+
+void SignalHub::SweepJoinBuckets() {
+  for (auto it = join_buckets_.begin(); it != join_buckets_.end();) {
+    Refill(it->second);
+    if (it->second.tokens >= config_.join_failure_burst)
+      it = join_buckets_.erase(it);
+    else
+      ++it;
+  }
 }
 
 void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
@@ -381,8 +491,23 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   if (platform == Platform::kH5 && !*h5_flag)
     return fail(MakeError(Errc::kH5CompatibleModeConfig, "an H5 client cannot turn H5-compatible mode off"));
   bool h5 = *h5_flag;
-  auto auth = Authenticate(m.body);
-  if (!auth) return fail(auth.error());
+  if (JoinFailuresExceeded(c)) {
+    ++metrics_.joins_rate_limited_total;
+    fail(MakeError(Errc::kRateLimited, "too many failed joins from this connection or address; wait and retry"));
+    if (c.join_failures >= config_.join_failures_per_connection) c.link->Close();
+    return;
+  }
+  auto creds = Authenticate(m.body);
+  if (!creds) {
+    CountJoinFailure(c);
+    return fail(creds.error());
+  }
+  const AuthInfo* auth = &creds->auth;
+  if (creds->role == "audience" && role == Role::kBroadcaster)
+    return fail(MakeError(Errc::kTokenInvalid, profile == Profile::kCommunication
+                                                   ? "token grants the audience role only; join interactive-live "
+                                                     "as audience"
+                                                   : "token grants the audience role only; join as audience"));
 
   auto key = std::make_pair(auth->app_id, auth->channel_id);
   auto ch_it = channels_.find(key);
@@ -436,6 +561,7 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   s->user_name = *user_name;
   s->sdk_version = *sdk_version;
   s->role = role;
+  s->audience_only = creds->role == "audience";
   s->platform = platform;
   s->joined_at = Clock::now();
   Session* sp = s.get();
@@ -919,6 +1045,8 @@ void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
   if (s->channel->profile == Profile::kCommunication)
     return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "roles do not apply in the communication profile"));
   if (role == s->role) return Reply(c, m, Errc::kOk, "role unchanged", {{"role", Name(role)}});
+  if (role == Role::kBroadcaster && s->audience_only)
+    return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "this user's token grants the audience role only"));
   if (!s->published.empty())
     return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "stop publishing before changing the role"));
   s->role = role;
@@ -982,14 +1110,16 @@ void SignalHub::HandleUpdateUserInfo(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto auth = Authenticate(m.body);
-  if (!auth) return ReplyError(c, m, auth.error());
+  auto creds = Authenticate(m.body);
+  if (!creds) return ReplyError(c, m, creds.error());
+  const AuthInfo* auth = &creds->auth;
   if (auth->channel_id != s->channel->channel_id || auth->user_id != s->user_id || auth->app_id != s->channel->app_id)
     return ReplyError(c, m, MakeError(Errc::kTokenInvalid, "the new token is for another app, channel or user"));
   Reply(c, m, Errc::kOk, "token accepted", {{"expiresAt", auth->timestamp}});
 }
 
 void SignalHub::CheckHeartbeats() {
+  SweepJoinBuckets();
   auto limit =
       std::chrono::milliseconds(static_cast<int64_t>(config_.heartbeat_interval_ms) * config_.heartbeat_misses);
   auto now = Clock::now();
@@ -1157,6 +1287,14 @@ Status SignalHub::CloseChannel(const std::string& app_id, const std::string& cha
   for (auto& [uid, s] : it->second->members) members.push_back(s);
   for (Session* s : members) RemoveSession(*s, "channel-closed", true, true);
   return {};
+}
+
+void SignalHub::OnAppKeyRotated(const std::string& app_id) {
+  std::vector<Session*> doomed;
+  for (auto& [key, ch] : channels_)
+    if (ch->app_id == app_id)
+      for (auto& [uid, s] : ch->members) doomed.push_back(s);
+  for (Session* s : doomed) RemoveSession(*s, "key-rotated", true, true);
 }
 
 void SignalHub::OnAppRevoked(const std::string& app_id) {

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -62,6 +63,8 @@ using MediaCounters = sfu::TransportCounters;
 struct Conn {
   uint64_t id = 0;
   std::shared_ptr<SignalConnection> link;
+  std::string remote;          ///< the peer's IP address (rate limits); may be empty
+  int join_failures = 0;       ///< failed joins on this connection
   Session* session = nullptr;  ///< the joined session, if any
   bool left = false;           ///< left a channel and has not joined again
   Clock::time_point last_seen;
@@ -75,6 +78,7 @@ struct Session {
   Channel* channel = nullptr;
   std::string user_id, user_name, sdk_version;
   Role role = Role::kBroadcaster;
+  bool audience_only = false;  ///< the token's role claim is "audience"
   Platform platform = Platform::kNative;
   std::set<Track> published;
   std::set<Track> muted;
@@ -112,6 +116,12 @@ struct Channel {
   std::string active_speaker;  ///< user id last announced by activeSpeaker
 };
 
+/// What a verified join token grants.
+struct Credentials {
+  AuthInfo auth;     ///< app, channel, user, nonce; timestamp = expiry
+  std::string role;  ///< the access token's role claim, "" when it has none
+};
+
 class SignalHub {
  public:
   /// `media` are the media workers; none = signalling only (publish offers are refused).
@@ -128,7 +138,8 @@ class SignalHub {
   void Stop();
 
   /// A connection opened; returns its id for the calls below.
-  uint64_t OnOpen(std::shared_ptr<SignalConnection> link);
+  /// `remote` is the peer's address, used to rate-limit failed joins per address.
+  uint64_t OnOpen(std::shared_ptr<SignalConnection> link, std::string remote = {});
   void OnMessage(uint64_t conn_id, std::string_view text);
   /// The connection is gone (closed by either side).
   void OnClose(uint64_t conn_id);
@@ -139,6 +150,13 @@ class SignalHub {
   Status CloseChannel(const std::string& app_id, const std::string& channel_id);
   /// An app was disabled or deleted: its users are removed (reason "app-disabled").
   void OnAppRevoked(const std::string& app_id);
+  /// The app's key was rotated: every session of the app joined with a token of the
+  /// old key, so all are removed (reason "key-rotated").
+  void OnAppKeyRotated(const std::string& app_id);
+
+  /// Testing: registers an extra request type (e.g. one whose handler throws, to prove
+  /// the dispatcher's catch). Not reachable from the network unless registered.
+  void AddHandlerForTesting(const std::string& type, std::function<void(const nlohmann::json& body)> handler);
   /// Meters usage and stores whole user-seconds per app (also runs on its timer).
   void MeterUsage();
 
@@ -175,7 +193,25 @@ class SignalHub {
   void HandleRefreshToken(Conn& c, const ClientMessage& m);
 
   /// Resolves and verifies the join's credentials against the app store.
-  Result<AuthInfo> Authenticate(const nlohmann::json& body);
+  Result<Credentials> Authenticate(const nlohmann::json& body);
+
+  /// Failed-join rate limits: per connection (a count; past it the connection is
+  /// closed) and per remote address (a token bucket, --join-failure-burst and
+  /// --join-failure-refill-per-s). A limited join is refused before any token work.
+  struct AddressBucket {
+    double tokens = 0;
+    Clock::time_point at;
+  };
+  static constexpr size_t kMaxJoinBuckets = 65536;
+  bool JoinFailuresExceeded(Conn& c);
+  void CountJoinFailure(Conn& c);
+  AddressBucket& BucketOf(const std::string& address);
+  void Refill(AddressBucket& b) const;
+  /// Forgets addresses whose bucket is full again (on the heartbeat timer).
+  void SweepJoinBuckets();
+  /// The one catch of the signalling path: a handler that throws gets the request
+  /// answered with kInternalError, its connection closed, the count in /metrics.
+  void Dispatch(Conn& c, const ClientMessage& m, Handler h);
   [[nodiscard]] nlohmann::json UserJson(const Session& s) const;
   [[nodiscard]] nlohmann::json ChannelSnapshot(const Session& self) const;
 
@@ -225,6 +261,8 @@ class SignalHub {
   AppStore& store_;
   Metrics& metrics_;
   std::unordered_map<std::string, Handler> handlers_;
+  std::unordered_map<std::string, std::function<void(const nlohmann::json&)>> test_handlers_;
+  std::unordered_map<std::string, AddressBucket> join_buckets_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, Session*> by_resume_token_;
