@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   std::string id = app["appId"], key = app["appKey"];
   auto auth = [&](const std::string& channel, const std::string& user) {
     AuthInfo a{id, channel, user, "n", time(nullptr) + 3600, ""};
-    a.token = ComputeClassicToken(a.app_id, key, channel, user, a.nonce, a.timestamp);
+    a.token = MintAccessToken({a.app_id, channel, user, a.nonce, "", a.timestamp, 0}, key);
     return a;
   };
   EngineConfig cfg;

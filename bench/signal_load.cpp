@@ -248,13 +248,7 @@ int main(int argc, char** argv) {
   auto join_msg = [&](int i) {
     std::string ch = "ch" + std::to_string(i / o.per_channel), user = "u" + std::to_string(i);
     return json{{"type", "join"},
-                {"auth",
-                 {{"appId", app_id},
-                  {"channelId", ch},
-                  {"userId", user},
-                  {"nonce", ""},
-                  {"timestamp", expiry},
-                  {"token", parley::ComputeClassicToken(app_id, app_key, ch, user, "", expiry)}}},
+                {"token", parley::MintAccessToken({app_id, ch, user, "", "", expiry, 0}, app_key)},
                 {"userName", user}};
   };
 

@@ -103,9 +103,21 @@ TEST(CliErrors, NeedsExactlyOneMode) {
   EXPECT_EQ(Parley({"errors", "--all", "--format", "xml"}).status, 2);
 }
 
-TEST(CliToken, ReferenceVector) {
+TEST(CliToken, AccessTokenByDefault) {
   auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user", "abcUser",
-                   "--timestamp", "1699423634"});
+                   "--ttl", "1h", "--role", "audience"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto c = VerifyAccessToken(r.out.substr(0, r.out.size() - 1), "abckey", time(nullptr));
+  ASSERT_TRUE(c.ok()) << c.error().What();
+  EXPECT_EQ(c->channel_id, "abcChannel");
+  EXPECT_EQ(c->user_id, "abcUser");
+  EXPECT_EQ(c->role, "audience");
+  EXPECT_NEAR(static_cast<double>(c->expires_at), static_cast<double>(time(nullptr) + 3600), 5);
+}
+
+TEST(CliToken, ClassicReferenceVector) {
+  auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user", "abcUser",
+                   "--timestamp", "1699423634", "--classic"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "3c9ee8d9f8734f0b7560ed8022a0590659113955819724fc9345ab8eedf84f31\n");
 }
@@ -192,7 +204,19 @@ TEST(CliApp, ManagesAppsThroughTheAdminApi) {
                        "--user", "u", "--ttl", "1h"});
   ASSERT_EQ(token.status, 0) << token.err;
   auto t = nlohmann::json::parse(token.out);
-  AuthInfo a{id, "c", "u", "", t["timestamp"], t["token"]};
+  EXPECT_EQ(t["format"], "access");
+  auto claims = VerifyAccessToken(t["token"].get<std::string>(), app["appKey"].get<std::string>(), time(nullptr));
+  EXPECT_TRUE(claims.ok());
+  // Classic tokens only for apps that turn them on.
+  auto classic_args =
+      std::vector<std::string>{"app",       "--server", url,      "--admin-key", server.admin_key(), "token", id,
+                               "--channel", "c",        "--user", "u",           "--classic"};
+  EXPECT_EQ(Parley(classic_args).status, 1);
+  ASSERT_EQ(Parley({"app", "--server", url, "--admin-key", server.admin_key(), "classic-tokens", id, "on"}).status, 0);
+  auto classic = Parley(classic_args);
+  ASSERT_EQ(classic.status, 0) << classic.err;
+  auto ct = nlohmann::json::parse(classic.out);
+  AuthInfo a{id, "c", "u", "", ct["timestamp"], ct["token"]};
   EXPECT_TRUE(VerifyToken(a, app["appKey"].get<std::string>(), time(nullptr)).ok());
   auto channels = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "channels"});
   ASSERT_EQ(channels.status, 0);
@@ -341,7 +365,14 @@ TEST(CliDemo, EveryParticipantReceivesAudioAndVideo) {
   EXPECT_EQ(r.status, 0) << r.err;
   JoinEvents ev = ParseEvents(r.out);
   ASSERT_TRUE(ev.Has("started")) << r.out;
-  EXPECT_NE(ev.all.front().value("browserUrl", "").find("/demo/?appId="), std::string::npos);
+  // The browser link carries one access token for the guest.
+  std::string url = ev.all.front().value("browserUrl", "");
+  auto at = url.find("/demo/?token=");
+  ASSERT_NE(at, std::string::npos) << url;
+  std::string token = url.substr(at + 13, url.find('&', at) - at - 13);
+  auto claims = DecodeAccessToken(token);
+  ASSERT_TRUE(claims.ok()) << token;
+  EXPECT_EQ(claims->user_id, "guest");
   const nlohmann::json* summary = nullptr;
   for (const auto& e : ev.all)
     if (e.value("event", "") == "summary") summary = &e;

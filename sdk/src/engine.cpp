@@ -80,7 +80,22 @@ class EngineImpl final : public RtcEngine {
   void SetEngineEventListener(EngineEventListener* l) override { listener_ = l; }
   void SetMediaFrameObserver(MediaFrameObserver* o) override { observer_ = o; }
 
-  int32_t JoinChannel(const AuthInfo& a, const std::string& user_name) override {
+  int32_t JoinChannel(const AuthInfo& given, const std::string& user_name) override {
+    AuthInfo a = given;
+    if (IsAccessToken(a.token)) {
+      // An access token carries (and signs) app, channel, user and expiry: AuthInfo
+      // fields may be left empty, and those given must agree with it.
+      auto claims = DecodeAccessToken(a.token);
+      if (!claims) return Code(Errc::kInvalidAuthInfo);
+      auto fill = [](std::string& field, const std::string& claim) {
+        if (field.empty()) field = claim;
+        return field == claim;
+      };
+      if (!fill(a.app_id, claims->app_id) || !fill(a.channel_id, claims->channel_id) ||
+          !fill(a.user_id, claims->user_id))
+        return Code(Errc::kInvalidAuthInfo);
+      if (a.timestamp <= 0) a.timestamp = claims->expires_at;
+    }
     if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() || a.timestamp <= 0)
       return Code(Errc::kInvalidAuthInfo);
     Json auth = {{"appId", a.app_id}, {"channelId", a.channel_id}, {"userId", a.user_id},
@@ -91,11 +106,22 @@ class EngineImpl final : public RtcEngine {
   int32_t JoinChannel(const std::string& token, const std::string& channel_id, const std::string& user_id,
                       const std::string& user_name) override {
     if (token.empty()) return Code(Errc::kInvalidAuthInfo);
-    auto decoded = DecodeSingleToken(token);
-    if (!decoded) return Code(Errc::kInvalidAuthInfo);
-    if ((!channel_id.empty() && channel_id != decoded->channel_id) || (!user_id.empty() && user_id != decoded->user_id))
+    // An access token (the default) or an ARTC single-parameter token.
+    std::string token_channel, token_user;
+    if (IsAccessToken(token)) {
+      auto claims = DecodeAccessToken(token);
+      if (!claims) return Code(Errc::kInvalidAuthInfo);
+      token_channel = claims->channel_id;
+      token_user = claims->user_id;
+    } else {
+      auto decoded = DecodeSingleToken(token);
+      if (!decoded) return Code(Errc::kInvalidAuthInfo);
+      token_channel = decoded->channel_id;
+      token_user = decoded->user_id;
+    }
+    if ((!channel_id.empty() && channel_id != token_channel) || (!user_id.empty() && user_id != token_user))
       return Code(Errc::kInvalidAuthInfo);
-    return StartJoin({{"token", token}}, decoded->channel_id, decoded->user_id, user_name);
+    return StartJoin({{"token", token}}, token_channel, token_user, user_name);
   }
 
   int32_t LeaveChannel() override {

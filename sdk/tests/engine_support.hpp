@@ -43,7 +43,7 @@ inline AuthInfo Auth(const App& app, const std::string& channel, const std::stri
   a.user_id = user;
   a.nonce = "n";
   a.timestamp = time(nullptr) + 3600;
-  a.token = ComputeClassicToken(a.app_id, app.key, channel, user, a.nonce, a.timestamp);
+  a.token = MintAccessToken({a.app_id, channel, user, a.nonce, "", a.timestamp, 0}, app.key);
   return a;
 }
 

@@ -123,7 +123,7 @@ TEST(Engine, JoinFailuresArriveWithTheServersCode) {
   RtcEngine* e = RtcEngine::Create(Config(server, "test:tone"));
   e->SetEngineEventListener(&p);
   AuthInfo a = Auth(app, "room", "carol");
-  a.token = ComputeClassicToken(app.id, "wrong-key-wrong-key-wrong-key-00", "room", "carol", a.nonce, a.timestamp);
+  a.token = MintAccessToken({app.id, "room", "carol", a.nonce, "", a.timestamp, 0}, "wrong-key-wrong-key-wrong-key-00");
   ASSERT_EQ(e->JoinChannel(a, "Carol"), 0);
   ASSERT_TRUE(p.WaitFor([&] { return p.join_result != -1; }, 5s));
   EXPECT_EQ(p.join_result, static_cast<int32_t>(Errc::kTokenInvalid));
@@ -142,7 +142,7 @@ TEST(Engine, APureCClientJoinsAndReceivesThroughTheCAbi) {
   ASSERT_EQ(a->JoinChannel(Auth(app, "cabi", "alice"), "Alice"), 0);
   AuthInfo bob = Auth(app, "cabi", "cbob");
   auto r = test::RunCommand(
-      {C_ABI_CLIENT, "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal", EncodeSingleToken(bob), "20"});
+      {C_ABI_CLIENT, "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal", bob.token, "20"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("ok (sdk"), std::string::npos) << r.out;
   // And the C client's media reached the C++ engine: its 660 Hz tone.

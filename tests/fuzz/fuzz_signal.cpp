@@ -37,11 +37,8 @@ AppStore& Store() {
 
 std::string JoinText(const App& app, const std::string& user) {
   int64_t ts = 4102444800;  // 2100-01-01
-  nlohmann::json auth = {
-      {"appId", app.app_id}, {"channelId", "fuzz"},
-      {"userId", user},      {"nonce", ""},
-      {"timestamp", ts},     {"token", ComputeClassicToken(app.app_id, app.app_key, "fuzz", user, "", ts)}};
-  return nlohmann::json{{"type", "join"}, {"id", 1}, {"auth", auth}, {"profile", "interactive-live"}}.dump();
+  std::string token = MintAccessToken({app.app_id, "fuzz", user, "", "", ts, 0}, app.app_key);
+  return nlohmann::json{{"type", "join"}, {"id", 1}, {"token", token}, {"profile", "interactive-live"}}.dump();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -33,13 +34,21 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string data_di
   std::string port_file = data_dir_ + "/port";
   std::filesystem::remove(port_file);
   log_path_ = data_dir_ + "/server.log";
-  std::vector<std::string> args = {PARLEYD_PATH, "--listen",    "127.0.0.1", "--port",      "0",   "--data",
-                                   data_dir_,    "--port-file", port_file,   "--log-level", "warn"};
+  std::vector<std::string> args = {PARLEYD_PATH, "--listen", "127.0.0.1",   "--port", "0",
+                                   "--data",     data_dir_,  "--port-file", port_file};
+  if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end())
+    args.insert(args.end(), {"--log-level", "warn"});
   auto given = std::find(extra.begin(), extra.end(), "--admin-key");
-  if (given != extra.end() && given + 1 != extra.end())
+  auto from_env = std::find(extra.begin(), extra.end(), "--admin-key-from-env");  // ours, not parleyd's
+  if (from_env != extra.end()) {
+    extra.erase(from_env);
+    const char* env = std::getenv("PARLEY_ADMIN_KEY");
+    admin_key_ = env ? env : "";
+  } else if (given != extra.end() && given + 1 != extra.end()) {
     admin_key_ = *(given + 1);
-  else
+  } else if (std::find(extra.begin(), extra.end(), "--admin-key-file") == extra.end()) {
     args.insert(args.end(), {"--admin-key", admin_key_});
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -11,7 +11,9 @@ namespace parley::test {
 
 class ServerProcess {
  public:
-  /// `extra` flags are appended (e.g. {"--heartbeat-interval-ms", "100"}).
+  /// `extra` flags are appended (e.g. {"--heartbeat-interval-ms", "100"}). The admin key
+  /// is admin_key() unless `extra` names --admin-key or --admin-key-file, or holds the
+  /// marker "--admin-key-from-env" (parleyd then reads PARLEY_ADMIN_KEY).
   explicit ServerProcess(std::vector<std::string> extra = {}, std::string data_dir = {});
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
@@ -28,7 +30,7 @@ class ServerProcess {
   [[nodiscard]] std::string Log() const;
 
  private:
-  std::string data_dir_, admin_key_ = "test-admin-key", log_path_;
+  std::string data_dir_, admin_key_ = "test-admin-key-0001", log_path_;
   bool own_dir_ = false;
   pid_t pid_ = -1;
   int port_ = 0;

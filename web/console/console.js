@@ -440,9 +440,8 @@ function tokenFor(app) {
 // ---- tokens --------------------------------------------------------------------
 
 function demoUrl(t) {
-  const q = new URLSearchParams({ appId: t.appId, channelId: t.channelId, userId: t.userId, timestamp: String(t.timestamp) });
-  if (t.nonce) q.set('nonce', t.nonce);
-  q.set('token', t.token);
+  // The access token carries app, channel, user and expiry, signed: it is all the page needs.
+  const q = new URLSearchParams({ token: t.token });
   if ($('demoJoin').checked) q.set('join', '1');
   return `/demo/?${q}`;
 }
@@ -465,9 +464,8 @@ $('tokenForm').addEventListener('submit', async (ev) => {
   state.lastToken = t;
   const app = state.apps.find((a) => a.appId === t.appId);
   $('tokenFor').textContent = `${t.userId} in ${t.channelId}, app ${app ? app.name : ''} (${t.appId})`;
-  $('tokenExpires').textContent = `${fmtTime(t.timestamp)} (timestamp ${t.timestamp})`;
+  $('tokenExpires').textContent = `${fmtTime(t.expiresAt)} (exp ${t.expiresAt})`;
   $('tokenClassic').textContent = t.token;
-  $('tokenSingle').textContent = t.singleToken;
   updateDemoLink();
   $('tokenResult').hidden = false;
   $('tokenResult').focus();

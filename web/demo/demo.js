@@ -1,6 +1,7 @@
 // The browser demo: join a channel with parley.js, publish camera and microphone, and
 // show every remote user's tracks with live statistics. Fields can be pre-filled from
-// the URL: /demo/?appId=..&channelId=..&userId=..&timestamp=..&nonce=..&token=..&join=1
+// the URL: /demo/?token=<access token>&join=1 (or the classic fields appId, channelId,
+// userId, timestamp, nonce, token)
 import { createEngine } from '/sdk/parley.js';
 
 const $ = (id) => document.getElementById(id);

@@ -5,7 +5,7 @@
 //   const engine = createEngine({ server: 'ws://127.0.0.1:7880' });
 //   engine.on('remoteTrackAvailable', ({ userId, track, kind, stream }) => ...);
 //   engine.on('error', ({ code, hex, message, advice }) => ...);
-//   await engine.joinChannel(authInfoOrSingleToken, 'Alice');
+//   await engine.joinChannel(accessTokenOrAuthInfo, 'Alice');
 //   await engine.publishLocalAudioStream(true);
 //   await engine.publishLocalVideoStream(true);
 //
@@ -49,8 +49,22 @@ function defaultServer() {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
 }
 
+function isAccessToken(token) {
+  return typeof token === 'string' && token.split('.').length === 3;
+}
+
 function classicAuth(auth) {
   if (typeof auth === 'string') return { token: auth };
+  if (auth && isAccessToken(auth.token)) {
+    // An access token (JWT) names and signs app, channel, user and expiry itself: the
+    // other AuthInfo fields may be empty, and the server checks those given against it.
+    return {
+      auth: {
+        appId: auth.appId || '', channelId: auth.channelId || '', userId: auth.userId || '',
+        nonce: auth.nonce || '', timestamp: Number(auth.timestamp) || 0, token: auth.token,
+      },
+    };
+  }
   const a = {
     appId: auth.appId, channelId: auth.channelId, userId: auth.userId, nonce: auth.nonce || '',
     timestamp: Number(auth.timestamp), token: auth.token,
@@ -267,7 +281,8 @@ class Engine {
   }
 
   // ---- channel ------------------------------------------------------------
-  /** Joins a channel with an AuthInfo object or a single-parameter token. Resolves with the
+  /** Joins a channel with an access token (string), an AuthInfo object, or an ARTC
+   *  single-parameter token (apps with classic tokens on). Resolves with the
    * join data ({ users, elapsedMs, ... }); rejects with a ParleyError. */
   async joinChannel(auth, userName = '', options = {}) {
     this.check(!this.destroyed, ErrorCode.INVALID_STATE, 'the engine was destroyed');

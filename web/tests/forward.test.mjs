@@ -34,7 +34,7 @@ test('a subscriber decodes what a publisher sends through the SFU', { timeout: 6
   try {
     const app = await server.admin('POST', '/v1/admin/apps', { name: 'web' });
     const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
-      { channelId: 'fwd', userId: user, ttlSeconds: 600 })).singleToken;
+      { channelId: 'fwd', userId: user, ttlSeconds: 600 })).token;
     const wsUrl = `ws://127.0.0.1:${server.port}/v1/signal`;
 
     const pub = await browser.newPage();

@@ -61,11 +61,11 @@ async function setup(serverArgs = []) {
   const browser = await launchChromium();
   const app = await server.admin('POST', '/v1/admin/apps', { name: 'media' });
   const open = async (user, publish, opts = {}) => {
-    const { singleToken } = await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
+    const { token } = await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
       { channelId: 'room', userId: user, ttlSeconds: 600 });
     const page = await browser.newPage();
     await page.goto(`${server.url}/demo/`);
-    await page.evaluate(participant, { token: singleToken, name: user, publish, videoCodec: opts.videoCodec });
+    await page.evaluate(participant, { token, name: user, publish, videoCodec: opts.videoCodec });
     return page;
   };
   const user = async (id) => {

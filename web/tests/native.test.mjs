@@ -64,7 +64,7 @@ test('a native client and a browser see and hear each other (H5-compatible mode)
   try {
     const app = await server.admin('POST', '/v1/admin/apps', { name: 'interop' });
     const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
-      { channelId: 'mixed', userId: user, ttlSeconds: 600 })).singleToken;
+      { channelId: 'mixed', userId: user, ttlSeconds: 600 })).token;
     const page = await browser.newPage();
     await page.goto(`${server.url}/demo/`);
     await page.evaluate(browserParticipant, { token: await token('web') });

@@ -60,7 +60,7 @@ test('a browser publishes audio and video and the SFU decrypts it', { timeout: 6
       });
       window.__pc = pc;
       return { connectMs, out, answer: published.data.sdp };
-    }, { wsUrl: `ws://127.0.0.1:${server.port}/v1/signal`, token: tok.singleToken });
+    }, { wsUrl: `ws://127.0.0.1:${server.port}/v1/signal`, token: tok.token });
     assert.ok(!result.error, `signalling failed: ${JSON.stringify(result.error)}`);
     console.log(`# connected ${result.connectMs.toFixed(0)} ms after the answer; ${JSON.stringify(result.out)}`);
     assert.equal(result.out.transport.dtlsState, 'connected');

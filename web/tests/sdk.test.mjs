@@ -62,7 +62,7 @@ test('participants see and hear each other through parley.js', { timeout: 90000 
   try {
     const app = await server.admin('POST', '/v1/admin/apps', { name: 'sdk' });
     const token = async (user, channel = 'sdkroom') => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
-      { channelId: channel, userId: user, ttlSeconds: 600 })).singleToken;
+      { channelId: channel, userId: user, ttlSeconds: 600 })).token;
     const open = async (user, opts = {}) => {
       const page = await browser.newPage();
       await page.goto(`${server.url}/demo/`);
@@ -136,7 +136,7 @@ test('an audience member cannot publish but can watch', { timeout: 60000 }, asyn
   try {
     const app = await server.admin('POST', '/v1/admin/apps', { name: 'live' });
     const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
-      { channelId: 'live', userId: user, ttlSeconds: 600 })).singleToken;
+      { channelId: 'live', userId: user, ttlSeconds: 600 })).token;
     const host = await browser.newPage();
     await host.goto(`${server.url}/demo/`);
     await host.evaluate(participant, { token: await token('host'), name: 'host', publish: true, role: 'broadcaster', profile: 'interactive-live' });
@@ -164,7 +164,7 @@ test('a publisher whose media stops gets 0x02010401 and the others are told', { 
   try {
     const app = await server.admin('POST', '/v1/admin/apps', { name: 'abort' });
     const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
-      { channelId: 'abort', userId: user, ttlSeconds: 600 })).singleToken;
+      { channelId: 'abort', userId: user, ttlSeconds: 600 })).token;
     const pub = await browser.newPage();
     await pub.goto(`${server.url}/demo/`);
     await pub.evaluate(participant, { token: await token('pub'), name: 'pub', publish: true });

@@ -25,7 +25,9 @@ struct AppOptions {
   std::string server;
   std::string admin_key;
   bool insecure = false;
-  std::string name, app_id, channel, user, nonce, ttl = "24h", minutes;
+  std::string name, app_id, channel, user, nonce, ttl = "24h", minutes, role, toggle;
+  bool classic_tokens = false;
+  bool classic = false;
 };
 
 struct Url {
@@ -153,7 +155,18 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
 
   auto* create = cmd->add_subcommand("create", "Create an app; prints appId and appKey");
   create->add_option("--name", o->name, "A name for the app")->required();
-  run(create, [o] { return Print(Call(*o, "POST", "/v1/admin/apps", {{"name", o->name}})); });
+  create->add_flag("--classic-tokens", o->classic_tokens,
+                   "Also accept ARTC classic tokens (weaker than the default access tokens; docs/token.md)");
+  run(create, [o] {
+    return Print(Call(*o, "POST", "/v1/admin/apps", {{"name", o->name}, {"classicTokens", o->classic_tokens}}));
+  });
+
+  auto* classic = cmd->add_subcommand("classic-tokens", "Turn acceptance of ARTC classic tokens on or off for an app");
+  id_arg(classic);
+  classic->add_option("state", o->toggle, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
+  run(classic, [o] {
+    return Print(Call(*o, "PUT", "/v1/admin/apps/" + o->app_id + "/settings", {{"classicTokens", o->toggle == "on"}}));
+  });
 
   auto* list = cmd->add_subcommand("list", "List apps");
   run(list, [o] { return Print(Call(*o, "GET", "/v1/admin/apps")); });
@@ -210,12 +223,14 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
   close->add_option("channel", o->channel, "Channel id")->required();
   run(close, [o] { return Print(Call(*o, "DELETE", "/v1/admin/apps/" + o->app_id + "/channels/" + o->channel)); });
 
-  auto* token = cmd->add_subcommand("token", "Mint a test token on the server (classic and single-parameter)");
+  auto* token = cmd->add_subcommand("token", "Mint a token on the server (an access token; --classic for ARTC)");
   id_arg(token);
   token->add_option("--channel", o->channel, "Channel id")->required();
   token->add_option("--user", o->user, "User id")->required();
   token->add_option("--nonce", o->nonce, "Nonce");
   token->add_option("--ttl", o->ttl, "Lifetime: 3600, 90m, 24h, 7d")->capture_default_str();
+  token->add_option("--role", o->role, "Grant only this role: broadcaster or audience");
+  token->add_flag("--classic", o->classic, "A classic token and its single-parameter form (app must allow them)");
   run(token, [o] {
     int64_t seconds = 0;
     if (!ParseDuration(o->ttl, &seconds)) {
@@ -223,7 +238,12 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
       return kExitUsage;
     }
     return Print(Call(*o, "POST", "/v1/admin/apps/" + o->app_id + "/tokens",
-                      {{"channelId", o->channel}, {"userId", o->user}, {"nonce", o->nonce}, {"ttlSeconds", seconds}}));
+                      {{"channelId", o->channel},
+                       {"userId", o->user},
+                       {"nonce", o->nonce},
+                       {"ttlSeconds", seconds},
+                       {"role", o->role},
+                       {"format", o->classic ? "classic" : "access"}}));
   });
 }
 

@@ -210,10 +210,7 @@ int Run(const DemoOptions& o) {
   auto guest = AdminCall(http, admin_key, "POST", "/v1/admin/apps/" + app_id + "/tokens",
                          {{"channelId", channel}, {"userId", "guest"}, {"ttlSeconds", 3600}});
   std::string browser_url =
-      guest ? fmt::format("{}/demo/?appId={}&channelId={}&userId=guest&timestamp={}&nonce={}&token={}&join=1", http,
-                          app_id, channel, (*guest)["timestamp"].get<int64_t>(), (*guest)["nonce"].get<std::string>(),
-                          (*guest)["token"].get<std::string>())
-            : "";
+      guest ? fmt::format("{}/demo/?token={}&join=1", http, (*guest)["token"].get<std::string>()) : "";
   if (o.json_out)
     fmt::print("{}\n", json{{"event", "started"},
                             {"server", http},
@@ -253,7 +250,7 @@ int Run(const DemoOptions& o) {
     e->SetMediaFrameObserver(p.get());
     auto token = AdminCall(http, admin_key, "POST", "/v1/admin/apps/" + app_id + "/tokens",
                            {{"channelId", channel}, {"userId", p->id()}, {"ttlSeconds", 3600}});
-    if (token) e->JoinChannel((*token)["singleToken"].get<std::string>(), channel, p->id(), p->id());
+    if (token) e->JoinChannel((*token)["token"].get<std::string>(), channel, p->id(), p->id());
     engines.push_back(e);
     people.push_back(std::move(p));
   }

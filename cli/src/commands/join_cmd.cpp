@@ -283,12 +283,13 @@ int Run(JoinOptions o) {
   if (!o.token.empty()) {
     rc = engine->JoinChannel(o.token, o.channel, o.user, o.user_name.empty() ? o.user : o.user_name);
   } else {
+    // Minted here from the AppKey: an access token for this user and channel, one hour.
     AuthInfo a{o.app_id, o.channel, o.user, o.nonce, 0, ""};
-    a.timestamp =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
-        3600;
+    int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    a.timestamp = now + 3600;
     if (!o.app_key.empty())
-      a.token = ComputeClassicToken(a.app_id, o.app_key, a.channel_id, a.user_id, a.nonce, a.timestamp);
+      a.token = MintAccessToken({a.app_id, a.channel_id, a.user_id, a.nonce, "", a.timestamp, now}, o.app_key);
     rc = engine->JoinChannel(a, o.user_name.empty() ? o.user : o.user_name);
   }
   if (rc == 0) rc = session.WaitJoined(std::chrono::seconds(15));

@@ -1,4 +1,5 @@
-// parley token: mint a classic or single-parameter channel token (docs/token.md).
+// parley token: mint a channel token (docs/token.md): an access token by default, or an
+// ARTC classic / single-parameter token for apps that accept them.
 #include <fmt/core.h>
 
 #include <chrono>
@@ -13,7 +14,9 @@ struct TokenOptions {
   AuthInfo auth;
   std::string app_key;
   std::string ttl;
+  std::string role;
   bool single = false;
+  bool classic = false;
 };
 
 int Run(TokenOptions o) {
@@ -37,9 +40,24 @@ int Run(TokenOptions o) {
     PrintError(s.error());
     return kExitFailure;
   }
-  o.auth.token =
-      ComputeClassicToken(o.auth.app_id, o.app_key, o.auth.channel_id, o.auth.user_id, o.auth.nonce, o.auth.timestamp);
-  fmt::print("{}\n", o.single ? EncodeSingleToken(o.auth) : o.auth.token);
+  if (!o.role.empty() && o.role != "broadcaster" && o.role != "audience") {
+    fmt::print(stderr, "parley token: --role must be broadcaster or audience\n");
+    return kExitUsage;
+  }
+  if (o.classic || o.single) {
+    if (!o.role.empty()) {
+      fmt::print(stderr, "parley token: classic tokens carry no role\n");
+      return kExitUsage;
+    }
+    o.auth.token = ComputeClassicToken(o.auth.app_id, o.app_key, o.auth.channel_id, o.auth.user_id, o.auth.nonce,
+                                       o.auth.timestamp);
+    fmt::print("{}\n", o.single ? EncodeSingleToken(o.auth) : o.auth.token);
+    return kExitOk;
+  }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  AccessClaims claims{o.auth.app_id, o.auth.channel_id, o.auth.user_id, o.auth.nonce,
+                      o.role,        o.auth.timestamp,  now.count()};
+  fmt::print("{}\n", MintAccessToken(claims, o.app_key));
   return kExitOk;
 }
 
@@ -56,12 +74,16 @@ void RegisterTokenCommand(CLI::App& app, Runner* runner) {
   auto* ts = cmd->add_option("--timestamp", o->auth.timestamp, "Expiry as Unix seconds");
   auto* ttl = cmd->add_option("--ttl", o->ttl, "Expiry from now: 3600, 90m, 24h, 7d");
   ts->excludes(ttl);
+  cmd->add_option("--role", o->role, "Grant only this role: broadcaster or audience (access tokens)");
+  cmd->add_flag("--classic", o->classic,
+                "Print an ARTC classic hex token instead (weaker; the app must accept classic tokens)");
   cmd->add_flag("--single", o->single,
-                "Print the single-parameter token (base64 JSON with appid, channelid, userid, nonce, "
-                "timestamp, token) instead of the classic hex token");
+                "Print the classic single-parameter token (base64 JSON with appid, channelid, userid, nonce, "
+                "timestamp, token); implies --classic");
   cmd->footer(
-      "One of --timestamp or --ttl is required.\nExample:\n"
-      "  parley token --app-id abc --app-key abckey --channel abcChannel --user abcUser --timestamp 1699423634");
+      "One of --timestamp or --ttl is required. Prints an access token (a JWT signed with HS256 over\n"
+      "every field; docs/token.md) that a client passes as its token.\nExample:\n"
+      "  parley token --app-id abc --app-key abckey --channel abcChannel --user abcUser --ttl 24h");
   cmd->callback([o, ts, ttl, runner] {
     if (ts->count() == 0 && ttl->count() == 0) throw CLI::RequiredError("--timestamp or --ttl");
     *runner = [o] { return Run(*o); };

@@ -46,10 +46,14 @@ class RtcEngine {
   virtual void SetEngineEventListener(EngineEventListener* listener) = 0;
   virtual void SetMediaFrameObserver(MediaFrameObserver* observer) = 0;
 
-  /// Joins with a classic AuthInfo. Invalid AuthInfo: 0x01030101 at once, before any
-  /// network I/O. Already in a channel: 0x01010301.
+  /// Joins with an AuthInfo. Its token is an access token (parley token, docs/token.md;
+  /// then the other fields may be left empty and are taken from it, and those given must
+  /// match it) or, for apps that accept them, an ARTC classic token. Invalid AuthInfo:
+  /// 0x01030101 at once, before any network I/O. Already in a channel: 0x01010301.
   virtual int32_t JoinChannel(const AuthInfo& auth, const std::string& user_name) = 0;
-  /// Joins with a single-parameter token (its fields say app, channel and user).
+  /// Joins with one token string: an access token (the default) or an ARTC
+  /// single-parameter token; its claims say app, channel and user (channel_id and
+  /// user_id may be empty, and must match when given).
   virtual int32_t JoinChannel(const std::string& token, const std::string& channel_id, const std::string& user_id,
                               const std::string& user_name) = 0;
   /// Leaves the channel; OnLeaveChannelResult follows. Not in a channel: 0x01010304.
