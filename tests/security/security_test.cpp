@@ -183,6 +183,9 @@ TEST_F(StaticFiles, EveryPathFormStaysInsideTheWebRoot) {
   std::string redirect = Raw(server.port(), Get("//sdk"));
   EXPECT_EQ(StatusOf(redirect), 301);
   EXPECT_NE(redirect.find("Location: /sdk/\r\n"), std::string::npos) << redirect;
+  std::string dot = Raw(server.port(), Get("//."));
+  EXPECT_EQ(StatusOf(dot), 301);
+  EXPECT_NE(dot.find("Location: /\r\n"), std::string::npos) << dot;
 }
 
 TEST_F(StaticFiles, LargeFilesAreStreamedNotLoaded) {

@@ -318,7 +318,7 @@ std::optional<std::filesystem::path> ResolveStaticPath(const std::string& root, 
     // The redirect names the normalised path, never the request's ("//host" would
     // be read by a browser as another site).
     if (decoded.back() != '/') {
-      *redirect = "/" + rel.generic_string() + "/";
+      *redirect = rel.empty() ? "/" : "/" + rel.generic_string() + "/";
       return file;
     }
     file = fs::weakly_canonical(file / "index.html", ec);
