@@ -281,6 +281,7 @@ Status Server::Start() {
       impl_->media.push_back(std::move(*worker));
     }
   }
+  impl_->metrics.media_workers.assign(workers.begin(), workers.end());
   impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, workers);
   impl_->router = std::make_unique<Router>(c, *impl_->store, *impl_->hub, impl_->metrics);
 

@@ -446,6 +446,54 @@ TEST(SignalMedia, UnpublishedTracksTurnInactiveInTheSubscribersOffer) {
   EXPECT_EQ(last.find("a=sendonly"), std::string::npos) << last;
 }
 
+// Sum of a Prometheus counter over its label sets; -1 when /metrics lacks it.
+double MetricSum(int port, const std::string& name) {
+  std::string text = HttpRequest(port, "GET", "/metrics").body;
+  double sum = -1;
+  size_t pos = 0;
+  while ((pos = text.find("\n" + name, pos)) != std::string::npos) {
+    pos += 1;
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != ' ' && next != '{') continue;
+    sum = std::max(sum, 0.0) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// Media worker loops wake at most once per 20 ms tick (plus a few wake-ups for work
+// posted to them), whether they have transports or not. A loop that polls with a zero
+// timeout in the last millisecond before each tick (a timeout rounded down to whole
+// milliseconds) wakes hundreds of times a second and fails this. A count bound over
+// the measured interval, not a timing assertion.
+TEST(SignalMedia, IdleMediaWorkersWakeNoMoreThanTheirTickRate) {
+  constexpr double kTickMs = 20, kSlack = 10;
+  ServerProcess server({"--media-workers", "2"});
+  auto bound = [&](std::chrono::steady_clock::duration d) {
+    return 2 * (std::chrono::duration<double, std::milli>(d).count() / kTickMs + kSlack);  // two workers
+  };
+  auto wakeups_over = [&](std::chrono::milliseconds wait) {
+    double before = MetricSum(server.port(), "parley_media_worker_wakeups_total");
+    auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(wait);
+    double after = MetricSum(server.port(), "parley_media_worker_wakeups_total");
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(before, 0) << "parley_media_worker_wakeups_total is missing from /metrics";
+    return std::make_pair(after - before, bound(elapsed));
+  };
+  // No transports at all.
+  auto [idle, idle_bound] = wakeups_over(1000ms);
+  EXPECT_LE(idle, idle_bound);
+  // A channel with a publish transport waiting for its client (it never connects).
+  TestApp app = CreateApp(server);
+  WsClient a(server.port());
+  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  ASSERT_EQ(Code(a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}})), 0);
+  auto [busy, busy_bound] = wakeups_over(1000ms);
+  EXPECT_LE(busy, busy_bound);
+}
+
 TEST(SignalMedia, ChannelsAreSpreadOverMediaWorkers) {
   ServerProcess server({"--media-workers", "2"});
   TestApp app = CreateApp(server);

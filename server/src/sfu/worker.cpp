@@ -859,9 +859,21 @@ void MediaWorker::Loop() {
   std::array<Control, kBatch> control{};
   pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   while (running_.load(std::memory_order_relaxed)) {
+    // Sleep until the next tick, a datagram or posted work. The timeout is exact (a
+    // timespec): one rounded down to whole milliseconds made the last millisecond
+    // before each tick a busy loop of zero-timeout polls. A worker without transports
+    // has nothing to tick and sleeps until woken (a transport arrives through Post).
     int64_t now_us = NowUs();
-    int timeout_ms = static_cast<int>(std::clamp<int64_t>((last_tick_us_ + kTickUs - now_us) / 1000, 0, 20));
-    if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) break;
+    timespec timeout{};
+    const timespec* wait = nullptr;
+    if (!transports_.empty()) {
+      int64_t left_us = std::clamp<int64_t>(last_tick_us_ + kTickUs - now_us, 0, kTickUs);
+      timeout.tv_sec = static_cast<time_t>(left_us / 1'000'000);
+      timeout.tv_nsec = static_cast<long>(left_us % 1'000'000) * 1000;
+      wait = &timeout;
+    }
+    if (ppoll(fds, 2, wait, nullptr) < 0 && errno != EINTR) break;
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (fds[1].revents & POLLIN) {
       RunPosted();
       Flush();
@@ -897,7 +909,7 @@ void MediaWorker::Loop() {
       }
     }
     now_us = NowUs();
-    if (now_us - last_tick_us_ >= kTickUs) {
+    if (!transports_.empty() && now_us - last_tick_us_ >= kTickUs) {
       last_tick_us_ = now_us;
       Tick(now_us);
       Flush();

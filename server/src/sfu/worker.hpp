@@ -248,6 +248,10 @@ class MediaWorker {
   /// Removes the routes from `publisher` to `subscriber` (one track, or all when track < 0).
   void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track = -1);
 
+  /// Times the loop returned from waiting (I/O, posted work or its tick timer); any
+  /// thread (/metrics shows it).
+  [[nodiscard]] uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+
  private:
   static constexpr size_t kBatch = 32;
   static constexpr size_t kMaxDatagram = 1500;
@@ -317,6 +321,7 @@ class MediaWorker {
   std::unordered_map<uint64_t, int64_t> last_pli_us_;        ///< by publisher
   std::set<uint64_t> pending_pli_;                           ///< publishers owed a deferred PLI
   int64_t last_tick_us_ = 0;
+  std::atomic<uint64_t> wakeups_{0};
 };
 
 /// Family, port and address as a fixed-size key: looking a transport up by the
