@@ -492,6 +492,7 @@ TEST(SignalMedia, IdleMediaWorkersWakeNoMoreThanTheirTickRate) {
   ASSERT_EQ(Code(a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}})), 0);
   auto [busy, busy_bound] = wakeups_over(1000ms);
   EXPECT_LE(busy, busy_bound);
+  EXPECT_GE(MetricSum(server.port(), "parley_media_worker_exceptions_total"), 0);
 }
 
 TEST(SignalMedia, ChannelsAreSpreadOverMediaWorkers) {
