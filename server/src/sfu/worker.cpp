@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <random>
 
 #include "sfu/stun.hpp"
 
@@ -555,8 +556,12 @@ void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteS
   Route r;
   r.subscriber = subscriber;
   r.spec = spec;
-  r.seq_offset = static_cast<uint16_t>(spec.ssrc * 2654435761u);  // arbitrary start (RFC 3550 §5.1)
-  r.rtx_seq = static_cast<uint16_t>(spec.rtx_ssrc * 2654435761u);
+  // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
+  // stream that comes back on an SSRC its subscriber has seen must not replay its
+  // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
+  std::random_device random;
+  r.seq_offset = static_cast<uint16_t>(random());
+  r.rtx_seq = static_cast<uint16_t>(random());
   list.push_back(r);
   Transport* p = FindTransport(publisher);
   if (p && spec.track < p->tracks_.size() && p->tracks_[spec.track].cfg.video) RequestKeyframe(*p, NowUs());
