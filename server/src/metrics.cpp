@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "parley/proto/errc.hpp"
+#include "sfu/worker.hpp"
 
 namespace parley::server {
 
@@ -47,6 +48,16 @@ std::string Metrics::Render() const {
        "# TYPE parley_sessions_removed_total counter\n";
   for (const auto& [reason, n] : sessions_removed_by_reason)
     o += fmt::format("parley_sessions_removed_total{{reason=\"{}\"}} {}\n", reason, n);
+  // Per media worker: an idle worker should barely wake (see docs/performance.md), and
+  // any exception is a bug that cost one transport.
+  o += "# HELP parley_media_worker_wakeups_total Times a media worker's loop woke (I/O, posted work, its tick).\n"
+       "# TYPE parley_media_worker_wakeups_total counter\n";
+  for (size_t i = 0; i < media_workers.size(); ++i)
+    o += fmt::format("parley_media_worker_wakeups_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->wakeups());
+  o += "# HELP parley_media_worker_exceptions_total Exceptions caught in a media worker's loop; each closed the "
+       "transport it was handling.\n# TYPE parley_media_worker_exceptions_total counter\n";
+  for (size_t i = 0; i < media_workers.size(); ++i)
+    o += fmt::format("parley_media_worker_exceptions_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->exceptions());
   return o;
 }
 

@@ -1,10 +1,16 @@
 // Server counters and gauges, rendered as Prometheus text at /metrics.
-// Touched only on the control-plane thread.
+// Touched only on the control-plane thread; the media workers' own counters are
+// atomics, read when rendering.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
+
+namespace parley::sfu {
+class MediaWorker;
+}
 
 namespace parley::server {
 
@@ -30,6 +36,8 @@ struct Metrics {
   uint64_t channels = 0;  ///< gauge, set by the hub
   uint64_t resumes_total = 0;
   uint64_t media_transport_failures_total = 0;  ///< ICE/DTLS failures and consent losses
+  /// The media workers (set once at start-up; they outlive every render).
+  std::vector<const sfu::MediaWorker*> media_workers;
 
   [[nodiscard]] std::string Render() const;
 };

@@ -538,6 +538,7 @@ Status Server::Start() {
   impl_->limits.max = c.max_connections > 0 ? static_cast<size_t>(c.max_connections)
                                             : std::max<size_t>(16, fd_budget > 64 ? fd_budget - 64 : 16);
   impl_->spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  impl_->metrics.media_workers.assign(workers.begin(), workers.end());
   impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, workers);
   impl_->router = std::make_unique<Router>(c, *impl_->store, *impl_->hub, impl_->metrics);
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 #include "on_worker.hpp"
@@ -378,6 +379,57 @@ TEST_F(WorkerMedia, TransportsFailWithoutIceAndWhenConsentLapses) {
   EXPECT_EQ(state(3), std::make_pair(Transport::State::kFailed, Failure::kIceTimeout));
   EXPECT_EQ(state(2), std::make_pair(Transport::State::kFailed, Failure::kConsentLost));
   EXPECT_EQ(state(1).first, Transport::State::kConnected);
+}
+
+// A bug that throws while one transport's packet is handled must not end the worker
+// thread (and every call on it): that transport closes as failed (internal-error, which
+// the control plane reports like any transport failure), the throw is counted, and the
+// worker goes on serving the others.
+TEST_F(WorkerMedia, AThrowClosesOnlyTheTransportItCameFromAndTheWorkerGoesOn) {
+  Connect();
+  auto state = [&](uint64_t id) {
+    return OnWorker(*worker_, [&] {
+      Transport* t = worker_->FindTransport(id);
+      return std::make_pair(t->state(), t->failure());
+    });
+  };
+  // The test's hook: the publisher's RTP handler throws (the packet path itself does not).
+  OnWorker(*worker_, [&] {
+    worker_->FindTransport(1)->OnRtp([](RtpView&) { throw std::runtime_error("injected by the test"); });
+    return 0;
+  });
+  pub_->SendRtp(Rtp(96, 1, 0, kCam, Bytes(30, 1)));
+  for (int i = 0; i < 200 && state(1).first != Transport::State::kFailed; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(state(1), std::make_pair(Transport::State::kFailed, Failure::kInternalError));
+  EXPECT_EQ(Counters(1)->failure.load(), static_cast<int>(Failure::kInternalError));  // what the hub reads
+  EXPECT_EQ(worker_->exceptions(), 1u);
+  EXPECT_EQ(state(2).first, Transport::State::kConnected);
+  // Nothing more of the closed transport is handled.
+  pub_->SendRtp(Rtp(96, 2, 3000, kCam, Bytes(30, 2)));
+  EXPECT_TRUE(sub_->RecvRtp(300ms).empty());
+  EXPECT_EQ(worker_->exceptions(), 1u);
+
+  // Posted work that throws is counted too; it names no transport, none fails.
+  worker_->Post([] { throw 42; });
+  // The worker still connects transports and forwards their media.
+  Peer pub2(worker_->port());
+  OnWorker(*worker_, [&] {
+    worker_->AddTransport(3, {"pub2", "second-publisher-passwd", "c3", pub2.fingerprint()})
+        ->SetInboundTracks({{true, kCam, 96, 0, 0}});
+    return 0;
+  });
+  ASSERT_TRUE(pub2.Connect("pub2:c3", "second-publisher-passwd", server_cert_->fingerprint()));
+  OnWorker(*worker_, [&] {
+    worker_->AddRoute(3, 2, {0, 0xC1, 96, 0, 0});
+    return 0;
+  });
+  pub2.SendRtp(Rtp(96, 7, 0, kCam, Bytes(30, 7)));
+  auto p = sub_->RecvRtp(2s);
+  ASSERT_FALSE(p.empty());
+  EXPECT_EQ(Load32(&p[8]), 0xC1u);
+  EXPECT_EQ(worker_->exceptions(), 2u);
+  EXPECT_EQ(state(2).first, Transport::State::kConnected);
+  EXPECT_EQ(state(3).first, Transport::State::kConnected);
 }
 
 TEST(Twcc, FeedbackRoundTripsWithLossReorderingAndLargeGaps) {

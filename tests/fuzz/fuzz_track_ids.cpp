@@ -1,7 +1,9 @@
 // Fuzzes the SDK's reading of a subscribe offer's a=mid / a=msid lines: no crash, and
-// what it finds, written back as SDP lines, reads back the same.
+// what it finds, written back as SDP lines, reads back the same. Also the rewriting of
+// retired sections: none stays inactive for webrtcbin, and the answer marks them again.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -24,5 +26,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto it = again.find(mid);
     if (it == again.end() || it->second.user_id != info.user_id || it->second.track != info.track) __builtin_trap();
   }
+  std::set<std::string> inactive;
+  std::string applied = parley::sdk::KeepSectionsReceiving(text, &inactive);
+  for (size_t pos = 0; pos < applied.size();) {  // every line ends with CRLF
+    size_t end = applied.find("\r\n", pos);
+    if (end == std::string::npos) __builtin_trap();
+    if (std::string_view(applied).substr(pos, end - pos) == "a=inactive") __builtin_trap();
+    pos = end + 2;
+  }
+  (void)parley::sdk::MarkSectionsInactive(applied, inactive);
   return 0;
 }

@@ -2,9 +2,11 @@
 // server-side rule of the error contract is checked with its exact code.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -467,6 +469,122 @@ TEST(SignalMedia, UnpublishedTracksTurnInactiveInTheSubscribersOffer) {
   ASSERT_EQ(Code(b.Request("unsubscribe", {{"userId", "a"}, {"tracks", {"audio"}}})), 0);
   std::string last = b.WaitFor("subscribeOffer")["sdp"];
   EXPECT_EQ(last.find("a=sendonly"), std::string::npos) << last;
+}
+
+// The SSRCs of each section of a subscribe offer, by mid ("a=ssrc:N ..." lines; the
+// first one of a section is its media SSRC, a second one its RTX SSRC).
+std::map<std::string, std::vector<std::string>> SsrcsByMid(const std::string& sdp) {
+  std::map<std::string, std::vector<std::string>> out;
+  std::string mid;
+  size_t pos = 0;
+  while (pos < sdp.size()) {
+    size_t end = sdp.find("\r\n", pos);
+    if (end == std::string::npos) end = sdp.size();
+    std::string line = sdp.substr(pos, end - pos);
+    pos = end + 2;
+    if (line.rfind("m=", 0) == 0) mid.clear();
+    if (line.rfind("a=mid:", 0) == 0) mid = line.substr(6);
+    if (line.rfind("a=ssrc:", 0) == 0) {
+      std::string ssrc = line.substr(7, line.find(' ') - 7);
+      auto& list = out[mid];
+      if (std::find(list.begin(), list.end(), ssrc) == list.end()) list.push_back(ssrc);
+    }
+  }
+  return out;
+}
+
+// A subscriber stays while the publisher leaves and joins again, then unpublishes and
+// publishes again: each time the returning tracks reuse the subscriber's retired
+// sections (same mids) with SSRCs it has not seen before. Reusing an SSRC would make
+// the subscriber's SRTP layer drop the new stream as replayed packets (RFC 3711 §3.3.2).
+TEST(SignalMedia, ReturningTracksReuseTheirSectionsWithNewSsrcs) {
+  ServerProcess server;
+  TestApp app = CreateApp(server);
+  WsClient a(server.port()), b(server.port());
+  ASSERT_EQ(Code(Join(b, app, "c", "b")), 0);
+  std::set<std::string> seen;
+  auto subscribe = [&](const std::string& round) {
+    auto sub = b.Request("subscribe", {{"userId", "a"}});
+    EXPECT_EQ(Code(sub), 0) << sub.dump();
+    std::string sdp = sub["data"]["sdp"];
+    EXPECT_EQ(sdp.find("a=inactive"), std::string::npos) << round << ":\n" << sdp;
+    auto ssrcs = SsrcsByMid(sdp);
+    EXPECT_EQ(ssrcs.size(), 2u) << round << ": sections are reused, never added:\n" << sdp;
+    for (const auto& [mid, list] : ssrcs) {
+      EXPECT_TRUE(mid == "0" || mid == "1") << round << ": mid " << mid;
+      for (const auto& ssrc : list) EXPECT_TRUE(seen.insert(ssrc).second) << round << ": SSRC " << ssrc << " reused";
+    }
+  };
+  auto retired = [&] {  // both sections turn inactive, in one offer or two
+    for (int i = 0; i < 2; ++i) {
+      std::string sdp = b.WaitFor("subscribeOffer")["sdp"];
+      if (sdp.find("a=sendonly") == std::string::npos) return true;
+    }
+    return false;
+  };
+
+  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  ASSERT_EQ(Code(a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}})), 0);
+  subscribe("first");
+  ASSERT_EQ(Code(a.Request("leave")), 0);
+  ASSERT_TRUE(retired());
+  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  ASSERT_EQ(Code(a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}})), 0);
+  subscribe("after rejoin");
+  ASSERT_EQ(Code(a.Request("unpublish", {{"tracks", {"audio", "camera"}}})), 0);
+  ASSERT_TRUE(retired());
+  ASSERT_EQ(Code(a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}})), 0);
+  subscribe("after republish");
+  EXPECT_EQ(seen.size(), 6u);  // three rounds of audio and video (the offer has no RTX)
+}
+
+// Sum of a Prometheus counter over its label sets; -1 when /metrics lacks it.
+double MetricSum(int port, const std::string& name) {
+  std::string text = HttpRequest(port, "GET", "/metrics").body;
+  double sum = -1;
+  size_t pos = 0;
+  while ((pos = text.find("\n" + name, pos)) != std::string::npos) {
+    pos += 1;
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != ' ' && next != '{') continue;
+    sum = std::max(sum, 0.0) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// Media worker loops wake at most once per 20 ms tick (plus a few wake-ups for work
+// posted to them), whether they have transports or not. A loop that polls with a zero
+// timeout in the last millisecond before each tick (a timeout rounded down to whole
+// milliseconds) wakes hundreds of times a second and fails this. A count bound over
+// the measured interval, not a timing assertion.
+TEST(SignalMedia, IdleMediaWorkersWakeNoMoreThanTheirTickRate) {
+  constexpr double kTickMs = 20, kSlack = 10;
+  ServerProcess server({"--media-workers", "2"});
+  auto bound = [&](std::chrono::steady_clock::duration d) {
+    return 2 * (std::chrono::duration<double, std::milli>(d).count() / kTickMs + kSlack);  // two workers
+  };
+  auto wakeups_over = [&](std::chrono::milliseconds wait) {
+    double before = MetricSum(server.port(), "parley_media_worker_wakeups_total");
+    auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(wait);
+    double after = MetricSum(server.port(), "parley_media_worker_wakeups_total");
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(before, 0) << "parley_media_worker_wakeups_total is missing from /metrics";
+    return std::make_pair(after - before, bound(elapsed));
+  };
+  // No transports at all.
+  auto [idle, idle_bound] = wakeups_over(1000ms);
+  EXPECT_LE(idle, idle_bound);
+  // A channel with a publish transport waiting for its client (it never connects).
+  TestApp app = CreateApp(server);
+  WsClient a(server.port());
+  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  ASSERT_EQ(Code(a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}})), 0);
+  auto [busy, busy_bound] = wakeups_over(1000ms);
+  EXPECT_LE(busy, busy_bound);
+  EXPECT_GE(MetricSum(server.port(), "parley_media_worker_exceptions_total"), 0);
 }
 
 TEST(SignalMedia, ChannelsAreSpreadOverMediaWorkers) {

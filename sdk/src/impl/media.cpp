@@ -1296,9 +1296,15 @@ Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     for (auto& [mid, info] : ParseTrackIds(offer)) impl_->by_mid[mid] = info;
   }
-  if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, offer); !st)
+  // Retired sections stay receiving in webrtcbin's eyes (see KeepSectionsReceiving):
+  // a publisher that comes back reuses them, and webrtcbin could not turn them on again.
+  std::set<std::string> inactive;
+  std::string applied = KeepSectionsReceiving(offer, &inactive);
+  if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, applied); !st)
     return st.error();
-  return CreateLocal(impl_->webrtc, false);
+  auto answer = CreateLocal(impl_->webrtc, false);
+  if (!answer) return answer;
+  return MarkSectionsInactive(*answer, inactive);
 }
 
 }  // namespace parley::sdk

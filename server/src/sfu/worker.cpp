@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <exception>
+#include <random>
 
 #include "sfu/stun.hpp"
 
@@ -45,6 +48,7 @@ std::string_view Name(Failure f) {
     case Failure::kDtlsFailed: return "dtls-failed";
     case Failure::kConsentLost: return "consent-lost";
     case Failure::kClosedByPeer: return "closed-by-peer";
+    case Failure::kInternalError: return "internal-error";
   }
   return "unknown";
 }
@@ -379,7 +383,39 @@ void MediaWorker::RunPosted() {
     std::lock_guard<std::mutex> lock(posted_mu_);
     batch.swap(posted_);
   }
-  for (auto& fn : batch) fn();
+  // Posted work belongs to no one transport: a throw is counted and logged only.
+  for (auto& fn : batch) Guarded(0, fn);
+}
+
+template <typename Fn>
+void MediaWorker::Guarded(uint64_t transport, Fn&& fn) {
+  current_ = transport;
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    OnException(e.what());
+  } catch (...) {
+    OnException("an exception not derived from std::exception");
+  }
+  current_ = 0;
+}
+
+void MediaWorker::OnException(const char* what) {
+  exceptions_.fetch_add(1, std::memory_order_relaxed);
+  // The transport may be half-way through an update: it is closed (failed, so the
+  // control plane reports it like any other transport failure and drops or replaces
+  // it) and nothing more of it is handled. The others go on.
+  if (Transport* t = current_ ? FindTransport(current_) : nullptr) t->Fail(Failure::kInternalError);
+  int64_t now_us = NowUs();
+  if (exception_logged_us_ != 0 && now_us - exception_logged_us_ < 1'000'000) {
+    ++exceptions_not_logged_;
+    return;
+  }
+  spdlog::error("media worker (udp port {}): exception while handling transport {}: {}; {}{}", port_, current_, what,
+                current_ ? "the transport is closed" : "no transport closed",
+                exceptions_not_logged_ ? fmt::format(" ({} more since the last report)", exceptions_not_logged_) : "");
+  exception_logged_us_ = now_us;
+  exceptions_not_logged_ = 0;
 }
 
 Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params) {
@@ -483,6 +519,7 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
     auto it = by_ufrag_.find(std::string(LocalUfrag(m->username)));
     if (it == by_ufrag_.end()) return;
     Transport& t = *it->second;
+    current_ = t.id();
     bool had_path = t.has_path();
     auto old_key = AddressKey(t.path());
     t.HandleStun(packet, from, send, now_us);
@@ -495,6 +532,8 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
   auto it = by_address_.find(AddressKey(from));
   if (it == by_address_.end()) return;  // not from a validated path: dropped
   Transport& t = *it->second;
+  if (t.state() == Transport::State::kFailed) return;  // closed: nothing more of it is handled
+  current_ = t.id();
   if (cls == PacketClass::kDtls) {
     t.HandleDtls(packet, from, send);
   } else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
@@ -517,8 +556,12 @@ void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteS
   Route r;
   r.subscriber = subscriber;
   r.spec = spec;
-  r.seq_offset = static_cast<uint16_t>(spec.ssrc * 2654435761u);  // arbitrary start (RFC 3550 §5.1)
-  r.rtx_seq = static_cast<uint16_t>(spec.rtx_ssrc * 2654435761u);
+  // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
+  // stream that comes back on an SSRC its subscriber has seen must not replay its
+  // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
+  std::random_device random;
+  r.seq_offset = static_cast<uint16_t>(random());
+  r.rtx_seq = static_cast<uint16_t>(random());
   list.push_back(r);
   Transport* p = FindTransport(publisher);
   if (p && spec.track < p->tracks_.size() && p->tracks_[spec.track].cfg.video) RequestKeyframe(*p, NowUs());
@@ -752,98 +795,99 @@ void MediaWorker::Tick(int64_t now_us) {
     if (!p) {
       pending_pli_.erase(id);
     } else if (now_us - last_pli_us_[id] >= kPliIntervalUs) {
-      RequestKeyframe(*p, now_us);
       pending_pli_.erase(id);
+      Guarded(id, [&] { RequestKeyframe(*p, now_us); });
     }
   }
+  for (auto& [id, tp] : transports_) Guarded(id, [&] { TickTransport(*tp, now_us); });
+}
+
+void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
   auto connect_us = static_cast<int64_t>(options_.connect_timeout_ms) * 1000;
   auto consent_us = static_cast<int64_t>(options_.consent_timeout_ms) * 1000;
-  for (auto& [id, tp] : transports_) {
-    Transport& t = *tp;
-    if (t.dtls_ && t.dtls_->state() == DtlsTransport::State::kConnecting) (void)t.dtls_->HandleTimeout();
-    if ((t.state_ == Transport::State::kNew || t.state_ == Transport::State::kIceConnected) &&
-        now_us - t.created_us_ > connect_us)
-      t.Fail(t.has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
-    if (t.state_ == Transport::State::kConnected && now_us - t.last_check_us_ > consent_us)
-      t.Fail(Failure::kConsentLost);
-    if (t.state_ != Transport::State::kConnected) continue;
-    if (t.just_connected_) {
-      // A decoder can only start on a keyframe: ask for one when either end of a route
-      // becomes ready (a request made before the publisher was connected went nowhere,
-      // and packets sent before the subscriber was connected were not forwarded).
-      t.just_connected_ = false;
-      if (routes_.count(t.id())) RequestKeyframe(t, now_us);
-      for (auto& [pub, list] : routes_)
-        for (const Route& r : list)
-          if (r.subscriber == t.id())
-            if (Transport* p = FindTransport(pub)) RequestKeyframe(*p, now_us);
-    }
+  if (t.state_ == Transport::State::kFailed) return;  // closed: no retransmitted flights, no timers
+  if (t.dtls_ && t.dtls_->state() == DtlsTransport::State::kConnecting) (void)t.dtls_->HandleTimeout();
+  if ((t.state_ == Transport::State::kNew || t.state_ == Transport::State::kIceConnected) &&
+      now_us - t.created_us_ > connect_us)
+    t.Fail(t.has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
+  if (t.state_ == Transport::State::kConnected && now_us - t.last_check_us_ > consent_us) t.Fail(Failure::kConsentLost);
+  if (t.state_ != Transport::State::kConnected) return;
+  if (t.just_connected_) {
+    // A decoder can only start on a keyframe: ask for one when either end of a route
+    // becomes ready (a request made before the publisher was connected went nowhere,
+    // and packets sent before the subscriber was connected were not forwarded).
+    t.just_connected_ = false;
+    if (routes_.count(t.id())) RequestKeyframe(t, now_us);
+    for (auto& [pub, list] : routes_)
+      for (const Route& r : list)
+        if (r.subscriber == t.id())
+          if (Transport* p = FindTransport(pub)) RequestKeyframe(*p, now_us);
+  }
 
-    if (t.twcc_ && t.twcc_->pending() && now_us - t.last_twcc_us_ >= kTwccIntervalUs) {
-      t.last_twcc_us_ = now_us;
-      uint8_t fb[1200];
-      for (int i = 0; i < 4 && t.twcc_->pending(); ++i)
-        if (size_t n = t.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, t.FeedbackSsrc()); n && SendRtcp(t, {fb, n}))
-          t.counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
-    }
+  if (t.twcc_ && t.twcc_->pending() && now_us - t.last_twcc_us_ >= kTwccIntervalUs) {
+    t.last_twcc_us_ = now_us;
+    uint8_t fb[1200];
+    for (int i = 0; i < 4 && t.twcc_->pending(); ++i)
+      if (size_t n = t.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, t.FeedbackSsrc()); n && SendRtcp(t, {fb, n}))
+        t.counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
+  }
 
-    for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each up to kNackTries times
-      if (!tr.missing_count) continue;
-      std::array<uint16_t, Transport::kMaxMissing> due{};
-      size_t n = 0;
-      for (size_t i = 0; i < tr.missing_count;) {
-        auto& m = tr.missing[i];
-        if (m.tries >= kNackTries) {
-          m = tr.missing[--tr.missing_count];
-          continue;
-        }
-        if (m.tries == 0 || now_us - m.sent_at_us >= kNackRetryUs) {
-          due[n++] = m.seq;
-          ++m.tries;
-          m.sent_at_us = now_us;
-        }
-        ++i;
+  for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each up to kNackTries times
+    if (!tr.missing_count) continue;
+    std::array<uint16_t, Transport::kMaxMissing> due{};
+    size_t n = 0;
+    for (size_t i = 0; i < tr.missing_count;) {
+      auto& m = tr.missing[i];
+      if (m.tries >= kNackTries) {
+        m = tr.missing[--tr.missing_count];
+        continue;
       }
-      if (!n) continue;
-      std::sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n),
-                [&](uint16_t a, uint16_t b) { return SeqNewer(b, a); });
-      uint8_t nack[12 + 4 * 16];
-      for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
-        size_t take = std::min<size_t>(16, n - off);
-        size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.ssrc, {due.data() + off, take});
-        if (len && SendRtcp(t, {nack, len})) t.counters_->nacks_sent.fetch_add(take, std::memory_order_relaxed);
-        off += take;
+      if (m.tries == 0 || now_us - m.sent_at_us >= kNackRetryUs) {
+        due[n++] = m.seq;
+        ++m.tries;
+        m.sent_at_us = now_us;
       }
+      ++i;
     }
+    if (!n) continue;
+    std::sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n),
+              [&](uint16_t a, uint16_t b) { return SeqNewer(b, a); });
+    uint8_t nack[12 + 4 * 16];
+    for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
+      size_t take = std::min<size_t>(16, n - off);
+      size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.ssrc, {due.data() + off, take});
+      if (len && SendRtcp(t, {nack, len})) t.counters_->nacks_sent.fetch_add(take, std::memory_order_relaxed);
+      off += take;
+    }
+  }
 
-    if (!t.tracks_.empty() && now_us - t.last_rr_us_ >= kReportIntervalUs) {
-      t.last_rr_us_ = now_us;
-      std::array<ReportBlock, 8> blocks{};
-      size_t count = 0;
-      for (auto& tr : t.tracks_) {
-        if (!tr.started || count == blocks.size()) continue;
-        uint32_t extended = tr.cycles + tr.max_seq;
-        uint32_t expected = extended - tr.base_seq + 1;
-        uint32_t expected_interval = expected - tr.expected_prior;
-        uint32_t received_interval = tr.received - tr.received_prior;
-        tr.expected_prior = expected;
-        tr.received_prior = tr.received;
-        int64_t lost_interval = static_cast<int64_t>(expected_interval) - received_interval;
-        ReportBlock& b = blocks[count++];
-        b.ssrc = tr.ssrc;
-        b.fraction_lost = expected_interval == 0 || lost_interval <= 0
-                              ? 0
-                              : static_cast<uint8_t>(std::min<int64_t>(255, (lost_interval << 8) / expected_interval));
-        b.cumulative_lost = static_cast<int32_t>(static_cast<int64_t>(expected) - tr.received);
-        b.highest_sequence = extended;
-        b.jitter = static_cast<uint32_t>(tr.jitter);
-        b.last_sr = tr.last_sr_mid;
-        b.delay_since_last_sr =
-            tr.last_sr_at_us ? static_cast<uint32_t>((now_us - tr.last_sr_at_us) * 65536 / 1'000'000) : 0;
-      }
-      uint8_t rr[8 + 24 * 8];
-      if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp(t, {rr, n});
+  if (!t.tracks_.empty() && now_us - t.last_rr_us_ >= kReportIntervalUs) {
+    t.last_rr_us_ = now_us;
+    std::array<ReportBlock, 8> blocks{};
+    size_t count = 0;
+    for (auto& tr : t.tracks_) {
+      if (!tr.started || count == blocks.size()) continue;
+      uint32_t extended = tr.cycles + tr.max_seq;
+      uint32_t expected = extended - tr.base_seq + 1;
+      uint32_t expected_interval = expected - tr.expected_prior;
+      uint32_t received_interval = tr.received - tr.received_prior;
+      tr.expected_prior = expected;
+      tr.received_prior = tr.received;
+      int64_t lost_interval = static_cast<int64_t>(expected_interval) - received_interval;
+      ReportBlock& b = blocks[count++];
+      b.ssrc = tr.ssrc;
+      b.fraction_lost = expected_interval == 0 || lost_interval <= 0
+                            ? 0
+                            : static_cast<uint8_t>(std::min<int64_t>(255, (lost_interval << 8) / expected_interval));
+      b.cumulative_lost = static_cast<int32_t>(static_cast<int64_t>(expected) - tr.received);
+      b.highest_sequence = extended;
+      b.jitter = static_cast<uint32_t>(tr.jitter);
+      b.last_sr = tr.last_sr_mid;
+      b.delay_since_last_sr =
+          tr.last_sr_at_us ? static_cast<uint32_t>((now_us - tr.last_sr_at_us) * 65536 / 1'000'000) : 0;
     }
+    uint8_t rr[8 + 24 * 8];
+    if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp(t, {rr, n});
   }
 }
 
@@ -859,9 +903,21 @@ void MediaWorker::Loop() {
   std::array<Control, kBatch> control{};
   pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   while (running_.load(std::memory_order_relaxed)) {
+    // Sleep until the next tick, a datagram or posted work. The timeout is exact (a
+    // timespec): one rounded down to whole milliseconds made the last millisecond
+    // before each tick a busy loop of zero-timeout polls. A worker without transports
+    // has nothing to tick and sleeps until woken (a transport arrives through Post).
     int64_t now_us = NowUs();
-    int timeout_ms = static_cast<int>(std::clamp<int64_t>((last_tick_us_ + kTickUs - now_us) / 1000, 0, 20));
-    if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) break;
+    timespec timeout{};
+    const timespec* wait = nullptr;
+    if (!transports_.empty()) {
+      int64_t left_us = std::clamp<int64_t>(last_tick_us_ + kTickUs - now_us, 0, kTickUs);
+      timeout.tv_sec = static_cast<time_t>(left_us / 1'000'000);
+      timeout.tv_nsec = static_cast<long>(left_us % 1'000'000) * 1000;
+      wait = &timeout;
+    }
+    if (ppoll(fds, 2, wait, nullptr) < 0 && errno != EINTR) break;
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (fds[1].revents & POLLIN) {
       RunPosted();
       Flush();
@@ -890,14 +946,16 @@ void MediaWorker::Loop() {
               std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
               arrival_us = static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
             }
-          HandleDatagram(std::span<uint8_t>(bufs[i].data(), msgs[i].msg_len), addrs[i], now_us, arrival_us);
+          Guarded(0, [&] {  // HandleDatagram names the transport once it knows it
+            HandleDatagram(std::span<uint8_t>(bufs[i].data(), msgs[i].msg_len), addrs[i], now_us, arrival_us);
+          });
         }
         Flush();
         if (n < static_cast<int>(kBatch)) break;
       }
     }
     now_us = NowUs();
-    if (now_us - last_tick_us_ >= kTickUs) {
+    if (!transports_.empty() && now_us - last_tick_us_ >= kTickUs) {
       last_tick_us_ = now_us;
       Tick(now_us);
       Flush();

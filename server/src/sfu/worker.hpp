@@ -50,11 +50,12 @@ namespace parley::sfu {
 /// Why a transport failed (kept in TransportCounters::failure).
 enum class Failure : uint8_t {
   kNone,
-  kIceTimeout,    ///< no valid connectivity check before the connect timeout
-  kDtlsTimeout,   ///< ICE worked but the DTLS handshake did not finish in time
-  kDtlsFailed,    ///< the handshake failed, or the peer's fingerprint did not match the SDP
-  kConsentLost,   ///< connected, then no connectivity check for the consent timeout (RFC 7675)
-  kClosedByPeer,  ///< the client closed DTLS (close_notify)
+  kIceTimeout,     ///< no valid connectivity check before the connect timeout
+  kDtlsTimeout,    ///< ICE worked but the DTLS handshake did not finish in time
+  kDtlsFailed,     ///< the handshake failed, or the peer's fingerprint did not match the SDP
+  kConsentLost,    ///< connected, then no connectivity check for the consent timeout (RFC 7675)
+  kClosedByPeer,   ///< the client closed DTLS (close_notify)
+  kInternalError,  ///< handling its packets or timers threw (a bug); the worker closed it and went on
 };
 std::string_view Name(Failure f);
 
@@ -248,6 +249,12 @@ class MediaWorker {
   /// Removes the routes from `publisher` to `subscriber` (one track, or all when track < 0).
   void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track = -1);
 
+  // Loop counters (any thread; /metrics shows them).
+  /// Times the loop returned from waiting (I/O, posted work or its tick timer).
+  [[nodiscard]] uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+  /// Exceptions the loop caught (each failed at most one transport).
+  [[nodiscard]] uint64_t exceptions() const { return exceptions_.load(std::memory_order_relaxed); }
+
  private:
   static constexpr size_t kBatch = 32;
   static constexpr size_t kMaxDatagram = 1500;
@@ -261,6 +268,17 @@ class MediaWorker {
   void RunPosted();
   /// Periodic work: RTCP receiver reports, TWCC feedback, NACKs upstream, timeouts.
   void Tick(int64_t now_us);
+  /// One transport's share of Tick.
+  void TickTransport(Transport& t, int64_t now_us);
+  /// The loop's one catch. Runs one unit of work (a datagram, a posted closure, one
+  /// transport's timers); when it throws, the transport it was for (current_) fails
+  /// with Failure::kInternalError, the exception is counted and logged (at most once a
+  /// second) and the loop goes on with the other transports. The packet path does not
+  /// throw by design; this is the last line of defence against a bug ending every call.
+  template <typename Fn>
+  void Guarded(uint64_t transport, Fn&& fn);
+  /// Guarded's handler: counts, fails current_'s transport, logs rate-limited.
+  void OnException(const char* what);
   void OnPublisherRtp(Transport& publisher, RtpView& v, int64_t now_us, int64_t arrival_us);
   void OnPublisherRtcp(Transport& publisher, std::span<const uint8_t> rtcp, int64_t now_us);
   void OnSubscriberRtcp(Transport& subscriber, std::span<const uint8_t> rtcp);
@@ -317,6 +335,10 @@ class MediaWorker {
   std::unordered_map<uint64_t, int64_t> last_pli_us_;        ///< by publisher
   std::set<uint64_t> pending_pli_;                           ///< publishers owed a deferred PLI
   int64_t last_tick_us_ = 0;
+  uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
+  std::atomic<uint64_t> wakeups_{0}, exceptions_{0};
+  int64_t exception_logged_us_ = 0;     ///< when Guarded last logged
+  uint64_t exceptions_not_logged_ = 0;  ///< caught since then, not logged
 };
 
 /// Family, port and address as a fixed-size key: looking a transport up by the

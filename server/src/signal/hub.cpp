@@ -812,11 +812,17 @@ Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remo
     if (acc == remote.publish_tracks.end() || idx == remote.publish_index.end()) continue;  // no media to forward
     std::string track_id = TrackId(remote.user_id, t);
     auto existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
-                                 [&](const sfu::OfferedTrack& o) { return o.track_id == track_id; });
-    if (existing == s.subscribe_offered.end()) {  // reuse an inactive section of the same kind, or add one
+                                 [&](const sfu::OfferedTrack& o) { return o.active && o.track_id == track_id; });
+    if (existing == s.subscribe_offered.end()) {
+      // Reuse an inactive section: the one this track had before (its publisher left,
+      // unpublished it or was unsubscribed, and is back), else one of the same kind;
+      // or add one. Either way it is a new stream with new SSRCs below.
       bool video = acc->second.kind == "video";
       existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
-                              [&](const sfu::OfferedTrack& o) { return !o.active && o.video == video; });
+                              [&](const sfu::OfferedTrack& o) { return !o.active && o.track_id == track_id; });
+      if (existing == s.subscribe_offered.end())
+        existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
+                                [&](const sfu::OfferedTrack& o) { return !o.active && o.video == video; });
       if (existing == s.subscribe_offered.end()) {
         sfu::OfferedTrack o;
         o.mid = std::to_string(s.subscribe_offered.size());
