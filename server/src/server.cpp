@@ -134,7 +134,7 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
  private:
   void Read() {
     ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->Closed();
+      if (ec || self->closed_) return self->Closed();
       if (!self->ws_.got_text()) {
         self->buffer_.consume(self->buffer_.size());
         self->hub_.OnMessage(self->id_, "\x01binary");  // not JSON: answered as malformed
@@ -178,10 +178,15 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
     // A client that does not read will not read the close frame either: cut the socket.
     cut_timer_.expires_after(kSlowConsumerGrace);
     cut_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || self->closed_) return;
+      if (ec == asio::error::operation_aborted) return;
       boost::system::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      auto& socket = beast::get_lowest_layer(self->ws_).socket();
+      if (socket.is_open()) socket.close(ignored);
     });
+    // The hub hears of it now, not when the socket goes: nothing more is read from this
+    // client (messages it already sent are not handled). Posted, because the hub is
+    // the caller of Send.
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->Closed(); });
   }
 
   void DoClose(websocket::close_code code, const char* reason) {
@@ -193,7 +198,7 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
     if (closed_) return;
     closed_ = true;
     closing_ = true;
-    cut_timer_.cancel();
+    if (!overflowed_) cut_timer_.cancel();  // an overflowed client's socket is still to be cut
     if (id_) hub_.OnClose(id_);
   }
 
