@@ -698,8 +698,11 @@ class EngineImpl final : public RtcEngine {
   /// disconnect is dropped instead of failing.
   [[nodiscard]] bool Live() const { return in_call_ && signal_ && signal_->connected(); }
 
+  /// A notification from the current signalling client. It counts even when that
+  /// link has closed since (the close is handled next, in order): the server writes
+  /// sessionRemoved just before it closes, and that notice decides the close is final.
   void OnNote(const Json& m) {
-    if (!Live()) return;
+    if (!in_call_) return;
     std::string type = m.value("type", "");
     if (type == "userOnline") {
       AddRemote(m.value("user", Json::object()));
@@ -747,8 +750,12 @@ class EngineImpl final : public RtcEngine {
       subscriber_.reset();  // the server dropped it: subscribe again on a new one
       for (const auto& id : m.value("users", Json::array())) Subscribe(id.get<std::string>());
     } else if (type == "sessionRemoved") {
+      // Final: the server closes the link next; that close is not a drop to recover
+      // from (EndCall moves on from this client's events; closing it here makes the
+      // end ours too).
       std::string reason = m.value("reason", "");
       EndCall();
+      if (signal_) signal_->Close();
       Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
       if (listener_) listener_->OnBye(reason);
     }
