@@ -119,25 +119,18 @@ class EngineImpl final : public RtcEngine {
     return kOk;
   }
 
+  /// Not in a channel: the role of the next join. Joining: the join request already
+  /// carries the role, so this one is asked for once joined. In a channel: asked for
+  /// now. config_.role is the role the server has (or will get with the join).
   int32_t SetClientRole(ClientRole r) override {
     std::lock_guard<std::mutex> lock(state_mu_);
-    if (!in_call_flag_) {
+    if (in_call_flag_) {
+      Post([this, r] { RequestRole(r); });
+    } else if (joining_) {
+      pending_role_ = r;
+    } else {
       config_.role = r;
-      return kOk;
     }
-    Post([this, r] {
-      signal_->Request("setRole", {{"role", r == ClientRole::kAudience ? "audience" : "broadcaster"}},
-                       Errc::kTimeoutSetRole, Timeout(),
-                       Continue([this, r](int32_t code, const std::string& m, const Json&) {
-                         if (code)
-                           return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
-                         {
-                           std::lock_guard<std::mutex> role_lock(state_mu_);
-                           config_.role = r;
-                         }
-                         if (r == ClientRole::kAudience && publisher_) StopPublishing();
-                       }));
-    });
     return kOk;
   }
 
@@ -354,17 +347,21 @@ class EngineImpl final : public RtcEngine {
 
   // ---- join / leave ---------------------------------------------------------
   int32_t StartJoin(Json fields, const std::string& channel, const std::string& user, const std::string& name) {
+    ChannelProfile profile;
+    ClientRole role;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       if (joining_ || in_call_flag_) return Code(Errc::kAlreadyInChannel);
       joining_ = true;
+      profile = config_.profile;
+      role = config_.role;
     }
     fields["userName"] = name;
     fields["platform"] = "native";
     fields["h5Compatible"] = g_h5_mode.load();
     fields["sdkVersion"] = SdkVersion();
-    fields["profile"] = config_.profile == ChannelProfile::kInteractiveLive ? "interactive-live" : "communication";
-    fields["role"] = config_.role == ClientRole::kAudience ? "audience" : "broadcaster";
+    fields["profile"] = profile == ChannelProfile::kInteractiveLive ? "interactive-live" : "communication";
+    fields["role"] = RoleName(role);
     Post([this, fields, channel, user] { DoJoin(fields, channel, user); });
     return kOk;
   }
@@ -374,6 +371,8 @@ class EngineImpl final : public RtcEngine {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       joining_ = false;
+      if (pending_role_) config_.role = *pending_role_;  // the role of the next join
+      pending_role_.reset();
     }
     ++signal_gen_;
     signal_.reset();
@@ -394,10 +393,14 @@ class EngineImpl final : public RtcEngine {
     signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
                      Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
                        if (code) return JoinFailed(code, m, channel, user, t0);
+                       ClientRole role;  // what the join asked for
+                       std::optional<ClientRole> later;
                        {
                          std::lock_guard<std::mutex> lock(state_mu_);
                          joining_ = false;
                          in_call_flag_ = !leaving_;
+                         role = config_.role;
+                         later.swap(pending_role_);
                        }
                        in_call_ = true;
                        channel_ = channel;
@@ -414,7 +417,12 @@ class EngineImpl final : public RtcEngine {
                        if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
                            !d["activeSpeaker"].get<std::string>().empty() && listener_)
                          listener_->OnActiveSpeaker(d["activeSpeaker"]);
-                       if (config_.auto_publish && config_.role == ClientRole::kBroadcaster) {
+                       if (later && *later != role) {
+                         // Set while joining: the server has the join's role until asked.
+                         RequestRole(*later);
+                         role = *later;
+                       }
+                       if (config_.auto_publish && role == ClientRole::kBroadcaster) {
                          std::set<TrackKind> want;
                          if (config_.audio_source != "null") want.insert(TrackKind::kAudio);
                          if (config_.video_source != "null") want.insert(TrackKind::kCamera);
@@ -451,6 +459,8 @@ class EngineImpl final : public RtcEngine {
       joining_ = false;
       screen_requested_ = false;
       remote_snapshot_.clear();
+      if (pending_role_) config_.role = *pending_role_;  // left while joining: the next join's role
+      pending_role_.reset();
     }
     SetStatus(ConnectionStatus::kDisconnected);  // the listener sees the engine idle
   }
@@ -766,8 +776,8 @@ class EngineImpl final : public RtcEngine {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       if (!in_call_flag_) return Code(Errc::kNotInChannel);
+      if (enable && config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
     }
-    if (enable && config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
     Post([this, k, enable] {
       if (!Live()) return;
       if (enable == (announced_.count(k) > 0))
@@ -980,6 +990,23 @@ class EngineImpl final : public RtcEngine {
     published_.clear();
   }
 
+  static const char* RoleName(ClientRole r) { return r == ClientRole::kAudience ? "audience" : "broadcaster"; }
+
+  /// Asks the server for role `r`; the engine acts on it once the server agrees.
+  void RequestRole(ClientRole r) {
+    if (!Live()) return;
+    signal_->Request("setRole", {{"role", RoleName(r)}}, Errc::kTimeoutSetRole, Timeout(),
+                     Continue([this, r](int32_t code, const std::string& m, const Json&) {
+                       if (code)
+                         return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
+                       {
+                         std::lock_guard<std::mutex> lock(state_mu_);
+                         config_.role = r;
+                       }
+                       if (r == ClientRole::kAudience && publisher_) StopPublishing();
+                     }));
+  }
+
   // ---- subscribe --------------------------------------------------------------
   int32_t SubscribeCall(const std::string& user_id, const std::vector<TrackKind>& tracks, bool subscribe,
                         bool explicit_tracks) {
@@ -1073,7 +1100,7 @@ class EngineImpl final : public RtcEngine {
                      }));
   }
 
-  EngineConfig config_;
+  EngineConfig config_;  ///< role and profile under state_mu_; the rest fixed or engine thread only
   EngineEventListener* listener_ = nullptr;
   std::atomic<MediaFrameObserver*> observer_{nullptr};
   std::thread thread_;
@@ -1087,6 +1114,7 @@ class EngineImpl final : public RtcEngine {
 
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
   bool joining_ = false, in_call_flag_ = false, leaving_ = false, screen_requested_ = false;
+  std::optional<ClientRole> pending_role_;  ///< set while joining, asked for once joined
   std::map<std::string, RemoteUser> remote_snapshot_;
 
   // Engine thread only:

@@ -1,5 +1,5 @@
-// The engine's lifecycle and threads: the server's kick reaching the kicked engine as
-// "kicked" every time.
+// The engine's lifecycle and threads: roles changed while other threads call in, and
+// the server's kick reaching the kicked engine as "kicked" every time.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -27,6 +27,14 @@ EngineConfig Quiet(const test::ServerProcess& s) {
   return c;
 }
 
+/// The users of a live channel as the admin API lists them (empty when it is gone).
+json ChannelUsers(const test::ServerProcess& s, const App& app, const std::string& channel) {
+  auto r = test::HttpRequest(s.port(), "GET", "/v1/admin/apps/" + app.id + "/channels", "", s.admin_key());
+  for (const auto& ch : json::parse(r.body).value("channels", json::array()))
+    if (ch.value("channelId", "") == channel) return ch["users"];
+  return json::array();
+}
+
 /// Polls `pred` every 10 ms for up to `timeout`.
 template <typename Pred>
 bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
@@ -36,6 +44,77 @@ bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(10ms);
   }
   return true;
+}
+
+// Role changes are answered on the engine thread while another thread keeps asking to
+// publish (which reads the role); under TSan this must report no race.
+TEST(EngineLifecycle, RoleRepliesAndPublishCallsOnOtherThreadsDoNotRace) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig cfg = Quiet(server);
+  cfg.profile = ChannelProfile::kInteractiveLive;
+  cfg.role = ClientRole::kAudience;
+  RtcEngine* e = RtcEngine::Create(cfg);
+  Probe p;
+  e->SetEngineEventListener(&p);
+  ASSERT_EQ(e->JoinChannel(Auth(app, "roles", "ria"), "Ria"), 0);
+  ASSERT_TRUE(p.WaitFor([&] { return p.join_result == 0; }, 10s));
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong_role{0}, other{0};
+  std::thread caller([&] {
+    while (!stop) {
+      if (e->PublishLocalVideoStream(true) == Code(Errc::kPublishWrongRole))
+        ++wrong_role;
+      else
+        ++other;
+    }
+  });
+  EXPECT_TRUE(Eventually([&] { return wrong_role > 0; }, 10s));  // the caller runs
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(e->SetClientRole(ClientRole::kAudience), 0);
+  // Requests are answered in order: once this one's error is in, every setRole
+  // reply has run on the engine thread.
+  EXPECT_EQ(e->SubscribeRemoteUser("nobody"), 0);
+  EXPECT_TRUE(p.WaitFor([&] { return p.HasError(Code(Errc::kSubscribeRemoteStreamGone)); }, 10s));
+  stop = true;
+  caller.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_TRUE(e->IsInCall());
+  RtcEngine::Destroy(e);
+}
+
+// A role set while the join is in flight is what the server has once joined (the join
+// request already carried the old one).
+TEST(EngineLifecycle, ARoleSetWhileJoiningIsAppliedOnceJoined) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig cfg = Quiet(server);
+  cfg.profile = ChannelProfile::kInteractiveLive;
+  cfg.role = ClientRole::kBroadcaster;
+  cfg.audio_source = "test:tone";
+  cfg.auto_publish = true;
+  RtcEngine* e = RtcEngine::Create(cfg);
+  Probe p;
+  e->SetEngineEventListener(&p);
+  ASSERT_EQ(e->JoinChannel(Auth(app, "late-role", "lea"), "Lea"), 0);
+  EXPECT_EQ(e->SetClientRole(ClientRole::kAudience), 0);  // the join is still in flight
+  ASSERT_TRUE(p.WaitFor([&] { return p.join_result == 0; }, 10s));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        json users = ChannelUsers(server, app, "late-role");
+        return users.size() == 1 && users[0].value("role", "") == "audience";
+      },
+      10s))
+      << ChannelUsers(server, app, "late-role").dump();
+  // Sent after the setRole (which went out with the join's result): once its error is
+  // in, the engine has the server's answer too.
+  EXPECT_EQ(e->SubscribeRemoteUser("nobody"), 0);
+  EXPECT_TRUE(p.WaitFor([&] { return p.HasError(Code(Errc::kSubscribeRemoteStreamGone)); }, 10s));
+  EXPECT_EQ(e->PublishLocalAudioStream(true), Code(Errc::kPublishWrongRole));
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    EXPECT_TRUE(p.published_tracks.empty());  // an audience member does not auto-publish
+  }
+  RtcEngine::Destroy(e);
 }
 
 // Holds the engine thread inside OnOccurError while `hold` is set, so a test can make

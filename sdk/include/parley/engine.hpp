@@ -56,6 +56,9 @@ class RtcEngine {
   virtual int32_t LeaveChannel() = 0;
   [[nodiscard]] virtual bool IsInCall() const = 0;
   virtual int32_t SetChannelProfile(ChannelProfile profile) = 0;
+  /// Not in a channel: the role the next join asks for. While joining: asked for
+  /// once joined (the join request carries the previous one). In a channel: asked for
+  /// now; a refusal arrives as OnOccurError 0x01020110 (0x01020214 on timeout).
   virtual int32_t SetClientRole(ClientRole role) = 0;
   [[nodiscard]] virtual std::vector<RemoteUser> GetOnlineRemoteUsers() const = 0;
 
