@@ -35,10 +35,10 @@ using Clock = std::chrono::steady_clock;
 constexpr int32_t kOk = 0;
 
 std::atomic<bool> g_h5_mode{false};
-std::atomic<bool> g_engine_created{false};
-std::mutex g_create_mu;
+std::mutex g_create_mu;  ///< guards the globals below and changes of g_h5_mode
 int32_t g_create_error = 0;
 std::string g_create_message;
+int g_live_engines = 0;  ///< created and not yet destroyed: the H5 mode is fixed while > 0
 
 int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
@@ -75,6 +75,8 @@ class EngineImpl final : public RtcEngine {
     publisher_.reset();
     subscriber_.reset();
     player_.reset();  // before the feeds it pushes into
+    std::lock_guard<std::mutex> lock(g_create_mu);
+    --g_live_engines;
   }
 
   void SetEngineEventListener(EngineEventListener* l) override { listener_ = l; }
@@ -1185,8 +1187,9 @@ RtcEngine* RtcEngine::Create(const EngineConfig& config) {
   }
   g_create_error = 0;
   g_create_message.clear();
-  g_engine_created = true;
-  return new EngineImpl(config);
+  auto* engine = new EngineImpl(config);
+  ++g_live_engines;
+  return engine;
 }
 
 void RtcEngine::Destroy(RtcEngine* engine) {
@@ -1205,7 +1208,8 @@ int32_t RtcEngine::LastCreateError(std::string* message) {
 }
 
 int32_t RtcEngine::SetH5CompatibleMode(bool enable) {
-  if (g_engine_created) return static_cast<int32_t>(Errc::kH5CompatibleModeConfig);
+  std::lock_guard<std::mutex> lock(g_create_mu);
+  if (g_live_engines > 0) return static_cast<int32_t>(Errc::kH5CompatibleModeConfig);
   g_h5_mode = enable;
   return 0;
 }

@@ -1,5 +1,6 @@
-// The engine's lifecycle and threads: roles changed while other threads call in, and
-// the server's kick reaching the kicked engine as "kicked" every time.
+// The engine's lifecycle and threads: the H5 mode after the last engine is gone, roles
+// changed while other threads call in, and the server's kick reaching the kicked
+// engine as "kicked" every time.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -44,6 +45,28 @@ bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(10ms);
   }
   return true;
+}
+
+TEST(EngineLifecycle, H5ModeCanBeSetAgainOnceTheLastEngineIsDestroyed) {
+  EngineConfig c;
+  c.server_url = "ws://127.0.0.1:9/v1/signal";  // never contacted
+  RtcEngine* a = RtcEngine::Create(c);
+  RtcEngine* b = RtcEngine::Create(c);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), Code(Errc::kH5CompatibleModeConfig));
+  RtcEngine::Destroy(a);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), Code(Errc::kH5CompatibleModeConfig));  // b lives
+  RtcEngine::Destroy(b);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), 0);
+  EXPECT_TRUE(RtcEngine::IsH5CompatibleMode());
+  RtcEngine* d = RtcEngine::Create(c);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(false), Code(Errc::kH5CompatibleModeConfig));
+  EXPECT_TRUE(RtcEngine::IsH5CompatibleMode());
+  RtcEngine::Destroy(d);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(false), 0);
+  EXPECT_FALSE(RtcEngine::IsH5CompatibleMode());
 }
 
 // Role changes are answered on the engine thread while another thread keeps asking to
