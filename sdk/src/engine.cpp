@@ -2,6 +2,9 @@
 // connections. One engine thread runs every step in order (API calls post to it,
 // signalling replies and notifications post to it) and calls the listener, so the
 // listener sees events in order on one thread and may call back into the engine.
+// Destroy from a callback (on the engine thread) cannot join that thread: the engine
+// then stops calling out at once and finishes tearing down on its own thread once the
+// callback returns, deleting itself.
 #include "parley/engine.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -20,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 
 #include "impl/media.hpp"
@@ -39,6 +43,18 @@ std::mutex g_create_mu;  ///< guards the globals below and changes of g_h5_mode
 int32_t g_create_error = 0;
 std::string g_create_message;
 int g_live_engines = 0;  ///< created and not yet destroyed: the H5 mode is fixed while > 0
+int g_tearing_down = 0;  ///< destroyed from their own thread and still finishing there
+std::condition_variable g_torn_down_cv;
+thread_local bool t_engine_thread = false;  ///< this thread is some engine's thread
+thread_local bool t_in_observer = false;    ///< this thread is inside a MediaFrameObserver call
+
+/// At exit, engines destroyed from their own callbacks get a moment to finish (they
+/// leave the channel and stop their pipelines) before the process's statics go.
+void WaitForEnginesTearingDown() {
+  if (t_engine_thread) return;
+  std::unique_lock<std::mutex> lock(g_create_mu);
+  g_torn_down_cv.wait_for(lock, std::chrono::seconds(10), [] { return g_tearing_down == 0; });
+}
 
 int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
@@ -58,29 +74,64 @@ class EngineImpl final : public RtcEngine {
  public:
   explicit EngineImpl(const EngineConfig& config) : config_(config) {
     if (config_.ice_addresses.empty()) config_.ice_addresses = {"127.0.0.1"};
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      t_engine_thread = true;
+      Run();
+      Teardown();
+      if (!self_destroy_) return;  // the destroying thread joins this one
+      thread_.detach();
+      delete this;
+      std::lock_guard<std::mutex> lock(g_create_mu);
+      --g_tearing_down;
+      g_torn_down_cv.notify_all();
+    });
   }
 
+  /// Destroy from another thread: the engine thread finishes the queued work, tears
+  /// down (leaving the channel if needed) and is joined. From the engine thread
+  /// itself (DestroyFromEngineThread) it has already ended.
   ~EngineImpl() override {
-    Post([this] {
-      if (in_call_) DoLeave(false);
-    });
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
+    if (thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
     }
-    cv_.notify_all();
-    thread_.join();
-    signal_.reset();
-    publisher_.reset();
-    subscriber_.reset();
-    player_.reset();  // before the feeds it pushes into
     std::lock_guard<std::mutex> lock(g_create_mu);
     --g_live_engines;
   }
 
+  [[nodiscard]] bool OnEngineThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+  /// Destroy called on the engine thread (from a listener callback): no callback
+  /// reaches the listener or the observer after this returns; the queued work runs,
+  /// then Teardown, then the engine deletes itself on this thread.
+  void DestroyFromEngineThread() {
+    if (self_destroy_) return;
+    self_destroy_ = true;
+    listener_ = nullptr;
+    SetMediaFrameObserver(nullptr);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    std::lock_guard<std::mutex> lock(g_create_mu);
+    ++g_tearing_down;
+    static const bool registered = std::atexit(WaitForEnginesTearingDown) == 0;
+    (void)registered;
+  }
+
   void SetEngineEventListener(EngineEventListener* l) override { listener_ = l; }
-  void SetMediaFrameObserver(MediaFrameObserver* o) override { observer_ = o; }
+  void SetMediaFrameObserver(MediaFrameObserver* o) override {
+    observer_ = o;
+    // Frame callbacks that loaded the previous observer finish before this returns
+    // (unless this is one of them).
+    if (!t_in_observer) {
+      std::unique_lock<std::shared_mutex> wait(observer_mu_);
+    }
+  }
 
   int32_t JoinChannel(const AuthInfo& a, const std::string& user_name) override {
     if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() || a.timestamp <= 0)
@@ -258,6 +309,33 @@ class EngineImpl final : public RtcEngine {
   using Reply = sdk::SignalClient::ReplyFn;
 
   // ---- the engine thread ----------------------------------------------------
+  /// Runs `fn` with the listener, if one is set. Loaded per call: a callback may
+  /// replace the listener or destroy the engine.
+  template <typename Fn>
+  void Notify(Fn&& fn) {
+    if (EngineEventListener* l = listener_.load()) fn(*l);
+  }
+
+  /// On a media thread: a frame for the observer.
+  template <typename Fn>
+  void ToObserver(Fn&& fn) {
+    std::shared_lock<std::shared_mutex> lock(observer_mu_);
+    if (MediaFrameObserver* o = observer_.load()) {
+      t_in_observer = true;
+      fn(*o);
+      t_in_observer = false;
+    }
+  }
+
+  /// Last on the engine thread: leave if in a call and drop the connections.
+  void Teardown() {
+    if (in_call_) DoLeave(false);
+    signal_.reset();
+    publisher_.reset();
+    subscriber_.reset();
+    player_.reset();  // before the feeds it pushes into
+  }
+
   void Post(std::function<void()> fn) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -320,7 +398,8 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(mu_);
       next_tick_ = player_ ? Clock::now() + std::chrono::milliseconds(500) : Clock::time_point{};
     }
-    if (player_ && listener_) listener_->OnMediaFileProgress(player_->PositionMs(), player_->DurationMs());
+    if (player_)
+      Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
   }
 
   /// Wraps a signalling reply so it runs on the engine thread.
@@ -341,10 +420,10 @@ class EngineImpl final : public RtcEngine {
 
   void Error(int32_t code, const std::string& message) {
     spdlog::warn("parley: error {} {}", FormatHex(code), message);
-    if (listener_) listener_->OnOccurError(code, message);
+    Notify([&](EngineEventListener& l) { l.OnOccurError(code, message); });
   }
   void Warn(int32_t code, const std::string& message) {
-    if (listener_) listener_->OnOccurWarning(code, message);
+    Notify([&](EngineEventListener& l) { l.OnOccurWarning(code, message); });
   }
 
   // ---- join / leave ---------------------------------------------------------
@@ -380,10 +459,8 @@ class EngineImpl final : public RtcEngine {
     signal_.reset();
     SetStatus(ConnectionStatus::kFailed);
     spdlog::warn("parley: join failed {} {}", FormatHex(code), message);
-    if (listener_)
-      listener_->OnJoinChannelResult(
-          code, channel, user,
-          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
+    int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+    Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(code, channel, user, elapsed); });
   }
 
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
@@ -414,11 +491,11 @@ class EngineImpl final : public RtcEngine {
                        ScheduleHeartbeat();
                        int elapsed = static_cast<int>(
                            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
-                       if (listener_) listener_->OnJoinChannelResult(0, channel, user, elapsed);
+                       Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(0, channel, user, elapsed); });
                        for (const auto& u : d.value("users", Json::array())) AddRemote(u);
                        if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
-                           !d["activeSpeaker"].get<std::string>().empty() && listener_)
-                         listener_->OnActiveSpeaker(d["activeSpeaker"]);
+                           !d["activeSpeaker"].get<std::string>().empty())
+                         Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
                        if (later && *later != role) {
                          // Set while joining: the server has the join's role until asked.
                          RequestRole(*later);
@@ -481,7 +558,7 @@ class EngineImpl final : public RtcEngine {
     if (signal_) signal_->Close();
     bool was = in_call_;
     EndCall();
-    if (notify && listener_ && was) listener_->OnLeaveChannelResult(0);
+    if (notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
   }
 
   /// A fresh signalling client; events of the ones before it are ignored.
@@ -504,7 +581,7 @@ class EngineImpl final : public RtcEngine {
   void SetStatus(ConnectionStatus s) {
     if (s == status_) return;
     status_ = s;
-    if (listener_) listener_->OnConnectionStatusChanged(s);
+    Notify([s](EngineEventListener& l) { l.OnConnectionStatusChanged(s); });
   }
 
   // ---- reconnection ----------------------------------------------------------
@@ -564,7 +641,7 @@ class EngineImpl final : public RtcEngine {
       // Too late: the server removed the session.
       EndCall();
       Error(code, m);
-      if (listener_) listener_->OnBye("connection-lost");
+      Notify([](EngineEventListener& l) { l.OnBye("connection-lost"); });
       return;
     }
     if (code) return RetryResume(attempt);
@@ -613,7 +690,7 @@ class EngineImpl final : public RtcEngine {
         std::lock_guard<std::mutex> lock(state_mu_);
         remote_snapshot_.erase(id);
       }
-      if (listener_) listener_->OnRemoteUserOffline(id, "left");
+      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, "left"); });
     }
   }
 
@@ -627,6 +704,7 @@ class EngineImpl final : public RtcEngine {
 
   void Ping() {
     if (!in_call_ || !signal_) {
+      std::lock_guard<std::mutex> lock(mu_);
       next_ping_ = {};
       return;
     }
@@ -670,7 +748,7 @@ class EngineImpl final : public RtcEngine {
                      : st.loss_rate < 0.15              ? 4
                                                         : 5;
       }
-      if (listener_) listener_->OnStats(st);
+      Notify([&](EngineEventListener& l) { l.OnStats(st); });
       // Weak network: a warning when quality turns poor, a notice when it is good again.
       if (st.quality >= 4 && !weak_) {
         weak_ = true;
@@ -702,7 +780,7 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(state_mu_);
       remote_snapshot_[id] = r;
     }
-    if (listener_) listener_->OnRemoteUserOnline(id);
+    Notify([&](EngineEventListener& l) { l.OnRemoteUserOnline(id); });
     if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
   }
 
@@ -725,7 +803,7 @@ class EngineImpl final : public RtcEngine {
         std::lock_guard<std::mutex> lock(state_mu_);
         remote_snapshot_.erase(id);
       }
-      if (listener_) listener_->OnRemoteUserOffline(id, m.value("reason", ""));
+      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, m.value("reason", "")); });
     } else if (type == "trackPublished") {
       std::string id = m.value("userId", "");
       if (auto k = ParseTrack(m.value("track", ""))) {
@@ -742,15 +820,16 @@ class EngineImpl final : public RtcEngine {
       if (k && remote_.count(id)) {
         auto& t = remote_[id].tracks;
         t.erase(std::remove(t.begin(), t.end(), *k), t.end());
-        if (listener_) listener_->OnRemoteTrackUnavailable(id, *k);
+        Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(id, *k); });
       }
     } else if (type == "trackMuted") {
-      if (auto k = ParseTrack(m.value("track", "")); k && listener_)
-        listener_->OnRemoteTrackMuted(m.value("userId", ""), *k, m.value("muted", false));
+      if (auto k = ParseTrack(m.value("track", "")))
+        Notify(
+            [&](EngineEventListener& l) { l.OnRemoteTrackMuted(m.value("userId", ""), *k, m.value("muted", false)); });
     } else if (type == "subscribeOffer") {
       ApplySubscribeOffer(m.value("sdp", ""));
     } else if (type == "activeSpeaker") {
-      if (listener_) listener_->OnActiveSpeaker(m.value("userId", ""));
+      Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(m.value("userId", "")); });
     } else if (type == "userNetwork") {
       Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("state", ""));
     } else if (type == "publishAborted" || type == "transportFailed") {
@@ -769,7 +848,7 @@ class EngineImpl final : public RtcEngine {
       EndCall();
       if (signal_) signal_->Close();
       Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
-      if (listener_) listener_->OnBye(reason);
+      Notify([&](EngineEventListener& l) { l.OnBye(reason); });
     }
   }
 
@@ -804,7 +883,7 @@ class EngineImpl final : public RtcEngine {
                          return Error(code, m);
                        }
                        published_.erase(k);
-                       if (listener_) listener_->OnPublishStateChanged(k, false);
+                       Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
                        if (published_.empty())
                          publisher_.reset();
                        else
@@ -832,7 +911,8 @@ class EngineImpl final : public RtcEngine {
       if (!player_) return Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
       sdk::FileState before = player_->state();
       if (Status st = fn(*player_); !st) return Error(Code(st.error().code), st.error().message);
-      if (player_->state() != before && listener_) listener_->OnMediaFileStateChanged(ToApi(player_->state()));
+      if (player_->state() != before)
+        Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(ToApi(player_->state())); });
     });
     return kOk;
   }
@@ -874,10 +954,10 @@ class EngineImpl final : public RtcEngine {
         IsFile(config_.video_source) ? &video_feed_ : nullptr,
         [this] {
           Post([this] {
-            if (player_ && listener_) {
-              listener_->OnMediaFileProgress(player_->DurationMs(), player_->DurationMs());
-              listener_->OnMediaFileStateChanged(MediaFileState::kEnded);
-            }
+            if (!player_) return;
+            Notify(
+                [&](EngineEventListener& l) { l.OnMediaFileProgress(player_->DurationMs(), player_->DurationMs()); });
+            Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kEnded); });
           });
         },
         [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
@@ -932,7 +1012,7 @@ class EngineImpl final : public RtcEngine {
     if (new_player) {
       file_started_ = true;
       if (Status st = player_->Play(); !st) Error(Code(st.error().code), st.error().message);
-      if (listener_) listener_->OnMediaFileStateChanged(MediaFileState::kPlaying);
+      Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kPlaying); });
       {
         std::lock_guard<std::mutex> lock(mu_);
         next_tick_ = Clock::now();
@@ -970,7 +1050,7 @@ class EngineImpl final : public RtcEngine {
         if (Status st = publisher_->SetPreviewWindow(local_window_); !st)
           Error(Code(st.error().code), st.error().message);
       for (TrackKind k : want)
-        if (published_.insert(k).second && listener_) listener_->OnPublishStateChanged(k, true);
+        if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
     });
     if (added.empty())
       signal_->Request("updatePublish", {{"sdp", *offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
@@ -987,8 +1067,7 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(state_mu_);
       screen_requested_ = false;
     }
-    for (TrackKind k : published_)
-      if (listener_) listener_->OnPublishStateChanged(k, false);
+    for (TrackKind k : published_) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
     published_.clear();
   }
 
@@ -1066,19 +1145,17 @@ class EngineImpl final : public RtcEngine {
             frames_.fetch_add(1, std::memory_order_relaxed);
             width_.store(f.width, std::memory_order_relaxed);
             height_.store(f.height, std::memory_order_relaxed);
-            if (MediaFrameObserver* o = observer_.load()) o->OnRemoteVideoFrame(i.user_id, i.track, f);
+            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
           },
           [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
-            if (MediaFrameObserver* o = observer_.load()) o->OnRemoteAudioFrame(i.user_id, f);
+            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
           },
           [this](const sdk::RemoteTrackInfo& i) {
-            Post([this, i] {
-              if (listener_) listener_->OnRemoteTrackAvailable(i.user_id, i.track);
-            });
+            Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
           },
           [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
             Post([this, i, path] {
-              if (listener_) listener_->OnRecordingStarted(i.user_id, i.track, path);
+              Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
             });
           },
           // One remote stream failing (or ending abruptly when its sender leaves) does
@@ -1103,8 +1180,10 @@ class EngineImpl final : public RtcEngine {
   }
 
   EngineConfig config_;  ///< role and profile under state_mu_; the rest fixed or engine thread only
-  EngineEventListener* listener_ = nullptr;
+  std::atomic<EngineEventListener*> listener_{nullptr};
   std::atomic<MediaFrameObserver*> observer_{nullptr};
+  std::shared_mutex observer_mu_;  ///< held shared by media threads while they call the observer
+  bool self_destroy_ = false;      ///< engine thread: Destroy came from a callback
   std::thread thread_;
   std::mutex mu_;  ///< guards tasks_, stopping_, next_ping_
   std::condition_variable cv_;
@@ -1193,6 +1272,8 @@ RtcEngine* RtcEngine::Create(const EngineConfig& config) {
 }
 
 void RtcEngine::Destroy(RtcEngine* engine) {
+  if (auto* impl = dynamic_cast<EngineImpl*>(engine); impl && impl->OnEngineThread())
+    return impl->DestroyFromEngineThread();
   delete engine;
 }
 

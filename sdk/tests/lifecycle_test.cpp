@@ -1,6 +1,6 @@
-// The engine's lifecycle and threads: the H5 mode after the last engine is gone, roles
-// changed while other threads call in, and the server's kick reaching the kicked
-// engine as "kicked" every time.
+// The engine's lifecycle and threads: Destroy from a listener callback, the H5 mode
+// after the last engine is gone, roles changed while other threads call in, and the
+// server's kick reaching the kicked engine as "kicked" every time.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -67,6 +67,59 @@ TEST(EngineLifecycle, H5ModeCanBeSetAgainOnceTheLastEngineIsDestroyed) {
   RtcEngine::Destroy(d);
   EXPECT_EQ(RtcEngine::SetH5CompatibleMode(false), 0);
   EXPECT_FALSE(RtcEngine::IsH5CompatibleMode());
+}
+
+// Destroys its engine from inside OnJoinChannelResult (on the engine thread) and
+// counts every callback that arrives after that.
+class DestroyingProbe : public Probe {
+ public:
+  void OnJoinChannelResult(int32_t result, const std::string& ch, const std::string& u, int ms) override {
+    Late();
+    Probe::OnJoinChannelResult(result, ch, u, ms);
+    if (result != 0) return;
+    RtcEngine::Destroy(engine);
+    destroyed = true;
+  }
+  void OnConnectionStatusChanged(ConnectionStatus s) override {
+    Late();
+    Probe::OnConnectionStatusChanged(s);
+  }
+  void OnLeaveChannelResult(int32_t r) override {
+    Late();
+    Probe::OnLeaveChannelResult(r);
+  }
+  void OnOccurError(int32_t code, const std::string& m) override {
+    Late();
+    Probe::OnOccurError(code, m);
+  }
+  void OnBye(const std::string& reason) override {
+    Late();
+    Probe::OnBye(reason);
+  }
+  RtcEngine* engine = nullptr;
+  std::atomic<bool> destroyed{false};
+  std::atomic<int> late{0};
+
+ private:
+  void Late() {
+    if (destroyed) ++late;
+  }
+};
+
+TEST(EngineLifecycle, DestroyFromAListenerCallbackFinishesAfterTheCallbackReturns) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  DestroyingProbe p;
+  p.engine = RtcEngine::Create(Quiet(server));
+  ASSERT_NE(p.engine, nullptr);
+  p.engine->SetEngineEventListener(&p);
+  ASSERT_EQ(p.engine->JoinChannel(Auth(app, "selfdestroy", "sam"), "Sam"), 0);
+  ASSERT_TRUE(Eventually([&] { return p.destroyed.load(); }, 10s));
+  // The engine tears down on its own thread after the callback: it leaves the
+  // channel, and once it is gone no engine is live (the H5 mode may be set again).
+  EXPECT_TRUE(Eventually([&] { return ChannelUsers(server, app, "selfdestroy").empty(); }, 10s));
+  EXPECT_TRUE(Eventually([&] { return RtcEngine::SetH5CompatibleMode(false) == 0; }, 10s));
+  EXPECT_EQ(p.late.load(), 0) << "callbacks after Destroy returned";
 }
 
 // Role changes are answered on the engine thread while another thread keeps asking to

@@ -11,7 +11,12 @@
 //   parley::RtcEngine::Destroy(engine);
 //
 // Calls return 0 when accepted (the outcome, when asynchronous, arrives as an event)
-// or a catalog code from docs/errors.md. Methods are thread-safe.
+// or a catalog code from docs/errors.md. Methods are thread-safe and may be called
+// from any thread, listener callbacks included.
+//
+// Threads: each engine runs one engine thread. It runs the engine's work in order and
+// calls the EngineEventListener; MediaFrameObserver calls come from media (GStreamer)
+// threads. API calls never wait for the engine thread, except Destroy (below).
 #pragma once
 
 #include <cstdint>
@@ -31,7 +36,16 @@ class RtcEngine {
   /// 0x0101010C media engine failed).
   static RtcEngine* Create(const EngineConfig& config);
   /// Leaves the channel if needed and frees the engine. Calls on it afterwards are
-  /// undefined; use the C ABI for a guarded handle.
+  /// undefined; use the C ABI for a guarded handle. No listener or observer callback
+  /// starts after Destroy returns, so both may be freed then.
+  /// - From any thread but the engine's: returns when the engine is gone (it may wait
+  ///   up to ~2.5 s for the server to confirm the leave). Listener callbacks may run
+  ///   meanwhile on the engine thread (e.g. the status turning disconnected). Not from
+  ///   a MediaFrameObserver callback: stopping the media waits for that thread.
+  /// - From a listener callback (the engine thread): returns at once; the engine
+  ///   finishes on its own thread after the callback returns (queued work, leave,
+  ///   pipelines), calls nobody, and frees itself. Until it has, it still counts as
+  ///   live for SetH5CompatibleMode; at exit the process waits up to 10 s for it.
   static void Destroy(RtcEngine* engine);
   /// The code of the last failed Create (0 if none), and its message.
   static int32_t LastCreateError(std::string* message = nullptr);
@@ -45,7 +59,11 @@ class RtcEngine {
 
   virtual ~RtcEngine() = default;
 
+  /// Takes effect from the next callback; one already running on the engine thread
+  /// finishes with the listener it started with.
   virtual void SetEngineEventListener(EngineEventListener* listener) = 0;
+  /// Returns once frame callbacks already running with the previous observer have
+  /// finished (not waited for when called from one of them).
   virtual void SetMediaFrameObserver(MediaFrameObserver* observer) = 0;
 
   /// Joins with a classic AuthInfo. Invalid AuthInfo: 0x01030101 at once, before any
