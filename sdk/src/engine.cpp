@@ -2,6 +2,9 @@
 // connections. One engine thread runs every step in order (API calls post to it,
 // signalling replies and notifications post to it) and calls the listener, so the
 // listener sees events in order on one thread and may call back into the engine.
+// Destroy from a callback (on the engine thread) cannot join that thread: the engine
+// then stops calling out at once and finishes tearing down on its own thread once the
+// callback returns, deleting itself.
 #include "parley/engine.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -20,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 
 #include "impl/media.hpp"
@@ -35,10 +39,22 @@ using Clock = std::chrono::steady_clock;
 constexpr int32_t kOk = 0;
 
 std::atomic<bool> g_h5_mode{false};
-std::atomic<bool> g_engine_created{false};
-std::mutex g_create_mu;
+std::mutex g_create_mu;  ///< guards the globals below and changes of g_h5_mode
 int32_t g_create_error = 0;
 std::string g_create_message;
+int g_live_engines = 0;  ///< created and not yet destroyed: the H5 mode is fixed while > 0
+int g_tearing_down = 0;  ///< destroyed from their own thread and still finishing there
+std::condition_variable g_torn_down_cv;
+thread_local bool t_engine_thread = false;  ///< this thread is some engine's thread
+thread_local bool t_in_observer = false;    ///< this thread is inside a MediaFrameObserver call
+
+/// At exit, engines destroyed from their own callbacks get a moment to finish (they
+/// leave the channel and stop their pipelines) before the process's statics go.
+void WaitForEnginesTearingDown() {
+  if (t_engine_thread) return;
+  std::unique_lock<std::mutex> lock(g_create_mu);
+  g_torn_down_cv.wait_for(lock, std::chrono::seconds(10), [] { return g_tearing_down == 0; });
+}
 
 int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
@@ -58,27 +74,64 @@ class EngineImpl final : public RtcEngine {
  public:
   explicit EngineImpl(const EngineConfig& config) : config_(config) {
     if (config_.ice_addresses.empty()) config_.ice_addresses = {"127.0.0.1"};
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      t_engine_thread = true;
+      Run();
+      Teardown();
+      if (!self_destroy_) return;  // the destroying thread joins this one
+      thread_.detach();
+      delete this;
+      std::lock_guard<std::mutex> lock(g_create_mu);
+      --g_tearing_down;
+      g_torn_down_cv.notify_all();
+    });
   }
 
+  /// Destroy from another thread: the engine thread finishes the queued work, tears
+  /// down (leaving the channel if needed) and is joined. From the engine thread
+  /// itself (DestroyFromEngineThread) it has already ended.
   ~EngineImpl() override {
-    Post([this] {
-      if (in_call_) DoLeave(false);
-    });
+    if (thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+    std::lock_guard<std::mutex> lock(g_create_mu);
+    --g_live_engines;
+  }
+
+  [[nodiscard]] bool OnEngineThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+  /// Destroy called on the engine thread (from a listener callback): no callback
+  /// reaches the listener or the observer after this returns; the queued work runs,
+  /// then Teardown, then the engine deletes itself on this thread.
+  void DestroyFromEngineThread() {
+    if (self_destroy_) return;
+    self_destroy_ = true;
+    listener_ = nullptr;
+    SetMediaFrameObserver(nullptr);
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
-    cv_.notify_all();
-    thread_.join();
-    signal_.reset();
-    publisher_.reset();
-    subscriber_.reset();
-    player_.reset();  // before the feeds it pushes into
+    std::lock_guard<std::mutex> lock(g_create_mu);
+    ++g_tearing_down;
+    static const bool registered = std::atexit(WaitForEnginesTearingDown) == 0;
+    (void)registered;
   }
 
   void SetEngineEventListener(EngineEventListener* l) override { listener_ = l; }
-  void SetMediaFrameObserver(MediaFrameObserver* o) override { observer_ = o; }
+  void SetMediaFrameObserver(MediaFrameObserver* o) override {
+    observer_ = o;
+    // Frame callbacks that loaded the previous observer finish before this returns
+    // (unless this is one of them).
+    if (!t_in_observer) {
+      std::unique_lock<std::shared_mutex> wait(observer_mu_);
+    }
+  }
 
   int32_t JoinChannel(const AuthInfo& given, const std::string& user_name) override {
     AuthInfo a = given;
@@ -145,25 +198,18 @@ class EngineImpl final : public RtcEngine {
     return kOk;
   }
 
+  /// Not in a channel: the role of the next join. Joining: the join request already
+  /// carries the role, so this one is asked for once joined. In a channel: asked for
+  /// now. config_.role is the role the server has (or will get with the join).
   int32_t SetClientRole(ClientRole r) override {
     std::lock_guard<std::mutex> lock(state_mu_);
-    if (!in_call_flag_) {
+    if (in_call_flag_) {
+      Post([this, r] { RequestRole(r); });
+    } else if (joining_) {
+      pending_role_ = r;
+    } else {
       config_.role = r;
-      return kOk;
     }
-    Post([this, r] {
-      signal_->Request("setRole", {{"role", r == ClientRole::kAudience ? "audience" : "broadcaster"}},
-                       Errc::kTimeoutSetRole, Timeout(),
-                       Continue([this, r](int32_t code, const std::string& m, const Json&) {
-                         if (code)
-                           return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
-                         {
-                           std::lock_guard<std::mutex> role_lock(state_mu_);
-                           config_.role = r;
-                         }
-                         if (r == ClientRole::kAudience && publisher_) StopPublishing();
-                       }));
-    });
     return kOk;
   }
 
@@ -289,6 +335,33 @@ class EngineImpl final : public RtcEngine {
   using Reply = sdk::SignalClient::ReplyFn;
 
   // ---- the engine thread ----------------------------------------------------
+  /// Runs `fn` with the listener, if one is set. Loaded per call: a callback may
+  /// replace the listener or destroy the engine.
+  template <typename Fn>
+  void Notify(Fn&& fn) {
+    if (EngineEventListener* l = listener_.load()) fn(*l);
+  }
+
+  /// On a media thread: a frame for the observer.
+  template <typename Fn>
+  void ToObserver(Fn&& fn) {
+    std::shared_lock<std::shared_mutex> lock(observer_mu_);
+    if (MediaFrameObserver* o = observer_.load()) {
+      t_in_observer = true;
+      fn(*o);
+      t_in_observer = false;
+    }
+  }
+
+  /// Last on the engine thread: leave if in a call and drop the connections.
+  void Teardown() {
+    if (in_call_) DoLeave(false);
+    signal_.reset();
+    publisher_.reset();
+    subscriber_.reset();
+    player_.reset();  // before the feeds it pushes into
+  }
+
   void Post(std::function<void()> fn) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -351,7 +424,8 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(mu_);
       next_tick_ = player_ ? Clock::now() + std::chrono::milliseconds(500) : Clock::time_point{};
     }
-    if (player_ && listener_) listener_->OnMediaFileProgress(player_->PositionMs(), player_->DurationMs());
+    if (player_)
+      Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
   }
 
   /// Wraps a signalling reply so it runs on the engine thread.
@@ -372,25 +446,29 @@ class EngineImpl final : public RtcEngine {
 
   void Error(int32_t code, const std::string& message) {
     spdlog::warn("parley: error {} {}", FormatHex(code), message);
-    if (listener_) listener_->OnOccurError(code, message);
+    Notify([&](EngineEventListener& l) { l.OnOccurError(code, message); });
   }
   void Warn(int32_t code, const std::string& message) {
-    if (listener_) listener_->OnOccurWarning(code, message);
+    Notify([&](EngineEventListener& l) { l.OnOccurWarning(code, message); });
   }
 
   // ---- join / leave ---------------------------------------------------------
   int32_t StartJoin(Json fields, const std::string& channel, const std::string& user, const std::string& name) {
+    ChannelProfile profile;
+    ClientRole role;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       if (joining_ || in_call_flag_) return Code(Errc::kAlreadyInChannel);
       joining_ = true;
+      profile = config_.profile;
+      role = config_.role;
     }
     fields["userName"] = name;
     fields["platform"] = "native";
     fields["h5Compatible"] = g_h5_mode.load();
     fields["sdkVersion"] = SdkVersion();
-    fields["profile"] = config_.profile == ChannelProfile::kInteractiveLive ? "interactive-live" : "communication";
-    fields["role"] = config_.role == ClientRole::kAudience ? "audience" : "broadcaster";
+    fields["profile"] = profile == ChannelProfile::kInteractiveLive ? "interactive-live" : "communication";
+    fields["role"] = RoleName(role);
     Post([this, fields, channel, user] { DoJoin(fields, channel, user); });
     return kOk;
   }
@@ -400,15 +478,15 @@ class EngineImpl final : public RtcEngine {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       joining_ = false;
+      if (pending_role_) config_.role = *pending_role_;  // the role of the next join
+      pending_role_.reset();
     }
     ++signal_gen_;
     signal_.reset();
     SetStatus(ConnectionStatus::kFailed);
     spdlog::warn("parley: join failed {} {}", FormatHex(code), message);
-    if (listener_)
-      listener_->OnJoinChannelResult(
-          code, channel, user,
-          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
+    int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+    Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(code, channel, user, elapsed); });
   }
 
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
@@ -420,10 +498,14 @@ class EngineImpl final : public RtcEngine {
     signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
                      Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
                        if (code) return JoinFailed(code, m, channel, user, t0);
+                       ClientRole role;  // what the join asked for
+                       std::optional<ClientRole> later;
                        {
                          std::lock_guard<std::mutex> lock(state_mu_);
                          joining_ = false;
                          in_call_flag_ = !leaving_;
+                         role = config_.role;
+                         later.swap(pending_role_);
                        }
                        in_call_ = true;
                        channel_ = channel;
@@ -435,12 +517,17 @@ class EngineImpl final : public RtcEngine {
                        ScheduleHeartbeat();
                        int elapsed = static_cast<int>(
                            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
-                       if (listener_) listener_->OnJoinChannelResult(0, channel, user, elapsed);
+                       Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(0, channel, user, elapsed); });
                        for (const auto& u : d.value("users", Json::array())) AddRemote(u);
                        if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
-                           !d["activeSpeaker"].get<std::string>().empty() && listener_)
-                         listener_->OnActiveSpeaker(d["activeSpeaker"]);
-                       if (config_.auto_publish && config_.role == ClientRole::kBroadcaster) {
+                           !d["activeSpeaker"].get<std::string>().empty())
+                         Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
+                       if (later && *later != role) {
+                         // Set while joining: the server has the join's role until asked.
+                         RequestRole(*later);
+                         role = *later;
+                       }
+                       if (config_.auto_publish && role == ClientRole::kBroadcaster) {
                          std::set<TrackKind> want;
                          if (config_.audio_source != "null") want.insert(TrackKind::kAudio);
                          if (config_.video_source != "null") want.insert(TrackKind::kCamera);
@@ -477,6 +564,8 @@ class EngineImpl final : public RtcEngine {
       joining_ = false;
       screen_requested_ = false;
       remote_snapshot_.clear();
+      if (pending_role_) config_.role = *pending_role_;  // left while joining: the next join's role
+      pending_role_.reset();
     }
     SetStatus(ConnectionStatus::kDisconnected);  // the listener sees the engine idle
   }
@@ -495,7 +584,7 @@ class EngineImpl final : public RtcEngine {
     if (signal_) signal_->Close();
     bool was = in_call_;
     EndCall();
-    if (notify && listener_ && was) listener_->OnLeaveChannelResult(0);
+    if (notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
   }
 
   /// A fresh signalling client; events of the ones before it are ignored.
@@ -518,7 +607,7 @@ class EngineImpl final : public RtcEngine {
   void SetStatus(ConnectionStatus s) {
     if (s == status_) return;
     status_ = s;
-    if (listener_) listener_->OnConnectionStatusChanged(s);
+    Notify([s](EngineEventListener& l) { l.OnConnectionStatusChanged(s); });
   }
 
   // ---- reconnection ----------------------------------------------------------
@@ -578,7 +667,7 @@ class EngineImpl final : public RtcEngine {
       // Too late: the server removed the session.
       EndCall();
       Error(code, m);
-      if (listener_) listener_->OnBye("connection-lost");
+      Notify([](EngineEventListener& l) { l.OnBye("connection-lost"); });
       return;
     }
     if (code) return RetryResume(attempt);
@@ -627,7 +716,7 @@ class EngineImpl final : public RtcEngine {
         std::lock_guard<std::mutex> lock(state_mu_);
         remote_snapshot_.erase(id);
       }
-      if (listener_) listener_->OnRemoteUserOffline(id, "left");
+      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, "left"); });
     }
   }
 
@@ -641,6 +730,7 @@ class EngineImpl final : public RtcEngine {
 
   void Ping() {
     if (!in_call_ || !signal_) {
+      std::lock_guard<std::mutex> lock(mu_);
       next_ping_ = {};
       return;
     }
@@ -684,7 +774,7 @@ class EngineImpl final : public RtcEngine {
                      : st.loss_rate < 0.15              ? 4
                                                         : 5;
       }
-      if (listener_) listener_->OnStats(st);
+      Notify([&](EngineEventListener& l) { l.OnStats(st); });
       // Weak network: a warning when quality turns poor, a notice when it is good again.
       if (st.quality >= 4 && !weak_) {
         weak_ = true;
@@ -716,7 +806,7 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(state_mu_);
       remote_snapshot_[id] = r;
     }
-    if (listener_) listener_->OnRemoteUserOnline(id);
+    Notify([&](EngineEventListener& l) { l.OnRemoteUserOnline(id); });
     if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
   }
 
@@ -724,8 +814,11 @@ class EngineImpl final : public RtcEngine {
   /// disconnect is dropped instead of failing.
   [[nodiscard]] bool Live() const { return in_call_ && signal_ && signal_->connected(); }
 
+  /// A notification from the current signalling client. It counts even when that
+  /// link has closed since (the close is handled next, in order): the server writes
+  /// sessionRemoved just before it closes, and that notice decides the close is final.
   void OnNote(const Json& m) {
-    if (!Live()) return;
+    if (!in_call_) return;
     std::string type = m.value("type", "");
     if (type == "userOnline") {
       AddRemote(m.value("user", Json::object()));
@@ -736,7 +829,7 @@ class EngineImpl final : public RtcEngine {
         std::lock_guard<std::mutex> lock(state_mu_);
         remote_snapshot_.erase(id);
       }
-      if (listener_) listener_->OnRemoteUserOffline(id, m.value("reason", ""));
+      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, m.value("reason", "")); });
     } else if (type == "trackPublished") {
       std::string id = m.value("userId", "");
       if (auto k = ParseTrack(m.value("track", ""))) {
@@ -753,15 +846,16 @@ class EngineImpl final : public RtcEngine {
       if (k && remote_.count(id)) {
         auto& t = remote_[id].tracks;
         t.erase(std::remove(t.begin(), t.end(), *k), t.end());
-        if (listener_) listener_->OnRemoteTrackUnavailable(id, *k);
+        Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(id, *k); });
       }
     } else if (type == "trackMuted") {
-      if (auto k = ParseTrack(m.value("track", "")); k && listener_)
-        listener_->OnRemoteTrackMuted(m.value("userId", ""), *k, m.value("muted", false));
+      if (auto k = ParseTrack(m.value("track", "")))
+        Notify(
+            [&](EngineEventListener& l) { l.OnRemoteTrackMuted(m.value("userId", ""), *k, m.value("muted", false)); });
     } else if (type == "subscribeOffer") {
       ApplySubscribeOffer(m.value("sdp", ""));
     } else if (type == "activeSpeaker") {
-      if (listener_) listener_->OnActiveSpeaker(m.value("userId", ""));
+      Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(m.value("userId", "")); });
     } else if (type == "userNetwork") {
       Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("state", ""));
     } else if (type == "publishAborted" || type == "transportFailed") {
@@ -773,10 +867,14 @@ class EngineImpl final : public RtcEngine {
       subscriber_.reset();  // the server dropped it: subscribe again on a new one
       for (const auto& id : m.value("users", Json::array())) Subscribe(id.get<std::string>());
     } else if (type == "sessionRemoved") {
+      // Final: the server closes the link next; that close is not a drop to recover
+      // from (EndCall moves on from this client's events; closing it here makes the
+      // end ours too).
       std::string reason = m.value("reason", "");
       EndCall();
+      if (signal_) signal_->Close();
       Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
-      if (listener_) listener_->OnBye(reason);
+      Notify([&](EngineEventListener& l) { l.OnBye(reason); });
     }
   }
 
@@ -785,8 +883,8 @@ class EngineImpl final : public RtcEngine {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       if (!in_call_flag_) return Code(Errc::kNotInChannel);
+      if (enable && config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
     }
-    if (enable && config_.role == ClientRole::kAudience) return Code(Errc::kPublishWrongRole);
     Post([this, k, enable] {
       if (!Live()) return;
       if (enable == (announced_.count(k) > 0))
@@ -811,7 +909,7 @@ class EngineImpl final : public RtcEngine {
                          return Error(code, m);
                        }
                        published_.erase(k);
-                       if (listener_) listener_->OnPublishStateChanged(k, false);
+                       Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
                        if (published_.empty())
                          publisher_.reset();
                        else
@@ -839,7 +937,8 @@ class EngineImpl final : public RtcEngine {
       if (!player_) return Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
       sdk::FileState before = player_->state();
       if (Status st = fn(*player_); !st) return Error(Code(st.error().code), st.error().message);
-      if (player_->state() != before && listener_) listener_->OnMediaFileStateChanged(ToApi(player_->state()));
+      if (player_->state() != before)
+        Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(ToApi(player_->state())); });
     });
     return kOk;
   }
@@ -881,10 +980,10 @@ class EngineImpl final : public RtcEngine {
         IsFile(config_.video_source) ? &video_feed_ : nullptr,
         [this] {
           Post([this] {
-            if (player_ && listener_) {
-              listener_->OnMediaFileProgress(player_->DurationMs(), player_->DurationMs());
-              listener_->OnMediaFileStateChanged(MediaFileState::kEnded);
-            }
+            if (!player_) return;
+            Notify(
+                [&](EngineEventListener& l) { l.OnMediaFileProgress(player_->DurationMs(), player_->DurationMs()); });
+            Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kEnded); });
           });
         },
         [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
@@ -939,7 +1038,7 @@ class EngineImpl final : public RtcEngine {
     if (new_player) {
       file_started_ = true;
       if (Status st = player_->Play(); !st) Error(Code(st.error().code), st.error().message);
-      if (listener_) listener_->OnMediaFileStateChanged(MediaFileState::kPlaying);
+      Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kPlaying); });
       {
         std::lock_guard<std::mutex> lock(mu_);
         next_tick_ = Clock::now();
@@ -977,7 +1076,7 @@ class EngineImpl final : public RtcEngine {
         if (Status st = publisher_->SetPreviewWindow(local_window_); !st)
           Error(Code(st.error().code), st.error().message);
       for (TrackKind k : want)
-        if (published_.insert(k).second && listener_) listener_->OnPublishStateChanged(k, true);
+        if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
     });
     if (added.empty())
       signal_->Request("updatePublish", {{"sdp", *offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
@@ -994,9 +1093,25 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(state_mu_);
       screen_requested_ = false;
     }
-    for (TrackKind k : published_)
-      if (listener_) listener_->OnPublishStateChanged(k, false);
+    for (TrackKind k : published_) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
     published_.clear();
+  }
+
+  static const char* RoleName(ClientRole r) { return r == ClientRole::kAudience ? "audience" : "broadcaster"; }
+
+  /// Asks the server for role `r`; the engine acts on it once the server agrees.
+  void RequestRole(ClientRole r) {
+    if (!Live()) return;
+    signal_->Request("setRole", {{"role", RoleName(r)}}, Errc::kTimeoutSetRole, Timeout(),
+                     Continue([this, r](int32_t code, const std::string& m, const Json&) {
+                       if (code)
+                         return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
+                       {
+                         std::lock_guard<std::mutex> lock(state_mu_);
+                         config_.role = r;
+                       }
+                       if (r == ClientRole::kAudience && publisher_) StopPublishing();
+                     }));
   }
 
   // ---- subscribe --------------------------------------------------------------
@@ -1056,19 +1171,17 @@ class EngineImpl final : public RtcEngine {
             frames_.fetch_add(1, std::memory_order_relaxed);
             width_.store(f.width, std::memory_order_relaxed);
             height_.store(f.height, std::memory_order_relaxed);
-            if (MediaFrameObserver* o = observer_.load()) o->OnRemoteVideoFrame(i.user_id, i.track, f);
+            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
           },
           [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
-            if (MediaFrameObserver* o = observer_.load()) o->OnRemoteAudioFrame(i.user_id, f);
+            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
           },
           [this](const sdk::RemoteTrackInfo& i) {
-            Post([this, i] {
-              if (listener_) listener_->OnRemoteTrackAvailable(i.user_id, i.track);
-            });
+            Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
           },
           [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
             Post([this, i, path] {
-              if (listener_) listener_->OnRecordingStarted(i.user_id, i.track, path);
+              Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
             });
           },
           // One remote stream failing (or ending abruptly when its sender leaves) does
@@ -1092,9 +1205,11 @@ class EngineImpl final : public RtcEngine {
                      }));
   }
 
-  EngineConfig config_;
-  EngineEventListener* listener_ = nullptr;
+  EngineConfig config_;  ///< role and profile under state_mu_; the rest fixed or engine thread only
+  std::atomic<EngineEventListener*> listener_{nullptr};
   std::atomic<MediaFrameObserver*> observer_{nullptr};
+  std::shared_mutex observer_mu_;  ///< held shared by media threads while they call the observer
+  bool self_destroy_ = false;      ///< engine thread: Destroy came from a callback
   std::thread thread_;
   std::mutex mu_;  ///< guards tasks_, stopping_, next_ping_
   std::condition_variable cv_;
@@ -1106,6 +1221,7 @@ class EngineImpl final : public RtcEngine {
 
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
   bool joining_ = false, in_call_flag_ = false, leaving_ = false, screen_requested_ = false;
+  std::optional<ClientRole> pending_role_;  ///< set while joining, asked for once joined
   std::map<std::string, RemoteUser> remote_snapshot_;
 
   // Engine thread only:
@@ -1176,11 +1292,14 @@ RtcEngine* RtcEngine::Create(const EngineConfig& config) {
   }
   g_create_error = 0;
   g_create_message.clear();
-  g_engine_created = true;
-  return new EngineImpl(config);
+  auto* engine = new EngineImpl(config);
+  ++g_live_engines;
+  return engine;
 }
 
 void RtcEngine::Destroy(RtcEngine* engine) {
+  if (auto* impl = dynamic_cast<EngineImpl*>(engine); impl && impl->OnEngineThread())
+    return impl->DestroyFromEngineThread();
   delete engine;
 }
 
@@ -1196,7 +1315,8 @@ int32_t RtcEngine::LastCreateError(std::string* message) {
 }
 
 int32_t RtcEngine::SetH5CompatibleMode(bool enable) {
-  if (g_engine_created) return static_cast<int32_t>(Errc::kH5CompatibleModeConfig);
+  std::lock_guard<std::mutex> lock(g_create_mu);
+  if (g_live_engines > 0) return static_cast<int32_t>(Errc::kH5CompatibleModeConfig);
   g_h5_mode = enable;
   return 0;
 }

@@ -19,7 +19,11 @@ namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-struct SignalClient::Impl : std::enable_shared_from_this<SignalClient::Impl> {
+// Handlers hold a plain Impl*: the I/O thread is the only one that runs them and it is
+// joined before the Impl goes, and handlers still queued then are destroyed with the
+// io_context unrun. (Handlers holding a shared_ptr to the Impl that owns their
+// io_context made a cycle: a SignalClient destroyed with a read still queued leaked.)
+struct SignalClient::Impl {
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   websocket::stream<beast::tcp_stream> ws{io};
@@ -38,7 +42,7 @@ struct SignalClient::Impl : std::enable_shared_from_this<SignalClient::Impl> {
   ClosedFn on_closed;
 
   void ReadLoop() {
-    ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, size_t) {
+    ws.async_read(buffer, [self = this](beast::error_code ec, size_t) {
       if (ec) return self->Fail(ec == websocket::error::closed ? "closed by the server" : ec.message());
       std::string text = beast::buffers_to_string(self->buffer.data());
       self->buffer.consume(self->buffer.size());
@@ -70,7 +74,7 @@ struct SignalClient::Impl : std::enable_shared_from_this<SignalClient::Impl> {
   void Write() {
     if (outbox.empty() || !open) return;
     ws.text(true);
-    ws.async_write(asio::buffer(outbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    ws.async_write(asio::buffer(outbox.front()), [self = this](beast::error_code ec, size_t) {
       if (ec) return self->Fail(ec.message());
       self->outbox.pop_front();
       if (!self->outbox.empty()) self->Write();
@@ -91,10 +95,10 @@ struct SignalClient::Impl : std::enable_shared_from_this<SignalClient::Impl> {
   }
 };
 
-SignalClient::SignalClient(NotifyFn on_notify, ClosedFn on_closed) : impl_(std::make_shared<Impl>()) {
+SignalClient::SignalClient(NotifyFn on_notify, ClosedFn on_closed) : impl_(std::make_unique<Impl>()) {
   impl_->on_notify = std::move(on_notify);
   impl_->on_closed = std::move(on_closed);
-  impl_->thread = std::thread([im = impl_] { im->io.run(); });
+  impl_->thread = std::thread([im = impl_.get()] { im->io.run(); });
 }
 
 SignalClient::~SignalClient() {
@@ -122,7 +126,7 @@ Status SignalClient::Connect(const std::string& url, std::chrono::milliseconds t
   if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
   std::promise<beast::error_code> done;
   auto fut = done.get_future();
-  asio::post(impl_->io, [im = impl_, host, port, path, hostport, timeout, &done] {
+  asio::post(impl_->io, [im = impl_.get(), host, port, path, hostport, timeout, &done] {
     beast::error_code ec;
     tcp::resolver resolver(im->io);
     auto results = resolver.resolve(host, port, ec);
@@ -147,43 +151,45 @@ Status SignalClient::Connect(const std::string& url, std::chrono::milliseconds t
 
 void SignalClient::Request(const std::string& type, Json fields, Errc timeout_code, std::chrono::milliseconds timeout,
                            ReplyFn reply) {
-  asio::post(impl_->io,
-             [im = impl_, type, fields = std::move(fields), timeout_code, timeout, reply = std::move(reply)]() mutable {
-               if (!im->open) {
-                 reply(static_cast<int32_t>(Errc::kSignalRequestError), "not connected to the server", Json());
-                 return;
-               }
-               int64_t id = im->next_id++;
-               fields["type"] = type;
-               fields["id"] = id;
-               auto timer = std::make_unique<asio::steady_timer>(im->io, timeout);
-               timer->async_wait([im, id, timeout_code, type](beast::error_code ec) {
-                 if (ec) return;
-                 auto it = im->pending.find(id);
-                 if (it == im->pending.end()) return;
-                 auto r = std::move(it->second.reply);
-                 im->pending.erase(it);
-                 r(static_cast<int32_t>(timeout_code), type + " timed out", Json());
-               });
-               im->pending[id] = {std::move(reply), std::move(timer)};
-               im->outbox.push_back(fields.dump());
-               if (im->outbox.size() == 1) im->Write();
-             });
+  asio::post(impl_->io, [im = impl_.get(), type, fields = std::move(fields), timeout_code, timeout,
+                         reply = std::move(reply)]() mutable {
+    if (!im->open) {
+      reply(static_cast<int32_t>(Errc::kSignalRequestError), "not connected to the server", Json());
+      return;
+    }
+    int64_t id = im->next_id++;
+    fields["type"] = type;
+    fields["id"] = id;
+    auto timer = std::make_unique<asio::steady_timer>(im->io, timeout);
+    timer->async_wait([im, id, timeout_code, type](beast::error_code ec) {
+      if (ec) return;
+      auto it = im->pending.find(id);
+      if (it == im->pending.end()) return;
+      auto r = std::move(it->second.reply);
+      im->pending.erase(it);
+      r(static_cast<int32_t>(timeout_code), type + " timed out", Json());
+    });
+    im->pending[id] = {std::move(reply), std::move(timer)};
+    im->outbox.push_back(fields.dump());
+    if (im->outbox.size() == 1) im->Write();
+  });
 }
 
 void SignalClient::Close() {
+  auto close = [im = impl_.get()] {
+    im->closing = true;
+    if (im->open) im->Fail("closed by the client");
+  };
+  // On the I/O thread (a callback) it runs here; from any other it waits, so the
+  // caller knows no callback follows.
+  if (impl_->thread.get_id() == std::this_thread::get_id()) return close();
   std::promise<void> done;
   auto fut = done.get_future();
-  asio::post(impl_->io, [im = impl_, &done] {
-    im->closing = true;
-    if (im->open) {
-      beast::error_code ec;
-      beast::get_lowest_layer(im->ws).expires_after(std::chrono::milliseconds(500));
-      im->Fail("closed by the client");
-    }
+  asio::post(impl_->io, [&close, &done] {
+    close();
     done.set_value();
   });
-  if (impl_->thread.get_id() != std::this_thread::get_id()) fut.wait();
+  fut.wait();
 }
 
 bool SignalClient::connected() const {

@@ -41,7 +41,7 @@ class SignalClient {
 
  private:
   struct Impl;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace parley::sdk

@@ -148,6 +148,12 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
       a.samples += f.samples;
     });
   }
+  /// Reads recorded state under the lock (media threads keep writing it).
+  template <typename Fn>
+  auto Locked(Fn fn) {
+    std::lock_guard<std::mutex> lock(mu);
+    return fn();
+  }
   template <typename Pred>
   bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mu);

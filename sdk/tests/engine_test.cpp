@@ -65,7 +65,7 @@ TEST(Engine, TwoEnginesSeeAndHearEachOtherThroughParleyd) {
   ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 10s));
   EXPECT_NEAR(pa.Frequency("bob"), 1000, 60);
   EXPECT_NEAR(pb.Frequency("alice"), 440, 30);
-  EXPECT_GT(pa.peak["bob"], 1000);
+  EXPECT_GT(pa.Locked([&] { return pa.peak["bob"]; }), 1000);
   EXPECT_EQ(a->GetOnlineRemoteUsers().size(), 1u);
   // Statistics every heartbeat: media flows both ways at the decoded size.
   ASSERT_TRUE(pa.WaitFor([&] { return pa.stats.size() >= 2 && pa.stats.back().video_fps > 0; }, 10s));
@@ -198,7 +198,7 @@ TEST(Engine, PublishesAMediaFilesAudioAndVideo) {
   ASSERT_EQ(f->JoinChannel(Auth(app, "file", "film"), "Film"), 0);
   EXPECT_TRUE(pb.WaitFor([&] { return pb.frames["film"] >= 20 && pb.audio["film"].samples > 48000; }, 15s))
       << pb.frames["film"] << " frames, " << pb.audio["film"].samples << " samples";
-  EXPECT_EQ(pb.width["film"], 320);
+  EXPECT_EQ(pb.Locked([&] { return pb.width["film"]; }), 320);
   EXPECT_NEAR(pb.Frequency("film"), 550, 40);
   RtcEngine::Destroy(f);
   RtcEngine::Destroy(b);

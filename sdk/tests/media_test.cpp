@@ -163,7 +163,7 @@ TEST(Media, ExternalAudioAndVideoArriveAndPushingFasterThanRealTimeIsRefused) {
   EXPECT_EQ(full, 0) << "real-time pushes were refused";
   EXPECT_TRUE(pb.WaitFor([&] { return pb.frames["eve"] >= 20 && pb.audio["eve"].samples > 48000; }, 10s))
       << pb.frames["eve"] << " frames, " << pb.audio["eve"].samples << " samples";
-  EXPECT_EQ(pb.width["eve"], 320);
+  EXPECT_EQ(pb.Locked([&] { return pb.width["eve"]; }), 320);
   EXPECT_NEAR(pb.Frequency("eve"), 700, 50);
 
   // Faster than real time: 40 ms at once with no pause fills the 200 ms buffer.
@@ -365,7 +365,7 @@ TEST(Media, TheScreenIsSharedAndRemoteVideoRendersIntoAnXWindow) {
   EXPECT_TRUE(pb.WaitFor([&] { return pb.tracks["alice"].count(TrackKind::kScreen) > 0; }, 10s));
   EXPECT_TRUE(pb.WaitFor([&] { return pb.screen_frames["alice"] >= 10 && pb.frames["alice"] >= 10; }, 15s))
       << pb.screen_frames["alice"] << " screen frames, " << pb.frames["alice"] << " camera frames";
-  EXPECT_EQ(pb.screen_width["alice"], 640);
+  EXPECT_EQ(pb.Locked([&] { return pb.screen_width["alice"]; }), 640);
   // The camera's test pattern is in the window now.
   std::this_thread::sleep_for(500ms);
   size_t colours = x.Colours(win, 320, 240);
@@ -590,7 +590,8 @@ TEST(Media, TheEngineResumesItsSessionWhenTheSignallingLinkDrops) {
   ASSERT_EQ(c->JoinChannel(Auth(app, "resume", "carol"), "Carol"), 0);
   ASSERT_TRUE(pc.WaitFor([&] { return pc.published_tracks.size() == 2; }, 10s));
   std::this_thread::sleep_for(500ms);
-  EXPECT_GT(pb.frames["alice"], frames_at_cut + 5) << "media stopped with the signalling link";
+  EXPECT_GT(pb.Locked([&] { return pb.frames["alice"]; }), frames_at_cut + 5)
+      << "media stopped with the signalling link";
   proxy.SetRefusing(false);
   EXPECT_TRUE(pa.WaitFor([&] { return pa.online.count("carol") > 0; }, 8s));
   EXPECT_TRUE(pa.WaitFor([&] { return pa.frames["carol"] >= 10; }, 10s)) << pa.frames["carol"];
@@ -629,7 +630,7 @@ TEST(Media, TracksAreSubscribedOneByOne) {
   // Audio only: sound, no pictures.
   ASSERT_EQ(b->SubscribeRemoteTracks("alice", {TrackKind::kAudio}), 0);
   ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 10s));
-  EXPECT_EQ(pb.frames["alice"], 0);
+  EXPECT_EQ(pb.Locked([&] { return pb.frames["alice"]; }), 0);
   // Then the camera too.
   ASSERT_EQ(b->SubscribeRemoteTracks("alice", {TrackKind::kCamera}), 0);
   ASSERT_TRUE(pb.WaitFor([&] { return pb.frames["alice"] >= 10; }, 10s));

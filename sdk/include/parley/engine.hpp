@@ -11,7 +11,12 @@
 //   parley::RtcEngine::Destroy(engine);
 //
 // Calls return 0 when accepted (the outcome, when asynchronous, arrives as an event)
-// or a catalog code from docs/errors.md. Methods are thread-safe.
+// or a catalog code from docs/errors.md. Methods are thread-safe and may be called
+// from any thread, listener callbacks included.
+//
+// Threads: each engine runs one engine thread. It runs the engine's work in order and
+// calls the EngineEventListener; MediaFrameObserver calls come from media (GStreamer)
+// threads. API calls never wait for the engine thread, except Destroy (below).
 #pragma once
 
 #include <cstdint>
@@ -31,19 +36,34 @@ class RtcEngine {
   /// 0x0101010C media engine failed).
   static RtcEngine* Create(const EngineConfig& config);
   /// Leaves the channel if needed and frees the engine. Calls on it afterwards are
-  /// undefined; use the C ABI for a guarded handle.
+  /// undefined; use the C ABI for a guarded handle. No listener or observer callback
+  /// starts after Destroy returns, so both may be freed then.
+  /// - From any thread but the engine's: returns when the engine is gone (it may wait
+  ///   up to ~2.5 s for the server to confirm the leave). Listener callbacks may run
+  ///   meanwhile on the engine thread (e.g. the status turning disconnected). Not from
+  ///   a MediaFrameObserver callback: stopping the media waits for that thread.
+  /// - From a listener callback (the engine thread): returns at once; the engine
+  ///   finishes on its own thread after the callback returns (queued work, leave,
+  ///   pipelines), calls nobody, and frees itself. Until it has, it still counts as
+  ///   live for SetH5CompatibleMode; at exit the process waits up to 10 s for it.
   static void Destroy(RtcEngine* engine);
   /// The code of the last failed Create (0 if none), and its message.
   static int32_t LastCreateError(std::string* message = nullptr);
-  /// H5-compatible mode (share channels with browsers): must be set before Create;
-  /// later it returns 10501 (0x00002905) and changes nothing.
+  /// H5-compatible mode (share channels with browsers), for every engine of the
+  /// process: set it while no engine exists (before the first Create, or once every
+  /// engine is destroyed); while one exists it returns 10501 (0x00002905) and changes
+  /// nothing.
   static int32_t SetH5CompatibleMode(bool enable);
   static bool IsH5CompatibleMode();
   static std::string SdkVersion();
 
   virtual ~RtcEngine() = default;
 
+  /// Takes effect from the next callback; one already running on the engine thread
+  /// finishes with the listener it started with.
   virtual void SetEngineEventListener(EngineEventListener* listener) = 0;
+  /// Returns once frame callbacks already running with the previous observer have
+  /// finished (not waited for when called from one of them).
   virtual void SetMediaFrameObserver(MediaFrameObserver* observer) = 0;
 
   /// Joins with an AuthInfo. Its token is an access token (parley token, docs/token.md;
@@ -60,6 +80,9 @@ class RtcEngine {
   virtual int32_t LeaveChannel() = 0;
   [[nodiscard]] virtual bool IsInCall() const = 0;
   virtual int32_t SetChannelProfile(ChannelProfile profile) = 0;
+  /// Not in a channel: the role the next join asks for. While joining: asked for
+  /// once joined (the join request carries the previous one). In a channel: asked for
+  /// now; a refusal arrives as OnOccurError 0x01020110 (0x01020214 on timeout).
   virtual int32_t SetClientRole(ClientRole role) = 0;
   [[nodiscard]] virtual std::vector<RemoteUser> GetOnlineRemoteUsers() const = 0;
 

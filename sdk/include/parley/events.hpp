@@ -1,6 +1,8 @@
 // Events of the libparley engine. Every callback runs on the engine's event thread
 // (one thread per engine, never the caller's and never a media thread), in the
-// order things happened; a callback may call back into the engine.
+// order things happened; a callback may call back into the engine, including
+// RtcEngine::Destroy (the engine then finishes after the callback returns and calls
+// nothing more).
 #pragma once
 
 #include <cstdint>

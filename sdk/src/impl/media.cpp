@@ -644,21 +644,24 @@ void FilePlayer::OnPad(GstElement*, GstPad* pad, gpointer data) {
   if (!caps) caps = gst_pad_query_caps(pad, nullptr);
   std::string name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
   gst_caps_unref(caps);
-  bool audio = name.rfind("audio/", 0) == 0 && self->audio_ && !self->has_audio_;
-  bool video = name.rfind("video/", 0) == 0 && self->video_ && !self->has_video_;
+  // The first stream of each kind is taken (pads may come on different threads).
+  bool audio = name.rfind("audio/", 0) == 0 && self->audio_ && !self->has_audio_.exchange(true);
+  bool video = name.rfind("video/", 0) == 0 && self->video_ && !self->has_video_.exchange(true);
   const char* desc = audio   ? "audioconvert ! audioresample ! audio/x-raw,format=S16LE,layout=interleaved,rate=48000,"
                                "channels=2 ! appsink name=sink sync=true"
                      : video ? "videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=true"
                              : "fakesink sync=true";
   GstElement* bin = gst_parse_bin_from_description(desc, TRUE, nullptr);
-  if (!bin) return;
+  if (!bin) {
+    if (audio || video) (audio ? self->has_audio_ : self->has_video_) = false;
+    return;
+  }
   if (audio || video) {
     GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "sink");
     g_object_set_data(G_OBJECT(sink), "parley-video", GINT_TO_POINTER(video ? 1 : 0));
     g_object_set(sink, "emit-signals", TRUE, nullptr);
     g_signal_connect(sink, "new-sample", G_CALLBACK(&FilePlayer::OnSample), self);
     gst_object_unref(sink);
-    (audio ? self->has_audio_ : self->has_video_) = true;
   }
   gst_bin_add(GST_BIN(self->pipeline_), bin);
   gst_element_sync_state_with_parent(bin);
@@ -996,6 +999,12 @@ struct Subscriber::Impl {
   std::vector<GstElement*> recorders;                ///< the recording branches' first element (under mu)
   bool closing = false;                              ///< teardown began: no new branches (under mu)
   std::map<std::string, int> record_names;           ///< file names used, for -2, -3 …
+  // Recording branches whose EOS reached the file, counted by pad probes at teardown.
+  // Members, not a block handed to the probes: the streaming threads stop (state
+  // NULL) before the Impl goes, and the counter exists before those threads do.
+  std::mutex eos_mu;
+  std::condition_variable eos_cv;
+  size_t eos_count = 0;
 
   ~Impl() {
     if (!pipeline) return;
@@ -1016,12 +1025,6 @@ struct Subscriber::Impl {
       list = recorders;
     }
     if (list.empty()) return;
-    struct Done {
-      std::mutex mu;
-      std::condition_variable cv;
-      size_t count = 0;
-    };
-    auto done = std::make_shared<Done>();
     for (GstElement* first : list) {
       GstElement* bin = GST_ELEMENT(gst_element_get_parent(first));
       GstElement* file = bin ? gst_bin_get_by_name(GST_BIN(bin), "file") : nullptr;
@@ -1031,13 +1034,13 @@ struct Subscriber::Impl {
             pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
             [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
               if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
-              auto& d = **static_cast<std::shared_ptr<Done>*>(data);
-              std::lock_guard<std::mutex> lock(d.mu);
-              ++d.count;
-              d.cv.notify_all();
+              auto* self = static_cast<Impl*>(data);
+              std::lock_guard<std::mutex> lock(self->eos_mu);
+              ++self->eos_count;
+              self->eos_cv.notify_all();
               return GST_PAD_PROBE_OK;
             },
-            new std::shared_ptr<Done>(done), [](gpointer d) { delete static_cast<std::shared_ptr<Done>*>(d); });
+            this, nullptr);
         gst_object_unref(pad);
         gst_object_unref(file);
       }
@@ -1046,8 +1049,8 @@ struct Subscriber::Impl {
       gst_pad_send_event(in, gst_event_new_eos());
       gst_object_unref(in);
     }
-    std::unique_lock<std::mutex> lock(done->mu);
-    done->cv.wait_for(lock, std::chrono::seconds(3), [&] { return done->count >= list.size(); });
+    std::unique_lock<std::mutex> lock(eos_mu);
+    eos_cv.wait_for(lock, std::chrono::seconds(3), [&] { return eos_count >= list.size(); });
   }
 
   struct SinkCtx {

@@ -112,7 +112,9 @@ class FilePlayer {
   EndFn on_end_;
   MediaErrorFn on_error_;
   std::atomic<FileState> state_{FileState::kPaused};
-  bool has_audio_ = false, has_video_ = false;
+  // Set by OnPad on streaming threads while the file prerolls, read after it (GLib's
+  // wait in gst_element_get_state orders them, invisibly to TSan) and by the filler.
+  std::atomic<bool> has_audio_{false}, has_video_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
