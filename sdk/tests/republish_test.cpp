@@ -7,6 +7,8 @@
 // drop it) and be announced to the application again (OnRemoteTrackAvailable).
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include <thread>
 
 #include "engine_support.hpp"
@@ -95,6 +97,8 @@ class Republish : public ::testing::Test {
 TEST_F(Republish, APublisherThatLeavesAndJoinsAgainIsReceivedAgain) {
   ASSERT_EQ(pub_->LeaveChannel(), 0);
   ASSERT_TRUE(ps_.WaitFor([&] { return ps_.online.count("pub") == 0; }, 10s));
+  // The publisher's engine is out of the call only once it has heard its leave answered.
+  ASSERT_TRUE(pp_.WaitFor([&] { return std::exchange(pp_.left, false); }, 10s));
   Received before = Now();
   ASSERT_EQ(pub_->JoinChannel(Auth(app_, "again", "pub"), "Pub"), 0);
   ASSERT_TRUE(ps_.WaitFor([&] { return ps_.online.count("pub") == 1; }, 10s));
@@ -102,6 +106,7 @@ TEST_F(Republish, APublisherThatLeavesAndJoinsAgainIsReceivedAgain) {
   // And once more: a section is reused any number of times.
   ASSERT_EQ(pub_->LeaveChannel(), 0);
   ASSERT_TRUE(ps_.WaitFor([&] { return ps_.online.count("pub") == 0; }, 10s));
+  ASSERT_TRUE(pp_.WaitFor([&] { return std::exchange(pp_.left, false); }, 10s));
   before = Now();
   ASSERT_EQ(pub_->JoinChannel(Auth(app_, "again", "pub"), "Pub"), 0);
   EXPECT_TRUE(ReceivesMoreThan(before, true)) << "before: " << before.frames << " frames; now " << Describe();
