@@ -207,7 +207,7 @@ TEST_F(StaticFiles, LargeFilesAreStreamedNotLoaded) {
   EXPECT_EQ(Code(ws.Request("ping")), 0);
   EXPECT_EQ(HttpRequest(server.port(), "GET", "/healthz").status, 200);
   long after = RssKb(server.pid());
-#if !defined(__SANITIZE_ADDRESS__)  // ASan's quarantine keeps freed memory resident
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // sanitizer allocators keep freed memory resident
   EXPECT_LT(after - before, 32 * 1024) << "RSS grew from " << before << " to " << after << " KiB";
 #else
   (void)after;
@@ -351,7 +351,7 @@ size_t CountLines(const std::string& log, const std::string& needle) {
 }
 
 TEST(Descriptors, OutOfFilesTheServerBacksOffAndSheds) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // UBSan's vptr check probes memory through a pipe; in a process out of descriptors
   // the probe fails and it reports a false "invalid vptr" and aborts. The release
   // build runs this test.
@@ -429,7 +429,7 @@ TEST(SendQueue, AClientThatStopsReadingIsClosedAndItsSessionLost) {
   EXPECT_EQ(note["userId"], "flooder");
   EXPECT_EQ(note["state"], "disconnected");
   EXPECT_EQ(Metric(server, "parley_ws_slow_consumer_closes_total"), 1u);
-#if !defined(__SANITIZE_ADDRESS__)  // ASan's quarantine keeps freed memory resident
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // sanitizer allocators keep freed memory resident
   EXPECT_LT(RssKb(server.pid()) - before, 16 * 1024);
 #else
   (void)before;

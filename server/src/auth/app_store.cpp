@@ -191,14 +191,18 @@ const App* AppStore::Find(const std::string& app_id) const {
   return it == apps_.end() ? nullptr : &it->second;
 }
 
-Status AppStore::SetEnabled(const std::string& app_id, bool enabled) {
+Status AppStore::Update(const std::string& app_id, const std::function<void(App&)>& change) {
   auto it = apps_.find(app_id);
   if (it == apps_.end()) return MakeError(Errc::kAdminNotFound, "no app " + app_id);
   App a = it->second;
-  a.enabled = enabled;
-  if (Status s = WriteApp(a); !s) return s;
+  change(a);
+  if (Status s = WriteApp(a); !s) return s;  // the copy in memory changes only once stored
   it->second = a;
   return {};
+}
+
+Status AppStore::SetEnabled(const std::string& app_id, bool enabled) {
+  return Update(app_id, [&](App& a) { a.enabled = enabled; });
 }
 
 Result<App> AppStore::RotateKey(const std::string& app_id) {
@@ -222,23 +226,11 @@ Status AppStore::Delete(const std::string& app_id) {
 }
 
 Status AppStore::SetClassicTokens(const std::string& app_id, bool allowed) {
-  auto it = apps_.find(app_id);
-  if (it == apps_.end()) return MakeError(Errc::kAdminNotFound, "no app " + app_id);
-  App a = it->second;
-  a.classic_tokens = allowed;
-  if (Status s = WriteApp(a); !s) return s;
-  it->second = a;
-  return {};
+  return Update(app_id, [&](App& a) { a.classic_tokens = allowed; });
 }
 
 Status AppStore::SetQuota(const std::string& app_id, std::optional<int64_t> minutes) {
-  auto it = apps_.find(app_id);
-  if (it == apps_.end()) return MakeError(Errc::kAdminNotFound, "no app " + app_id);
-  App a = it->second;
-  a.quota_minutes = minutes;
-  if (Status s = WriteApp(a); !s) return s;
-  it->second = a;
-  return {};
+  return Update(app_id, [&](App& a) { a.quota_minutes = minutes; });
 }
 
 Status AppStore::AddUsage(const std::map<std::string, int64_t>& seconds_by_app) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,6 +65,8 @@ class AppStore {
   Status LoadAll();
   bool HasColumn(const char* table, const char* column);
   Status WriteApp(const App& app);
+  /// Applies `change` to a copy of the app, stores it, then keeps it in memory.
+  Status Update(const std::string& app_id, const std::function<void(App&)>& change);
 
   sqlite3* db_;
   std::map<std::string, App> apps_;

@@ -799,7 +799,11 @@ void MediaWorker::Tick(int64_t now_us) {
       Guarded(id, [&] { RequestKeyframe(*p, now_us); });
     }
   }
-  for (auto& [id, tp] : transports_) Guarded(id, [&] { TickTransport(*tp, now_us); });
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  for (auto& entry : transports_) {
+    auto& tp = entry.second;
+    Guarded(entry.first, [&] { TickTransport(*tp, now_us); });
+  }
 }
 
 void MediaWorker::TickTransport(Transport& t, int64_t now_us) {

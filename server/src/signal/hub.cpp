@@ -1295,20 +1295,20 @@ Status SignalHub::CloseChannel(const std::string& app_id, const std::string& cha
   return {};
 }
 
-void SignalHub::OnAppKeyRotated(const std::string& app_id) {
+void SignalHub::RemoveAppSessions(const std::string& app_id, std::string_view reason) {
   std::vector<Session*> doomed;
   for (auto& [key, ch] : channels_)
     if (ch->app_id == app_id)
       for (auto& [uid, s] : ch->members) doomed.push_back(s);
-  for (Session* s : doomed) RemoveSession(*s, "key-rotated", true, true);
+  for (Session* s : doomed) RemoveSession(*s, reason, true, true);
+}
+
+void SignalHub::OnAppKeyRotated(const std::string& app_id) {
+  RemoveAppSessions(app_id, "key-rotated");
 }
 
 void SignalHub::OnAppRevoked(const std::string& app_id) {
-  std::vector<Session*> doomed;
-  for (auto& [key, ch] : channels_)
-    if (ch->app_id == app_id)
-      for (auto& [uid, s] : ch->members) doomed.push_back(s);
-  for (Session* s : doomed) RemoveSession(*s, "app-disabled", true, true);
+  RemoveAppSessions(app_id, "app-disabled");
   usage_ms_.erase(app_id);
 }
 

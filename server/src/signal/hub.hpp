@@ -221,6 +221,8 @@ class SignalHub {
   /// Removes a session for good. When it still has a connection, the client is sent
   /// sessionRemoved (0x02010105) with `reason` and, if `close_link`, disconnected.
   void RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link);
+  /// Removes every session of the app's channels, telling each client `reason`.
+  void RemoveAppSessions(const std::string& app_id, std::string_view reason);
   /// Adds the user-time since the last metering to usage_ms_ (memory only).
   void AccumulateUsage();
   void CheckHeartbeats();
