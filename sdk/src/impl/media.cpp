@@ -193,6 +193,8 @@ void WatchBus(GstElement* pipeline, BusState* state) {
         } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS && st->on_eos) {
           st->on_eos();
         }
+        // A sync handler that drops a message owns it (GstBusSyncHandler).
+        gst_message_unref(m);
         return GST_BUS_DROP;
       },
       state, nullptr);
