@@ -69,6 +69,19 @@ bool Base64Decode(std::string_view text, std::string* out) {
   return true;
 }
 
+namespace {
+
+// A string member of a token's JSON: absent is fine unless required; present must be a string.
+bool ReadString(const nlohmann::json& j, const char* key, std::string* dst, bool required) {
+  auto it = j.find(key);
+  if (it == j.end()) return !required;
+  if (!it->is_string()) return false;
+  *dst = it->get<std::string>();
+  return true;
+}
+
+}  // namespace
+
 std::string EncodeSingleToken(const AuthInfo& auth) {
   nlohmann::ordered_json j;
   j["appid"] = auth.app_id;
@@ -89,13 +102,7 @@ Result<AuthInfo> DecodeSingleToken(std::string_view token) {
   nlohmann::json j = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return MakeError(Errc::kMalformedToken, "token does not decode to a JSON object");
   AuthInfo a;
-  auto str = [&](const char* key, std::string* dst, bool required) -> bool {
-    auto it = j.find(key);
-    if (it == j.end()) return !required;
-    if (!it->is_string()) return false;
-    *dst = it->get<std::string>();
-    return true;
-  };
+  auto str = [&](const char* key, std::string* dst, bool required) { return ReadString(j, key, dst, required); };
   if (!str("appid", &a.app_id, true) || !str("channelid", &a.channel_id, true) || !str("userid", &a.user_id, true) ||
       !str("nonce", &a.nonce, false) || !str("token", &a.token, true))
     return MakeError(Errc::kMalformedToken,
@@ -201,13 +208,7 @@ Result<AccessClaims> DecodeAccessToken(std::string_view token) {
   auto j = nlohmann::json::parse(payload_raw, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return bad("claims are not a JSON object");
   AccessClaims c;
-  auto str = [&](const char* key, std::string* dst, bool required) -> bool {
-    auto it = j.find(key);
-    if (it == j.end()) return !required;
-    if (!it->is_string()) return false;
-    *dst = it->get<std::string>();
-    return true;
-  };
+  auto str = [&](const char* key, std::string* dst, bool required) { return ReadString(j, key, dst, required); };
   if (!str("appId", &c.app_id, true) || !str("channelId", &c.channel_id, true) || !str("userId", &c.user_id, true) ||
       !str("nonce", &c.nonce, false) || !str("role", &c.role, false))
     return bad("needs string claims appId, channelId, userId (and optional nonce, role)");
