@@ -11,10 +11,18 @@ int main(int argc, char** argv) {
   // `parley serve` is parleyd: same options, same behaviour.
   if (argc >= 2 && std::string_view(argv[1]) == "serve")
     return parley::server::RunServerMain(argc - 1, argv + 1, "parley serve");
-  CLI::App app{"parley: the Parley real-time communication tool (server, apps, tokens, error codes)", "parley"};
+  LoadEnvironment();
+  CLI::App app{"parley: the Parley real-time communication tool (server, apps, tokens, clients, error codes)",
+               "parley"};
   app.set_version_flag("--version", std::string("parley ") + PARLEY_VERSION);
   app.require_subcommand(1);
-  app.footer("Run `parley <command> --help` for a command's options.");
+  // The shared options, here and on every command that uses them: before or after it.
+  AddServerOptions(&app, true);
+  AddJsonFlag(&app, "Machine-readable output (JSON) from commands that print results");
+  app.footer(
+      "The options above may also follow the command (parley app list --server URL).\n"
+      "Environment: PARLEY_SERVER (default http://127.0.0.1:7880), PARLEY_ADMIN_KEY, PARLEY_APP_ID, PARLEY_APP_KEY.\n"
+      "Run `parley <command> --help` for a command's options.");
   Runner runner;
   RegisterErrorsCommand(app, &runner);
   RegisterTokenCommand(app, &runner);
@@ -26,8 +34,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return ReportParseError(app, e);
   }
   // The one place this entry point catches: a bug must still end with a clear message.
   try {

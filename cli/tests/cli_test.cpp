@@ -119,7 +119,19 @@ TEST(CliToken, ClassicReferenceVector) {
   auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user", "abcUser",
                    "--timestamp", "1699423634", "--classic"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "3c9ee8d9f8734f0b7560ed8022a0590659113955819724fc9345ab8eedf84f31\n");
+  // Every field a classic client passes beside the hex token, its expiry included.
+  EXPECT_NE(r.out.find("token      3c9ee8d9f8734f0b7560ed8022a0590659113955819724fc9345ab8eedf84f31\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("timestamp  1699423634  (2023-11-08 06:07:14 UTC)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("channelId  abcChannel"), std::string::npos) << r.out;
+  auto j = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user", "abcUser",
+                   "--timestamp", "1699423634", "--classic", "--json"});
+  ASSERT_EQ(j.status, 0) << j.err;
+  auto fields = nlohmann::json::parse(j.out);
+  EXPECT_EQ(fields["token"], "3c9ee8d9f8734f0b7560ed8022a0590659113955819724fc9345ab8eedf84f31");
+  EXPECT_EQ(fields["expiresAt"], 1699423634);
+  EXPECT_TRUE(DecodeSingleToken(fields["singleToken"].get<std::string>()).ok());
 }
 
 TEST(CliToken, SingleParameterDecodes) {
@@ -175,6 +187,39 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(Parley({}).status, 2);
 }
 
+TEST(Cli, TyposGetDidYouMean) {
+  auto command = Parley({"app", "creat"});
+  EXPECT_EQ(command.status, 2);
+  EXPECT_NE(command.err.find("parley app: 'creat' is not a parley app command. Did you mean 'create'?"),
+            std::string::npos)
+      << command.err;
+  auto option = Parley({"app", "create", "--nmae", "x"});
+  EXPECT_EQ(option.status, 2);
+  EXPECT_NE(option.err.find("parley app create: unknown option '--nmae'. Did you mean '--name'?"), std::string::npos)
+      << option.err;
+  auto top = Parley({"tokne"});
+  EXPECT_NE(top.err.find("Did you mean 'token'?"), std::string::npos) << top.err;
+  auto missing = Parley({"app"});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("a command is needed: create, classic-tokens, list"), std::string::npos) << missing.err;
+  // A subcommand's help lists the shared options it accepts.
+  auto help = Parley({"app", "create", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--server"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("--admin-key"), std::string::npos) << help.out;
+}
+
+TEST(CliErrors, SearchTakesSeveralWordsAndSynonyms) {
+  auto r = Parley({"errors", "--search", "token", "expired"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("0x0F050001"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0x05040002"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("0x01040104"), std::string::npos) << r.out;
+  auto zh = Parley({"errors", "--search", "摄像头"});
+  ASSERT_EQ(zh.status, 0) << zh.err;
+  EXPECT_NE(zh.out.find("kCameraOpenFailed"), std::string::npos) << zh.out;
+}
+
 }  // namespace
 }  // namespace parley
 
@@ -184,24 +229,26 @@ namespace {
 TEST(CliApp, ManagesAppsThroughTheAdminApi) {
   test::ServerProcess server;
   std::string url = server.url();
-  auto created = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "create", "--name", "demo"});
+  auto created =
+      Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "create", "--name", "demo"});
   ASSERT_EQ(created.status, 0) << created.err;
   auto app = nlohmann::json::parse(created.out);
   std::string id = app["appId"];
   EXPECT_EQ(app["appKey"].get<std::string>().size(), 32u);
   EXPECT_EQ(app["name"], "demo");
-  auto list = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "list"});
+  auto list = Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "list"});
   ASSERT_EQ(list.status, 0);
   EXPECT_EQ(nlohmann::json::parse(list.out)["apps"][0]["appId"], id);
-  auto disabled = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "disable", id});
+  auto disabled = Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "disable", id});
   ASSERT_EQ(disabled.status, 0);
   EXPECT_EQ(nlohmann::json::parse(disabled.out)["enabled"], false);
-  ASSERT_EQ(Parley({"app", "--server", url, "--admin-key", server.admin_key(), "enable", id}).status, 0);
-  auto quota = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "quota", id, "--minutes", "5"});
+  ASSERT_EQ(Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "enable", id}).status, 0);
+  auto quota =
+      Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "quota", id, "--minutes", "5"});
   ASSERT_EQ(quota.status, 0) << quota.err;
   EXPECT_EQ(nlohmann::json::parse(quota.out)["quotaMinutes"], 5);
-  auto token = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "token", id, "--channel", "c",
-                       "--user", "u", "--ttl", "1h"});
+  auto token = Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "token", id, "--channel",
+                       "c", "--user", "u", "--ttl", "1h"});
   ASSERT_EQ(token.status, 0) << token.err;
   auto t = nlohmann::json::parse(token.out);
   EXPECT_EQ(t["format"], "access");
@@ -209,21 +256,54 @@ TEST(CliApp, ManagesAppsThroughTheAdminApi) {
   EXPECT_TRUE(claims.ok());
   // Classic tokens only for apps that turn them on.
   auto classic_args =
-      std::vector<std::string>{"app",       "--server", url,      "--admin-key", server.admin_key(), "token", id,
-                               "--channel", "c",        "--user", "u",           "--classic"};
+      std::vector<std::string>{"app", "--json",    "--server", url,      "--admin-key", server.admin_key(), "token",
+                               id,    "--channel", "c",        "--user", "u",           "--classic"};
   EXPECT_EQ(Parley(classic_args).status, 1);
-  ASSERT_EQ(Parley({"app", "--server", url, "--admin-key", server.admin_key(), "classic-tokens", id, "on"}).status, 0);
+  ASSERT_EQ(
+      Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "classic-tokens", id, "on"}).status,
+      0);
   auto classic = Parley(classic_args);
   ASSERT_EQ(classic.status, 0) << classic.err;
   auto ct = nlohmann::json::parse(classic.out);
   AuthInfo a{id, "c", "u", "", ct["timestamp"], ct["token"]};
   EXPECT_TRUE(VerifyToken(a, app["appKey"].get<std::string>(), time(nullptr)).ok());
-  auto channels = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "channels"});
+  auto channels = Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "channels"});
   ASSERT_EQ(channels.status, 0);
   EXPECT_TRUE(nlohmann::json::parse(channels.out)["channels"].empty());
-  auto kick = Parley({"app", "--server", url, "--admin-key", server.admin_key(), "kick", id, "c", "nobody"});
+  auto kick = Parley({"app", "--json", "--server", url, "--admin-key", server.admin_key(), "kick", id, "c", "nobody"});
   EXPECT_EQ(kick.status, 1);
   EXPECT_NE(kick.err.find("0x0F030002"), std::string::npos) << kick.err;
+}
+
+TEST(CliApp, OptionsAnywhereTablesAndAHiddenKey) {
+  test::ServerProcess server;
+  // Shared options before the command, after it, and from the environment.
+  auto created = Parley({"app", "create", "--server", server.url(), "--admin-key", server.admin_key(), "--name", "t"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  EXPECT_NE(created.out.find("Created app \"t\"."), std::string::npos) << created.out;
+  EXPECT_NE(created.out.find("AppKey          "), std::string::npos) << created.out;
+  std::string id = created.out.substr(created.out.find("AppId") + 16, 16);
+  auto list = Parley({"--server", server.url(), "--admin-key", server.admin_key(), "app", "list"});
+  ASSERT_EQ(list.status, 0) << list.err;
+  EXPECT_EQ(list.out.rfind("APP ID ", 0), 0u) << list.out;
+  EXPECT_NE(list.out.find(id + "  t  "), std::string::npos) << list.out;
+  setenv("PARLEY_SERVER", server.url().c_str(), 1);
+  setenv("PARLEY_ADMIN_KEY", server.admin_key().c_str(), 1);
+  auto shown = Parley({"app", "show", id});
+  auto revealed = Parley({"app", "show", id, "--reveal-key", "--json"});
+  auto hidden_json = Parley({"app", "show", id, "--json"});
+  auto channels = Parley({"app", "channels"});
+  unsetenv("PARLEY_SERVER");
+  unsetenv("PARLEY_ADMIN_KEY");
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find("(hidden: parley app show " + id + " --reveal-key)"), std::string::npos) << shown.out;
+  ASSERT_EQ(revealed.status, 0) << revealed.err;
+  std::string key = nlohmann::json::parse(revealed.out)["appKey"];
+  EXPECT_EQ(key.size(), 32u);
+  EXPECT_NE(created.out.find(key), std::string::npos);  // shown on creation
+  EXPECT_EQ(shown.out.find(key), std::string::npos);
+  EXPECT_EQ(hidden_json.out.find(key), std::string::npos) << hidden_json.out;
+  EXPECT_EQ(channels.out, "No live channels.\n");
 }
 
 TEST(CliApp, WrongAdminKeyAndUnreachableServer) {
@@ -234,6 +314,7 @@ TEST(CliApp, WrongAdminKeyAndUnreachableServer) {
   auto down = Parley({"app", "--server", "http://127.0.0.1:1", "--admin-key", "k", "list"});
   EXPECT_EQ(down.status, 1);
   EXPECT_NE(down.err.find("cannot reach"), std::string::npos) << down.err;
+  EXPECT_NE(down.err.find("is `parley serve` running at http://127.0.0.1:1?"), std::string::npos) << down.err;
   EXPECT_EQ(Parley({"app", "--server", "ftp://x", "--admin-key", "k", "list"}).status, 1);
 }
 
@@ -324,6 +405,73 @@ TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {
   EXPECT_EQ(Parley({"join", "--server", server.url()}).status, 2);
 }
 
+TEST(CliJoin, EachCauseGetsItsOwnMessageAndCodeOnce) {
+  test::ServerProcess server;
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"join"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  std::string id = app["appId"], key = app["appKey"];
+  // The server from PARLEY_SERVER, the app from PARLEY_APP_ID / PARLEY_APP_KEY.
+  setenv("PARLEY_SERVER", server.url().c_str(), 1);
+  setenv("PARLEY_APP_ID", id.c_str(), 1);
+  setenv("PARLEY_APP_KEY", key.c_str(), 1);
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  int64_t past = time(nullptr) - 30;
+  std::string stale = MintAccessToken({id, "c", "late", "", "", past, past - 60}, key);
+  auto expired = Parley({"join", "--token", stale, "--duration", "2"});
+  EXPECT_EQ(expired.status, 1);
+  EXPECT_EQ(count(expired.err, "0x05040002"), 1u) << expired.err;
+  EXPECT_NE(expired.err.find("token expired at "), std::string::npos) << expired.err;
+  EXPECT_NE(expired.err.find("cause 0x0F050001 (251985921) kTokenExpired"), std::string::npos) << expired.err;
+  EXPECT_NE(expired.err.find("advice: Mint a new token"), std::string::npos) << expired.err;
+  EXPECT_EQ(expired.err.find("could not join"), std::string::npos) << expired.err;
+  // The same token in the browser gets the same code (web/tests/tokens.test.mjs).
+  auto garbage = Parley({"join", "--token", "not-a-token", "--duration", "2"});
+  EXPECT_EQ(garbage.status, 1);
+  EXPECT_NE(garbage.err.find("0x0F020004"), std::string::npos) << garbage.err;
+  test::HttpRequest(server.port(), "PUT", "/v1/admin/apps/" + id + "/quota", R"({"minutes":0})", server.admin_key());
+  auto quota = Parley({"join", "--channel", "c", "--user", "u", "--duration", "2"});
+  EXPECT_EQ(quota.status, 1);
+  EXPECT_EQ(count(quota.err, "0x05040002"), 1u) << quota.err;
+  EXPECT_NE(quota.err.find("cause 0x0F050002 (251985922) kQuotaExhausted"), std::string::npos) << quota.err;
+  EXPECT_NE(quota.err.find("parley app quota"), std::string::npos) << quota.err;
+  auto mismatch = Parley(
+      {"join", "--app-key", "0123456789abcdef0123456789abcdef", "--channel", "c", "--user", "u", "--duration", "2"});
+  EXPECT_NE(mismatch.err.find("cause 0x0F050003 (251985923) kTokenKeyMismatch"), std::string::npos) << mismatch.err;
+  // Nobody listening: the hint names the server and how to start one.
+  setenv("PARLEY_SERVER", "http://127.0.0.1:1", 1);
+  auto refused = Parley({"join", "--channel", "c", "--user", "u", "--duration", "2"});
+  unsetenv("PARLEY_SERVER");
+  unsetenv("PARLEY_APP_ID");
+  unsetenv("PARLEY_APP_KEY");
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("0x01020401"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("is `parley serve` running at http://127.0.0.1:1?"), std::string::npos) << refused.err;
+}
+
+TEST(CliJoin, StatsShowADashUntilMeasured) {
+  test::ServerProcess server;
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"join"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  auto r = Parley({"join", "--server", server.url(), "--app-id", app["appId"], "--app-key", app["appKey"], "--channel",
+                   "dash", "--user", "solo", "--duration", "5", "--width", "160", "--height", "120"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The first report comes before any statistics: dashes, never "0 kbps" or "rtt -1".
+  auto first = r.out.substr(r.out.find("   1.0s"));
+  first = first.substr(0, first.find('\n'));
+  EXPECT_NE(first.find("send — kbps"), std::string::npos) << first;
+  EXPECT_NE(first.find("rtt —"), std::string::npos) << first;
+  EXPECT_EQ(r.out.find("rtt -1"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("/5"), std::string::npos) << r.out;
+  // Once measured, the network quality is a word (1 is the best).
+  EXPECT_TRUE(r.out.find("network ▮▮▮▮ excellent") != std::string::npos ||
+              r.out.find("network ▮▮▮▯ good") != std::string::npos)
+      << r.out;
+}
+
 TEST(CliJoin, AFileSourceShowsItsProgressAndTheOthersReceiveIt) {
   std::string path = test::MakeTestWebm("cli-file", 3, 440);
   ASSERT_FALSE(path.empty());
@@ -367,7 +515,8 @@ TEST(CliDemo, EveryParticipantReceivesAudioAndVideo) {
   ASSERT_TRUE(ev.Has("started")) << r.out;
   // The browser link carries one access token for the guest.
   std::string url = ev.all.front().value("browserUrl", "");
-  auto at = url.find("/demo/?token=");
+  // In the fragment: the token never reaches a server log or a Referer header.
+  auto at = url.find("/demo/#token=");
   ASSERT_NE(at, std::string::npos) << url;
   std::string token = url.substr(at + 13, url.find('&', at) - at - 13);
   auto claims = DecodeAccessToken(token);

@@ -126,6 +126,47 @@ const ErrorInfo* LookupCode(std::string_view text) {
   return FindErrorByName(text);
 }
 
+namespace {
+// Words people search for and the words the catalog uses, in both languages: a query
+// word matches a code when any word of its group does (lower-case ASCII, or UTF-8).
+constexpr std::array<std::array<std::string_view, 8>, 24> kSynonyms = {{
+    {"camera", "摄像头", "相机", "video capture", "v4l2", "webcam"},
+    {"microphone", "麦克风", "record device", "recording device", "audio capture", "音频采集"},
+    {"speaker", "扬声器", "playout", "playback", "播放"},
+    {"token", "令牌", "auth", "鉴权"},
+    {"expired", "expire", "过期", "overdue", "失效"},
+    {"network", "网络", "connection", "连接"},
+    {"screen", "屏幕", "共享", "screen share", "desktop"},
+    {"kick", "kicked", "踢", "removed", "移除", "remove"},
+    {"channel", "频道", "房间", "room"},
+    {"publish", "推流", "发布", "push"},
+    {"subscribe", "订阅", "拉流", "pull"},
+    {"reconnect", "重连", "resume", "reconnection"},
+    {"timeout", "超时", "timed out", "time out"},
+    {"permission", "权限", "denied", "not allowed"},
+    {"audio", "音频", "sound", "声音"},
+    {"video", "视频"},
+    {"render", "渲染", "display", "显示"},
+    {"quota", "余额", "配额", "balance", "billing"},
+    {"disabled", "停用", "disable"},
+    {"device", "设备"},
+    {"file", "文件"},
+    {"join", "加入", "进入"},
+    {"appkey", "app key", "appid", "app id", "应用"},
+    {"browser", "h5", "浏览器"},
+}};
+
+// Every spelling a query word stands for: itself and its synonym group's words.
+std::vector<std::string> Alternatives(const std::string& word) {
+  std::vector<std::string> alts{word};
+  for (const auto& group : kSynonyms)
+    if (std::find(group.begin(), group.end(), word) != group.end())
+      for (std::string_view w : group)
+        if (!w.empty() && w != word) alts.emplace_back(w);
+  return alts;
+}
+}  // namespace
+
 std::vector<const ErrorInfo*> SearchErrors(std::string_view query) {
   std::vector<std::string> words;
   std::string q = LowerAscii(query);
@@ -139,12 +180,17 @@ std::vector<const ErrorInfo*> SearchErrors(std::string_view query) {
   }
   std::vector<const ErrorInfo*> hits;
   if (words.empty()) return hits;
+  std::vector<std::vector<std::string>> alternatives;
+  for (const auto& w : words) alternatives.push_back(Alternatives(w));
   for (const auto& e : kTable) {
     std::string hay = LowerAscii(e.name) + '\n' + LowerAscii(e.c_name) + '\n' + LowerAscii(e.description) + '\n' +
-                      LowerAscii(e.detail) + '\n' + LowerAscii(e.advice_en) + '\n' + std::string(e.cause_zh) + '\n' +
-                      std::string(e.advice_zh) + '\n' + std::string(e.module);
-    if (std::all_of(words.begin(), words.end(), [&](const std::string& w) { return hay.find(w) != std::string::npos; }))
-      hits.push_back(&e);
+                      LowerAscii(e.detail) + '\n' + LowerAscii(e.advice_en) + '\n' + LowerAscii(e.cause_zh) + '\n' +
+                      LowerAscii(e.advice_zh) + '\n' + std::string(e.module);
+    auto found = [&](const std::vector<std::string>& alts) {
+      return std::any_of(alts.begin(), alts.end(),
+                         [&](const std::string& a) { return hay.find(a) != std::string::npos; });
+    };
+    if (std::all_of(alternatives.begin(), alternatives.end(), found)) hits.push_back(&e);
   }
   return hits;
 }

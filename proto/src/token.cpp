@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace parley {
@@ -226,6 +227,19 @@ Result<AccessClaims> DecodeAccessToken(std::string_view token) {
   return c;
 }
 
+namespace {
+// "token expired at 2026-12-02 03:03:50 UTC (1796180630), 42 s ago": the time a person
+// reads and the number the token carries.
+std::string ExpiredMessage(int64_t expires_at, int64_t now_unix) {
+  std::time_t t = static_cast<std::time_t>(expires_at);
+  std::tm tm{};
+  char when[32] = "?";
+  if (gmtime_r(&t, &tm)) std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return "token expired at " + std::string(when) + " (" + std::to_string(expires_at) + "), " +
+         std::to_string(now_unix - expires_at) + " s ago";
+}
+}  // namespace
+
 Result<AccessClaims> VerifyAccessToken(std::string_view token, std::string_view app_key, int64_t now_unix) {
   auto claims = DecodeAccessToken(token);
   if (!claims) return claims;
@@ -234,9 +248,9 @@ Result<AccessClaims> VerifyAccessToken(std::string_view token, std::string_view 
   Base64UrlDecode(token.substr(d2 + 1), &sig);  // checked by DecodeAccessToken
   std::string expected = HmacSha256(app_key, token.substr(0, d2));
   if (!ConstantTimeEquals(expected, sig))
-    return MakeError(Errc::kTokenInvalid, "token signature does not match this app's AppKey");
+    return MakeError(Errc::kTokenInvalid, "token signature does not match this app's AppKey", Errc::kTokenKeyMismatch);
   if (claims->expires_at <= now_unix)
-    return MakeError(Errc::kChannelOverdue, "token expired at " + std::to_string(claims->expires_at));
+    return MakeError(Errc::kChannelOverdue, ExpiredMessage(claims->expires_at, now_unix), Errc::kTokenExpired);
   return claims;
 }
 
@@ -280,9 +294,9 @@ Status VerifyToken(const AuthInfo& auth, std::string_view app_key, int64_t now_u
   for (char& c : given)
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   if (!ConstantTimeEquals(expected, given))
-    return MakeError(Errc::kTokenInvalid, "token does not match the AuthInfo for this app");
+    return MakeError(Errc::kTokenInvalid, "token does not match the AuthInfo for this app", Errc::kTokenKeyMismatch);
   if (auth.timestamp <= now_unix)
-    return MakeError(Errc::kChannelOverdue, "token expired at " + std::to_string(auth.timestamp));
+    return MakeError(Errc::kChannelOverdue, ExpiredMessage(auth.timestamp, now_unix), Errc::kTokenExpired);
   return {};
 }
 

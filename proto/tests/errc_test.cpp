@@ -118,6 +118,23 @@ TEST(Errc, SearchEnglishAndChinese) {
   EXPECT_TRUE(SearchErrors("   ").empty());
 }
 
+TEST(Errc, SearchKnowsSynonymsInBothLanguages) {
+  auto has = [](const auto& list, Errc c) {
+    return std::any_of(list.begin(), list.end(), [c](auto* e) { return e->code == c; });
+  };
+  // The catalog says 相机 and "camera"; people also type 摄像头.
+  auto zh = SearchErrors("摄像头");
+  EXPECT_TRUE(has(zh, Errc::kCameraOpenFailed));
+  EXPECT_FALSE(has(zh, Errc::kTokenInvalid));
+  // Several words: every one must match (through its synonyms).
+  auto expired = SearchErrors("token expired");
+  EXPECT_TRUE(has(expired, Errc::kTokenExpired));
+  EXPECT_TRUE(has(expired, Errc::kChannelOverdue));
+  EXPECT_FALSE(has(expired, Errc::kCameraOpenFailed));
+  EXPECT_TRUE(has(SearchErrors("令牌 过期"), Errc::kTokenExpired));
+  EXPECT_TRUE(has(SearchErrors("quota"), Errc::kQuotaExhausted));
+}
+
 TEST(Result, CarriesValueOrError) {
   Result<int> good = 5;
   ASSERT_TRUE(good.ok());

@@ -38,8 +38,8 @@ using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 constexpr int32_t kOk = 0;
 
-std::atomic<bool> g_h5_mode{false};
-std::mutex g_create_mu;  ///< guards the globals below and changes of g_h5_mode
+std::atomic<bool> g_h5_mode{true};  ///< on by default: share channels with browsers
+std::mutex g_create_mu;             ///< guards the globals below and changes of g_h5_mode
 int32_t g_create_error = 0;
 std::string g_create_message;
 int g_live_engines = 0;  ///< created and not yet destroyed: the H5 mode is fixed while > 0
@@ -138,15 +138,16 @@ class EngineImpl final : public RtcEngine {
     if (IsAccessToken(a.token)) {
       // An access token carries (and signs) app, channel, user and expiry: AuthInfo
       // fields may be left empty, and those given must agree with it.
+      // The codes the server gives for the same token: one code per cause everywhere.
       auto claims = DecodeAccessToken(a.token);
-      if (!claims) return Code(Errc::kInvalidAuthInfo);
+      if (!claims) return claims.error().value();
       auto fill = [](std::string& field, const std::string& claim) {
         if (field.empty()) field = claim;
         return field == claim;
       };
       if (!fill(a.app_id, claims->app_id) || !fill(a.channel_id, claims->channel_id) ||
           !fill(a.user_id, claims->user_id))
-        return Code(Errc::kInvalidAuthInfo);
+        return Code(Errc::kTokenInvalid);
       if (a.timestamp <= 0) a.timestamp = claims->expires_at;
     }
     if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() || a.timestamp <= 0)
@@ -161,19 +162,21 @@ class EngineImpl final : public RtcEngine {
     if (token.empty()) return Code(Errc::kInvalidAuthInfo);
     // An access token (the default) or an ARTC single-parameter token.
     std::string token_channel, token_user;
+    // A token that does not parse, or names another channel or user, gets the code the
+    // server would give it (0x0F020004, 0x02010205), before any I/O.
     if (IsAccessToken(token)) {
       auto claims = DecodeAccessToken(token);
-      if (!claims) return Code(Errc::kInvalidAuthInfo);
+      if (!claims) return claims.error().value();
       token_channel = claims->channel_id;
       token_user = claims->user_id;
     } else {
       auto decoded = DecodeSingleToken(token);
-      if (!decoded) return Code(Errc::kInvalidAuthInfo);
+      if (!decoded) return decoded.error().value();
       token_channel = decoded->channel_id;
       token_user = decoded->user_id;
     }
     if ((!channel_id.empty() && channel_id != token_channel) || (!user_id.empty() && user_id != token_user))
-      return Code(Errc::kInvalidAuthInfo);
+      return Code(Errc::kTokenInvalid);
     return StartJoin({{"token", token}}, token_channel, token_user, user_name);
   }
 
@@ -474,7 +477,7 @@ class EngineImpl final : public RtcEngine {
   }
 
   void JoinFailed(int32_t code, const std::string& message, const std::string& channel, const std::string& user,
-                  Clock::time_point t0) {
+                  Clock::time_point t0, int32_t detail = 0) {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       joining_ = false;
@@ -484,9 +487,12 @@ class EngineImpl final : public RtcEngine {
     ++signal_gen_;
     signal_.reset();
     SetStatus(ConnectionStatus::kFailed);
-    spdlog::warn("parley: join failed {} {}", FormatHex(code), message);
+    spdlog::info("parley: join failed {} {}", FormatHex(code), message);  // the listener has it
     int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
-    Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(code, channel, user, elapsed); });
+    Notify([&](EngineEventListener& l) {
+      l.OnJoinChannelError(code, detail, message);
+      l.OnJoinChannelResult(code, channel, user, elapsed);
+    });
   }
 
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
@@ -497,7 +503,8 @@ class EngineImpl final : public RtcEngine {
       return JoinFailed(Code(st.error().code), st.error().message, channel, user, t0);
     signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
                      Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
-                       if (code) return JoinFailed(code, m, channel, user, t0);
+                       if (code)
+                         return JoinFailed(code, m, channel, user, t0, d.is_object() ? d.value("detail", 0) : 0);
                        ClientRole role;  // what the join asked for
                        std::optional<ClientRole> later;
                        {

@@ -104,15 +104,20 @@ TEST(Engine, RejectsBadCallsWithTheirCodesBeforeAnyNetworkIo) {
   a.app_id.clear();
   EXPECT_EQ(e->JoinChannel(a, "x"), static_cast<int32_t>(Errc::kInvalidAuthInfo));
   EXPECT_EQ(e->JoinChannel("", "c", "u", "x"), static_cast<int32_t>(Errc::kInvalidAuthInfo));
+  // A token that cannot be parsed, or that names another channel, gets the server's codes.
+  EXPECT_EQ(e->JoinChannel("not a token", "c", "u", "x"), static_cast<int32_t>(Errc::kMalformedToken));
+  EXPECT_EQ(e->JoinChannel("a.b.c", "c", "u", "x"), static_cast<int32_t>(Errc::kMalformedToken));
+  std::string other = MintAccessToken({"app", "elsewhere", "u", "", "", 4102444800, 1}, "key");
+  EXPECT_EQ(e->JoinChannel(other, "c", "u", "x"), static_cast<int32_t>(Errc::kTokenInvalid));
   EXPECT_EQ(e->LeaveChannel(), static_cast<int32_t>(Errc::kNotInChannel));
   EXPECT_EQ(e->PublishLocalVideoStream(true), static_cast<int32_t>(Errc::kNotInChannel));
   VideoEncoderConfig bad;
   bad.width = 7;
   EXPECT_EQ(e->SetVideoEncoderConfiguration(bad), static_cast<int32_t>(Errc::kPublishConfigInvalid));
   EXPECT_EQ(e->SubscribeRemoteUser(""), static_cast<int32_t>(Errc::kSubscribeConfigInvalid));
-  // H5-compatible mode is fixed once an engine exists.
-  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), static_cast<int32_t>(Errc::kH5CompatibleModeConfig));
-  EXPECT_FALSE(RtcEngine::IsH5CompatibleMode());
+  // H5-compatible mode (on by default) is fixed once an engine exists.
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(false), static_cast<int32_t>(Errc::kH5CompatibleModeConfig));
+  EXPECT_TRUE(RtcEngine::IsH5CompatibleMode());
   RtcEngine::Destroy(e);
 }
 

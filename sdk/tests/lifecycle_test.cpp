@@ -48,25 +48,26 @@ bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
 }
 
 TEST(EngineLifecycle, H5ModeCanBeSetAgainOnceTheLastEngineIsDestroyed) {
+  EXPECT_TRUE(RtcEngine::IsH5CompatibleMode());  // the default: browsers can join any channel
   EngineConfig c;
   c.server_url = "ws://127.0.0.1:9/v1/signal";  // never contacted
   RtcEngine* a = RtcEngine::Create(c);
   RtcEngine* b = RtcEngine::Create(c);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), Code(Errc::kH5CompatibleModeConfig));
-  RtcEngine::Destroy(a);
-  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), Code(Errc::kH5CompatibleModeConfig));  // b lives
-  RtcEngine::Destroy(b);
-  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), 0);
-  EXPECT_TRUE(RtcEngine::IsH5CompatibleMode());
-  RtcEngine* d = RtcEngine::Create(c);
-  ASSERT_NE(d, nullptr);
   EXPECT_EQ(RtcEngine::SetH5CompatibleMode(false), Code(Errc::kH5CompatibleModeConfig));
-  EXPECT_TRUE(RtcEngine::IsH5CompatibleMode());
-  RtcEngine::Destroy(d);
+  RtcEngine::Destroy(a);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(false), Code(Errc::kH5CompatibleModeConfig));  // b lives
+  RtcEngine::Destroy(b);
   EXPECT_EQ(RtcEngine::SetH5CompatibleMode(false), 0);
   EXPECT_FALSE(RtcEngine::IsH5CompatibleMode());
+  RtcEngine* d = RtcEngine::Create(c);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), Code(Errc::kH5CompatibleModeConfig));
+  EXPECT_FALSE(RtcEngine::IsH5CompatibleMode());
+  RtcEngine::Destroy(d);
+  EXPECT_EQ(RtcEngine::SetH5CompatibleMode(true), 0);
+  EXPECT_TRUE(RtcEngine::IsH5CompatibleMode());
 }
 
 // Destroys its engine from inside OnJoinChannelResult (on the engine thread) and

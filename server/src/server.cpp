@@ -568,6 +568,17 @@ Status Server::Start() {
   spdlog::info("parleyd {} listening on {}://{}:{} (data {}, admin key from {}, web root {}, at most {} connections)",
                PARLEY_VERSION, impl_->ssl_ctx ? "https" : "http", c.listen_address, impl_->port, c.data_dir,
                c.admin_key_source, c.web_root.empty() ? "none" : c.web_root, impl_->limits.max);
+  // Where things are, as URLs to click (a wildcard listen address is shown as loopback).
+  std::string host = c.listen_address == "0.0.0.0"                     ? "127.0.0.1"
+                     : c.listen_address == "::"                        ? "[::1]"
+                     : c.listen_address.find(':') != std::string::npos ? "[" + c.listen_address + "]"
+                                                                       : c.listen_address;
+  std::string base = std::string(impl_->ssl_ctx ? "https" : "http") + "://" + host + ":" + std::to_string(impl_->port);
+  std::string ws = std::string(impl_->ssl_ctx ? "wss" : "ws") + "://" + host + ":" + std::to_string(impl_->port);
+  spdlog::info("  console     {}/console/  (sign in with the admin key from {})", base, c.admin_key_source);
+  spdlog::info("  demo        {}/demo/  (join with a token: parley token ...)", base);
+  spdlog::info("  signalling  {}/v1/signal", ws);
+  spdlog::info("  admin API   {}/v1/admin/  metrics {}/metrics  health {}/healthz", base, base, base);
   impl_->hub->Start();
   impl_->Accept();
   impl_->signals.async_wait([this](const boost::system::error_code& e, int sig) {

@@ -161,6 +161,7 @@ TEST_F(SignalTest, AuthRulesAnswerWithTheirCodes) {
   auto expired = ws.Request("join", {{"auth", Auth(app_, "c", "u", Now() - 10)}});
   EXPECT_EQ(Code(expired), C(Errc::kChannelOverdue));
   EXPECT_NE(expired["message"].get<std::string>().find("expired"), std::string::npos);
+  EXPECT_EQ(expired["data"]["detail"], C(Errc::kTokenExpired));
   // AppId/AppKey mismatch: app_'s id with another app's key is just an invalid token;
   // the answer says nothing about the other app (docs/errors.md).
   TestApp other = CreateApp(server_, "other");
@@ -196,7 +197,9 @@ TEST_F(SignalTest, AuthRulesAnswerWithTheirCodes) {
             200);
   auto overdue = Join(ws, app_, "c", "u");
   EXPECT_EQ(Code(overdue), C(Errc::kChannelOverdue));
-  EXPECT_NE(overdue["message"].get<std::string>().find("overdue"), std::string::npos);
+  EXPECT_NE(overdue["message"].get<std::string>().find("quota"), std::string::npos);
+  // The contract's code covers several causes; the detail names this one.
+  EXPECT_EQ(overdue["data"]["detail"], C(Errc::kQuotaExhausted));
   ASSERT_EQ(HttpRequest(server_.port(), "PUT", "/v1/admin/apps/" + app_.id + "/quota", R"({"minutes":null})",
                         server_.admin_key())
                 .status,
@@ -307,17 +310,21 @@ TEST_F(SignalTest, RolesInInteractiveLive) {
 }
 
 TEST_F(SignalTest, H5CompatibilityRule) {
+  // H5-compatible is the default for every platform: a browser joins a native client's channel.
   WsClient native(server_.port()), browser(server_.port()), compat(server_.port());
-  ASSERT_EQ(Code(Join(native, app_, "plain", "n1", {{"platform", "native"}})), 0);
-  EXPECT_EQ(Code(Join(browser, app_, "plain", "b1", {{"platform", "h5"}})), C(Errc::kH5NotCompatible));
-  EXPECT_EQ(Code(Join(compat, app_, "plain", "n2", {{"h5Compatible", true}})), C(Errc::kH5NotCompatible));
-  // A channel started by a browser is H5-compatible: compatible natives may join, others not.
-  ASSERT_EQ(Code(Join(browser, app_, "web", "b1", {{"platform", "h5"}})), 0);
-  ASSERT_EQ(Code(Join(compat, app_, "web", "n2", {{"h5Compatible", true}})), 0);
-  WsClient legacy(server_.port());
-  EXPECT_EQ(Code(Join(legacy, app_, "web", "n3")), C(Errc::kH5NotCompatible));
+  ASSERT_EQ(Code(Join(native, app_, "mixed", "n1", {{"platform", "native"}})), 0);
+  ASSERT_EQ(Code(Join(browser, app_, "mixed", "b1", {{"platform", "h5"}})), 0);
+  // A native client that opts out starts a native-only channel; browsers and
+  // compatible natives are refused from it, and it is refused from compatible ones.
+  WsClient only(server_.port()), other(server_.port());
+  ASSERT_EQ(Code(Join(only, app_, "plain", "n2", {{"h5Compatible", false}})), 0);
+  EXPECT_EQ(Code(Join(other, app_, "plain", "b2", {{"platform", "h5"}})), C(Errc::kH5NotCompatible));
+  EXPECT_EQ(Code(Join(other, app_, "plain", "n3")), C(Errc::kH5NotCompatible));
+  EXPECT_EQ(Code(Join(other, app_, "mixed", "n3", {{"h5Compatible", false}})), C(Errc::kH5NotCompatible));
+  ASSERT_EQ(Code(Join(compat, app_, "plain", "n4", {{"h5Compatible", false}})), 0);
   // A browser cannot switch H5 mode off.
-  EXPECT_EQ(Code(Join(legacy, app_, "web", "b2", {{"platform", "h5"}, {"h5Compatible", false}})),
+  WsClient legacy(server_.port());
+  EXPECT_EQ(Code(Join(legacy, app_, "web", "b3", {{"platform", "h5"}, {"h5Compatible", false}})),
             C(Errc::kH5CompatibleModeConfig));
 }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -22,12 +23,10 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 struct AppOptions {
-  std::string server;
-  std::string admin_key;
-  bool insecure = false;
   std::string name, app_id, channel, user, nonce, ttl = "24h", minutes, role, toggle;
   bool classic_tokens = false;
   bool classic = false;
+  bool reveal_key = false;
 };
 
 struct Url {
@@ -82,17 +81,18 @@ Result<json> Exchange(Stream& stream, http::request<http::string_body>& req) {
   return body;
 }
 
-Result<json> Call(const AppOptions& o, const std::string& method, const std::string& path, const json& body = {}) {
-  auto url = ParseUrl(o.server);
+Result<json> Call(const std::string& server, const std::string& admin_key, bool insecure, const std::string& method,
+                  const std::string& path, const json& body = {}) {
+  auto url = ParseUrl(server);
   if (!url) return url.error();
-  if (o.admin_key.empty()) return MakeError(Errc::kAdminUnauthorized, "give --admin-key or set PARLEY_ADMIN_KEY");
+  if (admin_key.empty()) return MakeError(Errc::kAdminUnauthorized, "give --admin-key or set PARLEY_ADMIN_KEY");
   try {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(url->host, url->port);
     http::request<http::string_body> req(http::string_to_verb(method), url->prefix + path, 11);
     req.set(http::field::host, url->host);
-    req.set(http::field::authorization, "Bearer " + o.admin_key);
+    req.set(http::field::authorization, "Bearer " + admin_key);
     req.set(http::field::user_agent, std::string("parley/") + PARLEY_VERSION);
     if (!body.is_null()) {
       req.set(http::field::content_type, "application/json");
@@ -102,7 +102,7 @@ Result<json> Call(const AppOptions& o, const std::string& method, const std::str
     if (url->tls) {
       asio::ssl::context ctx(asio::ssl::context::tls_client);
       ctx.set_default_verify_paths();
-      ctx.set_verify_mode(o.insecure ? asio::ssl::verify_none : asio::ssl::verify_peer);
+      ctx.set_verify_mode(insecure ? asio::ssl::verify_none : asio::ssl::verify_peer);
       beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
       SSL_set_tlsext_host_name(stream.native_handle(), url->host.c_str());
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(15));
@@ -115,75 +115,229 @@ Result<json> Call(const AppOptions& o, const std::string& method, const std::str
     stream.connect(endpoints);
     return Exchange(stream, req);
   } catch (const std::exception& e) {
-    return MakeError(Errc::kSignalRequestError, "cannot reach " + o.server + ": " + e.what());
+    return MakeError(Errc::kSignalRequestError,
+                     "cannot reach " + server + " (" + e.what() + "): " + UnreachableHint(server));
   }
 }
 
-int Print(const Result<json>& r) {
+// An admin call with the shared options (--server, --admin-key, --insecure).
+Result<json> Call(const std::string& method, const std::string& path, const json& body = {}) {
+  const GlobalOptions& g = Globals();
+  return Call(g.server, g.admin_key, g.insecure, method, path, body);
+}
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The console shows an AppKey once; the terminal does too: on creation and rotation,
+// and with an explicit --reveal-key.
+json Redacted(json app, bool reveal) {
+  if (!reveal && app.is_object() && app.contains("appKey")) app["appKey"] = "(hidden: --reveal-key shows it)";
+  return app;
+}
+
+std::string StateOf(const json& a) {
+  if (!a.value("enabled", true)) return "disabled";
+  if (a.value("overdue", false)) return "quota used up";
+  return "enabled";
+}
+
+std::string QuotaOf(const json& a) {
+  std::string used = fmt::format("{:.1f} min used", a.value("usedSeconds", 0.0) / 60.0);
+  if (!a.contains("quotaMinutes") || a["quotaMinutes"].is_null()) return "unlimited, " + used;
+  return fmt::format("{} min, {}", a["quotaMinutes"].get<int64_t>(), used);
+}
+
+void PrintApp(const json& a, bool show_key) {
+  std::vector<std::vector<std::string>> rows = {
+      {"AppId", a.value("appId", "")},
+      {"Name", a.value("name", "")},
+      {"AppKey",
+       show_key ? a.value("appKey", "") : "(hidden: parley app show " + a.value("appId", "") + " --reveal-key)"},
+      {"State", StateOf(a)},
+      {"Quota", QuotaOf(a)},
+      {"Classic tokens", a.value("classicTokens", false) ? "accepted" : "refused (access tokens only)"},
+      {"Created", FormatUtc(a.value("createdAt", int64_t{0}))}};
+  for (const auto& r : rows) fmt::print("{:<16}{}\n", r[0], r[1]);
+}
+
+// Prints the answer: JSON for scripts (--json), else what `human` makes of it.
+int Print(const Result<json>& r, const std::function<void(const json&)>& human) {
   if (!r) {
     PrintError(r.error());
     return kExitFailure;
   }
-  fmt::print("{}\n", r->dump(2));
+  if (Globals().json)
+    fmt::print("{}\n", r->dump(2));
+  else
+    human(*r);
   return kExitOk;
+}
+
+void PrintChannels(const json& answer) {
+  const json& channels = answer.value("channels", json::array());
+  if (channels.empty()) {
+    fmt::print("No live channels.\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  int64_t now = Now();
+  for (const auto& c : channels) {
+    std::string since = FormatSpan(now - c.value("createdAt", now));
+    std::string speaker = c.value("activeSpeaker", "");
+    for (const auto& u : c.value("users", json::array())) {
+      std::string tracks;
+      for (const auto& t : u.value("tracks", json::array()))
+        tracks += (tracks.empty() ? "" : ",") + t.get<std::string>();
+      std::string muted;
+      for (const auto& t : u.value("muted", json::array())) muted += (muted.empty() ? "" : ",") + t.get<std::string>();
+      if (!muted.empty()) tracks += " (muted " + muted + ")";
+      std::string id = u.value("userId", "");
+      rows.push_back({c.value("appId", ""), c.value("channelId", ""), c.value("profile", ""),
+                      c.value("h5Compatible", true) ? "yes" : "no", id + (id == speaker ? " (speaking)" : ""),
+                      u.value("role", ""), u.value("platform", ""), tracks.empty() ? "—" : tracks, since});
+    }
+  }
+  PrintTable({"APP", "CHANNEL", "PROFILE", "H5", "USER", "ROLE", "PLATFORM", "TRACKS", "LIVE FOR"}, rows);
+}
+
+void PrintToken(const json& t) {
+  int64_t expires = t.value("expiresAt", int64_t{0});
+  std::string when = fmt::format("{} (in {})", FormatUtc(expires), FormatSpan(expires - Now()));
+  if (t.value("format", "access") == "classic") {
+    // Everything a classic client passes: the AuthInfo fields and the hex token.
+    std::vector<std::pair<std::string, std::string>> rows = {{"appId", t.value("appId", "")},
+                                                             {"channelId", t.value("channelId", "")},
+                                                             {"userId", t.value("userId", "")},
+                                                             {"nonce", t.value("nonce", "")},
+                                                             {"timestamp", std::to_string(expires) + "  " + when},
+                                                             {"token", t.value("token", "")},
+                                                             {"single", t.value("singleToken", "")}};
+    for (const auto& [k, v] : rows) fmt::print("{:<11}{}\n", k, v);
+    return;
+  }
+  fmt::print("{}\n", t.value("token", ""));
+  fmt::print(stderr, "access token for {} in {}, expires {}\njoin with: parley join --token <the token above>\n",
+             t.value("userId", ""), t.value("channelId", ""), when);
 }
 
 }  // namespace
 
 Result<nlohmann::json> AdminCall(const std::string& server, const std::string& admin_key, const std::string& method,
                                  const std::string& path, const nlohmann::json& body) {
-  AppOptions o;
-  o.server = server;
-  o.admin_key = admin_key;
-  return Call(o, method, path, body);
+  return Call(server, admin_key, false, method, path, body);
 }
 
 void RegisterAppCommand(CLI::App& app, Runner* runner) {
   auto o = std::make_shared<AppOptions>();
-  const char* env_server = std::getenv("PARLEY_SERVER");
-  const char* env_key = std::getenv("PARLEY_ADMIN_KEY");
-  o->server = env_server ? env_server : "http://127.0.0.1:7880";
-  if (env_key) o->admin_key = env_key;
   auto* cmd = app.add_subcommand("app", "Manage apps and live channels through a server's admin API");
-  cmd->add_option("--server", o->server, "Server URL (env PARLEY_SERVER)")->capture_default_str();
-  cmd->add_option("--admin-key", o->admin_key, "Admin key (env PARLEY_ADMIN_KEY)");
-  cmd->add_flag("--insecure", o->insecure, "Do not verify the server's TLS certificate");
+  AddServerOptions(cmd, true);
+  AddJsonFlag(cmd, "Print the server's JSON answer (for scripts)");
   cmd->require_subcommand(1);
-  cmd->footer("Prints the server's JSON answer. Exit status 1 with the error code on failure.");
-  auto id_arg = [&](CLI::App* sub) { sub->add_option("app-id", o->app_id, "AppId")->required(); };
-  auto run = [runner](CLI::App* sub, std::function<int()> fn) { sub->callback([runner, fn] { *runner = fn; }); };
+  cmd->footer(
+      "Prints tables; --json prints the server's JSON. Exit status 1 with the error code on failure.\n"
+      "The server and admin key come from --server/--admin-key (before or after the command) or\n"
+      "PARLEY_SERVER/PARLEY_ADMIN_KEY.");
+  // Every command takes the shared options too, so they may follow it and its --help lists them.
+  auto sub = [&](const char* name, const std::string& what) {
+    auto* s = cmd->add_subcommand(name, what);
+    AddServerOptions(s, true);
+    AddJsonFlag(s, "Print the server's JSON answer (for scripts)");
+    return s;
+  };
+  auto id_arg = [&](CLI::App* s) { s->add_option("app-id", o->app_id, "AppId")->required(); };
+  auto run = [runner](CLI::App* s, std::function<int()> fn) { s->callback([runner, fn] { *runner = fn; }); };
 
-  auto* create = cmd->add_subcommand("create", "Create an app; prints appId and appKey");
+  auto* create = sub("create", "Create an app; prints its AppId and AppKey (the key is shown this once)");
   create->add_option("--name", o->name, "A name for the app")->required();
   create->add_flag("--classic-tokens", o->classic_tokens,
                    "Also accept ARTC classic tokens (weaker than the default access tokens; docs/token.md)");
   run(create, [o] {
-    return Print(Call(*o, "POST", "/v1/admin/apps", {{"name", o->name}, {"classicTokens", o->classic_tokens}}));
+    return Print(Call("POST", "/v1/admin/apps", {{"name", o->name}, {"classicTokens", o->classic_tokens}}),
+                 [](const json& a) {
+                   fmt::print("Created app \"{}\".\n\n", a.value("name", ""));
+                   PrintApp(a, true);
+                   fmt::print(
+                       "\nKeep the AppKey secret: it signs tokens, so it belongs on your server, never in a client.\n"
+                       "It is shown again only by `parley app show {0} --reveal-key`.\n"
+                       "Next: parley token --app-id {0} --app-key {1} --channel room1 --user alice --ttl 24h\n",
+                       a.value("appId", ""), a.value("appKey", ""));
+                 });
   });
 
-  auto* classic = cmd->add_subcommand("classic-tokens", "Turn acceptance of ARTC classic tokens on or off for an app");
+  auto* classic = sub("classic-tokens", "Turn acceptance of ARTC classic tokens on or off for an app");
   id_arg(classic);
   classic->add_option("state", o->toggle, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
   run(classic, [o] {
-    return Print(Call(*o, "PUT", "/v1/admin/apps/" + o->app_id + "/settings", {{"classicTokens", o->toggle == "on"}}));
+    return Print(Call("PUT", "/v1/admin/apps/" + o->app_id + "/settings", {{"classicTokens", o->toggle == "on"}}),
+                 [](const json& a) {
+                   fmt::print("App {} {} classic tokens.\n", a.value("appId", ""),
+                              a.value("classicTokens", false) ? "now accepts" : "no longer accepts");
+                 });
   });
 
-  auto* list = cmd->add_subcommand("list", "List apps");
-  run(list, [o] { return Print(Call(*o, "GET", "/v1/admin/apps")); });
+  auto* list = sub("list", "List apps");
+  run(list, [] {
+    auto r = Call("GET", "/v1/admin/apps");
+    if (r && Globals().json)
+      (*r)["apps"] = [&] {
+        json apps = json::array();
+        for (const auto& a : (*r)["apps"]) apps.push_back(Redacted(a, false));
+        return apps;
+      }();
+    return Print(r, [](const json& answer) {
+      const json& apps = answer.value("apps", json::array());
+      if (apps.empty()) {
+        fmt::print("No apps yet: parley app create --name NAME\n");
+        return;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& a : apps)
+        rows.push_back({a.value("appId", ""), a.value("name", ""), StateOf(a), QuotaOf(a),
+                        a.value("classicTokens", false) ? "yes" : "no", FormatUtc(a.value("createdAt", int64_t{0}))});
+      PrintTable({"APP ID", "NAME", "STATE", "QUOTA", "CLASSIC TOKENS", "CREATED"}, rows);
+    });
+  });
 
-  for (const char* verb : {"show", "disable", "enable", "rotate-key", "delete"}) {
-    auto* sub = cmd->add_subcommand(verb, std::string(verb) + " an app");
-    id_arg(sub);
-    std::string v = verb;
-    run(sub, [o, v] {
-      std::string path = "/v1/admin/apps/" + o->app_id;
-      if (v == "show") return Print(Call(*o, "GET", path));
-      if (v == "delete") return Print(Call(*o, "DELETE", path));
-      return Print(Call(*o, "POST", path + "/" + v));
+  auto* show = sub("show", "Show an app (the AppKey only with --reveal-key)");
+  id_arg(show);
+  show->add_flag("--reveal-key", o->reveal_key, "Also print the AppKey (the secret that signs tokens)");
+  run(show, [o] {
+    auto r = Call("GET", "/v1/admin/apps/" + o->app_id);
+    if (r && Globals().json) *r = Redacted(*r, o->reveal_key);
+    return Print(r, [o](const json& a) { PrintApp(a, o->reveal_key); });
+  });
+
+  struct Verb {
+    const char* name;
+    const char* what;
+    const char* method;
+    const char* suffix;
+    const char* done;
+  };
+  for (const Verb& v : {Verb{"disable",
+                             "Disable an app: its users are removed (0x02010105) and joins refused "
+                             "(0x02010202)",
+                             "POST", "/disable", "App {} is disabled; its users were removed."},
+                        Verb{"enable", "Enable an app again", "POST", "/enable", "App {} is enabled."},
+                        Verb{"rotate-key", "Give an app a new AppKey: tokens signed with the old one stop working",
+                             "POST", "/rotate-key", "App {} has a new AppKey; its users were removed."},
+                        Verb{"delete", "Delete an app and remove its users", "DELETE", "", "App {} is deleted."}}) {
+    auto* s = sub(v.name, v.what);
+    id_arg(s);
+    run(s, [o, v] {
+      bool rotate = std::string_view(v.name) == "rotate-key";
+      auto r = Call(v.method, "/v1/admin/apps/" + o->app_id + v.suffix);
+      if (r && Globals().json) *r = Redacted(*r, rotate);
+      return Print(r, [o, v, rotate](const json& a) {
+        fmt::print(fmt::runtime(std::string(v.done) + "\n"), o->app_id);
+        if (rotate) fmt::print("New AppKey: {} (shown this once)\n", a.value("appKey", ""));
+      });
     });
   }
 
-  auto* quota = cmd->add_subcommand("quota", "Set an app's usage quota in user-minutes");
+  auto* quota = sub("quota", "Set an app's usage quota in user-minutes (joins are refused once it is used up)");
   id_arg(quota);
   quota->add_option("--minutes", o->minutes, "Minutes, or 'unlimited'")->required();
   run(quota, [o] {
@@ -199,31 +353,41 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
         return kExitUsage;
       }
     }
-    return Print(Call(*o, "PUT", "/v1/admin/apps/" + o->app_id + "/quota", {{"minutes", minutes}}));
+    auto r = Call("PUT", "/v1/admin/apps/" + o->app_id + "/quota", {{"minutes", minutes}});
+    if (r && Globals().json) *r = Redacted(*r, false);
+    return Print(
+        r, [](const json& a) { fmt::print("App {}: quota {} ({}).\n", a.value("appId", ""), QuotaOf(a), StateOf(a)); });
   });
 
-  auto* channels = cmd->add_subcommand("channels", "List live channels and their users (of one app, or all)");
+  auto* channels = sub("channels", "List live channels and their users (of one app, or all)");
   channels->add_option("app-id", o->app_id, "AppId (optional)");
   run(channels, [o] {
-    return Print(
-        Call(*o, "GET", o->app_id.empty() ? "/v1/admin/channels" : "/v1/admin/apps/" + o->app_id + "/channels"));
+    return Print(Call("GET", o->app_id.empty() ? "/v1/admin/channels" : "/v1/admin/apps/" + o->app_id + "/channels"),
+                 PrintChannels);
   });
 
-  auto* kick = cmd->add_subcommand("kick", "Remove a user from a channel (their session gets 0x02010105)");
+  auto* kick = sub("kick", "Remove a user from a channel (their session gets 0x02010105)");
   id_arg(kick);
   kick->add_option("channel", o->channel, "Channel id")->required();
   kick->add_option("user", o->user, "User id")->required();
   run(kick, [o] {
     return Print(
-        Call(*o, "POST", "/v1/admin/apps/" + o->app_id + "/channels/" + o->channel + "/users/" + o->user + "/kick"));
+        Call("POST", "/v1/admin/apps/" + o->app_id + "/channels/" + o->channel + "/users/" + o->user + "/kick"),
+        [o](const json&) {
+          fmt::print("Removed {} from channel {} (their client gets 0x02010105, reason \"kicked\").\n", o->user,
+                     o->channel);
+        });
   });
 
-  auto* close = cmd->add_subcommand("close", "Close a live channel, removing everyone in it");
+  auto* close = sub("close", "Close a live channel, removing everyone in it");
   id_arg(close);
   close->add_option("channel", o->channel, "Channel id")->required();
-  run(close, [o] { return Print(Call(*o, "DELETE", "/v1/admin/apps/" + o->app_id + "/channels/" + o->channel)); });
+  run(close, [o] {
+    return Print(Call("DELETE", "/v1/admin/apps/" + o->app_id + "/channels/" + o->channel),
+                 [o](const json&) { fmt::print("Closed channel {}; everyone in it was removed.\n", o->channel); });
+  });
 
-  auto* token = cmd->add_subcommand("token", "Mint a token on the server (an access token; --classic for ARTC)");
+  auto* token = sub("token", "Mint a token on the server (an access token; --classic for ARTC)");
   id_arg(token);
   token->add_option("--channel", o->channel, "Channel id")->required();
   token->add_option("--user", o->user, "User id")->required();
@@ -237,13 +401,14 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
       fmt::print(stderr, "parley app token: --ttl '{}' is not a duration\n", o->ttl);
       return kExitUsage;
     }
-    return Print(Call(*o, "POST", "/v1/admin/apps/" + o->app_id + "/tokens",
+    return Print(Call("POST", "/v1/admin/apps/" + o->app_id + "/tokens",
                       {{"channelId", o->channel},
                        {"userId", o->user},
                        {"nonce", o->nonce},
                        {"ttlSeconds", seconds},
                        {"role", o->role},
-                       {"format", o->classic ? "classic" : "access"}}));
+                       {"format", o->classic ? "classic" : "access"}}),
+                 PrintToken);
   });
 }
 

@@ -33,7 +33,6 @@ std::atomic<bool> g_stop{false};
 struct DemoOptions {
   int participants = 2;
   double duration = 30;
-  bool json_out = false;
   int port = 0;
   int width = 640, height = 360, fps = 30;
   std::string record_dir;  ///< each participant records what it receives into DIR/<participant>/
@@ -209,9 +208,8 @@ int Run(const DemoOptions& o) {
   std::string app_id = (*app)["appId"], channel = "demo";
   auto guest = AdminCall(http, admin_key, "POST", "/v1/admin/apps/" + app_id + "/tokens",
                          {{"channelId", channel}, {"userId", "guest"}, {"ttlSeconds", 3600}});
-  std::string browser_url =
-      guest ? fmt::format("{}/demo/?token={}&join=1", http, (*guest)["token"].get<std::string>()) : "";
-  if (o.json_out)
+  std::string browser_url = guest ? fmt::format("{}/demo/#token={}", http, (*guest)["token"].get<std::string>()) : "";
+  if (Globals().json)
     fmt::print("{}\n", json{{"event", "started"},
                             {"server", http},
                             {"appId", app_id},
@@ -257,7 +255,7 @@ int Run(const DemoOptions& o) {
 
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
-  bool tty = !o.json_out && isatty(STDOUT_FILENO);
+  bool tty = !Globals().json && isatty(STDOUT_FILENO);
   size_t drawn = 0;
   for (int tick = 1; !g_stop; ++tick) {
     auto until = t0 + std::chrono::seconds(tick);
@@ -265,7 +263,7 @@ int Run(const DemoOptions& o) {
     double t = std::chrono::duration<double>(Clock::now() - t0).count();
     json status = json::array();
     for (auto& p : people) status.push_back(p->Sample());
-    if (o.json_out) {
+    if (Globals().json) {
       fmt::print("{}\n", json{{"event", "status"}, {"t", t}, {"participants", status}}.dump());
     } else {
       if (tty && drawn) fmt::print("\033[{}A", drawn);  // redraw in place
@@ -294,7 +292,7 @@ int Run(const DemoOptions& o) {
   }
   for (RtcEngine* e : engines) RtcEngine::Destroy(e);
   cleanup();
-  if (o.json_out) {
+  if (Globals().json) {
     fmt::print("{}\n", json{{"event", "summary"}, {"complete", complete}, {"participants", summary}}.dump());
   } else {
     fmt::print("\nsummary ({} participants, {:.0f} s):\n", people.size(),
@@ -330,7 +328,7 @@ void RegisterDemoCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();
   cmd->add_option("--record", o->record_dir,
                   "Each participant writes what it receives to DIR/<participant>/ (.ogg audio, .webm video)");
-  cmd->add_flag("--json", o->json_out, "One JSON object per line: started, status every second, summary");
+  AddJsonFlag(cmd, "One JSON object per line: started, status every second, summary");
   cmd->callback([o, runner] { *runner = [o] { return Run(*o); }; });
 }
 

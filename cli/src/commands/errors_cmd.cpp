@@ -14,7 +14,7 @@ namespace {
 
 struct ErrorsOptions {
   std::string code;
-  std::string search;
+  std::vector<std::string> search;  ///< words, given after --search as one or several arguments
   bool all = false;
   std::string format;
 };
@@ -123,6 +123,8 @@ int PrintMany(const std::vector<const ErrorInfo*>& list, const std::string& form
 }
 
 int Run(const ErrorsOptions& o) {
+  std::string words;
+  for (const auto& w : o.search) words += (words.empty() ? "" : " ") + w;
   int modes = !o.code.empty() + !o.search.empty() + o.all;
   if (modes != 1) {
     fmt::print(stderr, "parley errors: give exactly one of <code>, --search WORDS or --all\n");
@@ -156,9 +158,9 @@ int Run(const ErrorsOptions& o) {
   if (o.all) {
     for (const auto& e : AllErrors()) list.push_back(&e);
   } else {
-    list = SearchErrors(o.search);
+    list = SearchErrors(words);
     if (list.empty()) {
-      fmt::print(stderr, "parley errors: no code matches '{}'\n", o.search);
+      fmt::print(stderr, "parley errors: no code matches every word of '{}' (try fewer words)\n", words);
       return kExitFailure;
     }
   }
@@ -172,13 +174,17 @@ void RegisterErrorsCommand(CLI::App& app, Runner* runner) {
   auto* cmd = app.add_subcommand("errors", "Look up, search or list Parley error codes");
   cmd->add_option("code", opts->code,
                   "A code: hex (0x01030101, 0X...), decimal (16974081, -1, 4294967295) or name (kInvalidAuthInfo)");
-  cmd->add_option("--search", opts->search, "Find codes whose name or any text (English or Chinese) has all WORDS");
+  cmd->add_option("--search", opts->search,
+                  "Find codes whose name or any text (English or Chinese) has every one of WORDS; common synonyms "
+                  "count (camera finds 摄像头, expired finds 过期)")
+      ->expected(1, 64);
   cmd->add_flag("--all", opts->all, "List every code");
   cmd->add_option("--format", opts->format, "Output format: table (lists), text (one code), json, csv, md")
       ->check(CLI::IsMember({"table", "text", "json", "csv", "md"}));
   cmd->footer(
       "Exit status: 0 found; 1 a search found nothing; 2 unknown code or bad arguments.\n"
-      "Examples:\n  parley errors 0x02010205\n  parley errors -- -1\n  parley errors --search camera\n"
+      "Examples:\n  parley errors 0x02010205\n  parley errors -- -1\n  parley errors --search token expired\n"
+      "  parley errors --search 摄像头\n"
       "  parley errors --all --format json");
   cmd->callback([opts, runner] { *runner = [opts] { return Run(*opts); }; });
 }

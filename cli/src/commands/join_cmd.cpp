@@ -23,8 +23,7 @@ using nlohmann::json;
 std::atomic<bool> g_interrupted{false};
 
 struct JoinOptions {
-  std::string server = "ws://127.0.0.1:7080/v1/signal";
-  std::string token, app_id, app_key, channel, user, user_name, nonce;
+  std::string token, channel, user, user_name, nonce;
   std::string role = "broadcaster", profile = "communication";
   std::string source;  ///< test | file:PATH | device[:ID] (sets both sources)
   std::string audio_source = "test:tone", video_source = "test:pattern";
@@ -35,7 +34,8 @@ struct JoinOptions {
   std::string screen_display;  ///< empty: $DISPLAY
   uint64_t screen_window = 0;
   int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
-  bool no_subscribe = false, json_out = false, h5 = false;
+  bool no_subscribe = false, h5 = true;
+  std::string log_level = "error";  ///< the SDK's own log lines; what matters is printed here
   double duration = 0;
 };
 
@@ -55,6 +55,16 @@ class Session : public EngineEventListener, public MediaFrameObserver {
       Emit({{"event", "joined"}, {"channelId", channel}, {"userId", user}, {"elapsedMs", ms}},
            fmt::format("joined {} as {} in {} ms", channel, user, ms));
     cv_.notify_all();
+  }
+  void OnJoinChannelError(int32_t, int32_t detail, const std::string& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    join_detail_ = detail;
+    join_message_ = message;
+  }
+  /// The failed join's detail code and message (OnJoinChannelError).
+  Error JoinError(int32_t code) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return MakeError(static_cast<Errc>(code), join_message_, static_cast<Errc>(join_detail_));
   }
   void OnLeaveChannelResult(int32_t) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -111,6 +121,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   void OnStats(const EngineStats& s) override {
     std::lock_guard<std::mutex> lock(mu_);
     stats_ = s;
+    have_stats_ = true;
   }
   void OnRecordingStarted(const std::string& id, TrackKind t, const std::string& path) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -182,18 +193,38 @@ class Session : public EngineEventListener, public MediaFrameObserver {
       file = {{"positionMs", file_position_ms_}, {"durationMs", file_duration_ms_}};
       text += "  " + ProgressBar(file_position_ms_, file_duration_ms_);
     }
-    text += fmt::format("  | send {} kbps, recv {} kbps, loss {:.1f}%, rtt {} ms", stats_.send_kbps,
-                        stats_.receive_kbps, stats_.loss_rate * 100.0, stats_.rtt_ms);
+    // Nothing is shown as a number before it has been measured.
+    constexpr const char* kDash = "—";
+    auto num = [&](bool known, const std::string& v) { return known ? v : std::string(kDash); };
+    text += fmt::format("  | send {} kbps, recv {} kbps, loss {}, rtt {}, network {}",
+                        num(have_stats_, std::to_string(stats_.send_kbps)),
+                        num(have_stats_, std::to_string(stats_.receive_kbps)),
+                        num(have_stats_, fmt::format("{:.1f}%", stats_.loss_rate * 100.0)),
+                        num(stats_.rtt_ms >= 0, std::to_string(stats_.rtt_ms) + " ms"), QualityText(stats_.quality));
     Emit({{"event", "stats"},
           {"t", t},
           {"received", users},
-          {"sendKbps", stats_.send_kbps},
-          {"receiveKbps", stats_.receive_kbps},
-          {"loss", stats_.loss_rate},
-          {"rttMs", stats_.rtt_ms},
+          {"sendKbps", have_stats_ ? json(stats_.send_kbps) : json()},
+          {"receiveKbps", have_stats_ ? json(stats_.receive_kbps) : json()},
+          {"loss", have_stats_ ? json(stats_.loss_rate) : json()},
+          {"rttMs", stats_.rtt_ms >= 0 ? json(stats_.rtt_ms) : json()},
           {"quality", stats_.quality},
+          {"qualityText", QualityWord(stats_.quality)},
           {"file", file}},
          text);
+  }
+
+  /// The SDK's quality (1 best .. 5 worst, 0 not measured) as a word.
+  static const char* QualityWord(int q) {
+    static constexpr const char* kWords[] = {"measuring", "excellent", "good", "poor", "bad", "very bad"};
+    return q >= 0 && q <= 5 ? kWords[q] : "measuring";
+  }
+  /// "▮▮▮▮ excellent": bars (more is better) and the word.
+  static std::string QualityText(int q) {
+    if (q < 1 || q > 5) return "— (measuring)";
+    std::string bars;
+    for (int i = 0; i < 4; ++i) bars += i < 5 - q ? "▮" : "▯";
+    return bars + " " + QualityWord(q);
   }
 
   /// "[#########-----------] 0:42 / 1:30" for a published media file.
@@ -234,13 +265,25 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   bool left_ = false;
   std::string bye_;
   EngineStats stats_;
+  bool have_stats_ = false;
+  int32_t join_detail_ = 0;
+  std::string join_message_;
   int32_t fatal_ = 0;
   std::string fatal_message_;
   std::map<std::string, Received> received_;
   int64_t file_position_ms_ = -1, file_duration_ms_ = -1;
 };
 
+// The join failed: one message that names the cause, the codes, and the fix.
+void PrintJoinFailure(const Error& error, const std::string& server) {
+  PrintError(error);
+  if (error.code == Errc::kSignalRequestError || error.code == Errc::kJoinTimeout)
+    fmt::print(stderr, "hint: {}\n", UnreachableHint(server));
+}
+
 int Run(JoinOptions o) {
+  const GlobalOptions& g = Globals();
+  const bool json_out = g.json;
   if (!o.source.empty()) {
     if (o.source == "test") {
       o.audio_source = "test:tone";
@@ -253,9 +296,11 @@ int Run(JoinOptions o) {
       return kExitUsage;
     }
   }
-  if (o.h5) RtcEngine::SetH5CompatibleMode(true);
+  // H5-compatible is the default: browsers and native clients share any channel.
+  RtcEngine::SetH5CompatibleMode(o.h5);
   EngineConfig cfg;
-  cfg.server_url = o.server;
+  cfg.server_url = SignalUrl(g.server);
+  cfg.log_level = o.log_level;
   cfg.audio_source = o.publish.find("audio") != std::string::npos ? o.audio_source : "null";
   cfg.video_source = o.publish.find("video") != std::string::npos ? o.video_source : "null";
   cfg.auto_subscribe = !o.no_subscribe;
@@ -271,7 +316,7 @@ int Run(JoinOptions o) {
     PrintError(MakeError(static_cast<Errc>(code), message));
     return kExitFailure;
   }
-  Session session(o.json_out);
+  Session session(json_out);
   engine->SetEngineEventListener(&session);
   engine->SetMediaFrameObserver(&session);
   if (int32_t rc = engine->SetVideoEncoderConfiguration(cfg.video); rc != 0) {
@@ -284,17 +329,27 @@ int Run(JoinOptions o) {
     rc = engine->JoinChannel(o.token, o.channel, o.user, o.user_name.empty() ? o.user : o.user_name);
   } else {
     // Minted here from the AppKey: an access token for this user and channel, one hour.
-    AuthInfo a{o.app_id, o.channel, o.user, o.nonce, 0, ""};
+    AuthInfo a{g.app_id, o.channel, o.user, o.nonce, 0, ""};
     int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     a.timestamp = now + 3600;
-    if (!o.app_key.empty())
-      a.token = MintAccessToken({a.app_id, a.channel_id, a.user_id, a.nonce, "", a.timestamp, now}, o.app_key);
+    if (!g.app_key.empty())
+      a.token = MintAccessToken({a.app_id, a.channel_id, a.user_id, a.nonce, "", a.timestamp, now}, g.app_key);
     rc = engine->JoinChannel(a, o.user_name.empty() ? o.user : o.user_name);
   }
-  if (rc == 0) rc = session.WaitJoined(std::chrono::seconds(15));
   if (rc != 0) {
-    PrintError(MakeError(static_cast<Errc>(rc), "could not join the channel"));
+    // Refused before any I/O: the token or the fields given cannot work.
+    PrintError(MakeError(static_cast<Errc>(rc), o.token.empty() ? "the AuthInfo fields are incomplete or invalid"
+                                                                : "the --token cannot be used: " +
+                                                                      std::string(Describe(static_cast<Errc>(rc)))));
+    RtcEngine::Destroy(engine);
+    return kExitFailure;
+  }
+  rc = session.WaitJoined(std::chrono::seconds(15));
+  if (rc != 0) {
+    Error e = session.JoinError(rc);
+    if (e.message.empty()) e.message = "could not join the channel";
+    PrintJoinFailure(e, g.server);
     RtcEngine::Destroy(engine);
     return kExitFailure;
   }
@@ -339,7 +394,7 @@ int Run(JoinOptions o) {
   }
   if (status == kExitOk && engine->LeaveChannel() == 0) {
     session.WaitLeft(std::chrono::seconds(3));
-    if (o.json_out) fmt::print("{}\n", json{{"event", "left"}}.dump());
+    if (json_out) fmt::print("{}\n", json{{"event", "left"}}.dump());
   }
   RtcEngine::Destroy(engine);
   return status;
@@ -350,11 +405,11 @@ int Run(JoinOptions o) {
 void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   auto o = std::make_shared<JoinOptions>();
   auto* cmd = app.add_subcommand("join", "Join a channel as a real client (libparley + GStreamer test media)");
-  cmd->add_option("--server", o->server, "Signalling URL of parleyd (ws://host:port/v1/signal or http://host:port)")
-      ->capture_default_str();
-  cmd->add_option("--token", o->token, "A single-parameter token (carries app, channel and user)");
-  cmd->add_option("--app-id", o->app_id, "AppId (with --app-key: the token is minted here)");
-  cmd->add_option("--app-key", o->app_key, "AppKey (testing only: never put it in a real client)");
+  AddServerOptions(cmd, false);
+  cmd->add_option("--token", o->token, "An access token (parley token; carries app, channel, user and expiry)");
+  cmd->add_option("--app-id", Globals().app_id, "AppId, with --app-key: a token is minted here (env PARLEY_APP_ID)");
+  cmd->add_option("--app-key", Globals().app_key,
+                  "AppKey, for testing only: never put it in a real client (env PARLEY_APP_KEY)");
   cmd->add_option("--channel", o->channel, "Channel id");
   cmd->add_option("--user", o->user, "User id");
   cmd->add_option("--user-name", o->user_name, "Display name (default: the user id)");
@@ -381,13 +436,20 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();
   cmd->add_option("--bitrate", o->bitrate_kbps, "Video bitrate, kbps")->capture_default_str();
   cmd->add_flag("--no-subscribe", o->no_subscribe, "Do not subscribe to anyone");
-  cmd->add_flag("--h5", o->h5, "H5-compatible mode: share the channel with browsers");
+  cmd->add_flag("--h5,!--no-h5", o->h5,
+                "H5-compatible mode (the default): share the channel with browsers; --no-h5 joins a native-only "
+                "channel");
+  cmd->add_option("--log-level", o->log_level, "The SDK's own log: trace, debug, info, warn, error, off")
+      ->capture_default_str();
   cmd->add_option("--duration", o->duration, "Leave after this many seconds (default: until Ctrl-C)");
-  cmd->add_flag("--json", o->json_out, "One JSON event per line");
+  AddJsonFlag(cmd, "One JSON event per line");
   cmd->callback([o, runner] {
     *runner = [o] {
-      if (o->token.empty() && (o->app_id.empty() || o->channel.empty() || o->user.empty())) {
-        fmt::print(stderr, "parley join: give --token, or --app-id, --app-key, --channel and --user\n");
+      const GlobalOptions& g = Globals();
+      if (o->token.empty() && (g.app_id.empty() || g.app_key.empty() || o->channel.empty() || o->user.empty())) {
+        fmt::print(stderr,
+                   "parley join: give --token, or --channel and --user with --app-id and --app-key (or "
+                   "PARLEY_APP_ID and PARLEY_APP_KEY)\n");
         return kExitUsage;
       }
       return Run(*o);

@@ -1,8 +1,10 @@
 // parley token: mint a channel token (docs/token.md): an access token by default, or an
 // ARTC classic / single-parameter token for apps that accept them.
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "commands/common.hpp"
 #include "parley/proto/token.hpp"
@@ -12,7 +14,6 @@ namespace {
 
 struct TokenOptions {
   AuthInfo auth;
-  std::string app_key;
   std::string ttl;
   std::string role;
   bool single = false;
@@ -20,18 +21,22 @@ struct TokenOptions {
 };
 
 int Run(TokenOptions o) {
-  if (o.app_key.empty()) {
-    PrintError(MakeError(Errc::kInvalidAuthInfo, "--app-key is empty"));
+  const GlobalOptions& g = Globals();
+  o.auth.app_id = g.app_id;
+  if (o.auth.app_id.empty() || g.app_key.empty()) {
+    PrintError(
+        MakeError(Errc::kInvalidAuthInfo, "give --app-id and --app-key (or set PARLEY_APP_ID and PARLEY_APP_KEY)"));
     return kExitFailure;
   }
+  int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (!o.ttl.empty()) {
     int64_t seconds = 0;
     if (!ParseDuration(o.ttl, &seconds)) {
       fmt::print(stderr, "parley token: --ttl '{}' is not a duration such as 3600, 90m, 24h or 7d\n", o.ttl);
       return kExitUsage;
     }
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    o.auth.timestamp = std::chrono::duration_cast<std::chrono::seconds>(now).count() + seconds;
+    o.auth.timestamp = now + seconds;
   }
   // Validate the fields the token covers; the token itself is filled in below.
   AuthInfo check = o.auth;
@@ -44,20 +49,50 @@ int Run(TokenOptions o) {
     fmt::print(stderr, "parley token: --role must be broadcaster or audience\n");
     return kExitUsage;
   }
+  if (o.auth.timestamp <= now)
+    fmt::print(stderr, "warning: this token expired at {} ({} ago); the server will refuse it (0x05040002)\n",
+               FormatUtc(o.auth.timestamp), FormatSpan(now - o.auth.timestamp));
+  nlohmann::ordered_json out = {{"appId", o.auth.app_id},        {"channelId", o.auth.channel_id},
+                                {"userId", o.auth.user_id},      {"nonce", o.auth.nonce},
+                                {"expiresAt", o.auth.timestamp}, {"expiresAtUtc", FormatUtc(o.auth.timestamp)}};
   if (o.classic || o.single) {
     if (!o.role.empty()) {
       fmt::print(stderr, "parley token: classic tokens carry no role\n");
       return kExitUsage;
     }
-    o.auth.token = ComputeClassicToken(o.auth.app_id, o.app_key, o.auth.channel_id, o.auth.user_id, o.auth.nonce,
+    o.auth.token = ComputeClassicToken(o.auth.app_id, g.app_key, o.auth.channel_id, o.auth.user_id, o.auth.nonce,
                                        o.auth.timestamp);
-    fmt::print("{}\n", o.single ? EncodeSingleToken(o.auth) : o.auth.token);
+    std::string single = EncodeSingleToken(o.auth);
+    if (g.json) {
+      out["format"] = "classic";
+      out["token"] = o.auth.token;
+      out["singleToken"] = single;
+      fmt::print("{}\n", out.dump(2));
+    } else if (o.single) {
+      fmt::print("{}\n", single);  // carries every field: what a client passes alone
+    } else {
+      // A classic client passes every AuthInfo field beside the hex token.
+      fmt::print("appId      {}\nchannelId  {}\nuserId     {}\nnonce      {}\ntimestamp  {}  ({})\ntoken      {}\n",
+                 o.auth.app_id, o.auth.channel_id, o.auth.user_id, o.auth.nonce, o.auth.timestamp,
+                 FormatUtc(o.auth.timestamp), o.auth.token);
+    }
     return kExitOk;
   }
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  AccessClaims claims{o.auth.app_id, o.auth.channel_id, o.auth.user_id, o.auth.nonce,
-                      o.role,        o.auth.timestamp,  now.count()};
-  fmt::print("{}\n", MintAccessToken(claims, o.app_key));
+  AccessClaims claims{o.auth.app_id, o.auth.channel_id, o.auth.user_id, o.auth.nonce, o.role, o.auth.timestamp, now};
+  std::string token = MintAccessToken(claims, g.app_key);
+  if (g.json) {
+    out["format"] = "access";
+    out["role"] = o.role;
+    out["token"] = token;
+    fmt::print("{}\n", out.dump(2));
+    return kExitOk;
+  }
+  // The token alone on stdout (T=$(parley token ...)); what it grants for a person reading.
+  fmt::print("{}\n", token);
+  if (isatty(STDERR_FILENO))
+    fmt::print(stderr, "access token for {} in channel {}{}, expires {} (in {})\njoin: parley join --token <token>\n",
+               o.auth.user_id, o.auth.channel_id, o.role.empty() ? "" : " as " + o.role, FormatUtc(o.auth.timestamp),
+               FormatSpan(o.auth.timestamp - now));
   return kExitOk;
 }
 
@@ -65,9 +100,10 @@ int Run(TokenOptions o) {
 
 void RegisterTokenCommand(CLI::App& app, Runner* runner) {
   auto o = std::make_shared<TokenOptions>();
+  GlobalOptions& g = Globals();
   auto* cmd = app.add_subcommand("token", "Mint a channel token for a user (docs/token.md)");
-  cmd->add_option("--app-id", o->auth.app_id, "AppId")->required();
-  cmd->add_option("--app-key", o->app_key, "AppKey (the secret; never ship it in a client)")->required();
+  cmd->add_option("--app-id", g.app_id, "AppId (env PARLEY_APP_ID)");
+  cmd->add_option("--app-key", g.app_key, "AppKey, the secret; never ship it in a client (env PARLEY_APP_KEY)");
   cmd->add_option("--channel", o->auth.channel_id, "Channel id: 1-64 of A-Z a-z 0-9 _ -")->required();
   cmd->add_option("--user", o->auth.user_id, "User id: 1-64 of A-Z a-z 0-9 _ -")->required();
   cmd->add_option("--nonce", o->auth.nonce, "Nonce (may be empty)");
@@ -76,13 +112,15 @@ void RegisterTokenCommand(CLI::App& app, Runner* runner) {
   ts->excludes(ttl);
   cmd->add_option("--role", o->role, "Grant only this role: broadcaster or audience (access tokens)");
   cmd->add_flag("--classic", o->classic,
-                "Print an ARTC classic hex token instead (weaker; the app must accept classic tokens)");
+                "An ARTC classic token instead (weaker; the app must accept classic tokens): prints every field a "
+                "classic client passes (appId, channelId, userId, nonce, timestamp, token)");
   cmd->add_flag("--single", o->single,
                 "Print the classic single-parameter token (base64 JSON with appid, channelid, userid, nonce, "
                 "timestamp, token); implies --classic");
+  AddJsonFlag(cmd, "Print every field as JSON: the token, what it grants and its expiry");
   cmd->footer(
       "One of --timestamp or --ttl is required. Prints an access token (a JWT signed with HS256 over\n"
-      "every field; docs/token.md) that a client passes as its token.\nExample:\n"
+      "every field, its expiry included; docs/token.md): a client passes it alone.\nExample:\n"
       "  parley token --app-id abc --app-key abckey --channel abcChannel --user abcUser --ttl 24h");
   cmd->callback([o, ts, ttl, runner] {
     if (ts->count() == 0 && ttl->count() == 0) throw CLI::RequiredError("--timestamp or --ttl");

@@ -19,6 +19,12 @@ class EngineEventListener {
   /// disabled, 0x01020204 join timeout), with the time it took.
   virtual void OnJoinChannelResult([[maybe_unused]] int32_t result, [[maybe_unused]] const std::string& channel_id,
                                    [[maybe_unused]] const std::string& user_id, [[maybe_unused]] int elapsed_ms) {}
+  /// Why a join failed, just before OnJoinChannelResult(result != 0): the result code,
+  /// a Parley detail code naming the cause where the contract's code covers several (0
+  /// if none; e.g. 0x0F050001 token expired or 0x0F050002 quota exhausted under
+  /// 0x05040002), and the server's or the SDK's message.
+  virtual void OnJoinChannelError([[maybe_unused]] int32_t result, [[maybe_unused]] int32_t detail,
+                                  [[maybe_unused]] const std::string& message) {}
   virtual void OnLeaveChannelResult([[maybe_unused]] int32_t result) {}
   virtual void OnRemoteUserOnline([[maybe_unused]] const std::string& user_id) {}
   /// `reason`: left, kicked, replaced, heartbeat-lost, connection-lost, ...

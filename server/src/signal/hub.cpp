@@ -393,7 +393,8 @@ Result<Credentials> SignalHub::Authenticate(const json& body) {
     // moved into the timestamp multiplies it by ten).
     if (!app->classic_tokens)
       return MakeError(Errc::kTokenInvalid,
-                       "classic tokens are turned off for this app: use an access token (parley token, docs/token.md)");
+                       "classic tokens are turned off for this app: use an access token (parley token, docs/token.md)",
+                       Errc::kClassicTokensOff);
     if (auth.timestamp > now + config_.max_classic_token_lifetime_s)
       return MakeError(Errc::kTokenInvalid, "classic token expires more than " +
                                                 std::to_string(config_.max_classic_token_lifetime_s) +
@@ -401,7 +402,9 @@ Result<Credentials> SignalHub::Authenticate(const json& body) {
     if (Status v = VerifyToken(auth, app->app_key, now); !v) return v.error();
     out.auth = std::move(auth);
   }
-  if (app->Overdue()) return MakeError(Errc::kChannelOverdue, "app overdue: its usage quota is exhausted");
+  if (app->Overdue())
+    return MakeError(Errc::kChannelOverdue, "app " + app->app_id + " has used up its usage quota",
+                     Errc::kQuotaExhausted);
   return out;
 }
 
@@ -454,6 +457,12 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   auto start = Clock::now();
   auto fail = [&](const Error& e) {
     ++metrics_.joins_by_code[e.value()];
+    // Logged once per refused join; failures past the rate limit are not (a flood of them
+    // must not flood the log).
+    if (e.code != Errc::kRateLimited)
+      spdlog::info("join refused from {} (connection {}): {}{} {}", c.remote.empty() ? "?" : c.remote, c.id,
+                   FormatHex(e.value()), e.detail == Errc::kOk ? "" : " / " + FormatHex(static_cast<int32_t>(e.detail)),
+                   e.What());
     ReplyError(c, m, e);
   };
   if (c.session)
@@ -485,7 +494,9 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
     platform = Platform::kH5;
   else if (!platform_s->empty() && *platform_s != "native")
     return fail(MakeError(Errc::kInvalidField, "platform must be \"native\" or \"h5\""));
-  auto h5_flag = GetBool(m.body, "h5Compatible", platform == Platform::kH5);
+  // H5-compatible unless the client opts out: browsers and native clients meet in any
+  // channel by default (every client decodes VP8 and H.264 constrained baseline).
+  auto h5_flag = GetBool(m.body, "h5Compatible", true);
   if (!h5_flag) return fail(h5_flag.error());
   // A browser is H5 by definition; one that says it is not is misconfigured (10501).
   if (platform == Platform::kH5 && !*h5_flag)
@@ -521,10 +532,13 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
       return fail(MakeError(Errc::kInvalidChannelProfile, "channel profile is " + std::string(Name(ch->profile)) +
                                                               ", join asked for " + std::string(Name(profile))));
     if (ch->h5_compatible != h5)
-      return fail(MakeError(Errc::kH5NotCompatible, ch->h5_compatible
-                                                        ? "channel is H5-compatible; enable H5-compatible mode"
-                                                        : "channel is not H5-compatible; its members are native "
-                                                          "clients without H5-compatible mode"));
+      return fail(MakeError(Errc::kH5NotCompatible,
+                            ch->h5_compatible ? "channel is H5-compatible and this client turned H5-compatible "
+                                                "mode off: leave it on (the default; drop --no-h5 / "
+                                                "SetH5CompatibleMode(false))"
+                                              : "channel is native-only: its members turned H5-compatible "
+                                                "mode off (--no-h5 / SetH5CompatibleMode(false)); browsers "
+                                                "and H5-compatible clients cannot join it"));
   }
 
   // Same user elsewhere: the newest connection wins (reason "replaced").
@@ -578,10 +592,13 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   data["elapsedMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   ++metrics_.joins_by_code[0];
   Reply(c, m, Errc::kOk, "joined", data);
+  spdlog::info("{} joined channel {} of app {} as {} ({}, {}; {} in the channel)", sp->user_id, ch->channel_id,
+               ch->app_id, Name(sp->role), sp->platform == Platform::kH5 ? "browser" : "native",
+               ch->h5_compatible ? "H5-compatible" : "native-only", ch->members.size());
   Broadcast(*ch, {{"type", "userOnline"}, {"user", UserJson(*sp)}}, sp);
 }
 
-json SignalHub::UserJson(const Session& s) const {
+json SignalHub::UserJson(const Session& s, bool with_media) const {
   json muted = json::array();
   for (Track t : s.muted) muted.push_back(Name(t));
   json u = {{"userId", s.user_id},
@@ -591,6 +608,7 @@ json SignalHub::UserJson(const Session& s) const {
             {"tracks", TrackList(s.published)},
             {"muted", muted},
             {"online", s.conn != nullptr}};
+  if (!with_media) return u;
   if (s.publish_counters) {
     const MediaCounters& c = *s.publish_counters;
     u["media"] = {{"state", TransportStateName(c.state.load())},
@@ -667,6 +685,8 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
 
 void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link) {
   ++metrics_.sessions_removed_by_reason[std::string(reason)];
+  if (s.channel)
+    spdlog::info("{} left channel {} of app {} ({})", s.user_id, s.channel->channel_id, s.channel->app_id, reason);
   // Count the time it spent in the channel before it leaves the meter.
   if (s.channel) AccumulateUsage();
   DetachFromChannel(s, reason);
@@ -1264,7 +1284,7 @@ nlohmann::json SignalHub::ListChannels(const std::string& app_id_filter) const {
   for (const auto& [key, ch] : channels_) {
     if (!app_id_filter.empty() && ch->app_id != app_id_filter) continue;
     json users = json::array();
-    for (const auto& [uid, s] : ch->members) users.push_back(UserJson(*s));
+    for (const auto& [uid, s] : ch->members) users.push_back(UserJson(*s, true));
     out.push_back({{"appId", ch->app_id},
                    {"channelId", ch->channel_id},
                    {"profile", Name(ch->profile)},

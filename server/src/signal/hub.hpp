@@ -212,7 +212,8 @@ class SignalHub {
   /// The one catch of the signalling path: a handler that throws gets the request
   /// answered with kInternalError, its connection closed, the count in /metrics.
   void Dispatch(Conn& c, const ClientMessage& m, Handler h);
-  [[nodiscard]] nlohmann::json UserJson(const Session& s) const;
+  /// A member as clients see it; `with_media` adds the SFU's counters (admin API only).
+  [[nodiscard]] nlohmann::json UserJson(const Session& s, bool with_media = false) const;
   [[nodiscard]] nlohmann::json ChannelSnapshot(const Session& self) const;
 
   /// Takes the session out of its channel: unpublishes its tracks, tells the others it

@@ -65,7 +65,9 @@ std::string MakeResponse(const nlohmann::json& id, std::string_view request, Err
 }
 
 std::string MakeErrorResponse(const nlohmann::json& id, std::string_view request, const Error& error) {
-  return MakeResponse(id, request, error.code, error.What());
+  if (error.detail == Errc::kOk) return MakeResponse(id, request, error.code, error.What());
+  // The cause under a contract code that covers several: its own Parley code.
+  return MakeResponse(id, request, error.code, error.What(), {{"detail", static_cast<int32_t>(error.detail)}});
 }
 
 Result<std::string> GetString(const nlohmann::json& obj, const char* key, bool required, size_t max_len) {

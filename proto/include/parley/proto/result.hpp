@@ -14,14 +14,17 @@ namespace parley {
 struct Error {
   Errc code = Errc::kInternalError;
   std::string message;
+  /// A Parley detail code (0x0F...) naming the cause when the contract's `code` covers
+  /// several (0x05040002: token expired or quota exhausted); kOk when there is none.
+  Errc detail = Errc::kOk;
 
   [[nodiscard]] int32_t value() const { return static_cast<int32_t>(code); }
   /// The message, or the catalog description when there is none.
   [[nodiscard]] std::string What() const { return message.empty() ? std::string(Describe(code)) : message; }
 };
 
-inline Error MakeError(Errc code, std::string message = {}) {
-  return Error{code, std::move(message)};
+inline Error MakeError(Errc code, std::string message = {}, Errc detail = Errc::kOk) {
+  return Error{code, std::move(message), detail};
 }
 
 template <typename T>
