@@ -551,8 +551,11 @@ class Engine {
     if (!this.publish.screen) { this.screenStream?.getTracks().forEach((t) => t.stop()); this.screenStream = null; }
   }
 
-  /** The local camera/microphone stream, once publishing (for a preview tile). */
+  /** The local camera/microphone stream, once publishing (for a preview tile). The same
+   * object across device switches; a new one when publishing starts again. */
   getLocalStream() { return this.localStream; }
+  /** The screen capture while sharing (startScreenShare), else null. */
+  getScreenStream() { return this.screenStream; }
 
   // ---- subscribe ------------------------------------------------------------
   /** Subscribes to a remote user's tracks (all by default). Tracks arrive through
