@@ -3,8 +3,7 @@
 // signed with another key → 0x02010205, not a token at all → 0x0F020004, a disabled
 // app → 0x02010202. Checked through parley.js (the rejection and the joinResult and
 // error events) and on the meeting page (the code and its advice on screen); with
-// PARLEY_CLI (or a built CLI), `parley join` must print the same code for each (the
-// garbage case is a todo: libparley refuses it locally with 0x01030101).
+// PARLEY_CLI (or a built CLI), `parley join` must print the same code for each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -91,16 +90,13 @@ test('a bad token is reported with the server\'s code, in parley.js, on the meet
       await p.close();
     }
 
-    // The native CLI against the same server: the same code per cause. A token that
-    // does not decode is refused by libparley before it is sent, with 0x01030101 rather
-    // than the server's 0x0F020004 (sdk/src/engine.cpp JoinChannel): a todo until the
-    // native SDK reports the decoder's code.
+    // The native CLI against the same server: the same code per cause (libparley, which
+    // checks a token before sending it, must refuse garbage with the server's 0x0F020004).
     const cli = parleyCli();
     const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
     for (const c of cases) {
       await t.test(`the CLI shows ${c.hex} for ${c.why}`, {
         skip: !cli && 'no parley CLI',
-        todo: c.why === 'garbage' && 'libparley checks the token locally with 0x01030101',
       }, async () => {
         const code = await cliCode(cli, signal, c.token);
         console.log(`# ${c.why}: CLI ${code}`);
