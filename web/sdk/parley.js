@@ -14,7 +14,10 @@
 // Signalling is docs/protocol.md over one WebSocket; media is one RTCPeerConnection
 // to publish (the client offers) and one to subscribe (the server offers). Every
 // failure carries a code from the catalog (./errors.js, generated from
-// proto/errors.tsv).
+// proto/errors.tsv); a refused join rejects with the server's code unchanged. When the
+// server removes the session (sessionRemoved, 0x02010105) the call ends at once: the
+// camera and microphone are stopped and nothing that belonged to the call reports
+// errors afterwards, so the removal is the last word.
 import { ErrorCode, lookup, toHex } from './errors.js';
 
 export { ErrorCode };
