@@ -2,7 +2,8 @@
 // and no network beyond the server it came from. It talks to the admin API
 // (docs/protocol.md, "Admin API") with the admin key the operator types in; the key
 // lives in sessionStorage, so it is gone when the tab closes. Admin API errors are
-// shown with their catalog code and advice from the generated /sdk/errors.js.
+// shown with their catalog code and advice from the generated /sdk/errors.js. A minted
+// token links to the meeting page as /demo/#token=<access token>.
 import { lookup, toHex } from '/sdk/errors.js';
 
 const $ = (id) => document.getElementById(id);
@@ -440,10 +441,12 @@ function tokenFor(app) {
 // ---- tokens --------------------------------------------------------------------
 
 function demoUrl(t) {
-  // The access token carries app, channel, user and expiry, signed: it is all the page needs.
-  const q = new URLSearchParams({ token: t.token });
-  if ($('demoJoin').checked) q.set('join', '1');
-  return `/demo/?${q}`;
+  // The access token carries app, channel, user and expiry, signed: it is all the meeting
+  // page needs. It goes in the fragment, which browsers never send to a server (no token
+  // in access logs or Referer headers); the page joins at once unless join=0.
+  const f = new URLSearchParams({ token: t.token });
+  if (!$('demoJoin').checked) f.set('join', '0');
+  return `/demo/#${f}`;
 }
 
 function updateDemoLink() {

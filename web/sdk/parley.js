@@ -8,11 +8,16 @@
 //   await engine.joinChannel(accessTokenOrAuthInfo, 'Alice');
 //   await engine.publishLocalAudioStream(true);
 //   await engine.publishLocalVideoStream(true);
+//   await engine.muteLocalMic(true);                  // silence; the others get remoteTrackMuted
+//   await engine.setVideoInputDevice(deviceId);       // switch camera while publishing
 //
 // Signalling is docs/protocol.md over one WebSocket; media is one RTCPeerConnection
 // to publish (the client offers) and one to subscribe (the server offers). Every
 // failure carries a code from the catalog (./errors.js, generated from
-// proto/errors.tsv).
+// proto/errors.tsv); a refused join rejects with the server's code unchanged. When the
+// server removes the session (sessionRemoved, 0x02010105) the call ends at once: the
+// camera and microphone are stopped and nothing that belonged to the call reports
+// errors afterwards, so the removal is the last word.
 import { ErrorCode, lookup, toHex } from './errors.js';
 
 export { ErrorCode };
@@ -95,6 +100,8 @@ class Engine {
     this.publish = { audio: false, video: false, screen: false };
     this.publishPc = null;
     this.localStream = null;
+    this.muted = { audio: false, video: false };     // muteLocalMic / muteLocalCamera
+    this.devices = { audio: null, video: null };     // chosen input deviceIds (null: default)
     this.screenStream = null;
     this.subscribePc = null;
     this.remoteUsers = new Map();  // userId -> user (from the server)
@@ -102,12 +109,14 @@ class Engine {
     this.statsTimer = null;
     this.lastQuality = null;
     this.destroyed = false;
+    this.callCount = 0;            // +1 each time a call ends (see background())
   }
 
   // ---- events -------------------------------------------------------------
   /** Adds a listener. Events: joinResult, leaveResult, remoteUserOnline, remoteUserOffline,
-   * remoteTrackAvailable, remoteTrackUnavailable, publishStateChanged, connectionStateChanged,
-   * networkQuality, activeSpeaker, sessionRemoved, message, error, warning. */
+   * remoteUserUpdated, remoteTrackPublished, remoteTrackAvailable, remoteTrackUnavailable,
+   * remoteTrackMuted, publishStateChanged, localTrackMuted, connectionStateChanged (the
+   * WebSocket), networkQuality, activeSpeaker, sessionRemoved, message, error, warning. */
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
@@ -193,9 +202,21 @@ class Engine {
         const u = this.remoteUsers.get(m.userId);
         if (u && !u.tracks.includes(m.track)) u.tracks.push(m.track);
         this.emit('remoteTrackPublished', { userId: m.userId, track: m.track });
-        if (this.autoSubscribe) this.subscribeRemoteUser(m.userId).catch((e) => this.emitError(e));
+        if (this.autoSubscribe) this.background(this.subscribeRemoteUser(m.userId));
         break;
       }
+      case 'trackMuted': {
+        const u = this.remoteUsers.get(m.userId);
+        if (u) u.muted = m.muted ? [...new Set([...(u.muted || []), m.track])] : (u.muted || []).filter((t) => t !== m.track);
+        this.emit('remoteTrackMuted', { userId: m.userId, track: m.track, muted: !!m.muted });
+        break;
+      }
+      case 'userUpdated':
+        if (m.user?.userId) {
+          this.remoteUsers.set(m.user.userId, m.user);
+          this.emit('remoteUserUpdated', { userId: m.user.userId, user: m.user });
+        }
+        break;
       case 'trackUnpublished': {
         const u = this.remoteUsers.get(m.userId);
         if (u) u.tracks = u.tracks.filter((t) => t !== m.track);
@@ -210,7 +231,7 @@ class Engine {
       case 'streamResumed': this.emit('remoteStreamResumed', { userId: m.userId }); break;
       case 'activeSpeaker': this.emit('activeSpeaker', { userId: m.userId, levelDbov: m.levelDbov }); break;
       // The server renegotiates the subscribe connection (a remote track went away).
-      case 'subscribeOffer': this.applySubscribeOffer(m.sdp).catch((e) => this.emitError(e)); break;
+      case 'subscribeOffer': this.background(this.applySubscribeOffer(m.sdp)); break;
       // The publish transport could not be established (0x01050201) or broke (0x01050202).
       case 'transportFailed': this.fail(m.code, m.message); break;
       // The server's transport to us failed (0x02010402): report it, then subscribe
@@ -219,12 +240,24 @@ class Engine {
       case 'roleUpdated': this.emit('remoteRoleUpdated', { userId: m.userId, role: m.role }); break;
       case 'message': this.emit('message', { fromUserId: m.fromUserId, data: m.data }); break;
       case 'sessionRemoved':
-        this.channel = null;
-        this.emit('sessionRemoved', { code: m.code, reason: m.reason });
-        this.fail(m.code, m.message);
+        // The server removed us (kicked, app disabled, replaced, ...) and closes the
+        // connection: the call is over, so release the camera and microphone and stop
+        // the timers now, before anything else can run and report a later failure
+        // (a heartbeat on the closed socket) in place of this one.
+        this.endCall();
+        this.emit('sessionRemoved', { code: m.code, reason: m.reason, message: m.message });
+        this.fail(m.code, m.message || (m.reason ? `session removed: ${m.reason}` : undefined));
         break;
       default: break;
     }
+  }
+
+  // A task the application did not ask for (auto-subscribe, a server offer): its failure
+  // is reported as an error event, unless the call it belonged to has ended since (a
+  // removal or leave closes the socket under it: "connection closed" is no news then).
+  background(promise) {
+    const call = this.callCount;
+    promise.catch((e) => { if (call === this.callCount && this.channel) this.emitError(e); });
   }
 
   emitError(e) {
@@ -262,7 +295,7 @@ class Engine {
     } catch (e) {
       if (Date.now() - started > graceMs || (e instanceof ParleyError && e.code === ErrorCode.SESSION_REMOVED)) {
         this.resumeStarted = 0;
-        this.channel = null;
+        this.endCall();
         this.setState('failed');
         this.fail(ErrorCode.SESSION_REMOVED, 'could not resume the session in time');
         return;
@@ -274,6 +307,7 @@ class Engine {
   startHeartbeat(intervalMs) {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => {
+      if (!this.channel || !this.ws) return;  // resuming: the resume request is the activity
       this.request('ping').catch((e) => {
         if (e.code === ErrorCode.HEARTBEAT_TIMEOUT) this.fail(e.code, e.message);
       });
@@ -308,7 +342,7 @@ class Engine {
       for (const u of data.users || []) this.emit('remoteUserOnline', { userId: u.userId, user: u });
       if (data.activeSpeaker) this.emit('activeSpeaker', { userId: data.activeSpeaker });
       if (this.autoSubscribe) {
-        for (const u of data.users || []) if (u.tracks.length) this.subscribeRemoteUser(u.userId).catch((e) => this.emitError(e));
+        for (const u of data.users || []) if (u.tracks.length) this.background(this.subscribeRemoteUser(u.userId));
       }
       return result;
     } catch (e) {
@@ -327,12 +361,24 @@ class Engine {
       await this.request('leave');
       this.emit('leaveResult', { code: 0 });
     } finally {
-      this.channel = null;
+      this.endCall();
       this.leaving = false;
-      clearInterval(this.heartbeat);
-      clearInterval(this.statsTimer);
-      this.remoteUsers.clear();
     }
+  }
+
+  // The call is over (left, removed or failed to resume): no media, no timers, no
+  // channel. Pending requests are failed by the socket's close, not here.
+  endCall() {
+    this.callCount++;
+    this.closeMedia();
+    clearInterval(this.heartbeat);
+    clearInterval(this.statsTimer);
+    this.heartbeat = null;
+    this.statsTimer = null;
+    this.prevStats = null;
+    this.lastQuality = null;
+    this.channel = null;
+    this.remoteUsers.clear();
   }
 
   isInCall() { return !!this.channel; }
@@ -384,10 +430,16 @@ class Engine {
         (wantAudio && !this.localStream.getAudioTracks().length) || (wantVideo && !this.localStream.getVideoTracks().length))) {
       this.stopLocal();
       try {
-        this.localStream = await navigator.mediaDevices.getUserMedia({ audio: wantAudio, video: wantVideo ? { width: 640, height: 360 } : false });
+        this.localStream = await navigator.mediaDevices.getUserMedia({
+          audio: wantAudio ? this.mediaConstraints('audio') : false,
+          video: wantVideo ? this.mediaConstraints('video') : false,
+        });
       } catch (e) {
         throw this.fail(wantVideo ? ErrorCode.CAMERA_OPEN_FAILED : ErrorCode.AUDIO_RECORD_DEVICE_OPEN_FAILED, String(e));
       }
+      // A muted microphone or camera stays muted on a new capture: silence / black frames.
+      for (const t of this.localStream.getAudioTracks()) t.enabled = !this.muted.audio;
+      for (const t of this.localStream.getVideoTracks()) t.enabled = !this.muted.video;
     }
     if (wantScreen && !this.screenStream) {
       try {
@@ -414,6 +466,72 @@ class Engine {
       ? await this.request('publish', { tracks: added, sdp: pc.localDescription.sdp })
       : await this.request('updatePublish', { sdp: pc.localDescription.sdp });
     await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+    // Muted before publishing (or before a republish): tell the server once the track
+    // is published, so the others see it muted from the start.
+    const mutedNow = added.filter((t) => (t === 'audio' && this.muted.audio) || (t === 'camera' && this.muted.video));
+    if (mutedNow.length) await this.request('mute', { tracks: mutedNow, muted: true });
+  }
+
+  mediaConstraints(kind) {
+    const id = this.devices[kind];
+    const base = kind === 'video' ? { width: 640, height: 360 } : {};
+    return id ? { ...base, deviceId: { exact: id } } : (kind === 'video' ? base : true);
+  }
+
+  // ---- mute and devices -------------------------------------------------------
+  /** Mutes the microphone: silence is sent, the track stays published, and the others
+   * get remoteTrackMuted. Also before publishing (it applies when publishing starts). */
+  muteLocalMic(mute) { return this.setMuted('audio', mute); }
+  /** Mutes the camera: black frames are sent (the others get remoteTrackMuted). */
+  muteLocalCamera(mute) { return this.setMuted('video', mute); }
+  isLocalMicMuted() { return this.muted.audio; }
+  isLocalCameraMuted() { return this.muted.video; }
+
+  async setMuted(kind, mute) {
+    mute = !!mute;
+    const changed = this.muted[kind] !== mute;
+    this.muted[kind] = mute;
+    const tracks = kind === 'audio' ? this.localStream?.getAudioTracks() : this.localStream?.getVideoTracks();
+    for (const t of tracks || []) t.enabled = !mute;
+    if (changed) this.emit('localTrackMuted', { track: kind === 'audio' ? 'audio' : 'camera', muted: mute });
+    if (this.channel && this.publish[kind] && this.ws) {
+      await this.request('mute', { tracks: [kind === 'audio' ? 'audio' : 'camera'], muted: mute });
+    }
+  }
+
+  /** Chooses the microphone (a deviceId from navigator.mediaDevices.enumerateDevices(),
+   * or null for the default). While publishing, the new capture replaces the old one
+   * on the same sender (RTCRtpSender.replaceTrack): no renegotiation, the others keep
+   * receiving the same track. Not publishing: used when publishing starts. A device that
+   * cannot be opened rejects with 0x01040404 (microphone) / 0x01040104 (camera) and the
+   * previous device stays in use. */
+  setAudioInputDevice(deviceId) { return this.switchDevice('audio', deviceId); }
+  /** Chooses the camera; as setAudioInputDevice. */
+  setVideoInputDevice(deviceId) { return this.switchDevice('video', deviceId); }
+  /** The deviceId chosen for 'audio' or 'video' (null: the browser's default). */
+  getInputDevice(kind) { return this.devices[kind]; }
+
+  async switchDevice(kind, deviceId) {
+    const previous = this.devices[kind];
+    this.devices[kind] = deviceId || null;
+    const old = kind === 'audio' ? this.localStream?.getAudioTracks()[0] : this.localStream?.getVideoTracks()[0];
+    if (!old) return;
+    let fresh;
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ [kind]: this.mediaConstraints(kind) });
+      fresh = kind === 'audio' ? s.getAudioTracks()[0] : s.getVideoTracks()[0];
+    } catch (e) {
+      this.devices[kind] = previous;
+      throw this.fail(kind === 'video' ? ErrorCode.CAMERA_OPEN_FAILED : ErrorCode.AUDIO_RECORD_DEVICE_OPEN_FAILED, String(e));
+    }
+    fresh.enabled = !this.muted[kind];
+    const sender = this.publishPc?.getSenders().find((x) => x.track === old);
+    if (sender) await sender.replaceTrack(fresh);
+    // Same MediaStream object: previews and tiles showing it pick up the new track.
+    this.localStream.removeTrack(old);
+    this.localStream.addTrack(fresh);
+    old.stop();
+    this.emit('localDeviceChanged', { kind, deviceId: fresh.getSettings().deviceId || deviceId });
   }
 
   preferVideoCodec(pc) {
@@ -436,8 +554,11 @@ class Engine {
     if (!this.publish.screen) { this.screenStream?.getTracks().forEach((t) => t.stop()); this.screenStream = null; }
   }
 
-  /** The local camera/microphone stream, once publishing (for a preview tile). */
+  /** The local camera/microphone stream, once publishing (for a preview tile). The same
+   * object across device switches; a new one when publishing starts again. */
   getLocalStream() { return this.localStream; }
+  /** The screen capture while sharing (startScreenShare), else null. */
+  getScreenStream() { return this.screenStream; }
 
   // ---- subscribe ------------------------------------------------------------
   /** Subscribes to a remote user's tracks (all by default). Tracks arrive through
@@ -463,7 +584,7 @@ class Engine {
     this.subscribeChain = null;
     for (const userId of m.users || []) {
       if (this.remoteUsers.get(userId)?.tracks?.length)
-        this.subscribeRemoteUser(userId).catch((e) => this.emitError(e));
+        this.background(this.subscribeRemoteUser(userId));
     }
   }
 
@@ -529,13 +650,16 @@ class Engine {
     const packets = s.receive.packets - prev.s.receive.packets;
     const lost = s.receive.lost - prev.s.receive.lost;
     const lossRate = packets + lost > 0 ? lost / (packets + lost) : 0;
-    const rtt = s.send.rttMs || 0;
+    const rtt = s.send.rttMs || 0;  // unmeasured counts as good for the quality grade
     // 1 excellent .. 5 very bad, from loss and round trip (the ARTC/Agora scale).
     const quality = lossRate > 0.2 || rtt > 800 ? 5 : lossRate > 0.1 || rtt > 400 ? 4 : lossRate > 0.05 || rtt > 200 ? 3 : lossRate > 0.01 || rtt > 100 ? 2 : 1;
+    // Fields not measured yet (nothing published, nothing received, no RTT from the
+    // ICE candidate pair) are null, so that a page can show "not measured" rather than 0.
     const sample = {
-      quality, lossRate, rttMs: rtt, jitterMs: s.receive.jitterMs, fps: s.receive.fps, width: s.receive.width, height: s.receive.height,
-      sendKbps: ((s.send.bytes - prev.s.send.bytes) * 8) / 1000 / secs,
-      receiveKbps: ((s.receive.bytes - prev.s.receive.bytes) * 8) / 1000 / secs,
+      quality, lossRate: packets + lost > 0 ? lossRate : null, rttMs: s.send.rttMs, jitterMs: s.receive.packets ? s.receive.jitterMs : null,
+      fps: s.receive.width ? s.receive.fps : null, width: s.receive.width || null, height: s.receive.height || null,
+      sendKbps: this.publishPc ? ((s.send.bytes - prev.s.send.bytes) * 8) / 1000 / secs : null,
+      receiveKbps: this.subscribePc ? ((s.receive.bytes - prev.s.receive.bytes) * 8) / 1000 / secs : null,
     };
     this.emit('networkQuality', sample);
     if (this.lastQuality !== null && this.lastQuality < 4 && quality >= 4) this.warn(ErrorCode.NETWORK_WEAK);
@@ -559,10 +683,7 @@ class Engine {
   /** Leaves (if needed) and releases everything; later calls reject with 0x01030204. */
   destroy() {
     this.destroyed = true;
-    this.closeMedia();
-    clearInterval(this.heartbeat);
-    clearInterval(this.statsTimer);
-    this.channel = null;
+    this.endCall();
     this.ws?.close();
     this.ws = null;
   }

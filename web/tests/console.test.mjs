@@ -1,6 +1,6 @@
 // The operator console (/console/) end to end in Chromium through parleyd: sign in with
 // the admin key, create an app (its AppKey shown once), disable it so a join through
-// the demo page (opened from the console's token form) fails with 0x02010202, enable it
+// the meeting page (opened from the console's token form, /demo/#token=...) fails with 0x02010202, enable it
 // so the join succeeds, watch the user and its bitrate in the Live view, kick the user
 // (the SDK gets sessionRemoved 0x02010105), then rotate the key, set the balance and
 // delete the app. Admin API errors must show their catalog code and advice.
@@ -101,9 +101,10 @@ test('the console manages apps, tokens and live channels', { timeout: 150000 }, 
     const token = (await page.locator('#tokenClassic').textContent()).trim();
     const href = new URL(await link.getAttribute('href'), server.url);
     assert.equal(href.pathname, '/demo/');
-    const q = href.searchParams;
-    assert.equal(q.get('token'), token, 'the link carries the token');
-    assert.equal(q.get('join'), '1');
+    assert.equal(href.search, '', 'the token is not in the query (it would reach the server\'s logs)');
+    const q = new URLSearchParams(href.hash.slice(1));
+    assert.equal(q.get('token'), token, 'the link carries the token in its fragment');
+    assert.equal(q.get('join'), null, 'and joins at once');
     // An access token: a JWT whose signed claims name the app, channel, user and expiry.
     const parts = token.split('.');
     assert.equal(parts.length, 3, 'an access token (JWT)');
@@ -135,7 +136,7 @@ test('the console manages apps, tokens and live channels', { timeout: 150000 }, 
     await until('the app to show as enabled', async () => /enabled/.test(await row.textContent()));
     await page.getByRole('tab', { name: 'Tokens' }).click();
     const alice = await openDemo();
-    await until('alice to join', async () => (await text(alice.locator('#state'))) === 'connected', 15000);
+    await until('alice to join', async () => (await text(alice.locator('#state'))) === 'in call', 15000);
     assert.equal(await text(alice.locator('#error')), '');
     await alice.evaluate(() => {
       window.removed = [];
@@ -146,7 +147,7 @@ test('the console manages apps, tokens and live channels', { timeout: 150000 }, 
       { channelId: 'ops', userId: 'bob', ttlSeconds: 600 })).token;
     const bob = await browser.newPage();
     await bob.goto(`${server.url}/demo/?${new URLSearchParams({ token: bobToken, userId: 'bob', join: '1' })}`);
-    await until('bob to join', async () => (await text(bob.locator('#state'))) === 'connected', 15000);
+    await until('bob to join', async () => (await text(bob.locator('#state'))) === 'in call', 15000);
 
     // Live: both users in "ops", alice's published tracks and a bitrate from rtpBytes.
     await page.getByRole('tab', { name: 'Live' }).click();

@@ -1,6 +1,7 @@
 // Shared helpers for the browser tests: a real parleyd on 127.0.0.1 and Debian's
 // Chromium driven by playwright-core. Run inside `unshare -n` (see scripts/web-test):
-// the only network is loopback.
+// the only network is loopback. The server serves this checkout's web/ (--web-root),
+// not the copy staged beside the binary, so the tests see the files they test.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,12 +24,13 @@ export function parleydPath() {
 }
 
 export const adminKey = 'web-test-admin-key';
+export const webRoot = join(repo, 'web');
 
 export async function startServer(extra = []) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-web-'));
   const portFile = join(dir, 'port');
   const proc = spawn(parleydPath(), ['--listen', '127.0.0.1', '--port', '0', '--data', dir, '--port-file', portFile,
-    '--admin-key', adminKey, '--log-level', 'warn', '--media-address', '127.0.0.1', ...extra],
+    '--admin-key', adminKey, '--log-level', 'warn', '--media-address', '127.0.0.1', '--web-root', webRoot, ...extra],
   { stdio: ['ignore', 'inherit', 'inherit'] });
   for (let i = 0; i < 500; i++) {
     if (existsSync(portFile)) {
@@ -61,11 +63,13 @@ export async function startServer(extra = []) {
 }
 
 // The flags ../shared/notes/webrtc-on-loopback.md requires on these machines.
-export async function launchChromium() {
+// options.fakeDevices: how many fake cameras Chromium offers (default 1).
+export async function launchChromium(options = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const args = [
     '--headless=new', '--no-sandbox', '--disable-gpu',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    options.fakeDevices ? `--use-fake-device-for-media-stream=device-count=${options.fakeDevices}` : '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
     '--allow-loopback-in-peer-connection',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
     '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',

@@ -1,7 +1,7 @@
 // Interop: a native client (`parley join`, libparley on GStreamer webrtcbin, in
-// H5-compatible mode) and a browser (parley.js in Chromium) in one channel receive
-// each other's audio and video through parleyd. Without H5-compatible mode the native
-// client is refused (0x02010121).
+// H5-compatible mode, its default) and a browser (parley.js in Chromium) in one
+// channel receive each other's audio and video through parleyd. With H5-compatible
+// mode turned off (--no-h5) the native client is refused (0x02010121).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -58,7 +58,7 @@ async function inbound() {
   return out;
 }
 
-test('a native client and a browser see and hear each other (H5-compatible mode)', { timeout: 90000 }, async () => {
+test('a native client and a browser see and hear each other (H5-compatible mode by default)', { timeout: 90000 }, async () => {
   const server = await startServer();
   const browser = await launchChromium();
   try {
@@ -71,11 +71,11 @@ test('a native client and a browser see and hear each other (H5-compatible mode)
     const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
 
     // Without H5-compatible mode the native client may not join the browser's channel.
-    const refused = await parleyJoin(['--server', signal, '--token', await token('native0'), '--duration', '2']);
+    const refused = await parleyJoin(['--server', signal, '--token', await token('native0'), '--no-h5', '--duration', '2']);
     assert.equal(refused.status, 1);
     assert.match(refused.err, /0x02010121/);
 
-    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--h5', '--duration', '8',
+    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '8',
       '--width', '320', '--height', '240', '--fps', '15']);
     await new Promise((r) => setTimeout(r, 6000));
     const first = await page.evaluate(inbound);
