@@ -36,9 +36,14 @@ const kTimeoutCode = {
   refreshToken: ErrorCode.TIMEOUT_REFRESH_TOKEN,
 };
 
-/** An Error with a catalog code: `code`, `hex`, `description`, `advice`. */
+/**
+ * An Error with a catalog code: `code`, `hex`, `description`, `advice`. Where the
+ * contract's code covers several causes the server adds a Parley detail code
+ * (`detail`, `detailHex`, `detailDescription`; e.g. 0x0F050001 token expired under
+ * 0x05040002), and `advice` is the detail's, the more precise one.
+ */
 export class ParleyError extends Error {
-  constructor(code, message) {
+  constructor(code, message, detail = 0) {
     const entry = lookup(code);
     super(message || (entry ? entry.description : `error ${toHex(code)}`));
     this.name = 'ParleyError';
@@ -46,6 +51,13 @@ export class ParleyError extends Error {
     this.hex = toHex(code);
     this.description = entry ? entry.description : '';
     this.advice = entry ? entry.adviceEn : '';
+    this.detail = detail || 0;
+    if (detail) {
+      const d = lookup(detail);
+      this.detailHex = toHex(detail);
+      this.detailDescription = d ? d.description : '';
+      if (d && d.adviceEn && d.adviceEn !== '-') this.advice = d.adviceEn;
+    }
   }
 }
 
@@ -170,7 +182,7 @@ class Engine {
       this.pending.set(id, { resolve, reject, timer, type });
       this.ws.send(JSON.stringify({ type, id, ...fields }));
     }).then((r) => {
-      if (r.code !== 0) throw new ParleyError(r.code, r.message);
+      if (r.code !== 0) throw new ParleyError(r.code, r.message, r.data && Number.isInteger(r.data.detail) ? r.data.detail : 0);
       return r.data || {};
     });
   }

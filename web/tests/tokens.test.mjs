@@ -50,8 +50,8 @@ test('a bad token is reported with the server\'s code, in parley.js, on the meet
     const now = Math.floor(Date.now() / 1000);
     const claims = (appId, user, exp) => ({ appId, channelId: 'gate', userId: user, exp });
     const cases = [
-      { why: 'expired', token: mintJwt(claims(app.appId, 'u1', now - 60), app.appKey), hex: '0x05040002' },
-      { why: 'wrong signature', token: mintJwt(claims(app.appId, 'u2', now + 600), 'not-the-app-key'), hex: '0x02010205' },
+      { why: 'expired', token: mintJwt(claims(app.appId, 'u1', now - 60), app.appKey), hex: '0x05040002', detail: '0x0F050001' },
+      { why: 'wrong signature', token: mintJwt(claims(app.appId, 'u2', now + 600), 'not-the-app-key'), hex: '0x02010205', detail: '0x0F050003' },
       { why: 'garbage', token: 'this-is-not-a-token', hex: '0x0F020004' },
       { why: 'disabled app', token: mintJwt(claims(off.appId, 'u3', now + 600), off.appKey), hex: '0x02010202' },
     ];
@@ -67,12 +67,14 @@ test('a bad token is reported with the server\'s code, in parley.js, on the meet
         try { await engine.joinChannel(token, 'x'); return { hex: 'joined' }; } catch (e) {
           await new Promise((r) => setTimeout(r, 300));  // anything emitted after the refusal
           engine.destroy();
-          return { hex: e.hex, advice: e.advice, seen };
+          return { hex: e.hex, detail: e.detailHex, advice: e.advice, seen };
         }
       }, c.token);
       console.log(`# ${c.why}: parley.js ${got.hex} ${JSON.stringify(got.seen)}`);
       assert.equal(got.hex, c.hex, `${c.why}: the rejection carries the server's code`);
       assert.ok(got.advice, `${c.why}: with advice`);
+      // The cause under a code that covers several: the same detail code as the CLI prints.
+      assert.equal(got.detail, c.detail, `${c.why}: the detail code`);
       assert.deepEqual(got.seen.filter(([, h]) => h !== c.hex), [], `${c.why}: no other code reported`);
     }
 
