@@ -115,6 +115,24 @@ TEST(CliToken, AccessTokenByDefault) {
   EXPECT_NEAR(static_cast<double>(c->expires_at), static_cast<double>(time(nullptr) + 3600), 5);
 }
 
+TEST(CliToken, LinkOpensTheMeetingPageAndEnvironmentGivesTheApp) {
+  setenv("PARLEY_APP_ID", "abc", 1);
+  setenv("PARLEY_APP_KEY", "abckey", 1);
+  auto r =
+      Parley({"token", "--channel", "c", "--user", "u", "--ttl", "1h", "--link", "--server", "http://127.0.0.1:7880/"});
+  unsetenv("PARLEY_APP_ID");
+  unsetenv("PARLEY_APP_KEY");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string prefix = "http://127.0.0.1:7880/demo/#token=";
+  ASSERT_EQ(r.out.rfind(prefix, 0), 0u) << r.out;
+  auto c = VerifyAccessToken(r.out.substr(prefix.size(), r.out.size() - prefix.size() - 1), "abckey", time(nullptr));
+  ASSERT_TRUE(c.ok()) << r.out;
+  EXPECT_EQ(c->app_id, "abc");
+  auto missing = Parley({"token", "--channel", "c", "--user", "u", "--ttl", "1h"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("PARLEY_APP_ID"), std::string::npos) << missing.err;
+}
+
 TEST(CliToken, ClassicReferenceVector) {
   auto r = Parley({"token", "--app-id", "abc", "--app-key", "abckey", "--channel", "abcChannel", "--user", "abcUser",
                    "--timestamp", "1699423634", "--classic"});
@@ -283,6 +301,11 @@ TEST(CliApp, OptionsAnywhereTablesAndAHiddenKey) {
   EXPECT_NE(created.out.find("Created app \"t\"."), std::string::npos) << created.out;
   EXPECT_NE(created.out.find("AppKey          "), std::string::npos) << created.out;
   std::string id = created.out.substr(created.out.find("AppId") + 16, 16);
+  auto exported =
+      Parley({"app", "create", "--name", "e", "--export", "--server", server.url(), "--admin-key", server.admin_key()});
+  ASSERT_EQ(exported.status, 0) << exported.err;
+  EXPECT_EQ(exported.out.rfind("export PARLEY_APP_ID=", 0), 0u) << exported.out;
+  EXPECT_NE(exported.out.find("\nexport PARLEY_APP_KEY="), std::string::npos) << exported.out;
   auto list = Parley({"--server", server.url(), "--admin-key", server.admin_key(), "app", "list"});
   ASSERT_EQ(list.status, 0) << list.err;
   EXPECT_EQ(list.out.rfind("APP ID ", 0), 0u) << list.out;

@@ -27,6 +27,7 @@ struct AppOptions {
   bool classic_tokens = false;
   bool classic = false;
   bool reveal_key = false;
+  bool export_env = false;
 };
 
 struct Url {
@@ -253,9 +254,20 @@ void RegisterAppCommand(CLI::App& app, Runner* runner) {
   create->add_option("--name", o->name, "A name for the app")->required();
   create->add_flag("--classic-tokens", o->classic_tokens,
                    "Also accept ARTC classic tokens (weaker than the default access tokens; docs/token.md)");
+  create->add_flag("--export", o->export_env,
+                   "Print shell lines that set PARLEY_APP_ID and PARLEY_APP_KEY: eval \"$(parley app create --name "
+                   "NAME --export)\"");
   run(create, [o] {
     return Print(Call("POST", "/v1/admin/apps", {{"name", o->name}, {"classicTokens", o->classic_tokens}}),
-                 [](const json& a) {
+                 [o](const json& a) {
+                   if (o->export_env) {
+                     // Ids and keys are [0-9a-z]: nothing for the shell to expand.
+                     fmt::print("export PARLEY_APP_ID={}\nexport PARLEY_APP_KEY={}\n", a.value("appId", ""),
+                                a.value("appKey", ""));
+                     fmt::print(stderr, "created app {} ({}); PARLEY_APP_ID and PARLEY_APP_KEY are set for eval\n",
+                                a.value("appId", ""), a.value("name", ""));
+                     return;
+                   }
                    fmt::print("Created app \"{}\".\n\n", a.value("name", ""));
                    PrintApp(a, true);
                    fmt::print(

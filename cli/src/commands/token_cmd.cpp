@@ -18,6 +18,7 @@ struct TokenOptions {
   std::string role;
   bool single = false;
   bool classic = false;
+  bool link = false;  ///< print the meeting page's link that joins with this token
 };
 
 int Run(TokenOptions o) {
@@ -87,6 +88,17 @@ int Run(TokenOptions o) {
     fmt::print("{}\n", out.dump(2));
     return kExitOk;
   }
+  if (o.link) {
+    // The meeting page of the server (--server / PARLEY_SERVER); the token rides in the
+    // fragment, which browsers never send to a server.
+    std::string base = g.server;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    if (base.rfind("ws://", 0) == 0) base = "http://" + base.substr(5);
+    if (base.rfind("wss://", 0) == 0) base = "https://" + base.substr(6);
+    if (auto at = base.find("/v1/signal"); at != std::string::npos) base.erase(at);
+    fmt::print("{}/demo/#token={}\n", base, token);
+    return kExitOk;
+  }
   // The token alone on stdout (T=$(parley token ...)); what it grants for a person reading.
   fmt::print("{}\n", token);
   if (isatty(STDERR_FILENO))
@@ -118,6 +130,9 @@ void RegisterTokenCommand(CLI::App& app, Runner* runner) {
                 "Print the classic single-parameter token (base64 JSON with appid, channelid, userid, nonce, "
                 "timestamp, token); implies --classic");
   AddJsonFlag(cmd, "Print every field as JSON: the token, what it grants and its expiry");
+  cmd->add_flag("--link", o->link,
+                "Print a link to the server's meeting page that joins with the token (--server or PARLEY_SERVER)");
+  AddServerOptions(cmd, false);
   cmd->footer(
       "One of --timestamp or --ttl is required. Prints an access token (a JWT signed with HS256 over\n"
       "every field, its expiry included; docs/token.md): a client passes it alone.\nExample:\n"
