@@ -7,20 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { launchChromium, outDir, repo } from './harness.mjs';
+import { launchChromium, outDir, parleyCliPath } from './harness.mjs';
 
 mkdirSync(join(outDir, 'meeting'), { recursive: true });
-function parleyCli() {
-  if (process.env.PARLEY_CLI) return process.env.PARLEY_CLI;
-  for (const preset of ['ci', 'debug', 'release']) {
-    const p = join(repo, 'build', preset, 'cli', 'parley');
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
+const parleyCli = parleyCliPath;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

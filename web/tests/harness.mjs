@@ -23,6 +23,16 @@ export function parleydPath() {
   throw new Error('parleyd not built; set PARLEYD');
 }
 
+// The parley CLI for tests that run native clients: PARLEY_CLI, else a built preset's; null if none.
+export function parleyCliPath() {
+  if (process.env.PARLEY_CLI) return process.env.PARLEY_CLI;
+  for (const preset of ['ci', 'debug', 'release']) {
+    const p = join(repo, 'build', preset, 'cli', 'parley');
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
 export const adminKey = 'web-test-admin-key';
 export const webRoot = join(repo, 'web');
 

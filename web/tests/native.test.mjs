@@ -5,17 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchChromium, outDir, repo } from './harness.mjs';
+import { startServer, launchChromium, outDir, parleyCliPath } from './harness.mjs';
 
 function parleyCli() {
-  if (process.env.PARLEY_CLI) return process.env.PARLEY_CLI;
-  for (const preset of ['ci', 'debug', 'release']) {
-    const p = join(repo, 'build', preset, 'cli', 'parley');
-    if (existsSync(p)) return p;
-  }
-  throw new Error('parley CLI not built; set PARLEY_CLI');
+  const cli = parleyCliPath();
+  if (!cli) throw new Error('parley CLI not built; set PARLEY_CLI');
+  return cli;
 }
 
 // Runs `parley join` to completion; resolves with its exit status and JSON events.

@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchChromium, outDir, repo } from './harness.mjs';
+import { startServer, launchChromium, outDir, parleyCliPath } from './harness.mjs';
 
 mkdirSync(join(outDir, 'meeting'), { recursive: true });
 const b64url = (s) => Buffer.from(s).toString('base64url');
@@ -19,14 +19,7 @@ function mintJwt(claims, key) {
   return `${head}.${createHmac('sha256', key).update(head).digest('base64url')}`;
 }
 
-function parleyCli() {
-  if (process.env.PARLEY_CLI) return process.env.PARLEY_CLI;
-  for (const preset of ['ci', 'debug', 'release']) {
-    const p = join(repo, 'build', preset, 'cli', 'parley');
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
+const parleyCli = parleyCliPath;
 
 // The first catalog code `parley join` prints for this token.
 function cliCode(cli, signal, token) {
