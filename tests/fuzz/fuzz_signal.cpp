@@ -3,6 +3,8 @@
 // channel, so the fuzzer reaches every handler, not only the parser.
 //   line "1..." / "2..." -> message from client 1 / 2 (the digit is stripped)
 //   line "!close2"       -> client 2's connection drops (resume path)
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   static const App app = *Store().Create("fuzz");
   static const ServerConfig config = [] {
+    spdlog::set_level(spdlog::level::warn);  // the hub logs every join and refusal at info
     ServerConfig c;
     c.resume_grace_ms = 0;
     return c;

@@ -328,6 +328,39 @@ TEST_F(SignalTest, H5CompatibilityRule) {
             C(Errc::kH5CompatibleModeConfig));
 }
 
+// An operator reads the log: where things are, who came and went, what was refused
+// and why — and a flood of bad requests does not flood it.
+TEST(ServerLog, SaysWhereThingsAreAndWhoCameAndWent) {
+  ServerProcess server({"--log-level", "info"});
+  TestApp app = CreateApp(server);
+  std::string port = std::to_string(server.port());
+  WsClient alice(server.port()), late(server.port()), noisy(server.port());
+  ASSERT_EQ(Code(Join(alice, app, "logged", "alice")), 0);
+  json stale = {{"auth", Auth(app, "logged", "late", Now() - 5)}};
+  ASSERT_EQ(Code(late.Request("join", stale)), C(Errc::kChannelOverdue));
+  ASSERT_EQ(HttpRequest(server.port(), "POST", "/v1/admin/apps/" + app.id + "/channels/logged/users/alice/kick", "",
+                        server.admin_key())
+                .status,
+            200);
+  for (int i = 0; i < 300; ++i) noisy.SendRaw("not json");
+  EXPECT_EQ(Code(noisy.Request("leave", {})), C(Errc::kNotInChannel));  // after the flood was read
+  std::this_thread::sleep_for(200ms);
+  std::string log = server.Log();
+  EXPECT_NE(log.find("console     http://127.0.0.1:" + port + "/console/"), std::string::npos) << log;
+  EXPECT_NE(log.find("demo        http://127.0.0.1:" + port + "/demo/"), std::string::npos) << log;
+  EXPECT_NE(log.find("signalling  ws://127.0.0.1:" + port + "/v1/signal"), std::string::npos) << log;
+  EXPECT_NE(log.find("alice joined channel logged of app " + app.id + " as broadcaster"), std::string::npos) << log;
+  EXPECT_NE(log.find("join refused for connection"), std::string::npos) << log;
+  EXPECT_NE(log.find("from 127.0.0.1: 0x05040002 / 0x0F050001 token expired at"), std::string::npos) << log;
+  EXPECT_NE(log.find("alice left channel logged of app " + app.id + " (kicked)"), std::string::npos) << log;
+  size_t refusals = 0;
+  for (size_t at = log.find("message refused for"); at != std::string::npos;
+       at = log.find("message refused for", at + 1))
+    ++refusals;
+  EXPECT_GE(refusals, 10u);
+  EXPECT_LE(refusals, 60u) << "300 bad messages must not make 300 log lines";
+}
+
 TEST_F(SignalTest, MalformedInputGetsErrorsNotCrashes) {
   WsClient ws(server_.port());
   ws.SendRaw("{not json");

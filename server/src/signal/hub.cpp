@@ -241,7 +241,32 @@ void SignalHub::Reply(Conn& c, const ClientMessage& m, Errc code, std::string_vi
 }
 
 void SignalHub::ReplyError(Conn& c, const ClientMessage& m, const Error& e) {
+  LogRefusal(c, m.type, e);
   SendTo(c, MakeErrorResponse(m.id, m.type, e));
+}
+
+void SignalHub::LogRefusal(const Conn& c, std::string_view request, const Error& e) {
+  constexpr double kBurst = 50, kPerSecond = 10;
+  auto now = Clock::now();
+  refusal_log_tokens_ =
+      std::min(kBurst, refusal_log_tokens_ + std::chrono::duration<double>(now - refusal_log_at_).count() * kPerSecond);
+  refusal_log_at_ = now;
+  if (refusal_log_tokens_ < 1) {
+    ++refusals_not_logged_;
+    return;
+  }
+  refusal_log_tokens_ -= 1;
+  if (refusals_not_logged_ > 0) {
+    spdlog::info("{} refused requests were not logged (at most {} lines a second)", refusals_not_logged_, kPerSecond);
+    refusals_not_logged_ = 0;
+  }
+  std::string who = "connection " + std::to_string(c.id);
+  if (c.session && c.session->channel)
+    who =
+        c.session->user_id + " in channel " + c.session->channel->channel_id + " of app " + c.session->channel->app_id;
+  spdlog::info("{} refused for {} from {}: {}{} {}", request.empty() ? "message" : std::string(request), who,
+               c.remote.empty() ? "?" : c.remote, FormatHex(e.value()),
+               e.detail == Errc::kOk ? "" : " / " + FormatHex(static_cast<int32_t>(e.detail)), e.What());
 }
 
 void SignalHub::Broadcast(Channel& ch, json note, const Session* except) {
@@ -262,6 +287,7 @@ void SignalHub::OnMessage(uint64_t conn_id, std::string_view text) {
   auto parsed = ParseClientMessage(text, config_.max_message_bytes, &id);
   if (!parsed) {
     ++metrics_.bad_messages_total;
+    LogRefusal(c, "", parsed.error());
     SendTo(c, MakeErrorResponse(id, "", parsed.error()));
     return;
   }
@@ -457,12 +483,6 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   auto start = Clock::now();
   auto fail = [&](const Error& e) {
     ++metrics_.joins_by_code[e.value()];
-    // Logged once per refused join; failures past the rate limit are not (a flood of them
-    // must not flood the log).
-    if (e.code != Errc::kRateLimited)
-      spdlog::info("join refused from {} (connection {}): {}{} {}", c.remote.empty() ? "?" : c.remote, c.id,
-                   FormatHex(e.value()), e.detail == Errc::kOk ? "" : " / " + FormatHex(static_cast<int32_t>(e.detail)),
-                   e.What());
     ReplyError(c, m, e);
   };
   if (c.session)

@@ -169,6 +169,9 @@ class SignalHub {
   void Reply(Conn& c, const ClientMessage& m, Errc code, std::string_view message,
              const nlohmann::json& data = nullptr);
   void ReplyError(Conn& c, const ClientMessage& m, const Error& e);
+  /// Logs a refused request at info (who, code, detail, message), at most a burst of
+  /// lines refilled each second: a flood of bad requests does not flood the log.
+  void LogRefusal(const Conn& c, std::string_view request, const Error& e);
   void SendTo(Conn& c, std::string text);
   void Broadcast(Channel& ch, nlohmann::json note, const Session* except = nullptr);
   /// Checks the session is in a channel; replies 0x01010304 and returns null otherwise.
@@ -266,6 +269,9 @@ class SignalHub {
   std::unordered_map<std::string, Handler> handlers_;
   std::unordered_map<std::string, std::function<void(const nlohmann::json&)>> test_handlers_;
   std::unordered_map<std::string, AddressBucket> join_buckets_;
+  double refusal_log_tokens_ = 50;    ///< LogRefusal's allowance
+  Clock::time_point refusal_log_at_;  ///< when it was last refilled
+  uint64_t refusals_not_logged_ = 0;  ///< past the allowance since the last line
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, Session*> by_resume_token_;
