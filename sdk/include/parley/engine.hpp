@@ -49,10 +49,10 @@ class RtcEngine {
   static void Destroy(RtcEngine* engine);
   /// The code of the last failed Create (0 if none), and its message.
   static int32_t LastCreateError(std::string* message = nullptr);
-  /// H5-compatible mode (share channels with browsers), for every engine of the
-  /// process: set it while no engine exists (before the first Create, or once every
-  /// engine is destroyed); while one exists it returns 10501 (0x00002905) and changes
-  /// nothing.
+  /// H5-compatible mode (share channels with browsers; on by default, off joins only
+  /// native-only channels), for every engine of the process: set it while no engine
+  /// exists (before the first Create, or once every engine is destroyed); while one
+  /// exists it returns 10501 (0x00002905) and changes nothing.
   static int32_t SetH5CompatibleMode(bool enable);
   static bool IsH5CompatibleMode();
   static std::string SdkVersion();

@@ -113,7 +113,9 @@ int32_t parley_engine_set_local_canvas(parley_engine* engine, uint64_t window);
 int parley_enumerate_devices(int kind, void (*fn)(void* user_data, const char* id, const char* name, int is_default),
                              void* user_data);
 
-/* Before the first parley_engine_create; later: 10501 (PARLEY_ERR_H5_COMPATIBLE_MODE_CONFIG). */
+/* H5-compatible mode (on by default: browsers and native clients share channels; 0 joins
+ * native-only channels). Set it while no engine exists; else 10501
+ * (PARLEY_ERR_H5_COMPATIBLE_MODE_CONFIG). */
 int32_t parley_set_h5_compatible_mode(int enable);
 const char* parley_sdk_version(void);
 
