@@ -10,6 +10,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "parley/proto/vocabulary.hpp"
+
 namespace parley {
 
 std::string Sha256Hex(std::string_view data) {
@@ -162,7 +164,7 @@ namespace {
 constexpr std::string_view kAccessHeader = R"({"alg":"HS256","typ":"JWT"})";
 
 Status CheckRole(const std::string& role) {
-  if (role.empty() || role == "broadcaster" || role == "audience") return {};
+  if (role.empty() || ParseRole(role)) return {};
   return MakeError(Errc::kMalformedToken, "token claim 'role' must be \"broadcaster\" or \"audience\"");
 }
 

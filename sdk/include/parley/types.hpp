@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "parley/proto/token.hpp"
+#include "parley/proto/vocabulary.hpp"
 
 namespace parley {
 
@@ -15,10 +16,9 @@ namespace parley {
 // Required: app_id, channel_id, user_id, token and timestamp > 0 (else 0x01030101);
 // the nonce may be empty.
 
-enum class ChannelProfile : uint8_t { kCommunication, kInteractiveLive };
-enum class ClientRole : uint8_t { kBroadcaster, kAudience };
+// ChannelProfile, ClientRole and TrackKind are the protocol's words, declared once in
+// parley/proto/vocabulary.hpp so the server and the SDK cannot drift apart.
 enum class VideoCodec : uint8_t { kVp8, kH264 };
-enum class TrackKind : uint8_t { kAudio, kCamera, kScreen };
 
 /// How local video is encoded. Validated by the engine (0x01010405).
 struct VideoEncoderConfig {
