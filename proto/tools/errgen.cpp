@@ -1,10 +1,13 @@
 // errgen: turns proto/errors.tsv (the one source of truth for error codes) into
 // the C++ enum and table, the C header, the browser SDK's JavaScript module and
-// docs/errors.md. It runs at build time; it validates the catalog and fails the
+// docs/errors.md, and proto/protocol.tsv (the words of the signalling protocol) into
+// the C++ tables behind parley/proto/vocabulary.hpp and the browser SDK's
+// protocol.js. It runs at build time; it validates both catalogs and fails the
 // build on any inconsistency (hex vs decimal, duplicate values or names, alias
-// collisions, unknown severity or module), so a bad edit never compiles.
+// collisions, unknown severity or module, a request whose timeout code is not in
+// the error catalog), so a bad edit never compiles.
 //
-// Usage: errgen <errors.tsv> <errors.md.in> <out-dir>
+// Usage: errgen <errors.tsv> <errors.md.in> <out-dir> <protocol.tsv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -30,8 +33,8 @@ struct Row {
   int line = 0;
 };
 
-[[noreturn]] void Fail(const std::string& what, int line = 0) {
-  std::cerr << "errgen: " << (line ? "errors.tsv:" + std::to_string(line) + ": " : "") << what << "\n";
+[[noreturn]] void Fail(const std::string& what, int line = 0, const char* file = "errors.tsv") {
+  std::cerr << "errgen: " << (line ? std::string(file) + ":" + std::to_string(line) + ": " : "") << what << "\n";
   std::exit(1);
 }
 
@@ -330,10 +333,178 @@ std::string GenMd(const std::vector<Row>& rows, const std::string& intro) {
   return o.str();
 }
 
+// ---- proto/protocol.tsv ----
+
+struct Word {
+  std::string family;  // track, role, profile, platform, request, notification, extension
+  std::string name;    // the wire spelling
+  std::string cpp;     // enumerator or constant name; "-" for requests and notifications
+  std::vector<std::string> aliases;
+  std::string timeout;  // requests only: an Errc name from errors.tsv
+  int line = 0;
+};
+
+// The enumeration families: the C++ enum each one fills (vocabulary.hpp) and the
+// name of its frozen object in protocol.js.
+struct Family {
+  const char* family;
+  const char* cpp_enum;
+  const char* js_object;
+};
+constexpr Family kEnumFamilies[] = {{"track", "TrackKind", "Track"},
+                                    {"role", "ClientRole", "Role"},
+                                    {"profile", "ChannelProfile", "Profile"},
+                                    {"platform", "Platform", "Platform"}};
+
+[[noreturn]] void FailProtocol(const std::string& what, int line) {
+  Fail(what, line, "protocol.tsv");
+}
+
+bool IsEnumFamily(const std::string& f) {
+  for (const auto& e : kEnumFamilies)
+    if (f == e.family) return true;
+  return false;
+}
+
+bool IsKName(const std::string& s) {
+  return s.size() >= 2 && s[0] == 'k' && std::isupper(static_cast<unsigned char>(s[1]));
+}
+
+std::vector<Word> LoadProtocol(const std::string& path, const std::vector<Row>& errors) {
+  std::ifstream in(path);
+  if (!in) Fail("cannot open " + path);
+  std::set<std::string> error_names;
+  for (const auto& r : errors) error_names.insert(r.name);
+  std::vector<Word> words;
+  std::string line;
+  int n = 0;
+  bool header_seen = false;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty() || line[0] == '#') continue;
+    auto f = Split(line, '\t');
+    if (f.size() != 5) FailProtocol("expected 5 tab-separated fields, got " + std::to_string(f.size()), n);
+    if (!header_seen) {
+      if (f[0] != "family") FailProtocol("first row must be the header", n);
+      header_seen = true;
+      continue;
+    }
+    Word w{f[0], f[1], f[2], {}, f[4], n};
+    if (w.name.empty() || w.name == "-") FailProtocol("empty name", n);
+    for (char c : w.name)
+      if (c == '"' || c == '\\' || c == '\'' || static_cast<unsigned char>(c) < 0x20)
+        FailProtocol("name has a character that needs quoting: " + w.name, n);
+    if (f[3] != "-")
+      for (const auto& a : Split(f[3], ',')) {
+        if (a.empty()) FailProtocol("empty alias", n);
+        w.aliases.push_back(a);
+      }
+    if (IsEnumFamily(w.family)) {
+      if (!IsKName(w.cpp)) FailProtocol("enumerator must look like kPascalCase: " + w.cpp, n);
+      if (w.timeout != "-") FailProtocol("only requests have a timeout", n);
+    } else if (w.family == "request") {
+      if (w.cpp != "-" || !w.aliases.empty()) FailProtocol("a request has no enumerator and no aliases", n);
+      if (!error_names.count(w.timeout))
+        FailProtocol("timeout " + w.timeout + " of request " + w.name + " is not in errors.tsv", n);
+    } else if (w.family == "notification") {
+      if (w.cpp != "-" || !w.aliases.empty() || w.timeout != "-") FailProtocol("a notification has only a name", n);
+    } else if (w.family == "extension") {
+      if (w.cpp.rfind("kExt", 0) != 0 || !w.aliases.empty() || w.timeout != "-")
+        FailProtocol("an extension has a URI and a kExt... constant", n);
+    } else {
+      FailProtocol("unknown family " + w.family, n);
+    }
+    words.push_back(std::move(w));
+  }
+  // Within a family no two words may read the same; requests and notifications share
+  // the envelope's "type", so they must not collide with each other either.
+  std::map<std::string, std::set<std::string>> spelled;
+  std::map<std::string, std::set<std::string>> cpp_names;
+  for (const auto& w : words) {
+    std::string space = (w.family == "request" || w.family == "notification") ? "message" : w.family;
+    if (!spelled[space].insert(w.name).second) FailProtocol("duplicate " + space + " " + w.name, w.line);
+    for (const auto& a : w.aliases)
+      if (!spelled[space].insert(a).second) FailProtocol("alias " + a + " collides in " + space, w.line);
+    if (w.cpp != "-" && !cpp_names[w.family].insert(w.cpp).second) FailProtocol("duplicate " + w.cpp, w.line);
+  }
+  for (const auto& e : kEnumFamilies)
+    if (!spelled.count(e.family)) Fail(std::string("protocol.tsv has no ") + e.family + " rows");
+  return words;
+}
+
+std::vector<const Word*> InFamily(const std::vector<Word>& words, const std::string& family) {
+  std::vector<const Word*> out;
+  for (const auto& w : words)
+    if (w.family == family) out.push_back(&w);
+  return out;
+}
+
+const char* kProtocolBanner = "Generated by errgen from proto/protocol.tsv. Do not edit; edit the catalog.";
+
+// Included by proto/src/vocabulary.cpp inside its anonymous namespace, which defines
+// Alias<E> and includes vocabulary.hpp and errc.hpp.
+std::string GenProtocolTable(const std::vector<Word>& words) {
+  std::ostringstream o;
+  o << "// " << kProtocolBanner << "\n";
+  for (const auto& e : kEnumFamilies) {
+    auto ws = InFamily(words, e.family);
+    o << "\n// " << e.family << ": names indexed by the enumerator's value.\n"
+      << "constexpr std::array<std::string_view, " << ws.size() << "> k" << e.cpp_enum << "Names = {";
+    for (size_t i = 0; i < ws.size(); ++i) o << (i ? ", " : "") << CppString(ws[i]->name);
+    o << "};\n";
+    // The row order is the enum's: a reordered catalog or enum fails the build here.
+    for (size_t i = 0; i < ws.size(); ++i)
+      o << "static_assert(static_cast<size_t>(" << e.cpp_enum << "::" << ws[i]->cpp << ") == " << i << ");\n";
+    size_t n_aliases = 0;
+    for (const auto* w : ws) n_aliases += w->aliases.size();
+    o << "constexpr std::array<Alias<" << e.cpp_enum << ">, " << n_aliases << "> k" << e.cpp_enum << "Aliases = {{";
+    bool first = true;
+    for (const auto* w : ws)
+      for (const auto& a : w->aliases) {
+        o << (first ? "" : ", ") << "{" << CppString(a) << ", " << e.cpp_enum << "::" << w->cpp << "}";
+        first = false;
+      }
+    o << "}};\n";
+  }
+  auto requests = InFamily(words, "request");
+  o << "\nconstexpr std::array<proto::RequestType, " << requests.size() << "> kRequestTypes = {{\n";
+  for (const auto* w : requests) o << "    {" << CppString(w->name) << ", Errc::" << w->timeout << "},\n";
+  o << "}};\n";
+  auto notes = InFamily(words, "notification");
+  o << "\nconstexpr std::array<std::string_view, " << notes.size() << "> kNotificationTypes = {\n";
+  for (const auto* w : notes) o << "    " << CppString(w->name) << ",\n";
+  o << "};\n\n// The header's constants are the catalog's URIs.\n";
+  for (const auto* w : InFamily(words, "extension"))
+    o << "static_assert(std::string_view(proto::" << w->cpp << ") == " << CppString(w->name) << ");\n";
+  return o.str();
+}
+
+std::string GenProtocolJs(const std::vector<Word>& words, const std::vector<Row>& errors) {
+  std::map<std::string, std::string> js_error;
+  for (const auto& r : errors) js_error[r.name] = r.js_name;
+  std::ostringstream o;
+  o << "// " << kProtocolBanner << "\n"
+    << "// The words of the signalling protocol for the browser SDK (docs/protocol.md).\n"
+    << "import { ErrorCode } from './errors.js';\n";
+  for (const auto& e : kEnumFamilies) {
+    o << "\n/** The " << e.family << " names on the wire. */\nexport const " << e.js_object << " = Object.freeze({\n";
+    for (const auto* w : InFamily(words, e.family)) o << "  " << UpperSnake(w->cpp) << ": '" << w->name << "',\n";
+    o << "});\n";
+  }
+  o << "\n/** Every request type, with the catalog code raised when its reply does not come. */\n"
+    << "export const TIMEOUT_CODE = Object.freeze({\n";
+  for (const auto* w : InFamily(words, "request"))
+    o << "  " << w->name << ": ErrorCode." << js_error[w->timeout] << ",\n";
+  o << "});\n\n/** Every notification type the server sends. */\nexport const NOTIFICATION_TYPES = Object.freeze([\n";
+  for (const auto* w : InFamily(words, "notification")) o << "  '" << w->name << "',\n";
+  o << "]);\n";
+  return o.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) Fail("usage: errgen <errors.tsv> <errors.md.in> <out-dir>");
+  if (argc != 5) Fail("usage: errgen <errors.tsv> <errors.md.in> <out-dir> <protocol.tsv>");
   auto rows = Load(argv[1]);
   std::ifstream intro_in(argv[2]);
   if (!intro_in) Fail(std::string("cannot open ") + argv[2]);
@@ -346,5 +517,8 @@ int main(int argc, char** argv) {
   Write(out / "errc_c_asserts_gen.inc", GenCAsserts(rows));
   Write(out / "errors.js", GenJs(rows));
   Write(out / "errors.md", GenMd(rows, intro.str()));
+  auto words = LoadProtocol(argv[4], rows);
+  Write(out / "protocol_table_gen.inc", GenProtocolTable(words));
+  Write(out / "protocol.js", GenProtocolJs(words, rows));
   return 0;
 }

@@ -1,7 +1,8 @@
 // The words of the signalling protocol (docs/protocol.md): track kinds, roles, channel
-// profiles and platforms, their wire names, and the RTP header extensions the server
-// negotiates. Server, native SDK, CLI and (through the generated protocol.js) the
-// browser SDK all spell them from here, so a rename cannot reach only one of them.
+// profiles and platforms, their wire names, the message types, and the RTP header
+// extensions the server negotiates. Server, native SDK, CLI and (through the generated
+// web/sdk/protocol.js) the browser SDK all spell them from here, so a rename cannot
+// reach only one of them. The words themselves are in proto/protocol.tsv.
 //
 // The enums live in namespace parley because they are also the native SDK's public
 // types (parley/types.hpp): their names and values are part of its API and its C ABI.
@@ -11,8 +12,11 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "parley/proto/errc.hpp"
 
 namespace parley {
 
@@ -52,6 +56,18 @@ std::string TrackId(std::string_view user_id, TrackKind kind);
 std::optional<TrackKind> ParseTrackId(std::string_view user_id, std::string_view id);
 
 namespace proto {
+
+/// A request type and the catalog code a client raises when no reply comes in time.
+struct RequestType {
+  std::string_view name;
+  Errc timeout;
+};
+/// Every request type of protocol.tsv, in its order.
+std::span<const RequestType> RequestTypes();
+/// The timeout code of a request type; nullopt for a type that is not a request.
+std::optional<Errc> TimeoutCode(std::string_view request_type);
+/// Every notification type the server sends, in protocol.tsv's order.
+std::span<const std::string_view> NotificationTypes();
 
 /// RTP header extensions the server negotiates (a=extmap, RFC 8285).
 inline constexpr char kExtMid[] = "urn:ietf:params:rtp-hdrext:sdes:mid";                 // RFC 8843 §15
