@@ -1,0 +1,221 @@
+// What the server sends without being asked (docs/protocol.md "Notifications"), and
+// the channel snapshot of the join, resume and listUsers replies: one struct each.
+//
+// ToJson is the server's side and writes exactly the hub's fields; the bytes on the
+// wire come from DumpSafe (envelope.hpp) or, for channel-wide notifications,
+// BroadcastText, which adds channelId and the channel's seq. FromJson is the client's
+// side and is lenient: a client must keep working when a newer server sends a word it
+// does not know, so a missing or mistyped field reads as empty ("", 0, false, an
+// empty std::optional, list elements skipped) and never rejects the message.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "parley/proto/vocabulary.hpp"
+
+namespace parley::proto {
+
+/// A member of a channel as others see it.
+struct UserInfo {
+  std::string user_id;
+  std::string user_name;
+  std::optional<ClientRole> role;
+  std::optional<Platform> platform;
+  TrackSet tracks;  ///< published
+  TrackSet muted;
+  bool online = true;  ///< false while the user's connection is in its resume grace period
+
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static UserInfo FromJson(const nlohmann::json& j);
+  bool operator==(const UserInfo&) const = default;
+};
+
+/// The channel as the joining (or resuming) user finds it: the data of the join,
+/// resume and listUsers replies (join adds its own fields next to these).
+struct ChannelSnapshot {
+  std::string channel_id;
+  std::string user_id;  ///< the user the snapshot is for
+  std::optional<ChannelProfile> profile;
+  std::optional<ClientRole> role;
+  bool h5_compatible = true;
+  int64_t channel_created_at = 0;  ///< Unix seconds
+  uint64_t seq = 0;                ///< the last notification seq sent to the channel
+  int64_t heartbeat_interval_ms = 0;
+  std::string active_speaker;   ///< user id, "" when none yet
+  std::vector<UserInfo> users;  ///< everyone else
+
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static ChannelSnapshot FromJson(const nlohmann::json& j);
+  bool operator==(const ChannelSnapshot&) const = default;
+};
+
+// Each notification: kType is its "type", which ToJson writes too.
+
+struct UserOnline {
+  UserInfo user;
+  static constexpr std::string_view kType = "userOnline";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static UserOnline FromJson(const nlohmann::json& j);
+  bool operator==(const UserOnline&) const = default;
+};
+struct UserOffline {
+  std::string user_id;
+  std::string reason;  ///< "leave", "timeout", "kicked", ...
+  static constexpr std::string_view kType = "userOffline";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static UserOffline FromJson(const nlohmann::json& j);
+  bool operator==(const UserOffline&) const = default;
+};
+/// A member's connection dropped ("disconnected", the resume grace starts) or came back ("connected").
+struct UserNetwork {
+  std::string user_id;
+  std::string state;
+  int32_t code = 0;
+  static constexpr std::string_view kType = "userNetwork";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static UserNetwork FromJson(const nlohmann::json& j);
+  bool operator==(const UserNetwork&) const = default;
+};
+struct UserUpdated {
+  UserInfo user;
+  static constexpr std::string_view kType = "userUpdated";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static UserUpdated FromJson(const nlohmann::json& j);
+  bool operator==(const UserUpdated&) const = default;
+};
+struct RoleUpdated {
+  std::string user_id;
+  std::optional<ClientRole> role;
+  static constexpr std::string_view kType = "roleUpdated";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static RoleUpdated FromJson(const nlohmann::json& j);
+  bool operator==(const RoleUpdated&) const = default;
+};
+struct TrackPublished {
+  std::string user_id;
+  std::optional<TrackKind> track;
+  static constexpr std::string_view kType = "trackPublished";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static TrackPublished FromJson(const nlohmann::json& j);
+  bool operator==(const TrackPublished&) const = default;
+};
+struct TrackUnpublished {
+  std::string user_id;
+  std::optional<TrackKind> track;
+  static constexpr std::string_view kType = "trackUnpublished";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static TrackUnpublished FromJson(const nlohmann::json& j);
+  bool operator==(const TrackUnpublished&) const = default;
+};
+struct TrackMuted {
+  std::string user_id;
+  std::optional<TrackKind> track;
+  bool muted = false;
+  static constexpr std::string_view kType = "trackMuted";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static TrackMuted FromJson(const nlohmann::json& j);
+  bool operator==(const TrackMuted&) const = default;
+};
+/// A new subscribe offer for the subscriber connection (the server offers there).
+struct SubscribeOffer {
+  std::string sdp;
+  static constexpr std::string_view kType = "subscribeOffer";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static SubscribeOffer FromJson(const nlohmann::json& j);
+  bool operator==(const SubscribeOffer&) const = default;
+};
+/// The server's media transport to this subscriber failed; `users` are to be subscribed again.
+struct SubscribeAborted {
+  std::string reason;
+  int32_t code = 0;
+  std::vector<std::string> users;
+  std::string message;
+  static constexpr std::string_view kType = "subscribeAborted";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static SubscribeAborted FromJson(const nlohmann::json& j);
+  bool operator==(const SubscribeAborted&) const = default;
+};
+/// To the publisher: no media arrived for the abort interval.
+struct PublishAborted {
+  int32_t code = 0;
+  std::string message;
+  static constexpr std::string_view kType = "publishAborted";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static PublishAborted FromJson(const nlohmann::json& j);
+  bool operator==(const PublishAborted&) const = default;
+};
+/// To the others: the same, about `user_id`.
+struct StreamAborted {
+  std::string user_id;
+  int32_t code = 0;
+  std::string message;
+  static constexpr std::string_view kType = "streamAborted";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static StreamAborted FromJson(const nlohmann::json& j);
+  bool operator==(const StreamAborted&) const = default;
+};
+struct StreamResumed {
+  std::string user_id;
+  static constexpr std::string_view kType = "streamResumed";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static StreamResumed FromJson(const nlohmann::json& j);
+  bool operator==(const StreamResumed&) const = default;
+};
+struct TransportFailed {
+  std::string transport;  ///< "publish"
+  std::string reason;
+  int32_t code = 0;
+  std::string message;
+  static constexpr std::string_view kType = "transportFailed";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static TransportFailed FromJson(const nlohmann::json& j);
+  bool operator==(const TransportFailed&) const = default;
+};
+struct ActiveSpeaker {
+  std::string user_id;
+  int32_t level_dbov = 0;  ///< RFC 6464 level as dBov (<= 0)
+  static constexpr std::string_view kType = "activeSpeaker";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static ActiveSpeaker FromJson(const nlohmann::json& j);
+  bool operator==(const ActiveSpeaker&) const = default;
+};
+/// A sendMessage from another member; a direct one also carries channelId, added by the sender.
+struct Message {
+  std::string from_user_id;
+  std::string data;
+  static constexpr std::string_view kType = "message";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static Message FromJson(const nlohmann::json& j);
+  bool operator==(const Message&) const = default;
+};
+/// The server ended this session and closes the link next.
+struct SessionRemoved {
+  int32_t code = 0;
+  std::string reason;
+  std::string message;
+  static constexpr std::string_view kType = "sessionRemoved";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static SessionRemoved FromJson(const nlohmann::json& j);
+  bool operator==(const SessionRemoved&) const = default;
+};
+
+/// std::monostate: a type this client does not know (or not a notification at all).
+using Notification =
+    std::variant<std::monostate, UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished,
+                 TrackUnpublished, TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted,
+                 StreamResumed, TransportFailed, ActiveSpeaker, Message, SessionRemoved>;
+
+/// Dispatches on "type" and reads leniently; never throws, whatever `j` is.
+Notification ParseNotification(const nlohmann::json& j);
+
+/// A channel-wide notification as the server broadcasts it: `note` plus channelId and
+/// seq (which lets clients notice a gap), serialised with DumpSafe.
+std::string BroadcastText(nlohmann::json note, std::string_view channel_id, uint64_t seq);
+
+}  // namespace parley::proto
