@@ -22,8 +22,6 @@ constexpr uint32_t kServerSsrc = 0x50524C59;  // sender SSRC of the RTCP the SFU
 constexpr int64_t kTickUs = 20'000;
 constexpr int64_t kTwccIntervalUs = 50'000;
 constexpr int64_t kReportIntervalUs = 1'000'000;
-constexpr int64_t kNackRetryUs = 100'000;
-constexpr uint8_t kNackTries = 3;
 constexpr int64_t kPliIntervalUs = 300'000;
 
 int64_t NowUs() {
@@ -103,12 +101,7 @@ void Transport::SetInboundTracks(std::vector<InboundTrack> tracks) {
     TrackState& t = tracks_[i];
     t.cfg = tracks[i];
     t.clock_rate = t.cfg.video ? 90000 : 48000;
-    if (t.cfg.video) {  // the retransmission buffer is allocated once, here
-      t.ring.resize(kRingSlots * kRingSlotBytes);
-      t.ring_len.assign(kRingSlots, 0);
-      t.ring_seq.assign(kRingSlots, 0);
-      t.ring_ssrc.assign(kRingSlots, 0);
-    }
+    if (t.cfg.video) t.ring = std::make_unique<RetransmissionBuffer>();  // allocated once, here
   }
 }
 
@@ -232,36 +225,18 @@ bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
     t.base_seq = v.sequence;
     t.cycles = t.received = t.expected_prior = t.received_prior = 0;
     t.jitter = 0;
-    t.missing_count = 0;
+    t.nack.Reset();
   } else {
     auto delta = static_cast<uint16_t>(v.sequence - t.max_seq);
     if (delta == 0) return false;  // duplicate
     if (delta < 0x8000) {          // newer
       if (v.sequence < t.max_seq) t.cycles += 65536;
-      if (t.cfg.video && delta > 1) {  // a gap: remember what to NACK
-        uint16_t first = static_cast<uint16_t>(t.max_seq + 1);
-        if (static_cast<size_t>(delta - 1) > kMaxMissing) first = static_cast<uint16_t>(v.sequence - kMaxMissing);
-        for (uint16_t s = first; s != v.sequence; ++s) {
-          if (t.missing_count == kMaxMissing) {  // oldest out
-            std::move(t.missing.begin() + 1, t.missing.end(), t.missing.begin());
-            --t.missing_count;
-          }
-          t.missing[t.missing_count++] = {s, 0, 0};
-        }
-      }
+      // A gap: remember what to NACK.
+      if (t.cfg.video && delta > 1) t.nack.OnGap(static_cast<uint16_t>(t.max_seq + 1), v.sequence);
       t.max_seq = v.sequence;
     } else {  // older: late or a retransmission we asked for
-      bool was_missing = false;
-      for (size_t i = 0; i < t.missing_count; ++i)
-        if (t.missing[i].seq == v.sequence) {
-          t.missing[i] = t.missing[--t.missing_count];
-          was_missing = true;
-          break;
-        }
-      if (t.cfg.video && !was_missing) {
-        size_t slot = v.sequence % kRingSlots;
-        if (t.ring_len[slot] && t.ring_seq[slot] == v.sequence && t.ring_ssrc[slot] == v.ssrc) return false;
-      }
+      bool was_missing = t.nack.OnLate(v.sequence);
+      if (t.ring && !was_missing && t.ring->Has(v.sequence, v.ssrc)) return false;  // a duplicate
     }
   }
   ++t.received;
@@ -270,13 +245,7 @@ bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
   int64_t transit = arrival - static_cast<int64_t>(v.timestamp);
   if (t.received > 1) t.jitter += (std::fabs(static_cast<double>(transit - t.last_transit)) - t.jitter) / 16.0;
   t.last_transit = transit;
-  if (t.cfg.video && v.data.size() <= kRingSlotBytes) {
-    size_t slot = v.sequence % kRingSlots;
-    std::memcpy(t.ring.data() + slot * kRingSlotBytes, v.data.data(), v.data.size());
-    t.ring_len[slot] = static_cast<uint16_t>(v.data.size());
-    t.ring_seq[slot] = v.sequence;
-    t.ring_ssrc[slot] = v.ssrc;
-  }
+  if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
   return true;
 }
 
@@ -709,11 +678,11 @@ MediaWorker::Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, T
 void MediaWorker::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
   if (!r.started || r.spec.track >= pub.tracks_.size()) return;
   Transport::TrackState& t = pub.tracks_[r.spec.track];
-  if (t.ring.empty()) return;
+  if (!t.ring) return;
   auto in_seq = static_cast<uint16_t>(seq - r.seq_offset);
-  size_t slot = in_seq % Transport::kRingSlots;
-  if (!t.ring_len[slot] || t.ring_seq[slot] != in_seq || t.ring_ssrc[slot] != r.last_in_ssrc) return;  // gone
-  auto v = ParseRtp(std::span<uint8_t>(t.ring.data() + slot * Transport::kRingSlotBytes, t.ring_len[slot]));
+  std::span<uint8_t> stored = t.ring->Get(in_seq, r.last_in_ssrc);
+  if (stored.empty()) return;  // gone
+  auto v = ParseRtp(stored);
   if (v && SendRewritten(sub, r, *v, true)) sub.counters_->retransmitted.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -836,26 +805,11 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
         t.counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
   }
 
-  for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each up to kNackTries times
-    if (!tr.missing_count) continue;
-    std::array<uint16_t, Transport::kMaxMissing> due{};
-    size_t n = 0;
-    for (size_t i = 0; i < tr.missing_count;) {
-      auto& m = tr.missing[i];
-      if (m.tries >= kNackTries) {
-        m = tr.missing[--tr.missing_count];
-        continue;
-      }
-      if (m.tries == 0 || now_us - m.sent_at_us >= kNackRetryUs) {
-        due[n++] = m.seq;
-        ++m.tries;
-        m.sent_at_us = now_us;
-      }
-      ++i;
-    }
+  for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each a few times
+    if (!tr.nack.size()) continue;
+    std::array<uint16_t, NackGenerator::kMaxMissing> due{};
+    size_t n = tr.nack.TakeDue(now_us, due);
     if (!n) continue;
-    std::sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n),
-              [&](uint16_t a, uint16_t b) { return SeqNewer(b, a); });
     uint8_t nack[12 + 4 * 16];
     for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
       size_t take = std::min<size_t>(16, n - off);

@@ -42,6 +42,8 @@
 
 #include "parley/proto/result.hpp"
 #include "sfu/dtls.hpp"
+#include "sfu/nack_generator.hpp"
+#include "sfu/retransmission_buffer.hpp"
 #include "sfu/rtp.hpp"
 #include "sfu/twcc.hpp"
 
@@ -144,10 +146,6 @@ class Transport {
   friend class MediaWorker;
   using SendFn = std::function<void(std::span<const uint8_t>, const sockaddr_storage&)>;
 
-  static constexpr size_t kRingSlots = 512;       ///< retransmission buffer per video track
-  static constexpr size_t kRingSlotBytes = 1500;  ///< one datagram's worth per slot
-  static constexpr size_t kMaxMissing = 64;       ///< upstream losses tracked for NACK
-
   /// Receive state of one inbound track (RFC 3550 A.1, A.3, A.8) and its buffer.
   struct TrackState {
     InboundTrack cfg;
@@ -160,17 +158,8 @@ class Transport {
     int64_t last_transit = 0;
     uint32_t last_sr_mid = 0;  ///< middle 32 bits of the last SR's NTP time
     int64_t last_sr_at_us = 0;
-    std::vector<uint8_t> ring;       ///< kRingSlots x kRingSlotBytes, video only
-    std::vector<uint16_t> ring_len;  ///< 0 = empty slot
-    std::vector<uint16_t> ring_seq;
-    std::vector<uint32_t> ring_ssrc;
-    struct Missing {
-      uint16_t seq;
-      uint8_t tries;
-      int64_t sent_at_us;
-    };
-    std::array<Missing, kMaxMissing> missing{};
-    size_t missing_count = 0;
+    std::unique_ptr<RetransmissionBuffer> ring;  ///< video only (audio is not retransmitted)
+    NackGenerator nack;                          ///< upstream losses to ask again for (video only)
   };
 
   void HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send, int64_t now_us);
