@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <exception>
@@ -100,7 +99,7 @@ void Transport::SetInboundTracks(std::vector<InboundTrack> tracks) {
   for (size_t i = 0; i < tracks.size(); ++i) {
     TrackState& t = tracks_[i];
     t.cfg = tracks[i];
-    t.clock_rate = t.cfg.video ? 90000 : 48000;
+    t.stats = ReceiveStats(t.cfg.video ? 90000 : 48000);
     if (t.cfg.video) t.ring = std::make_unique<RetransmissionBuffer>();  // allocated once, here
   }
 }
@@ -187,7 +186,7 @@ int Transport::TrackOf(const RtpView& v, bool* rtx) const {
       *rtx = true;
       return static_cast<int>(i);
     }
-    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].ssrc == v.ssrc && v.ssrc != 0)) {
+    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].stats.ssrc() == v.ssrc && v.ssrc != 0)) {
       *rtx = c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type;
       return static_cast<int>(i);
     }
@@ -196,7 +195,7 @@ int Transport::TrackOf(const RtpView& v, bool* rtx) const {
   for (size_t i = 0; i < tracks_.size(); ++i) {
     const InboundTrack& c = tracks_[i].cfg;
     if (c.ssrc != 0) continue;
-    if (v.payload_type == c.payload_type && tracks_[i].ssrc == 0) return static_cast<int>(i);
+    if (v.payload_type == c.payload_type && tracks_[i].stats.ssrc() == 0) return static_cast<int>(i);
     if (c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) {
       *rtx = true;
       return static_cast<int>(i);
@@ -210,7 +209,7 @@ uint32_t Transport::FeedbackSsrc() const {
   // SSRC is one it sends: name a video stream if there is one.
   uint32_t any = 0;
   for (const auto& t : tracks_) {
-    uint32_t ssrc = t.ssrc ? t.ssrc : t.cfg.ssrc;
+    uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (t.cfg.video && ssrc) return ssrc;
     if (!any) any = ssrc;
   }
@@ -218,33 +217,23 @@ uint32_t Transport::FeedbackSsrc() const {
 }
 
 bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
-  if (!t.started || v.ssrc != t.ssrc) {  // first packet, or the sender restarted
-    t.started = true;
-    t.ssrc = v.ssrc;
-    t.max_seq = v.sequence;
-    t.base_seq = v.sequence;
-    t.cycles = t.received = t.expected_prior = t.received_prior = 0;
-    t.jitter = 0;
-    t.nack.Reset();
-  } else {
-    auto delta = static_cast<uint16_t>(v.sequence - t.max_seq);
-    if (delta == 0) return false;  // duplicate
-    if (delta < 0x8000) {          // newer
-      if (v.sequence < t.max_seq) t.cycles += 65536;
+  ReceiveStats::Arrival a = t.stats.OnPacket(v.ssrc, v.sequence, v.timestamp, now_us);
+  switch (a.kind) {
+    case ReceiveStats::Kind::kFirst:
+    case ReceiveStats::Kind::kRestart: t.nack.Reset(); break;  // the old losses belong to the old numbers
+    case ReceiveStats::Kind::kDuplicate: return false;
+    case ReceiveStats::Kind::kNewer:
       // A gap: remember what to NACK.
-      if (t.cfg.video && delta > 1) t.nack.OnGap(static_cast<uint16_t>(t.max_seq + 1), v.sequence);
-      t.max_seq = v.sequence;
-    } else {  // older: late or a retransmission we asked for
+      if (t.cfg.video && a.missing_before)
+        t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
+      break;
+    case ReceiveStats::Kind::kLate: {  // late, or a retransmission we asked for
       bool was_missing = t.nack.OnLate(v.sequence);
       if (t.ring && !was_missing && t.ring->Has(v.sequence, v.ssrc)) return false;  // a duplicate
+      t.stats.CountLate(v.timestamp, now_us);
+      break;
     }
   }
-  ++t.received;
-  // Interarrival jitter in timestamp units (RFC 3550 §6.4.1, A.8).
-  auto arrival = static_cast<int64_t>(static_cast<double>(now_us) * t.clock_rate / 1e6);
-  int64_t transit = arrival - static_cast<int64_t>(v.timestamp);
-  if (t.received > 1) t.jitter += (std::fabs(static_cast<double>(transit - t.last_transit)) - t.jitter) / 16.0;
-  t.last_transit = transit;
   if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
   return true;
 }
@@ -580,13 +569,13 @@ void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int
   if (rtx) {
     // RFC 4588 §4: the original sequence number leads the payload. Rebuild the original
     // packet in place (the header moves up two bytes over it).
-    if (v.payload_length < 2 || !t.started) return;  // padding-only probe
+    if (v.payload_length < 2 || !t.stats.started()) return;  // padding-only probe
     uint16_t osn = Load16(v.data.data() + v.payload_offset);
     std::memmove(v.data.data() + 2, v.data.data(), v.payload_offset);
     auto inner = ParseRtp(v.data.subspan(2));
     if (!inner) return;
     inner->SetSequence(osn);
-    inner->SetSsrc(t.ssrc);
+    inner->SetSsrc(t.stats.ssrc());
     inner->SetPayloadType(t.cfg.payload_type);
     v = *inner;
   }
@@ -717,9 +706,8 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
     uint32_t ssrc = it->sender_ssrc();
     for (size_t i = 0; i < pub.tracks_.size(); ++i) {
       Transport::TrackState& t = pub.tracks_[i];
-      if (!t.started || t.ssrc != ssrc) continue;
-      t.last_sr_mid = static_cast<uint32_t>(info->ntp >> 16);
-      t.last_sr_at_us = now_us;
+      if (!t.stats.started() || t.stats.ssrc() != ssrc) continue;
+      t.stats.OnSenderReport(info->ntp, now_us);
       pub.counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
       // Each subscriber gets the sender's clock mapping on its own stream (RFC 3550
       // §7.2: an RTP translator rewrites the SSRC and the counts): lip sync works.
@@ -749,7 +737,7 @@ void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
   }
   pending_pli_.erase(publisher.id());
   for (const auto& t : publisher.tracks_) {
-    uint32_t ssrc = t.ssrc ? t.ssrc : t.cfg.ssrc;
+    uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (!t.cfg.video || ssrc == 0) continue;
     uint8_t pli[12];
     WritePli(pli, kServerSsrc, ssrc);
@@ -813,7 +801,7 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
     uint8_t nack[12 + 4 * 16];
     for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
       size_t take = std::min<size_t>(16, n - off);
-      size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.ssrc, {due.data() + off, take});
+      size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.stats.ssrc(), {due.data() + off, take});
       if (len && SendRtcp(t, {nack, len})) t.counters_->nacks_sent.fetch_add(take, std::memory_order_relaxed);
       off += take;
     }
@@ -824,25 +812,8 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
     std::array<ReportBlock, 8> blocks{};
     size_t count = 0;
     for (auto& tr : t.tracks_) {
-      if (!tr.started || count == blocks.size()) continue;
-      uint32_t extended = tr.cycles + tr.max_seq;
-      uint32_t expected = extended - tr.base_seq + 1;
-      uint32_t expected_interval = expected - tr.expected_prior;
-      uint32_t received_interval = tr.received - tr.received_prior;
-      tr.expected_prior = expected;
-      tr.received_prior = tr.received;
-      int64_t lost_interval = static_cast<int64_t>(expected_interval) - received_interval;
-      ReportBlock& b = blocks[count++];
-      b.ssrc = tr.ssrc;
-      b.fraction_lost = expected_interval == 0 || lost_interval <= 0
-                            ? 0
-                            : static_cast<uint8_t>(std::min<int64_t>(255, (lost_interval << 8) / expected_interval));
-      b.cumulative_lost = static_cast<int32_t>(static_cast<int64_t>(expected) - tr.received);
-      b.highest_sequence = extended;
-      b.jitter = static_cast<uint32_t>(tr.jitter);
-      b.last_sr = tr.last_sr_mid;
-      b.delay_since_last_sr =
-          tr.last_sr_at_us ? static_cast<uint32_t>((now_us - tr.last_sr_at_us) * 65536 / 1'000'000) : 0;
+      if (!tr.stats.started() || count == blocks.size()) continue;
+      blocks[count++] = tr.stats.TakeReportBlock(now_us);
     }
     uint8_t rr[8 + 24 * 8];
     if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp(t, {rr, n});

@@ -43,6 +43,7 @@
 #include "parley/proto/result.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/nack_generator.hpp"
+#include "sfu/receive_stats.hpp"
 #include "sfu/retransmission_buffer.hpp"
 #include "sfu/rtp.hpp"
 #include "sfu/twcc.hpp"
@@ -146,18 +147,10 @@ class Transport {
   friend class MediaWorker;
   using SendFn = std::function<void(std::span<const uint8_t>, const sockaddr_storage&)>;
 
-  /// Receive state of one inbound track (RFC 3550 A.1, A.3, A.8) and its buffer.
+  /// One inbound track: its receive statistics, and for video its buffer and losses.
   struct TrackState {
     InboundTrack cfg;
-    uint32_t clock_rate = 48000;
-    uint32_t ssrc = 0;  ///< the media SSRC in use (learnt when the SDP gave none)
-    bool started = false;
-    uint16_t max_seq = 0;
-    uint32_t cycles = 0, base_seq = 0, received = 0, expected_prior = 0, received_prior = 0;
-    double jitter = 0;
-    int64_t last_transit = 0;
-    uint32_t last_sr_mid = 0;  ///< middle 32 bits of the last SR's NTP time
-    int64_t last_sr_at_us = 0;
+    ReceiveStats stats;                          ///< also the media SSRC in use (learnt when the SDP gave none)
     std::unique_ptr<RetransmissionBuffer> ring;  ///< video only (audio is not retransmitted)
     NackGenerator nack;                          ///< upstream losses to ask again for (video only)
   };
