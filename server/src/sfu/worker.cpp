@@ -21,7 +21,6 @@ constexpr uint32_t kServerSsrc = 0x50524C59;  // sender SSRC of the RTCP the SFU
 constexpr int64_t kTickUs = 20'000;
 constexpr int64_t kTwccIntervalUs = 50'000;
 constexpr int64_t kReportIntervalUs = 1'000'000;
-constexpr int64_t kPliIntervalUs = 300'000;
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -388,8 +387,7 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
   routes_.erase(id);
-  last_pli_us_.erase(id);
-  pending_pli_.erase(id);
+  keyframes_.Forget(id);
   for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
@@ -511,16 +509,13 @@ void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteS
   auto& list = routes_[publisher];
   for (const Route& existing : list)
     if (existing.subscriber == subscriber && existing.spec.ssrc == spec.ssrc) return;  // already routed
-  Route r;
-  r.subscriber = subscriber;
-  r.spec = spec;
   // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
   // stream that comes back on an SSRC its subscriber has seen must not replay its
   // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
   std::random_device random;
-  r.seq_offset = static_cast<uint16_t>(random());
-  r.rtx_seq = static_cast<uint16_t>(random());
-  list.push_back(r);
+  auto first_seq = static_cast<uint16_t>(random());
+  auto first_rtx_seq = static_cast<uint16_t>(random());  // drawn second, as a separate statement
+  list.push_back(Route{subscriber, spec, SeqRewriter(first_seq, first_rtx_seq)});
   Transport* p = FindTransport(publisher);
   if (p && spec.track < p->tracks_.size() && p->tracks_[spec.track].cfg.video) RequestKeyframe(*p, NowUs());
 }
@@ -593,18 +588,9 @@ void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int
     if (r.spec.track != static_cast<size_t>(index)) continue;
     Transport* sub = FindTransport(r.subscriber);
     if (!sub || sub->state() != Transport::State::kConnected) continue;
-    if (!r.started || v.ssrc != r.last_in_ssrc) {
-      // First packet, or the publisher restarted with a new SSRC: continue right after
-      // what the subscriber saw last, so its decoder sees one continuous stream.
-      if (r.started) {
-        r.seq_offset = static_cast<uint16_t>(r.last_out_seq + 1 - v.sequence);
-        r.ts_offset = r.last_out_ts + (t.cfg.video ? 3000u : 960u) - v.timestamp;
-      } else {
-        r.seq_offset = static_cast<uint16_t>(r.seq_offset - v.sequence);
-      }
-      r.started = true;
-      r.last_in_ssrc = v.ssrc;
-    }
+    // First packet, or the publisher restarted with a new SSRC: continue right after
+    // what the subscriber saw last, so its decoder sees one continuous stream.
+    r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, t.cfg.video ? 3000u : 960u);
     SendRewritten(*sub, r, v, false);
   }
 }
@@ -623,23 +609,18 @@ bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool
   }
   auto out = ParseRtp(std::span<uint8_t>(slot, len));
   if (!out) return false;
-  auto seq = static_cast<uint16_t>(v.sequence + r.seq_offset);
-  uint32_t ts = v.timestamp + r.ts_offset;
-  out->SetTimestamp(ts);
+  SeqRewriter::Out numbers = r.numbers.Apply(v.sequence, v.timestamp);
+  out->SetTimestamp(numbers.ts);
   if (as_rtx) {
-    Store16(slot + v.payload_offset, seq);
+    Store16(slot + v.payload_offset, numbers.seq);
     out->SetSsrc(r.spec.rtx_ssrc);
     out->SetPayloadType(r.spec.rtx_payload_type);
-    out->SetSequence(r.rtx_seq++);
+    out->SetSequence(r.numbers.NextRtxSeq());
   } else {
     out->SetSsrc(r.spec.ssrc);
-    out->SetSequence(seq);
+    out->SetSequence(numbers.seq);
     out->SetPayloadType(r.spec.payload_type);
-    if (!r.sent_any || SeqNewer(seq, r.last_out_seq)) {
-      r.sent_any = true;
-      r.last_out_seq = seq;
-      r.last_out_ts = ts;
-    }
+    r.numbers.OnSent(numbers);
   }
   if (!retransmission) {
     ++r.packets;
@@ -665,11 +646,10 @@ MediaWorker::Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, T
 }
 
 void MediaWorker::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
-  if (!r.started || r.spec.track >= pub.tracks_.size()) return;
+  if (!r.numbers.started() || r.spec.track >= pub.tracks_.size()) return;
   Transport::TrackState& t = pub.tracks_[r.spec.track];
   if (!t.ring) return;
-  auto in_seq = static_cast<uint16_t>(seq - r.seq_offset);
-  std::span<uint8_t> stored = t.ring->Get(in_seq, r.last_in_ssrc);
+  std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
   if (stored.empty()) return;  // gone
   auto v = ParseRtp(stored);
   if (v && SendRewritten(sub, r, *v, true)) sub.counters_->retransmitted.fetch_add(1, std::memory_order_relaxed);
@@ -714,11 +694,12 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
       auto routes = routes_.find(pub.id());
       if (routes == routes_.end()) break;
       for (Route& r : routes->second) {
-        if (r.spec.track != i || !r.started || r.last_in_ssrc != ssrc) continue;
+        if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
         Transport* sub = FindTransport(r.subscriber);
         if (!sub || sub->state() != Transport::State::kConnected) continue;
         uint8_t sr[28];
-        WriteSenderReport(sr, r.spec.ssrc, {info->ntp, info->rtp_timestamp + r.ts_offset, r.packets, r.octets});
+        WriteSenderReport(sr, r.spec.ssrc,
+                          {info->ntp, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets, r.octets});
         if (SendRtcp(*sub, sr)) sub->counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
       }
       break;
@@ -727,35 +708,22 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
 }
 
 void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
-  // Throttled: at most one PLI per publisher per 300 ms (RFC 4585 §3.5 spirit). A
-  // request inside the window is deferred, not dropped: the subscriber that asked may
-  // have connected after the keyframe the last PLI produced went by.
-  auto& last = last_pli_us_[publisher.id()];
-  if (last != 0 && now_us - last < kPliIntervalUs) {
-    pending_pli_.insert(publisher.id());
-    return;
-  }
-  pending_pli_.erase(publisher.id());
+  // Throttled per publisher; a request inside the window comes back from
+  // KeyframeRequester::TakeDue in Tick (deferred, not dropped).
+  if (keyframes_.Request(publisher.id(), now_us) == KeyframeRequester::Decision::kDeferred) return;
   for (const auto& t : publisher.tracks_) {
     uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (!t.cfg.video || ssrc == 0) continue;
     uint8_t pli[12];
     WritePli(pli, kServerSsrc, ssrc);
-    if (SendRtcp(publisher, pli)) last = now_us;  // not yet connected: the next request may go
+    if (SendRtcp(publisher, pli)) keyframes_.Sent(publisher.id(), now_us);  // unsent: the next request may go
   }
 }
 
 void MediaWorker::Tick(int64_t now_us) {
-  for (auto it = pending_pli_.begin(); it != pending_pli_.end();) {  // deferred keyframe requests
-    uint64_t id = *it++;
-    Transport* p = FindTransport(id);
-    if (!p) {
-      pending_pli_.erase(id);
-    } else if (now_us - last_pli_us_[id] >= kPliIntervalUs) {
-      pending_pli_.erase(id);
-      Guarded(id, [&] { RequestKeyframe(*p, now_us); });
-    }
-  }
+  keyframes_.TakeDue(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
+    if (Transport* p = FindTransport(id)) Guarded(id, [&] { RequestKeyframe(*p, now_us); });
+  });
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
   for (auto& entry : transports_) {
     auto& tp = entry.second;

@@ -32,7 +32,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,10 +41,12 @@
 
 #include "parley/proto/result.hpp"
 #include "sfu/dtls.hpp"
+#include "sfu/keyframe_requester.hpp"
 #include "sfu/nack_generator.hpp"
 #include "sfu/receive_stats.hpp"
 #include "sfu/retransmission_buffer.hpp"
 #include "sfu/rtp.hpp"
+#include "sfu/seq_rewriter.hpp"
 #include "sfu/twcc.hpp"
 
 namespace parley::sfu {
@@ -274,14 +275,7 @@ class MediaWorker {
   struct Route {
     uint64_t subscriber = 0;
     RouteSpec spec;
-    bool started = false;
-    uint32_t last_in_ssrc = 0;
-    uint16_t seq_offset = 0;
-    uint32_t ts_offset = 0;
-    bool sent_any = false;
-    uint16_t last_out_seq = 0;
-    uint32_t last_out_ts = 0;
-    uint16_t rtx_seq = 0;
+    SeqRewriter numbers;               ///< the subscriber's sequence numbers and timestamps
     uint32_t packets = 0, octets = 0;  ///< for the SRs we send on this stream
   };
   /// Copies `v` rewritten for route `r` into a send slot (as RTX when `as_rtx`),
@@ -314,8 +308,7 @@ class MediaWorker {
   size_t send_count_ = 0;
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::unordered_map<uint64_t, std::vector<Route>> routes_;  ///< by publisher transport id
-  std::unordered_map<uint64_t, int64_t> last_pli_us_;        ///< by publisher
-  std::set<uint64_t> pending_pli_;                           ///< publishers owed a deferred PLI
+  KeyframeRequester keyframes_;                              ///< PLI throttle, by publisher
   int64_t last_tick_us_ = 0;
   uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
   std::atomic<uint64_t> wakeups_{0}, exceptions_{0};
