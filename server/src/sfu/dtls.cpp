@@ -1,7 +1,6 @@
 #include "sfu/dtls.hpp"
 
 #include <openssl/bio.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -9,21 +8,14 @@
 #include <srtp2/srtp.h>
 
 #include <cstring>
-#include <mutex>
+
+#include "sfu/openssl_lib.hpp"
+#include "sfu/srtp_lib.hpp"
 
 namespace parley::sfu {
 namespace {
 
 constexpr char kSrtpProfiles[] = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80";
-
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  if (!e) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
 
 std::string Fingerprint(X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -74,16 +66,12 @@ SSL_CTX* MakeContext(bool server, X509* cert, EVP_PKEY* key) {
   return ctx;
 }
 
-void InitSrtpOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { srtp_init(); });
-}
-
 }  // namespace
 
 Result<std::shared_ptr<DtlsCertificate>> DtlsCertificate::Generate() {
+  OpenSsl::Init();  // every transport needs a certificate first, so this is the earliest use
   EVP_PKEY* key = EVP_EC_gen("P-256");
-  if (!key) return MakeError(Errc::kInternalError, "ECDSA key generation failed: " + OpenSslError());
+  if (!key) return MakeError(Errc::kInternalError, "ECDSA key generation failed: " + OpenSsl::TakeErrors());
   X509* cert = X509_new();
   std::shared_ptr<DtlsCertificate> out(new DtlsCertificate());
   unsigned char serial[8];
@@ -108,7 +96,7 @@ Result<std::shared_ptr<DtlsCertificate>> DtlsCertificate::Generate() {
     out->client_ctx_ = MakeContext(false, cert, key);
     ok = !out->fingerprint_.empty() && out->server_ctx_ && out->client_ctx_;
   }
-  std::string err = ok ? std::string() : OpenSslError();
+  std::string err = ok ? std::string() : OpenSsl::TakeErrors();
   X509_free(cert);  // the contexts hold their own references
   EVP_PKEY_free(key);
   if (!ok) return MakeError(Errc::kInternalError, "DTLS certificate: " + err);
@@ -129,7 +117,7 @@ DtlsTransport::DtlsTransport(std::shared_ptr<DtlsCertificate> cert, Role role, s
     : cert_(std::move(cert)), role_(role), remote_fingerprint_(std::move(remote_fingerprint)), send_(std::move(send)) {
   ssl_ = SSL_new(role_ == Role::kServer ? cert_->server_ctx() : cert_->client_ctx());
   if (!ssl_) {
-    Fail("SSL_new: " + OpenSslError());
+    Fail("SSL_new: " + OpenSsl::TakeErrors());
     return;
   }
   BIO* rbio = BIO_new(BIO_s_mem());
@@ -170,7 +158,7 @@ void DtlsTransport::Progress() {
       if (OnConnected()) state_ = State::kConnected;
     } else {
       int err = SSL_get_error(ssl_, r);
-      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) Fail("DTLS handshake: " + OpenSslError());
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) Fail("DTLS handshake: " + OpenSsl::TakeErrors());
     }
   } else if (state_ == State::kConnected) {
     // Application data is not used (no data channels yet); drain alerts and close_notify.
@@ -243,7 +231,7 @@ bool DtlsTransport::OnConnected() {
   static constexpr char kLabel[] = "EXTRACTOR-dtls_srtp";
   if (SSL_export_keying_material(ssl_, material.data(), material.size(), kLabel, sizeof kLabel - 1, nullptr, 0, 0) !=
       1) {
-    Fail("SRTP key export failed: " + OpenSslError());
+    Fail("SRTP key export failed: " + OpenSsl::TakeErrors());
     return false;
   }
   auto master = [&](bool client) {
@@ -264,7 +252,7 @@ bool DtlsTransport::OnConnected() {
 
 Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(SrtpProfile profile, std::span<const uint8_t> master,
                                                          Direction direction) {
-  InitSrtpOnce();
+  if (Status init = LibSrtp::Init(); !init) return init.error();
   size_t want = profile == SrtpProfile::kAeadAes128Gcm ? 28 : 30;
   if (master.size() != want) return MakeError(Errc::kInternalError, "SRTP master key has the wrong length");
   srtp_policy_t policy;

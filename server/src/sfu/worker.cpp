@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <exception>
@@ -22,9 +21,6 @@ constexpr uint32_t kServerSsrc = 0x50524C59;  // sender SSRC of the RTCP the SFU
 constexpr int64_t kTickUs = 20'000;
 constexpr int64_t kTwccIntervalUs = 50'000;
 constexpr int64_t kReportIntervalUs = 1'000'000;
-constexpr int64_t kNackRetryUs = 100'000;
-constexpr uint8_t kNackTries = 3;
-constexpr int64_t kPliIntervalUs = 300'000;
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -102,13 +98,8 @@ void Transport::SetInboundTracks(std::vector<InboundTrack> tracks) {
   for (size_t i = 0; i < tracks.size(); ++i) {
     TrackState& t = tracks_[i];
     t.cfg = tracks[i];
-    t.clock_rate = t.cfg.video ? 90000 : 48000;
-    if (t.cfg.video) {  // the retransmission buffer is allocated once, here
-      t.ring.resize(kRingSlots * kRingSlotBytes);
-      t.ring_len.assign(kRingSlots, 0);
-      t.ring_seq.assign(kRingSlots, 0);
-      t.ring_ssrc.assign(kRingSlots, 0);
-    }
+    t.stats = ReceiveStats(t.cfg.video ? 90000 : 48000);
+    if (t.cfg.video) t.ring = std::make_unique<RetransmissionBuffer>();  // allocated once, here
   }
 }
 
@@ -194,7 +185,7 @@ int Transport::TrackOf(const RtpView& v, bool* rtx) const {
       *rtx = true;
       return static_cast<int>(i);
     }
-    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].ssrc == v.ssrc && v.ssrc != 0)) {
+    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].stats.ssrc() == v.ssrc && v.ssrc != 0)) {
       *rtx = c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type;
       return static_cast<int>(i);
     }
@@ -203,7 +194,7 @@ int Transport::TrackOf(const RtpView& v, bool* rtx) const {
   for (size_t i = 0; i < tracks_.size(); ++i) {
     const InboundTrack& c = tracks_[i].cfg;
     if (c.ssrc != 0) continue;
-    if (v.payload_type == c.payload_type && tracks_[i].ssrc == 0) return static_cast<int>(i);
+    if (v.payload_type == c.payload_type && tracks_[i].stats.ssrc() == 0) return static_cast<int>(i);
     if (c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) {
       *rtx = true;
       return static_cast<int>(i);
@@ -217,7 +208,7 @@ uint32_t Transport::FeedbackSsrc() const {
   // SSRC is one it sends: name a video stream if there is one.
   uint32_t any = 0;
   for (const auto& t : tracks_) {
-    uint32_t ssrc = t.ssrc ? t.ssrc : t.cfg.ssrc;
+    uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (t.cfg.video && ssrc) return ssrc;
     if (!any) any = ssrc;
   }
@@ -225,58 +216,24 @@ uint32_t Transport::FeedbackSsrc() const {
 }
 
 bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
-  if (!t.started || v.ssrc != t.ssrc) {  // first packet, or the sender restarted
-    t.started = true;
-    t.ssrc = v.ssrc;
-    t.max_seq = v.sequence;
-    t.base_seq = v.sequence;
-    t.cycles = t.received = t.expected_prior = t.received_prior = 0;
-    t.jitter = 0;
-    t.missing_count = 0;
-  } else {
-    auto delta = static_cast<uint16_t>(v.sequence - t.max_seq);
-    if (delta == 0) return false;  // duplicate
-    if (delta < 0x8000) {          // newer
-      if (v.sequence < t.max_seq) t.cycles += 65536;
-      if (t.cfg.video && delta > 1) {  // a gap: remember what to NACK
-        uint16_t first = static_cast<uint16_t>(t.max_seq + 1);
-        if (static_cast<size_t>(delta - 1) > kMaxMissing) first = static_cast<uint16_t>(v.sequence - kMaxMissing);
-        for (uint16_t s = first; s != v.sequence; ++s) {
-          if (t.missing_count == kMaxMissing) {  // oldest out
-            std::move(t.missing.begin() + 1, t.missing.end(), t.missing.begin());
-            --t.missing_count;
-          }
-          t.missing[t.missing_count++] = {s, 0, 0};
-        }
-      }
-      t.max_seq = v.sequence;
-    } else {  // older: late or a retransmission we asked for
-      bool was_missing = false;
-      for (size_t i = 0; i < t.missing_count; ++i)
-        if (t.missing[i].seq == v.sequence) {
-          t.missing[i] = t.missing[--t.missing_count];
-          was_missing = true;
-          break;
-        }
-      if (t.cfg.video && !was_missing) {
-        size_t slot = v.sequence % kRingSlots;
-        if (t.ring_len[slot] && t.ring_seq[slot] == v.sequence && t.ring_ssrc[slot] == v.ssrc) return false;
-      }
+  ReceiveStats::Arrival a = t.stats.OnPacket(v.ssrc, v.sequence, v.timestamp, now_us);
+  switch (a.kind) {
+    case ReceiveStats::Kind::kFirst:
+    case ReceiveStats::Kind::kRestart: t.nack.Reset(); break;  // the old losses belong to the old numbers
+    case ReceiveStats::Kind::kDuplicate: return false;
+    case ReceiveStats::Kind::kNewer:
+      // A gap: remember what to NACK.
+      if (t.cfg.video && a.missing_before)
+        t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
+      break;
+    case ReceiveStats::Kind::kLate: {  // late, or a retransmission we asked for
+      bool was_missing = t.nack.OnLate(v.sequence);
+      if (t.ring && !was_missing && t.ring->Has(v.sequence, v.ssrc)) return false;  // a duplicate
+      t.stats.CountLate(v.timestamp, now_us);
+      break;
     }
   }
-  ++t.received;
-  // Interarrival jitter in timestamp units (RFC 3550 §6.4.1, A.8).
-  auto arrival = static_cast<int64_t>(static_cast<double>(now_us) * t.clock_rate / 1e6);
-  int64_t transit = arrival - static_cast<int64_t>(v.timestamp);
-  if (t.received > 1) t.jitter += (std::fabs(static_cast<double>(transit - t.last_transit)) - t.jitter) / 16.0;
-  t.last_transit = transit;
-  if (t.cfg.video && v.data.size() <= kRingSlotBytes) {
-    size_t slot = v.sequence % kRingSlots;
-    std::memcpy(t.ring.data() + slot * kRingSlotBytes, v.data.data(), v.data.size());
-    t.ring_len[slot] = static_cast<uint16_t>(v.data.size());
-    t.ring_seq[slot] = v.sequence;
-    t.ring_ssrc[slot] = v.ssrc;
-  }
+  if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
   return true;
 }
 
@@ -430,8 +387,7 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
   routes_.erase(id);
-  last_pli_us_.erase(id);
-  pending_pli_.erase(id);
+  keyframes_.Forget(id);
   for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
@@ -553,16 +509,13 @@ void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteS
   auto& list = routes_[publisher];
   for (const Route& existing : list)
     if (existing.subscriber == subscriber && existing.spec.ssrc == spec.ssrc) return;  // already routed
-  Route r;
-  r.subscriber = subscriber;
-  r.spec = spec;
   // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
   // stream that comes back on an SSRC its subscriber has seen must not replay its
   // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
   std::random_device random;
-  r.seq_offset = static_cast<uint16_t>(random());
-  r.rtx_seq = static_cast<uint16_t>(random());
-  list.push_back(r);
+  auto first_seq = static_cast<uint16_t>(random());
+  auto first_rtx_seq = static_cast<uint16_t>(random());  // drawn second, as a separate statement
+  list.push_back(Route{subscriber, spec, SeqRewriter(first_seq, first_rtx_seq)});
   Transport* p = FindTransport(publisher);
   if (p && spec.track < p->tracks_.size() && p->tracks_[spec.track].cfg.video) RequestKeyframe(*p, NowUs());
 }
@@ -611,13 +564,13 @@ void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int
   if (rtx) {
     // RFC 4588 §4: the original sequence number leads the payload. Rebuild the original
     // packet in place (the header moves up two bytes over it).
-    if (v.payload_length < 2 || !t.started) return;  // padding-only probe
+    if (v.payload_length < 2 || !t.stats.started()) return;  // padding-only probe
     uint16_t osn = Load16(v.data.data() + v.payload_offset);
     std::memmove(v.data.data() + 2, v.data.data(), v.payload_offset);
     auto inner = ParseRtp(v.data.subspan(2));
     if (!inner) return;
     inner->SetSequence(osn);
-    inner->SetSsrc(t.ssrc);
+    inner->SetSsrc(t.stats.ssrc());
     inner->SetPayloadType(t.cfg.payload_type);
     v = *inner;
   }
@@ -635,18 +588,9 @@ void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int
     if (r.spec.track != static_cast<size_t>(index)) continue;
     Transport* sub = FindTransport(r.subscriber);
     if (!sub || sub->state() != Transport::State::kConnected) continue;
-    if (!r.started || v.ssrc != r.last_in_ssrc) {
-      // First packet, or the publisher restarted with a new SSRC: continue right after
-      // what the subscriber saw last, so its decoder sees one continuous stream.
-      if (r.started) {
-        r.seq_offset = static_cast<uint16_t>(r.last_out_seq + 1 - v.sequence);
-        r.ts_offset = r.last_out_ts + (t.cfg.video ? 3000u : 960u) - v.timestamp;
-      } else {
-        r.seq_offset = static_cast<uint16_t>(r.seq_offset - v.sequence);
-      }
-      r.started = true;
-      r.last_in_ssrc = v.ssrc;
-    }
+    // First packet, or the publisher restarted with a new SSRC: continue right after
+    // what the subscriber saw last, so its decoder sees one continuous stream.
+    r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, t.cfg.video ? 3000u : 960u);
     SendRewritten(*sub, r, v, false);
   }
 }
@@ -665,23 +609,18 @@ bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool
   }
   auto out = ParseRtp(std::span<uint8_t>(slot, len));
   if (!out) return false;
-  auto seq = static_cast<uint16_t>(v.sequence + r.seq_offset);
-  uint32_t ts = v.timestamp + r.ts_offset;
-  out->SetTimestamp(ts);
+  SeqRewriter::Out numbers = r.numbers.Apply(v.sequence, v.timestamp);
+  out->SetTimestamp(numbers.ts);
   if (as_rtx) {
-    Store16(slot + v.payload_offset, seq);
+    Store16(slot + v.payload_offset, numbers.seq);
     out->SetSsrc(r.spec.rtx_ssrc);
     out->SetPayloadType(r.spec.rtx_payload_type);
-    out->SetSequence(r.rtx_seq++);
+    out->SetSequence(r.numbers.NextRtxSeq());
   } else {
     out->SetSsrc(r.spec.ssrc);
-    out->SetSequence(seq);
+    out->SetSequence(numbers.seq);
     out->SetPayloadType(r.spec.payload_type);
-    if (!r.sent_any || SeqNewer(seq, r.last_out_seq)) {
-      r.sent_any = true;
-      r.last_out_seq = seq;
-      r.last_out_ts = ts;
-    }
+    r.numbers.OnSent(numbers);
   }
   if (!retransmission) {
     ++r.packets;
@@ -707,13 +646,12 @@ MediaWorker::Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, T
 }
 
 void MediaWorker::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
-  if (!r.started || r.spec.track >= pub.tracks_.size()) return;
+  if (!r.numbers.started() || r.spec.track >= pub.tracks_.size()) return;
   Transport::TrackState& t = pub.tracks_[r.spec.track];
-  if (t.ring.empty()) return;
-  auto in_seq = static_cast<uint16_t>(seq - r.seq_offset);
-  size_t slot = in_seq % Transport::kRingSlots;
-  if (!t.ring_len[slot] || t.ring_seq[slot] != in_seq || t.ring_ssrc[slot] != r.last_in_ssrc) return;  // gone
-  auto v = ParseRtp(std::span<uint8_t>(t.ring.data() + slot * Transport::kRingSlotBytes, t.ring_len[slot]));
+  if (!t.ring) return;
+  std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
+  if (stored.empty()) return;  // gone
+  auto v = ParseRtp(stored);
   if (v && SendRewritten(sub, r, *v, true)) sub.counters_->retransmitted.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -748,20 +686,20 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
     uint32_t ssrc = it->sender_ssrc();
     for (size_t i = 0; i < pub.tracks_.size(); ++i) {
       Transport::TrackState& t = pub.tracks_[i];
-      if (!t.started || t.ssrc != ssrc) continue;
-      t.last_sr_mid = static_cast<uint32_t>(info->ntp >> 16);
-      t.last_sr_at_us = now_us;
+      if (!t.stats.started() || t.stats.ssrc() != ssrc) continue;
+      t.stats.OnSenderReport(info->ntp, now_us);
       pub.counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
       // Each subscriber gets the sender's clock mapping on its own stream (RFC 3550
       // §7.2: an RTP translator rewrites the SSRC and the counts): lip sync works.
       auto routes = routes_.find(pub.id());
       if (routes == routes_.end()) break;
       for (Route& r : routes->second) {
-        if (r.spec.track != i || !r.started || r.last_in_ssrc != ssrc) continue;
+        if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
         Transport* sub = FindTransport(r.subscriber);
         if (!sub || sub->state() != Transport::State::kConnected) continue;
         uint8_t sr[28];
-        WriteSenderReport(sr, r.spec.ssrc, {info->ntp, info->rtp_timestamp + r.ts_offset, r.packets, r.octets});
+        WriteSenderReport(sr, r.spec.ssrc,
+                          {info->ntp, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets, r.octets});
         if (SendRtcp(*sub, sr)) sub->counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
       }
       break;
@@ -770,35 +708,22 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
 }
 
 void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
-  // Throttled: at most one PLI per publisher per 300 ms (RFC 4585 §3.5 spirit). A
-  // request inside the window is deferred, not dropped: the subscriber that asked may
-  // have connected after the keyframe the last PLI produced went by.
-  auto& last = last_pli_us_[publisher.id()];
-  if (last != 0 && now_us - last < kPliIntervalUs) {
-    pending_pli_.insert(publisher.id());
-    return;
-  }
-  pending_pli_.erase(publisher.id());
+  // Throttled per publisher; a request inside the window comes back from
+  // KeyframeRequester::TakeDue in Tick (deferred, not dropped).
+  if (keyframes_.Request(publisher.id(), now_us) == KeyframeRequester::Decision::kDeferred) return;
   for (const auto& t : publisher.tracks_) {
-    uint32_t ssrc = t.ssrc ? t.ssrc : t.cfg.ssrc;
+    uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (!t.cfg.video || ssrc == 0) continue;
     uint8_t pli[12];
     WritePli(pli, kServerSsrc, ssrc);
-    if (SendRtcp(publisher, pli)) last = now_us;  // not yet connected: the next request may go
+    if (SendRtcp(publisher, pli)) keyframes_.Sent(publisher.id(), now_us);  // unsent: the next request may go
   }
 }
 
 void MediaWorker::Tick(int64_t now_us) {
-  for (auto it = pending_pli_.begin(); it != pending_pli_.end();) {  // deferred keyframe requests
-    uint64_t id = *it++;
-    Transport* p = FindTransport(id);
-    if (!p) {
-      pending_pli_.erase(id);
-    } else if (now_us - last_pli_us_[id] >= kPliIntervalUs) {
-      pending_pli_.erase(id);
-      Guarded(id, [&] { RequestKeyframe(*p, now_us); });
-    }
-  }
+  keyframes_.TakeDue(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
+    if (Transport* p = FindTransport(id)) Guarded(id, [&] { RequestKeyframe(*p, now_us); });
+  });
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
   for (auto& entry : transports_) {
     auto& tp = entry.second;
@@ -836,30 +761,15 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
         t.counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
   }
 
-  for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each up to kNackTries times
-    if (!tr.missing_count) continue;
-    std::array<uint16_t, Transport::kMaxMissing> due{};
-    size_t n = 0;
-    for (size_t i = 0; i < tr.missing_count;) {
-      auto& m = tr.missing[i];
-      if (m.tries >= kNackTries) {
-        m = tr.missing[--tr.missing_count];
-        continue;
-      }
-      if (m.tries == 0 || now_us - m.sent_at_us >= kNackRetryUs) {
-        due[n++] = m.seq;
-        ++m.tries;
-        m.sent_at_us = now_us;
-      }
-      ++i;
-    }
+  for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each a few times
+    if (!tr.nack.size()) continue;
+    std::array<uint16_t, NackGenerator::kMaxMissing> due{};
+    size_t n = tr.nack.TakeDue(now_us, due);
     if (!n) continue;
-    std::sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n),
-              [&](uint16_t a, uint16_t b) { return SeqNewer(b, a); });
     uint8_t nack[12 + 4 * 16];
     for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
       size_t take = std::min<size_t>(16, n - off);
-      size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.ssrc, {due.data() + off, take});
+      size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.stats.ssrc(), {due.data() + off, take});
       if (len && SendRtcp(t, {nack, len})) t.counters_->nacks_sent.fetch_add(take, std::memory_order_relaxed);
       off += take;
     }
@@ -870,25 +780,8 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
     std::array<ReportBlock, 8> blocks{};
     size_t count = 0;
     for (auto& tr : t.tracks_) {
-      if (!tr.started || count == blocks.size()) continue;
-      uint32_t extended = tr.cycles + tr.max_seq;
-      uint32_t expected = extended - tr.base_seq + 1;
-      uint32_t expected_interval = expected - tr.expected_prior;
-      uint32_t received_interval = tr.received - tr.received_prior;
-      tr.expected_prior = expected;
-      tr.received_prior = tr.received;
-      int64_t lost_interval = static_cast<int64_t>(expected_interval) - received_interval;
-      ReportBlock& b = blocks[count++];
-      b.ssrc = tr.ssrc;
-      b.fraction_lost = expected_interval == 0 || lost_interval <= 0
-                            ? 0
-                            : static_cast<uint8_t>(std::min<int64_t>(255, (lost_interval << 8) / expected_interval));
-      b.cumulative_lost = static_cast<int32_t>(static_cast<int64_t>(expected) - tr.received);
-      b.highest_sequence = extended;
-      b.jitter = static_cast<uint32_t>(tr.jitter);
-      b.last_sr = tr.last_sr_mid;
-      b.delay_since_last_sr =
-          tr.last_sr_at_us ? static_cast<uint32_t>((now_us - tr.last_sr_at_us) * 65536 / 1'000'000) : 0;
+      if (!tr.stats.started() || count == blocks.size()) continue;
+      blocks[count++] = tr.stats.TakeReportBlock(now_us);
     }
     uint8_t rr[8 + 24 * 8];
     if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp(t, {rr, n});

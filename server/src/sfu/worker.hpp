@@ -32,7 +32,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,7 +41,12 @@
 
 #include "parley/proto/result.hpp"
 #include "sfu/dtls.hpp"
+#include "sfu/keyframe_requester.hpp"
+#include "sfu/nack_generator.hpp"
+#include "sfu/receive_stats.hpp"
+#include "sfu/retransmission_buffer.hpp"
 #include "sfu/rtp.hpp"
+#include "sfu/seq_rewriter.hpp"
 #include "sfu/twcc.hpp"
 
 namespace parley::sfu {
@@ -144,33 +148,12 @@ class Transport {
   friend class MediaWorker;
   using SendFn = std::function<void(std::span<const uint8_t>, const sockaddr_storage&)>;
 
-  static constexpr size_t kRingSlots = 512;       ///< retransmission buffer per video track
-  static constexpr size_t kRingSlotBytes = 1500;  ///< one datagram's worth per slot
-  static constexpr size_t kMaxMissing = 64;       ///< upstream losses tracked for NACK
-
-  /// Receive state of one inbound track (RFC 3550 A.1, A.3, A.8) and its buffer.
+  /// One inbound track: its receive statistics, and for video its buffer and losses.
   struct TrackState {
     InboundTrack cfg;
-    uint32_t clock_rate = 48000;
-    uint32_t ssrc = 0;  ///< the media SSRC in use (learnt when the SDP gave none)
-    bool started = false;
-    uint16_t max_seq = 0;
-    uint32_t cycles = 0, base_seq = 0, received = 0, expected_prior = 0, received_prior = 0;
-    double jitter = 0;
-    int64_t last_transit = 0;
-    uint32_t last_sr_mid = 0;  ///< middle 32 bits of the last SR's NTP time
-    int64_t last_sr_at_us = 0;
-    std::vector<uint8_t> ring;       ///< kRingSlots x kRingSlotBytes, video only
-    std::vector<uint16_t> ring_len;  ///< 0 = empty slot
-    std::vector<uint16_t> ring_seq;
-    std::vector<uint32_t> ring_ssrc;
-    struct Missing {
-      uint16_t seq;
-      uint8_t tries;
-      int64_t sent_at_us;
-    };
-    std::array<Missing, kMaxMissing> missing{};
-    size_t missing_count = 0;
+    ReceiveStats stats;                          ///< also the media SSRC in use (learnt when the SDP gave none)
+    std::unique_ptr<RetransmissionBuffer> ring;  ///< video only (audio is not retransmitted)
+    NackGenerator nack;                          ///< upstream losses to ask again for (video only)
   };
 
   void HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send, int64_t now_us);
@@ -292,14 +275,7 @@ class MediaWorker {
   struct Route {
     uint64_t subscriber = 0;
     RouteSpec spec;
-    bool started = false;
-    uint32_t last_in_ssrc = 0;
-    uint16_t seq_offset = 0;
-    uint32_t ts_offset = 0;
-    bool sent_any = false;
-    uint16_t last_out_seq = 0;
-    uint32_t last_out_ts = 0;
-    uint16_t rtx_seq = 0;
+    SeqRewriter numbers;               ///< the subscriber's sequence numbers and timestamps
     uint32_t packets = 0, octets = 0;  ///< for the SRs we send on this stream
   };
   /// Copies `v` rewritten for route `r` into a send slot (as RTX when `as_rtx`),
@@ -332,8 +308,7 @@ class MediaWorker {
   size_t send_count_ = 0;
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::unordered_map<uint64_t, std::vector<Route>> routes_;  ///< by publisher transport id
-  std::unordered_map<uint64_t, int64_t> last_pli_us_;        ///< by publisher
-  std::set<uint64_t> pending_pli_;                           ///< publishers owed a deferred PLI
+  KeyframeRequester keyframes_;                              ///< PLI throttle, by publisher
   int64_t last_tick_us_ = 0;
   uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
   std::atomic<uint64_t> wakeups_{0}, exceptions_{0};

@@ -1,0 +1,31 @@
+#include "sfu/retransmission_buffer.hpp"
+
+#include <cstring>
+
+namespace parley::sfu {
+
+RetransmissionBuffer::RetransmissionBuffer()
+    : data_(kSlots * kSlotBytes), len_(kSlots, 0), seq_(kSlots, 0), ssrc_(kSlots, 0) {}
+
+bool RetransmissionBuffer::Store(std::span<const uint8_t> packet, uint16_t seq, uint32_t ssrc) {
+  if (packet.size() > kSlotBytes) return false;
+  size_t slot = seq % kSlots;
+  std::memcpy(data_.data() + slot * kSlotBytes, packet.data(), packet.size());
+  len_[slot] = static_cast<uint16_t>(packet.size());
+  seq_[slot] = seq;
+  ssrc_[slot] = ssrc;
+  return true;
+}
+
+bool RetransmissionBuffer::Has(uint16_t seq, uint32_t ssrc) const {
+  size_t slot = seq % kSlots;
+  return len_[slot] != 0 && seq_[slot] == seq && ssrc_[slot] == ssrc;
+}
+
+std::span<uint8_t> RetransmissionBuffer::Get(uint16_t seq, uint32_t ssrc) {
+  if (!Has(seq, ssrc)) return {};
+  size_t slot = seq % kSlots;
+  return {data_.data() + slot * kSlotBytes, len_[slot]};
+}
+
+}  // namespace parley::sfu

@@ -1,0 +1,29 @@
+#include "sfu/seq_rewriter.hpp"
+
+#include "sfu/rtp.hpp"
+
+namespace parley::sfu {
+
+void SeqRewriter::OnInput(uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t frame_ts_gap) {
+  if (started_ && ssrc == last_in_ssrc_) return;
+  if (started_) {
+    seq_offset_ = static_cast<uint16_t>(last_out_seq_ + 1 - seq);
+    ts_offset_ = last_out_ts_ + frame_ts_gap - ts;
+  } else {
+    // Until the first packet seq_offset_ holds the first output number; timestamps
+    // pass through (their start is the publisher's random one already).
+    seq_offset_ = static_cast<uint16_t>(seq_offset_ - seq);
+  }
+  started_ = true;
+  last_in_ssrc_ = ssrc;
+}
+
+void SeqRewriter::OnSent(Out out) {
+  if (!sent_any_ || SeqNewer(out.seq, last_out_seq_)) {
+    sent_any_ = true;
+    last_out_seq_ = out.seq;
+    last_out_ts_ = out.ts;
+  }
+}
+
+}  // namespace parley::sfu
