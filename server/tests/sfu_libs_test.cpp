@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <srtp2/srtp.h>
 
 #include <atomic>
 #include <thread>
@@ -29,6 +30,15 @@ TEST(LibSrtp, InitIsIdempotentFromManyThreads) {
   // The library is usable afterwards: a session can be made.
   std::vector<uint8_t> master(28, 0x42);
   EXPECT_TRUE(SrtpSession::Create(SrtpProfile::kAeadAes128Gcm, master, SrtpSession::Direction::kOutbound).ok());
+}
+
+TEST(LibSrtp, AnotherUserInitialisingFirstIsNotAFailure) {
+  // GStreamer's srtp plugin initialises libsrtp when libparley and an embedded server
+  // share a process (parley demo); our init must not then refuse to make sessions.
+  ASSERT_EQ(srtp_init(), srtp_err_status_ok);
+  EXPECT_TRUE(LibSrtp::Init().ok());
+  std::vector<uint8_t> master(30, 0x24);
+  EXPECT_TRUE(SrtpSession::Create(SrtpProfile::kAes128CmSha1_80, master, SrtpSession::Direction::kInbound).ok());
 }
 
 TEST(OpenSsl, TakeErrorsDrainsTheQueueIntoOneMessage) {

@@ -9,7 +9,8 @@ namespace parley::sfu {
 class LibSrtp {
  public:
   /// Initialises libsrtp once per process (thread-safe; every later call returns the
-  /// first call's outcome, because srtp_init is not safe to call concurrently).
+  /// first call's outcome, because srtp_init is not safe to call concurrently). An
+  /// initialisation by another user of libsrtp in the process (GStreamer) is success.
   /// There is no matching shutdown: media workers may still be creating or using
   /// sessions while the process exits, and srtp_shutdown would pull the crypto
   /// kernel from under them.
