@@ -272,7 +272,7 @@ void SignalHub::LogRefusal(const Conn& c, std::string_view request, const Error&
 void SignalHub::Broadcast(Channel& ch, json note, const Session* except) {
   note["channelId"] = ch.channel_id;
   note["seq"] = ++ch.seq;
-  std::string text = note.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = proto::DumpSafe(note);
   for (auto& [uid, member] : ch.members)
     if (member != except && member->conn) SendTo(*member->conn, text);
 }
@@ -1136,7 +1136,7 @@ void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
     if (it == s->channel->members.end())
       return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + *to + " is not in the channel"));
     note["channelId"] = s->channel->channel_id;
-    if (it->second->conn) SendTo(*it->second->conn, note.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (it->second->conn) SendTo(*it->second->conn, proto::DumpSafe(note));
   } else {
     Broadcast(*s->channel, note, s);
   }

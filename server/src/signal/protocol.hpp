@@ -1,37 +1,29 @@
-// Signalling protocol v1 (docs/protocol.md): parsing client messages and building
-// responses and notifications. Pure functions: no I/O, no state (fuzzed).
+// Signalling protocol v1 (docs/protocol.md) as the server names it: the envelope,
+// responses and typed field readers are proto's (parley/proto/envelope.hpp), one
+// implementation for the server, the SDK and the fuzzers.
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <string>
 #include <string_view>
 
-#include "parley/proto/result.hpp"
+#include "parley/proto/envelope.hpp"
 
 namespace parley::server {
 
-inline constexpr int kProtocolVersion = 1;
-
+using proto::kProtocolVersion;
 /// A parsed client message. `id` is null for messages without one.
-struct ClientMessage {
-  std::string type;
-  nlohmann::json id;    ///< integer or string, echoed verbatim in the response
-  nlohmann::json body;  ///< the whole object
-};
+using ClientMessage = proto::Envelope;
 
 /// Parses one WebSocket text message. On failure the error says why and `*id_out`
 /// holds the request id when it could be read (so the error response can echo it).
-Result<ClientMessage> ParseClientMessage(std::string_view text, size_t max_bytes, nlohmann::json* id_out);
+inline Result<ClientMessage> ParseClientMessage(std::string_view text, size_t max_bytes, nlohmann::json* id_out) {
+  return proto::ParseEnvelope(text, max_bytes, id_out);
+}
 
-/// {"type":"response","id":..,"request":..,"code":..,"message":..,"data":..}
-std::string MakeResponse(const nlohmann::json& id, std::string_view request, Errc code, std::string_view message,
-                         const nlohmann::json& data = nullptr);
-std::string MakeErrorResponse(const nlohmann::json& id, std::string_view request, const Error& error);
-
-// Typed field access: a missing required field or a wrong type is kInvalidField with
-// the field's name in the message.
-Result<std::string> GetString(const nlohmann::json& obj, const char* key, bool required, size_t max_len = 4096);
-Result<int64_t> GetInt(const nlohmann::json& obj, const char* key, bool required, int64_t fallback = 0);
-Result<bool> GetBool(const nlohmann::json& obj, const char* key, bool fallback);
+using proto::GetBool;
+using proto::GetInt;
+using proto::GetString;
+using proto::MakeErrorResponse;
+using proto::MakeResponse;
 
 }  // namespace parley::server
