@@ -1,0 +1,7 @@
+# Sources of parley_control (signalling, apps and tokens, admin routes, metrics).
+set(PARLEY_CONTROL_SOURCES
+  src/config.cpp
+  src/metrics.cpp
+  src/auth/app_store.cpp
+  src/http/router.cpp
+  src/signal/hub.cpp)

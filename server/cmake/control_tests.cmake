@@ -1,0 +1,3 @@
+# Unit tests of the control plane (control_tests).
+set(PARLEY_CONTROL_TEST_SOURCES
+  tests/hub_test.cpp)
