@@ -19,22 +19,14 @@
 // camera and microphone are stopped and nothing that belonged to the call reports
 // errors afterwards, so the removal is the last word.
 import { ErrorCode, lookup, toHex } from './errors.js';
+// The protocol's words (track, role, profile and platform names, the timeout code of
+// each request), generated from the same catalog as the server's.
+import { TIMEOUT_CODE, Track, Role, Profile, Platform } from './protocol.js';
 
-export { ErrorCode };
+export { ErrorCode, Track, Role, Profile };
 
 /** SDK version, reported to the server at join. */
 export const VERSION = '0.1.0';
-
-/** Catalog timeout code for each request type (docs/errors.md, "detail"). */
-const kTimeoutCode = {
-  hello: ErrorCode.TIMEOUT_HELLO, join: ErrorCode.JOIN_TIMEOUT, leave: ErrorCode.TIMEOUT_LEAVE,
-  ping: ErrorCode.HEARTBEAT_TIMEOUT, resume: ErrorCode.TIMEOUT_RESUME, publish: ErrorCode.TIMEOUT_PUBLISH,
-  unpublish: ErrorCode.TIMEOUT_UNPUBLISH, subscribe: ErrorCode.TIMEOUT_SUBSCRIBE,
-  unsubscribe: ErrorCode.TIMEOUT_UNSUBSCRIBE, setRole: ErrorCode.TIMEOUT_SET_ROLE, mute: ErrorCode.TIMEOUT_MUTE,
-  subscribeAnswer: ErrorCode.TIMEOUT_SUBSCRIBE_ANSWER, updatePublish: ErrorCode.TIMEOUT_UPDATE_PUBLISH, listUsers: ErrorCode.TIMEOUT_LIST_USERS,
-  sendMessage: ErrorCode.TIMEOUT_SEND_MESSAGE, updateUserInfo: ErrorCode.TIMEOUT_UPDATE_USER_INFO,
-  refreshToken: ErrorCode.TIMEOUT_REFRESH_TOKEN,
-};
 
 /**
  * An Error with a catalog code: `code`, `hex`, `description`, `advice`. Where the
@@ -177,7 +169,7 @@ class Engine {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ParleyError(kTimeoutCode[type] || ErrorCode.SIGNAL_REQUEST_ERROR, `${type} timed out`));
+        reject(new ParleyError(TIMEOUT_CODE[type] || ErrorCode.SIGNAL_REQUEST_ERROR, `${type} timed out`));
       }, this.requestTimeoutMs);
       this.pending.set(id, { resolve, reject, timer, type });
       this.ws.send(JSON.stringify({ type, id, ...fields }));
@@ -338,10 +330,10 @@ class Engine {
     const t0 = performance.now();
     try {
       if (!this.ws) await this.open();
-      const hello = await this.request('hello', { sdkVersion: `parley.js ${VERSION}`, platform: 'h5' });
+      const hello = await this.request('hello', { sdkVersion: `parley.js ${VERSION}`, platform: Platform.H5 });
       const data = await this.request('join', {
-        ...credentials, userName, platform: 'h5', sdkVersion: `parley.js ${VERSION}`,
-        profile: options.profile || 'communication', role: options.role || 'broadcaster',
+        ...credentials, userName, platform: Platform.H5, sdkVersion: `parley.js ${VERSION}`,
+        profile: options.profile || Profile.COMMUNICATION, role: options.role || Role.BROADCASTER,
       });
       this.channel = { ...data, resumeGraceMs: hello.resumeGraceMs };
       this.role = data.role;
@@ -411,7 +403,7 @@ class Engine {
 
   async setPublish(kind, enable) {
     this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'join a channel before publishing');
-    if (enable && this.role === 'audience') throw this.fail(ErrorCode.PUBLISH_WRONG_ROLE, 'audience cannot publish');
+    if (enable && this.role === Role.AUDIENCE) throw this.fail(ErrorCode.PUBLISH_WRONG_ROLE, 'audience cannot publish');
     if (this.publish[kind] === !!enable) {
       if (enable) throw new ParleyError(kind === 'screen' ? ErrorCode.ALREADY_PUBLISHING_SCREEN : ErrorCode.ALREADY_PUBLISHING);
       throw new ParleyError(ErrorCode.NOT_PUBLISHING);
@@ -432,7 +424,7 @@ class Engine {
   async renegotiatePublish(before) {
     const wantAudio = this.publish.audio, wantVideo = this.publish.video, wantScreen = this.publish.screen;
     const gone = ['audio', 'video', 'screen'].filter((k) => before[k] && !this.publish[k]);
-    if (gone.length) await this.request('unpublish', { tracks: gone.map((k) => (k === 'video' ? 'camera' : k)) });
+    if (gone.length) await this.request('unpublish', { tracks: gone.map((k) => (k === 'video' ? Track.CAMERA : k)) });
     if (this.publishPc) { this.publishPc.close(); this.publishPc = null; }
     if (!wantAudio && !wantVideo && !wantScreen) {
       this.stopLocal();
@@ -463,15 +455,15 @@ class Engine {
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.publishPc = pc;
     const tracks = [];
-    if (wantAudio) { pc.addTransceiver(this.localStream.getAudioTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push('audio'); }
-    if (wantVideo) { pc.addTransceiver(this.localStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push('camera'); }
-    if (wantScreen) { pc.addTransceiver(this.screenStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.screenStream] }); tracks.push('screen'); }
+    if (wantAudio) { pc.addTransceiver(this.localStream.getAudioTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push(Track.AUDIO); }
+    if (wantVideo) { pc.addTransceiver(this.localStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push(Track.CAMERA); }
+    if (wantScreen) { pc.addTransceiver(this.screenStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.screenStream] }); tracks.push(Track.SCREEN); }
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed' && pc === this.publishPc) this.fail(ErrorCode.MEDIA_CONNECTION_CREATE_FAILED, 'publish connection failed');
     };
     this.preferVideoCodec(pc);
     await pc.setLocalDescription(await pc.createOffer());
-    const added = tracks.filter((t) => !(t === 'camera' ? before.video : before[t]));
+    const added = tracks.filter((t) => !(t === Track.CAMERA ? before.video : before[t]));
     // New tracks are published with the new offer; a smaller set renegotiates the
     // publish connection without changing what is published (updatePublish).
     const data = added.length
@@ -480,7 +472,7 @@ class Engine {
     await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
     // Muted before publishing (or before a republish): tell the server once the track
     // is published, so the others see it muted from the start.
-    const mutedNow = added.filter((t) => (t === 'audio' && this.muted.audio) || (t === 'camera' && this.muted.video));
+    const mutedNow = added.filter((t) => (t === Track.AUDIO && this.muted.audio) || (t === Track.CAMERA && this.muted.video));
     if (mutedNow.length) await this.request('mute', { tracks: mutedNow, muted: true });
   }
 
@@ -505,9 +497,9 @@ class Engine {
     this.muted[kind] = mute;
     const tracks = kind === 'audio' ? this.localStream?.getAudioTracks() : this.localStream?.getVideoTracks();
     for (const t of tracks || []) t.enabled = !mute;
-    if (changed) this.emit('localTrackMuted', { track: kind === 'audio' ? 'audio' : 'camera', muted: mute });
+    if (changed) this.emit('localTrackMuted', { track: kind === 'audio' ? Track.AUDIO : Track.CAMERA, muted: mute });
     if (this.channel && this.publish[kind] && this.ws) {
-      await this.request('mute', { tracks: [kind === 'audio' ? 'audio' : 'camera'], muted: mute });
+      await this.request('mute', { tracks: [kind === 'audio' ? Track.AUDIO : Track.CAMERA], muted: mute });
     }
   }
 
@@ -609,7 +601,7 @@ class Engine {
         pc.ontrack = (e) => {
           const msid = (e.streams[0] && e.streams[0].id) || '';
           const trackName = e.track.id.startsWith(`${msid}-`) ? e.track.id.slice(msid.length + 1)
-            : (e.track.kind === 'audio' ? 'audio' : 'camera');
+            : (e.track.kind === 'audio' ? Track.AUDIO : Track.CAMERA);
           this.emit('remoteTrackAvailable', { userId: msid, track: trackName, kind: e.track.kind, mediaStreamTrack: e.track, stream: e.streams[0] });
         };
         pc.onconnectionstatechange = () => {

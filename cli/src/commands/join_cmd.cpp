@@ -11,10 +11,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "commands/common.hpp"
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
+#include "parley/proto/vocabulary.hpp"
 
 namespace parley::cli {
 namespace {
@@ -24,7 +26,7 @@ std::atomic<bool> g_interrupted{false};
 
 struct JoinOptions {
   std::string token, channel, user, user_name, nonce;
-  std::string role = "broadcaster", profile = "communication";
+  std::string role{Name(ClientRole::kBroadcaster)}, profile{Name(ChannelProfile::kCommunication)};
   std::string source;  ///< test | file:PATH | device[:ID] (sets both sources)
   std::string audio_source = "test:tone", video_source = "test:pattern";
   std::string publish = "audio,video";  ///< any of audio, video, screen
@@ -39,8 +41,17 @@ struct JoinOptions {
   double duration = 0;
 };
 
+// The wire name ("audio", "camera", "screen"): what the JSON events and the browser call it.
 std::string TrackName(TrackKind t) {
-  return t == TrackKind::kAudio ? "audio" : t == TrackKind::kScreen ? "screen" : "camera";
+  return std::string(Name(t));
+}
+
+// The names a --role / --profile option accepts: the protocol's, not a copy of them.
+std::vector<std::string> RoleNames() {
+  return {std::string(Name(ClientRole::kBroadcaster)), std::string(Name(ClientRole::kAudience))};
+}
+std::vector<std::string> ProfileNames() {
+  return {std::string(Name(ChannelProfile::kCommunication)), std::string(Name(ChannelProfile::kInteractiveLive))};
 }
 
 // Collects events and media counters from the engine's threads; the main thread prints.
@@ -306,8 +317,9 @@ int Run(JoinOptions o) {
   cfg.auto_subscribe = !o.no_subscribe;
   cfg.record_dir = o.record_dir;
   cfg.audio_playout = o.speaker;
-  cfg.role = o.role == "audience" ? ClientRole::kAudience : ClientRole::kBroadcaster;
-  cfg.profile = o.profile == "interactive-live" ? ChannelProfile::kInteractiveLive : ChannelProfile::kCommunication;
+  // Both were checked against the same names when the options were parsed.
+  cfg.role = ParseRole(o.role).value_or(ClientRole::kBroadcaster);
+  cfg.profile = ParseProfile(o.profile, Aliases::kStrict).value_or(ChannelProfile::kCommunication);
   cfg.video = {o.width, o.height, o.fps, o.bitrate_kbps, o.codec == "h264" ? VideoCodec::kH264 : VideoCodec::kVp8};
   RtcEngine* engine = RtcEngine::Create(cfg);
   if (!engine) {
@@ -414,9 +426,8 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--user", o->user, "User id");
   cmd->add_option("--user-name", o->user_name, "Display name (default: the user id)");
   cmd->add_option("--nonce", o->nonce, "Nonce for a minted token");
-  cmd->add_option("--role", o->role, "broadcaster or audience")->check(CLI::IsMember({"broadcaster", "audience"}));
-  cmd->add_option("--profile", o->profile, "communication or interactive-live")
-      ->check(CLI::IsMember({"communication", "interactive-live"}));
+  cmd->add_option("--role", o->role, "broadcaster or audience")->check(CLI::IsMember(RoleNames()));
+  cmd->add_option("--profile", o->profile, "communication or interactive-live")->check(CLI::IsMember(ProfileNames()));
   cmd->add_option("--publish", o->publish, "What to publish: any of audio,video,screen (empty: nothing)")
       ->capture_default_str();
   cmd->add_option("--screen-display", o->screen_display, "X display to share with --publish screen (default $DISPLAY)");

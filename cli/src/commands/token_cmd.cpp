@@ -8,6 +8,7 @@
 
 #include "commands/common.hpp"
 #include "parley/proto/token.hpp"
+#include "parley/proto/vocabulary.hpp"
 
 namespace parley::cli {
 namespace {
@@ -46,7 +47,7 @@ int Run(TokenOptions o) {
     PrintError(s.error());
     return kExitFailure;
   }
-  if (!o.role.empty() && o.role != "broadcaster" && o.role != "audience") {
+  if (!o.role.empty() && !ParseRole(o.role)) {
     fmt::print(stderr, "parley token: --role must be broadcaster or audience\n");
     return kExitUsage;
   }
