@@ -19,39 +19,17 @@
 // camera and microphone are stopped and nothing that belonged to the call reports
 // errors afterwards, so the removal is the last word.
 import { ErrorCode, lookup, toHex } from './errors.js';
+import { ParleyError } from './parley-error.js';
+import { SignalConnection } from './signal.js';
+import { collectStats, networkSample, qualityChange } from './stats.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
-import { TIMEOUT_CODE, Track, Role, Profile, Platform } from './protocol.js';
+import { Track, Role, Profile, Platform } from './protocol.js';
 
-export { ErrorCode, Track, Role, Profile };
+export { ErrorCode, ParleyError, Track, Role, Profile };
 
 /** SDK version, reported to the server at join. */
 export const VERSION = '0.1.0';
-
-/**
- * An Error with a catalog code: `code`, `hex`, `description`, `advice`. Where the
- * contract's code covers several causes the server adds a Parley detail code
- * (`detail`, `detailHex`, `detailDescription`; e.g. 0x0F050001 token expired under
- * 0x05040002), and `advice` is the detail's, the more precise one.
- */
-export class ParleyError extends Error {
-  constructor(code, message, detail = 0) {
-    const entry = lookup(code);
-    super(message || (entry ? entry.description : `error ${toHex(code)}`));
-    this.name = 'ParleyError';
-    this.code = code;
-    this.hex = toHex(code);
-    this.description = entry ? entry.description : '';
-    this.advice = entry ? entry.adviceEn : '';
-    this.detail = detail || 0;
-    if (detail) {
-      const d = lookup(detail);
-      this.detailHex = toHex(detail);
-      this.detailDescription = d ? d.description : '';
-      if (d && d.adviceEn && d.adviceEn !== '-') this.advice = d.adviceEn;
-    }
-  }
-}
 
 function defaultServer() {
   if (typeof location === 'undefined') return 'ws://127.0.0.1:7880';
@@ -95,9 +73,7 @@ class Engine {
     // takes the first codec of the offer it supports.
     this.videoCodec = (options.videoCodec || 'VP8').toUpperCase();
     this.listeners = new Map();
-    this.ws = null;
-    this.nextId = 1;
-    this.pending = new Map();
+    this.signal = null;            // the SignalConnection (./signal.js) while connected
     this.state = 'disconnected';   // disconnected | connecting | connected | reconnecting | failed
     this.channel = null;           // join data while in a channel
     this.leaving = false;
@@ -151,45 +127,22 @@ class Engine {
   // ---- signalling ---------------------------------------------------------
   async open() {
     this.setState(this.channel ? 'reconnecting' : 'connecting');
-    const ws = new WebSocket(`${this.server}/v1/signal`);
-    await new Promise((resolve, reject) => {
-      ws.onopen = resolve;
-      ws.onerror = () => reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, `cannot reach ${this.server}`));
+    const signal = await SignalConnection.open(this.server, {
+      onNotification: (m) => this.onNotification(m),
+      onClose: () => this.onClose(signal),
     });
-    ws.onmessage = (e) => this.onMessage(e.data);
-    ws.onclose = () => this.onClose(ws);
-    this.ws = ws;
+    this.signal = signal;
   }
 
   request(type, fields = {}) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+    if (!this.signal) {
       return Promise.reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, 'not connected to the server'));
     }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ParleyError(TIMEOUT_CODE[type] || ErrorCode.SIGNAL_REQUEST_ERROR, `${type} timed out`));
-      }, this.requestTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer, type });
-      this.ws.send(JSON.stringify({ type, id, ...fields }));
-    }).then((r) => {
-      if (r.code !== 0) throw new ParleyError(r.code, r.message, r.data && Number.isInteger(r.data.detail) ? r.data.detail : 0);
-      return r.data || {};
-    });
+    return this.signal.request(type, fields, this.requestTimeoutMs);
   }
 
-  onMessage(text) {
-    let m;
-    try { m = JSON.parse(text); } catch { return; }
-    if (m.type === 'response') {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      clearTimeout(p.timer);
-      this.pending.delete(m.id);
-      p.resolve(m);
-      return;
-    }
+  // What the server tells us unasked (docs/protocol.md, "Notifications").
+  onNotification(m) {
     switch (m.type) {
       case 'userOnline':
         this.remoteUsers.set(m.user.userId, m.user);
@@ -269,14 +222,10 @@ class Engine {
     else this.fail(ErrorCode.SIGNAL_REQUEST_ERROR, String(e));
   }
 
-  onClose(ws) {
-    if (ws !== this.ws) return;
-    this.ws = null;
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, 'connection closed'));
-    }
-    this.pending.clear();
+  // The signalling connection closed; its pending requests were rejected already.
+  onClose(signal) {
+    if (signal !== this.signal) return;
+    this.signal = null;
     if (this.channel && this.reconnect && !this.leaving && !this.destroyed) {
       this.warn(ErrorCode.LOCAL_NETWORK_DISCONNECTED);
       this.resume(0);
@@ -311,7 +260,7 @@ class Engine {
   startHeartbeat(intervalMs) {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => {
-      if (!this.channel || !this.ws) return;  // resuming: the resume request is the activity
+      if (!this.channel || !this.signal) return;  // resuming: the resume request is the activity
       this.request('ping').catch((e) => {
         if (e.code === ErrorCode.HEARTBEAT_TIMEOUT) this.fail(e.code, e.message);
       });
@@ -329,7 +278,7 @@ class Engine {
     this.autoSubscribe = options.autoSubscribe !== false;
     const t0 = performance.now();
     try {
-      if (!this.ws) await this.open();
+      if (!this.signal) await this.open();
       const hello = await this.request('hello', { sdkVersion: `parley.js ${VERSION}`, platform: Platform.H5 });
       const data = await this.request('join', {
         ...credentials, userName, platform: Platform.H5, sdkVersion: `parley.js ${VERSION}`,
@@ -498,7 +447,7 @@ class Engine {
     const tracks = kind === 'audio' ? this.localStream?.getAudioTracks() : this.localStream?.getVideoTracks();
     for (const t of tracks || []) t.enabled = !mute;
     if (changed) this.emit('localTrackMuted', { track: kind === 'audio' ? Track.AUDIO : Track.CAMERA, muted: mute });
-    if (this.channel && this.publish[kind] && this.ws) {
+    if (this.channel && this.publish[kind] && this.signal) {
       await this.request('mute', { tracks: [kind === 'audio' ? Track.AUDIO : Track.CAMERA], muted: mute });
     }
   }
@@ -622,27 +571,8 @@ class Engine {
     this.statsTimer = setInterval(() => this.sampleStats().catch(() => {}), 2000);
   }
 
-  /** { send: {bitrateKbps, rttMs}, receive: {bitrateKbps, lossRate, jitterMs, fps, width, height}, quality } */
-  async getStats() {
-    const out = { send: { bytes: 0, rttMs: null }, receive: { bytes: 0, packets: 0, lost: 0, jitterMs: 0, fps: 0, width: 0, height: 0 } };
-    if (this.publishPc) {
-      (await this.publishPc.getStats()).forEach((s) => {
-        if (s.type === 'outbound-rtp') out.send.bytes += s.bytesSent || 0;
-        if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) out.send.rttMs = s.currentRoundTripTime * 1000;
-      });
-    }
-    if (this.subscribePc) {
-      (await this.subscribePc.getStats()).forEach((s) => {
-        if (s.type !== 'inbound-rtp') return;
-        out.receive.bytes += s.bytesReceived || 0;
-        out.receive.packets += s.packetsReceived || 0;
-        out.receive.lost += Math.max(0, s.packetsLost || 0);
-        out.receive.jitterMs = Math.max(out.receive.jitterMs, (s.jitter || 0) * 1000);
-        if (s.kind === 'video') { out.receive.fps = s.framesPerSecond || 0; out.receive.width = s.frameWidth || 0; out.receive.height = s.frameHeight || 0; }
-      });
-    }
-    return out;
-  }
+  /** Counters of both connections (./stats.js, collectStats). */
+  getStats() { return collectStats(this.publishPc, this.subscribePc); }
 
   async sampleStats() {
     const now = performance.now();
@@ -650,25 +580,13 @@ class Engine {
     const prev = this.prevStats;
     this.prevStats = { at: now, s };
     if (!prev) return;
-    const secs = (now - prev.at) / 1000;
-    const packets = s.receive.packets - prev.s.receive.packets;
-    const lost = s.receive.lost - prev.s.receive.lost;
-    const lossRate = packets + lost > 0 ? lost / (packets + lost) : 0;
-    const rtt = s.send.rttMs || 0;  // unmeasured counts as good for the quality grade
-    // 1 excellent .. 5 very bad, from loss and round trip (the ARTC/Agora scale).
-    const quality = lossRate > 0.2 || rtt > 800 ? 5 : lossRate > 0.1 || rtt > 400 ? 4 : lossRate > 0.05 || rtt > 200 ? 3 : lossRate > 0.01 || rtt > 100 ? 2 : 1;
-    // Fields not measured yet (nothing published, nothing received, no RTT from the
-    // ICE candidate pair) are null, so that a page can show "not measured" rather than 0.
-    const sample = {
-      quality, lossRate: packets + lost > 0 ? lossRate : null, rttMs: s.send.rttMs, jitterMs: s.receive.packets ? s.receive.jitterMs : null,
-      fps: s.receive.width ? s.receive.fps : null, width: s.receive.width || null, height: s.receive.height || null,
-      sendKbps: this.publishPc ? ((s.send.bytes - prev.s.send.bytes) * 8) / 1000 / secs : null,
-      receiveKbps: this.subscribePc ? ((s.receive.bytes - prev.s.receive.bytes) * 8) / 1000 / secs : null,
-    };
+    const sample = networkSample(prev.s, s, (now - prev.at) / 1000,
+      { publishing: !!this.publishPc, subscribing: !!this.subscribePc });
     this.emit('networkQuality', sample);
-    if (this.lastQuality !== null && this.lastQuality < 4 && quality >= 4) this.warn(ErrorCode.NETWORK_WEAK);
-    if (this.lastQuality !== null && this.lastQuality >= 4 && quality < 4) this.warn(ErrorCode.NETWORK_RECOVERED);
-    this.lastQuality = quality;
+    const change = qualityChange(this.lastQuality, sample.quality);
+    if (change === 'weak') this.warn(ErrorCode.NETWORK_WEAK);
+    if (change === 'recovered') this.warn(ErrorCode.NETWORK_RECOVERED);
+    this.lastQuality = sample.quality;
   }
 
   // ---- teardown -------------------------------------------------------------
@@ -688,8 +606,8 @@ class Engine {
   destroy() {
     this.destroyed = true;
     this.endCall();
-    this.ws?.close();
-    this.ws = null;
+    this.signal?.close();
+    this.signal = null;
   }
 }
 
