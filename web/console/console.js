@@ -4,9 +4,9 @@
 // lives in sessionStorage, so it is gone when the tab closes. Admin API errors are
 // shown with their catalog code and advice from the generated /sdk/errors.js. A minted
 // token links to the meeting page as /demo/#token=<access token>.
-import { lookup, toHex } from '/sdk/errors.js';
+import { AdminError, adminRequest } from './admin-api.js';
+import { $, h, keepTableRoles, srOnly, say, fmtTime, fmtMinutes, confirmAction, installCopyButtons } from './ui.js';
 
-const $ = (id) => document.getElementById(id);
 const KEY_SLOT = 'parley.console.adminKey';
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -19,63 +19,7 @@ const state = {
   lastToken: null,
 };
 
-// ---- small DOM helpers -----------------------------------------------------
-
-/** Creates an element; `props` go to properties (or attributes for aria-*, data-*, role). */
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('aria-') || k.startsWith('data-') || k === 'role') node.setAttribute(k, v === true ? '' : String(v));
-    else if (k === 'class') node.className = v;
-    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
-    else node[k] = v;
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
-
-/** Narrow screens restyle tables as blocks (console.css), which drops their implicit
- * roles in some browsers; explicit roles keep them tables for assistive technology. */
-function keepTableRoles(table) {
-  table.setAttribute('role', 'table');
-  for (const g of table.querySelectorAll('thead, tbody')) g.setAttribute('role', 'rowgroup');
-  for (const r of table.querySelectorAll('tr')) r.setAttribute('role', 'row');
-  for (const c of table.querySelectorAll('th')) c.setAttribute('role', c.scope === 'row' ? 'rowheader' : 'columnheader');
-  for (const c of table.querySelectorAll('td')) c.setAttribute('role', 'cell');
-}
-
-/** A span only screen readers hear: makes "Disable" into "Disable <app name>". */
-const srOnly = (text) => h('span', { class: 'visually-hidden' }, text);
-
-function say(text) {
-  // Clearing first makes a repeated message be announced again.
-  $('status').textContent = '';
-  requestAnimationFrame(() => { $('status').textContent = text; });
-}
-
-const fmtTime = (unix) => new Date(unix * 1000).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const fmtMinutes = (m) => (Math.round(m * 10) / 10).toLocaleString(undefined, { maximumFractionDigits: 1 });
-
 // ---- errors ------------------------------------------------------------------
-
-/** A failed admin call: `code` is a catalog code when the server sent one. */
-class AdminError extends Error {
-  constructor(status, body, fallback) {
-    const code = body && Number.isInteger(body.code) ? body.code : null;
-    super((body && typeof body.message === 'string' && body.message) || fallback || `HTTP ${status}`);
-    this.status = status;
-    this.code = code;
-    const entry = code === null ? undefined : lookup(code);
-    this.hex = code === null ? '' : toHex(code);
-    this.codeName = entry ? entry.name : '';
-    this.description = entry ? entry.description : '';
-    this.advice = entry && entry.adviceEn && entry.adviceEn !== '-' ? entry.adviceEn : '';
-  }
-}
 
 /** Shows an error in the alert region, with its catalog code and advice. */
 function showError(action, err) {
@@ -95,21 +39,7 @@ const clearErrors = () => $('errors').replaceChildren();
 
 // ---- the admin API -----------------------------------------------------------
 
-async function api(method, path, body) {
-  const headers = { authorization: `Bearer ${state.key}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
-  } catch (e) {
-    throw new AdminError(0, null, `no answer from the server (${e.message})`);
-  }
-  let data = null;
-  try { data = await res.json(); } catch { /* not JSON: handled below */ }
-  if (!res.ok) throw new AdminError(res.status, data);
-  if (data === null) throw new AdminError(res.status, null, 'the server sent something that is not JSON');
-  return data;
-}
+const api = (method, path, body) => adminRequest(state.key, method, path, body);
 
 /** Runs an admin action; shows its error (and signs out on 401). Returns undefined on failure. */
 async function attempt(action, fn) {
@@ -204,19 +134,6 @@ window.addEventListener('hashchange', () => { if (state.key) selectTab(tabFromHa
 
 // ---- dialogs -------------------------------------------------------------------
 
-/** Asks before a destructive action; resolves true when confirmed. */
-function confirmAction(title, text, okLabel) {
-  const dlg = $('confirmDialog');
-  $('confirmTitle').textContent = title;
-  $('confirmText').textContent = text;
-  $('confirmOk').textContent = okLabel;
-  dlg.returnValue = '';
-  dlg.showModal();
-  return new Promise((resolve) => {
-    dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), { once: true });
-  });
-}
-
 function askBalance(app) {
   const dlg = $('balanceDialog');
   const used = app.usedSeconds / 60;
@@ -251,30 +168,7 @@ $('balanceUnlimited').addEventListener('change', () => {
 
 // ---- copying -------------------------------------------------------------------
 
-async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // Clipboard API refused (insecure origin or no permission): copy through a selection.
-    const area = h('textarea', { value: text, readOnly: true, class: 'offscreen', 'aria-hidden': 'true' });
-    document.body.append(area);
-    area.select();
-    let ok = false;
-    try { ok = document.execCommand('copy'); } catch { ok = false; }
-    area.remove();
-    return ok;
-  }
-}
-
-document.addEventListener('click', async (ev) => {
-  const btn = ev.target.closest('button[data-copy]');
-  if (!btn) return;
-  const text = $(btn.dataset.copy).textContent;
-  const ok = await copyText(text);
-  say(ok ? `${btn.dataset.what} copied.` : `Could not copy the ${btn.dataset.what}; select it and copy by hand.`);
-  if (!ok) getSelection().selectAllChildren($(btn.dataset.copy));
-});
+installCopyButtons();
 
 // ---- apps ----------------------------------------------------------------------
 

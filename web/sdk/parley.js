@@ -21,6 +21,7 @@
 import { ErrorCode, lookup, toHex } from './errors.js';
 import { ParleyError } from './parley-error.js';
 import { SignalConnection } from './signal.js';
+import { joinCredentials } from './credentials.js';
 import { collectStats, networkSample, qualityChange } from './stats.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
@@ -34,33 +35,6 @@ export const VERSION = '0.1.0';
 function defaultServer() {
   if (typeof location === 'undefined') return 'ws://127.0.0.1:7880';
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
-}
-
-function isAccessToken(token) {
-  return typeof token === 'string' && token.split('.').length === 3;
-}
-
-function classicAuth(auth) {
-  if (typeof auth === 'string') return { token: auth };
-  if (auth && isAccessToken(auth.token)) {
-    // An access token (JWT) names and signs app, channel, user and expiry itself: the
-    // other AuthInfo fields may be empty, and the server checks those given against it.
-    return {
-      auth: {
-        appId: auth.appId || '', channelId: auth.channelId || '', userId: auth.userId || '',
-        nonce: auth.nonce || '', timestamp: Number(auth.timestamp) || 0, token: auth.token,
-      },
-    };
-  }
-  const a = {
-    appId: auth.appId, channelId: auth.channelId, userId: auth.userId, nonce: auth.nonce || '',
-    timestamp: Number(auth.timestamp), token: auth.token,
-  };
-  // The SDK checks before any network I/O (0x01030101), as the native SDK does.
-  if (!a.appId || !a.channelId || !a.userId || !a.token || !(a.timestamp > 0)) {
-    throw new ParleyError(ErrorCode.INVALID_AUTH_INFO, 'AuthInfo has an empty field or timestamp <= 0');
-  }
-  return { auth: a };
 }
 
 class Engine {
@@ -274,7 +248,7 @@ class Engine {
   async joinChannel(auth, userName = '', options = {}) {
     this.check(!this.destroyed, ErrorCode.INVALID_STATE, 'the engine was destroyed');
     this.check(!this.channel, ErrorCode.ALREADY_IN_CHANNEL, 'already in a channel');
-    const credentials = classicAuth(auth);
+    const credentials = joinCredentials(auth);
     this.autoSubscribe = options.autoSubscribe !== false;
     const t0 = performance.now();
     try {

@@ -98,3 +98,16 @@ test('signal: closing rejects what is pending, then reports the close once', asy
   assert.equal(closedBeforeReject, 1);  // the engine's onClose ran synchronously with the close
   await assert.rejects(c.request('ping', {}, 10000), (e) => e.code === ErrorCode.SIGNAL_REQUEST_ERROR);
 });
+
+test('join credentials: a bare token, an access token in AuthInfo, a classic AuthInfo checked locally', async () => {
+  const { joinCredentials } = await import('../sdk/credentials.js');
+  assert.deepEqual(joinCredentials('a.b.c'), { token: 'a.b.c' });
+  assert.deepEqual(joinCredentials({ token: 'a.b.c', channelId: 'room' }).auth,
+    { appId: '', channelId: 'room', userId: '', nonce: '', timestamp: 0, token: 'a.b.c' });
+  const classic = { appId: 'app', channelId: 'room', userId: 'u', timestamp: 1900000000, token: 'abc' };
+  assert.deepEqual(joinCredentials(classic).auth, { ...classic, nonce: '' });
+  for (const missing of ['appId', 'channelId', 'userId', 'token', 'timestamp']) {
+    assert.throws(() => joinCredentials({ ...classic, [missing]: missing === 'timestamp' ? 0 : '' }),
+      (e) => e.code === ErrorCode.INVALID_AUTH_INFO, missing);
+  }
+});
