@@ -53,6 +53,36 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   return out;
 }
 
+// The data rows of a catalog: tab-separated, `fields` per row, '#' lines and empty
+// lines skipped, the first row a header whose first field is `first_header`. Each row
+// comes with its line number, for the messages of the checks that follow.
+struct TsvRow {
+  std::vector<std::string> f;
+  int line;
+};
+std::vector<TsvRow> ReadTsv(const std::string& path, const char* file, size_t fields, const char* first_header) {
+  std::ifstream in(path);
+  if (!in) Fail("cannot open " + path);
+  std::vector<TsvRow> rows;
+  std::string line;
+  int n = 0;
+  bool header_seen = false;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty() || line[0] == '#') continue;
+    auto f = Split(line, '\t');
+    if (f.size() != fields)
+      Fail("expected " + std::to_string(fields) + " tab-separated fields, got " + std::to_string(f.size()), n, file);
+    if (!header_seen) {
+      if (f[0] != first_header) Fail("first row must be the header", n, file);
+      header_seen = true;
+      continue;
+    }
+    rows.push_back({std::move(f), n});
+  }
+  return rows;
+}
+
 // TSV fields use \n, \t and \\ escapes.
 std::string Unescape(const std::string& s, int line) {
   std::string out;
@@ -146,26 +176,12 @@ std::string MdCell(const std::string& s) {
 }
 
 std::vector<Row> Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) Fail("cannot open " + path);
   static const std::set<std::string> kSeverities = {"error", "warning", "notice"};
   static const std::set<std::string> kModules = {
       "sdk",        "signalling", "stream",  "device", "media-connection", "performance", "external-input",
       "media-file", "server",     "billing", "network"};
   std::vector<Row> rows;
-  std::string line;
-  int n = 0;
-  bool header_seen = false;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty() || line[0] == '#') continue;
-    auto f = Split(line, '\t');
-    if (f.size() != 11) Fail("expected 11 tab-separated fields, got " + std::to_string(f.size()), n);
-    if (!header_seen) {
-      if (f[0] != "hex") Fail("first row must be the header", n);
-      header_seen = true;
-      continue;
-    }
+  for (const auto& [f, n] : ReadTsv(path, "errors.tsv", 11, "hex")) {
     Row r;
     r.line = n;
     r.hex = f[0];
@@ -371,24 +387,10 @@ bool IsKName(const std::string& s) {
 }
 
 std::vector<Word> LoadProtocol(const std::string& path, const std::vector<Row>& errors) {
-  std::ifstream in(path);
-  if (!in) Fail("cannot open " + path);
   std::set<std::string> error_names;
   for (const auto& r : errors) error_names.insert(r.name);
   std::vector<Word> words;
-  std::string line;
-  int n = 0;
-  bool header_seen = false;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty() || line[0] == '#') continue;
-    auto f = Split(line, '\t');
-    if (f.size() != 5) FailProtocol("expected 5 tab-separated fields, got " + std::to_string(f.size()), n);
-    if (!header_seen) {
-      if (f[0] != "family") FailProtocol("first row must be the header", n);
-      header_seen = true;
-      continue;
-    }
+  for (const auto& [f, n] : ReadTsv(path, "protocol.tsv", 5, "family")) {
     Word w{f[0], f[1], f[2], {}, f[4], n};
     if (w.name.empty() || w.name == "-") FailProtocol("empty name", n);
     for (char c : w.name)
