@@ -34,8 +34,10 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string data_di
   std::string port_file = data_dir_ + "/port";
   std::filesystem::remove(port_file);
   log_path_ = data_dir_ + "/server.log";
-  std::vector<std::string> args = {PARLEYD_PATH, "--listen", "127.0.0.1",   "--port", "0",
-                                   "--data",     data_dir_,  "--port-file", port_file};
+  std::vector<std::string> args = {PARLEYD_PATH, "--port", "0", "--data", data_dir_, "--port-file", port_file};
+  // Loopback unless the test listens elsewhere (the network lab: inside its own namespaces).
+  if (std::find(extra.begin(), extra.end(), "--listen") == extra.end())
+    args.insert(args.end(), {"--listen", "127.0.0.1"});
   if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end())
     args.insert(args.end(), {"--log-level", "warn"});
   auto given = std::find(extra.begin(), extra.end(), "--admin-key");

@@ -11,7 +11,9 @@ namespace parley::test {
 
 class ServerProcess {
  public:
-  /// `extra` flags are appended (e.g. {"--heartbeat-interval-ms", "100"}). The admin key
+  /// `extra` flags are appended (e.g. {"--heartbeat-interval-ms", "100"}); it listens on
+  /// 127.0.0.1 unless `extra` names --listen (the port is always read from --port-file, and
+  /// url() and HttpRequest() use 127.0.0.1, so such a listener must include it). The admin key
   /// is admin_key() unless `extra` names --admin-key or --admin-key-file, or holds the
   /// marker "--admin-key-from-env" (parleyd then reads PARLEY_ADMIN_KEY).
   explicit ServerProcess(std::vector<std::string> extra = {}, std::string data_dir = {});

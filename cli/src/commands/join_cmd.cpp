@@ -37,7 +37,8 @@ struct JoinOptions {
   uint64_t screen_window = 0;
   int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
   bool no_subscribe = false, h5 = true;
-  std::string log_level = "error";  ///< the SDK's own log lines; what matters is printed here
+  std::vector<std::string> ice_addresses;  ///< local addresses ICE may use (default: the SDK's)
+  std::string log_level = "error";         ///< the SDK's own log lines; what matters is printed here
   double duration = 0;
 };
 
@@ -315,6 +316,7 @@ int Run(JoinOptions o) {
   cfg.audio_source = o.publish.find("audio") != std::string::npos ? o.audio_source : "null";
   cfg.video_source = o.publish.find("video") != std::string::npos ? o.video_source : "null";
   cfg.auto_subscribe = !o.no_subscribe;
+  cfg.ice_addresses = o.ice_addresses;
   cfg.record_dir = o.record_dir;
   cfg.audio_playout = o.speaker;
   // Both were checked against the same names when the options were parsed.
@@ -441,6 +443,7 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
                   "device[:ID] (camera /dev/videoN via v4l2, microphone via PulseAudio)");
   cmd->add_option("--audio-source", o->audio_source, "test:tone, test:tone:<Hz>, test:silence")->capture_default_str();
   cmd->add_option("--video-source", o->video_source, "test:pattern or test:bars")->capture_default_str();
+  cmd->add_option("--ice-address", o->ice_addresses, "A local address media may use (repeatable; default 127.0.0.1)");
   cmd->add_option("--codec", o->codec, "vp8 or h264")->check(CLI::IsMember({"vp8", "h264"}));
   cmd->add_option("--width", o->width, "Video width")->capture_default_str();
   cmd->add_option("--height", o->height, "Video height")->capture_default_str();
