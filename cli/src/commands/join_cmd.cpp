@@ -3,6 +3,7 @@
 // it receives once a second — as text, or as one JSON event per line (--json).
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -122,6 +123,17 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   void OnRemoteVideoFrame(const std::string& id, TrackKind, const VideoFrame& f) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto& r = received_[id];
+    auto now = std::chrono::steady_clock::now();
+    if (r.frames > 0) {
+      auto gap =
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_frame).count());
+      r.longest_gap_ms = std::max(r.longest_gap_ms, gap);
+      if (gap > kFreezeMs) {
+        ++r.freezes;
+        r.frozen_ms += gap;
+      }
+    }
+    r.last_frame = now;
     ++r.frames;
     r.width = f.width;
     r.height = f.height;
@@ -194,7 +206,10 @@ class Session : public EngineEventListener, public MediaFrameObserver {
                    {"width", r.width},
                    {"height", r.height},
                    {"audioMs", r.audio_samples / 48},
-                   {"fps", r.frames - r.frames_before}};
+                   {"fps", r.frames - r.frames_before},
+                   {"freezes", r.freezes},
+                   {"frozenMs", r.frozen_ms},
+                   {"longestGapMs", r.longest_gap_ms}};
       text += fmt::format("  {}: {}x{} {} fps, audio {} ms", id, r.width, r.height, r.frames - r.frames_before,
                           r.audio_samples / 48);
       r.frames_before = r.frames;
@@ -254,7 +269,11 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   struct Received {
     uint64_t frames = 0, frames_before = 0, audio_samples = 0;
     int width = 0, height = 0;
+    // Video freezes: gaps of more than kFreezeMs between two rendered frames.
+    std::chrono::steady_clock::time_point last_frame{};
+    uint64_t freezes = 0, frozen_ms = 0, longest_gap_ms = 0;
   };
+  static constexpr uint64_t kFreezeMs = 500;
   void Problem(const char* kind, int32_t code, const std::string& message) {
     std::lock_guard<std::mutex> lock(mu_);
     const ErrorInfo* info = FindError(code);
