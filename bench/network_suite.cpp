@@ -111,21 +111,30 @@ Summary Summarise(const Direction& d, uint32_t outage_ms) {
   return s;
 }
 
-void Plot(const std::filesystem::path& csv, const std::filesystem::path& png, const std::string& profile) {
+// One PNG per profile from the per-receiver files Write() left: what each client sent
+// (kbit/s) and the frames per second it received, over the call.
+void Plot(const std::filesystem::path& dir, const std::string& profile) {
   if (access("/usr/bin/gnuplot", X_OK) != 0) return;
-  std::ofstream gp(png.string() + ".gp");
-  gp << "set datafile separator ','\nset terminal pngcairo size 900,520 font 'DejaVu Sans,10'\n"
-     << "set output '" << png.string() << "'\nset multiplot layout 2,1 title 'network suite: " << profile << "'\n"
-     << "set key outside right\nset grid\nset ylabel 'send kbit/s'\n"
-     << "plot '" << csv.string() << "' using ($1 eq '" << profile
-     << "' && $2 eq 'alice' ? $3 : 1/0):6 with lines title 'alice', '' using ($1 eq '" << profile
-     << "' && $2 eq 'bob' ? $3 : 1/0):6 with lines title 'bob'\n"
-     << "set ylabel 'fps received'\nset xlabel 'seconds'\n"
-     << "plot '" << csv.string() << "' using ($1 eq '" << profile
-     << "' && $2 eq 'alice' ? $3 : 1/0):4 with lines title 'alice receives', '' using ($1 eq '" << profile
-     << "' && $2 eq 'bob' ? $3 : 1/0):4 with lines title 'bob receives'\nunset multiplot\n";
+  auto data = [&](const char* user) { return (dir / (profile + "-" + user + ".dat")).string(); };
+  const auto script = dir / (profile + ".gp");
+  std::ofstream gp(script);
+  gp << "set terminal pngcairo size 900,520 font 'DejaVu Sans,10'\n"
+     << "set output '" << (dir / (profile + ".png")).string() << "'\n"
+     << "set multiplot layout 2,1 title 'network suite: " << profile << "'\n"
+     << "set key outside right\nset grid\nset xrange [0:*]\nset ylabel 'send kbit/s'\n"
+     << "plot '" << data("alice") << "' using 1:3 with lines title 'alice sends', '" << data("bob")
+     << "' using 1:3 with lines title 'bob sends'\n"
+     << "set ylabel 'fps received'\nset xlabel 'seconds'\nset yrange [0:35]\n"
+     << "plot '" << data("alice") << "' using 1:2 with lines title 'alice receives', '" << data("bob")
+     << "' using 1:2 with lines title 'bob receives'\nunset multiplot\n";
   gp.close();
-  parley::test::RunCommand({"/usr/bin/gnuplot", png.string() + ".gp"});
+  parley::test::RunCommand({"/usr/bin/gnuplot", script.string()});
+}
+
+// The plot's input: "t fps send_kbps" per second for one receiver.
+void Write(const std::filesystem::path& dir, const std::string& profile, const Direction& d) {
+  std::ofstream out(dir / (profile + "-" + d.to + ".dat"));
+  for (const auto& s : d.seconds) out << fmt::format("{:.1f} {} {:.0f}\n", s.t, s.fps, s.send_kbps);
 }
 
 }  // namespace
@@ -196,15 +205,18 @@ int main(int argc, char** argv) {
       for (const auto& s : d.seconds)
         csv << fmt::format("{},{},{:.1f},{},{:.0f},{:.0f},{:.0f},{:.3f},{},{},{}\n", p->name, d.to, s.t, s.fps,
                            s.audio_ms, s.send_kbps, s.receive_kbps, s.loss, s.rtt_ms, s.freezes, s.frozen_ms);
+      Write(std::filesystem::absolute(out_dir), p->name, d);
       Summary s = Summarise(d, p->outage_ms);
       fmt::print("{:<11} {:<13} {:>6.1f} {:>8.1f} {:>8} {:>9.1f} {:>9.0f} {:>10}  {}\n", p->name, d.from + "→" + d.to,
                  s.fps, s.audio_pct, s.freezes, static_cast<double>(s.frozen_ms) / 1000.0, s.send_kbps,
-                 p->outage_ms ? (s.recovered_s ? fmt::format("{:.1f} s", *s.recovered_s) : std::string("never"))
-                              : std::string("-"),
+                 !p->outage_ms   ? std::string("-")
+                 : d.status != 0 ? std::string("ended")
+                 : s.recovered_s ? fmt::format("{:.1f} s", *s.recovered_s)
+                                 : std::string("never"),
                  d.status == 0 ? std::string("ok") : d.error);
     }
     csv.flush();
-    Plot(csv_path, std::filesystem::absolute(out_dir) / (p->name + ".png"), p->name);
+    Plot(std::filesystem::absolute(out_dir), p->name);
   }
   fmt::print("per-second data: {}\n", csv_path.string());
   return 0;
