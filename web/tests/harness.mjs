@@ -36,11 +36,14 @@ export function parleyCliPath() {
 export const adminKey = 'web-test-admin-key';
 export const webRoot = join(repo, 'web');
 
-export async function startServer(extra = []) {
+// options.listen / options.mediaAddress: where it listens and what media address it
+// announces (default 127.0.0.1 for both; the network lab uses 0.0.0.0 and its link).
+export async function startServer(extra = [], options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-web-'));
   const portFile = join(dir, 'port');
-  const proc = spawn(parleydPath(), ['--listen', '127.0.0.1', '--port', '0', '--data', dir, '--port-file', portFile,
-    '--admin-key', adminKey, '--log-level', 'warn', '--media-address', '127.0.0.1', '--web-root', webRoot, ...extra],
+  const proc = spawn(parleydPath(), ['--listen', options.listen || '127.0.0.1', '--port', '0', '--data', dir,
+    '--port-file', portFile, '--admin-key', adminKey, '--log-level', 'warn',
+    '--media-address', options.mediaAddress || '127.0.0.1', '--web-root', webRoot, ...extra],
   { stdio: ['ignore', 'inherit', 'inherit'] });
   for (let i = 0; i < 500; i++) {
     if (existsSync(portFile)) {
@@ -73,7 +76,10 @@ export async function startServer(extra = []) {
 }
 
 // The flags ../shared/notes/webrtc-on-loopback.md requires on these machines.
-// options.fakeDevices: how many fake cameras Chromium offers (default 1).
+// options.fakeDevices: how many fake cameras Chromium offers (default 1);
+// options.executablePath: a wrapper that starts Chromium elsewhere (the network lab's
+// client namespace); options.args: more flags; options.hosts: addresses besides
+// 127.0.0.1 that may be looked up (every other name resolves to nothing).
 export async function launchChromium(options = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const args = [
@@ -82,13 +88,14 @@ export async function launchChromium(options = {}) {
     '--use-fake-ui-for-media-stream',
     '--allow-loopback-in-peer-connection',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    `--host-resolver-rules=MAP * ~NOTFOUND, ${['127.0.0.1', ...(options.hosts || [])].map((h) => `EXCLUDE ${h}`).join(', ')}`,
     '--disable-features=WebRtcHideLocalIpsWithMdns,MediaRouter,DialMediaRouteProvider,OptimizationHints,Translate,AutofillServerCommunication,CertificateTransparencyComponentUpdater',
     '--disable-domain-reliability', '--disable-client-side-phishing-detection', '--disable-default-apps',
     '--disable-extensions', '--no-default-browser-check', '--disable-breakpad', '--no-pings',
+    ...(options.args || []),
   ];
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium', headless: true, args,
+    executablePath: options.executablePath || '/usr/bin/chromium', headless: true, args,
   });
   return {
     context,

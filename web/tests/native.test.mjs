@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer, launchChromium, outDir, parleyCliPath } from './harness.mjs';
+import { browserParticipant, inbound } from './participants.mjs';
 
 function parleyCli() {
   const cli = parleyCliPath();
@@ -26,32 +27,6 @@ function parleyJoin(args) {
       resolve({ status, events, err });
     });
   });
-}
-
-async function browserParticipant({ token }) {
-  const { createEngine } = await import('/sdk/parley.js');
-  const engine = createEngine();
-  window.engine = engine;
-  window.tracks = [];
-  engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
-    window.tracks.push(`${userId}/${kind}`);
-    const v = document.createElement('video');
-    v.autoplay = true; v.muted = true; v.srcObject = stream;
-    document.body.append(v);
-  });
-  await engine.joinChannel(token, 'browser');
-  await engine.publishLocalAudioStream(true);
-  await engine.publishLocalVideoStream(true);
-}
-
-async function inbound() {
-  const out = {};
-  const pc = window.engine.subscribePc;
-  if (!pc) return out;
-  (await pc.getStats()).forEach((s) => {
-    if (s.type === 'inbound-rtp') out[s.kind] = { frames: s.framesDecoded || 0, bytes: s.bytesReceived, width: s.frameWidth };
-  });
-  return out;
 }
 
 test('a native client and a browser see and hear each other (H5-compatible mode by default)', { timeout: 90000 }, async () => {

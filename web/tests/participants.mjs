@@ -1,0 +1,31 @@
+// Code the browser tests run inside a page (page.evaluate): each function is sent as
+// source, so it may use only its argument and the page's globals.
+
+// Joins with `token` through parley.js, publishes microphone and camera, and plays
+// every remote stream in a <video>. window.engine is the engine afterwards.
+export async function browserParticipant({ token }) {
+  const { createEngine } = await import('/sdk/parley.js');
+  const engine = createEngine();
+  window.engine = engine;
+  window.tracks = [];
+  engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
+    window.tracks.push(`${userId}/${kind}`);
+    const v = document.createElement('video');
+    v.autoplay = true; v.muted = true; v.srcObject = stream;
+    document.body.append(v);
+  });
+  await engine.joinChannel(token, 'browser');
+  await engine.publishLocalAudioStream(true);
+  await engine.publishLocalVideoStream(true);
+}
+
+// What the subscribe connection received so far, per kind: decoded frames, bytes, width.
+export async function inbound() {
+  const out = {};
+  const pc = window.engine.subscribePc;
+  if (!pc) return out;
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp') out[s.kind] = { frames: s.framesDecoded || 0, bytes: s.bytesReceived, width: s.frameWidth };
+  });
+  return out;
+}
