@@ -4,7 +4,11 @@
 // into a fresh network namespace first: nothing here can reach any other address.
 // Assertions are about what arrives, never about timings.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <chrono>
 #include <thread>
@@ -101,6 +105,41 @@ TEST_F(Lab, MediaComesBackByItselfAfterATwoSecondOutage) {
 // only later than that. Run it with --gtest_also_run_disabled_tests.
 TEST_F(Lab, DISABLED_MediaComesBackByItselfAfterAFiveSecondOutage) {
   ExpectMediaBackAfterOutage(5000);
+}
+
+// The control socket is an input surface: junk, an endless line and a silent client
+// are each answered with an error, and the link keeps carrying packets meanwhile.
+TEST_F(Lab, TheControlSocketAnswersJunkAndKeepsTheLinkUp) {
+  auto send_raw = [&](const std::string& bytes, bool close_write) {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, lab_.control_path().c_str(), lab_.control_path().size() + 1);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    if (!bytes.empty()) (void)send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (close_write) shutdown(fd, SHUT_WR);
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    std::string reply;
+    char buf[512];
+    ssize_t n = 0;
+    while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return reply;
+  };
+  EXPECT_EQ(send_raw(std::string(10000, 'x'), false).rfind("error: command longer", 0), 0u);
+  EXPECT_EQ(send_raw(std::string("\x01\xff\x00uplink\n", 10), false).rfind("error", 0), 0u);
+  EXPECT_EQ(send_raw("uplink loss=200%\n", false).rfind("error: loss=200%", 0), 0u);
+  EXPECT_EQ(send_raw("outage 0\n", false).rfind("error", 0), 0u);
+  EXPECT_EQ(send_raw("profile " + std::string(500, 'p') + "\n", false).rfind("error: unknown profile", 0), 0u);
+  EXPECT_EQ(send_raw("", true), "error: no command\n");
+  EXPECT_EQ(send_raw("", false), "error: no command\n");  // silent: answered after 2 s
+  // Still configurable and still carrying: a short call works.
+  EXPECT_EQ(lab_.Ctl("both delay=20ms"), "ok\n");
+  Call(6, [] {});
+  auto stats = LabEnvironment::StatsEvents(alice_.out);
+  ASSERT_FALSE(stats.empty()) << alice_.out;
+  EXPECT_GT(stats.back()["received"].value("bob", json::object()).value("audioMs", 0), 500) << alice_.out;
 }
 
 }  // namespace

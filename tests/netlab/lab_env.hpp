@@ -39,6 +39,7 @@ class LabEnvironment {
   /// namespace and using the link; `extra` flags are appended.
   std::vector<std::string> JoinArgs(const std::string& channel, const std::string& user, int seconds,
                                     const std::vector<std::string>& extra = {}) const;
+  const std::string& control_path() const { return control_; }
   const test::ServerProcess& server() const { return *server_; }
   const nlohmann::json& app() const { return app_; }
 
