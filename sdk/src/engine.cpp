@@ -7,12 +7,7 @@
 // callback returns, deleting itself.
 #include "parley/engine.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <cstdlib>
-#include <filesystem>
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +22,7 @@
 #include <thread>
 
 #include "impl/media.hpp"
+#include "log.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
 #include "signal_client.hpp"
@@ -404,7 +400,7 @@ class EngineImpl final : public RtcEngine {
           Tick();
         }
       } catch (const std::exception& e) {
-        spdlog::error("parley: internal error on the engine thread: {}", e.what());
+        sdk::Log().error("parley: internal error on the engine thread: {}", e.what());
         Error(Code(Errc::kInternalError), std::string("internal error: ") + e.what());
       }
     }
@@ -448,7 +444,7 @@ class EngineImpl final : public RtcEngine {
   std::chrono::milliseconds Timeout() const { return std::chrono::milliseconds(config_.request_timeout_ms); }
 
   void Error(int32_t code, const std::string& message) {
-    spdlog::warn("parley: error {} {}", FormatHex(code), message);
+    sdk::Log().warn("parley: error {} {}", FormatHex(code), message);
     Notify([&](EngineEventListener& l) { l.OnOccurError(code, message); });
   }
   void Warn(int32_t code, const std::string& message) {
@@ -487,7 +483,7 @@ class EngineImpl final : public RtcEngine {
     ++signal_gen_;
     signal_.reset();
     SetStatus(ConnectionStatus::kFailed);
-    spdlog::info("parley: join failed {} {}", FormatHex(code), message);  // the listener has it
+    sdk::Log().info("parley: join failed {} {}", FormatHex(code), message);  // the listener has it
     int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
     Notify([&](EngineEventListener& l) {
       l.OnJoinChannelError(code, detail, message);
@@ -1054,7 +1050,7 @@ class EngineImpl final : public RtcEngine {
     }
     auto offer = (*pub)->CreateOffer();
     if (!offer) return Error(Code(offer.error().code), offer.error().message);
-    spdlog::debug("parley: publish offer\n{}", *offer);
+    sdk::Log().debug("parley: publish offer\n{}", *offer);
     // What the server is told is what was announced before this answer arrives: a
     // second publish (screen share right after joining) must not repeat the first's.
     std::vector<std::string> added;
@@ -1074,7 +1070,7 @@ class EngineImpl final : public RtcEngine {
         }
         return Error(code, m);
       }
-      spdlog::debug("parley: publish answer\n{}", d.value("sdp", ""));
+      sdk::Log().debug("parley: publish answer\n{}", d.value("sdp", ""));
       if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)
         return Error(Code(Errc::kPublishStreamStartError), st.error().message);
       publisher_ = holder;
@@ -1267,34 +1263,13 @@ class EngineImpl final : public RtcEngine {
 
 }  // namespace
 
-namespace {
-// The engine logs through spdlog's default logger: to stderr, and to
-// <log_dir>/parley.log when asked.
-void ConfigureLog(const EngineConfig& config) {
-  std::string level = config.log_level;
-  if (const char* env = std::getenv("PARLEY_LOG_LEVEL")) level = env;
-  if (!config.log_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(config.log_dir, ec);
-    try {
-      auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_dir + "/parley.log");
-      auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-      spdlog::set_default_logger(std::make_shared<spdlog::logger>("parley", spdlog::sinks_init_list{err, file}));
-    } catch (const spdlog::spdlog_ex& e) {
-      spdlog::warn("parley: cannot log to {}: {}", config.log_dir, e.what());
-    }
-  }
-  if (!level.empty()) spdlog::set_level(spdlog::level::from_str(level));
-}
-}  // namespace
-
 RtcEngine* RtcEngine::Create(const EngineConfig& config) {
   std::lock_guard<std::mutex> lock(g_create_mu);
-  ConfigureLog(config);
+  sdk::ConfigureLog(config.log_level, config.log_dir);
   if (Status st = sdk::InitMedia(); !st) {
     g_create_error = static_cast<int32_t>(st.error().code);
     g_create_message = st.error().message;
-    spdlog::error("parley: cannot create the engine: {}", g_create_message);
+    sdk::Log().error("parley: cannot create the engine: {}", g_create_message);
     return nullptr;
   }
   g_create_error = 0;

@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "engine_support.hpp"
 #include "parley/proto/errc.hpp"
 
@@ -45,6 +47,24 @@ bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(10ms);
   }
   return true;
+}
+
+TEST(SdkLog, AnEngineLeavesTheHostsDefaultLoggerAndLevelAlone) {
+  // What `parley demo` does: the host sets up spdlog, then creates engines whose
+  // config asks for another level (and a log file).
+  auto host = std::make_shared<spdlog::logger>("host");
+  spdlog::set_default_logger(host);
+  spdlog::set_level(spdlog::level::info);
+  EngineConfig c;
+  c.server_url = "ws://127.0.0.1:9/v1/signal";  // never contacted
+  c.log_level = "debug";
+  c.log_dir = ::testing::TempDir() + "parley-engine-log";
+  RtcEngine* e = RtcEngine::Create(c);
+  ASSERT_NE(e, nullptr);
+  RtcEngine::Destroy(e);
+  EXPECT_EQ(spdlog::default_logger().get(), host.get());
+  EXPECT_EQ(spdlog::get_level(), spdlog::level::info);
+  EXPECT_EQ(host->level(), spdlog::level::info);
 }
 
 TEST(EngineLifecycle, H5ModeCanBeSetAgainOnceTheLastEngineIsDestroyed) {
