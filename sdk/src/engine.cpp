@@ -1071,8 +1071,9 @@ class EngineImpl final : public RtcEngine {
         return Error(code, m);
       }
       sdk::Log().debug("parley: publish answer\n{}", d.value("sdp", ""));
-      if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)
-        return Error(Code(Errc::kPublishStreamStartError), st.error().message);
+      if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)  // the connection is dropped
+        return Error(Code(sdk::TimedOut(st.error()) ? st.error().code : Errc::kPublishStreamStartError),
+                     st.error().message);
       publisher_ = holder;
       publisher_->AttachFeeds();  // the previous connection fed until now
       if (local_window_ && want.count(TrackKind::kCamera))
@@ -1201,7 +1202,12 @@ class EngineImpl final : public RtcEngine {
         if (window) subscriber_->SetWindow(key.first, key.second, window);
     }
     auto answer = subscriber_->ApplyOffer(offer);
-    if (!answer) return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
+    if (!answer) {
+      if (!sdk::TimedOut(answer.error())) return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
+      // webrtcbin never answered: the connection is unusable; the next offer gets a new one.
+      subscriber_.reset();
+      return Error(Code(answer.error().code), answer.error().message);
+    }
     signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
                      Continue([this](int32_t code, const std::string& m, const Json&) {
                        if (code) Error(code, m);

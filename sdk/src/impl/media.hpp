@@ -3,8 +3,9 @@
 // ../shared/notes/webrtc-on-loopback.md: max-bundle, no UPnP, ICE restricted to the
 // configured local addresses, transport-wide-cc negotiated through payloader caps.
 //
-// Threading: the methods block (they wait for webrtcbin's promises) and are called
-// from the engine thread. Callbacks (frames, tracks, errors) run on GStreamer threads.
+// Threading: the methods block (they wait for webrtcbin's promises, each wait
+// bounded: SDP operations 5 s, stats 1 s) and are called from the engine thread.
+// Callbacks (frames, tracks, errors) run on GStreamer threads.
 #pragma once
 
 #include <gst/gst.h>
@@ -32,6 +33,10 @@ Status InitMedia();
 
 /// Devices GstDeviceMonitor sees now, then the synthetic sources and sinks.
 std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
+
+/// webrtcbin did not answer an SDP operation within its bound (5 s): the error is
+/// kMediaConnectionCreateFailed and the connection it came from is unusable.
+bool TimedOut(const Error& e);
 
 using MediaErrorFn = std::function<void(int32_t code, const std::string& message)>;
 struct BusState;
