@@ -21,8 +21,8 @@
 #include <shared_mutex>
 #include <thread>
 
-#include "impl/media.hpp"
 #include "log.hpp"
+#include "media/media.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
 #include "signal_client.hpp"
@@ -263,8 +263,7 @@ class EngineImpl final : public RtcEngine {
         channels > 2)
       return Code(Errc::kPublishConfigInvalid);
     if (config_.audio_source != "external") return Code(Errc::kPublishStreamNotExist);
-    size_t bytes = samples * static_cast<size_t>(channels) * sizeof(int16_t);
-    return audio_feed_.PushAudio(gst_buffer_new_memdup(pcm, bytes), rate, channels, true);
+    return media_->AudioInput().PushAudio(pcm, samples, rate, channels, true);
   }
 
   int32_t PushExternalVideoFrame(const VideoFrame& f) override {
@@ -272,19 +271,18 @@ class EngineImpl final : public RtcEngine {
         (f.height % 2) || f.size != static_cast<size_t>(f.width) * static_cast<size_t>(f.height) * 3 / 2)
       return Code(Errc::kPublishConfigInvalid);
     if (config_.video_source != "external") return Code(Errc::kPublishStreamNotExist);
-    // Tightly packed I420, as GStreamer's default layout for even sizes.
-    return video_feed_.PushVideo(gst_buffer_new_memdup(f.data, f.size), f.width, f.height, true);
+    return media_->VideoInput().PushVideo(f, true);
   }
 
   int32_t PauseMediaFile() override {
-    return FileCall([](sdk::FilePlayer& p) { return p.Pause(); });
+    return FileCall([](sdk::media::FilePlayback& p) { return p.Pause(); });
   }
   int32_t ResumeMediaFile() override {
-    return FileCall([](sdk::FilePlayer& p) { return p.Play(); });
+    return FileCall([](sdk::media::FilePlayback& p) { return p.Play(); });
   }
   int32_t SeekMediaFile(int64_t position_ms) override {
     if (position_ms < 0) return Code(Errc::kPublishConfigInvalid);
-    return FileCall([position_ms](sdk::FilePlayer& p) { return p.Seek(position_ms); });
+    return FileCall([position_ms](sdk::media::FilePlayback& p) { return p.Seek(position_ms); });
   }
 
   int32_t SetRemoteVideoCanvas(const std::string& user_id, TrackKind track, uint64_t window) override {
@@ -745,11 +743,22 @@ class EngineImpl final : public RtcEngine {
                      }));
   }
 
-  /// Deltas of webrtcbin's totals since the last report, plus decoded frames.
+  /// Asks both connections for their totals, then reports.
   void ReportStats() {
+    auto with_pub = [this](sdk::media::RtpTotals pub) {
+      if (!subscriber_) return StatsReady(pub, {});
+      subscriber_->CollectStats([this, pub](sdk::media::RtpTotals sub) { StatsReady(pub, sub); });
+    };
+    if (publisher_)
+      publisher_->CollectStats(with_pub);
+    else
+      with_pub({});
+  }
+
+  /// Deltas of the connections' totals since the last report, plus decoded frames.
+  void StatsReady(const sdk::media::RtpTotals& pub, const sdk::media::RtpTotals& sub) {
+    if (!in_call_) return;  // left while the totals were collected
     auto now = Clock::now();
-    sdk::RtpTotals pub = publisher_ ? publisher_->Stats() : sdk::RtpTotals{};
-    sdk::RtpTotals sub = subscriber_ ? subscriber_->Stats() : sdk::RtpTotals{};
     uint64_t frames = frames_.load();
     if (stats_at_ != Clock::time_point{}) {
       double ms = std::max(1.0, std::chrono::duration<double, std::milli>(now - stats_at_).count());
@@ -938,7 +947,7 @@ class EngineImpl final : public RtcEngine {
     if (!file_active_) return Code(Errc::kPublishStreamNotExist);
     Post([this, fn] {
       if (!player_) return Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
-      sdk::FileState before = player_->state();
+      sdk::media::FileState before = player_->state();
       if (Status st = fn(*player_); !st) return Error(Code(st.error().code), st.error().message);
       if (player_->state() != before)
         Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(ToApi(player_->state())); });
@@ -946,21 +955,21 @@ class EngineImpl final : public RtcEngine {
     return kOk;
   }
 
-  static MediaFileState ToApi(sdk::FileState s) {
-    return s == sdk::FileState::kPlaying  ? MediaFileState::kPlaying
-           : s == sdk::FileState::kPaused ? MediaFileState::kPaused
-                                          : MediaFileState::kEnded;
+  static MediaFileState ToApi(sdk::media::FileState s) {
+    return s == sdk::media::FileState::kPlaying  ? MediaFileState::kPlaying
+           : s == sdk::media::FileState::kPaused ? MediaFileState::kPaused
+                                                 : MediaFileState::kEnded;
   }
 
   static bool IsFile(const std::string& source) { return source.rfind("file:", 0) == 0; }
 
   /// "device:<id>" names a device the system does not have (while it has others of
   /// that kind, so the sound/video system itself is reachable).
-  static bool MissingDevice(DeviceKind kind, const std::string& source) {
+  bool MissingDevice(DeviceKind kind, const std::string& source) {
     if (source.rfind("device:", 0) != 0) return false;
     std::string id = source.substr(7);
     bool any_real = false;
-    for (const DeviceInfo& d : sdk::EnumerateDevices(kind)) {
+    for (const DeviceInfo& d : media_->EnumerateDevices(kind)) {
       if (d.id == id) return false;
       bool synthetic = d.id.rfind("test:", 0) == 0 || d.id == "external" || d.id == "null" || d.id == "auto";
       any_real = any_real || !synthetic;
@@ -978,9 +987,8 @@ class EngineImpl final : public RtcEngine {
       return false;
     }
     std::string path = (want_audio ? config_.audio_source : config_.video_source).substr(5);
-    auto player = sdk::FilePlayer::Open(
-        path, IsFile(config_.audio_source) ? &audio_feed_ : nullptr,
-        IsFile(config_.video_source) ? &video_feed_ : nullptr,
+    auto player = media_->OpenFile(
+        path, IsFile(config_.audio_source), IsFile(config_.video_source),
         [this] {
           Post([this] {
             if (!player_) return;
@@ -1013,8 +1021,8 @@ class EngineImpl final : public RtcEngine {
       want.erase(TrackKind::kAudio);
       if (want.empty()) return;
     }
-    bool new_player = player_ && player_->state() == sdk::FileState::kPaused && !file_started_;
-    sdk::PublishOptions o;
+    bool new_player = player_ && player_->state() == sdk::media::FileState::kPaused && !file_started_;
+    sdk::media::PublishOptions o;
     o.audio = want.count(TrackKind::kAudio) > 0;
     o.video = want.count(TrackKind::kCamera) > 0;
     o.screen = want.count(TrackKind::kScreen) > 0;
@@ -1025,11 +1033,9 @@ class EngineImpl final : public RtcEngine {
         screen_.display, screen_.window_id,
         VideoEncoderConfig{screen_.width, screen_.height, screen_.fps, screen_.bitrate_kbps, screen_.codec}};
     o.ice_addresses = config_.ice_addresses;
-    o.audio_feed = &audio_feed_;
-    o.video_feed = &video_feed_;
     o.mute_audio = mute_audio_;
     o.mute_video = mute_video_;
-    auto pub = sdk::Publisher::Create(
+    auto pub = media_->CreatePublisher(
         o, [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
     if (!pub) {
       if (want.count(TrackKind::kScreen)) {
@@ -1048,11 +1054,10 @@ class EngineImpl final : public RtcEngine {
       }
       cv_.notify_one();
     }
-    auto offer = (*pub)->CreateOffer();
-    if (!offer) return Error(Code(offer.error().code), offer.error().message);
-    sdk::Log().debug("parley: publish offer\n{}", *offer);
     // What the server is told is what was announced before this answer arrives: a
     // second publish (screen share right after joining) must not repeat the first's.
+    // Announced now, before the offer exists, so that a publish queued behind this one
+    // (or an unpublish's republish) already counts these tracks.
     std::vector<std::string> added;
     std::set<TrackKind> added_kinds;
     for (TrackKind k : want)
@@ -1060,7 +1065,25 @@ class EngineImpl final : public RtcEngine {
         added.push_back(TrackName(k));
         added_kinds.insert(k);
       }
-    std::shared_ptr<sdk::Publisher> holder(std::move(*pub));
+    std::shared_ptr<sdk::media::PublishConnection> holder(std::move(*pub));
+    uint64_t gen = signal_gen_;
+    holder->CreateOffer([this, gen, holder, want, added, added_kinds](Result<std::string> offer) {
+      if (gen != signal_gen_) return;  // the call ended or its link changed: like a request cut off
+      if (!offer || !Live()) {
+        for (TrackKind k : added_kinds) announced_.erase(k);  // never sent
+        if (!offer) Error(Code(offer.error().code), offer.error().message);
+        return;
+      }
+      SendPublish(holder, want, added, added_kinds, *offer);
+    });
+  }
+
+  /// Tells the server about the publish connection `holder` (its offer), then applies
+  /// the answer and makes it the one that sends.
+  void SendPublish(const std::shared_ptr<sdk::media::PublishConnection>& holder, const std::set<TrackKind>& want,
+                   const std::vector<std::string>& added, const std::set<TrackKind>& added_kinds,
+                   const std::string& offer) {
+    sdk::Log().debug("parley: publish offer\n{}", offer);
     auto on_answer = Continue([this, holder, want, added_kinds](int32_t code, const std::string& m, const Json& d) {
       if (code) {
         for (TrackKind k : added_kinds) announced_.erase(k);
@@ -1071,21 +1094,24 @@ class EngineImpl final : public RtcEngine {
         return Error(code, m);
       }
       sdk::Log().debug("parley: publish answer\n{}", d.value("sdp", ""));
-      if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)  // the connection is dropped
-        return Error(Code(sdk::TimedOut(st.error()) ? st.error().code : Errc::kPublishStreamStartError),
-                     st.error().message);
-      publisher_ = holder;
-      publisher_->AttachFeeds();  // the previous connection fed until now
-      if (local_window_ && want.count(TrackKind::kCamera))
-        if (Status st = publisher_->SetPreviewWindow(local_window_); !st)
-          Error(Code(st.error().code), st.error().message);
-      for (TrackKind k : want)
-        if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
+      holder->SetAnswer(d.value("sdp", ""), [this, gen = signal_gen_, holder, want](const Status& st) {
+        if (gen != signal_gen_) return;
+        if (!st)  // the connection is dropped
+          return Error(Code(sdk::media::TimedOut(st.error()) ? st.error().code : Errc::kPublishStreamStartError),
+                       st.error().message);
+        publisher_ = holder;
+        publisher_->AttachInputs();  // the previous connection fed until now
+        if (local_window_ && want.count(TrackKind::kCamera))
+          if (Status pst = publisher_->SetPreviewWindow(local_window_); !pst)
+            Error(Code(pst.error().code), pst.error().message);
+        for (TrackKind k : want)
+          if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
+      });
     });
     if (added.empty())
-      signal_->Request("updatePublish", {{"sdp", *offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
+      signal_->Request("updatePublish", {{"sdp", offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
     else
-      signal_->Request("publish", {{"tracks", added}, {"sdp", *offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
+      signal_->Request("publish", {{"tracks", added}, {"sdp", offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
   }
 
   void Republish() { Publish(announced_); }
@@ -1161,7 +1187,7 @@ class EngineImpl final : public RtcEngine {
   void ApplySubscribeOffer(const std::string& offer) {
     if (!Live()) return;
     if (!subscriber_) {
-      sdk::SubscribeOptions so;
+      sdk::media::SubscribeOptions so;
       so.ice_addresses = config_.ice_addresses;
       so.record_dir = config_.record_dir;
       so.playout = config_.audio_playout;
@@ -1169,52 +1195,62 @@ class EngineImpl final : public RtcEngine {
         Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
         so.playout = "null";
       }
-      auto sub = sdk::Subscriber::Create(
-          so,
-          [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
-            frames_.fetch_add(1, std::memory_order_relaxed);
-            width_.store(f.width, std::memory_order_relaxed);
-            height_.store(f.height, std::memory_order_relaxed);
-            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
-          },
-          [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
-            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
-          },
-          [this](const sdk::RemoteTrackInfo& i) {
-            Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
-          },
-          [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
-            Post([this, i, path] {
-              Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
-            });
-          },
-          // One remote stream failing (or ending abruptly when its sender leaves) does
-          // not end the call: the others keep playing, so it is a warning. The
-          // renderer and the speaker are the app's own: those are errors.
-          [this](int32_t code, const std::string& m) {
-            bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
-                          code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
-            Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
-          });
+      sdk::media::SubscribeCallbacks cb;
+      cb.on_video = [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
+        frames_.fetch_add(1, std::memory_order_relaxed);
+        width_.store(f.width, std::memory_order_relaxed);
+        height_.store(f.height, std::memory_order_relaxed);
+        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
+      };
+      cb.on_audio = [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
+        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
+      };
+      cb.on_track = [this](const sdk::RemoteTrackInfo& i) {
+        Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
+      };
+      cb.on_record = [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
+        Post([this, i, path] {
+          Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
+        });
+      };
+      // One remote stream failing (or ending abruptly when its sender leaves) does
+      // not end the call: the others keep playing, so it is a warning. The
+      // renderer and the speaker are the app's own: those are errors.
+      cb.on_error = [this](int32_t code, const std::string& m) {
+        bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
+                      code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
+        Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
+      };
+      auto sub = media_->CreateSubscriber(so, std::move(cb));
       if (!sub) return Error(Code(sub.error().code), sub.error().message);
       subscriber_ = std::move(*sub);
       for (const auto& [key, window] : remote_windows_)
         if (window) subscriber_->SetWindow(key.first, key.second, window);
     }
-    auto answer = subscriber_->ApplyOffer(offer);
-    if (!answer) {
-      if (!sdk::TimedOut(answer.error())) return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
-      // webrtcbin never answered: the connection is unusable; the next offer gets a new one.
-      subscriber_.reset();
-      return Error(Code(answer.error().code), answer.error().message);
-    }
-    signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
-                     Continue([this](int32_t code, const std::string& m, const Json&) {
-                       if (code) Error(code, m);
-                     }));
+    std::weak_ptr<sdk::media::SubscribeConnection> asked = subscriber_;
+    subscriber_->ApplyOffer(offer, [this, asked](Result<std::string> answer) {
+      // Dropped meanwhile (aborted, the call ended): its answer is no one's.
+      if (auto conn = asked.lock(); !conn || conn != subscriber_) return;
+      if (!answer) {
+        if (!sdk::media::TimedOut(answer.error()))
+          return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
+        // The media never answered: the connection is unusable; the next offer gets a new one.
+        subscriber_.reset();
+        return Error(Code(answer.error().code), answer.error().message);
+      }
+      if (!Live()) return;
+      signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
+                       Continue([this](int32_t code, const std::string& m, const Json&) {
+                         if (code) Error(code, m);
+                       }));
+    });
   }
 
   EngineConfig config_;  ///< role and profile under state_mu_; the rest fixed or engine thread only
+  /// Declared before everything that holds its connections or posted work, so it goes
+  /// last; its inputs are used from any thread.
+  std::unique_ptr<sdk::media::MediaFactory> media_ =
+      sdk::media::MakeMediaFactory([this](std::function<void()> fn) { Post(std::move(fn)); });
   std::atomic<EngineEventListener*> listener_{nullptr};
   std::atomic<MediaFrameObserver*> observer_{nullptr};
   std::shared_mutex observer_mu_;  ///< held shared by media threads while they call the observer
@@ -1235,23 +1271,22 @@ class EngineImpl final : public RtcEngine {
 
   // Engine thread only:
   std::unique_ptr<sdk::SignalClient> signal_;
-  std::shared_ptr<sdk::Publisher> publisher_;
-  std::unique_ptr<sdk::Subscriber> subscriber_;
+  std::shared_ptr<sdk::media::PublishConnection> publisher_;
+  std::shared_ptr<sdk::media::SubscribeConnection> subscriber_;
   std::set<TrackKind> published_;  ///< what the server confirmed
   std::set<TrackKind> announced_;  ///< what publish requests sent so far (confirmed or in flight)
   std::map<std::string, RemoteUser> remote_;
   ScreenShareConfig screen_;
-  std::unique_ptr<sdk::FilePlayer> player_;
+  std::unique_ptr<sdk::media::FilePlayback> player_;
   bool file_started_ = false;
   uint64_t local_window_ = 0;
   std::map<std::pair<std::string, TrackKind>, uint64_t> remote_windows_;
   Clock::time_point next_tick_{};  ///< guarded by mu_
   // Any thread:
-  sdk::InputFeed audio_feed_{false}, video_feed_{true};
   std::atomic<bool> file_active_{false};
   std::atomic<bool> mute_audio_{false}, mute_video_{false};
   Clock::time_point stats_at_{};
-  sdk::RtpTotals last_pub_, last_sub_;
+  sdk::media::RtpTotals last_pub_, last_sub_;
   uint64_t last_frames_ = 0;
   std::atomic<uint64_t> frames_{0};  ///< written on media threads
   std::atomic<int> width_{0}, height_{0};
@@ -1272,7 +1307,7 @@ class EngineImpl final : public RtcEngine {
 RtcEngine* RtcEngine::Create(const EngineConfig& config) {
   std::lock_guard<std::mutex> lock(g_create_mu);
   sdk::ConfigureLog(config.log_level, config.log_dir);
-  if (Status st = sdk::InitMedia(); !st) {
+  if (Status st = sdk::media::InitMedia(); !st) {
     g_create_error = static_cast<int32_t>(st.error().code);
     g_create_message = st.error().message;
     sdk::Log().error("parley: cannot create the engine: {}", g_create_message);
@@ -1292,8 +1327,8 @@ void RtcEngine::Destroy(RtcEngine* engine) {
 }
 
 std::vector<DeviceInfo> RtcEngine::EnumerateDevices(DeviceKind kind) {
-  if (!sdk::InitMedia()) return {};
-  return sdk::EnumerateDevices(kind);
+  if (!sdk::media::InitMedia()) return {};
+  return sdk::media::ListDevices(kind);
 }
 
 int32_t RtcEngine::LastCreateError(std::string* message) {

@@ -408,7 +408,7 @@ GstClockTime RunningTime(GstElement* e) {
 
 }  // namespace
 
-bool TimedOut(const Error& e) {
+bool media::TimedOut(const Error& e) {
   return e.code == Errc::kMediaConnectionCreateFailed && e.message.rfind(kNoAnswer, 0) == 0;
 }
 
