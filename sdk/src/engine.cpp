@@ -10,9 +10,9 @@
 #include <cstdlib>
 
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <future>
 #include <map>
@@ -21,6 +21,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "core/event_loop.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
 #include "parley/proto/errc.hpp"
@@ -72,7 +73,7 @@ class EngineImpl final : public RtcEngine {
     if (config_.ice_addresses.empty()) config_.ice_addresses = {"127.0.0.1"};
     thread_ = std::thread([this] {
       t_engine_thread = true;
-      Run();
+      loop_.Run();
       Teardown();
       if (!self_destroy_) return;  // the destroying thread joins this one
       thread_.detach();
@@ -88,11 +89,7 @@ class EngineImpl final : public RtcEngine {
   /// itself (DestroyFromEngineThread) it has already ended.
   ~EngineImpl() override {
     if (thread_.joinable()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        stopping_ = true;
-      }
-      cv_.notify_all();
+      loop_.Stop();
       thread_.join();
     }
     std::lock_guard<std::mutex> lock(g_create_mu);
@@ -109,10 +106,7 @@ class EngineImpl final : public RtcEngine {
     self_destroy_ = true;
     listener_ = nullptr;
     SetMediaFrameObserver(nullptr);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
+    loop_.Stop();
     std::lock_guard<std::mutex> lock(g_create_mu);
     ++g_tearing_down;
     static const bool registered = std::atexit(WaitForEnginesTearingDown) == 0;
@@ -359,70 +353,37 @@ class EngineImpl final : public RtcEngine {
     player_.reset();  // before the feeds it pushes into
   }
 
-  void Post(std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      tasks_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
+  void Post(std::function<void()> fn) { loop_.Post(std::move(fn)); }
+
+  /// The engine thread's one catch: a bug (or a malformed message) in one step is
+  /// reported and the engine goes on.
+  void OnException(const std::exception& e) {
+    sdk::Log().error("parley: internal error on the engine thread: {}", e.what());
+    Error(Code(Errc::kInternalError), std::string("internal error: ") + e.what());
   }
 
-  void Run() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        auto wake = next_ping_ == Clock::time_point{} ? Clock::now() + std::chrono::hours(1) : next_ping_;
-        if (next_tick_ != Clock::time_point{}) wake = std::min(wake, next_tick_);
-        if (!timed_.empty()) wake = std::min(wake, timed_.begin()->first);
-        cv_.wait_until(lock, wake, [this] { return stopping_ || !tasks_.empty() || Due() || TickDue() || TimedDue(); });
-        if (TimedDue()) {
-          tasks_.push_back(std::move(timed_.begin()->second));
-          timed_.erase(timed_.begin());
-        }
-        if (!tasks_.empty()) {
-          task = std::move(tasks_.front());
-          tasks_.pop_front();
-        } else if (stopping_) {
-          return;
-        }
-      }
-      // The engine thread's one catch: a bug (or a malformed message) in one step is
-      // reported and the engine goes on.
-      try {
-        if (task) {
-          task();
-        } else if (Due()) {
-          Ping();
-        } else if (TickDue()) {
-          Tick();
-        }
-      } catch (const std::exception& e) {
-        sdk::Log().error("parley: internal error on the engine thread: {}", e.what());
-        Error(Code(Errc::kInternalError), std::string("internal error: ") + e.what());
-      }
-    }
+  /// Runs `fn` on the engine thread after `delay` (the reconnection chain: one at a
+  /// time, a later one replaces it).
+  void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
+    reconnect_timer_.expires_after(delay);
+    reconnect_timer_.async_wait([fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec) fn();
+    });
   }
-  bool Due() const { return next_ping_ != Clock::time_point{} && Clock::now() >= next_ping_; }
-  bool TimedDue() const { return !timed_.empty() && Clock::now() >= timed_.begin()->first; }
-  /// Runs `fn` on the engine thread at `at`.
-  void PostAt(Clock::time_point at, std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      timed_.emplace(at, std::move(fn));
-    }
-    cv_.notify_one();
+
+  /// Progress reports run every 500 ms from `delay` on, while a media file plays.
+  void StartTicks(std::chrono::milliseconds delay) {
+    tick_timer_.expires_after(delay);
+    tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Tick();
+    });
   }
-  bool TickDue() const { return next_tick_ != Clock::time_point{} && Clock::now() >= next_tick_; }
 
   /// Twice a second while a media file is published: its progress.
   void Tick() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_tick_ = player_ ? Clock::now() + std::chrono::milliseconds(500) : Clock::time_point{};
-    }
-    if (player_)
-      Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
+    if (!player_) return;
+    StartTicks(std::chrono::milliseconds(500));
+    Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
   }
 
   /// Wraps a signalling reply so it runs on the engine thread.
@@ -540,11 +501,8 @@ class EngineImpl final : public RtcEngine {
   /// Whatever ended the call (leave, the server's bye, the connection lost): media,
   /// heartbeats, remote users and the flags the API reads all go back to idle.
   void EndCall() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = {};
-      next_tick_ = {};
-    }
+    ping_timer_.cancel();
+    tick_timer_.cancel();
     publisher_.reset();
     subscriber_.reset();
     player_.reset();
@@ -625,19 +583,16 @@ class EngineImpl final : public RtcEngine {
     reconnecting_ = true;
     reconnect_deadline_ = Clock::now() + std::chrono::milliseconds(config_.reconnect_timeout_ms);
     reconnect_delay_ = std::chrono::milliseconds(100);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = {};
-    }
+    ping_timer_.cancel();
     Warn(Code(Errc::kLocalNetworkDisconnected), "signalling connection lost (" + why + "); reconnecting");
     SetStatus(ConnectionStatus::kReconnecting);
     uint64_t attempt = ++resume_attempt_;
-    PostAt(Clock::now() + reconnect_delay_, [this, attempt] { TryResume(attempt); });
+    RunAfter(reconnect_delay_, [this, attempt] { TryResume(attempt); });
   }
 
   void RetryResume(uint64_t attempt) {
     reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::milliseconds(2000));
-    PostAt(Clock::now() + reconnect_delay_, [this, attempt] { TryResume(attempt); });
+    RunAfter(reconnect_delay_, [this, attempt] { TryResume(attempt); });
   }
 
   /// One reconnection attempt of the chain `attempt` (a later drop or the end of the
@@ -722,19 +677,14 @@ class EngineImpl final : public RtcEngine {
   }
 
   void ScheduleHeartbeat() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = Clock::now() + ping_interval_;
-    }
-    cv_.notify_one();
+    ping_timer_.expires_after(ping_interval_);
+    ping_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Ping();
+    });
   }
 
   void Ping() {
-    if (!in_call_ || !signal_) {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = {};
-      return;
-    }
+    if (!in_call_ || !signal_) return;
     ScheduleHeartbeat();
     ReportStats();
     signal_->Request("ping", Json::object(), Errc::kHeartbeatTimeout, ping_interval_ * 3,
@@ -1048,11 +998,7 @@ class EngineImpl final : public RtcEngine {
       file_started_ = true;
       if (Status st = player_->Play(); !st) Error(Code(st.error().code), st.error().message);
       Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kPlaying); });
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        next_tick_ = Clock::now();
-      }
-      cv_.notify_one();
+      StartTicks(std::chrono::milliseconds(0));
     }
     // What the server is told is what was announced before this answer arrives: a
     // second publish (screen share right after joining) must not repeat the first's.
@@ -1256,12 +1202,12 @@ class EngineImpl final : public RtcEngine {
   std::shared_mutex observer_mu_;  ///< held shared by media threads while they call the observer
   bool self_destroy_ = false;      ///< engine thread: Destroy came from a callback
   std::thread thread_;
-  std::mutex mu_;  ///< guards tasks_, stopping_, next_ping_
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  Clock::time_point next_ping_{};
-  std::multimap<Clock::time_point, std::function<void()>> timed_;
+  /// After media_ (work it still holds may reference the media inputs when it goes),
+  /// before the timers on it.
+  sdk::EventLoop loop_{[this](const std::exception& e) { OnException(e); }};
+  boost::asio::steady_timer ping_timer_{loop_.io()};       ///< heartbeat (and stats)
+  boost::asio::steady_timer tick_timer_{loop_.io()};       ///< media file progress
+  boost::asio::steady_timer reconnect_timer_{loop_.io()};  ///< the next resume attempt
   std::chrono::milliseconds ping_interval_{2000};
 
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
@@ -1281,7 +1227,6 @@ class EngineImpl final : public RtcEngine {
   bool file_started_ = false;
   uint64_t local_window_ = 0;
   std::map<std::pair<std::string, TrackKind>, uint64_t> remote_windows_;
-  Clock::time_point next_tick_{};  ///< guarded by mu_
   // Any thread:
   std::atomic<bool> file_active_{false};
   std::atomic<bool> mute_audio_{false}, mute_video_{false};
