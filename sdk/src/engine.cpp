@@ -345,8 +345,14 @@ class EngineImpl final : public RtcEngine {
   }
 
   /// Last on the engine thread: leave if in a call and drop the connections.
+  /// The loop has stopped, so a leave still on its way (or the one started here) is
+  /// waited for on this thread, within the same bound.
   void Teardown() {
-    if (in_call_) DoLeave(false);
+    if (in_call_ && !leave_) DoLeave(false);
+    if (auto leave = leave_) {
+      leave->answered_future.wait_for(std::chrono::milliseconds(2500));
+      FinishLeave(leave);
+    }
     signal_.reset();
     publisher_.reset();
     subscriber_.reset();
@@ -529,21 +535,54 @@ class EngineImpl final : public RtcEngine {
     SetStatus(ConnectionStatus::kDisconnected);  // the listener sees the engine idle
   }
 
+  /// A leave request on its way: the call ends when it is answered or after its bound.
+  struct Leave {
+    bool notify = false;
+    std::promise<void> answered;  ///< set on the signalling thread, for Teardown
+    std::future<void> answered_future = answered.get_future();
+  };
+
+  /// Media stops first, then the server is told (best effort: 2 s for the answer, 2.5 s
+  /// in all), then the link closes whatever the answer. The engine thread does not
+  /// wait: the call ends in FinishLeave.
   void DoLeave(bool notify) {
-    publisher_.reset();  // media stops first, then the server is told
+    publisher_.reset();
     subscriber_.reset();
     player_.reset();
-    if (signal_ && signal_->connected() && in_call_) {
-      // Best effort: tell the server, then close whatever the answer.
-      auto done = std::make_shared<std::promise<void>>();
-      signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
-                       [done](int32_t, const std::string&, const Json&) { done->set_value(); });
-      done->get_future().wait_for(std::chrono::milliseconds(2500));
+    if (!signal_ || !signal_->connected() || !in_call_) {
+      if (signal_) signal_->Close();
+      bool was = in_call_;
+      EndCall();
+      if (notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
+      return;
     }
+    // From here the call's events are not acted on (as after EndCall): notifications,
+    // replies, a dropped link, heartbeats and resume attempts.
+    ++signal_gen_;
+    ++resume_attempt_;
+    ping_timer_.cancel();
+    auto leave = std::make_shared<Leave>();
+    leave->notify = notify;
+    leave_ = leave;
+    signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
+                     [this, leave](int32_t, const std::string&, const Json&) {
+                       leave->answered.set_value();
+                       Post([this, leave] { FinishLeave(leave); });
+                     });
+    leave_timer_.expires_after(std::chrono::milliseconds(2500));
+    leave_timer_.async_wait([this, leave](const boost::system::error_code& ec) {
+      if (!ec) FinishLeave(leave);
+    });
+  }
+
+  void FinishLeave(const std::shared_ptr<Leave>& leave) {
+    if (leave != leave_) return;  // finished already (answered, or its bound passed)
+    leave_.reset();
+    leave_timer_.cancel();
     if (signal_) signal_->Close();
     bool was = in_call_;
     EndCall();
-    if (notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
+    if (leave->notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
   }
 
   /// A fresh signalling client; events of the ones before it are ignored.
@@ -772,9 +811,9 @@ class EngineImpl final : public RtcEngine {
     if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
   }
 
-  /// In a channel with a live signalling connection: work queued before a leave or a
-  /// disconnect is dropped instead of failing.
-  [[nodiscard]] bool Live() const { return in_call_ && signal_ && signal_->connected(); }
+  /// In a channel with a live signalling connection and not leaving it: work queued
+  /// before a leave or a disconnect is dropped instead of failing.
+  [[nodiscard]] bool Live() const { return in_call_ && !leave_ && signal_ && signal_->connected(); }
 
   /// A notification from the current signalling client. It counts even when that
   /// link has closed since (the close is handled next, in order): the server writes
@@ -1208,6 +1247,8 @@ class EngineImpl final : public RtcEngine {
   boost::asio::steady_timer ping_timer_{loop_.io()};       ///< heartbeat (and stats)
   boost::asio::steady_timer tick_timer_{loop_.io()};       ///< media file progress
   boost::asio::steady_timer reconnect_timer_{loop_.io()};  ///< the next resume attempt
+  boost::asio::steady_timer leave_timer_{loop_.io()};      ///< the bound of a leave
+  std::shared_ptr<Leave> leave_;                           ///< engine thread: the leave on its way
   std::chrono::milliseconds ping_interval_{2000};
 
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
