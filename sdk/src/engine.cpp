@@ -7,17 +7,12 @@
 // callback returns, deleting itself.
 #include "parley/engine.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <cstdlib>
-#include <filesystem>
 
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <future>
 #include <map>
@@ -26,7 +21,9 @@
 #include <shared_mutex>
 #include <thread>
 
-#include "impl/media.hpp"
+#include "core/event_loop.hpp"
+#include "log.hpp"
+#include "media/media.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
 #include "signal_client.hpp"
@@ -76,7 +73,7 @@ class EngineImpl final : public RtcEngine {
     if (config_.ice_addresses.empty()) config_.ice_addresses = {"127.0.0.1"};
     thread_ = std::thread([this] {
       t_engine_thread = true;
-      Run();
+      loop_.Run();
       Teardown();
       if (!self_destroy_) return;  // the destroying thread joins this one
       thread_.detach();
@@ -92,11 +89,7 @@ class EngineImpl final : public RtcEngine {
   /// itself (DestroyFromEngineThread) it has already ended.
   ~EngineImpl() override {
     if (thread_.joinable()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        stopping_ = true;
-      }
-      cv_.notify_all();
+      loop_.Stop();
       thread_.join();
     }
     std::lock_guard<std::mutex> lock(g_create_mu);
@@ -113,10 +106,7 @@ class EngineImpl final : public RtcEngine {
     self_destroy_ = true;
     listener_ = nullptr;
     SetMediaFrameObserver(nullptr);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
+    loop_.Stop();
     std::lock_guard<std::mutex> lock(g_create_mu);
     ++g_tearing_down;
     static const bool registered = std::atexit(WaitForEnginesTearingDown) == 0;
@@ -267,8 +257,7 @@ class EngineImpl final : public RtcEngine {
         channels > 2)
       return Code(Errc::kPublishConfigInvalid);
     if (config_.audio_source != "external") return Code(Errc::kPublishStreamNotExist);
-    size_t bytes = samples * static_cast<size_t>(channels) * sizeof(int16_t);
-    return audio_feed_.PushAudio(gst_buffer_new_memdup(pcm, bytes), rate, channels, true);
+    return media_->AudioInput().PushAudio(pcm, samples, rate, channels, true);
   }
 
   int32_t PushExternalVideoFrame(const VideoFrame& f) override {
@@ -276,19 +265,18 @@ class EngineImpl final : public RtcEngine {
         (f.height % 2) || f.size != static_cast<size_t>(f.width) * static_cast<size_t>(f.height) * 3 / 2)
       return Code(Errc::kPublishConfigInvalid);
     if (config_.video_source != "external") return Code(Errc::kPublishStreamNotExist);
-    // Tightly packed I420, as GStreamer's default layout for even sizes.
-    return video_feed_.PushVideo(gst_buffer_new_memdup(f.data, f.size), f.width, f.height, true);
+    return media_->VideoInput().PushVideo(f, true);
   }
 
   int32_t PauseMediaFile() override {
-    return FileCall([](sdk::FilePlayer& p) { return p.Pause(); });
+    return FileCall([](sdk::media::FilePlayback& p) { return p.Pause(); });
   }
   int32_t ResumeMediaFile() override {
-    return FileCall([](sdk::FilePlayer& p) { return p.Play(); });
+    return FileCall([](sdk::media::FilePlayback& p) { return p.Play(); });
   }
   int32_t SeekMediaFile(int64_t position_ms) override {
     if (position_ms < 0) return Code(Errc::kPublishConfigInvalid);
-    return FileCall([position_ms](sdk::FilePlayer& p) { return p.Seek(position_ms); });
+    return FileCall([position_ms](sdk::media::FilePlayback& p) { return p.Seek(position_ms); });
   }
 
   int32_t SetRemoteVideoCanvas(const std::string& user_id, TrackKind track, uint64_t window) override {
@@ -357,78 +345,51 @@ class EngineImpl final : public RtcEngine {
   }
 
   /// Last on the engine thread: leave if in a call and drop the connections.
+  /// The loop has stopped, so a leave still on its way (or the one started here) is
+  /// waited for on this thread, within the same bound.
   void Teardown() {
-    if (in_call_) DoLeave(false);
+    if (in_call_ && !leave_) DoLeave(false);
+    if (auto leave = leave_) {
+      leave->answered_future.wait_for(std::chrono::milliseconds(2500));
+      FinishLeave(leave);
+    }
     signal_.reset();
     publisher_.reset();
     subscriber_.reset();
     player_.reset();  // before the feeds it pushes into
   }
 
-  void Post(std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      tasks_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
+  void Post(std::function<void()> fn) { loop_.Post(std::move(fn)); }
+
+  /// The engine thread's one catch: a bug (or a malformed message) in one step is
+  /// reported and the engine goes on.
+  void OnException(const std::exception& e) {
+    sdk::Log().error("parley: internal error on the engine thread: {}", e.what());
+    Error(Code(Errc::kInternalError), std::string("internal error: ") + e.what());
   }
 
-  void Run() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        auto wake = next_ping_ == Clock::time_point{} ? Clock::now() + std::chrono::hours(1) : next_ping_;
-        if (next_tick_ != Clock::time_point{}) wake = std::min(wake, next_tick_);
-        if (!timed_.empty()) wake = std::min(wake, timed_.begin()->first);
-        cv_.wait_until(lock, wake, [this] { return stopping_ || !tasks_.empty() || Due() || TickDue() || TimedDue(); });
-        if (TimedDue()) {
-          tasks_.push_back(std::move(timed_.begin()->second));
-          timed_.erase(timed_.begin());
-        }
-        if (!tasks_.empty()) {
-          task = std::move(tasks_.front());
-          tasks_.pop_front();
-        } else if (stopping_) {
-          return;
-        }
-      }
-      // The engine thread's one catch: a bug (or a malformed message) in one step is
-      // reported and the engine goes on.
-      try {
-        if (task) {
-          task();
-        } else if (Due()) {
-          Ping();
-        } else if (TickDue()) {
-          Tick();
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("parley: internal error on the engine thread: {}", e.what());
-        Error(Code(Errc::kInternalError), std::string("internal error: ") + e.what());
-      }
-    }
+  /// Runs `fn` on the engine thread after `delay` (the reconnection chain: one at a
+  /// time, a later one replaces it).
+  void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
+    reconnect_timer_.expires_after(delay);
+    reconnect_timer_.async_wait([fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec) fn();
+    });
   }
-  bool Due() const { return next_ping_ != Clock::time_point{} && Clock::now() >= next_ping_; }
-  bool TimedDue() const { return !timed_.empty() && Clock::now() >= timed_.begin()->first; }
-  /// Runs `fn` on the engine thread at `at`.
-  void PostAt(Clock::time_point at, std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      timed_.emplace(at, std::move(fn));
-    }
-    cv_.notify_one();
+
+  /// Progress reports run every 500 ms from `delay` on, while a media file plays.
+  void StartTicks(std::chrono::milliseconds delay) {
+    tick_timer_.expires_after(delay);
+    tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Tick();
+    });
   }
-  bool TickDue() const { return next_tick_ != Clock::time_point{} && Clock::now() >= next_tick_; }
 
   /// Twice a second while a media file is published: its progress.
   void Tick() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_tick_ = player_ ? Clock::now() + std::chrono::milliseconds(500) : Clock::time_point{};
-    }
-    if (player_)
-      Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
+    if (!player_) return;
+    StartTicks(std::chrono::milliseconds(500));
+    Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
   }
 
   /// Wraps a signalling reply so it runs on the engine thread.
@@ -448,7 +409,7 @@ class EngineImpl final : public RtcEngine {
   std::chrono::milliseconds Timeout() const { return std::chrono::milliseconds(config_.request_timeout_ms); }
 
   void Error(int32_t code, const std::string& message) {
-    spdlog::warn("parley: error {} {}", FormatHex(code), message);
+    sdk::Log().warn("parley: error {} {}", FormatHex(code), message);
     Notify([&](EngineEventListener& l) { l.OnOccurError(code, message); });
   }
   void Warn(int32_t code, const std::string& message) {
@@ -487,7 +448,7 @@ class EngineImpl final : public RtcEngine {
     ++signal_gen_;
     signal_.reset();
     SetStatus(ConnectionStatus::kFailed);
-    spdlog::info("parley: join failed {} {}", FormatHex(code), message);  // the listener has it
+    sdk::Log().info("parley: join failed {} {}", FormatHex(code), message);  // the listener has it
     int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
     Notify([&](EngineEventListener& l) {
       l.OnJoinChannelError(code, detail, message);
@@ -546,11 +507,8 @@ class EngineImpl final : public RtcEngine {
   /// Whatever ended the call (leave, the server's bye, the connection lost): media,
   /// heartbeats, remote users and the flags the API reads all go back to idle.
   void EndCall() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = {};
-      next_tick_ = {};
-    }
+    ping_timer_.cancel();
+    tick_timer_.cancel();
     publisher_.reset();
     subscriber_.reset();
     player_.reset();
@@ -577,21 +535,54 @@ class EngineImpl final : public RtcEngine {
     SetStatus(ConnectionStatus::kDisconnected);  // the listener sees the engine idle
   }
 
+  /// A leave request on its way: the call ends when it is answered or after its bound.
+  struct Leave {
+    bool notify = false;
+    std::promise<void> answered;  ///< set on the signalling thread, for Teardown
+    std::future<void> answered_future = answered.get_future();
+  };
+
+  /// Media stops first, then the server is told (best effort: 2 s for the answer, 2.5 s
+  /// in all), then the link closes whatever the answer. The engine thread does not
+  /// wait: the call ends in FinishLeave.
   void DoLeave(bool notify) {
-    publisher_.reset();  // media stops first, then the server is told
+    publisher_.reset();
     subscriber_.reset();
     player_.reset();
-    if (signal_ && signal_->connected() && in_call_) {
-      // Best effort: tell the server, then close whatever the answer.
-      auto done = std::make_shared<std::promise<void>>();
-      signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
-                       [done](int32_t, const std::string&, const Json&) { done->set_value(); });
-      done->get_future().wait_for(std::chrono::milliseconds(2500));
+    if (!signal_ || !signal_->connected() || !in_call_) {
+      if (signal_) signal_->Close();
+      bool was = in_call_;
+      EndCall();
+      if (notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
+      return;
     }
+    // From here the call's events are not acted on (as after EndCall): notifications,
+    // replies, a dropped link, heartbeats and resume attempts.
+    ++signal_gen_;
+    ++resume_attempt_;
+    ping_timer_.cancel();
+    auto leave = std::make_shared<Leave>();
+    leave->notify = notify;
+    leave_ = leave;
+    signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
+                     [this, leave](int32_t, const std::string&, const Json&) {
+                       leave->answered.set_value();
+                       Post([this, leave] { FinishLeave(leave); });
+                     });
+    leave_timer_.expires_after(std::chrono::milliseconds(2500));
+    leave_timer_.async_wait([this, leave](const boost::system::error_code& ec) {
+      if (!ec) FinishLeave(leave);
+    });
+  }
+
+  void FinishLeave(const std::shared_ptr<Leave>& leave) {
+    if (leave != leave_) return;  // finished already (answered, or its bound passed)
+    leave_.reset();
+    leave_timer_.cancel();
     if (signal_) signal_->Close();
     bool was = in_call_;
     EndCall();
-    if (notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
+    if (leave->notify && was) Notify([](EngineEventListener& l) { l.OnLeaveChannelResult(0); });
   }
 
   /// A fresh signalling client; events of the ones before it are ignored.
@@ -631,19 +622,16 @@ class EngineImpl final : public RtcEngine {
     reconnecting_ = true;
     reconnect_deadline_ = Clock::now() + std::chrono::milliseconds(config_.reconnect_timeout_ms);
     reconnect_delay_ = std::chrono::milliseconds(100);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = {};
-    }
+    ping_timer_.cancel();
     Warn(Code(Errc::kLocalNetworkDisconnected), "signalling connection lost (" + why + "); reconnecting");
     SetStatus(ConnectionStatus::kReconnecting);
     uint64_t attempt = ++resume_attempt_;
-    PostAt(Clock::now() + reconnect_delay_, [this, attempt] { TryResume(attempt); });
+    RunAfter(reconnect_delay_, [this, attempt] { TryResume(attempt); });
   }
 
   void RetryResume(uint64_t attempt) {
     reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::milliseconds(2000));
-    PostAt(Clock::now() + reconnect_delay_, [this, attempt] { TryResume(attempt); });
+    RunAfter(reconnect_delay_, [this, attempt] { TryResume(attempt); });
   }
 
   /// One reconnection attempt of the chain `attempt` (a later drop or the end of the
@@ -728,19 +716,14 @@ class EngineImpl final : public RtcEngine {
   }
 
   void ScheduleHeartbeat() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = Clock::now() + ping_interval_;
-    }
-    cv_.notify_one();
+    ping_timer_.expires_after(ping_interval_);
+    ping_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Ping();
+    });
   }
 
   void Ping() {
-    if (!in_call_ || !signal_) {
-      std::lock_guard<std::mutex> lock(mu_);
-      next_ping_ = {};
-      return;
-    }
+    if (!in_call_ || !signal_) return;
     ScheduleHeartbeat();
     ReportStats();
     signal_->Request("ping", Json::object(), Errc::kHeartbeatTimeout, ping_interval_ * 3,
@@ -749,11 +732,22 @@ class EngineImpl final : public RtcEngine {
                      }));
   }
 
-  /// Deltas of webrtcbin's totals since the last report, plus decoded frames.
+  /// Asks both connections for their totals, then reports.
   void ReportStats() {
+    auto with_pub = [this](sdk::media::RtpTotals pub) {
+      if (!subscriber_) return StatsReady(pub, {});
+      subscriber_->CollectStats([this, pub](sdk::media::RtpTotals sub) { StatsReady(pub, sub); });
+    };
+    if (publisher_)
+      publisher_->CollectStats(with_pub);
+    else
+      with_pub({});
+  }
+
+  /// Deltas of the connections' totals since the last report, plus decoded frames.
+  void StatsReady(const sdk::media::RtpTotals& pub, const sdk::media::RtpTotals& sub) {
+    if (!in_call_) return;  // left while the totals were collected
     auto now = Clock::now();
-    sdk::RtpTotals pub = publisher_ ? publisher_->Stats() : sdk::RtpTotals{};
-    sdk::RtpTotals sub = subscriber_ ? subscriber_->Stats() : sdk::RtpTotals{};
     uint64_t frames = frames_.load();
     if (stats_at_ != Clock::time_point{}) {
       double ms = std::max(1.0, std::chrono::duration<double, std::milli>(now - stats_at_).count());
@@ -817,9 +811,9 @@ class EngineImpl final : public RtcEngine {
     if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
   }
 
-  /// In a channel with a live signalling connection: work queued before a leave or a
-  /// disconnect is dropped instead of failing.
-  [[nodiscard]] bool Live() const { return in_call_ && signal_ && signal_->connected(); }
+  /// In a channel with a live signalling connection and not leaving it: work queued
+  /// before a leave or a disconnect is dropped instead of failing.
+  [[nodiscard]] bool Live() const { return in_call_ && !leave_ && signal_ && signal_->connected(); }
 
   /// A notification from the current signalling client. It counts even when that
   /// link has closed since (the close is handled next, in order): the server writes
@@ -942,7 +936,7 @@ class EngineImpl final : public RtcEngine {
     if (!file_active_) return Code(Errc::kPublishStreamNotExist);
     Post([this, fn] {
       if (!player_) return Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
-      sdk::FileState before = player_->state();
+      sdk::media::FileState before = player_->state();
       if (Status st = fn(*player_); !st) return Error(Code(st.error().code), st.error().message);
       if (player_->state() != before)
         Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(ToApi(player_->state())); });
@@ -950,21 +944,21 @@ class EngineImpl final : public RtcEngine {
     return kOk;
   }
 
-  static MediaFileState ToApi(sdk::FileState s) {
-    return s == sdk::FileState::kPlaying  ? MediaFileState::kPlaying
-           : s == sdk::FileState::kPaused ? MediaFileState::kPaused
-                                          : MediaFileState::kEnded;
+  static MediaFileState ToApi(sdk::media::FileState s) {
+    return s == sdk::media::FileState::kPlaying  ? MediaFileState::kPlaying
+           : s == sdk::media::FileState::kPaused ? MediaFileState::kPaused
+                                                 : MediaFileState::kEnded;
   }
 
   static bool IsFile(const std::string& source) { return source.rfind("file:", 0) == 0; }
 
   /// "device:<id>" names a device the system does not have (while it has others of
   /// that kind, so the sound/video system itself is reachable).
-  static bool MissingDevice(DeviceKind kind, const std::string& source) {
+  bool MissingDevice(DeviceKind kind, const std::string& source) {
     if (source.rfind("device:", 0) != 0) return false;
     std::string id = source.substr(7);
     bool any_real = false;
-    for (const DeviceInfo& d : sdk::EnumerateDevices(kind)) {
+    for (const DeviceInfo& d : media_->EnumerateDevices(kind)) {
       if (d.id == id) return false;
       bool synthetic = d.id.rfind("test:", 0) == 0 || d.id == "external" || d.id == "null" || d.id == "auto";
       any_real = any_real || !synthetic;
@@ -982,9 +976,8 @@ class EngineImpl final : public RtcEngine {
       return false;
     }
     std::string path = (want_audio ? config_.audio_source : config_.video_source).substr(5);
-    auto player = sdk::FilePlayer::Open(
-        path, IsFile(config_.audio_source) ? &audio_feed_ : nullptr,
-        IsFile(config_.video_source) ? &video_feed_ : nullptr,
+    auto player = media_->OpenFile(
+        path, IsFile(config_.audio_source), IsFile(config_.video_source),
         [this] {
           Post([this] {
             if (!player_) return;
@@ -1017,8 +1010,8 @@ class EngineImpl final : public RtcEngine {
       want.erase(TrackKind::kAudio);
       if (want.empty()) return;
     }
-    bool new_player = player_ && player_->state() == sdk::FileState::kPaused && !file_started_;
-    sdk::PublishOptions o;
+    bool new_player = player_ && player_->state() == sdk::media::FileState::kPaused && !file_started_;
+    sdk::media::PublishOptions o;
     o.audio = want.count(TrackKind::kAudio) > 0;
     o.video = want.count(TrackKind::kCamera) > 0;
     o.screen = want.count(TrackKind::kScreen) > 0;
@@ -1029,11 +1022,9 @@ class EngineImpl final : public RtcEngine {
         screen_.display, screen_.window_id,
         VideoEncoderConfig{screen_.width, screen_.height, screen_.fps, screen_.bitrate_kbps, screen_.codec}};
     o.ice_addresses = config_.ice_addresses;
-    o.audio_feed = &audio_feed_;
-    o.video_feed = &video_feed_;
     o.mute_audio = mute_audio_;
     o.mute_video = mute_video_;
-    auto pub = sdk::Publisher::Create(
+    auto pub = media_->CreatePublisher(
         o, [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
     if (!pub) {
       if (want.count(TrackKind::kScreen)) {
@@ -1046,17 +1037,12 @@ class EngineImpl final : public RtcEngine {
       file_started_ = true;
       if (Status st = player_->Play(); !st) Error(Code(st.error().code), st.error().message);
       Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kPlaying); });
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        next_tick_ = Clock::now();
-      }
-      cv_.notify_one();
+      StartTicks(std::chrono::milliseconds(0));
     }
-    auto offer = (*pub)->CreateOffer();
-    if (!offer) return Error(Code(offer.error().code), offer.error().message);
-    spdlog::debug("parley: publish offer\n{}", *offer);
     // What the server is told is what was announced before this answer arrives: a
     // second publish (screen share right after joining) must not repeat the first's.
+    // Announced now, before the offer exists, so that a publish queued behind this one
+    // (or an unpublish's republish) already counts these tracks.
     std::vector<std::string> added;
     std::set<TrackKind> added_kinds;
     for (TrackKind k : want)
@@ -1064,7 +1050,25 @@ class EngineImpl final : public RtcEngine {
         added.push_back(TrackName(k));
         added_kinds.insert(k);
       }
-    std::shared_ptr<sdk::Publisher> holder(std::move(*pub));
+    std::shared_ptr<sdk::media::PublishConnection> holder(std::move(*pub));
+    uint64_t gen = signal_gen_;
+    holder->CreateOffer([this, gen, holder, want, added, added_kinds](Result<std::string> offer) {
+      if (gen != signal_gen_) return;  // the call ended or its link changed: like a request cut off
+      if (!offer || !Live()) {
+        for (TrackKind k : added_kinds) announced_.erase(k);  // never sent
+        if (!offer) Error(Code(offer.error().code), offer.error().message);
+        return;
+      }
+      SendPublish(holder, want, added, added_kinds, *offer);
+    });
+  }
+
+  /// Tells the server about the publish connection `holder` (its offer), then applies
+  /// the answer and makes it the one that sends.
+  void SendPublish(const std::shared_ptr<sdk::media::PublishConnection>& holder, const std::set<TrackKind>& want,
+                   const std::vector<std::string>& added, const std::set<TrackKind>& added_kinds,
+                   const std::string& offer) {
+    sdk::Log().debug("parley: publish offer\n{}", offer);
     auto on_answer = Continue([this, holder, want, added_kinds](int32_t code, const std::string& m, const Json& d) {
       if (code) {
         for (TrackKind k : added_kinds) announced_.erase(k);
@@ -1074,21 +1078,25 @@ class EngineImpl final : public RtcEngine {
         }
         return Error(code, m);
       }
-      spdlog::debug("parley: publish answer\n{}", d.value("sdp", ""));
-      if (Status st = holder->SetAnswer(d.value("sdp", "")); !st)
-        return Error(Code(Errc::kPublishStreamStartError), st.error().message);
-      publisher_ = holder;
-      publisher_->AttachFeeds();  // the previous connection fed until now
-      if (local_window_ && want.count(TrackKind::kCamera))
-        if (Status st = publisher_->SetPreviewWindow(local_window_); !st)
-          Error(Code(st.error().code), st.error().message);
-      for (TrackKind k : want)
-        if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
+      sdk::Log().debug("parley: publish answer\n{}", d.value("sdp", ""));
+      holder->SetAnswer(d.value("sdp", ""), [this, gen = signal_gen_, holder, want](const Status& st) {
+        if (gen != signal_gen_) return;
+        if (!st)  // the connection is dropped
+          return Error(Code(sdk::media::TimedOut(st.error()) ? st.error().code : Errc::kPublishStreamStartError),
+                       st.error().message);
+        publisher_ = holder;
+        publisher_->AttachInputs();  // the previous connection fed until now
+        if (local_window_ && want.count(TrackKind::kCamera))
+          if (Status pst = publisher_->SetPreviewWindow(local_window_); !pst)
+            Error(Code(pst.error().code), pst.error().message);
+        for (TrackKind k : want)
+          if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
+      });
     });
     if (added.empty())
-      signal_->Request("updatePublish", {{"sdp", *offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
+      signal_->Request("updatePublish", {{"sdp", offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
     else
-      signal_->Request("publish", {{"tracks", added}, {"sdp", *offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
+      signal_->Request("publish", {{"tracks", added}, {"sdp", offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
   }
 
   void Republish() { Publish(announced_); }
@@ -1164,7 +1172,7 @@ class EngineImpl final : public RtcEngine {
   void ApplySubscribeOffer(const std::string& offer) {
     if (!Live()) return;
     if (!subscriber_) {
-      sdk::SubscribeOptions so;
+      sdk::media::SubscribeOptions so;
       so.ice_addresses = config_.ice_addresses;
       so.record_dir = config_.record_dir;
       so.playout = config_.audio_playout;
@@ -1172,58 +1180,75 @@ class EngineImpl final : public RtcEngine {
         Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
         so.playout = "null";
       }
-      auto sub = sdk::Subscriber::Create(
-          so,
-          [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
-            frames_.fetch_add(1, std::memory_order_relaxed);
-            width_.store(f.width, std::memory_order_relaxed);
-            height_.store(f.height, std::memory_order_relaxed);
-            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
-          },
-          [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
-            ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
-          },
-          [this](const sdk::RemoteTrackInfo& i) {
-            Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
-          },
-          [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
-            Post([this, i, path] {
-              Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
-            });
-          },
-          // One remote stream failing (or ending abruptly when its sender leaves) does
-          // not end the call: the others keep playing, so it is a warning. The
-          // renderer and the speaker are the app's own: those are errors.
-          [this](int32_t code, const std::string& m) {
-            bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
-                          code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
-            Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
-          });
+      sdk::media::SubscribeCallbacks cb;
+      cb.on_video = [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
+        frames_.fetch_add(1, std::memory_order_relaxed);
+        width_.store(f.width, std::memory_order_relaxed);
+        height_.store(f.height, std::memory_order_relaxed);
+        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
+      };
+      cb.on_audio = [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
+        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
+      };
+      cb.on_track = [this](const sdk::RemoteTrackInfo& i) {
+        Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
+      };
+      cb.on_record = [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
+        Post([this, i, path] {
+          Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
+        });
+      };
+      // One remote stream failing (or ending abruptly when its sender leaves) does
+      // not end the call: the others keep playing, so it is a warning. The
+      // renderer and the speaker are the app's own: those are errors.
+      cb.on_error = [this](int32_t code, const std::string& m) {
+        bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
+                      code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
+        Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
+      };
+      auto sub = media_->CreateSubscriber(so, std::move(cb));
       if (!sub) return Error(Code(sub.error().code), sub.error().message);
       subscriber_ = std::move(*sub);
       for (const auto& [key, window] : remote_windows_)
         if (window) subscriber_->SetWindow(key.first, key.second, window);
     }
-    auto answer = subscriber_->ApplyOffer(offer);
-    if (!answer) return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
-    signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
-                     Continue([this](int32_t code, const std::string& m, const Json&) {
-                       if (code) Error(code, m);
-                     }));
+    std::weak_ptr<sdk::media::SubscribeConnection> asked = subscriber_;
+    subscriber_->ApplyOffer(offer, [this, asked](Result<std::string> answer) {
+      // Dropped meanwhile (aborted, the call ended): its answer is no one's.
+      if (auto conn = asked.lock(); !conn || conn != subscriber_) return;
+      if (!answer) {
+        if (!sdk::media::TimedOut(answer.error()))
+          return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
+        // The media never answered: the connection is unusable; the next offer gets a new one.
+        subscriber_.reset();
+        return Error(Code(answer.error().code), answer.error().message);
+      }
+      if (!Live()) return;
+      signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
+                       Continue([this](int32_t code, const std::string& m, const Json&) {
+                         if (code) Error(code, m);
+                       }));
+    });
   }
 
   EngineConfig config_;  ///< role and profile under state_mu_; the rest fixed or engine thread only
+  /// Declared before everything that holds its connections or posted work, so it goes
+  /// last; its inputs are used from any thread.
+  std::unique_ptr<sdk::media::MediaFactory> media_ =
+      sdk::media::MakeMediaFactory([this](std::function<void()> fn) { Post(std::move(fn)); });
   std::atomic<EngineEventListener*> listener_{nullptr};
   std::atomic<MediaFrameObserver*> observer_{nullptr};
   std::shared_mutex observer_mu_;  ///< held shared by media threads while they call the observer
   bool self_destroy_ = false;      ///< engine thread: Destroy came from a callback
   std::thread thread_;
-  std::mutex mu_;  ///< guards tasks_, stopping_, next_ping_
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  Clock::time_point next_ping_{};
-  std::multimap<Clock::time_point, std::function<void()>> timed_;
+  /// After media_ (work it still holds may reference the media inputs when it goes),
+  /// before the timers on it.
+  sdk::EventLoop loop_{[this](const std::exception& e) { OnException(e); }};
+  boost::asio::steady_timer ping_timer_{loop_.io()};       ///< heartbeat (and stats)
+  boost::asio::steady_timer tick_timer_{loop_.io()};       ///< media file progress
+  boost::asio::steady_timer reconnect_timer_{loop_.io()};  ///< the next resume attempt
+  boost::asio::steady_timer leave_timer_{loop_.io()};      ///< the bound of a leave
+  std::shared_ptr<Leave> leave_;                           ///< engine thread: the leave on its way
   std::chrono::milliseconds ping_interval_{2000};
 
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
@@ -1233,23 +1258,21 @@ class EngineImpl final : public RtcEngine {
 
   // Engine thread only:
   std::unique_ptr<sdk::SignalClient> signal_;
-  std::shared_ptr<sdk::Publisher> publisher_;
-  std::unique_ptr<sdk::Subscriber> subscriber_;
+  std::shared_ptr<sdk::media::PublishConnection> publisher_;
+  std::shared_ptr<sdk::media::SubscribeConnection> subscriber_;
   std::set<TrackKind> published_;  ///< what the server confirmed
   std::set<TrackKind> announced_;  ///< what publish requests sent so far (confirmed or in flight)
   std::map<std::string, RemoteUser> remote_;
   ScreenShareConfig screen_;
-  std::unique_ptr<sdk::FilePlayer> player_;
+  std::unique_ptr<sdk::media::FilePlayback> player_;
   bool file_started_ = false;
   uint64_t local_window_ = 0;
   std::map<std::pair<std::string, TrackKind>, uint64_t> remote_windows_;
-  Clock::time_point next_tick_{};  ///< guarded by mu_
   // Any thread:
-  sdk::InputFeed audio_feed_{false}, video_feed_{true};
   std::atomic<bool> file_active_{false};
   std::atomic<bool> mute_audio_{false}, mute_video_{false};
   Clock::time_point stats_at_{};
-  sdk::RtpTotals last_pub_, last_sub_;
+  sdk::media::RtpTotals last_pub_, last_sub_;
   uint64_t last_frames_ = 0;
   std::atomic<uint64_t> frames_{0};  ///< written on media threads
   std::atomic<int> width_{0}, height_{0};
@@ -1267,34 +1290,13 @@ class EngineImpl final : public RtcEngine {
 
 }  // namespace
 
-namespace {
-// The engine logs through spdlog's default logger: to stderr, and to
-// <log_dir>/parley.log when asked.
-void ConfigureLog(const EngineConfig& config) {
-  std::string level = config.log_level;
-  if (const char* env = std::getenv("PARLEY_LOG_LEVEL")) level = env;
-  if (!config.log_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(config.log_dir, ec);
-    try {
-      auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_dir + "/parley.log");
-      auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-      spdlog::set_default_logger(std::make_shared<spdlog::logger>("parley", spdlog::sinks_init_list{err, file}));
-    } catch (const spdlog::spdlog_ex& e) {
-      spdlog::warn("parley: cannot log to {}: {}", config.log_dir, e.what());
-    }
-  }
-  if (!level.empty()) spdlog::set_level(spdlog::level::from_str(level));
-}
-}  // namespace
-
 RtcEngine* RtcEngine::Create(const EngineConfig& config) {
   std::lock_guard<std::mutex> lock(g_create_mu);
-  ConfigureLog(config);
-  if (Status st = sdk::InitMedia(); !st) {
+  sdk::ConfigureLog(config.log_level, config.log_dir);
+  if (Status st = sdk::media::InitMedia(); !st) {
     g_create_error = static_cast<int32_t>(st.error().code);
     g_create_message = st.error().message;
-    spdlog::error("parley: cannot create the engine: {}", g_create_message);
+    sdk::Log().error("parley: cannot create the engine: {}", g_create_message);
     return nullptr;
   }
   g_create_error = 0;
@@ -1311,8 +1313,8 @@ void RtcEngine::Destroy(RtcEngine* engine) {
 }
 
 std::vector<DeviceInfo> RtcEngine::EnumerateDevices(DeviceKind kind) {
-  if (!sdk::InitMedia()) return {};
-  return sdk::EnumerateDevices(kind);
+  if (!sdk::media::InitMedia()) return {};
+  return sdk::media::ListDevices(kind);
 }
 
 int32_t RtcEngine::LastCreateError(std::string* message) {

@@ -95,6 +95,22 @@ struct SignalClient::Impl {
   }
 };
 
+/// One Connect: the steps and the deadline race on the I/O thread; the first to finish
+/// answers the caller.
+struct SignalClient::ConnectAttempt {
+  explicit ConnectAttempt(asio::io_context& io) : resolver(io), deadline(io) {}
+  tcp::resolver resolver;
+  asio::steady_timer deadline;
+  std::promise<beast::error_code> done;
+  bool finished = false;  ///< I/O thread only
+  void Finish(beast::error_code ec) {
+    if (finished) return;
+    finished = true;
+    deadline.cancel();
+    done.set_value(ec);
+  }
+};
+
 SignalClient::SignalClient(NotifyFn on_notify, ClosedFn on_closed) : impl_(std::make_unique<Impl>()) {
   impl_->on_notify = std::move(on_notify);
   impl_->on_closed = std::move(on_closed);
@@ -124,27 +140,49 @@ Status SignalClient::Connect(const std::string& url, std::chrono::milliseconds t
     return MakeError(Errc::kSignalRequestError, "server URL needs host:port: " + url);
   std::string host = hostport.substr(0, colon), port = hostport.substr(colon + 1);
   if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
-  std::promise<beast::error_code> done;
-  auto fut = done.get_future();
-  asio::post(impl_->io, [im = impl_.get(), host, port, path, hostport, timeout, &done] {
-    beast::error_code ec;
-    tcp::resolver resolver(im->io);
-    auto results = resolver.resolve(host, port, ec);
-    if (!ec) {
-      auto& layer = beast::get_lowest_layer(im->ws);
-      layer.expires_after(timeout);
-      layer.connect(results, ec);
-      if (!ec) im->ws.handshake(hostport, path, ec);
-      layer.expires_never();
-    }
-    if (!ec) {
-      im->ws.read_message_max(16 << 20);
-      im->open = true;
-      im->ReadLoop();
-    }
-    done.set_value(ec);
+  // Resolve, connect and upgrade asynchronously on the I/O thread, under one deadline.
+  // The steps' own timeouts do not cover everything (a synchronous connect to a
+  // black-holed address waits for the kernel's SYN retries, about two minutes; a
+  // resolver's lookup cannot be cut short), so a timer ends the attempt at the
+  // deadline whichever step is running, and whatever finishes later finds it over.
+  auto attempt = std::make_shared<ConnectAttempt>(impl_->io);
+  auto fut = attempt->done.get_future();
+  asio::post(impl_->io, [im = impl_.get(), attempt, host, port, path, hostport, timeout] {
+    attempt->deadline.expires_after(timeout);
+    attempt->deadline.async_wait([im, attempt](beast::error_code ec) {
+      if (ec) return;  // cancelled: the attempt finished first
+      attempt->resolver.cancel();
+      beast::error_code ignored;
+      beast::get_lowest_layer(im->ws).socket().close(ignored);
+      attempt->Finish(beast::error::timeout);
+    });
+    attempt->resolver.async_resolve(
+        host, port, [im, attempt, path, hostport, timeout](beast::error_code ec, tcp::resolver::results_type results) {
+          if (attempt->finished) return;
+          if (ec) return attempt->Finish(ec);
+          auto& layer = beast::get_lowest_layer(im->ws);
+          layer.expires_after(timeout);
+          layer.async_connect(results,
+                              [im, attempt, path, hostport](beast::error_code connect_ec, const tcp::endpoint&) {
+                                if (attempt->finished) return;
+                                if (connect_ec) return attempt->Finish(connect_ec);
+                                im->ws.async_handshake(hostport, path, [im, attempt](beast::error_code handshake_ec) {
+                                  if (attempt->finished) return;
+                                  beast::get_lowest_layer(im->ws).expires_never();
+                                  if (!handshake_ec) {
+                                    im->ws.read_message_max(16 << 20);
+                                    im->open = true;
+                                    im->ReadLoop();
+                                  }
+                                  attempt->Finish(handshake_ec);
+                                });
+                              });
+        });
   });
   beast::error_code ec = fut.get();
+  if (ec == beast::error::timeout)
+    return MakeError(Errc::kSignalRequestError,
+                     "cannot connect to " + url + ": no answer within " + std::to_string(timeout.count()) + " ms");
   if (ec) return MakeError(Errc::kSignalRequestError, "cannot connect to " + url + ": " + ec.message());
   return {};
 }

@@ -28,8 +28,10 @@ class SignalClient {
   SignalClient(const SignalClient&) = delete;
   SignalClient& operator=(const SignalClient&) = delete;
 
-  /// Opens the WebSocket (blocking, up to `timeout`). URL: ws://host:port/path or
-  /// http://host:port (path defaults to /v1/signal).
+  /// Opens the WebSocket: blocks until it is open or fails, and never longer than
+  /// `timeout` (resolving, connecting and the upgrade together; then
+  /// kSignalRequestError). URL: ws://host:port/path or http://host:port (path
+  /// defaults to /v1/signal).
   Status Connect(const std::string& url, std::chrono::milliseconds timeout);
   /// Sends a request; `reply` runs once on the I/O thread: with the response, with
   /// `timeout_code` after `timeout`, or with 0x01020401 if the connection is gone.
@@ -41,6 +43,7 @@ class SignalClient {
 
  private:
   struct Impl;
+  struct ConnectAttempt;
   std::unique_ptr<Impl> impl_;
 };
 

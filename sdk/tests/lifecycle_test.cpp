@@ -6,11 +6,15 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <string>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "engine_support.hpp"
 #include "parley/proto/errc.hpp"
+#include "tcp_proxy.hpp"
 
 namespace parley {
 namespace {
@@ -45,6 +49,24 @@ bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(10ms);
   }
   return true;
+}
+
+TEST(SdkLog, AnEngineLeavesTheHostsDefaultLoggerAndLevelAlone) {
+  // What `parley demo` does: the host sets up spdlog, then creates engines whose
+  // config asks for another level (and a log file).
+  auto host = std::make_shared<spdlog::logger>("host");
+  spdlog::set_default_logger(host);
+  spdlog::set_level(spdlog::level::info);
+  EngineConfig c;
+  c.server_url = "ws://127.0.0.1:9/v1/signal";  // never contacted
+  c.log_level = "debug";
+  c.log_dir = ::testing::TempDir() + "parley-engine-log";
+  RtcEngine* e = RtcEngine::Create(c);
+  ASSERT_NE(e, nullptr);
+  RtcEngine::Destroy(e);
+  EXPECT_EQ(spdlog::default_logger().get(), host.get());
+  EXPECT_EQ(spdlog::get_level(), spdlog::level::info);
+  EXPECT_EQ(host->level(), spdlog::level::info);
 }
 
 TEST(EngineLifecycle, H5ModeCanBeSetAgainOnceTheLastEngineIsDestroyed) {
@@ -278,6 +300,39 @@ TEST(EngineLifecycle, AKickedEngineIsToldKickedEveryTime) {
     EXPECT_EQ(p.statuses.back(), ConnectionStatus::kDisconnected);
   }
   RtcEngine::Destroy(e);
+}
+
+// Leaving does not hold the engine thread: while the leave waits for an answer that
+// never comes (the link is stalled), work queued behind it runs at once, and the call
+// ends within the leave's bound (its request times out after 2 s).
+TEST(EngineLifecycle, ALeaveWaitingForTheServerDoesNotHoldTheEngineThread) {
+  std::string path = test::MakeTestWebm("leave", 4, 550);
+  ASSERT_FALSE(path.empty());
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  test::TcpProxy proxy(server.port());
+  EngineConfig c = Config(server, "file:" + path);  // a file: PauseMediaFile posts work
+  c.video_source = "null";
+  c.server_url = "ws://127.0.0.1:" + std::to_string(proxy.port()) + "/v1/signal";
+  RtcEngine* e = RtcEngine::Create(c);
+  Probe p;
+  e->SetEngineEventListener(&p);
+  ASSERT_EQ(e->JoinChannel(Auth(app, "leave", "lea"), "Lea"), 0);
+  ASSERT_TRUE(p.WaitFor([&] { return p.published_tracks.count(TrackKind::kAudio) > 0; }, 10s));
+  proxy.SetStalled(true);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(e->LeaveChannel(), 0);
+  ASSERT_EQ(e->PauseMediaFile(), 0);  // queued behind the leave; the file stopped with the media
+  EXPECT_TRUE(p.WaitFor([&] { return p.HasError(Code(Errc::kPublishStreamNotExist)); }, 1s))
+      << "work queued behind a leave waited for it";
+  EXPECT_FALSE(p.Locked([&] { return p.left; }));
+  EXPECT_TRUE(p.WaitFor([&] { return p.left; }, 4s));
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 2s);
+  EXPECT_LT(took, 3500ms);
+  EXPECT_FALSE(e->IsInCall());
+  RtcEngine::Destroy(e);
+  std::filesystem::remove(path);
 }
 
 }  // namespace

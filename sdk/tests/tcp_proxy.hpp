@@ -1,5 +1,6 @@
 // A TCP forwarder on 127.0.0.1 that a test can cut: every connection through it is
 // closed at once (as a network drop would), while new connections still go through.
+// It can also stall: connections stay open but what is sent is lost (a black hole).
 // The SDK's signalling goes through it; its media (UDP, addressed by the SDP) does not.
 #pragma once
 
@@ -43,6 +44,8 @@ class TcpProxy {
   [[nodiscard]] int port() const { return port_; }
   /// While refusing, new connections are accepted and closed at once.
   void SetRefusing(bool refusing) { refusing_ = refusing; }
+  /// While stalled, bytes are read and dropped in both directions.
+  void SetStalled(bool stalled) { stalled_ = stalled; }
   /// Drops every connection open now.
   void Cut() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -88,7 +91,7 @@ class TcpProxy {
       for (int i = 0; i < 2 && !done; ++i) {
         if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = read(fds[i].fd, buf, sizeof buf);
-        if (n <= 0 || write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) done = true;
+        if (n <= 0 || (!stalled_ && write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n)) done = true;
       }
       if (done) break;
     }
@@ -102,7 +105,7 @@ class TcpProxy {
   int target_;
   int listener_ = -1;
   int port_ = 0;
-  std::atomic<bool> stop_{false}, refusing_{false};
+  std::atomic<bool> stop_{false}, refusing_{false}, stalled_{false};
   std::thread accept_;
   std::vector<std::thread> pipes_;
   std::mutex mu_;

@@ -1,5 +1,7 @@
 #include "impl/media.hpp"
 
+#include "impl/gst/promise.hpp"
+
 #define GST_USE_UNSTABLE_API
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -87,45 +89,59 @@ GstElement* MakeWebrtc(const std::vector<std::string>& ice) {
   return w;
 }
 
-// Waits for a webrtcbin promise and returns its reply (owned by the promise).
-const GstStructure* Wait(GstPromise* p) {
-  if (gst_promise_wait(p) != GST_PROMISE_RESULT_REPLIED) return nullptr;
-  return gst_promise_get_reply(p);
+// How long webrtcbin gets to answer: an SDP operation is local work of a few ms, so a
+// silent webrtcbin is stuck and the connection is given up; stats are only skipped.
+constexpr std::chrono::milliseconds kSdpTimeout{5000};
+constexpr std::chrono::milliseconds kStatsTimeout{1000};
+
+constexpr char kNoAnswer[] = "webrtcbin did not answer ";
+
+Error WebrtcbinTimeout(const char* what) {
+  return {Errc::kMediaConnectionCreateFailed, kNoAnswer + std::string(what) + " within 5 s"};
 }
 
+// A timeout is kMediaConnectionCreateFailed: a description that was never applied
+// leaves the connection unusable, so the caller drops it.
 Status SetDescription(GstElement* webrtc, const char* signal, GstWebRTCSDPType type, const std::string& text) {
   GstSDPMessage* sdp = nullptr;
   if (gst_sdp_message_new_from_text(text.c_str(), &sdp) != GST_SDP_OK)
     return MakeError(Errc::kInvalidSdp, "the server's SDP does not parse");
   GstWebRTCSessionDescription* desc = gst_webrtc_session_description_new(type, sdp);
-  GstPromise* p = gst_promise_new();
-  g_signal_emit_by_name(webrtc, signal, desc, p);
-  const GstStructure* reply = Wait(p);
+  gst::BoundedPromise p;
+  g_signal_emit_by_name(webrtc, signal, desc, p.get());
+  const GstStructure* reply = p.Wait(kSdpTimeout);
   GError* err = nullptr;
   if (reply && gst_structure_has_field(reply, "error")) gst_structure_get(reply, "error", G_TYPE_ERROR, &err, nullptr);
   std::string message = err ? err->message : "";
   if (err) g_error_free(err);
-  gst_promise_unref(p);
   gst_webrtc_session_description_free(desc);
+  if (p.timed_out()) return WebrtcbinTimeout(signal);
   if (!message.empty()) return MakeError(Errc::kInvalidSdp, std::string(signal) + ": " + message);
   return {};
 }
 
 // create-offer / create-answer, then set-local-description; returns the SDP text.
 Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
-  GstPromise* p = gst_promise_new();
-  g_signal_emit_by_name(webrtc, offer ? "create-offer" : "create-answer", nullptr, p);
-  const GstStructure* reply = Wait(p);
+  const char* create = offer ? "create-offer" : "create-answer";
   GstWebRTCSessionDescription* desc = nullptr;
-  if (reply) gst_structure_get(reply, offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
-  gst_promise_unref(p);
+  {
+    gst::BoundedPromise p;
+    g_signal_emit_by_name(webrtc, create, nullptr, p.get());
+    const GstStructure* reply = p.Wait(kSdpTimeout);
+    if (p.timed_out()) return WebrtcbinTimeout(create);
+    if (reply)
+      gst_structure_get(reply, offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
+  }
   if (!desc)
     return MakeError(Errc::kMediaConnectionCreateFailed,
                      offer ? "webrtcbin made no offer" : "webrtcbin made no answer");
-  GstPromise* set = gst_promise_new();
-  g_signal_emit_by_name(webrtc, "set-local-description", desc, set);
-  (void)Wait(set);
-  gst_promise_unref(set);
+  gst::BoundedPromise set;
+  g_signal_emit_by_name(webrtc, "set-local-description", desc, set.get());
+  (void)set.Wait(kSdpTimeout);
+  if (set.timed_out()) {
+    gst_webrtc_session_description_free(desc);
+    return WebrtcbinTimeout("set-local-description");
+  }
   gchar* text = gst_sdp_message_as_text(desc->sdp);
   std::string out = text;
   g_free(text);
@@ -278,9 +294,9 @@ std::string RawVideoCaps(const VideoEncoderConfig& v) {
 // Sums webrtcbin's get-stats reply (a structure of per-object structures).
 RtpTotals CollectStats(GstElement* webrtc) {
   RtpTotals t;
-  GstPromise* p = gst_promise_new();
-  g_signal_emit_by_name(webrtc, "get-stats", nullptr, p);
-  const GstStructure* reply = Wait(p);
+  gst::BoundedPromise p;
+  g_signal_emit_by_name(webrtc, "get-stats", nullptr, p.get());
+  const GstStructure* reply = p.Wait(kStatsTimeout);  // none in time: nothing measured
   if (reply) {
     gst_structure_foreach(
         reply,
@@ -316,7 +332,6 @@ RtpTotals CollectStats(GstElement* webrtc) {
         },
         &t);
   }
-  gst_promise_unref(p);
   return t;
 }
 
@@ -392,6 +407,10 @@ GstClockTime RunningTime(GstElement* e) {
 }
 
 }  // namespace
+
+bool media::TimedOut(const Error& e) {
+  return e.code == Errc::kMediaConnectionCreateFailed && e.message.rfind(kNoAnswer, 0) == 0;
+}
 
 Status InitMedia() {
   static std::once_flag once;

@@ -1,10 +1,12 @@
-// Media on GStreamer webrtcbin: the publish connection (we offer what we send) and
+// Media on GStreamer webrtcbin, behind the seam of media/media.hpp
+// (impl/gst_media_factory.cpp adapts these classes to it): the publish connection (we offer what we send) and
 // the subscribe connection (the server offers, we answer). Both follow
 // ../shared/notes/webrtc-on-loopback.md: max-bundle, no UPnP, ICE restricted to the
 // configured local addresses, transport-wide-cc negotiated through payloader caps.
 //
-// Threading: the methods block (they wait for webrtcbin's promises) and are called
-// from the engine thread. Callbacks (frames, tracks, errors) run on GStreamer threads.
+// Threading: the methods block (they wait for webrtcbin's promises, each wait
+// bounded: SDP operations 5 s, stats 1 s) and are called from the engine thread.
+// Callbacks (frames, tracks, errors) run on GStreamer threads.
 #pragma once
 
 #include <gst/gst.h>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "impl/track_ids.hpp"
+#include "media/media.hpp"
 #include "parley/proto/result.hpp"
 #include "parley/types.hpp"
 
@@ -36,14 +39,8 @@ std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
 using MediaErrorFn = std::function<void(int32_t code, const std::string& message)>;
 struct BusState;
 
-/// Totals from webrtcbin's statistics (the W3C RTCStats it models).
-struct RtpTotals {
-  uint64_t bytes_sent = 0, packets_sent = 0;
-  uint64_t bytes_received = 0, packets_received = 0;
-  int64_t packets_lost = 0;
-  double jitter_s = 0;  ///< largest inbound jitter
-  double rtt_s = -1;    ///< from the remote side's reports (-1: unknown yet)
-};
+/// Totals from webrtcbin's statistics.
+using RtpTotals = media::RtpTotals;
 
 /// Media pushed into the publish pipeline from outside it: the application's own
 /// frames (PushExternal…) or a media file decoded by a FilePlayer. It outlives the
@@ -78,8 +75,7 @@ class InputFeed {
   GstClockTime next_ = GST_CLOCK_TIME_NONE;  // audio: where the next buffer starts
 };
 
-/// What a media file does now (media file API).
-enum class FileState : uint8_t { kPlaying, kPaused, kEnded };
+using FileState = media::FileState;
 
 /// A media file (wav, mp3, mp4, mkv, webm … anything uridecodebin reads) decoded in
 /// its own pipeline in real time and pushed into the audio and/or video feed. Pausing

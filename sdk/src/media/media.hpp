@@ -1,0 +1,159 @@
+// The media seam: what the engine asks of media, with no GStreamer type in sight.
+// The GStreamer implementation lives in impl/ (a media factory over the webrtcbin
+// connections of impl/media.hpp); a test can implement it with fakes.
+//
+// Threading: every method is called on the engine thread. Every `done` runs once, on
+// the engine thread (through the Post the factory was made with, never inline), within
+// a bound: SDP operations 5 s, stats 1 s. It may run after the connection that was
+// asked is gone, so it carries values, never the connection. Frame callbacks run on
+// media threads; error callbacks on media threads too (the engine posts them on).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "impl/track_ids.hpp"
+#include "parley/proto/result.hpp"
+#include "parley/types.hpp"
+
+namespace parley::sdk::media {
+
+/// Runs a closure on the engine thread, after what is queued there already.
+using Post = std::function<void(std::function<void()>)>;
+using ErrorFn = std::function<void(int32_t code, const std::string& message)>;
+
+/// Totals from the connection's statistics (the W3C RTCStats it models).
+struct RtpTotals {
+  uint64_t bytes_sent = 0, packets_sent = 0;
+  uint64_t bytes_received = 0, packets_received = 0;
+  int64_t packets_lost = 0;
+  double jitter_s = 0;  ///< largest inbound jitter
+  double rtt_s = -1;    ///< from the remote side's reports (-1: unknown yet)
+};
+
+/// The media did not answer an SDP operation within its bound: the error is
+/// kMediaConnectionCreateFailed, and the connection it came from is unusable.
+bool TimedOut(const Error& e);
+
+/// Media pushed from outside the publish pipeline (the application's frames). It
+/// outlives the publish connections: each new one takes it over once its answer is
+/// applied (PublishConnection::AttachInputs). Any thread.
+class MediaInput {
+ public:
+  virtual ~MediaInput() = default;
+  /// Interleaved S16 audio. 0, 0x01030304 (the track is not published) or, when
+  /// `bounded`, 0x01070101 (queue full).
+  virtual int32_t PushAudio(const int16_t* pcm, size_t samples, int rate, int channels, bool bounded) = 0;
+  /// A tightly packed I420 frame.
+  virtual int32_t PushVideo(const VideoFrame& frame, bool bounded) = 0;
+};
+
+/// What a media file does now (media file API).
+enum class FileState : uint8_t { kPlaying, kPaused, kEnded };
+
+/// A media file decoded in real time into the factory's inputs. Pausing keeps the
+/// tracks alive; seeking flushes only the file.
+class FilePlayback {
+ public:
+  virtual ~FilePlayback() = default;
+  virtual Status Play() = 0;
+  virtual Status Pause() = 0;
+  virtual Status Seek(int64_t position_ms) = 0;
+  [[nodiscard]] virtual int64_t PositionMs() const = 0;
+  [[nodiscard]] virtual int64_t DurationMs() const = 0;
+  [[nodiscard]] virtual FileState state() const = 0;
+};
+
+/// Screen capture for the screen track (X11).
+struct ScreenOptions {
+  std::string display;     ///< e.g. ":99"; empty: $DISPLAY
+  uint64_t window_id = 0;  ///< 0: the whole screen
+  VideoEncoderConfig video;
+};
+
+struct PublishOptions {
+  bool audio = false, video = false, screen = false;
+  std::string audio_source = "test:tone";  ///< "external" and "file:…" read the factory's inputs
+  std::string video_source = "test:pattern";
+  VideoEncoderConfig video_config;
+  ScreenOptions screen_options;
+  std::vector<std::string> ice_addresses;
+  bool mute_audio = false, mute_video = false;
+};
+
+/// The publish connection: we offer what we send.
+class PublishConnection {
+ public:
+  virtual ~PublishConnection() = default;
+  virtual void CreateOffer(std::function<void(Result<std::string> offer)> done) = 0;
+  virtual void SetAnswer(const std::string& sdp, std::function<void(Status)> done) = 0;
+  virtual void CollectStats(std::function<void(RtpTotals)> done) = 0;
+  /// Points the inputs (external frames, media file) at this connection; called once
+  /// its answer is applied, so the previous connection is fed until then.
+  virtual void AttachInputs() = 0;
+  /// Muted audio sends silence, a muted camera black frames: the tracks stay alive.
+  virtual void Mute(TrackKind track, bool muted) = 0;
+  /// Renders the local camera into a native window (0: stop); 0x01040201 when the
+  /// renderer cannot start.
+  virtual Status SetPreviewWindow(uint64_t window) = 0;
+};
+
+struct SubscribeOptions {
+  std::vector<std::string> ice_addresses;
+  /// Each received stream is also written, without re-encoding, to
+  /// <record_dir>/<user>-<track>.{ogg,webm,mkv} (empty: no recording).
+  std::string record_dir;
+  /// Remote audio playout: "null" (none), "auto", "device" or "device:<sink>".
+  std::string playout = "null";
+};
+
+/// What a subscribe connection reports (each on a media thread).
+struct SubscribeCallbacks {
+  std::function<void(const RemoteTrackInfo&, const VideoFrame&)> on_video;
+  std::function<void(const RemoteTrackInfo&, const AudioFrame&)> on_audio;
+  std::function<void(const RemoteTrackInfo&)> on_track;
+  std::function<void(const RemoteTrackInfo&, const std::string& path)> on_record;
+  ErrorFn on_error;
+};
+
+/// The subscribe connection: the server offers, we answer.
+class SubscribeConnection {
+ public:
+  virtual ~SubscribeConnection() = default;
+  /// Applies the server's offer; `done` gets our answer.
+  virtual void ApplyOffer(const std::string& offer, std::function<void(Result<std::string> answer)> done) = 0;
+  virtual void CollectStats(std::function<void(RtpTotals)> done) = 0;
+  /// Renders a remote video track into a native window (0: stop), before or after the
+  /// track arrives.
+  virtual void SetWindow(const std::string& user_id, TrackKind track, uint64_t window) = 0;
+};
+
+/// One engine's media: its inputs, files and connections.
+class MediaFactory {
+ public:
+  virtual ~MediaFactory() = default;
+  virtual Result<std::unique_ptr<PublishConnection>> CreatePublisher(const PublishOptions& options,
+                                                                     ErrorFn on_error) = 0;
+  virtual Result<std::unique_ptr<SubscribeConnection>> CreateSubscriber(const SubscribeOptions& options,
+                                                                        SubscribeCallbacks callbacks) = 0;
+  /// Opens and prerolls a media file that feeds the audio and/or the video input;
+  /// 0x01090003 when it is missing or not media.
+  virtual Result<std::unique_ptr<FilePlayback>> OpenFile(const std::string& path, bool feeds_audio, bool feeds_video,
+                                                         std::function<void()> on_end, ErrorFn on_error) = 0;
+  virtual std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) = 0;
+  virtual MediaInput& AudioInput() = 0;
+  virtual MediaInput& VideoInput() = 0;
+};
+
+/// Initializes the media library once for the process and checks that everything the
+/// engine needs exists (0x01010103 naming what is missing).
+Status InitMedia();
+/// The devices the system has now, then the synthetic sources and sinks.
+std::vector<DeviceInfo> ListDevices(DeviceKind kind);
+/// The GStreamer implementation; `post` runs closures on the engine thread.
+std::unique_ptr<MediaFactory> MakeMediaFactory(Post post);
+
+}  // namespace parley::sdk::media
