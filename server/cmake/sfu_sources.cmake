@@ -3,6 +3,7 @@
 set(PARLEY_SFU_SOURCES
   src/sfu/dtls.cpp
   src/sfu/keyframe_requester.cpp
+  src/sfu/media_plane.cpp
   src/sfu/nack_generator.cpp
   src/sfu/negotiate.cpp
   src/sfu/openssl_lib.cpp

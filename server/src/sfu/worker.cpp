@@ -49,6 +49,17 @@ std::string_view Name(Failure f) {
   return "unknown";
 }
 
+std::string_view Name(Transport::State s) {
+  switch (s) {
+    case Transport::State::kNew: return "new";
+    case Transport::State::kIceConnected: return "ice-connected";
+    case Transport::State::kConnected: return "connected";
+    case Transport::State::kFailed: return "failed";
+    case Transport::State::kClosed: return "closed";
+  }
+  return "new";  // as the admin API always said for a value it did not know
+}
+
 std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
   std::array<uint8_t, 19> k{};
   k[0] = static_cast<uint8_t>(a.ss_family);
@@ -544,6 +555,13 @@ void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int trac
                                   (track < 0 || r.spec.track == static_cast<size_t>(track));
                          }),
           v.end());
+}
+
+std::vector<std::pair<uint64_t, RouteSpec>> MediaWorker::RoutesFrom(uint64_t publisher) const {
+  std::vector<std::pair<uint64_t, RouteSpec>> out;
+  if (auto it = routes_.find(publisher); it != routes_.end())
+    for (const Route& r : it->second) out.emplace_back(r.subscriber, r.spec);
+  return out;
 }
 
 void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int64_t arrival_us) {

@@ -137,6 +137,8 @@ class Transport {
   /// The publish side's tracks; video tracks get a retransmission buffer.
   void SetInboundTracks(std::vector<InboundTrack> tracks);
   [[nodiscard]] size_t inbound_track_count() const { return tracks_.size(); }
+  /// The inbound track `i` as configured (SetInboundTracks); `i` < inbound_track_count().
+  [[nodiscard]] const InboundTrack& inbound_track(size_t i) const { return tracks_[i].cfg; }
   /// For transports where the server offered: the client's credentials arrive with its answer.
   void SetRemote(std::string remote_ufrag, std::string remote_fingerprint);
   void OnRtcp(RtcpHandler h) { on_rtcp_ = std::move(h); }
@@ -193,6 +195,9 @@ class Transport {
   StateHandler on_state_;
 };
 
+/// The name the admin API shows: "new", "ice-connected", "connected", "failed", "closed".
+std::string_view Name(Transport::State s);
+
 class MediaWorker {
  public:
   /// Binds a UDP socket on `address`:`port` (0 = any free port).
@@ -231,6 +236,9 @@ class MediaWorker {
   void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map);
   /// Removes the routes from `publisher` to `subscriber` (one track, or all when track < 0).
   void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track = -1);
+  /// The routes leaving `publisher` as (subscriber, spec), in the order they were added:
+  /// what the control plane asked for, so its effects can be checked on the worker.
+  [[nodiscard]] std::vector<std::pair<uint64_t, RouteSpec>> RoutesFrom(uint64_t publisher) const;
 
   // Loop counters (any thread; /metrics shows them).
   /// Times the loop returned from waiting (I/O, posted work or its tick timer).
