@@ -9,6 +9,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/openssl_lib.cpp
   src/sfu/receive_stats.cpp
   src/sfu/retransmission_buffer.cpp
+  src/sfu/rtcp_writer.cpp
   src/sfu/rtp.cpp
   src/sfu/sdp.cpp
   src/sfu/seq_rewriter.cpp

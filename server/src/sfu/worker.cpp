@@ -715,9 +715,9 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
         if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
         Transport* sub = FindTransport(r.subscriber);
         if (!sub || sub->state() != Transport::State::kConnected) continue;
-        uint8_t sr[28];
-        WriteSenderReport(sr, r.spec.ssrc,
-                          {info->ntp, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets, r.octets});
+        uint8_t sr[kSenderReportBytes];
+        WriteRewrittenSenderReport(sr, r.spec.ssrc, *info, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets,
+                                   r.octets);
         if (SendRtcp(*sub, sr)) sub->counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
       }
       break;
@@ -784,24 +784,20 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
     std::array<uint16_t, NackGenerator::kMaxMissing> due{};
     size_t n = tr.nack.TakeDue(now_us, due);
     if (!n) continue;
-    uint8_t nack[12 + 4 * 16];
-    for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
-      size_t take = std::min<size_t>(16, n - off);
-      size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.stats.ssrc(), {due.data() + off, take});
-      if (len && SendRtcp(t, {nack, len})) t.counters_->nacks_sent.fetch_add(take, std::memory_order_relaxed);
-      off += take;
-    }
+    ForEachNackPacket(kServerSsrc, tr.stats.ssrc(), {due.data(), n}, [&](std::span<const uint8_t> nack, size_t count) {
+      if (SendRtcp(t, nack)) t.counters_->nacks_sent.fetch_add(count, std::memory_order_relaxed);
+    });
   }
 
   if (!t.tracks_.empty() && now_us - t.last_rr_us_ >= kReportIntervalUs) {
     t.last_rr_us_ = now_us;
-    std::array<ReportBlock, 8> blocks{};
+    std::array<ReportBlock, kMaxReportBlocks> blocks{};
     size_t count = 0;
     for (auto& tr : t.tracks_) {
       if (!tr.stats.started() || count == blocks.size()) continue;
       blocks[count++] = tr.stats.TakeReportBlock(now_us);
     }
-    uint8_t rr[8 + 24 * 8];
+    uint8_t rr[kMaxReceiverReport];
     if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp(t, {rr, n});
   }
 }
