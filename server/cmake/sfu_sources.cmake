@@ -7,6 +7,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/nack_generator.cpp
   src/sfu/negotiate.cpp
   src/sfu/openssl_lib.cpp
+  src/sfu/publisher_tracks.cpp
   src/sfu/receive_stats.cpp
   src/sfu/retransmission_buffer.cpp
   src/sfu/rtcp_writer.cpp
@@ -16,4 +17,5 @@ set(PARLEY_SFU_SOURCES
   src/sfu/srtp_lib.cpp
   src/sfu/stun.cpp
   src/sfu/twcc.cpp
+  src/sfu/webrtc_transport.cpp
   src/sfu/worker.cpp)
