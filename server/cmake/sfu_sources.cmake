@@ -11,6 +11,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/receive_stats.cpp
   src/sfu/retransmission_buffer.cpp
   src/sfu/rtcp_writer.cpp
+  src/sfu/router.cpp
   src/sfu/rtp.cpp
   src/sfu/sdp.cpp
   src/sfu/seq_rewriter.cpp

@@ -13,4 +13,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/keyframe_requester_test.cpp
   tests/sfu/media_plane_test.cpp
   tests/sfu/rtcp_writer_test.cpp
-  tests/sfu/webrtc_transport_test.cpp)
+  tests/sfu/webrtc_transport_test.cpp
+  tests/sfu/router_test.cpp)

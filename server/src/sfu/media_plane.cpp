@@ -40,7 +40,7 @@ MediaPlane::MediaPlane(std::vector<MediaWorker*> workers, std::string media_addr
 
 std::unique_ptr<ChannelMedia> MediaPlane::OpenChannel(size_t worker) {
   MediaWorker* w = workers_.empty() ? nullptr : workers_[std::min(worker, workers_.size() - 1)];
-  return std::make_unique<ChannelMedia>(*this, w);
+  return std::make_unique<ChannelMedia>(*this, w, next_channel_id_++);
 }
 
 uint32_t MediaPlane::NewSsrc() {
@@ -53,7 +53,8 @@ LocalTransport MediaPlane::NewLocal(const MediaWorker& worker) const {
   return {RandomHex(4), RandomHex(12), worker.certificate()->fingerprint(), media_address_, worker.port()};
 }
 
-ChannelMedia::ChannelMedia(MediaPlane& plane, MediaWorker* worker) : plane_(plane), worker_(worker) {}
+ChannelMedia::ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel)
+    : plane_(plane), worker_(worker), channel_(channel) {}
 
 ChannelMedia::~ChannelMedia() {
   for (auto& entry : sessions_) {
@@ -110,8 +111,8 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
     }
   side.transport_id = plane_.NewTransportId();
   side.counters = std::make_shared<TransportCounters>();
-  worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, inbound] {
-    Transport* t = w->AddTransport(id, params);
+  worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, inbound, ch = channel_] {
+    Transport* t = w->AddTransport(id, params, ch);
     t->SetCounters(counters);
     t->SetInboundTracks(inbound);
   });
@@ -170,8 +171,8 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
     side.local = plane_.NewLocal(*worker_);
     side.counters = std::make_shared<TransportCounters>();
     TransportParams params{side.local.ufrag, side.local.pwd, "", ""};
-    worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters] {
-      w->AddTransport(id, params)->SetCounters(counters);
+    worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, ch = channel_] {
+      w->AddTransport(id, params, ch)->SetCounters(counters);
     });
     media.subscribe = std::move(side);
   }

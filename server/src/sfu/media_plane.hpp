@@ -83,7 +83,8 @@ class MediaPlane {
 
   [[nodiscard]] size_t worker_count() const { return workers_.size(); }
   /// The media of a new channel, pinned to worker `worker` (clamped to the last one) for
-  /// its lifetime. Which worker is the caller's choice (the least loaded).
+  /// its lifetime. Which worker is the caller's choice (the least loaded). Its
+  /// transports share one route table on the worker, their channel's.
   std::unique_ptr<ChannelMedia> OpenChannel(size_t worker);
 
   /// A transport id, unique among the transports of every worker of this plane.
@@ -100,6 +101,7 @@ class MediaPlane {
   std::string media_address_;
   SsrcSource ssrcs_;
   uint64_t next_transport_id_ = 1;
+  uint64_t next_channel_id_ = 1;  ///< 0 is the worker's table for transports of no channel
 };
 
 /// The media of one channel. Every call names sessions by their signalling id; one that
@@ -108,7 +110,8 @@ class MediaPlane {
 class ChannelMedia {
  public:
   /// `worker` null: the channel has no media (a server without media workers).
-  ChannelMedia(MediaPlane& plane, MediaWorker* worker);
+  /// `channel` names its route table on the worker.
+  ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel);
   /// Posts the removal of every transport still open (their routes go with them).
   ~ChannelMedia();
   ChannelMedia(const ChannelMedia&) = delete;
@@ -188,6 +191,7 @@ class ChannelMedia {
 
   MediaPlane& plane_;
   MediaWorker* worker_;
+  uint64_t channel_;
   std::map<SessionId, SessionMedia> sessions_;
 };
 

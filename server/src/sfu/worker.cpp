@@ -111,6 +111,8 @@ void MediaWorker::Stop() {
   transports_.clear();
   by_ufrag_.clear();
   by_address_.clear();
+  channel_of_.clear();
+  channels_.clear();
 }
 
 void MediaWorker::Post(std::function<void()> fn) {
@@ -165,7 +167,7 @@ void MediaWorker::OnException(const char* what) {
   exceptions_not_logged_ = 0;
 }
 
-Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params) {
+Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params, uint64_t channel) {
   TransportTimeouts timeouts{static_cast<int64_t>(options_.connect_timeout_ms) * 1000,
                              static_cast<int64_t>(options_.consent_timeout_ms) * 1000};
   WebRtcTransport::Listener* listener = this;  // private bases: converted here, where they are accessible
@@ -174,15 +176,26 @@ Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params) {
   Transport* raw = t.get();
   by_ufrag_[raw->params().local_ufrag] = raw;
   transports_[id] = std::move(t);
+  auto& ch = channels_[channel];
+  if (!ch) {
+    ch = std::make_unique<Channel>();
+    ch->id = channel;
+  }
+  ++ch->transports;
+  channel_of_[id] = ch.get();
   return raw;
 }
 
 void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
-  routes_.erase(id);
   keyframes_.Forget(id);
-  for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
+  if (auto ch = channel_of_.find(id); ch != channel_of_.end()) {
+    ch->second->router.RemoveTransport(id);
+    Channel* channel = ch->second;
+    channel_of_.erase(ch);
+    if (--channel->transports == 0) channels_.erase(channel->id);
+  }
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
     if (a->second == it->second.get())
@@ -272,59 +285,50 @@ void MediaWorker::OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int6
     OnPublisherRtcp(t, rtcp, now_us);
 }
 
+Router* MediaWorker::RouterOf(uint64_t transport) const {
+  auto it = channel_of_.find(transport);
+  return it == channel_of_.end() ? nullptr : &it->second->router;
+}
+
 void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec) {
-  auto& list = routes_[publisher];
-  for (const Route& existing : list)
-    if (existing.subscriber == subscriber && existing.spec.ssrc == spec.ssrc) return;  // already routed
+  Router* router = RouterOf(publisher);
+  if (!router) router = RouterOf(subscriber);
+  if (!router) return;  // neither end is here: nothing could flow
   // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
   // stream that comes back on an SSRC its subscriber has seen must not replay its
   // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
   std::random_device random;
   auto first_seq = static_cast<uint16_t>(random());
   auto first_rtx_seq = static_cast<uint16_t>(random());  // drawn second, as a separate statement
-  list.push_back(Route{subscriber, spec, SeqRewriter(first_seq, first_rtx_seq)});
+  if (!router->Add(publisher, subscriber, spec, SeqRewriter(first_seq, first_rtx_seq))) return;  // already routed
   Transport* p = FindTransport(publisher);
   if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, Now());
 }
 
 void MediaWorker::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map) {
-  auto it = routes_.find(from_publisher);
-  if (it == routes_.end()) return;
-  auto moved = std::move(it->second);
-  routes_.erase(it);
-  auto& dst = routes_[to_publisher];
-  for (auto& r : moved) {
-    if (r.spec.track >= track_map.size() || track_map[r.spec.track] < 0) continue;
-    r.spec.track = static_cast<size_t>(track_map[r.spec.track]);
-    dst.push_back(r);
-  }
+  Router* router = RouterOf(from_publisher);
+  if (!router || !router->Knows(from_publisher)) return;
+  router->Move(from_publisher, to_publisher, track_map);
   if (Transport* p = FindTransport(to_publisher)) RequestKeyframe(*p, Now());
 }
 
 void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track) {
-  auto it = routes_.find(publisher);
-  if (it == routes_.end()) return;
-  auto& v = it->second;
-  v.erase(std::remove_if(v.begin(), v.end(),
-                         [&](const Route& r) {
-                           return r.subscriber == subscriber &&
-                                  (track < 0 || r.spec.track == static_cast<size_t>(track));
-                         }),
-          v.end());
+  if (Router* router = RouterOf(publisher)) router->Remove(publisher, subscriber, track);
 }
 
 std::vector<std::pair<uint64_t, RouteSpec>> MediaWorker::RoutesFrom(uint64_t publisher) const {
   std::vector<std::pair<uint64_t, RouteSpec>> out;
-  if (auto it = routes_.find(publisher); it != routes_.end())
-    for (const Route& r : it->second) out.emplace_back(r.subscriber, r.spec);
+  if (const Router* router = RouterOf(publisher))
+    for (const auto& r : router->From(publisher)) out.emplace_back(r->subscriber, r->spec);
   return out;
 }
 
 void MediaWorker::OnRtp(WebRtcTransport& pub, size_t track, const RtpView& v) {
   bool video = pub.tracks()[track].cfg.video;
-  auto it = routes_.find(pub.id());
-  if (it == routes_.end()) return;
-  for (Route& r : it->second) {
+  Router* router = RouterOf(pub.id());
+  if (!router) return;
+  for (const auto& route : router->From(pub.id())) {
+    Route& r = *route;
     if (r.spec.track != track) continue;
     Transport* sub = FindTransport(r.subscriber);
     if (!sub || sub->state() != Transport::State::kConnected) continue;
@@ -375,14 +379,12 @@ bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool
   return true;
 }
 
-MediaWorker::Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher) {
-  for (auto& [pub_id, list] : routes_)
-    for (Route& r : list)
-      if (r.subscriber == subscriber && r.spec.ssrc == ssrc) {
-        *publisher = FindTransport(pub_id);
-        return *publisher ? &r : nullptr;
-      }
-  return nullptr;
+Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher) {
+  Router* router = RouterOf(subscriber);
+  Route* r = router ? router->Find(subscriber, ssrc) : nullptr;
+  if (!r) return nullptr;
+  *publisher = FindTransport(r->publisher);
+  return *publisher ? r : nullptr;
 }
 
 void MediaWorker::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
@@ -431,9 +433,10 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
       pub.shared_counters()->sender_reports.fetch_add(1, std::memory_order_relaxed);
       // Each subscriber gets the sender's clock mapping on its own stream (RFC 3550
       // §7.2: an RTP translator rewrites the SSRC and the counts): lip sync works.
-      auto routes = routes_.find(pub.id());
-      if (routes == routes_.end()) break;
-      for (Route& r : routes->second) {
+      Router* router = RouterOf(pub.id());
+      if (!router) break;
+      for (const auto& route : router->From(pub.id())) {
+        Route& r = *route;
         if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
         Transport* sub = FindTransport(r.subscriber);
         if (!sub || sub->state() != Transport::State::kConnected) continue;
@@ -478,11 +481,12 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
     // A decoder can only start on a keyframe: ask for one when either end of a route
     // becomes ready (a request made before the publisher was connected went nowhere,
     // and packets sent before the subscriber was connected were not forwarded).
-    if (routes_.count(t.id())) RequestKeyframe(t, now_us);
-    for (auto& [pub, list] : routes_)
-      for (const Route& r : list)
-        if (r.subscriber == t.id())
-          if (Transport* p = FindTransport(pub)) RequestKeyframe(*p, now_us);
+    if (Router* router = RouterOf(t.id())) {
+      if (router->Knows(t.id())) RequestKeyframe(t, now_us);
+      router->ForEachRouteTo(t.id(), [&](const Route& r) {
+        if (Transport* p = FindTransport(r.publisher)) RequestKeyframe(*p, now_us);
+      });
+    }
   }
   t.SendFeedback(now_us);
 }

@@ -35,20 +35,11 @@
 #include "parley/proto/result.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/keyframe_requester.hpp"
+#include "sfu/router.hpp"
 #include "sfu/rtp.hpp"
-#include "sfu/seq_rewriter.hpp"
 #include "sfu/webrtc_transport.hpp"
 
 namespace parley::sfu {
-
-/// One subscriber's copy of a published track.
-struct RouteSpec {
-  size_t track = 0;  ///< index into the publisher's inbound tracks
-  uint32_t ssrc = 0;
-  uint8_t payload_type = 0;
-  uint32_t rtx_ssrc = 0;  ///< 0 = retransmit on the media SSRC
-  uint8_t rtx_payload_type = 0;
-};
 
 struct WorkerOptions {
   int connect_timeout_ms = 10000;  ///< ICE + DTLS must be done this long after the transport opens
@@ -80,7 +71,9 @@ class MediaWorker final : private WebRtcTransport::Listener, private WebRtcTrans
   void Post(std::function<void()> fn);
 
   // Worker-thread only (call from inside Post):
-  Transport* AddTransport(uint64_t id, TransportParams params);
+  /// `channel` names the route table the transport's routes live in (one per channel;
+  /// routes only ever join transports of one channel).
+  Transport* AddTransport(uint64_t id, TransportParams params, uint64_t channel = 0);
   void RemoveTransport(uint64_t id);
   Transport* FindTransport(uint64_t id);
   /// Protects and queues RTP/RTCP to a transport's client (false if not connected).
@@ -147,18 +140,13 @@ class MediaWorker final : private WebRtcTransport::Listener, private WebRtcTrans
   void OnPublisherRtcp(Transport& publisher, std::span<const uint8_t> rtcp, int64_t now_us);
   void OnSubscriberRtcp(Transport& subscriber, std::span<const uint8_t> rtcp, int64_t now_us);
   void RequestKeyframe(Transport& publisher, int64_t now_us);
-  struct Route;
+  /// The route table of the transport's channel; null for an unknown transport.
+  Router* RouterOf(uint64_t transport) const;
   /// The route carrying `ssrc` to `subscriber` and its (existing) publisher, or null.
   Route* FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher);
   /// Resends `seq` of route `r` from the publisher's ring (as RTX when negotiated).
   void Retransmit(Transport& subscriber, Route& r, Transport& publisher, uint16_t seq);
 
-  struct Route {
-    uint64_t subscriber = 0;
-    RouteSpec spec;
-    SeqRewriter numbers;               ///< the subscriber's sequence numbers and timestamps
-    uint32_t packets = 0, octets = 0;  ///< for the SRs we send on this stream
-  };
   /// Copies `v` rewritten for route `r` into a send slot (as RTX when `as_rtx`),
   /// protects it and queues it. Returns false when it was not sent.
   bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission);
@@ -181,8 +169,14 @@ class MediaWorker final : private WebRtcTransport::Listener, private WebRtcTrans
   std::array<sockaddr_storage, kBatch> send_addrs_{};
   size_t send_count_ = 0;
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
-  std::unordered_map<uint64_t, std::vector<Route>> routes_;  ///< by publisher transport id
-  KeyframeRequester keyframes_;                              ///< PLI throttle, by publisher
+  struct Channel {
+    uint64_t id = 0;
+    Router router;
+    size_t transports = 0;  ///< the channel's table goes with its last transport
+  };
+  std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;  ///< by channel
+  std::unordered_map<uint64_t, Channel*> channel_of_;                ///< by transport id
+  KeyframeRequester keyframes_;                                      ///< PLI throttle, by publisher
   int64_t last_tick_us_ = 0;
   uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
   std::atomic<uint64_t> wakeups_{0}, exceptions_{0};

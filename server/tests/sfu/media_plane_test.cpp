@@ -400,6 +400,25 @@ TEST_F(ChannelMedia, CloseSessionRemovesItsTransports) {
   EXPECT_FALSE(Exists(bob_sub));
 }
 
+TEST_F(ChannelMedia, ChannelsOnOneWorkerKeepTheirRoutesApart) {
+  auto other = plane_->OpenChannel(0);  // a second channel on the same worker
+  ASSERT_TRUE(media_->Publish(kAlice, kAudioVideo, {TrackKind::kAudio}).ok());
+  ASSERT_TRUE(media_->Subscribe(kBob, kAlice, "alice", {TrackKind::kAudio}).ok());
+  ASSERT_TRUE(other->Publish(kCarol, kAudioVideo, {TrackKind::kAudio}).ok());
+  ASSERT_TRUE(other->Subscribe(kDave, kCarol, "carol", {TrackKind::kAudio}).ok());
+  uint64_t alice = PublishId(kAlice);
+  uint64_t carol = other->PublishStatus(kCarol)->transport_id;
+  EXPECT_NE(alice, carol);  // transport ids are unique across the plane's channels
+  ASSERT_EQ(Routes(alice).size(), 1u);
+  ASSERT_EQ(Routes(carol).size(), 1u);
+  EXPECT_EQ(Routes(carol)[0].first, other->SubscribeStatus(kDave)->transport_id);
+  other.reset();  // the channel closes: its transports and routes go, the first channel's stay
+  EXPECT_FALSE(Exists(carol));
+  EXPECT_TRUE(Routes(carol).empty());
+  ASSERT_EQ(Routes(alice).size(), 1u);
+  EXPECT_EQ(Routes(alice)[0].first, SubscribeId(kBob));
+}
+
 TEST_F(ChannelMedia, SnapshotDoesNotTakeTheAudioPeak) {
   ASSERT_TRUE(media_->Publish(kAlice, kAudioVideo, {TrackKind::kAudio}).ok());
   uint64_t pub = PublishId(kAlice);
