@@ -3,15 +3,20 @@
 set(PARLEY_SFU_SOURCES
   src/sfu/dtls.cpp
   src/sfu/keyframe_requester.cpp
+  src/sfu/media_plane.cpp
   src/sfu/nack_generator.cpp
   src/sfu/negotiate.cpp
   src/sfu/openssl_lib.cpp
+  src/sfu/publisher_tracks.cpp
   src/sfu/receive_stats.cpp
   src/sfu/retransmission_buffer.cpp
+  src/sfu/rtcp_writer.cpp
+  src/sfu/router.cpp
   src/sfu/rtp.cpp
   src/sfu/sdp.cpp
   src/sfu/seq_rewriter.cpp
   src/sfu/srtp_lib.cpp
   src/sfu/stun.cpp
   src/sfu/twcc.cpp
+  src/sfu/webrtc_transport.cpp
   src/sfu/worker.cpp)

@@ -10,4 +10,8 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/nack_generator_test.cpp
   tests/receive_stats_test.cpp
   tests/seq_rewriter_test.cpp
-  tests/keyframe_requester_test.cpp)
+  tests/keyframe_requester_test.cpp
+  tests/sfu/media_plane_test.cpp
+  tests/sfu/rtcp_writer_test.cpp
+  tests/sfu/webrtc_transport_test.cpp
+  tests/sfu/router_test.cpp)

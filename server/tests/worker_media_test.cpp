@@ -49,6 +49,14 @@ class Peer {
     Send(req);
   }
 
+  /// A check, and then its answer: once it returns, the worker has handled the check.
+  bool CheckAnswered(const std::string& user, const std::string& pwd) {
+    Check(user, pwd);
+    for (auto r = RecvRaw(2s); !r.empty(); r = RecvRaw(2s))
+      if (Classify(r) == PacketClass::kStun) return true;  // RTCP to the publisher may come first
+    return false;
+  }
+
   /// ICE check, then the DTLS handshake; returns when SRTP is ready.
   bool Connect(const std::string& user, const std::string& pwd, const std::string& server_fp) {
     Check(user, pwd);
@@ -359,26 +367,40 @@ TEST_F(WorkerMedia, AudioLevelPeaksAreExposed) {
 }
 
 TEST_F(WorkerMedia, TransportsFailWithoutIceAndWhenConsentLapses) {
-  Start({/*connect*/ 300, /*consent*/ 400, 0});
+  // The worker's clock is the test's: the timeouts are reached by moving it, so a slow
+  // machine (sanitizers) cannot make a check arrive late.
+  auto now = std::make_shared<std::atomic<int64_t>>(1'000'000'000);
+  Start({/*connect*/ 300, /*consent*/ 400, 0, [now] { return now->load(); }});
   Connect();
   OnWorker(*worker_, [&] {
     worker_->AddTransport(3, {"idle", "idle-password-0123456789", "ci", "00:11"});
     return 0;
   });
-  std::this_thread::sleep_for(250ms);
-  pub_->Check("pub:cp", "publisher-password-0123");  // the publisher keeps consent; the subscriber does not
-  std::this_thread::sleep_for(300ms);
-  pub_->Check("pub:cp", "publisher-password-0123");
-  std::this_thread::sleep_for(200ms);
+  // After a clock change the loop ticks at the end of the iteration that runs posted
+  // work; a second round trip through the queue comes after that tick.
+  auto advance = [&](int64_t ms) {
+    now->fetch_add(ms * 1000);
+    OnWorker(*worker_, [] { return 0; });
+    OnWorker(*worker_, [] { return 0; });
+  };
   auto state = [&](uint64_t id) {
     return OnWorker(*worker_, [&] {
       Transport* t = worker_->FindTransport(id);
       return std::make_pair(t->state(), t->failure());
     });
   };
+  advance(250);
+  EXPECT_EQ(state(3).first, Transport::State::kNew);  // 250 ms of 300
+  // The publisher keeps consent; the subscriber does not.
+  ASSERT_TRUE(pub_->CheckAnswered("pub:cp", "publisher-password-0123"));
+  advance(300);
+  ASSERT_TRUE(pub_->CheckAnswered("pub:cp", "publisher-password-0123"));
   EXPECT_EQ(state(3), std::make_pair(Transport::State::kFailed, Failure::kIceTimeout));
-  EXPECT_EQ(state(2), std::make_pair(Transport::State::kFailed, Failure::kConsentLost));
-  EXPECT_EQ(state(1).first, Transport::State::kConnected);
+  EXPECT_EQ(state(2), std::make_pair(Transport::State::kFailed, Failure::kConsentLost));  // 550 ms without a check
+  advance(200);
+  EXPECT_EQ(state(1).first, Transport::State::kConnected);  // 200 ms since its last check
+  advance(201);
+  EXPECT_EQ(state(1), std::make_pair(Transport::State::kFailed, Failure::kConsentLost));
 }
 
 // A bug that throws while one transport's packet is handled must not end the worker

@@ -10,14 +10,16 @@
 #include <vector>
 
 #include "parley/proto/result.hpp"
+#include "parley/proto/vocabulary.hpp"
 #include "sfu/sdp.hpp"
 
 namespace parley::sfu {
 
-inline constexpr char kExtMid[] = "urn:ietf:params:rtp-hdrext:sdes:mid";
-inline constexpr char kExtAudioLevel[] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-inline constexpr char kExtAbsSendTime[] = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
-inline constexpr char kExtTransportCc[] = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+// The header extensions are protocol words (proto/protocol.tsv), spelled once in proto.
+using proto::kExtAbsSendTime;
+using proto::kExtAudioLevel;
+using proto::kExtMid;
+using proto::kExtTransportCc;
 
 /// Our side of the transport, as it goes into the answer.
 struct LocalTransport {

@@ -156,39 +156,4 @@ bool IsKeyframeRequest(const RtcpView& fb) {
   return false;
 }
 
-size_t WritePli(uint8_t* out, uint32_t sender_ssrc, uint32_t media_ssrc) {
-  out[0] = 0x80 | 1;  // V=2, FMT=1
-  out[1] = kPsfb;
-  Store16(out + 2, 2);  // length in 32-bit words minus one
-  Store32(out + 4, sender_ssrc);
-  Store32(out + 8, media_ssrc);
-  return 12;
-}
-
-size_t WriteNack(uint8_t* out, size_t capacity, uint32_t sender_ssrc, uint32_t media_ssrc,
-                 std::span<const uint16_t> sequences) {
-  if (sequences.empty() || capacity < 16) return 0;
-  size_t off = 12;
-  size_t i = 0;
-  while (i < sequences.size() && off + 4 <= capacity && off < 12 + 4 * 16) {
-    uint16_t pid = sequences[i++];
-    uint16_t blp = 0;
-    while (i < sequences.size()) {
-      uint16_t d = static_cast<uint16_t>(sequences[i] - pid);
-      if (d == 0 || d > 16) break;
-      blp = static_cast<uint16_t>(blp | (1u << (d - 1)));
-      ++i;
-    }
-    Store16(out + off, pid);
-    Store16(out + off + 2, blp);
-    off += 4;
-  }
-  out[0] = 0x80 | 1;
-  out[1] = kRtpfb;
-  Store16(out + 2, static_cast<uint16_t>(off / 4 - 1));
-  Store32(out + 4, sender_ssrc);
-  Store32(out + 8, media_ssrc);
-  return off;
-}
-
 }  // namespace parley::sfu

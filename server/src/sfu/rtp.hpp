@@ -8,6 +8,8 @@
 #include <optional>
 #include <span>
 
+#include "sfu/rtcp_writer.hpp"  // the writers of the RTCP the SFU sends
+
 namespace parley::sfu {
 
 inline uint16_t Load16(const uint8_t* p) {
@@ -145,13 +147,6 @@ bool ForEachNack(const RtcpView& fb, Fn&& fn) {
 
 /// PLI (RFC 4585 §6.3.1) or FIR (RFC 5104 §4.3.1): a keyframe request.
 bool IsKeyframeRequest(const RtcpView& fb);
-
-/// Writes a PLI for `media_ssrc` into `out` (12 bytes); returns the length.
-size_t WritePli(uint8_t* out, uint32_t sender_ssrc, uint32_t media_ssrc);
-
-/// Writes Generic NACK for the given sequence numbers (at most 16 pairs).
-size_t WriteNack(uint8_t* out, size_t capacity, uint32_t sender_ssrc, uint32_t media_ssrc,
-                 std::span<const uint16_t> sequences);
 
 /// RFC 1982 serial-number arithmetic for 16-bit RTP sequence numbers.
 inline bool SeqNewer(uint16_t a, uint16_t b) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "parley/proto/result.hpp"
+#include "parley/proto/vocabulary.hpp"
 
 namespace parley::sfu {
 
@@ -72,7 +73,8 @@ struct SdpSession {
   std::vector<SdpMedia> media;
 };
 
-inline constexpr size_t kMaxSdpBytes = 64 * 1024;
+/// Longest SDP accepted: the protocol's bound on a request's SDP (proto/vocabulary.hpp).
+using proto::kMaxSdpBytes;
 inline constexpr size_t kMaxSdpMedia = 64;
 
 /// Parses an SDP. Session-level ICE credentials, fingerprint and setup are copied

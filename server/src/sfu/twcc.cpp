@@ -165,39 +165,4 @@ std::optional<TwccFeedback> ParseTwccFeedback(const RtcpView& fb) {
   return f;
 }
 
-size_t WriteSenderReport(uint8_t* out, uint32_t ssrc, const SenderInfo& info) {
-  out[0] = 0x80;
-  out[1] = kSr;
-  Store16(out + 2, 6);
-  Store32(out + 4, ssrc);
-  Store32(out + 8, static_cast<uint32_t>(info.ntp >> 32));
-  Store32(out + 12, static_cast<uint32_t>(info.ntp));
-  Store32(out + 16, info.rtp_timestamp);
-  Store32(out + 20, info.packet_count);
-  Store32(out + 24, info.octet_count);
-  return 28;
-}
-
-size_t WriteReceiverReport(uint8_t* out, size_t capacity, uint32_t sender_ssrc, const ReportBlock* blocks,
-                           size_t count) {
-  size_t len = 8 + 24 * count;
-  if (count > 31 || len > capacity) return 0;
-  out[0] = static_cast<uint8_t>(0x80 | count);
-  out[1] = kRr;
-  Store16(out + 2, static_cast<uint16_t>(len / 4 - 1));
-  Store32(out + 4, sender_ssrc);
-  uint8_t* b = out + 8;
-  for (size_t i = 0; i < count; ++i, b += 24) {
-    const ReportBlock& r = blocks[i];
-    Store32(b, r.ssrc);
-    uint32_t lost = static_cast<uint32_t>(std::clamp(r.cumulative_lost, -0x800000, 0x7FFFFF)) & 0xFFFFFF;
-    Store32(b + 4, (static_cast<uint32_t>(r.fraction_lost) << 24) | lost);
-    Store32(b + 8, r.highest_sequence);
-    Store32(b + 12, r.jitter);
-    Store32(b + 16, r.last_sr);
-    Store32(b + 20, r.delay_since_last_sr);
-  }
-  return len;
-}
-
 }  // namespace parley::sfu

@@ -57,10 +57,4 @@ struct TwccFeedback {
 };
 std::optional<TwccFeedback> ParseTwccFeedback(const RtcpView& fb);
 
-/// RFC 3550 §6.4.1 sender report without report blocks (28 bytes).
-size_t WriteSenderReport(uint8_t* out, uint32_t ssrc, const SenderInfo& info);
-/// RFC 3550 §6.4.2 receiver report with up to 31 blocks; returns 0 if it does not fit.
-size_t WriteReceiverReport(uint8_t* out, size_t capacity, uint32_t sender_ssrc, const ReportBlock* blocks,
-                           size_t count);
-
 }  // namespace parley::sfu

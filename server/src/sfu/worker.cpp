@@ -17,10 +17,7 @@
 namespace parley::sfu {
 namespace {
 
-constexpr uint32_t kServerSsrc = 0x50524C59;  // sender SSRC of the RTCP the SFU originates
 constexpr int64_t kTickUs = 20'000;
-constexpr int64_t kTwccIntervalUs = 50'000;
-constexpr int64_t kReportIntervalUs = 1'000'000;
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -35,19 +32,6 @@ int64_t WallUs() {
 }
 
 }  // namespace
-
-std::string_view Name(Failure f) {
-  switch (f) {
-    case Failure::kNone: return "none";
-    case Failure::kIceTimeout: return "ice-timeout";
-    case Failure::kDtlsTimeout: return "dtls-timeout";
-    case Failure::kDtlsFailed: return "dtls-failed";
-    case Failure::kConsentLost: return "consent-lost";
-    case Failure::kClosedByPeer: return "closed-by-peer";
-    case Failure::kInternalError: return "internal-error";
-  }
-  return "unknown";
-}
 
 std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
   std::array<uint8_t, 19> k{};
@@ -64,202 +48,8 @@ std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
   return k;
 }
 
-Transport::Transport(uint64_t id, TransportParams params, std::shared_ptr<DtlsCertificate> cert, int64_t now_us)
-    : id_(id),
-      params_(std::move(params)),
-      cert_(std::move(cert)),
-      created_us_(now_us),
-      counters_(std::make_shared<TransportCounters>()) {
-  if (params_.ext_transport_cc) twcc_ = std::make_unique<TwccRecorder>();
-}
-
-void Transport::SetCounters(std::shared_ptr<TransportCounters> c) {
-  counters_ = std::move(c);
-  counters_->state.store(static_cast<int>(state_));
-}
-
-void Transport::SetState(State s) {
-  if (state_ == s) return;
-  state_ = s;
-  counters_->state.store(static_cast<int>(s));
-  if (on_state_) on_state_(s);
-}
-
-void Transport::Fail(Failure f) {
-  if (state_ == State::kFailed || state_ == State::kClosed) return;
-  failure_ = f;
-  counters_->failure.store(static_cast<int>(f));
-  SetState(State::kFailed);
-}
-
-void Transport::SetInboundTracks(std::vector<InboundTrack> tracks) {
-  tracks_.clear();
-  tracks_.resize(tracks.size());
-  for (size_t i = 0; i < tracks.size(); ++i) {
-    TrackState& t = tracks_[i];
-    t.cfg = tracks[i];
-    t.stats = ReceiveStats(t.cfg.video ? 90000 : 48000);
-    if (t.cfg.video) t.ring = std::make_unique<RetransmissionBuffer>();  // allocated once, here
-  }
-}
-
-void Transport::HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send,
-                           int64_t now_us) {
-  auto m = ParseStun(packet);
-  // RFC 8445 §7.3: a request must carry a valid MESSAGE-INTEGRITY for our password
-  // and USERNAME "ours:theirs"; otherwise it is dropped silently (no error response
-  // leaks whether the ufrag exists).
-  if (!m || m->type != kStunBindingRequest || !VerifyStunIntegrity(*m, packet, params_.local_pwd) ||
-      (m->fingerprint_offset && !VerifyStunFingerprint(*m, packet)))
-    return;
-  std::string_view user = m->username;
-  auto colon = user.find(':');
-  if (colon == std::string_view::npos || user.substr(0, colon) != params_.local_ufrag ||
-      (!params_.remote_ufrag.empty() && user.substr(colon + 1) != params_.remote_ufrag))
-    return;
-  if (state_ == State::kFailed || state_ == State::kClosed) return;  // no consent for a dead transport
-  ++stun_requests_;
-  last_check_us_ = now_us;
-  uint8_t out[128];
-  size_t n = WriteStunBindingSuccess(out, m->transaction_id, from, params_.local_pwd);
-  if (n) send(std::span<const uint8_t>(out, n), from);
-  // ICE-lite: the controlling side nominates; we follow (RFC 8445 §7.3.1.5). Before any
-  // nomination the first valid address serves, so DTLS can start right away.
-  if (m->use_candidate || !has_path_) {
-    path_ = from;
-    has_path_ = true;
-  }
-  if (state_ == State::kNew) SetState(State::kIceConnected);
-}
-
-void Transport::HandleDtls(std::span<const uint8_t> packet, const sockaddr_storage& from, const SendFn& send) {
-  (void)from;
-  if (!has_path_ || state_ == State::kFailed) return;  // DTLS only after ICE validated the path
-  if (!dtls_) {
-    // The fingerprint is checked in FinishDtls (it may arrive after the handshake).
-    dtls_ = std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kServer, "",
-                                            [this, send](std::span<const uint8_t> d) { send(d, path_); });
-    dtls_->Start();
-  }
-  dtls_->Feed(packet);
-  if (dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) {
-    FinishDtls();
-  } else if (dtls_->state() == DtlsTransport::State::kFailed) {
-    Fail(Failure::kDtlsFailed);
-  } else if (dtls_->state() == DtlsTransport::State::kClosed) {
-    Fail(Failure::kClosedByPeer);
-  }
-}
-
-void Transport::SetRemote(std::string remote_ufrag, std::string remote_fingerprint) {
-  params_.remote_ufrag = std::move(remote_ufrag);
-  params_.remote_fingerprint = std::move(remote_fingerprint);
-  // DTLS may have finished before the answer arrived: the check happens now.
-  if (dtls_ && dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) FinishDtls();
-}
-
-void Transport::FinishDtls() {
-  if (params_.remote_fingerprint.empty() || state_ == State::kFailed) return;  // wait for SetRemote
-  if (!SameFingerprint(dtls_->peer_fingerprint(), params_.remote_fingerprint)) {
-    Fail(Failure::kDtlsFailed);
-    return;
-  }
-  const auto& k = dtls_->keys();
-  auto in = SrtpSession::Create(k.profile, k.remote_master, SrtpSession::Direction::kInbound);
-  auto out = SrtpSession::Create(k.profile, k.local_master, SrtpSession::Direction::kOutbound);
-  if (!in || !out) {
-    Fail(Failure::kDtlsFailed);
-    return;
-  }
-  srtp_in_ = std::move(*in);
-  srtp_out_ = std::move(*out);
-  just_connected_ = true;
-  SetState(State::kConnected);
-}
-
-int Transport::TrackOf(const RtpView& v, bool* rtx) const {
-  *rtx = false;
-  for (size_t i = 0; i < tracks_.size(); ++i) {
-    const InboundTrack& c = tracks_[i].cfg;
-    if (c.rtx_ssrc != 0 && v.ssrc == c.rtx_ssrc) {
-      *rtx = true;
-      return static_cast<int>(i);
-    }
-    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].stats.ssrc() == v.ssrc && v.ssrc != 0)) {
-      *rtx = c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type;
-      return static_cast<int>(i);
-    }
-  }
-  // Tracks the SDP gave no SSRC for are matched by payload type (first come).
-  for (size_t i = 0; i < tracks_.size(); ++i) {
-    const InboundTrack& c = tracks_[i].cfg;
-    if (c.ssrc != 0) continue;
-    if (v.payload_type == c.payload_type && tracks_[i].stats.ssrc() == 0) return static_cast<int>(i);
-    if (c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) {
-      *rtx = true;
-      return static_cast<int>(i);
-    }
-  }
-  return -1;
-}
-
-uint32_t Transport::FeedbackSsrc() const {
-  // libwebrtc hands transport-cc feedback to its estimator only when the media source
-  // SSRC is one it sends: name a video stream if there is one.
-  uint32_t any = 0;
-  for (const auto& t : tracks_) {
-    uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
-    if (t.cfg.video && ssrc) return ssrc;
-    if (!any) any = ssrc;
-  }
-  return any;
-}
-
-bool Transport::Received(TrackState& t, const RtpView& v, int64_t now_us) {
-  ReceiveStats::Arrival a = t.stats.OnPacket(v.ssrc, v.sequence, v.timestamp, now_us);
-  switch (a.kind) {
-    case ReceiveStats::Kind::kFirst:
-    case ReceiveStats::Kind::kRestart: t.nack.Reset(); break;  // the old losses belong to the old numbers
-    case ReceiveStats::Kind::kDuplicate: return false;
-    case ReceiveStats::Kind::kNewer:
-      // A gap: remember what to NACK.
-      if (t.cfg.video && a.missing_before)
-        t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
-      break;
-    case ReceiveStats::Kind::kLate: {  // late, or a retransmission we asked for
-      bool was_missing = t.nack.OnLate(v.sequence);
-      if (t.ring && !was_missing && t.ring->Has(v.sequence, v.ssrc)) return false;  // a duplicate
-      t.stats.CountLate(v.timestamp, now_us);
-      break;
-    }
-  }
-  if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
-  return true;
-}
-
-std::optional<RtpView> Transport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls,
-                                             std::span<const uint8_t>* rtcp_out, int64_t now_us) {
-  if (!srtp_in_) return std::nullopt;
-  if (cls == PacketClass::kRtp) {
-    size_t n = srtp_in_->UnprotectRtp(packet.data(), packet.size());
-    if (!n) return std::nullopt;
-    // Authenticated media from the client proves the path as well as a check does
-    // (clients that keep ICE alive with Binding indications, as libnice does by
-    // default, never send requests once connected).
-    last_check_us_ = now_us;
-    auto v = ParseRtp(packet.first(n));
-    if (!v) return std::nullopt;
-    counters_->rtp_packets.fetch_add(1, std::memory_order_relaxed);
-    counters_->rtp_bytes.fetch_add(v->payload_length, std::memory_order_relaxed);
-    if (on_rtp_) on_rtp_(*v);
-    return v;
-  }
-  size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
-  if (!n || !IsValidRtcp(packet.first(n))) return std::nullopt;
-  last_check_us_ = now_us;
-  if (on_rtcp_) on_rtcp_(packet.first(n));
-  *rtcp_out = packet.first(n);
-  return std::nullopt;
+int64_t MediaWorker::Now() const {
+  return options_.clock ? options_.clock() : NowUs();
 }
 
 Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& address, uint16_t port,
@@ -321,6 +111,8 @@ void MediaWorker::Stop() {
   transports_.clear();
   by_ufrag_.clear();
   by_address_.clear();
+  channel_of_.clear();
+  channels_.clear();
 }
 
 void MediaWorker::Post(std::function<void()> fn) {
@@ -375,20 +167,35 @@ void MediaWorker::OnException(const char* what) {
   exceptions_not_logged_ = 0;
 }
 
-Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params) {
-  auto t = std::make_unique<Transport>(id, std::move(params), cert_, NowUs());
+Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params, uint64_t channel) {
+  TransportTimeouts timeouts{static_cast<int64_t>(options_.connect_timeout_ms) * 1000,
+                             static_cast<int64_t>(options_.consent_timeout_ms) * 1000};
+  WebRtcTransport::Listener* listener = this;  // private bases: converted here, where they are accessible
+  WebRtcTransport::PacketSink* sink = this;
+  auto t = std::make_unique<Transport>(id, std::move(params), cert_, Now(), timeouts, listener, sink);
   Transport* raw = t.get();
   by_ufrag_[raw->params().local_ufrag] = raw;
   transports_[id] = std::move(t);
+  auto& ch = channels_[channel];
+  if (!ch) {
+    ch = std::make_unique<Channel>();
+    ch->id = channel;
+  }
+  ++ch->transports;
+  channel_of_[id] = ch.get();
   return raw;
 }
 
 void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
-  routes_.erase(id);
   keyframes_.Forget(id);
-  for (auto& [pub, list] : routes_) RemoveRoutes(pub, id);
+  if (auto ch = channel_of_.find(id); ch != channel_of_.end()) {
+    ch->second->router.RemoveTransport(id);
+    Channel* channel = ch->second;
+    channel_of_.erase(ch);
+    if (--channel->transports == 0) channels_.erase(channel->id);
+  }
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
     if (a->second == it->second.get())
@@ -396,7 +203,7 @@ void MediaWorker::RemoveTransport(uint64_t id) {
     else
       ++a;
   }
-  it->second->SetState(Transport::State::kClosed);
+  it->second->Close();
   transports_.erase(it);
 }
 
@@ -405,7 +212,7 @@ Transport* MediaWorker::FindTransport(uint64_t id) {
   return it == transports_.end() ? nullptr : it->second.get();
 }
 
-uint8_t* MediaWorker::SendSlot() {
+uint8_t* MediaWorker::Slot() {
   if (send_count_ == kBatch) Flush();
   return send_bufs_.data() + send_count_ * kSlotBytes;
 }
@@ -441,48 +248,21 @@ bool MediaWorker::Lose() {
   return static_cast<int>(rng_ % 1000) < options_.send_loss_permille;
 }
 
-bool MediaWorker::SendRtp(Transport& t, std::span<const uint8_t> rtp) {
-  if (t.state() != Transport::State::kConnected || rtp.size() > kMaxDatagram) return false;
-  uint8_t* slot = SendSlot();
-  std::memcpy(slot, rtp.data(), rtp.size());
-  size_t n = t.srtp_out_->ProtectRtp(slot, rtp.size(), kSlotBytes);
-  if (!n) return false;
-  Queue(n, t.path());
-  return true;
-}
-
-bool MediaWorker::SendRtcp(Transport& t, std::span<const uint8_t> rtcp) {
-  if (t.state() != Transport::State::kConnected || rtcp.size() > kMaxDatagram) return false;
-  uint8_t* slot = SendSlot();
-  std::memcpy(slot, rtcp.data(), rtcp.size());
-  size_t n = t.srtp_out_->ProtectRtcp(slot, rtcp.size(), kSlotBytes);
-  if (!n) return false;
-  Queue(n, t.path());
-  return true;
+void MediaWorker::SendNow(std::span<const uint8_t> d, const sockaddr_storage& to) {
+  socklen_t len = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  (void)sendto(fd_, d.data(), d.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), len);
 }
 
 void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us,
                                  int64_t arrival_us) {
   PacketClass cls = Classify(packet);
-  // STUN and DTLS are rare and DTLS flights can exceed a slot: sent directly.
-  auto send = [this](std::span<const uint8_t> d, const sockaddr_storage& to) {
-    socklen_t len = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    (void)sendto(fd_, d.data(), d.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), len);
-  };
   if (cls == PacketClass::kStun) {
     auto m = ParseStun(packet);
     if (!m) return;
     auto it = by_ufrag_.find(std::string(LocalUfrag(m->username)));
     if (it == by_ufrag_.end()) return;
-    Transport& t = *it->second;
-    current_ = t.id();
-    bool had_path = t.has_path();
-    auto old_key = AddressKey(t.path());
-    t.HandleStun(packet, from, send, now_us);
-    if (t.has_path() && (!had_path || AddressKey(t.path()) != old_key)) {
-      if (had_path) by_address_.erase(old_key);
-      by_address_[AddressKey(t.path())] = &t;
-    }
+    current_ = it->second->id();
+    it->second->Receive(packet, cls, from, now_us, arrival_us);  // a new path comes back in OnPathChanged
     return;
   }
   auto it = by_address_.find(AddressKey(from));
@@ -490,107 +270,71 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
   Transport& t = *it->second;
   if (t.state() == Transport::State::kFailed) return;  // closed: nothing more of it is handled
   current_ = t.id();
-  if (cls == PacketClass::kDtls) {
-    t.HandleDtls(packet, from, send);
-  } else if (cls == PacketClass::kRtp || cls == PacketClass::kRtcp) {
-    std::span<const uint8_t> rtcp;
-    if (auto v = t.HandleSrtp(packet, cls, &rtcp, now_us)) {
-      OnPublisherRtp(t, *v, now_us, arrival_us);
-    } else if (!rtcp.empty()) {
-      if (t.tracks_.empty())
-        OnSubscriberRtcp(t, rtcp);
-      else
-        OnPublisherRtcp(t, rtcp, now_us);
-    }
-  }
+  t.Receive(packet, cls, from, now_us, arrival_us);
+}
+
+void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old) {
+  if (old) by_address_.erase(AddressKey(*old));
+  by_address_[AddressKey(t.path())] = &t;
+}
+
+void MediaWorker::OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int64_t now_us) {
+  if (t.tracks().empty())
+    OnSubscriberRtcp(t, rtcp, now_us);
+  else
+    OnPublisherRtcp(t, rtcp, now_us);
+}
+
+Router* MediaWorker::RouterOf(uint64_t transport) const {
+  auto it = channel_of_.find(transport);
+  return it == channel_of_.end() ? nullptr : &it->second->router;
 }
 
 void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec) {
-  auto& list = routes_[publisher];
-  for (const Route& existing : list)
-    if (existing.subscriber == subscriber && existing.spec.ssrc == spec.ssrc) return;  // already routed
+  Router* router = RouterOf(publisher);
+  if (!router) router = RouterOf(subscriber);
+  if (!router) return;  // neither end is here: nothing could flow
   // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
   // stream that comes back on an SSRC its subscriber has seen must not replay its
   // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
   std::random_device random;
   auto first_seq = static_cast<uint16_t>(random());
   auto first_rtx_seq = static_cast<uint16_t>(random());  // drawn second, as a separate statement
-  list.push_back(Route{subscriber, spec, SeqRewriter(first_seq, first_rtx_seq)});
+  if (!router->Add(publisher, subscriber, spec, SeqRewriter(first_seq, first_rtx_seq))) return;  // already routed
   Transport* p = FindTransport(publisher);
-  if (p && spec.track < p->tracks_.size() && p->tracks_[spec.track].cfg.video) RequestKeyframe(*p, NowUs());
+  if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, Now());
 }
 
 void MediaWorker::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map) {
-  auto it = routes_.find(from_publisher);
-  if (it == routes_.end()) return;
-  auto moved = std::move(it->second);
-  routes_.erase(it);
-  auto& dst = routes_[to_publisher];
-  for (auto& r : moved) {
-    if (r.spec.track >= track_map.size() || track_map[r.spec.track] < 0) continue;
-    r.spec.track = static_cast<size_t>(track_map[r.spec.track]);
-    dst.push_back(r);
-  }
-  if (Transport* p = FindTransport(to_publisher)) RequestKeyframe(*p, NowUs());
+  Router* router = RouterOf(from_publisher);
+  if (!router || !router->Knows(from_publisher)) return;
+  router->Move(from_publisher, to_publisher, track_map);
+  if (Transport* p = FindTransport(to_publisher)) RequestKeyframe(*p, Now());
 }
 
 void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track) {
-  auto it = routes_.find(publisher);
-  if (it == routes_.end()) return;
-  auto& v = it->second;
-  v.erase(std::remove_if(v.begin(), v.end(),
-                         [&](const Route& r) {
-                           return r.subscriber == subscriber &&
-                                  (track < 0 || r.spec.track == static_cast<size_t>(track));
-                         }),
-          v.end());
+  if (Router* router = RouterOf(publisher)) router->Remove(publisher, subscriber, track);
 }
 
-void MediaWorker::OnPublisherRtp(Transport& pub, RtpView& v, int64_t now_us, int64_t arrival_us) {
-  // Transport-wide sequence numbers count every packet, padding probes and RTX included.
-  if (pub.twcc_)
-    if (auto e = v.Extension(pub.params_.ext_transport_cc); e && e->size() >= 2) {
-      uint16_t seq = Load16(e->data());
-      if (!pub.twcc_->Record(seq, arrival_us)) {
-        uint8_t fb[1200];
-        if (size_t n = pub.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, pub.FeedbackSsrc())) SendRtcp(pub, {fb, n});
-        (void)pub.twcc_->Record(seq, arrival_us);
-      }
-    }
-  bool rtx = false;
-  int index = pub.TrackOf(v, &rtx);
-  if (index < 0) return;
-  Transport::TrackState& t = pub.tracks_[static_cast<size_t>(index)];
-  if (rtx) {
-    // RFC 4588 §4: the original sequence number leads the payload. Rebuild the original
-    // packet in place (the header moves up two bytes over it).
-    if (v.payload_length < 2 || !t.stats.started()) return;  // padding-only probe
-    uint16_t osn = Load16(v.data.data() + v.payload_offset);
-    std::memmove(v.data.data() + 2, v.data.data(), v.payload_offset);
-    auto inner = ParseRtp(v.data.subspan(2));
-    if (!inner) return;
-    inner->SetSequence(osn);
-    inner->SetSsrc(t.stats.ssrc());
-    inner->SetPayloadType(t.cfg.payload_type);
-    v = *inner;
-  }
-  if (!t.cfg.video && pub.params_.ext_audio_level)
-    if (auto e = pub.params_.ext_audio_level ? v.Extension(pub.params_.ext_audio_level) : std::nullopt;
-        e && !e->empty()) {
-      uint32_t loudness = 127u - ((*e)[0] & 0x7Fu);  // RFC 6464: -dBov, 127 = silence
-      if (loudness > pub.counters_->audio_peak.load(std::memory_order_relaxed))
-        pub.counters_->audio_peak.store(loudness, std::memory_order_relaxed);
-    }
-  if (!pub.Received(t, v, now_us)) return;
-  auto it = routes_.find(pub.id());
-  if (it == routes_.end()) return;
-  for (Route& r : it->second) {
-    if (r.spec.track != static_cast<size_t>(index)) continue;
+std::vector<std::pair<uint64_t, RouteSpec>> MediaWorker::RoutesFrom(uint64_t publisher) const {
+  std::vector<std::pair<uint64_t, RouteSpec>> out;
+  if (const Router* router = RouterOf(publisher))
+    for (const auto& r : router->From(publisher)) out.emplace_back(r->subscriber, r->spec);
+  return out;
+}
+
+void MediaWorker::OnRtp(WebRtcTransport& pub, size_t track, const RtpView& v) {
+  bool video = pub.tracks()[track].cfg.video;
+  Router* router = RouterOf(pub.id());
+  if (!router) return;
+  for (const auto& route : router->From(pub.id())) {
+    Route& r = *route;
+    if (r.spec.track != track) continue;
     Transport* sub = FindTransport(r.subscriber);
     if (!sub || sub->state() != Transport::State::kConnected) continue;
     // First packet, or the publisher restarted with a new SSRC: continue right after
     // what the subscriber saw last, so its decoder sees one continuous stream.
-    r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, t.cfg.video ? 3000u : 960u);
+    r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
     SendRewritten(*sub, r, v, false);
   }
 }
@@ -599,7 +343,7 @@ bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool
   bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
   size_t len = as_rtx ? v.payload_offset + 2 + v.payload_length : v.data.size();
   if (len > kMaxDatagram) return false;
-  uint8_t* slot = SendSlot();
+  uint8_t* slot = Slot();
   if (as_rtx) {  // header, original sequence number, payload; no padding
     std::memcpy(slot, v.data.data(), v.payload_offset);
     slot[0] &= static_cast<uint8_t>(~0x20);
@@ -626,37 +370,35 @@ bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool
     ++r.packets;
     r.octets += static_cast<uint32_t>(v.payload_length);
   }
-  size_t n = sub.srtp_out_->ProtectRtp(slot, len, kSlotBytes);
+  size_t n = sub.ProtectRtp(slot, len);
   if (!n) return false;
-  sub.counters_->sent_packets.fetch_add(1, std::memory_order_relaxed);
-  sub.counters_->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
+  sub.shared_counters()->sent_packets.fetch_add(1, std::memory_order_relaxed);
+  sub.shared_counters()->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
   if (Lose()) return true;  // simulated loss (tests): protected and counted, never sent
   Queue(n, sub.path());
   return true;
 }
 
-MediaWorker::Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher) {
-  for (auto& [pub_id, list] : routes_)
-    for (Route& r : list)
-      if (r.subscriber == subscriber && r.spec.ssrc == ssrc) {
-        *publisher = FindTransport(pub_id);
-        return *publisher ? &r : nullptr;
-      }
-  return nullptr;
+Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher) {
+  Router* router = RouterOf(subscriber);
+  Route* r = router ? router->Find(subscriber, ssrc) : nullptr;
+  if (!r) return nullptr;
+  *publisher = FindTransport(r->publisher);
+  return *publisher ? r : nullptr;
 }
 
 void MediaWorker::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
-  if (!r.numbers.started() || r.spec.track >= pub.tracks_.size()) return;
-  Transport::TrackState& t = pub.tracks_[r.spec.track];
+  if (!r.numbers.started() || r.spec.track >= pub.tracks().size()) return;
+  PublisherTracks::Track& t = pub.tracks()[r.spec.track];
   if (!t.ring) return;
   std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
   if (stored.empty()) return;  // gone
   auto v = ParseRtp(stored);
-  if (v && SendRewritten(sub, r, *v, true)) sub.counters_->retransmitted.fetch_add(1, std::memory_order_relaxed);
+  if (v && SendRewritten(sub, r, *v, true))
+    sub.shared_counters()->retransmitted.fetch_add(1, std::memory_order_relaxed);
 }
 
-void MediaWorker::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp) {
-  int64_t now_us = NowUs();
+void MediaWorker::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp, int64_t now_us) {
   for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
     bool keyframe = IsKeyframeRequest(*it), nack = it->type == kRtpfb && it->count == 1;
     if (keyframe || nack) {
@@ -667,13 +409,13 @@ void MediaWorker::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp
         if (r) RequestKeyframe(*pub, now_us);
       } else {
         ForEachNack(*it, [&](uint16_t seq) {
-          sub.counters_->nacks_in.fetch_add(1, std::memory_order_relaxed);
+          sub.shared_counters()->nacks_in.fetch_add(1, std::memory_order_relaxed);
           if (r) Retransmit(sub, *r, *pub, seq);
         });
       }
     } else if (it->type == kRr || it->type == kSr) {
       for (size_t i = 0; i < it->count; ++i)
-        if (auto b = GetReportBlock(*it, i)) sub.counters_->fraction_lost.store(b->fraction_lost);
+        if (auto b = GetReportBlock(*it, i)) sub.shared_counters()->fraction_lost.store(b->fraction_lost);
     }
   }
 }
@@ -684,23 +426,24 @@ void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp,
     auto info = ParseSenderInfo(*it);
     if (!info) continue;
     uint32_t ssrc = it->sender_ssrc();
-    for (size_t i = 0; i < pub.tracks_.size(); ++i) {
-      Transport::TrackState& t = pub.tracks_[i];
+    for (size_t i = 0; i < pub.tracks().size(); ++i) {
+      PublisherTracks::Track& t = pub.tracks()[i];
       if (!t.stats.started() || t.stats.ssrc() != ssrc) continue;
       t.stats.OnSenderReport(info->ntp, now_us);
-      pub.counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
+      pub.shared_counters()->sender_reports.fetch_add(1, std::memory_order_relaxed);
       // Each subscriber gets the sender's clock mapping on its own stream (RFC 3550
       // §7.2: an RTP translator rewrites the SSRC and the counts): lip sync works.
-      auto routes = routes_.find(pub.id());
-      if (routes == routes_.end()) break;
-      for (Route& r : routes->second) {
+      Router* router = RouterOf(pub.id());
+      if (!router) break;
+      for (const auto& route : router->From(pub.id())) {
+        Route& r = *route;
         if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
         Transport* sub = FindTransport(r.subscriber);
         if (!sub || sub->state() != Transport::State::kConnected) continue;
-        uint8_t sr[28];
-        WriteSenderReport(sr, r.spec.ssrc,
-                          {info->ntp, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets, r.octets});
-        if (SendRtcp(*sub, sr)) sub->counters_->sender_reports.fetch_add(1, std::memory_order_relaxed);
+        uint8_t sr[kSenderReportBytes];
+        WriteRewrittenSenderReport(sr, r.spec.ssrc, *info, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets,
+                                   r.octets);
+        if (SendRtcp(*sub, sr)) sub->shared_counters()->sender_reports.fetch_add(1, std::memory_order_relaxed);
       }
       break;
     }
@@ -711,7 +454,7 @@ void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
   // Throttled per publisher; a request inside the window comes back from
   // KeyframeRequester::TakeDue in Tick (deferred, not dropped).
   if (keyframes_.Request(publisher.id(), now_us) == KeyframeRequester::Decision::kDeferred) return;
-  for (const auto& t : publisher.tracks_) {
+  for (const auto& t : publisher.tracks()) {
     uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (!t.cfg.video || ssrc == 0) continue;
     uint8_t pli[12];
@@ -732,60 +475,20 @@ void MediaWorker::Tick(int64_t now_us) {
 }
 
 void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
-  auto connect_us = static_cast<int64_t>(options_.connect_timeout_ms) * 1000;
-  auto consent_us = static_cast<int64_t>(options_.consent_timeout_ms) * 1000;
-  if (t.state_ == Transport::State::kFailed) return;  // closed: no retransmitted flights, no timers
-  if (t.dtls_ && t.dtls_->state() == DtlsTransport::State::kConnecting) (void)t.dtls_->HandleTimeout();
-  if ((t.state_ == Transport::State::kNew || t.state_ == Transport::State::kIceConnected) &&
-      now_us - t.created_us_ > connect_us)
-    t.Fail(t.has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
-  if (t.state_ == Transport::State::kConnected && now_us - t.last_check_us_ > consent_us) t.Fail(Failure::kConsentLost);
-  if (t.state_ != Transport::State::kConnected) return;
-  if (t.just_connected_) {
+  t.Tick(now_us);
+  if (t.state() != Transport::State::kConnected) return;
+  if (t.TakeJustConnected()) {
     // A decoder can only start on a keyframe: ask for one when either end of a route
     // becomes ready (a request made before the publisher was connected went nowhere,
     // and packets sent before the subscriber was connected were not forwarded).
-    t.just_connected_ = false;
-    if (routes_.count(t.id())) RequestKeyframe(t, now_us);
-    for (auto& [pub, list] : routes_)
-      for (const Route& r : list)
-        if (r.subscriber == t.id())
-          if (Transport* p = FindTransport(pub)) RequestKeyframe(*p, now_us);
-  }
-
-  if (t.twcc_ && t.twcc_->pending() && now_us - t.last_twcc_us_ >= kTwccIntervalUs) {
-    t.last_twcc_us_ = now_us;
-    uint8_t fb[1200];
-    for (int i = 0; i < 4 && t.twcc_->pending(); ++i)
-      if (size_t n = t.twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, t.FeedbackSsrc()); n && SendRtcp(t, {fb, n}))
-        t.counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
-  }
-
-  for (auto& tr : t.tracks_) {  // NACK what the publisher lost, each a few times
-    if (!tr.nack.size()) continue;
-    std::array<uint16_t, NackGenerator::kMaxMissing> due{};
-    size_t n = tr.nack.TakeDue(now_us, due);
-    if (!n) continue;
-    uint8_t nack[12 + 4 * 16];
-    for (size_t off = 0; off < n;) {  // one NACK packet per up to 16 pairs
-      size_t take = std::min<size_t>(16, n - off);
-      size_t len = WriteNack(nack, sizeof nack, kServerSsrc, tr.stats.ssrc(), {due.data() + off, take});
-      if (len && SendRtcp(t, {nack, len})) t.counters_->nacks_sent.fetch_add(take, std::memory_order_relaxed);
-      off += take;
+    if (Router* router = RouterOf(t.id())) {
+      if (router->Knows(t.id())) RequestKeyframe(t, now_us);
+      router->ForEachRouteTo(t.id(), [&](const Route& r) {
+        if (Transport* p = FindTransport(r.publisher)) RequestKeyframe(*p, now_us);
+      });
     }
   }
-
-  if (!t.tracks_.empty() && now_us - t.last_rr_us_ >= kReportIntervalUs) {
-    t.last_rr_us_ = now_us;
-    std::array<ReportBlock, 8> blocks{};
-    size_t count = 0;
-    for (auto& tr : t.tracks_) {
-      if (!tr.stats.started() || count == blocks.size()) continue;
-      blocks[count++] = tr.stats.TakeReportBlock(now_us);
-    }
-    uint8_t rr[8 + 24 * 8];
-    if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp(t, {rr, n});
-  }
+  t.SendFeedback(now_us);
 }
 
 void MediaWorker::Loop() {
@@ -804,7 +507,7 @@ void MediaWorker::Loop() {
     // timespec): one rounded down to whole milliseconds made the last millisecond
     // before each tick a busy loop of zero-timeout polls. A worker without transports
     // has nothing to tick and sleeps until woken (a transport arrives through Post).
-    int64_t now_us = NowUs();
+    int64_t now_us = Now();
     timespec timeout{};
     const timespec* wait = nullptr;
     if (!transports_.empty()) {
@@ -833,7 +536,7 @@ void MediaWorker::Loop() {
         }
         int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
         if (n <= 0) break;
-        now_us = NowUs();
+        now_us = Now();
         int64_t wall_us = WallUs();
         for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
           int64_t arrival_us = wall_us;
@@ -851,7 +554,7 @@ void MediaWorker::Loop() {
         if (n < static_cast<int>(kBatch)) break;
       }
     }
-    now_us = NowUs();
+    now_us = Now();
     if (!transports_.empty() && now_us - last_tick_us_ >= kTickUs) {
       last_tick_us_ = now_us;
       Tick(now_us);

@@ -1,0 +1,352 @@
+#include "sfu/media_plane.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace parley::sfu {
+namespace {
+
+// `bytes` random bytes as lowercase hex. ICE credentials must be unguessable (RFC 8445
+// §5.3), so they come from the cryptographic generator; without entropy there is no
+// safe value, and the signalling dispatcher's catch refuses the request.
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("RAND_bytes failed");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 0xF];
+  }
+  return out;
+}
+
+uint32_t RandomSsrc() {
+  uint32_t v = 0;
+  while (v == 0)
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) throw std::runtime_error("RAND_bytes failed");
+  return v;
+}
+
+}  // namespace
+
+MediaPlane::MediaPlane(std::vector<MediaWorker*> workers, std::string media_address, SsrcSource ssrcs)
+    : workers_(std::move(workers)), media_address_(std::move(media_address)), ssrcs_(std::move(ssrcs)) {
+  if (!ssrcs_) ssrcs_ = RandomSsrc;
+}
+
+std::unique_ptr<ChannelMedia> MediaPlane::OpenChannel(size_t worker) {
+  MediaWorker* w = workers_.empty() ? nullptr : workers_[std::min(worker, workers_.size() - 1)];
+  return std::make_unique<ChannelMedia>(*this, w, next_channel_id_++);
+}
+
+uint32_t MediaPlane::NewSsrc() {
+  uint32_t v = 0;
+  while (v == 0) v = ssrcs_();  // 0 is what "no SSRC" means everywhere in the SFU
+  return v;
+}
+
+LocalTransport MediaPlane::NewLocal(const MediaWorker& worker) const {
+  return {RandomHex(4), RandomHex(12), worker.certificate()->fingerprint(), media_address_, worker.port()};
+}
+
+ChannelMedia::ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel)
+    : plane_(plane), worker_(worker), channel_(channel) {}
+
+ChannelMedia::~ChannelMedia() {
+  for (auto& entry : sessions_) {
+    if (entry.second.publish) RemoveTransport(entry.second.publish->transport_id);
+    if (entry.second.subscribe) RemoveTransport(entry.second.subscribe->transport_id);
+  }
+}
+
+void ChannelMedia::RemoveTransport(uint64_t id) {
+  if (!worker_) return;
+  worker_->Post([w = worker_, id] { w->RemoveTransport(id); });
+}
+
+const ChannelMedia::SessionMedia* ChannelMedia::Find(SessionId session) const {
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+ChannelMedia::SessionMedia* ChannelMedia::Find(SessionId session) {
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks) {
+  if (!worker_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
+  auto offer = ParseSdp(offer_sdp);
+  if (!offer) return offer.error();
+  LocalTransport local = plane_.NewLocal(*worker_);
+  auto answer = AnswerPublishOffer(*offer, local);
+  if (!answer) return answer.error();
+  // Signalling tracks map onto the offer's sections in order: audio to the first audio
+  // section, camera to the first video section, screen to the next video section.
+  PublishSide side;
+  std::vector<InboundTrack> inbound;
+  std::vector<size_t> videos;
+  TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
+  for (size_t i = 0; i < answer->tracks.size(); ++i) {
+    const AcceptedTrack& t = answer->tracks[i];
+    if (t.kind == "audio" && !side.tracks.count(TrackKind::kAudio) && tracks.count(TrackKind::kAudio)) {
+      side.tracks[TrackKind::kAudio] = t;
+      side.index[TrackKind::kAudio] = i;
+    }
+    if (t.kind == "video") videos.push_back(i);
+    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc});
+    // BUNDLE: one extension id space for the whole transport (RFC 8843 §9.2).
+    if (!params.ext_transport_cc) params.ext_transport_cc = t.ext_transport_cc;
+    if (!params.ext_audio_level && t.kind == "audio") params.ext_audio_level = t.ext_audio_level;
+  }
+  size_t next_video = 0;
+  for (TrackKind t : {TrackKind::kCamera, TrackKind::kScreen})
+    if (tracks.count(t) && next_video < videos.size()) {
+      side.index[t] = videos[next_video];
+      side.tracks[t] = answer->tracks[videos[next_video++]];
+    }
+  side.transport_id = plane_.NewTransportId();
+  side.counters = std::make_shared<TransportCounters>();
+  worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, inbound, ch = channel_] {
+    Transport* t = w->AddTransport(id, params, ch);
+    t->SetCounters(counters);
+    t->SetInboundTracks(inbound);
+  });
+  SessionMedia& media = sessions_[session];
+  if (media.publish) {
+    // Renegotiation: subscribers keep their routes (and numbering) on the new transport.
+    std::vector<int> track_map;
+    for (const auto& entry : media.publish->index) {
+      size_t old_index = entry.second;
+      if (track_map.size() <= old_index) track_map.resize(old_index + 1, -1);
+      auto now = side.index.find(entry.first);
+      track_map[old_index] = now == side.index.end() ? -1 : static_cast<int>(now->second);
+    }
+    worker_->Post([w = worker_, from = media.publish->transport_id, to = side.transport_id, track_map] {
+      w->MoveRoutes(from, to, track_map);
+    });
+    RemoveTransport(media.publish->transport_id);
+  }
+  media.publish = std::move(side);
+  return WriteSdp(answer->sdp);
+}
+
+void ChannelMedia::Unpublish(SessionId session, const TrackSet& tracks, bool drop_transport) {
+  SessionMedia* media = Find(session);
+  if (!media || !media->publish) return;
+  PublishSide& pub = *media->publish;
+  for (TrackKind t : tracks) {
+    auto idx = pub.index.find(t);
+    if (idx != pub.index.end() && worker_)
+      for (const auto& entry : sessions_) {
+        if (!entry.second.subscribe) continue;
+        worker_->Post([w = worker_, from = pub.transport_id, to = entry.second.subscribe->transport_id,
+                       i = static_cast<int>(idx->second)] { w->RemoveRoutes(from, to, i); });
+      }
+    pub.tracks.erase(t);
+    if (idx != pub.index.end()) pub.index.erase(idx);
+  }
+  if (drop_transport) {
+    RemoveTransport(pub.transport_id);  // its routes go with it
+    media->publish.reset();
+  }
+}
+
+bool ChannelMedia::IsPublishing(SessionId session) const {
+  const SessionMedia* media = Find(session);
+  return media && media->publish;
+}
+
+Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::string_view pub_user,
+                                            const TrackSet& tracks) {
+  if (!worker_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
+  SessionMedia& media = sessions_[sub];
+  if (!media.subscribe) {
+    SubscribeSide side;
+    side.transport_id = plane_.NewTransportId();
+    side.local = plane_.NewLocal(*worker_);
+    side.counters = std::make_shared<TransportCounters>();
+    TransportParams params{side.local.ufrag, side.local.pwd, "", ""};
+    worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, ch = channel_] {
+      w->AddTransport(id, params, ch)->SetCounters(counters);
+    });
+    media.subscribe = std::move(side);
+  }
+  SubscribeSide& side = *media.subscribe;
+  // The publisher's entry: looked up after the subscriber's, which may have inserted one.
+  const SessionMedia* remote = Find(pub);
+  const PublishSide* published = remote && remote->publish ? &*remote->publish : nullptr;
+  for (TrackKind t : tracks) {
+    if (!published) break;
+    auto acc = published->tracks.find(t);
+    auto idx = published->index.find(t);
+    if (acc == published->tracks.end() || idx == published->index.end()) continue;  // no media to forward
+    std::string track_id = TrackId(pub_user, t);
+    std::vector<OfferedTrack>& offered = side.offered;
+    auto existing = std::find_if(offered.begin(), offered.end(),
+                                 [&](const OfferedTrack& o) { return o.active && o.track_id == track_id; });
+    if (existing == offered.end()) {
+      // Reuse an inactive section: the one this track had before (its publisher left,
+      // unpublished it or was unsubscribed, and is back), else one of the same kind;
+      // or add one. Either way it is a new stream with new SSRCs below.
+      bool video = acc->second.kind == "video";
+      existing = std::find_if(offered.begin(), offered.end(),
+                              [&](const OfferedTrack& o) { return !o.active && o.track_id == track_id; });
+      if (existing == offered.end())
+        existing = std::find_if(offered.begin(), offered.end(),
+                                [&](const OfferedTrack& o) { return !o.active && o.video == video; });
+      if (existing == offered.end()) {
+        OfferedTrack o;
+        o.mid = std::to_string(offered.size());
+        offered.push_back(o);
+        existing = offered.end() - 1;
+      }
+      OfferedTrack& o = *existing;
+      o.video = video;
+      o.active = false;  // filled in below
+      o.codec = {};
+      o.codec.payload_type = acc->second.payload_type;
+      o.codec.name = acc->second.codec;
+      o.codec.clock_rate = o.video ? 90000 : 48000;
+      o.codec.channels = o.video ? 0 : 2;
+      if (!o.video)
+        o.codec.fmtp = "minptime=10;useinbandfec=1";
+      else if (acc->second.codec == "H264")
+        o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+      o.rtx_payload_type = o.video ? acc->second.rtx_payload_type : 0;
+      o.ssrc = plane_.NewSsrc();  // a reused section gets new SSRCs: a new stream to the client
+      o.rtx_ssrc = o.rtx_payload_type ? plane_.NewSsrc() : 0;
+      o.stream_id = std::string(pub_user);
+      o.track_id = track_id;
+    }
+    existing->active = true;
+    // (Re)route: the publisher may have a new transport since this track was offered.
+    RouteSpec spec{idx->second, existing->ssrc, existing->codec.payload_type, existing->rtx_ssrc,
+                   existing->rtx_payload_type};
+    worker_->Post(
+        [w = worker_, from = published->transport_id, to = side.transport_id, spec] { w->AddRoute(from, to, spec); });
+  }
+  if (side.offered.empty())
+    return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
+  return WriteSdp(BuildSubscribeOffer(side.local, side.offered, ++media.subscribe_version));
+}
+
+Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
+  SessionMedia* media = Find(sub);
+  if (!media || !media->subscribe)
+    return MakeError(Errc::kSubscribeStreamNotExist, "no subscribe offer is waiting for an answer");
+  auto parsed = ParseSdp(answer_sdp);
+  if (!parsed) return parsed.error();
+  auto answer = CheckSubscribeAnswer(*parsed, media->subscribe->offered);
+  if (!answer) return answer.error();
+  worker_->Post([w = worker_, id = media->subscribe->transport_id, ufrag = answer->remote_ufrag,
+                 fp = answer->remote_fingerprint] {
+    if (Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
+  });
+  return {};
+}
+
+void ChannelMedia::Unsubscribe(SessionId sub, SessionId pub, const TrackSet& tracks) {
+  const SessionMedia* subscriber = Find(sub);
+  const SessionMedia* publisher = Find(pub);
+  if (!worker_ || !subscriber || !subscriber->subscribe || !publisher || !publisher->publish) return;
+  for (TrackKind t : tracks) {
+    auto idx = publisher->publish->index.find(t);
+    if (idx == publisher->publish->index.end()) continue;
+    worker_->Post([w = worker_, from = publisher->publish->transport_id, to = subscriber->subscribe->transport_id,
+                   i = static_cast<int>(idx->second)] { w->RemoveRoutes(from, to, i); });
+  }
+}
+
+bool ChannelMedia::RetireTrack(SessionId sub, std::string_view track_id) {
+  SessionMedia* media = Find(sub);
+  if (!media || !media->subscribe) return false;
+  auto& offered = media->subscribe->offered;
+  auto o = std::find_if(offered.begin(), offered.end(),
+                        [&](const OfferedTrack& t) { return t.track_id == track_id && t.active; });
+  if (o == offered.end()) return false;
+  o->active = false;
+  return true;
+}
+
+std::string ChannelMedia::NextSubscribeOffer(SessionId sub) {
+  SessionMedia* media = Find(sub);
+  if (!media || !media->subscribe) return {};
+  return WriteSdp(BuildSubscribeOffer(media->subscribe->local, media->subscribe->offered, ++media->subscribe_version));
+}
+
+void ChannelMedia::CloseSubscribe(SessionId session) {
+  SessionMedia* media = Find(session);
+  if (!media || !media->subscribe) return;
+  RemoveTransport(media->subscribe->transport_id);
+  media->subscribe.reset();
+}
+
+void ChannelMedia::CloseSession(SessionId session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  // Publish side first, then subscribe side, as the session always dropped them.
+  if (it->second.publish) RemoveTransport(it->second.publish->transport_id);
+  if (it->second.subscribe) RemoveTransport(it->second.subscribe->transport_id);
+  sessions_.erase(it);
+}
+
+namespace {
+
+TransportStatus StatusOf(uint64_t id, const TransportCounters& c) {
+  return {id, static_cast<Transport::State>(c.state.load()), static_cast<Failure>(c.failure.load()),
+          c.rtp_packets.load(std::memory_order_relaxed)};
+}
+
+}  // namespace
+
+std::optional<TransportStatus> ChannelMedia::PublishStatus(SessionId session) const {
+  const SessionMedia* media = Find(session);
+  if (!media || !media->publish) return std::nullopt;
+  return StatusOf(media->publish->transport_id, *media->publish->counters);
+}
+
+std::optional<TransportStatus> ChannelMedia::SubscribeStatus(SessionId session) const {
+  const SessionMedia* media = Find(session);
+  if (!media || !media->subscribe) return std::nullopt;
+  return StatusOf(media->subscribe->transport_id, *media->subscribe->counters);
+}
+
+uint32_t ChannelMedia::TakeAudioPeak(SessionId session) {
+  SessionMedia* media = Find(session);
+  if (!media || !media->publish) return 0;
+  return media->publish->counters->audio_peak.exchange(0, std::memory_order_relaxed);
+}
+
+MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
+  MediaSnapshot out;
+  const SessionMedia* media = Find(session);
+  if (!media) return out;
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  if (media->publish) {
+    const TransportCounters& c = *media->publish->counters;
+    out.publish = PublishView{static_cast<Transport::State>(c.state.load()),
+                              c.rtp_packets.load(kRelaxed),
+                              c.rtp_bytes.load(kRelaxed),
+                              c.nacks_sent.load(kRelaxed),
+                              c.twcc_feedbacks.load(kRelaxed),
+                              c.sender_reports.load(kRelaxed)};
+  }
+  if (media->subscribe) {
+    const TransportCounters& c = *media->subscribe->counters;
+    out.subscribe = SubscribeView{static_cast<Transport::State>(c.state.load()),
+                                  c.sent_packets.load(kRelaxed),
+                                  c.sent_bytes.load(kRelaxed),
+                                  c.nacks_in.load(kRelaxed),
+                                  c.retransmitted.load(kRelaxed),
+                                  c.sender_reports.load(kRelaxed),
+                                  c.fraction_lost.load(kRelaxed)};
+  }
+  return out;
+}
+
+}  // namespace parley::sfu

@@ -1,0 +1,198 @@
+// MediaPlane and ChannelMedia: the one API the signalling plane calls for media.
+//
+// A session (one signalling user in a channel) has at most one publish transport (the
+// client offers what it sends, we answer) and one subscribe transport (we offer what
+// it receives, it answers). ChannelMedia keeps, per session of one channel, what was
+// negotiated on each: the publish answer's tracks and their indexes on the transport,
+// the subscribe offer's sections (they are reused, never removed, RFC 8829 §5.2.2) and
+// the offer's version. It chooses our ICE credentials and the SSRCs of the streams we
+// send, maps the signalling tracks onto SDP sections, and turns each change into work
+// posted to the channel's media worker (transports, routes).
+//
+// Threading contract:
+//  1. Control thread only: every call comes from the signalling thread, none from a
+//     worker. Nothing here locks.
+//  2. Nothing blocks or waits for a worker: SDP work and allocation run on the caller.
+//  3. Worker effects are posted to the channel's worker in call order (its queue is one
+//     FIFO), so a Publish and then a Subscribe apply in that order.
+//  4. The worker never calls back: the status calls read the counters the worker
+//     writes (atomics).
+//  5. Lifetimes: the workers outlive the MediaPlane, which outlives every ChannelMedia.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parley/proto/result.hpp"
+#include "parley/proto/vocabulary.hpp"
+#include "sfu/negotiate.hpp"
+#include "sfu/worker.hpp"
+
+namespace parley::sfu {
+
+/// The signalling session a transport belongs to (the hub's session id).
+using SessionId = uint64_t;
+/// Where SSRCs come from: each call returns a non-zero value. Defaults to the OpenSSL
+/// random generator; tests inject a sequence.
+using SsrcSource = std::function<uint32_t()>;
+
+/// What the failure and abort monitors need of one transport.
+struct TransportStatus {
+  uint64_t transport_id = 0;  ///< changes whenever the transport is replaced
+  Transport::State state = Transport::State::kNew;
+  Failure failure = Failure::kNone;
+  uint64_t rtp_packets = 0;  ///< RTP received (publish side)
+};
+
+/// The admin API's view of a publish transport.
+struct PublishView {
+  Transport::State state = Transport::State::kNew;
+  uint64_t rtp_packets = 0, rtp_bytes = 0, nacks_sent = 0, twcc_feedbacks = 0, sender_reports = 0;
+};
+
+/// The admin API's view of a subscribe transport.
+struct SubscribeView {
+  Transport::State state = Transport::State::kNew;
+  uint64_t sent_packets = 0, sent_bytes = 0, nacks_in = 0, retransmitted = 0, sender_reports = 0;
+  uint32_t fraction_lost = 0;  ///< the client's last receiver report, 0..255
+};
+
+/// A session's transports as the admin API shows them; each is absent when not open.
+struct MediaSnapshot {
+  std::optional<PublishView> publish;
+  std::optional<SubscribeView> subscribe;
+};
+
+class ChannelMedia;
+
+/// The server's media workers as the signalling plane sees them: where channels live,
+/// and the allocators every channel shares (transport ids, SSRCs).
+class MediaPlane {
+ public:
+  /// `workers` may be empty: the server then runs signalling only, and every channel
+  /// refuses media (Publish answers kMediaConnectionCreateFailed).
+  MediaPlane(std::vector<MediaWorker*> workers, std::string media_address, SsrcSource ssrcs = {});
+  MediaPlane(const MediaPlane&) = delete;
+  MediaPlane& operator=(const MediaPlane&) = delete;
+
+  [[nodiscard]] size_t worker_count() const { return workers_.size(); }
+  /// The media of a new channel, pinned to worker `worker` (clamped to the last one) for
+  /// its lifetime. Which worker is the caller's choice (the least loaded). Its
+  /// transports share one route table on the worker, their channel's.
+  std::unique_ptr<ChannelMedia> OpenChannel(size_t worker);
+
+  /// A transport id, unique among the transports of every worker of this plane.
+  uint64_t NewTransportId() { return next_transport_id_++; }
+  /// A non-zero SSRC for a stream we send.
+  uint32_t NewSsrc();
+  /// Our side of a new transport on `worker`: fresh ICE credentials (RFC 8445 §5.3:
+  /// at least 24 bits of ufrag and 128 of password), the certificate's fingerprint and
+  /// the worker's address.
+  LocalTransport NewLocal(const MediaWorker& worker) const;
+
+ private:
+  std::vector<MediaWorker*> workers_;
+  std::string media_address_;
+  SsrcSource ssrcs_;
+  uint64_t next_transport_id_ = 1;
+  uint64_t next_channel_id_ = 1;  ///< 0 is the worker's table for transports of no channel
+};
+
+/// The media of one channel. Every call names sessions by their signalling id; one that
+/// has no media here is a no-op (or an empty answer), never an error, unless the call
+/// says otherwise.
+class ChannelMedia {
+ public:
+  /// `worker` null: the channel has no media (a server without media workers).
+  /// `channel` names its route table on the worker.
+  ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel);
+  /// Posts the removal of every transport still open (their routes go with them).
+  ~ChannelMedia();
+  ChannelMedia(const ChannelMedia&) = delete;
+  ChannelMedia& operator=(const ChannelMedia&) = delete;
+
+  /// Answers the session's publish offer and opens a new publish transport carrying
+  /// `tracks`: audio on the offer's first audio section, camera on its first video
+  /// section, screen on the next video section. A session that already publishes is
+  /// renegotiating: its subscribers' routes (and their numbering) move to the new
+  /// transport and the old one closes. On error nothing changes. Errors: the SDP's
+  /// (kInvalidSdp), kMediaConnectionCreateFailed without a media worker.
+  Result<std::string> Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks);
+  /// `tracks` are no longer published: their routes to every subscriber of the channel
+  /// are removed and the publish transport forgets them. `drop_transport`: nothing is
+  /// left published, the transport closes too (subscribers come back on trackPublished).
+  void Unpublish(SessionId session, const TrackSet& tracks, bool drop_transport);
+  /// Whether the session has a publish transport (publish with an offer succeeded).
+  [[nodiscard]] bool IsPublishing(SessionId session) const;
+
+  /// Adds `tracks` of publisher `pub` (whose user id is `pub_user`) to the subscriber's
+  /// connection, opening its subscribe transport on first use, and returns our new offer
+  /// (its version bumped). A track takes back its own inactive section, else an inactive
+  /// one of its kind, else a new one; a reused section gets new SSRCs. Errors:
+  /// kSubscribeRemoteStreamGone when the connection would carry no section at all
+  /// (the transport stays open), kMediaConnectionCreateFailed without a media worker.
+  Result<std::string> Subscribe(SessionId sub, SessionId pub, std::string_view pub_user, const TrackSet& tracks);
+  /// The subscriber's answer to our latest offer (or an earlier one). Errors:
+  /// kSubscribeStreamNotExist when no subscribe transport is open, then the SDP's.
+  Status Answer(SessionId sub, std::string_view answer_sdp);
+  /// Stops forwarding `tracks` of `pub` to `sub` (routes only; the sections stay active
+  /// until RetireTrack).
+  void Unsubscribe(SessionId sub, SessionId pub, const TrackSet& tracks);
+  /// The remote track `track_id` ("<user>-<kind>") went away for this subscriber: its
+  /// active section turns inactive. True when a section changed; then the subscriber
+  /// needs NextSubscribeOffer (when it can be sent).
+  bool RetireTrack(SessionId sub, std::string_view track_id);
+  /// Our current subscribe offer with its version bumped. Take it only when it is sent:
+  /// the client sees versions increase one by one. Empty for a session without one.
+  std::string NextSubscribeOffer(SessionId sub);
+
+  /// Closes the subscribe transport (and its routes); the offer's version goes on
+  /// counting for the session's next one.
+  void CloseSubscribe(SessionId session);
+  /// The session leaves the channel: both transports close and it is forgotten.
+  void CloseSession(SessionId session);
+
+  [[nodiscard]] std::optional<TransportStatus> PublishStatus(SessionId session) const;
+  [[nodiscard]] std::optional<TransportStatus> SubscribeStatus(SessionId session) const;
+  /// The loudest audio level (127 - dBov) received since the last call, and resets it:
+  /// for the active-speaker monitor only. 0 without a publish transport.
+  uint32_t TakeAudioPeak(SessionId session);
+  /// The counters of the session's transports for the admin API; resets nothing.
+  [[nodiscard]] MediaSnapshot Snapshot(SessionId session) const;
+
+ private:
+  struct PublishSide {
+    uint64_t transport_id = 0;
+    std::shared_ptr<TransportCounters> counters;
+    std::map<TrackKind, AcceptedTrack> tracks;  ///< what each published track negotiated
+    std::map<TrackKind, size_t> index;          ///< ... and its index on the transport
+  };
+  struct SubscribeSide {
+    uint64_t transport_id = 0;
+    std::shared_ptr<TransportCounters> counters;
+    LocalTransport local;
+    std::vector<OfferedTrack> offered;  ///< in offer order
+  };
+  struct SessionMedia {
+    std::optional<PublishSide> publish;
+    std::optional<SubscribeSide> subscribe;
+    uint64_t subscribe_version = 0;  ///< of the session's subscribe offers, across transports
+  };
+
+  void RemoveTransport(uint64_t id);
+  [[nodiscard]] const SessionMedia* Find(SessionId session) const;
+  [[nodiscard]] SessionMedia* Find(SessionId session);
+
+  MediaPlane& plane_;
+  MediaWorker* worker_;
+  uint64_t channel_;
+  std::map<SessionId, SessionMedia> sessions_;
+};
+
+}  // namespace parley::sfu

@@ -1,0 +1,63 @@
+// The tracks a client sends on a publish transport, as its offer negotiated them, and
+// what the SFU keeps per track: receive statistics (RFC 3550 receiver reports), a
+// retransmission buffer answering subscribers' NACKs (video only) and the upstream
+// losses to NACK (video only). Matching a packet to its track and the bookkeeping of
+// one received packet allocate nothing. Worker-thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sfu/nack_generator.hpp"
+#include "sfu/receive_stats.hpp"
+#include "sfu/retransmission_buffer.hpp"
+#include "sfu/rtp.hpp"
+
+namespace parley::sfu {
+
+/// A track the client sends on a publish transport (from the negotiated offer).
+struct InboundTrack {
+  bool video = false;
+  uint32_t ssrc = 0;  ///< 0 if the offer did not say; then matched by payload type
+  uint8_t payload_type = 0;
+  uint8_t rtx_payload_type = 0;
+  uint32_t rtx_ssrc = 0;
+};
+
+class PublisherTracks {
+ public:
+  struct Track {
+    InboundTrack cfg;
+    ReceiveStats stats;                          ///< also the media SSRC in use (learnt when the SDP gave none)
+    std::unique_ptr<RetransmissionBuffer> ring;  ///< video only (audio is not retransmitted)
+    NackGenerator nack;                          ///< upstream losses to ask again for (video only)
+  };
+
+  /// Replaces the tracks; video tracks get their retransmission buffer here, once.
+  void Set(const std::vector<InboundTrack>& tracks);
+  [[nodiscard]] size_t size() const { return tracks_.size(); }
+  [[nodiscard]] bool empty() const { return tracks_.empty(); }
+  Track& operator[](size_t i) { return tracks_[i]; }
+  const Track& operator[](size_t i) const { return tracks_[i]; }
+  std::vector<Track>::iterator begin() { return tracks_.begin(); }
+  std::vector<Track>::iterator end() { return tracks_.end(); }
+  [[nodiscard]] std::vector<Track>::const_iterator begin() const { return tracks_.begin(); }
+  [[nodiscard]] std::vector<Track>::const_iterator end() const { return tracks_.end(); }
+
+  /// The index of the track `v` belongs to, and whether it is its RTX stream (RFC
+  /// 4588); -1 if none. By SSRC when the offer gave them (or one was learnt), else by
+  /// payload type, first come.
+  [[nodiscard]] int Match(const RtpView& v, bool* rtx) const;
+  /// The media SSRC transport-cc feedback names (one the client sends).
+  [[nodiscard]] uint32_t FeedbackSsrc() const;
+  /// Receive statistics, loss tracking (for NACK) and buffering of one media packet of
+  /// `t`. False for a duplicate, which is not forwarded.
+  static bool Received(Track& t, const RtpView& v, int64_t now_us);
+
+ private:
+  std::vector<Track> tracks_;
+};
+
+}  // namespace parley::sfu

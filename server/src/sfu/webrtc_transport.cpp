@@ -1,0 +1,294 @@
+#include "sfu/webrtc_transport.hpp"
+
+#include <array>
+#include <cstring>
+
+#include "sfu/stun.hpp"
+
+namespace parley::sfu {
+namespace {
+
+constexpr int64_t kTwccIntervalUs = 50'000;
+constexpr int64_t kReportIntervalUs = 1'000'000;
+
+}  // namespace
+
+std::string_view Name(Failure f) {
+  switch (f) {
+    case Failure::kNone: return "none";
+    case Failure::kIceTimeout: return "ice-timeout";
+    case Failure::kDtlsTimeout: return "dtls-timeout";
+    case Failure::kDtlsFailed: return "dtls-failed";
+    case Failure::kConsentLost: return "consent-lost";
+    case Failure::kClosedByPeer: return "closed-by-peer";
+    case Failure::kInternalError: return "internal-error";
+  }
+  return "unknown";
+}
+
+std::string_view Name(WebRtcTransport::State s) {
+  switch (s) {
+    case WebRtcTransport::State::kNew: return "new";
+    case WebRtcTransport::State::kIceConnected: return "ice-connected";
+    case WebRtcTransport::State::kConnected: return "connected";
+    case WebRtcTransport::State::kFailed: return "failed";
+    case WebRtcTransport::State::kClosed: return "closed";
+  }
+  return "new";  // as the admin API always said for a value it did not know
+}
+
+WebRtcTransport::WebRtcTransport(uint64_t id, TransportParams params, std::shared_ptr<DtlsCertificate> cert,
+                                 int64_t now_us, TransportTimeouts timeouts, Listener* listener, PacketSink* sink)
+    : id_(id),
+      params_(std::move(params)),
+      cert_(std::move(cert)),
+      timeouts_(timeouts),
+      listener_(listener),
+      sink_(sink),
+      created_us_(now_us),
+      counters_(std::make_shared<TransportCounters>()) {
+  if (params_.ext_transport_cc) twcc_ = std::make_unique<TwccRecorder>();
+}
+
+void WebRtcTransport::SetCounters(std::shared_ptr<TransportCounters> c) {
+  counters_ = std::move(c);
+  counters_->state.store(static_cast<int>(state_));
+}
+
+void WebRtcTransport::SetState(State s) {
+  if (state_ == s) return;
+  state_ = s;
+  counters_->state.store(static_cast<int>(s));
+  if (on_state_) on_state_(s);
+}
+
+void WebRtcTransport::Fail(Failure f) {
+  if (state_ == State::kFailed || state_ == State::kClosed) return;
+  failure_ = f;
+  counters_->failure.store(static_cast<int>(f));
+  SetState(State::kFailed);
+}
+
+void WebRtcTransport::Receive(std::span<uint8_t> packet, PacketClass cls, const sockaddr_storage& from, int64_t now_us,
+                              int64_t arrival_us) {
+  switch (cls) {
+    case PacketClass::kStun: HandleStun(packet, from, now_us); break;
+    case PacketClass::kDtls: HandleDtls(packet); break;
+    case PacketClass::kRtp:
+    case PacketClass::kRtcp: HandleSrtp(packet, cls, now_us, arrival_us); break;
+    case PacketClass::kUnknown: break;
+  }
+}
+
+void WebRtcTransport::HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, int64_t now_us) {
+  auto m = ParseStun(packet);
+  // RFC 8445 §7.3: a request must carry a valid MESSAGE-INTEGRITY for our password
+  // and USERNAME "ours:theirs"; otherwise it is dropped silently (no error response
+  // leaks whether the ufrag exists).
+  if (!m || m->type != kStunBindingRequest || !VerifyStunIntegrity(*m, packet, params_.local_pwd) ||
+      (m->fingerprint_offset && !VerifyStunFingerprint(*m, packet)))
+    return;
+  std::string_view user = m->username;
+  auto colon = user.find(':');
+  if (colon == std::string_view::npos || user.substr(0, colon) != params_.local_ufrag ||
+      (!params_.remote_ufrag.empty() && user.substr(colon + 1) != params_.remote_ufrag))
+    return;
+  if (state_ == State::kFailed || state_ == State::kClosed) return;  // no consent for a dead transport
+  ++stun_requests_;
+  last_check_us_ = now_us;
+  uint8_t out[128];
+  size_t n = WriteStunBindingSuccess(out, m->transaction_id, from, params_.local_pwd);
+  if (n && sink_) sink_->SendNow(std::span<const uint8_t>(out, n), from);
+  // ICE-lite: the controlling side nominates; we follow (RFC 8445 §7.3.1.5). Before any
+  // nomination the first valid address serves, so DTLS can start right away.
+  if (m->use_candidate || !has_path_) {
+    bool had_path = has_path_;
+    sockaddr_storage old = path_;
+    path_ = from;
+    has_path_ = true;
+    if (listener_) listener_->OnPathChanged(*this, had_path ? &old : nullptr);
+  }
+  if (state_ == State::kNew) SetState(State::kIceConnected);
+}
+
+void WebRtcTransport::HandleDtls(std::span<const uint8_t> packet) {
+  if (!has_path_ || state_ == State::kFailed) return;  // DTLS only after ICE validated the path
+  if (!dtls_) {
+    // The fingerprint is checked in FinishDtls (it may arrive after the handshake).
+    dtls_ =
+        std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kServer, "", [this](std::span<const uint8_t> d) {
+          if (sink_) sink_->SendNow(d, path_);
+        });
+    dtls_->Start();
+  }
+  dtls_->Feed(packet);
+  if (dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) {
+    FinishDtls();
+  } else if (dtls_->state() == DtlsTransport::State::kFailed) {
+    Fail(Failure::kDtlsFailed);
+  } else if (dtls_->state() == DtlsTransport::State::kClosed) {
+    Fail(Failure::kClosedByPeer);
+  }
+}
+
+void WebRtcTransport::SetRemote(std::string remote_ufrag, std::string remote_fingerprint) {
+  params_.remote_ufrag = std::move(remote_ufrag);
+  params_.remote_fingerprint = std::move(remote_fingerprint);
+  // DTLS may have finished before the answer arrived: the check happens now.
+  if (dtls_ && dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) FinishDtls();
+}
+
+void WebRtcTransport::FinishDtls() {
+  if (params_.remote_fingerprint.empty() || state_ == State::kFailed) return;  // wait for SetRemote
+  if (!SameFingerprint(dtls_->peer_fingerprint(), params_.remote_fingerprint)) {
+    Fail(Failure::kDtlsFailed);
+    return;
+  }
+  const auto& k = dtls_->keys();
+  auto in = SrtpSession::Create(k.profile, k.remote_master, SrtpSession::Direction::kInbound);
+  auto out = SrtpSession::Create(k.profile, k.local_master, SrtpSession::Direction::kOutbound);
+  if (!in || !out) {
+    Fail(Failure::kDtlsFailed);
+    return;
+  }
+  srtp_in_ = std::move(*in);
+  srtp_out_ = std::move(*out);
+  just_connected_ = true;
+  SetState(State::kConnected);
+}
+
+void WebRtcTransport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls, int64_t now_us, int64_t arrival_us) {
+  if (!srtp_in_) return;
+  if (cls == PacketClass::kRtp) {
+    size_t n = srtp_in_->UnprotectRtp(packet.data(), packet.size());
+    if (!n) return;
+    // Authenticated media from the client proves the path as well as a check does
+    // (clients that keep ICE alive with Binding indications, as libnice does by
+    // default, never send requests once connected).
+    last_check_us_ = now_us;
+    auto v = ParseRtp(packet.first(n));
+    if (!v) return;
+    counters_->rtp_packets.fetch_add(1, std::memory_order_relaxed);
+    counters_->rtp_bytes.fetch_add(v->payload_length, std::memory_order_relaxed);
+    if (on_rtp_) on_rtp_(*v);
+    HandleMedia(*v, now_us, arrival_us);
+    return;
+  }
+  size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
+  if (!n || !IsValidRtcp(packet.first(n))) return;
+  last_check_us_ = now_us;
+  if (on_rtcp_) on_rtcp_(packet.first(n));
+  if (listener_) listener_->OnRtcp(*this, packet.first(n), now_us);
+}
+
+void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us) {
+  // Transport-wide sequence numbers count every packet, padding probes and RTX included.
+  if (twcc_)
+    if (auto e = v.Extension(params_.ext_transport_cc); e && e->size() >= 2) {
+      uint16_t seq = Load16(e->data());
+      if (!twcc_->Record(seq, arrival_us)) {
+        uint8_t fb[1200];
+        if (size_t n = twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, tracks_.FeedbackSsrc())) SendRtcp({fb, n});
+        (void)twcc_->Record(seq, arrival_us);
+      }
+    }
+  bool rtx = false;
+  int index = tracks_.Match(v, &rtx);
+  if (index < 0) return;
+  PublisherTracks::Track& t = tracks_[static_cast<size_t>(index)];
+  if (rtx) {
+    // RFC 4588 §4: the original sequence number leads the payload. Rebuild the original
+    // packet in place (the header moves up two bytes over it).
+    if (v.payload_length < 2 || !t.stats.started()) return;  // padding-only probe
+    uint16_t osn = Load16(v.data.data() + v.payload_offset);
+    std::memmove(v.data.data() + 2, v.data.data(), v.payload_offset);
+    auto inner = ParseRtp(v.data.subspan(2));
+    if (!inner) return;
+    inner->SetSequence(osn);
+    inner->SetSsrc(t.stats.ssrc());
+    inner->SetPayloadType(t.cfg.payload_type);
+    v = *inner;
+  }
+  if (!t.cfg.video && params_.ext_audio_level)
+    if (auto e = v.Extension(params_.ext_audio_level); e && !e->empty()) {
+      uint32_t loudness = 127u - ((*e)[0] & 0x7Fu);  // RFC 6464: -dBov, 127 = silence
+      if (loudness > counters_->audio_peak.load(std::memory_order_relaxed))
+        counters_->audio_peak.store(loudness, std::memory_order_relaxed);
+    }
+  if (!PublisherTracks::Received(t, v, now_us)) return;
+  if (listener_) listener_->OnRtp(*this, static_cast<size_t>(index), v);
+}
+
+void WebRtcTransport::Tick(int64_t now_us) {
+  if (state_ == State::kFailed || state_ == State::kClosed) return;  // no retransmitted flights, no timers
+  if (dtls_ && dtls_->state() == DtlsTransport::State::kConnecting) (void)dtls_->HandleTimeout();
+  if ((state_ == State::kNew || state_ == State::kIceConnected) && now_us - created_us_ > timeouts_.connect_us)
+    Fail(has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
+  if (state_ == State::kConnected && now_us - last_check_us_ > timeouts_.consent_us) Fail(Failure::kConsentLost);
+}
+
+bool WebRtcTransport::TakeJustConnected() {
+  bool was = just_connected_;
+  just_connected_ = false;
+  return was;
+}
+
+void WebRtcTransport::SendFeedback(int64_t now_us) {
+  if (state_ != State::kConnected) return;
+  if (twcc_ && twcc_->pending() && now_us - last_twcc_us_ >= kTwccIntervalUs) {
+    last_twcc_us_ = now_us;
+    uint8_t fb[1200];
+    for (int i = 0; i < 4 && twcc_->pending(); ++i)
+      if (size_t n = twcc_->WriteFeedback(fb, sizeof fb, kServerSsrc, tracks_.FeedbackSsrc()); n && SendRtcp({fb, n}))
+        counters_->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  for (auto& tr : tracks_) {  // NACK what the publisher lost, each a few times
+    if (!tr.nack.size()) continue;
+    std::array<uint16_t, NackGenerator::kMaxMissing> due{};
+    size_t n = tr.nack.TakeDue(now_us, due);
+    if (!n) continue;
+    ForEachNackPacket(kServerSsrc, tr.stats.ssrc(), {due.data(), n}, [&](std::span<const uint8_t> nack, size_t count) {
+      if (SendRtcp(nack)) counters_->nacks_sent.fetch_add(count, std::memory_order_relaxed);
+    });
+  }
+
+  if (!tracks_.empty() && now_us - last_rr_us_ >= kReportIntervalUs) {
+    last_rr_us_ = now_us;
+    std::array<ReportBlock, kMaxReportBlocks> blocks{};
+    size_t count = 0;
+    for (auto& tr : tracks_) {
+      if (!tr.stats.started() || count == blocks.size()) continue;
+      blocks[count++] = tr.stats.TakeReportBlock(now_us);
+    }
+    uint8_t rr[kMaxReceiverReport];
+    if (size_t n = WriteReceiverReport(rr, sizeof rr, kServerSsrc, blocks.data(), count)) SendRtcp({rr, n});
+  }
+}
+
+bool WebRtcTransport::SendRtp(std::span<const uint8_t> rtp) {
+  if (state_ != State::kConnected || rtp.size() > kMaxDatagram || !sink_) return false;
+  uint8_t* slot = sink_->Slot();
+  std::memcpy(slot, rtp.data(), rtp.size());
+  size_t n = srtp_out_->ProtectRtp(slot, rtp.size(), kSlotBytes);
+  if (!n) return false;
+  sink_->Queue(n, path_);
+  return true;
+}
+
+bool WebRtcTransport::SendRtcp(std::span<const uint8_t> rtcp) {
+  if (state_ != State::kConnected || rtcp.size() > kMaxDatagram || !sink_) return false;
+  uint8_t* slot = sink_->Slot();
+  std::memcpy(slot, rtcp.data(), rtcp.size());
+  size_t n = srtp_out_->ProtectRtcp(slot, rtcp.size(), kSlotBytes);
+  if (!n) return false;
+  sink_->Queue(n, path_);
+  return true;
+}
+
+size_t WebRtcTransport::ProtectRtp(uint8_t* slot, size_t length) {
+  if (state_ != State::kConnected) return 0;
+  return srtp_out_->ProtectRtp(slot, length, kSlotBytes);
+}
+
+}  // namespace parley::sfu

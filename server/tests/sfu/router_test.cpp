@@ -1,0 +1,147 @@
+// Router: which routes a publisher's packets take, and the O(1) lookup of a route by
+// the SSRC a subscriber's feedback names, through adds, moves and removals.
+#include "sfu/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley::sfu {
+namespace {
+
+RouteSpec Spec(size_t track, uint32_t ssrc) {
+  return {track, ssrc, 96, 0, 0};
+}
+
+std::vector<std::pair<uint64_t, uint32_t>> Targets(const Router& router, uint64_t publisher, size_t track) {
+  std::vector<std::pair<uint64_t, uint32_t>> out;
+  for (const auto& r : router.From(publisher))
+    if (r->spec.track == track) out.emplace_back(r->subscriber, r->spec.ssrc);
+  return out;
+}
+
+TEST(Router, EachTrackReachesOnlyItsRoutes) {
+  Router router;
+  ASSERT_TRUE(router.Add(1, 10, Spec(0, 100), SeqRewriter(1, 2)));
+  ASSERT_TRUE(router.Add(1, 10, Spec(1, 101), SeqRewriter(1, 2)));
+  ASSERT_TRUE(router.Add(1, 20, Spec(0, 200), SeqRewriter(1, 2)));
+  ASSERT_TRUE(router.Add(2, 10, Spec(0, 102), SeqRewriter(1, 2)));
+  EXPECT_EQ(Targets(router, 1, 0), (std::vector<std::pair<uint64_t, uint32_t>>{{10, 100}, {20, 200}}));
+  EXPECT_EQ(Targets(router, 1, 1), (std::vector<std::pair<uint64_t, uint32_t>>{{10, 101}}));
+  EXPECT_EQ(Targets(router, 2, 0), (std::vector<std::pair<uint64_t, uint32_t>>{{10, 102}}));
+  EXPECT_TRUE(router.From(3).empty());
+  EXPECT_EQ(router.size(), 4u);
+  size_t to_10 = 0;
+  router.ForEachRouteTo(10, [&](const Route& r) {
+    EXPECT_EQ(r.subscriber, 10u);
+    ++to_10;
+  });
+  EXPECT_EQ(to_10, 3u);
+}
+
+TEST(Router, FeedbackLookupByTheSubscribersSsrcAmong1000Routes) {
+  Router router;
+  std::vector<Route*> added;
+  for (uint64_t pub = 1; pub <= 100; ++pub)
+    for (uint64_t sub = 1001; sub <= 1010; ++sub) {
+      // Subscribers number their streams alike: only (subscriber, SSRC) is unique.
+      auto ssrc = static_cast<uint32_t>(5000 + pub);
+      added.push_back(router.Add(pub, sub, Spec(pub % 3, ssrc), SeqRewriter(1, 2)));
+      ASSERT_NE(added.back(), nullptr);
+    }
+  EXPECT_EQ(router.size(), 1000u);
+  size_t i = 0;
+  for (uint64_t pub = 1; pub <= 100; ++pub)
+    for (uint64_t sub = 1001; sub <= 1010; ++sub, ++i) {
+      Route* r = router.Find(sub, static_cast<uint32_t>(5000 + pub));
+      ASSERT_EQ(r, added[i]);
+      EXPECT_EQ(r->publisher, pub);
+    }
+  EXPECT_EQ(router.Find(1001, 4999), nullptr);
+  EXPECT_EQ(router.Find(999, 5001), nullptr);
+}
+
+TEST(Router, MoveRoutesRemapsTracksAndDropsGoneOnes) {
+  Router router;
+  Route* audio = router.Add(1, 10, Spec(0, 100), SeqRewriter(7, 8));
+  Route* camera = router.Add(1, 10, Spec(1, 101), SeqRewriter(9, 10));
+  ASSERT_TRUE(audio && camera);
+  camera->numbers.OnInput(0xCA, 500, 9000, 3000);
+  SeqRewriter::Out sent = camera->numbers.Apply(500, 9000);
+  camera->numbers.OnSent(sent);
+  camera->packets = 42;
+  // The new transport carries the camera at index 0 and no audio.
+  router.Move(1, 2, {-1, 0});
+  EXPECT_FALSE(router.Knows(1));
+  EXPECT_TRUE(router.Knows(2));
+  EXPECT_TRUE(router.From(1).empty());
+  ASSERT_EQ(router.From(2).size(), 1u);
+  Route* moved = router.Find(10, 101);
+  ASSERT_EQ(moved, camera);  // the same route, numbering and counts included
+  EXPECT_EQ(moved->publisher, 2u);
+  EXPECT_EQ(moved->spec.track, 0u);
+  EXPECT_EQ(moved->packets, 42u);
+  EXPECT_EQ(moved->numbers.Apply(501, 12000).seq, static_cast<uint16_t>(sent.seq + 1));
+  EXPECT_EQ(router.Find(10, 100), nullptr);  // the audio route is gone
+  // A map shorter than the old tracks drops the rest too; moving from nothing is a no-op.
+  router.Move(2, 3, {});
+  EXPECT_EQ(router.size(), 0u);
+  EXPECT_TRUE(router.Knows(3));
+  router.Move(99, 4, {0});
+  EXPECT_FALSE(router.Knows(4));
+}
+
+TEST(Router, RemovingATransportRemovesItsRoutesBothWays) {
+  Router router;
+  ASSERT_TRUE(router.Add(1, 2, Spec(0, 100), SeqRewriter(1, 2)));  // 1 publishes to 2
+  ASSERT_TRUE(router.Add(2, 1, Spec(0, 200), SeqRewriter(1, 2)));  // and 2 to 1
+  ASSERT_TRUE(router.Add(3, 1, Spec(0, 300), SeqRewriter(1, 2)));
+  ASSERT_TRUE(router.Add(3, 4, Spec(0, 301), SeqRewriter(1, 2)));
+  router.RemoveTransport(1);
+  EXPECT_FALSE(router.Knows(1));
+  EXPECT_EQ(router.Find(2, 100), nullptr);
+  EXPECT_EQ(router.Find(1, 200), nullptr);
+  EXPECT_EQ(router.Find(1, 300), nullptr);
+  EXPECT_TRUE(router.From(2).empty());
+  EXPECT_TRUE(router.Knows(2));  // it had routes: still asked for a keyframe on connect
+  ASSERT_NE(router.Find(4, 301), nullptr);
+  EXPECT_EQ(router.size(), 1u);
+}
+
+TEST(Router, DuplicateRouteIsIgnored) {
+  Router router;
+  Route* first = router.Add(1, 10, Spec(0, 100), SeqRewriter(1, 2));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(router.Add(1, 10, Spec(1, 100), SeqRewriter(3, 4)), nullptr);  // same subscriber and SSRC
+  EXPECT_EQ(router.size(), 1u);
+  EXPECT_EQ(router.Find(10, 100), first);
+  EXPECT_EQ(first->spec.track, 0u);
+  EXPECT_NE(router.Add(1, 11, Spec(0, 100), SeqRewriter(1, 2)), nullptr);  // another subscriber
+}
+
+TEST(Router, IndexStaysRightAfterRemovals) {
+  Router router;
+  Route* a = router.Add(1, 10, Spec(0, 100), SeqRewriter(1, 2));
+  Route* b = router.Add(1, 10, Spec(1, 101), SeqRewriter(1, 2));
+  Route* c = router.Add(1, 11, Spec(0, 100), SeqRewriter(1, 2));
+  ASSERT_TRUE(a && b && c);
+  router.Remove(1, 10, 0);  // one track of one subscriber
+  EXPECT_EQ(router.Find(10, 100), nullptr);
+  EXPECT_EQ(router.Find(10, 101), b);
+  EXPECT_EQ(router.Find(11, 100), c);
+  EXPECT_TRUE(router.Knows(1));
+  router.Remove(1, 10);  // all of it
+  EXPECT_EQ(router.Find(10, 101), nullptr);
+  EXPECT_EQ(router.Find(11, 100), c);
+  // Two publishers on one subscriber's SSRC (a stream being handed over): removing the
+  // one found leaves the other findable.
+  Route* d = router.Add(2, 11, Spec(0, 100), SeqRewriter(1, 2));
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(router.Find(11, 100), c);
+  router.Remove(1, 11);
+  EXPECT_EQ(router.Find(11, 100), d);
+  router.RemoveTransport(2);
+  EXPECT_EQ(router.Find(11, 100), nullptr);
+  EXPECT_EQ(router.size(), 0u);
+}
+
+}  // namespace
+}  // namespace parley::sfu
