@@ -4,4 +4,6 @@ set(PARLEY_CONTROL_SOURCES
   src/metrics.cpp
   src/auth/app_store.cpp
   src/http/router.cpp
-  src/signal/hub.cpp)
+  src/signal/hub.cpp
+  src/signal/join_limiter.cpp
+  src/signal/refusal_log.cpp)

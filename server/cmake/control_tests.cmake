@@ -1,3 +1,5 @@
 # Unit tests of the control plane (control_tests).
 set(PARLEY_CONTROL_TEST_SOURCES
-  tests/hub_test.cpp)
+  tests/hub_test.cpp
+  tests/signal/join_limiter_test.cpp
+  tests/signal/refusal_log_test.cpp)

@@ -126,6 +126,8 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       config_(config),
       store_(store),
       metrics_(metrics),
+      join_limiter_(
+          JoinLimits{config.join_failures_per_connection, config.join_failure_burst, config.join_failure_refill_per_s}),
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
@@ -246,20 +248,10 @@ void SignalHub::ReplyError(Conn& c, const ClientMessage& m, const Error& e) {
 }
 
 void SignalHub::LogRefusal(const Conn& c, std::string_view request, const Error& e) {
-  constexpr double kBurst = 50, kPerSecond = 10;
-  auto now = Clock::now();
-  refusal_log_tokens_ =
-      std::min(kBurst, refusal_log_tokens_ + std::chrono::duration<double>(now - refusal_log_at_).count() * kPerSecond);
-  refusal_log_at_ = now;
-  if (refusal_log_tokens_ < 1) {
-    ++refusals_not_logged_;
-    return;
-  }
-  refusal_log_tokens_ -= 1;
-  if (refusals_not_logged_ > 0) {
-    spdlog::info("{} refused requests were not logged (at most {} lines a second)", refusals_not_logged_, kPerSecond);
-    refusals_not_logged_ = 0;
-  }
+  auto skipped = refusal_log_.Admit(Clock::now());
+  if (!skipped) return;
+  if (*skipped > 0)
+    spdlog::info("{} refused requests were not logged (at most {} lines a second)", *skipped, RefusalLog::kPerSecond);
   std::string who = "connection " + std::to_string(c.id);
   if (c.session && c.session->channel)
     who =
@@ -434,51 +426,6 @@ Result<Credentials> SignalHub::Authenticate(const json& body) {
   return out;
 }
 
-bool SignalHub::JoinFailuresExceeded(Conn& c) {
-  if (c.join_failures >= config_.join_failures_per_connection) return true;
-  AddressBucket& b = BucketOf(c.remote);
-  Refill(b);
-  return b.tokens < 1.0;
-}
-
-void SignalHub::CountJoinFailure(Conn& c) {
-  ++c.join_failures;
-  AddressBucket& b = BucketOf(c.remote);
-  Refill(b);
-  b.tokens = std::max(0.0, b.tokens - 1.0);
-}
-
-SignalHub::AddressBucket& SignalHub::BucketOf(const std::string& address) {
-  auto it = join_buckets_.find(address);
-  if (it != join_buckets_.end()) return it->second;
-  // Bounded: past the cap, unknown addresses share one bucket (they are throttled
-  // together rather than growing the map without limit).
-  const std::string& key = join_buckets_.size() >= kMaxJoinBuckets ? std::string() : address;
-  auto [slot, fresh] = join_buckets_.try_emplace(key);
-  if (fresh) {
-    slot->second.tokens = config_.join_failure_burst;
-    slot->second.at = Clock::now();
-  }
-  return slot->second;
-}
-
-void SignalHub::Refill(AddressBucket& b) const {
-  auto now = Clock::now();
-  double secs = std::chrono::duration<double>(now - b.at).count();
-  b.at = now;
-  b.tokens = std::min<double>(config_.join_failure_burst, b.tokens + secs * config_.join_failure_refill_per_s);
-}
-
-void SignalHub::SweepJoinBuckets() {
-  for (auto it = join_buckets_.begin(); it != join_buckets_.end();) {
-    Refill(it->second);
-    if (it->second.tokens >= config_.join_failure_burst)
-      it = join_buckets_.erase(it);
-    else
-      ++it;
-  }
-}
-
 void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   auto start = Clock::now();
   auto fail = [&](const Error& e) {
@@ -522,15 +469,15 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   if (platform == Platform::kH5 && !*h5_flag)
     return fail(MakeError(Errc::kH5CompatibleModeConfig, "an H5 client cannot turn H5-compatible mode off"));
   bool h5 = *h5_flag;
-  if (JoinFailuresExceeded(c)) {
+  if (join_limiter_.Exceeded(c.join_failures, c.remote, Clock::now())) {
     ++metrics_.joins_rate_limited_total;
     fail(MakeError(Errc::kRateLimited, "too many failed joins from this connection or address; wait and retry"));
-    if (c.join_failures >= config_.join_failures_per_connection) c.link->Close();
+    if (join_limiter_.ConnectionSpent(c.join_failures)) c.link->Close();
     return;
   }
   auto creds = Authenticate(m.body);
   if (!creds) {
-    CountJoinFailure(c);
+    join_limiter_.CountFailure(c.join_failures, c.remote, Clock::now());
     return fail(creds.error());
   }
   const AuthInfo* auth = &creds->auth;
@@ -1165,10 +1112,10 @@ void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
 }
 
 void SignalHub::CheckHeartbeats() {
-  SweepJoinBuckets();
+  auto now = Clock::now();
+  join_limiter_.Sweep(now);
   auto limit =
       std::chrono::milliseconds(static_cast<int64_t>(config_.heartbeat_interval_ms) * config_.heartbeat_misses);
-  auto now = Clock::now();
   std::vector<uint64_t> silent;
   for (auto& [id, c] : conns_)
     if (now - c->last_seen > limit) silent.push_back(id);

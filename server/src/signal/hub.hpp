@@ -27,7 +27,10 @@
 #include "sfu/media_transport.hpp"
 #include "sfu/negotiate.hpp"
 #include "sfu/worker.hpp"
+#include "signal/clock.hpp"
+#include "signal/join_limiter.hpp"
 #include "signal/protocol.hpp"
+#include "signal/refusal_log.hpp"
 
 namespace parley::server {
 
@@ -49,8 +52,6 @@ enum class Platform : uint8_t { kNative, kH5 };
 std::string_view Name(Track t);
 std::string_view Name(Role r);
 std::string_view Name(Profile p);
-
-using Clock = std::chrono::steady_clock;
 
 struct Channel;
 struct Session;
@@ -198,20 +199,6 @@ class SignalHub {
   /// Resolves and verifies the join's credentials against the app store.
   Result<Credentials> Authenticate(const nlohmann::json& body);
 
-  /// Failed-join rate limits: per connection (a count; past it the connection is
-  /// closed) and per remote address (a token bucket, --join-failure-burst and
-  /// --join-failure-refill-per-s). A limited join is refused before any token work.
-  struct AddressBucket {
-    double tokens = 0;
-    Clock::time_point at;
-  };
-  static constexpr size_t kMaxJoinBuckets = 65536;
-  bool JoinFailuresExceeded(Conn& c);
-  void CountJoinFailure(Conn& c);
-  AddressBucket& BucketOf(const std::string& address);
-  void Refill(AddressBucket& b) const;
-  /// Forgets addresses whose bucket is full again (on the heartbeat timer).
-  void SweepJoinBuckets();
   /// The one catch of the signalling path: a handler that throws gets the request
   /// answered with kInternalError, its connection closed, the count in /metrics.
   void Dispatch(Conn& c, const ClientMessage& m, Handler h);
@@ -268,10 +255,10 @@ class SignalHub {
   Metrics& metrics_;
   std::unordered_map<std::string, Handler> handlers_;
   std::unordered_map<std::string, std::function<void(const nlohmann::json&)>> test_handlers_;
-  std::unordered_map<std::string, AddressBucket> join_buckets_;
-  double refusal_log_tokens_ = 50;    ///< LogRefusal's allowance
-  Clock::time_point refusal_log_at_;  ///< when it was last refilled
-  uint64_t refusals_not_logged_ = 0;  ///< past the allowance since the last line
+  /// Failed joins are limited per connection and per address; a limited join is
+  /// refused before any token work.
+  JoinLimiter join_limiter_;
+  RefusalLog refusal_log_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, Session*> by_resume_token_;
