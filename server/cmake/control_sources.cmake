@@ -3,6 +3,8 @@ set(PARLEY_CONTROL_SOURCES
   src/config.cpp
   src/metrics.cpp
   src/auth/app_store.cpp
+  src/auth/authenticator.cpp
+  src/auth/usage_meter.cpp
   src/http/router.cpp
   src/signal/hub.cpp
   src/signal/join_limiter.cpp

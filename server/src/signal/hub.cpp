@@ -126,6 +126,7 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       config_(config),
       store_(store),
       metrics_(metrics),
+      authenticator_(store, config),
       join_limiter_(
           JoinLimits{config.join_failures_per_connection, config.join_failure_burst, config.join_failure_refill_per_s}),
       heartbeat_timer_(io),
@@ -340,90 +341,9 @@ void SignalHub::HandlePing(Conn& c, const ClientMessage& m) {
 }
 
 Result<Credentials> SignalHub::Authenticate(const json& body) {
-  // The app is found by its id alone and one token is checked against one key: the cost
-  // of a failed join does not grow with the number of apps, and a failure says nothing
-  // about any other app (a token made with another app's key is just invalid).
-  auto single = body.find("token");
-  auto classic = body.find("auth");
-  std::string token;
-  AuthInfo given;  // the classic AuthInfo fields, when the client sent them
-  bool have_fields = false;
-  if (single != body.end() && !single->is_null()) {
-    if (!single->is_string()) return MakeError(Errc::kInvalidField, "field 'token' must be a string");
-    token = single->get<std::string>();
-  } else if (classic != body.end() && classic->is_object()) {
-    const json& a = *classic;
-    static constexpr const char* kFields[] = {"appId", "channelId", "userId", "nonce", "token"};
-    std::string values[5];
-    for (size_t i = 0; i < 5; ++i) {
-      auto v = GetString(a, kFields[i], false, i == 4 ? kMaxSingleTokenLength : 256);
-      if (!v) return v.error();
-      values[i] = std::move(*v);
-    }
-    auto ts = GetInt(a, "timestamp", false, 0);
-    if (!ts) return ts.error();
-    given = AuthInfo{values[0], values[1], values[2], values[3], *ts, values[4]};
-    token = given.token;
-    have_fields = true;
-  } else {
-    return MakeError(Errc::kInvalidField, "join needs 'token' (an access token) or 'auth' (an AuthInfo object)");
-  }
-  int64_t now = NowUnix();
-  auto find_app = [&](const std::string& app_id) -> Result<const App*> {
-    const App* app = store_.Find(app_id);
-    if (!app) return MakeError(Errc::kAppIdNotExist, "no app with AppId " + app_id);
-    if (!app->enabled) return MakeError(Errc::kAppIdInvalid, "app " + app_id + " is disabled");
-    return app;
-  };
-  Credentials out;
-  const App* app = nullptr;
-  if (IsAccessToken(token)) {
-    auto shape = DecodeAccessToken(token);
-    if (!shape) return shape.error();
-    auto found = find_app(shape->app_id);
-    if (!found) return found.error();
-    app = *found;
-    auto claims = VerifyAccessToken(token, app->app_key, now);
-    if (!claims) return claims.error();
-    // AuthInfo fields sent beside an access token must name what it grants.
-    if (have_fields && ((!given.app_id.empty() && given.app_id != claims->app_id) ||
-                        (!given.channel_id.empty() && given.channel_id != claims->channel_id) ||
-                        (!given.user_id.empty() && given.user_id != claims->user_id)))
-      return MakeError(Errc::kTokenInvalid, "AuthInfo names another app, channel or user than its token");
-    out.auth = AuthInfo{claims->app_id, claims->channel_id, claims->user_id, claims->nonce, claims->expires_at, token};
-    out.role = claims->role;
-  } else {
-    AuthInfo auth;
-    if (have_fields) {
-      auth = std::move(given);
-    } else {
-      auto decoded = DecodeSingleToken(token);
-      if (!decoded) return decoded.error();
-      auth = std::move(*decoded);
-    }
-    if (Status s = ValidateAuthInfo(auth); !s) return s.error();
-    auto found = find_app(auth.app_id);
-    if (!found) return found.error();
-    app = *found;
-    // The classic hash concatenates its fields without separators, so characters can
-    // move between them (docs/security.md): only apps that ask for it accept one, and
-    // never one that claims to live longer than the configured maximum (a nonce digit
-    // moved into the timestamp multiplies it by ten).
-    if (!app->classic_tokens)
-      return MakeError(Errc::kTokenInvalid,
-                       "classic tokens are turned off for this app: use an access token (parley token, docs/token.md)",
-                       Errc::kClassicTokensOff);
-    if (auth.timestamp > now + config_.max_classic_token_lifetime_s)
-      return MakeError(Errc::kTokenInvalid, "classic token expires more than " +
-                                                std::to_string(config_.max_classic_token_lifetime_s) +
-                                                " s from now (--max-classic-token-lifetime)");
-    if (Status v = VerifyToken(auth, app->app_key, now); !v) return v.error();
-    out.auth = std::move(auth);
-  }
-  if (app->Overdue())
-    return MakeError(Errc::kChannelOverdue, "app " + app->app_id + " has used up its usage quota",
-                     Errc::kQuotaExhausted);
-  return out;
+  auto given = proto::JoinCredentials::Parse(body);
+  if (!given) return given.error();
+  return authenticator_.Verify(*given, NowUnix());
 }
 
 void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
@@ -1226,24 +1146,13 @@ void SignalHub::CheckMediaAborts() {
 
 void SignalHub::AccumulateUsage() {
   auto now = Clock::now();
-  for (auto& [key, ch] : channels_) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - ch->metered_at).count();
-    ch->metered_at = now;
-    usage_ms_[ch->app_id] += ms * static_cast<int64_t>(ch->members.size());
-  }
+  for (auto& [key, ch] : channels_) usage_.Count(ch->app_id, ch->members.size(), ch->metered_at, now);
 }
 
 void SignalHub::MeterUsage() {
   AccumulateUsage();
-  std::map<std::string, int64_t> whole;
-  for (auto& [app, ms] : usage_ms_)
-    if (ms >= 1000 && store_.Find(app)) whole[app] = ms / 1000;
-  if (whole.empty()) return;
-  if (Status s = store_.AddUsage(whole); !s) {
-    spdlog::error("metering: {}", s.error().What());
-    return;  // keep the milliseconds; the next flush retries
-  }
-  for (auto& [app, secs] : whole) usage_ms_[app] -= secs * 1000;
+  AppStoreUsage sink(store_);
+  if (Status s = usage_.Flush(sink); !s) spdlog::error("metering: {}", s.error().What());
 }
 
 nlohmann::json SignalHub::ListChannels(const std::string& app_id_filter) const {
@@ -1296,7 +1205,7 @@ void SignalHub::OnAppKeyRotated(const std::string& app_id) {
 
 void SignalHub::OnAppRevoked(const std::string& app_id) {
   RemoveAppSessions(app_id, "app-disabled");
-  usage_ms_.erase(app_id);
+  usage_.Forget(app_id);
 }
 
 }  // namespace parley::server

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "auth/app_store.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/usage_meter.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
 #include "parley/proto/result.hpp"
@@ -117,12 +119,6 @@ struct Channel {
   std::string active_speaker;  ///< user id last announced by activeSpeaker
 };
 
-/// What a verified join token grants.
-struct Credentials {
-  AuthInfo auth;     ///< app, channel, user, nonce; timestamp = expiry
-  std::string role;  ///< the access token's role claim, "" when it has none
-};
-
 class SignalHub {
  public:
   /// `media` are the media workers; none = signalling only (publish offers are refused).
@@ -196,7 +192,7 @@ class SignalHub {
   void HandleUpdateUserInfo(Conn& c, const ClientMessage& m);
   void HandleRefreshToken(Conn& c, const ClientMessage& m);
 
-  /// Resolves and verifies the join's credentials against the app store.
+  /// Reads the request's credentials and verifies them against the app store now.
   Result<Credentials> Authenticate(const nlohmann::json& body);
 
   /// The one catch of the signalling path: a handler that throws gets the request
@@ -253,6 +249,7 @@ class SignalHub {
   const ServerConfig& config_;
   AppStore& store_;
   Metrics& metrics_;
+  Authenticator authenticator_;
   std::unordered_map<std::string, Handler> handlers_;
   std::unordered_map<std::string, std::function<void(const nlohmann::json&)>> test_handlers_;
   /// Failed joins are limited per connection and per address; a limited join is
@@ -263,7 +260,7 @@ class SignalHub {
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, Session*> by_resume_token_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Channel>> channels_;
-  std::map<std::string, int64_t> usage_ms_;  ///< metered but not yet stored, by app
+  UsageMeter usage_;  ///< metered but not yet stored, by app
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer metering_timer_;
   boost::asio::steady_timer media_timer_;
