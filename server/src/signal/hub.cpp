@@ -27,11 +27,6 @@ class SfuTransport final : public MediaTransport {
   uint64_t id_;
 };
 
-// The msid track id of a user's track on subscribe connections: "<user>-<track>".
-std::string TrackId(const std::string& user_id, Track t) {
-  return user_id + "-" + std::string(Name(t));
-}
-
 std::string_view TransportStateName(int s) {
   switch (static_cast<sfu::Transport::State>(s)) {
     case sfu::Transport::State::kNew: return "new";
@@ -54,40 +49,6 @@ int64_t NowUnixMs() {
       .count();
 }
 
-Result<Track> ParseTrack(const json& v) {
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s == "audio") return Track::kAudio;
-    if (s == "camera" || s == "video") return Track::kCamera;
-    if (s == "screen") return Track::kScreen;
-  }
-  return MakeError(Errc::kInvalidField, "track must be \"audio\", \"camera\" or \"screen\"");
-}
-
-// "tracks": ["audio","camera"] (required, non-empty, no duplicates) or "track": "audio".
-Result<std::set<Track>> ParseTracks(const json& body, bool required) {
-  std::set<Track> out;
-  if (auto one = body.find("track"); one != body.end()) {
-    auto t = ParseTrack(*one);
-    if (!t) return t.error();
-    out.insert(*t);
-    return out;
-  }
-  auto it = body.find("tracks");
-  if (it == body.end() || it->is_null()) {
-    if (required) return MakeError(Errc::kInvalidField, "missing field 'tracks'");
-    return out;
-  }
-  if (!it->is_array() || it->empty() || it->size() > 3)
-    return MakeError(Errc::kInvalidField, "tracks must be a non-empty array of \"audio\", \"camera\", \"screen\"");
-  for (const auto& v : *it) {
-    auto t = ParseTrack(v);
-    if (!t) return t.error();
-    out.insert(*t);
-  }
-  return out;
-}
-
 // Every track named must be published (0x01010402 otherwise).
 Status CheckPublished(const Session& s, const std::set<Track>& tracks) {
   for (Track t : tracks)
@@ -95,28 +56,9 @@ Status CheckPublished(const Session& s, const std::set<Track>& tracks) {
   return {};
 }
 
-json TrackList(const std::set<Track>& tracks) {
-  json a = json::array();
-  for (Track t : tracks) a.push_back(Name(t));
-  return a;
-}
+using proto::TrackList;
 
 }  // namespace
-
-std::string_view Name(Track t) {
-  switch (t) {
-    case Track::kAudio: return "audio";
-    case Track::kCamera: return "camera";
-    case Track::kScreen: return "screen";
-  }
-  return "audio";
-}
-std::string_view Name(Role r) {
-  return r == Role::kAudience ? "audience" : "broadcaster";
-}
-std::string_view Name(Profile p) {
-  return p == Profile::kInteractiveLive ? "interactive-live" : "communication";
-}
 
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
                      std::vector<sfu::MediaWorker*> media)
@@ -355,40 +297,11 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   if (c.session)
     return fail(
         MakeError(Errc::kAlreadyInChannel, "this session is already in channel " + c.session->channel->channel_id));
-  auto user_name = GetString(m.body, "userName", false, 256);
-  if (!user_name) return fail(user_name.error());
-  auto sdk_version = GetString(m.body, "sdkVersion", false, 64);
-  if (!sdk_version) return fail(sdk_version.error());
-  auto profile_s = GetString(m.body, "profile", false, 32);
-  if (!profile_s) return fail(profile_s.error());
-  Profile profile = Profile::kCommunication;
-  if (*profile_s == "interactive-live" || *profile_s == "interactive_live")
-    profile = Profile::kInteractiveLive;
-  else if (!profile_s->empty() && *profile_s != "communication")
-    return fail(MakeError(Errc::kInvalidField, "profile must be \"communication\" or \"interactive-live\""));
-  auto role_s = GetString(m.body, "role", false, 32);
-  if (!role_s) return fail(role_s.error());
-  Role role = Role::kBroadcaster;
-  if (*role_s == "audience")
-    role = Role::kAudience;
-  else if (!role_s->empty() && *role_s != "broadcaster")
-    return fail(MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
-  if (profile == Profile::kCommunication) role = Role::kBroadcaster;  // everyone publishes in communication
-  auto platform_s = GetString(m.body, "platform", false, 32);
-  if (!platform_s) return fail(platform_s.error());
-  Platform platform = Platform::kNative;
-  if (*platform_s == "h5" || *platform_s == "web")
-    platform = Platform::kH5;
-  else if (!platform_s->empty() && *platform_s != "native")
-    return fail(MakeError(Errc::kInvalidField, "platform must be \"native\" or \"h5\""));
-  // H5-compatible unless the client opts out: browsers and native clients meet in any
-  // channel by default (every client decodes VP8 and H.264 constrained baseline).
-  auto h5_flag = GetBool(m.body, "h5Compatible", true);
-  if (!h5_flag) return fail(h5_flag.error());
-  // A browser is H5 by definition; one that says it is not is misconfigured (10501).
-  if (platform == Platform::kH5 && !*h5_flag)
-    return fail(MakeError(Errc::kH5CompatibleModeConfig, "an H5 client cannot turn H5-compatible mode off"));
-  bool h5 = *h5_flag;
+  auto req = proto::JoinRequest::Parse(m.body);
+  if (!req) return fail(req.error());
+  const Profile profile = req->profile;
+  const Role role = req->role;
+  const bool h5 = req->h5_compatible;
   if (join_limiter_.Exceeded(c.join_failures, c.remote, Clock::now())) {
     ++metrics_.joins_rate_limited_total;
     fail(MakeError(Errc::kRateLimited, "too many failed joins from this connection or address; wait and retry"));
@@ -459,11 +372,11 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   s->conn = &c;
   s->channel = ch;
   s->user_id = auth->user_id;
-  s->user_name = *user_name;
-  s->sdk_version = *sdk_version;
+  s->user_name = req->user_name;
+  s->sdk_version = req->sdk_version;
   s->role = role;
   s->audience_only = creds->role == "audience";
-  s->platform = platform;
+  s->platform = req->platform;
   s->joined_at = Clock::now();
   Session* sp = s.get();
   by_resume_token_[s->resume_token] = sp;
@@ -595,10 +508,10 @@ void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_c
 }
 
 void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
-  auto token = GetString(m.body, "resumeToken", true, 128);
-  if (!token) return ReplyError(c, m, token.error());
+  auto req = proto::ResumeRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (c.session) return ReplyError(c, m, MakeError(Errc::kAlreadyInChannel, "this connection has a session"));
-  auto it = by_resume_token_.find(*token);
+  auto it = by_resume_token_.find(req->resume_token);
   if (it == by_resume_token_.end())
     return ReplyError(c, m, MakeError(Errc::kSessionRemoved, "no session to resume (it was removed or expired)"));
   Session& s = *it->second;
@@ -796,10 +709,10 @@ void SignalHub::RetireOfferedTrack(Session& sub, const std::string& track_id) {
 void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto offer = GetString(m.body, "sdp", true, sfu::kMaxSdpBytes);
-  if (!offer) return ReplyError(c, m, offer.error());
+  auto req = proto::UpdatePublishRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (s->published.empty()) return ReplyError(c, m, MakeError(Errc::kNotPublishing, "nothing is published"));
-  auto answer = OpenPublishTransport(*s, *offer, s->published);
+  auto answer = OpenPublishTransport(*s, req->sdp, s->published);
   if (!answer) return ReplyError(c, m, answer.error());
   Reply(c, m, Errc::kOk, "updated", {{"sdp", *answer}, {"tracks", TrackList(s->published)}});
 }
@@ -807,11 +720,11 @@ void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto sdp = GetString(m.body, "sdp", true, sfu::kMaxSdpBytes);
-  if (!sdp) return ReplyError(c, m, sdp.error());
+  auto req = proto::SubscribeAnswerRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (!s->subscribe_transport_id)
     return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "no subscribe offer is waiting for an answer"));
-  auto parsed = sfu::ParseSdp(*sdp);
+  auto parsed = sfu::ParseSdp(req->sdp);
   if (!parsed) return ReplyError(c, m, parsed.error());
   auto answer = sfu::CheckSubscribeAnswer(*parsed, s->subscribe_offered);
   if (!answer) return ReplyError(c, m, answer.error());
@@ -825,40 +738,38 @@ void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
 void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto tracks = ParseTracks(m.body, true);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  auto offer = GetString(m.body, "sdp", false, sfu::kMaxSdpBytes);
-  if (!offer) return ReplyError(c, m, offer.error());
+  auto req = proto::PublishRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (s->role == Role::kAudience)
     return ReplyError(c, m, MakeError(Errc::kPublishWrongRole, "audience cannot publish; set role broadcaster"));
-  for (Track t : *tracks)
+  for (Track t : req->tracks)
     if (s->published.count(t))
       return ReplyError(c, m,
                         MakeError(t == Track::kScreen ? Errc::kAlreadyPublishingScreen : Errc::kAlreadyPublishing,
                                   std::string(Name(t)) + " is already published"));
   json data;
-  if (!offer->empty()) {
+  if (!req->sdp.empty()) {
     std::set<Track> all = s->published;  // the new connection carries every published track
-    all.insert(tracks->begin(), tracks->end());
-    auto answer = OpenPublishTransport(*s, *offer, all);
+    all.insert(req->tracks.begin(), req->tracks.end());
+    auto answer = OpenPublishTransport(*s, req->sdp, all);
     if (!answer) return ReplyError(c, m, answer.error());
     data["sdp"] = *answer;
   }
-  for (Track t : *tracks) s->published.insert(t);
+  for (Track t : req->tracks) s->published.insert(t);
   data["tracks"] = TrackList(s->published);
   Reply(c, m, Errc::kOk, "published", data);
-  for (Track t : *tracks)
+  for (Track t : req->tracks)
     Broadcast(*s->channel, {{"type", "trackPublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
 }
 
 void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto tracks = ParseTracks(m.body, true);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  if (Status p = CheckPublished(*s, *tracks); !p) return ReplyError(c, m, p.error());
+  auto req = proto::UnpublishRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  if (Status p = CheckPublished(*s, req->tracks); !p) return ReplyError(c, m, p.error());
   sfu::MediaWorker* w = WorkerOf(*s);
-  for (Track t : *tracks) {
+  for (Track t : req->tracks) {
     s->published.erase(t);
     s->muted.erase(t);
     auto idx = s->publish_index.find(t);
@@ -876,40 +787,39 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   }
   if (s->published.empty()) DropPublishTransport(*s);  // subscribers re-subscribe on trackPublished
   Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
-  for (Track t : *tracks)
+  for (Track t : req->tracks)
     Broadcast(*s->channel, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
 }
 
 void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto user = GetString(m.body, "userId", true, 64);
-  if (!user) return ReplyError(c, m, user.error());
-  auto tracks = ParseTracks(m.body, false);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  if (*user == s->user_id)
+  auto req = proto::SubscribeRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  if (req->user_id == s->user_id)
     return ReplyError(c, m, MakeError(Errc::kSubscribeConfigInvalid, "a user cannot subscribe to itself"));
-  auto it = s->channel->members.find(*user);
+  auto it = s->channel->members.find(req->user_id);
   if (it == s->channel->members.end())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " is not in the channel"));
+    return ReplyError(c, m,
+                      MakeError(Errc::kSubscribeRemoteStreamGone, "user " + req->user_id + " is not in the channel"));
   const Session& remote = *it->second;
-  std::set<Track> want = tracks->empty() ? remote.published : *tracks;  // no tracks = everything published
+  std::set<Track> want = req->tracks.empty() ? remote.published : req->tracks;  // no tracks = everything published
   if (want.empty())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " publishes nothing"));
+    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + req->user_id + " publishes nothing"));
   for (Track t : want)
     if (!remote.published.count(t))
-      return ReplyError(
-          c, m,
-          MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " does not publish " + std::string(Name(t))));
+      return ReplyError(c, m,
+                        MakeError(Errc::kSubscribeRemoteStreamGone,
+                                  "user " + req->user_id + " does not publish " + std::string(Name(t))));
   json data;
   if (!workers_.empty() && remote.publish_transport_id) {
     auto offer = OfferSubscription(*s, remote, want);
     if (!offer) return ReplyError(c, m, offer.error());
     data["sdp"] = *offer;
   }
-  auto& sub = s->subscriptions[*user];
+  auto& sub = s->subscriptions[req->user_id];
   sub.insert(want.begin(), want.end());
-  data["userId"] = *user;
+  data["userId"] = req->user_id;
   data["tracks"] = TrackList(sub);
   Reply(c, m, Errc::kOk, "subscribed", data);
 }
@@ -917,15 +827,13 @@ void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto user = GetString(m.body, "userId", true, 64);
-  if (!user) return ReplyError(c, m, user.error());
-  auto tracks = ParseTracks(m.body, false);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  auto it = s->subscriptions.find(*user);
+  auto req = proto::UnsubscribeRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  auto it = s->subscriptions.find(req->user_id);
   if (it == s->subscriptions.end())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + *user));
-  std::set<Track> dropping = tracks->empty() ? it->second : *tracks;
-  auto remote = s->channel->members.find(*user);
+    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + req->user_id));
+  std::set<Track> dropping = req->tracks.empty() ? it->second : req->tracks;
+  auto remote = s->channel->members.find(req->user_id);
   if (sfu::MediaWorker* w = WorkerOf(*s);
       w && s->subscribe_transport_id && remote != s->channel->members.end() && remote->second->publish_transport_id)
     for (Track t : dropping) {
@@ -937,24 +845,18 @@ void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
     }
   for (Track t : dropping) {
     it->second.erase(t);
-    RetireOfferedTrack(*s, TrackId(*user, t));
+    RetireOfferedTrack(*s, TrackId(req->user_id, t));
   }
   if (it->second.empty()) s->subscriptions.erase(it);
-  Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", *user}});
+  Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", req->user_id}});
 }
 
 void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto role_s = GetString(m.body, "role", true, 32);
-  if (!role_s) return ReplyError(c, m, role_s.error());
-  Role role;
-  if (*role_s == "broadcaster")
-    role = Role::kBroadcaster;
-  else if (*role_s == "audience")
-    role = Role::kAudience;
-  else
-    return ReplyError(c, m, MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
+  auto req = proto::SetRoleRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  const Role role = req->role;
   if (s->channel->profile == Profile::kCommunication)
     return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "roles do not apply in the communication profile"));
   if (role == s->role) return Reply(c, m, Errc::kOk, "role unchanged", {{"role", Name(role)}});
@@ -970,16 +872,14 @@ void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto tracks = ParseTracks(m.body, true);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  auto muted = GetBool(m.body, "muted", true);
-  if (!muted) return ReplyError(c, m, muted.error());
-  if (Status p = CheckPublished(*s, *tracks); !p) return ReplyError(c, m, p.error());
-  for (Track t : *tracks) {
-    bool changed = *muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
+  auto req = proto::MuteRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  if (Status p = CheckPublished(*s, req->tracks); !p) return ReplyError(c, m, p.error());
+  for (Track t : req->tracks) {
+    bool changed = req->muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
     if (changed)
-      Broadcast(*s->channel, {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", *muted}},
-                s);
+      Broadcast(*s->channel,
+                {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", req->muted}}, s);
   }
   Reply(c, m, Errc::kOk, "ok");
 }
@@ -993,15 +893,13 @@ void SignalHub::HandleListUsers(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto data = GetString(m.body, "data", true, 4096);
-  if (!data) return ReplyError(c, m, data.error());
-  auto to = GetString(m.body, "toUserId", false, 64);
-  if (!to) return ReplyError(c, m, to.error());
-  json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", *data}};
-  if (!to->empty()) {
-    auto it = s->channel->members.find(*to);
+  auto req = proto::SendMessageRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", req->data}};
+  if (!req->to_user_id.empty()) {
+    auto it = s->channel->members.find(req->to_user_id);
     if (it == s->channel->members.end())
-      return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + *to + " is not in the channel"));
+      return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + req->to_user_id + " is not in the channel"));
     note["channelId"] = s->channel->channel_id;
     if (it->second->conn) SendTo(*it->second->conn, proto::DumpSafe(note));
   } else {
@@ -1013,9 +911,9 @@ void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleUpdateUserInfo(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto name = GetString(m.body, "userName", true, 256);
-  if (!name) return ReplyError(c, m, name.error());
-  s->user_name = *name;
+  auto req = proto::UpdateUserInfoRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  s->user_name = req->user_name;
   Reply(c, m, Errc::kOk, "ok");
   Broadcast(*s->channel, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
 }

@@ -24,8 +24,10 @@
 #include "auth/usage_meter.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
+#include "parley/proto/requests.hpp"
 #include "parley/proto/result.hpp"
 #include "parley/proto/token.hpp"
+#include "parley/proto/vocabulary.hpp"
 #include "sfu/media_transport.hpp"
 #include "sfu/negotiate.hpp"
 #include "sfu/worker.hpp"
@@ -46,14 +48,11 @@ class SignalConnection {
   virtual void Close() = 0;
 };
 
-enum class Track : uint8_t { kAudio, kCamera, kScreen };
-enum class Role : uint8_t { kBroadcaster, kAudience };
-enum class Profile : uint8_t { kCommunication, kInteractiveLive };
-enum class Platform : uint8_t { kNative, kH5 };
-
-std::string_view Name(Track t);
-std::string_view Name(Role r);
-std::string_view Name(Profile p);
+// The protocol's words and their names are proto's (parley/proto/vocabulary.hpp);
+// Platform and Name() are found there too.
+using Track = TrackKind;
+using Role = ClientRole;
+using Profile = ChannelProfile;
 
 struct Channel;
 struct Session;
