@@ -71,6 +71,9 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       authenticator_(store, config),
       join_limiter_(
           JoinLimits{config.join_failures_per_connection, config.join_failure_burst, config.join_failure_refill_per_s}),
+      heartbeat_(
+          std::chrono::milliseconds(static_cast<int64_t>(config.heartbeat_interval_ms) * config.heartbeat_misses),
+          *this),
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
@@ -139,9 +142,9 @@ uint64_t SignalHub::OnOpen(std::shared_ptr<SignalConnection> link, std::string r
   c->id = next_id_++;
   c->link = std::move(link);
   c->remote = std::move(remote);
-  c->last_seen = Clock::now();
   uint64_t id = c->id;
   conns_[id] = std::move(c);
+  heartbeat_.Seen(id, Clock::now());
   ++metrics_.ws_connections_total;
   metrics_.ws_open = conns_.size();
   return id;
@@ -173,6 +176,7 @@ void SignalHub::OnClose(uint64_t conn_id) {
     }
   }
   conns_.erase(it);
+  heartbeat_.Forget(conn_id);
   metrics_.ws_open = conns_.size();
 }
 
@@ -216,7 +220,7 @@ void SignalHub::OnMessage(uint64_t conn_id, std::string_view text) {
   auto it = conns_.find(conn_id);
   if (it == conns_.end()) return;
   Conn& c = *it->second;
-  c.last_seen = Clock::now();
+  heartbeat_.Seen(conn_id, Clock::now());
   ++metrics_.messages_in_total;
   json id;
   auto parsed = ParseClientMessage(text, config_.max_message_bytes, &id);
@@ -932,20 +936,17 @@ void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
 void SignalHub::CheckHeartbeats() {
   auto now = Clock::now();
   join_limiter_.Sweep(now);
-  auto limit =
-      std::chrono::milliseconds(static_cast<int64_t>(config_.heartbeat_interval_ms) * config_.heartbeat_misses);
-  std::vector<uint64_t> silent;
-  for (auto& [id, c] : conns_)
-    if (now - c->last_seen > limit) silent.push_back(id);
-  for (uint64_t id : silent) {
-    auto it = conns_.find(id);
-    if (it == conns_.end()) continue;
-    Conn& c = *it->second;
-    if (c.session)
-      RemoveSession(*c.session, "heartbeat-lost", true, true);
-    else
-      c.link->Close();
-  }
+  heartbeat_.Tick(now);
+}
+
+void SignalHub::OnSilent(uint64_t conn_id) {
+  auto it = conns_.find(conn_id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  if (c.session)
+    RemoveSession(*c.session, "heartbeat-lost", true, true);
+  else
+    c.link->Close();
 }
 
 void SignalHub::CheckTransportFailures() {

@@ -22,6 +22,7 @@
 #include "auth/app_store.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/usage_meter.hpp"
+#include "channel/heartbeat_monitor.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
 #include "parley/proto/requests.hpp"
@@ -69,7 +70,6 @@ struct Conn {
   int join_failures = 0;       ///< failed joins on this connection
   Session* session = nullptr;  ///< the joined session, if any
   bool left = false;           ///< left a channel and has not joined again
-  Clock::time_point last_seen;
 };
 
 /// A user in a channel. Survives its connection for the resume grace period.
@@ -118,13 +118,13 @@ struct Channel {
   std::string active_speaker;  ///< user id last announced by activeSpeaker
 };
 
-class SignalHub {
+class SignalHub : private HeartbeatMonitor::Listener {
  public:
   /// `media` are the media workers; none = signalling only (publish offers are refused).
   /// Each channel is pinned to one worker (the one with the fewest channels).
   SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
             std::vector<sfu::MediaWorker*> media = {});
-  ~SignalHub();
+  ~SignalHub() override;
   SignalHub(const SignalHub&) = delete;
   SignalHub& operator=(const SignalHub&) = delete;
 
@@ -211,7 +211,10 @@ class SignalHub {
   void RemoveAppSessions(const std::string& app_id, std::string_view reason);
   /// Adds the user-time since the last metering to usage_ms_ (memory only).
   void AccumulateUsage();
+  /// Sweeps the failed-join buckets and ticks the heartbeat monitor.
   void CheckHeartbeats();
+  /// A silent connection: its session is removed ("heartbeat-lost"), or it is closed.
+  void OnSilent(uint64_t conn_id) override;
   /// Publishers whose connected transport received no RTP for --media-abort-ms get
   /// 0x02010401 (publishAborted) and the channel is told (streamAborted); media
   /// coming back is announced with streamResumed.
@@ -254,6 +257,7 @@ class SignalHub {
   /// Failed joins are limited per connection and per address; a limited join is
   /// refused before any token work.
   JoinLimiter join_limiter_;
+  HeartbeatMonitor heartbeat_;
   RefusalLog refusal_log_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
