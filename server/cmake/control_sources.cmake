@@ -6,6 +6,7 @@ set(PARLEY_CONTROL_SOURCES
   src/auth/authenticator.cpp
   src/auth/usage_meter.cpp
   src/channel/heartbeat_monitor.cpp
+  src/channel/media_abort_monitor.cpp
   src/http/router.cpp
   src/signal/hub.cpp
   src/signal/join_limiter.cpp

@@ -74,6 +74,7 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       heartbeat_(
           std::chrono::milliseconds(static_cast<int64_t>(config.heartbeat_interval_ms) * config.heartbeat_misses),
           *this),
+      media_aborts_(std::chrono::milliseconds(config.media_abort_ms), *this),
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
@@ -506,6 +507,7 @@ void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_c
     }
     if (close_link) c->link->Close();
   }
+  media_aborts_.Forget(s.id);
   by_resume_token_.erase(s.resume_token);
   sessions_.erase(s.id);
   UpdateGauges();
@@ -601,9 +603,7 @@ Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::strin
   s.publish_transport = std::make_unique<SfuTransport>(w, id);
   s.publish_counters = counters;
   s.publish_failure_reported = false;
-  s.media_seen_packets = 0;
-  s.media_seen_at = Clock::now();
-  s.media_aborted = false;
+  media_aborts_.Start(s.id, Clock::now());
   s.publish_transport_id = id;
   s.publish_tracks = std::move(mapped);
   s.publish_index = std::move(index);
@@ -1018,29 +1018,33 @@ void SignalHub::CheckActiveSpeakers() {
 
 void SignalHub::CheckMediaAborts() {
   CheckTransportFailures();
-  auto now = Clock::now();
-  auto limit = std::chrono::milliseconds(config_.media_abort_ms);
-  for (auto& [id, s] : sessions_) {
-    if (!s->publish_counters || !s->channel) continue;
-    uint64_t packets = s->publish_counters->rtp_packets.load(std::memory_order_relaxed);
-    bool connected = s->publish_counters->state.load() == static_cast<int>(sfu::Transport::State::kConnected);
-    if (packets != s->media_seen_packets || !connected) {
-      if (packets != s->media_seen_packets && s->media_aborted) {
-        s->media_aborted = false;
-        Broadcast(*s->channel, {{"type", "streamResumed"}, {"userId", s->user_id}});
-      }
-      s->media_seen_packets = packets;
-      s->media_seen_at = now;
-      continue;
-    }
-    if (s->media_aborted || now - s->media_seen_at < limit) continue;
-    s->media_aborted = true;
-    int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
-    std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
-    if (s->conn) SendTo(*s->conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
-    Broadcast(*s->channel, {{"type", "streamAborted"}, {"userId", s->user_id}, {"code", code}, {"message", message}},
-              s.get());
-  }
+  media_aborts_.Tick(Clock::now());
+}
+
+std::optional<MediaAbortMonitor::Sample> SignalHub::SamplePublisher(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return std::nullopt;
+  const Session& s = *it->second;
+  if (!s.publish_counters || !s.channel) return std::nullopt;
+  return MediaAbortMonitor::Sample{
+      s.publish_counters->rtp_packets.load(std::memory_order_relaxed),
+      s.publish_counters->state.load() == static_cast<int>(sfu::Transport::State::kConnected)};
+}
+
+void SignalHub::OnAborted(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || !it->second->channel) return;
+  Session& s = *it->second;
+  int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
+  std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
+  if (s.conn) SendTo(*s.conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
+  Broadcast(*s.channel, {{"type", "streamAborted"}, {"userId", s.user_id}, {"code", code}, {"message", message}}, &s);
+}
+
+void SignalHub::OnResumed(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || !it->second->channel) return;
+  Broadcast(*it->second->channel, {{"type", "streamResumed"}, {"userId", it->second->user_id}});
 }
 
 void SignalHub::AccumulateUsage() {

@@ -23,6 +23,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/usage_meter.hpp"
 #include "channel/heartbeat_monitor.hpp"
+#include "channel/media_abort_monitor.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
 #include "parley/proto/requests.hpp"
@@ -91,12 +92,9 @@ struct Session {
   std::shared_ptr<MediaCounters> publish_counters;      ///< written by the media worker
   std::shared_ptr<MediaCounters> subscribe_counters;    ///< written by the media worker
   uint64_t publish_transport_id = 0;                    ///< on the media worker, 0 = none
-  uint64_t media_seen_packets = 0;                      ///< abort detection: count at the last change
-  Clock::time_point media_seen_at;                      ///< ... and when it last changed
-  bool media_aborted = false;
-  std::map<Track, sfu::AcceptedTrack> publish_tracks;  ///< what each published track negotiated
-  std::map<Track, size_t> publish_index;               ///< ... and its index on the publish transport
-  bool publish_failure_reported = false;               ///< transportFailed sent for the current one
+  std::map<Track, sfu::AcceptedTrack> publish_tracks;   ///< what each published track negotiated
+  std::map<Track, size_t> publish_index;                ///< ... and its index on the publish transport
+  bool publish_failure_reported = false;                ///< transportFailed sent for the current one
   bool subscribe_failure_reported = false;
   uint64_t subscribe_transport_id = 0;
   sfu::LocalTransport subscribe_local;
@@ -118,7 +116,7 @@ struct Channel {
   std::string active_speaker;  ///< user id last announced by activeSpeaker
 };
 
-class SignalHub : private HeartbeatMonitor::Listener {
+class SignalHub : private HeartbeatMonitor::Listener, private MediaAbortMonitor::Listener {
  public:
   /// `media` are the media workers; none = signalling only (publish offers are refused).
   /// Each channel is pinned to one worker (the one with the fewest channels).
@@ -215,10 +213,14 @@ class SignalHub : private HeartbeatMonitor::Listener {
   void CheckHeartbeats();
   /// A silent connection: its session is removed ("heartbeat-lost"), or it is closed.
   void OnSilent(uint64_t conn_id) override;
-  /// Publishers whose connected transport received no RTP for --media-abort-ms get
-  /// 0x02010401 (publishAborted) and the channel is told (streamAborted); media
-  /// coming back is announced with streamResumed.
+  /// Transport failures, then publishers whose connected transport received no RTP
+  /// for --media-abort-ms (the media abort monitor).
   void CheckMediaAborts();
+  std::optional<MediaAbortMonitor::Sample> SamplePublisher(uint64_t session_id) override;
+  /// 0x02010401 (publishAborted) to the publisher, streamAborted to the channel.
+  void OnAborted(uint64_t session_id) override;
+  /// streamResumed to the channel.
+  void OnResumed(uint64_t session_id) override;
   /// Transports the worker marked failed: a publisher is told with transportFailed
   /// (0x01050201 when it never connected, 0x01050202 when it broke), a subscriber with
   /// subscribeAborted (0x02010402); the failed subscribe transport is dropped so the
@@ -258,6 +260,7 @@ class SignalHub : private HeartbeatMonitor::Listener {
   /// refused before any token work.
   JoinLimiter join_limiter_;
   HeartbeatMonitor heartbeat_;
+  MediaAbortMonitor media_aborts_;
   RefusalLog refusal_log_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
