@@ -5,6 +5,7 @@ set(PARLEY_CONTROL_SOURCES
   src/auth/app_store.cpp
   src/auth/authenticator.cpp
   src/auth/usage_meter.cpp
+  src/channel/active_speaker_monitor.cpp
   src/channel/heartbeat_monitor.cpp
   src/channel/media_abort_monitor.cpp
   src/http/router.cpp

@@ -75,6 +75,7 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
           std::chrono::milliseconds(static_cast<int64_t>(config.heartbeat_interval_ms) * config.heartbeat_misses),
           *this),
       media_aborts_(std::chrono::milliseconds(config.media_abort_ms), *this),
+      speakers_(*this),
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
@@ -994,26 +995,20 @@ void SignalHub::CheckTransportFailures() {
 }
 
 void SignalHub::CheckActiveSpeakers() {
-  // RFC 6464 levels are -dBov; speech sits well above -60 dBov, silence and comfort
-  // noise below it.
-  constexpr uint32_t kSpeech = 127 - 60;
+  std::vector<ActiveSpeakerMonitor::Member> members;
   for (auto& [key, ch] : channels_) {
-    const Session* loudest = nullptr;
-    uint32_t best = 0;
-    for (auto& [uid, m] : ch->members) {
-      if (!m->publish_counters) continue;
-      uint32_t peak = m->publish_counters->audio_peak.exchange(0, std::memory_order_relaxed);
-      if (!m->published.count(Track::kAudio) || m->muted.count(Track::kAudio)) continue;
-      if (peak > best) {
-        best = peak;
-        loudest = m;
-      }
-    }
-    if (!loudest || best < kSpeech || loudest->user_id == ch->active_speaker) continue;
-    ch->active_speaker = loudest->user_id;
-    Broadcast(*ch,
-              {{"type", "activeSpeaker"}, {"userId", loudest->user_id}, {"levelDbov", -static_cast<int>(127 - best)}});
+    members.clear();
+    for (auto& [uid, m] : ch->members)
+      members.push_back({m->id, m->user_id, m->published.count(Track::kAudio) && !m->muted.count(Track::kAudio)});
+    if (auto speaker = speakers_.Tick(ch->active_speaker, members))
+      Broadcast(*ch, {{"type", "activeSpeaker"}, {"userId", speaker->user_id}, {"levelDbov", speaker->level_dbov}});
   }
+}
+
+std::optional<uint32_t> SignalHub::TakeAudioPeak(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || !it->second->publish_counters) return std::nullopt;
+  return it->second->publish_counters->audio_peak.exchange(0, std::memory_order_relaxed);
 }
 
 void SignalHub::CheckMediaAborts() {

@@ -22,6 +22,7 @@
 #include "auth/app_store.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/usage_meter.hpp"
+#include "channel/active_speaker_monitor.hpp"
 #include "channel/heartbeat_monitor.hpp"
 #include "channel/media_abort_monitor.hpp"
 #include "config.hpp"
@@ -116,7 +117,9 @@ struct Channel {
   std::string active_speaker;  ///< user id last announced by activeSpeaker
 };
 
-class SignalHub : private HeartbeatMonitor::Listener, private MediaAbortMonitor::Listener {
+class SignalHub : private HeartbeatMonitor::Listener,
+                  private MediaAbortMonitor::Listener,
+                  private ActiveSpeakerMonitor::PeakSource {
  public:
   /// `media` are the media workers; none = signalling only (publish offers are refused).
   /// Each channel is pinned to one worker (the one with the fewest channels).
@@ -228,6 +231,8 @@ class SignalHub : private HeartbeatMonitor::Listener, private MediaAbortMonitor:
   void CheckTransportFailures();
   /// Announces each channel's loudest publisher (audio-level extension) when it changes.
   void CheckActiveSpeakers();
+  /// The publish transport's audio peak, reset (only the active speaker monitor takes it).
+  std::optional<uint32_t> TakeAudioPeak(uint64_t session_id) override;
   /// The media worker of the session's channel.
   [[nodiscard]] sfu::MediaWorker* WorkerOf(const Session& s) const;
   /// Close a session's publish / subscribe transport (and its routes on the worker)
@@ -261,6 +266,7 @@ class SignalHub : private HeartbeatMonitor::Listener, private MediaAbortMonitor:
   JoinLimiter join_limiter_;
   HeartbeatMonitor heartbeat_;
   MediaAbortMonitor media_aborts_;
+  ActiveSpeakerMonitor speakers_;
   RefusalLog refusal_log_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
