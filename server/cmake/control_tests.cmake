@@ -1,3 +1,10 @@
 # Unit tests of the control plane (control_tests).
 set(PARLEY_CONTROL_TEST_SOURCES
-  tests/hub_test.cpp)
+  tests/hub_test.cpp
+  tests/auth/authenticator_test.cpp
+  tests/auth/usage_meter_test.cpp
+  tests/channel/active_speaker_monitor_test.cpp
+  tests/channel/heartbeat_monitor_test.cpp
+  tests/channel/media_abort_monitor_test.cpp
+  tests/signal/join_limiter_test.cpp
+  tests/signal/refusal_log_test.cpp)

@@ -73,5 +73,85 @@ TEST_F(HubTest, TestHandlersAreUnknownUnlessRegistered) {
   EXPECT_EQ(link->sent[0]["code"], static_cast<int32_t>(Errc::kUnknownMessageType));
 }
 
+// Which error a client sees first is part of the contract: the joined check runs
+// before any field is read, join reads its fields before the failed-join limit and
+// its credentials after it, and a credential that cannot be read is a failed join.
+TEST_F(HubTest, ErrorPrecedenceIsUnchanged) {
+  ServerConfig config;
+  config.join_failures_per_connection = 1;
+  SignalHub hub(io_, config, *store_, metrics_);
+  App app = store_->Create("precedence").value();
+  auto token = [&](const std::string& user) {
+    return MintAccessToken({app.app_id, "room", user, "", "", 4102444800, 0}, app.app_key);
+  };
+  auto open = [&] {
+    auto link = std::make_shared<FakeLink>();
+    return std::make_pair(hub.OnOpen(link, "127.0.0.1"), link);
+  };
+  auto last_code = [](const FakeLink& l) { return l.sent.empty() ? -1 : l.sent.back()["code"].get<int32_t>(); };
+  struct Row {
+    const char* what;
+    std::vector<json> requests;  // sent in order on one fresh connection
+    Errc code;                   // of the last reply
+  };
+  const std::string good = token("u1");
+  const std::vector<Row> rows = {
+      {"a publish before joining, with bad tracks, is not-in-channel",
+       {{{"type", "publish"}, {"id", 1}, {"tracks", {"smell"}}}},
+       Errc::kNotInChannel},
+      {"a mute before joining, without tracks, is not-in-channel",
+       {{{"type", "mute"}, {"id", 1}}},
+       Errc::kNotInChannel},
+      {"a rate-limited join with a bad profile is refused for the profile",
+       {{{"type", "join"}, {"id", 1}, {"token", "x.y.z"}},
+        {{"type", "join"}, {"id", 2}, {"token", good}, {"profile", "lecture"}}},
+       Errc::kInvalidField},
+      {"a rate-limited join with good fields is rate-limited before its token is read",
+       {{{"type", "join"}, {"id", 1}, {"token", "x.y.z"}}, {{"type", "join"}, {"id", 2}, {"token", good}}},
+       Errc::kRateLimited},
+      {"a non-string token counts as a failed join",
+       {{{"type", "join"}, {"id", 1}, {"token", 5}}, {{"type", "join"}, {"id", 2}, {"token", good}}},
+       Errc::kRateLimited},
+      {"a join without credentials counts as a failed join",
+       {{{"type", "join"}, {"id", 1}}, {{"type", "join"}, {"id", 2}, {"token", good}}},
+       Errc::kRateLimited},
+      {"a joined connection joining again with a bad profile is already-in-channel",
+       {{{"type", "join"}, {"id", 1}, {"token", token("u2")}},
+        {{"type", "join"}, {"id", 2}, {"token", good}, {"profile", "lecture"}}},
+       Errc::kAlreadyInChannel},
+      {"a resume with a bad token on a joined connection is refused for the token",
+       {{{"type", "join"}, {"id", 1}, {"token", token("u3")}}, {{"type", "resume"}, {"id", 2}, {"resumeToken", 7}}},
+       Errc::kInvalidField},
+      {"a joined mute of an unpublished track without tracks is refused for the field",
+       {{{"type", "join"}, {"id", 1}, {"token", token("u4")}}, {{"type", "mute"}, {"id", 2}}},
+       Errc::kInvalidField},
+      {"a joined mute of an unpublished track is not-publishing",
+       {{{"type", "join"}, {"id", 1}, {"token", token("u5")}}, {{"type", "mute"}, {"id", 2}, {"track", "audio"}}},
+       Errc::kNotPublishing},
+  };
+  for (const Row& row : rows) {
+    auto [c, link] = open();
+    for (const json& r : row.requests) hub.OnMessage(c, r.dump());
+    EXPECT_EQ(last_code(*link), static_cast<int32_t>(row.code)) << row.what << ": " << link->sent.back().dump();
+  }
+
+  // A mute without "muted" mutes.
+  auto [pub, pub_link] = open();
+  auto [sub, sub_link] = open();
+  hub.OnMessage(pub, json{{"type", "join"}, {"id", 1}, {"token", token("speaker")}}.dump());
+  hub.OnMessage(sub, json{{"type", "join"}, {"id", 1}, {"token", token("listener")}}.dump());
+  hub.OnMessage(pub, json{{"type", "publish"}, {"id", 2}, {"tracks", {"audio"}}}.dump());
+  ASSERT_EQ(last_code(*pub_link), 0) << pub_link->sent.back().dump();
+  hub.OnMessage(pub, json{{"type", "mute"}, {"id", 3}, {"track", "audio"}}.dump());
+  ASSERT_EQ(last_code(*pub_link), 0) << pub_link->sent.back().dump();
+  const json& note = sub_link->sent.back();
+  EXPECT_EQ(note["type"], "trackMuted");
+  EXPECT_EQ(note["userId"], "speaker");
+  EXPECT_EQ(note["track"], "audio");
+  EXPECT_EQ(note["muted"], true);
+  hub.Stop();
+  io_.poll();
+}
+
 }  // namespace
 }  // namespace parley::server

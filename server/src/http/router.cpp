@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "parley/proto/token.hpp"
+#include "parley/proto/vocabulary.hpp"
 #include "signal/protocol.hpp"
 
 namespace parley::server {
@@ -226,7 +227,7 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     if (*ttl <= 0 || *ttl > 366LL * 86400) return ErrorJson(Errc::kAdminBadRequest, "ttlSeconds must be 1..31622400");
     if (!format->empty() && *format != "access" && *format != "classic")
       return ErrorJson(Errc::kAdminBadRequest, "format must be \"access\" (default) or \"classic\"");
-    if (!role->empty() && *role != "broadcaster" && *role != "audience")
+    if (!role->empty() && !ParseRole(*role))
       return ErrorJson(Errc::kAdminBadRequest, "role must be \"broadcaster\" or \"audience\"");
     int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

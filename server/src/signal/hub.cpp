@@ -27,11 +27,6 @@ class SfuTransport final : public MediaTransport {
   uint64_t id_;
 };
 
-// The msid track id of a user's track on subscribe connections: "<user>-<track>".
-std::string TrackId(const std::string& user_id, Track t) {
-  return user_id + "-" + std::string(Name(t));
-}
-
 std::string_view TransportStateName(int s) {
   switch (static_cast<sfu::Transport::State>(s)) {
     case sfu::Transport::State::kNew: return "new";
@@ -54,40 +49,6 @@ int64_t NowUnixMs() {
       .count();
 }
 
-Result<Track> ParseTrack(const json& v) {
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s == "audio") return Track::kAudio;
-    if (s == "camera" || s == "video") return Track::kCamera;
-    if (s == "screen") return Track::kScreen;
-  }
-  return MakeError(Errc::kInvalidField, "track must be \"audio\", \"camera\" or \"screen\"");
-}
-
-// "tracks": ["audio","camera"] (required, non-empty, no duplicates) or "track": "audio".
-Result<std::set<Track>> ParseTracks(const json& body, bool required) {
-  std::set<Track> out;
-  if (auto one = body.find("track"); one != body.end()) {
-    auto t = ParseTrack(*one);
-    if (!t) return t.error();
-    out.insert(*t);
-    return out;
-  }
-  auto it = body.find("tracks");
-  if (it == body.end() || it->is_null()) {
-    if (required) return MakeError(Errc::kInvalidField, "missing field 'tracks'");
-    return out;
-  }
-  if (!it->is_array() || it->empty() || it->size() > 3)
-    return MakeError(Errc::kInvalidField, "tracks must be a non-empty array of \"audio\", \"camera\", \"screen\"");
-  for (const auto& v : *it) {
-    auto t = ParseTrack(v);
-    if (!t) return t.error();
-    out.insert(*t);
-  }
-  return out;
-}
-
 // Every track named must be published (0x01010402 otherwise).
 Status CheckPublished(const Session& s, const std::set<Track>& tracks) {
   for (Track t : tracks)
@@ -95,28 +56,9 @@ Status CheckPublished(const Session& s, const std::set<Track>& tracks) {
   return {};
 }
 
-json TrackList(const std::set<Track>& tracks) {
-  json a = json::array();
-  for (Track t : tracks) a.push_back(Name(t));
-  return a;
-}
+using proto::TrackList;
 
 }  // namespace
-
-std::string_view Name(Track t) {
-  switch (t) {
-    case Track::kAudio: return "audio";
-    case Track::kCamera: return "camera";
-    case Track::kScreen: return "screen";
-  }
-  return "audio";
-}
-std::string_view Name(Role r) {
-  return r == Role::kAudience ? "audience" : "broadcaster";
-}
-std::string_view Name(Profile p) {
-  return p == Profile::kInteractiveLive ? "interactive-live" : "communication";
-}
 
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
                      std::vector<sfu::MediaWorker*> media)
@@ -126,6 +68,14 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       config_(config),
       store_(store),
       metrics_(metrics),
+      authenticator_(store, config),
+      join_limiter_(
+          JoinLimits{config.join_failures_per_connection, config.join_failure_burst, config.join_failure_refill_per_s}),
+      heartbeat_(
+          std::chrono::milliseconds(static_cast<int64_t>(config.heartbeat_interval_ms) * config.heartbeat_misses),
+          *this),
+      media_aborts_(std::chrono::milliseconds(config.media_abort_ms), *this),
+      speakers_(*this),
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
@@ -194,9 +144,9 @@ uint64_t SignalHub::OnOpen(std::shared_ptr<SignalConnection> link, std::string r
   c->id = next_id_++;
   c->link = std::move(link);
   c->remote = std::move(remote);
-  c->last_seen = Clock::now();
   uint64_t id = c->id;
   conns_[id] = std::move(c);
+  heartbeat_.Seen(id, Clock::now());
   ++metrics_.ws_connections_total;
   metrics_.ws_open = conns_.size();
   return id;
@@ -228,6 +178,7 @@ void SignalHub::OnClose(uint64_t conn_id) {
     }
   }
   conns_.erase(it);
+  heartbeat_.Forget(conn_id);
   metrics_.ws_open = conns_.size();
 }
 
@@ -246,20 +197,10 @@ void SignalHub::ReplyError(Conn& c, const ClientMessage& m, const Error& e) {
 }
 
 void SignalHub::LogRefusal(const Conn& c, std::string_view request, const Error& e) {
-  constexpr double kBurst = 50, kPerSecond = 10;
-  auto now = Clock::now();
-  refusal_log_tokens_ =
-      std::min(kBurst, refusal_log_tokens_ + std::chrono::duration<double>(now - refusal_log_at_).count() * kPerSecond);
-  refusal_log_at_ = now;
-  if (refusal_log_tokens_ < 1) {
-    ++refusals_not_logged_;
-    return;
-  }
-  refusal_log_tokens_ -= 1;
-  if (refusals_not_logged_ > 0) {
-    spdlog::info("{} refused requests were not logged (at most {} lines a second)", refusals_not_logged_, kPerSecond);
-    refusals_not_logged_ = 0;
-  }
+  auto skipped = refusal_log_.Admit(Clock::now());
+  if (!skipped) return;
+  if (*skipped > 0)
+    spdlog::info("{} refused requests were not logged (at most {} lines a second)", *skipped, RefusalLog::kPerSecond);
   std::string who = "connection " + std::to_string(c.id);
   if (c.session && c.session->channel)
     who =
@@ -281,7 +222,7 @@ void SignalHub::OnMessage(uint64_t conn_id, std::string_view text) {
   auto it = conns_.find(conn_id);
   if (it == conns_.end()) return;
   Conn& c = *it->second;
-  c.last_seen = Clock::now();
+  heartbeat_.Seen(conn_id, Clock::now());
   ++metrics_.messages_in_total;
   json id;
   auto parsed = ParseClientMessage(text, config_.max_message_bytes, &id);
@@ -348,135 +289,9 @@ void SignalHub::HandlePing(Conn& c, const ClientMessage& m) {
 }
 
 Result<Credentials> SignalHub::Authenticate(const json& body) {
-  // The app is found by its id alone and one token is checked against one key: the cost
-  // of a failed join does not grow with the number of apps, and a failure says nothing
-  // about any other app (a token made with another app's key is just invalid).
-  auto single = body.find("token");
-  auto classic = body.find("auth");
-  std::string token;
-  AuthInfo given;  // the classic AuthInfo fields, when the client sent them
-  bool have_fields = false;
-  if (single != body.end() && !single->is_null()) {
-    if (!single->is_string()) return MakeError(Errc::kInvalidField, "field 'token' must be a string");
-    token = single->get<std::string>();
-  } else if (classic != body.end() && classic->is_object()) {
-    const json& a = *classic;
-    static constexpr const char* kFields[] = {"appId", "channelId", "userId", "nonce", "token"};
-    std::string values[5];
-    for (size_t i = 0; i < 5; ++i) {
-      auto v = GetString(a, kFields[i], false, i == 4 ? kMaxSingleTokenLength : 256);
-      if (!v) return v.error();
-      values[i] = std::move(*v);
-    }
-    auto ts = GetInt(a, "timestamp", false, 0);
-    if (!ts) return ts.error();
-    given = AuthInfo{values[0], values[1], values[2], values[3], *ts, values[4]};
-    token = given.token;
-    have_fields = true;
-  } else {
-    return MakeError(Errc::kInvalidField, "join needs 'token' (an access token) or 'auth' (an AuthInfo object)");
-  }
-  int64_t now = NowUnix();
-  auto find_app = [&](const std::string& app_id) -> Result<const App*> {
-    const App* app = store_.Find(app_id);
-    if (!app) return MakeError(Errc::kAppIdNotExist, "no app with AppId " + app_id);
-    if (!app->enabled) return MakeError(Errc::kAppIdInvalid, "app " + app_id + " is disabled");
-    return app;
-  };
-  Credentials out;
-  const App* app = nullptr;
-  if (IsAccessToken(token)) {
-    auto shape = DecodeAccessToken(token);
-    if (!shape) return shape.error();
-    auto found = find_app(shape->app_id);
-    if (!found) return found.error();
-    app = *found;
-    auto claims = VerifyAccessToken(token, app->app_key, now);
-    if (!claims) return claims.error();
-    // AuthInfo fields sent beside an access token must name what it grants.
-    if (have_fields && ((!given.app_id.empty() && given.app_id != claims->app_id) ||
-                        (!given.channel_id.empty() && given.channel_id != claims->channel_id) ||
-                        (!given.user_id.empty() && given.user_id != claims->user_id)))
-      return MakeError(Errc::kTokenInvalid, "AuthInfo names another app, channel or user than its token");
-    out.auth = AuthInfo{claims->app_id, claims->channel_id, claims->user_id, claims->nonce, claims->expires_at, token};
-    out.role = claims->role;
-  } else {
-    AuthInfo auth;
-    if (have_fields) {
-      auth = std::move(given);
-    } else {
-      auto decoded = DecodeSingleToken(token);
-      if (!decoded) return decoded.error();
-      auth = std::move(*decoded);
-    }
-    if (Status s = ValidateAuthInfo(auth); !s) return s.error();
-    auto found = find_app(auth.app_id);
-    if (!found) return found.error();
-    app = *found;
-    // The classic hash concatenates its fields without separators, so characters can
-    // move between them (docs/security.md): only apps that ask for it accept one, and
-    // never one that claims to live longer than the configured maximum (a nonce digit
-    // moved into the timestamp multiplies it by ten).
-    if (!app->classic_tokens)
-      return MakeError(Errc::kTokenInvalid,
-                       "classic tokens are turned off for this app: use an access token (parley token, docs/token.md)",
-                       Errc::kClassicTokensOff);
-    if (auth.timestamp > now + config_.max_classic_token_lifetime_s)
-      return MakeError(Errc::kTokenInvalid, "classic token expires more than " +
-                                                std::to_string(config_.max_classic_token_lifetime_s) +
-                                                " s from now (--max-classic-token-lifetime)");
-    if (Status v = VerifyToken(auth, app->app_key, now); !v) return v.error();
-    out.auth = std::move(auth);
-  }
-  if (app->Overdue())
-    return MakeError(Errc::kChannelOverdue, "app " + app->app_id + " has used up its usage quota",
-                     Errc::kQuotaExhausted);
-  return out;
-}
-
-bool SignalHub::JoinFailuresExceeded(Conn& c) {
-  if (c.join_failures >= config_.join_failures_per_connection) return true;
-  AddressBucket& b = BucketOf(c.remote);
-  Refill(b);
-  return b.tokens < 1.0;
-}
-
-void SignalHub::CountJoinFailure(Conn& c) {
-  ++c.join_failures;
-  AddressBucket& b = BucketOf(c.remote);
-  Refill(b);
-  b.tokens = std::max(0.0, b.tokens - 1.0);
-}
-
-SignalHub::AddressBucket& SignalHub::BucketOf(const std::string& address) {
-  auto it = join_buckets_.find(address);
-  if (it != join_buckets_.end()) return it->second;
-  // Bounded: past the cap, unknown addresses share one bucket (they are throttled
-  // together rather than growing the map without limit).
-  const std::string& key = join_buckets_.size() >= kMaxJoinBuckets ? std::string() : address;
-  auto [slot, fresh] = join_buckets_.try_emplace(key);
-  if (fresh) {
-    slot->second.tokens = config_.join_failure_burst;
-    slot->second.at = Clock::now();
-  }
-  return slot->second;
-}
-
-void SignalHub::Refill(AddressBucket& b) const {
-  auto now = Clock::now();
-  double secs = std::chrono::duration<double>(now - b.at).count();
-  b.at = now;
-  b.tokens = std::min<double>(config_.join_failure_burst, b.tokens + secs * config_.join_failure_refill_per_s);
-}
-
-void SignalHub::SweepJoinBuckets() {
-  for (auto it = join_buckets_.begin(); it != join_buckets_.end();) {
-    Refill(it->second);
-    if (it->second.tokens >= config_.join_failure_burst)
-      it = join_buckets_.erase(it);
-    else
-      ++it;
-  }
+  auto given = proto::JoinCredentials::Parse(body);
+  if (!given) return given.error();
+  return authenticator_.Verify(*given, NowUnix());
 }
 
 void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
@@ -488,49 +303,20 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   if (c.session)
     return fail(
         MakeError(Errc::kAlreadyInChannel, "this session is already in channel " + c.session->channel->channel_id));
-  auto user_name = GetString(m.body, "userName", false, 256);
-  if (!user_name) return fail(user_name.error());
-  auto sdk_version = GetString(m.body, "sdkVersion", false, 64);
-  if (!sdk_version) return fail(sdk_version.error());
-  auto profile_s = GetString(m.body, "profile", false, 32);
-  if (!profile_s) return fail(profile_s.error());
-  Profile profile = Profile::kCommunication;
-  if (*profile_s == "interactive-live" || *profile_s == "interactive_live")
-    profile = Profile::kInteractiveLive;
-  else if (!profile_s->empty() && *profile_s != "communication")
-    return fail(MakeError(Errc::kInvalidField, "profile must be \"communication\" or \"interactive-live\""));
-  auto role_s = GetString(m.body, "role", false, 32);
-  if (!role_s) return fail(role_s.error());
-  Role role = Role::kBroadcaster;
-  if (*role_s == "audience")
-    role = Role::kAudience;
-  else if (!role_s->empty() && *role_s != "broadcaster")
-    return fail(MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
-  if (profile == Profile::kCommunication) role = Role::kBroadcaster;  // everyone publishes in communication
-  auto platform_s = GetString(m.body, "platform", false, 32);
-  if (!platform_s) return fail(platform_s.error());
-  Platform platform = Platform::kNative;
-  if (*platform_s == "h5" || *platform_s == "web")
-    platform = Platform::kH5;
-  else if (!platform_s->empty() && *platform_s != "native")
-    return fail(MakeError(Errc::kInvalidField, "platform must be \"native\" or \"h5\""));
-  // H5-compatible unless the client opts out: browsers and native clients meet in any
-  // channel by default (every client decodes VP8 and H.264 constrained baseline).
-  auto h5_flag = GetBool(m.body, "h5Compatible", true);
-  if (!h5_flag) return fail(h5_flag.error());
-  // A browser is H5 by definition; one that says it is not is misconfigured (10501).
-  if (platform == Platform::kH5 && !*h5_flag)
-    return fail(MakeError(Errc::kH5CompatibleModeConfig, "an H5 client cannot turn H5-compatible mode off"));
-  bool h5 = *h5_flag;
-  if (JoinFailuresExceeded(c)) {
+  auto req = proto::JoinRequest::Parse(m.body);
+  if (!req) return fail(req.error());
+  const Profile profile = req->profile;
+  const Role role = req->role;
+  const bool h5 = req->h5_compatible;
+  if (join_limiter_.Exceeded(c.join_failures, c.remote, Clock::now())) {
     ++metrics_.joins_rate_limited_total;
     fail(MakeError(Errc::kRateLimited, "too many failed joins from this connection or address; wait and retry"));
-    if (c.join_failures >= config_.join_failures_per_connection) c.link->Close();
+    if (join_limiter_.ConnectionSpent(c.join_failures)) c.link->Close();
     return;
   }
   auto creds = Authenticate(m.body);
   if (!creds) {
-    CountJoinFailure(c);
+    join_limiter_.CountFailure(c.join_failures, c.remote, Clock::now());
     return fail(creds.error());
   }
   const AuthInfo* auth = &creds->auth;
@@ -592,11 +378,11 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   s->conn = &c;
   s->channel = ch;
   s->user_id = auth->user_id;
-  s->user_name = *user_name;
-  s->sdk_version = *sdk_version;
+  s->user_name = req->user_name;
+  s->sdk_version = req->sdk_version;
   s->role = role;
   s->audience_only = creds->role == "audience";
-  s->platform = platform;
+  s->platform = req->platform;
   s->joined_at = Clock::now();
   Session* sp = s.get();
   by_resume_token_[s->resume_token] = sp;
@@ -722,16 +508,17 @@ void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_c
     }
     if (close_link) c->link->Close();
   }
+  media_aborts_.Forget(s.id);
   by_resume_token_.erase(s.resume_token);
   sessions_.erase(s.id);
   UpdateGauges();
 }
 
 void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
-  auto token = GetString(m.body, "resumeToken", true, 128);
-  if (!token) return ReplyError(c, m, token.error());
+  auto req = proto::ResumeRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (c.session) return ReplyError(c, m, MakeError(Errc::kAlreadyInChannel, "this connection has a session"));
-  auto it = by_resume_token_.find(*token);
+  auto it = by_resume_token_.find(req->resume_token);
   if (it == by_resume_token_.end())
     return ReplyError(c, m, MakeError(Errc::kSessionRemoved, "no session to resume (it was removed or expired)"));
   Session& s = *it->second;
@@ -817,9 +604,7 @@ Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::strin
   s.publish_transport = std::make_unique<SfuTransport>(w, id);
   s.publish_counters = counters;
   s.publish_failure_reported = false;
-  s.media_seen_packets = 0;
-  s.media_seen_at = Clock::now();
-  s.media_aborted = false;
+  media_aborts_.Start(s.id, Clock::now());
   s.publish_transport_id = id;
   s.publish_tracks = std::move(mapped);
   s.publish_index = std::move(index);
@@ -929,10 +714,10 @@ void SignalHub::RetireOfferedTrack(Session& sub, const std::string& track_id) {
 void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto offer = GetString(m.body, "sdp", true, sfu::kMaxSdpBytes);
-  if (!offer) return ReplyError(c, m, offer.error());
+  auto req = proto::UpdatePublishRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (s->published.empty()) return ReplyError(c, m, MakeError(Errc::kNotPublishing, "nothing is published"));
-  auto answer = OpenPublishTransport(*s, *offer, s->published);
+  auto answer = OpenPublishTransport(*s, req->sdp, s->published);
   if (!answer) return ReplyError(c, m, answer.error());
   Reply(c, m, Errc::kOk, "updated", {{"sdp", *answer}, {"tracks", TrackList(s->published)}});
 }
@@ -940,11 +725,11 @@ void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto sdp = GetString(m.body, "sdp", true, sfu::kMaxSdpBytes);
-  if (!sdp) return ReplyError(c, m, sdp.error());
+  auto req = proto::SubscribeAnswerRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (!s->subscribe_transport_id)
     return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "no subscribe offer is waiting for an answer"));
-  auto parsed = sfu::ParseSdp(*sdp);
+  auto parsed = sfu::ParseSdp(req->sdp);
   if (!parsed) return ReplyError(c, m, parsed.error());
   auto answer = sfu::CheckSubscribeAnswer(*parsed, s->subscribe_offered);
   if (!answer) return ReplyError(c, m, answer.error());
@@ -958,40 +743,38 @@ void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
 void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto tracks = ParseTracks(m.body, true);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  auto offer = GetString(m.body, "sdp", false, sfu::kMaxSdpBytes);
-  if (!offer) return ReplyError(c, m, offer.error());
+  auto req = proto::PublishRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
   if (s->role == Role::kAudience)
     return ReplyError(c, m, MakeError(Errc::kPublishWrongRole, "audience cannot publish; set role broadcaster"));
-  for (Track t : *tracks)
+  for (Track t : req->tracks)
     if (s->published.count(t))
       return ReplyError(c, m,
                         MakeError(t == Track::kScreen ? Errc::kAlreadyPublishingScreen : Errc::kAlreadyPublishing,
                                   std::string(Name(t)) + " is already published"));
   json data;
-  if (!offer->empty()) {
+  if (!req->sdp.empty()) {
     std::set<Track> all = s->published;  // the new connection carries every published track
-    all.insert(tracks->begin(), tracks->end());
-    auto answer = OpenPublishTransport(*s, *offer, all);
+    all.insert(req->tracks.begin(), req->tracks.end());
+    auto answer = OpenPublishTransport(*s, req->sdp, all);
     if (!answer) return ReplyError(c, m, answer.error());
     data["sdp"] = *answer;
   }
-  for (Track t : *tracks) s->published.insert(t);
+  for (Track t : req->tracks) s->published.insert(t);
   data["tracks"] = TrackList(s->published);
   Reply(c, m, Errc::kOk, "published", data);
-  for (Track t : *tracks)
+  for (Track t : req->tracks)
     Broadcast(*s->channel, {{"type", "trackPublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
 }
 
 void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto tracks = ParseTracks(m.body, true);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  if (Status p = CheckPublished(*s, *tracks); !p) return ReplyError(c, m, p.error());
+  auto req = proto::UnpublishRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  if (Status p = CheckPublished(*s, req->tracks); !p) return ReplyError(c, m, p.error());
   sfu::MediaWorker* w = WorkerOf(*s);
-  for (Track t : *tracks) {
+  for (Track t : req->tracks) {
     s->published.erase(t);
     s->muted.erase(t);
     auto idx = s->publish_index.find(t);
@@ -1009,40 +792,39 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   }
   if (s->published.empty()) DropPublishTransport(*s);  // subscribers re-subscribe on trackPublished
   Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
-  for (Track t : *tracks)
+  for (Track t : req->tracks)
     Broadcast(*s->channel, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
 }
 
 void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto user = GetString(m.body, "userId", true, 64);
-  if (!user) return ReplyError(c, m, user.error());
-  auto tracks = ParseTracks(m.body, false);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  if (*user == s->user_id)
+  auto req = proto::SubscribeRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  if (req->user_id == s->user_id)
     return ReplyError(c, m, MakeError(Errc::kSubscribeConfigInvalid, "a user cannot subscribe to itself"));
-  auto it = s->channel->members.find(*user);
+  auto it = s->channel->members.find(req->user_id);
   if (it == s->channel->members.end())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " is not in the channel"));
+    return ReplyError(c, m,
+                      MakeError(Errc::kSubscribeRemoteStreamGone, "user " + req->user_id + " is not in the channel"));
   const Session& remote = *it->second;
-  std::set<Track> want = tracks->empty() ? remote.published : *tracks;  // no tracks = everything published
+  std::set<Track> want = req->tracks.empty() ? remote.published : req->tracks;  // no tracks = everything published
   if (want.empty())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " publishes nothing"));
+    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + req->user_id + " publishes nothing"));
   for (Track t : want)
     if (!remote.published.count(t))
-      return ReplyError(
-          c, m,
-          MakeError(Errc::kSubscribeRemoteStreamGone, "user " + *user + " does not publish " + std::string(Name(t))));
+      return ReplyError(c, m,
+                        MakeError(Errc::kSubscribeRemoteStreamGone,
+                                  "user " + req->user_id + " does not publish " + std::string(Name(t))));
   json data;
   if (!workers_.empty() && remote.publish_transport_id) {
     auto offer = OfferSubscription(*s, remote, want);
     if (!offer) return ReplyError(c, m, offer.error());
     data["sdp"] = *offer;
   }
-  auto& sub = s->subscriptions[*user];
+  auto& sub = s->subscriptions[req->user_id];
   sub.insert(want.begin(), want.end());
-  data["userId"] = *user;
+  data["userId"] = req->user_id;
   data["tracks"] = TrackList(sub);
   Reply(c, m, Errc::kOk, "subscribed", data);
 }
@@ -1050,15 +832,13 @@ void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto user = GetString(m.body, "userId", true, 64);
-  if (!user) return ReplyError(c, m, user.error());
-  auto tracks = ParseTracks(m.body, false);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  auto it = s->subscriptions.find(*user);
+  auto req = proto::UnsubscribeRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  auto it = s->subscriptions.find(req->user_id);
   if (it == s->subscriptions.end())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + *user));
-  std::set<Track> dropping = tracks->empty() ? it->second : *tracks;
-  auto remote = s->channel->members.find(*user);
+    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + req->user_id));
+  std::set<Track> dropping = req->tracks.empty() ? it->second : req->tracks;
+  auto remote = s->channel->members.find(req->user_id);
   if (sfu::MediaWorker* w = WorkerOf(*s);
       w && s->subscribe_transport_id && remote != s->channel->members.end() && remote->second->publish_transport_id)
     for (Track t : dropping) {
@@ -1070,24 +850,18 @@ void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
     }
   for (Track t : dropping) {
     it->second.erase(t);
-    RetireOfferedTrack(*s, TrackId(*user, t));
+    RetireOfferedTrack(*s, TrackId(req->user_id, t));
   }
   if (it->second.empty()) s->subscriptions.erase(it);
-  Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", *user}});
+  Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", req->user_id}});
 }
 
 void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto role_s = GetString(m.body, "role", true, 32);
-  if (!role_s) return ReplyError(c, m, role_s.error());
-  Role role;
-  if (*role_s == "broadcaster")
-    role = Role::kBroadcaster;
-  else if (*role_s == "audience")
-    role = Role::kAudience;
-  else
-    return ReplyError(c, m, MakeError(Errc::kInvalidField, "role must be \"broadcaster\" or \"audience\""));
+  auto req = proto::SetRoleRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  const Role role = req->role;
   if (s->channel->profile == Profile::kCommunication)
     return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "roles do not apply in the communication profile"));
   if (role == s->role) return Reply(c, m, Errc::kOk, "role unchanged", {{"role", Name(role)}});
@@ -1103,16 +877,14 @@ void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto tracks = ParseTracks(m.body, true);
-  if (!tracks) return ReplyError(c, m, tracks.error());
-  auto muted = GetBool(m.body, "muted", true);
-  if (!muted) return ReplyError(c, m, muted.error());
-  if (Status p = CheckPublished(*s, *tracks); !p) return ReplyError(c, m, p.error());
-  for (Track t : *tracks) {
-    bool changed = *muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
+  auto req = proto::MuteRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  if (Status p = CheckPublished(*s, req->tracks); !p) return ReplyError(c, m, p.error());
+  for (Track t : req->tracks) {
+    bool changed = req->muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
     if (changed)
-      Broadcast(*s->channel, {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", *muted}},
-                s);
+      Broadcast(*s->channel,
+                {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", req->muted}}, s);
   }
   Reply(c, m, Errc::kOk, "ok");
 }
@@ -1126,15 +898,13 @@ void SignalHub::HandleListUsers(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto data = GetString(m.body, "data", true, 4096);
-  if (!data) return ReplyError(c, m, data.error());
-  auto to = GetString(m.body, "toUserId", false, 64);
-  if (!to) return ReplyError(c, m, to.error());
-  json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", *data}};
-  if (!to->empty()) {
-    auto it = s->channel->members.find(*to);
+  auto req = proto::SendMessageRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", req->data}};
+  if (!req->to_user_id.empty()) {
+    auto it = s->channel->members.find(req->to_user_id);
     if (it == s->channel->members.end())
-      return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + *to + " is not in the channel"));
+      return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + req->to_user_id + " is not in the channel"));
     note["channelId"] = s->channel->channel_id;
     if (it->second->conn) SendTo(*it->second->conn, proto::DumpSafe(note));
   } else {
@@ -1146,9 +916,9 @@ void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleUpdateUserInfo(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  auto name = GetString(m.body, "userName", true, 256);
-  if (!name) return ReplyError(c, m, name.error());
-  s->user_name = *name;
+  auto req = proto::UpdateUserInfoRequest::Parse(m.body);
+  if (!req) return ReplyError(c, m, req.error());
+  s->user_name = req->user_name;
   Reply(c, m, Errc::kOk, "ok");
   Broadcast(*s->channel, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
 }
@@ -1165,22 +935,19 @@ void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
 }
 
 void SignalHub::CheckHeartbeats() {
-  SweepJoinBuckets();
-  auto limit =
-      std::chrono::milliseconds(static_cast<int64_t>(config_.heartbeat_interval_ms) * config_.heartbeat_misses);
   auto now = Clock::now();
-  std::vector<uint64_t> silent;
-  for (auto& [id, c] : conns_)
-    if (now - c->last_seen > limit) silent.push_back(id);
-  for (uint64_t id : silent) {
-    auto it = conns_.find(id);
-    if (it == conns_.end()) continue;
-    Conn& c = *it->second;
-    if (c.session)
-      RemoveSession(*c.session, "heartbeat-lost", true, true);
-    else
-      c.link->Close();
-  }
+  join_limiter_.Sweep(now);
+  heartbeat_.Tick(now);
+}
+
+void SignalHub::OnSilent(uint64_t conn_id) {
+  auto it = conns_.find(conn_id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  if (c.session)
+    RemoveSession(*c.session, "heartbeat-lost", true, true);
+  else
+    c.link->Close();
 }
 
 void SignalHub::CheckTransportFailures() {
@@ -1228,75 +995,62 @@ void SignalHub::CheckTransportFailures() {
 }
 
 void SignalHub::CheckActiveSpeakers() {
-  // RFC 6464 levels are -dBov; speech sits well above -60 dBov, silence and comfort
-  // noise below it.
-  constexpr uint32_t kSpeech = 127 - 60;
+  std::vector<ActiveSpeakerMonitor::Member> members;
   for (auto& [key, ch] : channels_) {
-    const Session* loudest = nullptr;
-    uint32_t best = 0;
-    for (auto& [uid, m] : ch->members) {
-      if (!m->publish_counters) continue;
-      uint32_t peak = m->publish_counters->audio_peak.exchange(0, std::memory_order_relaxed);
-      if (!m->published.count(Track::kAudio) || m->muted.count(Track::kAudio)) continue;
-      if (peak > best) {
-        best = peak;
-        loudest = m;
-      }
-    }
-    if (!loudest || best < kSpeech || loudest->user_id == ch->active_speaker) continue;
-    ch->active_speaker = loudest->user_id;
-    Broadcast(*ch,
-              {{"type", "activeSpeaker"}, {"userId", loudest->user_id}, {"levelDbov", -static_cast<int>(127 - best)}});
+    members.clear();
+    for (auto& [uid, m] : ch->members)
+      members.push_back({m->id, m->user_id, m->published.count(Track::kAudio) && !m->muted.count(Track::kAudio)});
+    if (auto speaker = speakers_.Tick(ch->active_speaker, members))
+      Broadcast(*ch, {{"type", "activeSpeaker"}, {"userId", speaker->user_id}, {"levelDbov", speaker->level_dbov}});
   }
+}
+
+std::optional<uint32_t> SignalHub::TakeAudioPeak(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || !it->second->publish_counters) return std::nullopt;
+  return it->second->publish_counters->audio_peak.exchange(0, std::memory_order_relaxed);
 }
 
 void SignalHub::CheckMediaAborts() {
   CheckTransportFailures();
-  auto now = Clock::now();
-  auto limit = std::chrono::milliseconds(config_.media_abort_ms);
-  for (auto& [id, s] : sessions_) {
-    if (!s->publish_counters || !s->channel) continue;
-    uint64_t packets = s->publish_counters->rtp_packets.load(std::memory_order_relaxed);
-    bool connected = s->publish_counters->state.load() == static_cast<int>(sfu::Transport::State::kConnected);
-    if (packets != s->media_seen_packets || !connected) {
-      if (packets != s->media_seen_packets && s->media_aborted) {
-        s->media_aborted = false;
-        Broadcast(*s->channel, {{"type", "streamResumed"}, {"userId", s->user_id}});
-      }
-      s->media_seen_packets = packets;
-      s->media_seen_at = now;
-      continue;
-    }
-    if (s->media_aborted || now - s->media_seen_at < limit) continue;
-    s->media_aborted = true;
-    int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
-    std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
-    if (s->conn) SendTo(*s->conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
-    Broadcast(*s->channel, {{"type", "streamAborted"}, {"userId", s->user_id}, {"code", code}, {"message", message}},
-              s.get());
-  }
+  media_aborts_.Tick(Clock::now());
+}
+
+std::optional<MediaAbortMonitor::Sample> SignalHub::SamplePublisher(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return std::nullopt;
+  const Session& s = *it->second;
+  if (!s.publish_counters || !s.channel) return std::nullopt;
+  return MediaAbortMonitor::Sample{
+      s.publish_counters->rtp_packets.load(std::memory_order_relaxed),
+      s.publish_counters->state.load() == static_cast<int>(sfu::Transport::State::kConnected)};
+}
+
+void SignalHub::OnAborted(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || !it->second->channel) return;
+  Session& s = *it->second;
+  int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
+  std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
+  if (s.conn) SendTo(*s.conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
+  Broadcast(*s.channel, {{"type", "streamAborted"}, {"userId", s.user_id}, {"code", code}, {"message", message}}, &s);
+}
+
+void SignalHub::OnResumed(uint64_t session_id) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || !it->second->channel) return;
+  Broadcast(*it->second->channel, {{"type", "streamResumed"}, {"userId", it->second->user_id}});
 }
 
 void SignalHub::AccumulateUsage() {
   auto now = Clock::now();
-  for (auto& [key, ch] : channels_) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - ch->metered_at).count();
-    ch->metered_at = now;
-    usage_ms_[ch->app_id] += ms * static_cast<int64_t>(ch->members.size());
-  }
+  for (auto& [key, ch] : channels_) usage_.Count(ch->app_id, ch->members.size(), ch->metered_at, now);
 }
 
 void SignalHub::MeterUsage() {
   AccumulateUsage();
-  std::map<std::string, int64_t> whole;
-  for (auto& [app, ms] : usage_ms_)
-    if (ms >= 1000 && store_.Find(app)) whole[app] = ms / 1000;
-  if (whole.empty()) return;
-  if (Status s = store_.AddUsage(whole); !s) {
-    spdlog::error("metering: {}", s.error().What());
-    return;  // keep the milliseconds; the next flush retries
-  }
-  for (auto& [app, secs] : whole) usage_ms_[app] -= secs * 1000;
+  AppStoreUsage sink(store_);
+  if (Status s = usage_.Flush(sink); !s) spdlog::error("metering: {}", s.error().What());
 }
 
 nlohmann::json SignalHub::ListChannels(const std::string& app_id_filter) const {
@@ -1349,7 +1103,7 @@ void SignalHub::OnAppKeyRotated(const std::string& app_id) {
 
 void SignalHub::OnAppRevoked(const std::string& app_id) {
   RemoveAppSessions(app_id, "app-disabled");
-  usage_ms_.erase(app_id);
+  usage_.Forget(app_id);
 }
 
 }  // namespace parley::server

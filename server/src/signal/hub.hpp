@@ -20,14 +20,24 @@
 #include <vector>
 
 #include "auth/app_store.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/usage_meter.hpp"
+#include "channel/active_speaker_monitor.hpp"
+#include "channel/heartbeat_monitor.hpp"
+#include "channel/media_abort_monitor.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
+#include "parley/proto/requests.hpp"
 #include "parley/proto/result.hpp"
 #include "parley/proto/token.hpp"
+#include "parley/proto/vocabulary.hpp"
 #include "sfu/media_transport.hpp"
 #include "sfu/negotiate.hpp"
 #include "sfu/worker.hpp"
+#include "signal/clock.hpp"
+#include "signal/join_limiter.hpp"
 #include "signal/protocol.hpp"
+#include "signal/refusal_log.hpp"
 
 namespace parley::server {
 
@@ -41,16 +51,11 @@ class SignalConnection {
   virtual void Close() = 0;
 };
 
-enum class Track : uint8_t { kAudio, kCamera, kScreen };
-enum class Role : uint8_t { kBroadcaster, kAudience };
-enum class Profile : uint8_t { kCommunication, kInteractiveLive };
-enum class Platform : uint8_t { kNative, kH5 };
-
-std::string_view Name(Track t);
-std::string_view Name(Role r);
-std::string_view Name(Profile p);
-
-using Clock = std::chrono::steady_clock;
+// The protocol's words and their names are proto's (parley/proto/vocabulary.hpp);
+// Platform and Name() are found there too.
+using Track = TrackKind;
+using Role = ClientRole;
+using Profile = ChannelProfile;
 
 struct Channel;
 struct Session;
@@ -67,7 +72,6 @@ struct Conn {
   int join_failures = 0;       ///< failed joins on this connection
   Session* session = nullptr;  ///< the joined session, if any
   bool left = false;           ///< left a channel and has not joined again
-  Clock::time_point last_seen;
 };
 
 /// A user in a channel. Survives its connection for the resume grace period.
@@ -89,12 +93,9 @@ struct Session {
   std::shared_ptr<MediaCounters> publish_counters;      ///< written by the media worker
   std::shared_ptr<MediaCounters> subscribe_counters;    ///< written by the media worker
   uint64_t publish_transport_id = 0;                    ///< on the media worker, 0 = none
-  uint64_t media_seen_packets = 0;                      ///< abort detection: count at the last change
-  Clock::time_point media_seen_at;                      ///< ... and when it last changed
-  bool media_aborted = false;
-  std::map<Track, sfu::AcceptedTrack> publish_tracks;  ///< what each published track negotiated
-  std::map<Track, size_t> publish_index;               ///< ... and its index on the publish transport
-  bool publish_failure_reported = false;               ///< transportFailed sent for the current one
+  std::map<Track, sfu::AcceptedTrack> publish_tracks;   ///< what each published track negotiated
+  std::map<Track, size_t> publish_index;                ///< ... and its index on the publish transport
+  bool publish_failure_reported = false;                ///< transportFailed sent for the current one
   bool subscribe_failure_reported = false;
   uint64_t subscribe_transport_id = 0;
   sfu::LocalTransport subscribe_local;
@@ -116,19 +117,15 @@ struct Channel {
   std::string active_speaker;  ///< user id last announced by activeSpeaker
 };
 
-/// What a verified join token grants.
-struct Credentials {
-  AuthInfo auth;     ///< app, channel, user, nonce; timestamp = expiry
-  std::string role;  ///< the access token's role claim, "" when it has none
-};
-
-class SignalHub {
+class SignalHub : private HeartbeatMonitor::Listener,
+                  private MediaAbortMonitor::Listener,
+                  private ActiveSpeakerMonitor::PeakSource {
  public:
   /// `media` are the media workers; none = signalling only (publish offers are refused).
   /// Each channel is pinned to one worker (the one with the fewest channels).
   SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
             std::vector<sfu::MediaWorker*> media = {});
-  ~SignalHub();
+  ~SignalHub() override;
   SignalHub(const SignalHub&) = delete;
   SignalHub& operator=(const SignalHub&) = delete;
 
@@ -195,23 +192,9 @@ class SignalHub {
   void HandleUpdateUserInfo(Conn& c, const ClientMessage& m);
   void HandleRefreshToken(Conn& c, const ClientMessage& m);
 
-  /// Resolves and verifies the join's credentials against the app store.
+  /// Reads the request's credentials and verifies them against the app store now.
   Result<Credentials> Authenticate(const nlohmann::json& body);
 
-  /// Failed-join rate limits: per connection (a count; past it the connection is
-  /// closed) and per remote address (a token bucket, --join-failure-burst and
-  /// --join-failure-refill-per-s). A limited join is refused before any token work.
-  struct AddressBucket {
-    double tokens = 0;
-    Clock::time_point at;
-  };
-  static constexpr size_t kMaxJoinBuckets = 65536;
-  bool JoinFailuresExceeded(Conn& c);
-  void CountJoinFailure(Conn& c);
-  AddressBucket& BucketOf(const std::string& address);
-  void Refill(AddressBucket& b) const;
-  /// Forgets addresses whose bucket is full again (on the heartbeat timer).
-  void SweepJoinBuckets();
   /// The one catch of the signalling path: a handler that throws gets the request
   /// answered with kInternalError, its connection closed, the count in /metrics.
   void Dispatch(Conn& c, const ClientMessage& m, Handler h);
@@ -229,11 +212,18 @@ class SignalHub {
   void RemoveAppSessions(const std::string& app_id, std::string_view reason);
   /// Adds the user-time since the last metering to usage_ms_ (memory only).
   void AccumulateUsage();
+  /// Sweeps the failed-join buckets and ticks the heartbeat monitor.
   void CheckHeartbeats();
-  /// Publishers whose connected transport received no RTP for --media-abort-ms get
-  /// 0x02010401 (publishAborted) and the channel is told (streamAborted); media
-  /// coming back is announced with streamResumed.
+  /// A silent connection: its session is removed ("heartbeat-lost"), or it is closed.
+  void OnSilent(uint64_t conn_id) override;
+  /// Transport failures, then publishers whose connected transport received no RTP
+  /// for --media-abort-ms (the media abort monitor).
   void CheckMediaAborts();
+  std::optional<MediaAbortMonitor::Sample> SamplePublisher(uint64_t session_id) override;
+  /// 0x02010401 (publishAborted) to the publisher, streamAborted to the channel.
+  void OnAborted(uint64_t session_id) override;
+  /// streamResumed to the channel.
+  void OnResumed(uint64_t session_id) override;
   /// Transports the worker marked failed: a publisher is told with transportFailed
   /// (0x01050201 when it never connected, 0x01050202 when it broke), a subscriber with
   /// subscribeAborted (0x02010402); the failed subscribe transport is dropped so the
@@ -241,6 +231,8 @@ class SignalHub {
   void CheckTransportFailures();
   /// Announces each channel's loudest publisher (audio-level extension) when it changes.
   void CheckActiveSpeakers();
+  /// The publish transport's audio peak, reset (only the active speaker monitor takes it).
+  std::optional<uint32_t> TakeAudioPeak(uint64_t session_id) override;
   /// The media worker of the session's channel.
   [[nodiscard]] sfu::MediaWorker* WorkerOf(const Session& s) const;
   /// Close a session's publish / subscribe transport (and its routes on the worker)
@@ -266,17 +258,21 @@ class SignalHub {
   const ServerConfig& config_;
   AppStore& store_;
   Metrics& metrics_;
+  Authenticator authenticator_;
   std::unordered_map<std::string, Handler> handlers_;
   std::unordered_map<std::string, std::function<void(const nlohmann::json&)>> test_handlers_;
-  std::unordered_map<std::string, AddressBucket> join_buckets_;
-  double refusal_log_tokens_ = 50;    ///< LogRefusal's allowance
-  Clock::time_point refusal_log_at_;  ///< when it was last refilled
-  uint64_t refusals_not_logged_ = 0;  ///< past the allowance since the last line
+  /// Failed joins are limited per connection and per address; a limited join is
+  /// refused before any token work.
+  JoinLimiter join_limiter_;
+  HeartbeatMonitor heartbeat_;
+  MediaAbortMonitor media_aborts_;
+  ActiveSpeakerMonitor speakers_;
+  RefusalLog refusal_log_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, Session*> by_resume_token_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Channel>> channels_;
-  std::map<std::string, int64_t> usage_ms_;  ///< metered but not yet stored, by app
+  UsageMeter usage_;  ///< metered but not yet stored, by app
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer metering_timer_;
   boost::asio::steady_timer media_timer_;
