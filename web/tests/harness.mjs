@@ -33,6 +33,21 @@ export function parleyCliPath() {
   return null;
 }
 
+// Runs `command args` to completion; resolves with its exit status, the JSON lines it
+// printed (`parley … --json` events) and its stderr.
+export function runJsonLines(command, args) {
+  return new Promise((resolve) => {
+    const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('exit', (status) => {
+      const events = out.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+      resolve({ status, events, err });
+    });
+  });
+}
+
 export const adminKey = 'web-test-admin-key';
 export const webRoot = join(repo, 'web');
 

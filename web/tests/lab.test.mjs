@@ -4,9 +4,8 @@
 // through 10 % loss both ways. Assertions are about what arrives, never timings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { outDir, parleyCliPath } from './harness.mjs';
+import { outDir, parleyCliPath, runJsonLines } from './harness.mjs';
 import { startLab } from './lab.mjs';
 import { browserParticipant, inbound } from './participants.mjs';
 
@@ -16,16 +15,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function nativeInLab(lab, args) {
   const cli = parleyCliPath();
   if (!cli) throw new Error('parley CLI not built; set PARLEY_CLI');
-  return new Promise((resolve) => {
-    const proc = spawn('nsenter', lab.joinArgs([cli, 'join', '--json', ...args]), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    proc.stdout.on('data', (d) => { out += d; });
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.on('exit', (status) => {
-      const events = out.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
-      resolve({ status, events, err });
-    });
-  });
+  return runJsonLines('nsenter', lab.joinArgs([cli, 'join', '--json', ...args]));
 }
 
 async function withLab(fn) {

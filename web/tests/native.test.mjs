@@ -4,9 +4,8 @@
 // mode turned off (--no-h5) the native client is refused (0x02010121).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, launchChromium, outDir, parleyCliPath } from './harness.mjs';
+import { startServer, launchChromium, outDir, parleyCliPath, runJsonLines } from './harness.mjs';
 import { browserParticipant, inbound } from './participants.mjs';
 
 function parleyCli() {
@@ -15,19 +14,8 @@ function parleyCli() {
   return cli;
 }
 
-// Runs `parley join` to completion; resolves with its exit status and JSON events.
-function parleyJoin(args) {
-  return new Promise((resolve) => {
-    const proc = spawn(parleyCli(), ['join', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    proc.stdout.on('data', (d) => { out += d; });
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.on('exit', (status) => {
-      const events = out.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
-      resolve({ status, events, err });
-    });
-  });
-}
+// Runs `parley join --json` to completion; resolves with its exit status and events.
+const parleyJoin = (args) => runJsonLines(parleyCli(), ['join', '--json', ...args]);
 
 test('a native client and a browser see and hear each other (H5-compatible mode by default)', { timeout: 90000 }, async () => {
   const server = await startServer();
