@@ -70,7 +70,7 @@ std::optional<TrackKind> ParseTrack(const std::string& s) {
 class EngineImpl final : public RtcEngine {
  public:
   explicit EngineImpl(const EngineConfig& config) : config_(config) {
-    if (config_.ice_addresses.empty()) config_.ice_addresses = {"127.0.0.1"};
+    if (config_.ice_addresses.empty()) config_.ice_addresses = sdk::DefaultIceAddresses(config_.server_url);
     thread_ = std::thread([this] {
       t_engine_thread = true;
       loop_.Run();

@@ -124,6 +124,24 @@ SignalClient::~SignalClient() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+std::string SignalUrlHost(const std::string& url) {
+  std::string rest = url;
+  for (const char* scheme : {"ws://", "http://", "wss://", "https://"})
+    if (rest.rfind(scheme, 0) == 0) rest = rest.substr(std::char_traits<char>::length(scheme));
+  std::string hostport = rest.substr(0, rest.find('/'));
+  if (!hostport.empty() && hostport.front() == '[') return hostport.substr(1, hostport.find(']') - 1);
+  return hostport.substr(0, hostport.find(':'));
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::vector<std::string> DefaultIceAddresses(const std::string& server_url) {
+  if (IsLoopbackHost(SignalUrlHost(server_url))) return {"127.0.0.1"};
+  return {};
+}
+
 Status SignalClient::Connect(const std::string& url, std::chrono::milliseconds timeout) {
   // ws://host:port/path (http:// accepted: the same port serves both).
   std::string rest = url;

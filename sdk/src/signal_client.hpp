@@ -9,11 +9,22 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "parley/proto/errc.hpp"
 #include "parley/proto/result.hpp"
 
 namespace parley::sdk {
+
+/// The host of a signalling URL (ws://, http://, wss://, https://; brackets of an IPv6
+/// literal removed); "" when there is none.
+std::string SignalUrlHost(const std::string& url);
+/// Whether `host` is this machine's loopback: 127.0.0.0/8, ::1 or localhost.
+bool IsLoopbackHost(const std::string& host);
+/// The local addresses ICE uses when the application names none (EngineConfig):
+/// 127.0.0.1 for a server on loopback (libnice offers no loopback candidate by
+/// itself), else none, which lets libnice use every address it finds.
+std::vector<std::string> DefaultIceAddresses(const std::string& server_url);
 
 class SignalClient {
  public:

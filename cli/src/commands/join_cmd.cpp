@@ -462,7 +462,9 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
                   "device[:ID] (camera /dev/videoN via v4l2, microphone via PulseAudio)");
   cmd->add_option("--audio-source", o->audio_source, "test:tone, test:tone:<Hz>, test:silence")->capture_default_str();
   cmd->add_option("--video-source", o->video_source, "test:pattern or test:bars")->capture_default_str();
-  cmd->add_option("--ice-address", o->ice_addresses, "A local address media may use (repeatable; default 127.0.0.1)");
+  cmd->add_option("--ice-address", o->ice_addresses,
+                  "A local address media may use (repeatable; default: 127.0.0.1 for a server on loopback, else every "
+                  "local address)");
   cmd->add_option("--codec", o->codec, "vp8 or h264")->check(CLI::IsMember({"vp8", "h264"}));
   cmd->add_option("--width", o->width, "Video width")->capture_default_str();
   cmd->add_option("--height", o->height, "Video height")->capture_default_str();

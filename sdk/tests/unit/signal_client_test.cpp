@@ -80,6 +80,21 @@ class Listener {
   std::vector<int> clients_;
 };
 
+TEST(SignalClient, IceStaysOnLoopbackOnlyForALoopbackServer) {
+  EXPECT_EQ(SignalUrlHost("ws://127.0.0.1:7880/v1/signal"), "127.0.0.1");
+  EXPECT_EQ(SignalUrlHost("http://[::1]:7880"), "::1");
+  EXPECT_EQ(SignalUrlHost("https://rtc.example.com/v1/signal"), "rtc.example.com");
+  EXPECT_EQ(SignalUrlHost("10.77.0.1:80"), "10.77.0.1");
+  for (const char* url :
+       {"ws://127.0.0.1:7880/v1/signal", "http://localhost:7880", "ws://[::1]:1/", "ws://127.9.9.9:2"})
+    EXPECT_EQ(DefaultIceAddresses(url), std::vector<std::string>{"127.0.0.1"}) << url;
+  // Any other server: every address libnice finds (a loopback-only list would offer the
+  // remote server nothing it can reach).
+  for (const char* url :
+       {"ws://10.77.0.1:7880/v1/signal", "https://rtc.example.com", "ws://128.0.0.1:1", "ws://[fe80::1]:1"})
+    EXPECT_TRUE(DefaultIceAddresses(url).empty()) << url;
+}
+
 TEST(SignalClient, ABlackHoledServerFailsAtTheTimeout) {
   Listener l(0);
   ASSERT_TRUE(l.FillAcceptQueue());
