@@ -25,6 +25,7 @@
 #include "http/router.hpp"
 #include "metrics.hpp"
 #include "sfu/dtls.hpp"
+#include "sfu/media_plane.hpp"
 #include "sfu/worker.hpp"
 #include "signal/hub.hpp"
 
@@ -128,7 +129,10 @@ struct Server::Impl {
   int spare_fd = -1;  ///< held back for shedding connections when out of descriptors
   std::chrono::steady_clock::time_point last_accept_log{};
   uint64_t accept_errors_unlogged = 0;
-  std::vector<std::unique_ptr<sfu::MediaWorker>> media;  ///< destroyed after the hub (declared before it)
+  // Declaration order is lifetime order: the workers outlive the media plane, which
+  // outlives the hub (its channels' media post to the workers until they close).
+  std::vector<std::unique_ptr<sfu::MediaWorker>> media;
+  std::unique_ptr<sfu::MediaPlane> plane;
   std::unique_ptr<SignalHub> hub;
   std::unique_ptr<Router> router;
   uint16_t port = 0;
@@ -203,7 +207,8 @@ Status Server::Start() {
                                             : std::max<size_t>(16, fd_budget > 64 ? fd_budget - 64 : 16);
   impl_->spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   impl_->metrics.media_workers.assign(workers.begin(), workers.end());
-  impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, workers);
+  impl_->plane = std::make_unique<sfu::MediaPlane>(workers, c.media_address);
+  impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, impl_->plane.get());
   impl_->router = std::make_unique<Router>(c, *impl_->store, *impl_->hub, impl_->metrics);
 
   boost::system::error_code ec;

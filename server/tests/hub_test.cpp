@@ -9,6 +9,7 @@
 #include "config.hpp"
 #include "metrics.hpp"
 #include "parley/proto/token.hpp"
+#include "sfu/media_plane.hpp"
 #include "signal/hub.hpp"
 
 namespace parley::server {
@@ -149,6 +150,70 @@ TEST_F(HubTest, ErrorPrecedenceIsUnchanged) {
   EXPECT_EQ(note["userId"], "speaker");
   EXPECT_EQ(note["track"], "audio");
   EXPECT_EQ(note["muted"], true);
+  hub.Stop();
+  io_.poll();
+}
+
+// A media plane without workers: the hub asks the channel's media for everything, and
+// every channel refuses it the way a server without media always did. Signalling goes
+// on: tracks are published and subscribed without SDP, and the admin API lists the
+// users without media counters.
+TEST_F(HubTest, WithoutMediaWorkersOffersAreRefusedAndSignallingGoesOn) {
+  sfu::MediaPlane plane({}, "127.0.0.1");
+  SignalHub hub(io_, config_, *store_, metrics_, &plane);
+  App app = store_->Create("no-media").value();
+  auto join = [&](const std::string& user) {
+    auto link = std::make_shared<FakeLink>();
+    uint64_t c = hub.OnOpen(link, "127.0.0.1");
+    hub.OnMessage(c, json{{"type", "join"},
+                          {"id", 1},
+                          {"token", MintAccessToken({app.app_id, "room", user, "", "", 4102444800, 0}, app.app_key)}}
+                         .dump());
+    return std::make_pair(c, link);
+  };
+  // The reply to request `id` (notifications come in between).
+  auto reply = [](const FakeLink& l, int id) {
+    for (auto it = l.sent.rbegin(); it != l.sent.rend(); ++it)
+      if (it->contains("id") && (*it)["id"] == id) return *it;
+    return json();
+  };
+  auto code = [&](const FakeLink& l, int id) {
+    json r = reply(l, id);
+    return r.contains("code") ? r["code"].get<int32_t>() : -1;
+  };
+  auto [pub, pub_link] = join("speaker");
+  auto [sub, sub_link] = join("listener");
+  ASSERT_EQ(code(*pub_link, 1), 0) << reply(*pub_link, 1).dump();
+  ASSERT_EQ(code(*sub_link, 1), 0) << reply(*sub_link, 1).dump();
+
+  hub.OnMessage(pub, json{{"type", "publish"}, {"id", 2}, {"tracks", {"audio"}}, {"sdp", "v=0\r\n"}}.dump());
+  EXPECT_EQ(code(*pub_link, 2), static_cast<int32_t>(Errc::kMediaConnectionCreateFailed));
+  hub.OnMessage(pub, json{{"type", "publish"}, {"id", 3}, {"tracks", {"audio"}}}.dump());
+  ASSERT_EQ(code(*pub_link, 3), 0) << reply(*pub_link, 3).dump();
+  EXPECT_FALSE(reply(*pub_link, 3)["data"].contains("sdp"));
+  hub.OnMessage(pub, json{{"type", "updatePublish"}, {"id", 4}, {"sdp", "v=0\r\n"}}.dump());
+  EXPECT_EQ(code(*pub_link, 4), static_cast<int32_t>(Errc::kMediaConnectionCreateFailed));
+
+  hub.OnMessage(sub, json{{"type", "subscribe"}, {"id", 2}, {"userId", "speaker"}}.dump());
+  ASSERT_EQ(code(*sub_link, 2), 0) << reply(*sub_link, 2).dump();
+  EXPECT_FALSE(reply(*sub_link, 2)["data"].contains("sdp"));
+  EXPECT_EQ(reply(*sub_link, 2)["data"]["tracks"], json::array({"audio"}));
+  hub.OnMessage(sub, json{{"type", "subscribeAnswer"}, {"id", 3}, {"sdp", "v=0\r\n"}}.dump());
+  EXPECT_EQ(code(*sub_link, 3), static_cast<int32_t>(Errc::kSubscribeStreamNotExist));
+
+  json channels = hub.ListChannels("");
+  ASSERT_EQ(channels.size(), 1u);
+  ASSERT_EQ(channels[0]["users"].size(), 2u);
+  for (const json& u : channels[0]["users"]) {
+    EXPECT_FALSE(u.contains("media")) << u.dump();
+    EXPECT_FALSE(u.contains("subscribeMedia")) << u.dump();
+  }
+  // Unpublishing the last track and leaving go through the channel's media too.
+  hub.OnMessage(pub, json{{"type", "unpublish"}, {"id", 5}, {"tracks", {"audio"}}}.dump());
+  EXPECT_EQ(code(*pub_link, 5), 0) << reply(*pub_link, 5).dump();
+  hub.OnMessage(pub, json{{"type", "leave"}, {"id", 6}}.dump());
+  EXPECT_EQ(code(*pub_link, 6), 0) << reply(*pub_link, 6).dump();
+  EXPECT_EQ(hub.ChannelCount(), 1u);
   hub.Stop();
   io_.poll();
 }

@@ -5,38 +5,9 @@
 #include <algorithm>
 
 #include "parley/proto/token.hpp"
-#include "sfu/negotiate.hpp"
 
 namespace parley::server {
 namespace {
-
-// A transport on the media worker, owned by a session. Closing posts its removal to
-// the worker thread; the worker's callbacks only touch the shared counters.
-class SfuTransport final : public MediaTransport {
- public:
-  SfuTransport(sfu::MediaWorker* worker, uint64_t id) : worker_(worker), id_(id) {}
-  ~SfuTransport() override { SfuTransport::Close(); }
-  void Close() override {
-    if (!worker_) return;
-    worker_->Post([w = worker_, id = id_] { w->RemoveTransport(id); });
-    worker_ = nullptr;
-  }
-
- private:
-  sfu::MediaWorker* worker_;
-  uint64_t id_;
-};
-
-std::string_view TransportStateName(int s) {
-  switch (static_cast<sfu::Transport::State>(s)) {
-    case sfu::Transport::State::kNew: return "new";
-    case sfu::Transport::State::kIceConnected: return "ice-connected";
-    case sfu::Transport::State::kConnected: return "connected";
-    case sfu::Transport::State::kFailed: return "failed";
-    case sfu::Transport::State::kClosed: return "closed";
-  }
-  return "new";
-}
 
 using nlohmann::json;
 
@@ -61,10 +32,11 @@ using proto::TrackList;
 }  // namespace
 
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
-                     std::vector<sfu::MediaWorker*> media)
+                     sfu::MediaPlane* plane)
     : io_(io),
-      workers_(std::move(media)),
-      worker_channels_(workers_.size(), 0),
+      own_plane_(plane ? nullptr : std::make_unique<sfu::MediaPlane>(std::vector<sfu::MediaWorker*>{}, "")),
+      plane_(plane ? plane : own_plane_.get()),
+      worker_channels_(plane_->worker_count(), 0),
       config_(config),
       store_(store),
       metrics_(metrics),
@@ -106,7 +78,7 @@ SignalHub::~SignalHub() = default;
 void SignalHub::Start() {
   ArmRepeating(heartbeat_timer_, config_.heartbeat_interval_ms, &SignalHub::CheckHeartbeats);
   ArmRepeating(metering_timer_, config_.usage_flush_ms, &SignalHub::MeterUsage);
-  if (!workers_.empty()) {
+  if (plane_->worker_count() > 0) {
     ArmRepeating(media_timer_, std::max(50, config_.media_abort_ms / 4), &SignalHub::CheckMediaAborts);
     ArmRepeating(speaker_timer_, config_.active_speaker_interval_ms, &SignalHub::CheckActiveSpeakers);
   }
@@ -363,11 +335,12 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
     fresh->created_at = Clock::now();
     fresh->created_at_unix = NowUnix();
     fresh->metered_at = fresh->created_at;
-    if (!workers_.empty()) {  // pinned to the least loaded media worker for its lifetime
+    if (!worker_channels_.empty()) {  // pinned to the least loaded media worker for its lifetime
       fresh->worker = static_cast<size_t>(std::min_element(worker_channels_.begin(), worker_channels_.end()) -
                                           worker_channels_.begin());
       ++worker_channels_[fresh->worker];
     }
+    fresh->media = plane_->OpenChannel(fresh->worker);
     ch = fresh.get();
     channels_[key] = std::move(fresh);
   }
@@ -415,25 +388,17 @@ json SignalHub::UserJson(const Session& s, bool with_media) const {
             {"muted", muted},
             {"online", s.conn != nullptr}};
   if (!with_media) return u;
-  if (s.publish_counters) {
-    const MediaCounters& c = *s.publish_counters;
-    u["media"] = {{"state", TransportStateName(c.state.load())},
-                  {"rtpPackets", c.rtp_packets.load(std::memory_order_relaxed)},
-                  {"rtpBytes", c.rtp_bytes.load(std::memory_order_relaxed)},
-                  {"nacksSent", c.nacks_sent.load(std::memory_order_relaxed)},
-                  {"twccFeedbacks", c.twcc_feedbacks.load(std::memory_order_relaxed)},
-                  {"senderReports", c.sender_reports.load(std::memory_order_relaxed)}};
-  }
-  if (s.subscribe_counters) {
-    const MediaCounters& c = *s.subscribe_counters;
-    u["subscribeMedia"] = {{"state", TransportStateName(c.state.load())},
-                           {"rtpPackets", c.sent_packets.load(std::memory_order_relaxed)},
-                           {"rtpBytes", c.sent_bytes.load(std::memory_order_relaxed)},
-                           {"nacksReceived", c.nacks_in.load(std::memory_order_relaxed)},
-                           {"retransmitted", c.retransmitted.load(std::memory_order_relaxed)},
-                           {"senderReports", c.sender_reports.load(std::memory_order_relaxed)},
-                           {"fractionLost", c.fraction_lost.load(std::memory_order_relaxed)}};
-  }
+  if (!s.channel) return u;
+  sfu::MediaSnapshot snap = s.channel->media->Snapshot(s.id);
+  if (const auto& p = snap.publish)
+    u["media"] = {{"state", sfu::Name(p->state)},       {"rtpPackets", p->rtp_packets},
+                  {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
+                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports}};
+  if (const auto& sub = snap.subscribe)
+    u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},      {"rtpPackets", sub->sent_packets},
+                           {"rtpBytes", sub->sent_bytes},         {"nacksReceived", sub->nacks_in},
+                           {"retransmitted", sub->retransmitted}, {"senderReports", sub->sender_reports},
+                           {"fractionLost", sub->fraction_lost}};
   return u;
 }
 
@@ -471,8 +436,7 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
   Channel* ch = s.channel;
   if (!ch) return;
   s.channel = nullptr;
-  DropPublishTransport(s);
-  DropSubscribeTransport(s);
+  ch->media->CloseSession(s.id);
   auto it = ch->members.find(s.user_id);
   if (it != ch->members.end() && it->second == &s) ch->members.erase(it);
   // Subscriptions of others to this user end with it; their sections go inactive.
@@ -543,172 +507,13 @@ void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
             &s);
 }
 
-sfu::MediaWorker* SignalHub::WorkerOf(const Session& s) const {
-  if (workers_.empty() || !s.channel) return nullptr;
-  return workers_[std::min(s.channel->worker, workers_.size() - 1)];
-}
-
-Result<std::string> SignalHub::OpenPublishTransport(Session& s, const std::string& offer_text,
-                                                    const std::set<Track>& tracks) {
-  sfu::MediaWorker* w = WorkerOf(s);
-  if (!w) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
-  auto offer = sfu::ParseSdp(offer_text);
-  if (!offer) return offer.error();
-  sfu::LocalTransport local{RandomHex(4), RandomHex(12), w->certificate()->fingerprint(), config_.media_address,
-                            w->port()};
-  auto answer = sfu::AnswerPublishOffer(*offer, local);
-  if (!answer) return answer.error();
-  // Signalling tracks map onto the offer's sections in order: audio to the first audio
-  // section, camera to the first video section, screen to the next video section.
-  std::map<Track, sfu::AcceptedTrack> mapped;
-  std::map<Track, size_t> index;
-  std::vector<sfu::InboundTrack> inbound;
-  std::vector<size_t> videos;
-  sfu::TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
-  for (size_t i = 0; i < answer->tracks.size(); ++i) {
-    const auto& t = answer->tracks[i];
-    if (t.kind == "audio" && !mapped.count(Track::kAudio) && tracks.count(Track::kAudio)) {
-      mapped[Track::kAudio] = t;
-      index[Track::kAudio] = i;
-    }
-    if (t.kind == "video") videos.push_back(i);
-    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc});
-    // BUNDLE: one extension id space for the whole transport (RFC 8843 §9.2).
-    if (!params.ext_transport_cc) params.ext_transport_cc = t.ext_transport_cc;
-    if (!params.ext_audio_level && t.kind == "audio") params.ext_audio_level = t.ext_audio_level;
-  }
-  size_t next_video = 0;
-  for (Track t : {Track::kCamera, Track::kScreen})
-    if (tracks.count(t) && next_video < videos.size()) {
-      index[t] = videos[next_video];
-      mapped[t] = answer->tracks[videos[next_video++]];
-    }
-  uint64_t id = next_id_++;
-  auto counters = std::make_shared<MediaCounters>();
-  w->Post([w, id, params, counters, inbound] {
-    sfu::Transport* t = w->AddTransport(id, params);
-    t->SetCounters(counters);
-    t->SetInboundTracks(inbound);
-  });
-  if (s.publish_transport) {
-    // Renegotiation: subscribers keep their routes (and numbering) on the new transport.
-    std::vector<int> track_map;
-    for (const auto& [track, old_index] : s.publish_index) {
-      if (track_map.size() <= old_index) track_map.resize(old_index + 1, -1);
-      auto now = index.find(track);
-      track_map[old_index] = now == index.end() ? -1 : static_cast<int>(now->second);
-    }
-    w->Post([w, from = s.publish_transport_id, to = id, track_map] { w->MoveRoutes(from, to, track_map); });
-    s.publish_transport->Close();
-  }
-  s.publish_transport = std::make_unique<SfuTransport>(w, id);
-  s.publish_counters = counters;
-  s.publish_failure_reported = false;
-  media_aborts_.Start(s.id, Clock::now());
-  s.publish_transport_id = id;
-  s.publish_tracks = std::move(mapped);
-  s.publish_index = std::move(index);
-  return sfu::WriteSdp(answer->sdp);
-}
-
-Result<std::string> SignalHub::OfferSubscription(Session& s, const Session& remote, const std::set<Track>& tracks) {
-  sfu::MediaWorker* w = WorkerOf(s);
-  if (!s.subscribe_transport_id) {
-    s.subscribe_transport_id = next_id_++;
-    s.subscribe_local = {RandomHex(4), RandomHex(12), w->certificate()->fingerprint(), config_.media_address,
-                         w->port()};
-    s.subscribe_counters = std::make_shared<MediaCounters>();
-    s.subscribe_failure_reported = false;
-    s.subscribe_offered.clear();
-    sfu::TransportParams params{s.subscribe_local.ufrag, s.subscribe_local.pwd, "", ""};
-    w->Post([w, id = s.subscribe_transport_id, params, counters = s.subscribe_counters] {
-      w->AddTransport(id, params)->SetCounters(counters);
-    });
-    s.subscribe_transport = std::make_unique<SfuTransport>(w, s.subscribe_transport_id);
-  }
-  auto random_ssrc = [] {
-    uint32_t v = 0;
-    while (v == 0) v = static_cast<uint32_t>(std::stoul(RandomHex(4), nullptr, 16));
-    return v;
-  };
-  for (Track t : tracks) {
-    auto acc = remote.publish_tracks.find(t);
-    auto idx = remote.publish_index.find(t);
-    if (acc == remote.publish_tracks.end() || idx == remote.publish_index.end()) continue;  // no media to forward
-    std::string track_id = TrackId(remote.user_id, t);
-    auto existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
-                                 [&](const sfu::OfferedTrack& o) { return o.active && o.track_id == track_id; });
-    if (existing == s.subscribe_offered.end()) {
-      // Reuse an inactive section: the one this track had before (its publisher left,
-      // unpublished it or was unsubscribed, and is back), else one of the same kind;
-      // or add one. Either way it is a new stream with new SSRCs below.
-      bool video = acc->second.kind == "video";
-      existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
-                              [&](const sfu::OfferedTrack& o) { return !o.active && o.track_id == track_id; });
-      if (existing == s.subscribe_offered.end())
-        existing = std::find_if(s.subscribe_offered.begin(), s.subscribe_offered.end(),
-                                [&](const sfu::OfferedTrack& o) { return !o.active && o.video == video; });
-      if (existing == s.subscribe_offered.end()) {
-        sfu::OfferedTrack o;
-        o.mid = std::to_string(s.subscribe_offered.size());
-        s.subscribe_offered.push_back(o);
-        existing = s.subscribe_offered.end() - 1;
-      }
-      sfu::OfferedTrack& o = *existing;
-      o.video = video;
-      o.active = false;  // filled in below
-      o.codec = {};
-      o.codec.payload_type = acc->second.payload_type;
-      o.codec.name = acc->second.codec;
-      o.codec.clock_rate = o.video ? 90000 : 48000;
-      o.codec.channels = o.video ? 0 : 2;
-      if (!o.video)
-        o.codec.fmtp = "minptime=10;useinbandfec=1";
-      else if (acc->second.codec == "H264")
-        o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
-      o.rtx_payload_type = o.video ? acc->second.rtx_payload_type : 0;
-      o.ssrc = random_ssrc();  // a reused section gets new SSRCs: a new stream to the client
-      o.rtx_ssrc = o.rtx_payload_type ? random_ssrc() : 0;
-      o.stream_id = remote.user_id;
-      o.track_id = track_id;
-    }
-    existing->active = true;
-    // (Re)route: the publisher may have a new transport since this track was offered.
-    sfu::RouteSpec spec{idx->second, existing->ssrc, existing->codec.payload_type, existing->rtx_ssrc,
-                        existing->rtx_payload_type};
-    w->Post(
-        [w, pub = remote.publish_transport_id, sub = s.subscribe_transport_id, spec] { w->AddRoute(pub, sub, spec); });
-  }
-  if (s.subscribe_offered.empty())
-    return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
-  return sfu::WriteSdp(sfu::BuildSubscribeOffer(s.subscribe_local, s.subscribe_offered, ++s.subscribe_version));
-}
-
-void SignalHub::DropPublishTransport(Session& s) {
-  s.publish_transport.reset();  // closes it on the worker, routes and all
-  s.publish_transport_id = 0;
-  s.publish_counters.reset();
-  s.publish_tracks.clear();
-  s.publish_index.clear();
-}
-
-void SignalHub::DropSubscribeTransport(Session& s) {
-  s.subscribe_transport.reset();
-  s.subscribe_transport_id = 0;
-  s.subscribe_counters.reset();
-  s.subscribe_offered.clear();
-}
-
 void SignalHub::RetireOfferedTrack(Session& sub, const std::string& track_id) {
-  auto o = std::find_if(sub.subscribe_offered.begin(), sub.subscribe_offered.end(),
-                        [&](const sfu::OfferedTrack& t) { return t.track_id == track_id && t.active; });
-  if (o == sub.subscribe_offered.end()) return;
-  o->active = false;
-  if (!sub.conn) return;  // a resuming client gets the current offer with its next subscribe
-  SendTo(*sub.conn, json{{"type", "subscribeOffer"},
-                         {"sdp", sfu::WriteSdp(sfu::BuildSubscribeOffer(sub.subscribe_local, sub.subscribe_offered,
-                                                                        ++sub.subscribe_version))}}
-                        .dump());
+  if (!sub.channel) return;
+  sfu::ChannelMedia& media = *sub.channel->media;
+  // A resuming client gets the current offer with its next subscribe: the offer's
+  // version is taken only when it is sent.
+  if (media.RetireTrack(sub.id, track_id) && sub.conn)
+    SendTo(*sub.conn, json{{"type", "subscribeOffer"}, {"sdp", media.NextSubscribeOffer(sub.id)}}.dump());
 }
 
 void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
@@ -717,8 +522,10 @@ void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
   auto req = proto::UpdatePublishRequest::Parse(m.body);
   if (!req) return ReplyError(c, m, req.error());
   if (s->published.empty()) return ReplyError(c, m, MakeError(Errc::kNotPublishing, "nothing is published"));
-  auto answer = OpenPublishTransport(*s, req->sdp, s->published);
+  auto answer = s->channel->media->Publish(s->id, req->sdp, s->published);
   if (!answer) return ReplyError(c, m, answer.error());
+  s->publish_failure_reported = false;  // a new transport: its failure and silence are watched anew
+  media_aborts_.Start(s->id, Clock::now());
   Reply(c, m, Errc::kOk, "updated", {{"sdp", *answer}, {"tracks", TrackList(s->published)}});
 }
 
@@ -727,16 +534,7 @@ void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
   if (!s) return;
   auto req = proto::SubscribeAnswerRequest::Parse(m.body);
   if (!req) return ReplyError(c, m, req.error());
-  if (!s->subscribe_transport_id)
-    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "no subscribe offer is waiting for an answer"));
-  auto parsed = sfu::ParseSdp(req->sdp);
-  if (!parsed) return ReplyError(c, m, parsed.error());
-  auto answer = sfu::CheckSubscribeAnswer(*parsed, s->subscribe_offered);
-  if (!answer) return ReplyError(c, m, answer.error());
-  sfu::MediaWorker* w = WorkerOf(*s);
-  w->Post([w, id = s->subscribe_transport_id, ufrag = answer->remote_ufrag, fp = answer->remote_fingerprint] {
-    if (sfu::Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
-  });
+  if (Status st = s->channel->media->Answer(s->id, req->sdp); !st) return ReplyError(c, m, st.error());
   Reply(c, m, Errc::kOk, "ok");
 }
 
@@ -756,8 +554,10 @@ void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
   if (!req->sdp.empty()) {
     std::set<Track> all = s->published;  // the new connection carries every published track
     all.insert(req->tracks.begin(), req->tracks.end());
-    auto answer = OpenPublishTransport(*s, req->sdp, all);
+    auto answer = s->channel->media->Publish(s->id, req->sdp, all);
     if (!answer) return ReplyError(c, m, answer.error());
+    s->publish_failure_reported = false;  // a new transport: its failure and silence are watched anew
+    media_aborts_.Start(s->id, Clock::now());
     data["sdp"] = *answer;
   }
   for (Track t : req->tracks) s->published.insert(t);
@@ -773,24 +573,18 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   auto req = proto::UnpublishRequest::Parse(m.body);
   if (!req) return ReplyError(c, m, req.error());
   if (Status p = CheckPublished(*s, req->tracks); !p) return ReplyError(c, m, p.error());
-  sfu::MediaWorker* w = WorkerOf(*s);
   for (Track t : req->tracks) {
     s->published.erase(t);
     s->muted.erase(t);
-    auto idx = s->publish_index.find(t);
     for (auto& [uid, member] : s->channel->members) {
       auto sub = member->subscriptions.find(s->user_id);
       if (sub != member->subscriptions.end()) sub->second.erase(t);
-      if (w && idx != s->publish_index.end() && member->subscribe_transport_id)
-        w->Post([w, pub = s->publish_transport_id, subid = member->subscribe_transport_id, i = idx->second] {
-          w->RemoveRoutes(pub, subid, static_cast<int>(i));
-        });
       if (member != s) RetireOfferedTrack(*member, TrackId(s->user_id, t));
     }
-    s->publish_tracks.erase(t);
-    if (idx != s->publish_index.end()) s->publish_index.erase(idx);
   }
-  if (s->published.empty()) DropPublishTransport(*s);  // subscribers re-subscribe on trackPublished
+  // Routes go with the tracks; with nothing left published the transport closes too
+  // (subscribers re-subscribe on trackPublished).
+  s->channel->media->Unpublish(s->id, req->tracks, s->published.empty());
   Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
   for (Track t : req->tracks)
     Broadcast(*s->channel, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
@@ -817,8 +611,8 @@ void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
                         MakeError(Errc::kSubscribeRemoteStreamGone,
                                   "user " + req->user_id + " does not publish " + std::string(Name(t))));
   json data;
-  if (!workers_.empty() && remote.publish_transport_id) {
-    auto offer = OfferSubscription(*s, remote, want);
+  if (s->channel->media->IsPublishing(remote.id)) {
+    auto offer = s->channel->media->Subscribe(s->id, remote.id, remote.user_id, want);
     if (!offer) return ReplyError(c, m, offer.error());
     data["sdp"] = *offer;
   }
@@ -839,15 +633,7 @@ void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
     return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + req->user_id));
   std::set<Track> dropping = req->tracks.empty() ? it->second : req->tracks;
   auto remote = s->channel->members.find(req->user_id);
-  if (sfu::MediaWorker* w = WorkerOf(*s);
-      w && s->subscribe_transport_id && remote != s->channel->members.end() && remote->second->publish_transport_id)
-    for (Track t : dropping) {
-      auto idx = remote->second->publish_index.find(t);
-      if (idx == remote->second->publish_index.end()) continue;
-      w->Post([w, pub = remote->second->publish_transport_id, sub = s->subscribe_transport_id, i = idx->second] {
-        w->RemoveRoutes(pub, sub, static_cast<int>(i));
-      });
-    }
+  if (remote != s->channel->members.end()) s->channel->media->Unsubscribe(s->id, remote->second->id, dropping);
   for (Track t : dropping) {
     it->second.erase(t);
     RetireOfferedTrack(*s, TrackId(req->user_id, t));
@@ -951,13 +737,15 @@ void SignalHub::OnSilent(uint64_t conn_id) {
 }
 
 void SignalHub::CheckTransportFailures() {
-  constexpr int kFailed = static_cast<int>(sfu::Transport::State::kFailed);
+  constexpr auto kFailed = sfu::Transport::State::kFailed;
   for (auto& [id, sp] : sessions_) {
     Session& s = *sp;
     if (!s.channel) continue;
-    if (s.publish_counters && !s.publish_failure_reported && s.publish_counters->state.load() == kFailed) {
+    sfu::ChannelMedia& media = *s.channel->media;
+    auto pub = media.PublishStatus(s.id);
+    if (pub && !s.publish_failure_reported && pub->state == kFailed) {
       s.publish_failure_reported = true;
-      auto f = static_cast<sfu::Failure>(s.publish_counters->failure.load());
+      sfu::Failure f = pub->failure;
       // The client closing its own publish connection (renegotiating) is not a failure.
       if (f != sfu::Failure::kClosedByPeer) {
         // Never connected: could not be established; connected and then lost: broke.
@@ -973,13 +761,15 @@ void SignalHub::CheckTransportFailures() {
                               .dump());
       }
     }
-    if (s.subscribe_counters && !s.subscribe_failure_reported && s.subscribe_counters->state.load() == kFailed) {
+    auto sub = media.SubscribeStatus(s.id);
+    if (sub && !s.subscribe_failure_reported && sub->state == kFailed) {
       s.subscribe_failure_reported = true;
-      auto f = static_cast<sfu::Failure>(s.subscribe_counters->failure.load());
+      sfu::Failure f = sub->failure;
       ++metrics_.media_transport_failures_total;
       // The failed connection is dropped with its routes; subscriptions stay, and the
-      // client's next subscribe opens a new connection.
-      DropSubscribeTransport(s);
+      // client's next subscribe opens a new connection (whose failure is reported anew).
+      media.CloseSubscribe(s.id);
+      s.subscribe_failure_reported = false;
       json users = json::array();
       for (const auto& [uid, tracks] : s.subscriptions) users.push_back(uid);
       if (s.conn)
@@ -1007,8 +797,10 @@ void SignalHub::CheckActiveSpeakers() {
 
 std::optional<uint32_t> SignalHub::TakeAudioPeak(uint64_t session_id) {
   auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !it->second->publish_counters) return std::nullopt;
-  return it->second->publish_counters->audio_peak.exchange(0, std::memory_order_relaxed);
+  if (it == sessions_.end() || !it->second->channel) return std::nullopt;
+  sfu::ChannelMedia& media = *it->second->channel->media;
+  if (!media.IsPublishing(session_id)) return std::nullopt;
+  return media.TakeAudioPeak(session_id);
 }
 
 void SignalHub::CheckMediaAborts() {
@@ -1020,10 +812,10 @@ std::optional<MediaAbortMonitor::Sample> SignalHub::SamplePublisher(uint64_t ses
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return std::nullopt;
   const Session& s = *it->second;
-  if (!s.publish_counters || !s.channel) return std::nullopt;
-  return MediaAbortMonitor::Sample{
-      s.publish_counters->rtp_packets.load(std::memory_order_relaxed),
-      s.publish_counters->state.load() == static_cast<int>(sfu::Transport::State::kConnected)};
+  if (!s.channel) return std::nullopt;
+  auto st = s.channel->media->PublishStatus(s.id);
+  if (!st) return std::nullopt;
+  return MediaAbortMonitor::Sample{st->rtp_packets, st->state == sfu::Transport::State::kConnected};
 }
 
 void SignalHub::OnAborted(uint64_t session_id) {

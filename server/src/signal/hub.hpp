@@ -31,9 +31,7 @@
 #include "parley/proto/result.hpp"
 #include "parley/proto/token.hpp"
 #include "parley/proto/vocabulary.hpp"
-#include "sfu/media_transport.hpp"
-#include "sfu/negotiate.hpp"
-#include "sfu/worker.hpp"
+#include "sfu/media_plane.hpp"
 #include "signal/clock.hpp"
 #include "signal/join_limiter.hpp"
 #include "signal/protocol.hpp"
@@ -60,10 +58,6 @@ using Profile = ChannelProfile;
 struct Channel;
 struct Session;
 
-/// Media counters of one transport: written on the media worker thread, read by the
-/// control plane (admin API, metrics, abort detection) without locks.
-using MediaCounters = sfu::TransportCounters;
-
 /// A signalling connection and what it is doing.
 struct Conn {
   uint64_t id = 0;
@@ -88,19 +82,8 @@ struct Session {
   std::set<Track> muted;
   std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
   std::unique_ptr<boost::asio::steady_timer> grace_timer;
-  std::unique_ptr<MediaTransport> publish_transport;    ///< owned media (SFU)
-  std::unique_ptr<MediaTransport> subscribe_transport;  ///< owned media (SFU)
-  std::shared_ptr<MediaCounters> publish_counters;      ///< written by the media worker
-  std::shared_ptr<MediaCounters> subscribe_counters;    ///< written by the media worker
-  uint64_t publish_transport_id = 0;                    ///< on the media worker, 0 = none
-  std::map<Track, sfu::AcceptedTrack> publish_tracks;   ///< what each published track negotiated
-  std::map<Track, size_t> publish_index;                ///< ... and its index on the publish transport
-  bool publish_failure_reported = false;                ///< transportFailed sent for the current one
+  bool publish_failure_reported = false;  ///< transportFailed sent for the current publish transport
   bool subscribe_failure_reported = false;
-  uint64_t subscribe_transport_id = 0;
-  sfu::LocalTransport subscribe_local;
-  std::vector<sfu::OfferedTrack> subscribe_offered;  ///< in offer order
-  uint64_t subscribe_version = 0;
   Clock::time_point joined_at;
 };
 
@@ -115,16 +98,19 @@ struct Channel {
   Clock::time_point metered_at;
   size_t worker = 0;           ///< the media worker all its transports live on
   std::string active_speaker;  ///< user id last announced by activeSpeaker
+  /// Its members' transports and what was negotiated on them (the SFU's control API).
+  std::unique_ptr<sfu::ChannelMedia> media;
 };
 
 class SignalHub : private HeartbeatMonitor::Listener,
                   private MediaAbortMonitor::Listener,
                   private ActiveSpeakerMonitor::PeakSource {
  public:
-  /// `media` are the media workers; none = signalling only (publish offers are refused).
-  /// Each channel is pinned to one worker (the one with the fewest channels).
+  /// `plane` holds the media workers and must outlive the hub; null or without workers =
+  /// signalling only (publish offers are refused). Each channel is pinned to one worker
+  /// (the one with the fewest channels).
   SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
-            std::vector<sfu::MediaWorker*> media = {});
+            sfu::MediaPlane* plane = nullptr);
   ~SignalHub() override;
   SignalHub(const SignalHub&) = delete;
   SignalHub& operator=(const SignalHub&) = delete;
@@ -233,12 +219,6 @@ class SignalHub : private HeartbeatMonitor::Listener,
   void CheckActiveSpeakers();
   /// The publish transport's audio peak, reset (only the active speaker monitor takes it).
   std::optional<uint32_t> TakeAudioPeak(uint64_t session_id) override;
-  /// The media worker of the session's channel.
-  [[nodiscard]] sfu::MediaWorker* WorkerOf(const Session& s) const;
-  /// Close a session's publish / subscribe transport (and its routes on the worker)
-  /// and forget what was negotiated on it.
-  void DropPublishTransport(Session& s);
-  void DropSubscribeTransport(Session& s);
   /// The remote track `track_id` ("<user>-<track>") went away: its section in the
   /// subscriber's connection turns inactive and the subscriber gets a new offer.
   void RetireOfferedTrack(Session& sub, const std::string& track_id);
@@ -246,14 +226,11 @@ class SignalHub : private HeartbeatMonitor::Listener,
   void ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)());
   void UpdateGauges();
 
-  /// Answers a publish offer and opens the session's publish transport on the worker.
-  Result<std::string> OpenPublishTransport(Session& s, const std::string& offer, const std::set<Track>& tracks);
-  /// Adds the remote user's tracks to the session's subscribe connection (creating it)
-  /// and returns the server's new offer.
-  Result<std::string> OfferSubscription(Session& s, const Session& remote, const std::set<Track>& tracks);
-
   boost::asio::io_context& io_;
-  std::vector<sfu::MediaWorker*> workers_;
+  /// A plane without workers when none was given; declared before channels_, whose
+  /// media it must outlive.
+  std::unique_ptr<sfu::MediaPlane> own_plane_;
+  sfu::MediaPlane* plane_;
   std::vector<size_t> worker_channels_;  ///< channels per worker
   const ServerConfig& config_;
   AppStore& store_;
