@@ -14,24 +14,25 @@ export const repo = join(here, '..', '..');
 export const outDir = join(repo, 'build', 'web-test-output');
 mkdirSync(outDir, { recursive: true });
 
-export function parleydPath() {
-  if (process.env.PARLEYD) return process.env.PARLEYD;
+// A built program: the environment variable `env` names it, else the first preset that
+// built `build/<preset>/<parts>`; null when none did.
+export function builtPath(env, ...parts) {
+  if (process.env[env]) return process.env[env];
   for (const preset of ['ci', 'debug', 'release']) {
-    const p = join(repo, 'build', preset, 'server', 'parleyd');
-    if (existsSync(p)) return p;
-  }
-  throw new Error('parleyd not built; set PARLEYD');
-}
-
-// The parley CLI for tests that run native clients: PARLEY_CLI, else a built preset's; null if none.
-export function parleyCliPath() {
-  if (process.env.PARLEY_CLI) return process.env.PARLEY_CLI;
-  for (const preset of ['ci', 'debug', 'release']) {
-    const p = join(repo, 'build', preset, 'cli', 'parley');
+    const p = join(repo, 'build', preset, ...parts);
     if (existsSync(p)) return p;
   }
   return null;
 }
+
+export function parleydPath() {
+  const p = builtPath('PARLEYD', 'server', 'parleyd');
+  if (!p) throw new Error('parleyd not built; set PARLEYD');
+  return p;
+}
+
+// The parley CLI for tests that run native clients: PARLEY_CLI, else a built preset's; null if none.
+export function parleyCliPath() { return builtPath('PARLEY_CLI', 'cli', 'parley'); }
 
 // Runs `command args` to completion; resolves with its exit status, the JSON lines it
 // printed (`parley … --json` events) and its stderr.

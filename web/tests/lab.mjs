@@ -7,18 +7,15 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repo, startServer, launchChromium } from './harness.mjs';
+import { builtPath, startServer, launchChromium } from './harness.mjs';
 
 export const SERVER_ADDRESS = '10.77.0.1';
 export const CLIENT_ADDRESS = '10.77.0.2';
 
 export function netemPath() {
-  if (process.env.PARLEY_NETEM) return process.env.PARLEY_NETEM;
-  for (const preset of ['ci', 'debug', 'release']) {
-    const p = join(repo, 'build', preset, 'tests', 'netlab', 'parley-netem');
-    if (existsSync(p)) return p;
-  }
-  throw new Error('parley-netem not built; set PARLEY_NETEM');
+  const p = builtPath('PARLEY_NETEM', 'tests', 'netlab', 'parley-netem');
+  if (!p) throw new Error('parley-netem not built; set PARLEY_NETEM');
+  return p;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
