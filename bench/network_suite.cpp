@@ -142,6 +142,11 @@ void Write(const std::filesystem::path& dir, const std::string& profile, const D
 int main(int argc, char** argv) {
   int seconds = 20;
   std::string profiles_arg, out_dir = "build/network-suite";
+  // Options come in pairs; a lone word (--help, a flag without its value) gets the usage.
+  if (argc % 2 == 0) {
+    fmt::print(stderr, "usage: network_suite [--seconds N] [--profiles a,b,...] [--out DIR]\n");
+    return 2;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--seconds")
