@@ -1,7 +1,9 @@
 # Sources of parley_sfu (the media plane). Owned by the media plane's changes, so that
 # signalling and media work never edit the same list.
 set(PARLEY_SFU_SOURCES
+  src/sfu/drop_counters.cpp
   src/sfu/dtls.cpp
+  src/sfu/forwarder.cpp
   src/sfu/keyframe_requester.cpp
   src/sfu/media_plane.cpp
   src/sfu/nack_generator.cpp
@@ -14,6 +16,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/router.cpp
   src/sfu/rtp.cpp
   src/sfu/sdp.cpp
+  src/sfu/send_batch.cpp
   src/sfu/seq_rewriter.cpp
   src/sfu/srtp_lib.cpp
   src/sfu/stun.cpp

@@ -14,4 +14,6 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/media_plane_test.cpp
   tests/sfu/rtcp_writer_test.cpp
   tests/sfu/webrtc_transport_test.cpp
-  tests/sfu/router_test.cpp)
+  tests/sfu/router_test.cpp
+  tests/sfu/drop_counters_test.cpp
+  tests/sfu/send_batch_test.cpp)

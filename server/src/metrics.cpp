@@ -58,6 +58,16 @@ std::string Metrics::Render() const {
        "transport it was handling.\n# TYPE parley_media_worker_exceptions_total counter\n";
   for (size_t i = 0; i < media_workers.size(); ++i)
     o += fmt::format("parley_media_worker_exceptions_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->exceptions());
+  // Every datagram a worker did not pass on, by why (sfu/drop_counters.hpp): media that
+  // stopped can be told apart from media that was refused.
+  o += "# HELP parley_media_dropped_total Datagrams (and forwarded copies) a media worker dropped, by reason.\n"
+       "# TYPE parley_media_dropped_total counter\n";
+  for (size_t i = 0; i < media_workers.size(); ++i)
+    for (size_t r = 0; r < sfu::kDropReasonCount; ++r) {
+      auto reason = static_cast<sfu::DropReason>(r);
+      o += fmt::format("parley_media_dropped_total{{worker=\"{}\",reason=\"{}\"}} {}\n", i, sfu::Name(reason),
+                       media_workers[i]->drops().Get(reason));
+    }
   return o;
 }
 

@@ -366,6 +366,38 @@ TEST_F(WorkerMedia, AudioLevelPeaksAreExposed) {
   EXPECT_EQ(Counters(1)->audio_peak.load(), 127u - 25u);
 }
 
+// Simulated loss (--media-loss-permille) drops forwarded copies after they were
+// protected and counted as sent, and says so in the drop counters.
+TEST_F(WorkerMedia, SimulatedLossIsCountedAsSuch) {
+  Start({10000, 30000, /*send_loss_permille*/ 1000, {}});
+  Connect();
+  for (uint16_t i = 0; i < 10; ++i)
+    pub_->SendRtp(Rtp(96, static_cast<uint16_t>(100 + i), 9000 * i, kCam, Bytes(50, 1)));
+  const DropCounters& drops = worker_->drops();
+  for (int i = 0; i < 200 && drops.Get(DropReason::kSimulatedLoss) < 10; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(drops.Get(DropReason::kSimulatedLoss), 10u);
+  EXPECT_TRUE(sub_->RecvRtp(200ms).empty());
+  EXPECT_EQ(Counters(2)->sent_packets.load(), 10u);
+}
+
+// A packet received twice is forwarded once, and RTP of no published stream is not
+// forwarded at all; each is counted under its reason.
+TEST_F(WorkerMedia, DuplicatesAndUnknownStreamsAreCountedDropped) {
+  Connect();
+  pub_->SendRtp(Rtp(96, 100, 0, kCam, Bytes(50, 1)));
+  pub_->SendRtp(Rtp(96, 101, 3000, kCam, Bytes(50, 2)));
+  Bytes repair = {0, 101};  // 101 again, as an RTX repair nobody asked for (RFC 4588)
+  repair.insert(repair.end(), 50, 2);
+  pub_->SendRtp(Rtp(97, 9000, 3000, kCamRtx, repair));
+  pub_->SendRtp(Rtp(100, 7, 0, 0xDEAD, Bytes(50, 3)));  // an SSRC and payload type nobody published
+  pub_->SendRtp(Rtp(96, 102, 6000, kCam, Bytes(50, 4)));
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE(sub_->RecvRtp(2s).empty()) << "packet " << i;
+  EXPECT_TRUE(sub_->RecvRtp(200ms).empty());
+  const DropCounters& drops = worker_->drops();
+  EXPECT_EQ(drops.Get(DropReason::kDuplicate), 1u);
+  EXPECT_EQ(drops.Get(DropReason::kUnknownSsrc), 1u);
+}
+
 TEST_F(WorkerMedia, TransportsFailWithoutIceAndWhenConsentLapses) {
   // The worker's clock is the test's: the timeouts are reached by moving it, so a slow
   // machine (sanitizers) cannot make a check arrive late.

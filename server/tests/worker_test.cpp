@@ -159,5 +159,39 @@ TEST(MediaWorker, IceDtlsSrtpOverRealUdp) {
   worker->Stop();
 }
 
+// What the worker refuses is counted under its reason (/metrics shows these). The
+// datagrams from two sockets reach the worker's queue in the order they were sent, so
+// once the last check is answered, everything sent before it has been handled.
+TEST(MediaWorker, DroppedDatagramsAreCountedByReason) {
+  auto cert = *DtlsCertificate::Generate();
+  auto worker = *MediaWorker::Create("127.0.0.1", 0, cert);
+  worker->Start();
+  OnWorker(*worker, [&] {
+    worker->AddTransport(1, {"srv", "server-password-0123456", "cli", ""});
+    return 0;
+  });
+  UdpClient stranger(worker->port()), client(worker->port());
+  const uint8_t srtp_like[20] = {0x80, 96};
+  const uint8_t dtls_like[13] = {22, 0xFE, 0xFD};
+  const uint8_t stun_junk[3] = {0x00, 0x01, 0x00};
+  stranger.Send(srtp_like);                                                  // unvalidated-address
+  stranger.Send(dtls_like);                                                  // unvalidated-address
+  stranger.Send(StunRequest("nobody:cli", "nobody-password-012345", true));  // unknown-ufrag
+  stranger.Send(stun_junk);                                                  // bad-stun: does not parse
+  client.Send(StunRequest("srv:cli", "a-wrong-password-0123456", true));     // bad-stun: integrity
+  client.Send(StunRequest("srv:cli", "server-password-0123456", true));
+  ASSERT_FALSE(client.Recv(2s).empty());
+  client.Send(srtp_like);  // a validated path, but no DTLS yet: not-ready
+  client.Send(StunRequest("srv:cli", "server-password-0123456", false));
+  ASSERT_FALSE(client.Recv(2s).empty());
+  const DropCounters& drops = worker->drops();
+  EXPECT_EQ(drops.Get(DropReason::kUnvalidatedAddress), 2u);
+  EXPECT_EQ(drops.Get(DropReason::kUnknownUfrag), 1u);
+  EXPECT_EQ(drops.Get(DropReason::kBadStun), 2u);
+  EXPECT_EQ(drops.Get(DropReason::kNotReady), 1u);
+  EXPECT_EQ(drops.Total(), 6u);
+  worker->Stop();
+}
+
 }  // namespace
 }  // namespace parley::sfu

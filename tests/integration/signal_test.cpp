@@ -10,7 +10,10 @@
 #include <set>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -647,6 +650,43 @@ TEST(SignalMedia, ChannelsAreSpreadOverMediaWorkers) {
   json listed = json::parse(r.body);
   for (auto& ch : listed["channels"]) workers.insert(ch["mediaWorker"].get<int>());
   EXPECT_EQ(workers, (std::set<int>{0, 1}));
+}
+
+// Datagrams a media worker refuses are counted per worker and reason in /metrics, so an
+// operator can tell media that stopped from media that was refused. Media from an
+// address ICE never validated is the commonest (a stale client, a port scan).
+TEST(SignalMedia, MetricsCountDroppedDatagramsPerWorkerAndReason) {
+  ServerProcess server({"--media-workers", "1"});
+  std::string text = HttpRequest(server.port(), "GET", "/metrics").body;
+  for (const char* reason : {"unvalidated-address", "unknown-ufrag", "srtp-rejected", "send-buffer-full"})
+    EXPECT_NE(text.find(std::string("parley_media_dropped_total{worker=\"0\",reason=\"") + reason + "\"} 0"),
+              std::string::npos)
+        << reason;
+  TestApp app = CreateApp(server);
+  WsClient a(server.port());
+  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  json answer = a.Request("publish", {{"tracks", {"audio"}}, {"sdp", BrowserOffer()}});
+  ASSERT_EQ(Code(answer), 0);
+  std::string sdp = answer["data"]["sdp"];
+  auto c = sdp.find("typ host");
+  ASSERT_NE(c, std::string::npos);
+  auto start = sdp.rfind(' ', c - 2);
+  int media_port = std::stoi(sdp.substr(start + 1, c - start - 2));
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(media_port));
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  const uint8_t srtp_like[40] = {0x80, 111, 0, 1};
+  for (int i = 0; i < 3; ++i)
+    sendto(fd, srtp_like, sizeof srtp_like, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  close(fd);
+  const std::string counted = "parley_media_dropped_total{worker=\"0\",reason=\"unvalidated-address\"} 3";
+  for (int i = 0; i < 100 && text.find(counted) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(20ms);
+    text = HttpRequest(server.port(), "GET", "/metrics").body;
+  }
+  EXPECT_NE(text.find(counted), std::string::npos) << text;
 }
 
 TEST(SignalTimers, SilentSessionIsRemovedAfterMissedHeartbeats) {

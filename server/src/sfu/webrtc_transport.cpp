@@ -76,7 +76,7 @@ void WebRtcTransport::Receive(std::span<uint8_t> packet, PacketClass cls, const 
     case PacketClass::kDtls: HandleDtls(packet); break;
     case PacketClass::kRtp:
     case PacketClass::kRtcp: HandleSrtp(packet, cls, now_us, arrival_us); break;
-    case PacketClass::kUnknown: break;
+    case PacketClass::kUnknown: Drop(DropReason::kMalformed); break;
   }
 }
 
@@ -86,14 +86,21 @@ void WebRtcTransport::HandleStun(std::span<const uint8_t> packet, const sockaddr
   // and USERNAME "ours:theirs"; otherwise it is dropped silently (no error response
   // leaks whether the ufrag exists).
   if (!m || m->type != kStunBindingRequest || !VerifyStunIntegrity(*m, packet, params_.local_pwd) ||
-      (m->fingerprint_offset && !VerifyStunFingerprint(*m, packet)))
+      (m->fingerprint_offset && !VerifyStunFingerprint(*m, packet))) {
+    Drop(DropReason::kBadStun);
     return;
+  }
   std::string_view user = m->username;
   auto colon = user.find(':');
   if (colon == std::string_view::npos || user.substr(0, colon) != params_.local_ufrag ||
-      (!params_.remote_ufrag.empty() && user.substr(colon + 1) != params_.remote_ufrag))
+      (!params_.remote_ufrag.empty() && user.substr(colon + 1) != params_.remote_ufrag)) {
+    Drop(DropReason::kBadStun);
     return;
-  if (state_ == State::kFailed || state_ == State::kClosed) return;  // no consent for a dead transport
+  }
+  if (state_ == State::kFailed || state_ == State::kClosed) {  // no consent for a dead transport
+    Drop(DropReason::kClosedTransport);
+    return;
+  }
   ++stun_requests_;
   last_check_us_ = now_us;
   uint8_t out[128];
@@ -112,7 +119,10 @@ void WebRtcTransport::HandleStun(std::span<const uint8_t> packet, const sockaddr
 }
 
 void WebRtcTransport::HandleDtls(std::span<const uint8_t> packet) {
-  if (!has_path_ || state_ == State::kFailed) return;  // DTLS only after ICE validated the path
+  if (!has_path_ || state_ == State::kFailed) {  // DTLS only after ICE validated the path
+    Drop(has_path_ ? DropReason::kClosedTransport : DropReason::kNotReady);
+    return;
+  }
   if (!dtls_) {
     // The fingerprint is checked in FinishDtls (it may arrive after the handshake).
     dtls_ =
@@ -158,16 +168,25 @@ void WebRtcTransport::FinishDtls() {
 }
 
 void WebRtcTransport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls, int64_t now_us, int64_t arrival_us) {
-  if (!srtp_in_) return;
+  if (!srtp_in_) {
+    Drop(DropReason::kNotReady);
+    return;
+  }
   if (cls == PacketClass::kRtp) {
     size_t n = srtp_in_->UnprotectRtp(packet.data(), packet.size());
-    if (!n) return;
+    if (!n) {
+      Drop(DropReason::kSrtpRejected);
+      return;
+    }
     // Authenticated media from the client proves the path as well as a check does
     // (clients that keep ICE alive with Binding indications, as libnice does by
     // default, never send requests once connected).
     last_check_us_ = now_us;
     auto v = ParseRtp(packet.first(n));
-    if (!v) return;
+    if (!v) {
+      Drop(DropReason::kMalformed);
+      return;
+    }
     counters_->rtp_packets.fetch_add(1, std::memory_order_relaxed);
     counters_->rtp_bytes.fetch_add(v->payload_length, std::memory_order_relaxed);
     if (on_rtp_) on_rtp_(*v);
@@ -175,7 +194,10 @@ void WebRtcTransport::HandleSrtp(std::span<uint8_t> packet, PacketClass cls, int
     return;
   }
   size_t n = srtp_in_->UnprotectRtcp(packet.data(), packet.size());
-  if (!n || !IsValidRtcp(packet.first(n))) return;
+  if (!n || !IsValidRtcp(packet.first(n))) {
+    Drop(n ? DropReason::kMalformed : DropReason::kSrtpRejected);
+    return;
+  }
   last_check_us_ = now_us;
   if (on_rtcp_) on_rtcp_(packet.first(n));
   if (listener_) listener_->OnRtcp(*this, packet.first(n), now_us);
@@ -194,16 +216,25 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
     }
   bool rtx = false;
   int index = tracks_.Match(v, &rtx);
-  if (index < 0) return;
+  if (index < 0) {
+    Drop(DropReason::kUnknownSsrc);
+    return;
+  }
   PublisherTracks::Track& t = tracks_[static_cast<size_t>(index)];
   if (rtx) {
     // RFC 4588 §4: the original sequence number leads the payload. Rebuild the original
     // packet in place (the header moves up two bytes over it).
-    if (v.payload_length < 2 || !t.stats.started()) return;  // padding-only probe
+    if (v.payload_length < 2 || !t.stats.started()) {  // a padding-only probe, or nothing to repair yet
+      Drop(DropReason::kRtxPadding);
+      return;
+    }
     uint16_t osn = Load16(v.data.data() + v.payload_offset);
     std::memmove(v.data.data() + 2, v.data.data(), v.payload_offset);
     auto inner = ParseRtp(v.data.subspan(2));
-    if (!inner) return;
+    if (!inner) {
+      Drop(DropReason::kMalformed);
+      return;
+    }
     inner->SetSequence(osn);
     inner->SetSsrc(t.stats.ssrc());
     inner->SetPayloadType(t.cfg.payload_type);
@@ -215,7 +246,10 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
       if (loudness > counters_->audio_peak.load(std::memory_order_relaxed))
         counters_->audio_peak.store(loudness, std::memory_order_relaxed);
     }
-  if (!PublisherTracks::Received(t, v, now_us)) return;
+  if (!PublisherTracks::Received(t, v, now_us)) {
+    Drop(DropReason::kDuplicate);
+    return;
+  }
   if (listener_) listener_->OnRtp(*this, static_cast<size_t>(index), v);
 }
 

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sfu/drop_counters.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/publisher_tracks.hpp"
 #include "sfu/rtp.hpp"
@@ -97,6 +98,8 @@ class WebRtcTransport {
     virtual void OnRtp(WebRtcTransport& t, size_t track, const RtpView& v) = 0;
     /// A valid decrypted compound RTCP packet from the client.
     virtual void OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int64_t now_us) = 0;
+    /// A datagram of this transport was dropped, for `reason` (the worker counts it).
+    virtual void OnDropped(WebRtcTransport& /*t*/, DropReason /*reason*/) {}
   };
 
   /// Where the transport's datagrams go: the worker's socket.
@@ -184,6 +187,9 @@ class WebRtcTransport {
   /// Publish side: transport-cc, track matching, RTX, audio level, receive bookkeeping.
   void HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us);
   void SetState(State s);
+  void Drop(DropReason r) {
+    if (listener_) listener_->OnDropped(*this, r);
+  }
   /// After the DTLS handshake: checks the peer's fingerprint against the SDP's (when
   /// known) and opens the SRTP sessions.
   void FinishDtls();

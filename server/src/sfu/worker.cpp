@@ -10,7 +10,6 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
-#include <random>
 
 #include "sfu/stun.hpp"
 
@@ -48,15 +47,17 @@ std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
   return k;
 }
 
+MediaWorker::MediaWorker(WorkerOptions options)
+    : options_(std::move(options)), forwarder_(*this, *this, drops_, options_.send_loss_permille) {}
+
 int64_t MediaWorker::Now() const {
   return options_.clock ? options_.clock() : NowUs();
 }
 
 Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& address, uint16_t port,
                                                          std::shared_ptr<DtlsCertificate> cert, WorkerOptions options) {
-  std::unique_ptr<MediaWorker> w(new MediaWorker());
+  std::unique_ptr<MediaWorker> w(new MediaWorker(std::move(options)));
   w->cert_ = std::move(cert);
-  w->options_ = options;
   sockaddr_storage ss{};
   socklen_t len = 0;
   if (inet_pton(AF_INET, address.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
@@ -88,7 +89,6 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
                                               : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   w->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (w->wake_fd_ < 0) return MakeError(Errc::kInternalError, "eventfd failed");
-  w->send_bufs_.resize(kBatch * kSlotBytes);
   return w;
 }
 
@@ -108,11 +108,10 @@ void MediaWorker::Stop() {
   uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof one);
   thread_.join();
+  for (const auto& entry : transports_) forwarder_.Detach(entry.first);
   transports_.clear();
   by_ufrag_.clear();
   by_address_.clear();
-  channel_of_.clear();
-  channels_.clear();
 }
 
 void MediaWorker::Post(std::function<void()> fn) {
@@ -176,26 +175,14 @@ Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params, uint64
   Transport* raw = t.get();
   by_ufrag_[raw->params().local_ufrag] = raw;
   transports_[id] = std::move(t);
-  auto& ch = channels_[channel];
-  if (!ch) {
-    ch = std::make_unique<Channel>();
-    ch->id = channel;
-  }
-  ++ch->transports;
-  channel_of_[id] = ch.get();
+  forwarder_.Attach(id, channel);
   return raw;
 }
 
 void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
-  keyframes_.Forget(id);
-  if (auto ch = channel_of_.find(id); ch != channel_of_.end()) {
-    ch->second->router.RemoveTransport(id);
-    Channel* channel = ch->second;
-    channel_of_.erase(ch);
-    if (--channel->transports == 0) channels_.erase(channel->id);
-  }
+  forwarder_.Detach(id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
     if (a->second == it->second.get())
@@ -213,39 +200,12 @@ Transport* MediaWorker::FindTransport(uint64_t id) {
 }
 
 uint8_t* MediaWorker::Slot() {
-  if (send_count_ == kBatch) Flush();
-  return send_bufs_.data() + send_count_ * kSlotBytes;
-}
-
-void MediaWorker::Queue(size_t length, const sockaddr_storage& to) {
-  size_t i = send_count_++;
-  send_addrs_[i] = to;
-  send_iov_[i] = {send_bufs_.data() + i * kSlotBytes, length};
-  send_msgs_[i].msg_hdr = {};
-  send_msgs_[i].msg_hdr.msg_name = &send_addrs_[i];
-  send_msgs_[i].msg_hdr.msg_namelen = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  send_msgs_[i].msg_hdr.msg_iov = &send_iov_[i];
-  send_msgs_[i].msg_hdr.msg_iovlen = 1;
+  if (batch_.full()) Flush();
+  return batch_.Slot();
 }
 
 void MediaWorker::Flush() {
-  size_t done = 0;
-  while (done < send_count_) {
-    int n = sendmmsg(fd_, send_msgs_.data() + done, static_cast<unsigned>(send_count_ - done), MSG_DONTWAIT);
-    // A full socket buffer drops the rest: media is loss-tolerant, and retries (NACK,
-    // DTLS retransmission) live above this layer.
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  send_count_ = 0;
-}
-
-bool MediaWorker::Lose() {
-  if (options_.send_loss_permille <= 0) return false;
-  rng_ ^= rng_ << 13;
-  rng_ ^= rng_ >> 7;
-  rng_ ^= rng_ << 17;
-  return static_cast<int>(rng_ % 1000) < options_.send_loss_permille;
+  if (size_t unsent = batch_.Flush(fd_)) drops_.Count(DropReason::kSendBufferFull, unsent);
 }
 
 void MediaWorker::SendNow(std::span<const uint8_t> d, const sockaddr_storage& to) {
@@ -258,17 +218,29 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
   PacketClass cls = Classify(packet);
   if (cls == PacketClass::kStun) {
     auto m = ParseStun(packet);
-    if (!m) return;
+    if (!m) {
+      drops_.Count(DropReason::kBadStun);
+      return;
+    }
     auto it = by_ufrag_.find(std::string(LocalUfrag(m->username)));
-    if (it == by_ufrag_.end()) return;
+    if (it == by_ufrag_.end()) {
+      drops_.Count(DropReason::kUnknownUfrag);
+      return;
+    }
     current_ = it->second->id();
     it->second->Receive(packet, cls, from, now_us, arrival_us);  // a new path comes back in OnPathChanged
     return;
   }
   auto it = by_address_.find(AddressKey(from));
-  if (it == by_address_.end()) return;  // not from a validated path: dropped
+  if (it == by_address_.end()) {  // not from a validated path
+    drops_.Count(DropReason::kUnvalidatedAddress);
+    return;
+  }
   Transport& t = *it->second;
-  if (t.state() == Transport::State::kFailed) return;  // closed: nothing more of it is handled
+  if (t.state() == Transport::State::kFailed) {  // closed: nothing more of it is handled
+    drops_.Count(DropReason::kClosedTransport);
+    return;
+  }
   current_ = t.id();
   t.Receive(packet, cls, from, now_us, arrival_us);
 }
@@ -278,194 +250,9 @@ void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old)
   by_address_[AddressKey(t.path())] = &t;
 }
 
-void MediaWorker::OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int64_t now_us) {
-  if (t.tracks().empty())
-    OnSubscriberRtcp(t, rtcp, now_us);
-  else
-    OnPublisherRtcp(t, rtcp, now_us);
-}
-
-Router* MediaWorker::RouterOf(uint64_t transport) const {
-  auto it = channel_of_.find(transport);
-  return it == channel_of_.end() ? nullptr : &it->second->router;
-}
-
-void MediaWorker::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec) {
-  Router* router = RouterOf(publisher);
-  if (!router) router = RouterOf(subscriber);
-  if (!router) return;  // neither end is here: nothing could flow
-  // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
-  // stream that comes back on an SSRC its subscriber has seen must not replay its
-  // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
-  std::random_device random;
-  auto first_seq = static_cast<uint16_t>(random());
-  auto first_rtx_seq = static_cast<uint16_t>(random());  // drawn second, as a separate statement
-  if (!router->Add(publisher, subscriber, spec, SeqRewriter(first_seq, first_rtx_seq))) return;  // already routed
-  Transport* p = FindTransport(publisher);
-  if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, Now());
-}
-
-void MediaWorker::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map) {
-  Router* router = RouterOf(from_publisher);
-  if (!router || !router->Knows(from_publisher)) return;
-  router->Move(from_publisher, to_publisher, track_map);
-  if (Transport* p = FindTransport(to_publisher)) RequestKeyframe(*p, Now());
-}
-
-void MediaWorker::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track) {
-  if (Router* router = RouterOf(publisher)) router->Remove(publisher, subscriber, track);
-}
-
-std::vector<std::pair<uint64_t, RouteSpec>> MediaWorker::RoutesFrom(uint64_t publisher) const {
-  std::vector<std::pair<uint64_t, RouteSpec>> out;
-  if (const Router* router = RouterOf(publisher))
-    for (const auto& r : router->From(publisher)) out.emplace_back(r->subscriber, r->spec);
-  return out;
-}
-
-void MediaWorker::OnRtp(WebRtcTransport& pub, size_t track, const RtpView& v) {
-  bool video = pub.tracks()[track].cfg.video;
-  Router* router = RouterOf(pub.id());
-  if (!router) return;
-  for (const auto& route : router->From(pub.id())) {
-    Route& r = *route;
-    if (r.spec.track != track) continue;
-    Transport* sub = FindTransport(r.subscriber);
-    if (!sub || sub->state() != Transport::State::kConnected) continue;
-    // First packet, or the publisher restarted with a new SSRC: continue right after
-    // what the subscriber saw last, so its decoder sees one continuous stream.
-    r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
-    SendRewritten(*sub, r, v, false);
-  }
-}
-
-bool MediaWorker::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission) {
-  bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
-  size_t len = as_rtx ? v.payload_offset + 2 + v.payload_length : v.data.size();
-  if (len > kMaxDatagram) return false;
-  uint8_t* slot = Slot();
-  if (as_rtx) {  // header, original sequence number, payload; no padding
-    std::memcpy(slot, v.data.data(), v.payload_offset);
-    slot[0] &= static_cast<uint8_t>(~0x20);
-    std::memcpy(slot + v.payload_offset + 2, v.data.data() + v.payload_offset, v.payload_length);
-  } else {
-    std::memcpy(slot, v.data.data(), len);
-  }
-  auto out = ParseRtp(std::span<uint8_t>(slot, len));
-  if (!out) return false;
-  SeqRewriter::Out numbers = r.numbers.Apply(v.sequence, v.timestamp);
-  out->SetTimestamp(numbers.ts);
-  if (as_rtx) {
-    Store16(slot + v.payload_offset, numbers.seq);
-    out->SetSsrc(r.spec.rtx_ssrc);
-    out->SetPayloadType(r.spec.rtx_payload_type);
-    out->SetSequence(r.numbers.NextRtxSeq());
-  } else {
-    out->SetSsrc(r.spec.ssrc);
-    out->SetSequence(numbers.seq);
-    out->SetPayloadType(r.spec.payload_type);
-    r.numbers.OnSent(numbers);
-  }
-  if (!retransmission) {
-    ++r.packets;
-    r.octets += static_cast<uint32_t>(v.payload_length);
-  }
-  size_t n = sub.ProtectRtp(slot, len);
-  if (!n) return false;
-  sub.shared_counters()->sent_packets.fetch_add(1, std::memory_order_relaxed);
-  sub.shared_counters()->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
-  if (Lose()) return true;  // simulated loss (tests): protected and counted, never sent
-  Queue(n, sub.path());
-  return true;
-}
-
-Route* MediaWorker::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher) {
-  Router* router = RouterOf(subscriber);
-  Route* r = router ? router->Find(subscriber, ssrc) : nullptr;
-  if (!r) return nullptr;
-  *publisher = FindTransport(r->publisher);
-  return *publisher ? r : nullptr;
-}
-
-void MediaWorker::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
-  if (!r.numbers.started() || r.spec.track >= pub.tracks().size()) return;
-  PublisherTracks::Track& t = pub.tracks()[r.spec.track];
-  if (!t.ring) return;
-  std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
-  if (stored.empty()) return;  // gone
-  auto v = ParseRtp(stored);
-  if (v && SendRewritten(sub, r, *v, true))
-    sub.shared_counters()->retransmitted.fetch_add(1, std::memory_order_relaxed);
-}
-
-void MediaWorker::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp, int64_t now_us) {
-  for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
-    bool keyframe = IsKeyframeRequest(*it), nack = it->type == kRtpfb && it->count == 1;
-    if (keyframe || nack) {
-      // One lookup per feedback packet: the stream it names, and its publisher.
-      Transport* pub = nullptr;
-      Route* r = FindRoute(sub.id(), it->media_ssrc(), &pub);
-      if (keyframe) {
-        if (r) RequestKeyframe(*pub, now_us);
-      } else {
-        ForEachNack(*it, [&](uint16_t seq) {
-          sub.shared_counters()->nacks_in.fetch_add(1, std::memory_order_relaxed);
-          if (r) Retransmit(sub, *r, *pub, seq);
-        });
-      }
-    } else if (it->type == kRr || it->type == kSr) {
-      for (size_t i = 0; i < it->count; ++i)
-        if (auto b = GetReportBlock(*it, i)) sub.shared_counters()->fraction_lost.store(b->fraction_lost);
-    }
-  }
-}
-
-void MediaWorker::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp, int64_t now_us) {
-  for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
-    if (it->type != kSr) continue;
-    auto info = ParseSenderInfo(*it);
-    if (!info) continue;
-    uint32_t ssrc = it->sender_ssrc();
-    for (size_t i = 0; i < pub.tracks().size(); ++i) {
-      PublisherTracks::Track& t = pub.tracks()[i];
-      if (!t.stats.started() || t.stats.ssrc() != ssrc) continue;
-      t.stats.OnSenderReport(info->ntp, now_us);
-      pub.shared_counters()->sender_reports.fetch_add(1, std::memory_order_relaxed);
-      // Each subscriber gets the sender's clock mapping on its own stream (RFC 3550
-      // §7.2: an RTP translator rewrites the SSRC and the counts): lip sync works.
-      Router* router = RouterOf(pub.id());
-      if (!router) break;
-      for (const auto& route : router->From(pub.id())) {
-        Route& r = *route;
-        if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
-        Transport* sub = FindTransport(r.subscriber);
-        if (!sub || sub->state() != Transport::State::kConnected) continue;
-        uint8_t sr[kSenderReportBytes];
-        WriteRewrittenSenderReport(sr, r.spec.ssrc, *info, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets,
-                                   r.octets);
-        if (SendRtcp(*sub, sr)) sub->shared_counters()->sender_reports.fetch_add(1, std::memory_order_relaxed);
-      }
-      break;
-    }
-  }
-}
-
-void MediaWorker::RequestKeyframe(Transport& publisher, int64_t now_us) {
-  // Throttled per publisher; a request inside the window comes back from
-  // KeyframeRequester::TakeDue in Tick (deferred, not dropped).
-  if (keyframes_.Request(publisher.id(), now_us) == KeyframeRequester::Decision::kDeferred) return;
-  for (const auto& t : publisher.tracks()) {
-    uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
-    if (!t.cfg.video || ssrc == 0) continue;
-    uint8_t pli[12];
-    WritePli(pli, kServerSsrc, ssrc);
-    if (SendRtcp(publisher, pli)) keyframes_.Sent(publisher.id(), now_us);  // unsent: the next request may go
-  }
-}
-
 void MediaWorker::Tick(int64_t now_us) {
-  keyframes_.TakeDue(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
-    if (Transport* p = FindTransport(id)) Guarded(id, [&] { RequestKeyframe(*p, now_us); });
+  forwarder_.TakeDueKeyframes(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
+    if (Transport* p = FindTransport(id)) Guarded(id, [&] { forwarder_.RequestKeyframe(*p, now_us); });
   });
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
   for (auto& entry : transports_) {
@@ -477,17 +264,10 @@ void MediaWorker::Tick(int64_t now_us) {
 void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
   t.Tick(now_us);
   if (t.state() != Transport::State::kConnected) return;
-  if (t.TakeJustConnected()) {
-    // A decoder can only start on a keyframe: ask for one when either end of a route
-    // becomes ready (a request made before the publisher was connected went nowhere,
-    // and packets sent before the subscriber was connected were not forwarded).
-    if (Router* router = RouterOf(t.id())) {
-      if (router->Knows(t.id())) RequestKeyframe(t, now_us);
-      router->ForEachRouteTo(t.id(), [&](const Route& r) {
-        if (Transport* p = FindTransport(r.publisher)) RequestKeyframe(*p, now_us);
-      });
-    }
-  }
+  // A decoder can only start on a keyframe: ask for one when either end of a route
+  // becomes ready (a request made before the publisher was connected went nowhere,
+  // and packets sent before the subscriber was connected were not forwarded).
+  if (t.TakeJustConnected()) forwarder_.OnConnected(t, now_us);
   t.SendFeedback(now_us);
 }
 

@@ -4,9 +4,10 @@
 // USERNAME's local ufrag (RFC 8445 §7.2.2) until ICE has validated an address, then by
 // remote address (RFC 7983 classifies STUN / DTLS / SRTP by first byte). Each
 // transport (webrtc_transport.hpp) does ICE-lite, DTLS-SRTP and its publisher's
-// feedback; the worker forwards media between them along routes, answers subscribers'
-// NACKs from the publishers' retransmission buffers, relays keyframe requests
-// (throttled) and rewrites publishers' SRs for each subscriber's stream.
+// feedback; the forwarder (forwarder.hpp) moves media between them. The worker itself
+// is the loop: the socket, the receive and send batches (send_batch.hpp), posted work,
+// the tick, the transport registry, the one catch, and the count of every datagram it
+// dropped and why (drop_counters.hpp).
 //
 // Threading: everything about a transport happens on the worker thread. The control
 // plane talks to the worker through Post(), which queues a closure behind a mutex and
@@ -33,10 +34,12 @@
 #include <vector>
 
 #include "parley/proto/result.hpp"
+#include "sfu/drop_counters.hpp"
 #include "sfu/dtls.hpp"
-#include "sfu/keyframe_requester.hpp"
+#include "sfu/forwarder.hpp"
 #include "sfu/router.hpp"
 #include "sfu/rtp.hpp"
+#include "sfu/send_batch.hpp"
 #include "sfu/webrtc_transport.hpp"
 
 namespace parley::sfu {
@@ -51,7 +54,9 @@ struct WorkerOptions {
   std::function<int64_t()> clock = {};
 };
 
-class MediaWorker final : private WebRtcTransport::Listener, private WebRtcTransport::PacketSink {
+class MediaWorker final : private WebRtcTransport::Listener,
+                          private WebRtcTransport::PacketSink,
+                          private Forwarder::Transports {
  public:
   /// Binds a UDP socket on `address`:`port` (0 = any free port).
   static Result<std::unique_ptr<MediaWorker>> Create(const std::string& address, uint16_t port,
@@ -84,27 +89,37 @@ class MediaWorker final : private WebRtcTransport::Listener, private WebRtcTrans
   /// `spec.ssrc` / `spec.payload_type`. Sequence numbers and timestamps are rewritten so
   /// the subscriber's stream stays continuous when the publisher restarts (new SSRC).
   /// A video route asks the publisher for a keyframe at once.
-  void AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec);
+  void AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec) {
+    forwarder_.AddRoute(publisher, subscriber, spec, Now());
+  }
   /// The publisher renegotiated onto a new transport: its routes move there with their
   /// numbering state, so subscribers see one continuous stream. `track_map[i]` is the
   /// new index of old track i (-1: the track is gone and its routes are dropped).
-  void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map);
+  void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map) {
+    forwarder_.MoveRoutes(from_publisher, to_publisher, track_map, Now());
+  }
   /// Removes the routes from `publisher` to `subscriber` (one track, or all when track < 0).
-  void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track = -1);
+  void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track = -1) {
+    forwarder_.RemoveRoutes(publisher, subscriber, track);
+  }
   /// The routes leaving `publisher` as (subscriber, spec), in the order they were added:
   /// what the control plane asked for, so its effects can be checked on the worker.
-  [[nodiscard]] std::vector<std::pair<uint64_t, RouteSpec>> RoutesFrom(uint64_t publisher) const;
+  [[nodiscard]] std::vector<std::pair<uint64_t, RouteSpec>> RoutesFrom(uint64_t publisher) const {
+    return forwarder_.RoutesFrom(publisher);
+  }
 
   // Loop counters (any thread; /metrics shows them).
   /// Times the loop returned from waiting (I/O, posted work or its tick timer).
   [[nodiscard]] uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
   /// Exceptions the loop caught (each failed at most one transport).
   [[nodiscard]] uint64_t exceptions() const { return exceptions_.load(std::memory_order_relaxed); }
+  /// Datagrams (and forwarded copies) dropped, by reason.
+  [[nodiscard]] const DropCounters& drops() const { return drops_; }
 
  private:
   static constexpr size_t kBatch = 32;
 
-  MediaWorker() = default;
+  explicit MediaWorker(WorkerOptions options);
   [[nodiscard]] int64_t Now() const;
   void Loop();
   /// `now_us` is the worker's steady clock; `arrival_us` the kernel's receive time
@@ -127,29 +142,21 @@ class MediaWorker final : private WebRtcTransport::Listener, private WebRtcTrans
 
   // WebRtcTransport::Listener
   void OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old) override;
-  void OnRtp(WebRtcTransport& publisher, size_t track, const RtpView& v) override;
-  void OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int64_t now_us) override;
+  void OnRtp(WebRtcTransport& publisher, size_t track, const RtpView& v) override {
+    forwarder_.OnRtp(publisher, track, v);
+  }
+  void OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int64_t now_us) override {
+    forwarder_.OnRtcp(t, rtcp, now_us);
+  }
+  void OnDropped(WebRtcTransport& /*t*/, DropReason reason) override { drops_.Count(reason); }
   // WebRtcTransport::PacketSink: packets are protected straight into slots and go out
   // together with sendmmsg at the end of each receive batch, posted batch or tick.
   void SendNow(std::span<const uint8_t> datagram, const sockaddr_storage& to) override;
   uint8_t* Slot() override;
-  void Queue(size_t length, const sockaddr_storage& to) override;
+  void Queue(size_t length, const sockaddr_storage& to) override { batch_.Queue(length, to); }
   void Flush();
-  bool Lose();
-
-  void OnPublisherRtcp(Transport& publisher, std::span<const uint8_t> rtcp, int64_t now_us);
-  void OnSubscriberRtcp(Transport& subscriber, std::span<const uint8_t> rtcp, int64_t now_us);
-  void RequestKeyframe(Transport& publisher, int64_t now_us);
-  /// The route table of the transport's channel; null for an unknown transport.
-  Router* RouterOf(uint64_t transport) const;
-  /// The route carrying `ssrc` to `subscriber` and its (existing) publisher, or null.
-  Route* FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher);
-  /// Resends `seq` of route `r` from the publisher's ring (as RTX when negotiated).
-  void Retransmit(Transport& subscriber, Route& r, Transport& publisher, uint16_t seq);
-
-  /// Copies `v` rewritten for route `r` into a send slot (as RTX when `as_rtx`),
-  /// protects it and queues it. Returns false when it was not sent.
-  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission);
+  // Forwarder::Transports
+  Transport* Find(uint64_t id) override { return FindTransport(id); }
 
   int fd_ = -1;
   int wake_fd_ = -1;
@@ -163,20 +170,9 @@ class MediaWorker final : private WebRtcTransport::Listener, private WebRtcTrans
   std::unordered_map<uint64_t, std::unique_ptr<Transport>> transports_;
   std::unordered_map<std::string, Transport*> by_ufrag_;
   std::map<std::array<uint8_t, 19>, Transport*> by_address_;
-  std::vector<uint8_t> send_bufs_;  ///< kBatch slots of kSlotBytes
-  std::array<mmsghdr, kBatch> send_msgs_{};
-  std::array<iovec, kBatch> send_iov_{};
-  std::array<sockaddr_storage, kBatch> send_addrs_{};
-  size_t send_count_ = 0;
-  uint64_t rng_ = 0x9E3779B97F4A7C15ull;
-  struct Channel {
-    uint64_t id = 0;
-    Router router;
-    size_t transports = 0;  ///< the channel's table goes with its last transport
-  };
-  std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;  ///< by channel
-  std::unordered_map<uint64_t, Channel*> channel_of_;                ///< by transport id
-  KeyframeRequester keyframes_;                                      ///< PLI throttle, by publisher
+  DropCounters drops_;
+  SendBatch batch_{kSlotBytes};
+  Forwarder forwarder_;  ///< after drops_ and batch_, which it is given
   int64_t last_tick_us_ = 0;
   uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
   std::atomic<uint64_t> wakeups_{0}, exceptions_{0};

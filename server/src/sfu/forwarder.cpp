@@ -1,0 +1,252 @@
+#include "sfu/forwarder.hpp"
+
+#include <cstring>
+#include <random>
+
+namespace parley::sfu {
+
+Forwarder::Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille)
+    : transports_(transports), sink_(sink), drops_(drops), loss_permille_(loss_permille) {}
+
+void Forwarder::Attach(uint64_t transport, uint64_t channel) {
+  auto& ch = channels_[channel];
+  if (!ch) {
+    ch = std::make_unique<Channel>();
+    ch->id = channel;
+  }
+  ++ch->transports;
+  channel_of_[transport] = ch.get();
+}
+
+void Forwarder::Detach(uint64_t transport) {
+  keyframes_.Forget(transport);
+  auto it = channel_of_.find(transport);
+  if (it == channel_of_.end()) return;
+  Channel* channel = it->second;
+  channel->router.RemoveTransport(transport);
+  channel_of_.erase(it);
+  if (--channel->transports == 0) channels_.erase(channel->id);
+}
+
+Router* Forwarder::RouterOf(uint64_t transport) const {
+  auto it = channel_of_.find(transport);
+  return it == channel_of_.end() ? nullptr : &it->second->router;
+}
+
+void Forwarder::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec, int64_t now_us) {
+  Router* router = RouterOf(publisher);
+  if (!router) router = RouterOf(subscriber);
+  if (!router) return;  // neither end is here: nothing could flow
+  // Random first sequence numbers (RFC 3550 §5.1), never derived from the SSRC: a
+  // stream that comes back on an SSRC its subscriber has seen must not replay its
+  // numbers, or the subscriber's SRTP replay check drops it (RFC 3711 §3.3.2).
+  std::random_device random;
+  auto first_seq = static_cast<uint16_t>(random());
+  auto first_rtx_seq = static_cast<uint16_t>(random());  // drawn second, as a separate statement
+  if (!router->Add(publisher, subscriber, spec, SeqRewriter(first_seq, first_rtx_seq))) return;  // already routed
+  Transport* p = transports_.Find(publisher);
+  if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, now_us);
+}
+
+void Forwarder::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map,
+                           int64_t now_us) {
+  Router* router = RouterOf(from_publisher);
+  if (!router || !router->Knows(from_publisher)) return;
+  router->Move(from_publisher, to_publisher, track_map);
+  if (Transport* p = transports_.Find(to_publisher)) RequestKeyframe(*p, now_us);
+}
+
+void Forwarder::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track) {
+  if (Router* router = RouterOf(publisher)) router->Remove(publisher, subscriber, track);
+}
+
+std::vector<std::pair<uint64_t, RouteSpec>> Forwarder::RoutesFrom(uint64_t publisher) const {
+  std::vector<std::pair<uint64_t, RouteSpec>> out;
+  if (const Router* router = RouterOf(publisher))
+    for (const auto& r : router->From(publisher)) out.emplace_back(r->subscriber, r->spec);
+  return out;
+}
+
+void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
+  bool video = pub.tracks()[track].cfg.video;
+  Router* router = RouterOf(pub.id());
+  if (!router) return;
+  for (const auto& route : router->From(pub.id())) {
+    Route& r = *route;
+    if (r.spec.track != track) continue;
+    Transport* sub = transports_.Find(r.subscriber);
+    if (!sub || sub->state() != Transport::State::kConnected) {
+      drops_.Count(DropReason::kSubscriberNotReady);
+      continue;
+    }
+    // First packet, or the publisher restarted with a new SSRC: continue right after
+    // what the subscriber saw last, so its decoder sees one continuous stream.
+    r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
+    SendRewritten(*sub, r, v, false);
+  }
+}
+
+size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission) {
+  bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
+  size_t len = as_rtx ? v.payload_offset + 2 + v.payload_length : v.data.size();
+  if (len > kMaxDatagram) return 0;
+  if (as_rtx) {  // header, original sequence number, payload; no padding
+    std::memcpy(slot, v.data.data(), v.payload_offset);
+    slot[0] &= static_cast<uint8_t>(~0x20);
+    std::memcpy(slot + v.payload_offset + 2, v.data.data() + v.payload_offset, v.payload_length);
+  } else {
+    std::memcpy(slot, v.data.data(), len);
+  }
+  auto out = ParseRtp(std::span<uint8_t>(slot, len));
+  if (!out) return 0;
+  SeqRewriter::Out numbers = r.numbers.Apply(v.sequence, v.timestamp);
+  out->SetTimestamp(numbers.ts);
+  if (as_rtx) {
+    Store16(slot + v.payload_offset, numbers.seq);
+    out->SetSsrc(r.spec.rtx_ssrc);
+    out->SetPayloadType(r.spec.rtx_payload_type);
+    out->SetSequence(r.numbers.NextRtxSeq());
+  } else {
+    out->SetSsrc(r.spec.ssrc);
+    out->SetSequence(numbers.seq);
+    out->SetPayloadType(r.spec.payload_type);
+    r.numbers.OnSent(numbers);
+  }
+  if (!retransmission) {
+    ++r.packets;
+    r.octets += static_cast<uint32_t>(v.payload_length);
+  }
+  return len;
+}
+
+bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission) {
+  uint8_t* slot = sink_.Slot();
+  size_t len = WriteRewritten(slot, r, v, retransmission);
+  if (!len) {  // only a copy that grew past a datagram (RTX adds two bytes) fails here
+    drops_.Count(DropReason::kTooLarge);
+    return false;
+  }
+  size_t n = sub.ProtectRtp(slot, len);
+  if (!n) {
+    drops_.Count(DropReason::kSubscriberNotReady);
+    return false;
+  }
+  sub.shared_counters()->sent_packets.fetch_add(1, std::memory_order_relaxed);
+  sub.shared_counters()->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
+  if (Lose()) {  // simulated loss (tests): protected and counted as sent, never sent
+    drops_.Count(DropReason::kSimulatedLoss);
+    return true;
+  }
+  sink_.Queue(n, sub.path());
+  return true;
+}
+
+bool Forwarder::Lose() {
+  if (loss_permille_ <= 0) return false;
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  return static_cast<int>(rng_ % 1000) < loss_permille_;
+}
+
+Route* Forwarder::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher) {
+  Router* router = RouterOf(subscriber);
+  Route* r = router ? router->Find(subscriber, ssrc) : nullptr;
+  if (!r) return nullptr;
+  *publisher = transports_.Find(r->publisher);
+  return *publisher ? r : nullptr;
+}
+
+void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
+  if (!r.numbers.started() || r.spec.track >= pub.tracks().size()) return;
+  PublisherTracks::Track& t = pub.tracks()[r.spec.track];
+  if (!t.ring) return;
+  std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
+  if (stored.empty()) return;  // gone
+  auto v = ParseRtp(stored);
+  if (v && SendRewritten(sub, r, *v, true))
+    sub.shared_counters()->retransmitted.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Forwarder::OnRtcp(Transport& t, std::span<const uint8_t> rtcp, int64_t now_us) {
+  if (t.tracks().empty())
+    OnSubscriberRtcp(t, rtcp, now_us);
+  else
+    OnPublisherRtcp(t, rtcp, now_us);
+}
+
+void Forwarder::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp, int64_t now_us) {
+  for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
+    bool keyframe = IsKeyframeRequest(*it), nack = it->type == kRtpfb && it->count == 1;
+    if (keyframe || nack) {
+      // One lookup per feedback packet: the stream it names, and its publisher.
+      Transport* pub = nullptr;
+      Route* r = FindRoute(sub.id(), it->media_ssrc(), &pub);
+      if (keyframe) {
+        if (r) RequestKeyframe(*pub, now_us);
+      } else {
+        ForEachNack(*it, [&](uint16_t seq) {
+          sub.shared_counters()->nacks_in.fetch_add(1, std::memory_order_relaxed);
+          if (r) Retransmit(sub, *r, *pub, seq);
+        });
+      }
+    } else if (it->type == kRr || it->type == kSr) {
+      for (size_t i = 0; i < it->count; ++i)
+        if (auto b = GetReportBlock(*it, i)) sub.shared_counters()->fraction_lost.store(b->fraction_lost);
+    }
+  }
+}
+
+void Forwarder::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp, int64_t now_us) {
+  for (RtcpIterator it(rtcp); !it.done(); it.Next()) {
+    if (it->type != kSr) continue;
+    auto info = ParseSenderInfo(*it);
+    if (!info) continue;
+    uint32_t ssrc = it->sender_ssrc();
+    for (size_t i = 0; i < pub.tracks().size(); ++i) {
+      PublisherTracks::Track& t = pub.tracks()[i];
+      if (!t.stats.started() || t.stats.ssrc() != ssrc) continue;
+      t.stats.OnSenderReport(info->ntp, now_us);
+      pub.shared_counters()->sender_reports.fetch_add(1, std::memory_order_relaxed);
+      // Each subscriber gets the sender's clock mapping on its own stream (RFC 3550
+      // §7.2: an RTP translator rewrites the SSRC and the counts): lip sync works.
+      Router* router = RouterOf(pub.id());
+      if (!router) break;
+      for (const auto& route : router->From(pub.id())) {
+        Route& r = *route;
+        if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
+        Transport* sub = transports_.Find(r.subscriber);
+        if (!sub || sub->state() != Transport::State::kConnected) continue;
+        uint8_t sr[kSenderReportBytes];
+        WriteRewrittenSenderReport(sr, r.spec.ssrc, *info, r.numbers.ApplyTimestamp(info->rtp_timestamp), r.packets,
+                                   r.octets);
+        if (sub->SendRtcp(sr)) sub->shared_counters()->sender_reports.fetch_add(1, std::memory_order_relaxed);
+      }
+      break;
+    }
+  }
+}
+
+void Forwarder::RequestKeyframe(Transport& publisher, int64_t now_us) {
+  // Throttled per publisher; a request inside the window comes back from
+  // KeyframeRequester::TakeDue (deferred, not dropped).
+  if (keyframes_.Request(publisher.id(), now_us) == KeyframeRequester::Decision::kDeferred) return;
+  for (const auto& t : publisher.tracks()) {
+    uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
+    if (!t.cfg.video || ssrc == 0) continue;
+    uint8_t pli[12];
+    WritePli(pli, kServerSsrc, ssrc);
+    if (publisher.SendRtcp(pli)) keyframes_.Sent(publisher.id(), now_us);  // unsent: the next request may go
+  }
+}
+
+void Forwarder::OnConnected(Transport& t, int64_t now_us) {
+  Router* router = RouterOf(t.id());
+  if (!router) return;
+  if (router->Knows(t.id())) RequestKeyframe(t, now_us);
+  router->ForEachRouteTo(t.id(), [&](const Route& r) {
+    if (Transport* p = transports_.Find(r.publisher)) RequestKeyframe(*p, now_us);
+  });
+}
+
+}  // namespace parley::sfu

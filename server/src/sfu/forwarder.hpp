@@ -1,0 +1,104 @@
+// What a media worker does with media between its transports: routes each published
+// track to its subscribers with continuous numbering, answers subscribers' NACKs from
+// the publishers' retransmission buffers, relays keyframe requests (throttled), and
+// gives each subscriber the publisher's sender reports rewritten for its own stream.
+//
+// The forwarder owns one route table (Router) per channel and the keyframe throttle.
+// It owns no socket and no transport: it finds transports through the worker, writes
+// rewritten packets into the worker's send slots (PacketSink) and counts what it does
+// not send. Worker-thread only; the packet path takes no lock and allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sfu/drop_counters.hpp"
+#include "sfu/keyframe_requester.hpp"
+#include "sfu/router.hpp"
+#include "sfu/webrtc_transport.hpp"
+
+namespace parley::sfu {
+
+/// Writes `v` into `slot` (kSlotBytes) as route `r` sends it: the subscriber's SSRC,
+/// payload type, sequence number and timestamp, or for a `retransmission` on a route
+/// with RTX, an RTX packet (RFC 4588: original sequence number first). Advances the
+/// route's numbering and its SR counts. Returns the length, 0 when it would not fit in a
+/// datagram. The forward path's per-copy work before SRTP (forwarder and benchmark).
+size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission);
+
+class Forwarder {
+ public:
+  /// How the forwarder reaches the worker's transports.
+  class Transports {
+   public:
+    virtual ~Transports() = default;
+    [[nodiscard]] virtual Transport* Find(uint64_t id) = 0;
+  };
+
+  /// `transports`, `sink` and `drops` outlive the forwarder. `loss_permille` drops that
+  /// share of forwarded RTP on purpose (a test aid; counted as simulated loss).
+  Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille = 0);
+
+  /// A transport of `channel` arrived; its routes live in that channel's table.
+  void Attach(uint64_t transport, uint64_t channel);
+  /// The transport is going: its routes both ways and its throttle state go with it
+  /// (and the channel's table with the channel's last transport).
+  void Detach(uint64_t transport);
+
+  /// See MediaWorker::AddRoute, MoveRoutes, RemoveRoutes, RoutesFrom.
+  void AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec, int64_t now_us);
+  void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map, int64_t now_us);
+  void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track);
+  [[nodiscard]] std::vector<std::pair<uint64_t, RouteSpec>> RoutesFrom(uint64_t publisher) const;
+
+  /// A new packet of the publisher's track: one rewritten copy to each subscriber.
+  void OnRtp(Transport& publisher, size_t track, const RtpView& v);
+  /// RTCP from a client: a subscriber's feedback (keyframe requests, NACKs, reports) or
+  /// a publisher's sender reports.
+  void OnRtcp(Transport& t, std::span<const uint8_t> rtcp, int64_t now_us);
+  /// `t` has just connected: a decoder can only start on a keyframe, so ask for one when
+  /// either end of a route becomes ready.
+  void OnConnected(Transport& t, int64_t now_us);
+  /// Asks the publisher for a keyframe on each video track (throttled: a request inside
+  /// the window is deferred, and comes back from TakeDueKeyframes).
+  void RequestKeyframe(Transport& publisher, int64_t now_us);
+  /// Calls `fn(publisher id)` for each deferred keyframe request now due.
+  template <typename Fn>
+  void TakeDueKeyframes(int64_t now_us, Fn&& fn) {
+    keyframes_.TakeDue(now_us, std::forward<Fn>(fn));
+  }
+
+ private:
+  void OnPublisherRtcp(Transport& publisher, std::span<const uint8_t> rtcp, int64_t now_us);
+  void OnSubscriberRtcp(Transport& subscriber, std::span<const uint8_t> rtcp, int64_t now_us);
+  /// The route table of the transport's channel; null for an unknown transport.
+  [[nodiscard]] Router* RouterOf(uint64_t transport) const;
+  /// The route carrying `ssrc` to `subscriber` and its (existing) publisher, or null.
+  Route* FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publisher);
+  /// Resends `seq` of route `r` from the publisher's ring (as RTX when negotiated).
+  void Retransmit(Transport& subscriber, Route& r, Transport& publisher, uint16_t seq);
+  /// Copies `v` rewritten for route `r` into a send slot (as RTX for a retransmission
+  /// when negotiated), protects it and queues it. Returns false when it was not sent.
+  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission);
+  bool Lose();
+
+  Transports& transports_;
+  WebRtcTransport::PacketSink& sink_;
+  DropCounters& drops_;
+  int loss_permille_;
+  uint64_t rng_ = 0x9E3779B97F4A7C15ull;
+  struct Channel {
+    uint64_t id = 0;
+    Router router;
+    size_t transports = 0;  ///< the channel's table goes with its last transport
+  };
+  std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;  ///< by channel
+  std::unordered_map<uint64_t, Channel*> channel_of_;                ///< by transport id
+  KeyframeRequester keyframes_;                                      ///< PLI throttle, by publisher
+};
+
+}  // namespace parley::sfu
