@@ -1,8 +1,8 @@
 // The media seam (media/media.hpp) on GStreamer: thin adapters over the webrtcbin
-// connections, the input feeds and the file player of impl/gst/. Their SDP and stats
-// calls compute on the engine thread (each wait bounded, impl/gst/promise.hpp) and
-// hand the result to `done` through the engine's queue, never inline, so the engine's
-// code reads the same once the work itself becomes asynchronous.
+// connections, the input feeds and the file player of impl/gst/. Their SDP calls
+// compute on the engine thread (each wait bounded, impl/gst/promise.hpp); statistics
+// are asked without waiting (impl/gst/webrtc.hpp). Either way the result reaches
+// `done` through the engine's queue, never inline.
 #include <gst/gst.h>
 
 #include <utility>
@@ -51,16 +51,15 @@ class GstFilePlayback final : public FilePlayback {
 
 class GstPublishConnection final : public PublishConnection {
  public:
-  GstPublishConnection(std::unique_ptr<gst::Publisher> p, Post post) : p_(std::move(p)), post_(std::move(post)) {}
+  GstPublishConnection(std::unique_ptr<gst::Publisher> p, Post post)
+      : p_(std::move(p)), post_(post), stats_(std::move(post), gst::kStatsBound) {}
   void CreateOffer(std::function<void(Result<std::string>)> done) override {
     post_([done = std::move(done), r = p_->CreateOffer()]() mutable { done(std::move(r)); });
   }
   void SetAnswer(const std::string& sdp, std::function<void(Status)> done) override {
     post_([done = std::move(done), st = p_->SetAnswer(sdp)]() mutable { done(std::move(st)); });
   }
-  void CollectStats(std::function<void(RtpTotals)> done) override {
-    post_([done = std::move(done), t = gst::CollectStats(p_->webrtc())] { done(t); });
-  }
+  void CollectStats(std::function<void(RtpTotals)> done) override { stats_.Collect(p_->webrtc(), std::move(done)); }
   void AttachInputs() override { p_->AttachFeeds(); }
   void Mute(TrackKind track, bool muted) override { p_->Mute(track, muted); }
   Status SetPreviewWindow(uint64_t window) override { return p_->SetPreviewWindow(window); }
@@ -68,17 +67,17 @@ class GstPublishConnection final : public PublishConnection {
  private:
   std::unique_ptr<gst::Publisher> p_;
   Post post_;
+  gst::StatsRequests stats_;  ///< goes first: what is still asked ends with empty totals
 };
 
 class GstSubscribeConnection final : public SubscribeConnection {
  public:
-  GstSubscribeConnection(std::unique_ptr<gst::Subscriber> s, Post post) : s_(std::move(s)), post_(std::move(post)) {}
+  GstSubscribeConnection(std::unique_ptr<gst::Subscriber> s, Post post)
+      : s_(std::move(s)), post_(post), stats_(std::move(post), gst::kStatsBound) {}
   void ApplyOffer(const std::string& offer, std::function<void(Result<std::string>)> done) override {
     post_([done = std::move(done), r = s_->ApplyOffer(offer)]() mutable { done(std::move(r)); });
   }
-  void CollectStats(std::function<void(RtpTotals)> done) override {
-    post_([done = std::move(done), t = gst::CollectStats(s_->webrtc())] { done(t); });
-  }
+  void CollectStats(std::function<void(RtpTotals)> done) override { stats_.Collect(s_->webrtc(), std::move(done)); }
   void SetWindow(const std::string& user_id, TrackKind track, uint64_t window) override {
     s_->SetWindow(user_id, track, window);
   }
@@ -86,6 +85,7 @@ class GstSubscribeConnection final : public SubscribeConnection {
  private:
   std::unique_ptr<gst::Subscriber> s_;
   Post post_;
+  gst::StatsRequests stats_;  ///< goes first: what is still asked ends with empty totals
 };
 
 class GstMediaFactory final : public MediaFactory {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <mutex>
 
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/promise.hpp"
@@ -13,9 +15,8 @@ namespace parley::sdk {
 namespace {
 
 // How long webrtcbin gets to answer: an SDP operation is local work of a few ms, so a
-// silent webrtcbin is stuck and the connection is given up; stats are only skipped.
+// silent webrtcbin is stuck and the connection is given up.
 constexpr std::chrono::milliseconds kSdpTimeout{5000};
-constexpr std::chrono::milliseconds kStatsTimeout{1000};
 
 constexpr char kNoAnswer[] = "webrtcbin did not answer ";
 
@@ -101,12 +102,8 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   return std::string(text.get());
 }
 
-media::RtpTotals CollectStats(GstElement* webrtc) {
+media::RtpTotals SumStats(const GstStructure* reply) {
   media::RtpTotals t;
-  BoundedPromise p;
-  g_signal_emit_by_name(webrtc, "get-stats", nullptr, p.get());
-  const GstStructure* reply = p.Wait(kStatsTimeout);  // none in time: nothing measured
-  if (!reply) return t;
   gst_structure_foreach(
       reply,
       [](GQuark, const GValue* value, gpointer data) -> gboolean {
@@ -141,6 +138,90 @@ media::RtpTotals CollectStats(GstElement* webrtc) {
       },
       &t);
   return t;
+}
+
+// The requests still waiting; a request's reply and its bound each hold a Ticket, and
+// whichever comes first ends it.
+struct StatsRequests::Shared {
+  std::mutex mu;
+  media::Post post;
+  uint64_t next = 0;
+  std::map<uint64_t, std::function<void(media::RtpTotals)>> waiting;
+
+  void Finish(uint64_t id, const media::RtpTotals& totals) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = waiting.find(id);
+    if (it == waiting.end()) return;  // ended already (replied, timed out or closed)
+    // Posted under mu, so that nothing is posted once the requests are closed.
+    post([done = std::move(it->second), totals] { done(totals); });
+    waiting.erase(it);
+  }
+};
+
+namespace {
+
+struct Ticket {
+  std::shared_ptr<StatsRequests::Shared> shared;
+  uint64_t id;
+};
+
+void FreeTicket(gpointer data) {
+  delete static_cast<Ticket*>(data);
+}
+
+// A webrtcbin thread (or whoever replied): the promise is no longer pending, so its
+// wait returns at once.
+void OnReply(GstPromise* promise, gpointer data) {
+  auto* t = static_cast<Ticket*>(data);
+  media::RtpTotals totals;
+  if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED)
+    if (const GstStructure* reply = gst_promise_get_reply(promise)) totals = SumStats(reply);
+  t->shared->Finish(t->id, totals);
+}
+
+// The system clock's thread, at the bound: nothing measured.
+gboolean OnBound(GstClock*, GstClockTime, GstClockID, gpointer data) {
+  auto* t = static_cast<Ticket*>(data);
+  t->shared->Finish(t->id, {});
+  return TRUE;
+}
+
+}  // namespace
+
+StatsRequests::StatsRequests(media::Post post, std::chrono::milliseconds bound)
+    : shared_(std::make_shared<Shared>()), bound_(bound) {
+  shared_->post = std::move(post);
+}
+
+StatsRequests::~StatsRequests() {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  for (auto& entry : shared_->waiting) shared_->post([done = std::move(entry.second)] { done({}); });
+  shared_->waiting.clear();
+}
+
+void StatsRequests::Collect(GstElement* webrtc, std::function<void(media::RtpTotals)> done) {
+  Ask([webrtc](GstPromise* p) { g_signal_emit_by_name(webrtc, "get-stats", nullptr, p); }, std::move(done));
+}
+
+void StatsRequests::Ask(const std::function<void(GstPromise*)>& emit, std::function<void(media::RtpTotals)> done) {
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    id = ++shared_->next;
+    shared_->waiting.emplace(id, std::move(done));
+  }
+  // The bound first: a reply that comes at once then finds it armed already. The
+  // clock's list holds its own reference to the entry until it fires.
+  GstPtr<GstClock> clock = Adopt(gst_system_clock_obtain());
+  GstClockID bound = gst_clock_new_single_shot_id(
+      clock.get(), gst_clock_get_time(clock.get()) + static_cast<GstClockTime>(bound_.count()) * GST_MSECOND);
+  GstClockReturn armed = gst_clock_id_wait_async(bound, &OnBound, new Ticket{shared_, id}, &FreeTicket);
+  gst_clock_id_unref(bound);
+  if (armed != GST_CLOCK_OK) shared_->Finish(id, {});  // no clock thread: nothing to wait with
+  // The promise owns its ticket (freed when webrtcbin lets the promise go).
+  GstPromise* promise = gst_promise_new_with_change_func(&OnReply, new Ticket{shared_, id}, &FreeTicket);
+  emit(promise);
+  gst_promise_unref(promise);
 }
 
 }  // namespace gst
