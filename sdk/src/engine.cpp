@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "core/event_loop.hpp"
+#include "core/stats.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
 #include "parley/proto/errc.hpp"
@@ -744,53 +745,14 @@ class EngineImpl final : public RtcEngine {
       with_pub({});
   }
 
-  /// Deltas of the connections' totals since the last report, plus decoded frames.
+  /// Deltas of the connections' totals since the last report, plus decoded frames
+  /// (core/stats.hpp).
   void StatsReady(const sdk::media::RtpTotals& pub, const sdk::media::RtpTotals& sub) {
     if (!in_call_) return;  // left while the totals were collected
-    auto now = Clock::now();
-    uint64_t frames = frames_.load();
-    if (stats_at_ != Clock::time_point{}) {
-      double ms = std::max(1.0, std::chrono::duration<double, std::milli>(now - stats_at_).count());
-      EngineStats st;
-      auto rate = [ms](uint64_t now_b, uint64_t before) {
-        return now_b >= before ? static_cast<int>(static_cast<double>(now_b - before) * 8.0 / ms) : 0;
-      };
-      st.send_kbps = rate(pub.bytes_sent, last_pub_.bytes_sent);
-      st.receive_kbps = rate(sub.bytes_received, last_sub_.bytes_received);
-      int64_t lost = std::max<int64_t>(0, sub.packets_lost - last_sub_.packets_lost);
-      int64_t got = sub.packets_received >= last_sub_.packets_received
-                        ? static_cast<int64_t>(sub.packets_received - last_sub_.packets_received)
-                        : 0;
-      st.loss_rate = got + lost > 0 ? static_cast<double>(lost) / static_cast<double>(got + lost) : 0;
-      st.rtt_ms = pub.rtt_s >= 0 ? static_cast<int>(pub.rtt_s * 1000) : -1;
-      st.jitter_ms = static_cast<int>(sub.jitter_s * 1000);
-      st.video_fps = static_cast<int>(static_cast<double>(frames - last_frames_) * 1000.0 / ms + 0.5);
-      st.width = width_.load();
-      st.height = height_.load();
-      if (got + lost > 0 || st.rtt_ms >= 0) {
-        int rtt = std::max(0, st.rtt_ms);
-        st.quality = st.loss_rate < 0.01 && rtt < 100   ? 1
-                     : st.loss_rate < 0.03 && rtt < 200 ? 2
-                     : st.loss_rate < 0.08 && rtt < 400 ? 3
-                     : st.loss_rate < 0.15              ? 4
-                                                        : 5;
-      }
-      Notify([&](EngineEventListener& l) { l.OnStats(st); });
-      // Weak network: a warning when quality turns poor, a notice when it is good again.
-      if (st.quality >= 4 && !weak_) {
-        weak_ = true;
-        Warn(Code(Errc::kNetworkWeak), "network quality is poor (loss " +
-                                           std::to_string(static_cast<int>(st.loss_rate * 100)) + "%, rtt " +
-                                           std::to_string(st.rtt_ms) + " ms)");
-      } else if (weak_ && st.quality > 0 && st.quality <= 2) {
-        weak_ = false;
-        Warn(Code(Errc::kNetworkRecovered), "network quality is back to normal");
-      }
-    }
-    stats_at_ = now;
-    last_pub_ = pub;
-    last_sub_ = sub;
-    last_frames_ = frames;
+    auto report = stats_.Add(pub, sub, {frames_.load(), width_.load(), height_.load()}, Clock::now());
+    if (!report) return;
+    Notify([&](EngineEventListener& l) { l.OnStats(report->stats); });
+    if (report->warning) Warn(report->warning->code, report->warning->message);
   }
 
   // ---- remote users -----------------------------------------------------------
@@ -1271,9 +1233,7 @@ class EngineImpl final : public RtcEngine {
   // Any thread:
   std::atomic<bool> file_active_{false};
   std::atomic<bool> mute_audio_{false}, mute_video_{false};
-  Clock::time_point stats_at_{};
-  sdk::media::RtpTotals last_pub_, last_sub_;
-  uint64_t last_frames_ = 0;
+  sdk::StatsWindow stats_;           ///< the totals of the last report (engine thread)
   std::atomic<uint64_t> frames_{0};  ///< written on media threads
   std::atomic<int> width_{0}, height_{0};
   bool in_call_ = false;
@@ -1283,7 +1243,6 @@ class EngineImpl final : public RtcEngine {
   std::string resume_token_;
   bool reconnecting_ = false;
   uint64_t resume_attempt_ = 0;  ///< the reconnection chain that may run
-  bool weak_ = false;
   Clock::time_point reconnect_deadline_{};
   std::chrono::milliseconds reconnect_delay_{100};
 };

@@ -3,9 +3,12 @@
 // a connection dropped before its result is handled is no danger.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,18 +22,31 @@ class GstMediaFactory : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(InitMedia());
-    factory_ = MakeMediaFactory([this](std::function<void()> fn) { queue_.push_back(std::move(fn)); });
+    factory_ = MakeMediaFactory([this](std::function<void()> fn) {
+      std::lock_guard<std::mutex> lock(mu_);  // statistics are posted from media threads
+      queue_.push_back(std::move(fn));
+      cv_.notify_all();
+    });
   }
   /// Runs what the factory posted, in order, as the engine loop would.
   size_t RunQueue() {
     size_t n = 0;
-    while (!queue_.empty()) {
-      auto fn = std::move(queue_.front());
-      queue_.pop_front();
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (queue_.empty()) return n;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
       fn();
       ++n;
     }
-    return n;
+  }
+  /// Waits, within the bound of the media seam and some slack, for a posted result.
+  bool WaitForPosted() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(3), [this] { return !queue_.empty(); });
   }
   std::unique_ptr<PublishConnection> AudioPublisher() {
     PublishOptions o;
@@ -41,6 +57,8 @@ class GstMediaFactory : public ::testing::Test {
     EXPECT_TRUE(p) << p.error().message;
     return p ? std::move(*p) : nullptr;
   }
+  std::mutex mu_;
+  std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   std::unique_ptr<MediaFactory> factory_;
 };
@@ -64,6 +82,7 @@ TEST_F(GstMediaFactory, DoneIsPostedNeverRunInline) {
     EXPECT_EQ(t.bytes_received, 0u);
   });
   EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(WaitForPosted());  // the reply (or the 1 s bound) comes on a media thread
   EXPECT_EQ(RunQueue(), 1u);
   EXPECT_EQ(calls, 2);
 }

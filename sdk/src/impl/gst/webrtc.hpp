@@ -1,0 +1,68 @@
+// webrtcbin as both connections use it: made per ../shared/notes/webrtc-on-loopback.md
+// (max-bundle, no UPnP, ICE restricted to the configured local addresses), its SDP
+// operations (each wait bounded, promise.hpp) and its statistics (never waited for).
+#pragma once
+
+#ifndef GST_USE_UNSTABLE_API
+#define GST_USE_UNSTABLE_API
+#endif
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "media/media.hpp"
+#include "parley/proto/result.hpp"
+
+namespace parley::sdk::gst {
+
+/// A new (floating) webrtcbin, bundled, with ICE restricted to `ice_addresses`;
+/// nullptr when the element is missing.
+GstElement* MakeWebrtc(const std::vector<std::string>& ice_addresses);
+
+/// set-remote-description (or -local) with SDP text. kInvalidSdp when the text does
+/// not parse or webrtcbin refuses it; kMediaConnectionCreateFailed after 5 s without
+/// an answer, which leaves the connection unusable (the caller drops it).
+Status SetDescription(GstElement* webrtc, const char* signal, GstWebRTCSDPType type, const std::string& text);
+
+/// create-offer / create-answer, then set-local-description; the SDP text.
+Result<std::string> CreateLocal(GstElement* webrtc, bool offer);
+
+/// Sums a get-stats reply (a structure of per-object structures, RTCStats types).
+media::RtpTotals SumStats(const GstStructure* reply);
+
+/// How long a connection's statistics may take: after it, nothing was measured.
+inline constexpr std::chrono::milliseconds kStatsBound{1000};
+
+/// A connection's get-stats requests, none of them waited for: webrtcbin replies on
+/// its own thread and the bound fires on the system clock's, so the engine thread
+/// never blocks on statistics. Each request ends once, with the summed reply or, when
+/// none came within the bound (or the requests were closed), with empty totals; its
+/// `done` then runs through `post`, never inline.
+class StatsRequests {
+ public:
+  StatsRequests(media::Post post, std::chrono::milliseconds bound);
+  /// Ends what is still asked (empty totals, posted now); nothing is posted after.
+  ~StatsRequests();
+  StatsRequests(const StatsRequests&) = delete;
+  StatsRequests& operator=(const StatsRequests&) = delete;
+
+  /// Asks webrtcbin `webrtc` for its statistics. The engine thread.
+  void Collect(GstElement* webrtc, std::function<void(media::RtpTotals)> done);
+  /// The same with the promise handed to `emit`, which passes it on (webrtcbin's
+  /// get-stats) or, in a test, replies to it at any time from any thread.
+  void Ask(const std::function<void(GstPromise*)>& emit, std::function<void(media::RtpTotals)> done);
+
+  /// What the requests, their replies and their bounds share (webrtc.cpp).
+  struct Shared;
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  std::chrono::milliseconds bound_;
+};
+
+}  // namespace parley::sdk::gst

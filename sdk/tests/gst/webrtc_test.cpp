@@ -1,0 +1,140 @@
+// Statistics are never waited for: a request ends once, through the engine's queue,
+// with webrtcbin's reply summed or, when none came within the bound, with nothing
+// measured; closing the connection ends what it still asked, and a late reply is
+// harmless.
+#include "impl/gst/webrtc.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "impl/gst/devices.hpp"
+
+namespace parley::sdk::gst {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The engine's queue, filled from any thread.
+class Queue {
+ public:
+  media::Post Post() {
+    return [this](std::function<void()> fn) {
+      std::lock_guard<std::mutex> lock(mu_);
+      fns_.push_back(std::move(fn));
+      cv_.notify_all();
+    };
+  }
+  /// Waits (bounded) until `n` closures are queued.
+  bool WaitFor(size_t n, milliseconds bound = milliseconds(5000)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, bound, [&] { return fns_.size() >= n; });
+  }
+  size_t Run() {
+    std::deque<std::function<void()>> fns;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fns.swap(fns_);
+    }
+    for (auto& fn : fns) fn();
+    return fns.size();
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fns_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> fns_;
+};
+
+// A get-stats reply as webrtcbin builds it: one structure per RTCStats object.
+GstStructure* Reply() {
+  GstStructure* out = gst_structure_new_empty("application/x-webrtc-stats");
+  auto add = [out](const char* name, GstStructure* s) {
+    gst_structure_set(out, name, GST_TYPE_STRUCTURE, s, nullptr);
+    gst_structure_free(s);
+  };
+  add("outbound",
+      gst_structure_new("out", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_OUTBOUND_RTP, "bytes-sent",
+                        G_TYPE_UINT64, guint64{1200}, "packets-sent", G_TYPE_UINT64, guint64{10}, nullptr));
+  add("inbound-a",
+      gst_structure_new("in", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_INBOUND_RTP, "bytes-received",
+                        G_TYPE_UINT64, guint64{300}, "packets-received", G_TYPE_UINT64, guint64{3}, "packets-lost",
+                        G_TYPE_INT64, gint64{1}, "jitter", G_TYPE_DOUBLE, 0.004, nullptr));
+  add("inbound-b", gst_structure_new("in", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_INBOUND_RTP,
+                                     "bytes-received", G_TYPE_UINT64, guint64{700}, "packets-received", G_TYPE_UINT, 7u,
+                                     "packets-lost", G_TYPE_INT, 2, "jitter", G_TYPE_DOUBLE, 0.002, nullptr));
+  add("remote-inbound", gst_structure_new("ri", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_REMOTE_INBOUND_RTP,
+                                          "round-trip-time", G_TYPE_DOUBLE, 0.04, nullptr));
+  return out;
+}
+
+class GstStats : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(InitMedia()); }
+  Queue queue_;
+};
+
+TEST_F(GstStats, AReplyIsSummedAndPostedNeverRunInline) {
+  StatsRequests requests(queue_.Post(), milliseconds(5000));
+  std::vector<media::RtpTotals> got;
+  requests.Ask([](GstPromise* p) { gst_promise_reply(p, Reply()); },  // at once, on this thread
+               [&](media::RtpTotals t) { got.push_back(t); });
+  EXPECT_TRUE(got.empty());
+  ASSERT_EQ(queue_.Run(), 1u);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bytes_sent, 1200u);
+  EXPECT_EQ(got[0].packets_sent, 10u);
+  EXPECT_EQ(got[0].bytes_received, 1000u);
+  EXPECT_EQ(got[0].packets_received, 10u);
+  EXPECT_EQ(got[0].packets_lost, 3);
+  EXPECT_DOUBLE_EQ(got[0].jitter_s, 0.004);
+  EXPECT_DOUBLE_EQ(got[0].rtt_s, 0.04);
+}
+
+TEST_F(GstStats, NoReplyEndsWithNothingMeasuredAtTheBoundAndALateReplyIsHarmless) {
+  StatsRequests requests(queue_.Post(), milliseconds(50));
+  GstPromise* kept = nullptr;
+  std::vector<media::RtpTotals> got;
+  requests.Ask([&](GstPromise* p) { kept = gst_promise_ref(p); }, [&](media::RtpTotals t) { got.push_back(t); });
+  ASSERT_TRUE(kept);
+  ASSERT_TRUE(queue_.WaitFor(1)) << "the bound did not end the request";
+  ASSERT_EQ(queue_.Run(), 1u);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bytes_sent, 0u);
+  EXPECT_EQ(got[0].packets_received, 0u);
+  EXPECT_EQ(got[0].rtt_s, -1);
+  gst_promise_reply(kept, Reply());  // too late: nothing more
+  gst_promise_unref(kept);
+  EXPECT_EQ(queue_.size(), 0u);
+  EXPECT_EQ(got.size(), 1u);
+}
+
+TEST_F(GstStats, ClosingEndsWhatIsStillAskedOnceAndPostsNothingAfter) {
+  GstPromise* kept = nullptr;
+  std::vector<media::RtpTotals> got;
+  {
+    StatsRequests requests(queue_.Post(), milliseconds(100));
+    requests.Ask([&](GstPromise* p) { kept = gst_promise_ref(p); }, [&](media::RtpTotals t) { got.push_back(t); });
+    EXPECT_EQ(queue_.size(), 0u);
+  }
+  EXPECT_EQ(queue_.size(), 1u);  // ended by the close, not run inline
+  EXPECT_TRUE(got.empty());
+  gst_promise_reply(kept, Reply());
+  gst_promise_unref(kept);
+  // Neither the reply nor the bound posts anything once closed. The bound's moment is
+  // waited for (it ends on the clock's thread) without being asked to come.
+  EXPECT_FALSE(queue_.WaitFor(2, milliseconds(300)));
+  ASSERT_EQ(queue_.Run(), 1u);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bytes_sent, 0u);
+}
+
+}  // namespace
+}  // namespace parley::sdk::gst
