@@ -14,7 +14,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -345,14 +344,12 @@ class EngineImpl final : public RtcEngine {
   }
 
   /// Last on the engine thread: leave if in a call and drop the connections.
-  /// The loop has stopped, so a leave still on its way (or the one started here) is
-  /// waited for on this thread, within the same bound.
+  /// The loop has stopped; it runs again for a leave still on its way (or the one
+  /// started here) until it finishes, and the leave's own timer bounds that.
   void Teardown() {
     if (in_call_ && !leave_) DoLeave(false);
-    if (auto leave = leave_) {
-      leave->answered_future.wait_for(std::chrono::milliseconds(2500));
-      FinishLeave(leave);
-    }
+    if (leave_) loop_.RunUntil([this] { return !leave_; }, Clock::now() + std::chrono::milliseconds(2600));
+    if (auto leave = leave_) FinishLeave(leave);
     signal_.reset();
     publisher_.reset();
     subscriber_.reset();
@@ -392,18 +389,16 @@ class EngineImpl final : public RtcEngine {
     Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
   }
 
-  /// Wraps a signalling reply so it runs on the engine thread.
-  /// A request cut off by a dropped link while the engine reconnects is not reported:
-  /// the resume reconciles what it was about.
+  /// Wraps a signalling reply (posted to the engine thread) so that it counts only for
+  /// its link and call. A request cut off by a dropped link while the engine
+  /// reconnects is not reported: the resume reconciles what it was about.
   Reply Continue(std::function<void(int32_t, const std::string&, const Json&)> fn) {
     uint64_t gen = signal_gen_;
     return [this, gen, fn = std::move(fn)](int32_t code, const std::string& m, const Json& d) {
-      Post([this, gen, fn, code, m, d] {
-        // Replies to another link (before a resume) or another call are stale.
-        if (gen != signal_gen_) return;
-        if (code == Code(Errc::kSignalRequestError) && (reconnecting_ || !signal_ || !signal_->connected())) return;
-        fn(code, m, d);
-      });
+      // Replies to another link (before a resume) or another call are stale.
+      if (gen != signal_gen_) return;
+      if (code == Code(Errc::kSignalRequestError) && (reconnecting_ || !signal_ || !signal_->connected())) return;
+      fn(code, m, d);
     };
   }
   std::chrono::milliseconds Timeout() const { return std::chrono::milliseconds(config_.request_timeout_ms); }
@@ -456,12 +451,21 @@ class EngineImpl final : public RtcEngine {
     });
   }
 
+  /// Connects, then sends the join: each step continues on the engine thread when the
+  /// one before it answers, and the engine thread never waits.
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
     auto t0 = Clock::now();
     SetStatus(ConnectionStatus::kConnecting);
     NewSignalClient();
-    if (Status st = signal_->Connect(config_.server_url, Timeout()); !st)
-      return JoinFailed(Code(st.error().code), st.error().message, channel, user, t0);
+    signal_->Connect(config_.server_url, Timeout(),
+                     [this, gen = signal_gen_, fields, channel, user, t0](const Status& st) {
+                       if (gen != signal_gen_) return;  // left (or destroyed) while connecting
+                       if (!st) return JoinFailed(Code(st.error().code), st.error().message, channel, user, t0);
+                       SendJoin(fields, channel, user, t0);
+                     });
+  }
+
+  void SendJoin(const Json& fields, const std::string& channel, const std::string& user, Clock::time_point t0) {
     signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
                      Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
                        if (code)
@@ -538,8 +542,6 @@ class EngineImpl final : public RtcEngine {
   /// A leave request on its way: the call ends when it is answered or after its bound.
   struct Leave {
     bool notify = false;
-    std::promise<void> answered;  ///< set on the signalling thread, for Teardown
-    std::future<void> answered_future = answered.get_future();
   };
 
   /// Media stops first, then the server is told (best effort: 2 s for the answer, 2.5 s
@@ -565,10 +567,7 @@ class EngineImpl final : public RtcEngine {
     leave->notify = notify;
     leave_ = leave;
     signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
-                     [this, leave](int32_t, const std::string&, const Json&) {
-                       leave->answered.set_value();
-                       Post([this, leave] { FinishLeave(leave); });
-                     });
+                     [this, leave](int32_t, const std::string&, const Json&) { FinishLeave(leave); });
     leave_timer_.expires_after(std::chrono::milliseconds(2500));
     leave_timer_.async_wait([this, leave](const boost::system::error_code& ec) {
       if (!ec) FinishLeave(leave);
@@ -589,16 +588,14 @@ class EngineImpl final : public RtcEngine {
   void NewSignalClient() {
     uint64_t gen = ++signal_gen_;
     signal_.reset();
+    // Its callbacks arrive on the engine thread, in the order of their causes.
     signal_ = std::make_unique<sdk::SignalClient>(
+        loop_.io(),
         [this, gen](const Json& note) {
-          Post([this, gen, note] {
-            if (gen == signal_gen_) OnNote(note);
-          });
+          if (gen == signal_gen_) OnNote(note);
         },
         [this, gen](const std::string& why) {
-          Post([this, gen, why] {
-            if (gen == signal_gen_) OnSignalClosed(why);
-          });
+          if (gen == signal_gen_) OnSignalClosed(why);
         });
   }
 
@@ -646,14 +643,17 @@ class EngineImpl final : public RtcEngine {
     }
     NewSignalClient();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(reconnect_deadline_ - Clock::now());
-    if (Status st = signal_->Connect(config_.server_url, std::min(left, std::chrono::milliseconds(2000))); !st)
-      return RetryResume(attempt);
     uint64_t gen = signal_gen_;
-    // Not through Continue: a resume cut off by another drop must retry, not vanish.
-    auto reply = [this, gen, attempt](int32_t code, const std::string& m, const Json& d) {
-      Post([this, gen, attempt, code, m, d] { OnResumeReply(gen, attempt, code, m, d); });
-    };
-    signal_->Request("resume", {{"resumeToken", resume_token_}}, Errc::kTimeoutResume, Timeout(), reply);
+    signal_->Connect(config_.server_url, std::min(left, std::chrono::milliseconds(2000)),
+                     [this, gen, attempt](const Status& st) {
+                       if (gen != signal_gen_ || attempt != resume_attempt_ || !reconnecting_) return;
+                       if (!st) return RetryResume(attempt);
+                       // Not through Continue: a resume cut off by another drop must retry, not vanish.
+                       signal_->Request("resume", {{"resumeToken", resume_token_}}, Errc::kTimeoutResume, Timeout(),
+                                        [this, gen, attempt](int32_t code, const std::string& m, const Json& d) {
+                                          OnResumeReply(gen, attempt, code, m, d);
+                                        });
+                     });
   }
 
   void OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std::string& m, const Json& d) {
