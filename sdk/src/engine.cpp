@@ -19,12 +19,16 @@
 #include <set>
 #include <shared_mutex>
 #include <thread>
+#include <variant>
 
 #include "core/event_loop.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
 #include "parley/proto/errc.hpp"
+#include "parley/proto/notifications.hpp"
+#include "parley/proto/requests.hpp"
 #include "parley/proto/token.hpp"
+#include "parley/proto/vocabulary.hpp"
 #include "signal_client.hpp"
 
 namespace parley {
@@ -56,14 +60,9 @@ int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
 }
 
-std::string TrackName(TrackKind t) {
-  return t == TrackKind::kAudio ? "audio" : t == TrackKind::kScreen ? "screen" : "camera";
-}
-std::optional<TrackKind> ParseTrack(const std::string& s) {
-  if (s == "audio") return TrackKind::kAudio;
-  if (s == "camera") return TrackKind::kCamera;
-  if (s == "screen") return TrackKind::kScreen;
-  return std::nullopt;
+/// A user's tracks as the public API lists them.
+std::vector<TrackKind> Kinds(const TrackSet& tracks) {
+  return {tracks.begin(), tracks.end()};
 }
 
 class EngineImpl final : public RtcEngine {
@@ -141,9 +140,7 @@ class EngineImpl final : public RtcEngine {
     }
     if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() || a.timestamp <= 0)
       return Code(Errc::kInvalidAuthInfo);
-    Json auth = {{"appId", a.app_id}, {"channelId", a.channel_id}, {"userId", a.user_id},
-                 {"nonce", a.nonce},  {"timestamp", a.timestamp},  {"token", a.token}};
-    return StartJoin({{"auth", auth}}, a.channel_id, a.user_id, user_name);
+    return StartJoin(proto::JoinCredentials{a.token, a}, a.channel_id, a.user_id, user_name);
   }
 
   int32_t JoinChannel(const std::string& token, const std::string& channel_id, const std::string& user_id,
@@ -166,7 +163,7 @@ class EngineImpl final : public RtcEngine {
     }
     if ((!channel_id.empty() && channel_id != token_channel) || (!user_id.empty() && user_id != token_user))
       return Code(Errc::kTokenInvalid);
-    return StartJoin({{"token", token}}, token_channel, token_user, user_name);
+    return StartJoin(proto::JoinCredentials{token, std::nullopt}, token_channel, token_user, user_name);
   }
 
   int32_t LeaveChannel() override {
@@ -403,6 +400,13 @@ class EngineImpl final : public RtcEngine {
   }
   std::chrono::milliseconds Timeout() const { return std::chrono::milliseconds(config_.request_timeout_ms); }
 
+  /// Sends request `type`; without a reply within `timeout` it fails with the type's
+  /// catalog timeout code (protocol.tsv).
+  void Ask(std::string_view type, Json body, std::chrono::milliseconds timeout, Reply reply) {
+    signal_->Request(std::string(type), std::move(body), proto::TimeoutCode(type).value_or(Errc::kInternalError),
+                     timeout, std::move(reply));
+  }
+
   void Error(int32_t code, const std::string& message) {
     sdk::Log().warn("parley: error {} {}", FormatHex(code), message);
     Notify([&](EngineEventListener& l) { l.OnOccurError(code, message); });
@@ -412,7 +416,8 @@ class EngineImpl final : public RtcEngine {
   }
 
   // ---- join / leave ---------------------------------------------------------
-  int32_t StartJoin(Json fields, const std::string& channel, const std::string& user, const std::string& name) {
+  int32_t StartJoin(const proto::JoinCredentials& credentials, const std::string& channel, const std::string& user,
+                    const std::string& name) {
     ChannelProfile profile;
     ClientRole role;
     {
@@ -422,12 +427,17 @@ class EngineImpl final : public RtcEngine {
       profile = config_.profile;
       role = config_.role;
     }
-    fields["userName"] = name;
-    fields["platform"] = "native";
-    fields["h5Compatible"] = g_h5_mode.load();
-    fields["sdkVersion"] = SdkVersion();
-    fields["profile"] = profile == ChannelProfile::kInteractiveLive ? "interactive-live" : "communication";
-    fields["role"] = RoleName(role);
+    proto::JoinRequest join;
+    join.user_name = name;
+    join.sdk_version = SdkVersion();
+    join.profile = profile;
+    join.role = role;
+    join.role_given = true;
+    join.platform = Platform::kNative;
+    join.h5_compatible = g_h5_mode.load();
+    Json fields = join.ToJson();
+    fields["userName"] = name;  // sent even when empty, as always
+    fields.update(credentials.ToJson());
     Post([this, fields, channel, user] { DoJoin(fields, channel, user); });
     return kOk;
   }
@@ -466,46 +476,45 @@ class EngineImpl final : public RtcEngine {
   }
 
   void SendJoin(const Json& fields, const std::string& channel, const std::string& user, Clock::time_point t0) {
-    signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
-                     Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
-                       if (code)
-                         return JoinFailed(code, m, channel, user, t0, d.is_object() ? d.value("detail", 0) : 0);
-                       ClientRole role;  // what the join asked for
-                       std::optional<ClientRole> later;
-                       {
-                         std::lock_guard<std::mutex> lock(state_mu_);
-                         joining_ = false;
-                         in_call_flag_ = !leaving_;
-                         role = config_.role;
-                         later.swap(pending_role_);
-                       }
-                       in_call_ = true;
-                       channel_ = channel;
-                       user_ = user;
-                       resume_token_ = d.value("resumeToken", "");
-                       SetStatus(ConnectionStatus::kConnected);
-                       int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
-                       ping_interval_ = std::chrono::milliseconds(interval);
-                       ScheduleHeartbeat();
-                       int elapsed = static_cast<int>(
-                           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
-                       Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(0, channel, user, elapsed); });
-                       for (const auto& u : d.value("users", Json::array())) AddRemote(u);
-                       if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
-                           !d["activeSpeaker"].get<std::string>().empty())
-                         Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
-                       if (later && *later != role) {
-                         // Set while joining: the server has the join's role until asked.
-                         RequestRole(*later);
-                         role = *later;
-                       }
-                       if (config_.auto_publish && role == ClientRole::kBroadcaster) {
-                         std::set<TrackKind> want;
-                         if (config_.audio_source != "null") want.insert(TrackKind::kAudio);
-                         if (config_.video_source != "null") want.insert(TrackKind::kCamera);
-                         if (!want.empty()) Publish(want);
-                       }
-                     }));
+    Ask("join", fields, Timeout(),
+        Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
+          if (code) return JoinFailed(code, m, channel, user, t0, d.is_object() ? d.value("detail", 0) : 0);
+          ClientRole role;  // what the join asked for
+          std::optional<ClientRole> later;
+          {
+            std::lock_guard<std::mutex> lock(state_mu_);
+            joining_ = false;
+            in_call_flag_ = !leaving_;
+            role = config_.role;
+            later.swap(pending_role_);
+          }
+          in_call_ = true;
+          channel_ = channel;
+          user_ = user;
+          resume_token_ = d.value("resumeToken", "");
+          SetStatus(ConnectionStatus::kConnected);
+          int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
+          ping_interval_ = std::chrono::milliseconds(interval);
+          ScheduleHeartbeat();
+          int elapsed =
+              static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+          Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(0, channel, user, elapsed); });
+          for (const auto& u : d.value("users", Json::array())) AddRemote(proto::UserInfo::FromJson(u));
+          if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
+              !d["activeSpeaker"].get<std::string>().empty())
+            Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
+          if (later && *later != role) {
+            // Set while joining: the server has the join's role until asked.
+            RequestRole(*later);
+            role = *later;
+          }
+          if (config_.auto_publish && role == ClientRole::kBroadcaster) {
+            std::set<TrackKind> want;
+            if (config_.audio_source != "null") want.insert(TrackKind::kAudio);
+            if (config_.video_source != "null") want.insert(TrackKind::kCamera);
+            if (!want.empty()) Publish(want);
+          }
+        }));
   }
 
   /// Whatever ended the call (leave, the server's bye, the connection lost): media,
@@ -566,8 +575,8 @@ class EngineImpl final : public RtcEngine {
     auto leave = std::make_shared<Leave>();
     leave->notify = notify;
     leave_ = leave;
-    signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
-                     [this, leave](int32_t, const std::string&, const Json&) { FinishLeave(leave); });
+    Ask("leave", Json::object(), std::chrono::milliseconds(2000),
+        [this, leave](int32_t, const std::string&, const Json&) { FinishLeave(leave); });
     leave_timer_.expires_after(std::chrono::milliseconds(2500));
     leave_timer_.async_wait([this, leave](const boost::system::error_code& ec) {
       if (!ec) FinishLeave(leave);
@@ -649,10 +658,10 @@ class EngineImpl final : public RtcEngine {
                        if (gen != signal_gen_ || attempt != resume_attempt_ || !reconnecting_) return;
                        if (!st) return RetryResume(attempt);
                        // Not through Continue: a resume cut off by another drop must retry, not vanish.
-                       signal_->Request("resume", {{"resumeToken", resume_token_}}, Errc::kTimeoutResume, Timeout(),
-                                        [this, gen, attempt](int32_t code, const std::string& m, const Json& d) {
-                                          OnResumeReply(gen, attempt, code, m, d);
-                                        });
+                       Ask("resume", proto::ResumeRequest{resume_token_}.ToJson(), Timeout(),
+                           [this, gen, attempt](int32_t code, const std::string& m, const Json& d) {
+                             OnResumeReply(gen, attempt, code, m, d);
+                           });
                      });
   }
 
@@ -678,8 +687,9 @@ class EngineImpl final : public RtcEngine {
   /// channel's snapshot decides who is there and what they publish.
   void Reconcile(const Json& users) {
     std::set<std::string> present;
-    for (const auto& u : users) {
-      std::string id = u.value("userId", "");
+    for (const auto& entry : users) {
+      proto::UserInfo u = proto::UserInfo::FromJson(entry);
+      const std::string& id = u.user_id;
       if (id.empty() || id == user_) continue;
       present.insert(id);
       auto it = remote_.find(id);
@@ -687,9 +697,7 @@ class EngineImpl final : public RtcEngine {
         AddRemote(u);
         continue;
       }
-      std::vector<TrackKind> tracks;
-      for (const auto& t : u.value("tracks", Json::array()))
-        if (auto k = ParseTrack(t.get<std::string>())) tracks.push_back(*k);
+      std::vector<TrackKind> tracks = Kinds(u.tracks);
       bool added = std::any_of(tracks.begin(), tracks.end(), [&](TrackKind k) {
         return std::find(it->second.tracks.begin(), it->second.tracks.end(), k) == it->second.tracks.end();
       });
@@ -726,10 +734,9 @@ class EngineImpl final : public RtcEngine {
     if (!in_call_ || !signal_) return;
     ScheduleHeartbeat();
     ReportStats();
-    signal_->Request("ping", Json::object(), Errc::kHeartbeatTimeout, ping_interval_ * 3,
-                     Continue([this](int32_t code, const std::string& m, const Json&) {
-                       if (code == Code(Errc::kHeartbeatTimeout)) Error(code, m);
-                     }));
+    Ask("ping", Json::object(), ping_interval_ * 3, Continue([this](int32_t code, const std::string& m, const Json&) {
+          if (code == Code(Errc::kHeartbeatTimeout)) Error(code, m);
+        }));
   }
 
   /// Asks both connections for their totals, then reports.
@@ -794,14 +801,13 @@ class EngineImpl final : public RtcEngine {
   }
 
   // ---- remote users -----------------------------------------------------------
-  void AddRemote(const Json& u) {
-    std::string id = u.value("userId", "");
+  void AddRemote(const proto::UserInfo& u) {
+    const std::string& id = u.user_id;
     if (id.empty() || id == user_) return;
     RemoteUser r;
     r.user_id = id;
-    r.user_name = u.value("userName", "");
-    for (const auto& t : u.value("tracks", Json::array()))
-      if (auto k = ParseTrack(t.get<std::string>())) r.tracks.push_back(*k);
+    r.user_name = u.user_name;
+    r.tracks = Kinds(u.tracks);
     remote_[id] = r;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
@@ -820,64 +826,66 @@ class EngineImpl final : public RtcEngine {
   /// sessionRemoved just before it closes, and that notice decides the close is final.
   void OnNote(const Json& m) {
     if (!in_call_) return;
-    std::string type = m.value("type", "");
-    if (type == "userOnline") {
-      AddRemote(m.value("user", Json::object()));
-    } else if (type == "userOffline") {
-      std::string id = m.value("userId", "");
-      remote_.erase(id);
-      {
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_.erase(id);
-      }
-      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, m.value("reason", "")); });
-    } else if (type == "trackPublished") {
-      std::string id = m.value("userId", "");
-      if (auto k = ParseTrack(m.value("track", ""))) {
-        auto& r = remote_[id];
-        r.user_id = id;
-        r.tracks.push_back(*k);
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_[id] = r;
-      }
-      if (config_.auto_subscribe) Subscribe(id);
-    } else if (type == "trackUnpublished") {
-      std::string id = m.value("userId", "");
-      auto k = ParseTrack(m.value("track", ""));
-      if (k && remote_.count(id)) {
-        auto& t = remote_[id].tracks;
-        t.erase(std::remove(t.begin(), t.end(), *k), t.end());
-        Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(id, *k); });
-      }
-    } else if (type == "trackMuted") {
-      if (auto k = ParseTrack(m.value("track", "")))
-        Notify(
-            [&](EngineEventListener& l) { l.OnRemoteTrackMuted(m.value("userId", ""), *k, m.value("muted", false)); });
-    } else if (type == "subscribeOffer") {
-      ApplySubscribeOffer(m.value("sdp", ""));
-    } else if (type == "activeSpeaker") {
-      Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(m.value("userId", "")); });
-    } else if (type == "userNetwork") {
-      Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("state", ""));
-    } else if (type == "publishAborted" || type == "transportFailed") {
-      Error(m.value("code", 0), m.value("message", ""));
-    } else if (type == "streamAborted") {
-      Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("message", ""));
-    } else if (type == "subscribeAborted") {
-      Error(m.value("code", 0), m.value("message", ""));
-      subscriber_.reset();  // the server dropped it: subscribe again on a new one
-      for (const auto& id : m.value("users", Json::array())) Subscribe(id.get<std::string>());
-    } else if (type == "sessionRemoved") {
-      // Final: the server closes the link next; that close is not a drop to recover
-      // from (EndCall moves on from this client's events; closing it here makes the
-      // end ours too).
-      std::string reason = m.value("reason", "");
-      EndCall();
-      if (signal_) signal_->Close();
-      Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
-      Notify([&](EngineEventListener& l) { l.OnBye(reason); });
+    std::visit([this](const auto& n) { On(n); }, proto::ParseNotification(m));
+  }
+  void On(const std::monostate&) {}  // a word this client does not know
+  void On(const proto::UserOnline& n) { AddRemote(n.user); }
+  void On(const proto::UserOffline& n) {
+    remote_.erase(n.user_id);
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      remote_snapshot_.erase(n.user_id);
+    }
+    Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(n.user_id, n.reason); });
+  }
+  void On(const proto::TrackPublished& n) {
+    if (n.track) {
+      auto& r = remote_[n.user_id];
+      r.user_id = n.user_id;
+      r.tracks.push_back(*n.track);
+      std::lock_guard<std::mutex> lock(state_mu_);
+      remote_snapshot_[n.user_id] = r;
+    }
+    if (config_.auto_subscribe) Subscribe(n.user_id);
+  }
+  void On(const proto::TrackUnpublished& n) {
+    if (n.track && remote_.count(n.user_id)) {
+      auto& t = remote_[n.user_id].tracks;
+      t.erase(std::remove(t.begin(), t.end(), *n.track), t.end());
+      Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(n.user_id, *n.track); });
     }
   }
+  void On(const proto::TrackMuted& n) {
+    if (n.track) Notify([&](EngineEventListener& l) { l.OnRemoteTrackMuted(n.user_id, *n.track, n.muted); });
+  }
+  void On(const proto::SubscribeOffer& n) { ApplySubscribeOffer(n.sdp); }
+  void On(const proto::ActiveSpeaker& n) {
+    Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(n.user_id); });
+  }
+  void On(const proto::UserNetwork& n) { Warn(n.code, n.user_id + ": " + n.state); }
+  void On(const proto::PublishAborted& n) { Error(n.code, n.message); }
+  void On(const proto::TransportFailed& n) { Error(n.code, n.message); }
+  void On(const proto::StreamAborted& n) { Warn(n.code, n.user_id + ": " + n.message); }
+  void On(const proto::SubscribeAborted& n) {
+    Error(n.code, n.message);
+    subscriber_.reset();  // the server dropped it: subscribe again on a new one
+    for (const auto& id : n.users) Subscribe(id);
+  }
+  void On(const proto::SessionRemoved& n) {
+    // Final: the server closes the link next; that close is not a drop to recover
+    // from (EndCall moves on from this client's events; closing it here makes the
+    // end ours too).
+    EndCall();
+    if (signal_) signal_->Close();
+    Error(n.code ? n.code : Code(Errc::kSessionRemoved),
+          n.message.empty() ? "session removed: " + n.reason : n.message);
+    Notify([&](EngineEventListener& l) { l.OnBye(n.reason); });
+  }
+  // Not acted on by this SDK (yet).
+  void On(const proto::UserUpdated&) {}
+  void On(const proto::RoleUpdated&) {}
+  void On(const proto::StreamResumed&) {}
+  void On(const proto::Message&) {}
 
   // ---- publish ----------------------------------------------------------------
   int32_t SetPublish(TrackKind k, bool enable) {
@@ -889,7 +897,7 @@ class EngineImpl final : public RtcEngine {
     Post([this, k, enable] {
       if (!Live()) return;
       if (enable == (announced_.count(k) > 0))
-        return Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), TrackName(k));
+        return Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), std::string(Name(k)));
       if (enable) {
         std::set<TrackKind> want = announced_;
         want.insert(k);
@@ -903,19 +911,19 @@ class EngineImpl final : public RtcEngine {
 
   void Unpublish(TrackKind k) {
     announced_.erase(k);
-    signal_->Request("unpublish", {{"tracks", {TrackName(k)}}}, Errc::kTimeoutUnpublish, Timeout(),
-                     Continue([this, k](int32_t code, const std::string& m, const Json&) {
-                       if (code) {
-                         if (published_.count(k)) announced_.insert(k);  // still published
-                         return Error(code, m);
-                       }
-                       published_.erase(k);
-                       Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
-                       if (published_.empty())
-                         publisher_.reset();
-                       else
-                         Republish();
-                     }));
+    Ask("unpublish", proto::UnpublishRequest{{k}}.ToJson(), Timeout(),
+        Continue([this, k](int32_t code, const std::string& m, const Json&) {
+          if (code) {
+            if (published_.count(k)) announced_.insert(k);  // still published
+            return Error(code, m);
+          }
+          published_.erase(k);
+          Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
+          if (published_.empty())
+            publisher_.reset();
+          else
+            Republish();
+        }));
   }
 
   int32_t SetMute(TrackKind k, bool mute) {
@@ -923,10 +931,10 @@ class EngineImpl final : public RtcEngine {
     Post([this, k, mute] {
       if (publisher_) publisher_->Mute(k, mute);
       if (Live() && published_.count(k))
-        signal_->Request("mute", {{"track", TrackName(k)}, {"muted", mute}}, Errc::kTimeoutMute, Timeout(),
-                         Continue([this](int32_t code, const std::string& m, const Json&) {
-                           if (code) Error(code, m);
-                         }));
+        Ask("mute", proto::MuteRequest{{k}, mute}.ToJson(), Timeout(),
+            Continue([this](int32_t code, const std::string& m, const Json&) {
+              if (code) Error(code, m);
+            }));
     });
     return kOk;
   }
@@ -1043,31 +1051,26 @@ class EngineImpl final : public RtcEngine {
     // second publish (screen share right after joining) must not repeat the first's.
     // Announced now, before the offer exists, so that a publish queued behind this one
     // (or an unpublish's republish) already counts these tracks.
-    std::vector<std::string> added;
     std::set<TrackKind> added_kinds;
     for (TrackKind k : want)
-      if (announced_.insert(k).second) {
-        added.push_back(TrackName(k));
-        added_kinds.insert(k);
-      }
+      if (announced_.insert(k).second) added_kinds.insert(k);
     std::shared_ptr<sdk::media::PublishConnection> holder(std::move(*pub));
     uint64_t gen = signal_gen_;
-    holder->CreateOffer([this, gen, holder, want, added, added_kinds](Result<std::string> offer) {
+    holder->CreateOffer([this, gen, holder, want, added_kinds](Result<std::string> offer) {
       if (gen != signal_gen_) return;  // the call ended or its link changed: like a request cut off
       if (!offer || !Live()) {
         for (TrackKind k : added_kinds) announced_.erase(k);  // never sent
         if (!offer) Error(Code(offer.error().code), offer.error().message);
         return;
       }
-      SendPublish(holder, want, added, added_kinds, *offer);
+      SendPublish(holder, want, added_kinds, *offer);
     });
   }
 
   /// Tells the server about the publish connection `holder` (its offer), then applies
   /// the answer and makes it the one that sends.
   void SendPublish(const std::shared_ptr<sdk::media::PublishConnection>& holder, const std::set<TrackKind>& want,
-                   const std::vector<std::string>& added, const std::set<TrackKind>& added_kinds,
-                   const std::string& offer) {
+                   const std::set<TrackKind>& added_kinds, const std::string& offer) {
     sdk::Log().debug("parley: publish offer\n{}", offer);
     auto on_answer = Continue([this, holder, want, added_kinds](int32_t code, const std::string& m, const Json& d) {
       if (code) {
@@ -1093,10 +1096,10 @@ class EngineImpl final : public RtcEngine {
           if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
       });
     });
-    if (added.empty())
-      signal_->Request("updatePublish", {{"sdp", offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
+    if (added_kinds.empty())
+      Ask("updatePublish", proto::UpdatePublishRequest{offer}.ToJson(), Timeout(), on_answer);
     else
-      signal_->Request("publish", {{"tracks", added}, {"sdp", offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
+      Ask("publish", proto::PublishRequest{added_kinds, offer}.ToJson(), Timeout(), on_answer);
   }
 
   void Republish() { Publish(announced_); }
@@ -1112,21 +1115,18 @@ class EngineImpl final : public RtcEngine {
     published_.clear();
   }
 
-  static const char* RoleName(ClientRole r) { return r == ClientRole::kAudience ? "audience" : "broadcaster"; }
-
   /// Asks the server for role `r`; the engine acts on it once the server agrees.
   void RequestRole(ClientRole r) {
     if (!Live()) return;
-    signal_->Request("setRole", {{"role", RoleName(r)}}, Errc::kTimeoutSetRole, Timeout(),
-                     Continue([this, r](int32_t code, const std::string& m, const Json&) {
-                       if (code)
-                         return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
-                       {
-                         std::lock_guard<std::mutex> lock(state_mu_);
-                         config_.role = r;
-                       }
-                       if (r == ClientRole::kAudience && publisher_) StopPublishing();
-                     }));
+    Ask("setRole", proto::SetRoleRequest{r}.ToJson(), Timeout(),
+        Continue([this, r](int32_t code, const std::string& m, const Json&) {
+          if (code) return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
+          {
+            std::lock_guard<std::mutex> lock(state_mu_);
+            config_.role = r;
+          }
+          if (r == ClientRole::kAudience && publisher_) StopPublishing();
+        }));
   }
 
   // ---- subscribe --------------------------------------------------------------
@@ -1142,31 +1142,21 @@ class EngineImpl final : public RtcEngine {
     Post([this, user_id, tracks, subscribe] {
       if (subscribe) return Subscribe(user_id, tracks);
       if (!Live()) return;
-      Json body = {{"userId", user_id}};
-      if (!tracks.empty()) body["tracks"] = TrackNames(tracks);
-      signal_->Request("unsubscribe", body, Errc::kTimeoutUnsubscribe, Timeout(),
-                       Continue([this](int32_t code, const std::string& m, const Json&) {
-                         if (code) Error(code, m);
-                       }));
+      proto::UnsubscribeRequest body{user_id, {tracks.begin(), tracks.end()}};
+      Ask("unsubscribe", body.ToJson(), Timeout(), Continue([this](int32_t code, const std::string& m, const Json&) {
+            if (code) Error(code, m);
+          }));
     });
     return kOk;
   }
 
-  static Json TrackNames(const std::vector<TrackKind>& tracks) {
-    Json out = Json::array();
-    for (TrackKind k : tracks) out.push_back(TrackName(k));
-    return out;
-  }
-
   void Subscribe(const std::string& user_id, const std::vector<TrackKind>& tracks = {}) {
     if (!Live()) return;
-    Json body = {{"userId", user_id}};
-    if (!tracks.empty()) body["tracks"] = TrackNames(tracks);
-    signal_->Request("subscribe", body, Errc::kTimeoutSubscribe, Timeout(),
-                     Continue([this](int32_t code, const std::string& m, const Json& d) {
-                       if (code) return Error(code, m);
-                       if (d.contains("sdp")) ApplySubscribeOffer(d["sdp"]);
-                     }));
+    proto::SubscribeRequest body{user_id, {tracks.begin(), tracks.end()}};
+    Ask("subscribe", body.ToJson(), Timeout(), Continue([this](int32_t code, const std::string& m, const Json& d) {
+          if (code) return Error(code, m);
+          if (d.contains("sdp")) ApplySubscribeOffer(d["sdp"]);
+        }));
   }
 
   void ApplySubscribeOffer(const std::string& offer) {
@@ -1224,10 +1214,10 @@ class EngineImpl final : public RtcEngine {
         return Error(Code(answer.error().code), answer.error().message);
       }
       if (!Live()) return;
-      signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
-                       Continue([this](int32_t code, const std::string& m, const Json&) {
-                         if (code) Error(code, m);
-                       }));
+      Ask("subscribeAnswer", proto::SubscribeAnswerRequest{*answer}.ToJson(), Timeout(),
+          Continue([this](int32_t code, const std::string& m, const Json&) {
+            if (code) Error(code, m);
+          }));
     });
   }
 
