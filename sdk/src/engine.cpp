@@ -21,6 +21,9 @@
 #include <thread>
 #include <variant>
 
+#include "call/devices.hpp"
+#include "call/file_control.hpp"
+#include "call/remote_users.hpp"
 #include "core/event_loop.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
@@ -58,11 +61,6 @@ void WaitForEnginesTearingDown() {
 
 int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
-}
-
-/// A user's tracks as the public API lists them.
-std::vector<TrackKind> Kinds(const TrackSet& tracks) {
-  return {tracks.begin(), tracks.end()};
 }
 
 class EngineImpl final : public RtcEngine {
@@ -202,12 +200,7 @@ class EngineImpl final : public RtcEngine {
     return kOk;
   }
 
-  [[nodiscard]] std::vector<RemoteUser> GetOnlineRemoteUsers() const override {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    std::vector<RemoteUser> out;
-    for (const auto& [id, u] : remote_snapshot_) out.push_back(u);
-    return out;
-  }
+  [[nodiscard]] std::vector<RemoteUser> GetOnlineRemoteUsers() const override { return remote_.Snapshot(); }
 
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
@@ -491,6 +484,7 @@ class EngineImpl final : public RtcEngine {
           in_call_ = true;
           channel_ = channel;
           user_ = user;
+          remote_.SetSelf(user);
           resume_token_ = d.value("resumeToken", "");
           SetStatus(ConnectionStatus::kConnected);
           int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
@@ -529,7 +523,7 @@ class EngineImpl final : public RtcEngine {
     file_active_ = false;
     published_.clear();
     announced_.clear();
-    remote_.clear();
+    remote_.Clear();
     in_call_ = false;
     reconnecting_ = false;
     resume_token_.clear();
@@ -541,7 +535,6 @@ class EngineImpl final : public RtcEngine {
       leaving_ = false;
       joining_ = false;
       screen_requested_ = false;
-      remote_snapshot_.clear();
       if (pending_role_) config_.role = *pending_role_;  // left while joining: the next join's role
       pending_role_.reset();
     }
@@ -686,40 +679,18 @@ class EngineImpl final : public RtcEngine {
   /// After a resume: notifications sent while the link was down are lost, so the
   /// channel's snapshot decides who is there and what they publish.
   void Reconcile(const Json& users) {
-    std::set<std::string> present;
-    for (const auto& entry : users) {
-      proto::UserInfo u = proto::UserInfo::FromJson(entry);
-      const std::string& id = u.user_id;
-      if (id.empty() || id == user_) continue;
-      present.insert(id);
-      auto it = remote_.find(id);
-      if (it == remote_.end()) {
-        AddRemote(u);
-        continue;
+    std::vector<proto::UserInfo> snapshot;
+    for (const auto& u : users) snapshot.push_back(proto::UserInfo::FromJson(u));
+    for (const auto& c : remote_.Reconcile(snapshot)) {
+      switch (c.kind) {
+        case sdk::call::RemoteUsers::Change::Kind::kOnline: Online(c.user_id, c.has_tracks); break;
+        case sdk::call::RemoteUsers::Change::Kind::kNewTracks:
+          if (config_.auto_subscribe) Subscribe(c.user_id);
+          break;
+        case sdk::call::RemoteUsers::Change::Kind::kOffline:
+          Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(c.user_id, "left"); });
+          break;
       }
-      std::vector<TrackKind> tracks = Kinds(u.tracks);
-      bool added = std::any_of(tracks.begin(), tracks.end(), [&](TrackKind k) {
-        return std::find(it->second.tracks.begin(), it->second.tracks.end(), k) == it->second.tracks.end();
-      });
-      it->second.tracks = tracks;
-      {
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_[id] = it->second;
-      }
-      if (added && config_.auto_subscribe) Subscribe(id);
-    }
-    for (auto it = remote_.begin(); it != remote_.end();) {
-      if (present.count(it->first)) {
-        ++it;
-        continue;
-      }
-      std::string id = it->first;
-      it = remote_.erase(it);
-      {
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_.erase(id);
-      }
-      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, "left"); });
     }
   }
 
@@ -802,19 +773,11 @@ class EngineImpl final : public RtcEngine {
 
   // ---- remote users -----------------------------------------------------------
   void AddRemote(const proto::UserInfo& u) {
-    const std::string& id = u.user_id;
-    if (id.empty() || id == user_) return;
-    RemoteUser r;
-    r.user_id = id;
-    r.user_name = u.user_name;
-    r.tracks = Kinds(u.tracks);
-    remote_[id] = r;
-    {
-      std::lock_guard<std::mutex> lock(state_mu_);
-      remote_snapshot_[id] = r;
-    }
+    if (remote_.Add(u)) Online(u.user_id, !u.tracks.empty());
+  }
+  void Online(const std::string& id, bool has_tracks) {
     Notify([&](EngineEventListener& l) { l.OnRemoteUserOnline(id); });
-    if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
+    if (config_.auto_subscribe && has_tracks) Subscribe(id);
   }
 
   /// In a channel with a live signalling connection and not leaving it: work queued
@@ -831,29 +794,16 @@ class EngineImpl final : public RtcEngine {
   void On(const std::monostate&) {}  // a word this client does not know
   void On(const proto::UserOnline& n) { AddRemote(n.user); }
   void On(const proto::UserOffline& n) {
-    remote_.erase(n.user_id);
-    {
-      std::lock_guard<std::mutex> lock(state_mu_);
-      remote_snapshot_.erase(n.user_id);
-    }
+    remote_.Remove(n.user_id);
     Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(n.user_id, n.reason); });
   }
   void On(const proto::TrackPublished& n) {
-    if (n.track) {
-      auto& r = remote_[n.user_id];
-      r.user_id = n.user_id;
-      r.tracks.push_back(*n.track);
-      std::lock_guard<std::mutex> lock(state_mu_);
-      remote_snapshot_[n.user_id] = r;
-    }
+    if (n.track) remote_.AddTrack(n.user_id, *n.track);
     if (config_.auto_subscribe) Subscribe(n.user_id);
   }
   void On(const proto::TrackUnpublished& n) {
-    if (n.track && remote_.count(n.user_id)) {
-      auto& t = remote_[n.user_id].tracks;
-      t.erase(std::remove(t.begin(), t.end(), *n.track), t.end());
+    if (n.track && remote_.RemoveTrack(n.user_id, *n.track))
       Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(n.user_id, *n.track); });
-    }
   }
   void On(const proto::TrackMuted& n) {
     if (n.track) Notify([&](EngineEventListener& l) { l.OnRemoteTrackMuted(n.user_id, *n.track, n.muted); });
@@ -944,57 +894,39 @@ class EngineImpl final : public RtcEngine {
     if (!file_active_) return Code(Errc::kPublishStreamNotExist);
     Post([this, fn] {
       if (!player_) return Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
-      sdk::media::FileState before = player_->state();
-      if (Status st = fn(*player_); !st) return Error(Code(st.error().code), st.error().message);
-      if (player_->state() != before)
-        Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(ToApi(player_->state())); });
+      auto changed = sdk::call::RunFileOp(*player_, fn);
+      if (!changed) return Error(Code(changed.error().code), changed.error().message);
+      if (*changed) Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(**changed); });
     });
     return kOk;
   }
 
-  static MediaFileState ToApi(sdk::media::FileState s) {
-    return s == sdk::media::FileState::kPlaying  ? MediaFileState::kPlaying
-           : s == sdk::media::FileState::kPaused ? MediaFileState::kPaused
-                                                 : MediaFileState::kEnded;
-  }
-
-  static bool IsFile(const std::string& source) { return source.rfind("file:", 0) == 0; }
-
-  /// "device:<id>" names a device the system does not have (while it has others of
-  /// that kind, so the sound/video system itself is reachable).
   bool MissingDevice(DeviceKind kind, const std::string& source) {
-    if (source.rfind("device:", 0) != 0) return false;
-    std::string id = source.substr(7);
-    bool any_real = false;
-    for (const DeviceInfo& d : media_->EnumerateDevices(kind)) {
-      if (d.id == id) return false;
-      bool synthetic = d.id.rfind("test:", 0) == 0 || d.id == "external" || d.id == "null" || d.id == "auto";
-      any_real = any_real || !synthetic;
-    }
-    return any_real;
+    return sdk::call::MissingDevice(source, [&] { return media_->EnumerateDevices(kind); });
   }
 
   /// Opens the media file the sources name (once per call); false when it cannot be
   /// played (the error is raised).
   bool EnsurePlayer(bool audio, bool video) {
-    bool want_audio = audio && IsFile(config_.audio_source), want_video = video && IsFile(config_.video_source);
-    if (player_ || (!want_audio && !want_video)) return true;
-    if (IsFile(config_.audio_source) && IsFile(config_.video_source) && config_.audio_source != config_.video_source) {
-      Error(Code(Errc::kPublishConfigInvalid), "audio and video from files must come from the same file");
+    if (player_) return true;
+    auto file = sdk::call::FileFor(config_.audio_source, config_.video_source, audio, video);
+    if (!file) {
+      Error(Code(file.error().code), file.error().message);
       return false;
     }
-    std::string path = (want_audio ? config_.audio_source : config_.video_source).substr(5);
-    auto player = media_->OpenFile(
-        path, IsFile(config_.audio_source), IsFile(config_.video_source),
-        [this] {
-          Post([this] {
-            if (!player_) return;
-            Notify(
-                [&](EngineEventListener& l) { l.OnMediaFileProgress(player_->DurationMs(), player_->DurationMs()); });
-            Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kEnded); });
-          });
-        },
-        [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
+    if (!*file) return true;
+    auto player =
+        media_->OpenFile((*file)->path, (*file)->feeds_audio, (*file)->feeds_video,
+                         [this] {
+                           Post([this] {
+                             if (!player_) return;
+                             Notify([&](EngineEventListener& l) {
+                               l.OnMediaFileProgress(player_->DurationMs(), player_->DurationMs());
+                             });
+                             Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kEnded); });
+                           });
+                         },
+                         [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
     if (!player) {
       Error(Code(player.error().code), player.error().message);
       return false;
@@ -1009,8 +941,8 @@ class EngineImpl final : public RtcEngine {
     if (!Live()) return;
     if (!EnsurePlayer(want.count(TrackKind::kAudio) > 0, want.count(TrackKind::kCamera) > 0)) {
       // The file cannot play: publish the rest.
-      if (IsFile(config_.audio_source)) want.erase(TrackKind::kAudio);
-      if (IsFile(config_.video_source)) want.erase(TrackKind::kCamera);
+      if (sdk::call::IsFileSource(config_.audio_source)) want.erase(TrackKind::kAudio);
+      if (sdk::call::IsFileSource(config_.video_source)) want.erase(TrackKind::kCamera);
       if (want.empty()) return;
     }
     if (want.count(TrackKind::kAudio) && MissingDevice(DeviceKind::kMicrophone, config_.audio_source)) {
@@ -1244,7 +1176,6 @@ class EngineImpl final : public RtcEngine {
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
   bool joining_ = false, in_call_flag_ = false, leaving_ = false, screen_requested_ = false;
   std::optional<ClientRole> pending_role_;  ///< set while joining, asked for once joined
-  std::map<std::string, RemoteUser> remote_snapshot_;
 
   // Engine thread only:
   std::unique_ptr<sdk::SignalClient> signal_;
@@ -1252,7 +1183,7 @@ class EngineImpl final : public RtcEngine {
   std::shared_ptr<sdk::media::SubscribeConnection> subscriber_;
   std::set<TrackKind> published_;  ///< what the server confirmed
   std::set<TrackKind> announced_;  ///< what publish requests sent so far (confirmed or in flight)
-  std::map<std::string, RemoteUser> remote_;
+  sdk::call::RemoteUsers remote_;  ///< its snapshot is read by API threads
   ScreenShareConfig screen_;
   std::unique_ptr<sdk::media::FilePlayback> player_;
   bool file_started_ = false;
