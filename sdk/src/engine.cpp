@@ -24,6 +24,7 @@
 #include "call/devices.hpp"
 #include "call/file_control.hpp"
 #include "call/remote_users.hpp"
+#include "call/subscribing.hpp"
 #include "core/event_loop.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
@@ -63,7 +64,7 @@ int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
 }
 
-class EngineImpl final : public RtcEngine {
+class EngineImpl final : public RtcEngine, private sdk::call::Subscribing::Listener {
  public:
   explicit EngineImpl(const EngineConfig& config) : config_(config) {
     if (config_.ice_addresses.empty()) config_.ice_addresses = sdk::DefaultIceAddresses(config_.server_url);
@@ -270,10 +271,7 @@ class EngineImpl final : public RtcEngine {
 
   int32_t SetRemoteVideoCanvas(const std::string& user_id, TrackKind track, uint64_t window) override {
     if (user_id.empty() || track == TrackKind::kAudio) return Code(Errc::kSubscribeConfigInvalid);
-    Post([this, user_id, track, window] {
-      remote_windows_[{user_id, track}] = window;
-      if (subscriber_) subscriber_->SetWindow(user_id, track, window);
-    });
+    Post([this, user_id, track, window] { subscribing_.SetWindow(user_id, track, window); });
     return kOk;
   }
 
@@ -400,7 +398,7 @@ class EngineImpl final : public RtcEngine {
                      timeout, std::move(reply));
   }
 
-  void Error(int32_t code, const std::string& message) {
+  void Error(int32_t code, const std::string& message) override {
     sdk::Log().warn("parley: error {} {}", FormatHex(code), message);
     Notify([&](EngineEventListener& l) { l.OnOccurError(code, message); });
   }
@@ -685,7 +683,7 @@ class EngineImpl final : public RtcEngine {
       switch (c.kind) {
         case sdk::call::RemoteUsers::Change::Kind::kOnline: Online(c.user_id, c.has_tracks); break;
         case sdk::call::RemoteUsers::Change::Kind::kNewTracks:
-          if (config_.auto_subscribe) Subscribe(c.user_id);
+          if (config_.auto_subscribe) subscribing_.Subscribe(c.user_id);
           break;
         case sdk::call::RemoteUsers::Change::Kind::kOffline:
           Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(c.user_id, "left"); });
@@ -777,12 +775,12 @@ class EngineImpl final : public RtcEngine {
   }
   void Online(const std::string& id, bool has_tracks) {
     Notify([&](EngineEventListener& l) { l.OnRemoteUserOnline(id); });
-    if (config_.auto_subscribe && has_tracks) Subscribe(id);
+    if (config_.auto_subscribe && has_tracks) subscribing_.Subscribe(id);
   }
 
   /// In a channel with a live signalling connection and not leaving it: work queued
   /// before a leave or a disconnect is dropped instead of failing.
-  [[nodiscard]] bool Live() const { return in_call_ && !leave_ && signal_ && signal_->connected(); }
+  [[nodiscard]] bool Live() const override { return in_call_ && !leave_ && signal_ && signal_->connected(); }
 
   /// A notification from the current signalling client. It counts even when that
   /// link has closed since (the close is handled next, in order): the server writes
@@ -799,7 +797,7 @@ class EngineImpl final : public RtcEngine {
   }
   void On(const proto::TrackPublished& n) {
     if (n.track) remote_.AddTrack(n.user_id, *n.track);
-    if (config_.auto_subscribe) Subscribe(n.user_id);
+    if (config_.auto_subscribe) subscribing_.Subscribe(n.user_id);
   }
   void On(const proto::TrackUnpublished& n) {
     if (n.track && remote_.RemoveTrack(n.user_id, *n.track))
@@ -808,7 +806,7 @@ class EngineImpl final : public RtcEngine {
   void On(const proto::TrackMuted& n) {
     if (n.track) Notify([&](EngineEventListener& l) { l.OnRemoteTrackMuted(n.user_id, *n.track, n.muted); });
   }
-  void On(const proto::SubscribeOffer& n) { ApplySubscribeOffer(n.sdp); }
+  void On(const proto::SubscribeOffer& n) { subscribing_.ApplyOffer(n.sdp); }
   void On(const proto::ActiveSpeaker& n) {
     Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(n.user_id); });
   }
@@ -818,8 +816,7 @@ class EngineImpl final : public RtcEngine {
   void On(const proto::StreamAborted& n) { Warn(n.code, n.user_id + ": " + n.message); }
   void On(const proto::SubscribeAborted& n) {
     Error(n.code, n.message);
-    subscriber_.reset();  // the server dropped it: subscribe again on a new one
-    for (const auto& id : n.users) Subscribe(id);
+    subscribing_.Aborted(n.users);
   }
   void On(const proto::SessionRemoved& n) {
     // Final: the server closes the link next; that close is not a drop to recover
@@ -1071,86 +1068,53 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(state_mu_);
       if (!in_call_flag_) return Code(Errc::kNotInChannel);
     }
-    Post([this, user_id, tracks, subscribe] {
-      if (subscribe) return Subscribe(user_id, tracks);
-      if (!Live()) return;
-      proto::UnsubscribeRequest body{user_id, {tracks.begin(), tracks.end()}};
-      Ask("unsubscribe", body.ToJson(), Timeout(), Continue([this](int32_t code, const std::string& m, const Json&) {
-            if (code) Error(code, m);
-          }));
+    Post([this, user_id, set = TrackSet(tracks.begin(), tracks.end()), subscribe] {
+      if (subscribe) return subscribing_.Subscribe(user_id, set);
+      subscribing_.Unsubscribe(user_id, set);
     });
     return kOk;
   }
 
-  void Subscribe(const std::string& user_id, const std::vector<TrackKind>& tracks = {}) {
-    if (!Live()) return;
-    proto::SubscribeRequest body{user_id, {tracks.begin(), tracks.end()}};
-    Ask("subscribe", body.ToJson(), Timeout(), Continue([this](int32_t code, const std::string& m, const Json& d) {
-          if (code) return Error(code, m);
-          if (d.contains("sdp")) ApplySubscribeOffer(d["sdp"]);
-        }));
+  // ---- Subscribing::Listener ---------------------------------------------------
+  void Request(std::string_view type, Json body, Reply reply) override {
+    Ask(type, std::move(body), Timeout(), Continue(std::move(reply)));
   }
 
-  void ApplySubscribeOffer(const std::string& offer) {
-    if (!Live()) return;
-    if (!subscriber_) {
-      sdk::media::SubscribeOptions so;
-      so.ice_addresses = config_.ice_addresses;
-      so.record_dir = config_.record_dir;
-      so.playout = config_.audio_playout;
-      if (MissingDevice(DeviceKind::kSpeaker, so.playout)) {
-        Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
-        so.playout = "null";
-      }
-      sdk::media::SubscribeCallbacks cb;
-      cb.on_video = [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
-        frames_.fetch_add(1, std::memory_order_relaxed);
-        width_.store(f.width, std::memory_order_relaxed);
-        height_.store(f.height, std::memory_order_relaxed);
-        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
-      };
-      cb.on_audio = [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
-        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
-      };
-      cb.on_track = [this](const sdk::RemoteTrackInfo& i) {
-        Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
-      };
-      cb.on_record = [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
-        Post([this, i, path] {
-          Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
-        });
-      };
-      // One remote stream failing (or ending abruptly when its sender leaves) does
-      // not end the call: the others keep playing, so it is a warning. The
-      // renderer and the speaker are the app's own: those are errors.
-      cb.on_error = [this](int32_t code, const std::string& m) {
-        bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
-                      code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
-        Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
-      };
-      auto sub = media_->CreateSubscriber(so, std::move(cb));
-      if (!sub) return Error(Code(sub.error().code), sub.error().message);
-      subscriber_ = std::move(*sub);
-      for (const auto& [key, window] : remote_windows_)
-        if (window) subscriber_->SetWindow(key.first, key.second, window);
+  Result<std::unique_ptr<sdk::media::SubscribeConnection>> NewSubscribeConnection() override {
+    sdk::media::SubscribeOptions so;
+    so.ice_addresses = config_.ice_addresses;
+    so.record_dir = config_.record_dir;
+    so.playout = config_.audio_playout;
+    if (MissingDevice(DeviceKind::kSpeaker, so.playout)) {
+      Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
+      so.playout = "null";
     }
-    std::weak_ptr<sdk::media::SubscribeConnection> asked = subscriber_;
-    subscriber_->ApplyOffer(offer, [this, asked](Result<std::string> answer) {
-      // Dropped meanwhile (aborted, the call ended): its answer is no one's.
-      if (auto conn = asked.lock(); !conn || conn != subscriber_) return;
-      if (!answer) {
-        if (!sdk::media::TimedOut(answer.error()))
-          return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
-        // The media never answered: the connection is unusable; the next offer gets a new one.
-        subscriber_.reset();
-        return Error(Code(answer.error().code), answer.error().message);
-      }
-      if (!Live()) return;
-      Ask("subscribeAnswer", proto::SubscribeAnswerRequest{*answer}.ToJson(), Timeout(),
-          Continue([this](int32_t code, const std::string& m, const Json&) {
-            if (code) Error(code, m);
-          }));
-    });
+    sdk::media::SubscribeCallbacks cb;
+    cb.on_video = [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
+      frames_.fetch_add(1, std::memory_order_relaxed);
+      width_.store(f.width, std::memory_order_relaxed);
+      height_.store(f.height, std::memory_order_relaxed);
+      ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
+    };
+    cb.on_audio = [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
+      ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
+    };
+    cb.on_track = [this](const sdk::RemoteTrackInfo& i) {
+      Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
+    };
+    cb.on_record = [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
+      Post(
+          [this, i, path] { Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); }); });
+    };
+    // One remote stream failing (or ending abruptly when its sender leaves) does
+    // not end the call: the others keep playing, so it is a warning. The
+    // renderer and the speaker are the app's own: those are errors.
+    cb.on_error = [this](int32_t code, const std::string& m) {
+      bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
+                    code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
+      Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
+    };
+    return media_->CreateSubscriber(so, std::move(cb));
   }
 
   EngineConfig config_;  ///< role and profile under state_mu_; the rest fixed or engine thread only
@@ -1180,7 +1144,8 @@ class EngineImpl final : public RtcEngine {
   // Engine thread only:
   std::unique_ptr<sdk::SignalClient> signal_;
   std::shared_ptr<sdk::media::PublishConnection> publisher_;
-  std::shared_ptr<sdk::media::SubscribeConnection> subscriber_;
+  sdk::call::Subscribing subscribing_{*this};
+  std::shared_ptr<sdk::media::SubscribeConnection>& subscriber_ = subscribing_.connection();  ///< read by the stats
   std::set<TrackKind> published_;  ///< what the server confirmed
   std::set<TrackKind> announced_;  ///< what publish requests sent so far (confirmed or in flight)
   sdk::call::RemoteUsers remote_;  ///< its snapshot is read by API threads
@@ -1188,7 +1153,6 @@ class EngineImpl final : public RtcEngine {
   std::unique_ptr<sdk::media::FilePlayback> player_;
   bool file_started_ = false;
   uint64_t local_window_ = 0;
-  std::map<std::pair<std::string, TrackKind>, uint64_t> remote_windows_;
   // Any thread:
   std::atomic<bool> file_active_{false};
   std::atomic<bool> mute_audio_{false}, mute_video_{false};
