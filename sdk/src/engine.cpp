@@ -14,19 +14,26 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <future>
 #include <map>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
 #include <thread>
+#include <variant>
 
+#include "call/devices.hpp"
+#include "call/file_control.hpp"
+#include "call/remote_users.hpp"
+#include "call/subscribing.hpp"
 #include "core/event_loop.hpp"
 #include "core/stats.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
 #include "parley/proto/errc.hpp"
+#include "parley/proto/notifications.hpp"
+#include "parley/proto/requests.hpp"
 #include "parley/proto/token.hpp"
+#include "parley/proto/vocabulary.hpp"
 #include "signal_client.hpp"
 
 namespace parley {
@@ -58,17 +65,7 @@ int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
 }
 
-std::string TrackName(TrackKind t) {
-  return t == TrackKind::kAudio ? "audio" : t == TrackKind::kScreen ? "screen" : "camera";
-}
-std::optional<TrackKind> ParseTrack(const std::string& s) {
-  if (s == "audio") return TrackKind::kAudio;
-  if (s == "camera") return TrackKind::kCamera;
-  if (s == "screen") return TrackKind::kScreen;
-  return std::nullopt;
-}
-
-class EngineImpl final : public RtcEngine {
+class EngineImpl final : public RtcEngine, private sdk::call::Subscribing::Listener {
  public:
   explicit EngineImpl(const EngineConfig& config) : config_(config) {
     if (config_.ice_addresses.empty()) config_.ice_addresses = sdk::DefaultIceAddresses(config_.server_url);
@@ -143,9 +140,7 @@ class EngineImpl final : public RtcEngine {
     }
     if (a.app_id.empty() || a.channel_id.empty() || a.user_id.empty() || a.token.empty() || a.timestamp <= 0)
       return Code(Errc::kInvalidAuthInfo);
-    Json auth = {{"appId", a.app_id}, {"channelId", a.channel_id}, {"userId", a.user_id},
-                 {"nonce", a.nonce},  {"timestamp", a.timestamp},  {"token", a.token}};
-    return StartJoin({{"auth", auth}}, a.channel_id, a.user_id, user_name);
+    return StartJoin(proto::JoinCredentials{a.token, a}, a.channel_id, a.user_id, user_name);
   }
 
   int32_t JoinChannel(const std::string& token, const std::string& channel_id, const std::string& user_id,
@@ -168,7 +163,7 @@ class EngineImpl final : public RtcEngine {
     }
     if ((!channel_id.empty() && channel_id != token_channel) || (!user_id.empty() && user_id != token_user))
       return Code(Errc::kTokenInvalid);
-    return StartJoin({{"token", token}}, token_channel, token_user, user_name);
+    return StartJoin(proto::JoinCredentials{token, std::nullopt}, token_channel, token_user, user_name);
   }
 
   int32_t LeaveChannel() override {
@@ -207,12 +202,7 @@ class EngineImpl final : public RtcEngine {
     return kOk;
   }
 
-  [[nodiscard]] std::vector<RemoteUser> GetOnlineRemoteUsers() const override {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    std::vector<RemoteUser> out;
-    for (const auto& [id, u] : remote_snapshot_) out.push_back(u);
-    return out;
-  }
+  [[nodiscard]] std::vector<RemoteUser> GetOnlineRemoteUsers() const override { return remote_.Snapshot(); }
 
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
@@ -282,10 +272,7 @@ class EngineImpl final : public RtcEngine {
 
   int32_t SetRemoteVideoCanvas(const std::string& user_id, TrackKind track, uint64_t window) override {
     if (user_id.empty() || track == TrackKind::kAudio) return Code(Errc::kSubscribeConfigInvalid);
-    Post([this, user_id, track, window] {
-      remote_windows_[{user_id, track}] = window;
-      if (subscriber_) subscriber_->SetWindow(user_id, track, window);
-    });
+    Post([this, user_id, track, window] { subscribing_.SetWindow(user_id, track, window); });
     return kOk;
   }
 
@@ -346,14 +333,12 @@ class EngineImpl final : public RtcEngine {
   }
 
   /// Last on the engine thread: leave if in a call and drop the connections.
-  /// The loop has stopped, so a leave still on its way (or the one started here) is
-  /// waited for on this thread, within the same bound.
+  /// The loop has stopped; it runs again for a leave still on its way (or the one
+  /// started here) until it finishes, and the leave's own timer bounds that.
   void Teardown() {
     if (in_call_ && !leave_) DoLeave(false);
-    if (auto leave = leave_) {
-      leave->answered_future.wait_for(std::chrono::milliseconds(2500));
-      FinishLeave(leave);
-    }
+    if (leave_) loop_.RunUntil([this] { return !leave_; }, Clock::now() + std::chrono::milliseconds(2600));
+    if (auto leave = leave_) FinishLeave(leave);
     signal_.reset();
     publisher_.reset();
     subscriber_.reset();
@@ -393,23 +378,28 @@ class EngineImpl final : public RtcEngine {
     Notify([&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
   }
 
-  /// Wraps a signalling reply so it runs on the engine thread.
-  /// A request cut off by a dropped link while the engine reconnects is not reported:
-  /// the resume reconciles what it was about.
+  /// Wraps a signalling reply (posted to the engine thread) so that it counts only for
+  /// its link and call. A request cut off by a dropped link while the engine
+  /// reconnects is not reported: the resume reconciles what it was about.
   Reply Continue(std::function<void(int32_t, const std::string&, const Json&)> fn) {
     uint64_t gen = signal_gen_;
     return [this, gen, fn = std::move(fn)](int32_t code, const std::string& m, const Json& d) {
-      Post([this, gen, fn, code, m, d] {
-        // Replies to another link (before a resume) or another call are stale.
-        if (gen != signal_gen_) return;
-        if (code == Code(Errc::kSignalRequestError) && (reconnecting_ || !signal_ || !signal_->connected())) return;
-        fn(code, m, d);
-      });
+      // Replies to another link (before a resume) or another call are stale.
+      if (gen != signal_gen_) return;
+      if (code == Code(Errc::kSignalRequestError) && (reconnecting_ || !signal_ || !signal_->connected())) return;
+      fn(code, m, d);
     };
   }
   std::chrono::milliseconds Timeout() const { return std::chrono::milliseconds(config_.request_timeout_ms); }
 
-  void Error(int32_t code, const std::string& message) {
+  /// Sends request `type`; without a reply within `timeout` it fails with the type's
+  /// catalog timeout code (protocol.tsv).
+  void Ask(std::string_view type, Json body, std::chrono::milliseconds timeout, Reply reply) {
+    signal_->Request(std::string(type), std::move(body), proto::TimeoutCode(type).value_or(Errc::kInternalError),
+                     timeout, std::move(reply));
+  }
+
+  void Error(int32_t code, const std::string& message) override {
     sdk::Log().warn("parley: error {} {}", FormatHex(code), message);
     Notify([&](EngineEventListener& l) { l.OnOccurError(code, message); });
   }
@@ -418,7 +408,8 @@ class EngineImpl final : public RtcEngine {
   }
 
   // ---- join / leave ---------------------------------------------------------
-  int32_t StartJoin(Json fields, const std::string& channel, const std::string& user, const std::string& name) {
+  int32_t StartJoin(const proto::JoinCredentials& credentials, const std::string& channel, const std::string& user,
+                    const std::string& name) {
     ChannelProfile profile;
     ClientRole role;
     {
@@ -428,12 +419,17 @@ class EngineImpl final : public RtcEngine {
       profile = config_.profile;
       role = config_.role;
     }
-    fields["userName"] = name;
-    fields["platform"] = "native";
-    fields["h5Compatible"] = g_h5_mode.load();
-    fields["sdkVersion"] = SdkVersion();
-    fields["profile"] = profile == ChannelProfile::kInteractiveLive ? "interactive-live" : "communication";
-    fields["role"] = RoleName(role);
+    proto::JoinRequest join;
+    join.user_name = name;
+    join.sdk_version = SdkVersion();
+    join.profile = profile;
+    join.role = role;
+    join.role_given = true;
+    join.platform = Platform::kNative;
+    join.h5_compatible = g_h5_mode.load();
+    Json fields = join.ToJson();
+    fields["userName"] = name;  // sent even when empty, as always
+    fields.update(credentials.ToJson());
     Post([this, fields, channel, user] { DoJoin(fields, channel, user); });
     return kOk;
   }
@@ -457,52 +453,61 @@ class EngineImpl final : public RtcEngine {
     });
   }
 
+  /// Connects, then sends the join: each step continues on the engine thread when the
+  /// one before it answers, and the engine thread never waits.
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
     auto t0 = Clock::now();
     SetStatus(ConnectionStatus::kConnecting);
     NewSignalClient();
-    if (Status st = signal_->Connect(config_.server_url, Timeout()); !st)
-      return JoinFailed(Code(st.error().code), st.error().message, channel, user, t0);
-    signal_->Request("join", fields, Errc::kJoinTimeout, Timeout(),
-                     Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
-                       if (code)
-                         return JoinFailed(code, m, channel, user, t0, d.is_object() ? d.value("detail", 0) : 0);
-                       ClientRole role;  // what the join asked for
-                       std::optional<ClientRole> later;
-                       {
-                         std::lock_guard<std::mutex> lock(state_mu_);
-                         joining_ = false;
-                         in_call_flag_ = !leaving_;
-                         role = config_.role;
-                         later.swap(pending_role_);
-                       }
-                       in_call_ = true;
-                       channel_ = channel;
-                       user_ = user;
-                       resume_token_ = d.value("resumeToken", "");
-                       SetStatus(ConnectionStatus::kConnected);
-                       int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
-                       ping_interval_ = std::chrono::milliseconds(interval);
-                       ScheduleHeartbeat();
-                       int elapsed = static_cast<int>(
-                           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
-                       Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(0, channel, user, elapsed); });
-                       for (const auto& u : d.value("users", Json::array())) AddRemote(u);
-                       if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
-                           !d["activeSpeaker"].get<std::string>().empty())
-                         Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
-                       if (later && *later != role) {
-                         // Set while joining: the server has the join's role until asked.
-                         RequestRole(*later);
-                         role = *later;
-                       }
-                       if (config_.auto_publish && role == ClientRole::kBroadcaster) {
-                         std::set<TrackKind> want;
-                         if (config_.audio_source != "null") want.insert(TrackKind::kAudio);
-                         if (config_.video_source != "null") want.insert(TrackKind::kCamera);
-                         if (!want.empty()) Publish(want);
-                       }
-                     }));
+    signal_->Connect(config_.server_url, Timeout(),
+                     [this, gen = signal_gen_, fields, channel, user, t0](const Status& st) {
+                       if (gen != signal_gen_) return;  // left (or destroyed) while connecting
+                       if (!st) return JoinFailed(Code(st.error().code), st.error().message, channel, user, t0);
+                       SendJoin(fields, channel, user, t0);
+                     });
+  }
+
+  void SendJoin(const Json& fields, const std::string& channel, const std::string& user, Clock::time_point t0) {
+    Ask("join", fields, Timeout(),
+        Continue([this, channel, user, t0](int32_t code, const std::string& m, const Json& d) {
+          if (code) return JoinFailed(code, m, channel, user, t0, d.is_object() ? d.value("detail", 0) : 0);
+          ClientRole role;  // what the join asked for
+          std::optional<ClientRole> later;
+          {
+            std::lock_guard<std::mutex> lock(state_mu_);
+            joining_ = false;
+            in_call_flag_ = !leaving_;
+            role = config_.role;
+            later.swap(pending_role_);
+          }
+          in_call_ = true;
+          channel_ = channel;
+          user_ = user;
+          remote_.SetSelf(user);
+          resume_token_ = d.value("resumeToken", "");
+          SetStatus(ConnectionStatus::kConnected);
+          int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
+          ping_interval_ = std::chrono::milliseconds(interval);
+          ScheduleHeartbeat();
+          int elapsed =
+              static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+          Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(0, channel, user, elapsed); });
+          for (const auto& u : d.value("users", Json::array())) AddRemote(proto::UserInfo::FromJson(u));
+          if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() &&
+              !d["activeSpeaker"].get<std::string>().empty())
+            Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
+          if (later && *later != role) {
+            // Set while joining: the server has the join's role until asked.
+            RequestRole(*later);
+            role = *later;
+          }
+          if (config_.auto_publish && role == ClientRole::kBroadcaster) {
+            std::set<TrackKind> want;
+            if (config_.audio_source != "null") want.insert(TrackKind::kAudio);
+            if (config_.video_source != "null") want.insert(TrackKind::kCamera);
+            if (!want.empty()) Publish(want);
+          }
+        }));
   }
 
   /// Whatever ended the call (leave, the server's bye, the connection lost): media,
@@ -517,7 +522,7 @@ class EngineImpl final : public RtcEngine {
     file_active_ = false;
     published_.clear();
     announced_.clear();
-    remote_.clear();
+    remote_.Clear();
     in_call_ = false;
     reconnecting_ = false;
     resume_token_.clear();
@@ -529,7 +534,6 @@ class EngineImpl final : public RtcEngine {
       leaving_ = false;
       joining_ = false;
       screen_requested_ = false;
-      remote_snapshot_.clear();
       if (pending_role_) config_.role = *pending_role_;  // left while joining: the next join's role
       pending_role_.reset();
     }
@@ -539,8 +543,6 @@ class EngineImpl final : public RtcEngine {
   /// A leave request on its way: the call ends when it is answered or after its bound.
   struct Leave {
     bool notify = false;
-    std::promise<void> answered;  ///< set on the signalling thread, for Teardown
-    std::future<void> answered_future = answered.get_future();
   };
 
   /// Media stops first, then the server is told (best effort: 2 s for the answer, 2.5 s
@@ -565,11 +567,8 @@ class EngineImpl final : public RtcEngine {
     auto leave = std::make_shared<Leave>();
     leave->notify = notify;
     leave_ = leave;
-    signal_->Request("leave", Json::object(), Errc::kTimeoutLeave, std::chrono::milliseconds(2000),
-                     [this, leave](int32_t, const std::string&, const Json&) {
-                       leave->answered.set_value();
-                       Post([this, leave] { FinishLeave(leave); });
-                     });
+    Ask("leave", Json::object(), std::chrono::milliseconds(2000),
+        [this, leave](int32_t, const std::string&, const Json&) { FinishLeave(leave); });
     leave_timer_.expires_after(std::chrono::milliseconds(2500));
     leave_timer_.async_wait([this, leave](const boost::system::error_code& ec) {
       if (!ec) FinishLeave(leave);
@@ -590,16 +589,14 @@ class EngineImpl final : public RtcEngine {
   void NewSignalClient() {
     uint64_t gen = ++signal_gen_;
     signal_.reset();
+    // Its callbacks arrive on the engine thread, in the order of their causes.
     signal_ = std::make_unique<sdk::SignalClient>(
+        loop_.io(),
         [this, gen](const Json& note) {
-          Post([this, gen, note] {
-            if (gen == signal_gen_) OnNote(note);
-          });
+          if (gen == signal_gen_) OnNote(note);
         },
         [this, gen](const std::string& why) {
-          Post([this, gen, why] {
-            if (gen == signal_gen_) OnSignalClosed(why);
-          });
+          if (gen == signal_gen_) OnSignalClosed(why);
         });
   }
 
@@ -647,14 +644,17 @@ class EngineImpl final : public RtcEngine {
     }
     NewSignalClient();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(reconnect_deadline_ - Clock::now());
-    if (Status st = signal_->Connect(config_.server_url, std::min(left, std::chrono::milliseconds(2000))); !st)
-      return RetryResume(attempt);
     uint64_t gen = signal_gen_;
-    // Not through Continue: a resume cut off by another drop must retry, not vanish.
-    auto reply = [this, gen, attempt](int32_t code, const std::string& m, const Json& d) {
-      Post([this, gen, attempt, code, m, d] { OnResumeReply(gen, attempt, code, m, d); });
-    };
-    signal_->Request("resume", {{"resumeToken", resume_token_}}, Errc::kTimeoutResume, Timeout(), reply);
+    signal_->Connect(config_.server_url, std::min(left, std::chrono::milliseconds(2000)),
+                     [this, gen, attempt](const Status& st) {
+                       if (gen != signal_gen_ || attempt != resume_attempt_ || !reconnecting_) return;
+                       if (!st) return RetryResume(attempt);
+                       // Not through Continue: a resume cut off by another drop must retry, not vanish.
+                       Ask("resume", proto::ResumeRequest{resume_token_}.ToJson(), Timeout(),
+                           [this, gen, attempt](int32_t code, const std::string& m, const Json& d) {
+                             OnResumeReply(gen, attempt, code, m, d);
+                           });
+                     });
   }
 
   void OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std::string& m, const Json& d) {
@@ -678,41 +678,18 @@ class EngineImpl final : public RtcEngine {
   /// After a resume: notifications sent while the link was down are lost, so the
   /// channel's snapshot decides who is there and what they publish.
   void Reconcile(const Json& users) {
-    std::set<std::string> present;
-    for (const auto& u : users) {
-      std::string id = u.value("userId", "");
-      if (id.empty() || id == user_) continue;
-      present.insert(id);
-      auto it = remote_.find(id);
-      if (it == remote_.end()) {
-        AddRemote(u);
-        continue;
+    std::vector<proto::UserInfo> snapshot;
+    for (const auto& u : users) snapshot.push_back(proto::UserInfo::FromJson(u));
+    for (const auto& c : remote_.Reconcile(snapshot)) {
+      switch (c.kind) {
+        case sdk::call::RemoteUsers::Change::Kind::kOnline: Online(c.user_id, c.has_tracks); break;
+        case sdk::call::RemoteUsers::Change::Kind::kNewTracks:
+          if (config_.auto_subscribe) subscribing_.Subscribe(c.user_id);
+          break;
+        case sdk::call::RemoteUsers::Change::Kind::kOffline:
+          Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(c.user_id, "left"); });
+          break;
       }
-      std::vector<TrackKind> tracks;
-      for (const auto& t : u.value("tracks", Json::array()))
-        if (auto k = ParseTrack(t.get<std::string>())) tracks.push_back(*k);
-      bool added = std::any_of(tracks.begin(), tracks.end(), [&](TrackKind k) {
-        return std::find(it->second.tracks.begin(), it->second.tracks.end(), k) == it->second.tracks.end();
-      });
-      it->second.tracks = tracks;
-      {
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_[id] = it->second;
-      }
-      if (added && config_.auto_subscribe) Subscribe(id);
-    }
-    for (auto it = remote_.begin(); it != remote_.end();) {
-      if (present.count(it->first)) {
-        ++it;
-        continue;
-      }
-      std::string id = it->first;
-      it = remote_.erase(it);
-      {
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_.erase(id);
-      }
-      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, "left"); });
     }
   }
 
@@ -727,10 +704,9 @@ class EngineImpl final : public RtcEngine {
     if (!in_call_ || !signal_) return;
     ScheduleHeartbeat();
     ReportStats();
-    signal_->Request("ping", Json::object(), Errc::kHeartbeatTimeout, ping_interval_ * 3,
-                     Continue([this](int32_t code, const std::string& m, const Json&) {
-                       if (code == Code(Errc::kHeartbeatTimeout)) Error(code, m);
-                     }));
+    Ask("ping", Json::object(), ping_interval_ * 3, Continue([this](int32_t code, const std::string& m, const Json&) {
+          if (code == Code(Errc::kHeartbeatTimeout)) Error(code, m);
+        }));
   }
 
   /// Asks both connections for their totals, then reports.
@@ -756,90 +732,69 @@ class EngineImpl final : public RtcEngine {
   }
 
   // ---- remote users -----------------------------------------------------------
-  void AddRemote(const Json& u) {
-    std::string id = u.value("userId", "");
-    if (id.empty() || id == user_) return;
-    RemoteUser r;
-    r.user_id = id;
-    r.user_name = u.value("userName", "");
-    for (const auto& t : u.value("tracks", Json::array()))
-      if (auto k = ParseTrack(t.get<std::string>())) r.tracks.push_back(*k);
-    remote_[id] = r;
-    {
-      std::lock_guard<std::mutex> lock(state_mu_);
-      remote_snapshot_[id] = r;
-    }
+  void AddRemote(const proto::UserInfo& u) {
+    if (remote_.Add(u)) Online(u.user_id, !u.tracks.empty());
+  }
+  void Online(const std::string& id, bool has_tracks) {
     Notify([&](EngineEventListener& l) { l.OnRemoteUserOnline(id); });
-    if (config_.auto_subscribe && !r.tracks.empty()) Subscribe(id);
+    if (config_.auto_subscribe && has_tracks) subscribing_.Subscribe(id);
   }
 
   /// In a channel with a live signalling connection and not leaving it: work queued
   /// before a leave or a disconnect is dropped instead of failing.
-  [[nodiscard]] bool Live() const { return in_call_ && !leave_ && signal_ && signal_->connected(); }
+  [[nodiscard]] bool Live() const override { return in_call_ && !leave_ && signal_ && signal_->connected(); }
 
   /// A notification from the current signalling client. It counts even when that
   /// link has closed since (the close is handled next, in order): the server writes
   /// sessionRemoved just before it closes, and that notice decides the close is final.
   void OnNote(const Json& m) {
     if (!in_call_) return;
-    std::string type = m.value("type", "");
-    if (type == "userOnline") {
-      AddRemote(m.value("user", Json::object()));
-    } else if (type == "userOffline") {
-      std::string id = m.value("userId", "");
-      remote_.erase(id);
-      {
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_.erase(id);
-      }
-      Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(id, m.value("reason", "")); });
-    } else if (type == "trackPublished") {
-      std::string id = m.value("userId", "");
-      if (auto k = ParseTrack(m.value("track", ""))) {
-        auto& r = remote_[id];
-        r.user_id = id;
-        r.tracks.push_back(*k);
-        std::lock_guard<std::mutex> lock(state_mu_);
-        remote_snapshot_[id] = r;
-      }
-      if (config_.auto_subscribe) Subscribe(id);
-    } else if (type == "trackUnpublished") {
-      std::string id = m.value("userId", "");
-      auto k = ParseTrack(m.value("track", ""));
-      if (k && remote_.count(id)) {
-        auto& t = remote_[id].tracks;
-        t.erase(std::remove(t.begin(), t.end(), *k), t.end());
-        Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(id, *k); });
-      }
-    } else if (type == "trackMuted") {
-      if (auto k = ParseTrack(m.value("track", "")))
-        Notify(
-            [&](EngineEventListener& l) { l.OnRemoteTrackMuted(m.value("userId", ""), *k, m.value("muted", false)); });
-    } else if (type == "subscribeOffer") {
-      ApplySubscribeOffer(m.value("sdp", ""));
-    } else if (type == "activeSpeaker") {
-      Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(m.value("userId", "")); });
-    } else if (type == "userNetwork") {
-      Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("state", ""));
-    } else if (type == "publishAborted" || type == "transportFailed") {
-      Error(m.value("code", 0), m.value("message", ""));
-    } else if (type == "streamAborted") {
-      Warn(m.value("code", 0), m.value("userId", "") + ": " + m.value("message", ""));
-    } else if (type == "subscribeAborted") {
-      Error(m.value("code", 0), m.value("message", ""));
-      subscriber_.reset();  // the server dropped it: subscribe again on a new one
-      for (const auto& id : m.value("users", Json::array())) Subscribe(id.get<std::string>());
-    } else if (type == "sessionRemoved") {
-      // Final: the server closes the link next; that close is not a drop to recover
-      // from (EndCall moves on from this client's events; closing it here makes the
-      // end ours too).
-      std::string reason = m.value("reason", "");
-      EndCall();
-      if (signal_) signal_->Close();
-      Error(m.value("code", Code(Errc::kSessionRemoved)), m.value("message", "session removed: " + reason));
-      Notify([&](EngineEventListener& l) { l.OnBye(reason); });
-    }
+    std::visit([this](const auto& n) { On(n); }, proto::ParseNotification(m));
   }
+  void On(const std::monostate&) {}  // a word this client does not know
+  void On(const proto::UserOnline& n) { AddRemote(n.user); }
+  void On(const proto::UserOffline& n) {
+    remote_.Remove(n.user_id);
+    Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(n.user_id, n.reason); });
+  }
+  void On(const proto::TrackPublished& n) {
+    if (n.track) remote_.AddTrack(n.user_id, *n.track);
+    if (config_.auto_subscribe) subscribing_.Subscribe(n.user_id);
+  }
+  void On(const proto::TrackUnpublished& n) {
+    if (n.track && remote_.RemoveTrack(n.user_id, *n.track))
+      Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(n.user_id, *n.track); });
+  }
+  void On(const proto::TrackMuted& n) {
+    if (n.track) Notify([&](EngineEventListener& l) { l.OnRemoteTrackMuted(n.user_id, *n.track, n.muted); });
+  }
+  void On(const proto::SubscribeOffer& n) { subscribing_.ApplyOffer(n.sdp); }
+  void On(const proto::ActiveSpeaker& n) {
+    Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(n.user_id); });
+  }
+  void On(const proto::UserNetwork& n) { Warn(n.code, n.user_id + ": " + n.state); }
+  void On(const proto::PublishAborted& n) { Error(n.code, n.message); }
+  void On(const proto::TransportFailed& n) { Error(n.code, n.message); }
+  void On(const proto::StreamAborted& n) { Warn(n.code, n.user_id + ": " + n.message); }
+  void On(const proto::SubscribeAborted& n) {
+    Error(n.code, n.message);
+    subscribing_.Aborted(n.users);
+  }
+  void On(const proto::SessionRemoved& n) {
+    // Final: the server closes the link next; that close is not a drop to recover
+    // from (EndCall moves on from this client's events; closing it here makes the
+    // end ours too).
+    EndCall();
+    if (signal_) signal_->Close();
+    Error(n.code ? n.code : Code(Errc::kSessionRemoved),
+          n.message.empty() ? "session removed: " + n.reason : n.message);
+    Notify([&](EngineEventListener& l) { l.OnBye(n.reason); });
+  }
+  // Not acted on by this SDK (yet).
+  void On(const proto::UserUpdated&) {}
+  void On(const proto::RoleUpdated&) {}
+  void On(const proto::StreamResumed&) {}
+  void On(const proto::Message&) {}
 
   // ---- publish ----------------------------------------------------------------
   int32_t SetPublish(TrackKind k, bool enable) {
@@ -851,7 +806,7 @@ class EngineImpl final : public RtcEngine {
     Post([this, k, enable] {
       if (!Live()) return;
       if (enable == (announced_.count(k) > 0))
-        return Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), TrackName(k));
+        return Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), std::string(Name(k)));
       if (enable) {
         std::set<TrackKind> want = announced_;
         want.insert(k);
@@ -865,19 +820,19 @@ class EngineImpl final : public RtcEngine {
 
   void Unpublish(TrackKind k) {
     announced_.erase(k);
-    signal_->Request("unpublish", {{"tracks", {TrackName(k)}}}, Errc::kTimeoutUnpublish, Timeout(),
-                     Continue([this, k](int32_t code, const std::string& m, const Json&) {
-                       if (code) {
-                         if (published_.count(k)) announced_.insert(k);  // still published
-                         return Error(code, m);
-                       }
-                       published_.erase(k);
-                       Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
-                       if (published_.empty())
-                         publisher_.reset();
-                       else
-                         Republish();
-                     }));
+    Ask("unpublish", proto::UnpublishRequest{{k}}.ToJson(), Timeout(),
+        Continue([this, k](int32_t code, const std::string& m, const Json&) {
+          if (code) {
+            if (published_.count(k)) announced_.insert(k);  // still published
+            return Error(code, m);
+          }
+          published_.erase(k);
+          Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
+          if (published_.empty())
+            publisher_.reset();
+          else
+            Republish();
+        }));
   }
 
   int32_t SetMute(TrackKind k, bool mute) {
@@ -885,10 +840,10 @@ class EngineImpl final : public RtcEngine {
     Post([this, k, mute] {
       if (publisher_) publisher_->Mute(k, mute);
       if (Live() && published_.count(k))
-        signal_->Request("mute", {{"track", TrackName(k)}, {"muted", mute}}, Errc::kTimeoutMute, Timeout(),
-                         Continue([this](int32_t code, const std::string& m, const Json&) {
-                           if (code) Error(code, m);
-                         }));
+        Ask("mute", proto::MuteRequest{{k}, mute}.ToJson(), Timeout(),
+            Continue([this](int32_t code, const std::string& m, const Json&) {
+              if (code) Error(code, m);
+            }));
     });
     return kOk;
   }
@@ -898,57 +853,39 @@ class EngineImpl final : public RtcEngine {
     if (!file_active_) return Code(Errc::kPublishStreamNotExist);
     Post([this, fn] {
       if (!player_) return Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
-      sdk::media::FileState before = player_->state();
-      if (Status st = fn(*player_); !st) return Error(Code(st.error().code), st.error().message);
-      if (player_->state() != before)
-        Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(ToApi(player_->state())); });
+      auto changed = sdk::call::RunFileOp(*player_, fn);
+      if (!changed) return Error(Code(changed.error().code), changed.error().message);
+      if (*changed) Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(**changed); });
     });
     return kOk;
   }
 
-  static MediaFileState ToApi(sdk::media::FileState s) {
-    return s == sdk::media::FileState::kPlaying  ? MediaFileState::kPlaying
-           : s == sdk::media::FileState::kPaused ? MediaFileState::kPaused
-                                                 : MediaFileState::kEnded;
-  }
-
-  static bool IsFile(const std::string& source) { return source.rfind("file:", 0) == 0; }
-
-  /// "device:<id>" names a device the system does not have (while it has others of
-  /// that kind, so the sound/video system itself is reachable).
   bool MissingDevice(DeviceKind kind, const std::string& source) {
-    if (source.rfind("device:", 0) != 0) return false;
-    std::string id = source.substr(7);
-    bool any_real = false;
-    for (const DeviceInfo& d : media_->EnumerateDevices(kind)) {
-      if (d.id == id) return false;
-      bool synthetic = d.id.rfind("test:", 0) == 0 || d.id == "external" || d.id == "null" || d.id == "auto";
-      any_real = any_real || !synthetic;
-    }
-    return any_real;
+    return sdk::call::MissingDevice(source, [&] { return media_->EnumerateDevices(kind); });
   }
 
   /// Opens the media file the sources name (once per call); false when it cannot be
   /// played (the error is raised).
   bool EnsurePlayer(bool audio, bool video) {
-    bool want_audio = audio && IsFile(config_.audio_source), want_video = video && IsFile(config_.video_source);
-    if (player_ || (!want_audio && !want_video)) return true;
-    if (IsFile(config_.audio_source) && IsFile(config_.video_source) && config_.audio_source != config_.video_source) {
-      Error(Code(Errc::kPublishConfigInvalid), "audio and video from files must come from the same file");
+    if (player_) return true;
+    auto file = sdk::call::FileFor(config_.audio_source, config_.video_source, audio, video);
+    if (!file) {
+      Error(Code(file.error().code), file.error().message);
       return false;
     }
-    std::string path = (want_audio ? config_.audio_source : config_.video_source).substr(5);
-    auto player = media_->OpenFile(
-        path, IsFile(config_.audio_source), IsFile(config_.video_source),
-        [this] {
-          Post([this] {
-            if (!player_) return;
-            Notify(
-                [&](EngineEventListener& l) { l.OnMediaFileProgress(player_->DurationMs(), player_->DurationMs()); });
-            Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kEnded); });
-          });
-        },
-        [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
+    if (!*file) return true;
+    auto player =
+        media_->OpenFile((*file)->path, (*file)->feeds_audio, (*file)->feeds_video,
+                         [this] {
+                           Post([this] {
+                             if (!player_) return;
+                             Notify([&](EngineEventListener& l) {
+                               l.OnMediaFileProgress(player_->DurationMs(), player_->DurationMs());
+                             });
+                             Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kEnded); });
+                           });
+                         },
+                         [this](int32_t code, const std::string& m) { Post([this, code, m] { Error(code, m); }); });
     if (!player) {
       Error(Code(player.error().code), player.error().message);
       return false;
@@ -963,8 +900,8 @@ class EngineImpl final : public RtcEngine {
     if (!Live()) return;
     if (!EnsurePlayer(want.count(TrackKind::kAudio) > 0, want.count(TrackKind::kCamera) > 0)) {
       // The file cannot play: publish the rest.
-      if (IsFile(config_.audio_source)) want.erase(TrackKind::kAudio);
-      if (IsFile(config_.video_source)) want.erase(TrackKind::kCamera);
+      if (sdk::call::IsFileSource(config_.audio_source)) want.erase(TrackKind::kAudio);
+      if (sdk::call::IsFileSource(config_.video_source)) want.erase(TrackKind::kCamera);
       if (want.empty()) return;
     }
     if (want.count(TrackKind::kAudio) && MissingDevice(DeviceKind::kMicrophone, config_.audio_source)) {
@@ -1005,31 +942,26 @@ class EngineImpl final : public RtcEngine {
     // second publish (screen share right after joining) must not repeat the first's.
     // Announced now, before the offer exists, so that a publish queued behind this one
     // (or an unpublish's republish) already counts these tracks.
-    std::vector<std::string> added;
     std::set<TrackKind> added_kinds;
     for (TrackKind k : want)
-      if (announced_.insert(k).second) {
-        added.push_back(TrackName(k));
-        added_kinds.insert(k);
-      }
+      if (announced_.insert(k).second) added_kinds.insert(k);
     std::shared_ptr<sdk::media::PublishConnection> holder(std::move(*pub));
     uint64_t gen = signal_gen_;
-    holder->CreateOffer([this, gen, holder, want, added, added_kinds](Result<std::string> offer) {
+    holder->CreateOffer([this, gen, holder, want, added_kinds](Result<std::string> offer) {
       if (gen != signal_gen_) return;  // the call ended or its link changed: like a request cut off
       if (!offer || !Live()) {
         for (TrackKind k : added_kinds) announced_.erase(k);  // never sent
         if (!offer) Error(Code(offer.error().code), offer.error().message);
         return;
       }
-      SendPublish(holder, want, added, added_kinds, *offer);
+      SendPublish(holder, want, added_kinds, *offer);
     });
   }
 
   /// Tells the server about the publish connection `holder` (its offer), then applies
   /// the answer and makes it the one that sends.
   void SendPublish(const std::shared_ptr<sdk::media::PublishConnection>& holder, const std::set<TrackKind>& want,
-                   const std::vector<std::string>& added, const std::set<TrackKind>& added_kinds,
-                   const std::string& offer) {
+                   const std::set<TrackKind>& added_kinds, const std::string& offer) {
     sdk::Log().debug("parley: publish offer\n{}", offer);
     auto on_answer = Continue([this, holder, want, added_kinds](int32_t code, const std::string& m, const Json& d) {
       if (code) {
@@ -1055,10 +987,10 @@ class EngineImpl final : public RtcEngine {
           if (published_.insert(k).second) Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
       });
     });
-    if (added.empty())
-      signal_->Request("updatePublish", {{"sdp", offer}}, Errc::kTimeoutUpdatePublish, Timeout(), on_answer);
+    if (added_kinds.empty())
+      Ask("updatePublish", proto::UpdatePublishRequest{offer}.ToJson(), Timeout(), on_answer);
     else
-      signal_->Request("publish", {{"tracks", added}, {"sdp", offer}}, Errc::kTimeoutPublish, Timeout(), on_answer);
+      Ask("publish", proto::PublishRequest{added_kinds, offer}.ToJson(), Timeout(), on_answer);
   }
 
   void Republish() { Publish(announced_); }
@@ -1074,21 +1006,18 @@ class EngineImpl final : public RtcEngine {
     published_.clear();
   }
 
-  static const char* RoleName(ClientRole r) { return r == ClientRole::kAudience ? "audience" : "broadcaster"; }
-
   /// Asks the server for role `r`; the engine acts on it once the server agrees.
   void RequestRole(ClientRole r) {
     if (!Live()) return;
-    signal_->Request("setRole", {{"role", RoleName(r)}}, Errc::kTimeoutSetRole, Timeout(),
-                     Continue([this, r](int32_t code, const std::string& m, const Json&) {
-                       if (code)
-                         return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
-                       {
-                         std::lock_guard<std::mutex> lock(state_mu_);
-                         config_.role = r;
-                       }
-                       if (r == ClientRole::kAudience && publisher_) StopPublishing();
-                     }));
+    Ask("setRole", proto::SetRoleRequest{r}.ToJson(), Timeout(),
+        Continue([this, r](int32_t code, const std::string& m, const Json&) {
+          if (code) return Error(code == Code(Errc::kTimeoutSetRole) ? code : Code(Errc::kUpdateRoleFailed), m);
+          {
+            std::lock_guard<std::mutex> lock(state_mu_);
+            config_.role = r;
+          }
+          if (r == ClientRole::kAudience && publisher_) StopPublishing();
+        }));
   }
 
   // ---- subscribe --------------------------------------------------------------
@@ -1101,96 +1030,53 @@ class EngineImpl final : public RtcEngine {
       std::lock_guard<std::mutex> lock(state_mu_);
       if (!in_call_flag_) return Code(Errc::kNotInChannel);
     }
-    Post([this, user_id, tracks, subscribe] {
-      if (subscribe) return Subscribe(user_id, tracks);
-      if (!Live()) return;
-      Json body = {{"userId", user_id}};
-      if (!tracks.empty()) body["tracks"] = TrackNames(tracks);
-      signal_->Request("unsubscribe", body, Errc::kTimeoutUnsubscribe, Timeout(),
-                       Continue([this](int32_t code, const std::string& m, const Json&) {
-                         if (code) Error(code, m);
-                       }));
+    Post([this, user_id, set = TrackSet(tracks.begin(), tracks.end()), subscribe] {
+      if (subscribe) return subscribing_.Subscribe(user_id, set);
+      subscribing_.Unsubscribe(user_id, set);
     });
     return kOk;
   }
 
-  static Json TrackNames(const std::vector<TrackKind>& tracks) {
-    Json out = Json::array();
-    for (TrackKind k : tracks) out.push_back(TrackName(k));
-    return out;
+  // ---- Subscribing::Listener ---------------------------------------------------
+  void Request(std::string_view type, Json body, Reply reply) override {
+    Ask(type, std::move(body), Timeout(), Continue(std::move(reply)));
   }
 
-  void Subscribe(const std::string& user_id, const std::vector<TrackKind>& tracks = {}) {
-    if (!Live()) return;
-    Json body = {{"userId", user_id}};
-    if (!tracks.empty()) body["tracks"] = TrackNames(tracks);
-    signal_->Request("subscribe", body, Errc::kTimeoutSubscribe, Timeout(),
-                     Continue([this](int32_t code, const std::string& m, const Json& d) {
-                       if (code) return Error(code, m);
-                       if (d.contains("sdp")) ApplySubscribeOffer(d["sdp"]);
-                     }));
-  }
-
-  void ApplySubscribeOffer(const std::string& offer) {
-    if (!Live()) return;
-    if (!subscriber_) {
-      sdk::media::SubscribeOptions so;
-      so.ice_addresses = config_.ice_addresses;
-      so.record_dir = config_.record_dir;
-      so.playout = config_.audio_playout;
-      if (MissingDevice(DeviceKind::kSpeaker, so.playout)) {
-        Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
-        so.playout = "null";
-      }
-      sdk::media::SubscribeCallbacks cb;
-      cb.on_video = [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
-        frames_.fetch_add(1, std::memory_order_relaxed);
-        width_.store(f.width, std::memory_order_relaxed);
-        height_.store(f.height, std::memory_order_relaxed);
-        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
-      };
-      cb.on_audio = [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
-        ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
-      };
-      cb.on_track = [this](const sdk::RemoteTrackInfo& i) {
-        Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
-      };
-      cb.on_record = [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
-        Post([this, i, path] {
-          Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); });
-        });
-      };
-      // One remote stream failing (or ending abruptly when its sender leaves) does
-      // not end the call: the others keep playing, so it is a warning. The
-      // renderer and the speaker are the app's own: those are errors.
-      cb.on_error = [this](int32_t code, const std::string& m) {
-        bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
-                      code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
-        Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
-      };
-      auto sub = media_->CreateSubscriber(so, std::move(cb));
-      if (!sub) return Error(Code(sub.error().code), sub.error().message);
-      subscriber_ = std::move(*sub);
-      for (const auto& [key, window] : remote_windows_)
-        if (window) subscriber_->SetWindow(key.first, key.second, window);
+  Result<std::unique_ptr<sdk::media::SubscribeConnection>> NewSubscribeConnection() override {
+    sdk::media::SubscribeOptions so;
+    so.ice_addresses = config_.ice_addresses;
+    so.record_dir = config_.record_dir;
+    so.playout = config_.audio_playout;
+    if (MissingDevice(DeviceKind::kSpeaker, so.playout)) {
+      Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
+      so.playout = "null";
     }
-    std::weak_ptr<sdk::media::SubscribeConnection> asked = subscriber_;
-    subscriber_->ApplyOffer(offer, [this, asked](Result<std::string> answer) {
-      // Dropped meanwhile (aborted, the call ended): its answer is no one's.
-      if (auto conn = asked.lock(); !conn || conn != subscriber_) return;
-      if (!answer) {
-        if (!sdk::media::TimedOut(answer.error()))
-          return Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
-        // The media never answered: the connection is unusable; the next offer gets a new one.
-        subscriber_.reset();
-        return Error(Code(answer.error().code), answer.error().message);
-      }
-      if (!Live()) return;
-      signal_->Request("subscribeAnswer", {{"sdp", *answer}}, Errc::kTimeoutSubscribeAnswer, Timeout(),
-                       Continue([this](int32_t code, const std::string& m, const Json&) {
-                         if (code) Error(code, m);
-                       }));
-    });
+    sdk::media::SubscribeCallbacks cb;
+    cb.on_video = [this](const sdk::RemoteTrackInfo& i, const VideoFrame& f) {
+      frames_.fetch_add(1, std::memory_order_relaxed);
+      width_.store(f.width, std::memory_order_relaxed);
+      height_.store(f.height, std::memory_order_relaxed);
+      ToObserver([&](MediaFrameObserver& o) { o.OnRemoteVideoFrame(i.user_id, i.track, f); });
+    };
+    cb.on_audio = [this](const sdk::RemoteTrackInfo& i, const AudioFrame& f) {
+      ToObserver([&](MediaFrameObserver& o) { o.OnRemoteAudioFrame(i.user_id, f); });
+    };
+    cb.on_track = [this](const sdk::RemoteTrackInfo& i) {
+      Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
+    };
+    cb.on_record = [this](const sdk::RemoteTrackInfo& i, const std::string& path) {
+      Post(
+          [this, i, path] { Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); }); });
+    };
+    // One remote stream failing (or ending abruptly when its sender leaves) does
+    // not end the call: the others keep playing, so it is a warning. The
+    // renderer and the speaker are the app's own: those are errors.
+    cb.on_error = [this](int32_t code, const std::string& m) {
+      bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
+                    code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
+      Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
+    };
+    return media_->CreateSubscriber(so, std::move(cb));
   }
 
   EngineConfig config_;  ///< role and profile under state_mu_; the rest fixed or engine thread only
@@ -1216,20 +1102,19 @@ class EngineImpl final : public RtcEngine {
   mutable std::mutex state_mu_;  ///< guards the flags API calls read
   bool joining_ = false, in_call_flag_ = false, leaving_ = false, screen_requested_ = false;
   std::optional<ClientRole> pending_role_;  ///< set while joining, asked for once joined
-  std::map<std::string, RemoteUser> remote_snapshot_;
 
   // Engine thread only:
   std::unique_ptr<sdk::SignalClient> signal_;
   std::shared_ptr<sdk::media::PublishConnection> publisher_;
-  std::shared_ptr<sdk::media::SubscribeConnection> subscriber_;
+  sdk::call::Subscribing subscribing_{*this};
+  std::shared_ptr<sdk::media::SubscribeConnection>& subscriber_ = subscribing_.connection();  ///< read by the stats
   std::set<TrackKind> published_;  ///< what the server confirmed
   std::set<TrackKind> announced_;  ///< what publish requests sent so far (confirmed or in flight)
-  std::map<std::string, RemoteUser> remote_;
+  sdk::call::RemoteUsers remote_;  ///< its snapshot is read by API threads
   ScreenShareConfig screen_;
   std::unique_ptr<sdk::media::FilePlayback> player_;
   bool file_started_ = false;
   uint64_t local_window_ = 0;
-  std::map<std::pair<std::string, TrackKind>, uint64_t> remote_windows_;
   // Any thread:
   std::atomic<bool> file_active_{false};
   std::atomic<bool> mute_audio_{false}, mute_video_{false};

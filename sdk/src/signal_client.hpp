@@ -1,9 +1,11 @@
-// The engine's signalling client: one WebSocket to parleyd (docs/protocol.md) on its
-// own I/O thread. Requests carry ids and get their response or, after the timeout,
-// the request's catalog timeout code. Notifications and the connection closing are
-// reported through callbacks on the I/O thread.
+// The engine's signalling client: one WebSocket to parleyd (docs/protocol.md) on the
+// engine's event loop, all I/O asynchronous and every step bounded by a timer.
+// Requests carry ids and get their response or, after the timeout, the request's
+// catalog timeout code. Notifications and the connection closing are reported
+// through callbacks posted to the loop.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -33,29 +35,38 @@ class SignalClient {
   using ReplyFn = std::function<void(int32_t code, const std::string& message, const Json& data)>;
   using NotifyFn = std::function<void(const Json& note)>;
   using ClosedFn = std::function<void(const std::string& why)>;
+  using ConnectFn = std::function<void(const Status& result)>;
 
-  SignalClient(NotifyFn on_notify, ClosedFn on_closed);
+  /// The client runs on `io` (the engine's loop) and has no thread of its own: its
+  /// methods are called on the thread that runs `io`, and every callback is posted to
+  /// `io`, never run inside the call that caused it, so a callback may close or destroy
+  /// the client. Callbacks run in the order their causes happened (a notification read
+  /// before the connection closed is delivered before the close).
+  SignalClient(boost::asio::io_context& io, NotifyFn on_notify, ClosedFn on_closed);
+  /// Closes (as Close does).
   ~SignalClient();
   SignalClient(const SignalClient&) = delete;
   SignalClient& operator=(const SignalClient&) = delete;
 
-  /// Opens the WebSocket: blocks until it is open or fails, and never longer than
-  /// `timeout` (resolving, connecting and the upgrade together; then
-  /// kSignalRequestError). URL: ws://host:port/path or http://host:port (path
-  /// defaults to /v1/signal).
-  Status Connect(const std::string& url, std::chrono::milliseconds timeout);
-  /// Sends a request; `reply` runs once on the I/O thread: with the response, with
-  /// `timeout_code` after `timeout`, or with 0x01020401 if the connection is gone.
+  /// Opens the WebSocket; `done` gets the result within `timeout` (resolving,
+  /// connecting and the upgrade together; then kSignalRequestError), or a refusal as
+  /// soon as the system reports it. URL: ws://host:port/path or http://host:port (path
+  /// defaults to /v1/signal). One Connect per client.
+  void Connect(const std::string& url, std::chrono::milliseconds timeout, ConnectFn done);
+  /// Sends a request; `reply` runs once: with the response, with `timeout_code` after
+  /// `timeout`, or with 0x01020401 if the connection is gone.
   void Request(const std::string& type, Json fields, Errc timeout_code, std::chrono::milliseconds timeout,
                ReplyFn reply);
-  /// Closes the connection (pending requests get 0x01020401). Idempotent.
+  /// Closes the connection without waiting: a Connect on its way fails, pending
+  /// requests get 0x01020401, and no notification or close callback follows.
+  /// Idempotent.
   void Close();
   [[nodiscard]] bool connected() const;
 
  private:
   struct Impl;
   struct ConnectAttempt;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  ///< shared with the handlers still queued on the loop
 };
 
 }  // namespace parley::sdk

@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "black_hole.hpp"
 #include "engine_support.hpp"
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
@@ -134,6 +135,42 @@ TEST(Engine, JoinFailuresArriveWithTheServersCode) {
   EXPECT_EQ(p.join_result, static_cast<int32_t>(Errc::kTokenInvalid));
   EXPECT_FALSE(e->IsInCall());
   RtcEngine::Destroy(e);
+}
+
+// Signalling runs on the engine's loop with async I/O: a server that never answers
+// the SYN fails the join at the request timeout (not after the kernel's SYN retries),
+// and the engine thread is free meanwhile, so a destroy does not wait for the connect.
+TEST(Engine, JoinToABlackHoledServerFailsWithinTheRequestTimeout) {
+  test::BlackHoleListener hole(0);
+  ASSERT_TRUE(hole.FillAcceptQueue());
+  std::string token = MintAccessToken({"app", "c", "u", "", "", 4102444800, 1}, "key");
+  EngineConfig c;
+  c.server_url = hole.url();
+  c.request_timeout_ms = 500;
+  Probe p;
+  RtcEngine* e = RtcEngine::Create(c);
+  ASSERT_NE(e, nullptr);
+  e->SetEngineEventListener(&p);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(e->JoinChannel(token, "c", "u", "x"), 0);
+  ASSERT_TRUE(p.WaitFor([&] { return p.join_result != -1; }, 5s));
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(p.join_result, static_cast<int32_t>(Errc::kSignalRequestError));
+  EXPECT_GE(took, 500ms);
+  EXPECT_LT(took, 1000ms);
+  EXPECT_FALSE(e->IsInCall());
+  RtcEngine::Destroy(e);
+
+  c.request_timeout_ms = 20000;
+  Probe q;
+  e = RtcEngine::Create(c);
+  ASSERT_NE(e, nullptr);
+  e->SetEngineEventListener(&q);
+  ASSERT_EQ(e->JoinChannel(token, "c", "u", "x"), 0);
+  ASSERT_TRUE(q.WaitFor([&] { return q.HasStatus(ConnectionStatus::kConnecting); }, 5s));
+  auto t1 = std::chrono::steady_clock::now();
+  RtcEngine::Destroy(e);
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 2s);
 }
 
 TEST(Engine, APureCClientJoinsAndReceivesThroughTheCAbi) {

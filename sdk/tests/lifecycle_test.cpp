@@ -258,8 +258,9 @@ int OpenSignalConnections(const test::ServerProcess& s) {
 // The admin API kicks a native engine 20 times. Every time the engine reports the
 // server's "kicked" (sessionRemoved, 0x02010105) and never takes the close that
 // follows for a dropped link (no reconnecting, no "connection-lost"). Every other
-// kick holds the engine thread until the server has closed the link, so the notice
-// is read only after the close arrived.
+// kick holds the engine thread (which also runs the signalling client) while the
+// server writes the notice and closes, so the notice and the close frame are both
+// waiting when the engine reads again.
 TEST(EngineLifecycle, AKickedEngineIsToldKickedEveryTime) {
   test::ServerProcess server;
   App app = CreateApp(server);
@@ -284,11 +285,11 @@ TEST(EngineLifecycle, AKickedEngineIsToldKickedEveryTime) {
                                server.admin_key());
     ASSERT_EQ(r.status, 200) << r.body;
     if (held) {
-      // The server closes after writing the notice; the engine's client has then read
-      // both (its close reply is what the server waited for).
-      EXPECT_TRUE(Eventually([&] { return OpenSignalConnections(server) == 0; }, 10s));
-      std::this_thread::sleep_for(50ms);
+      // The server writes the notice and then the close frame; the link closes once
+      // the engine, released, answers that close.
+      std::this_thread::sleep_for(200ms);
       p.Release();
+      EXPECT_TRUE(Eventually([&] { return OpenSignalConnections(server) == 0; }, 10s));
     }
     ASSERT_TRUE(p.WaitFor([&] { return !p.bye.empty(); }, 10s));
     EXPECT_FALSE(e->IsInCall());

@@ -26,6 +26,21 @@ void EventLoop::Run() {
   }
 }
 
+bool EventLoop::RunUntil(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline) {
+  runner_ = std::this_thread::get_id();
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    // A Stop (queued before, or posted meanwhile) only ends one pass here: the bound
+    // is the deadline.
+    if (io_.stopped()) io_.restart();
+    try {
+      io_.run_one_until(deadline);
+    } catch (const std::exception& e) {
+      if (on_exception_) on_exception_(e);
+    }
+  }
+  return done();
+}
+
 void EventLoop::Stop() {
   // Queued behind the work posted so far, so that work runs first.
   boost::asio::post(io_, [this] { io_.stop(); });

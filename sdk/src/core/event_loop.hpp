@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <thread>
@@ -31,6 +32,10 @@ class EventLoop {
   void Run();
   /// Asks Run to return after the work queued so far. Any thread; idempotent.
   void Stop();
+  /// After Run has returned: runs the loop again on the calling thread until `done()`
+  /// holds or `deadline` passes, for a last exchange (the leave at teardown). Whatever
+  /// was queued runs too, in order. Returns done().
+  bool RunUntil(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline);
 
  private:
   boost::asio::io_context io_;

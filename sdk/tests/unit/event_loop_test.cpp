@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -53,6 +55,26 @@ TEST(EventLoop, StopRunsQueuedWorkFirst) {
   loop.Post([&] { ran.push_back(2); });
   loop.Run();
   EXPECT_EQ(ran, (std::vector<int>{1, 2}));
+}
+
+// Teardown: the loop has stopped, and a leave still on its way needs it once more,
+// until it is answered or its bound passes.
+TEST(EventLoop, RunUntilFinishesALastExchangeAfterStopWithinItsDeadline) {
+  using Clock = std::chrono::steady_clock;
+  EventLoop loop(nullptr);
+  loop.Stop();
+  loop.Run();
+  bool answered = false;
+  std::vector<int> ran;
+  loop.Post([&] { ran.push_back(1); });  // queued after the stop: runs, in order
+  boost::asio::steady_timer reply(loop.io(), std::chrono::milliseconds(20));
+  reply.async_wait([&](const boost::system::error_code& ec) { answered = !ec; });
+  EXPECT_TRUE(loop.RunUntil([&] { return answered; }, Clock::now() + std::chrono::seconds(5)));
+  EXPECT_EQ(ran, std::vector<int>{1});
+  auto t0 = Clock::now();
+  EXPECT_FALSE(loop.RunUntil([] { return false; }, t0 + std::chrono::milliseconds(50)));
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(50));
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
 }
 
 }  // namespace

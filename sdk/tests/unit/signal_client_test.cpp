@@ -1,28 +1,25 @@
 // The signalling client's bounds, against servers on 127.0.0.1 that never answer:
 // one whose accept queue is full (the kernel drops further SYNs, as a black-holed
 // address does), one that accepts TCP but never answers the WebSocket upgrade, and a
-// WebSocket server that never answers a request.
+// WebSocket server that never answers a request. The client runs on the test's own
+// io_context, as it runs on the engine's loop: its callbacks are posted there.
 #include "signal_client.hpp"
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
-#include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "../black_hole.hpp"
 
 namespace parley::sdk {
 namespace {
@@ -33,52 +30,20 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-/// A TCP listener on 127.0.0.1 with an accept backlog of `backlog`, never accepting.
-class Listener {
- public:
-  explicit Listener(int backlog) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, backlog), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+/// The loop the client runs on, run by the test's thread until what it waits for
+/// happened or `bound` passed.
+struct Loop {
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  template <typename Pred>
+  bool RunUntil(Pred done, std::chrono::milliseconds bound) {
+    auto deadline = Clock::now() + bound;
+    while (!done() && Clock::now() < deadline) io.run_one_until(deadline);
+    return done();
   }
-  ~Listener() {
-    for (int c : clients_) ::close(c);
-    ::close(fd_);
-  }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  [[nodiscard]] uint16_t port() const { return port_; }
-  [[nodiscard]] std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/v1/signal"; }
-
-  /// Connects clients until one's handshake does not complete: from then on the
-  /// full accept queue makes the kernel drop every SYN to this port.
-  bool FillAcceptQueue() {
-    for (int i = 0; i < 16; ++i) {
-      int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      clients_.push_back(c);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(port_);
-      if (::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) continue;
-      if (errno != EINPROGRESS) return false;
-      pollfd p{c, POLLOUT, 0};
-      if (::poll(&p, 1, 200) == 0) return true;  // no SYN-ACK: dropped
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::vector<int> clients_;
 };
+
+using BlackHole = test::BlackHoleListener;
 
 TEST(SignalClient, IceStaysOnLoopbackOnlyForALoopbackServer) {
   EXPECT_EQ(SignalUrlHost("ws://127.0.0.1:7880/v1/signal"), "127.0.0.1");
@@ -95,13 +60,23 @@ TEST(SignalClient, IceStaysOnLoopbackOnlyForALoopbackServer) {
     EXPECT_TRUE(DefaultIceAddresses(url).empty()) << url;
 }
 
-TEST(SignalClient, ABlackHoledServerFailsAtTheTimeout) {
-  Listener l(0);
-  ASSERT_TRUE(l.FillAcceptQueue());
-  SignalClient c(nullptr, nullptr);
+/// Connects `c` to `url` with `timeout` on `loop`: the result and how long it took.
+std::pair<Status, Clock::duration> ConnectAndWait(Loop& loop, SignalClient& c, const std::string& url,
+                                                  std::chrono::milliseconds timeout) {
+  std::optional<Status> got;
   auto t0 = Clock::now();
-  Status st = c.Connect(l.url(), 300ms);
-  auto took = Clock::now() - t0;
+  c.Connect(url, timeout, [&got](const Status& st) { got = st; });
+  EXPECT_FALSE(got) << "the result is posted, never given inside Connect";
+  EXPECT_TRUE(loop.RunUntil([&] { return got.has_value(); }, timeout + 5s));
+  return {got.value_or(MakeError(Errc::kInternalError, "no result")), Clock::now() - t0};
+}
+
+TEST(SignalClient, ABlackHoledServerFailsAtTheTimeout) {
+  BlackHole l(0);
+  ASSERT_TRUE(l.FillAcceptQueue());
+  Loop loop;
+  SignalClient c(loop.io, nullptr, nullptr);
+  auto [st, took] = ConnectAndWait(loop, c, l.url(), 300ms);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Errc::kSignalRequestError);
   EXPECT_NE(st.error().message.find("no answer within 300 ms"), std::string::npos) << st.error().message;
@@ -111,11 +86,10 @@ TEST(SignalClient, ABlackHoledServerFailsAtTheTimeout) {
 }
 
 TEST(SignalClient, AnUpgradeThatNeverComesFailsAtTheTimeout) {
-  Listener l(8);  // the kernel completes TCP handshakes; nobody reads the upgrade
-  SignalClient c(nullptr, nullptr);
-  auto t0 = Clock::now();
-  Status st = c.Connect(l.url(), 300ms);
-  auto took = Clock::now() - t0;
+  BlackHole l(8);  // the kernel completes TCP handshakes; nobody reads the upgrade
+  Loop loop;
+  SignalClient c(loop.io, nullptr, nullptr);
+  auto [st, took] = ConnectAndWait(loop, c, l.url(), 300ms);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Errc::kSignalRequestError);
   EXPECT_GE(took, 300ms);
@@ -126,26 +100,54 @@ TEST(SignalClient, AnUpgradeThatNeverComesFailsAtTheTimeout) {
 TEST(SignalClient, ARefusedConnectionFailsAtOnceWithTheSystemsReason) {
   uint16_t port = 0;
   {
-    Listener gone(1);
+    BlackHole gone(1);
     port = gone.port();
   }  // closed: nothing listens there now
-  SignalClient c(nullptr, nullptr);
-  Status st = c.Connect("ws://127.0.0.1:" + std::to_string(port), 5000ms);
+  Loop loop;
+  SignalClient c(loop.io, nullptr, nullptr);
+  auto [st, took] = ConnectAndWait(loop, c, "ws://127.0.0.1:" + std::to_string(port), 5000ms);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Errc::kSignalRequestError);
   EXPECT_NE(st.error().message.find("refused"), std::string::npos) << st.error().message;
+  EXPECT_LT(took, 2000ms);
+}
+
+TEST(SignalClient, CloseDoesNotWaitForAConnectOnItsWay) {
+  BlackHole l(0);
+  ASSERT_TRUE(l.FillAcceptQueue());
+  Loop loop;
+  std::optional<Status> got;
+  bool closed_called = false;
+  SignalClient c(loop.io, nullptr, [&closed_called](const std::string&) { closed_called = true; });
+  c.Connect(l.url(), 10s, [&got](const Status& st) { got = st; });
+  auto t0 = Clock::now();
+  c.Close();
+  EXPECT_FALSE(got);
+  ASSERT_TRUE(loop.RunUntil([&] { return got.has_value(); }, 2s));
+  EXPECT_LT(Clock::now() - t0, 1s);
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->error().code, Errc::kSignalRequestError);
+  EXPECT_FALSE(c.connected());
+  EXPECT_FALSE(closed_called) << "a close the client asked for is not reported";
 }
 
 /// A WebSocket server on 127.0.0.1 that completes the upgrade, then reads and never
-/// answers.
+/// answers; or, given `last_words`, sends them and closes (as parleyd ends a session:
+/// sessionRemoved, then the close).
 class SilentWebSocketServer {
  public:
-  SilentWebSocketServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  explicit SilentWebSocketServer(std::string last_words = "")
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), last_words_(std::move(last_words)) {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket s) {
       if (ec) return;
       ws_ = std::make_unique<beast::websocket::stream<tcp::socket>>(std::move(s));
       ws_->async_accept([this](beast::error_code ec2) {
-        if (!ec2) Read();
+        if (ec2) return;
+        if (last_words_.empty()) return Read();
+        ws_->text(true);
+        ws_->async_write(asio::buffer(last_words_), [this](beast::error_code ec3, size_t) {
+          if (!ec3) ws_->async_close(beast::websocket::close_code::normal, [](beast::error_code) {});
+        });
       });
     });
     thread_ = std::thread([this] { io_.run(); });
@@ -170,28 +172,71 @@ class SilentWebSocketServer {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::unique_ptr<beast::websocket::stream<tcp::socket>> ws_;
+  std::string last_words_;
   beast::flat_buffer buffer_;
   std::thread thread_;
 };
 
 TEST(SignalClient, RequestTimesOutWithItsCode) {
   SilentWebSocketServer server;
-  SignalClient c(nullptr, nullptr);
-  ASSERT_TRUE(c.Connect(server.url(), 2000ms));
+  Loop loop;
+  SignalClient c(loop.io, nullptr, nullptr);
+  ASSERT_TRUE(ConnectAndWait(loop, c, server.url(), 2000ms).first);
   EXPECT_TRUE(c.connected());
-  std::promise<std::pair<int32_t, std::string>> got;
+  std::optional<std::pair<int32_t, std::string>> got;
   auto t0 = Clock::now();
   c.Request("subscribe", {{"userId", "u"}}, Errc::kTimeoutSubscribe, 200ms,
-            [&got](int32_t code, const std::string& m, const SignalClient::Json&) {
-              got.set_value({code, m});
-            });
-  auto fut = got.get_future();
-  ASSERT_EQ(fut.wait_for(5s), std::future_status::ready);
+            [&got](int32_t code, const std::string& m, const SignalClient::Json&) { got.emplace(code, m); });
+  ASSERT_TRUE(loop.RunUntil([&] { return got.has_value(); }, 5s));
   auto took = Clock::now() - t0;
-  auto [code, message] = fut.get();
-  EXPECT_EQ(code, static_cast<int32_t>(Errc::kTimeoutSubscribe));
-  EXPECT_EQ(message, "subscribe timed out");
+  EXPECT_EQ(got->first, static_cast<int32_t>(Errc::kTimeoutSubscribe));
+  EXPECT_EQ(got->second, "subscribe timed out");
   EXPECT_GE(took, 200ms);
+}
+
+// The engine destroys the client from inside a reply (a failed join): callbacks are
+// posted, so none runs inside the call that caused it and the client may go.
+TEST(SignalClient, ACallbackMayDestroyTheClientAndTheOthersStillArrive) {
+  SilentWebSocketServer server;
+  Loop loop;
+  auto c = std::make_unique<SignalClient>(loop.io, nullptr, nullptr);
+  ASSERT_TRUE(ConnectAndWait(loop, *c, server.url(), 2000ms).first);
+  std::vector<int32_t> codes;
+  c->Request("ping", SignalClient::Json::object(), Errc::kHeartbeatTimeout, 50ms,
+             [&](int32_t code, const std::string&, const SignalClient::Json&) {
+               codes.push_back(code);
+               c.reset();
+             });
+  c->Request("leave", SignalClient::Json::object(), Errc::kTimeoutLeave, 5s,
+             [&](int32_t code, const std::string&, const SignalClient::Json&) { codes.push_back(code); });
+  ASSERT_TRUE(loop.RunUntil([&] { return codes.size() == 2; }, 5s));
+  EXPECT_EQ(codes[0], static_cast<int32_t>(Errc::kHeartbeatTimeout));
+  EXPECT_EQ(codes[1], static_cast<int32_t>(Errc::kSignalRequestError));  // cut off by the destroy
+  // Not connected: the refusal is posted too.
+  SignalClient idle(loop.io, nullptr, nullptr);
+  bool refused = false;
+  idle.Request("ping", SignalClient::Json::object(), Errc::kHeartbeatTimeout, 1s,
+               [&](int32_t code, const std::string&, const SignalClient::Json&) {
+                 refused = code == static_cast<int32_t>(Errc::kSignalRequestError);
+               });
+  EXPECT_FALSE(refused);
+  loop.io.poll();
+  EXPECT_TRUE(refused);
+}
+
+// parleyd writes sessionRemoved and then closes: the engine must see the notice before
+// the close, or it would take the close for a drop and try to resume.
+TEST(SignalClient, ANotificationBeforeTheCloseIsDeliveredFirst) {
+  SilentWebSocketServer server(R"({"type":"sessionRemoved","reason":"kicked"})");
+  Loop loop;
+  std::vector<std::string> seen;
+  SignalClient c(
+      loop.io, [&](const SignalClient::Json& note) { seen.push_back(note.value("type", "")); },
+      [&](const std::string&) { seen.emplace_back("closed"); });
+  ASSERT_TRUE(ConnectAndWait(loop, c, server.url(), 2000ms).first);
+  ASSERT_TRUE(loop.RunUntil([&] { return seen.size() == 2; }, 5s));
+  EXPECT_EQ(seen, (std::vector<std::string>{"sessionRemoved", "closed"}));
+  EXPECT_FALSE(c.connected());
 }
 
 }  // namespace
