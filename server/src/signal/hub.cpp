@@ -36,7 +36,6 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
     : io_(io),
       own_plane_(plane ? nullptr : std::make_unique<sfu::MediaPlane>(std::vector<sfu::MediaWorker*>{}, "")),
       plane_(plane ? plane : own_plane_.get()),
-      worker_channels_(plane_->worker_count(), 0),
       config_(config),
       store_(store),
       metrics_(metrics),
@@ -47,7 +46,9 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
           std::chrono::milliseconds(static_cast<int64_t>(config.heartbeat_interval_ms) * config.heartbeat_misses),
           *this),
       media_aborts_(std::chrono::milliseconds(config.media_abort_ms), *this),
+      transport_failures_(media_status_, *this),
       speakers_(*this),
+      channels_(*plane_),
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
@@ -138,14 +139,14 @@ void SignalHub::OnClose(uint64_t conn_id) {
                    {"userId", s->user_id},
                    {"state", "disconnected"},
                    {"code", static_cast<int32_t>(Errc::kRemoteNetworkDisconnected)}};
-      Broadcast(*s->channel, note, s);
+      s->channel->Broadcast(*this, note, s);
       s->grace_timer = std::make_unique<boost::asio::steady_timer>(io_);
       s->grace_timer->expires_after(std::chrono::milliseconds(config_.resume_grace_ms));
       uint64_t sid = s->id;
       s->grace_timer->async_wait([this, sid](const boost::system::error_code& ec) {
         if (ec) return;
-        auto si = sessions_.find(sid);
-        if (si != sessions_.end() && !si->second->conn) RemoveSession(*si->second, "connection-lost", false, false);
+        Session* gone = sessions_.Find(sid);
+        if (gone && !gone->conn) RemoveSession(*gone, "connection-lost", false, false);
       });
     }
   }
@@ -180,14 +181,6 @@ void SignalHub::LogRefusal(const Conn& c, std::string_view request, const Error&
   spdlog::info("{} refused for {} from {}: {}{} {}", request.empty() ? "message" : std::string(request), who,
                c.remote.empty() ? "?" : c.remote, FormatHex(e.value()),
                e.detail == Errc::kOk ? "" : " / " + FormatHex(static_cast<int32_t>(e.detail)), e.What());
-}
-
-void SignalHub::Broadcast(Channel& ch, json note, const Session* except) {
-  note["channelId"] = ch.channel_id;
-  note["seq"] = ++ch.seq;
-  std::string text = proto::DumpSafe(note);
-  for (auto& [uid, member] : ch.members)
-    if (member != except && member->conn) SendTo(*member->conn, text);
 }
 
 void SignalHub::OnMessage(uint64_t conn_id, std::string_view text) {
@@ -298,9 +291,7 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
                                                      "as audience"
                                                    : "token grants the audience role only; join as audience"));
 
-  auto key = std::make_pair(auth->app_id, auth->channel_id);
-  auto ch_it = channels_.find(key);
-  Channel* ch = ch_it == channels_.end() ? nullptr : ch_it->second.get();
+  Channel* ch = channels_.Find(auth->app_id, auth->channel_id);
   if (ch) {
     auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - ch->created_at).count();
     if (age >= config_.channel_max_age_s)
@@ -323,31 +314,13 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   if (ch) {
     if (auto old = ch->members.find(auth->user_id); old != ch->members.end())
       RemoveSession(*old->second, "replaced", true, true);
-    ch_it = channels_.find(key);  // the channel closes if that was its last member
-    ch = ch_it == channels_.end() ? nullptr : ch_it->second.get();
+    ch = channels_.Find(auth->app_id, auth->channel_id);  // it closes if that was its last member
   }
-  if (!ch) {
-    auto fresh = std::make_unique<Channel>();
-    fresh->app_id = auth->app_id;
-    fresh->channel_id = auth->channel_id;
-    fresh->profile = profile;
-    fresh->h5_compatible = h5;
-    fresh->created_at = Clock::now();
-    fresh->created_at_unix = NowUnix();
-    fresh->metered_at = fresh->created_at;
-    if (!worker_channels_.empty()) {  // pinned to the least loaded media worker for its lifetime
-      fresh->worker = static_cast<size_t>(std::min_element(worker_channels_.begin(), worker_channels_.end()) -
-                                          worker_channels_.begin());
-      ++worker_channels_[fresh->worker];
-    }
-    fresh->media = plane_->OpenChannel(fresh->worker);
-    ch = fresh.get();
-    channels_[key] = std::move(fresh);
-  }
+  if (!ch)
+    ch = &channels_.Create(
+        {auth->app_id, auth->channel_id, profile, h5, Clock::now(), NowUnix()});  // pinned to the least loaded worker
 
-  auto s = std::make_unique<Session>();
-  s->id = next_id_++;
-  s->resume_token = RandomHex(16);
+  Session* s = &sessions_.Create(next_id_++, RandomHex(16));
   s->conn = &c;
   s->channel = ch;
   s->user_id = auth->user_id;
@@ -357,15 +330,13 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   s->audience_only = creds->role == "audience";
   s->platform = req->platform;
   s->joined_at = Clock::now();
-  Session* sp = s.get();
-  by_resume_token_[s->resume_token] = sp;
-  sessions_[s->id] = std::move(s);
+  Session* sp = s;
   c.session = sp;
   c.left = false;
   ch->members[sp->user_id] = sp;
   UpdateGauges();
 
-  json data = ChannelSnapshot(*sp);
+  json data = ChannelSnapshot(*sp, config_.heartbeat_interval_ms);
   data["sessionId"] = std::to_string(sp->id);
   data["resumeToken"] = sp->resume_token;
   data["elapsedMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -374,49 +345,7 @@ void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
   spdlog::info("{} joined channel {} of app {} as {} ({}, {}; {} in the channel)", sp->user_id, ch->channel_id,
                ch->app_id, Name(sp->role), sp->platform == Platform::kH5 ? "browser" : "native",
                ch->h5_compatible ? "H5-compatible" : "native-only", ch->members.size());
-  Broadcast(*ch, {{"type", "userOnline"}, {"user", UserJson(*sp)}}, sp);
-}
-
-json SignalHub::UserJson(const Session& s, bool with_media) const {
-  json muted = json::array();
-  for (Track t : s.muted) muted.push_back(Name(t));
-  json u = {{"userId", s.user_id},
-            {"userName", s.user_name},
-            {"role", Name(s.role)},
-            {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
-            {"tracks", TrackList(s.published)},
-            {"muted", muted},
-            {"online", s.conn != nullptr}};
-  if (!with_media) return u;
-  if (!s.channel) return u;
-  sfu::MediaSnapshot snap = s.channel->media->Snapshot(s.id);
-  if (const auto& p = snap.publish)
-    u["media"] = {{"state", sfu::Name(p->state)},       {"rtpPackets", p->rtp_packets},
-                  {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
-                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports}};
-  if (const auto& sub = snap.subscribe)
-    u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},      {"rtpPackets", sub->sent_packets},
-                           {"rtpBytes", sub->sent_bytes},         {"nacksReceived", sub->nacks_in},
-                           {"retransmitted", sub->retransmitted}, {"senderReports", sub->sender_reports},
-                           {"fractionLost", sub->fraction_lost}};
-  return u;
-}
-
-json SignalHub::ChannelSnapshot(const Session& self) const {
-  const Channel& ch = *self.channel;
-  json users = json::array();
-  for (const auto& [uid, member] : ch.members)
-    if (member != &self) users.push_back(UserJson(*member));
-  return {{"channelId", ch.channel_id},
-          {"userId", self.user_id},
-          {"profile", Name(ch.profile)},
-          {"role", Name(self.role)},
-          {"h5Compatible", ch.h5_compatible},
-          {"channelCreatedAt", ch.created_at_unix},
-          {"seq", ch.seq},
-          {"heartbeatIntervalMs", config_.heartbeat_interval_ms},
-          {"activeSpeaker", ch.active_speaker},
-          {"users", users}};
+  ch->Broadcast(*this, {{"type", "userOnline"}, {"user", UserJson(*sp)}}, sp);
 }
 
 void SignalHub::HandleLeave(Conn& c, const ClientMessage& m) {
@@ -442,15 +371,16 @@ void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
   // Subscriptions of others to this user end with it; their sections go inactive.
   for (auto& [uid, member] : ch->members) {
     member->subscriptions.erase(s.user_id);
-    for (Track t : {Track::kAudio, Track::kCamera, Track::kScreen}) RetireOfferedTrack(*member, TrackId(s.user_id, t));
+    for (Track t : {Track::kAudio, Track::kCamera, Track::kScreen})
+      RetireOfferedTrack(*this, *member, TrackId(s.user_id, t));
   }
   if (ch->members.empty()) {
-    if (ch->worker < worker_channels_.size() && worker_channels_[ch->worker] > 0) --worker_channels_[ch->worker];
-    channels_.erase({ch->app_id, ch->channel_id});
+    channels_.Close(*ch);
     return;
   }
-  for (Track t : s.published) Broadcast(*ch, {{"type", "trackUnpublished"}, {"userId", s.user_id}, {"track", Name(t)}});
-  Broadcast(*ch, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
+  for (Track t : s.published)
+    ch->Broadcast(*this, {{"type", "trackUnpublished"}, {"userId", s.user_id}, {"track", Name(t)}});
+  ch->Broadcast(*this, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
 }
 
 void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link) {
@@ -473,8 +403,8 @@ void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_c
     if (close_link) c->link->Close();
   }
   media_aborts_.Forget(s.id);
-  by_resume_token_.erase(s.resume_token);
-  sessions_.erase(s.id);
+  transport_failures_.Forget(s.id);
+  sessions_.Erase(s);
   UpdateGauges();
 }
 
@@ -482,10 +412,10 @@ void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
   auto req = proto::ResumeRequest::Parse(m.body);
   if (!req) return ReplyError(c, m, req.error());
   if (c.session) return ReplyError(c, m, MakeError(Errc::kAlreadyInChannel, "this connection has a session"));
-  auto it = by_resume_token_.find(req->resume_token);
-  if (it == by_resume_token_.end())
+  Session* found = sessions_.ByResumeToken(req->resume_token);
+  if (!found)
     return ReplyError(c, m, MakeError(Errc::kSessionRemoved, "no session to resume (it was removed or expired)"));
-  Session& s = *it->second;
+  Session& s = *found;
   if (s.conn) {
     // The client noticed the broken link before we did: the new connection takes over.
     Conn* old = s.conn;
@@ -498,22 +428,13 @@ void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
   c.session = &s;
   c.left = false;
   ++metrics_.resumes_total;
-  Reply(c, m, Errc::kOk, "resumed", ChannelSnapshot(s));
-  Broadcast(*s.channel,
-            {{"type", "userNetwork"},
-             {"userId", s.user_id},
-             {"state", "connected"},
-             {"code", static_cast<int32_t>(Errc::kRemoteNetworkConnected)}},
-            &s);
-}
-
-void SignalHub::RetireOfferedTrack(Session& sub, const std::string& track_id) {
-  if (!sub.channel) return;
-  sfu::ChannelMedia& media = *sub.channel->media;
-  // A resuming client gets the current offer with its next subscribe: the offer's
-  // version is taken only when it is sent.
-  if (media.RetireTrack(sub.id, track_id) && sub.conn)
-    SendTo(*sub.conn, json{{"type", "subscribeOffer"}, {"sdp", media.NextSubscribeOffer(sub.id)}}.dump());
+  Reply(c, m, Errc::kOk, "resumed", ChannelSnapshot(s, config_.heartbeat_interval_ms));
+  s.channel->Broadcast(*this,
+                       {{"type", "userNetwork"},
+                        {"userId", s.user_id},
+                        {"state", "connected"},
+                        {"code", static_cast<int32_t>(Errc::kRemoteNetworkConnected)}},
+                       &s);
 }
 
 void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
@@ -524,7 +445,7 @@ void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
   if (s->published.empty()) return ReplyError(c, m, MakeError(Errc::kNotPublishing, "nothing is published"));
   auto answer = s->channel->media->Publish(s->id, req->sdp, s->published);
   if (!answer) return ReplyError(c, m, answer.error());
-  s->publish_failure_reported = false;  // a new transport: its failure and silence are watched anew
+  transport_failures_.Start(s->id);  // a new transport: its failure and silence are watched anew
   media_aborts_.Start(s->id, Clock::now());
   Reply(c, m, Errc::kOk, "updated", {{"sdp", *answer}, {"tracks", TrackList(s->published)}});
 }
@@ -556,7 +477,7 @@ void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
     all.insert(req->tracks.begin(), req->tracks.end());
     auto answer = s->channel->media->Publish(s->id, req->sdp, all);
     if (!answer) return ReplyError(c, m, answer.error());
-    s->publish_failure_reported = false;  // a new transport: its failure and silence are watched anew
+    transport_failures_.Start(s->id);  // a new transport: its failure and silence are watched anew
     media_aborts_.Start(s->id, Clock::now());
     data["sdp"] = *answer;
   }
@@ -564,7 +485,7 @@ void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
   data["tracks"] = TrackList(s->published);
   Reply(c, m, Errc::kOk, "published", data);
   for (Track t : req->tracks)
-    Broadcast(*s->channel, {{"type", "trackPublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
+    s->channel->Broadcast(*this, {{"type", "trackPublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
 }
 
 void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
@@ -579,7 +500,7 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
     for (auto& [uid, member] : s->channel->members) {
       auto sub = member->subscriptions.find(s->user_id);
       if (sub != member->subscriptions.end()) sub->second.erase(t);
-      if (member != s) RetireOfferedTrack(*member, TrackId(s->user_id, t));
+      if (member != s) RetireOfferedTrack(*this, *member, TrackId(s->user_id, t));
     }
   }
   // Routes go with the tracks; with nothing left published the transport closes too
@@ -587,7 +508,7 @@ void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
   s->channel->media->Unpublish(s->id, req->tracks, s->published.empty());
   Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
   for (Track t : req->tracks)
-    Broadcast(*s->channel, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
+    s->channel->Broadcast(*this, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
 }
 
 void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
@@ -636,7 +557,7 @@ void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
   if (remote != s->channel->members.end()) s->channel->media->Unsubscribe(s->id, remote->second->id, dropping);
   for (Track t : dropping) {
     it->second.erase(t);
-    RetireOfferedTrack(*s, TrackId(req->user_id, t));
+    RetireOfferedTrack(*this, *s, TrackId(req->user_id, t));
   }
   if (it->second.empty()) s->subscriptions.erase(it);
   Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", req->user_id}});
@@ -657,7 +578,7 @@ void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
     return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "stop publishing before changing the role"));
   s->role = role;
   Reply(c, m, Errc::kOk, "role updated", {{"role", Name(role)}});
-  Broadcast(*s->channel, {{"type", "roleUpdated"}, {"userId", s->user_id}, {"role", Name(role)}}, s);
+  s->channel->Broadcast(*this, {{"type", "roleUpdated"}, {"userId", s->user_id}, {"role", Name(role)}}, s);
 }
 
 void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
@@ -669,8 +590,8 @@ void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
   for (Track t : req->tracks) {
     bool changed = req->muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
     if (changed)
-      Broadcast(*s->channel,
-                {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", req->muted}}, s);
+      s->channel->Broadcast(
+          *this, {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", req->muted}}, s);
   }
   Reply(c, m, Errc::kOk, "ok");
 }
@@ -678,7 +599,7 @@ void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
 void SignalHub::HandleListUsers(Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(c, m);
   if (!s) return;
-  Reply(c, m, Errc::kOk, "ok", ChannelSnapshot(*s));
+  Reply(c, m, Errc::kOk, "ok", ChannelSnapshot(*s, config_.heartbeat_interval_ms));
 }
 
 void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
@@ -691,10 +612,9 @@ void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
     auto it = s->channel->members.find(req->to_user_id);
     if (it == s->channel->members.end())
       return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + req->to_user_id + " is not in the channel"));
-    note["channelId"] = s->channel->channel_id;
-    if (it->second->conn) SendTo(*it->second->conn, proto::DumpSafe(note));
+    s->channel->SendDirect(*this, *it->second, note);
   } else {
-    Broadcast(*s->channel, note, s);
+    s->channel->Broadcast(*this, note, s);
   }
   Reply(c, m, Errc::kOk, "sent");
 }
@@ -706,7 +626,7 @@ void SignalHub::HandleUpdateUserInfo(Conn& c, const ClientMessage& m) {
   if (!req) return ReplyError(c, m, req.error());
   s->user_name = req->user_name;
   Reply(c, m, Errc::kOk, "ok");
-  Broadcast(*s->channel, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
+  s->channel->Broadcast(*this, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
 }
 
 void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
@@ -736,52 +656,27 @@ void SignalHub::OnSilent(uint64_t conn_id) {
     c.link->Close();
 }
 
-void SignalHub::CheckTransportFailures() {
-  constexpr auto kFailed = sfu::Transport::State::kFailed;
-  for (auto& [id, sp] : sessions_) {
-    Session& s = *sp;
-    if (!s.channel) continue;
-    sfu::ChannelMedia& media = *s.channel->media;
-    auto pub = media.PublishStatus(s.id);
-    if (pub && !s.publish_failure_reported && pub->state == kFailed) {
-      s.publish_failure_reported = true;
-      sfu::Failure f = pub->failure;
-      // The client closing its own publish connection (renegotiating) is not a failure.
-      if (f != sfu::Failure::kClosedByPeer) {
-        // Never connected: could not be established; connected and then lost: broke.
-        Errc code = f == sfu::Failure::kConsentLost ? Errc::kMediaConnectionReconnectFailed
-                                                    : Errc::kMediaConnectionCreateFailed;
-        ++metrics_.media_transport_failures_total;
-        if (s.conn)
-          SendTo(*s.conn, json{{"type", "transportFailed"},
-                               {"transport", "publish"},
-                               {"reason", sfu::Name(f)},
-                               {"code", static_cast<int32_t>(code)},
-                               {"message", "the publish media transport failed: " + std::string(sfu::Name(f))}}
-                              .dump());
-      }
-    }
-    auto sub = media.SubscribeStatus(s.id);
-    if (sub && !s.subscribe_failure_reported && sub->state == kFailed) {
-      s.subscribe_failure_reported = true;
-      sfu::Failure f = sub->failure;
-      ++metrics_.media_transport_failures_total;
-      // The failed connection is dropped with its routes; subscriptions stay, and the
-      // client's next subscribe opens a new connection (whose failure is reported anew).
-      media.CloseSubscribe(s.id);
-      s.subscribe_failure_reported = false;
-      json users = json::array();
-      for (const auto& [uid, tracks] : s.subscriptions) users.push_back(uid);
-      if (s.conn)
-        SendTo(*s.conn,
-               json{{"type", "subscribeAborted"},
-                    {"reason", sfu::Name(f)},
-                    {"code", static_cast<int32_t>(Errc::kSubscribeStreamAbort)},
-                    {"users", users},
-                    {"message", "the server's media transport to this subscriber failed: " + std::string(sfu::Name(f))}}
-                   .dump());
-    }
-  }
+void SignalHub::OnPublishFailed(Session& s, sfu::Failure why, Errc code) {
+  ++metrics_.media_transport_failures_total;
+  if (s.conn)
+    SendTo(*s.conn, json{{"type", "transportFailed"},
+                         {"transport", "publish"},
+                         {"reason", sfu::Name(why)},
+                         {"code", static_cast<int32_t>(code)},
+                         {"message", "the publish media transport failed: " + std::string(sfu::Name(why))}}
+                        .dump());
+}
+
+void SignalHub::OnSubscribeFailed(Session& s, sfu::Failure why, const std::vector<std::string>& users) {
+  ++metrics_.media_transport_failures_total;
+  if (s.conn)
+    SendTo(*s.conn,
+           json{{"type", "subscribeAborted"},
+                {"reason", sfu::Name(why)},
+                {"code", static_cast<int32_t>(Errc::kSubscribeStreamAbort)},
+                {"users", users},
+                {"message", "the server's media transport to this subscriber failed: " + std::string(sfu::Name(why))}}
+               .dump());
 }
 
 void SignalHub::CheckActiveSpeakers() {
@@ -791,47 +686,47 @@ void SignalHub::CheckActiveSpeakers() {
     for (auto& [uid, m] : ch->members)
       members.push_back({m->id, m->user_id, m->published.count(Track::kAudio) && !m->muted.count(Track::kAudio)});
     if (auto speaker = speakers_.Tick(ch->active_speaker, members))
-      Broadcast(*ch, {{"type", "activeSpeaker"}, {"userId", speaker->user_id}, {"levelDbov", speaker->level_dbov}});
+      ch->Broadcast(*this,
+                    {{"type", "activeSpeaker"}, {"userId", speaker->user_id}, {"levelDbov", speaker->level_dbov}});
   }
 }
 
 std::optional<uint32_t> SignalHub::TakeAudioPeak(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !it->second->channel) return std::nullopt;
-  sfu::ChannelMedia& media = *it->second->channel->media;
-  if (!media.IsPublishing(session_id)) return std::nullopt;
-  return media.TakeAudioPeak(session_id);
+  Session* s = sessions_.Find(session_id);
+  if (!s) return std::nullopt;
+  return media_status_.TakeAudioPeak(*s);
 }
 
 void SignalHub::CheckMediaAborts() {
-  CheckTransportFailures();
-  media_aborts_.Tick(Clock::now());
+  auto now = Clock::now();
+  transport_failures_.Tick(now, sessions_);
+  media_aborts_.Tick(now);
 }
 
 std::optional<MediaAbortMonitor::Sample> SignalHub::SamplePublisher(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end()) return std::nullopt;
-  const Session& s = *it->second;
-  if (!s.channel) return std::nullopt;
-  auto st = s.channel->media->PublishStatus(s.id);
+  const Session* found = sessions_.Find(session_id);
+  if (!found) return std::nullopt;
+  const Session& s = *found;
+  auto st = media_status_.Publish(s);
   if (!st) return std::nullopt;
   return MediaAbortMonitor::Sample{st->rtp_packets, st->state == sfu::Transport::State::kConnected};
 }
 
 void SignalHub::OnAborted(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !it->second->channel) return;
-  Session& s = *it->second;
+  Session* found = sessions_.Find(session_id);
+  if (!found || !found->channel) return;
+  Session& s = *found;
   int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
   std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
   if (s.conn) SendTo(*s.conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
-  Broadcast(*s.channel, {{"type", "streamAborted"}, {"userId", s.user_id}, {"code", code}, {"message", message}}, &s);
+  s.channel->Broadcast(*this, {{"type", "streamAborted"}, {"userId", s.user_id}, {"code", code}, {"message", message}},
+                       &s);
 }
 
 void SignalHub::OnResumed(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !it->second->channel) return;
-  Broadcast(*it->second->channel, {{"type", "streamResumed"}, {"userId", it->second->user_id}});
+  Session* s = sessions_.Find(session_id);
+  if (!s || !s->channel) return;
+  s->channel->Broadcast(*this, {{"type", "streamResumed"}, {"userId", s->user_id}});
 }
 
 void SignalHub::AccumulateUsage() {
@@ -864,28 +759,27 @@ nlohmann::json SignalHub::ListChannels(const std::string& app_id_filter) const {
 }
 
 Status SignalHub::Kick(const std::string& app_id, const std::string& channel_id, const std::string& user_id) {
-  auto it = channels_.find({app_id, channel_id});
-  if (it == channels_.end()) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
-  auto m = it->second->members.find(user_id);
-  if (m == it->second->members.end()) return MakeError(Errc::kAdminNotFound, "no user " + user_id + " in channel");
+  Channel* ch = channels_.Find(app_id, channel_id);
+  if (!ch) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
+  auto m = ch->members.find(user_id);
+  if (m == ch->members.end()) return MakeError(Errc::kAdminNotFound, "no user " + user_id + " in channel");
   RemoveSession(*m->second, "kicked", true, true);
   return {};
 }
 
 Status SignalHub::CloseChannel(const std::string& app_id, const std::string& channel_id) {
-  auto it = channels_.find({app_id, channel_id});
-  if (it == channels_.end()) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
+  Channel* ch = channels_.Find(app_id, channel_id);
+  if (!ch) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
   std::vector<Session*> members;
-  for (auto& [uid, s] : it->second->members) members.push_back(s);
+  for (auto& [uid, s] : ch->members) members.push_back(s);
   for (Session* s : members) RemoveSession(*s, "channel-closed", true, true);
   return {};
 }
 
 void SignalHub::RemoveAppSessions(const std::string& app_id, std::string_view reason) {
   std::vector<Session*> doomed;
-  for (auto& [key, ch] : channels_)
-    if (ch->app_id == app_id)
-      for (auto& [uid, s] : ch->members) doomed.push_back(s);
+  for (Channel* ch : channels_.ForApp(app_id))
+    for (auto& [uid, s] : ch->members) doomed.push_back(s);
   for (Session* s : doomed) RemoveSession(*s, reason, true, true);
 }
 

@@ -23,8 +23,12 @@
 #include "auth/authenticator.hpp"
 #include "auth/usage_meter.hpp"
 #include "channel/active_speaker_monitor.hpp"
+#include "channel/channel.hpp"
 #include "channel/heartbeat_monitor.hpp"
 #include "channel/media_abort_monitor.hpp"
+#include "channel/registry.hpp"
+#include "channel/session.hpp"
+#include "channel/transport_failure_monitor.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
 #include "parley/proto/requests.hpp"
@@ -39,71 +43,10 @@
 
 namespace parley::server {
 
-/// One client's signalling transport (a WebSocket). Called on the hub's thread.
-class SignalConnection {
- public:
-  virtual ~SignalConnection() = default;
-  /// Queues one text message; a no-op once closed.
-  virtual void Send(std::string text) = 0;
-  /// Closes after the queued messages are written.
-  virtual void Close() = 0;
-};
-
-// The protocol's words and their names are proto's (parley/proto/vocabulary.hpp);
-// Platform and Name() are found there too.
-using Track = TrackKind;
-using Role = ClientRole;
-using Profile = ChannelProfile;
-
-struct Channel;
-struct Session;
-
-/// A signalling connection and what it is doing.
-struct Conn {
-  uint64_t id = 0;
-  std::shared_ptr<SignalConnection> link;
-  std::string remote;          ///< the peer's IP address (rate limits); may be empty
-  int join_failures = 0;       ///< failed joins on this connection
-  Session* session = nullptr;  ///< the joined session, if any
-  bool left = false;           ///< left a channel and has not joined again
-};
-
-/// A user in a channel. Survives its connection for the resume grace period.
-struct Session {
-  uint64_t id = 0;
-  std::string resume_token;
-  Conn* conn = nullptr;  ///< null while disconnected (waiting to resume)
-  Channel* channel = nullptr;
-  std::string user_id, user_name, sdk_version;
-  Role role = Role::kBroadcaster;
-  bool audience_only = false;  ///< the token's role claim is "audience"
-  Platform platform = Platform::kNative;
-  std::set<Track> published;
-  std::set<Track> muted;
-  std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
-  std::unique_ptr<boost::asio::steady_timer> grace_timer;
-  bool publish_failure_reported = false;  ///< transportFailed sent for the current publish transport
-  bool subscribe_failure_reported = false;
-  Clock::time_point joined_at;
-};
-
-struct Channel {
-  std::string app_id, channel_id;
-  Profile profile = Profile::kCommunication;
-  bool h5_compatible = false;  ///< fixed by the first member
-  int64_t created_at_unix = 0;
-  Clock::time_point created_at;
-  uint64_t seq = 0;                         ///< notification sequence number, per channel
-  std::map<std::string, Session*> members;  ///< by user id
-  Clock::time_point metered_at;
-  size_t worker = 0;           ///< the media worker all its transports live on
-  std::string active_speaker;  ///< user id last announced by activeSpeaker
-  /// Its members' transports and what was negotiated on them (the SFU's control API).
-  std::unique_ptr<sfu::ChannelMedia> media;
-};
-
-class SignalHub : private HeartbeatMonitor::Listener,
+class SignalHub : private Notifier,
+                  private HeartbeatMonitor::Listener,
                   private MediaAbortMonitor::Listener,
+                  private TransportFailureMonitor::Listener,
                   private ActiveSpeakerMonitor::PeakSource {
  public:
   /// `plane` holds the media workers and must outlive the hub; null or without workers =
@@ -155,8 +98,7 @@ class SignalHub : private HeartbeatMonitor::Listener,
   /// Logs a refused request at info (who, code, detail, message), at most a burst of
   /// lines refilled each second: a flood of bad requests does not flood the log.
   void LogRefusal(const Conn& c, std::string_view request, const Error& e);
-  void SendTo(Conn& c, std::string text);
-  void Broadcast(Channel& ch, nlohmann::json note, const Session* except = nullptr);
+  void SendTo(Conn& c, std::string text) override;
   /// Checks the session is in a channel; replies 0x01010304 and returns null otherwise.
   Session* RequireJoined(Conn& c, const ClientMessage& m);
 
@@ -184,9 +126,6 @@ class SignalHub : private HeartbeatMonitor::Listener,
   /// The one catch of the signalling path: a handler that throws gets the request
   /// answered with kInternalError, its connection closed, the count in /metrics.
   void Dispatch(Conn& c, const ClientMessage& m, Handler h);
-  /// A member as clients see it; `with_media` adds the SFU's counters (admin API only).
-  [[nodiscard]] nlohmann::json UserJson(const Session& s, bool with_media = false) const;
-  [[nodiscard]] nlohmann::json ChannelSnapshot(const Session& self) const;
 
   /// Takes the session out of its channel: unpublishes its tracks, tells the others it
   /// went offline with `reason`, closes the channel when it is the last member.
@@ -210,18 +149,14 @@ class SignalHub : private HeartbeatMonitor::Listener,
   void OnAborted(uint64_t session_id) override;
   /// streamResumed to the channel.
   void OnResumed(uint64_t session_id) override;
-  /// Transports the worker marked failed: a publisher is told with transportFailed
-  /// (0x01050201 when it never connected, 0x01050202 when it broke), a subscriber with
-  /// subscribeAborted (0x02010402); the failed subscribe transport is dropped so the
-  /// next subscribe builds a new one.
-  void CheckTransportFailures();
+  /// transportFailed to the publisher (the transport failure monitor).
+  void OnPublishFailed(Session& s, sfu::Failure why, Errc code) override;
+  /// subscribeAborted (0x02010402) to the subscriber.
+  void OnSubscribeFailed(Session& s, sfu::Failure why, const std::vector<std::string>& users) override;
   /// Announces each channel's loudest publisher (audio-level extension) when it changes.
   void CheckActiveSpeakers();
   /// The publish transport's audio peak, reset (only the active speaker monitor takes it).
   std::optional<uint32_t> TakeAudioPeak(uint64_t session_id) override;
-  /// The remote track `track_id` ("<user>-<track>") went away: its section in the
-  /// subscriber's connection turns inactive and the subscriber gets a new offer.
-  void RetireOfferedTrack(Session& sub, const std::string& track_id);
   /// Runs `tick` every `interval_ms` until Stop().
   void ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)());
   void UpdateGauges();
@@ -231,7 +166,6 @@ class SignalHub : private HeartbeatMonitor::Listener,
   /// media it must outlive.
   std::unique_ptr<sfu::MediaPlane> own_plane_;
   sfu::MediaPlane* plane_;
-  std::vector<size_t> worker_channels_;  ///< channels per worker
   const ServerConfig& config_;
   AppStore& store_;
   Metrics& metrics_;
@@ -242,13 +176,14 @@ class SignalHub : private HeartbeatMonitor::Listener,
   /// refused before any token work.
   JoinLimiter join_limiter_;
   HeartbeatMonitor heartbeat_;
+  ChannelMediaStatus media_status_;
   MediaAbortMonitor media_aborts_;
+  TransportFailureMonitor transport_failures_;
   ActiveSpeakerMonitor speakers_;
   RefusalLog refusal_log_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
-  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<std::string, Session*> by_resume_token_;
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<Channel>> channels_;
+  SessionTable sessions_;
+  ChannelRegistry channels_;
   UsageMeter usage_;  ///< metered but not yet stored, by app
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer metering_timer_;
