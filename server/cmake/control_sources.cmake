@@ -12,6 +12,7 @@ set(PARLEY_CONTROL_SOURCES
   src/channel/registry.cpp
   src/channel/session.cpp
   src/channel/transport_failure_monitor.cpp
+  src/http/admin_ops.cpp
   src/http/router.cpp
   src/signal/hub.cpp
   src/signal/join_limiter.cpp

@@ -10,5 +10,6 @@ set(PARLEY_CONTROL_TEST_SOURCES
   tests/channel/registry_test.cpp
   tests/channel/session_test.cpp
   tests/channel/transport_failure_monitor_test.cpp
+  tests/http/admin_ops_test.cpp
   tests/signal/join_limiter_test.cpp
   tests/signal/refusal_log_test.cpp)

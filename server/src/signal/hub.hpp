@@ -30,6 +30,7 @@
 #include "channel/session.hpp"
 #include "channel/transport_failure_monitor.hpp"
 #include "config.hpp"
+#include "http/admin_ops.hpp"
 #include "metrics.hpp"
 #include "parley/proto/requests.hpp"
 #include "parley/proto/result.hpp"
@@ -47,6 +48,7 @@ class SignalHub : private Notifier,
                   private HeartbeatMonitor::Listener,
                   private MediaAbortMonitor::Listener,
                   private TransportFailureMonitor::Listener,
+                  private AdminOps::SessionRemover,
                   private ActiveSpeakerMonitor::PeakSource {
  public:
   /// `plane` holds the media workers and must outlive the hub; null or without workers =
@@ -70,15 +72,8 @@ class SignalHub : private Notifier,
   /// The connection is gone (closed by either side).
   void OnClose(uint64_t conn_id);
 
-  // Admin operations.
-  [[nodiscard]] nlohmann::json ListChannels(const std::string& app_id_filter) const;
-  Status Kick(const std::string& app_id, const std::string& channel_id, const std::string& user_id);
-  Status CloseChannel(const std::string& app_id, const std::string& channel_id);
-  /// An app was disabled or deleted: its users are removed (reason "app-disabled").
-  void OnAppRevoked(const std::string& app_id);
-  /// The app's key was rotated: every session of the app joined with a token of the
-  /// old key, so all are removed (reason "key-rotated").
-  void OnAppKeyRotated(const std::string& app_id);
+  /// The admin API's operations on live channels and apps' users.
+  AdminOps& admin() { return admin_; }
 
   /// Testing: registers an extra request type (e.g. one whose handler throws, to prove
   /// the dispatcher's catch). Not reachable from the network unless registered.
@@ -133,8 +128,8 @@ class SignalHub : private Notifier,
   /// Removes a session for good. When it still has a connection, the client is sent
   /// sessionRemoved (0x02010105) with `reason` and, if `close_link`, disconnected.
   void RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link);
-  /// Removes every session of the app's channels, telling each client `reason`.
-  void RemoveAppSessions(const std::string& app_id, std::string_view reason);
+  /// An admin operation removes a session: its client is told why and disconnected.
+  void RemoveSession(Session& s, std::string_view reason) override { RemoveSession(s, reason, true, true); }
   /// Adds the user-time since the last metering to usage_ms_ (memory only).
   void AccumulateUsage();
   /// Sweeps the failed-join buckets and ticks the heartbeat monitor.
@@ -185,6 +180,7 @@ class SignalHub : private Notifier,
   SessionTable sessions_;
   ChannelRegistry channels_;
   UsageMeter usage_;  ///< metered but not yet stored, by app
+  AdminOps admin_{channels_, usage_, *this};
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer metering_timer_;
   boost::asio::steady_timer media_timer_;
