@@ -10,8 +10,7 @@ using nlohmann::json;
 
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
                      sfu::MediaPlane* plane)
-    : io_(io),
-      own_plane_(plane ? nullptr : std::make_unique<sfu::MediaPlane>(std::vector<sfu::MediaWorker*>{}, "")),
+    : own_plane_(plane ? nullptr : std::make_unique<sfu::MediaPlane>(std::vector<sfu::MediaWorker*>{}, "")),
       plane_(plane ? plane : own_plane_.get()),
       config_(config),
       store_(store),

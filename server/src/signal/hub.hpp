@@ -112,7 +112,6 @@ class SignalHub : private Dispatcher::Listener,
   /// Runs `tick` every `interval_ms` until Stop().
   void ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)());
 
-  boost::asio::io_context& io_;
   /// A plane without workers when none was given; declared before channels_, whose
   /// media it must outlive.
   std::unique_ptr<sfu::MediaPlane> own_plane_;
