@@ -6,9 +6,20 @@ set(PARLEY_CONTROL_SOURCES
   src/auth/authenticator.cpp
   src/auth/usage_meter.cpp
   src/channel/active_speaker_monitor.cpp
+  src/channel/channel.cpp
   src/channel/heartbeat_monitor.cpp
+  src/channel/lifecycle.cpp
   src/channel/media_abort_monitor.cpp
+  src/channel/registry.cpp
+  src/channel/session.cpp
+  src/channel/transport_failure_monitor.cpp
+  src/http/admin_ops.cpp
   src/http/router.cpp
+  src/signal/channel_handlers.cpp
+  src/signal/dispatcher.cpp
   src/signal/hub.cpp
   src/signal/join_limiter.cpp
-  src/signal/refusal_log.cpp)
+  src/signal/media_handlers.cpp
+  src/signal/refusal_log.cpp
+  src/signal/responder.cpp
+  src/signal/session_handlers.cpp)

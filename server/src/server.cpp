@@ -209,7 +209,7 @@ Status Server::Start() {
   impl_->metrics.media_workers.assign(workers.begin(), workers.end());
   impl_->plane = std::make_unique<sfu::MediaPlane>(workers, c.media_address);
   impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, impl_->plane.get());
-  impl_->router = std::make_unique<Router>(c, *impl_->store, *impl_->hub, impl_->metrics);
+  impl_->router = std::make_unique<Router>(c, *impl_->store, impl_->hub->admin(), impl_->metrics);
 
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(c.listen_address, ec);

@@ -201,7 +201,7 @@ TEST_F(HubTest, WithoutMediaWorkersOffersAreRefusedAndSignallingGoesOn) {
   hub.OnMessage(sub, json{{"type", "subscribeAnswer"}, {"id", 3}, {"sdp", "v=0\r\n"}}.dump());
   EXPECT_EQ(code(*sub_link, 3), static_cast<int32_t>(Errc::kSubscribeStreamNotExist));
 
-  json channels = hub.ListChannels("");
+  json channels = hub.admin().ListChannels("");
   ASSERT_EQ(channels.size(), 1u);
   ASSERT_EQ(channels[0]["users"].size(), 2u);
   for (const json& u : channels[0]["users"]) {

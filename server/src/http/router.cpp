@@ -126,7 +126,7 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     if (m != "GET") return not_allowed();
     std::string app_filter;
     if (query.rfind("appId=", 0) == 0) app_filter = query.substr(6);
-    return Json(200, {{"channels", hub_.ListChannels(app_filter)}});
+    return Json(200, {{"channels", admin_.ListChannels(app_filter)}});
   }
   if (seg.empty() || seg[0] != "apps") return ErrorJson(Errc::kAdminNotFound, "no admin resource " + path);
 
@@ -157,7 +157,7 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     if (m == "DELETE") {
       // Delete first: a delete that fails must leave the app's users in their calls.
       if (Status s = store_.Delete(app_id); !s) return ErrorJson(s.error());
-      hub_.OnAppRevoked(app_id);
+      admin_.OnAppRevoked(app_id);
       return Json(200, {{"deleted", app_id}});
     }
     return not_allowed();
@@ -167,14 +167,14 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
     if (m != "POST") return not_allowed();
     bool enable = action == "enable";
     if (Status s = store_.SetEnabled(app_id, enable); !s) return ErrorJson(s.error());
-    if (!enable) hub_.OnAppRevoked(app_id);
+    if (!enable) admin_.OnAppRevoked(app_id);
     return Json(200, AppJson(*store_.Find(app_id)));
   }
   if (seg.size() == 3 && action == "rotate-key") {
     if (m != "POST") return not_allowed();
     auto rotated = store_.RotateKey(app_id);
     if (!rotated) return ErrorJson(rotated.error());
-    hub_.OnAppKeyRotated(app_id);  // their tokens were signed with the old key
+    admin_.OnAppKeyRotated(app_id);  // their tokens were signed with the old key
     return Json(200, AppJson(*rotated));
   }
   if (seg.size() == 3 && action == "settings") {
@@ -200,16 +200,16 @@ HttpResponse Router::Admin(const HttpRequest& req, const std::string& path, cons
   }
   if (seg.size() == 3 && action == "channels") {
     if (m != "GET") return not_allowed();
-    return Json(200, {{"channels", hub_.ListChannels(app_id)}});
+    return Json(200, {{"channels", admin_.ListChannels(app_id)}});
   }
   if (seg.size() == 4 && action == "channels") {
     if (m != "DELETE") return not_allowed();
-    if (Status s = hub_.CloseChannel(app_id, seg[3]); !s) return ErrorJson(s.error());
+    if (Status s = admin_.CloseChannel(app_id, seg[3]); !s) return ErrorJson(s.error());
     return Json(200, {{"closed", seg[3]}});
   }
   if (seg.size() == 7 && action == "channels" && seg[4] == "users" && seg[6] == "kick") {
     if (m != "POST") return not_allowed();
-    if (Status s = hub_.Kick(app_id, seg[3], seg[5]); !s) return ErrorJson(s.error());
+    if (Status s = admin_.Kick(app_id, seg[3], seg[5]); !s) return ErrorJson(s.error());
     return Json(200, {{"kicked", seg[5]}, {"channelId", seg[3]}});
   }
   if (seg.size() == 3 && action == "tokens") {

@@ -10,8 +10,8 @@
 
 #include "auth/app_store.hpp"
 #include "config.hpp"
+#include "http/admin_ops.hpp"
 #include "metrics.hpp"
-#include "signal/hub.hpp"
 
 namespace parley::server {
 
@@ -48,8 +48,9 @@ std::optional<std::filesystem::path> ResolveStaticPath(const std::string& root, 
 
 class Router {
  public:
-  Router(const ServerConfig& config, AppStore& store, SignalHub& hub, Metrics& metrics)
-      : config_(config), store_(store), hub_(hub), metrics_(metrics) {}
+  /// `admin` runs the operations on live channels and on the users of changed apps.
+  Router(const ServerConfig& config, AppStore& store, AdminOps& admin, Metrics& metrics)
+      : config_(config), store_(store), admin_(admin), metrics_(metrics) {}
 
   HttpResponse Handle(const HttpRequest& req);
 
@@ -59,7 +60,7 @@ class Router {
 
   const ServerConfig& config_;
   AppStore& store_;
-  SignalHub& hub_;
+  AdminOps& admin_;
   Metrics& metrics_;
 };
 

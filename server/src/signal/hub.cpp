@@ -4,73 +4,41 @@
 
 #include <algorithm>
 
-#include "parley/proto/token.hpp"
-
 namespace parley::server {
-namespace {
 
 using nlohmann::json;
 
-int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Every track named must be published (0x01010402 otherwise).
-Status CheckPublished(const Session& s, const std::set<Track>& tracks) {
-  for (Track t : tracks)
-    if (!s.published.count(t)) return MakeError(Errc::kNotPublishing, std::string(Name(t)) + " is not published");
-  return {};
-}
-
-using proto::TrackList;
-
-}  // namespace
-
 SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, AppStore& store, Metrics& metrics,
                      sfu::MediaPlane* plane)
-    : io_(io),
-      own_plane_(plane ? nullptr : std::make_unique<sfu::MediaPlane>(std::vector<sfu::MediaWorker*>{}, "")),
+    : own_plane_(plane ? nullptr : std::make_unique<sfu::MediaPlane>(std::vector<sfu::MediaWorker*>{}, "")),
       plane_(plane ? plane : own_plane_.get()),
-      worker_channels_(plane_->worker_count(), 0),
       config_(config),
       store_(store),
       metrics_(metrics),
       authenticator_(store, config),
       join_limiter_(
           JoinLimits{config.join_failures_per_connection, config.join_failure_burst, config.join_failure_refill_per_s}),
+      out_(metrics),
       heartbeat_(
           std::chrono::milliseconds(static_cast<int64_t>(config.heartbeat_interval_ms) * config.heartbeat_misses),
           *this),
       media_aborts_(std::chrono::milliseconds(config.media_abort_ms), *this),
+      transport_failures_(media_status_, *this),
       speakers_(*this),
+      dispatcher_(config.max_message_bytes, metrics, out_, heartbeat_, *this),
+      channels_(*plane_),
+      lifecycle_(io, std::chrono::milliseconds(config.resume_grace_ms), sessions_, channels_, usage_, out_, metrics,
+                 *this),
+      admin_(channels_, usage_, *this),
+      handlers_{config,         metrics,       out_,          sessions_,           channels_, lifecycle_,
+                authenticator_, join_limiter_, media_aborts_, transport_failures_, next_id_},
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
       speaker_timer_(io) {
-  handlers_ = {
-      {"hello", &SignalHub::HandleHello},
-      {"join", &SignalHub::HandleJoin},
-      {"leave", &SignalHub::HandleLeave},
-      {"ping", &SignalHub::HandlePing},
-      {"resume", &SignalHub::HandleResume},
-      {"publish", &SignalHub::HandlePublish},
-      {"unpublish", &SignalHub::HandleUnpublish},
-      {"subscribe", &SignalHub::HandleSubscribe},
-      {"unsubscribe", &SignalHub::HandleUnsubscribe},
-      {"subscribeAnswer", &SignalHub::HandleSubscribeAnswer},
-      {"updatePublish", &SignalHub::HandleUpdatePublish},
-      {"setRole", &SignalHub::HandleSetRole},
-      {"mute", &SignalHub::HandleMute},
-      {"listUsers", &SignalHub::HandleListUsers},
-      {"sendMessage", &SignalHub::HandleSendMessage},
-      {"updateUserInfo", &SignalHub::HandleUpdateUserInfo},
-      {"refreshToken", &SignalHub::HandleRefreshToken},
-  };
+  RegisterSessionHandlers(dispatcher_, handlers_);
+  RegisterMediaHandlers(dispatcher_, handlers_);
+  RegisterChannelHandlers(dispatcher_, handlers_);
 }
 
 SignalHub::~SignalHub() = default;
@@ -79,7 +47,7 @@ void SignalHub::Start() {
   ArmRepeating(heartbeat_timer_, config_.heartbeat_interval_ms, &SignalHub::CheckHeartbeats);
   ArmRepeating(metering_timer_, config_.usage_flush_ms, &SignalHub::MeterUsage);
   if (plane_->worker_count() > 0) {
-    ArmRepeating(media_timer_, std::max(50, config_.media_abort_ms / 4), &SignalHub::CheckMediaAborts);
+    ArmRepeating(media_timer_, std::max(50, config_.media_abort_ms / 4), &SignalHub::CheckMedia);
     ArmRepeating(speaker_timer_, config_.active_speaker_interval_ms, &SignalHub::CheckActiveSpeakers);
   }
 }
@@ -91,9 +59,8 @@ void SignalHub::Stop() {
   media_timer_.cancel();
   speaker_timer_.cancel();
   MeterUsage();
-  for (auto& [id, s] : sessions_)
-    if (s->grace_timer) s->grace_timer->cancel();
-  for (auto& [id, c] : conns_) c->link->Close();
+  lifecycle_.Stop();
+  dispatcher_.CloseAll();
 }
 
 void SignalHub::ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)()) {
@@ -106,618 +73,25 @@ void SignalHub::ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, 
   });
 }
 
-void SignalHub::UpdateGauges() {
-  metrics_.sessions = sessions_.size();
-  metrics_.channels = channels_.size();
-}
-
 uint64_t SignalHub::OnOpen(std::shared_ptr<SignalConnection> link, std::string remote) {
-  auto c = std::make_unique<Conn>();
-  c->id = next_id_++;
-  c->link = std::move(link);
-  c->remote = std::move(remote);
-  uint64_t id = c->id;
-  conns_[id] = std::move(c);
-  heartbeat_.Seen(id, Clock::now());
-  ++metrics_.ws_connections_total;
-  metrics_.ws_open = conns_.size();
-  return id;
+  return dispatcher_.Open(next_id_++, std::move(link), std::move(remote)).id;
 }
 
-void SignalHub::OnClose(uint64_t conn_id) {
-  auto it = conns_.find(conn_id);
-  if (it == conns_.end()) return;
-  Conn& c = *it->second;
-  if (Session* s = c.session) {
-    // The connection dropped without a leave: keep the user in the channel for the
-    // grace period so a network blip does not look like leaving (RFC-free, our rule).
-    s->conn = nullptr;
-    c.session = nullptr;
-    if (s->channel && !stopped_) {
-      json note = {{"type", "userNetwork"},
-                   {"userId", s->user_id},
-                   {"state", "disconnected"},
-                   {"code", static_cast<int32_t>(Errc::kRemoteNetworkDisconnected)}};
-      Broadcast(*s->channel, note, s);
-      s->grace_timer = std::make_unique<boost::asio::steady_timer>(io_);
-      s->grace_timer->expires_after(std::chrono::milliseconds(config_.resume_grace_ms));
-      uint64_t sid = s->id;
-      s->grace_timer->async_wait([this, sid](const boost::system::error_code& ec) {
-        if (ec) return;
-        auto si = sessions_.find(sid);
-        if (si != sessions_.end() && !si->second->conn) RemoveSession(*si->second, "connection-lost", false, false);
-      });
-    }
-  }
-  conns_.erase(it);
-  heartbeat_.Forget(conn_id);
-  metrics_.ws_open = conns_.size();
+void SignalHub::OnConnectionClosed(Conn& c) {
+  lifecycle_.ConnectionLost(c);
 }
 
-void SignalHub::SendTo(Conn& c, std::string text) {
-  ++metrics_.messages_out_total;
-  c.link->Send(std::move(text));
+void SignalHub::OnSessionRemoved(uint64_t session_id) {
+  media_aborts_.Forget(session_id);
+  transport_failures_.Forget(session_id);
 }
 
-void SignalHub::Reply(Conn& c, const ClientMessage& m, Errc code, std::string_view message, const json& data) {
-  SendTo(c, MakeResponse(m.id, m.type, code, message, data));
-}
-
-void SignalHub::ReplyError(Conn& c, const ClientMessage& m, const Error& e) {
-  LogRefusal(c, m.type, e);
-  SendTo(c, MakeErrorResponse(m.id, m.type, e));
-}
-
-void SignalHub::LogRefusal(const Conn& c, std::string_view request, const Error& e) {
-  auto skipped = refusal_log_.Admit(Clock::now());
-  if (!skipped) return;
-  if (*skipped > 0)
-    spdlog::info("{} refused requests were not logged (at most {} lines a second)", *skipped, RefusalLog::kPerSecond);
-  std::string who = "connection " + std::to_string(c.id);
-  if (c.session && c.session->channel)
-    who =
-        c.session->user_id + " in channel " + c.session->channel->channel_id + " of app " + c.session->channel->app_id;
-  spdlog::info("{} refused for {} from {}: {}{} {}", request.empty() ? "message" : std::string(request), who,
-               c.remote.empty() ? "?" : c.remote, FormatHex(e.value()),
-               e.detail == Errc::kOk ? "" : " / " + FormatHex(static_cast<int32_t>(e.detail)), e.What());
-}
-
-void SignalHub::Broadcast(Channel& ch, json note, const Session* except) {
-  note["channelId"] = ch.channel_id;
-  note["seq"] = ++ch.seq;
-  std::string text = proto::DumpSafe(note);
-  for (auto& [uid, member] : ch.members)
-    if (member != except && member->conn) SendTo(*member->conn, text);
-}
-
-void SignalHub::OnMessage(uint64_t conn_id, std::string_view text) {
-  auto it = conns_.find(conn_id);
-  if (it == conns_.end()) return;
-  Conn& c = *it->second;
-  heartbeat_.Seen(conn_id, Clock::now());
-  ++metrics_.messages_in_total;
-  json id;
-  auto parsed = ParseClientMessage(text, config_.max_message_bytes, &id);
-  if (!parsed) {
-    ++metrics_.bad_messages_total;
-    LogRefusal(c, "", parsed.error());
-    SendTo(c, MakeErrorResponse(id, "", parsed.error()));
-    return;
-  }
-  const ClientMessage& m = *parsed;
-  auto h = handlers_.find(m.type);
-  if (h == handlers_.end() && !test_handlers_.count(m.type)) {
-    ++metrics_.bad_messages_total;
-    ReplyError(c, m, MakeError(Errc::kUnknownMessageType, "unknown message type '" + m.type + "'"));
-    return;
-  }
-  Dispatch(c, m, h == handlers_.end() ? nullptr : h->second);
-}
-
-void SignalHub::Dispatch(Conn& c, const ClientMessage& m, Handler h) {
-  try {
-    if (h)
-      (this->*h)(c, m);
-    else
-      test_handlers_.at(m.type)(m.body);
-  } catch (const std::exception& e) {
-    // Rules below must not throw; if one does, its state may be half-changed, so the
-    // connection goes (its session follows the lost-connection path) and others stay.
-    ++metrics_.signal_handler_exceptions_total;
-    spdlog::error("signalling: '{}' on connection {} threw: {}", m.type, c.id, e.what());
-    ReplyError(c, m, MakeError(Errc::kInternalError, "internal error while handling '" + m.type + "'"));
-    c.link->Close();
-  } catch (...) {
-    ++metrics_.signal_handler_exceptions_total;
-    spdlog::error("signalling: '{}' on connection {} threw a non-exception", m.type, c.id);
-    ReplyError(c, m, MakeError(Errc::kInternalError, "internal error while handling '" + m.type + "'"));
-    c.link->Close();
-  }
+void SignalHub::RemoveSession(Session& s, std::string_view reason) {
+  lifecycle_.Remove(s, reason, true, true);
 }
 
 void SignalHub::AddHandlerForTesting(const std::string& type, std::function<void(const json&)> handler) {
-  test_handlers_[type] = std::move(handler);
-}
-
-Session* SignalHub::RequireJoined(Conn& c, const ClientMessage& m) {
-  if (c.session) return c.session;
-  ReplyError(c, m, MakeError(Errc::kNotInChannel, m.type + " needs a joined channel"));
-  return nullptr;
-}
-
-void SignalHub::HandleHello(Conn& c, const ClientMessage& m) {
-  Reply(c, m, Errc::kOk, "ok",
-        {{"protocol", kProtocolVersion},
-         {"server", std::string("parleyd ") + PARLEY_VERSION},
-         {"heartbeatIntervalMs", config_.heartbeat_interval_ms},
-         {"heartbeatMisses", config_.heartbeat_misses},
-         {"requestTimeoutMs", config_.request_timeout_ms},
-         {"resumeGraceMs", config_.resume_grace_ms},
-         {"maxMessageBytes", config_.max_message_bytes}});
-}
-
-void SignalHub::HandlePing(Conn& c, const ClientMessage& m) {
-  Reply(c, m, Errc::kOk, "pong", {{"serverTimeMs", NowUnixMs()}});
-}
-
-Result<Credentials> SignalHub::Authenticate(const json& body) {
-  auto given = proto::JoinCredentials::Parse(body);
-  if (!given) return given.error();
-  return authenticator_.Verify(*given, NowUnix());
-}
-
-void SignalHub::HandleJoin(Conn& c, const ClientMessage& m) {
-  auto start = Clock::now();
-  auto fail = [&](const Error& e) {
-    ++metrics_.joins_by_code[e.value()];
-    ReplyError(c, m, e);
-  };
-  if (c.session)
-    return fail(
-        MakeError(Errc::kAlreadyInChannel, "this session is already in channel " + c.session->channel->channel_id));
-  auto req = proto::JoinRequest::Parse(m.body);
-  if (!req) return fail(req.error());
-  const Profile profile = req->profile;
-  const Role role = req->role;
-  const bool h5 = req->h5_compatible;
-  if (join_limiter_.Exceeded(c.join_failures, c.remote, Clock::now())) {
-    ++metrics_.joins_rate_limited_total;
-    fail(MakeError(Errc::kRateLimited, "too many failed joins from this connection or address; wait and retry"));
-    if (join_limiter_.ConnectionSpent(c.join_failures)) c.link->Close();
-    return;
-  }
-  auto creds = Authenticate(m.body);
-  if (!creds) {
-    join_limiter_.CountFailure(c.join_failures, c.remote, Clock::now());
-    return fail(creds.error());
-  }
-  const AuthInfo* auth = &creds->auth;
-  if (creds->role == "audience" && role == Role::kBroadcaster)
-    return fail(MakeError(Errc::kTokenInvalid, profile == Profile::kCommunication
-                                                   ? "token grants the audience role only; join interactive-live "
-                                                     "as audience"
-                                                   : "token grants the audience role only; join as audience"));
-
-  auto key = std::make_pair(auth->app_id, auth->channel_id);
-  auto ch_it = channels_.find(key);
-  Channel* ch = ch_it == channels_.end() ? nullptr : ch_it->second.get();
-  if (ch) {
-    auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - ch->created_at).count();
-    if (age >= config_.channel_max_age_s)
-      return fail(MakeError(Errc::kChannelExpired,
-                            "channel has been live for more than " + std::to_string(config_.channel_max_age_s) + " s"));
-    if (ch->profile != profile)
-      return fail(MakeError(Errc::kInvalidChannelProfile, "channel profile is " + std::string(Name(ch->profile)) +
-                                                              ", join asked for " + std::string(Name(profile))));
-    if (ch->h5_compatible != h5)
-      return fail(MakeError(Errc::kH5NotCompatible,
-                            ch->h5_compatible ? "channel is H5-compatible and this client turned H5-compatible "
-                                                "mode off: leave it on (the default; drop --no-h5 / "
-                                                "SetH5CompatibleMode(false))"
-                                              : "channel is native-only: its members turned H5-compatible "
-                                                "mode off (--no-h5 / SetH5CompatibleMode(false)); browsers "
-                                                "and H5-compatible clients cannot join it"));
-  }
-
-  // Same user elsewhere: the newest connection wins (reason "replaced").
-  if (ch) {
-    if (auto old = ch->members.find(auth->user_id); old != ch->members.end())
-      RemoveSession(*old->second, "replaced", true, true);
-    ch_it = channels_.find(key);  // the channel closes if that was its last member
-    ch = ch_it == channels_.end() ? nullptr : ch_it->second.get();
-  }
-  if (!ch) {
-    auto fresh = std::make_unique<Channel>();
-    fresh->app_id = auth->app_id;
-    fresh->channel_id = auth->channel_id;
-    fresh->profile = profile;
-    fresh->h5_compatible = h5;
-    fresh->created_at = Clock::now();
-    fresh->created_at_unix = NowUnix();
-    fresh->metered_at = fresh->created_at;
-    if (!worker_channels_.empty()) {  // pinned to the least loaded media worker for its lifetime
-      fresh->worker = static_cast<size_t>(std::min_element(worker_channels_.begin(), worker_channels_.end()) -
-                                          worker_channels_.begin());
-      ++worker_channels_[fresh->worker];
-    }
-    fresh->media = plane_->OpenChannel(fresh->worker);
-    ch = fresh.get();
-    channels_[key] = std::move(fresh);
-  }
-
-  auto s = std::make_unique<Session>();
-  s->id = next_id_++;
-  s->resume_token = RandomHex(16);
-  s->conn = &c;
-  s->channel = ch;
-  s->user_id = auth->user_id;
-  s->user_name = req->user_name;
-  s->sdk_version = req->sdk_version;
-  s->role = role;
-  s->audience_only = creds->role == "audience";
-  s->platform = req->platform;
-  s->joined_at = Clock::now();
-  Session* sp = s.get();
-  by_resume_token_[s->resume_token] = sp;
-  sessions_[s->id] = std::move(s);
-  c.session = sp;
-  c.left = false;
-  ch->members[sp->user_id] = sp;
-  UpdateGauges();
-
-  json data = ChannelSnapshot(*sp);
-  data["sessionId"] = std::to_string(sp->id);
-  data["resumeToken"] = sp->resume_token;
-  data["elapsedMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  ++metrics_.joins_by_code[0];
-  Reply(c, m, Errc::kOk, "joined", data);
-  spdlog::info("{} joined channel {} of app {} as {} ({}, {}; {} in the channel)", sp->user_id, ch->channel_id,
-               ch->app_id, Name(sp->role), sp->platform == Platform::kH5 ? "browser" : "native",
-               ch->h5_compatible ? "H5-compatible" : "native-only", ch->members.size());
-  Broadcast(*ch, {{"type", "userOnline"}, {"user", UserJson(*sp)}}, sp);
-}
-
-json SignalHub::UserJson(const Session& s, bool with_media) const {
-  json muted = json::array();
-  for (Track t : s.muted) muted.push_back(Name(t));
-  json u = {{"userId", s.user_id},
-            {"userName", s.user_name},
-            {"role", Name(s.role)},
-            {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
-            {"tracks", TrackList(s.published)},
-            {"muted", muted},
-            {"online", s.conn != nullptr}};
-  if (!with_media) return u;
-  if (!s.channel) return u;
-  sfu::MediaSnapshot snap = s.channel->media->Snapshot(s.id);
-  if (const auto& p = snap.publish)
-    u["media"] = {{"state", sfu::Name(p->state)},       {"rtpPackets", p->rtp_packets},
-                  {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
-                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports}};
-  if (const auto& sub = snap.subscribe)
-    u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},      {"rtpPackets", sub->sent_packets},
-                           {"rtpBytes", sub->sent_bytes},         {"nacksReceived", sub->nacks_in},
-                           {"retransmitted", sub->retransmitted}, {"senderReports", sub->sender_reports},
-                           {"fractionLost", sub->fraction_lost}};
-  return u;
-}
-
-json SignalHub::ChannelSnapshot(const Session& self) const {
-  const Channel& ch = *self.channel;
-  json users = json::array();
-  for (const auto& [uid, member] : ch.members)
-    if (member != &self) users.push_back(UserJson(*member));
-  return {{"channelId", ch.channel_id},
-          {"userId", self.user_id},
-          {"profile", Name(ch.profile)},
-          {"role", Name(self.role)},
-          {"h5Compatible", ch.h5_compatible},
-          {"channelCreatedAt", ch.created_at_unix},
-          {"seq", ch.seq},
-          {"heartbeatIntervalMs", config_.heartbeat_interval_ms},
-          {"activeSpeaker", ch.active_speaker},
-          {"users", users}};
-}
-
-void SignalHub::HandleLeave(Conn& c, const ClientMessage& m) {
-  if (!c.session) {
-    if (c.left) return ReplyError(c, m, MakeError(Errc::kAlreadyLeaving, "this session has already left its channel"));
-    return ReplyError(c, m, MakeError(Errc::kNotInChannel, "leave needs a joined channel"));
-  }
-  Session& s = *c.session;
-  c.session = nullptr;
-  c.left = true;
-  s.conn = nullptr;
-  RemoveSession(s, "left", false, false);
-  Reply(c, m, Errc::kOk, "left");
-}
-
-void SignalHub::DetachFromChannel(Session& s, std::string_view reason) {
-  Channel* ch = s.channel;
-  if (!ch) return;
-  s.channel = nullptr;
-  ch->media->CloseSession(s.id);
-  auto it = ch->members.find(s.user_id);
-  if (it != ch->members.end() && it->second == &s) ch->members.erase(it);
-  // Subscriptions of others to this user end with it; their sections go inactive.
-  for (auto& [uid, member] : ch->members) {
-    member->subscriptions.erase(s.user_id);
-    for (Track t : {Track::kAudio, Track::kCamera, Track::kScreen}) RetireOfferedTrack(*member, TrackId(s.user_id, t));
-  }
-  if (ch->members.empty()) {
-    if (ch->worker < worker_channels_.size() && worker_channels_[ch->worker] > 0) --worker_channels_[ch->worker];
-    channels_.erase({ch->app_id, ch->channel_id});
-    return;
-  }
-  for (Track t : s.published) Broadcast(*ch, {{"type", "trackUnpublished"}, {"userId", s.user_id}, {"track", Name(t)}});
-  Broadcast(*ch, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
-}
-
-void SignalHub::RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link) {
-  ++metrics_.sessions_removed_by_reason[std::string(reason)];
-  if (s.channel)
-    spdlog::info("{} left channel {} of app {} ({})", s.user_id, s.channel->channel_id, s.channel->app_id, reason);
-  // Count the time it spent in the channel before it leaves the meter.
-  if (s.channel) AccumulateUsage();
-  DetachFromChannel(s, reason);
-  if (s.grace_timer) s.grace_timer->cancel();
-  if (Conn* c = s.conn) {
-    c->session = nullptr;
-    if (notify_client) {
-      json note = {{"type", "sessionRemoved"},
-                   {"code", static_cast<int32_t>(Errc::kSessionRemoved)},
-                   {"reason", reason},
-                   {"message", std::string(Describe(Errc::kSessionRemoved)) + ": " + std::string(reason)}};
-      SendTo(*c, note.dump());
-    }
-    if (close_link) c->link->Close();
-  }
-  media_aborts_.Forget(s.id);
-  by_resume_token_.erase(s.resume_token);
-  sessions_.erase(s.id);
-  UpdateGauges();
-}
-
-void SignalHub::HandleResume(Conn& c, const ClientMessage& m) {
-  auto req = proto::ResumeRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  if (c.session) return ReplyError(c, m, MakeError(Errc::kAlreadyInChannel, "this connection has a session"));
-  auto it = by_resume_token_.find(req->resume_token);
-  if (it == by_resume_token_.end())
-    return ReplyError(c, m, MakeError(Errc::kSessionRemoved, "no session to resume (it was removed or expired)"));
-  Session& s = *it->second;
-  if (s.conn) {
-    // The client noticed the broken link before we did: the new connection takes over.
-    Conn* old = s.conn;
-    old->session = nullptr;
-    old->link->Close();
-  }
-  if (s.grace_timer) s.grace_timer->cancel();
-  s.grace_timer.reset();
-  s.conn = &c;
-  c.session = &s;
-  c.left = false;
-  ++metrics_.resumes_total;
-  Reply(c, m, Errc::kOk, "resumed", ChannelSnapshot(s));
-  Broadcast(*s.channel,
-            {{"type", "userNetwork"},
-             {"userId", s.user_id},
-             {"state", "connected"},
-             {"code", static_cast<int32_t>(Errc::kRemoteNetworkConnected)}},
-            &s);
-}
-
-void SignalHub::RetireOfferedTrack(Session& sub, const std::string& track_id) {
-  if (!sub.channel) return;
-  sfu::ChannelMedia& media = *sub.channel->media;
-  // A resuming client gets the current offer with its next subscribe: the offer's
-  // version is taken only when it is sent.
-  if (media.RetireTrack(sub.id, track_id) && sub.conn)
-    SendTo(*sub.conn, json{{"type", "subscribeOffer"}, {"sdp", media.NextSubscribeOffer(sub.id)}}.dump());
-}
-
-void SignalHub::HandleUpdatePublish(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::UpdatePublishRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  if (s->published.empty()) return ReplyError(c, m, MakeError(Errc::kNotPublishing, "nothing is published"));
-  auto answer = s->channel->media->Publish(s->id, req->sdp, s->published);
-  if (!answer) return ReplyError(c, m, answer.error());
-  s->publish_failure_reported = false;  // a new transport: its failure and silence are watched anew
-  media_aborts_.Start(s->id, Clock::now());
-  Reply(c, m, Errc::kOk, "updated", {{"sdp", *answer}, {"tracks", TrackList(s->published)}});
-}
-
-void SignalHub::HandleSubscribeAnswer(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::SubscribeAnswerRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  if (Status st = s->channel->media->Answer(s->id, req->sdp); !st) return ReplyError(c, m, st.error());
-  Reply(c, m, Errc::kOk, "ok");
-}
-
-void SignalHub::HandlePublish(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::PublishRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  if (s->role == Role::kAudience)
-    return ReplyError(c, m, MakeError(Errc::kPublishWrongRole, "audience cannot publish; set role broadcaster"));
-  for (Track t : req->tracks)
-    if (s->published.count(t))
-      return ReplyError(c, m,
-                        MakeError(t == Track::kScreen ? Errc::kAlreadyPublishingScreen : Errc::kAlreadyPublishing,
-                                  std::string(Name(t)) + " is already published"));
-  json data;
-  if (!req->sdp.empty()) {
-    std::set<Track> all = s->published;  // the new connection carries every published track
-    all.insert(req->tracks.begin(), req->tracks.end());
-    auto answer = s->channel->media->Publish(s->id, req->sdp, all);
-    if (!answer) return ReplyError(c, m, answer.error());
-    s->publish_failure_reported = false;  // a new transport: its failure and silence are watched anew
-    media_aborts_.Start(s->id, Clock::now());
-    data["sdp"] = *answer;
-  }
-  for (Track t : req->tracks) s->published.insert(t);
-  data["tracks"] = TrackList(s->published);
-  Reply(c, m, Errc::kOk, "published", data);
-  for (Track t : req->tracks)
-    Broadcast(*s->channel, {{"type", "trackPublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
-}
-
-void SignalHub::HandleUnpublish(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::UnpublishRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  if (Status p = CheckPublished(*s, req->tracks); !p) return ReplyError(c, m, p.error());
-  for (Track t : req->tracks) {
-    s->published.erase(t);
-    s->muted.erase(t);
-    for (auto& [uid, member] : s->channel->members) {
-      auto sub = member->subscriptions.find(s->user_id);
-      if (sub != member->subscriptions.end()) sub->second.erase(t);
-      if (member != s) RetireOfferedTrack(*member, TrackId(s->user_id, t));
-    }
-  }
-  // Routes go with the tracks; with nothing left published the transport closes too
-  // (subscribers re-subscribe on trackPublished).
-  s->channel->media->Unpublish(s->id, req->tracks, s->published.empty());
-  Reply(c, m, Errc::kOk, "unpublished", {{"tracks", TrackList(s->published)}});
-  for (Track t : req->tracks)
-    Broadcast(*s->channel, {{"type", "trackUnpublished"}, {"userId", s->user_id}, {"track", Name(t)}}, s);
-}
-
-void SignalHub::HandleSubscribe(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::SubscribeRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  if (req->user_id == s->user_id)
-    return ReplyError(c, m, MakeError(Errc::kSubscribeConfigInvalid, "a user cannot subscribe to itself"));
-  auto it = s->channel->members.find(req->user_id);
-  if (it == s->channel->members.end())
-    return ReplyError(c, m,
-                      MakeError(Errc::kSubscribeRemoteStreamGone, "user " + req->user_id + " is not in the channel"));
-  const Session& remote = *it->second;
-  std::set<Track> want = req->tracks.empty() ? remote.published : req->tracks;  // no tracks = everything published
-  if (want.empty())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeRemoteStreamGone, "user " + req->user_id + " publishes nothing"));
-  for (Track t : want)
-    if (!remote.published.count(t))
-      return ReplyError(c, m,
-                        MakeError(Errc::kSubscribeRemoteStreamGone,
-                                  "user " + req->user_id + " does not publish " + std::string(Name(t))));
-  json data;
-  if (s->channel->media->IsPublishing(remote.id)) {
-    auto offer = s->channel->media->Subscribe(s->id, remote.id, remote.user_id, want);
-    if (!offer) return ReplyError(c, m, offer.error());
-    data["sdp"] = *offer;
-  }
-  auto& sub = s->subscriptions[req->user_id];
-  sub.insert(want.begin(), want.end());
-  data["userId"] = req->user_id;
-  data["tracks"] = TrackList(sub);
-  Reply(c, m, Errc::kOk, "subscribed", data);
-}
-
-void SignalHub::HandleUnsubscribe(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::UnsubscribeRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  auto it = s->subscriptions.find(req->user_id);
-  if (it == s->subscriptions.end())
-    return ReplyError(c, m, MakeError(Errc::kSubscribeStreamNotExist, "not subscribed to " + req->user_id));
-  std::set<Track> dropping = req->tracks.empty() ? it->second : req->tracks;
-  auto remote = s->channel->members.find(req->user_id);
-  if (remote != s->channel->members.end()) s->channel->media->Unsubscribe(s->id, remote->second->id, dropping);
-  for (Track t : dropping) {
-    it->second.erase(t);
-    RetireOfferedTrack(*s, TrackId(req->user_id, t));
-  }
-  if (it->second.empty()) s->subscriptions.erase(it);
-  Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", req->user_id}});
-}
-
-void SignalHub::HandleSetRole(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::SetRoleRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  const Role role = req->role;
-  if (s->channel->profile == Profile::kCommunication)
-    return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "roles do not apply in the communication profile"));
-  if (role == s->role) return Reply(c, m, Errc::kOk, "role unchanged", {{"role", Name(role)}});
-  if (role == Role::kBroadcaster && s->audience_only)
-    return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "this user's token grants the audience role only"));
-  if (!s->published.empty())
-    return ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "stop publishing before changing the role"));
-  s->role = role;
-  Reply(c, m, Errc::kOk, "role updated", {{"role", Name(role)}});
-  Broadcast(*s->channel, {{"type", "roleUpdated"}, {"userId", s->user_id}, {"role", Name(role)}}, s);
-}
-
-void SignalHub::HandleMute(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::MuteRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  if (Status p = CheckPublished(*s, req->tracks); !p) return ReplyError(c, m, p.error());
-  for (Track t : req->tracks) {
-    bool changed = req->muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
-    if (changed)
-      Broadcast(*s->channel,
-                {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", req->muted}}, s);
-  }
-  Reply(c, m, Errc::kOk, "ok");
-}
-
-void SignalHub::HandleListUsers(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  Reply(c, m, Errc::kOk, "ok", ChannelSnapshot(*s));
-}
-
-void SignalHub::HandleSendMessage(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::SendMessageRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", req->data}};
-  if (!req->to_user_id.empty()) {
-    auto it = s->channel->members.find(req->to_user_id);
-    if (it == s->channel->members.end())
-      return ReplyError(c, m, MakeError(Errc::kInvalidField, "user " + req->to_user_id + " is not in the channel"));
-    note["channelId"] = s->channel->channel_id;
-    if (it->second->conn) SendTo(*it->second->conn, proto::DumpSafe(note));
-  } else {
-    Broadcast(*s->channel, note, s);
-  }
-  Reply(c, m, Errc::kOk, "sent");
-}
-
-void SignalHub::HandleUpdateUserInfo(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto req = proto::UpdateUserInfoRequest::Parse(m.body);
-  if (!req) return ReplyError(c, m, req.error());
-  s->user_name = req->user_name;
-  Reply(c, m, Errc::kOk, "ok");
-  Broadcast(*s->channel, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
-}
-
-void SignalHub::HandleRefreshToken(Conn& c, const ClientMessage& m) {
-  Session* s = RequireJoined(c, m);
-  if (!s) return;
-  auto creds = Authenticate(m.body);
-  if (!creds) return ReplyError(c, m, creds.error());
-  const AuthInfo* auth = &creds->auth;
-  if (auth->channel_id != s->channel->channel_id || auth->user_id != s->user_id || auth->app_id != s->channel->app_id)
-    return ReplyError(c, m, MakeError(Errc::kTokenInvalid, "the new token is for another app, channel or user"));
-  Reply(c, m, Errc::kOk, "token accepted", {{"expiresAt", auth->timestamp}});
+  dispatcher_.RegisterForTesting(type, std::move(handler));
 }
 
 void SignalHub::CheckHeartbeats() {
@@ -727,61 +101,65 @@ void SignalHub::CheckHeartbeats() {
 }
 
 void SignalHub::OnSilent(uint64_t conn_id) {
-  auto it = conns_.find(conn_id);
-  if (it == conns_.end()) return;
-  Conn& c = *it->second;
-  if (c.session)
-    RemoveSession(*c.session, "heartbeat-lost", true, true);
+  Conn* c = dispatcher_.Find(conn_id);
+  if (!c) return;
+  if (c->session)
+    lifecycle_.Remove(*c->session, "heartbeat-lost", true, true);
   else
-    c.link->Close();
+    c->link->Close();
 }
 
-void SignalHub::CheckTransportFailures() {
-  constexpr auto kFailed = sfu::Transport::State::kFailed;
-  for (auto& [id, sp] : sessions_) {
-    Session& s = *sp;
-    if (!s.channel) continue;
-    sfu::ChannelMedia& media = *s.channel->media;
-    auto pub = media.PublishStatus(s.id);
-    if (pub && !s.publish_failure_reported && pub->state == kFailed) {
-      s.publish_failure_reported = true;
-      sfu::Failure f = pub->failure;
-      // The client closing its own publish connection (renegotiating) is not a failure.
-      if (f != sfu::Failure::kClosedByPeer) {
-        // Never connected: could not be established; connected and then lost: broke.
-        Errc code = f == sfu::Failure::kConsentLost ? Errc::kMediaConnectionReconnectFailed
-                                                    : Errc::kMediaConnectionCreateFailed;
-        ++metrics_.media_transport_failures_total;
-        if (s.conn)
-          SendTo(*s.conn, json{{"type", "transportFailed"},
-                               {"transport", "publish"},
-                               {"reason", sfu::Name(f)},
-                               {"code", static_cast<int32_t>(code)},
-                               {"message", "the publish media transport failed: " + std::string(sfu::Name(f))}}
-                              .dump());
-      }
-    }
-    auto sub = media.SubscribeStatus(s.id);
-    if (sub && !s.subscribe_failure_reported && sub->state == kFailed) {
-      s.subscribe_failure_reported = true;
-      sfu::Failure f = sub->failure;
-      ++metrics_.media_transport_failures_total;
-      // The failed connection is dropped with its routes; subscriptions stay, and the
-      // client's next subscribe opens a new connection (whose failure is reported anew).
-      media.CloseSubscribe(s.id);
-      s.subscribe_failure_reported = false;
-      json users = json::array();
-      for (const auto& [uid, tracks] : s.subscriptions) users.push_back(uid);
-      if (s.conn)
-        SendTo(*s.conn,
-               json{{"type", "subscribeAborted"},
-                    {"reason", sfu::Name(f)},
-                    {"code", static_cast<int32_t>(Errc::kSubscribeStreamAbort)},
-                    {"users", users},
-                    {"message", "the server's media transport to this subscriber failed: " + std::string(sfu::Name(f))}}
-                   .dump());
-    }
-  }
+void SignalHub::CheckMedia() {
+  auto now = Clock::now();
+  transport_failures_.Tick(now, sessions_);
+  media_aborts_.Tick(now);
+}
+
+void SignalHub::OnPublishFailed(Session& s, sfu::Failure why, Errc code) {
+  ++metrics_.media_transport_failures_total;
+  if (s.conn)
+    out_.SendTo(*s.conn, json{{"type", "transportFailed"},
+                              {"transport", "publish"},
+                              {"reason", sfu::Name(why)},
+                              {"code", static_cast<int32_t>(code)},
+                              {"message", "the publish media transport failed: " + std::string(sfu::Name(why))}}
+                             .dump());
+}
+
+void SignalHub::OnSubscribeFailed(Session& s, sfu::Failure why, const std::vector<std::string>& users) {
+  ++metrics_.media_transport_failures_total;
+  if (s.conn)
+    out_.SendTo(*s.conn, json{{"type", "subscribeAborted"},
+                              {"reason", sfu::Name(why)},
+                              {"code", static_cast<int32_t>(Errc::kSubscribeStreamAbort)},
+                              {"users", users},
+                              {"message", "the server's media transport to this subscriber failed: " +
+                                              std::string(sfu::Name(why))}}
+                             .dump());
+}
+
+std::optional<MediaAbortMonitor::Sample> SignalHub::SamplePublisher(uint64_t session_id) {
+  const Session* s = sessions_.Find(session_id);
+  if (!s) return std::nullopt;
+  auto st = media_status_.Publish(*s);
+  if (!st) return std::nullopt;
+  return MediaAbortMonitor::Sample{st->rtp_packets, st->state == sfu::Transport::State::kConnected};
+}
+
+void SignalHub::OnAborted(uint64_t session_id) {
+  Session* s = sessions_.Find(session_id);
+  if (!s || !s->channel) return;
+  int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
+  std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
+  if (s->conn) out_.SendTo(*s->conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
+  s->channel->Broadcast(out_, {{"type", "streamAborted"}, {"userId", s->user_id}, {"code", code}, {"message", message}},
+                        s);
+}
+
+void SignalHub::OnResumed(uint64_t session_id) {
+  Session* s = sessions_.Find(session_id);
+  if (!s || !s->channel) return;
+  s->channel->Broadcast(out_, {{"type", "streamResumed"}, {"userId", s->user_id}});
 }
 
 void SignalHub::CheckActiveSpeakers() {
@@ -791,111 +169,21 @@ void SignalHub::CheckActiveSpeakers() {
     for (auto& [uid, m] : ch->members)
       members.push_back({m->id, m->user_id, m->published.count(Track::kAudio) && !m->muted.count(Track::kAudio)});
     if (auto speaker = speakers_.Tick(ch->active_speaker, members))
-      Broadcast(*ch, {{"type", "activeSpeaker"}, {"userId", speaker->user_id}, {"levelDbov", speaker->level_dbov}});
+      ch->Broadcast(out_,
+                    {{"type", "activeSpeaker"}, {"userId", speaker->user_id}, {"levelDbov", speaker->level_dbov}});
   }
 }
 
 std::optional<uint32_t> SignalHub::TakeAudioPeak(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !it->second->channel) return std::nullopt;
-  sfu::ChannelMedia& media = *it->second->channel->media;
-  if (!media.IsPublishing(session_id)) return std::nullopt;
-  return media.TakeAudioPeak(session_id);
-}
-
-void SignalHub::CheckMediaAborts() {
-  CheckTransportFailures();
-  media_aborts_.Tick(Clock::now());
-}
-
-std::optional<MediaAbortMonitor::Sample> SignalHub::SamplePublisher(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end()) return std::nullopt;
-  const Session& s = *it->second;
-  if (!s.channel) return std::nullopt;
-  auto st = s.channel->media->PublishStatus(s.id);
-  if (!st) return std::nullopt;
-  return MediaAbortMonitor::Sample{st->rtp_packets, st->state == sfu::Transport::State::kConnected};
-}
-
-void SignalHub::OnAborted(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !it->second->channel) return;
-  Session& s = *it->second;
-  int32_t code = static_cast<int32_t>(Errc::kPublishStreamAbort);
-  std::string message = "no media from this publisher for " + std::to_string(config_.media_abort_ms) + " ms";
-  if (s.conn) SendTo(*s.conn, json{{"type", "publishAborted"}, {"code", code}, {"message", message}}.dump());
-  Broadcast(*s.channel, {{"type", "streamAborted"}, {"userId", s.user_id}, {"code", code}, {"message", message}}, &s);
-}
-
-void SignalHub::OnResumed(uint64_t session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !it->second->channel) return;
-  Broadcast(*it->second->channel, {{"type", "streamResumed"}, {"userId", it->second->user_id}});
-}
-
-void SignalHub::AccumulateUsage() {
-  auto now = Clock::now();
-  for (auto& [key, ch] : channels_) usage_.Count(ch->app_id, ch->members.size(), ch->metered_at, now);
+  Session* s = sessions_.Find(session_id);
+  if (!s) return std::nullopt;
+  return media_status_.TakeAudioPeak(*s);
 }
 
 void SignalHub::MeterUsage() {
-  AccumulateUsage();
+  lifecycle_.AccumulateUsage(Clock::now());
   AppStoreUsage sink(store_);
   if (Status s = usage_.Flush(sink); !s) spdlog::error("metering: {}", s.error().What());
-}
-
-nlohmann::json SignalHub::ListChannels(const std::string& app_id_filter) const {
-  json out = json::array();
-  for (const auto& [key, ch] : channels_) {
-    if (!app_id_filter.empty() && ch->app_id != app_id_filter) continue;
-    json users = json::array();
-    for (const auto& [uid, s] : ch->members) users.push_back(UserJson(*s, true));
-    out.push_back({{"appId", ch->app_id},
-                   {"channelId", ch->channel_id},
-                   {"profile", Name(ch->profile)},
-                   {"h5Compatible", ch->h5_compatible},
-                   {"createdAt", ch->created_at_unix},
-                   {"mediaWorker", ch->worker},
-                   {"activeSpeaker", ch->active_speaker},
-                   {"users", users}});
-  }
-  return out;
-}
-
-Status SignalHub::Kick(const std::string& app_id, const std::string& channel_id, const std::string& user_id) {
-  auto it = channels_.find({app_id, channel_id});
-  if (it == channels_.end()) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
-  auto m = it->second->members.find(user_id);
-  if (m == it->second->members.end()) return MakeError(Errc::kAdminNotFound, "no user " + user_id + " in channel");
-  RemoveSession(*m->second, "kicked", true, true);
-  return {};
-}
-
-Status SignalHub::CloseChannel(const std::string& app_id, const std::string& channel_id) {
-  auto it = channels_.find({app_id, channel_id});
-  if (it == channels_.end()) return MakeError(Errc::kAdminNotFound, "no live channel " + channel_id);
-  std::vector<Session*> members;
-  for (auto& [uid, s] : it->second->members) members.push_back(s);
-  for (Session* s : members) RemoveSession(*s, "channel-closed", true, true);
-  return {};
-}
-
-void SignalHub::RemoveAppSessions(const std::string& app_id, std::string_view reason) {
-  std::vector<Session*> doomed;
-  for (auto& [key, ch] : channels_)
-    if (ch->app_id == app_id)
-      for (auto& [uid, s] : ch->members) doomed.push_back(s);
-  for (Session* s : doomed) RemoveSession(*s, reason, true, true);
-}
-
-void SignalHub::OnAppKeyRotated(const std::string& app_id) {
-  RemoveAppSessions(app_id, "key-rotated");
-}
-
-void SignalHub::OnAppRevoked(const std::string& app_id) {
-  RemoveAppSessions(app_id, "app-disabled");
-  usage_.Forget(app_id);
 }
 
 }  // namespace parley::server

@@ -1,110 +1,53 @@
-// SignalHub: the control plane. It owns connections, sessions and channels, runs every
-// server-side rule of the error contract, and sends presence notifications. It knows
-// nothing of sockets: transports hand it text through SignalConnection, so it is
-// tested and fuzzed without a network. Everything here runs on one thread (the
-// io_context's); no locks.
+// SignalHub: the control plane's wiring. It builds the units that do the work (the
+// dispatcher and its handlers, the session table, the channel registry, the session
+// lifecycle, the monitors, the admin operations), runs their timers and answers their
+// listeners. It knows nothing of sockets: transports hand it text through
+// SignalConnection, so it is tested and fuzzed without a network. Everything here runs
+// on one thread (the io_context's); no locks.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "auth/app_store.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/usage_meter.hpp"
 #include "channel/active_speaker_monitor.hpp"
+#include "channel/channel.hpp"
 #include "channel/heartbeat_monitor.hpp"
+#include "channel/lifecycle.hpp"
 #include "channel/media_abort_monitor.hpp"
+#include "channel/media_status.hpp"
+#include "channel/registry.hpp"
+#include "channel/session.hpp"
+#include "channel/transport_failure_monitor.hpp"
 #include "config.hpp"
+#include "http/admin_ops.hpp"
 #include "metrics.hpp"
-#include "parley/proto/requests.hpp"
-#include "parley/proto/result.hpp"
-#include "parley/proto/token.hpp"
-#include "parley/proto/vocabulary.hpp"
 #include "sfu/media_plane.hpp"
 #include "signal/clock.hpp"
+#include "signal/dispatcher.hpp"
+#include "signal/handlers.hpp"
 #include "signal/join_limiter.hpp"
 #include "signal/protocol.hpp"
-#include "signal/refusal_log.hpp"
+#include "signal/responder.hpp"
 
 namespace parley::server {
 
-/// One client's signalling transport (a WebSocket). Called on the hub's thread.
-class SignalConnection {
- public:
-  virtual ~SignalConnection() = default;
-  /// Queues one text message; a no-op once closed.
-  virtual void Send(std::string text) = 0;
-  /// Closes after the queued messages are written.
-  virtual void Close() = 0;
-};
-
-// The protocol's words and their names are proto's (parley/proto/vocabulary.hpp);
-// Platform and Name() are found there too.
-using Track = TrackKind;
-using Role = ClientRole;
-using Profile = ChannelProfile;
-
-struct Channel;
-struct Session;
-
-/// A signalling connection and what it is doing.
-struct Conn {
-  uint64_t id = 0;
-  std::shared_ptr<SignalConnection> link;
-  std::string remote;          ///< the peer's IP address (rate limits); may be empty
-  int join_failures = 0;       ///< failed joins on this connection
-  Session* session = nullptr;  ///< the joined session, if any
-  bool left = false;           ///< left a channel and has not joined again
-};
-
-/// A user in a channel. Survives its connection for the resume grace period.
-struct Session {
-  uint64_t id = 0;
-  std::string resume_token;
-  Conn* conn = nullptr;  ///< null while disconnected (waiting to resume)
-  Channel* channel = nullptr;
-  std::string user_id, user_name, sdk_version;
-  Role role = Role::kBroadcaster;
-  bool audience_only = false;  ///< the token's role claim is "audience"
-  Platform platform = Platform::kNative;
-  std::set<Track> published;
-  std::set<Track> muted;
-  std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
-  std::unique_ptr<boost::asio::steady_timer> grace_timer;
-  bool publish_failure_reported = false;  ///< transportFailed sent for the current publish transport
-  bool subscribe_failure_reported = false;
-  Clock::time_point joined_at;
-};
-
-struct Channel {
-  std::string app_id, channel_id;
-  Profile profile = Profile::kCommunication;
-  bool h5_compatible = false;  ///< fixed by the first member
-  int64_t created_at_unix = 0;
-  Clock::time_point created_at;
-  uint64_t seq = 0;                         ///< notification sequence number, per channel
-  std::map<std::string, Session*> members;  ///< by user id
-  Clock::time_point metered_at;
-  size_t worker = 0;           ///< the media worker all its transports live on
-  std::string active_speaker;  ///< user id last announced by activeSpeaker
-  /// Its members' transports and what was negotiated on them (the SFU's control API).
-  std::unique_ptr<sfu::ChannelMedia> media;
-};
-
-class SignalHub : private HeartbeatMonitor::Listener,
+class SignalHub : private Dispatcher::Listener,
+                  private SessionLifecycle::Listener,
+                  private HeartbeatMonitor::Listener,
                   private MediaAbortMonitor::Listener,
-                  private ActiveSpeakerMonitor::PeakSource {
+                  private TransportFailureMonitor::Listener,
+                  private ActiveSpeakerMonitor::PeakSource,
+                  private AdminOps::SessionRemover {
  public:
   /// `plane` holds the media workers and must outlive the hub; null or without workers =
   /// signalling only (publish offers are refused). Each channel is pinned to one worker
@@ -115,7 +58,7 @@ class SignalHub : private HeartbeatMonitor::Listener,
   SignalHub(const SignalHub&) = delete;
   SignalHub& operator=(const SignalHub&) = delete;
 
-  /// Starts the heartbeat and metering timers.
+  /// Starts the heartbeat, metering and media timers.
   void Start();
   /// Closes every connection and cancels timers.
   void Stop();
@@ -123,19 +66,12 @@ class SignalHub : private HeartbeatMonitor::Listener,
   /// A connection opened; returns its id for the calls below.
   /// `remote` is the peer's address, used to rate-limit failed joins per address.
   uint64_t OnOpen(std::shared_ptr<SignalConnection> link, std::string remote = {});
-  void OnMessage(uint64_t conn_id, std::string_view text);
+  void OnMessage(uint64_t conn_id, std::string_view text) { dispatcher_.Message(conn_id, text); }
   /// The connection is gone (closed by either side).
-  void OnClose(uint64_t conn_id);
+  void OnClose(uint64_t conn_id) { dispatcher_.Close(conn_id); }
 
-  // Admin operations.
-  [[nodiscard]] nlohmann::json ListChannels(const std::string& app_id_filter) const;
-  Status Kick(const std::string& app_id, const std::string& channel_id, const std::string& user_id);
-  Status CloseChannel(const std::string& app_id, const std::string& channel_id);
-  /// An app was disabled or deleted: its users are removed (reason "app-disabled").
-  void OnAppRevoked(const std::string& app_id);
-  /// The app's key was rotated: every session of the app joined with a token of the
-  /// old key, so all are removed (reason "key-rotated").
-  void OnAppKeyRotated(const std::string& app_id);
+  /// The admin API's operations on live channels and apps' users.
+  AdminOps& admin() { return admin_; }
 
   /// Testing: registers an extra request type (e.g. one whose handler throws, to prove
   /// the dispatcher's catch). Not reachable from the network unless registered.
@@ -147,114 +83,64 @@ class SignalHub : private HeartbeatMonitor::Listener,
   [[nodiscard]] size_t ChannelCount() const { return channels_.size(); }
 
  private:
-  using Handler = void (SignalHub::*)(Conn&, const ClientMessage&);
-
-  void Reply(Conn& c, const ClientMessage& m, Errc code, std::string_view message,
-             const nlohmann::json& data = nullptr);
-  void ReplyError(Conn& c, const ClientMessage& m, const Error& e);
-  /// Logs a refused request at info (who, code, detail, message), at most a burst of
-  /// lines refilled each second: a flood of bad requests does not flood the log.
-  void LogRefusal(const Conn& c, std::string_view request, const Error& e);
-  void SendTo(Conn& c, std::string text);
-  void Broadcast(Channel& ch, nlohmann::json note, const Session* except = nullptr);
-  /// Checks the session is in a channel; replies 0x01010304 and returns null otherwise.
-  Session* RequireJoined(Conn& c, const ClientMessage& m);
-
-  void HandleHello(Conn& c, const ClientMessage& m);
-  void HandleJoin(Conn& c, const ClientMessage& m);
-  void HandleLeave(Conn& c, const ClientMessage& m);
-  void HandlePing(Conn& c, const ClientMessage& m);
-  void HandleResume(Conn& c, const ClientMessage& m);
-  void HandlePublish(Conn& c, const ClientMessage& m);
-  void HandleUnpublish(Conn& c, const ClientMessage& m);
-  void HandleSubscribe(Conn& c, const ClientMessage& m);
-  void HandleUnsubscribe(Conn& c, const ClientMessage& m);
-  void HandleSubscribeAnswer(Conn& c, const ClientMessage& m);
-  void HandleUpdatePublish(Conn& c, const ClientMessage& m);
-  void HandleSetRole(Conn& c, const ClientMessage& m);
-  void HandleMute(Conn& c, const ClientMessage& m);
-  void HandleListUsers(Conn& c, const ClientMessage& m);
-  void HandleSendMessage(Conn& c, const ClientMessage& m);
-  void HandleUpdateUserInfo(Conn& c, const ClientMessage& m);
-  void HandleRefreshToken(Conn& c, const ClientMessage& m);
-
-  /// Reads the request's credentials and verifies them against the app store now.
-  Result<Credentials> Authenticate(const nlohmann::json& body);
-
-  /// The one catch of the signalling path: a handler that throws gets the request
-  /// answered with kInternalError, its connection closed, the count in /metrics.
-  void Dispatch(Conn& c, const ClientMessage& m, Handler h);
-  /// A member as clients see it; `with_media` adds the SFU's counters (admin API only).
-  [[nodiscard]] nlohmann::json UserJson(const Session& s, bool with_media = false) const;
-  [[nodiscard]] nlohmann::json ChannelSnapshot(const Session& self) const;
-
-  /// Takes the session out of its channel: unpublishes its tracks, tells the others it
-  /// went offline with `reason`, closes the channel when it is the last member.
-  void DetachFromChannel(Session& s, std::string_view reason);
-  /// Removes a session for good. When it still has a connection, the client is sent
-  /// sessionRemoved (0x02010105) with `reason` and, if `close_link`, disconnected.
-  void RemoveSession(Session& s, std::string_view reason, bool notify_client, bool close_link);
-  /// Removes every session of the app's channels, telling each client `reason`.
-  void RemoveAppSessions(const std::string& app_id, std::string_view reason);
-  /// Adds the user-time since the last metering to usage_ms_ (memory only).
-  void AccumulateUsage();
+  /// The connection's session waits for a resume (or is removed after the grace period).
+  void OnConnectionClosed(Conn& c) override;
+  /// The monitors forget the session.
+  void OnSessionRemoved(uint64_t session_id) override;
+  /// An admin operation removes a session: its client is told why and disconnected.
+  void RemoveSession(Session& s, std::string_view reason) override;
   /// Sweeps the failed-join buckets and ticks the heartbeat monitor.
   void CheckHeartbeats();
   /// A silent connection: its session is removed ("heartbeat-lost"), or it is closed.
   void OnSilent(uint64_t conn_id) override;
   /// Transport failures, then publishers whose connected transport received no RTP
   /// for --media-abort-ms (the media abort monitor).
-  void CheckMediaAborts();
+  void CheckMedia();
   std::optional<MediaAbortMonitor::Sample> SamplePublisher(uint64_t session_id) override;
   /// 0x02010401 (publishAborted) to the publisher, streamAborted to the channel.
   void OnAborted(uint64_t session_id) override;
   /// streamResumed to the channel.
   void OnResumed(uint64_t session_id) override;
-  /// Transports the worker marked failed: a publisher is told with transportFailed
-  /// (0x01050201 when it never connected, 0x01050202 when it broke), a subscriber with
-  /// subscribeAborted (0x02010402); the failed subscribe transport is dropped so the
-  /// next subscribe builds a new one.
-  void CheckTransportFailures();
+  /// transportFailed to the publisher.
+  void OnPublishFailed(Session& s, sfu::Failure why, Errc code) override;
+  /// subscribeAborted (0x02010402) to the subscriber.
+  void OnSubscribeFailed(Session& s, sfu::Failure why, const std::vector<std::string>& users) override;
   /// Announces each channel's loudest publisher (audio-level extension) when it changes.
   void CheckActiveSpeakers();
   /// The publish transport's audio peak, reset (only the active speaker monitor takes it).
   std::optional<uint32_t> TakeAudioPeak(uint64_t session_id) override;
-  /// The remote track `track_id` ("<user>-<track>") went away: its section in the
-  /// subscriber's connection turns inactive and the subscriber gets a new offer.
-  void RetireOfferedTrack(Session& sub, const std::string& track_id);
   /// Runs `tick` every `interval_ms` until Stop().
   void ArmRepeating(boost::asio::steady_timer& timer, int interval_ms, void (SignalHub::*tick)());
-  void UpdateGauges();
 
-  boost::asio::io_context& io_;
   /// A plane without workers when none was given; declared before channels_, whose
   /// media it must outlive.
   std::unique_ptr<sfu::MediaPlane> own_plane_;
   sfu::MediaPlane* plane_;
-  std::vector<size_t> worker_channels_;  ///< channels per worker
   const ServerConfig& config_;
   AppStore& store_;
   Metrics& metrics_;
   Authenticator authenticator_;
-  std::unordered_map<std::string, Handler> handlers_;
-  std::unordered_map<std::string, std::function<void(const nlohmann::json&)>> test_handlers_;
   /// Failed joins are limited per connection and per address; a limited join is
   /// refused before any token work.
   JoinLimiter join_limiter_;
+  Responder out_;
   HeartbeatMonitor heartbeat_;
+  ChannelMediaStatus media_status_;
   MediaAbortMonitor media_aborts_;
+  TransportFailureMonitor transport_failures_;
   ActiveSpeakerMonitor speakers_;
-  RefusalLog refusal_log_;
-  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
-  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<std::string, Session*> by_resume_token_;
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<Channel>> channels_;
+  Dispatcher dispatcher_;
+  SessionTable sessions_;
+  ChannelRegistry channels_;
   UsageMeter usage_;  ///< metered but not yet stored, by app
+  SessionLifecycle lifecycle_;
+  AdminOps admin_;
+  uint64_t next_id_ = 1;  ///< numbers connections and sessions
+  HubContext handlers_;
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer metering_timer_;
   boost::asio::steady_timer media_timer_;
   boost::asio::steady_timer speaker_timer_;
-  uint64_t next_id_ = 1;
   bool stopped_ = false;
 };
 

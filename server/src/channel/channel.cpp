@@ -1,0 +1,74 @@
+#include "channel/channel.hpp"
+
+#include "parley/proto/envelope.hpp"
+#include "parley/proto/requests.hpp"
+
+namespace parley::server {
+
+using nlohmann::json;
+
+void Channel::Broadcast(Notifier& out, json note, const Session* except) {
+  note["channelId"] = channel_id;
+  note["seq"] = ++seq;
+  std::string text = proto::DumpSafe(note);
+  for (auto& [uid, member] : members)
+    if (member != except && member->conn) out.SendTo(*member->conn, text);
+}
+
+void Channel::SendDirect(Notifier& out, const Session& to, json note) const {
+  note["channelId"] = channel_id;
+  if (to.conn) out.SendTo(*to.conn, proto::DumpSafe(note));
+}
+
+json UserJson(const Session& s, bool with_media) {
+  json muted = json::array();
+  for (Track t : s.muted) muted.push_back(Name(t));
+  json u = {{"userId", s.user_id},
+            {"userName", s.user_name},
+            {"role", Name(s.role)},
+            {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
+            {"tracks", proto::TrackList(s.published)},
+            {"muted", muted},
+            {"online", s.conn != nullptr}};
+  if (!with_media) return u;
+  if (!s.channel) return u;
+  sfu::MediaSnapshot snap = s.channel->media->Snapshot(s.id);
+  if (const auto& p = snap.publish)
+    u["media"] = {{"state", sfu::Name(p->state)},       {"rtpPackets", p->rtp_packets},
+                  {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
+                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports}};
+  if (const auto& sub = snap.subscribe)
+    u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},      {"rtpPackets", sub->sent_packets},
+                           {"rtpBytes", sub->sent_bytes},         {"nacksReceived", sub->nacks_in},
+                           {"retransmitted", sub->retransmitted}, {"senderReports", sub->sender_reports},
+                           {"fractionLost", sub->fraction_lost}};
+  return u;
+}
+
+json ChannelSnapshot(const Session& self, int heartbeat_interval_ms) {
+  const Channel& ch = *self.channel;
+  json users = json::array();
+  for (const auto& [uid, member] : ch.members)
+    if (member != &self) users.push_back(UserJson(*member));
+  return {{"channelId", ch.channel_id},
+          {"userId", self.user_id},
+          {"profile", Name(ch.profile)},
+          {"role", Name(self.role)},
+          {"h5Compatible", ch.h5_compatible},
+          {"channelCreatedAt", ch.created_at_unix},
+          {"seq", ch.seq},
+          {"heartbeatIntervalMs", heartbeat_interval_ms},
+          {"activeSpeaker", ch.active_speaker},
+          {"users", users}};
+}
+
+void RetireOfferedTrack(Notifier& out, Session& sub, const std::string& track_id) {
+  if (!sub.channel) return;
+  sfu::ChannelMedia& media = *sub.channel->media;
+  // A resuming client gets the current offer with its next subscribe: the offer's
+  // version is taken only when it is sent.
+  if (media.RetireTrack(sub.id, track_id) && sub.conn)
+    out.SendTo(*sub.conn, json{{"type", "subscribeOffer"}, {"sdp", media.NextSubscribeOffer(sub.id)}}.dump());
+}
+
+}  // namespace parley::server

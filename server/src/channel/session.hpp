@@ -1,0 +1,89 @@
+// Sessions: a user in a channel, and the signalling connection it is reached through.
+// A session outlives its connection for the resume grace period, so the two are
+// separate objects that point at each other while both exist. Everything here runs on
+// the control thread (the hub's io_context); no locks.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "parley/proto/vocabulary.hpp"
+#include "signal/clock.hpp"
+
+namespace parley::server {
+
+/// One client's signalling transport (a WebSocket). Called on the hub's thread.
+class SignalConnection {
+ public:
+  virtual ~SignalConnection() = default;
+  /// Queues one text message; a no-op once closed.
+  virtual void Send(std::string text) = 0;
+  /// Closes after the queued messages are written.
+  virtual void Close() = 0;
+};
+
+// The protocol's words and their names are proto's (parley/proto/vocabulary.hpp);
+// Platform and Name() are found there too.
+using Track = TrackKind;
+using Role = ClientRole;
+using Profile = ChannelProfile;
+
+struct Channel;
+struct Session;
+
+/// A signalling connection and what it is doing.
+struct Conn {
+  uint64_t id = 0;
+  std::shared_ptr<SignalConnection> link;
+  std::string remote;          ///< the peer's IP address (rate limits); may be empty
+  int join_failures = 0;       ///< failed joins on this connection
+  Session* session = nullptr;  ///< the joined session, if any
+  bool left = false;           ///< left a channel and has not joined again
+};
+
+/// A user in a channel. Survives its connection for the resume grace period.
+struct Session {
+  uint64_t id = 0;
+  std::string resume_token;
+  Conn* conn = nullptr;  ///< null while disconnected (waiting to resume)
+  Channel* channel = nullptr;
+  std::string user_id, user_name, sdk_version;
+  Role role = Role::kBroadcaster;
+  bool audience_only = false;  ///< the token's role claim is "audience"
+  Platform platform = Platform::kNative;
+  std::set<Track> published;
+  std::set<Track> muted;
+  std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
+  std::unique_ptr<boost::asio::steady_timer> grace_timer;
+  Clock::time_point joined_at;
+};
+
+/// Every live session, by id and by resume token. The table owns the sessions; the
+/// pointers it hands out stay valid until Erase.
+class SessionTable {
+ public:
+  using Map = std::unordered_map<uint64_t, std::unique_ptr<Session>>;
+
+  /// A new session with this id and resume token (both unique; the caller draws them).
+  Session& Create(uint64_t id, std::string resume_token);
+  [[nodiscard]] Session* Find(uint64_t id) const;
+  /// The session a resume request names; null when it was removed (or never existed).
+  [[nodiscard]] Session* ByResumeToken(const std::string& token) const;
+  /// Destroys the session: the reference is dangling afterwards.
+  void Erase(Session& s);
+
+  [[nodiscard]] size_t size() const { return sessions_.size(); }
+  Map::iterator begin() { return sessions_.begin(); }
+  Map::iterator end() { return sessions_.end(); }
+
+ private:
+  Map sessions_;
+  std::unordered_map<std::string, Session*> by_resume_token_;
+};
+
+}  // namespace parley::server

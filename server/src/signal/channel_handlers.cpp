@@ -1,0 +1,87 @@
+#include "signal/handlers.hpp"
+
+namespace parley::server {
+namespace {
+
+using nlohmann::json;
+
+void HandleSetRole(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::SetRoleRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  const Role role = req->role;
+  if (s->channel->profile == Profile::kCommunication)
+    return ctx.out.ReplyError(c, m,
+                              MakeError(Errc::kUpdateRoleFailed, "roles do not apply in the communication profile"));
+  if (role == s->role) return ctx.out.Reply(c, m, Errc::kOk, "role unchanged", {{"role", Name(role)}});
+  if (role == Role::kBroadcaster && s->audience_only)
+    return ctx.out.ReplyError(c, m,
+                              MakeError(Errc::kUpdateRoleFailed, "this user's token grants the audience role only"));
+  if (!s->published.empty())
+    return ctx.out.ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "stop publishing before changing the role"));
+  s->role = role;
+  ctx.out.Reply(c, m, Errc::kOk, "role updated", {{"role", Name(role)}});
+  s->channel->Broadcast(ctx.out, {{"type", "roleUpdated"}, {"userId", s->user_id}, {"role", Name(role)}}, s);
+}
+
+void HandleMute(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::MuteRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  if (Status p = CheckPublished(*s, req->tracks); !p) return ctx.out.ReplyError(c, m, p.error());
+  for (Track t : req->tracks) {
+    bool changed = req->muted ? s->muted.insert(t).second : s->muted.erase(t) > 0;
+    if (changed)
+      s->channel->Broadcast(
+          ctx.out, {{"type", "trackMuted"}, {"userId", s->user_id}, {"track", Name(t)}, {"muted", req->muted}}, s);
+  }
+  ctx.out.Reply(c, m, Errc::kOk, "ok");
+}
+
+void HandleListUsers(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  ctx.out.Reply(c, m, Errc::kOk, "ok", ChannelSnapshot(*s, ctx.config.heartbeat_interval_ms));
+}
+
+void HandleSendMessage(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::SendMessageRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", req->data}};
+  if (!req->to_user_id.empty()) {
+    auto it = s->channel->members.find(req->to_user_id);
+    if (it == s->channel->members.end())
+      return ctx.out.ReplyError(c, m,
+                                MakeError(Errc::kInvalidField, "user " + req->to_user_id + " is not in the channel"));
+    s->channel->SendDirect(ctx.out, *it->second, note);
+  } else {
+    s->channel->Broadcast(ctx.out, note, s);
+  }
+  ctx.out.Reply(c, m, Errc::kOk, "sent");
+}
+
+void HandleUpdateUserInfo(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::UpdateUserInfoRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  s->user_name = req->user_name;
+  ctx.out.Reply(c, m, Errc::kOk, "ok");
+  s->channel->Broadcast(ctx.out, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
+}
+
+}  // namespace
+
+void RegisterChannelHandlers(Dispatcher& d, HubContext& ctx) {
+  d.Register("setRole", [&ctx](Conn& c, const ClientMessage& m) { HandleSetRole(ctx, c, m); });
+  d.Register("mute", [&ctx](Conn& c, const ClientMessage& m) { HandleMute(ctx, c, m); });
+  d.Register("listUsers", [&ctx](Conn& c, const ClientMessage& m) { HandleListUsers(ctx, c, m); });
+  d.Register("sendMessage", [&ctx](Conn& c, const ClientMessage& m) { HandleSendMessage(ctx, c, m); });
+  d.Register("updateUserInfo", [&ctx](Conn& c, const ClientMessage& m) { HandleUpdateUserInfo(ctx, c, m); });
+}
+
+}  // namespace parley::server
