@@ -1,6 +1,9 @@
 #include "impl/track_ids.hpp"
 
+#include <optional>
 #include <vector>
+
+#include "parley/proto/vocabulary.hpp"
 
 namespace parley::sdk {
 namespace {
@@ -57,20 +60,10 @@ std::map<std::string, RemoteTrackInfo> ParseTrackIds(std::string_view sdp) {
     size_t sp = v.find(' ');
     if (sp == std::string_view::npos || sp == 0) continue;
     std::string_view user = v.substr(0, sp), id = v.substr(sp + 1);
-    // The track id is "<user>-<kind>".
-    if (id.size() <= user.size() + 1 || id.substr(0, user.size()) != user || id[user.size()] != '-') continue;
-    std::string_view kind = id.substr(user.size() + 1);
-    RemoteTrackInfo info;
-    info.user_id = std::string(user);
-    if (kind == "audio")
-      info.track = TrackKind::kAudio;
-    else if (kind == "camera")
-      info.track = TrackKind::kCamera;
-    else if (kind == "screen")
-      info.track = TrackKind::kScreen;
-    else
-      continue;
-    out[mid] = info;
+    // The track id is "<user>-<kind>", as the server writes it: read strictly.
+    std::optional<TrackKind> kind = ParseTrackId(user, id);
+    if (!kind) continue;
+    out[mid] = RemoteTrackInfo{std::string(user), *kind};
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // The media seam: what the engine asks of media, with no GStreamer type in sight.
 // The GStreamer implementation lives in impl/ (a media factory over the webrtcbin
-// connections of impl/media.hpp); a test can implement it with fakes.
+// connections of impl/gst/); a test can implement it with fakes.
 //
 // Threading: every method is called on the engine thread. Every `done` runs once, on
 // the engine thread (through the Post the factory was made with, never inline), within

@@ -1,0 +1,103 @@
+#include "impl/gst/pipelines.hpp"
+
+#include <sstream>
+
+#include "parley/proto/vocabulary.hpp"
+
+namespace parley::sdk::gst {
+namespace {
+
+// Media from outside the pipeline (the application's frames, a FilePlayer) enters
+// through an appsrc the InputFeed stamps; audio is then played out in real time.
+constexpr char kAudioFeed[] = "appsrc name=feed format=time is-live=true ! clocksync";
+constexpr char kVideoFeed[] = "appsrc name=feed format=time is-live=true ! videoconvert ! videoscale ! videorate";
+
+}  // namespace
+
+bool Fed(const std::string& id) {
+  return id == "external" || id.rfind("file:", 0) == 0;
+}
+
+std::string Quoted(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string AudioSource(const std::string& id) {
+  if (id.rfind("test:tone", 0) == 0) {
+    std::string freq = id.size() > 10 ? id.substr(10) : "440";
+    if (freq.find_first_not_of("0123456789.") != std::string::npos) return "";
+    return "audiotestsrc is-live=true wave=sine volume=0.3 freq=" + freq;
+  }
+  if (id == "test:silence") return "audiotestsrc is-live=true wave=silence";
+  if (Fed(id)) return kAudioFeed;
+  if (id == "device") return "pulsesrc name=microphone";
+  if (id.rfind("device:", 0) == 0) return "pulsesrc name=microphone device=" + Quoted(id.substr(7));
+  return "";
+}
+
+std::string VideoSource(const std::string& id) {
+  if (id == "test:pattern") return "videotestsrc is-live=true pattern=ball";
+  if (id == "test:bars") return "videotestsrc is-live=true pattern=smpte";
+  if (Fed(id)) return kVideoFeed;
+  if (id == "device") return "v4l2src name=camera ! videoconvert";
+  if (id.rfind("device:", 0) == 0) return "v4l2src name=camera device=" + Quoted(id.substr(7)) + " ! videoconvert";
+  return "";
+}
+
+std::string ScreenSource(const media::ScreenOptions& o) {
+  std::string d = "ximagesrc name=screen use-damage=false show-pointer=true";
+  if (!o.display.empty()) d += " display-name=" + Quoted(o.display);
+  if (o.window_id) d += " xid=" + std::to_string(o.window_id);
+  return d + " ! videoconvert ! videoscale ! videorate";
+}
+
+std::string TwccCapsField() {
+  return std::string(",extmap-") + std::to_string(kTwccId) + "=(string)\"" + proto::kExtTransportCc + "\"";
+}
+
+std::string AudioEncoder(bool muted) {
+  return std::string("audioconvert ! audioresample ! volume name=mute") + (muted ? " mute=true" : "") +
+         " ! opusenc inband-fec=true bitrate=32000 ! rtpopuspay pt=111 ! capsfilter "
+         "caps=\"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000" +
+         TwccCapsField() + "\"";
+}
+
+std::string VideoEncoder(const VideoEncoderConfig& v) {
+  std::ostringstream d;
+  if (v.codec == VideoCodec::kH264) {
+    d << "x264enc tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps << " key-int-max=" << v.fps * 2
+      << " ! video/x-h264,profile=constrained-baseline,level=(string)3.1 ! h264parse ! rtph264pay pt=102 "
+         "config-interval=-1 "
+         "aggregate-mode=zero-latency ! capsfilter caps=\"application/x-rtp,media=video,encoding-name=H264,"
+         "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42c01f"
+      << TwccCapsField() << "\"";
+  } else {
+    d << "vp8enc deadline=1 cpu-used=16 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
+      << " keyframe-max-dist=" << v.fps * 2
+      << " error-resilient=partitions ! rtpvp8pay pt=96 picture-id-mode=15-bit ! capsfilter caps=\""
+         "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
+      << TwccCapsField() << "\"";
+  }
+  return d.str();
+}
+
+std::string RawVideoCaps(const VideoEncoderConfig& v) {
+  return "video/x-raw,format=I420,width=" + std::to_string(v.width) + ",height=" + std::to_string(v.height) +
+         ",framerate=" + std::to_string(v.fps) + "/1";
+}
+
+std::string PlayoutSink(const std::string& p) {
+  const std::string play = "audioconvert ! audioresample ! ";
+  // Played as it arrives (the jitter buffer already paced it): no clock sync.
+  if (p == "auto") return play + "autoaudiosink name=speaker sync=false";
+  if (p == "device") return play + "pulsesink name=speaker sync=false";
+  if (p.rfind("device:", 0) == 0) return play + "pulsesink name=speaker sync=false device=" + Quoted(p.substr(7));
+  return "";
+}
+
+}  // namespace parley::sdk::gst

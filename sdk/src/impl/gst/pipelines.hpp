@@ -1,0 +1,51 @@
+// The pipeline descriptions (gst-launch syntax) of the media the SDK sends and plays:
+// sources by id, encoders and payloaders, raw caps, renderers and speakers. Text
+// only: nothing here touches GStreamer, so the descriptions are tested as strings.
+// Ids that come from the application (device names, displays, file paths) are always
+// quoted, so they cannot add elements or properties to a description.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "media/media.hpp"
+#include "parley/types.hpp"
+
+namespace parley::sdk::gst {
+
+/// The RTP header extension id of transport-wide-cc in our offers (RFC 8285).
+inline constexpr int kTwccId = 3;
+
+/// `v` in double quotes, with quotes and backslashes escaped.
+std::string Quoted(const std::string& v);
+
+/// The source ids fed from outside the pipeline ("external", "file:<path>"): an appsrc
+/// named "feed".
+bool Fed(const std::string& id);
+
+/// "test:tone" (440 Hz) or "test:tone:<Hz>", "test:silence", "external", "file:<path>",
+/// "device" / "device:<pulse source>"; "" for an unknown id.
+std::string AudioSource(const std::string& id);
+/// "test:pattern", "test:bars", "external", "file:<path>", "device" / "device:<path>";
+/// "" for an unknown id.
+std::string VideoSource(const std::string& id);
+/// X11 capture of a display or one window.
+std::string ScreenSource(const media::ScreenOptions& o);
+
+/// The caps field that makes webrtcbin offer transport-wide-cc (draft-holmer-rmcat-
+/// transport-wide-cc-extensions-01) with id kTwccId.
+std::string TwccCapsField();
+/// From raw audio: the mute volume, Opus and its payloader.
+std::string AudioEncoder(bool muted);
+/// From raw I420 at the configured size: the encoder and payloader of a video track.
+std::string VideoEncoder(const VideoEncoderConfig& v);
+/// Raw I420 at the configured size and rate.
+std::string RawVideoCaps(const VideoEncoderConfig& v);
+
+/// A renderer into a native window (element "render").
+inline constexpr char kRenderSink[] = "videoconvert ! ximagesink name=render sync=false";
+/// Remote audio playout: "auto", "device" or "device:<pulse sink>" (element "speaker");
+/// "" for none ("null").
+std::string PlayoutSink(const std::string& playout);
+
+}  // namespace parley::sdk::gst

@@ -1,0 +1,207 @@
+#include "impl/gst/publisher.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "impl/gst/fed_sink.hpp"
+#include "impl/gst/gst_ptr.hpp"
+#include "impl/gst/pipelines.hpp"
+#include "impl/gst/webrtc.hpp"
+
+namespace parley::sdk::gst {
+
+struct Publisher::Impl {
+  GstPtr<GstElement> pipeline;
+  GstElement* webrtc = nullptr;  // the pipeline's
+  MediaErrorFn on_error;
+  BusState bus;
+  std::vector<std::pair<InputFeed*, GstPtr<GstElement>>> feeds;  // appsrcs AttachFeeds hands over
+  GstPtr<GstElement> volume;                                     // the audio track's mute
+  bool has_camera = false;
+  std::mutex preview_mu;
+  std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
+  std::atomic<bool> black{false};
+  ~Impl() {
+    SilenceBus(bus);  // what fails while tearing down is not the app's problem
+    for (auto& [feed, src] : feeds) feed->Detach(src.get());
+    feeds.clear();
+    if (pipeline) gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    pipeline.reset();  // before bus, which its sync handler points at
+  }
+
+  // Each camera frame before the encoder: shown in the preview window if there is one;
+  // while muted, replaced by a black frame of the same size (the encoder and the
+  // receivers keep going; a black frame costs almost nothing to encode).
+  static GstPadProbeReturn Blacken(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    {
+      std::lock_guard<std::mutex> lock(self->preview_mu);
+      if (self->preview)
+        if (GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad)))
+          self->preview->Push(GST_PAD_PROBE_INFO_BUFFER(info), caps.get());
+    }
+    if (!self->black.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
+    GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    GstMapInfo map;
+    if (gst_buffer_map(buf, &map, GST_MAP_WRITE)) {
+      // I420: luma 16, chroma 128 — the planes' sizes follow from the buffer's.
+      size_t luma = map.size * 2 / 3;
+      std::memset(map.data, 16, luma);
+      std::memset(map.data + luma, 128, map.size - luma);
+      gst_buffer_unmap(buf, &map);
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
+  // Adds one track's branch and links it to a new sendonly transceiver.
+  Status AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target);
+};
+
+Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target) {
+  bool video = kind != TrackKind::kAudio;
+  GError* raw_err = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(desc.c_str(), FALSE, &raw_err);  // floating
+  GstPtr<GError> err = Adopt(raw_err);
+  if (!bin)
+    return MakeError(Errc::kPublishStreamStartError, "cannot build the " + std::string(video ? "video" : "audio") +
+                                                         " pipeline: " + ErrorText(err.get()));
+  if (GstPtr<GstPad> out = Adopt(gst_bin_find_unlinked_pad(GST_BIN(bin), GST_PAD_SRC)))
+    gst_element_add_pad(bin, gst_ghost_pad_new("src", out.get()));
+  gst_bin_add(GST_BIN(pipeline.get()), bin);  // the pipeline takes the floating reference
+  if (GstPtr<GstElement> appsrc = Adopt(gst_bin_get_by_name(GST_BIN(bin), "feed")))
+    if (feed_target) feeds.emplace_back(feed_target, std::move(appsrc));  // attached by AttachFeeds
+  if (kind == TrackKind::kAudio) volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
+  if (kind == TrackKind::kCamera) {
+    has_camera = true;
+    if (GstPtr<GstElement> venc = Adopt(gst_bin_get_by_name(GST_BIN(bin), "venc"))) {
+      GstPtr<GstPad> pad = Adopt(gst_element_get_static_pad(venc.get(), "sink"));
+      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Impl::Blacken, this, nullptr);
+    }
+  }
+  GstPtr<GstPad> src = Adopt(gst_element_get_static_pad(bin, "src"));
+  // A source that fails (a device unplugged) ends its stream with EOS; on a bundled
+  // connection that EOS would stop every track, so the others go on without it.
+  gst_pad_add_probe(
+      src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      [](GstPad*, GstPadProbeInfo* info, gpointer) -> GstPadProbeReturn {
+        return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+      },
+      nullptr, nullptr);
+  GstPtr<GstPad> sink = Adopt(gst_element_request_pad_simple(webrtc, "sink_%u"));
+  bool linked = gst_pad_link(src.get(), sink.get()) == GST_PAD_LINK_OK;
+  GstWebRTCRTPTransceiver* raw_trans = nullptr;
+  g_object_get(sink.get(), "transceiver", &raw_trans, nullptr);
+  if (GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans)) {
+    // We only send; video asks for NACK/RTX so the SFU can repair what it loses.
+    g_object_set(trans.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+    if (video) g_object_set(trans.get(), "do-nack", TRUE, nullptr);
+  }
+  if (!linked) return MakeError(Errc::kPublishStreamStartError, "cannot link a source to webrtcbin");
+  return {};
+}
+
+Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions& o, InputFeed* audio_feed,
+                                                     InputFeed* video_feed, MediaErrorFn on_error) {
+  std::unique_ptr<Publisher> p(new Publisher());
+  p->impl_ = std::make_unique<Impl>();
+  Impl& im = *p->impl_;
+  im.on_error = std::move(on_error);
+  im.pipeline = Sink(gst_pipeline_new("parley-publish"));
+  // The system clock, never a device's: a microphone that goes away must not stop the
+  // clock the camera and the encoders run on.
+  GstPtr<GstClock> clock = Adopt(gst_system_clock_obtain());
+  gst_pipeline_use_clock(GST_PIPELINE(im.pipeline.get()), clock.get());
+  im.webrtc = MakeWebrtc(o.ice_addresses);
+  if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
+  gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
+  // Errors while starting come back from Create; only later ones go to on_error.
+  im.bus.runtime_code = static_cast<int32_t>(Errc::kPublishStreamRuntimeError);
+  WatchBus(im.pipeline.get(), &im.bus);
+  struct Branch {
+    std::string desc;
+    TrackKind kind;
+  };
+  std::vector<Branch> branches;  // in the order the server maps them: audio, camera, screen
+  if (o.audio) {
+    std::string src = AudioSource(o.audio_source);
+    if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
+    branches.push_back({src + " ! " + AudioEncoder(o.mute_audio), TrackKind::kAudio});
+  }
+  if (o.video) {
+    std::string src = VideoSource(o.video_source);
+    if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown video source " + o.video_source);
+    branches.push_back(
+        {src + " ! " + RawVideoCaps(o.video_config) + " ! videoconvert name=venc ! " + VideoEncoder(o.video_config),
+         TrackKind::kCamera});
+  }
+  if (o.screen) {
+    if (!Adopt(gst_element_factory_find("ximagesrc")))
+      return MakeError(Errc::kInitMissingPlugin,
+                       "GStreamer element 'ximagesrc' is missing (install the Debian package "
+                       "gstreamer1.0-plugins-good)");
+    branches.push_back({ScreenSource(o.screen_options) + " ! " + RawVideoCaps(o.screen_options.video) + " ! " +
+                            VideoEncoder(o.screen_options.video),
+                        TrackKind::kScreen});
+  }
+  im.black = o.mute_video;
+  for (auto& [desc, kind] : branches)
+    if (Status st = im.AddBranch(desc, kind, kind == TrackKind::kAudio ? audio_feed : video_feed); !st)
+      return st.error();
+  if (gst_element_set_state(im.pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    // The source that could not open said why on the bus (device codes).
+    std::lock_guard<std::mutex> lock(im.bus.mu);
+    if (im.bus.last_code) return MakeError(static_cast<Errc>(im.bus.last_code), im.bus.last_message);
+    return MakeError(Errc::kPublishStreamStartError, "the publish pipeline did not start");
+  }
+  {
+    std::lock_guard<std::mutex> lock(im.bus.mu);
+    im.bus.fn = &im.on_error;
+  }
+  return p;
+}
+
+Publisher::~Publisher() = default;
+
+Result<std::string> Publisher::CreateOffer() {
+  return CreateLocal(impl_->webrtc, true);
+}
+
+Status Publisher::SetAnswer(const std::string& sdp) {
+  return SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+}
+
+GstElement* Publisher::webrtc() const {
+  return impl_->webrtc;
+}
+
+void Publisher::Mute(TrackKind track, bool muted) {
+  if (track == TrackKind::kAudio && impl_->volume)
+    g_object_set(impl_->volume.get(), "mute", muted ? TRUE : FALSE, nullptr);
+  if (track == TrackKind::kCamera) impl_->black = muted;
+}
+
+void Publisher::AttachFeeds() {
+  for (auto& [feed, src] : impl_->feeds) feed->Attach(src.get());
+}
+
+Status Publisher::SetPreviewWindow(uint64_t window) {
+  Impl& im = *impl_;
+  if (window && !im.has_camera) return MakeError(Errc::kPublishStreamNotExist, "no camera track to preview");
+  std::unique_ptr<FedSink> sink;
+  if (window) {
+    sink = FedSink::Open(kRenderSink, window, im.on_error);
+    if (!sink) return MakeError(Errc::kRenderOpenFailed, "the preview renderer did not start");
+  }
+  {
+    std::lock_guard<std::mutex> lock(im.preview_mu);
+    std::swap(im.preview, sink);
+  }
+  sink.reset();  // the old renderer stops outside the lock the camera thread takes
+  return {};
+}
+
+}  // namespace parley::sdk::gst

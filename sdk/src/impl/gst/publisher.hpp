@@ -1,0 +1,50 @@
+// The publish connection on webrtcbin: we offer what we send (sources, encoders and
+// payloaders per track, in the order the server maps them: audio, camera, screen).
+//
+// Threading: the methods are called from the engine thread; the SDP calls block, each
+// wait bounded (5 s). Errors after the start run on GStreamer threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "impl/gst/bus.hpp"
+#include "impl/gst/input_feed.hpp"
+#include "media/media.hpp"
+#include "parley/proto/result.hpp"
+#include "parley/types.hpp"
+
+namespace parley::sdk::gst {
+
+class Publisher {
+ public:
+  /// Builds the sources, encoders and webrtcbin; errors are 0x01030305 (start) with
+  /// the GStreamer message, or the device/file codes when a source cannot open. The
+  /// "external" and "file:" sources read `audio_feed` / `video_feed`, which outlive
+  /// the publisher.
+  static Result<std::unique_ptr<Publisher>> Create(const media::PublishOptions& options, InputFeed* audio_feed,
+                                                   InputFeed* video_feed, MediaErrorFn on_error);
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+  /// The offer for the publish request.
+  Result<std::string> CreateOffer();
+  Status SetAnswer(const std::string& sdp);
+  /// webrtcbin, for its statistics (borrowed).
+  [[nodiscard]] GstElement* webrtc() const;
+  /// Points the input feeds (external frames, media file) at this connection; called
+  /// once its answer is applied, so the previous connection is fed until then.
+  void AttachFeeds();
+  /// Muted audio sends silence, a muted camera black frames: the tracks stay alive.
+  void Mute(TrackKind track, bool muted);
+  /// Renders the local camera into a native window (0: stop); 0x01040201 when the
+  /// renderer cannot start.
+  Status SetPreviewWindow(uint64_t window);
+
+ private:
+  Publisher() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parley::sdk::gst

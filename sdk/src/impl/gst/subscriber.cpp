@@ -1,0 +1,239 @@
+#include "impl/gst/subscriber.hpp"
+
+#include <gst/app/gstappsink.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "impl/gst/bus.hpp"
+#include "impl/gst/fed_sink.hpp"
+#include "impl/gst/gst_ptr.hpp"
+#include "impl/gst/pipelines.hpp"
+#include "impl/gst/recorder.hpp"
+#include "impl/gst/webrtc.hpp"
+#include "impl/track_ids.hpp"
+
+namespace parley::sdk::gst {
+
+struct Subscriber::Impl {
+  GstPtr<GstElement> pipeline;
+  GstElement* webrtc = nullptr;  // the pipeline's
+  media::SubscribeOptions options;
+  media::SubscribeCallbacks cb;
+  BusState bus;
+  std::unique_ptr<Recorder> recorder;  ///< when recording
+  std::mutex mu;
+  std::map<std::string, RemoteTrackInfo> by_mid;  ///< from the offers' a=msid
+  using Key = std::pair<std::string, TrackKind>;
+  std::map<Key, uint64_t> windows;                   ///< wanted render windows
+  std::map<Key, std::unique_ptr<FedSink>> renders;   ///< running renderers
+  std::map<Key, std::unique_ptr<FedSink>> speakers;  ///< remote audio playout
+
+  ~Impl() {
+    if (!pipeline) return;
+    SilenceBus(bus);
+    if (recorder) recorder->Finish();
+    gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    // The streaming threads have stopped: the recorder their probes pointed at can go,
+    // then the pipeline, before bus (its sync handler points there).
+    recorder.reset();
+    pipeline.reset();
+  }
+
+  // What an appsink's callbacks know: the destroy notify frees it with the appsink.
+  struct SinkCtx {
+    Impl* impl;
+    RemoteTrackInfo info;
+    bool video;
+  };
+
+  static GstFlowReturn OnSample(GstAppSink* sink, gpointer data) {
+    auto* c = static_cast<SinkCtx*>(data);
+    GstPtr<GstSample> sample = Adopt(gst_app_sink_pull_sample(sink));
+    if (!sample) return GST_FLOW_OK;
+    GstBuffer* buf = gst_sample_get_buffer(sample.get());  // the sample's
+    GstCaps* caps = gst_sample_get_caps(sample.get());
+    GstMapInfo map;
+    if (buf && caps && gst_buffer_map(buf, &map, GST_MAP_READ)) {
+      const GstStructure* s = gst_caps_get_structure(caps, 0);
+      if (c->video) {
+        VideoFrame f;
+        gst_structure_get_int(s, "width", &f.width);
+        gst_structure_get_int(s, "height", &f.height);
+        f.timestamp_us = GST_BUFFER_PTS_IS_VALID(buf) ? static_cast<int64_t>(GST_BUFFER_PTS(buf) / 1000) : 0;
+        f.data = map.data;
+        f.size = map.size;
+        if (c->impl->cb.on_video) c->impl->cb.on_video(c->info, f);
+        c->impl->Play(c->impl->renders, c->info, buf, caps);
+      } else {
+        AudioFrame f;
+        gst_structure_get_int(s, "rate", &f.sample_rate);
+        gst_structure_get_int(s, "channels", &f.channels);
+        f.samples = map.size / sizeof(int16_t) / static_cast<size_t>(std::max(1, f.channels));
+        f.data = reinterpret_cast<const int16_t*>(map.data);
+        if (c->impl->cb.on_audio) c->impl->cb.on_audio(c->info, f);
+        c->impl->Play(c->impl->speakers, c->info, buf, caps);
+      }
+      gst_buffer_unmap(buf, &map);
+    }
+    return GST_FLOW_OK;
+  }
+
+  void Play(std::map<Key, std::unique_ptr<FedSink>>& sinks, const RemoteTrackInfo& info, GstBuffer* buf,
+            GstCaps* caps) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = sinks.find({info.user_id, info.track});
+    if (it != sinks.end() && it->second) it->second->Push(buf, caps);
+  }
+
+  // decodebin produced raw media: convert to I420 / S16 mono 48 kHz into an appsink
+  // (which also feeds this track's renderer or speaker, when there is one).
+  static void OnDecoded(GstElement* decodebin, GstPad* pad, gpointer data) {
+    auto* self = static_cast<Impl*>(g_object_get_data(G_OBJECT(decodebin), "parley-impl"));
+    auto* info = static_cast<RemoteTrackInfo*>(data);
+    GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad));
+    if (!caps) caps = Adopt(gst_pad_query_caps(pad, nullptr));
+    std::string name = gst_structure_get_name(gst_caps_get_structure(caps.get(), 0));
+    bool video = name.rfind("video/", 0) == 0;
+    const char* desc = video ? "videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false"
+                             : "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
+                               "appsink name=sink sync=false";
+    GstElement* bin = gst_parse_bin_from_description(desc, TRUE, nullptr);  // floating
+    if (!bin) return;
+    gst_bin_add(GST_BIN(self->pipeline.get()), bin);
+    {
+      GstPtr<GstElement> sink = Adopt(gst_bin_get_by_name(GST_BIN(bin), "sink"));
+      auto* ctx = new SinkCtx{self, *info, video};
+      GstAppSinkCallbacks callbacks{};
+      callbacks.new_sample = &Impl::OnSample;
+      gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, ctx,
+                                 [](gpointer d) { delete static_cast<SinkCtx*>(d); });
+    }
+    gst_element_sync_state_with_parent(bin);
+    GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(bin, "sink"));
+    gst_pad_link(pad, in.get());
+    std::string speaker = PlayoutSink(self->options.playout);
+    if (!video && !speaker.empty()) {
+      auto out = FedSink::Open(speaker, 0, self->cb.on_error);
+      std::lock_guard<std::mutex> lock(self->mu);
+      self->speakers[{info->user_id, info->track}] = std::move(out);
+    }
+  }
+
+  // webrtcbin has a new incoming stream: find whose it is by its mid, decode it (and
+  // record it when asked).
+  static void OnPad(GstElement*, GstPad* pad, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
+    GstWebRTCRTPTransceiver* raw_trans = nullptr;
+    g_object_get(pad, "transceiver", &raw_trans, nullptr);
+    GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans);
+    gchar* raw_mid = nullptr;
+    if (trans) g_object_get(trans.get(), "mid", &raw_mid, nullptr);
+    GstPtr<gchar> mid = Adopt(raw_mid);
+    RemoteTrackInfo info;
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      auto it = mid ? self->by_mid.find(mid.get()) : self->by_mid.end();
+      if (it != self->by_mid.end()) info = it->second;
+    }
+    GstElement* decodebin = gst_element_factory_make("decodebin", nullptr);  // floating
+    g_object_set_data(G_OBJECT(decodebin), "parley-impl", self);
+    auto* owned = new RemoteTrackInfo(info);
+    g_signal_connect_data(
+        decodebin, "pad-added", G_CALLBACK(&Impl::OnDecoded), owned,
+        [](gpointer d, GClosure*) { delete static_cast<RemoteTrackInfo*>(d); }, GConnectFlags(0));
+    gst_bin_add(GST_BIN(self->pipeline.get()), decodebin);
+    gst_element_sync_state_with_parent(decodebin);
+    GstPtr<GstPad> sink = Adopt(gst_element_get_static_pad(decodebin, "sink"));
+    if (!self->recorder) {
+      gst_pad_link(pad, sink.get());
+    } else {
+      std::string encoding;
+      if (GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad)))
+        if (const gchar* e = gst_structure_get_string(gst_caps_get_structure(caps.get(), 0), "encoding-name"))
+          encoding = e;
+      GstElement* tee = gst_element_factory_make("tee", nullptr);  // floating
+      gst_bin_add(GST_BIN(self->pipeline.get()), tee);
+      gst_element_sync_state_with_parent(tee);
+      GstPtr<GstPad> tee_in = Adopt(gst_element_get_static_pad(tee, "sink"));
+      gst_pad_link(pad, tee_in.get());
+      GstElement* q = gst_element_factory_make("queue", nullptr);  // floating
+      gst_bin_add(GST_BIN(self->pipeline.get()), q);
+      gst_element_sync_state_with_parent(q);
+      gst_element_link(tee, q);
+      GstPtr<GstPad> q_out = Adopt(gst_element_get_static_pad(q, "src"));
+      gst_pad_link(q_out.get(), sink.get());
+      self->recorder->Add(tee, info, encoding);
+    }
+    if (self->cb.on_track) self->cb.on_track(info);
+  }
+};
+
+Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOptions& options,
+                                                       media::SubscribeCallbacks callbacks) {
+  std::unique_ptr<Subscriber> s(new Subscriber());
+  s->impl_ = std::make_unique<Impl>();
+  Impl& im = *s->impl_;
+  im.options = options;
+  im.cb = std::move(callbacks);
+  if (!options.record_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.record_dir, ec);
+    if (ec)
+      return MakeError(Errc::kSubscribeStreamStartError,
+                       "cannot create the recording folder " + options.record_dir + ": " + ec.message());
+  }
+  im.pipeline = Sink(gst_pipeline_new("parley-subscribe"));
+  if (!options.record_dir.empty())
+    im.recorder = std::make_unique<Recorder>(im.pipeline.get(), options.record_dir, im.cb.on_record, &im.cb.on_error);
+  im.webrtc = MakeWebrtc(options.ice_addresses);
+  if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
+  gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
+  im.bus.fn = &im.cb.on_error;
+  im.bus.runtime_code = static_cast<int32_t>(Errc::kSubscribeStreamRuntimeError);
+  WatchBus(im.pipeline.get(), &im.bus);
+  g_signal_connect(im.webrtc, "pad-added", G_CALLBACK(&Impl::OnPad), &im);
+  if (gst_element_set_state(im.pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    return MakeError(Errc::kSubscribeStreamStartError, "the subscribe pipeline did not start");
+  return s;
+}
+
+Subscriber::~Subscriber() = default;
+
+GstElement* Subscriber::webrtc() const {
+  return impl_->webrtc;
+}
+
+void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t window) {
+  Impl& im = *impl_;
+  std::unique_ptr<FedSink> sink;
+  if (window) sink = FedSink::Open(kRenderSink, window, im.cb.on_error);  // failures reported by its bus
+  {
+    std::lock_guard<std::mutex> lock(im.mu);
+    im.windows[{user_id, track}] = window;
+    std::swap(im.renders[{user_id, track}], sink);
+  }
+  sink.reset();  // the old renderer stops outside the lock the media threads take
+}
+
+Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& [mid, info] : ParseTrackIds(offer)) impl_->by_mid[mid] = info;
+  }
+  // Retired sections stay receiving in webrtcbin's eyes (see KeepSectionsReceiving):
+  // a publisher that comes back reuses them, and webrtcbin could not turn them on again.
+  std::set<std::string> inactive;
+  std::string applied = KeepSectionsReceiving(offer, &inactive);
+  if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, applied); !st)
+    return st.error();
+  auto answer = CreateLocal(impl_->webrtc, false);
+  if (!answer) return answer;
+  return MarkSectionsInactive(*answer, inactive);
+}
+
+}  // namespace parley::sdk::gst

@@ -1,0 +1,147 @@
+#include "impl/gst/webrtc.hpp"
+
+#include <gst/sdp/sdp.h>
+#include <nice/agent.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "impl/gst/gst_ptr.hpp"
+#include "impl/gst/promise.hpp"
+
+namespace parley::sdk {
+namespace {
+
+// How long webrtcbin gets to answer: an SDP operation is local work of a few ms, so a
+// silent webrtcbin is stuck and the connection is given up; stats are only skipped.
+constexpr std::chrono::milliseconds kSdpTimeout{5000};
+constexpr std::chrono::milliseconds kStatsTimeout{1000};
+
+constexpr char kNoAnswer[] = "webrtcbin did not answer ";
+
+Error WebrtcbinTimeout(const char* what) {
+  return {Errc::kMediaConnectionCreateFailed, kNoAnswer + std::string(what) + " within 5 s"};
+}
+
+// ICE per the notes: never UPnP, no TCP candidates, only the allowed addresses.
+void RestrictIce(GstElement* webrtc, const std::vector<std::string>& addresses) {
+  GObject* raw_ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &raw_ice, nullptr);
+  gst::GstPtr<GObject> ice = gst::Adopt(raw_ice);
+  if (!ice) return;
+  GObject* raw_agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice.get()), "agent"))
+    g_object_get(ice.get(), "agent", &raw_agent, nullptr);
+  gst::GstPtr<GObject> agent = gst::Adopt(raw_agent);
+  if (!agent) return;
+  // Consent freshness with Binding requests (RFC 7675), not indications.
+  g_object_set(agent.get(), "upnp", FALSE, "ice-tcp", FALSE, "keepalive-conncheck", TRUE, nullptr);
+  for (const auto& a : addresses) {
+    NiceAddress addr;
+    nice_address_init(&addr);
+    if (nice_address_set_from_string(&addr, a.c_str())) nice_agent_add_local_address(NICE_AGENT(agent.get()), &addr);
+  }
+}
+
+}  // namespace
+
+bool media::TimedOut(const Error& e) {
+  return e.code == Errc::kMediaConnectionCreateFailed && e.message.rfind(kNoAnswer, 0) == 0;
+}
+
+namespace gst {
+
+GstElement* MakeWebrtc(const std::vector<std::string>& ice) {
+  GstElement* w = gst_element_factory_make("webrtcbin", nullptr);
+  if (!w) return nullptr;
+  g_object_set(w, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  RestrictIce(w, ice);
+  return w;
+}
+
+Status SetDescription(GstElement* webrtc, const char* signal, GstWebRTCSDPType type, const std::string& text) {
+  GstSDPMessage* sdp = nullptr;
+  if (gst_sdp_message_new_from_text(text.c_str(), &sdp) != GST_SDP_OK)
+    return MakeError(Errc::kInvalidSdp, "the server's SDP does not parse");
+  // The description owns the message from here on.
+  GstPtr<GstWebRTCSessionDescription> desc = Adopt(gst_webrtc_session_description_new(type, sdp));
+  BoundedPromise p;
+  g_signal_emit_by_name(webrtc, signal, desc.get(), p.get());
+  const GstStructure* reply = p.Wait(kSdpTimeout);
+  GError* raw_err = nullptr;
+  if (reply && gst_structure_has_field(reply, "error"))
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &raw_err, nullptr);
+  GstPtr<GError> err = Adopt(raw_err);
+  if (p.timed_out()) return WebrtcbinTimeout(signal);
+  if (err && err->message && *err->message)
+    return MakeError(Errc::kInvalidSdp, std::string(signal) + ": " + err->message);
+  return {};
+}
+
+Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
+  const char* create = offer ? "create-offer" : "create-answer";
+  GstPtr<GstWebRTCSessionDescription> desc;
+  {
+    BoundedPromise p;
+    g_signal_emit_by_name(webrtc, create, nullptr, p.get());
+    const GstStructure* reply = p.Wait(kSdpTimeout);
+    if (p.timed_out()) return WebrtcbinTimeout(create);
+    GstWebRTCSessionDescription* raw = nullptr;
+    if (reply) gst_structure_get(reply, offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &raw, nullptr);
+    desc = Adopt(raw);
+  }
+  if (!desc)
+    return MakeError(Errc::kMediaConnectionCreateFailed,
+                     offer ? "webrtcbin made no offer" : "webrtcbin made no answer");
+  BoundedPromise set;
+  g_signal_emit_by_name(webrtc, "set-local-description", desc.get(), set.get());
+  (void)set.Wait(kSdpTimeout);
+  if (set.timed_out()) return WebrtcbinTimeout("set-local-description");
+  GstPtr<gchar> text = Adopt(gst_sdp_message_as_text(desc->sdp));
+  return std::string(text.get());
+}
+
+media::RtpTotals CollectStats(GstElement* webrtc) {
+  media::RtpTotals t;
+  BoundedPromise p;
+  g_signal_emit_by_name(webrtc, "get-stats", nullptr, p.get());
+  const GstStructure* reply = p.Wait(kStatsTimeout);  // none in time: nothing measured
+  if (!reply) return t;
+  gst_structure_foreach(
+      reply,
+      [](GQuark, const GValue* value, gpointer data) -> gboolean {
+        auto* out = static_cast<media::RtpTotals*>(data);
+        if (!GST_VALUE_HOLDS_STRUCTURE(value)) return TRUE;
+        const GstStructure* s = gst_value_get_structure(value);
+        GstWebRTCStatsType type;
+        if (!gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr)) return TRUE;
+        guint64 u = 0;
+        guint u32 = 0;
+        gint i32 = 0;
+        gint64 i64 = 0;
+        double d = 0;
+        if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
+          if (gst_structure_get_uint64(s, "bytes-sent", &u)) out->bytes_sent += u;
+          if (gst_structure_get_uint64(s, "packets-sent", &u)) out->packets_sent += u;
+        } else if (type == GST_WEBRTC_STATS_INBOUND_RTP) {
+          if (gst_structure_get_uint64(s, "bytes-received", &u)) out->bytes_received += u;
+          if (gst_structure_get_uint64(s, "packets-received", &u))
+            out->packets_received += u;
+          else if (gst_structure_get_uint(s, "packets-received", &u32))
+            out->packets_received += u32;
+          if (gst_structure_get_int64(s, "packets-lost", &i64))
+            out->packets_lost += i64;
+          else if (gst_structure_get_int(s, "packets-lost", &i32))
+            out->packets_lost += i32;
+          if (gst_structure_get_double(s, "jitter", &d)) out->jitter_s = std::max(out->jitter_s, d);
+        } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
+          if (gst_structure_get_double(s, "round-trip-time", &d) && d > 0) out->rtt_s = std::max(out->rtt_s, d);
+        }
+        return TRUE;
+      },
+      &t);
+  return t;
+}
+
+}  // namespace gst
+}  // namespace parley::sdk

@@ -1,0 +1,121 @@
+// The descriptions of what the SDK sends: ids from the application cannot add
+// elements or properties (they are quoted, and GStreamer reads them back whole), and
+// every encoder's caps carry the transport-wide-cc extension the server negotiates.
+#include "impl/gst/pipelines.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "impl/gst/devices.hpp"
+#include "impl/gst/gst_ptr.hpp"
+#include "parley/proto/vocabulary.hpp"
+
+namespace parley::sdk::gst {
+namespace {
+
+// The value of string property `prop` of element `name` once `desc` is parsed.
+std::string PropertyAfterParse(const std::string& desc, const char* name, const char* prop) {
+  GError* raw_err = nullptr;
+  GstPtr<GstElement> bin = Sink(gst_parse_bin_from_description(desc.c_str(), FALSE, &raw_err));
+  GstPtr<GError> err = Adopt(raw_err);
+  EXPECT_FALSE(err) << desc << ": " << ErrorText(err.get());
+  if (!bin) return "<no bin>";
+  GstPtr<GstElement> e = Adopt(gst_bin_get_by_name(GST_BIN(bin.get()), name));
+  if (!e) return "<no element>";
+  gchar* raw = nullptr;
+  g_object_get(e.get(), prop, &raw, nullptr);
+  GstPtr<gchar> value = Adopt(raw);
+  return value ? value.get() : "<unset>";
+}
+
+TEST(Pipelines, SourcesQuoteDeviceIdsAndRejectUnknownIds) {
+  ASSERT_TRUE(InitMedia());
+  // A hostile id stays one property value: no extra element, no extra property.
+  const std::string hostile = "alsa_input.x\" ! fakesink name=injected \\ device=\"y";
+  std::string mic = AudioSource("device:" + hostile);
+  EXPECT_EQ(mic.rfind("pulsesrc name=microphone device=\"", 0), 0u) << mic;
+  EXPECT_EQ(PropertyAfterParse(mic, "microphone", "device"), hostile);
+  EXPECT_EQ(PropertyAfterParse(mic + " ! fakesink name=out", "injected", "name"), "<no element>");
+  std::string cam = VideoSource("device:/dev/video9 name=other");
+  EXPECT_EQ(PropertyAfterParse(cam, "camera", "device"), "/dev/video9 name=other");
+  media::ScreenOptions screen;
+  screen.display = ":99\" ! fakesink";
+  screen.window_id = 42;
+  std::string x = ScreenSource(screen);
+  EXPECT_EQ(PropertyAfterParse(x, "screen", "display-name"), screen.display);
+  EXPECT_NE(x.find(" xid=42 "), std::string::npos) << x;
+
+  // The known ids, and the frequency of a test tone (digits and '.' only).
+  EXPECT_EQ(AudioSource("test:tone"), "audiotestsrc is-live=true wave=sine volume=0.3 freq=440");
+  EXPECT_EQ(AudioSource("test:tone:880.5"), "audiotestsrc is-live=true wave=sine volume=0.3 freq=880.5");
+  EXPECT_EQ(AudioSource("test:silence"), "audiotestsrc is-live=true wave=silence");
+  EXPECT_EQ(AudioSource("device"), "pulsesrc name=microphone");
+  EXPECT_EQ(VideoSource("device"), "v4l2src name=camera ! videoconvert");
+  EXPECT_NE(AudioSource("external").find("appsrc name=feed"), std::string::npos);
+  EXPECT_NE(VideoSource("file:/tmp/a b.mp4").find("appsrc name=feed"), std::string::npos);
+  EXPECT_TRUE(Fed("file:x") && Fed("external") && !Fed("device") && !Fed("files:x"));
+
+  // Anything else is refused (empty), never passed on.
+  for (const char* id : {"", "mic", "test:tone:440 ! fakesink", "test:tone:-1", "Device", "test:pattern2"}) {
+    EXPECT_EQ(AudioSource(id), "") << id;
+    EXPECT_EQ(VideoSource(id), "") << id;
+  }
+  EXPECT_EQ(PlayoutSink("null"), "");
+  EXPECT_EQ(PlayoutSink("speakers"), "");
+  EXPECT_EQ(PropertyAfterParse(PlayoutSink("device:out\" x=1"), "speaker", "device"), "out\" x=1");
+}
+
+// The caps of the payloader's capsfilter in `desc`, as GStreamer reads them.
+std::string TwccOf(const std::string& desc) {
+  GError* raw_err = nullptr;
+  GstPtr<GstElement> bin = Sink(gst_parse_bin_from_description(desc.c_str(), FALSE, &raw_err));
+  GstPtr<GError> err = Adopt(raw_err);
+  EXPECT_FALSE(err) << desc << ": " << ErrorText(err.get());
+  if (!bin) return "<no bin>";
+  std::string found = "<no extmap-3>";  // H.264's profile caps are a capsfilter too
+  GstIterator* it = gst_bin_iterate_elements(GST_BIN(bin.get()));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* e = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* f = gst_element_get_factory(e);
+    if (f && std::string(GST_OBJECT_NAME(f)) == "capsfilter") {
+      GstCaps* raw_caps = nullptr;
+      g_object_get(e, "caps", &raw_caps, nullptr);
+      GstPtr<GstCaps> caps = Adopt(raw_caps);
+      const gchar* v = caps ? gst_structure_get_string(gst_caps_get_structure(caps.get(), 0), "extmap-3") : nullptr;
+      if (v) found = v;
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return found;
+}
+
+TEST(Pipelines, EncodersCarryTheTwccExtmap) {
+  ASSERT_TRUE(InitMedia());
+  EXPECT_EQ(kTwccId, 3);
+  VideoEncoderConfig vp8;
+  vp8.codec = VideoCodec::kVp8;
+  VideoEncoderConfig h264 = vp8;
+  h264.codec = VideoCodec::kH264;
+  EXPECT_EQ(TwccOf(VideoEncoder(vp8)), proto::kExtTransportCc);
+  EXPECT_EQ(TwccOf(AudioEncoder(false)), proto::kExtTransportCc);
+  EXPECT_EQ(TwccOf(AudioEncoder(true)), proto::kExtTransportCc);
+  if (GstPtr<GstElementFactory> x264 = Adopt(gst_element_factory_find("x264enc"))) {
+    EXPECT_EQ(TwccOf(VideoEncoder(h264)), proto::kExtTransportCc);
+  }
+  // The encoders follow the configuration.
+  vp8.bitrate_kbps = 700;
+  vp8.fps = 12;
+  EXPECT_NE(VideoEncoder(vp8).find("target-bitrate=700000 keyframe-max-dist=24"), std::string::npos);
+  EXPECT_NE(AudioEncoder(true).find("volume name=mute mute=true !"), std::string::npos);
+  EXPECT_EQ(AudioEncoder(false).find("mute=true"), std::string::npos);
+  vp8.width = 320;
+  vp8.height = 240;
+  EXPECT_EQ(RawVideoCaps(vp8), "video/x-raw,format=I420,width=320,height=240,framerate=12/1");
+}
+
+}  // namespace
+}  // namespace parley::sdk::gst
