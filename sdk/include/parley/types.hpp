@@ -20,13 +20,24 @@ namespace parley {
 // parley/proto/vocabulary.hpp so the server and the SDK cannot drift apart.
 enum class VideoCodec : uint8_t { kVp8, kH264 };
 
+/// What gives way when the network cannot carry the configured video. The encoder's
+/// bitrate always follows the sender's bandwidth estimate; when the bits per pixel get
+/// too few, the resolution or the frame rate is lowered as well, and restored once the
+/// estimate allows it again.
+enum class DegradationPreference : uint8_t {
+  kMaintainFramerate,   ///< keep fluency: lower the resolution first (calls; the default)
+  kMaintainResolution,  ///< keep clarity: lower the frame rate first (slides, documents)
+  kBalanced,            ///< some of each, in turn
+};
+
 /// How local video is encoded. Validated by the engine (0x01010405).
 struct VideoEncoderConfig {
   int width = 640;
   int height = 360;
   int fps = 30;
-  int bitrate_kbps = 800;
+  int bitrate_kbps = 800;  ///< the ceiling: the sender goes below it when the network asks
   VideoCodec codec = VideoCodec::kVp8;
+  DegradationPreference degradation_preference = DegradationPreference::kMaintainFramerate;
 };
 
 struct EngineConfig {

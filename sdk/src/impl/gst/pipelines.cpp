@@ -62,7 +62,7 @@ std::string TwccCapsField() {
 
 std::string AudioEncoder(bool muted) {
   return std::string("audioconvert ! audioresample ! volume name=mute") + (muted ? " mute=true" : "") +
-         " ! opusenc inband-fec=true bitrate=32000 ! rtpopuspay pt=111 ! capsfilter "
+         " ! opusenc name=aenc inband-fec=true bitrate=32000 ! rtpopuspay pt=111 ! capsfilter "
          "caps=\"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000" +
          TwccCapsField() + "\"";
 }
@@ -70,14 +70,15 @@ std::string AudioEncoder(bool muted) {
 std::string VideoEncoder(const VideoEncoderConfig& v) {
   std::ostringstream d;
   if (v.codec == VideoCodec::kH264) {
-    d << "x264enc tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps << " key-int-max=" << v.fps * 2
+    d << "x264enc name=encoder tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps
+      << " key-int-max=" << v.fps * 2
       << " ! video/x-h264,profile=constrained-baseline,level=(string)3.1 ! h264parse ! rtph264pay pt=102 "
          "config-interval=-1 "
          "aggregate-mode=zero-latency ! capsfilter caps=\"application/x-rtp,media=video,encoding-name=H264,"
          "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42c01f"
       << TwccCapsField() << "\"";
   } else {
-    d << "vp8enc deadline=1 cpu-used=16 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
+    d << "vp8enc name=encoder deadline=1 cpu-used=16 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
       << " keyframe-max-dist=" << v.fps * 2
       << " error-resilient=partitions ! rtpvp8pay pt=96 picture-id-mode=15-bit ! capsfilter caps=\""
          "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
@@ -89,6 +90,10 @@ std::string VideoEncoder(const VideoEncoderConfig& v) {
 std::string RawVideoCaps(const VideoEncoderConfig& v) {
   return "video/x-raw,format=I420,width=" + std::to_string(v.width) + ",height=" + std::to_string(v.height) +
          ",framerate=" + std::to_string(v.fps) + "/1";
+}
+
+std::string AdaptiveVideo(const VideoEncoderConfig& v) {
+  return "videoscale ! videorate drop-only=true ! capsfilter name=vadapt caps=\"" + RawVideoCaps(v) + "\"";
 }
 
 std::string PlayoutSink(const std::string& p) {

@@ -35,12 +35,16 @@ std::string ScreenSource(const media::ScreenOptions& o);
 /// The caps field that makes webrtcbin offer transport-wide-cc (draft-holmer-rmcat-
 /// transport-wide-cc-extensions-01) with id kTwccId.
 std::string TwccCapsField();
-/// From raw audio: the mute volume, Opus and its payloader.
+/// From raw audio: the mute volume, Opus (element "aenc") and its payloader.
 std::string AudioEncoder(bool muted);
-/// From raw I420 at the configured size: the encoder and payloader of a video track.
+/// From raw I420 at the configured size: the encoder (element "encoder") and payloader
+/// of a video track.
 std::string VideoEncoder(const VideoEncoderConfig& v);
 /// Raw I420 at the configured size and rate.
 std::string RawVideoCaps(const VideoEncoderConfig& v);
+/// From raw I420 at the configured size: scaling and frame dropping to the caps of the
+/// capsfilter "vadapt" (the configured ones until congestion control changes them).
+std::string AdaptiveVideo(const VideoEncoderConfig& v);
 
 /// A renderer into a native window (element "render").
 inline constexpr char kRenderSink[] = "videoconvert ! ximagesink name=render sync=false";

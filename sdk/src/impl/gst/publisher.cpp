@@ -9,6 +9,7 @@
 #include "impl/gst/fed_sink.hpp"
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/pipelines.hpp"
+#include "impl/gst/send_rate.hpp"
 #include "impl/gst/webrtc.hpp"
 
 namespace parley::sdk::gst {
@@ -24,11 +25,17 @@ struct Publisher::Impl {
   std::mutex preview_mu;
   std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
   std::atomic<bool> black{false};
+  // Congestion control: the encoders each branch added, then the controller over them.
+  GstPtr<GstElement> audio_encoder;
+  std::vector<SendRate::Video> video_encoders;
+  GstPtr<GstPad> first_src;  // a pad into webrtcbin, where the session's feedback arrives
+  std::unique_ptr<SendRate> rate;
   ~Impl() {
     SilenceBus(bus);  // what fails while tearing down is not the app's problem
     for (auto& [feed, src] : feeds) feed->Detach(src.get());
     feeds.clear();
     if (pipeline) gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    rate.reset();      // its probe goes with the stopped pipeline's pads
     pipeline.reset();  // before bus, which its sync handler points at
   }
 
@@ -58,10 +65,11 @@ struct Publisher::Impl {
   }
 
   // Adds one track's branch and links it to a new sendonly transceiver.
-  Status AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target);
+  Status AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target, const VideoEncoderConfig* video);
 };
 
-Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target) {
+Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target,
+                                  const VideoEncoderConfig* video_config) {
   bool video = kind != TrackKind::kAudio;
   GError* raw_err = nullptr;
   GstElement* bin = gst_parse_bin_from_description(desc.c_str(), FALSE, &raw_err);  // floating
@@ -74,7 +82,15 @@ Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, Input
   gst_bin_add(GST_BIN(pipeline.get()), bin);  // the pipeline takes the floating reference
   if (GstPtr<GstElement> appsrc = Adopt(gst_bin_get_by_name(GST_BIN(bin), "feed")))
     if (feed_target) feeds.emplace_back(feed_target, std::move(appsrc));  // attached by AttachFeeds
-  if (kind == TrackKind::kAudio) volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
+  if (kind == TrackKind::kAudio) {
+    volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
+    audio_encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "aenc"));
+  }
+  if (video_config) {
+    GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"));
+    GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(bin), "vadapt"));
+    if (encoder && caps) video_encoders.push_back({std::move(encoder), std::move(caps), *video_config});
+  }
   if (kind == TrackKind::kCamera) {
     has_camera = true;
     if (GstPtr<GstElement> venc = Adopt(gst_bin_get_by_name(GST_BIN(bin), "venc"))) {
@@ -101,6 +117,7 @@ Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, Input
     if (video) g_object_set(trans.get(), "do-nack", TRUE, nullptr);
   }
   if (!linked) return MakeError(Errc::kPublishStreamStartError, "cannot link a source to webrtcbin");
+  if (!first_src) first_src = std::move(src);
   return {};
 }
 
@@ -124,19 +141,20 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   struct Branch {
     std::string desc;
     TrackKind kind;
+    const VideoEncoderConfig* video = nullptr;
   };
   std::vector<Branch> branches;  // in the order the server maps them: audio, camera, screen
   if (o.audio) {
     std::string src = AudioSource(o.audio_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
-    branches.push_back({src + " ! " + AudioEncoder(o.mute_audio), TrackKind::kAudio});
+    branches.push_back({src + " ! " + AudioEncoder(o.mute_audio), TrackKind::kAudio, nullptr});
   }
   if (o.video) {
     std::string src = VideoSource(o.video_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown video source " + o.video_source);
-    branches.push_back(
-        {src + " ! " + RawVideoCaps(o.video_config) + " ! videoconvert name=venc ! " + VideoEncoder(o.video_config),
-         TrackKind::kCamera});
+    branches.push_back({src + " ! " + RawVideoCaps(o.video_config) + " ! " + AdaptiveVideo(o.video_config) +
+                            " ! videoconvert name=venc ! " + VideoEncoder(o.video_config),
+                        TrackKind::kCamera, &o.video_config});
   }
   if (o.screen) {
     if (!Adopt(gst_element_factory_find("ximagesrc")))
@@ -144,13 +162,15 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
                        "GStreamer element 'ximagesrc' is missing (install the Debian package "
                        "gstreamer1.0-plugins-good)");
     branches.push_back({ScreenSource(o.screen_options) + " ! " + RawVideoCaps(o.screen_options.video) + " ! " +
-                            VideoEncoder(o.screen_options.video),
-                        TrackKind::kScreen});
+                            AdaptiveVideo(o.screen_options.video) + " ! " + VideoEncoder(o.screen_options.video),
+                        TrackKind::kScreen, &o.screen_options.video});
   }
   im.black = o.mute_video;
-  for (auto& [desc, kind] : branches)
-    if (Status st = im.AddBranch(desc, kind, kind == TrackKind::kAudio ? audio_feed : video_feed); !st)
+  for (auto& [desc, kind, video] : branches)
+    if (Status st = im.AddBranch(desc, kind, kind == TrackKind::kAudio ? audio_feed : video_feed, video); !st)
       return st.error();
+  im.rate = std::make_unique<SendRate>(std::move(im.audio_encoder), std::move(im.video_encoders));
+  im.rate->Watch(im.first_src.get());
   if (gst_element_set_state(im.pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The source that could not open said why on the bus (device codes).
     std::lock_guard<std::mutex> lock(im.bus.mu);

@@ -1,5 +1,7 @@
 #include "impl/gst/subscriber.hpp"
 
+#include <cstring>
+
 #include <gst/app/gstappsink.h>
 
 #include <algorithm>
@@ -123,6 +125,21 @@ struct Subscriber::Impl {
     }
   }
 
+  // Loss repair in the decoding chain decodebin builds: a video depayloader that sees a
+  // gap asks for a keyframe (a PLI; the SFU throttles them per publisher) and waits for
+  // it rather than feeding the decoder a broken picture; Opus decodes the next packet's
+  // in-band FEC in place of a lost one and conceals what FEC cannot restore.
+  static void OnDecoderElement(GstBin*, GstBin*, GstElement* element, gpointer) {
+    GstElementFactory* f = gst_element_get_factory(element);  // borrowed
+    if (!f) return;
+    const char* name = GST_OBJECT_NAME(f);
+    if (std::strcmp(name, "rtph264depay") == 0 || std::strcmp(name, "rtpvp8depay") == 0) {
+      g_object_set(element, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+    } else if (std::strcmp(name, "opusdec") == 0) {
+      g_object_set(element, "use-inband-fec", TRUE, "plc", TRUE, nullptr);
+    }
+  }
+
   // webrtcbin has a new incoming stream: find whose it is by its mid, decode it (and
   // record it when asked).
   static void OnPad(GstElement*, GstPad* pad, gpointer data) {
@@ -142,6 +159,7 @@ struct Subscriber::Impl {
     }
     GstElement* decodebin = gst_element_factory_make("decodebin", nullptr);  // floating
     g_object_set_data(G_OBJECT(decodebin), "parley-impl", self);
+    g_signal_connect(decodebin, "deep-element-added", G_CALLBACK(&Impl::OnDecoderElement), nullptr);
     auto* owned = new RemoteTrackInfo(info);
     g_signal_connect_data(
         decodebin, "pad-added", G_CALLBACK(&Impl::OnDecoded), owned,

@@ -1,0 +1,217 @@
+#include "adapt/bandwidth_estimator.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace parley::sdk::adapt {
+namespace {
+
+constexpr int64_t kBurstUs = 5'000;          // packets sent this close together form one burst
+constexpr size_t kTrendWindow = 20;          // bursts the trend is fitted over
+constexpr double kSmoothing = 0.9;           // of the accumulated delay
+constexpr double kTrendGain = 4.0;           // the trend as the detector compares it
+constexpr double kOveruseMs = 10.0;          // sustained this long before it counts
+constexpr double kThresholdUp = 0.0087;      // threshold adaptation when the trend is above it
+constexpr double kThresholdDown = 0.039;     // ... and below it
+constexpr int64_t kAckedWindowUs = 500'000;  // acknowledged rate window
+constexpr int64_t kLossWindowUs = 200'000;   // loss evaluation window
+constexpr double kDecreaseFactor = 0.85;     // of the acknowledged rate, on overuse
+constexpr double kIncreasePerSecond = 1.12;  // multiplicative growth far from congestion
+
+}  // namespace
+
+bool DelayTrend::Add(const PacketResult& p) {
+  if (p.lost()) return false;
+  if (current_.packets == 0) {
+    current_ = {p.send_us, p.send_us, p.recv_us, 1};
+    return false;
+  }
+  if (p.send_us < current_.first_send_us) return false;  // reordered into an earlier burst: ignored
+  if (p.send_us - current_.first_send_us <= kBurstUs) {
+    current_.last_send_us = std::max(current_.last_send_us, p.send_us);
+    current_.last_recv_us = std::max(current_.last_recv_us, p.recv_us);
+    ++current_.packets;
+    return false;
+  }
+  bool evaluated = false;
+  if (previous_.packets != 0) {
+    OnBurstDelta(static_cast<double>(current_.last_send_us - previous_.last_send_us) / 1000.0,
+                 static_cast<double>(current_.last_recv_us - previous_.last_recv_us) / 1000.0, current_.last_recv_us);
+    evaluated = true;
+  }
+  previous_ = current_;
+  current_ = {p.send_us, p.send_us, p.recv_us, 1};
+  return evaluated;
+}
+
+void DelayTrend::OnBurstDelta(double send_delta_ms, double recv_delta_ms, int64_t recv_us) {
+  if (first_recv_us_ < 0) first_recv_us_ = recv_us;
+  accumulated_ms_ += recv_delta_ms - send_delta_ms;
+  smoothed_ms_ = kSmoothing * smoothed_ms_ + (1 - kSmoothing) * accumulated_ms_;
+  window_.emplace_back(static_cast<double>(recv_us - first_recv_us_) / 1000.0, smoothed_ms_);
+  if (window_.size() > kTrendWindow) window_.pop_front();
+  deltas_ = std::min<size_t>(deltas_ + 1, 1000);
+  double trend = 0;
+  if (window_.size() == kTrendWindow) {  // least-squares slope of delay over arrival time
+    double mx = 0, my = 0;
+    for (const auto& [x, y] : window_) {
+      mx += x;
+      my += y;
+    }
+    mx /= static_cast<double>(window_.size());
+    my /= static_cast<double>(window_.size());
+    double num = 0, den = 0;
+    for (const auto& [x, y] : window_) {
+      num += (x - mx) * (y - my);
+      den += (x - mx) * (x - mx);
+    }
+    trend = den > 0 ? num / den : 0;
+  }
+  modified_trend_ = static_cast<double>(std::min<size_t>(deltas_, 60)) * trend * kTrendGain;
+  Detect(modified_trend_, send_delta_ms, recv_us);
+}
+
+void DelayTrend::Detect(double trend, double send_delta_ms, int64_t now_us) {
+  if (window_.size() < kTrendWindow) {
+    usage_ = BandwidthUsage::kNormal;
+    return;
+  }
+  if (trend > threshold_) {
+    overuse_ms_ = overuse_ms_ < 0 ? send_delta_ms / 2 : overuse_ms_ + send_delta_ms;
+    ++overuse_count_;
+    // Sustained, more than one burst, and not already easing off.
+    if (overuse_ms_ > kOveruseMs && overuse_count_ > 1 && trend >= previous_trend_) {
+      overuse_ms_ = 0;
+      overuse_count_ = 0;
+      usage_ = BandwidthUsage::kOverusing;
+    }
+  } else if (trend < -threshold_) {
+    overuse_ms_ = -1;
+    overuse_count_ = 0;
+    usage_ = BandwidthUsage::kUnderusing;
+  } else {
+    overuse_ms_ = -1;
+    overuse_count_ = 0;
+    usage_ = BandwidthUsage::kNormal;
+  }
+  previous_trend_ = trend;
+  // The threshold follows the trend's own size, so that competing flows and noisy links
+  // do not keep it triggering (slowly up, faster down); spikes far above it are ignored.
+  if (last_threshold_update_us_ < 0) last_threshold_update_us_ = now_us;
+  double magnitude = std::fabs(trend);
+  double dt_ms = std::min(static_cast<double>(now_us - last_threshold_update_us_) / 1000.0, 100.0);
+  last_threshold_update_us_ = now_us;
+  if (magnitude > threshold_ + 15.0) return;
+  double k = magnitude < threshold_ ? kThresholdDown : kThresholdUp;
+  threshold_ = std::clamp(threshold_ + k * (magnitude - threshold_) * std::max(dt_ms, 0.0), 6.0, 600.0);
+}
+
+BandwidthEstimator::BandwidthEstimator(Config config)
+    : config_(config), delay_bps_(config.start_bps), loss_bps_(config.start_bps) {}
+
+int64_t BandwidthEstimator::Clamp(int64_t bps) const {
+  return std::clamp(bps, config_.min_bps, config_.max_bps);
+}
+
+int64_t BandwidthEstimator::target_bps() const {
+  return Clamp(std::min(delay_bps_, loss_bps_));
+}
+
+void BandwidthEstimator::OnFeedback(int64_t now_us, std::span<const PacketResult> packets, int64_t rtt_us) {
+  for (const PacketResult& p : packets) {
+    ++window_sent_;
+    if (p.lost()) {
+      ++window_lost_;
+      continue;
+    }
+    UpdateAcked(p);
+    (void)trend_.Add(p);
+  }
+  UpdateDelayBased(now_us, rtt_us);
+  UpdateLossBased(now_us, rtt_us);
+}
+
+void BandwidthEstimator::UpdateAcked(const PacketResult& p) {
+  acked_.emplace_back(p.recv_us, p.size);
+  acked_bytes_ += p.size;
+  while (!acked_.empty() && acked_.front().first < p.recv_us - kAckedWindowUs) {
+    acked_bytes_ -= acked_.front().second;
+    acked_.pop_front();
+  }
+  int64_t span = acked_.back().first - acked_.front().first;
+  if (span >= kAckedWindowUs / 2) acked_bps_ = acked_bytes_ * 8 * 1'000'000 / span;
+}
+
+void BandwidthEstimator::UpdateDelayBased(int64_t now_us, int64_t rtt_us) {
+  int64_t dt_us = last_update_us_ < 0 ? 0 : std::clamp<int64_t>(now_us - last_update_us_, 0, 1'000'000);
+  last_update_us_ = now_us;
+  switch (trend_.usage()) {
+    case BandwidthUsage::kOverusing:
+      if (state_ != State::kDecrease) {
+        double base = acked_bps_ > 0 ? static_cast<double>(acked_bps_) : static_cast<double>(delay_bps_);
+        delay_bps_ = std::min(delay_bps_, static_cast<int64_t>(kDecreaseFactor * base));
+        // Where congestion happened: growth slows down near it next time.
+        double kbps = base / 1000.0;
+        if (link_capacity_kbps_ < 0) {
+          link_capacity_kbps_ = kbps;
+        } else {
+          link_capacity_kbps_ = 0.95 * link_capacity_kbps_ + 0.05 * kbps;
+          double err = link_capacity_kbps_ - kbps;
+          link_capacity_var_ =
+              std::clamp(0.95 * link_capacity_var_ + 0.05 * err * err / std::max(link_capacity_kbps_, 1.0), 0.4, 2.5);
+        }
+      }
+      state_ = State::kDecrease;  // one decrease per overuse episode
+      return;
+    case BandwidthUsage::kUnderusing:
+      state_ = State::kHold;  // queues are draining: let them
+      return;
+    case BandwidthUsage::kNormal: state_ = State::kIncrease; break;
+  }
+  if (dt_us == 0) return;
+  int64_t before = delay_bps_;
+  double kbps = static_cast<double>(delay_bps_) / 1000.0;
+  double sigma = std::sqrt(link_capacity_var_ * std::max(link_capacity_kbps_, 1.0));
+  if (link_capacity_kbps_ > 0 && kbps > link_capacity_kbps_ + 3 * sigma) link_capacity_kbps_ = -1;  // the link grew
+  if (link_capacity_kbps_ > 0 && std::fabs(kbps - link_capacity_kbps_) < 3 * sigma) {
+    // Near the last congestion point: about one packet per response time.
+    double response_us = static_cast<double>(std::max<int64_t>(rtt_us, 0) + 100'000);
+    double step = std::max(1000.0, 1200.0 * 8 * static_cast<double>(dt_us) / response_us);
+    delay_bps_ += static_cast<int64_t>(step);
+  } else {
+    double factor = std::pow(kIncreasePerSecond, static_cast<double>(dt_us) / 1e6);
+    delay_bps_ = static_cast<int64_t>(static_cast<double>(delay_bps_) * factor) + 1000;
+  }
+  // Never far beyond what the receiver saw arrive: an encoder that sends less (a still
+  // picture) must not earn a rate the network never carried.
+  if (acked_bps_ > 0) delay_bps_ = std::min(delay_bps_, std::max(before, acked_bps_ * 3 / 2 + 10'000));
+  delay_bps_ = Clamp(delay_bps_);
+}
+
+void BandwidthEstimator::UpdateLossBased(int64_t now_us, int64_t rtt_us) {
+  if (loss_window_start_us_ < 0) loss_window_start_us_ = last_loss_update_us_ = now_us;
+  if (now_us - loss_window_start_us_ < kLossWindowUs || window_sent_ < 10) return;
+  double loss = static_cast<double>(window_lost_) / static_cast<double>(window_sent_);
+  last_loss_ = loss;
+  if (loss < 0.02) {
+    double dt = static_cast<double>(std::min<int64_t>(now_us - last_loss_update_us_, 1'000'000)) / 1e6;
+    loss_bps_ = Clamp(static_cast<int64_t>(static_cast<double>(loss_bps_) * std::pow(kIncreasePerSecond, dt)) + 1000);
+    last_loss_update_us_ = now_us;
+  } else if (loss > 0.10) {
+    // At most once per round trip plus 300 ms (the loss of one decision must show before
+    // the next), and from what actually arrived: a rate far above the link (an overshoot
+    // into a drop-tail queue) comes down to the link, not just by half the loss.
+    if (now_us - last_loss_decrease_us_ >= 300'000 + rtt_us) {
+      int64_t base = acked_bps_ > 0 ? std::min(target_bps(), acked_bps_) : target_bps();
+      loss_bps_ = Clamp(static_cast<int64_t>(static_cast<double>(base) * (1 - 0.5 * loss)));
+      last_loss_decrease_us_ = now_us;
+    }
+    last_loss_update_us_ = now_us;
+  } else {
+    last_loss_update_us_ = now_us;  // hold
+  }
+  loss_window_start_us_ = now_us;
+  window_sent_ = window_lost_ = 0;
+}
+
+}  // namespace parley::sdk::adapt

@@ -1,0 +1,122 @@
+// How fast the sender may send: a bandwidth estimate from transport-wide congestion
+// control feedback (draft-holmer-rmcat-transport-wide-cc-extensions: the receiver
+// reports when each packet arrived, or that it did not).
+//
+// Two estimates, and the lower one wins (the approach of draft-ietf-rmcat-gcc):
+// * delay-based: packets are grouped into bursts (sent within 5 ms); the change in
+//   one-way delay between consecutive bursts is accumulated and smoothed, and the slope
+//   of that curve (a least-squares trend over the last 20 bursts) says whether queues
+//   are growing along the path. A trend above an adaptive threshold is overuse: the
+//   rate drops to 85 % of what the receiver acknowledged. Below minus the threshold the
+//   queues drain (hold); otherwise the rate grows, multiplicatively (12 % a second) far
+//   from the last point of congestion and by about a packet per round trip near it,
+//   never beyond 1.5 times what was acknowledged (an idle encoder does not earn a rate
+//   it never used).
+// * loss-based: over each window of at least 200 ms, under 2 % loss the rate grows by
+//   12 % a second, over 10 % it falls by half the loss fraction (from what arrived, at
+//   most once per round trip plus 300 ms), in between it holds.
+//
+// Pure computation on times passed in: fed by the media layer's feedback, tested with
+// synthetic links. Not thread-safe (one owner).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <span>
+
+namespace parley::sdk::adapt {
+
+/// One packet the sender sent with a transport-wide sequence number, as the feedback
+/// reported it. Times in microseconds: `send_us` on the sender's clock, `recv_us` on the
+/// receiver's (only differences between packets are used), negative when lost.
+struct PacketResult {
+  uint16_t seq = 0;
+  int64_t send_us = 0;
+  int64_t recv_us = -1;
+  uint32_t size = 0;  ///< bytes
+  [[nodiscard]] bool lost() const { return recv_us < 0; }
+};
+
+enum class BandwidthUsage { kNormal, kOverusing, kUnderusing };
+
+/// The delay-based trend: inter-burst delay variation → trend → overuse detection.
+class DelayTrend {
+ public:
+  /// Adds one packet's result (in send order); returns true when a burst completed and
+  /// the usage was re-evaluated.
+  bool Add(const PacketResult& p);
+  [[nodiscard]] BandwidthUsage usage() const { return usage_; }
+  /// The last trend (ms of delay growth per ms, scaled as the detector compares it).
+  [[nodiscard]] double trend() const { return modified_trend_; }
+  [[nodiscard]] double threshold() const { return threshold_; }
+
+ private:
+  struct Burst {
+    int64_t first_send_us = -1, last_send_us = 0, last_recv_us = 0;
+    size_t packets = 0;
+  };
+  void OnBurstDelta(double send_delta_ms, double recv_delta_ms, int64_t recv_us);
+  void Detect(double trend, double send_delta_ms, int64_t now_us);
+
+  Burst current_, previous_;
+  // Trend over (arrival ms, smoothed accumulated delay ms).
+  std::deque<std::pair<double, double>> window_;
+  double accumulated_ms_ = 0, smoothed_ms_ = 0;
+  int64_t first_recv_us_ = -1;
+  size_t deltas_ = 0;
+  double modified_trend_ = 0;
+  double threshold_ = 12.5;
+  int64_t last_threshold_update_us_ = -1;
+  double overuse_ms_ = -1;
+  int overuse_count_ = 0;
+  double previous_trend_ = 0;
+  BandwidthUsage usage_ = BandwidthUsage::kNormal;
+};
+
+class BandwidthEstimator {
+ public:
+  struct Config {
+    int64_t min_bps = 60'000;
+    int64_t start_bps = 800'000;
+    int64_t max_bps = 2'500'000;
+  };
+  explicit BandwidthEstimator(Config config);
+
+  /// The results one feedback message carried (in sequence order), received at `now_us`
+  /// on the sender's clock. `rtt_us` is the latest round trip, 0 when unknown.
+  void OnFeedback(int64_t now_us, std::span<const PacketResult> packets, int64_t rtt_us = 0);
+
+  /// What the sender may send now (bits per second), within the configured bounds.
+  [[nodiscard]] int64_t target_bps() const;
+  [[nodiscard]] int64_t delay_based_bps() const { return delay_bps_; }
+  [[nodiscard]] int64_t loss_based_bps() const { return loss_bps_; }
+  /// What the receiver acknowledged over the last half second (0 = not known yet).
+  [[nodiscard]] int64_t acked_bps() const { return acked_bps_; }
+  /// Loss over the last completed loss window, 0..1.
+  [[nodiscard]] double loss_fraction() const { return last_loss_; }
+  [[nodiscard]] BandwidthUsage usage() const { return trend_.usage(); }
+
+ private:
+  void UpdateAcked(const PacketResult& p);
+  void UpdateDelayBased(int64_t now_us, int64_t rtt_us);
+  void UpdateLossBased(int64_t now_us, int64_t rtt_us);
+  [[nodiscard]] int64_t Clamp(int64_t bps) const;
+
+  Config config_;
+  DelayTrend trend_;
+  int64_t delay_bps_, loss_bps_;
+  // Acknowledged rate: received bytes over a sliding 500 ms of receive time.
+  std::deque<std::pair<int64_t, uint32_t>> acked_;  // (recv_us, bytes)
+  int64_t acked_bytes_ = 0, acked_bps_ = 0;
+  // Rate control.
+  enum class State { kHold, kIncrease, kDecrease } state_ = State::kIncrease;
+  int64_t last_update_us_ = -1;
+  double link_capacity_kbps_ = -1, link_capacity_var_ = 0.4;  ///< around the rates at congestion
+  // Loss window.
+  int64_t loss_window_start_us_ = -1, last_loss_update_us_ = -1, last_loss_decrease_us_ = INT64_MIN / 2;
+  size_t window_sent_ = 0, window_lost_ = 0;
+  double last_loss_ = 0;
+};
+
+}  // namespace parley::sdk::adapt

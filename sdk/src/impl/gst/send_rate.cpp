@@ -1,0 +1,189 @@
+#include "impl/gst/send_rate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "log.hpp"
+
+namespace parley::sdk::gst {
+namespace {
+
+// Bits on the wire that are not media: RTP, SRTP, UDP and IP headers on ~1100-byte
+// video packets and small audio ones.
+constexpr double kMediaShare = 0.9;
+constexpr int64_t kAudioReserveBps = 40'000;  // Opus at 32 kbit/s and its headers
+constexpr int64_t kMinVideoBps = 30'000;
+
+adapt::DegradationPreference Preference(DegradationPreference p) {
+  switch (p) {
+    case DegradationPreference::kMaintainResolution: return adapt::DegradationPreference::kMaintainResolution;
+    case DegradationPreference::kBalanced: return adapt::DegradationPreference::kBalanced;
+    case DegradationPreference::kMaintainFramerate: break;
+  }
+  return adapt::DegradationPreference::kMaintainFramerate;
+}
+
+bool IsX264(GstElement* e) {
+  GstElementFactory* f = gst_element_get_factory(e);  // borrowed
+  return f && std::strcmp(GST_OBJECT_NAME(f), "x264enc") == 0;
+}
+
+}  // namespace
+
+std::vector<adapt::PacketResult> ParseTwccPackets(const GstStructure* s) {
+  std::vector<adapt::PacketResult> out;
+  if (!s || !gst_structure_has_name(s, "RTPTWCCPackets")) return out;
+  const GValue* packets = gst_structure_get_value(s, "packets");
+  // GValueArray is what rtpsession hands over (deprecated in GLib, not in GStreamer).
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (!packets || !G_VALUE_HOLDS(packets, g_value_array_get_type())) return out;
+  auto* array = static_cast<GValueArray*>(g_value_get_boxed(packets));
+  guint n = array ? array->n_values : 0;
+  out.reserve(n);
+  for (guint i = 0; i < n; ++i) {
+    const GValue* v = g_value_array_get_nth(array, i);
+    if (!v || !GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+    const GstStructure* p = gst_value_get_structure(v);
+    guint seq = 0, size = 0;
+    guint64 local = GST_CLOCK_TIME_NONE, remote = GST_CLOCK_TIME_NONE;
+    gboolean lost = FALSE;
+    if (!gst_structure_get_uint(p, "seqnum", &seq) || !gst_structure_get_uint64(p, "local-ts", &local) ||
+        !GST_CLOCK_TIME_IS_VALID(local))
+      continue;  // not a packet we know we sent
+    (void)gst_structure_get_uint(p, "size", &size);
+    (void)gst_structure_get_uint64(p, "remote-ts", &remote);
+    (void)gst_structure_get_boolean(p, "lost", &lost);
+    adapt::PacketResult r;
+    r.seq = static_cast<uint16_t>(seq);
+    r.send_us = static_cast<int64_t>(local / 1000);
+    r.recv_us = lost || !GST_CLOCK_TIME_IS_VALID(remote) ? -1 : static_cast<int64_t>(remote / 1000);
+    r.size = size;
+    out.push_back(r);
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return out;
+}
+
+SendRate::SendRate(GstPtr<GstElement> audio_encoder, std::vector<Video> video)
+    : audio_encoder_(std::move(audio_encoder)), video_(std::move(video)), bwe_([this] {
+        adapt::BandwidthEstimator::Config c;
+        int64_t video_max = 0;
+        for (const auto& v : video_) video_max += static_cast<int64_t>(v.config.bitrate_kbps) * 1000;
+        c.max_bps = static_cast<int64_t>(static_cast<double>(video_max + (audio_encoder_ ? kAudioReserveBps : 0)) /
+                                         kMediaShare);
+        c.start_bps = c.max_bps;  // the configured rate, until the path says otherwise
+        c.min_bps = std::min<int64_t>(c.max_bps, 60'000);
+        return c;
+      }()) {
+  for (const auto& v : video_) {
+    adapt::VideoAdapter::Config c;
+    c.width = v.config.width;
+    c.height = v.config.height;
+    c.fps = v.config.fps;
+    c.max_bps = static_cast<int64_t>(v.config.bitrate_kbps) * 1000;
+    c.min_bps = std::min<int64_t>(c.max_bps, kMinVideoBps);
+    c.preference = Preference(v.config.degradation_preference);
+    adapters_.emplace_back(c);
+    applied_.push_back(adapters_.back().current());
+  }
+}
+
+SendRate::~SendRate() {
+  if (watched_ && probe_) gst_pad_remove_probe(watched_.get(), probe_);
+}
+
+void SendRate::Watch(GstPad* pad) {
+  if (watched_ || !pad) return;
+  watched_ = Ref(pad);
+  probe_ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &SendRate::OnEvent, this, nullptr);
+}
+
+GstPadProbeReturn SendRate::OnEvent(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!event || GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM) return GST_PAD_PROBE_OK;
+  const GstStructure* s = gst_event_get_structure(event);
+  if (!s || !gst_structure_has_name(s, "RTPTWCCPackets")) return GST_PAD_PROBE_OK;
+  auto* self = static_cast<SendRate*>(data);
+  self->OnFeedback(g_get_monotonic_time(), ParseTwccPackets(s));
+  return GST_PAD_PROBE_OK;  // the payloaders may want it too
+}
+
+void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets) {
+  if (packets.empty()) return;
+  struct Change {
+    GstElement* encoder = nullptr;
+    GstElement* caps = nullptr;
+    bool x264 = false;
+    adapt::VideoSetting setting;
+    bool bitrate = false, shape = false;
+  };
+  std::vector<Change> changes;
+  int opus_loss = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bwe_.OnFeedback(now_us, packets);
+    int64_t target = bwe_.target_bps();
+    int64_t media = static_cast<int64_t>(static_cast<double>(target) * kMediaShare);
+    int64_t video_total = std::max(media - (audio_encoder_ ? kAudioReserveBps : 0), kMinVideoBps);
+    int64_t video_max = 0;
+    for (const auto& v : video_) video_max += static_cast<int64_t>(v.config.bitrate_kbps) * 1000;
+    for (size_t i = 0; i < video_.size(); ++i) {
+      // Shared in proportion to what each track was configured for.
+      int64_t share = video_max > 0 ? video_total * video_.at(i).config.bitrate_kbps * 1000 / video_max : video_total;
+      adapt::VideoSetting s = adapters_[i].Update(now_us, share);
+      adapt::VideoSetting& was = applied_[i];
+      Change c{video_[i].encoder.get(), video_[i].adapt_caps.get(), IsX264(video_[i].encoder.get()), s};
+      c.bitrate = std::llabs(s.bitrate_bps - was.bitrate_bps) * 20 > was.bitrate_bps;  // over 5 %
+      c.shape = s.width != was.width || s.height != was.height || s.fps != was.fps;
+      if (c.bitrate || c.shape) {
+        was = s;
+        changes.push_back(c);
+      }
+    }
+    if (audio_encoder_) {
+      // Opus protects as much as the path loses (its in-band FEC is off at 0 %).
+      int percent = std::clamp(static_cast<int>(std::lround(bwe_.loss_fraction() * 100)), 0, 40);
+      if (std::abs(percent - snapshot_.opus_loss_percent) >= 2 || (percent == 0) != (snapshot_.opus_loss_percent == 0))
+        opus_loss = percent;
+    }
+    snapshot_.target_bps = target;
+    snapshot_.acked_bps = bwe_.acked_bps();
+    snapshot_.loss = bwe_.loss_fraction();
+    if (!applied_.empty()) {
+      snapshot_.width = applied_[0].width;
+      snapshot_.height = applied_[0].height;
+      snapshot_.fps = applied_[0].fps;
+      snapshot_.video_bps = applied_[0].bitrate_bps;
+    }
+    if (opus_loss >= 0) snapshot_.opus_loss_percent = opus_loss;
+  }
+  for (const Change& c : changes) {
+    if (c.shape)
+      Log().info("congestion control: video {}x{} at {} fps, {} kbit/s", c.setting.width, c.setting.height,
+                 c.setting.fps, c.setting.bitrate_bps / 1000);
+    else
+      Log().debug("congestion control: video {} kbit/s", c.setting.bitrate_bps / 1000);
+    if (c.bitrate && c.encoder) {
+      if (c.x264)
+        g_object_set(c.encoder, "bitrate", static_cast<guint>(std::max<int64_t>(c.setting.bitrate_bps / 1000, 1)),
+                     nullptr);
+      else
+        g_object_set(c.encoder, "target-bitrate", static_cast<gint>(c.setting.bitrate_bps), nullptr);
+    }
+    if (c.shape && c.caps) {
+      GstPtr<GstCaps> caps = Adopt(gst_caps_new_simple(
+          "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, c.setting.width, "height", G_TYPE_INT,
+          c.setting.height, "framerate", GST_TYPE_FRACTION, c.setting.fps, 1, nullptr));
+      g_object_set(c.caps, "caps", caps.get(), nullptr);
+    }
+  }
+  if (opus_loss >= 0) g_object_set(audio_encoder_.get(), "packet-loss-percentage", opus_loss, nullptr);
+}
+
+SendRate::Snapshot SendRate::snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return snapshot_;
+}
+
+}  // namespace parley::sdk::gst

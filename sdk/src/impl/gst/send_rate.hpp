@@ -1,0 +1,76 @@
+// A publish connection's congestion control: what the SFU's transport-wide feedback
+// says about the path drives the encoders.
+//
+// webrtcbin's RTP session parses the transport-cc feedback for the packets it sent and
+// hands the results upstream as a custom event ("RTPTWCCPackets") towards the
+// payloaders; a probe on one of our pads into webrtcbin reads it. The bandwidth
+// estimate (adapt/bandwidth_estimator.hpp) sets each video encoder's bitrate and, past
+// the thresholds of its degradation preference (adapt/video_adapter.hpp), its
+// resolution or frame rate (a capsfilter after videoscale/videorate); the measured loss
+// sets Opus's expected packet loss, which is what turns its in-band FEC on.
+//
+// Threading: feedback arrives on GStreamer's RTCP thread; snapshot() is read from the
+// engine thread. One mutex, never held while GStreamer is called back into.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "adapt/bandwidth_estimator.hpp"
+#include "adapt/video_adapter.hpp"
+#include "impl/gst/gst_ptr.hpp"
+#include "parley/types.hpp"
+
+namespace parley::sdk::gst {
+
+/// The packet results of one RTPTWCCPackets structure, in its order; packets without
+/// both timestamps (not ours, or lost) come back lost or are skipped.
+std::vector<adapt::PacketResult> ParseTwccPackets(const GstStructure* s);
+
+class SendRate {
+ public:
+  struct Video {
+    GstPtr<GstElement> encoder;     ///< x264enc (bitrate, kbit/s) or vp8enc (target-bitrate, bit/s)
+    GstPtr<GstElement> adapt_caps;  ///< the capsfilter that sets size and frame rate
+    VideoEncoderConfig config;
+  };
+  struct Snapshot {
+    int64_t target_bps = 0;  ///< the whole connection's estimate (0: no feedback yet)
+    int64_t acked_bps = 0;
+    double loss = 0;
+    int width = 0, height = 0, fps = 0;  ///< the first video track's current setting
+    int64_t video_bps = 0;
+    int opus_loss_percent = 0;
+  };
+
+  /// `audio_encoder` may be null (no audio track).
+  SendRate(GstPtr<GstElement> audio_encoder, std::vector<Video> video);
+  ~SendRate();
+  SendRate(const SendRate&) = delete;
+  SendRate& operator=(const SendRate&) = delete;
+
+  /// Listens for the feedback on `pad` (one pad linked into webrtcbin is enough: the
+  /// session's event goes to every one).
+  void Watch(GstPad* pad);
+  [[nodiscard]] Snapshot snapshot() const;
+
+  /// One feedback event's results at `now_us` (monotonic); public for tests.
+  void OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets);
+
+ private:
+  static GstPadProbeReturn OnEvent(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+
+  GstPtr<GstElement> audio_encoder_;
+  std::vector<Video> video_;
+  mutable std::mutex mu_;
+  adapt::BandwidthEstimator bwe_;
+  std::vector<adapt::VideoAdapter> adapters_;
+  std::vector<adapt::VideoSetting> applied_;
+  Snapshot snapshot_;
+  GstPtr<GstPad> watched_;
+  gulong probe_ = 0;
+};
+
+}  // namespace parley::sdk::gst

@@ -1,0 +1,95 @@
+// Which resolution and frame rate the encoder gets for a bandwidth estimate, for each
+// degradation preference: down at once when bits per pixel run short, back up only
+// after the level above has been affordable for a while.
+#include "adapt/video_adapter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley::sdk::adapt {
+namespace {
+
+VideoAdapter::Config Config(DegradationPreference p) {
+  VideoAdapter::Config c;
+  c.width = 640;
+  c.height = 360;
+  c.fps = 30;
+  c.max_bps = 1'200'000;
+  c.preference = p;
+  return c;
+}
+
+TEST(VideoAdapter, EnoughBitsKeepTheAppsSetting) {
+  VideoAdapter a(Config(DegradationPreference::kMaintainFramerate));
+  VideoSetting s = a.Update(0, 900'000);
+  EXPECT_EQ(s, (VideoSetting{900'000, 640, 360, 30}));
+  EXPECT_EQ(a.Update(1'000'000, 5'000'000).bitrate_bps, 1'200'000);  // capped at the app's ceiling
+  EXPECT_EQ(a.level(), 0u);
+}
+
+TEST(VideoAdapter, KeepFluencyLowersResolutionAndKeepsTheFrameRate) {
+  VideoAdapter a(Config(DegradationPreference::kMaintainFramerate));
+  VideoSetting s = a.Update(0, 250'000);
+  EXPECT_EQ(s.fps, 30);
+  EXPECT_LT(s.width, 640);
+  EXPECT_EQ(s.width % 2, 0);
+  EXPECT_EQ(s.height % 2, 0);
+  EXPECT_EQ(s.width * 360, s.height * 640);  // aspect kept
+}
+
+TEST(VideoAdapter, KeepClarityLowersTheFrameRateAndKeepsTheResolution) {
+  VideoAdapter a(Config(DegradationPreference::kMaintainResolution));
+  VideoSetting s = a.Update(0, 180'000);
+  EXPECT_EQ(s.width, 640);
+  EXPECT_EQ(s.height, 360);
+  EXPECT_LT(s.fps, 30);
+  EXPECT_GE(s.fps, 5);
+}
+
+TEST(VideoAdapter, BalancedGivesUpSomeOfEach) {
+  VideoAdapter a(Config(DegradationPreference::kBalanced));
+  VideoSetting s = a.Update(0, 120'000);
+  EXPECT_LT(s.fps, 30);
+  EXPECT_LT(s.width, 640);
+}
+
+TEST(VideoAdapter, StepsDownAtOnceAndUpOneLevelAfterTheDelay) {
+  VideoAdapter a(Config(DegradationPreference::kMaintainFramerate));
+  a.Update(0, 60'000);
+  size_t low = a.level();
+  EXPECT_GE(low, 3u);  // several levels in one update
+  // Plenty again: nothing for the up delay, then one level at a time.
+  EXPECT_EQ(a.Update(1'000'000, 1'200'000).width, a.current().width);
+  EXPECT_EQ(a.level(), low);
+  a.Update(4'500'000, 1'200'000);  // affordable since 1 s: 3.5 s, not yet
+  EXPECT_EQ(a.level(), low);
+  a.Update(5'100'000, 1'200'000);
+  EXPECT_EQ(a.level(), low - 1);
+  a.Update(6'000'000, 1'200'000);  // the timer restarted with the new level
+  EXPECT_EQ(a.level(), low - 1);
+}
+
+TEST(VideoAdapter, AnEstimateBetweenTheThresholdsDoesNotFlap) {
+  VideoAdapter a(Config(DegradationPreference::kMaintainFramerate));
+  a.Update(0, 250'000);
+  size_t l = a.level();
+  ASSERT_GT(l, 0u);
+  // Enough for the current level, not enough to go up: stays, however long.
+  for (int64_t t = 1'000'000; t < 30'000'000; t += 500'000) a.Update(t, 280'000);
+  EXPECT_EQ(a.level(), l);
+}
+
+TEST(VideoAdapter, AtTheBitrateFloorEveryPreferenceStillSendsAFewFramesOfAQuarterOfThePixels) {
+  for (auto p : {DegradationPreference::kMaintainFramerate, DegradationPreference::kMaintainResolution,
+                 DegradationPreference::kBalanced}) {
+    VideoAdapter a(Config(p));
+    VideoSetting s = a.Update(0, 1);
+    EXPECT_EQ(s.bitrate_bps, 50'000);  // the floor
+    EXPECT_GE(s.fps, 5);
+    EXPECT_GE(s.width, 160);
+    EXPECT_GT(a.level(), 0u);
+    EXPECT_LT(a.level(), a.levels());
+  }
+}
+
+}  // namespace
+}  // namespace parley::sdk::adapt
