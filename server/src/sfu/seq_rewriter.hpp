@@ -30,6 +30,10 @@ class SeqRewriter {
   /// at 90 kHz, 960 for 20 ms of 48 kHz audio) after the last timestamp sent, so the
   /// subscriber's jitter buffer and decoder see no jump.
   void OnInput(uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t frame_ts_gap);
+  /// An input packet was not sent (video to the subscriber paused): the next one that
+  /// is continues right after the highest number sent, so the subscriber sees no gap
+  /// to NACK. Timestamps keep their offset: the stream went on in real time.
+  void Skipped() { rebase_ = sent_any_; }
   /// The numbers an input packet goes out with.
   [[nodiscard]] Out Apply(uint16_t seq, uint32_t ts) const {
     return {static_cast<uint16_t>(seq + seq_offset_), ts + ts_offset_};
@@ -56,6 +60,7 @@ class SeqRewriter {
   uint16_t seq_offset_ = 0;
   uint32_t ts_offset_ = 0;
   bool sent_any_ = false;
+  bool rebase_ = false;  ///< Skipped since the last sent input
   uint16_t last_out_seq_ = 0;
   uint32_t last_out_ts_ = 0;
   uint16_t rtx_seq_ = 0;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sfu/rtp.hpp"
+#include "sfu/seq_rewriter.hpp"
 
 namespace parley::sfu {
 namespace {
@@ -213,6 +214,32 @@ TEST(DownstreamEstimate, AStaleLowRembDoesNotKeepVideoOffForever) {
   EXPECT_FALSE(s.e.video_allowed());
   s.Run(2 * kSecond, 1'000'000);  // 5 s stale + 3 s good
   EXPECT_TRUE(s.e.video_allowed());
+}
+
+// While video to a subscriber is paused its copies are not sent: when it resumes, the
+// stream continues right after the last number sent (no gap the subscriber would NACK),
+// and its timestamps keep moving in real time.
+TEST(DownstreamPause, VideoResumesRightAfterTheLastSentNumber) {
+  SeqRewriter n(1000, 5000);
+  for (uint16_t seq = 10; seq < 13; ++seq) {
+    n.OnInput(0xCA, seq, seq * 3000u, 3000);
+    n.OnSent(n.Apply(seq, seq * 3000u));
+  }
+  EXPECT_EQ(n.Apply(12, 36000).seq, 1002);
+  for (uint16_t seq = 13; seq < 400; ++seq) n.Skipped();  // paused
+  n.OnInput(0xCA, 400, 1'200'000, 3000);
+  auto out = n.Apply(400, 1'200'000);
+  n.OnSent(out);
+  EXPECT_EQ(out.seq, 1003);
+  EXPECT_EQ(out.ts - n.Apply(12, 36000).ts, 1'200'000u - 36000u);
+  n.OnInput(0xCA, 401, 1'203'000, 3000);
+  EXPECT_EQ(n.Apply(401, 1'203'000).seq, 1004);  // and on from there
+  EXPECT_EQ(n.InputSeq(1004), 401);              // NACKs find the right packet
+  // Skipping before anything was sent changes nothing: the first number is still the first.
+  SeqRewriter fresh(7, 0);
+  fresh.Skipped();
+  fresh.OnInput(0xCB, 900, 0, 3000);
+  EXPECT_EQ(fresh.Apply(900, 0).seq, 7);
 }
 
 }  // namespace
