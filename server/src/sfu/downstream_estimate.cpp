@@ -61,18 +61,26 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
     bool remb_low = remb != 0 && video_bps_ != 0 &&
                     static_cast<double>(remb) < options_.pause_below * static_cast<double>(video_bps_);
     int64_t low_for = held_for(remb_low_since_, remb_low);
-    int64_t lossy_for = held_for(loss_high_since_, lost > options_.pause_loss);
+    int64_t lossy_for = held_for(loss_high_since_, lost > options_.pause_loss && now_us >= loss_rule_from_us_);
     if (low_for >= options_.pause_remb_us || lossy_for >= options_.pause_loss_us) {
       paused_ = true;
-      remb_low_since_ = loss_high_since_ = good_since_ = -1;
+      loss_pause_ = low_for < options_.pause_remb_us;
+      loss_at_pause_ = lost;
+      remb_low_since_ = loss_high_since_ = good_since_ = no_better_since_ = -1;
       return Change::kPaused;
     }
     return Change::kNone;
   }
   bool remb_ok = remb == 0 || static_cast<double>(remb) >= options_.resume_above * static_cast<double>(video_bps_);
-  if (held_for(good_since_, remb_ok && lost < options_.resume_loss) >= options_.resume_us) {
+  bool helped = held_for(good_since_, remb_ok && lost < options_.resume_loss) >= options_.resume_us;
+  // Paused for loss, and the loss stayed (at least 80 % of it): it is the path's, not
+  // caused by our video, and the pause only costs video.
+  bool useless =
+      held_for(no_better_since_, loss_pause_ && remb_ok && lost * 5 >= loss_at_pause_ * 4) >= options_.resume_us;
+  if (helped || useless) {
+    if (useless && !helped) loss_rule_from_us_ = now_us + options_.loss_rest_us;
     paused_ = false;
-    remb_low_since_ = loss_high_since_ = good_since_ = -1;
+    remb_low_since_ = loss_high_since_ = good_since_ = no_better_since_ = -1;
     return Change::kResumed;
   }
   return Change::kNone;

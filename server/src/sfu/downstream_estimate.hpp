@@ -18,7 +18,13 @@
 //   resume when REMB (if there is a fresh one) is at least 1.3x the offered video rate
 //          and the loss is below 5 %, both for 3 s.
 // Video that is paused is still offered, so the rate resuming needs is the publisher's
-// current one, not the one before the pause. A REMB older than 5 s is ignored: while
+// current one, not the one before the pause.
+//
+// Loss is not always ours: on a path with random loss (radio), pausing video leaves
+// the loss as it was. A pause for loss that has not brought the loss down (to below
+// 80 % of what it was) within 3 s is ended, and the loss rule then rests for 30 s,
+// so such a path keeps its video (repaired by NACK) instead of losing it for good.
+// A REMB older than 5 s is ignored: while
 // paused a receiver sees no video to estimate from, and a stale low estimate must not
 // keep video off forever (the loss rule still holds; if the link really is too thin,
 // the pause comes back after its delay).
@@ -43,7 +49,9 @@ struct DownstreamOptions {
   double resume_above = 1.3;          ///< resume when REMB >= this x offered video rate
   uint8_t resume_loss = 13;           ///< and loss < this (of 256: 5 %) ...
   int64_t resume_us = 3'000'000;      ///< ... both for this long
-  int64_t stale_us = 5'000'000;       ///< a REMB or a stream's loss older than this is ignored
+  int64_t stale_us = 5'000'000;
+  int64_t loss_rest_us = 30'000'000;  ///< the loss rule rests this long after a pause that did not help       ///< a
+                                      ///< REMB or a stream's loss older than this is ignored
 };
 
 class DownstreamEstimate {
@@ -98,7 +106,10 @@ class DownstreamEstimate {
   int64_t window_start_us_ = 0;
   bool started_ = false;
   // When each condition began to hold without a break; -1 = it does not hold now.
-  int64_t remb_low_since_ = -1, loss_high_since_ = -1, good_since_ = -1;
+  int64_t remb_low_since_ = -1, loss_high_since_ = -1, good_since_ = -1, no_better_since_ = -1;
+  bool loss_pause_ = false;        ///< the pause was for loss alone
+  uint8_t loss_at_pause_ = 0;      ///< ... at this loss
+  int64_t loss_rule_from_us_ = 0;  ///< the loss rule rests until then
 };
 
 }  // namespace parley::sfu

@@ -193,6 +193,27 @@ TEST(DownstreamEstimate, PausesOnSustainedLossAndResumesWhenItEnds) {
   EXPECT_EQ(s.resumed, 1);
 }
 
+TEST(DownstreamEstimate, APauseThatDoesNotLowerTheLossEndsAndTheLossRuleRests) {
+  Subscriber s;
+  s.Run(3100 * 1000, 1'000'000, 0, 77);  // 30 % random loss: video pauses ...
+  ASSERT_FALSE(s.e.video_allowed());
+  s.Run(3 * kSecond, 1'000'000, 0, 70);  // ... and the loss stays (above 80 % of 30 %)
+  EXPECT_TRUE(s.e.video_allowed());
+  EXPECT_EQ(s.resumed, 1);
+  s.Run(25 * kSecond, 1'000'000, 0, 77);  // the loss rule rests: video stays
+  EXPECT_TRUE(s.e.video_allowed());
+  EXPECT_EQ(s.paused, 1);
+  s.Run(9 * kSecond, 1'000'000, 0, 77);  // 30 s after, it is tried again (3 s more)
+  EXPECT_EQ(s.paused, 2);
+  // A REMB that stays low keeps video paused whatever the loss does.
+  Subscriber r;
+  r.Run(2 * kSecond, 1'000'000, 2'000'000);
+  r.Run(4 * kSecond, 1'000'000, 300'000, 77);
+  ASSERT_FALSE(r.e.video_allowed());
+  r.Run(10 * kSecond, 1'000'000, 300'000, 77);
+  EXPECT_FALSE(r.e.video_allowed());
+}
+
 TEST(DownstreamEstimate, TheWorstFreshStreamCounts) {
   DownstreamEstimate e;
   e.OnLoss(1, 0, 1'000);   // a paused video stream: nothing expected, nothing lost
