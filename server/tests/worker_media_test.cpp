@@ -518,6 +518,18 @@ TEST_F(WorkerMedia, ACongestedSubscriberLosesVideoNotAudioAndGetsAKeyframeWhenIt
   cams = send(3);
   ASSERT_EQ(cams.size(), 3u);
   EXPECT_EQ(cams[0], static_cast<uint16_t>(last_before_pause + 1));  // no gap to NACK
+  // A late NACK for a packet from before the pause gets nothing (not a packet of the
+  // pause that now maps to its number); one after the pause gets its packet.
+  uint8_t nack[16];
+  uint16_t late[] = {last_before_pause};
+  sub_->SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, kOutCam, late)));
+  uint16_t fresh[] = {cams[1]};
+  sub_->SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, kOutCam, fresh)));
+  auto rtx = sub_->RecvRtp(2s);
+  ASSERT_FALSE(rtx.empty());
+  EXPECT_EQ(Load32(&rtx[8]), kOutCamRtx);
+  EXPECT_EQ(Load16(&rtx[12]), cams[1]);  // the original sequence number (no extensions)
+  EXPECT_TRUE(sub_->RecvRtp(200ms).empty());
   EXPECT_EQ(worker_->drops().Get(DropReason::kSubscriberCongested), 25u);
 }
 

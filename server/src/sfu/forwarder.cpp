@@ -171,7 +171,7 @@ Route* Forwarder::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publ
 }
 
 void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
-  if (!r.numbers.started() || r.spec.track >= pub.tracks().size()) return;
+  if (!r.numbers.started() || !r.numbers.Current(seq) || r.spec.track >= pub.tracks().size()) return;
   PublisherTracks::Track& t = pub.tracks()[r.spec.track];
   if (!t.ring) return;
   if (!sub.downstream().video_allowed()) {  // only video is repaired; a paused link gets none

@@ -256,6 +256,8 @@ TEST(DownstreamPause, VideoResumesRightAfterTheLastSentNumber) {
   n.OnInput(0xCA, 401, 1'203'000, 3000);
   EXPECT_EQ(n.Apply(401, 1'203'000).seq, 1004);  // and on from there
   EXPECT_EQ(n.InputSeq(1004), 401);              // NACKs find the right packet
+  EXPECT_TRUE(n.Current(1003));
+  EXPECT_FALSE(n.Current(1002));  // sent before the pause: it would name packet 399 now
   // Skipping before anything was sent changes nothing: the first number is still the first.
   SeqRewriter fresh(7, 0);
   fresh.Skipped();
