@@ -72,7 +72,9 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
     return Change::kNone;
   }
   bool remb_ok = remb == 0 || static_cast<double>(remb) >= options_.resume_above * static_cast<double>(video_bps_);
-  bool helped = held_for(good_since_, remb_ok && lost < options_.resume_loss) >= options_.resume_us;
+  // A pause for a low REMB ends on the REMB alone: the path's random loss (which NACK
+  // repairs) must not keep video off once the bandwidth is back.
+  bool helped = held_for(good_since_, remb_ok && (!loss_pause_ || lost < options_.resume_loss)) >= options_.resume_us;
   // Paused for loss, and the loss stayed (at least 80 % of it): it is the path's, not
   // caused by our video, and the pause only costs video.
   bool useless =

@@ -44,14 +44,17 @@ struct DownstreamOptions {
   int64_t window_us = 1'000'000;      ///< rates are measured over windows this long
   double pause_below = 0.8;           ///< pause when REMB < this x offered video rate ...
   int64_t pause_remb_us = 2'000'000;  ///< ... for this long
-  uint8_t pause_loss = 64;            ///< or when loss > this (of 256: 25 %) ...
-  int64_t pause_loss_us = 3'000'000;  ///< ... for this long
-  double resume_above = 1.3;          ///< resume when REMB >= this x offered video rate
-  uint8_t resume_loss = 13;           ///< and loss < this (of 256: 5 %) ...
-  int64_t resume_us = 3'000'000;      ///< ... both for this long
-  int64_t stale_us = 5'000'000;
-  int64_t loss_rest_us = 30'000'000;  ///< the loss rule rests this long after a pause that did not help       ///< a
-                                      ///< REMB or a stream's loss older than this is ignored
+  /// Or when loss > this (of 256) for pause_loss_us. Off by default (255 is never
+  /// exceeded): random loss on the path is not caused by our video, NACK/RTX repairs
+  /// what it can, and pausing for it only costs the subscriber its video. A deployment
+  /// that sees congestion as loss only (clients without REMB) may set 64 (25 %).
+  uint8_t pause_loss = 255;
+  int64_t pause_loss_us = 3'000'000;
+  double resume_above = 1.3;          ///< resume when REMB >= this x offered video rate ...
+  uint8_t resume_loss = 13;           ///< (after a pause for loss: and loss < this, of 256: 5 %)
+  int64_t resume_us = 3'000'000;      ///< ... for this long
+  int64_t stale_us = 5'000'000;       ///< a REMB or a stream's loss older than this is ignored
+  int64_t loss_rest_us = 30'000'000;  ///< the loss rule rests this long after a pause that did not help
 };
 
 class DownstreamEstimate {

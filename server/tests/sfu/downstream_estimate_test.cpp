@@ -101,6 +101,7 @@ constexpr int64_t kSecond = 1'000'000;
 // A subscriber that is offered `video_bps` of video (and sent it while allowed), ticked
 // like the worker does. Feedback is given per call.
 struct Subscriber {
+  explicit Subscriber(DownstreamOptions o = {}) : e(o) {}
   DownstreamEstimate e;
   int64_t now = 1'000;
   int paused = 0, resumed = 0;
@@ -180,8 +181,31 @@ TEST(DownstreamEstimate, ResumesOnlyAfterTheEstimateHeldAboveTheVideoRateForThre
   EXPECT_EQ(s.resumed, 1);  // reported once: one keyframe request
 }
 
-TEST(DownstreamEstimate, PausesOnSustainedLossAndResumesWhenItEnds) {
+// The loss rule is off by default; these turn it on at 25 %.
+DownstreamOptions LossRule() {
+  DownstreamOptions o;
+  o.pause_loss = 64;
+  return o;
+}
+
+TEST(DownstreamEstimate, ByDefaultRandomLossAloneNeverPausesVideo) {
   Subscriber s;
+  s.Run(20 * kSecond, 1'000'000, 0, 77);  // 30 %
+  EXPECT_TRUE(s.e.video_allowed());
+  EXPECT_EQ(s.paused, 0);
+}
+
+TEST(DownstreamEstimate, AfterALowRembVideoResumesOnTheRembDespiteRandomLoss) {
+  Subscriber s;
+  s.Run(2 * kSecond, 1'000'000, 2'000'000, 26);  // 10 % loss throughout
+  s.Run(3 * kSecond, 1'000'000, 500'000, 26);
+  ASSERT_FALSE(s.e.video_allowed());
+  s.Run(3100 * 1000, 1'000'000, 2'000'000, 26);
+  EXPECT_TRUE(s.e.video_allowed());
+}
+
+TEST(DownstreamEstimate, PausesOnSustainedLossAndResumesWhenItEnds) {
+  Subscriber s(LossRule());
   s.Run(2 * kSecond, 1'000'000, 0, 77);  // 30 %
   EXPECT_TRUE(s.e.video_allowed());
   s.Run(2 * kSecond, 1'000'000, 0, 77);
@@ -194,7 +218,7 @@ TEST(DownstreamEstimate, PausesOnSustainedLossAndResumesWhenItEnds) {
 }
 
 TEST(DownstreamEstimate, APauseThatDoesNotLowerTheLossEndsAndTheLossRuleRests) {
-  Subscriber s;
+  Subscriber s(LossRule());
   s.Run(3100 * 1000, 1'000'000, 0, 77);  // 30 % random loss: video pauses ...
   ASSERT_FALSE(s.e.video_allowed());
   s.Run(3 * kSecond, 1'000'000, 0, 70);  // ... and the loss stays (above 80 % of 30 %)
@@ -206,7 +230,7 @@ TEST(DownstreamEstimate, APauseThatDoesNotLowerTheLossEndsAndTheLossRuleRests) {
   s.Run(9 * kSecond, 1'000'000, 0, 77);  // 30 s after, it is tried again (3 s more)
   EXPECT_EQ(s.paused, 2);
   // A REMB that stays low keeps video paused whatever the loss does.
-  Subscriber r;
+  Subscriber r(LossRule());
   r.Run(2 * kSecond, 1'000'000, 2'000'000);
   r.Run(4 * kSecond, 1'000'000, 300'000, 77);
   ASSERT_FALSE(r.e.video_allowed());
