@@ -2,6 +2,7 @@
 # signalling and media work never edit the same list.
 set(PARLEY_SFU_SOURCES
   src/sfu/drop_counters.cpp
+  src/sfu/downstream_estimate.cpp
   src/sfu/dtls.cpp
   src/sfu/forwarder.cpp
   src/sfu/keyframe_requester.cpp

@@ -16,4 +16,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/webrtc_transport_test.cpp
   tests/sfu/router_test.cpp
   tests/sfu/drop_counters_test.cpp
-  tests/sfu/send_batch_test.cpp)
+  tests/sfu/send_batch_test.cpp
+  tests/sfu/downstream_estimate_test.cpp)

@@ -95,7 +95,12 @@ TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
   ASSERT_NE(v.FindCodec(97), nullptr);
   EXPECT_EQ(v.FindCodec(97)->fmtp, "apt=96");
   EXPECT_EQ(v.msid, "alice alice-camera");
+  // Video asks for REMB (the subscriber's estimate), repair and keyframe requests.
+  ASSERT_NE(v.FindCodec(96), nullptr);
+  EXPECT_EQ(v.FindCodec(96)->feedback, (std::vector<std::string>{"goog-remb", "nack", "nack pli", "ccm fir"}));
   const SdpMedia& a = offer->media[1];
+  ASSERT_NE(a.FindCodec(111), nullptr);
+  EXPECT_TRUE(a.FindCodec(111)->feedback.empty());
   EXPECT_EQ(a.direction, "inactive");
   EXPECT_TRUE(a.ssrcs.empty());
   EXPECT_EQ(a.mid, "1");

@@ -1,8 +1,8 @@
 // The media worker's per-track media handling over real UDP on 127.0.0.1, with real
 // DTLS-SRTP clients: routing each published track to its own subscriber stream,
 // retransmission from the buffer (plain and RTX), NACKs to a lossy publisher and RTX
-// repair, SR rewriting, receiver reports, transport-cc feedback, audio levels, and the
-// connect and consent timeouts.
+// repair, SR rewriting, receiver reports, transport-cc feedback, audio levels, the
+// connect and consent timeouts, and video paused to a congested subscriber.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -433,6 +433,104 @@ TEST_F(WorkerMedia, TransportsFailWithoutIceAndWhenConsentLapses) {
   EXPECT_EQ(state(1).first, Transport::State::kConnected);  // 200 ms since its last check
   advance(201);
   EXPECT_EQ(state(1), std::make_pair(Transport::State::kFailed, Failure::kConsentLost));
+}
+
+// A subscriber whose REMB says it cannot take its video gets none: audio goes on and
+// the video copies are counted as subscriber-congested. Once its estimate has stayed
+// well above the video rate long enough, video resumes where its numbering left off and
+// the publisher is asked for a keyframe. The worker's clock is the test's: the
+// estimate's windows are seconds, reached by moving it.
+TEST_F(WorkerMedia, ACongestedSubscriberLosesVideoNotAudioAndGetsAKeyframeWhenItRecovers) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1'000'000'000);
+  Start({10000, 60000, 0, [now] { return now->load(); }});
+  Connect();
+  constexpr uint32_t kOutMic = 0xC1;
+  OnWorker(*worker_, [&] {
+    worker_->AddRoute(1, 2, {0, kOutMic, 111, 0, 0});
+    return 0;
+  });
+  auto advance = [&](int64_t ms) {  // a tick comes after the first round trip (see above)
+    now->fetch_add(ms * 1000);
+    OnWorker(*worker_, [] { return 0; });
+    OnWorker(*worker_, [] { return 0; });
+  };
+  auto remb = [&](uint64_t bps) {
+    uint8_t p[24];
+    const uint32_t ssrcs[] = {kOutCam};
+    sub_->SendRtcp(Bytes(p, p + WriteRemb(p, sizeof p, 0x5EB, bps, ssrcs)));
+  };
+  // Sends `video` camera packets (1 kB each) and then one audio packet; returns the
+  // camera sequence numbers the subscriber got before the audio. Loopback keeps the
+  // order, and so does the worker: what comes before the audio was sent, or never is.
+  uint16_t cam_seq = 100, mic_seq = 1;
+  auto send = [&](int video) {
+    for (int i = 0; i < video; ++i) pub_->SendRtp(Rtp(96, cam_seq, 3000u * cam_seq, kCam, Bytes(1000, 1))), ++cam_seq;
+    pub_->SendRtp(Rtp(111, mic_seq, 960u * mic_seq, kMic, Bytes(80, 2)));
+    ++mic_seq;
+    std::vector<uint16_t> cams;
+    for (auto p = sub_->RecvRtp(2s); !p.empty(); p = sub_->RecvRtp(2s)) {
+      if (Load32(&p[8]) == kOutMic) return cams;
+      if (Load32(&p[8]) == kOutCam) cams.push_back(Load16(&p[2]));
+    }
+    ADD_FAILURE() << "the audio packet did not arrive";
+    return cams;
+  };
+  auto paused = [&] { return Counters(2)->video_paused.load(); };
+  advance(20);  // the subscriber's first tick: its rate window opens
+
+  // 20 kB in the first second (162 kbit/s with headers); the client can take 10 kbit/s.
+  auto cams = send(20);
+  ASSERT_EQ(cams.size(), 20u);
+  remb(10'000);
+  EXPECT_EQ(send(0).size(), 0u);  // the REMB was handled before this audio
+  advance(1000);
+  EXPECT_EQ(Counters(2)->downstream_bps.load(), 10'000u);
+  EXPECT_EQ(send(5).size(), 5u);  // 1 s below the video rate: not yet (2 s of hysteresis)
+  advance(1000);
+  EXPECT_FALSE(paused());
+  cams = send(5);
+  ASSERT_EQ(cams.size(), 5u);
+  uint16_t last_before_pause = cams.back();
+  advance(1000);
+  ASSERT_TRUE(paused());
+  EXPECT_EQ(Counters(2)->video_pauses.load(), 1u);
+
+  // Paused: the audio comes, the video does not, and the drops say why.
+  EXPECT_EQ(send(5).size(), 0u);
+  EXPECT_EQ(worker_->drops().Get(DropReason::kSubscriberCongested), 5u);
+  while (!pub_->RecvRtcpOf(kPsfb, 1, 200ms).empty()) {
+  }  // the keyframe requests of the start
+
+  // The client's estimate recovers to 5 Mbit/s: 3 s later video resumes with a keyframe.
+  remb(5'000'000);
+  EXPECT_EQ(send(5).size(), 0u);
+  for (int s = 0; s < 3; ++s) {  // the first tick after the REMB starts the 3 s
+    advance(1000);
+    EXPECT_EQ(send(5).size(), 0u) << "second " << s;
+  }
+  EXPECT_TRUE(paused());
+  EXPECT_TRUE(pub_->RecvRtcpOf(kPsfb, 1, 100ms).empty());
+  advance(1000);
+  EXPECT_FALSE(paused());
+  auto pli = pub_->RecvRtcpOf(kPsfb, 1, 2s);
+  ASSERT_FALSE(pli.empty());
+  EXPECT_EQ(RtcpIterator(pli)->media_ssrc(), kCam);
+  cams = send(3);
+  ASSERT_EQ(cams.size(), 3u);
+  EXPECT_EQ(cams[0], static_cast<uint16_t>(last_before_pause + 1));  // no gap to NACK
+  // A late NACK for a packet from before the pause gets nothing (not a packet of the
+  // pause that now maps to its number); one after the pause gets its packet.
+  uint8_t nack[16];
+  uint16_t late[] = {last_before_pause};
+  sub_->SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, kOutCam, late)));
+  uint16_t fresh[] = {cams[1]};
+  sub_->SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, kOutCam, fresh)));
+  auto rtx = sub_->RecvRtp(2s);
+  ASSERT_FALSE(rtx.empty());
+  EXPECT_EQ(Load32(&rtx[8]), kOutCamRtx);
+  EXPECT_EQ(Load16(&rtx[12]), cams[1]);  // the original sequence number (no extensions)
+  EXPECT_TRUE(sub_->RecvRtp(200ms).empty());
+  EXPECT_EQ(worker_->drops().Get(DropReason::kSubscriberCongested), 25u);
 }
 
 // A bug that throws while one transport's packet is handled must not end the worker

@@ -16,20 +16,21 @@
 namespace parley::sfu {
 
 enum class DropReason : uint8_t {
-  kUnknownUfrag,        ///< a STUN request whose USERNAME names no transport of this worker
-  kBadStun,             ///< STUN that does not parse, or fails its integrity or username check
-  kUnvalidatedAddress,  ///< DTLS/SRTP from an address ICE has not validated
-  kClosedTransport,     ///< for a transport that has failed or closed
-  kNotReady,            ///< DTLS before ICE, or SRTP before the DTLS handshake gave keys
-  kSrtpRejected,        ///< SRTP/SRTCP that fails authentication or the replay check
-  kMalformed,           ///< not RTP/RTCP once decrypted, or of no class RFC 7983 knows
-  kUnknownSsrc,         ///< RTP of no published track
-  kDuplicate,           ///< a packet already received (or an unasked-for retransmission)
-  kRtxPadding,          ///< an RTX packet without an original (a bandwidth probe)
-  kSubscriberNotReady,  ///< a copy for a subscriber whose transport is not connected
-  kTooLarge,            ///< a copy that would exceed one datagram (RTX adds two bytes)
-  kSendBufferFull,      ///< the socket's send buffer was full (sendmmsg sent less)
-  kSimulatedLoss,       ///< dropped on purpose (--media-loss-permille, a test aid)
+  kUnknownUfrag,         ///< a STUN request whose USERNAME names no transport of this worker
+  kBadStun,              ///< STUN that does not parse, or fails its integrity or username check
+  kUnvalidatedAddress,   ///< DTLS/SRTP from an address ICE has not validated
+  kClosedTransport,      ///< for a transport that has failed or closed
+  kNotReady,             ///< DTLS before ICE, or SRTP before the DTLS handshake gave keys
+  kSrtpRejected,         ///< SRTP/SRTCP that fails authentication or the replay check
+  kMalformed,            ///< not RTP/RTCP once decrypted, or of no class RFC 7983 knows
+  kUnknownSsrc,          ///< RTP of no published track
+  kDuplicate,            ///< a packet already received (or an unasked-for retransmission)
+  kRtxPadding,           ///< an RTX packet without an original (a bandwidth probe)
+  kSubscriberNotReady,   ///< a copy for a subscriber whose transport is not connected
+  kTooLarge,             ///< a copy that would exceed one datagram (RTX adds two bytes)
+  kSendBufferFull,       ///< the socket's send buffer was full (sendmmsg sent less)
+  kSimulatedLoss,        ///< dropped on purpose (--media-loss-permille, a test aid)
+  kSubscriberCongested,  ///< a video copy (or its retransmission) to a subscriber that cannot take video now
   kCount
 };
 

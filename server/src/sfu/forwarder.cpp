@@ -79,6 +79,18 @@ void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
       drops_.Count(DropReason::kSubscriberNotReady);
       continue;
     }
+    if (video) {
+      // A subscriber that cannot take its video gets none (audio always flows: it is
+      // small and it is what keeps a call going); the copy is still offered, so the
+      // estimate knows what resuming needs.
+      DownstreamEstimate& downstream = sub->downstream();
+      downstream.OnVideoOffered(v.data.size());
+      if (!downstream.video_allowed()) {
+        r.numbers.Skipped();
+        drops_.Count(DropReason::kSubscriberCongested);
+        continue;
+      }
+    }
     // First packet, or the publisher restarted with a new SSRC: continue right after
     // what the subscriber saw last, so its decoder sees one continuous stream.
     r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
@@ -133,6 +145,7 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
   }
   sub.shared_counters()->sent_packets.fetch_add(1, std::memory_order_relaxed);
   sub.shared_counters()->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
+  sub.downstream().OnSent(n);
   if (Lose()) {  // simulated loss (tests): protected and counted as sent, never sent
     drops_.Count(DropReason::kSimulatedLoss);
     return true;
@@ -158,9 +171,13 @@ Route* Forwarder::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publ
 }
 
 void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
-  if (!r.numbers.started() || r.spec.track >= pub.tracks().size()) return;
+  if (!r.numbers.started() || !r.numbers.Current(seq) || r.spec.track >= pub.tracks().size()) return;
   PublisherTracks::Track& t = pub.tracks()[r.spec.track];
   if (!t.ring) return;
+  if (!sub.downstream().video_allowed()) {  // only video is repaired; a paused link gets none
+    drops_.Count(DropReason::kSubscriberCongested);
+    return;
+  }
   std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
   if (stored.empty()) return;  // gone
   auto v = ParseRtp(stored);
@@ -192,7 +209,12 @@ void Forwarder::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp, 
       }
     } else if (it->type == kRr || it->type == kSr) {
       for (size_t i = 0; i < it->count; ++i)
-        if (auto b = GetReportBlock(*it, i)) sub.shared_counters()->fraction_lost.store(b->fraction_lost);
+        if (auto b = GetReportBlock(*it, i)) {
+          sub.shared_counters()->fraction_lost.store(b->fraction_lost);
+          sub.downstream().OnLoss(b->ssrc, b->fraction_lost, now_us);
+        }
+    } else if (auto remb = ParseRemb(*it)) {
+      sub.downstream().OnRemb(remb->bitrate_bps, now_us);
     }
   }
 }
@@ -238,6 +260,29 @@ void Forwarder::RequestKeyframe(Transport& publisher, int64_t now_us) {
     WritePli(pli, kServerSsrc, ssrc);
     if (publisher.SendRtcp(pli)) keyframes_.Sent(publisher.id(), now_us);  // unsent: the next request may go
   }
+}
+
+void Forwarder::OnTick(Transport& t, int64_t now_us) {
+  DownstreamEstimate& downstream = t.downstream();
+  DownstreamEstimate::Change change = downstream.Update(now_us);
+  TransportCounters& c = *t.shared_counters();
+  c.downstream_bps.store(downstream.estimate_bps(now_us), std::memory_order_relaxed);
+  c.sent_bps.store(downstream.sent_bps(), std::memory_order_relaxed);
+  c.video_paused.store(!downstream.video_allowed(), std::memory_order_relaxed);
+  if (change == DownstreamEstimate::Change::kPaused) c.video_pauses.fetch_add(1, std::memory_order_relaxed);
+  if (change != DownstreamEstimate::Change::kResumed) return;
+  Router* router = RouterOf(t.id());
+  if (!router) return;
+  // One request per publisher of video to `t` (the throttle would defer a second one
+  // and send it later for nothing). Routes from one publisher usually come together.
+  uint64_t last = 0;
+  router->ForEachRouteTo(t.id(), [&](const Route& r) {
+    if (r.publisher == last) return;
+    Transport* p = transports_.Find(r.publisher);
+    if (!p || r.spec.track >= p->tracks().size() || !p->tracks()[r.spec.track].cfg.video) return;
+    last = r.publisher;
+    RequestKeyframe(*p, now_us);
+  });
 }
 
 void Forwarder::OnConnected(Transport& t, int64_t now_us) {

@@ -63,6 +63,11 @@ class Forwarder {
   /// `t` has just connected: a decoder can only start on a keyframe, so ask for one when
   /// either end of a route becomes ready.
   void OnConnected(Transport& t, int64_t now_us);
+  /// Worker tick, for a connected transport: its downstream estimate decides whether
+  /// video to it pauses or resumes (downstream_estimate.hpp); the counters show it.
+  /// When video resumes, each publisher of video to it is asked for a keyframe: its
+  /// decoder can only start again on one.
+  void OnTick(Transport& t, int64_t now_us);
   /// Asks the publisher for a keyframe on each video track (throttled: a request inside
   /// the window is deferred, and comes back from TakeDueKeyframes).
   void RequestKeyframe(Transport& publisher, int64_t now_us);

@@ -344,7 +344,11 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                                   c.nacks_in.load(kRelaxed),
                                   c.retransmitted.load(kRelaxed),
                                   c.sender_reports.load(kRelaxed),
-                                  c.fraction_lost.load(kRelaxed)};
+                                  c.fraction_lost.load(kRelaxed),
+                                  c.downstream_bps.load(kRelaxed),
+                                  c.sent_bps.load(kRelaxed),
+                                  c.video_paused.load(kRelaxed),
+                                  c.video_pauses.load(kRelaxed)};
   }
   return out;
 }

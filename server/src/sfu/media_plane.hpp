@@ -60,7 +60,11 @@ struct PublishView {
 struct SubscribeView {
   Transport::State state = Transport::State::kNew;
   uint64_t sent_packets = 0, sent_bytes = 0, nacks_in = 0, retransmitted = 0, sender_reports = 0;
-  uint32_t fraction_lost = 0;  ///< the client's last receiver report, 0..255
+  uint32_t fraction_lost = 0;   ///< the client's last receiver report, 0..255
+  uint64_t downstream_bps = 0;  ///< the client's last REMB (0 = none lately)
+  uint64_t sent_bps = 0;        ///< sent over the last second
+  bool video_paused = false;    ///< the client cannot take its video now (the SFU sends it none)
+  uint64_t video_pauses = 0;    ///< how often that began
 };
 
 /// A session's transports as the admin API shows them; each is absent when not open.

@@ -177,7 +177,9 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
     m.rtcp_rsize = true;
     SdpCodec c = t.codec;
     c.feedback.clear();
-    if (t.video) c.feedback = {"nack", "nack pli", "ccm fir"};
+    // goog-remb: Chromium then reports its receive-side estimate of what it can take
+    // (REMB), which decides whether video to it pauses (downstream_estimate.hpp).
+    if (t.video) c.feedback = {"goog-remb", "nack", "nack pli", "ccm fir"};
     m.codecs.push_back(c);
     m.formats.push_back(std::to_string(c.payload_type));
     if (t.video && t.rtx_payload_type) {

@@ -79,4 +79,27 @@ size_t WriteReceiverReport(uint8_t* out, size_t capacity, uint32_t sender_ssrc, 
   return len;
 }
 
+size_t WriteRemb(uint8_t* out, size_t capacity, uint32_t sender_ssrc, uint64_t bitrate_bps,
+                 std::span<const uint32_t> ssrcs) {
+  size_t len = 20 + 4 * ssrcs.size();
+  if (ssrcs.size() > 255 || len > capacity) return 0;
+  unsigned exp = 0;
+  while ((bitrate_bps >> exp) >= (1u << 18)) ++exp;
+  uint64_t mantissa = bitrate_bps >> exp;
+  out[0] = 0x80 | 15;  // V=2, FMT=15 (application layer feedback)
+  out[1] = kPsfb;
+  Store16(out + 2, static_cast<uint16_t>(len / 4 - 1));
+  Store32(out + 4, sender_ssrc);
+  Store32(out + 8, 0);  // media source: always 0 for REMB
+  out[12] = 'R';
+  out[13] = 'E';
+  out[14] = 'M';
+  out[15] = 'B';
+  out[16] = static_cast<uint8_t>(ssrcs.size());
+  out[17] = static_cast<uint8_t>((exp << 2) | (mantissa >> 16));
+  Store16(out + 18, static_cast<uint16_t>(mantissa));
+  for (size_t i = 0; i < ssrcs.size(); ++i) Store32(out + 20 + 4 * i, ssrcs[i]);
+  return len;
+}
+
 }  // namespace parley::sfu

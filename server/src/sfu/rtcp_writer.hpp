@@ -42,6 +42,13 @@ void ForEachNackPacket(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<cons
   }
 }
 
+/// Writes a REMB (draft-alvestrand-rmcat-remb-03 §2.2) of `bitrate_bps` for `ssrcs` (at
+/// most 255) into `out`; returns the length (20 + 4 per SSRC), 0 if it does not fit in
+/// `capacity`. The bitrate is rounded down to what an 18-bit mantissa can say. Clients
+/// send REMB; the SFU writes one in tests (and to tell publishers an estimate later).
+size_t WriteRemb(uint8_t* out, size_t capacity, uint32_t sender_ssrc, uint64_t bitrate_bps,
+                 std::span<const uint32_t> ssrcs);
+
 /// RFC 3550 §6.4.1 sender report without report blocks (28 bytes).
 inline constexpr size_t kSenderReportBytes = 28;
 size_t WriteSenderReport(uint8_t* out, uint32_t ssrc, const SenderInfo& info);

@@ -156,4 +156,20 @@ bool IsKeyframeRequest(const RtcpView& fb) {
   return false;
 }
 
+std::optional<Remb> ParseRemb(const RtcpView& fb) {
+  // Header (4), sender SSRC (4), media SSRC (4, always 0), "REMB" (4), counts and
+  // bitrate (4), then 4 bytes per SSRC: every read below is inside those 20 + 4n bytes.
+  if (fb.type != kPsfb || fb.count != 15 || fb.data.size() < 20) return std::nullopt;
+  const uint8_t* p = fb.data.data();
+  if (p[12] != 'R' || p[13] != 'E' || p[14] != 'M' || p[15] != 'B') return std::nullopt;
+  Remb r;
+  r.ssrc_count = p[16];
+  if (fb.data.size() < 20 + 4 * static_cast<size_t>(r.ssrc_count)) return std::nullopt;
+  unsigned exp = p[17] >> 2;
+  uint64_t mantissa = (static_cast<uint64_t>(p[17] & 0x03) << 16) | Load16(p + 18);
+  // The mantissa has 18 bits: any exponent above 46 could shift bits out of 64.
+  r.bitrate_bps = exp > 46 && (mantissa >> (64 - exp)) != 0 ? UINT64_MAX : mantissa << exp;
+  return r;
+}
+
 }  // namespace parley::sfu

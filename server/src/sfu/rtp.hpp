@@ -148,6 +148,17 @@ bool ForEachNack(const RtcpView& fb, Fn&& fn) {
 /// PLI (RFC 4585 §6.3.1) or FIR (RFC 5104 §4.3.1): a keyframe request.
 bool IsKeyframeRequest(const RtcpView& fb);
 
+/// REMB, Receiver Estimated Maximum Bitrate (draft-alvestrand-rmcat-remb-03 §2.2): a
+/// PSFB with FMT 15 whose FCI starts with "REMB", then Num SSRC (8 bits), BR Exp (6
+/// bits), BR Mantissa (18 bits) and Num SSRC SSRCs. The receiver's estimate of what it
+/// can take in total, in bits per second, is mantissa << exp.
+struct Remb {
+  uint64_t bitrate_bps = 0;  ///< saturates at UINT64_MAX (an exponent of 63 overflows)
+  uint8_t ssrc_count = 0;    ///< the streams the estimate covers
+};
+/// The REMB `fb` carries; nullopt when it is not one or is shorter than its SSRC list.
+std::optional<Remb> ParseRemb(const RtcpView& fb);
+
 /// RFC 1982 serial-number arithmetic for 16-bit RTP sequence numbers.
 inline bool SeqNewer(uint16_t a, uint16_t b) {
   return a != b && static_cast<uint16_t>(a - b) < 0x8000;

@@ -5,7 +5,16 @@
 namespace parley::sfu {
 
 void SeqRewriter::OnInput(uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t frame_ts_gap) {
-  if (started_ && ssrc == last_in_ssrc_) return;
+  bool rebase = rebase_;
+  rebase_ = false;
+  if (started_ && ssrc == last_in_ssrc_) {
+    if (rebase) {
+      rebase_seq_ = static_cast<uint16_t>(last_out_seq_ + 1);
+      rebased_ = true;
+      seq_offset_ = static_cast<uint16_t>(rebase_seq_ - seq);
+    }
+    return;
+  }
   if (started_) {
     seq_offset_ = static_cast<uint16_t>(last_out_seq_ + 1 - seq);
     ts_offset_ = last_out_ts_ + frame_ts_gap - ts;

@@ -30,6 +30,10 @@ class SeqRewriter {
   /// at 90 kHz, 960 for 20 ms of 48 kHz audio) after the last timestamp sent, so the
   /// subscriber's jitter buffer and decoder see no jump.
   void OnInput(uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t frame_ts_gap);
+  /// An input packet was not sent (video to the subscriber paused): the next one that
+  /// is continues right after the highest number sent, so the subscriber sees no gap
+  /// to NACK. Timestamps keep their offset: the stream went on in real time.
+  void Skipped() { rebase_ = sent_any_; }
   /// The numbers an input packet goes out with.
   [[nodiscard]] Out Apply(uint16_t seq, uint32_t ts) const {
     return {static_cast<uint16_t>(seq + seq_offset_), ts + ts_offset_};
@@ -40,6 +44,14 @@ class SeqRewriter {
   /// moves the highest sent: a retransmission (older) must not, or a restart would
   /// continue from the wrong place and collide with numbers already used.
   void OnSent(Out out);
+  /// Whether `out_seq` went out under the current sequence offset, so that InputSeq
+  /// finds its packet. Numbers sent before a pause (Skipped) do not: after the rebase
+  /// they would name other packets of the same stream, and a late NACK for one must get
+  /// nothing rather than the wrong packet. (Across an SSRC change the buffer's SSRC
+  /// check already tells them apart.)
+  [[nodiscard]] bool Current(uint16_t out_seq) const {
+    return !rebased_ || static_cast<uint16_t>(out_seq - rebase_seq_) < 0x8000;  // at or after it (RFC 1982)
+  }
   /// The input sequence number of an output one (to find a NACKed packet).
   [[nodiscard]] uint16_t InputSeq(uint16_t out_seq) const { return static_cast<uint16_t>(out_seq - seq_offset_); }
   /// The next sequence number of the RTX stream (RFC 4588 §4: its own numbering).
@@ -56,6 +68,9 @@ class SeqRewriter {
   uint16_t seq_offset_ = 0;
   uint32_t ts_offset_ = 0;
   bool sent_any_ = false;
+  bool rebase_ = false;   ///< Skipped since the last sent input
+  bool rebased_ = false;  ///< the offset moved at rebase_seq_, the first number after a pause
+  uint16_t rebase_seq_ = 0;
   uint16_t last_out_seq_ = 0;
   uint32_t last_out_ts_ = 0;
   uint16_t rtx_seq_ = 0;

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sfu/downstream_estimate.hpp"
 #include "sfu/drop_counters.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/publisher_tracks.hpp"
@@ -69,10 +70,14 @@ struct TransportCounters {
   std::atomic<uint64_t> nacks_sent{0};                   ///< sequence numbers we asked the publisher again for
   std::atomic<uint64_t> twcc_feedbacks{0};               ///< transport-cc feedback packets sent
   std::atomic<uint64_t> sender_reports{0};               ///< SRs forwarded (subscribe) or received (publish)
-  std::atomic<uint32_t> audio_peak{0};     ///< loudest 127-dBov level since the control plane last took it
-  std::atomic<uint32_t> fraction_lost{0};  ///< the client's last receiver report, 0..255
-  std::atomic<int> state{0};               ///< Transport::State
-  std::atomic<int> failure{0};             ///< Failure
+  std::atomic<uint32_t> audio_peak{0};      ///< loudest 127-dBov level since the control plane last took it
+  std::atomic<uint32_t> fraction_lost{0};   ///< the client's last receiver report, 0..255
+  std::atomic<uint64_t> downstream_bps{0};  ///< subscribe side: the client's last REMB (0 = none lately)
+  std::atomic<uint64_t> sent_bps{0};        ///< subscribe side: what was sent over the last second
+  std::atomic<bool> video_paused{false};    ///< subscribe side: it cannot take its video now
+  std::atomic<uint64_t> video_pauses{0};    ///< ... and how often that began
+  std::atomic<int> state{0};                ///< Transport::State
+  std::atomic<int> failure{0};              ///< Failure
 };
 
 /// How long a transport may take to connect, and to go without consent once connected.
@@ -148,6 +153,8 @@ class WebRtcTransport {
   [[nodiscard]] const InboundTrack& inbound_track(size_t i) const { return tracks_[i].cfg; }
   [[nodiscard]] PublisherTracks& tracks() { return tracks_; }
   [[nodiscard]] const PublisherTracks& tracks() const { return tracks_; }
+  /// Subscribe side: what the client can take, and whether video to it is paused.
+  [[nodiscard]] DownstreamEstimate& downstream() { return downstream_; }
   /// For transports where the server offered: the client's credentials arrive with its answer.
   void SetRemote(std::string remote_ufrag, std::string remote_fingerprint);
   /// Shares counters with the control plane (replaces the transport's own).
@@ -211,6 +218,7 @@ class WebRtcTransport {
   bool just_connected_ = false;
   std::shared_ptr<TransportCounters> counters_;
   PublisherTracks tracks_;
+  DownstreamEstimate downstream_;
   std::unique_ptr<TwccRecorder> twcc_;
   RtpHandler on_rtp_;
   RtcpHandler on_rtcp_;

@@ -268,6 +268,7 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
   // becomes ready (a request made before the publisher was connected went nowhere,
   // and packets sent before the subscriber was connected were not forwarded).
   if (t.TakeJustConnected()) forwarder_.OnConnected(t, now_us);
+  forwarder_.OnTick(t, now_us);
   t.SendFeedback(now_us);
 }
 

@@ -1,0 +1,118 @@
+// One subscriber's downstream: what its network can take, and whether video to it is
+// allowed.
+//
+// An SFU forwards whatever its publishers send; a subscriber behind a thinner or lossier
+// link than the publisher's would get every stream late or broken, audio included. The
+// estimate decides per subscriber "video allowed / paused" so that, when it cannot take
+// the video, the SFU stops sending it video (never audio: audio is small and is what
+// keeps a call going) and asks for a keyframe when it can take it again. The simulcast
+// work hooks its layer switching onto the same decision.
+//
+// It is fed the subscriber's REMB (draft-alvestrand-rmcat-remb: the receiver's estimate
+// of its total bitrate), the fraction lost of its receiver reports (RFC 3550 §6.4.1, per
+// stream), the video the routes offer it and the bytes actually sent to it. It decides
+// with hysteresis, so that a short dip does not cost a keyframe and a pause does not
+// flap:
+//   pause  when REMB stays below 80 % of the offered video rate for 2 s, or the worst
+//          stream's loss stays above 25 % for 3 s;
+//   resume when REMB (if there is a fresh one) is at least 1.3x the offered video rate
+//          and the loss is below 5 %, both for 3 s.
+// Video that is paused is still offered, so the rate resuming needs is the publisher's
+// current one, not the one before the pause.
+//
+// Loss is not always ours: on a path with random loss (radio), pausing video leaves
+// the loss as it was. A pause for loss that has not brought the loss down (to below
+// 80 % of what it was) within 3 s is ended, and the loss rule then rests for 30 s,
+// so such a path keeps its video (repaired by NACK) instead of losing it for good.
+// A REMB older than 5 s is ignored: while
+// paused a receiver sees no video to estimate from, and a stale low estimate must not
+// keep video off forever (the loss rule still holds; if the link really is too thin,
+// the pause comes back after its delay).
+//
+// Time is passed in (no clock reads); Update(now) rolls the rate window and decides.
+// Worker-thread only; no allocation, no lock, no throw: the forwarder calls OnSent and
+// OnVideoOffered per packet.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace parley::sfu {
+
+struct DownstreamOptions {
+  int64_t window_us = 1'000'000;      ///< rates are measured over windows this long
+  double pause_below = 0.8;           ///< pause when REMB < this x offered video rate ...
+  int64_t pause_remb_us = 2'000'000;  ///< ... for this long
+  /// Or when loss > this (of 256) for pause_loss_us. Off by default (255 is never
+  /// exceeded): random loss on the path is not caused by our video, NACK/RTX repairs
+  /// what it can, and pausing for it only costs the subscriber its video. A deployment
+  /// that sees congestion as loss only (clients without REMB) may set 64 (25 %).
+  uint8_t pause_loss = 255;
+  int64_t pause_loss_us = 3'000'000;
+  double resume_above = 1.3;          ///< resume when REMB >= this x offered video rate ...
+  uint8_t resume_loss = 13;           ///< (after a pause for loss: and loss < this, of 256: 5 %)
+  int64_t resume_us = 3'000'000;      ///< ... for this long
+  int64_t stale_us = 5'000'000;       ///< a REMB or a stream's loss older than this is ignored
+  int64_t loss_rest_us = 30'000'000;  ///< the loss rule rests this long after a pause that did not help
+};
+
+class DownstreamEstimate {
+ public:
+  /// What Update decided.
+  enum class Change : uint8_t { kNone, kPaused, kResumed };
+
+  explicit DownstreamEstimate(DownstreamOptions options = {}) : options_(options) {}
+
+  /// A REMB from the subscriber: its estimate of everything it can receive.
+  void OnRemb(uint64_t bitrate_bps, int64_t now_us);
+  /// One report block of the subscriber's SR/RR: the fraction of `ssrc` lost since its
+  /// last report (0..255). Streams are kept apart (a client may report each in its own
+  /// packet, and a paused video stream reports no loss), and the worst fresh one counts.
+  void OnLoss(uint32_t ssrc, uint8_t fraction_lost, int64_t now_us);
+  /// A video copy the routes would send the subscriber, `bytes` long, sent or not.
+  void OnVideoOffered(size_t bytes) { video_bytes_ += bytes; }
+  /// `bytes` actually sent to the subscriber (any media, retransmissions included).
+  void OnSent(size_t bytes) { sent_bytes_ += bytes; }
+  /// Rolls the rate window when it is due and applies the rules; call it often (each
+  /// worker tick). Returns kPaused / kResumed when the decision changed just now.
+  Change Update(int64_t now_us);
+
+  [[nodiscard]] bool video_allowed() const { return !paused_; }
+  /// The last REMB, 0 when the subscriber sent none (or none lately).
+  [[nodiscard]] uint64_t estimate_bps(int64_t now_us) const;
+  /// The video the routes offered over the last full window.
+  [[nodiscard]] uint64_t video_bps() const { return video_bps_; }
+  /// What was sent over the last full window.
+  [[nodiscard]] uint64_t sent_bps() const { return sent_bps_; }
+  /// The worst fresh per-stream loss (0..255).
+  [[nodiscard]] uint8_t loss(int64_t now_us) const;
+
+ private:
+  /// Streams whose loss is tracked: a subscriber sees a few (audio, camera, screen of
+  /// each publisher); past this many, the stalest entry is reused.
+  static constexpr size_t kStreams = 16;
+  struct StreamLoss {
+    uint32_t ssrc = 0;
+    uint8_t fraction = 0;
+    int64_t at_us = 0;
+  };
+
+  DownstreamOptions options_;
+  bool paused_ = false;
+  uint64_t remb_bps_ = 0;
+  int64_t remb_at_us_ = 0;
+  bool has_remb_ = false;
+  std::array<StreamLoss, kStreams> losses_{};
+  uint64_t video_bytes_ = 0, sent_bytes_ = 0;  ///< in the current window
+  uint64_t video_bps_ = 0, sent_bps_ = 0;      ///< over the last full window
+  int64_t window_start_us_ = 0;
+  bool started_ = false;
+  // When each condition began to hold without a break; -1 = it does not hold now.
+  int64_t remb_low_since_ = -1, loss_high_since_ = -1, good_since_ = -1, no_better_since_ = -1;
+  bool loss_pause_ = false;        ///< the pause was for loss alone
+  uint8_t loss_at_pause_ = 0;      ///< ... at this loss
+  int64_t loss_rule_from_us_ = 0;  ///< the loss rule rests until then
+};
+
+}  // namespace parley::sfu
