@@ -125,19 +125,14 @@ struct Subscriber::Impl {
     }
   }
 
-  // Loss repair in the decoding chain decodebin builds: a video depayloader that sees a
-  // gap asks for a keyframe (a PLI; the SFU throttles them per publisher) and waits for
-  // it rather than feeding the decoder a broken picture; Opus decodes the next packet's
-  // in-band FEC in place of a lost one and conceals what FEC cannot restore.
+  // Loss repair in the decoding chain decodebin builds: Opus decodes the next packet's
+  // in-band FEC in place of a lost one and conceals what FEC cannot restore. (Video
+  // depayloaders keep their defaults: waiting for a keyframe after every loss froze
+  // video at 10 % loss, and asking for one on every loss is a keyframe storm.)
   static void OnDecoderElement(GstBin*, GstBin*, GstElement* element, gpointer) {
     GstElementFactory* f = gst_element_get_factory(element);  // borrowed
-    if (!f) return;
-    const char* name = GST_OBJECT_NAME(f);
-    if (std::strcmp(name, "rtph264depay") == 0 || std::strcmp(name, "rtpvp8depay") == 0) {
-      g_object_set(element, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
-    } else if (std::strcmp(name, "opusdec") == 0) {
+    if (f && std::strcmp(GST_OBJECT_NAME(f), "opusdec") == 0)
       g_object_set(element, "use-inband-fec", TRUE, "plc", TRUE, nullptr);
-    }
   }
 
   // webrtcbin has a new incoming stream: find whose it is by its mid, decode it (and
