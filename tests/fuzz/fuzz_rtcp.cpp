@@ -1,6 +1,6 @@
 // Fuzzes compound RTCP iteration and the readers of SR/RR, NACK, PLI/FIR and
 // transport-wide-cc feedback (whose packet-status count can claim far more symbols
-// than the packet holds).
+// than the packet holds), and REMB (whose SSRC count and exponent are the sender's word).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -23,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)ForEachNack(v, [&](uint16_t) { ++nacks; });
     (void)IsKeyframeRequest(v);
     if (auto f = ParseTwccFeedback(v); f && f->arrivals_us.size() != f->status_count) __builtin_trap();
+    (void)ParseRemb(v);
   }
   return 0;
 }
