@@ -917,9 +917,9 @@ class EngineImpl final : public RtcEngine, private sdk::call::Subscribing::Liste
     o.audio_source = config_.audio_source;
     o.video_source = config_.video_source;
     o.video_config = config_.video;
-    o.screen_options = {
-        screen_.display, screen_.window_id,
-        VideoEncoderConfig{screen_.width, screen_.height, screen_.fps, screen_.bitrate_kbps, screen_.codec}};
+    VideoEncoderConfig screen{screen_.width,        screen_.height, screen_.fps,
+                              screen_.bitrate_kbps, screen_.codec,  screen_.degradation_preference};
+    o.screen_options = {screen_.display, screen_.window_id, screen};
     o.ice_addresses = config_.ice_addresses;
     o.mute_audio = mute_audio_;
     o.mute_video = mute_video_;

@@ -125,6 +125,8 @@ struct ScreenShareConfig {
   int fps = 15;
   int bitrate_kbps = 1500;
   VideoCodec codec = VideoCodec::kVp8;
+  /// Text on a screen must stay legible: by default the frame rate gives way first.
+  DegradationPreference degradation_preference = DegradationPreference::kMaintainResolution;
 };
 
 /// The engine's link to the server (OnConnectionStatusChanged).
