@@ -65,18 +65,26 @@ std::vector<adapt::PacketResult> ParseTwccPackets(const GstStructure* s) {
   return out;
 }
 
+static int64_t SumOfCeilings(const std::vector<SendRate::Video>& video) {
+  int64_t sum = 0;
+  for (const auto& v : video) sum += static_cast<int64_t>(v.config.bitrate_kbps) * 1000;
+  return sum;
+}
+
 SendRate::SendRate(GstPtr<GstElement> audio_encoder, std::vector<Video> video)
-    : audio_encoder_(std::move(audio_encoder)), video_(std::move(video)), bwe_([this] {
+    : audio_encoder_(std::move(audio_encoder)),
+      video_(std::move(video)),
+      video_max_bps_(SumOfCeilings(video_)),
+      bwe_([this] {
         adapt::BandwidthEstimator::Config c;
-        int64_t video_max = 0;
-        for (const auto& v : video_) video_max += static_cast<int64_t>(v.config.bitrate_kbps) * 1000;
-        c.max_bps = static_cast<int64_t>(static_cast<double>(video_max + (audio_encoder_ ? kAudioReserveBps : 0)) /
+        c.max_bps = static_cast<int64_t>(static_cast<double>(video_max_bps_ + (audio_encoder_ ? kAudioReserveBps : 0)) /
                                          kMediaShare);
         c.start_bps = c.max_bps;  // the configured rate, until the path says otherwise
         c.min_bps = std::min<int64_t>(c.max_bps, 60'000);
         return c;
       }()) {
   for (const auto& v : video_) {
+    x264_.push_back(IsX264(v.encoder.get()));
     adapt::VideoAdapter::Config c;
     c.width = v.config.width;
     c.height = v.config.height;
@@ -126,14 +134,13 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
     int64_t target = bwe_.target_bps();
     int64_t media = static_cast<int64_t>(static_cast<double>(target) * kMediaShare);
     int64_t video_total = std::max(media - (audio_encoder_ ? kAudioReserveBps : 0), kMinVideoBps);
-    int64_t video_max = 0;
-    for (const auto& v : video_) video_max += static_cast<int64_t>(v.config.bitrate_kbps) * 1000;
     for (size_t i = 0; i < video_.size(); ++i) {
       // Shared in proportion to what each track was configured for.
-      int64_t share = video_max > 0 ? video_total * video_.at(i).config.bitrate_kbps * 1000 / video_max : video_total;
+      int64_t share =
+          video_max_bps_ > 0 ? video_total * video_[i].config.bitrate_kbps * 1000 / video_max_bps_ : video_total;
       adapt::VideoSetting s = adapters_[i].Update(now_us, share);
       adapt::VideoSetting& was = applied_[i];
-      Change c{video_[i].encoder.get(), video_[i].adapt_caps.get(), IsX264(video_[i].encoder.get()), s};
+      Change c{video_[i].encoder.get(), video_[i].adapt_caps.get(), x264_[i], s};
       c.bitrate = std::llabs(s.bitrate_bps - was.bitrate_bps) * 20 > was.bitrate_bps;  // over 5 %
       c.shape = s.width != was.width || s.height != was.height || s.fps != was.fps;
       if (c.bitrate || c.shape) {

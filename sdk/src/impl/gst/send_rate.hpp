@@ -64,6 +64,8 @@ class SendRate {
 
   GstPtr<GstElement> audio_encoder_;
   std::vector<Video> video_;
+  int64_t video_max_bps_ = 0;  ///< the video tracks' configured ceilings, summed
+  std::vector<bool> x264_;     ///< per video track: x264enc (kbit/s) rather than vp8enc (bit/s)
   mutable std::mutex mu_;
   adapt::BandwidthEstimator bwe_;
   std::vector<adapt::VideoAdapter> adapters_;
