@@ -630,6 +630,15 @@ TEST(SignalMedia, IdleMediaWorkersWakeNoMoreThanTheirTickRate) {
   EXPECT_GE(MetricSum(server.port(), "parley_media_worker_exceptions_total"), 0);
 }
 
+// The UDP port of the host candidate in a publish answer's SDP (0 if it has none).
+int MediaPort(const json& publish_reply) {
+  std::string sdp = publish_reply["data"]["sdp"];
+  auto c = sdp.find("typ host");
+  if (c == std::string::npos || c < 2) return 0;
+  auto start = sdp.rfind(' ', c - 2);
+  return std::atoi(sdp.substr(start + 1, c - start - 2).c_str());
+}
+
 TEST(SignalMedia, ChannelsAreSpreadOverMediaWorkers) {
   ServerProcess server({"--media-workers", "2"});
   TestApp app = CreateApp(server);
@@ -638,13 +647,7 @@ TEST(SignalMedia, ChannelsAreSpreadOverMediaWorkers) {
   ASSERT_EQ(Code(Join(b, app, "two", "b")), 0);
   auto pa = a.Request("publish", {{"tracks", {"audio"}}, {"sdp", BrowserOffer()}});
   auto pb = b.Request("publish", {{"tracks", {"audio"}}, {"sdp", BrowserOffer()}});
-  auto port_of = [](const json& r) {
-    std::string sdp = r["data"]["sdp"];
-    auto c = sdp.find("typ host");
-    auto start = sdp.rfind(' ', c - 2);
-    return sdp.substr(start + 1, c - start - 2);
-  };
-  EXPECT_NE(port_of(pa), port_of(pb));  // each worker has its own UDP port
+  EXPECT_NE(MediaPort(pa), MediaPort(pb));  // each worker has its own UDP port
   auto r = HttpRequest(server.port(), "GET", "/v1/admin/channels", "", server.admin_key());
   std::set<int> workers;
   json listed = json::parse(r.body);
@@ -667,11 +670,8 @@ TEST(SignalMedia, MetricsCountDroppedDatagramsPerWorkerAndReason) {
   ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
   json answer = a.Request("publish", {{"tracks", {"audio"}}, {"sdp", BrowserOffer()}});
   ASSERT_EQ(Code(answer), 0);
-  std::string sdp = answer["data"]["sdp"];
-  auto c = sdp.find("typ host");
-  ASSERT_NE(c, std::string::npos);
-  auto start = sdp.rfind(' ', c - 2);
-  int media_port = std::stoi(sdp.substr(start + 1, c - start - 2));
+  int media_port = MediaPort(answer);
+  ASSERT_GT(media_port, 0);
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in to{};
   to.sin_family = AF_INET;

@@ -77,11 +77,11 @@ void HandleUpdateUserInfo(HubContext& ctx, Conn& c, const ClientMessage& m) {
 }  // namespace
 
 void RegisterChannelHandlers(Dispatcher& d, HubContext& ctx) {
-  d.Register("setRole", [&ctx](Conn& c, const ClientMessage& m) { HandleSetRole(ctx, c, m); });
-  d.Register("mute", [&ctx](Conn& c, const ClientMessage& m) { HandleMute(ctx, c, m); });
-  d.Register("listUsers", [&ctx](Conn& c, const ClientMessage& m) { HandleListUsers(ctx, c, m); });
-  d.Register("sendMessage", [&ctx](Conn& c, const ClientMessage& m) { HandleSendMessage(ctx, c, m); });
-  d.Register("updateUserInfo", [&ctx](Conn& c, const ClientMessage& m) { HandleUpdateUserInfo(ctx, c, m); });
+  Register(d, ctx, "setRole", &HandleSetRole);
+  Register(d, ctx, "mute", &HandleMute);
+  Register(d, ctx, "listUsers", &HandleListUsers);
+  Register(d, ctx, "sendMessage", &HandleSendMessage);
+  Register(d, ctx, "updateUserInfo", &HandleUpdateUserInfo);
 }
 
 }  // namespace parley::server

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "auth/authenticator.hpp"
 #include "channel/lifecycle.hpp"
@@ -38,6 +39,13 @@ struct HubContext {
   TransportFailureMonitor& transport_failures;
   uint64_t& next_id;  ///< numbers connections and sessions
 };
+
+/// A request handler of the hub: the context, the connection, the message.
+using HubHandler = void (*)(HubContext& ctx, Conn& c, const ClientMessage& m);
+/// Registers `fn` for messages of `type`, bound to `ctx`.
+inline void Register(Dispatcher& d, HubContext& ctx, std::string type, HubHandler fn) {
+  d.Register(std::move(type), [&ctx, fn](Conn& c, const ClientMessage& m) { fn(ctx, c, m); });
+}
 
 void RegisterSessionHandlers(Dispatcher& d, HubContext& ctx);
 void RegisterMediaHandlers(Dispatcher& d, HubContext& ctx);

@@ -137,12 +137,12 @@ void HandleSubscribeAnswer(HubContext& ctx, Conn& c, const ClientMessage& m) {
 }  // namespace
 
 void RegisterMediaHandlers(Dispatcher& d, HubContext& ctx) {
-  d.Register("publish", [&ctx](Conn& c, const ClientMessage& m) { HandlePublish(ctx, c, m); });
-  d.Register("updatePublish", [&ctx](Conn& c, const ClientMessage& m) { HandleUpdatePublish(ctx, c, m); });
-  d.Register("unpublish", [&ctx](Conn& c, const ClientMessage& m) { HandleUnpublish(ctx, c, m); });
-  d.Register("subscribe", [&ctx](Conn& c, const ClientMessage& m) { HandleSubscribe(ctx, c, m); });
-  d.Register("unsubscribe", [&ctx](Conn& c, const ClientMessage& m) { HandleUnsubscribe(ctx, c, m); });
-  d.Register("subscribeAnswer", [&ctx](Conn& c, const ClientMessage& m) { HandleSubscribeAnswer(ctx, c, m); });
+  Register(d, ctx, "publish", &HandlePublish);
+  Register(d, ctx, "updatePublish", &HandleUpdatePublish);
+  Register(d, ctx, "unpublish", &HandleUnpublish);
+  Register(d, ctx, "subscribe", &HandleSubscribe);
+  Register(d, ctx, "unsubscribe", &HandleUnsubscribe);
+  Register(d, ctx, "subscribeAnswer", &HandleSubscribeAnswer);
 }
 
 }  // namespace parley::server

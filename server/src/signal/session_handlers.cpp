@@ -190,12 +190,12 @@ void HandleRefreshToken(HubContext& ctx, Conn& c, const ClientMessage& m) {
 }  // namespace
 
 void RegisterSessionHandlers(Dispatcher& d, HubContext& ctx) {
-  d.Register("hello", [&ctx](Conn& c, const ClientMessage& m) { HandleHello(ctx, c, m); });
-  d.Register("ping", [&ctx](Conn& c, const ClientMessage& m) { HandlePing(ctx, c, m); });
-  d.Register("join", [&ctx](Conn& c, const ClientMessage& m) { HandleJoin(ctx, c, m); });
-  d.Register("leave", [&ctx](Conn& c, const ClientMessage& m) { HandleLeave(ctx, c, m); });
-  d.Register("resume", [&ctx](Conn& c, const ClientMessage& m) { HandleResume(ctx, c, m); });
-  d.Register("refreshToken", [&ctx](Conn& c, const ClientMessage& m) { HandleRefreshToken(ctx, c, m); });
+  Register(d, ctx, "hello", &HandleHello);
+  Register(d, ctx, "ping", &HandlePing);
+  Register(d, ctx, "join", &HandleJoin);
+  Register(d, ctx, "leave", &HandleLeave);
+  Register(d, ctx, "resume", &HandleResume);
+  Register(d, ctx, "refreshToken", &HandleRefreshToken);
 }
 
 }  // namespace parley::server
