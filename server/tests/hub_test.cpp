@@ -7,6 +7,7 @@
 
 #include "auth/app_store.hpp"
 #include "config.hpp"
+#include "fake_link.hpp"
 #include "metrics.hpp"
 #include "parley/proto/token.hpp"
 #include "sfu/media_plane.hpp"
@@ -16,14 +17,6 @@ namespace parley::server {
 namespace {
 
 using nlohmann::json;
-
-class FakeLink final : public SignalConnection {
- public:
-  void Send(std::string text) override { sent.push_back(json::parse(text)); }
-  void Close() override { closed = true; }
-  std::vector<json> sent;
-  bool closed = false;
-};
 
 class HubTest : public ::testing::Test {
  protected:

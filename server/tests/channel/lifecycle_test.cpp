@@ -8,23 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "fake_link.hpp"
+
 namespace parley::server {
 namespace {
 
 using nlohmann::json;
-
-class FakeLink final : public SignalConnection {
- public:
-  void Send(std::string text) override { sent.push_back(json::parse(text)); }
-  void Close() override { closed = true; }
-  std::vector<std::string> Types() const {
-    std::vector<std::string> out;
-    for (const auto& j : sent) out.push_back(j["type"]);
-    return out;
-  }
-  std::vector<json> sent;
-  bool closed = false;
-};
 
 // Members of one channel in a real table and registry, on a plane without workers.
 class SessionLifecycleTest : public ::testing::Test, public Notifier, public SessionLifecycle::Listener {

@@ -7,19 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "fake_link.hpp"
+
 namespace parley::server {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-
-class FakeLink final : public SignalConnection {
- public:
-  void Send(std::string text) override { sent.push_back(json::parse(text)); }
-  void Close() override { closed = true; }
-  std::vector<json> sent;
-  bool closed = false;
-};
 
 // A dispatcher on a clock the test moves, with a heartbeat monitor that records the
 // connections it finds silent.
