@@ -689,26 +689,70 @@ TEST(SignalMedia, MetricsCountDroppedDatagramsPerWorkerAndReason) {
   EXPECT_NE(text.find(counted), std::string::npos) << text;
 }
 
-TEST(SignalTimers, SilentSessionIsRemovedAfterMissedHeartbeats) {
-  ServerProcess server({"--heartbeat-interval-ms", "100", "--heartbeat-misses", "3"});
+// A connection silent for the missed heartbeats is closed, and its session is treated
+// like a dropped connection: disconnected for the resume grace, then removed with the
+// reason heartbeat-lost (a network outage must not end a call that can resume).
+TEST(SignalTimers, SilentSessionIsClosedThenRemovedAfterTheGrace) {
+  ServerProcess server({"--heartbeat-interval-ms", "100", "--heartbeat-misses", "3", "--resume-grace-ms", "600"});
   TestApp app = CreateApp(server);
   WsClient alive(server.port()), silent(server.port());
   ASSERT_EQ(Code(Join(alive, app, "c", "alive")), 0);
   ASSERT_EQ(Code(Join(silent, app, "c", "silent")), 0);
   alive.WaitFor("userOnline");
-  json off;
-  for (int i = 0; i < 30 && off.is_null(); ++i) {  // keep `alive` pinging while `silent` says nothing
+  json down, off;
+  for (int i = 0; i < 60 && off.is_null(); ++i) {  // keep `alive` pinging while `silent` says nothing
     EXPECT_EQ(Code(alive.Request("ping")), 0);
-    for (auto& m : alive.pending())
+    for (auto& m : alive.pending()) {
+      if (m.value("type", "") == "userNetwork" && down.is_null()) down = m;
       if (m.value("type", "") == "userOffline") off = m;
+    }
+    alive.pending().clear();
     std::this_thread::sleep_for(50ms);
   }
+  ASSERT_FALSE(down.is_null()) << "the others first see the silent user's network as disconnected";
+  EXPECT_EQ(down["userId"], "silent");
+  EXPECT_EQ(down["state"], "disconnected");
+  EXPECT_EQ(down["code"], C(Errc::kRemoteNetworkDisconnected));
   ASSERT_FALSE(off.is_null());
   EXPECT_EQ(off["userId"], "silent");
   EXPECT_EQ(off["reason"], "heartbeat-lost");
-  auto removed = silent.WaitFor("sessionRemoved");
-  EXPECT_EQ(removed["code"], C(Errc::kSessionRemoved));
-  EXPECT_EQ(removed["reason"], "heartbeat-lost");
+  // The silent client was disconnected, not told it was removed: it may still resume.
+  EXPECT_TRUE(silent.Closed());
+}
+
+TEST(SignalTimers, ASilentClientThatComesBackResumesItsSession) {
+  ServerProcess server({"--heartbeat-interval-ms", "100", "--heartbeat-misses", "3", "--resume-grace-ms", "5000"});
+  TestApp app = CreateApp(server);
+  WsClient peer(server.port()), silent(server.port());
+  ASSERT_EQ(Code(Join(peer, app, "c", "peer")), 0);
+  auto j = Join(silent, app, "c", "silent");
+  ASSERT_EQ(Code(j), 0);
+  ASSERT_EQ(Code(silent.Request("publish", {{"tracks", {"audio"}}})), 0);
+  std::string token = j["data"]["resumeToken"];
+  json down;
+  for (int i = 0; i < 60 && down.is_null(); ++i) {
+    EXPECT_EQ(Code(peer.Request("ping")), 0);
+    for (auto& m : peer.pending())
+      if (m.value("type", "") == "userNetwork") down = m;
+    peer.pending().clear();
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(down.is_null());
+  EXPECT_EQ(down["state"], "disconnected");
+  EXPECT_TRUE(silent.Closed());
+  WsClient back(server.port());
+  auto r = back.Request("resume", {{"resumeToken", token}});
+  ASSERT_EQ(Code(r), 0) << r;
+  auto up = peer.WaitFor("userNetwork");
+  EXPECT_EQ(up["state"], "connected");
+  // Still in the channel with what it published: nobody saw it go.
+  auto users = peer.Request("listUsers");
+  ASSERT_EQ(Code(users), 0) << users;
+  bool found = false;
+  for (auto& u : users["data"]["users"])
+    if (u.value("userId", "") == "silent") found = true;
+  EXPECT_TRUE(found) << users;
+  for (auto& m : peer.pending()) EXPECT_NE(m.value("type", ""), "userOffline") << m;
 }
 
 TEST(SignalTimers, ResumeWithinGraceKeepsTheUserInTheChannel) {

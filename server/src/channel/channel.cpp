@@ -38,10 +38,17 @@ json UserJson(const Session& s, bool with_media) {
                   {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
                   {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports}};
   if (const auto& sub = snap.subscribe)
-    u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},      {"rtpPackets", sub->sent_packets},
-                           {"rtpBytes", sub->sent_bytes},         {"nacksReceived", sub->nacks_in},
-                           {"retransmitted", sub->retransmitted}, {"senderReports", sub->sender_reports},
-                           {"fractionLost", sub->fraction_lost}};
+    u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},
+                           {"rtpPackets", sub->sent_packets},
+                           {"rtpBytes", sub->sent_bytes},
+                           {"nacksReceived", sub->nacks_in},
+                           {"retransmitted", sub->retransmitted},
+                           {"senderReports", sub->sender_reports},
+                           {"fractionLost", sub->fraction_lost},
+                           {"downstreamBps", sub->downstream_bps},
+                           {"sentBps", sub->sent_bps},
+                           {"videoPaused", sub->video_paused},
+                           {"videoPauses", sub->video_pauses}};
   return u;
 }
 

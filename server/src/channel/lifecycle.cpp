@@ -20,7 +20,7 @@ SessionLifecycle::SessionLifecycle(boost::asio::io_context& io, std::chrono::mil
       metrics_(metrics),
       listener_(listener) {}
 
-void SessionLifecycle::ConnectionLost(Conn& c) {
+void SessionLifecycle::ConnectionLost(Conn& c, std::string_view reason) {
   Session* s = c.session;
   if (!s) return;
   s->conn = nullptr;
@@ -34,10 +34,10 @@ void SessionLifecycle::ConnectionLost(Conn& c) {
   s->grace_timer = std::make_unique<boost::asio::steady_timer>(io_);
   s->grace_timer->expires_after(resume_grace_);
   uint64_t sid = s->id;
-  s->grace_timer->async_wait([this, sid](const boost::system::error_code& ec) {
+  s->grace_timer->async_wait([this, sid, why = std::string(reason)](const boost::system::error_code& ec) {
     if (ec) return;
     Session* gone = sessions_.Find(sid);
-    if (gone && !gone->conn) Remove(*gone, "connection-lost", false, false);
+    if (gone && !gone->conn) Remove(*gone, why, false, false);
   });
 }
 

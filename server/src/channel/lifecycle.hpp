@@ -30,8 +30,9 @@ class SessionLifecycle {
 
   /// The connection dropped without a leave: its session stays in the channel for the
   /// grace period (the others see the user's network as disconnected), so a network
-  /// blip does not look like leaving; then it is removed ("connection-lost").
-  void ConnectionLost(Conn& c);
+  /// blip does not look like leaving; then it is removed with `reason` ("connection-lost"
+  /// when the link closed, "heartbeat-lost" when the server gave up on a silent one).
+  void ConnectionLost(Conn& c, std::string_view reason = "connection-lost");
   /// Takes the session out of its channel: unpublishes its tracks, tells the others it
   /// went offline with `reason`, closes the channel when it is the last member.
   void Detach(Session& s, std::string_view reason);

@@ -103,10 +103,13 @@ void SignalHub::CheckHeartbeats() {
 void SignalHub::OnSilent(uint64_t conn_id) {
   Conn* c = dispatcher_.Find(conn_id);
   if (!c) return;
-  if (c->session)
-    lifecycle_.Remove(*c->session, "heartbeat-lost", true, true);
-  else
-    c->link->Close();
+  // A silent connection is most often a network outage, not a client that left: TCP
+  // may deliver the client's pings only seconds after the path heals. So the link is
+  // closed but the session gets the same resume grace as a dropped connection; the
+  // client's retransmission meets the closed socket, it reconnects and resumes with
+  // its media untouched. Only a session that does not come back is removed.
+  lifecycle_.ConnectionLost(*c, "heartbeat-lost");
+  c->link->Close();
 }
 
 void SignalHub::CheckMedia() {

@@ -91,7 +91,8 @@ class SignalHub : private Dispatcher::Listener,
   void RemoveSession(Session& s, std::string_view reason) override;
   /// Sweeps the failed-join buckets and ticks the heartbeat monitor.
   void CheckHeartbeats();
-  /// A silent connection: its session is removed ("heartbeat-lost"), or it is closed.
+  /// A silent connection is closed; its session gets the resume grace and, if it is not
+  /// resumed, is removed ("heartbeat-lost").
   void OnSilent(uint64_t conn_id) override;
   /// Transport failures, then publishers whose connected transport received no RTP
   /// for --media-abort-ms (the media abort monitor).

@@ -120,5 +120,20 @@ TEST_F(SessionLifecycleTest, ALostConnectionKeepsTheSessionForTheGracePeriod) {
   EXPECT_NE(sessions_.ByResumeToken("tok-c"), nullptr);
 }
 
+TEST_F(SessionLifecycleTest, ASilentConnectionIsRemovedWithItsOwnReasonOnlyAfterTheGrace) {
+  Join("a");
+  Session& b = Join("b");
+  uint64_t b_id = b.id;
+  lifecycle_.ConnectionLost(*conns_[1], "heartbeat-lost");
+  EXPECT_EQ(sessions_.Find(b_id), &b);
+  EXPECT_EQ(links_["a"]->Types(), std::vector<std::string>{"userNetwork"});
+  io_.poll();
+  EXPECT_EQ(sessions_.Find(b_id), nullptr);
+  EXPECT_EQ(metrics_.sessions_removed_by_reason["heartbeat-lost"], 1u);
+  EXPECT_EQ(metrics_.sessions_removed_by_reason["connection-lost"], 0u);
+  ASSERT_EQ(links_["a"]->sent.back()["type"], "userOffline");
+  EXPECT_EQ(links_["a"]->sent.back()["reason"], "heartbeat-lost");
+}
+
 }  // namespace
 }  // namespace parley::server
