@@ -102,7 +102,7 @@ class IdleServer {
     std::string port_file = dir_ + "/port";
     std::vector<std::string> args = {path,         "--listen",    "127.0.0.1",   "--port",  "0",
                                      "--data",     dir_,          "--port-file", port_file, "--admin-key",
-                                     "idle-bench", "--log-level", "warn"};
+                                     "idle-cost-bench-admin-key", "--log-level", "warn"};
     args.insert(args.end(), flags.begin(), flags.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
   e->SetEngineEventListener(&joined);
   std::string key = app["appKey"];
   AuthInfo a{app["appId"], "idle", "solo", "n", time(nullptr) + 3600, ""};
-  a.token = ComputeClassicToken(a.app_id, key, a.channel_id, a.user_id, a.nonce, a.timestamp);
+  a.token = MintAccessToken({a.app_id, a.channel_id, a.user_id, a.nonce, "", a.timestamp, 0}, key);
   e->JoinChannel(a, "solo");
   {
     std::unique_lock<std::mutex> lock(joined.mu);

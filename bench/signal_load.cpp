@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
   // Start the server pinned to one core.
   char tmpl[] = "/tmp/parley-bench-XXXXXX";
   std::string dir = mkdtemp(tmpl);
-  std::string port_file = dir + "/port", key = "bench-key";
+  std::string port_file = dir + "/port", key = "signal-load-bench-admin-key";
   std::vector<std::string> args = {"/usr/bin/taskset",
                                    "-c",
                                    std::to_string(o.server_cpu),
