@@ -321,7 +321,7 @@ void Call::RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
 }
 
 void Call::RetryResume(uint64_t attempt) {
-  reconnect_delay_ = std::min(reconnect_delay_ * 2, timing_.max_retry);
+  reconnect_delay_ = NextRetry(reconnect_delay_, timing_.max_retry);
   RunAfter(reconnect_delay_, [this, attempt] { TryResume(attempt); });
 }
 

@@ -10,6 +10,7 @@
 // otherwise.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -45,6 +46,12 @@ struct CallTiming {
   std::chrono::milliseconds leave_answer{2000};
   std::chrono::milliseconds leave_bound{2500};  ///< the leave ends by then, answered or not
 };
+
+/// The resume backoff: each failed attempt doubles the wait before the next, up to `max`.
+[[nodiscard]] inline std::chrono::milliseconds NextRetry(std::chrono::milliseconds delay,
+                                                         std::chrono::milliseconds max) {
+  return std::min(delay * 2, max);
+}
 
 class Call final : private Subscribing::Listener, private Publishing::Listener {
  public:

@@ -181,6 +181,12 @@ TEST_F(Call, LeaveStopsMediaThenTellsTheServerWithinItsBound) {
 }
 
 TEST_F(Call, ADroppedLinkResumesWithBackoffAndReconciles) {
+  // The waits between attempts, by default: 100 ms, doubled per failure, at most 2 s.
+  call::CallTiming defaults;
+  EXPECT_EQ(defaults.first_retry, milliseconds(100));
+  EXPECT_EQ(call::NextRetry(defaults.first_retry, defaults.max_retry), milliseconds(200));
+  EXPECT_EQ(call::NextRetry(milliseconds(1600), defaults.max_retry), milliseconds(2000));
+  EXPECT_EQ(call::NextRetry(milliseconds(2000), defaults.max_retry), milliseconds(2000));
   Join(Json::array({User("bob")}));
   events.clear();
   server.refuse = true;
