@@ -15,6 +15,7 @@
 
 #include "parley/proto/errc.hpp"
 #include "parley/proto/result.hpp"
+#include "signal_channel.hpp"
 
 namespace parley::sdk {
 
@@ -28,15 +29,8 @@ bool IsLoopbackHost(const std::string& host);
 /// itself), else none, which lets libnice use every address it finds.
 std::vector<std::string> DefaultIceAddresses(const std::string& server_url);
 
-class SignalClient {
+class SignalClient final : public SignalChannel {
  public:
-  using Json = nlohmann::json;
-  /// `code` 0 or a catalog code; `data` the response's data (or null).
-  using ReplyFn = std::function<void(int32_t code, const std::string& message, const Json& data)>;
-  using NotifyFn = std::function<void(const Json& note)>;
-  using ClosedFn = std::function<void(const std::string& why)>;
-  using ConnectFn = std::function<void(const Status& result)>;
-
   /// The client runs on `io` (the engine's loop) and has no thread of its own: its
   /// methods are called on the thread that runs `io`, and every callback is posted to
   /// `io`, never run inside the call that caused it, so a callback may close or destroy
@@ -44,7 +38,7 @@ class SignalClient {
   /// before the connection closed is delivered before the close).
   SignalClient(boost::asio::io_context& io, NotifyFn on_notify, ClosedFn on_closed);
   /// Closes (as Close does).
-  ~SignalClient();
+  ~SignalClient() override;
   SignalClient(const SignalClient&) = delete;
   SignalClient& operator=(const SignalClient&) = delete;
 
@@ -52,16 +46,16 @@ class SignalClient {
   /// connecting and the upgrade together; then kSignalRequestError), or a refusal as
   /// soon as the system reports it. URL: ws://host:port/path or http://host:port (path
   /// defaults to /v1/signal). One Connect per client.
-  void Connect(const std::string& url, std::chrono::milliseconds timeout, ConnectFn done);
+  void Connect(const std::string& url, std::chrono::milliseconds timeout, ConnectFn done) override;
   /// Sends a request; `reply` runs once: with the response, with `timeout_code` after
   /// `timeout`, or with 0x01020401 if the connection is gone.
   void Request(const std::string& type, Json fields, Errc timeout_code, std::chrono::milliseconds timeout,
-               ReplyFn reply);
+               ReplyFn reply) override;
   /// Closes the connection without waiting: a Connect on its way fails, pending
   /// requests get 0x01020401, and no notification or close callback follows.
   /// Idempotent.
-  void Close();
-  [[nodiscard]] bool connected() const;
+  void Close() override;
+  [[nodiscard]] bool connected() const override;
 
  private:
   struct Impl;

@@ -1,0 +1,221 @@
+// The call: the state machine over one signalling link and the media. Join (connect,
+// then the join request), leave (media stops first, then the server is told within a
+// bound), the link dropping without a leave (resume with backoff, then reconcile the
+// channel's snapshot), the server's notifications, heartbeats with the stats they
+// carry, and the role. Its parts: Publishing, Subscribing, RemoteUsers, StatsWindow.
+//
+// It reaches the server only through a SignalChannel and the media only through the
+// media seam, both given to it, so a test drives it with fakes on its own io_context.
+// Threading: the engine thread (the thread running `io`), except where a method says
+// otherwise.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "call/publishing.hpp"
+#include "call/remote_users.hpp"
+#include "call/subscribing.hpp"
+#include "core/stats.hpp"
+#include "media/media.hpp"
+#include "parley/engine.hpp"
+#include "parley/proto/notifications.hpp"
+#include "parley/proto/requests.hpp"
+#include "signal_channel.hpp"
+
+namespace parley::sdk::call {
+
+/// The call's waits besides the request timeout (a test shortens them).
+struct CallTiming {
+  std::chrono::milliseconds first_retry{100};  ///< resume backoff: the first wait, doubled per failure
+  std::chrono::milliseconds max_retry{2000};   ///< ... up to this
+  std::chrono::milliseconds connect{2000};     ///< one resume's connect
+  std::chrono::milliseconds leave_answer{2000};
+  std::chrono::milliseconds leave_bound{2500};  ///< the leave ends by then, answered or not
+};
+
+/// The resume backoff: each failed attempt doubles the wait before the next, up to `max`.
+[[nodiscard]] inline std::chrono::milliseconds NextRetry(std::chrono::milliseconds delay,
+                                                         std::chrono::milliseconds max) {
+  return std::min(delay * 2, max);
+}
+
+class Call final : private Subscribing::Listener, private Publishing::Listener {
+ public:
+  using Json = nlohmann::json;
+  using Clock = std::chrono::steady_clock;
+  using Event = std::function<void(EngineEventListener&)>;
+  using Reply = SignalChannel::ReplyFn;
+  /// A new signalling channel reporting to these callbacks (one per connection attempt).
+  using MakeSignal = std::function<std::unique_ptr<SignalChannel>(SignalChannel::NotifyFn on_notify,
+                                                                  SignalChannel::ClosedFn on_closed)>;
+  /// Runs the loop until `done()` or the deadline (the last leave at teardown).
+  using RunUntil = std::function<void(const std::function<bool()>& done, Clock::time_point deadline)>;
+
+  /// What the call needs from its engine.
+  class Host {
+   public:
+    virtual ~Host() = default;
+    /// The application's listener now, or null. Loaded per event: a callback may
+    /// replace it or destroy the engine.
+    virtual EngineEventListener* listener() = 0;
+    /// Runs `fn` on the engine thread after what is queued there. Any thread.
+    virtual void Post(std::function<void()> fn) = 0;
+    /// A decoded remote frame, for the frame observer (media threads).
+    virtual void OnRemoteVideoFrame(const RemoteTrackInfo& track, const VideoFrame& frame) = 0;
+    virtual void OnRemoteAudioFrame(const RemoteTrackInfo& track, const AudioFrame& frame) = 0;
+  };
+
+  /// What API threads read and write, under `mu` (together with config().role and
+  /// config().profile).
+  struct ApiState {
+    mutable std::mutex mu;
+    bool joining = false, in_call = false, leaving = false, screen_requested = false;
+    std::optional<ClientRole> pending_role;  ///< set while joining, asked for once joined
+  };
+
+  Call(const EngineConfig& config, Host& host, media::MediaFactory& media, boost::asio::io_context& io,
+       MakeSignal make_signal, CallTiming timing = {});
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  // Any thread:
+  /// Starts a join (kAlreadyInChannel while joining or in a call): the request's
+  /// fields are fixed now, the rest runs on the engine thread.
+  int32_t StartJoin(const proto::JoinCredentials& credentials, const std::string& channel, const std::string& user,
+                    const std::string& name, bool h5_compatible);
+  ApiState& state() { return state_; }
+  /// The role and profile under state().mu; the video encoder settings engine thread
+  /// only; the rest fixed.
+  EngineConfig& config() { return config_; }
+  [[nodiscard]] std::vector<RemoteUser> RemoteUsersNow() const { return remote_.Snapshot(); }
+
+  // Engine thread:
+  /// Media stops first, then the server is told (best effort: the answer within
+  /// CallTiming::leave_answer, all within leave_bound), then the link closes whatever the
+  /// answer. Nothing waits: the call ends when the leave finishes.
+  void Leave(bool notify);
+  /// Asks the server for role `r`; the call acts on it once the server agrees.
+  void RequestRole(ClientRole r);
+  /// Last: leaves if in a call, letting `run_until` run the loop for the leave's
+  /// exchange, and drops the link and the media.
+  void Teardown(const RunUntil& run_until);
+  [[nodiscard]] bool Live() const override;
+  Publishing& publishing() { return publishing_; }
+  Subscribing& subscribing() { return subscribing_; }
+  void Error(int32_t code, const std::string& message) override;
+  void Warn(int32_t code, const std::string& message);
+
+ private:
+  struct Leaving {
+    bool notify = false;
+  };
+
+  // Subscribing::Listener and Publishing::Listener
+  void Request(std::string_view type, Json body, Reply reply) override;
+  Result<std::unique_ptr<media::SubscribeConnection>> NewSubscribeConnection() override;
+  void Notify(const Event& event) override {
+    if (EngineEventListener* l = host_.listener()) event(*l);
+  }
+  [[nodiscard]] uint64_t Generation() const override { return signal_gen_; }
+  void ScreenShareEnded() override;
+  void Post(std::function<void()> fn) override { host_.Post(std::move(fn)); }
+
+  // join / leave
+  void DoJoin(const Json& fields, const std::string& channel, const std::string& user);
+  void SendJoin(const Json& fields, const std::string& channel, const std::string& user, Clock::time_point t0);
+  void Joined(const Json& d, const std::string& channel, const std::string& user, Clock::time_point t0);
+  void JoinFailed(int32_t code, const std::string& message, const std::string& channel, const std::string& user,
+                  Clock::time_point t0, int32_t detail = 0);
+  void EndCall();
+  void FinishLeave(const std::shared_ptr<Leaving>& leave);
+  void NewSignalChannel();
+  void SetStatus(ConnectionStatus s);
+
+  // signalling
+  Reply Continue(Reply fn);
+  void Ask(std::string_view type, Json body, std::chrono::milliseconds timeout, Reply reply);
+  [[nodiscard]] std::chrono::milliseconds Timeout() const {
+    return std::chrono::milliseconds(config_.request_timeout_ms);
+  }
+
+  // reconnection
+  void OnSignalClosed(const std::string& why);
+  void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn);
+  void RetryResume(uint64_t attempt);
+  void TryResume(uint64_t attempt);
+  void OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std::string& m, const Json& d);
+  void Reconcile(const Json& users);
+
+  // heartbeat and stats
+  void ScheduleHeartbeat();
+  void Ping();
+  void ReportStats();
+  void StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub);
+
+  // notifications
+  void AddRemote(const proto::UserInfo& u);
+  void Online(const std::string& id, bool has_tracks);
+  void OnNote(const Json& m);
+  void On(const std::monostate&) {}  // a word this client does not know
+  void On(const proto::UserOnline& n) { AddRemote(n.user); }
+  void On(const proto::UserOffline& n);
+  void On(const proto::TrackPublished& n);
+  void On(const proto::TrackUnpublished& n);
+  void On(const proto::TrackMuted& n);
+  void On(const proto::SubscribeOffer& n) { subscribing_.ApplyOffer(n.sdp); }
+  void On(const proto::ActiveSpeaker& n);
+  void On(const proto::UserNetwork& n) { Warn(n.code, n.user_id + ": " + n.state); }
+  void On(const proto::PublishAborted& n) { Error(n.code, n.message); }
+  void On(const proto::TransportFailed& n) { Error(n.code, n.message); }
+  void On(const proto::StreamAborted& n) { Warn(n.code, n.user_id + ": " + n.message); }
+  void On(const proto::SubscribeAborted& n);
+  void On(const proto::SessionRemoved& n);
+  // Not acted on by this SDK (yet).
+  void On(const proto::UserUpdated&) {}
+  void On(const proto::RoleUpdated&) {}
+  void On(const proto::StreamResumed&) {}
+  void On(const proto::Message&) {}
+
+  EngineConfig config_;
+  Host& host_;
+  media::MediaFactory& media_;
+  MakeSignal make_signal_;
+  CallTiming timing_;
+  ApiState state_;
+  boost::asio::steady_timer ping_timer_;       ///< heartbeat (and stats)
+  boost::asio::steady_timer reconnect_timer_;  ///< the next resume attempt
+  boost::asio::steady_timer leave_timer_;      ///< the bound of a leave
+  std::shared_ptr<Leaving> leave_;             ///< the leave on its way
+  std::chrono::milliseconds ping_interval_{2000};
+  std::unique_ptr<SignalChannel> signal_;
+  Publishing publishing_;
+  Subscribing subscribing_;
+  RemoteUsers remote_;               ///< its snapshot is read by API threads
+  StatsWindow stats_;                ///< the totals of the last report
+  std::atomic<uint64_t> frames_{0};  ///< written on media threads
+  std::atomic<int> width_{0}, height_{0};
+  bool in_call_ = false;
+  ConnectionStatus status_ = ConnectionStatus::kDisconnected;
+  uint64_t signal_gen_ = 0;  ///< which signalling channel's events count
+  std::string resume_token_;
+  bool reconnecting_ = false;
+  uint64_t resume_attempt_ = 0;  ///< the reconnection chain that may run
+  Clock::time_point reconnect_deadline_{};
+  std::chrono::milliseconds reconnect_delay_{100};
+};
+
+}  // namespace parley::sdk::call

@@ -1,0 +1,256 @@
+#include "call/publishing.hpp"
+
+#include "call/devices.hpp"
+#include "call/file_control.hpp"
+#include "log.hpp"
+#include "parley/proto/requests.hpp"
+
+namespace parley::sdk::call {
+
+namespace {
+int32_t Code(Errc e) {
+  return static_cast<int32_t>(e);
+}
+}  // namespace
+
+bool ValidVideoConfig(const VideoEncoderConfig& c) {
+  return c.width >= 16 && c.width <= 3840 && c.height >= 16 && c.height <= 2160 && c.fps >= 1 && c.fps <= 60 &&
+         c.bitrate_kbps >= 50 && c.bitrate_kbps <= 20000 && c.width % 2 == 0 && c.height % 2 == 0;
+}
+
+bool ValidAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels) {
+  return pcm && samples != 0 && samples <= static_cast<size_t>(rate) && rate >= 8000 && rate <= 48000 &&
+         channels >= 1 && channels <= 2;
+}
+
+bool ValidVideoFrame(const VideoFrame& f) {
+  return f.data && f.width >= 2 && f.height >= 2 && f.width <= 3840 && f.height <= 2160 && f.width % 2 == 0 &&
+         f.height % 2 == 0 && f.size == static_cast<size_t>(f.width) * static_cast<size_t>(f.height) * 3 / 2;
+}
+
+void Publishing::Toggle(TrackKind k, bool enable) {
+  if (!listener_.Live()) return;
+  if (enable == (announced_.count(k) > 0))
+    return listener_.Error(Code(enable ? Errc::kAlreadyPublishing : Errc::kNotPublishing), std::string(Name(k)));
+  if (enable) {
+    std::set<TrackKind> want = announced_;
+    want.insert(k);
+    Publish(want);
+  } else {
+    Unpublish(k);
+  }
+}
+
+void Publishing::StartScreenShare(const ScreenShareConfig& c) {
+  if (!listener_.Live()) return;
+  screen_ = c;
+  std::set<TrackKind> want = announced_;
+  want.insert(TrackKind::kScreen);
+  Publish(want);
+}
+
+void Publishing::StopScreenShare() {
+  if (listener_.Live() && announced_.count(TrackKind::kScreen)) Unpublish(TrackKind::kScreen);
+}
+
+void Publishing::Unpublish(TrackKind k) {
+  announced_.erase(k);
+  listener_.Request("unpublish", proto::UnpublishRequest{{k}}.ToJson(),
+                    [this, k](int32_t code, const std::string& m, const nlohmann::json&) {
+                      if (code) {
+                        if (published_.count(k)) announced_.insert(k);  // still published
+                        return listener_.Error(code, m);
+                      }
+                      published_.erase(k);
+                      listener_.Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
+                      if (published_.empty())
+                        connection_.reset();
+                      else
+                        Republish();
+                    });
+}
+
+void Publishing::Mute(TrackKind k, bool mute) {
+  if (connection_) connection_->Mute(k, mute);
+  if (listener_.Live() && published_.count(k))
+    listener_.Request("mute", proto::MuteRequest{{k}, mute}.ToJson(),
+                      [this](int32_t code, const std::string& m, const nlohmann::json&) {
+                        if (code) listener_.Error(code, m);
+                      });
+}
+
+void Publishing::SetLocalWindow(uint64_t window) {
+  local_window_ = window;
+  if (connection_ && published_.count(TrackKind::kCamera))
+    if (Status st = connection_->SetPreviewWindow(window); !st)
+      listener_.Error(Code(st.error().code), st.error().message);
+}
+
+void Publishing::VideoConfigChanged() {
+  if (connection_ && published_.count(TrackKind::kCamera)) Republish();
+}
+
+void Publishing::FileOp(const std::function<Status(media::FilePlayback&)>& op) {
+  if (!player_) return listener_.Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
+  auto changed = RunFileOp(*player_, op);
+  if (!changed) return listener_.Error(Code(changed.error().code), changed.error().message);
+  if (*changed) listener_.Notify([&](EngineEventListener& l) { l.OnMediaFileStateChanged(**changed); });
+}
+
+void Publishing::StopPublishing() {
+  connection_.reset();
+  announced_.clear();
+  listener_.ScreenShareEnded();
+  for (TrackKind k : published_) listener_.Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
+  published_.clear();
+}
+
+void Publishing::End() {
+  tick_timer_.cancel();
+  player_.reset();
+  file_started_ = false;
+  file_active_ = false;
+  published_.clear();
+  announced_.clear();
+}
+
+/// Progress reports run every 500 ms from `delay` on, while a media file plays.
+void Publishing::StartTicks(std::chrono::milliseconds delay) {
+  tick_timer_.expires_after(delay);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Tick();
+  });
+}
+
+/// Twice a second while a media file is published: its progress.
+void Publishing::Tick() {
+  if (!player_) return;
+  StartTicks(std::chrono::milliseconds(500));
+  listener_.Notify(
+      [&](EngineEventListener& l) { l.OnMediaFileProgress(player_->PositionMs(), player_->DurationMs()); });
+}
+
+/// Opens the media file the sources name (once per call); false when it cannot be
+/// played (the error is raised).
+bool Publishing::EnsurePlayer(bool audio, bool video) {
+  if (player_) return true;
+  auto file = FileFor(config_.audio_source, config_.video_source, audio, video);
+  if (!file) {
+    listener_.Error(Code(file.error().code), file.error().message);
+    return false;
+  }
+  if (!*file) return true;
+  auto player = media_.OpenFile(
+      (*file)->path, (*file)->feeds_audio, (*file)->feeds_video,
+      [this] {
+        listener_.Post([this] {
+          if (!player_) return;
+          listener_.Notify(
+              [&](EngineEventListener& l) { l.OnMediaFileProgress(player_->DurationMs(), player_->DurationMs()); });
+          listener_.Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kEnded); });
+        });
+      },
+      [this](int32_t code, const std::string& m) { listener_.Post([this, code, m] { listener_.Error(code, m); }); });
+  if (!player) {
+    listener_.Error(Code(player.error().code), player.error().message);
+    return false;
+  }
+  player_ = std::move(*player);
+  file_active_ = true;
+  return true;
+}
+
+void Publishing::Publish(std::set<TrackKind> want) {
+  if (!listener_.Live()) return;
+  if (!EnsurePlayer(want.count(TrackKind::kAudio) > 0, want.count(TrackKind::kCamera) > 0)) {
+    // The file cannot play: publish the rest.
+    if (IsFileSource(config_.audio_source)) want.erase(TrackKind::kAudio);
+    if (IsFileSource(config_.video_source)) want.erase(TrackKind::kCamera);
+    if (want.empty()) return;
+  }
+  if (want.count(TrackKind::kAudio) &&
+      MissingDevice(config_.audio_source, [&] { return media_.EnumerateDevices(DeviceKind::kMicrophone); })) {
+    listener_.Error(Code(Errc::kAudioRecordDeviceNotFound), "no microphone " + config_.audio_source.substr(7));
+    want.erase(TrackKind::kAudio);
+    if (want.empty()) return;
+  }
+  bool new_player = player_ && player_->state() == media::FileState::kPaused && !file_started_;
+  media::PublishOptions o;
+  o.audio = want.count(TrackKind::kAudio) > 0;
+  o.video = want.count(TrackKind::kCamera) > 0;
+  o.screen = want.count(TrackKind::kScreen) > 0;
+  o.audio_source = config_.audio_source;
+  o.video_source = config_.video_source;
+  o.video_config = config_.video;
+  VideoEncoderConfig screen{screen_.width,        screen_.height, screen_.fps,
+                            screen_.bitrate_kbps, screen_.codec,  screen_.degradation_preference};
+  o.screen_options = {screen_.display, screen_.window_id, screen};
+  o.ice_addresses = config_.ice_addresses;
+  o.mute_audio = mute_audio_;
+  o.mute_video = mute_video_;
+  auto pub = media_.CreatePublisher(
+      o, [this](int32_t code, const std::string& m) { listener_.Post([this, code, m] { listener_.Error(code, m); }); });
+  if (!pub) {
+    if (want.count(TrackKind::kScreen)) listener_.ScreenShareEnded();
+    return listener_.Error(Code(pub.error().code), pub.error().message);
+  }
+  if (new_player) {
+    file_started_ = true;
+    if (Status st = player_->Play(); !st) listener_.Error(Code(st.error().code), st.error().message);
+    listener_.Notify([](EngineEventListener& l) { l.OnMediaFileStateChanged(MediaFileState::kPlaying); });
+    StartTicks(std::chrono::milliseconds(0));
+  }
+  // What the server is told is what was announced before this answer arrives: a
+  // second publish (screen share right after joining) must not repeat the first's.
+  // Announced now, before the offer exists, so that a publish queued behind this one
+  // (or an unpublish's republish) already counts these tracks.
+  std::set<TrackKind> added_kinds;
+  for (TrackKind k : want)
+    if (announced_.insert(k).second) added_kinds.insert(k);
+  std::shared_ptr<media::PublishConnection> holder(std::move(*pub));
+  uint64_t gen = listener_.Generation();
+  holder->CreateOffer([this, gen, holder, want, added_kinds](Result<std::string> offer) {
+    if (gen != listener_.Generation()) return;  // the call ended or its link changed: like a request cut off
+    if (!offer || !listener_.Live()) {
+      for (TrackKind k : added_kinds) announced_.erase(k);  // never sent
+      if (!offer) listener_.Error(Code(offer.error().code), offer.error().message);
+      return;
+    }
+    SendPublish(holder, want, added_kinds, *offer);
+  });
+}
+
+/// Tells the server about the publish connection `holder` (its offer), then applies
+/// the answer and makes it the one that sends.
+void Publishing::SendPublish(const std::shared_ptr<media::PublishConnection>& holder, const std::set<TrackKind>& want,
+                             const std::set<TrackKind>& added_kinds, const std::string& offer) {
+  Log().debug("parley: publish offer\n{}", offer);
+  auto on_answer = [this, holder, want, added_kinds](int32_t code, const std::string& m, const nlohmann::json& d) {
+    if (code) {
+      for (TrackKind k : added_kinds) announced_.erase(k);
+      if (added_kinds.count(TrackKind::kScreen)) listener_.ScreenShareEnded();
+      return listener_.Error(code, m);
+    }
+    Log().debug("parley: publish answer\n{}", d.value("sdp", ""));
+    holder->SetAnswer(d.value("sdp", ""), [this, gen = listener_.Generation(), holder, want](const Status& st) {
+      if (gen != listener_.Generation()) return;
+      if (!st)  // the connection is dropped
+        return listener_.Error(Code(media::TimedOut(st.error()) ? st.error().code : Errc::kPublishStreamStartError),
+                               st.error().message);
+      connection_ = holder;
+      connection_->AttachInputs();  // the previous connection fed until now
+      if (local_window_ && want.count(TrackKind::kCamera))
+        if (Status pst = connection_->SetPreviewWindow(local_window_); !pst)
+          listener_.Error(Code(pst.error().code), pst.error().message);
+      for (TrackKind k : want)
+        if (published_.insert(k).second)
+          listener_.Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
+    });
+  };
+  if (added_kinds.empty())
+    listener_.Request("updatePublish", proto::UpdatePublishRequest{offer}.ToJson(), on_answer);
+  else
+    listener_.Request("publish", proto::PublishRequest{added_kinds, offer}.ToJson(), on_answer);
+}
+
+}  // namespace parley::sdk::call

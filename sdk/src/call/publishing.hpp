@@ -1,0 +1,123 @@
+// The publish side of a call: what was announced to the server (publish requests sent,
+// answered or not) and what it confirmed, the one publish connection that sends (a
+// new publish makes a new connection and the server moves subscribers to it), the
+// screen share, mutes, the local preview and the media file it publishes with its
+// progress reports. Engine thread only, except where a method says otherwise.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "media/media.hpp"
+#include "parley/engine.hpp"
+#include "parley/types.hpp"
+#include "signal_channel.hpp"
+
+namespace parley::sdk::call {
+
+/// Encoder settings the API accepts: even sizes 16x16..3840x2160, 1..60 fps,
+/// 50..20000 kbps.
+[[nodiscard]] bool ValidVideoConfig(const VideoEncoderConfig& c);
+/// An external audio frame the API accepts: 8..48 kHz, mono or stereo, 1 to `rate`
+/// samples (at most a second).
+[[nodiscard]] bool ValidAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels);
+/// An external video frame the API accepts: tightly packed I420, even sizes up to
+/// 3840x2160.
+[[nodiscard]] bool ValidVideoFrame(const VideoFrame& f);
+
+class Publishing {
+ public:
+  using Reply = SignalChannel::ReplyFn;
+  using Event = std::function<void(EngineEventListener&)>;
+
+  /// What the publish side needs from the call. Engine thread.
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    /// In a call with a live link and not leaving it: otherwise nothing is sent.
+    [[nodiscard]] virtual bool Live() const = 0;
+    /// Sends request `type`; `reply` runs only while the call and its link are the
+    /// ones it was asked on.
+    virtual void Request(std::string_view type, nlohmann::json body, Reply reply) = 0;
+    virtual void Error(int32_t code, const std::string& message) = 0;
+    /// An event for the application's listener.
+    virtual void Notify(const Event& event) = 0;
+    /// Changes when the call ends or its link changes: a media result that arrives
+    /// after that is stale, like a reply to a request cut off.
+    [[nodiscard]] virtual uint64_t Generation() const = 0;
+    /// The screen share the application asked for did not start or is over.
+    virtual void ScreenShareEnded() = 0;
+    /// Runs `fn` on the engine thread after what is queued there (any thread).
+    virtual void Post(std::function<void()> fn) = 0;
+  };
+
+  /// `config` is the call's: sources, encoder and ICE settings (read when publishing).
+  Publishing(Listener& listener, media::MediaFactory& media, const EngineConfig& config, boost::asio::io_context& io)
+      : listener_(listener), media_(media), config_(config), tick_timer_(io) {}
+
+  /// The application's publish switch for track `k` (audio or camera).
+  void Toggle(TrackKind k, bool enable);
+  /// A fresh publish connection carrying `want`.
+  void Publish(std::set<TrackKind> want);
+  void StartScreenShare(const ScreenShareConfig& c);
+  void StopScreenShare();
+  /// The mute state (set first on the API thread with SetMuted) reaches the connection
+  /// and, for a published track, the server.
+  void Mute(TrackKind k, bool mute);
+  void SetLocalWindow(uint64_t window);
+  /// The camera's encoder settings changed: a published camera is published again.
+  void VideoConfigChanged();
+  /// Runs `op` (play, pause, seek) on the media file and reports what changed.
+  void FileOp(const std::function<Status(media::FilePlayback&)>& op);
+  /// The role is audience now: nothing is published any more.
+  void StopPublishing();
+
+  /// The call ends (or leaves): the connection goes first, then the file (DropPlayer,
+  /// or End, which also forgets the publish state).
+  void DropConnection() { connection_.reset(); }
+  void DropPlayer() { player_.reset(); }
+  void End();
+
+  [[nodiscard]] const std::shared_ptr<media::PublishConnection>& connection() const { return connection_; }
+  [[nodiscard]] const std::set<TrackKind>& announced() const { return announced_; }
+  [[nodiscard]] const std::set<TrackKind>& published() const { return published_; }
+
+  // Any thread:
+  void SetMuted(TrackKind k, bool mute) { (k == TrackKind::kAudio ? mute_audio_ : mute_video_) = mute; }
+  /// A media file is being published (the file calls fail fast otherwise).
+  [[nodiscard]] bool file_active() const { return file_active_; }
+
+ private:
+  bool EnsurePlayer(bool audio, bool video);
+  void SendPublish(const std::shared_ptr<media::PublishConnection>& holder, const std::set<TrackKind>& want,
+                   const std::set<TrackKind>& added_kinds, const std::string& offer);
+  void Unpublish(TrackKind k);
+  void Republish() { Publish(announced_); }
+  void StartTicks(std::chrono::milliseconds delay);
+  void Tick();
+
+  Listener& listener_;
+  media::MediaFactory& media_;
+  const EngineConfig& config_;
+  boost::asio::steady_timer tick_timer_;  ///< media file progress
+  std::shared_ptr<media::PublishConnection> connection_;
+  std::set<TrackKind> published_;  ///< what the server confirmed
+  std::set<TrackKind> announced_;  ///< what publish requests sent so far (confirmed or in flight)
+  ScreenShareConfig screen_;
+  std::unique_ptr<media::FilePlayback> player_;
+  bool file_started_ = false;
+  uint64_t local_window_ = 0;
+  std::atomic<bool> file_active_{false};
+  std::atomic<bool> mute_audio_{false}, mute_video_{false};
+};
+
+}  // namespace parley::sdk::call

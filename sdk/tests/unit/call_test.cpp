@@ -1,0 +1,370 @@
+// The call against a fake signalling server and fake media, driven by its own
+// io_context: join, leave, resume, reconcile, publish, subscribe, the server ending
+// the session, the role and a media timeout. Retries wait 0 ms, so the tests run the
+// loop's ready handlers and never wait for a clock.
+#include "call/call.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fake_media.hpp"
+#include "fake_signal.hpp"
+#include "recording_listener.hpp"
+
+namespace parley::sdk::call_test {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using testing::FakeMedia;
+using testing::FakeSignal;
+using testing::RecordingListener;
+
+std::string Hex(Errc e) {
+  return FormatHex(static_cast<int32_t>(e));
+}
+
+class Host final : public call::Call::Host {
+ public:
+  explicit Host(boost::asio::io_context& io) : io_(io) {}
+  EngineEventListener* listener() override { return &app; }
+  void Post(std::function<void()> fn) override { boost::asio::post(io_, std::move(fn)); }
+  void OnRemoteVideoFrame(const RemoteTrackInfo&, const VideoFrame&) override {}
+  void OnRemoteAudioFrame(const RemoteTrackInfo&, const AudioFrame&) override {}
+  RecordingListener app;
+
+ private:
+  boost::asio::io_context& io_;
+};
+
+/// The fixture is named after the unit, so the tests read Call.<what it does>.
+class Call : public ::testing::Test {
+ protected:
+  Call() {
+    config.server_url = "ws://server";
+    config.audio_source = "test:tone";
+    config.video_source = "null";
+    config.auto_publish = false;
+    config.reconnect_timeout_ms = 60000;
+  }
+
+  void Make() {
+    call = std::make_unique<call::Call>(
+        config, host, media, io,
+        [this](SignalChannel::NotifyFn n, SignalChannel::ClosedFn c) {
+          return server.Make(std::move(n), std::move(c));
+        },
+        timing);
+  }
+
+  /// Runs what is ready on the loop (at most `limit` handlers: a retry chain at 0 ms
+  /// never runs dry while the server refuses).
+  void Run(int limit = 1000) {
+    for (int i = 0; i < limit && io.poll_one() > 0; ++i) {
+    }
+  }
+  /// Runs handlers one at a time until `done()` (false when it never holds).
+  bool RunUntil(const std::function<bool()>& done, int limit = 1000) {
+    for (int i = 0; i < limit && !done(); ++i)
+      if (io.poll_one() == 0) break;
+    return done();
+  }
+
+  /// Starts a join as ann in "room" and connects; the join request waits for its answer.
+  void StartJoin() {
+    if (!call) Make();
+    ASSERT_EQ(call->StartJoin(proto::JoinCredentials{"tok", std::nullopt}, "room", "ann", "Ann", true), 0);
+    Run();
+  }
+  /// Joined, with `users` in the channel.
+  void Join(const Json& users = Json::array()) {
+    StartJoin();
+    ASSERT_TRUE(server.Answer("join", 0, {{"resumeToken", "r1"}, {"users", users}, {"heartbeatIntervalMs", 60000}}));
+    Run();
+  }
+  static Json User(const std::string& id, const std::vector<std::string>& tracks = {}) {
+    return {{"userId", id}, {"tracks", tracks}};
+  }
+  bool InCall() {
+    std::lock_guard<std::mutex> lock(call->state().mu);
+    return call->state().in_call;
+  }
+
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  FakeSignal server{io};
+  FakeMedia media{io};
+  Host host{io};
+  EngineConfig config;
+  call::CallTiming timing{milliseconds(0), milliseconds(0), milliseconds(2000), milliseconds(2000), milliseconds(2500)};
+  std::unique_ptr<call::Call> call;  ///< last: it goes before the fakes it uses
+  std::vector<std::string>& events = host.app.events;
+};
+
+TEST_F(Call, JoinSendsTheFieldsAndReportsTheResult) {
+  config.auto_publish = true;
+  config.role = ClientRole::kBroadcaster;
+  Join(Json::array({User("bob", {"audio"}), User("ann")}));
+  auto joins = server.Sent("join");
+  ASSERT_EQ(joins.size(), 1U);
+  const Json& f = joins[0]->fields;
+  EXPECT_EQ(f["userName"], "Ann");
+  EXPECT_EQ(f["token"], "tok");
+  EXPECT_EQ(f["role"], "broadcaster");
+  EXPECT_EQ(f["h5Compatible"], true);
+  EXPECT_EQ(f["sdkVersion"], RtcEngine::SdkVersion());
+  EXPECT_EQ(joins[0]->timeout, milliseconds(config.request_timeout_ms));
+  EXPECT_EQ(joins[0]->timeout_code, Errc::kJoinTimeout);
+  EXPECT_EQ(events, (std::vector<std::string>{"status connecting", "status connected",
+                                              "join " + FormatHex(0) + " room ann", "online bob"}));
+  EXPECT_TRUE(InCall());
+  // bob publishes, so he is subscribed to; ann (this call's own user) is not listed.
+  ASSERT_EQ(server.Sent("subscribe").size(), 1U);
+  EXPECT_EQ(server.Sent("subscribe")[0]->fields["userId"], "bob");
+  ASSERT_EQ(call->RemoteUsersNow().size(), 1U);
+  // The broadcaster publishes what its sources name (audio; the camera is "null").
+  ASSERT_EQ(server.Sent("publish").size(), 1U);
+  EXPECT_EQ(server.Sent("publish")[0]->fields["tracks"], Json({"audio"}));
+}
+
+TEST_F(Call, JoinFailureReportsDetailThenResult) {
+  StartJoin();
+  ASSERT_TRUE(server.Answer("join", static_cast<int32_t>(Errc::kTokenInvalid),
+                            {{"detail", static_cast<int32_t>(Errc::kMalformedToken)}}, "bad token"));
+  Run();
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"status connecting", "status failed",
+                                      "joinError " + Hex(Errc::kTokenInvalid) + " " + Hex(Errc::kMalformedToken),
+                                      "join " + Hex(Errc::kTokenInvalid) + " room ann"}));
+  EXPECT_FALSE(InCall());
+  EXPECT_FALSE(call->state().joining);
+  // An unreachable server fails the same way, with the connect's code.
+  events.clear();
+  server.refuse = true;
+  StartJoin();
+  EXPECT_EQ(events, (std::vector<std::string>{"status connecting", "status failed",
+                                              "joinError " + Hex(Errc::kSignalRequestError) + " " + FormatHex(0),
+                                              "join " + Hex(Errc::kSignalRequestError) + " room ann"}));
+}
+
+TEST_F(Call, LeaveStopsMediaThenTellsTheServerWithinItsBound) {
+  config.auto_publish = true;
+  timing.leave_bound = milliseconds(0);  // the server never answers: the bound ends the leave
+  Join(Json::array({User("bob", {"audio"})}));
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer"}}));
+  ASSERT_TRUE(server.Answer("subscribe", 0, {{"sdp", "offer"}}));
+  Run();
+  ASSERT_EQ(media.publishers.size(), 1U);
+  ASSERT_EQ(media.subscribers.size(), 1U);
+  ASSERT_NE(call->publishing().connection(), nullptr);
+  events.clear();
+  call->Leave(true);
+  // Media stopped before the request left, and the request has its own 2 s answer bound.
+  EXPECT_FALSE(media.publishers[0]->alive);
+  EXPECT_FALSE(media.subscribers[0]->alive);
+  auto leaves = server.Sent("leave");
+  ASSERT_EQ(leaves.size(), 1U);
+  EXPECT_EQ(leaves[0]->timeout, milliseconds(2000));
+  EXPECT_FALSE(call->Live());
+  Run();
+  EXPECT_TRUE(server.closed_by_client(0));
+  EXPECT_EQ(events, (std::vector<std::string>{"status disconnected", "leave " + FormatHex(0)}));
+  EXPECT_FALSE(InCall());
+  EXPECT_FALSE(server.Answer("leave"));  // the close answered it already; nothing more happens
+  Run();
+  EXPECT_EQ(events.size(), 2U);
+}
+
+TEST_F(Call, ADroppedLinkResumesWithBackoffAndReconciles) {
+  // The waits between attempts, by default: 100 ms, doubled per failure, at most 2 s.
+  call::CallTiming defaults;
+  EXPECT_EQ(defaults.first_retry, milliseconds(100));
+  EXPECT_EQ(call::NextRetry(defaults.first_retry, defaults.max_retry), milliseconds(200));
+  EXPECT_EQ(call::NextRetry(milliseconds(1600), defaults.max_retry), milliseconds(2000));
+  EXPECT_EQ(call::NextRetry(milliseconds(2000), defaults.max_retry), milliseconds(2000));
+  Join(Json::array({User("bob")}));
+  events.clear();
+  server.refuse = true;
+  server.Drop("reset");
+  // Each refused attempt waits and tries again on a new link.
+  ASSERT_TRUE(RunUntil([&] { return server.links() >= 4; }));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"warning " + Hex(Errc::kLocalNetworkDisconnected), "status reconnecting"}));
+  EXPECT_TRUE(InCall());
+  server.refuse = false;
+  ASSERT_TRUE(RunUntil([&] { return !server.Sent("resume").empty(); }));
+  EXPECT_EQ(server.Sent("resume")[0]->fields, (Json{{"resumeToken", "r1"}}));
+  ASSERT_TRUE(server.Answer("resume", 0, {{"resumeToken", "r2"}, {"users", Json::array({User("bob")})}}));
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"warning " + Hex(Errc::kLocalNetworkDisconnected), "status reconnecting",
+                                              "status connected", "warning " + Hex(Errc::kLocalNetworkConnected)}));
+  // The next drop resumes with the new token.
+  server.Drop();
+  ASSERT_TRUE(RunUntil([&] { return server.Sent("resume").size() == 2; }));
+  EXPECT_EQ(server.Sent("resume")[1]->fields, (Json{{"resumeToken", "r2"}}));
+}
+
+TEST_F(Call, ResumeTooLateEndsWithBye) {
+  Join();
+  server.Drop();
+  ASSERT_TRUE(RunUntil([&] { return !server.Sent("resume").empty(); }));
+  events.clear();
+  ASSERT_TRUE(server.Answer("resume", static_cast<int32_t>(Errc::kSessionRemoved), Json(), "gone"));
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"status disconnected", "error " + Hex(Errc::kSessionRemoved),
+                                              "bye connection-lost"}));
+  EXPECT_FALSE(InCall());
+}
+
+TEST_F(Call, ReconcileAddsMissedUsersAndRemovesGoneOnes) {
+  Join(Json::array({User("bob", {"audio"}), User("dan")}));
+  ASSERT_EQ(server.Sent("subscribe").size(), 1U);
+  server.Drop();
+  ASSERT_TRUE(RunUntil([&] { return !server.Sent("resume").empty(); }));
+  events.clear();
+  // While the link was down: dan left, erin came, bob added his camera.
+  ASSERT_TRUE(server.Answer(
+      "resume", 0,
+      {{"users", Json::array({User("bob", {"audio", "camera"}), User("erin", {"camera"}), User("ann")})}}));
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"status connected", "warning " + Hex(Errc::kLocalNetworkConnected),
+                                              "online erin", "offline dan left"}));
+  auto subscribes = server.Sent("subscribe");
+  ASSERT_EQ(subscribes.size(), 3U);
+  EXPECT_EQ(subscribes[1]->fields["userId"], "bob");
+  EXPECT_EQ(subscribes[2]->fields["userId"], "erin");
+  std::vector<std::string> now;
+  for (const auto& u : call->RemoteUsersNow()) now.push_back(u.user_id);
+  EXPECT_EQ(now, (std::vector<std::string>{"bob", "erin"}));
+}
+
+TEST_F(Call, SecondPublishAnnouncesOnlyNewTracks) {
+  config.auto_publish = true;
+  config.video_source = "test:pattern";
+  Join();
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer 1"}}));
+  Run();
+  EXPECT_EQ(events.back(), "published camera on");
+  call->publishing().StartScreenShare(ScreenShareConfig{});
+  Run();
+  auto publishes = server.Sent("publish");
+  ASSERT_EQ(publishes.size(), 2U);
+  EXPECT_EQ(publishes[0]->fields["tracks"], Json({"audio", "camera"}));
+  EXPECT_EQ(publishes[1]->fields["tracks"], Json({"screen"}));
+  EXPECT_EQ(publishes[1]->fields["sdp"], "offer 1");
+  // The new connection carries all three and sends once its answer is applied.
+  ASSERT_EQ(media.publishers.size(), 2U);
+  EXPECT_TRUE(media.publishers[1]->options.screen && media.publishers[1]->options.audio);
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer 2"}}));
+  Run();
+  EXPECT_NE(call->publishing().connection(), nullptr);
+  EXPECT_TRUE(media.publishers[1]->attached);
+  EXPECT_EQ(events.back(), "published screen on");
+}
+
+TEST_F(Call, FailedPublishForgetsWhatItAnnounced) {
+  config.auto_publish = true;
+  Join();
+  ASSERT_TRUE(server.Answer("publish", static_cast<int32_t>(Errc::kTimeoutPublish), Json(), "no answer"));
+  Run();
+  EXPECT_EQ(events.back(), "error " + Hex(Errc::kTimeoutPublish));
+  EXPECT_TRUE(call->publishing().announced().empty());
+  // Publishing audio again is a new announcement, not "already publishing".
+  call->publishing().Toggle(TrackKind::kAudio, true);
+  Run();
+  ASSERT_EQ(server.Sent("publish").size(), 2U);
+  EXPECT_EQ(server.Sent("publish")[1]->fields["tracks"], Json({"audio"}));
+}
+
+TEST_F(Call, SubscribeAbortedSubscribesAgainOnANewConnection) {
+  Join(Json::array({User("bob", {"camera"})}));
+  ASSERT_TRUE(server.Answer("subscribe", 0, {{"sdp", "offer 1"}}));
+  Run();
+  ASSERT_EQ(media.subscribers.size(), 1U);
+  ASSERT_EQ(server.Sent("subscribeAnswer").size(), 1U);
+  EXPECT_EQ(server.Sent("subscribeAnswer")[0]->fields["sdp"], "answer to offer 1");
+  proto::SubscribeAborted aborted;
+  aborted.code = static_cast<int32_t>(Errc::kSubscribeStreamStartError);
+  aborted.users = {"bob"};
+  aborted.message = "transport failed";
+  server.Notify(aborted.ToJson());
+  Run();
+  EXPECT_EQ(events.back(), "error " + Hex(Errc::kSubscribeStreamStartError));
+  EXPECT_FALSE(media.subscribers[0]->alive);
+  auto subscribes = server.Sent("subscribe");
+  ASSERT_EQ(subscribes.size(), 2U);
+  EXPECT_EQ(subscribes[1]->fields["userId"], "bob");
+  ASSERT_TRUE(server.Answer("subscribe", 0, {{"sdp", "offer 2"}}));
+  Run();
+  ASSERT_EQ(media.subscribers.size(), 2U);
+  EXPECT_EQ(media.subscribers[1]->offers, std::vector<std::string>{"offer 2"});
+}
+
+TEST_F(Call, SessionRemovedBeforeTheCloseEndsWithThatReason) {
+  Join();
+  events.clear();
+  server.Notify(proto::SessionRemoved{0, "kicked", ""}.ToJson());
+  server.Drop("closed by the server");  // the close right behind it is not a drop to recover from
+  Run();
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"status disconnected", "error " + Hex(Errc::kSessionRemoved), "bye kicked"}));
+  EXPECT_EQ(server.links(), 1U);
+  EXPECT_FALSE(InCall());
+}
+
+TEST_F(Call, RoleSetWhileJoiningIsAskedForOnceJoined) {
+  config.auto_publish = true;
+  config.role = ClientRole::kBroadcaster;
+  StartJoin();
+  {
+    std::lock_guard<std::mutex> lock(call->state().mu);  // as SetClientRole does while joining
+    call->state().pending_role = ClientRole::kAudience;
+  }
+  ASSERT_TRUE(server.Answer("join", 0, {{"resumeToken", "r1"}}));
+  Run();
+  EXPECT_EQ(server.Sent("join")[0]->fields["role"], "broadcaster");
+  ASSERT_EQ(server.Sent("setRole").size(), 1U);
+  EXPECT_EQ(server.Sent("setRole")[0]->fields["role"], "audience");
+  EXPECT_TRUE(server.Sent("publish").empty());  // an audience member does not publish
+  ASSERT_TRUE(server.Answer("setRole"));
+  Run();
+  std::lock_guard<std::mutex> lock(call->state().mu);
+  EXPECT_EQ(call->config().role, ClientRole::kAudience);
+  EXPECT_FALSE(call->state().pending_role.has_value());
+}
+
+TEST_F(Call, AMediaTimeoutIsReportedNotHung) {
+  config.auto_publish = true;
+  media.answer_error =
+      MakeError(Errc::kMediaConnectionCreateFailed, "webrtcbin did not answer set-remote-description within 5 s");
+  Join();
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer"}}));
+  Run();
+  EXPECT_EQ(events.back(), "error " + Hex(Errc::kMediaConnectionCreateFailed));
+  EXPECT_EQ(call->publishing().connection(), nullptr);  // the connection that timed out is dropped
+  EXPECT_TRUE(call->Live());
+  // Any other failure to apply the answer is the stream not starting.
+  media.answer_error = MakeError(Errc::kMediaConnectionCreateFailed, "bad sdp");
+  call->publishing().Toggle(TrackKind::kCamera, true);
+  Run();
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer"}}));
+  Run();
+  EXPECT_EQ(events.back(), "error " + Hex(Errc::kPublishStreamStartError));
+  // The call goes on: the next publish is sent and, answered, sends everything announced.
+  media.answer_error.reset();
+  call->publishing().StartScreenShare(ScreenShareConfig{});
+  Run();
+  ASSERT_EQ(server.Sent("publish").size(), 3U);
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer"}}));
+  Run();
+  EXPECT_EQ(events.back(), "published screen on");
+  EXPECT_NE(call->publishing().connection(), nullptr);
+}
+
+}  // namespace
+}  // namespace parley::sdk::call_test

@@ -1,0 +1,129 @@
+// A media seam for tests: connections that record what the call asked of them and
+// answer on the test's io_context (posted, never inline, as the seam promises), with
+// the answers a test chooses. What each connection saw lives in a log shared with the
+// fake, so a test can read it after the call has dropped the connection.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "media/media.hpp"
+
+namespace parley::sdk::testing {
+
+class FakeMedia final : public media::MediaFactory {
+ public:
+  struct PublisherLog {
+    media::PublishOptions options;
+    int offers = 0;
+    std::vector<std::string> answers;  ///< SDP given to SetAnswer
+    bool attached = false;             ///< AttachInputs was called
+    bool alive = true;                 ///< not destroyed yet
+    std::vector<std::pair<TrackKind, bool>> mutes;
+  };
+  struct SubscriberLog {
+    media::SubscribeOptions options;
+    media::SubscribeCallbacks callbacks;
+    std::vector<std::string> offers;
+    bool alive = true;
+  };
+
+  explicit FakeMedia(boost::asio::io_context& io) : io_(io) {}
+
+  // What the next operations answer (nullopt: success).
+  std::optional<Error> create_publisher_error;
+  std::optional<Error> offer_error;      ///< CreateOffer
+  std::optional<Error> answer_error;     ///< SetAnswer
+  std::optional<Error> subscribe_error;  ///< ApplyOffer
+  std::vector<DeviceInfo> devices;       ///< EnumerateDevices, every kind
+
+  std::vector<std::shared_ptr<PublisherLog>> publishers;
+  std::vector<std::shared_ptr<SubscriberLog>> subscribers;
+
+  Result<std::unique_ptr<media::PublishConnection>> CreatePublisher(const media::PublishOptions& options,
+                                                                    media::ErrorFn) override {
+    if (create_publisher_error) return *create_publisher_error;
+    auto log = std::make_shared<PublisherLog>();
+    log->options = options;
+    publishers.push_back(log);
+    return std::unique_ptr<media::PublishConnection>(std::make_unique<Publisher>(*this, log));
+  }
+  Result<std::unique_ptr<media::SubscribeConnection>> CreateSubscriber(const media::SubscribeOptions& options,
+                                                                       media::SubscribeCallbacks callbacks) override {
+    auto log = std::make_shared<SubscriberLog>();
+    log->options = options;
+    log->callbacks = std::move(callbacks);
+    subscribers.push_back(log);
+    return std::unique_ptr<media::SubscribeConnection>(std::make_unique<Subscriber>(*this, log));
+  }
+  Result<std::unique_ptr<media::FilePlayback>> OpenFile(const std::string& path, bool, bool, std::function<void()>,
+                                                        media::ErrorFn) override {
+    return MakeError(Errc::kPublishConfigInvalid, "no files here: " + path);
+  }
+  std::vector<DeviceInfo> EnumerateDevices(DeviceKind) override { return devices; }
+  media::MediaInput& AudioInput() override { return input_; }
+  media::MediaInput& VideoInput() override { return input_; }
+
+ private:
+  class Input final : public media::MediaInput {
+   public:
+    int32_t PushAudio(const int16_t*, size_t, int, int, bool) override { return 0; }
+    int32_t PushVideo(const VideoFrame&, bool) override { return 0; }
+  };
+
+  class Publisher final : public media::PublishConnection {
+   public:
+    Publisher(FakeMedia& media, std::shared_ptr<PublisherLog> log) : media_(media), log_(std::move(log)) {}
+    ~Publisher() override { log_->alive = false; }
+    void CreateOffer(std::function<void(Result<std::string>)> done) override {
+      int n = ++log_->offers;
+      Result<std::string> offer = media_.offer_error ? Result<std::string>(*media_.offer_error)
+                                                     : Result<std::string>("offer " + std::to_string(n));
+      boost::asio::post(media_.io_, [done = std::move(done), offer] { done(offer); });
+    }
+    void SetAnswer(const std::string& sdp, std::function<void(Status)> done) override {
+      log_->answers.push_back(sdp);
+      Status st = media_.answer_error ? Status(*media_.answer_error) : Status();
+      boost::asio::post(media_.io_, [done = std::move(done), st] { done(st); });
+    }
+    void CollectStats(std::function<void(media::RtpTotals)> done) override {
+      boost::asio::post(media_.io_, [done = std::move(done)] { done({}); });
+    }
+    void AttachInputs() override { log_->attached = true; }
+    void Mute(TrackKind track, bool muted) override { log_->mutes.emplace_back(track, muted); }
+    Status SetPreviewWindow(uint64_t) override { return {}; }
+
+   private:
+    FakeMedia& media_;
+    std::shared_ptr<PublisherLog> log_;
+  };
+
+  class Subscriber final : public media::SubscribeConnection {
+   public:
+    Subscriber(FakeMedia& media, std::shared_ptr<SubscriberLog> log) : media_(media), log_(std::move(log)) {}
+    ~Subscriber() override { log_->alive = false; }
+    void ApplyOffer(const std::string& offer, std::function<void(Result<std::string>)> done) override {
+      log_->offers.push_back(offer);
+      Result<std::string> answer = media_.subscribe_error ? Result<std::string>(*media_.subscribe_error)
+                                                          : Result<std::string>("answer to " + offer);
+      boost::asio::post(media_.io_, [done = std::move(done), answer] { done(answer); });
+    }
+    void CollectStats(std::function<void(media::RtpTotals)> done) override {
+      boost::asio::post(media_.io_, [done = std::move(done)] { done({}); });
+    }
+    void SetWindow(const std::string&, TrackKind, uint64_t) override {}
+
+   private:
+    FakeMedia& media_;
+    std::shared_ptr<SubscriberLog> log_;
+  };
+
+  boost::asio::io_context& io_;
+  Input input_;
+};
+
+}  // namespace parley::sdk::testing

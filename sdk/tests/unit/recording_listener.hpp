@@ -1,0 +1,52 @@
+// An EngineEventListener for tests that writes every event as one line of text, in
+// order, so a test compares what the application saw with one vector.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "parley/engine.hpp"
+#include "parley/proto/errc.hpp"
+#include "parley/proto/vocabulary.hpp"
+
+namespace parley::sdk::testing {
+
+class RecordingListener final : public EngineEventListener {
+ public:
+  std::vector<std::string> events;
+
+  /// The events that start with `prefix`.
+  [[nodiscard]] std::vector<std::string> With(const std::string& prefix) const {
+    std::vector<std::string> out;
+    for (const auto& e : events)
+      if (e.rfind(prefix, 0) == 0) out.push_back(e);
+    return out;
+  }
+
+  void OnJoinChannelResult(int32_t result, const std::string& channel, const std::string& user, int) override {
+    Add("join " + FormatHex(result) + " " + channel + " " + user);
+  }
+  void OnJoinChannelError(int32_t result, int32_t detail, const std::string&) override {
+    Add("joinError " + FormatHex(result) + " " + FormatHex(detail));
+  }
+  void OnLeaveChannelResult(int32_t result) override { Add("leave " + FormatHex(result)); }
+  void OnRemoteUserOnline(const std::string& user) override { Add("online " + user); }
+  void OnRemoteUserOffline(const std::string& user, const std::string& reason) override {
+    Add("offline " + user + " " + reason);
+  }
+  void OnPublishStateChanged(TrackKind track, bool published) override {
+    Add(std::string("published ") + std::string(Name(track)) + (published ? " on" : " off"));
+  }
+  void OnOccurError(int32_t code, const std::string&) override { Add("error " + FormatHex(code)); }
+  void OnOccurWarning(int32_t code, const std::string&) override { Add("warning " + FormatHex(code)); }
+  void OnConnectionStatusChanged(ConnectionStatus s) override {
+    static const char* const kNames[] = {"disconnected", "connecting", "connected", "reconnecting", "failed"};
+    Add(std::string("status ") + kNames[static_cast<int>(s)]);
+  }
+  void OnBye(const std::string& reason) override { Add("bye " + reason); }
+
+ private:
+  void Add(std::string e) { events.push_back(std::move(e)); }
+};
+
+}  // namespace parley::sdk::testing
