@@ -100,9 +100,19 @@ class IdleServer {
     char tmpl[] = "/tmp/parley-idle-XXXXXX";
     dir_ = mkdtemp(tmpl);
     std::string port_file = dir_ + "/port";
-    std::vector<std::string> args = {path,         "--listen",    "127.0.0.1",   "--port",  "0",
-                                     "--data",     dir_,          "--port-file", port_file, "--admin-key",
-                                     "idle-cost-bench-admin-key", "--log-level", "warn"};
+    std::vector<std::string> args = {path,
+                                     "--listen",
+                                     "127.0.0.1",
+                                     "--port",
+                                     "0",
+                                     "--data",
+                                     dir_,
+                                     "--port-file",
+                                     port_file,
+                                     "--admin-key",
+                                     "idle-cost-bench-admin-key",
+                                     "--log-level",
+                                     "warn"};
     args.insert(args.end(), flags.begin(), flags.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

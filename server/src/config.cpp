@@ -23,7 +23,9 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
   app.add_option("--port-file", c.port_file, "Write the bound port to this file once listening");
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--heartbeat-interval-ms", c.heartbeat_interval_ms, "Client ping interval")->capture_default_str();
-  app.add_option("--heartbeat-misses", c.heartbeat_misses, "Missed intervals before a session is removed")
+  app.add_option(
+         "--heartbeat-misses", c.heartbeat_misses,
+         "Missed intervals before a silent connection is closed (its session may still resume within the grace)")
       ->capture_default_str();
   app.add_option("--resume-grace-ms", c.resume_grace_ms, "How long a dropped session may resume")
       ->capture_default_str();

@@ -24,7 +24,7 @@ struct ServerConfig {
   std::string port_file;                 ///< write the bound port here once listening
   std::string log_level = "info";
   int heartbeat_interval_ms = 2000;         ///< clients ping this often
-  int heartbeat_misses = 3;                 ///< silent this many intervals = session removed
+  int heartbeat_misses = 3;                 ///< silent this many intervals = connection closed, session in resume grace
   int resume_grace_ms = 10000;              ///< a dropped connection may resume within this
   int64_t channel_max_age_s = 48 * 3600;    ///< older live channels refuse joins (0x02010203)
   int request_timeout_ms = 10000;           ///< documented to clients (their request timeout)
