@@ -64,6 +64,7 @@ class Engine {
     this.lastQuality = null;
     this.destroyed = false;
     this.callCount = 0;            // +1 each time a call ends (see background())
+    this.resumeTimeoutReported = false;  // 0x01020202 is reported once per reconnection
   }
 
   // ---- events -------------------------------------------------------------
@@ -208,9 +209,13 @@ class Engine {
     }
   }
 
-  // Reconnects and resumes the session within the server's grace period.
+  // Reconnects and resumes the session within the server's grace period. Giving up
+  // (the grace spent, or the server already removed the session) ends the call with
+  // 0x01050202; a resume request that timed out is reported (0x01020202) once per
+  // reconnection while the attempts go on.
   async resume(attempt) {
     const graceMs = this.channel?.resumeGraceMs || 10000;
+    if (attempt === 0) this.resumeTimeoutReported = false;
     const started = this.resumeStarted || (this.resumeStarted = Date.now());
     try {
       await this.open();
@@ -220,12 +225,27 @@ class Engine {
       this.setState('connected');
       this.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);
     } catch (e) {
-      if (Date.now() - started > graceMs || (e instanceof ParleyError && e.code === ErrorCode.SESSION_REMOVED)) {
+      const code = e instanceof ParleyError ? e.code : 0;
+      const removed = code === ErrorCode.SESSION_REMOVED;
+      if (removed || Date.now() - started > graceMs) {
         this.resumeStarted = 0;
         this.endCall();
         this.setState('failed');
-        this.fail(ErrorCode.SESSION_REMOVED, 'could not resume the session in time');
+        const tries = attempt + 1;
+        this.fail(ErrorCode.MEDIA_CONNECTION_RECONNECT_FAILED, removed
+          ? `reconnection failed: the server had already removed the session (${e.message})`
+          : `reconnection failed: not resumed within ${graceMs} ms after ${tries} ${tries === 1 ? 'attempt' : 'attempts'}`);
         return;
+      }
+      if (code === ErrorCode.TIMEOUT_RESUME) {
+        if (!this.resumeTimeoutReported) {
+          this.resumeTimeoutReported = true;
+          this.emitError(e);
+        }
+        // The silent socket stays open after a timeout: close it, the next attempt opens its own.
+        const stale = this.signal;
+        this.signal = null;
+        stale?.close();
       }
       setTimeout(() => this.resume(attempt + 1), Math.min(2000, 200 * 2 ** attempt));
     }
