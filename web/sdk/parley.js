@@ -64,7 +64,6 @@ class Engine {
     this.lastQuality = null;
     this.destroyed = false;
     this.callCount = 0;            // +1 each time a call ends (see background())
-    this.resumeTimeoutReported = false;  // 0x01020202 is reported once per reconnection
   }
 
   // ---- events -------------------------------------------------------------
@@ -209,13 +208,10 @@ class Engine {
     }
   }
 
-  // Reconnects and resumes the session within the server's grace period. Giving up
-  // (the grace spent, or the server already removed the session) ends the call with
-  // 0x01050202; a resume request that timed out is reported (0x01020202) once per
-  // reconnection while the attempts go on.
+  // Reconnects and resumes the session within the server's grace period, or gives up
+  // with 0x01050202. A resume timeout (0x01020202) is reported once per reconnection.
   async resume(attempt) {
     const graceMs = this.channel?.resumeGraceMs || 10000;
-    if (attempt === 0) this.resumeTimeoutReported = false;
     const started = this.resumeStarted || (this.resumeStarted = Date.now());
     try {
       await this.open();
@@ -225,27 +221,20 @@ class Engine {
       this.setState('connected');
       this.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);
     } catch (e) {
-      const code = e instanceof ParleyError ? e.code : 0;
-      const removed = code === ErrorCode.SESSION_REMOVED;
+      const removed = e?.code === ErrorCode.SESSION_REMOVED;
       if (removed || Date.now() - started > graceMs) {
         this.resumeStarted = 0;
         this.endCall();
         this.setState('failed');
-        const tries = attempt + 1;
-        this.fail(ErrorCode.MEDIA_CONNECTION_RECONNECT_FAILED, removed
-          ? `reconnection failed: the server had already removed the session (${e.message})`
-          : `reconnection failed: not resumed within ${graceMs} ms after ${tries} ${tries === 1 ? 'attempt' : 'attempts'}`);
+        this.fail(ErrorCode.MEDIA_CONNECTION_RECONNECT_FAILED, `reconnection failed: ${removed ? `the server had already removed the session (${e.message})`
+          : `not resumed within ${graceMs} ms after ${attempt + 1} attempt${attempt ? 's' : ''}`}`);
         return;
       }
-      if (code === ErrorCode.TIMEOUT_RESUME) {
-        if (!this.resumeTimeoutReported) {
-          this.resumeTimeoutReported = true;
-          this.emitError(e);
-        }
-        // The silent socket stays open after a timeout: close it, the next attempt opens its own.
-        const stale = this.signal;
+      if (e?.code === ErrorCode.TIMEOUT_RESUME) {
+        if (this.timeoutReportedFor !== started) this.emitError(e);
+        this.timeoutReportedFor = started;  // the reconnection (by its start) that reported it
+        this.signal?.close();  // the timed-out socket stays open: the next attempt opens its own
         this.signal = null;
-        stale?.close();
       }
       setTimeout(() => this.resume(attempt + 1), Math.min(2000, 200 * 2 ** attempt));
     }

@@ -141,7 +141,7 @@ async function advance(ms) {
 }
 
 test('reconnect: a resume timeout is reported once per reconnection, and a later attempt resumes', async (t) => {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1e12 });  // a wall clock: Date.now() is never 0
   t.after(() => mock.timers.reset());
   const timeout = () => new ParleyError(ErrorCode.TIMEOUT_RESUME, 'resume timed out');
   const { engine, seen } = reconnecting([timeout(), timeout(), { users: [] }]);
@@ -166,7 +166,7 @@ test('reconnect: a resume timeout is reported once per reconnection, and a later
 });
 
 test('reconnect: the server had removed the session, or the grace is spent: 0x01050202 ends the call', async (t) => {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1e12 });  // a wall clock: Date.now() is never 0
   t.after(() => mock.timers.reset());
   const removed = reconnecting([new ParleyError(ErrorCode.SESSION_REMOVED, 'gone')]);
   removed.engine.resume(0);
