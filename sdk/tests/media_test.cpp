@@ -544,7 +544,7 @@ TEST(Media, RealAudioDevicesAreListedAndCarryTheCall) {
 
 // The signalling link drops (a TCP proxy in the way is cut): the engine reconnects and
 // resumes while media keeps flowing, catches up on what it missed, and gives up with
-// the session-removed code when the server has dropped the session.
+// 0x01050202 (reconnection failed) when the server has dropped the session.
 TEST(Media, TheEngineResumesItsSessionWhenTheSignallingLinkDrops) {
   test::ServerProcess server({"--resume-grace-ms", "2000"});
   App app = CreateApp(server);
@@ -602,7 +602,7 @@ TEST(Media, TheEngineResumesItsSessionWhenTheSignallingLinkDrops) {
   proxy.Cut();
   std::this_thread::sleep_for(3000ms);
   proxy.SetRefusing(false);
-  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasError(Code(Errc::kSessionRemoved)); }, 8s));
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.HasError(Code(Errc::kMediaConnectionReconnectFailed)); }, 8s));
   EXPECT_TRUE(pa.WaitFor([&] { return pa.statuses.back() == ConnectionStatus::kDisconnected; }, 2s));
   EXPECT_FALSE(a->IsInCall());
   RtcEngine::Destroy(a);

@@ -117,6 +117,28 @@ TEST_F(Lab, MediaComesBackByItselfAfterAFiveSecondOutage) {
   ExpectMediaBackAfterOutage(5000);
 }
 
+// Longer than the reconnection budget (10 s) and the server's resume grace (10 s): the
+// cut ends with 0x01050202 in each client, which then exits with a failure (1) well
+// before the call's 75 s are over, never a silent hang. The signalling connection
+// notices the cut only when TCP gets through again (its retransmission backoff, about
+// 50 s after the cut began); the resume then finds the session gone.
+TEST_F(Lab, AnOutageLongerThanTheReconnectionBudgetEndsWith0x01050202) {
+  const int seconds = 75;
+  auto start = std::chrono::steady_clock::now();
+  Call(seconds, [&] {
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    EXPECT_EQ(lab_.Ctl("outage 35000"), "ok\n");
+  });
+  auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(took, seconds) << "a client ran its whole call: it never gave up";
+  for (auto* r : {&alice_, &bob_}) {
+    EXPECT_EQ(r->status, 1) << r->err << r->out;
+    EXPECT_NE(r->out.find("\"hex\":\"0x01050202\""), std::string::npos) << r->out;
+    EXPECT_NE(r->err.find("error 0x01050202 (17105410)"), std::string::npos) << r->err;
+    EXPECT_NE(r->err.find("reconnection failed"), std::string::npos) << r->err;
+  }
+}
+
 // The control socket is an input surface: junk, an endless line and a silent client
 // are each answered with an error, and the link keeps carrying packets meanwhile.
 TEST_F(Lab, TheControlSocketAnswersJunkAndKeepsTheLinkUp) {

@@ -428,7 +428,7 @@ export const errors = Object.freeze([
     aliases: []}),
   Object.freeze({code: 17105410, hex: "0x01050202", name: "MEDIA_CONNECTION_RECONNECT_FAILED", severity: "error", module: "media-connection",
     description: "failed to reconnect media connection",
-    detail: "The media transport broke and could not be re-established.",
+    detail: "The media transport broke and could not be re-established, or the SDK gave up reconnecting to the server (its reconnection budget ran out, or the server had already removed the session).",
     causeZh: "媒体通道重连失败。",
     adviceZh: "检查网络连接是否正常。",
     adviceEn: "Check that the network connection works.",

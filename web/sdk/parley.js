@@ -208,7 +208,8 @@ class Engine {
     }
   }
 
-  // Reconnects and resumes the session within the server's grace period.
+  // Reconnects and resumes the session within the server's grace period, or gives up
+  // with 0x01050202. A resume timeout (0x01020202) is reported once per reconnection.
   async resume(attempt) {
     const graceMs = this.channel?.resumeGraceMs || 10000;
     const started = this.resumeStarted || (this.resumeStarted = Date.now());
@@ -220,12 +221,20 @@ class Engine {
       this.setState('connected');
       this.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);
     } catch (e) {
-      if (Date.now() - started > graceMs || (e instanceof ParleyError && e.code === ErrorCode.SESSION_REMOVED)) {
+      const removed = e?.code === ErrorCode.SESSION_REMOVED;
+      if (removed || Date.now() - started > graceMs) {
         this.resumeStarted = 0;
         this.endCall();
         this.setState('failed');
-        this.fail(ErrorCode.SESSION_REMOVED, 'could not resume the session in time');
+        this.fail(ErrorCode.MEDIA_CONNECTION_RECONNECT_FAILED, `reconnection failed: ${removed ? `the server had already removed the session (${e.message})`
+          : `not resumed within ${graceMs} ms after ${attempt + 1} attempt${attempt ? 's' : ''}`}`);
         return;
+      }
+      if (e?.code === ErrorCode.TIMEOUT_RESUME) {
+        if (this.timeoutReportedFor !== started) this.emitError(e);
+        this.timeoutReportedFor = started;  // the reconnection (by its start) that reported it
+        this.signal?.close();  // the timed-out socket stays open: the next attempt opens its own
+        this.signal = null;
       }
       setTimeout(() => this.resume(attempt + 1), Math.min(2000, 200 * 2 ** attempt));
     }

@@ -2,12 +2,13 @@
 // (stats.js) and request/reply matching of the signalling connection (signal.js) over
 // a scripted socket. The real WebSocket and RTCPeerConnections are exercised by the
 // Chromium tests (sdk.test.mjs and others).
-import { test } from 'node:test';
+import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { qualityGrade, networkSample, qualityChange } from '../sdk/stats.js';
 import { SignalConnection } from '../sdk/signal.js';
 import { ErrorCode } from '../sdk/errors.js';
 import { TIMEOUT_CODE } from '../sdk/protocol.js';
+import { createEngine, ParleyError } from '../sdk/parley.js';
 
 test('quality grade: loss and round trip, each threshold exclusive', () => {
   assert.equal(qualityGrade(0, 0), 1);
@@ -110,4 +111,80 @@ test('join credentials: a bare token, an access token in AuthInfo, a classic Aut
     assert.throws(() => joinCredentials({ ...classic, [missing]: missing === 'timestamp' ? 0 : '' }),
       (e) => e.code === ErrorCode.INVALID_AUTH_INFO, missing);
   }
+});
+
+// The engine's reconnection with its signalling seam (open, request) scripted and the
+// clock mocked: each failed attempt waits its backoff, then tries again on a new socket.
+function reconnecting(answers) {
+  const engine = createEngine({ server: 'ws://test' });
+  const seen = { errors: [], warnings: [], states: [], opened: 0, closed: 0, resumes: [] };
+  engine.on('error', (e) => seen.errors.push(e));
+  engine.on('warning', (w) => seen.warnings.push(w.code));
+  engine.on('connectionStateChanged', ({ state }) => seen.states.push(state));
+  engine.channel = { resumeToken: 'r1', resumeGraceMs: 10000 };
+  engine.open = async () => {
+    seen.opened++;
+    engine.signal = { close: () => { seen.closed++; } };
+  };
+  engine.request = async (type, body) => {
+    seen.resumes.push(body.resumeToken);
+    const next = answers.shift();
+    if (next instanceof ParleyError) throw next;
+    return next;
+  };
+  return { engine, seen };
+}
+const settle = () => new Promise((r) => setImmediate(r));
+async function advance(ms) {
+  mock.timers.tick(ms);
+  for (let i = 0; i < 5; i++) await settle();
+}
+
+test('reconnect: a resume timeout is reported once per reconnection, and a later attempt resumes', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1e12 });  // a wall clock: Date.now() is never 0
+  t.after(() => mock.timers.reset());
+  const timeout = () => new ParleyError(ErrorCode.TIMEOUT_RESUME, 'resume timed out');
+  const { engine, seen } = reconnecting([timeout(), timeout(), { users: [] }]);
+  engine.resume(0);
+  await advance(0);
+  assert.deepEqual(seen.errors.map((e) => e.hex), ['0x01020202']);
+  assert.equal(seen.closed, 1);  // the silent socket is let go
+  await advance(200);
+  await advance(400);
+  assert.equal(seen.opened, 3);
+  assert.deepEqual(seen.errors.map((e) => e.code), [ErrorCode.TIMEOUT_RESUME]);
+  assert.equal(seen.states.at(-1), 'connected');
+  assert.deepEqual(seen.warnings, [ErrorCode.LOCAL_NETWORK_CONNECTED]);
+  assert.ok(engine.channel);
+  // The next reconnection reports its own timeout.
+  const again = [timeout(), { users: [] }];
+  engine.request = async () => { const next = again.shift(); if (next instanceof ParleyError) throw next; return next; };
+  engine.resume(0);
+  await advance(0);
+  await advance(200);
+  assert.deepEqual(seen.errors.map((e) => e.code), [ErrorCode.TIMEOUT_RESUME, ErrorCode.TIMEOUT_RESUME]);
+});
+
+test('reconnect: the server had removed the session, or the grace is spent: 0x01050202 ends the call', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1e12 });  // a wall clock: Date.now() is never 0
+  t.after(() => mock.timers.reset());
+  const removed = reconnecting([new ParleyError(ErrorCode.SESSION_REMOVED, 'gone')]);
+  removed.engine.resume(0);
+  await advance(0);
+  assert.deepEqual(removed.seen.errors.map((e) => e.code), [ErrorCode.MEDIA_CONNECTION_RECONNECT_FAILED]);
+  assert.match(removed.seen.errors[0].message, /server had already removed the session/);
+  assert.equal(removed.engine.channel, null);
+  assert.equal(removed.seen.states.at(-1), 'failed');
+
+  // Unreachable for longer than the grace: attempts at 200, 400, ... 2000 ms, then it gives up.
+  const refused = () => new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, 'cannot reach ws://test');
+  const { engine, seen } = reconnecting(Array.from({ length: 20 }, refused));
+  engine.resume(0);
+  for (let waited = 0; waited <= 12000 && engine.channel; waited += 100) await advance(100);
+  assert.equal(engine.channel, null);
+  assert.deepEqual(seen.errors.map((e) => e.code), [ErrorCode.MEDIA_CONNECTION_RECONNECT_FAILED]);
+  assert.match(seen.errors[0].message, /^reconnection failed: not resumed within 10000 ms after \d+ attempts$/);
+  assert.ok(seen.resumes.length >= 6, `${seen.resumes.length} attempts`);
+  await advance(5000);
+  assert.equal(seen.errors.length, 1);  // nothing after the end
 });

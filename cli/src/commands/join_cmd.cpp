@@ -103,6 +103,10 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   }
   void OnOccurError(int32_t code, const std::string& message) override {
     Problem("error", code, message);
+    if (code == static_cast<int32_t>(Errc::kMediaConnectionReconnectFailed)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lost_message_ = message;  // the "connection-lost" bye behind it ends the session
+    }
     // A source that cannot open ends the session: what was asked cannot be done.
     if (code == static_cast<int32_t>(Errc::kMediaFileOpenFailed) ||
         code == static_cast<int32_t>(Errc::kPublishStreamStartError) ||
@@ -194,6 +198,11 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   [[nodiscard]] std::string bye() {
     std::lock_guard<std::mutex> lock(mu_);
     return bye_;
+  }
+  /// Why the engine gave up reconnecting (the 0x01050202 before a "connection-lost" bye).
+  [[nodiscard]] std::string lost_message() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lost_message_;
   }
 
   /// One line of per-user received frames and audio.
@@ -301,6 +310,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   std::string join_message_;
   int32_t fatal_ = 0;
   std::string fatal_message_;
+  std::string lost_message_;
   std::map<std::string, Received> received_;
   int64_t file_position_ms_ = -1, file_duration_ms_ = -1;
 };
@@ -417,7 +427,11 @@ int Run(JoinOptions o) {
         session.WaitLeft(std::chrono::seconds(3));
         break;
       }
-      PrintError(MakeError(Errc::kSessionRemoved, "removed by the server: " + session.bye()));
+      // The engine could not reconnect; any other bye is the server removing us.
+      if (session.bye() == "connection-lost" && !session.lost_message().empty())
+        PrintError(MakeError(Errc::kMediaConnectionReconnectFailed, session.lost_message()));
+      else
+        PrintError(MakeError(Errc::kSessionRemoved, "removed by the server: " + session.bye()));
       status = kExitFailure;
       break;
     }

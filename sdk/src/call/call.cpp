@@ -304,6 +304,8 @@ void Call::OnSignalClosed(const std::string& why) {
   reconnecting_ = true;
   reconnect_deadline_ = Clock::now() + std::chrono::milliseconds(config_.reconnect_timeout_ms);
   reconnect_delay_ = timing_.first_retry;
+  resume_tries_ = 0;
+  resume_timeout_reported_ = false;
   ping_timer_.cancel();
   Warn(Code(Errc::kLocalNetworkDisconnected), "signalling connection lost (" + why + "); reconnecting");
   SetStatus(ConnectionStatus::kReconnecting);
@@ -330,11 +332,10 @@ void Call::RetryResume(uint64_t attempt) {
 void Call::TryResume(uint64_t attempt) {
   if (!in_call_ || !reconnecting_ || attempt != resume_attempt_) return;
   if (Clock::now() >= reconnect_deadline_) {
-    EndCall();
-    Error(Code(Errc::kSignalRequestError),
-          "signalling connection lost and not restored within " + std::to_string(config_.reconnect_timeout_ms) + " ms");
-    return;
+    return GiveUp("the reconnection budget of " + std::to_string(config_.reconnect_timeout_ms) + " ms is spent after " +
+                  std::to_string(resume_tries_) + (resume_tries_ == 1 ? " attempt" : " attempts"));
   }
+  ++resume_tries_;
   NewSignalChannel();
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(reconnect_deadline_ - Clock::now());
   uint64_t gen = signal_gen_;
@@ -351,12 +352,13 @@ void Call::TryResume(uint64_t attempt) {
 
 void Call::OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std::string& m, const Json& d) {
   if (gen != signal_gen_ || attempt != resume_attempt_ || !reconnecting_) return;
-  if (code == Code(Errc::kSessionRemoved)) {
-    // Too late: the server removed the session.
-    EndCall();
+  // Too late: the server's grace ended and it removed the session.
+  if (code == Code(Errc::kSessionRemoved)) return GiveUp("the server had already removed the session (" + m + ")");
+  // No answer in time: the app hears of it once per reconnection (as of any other
+  // request that timed out), and the next attempt goes on a fresh link.
+  if (code == Code(Errc::kTimeoutResume) && !resume_timeout_reported_) {
+    resume_timeout_reported_ = true;
     Error(code, m);
-    Notify([](EngineEventListener& l) { l.OnBye("connection-lost"); });
-    return;
   }
   if (code) return RetryResume(attempt);
   reconnecting_ = false;
@@ -365,6 +367,14 @@ void Call::OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std
   Warn(Code(Errc::kLocalNetworkConnected), "signalling connection restored");
   ScheduleHeartbeat();
   Reconcile(d.value("users", Json::array()));
+}
+
+/// The call cannot be resumed: it ends with 0x01050202 (why: the budget, or the server),
+/// and the app hears the bye the server could not send.
+void Call::GiveUp(const std::string& why) {
+  EndCall();
+  Error(Code(Errc::kMediaConnectionReconnectFailed), "reconnection failed: " + why);
+  Notify([](EngineEventListener& l) { l.OnBye("connection-lost"); });
 }
 
 /// After a resume: notifications sent while the link was down are lost, so the

@@ -158,6 +158,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void RetryResume(uint64_t attempt);
   void TryResume(uint64_t attempt);
   void OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std::string& m, const Json& d);
+  void GiveUp(const std::string& why);
   void Reconcile(const Json& users);
 
   // heartbeat and stats
@@ -216,6 +217,8 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   uint64_t resume_attempt_ = 0;  ///< the reconnection chain that may run
   Clock::time_point reconnect_deadline_{};
   std::chrono::milliseconds reconnect_delay_{100};
+  int resume_tries_ = 0;                  ///< attempts of the current reconnection
+  bool resume_timeout_reported_ = false;  ///< a resume timeout is reported once per reconnection
 };
 
 }  // namespace parley::sdk::call

@@ -216,9 +216,65 @@ TEST_F(Call, ResumeTooLateEndsWithBye) {
   events.clear();
   ASSERT_TRUE(server.Answer("resume", static_cast<int32_t>(Errc::kSessionRemoved), Json(), "gone"));
   Run();
-  EXPECT_EQ(events, (std::vector<std::string>{"status disconnected", "error " + Hex(Errc::kSessionRemoved),
-                                              "bye connection-lost"}));
+  // The server's grace ended: the reconnection failed, the call is over.
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"status disconnected", "error " + Hex(Errc::kMediaConnectionReconnectFailed),
+                                      "bye connection-lost"}));
+  EXPECT_EQ(host.app.last_error_message, "reconnection failed: the server had already removed the session (gone)");
   EXPECT_FALSE(InCall());
+  EXPECT_EQ(server.links(), 2U);  // no attempt after that answer
+}
+
+TEST_F(Call, AReconnectionThatOutlivesItsBudgetEndsWithBye) {
+  config.reconnect_timeout_ms = 1;
+  Join();
+  events.clear();
+  server.refuse = true;
+  server.Drop();
+  // Refused attempts at 0 ms intervals until the budget's millisecond has passed (the
+  // count of attempts varies, the outcome does not).
+  ASSERT_TRUE(RunUntil([&] { return !InCall(); }, 1000000));
+  EXPECT_EQ(events, (std::vector<std::string>{
+                        "warning " + Hex(Errc::kLocalNetworkDisconnected), "status reconnecting", "status disconnected",
+                        "error " + Hex(Errc::kMediaConnectionReconnectFailed), "bye connection-lost"}));
+  size_t tries = server.links() - 1;  // each attempt opened a link after the join's
+  EXPECT_EQ(host.app.last_error_message, "reconnection failed: the reconnection budget of 1 ms is spent after " +
+                                             std::to_string(tries) + (tries == 1 ? " attempt" : " attempts"));
+  size_t links = server.links();
+  Run();
+  EXPECT_EQ(server.links(), links);  // nothing tries again
+}
+
+TEST_F(Call, AResumeTimeoutIsReportedOnceAndTheCallKeepsTrying) {
+  Join();
+  events.clear();
+  server.Drop();
+  ASSERT_TRUE(RunUntil([&] { return server.Sent("resume").size() == 1; }));
+  // No answer in time, twice: 0x01020202 once, and a new link each time.
+  const auto timeout = static_cast<int32_t>(Errc::kTimeoutResume);
+  EXPECT_EQ(server.Sent("resume")[0]->timeout_code, Errc::kTimeoutResume);
+  ASSERT_TRUE(server.Answer("resume", timeout, Json(), "resume timed out"));
+  ASSERT_TRUE(RunUntil([&] { return server.Sent("resume").size() == 2; }));
+  ASSERT_TRUE(server.Answer("resume", timeout, Json(), "resume timed out"));
+  ASSERT_TRUE(RunUntil([&] { return server.Sent("resume").size() == 3; }));
+  EXPECT_EQ(server.links(), 4U);
+  EXPECT_EQ(events, (std::vector<std::string>{"warning " + Hex(Errc::kLocalNetworkDisconnected), "status reconnecting",
+                                              "error " + Hex(Errc::kTimeoutResume)}));
+  EXPECT_TRUE(InCall());
+  // The third attempt is answered: the call goes on.
+  ASSERT_TRUE(server.Answer("resume", 0, {{"resumeToken", "r2"}, {"users", Json::array()}}));
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"warning " + Hex(Errc::kLocalNetworkDisconnected), "status reconnecting",
+                                              "error " + Hex(Errc::kTimeoutResume), "status connected",
+                                              "warning " + Hex(Errc::kLocalNetworkConnected)}));
+  EXPECT_TRUE(InCall());
+  // A later reconnection reports its own resume timeout again.
+  server.Drop();
+  ASSERT_TRUE(RunUntil([&] { return server.Sent("resume").size() == 4; }));
+  ASSERT_TRUE(server.Answer("resume", timeout, Json(), "resume timed out"));
+  ASSERT_TRUE(RunUntil([&] { return server.Sent("resume").size() == 5; }));
+  EXPECT_EQ(host.app.With("error "),
+            (std::vector<std::string>{"error " + Hex(Errc::kTimeoutResume), "error " + Hex(Errc::kTimeoutResume)}));
 }
 
 TEST_F(Call, ReconcileAddsMissedUsersAndRemovesGoneOnes) {

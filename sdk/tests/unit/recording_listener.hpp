@@ -14,6 +14,7 @@ namespace parley::sdk::testing {
 class RecordingListener final : public EngineEventListener {
  public:
   std::vector<std::string> events;
+  std::string last_error_message;  ///< what the last error said (events keep only codes)
 
   /// The events that start with `prefix`.
   [[nodiscard]] std::vector<std::string> With(const std::string& prefix) const {
@@ -37,7 +38,10 @@ class RecordingListener final : public EngineEventListener {
   void OnPublishStateChanged(TrackKind track, bool published) override {
     Add(std::string("published ") + std::string(Name(track)) + (published ? " on" : " off"));
   }
-  void OnOccurError(int32_t code, const std::string&) override { Add("error " + FormatHex(code)); }
+  void OnOccurError(int32_t code, const std::string& message) override {
+    last_error_message = message;
+    Add("error " + FormatHex(code));
+  }
   void OnOccurWarning(int32_t code, const std::string&) override { Add("warning " + FormatHex(code)); }
   void OnConnectionStatusChanged(ConnectionStatus s) override {
     static const char* const kNames[] = {"disconnected", "connecting", "connected", "reconnecting", "failed"};
