@@ -83,6 +83,8 @@ struct SignalClient::Impl : std::enable_shared_from_this<Impl> {
     ws.text(true);
     ws.async_write(asio::buffer(outbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Fail(ec.message());
+      // Failed (closed) after this write had completed: Fail kept only this message.
+      if (!self->open) return;
       self->outbox.pop_front();
       if (!self->outbox.empty()) self->Write();
     });
@@ -92,7 +94,9 @@ struct SignalClient::Impl : std::enable_shared_from_this<Impl> {
     if (!open) return;
     open = false;
     beast::get_lowest_layer(ws).close();
-    outbox.clear();
+    // The front message may be the buffer of a write still in flight (its handler has
+    // yet to run): it must outlive that write. The rest is never sent.
+    if (!outbox.empty()) outbox.erase(outbox.begin() + 1, outbox.end());
     auto waiting = std::move(pending);
     pending.clear();
     for (auto& [id, p] : waiting) {

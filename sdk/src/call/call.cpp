@@ -409,7 +409,15 @@ void Call::Ping() {
   ScheduleHeartbeat();
   ReportStats();
   Ask("ping", Json::object(), ping_interval_ * 3, Continue([this](int32_t code, const std::string& m, const Json&) {
-        if (code == Code(Errc::kHeartbeatTimeout)) Error(code, m);
+        if (code != Code(Errc::kHeartbeatTimeout)) return;
+        Error(code, m);
+        // A link that answers no heartbeat for three intervals is as good as gone:
+        // during an outage TCP would hold it open (retransmitting) until long after
+        // the server's resume grace has ended. Drop it and reconnect now, so that the
+        // budget, not TCP's backoff, decides how long the call tries.
+        if (signal_) signal_->Close();
+        ++signal_gen_;  // whatever the old link still reports is stale
+        OnSignalClosed("no answer to heartbeats for " + std::to_string((ping_interval_ * 3).count()) + " ms");
       }));
 }
 

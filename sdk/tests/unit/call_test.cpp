@@ -277,6 +277,29 @@ TEST_F(Call, AResumeTimeoutIsReportedOnceAndTheCallKeepsTrying) {
             (std::vector<std::string>{"error " + Hex(Errc::kTimeoutResume), "error " + Hex(Errc::kTimeoutResume)}));
 }
 
+TEST_F(Call, UnansweredHeartbeatsDropTheLinkAndResume) {
+  StartJoin();
+  // The shortest interval the call accepts: its first ping is due 100 ms after joining.
+  ASSERT_TRUE(server.Answer("join", 0, {{"resumeToken", "r1"}, {"users", Json::array()}, {"heartbeatIntervalMs", 1}}));
+  Run();
+  events.clear();
+  for (int i = 0; i < 50 && server.Sent("ping").empty(); ++i) io.run_one_for(milliseconds(100));
+  ASSERT_FALSE(server.Sent("ping").empty());
+  EXPECT_EQ(server.Sent("ping")[0]->timeout_code, Errc::kHeartbeatTimeout);
+  // No answer within three intervals: reported, then the link is dropped by the
+  // client and a new one resumes the session.
+  ASSERT_TRUE(server.Answer("ping", static_cast<int32_t>(Errc::kHeartbeatTimeout), Json(), "ping timed out"));
+  ASSERT_TRUE(RunUntil([&] { return !server.Sent("resume").empty(); }));
+  EXPECT_TRUE(server.closed_by_client(0));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"error " + Hex(Errc::kHeartbeatTimeout),
+                                      "warning " + Hex(Errc::kLocalNetworkDisconnected), "status reconnecting"}));
+  ASSERT_TRUE(server.Answer("resume", 0, {{"resumeToken", "r2"}, {"users", Json::array()}}));
+  Run();
+  EXPECT_EQ(events.back(), "warning " + Hex(Errc::kLocalNetworkConnected));
+  EXPECT_TRUE(InCall());
+}
+
 TEST_F(Call, ReconcileAddsMissedUsersAndRemovesGoneOnes) {
   Join(Json::array({User("bob", {"audio"}), User("dan")}));
   ASSERT_EQ(server.Sent("subscribe").size(), 1U);

@@ -224,6 +224,30 @@ TEST(SignalClient, ACallbackMayDestroyTheClientAndTheOthersStillArrive) {
   EXPECT_TRUE(refused);
 }
 
+// The call closes a link whose heartbeats went unanswered while a write may have
+// completed with its handler still queued: the close must leave that write's buffer
+// alive and its handler must not take another message off the queue (under ASan the
+// old code freed the buffer twice).
+TEST(SignalClient, CloseWithWritesInFlightCutsOffEveryRequestOnce) {
+  for (int round = 0; round < 20; ++round) {
+    SilentWebSocketServer server;  // it takes one connection
+    Loop loop;
+    SignalClient c(loop.io, nullptr, nullptr);
+    ASSERT_TRUE(ConnectAndWait(loop, c, server.url(), 2000ms).first);
+    std::vector<int32_t> codes;
+    for (int i = 0; i < 3; ++i)
+      c.Request("ping", SignalClient::Json::object(), Errc::kHeartbeatTimeout, 5s,
+                [&](int32_t code, const std::string&, const SignalClient::Json&) { codes.push_back(code); });
+    // Let the first write complete (its handler queued or run), then close.
+    loop.io.poll_one();
+    c.Close();
+    ASSERT_TRUE(loop.RunUntil([&] { return codes.size() == 3; }, 5s));
+    loop.io.poll();
+    EXPECT_EQ(codes, std::vector<int32_t>(3, static_cast<int32_t>(Errc::kSignalRequestError)));
+    EXPECT_FALSE(c.connected());
+  }
+}
+
 // parleyd writes sessionRemoved and then closes: the engine must see the notice before
 // the close, or it would take the close for a drop and try to resume.
 TEST(SignalClient, ANotificationBeforeTheCloseIsDeliveredFirst) {
