@@ -2,6 +2,7 @@
 
 #include <gst/sdp/sdp.h>
 #include <nice/agent.h>
+#include <atomic>
 
 #include <algorithm>
 #include <chrono>
@@ -160,19 +161,31 @@ struct StatsRequests::Shared {
 
 namespace {
 
+// A ticket is made on the engine thread and used on a clock or webrtcbin thread. GLib
+// hands it over under its own locks, which ThreadSanitizer cannot see; the release
+// store after construction and the acquire load before any use make the hand-over
+// visible (and cost nothing on x86).
 struct Ticket {
+  Ticket(std::shared_ptr<StatsRequests::Shared> s, uint64_t i) : shared(std::move(s)), id(i) {
+    ready.store(true, std::memory_order_release);
+  }
+  Ticket* Take() {
+    (void)ready.load(std::memory_order_acquire);
+    return this;
+  }
   std::shared_ptr<StatsRequests::Shared> shared;
   uint64_t id;
+  std::atomic<bool> ready{false};
 };
 
 void FreeTicket(gpointer data) {
-  delete static_cast<Ticket*>(data);
+  delete static_cast<Ticket*>(data)->Take();
 }
 
 // A webrtcbin thread (or whoever replied): the promise is no longer pending, so its
 // wait returns at once.
 void OnReply(GstPromise* promise, gpointer data) {
-  auto* t = static_cast<Ticket*>(data);
+  auto* t = static_cast<Ticket*>(data)->Take();
   media::RtpTotals totals;
   if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED)
     if (const GstStructure* reply = gst_promise_get_reply(promise)) totals = SumStats(reply);
@@ -181,7 +194,7 @@ void OnReply(GstPromise* promise, gpointer data) {
 
 // The system clock's thread, at the bound: nothing measured.
 gboolean OnBound(GstClock*, GstClockTime, GstClockID, gpointer data) {
-  auto* t = static_cast<Ticket*>(data);
+  auto* t = static_cast<Ticket*>(data)->Take();
   t->shared->Finish(t->id, {});
   return TRUE;
 }
