@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "call/call_link.hpp"
 #include "media/media.hpp"
 #include "parley/engine.hpp"
 #include "parley/types.hpp"
@@ -36,19 +37,12 @@ namespace parley::sdk::call {
 
 class Publishing {
  public:
-  using Reply = SignalChannel::ReplyFn;
+  using Reply = CallLink::Reply;
   using Event = std::function<void(EngineEventListener&)>;
 
   /// What the publish side needs from the call. Engine thread.
-  class Listener {
+  class Listener : public CallLink {
    public:
-    virtual ~Listener() = default;
-    /// In a call with a live link and not leaving it: otherwise nothing is sent.
-    [[nodiscard]] virtual bool Live() const = 0;
-    /// Sends request `type`; `reply` runs only while the call and its link are the
-    /// ones it was asked on.
-    virtual void Request(std::string_view type, nlohmann::json body, Reply reply) = 0;
-    virtual void Error(int32_t code, const std::string& message) = 0;
     /// An event for the application's listener.
     virtual void Notify(const Event& event) = 0;
     /// Changes when the call ends or its link changes: a media result that arrives

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "call/call_link.hpp"
 #include "media/media.hpp"
 #include "parley/proto/result.hpp"
 #include "parley/types.hpp"
@@ -22,18 +23,11 @@ namespace parley::sdk::call {
 
 class Subscribing {
  public:
-  using Reply = std::function<void(int32_t code, const std::string& message, const nlohmann::json& data)>;
+  using Reply = CallLink::Reply;
 
   /// What the subscribe side needs from the call (the engine). Engine thread.
-  class Listener {
+  class Listener : public CallLink {
    public:
-    virtual ~Listener() = default;
-    /// In a call with a live link and not leaving it: otherwise nothing is sent.
-    [[nodiscard]] virtual bool Live() const = 0;
-    /// Sends request `type`; `reply` runs only while the call and its link are the
-    /// ones it was asked on.
-    virtual void Request(std::string_view type, nlohmann::json body, Reply reply) = 0;
-    virtual void Error(int32_t code, const std::string& message) = 0;
     /// A new subscribe connection (its options and media callbacks are the call's).
     virtual Result<std::unique_ptr<media::SubscribeConnection>> NewSubscribeConnection() = 0;
   };

@@ -1,0 +1,27 @@
+// What a part of the call (publishing, subscribing) asks of the call's signalling
+// link. Each part's own Listener adds what only that part needs. Engine thread.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "signal_channel.hpp"
+
+namespace parley::sdk::call {
+
+class CallLink {
+ public:
+  using Reply = SignalChannel::ReplyFn;
+
+  virtual ~CallLink() = default;
+  /// In a call with a live link and not leaving it: otherwise nothing is sent.
+  [[nodiscard]] virtual bool Live() const = 0;
+  /// Sends request `type`; `reply` runs only while the call and its link are the
+  /// ones it was asked on.
+  virtual void Request(std::string_view type, nlohmann::json body, Reply reply) = 0;
+  virtual void Error(int32_t code, const std::string& message) = 0;
+};
+
+}  // namespace parley::sdk::call
