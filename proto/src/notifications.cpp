@@ -25,6 +25,12 @@ int32_t Code(const json& j, const char* key) {
   return static_cast<int32_t>(Int(j, key));
 }
 
+// A quality from 0 to 6; anything else reads as 0 (unknown).
+int Quality(const json& j, const char* key) {
+  int64_t v = Int(j, key);
+  return v >= 0 && v <= 6 ? static_cast<int>(v) : 0;
+}
+
 bool Bool(const json& j, const char* key, bool fallback) {
   auto it = j.find(key);
   return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
@@ -61,11 +67,9 @@ void PutName(json& j, const char* key, const std::optional<E>& v) {
 json UserInfo::ToJson() const {
   json muted_list = json::array();
   for (TrackKind t : muted) muted_list.push_back(Name(t));
-  json j = {{"userId", user_id},
-            {"userName", user_name},
-            {"tracks", TrackList(tracks)},
-            {"muted", muted_list},
-            {"online", online}};
+  json j = {
+      {"userId", user_id},   {"userName", user_name}, {"tracks", TrackList(tracks)},
+      {"muted", muted_list}, {"online", online},      {"networkQuality", {{"up", quality_up}, {"down", quality_down}}}};
   PutName(j, "role", role);
   PutName(j, "platform", platform);
   return j;
@@ -80,6 +84,10 @@ UserInfo UserInfo::FromJson(const json& j) {
   u.tracks = Tracks(j, "tracks");
   u.muted = Tracks(j, "muted");
   u.online = Bool(j, "online", true);
+  if (auto q = j.find("networkQuality"); q != j.end() && q->is_object()) {
+    u.quality_up = Quality(*q, "up");
+    u.quality_down = Quality(*q, "down");
+  }
   return u;
 }
 
@@ -136,6 +144,13 @@ json UserNetwork::ToJson() const {
 }
 UserNetwork UserNetwork::FromJson(const json& j) {
   return {Str(j, "userId"), Str(j, "state"), Code(j, "code")};
+}
+
+json NetworkQuality::ToJson() const {
+  return {{"type", kType}, {"userId", user_id}, {"up", up}, {"down", down}};
+}
+NetworkQuality NetworkQuality::FromJson(const json& j) {
+  return {Str(j, "userId"), Quality(j, "up"), Quality(j, "down")};
 }
 
 json UserUpdated::ToJson() const {
@@ -269,7 +284,7 @@ Notification ParseAny(std::string_view type, const json& j) {
 Notification ParseNotification(const json& j) {
   return ParseAny<UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished, TrackUnpublished,
                   TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted, StreamResumed,
-                  TransportFailed, ActiveSpeaker, Message, SessionRemoved>(Str(j, "type"), j);
+                  TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality>(Str(j, "type"), j);
 }
 
 std::string BroadcastText(json note, std::string_view channel_id, uint64_t seq) {

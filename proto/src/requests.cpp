@@ -277,4 +277,20 @@ json UpdateUserInfoRequest::ToJson() const {
   return {{"userName", user_name}};
 }
 
+Result<ReportStatsRequest> ReportStatsRequest::Parse(const json& body) {
+  ReportStatsRequest r;
+  for (auto [key, out] : {std::pair{"up", &r.up}, std::pair{"down", &r.down}}) {
+    auto v = GetInt(body, key, true);
+    if (!v) return v.error();
+    if (*v < 0 || *v > kMaxQuality)
+      return MakeError(Errc::kInvalidField, std::string("field '") + key + "' must be a quality from 0 to 6");
+    *out = static_cast<int>(*v);
+  }
+  return r;
+}
+
+json ReportStatsRequest::ToJson() const {
+  return {{"up", up}, {"down", down}};
+}
+
 }  // namespace parley::proto

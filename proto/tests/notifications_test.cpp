@@ -30,6 +30,8 @@ UserInfo Ann() {
   u.tracks = {TrackKind::kScreen, TrackKind::kAudio};
   u.muted = {TrackKind::kAudio};
   u.online = false;
+  u.quality_up = 2;
+  u.quality_down = 6;
   return u;
 }
 
@@ -41,7 +43,8 @@ TEST(Notifications, BytesAreIdenticalToTheHubs) {
                    {"platform", "h5"},
                    {"tracks", {"audio", "screen"}},
                    {"muted", {"audio"}},
-                   {"online", false}};
+                   {"online", false},
+                   {"networkQuality", {{"up", 2}, {"down", 6}}}};
   // One literal golden, to pin the format itself (sorted keys, no spaces).
   EXPECT_EQ(BroadcastText(TrackPublished{"u", TrackKind::kCamera}.ToJson(), "c", 3),
             R"({"channelId":"c","seq":3,"track":"camera","type":"trackPublished","userId":"u"})");
@@ -81,6 +84,9 @@ TEST(Notifications, BytesAreIdenticalToTheHubs) {
       {"activeSpeaker",
        {{"type", "activeSpeaker"}, {"userId", "ann"}, {"levelDbov", -static_cast<int>(127 - 100)}},
        ActiveSpeaker{"ann", -27}.ToJson()},
+      {"networkQuality",
+       {{"type", "networkQuality"}, {"userId", "ann"}, {"up", 1}, {"down", 4}},
+       NetworkQuality{"ann", 1, 4}.ToJson()},
       {"message",
        {{"type", "message"}, {"fromUserId", "ann"}, {"data", "hi \"there\""}},
        Message{"ann", "hi \"there\""}.ToJson()},
@@ -229,6 +235,7 @@ TEST(Notifications, ParseNotificationDispatchesEveryType) {
       ActiveSpeaker{"a", -12},
       Message{"a", "d"},
       SessionRemoved{10, "kicked", "m"},
+      NetworkQuality{"a", 0, 6},
   };
   for (const auto& sample : kSamples) {
     json j = std::visit(
@@ -248,6 +255,10 @@ TEST(Notifications, ParseNotificationDispatchesEveryType) {
     EXPECT_NO_THROW(n = ParseNotification(odd)) << odd.dump();
     EXPECT_TRUE(std::holds_alternative<std::monostate>(n)) << odd.dump();
   }
+  // A quality outside 0..6, or not a number, reads as unknown.
+  EXPECT_EQ(ParseNotification(json{{"type", "networkQuality"}, {"userId", "a"}, {"up", 9}, {"down", "3"}}),
+            Notification(NetworkQuality{"a", 0, 0}));
+  EXPECT_EQ(UserInfo::FromJson(json{{"userId", "a"}, {"networkQuality", {{"up", -1}, {"down", 5}}}}).quality_down, 5);
   // A snapshot round-trips too, and a reply without one reads as an empty snapshot.
   ChannelSnapshot snap{"c", "me",   ChannelProfile::kCommunication, ClientRole::kBroadcaster, false, 1, 2, 3,
                        "",  {Ann()}};

@@ -14,7 +14,7 @@ namespace parley::proto {
 namespace {
 
 TEST(ProtocolCatalog, EveryRequestHasATimeoutCodeInTheCatalog) {
-  ASSERT_EQ(RequestTypes().size(), 17u);
+  ASSERT_EQ(RequestTypes().size(), 18u);
   std::set<std::string_view> seen;
   for (const auto& r : RequestTypes()) {
     EXPECT_TRUE(seen.insert(r.name).second) << "duplicate request " << r.name;
@@ -36,7 +36,8 @@ TEST(ProtocolCatalog, EveryRequestHasATimeoutCodeInTheCatalog) {
 }
 
 TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
-  // Golden: web/sdk/parley.js's kTimeoutCode table at aa7c5f4, all 17 requests.
+  // Golden: web/sdk/parley.js's kTimeoutCode table at aa7c5f4, all 17 requests, and
+  // reportStats (network quality, issue #14).
   const std::map<std::string, Errc> parley_js = {
       {"hello", Errc::kTimeoutHello},
       {"join", Errc::kJoinTimeout},
@@ -55,6 +56,7 @@ TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
       {"sendMessage", Errc::kTimeoutSendMessage},
       {"updateUserInfo", Errc::kTimeoutUpdateUserInfo},
       {"refreshToken", Errc::kTimeoutRefreshToken},
+      {"reportStats", Errc::kTimeoutReportStats},
   };
   // Golden: the codes sdk/src/engine.cpp passes to Request() at aa7c5f4 (the engine sends 12 of them).
   const std::map<std::string, Errc> engine = {
@@ -80,12 +82,13 @@ TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
   EXPECT_EQ(static_cast<int32_t>(*TimeoutCode("ping")), 0x0102020C);
 }
 
-TEST(ProtocolCatalog, NotificationsAreTheSeventeenTheServerSends) {
-  // Golden: the notification types server/src/signal/hub.cpp writes at aa7c5f4.
+TEST(ProtocolCatalog, NotificationsAreTheEighteenTheServerSends) {
+  // Golden: the notification types server/src/signal/hub.cpp writes at aa7c5f4, and
+  // networkQuality (issue #14).
   const std::set<std::string_view> hub = {
       "userOnline",       "userOffline",     "userNetwork",    "userUpdated",      "roleUpdated",    "trackPublished",
       "trackUnpublished", "trackMuted",      "subscribeOffer", "subscribeAborted", "publishAborted", "streamAborted",
-      "streamResumed",    "transportFailed", "activeSpeaker",  "message",          "sessionRemoved"};
+      "streamResumed",    "transportFailed", "activeSpeaker",  "message",          "sessionRemoved", "networkQuality"};
   std::set<std::string_view> catalog(NotificationTypes().begin(), NotificationTypes().end());
   EXPECT_EQ(catalog.size(), NotificationTypes().size()) << "duplicate notification type";
   EXPECT_EQ(catalog, hub);

@@ -271,9 +271,31 @@ TEST(Requests, ToJsonThenParseIsIdentity) {
   ExpectRoundTrip<SendMessageRequest>({{"data", "hello"}});
   ExpectRoundTrip<SendMessageRequest>({{"data", ""}, {"toUserId", "bob"}});
   ExpectRoundTrip<UpdateUserInfoRequest>({{"userName", "Bo"}});
+  ExpectRoundTrip<ReportStatsRequest>({{"up", 1}, {"down", 6}});
   // What ToJson writes: canonical names, never the aliases.
   EXPECT_EQ(PublishRequest::Parse({{"track", "video"}})->ToJson().dump(), R"({"tracks":["camera"]})");
   EXPECT_EQ(MuteRequest::Parse({{"track", "audio"}})->ToJson().dump(), R"({"muted":true,"tracks":["audio"]})");
+}
+
+TEST(Requests, ReportStatsTakesTwoQualitiesFromZeroToSix) {
+  auto ok = ReportStatsRequest::Parse({{"up", 0}, {"down", 6}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->up, 0);
+  EXPECT_EQ(ok->down, 6);
+  const json bad[] = {json::object(),
+                      {{"up", 1}},
+                      {{"down", 1}},
+                      {{"up", 7}, {"down", 1}},
+                      {{"up", 1}, {"down", -1}},
+                      {{"up", 1.5}, {"down", 1}},
+                      {{"up", "1"}, {"down", 1}},
+                      {{"up", true}, {"down", 1}},
+                      {{"up", 1}, {"down", 4294967298LL}}};
+  for (const json& b : bad) {
+    auto r = ReportStatsRequest::Parse(b);
+    ASSERT_FALSE(r) << b.dump();
+    EXPECT_EQ(r.error().code, Errc::kInvalidField) << b.dump();
+  }
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckRequest<MuteRequest>(body);
   CheckRequest<SendMessageRequest>(body);
   CheckRequest<UpdateUserInfoRequest>(body);
+  CheckRequest<ReportStatsRequest>(body);
   CheckNotification(body);
   (void)MakeResponse(env->id, env->type, parley::Errc::kOk, env->type, body);
   return 0;

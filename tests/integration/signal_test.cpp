@@ -333,6 +333,63 @@ TEST_F(SignalTest, H5CompatibilityRule) {
 
 // An operator reads the log: where things are, who came and went, what was refused
 // and why — and a flood of bad requests does not flood it.
+TEST_F(SignalTest, NetworkQualityIsRelayedToTheChannelAndKeptForLateJoiners) {
+  WsClient a(server_.port()), b(server_.port());
+  EXPECT_EQ(Code(b.Request("reportStats", {{"up", 1}, {"down", 1}})), C(Errc::kNotInChannel));
+  ASSERT_EQ(Code(Join(a, app_, "q", "alice")), 0);
+  ASSERT_EQ(Code(Join(b, app_, "q", "bob")), 0);
+  a.WaitFor("userOnline");
+
+  ASSERT_EQ(Code(b.Request("reportStats", {{"up", 1}, {"down", 3}})), 0);
+  auto q = a.WaitFor("networkQuality");
+  EXPECT_EQ(q["userId"], "bob");
+  EXPECT_EQ(q["up"], 1);
+  EXPECT_EQ(q["down"], 3);
+  EXPECT_TRUE(q.contains("seq"));
+  EXPECT_FALSE(b.Receives("networkQuality", 200ms)) << "the reporter is not told about itself";
+  // The same value again is no news.
+  ASSERT_EQ(Code(b.Request("reportStats", {{"up", 1}, {"down", 3}})), 0);
+  EXPECT_FALSE(a.Receives("networkQuality", 300ms));
+
+  // Out of range, of the wrong type or missing: refused, nothing relayed.
+  for (const json& bad : {json{{"up", 7}, {"down", 1}}, json{{"up", -1}, {"down", 1}}, json{{"up", "2"}, {"down", 1}},
+                          json{{"up", 2}}, json{{"up", 2.5}, {"down", 1}}})
+    EXPECT_EQ(Code(b.Request("reportStats", bad)), C(Errc::kInvalidField)) << bad;
+  EXPECT_FALSE(a.Receives("networkQuality", 300ms));
+
+  // A client changing its value as fast as it can is throttled to one relay a second;
+  // the last value is kept and goes out with its next report.
+  std::this_thread::sleep_for(1100ms);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Code(b.Request("reportStats", {{"up", 2 + (i % 2)}, {"down", 5}})), 0);
+  int relayed = 0;
+  while (a.Receives("networkQuality", 300ms)) ++relayed;
+  EXPECT_GE(relayed, 1);
+  EXPECT_LE(relayed, 3) << "five changes in a burst were all relayed";
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_EQ(Code(b.Request("reportStats", {{"up", 4}, {"down", 5}})), 0);
+  ASSERT_EQ(Code(b.Request("reportStats", {{"up", 4}, {"down", 5}})), 0);
+  json last;
+  try {
+    for (;;) last = a.WaitFor("networkQuality", 1500ms);
+  } catch (const std::runtime_error&) {
+  }
+  ASSERT_TRUE(last.is_object());
+  EXPECT_EQ(last["up"], 4);
+  EXPECT_EQ(last["down"], 5);
+
+  // Someone joining later finds it in the user object.
+  WsClient c(server_.port());
+  auto jc = Join(c, app_, "q", "carol");
+  ASSERT_EQ(Code(jc), 0) << jc;
+  int seen = 0;
+  for (const auto& u : jc["data"]["users"]) {
+    if (u["userId"] != "bob") continue;
+    ++seen;
+    EXPECT_EQ(u["networkQuality"], json({{"up", 4}, {"down", 5}}));
+  }
+  EXPECT_EQ(seen, 1);
+}
+
 TEST(ServerLog, SaysWhereThingsAreAndWhoCameAndWent) {
   ServerProcess server({"--log-level", "info"});
   TestApp app = CreateApp(server);

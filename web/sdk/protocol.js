@@ -46,6 +46,7 @@ export const TIMEOUT_CODE = Object.freeze({
   sendMessage: ErrorCode.TIMEOUT_SEND_MESSAGE,
   updateUserInfo: ErrorCode.TIMEOUT_UPDATE_USER_INFO,
   refreshToken: ErrorCode.TIMEOUT_REFRESH_TOKEN,
+  reportStats: ErrorCode.TIMEOUT_REPORT_STATS,
 });
 
 /** Every notification type the server sends. */
@@ -67,4 +68,5 @@ export const NOTIFICATION_TYPES = Object.freeze([
   'activeSpeaker',
   'message',
   'sessionRemoved',
+  'networkQuality',
 ]);

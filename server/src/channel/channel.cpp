@@ -29,7 +29,8 @@ json UserJson(const Session& s, bool with_media) {
             {"platform", s.platform == Platform::kH5 ? "h5" : "native"},
             {"tracks", proto::TrackList(s.published)},
             {"muted", muted},
-            {"online", s.conn != nullptr}};
+            {"online", s.conn != nullptr},
+            {"networkQuality", {{"up", s.quality_up}, {"down", s.quality_down}}}};
   if (!with_media) return u;
   if (!s.channel) return u;
   sfu::MediaSnapshot snap = s.channel->media->Snapshot(s.id);

@@ -61,6 +61,12 @@ struct Session {
   std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
   std::unique_ptr<boost::asio::steady_timer> grace_timer;
   Clock::time_point joined_at;
+  /// The network quality the client last reported (reportStats: 0 unknown .. 6 down),
+  /// when the channel was last told about a change (at most once per second), and
+  /// whether the stored value is newer than what the channel was told.
+  int quality_up = 0, quality_down = 0;
+  Clock::time_point quality_relayed_at{};
+  bool quality_unrelayed = false;
 };
 
 /// Every live session, by id and by resume token. The table owns the sessions; the

@@ -74,6 +74,28 @@ void HandleUpdateUserInfo(HubContext& ctx, Conn& c, const ClientMessage& m) {
   s->channel->Broadcast(ctx.out, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
 }
 
+// A client's own network quality. It is stored (the user object carries it to those
+// who join later) and relayed when it changed, at most once per second per user: an
+// SDK reports on change every 2 s at most, so only a misbehaving client is throttled,
+// and what it sends meanwhile is kept and relayed with its next report.
+void HandleReportStats(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::ReportStatsRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  bool changed = req->up != s->quality_up || req->down != s->quality_down || s->quality_unrelayed;
+  s->quality_up = req->up;
+  s->quality_down = req->down;
+  ctx.out.Reply(c, m, Errc::kOk, "ok");
+  if (!changed) return;
+  auto now = Clock::now();
+  s->quality_unrelayed = now - s->quality_relayed_at < std::chrono::seconds(1);
+  if (s->quality_unrelayed) return;
+  s->quality_relayed_at = now;
+  s->channel->Broadcast(ctx.out,
+                        {{"type", "networkQuality"}, {"userId", s->user_id}, {"up", req->up}, {"down", req->down}}, s);
+}
+
 }  // namespace
 
 void RegisterChannelHandlers(Dispatcher& d, HubContext& ctx) {
@@ -82,6 +104,7 @@ void RegisterChannelHandlers(Dispatcher& d, HubContext& ctx) {
   Register(d, ctx, "listUsers", &HandleListUsers);
   Register(d, ctx, "sendMessage", &HandleSendMessage);
   Register(d, ctx, "updateUserInfo", &HandleUpdateUserInfo);
+  Register(d, ctx, "reportStats", &HandleReportStats);
 }
 
 }  // namespace parley::server

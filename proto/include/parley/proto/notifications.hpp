@@ -30,6 +30,8 @@ struct UserInfo {
   TrackSet tracks;  ///< published
   TrackSet muted;
   bool online = true;  ///< false while the user's connection is in its resume grace period
+  /// The network quality the user last reported (0 unknown .. 6 down), up and down.
+  int quality_up = 0, quality_down = 0;
 
   [[nodiscard]] nlohmann::json ToJson() const;
   static UserInfo FromJson(const nlohmann::json& j);
@@ -185,6 +187,15 @@ struct ActiveSpeaker {
   static ActiveSpeaker FromJson(const nlohmann::json& j);
   bool operator==(const ActiveSpeaker&) const = default;
 };
+/// A member's own network quality changed (its reportStats), 0 unknown .. 6 down.
+struct NetworkQuality {
+  std::string user_id;
+  int up = 0, down = 0;
+  static constexpr std::string_view kType = "networkQuality";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static NetworkQuality FromJson(const nlohmann::json& j);
+  bool operator==(const NetworkQuality&) const = default;
+};
 /// A sendMessage from another member; a direct one also carries channelId, added by the sender.
 struct Message {
   std::string from_user_id;
@@ -209,7 +220,7 @@ struct SessionRemoved {
 using Notification =
     std::variant<std::monostate, UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished,
                  TrackUnpublished, TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted,
-                 StreamResumed, TransportFailed, ActiveSpeaker, Message, SessionRemoved>;
+                 StreamResumed, TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality>;
 
 /// Dispatches on "type" and reads leniently; never throws, whatever `j` is.
 Notification ParseNotification(const nlohmann::json& j);
