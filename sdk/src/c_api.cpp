@@ -74,6 +74,11 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
   void OnBye(const std::string& reason) override {
     if (auto c = Callbacks(); c.on_bye) c.on_bye(c.user_data, reason.c_str());
   }
+  void OnNetworkQualityChanged(const std::string& user_id, parley::NetworkQuality up,
+                               parley::NetworkQuality down) override {
+    if (auto c = Callbacks(); c.on_network_quality)
+      c.on_network_quality(c.user_data, user_id.c_str(), static_cast<int>(up), static_cast<int>(down));
+  }
 };
 
 namespace {

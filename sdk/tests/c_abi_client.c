@@ -41,6 +41,14 @@ static void on_status(void* ud, int status) {
   (void)ud;
   last_status = status;
 }
+static atomic_int local_up = PARLEY_QUALITY_UNKNOWN;
+static atomic_int local_down = PARLEY_QUALITY_UNKNOWN;
+static void on_quality(void* ud, const char* user, int up, int down) {
+  (void)ud;
+  if (user[0] != '\0') return; /* a remote user's */
+  local_up = up;
+  local_down = down;
+}
 static void on_device(void* ud, const char* id, const char* name, int is_default) {
   (void)ud, (void)is_default;
   if (id && *id && name && *name) devices_seen++;
@@ -85,6 +93,7 @@ int main(int argc, char** argv) {
   cb.on_remote_video_frame = on_video;
   cb.on_remote_audio_frame = on_audio;
   cb.on_connection_status = on_status;
+  cb.on_network_quality = on_quality;
   CHECK(parley_engine_set_callbacks(e, &cb) == PARLEY_ERR_OK);
   /* Devices: at least the synthetic ones; bad kinds and calls out of state are codes. */
   CHECK(parley_enumerate_devices(PARLEY_DEVICE_MICROPHONE, on_device, NULL) >= 3);
@@ -112,6 +121,11 @@ int main(int argc, char** argv) {
   CHECK(audio_samples >= 48000);
   CHECK(parley_engine_is_in_call(e) == 1);
   CHECK(last_status == PARLEY_STATUS_CONNECTED);
+  /* The local quality is measured from the second stats interval on (4 s after join). */
+  for (i = 0; i < 100 && local_up == PARLEY_QUALITY_UNKNOWN; i++) sleep_ms(100);
+  printf("local network quality up %d down %d\n", local_up, local_down);
+  CHECK(local_up >= PARLEY_QUALITY_EXCELLENT && local_up <= PARLEY_QUALITY_DOWN);
+  CHECK(local_down >= PARLEY_QUALITY_UNKNOWN && local_down <= PARLEY_QUALITY_DOWN);
   CHECK(parley_engine_mute_mic(e, 1) == PARLEY_ERR_OK);
   CHECK(parley_engine_leave(e) == PARLEY_ERR_OK);
   parley_engine_destroy(e);

@@ -116,6 +116,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnStats(const EngineStats& s) override {
     Note([&] { stats.push_back(s); });
   }
+  void OnNetworkQualityChanged(const std::string& id, NetworkQuality up, NetworkQuality down) override {
+    Note([&] { quality[id] = {static_cast<int>(up), static_cast<int>(down)}; });
+  }
   void OnRemoteVideoFrame(const std::string& id, TrackKind track, const VideoFrame& f) override {
     // Mean luma and the first chroma sample of the last frame (muted camera: 16/128).
     uint64_t sum = 0;
@@ -174,6 +177,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::map<std::string, std::set<TrackKind>> tracks;
   std::vector<std::pair<int32_t, std::string>> errors;
   std::vector<EngineStats> stats;
+  std::map<std::string, std::pair<int, int>> quality;  ///< up, down by user ("" is the local user)
   std::map<std::string, int> frames, width, height, peak;
   std::map<std::string, std::chrono::steady_clock::time_point> first_frame_at;
   struct Audio {

@@ -81,6 +81,17 @@ TEST(Engine, TwoEnginesSeeAndHearEachOtherThroughParleyd) {
     EXPECT_EQ(st.width, 320);
     EXPECT_LT(st.loss_rate, 0.5);
   }
+  // Network quality: each measures its own, and hears the other's through the server.
+  for (auto [p, other] : {std::pair{&pa, "bob"}, std::pair{&pb, "alice"}}) {
+    auto measured = [](std::pair<int, int> q) {
+      return q.first >= 1 && q.first <= 5 && q.second >= 1 && q.second <= 5;
+    };
+    EXPECT_TRUE(p->WaitFor([&] { return p->quality.count("") && measured(p->quality[""]); }, 10s));
+    EXPECT_TRUE(p->WaitFor([&] { return p->quality.count(other) && measured(p->quality[other]); }, 10s)) << other;
+    std::lock_guard<std::mutex> lock(p->mu);
+    std::printf("network quality: local %d/%d, %s %d/%d\n", p->quality[""].first, p->quality[""].second, other,
+                p->quality[other].first, p->quality[other].second);
+  }
   EXPECT_EQ(a->LeaveChannel(), 0);
   EXPECT_TRUE(pa.WaitFor([&] { return pa.left; }, 5s));
   EXPECT_FALSE(a->IsInCall());

@@ -101,6 +101,13 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "activeSpeaker"}, {"userId", id}}, id + " is speaking");
   }
+  void OnNetworkQualityChanged(const std::string& id, NetworkQuality up, NetworkQuality down) override {
+    static constexpr const char* kWords[] = {"unknown", "excellent", "good", "poor", "bad", "very bad", "down"};
+    auto word = [](NetworkQuality q) { return kWords[std::min<size_t>(static_cast<size_t>(q), 6)]; };
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "networkQuality"}, {"userId", id}, {"up", static_cast<int>(up)}, {"down", static_cast<int>(down)}},
+         fmt::format("network quality of {}: up {}, down {}", id.empty() ? "this client" : id, word(up), word(down)));
+  }
   void OnOccurError(int32_t code, const std::string& message) override {
     Problem("error", code, message);
     if (code == static_cast<int32_t>(Errc::kMediaConnectionReconnectFailed)) {

@@ -51,6 +51,13 @@ class EngineEventListener {
   virtual void OnBye([[maybe_unused]] const std::string& reason) {}
   /// Media statistics, every 2 s while in a call.
   virtual void OnStats([[maybe_unused]] const EngineStats& stats) {}
+  /// A user's network quality changed: what it sends (`up`) and what it receives
+  /// (`down`). `user_id` is empty for the local user, measured every 2 s and filtered
+  /// so one noisy interval does not flip it (docs/network-lab.md, "Network quality");
+  /// a remote user's is what its own SDK measured, relayed by the server, and kDown
+  /// while the server has lost that user's connection.
+  virtual void OnNetworkQualityChanged([[maybe_unused]] const std::string& user_id, [[maybe_unused]] NetworkQuality up,
+                                       [[maybe_unused]] NetworkQuality down) {}
   /// The loudest publisher in the channel changed.
   virtual void OnActiveSpeaker([[maybe_unused]] const std::string& user_id) {}
   /// A published media file's position, twice a second while publishing it

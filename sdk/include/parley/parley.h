@@ -28,6 +28,16 @@ enum {
 };
 enum { PARLEY_FILE_PLAYING = 0, PARLEY_FILE_PAUSED = 1, PARLEY_FILE_ENDED = 2 };
 enum { PARLEY_DEVICE_MICROPHONE = 0, PARLEY_DEVICE_SPEAKER = 1, PARLEY_DEVICE_CAMERA = 2 };
+/* Network quality of one direction (on_network_quality). */
+enum {
+  PARLEY_QUALITY_UNKNOWN = 0,
+  PARLEY_QUALITY_EXCELLENT = 1,
+  PARLEY_QUALITY_GOOD = 2,
+  PARLEY_QUALITY_POOR = 3,
+  PARLEY_QUALITY_BAD = 4,
+  PARLEY_QUALITY_VERY_BAD = 5,
+  PARLEY_QUALITY_DOWN = 6
+};
 
 typedef struct parley_engine_config {
   const char* server_url;               /* "ws://host:port/v1/signal" or "http://host:port" (required) */
@@ -65,6 +75,9 @@ typedef struct parley_callbacks {
   void (*on_media_file_state)(void* user_data, int state); /* PARLEY_FILE_* */
   void (*on_recording_started)(void* user_data, const char* user_id, int track, const char* path);
   void (*on_bye)(void* user_data, const char* reason);
+  /* Added in 0.2: a user's network quality changed (user_id "" is the local user);
+   * up and down are PARLEY_QUALITY_*. */
+  void (*on_network_quality)(void* user_data, const char* user_id, int up, int down);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing

@@ -112,7 +112,7 @@ struct EngineStats {
   int jitter_ms = 0;          ///< largest inbound jitter
   int video_fps = 0;          ///< remote video frames decoded per second, all streams
   int width = 0, height = 0;  ///< size of the last remote video frame
-  /// 1 excellent .. 5 very bad (0 unknown), from loss and RTT.
+  /// The worse of the local user's up and down NetworkQuality (0 unknown .. 6 down).
   int quality = 0;
 };
 
@@ -131,6 +131,18 @@ struct ScreenShareConfig {
 
 /// The engine's link to the server (OnConnectionStatusChanged).
 enum class ConnectionStatus : uint8_t { kDisconnected, kConnecting, kConnected, kReconnecting, kFailed };
+
+/// Network quality of one direction (OnNetworkQualityChanged); the C ABI's
+/// PARLEY_QUALITY_* have the same values.
+enum class NetworkQuality : uint8_t {
+  kUnknown = 0,  ///< nothing measured yet
+  kExcellent = 1,
+  kGood = 2,
+  kPoor = 3,
+  kBad = 4,
+  kVeryBad = 5,
+  kDown = 6,  ///< disconnected
+};
 
 enum class DeviceKind : uint8_t { kMicrophone, kSpeaker, kCamera };
 

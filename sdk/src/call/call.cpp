@@ -15,6 +15,9 @@ namespace {
 int32_t Code(Errc e) {
   return static_cast<int32_t>(e);
 }
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Call::Clock::now().time_since_epoch()).count();
+}
 int ElapsedMs(Call::Clock::time_point t0) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Call::Clock::now() - t0).count());
 }
@@ -145,6 +148,7 @@ void Call::EndCall() {
   subscribing_.connection().reset();
   publishing_.End();
   remote_.Clear();
+  quality_.Clear();
   in_call_ = false;
   reconnecting_ = false;
   resume_token_.clear();
@@ -309,6 +313,7 @@ void Call::OnSignalClosed(const std::string& why) {
   ping_timer_.cancel();
   Warn(Code(Errc::kLocalNetworkDisconnected), "signalling connection lost (" + why + "); reconnecting");
   SetStatus(ConnectionStatus::kReconnecting);
+  LocalQuality(quality_.LinkLost());
   uint64_t attempt = ++resume_attempt_;
   RunAfter(reconnect_delay_, [this, attempt] { TryResume(attempt); });
 }
@@ -389,9 +394,15 @@ void Call::Reconcile(const Json& users) {
         if (config_.auto_subscribe) subscribing_.Subscribe(c.user_id);
         break;
       case RemoteUsers::Change::Kind::kOffline:
+        quality_.Forget(c.user_id);
         Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(c.user_id, "left"); });
         break;
     }
+  }
+  // Qualities relayed while the link was down are in the snapshot.
+  for (const auto& u : snapshot) {
+    RemoteQuality(u.user_id, quality_.Remote(u.user_id, u.quality_up, u.quality_down));
+    RemoteQuality(u.user_id, u.online ? quality_.RemoteLinkBack(u.user_id) : quality_.RemoteLinkLost(u.user_id));
   }
 }
 
@@ -439,14 +450,50 @@ void Call::StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub) 
   if (!in_call_) return;  // left while the totals were collected
   auto report = stats_.Add(pub, sub, {frames_.load(), width_.load(), height_.load()}, Clock::now());
   if (!report) return;
+  report->down.expecting = subscribing_.connection() && sub.packets_received > 0;
+  CallQuality::Local q = quality_.Sample(report->up, report->down, NowUs());
+  auto [up, down] = quality_.local();
+  report->stats.quality = std::max(up, down);
   Notify([&](EngineEventListener& l) { l.OnStats(report->stats); });
-  if (report->warning) Warn(report->warning->code, report->warning->message);
+  LocalQuality(q);
+}
+
+void Call::LocalQuality(const CallQuality::Local& q) {
+  if (q.changed) {
+    auto [up, down] = *q.changed;
+    Notify([&](EngineEventListener& l) { l.OnNetworkQualityChanged("", NetworkQuality(up), NetworkQuality(down)); });
+    // The others hear of it through the server; an older server does not know the
+    // request, and a lost answer changes nothing: the reply is not waited on.
+    if (Live()) Request("reportStats", {{"up", up}, {"down", down}}, [](int32_t, const std::string&, const Json&) {});
+  }
+  if (q.weak) {
+    auto [up, down] = quality_.local();
+    Warn(Code(Errc::kNetworkWeak),
+         "network quality is poor (up " + std::to_string(up) + ", down " + std::to_string(down) + " of 6)");
+  }
+  if (q.recovered) Warn(Code(Errc::kNetworkRecovered), "network quality is back to normal");
+}
+
+void Call::RemoteQuality(const std::string& user_id, std::optional<CallQuality::Pair> q) {
+  if (!q || user_id.empty() || !remote_.Knows(user_id)) return;
+  Notify([&](EngineEventListener& l) {
+    l.OnNetworkQualityChanged(user_id, NetworkQuality(q->first), NetworkQuality(q->second));
+  });
+}
+
+void Call::On(const proto::UserNetwork& n) {
+  Warn(n.code, n.user_id + ": " + n.state);
+  if (n.state == "disconnected") RemoteQuality(n.user_id, quality_.RemoteLinkLost(n.user_id));
+  if (n.state == "connected") RemoteQuality(n.user_id, quality_.RemoteLinkBack(n.user_id));
 }
 
 // ---- remote users and notifications --------------------------------------------------
 
 void Call::AddRemote(const proto::UserInfo& u) {
-  if (remote_.Add(u)) Online(u.user_id, !u.tracks.empty());
+  if (!remote_.Add(u)) return;
+  Online(u.user_id, !u.tracks.empty());
+  RemoteQuality(u.user_id, quality_.Remote(u.user_id, u.quality_up, u.quality_down));
+  if (!u.online) RemoteQuality(u.user_id, quality_.RemoteLinkLost(u.user_id));
 }
 
 void Call::Online(const std::string& id, bool has_tracks) {
@@ -464,6 +511,8 @@ void Call::OnNote(const Json& m) {
 
 void Call::On(const proto::UserOffline& n) {
   remote_.Remove(n.user_id);
+  quality_.Forget(n.user_id);
+  quality_.ForgetVideoGap(NowUs());
   Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(n.user_id, n.reason); });
 }
 
@@ -473,6 +522,7 @@ void Call::On(const proto::TrackPublished& n) {
 }
 
 void Call::On(const proto::TrackUnpublished& n) {
+  if (n.track && *n.track != TrackKind::kAudio) quality_.ForgetVideoGap(NowUs());
   if (n.track && remote_.RemoveTrack(n.user_id, *n.track))
     Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(n.user_id, *n.track); });
 }
@@ -514,6 +564,7 @@ Result<std::unique_ptr<media::SubscribeConnection>> Call::NewSubscribeConnection
   media::SubscribeCallbacks cb;
   cb.on_video = [this](const RemoteTrackInfo& i, const VideoFrame& f) {
     frames_.fetch_add(1, std::memory_order_relaxed);
+    quality_.OnVideoFrame(NowUs());
     width_.store(f.width, std::memory_order_relaxed);
     height_.store(f.height, std::memory_order_relaxed);
     host_.OnRemoteVideoFrame(i, f);

@@ -26,6 +26,7 @@
 #include <variant>
 #include <vector>
 
+#include "call/call_quality.hpp"
 #include "call/publishing.hpp"
 #include "call/remote_users.hpp"
 #include "call/subscribing.hpp"
@@ -179,7 +180,12 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void On(const proto::TrackMuted& n);
   void On(const proto::SubscribeOffer& n) { subscribing_.ApplyOffer(n.sdp); }
   void On(const proto::ActiveSpeaker& n);
-  void On(const proto::UserNetwork& n) { Warn(n.code, n.user_id + ": " + n.state); }
+  void On(const proto::UserNetwork& n);
+  void On(const proto::NetworkQuality& n) { RemoteQuality(n.user_id, quality_.Remote(n.user_id, n.up, n.down)); }
+  /// Tells the application a remote user's pair, when there is news.
+  void RemoteQuality(const std::string& user_id, std::optional<CallQuality::Pair> q);
+  /// The local pair changed: the application and the server are told.
+  void LocalQuality(const CallQuality::Local& q);
   void On(const proto::PublishAborted& n) { Error(n.code, n.message); }
   void On(const proto::TransportFailed& n) { Error(n.code, n.message); }
   void On(const proto::StreamAborted& n) { Warn(n.code, n.user_id + ": " + n.message); }
@@ -207,6 +213,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   Subscribing subscribing_;
   RemoteUsers remote_;               ///< its snapshot is read by API threads
   StatsWindow stats_;                ///< the totals of the last report
+  CallQuality quality_;              ///< network quality, local and remote
   std::atomic<uint64_t> frames_{0};  ///< written on media threads
   std::atomic<int> width_{0}, height_{0};
   bool in_call_ = false;

@@ -2,18 +2,7 @@
 
 #include <algorithm>
 
-#include "parley/proto/errc.hpp"
-
 namespace parley::sdk {
-
-int StatsWindow::Quality(double loss_rate, int rtt_ms) {
-  int rtt = std::max(0, rtt_ms);
-  return loss_rate < 0.01 && rtt < 100   ? 1
-         : loss_rate < 0.03 && rtt < 200 ? 2
-         : loss_rate < 0.08 && rtt < 400 ? 3
-         : loss_rate < 0.15              ? 4
-                                         : 5;
-}
 
 std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub, const media::RtpTotals& sub,
                                                     const Frames& frames, Clock::time_point now) {
@@ -37,18 +26,16 @@ std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub,
     st.video_fps = static_cast<int>(static_cast<double>(frames.decoded - frames_) * 1000.0 / ms + 0.5);
     st.width = frames.width;
     st.height = frames.height;
-    // Nothing received and no round trip measured: the quality is unknown (0).
-    if (got + lost > 0 || st.rtt_ms >= 0) st.quality = Quality(st.loss_rate, st.rtt_ms);
-    // Weak network: a warning when quality turns poor, a notice when it is good again.
-    if (st.quality >= 4 && !weak_) {
-      weak_ = true;
-      r.warning = Warning{static_cast<int32_t>(Errc::kNetworkWeak),
-                          "network quality is poor (loss " + std::to_string(static_cast<int>(st.loss_rate * 100)) +
-                              "%, rtt " + std::to_string(st.rtt_ms) + " ms)"};
-    } else if (weak_ && st.quality > 0 && st.quality <= 2) {
-      weak_ = false;
-      r.warning = Warning{static_cast<int32_t>(Errc::kNetworkRecovered), "network quality is back to normal"};
-    }
+    r.up.sent =
+        pub.packets_sent >= pub_.packets_sent ? static_cast<long long>(pub.packets_sent - pub_.packets_sent) : 0;
+    // The server's reports count the lost packets since the connection began.
+    if (pub.remote_packets_lost >= 0)
+      r.up.lost = std::max<int64_t>(0, pub.remote_packets_lost - std::max<int64_t>(0, pub_.remote_packets_lost));
+    r.up.rtt_ms = st.rtt_ms;
+    r.down.received = got;
+    r.down.lost = lost;
+    r.down.jitter_ms = st.jitter_ms;
+    r.down.rtt_ms = st.rtt_ms;
     out = std::move(r);
   }
   at_ = now;

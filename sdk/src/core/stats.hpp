@@ -1,8 +1,8 @@
-// The engine's statistics and network quality (OnStats, the weak-network warning and
-// the recovered notice), computed from the totals the connections report at each
-// heartbeat: rates are deltas over the elapsed time, quality bands come from the loss
-// and the round-trip time. A unit of its own, driven by `now`, so its rules are
-// tested without a network or a clock.
+// The engine's statistics (OnStats), computed from the totals the connections report
+// at each heartbeat: rates are deltas over the elapsed time. Each report also carries
+// the interval's counts as the network quality samples (core/network_quality.hpp). A
+// unit of its own, driven by `now`, so its rules are tested without a network or a
+// clock.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "core/network_quality.hpp"
 #include "media/media.hpp"
 #include "parley/types.hpp"
 
@@ -25,19 +26,11 @@ class StatsWindow {
     uint64_t decoded = 0;
     int width = 0, height = 0;
   };
-  /// A warning for the application (OnOccurWarning).
-  struct Warning {
-    int32_t code = 0;
-    std::string message;
-  };
   struct Report {
-    EngineStats stats;
-    std::optional<Warning> warning;  ///< network weak (once) or recovered (once)
+    EngineStats stats;  ///< `quality` is left for the caller (the filtered bands)
+    UplinkSample up;    ///< sent and reported lost, rtt; the caller adds the rest
+    DownlinkSample down;
   };
-
-  /// The quality band: 1 excellent .. 5 very bad, from the loss rate (0..1) and the
-  /// round-trip time (ms; <0 unknown, taken as 0).
-  static int Quality(double loss_rate, int rtt_ms);
 
   /// Adds the totals measured at `now`. The first sample only starts the window
   /// (nullopt); each later one reports the deltas since the one before. Totals that go
@@ -49,7 +42,6 @@ class StatsWindow {
   Clock::time_point at_{};
   media::RtpTotals pub_, sub_;
   uint64_t frames_ = 0;
-  bool weak_ = false;
 };
 
 }  // namespace parley::sdk

@@ -32,6 +32,9 @@ struct RtpTotals {
   int64_t packets_lost = 0;
   double jitter_s = 0;  ///< largest inbound jitter
   double rtt_s = -1;    ///< from the remote side's reports (-1: unknown yet)
+  /// Sent packets the remote side's reports count as lost since the connection
+  /// began (-1: no report yet).
+  int64_t remote_packets_lost = -1;
 };
 
 /// The media did not answer an SDP operation within its bound: the error is

@@ -447,3 +447,39 @@ TEST_F(Call, AMediaTimeoutIsReportedNotHung) {
 
 }  // namespace
 }  // namespace parley::sdk::call_test
+
+namespace parley::sdk::call_test {
+namespace {
+
+TEST_F(Call, OthersNetworkQualityIsReportedAndDownWhileTheServerHasLostThem) {
+  Json bob = User("bob", {"audio"});
+  bob["networkQuality"] = {{"up", 2}, {"down", 3}};
+  Join(Json::array({bob, User("dan")}));
+  auto& q = host.app.qualities;
+  EXPECT_EQ(q, (std::vector<std::string>{"bob 2/3"})) << "dan reported nothing yet";
+  server.Notify(proto::NetworkQuality{"bob", 4, 4}.ToJson());
+  server.Notify(proto::NetworkQuality{"bob", 4, 4}.ToJson());  // no news
+  server.Notify(proto::NetworkQuality{"zed", 1, 1}.ToJson());  // not in the channel
+  const int32_t kLost = static_cast<int32_t>(Errc::kRemoteNetworkDisconnected);
+  const int32_t kBack = static_cast<int32_t>(Errc::kRemoteNetworkConnected);
+  server.Notify(proto::UserNetwork{"bob", "disconnected", kLost}.ToJson());
+  server.Notify(proto::NetworkQuality{"bob", 1, 1}.ToJson());  // kept for when bob is back
+  server.Notify(proto::UserNetwork{"bob", "connected", kBack}.ToJson());
+  Run();
+  EXPECT_EQ(q, (std::vector<std::string>{"bob 2/3", "bob 4/4", "bob 6/6", "bob 1/1"}));
+  server.Notify(proto::UserOffline{"bob", "left"}.ToJson());
+  server.Notify(proto::NetworkQuality{"bob", 2, 2}.ToJson());  // gone: nothing to report
+  Run();
+  EXPECT_EQ(q.size(), 4U);
+}
+
+TEST_F(Call, ALostLinkMakesTheLocalQualityDown) {
+  Join();
+  server.Drop();
+  ASSERT_TRUE(RunUntil([&] { return !server.Sent("resume").empty(); }));
+  EXPECT_EQ(host.app.qualities, (std::vector<std::string>{" 6/6"}));
+  EXPECT_TRUE(server.Sent("reportStats").empty()) << "nobody to tell while the link is down";
+}
+
+}  // namespace
+}  // namespace parley::sdk::call_test

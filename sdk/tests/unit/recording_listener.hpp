@@ -15,6 +15,9 @@ class RecordingListener final : public EngineEventListener {
  public:
   std::vector<std::string> events;
   std::string last_error_message;  ///< what the last error said (events keep only codes)
+  /// Network quality changes, "<user> <up>/<down>" ("" for the local user), kept apart
+  /// from `events` so the other tests' sequences do not depend on them.
+  std::vector<std::string> qualities;
 
   /// The events that start with `prefix`.
   [[nodiscard]] std::vector<std::string> With(const std::string& prefix) const {
@@ -48,6 +51,10 @@ class RecordingListener final : public EngineEventListener {
     Add(std::string("status ") + kNames[static_cast<int>(s)]);
   }
   void OnBye(const std::string& reason) override { Add("bye " + reason); }
+  void OnNetworkQualityChanged(const std::string& user, NetworkQuality up, NetworkQuality down) override {
+    qualities.push_back(user + " " + std::to_string(static_cast<int>(up)) + "/" +
+                        std::to_string(static_cast<int>(down)));
+  }
 
  private:
   void Add(std::string e) { events.push_back(std::move(e)); }

@@ -1,10 +1,8 @@
 // The engine's statistics from the connections' totals: rates over the elapsed time,
-// quality bands, and the weak-network warning and its recovered notice, each once.
+// and the interval's counts for the network quality (tested in network_quality_test).
 #include "core/stats.hpp"
 
 #include <gtest/gtest.h>
-
-#include "parley/proto/errc.hpp"
 
 namespace parley::sdk {
 namespace {
@@ -66,92 +64,38 @@ TEST(StatsWindow, RatesAreDeltasOverElapsedMs) {
   EXPECT_EQ(r->stats.send_kbps, 8000);
 }
 
-TEST(StatsWindow, QualityBandsFromLossAndRtt) {
-  EXPECT_EQ(StatsWindow::Quality(0, 0), 1);
-  EXPECT_EQ(StatsWindow::Quality(0.009, 99), 1);
-  EXPECT_EQ(StatsWindow::Quality(0.01, 0), 2);
-  EXPECT_EQ(StatsWindow::Quality(0, 100), 2);
-  EXPECT_EQ(StatsWindow::Quality(0.029, 199), 2);
-  EXPECT_EQ(StatsWindow::Quality(0.03, 0), 3);
-  EXPECT_EQ(StatsWindow::Quality(0, 200), 3);
-  EXPECT_EQ(StatsWindow::Quality(0.079, 399), 3);
-  EXPECT_EQ(StatsWindow::Quality(0.08, 0), 4);
-  EXPECT_EQ(StatsWindow::Quality(0, 400), 4);
-  EXPECT_EQ(StatsWindow::Quality(0.149, 5000), 4);
-  EXPECT_EQ(StatsWindow::Quality(0.15, 0), 5);
-  EXPECT_EQ(StatsWindow::Quality(1, 0), 5);
-  EXPECT_EQ(StatsWindow::Quality(0, -1), 1);  // an unknown RTT does not count against
-}
-
-TEST(StatsWindow, WeakWarningOnceRecoveredNoticeOnce) {
+TEST(StatsWindow, EachReportCarriesTheIntervalsQualitySamples) {
   StatsWindow w;
-  uint64_t received = 0;
-  int64_t lost = 0;
-  auto t = kT0;
-  // One interval with `lost_now` of 100 packets lost.
-  auto interval = [&](int64_t lost_now) {
-    received += static_cast<uint64_t>(100 - lost_now);
-    lost += lost_now;
-    t += milliseconds(2000);
-    return w.Add(Sent(0, 0.02), Received(0, received, lost), {}, t);
-  };
-  EXPECT_FALSE(w.Add(Sent(0, 0.02), Received(0, 0, 0), {}, t));
-  auto r = interval(0);
+  media::RtpTotals pub = Sent(0, 0.04);
+  pub.packets_sent = 100;
+  EXPECT_FALSE(w.Add(pub, Received(0, 50, 2, 0.01), {}, kT0));
+  pub.packets_sent = 300;  // 200 sent; no receiver report yet
+  auto r = w.Add(pub, Received(0, 140, 12, 0.02), {}, kT0 + milliseconds(2000));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 1);
-  EXPECT_FALSE(r->warning);
-  r = interval(20);  // 20 % loss: very bad
+  EXPECT_EQ(r->up.sent, 200);
+  EXPECT_EQ(r->up.lost, -1);
+  EXPECT_EQ(r->up.rtt_ms, 40);
+  EXPECT_EQ(r->down.received, 90);
+  EXPECT_EQ(r->down.lost, 10);
+  EXPECT_EQ(r->down.jitter_ms, 20);
+  EXPECT_EQ(r->stats.quality, 0) << "left for the caller";
+  pub.packets_sent = 500;
+  pub.remote_packets_lost = 6;  // the first report: everything it counts is new
+  r = w.Add(pub, Received(0, 140, 12), {}, kT0 + milliseconds(4000));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 5);
-  ASSERT_TRUE(r->warning);
-  EXPECT_EQ(r->warning->code, static_cast<int32_t>(Errc::kNetworkWeak));
-  EXPECT_EQ(r->warning->message, "network quality is poor (loss 20%, rtt 20 ms)");
-  r = interval(10);  // still poor: no second warning
+  EXPECT_EQ(r->up.lost, 6);
+  EXPECT_EQ(r->down.received, 0);
+  pub.packets_sent = 700;
+  pub.remote_packets_lost = 10;
+  r = w.Add(pub, Received(0, 140, 12), {}, kT0 + milliseconds(6000));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 4);
-  EXPECT_FALSE(r->warning);
-  r = interval(5);  // fair (3) is not recovered yet
+  EXPECT_EQ(r->up.lost, 4);
+  pub.packets_sent = 20;  // a new publish connection: its counts start again
+  pub.remote_packets_lost = 1;
+  r = w.Add(pub, Received(0, 140, 12), {}, kT0 + milliseconds(8000));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 3);
-  EXPECT_FALSE(r->warning);
-  r = interval(2);  // good (2): recovered, once
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 2);
-  ASSERT_TRUE(r->warning);
-  EXPECT_EQ(r->warning->code, static_cast<int32_t>(Errc::kNetworkRecovered));
-  EXPECT_EQ(r->warning->message, "network quality is back to normal");
-  r = interval(0);
-  ASSERT_TRUE(r);
-  EXPECT_FALSE(r->warning);
-  r = interval(30);  // poor again: warned again
-  ASSERT_TRUE(r);
-  ASSERT_TRUE(r->warning);
-  EXPECT_EQ(r->warning->code, static_cast<int32_t>(Errc::kNetworkWeak));
-}
-
-TEST(StatsWindow, NothingMeasuredIsQualityZero) {
-  StatsWindow w;
-  EXPECT_FALSE(w.Add({}, {}, {}, kT0));
-  // Nothing received and no RTT (stats that did not come in time are empty totals).
-  auto r = w.Add({}, {}, {}, kT0 + milliseconds(2000));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 0);
-  EXPECT_EQ(r->stats.rtt_ms, -1);
-  EXPECT_FALSE(r->warning);
-  // Weak, then a silent interval: unknown quality neither warns nor recovers.
-  r = w.Add(Sent(0, 0.5), Received(0, 50, 50), {}, kT0 + milliseconds(4000));
-  ASSERT_TRUE(r);
-  ASSERT_TRUE(r->warning);
-  r = w.Add({}, Received(0, 50, 50), {}, kT0 + milliseconds(6000));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 0);
-  EXPECT_FALSE(r->warning);
-  // A round trip alone is a measurement.
-  r = w.Add(Sent(0, 0.03), Received(0, 50, 50), {}, kT0 + milliseconds(8000));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->stats.quality, 1);
-  ASSERT_TRUE(r->warning);
-  EXPECT_EQ(r->warning->code, static_cast<int32_t>(Errc::kNetworkRecovered));
+  EXPECT_EQ(r->up.sent, 0);
+  EXPECT_EQ(r->up.lost, 0);
 }
 
 }  // namespace

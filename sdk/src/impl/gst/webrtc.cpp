@@ -134,6 +134,8 @@ media::RtpTotals SumStats(const GstStructure* reply) {
           if (gst_structure_get_double(s, "jitter", &d)) out->jitter_s = std::max(out->jitter_s, d);
         } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
           if (gst_structure_get_double(s, "round-trip-time", &d) && d > 0) out->rtt_s = std::max(out->rtt_s, d);
+          if (gst_structure_get_int(s, "packets-lost", &i32))
+            out->remote_packets_lost = std::max<int64_t>(0, out->remote_packets_lost) + std::max(0, i32);
         }
         return TRUE;
       },

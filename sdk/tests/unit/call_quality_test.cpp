@@ -1,0 +1,76 @@
+// The call's network quality: video freezes seen from decoded frames, and remote users'
+// relayed pairs with "down" while their link is lost. Times are passed in.
+#include "call/call_quality.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley::sdk::call {
+namespace {
+
+using Pair = CallQuality::Pair;
+
+// A clean interval: packets both ways, nothing lost, a short round trip.
+UplinkSample Up() {
+  return {.sent = 200, .lost = 0, .rtt_ms = 20};
+}
+DownlinkSample Down() {
+  return {.expecting = true, .received = 200, .lost = 0, .jitter_ms = 5, .rtt_ms = 20};
+}
+
+TEST(CallQuality, VideoThatStopsForMoreThanHalfASecondIsAFreeze) {
+  CallQuality q;
+  int64_t t = 1'000'000;
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  auto s = q.Sample(Up(), Down(), t + 10'000);
+  ASSERT_TRUE(s.changed);
+  EXPECT_EQ(*s.changed, (Pair{1, 1}));
+  // 700 ms without a frame, then frames again: a freeze in this interval.
+  t += 700'000;
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  s = q.Sample(Up(), Down(), t + 10'000);
+  ASSERT_TRUE(s.changed) << "a fall of three bands is taken at once";
+  EXPECT_EQ(*s.changed, (Pair{1, 4}));
+  EXPECT_TRUE(s.weak);
+}
+
+TEST(CallQuality, VideoThatEndsOnPurposeOrNeverStartedIsNoFreeze) {
+  CallQuality q;
+  auto s = q.Sample(Up(), Down(), 1'000'000);
+  EXPECT_EQ(q.local(), (Pair{1, 1})) << "audio only: no video to freeze";
+  int64_t t = 2'000'000;
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  q.Sample(Up(), Down(), t);
+  q.ForgetVideoGap(t);  // the remote camera was unpublished
+  s = q.Sample(Up(), Down(), t + 2'000'000);
+  EXPECT_FALSE(s.changed);
+  EXPECT_EQ(q.local(), (Pair{1, 1}));
+}
+
+TEST(CallQuality, ALostLinkIsDownAtOnceAndTheFirstSampleAfterItLeavesDown) {
+  CallQuality q;
+  q.Sample(Up(), Down(), 1'000'000);
+  auto s = q.LinkLost();
+  ASSERT_TRUE(s.changed);
+  EXPECT_EQ(*s.changed, (Pair{6, 6}));
+  EXPECT_FALSE(s.weak);
+  s = q.Sample(Up(), Down(), 3'000'000);
+  ASSERT_TRUE(s.changed);
+  EXPECT_EQ(*s.changed, (Pair{1, 1}));
+}
+
+TEST(CallQuality, RemotePairsAreToldOnChangeAndDownWhileTheirLinkIsLost) {
+  CallQuality q;
+  EXPECT_EQ(q.Remote("b", 0, 0), std::nullopt) << "unknown is what nothing said already means";
+  EXPECT_EQ(q.Remote("b", 1, 2), (Pair{1, 2}));
+  EXPECT_EQ(q.Remote("b", 1, 2), std::nullopt);
+  EXPECT_EQ(q.RemoteLinkLost("b"), (Pair{6, 6}));
+  EXPECT_EQ(q.Remote("b", 3, 3), std::nullopt) << "still down";
+  EXPECT_EQ(q.RemoteLinkBack("b"), (Pair{3, 3}));
+  EXPECT_EQ(q.RemoteLinkBack("nobody"), std::nullopt);
+  EXPECT_EQ(q.Remote("c", 9, -4), (Pair{6, 0})) << "clamped to the scale";
+  q.Forget("b");
+  EXPECT_EQ(q.Remote("b", 3, 3), (Pair{3, 3})) << "a user who comes back starts afresh";
+}
+
+}  // namespace
+}  // namespace parley::sdk::call
