@@ -82,7 +82,7 @@ export function networkSample(prev, cur, secs, { publishing, subscribing }) {
 
 /**
  * The raw quality bands of the interval between two collectStats() results.
- * before: what the previous interval saw ({ acked, flowing, decoding }, all false for
+ * before: what the intervals before saw ({ acked, flowing, decoding }, all false for
  * the first); expecting: whether someone we subscribe to publishes. Returns
  * { up, down, seen } where seen is the `before` of the next interval.
  */
@@ -107,5 +107,10 @@ export function rawBands(prev, cur, before, { expecting }) {
     received, lost: d(cur.receive.lost, prev.receive.lost), jitterMs: cur.receive.packets ? cur.receive.jitterMs : null,
     rttMs, froze, expecting, wasFlowing: before.flowing,
   });
-  return { up, down, seen: { acked: sent > 0 && acked, flowing: received > 0, decoding: frames > 0 } };
+  // Down (6) lasts while the silence does: "flowing" and "acknowledged" stay set until
+  // media comes back, or until there is nothing to send / nothing expected any more.
+  return {
+    up, down,
+    seen: { acked: sent > 0 && (acked || !!before.acked), flowing: received > 0 || (expecting && !!before.flowing), decoding: frames > 0 },
+  };
 }

@@ -128,20 +128,42 @@ test('a 35 s cut: unanswered heartbeats drop the link (0x0102020C), and the reco
   });
 });
 
-test('a 5 s cut: the browser drops the link (0x00000103), resumes it by itself (0x00000105), and measures again', { timeout: 120000 }, async () => {
+// After a cut: resumed (0x00000105, if the link was dropped at all) and measuring again.
+const backAfterCut = (h) => {
+  const dropped = h.findIndex((x) => x.hex === '0x00000103');
+  const resumed = dropped < 0 ? 0 : h.findIndex((x, i) => i > dropped && x.hex === '0x00000105');
+  const down = h.findIndex((x) => x.ev === 'networkQuality' && x.userId === '' && x.up === 6);
+  return resumed >= 0 && down >= 0 && h.slice(Math.max(down, resumed)).some((x) => x.ev === 'networkQuality' && x.userId === '' && x.up < 6);
+};
+
+// A 5 s cut may or may not outlast the heartbeat (TCP delivers the pings sent during it
+// a moment after it heals, and Chromium's link has survived it): either way the call goes
+// on, a dropped link is resumed, and the quality the browser measures goes to 6 and back.
+test('a 5 s cut: the browser stays in the call, resumes a dropped link by itself, and its uplink quality goes down and back', { timeout: 120000 }, async () => {
   await withLab(async ({ lab, browser, token }) => {
     const page = await measuredBrowser(lab, browser, token, 'cut5');
     assert.equal(lab.ctl('outage 5000'), 'ok\n');
-    const back = (h) => {
-      const i = h.findIndex((x) => x.hex === '0x00000105');
-      return i >= 0 && h.slice(i).some((x) => x.ev === 'networkQuality' && x.userId === '' && x.up < 6);
-    };
-    const heard = await hear(page, back, 40000);
-    console.log(`# heard ${JSON.stringify(heard.filter((h) => h.hex || h.up === 6))}`);
+    const heard = await hear(page, backAfterCut, 40000);
+    console.log(`# heard ${JSON.stringify(heard)}`);
     const order = codes(heard).filter((c) => ['0x00000103', '0x00000105', '0x01050202'].includes(c));
-    assert.deepEqual(order, ['0x00000103', '0x00000105']);
-    assert.ok(back(heard), 'the local quality left 6 after the resume');
-    assert.ok(local(heard).some((q) => q.up === 6 && q.down === 6), 'down while the link was lost');
+    assert.ok(order.length === 0 || order.join() === '0x00000103,0x00000105', order.join());
+    assert.ok(backAfterCut(heard), 'the local uplink went to 6 during the cut and back after it');
+    assert.equal(await page.evaluate(() => window.engine.isInCall()), true);
+  });
+});
+
+// Longer than three heartbeat intervals (6 s) from any ping sent during it, shorter than
+// the budget: the link is dropped while cut and resumed once it heals.
+test('an 8 s cut: unanswered heartbeats drop the link (0x0102020C, 0x00000103) and the browser resumes it (0x00000105)', { timeout: 120000 }, async () => {
+  await withLab(async ({ lab, browser, token }) => {
+    const page = await measuredBrowser(lab, browser, token, 'cut8');
+    assert.equal(lab.ctl('outage 8000'), 'ok\n');
+    const heard = await hear(page, (h) => codes(h).includes('0x00000105') && backAfterCut(h), 40000);
+    console.log(`# heard ${JSON.stringify(heard)}`);
+    const order = codes(heard).filter((c) => ['0x0102020C', '0x00000103', '0x00000105', '0x01050202'].includes(c));
+    assert.deepEqual(order, ['0x0102020C', '0x00000103', '0x00000105']);
+    assert.ok(local(heard).some((q) => q.up === 6 && q.down === 6), 'down (6, 6) while the link was lost');
+    assert.ok(backAfterCut(heard), 'measuring again after the resume');
     assert.equal(await page.evaluate(() => window.engine.isInCall()), true);
   });
 });

@@ -128,6 +128,14 @@ test('raw bands from counters: deltas, the report rtt first, freezes of 500 ms o
   const silent = counters({ send: { ...cur.send, rttMeasurements: 4 }, receive: { ...prev.receive } });
   r = rawBands(prev, silent, { acked: true, flowing: true }, { expecting: true });
   assert.deepEqual([r.up, r.down], [6, 6]);
+  // ... and stay down while the silence lasts; media back: measured again.
+  const stillSilent = counters({ send: { ...silent.send, packets: silent.send.packets + 200 }, receive: { ...silent.receive } });
+  r = rawBands(silent, stillSilent, r.seen, { expecting: true });
+  assert.deepEqual([r.up, r.down], [6, 6]);
+  r = rawBands(prev, cur, r.seen, { expecting: true });
+  assert.deepEqual([r.up, r.down], [4, 2]);
+  // Nobody to receive from any more: not down, only the round trip is measured (120 ms).
+  assert.equal(rawBands(silent, counters({ ...silent }), { flowing: true }, { expecting: false }).down, 2);
   // Nothing published, nothing received, no rtt: unknown both ways.
   r = rawBands(counters(), counters(), {}, { expecting: false });
   assert.deepEqual([r.up, r.down], [0, 0]);
