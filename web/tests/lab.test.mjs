@@ -86,6 +86,12 @@ test('through 10 % loss both ways, two browsers keep decoding each other', { tim
       assert.ok(second[i].audio && second[i].audio.bytes > first[i].audio.bytes, `page ${i} keeps receiving audio`);
     }
     assert.ok(lab.stats().downlink.lostRandom > 20, 'the link lost packets');
+    // Each browser's own quality saw the loss: the server's reports of ~10 % lost are 3 or 4.
+    for (const page of pages) {
+      const own = (await page.evaluate(() => window.heard)).filter((h) => h.ev === 'networkQuality' && h.userId === '');
+      console.log(`# local quality through the loss: ${own.map((q) => `${q.up}/${q.down}`).join(' ')}`);
+      assert.ok(own.some((q) => q.up >= 3 && q.up <= 5), 'the uplink quality shows the loss');
+    }
   });
 });
 
