@@ -57,6 +57,8 @@ export async function resume(engine, attempt) {
     for (const u of data.users || []) engine.remoteUsers.set(u.userId, u);
     engine.setState('connected');
     engine.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);
+    // Qualities relayed while the link was down are in the snapshot.
+    for (const u of data.users || []) engine.userQuality(u);
   } catch (e) {
     if (call !== engine.callCount || !engine.channel) return;  // left or destroyed meanwhile
     const removed = e?.code === ErrorCode.SESSION_REMOVED;

@@ -136,6 +136,7 @@ class Engine {
       case 'userOnline':
         this.remoteUsers.set(m.user.userId, m.user);
         this.emit('remoteUserOnline', { userId: m.user.userId, user: m.user });
+        this.userQuality(m.user);
         break;
       case 'userOffline':
         this.remoteUsers.delete(m.userId);
@@ -248,7 +249,10 @@ class Engine {
       this.startStats();
       const result = { channelId: data.channelId, userId: data.userId, elapsedMs: Math.round(performance.now() - t0), users: data.users };
       this.emit('joinResult', { code: 0, ...result });
-      for (const u of data.users || []) this.emit('remoteUserOnline', { userId: u.userId, user: u });
+      for (const u of data.users || []) {
+        this.emit('remoteUserOnline', { userId: u.userId, user: u });
+        this.userQuality(u);
+      }
       if (data.activeSpeaker) this.emit('activeSpeaker', { userId: data.activeSpeaker });
       if (this.autoSubscribe) {
         for (const u of data.users || []) if (u.tracks.length) this.background(this.subscribeRemoteUser(u.userId));
@@ -537,6 +541,14 @@ class Engine {
   linkLost() { qualityChanged(this, this.quality.lost()); }
 
   emitQuality(userId, pair) { if (pair) this.emit('networkQuality', { userId, ...pair }); }
+  // A user object's pair as the server last had it (those who join later see it), and
+  // (6, 6) for a member whose connection is down (online: false) until it is back.
+  userQuality(u) {
+    const q = u?.networkQuality, down = u?.online === false;
+    if (down) this.emitQuality(u.userId, this.remoteQuality.disconnected(u.userId));
+    if (q && typeof q === 'object') this.emitQuality(u.userId, this.remoteQuality.relayed(u.userId, q.up, q.down));
+    if (!down) this.emitQuality(u.userId, this.remoteQuality.connected(u.userId));
+  }
 
   // ---- teardown -------------------------------------------------------------
   closeMedia() {

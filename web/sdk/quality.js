@@ -63,14 +63,16 @@ export function rawDown({ received = 0, lost = 0, jitterMs = null, rttMs = null,
 /**
  * The hysteresis: the reported band after raw sample `raw`, given the band reported
  * so far and the raw sample before this one (null: none). It moves when two
- * consecutive samples are both worse (to the better of them) or both better (to the
- * worse of them); at once when leaving 0, entering or leaving 6, or for a sample two
- * or more steps worse.
+ * consecutive measured samples (1..5) are both worse (to the better of them) or both
+ * better (to the worse of them); at once when leaving 0 (the first measurement), to 0
+ * (nothing measured any more), to or from 6, or for a sample two or more steps worse.
+ * The same filter as the native SDK's (sdk/src/core/network_quality.cpp).
  */
 export function nextBand(reported, previousRaw, raw) {
   if (raw === reported) return reported;
-  if (reported === Quality.UNKNOWN || raw === Quality.DOWN || reported === Quality.DOWN || raw >= reported + 2) return raw;
-  if (previousRaw === null || previousRaw === undefined) return reported;
+  if (reported === Quality.UNKNOWN || reported === Quality.DOWN || raw === Quality.DOWN || raw === Quality.UNKNOWN ||
+      raw >= reported + 2) return raw;
+  if (!(previousRaw > Quality.UNKNOWN && previousRaw < Quality.DOWN)) return reported;
   if (raw > reported && previousRaw > reported) return Math.min(raw, previousRaw);
   if (raw < reported && previousRaw < reported) return Math.max(raw, previousRaw);
   return reported;
@@ -79,8 +81,9 @@ export function nextBand(reported, previousRaw, raw) {
 /**
  * The local user's reported pair and the weak-network warnings. feed() takes one
  * interval's raw pair and returns what changed: { changed, warning } where warning
- * is 'weak' (max of the pair reaches 4 or 5, once), 'recovered' (back to 1 or 2 after
- * a weak warning, once) or null. down() reports (6, 6) at once (the link is lost).
+ * is 'weak' (the worse measured band reaches 4 or 5, once), 'recovered' (back to 1 or
+ * 2 after a weak warning, once) or null; 6 and 0 are left out of the worse band (6 has
+ * its own warnings, 0x00000103 / 0x00000105). lost() reports (6, 6) at once.
  */
 export class LocalQuality {
   constructor() { this.reset(); }
@@ -110,12 +113,13 @@ export class LocalQuality {
 
   result([up, down]) {
     const changed = up !== this.up || down !== this.down;
-    const worst = Math.max(this.up, this.down);
+    const measured = (q) => (q === Quality.DOWN ? Quality.UNKNOWN : q);
+    const worst = Math.max(measured(this.up), measured(this.down));
     let warning = null;
-    if (changed && !this.weak && (worst === Quality.BAD || worst === Quality.VERY_BAD)) {
+    if (!this.weak && worst >= Quality.BAD) {
       this.weak = true;
       warning = 'weak';
-    } else if (changed && this.weak && worst >= Quality.EXCELLENT && worst <= Quality.GOOD) {
+    } else if (this.weak && worst >= Quality.EXCELLENT && worst <= Quality.GOOD) {
       this.weak = false;
       warning = 'recovered';
     }

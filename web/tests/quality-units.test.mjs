@@ -58,8 +58,9 @@ test('hysteresis: two samples on the same side move it, one does not; the except
   assert.equal(nextBand(5, null, 1), 5);   // better by much: still two samples
   assert.equal(nextBand(2, null, 6), 6);   // entering 6
   assert.equal(nextBand(6, null, 2), 2);   // leaving 6
-  assert.equal(nextBand(3, 0, 0), 0);      // back to unknown: two samples, like any better band
-  assert.equal(nextBand(3, null, 0), 3);
+  assert.equal(nextBand(3, null, 0), 0);   // nothing measured any more: at once
+  assert.equal(nextBand(3, 6, 4), 3);      // only measured samples (1..5) pair up
+  assert.equal(nextBand(3, 0, 2), 3);
 });
 
 test('local quality: the reported pair, and weak / recovered warned once each', () => {
@@ -83,6 +84,12 @@ test('local quality: the reported pair, and weak / recovered warned once each', 
   assert.deepEqual([q.up, q.down, q.weak], [0, 0, false]);
   r = q.feed(0, 0);
   assert.equal(r.changed, false);
+  // 6 is left out of the worse band: a bad downlink warns while the uplink is down,
+  // and a good one recovers.
+  feed(1, 1);
+  assert.deepEqual(feed(6, 4), [6, 4, true, 'weak']);
+  assert.deepEqual(feed(6, 1), [6, 4, false, null]);
+  assert.deepEqual(feed(6, 1), [6, 1, true, 'recovered']);
 });
 
 test('remote quality: relayed pairs, (6, 6) while disconnected, and malformed values change nothing', () => {
@@ -171,7 +178,7 @@ function inCall() {
 }
 const settle = async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
 
-test('engine: a local change is emitted and sent; a server without reportStats is no error, other failures are', async () => {
+test('engine: a local change is emitted and sent with reportStats, whose answer is never an error', async (t) => {
   const { engine, seen, ws } = inCall();
   engine.quality.feed(1, 2);
   const { qualityChanged } = await import('../sdk/network.js');
@@ -184,10 +191,17 @@ test('engine: a local change is emitted and sent; a server without reportStats i
   qualityChanged(engine, { changed: true, warning: 'weak' });
   ws.reply('reportStats', ErrorCode.INVALID_FIELD, 'bad');
   await settle();
-  assert.equal(seen.errors.length, 1);
+  assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.warnings, ['0x00000101']);
+  // Unanswered: its timeout is no error either.
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  qualityChanged(engine, { changed: true, warning: null });
+  mock.timers.tick(engine.requestTimeoutMs);
+  await settle();
+  assert.deepEqual(seen.errors, []);
   qualityChanged(engine, { changed: false, warning: null });
-  assert.equal(ws.sent.length, 2);  // nothing new: nothing sent
+  assert.equal(ws.sent.length, 3);  // nothing new: nothing sent
 });
 
 test('engine: remote pairs from networkQuality, (6, 6) on userNetwork disconnected until connected; strangers ignored', () => {
@@ -203,6 +217,25 @@ test('engine: remote pairs from networkQuality, (6, 6) on userNetwork disconnect
   ws.notify({ type: 'userOffline', userId: 'ann', reason: 'heartbeat-lost' });
   ws.notify({ type: 'userNetwork', userId: 'ann', state: 'connected', code: 0x106 });
   assert.equal(seen.quality.length, 4);  // gone: nothing after its offline
+  // A user object carries the pair the server last had, and online: false means down.
+  ws.notify({ type: 'userOnline', user: { userId: 'cy', tracks: [], online: true, networkQuality: { up: 2, down: 3 } } });
+  ws.notify({ type: 'userOnline', user: { userId: 'di', tracks: [], online: false, networkQuality: { up: 1, down: 1 } } });
+  ws.notify({ type: 'userOnline', user: { userId: 'ed', tracks: [], online: true, networkQuality: { up: 'x', down: 99 } } });
+  assert.deepEqual(seen.quality.slice(4), [{ userId: 'cy', up: 2, down: 3 }, { userId: 'di', up: 6, down: 6 }]);
+});
+
+test('engine: after a resume, the snapshot\'s users give their pairs (relayed while the link was down)', async () => {
+  const { engine, seen } = inCall();
+  engine.remoteUsers.set('ben', { userId: 'ben', tracks: [] });
+  engine.remoteQuality.disconnected('ben');
+  engine.open = async () => { engine.signal = { close() {} }; };
+  engine.request = async () => ({ users: [
+    { userId: 'ann', tracks: ['audio'], online: true, networkQuality: { up: 1, down: 2 } },
+    { userId: 'ben', tracks: [], online: true, networkQuality: { up: 3, down: 3 } },
+  ] });
+  await engine.resume(0);
+  assert.deepEqual(seen.warnings, ['0x00000105']);
+  assert.deepEqual(seen.quality, [{ userId: 'ann', up: 1, down: 2 }, { userId: 'ben', up: 3, down: 3 }]);
 });
 
 test('link: three unanswered heartbeat intervals report 0x0102020C, drop the link and reconnect', async (t) => {
