@@ -383,7 +383,7 @@ function stopPreview() {
 $('previewBtn').addEventListener('click', () => (previewStream ? stopPreview() : startPreview()));
 
 // ---- stats and quality ----------------------------------------------------------------
-const kQualityWord = ['—', 'excellent', 'good', 'poor', 'bad', 'very bad'];
+const kQualityWord = ['—', 'excellent', 'good', 'poor', 'bad', 'very bad', 'down'];
 const dash = '—';
 const kbps = (v) => (v === null || v === undefined ? dash : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} kbps`);
 function resetStats() {
@@ -392,12 +392,13 @@ function resetStats() {
 }
 function setQuality(q) {
   const el = $('quality');
-  el.dataset.level = String(q ? 6 - q : 0);  // bars lit: 5 for the best grade
+  el.dataset.level = String(q && q < 6 ? 6 - q : 0);  // bars lit: 5 for the best grade, none when down
   $('qualityWord').textContent = kQualityWord[q] || dash;
   el.setAttribute('aria-label', `Network quality: ${q ? kQualityWord[q] : 'not measured yet'}`);
 }
-engine.on('networkQuality', (q) => {
-  setQuality(q.quality);
+// Our own quality: the worse of what we send and what we receive (0..6).
+engine.on('networkQuality', ({ userId, up, down }) => { if (userId === '') setQuality(Math.max(up, down)); });
+engine.on('stats', (q) => {
   $('statSend').textContent = kbps(q.sendKbps);
   $('statReceive').textContent = kbps(q.receiveKbps);
   $('statRtt').textContent = q.rttMs === null || q.rttMs === undefined ? dash : `${q.rttMs.toFixed(0)} ms`;

@@ -10,6 +10,16 @@
 //   await engine.publishLocalVideoStream(true);
 //   await engine.muteLocalMic(true);                  // silence; the others get remoteTrackMuted
 //   await engine.setVideoInputDevice(deviceId);       // switch camera while publishing
+//   engine.on('networkQuality', ({ userId, up, down }) => ...);  // '' = the local user
+//   engine.on('stats', ({ sendKbps, receiveKbps, rttMs, lossRate, ... }) => ...);
+//
+// Network quality (./quality.js) is per user and direction, 0 not measured yet,
+// 1 excellent .. 5 very bad, 6 down, emitted when a pair changes: the local pair from
+// this browser's own measurements every 2 s (with hysteresis; (6, 6) at once while the
+// signalling link is lost), sent to the server (reportStats), and each remote user's
+// pair as the server relays it, (6, 6) while the server reports that user's connection
+// lost. Warnings 0x00000101 / 0x00000102 when the local max(up, down) falls to 4 or 5 /
+// is back at 1 or 2. `stats` is the raw 2 s sample (unmeasured fields null).
 //
 // Signalling is docs/protocol.md over one WebSocket; media is one RTCPeerConnection
 // to publish (the client offers) and one to subscribe (the server offers). Every
@@ -22,7 +32,10 @@ import { ErrorCode, lookup, toHex } from './errors.js';
 import { ParleyError } from './parley-error.js';
 import { SignalConnection } from './signal.js';
 import { joinCredentials } from './credentials.js';
-import { collectStats, networkSample, qualityChange } from './stats.js';
+import { collectStats } from './stats.js';
+import { LocalQuality, RemoteQuality } from './quality.js';
+import { sampleNetwork, qualityChanged } from './network.js';
+import { startHeartbeat, linkClosed, resume } from './link.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
 import { Track, Role, Profile, Platform } from './protocol.js';
@@ -61,7 +74,8 @@ class Engine {
     this.remoteUsers = new Map();  // userId -> user (from the server)
     this.heartbeat = null;
     this.statsTimer = null;
-    this.lastQuality = null;
+    this.quality = new LocalQuality();    // the local user's network quality (./quality.js)
+    this.remoteQuality = new RemoteQuality();
     this.destroyed = false;
     this.callCount = 0;            // +1 each time a call ends (see background())
   }
@@ -70,7 +84,8 @@ class Engine {
   /** Adds a listener. Events: joinResult, leaveResult, remoteUserOnline, remoteUserOffline,
    * remoteUserUpdated, remoteTrackPublished, remoteTrackAvailable, remoteTrackUnavailable,
    * remoteTrackMuted, publishStateChanged, localTrackMuted, connectionStateChanged (the
-   * WebSocket), networkQuality, activeSpeaker, sessionRemoved, message, error, warning. */
+   * WebSocket), networkQuality ({ userId, up, down }), stats, activeSpeaker,
+   * sessionRemoved, message, error, warning. */
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
@@ -99,12 +114,12 @@ class Engine {
   check(condition, code, message) { if (!condition) throw new ParleyError(code, message); }
 
   // ---- signalling ---------------------------------------------------------
-  async open() {
+  async open(timeoutMs) {
     this.setState(this.channel ? 'reconnecting' : 'connecting');
     const signal = await SignalConnection.open(this.server, {
       onNotification: (m) => this.onNotification(m),
       onClose: () => this.onClose(signal),
-    });
+    }, timeoutMs);
     this.signal = signal;
   }
 
@@ -121,13 +136,22 @@ class Engine {
       case 'userOnline':
         this.remoteUsers.set(m.user.userId, m.user);
         this.emit('remoteUserOnline', { userId: m.user.userId, user: m.user });
+        this.userQuality(m.user);
         break;
       case 'userOffline':
         this.remoteUsers.delete(m.userId);
+        this.remoteQuality.left(m.userId);
         this.emit('remoteUserOffline', { userId: m.userId, reason: m.reason });
         break;
       case 'userNetwork':
         this.warn(m.code, `${m.userId}: ${m.state}`);
+        if (this.remoteUsers.has(m.userId)) {
+          this.emitQuality(m.userId, m.state === 'disconnected' ? this.remoteQuality.disconnected(m.userId) : this.remoteQuality.connected(m.userId));
+        }
+        break;
+      // Another user's quality, relayed by the server (only for users we know of).
+      case 'networkQuality':
+        if (this.remoteUsers.has(m.userId)) this.emitQuality(m.userId, this.remoteQuality.relayed(m.userId, m.up, m.down));
         break;
       case 'trackPublished': {
         const u = this.remoteUsers.get(m.userId);
@@ -196,59 +220,9 @@ class Engine {
     else this.fail(ErrorCode.SIGNAL_REQUEST_ERROR, String(e));
   }
 
-  // The signalling connection closed; its pending requests were rejected already.
-  onClose(signal) {
-    if (signal !== this.signal) return;
-    this.signal = null;
-    if (this.channel && this.reconnect && !this.leaving && !this.destroyed) {
-      this.warn(ErrorCode.LOCAL_NETWORK_DISCONNECTED);
-      this.resume(0);
-    } else {
-      this.setState('disconnected');
-    }
-  }
-
-  // Reconnects and resumes the session within the server's grace period, or gives up
-  // with 0x01050202. A resume timeout (0x01020202) is reported once per reconnection.
-  async resume(attempt) {
-    const graceMs = this.channel?.resumeGraceMs || 10000;
-    const started = this.resumeStarted || (this.resumeStarted = Date.now());
-    try {
-      await this.open();
-      const data = await this.request('resume', { resumeToken: this.channel.resumeToken });
-      this.resumeStarted = 0;
-      for (const u of data.users || []) this.remoteUsers.set(u.userId, u);
-      this.setState('connected');
-      this.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);
-    } catch (e) {
-      const removed = e?.code === ErrorCode.SESSION_REMOVED;
-      if (removed || Date.now() - started > graceMs) {
-        this.resumeStarted = 0;
-        this.endCall();
-        this.setState('failed');
-        this.fail(ErrorCode.MEDIA_CONNECTION_RECONNECT_FAILED, `reconnection failed: ${removed ? `the server had already removed the session (${e.message})`
-          : `not resumed within ${graceMs} ms after ${attempt + 1} attempt${attempt ? 's' : ''}`}`);
-        return;
-      }
-      if (e?.code === ErrorCode.TIMEOUT_RESUME) {
-        if (this.timeoutReportedFor !== started) this.emitError(e);
-        this.timeoutReportedFor = started;  // the reconnection (by its start) that reported it
-        this.signal?.close();  // the timed-out socket stays open: the next attempt opens its own
-        this.signal = null;
-      }
-      setTimeout(() => this.resume(attempt + 1), Math.min(2000, 200 * 2 ** attempt));
-    }
-  }
-
-  startHeartbeat(intervalMs) {
-    clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => {
-      if (!this.channel || !this.signal) return;  // resuming: the resume request is the activity
-      this.request('ping').catch((e) => {
-        if (e.code === ErrorCode.HEARTBEAT_TIMEOUT) this.fail(e.code, e.message);
-      });
-    }, intervalMs);
-  }
+  // The link's behaviour (heartbeats, a lost link, the reconnection): ./link.js.
+  onClose(signal) { linkClosed(this, signal); }
+  resume(attempt) { return resume(this, attempt); }
 
   // ---- channel ------------------------------------------------------------
   /** Joins a channel with an access token (string), an AuthInfo object, or an ARTC
@@ -271,11 +245,14 @@ class Engine {
       this.role = data.role;
       this.remoteUsers = new Map((data.users || []).map((u) => [u.userId, u]));
       this.setState('connected');
-      this.startHeartbeat(hello.heartbeatIntervalMs || 2000);
+      startHeartbeat(this, hello.heartbeatIntervalMs || 2000);
       this.startStats();
       const result = { channelId: data.channelId, userId: data.userId, elapsedMs: Math.round(performance.now() - t0), users: data.users };
       this.emit('joinResult', { code: 0, ...result });
-      for (const u of data.users || []) this.emit('remoteUserOnline', { userId: u.userId, user: u });
+      for (const u of data.users || []) {
+        this.emit('remoteUserOnline', { userId: u.userId, user: u });
+        this.userQuality(u);
+      }
       if (data.activeSpeaker) this.emit('activeSpeaker', { userId: data.activeSpeaker });
       if (this.autoSubscribe) {
         for (const u of data.users || []) if (u.tracks.length) this.background(this.subscribeRemoteUser(u.userId));
@@ -312,7 +289,8 @@ class Engine {
     this.heartbeat = null;
     this.statsTimer = null;
     this.prevStats = null;
-    this.lastQuality = null;
+    this.quality.reset();
+    this.remoteQuality.clear();
     this.channel = null;
     this.remoteUsers.clear();
   }
@@ -557,19 +535,19 @@ class Engine {
   /** Counters of both connections (./stats.js, collectStats). */
   getStats() { return collectStats(this.publishPc, this.subscribePc); }
 
-  async sampleStats() {
-    const now = performance.now();
-    const s = await this.getStats();
-    const prev = this.prevStats;
-    this.prevStats = { at: now, s };
-    if (!prev) return;
-    const sample = networkSample(prev.s, s, (now - prev.at) / 1000,
-      { publishing: !!this.publishPc, subscribing: !!this.subscribePc });
-    this.emit('networkQuality', sample);
-    const change = qualityChange(this.lastQuality, sample.quality);
-    if (change === 'weak') this.warn(ErrorCode.NETWORK_WEAK);
-    if (change === 'recovered') this.warn(ErrorCode.NETWORK_RECOVERED);
-    this.lastQuality = sample.quality;
+  // Every 2 s: the stats sample and the local quality (./network.js).
+  sampleStats() { return sampleNetwork(this); }
+  // The link is lost: the local user is down (6, 6) at once.
+  linkLost() { qualityChanged(this, this.quality.lost()); }
+
+  emitQuality(userId, pair) { if (pair) this.emit('networkQuality', { userId, ...pair }); }
+  // A user object's pair as the server last had it (those who join later see it), and
+  // (6, 6) for a member whose connection is down (online: false) until it is back.
+  userQuality(u) {
+    const q = u?.networkQuality, down = u?.online === false;
+    if (down) this.emitQuality(u.userId, this.remoteQuality.disconnected(u.userId));
+    if (q && typeof q === 'object') this.emitQuality(u.userId, this.remoteQuality.relayed(u.userId, q.up, q.down));
+    if (!down) this.emitQuality(u.userId, this.remoteQuality.connected(u.userId));
   }
 
   // ---- teardown -------------------------------------------------------------

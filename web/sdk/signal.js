@@ -9,16 +9,28 @@ import { TIMEOUT_CODE } from './protocol.js';
 export class SignalConnection {
   /**
    * Opens `${server}/v1/signal`. Resolves once the socket is open; rejects with
-   * 0x0F020001-style SIGNAL_REQUEST_ERROR when the server cannot be reached.
+   * SIGNAL_REQUEST_ERROR when the server cannot be reached, or not within timeoutMs
+   * (when given: a connect into a cut network would otherwise wait for TCP to give up).
    * handlers: { onNotification(message), onClose() } — onClose runs once, after every
    * pending request was rejected.
    */
-  static async open(server, handlers) {
+  static async open(server, handlers, timeoutMs) {
     const ws = new WebSocket(`${server}/v1/signal`);
-    await new Promise((resolve, reject) => {
-      ws.onopen = resolve;
-      ws.onerror = () => reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, `cannot reach ${server}`));
-    });
+    let timer;
+    try {
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = () => reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, `cannot reach ${server}`));
+        if (timeoutMs) {
+          timer = setTimeout(() => {
+            ws.close();
+            reject(new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, `cannot reach ${server} within ${timeoutMs} ms`));
+          }, timeoutMs);
+        }
+      });
+    } finally {
+      clearTimeout(timer);
+    }
     return new SignalConnection(ws, handlers);
   }
 

@@ -1,43 +1,65 @@
-// Statistics and network quality of the browser SDK: what the two RTCPeerConnections
-// report, turned into the networkQuality sample the engine emits every 2 s. The rules
-// (deltas between two samples, the 1..5 grade) are plain functions of numbers, so they
-// are tested without a browser (web/tests/stats.test.mjs).
+// Statistics of the browser SDK: what the two RTCPeerConnections report, turned into
+// the `stats` sample the engine emits every 2 s and into the raw network-quality bands
+// of the interval (./quality.js applies the rule and the hysteresis). The rules
+// (deltas between two samples) are plain functions of numbers, so they are tested
+// without a browser (web/tests/sdk-units.test.mjs).
+import { rawUp, rawDown } from './quality.js';
 
 /** Counters summed over a publish and a subscribe connection (either may be null):
- * { send: { bytes, rttMs }, receive: { bytes, packets, lost, jitterMs, fps, width, height } }. */
+ * { send: { bytes, packets, rttMs, lost, reportRttMs, rttMeasurements, availableBps, targetBps },
+ *   receive: { bytes, packets, lost, jitterMs, fps, width, height, rttMs, videoPackets,
+ *              framesDecoded, freezes, freezeSeconds } }. */
 export async function collectStats(publishPc, subscribePc) {
-  const out = { send: { bytes: 0, rttMs: null }, receive: { bytes: 0, packets: 0, lost: 0, jitterMs: 0, fps: 0, width: 0, height: 0 } };
+  const out = {
+    send: { bytes: 0, packets: 0, rttMs: null, lost: 0, reportRttMs: null, rttMeasurements: null, availableBps: null, targetBps: 0 },
+    receive: { bytes: 0, packets: 0, lost: 0, jitterMs: 0, fps: 0, width: 0, height: 0, rttMs: null, videoPackets: 0, framesDecoded: 0, freezes: 0, freezeSeconds: 0 },
+  };
+  const pair = (s) => s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined;
   if (publishPc) {
+    const send = out.send;
     (await publishPc.getStats()).forEach((s) => {
-      if (s.type === 'outbound-rtp') out.send.bytes += s.bytesSent || 0;
-      if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) out.send.rttMs = s.currentRoundTripTime * 1000;
+      if (s.type === 'outbound-rtp') {
+        send.bytes += s.bytesSent || 0;
+        send.packets += s.packetsSent || 0;
+        send.targetBps += s.targetBitrate || 0;
+      }
+      // The server's receiver reports about what we send.
+      if (s.type === 'remote-inbound-rtp') {
+        send.lost += Math.max(0, s.packetsLost || 0);
+        if (s.roundTripTime !== undefined) send.reportRttMs = Math.max(send.reportRttMs ?? 0, s.roundTripTime * 1000);
+        if (s.roundTripTimeMeasurements !== undefined) send.rttMeasurements = (send.rttMeasurements ?? 0) + s.roundTripTimeMeasurements;
+      }
+      if (pair(s)) {
+        send.rttMs = s.currentRoundTripTime * 1000;
+        if (s.availableOutgoingBitrate !== undefined) send.availableBps = s.availableOutgoingBitrate;
+      }
     });
   }
   if (subscribePc) {
+    const r = out.receive;
     (await subscribePc.getStats()).forEach((s) => {
+      if (pair(s)) r.rttMs = s.currentRoundTripTime * 1000;
       if (s.type !== 'inbound-rtp') return;
-      out.receive.bytes += s.bytesReceived || 0;
-      out.receive.packets += s.packetsReceived || 0;
-      out.receive.lost += Math.max(0, s.packetsLost || 0);
-      out.receive.jitterMs = Math.max(out.receive.jitterMs, (s.jitter || 0) * 1000);
-      if (s.kind === 'video') { out.receive.fps = s.framesPerSecond || 0; out.receive.width = s.frameWidth || 0; out.receive.height = s.frameHeight || 0; }
+      r.bytes += s.bytesReceived || 0;
+      r.packets += s.packetsReceived || 0;
+      r.lost += Math.max(0, s.packetsLost || 0);
+      r.jitterMs = Math.max(r.jitterMs, (s.jitter || 0) * 1000);
+      if (s.kind === 'video') {
+        r.fps = s.framesPerSecond || 0;
+        r.width = s.frameWidth || 0;
+        r.height = s.frameHeight || 0;
+        r.videoPackets += s.packetsReceived || 0;
+        r.framesDecoded += s.framesDecoded || 0;
+        r.freezes += s.freezeCount || 0;
+        r.freezeSeconds += s.totalFreezesDuration || 0;
+      }
     });
   }
   return out;
 }
 
-/** 1 excellent .. 5 very bad, from loss rate (0..1) and round trip (ms): the ARTC/Agora
- * scale. An unmeasured round trip (0) counts as good. */
-export function qualityGrade(lossRate, rttMs) {
-  if (lossRate > 0.2 || rttMs > 800) return 5;
-  if (lossRate > 0.1 || rttMs > 400) return 4;
-  if (lossRate > 0.05 || rttMs > 200) return 3;
-  if (lossRate > 0.01 || rttMs > 100) return 2;
-  return 1;
-}
-
 /**
- * The networkQuality sample between two collectStats() results taken `secs` apart.
+ * The `stats` sample between two collectStats() results taken `secs` apart.
  * Fields not measured (nothing published, nothing received, no RTT from the ICE
  * candidate pair) are null, so that a page can show "not measured" rather than 0.
  * media: { publishing, subscribing } — whether each connection exists.
@@ -47,7 +69,6 @@ export function networkSample(prev, cur, secs, { publishing, subscribing }) {
   const lost = cur.receive.lost - prev.receive.lost;
   const lossRate = packets + lost > 0 ? lost / (packets + lost) : 0;
   return {
-    quality: qualityGrade(lossRate, cur.send.rttMs || 0),
     lossRate: packets + lost > 0 ? lossRate : null,
     rttMs: cur.send.rttMs,
     jitterMs: cur.receive.packets ? cur.receive.jitterMs : null,
@@ -59,11 +80,37 @@ export function networkSample(prev, cur, secs, { publishing, subscribing }) {
   };
 }
 
-/** The warning a change of grade raises: weak when it falls to 4 or worse, recovered
- * when it climbs back above; null otherwise (and for the first sample). */
-export function qualityChange(last, quality) {
-  if (last === null) return null;
-  if (last < 4 && quality >= 4) return 'weak';
-  if (last >= 4 && quality < 4) return 'recovered';
-  return null;
+/**
+ * The raw quality bands of the interval between two collectStats() results.
+ * before: what the intervals before saw ({ acked, flowing, decoding }, all false for
+ * the first); expecting: whether someone we subscribe to publishes. Returns
+ * { up, down, seen } where seen is the `before` of the next interval.
+ */
+export function rawBands(prev, cur, before, { expecting }) {
+  const d = (a, b) => Math.max(0, a - b);
+  const rttMs = cur.send.reportRttMs ?? cur.send.rttMs ?? cur.receive.rttMs;
+  // Without the measurement counter (an older browser) acknowledgement cannot be told apart.
+  const acked = cur.send.rttMeasurements === null || d(cur.send.rttMeasurements, prev.send.rttMeasurements ?? 0) > 0;
+  const sent = d(cur.send.packets, prev.send.packets);
+  const bandwidth = cur.send.availableBps !== null && cur.send.targetBps > 0 ? cur.send.availableBps / cur.send.targetBps : null;
+  const up = rawUp({ sent, lost: d(cur.send.lost, prev.send.lost), rttMs, bandwidth, acked, wasAcked: before.acked });
+
+  const received = d(cur.receive.packets, prev.receive.packets);
+  const frames = d(cur.receive.framesDecoded, prev.receive.framesDecoded);
+  const videoPackets = d(cur.receive.videoPackets, prev.receive.videoPackets);
+  const freezes = d(cur.receive.freezes, prev.receive.freezes);
+  // A freeze longer than 500 ms: the browser's freezes of the interval average at least
+  // that (so one of them lasted that long), or video packets came and no frame decoded.
+  const froze = (freezes > 0 && d(cur.receive.freezeSeconds, prev.receive.freezeSeconds) / freezes >= 0.5) ||
+    (before.decoding && videoPackets > 0 && frames === 0);
+  const down = rawDown({
+    received, lost: d(cur.receive.lost, prev.receive.lost), jitterMs: cur.receive.packets ? cur.receive.jitterMs : null,
+    rttMs, froze, expecting, wasFlowing: before.flowing,
+  });
+  // Down (6) lasts while the silence does: "flowing" and "acknowledged" stay set until
+  // media comes back, or until there is nothing to send / nothing expected any more.
+  return {
+    up, down,
+    seen: { acked: sent > 0 && (acked || !!before.acked), flowing: received > 0 || (expecting && !!before.flowing), decoding: frames > 0 },
+  };
 }

@@ -1,7 +1,9 @@
 // Browsers through the network lab (docs/network-lab.md): Chromium runs in the lab's
 // client namespace, so its signalling and media cross parley-netem's emulated link to
 // parleyd. A browser and a native client, and two browsers, keep receiving each other
-// through 10 % loss both ways. Assertions are about what arrives, never timings.
+// through 10 % loss both ways; a browser measures its own network quality, resumes by
+// itself after a 5 s cut, and gives up a 35 s cut while it lasts. Assertions are about
+// what arrives and in which order, never timings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -84,5 +86,90 @@ test('through 10 % loss both ways, two browsers keep decoding each other', { tim
       assert.ok(second[i].audio && second[i].audio.bytes > first[i].audio.bytes, `page ${i} keeps receiving audio`);
     }
     assert.ok(lab.stats().downlink.lostRandom > 20, 'the link lost packets');
+    // Each browser's own quality saw the loss: the server's reports of ~10 % lost are 3 or 4.
+    for (const page of pages) {
+      const own = (await page.evaluate(() => window.heard)).filter((h) => h.ev === 'networkQuality' && h.userId === '');
+      console.log(`# local quality through the loss: ${own.map((q) => `${q.up}/${q.down}`).join(' ')}`);
+      assert.ok(own.some((q) => q.up >= 3 && q.up <= 5), 'the uplink quality shows the loss');
+    }
+  });
+});
+
+// Polls the page's window.heard until `done(heard)` holds (or `ms` passed); returns it.
+async function hear(page, done, ms) {
+  let heard = [];
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) {
+    heard = await page.evaluate(() => window.heard);
+    if (done(heard)) break;
+  }
+  return heard;
+}
+const codes = (heard) => heard.filter((h) => h.hex).map((h) => h.hex);
+const local = (heard) => heard.filter((h) => h.ev === 'networkQuality' && h.userId === '');
+
+// One browser publishing alone; resolves once it reported its own quality, which a
+// server that does not know reportStats yet (0x0F010002) must not turn into an error.
+async function measuredBrowser(lab, browser, token, channel) {
+  const page = await browser.newPage();
+  await page.goto(`${lab.labUrl}/demo/`);
+  await page.evaluate(browserParticipant, { token: await token(channel, 'web') });
+  const heard = await hear(page, (h) => local(h).some((q) => q.up >= 1 && q.up <= 5), 20000);
+  assert.ok(local(heard).some((q) => q.up >= 1 && q.up <= 5), `the browser measured its uplink: ${JSON.stringify(heard)}`);
+  assert.deepEqual(heard.filter((h) => h.ev === 'error'), [], 'no error before the cut');
+  return page;
+}
+
+test('a 35 s cut: unanswered heartbeats drop the link (0x0102020C), and the reconnection gives up (0x01050202) while it is still cut', { timeout: 120000 }, async () => {
+  await withLab(async ({ lab, browser, token }) => {
+    const page = await measuredBrowser(lab, browser, token, 'cut35');
+    assert.equal(lab.ctl('outage 35000'), 'ok\n');
+    const heard = await hear(page, (h) => codes(h).includes('0x01050202'), 34000);
+    const stillCut = lab.stats().outage;
+    console.log(`# heard ${JSON.stringify(heard.filter((h) => h.hex || h.up === 6))}; still cut: ${stillCut}`);
+    const order = codes(heard).filter((c) => ['0x0102020C', '0x00000103', '0x00000105', '0x01050202'].includes(c));
+    assert.deepEqual(order, ['0x0102020C', '0x00000103', '0x01050202']);
+    assert.equal(stillCut, true, 'the browser gave up while the link was cut');
+    assert.deepEqual(local(heard).at(-1), { ev: 'networkQuality', userId: '', up: 6, down: 6 }, 'down while the link is lost');
+    assert.equal(await page.evaluate(() => window.engine.isInCall()), false);
+  });
+});
+
+// After a cut: resumed (0x00000105, if the link was dropped at all) and measuring again.
+const backAfterCut = (h) => {
+  const dropped = h.findIndex((x) => x.hex === '0x00000103');
+  const resumed = dropped < 0 ? 0 : h.findIndex((x, i) => i > dropped && x.hex === '0x00000105');
+  const down = h.findIndex((x) => x.ev === 'networkQuality' && x.userId === '' && x.up === 6);
+  return resumed >= 0 && down >= 0 && h.slice(Math.max(down, resumed)).some((x) => x.ev === 'networkQuality' && x.userId === '' && x.up < 6);
+};
+
+// A 5 s cut may or may not outlast the heartbeat (TCP delivers the pings sent during it
+// a moment after it heals, and Chromium's link has survived it): either way the call goes
+// on, a dropped link is resumed, and the quality the browser measures goes to 6 and back.
+test('a 5 s cut: the browser stays in the call, resumes a dropped link by itself, and its uplink quality goes down and back', { timeout: 120000 }, async () => {
+  await withLab(async ({ lab, browser, token }) => {
+    const page = await measuredBrowser(lab, browser, token, 'cut5');
+    assert.equal(lab.ctl('outage 5000'), 'ok\n');
+    const heard = await hear(page, backAfterCut, 40000);
+    console.log(`# heard ${JSON.stringify(heard)}`);
+    const order = codes(heard).filter((c) => ['0x00000103', '0x00000105', '0x01050202'].includes(c));
+    assert.ok(order.length === 0 || order.join() === '0x00000103,0x00000105', order.join());
+    assert.ok(backAfterCut(heard), 'the local uplink went to 6 during the cut and back after it');
+    assert.equal(await page.evaluate(() => window.engine.isInCall()), true);
+  });
+});
+
+// Longer than three heartbeat intervals (6 s) from any ping sent during it, shorter than
+// the budget: the link is dropped while cut and resumed once it heals.
+test('an 8 s cut: unanswered heartbeats drop the link (0x0102020C, 0x00000103) and the browser resumes it (0x00000105)', { timeout: 120000 }, async () => {
+  await withLab(async ({ lab, browser, token }) => {
+    const page = await measuredBrowser(lab, browser, token, 'cut8');
+    assert.equal(lab.ctl('outage 8000'), 'ok\n');
+    const heard = await hear(page, (h) => codes(h).includes('0x00000105') && backAfterCut(h), 40000);
+    console.log(`# heard ${JSON.stringify(heard)}`);
+    const order = codes(heard).filter((c) => ['0x0102020C', '0x00000103', '0x00000105', '0x01050202'].includes(c));
+    assert.deepEqual(order, ['0x0102020C', '0x00000103', '0x00000105']);
+    assert.ok(local(heard).some((q) => q.up === 6 && q.down === 6), 'down (6, 6) while the link was lost');
+    assert.ok(backAfterCut(heard), 'measuring again after the resume');
+    assert.equal(await page.evaluate(() => window.engine.isInCall()), true);
   });
 });

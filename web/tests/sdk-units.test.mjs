@@ -1,26 +1,15 @@
-// Unit tests of the browser SDK's parts that need no browser: the network-quality rules
-// (stats.js) and request/reply matching of the signalling connection (signal.js) over
-// a scripted socket. The real WebSocket and RTCPeerConnections are exercised by the
+// Unit tests of the browser SDK's parts that need no browser: the stats sample
+// (stats.js), request/reply matching of the signalling connection (signal.js) over
+// a scripted socket, and the engine's link (link.js) with its clock mocked. The
+// network-quality rule is tested in quality-units.test.mjs. The real WebSocket and RTCPeerConnections are exercised by the
 // Chromium tests (sdk.test.mjs and others).
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { qualityGrade, networkSample, qualityChange } from '../sdk/stats.js';
+import { networkSample } from '../sdk/stats.js';
 import { SignalConnection } from '../sdk/signal.js';
 import { ErrorCode } from '../sdk/errors.js';
 import { TIMEOUT_CODE } from '../sdk/protocol.js';
 import { createEngine, ParleyError } from '../sdk/parley.js';
-
-test('quality grade: loss and round trip, each threshold exclusive', () => {
-  assert.equal(qualityGrade(0, 0), 1);
-  assert.equal(qualityGrade(0.01, 100), 1);
-  assert.equal(qualityGrade(0.011, 0), 2);
-  assert.equal(qualityGrade(0, 101), 2);
-  assert.equal(qualityGrade(0.06, 0), 3);
-  assert.equal(qualityGrade(0, 401), 4);
-  assert.equal(qualityGrade(0.11, 0), 4);
-  assert.equal(qualityGrade(0.21, 0), 5);
-  assert.equal(qualityGrade(0, 801), 5);
-});
 
 const counters = (o = {}) => ({
   send: { bytes: 0, rttMs: null, ...(o.send || {}) },
@@ -32,22 +21,12 @@ test('network sample: deltas over the interval, unmeasured fields null', () => {
   const cur = counters({ send: { bytes: 251000, rttMs: 40 }, receive: { bytes: 505000, packets: 190, lost: 10, jitterMs: 7, fps: 30, width: 640, height: 360 } });
   const s = networkSample(prev, cur, 2, { publishing: true, subscribing: true });
   assert.equal(s.lossRate, 0.1);          // 10 lost of 100 expected
-  assert.equal(s.quality, 3);             // 10 % loss: not above 0.1, above 0.05
   assert.equal(s.sendKbps, 1000);         // 250 kB in 2 s
   assert.equal(s.receiveKbps, 2000);
   assert.deepEqual([s.rttMs, s.jitterMs, s.fps, s.width, s.height], [40, 7, 30, 640, 360]);
   const idle = networkSample(counters(), counters(), 2, { publishing: false, subscribing: false });
   assert.deepEqual([idle.lossRate, idle.rttMs, idle.jitterMs, idle.fps, idle.width, idle.sendKbps, idle.receiveKbps],
     [null, null, null, null, null, null, null]);
-  assert.equal(idle.quality, 1);
-});
-
-test('quality change: warns once on the way down to 4 and once on the way back', () => {
-  assert.equal(qualityChange(null, 5), null);
-  assert.equal(qualityChange(3, 4), 'weak');
-  assert.equal(qualityChange(4, 5), null);
-  assert.equal(qualityChange(5, 3), 'recovered');
-  assert.equal(qualityChange(2, 3), null);
 });
 
 // A socket that records what is sent and lets the test deliver frames and the close.
