@@ -58,7 +58,7 @@ test('a user whose connection drops is (6, 6) at the others until it resumes', {
   });
 });
 
-test('each browser hears the other\'s quality as the server relays it', { timeout: 90000, todo: 'until the server relays reportStats as networkQuality' }, async () => {
+test('each browser hears the other\'s quality as the server relays it', { timeout: 90000 }, async () => {
   await twoBrowsers('relayq', async (pages) => {
     for (const [self, other] of [['ann', 'ben'], ['ben', 'ann']]) {
       const relayed = (h) => qualityOf(h, other).some((q) => q.up >= 1 && q.up <= 5 && q.down >= 1 && q.down <= 5);
