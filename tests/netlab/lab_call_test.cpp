@@ -10,7 +10,9 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "lab_env.hpp"
@@ -73,6 +75,68 @@ TEST_F(Lab, ACallThroughTenPercentLossBothWaysKeepsAudioAndVideoFlowing) {
   EXPECT_GT(link["uplink"]["lostRandom"].get<int>(), 50) << link.dump();
   EXPECT_GT(link["downlink"]["lostRandom"].get<int>(), 50) << link.dump();
   EXPECT_EQ(link["uplinkSpec"], "loss=10%");
+}
+
+// The events of one kind that `parley join --json` printed.
+std::vector<json> Events(const std::string& out, const std::string& name) {
+  std::vector<json> found;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("event", "") == name) found.push_back(j);
+  }
+  return found;
+}
+
+// After an 18 s call with `profile` on the link from the 4th second (after the setup,
+// as above), audio kept coming through the impaired part: over the last 8 s each client
+// decoded at least `min_audio_share` of that time from the other, and video frames
+// still arrived.
+void ExpectAudioFlowsThrough(const std::string& profile, double min_audio_share, test::CommandResult& alice,
+                             test::CommandResult& bob) {
+  for (auto [r, other] : {std::pair{&alice, "bob"}, std::pair{&bob, "alice"}}) {
+    EXPECT_EQ(r->status, 0) << r->err << r->out;
+    auto stats = LabEnvironment::StatsEvents(r->out);
+    ASSERT_GE(stats.size(), 14u) << r->out;
+    json before = stats[stats.size() - 9]["received"].value(other, json::object());
+    json last = stats.back()["received"].value(other, json::object());
+    EXPECT_GE(last.value("audioMs", 0) - before.value("audioMs", 0), static_cast<int>(8000 * min_audio_share))
+        << profile << ": " << last.dump();
+    EXPECT_GT(last.value("videoFrames", 0), before.value("videoFrames", 0)) << profile << ": " << last.dump();
+  }
+}
+
+TEST_F(Lab, AThreeHundredKbitCapDoesNotStopTheAudio) {
+  Call(18, [&] {
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    EXPECT_EQ(lab_.Ctl("profile cap-300k"), "ok\n");
+  });
+  ExpectAudioFlowsThrough("cap-300k", 0.9, alice_, bob_);
+  auto link = json::parse(lab_.Ctl("stats"));
+  EXPECT_NE(link["uplinkSpec"].get<std::string>().find("rate"), std::string::npos) << link.dump();
+}
+
+TEST_F(Lab, ThirtyPercentLossBothWaysKeepsAudioFlowingAndIsReportedAsABadNetwork) {
+  Call(18, [&] {
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    EXPECT_EQ(lab_.Ctl("profile lossy-30"), "ok\n");
+  });
+  ExpectAudioFlowsThrough("lossy-30", 0.5, alice_, bob_);
+  auto link = json::parse(lab_.Ctl("stats"));
+  EXPECT_GT(link["downlink"]["lostRandom"].get<int>(), 200) << link.dump();
+  // Each client saw its own network turn bad (4 or worse, short of "down") in at least
+  // one direction, warned once, and heard the other's quality through the server.
+  for (auto [r, other] : {std::pair{&alice_, "bob"}, std::pair{&bob_, "alice"}}) {
+    int worst_local = 0, remote_reports = 0;
+    for (const json& q : Events(r->out, "networkQuality")) {
+      int worst = std::max(q.value("up", 0), q.value("down", 0));
+      if (q.value("userId", "x").empty() && worst < 6) worst_local = std::max(worst_local, worst);
+      if (q.value("userId", "") == other) ++remote_reports;
+    }
+    EXPECT_GE(worst_local, 4) << r->out;
+    EXPECT_GE(remote_reports, 1) << r->out;
+    EXPECT_NE(r->out.find("\"0x00000101\""), std::string::npos) << r->out;
+  }
 }
 
 // Cuts the link for `outage_ms` once both are in the call and sending, then lets it
