@@ -495,6 +495,32 @@ TEST(CliJoin, StatsShowADashUntilMeasured) {
       << r.out;
 }
 
+TEST(CliJoin, DegradationIsFluencyClarityOrBalanced) {
+  auto help = Parley({"join", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--degradation"), std::string::npos) << help.out;
+  // A word outside the three is refused while parsing, before any network.
+  auto bad = Parley({"join", "--server", "http://127.0.0.1:9", "--token", "t", "--degradation", "sideways"});
+  EXPECT_EQ(bad.status, 2) << bad.out << bad.err;
+  EXPECT_NE((bad.out + bad.err).find("--degradation"), std::string::npos) << bad.err;
+  // Each of the three joins and publishes.
+  test::ServerProcess server;
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"join"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  for (const char* word : {"fluency", "clarity", "balanced"}) {
+    SCOPED_TRACE(word);
+    auto r = Parley({"join",        "--server",   server.url(),
+                     "--app-id",    app["appId"], "--app-key",
+                     app["appKey"], "--channel",  std::string("degrade-") + word,
+                     "--user",      "solo",       "--duration",
+                     "2",           "--width",    "160",
+                     "--height",    "120",        "--degradation",
+                     word,          "--json"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(ParseEvents(r.out).Has("joined")) << r.out;
+  }
+}
+
 TEST(CliJoin, AFileSourceShowsItsProgressAndTheOthersReceiveIt) {
   std::string path = test::MakeTestWebm("cli-file", 3, 440);
   ASSERT_FALSE(path.empty());

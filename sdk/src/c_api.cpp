@@ -125,6 +125,9 @@ extern "C" {
 
 int32_t parley_engine_create(const parley_engine_config* config, parley_engine** out) {
   if (!config || !out || !config->server_url || !*config->server_url) return kInvalidArg;
+  if (config->degradation_preference < PARLEY_DEGRADATION_MAINTAIN_FRAMERATE ||
+      config->degradation_preference > PARLEY_DEGRADATION_BALANCED)
+    return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
   try {
     parley::EngineConfig c;
     c.server_url = config->server_url;
@@ -137,6 +140,8 @@ int32_t parley_engine_create(const parley_engine_config* config, parley_engine**
     c.auto_publish = !config->no_auto_publish;
     c.auto_subscribe = !config->no_auto_subscribe;
     if (config->codec == PARLEY_CODEC_H264) c.video.codec = parley::VideoCodec::kH264;
+    // The same order as the C++ enum (checked above).
+    c.video.degradation_preference = static_cast<parley::DegradationPreference>(config->degradation_preference);
     if (config->audio_playout) c.audio_playout = config->audio_playout;
     if (config->record_dir) c.record_dir = config->record_dir;
     if (config->reconnect_timeout_ms) c.reconnect_timeout_ms = std::max(0, config->reconnect_timeout_ms);

@@ -83,6 +83,13 @@ int main(int argc, char** argv) {
   cfg.width = 320;
   cfg.height = 240;
   cfg.fps = 15;
+  /* A degradation preference that is none of the three is refused. */
+  cfg.degradation_preference = 3;
+  CHECK(parley_engine_create(&cfg, &e) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  cfg.degradation_preference = -1;
+  CHECK(parley_engine_create(&cfg, &e) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(e == NULL);
+  cfg.degradation_preference = PARLEY_DEGRADATION_MAINTAIN_RESOLUTION;
   CHECK(parley_engine_create(&cfg, &e) == PARLEY_ERR_OK);
   if (!e) return 1;
   CHECK(parley_set_h5_compatible_mode(1) == PARLEY_ERR_H5_COMPATIBLE_MODE_CONFIG);

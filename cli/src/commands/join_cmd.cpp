@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct JoinOptions {
   std::string audio_source = "test:tone", video_source = "test:pattern";
   std::string publish = "audio,video";  ///< any of audio, video, screen
   std::string codec = "vp8";
+  std::string degradation;  ///< fluency | clarity | balanced; empty: each track's default
   std::string record_dir;
   std::string speaker = "null";
   std::string screen_display;  ///< empty: $DISPLAY
@@ -329,6 +331,14 @@ void PrintJoinFailure(const Error& error, const std::string& server) {
     fmt::print(stderr, "hint: {}\n", UnreachableHint(server));
 }
 
+/// --degradation's words for the public preference (nullopt: not given).
+std::optional<DegradationPreference> ParseDegradation(const std::string& word) {
+  if (word == "fluency") return DegradationPreference::kMaintainFramerate;
+  if (word == "clarity") return DegradationPreference::kMaintainResolution;
+  if (word == "balanced") return DegradationPreference::kBalanced;
+  return std::nullopt;
+}
+
 int Run(JoinOptions o) {
   const GlobalOptions& g = Globals();
   const bool json_out = g.json;
@@ -359,6 +369,8 @@ int Run(JoinOptions o) {
   cfg.role = ParseRole(o.role).value_or(ClientRole::kBroadcaster);
   cfg.profile = ParseProfile(o.profile, Aliases::kStrict).value_or(ChannelProfile::kCommunication);
   cfg.video = {o.width, o.height, o.fps, o.bitrate_kbps, o.codec == "h264" ? VideoCodec::kH264 : VideoCodec::kVp8};
+  std::optional<DegradationPreference> degradation = ParseDegradation(o.degradation);
+  if (degradation) cfg.video.degradation_preference = *degradation;
   RtcEngine* engine = RtcEngine::Create(cfg);
   if (!engine) {
     std::string message;
@@ -408,6 +420,7 @@ int Run(JoinOptions o) {
     sc.display = o.screen_display;
     sc.window_id = o.screen_window;
     sc.codec = cfg.video.codec;
+    if (degradation) sc.degradation_preference = *degradation;
     if (int32_t code = engine->StartScreenShare(sc); code != 0) {
       PrintError(MakeError(static_cast<Errc>(code), "cannot share the screen"));
       engine->LeaveChannel();
@@ -487,6 +500,10 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
                   "A local address media may use (repeatable; default: 127.0.0.1 for a server on loopback, else every "
                   "local address)");
   cmd->add_option("--codec", o->codec, "vp8 or h264")->check(CLI::IsMember({"vp8", "h264"}));
+  cmd->add_option("--degradation", o->degradation,
+                  "What gives way first on a weak network: fluency (smaller picture; the camera's default), "
+                  "clarity (lower frame rate; the screen's default) or balanced")
+      ->check(CLI::IsMember({"fluency", "clarity", "balanced"}));
   cmd->add_option("--width", o->width, "Video width")->capture_default_str();
   cmd->add_option("--height", o->height, "Video height")->capture_default_str();
   cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();

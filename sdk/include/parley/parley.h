@@ -38,6 +38,12 @@ enum {
   PARLEY_QUALITY_VERY_BAD = 5,
   PARLEY_QUALITY_DOWN = 6
 };
+/* What gives way first when the network cannot carry the configured video. */
+enum {
+  PARLEY_DEGRADATION_MAINTAIN_FRAMERATE = 0,  /* keep fluency: smaller picture first (the default) */
+  PARLEY_DEGRADATION_MAINTAIN_RESOLUTION = 1, /* keep clarity: lower frame rate first */
+  PARLEY_DEGRADATION_BALANCED = 2             /* some of each, in turn */
+};
 
 typedef struct parley_engine_config {
   const char* server_url;               /* "ws://host:port/v1/signal" or "http://host:port" (required) */
@@ -51,6 +57,8 @@ typedef struct parley_engine_config {
   const char* audio_playout; /* "null" (default), "auto", "device", "device:<sink>" */
   const char* record_dir;    /* record every received stream there (see EngineConfig) */
   int reconnect_timeout_ms;  /* 0 = 10000; negative: never reconnect */
+  /* Added in 0.2 (zero = default): */
+  int degradation_preference; /* PARLEY_DEGRADATION_*; others: PARLEY_ERR_PUBLISH_CONFIG_INVALID */
 } parley_engine_config;
 
 typedef struct parley_callbacks {

@@ -17,6 +17,14 @@ constexpr int64_t kAckedWindowUs = 500'000;  // acknowledged rate window
 constexpr int64_t kLossWindowUs = 200'000;   // loss evaluation window
 constexpr double kDecreaseFactor = 0.85;     // of the acknowledged rate, on overuse
 constexpr double kIncreasePerSecond = 1.12;  // multiplicative growth far from congestion
+constexpr int64_t kRttWindowUs = 1'000'000;  // the round trip is the lowest sample this recent
+constexpr int64_t kMaxRttUs = 10'000'000;    // a sample beyond this is a clock mismatch
+// A window whose every packet waited this much longer than the path's lowest delay is
+// behind a standing queue: more than jitter leaves, less than a full drop-tail queue
+// (hundreds of ms on the links we meet, 50 ms on shallow ones).
+constexpr int64_t kQueueUs = 30'000;
+constexpr int64_t kDelayBucketUs = 5'000'000;
+constexpr double kHopelessLoss = 0.5;  // random or not, past this the rate comes down
 
 }  // namespace
 
@@ -106,6 +114,18 @@ void DelayTrend::Detect(double trend, double send_delta_ms, int64_t now_us) {
   threshold_ = std::clamp(threshold_ + k * (magnitude - threshold_) * std::max(dt_ms, 0.0), 6.0, 600.0);
 }
 
+void RoundTrip::Add(int64_t now_us, int64_t send_us) {
+  int64_t rtt = now_us - send_us;
+  if (rtt < 0 || rtt > kMaxRttUs) return;
+  samples_[next_] = {now_us, rtt};
+  next_ = (next_ + 1) % kSlots;
+  count_ = std::min(count_ + 1, kSlots);
+  int64_t lowest = rtt;
+  for (size_t i = 0; i < count_; ++i)
+    if (samples_[i].first >= now_us - kRttWindowUs) lowest = std::min(lowest, samples_[i].second);
+  value_ = lowest;
+}
+
 BandwidthEstimator::BandwidthEstimator(Config config)
     : config_(config), delay_bps_(config.start_bps), loss_bps_(config.start_bps) {}
 
@@ -117,18 +137,24 @@ int64_t BandwidthEstimator::target_bps() const {
   return Clamp(std::min(delay_bps_, loss_bps_));
 }
 
-void BandwidthEstimator::OnFeedback(int64_t now_us, std::span<const PacketResult> packets, int64_t rtt_us) {
+void BandwidthEstimator::OnFeedback(int64_t now_us, std::span<const PacketResult> packets) {
+  int64_t newest_send_us = INT64_MIN;
   for (const PacketResult& p : packets) {
     ++window_sent_;
     if (p.lost()) {
       ++window_lost_;
       continue;
     }
+    newest_send_us = std::max(newest_send_us, p.send_us);
     UpdateAcked(p);
     (void)trend_.Add(p);
+    int64_t delay_us = p.recv_us - p.send_us;  // receiver's clock minus ours: only compared
+    delivered_.min_delay_us = delivered_.packets == 0 ? delay_us : std::min(delivered_.min_delay_us, delay_us);
+    ++delivered_.packets;
   }
-  UpdateDelayBased(now_us, rtt_us);
-  UpdateLossBased(now_us, rtt_us);
+  if (newest_send_us != INT64_MIN) rtt_.Add(now_us, newest_send_us);
+  UpdateDelayBased(now_us);
+  UpdateLossBased(now_us);
 }
 
 void BandwidthEstimator::UpdateAcked(const PacketResult& p) {
@@ -142,7 +168,8 @@ void BandwidthEstimator::UpdateAcked(const PacketResult& p) {
   if (span >= kAckedWindowUs / 2) acked_bps_ = acked_bytes_ * 8 * 1'000'000 / span;
 }
 
-void BandwidthEstimator::UpdateDelayBased(int64_t now_us, int64_t rtt_us) {
+void BandwidthEstimator::UpdateDelayBased(int64_t now_us) {
+  int64_t rtt_us = rtt_.value();
   int64_t dt_us = last_update_us_ < 0 ? 0 : std::clamp<int64_t>(now_us - last_update_us_, 0, 1'000'000);
   last_update_us_ = now_us;
   switch (trend_.usage()) {
@@ -188,22 +215,63 @@ void BandwidthEstimator::UpdateDelayBased(int64_t now_us, int64_t rtt_us) {
   delay_bps_ = Clamp(delay_bps_);
 }
 
-void BandwidthEstimator::UpdateLossBased(int64_t now_us, int64_t rtt_us) {
+bool BandwidthEstimator::WindowShowsAFullPath(int64_t now_us) {
+  const Delivered& d = delivered_;
+  if (d.packets == 0) return true;  // nothing arrived at all: no sign that the loss is random
+  // The path's delay without a queue: the lowest one-way delay of the last 30 s (the
+  // first packets of a call find the queue empty, so even an overshoot from the very
+  // start is seen). The window's own lowest delay says whether every packet of it
+  // waited: jitter alone leaves some packet near the bottom, a standing queue none.
+  if (bucket_start_us_ < 0 || now_us - bucket_start_us_ >= kDelayBucketUs) {
+    bucket_ = buckets_used_ == 0 ? 0 : (bucket_ + 1) % kDelayBuckets;
+    buckets_used_ = std::min(buckets_used_ + 1, kDelayBuckets);
+    bucket_min_us_[bucket_] = d.min_delay_us;
+    bucket_start_us_ = now_us;
+  }
+  bucket_min_us_[bucket_] = std::min(bucket_min_us_[bucket_], d.min_delay_us);
+  int64_t base_us = d.min_delay_us;
+  for (size_t i = 0; i < buckets_used_; ++i) base_us = std::min(base_us, bucket_min_us_[i]);
+  bool standing_queue = d.min_delay_us - base_us > kQueueUs;
+  // A queue that is growing (what was sent faster than the path delivers, the
+  // acknowledged rate falling behind the send rate) shows in the delay trend first.
+  return standing_queue || trend_.usage() == BandwidthUsage::kOverusing || state_ == State::kDecrease;
+}
+
+void BandwidthEstimator::UpdateLossBased(int64_t now_us) {
   if (loss_window_start_us_ < 0) loss_window_start_us_ = last_loss_update_us_ = now_us;
   if (now_us - loss_window_start_us_ < kLossWindowUs || window_sent_ < 10) return;
   double loss = static_cast<double>(window_lost_) / static_cast<double>(window_sent_);
   last_loss_ = loss;
-  if (loss < 0.02) {
+  // Whether the path is hopeless is a question for more than one window: 20 packets at
+  // 30 % random loss lose over half of them now and then.
+  smoothed_loss_ = 0.8 * smoothed_loss_ + 0.2 * loss;
+  last_congested_ = WindowShowsAFullPath(now_us);
+  // Loss on a path that shows no queue is random: repaired by FEC and retransmission,
+  // and no reason to send less (see the header).
+  bool random = !last_congested_ && smoothed_loss_ <= kHopelessLoss;
+  double counted = random ? 0.0 : loss;
+  if (counted < 0.02) {
     double dt = static_cast<double>(std::min<int64_t>(now_us - last_loss_update_us_, 1'000'000)) / 1e6;
-    loss_bps_ = Clamp(static_cast<int64_t>(static_cast<double>(loss_bps_) * std::pow(kIncreasePerSecond, dt)) + 1000);
+    int64_t grown =
+        Clamp(static_cast<int64_t>(static_cast<double>(loss_bps_) * std::pow(kIncreasePerSecond, dt)) + 1000);
+    // Growth as if lossless, but, like the delay-based part, not far beyond what was sent
+    // (what arrived, with the random loss added back): an estimate the path never
+    // carried would be worth nothing the day the loss turns out to be congestion. It
+    // only stops growth, never cuts: an encoder that sends less than it may (a still
+    // picture) would otherwise drag the estimate down with it, step by step.
+    if (acked_bps_ > 0 && random && loss > 0) {
+      double sent_bps = static_cast<double>(acked_bps_) / std::max(1 - smoothed_loss_, 1 - kHopelessLoss);
+      grown = std::min(grown, std::max(loss_bps_, static_cast<int64_t>(1.5 * sent_bps) + 10'000));
+    }
+    loss_bps_ = grown;
     last_loss_update_us_ = now_us;
-  } else if (loss > 0.10) {
+  } else if (counted > 0.10) {
     // At most once per round trip plus 300 ms (the loss of one decision must show before
     // the next), and from what actually arrived: a rate far above the link (an overshoot
     // into a drop-tail queue) comes down to the link, not just by half the loss.
-    if (now_us - last_loss_decrease_us_ >= 300'000 + rtt_us) {
+    if (now_us - last_loss_decrease_us_ >= 300'000 + rtt_.value()) {
       int64_t base = acked_bps_ > 0 ? std::min(target_bps(), acked_bps_) : target_bps();
-      loss_bps_ = Clamp(static_cast<int64_t>(static_cast<double>(base) * (1 - 0.5 * loss)));
+      loss_bps_ = Clamp(static_cast<int64_t>(static_cast<double>(base) * (1 - 0.5 * counted)));
       last_loss_decrease_us_ = now_us;
     }
     last_loss_update_us_ = now_us;
@@ -212,6 +280,7 @@ void BandwidthEstimator::UpdateLossBased(int64_t now_us, int64_t rtt_us) {
   }
   loss_window_start_us_ = now_us;
   window_sent_ = window_lost_ = 0;
+  delivered_.packets = 0;
 }
 
 }  // namespace parley::sdk::adapt

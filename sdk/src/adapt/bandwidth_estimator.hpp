@@ -13,8 +13,19 @@
 //   never beyond 1.5 times what was acknowledged (an idle encoder does not earn a rate
 //   it never used).
 // * loss-based: over each window of at least 200 ms, under 2 % loss the rate grows by
-//   12 % a second, over 10 % it falls by half the loss fraction (from what arrived, at
-//   most once per round trip plus 300 ms), in between it holds.
+//   12 % a second. Loss alone is not taken for congestion: on radio links and the lab's
+//   lossy profiles packets vanish at random whatever the rate, and FEC and NACK repair
+//   them; lowering the rate would only make the picture worse without making the path
+//   better. Loss counts as congestion when the path shows it is full: a queue grows
+//   (the delay trend overuses: what is sent exceeds what is delivered) or stands (every
+//   packet of the window waited 30 ms longer than the path's lowest delay of the last
+//   30 s, as behind a full drop-tail queue). Congestive loss over 10 % cuts the rate
+//   by half the loss fraction (from what arrived, at most once per round trip plus 300
+//   ms); between 2 and 10 % it holds. Random loss lets the rate grow as if there were
+//   none, up to 50 %: beyond that the path is broken and the rate comes down anyway.
+//   The limit: a policer that drops without queueing (no delay to see) looks like
+//   random loss, and is left to the delay-based part and the receiver's own limits.
+// * the round trip comes from the feedback's own timing (round_trip_us()).
 //
 // Pure computation on times passed in: fed by the media layer's feedback, tested with
 // synthetic links. Not thread-safe (one owner).
@@ -74,6 +85,28 @@ class DelayTrend {
   BandwidthUsage usage_ = BandwidthUsage::kNormal;
 };
 
+/// The round trip from transport-wide feedback. A feedback message arrives a round trip
+/// after the newest packet it acknowledges was sent, plus however long the receiver held
+/// that packet before reporting (our SFU reports every 50 ms, so 0 to 50 ms). The lowest
+/// sample over the last second removes most of that wait while still following a queue
+/// that builds up. RTCP receiver reports would give the round trip too, but only every
+/// few seconds, through an asynchronous stats query on another thread; the feedback is
+/// already here, on the thread that needs it, twenty times a second.
+class RoundTrip {
+ public:
+  /// One sample: the newest acknowledged packet was sent at `send_us`, the feedback
+  /// arrived at `now_us` (same clock). Samples out of range (clocks that disagree,
+  /// more than 10 s) are ignored.
+  void Add(int64_t now_us, int64_t send_us);
+  [[nodiscard]] int64_t value() const { return value_; }
+
+ private:
+  static constexpr size_t kSlots = 64;
+  std::pair<int64_t, int64_t> samples_[kSlots] = {};  // (at, rtt) ring
+  size_t next_ = 0, count_ = 0;
+  int64_t value_ = 0;
+};
+
 class BandwidthEstimator {
  public:
   struct Config {
@@ -84,8 +117,8 @@ class BandwidthEstimator {
   explicit BandwidthEstimator(Config config);
 
   /// The results one feedback message carried (in sequence order), received at `now_us`
-  /// on the sender's clock. `rtt_us` is the latest round trip, 0 when unknown.
-  void OnFeedback(int64_t now_us, std::span<const PacketResult> packets, int64_t rtt_us = 0);
+  /// on the sender's clock (the clock of `send_us`).
+  void OnFeedback(int64_t now_us, std::span<const PacketResult> packets);
 
   /// What the sender may send now (bits per second), within the configured bounds.
   [[nodiscard]] int64_t target_bps() const;
@@ -96,11 +129,18 @@ class BandwidthEstimator {
   /// Loss over the last completed loss window, 0..1.
   [[nodiscard]] double loss_fraction() const { return last_loss_; }
   [[nodiscard]] BandwidthUsage usage() const { return trend_.usage(); }
+  /// The round trip, measured from the feedback: the time from sending the newest packet
+  /// a feedback acknowledges to receiving that feedback, the lowest over the last second
+  /// (0 = not measured yet). See RoundTrip below for why this and not RTCP's.
+  [[nodiscard]] int64_t round_trip_us() const { return rtt_.value(); }
+  /// Whether the last completed loss window looked like a full path (see above).
+  [[nodiscard]] bool congested() const { return last_congested_; }
 
  private:
   void UpdateAcked(const PacketResult& p);
-  void UpdateDelayBased(int64_t now_us, int64_t rtt_us);
-  void UpdateLossBased(int64_t now_us, int64_t rtt_us);
+  void UpdateDelayBased(int64_t now_us);
+  void UpdateLossBased(int64_t now_us);
+  [[nodiscard]] bool WindowShowsAFullPath(int64_t now_us);
   [[nodiscard]] int64_t Clamp(int64_t bps) const;
 
   Config config_;
@@ -116,7 +156,19 @@ class BandwidthEstimator {
   // Loss window.
   int64_t loss_window_start_us_ = -1, last_loss_update_us_ = -1, last_loss_decrease_us_ = INT64_MIN / 2;
   size_t window_sent_ = 0, window_lost_ = 0;
-  double last_loss_ = 0;
+  double last_loss_ = 0, smoothed_loss_ = 0;
+  bool last_congested_ = false;
+  RoundTrip rtt_;
+  // What the window's delivered packets say about queues along the path.
+  struct Delivered {
+    int64_t min_delay_us = 0;  ///< lowest one-way delay (receiver's clock minus ours)
+    size_t packets = 0;
+  } delivered_;
+  // Lowest one-way delay, in 5 s buckets over the last 30 s.
+  static constexpr size_t kDelayBuckets = 6;
+  int64_t bucket_min_us_[kDelayBuckets] = {};
+  int64_t bucket_start_us_ = -1;
+  size_t bucket_ = 0, buckets_used_ = 0;
 };
 
 }  // namespace parley::sdk::adapt

@@ -1,7 +1,8 @@
 // A synthetic path for the bandwidth estimator's tests: a sender pacing 1200-byte
 // packets at the estimator's target, a bottleneck of a given capacity with a drop-tail
 // queue, random loss, a fixed propagation delay, and transport-cc feedback every 50 ms
-// reporting, in order, every packet whose fate is known. Deterministic (seeded).
+// reporting, in order, every packet whose fate the receiver knew when it sent the
+// feedback, which takes `return_us` to come back. Deterministic (seeded).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,8 @@ class LinkSim {
   double loss = 0;                   ///< random loss before the bottleneck, 0..1
   int64_t queue_limit_us = 300'000;  ///< drop-tail: a packet that would wait longer is lost
   int64_t propagation_us = 20'000;
+  int64_t return_us = 20'000;  ///< the feedback's way back
+  int64_t app_limit_bps = 0;   ///< the sender has no more than this to send (0: no limit)
 
   explicit LinkSim(BandwidthEstimator& bwe, uint32_t seed = 7) : bwe_(bwe), rng_(seed) {}
 
@@ -52,18 +55,20 @@ class LinkSim {
       }
     }
     pending_.push_back(p);
-    next_send_ = t + static_cast<int64_t>(kSize) * 8 * 1'000'000 / std::max<int64_t>(bwe_.target_bps(), 1);
+    int64_t rate = app_limit_bps > 0 ? std::min(bwe_.target_bps(), app_limit_bps) : bwe_.target_bps();
+    next_send_ = t + static_cast<int64_t>(kSize) * 8 * 1'000'000 / std::max<int64_t>(rate, 1);
   }
   void Feedback() {
     std::vector<PacketResult> report;
     while (!pending_.empty()) {
       const PacketResult& p = pending_.front();
-      bool known = p.lost() ? p.send_us + propagation_us <= now_ : p.recv_us <= now_;
+      int64_t reported_at = now_ - return_us;  // when the receiver wrote this feedback
+      bool known = p.lost() ? p.send_us + propagation_us <= reported_at : p.recv_us <= reported_at;
       if (!known) break;
       report.push_back(p);
       pending_.pop_front();
     }
-    if (!report.empty()) bwe_.OnFeedback(now_, report, 2 * propagation_us);
+    if (!report.empty()) bwe_.OnFeedback(now_, report);
   }
 
   BandwidthEstimator& bwe_;

@@ -58,11 +58,11 @@ TEST(SendRate, ReadsTheResultsRtpSessionHandsUpstream) {
 }
 
 // Feedback of a path that carries 200 kbit/s: the sender paces 1200-byte packets at 1
-// Mbit/s for 3 s and the bottleneck queues them, so the one-way delay keeps growing.
-void Congest(SendRate& rate) {
-  uint16_t seq = 0;
-  int64_t link_free_us = 0;
-  for (int64_t t = 0; t < 3'000'000; t += 50'000) {
+// Mbit/s for 3 s from `from_us` and the bottleneck queues them, so the one-way delay
+// keeps growing.
+void Congest(SendRate& rate, int64_t from_us = 0, uint16_t seq = 0) {
+  int64_t link_free_us = from_us;
+  for (int64_t t = from_us; t < from_us + 3'000'000; t += 50'000) {
     std::vector<adapt::PacketResult> batch;
     for (int64_t send = t; send < t + 50'000; send += 9'600) {
       link_free_us = std::max(link_free_us, send) + 48'000;  // 1200 bytes at 200 kbit/s
@@ -111,7 +111,7 @@ TEST(SendRate, ACongestedPathTurnsTheEncodersDown) {
   EXPECT_EQ(fps_n / fps_d, 30);
 }
 
-TEST(SendRate, LossSetsOpusExpectedLossAndX264FollowsInKbps) {
+TEST(SendRate, RandomLossSetsOpusExpectedLossKeepsTheRateAndX264FollowsCongestionInKbps) {
   ASSERT_TRUE(InitMedia());
   VideoEncoderConfig h264;
   h264.codec = VideoCodec::kH264;
@@ -120,10 +120,11 @@ TEST(SendRate, LossSetsOpusExpectedLossAndX264FollowsInKbps) {
   GstPtr<GstElement> caps = Sink(gst_element_factory_make("capsfilter", nullptr));
   GstPtr<GstElement> opus = Sink(gst_element_factory_make("opusenc", nullptr));
   ASSERT_TRUE(encoder && caps && opus);
+  g_object_set(encoder.get(), "bitrate", 800u, nullptr);
   std::vector<SendRate::Video> video;
   video.push_back({Ref(encoder.get()), Ref(caps.get()), h264});
   SendRate rate(Ref(opus.get()), std::move(video));
-  // Plenty of room, but every fifth packet lost (20 %).
+  // Plenty of room, but every fifth packet lost (20 %) with a steady delay: random loss.
   uint16_t seq = 0;
   for (int64_t t = 0; t < 3'000'000; t += 50'000) {
     std::vector<adapt::PacketResult> batch;
@@ -133,11 +134,20 @@ TEST(SendRate, LossSetsOpusExpectedLossAndX264FollowsInKbps) {
   }
   SendRate::Snapshot s = rate.snapshot();
   EXPECT_NEAR(s.loss, 0.2, 0.05);
+  EXPECT_FALSE(s.congested);
   EXPECT_GE(IntProperty(opus.get(), "packet-loss-percentage"), 15u);
   EXPECT_EQ(IntProperty(opus.get(), "packet-loss-percentage"), static_cast<guint>(s.opus_loss_percent));
+  // The newest packet of each feedback was sent 10 ms before it arrived.
+  EXPECT_EQ(s.rtt_us, 10'000);
   guint kbps = 0;
   g_object_get(encoder.get(), "bitrate", &kbps, nullptr);
-  EXPECT_LT(kbps, 800u);  // the loss-based estimate came down
+  EXPECT_EQ(kbps, 800u);  // FEC and retransmission repair random loss: the rate stays
+  EXPECT_EQ(s.level, 0u);
+  // Then the path fills up: the rate comes down, and x264 takes it in kbit/s.
+  Congest(rate, 3'000'000, seq);
+  s = rate.snapshot();
+  g_object_get(encoder.get(), "bitrate", &kbps, nullptr);
+  EXPECT_LT(kbps, 800u);
   EXPECT_EQ(static_cast<int64_t>(kbps), s.video_bps / 1000);
 }
 

@@ -104,6 +104,7 @@ SendRate::~SendRate() {
 void SendRate::Watch(GstPad* pad) {
   if (watched_ || !pad) return;
   watched_ = Ref(pad);
+  clock_ = Adopt(gst_system_clock_obtain());
   probe_ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &SendRate::OnEvent, this, nullptr);
 }
 
@@ -113,7 +114,10 @@ GstPadProbeReturn SendRate::OnEvent(GstPad*, GstPadProbeInfo* info, gpointer dat
   const GstStructure* s = gst_event_get_structure(event);
   if (!s || !gst_structure_has_name(s, "RTPTWCCPackets")) return GST_PAD_PROBE_OK;
   auto* self = static_cast<SendRate*>(data);
-  self->OnFeedback(g_get_monotonic_time(), ParseTwccPackets(s));
+  // rtpsession stamps each sent packet ("local-ts") with the system clock's time, so the
+  // feedback's arrival is read on that clock too: their difference is the round trip.
+  int64_t now_us = static_cast<int64_t>(gst_clock_get_time(self->clock_.get()) / 1000);
+  self->OnFeedback(now_us, ParseTwccPackets(s));
   return GST_PAD_PROBE_OK;  // the payloaders may want it too
 }
 
@@ -128,10 +132,18 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
   };
   std::vector<Change> changes;
   int opus_loss = -1;
+  int64_t delay_kbps = 0, loss_kbps = 0, rtt_ms = 0;  // why the estimate is what it is, for the log
+  double loss = 0;
+  bool congested = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     bwe_.OnFeedback(now_us, packets);
     int64_t target = bwe_.target_bps();
+    delay_kbps = bwe_.delay_based_bps() / 1000;
+    loss_kbps = bwe_.loss_based_bps() / 1000;
+    loss = bwe_.loss_fraction() * 100;
+    congested = bwe_.congested();
+    rtt_ms = bwe_.round_trip_us() / 1000;
     int64_t media = static_cast<int64_t>(static_cast<double>(target) * kMediaShare);
     int64_t video_total = std::max(media - (audio_encoder_ ? kAudioReserveBps : 0), kMinVideoBps);
     for (size_t i = 0; i < video_.size(); ++i) {
@@ -157,20 +169,25 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
     snapshot_.target_bps = target;
     snapshot_.acked_bps = bwe_.acked_bps();
     snapshot_.loss = bwe_.loss_fraction();
+    snapshot_.congested = bwe_.congested();
+    snapshot_.rtt_us = bwe_.round_trip_us();
     if (!applied_.empty()) {
       snapshot_.width = applied_[0].width;
       snapshot_.height = applied_[0].height;
       snapshot_.fps = applied_[0].fps;
+      snapshot_.level = adapters_[0].level();
       snapshot_.video_bps = applied_[0].bitrate_bps;
     }
     if (opus_loss >= 0) snapshot_.opus_loss_percent = opus_loss;
   }
   for (const Change& c : changes) {
     if (c.shape)
-      Log().info("congestion control: video {}x{} at {} fps, {} kbit/s", c.setting.width, c.setting.height,
-                 c.setting.fps, c.setting.bitrate_bps / 1000);
+      Log().info("congestion control: video {}x{} at {} fps, {} kbit/s (delay-based {}, loss-based {} kbit/s)",
+                 c.setting.width, c.setting.height, c.setting.fps, c.setting.bitrate_bps / 1000, delay_kbps, loss_kbps);
     else
-      Log().debug("congestion control: video {} kbit/s", c.setting.bitrate_bps / 1000);
+      Log().debug(
+          "congestion control: video {} kbit/s (delay-based {}, loss-based {} kbit/s; loss {:.0f} %{}, rtt {} ms)",
+          c.setting.bitrate_bps / 1000, delay_kbps, loss_kbps, loss, congested ? " at a full path" : "", rtt_ms);
     if (c.bitrate && c.encoder) {
       if (c.x264)
         g_object_set(c.encoder, "bitrate", static_cast<guint>(std::max<int64_t>(c.setting.bitrate_bps / 1000, 1)),

@@ -40,7 +40,10 @@ class SendRate {
     int64_t target_bps = 0;  ///< the whole connection's estimate (0: no feedback yet)
     int64_t acked_bps = 0;
     double loss = 0;
+    bool congested = false;              ///< the last loss counted as congestion (not random loss)
+    int64_t rtt_us = 0;                  ///< the round trip the feedback measured (0: not yet)
     int width = 0, height = 0, fps = 0;  ///< the first video track's current setting
+    size_t level = 0;                    ///< its degradation level (0: the app's setting)
     int64_t video_bps = 0;
     int opus_loss_percent = 0;
   };
@@ -56,7 +59,8 @@ class SendRate {
   void Watch(GstPad* pad);
   [[nodiscard]] Snapshot snapshot() const;
 
-  /// One feedback event's results at `now_us` (monotonic); public for tests.
+  /// One feedback event's results at `now_us`, on the clock rtpsession stamps sent
+  /// packets with (GStreamer's system clock); public for tests.
   void OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets);
 
  private:
@@ -71,6 +75,7 @@ class SendRate {
   std::vector<adapt::VideoAdapter> adapters_;
   std::vector<adapt::VideoSetting> applied_;
   Snapshot snapshot_;
+  GstPtr<GstClock> clock_;  ///< the system clock: what the feedback's send times are on
   GstPtr<GstPad> watched_;
   gulong probe_ = 0;
 };
