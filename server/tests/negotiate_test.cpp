@@ -3,6 +3,8 @@
 // turns sections of departed tracks inactive without removing them.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "sfu/negotiate.hpp"
 
 namespace parley::sfu {
@@ -105,6 +107,89 @@ TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
   EXPECT_TRUE(a.ssrcs.empty());
   EXPECT_EQ(a.mid, "1");
   EXPECT_EQ(offer->bundle_mids, (std::vector<std::string>{"0", "1"}));
+}
+
+// Audio repaired for a native subscriber: NACK feedback, an RTX codec at Opus's clock
+// rate and the FID group; the same track offered to a browser has neither.
+TEST(Negotiate, SubscribeOfferRepairsAudioOnlyWithAnRtxPayloadType) {
+  OfferedTrack mic;
+  mic.mid = "0";
+  mic.codec = {111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}};
+  mic.ssrc = 222;
+  mic.stream_id = "alice";
+  mic.track_id = "alice-audio";
+  OfferedTrack plain = mic;
+  mic.rtx_payload_type = 112;
+  mic.rtx_ssrc = 223;
+  auto repaired = ParseSdp(WriteSdp(BuildSubscribeOffer(kLocal, {mic}, 1)));
+  ASSERT_TRUE(repaired.ok()) << repaired.error().What();
+  const SdpMedia& a = repaired->media[0];
+  ASSERT_NE(a.FindCodec(111), nullptr);
+  EXPECT_EQ(a.FindCodec(111)->feedback, (std::vector<std::string>{"nack"}));
+  ASSERT_NE(a.FindCodec(112), nullptr);
+  EXPECT_EQ(a.FindCodec(112)->name, "rtx");
+  EXPECT_EQ(a.FindCodec(112)->clock_rate, 48000u);
+  EXPECT_EQ(a.FindCodec(112)->fmtp, "apt=111");
+  ASSERT_EQ(a.ssrc_groups.size(), 1u);
+  EXPECT_EQ(a.ssrc_groups[0].ssrcs, (std::vector<uint32_t>{222, 223}));
+
+  std::string browser = WriteSdp(BuildSubscribeOffer(kLocal, {plain}, 1));
+  auto b = ParseSdp(browser);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->media[0].FindCodec(111)->feedback.empty());
+  EXPECT_EQ(b->media[0].codecs.size(), 1u);
+  EXPECT_TRUE(b->media[0].ssrc_groups.empty());
+  EXPECT_EQ(browser.find("rtx"), std::string::npos);
+}
+
+// The publish answer keeps audio RTX when the offer has it (native publishers); a
+// browser's audio offer has none and its answer is unchanged.
+TEST(Negotiate, PublishAnswerKeepsAudioRtxWhenOffered) {
+  auto offer = [](bool rtx) {
+    std::string s =
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111";
+    s += rtx ? " 97" : "";
+    s += "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+         "a=fingerprint:sha-256 "
+         "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+         "a=setup:actpass\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
+         "a=rtpmap:111 OPUS/48000/2\r\n";
+    if (rtx)
+      s += "a=rtcp-fb:111 nack\r\na=rtpmap:97 rtx/48000\r\na=fmtp:97 apt=111\r\n"
+           "a=ssrc-group:FID 3001 3002\r\na=ssrc:3001 cname:x\r\na=ssrc:3002 cname:x\r\n";
+    else
+      s += "a=ssrc:3001 cname:x\r\n";
+    return s;
+  };
+  auto native = AnswerPublishOffer(*ParseSdp(offer(true)), kLocal);
+  ASSERT_TRUE(native.ok()) << native.error().What();
+  EXPECT_EQ(native->tracks[0].rtx_payload_type, 97);
+  EXPECT_EQ(native->tracks[0].rtx_ssrc, 3002u);
+  ASSERT_NE(native->sdp.media[0].FindCodec(97), nullptr);
+  EXPECT_EQ(native->sdp.media[0].FindCodec(111)->feedback, (std::vector<std::string>{"nack"}));
+  auto browser = AnswerPublishOffer(*ParseSdp(offer(false)), kLocal);
+  ASSERT_TRUE(browser.ok()) << browser.error().What();
+  EXPECT_EQ(browser->tracks[0].rtx_payload_type, 0);
+  EXPECT_EQ(browser->sdp.media[0].codecs.size(), 1u);
+}
+
+// Each codec has its own numbers on a subscribe connection, none shared with another
+// codec or RTX stream, whatever the spelling.
+TEST(Negotiate, SubscribePayloadTypesNameOneCodecEach) {
+  std::set<int> seen;
+  for (const char* c : {"opus", "VP8", "H264"}) {
+    SubscribePayloadTypes p = SubscribePayloadTypesFor(c);
+    EXPECT_GE(p.media, 96);
+    EXPECT_GE(p.rtx, 96);
+    EXPECT_TRUE(seen.insert(p.media).second) << c;
+    EXPECT_TRUE(seen.insert(p.rtx).second) << c;
+  }
+  EXPECT_EQ(SubscribePayloadTypesFor("OPUS").media, SubscribePayloadTypesFor("opus").media);
+  EXPECT_EQ(SubscribePayloadTypesFor("vp8").rtx, SubscribePayloadTypesFor("VP8").rtx);
+  EXPECT_EQ(SubscribePayloadTypesFor("h264").media, SubscribePayloadTypesFor("H264").media);
+  EXPECT_EQ(SubscribePayloadTypesFor("VP9").media, 0);
+  EXPECT_EQ(SubscribePayloadTypesFor("").rtx, 0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "impl/gst/devices.hpp"
@@ -134,6 +135,64 @@ TEST_F(GstStats, ClosingEndsWhatIsStillAskedOnceAndPostsNothingAfter) {
   ASSERT_EQ(queue_.Run(), 1u);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].bytes_sent, 0u);
+}
+
+// A subscribe offer as the server writes it for a native client: video with NACK and
+// RTX, audio with NACK only when the server repairs it (here the section says so or
+// not, as the test needs).
+std::string Offer(bool audio_nack) {
+  std::string s =
+      "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+      "a=fingerprint:sha-256 "
+      "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
+      "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
+      "a=rtpmap:111 OPUS/48000/2\r\n";
+  if (audio_nack) s += "a=rtcp-fb:111 nack\r\n";
+  s += "a=ssrc:1111 msid:alice alice-audio\r\n"
+       "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendonly\r\na=rtcp-mux\r\n"
+       "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
+       "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+       "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+       "a=ssrc-group:FID 2222 3333\r\na=ssrc:2222 msid:alice alice-camera\r\na=ssrc:3333 msid:alice alice-camera\r\n";
+  return s;
+}
+
+TEST(GstRepair, TheSectionsThatOfferGenericNackAreFound) {
+  EXPECT_EQ(SectionsWithNack(Offer(false)), (std::set<unsigned>{1}));
+  EXPECT_EQ(SectionsWithNack(Offer(true)), (std::set<unsigned>{0, 1}));
+  // "nack pli" alone is a keyframe request, not a retransmission; a session-level line
+  // names no section; bare newlines read as well as CRLF.
+  EXPECT_TRUE(SectionsWithNack("m=video 9 X 96\na=rtcp-fb:96 nack pli\n").empty());
+  EXPECT_TRUE(SectionsWithNack("a=rtcp-fb:96 nack\nm=video 9 X 96\n").empty());
+  EXPECT_EQ(SectionsWithNack("m=audio 9 X 1\na=rtcp-fb:1 nack\nm=video 9 X 2\nm=video 9 X 3\na=rtcp-fb:3 nack\n"),
+            (std::set<unsigned>{0, 2}));
+  EXPECT_TRUE(SectionsWithNack("").empty());
+  EXPECT_TRUE(SectionsWithNack("m=\na=rtcp-fb:\na=rtcp-fb:96\na=rtcp-fb:96 nack \n").empty());
+}
+
+// webrtcbin answers with NACK (and RTX when offered) exactly for the sections that
+// offered it, the transceivers it makes while answering included.
+TEST(GstRepair, TheAnswerAsksForRetransmissionOnlyWhereTheOfferRepairs) {
+  ASSERT_TRUE(InitMedia());
+  for (bool audio_nack : {false, true}) {
+    GstElement* pipeline = gst_pipeline_new(nullptr);
+    GstElement* webrtc = MakeWebrtc({"127.0.0.1"});
+    ASSERT_TRUE(webrtc);
+    gst_bin_add(GST_BIN(pipeline), webrtc);
+    RetransmissionRequests* repair = RetransmissionRequests::Watch(webrtc);
+    ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    std::string offer = Offer(audio_nack);
+    ASSERT_TRUE(SetDescription(webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, offer));
+    repair->Offer(webrtc, offer);
+    Result<std::string> answer = CreateLocal(webrtc, false);
+    ASSERT_TRUE(answer) << answer.error().message;
+    EXPECT_EQ(repair->turned_on(), audio_nack ? 2 : 1);
+    EXPECT_EQ(SectionsWithNack(*answer), SectionsWithNack(offer)) << *answer;
+    EXPECT_NE(answer->find("rtx/90000"), std::string::npos) << *answer;
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(pipeline);
+  }
 }
 
 }  // namespace

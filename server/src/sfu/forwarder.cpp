@@ -174,7 +174,9 @@ void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t se
   if (!r.numbers.started() || !r.numbers.Current(seq) || r.spec.track >= pub.tracks().size()) return;
   PublisherTracks::Track& t = pub.tracks()[r.spec.track];
   if (!t.ring) return;
-  if (!sub.downstream().video_allowed()) {  // only video is repaired; a paused link gets none
+  // A link whose video is paused gets no video repaired either; audio (small, and what
+  // keeps the call going) still is.
+  if (t.cfg.video && !sub.downstream().video_allowed()) {
     drops_.Count(DropReason::kSubscriberCongested);
     return;
   }

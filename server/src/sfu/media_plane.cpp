@@ -162,7 +162,7 @@ bool ChannelMedia::IsPublishing(SessionId session) const {
 }
 
 Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::string_view pub_user,
-                                            const TrackSet& tracks) {
+                                            const TrackSet& tracks, Platform subscriber) {
   if (!worker_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
   SessionMedia& media = sessions_[sub];
   if (!media.subscribe) {
@@ -208,8 +208,9 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
       OfferedTrack& o = *existing;
       o.video = video;
       o.active = false;  // filled in below
+      SubscribePayloadTypes pts = SubscribePayloadTypesFor(acc->second.codec);
       o.codec = {};
-      o.codec.payload_type = acc->second.payload_type;
+      o.codec.payload_type = pts.media;
       o.codec.name = acc->second.codec;
       o.codec.clock_rate = o.video ? 90000 : 48000;
       o.codec.channels = o.video ? 0 : 2;
@@ -217,7 +218,10 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
         o.codec.fmtp = "minptime=10;useinbandfec=1";
       else if (acc->second.codec == "H264")
         o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
-      o.rtx_payload_type = o.video ? acc->second.rtx_payload_type : 0;
+      // RTX towards the subscriber when the publisher repairs its own stream too (the
+      // SFU keeps packets to answer NACKs only for such tracks, publisher_tracks.hpp).
+      bool repaired = acc->second.rtx_payload_type != 0 && (o.video || subscriber == Platform::kNative);
+      o.rtx_payload_type = repaired ? pts.rtx : 0;
       o.ssrc = plane_.NewSsrc();  // a reused section gets new SSRCs: a new stream to the client
       o.rtx_ssrc = o.rtx_payload_type ? plane_.NewSsrc() : 0;
       o.stream_id = std::string(pub_user);

@@ -141,7 +141,13 @@ class ChannelMedia {
   /// one of its kind, else a new one; a reused section gets new SSRCs. Errors:
   /// kSubscribeRemoteStreamGone when the connection would carry no section at all
   /// (the transport stays open), kMediaConnectionCreateFailed without a media worker.
-  Result<std::string> Subscribe(SessionId sub, SessionId pub, std::string_view pub_user, const TrackSet& tracks);
+  /// Payload types are the connection's own (SubscribePayloadTypesFor). Audio is
+  /// repaired (NACK and RTX in the offer, the SFU answering from its buffer) only for a
+  /// native subscriber (`subscriber` kNative) of a publisher that negotiated audio RTX,
+  /// which only native publishers offer; a browser (the default) gets audio without
+  /// feedback, as before.
+  Result<std::string> Subscribe(SessionId sub, SessionId pub, std::string_view pub_user, const TrackSet& tracks,
+                                Platform subscriber = Platform::kH5);
   /// The subscriber's answer to our latest offer (or an earlier one). Errors:
   /// kSubscribeStreamNotExist when no subscribe transport is open, then the SDP's.
   Status Answer(SessionId sub, std::string_view answer_sdp);

@@ -1,4 +1,4 @@
-// The upstream half of loss repair: which packets of a published video track never
+// The upstream half of loss repair: which packets of a repaired published track never
 // arrived, and when to ask the publisher for them again (generic NACK, RFC 4585
 // §6.2.1).
 #pragma once

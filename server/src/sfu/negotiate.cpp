@@ -1,6 +1,7 @@
 #include "sfu/negotiate.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace parley::sfu {
 namespace {
@@ -128,7 +129,8 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     t.kind = m.kind;
     t.codec = codec.name;
     t.payload_type = codec.payload_type;
-    if (const SdpCodec* rtx = m.kind == "video" ? RtxFor(m, codec.payload_type) : nullptr) {
+    // RTX when offered: browsers offer it for video only, native clients for audio too.
+    if (const SdpCodec* rtx = RtxFor(m, codec.payload_type)) {
       SdpCodec rc = *rtx;
       rc.feedback.clear();
       r.codecs.push_back(rc);
@@ -159,6 +161,18 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   return out;
 }
 
+SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec) {
+  auto is = [codec](std::string_view name) {
+    return codec.size() == name.size() && std::equal(codec.begin(), codec.end(), name.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  if (is("opus")) return {111, 112};
+  if (is("vp8")) return {96, 97};
+  if (is("h264")) return {102, 103};
+  return {};
+}
+
 SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
                                uint64_t session_version) {
   SdpSession s;
@@ -179,21 +193,24 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
     c.feedback.clear();
     // goog-remb: Chromium then reports its receive-side estimate of what it can take
     // (REMB), which decides whether video to it pauses (downstream_estimate.hpp).
-    if (t.video) c.feedback = {"goog-remb", "nack", "nack pli", "ccm fir"};
+    if (t.video)
+      c.feedback = {"goog-remb", "nack", "nack pli", "ccm fir"};
+    else if (t.rtx_payload_type)
+      c.feedback = {"nack"};  // repaired audio (native subscribers only)
     m.codecs.push_back(c);
     m.formats.push_back(std::to_string(c.payload_type));
-    if (t.video && t.rtx_payload_type) {
+    if (t.rtx_payload_type) {
       SdpCodec rtx;
       rtx.payload_type = t.rtx_payload_type;
       rtx.name = "rtx";
-      rtx.clock_rate = 90000;
+      rtx.clock_rate = c.clock_rate;  // RFC 4588 §8.6: the original stream's rate
       rtx.fmtp = "apt=" + std::to_string(c.payload_type);
       m.codecs.push_back(rtx);
       m.formats.push_back(std::to_string(rtx.payload_type));
     }
     if (t.active) {
       m.ssrcs.push_back(t.ssrc);
-      if (t.video && t.rtx_payload_type && t.rtx_ssrc) {
+      if (t.rtx_payload_type && t.rtx_ssrc) {
         m.ssrcs.push_back(t.rtx_ssrc);
         m.ssrc_groups.push_back({"FID", {t.ssrc, t.rtx_ssrc}});
       }

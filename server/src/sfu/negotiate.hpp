@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parley/proto/result.hpp"
@@ -66,9 +67,24 @@ struct OfferedTrack {
   bool active = true;  ///< false: the track went away; the section stays, inactive, until reused
 };
 
+/// The payload types a subscribe connection uses for a codec and for its RTX stream.
+struct SubscribePayloadTypes {
+  uint8_t media = 0, rtx = 0;
+};
+/// Fixed per codec (Opus 111/112, VP8 96/97, H.264 102/103), whoever published the
+/// track: in the connection's one BUNDLE group a number must name one codec
+/// configuration (RFC 8843 §9.1), and publishers choose their own numbers (a native
+/// H.264 publisher's RTX takes 96, the first free one, which is a VP8 publisher's
+/// media type). Forwarded as published, one number meant two things, and the
+/// subscriber's RTX receiver took VP8 media for H.264 retransmissions. {0, 0} for a
+/// codec the SFU does not forward.
+SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec);
+
 /// The server's offer on a subscribe connection: sendonly sections (inactive for
 /// tracks that went away), ICE-lite, a=setup:actpass (the client answers active; the
-/// server stays DTLS passive). Video sections carry RTX when the track has an RTX SSRC.
+/// server stays DTLS passive). A section with an RTX payload type and SSRC carries RTX
+/// and generic NACK: every video section, and audio ones for native subscribers of a
+/// native publisher (ChannelMedia decides); other audio sections have no feedback.
 SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
                                uint64_t session_version);
 

@@ -9,7 +9,7 @@ void PublisherTracks::Set(const std::vector<InboundTrack>& tracks) {
     Track& t = tracks_[i];
     t.cfg = tracks[i];
     t.stats = ReceiveStats(t.cfg.video ? 90000 : 48000);
-    if (t.cfg.video) t.ring = std::make_unique<RetransmissionBuffer>();  // allocated once, here
+    if (t.cfg.Repaired()) t.ring = std::make_unique<RetransmissionBuffer>();  // allocated once, here
   }
 }
 
@@ -59,7 +59,7 @@ bool PublisherTracks::Received(Track& t, const RtpView& v, int64_t now_us) {
     case ReceiveStats::Kind::kDuplicate: return false;
     case ReceiveStats::Kind::kNewer:
       // A gap: remember what to NACK.
-      if (t.cfg.video && a.missing_before)
+      if (t.cfg.Repaired() && a.missing_before)
         t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
       break;
     case ReceiveStats::Kind::kLate: {  // late, or a retransmission we asked for

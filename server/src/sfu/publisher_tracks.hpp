@@ -1,8 +1,9 @@
 // The tracks a client sends on a publish transport, as its offer negotiated them, and
-// what the SFU keeps per track: receive statistics (RFC 3550 receiver reports), a
-// retransmission buffer answering subscribers' NACKs (video only) and the upstream
-// losses to NACK (video only). Matching a packet to its track and the bookkeeping of
-// one received packet allocate nothing. Worker-thread only.
+// what the SFU keeps per track: receive statistics (RFC 3550 receiver reports), and
+// for a repaired track a retransmission buffer answering subscribers' NACKs and the
+// upstream losses to NACK. Video is repaired; audio when its publisher negotiated RTX
+// for it (native clients do, browsers do not). Matching a packet to its track and the
+// bookkeeping of one received packet allocate nothing. Worker-thread only.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,8 @@ struct InboundTrack {
   uint8_t payload_type = 0;
   uint8_t rtx_payload_type = 0;
   uint32_t rtx_ssrc = 0;
+  /// Whether lost packets are asked for again and kept for subscribers' NACKs.
+  [[nodiscard]] bool Repaired() const { return video || rtx_payload_type != 0; }
 };
 
 class PublisherTracks {
@@ -31,11 +34,11 @@ class PublisherTracks {
   struct Track {
     InboundTrack cfg;
     ReceiveStats stats;                          ///< also the media SSRC in use (learnt when the SDP gave none)
-    std::unique_ptr<RetransmissionBuffer> ring;  ///< video only (audio is not retransmitted)
-    NackGenerator nack;                          ///< upstream losses to ask again for (video only)
+    std::unique_ptr<RetransmissionBuffer> ring;  ///< repaired tracks only (InboundTrack::Repaired)
+    NackGenerator nack;                          ///< upstream losses to ask again for (repaired tracks)
   };
 
-  /// Replaces the tracks; video tracks get their retransmission buffer here, once.
+  /// Replaces the tracks; repaired tracks get their retransmission buffer here, once.
   void Set(const std::vector<InboundTrack>& tracks);
   [[nodiscard]] size_t size() const { return tracks_.size(); }
   [[nodiscard]] bool empty() const { return tracks_.empty(); }

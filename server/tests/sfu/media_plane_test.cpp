@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "../on_worker.hpp"
@@ -438,6 +441,91 @@ TEST_F(ChannelMedia, SnapshotDoesNotTakeTheAudioPeak) {
   EXPECT_EQ(media_->TakeAudioPeak(kAlice), 90u);
   EXPECT_EQ(media_->TakeAudioPeak(kAlice), 0u);  // taking it resets it
   EXPECT_EQ(media_->TakeAudioPeak(kBob), 0u);    // not publishing
+}
+
+// A native publisher's offer as GStreamer writes it: Opus 111 with RTX 97 and H.264 102
+// with RTX 96 (webrtcbin takes the first free numbers), which collides with a VP8
+// publisher's 96.
+std::string NativeH264Offer() {
+  std::string sdp =
+      "v=0\r\no=- 43 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111 97\r\n";
+  auto transport = [](const char* mid) {
+    return std::string("c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n") +
+           "a=fingerprint:sha-256 " + kFingerprint + "\r\na=setup:actpass\r\na=mid:" + mid +
+           "\r\na=sendonly\r\na=rtcp-mux\r\n";
+  };
+  sdp += transport("0");
+  sdp += "a=rtpmap:111 OPUS/48000/2\r\na=rtcp-fb:111 nack\r\na=rtpmap:97 rtx/48000\r\na=fmtp:97 apt=111\r\n";
+  sdp += "a=ssrc-group:FID 7001 7002\r\na=ssrc:7001 cname:n\r\na=ssrc:7002 cname:n\r\n";
+  sdp += "m=video 9 UDP/TLS/RTP/SAVPF 102 96\r\n" + transport("1");
+  sdp += "a=rtpmap:102 H264/90000\r\na=rtcp-fb:102 nack\r\na=rtcp-fb:102 nack pli\r\n";
+  sdp += "a=fmtp:102 packetization-mode=1;profile-level-id=42c01f\r\n";
+  sdp += "a=rtpmap:96 rtx/90000\r\na=fmtp:96 apt=102\r\n";
+  sdp += "a=ssrc-group:FID 8001 8002\r\na=ssrc:8001 cname:n\r\na=ssrc:8002 cname:n\r\n";
+  return sdp;
+}
+
+// Every payload type of a subscribe offer means one codec in the whole bundle, and the
+// routes put those numbers on the packets.
+TEST_F(ChannelMedia, ASubscribeOfferNeverGivesOnePayloadTypeTwoMeanings) {
+  ASSERT_TRUE(media_->Publish(kAlice, kAudioVideo, kAll).ok());
+  ASSERT_TRUE(media_->Publish(kBob, NativeH264Offer(), kAll).ok());
+  ASSERT_TRUE(media_->Subscribe(kCarol, kAlice, "alice", kAll, Platform::kNative).ok());
+  auto offer = media_->Subscribe(kCarol, kBob, "bob", kAll, Platform::kNative);
+  ASSERT_TRUE(offer.ok()) << offer.error().What();
+  SdpSession sdp = Parsed(*offer);
+  ASSERT_EQ(sdp.media.size(), 4u);
+  std::map<uint8_t, std::string> meaning;
+  for (const SdpMedia& m : sdp.media)
+    for (const SdpCodec& c : m.codecs) {
+      std::string what = c.name + "/" + std::to_string(c.clock_rate) + " " + c.fmtp;
+      for (char& ch : what)
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));  // names are case-blind
+      auto [it, added] = meaning.emplace(c.payload_type, what);
+      EXPECT_EQ(it->second, what) << "payload type " << int(c.payload_type);
+    }
+  std::set<uint8_t> offered;
+  for (const auto& [pt, what] : meaning) offered.insert(pt);
+  for (SessionId pub : {kAlice, kBob})
+    for (const auto& r : Routes(PublishId(pub))) {
+      EXPECT_TRUE(offered.count(r.second.payload_type)) << int(r.second.payload_type);
+      if (r.second.rtx_payload_type) {
+        EXPECT_TRUE(offered.count(r.second.rtx_payload_type));
+      }
+    }
+}
+
+// Audio is repaired only between native clients: the native subscriber of the native
+// publisher gets NACK and RTX on audio; a browser subscriber, or audio from a browser
+// publisher (no audio RTX), gets audio without feedback as before.
+TEST_F(ChannelMedia, AudioIsRepairedOnlyFromANativePublisherToANativeSubscriber) {
+  ASSERT_TRUE(media_->Publish(kAlice, kAudioVideo, kAll).ok());      // a browser
+  ASSERT_TRUE(media_->Publish(kBob, NativeH264Offer(), kAll).ok());  // native
+  auto audio_of = [&](SessionId sub, SessionId pub, const char* user, Platform p) {
+    auto offer = media_->Subscribe(sub, pub, user, {TrackKind::kAudio}, p);
+    EXPECT_TRUE(offer.ok());
+    SdpSession sdp = Parsed(offer.ok() ? *offer : "");
+    return sdp.media.empty() ? SdpMedia{} : sdp.media.back();
+  };
+  SdpMedia repaired = audio_of(kCarol, kBob, "bob", Platform::kNative);
+  ASSERT_FALSE(repaired.codecs.empty());
+  EXPECT_EQ(repaired.codecs[0].feedback, (std::vector<std::string>{"nack"}));
+  ASSERT_EQ(repaired.codecs.size(), 2u);
+  EXPECT_EQ(repaired.codecs[1].name, "rtx");
+  EXPECT_EQ(repaired.ssrc_groups.size(), 1u);
+  auto routes = Routes(PublishId(kBob));
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_NE(routes[0].second.rtx_ssrc, 0u);
+
+  SdpMedia browser = audio_of(kDave, kBob, "bob", Platform::kH5);
+  ASSERT_EQ(browser.codecs.size(), 1u);
+  EXPECT_TRUE(browser.codecs[0].feedback.empty());
+  EXPECT_TRUE(browser.ssrc_groups.empty());
+
+  SdpMedia from_browser = audio_of(kCarol, kAlice, "alice", Platform::kNative);
+  ASSERT_EQ(from_browser.codecs.size(), 1u);
+  EXPECT_TRUE(from_browser.codecs[0].feedback.empty());
 }
 
 TEST(MediaPlane, WithoutWorkersEveryChannelRefusesMedia) {

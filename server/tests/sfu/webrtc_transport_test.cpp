@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <deque>
 #include <vector>
 
@@ -316,7 +317,34 @@ TEST(PublisherTracks, RtxIsMatchedBySsrcOrPayloadType) {
   EXPECT_EQ(tracks.FeedbackSsrc(), 2222u);
 }
 
-TEST(PublisherTracks, OnlyVideoGetsARetransmissionBufferAndADuplicateIsRefused) {
+// Audio whose publisher negotiated RTX (a native client) is repaired like video: its
+// packets are kept for subscribers' NACKs and its gaps are asked for again; audio
+// without RTX (a browser's) is not.
+TEST(PublisherTracks, AudioWithRtxIsKeptAndItsLossesAreAskedForAgain) {
+  PublisherTracks tracks;
+  tracks.Set({{false, 1111, 111, 0, 0}, {false, 3333, 111, 97, 3334}});
+  EXPECT_FALSE(tracks[0].ring);
+  ASSERT_TRUE(tracks[1].ring);
+  std::vector<uint8_t> buf;
+  for (PublisherTracks::Track* t : {&tracks[0], &tracks[1]}) {
+    uint32_t ssrc = t->cfg.ssrc;
+    EXPECT_TRUE(PublisherTracks::Received(*t, Rtp(buf, 111, 10, ssrc), kT0));
+    EXPECT_TRUE(PublisherTracks::Received(*t, Rtp(buf, 111, 14, ssrc), kT0 + 20'000));  // 11..13 lost
+  }
+  EXPECT_EQ(tracks[0].nack.size(), 0u);
+  EXPECT_EQ(tracks[1].nack.size(), 3u);
+  EXPECT_TRUE(tracks[1].ring->Has(14, 3333));
+  std::array<uint16_t, NackGenerator::kMaxMissing> due{};
+  ASSERT_EQ(tracks[1].nack.TakeDue(kT0 + 20'000, due), 3u);
+  EXPECT_EQ(due[0], 11);
+  EXPECT_EQ(due[2], 13);
+  // The retransmission of 12 arrives: no longer missing, kept, forwarded.
+  EXPECT_TRUE(PublisherTracks::Received(tracks[1], Rtp(buf, 111, 12, 3333), kT0 + 40'000));
+  EXPECT_EQ(tracks[1].nack.size(), 2u);
+  EXPECT_TRUE(tracks[1].ring->Has(12, 3333));
+}
+
+TEST(PublisherTracks, AudioWithoutRtxGetsNoRetransmissionBufferAndADuplicateIsRefused) {
   PublisherTracks tracks;
   tracks.Set({{false, 1111, 111, 0, 0}, {true, 2222, 96, 97, 2223}});
   EXPECT_FALSE(tracks[0].ring);

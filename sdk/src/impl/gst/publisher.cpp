@@ -112,9 +112,9 @@ Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, Input
   GstWebRTCRTPTransceiver* raw_trans = nullptr;
   g_object_get(sink.get(), "transceiver", &raw_trans, nullptr);
   if (GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans)) {
-    // We only send; video asks for NACK/RTX so the SFU can repair what it loses.
-    g_object_set(trans.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
-    if (video) g_object_set(trans.get(), "do-nack", TRUE, nullptr);
+    // We only send; every track offers NACK/RTX, so the SFU can have what it lost sent
+    // again (it repairs audio for native clients, video for everyone).
+    g_object_set(trans.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", TRUE, nullptr);
   }
   if (!linked) return MakeError(Errc::kPublishStreamStartError, "cannot link a source to webrtcbin");
   if (!first_src) first_src = std::move(src);

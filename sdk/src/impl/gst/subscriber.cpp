@@ -22,7 +22,8 @@ namespace parley::sdk::gst {
 
 struct Subscriber::Impl {
   GstPtr<GstElement> pipeline;
-  GstElement* webrtc = nullptr;  // the pipeline's
+  GstElement* webrtc = nullptr;              // the pipeline's
+  RetransmissionRequests* repair = nullptr;  // webrtcbin's (freed with it)
   media::SubscribeOptions options;
   media::SubscribeCallbacks cb;
   BusState bus;
@@ -206,6 +207,7 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
   im.webrtc = MakeWebrtc(options.ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
+  im.repair = RetransmissionRequests::Watch(im.webrtc);
   im.bus.fn = &im.cb.on_error;
   im.bus.runtime_code = static_cast<int32_t>(Errc::kSubscribeStreamRuntimeError);
   WatchBus(im.pipeline.get(), &im.bus);
@@ -244,6 +246,9 @@ Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
   std::string applied = KeepSectionsReceiving(offer, &inactive);
   if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, applied); !st)
     return st.error();
+  // Every stream the server offers to repair (video, and audio between native
+  // clients) asks it for what the network lost.
+  impl_->repair->Offer(impl_->webrtc, applied);
   auto answer = CreateLocal(impl_->webrtc, false);
   if (!answer) return answer;
   return MarkSectionsInactive(*answer, inactive);

@@ -80,6 +80,62 @@ Status SetDescription(GstElement* webrtc, const char* signal, GstWebRTCSDPType t
   return {};
 }
 
+std::set<unsigned> SectionsWithNack(std::string_view sdp) {
+  std::set<unsigned> out;
+  int section = -1;  // before the first m= line: session level
+  while (!sdp.empty()) {
+    size_t end = sdp.find('\n');
+    std::string_view line = sdp.substr(0, end);
+    sdp = end == std::string_view::npos ? std::string_view() : sdp.substr(end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.rfind("m=", 0) == 0) {
+      ++section;
+    } else if (section >= 0 && line.rfind("a=rtcp-fb:", 0) == 0) {
+      std::string_view fb = line.substr(10);
+      size_t space = fb.find(' ');
+      if (space != std::string_view::npos && fb.substr(space + 1) == "nack") out.insert(static_cast<unsigned>(section));
+    }
+  }
+  return out;
+}
+
+RetransmissionRequests* RetransmissionRequests::Watch(GstElement* webrtc) {
+  auto* self = new RetransmissionRequests();
+  g_signal_connect_data(
+      webrtc, "on-new-transceiver", G_CALLBACK(&RetransmissionRequests::OnNewTransceiver), self,
+      [](gpointer data, GClosure*) { delete static_cast<RetransmissionRequests*>(data); }, GConnectFlags(0));
+  return self;
+}
+
+void RetransmissionRequests::Offer(GstElement* webrtc, std::string_view sdp) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sections_ = SectionsWithNack(sdp);
+  }
+  GArray* raw = nullptr;
+  g_signal_emit_by_name(webrtc, "get-transceivers", &raw);
+  if (!raw) return;
+  for (guint i = 0; i < raw->len; ++i) TurnOn(g_array_index(raw, GstWebRTCRTPTransceiver*, i));  // the array's
+  g_array_unref(raw);
+}
+
+void RetransmissionRequests::OnNewTransceiver(GstElement*, GstWebRTCRTPTransceiver* trans, gpointer self) {
+  static_cast<RetransmissionRequests*>(self)->TurnOn(trans);
+}
+
+void RetransmissionRequests::TurnOn(GstWebRTCRTPTransceiver* trans) {
+  guint mline = 0;
+  g_object_get(trans, "mlineindex", &mline, nullptr);
+  gboolean on = FALSE;
+  g_object_get(trans, "do-nack", &on, nullptr);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (on || !sections_.count(mline)) return;
+  }
+  g_object_set(trans, "do-nack", TRUE, nullptr);
+  turned_on_.fetch_add(1, std::memory_order_relaxed);
+}
+
 Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   const char* create = offer ? "create-offer" : "create-answer";
   GstPtr<GstWebRTCSessionDescription> desc;

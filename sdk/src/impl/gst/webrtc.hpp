@@ -9,10 +9,14 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "media/media.hpp"
@@ -28,6 +32,37 @@ GstElement* MakeWebrtc(const std::vector<std::string>& ice_addresses);
 /// not parse or webrtcbin refuses it; kMediaConnectionCreateFailed after 5 s without
 /// an answer, which leaves the connection unusable (the caller drops it).
 Status SetDescription(GstElement* webrtc, const char* signal, GstWebRTCSDPType type, const std::string& text);
+
+/// The indexes (m-lines, from 0) of the sections of `sdp` that offer generic NACK
+/// feedback (a line a=rtcp-fb:<pt> nack, not "nack pli"): the streams the other side
+/// repairs with retransmissions.
+std::set<unsigned> SectionsWithNack(std::string_view sdp);
+
+/// Asks for retransmissions on the sections of a remote offer that offer NACK.
+/// webrtcbin 1.22 makes the transceiver of a remote offer's new section only while it
+/// writes the answer, and reads its do-nack right after: so this watches webrtcbin's new
+/// transceivers (on-new-transceiver, on webrtcbin's thread) and turns do-nack on for
+/// those at a repaired m-line; transceivers made by earlier offers are turned on at
+/// once. With do-nack, webrtcbin answers with NACK (and RTX when offered), and the jitter
+/// buffer it makes for each stream of the section asks again for what is lost.
+class RetransmissionRequests {
+ public:
+  /// Connects to `webrtc`; the connection owns the result and frees it with webrtcbin.
+  static RetransmissionRequests* Watch(GstElement* webrtc);
+  /// The remote offer about to be answered (before create-answer).
+  void Offer(GstElement* webrtc, std::string_view sdp);
+  /// How many transceivers were turned on so far.
+  [[nodiscard]] int turned_on() const { return turned_on_.load(std::memory_order_relaxed); }
+
+ private:
+  RetransmissionRequests() = default;
+  static void OnNewTransceiver(GstElement* webrtc, GstWebRTCRTPTransceiver* trans, gpointer self);
+  void TurnOn(GstWebRTCRTPTransceiver* trans);
+
+  std::mutex mu_;
+  std::set<unsigned> sections_;  ///< of the offer being answered
+  std::atomic<int> turned_on_{0};
+};
 
 /// create-offer / create-answer, then set-local-description; the SDP text.
 Result<std::string> CreateLocal(GstElement* webrtc, bool offer);
