@@ -95,7 +95,7 @@ void HandleSubscribe(HubContext& ctx, Conn& c, const ClientMessage& m) {
                                           "user " + req->user_id + " does not publish " + std::string(Name(t))));
   json data;
   if (s->channel->media->IsPublishing(remote.id)) {
-    auto offer = s->channel->media->Subscribe(s->id, remote.id, remote.user_id, want);
+    auto offer = s->channel->media->Subscribe(s->id, remote.id, remote.user_id, want, s->platform);
     if (!offer) return ctx.out.ReplyError(c, m, offer.error());
     data["sdp"] = *offer;
   }
