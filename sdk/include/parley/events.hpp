@@ -52,7 +52,7 @@ class EngineEventListener {
   /// Media statistics, every 2 s while in a call.
   virtual void OnStats([[maybe_unused]] const EngineStats& stats) {}
   /// A user's network quality changed: what it sends (`up`) and what it receives
-  /// (`down`). `user_id` is empty for the local user, measured every 2 s and filtered
+  /// (`down`). `user_id` is empty for the local user, measured every stats interval and filtered
   /// so one noisy interval does not flip it (docs/network-lab.md, "Network quality");
   /// a remote user's is what its own SDK measured, relayed by the server, and kDown
   /// while the server has lost that user's connection.

@@ -57,7 +57,7 @@ typedef struct parley_engine_config {
   const char* audio_playout; /* "null" (default), "auto", "device", "device:<sink>" */
   const char* record_dir;    /* record every received stream there (see EngineConfig) */
   int reconnect_timeout_ms;  /* 0 = 10000; negative: never reconnect */
-  /* Added in 0.2 (zero = default): */
+  /* Added after 0.1.0 (zero = default): */
   int degradation_preference; /* PARLEY_DEGRADATION_*; others: PARLEY_ERR_PUBLISH_CONFIG_INVALID */
 } parley_engine_config;
 
@@ -83,7 +83,7 @@ typedef struct parley_callbacks {
   void (*on_media_file_state)(void* user_data, int state); /* PARLEY_FILE_* */
   void (*on_recording_started)(void* user_data, const char* user_id, int track, const char* path);
   void (*on_bye)(void* user_data, const char* reason);
-  /* Added in 0.2: a user's network quality changed (user_id "" is the local user);
+  /* Added after 0.1.0: a user's network quality changed (user_id "" is the local user);
    * up and down are PARLEY_QUALITY_*. */
   void (*on_network_quality)(void* user_data, const char* user_id, int up, int down);
 } parley_callbacks;

@@ -447,10 +447,14 @@ void Call::ReportStats() {
 /// Deltas of the connections' totals since the last report, plus decoded frames
 /// (core/stats.hpp).
 void Call::StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub) {
-  if (!in_call_) return;  // left while the totals were collected
+  // Left while the totals were collected, or the link dropped meanwhile (the quality
+  // stays "down" until the call is back).
+  if (!in_call_ || reconnecting_) return;
   auto report = stats_.Add(pub, sub, {frames_.load(), width_.load(), height_.load()}, Clock::now());
   if (!report) return;
-  report->down.expecting = subscribing_.connection() && sub.packets_received > 0;
+  // Silence means a cut only where media was flowing and no publisher left meanwhile
+  // (CallQuality also needs packets in the interval before).
+  report->down.expecting = subscribing_.connection() && !report->subscribe_restarted;
   CallQuality::Local q = quality_.Sample(report->up, report->down, NowUs());
   auto [up, down] = quality_.local();
   report->stats.quality = std::max(up, down);
@@ -483,6 +487,7 @@ void Call::RemoteQuality(const std::string& user_id, std::optional<CallQuality::
 
 void Call::On(const proto::UserNetwork& n) {
   Warn(n.code, n.user_id + ": " + n.state);
+  if (!remote_.Knows(n.user_id)) return;  // only members are tracked
   if (n.state == "disconnected") RemoteQuality(n.user_id, quality_.RemoteLinkLost(n.user_id));
   if (n.state == "connected") RemoteQuality(n.user_id, quality_.RemoteLinkBack(n.user_id));
 }
@@ -512,7 +517,7 @@ void Call::OnNote(const Json& m) {
 void Call::On(const proto::UserOffline& n) {
   remote_.Remove(n.user_id);
   quality_.Forget(n.user_id);
-  quality_.ForgetVideoGap(NowUs());
+  quality_.MediaEndedOnPurpose(NowUs());
   Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(n.user_id, n.reason); });
 }
 
@@ -522,12 +527,14 @@ void Call::On(const proto::TrackPublished& n) {
 }
 
 void Call::On(const proto::TrackUnpublished& n) {
-  if (n.track && *n.track != TrackKind::kAudio) quality_.ForgetVideoGap(NowUs());
+  if (n.track && *n.track != TrackKind::kAudio) quality_.MediaEndedOnPurpose(NowUs());
   if (n.track && remote_.RemoveTrack(n.user_id, *n.track))
     Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(n.user_id, *n.track); });
 }
 
 void Call::On(const proto::TrackMuted& n) {
+  if (n.track && *n.track != TrackKind::kAudio && remote_.Knows(n.user_id))
+    quality_.RemoteVideoMuted(n.user_id, n.muted, NowUs());
   if (n.track) Notify([&](EngineEventListener& l) { l.OnRemoteTrackMuted(n.user_id, *n.track, n.muted); });
 }
 

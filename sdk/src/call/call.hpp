@@ -181,7 +181,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void On(const proto::SubscribeOffer& n) { subscribing_.ApplyOffer(n.sdp); }
   void On(const proto::ActiveSpeaker& n);
   void On(const proto::UserNetwork& n);
-  void On(const proto::NetworkQuality& n) { RemoteQuality(n.user_id, quality_.Remote(n.user_id, n.up, n.down)); }
+  void On(const proto::NetworkQuality& n) {
+    if (remote_.Knows(n.user_id)) RemoteQuality(n.user_id, quality_.Remote(n.user_id, n.up, n.down));
+  }
   /// Tells the application a remote user's pair, when there is news.
   void RemoteQuality(const std::string& user_id, std::optional<CallQuality::Pair> q);
   /// The local pair changed: the application and the server are told.

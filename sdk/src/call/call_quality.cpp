@@ -13,18 +13,28 @@ void CallQuality::OnVideoFrame(int64_t now_us) {
   }
 }
 
-void CallQuality::ForgetVideoGap(int64_t now_us) {
+void CallQuality::MediaEndedOnPurpose(int64_t now_us) {
   if (last_frame_us_.load(std::memory_order_relaxed) != 0) last_frame_us_.store(now_us, std::memory_order_relaxed);
   max_gap_us_.store(0, std::memory_order_relaxed);
   video_flowing_ = false;
+  received_before_ = 0;
+}
+
+void CallQuality::RemoteVideoMuted(const std::string& user_id, bool muted, int64_t now_us) {
+  if (muted)
+    muted_video_.insert(user_id);
+  else if (muted_video_.erase(user_id) > 0)
+    MediaEndedOnPurpose(now_us);  // the gap while it was muted is over, not a freeze
 }
 
 CallQuality::Local CallQuality::Sample(UplinkSample up, DownlinkSample down, int64_t now_us) {
   int64_t last = last_frame_us_.load(std::memory_order_relaxed);
   int64_t gap = std::max(max_gap_us_.exchange(0, std::memory_order_relaxed), last != 0 ? now_us - last : 0);
   // Only video that was flowing can freeze; the gap still open at the sample counts.
-  down.froze = down.froze || (video_flowing_ && gap > kFreezeUs);
+  down.froze = down.froze || (video_flowing_ && muted_video_.empty() && gap > kFreezeUs);
   video_flowing_ = last != 0 && now_us - last <= kFreezeUs;
+  down.expecting = down.expecting && received_before_ > 0;
+  received_before_ = down.received;
   auto u = local_.Add(UplinkBand(up), DownlinkBand(down));
   Local out;
   out.weak = u.weak;
@@ -70,6 +80,8 @@ void CallQuality::Clear() {
   local_.Reset();
   reported_ = {0, 0};
   remote_.clear();
+  muted_video_.clear();
+  received_before_ = 0;
   last_frame_us_.store(0, std::memory_order_relaxed);
   max_gap_us_.store(0, std::memory_order_relaxed);
   video_flowing_ = false;

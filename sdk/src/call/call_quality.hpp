@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -22,9 +23,13 @@ class CallQuality {
 
   /// Media threads: a remote video frame was decoded at `now_us` (steady clock).
   void OnVideoFrame(int64_t now_us);
-  /// Engine thread: the video that was flowing stops on purpose (a track or user went
-  /// away): its silence is not a freeze.
-  void ForgetVideoGap(int64_t now_us);
+  /// Engine thread: media that was flowing stops on purpose (a track or user went
+  /// away): its silence is neither a freeze nor a cut link.
+  void MediaEndedOnPurpose(int64_t now_us);
+  /// Engine thread: a remote video is muted (its sender may send black frames slowly,
+  /// as browsers do) or unmuted. While any is muted, gaps are not freezes: the frames
+  /// of all remote videos are counted together.
+  void RemoteVideoMuted(const std::string& user_id, bool muted, int64_t now_us);
 
   /// What the application and the server are told after one sample.
   struct Local {
@@ -32,7 +37,9 @@ class CallQuality {
     bool weak = false, recovered = false;
   };
   /// One stats interval ending at `now_us`. `down.froze` is filled in here from the
-  /// frames seen: video that was flowing showed no frame for more than 500 ms.
+  /// frames seen: video that was flowing showed no frame for more than 500 ms. Media
+  /// is expected (silence is "down") only when the caller says so and packets arrived
+  /// in the interval before.
   Local Sample(UplinkSample up, DownlinkSample down, int64_t now_us);
   /// The signalling link is lost (6, 6 at once).
   Local LinkLost();
@@ -44,7 +51,10 @@ class CallQuality {
   /// The server says the user's connection dropped (6, 6) or came back (its last pair).
   std::optional<Pair> RemoteLinkLost(const std::string& user_id);
   std::optional<Pair> RemoteLinkBack(const std::string& user_id);
-  void Forget(const std::string& user_id) { remote_.erase(user_id); }
+  void Forget(const std::string& user_id) {
+    remote_.erase(user_id);
+    muted_video_.erase(user_id);
+  }
   /// A new call: nothing known.
   void Clear();
 
@@ -63,6 +73,8 @@ class CallQuality {
   std::atomic<int64_t> last_frame_us_{0};  ///< 0: no frame yet
   std::atomic<int64_t> max_gap_us_{0};     ///< the longest gap since the last sample
   bool video_flowing_ = false;             ///< frames arrived in the previous interval
+  long long received_before_ = 0;          ///< packets received in the previous interval
+  std::set<std::string> muted_video_;      ///< remote users whose video is muted
 };
 
 }  // namespace parley::sdk::call

@@ -42,8 +42,9 @@ int DownlinkBand(const DownlinkSample& s) {
   // Media was flowing and nothing at all arrived for the whole interval: cut off.
   if (s.expecting && s.received == 0) return kQualityDown;
   if (expected == 0 && s.rtt_ms < 0) return kQualityUnknown;
-  int band = std::max(
-      {RttBand(s.rtt_ms), LossBand(std::max(0LL, s.lost), expected), Band(std::max(0, s.jitter_ms), 30, 50, 100, 200)});
+  int band = std::max(RttBand(s.rtt_ms), LossBand(std::max(0LL, s.lost), expected));
+  // Jitter is a property of what arrived: with nothing received it says nothing.
+  if (expected > 0) band = std::max(band, Band(std::max(0, s.jitter_ms), 30, 50, 100, 200));
   if (s.froze) band = std::max(band, kQualityBad);
   return band;
 }

@@ -32,6 +32,7 @@ std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub,
     if (pub.remote_packets_lost >= 0)
       r.up.lost = std::max<int64_t>(0, pub.remote_packets_lost - std::max<int64_t>(0, pub_.remote_packets_lost));
     r.up.rtt_ms = st.rtt_ms;
+    r.subscribe_restarted = sub.packets_received < sub_.packets_received;
     r.down.received = got;
     r.down.lost = lost;
     r.down.jitter_ms = st.jitter_ms;

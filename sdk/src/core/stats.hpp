@@ -30,6 +30,9 @@ class StatsWindow {
     EngineStats stats;  ///< `quality` is left for the caller (the filtered bands)
     UplinkSample up;    ///< sent and reported lost, rtt; the caller adds the rest
     DownlinkSample down;
+    /// The subscribe connection's totals went backwards (a new connection): its counts
+    /// in this interval mean nothing.
+    bool subscribe_restarted = false;
   };
 
   /// Adds the totals measured at `now`. The first sample only starts the window

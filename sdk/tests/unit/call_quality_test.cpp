@@ -40,7 +40,7 @@ TEST(CallQuality, VideoThatEndsOnPurposeOrNeverStartedIsNoFreeze) {
   int64_t t = 2'000'000;
   for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
   q.Sample(Up(), Down(), t);
-  q.ForgetVideoGap(t);  // the remote camera was unpublished
+  q.MediaEndedOnPurpose(t);  // the remote camera was unpublished
   s = q.Sample(Up(), Down(), t + 2'000'000);
   EXPECT_FALSE(s.changed);
   EXPECT_EQ(q.local(), (Pair{1, 1}));
@@ -70,6 +70,47 @@ TEST(CallQuality, RemotePairsAreToldOnChangeAndDownWhileTheirLinkIsLost) {
   EXPECT_EQ(q.Remote("c", 9, -4), (Pair{6, 0})) << "clamped to the scale";
   q.Forget("b");
   EXPECT_EQ(q.Remote("b", 3, 3), (Pair{3, 3})) << "a user who comes back starts afresh";
+}
+
+}  // namespace
+}  // namespace parley::sdk::call
+
+namespace parley::sdk::call {
+namespace {
+
+TEST(CallQuality, SilenceIsDownOnlyWhereMediaWasFlowingAndNobodyLeft) {
+  CallQuality q;
+  DownlinkSample silent = Down();
+  silent.received = 0;
+  q.Sample(Up(), Down(), 1'000'000);
+  auto s = q.Sample(Up(), silent, 3'000'000);
+  ASSERT_TRUE(s.changed);
+  EXPECT_EQ(*s.changed, (Pair{1, 6})) << "packets stopped for a whole interval";
+  q.Sample(Up(), Down(), 5'000'000);
+  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  // The last publisher leaves: the silence after it is no cut.
+  q.MediaEndedOnPurpose(6'000'000);
+  s = q.Sample(Up(), silent, 7'000'000);
+  EXPECT_FALSE(s.changed);
+  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  s = q.Sample(Up(), silent, 9'000'000);
+  EXPECT_FALSE(s.changed) << "nothing flowed in the interval before either";
+}
+
+TEST(CallQuality, AMutedRemoteVideoSendingSlowBlackFramesIsNoFreeze) {
+  CallQuality q;
+  int64_t t = 1'000'000;
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  q.Sample(Up(), Down(), t);
+  q.RemoteVideoMuted("b", true, t);
+  for (int i = 0; i < 2; ++i) q.OnVideoFrame(t += 900'000);  // about one black frame a second
+  auto s = q.Sample(Up(), Down(), t + 10'000);
+  EXPECT_FALSE(s.changed);
+  q.RemoteVideoMuted("b", false, t + 20'000);
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  s = q.Sample(Up(), Down(), t + 10'000);
+  EXPECT_FALSE(s.changed) << "the gap while muted is not counted after the unmute";
+  EXPECT_EQ(q.local(), (Pair{1, 1}));
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ class SessionLifecycle {
   /// Grace timers run on `io`.
   SessionLifecycle(boost::asio::io_context& io, std::chrono::milliseconds resume_grace, SessionTable& sessions,
                    ChannelRegistry& channels, UsageMeter& usage, Notifier& out, Metrics& metrics, Listener& listener);
+  /// The control thread's io_context, for the other per-session timers.
+  boost::asio::io_context& io() { return io_; }
 
   /// The connection dropped without a leave: its session stays in the channel for the
   /// grace period (the others see the user's network as disconnected), so a network

@@ -67,6 +67,7 @@ struct Session {
   int quality_up = 0, quality_down = 0;
   Clock::time_point quality_relayed_at{};
   bool quality_unrelayed = false;
+  std::unique_ptr<boost::asio::steady_timer> quality_timer;  ///< relays a throttled change
 };
 
 /// Every live session, by id and by resume token. The table owns the sessions; the

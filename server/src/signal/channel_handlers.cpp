@@ -74,26 +74,40 @@ void HandleUpdateUserInfo(HubContext& ctx, Conn& c, const ClientMessage& m) {
   s->channel->Broadcast(ctx.out, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
 }
 
+void RelayQuality(HubContext& ctx, Session& s) {
+  s.quality_relayed_at = Clock::now();
+  s.quality_unrelayed = false;
+  s.channel->Broadcast(
+      ctx.out, {{"type", "networkQuality"}, {"userId", s.user_id}, {"up", s.quality_up}, {"down", s.quality_down}}, &s);
+}
+
 // A client's own network quality. It is stored (the user object carries it to those
-// who join later) and relayed when it changed, at most once per second per user: an
-// SDK reports on change every 2 s at most, so only a misbehaving client is throttled,
-// and what it sends meanwhile is kept and relayed with its next report.
+// who join later) and relayed when it changed, at most once per second per user: a
+// change within a second of the last relay waits for the end of that second (one
+// timer per session, re-armed), so the channel never keeps a stale value and a client
+// changing its value as fast as it can costs one broadcast a second.
 void HandleReportStats(HubContext& ctx, Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(ctx, c, m);
   if (!s) return;
   auto req = proto::ReportStatsRequest::Parse(m.body);
   if (!req) return ctx.out.ReplyError(c, m, req.error());
-  bool changed = req->up != s->quality_up || req->down != s->quality_down || s->quality_unrelayed;
+  bool changed = req->up != s->quality_up || req->down != s->quality_down;
   s->quality_up = req->up;
   s->quality_down = req->down;
   ctx.out.Reply(c, m, Errc::kOk, "ok");
   if (!changed) return;
-  auto now = Clock::now();
-  s->quality_unrelayed = now - s->quality_relayed_at < std::chrono::seconds(1);
-  if (s->quality_unrelayed) return;
-  s->quality_relayed_at = now;
-  s->channel->Broadcast(ctx.out,
-                        {{"type", "networkQuality"}, {"userId", s->user_id}, {"up", req->up}, {"down", req->down}}, s);
+  auto due = s->quality_relayed_at + std::chrono::seconds(1);
+  if (Clock::now() >= due) return RelayQuality(ctx, *s);
+  s->quality_unrelayed = true;
+  if (!s->quality_timer) s->quality_timer = std::make_unique<boost::asio::steady_timer>(ctx.lifecycle.io());
+  s->quality_timer->expires_at(due);
+  // The session may be gone when the timer fires: it is looked up again by id (a
+  // destroyed session's timer is cancelled and its handler sees the error).
+  s->quality_timer->async_wait([&ctx, id = s->id](const boost::system::error_code& ec) {
+    if (ec) return;
+    Session* later = ctx.sessions.Find(id);
+    if (later && later->channel && later->quality_unrelayed) RelayQuality(ctx, *later);
+  });
 }
 
 }  // namespace

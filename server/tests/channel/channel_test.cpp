@@ -93,7 +93,8 @@ TEST_F(ChannelTest, SnapshotListsOthersWithTracksAndMutes) {
                                     {"platform", "h5"},
                                     {"tracks", {"audio", "camera"}},
                                     {"muted", {"camera"}},
-                                    {"online", true}}));
+                                    {"online", true},
+                                    {"networkQuality", {{"up", 0}, {"down", 0}}}}));
   EXPECT_EQ(snap["users"][1]["userId"], "c");
   EXPECT_EQ(snap["users"][1]["online"], false);
   EXPECT_EQ(snap["users"][1]["tracks"], json::array());
