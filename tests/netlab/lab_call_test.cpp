@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <thread>
 
 #include "lab_env.hpp"
@@ -77,17 +76,6 @@ TEST_F(Lab, ACallThroughTenPercentLossBothWaysKeepsAudioAndVideoFlowing) {
   EXPECT_EQ(link["uplinkSpec"], "loss=10%");
 }
 
-// The events of one kind that `parley join --json` printed.
-std::vector<json> Events(const std::string& out, const std::string& name) {
-  std::vector<json> found;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);) {
-    auto j = json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("event", "") == name) found.push_back(j);
-  }
-  return found;
-}
-
 // After an 18 s call with `profile` on the link from the 4th second (after the setup,
 // as above), audio kept coming through the impaired part: over the last 8 s each client
 // decoded at least `min_audio_share` of that time from the other, and video frames
@@ -128,7 +116,7 @@ TEST_F(Lab, ThirtyPercentLossBothWaysKeepsAudioFlowingAndIsReportedAsABadNetwork
   // one direction, warned once, and heard the other's quality through the server.
   for (auto [r, other] : {std::pair{&alice_, "bob"}, std::pair{&bob_, "alice"}}) {
     int worst_local = 0, remote_reports = 0;
-    for (const json& q : Events(r->out, "networkQuality")) {
+    for (const json& q : LabEnvironment::Events(r->out, "networkQuality")) {
       int worst = std::max(q.value("up", 0), q.value("down", 0));
       if (q.value("userId", "x").empty() && worst < 6) worst_local = std::max(worst_local, worst);
       if (q.value("userId", "") == other) ++remote_reports;

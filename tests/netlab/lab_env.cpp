@@ -137,14 +137,18 @@ std::vector<std::string> LabEnvironment::JoinArgs(const std::string& channel, co
   return args;
 }
 
-std::vector<nlohmann::json> LabEnvironment::StatsEvents(const std::string& out) {
-  std::vector<nlohmann::json> stats;
+std::vector<nlohmann::json> LabEnvironment::Events(const std::string& out, const std::string& name) {
+  std::vector<nlohmann::json> found;
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("event", "") == "stats") stats.push_back(j);
+    if (!j.is_discarded() && j.value("event", "") == name) found.push_back(j);
   }
-  return stats;
+  return found;
+}
+
+std::vector<nlohmann::json> LabEnvironment::StatsEvents(const std::string& out) {
+  return Events(out, "stats");
 }
 
 }  // namespace parley::netlab

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { outDir, parleyCliPath, runJsonLines } from './harness.mjs';
 import { startLab } from './lab.mjs';
-import { browserParticipant, inbound } from './participants.mjs';
+import { browserParticipant, hear, inbound } from './participants.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,15 +95,6 @@ test('through 10 % loss both ways, two browsers keep decoding each other', { tim
   });
 });
 
-// Polls the page's window.heard until `done(heard)` holds (or `ms` passed); returns it.
-async function hear(page, done, ms) {
-  let heard = [];
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) {
-    heard = await page.evaluate(() => window.heard);
-    if (done(heard)) break;
-  }
-  return heard;
-}
 const codes = (heard) => heard.filter((h) => h.hex).map((h) => h.hex);
 const local = (heard) => heard.filter((h) => h.ev === 'networkQuality' && h.userId === '');
 

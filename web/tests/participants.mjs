@@ -34,3 +34,14 @@ export async function inbound() {
   });
   return out;
 }
+
+/** Polls the page's window.heard (the events a participant page records) until
+ * `done(heard)` holds or `ms` passed; returns what it heard last. */
+export async function hear(page, done, ms) {
+  let heard = [];
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+    heard = await page.evaluate(() => window.heard);
+    if (done(heard)) break;
+  }
+  return heard;
+}

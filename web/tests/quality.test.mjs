@@ -5,18 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchChromium } from './harness.mjs';
-import { browserParticipant } from './participants.mjs';
+import { browserParticipant, hear } from './participants.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function hear(page, done, ms) {
-  let heard = [];
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) {
-    heard = await page.evaluate(() => window.heard);
-    if (done(heard)) break;
-  }
-  return heard;
-}
 const qualityOf = (heard, userId) => heard.filter((h) => h.ev === 'networkQuality' && h.userId === userId);
 
 async function twoBrowsers(channel, fn) {
