@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -292,6 +293,17 @@ TEST(Media, MutedTracksSendSilenceAndBlackAndTheOthersAreTold) {
   RtcEngine::Destroy(b);
 }
 
+// The SFU's drops for `reason` (/metrics), summed over its media workers; -1 when
+// /metrics does not list the reason.
+int64_t MediaDrops(const test::ServerProcess& server, const std::string& reason) {
+  std::string body = test::HttpRequest(server.port(), "GET", "/metrics").body;
+  std::string key = "reason=\"" + reason + "\"} ";
+  int64_t sum = -1;
+  for (size_t at = body.find(key); at != std::string::npos; at = body.find(key, at + 1))
+    sum = std::max<int64_t>(sum, 0) + std::stoll(body.substr(at + key.size()));
+  return sum;
+}
+
 TEST(Media, ReceivedStreamsAreRecordedToFilesGstDiscovererReadsBack) {
   test::ServerProcess server;
   App app = CreateApp(server);
@@ -312,6 +324,9 @@ TEST(Media, ReceivedStreamsAreRecordedToFilesGstDiscovererReadsBack) {
   ASSERT_EQ(h->JoinChannel(Auth(app, "rec", "hugo"), "Hugo"), 0);
   ASSERT_TRUE(pr.WaitFor([&] { return pr.frames["alice"] >= 5 && pr.frames["hugo"] >= 5; }, 15s));
   std::this_thread::sleep_for(3s);
+  // GStreamer's Opus, VP8 and H.264 payloads all pass the SFU's payload checks.
+  EXPECT_EQ(MediaDrops(server, "malformed-payload"), 0);
+  EXPECT_EQ(MediaDrops(server, "bad-payload-type"), 0);
   RtcEngine::Destroy(r);  // ends the call: the files are finished
   {
     std::lock_guard<std::mutex> lock(pr.mu);

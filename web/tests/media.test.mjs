@@ -75,6 +75,18 @@ async function setup(serverArgs = []) {
   return { server, browser, open, user, async close() { await browser.close(); await server.stop(); } };
 }
 
+// The SFU's drops of publishers' packets whose payloads it refused, summed over workers.
+async function payloadDrops(server) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  // -1: /metrics does not list the reason.
+  const out = { 'malformed-payload': -1, 'bad-payload-type': -1 };
+  for (const line of text.split('\n')) {
+    const m = line.match(/^parley_media_dropped_total\{.*reason="([a-z-]+)"\} (\d+)$/);
+    if (m && m[1] in out) out[m[1]] = Math.max(out[m[1]], 0) + Number(m[2]);
+  }
+  return out;
+}
+
 async function until(fn, what, tries = 60) {
   for (let i = 0; i < tries; i++) {
     const v = await fn();
@@ -100,6 +112,9 @@ test('camera and screen arrive as separate streams, H.264 decodes, the speaker i
     const aliceIn = await until(async () => Object.values(await alice.evaluate(inbound)).find((x) => x.kind === 'video' && x.frames > 10),
       'bob\'s camera at alice');
     assert.equal(aliceIn.codec, 'video/VP8');
+    // Chromium's Opus, VP8 and H.264 (single NAL units, STAP-A, FU-A) all pass the SFU's
+    // payload checks: none of them was dropped as malformed or of a wrong payload type.
+    assert.deepEqual(await payloadDrops(env.server), { 'malformed-payload': 0, 'bad-payload-type': 0 });
     const tracks = (await bob.evaluate(() => window.events)).filter((e) => e.ev === 'remoteTrackAvailable').map((e) => e.track).sort();
     assert.deepEqual(tracks, ['audio', 'camera', 'screen']);
 

@@ -19,6 +19,8 @@ std::string_view Name(DropReason r) {
     case DropReason::kSendBufferFull: return "send-buffer-full";
     case DropReason::kSimulatedLoss: return "simulated-loss";
     case DropReason::kSubscriberCongested: return "subscriber-congested";
+    case DropReason::kBadPayloadType: return "bad-payload-type";
+    case DropReason::kMalformedPayload: return "malformed-payload";
     case DropReason::kCount: break;
   }
   return "unknown";

@@ -31,6 +31,8 @@ enum class DropReason : uint8_t {
   kSendBufferFull,       ///< the socket's send buffer was full (sendmmsg sent less)
   kSimulatedLoss,        ///< dropped on purpose (--media-loss-permille, a test aid)
   kSubscriberCongested,  ///< a video copy (or its retransmission) to a subscriber that cannot take video now
+  kBadPayloadType,       ///< a published track's packet with a payload type its section did not negotiate
+  kMalformedPayload,     ///< a payload not well-formed for its codec, or a picture too large (payload_check.hpp)
   kCount
 };
 

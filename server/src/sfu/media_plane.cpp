@@ -98,7 +98,8 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
       side.index[TrackKind::kAudio] = i;
     }
     if (t.kind == "video") videos.push_back(i);
-    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc});
+    inbound.push_back(
+        {t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc, PayloadFormatOf(t.codec)});
     // BUNDLE: one extension id space for the whole transport (RFC 8843 §9.2).
     if (!params.ext_transport_cc) params.ext_transport_cc = t.ext_transport_cc;
     if (!params.ext_audio_level && t.kind == "audio") params.ext_audio_level = t.ext_audio_level;

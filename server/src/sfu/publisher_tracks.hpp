@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sfu/nack_generator.hpp"
+#include "sfu/payload_check.hpp"
 #include "sfu/receive_stats.hpp"
 #include "sfu/retransmission_buffer.hpp"
 #include "sfu/rtp.hpp"
@@ -25,6 +26,8 @@ struct InboundTrack {
   uint8_t payload_type = 0;
   uint8_t rtx_payload_type = 0;
   uint32_t rtx_ssrc = 0;
+  /// How its payloads are checked before they are forwarded (payload_check.hpp).
+  PayloadFormat format = PayloadFormat::kUnchecked;
   /// Whether lost packets are asked for again and kept for subscribers' NACKs.
   [[nodiscard]] bool Repaired() const { return video || rtx_payload_type != 0; }
 };

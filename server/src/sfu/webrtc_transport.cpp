@@ -240,6 +240,16 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
     inner->SetPayloadType(t.cfg.payload_type);
     v = *inner;
   }
+  // What subscribers' depacketizers and decoders will read: the negotiated payload type
+  // and a payload well-formed for it (payload_check.hpp). A failure is a lost packet.
+  if (v.payload_type != t.cfg.payload_type) {
+    Drop(DropReason::kBadPayloadType);
+    return;
+  }
+  if (!PayloadWellFormed(t.cfg.format, v.payload())) {
+    Drop(DropReason::kMalformedPayload);
+    return;
+  }
   if (!t.cfg.video && params_.ext_audio_level)
     if (auto e = v.Extension(params_.ext_audio_level); e && !e->empty()) {
       uint32_t loudness = 127u - ((*e)[0] & 0x7Fu);  // RFC 6464: -dBov, 127 = silence

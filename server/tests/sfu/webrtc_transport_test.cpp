@@ -63,6 +63,8 @@ class FakeListener final : public sfu::WebRtcTransport::Listener {
   }
   void OnRtp(sfu::WebRtcTransport&, size_t track, const RtpView& v) override { rtp.push_back({track, v.sequence}); }
   void OnRtcp(sfu::WebRtcTransport&, std::span<const uint8_t>, int64_t) override { ++rtcp; }
+  void OnDropped(sfu::WebRtcTransport&, DropReason r) override { drops.Count(r); }
+  DropCounters drops;
   std::vector<std::pair<uint16_t, uint16_t>> paths;  ///< (old port or 0, new port)
   std::vector<std::pair<size_t, uint16_t>> rtp;      ///< (track, sequence)
   int rtcp = 0;
@@ -278,6 +280,38 @@ TEST_F(WebRtcTransport, MediaReachesTheListenerWithItsTrackOnceAndCounted) {
   pli.resize(client_out_->ProtectRtcp(pli.data(), WritePli(pli.data(), 1111, 2222), pli.size()));
   t->Receive(pli, PacketClass::kRtcp, Address(5000), kT0 + 3000, kT0 + 3000);
   EXPECT_EQ(listener_.rtcp, 1);
+}
+
+// A publisher's packets reach subscribers only with their section's payload type and a
+// payload their codec's depacketizer can read; the rest is dropped and counted.
+TEST_F(WebRtcTransport, AWrongPayloadTypeOrAMalformedPayloadIsNotForwarded) {
+  auto t = Make(ClientCert()->fingerprint());
+  t->SetInboundTracks(
+      {{false, 1111, 111, 0, 0, PayloadFormat::kOpus}, {true, 2222, 96, 97, 2223, PayloadFormat::kVp8}});
+  Check(*t, 5000, kT0);
+  Handshake(*t, kT0);
+  ASSERT_EQ(t->state(), sfu::WebRtcTransport::State::kConnected);
+  auto with = [](std::vector<uint8_t> p, std::vector<uint8_t> payload) {
+    p.resize(12);
+    p.insert(p.end(), payload.begin(), payload.end());
+    return p;
+  };
+  const std::vector<uint8_t> opus = {0x78, 1, 2, 3};             // code 0, one frame
+  const std::vector<uint8_t> vp8_delta = {0x10, 0x01, 0, 0, 7};  // start of a delta frame
+  // A keyframe declaring 16383 x 16383 pixels.
+  const std::vector<uint8_t> vp8_huge = {0x10, 0x50, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0xFF, 0x3F, 0xFF, 0x3F, 0};
+  for (auto p : {with(RtpPacket(111, 1, 1111), opus), with(RtpPacket(96, 1, 2222), vp8_delta),
+                 with(RtpPacket(96, 9, 1111), opus),          // audio SSRC, the video's payload type
+                 with(RtpPacket(111, 2, 1111), {0x7B, 0}),    // code 3 with no frame
+                 with(RtpPacket(96, 2, 2222), vp8_huge),      // too large a picture
+                 with(RtpPacket(96, 3, 2222), {0x90, 0x80}),  // descriptor cut short
+                 with(RtpPacket(111, 3, 1111), opus)}) {
+    auto srtp = Protect(p);
+    t->Receive(srtp, PacketClass::kRtp, Address(5000), kT0 + 1000, kT0 + 1000);
+  }
+  EXPECT_EQ(listener_.rtp, (std::vector<std::pair<size_t, uint16_t>>{{0, 1}, {1, 1}, {0, 3}}));
+  EXPECT_EQ(listener_.drops.Get(DropReason::kBadPayloadType), 1u);
+  EXPECT_EQ(listener_.drops.Get(DropReason::kMalformedPayload), 3u);
 }
 
 RtpView Rtp(std::vector<uint8_t>& buf, uint8_t pt, uint16_t seq, uint32_t ssrc) {
