@@ -9,7 +9,9 @@ void PublisherTracks::Set(const std::vector<InboundTrack>& tracks) {
     Track& t = tracks_[i];
     t.cfg = tracks[i];
     t.stats = ReceiveStats(t.cfg.video ? 90000 : 48000);
-    if (t.cfg.Repaired()) t.ring = std::make_unique<RetransmissionBuffer>();  // allocated once, here
+    if (t.cfg.Repaired())  // allocated once, here
+      t.ring = std::make_unique<RetransmissionBuffer>(t.cfg.video ? RetransmissionBuffer::kVideoSlots
+                                                                  : RetransmissionBuffer::kAudioSlots);
   }
 }
 

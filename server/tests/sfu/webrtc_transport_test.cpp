@@ -359,6 +359,7 @@ TEST(PublisherTracks, AudioWithRtxIsKeptAndItsLossesAreAskedForAgain) {
   tracks.Set({{false, 1111, 111, 0, 0}, {false, 3333, 111, 97, 3334}});
   EXPECT_FALSE(tracks[0].ring);
   ASSERT_TRUE(tracks[1].ring);
+  EXPECT_EQ(tracks[1].ring->slots(), RetransmissionBuffer::kAudioSlots);
   std::vector<uint8_t> buf;
   for (PublisherTracks::Track* t : {&tracks[0], &tracks[1]}) {
     uint32_t ssrc = t->cfg.ssrc;
