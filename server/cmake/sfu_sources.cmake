@@ -10,6 +10,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/nack_generator.cpp
   src/sfu/negotiate.cpp
   src/sfu/openssl_lib.cpp
+  src/sfu/pacer.cpp
   src/sfu/payload_check.cpp
   src/sfu/publisher_tracks.cpp
   src/sfu/receive_stats.cpp

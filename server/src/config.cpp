@@ -51,6 +51,8 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
   app.add_option("--media-consent-timeout-ms", c.media_consent_timeout_ms,
                  "A connected transport without a connectivity check this long has failed (RFC 7675)")
       ->capture_default_str();
+  app.add_flag("!--no-video-pacing", c.media_video_pacing,
+               "Send each subscriber's video as it comes instead of through its pacer (for comparisons)");
   app.add_option("--media-loss-permille", c.media_loss_permille,
                  "Testing: drop this many per thousand media packets sent to subscribers")
       ->capture_default_str();

@@ -58,6 +58,10 @@ std::string Metrics::Render() const {
        "transport it was handling.\n# TYPE parley_media_worker_exceptions_total counter\n";
   for (size_t i = 0; i < media_workers.size(); ++i)
     o += fmt::format("parley_media_worker_exceptions_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->exceptions());
+  o += "# HELP parley_media_paced_total Video datagrams that waited in a subscriber's pacer before leaving.\n"
+       "# TYPE parley_media_paced_total counter\n";
+  for (size_t i = 0; i < media_workers.size(); ++i)
+    o += fmt::format("parley_media_paced_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->paced());
   // Every datagram a worker did not pass on, by why (sfu/drop_counters.hpp): media that
   // stopped can be told apart from media that was refused.
   o += "# HELP parley_media_dropped_total Datagrams (and forwarded copies) a media worker dropped, by reason.\n"

@@ -442,7 +442,9 @@ TEST_F(WorkerMedia, TransportsFailWithoutIceAndWhenConsentLapses) {
 // estimate's windows are seconds, reached by moving it.
 TEST_F(WorkerMedia, ACongestedSubscriberLosesVideoNotAudioAndGetsAKeyframeWhenItRecovers) {
   auto now = std::make_shared<std::atomic<int64_t>>(1'000'000'000);
-  Start({10000, 60000, 0, [now] { return now->load(); }});
+  // Without pacing: the test reads which video came before each audio packet, and a
+  // pacer lets audio overtake the video it holds.
+  Start({10000, 60000, 0, [now] { return now->load(); }, false});
   Connect();
   constexpr uint32_t kOutMic = 0xC1;
   OnWorker(*worker_, [&] {
@@ -537,6 +539,53 @@ TEST_F(WorkerMedia, ACongestedSubscriberLosesVideoNotAudioAndGetsAKeyframeWhenIt
 // thread (and every call on it): that transport closes as failed (internal-error, which
 // the control plane reports like any transport failure), the throw is counted, and the
 // worker goes on serving the others.
+// A keyframe-sized burst of video leaves through the subscriber's pacer: a burst
+// allowance at once, the rest as the budget refills (or when it has waited the longest
+// a packet may), complete and in order. Audio sent after the burst does not wait behind
+// it. The worker's clock is the test's, so what leaves when is exact.
+TEST_F(WorkerMedia, AVideoBurstIsPacedInOrderAndAudioDoesNotWaitBehindIt) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1'000'000'000);
+  Start({10000, 60000, 0, [now] { return now->load(); }});
+  Connect();
+  constexpr uint32_t kOutMic = 0xC1;
+  OnWorker(*worker_, [&] {
+    worker_->AddRoute(1, 2, {0, kOutMic, 111, 0, 0});
+    return 0;
+  });
+  auto advance = [&](int64_t ms) {
+    now->fetch_add(ms * 1000);
+    OnWorker(*worker_, [] { return 0; });
+    OnWorker(*worker_, [] { return 0; });
+  };
+  // Receives until `ssrc` arrives (or nothing more does); the camera's sequence numbers.
+  std::vector<uint16_t> cams;
+  auto receive = [&](uint32_t until, std::chrono::milliseconds wait) {
+    for (auto p = sub_->RecvRtp(wait); !p.empty(); p = sub_->RecvRtp(wait)) {
+      if (Load32(&p[8]) == kOutCam) cams.push_back(Load16(&p[2]));
+      if (Load32(&p[8]) == until) return true;
+    }
+    return false;
+  };
+  for (uint16_t i = 0; i < 30; ++i) pub_->SendRtp(Rtp(96, static_cast<uint16_t>(100 + i), 9000, kCam, Bytes(1000, 1)));
+  pub_->SendRtp(Rtp(111, 1, 960, kMic, Bytes(80, 2)));
+  // The pacer's floor is 500 kbit/s with two datagrams of burst: two copies go at once.
+  ASSERT_TRUE(receive(kOutMic, 2s)) << "the audio waited behind the video";
+  EXPECT_EQ(cams.size(), 2u);
+  // 20 ms earn 1250 bytes: about one more copy of 1 kB each time.
+  advance(20);
+  advance(20);
+  EXPECT_FALSE(receive(0, 300ms));
+  EXPECT_GE(cams.size(), 3u);
+  EXPECT_LT(cams.size(), 6u);
+  // 300 ms after the burst, whatever still waits goes.
+  advance(300);
+  EXPECT_FALSE(receive(0, 300ms));
+  ASSERT_EQ(cams.size(), 30u);
+  for (size_t i = 1; i < cams.size(); ++i) EXPECT_EQ(cams[i], static_cast<uint16_t>(cams[0] + i)) << i;
+  EXPECT_EQ(worker_->paced(), 28u);
+  EXPECT_EQ(worker_->drops().Get(DropReason::kPacerQueueFull), 0u);
+}
+
 TEST_F(WorkerMedia, AThrowClosesOnlyTheTransportItCameFromAndTheWorkerGoesOn) {
   Connect();
   auto state = [&](uint64_t id) {

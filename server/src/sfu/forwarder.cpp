@@ -5,8 +5,9 @@
 
 namespace parley::sfu {
 
-Forwarder::Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille)
-    : transports_(transports), sink_(sink), drops_(drops), loss_permille_(loss_permille) {}
+Forwarder::Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille,
+                     bool pace_video)
+    : transports_(transports), sink_(sink), drops_(drops), loss_permille_(loss_permille), pace_video_(pace_video) {}
 
 void Forwarder::Attach(uint64_t transport, uint64_t channel) {
   auto& ch = channels_[channel];
@@ -20,6 +21,7 @@ void Forwarder::Attach(uint64_t transport, uint64_t channel) {
 
 void Forwarder::Detach(uint64_t transport) {
   keyframes_.Forget(transport);
+  pacers_.erase(transport);
   auto it = channel_of_.find(transport);
   if (it == channel_of_.end()) return;
   Channel* channel = it->second;
@@ -44,6 +46,9 @@ void Forwarder::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpe
   auto first_seq = static_cast<uint16_t>(random());
   auto first_rtx_seq = static_cast<uint16_t>(random());  // drawn second, as a separate statement
   if (!router->Add(publisher, subscriber, spec, SeqRewriter(first_seq, first_rtx_seq))) return;  // already routed
+  // A subscriber's pacer comes with its first route (its FIFO is allocated here, not
+  // on the packet path).
+  if (pace_video_ && !pacers_.count(subscriber)) pacers_.emplace(subscriber, std::make_unique<Pacer>(pacer_options_));
   Transport* p = transports_.Find(publisher);
   if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, now_us);
 }
@@ -94,7 +99,7 @@ void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
     // First packet, or the publisher restarted with a new SSRC: continue right after
     // what the subscriber saw last, so its decoder sees one continuous stream.
     r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
-    SendRewritten(*sub, r, v, false);
+    SendRewritten(*sub, r, v, false, video);
   }
 }
 
@@ -131,7 +136,7 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
   return len;
 }
 
-bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission) {
+bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission, bool video) {
   uint8_t* slot = sink_.Slot();
   size_t len = WriteRewritten(slot, r, v, retransmission);
   if (!len) {  // only a copy that grew past a datagram (RTX adds two bytes) fails here
@@ -150,8 +155,52 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
     drops_.Count(DropReason::kSimulatedLoss);
     return true;
   }
+  if (auto it = pacers_.find(sub.id()); it != pacers_.end()) {
+    Pacer& pacer = *it->second;
+    if (!video) {
+      pacer.Spend(n, now_us_);
+    } else if (!pacer.Admit(n, now_us_)) {  // it waits its turn (the slot is reused)
+      if (!pacer.Push({slot, n}, now_us_)) {
+        drops_.Count(DropReason::kPacerQueueFull);
+      } else {
+        paced_.store(paced_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        pacing_ = true;
+      }
+      return true;
+    }
+  }
   sink_.Queue(n, sub.path());
   return true;
+}
+
+void Forwarder::ReleasePaced(int64_t now_us) {
+  if (!pacing_) return;
+  pacing_ = false;
+  for (auto& entry : pacers_) {
+    Pacer& pacer = *entry.second;
+    if (!pacer.queued()) continue;
+    Transport* sub = transports_.Find(entry.first);
+    pacer.Release(now_us, [&](std::span<const uint8_t> datagram) {
+      if (!sub || sub->state() != Transport::State::kConnected) {
+        drops_.Count(DropReason::kSubscriberNotReady);
+        return;
+      }
+      uint8_t* slot = sink_.Slot();
+      std::memcpy(slot, datagram.data(), datagram.size());
+      sink_.Queue(datagram.size(), sub->path());
+    });
+    pacing_ = pacing_ || pacer.queued() > 0;
+  }
+}
+
+int64_t Forwarder::NextPacedUs(int64_t now_us) const {
+  int64_t next = -1;
+  if (!pacing_) return next;
+  for (const auto& entry : pacers_) {
+    int64_t at = entry.second->NextReleaseUs(now_us);
+    if (at >= 0 && (next < 0 || at < next)) next = at;
+  }
+  return next;
 }
 
 bool Forwarder::Lose() {
@@ -183,7 +232,7 @@ void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t se
   std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
   if (stored.empty()) return;  // gone
   auto v = ParseRtp(stored);
-  if (v && SendRewritten(sub, r, *v, true))
+  if (v && SendRewritten(sub, r, *v, true, t.cfg.video))
     sub.shared_counters()->retransmitted.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -271,6 +320,7 @@ void Forwarder::OnTick(Transport& t, int64_t now_us) {
   c.downstream_bps.store(downstream.estimate_bps(now_us), std::memory_order_relaxed);
   c.sent_bps.store(downstream.sent_bps(), std::memory_order_relaxed);
   c.video_paused.store(!downstream.video_allowed(), std::memory_order_relaxed);
+  if (auto it = pacers_.find(t.id()); it != pacers_.end()) it->second->SetVideoRate(downstream.video_bps());
   if (change == DownstreamEstimate::Change::kPaused) c.video_pauses.fetch_add(1, std::memory_order_relaxed);
   if (change != DownstreamEstimate::Change::kResumed) return;
   Router* router = RouterOf(t.id());

@@ -9,6 +9,7 @@
 // not send. Worker-thread only; the packet path takes no lock and allocates nothing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -18,6 +19,7 @@
 
 #include "sfu/drop_counters.hpp"
 #include "sfu/keyframe_requester.hpp"
+#include "sfu/pacer.hpp"
 #include "sfu/router.hpp"
 #include "sfu/webrtc_transport.hpp"
 
@@ -41,7 +43,9 @@ class Forwarder {
 
   /// `transports`, `sink` and `drops` outlive the forwarder. `loss_permille` drops that
   /// share of forwarded RTP on purpose (a test aid; counted as simulated loss).
-  Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille = 0);
+  /// `pace_video`: each subscriber's video goes through its pacer (pacer.hpp).
+  Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille = 0,
+            bool pace_video = true);
 
   /// A transport of `channel` arrived; its routes live in that channel's table.
   void Attach(uint64_t transport, uint64_t channel);
@@ -68,6 +72,14 @@ class Forwarder {
   /// When video resumes, each publisher of video to it is asked for a keyframe: its
   /// decoder can only start again on one.
   void OnTick(Transport& t, int64_t now_us);
+  /// The worker's clock for the packets it hands over next (the pacers' time).
+  void SetNow(int64_t now_us) { now_us_ = now_us; }
+  /// Sends the paced video that may leave now (each wake of the worker).
+  void ReleasePaced(int64_t now_us);
+  /// When paced video is next due (-1: none waits), for the worker's sleep.
+  [[nodiscard]] int64_t NextPacedUs(int64_t now_us) const;
+  /// Video datagrams that waited in a pacer (any thread: /metrics).
+  [[nodiscard]] uint64_t paced() const { return paced_.load(std::memory_order_relaxed); }
   /// Asks the publisher for a keyframe on each video track (throttled: a request inside
   /// the window is deferred, and comes back from TakeDueKeyframes).
   void RequestKeyframe(Transport& publisher, int64_t now_us);
@@ -87,14 +99,16 @@ class Forwarder {
   /// Resends `seq` of route `r` from the publisher's ring (as RTX when negotiated).
   void Retransmit(Transport& subscriber, Route& r, Transport& publisher, uint16_t seq);
   /// Copies `v` rewritten for route `r` into a send slot (as RTX for a retransmission
-  /// when negotiated), protects it and queues it. Returns false when it was not sent.
-  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission);
+  /// when negotiated), protects it and queues it, or for `video` the subscriber's pacer
+  /// may hold it (pacer.hpp). Returns false when it was not sent.
+  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission, bool video);
   bool Lose();
 
   Transports& transports_;
   WebRtcTransport::PacketSink& sink_;
   DropCounters& drops_;
   int loss_permille_;
+  bool pace_video_;
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   struct Channel {
     uint64_t id = 0;
@@ -104,6 +118,11 @@ class Forwarder {
   std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;  ///< by channel
   std::unordered_map<uint64_t, Channel*> channel_of_;                ///< by transport id
   KeyframeRequester keyframes_;                                      ///< PLI throttle, by publisher
+  PacerOptions pacer_options_;
+  std::unordered_map<uint64_t, std::unique_ptr<Pacer>> pacers_;  ///< by subscriber transport
+  bool pacing_ = false;                                          ///< some pacer holds video
+  int64_t now_us_ = 0;
+  std::atomic<uint64_t> paced_{0};
 };
 
 }  // namespace parley::sfu

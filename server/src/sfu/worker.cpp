@@ -48,7 +48,8 @@ std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
 }
 
 MediaWorker::MediaWorker(WorkerOptions options)
-    : options_(std::move(options)), forwarder_(*this, *this, drops_, options_.send_loss_permille) {}
+    : options_(std::move(options)),
+      forwarder_(*this, *this, drops_, options_.send_loss_permille, options_.pace_video) {}
 
 int64_t MediaWorker::Now() const {
   return options_.clock ? options_.clock() : NowUs();
@@ -215,6 +216,7 @@ void MediaWorker::SendNow(std::span<const uint8_t> d, const sockaddr_storage& to
 
 void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us,
                                  int64_t arrival_us) {
+  forwarder_.SetNow(now_us);
   PacketClass cls = Classify(packet);
   if (cls == PacketClass::kStun) {
     auto m = ParseStun(packet);
@@ -251,6 +253,7 @@ void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old)
 }
 
 void MediaWorker::Tick(int64_t now_us) {
+  forwarder_.SetNow(now_us);
   forwarder_.TakeDueKeyframes(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
     if (Transport* p = FindTransport(id)) Guarded(id, [&] { forwarder_.RequestKeyframe(*p, now_us); });
   });
@@ -293,6 +296,9 @@ void MediaWorker::Loop() {
     const timespec* wait = nullptr;
     if (!transports_.empty()) {
       int64_t left_us = std::clamp<int64_t>(last_tick_us_ + kTickUs - now_us, 0, kTickUs);
+      // Paced video due before the tick wakes the loop for itself.
+      if (int64_t paced_at = forwarder_.NextPacedUs(now_us); paced_at >= 0)
+        left_us = std::min(left_us, std::max<int64_t>(paced_at - now_us, 0));
       timeout.tv_sec = static_cast<time_t>(left_us / 1'000'000);
       timeout.tv_nsec = static_cast<long>(left_us % 1'000'000) * 1000;
       wait = &timeout;
@@ -336,6 +342,8 @@ void MediaWorker::Loop() {
       }
     }
     now_us = Now();
+    Guarded(0, [&] { forwarder_.ReleasePaced(now_us); });
+    Flush();
     if (!transports_.empty() && now_us - last_tick_us_ >= kTickUs) {
       last_tick_us_ = now_us;
       Tick(now_us);

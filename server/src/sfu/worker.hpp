@@ -52,6 +52,9 @@ struct WorkerOptions {
   /// The clock transports are timed by (steady, microseconds); empty = the monotonic
   /// clock. Tests inject one to reach timeouts without waiting for them.
   std::function<int64_t()> clock = {};
+  /// Whether video to each subscriber is paced (pacer.hpp). Off only for tests that
+  /// read the order in which audio and video arrive.
+  bool pace_video = true;
 };
 
 class MediaWorker final : private WebRtcTransport::Listener,
@@ -115,6 +118,8 @@ class MediaWorker final : private WebRtcTransport::Listener,
   [[nodiscard]] uint64_t exceptions() const { return exceptions_.load(std::memory_order_relaxed); }
   /// Datagrams (and forwarded copies) dropped, by reason.
   [[nodiscard]] const DropCounters& drops() const { return drops_; }
+  /// Video datagrams that waited in a subscriber's pacer (any thread).
+  [[nodiscard]] uint64_t paced() const { return forwarder_.paced(); }
 
  private:
   static constexpr size_t kBatch = 32;

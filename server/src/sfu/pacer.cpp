@@ -1,0 +1,73 @@
+#include "sfu/pacer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace parley::sfu {
+
+Pacer::Pacer(PacerOptions options)
+    : options_(options),
+      rate_bps_(options.min_rate_bps),
+      data_(kSlots * kSlotBytes),
+      len_(kSlots, 0),
+      queued_at_(kSlots, 0) {}
+
+void Pacer::SetVideoRate(uint64_t video_bps) {
+  auto paced = static_cast<uint64_t>(static_cast<double>(video_bps) * options_.factor);
+  rate_bps_ = std::max(paced, options_.min_rate_bps);
+}
+
+double Pacer::Burst() const {
+  // At least two full datagrams, so that a packet is never held for want of room alone.
+  double burst = static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(options_.burst_us);
+  return std::max(burst, 2.0 * kSlotBytes);
+}
+
+void Pacer::Refill(int64_t now_us) {
+  if (last_us_ < 0)
+    tokens_ = Burst();
+  else if (now_us > last_us_)
+    tokens_ =
+        std::min(tokens_ + static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(now_us - last_us_), Burst());
+  last_us_ = std::max(last_us_, now_us);
+}
+
+void Pacer::Take(size_t bytes) {
+  tokens_ = std::max(tokens_ - static_cast<double>(bytes), -Burst());
+}
+
+bool Pacer::Admit(size_t bytes, int64_t now_us) {
+  Refill(now_us);
+  if (count_ > 0 || tokens_ < static_cast<double>(bytes)) return false;
+  Take(bytes);
+  return true;
+}
+
+void Pacer::Spend(size_t bytes, int64_t now_us) {
+  Refill(now_us);
+  Take(bytes);
+}
+
+bool Pacer::Push(std::span<const uint8_t> datagram, int64_t now_us) {
+  if (count_ == kSlots || datagram.size() > kSlotBytes || datagram.empty()) return false;
+  size_t i = (head_ + count_) % kSlots;
+  std::memcpy(data_.data() + i * kSlotBytes, datagram.data(), datagram.size());
+  len_[i] = static_cast<uint16_t>(datagram.size());
+  queued_at_[i] = now_us;
+  ++count_;
+  return true;
+}
+
+int64_t Pacer::NextReleaseUs(int64_t now_us) const {
+  if (count_ == 0) return -1;
+  double tokens = tokens_;
+  if (last_us_ >= 0 && now_us > last_us_)
+    tokens = std::min(tokens + static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(now_us - last_us_), Burst());
+  double need = static_cast<double>(len_[head_]) - tokens;
+  if (need <= 0) return now_us;
+  auto wait_us = static_cast<int64_t>(std::ceil(need * 8e6 / static_cast<double>(rate_bps_)));
+  return std::max(now_us, std::min(now_us + wait_us, queued_at_[head_] + options_.max_delay_us));
+}
+
+}  // namespace parley::sfu

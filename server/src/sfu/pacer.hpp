@@ -1,0 +1,88 @@
+// One subscriber's video pacer: spreads bursts of forwarded video over time.
+//
+// A publisher's keyframe is many times the size of its other frames and arrives as one
+// burst of packets; forwarded as it came, it lands on the subscriber's bottleneck
+// (a capped uplink, a radio cell) at once, overflows its queue and is lost, and the
+// lost keyframe costs a retransmission round or another keyframe. The pacer lets video
+// leave at most at `factor` times the video rate offered to the subscriber (2.5 x, the
+// margin senders' own pacers use), with a short burst allowance, and keeps what must
+// wait in a bounded FIFO of protected datagrams. Audio never waits (it is small and it
+// is what keeps a call going) but its bytes count against the same budget.
+//
+// Time is passed in; the FIFO is allocated once in the constructor (control path), so
+// Admit/Push/Release allocate nothing. Worker-thread only, no throw.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace parley::sfu {
+
+struct PacerOptions {
+  double factor = 2.5;              ///< pacing rate = factor x the offered video rate ...
+  uint64_t min_rate_bps = 500'000;  ///< ... but never below this
+  int64_t burst_us = 40'000;        ///< what may leave at once: this long at the pacing rate
+  int64_t max_delay_us = 300'000;   ///< a packet that waited this long goes at once
+};
+
+class Pacer {
+ public:
+  /// Queued datagrams at most; beyond, Push refuses (the caller counts a drop).
+  static constexpr size_t kSlots = 128;
+  static constexpr size_t kSlotBytes = 1500;
+
+  explicit Pacer(PacerOptions options = {});
+
+  /// Sets the pacing rate from the video rate the routes offer the subscriber.
+  void SetVideoRate(uint64_t video_bps);
+  [[nodiscard]] uint64_t rate_bps() const { return rate_bps_; }
+
+  /// Whether a video datagram of `bytes` may leave now: nothing is waiting and the
+  /// budget has room. When true the bytes are taken from the budget.
+  bool Admit(size_t bytes, int64_t now_us);
+  /// Audio (or anything that must not wait) leaving now: its bytes use the budget.
+  void Spend(size_t bytes, int64_t now_us);
+  /// Queues a datagram that may not leave yet; false when the FIFO is full or the
+  /// datagram is larger than a slot.
+  bool Push(std::span<const uint8_t> datagram, int64_t now_us);
+  /// Calls `send(datagram)` for each queued datagram that may leave now, in order.
+  template <typename Send>
+  size_t Release(int64_t now_us, Send&& send) {
+    size_t sent = 0;
+    Refill(now_us);
+    while (count_ > 0) {
+      size_t i = head_;
+      bool overdue = now_us - queued_at_[i] >= options_.max_delay_us;
+      if (!overdue && tokens_ < static_cast<double>(len_[i])) break;
+      Take(len_[i]);
+      send(std::span<const uint8_t>(data_.data() + i * kSlotBytes, len_[i]));
+      head_ = (head_ + 1) % kSlots;
+      --count_;
+      ++sent;
+    }
+    return sent;
+  }
+  /// When the head of the FIFO may leave (now_us when it may already); -1 when empty.
+  [[nodiscard]] int64_t NextReleaseUs(int64_t now_us) const;
+  [[nodiscard]] size_t queued() const { return count_; }
+
+ private:
+  void Refill(int64_t now_us);
+  /// Takes `bytes` from the budget, which may go below zero but not below -Burst(), so
+  /// that overdue video or a run of audio cannot hold the next video back for long.
+  void Take(size_t bytes);
+  [[nodiscard]] double Burst() const;
+
+  PacerOptions options_;
+  uint64_t rate_bps_;
+  double tokens_ = 0;  ///< bytes that may leave now
+  int64_t last_us_ = -1;
+  std::vector<uint8_t> data_;  ///< kSlots x kSlotBytes
+  std::vector<uint16_t> len_;
+  std::vector<int64_t> queued_at_;
+  size_t head_ = 0, count_ = 0;
+};
+
+}  // namespace parley::sfu
