@@ -7,6 +7,7 @@
 // bitrate and fps over time). Needs root: it runs in network namespaces of its own.
 //
 //   network_suite [--seconds 20] [--profiles good,lossy-10,...] [--out build/network-suite]
+//                 [--server-flag --no-video-pacing ...]   (flags for parleyd; repeatable)
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -142,9 +143,10 @@ void Write(const std::filesystem::path& dir, const std::string& profile, const D
 int main(int argc, char** argv) {
   int seconds = 20;
   std::string profiles_arg, out_dir = "build/network-suite";
+  std::vector<std::string> server_flags;
   // Options come in pairs; a lone word (--help, a flag without its value) gets the usage.
   if (argc % 2 == 0) {
-    fmt::print(stderr, "usage: network_suite [--seconds N] [--profiles a,b,...] [--out DIR]\n");
+    fmt::print(stderr, "usage: network_suite [--seconds N] [--profiles a,b,...] [--out DIR] [--server-flag F]...\n");
     return 2;
   }
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -155,8 +157,10 @@ int main(int argc, char** argv) {
       profiles_arg = argv[i + 1];
     else if (a == "--out")
       out_dir = argv[i + 1];
+    else if (a == "--server-flag")
+      server_flags.emplace_back(argv[i + 1]);
     else {
-      fmt::print(stderr, "usage: network_suite [--seconds N] [--profiles a,b,...] [--out DIR]\n");
+      fmt::print(stderr, "usage: network_suite [--seconds N] [--profiles a,b,...] [--out DIR] [--server-flag F]...\n");
       return 2;
     }
   }
@@ -183,7 +187,7 @@ int main(int argc, char** argv) {
   std::ofstream csv(csv_path);
   csv << "profile,receiver,t,fps,audio_ms,send_kbps,receive_kbps,loss,rtt_ms,freezes,frozen_ms\n";
   LabEnvironment lab(PARLEY_NETEM, PARLEY_CLI);
-  if (std::string e = lab.Start(); !e.empty()) {
+  if (std::string e = lab.Start(server_flags); !e.empty()) {
     fmt::print(stderr, "network_suite: {}\n", e);
     return 1;
   }
