@@ -21,7 +21,6 @@ std::string_view Name(DropReason r) {
     case DropReason::kSubscriberCongested: return "subscriber-congested";
     case DropReason::kBadPayloadType: return "bad-payload-type";
     case DropReason::kMalformedPayload: return "malformed-payload";
-    case DropReason::kPacerQueueFull: return "pacer-queue-full";
     case DropReason::kCount: break;
   }
   return "unknown";

@@ -33,7 +33,6 @@ enum class DropReason : uint8_t {
   kSubscriberCongested,  ///< a video copy (or its retransmission) to a subscriber that cannot take video now
   kBadPayloadType,       ///< a published track's packet with a payload type its section did not negotiate
   kMalformedPayload,     ///< a payload not well-formed for its codec, or a picture too large (payload_check.hpp)
-  kPacerQueueFull,       ///< a video copy for a subscriber whose pacer already holds all it can (pacer.hpp)
   kCount
 };
 

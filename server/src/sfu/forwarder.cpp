@@ -160,12 +160,23 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
     if (!video) {
       pacer.Spend(n, now_us_);
     } else if (!pacer.Admit(n, now_us_)) {  // it waits its turn (the slot is reused)
-      if (!pacer.Push({slot, n}, now_us_)) {
-        drops_.Count(DropReason::kPacerQueueFull);
+      if (pacer.queued() == Pacer::kSlots) {
+        // Full (a rate far above the one paced for, e.g. before the first rate window):
+        // the oldest leaves early rather than anything being dropped. It goes out
+        // through the very slot this copy is in, so the copy is set aside first.
+        uint8_t held[kMaxDatagram];
+        std::memcpy(held, slot, n);
+        pacer.SendOldest([&](std::span<const uint8_t> datagram) {
+          uint8_t* out = sink_.Slot();
+          std::memcpy(out, datagram.data(), datagram.size());
+          sink_.Queue(datagram.size(), sub.path());
+        });
+        (void)pacer.Push({held, n}, now_us_);
       } else {
-        paced_.store(paced_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        pacing_ = true;
+        (void)pacer.Push({slot, n}, now_us_);
       }
+      paced_.store(paced_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      pacing_ = true;
       return true;
     }
   }

@@ -29,7 +29,8 @@ struct PacerOptions {
 
 class Pacer {
  public:
-  /// Queued datagrams at most; beyond, Push refuses (the caller counts a drop).
+  /// Queued datagrams at most; beyond, Push refuses and the caller sends the oldest
+  /// early (SendOldest) to make room: pacing gives way, nothing is dropped.
   static constexpr size_t kSlots = 128;
   static constexpr size_t kSlotBytes = 1500;
 
@@ -63,6 +64,15 @@ class Pacer {
       ++sent;
     }
     return sent;
+  }
+  /// Sends the oldest queued datagram now, whatever the budget says (it is still spent).
+  template <typename Send>
+  void SendOldest(Send&& send) {
+    if (count_ == 0) return;
+    Take(len_[head_]);
+    send(std::span<const uint8_t>(data_.data() + head_ * kSlotBytes, len_[head_]));
+    head_ = (head_ + 1) % kSlots;
+    --count_;
   }
   /// When the head of the FIFO may leave (now_us when it may already); -1 when empty.
   [[nodiscard]] int64_t NextReleaseUs(int64_t now_us) const;

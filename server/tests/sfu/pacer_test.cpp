@@ -81,6 +81,12 @@ TEST(Pacer, TheFifoIsBoundedAndAudioUsesTheBudgetWithoutWaiting) {
   EXPECT_EQ(pacer.queued(), Pacer::kSlots);
   EXPECT_LT(pushed, Pacer::kSlots + 10);
   EXPECT_FALSE(pacer.Push(Datagram(Pacer::kSlotBytes + 1, 1), kT0));
+  // Full: the oldest can be sent early to make room.
+  int early = 0;
+  pacer.SendOldest([&](std::span<const uint8_t> d) { early += d.size() == 1200 ? 1 : 100; });
+  EXPECT_EQ(early, 1);
+  EXPECT_EQ(pacer.queued(), Pacer::kSlots - 1);
+  EXPECT_TRUE(pacer.Push(Datagram(1200, 2), kT0));
   EXPECT_FALSE(pacer.Push({}, kT0));
 
   // Audio is never held, but what it sends is taken from what video may send.
