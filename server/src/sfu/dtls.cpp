@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <srtp2/srtp.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sfu/openssl_lib.hpp"
@@ -16,6 +17,60 @@ namespace parley::sfu {
 namespace {
 
 constexpr char kSrtpProfiles[] = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80";
+constexpr size_t kMtu = 1200;  // loopback-safe, and within any path's MTU with headers
+
+// OpenSSL writes DTLS as a datagram socket would take it: records appended to the
+// datagram being filled while they fit in the MTU (it asks how much is pending), and a
+// flush when the next one would not fit. A memory BIO would run every datagram of a
+// flight together into one, so that one loss costs the whole flight and a stale
+// record at its start makes the receiver drop the rest of it. This BIO keeps the
+// boundaries: a flush closes the datagram being filled.
+using Sink = DtlsTransport::DatagramSink;
+
+int SinkWrite(BIO* bio, const char* data, int len) {
+  auto* sink = static_cast<Sink*>(BIO_get_data(bio));
+  if (!sink || len < 0) return -1;
+  sink->current.insert(sink->current.end(), data, data + len);
+  return len;
+}
+
+long SinkCtrl(BIO* bio, int cmd, long, void*) {
+  auto* sink = static_cast<Sink*>(BIO_get_data(bio));
+  if (!sink) return 0;
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      if (!sink->current.empty()) sink->ready.push_back(std::move(sink->current));
+      sink->current.clear();
+      return 1;
+    case BIO_CTRL_WPENDING: return static_cast<long>(sink->current.size());
+    case BIO_CTRL_PENDING: return 0;
+    case BIO_CTRL_DGRAM_QUERY_MTU:
+    case BIO_CTRL_DGRAM_GET_FALLBACK_MTU: return static_cast<long>(kMtu);
+    default: return 0;  // no peer address, no socket timeouts, no MTU discovery
+  }
+}
+
+int SinkCreate(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+BIO_METHOD* SinkMethod() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "parley-dtls-datagrams");
+    if (m) {
+      BIO_meth_set_write(m, &SinkWrite);
+      BIO_meth_set_ctrl(m, &SinkCtrl);
+      BIO_meth_set_create(m, &SinkCreate);
+    }
+    return m;
+  }();
+  return method;
+}
+
+unsigned int FlightTimer(SSL*, unsigned int previous_us) {
+  return DtlsTransport::NextFlightTimeoutUs(previous_us);
+}
 
 std::string Fingerprint(X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -121,13 +176,21 @@ DtlsTransport::DtlsTransport(std::shared_ptr<DtlsCertificate> cert, Role role, s
     return;
   }
   BIO* rbio = BIO_new(BIO_s_mem());
-  BIO* wbio = BIO_new(BIO_s_mem());
+  BIO* wbio = SinkMethod() ? BIO_new(SinkMethod()) : nullptr;
+  if (!rbio || !wbio) {
+    BIO_free(rbio);
+    BIO_free(wbio);
+    Fail("DTLS BIO: " + OpenSsl::TakeErrors());
+    return;
+  }
   BIO_set_mem_eof_return(rbio, -1);  // an empty read BIO means "no data yet", not EOF
+  BIO_set_data(wbio, &out_);
   SSL_set_bio(ssl_, rbio, wbio);
   // Keep flights within a loopback-safe MTU; DTLS fragments handshake messages to fit.
   SSL_set_options(ssl_, SSL_OP_NO_QUERY_MTU);
-  SSL_set_mtu(ssl_, 1200);
-  DTLS_set_link_mtu(ssl_, 1200);
+  SSL_set_mtu(ssl_, kMtu);
+  DTLS_set_link_mtu(ssl_, kMtu);
+  DTLS_set_timer_cb(ssl_, &FlightTimer);
   if (role_ == Role::kServer)
     SSL_set_accept_state(ssl_);
   else
@@ -171,14 +234,18 @@ void DtlsTransport::Progress() {
   Flush();
 }
 
+unsigned int DtlsTransport::NextFlightTimeoutUs(unsigned int previous_us) {
+  constexpr unsigned int kFirstUs = 200'000, kMostUs = 2'000'000;
+  return previous_us == 0 ? kFirstUs : std::min(previous_us * 2, kMostUs);
+}
+
+// Each datagram OpenSSL closed, then the one it was filling, in order.
 void DtlsTransport::Flush() {
-  BIO* wbio = SSL_get_wbio(ssl_);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(wbio, &data);
-  if (n > 0) {
-    send_(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(n)));
-    (void)BIO_reset(wbio);
-  }
+  if (!out_.current.empty()) out_.ready.push_back(std::move(out_.current));
+  out_.current.clear();
+  std::vector<std::vector<uint8_t>> datagrams;
+  datagrams.swap(out_.ready);
+  for (const auto& d : datagrams) send_(std::span<const uint8_t>(d.data(), d.size()));
 }
 
 std::optional<std::chrono::milliseconds> DtlsTransport::HandleTimeout() {

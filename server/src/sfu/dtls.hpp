@@ -83,6 +83,18 @@ class DtlsTransport {
   /// The peer certificate's sha-256 fingerprint, once connected.
   [[nodiscard]] const std::string& peer_fingerprint() const { return peer_fingerprint_; }
 
+  /// The retransmission timer of a flight (OpenSSL's timer callback): 200 ms for the
+  /// first, doubling to at most 2 s. OpenSSL's own starts at 1 s and doubles to 60 s,
+  /// which on a lossy path leaves a call without media for many seconds; twelve
+  /// retransmissions still end a handshake that cannot complete, now within ~20 s.
+  static unsigned int NextFlightTimeoutUs(unsigned int previous_us);
+
+  // The write side of OpenSSL's I/O, one datagram at a time (dtls.cpp).
+  struct DatagramSink {
+    std::vector<uint8_t> current;             ///< the datagram being filled
+    std::vector<std::vector<uint8_t>> ready;  ///< closed datagrams, not yet sent
+  };
+
  private:
   void Flush();
   void Progress();
@@ -98,6 +110,7 @@ class DtlsTransport {
   std::string failure_;
   SrtpKeys keys_;
   std::string peer_fingerprint_;
+  DatagramSink out_;
 };
 
 /// One direction of SRTP: protect (outbound) or unprotect (inbound), any SSRC.
