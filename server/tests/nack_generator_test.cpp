@@ -48,7 +48,7 @@ TEST(NackGenerator, KeepsTheNewest64) {
   EXPECT_EQ(due.back(), 74);
 }
 
-TEST(NackGenerator, EachSeqIsAskedAtMost3TimesEvery100ms) {
+TEST(NackGenerator, UntilARepairIsTimedEachSeqIsAskedEvery100msWhileItCanStillBePlayed) {
   NackGenerator g;
   g.OnGap(10, 12);
   EXPECT_EQ(Due(g, kT0), (std::vector<uint16_t>{10, 11})) << "asked at once";
@@ -59,7 +59,7 @@ TEST(NackGenerator, EachSeqIsAskedAtMost3TimesEvery100ms) {
   EXPECT_EQ(Due(g, kT0 + 100'000), (std::vector<uint16_t>{10, 11})) << "second try";
   EXPECT_EQ(Due(g, kT0 + 200'000), (std::vector<uint16_t>{10, 11, 13})) << "third try for 10, 11";
   EXPECT_EQ(g.size(), 3u);
-  EXPECT_EQ(Due(g, kT0 + 300'000), (std::vector<uint16_t>{13})) << "10 and 11 gave up";
+  EXPECT_EQ(Due(g, kT0 + 300'000), (std::vector<uint16_t>{13})) << "10 and 11 are too old to be played now";
   EXPECT_EQ(g.size(), 1u);
   EXPECT_TRUE(Due(g, kT0 + 1'000'000).empty());
   EXPECT_EQ(g.size(), 0u);
@@ -68,12 +68,40 @@ TEST(NackGenerator, EachSeqIsAskedAtMost3TimesEvery100ms) {
 TEST(NackGenerator, LateArrivalClearsIt) {
   NackGenerator g;
   g.OnGap(50, 54);
-  EXPECT_TRUE(g.OnLate(52)) << "the retransmission (or a reordered packet) came";
-  EXPECT_FALSE(g.OnLate(52)) << "twice: a duplicate";
-  EXPECT_FALSE(g.OnLate(49)) << "never missing";
+  EXPECT_TRUE(g.OnLate(52, kT0)) << "the retransmission (or a reordered packet) came";
+  EXPECT_FALSE(g.OnLate(52, kT0)) << "twice: a duplicate";
+  EXPECT_FALSE(g.OnLate(49, kT0)) << "never missing";
   EXPECT_EQ(Due(g, kT0), (std::vector<uint16_t>{50, 51, 53}));
-  EXPECT_TRUE(g.OnLate(50));
+  EXPECT_TRUE(g.OnLate(50, kT0));
   EXPECT_EQ(Due(g, kT0 + 100'000), (std::vector<uint16_t>{51, 53}));
+}
+
+TEST(NackGenerator, OnAShortPathRepairsAreAskedForAgainSoonerAndMoreOften) {
+  NackGenerator g;
+  g.OnGap(10, 11);
+  EXPECT_EQ(Due(g, kT0), (std::vector<uint16_t>{10}));
+  EXPECT_TRUE(g.OnLate(10, kT0 + 4'000)) << "repaired 4 ms after the request";
+  EXPECT_EQ(g.retry_us(), NackGenerator::kMinRetryUs) << "twice 4 ms and a margin is under the floor";
+  g.OnGap(20, 21);
+  int tries = 0;
+  int64_t last = 0;
+  for (int64_t t = 0; t <= 400'000; t += 5'000) {  // a worker ticking every 5 ms
+    if (Due(g, kT0 + 10'000 + t) != std::vector<uint16_t>{20}) continue;
+    if (tries) {
+      EXPECT_GE(t - last, NackGenerator::kMinRetryUs);
+    }
+    last = t;
+    ++tries;
+  }
+  EXPECT_EQ(tries, NackGenerator::kMaxTries) << "a lost request or retransmission is asked for again";
+  EXPECT_LT(last, NackGenerator::kGiveUpUs);
+  EXPECT_EQ(g.size(), 0u);
+  // A slow path: repairs that take 80 ms space the requests at the ceiling.
+  NackGenerator slow;
+  slow.OnGap(1, 2);
+  (void)Due(slow, kT0);
+  EXPECT_TRUE(slow.OnLate(1, kT0 + 80'000));
+  EXPECT_EQ(slow.retry_us(), NackGenerator::kMaxRetryUs);
 }
 
 TEST(NackGenerator, WrapAroundAt65535) {

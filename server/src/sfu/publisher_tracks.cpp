@@ -65,7 +65,7 @@ bool PublisherTracks::Received(Track& t, const RtpView& v, int64_t now_us) {
         t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
       break;
     case ReceiveStats::Kind::kLate: {  // late, or a retransmission we asked for
-      bool was_missing = t.nack.OnLate(v.sequence);
+      bool was_missing = t.nack.OnLate(v.sequence, now_us);
       if (t.ring && !was_missing && t.ring->Has(v.sequence, v.ssrc)) return false;  // a duplicate
       t.stats.CountLate(v.timestamp, now_us);
       break;
