@@ -1,7 +1,8 @@
 // The network suite: native calls through each profile of the network lab
 // (docs/network-lab.md), measured from what the receiving client saw. Per profile and
 // direction: video fps received, freezes (gaps > 500 ms between rendered frames) and
-// their total time, audio received (ms of decoded audio per second of call), the send
+// their total time, audio received (ms of decoded audio per second of call), audio
+// concealed (the share of it the decoder made up for lost packets), the send
 // bitrate, and for outage profiles whether and when media came back. It writes every
 // second of every call to a CSV, and with gnuplot installed a PNG per profile (send
 // bitrate and fps over time). Needs root: it runs in network namespaces of its own.
@@ -35,7 +36,8 @@ constexpr int kOutageAtS = 7;
 struct Second {
   double t = 0;
   int fps = 0;
-  double audio_ms = 0;  ///< decoded audio received during this second
+  double audio_ms = 0;                              ///< decoded audio received during this second
+  uint64_t audio_samples = 0, audio_concealed = 0;  ///< since the call began (48 kHz)
   double send_kbps = 0, receive_kbps = 0, loss = 0;
   int rtt_ms = -1;
   uint64_t freezes = 0, frozen_ms = 0;
@@ -69,6 +71,8 @@ Direction Read(const std::string& from, const std::string& to, const parley::tes
     s.receive_kbps = num("receiveKbps");
     s.loss = num("loss");
     s.rtt_ms = j["rttMs"].is_number() ? j["rttMs"].get<int>() : -1;
+    s.audio_samples = j.value("audioSamples", uint64_t{0});
+    s.audio_concealed = j.value("audioConcealed", uint64_t{0});
     s.freezes = got.value("freezes", uint64_t{0});
     s.frozen_ms = got.value("frozenMs", uint64_t{0});
     d.seconds.push_back(s);
@@ -78,6 +82,7 @@ Direction Read(const std::string& from, const std::string& to, const parley::tes
 
 struct Summary {
   double fps = 0, audio_pct = 0, send_kbps = 0;
+  std::optional<double> concealed_pct;  ///< of the audio played after the first 3 s
   uint64_t freezes = 0, frozen_ms = 0;
   std::optional<double> recovered_s;  ///< after the outage ended: first second with video and audio
 };
@@ -97,6 +102,16 @@ Summary Summarise(const Direction& d, uint32_t outage_ms) {
     s.audio_pct /= n;
     s.send_kbps /= n;
   }
+  // Concealment over the settled part of the call, from the receiver's running counts.
+  const Second* first = nullptr;
+  for (const auto& sec : d.seconds)
+    if (sec.t >= 3 && sec.audio_samples > 0) {
+      first = &sec;
+      break;
+    }
+  if (first && d.seconds.back().audio_samples > first->audio_samples)
+    s.concealed_pct = 100.0 * static_cast<double>(d.seconds.back().audio_concealed - first->audio_concealed) /
+                      static_cast<double>(d.seconds.back().audio_samples - first->audio_samples);
   if (!d.seconds.empty()) {
     s.freezes = d.seconds.back().freezes;
     s.frozen_ms = d.seconds.back().frozen_ms;
@@ -185,14 +200,15 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(out_dir);
   const auto csv_path = std::filesystem::absolute(out_dir) / "network_suite.csv";
   std::ofstream csv(csv_path);
-  csv << "profile,receiver,t,fps,audio_ms,send_kbps,receive_kbps,loss,rtt_ms,freezes,frozen_ms\n";
+  csv << "profile,receiver,t,fps,audio_ms,send_kbps,receive_kbps,loss,rtt_ms,freezes,frozen_ms,audio_samples,"
+         "audio_concealed\n";
   LabEnvironment lab(PARLEY_NETEM, PARLEY_CLI);
   if (std::string e = lab.Start(server_flags); !e.empty()) {
     fmt::print(stderr, "network_suite: {}\n", e);
     return 1;
   }
-  fmt::print("{:<11} {:<13} {:>6} {:>8} {:>8} {:>9} {:>9} {:>10}  {}\n", "profile", "direction", "fps", "audio %",
-             "freezes", "frozen s", "send kbps", "recovered", "ended with");
+  fmt::print("{:<11} {:<13} {:>6} {:>8} {:>10} {:>8} {:>9} {:>9} {:>10}  {}\n", "profile", "direction", "fps",
+             "audio %", "concealed%", "freezes", "frozen s", "send kbps", "recovered", "ended with");
   for (const auto* p : profiles) {
     lab.Ctl("profile good");
     if (!p->outage_ms) lab.Ctl("profile " + p->name);
@@ -212,12 +228,15 @@ int main(int argc, char** argv) {
     // alice's output shows what alice received from bob: the bob -> alice direction.
     for (const auto& d : {Read("bob", "alice", a), Read("alice", "bob", b)}) {
       for (const auto& s : d.seconds)
-        csv << fmt::format("{},{},{:.1f},{},{:.0f},{:.0f},{:.0f},{:.3f},{},{},{}\n", p->name, d.to, s.t, s.fps,
-                           s.audio_ms, s.send_kbps, s.receive_kbps, s.loss, s.rtt_ms, s.freezes, s.frozen_ms);
+        csv << fmt::format("{},{},{:.1f},{},{:.0f},{:.0f},{:.0f},{:.3f},{},{},{},{},{}\n", p->name, d.to, s.t, s.fps,
+                           s.audio_ms, s.send_kbps, s.receive_kbps, s.loss, s.rtt_ms, s.freezes, s.frozen_ms,
+                           s.audio_samples, s.audio_concealed);
       Write(std::filesystem::absolute(out_dir), p->name, d);
       Summary s = Summarise(d, p->outage_ms);
-      fmt::print("{:<11} {:<13} {:>6.1f} {:>8.1f} {:>8} {:>9.1f} {:>9.0f} {:>10}  {}\n", p->name, d.from + "→" + d.to,
-                 s.fps, s.audio_pct, s.freezes, static_cast<double>(s.frozen_ms) / 1000.0, s.send_kbps,
+      fmt::print("{:<11} {:<13} {:>6.1f} {:>8.1f} {:>10} {:>8} {:>9.1f} {:>9.0f} {:>10}  {}\n", p->name,
+                 d.from + "→" + d.to, s.fps, s.audio_pct,
+                 s.concealed_pct ? fmt::format("{:.1f}", *s.concealed_pct) : std::string("-"), s.freezes,
+                 static_cast<double>(s.frozen_ms) / 1000.0, s.send_kbps,
                  !p->outage_ms   ? std::string("-")
                  : d.status != 0 ? std::string("ended")
                  : s.recovered_s ? fmt::format("{:.1f} s", *s.recovered_s)

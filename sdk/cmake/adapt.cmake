@@ -1,11 +1,13 @@
-# Network adaptation of the native SDK (src/adapt/): the sender's bandwidth estimate
-# and the video degradation it drives. Pure computation, in libparley, with its own
-# unit tests (adapt_tests) that need neither GStreamer nor a server.
-target_sources(parley_sdk PRIVATE src/adapt/bandwidth_estimator.cpp src/adapt/video_adapter.cpp)
+# Adaptation in the native SDK (src/adapt/): the sender's bandwidth estimate, the
+# encoder overuse detector, and the video degradation they drive. Pure computation,
+# in libparley, with its own unit tests (adapt_tests) that need neither GStreamer nor a server.
+target_sources(parley_sdk PRIVATE src/adapt/bandwidth_estimator.cpp src/adapt/video_adapter.cpp
+                                  src/adapt/overuse_detector.cpp)
 
 if(PARLEY_BUILD_TESTS)
   add_executable(adapt_tests tests/adapt/bandwidth_estimator_test.cpp tests/adapt/video_adapter_test.cpp
-                             src/adapt/bandwidth_estimator.cpp src/adapt/video_adapter.cpp)
+                             tests/adapt/overuse_detector_test.cpp src/adapt/bandwidth_estimator.cpp
+                             src/adapt/video_adapter.cpp src/adapt/overuse_detector.cpp)
   target_link_libraries(adapt_tests PRIVATE GTest::gtest_main)
   target_include_directories(adapt_tests PRIVATE src tests/adapt)
   parley_set_warnings(adapt_tests)

@@ -246,6 +246,9 @@ class Session : public EngineEventListener, public MediaFrameObserver {
                         num(have_stats_, std::to_string(stats_.receive_kbps)),
                         num(have_stats_, fmt::format("{:.1f}%", stats_.loss_rate * 100.0)),
                         num(stats_.rtt_ms >= 0, std::to_string(stats_.rtt_ms) + " ms"), QualityText(stats_.quality));
+    if (stats_.audio_samples_received > 0)
+      text += fmt::format(", audio concealed {:.1f}%", 100.0 * static_cast<double>(stats_.audio_samples_concealed) /
+                                                           static_cast<double>(stats_.audio_samples_received));
     Emit({{"event", "stats"},
           {"t", t},
           {"received", users},
@@ -254,6 +257,8 @@ class Session : public EngineEventListener, public MediaFrameObserver {
           {"loss", have_stats_ ? json(stats_.loss_rate) : json()},
           {"rttMs", stats_.rtt_ms >= 0 ? json(stats_.rtt_ms) : json()},
           {"quality", stats_.quality},
+          {"audioSamples", stats_.audio_samples_received},
+          {"audioConcealed", stats_.audio_samples_concealed},
           {"qualityText", QualityWord(stats_.quality)},
           {"file", file}},
          text);

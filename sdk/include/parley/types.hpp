@@ -114,6 +114,20 @@ struct EngineStats {
   int width = 0, height = 0;  ///< size of the last remote video frame
   /// The worse of the local user's up and down NetworkQuality (0 unknown .. 6 down).
   int quality = 0;
+  /// Remote audio since the call began, in 48 kHz samples (all remote users together):
+  /// what reached the decoders, and the part they made up for packets that never
+  /// arrived, after retransmission, from in-band FEC or by concealment. Their ratio
+  /// is the concealed share (an upper bound of the W3C concealedSamples /
+  /// totalSamplesReceived, which does not count FEC).
+  uint64_t audio_samples_received = 0;
+  uint64_t audio_samples_concealed = 0;
+  /// The sender's bandwidth estimate from the server's feedback (0: none yet, or
+  /// nothing published).
+  int send_estimate_kbps = 0;
+  /// The busiest video encoder's share of wall-clock time, last second (0..100+).
+  /// Sustained above 85 the device cannot keep up: 0x01060101, and the video is
+  /// lowered until it can (0x01060102 once it is back).
+  int encoder_usage_percent = 0;
 };
 
 /// What the screen track captures (X11, through ximagesrc).

@@ -55,7 +55,8 @@ VideoSetting VideoAdapter::Update(int64_t now_us, int64_t video_bps) {
   bps_ = std::clamp(video_bps, config_.min_bps, config_.max_bps);
   // Down as far as needed, at once: a level that cannot be afforded freezes.
   bool stepped_down = false;
-  while (level_ + 1 < levels_.size() && BitsPerPixel(levels_[level_], bps_) < config_.low_bits_per_pixel) {
+  while (level_ + 1 < levels_.size() &&
+         (level_ < floor_ || BitsPerPixel(levels_[level_], bps_) < config_.low_bits_per_pixel)) {
     ++level_;
     stepped_down = true;
   }
@@ -65,7 +66,7 @@ VideoSetting VideoAdapter::Update(int64_t now_us, int64_t video_bps) {
     return current();
   }
   // Up one level at a time, once the level above has been affordable for a while.
-  if (level_ > 0 && BitsPerPixel(levels_[level_ - 1], bps_) >= config_.high_bits_per_pixel) {
+  if (level_ > floor_ && BitsPerPixel(levels_[level_ - 1], bps_) >= config_.high_bits_per_pixel) {
     if (affordable_since_us_ < 0) affordable_since_us_ = now_us;
     bool settled = now_us - affordable_since_us_ >= config_.up_delay_us &&
                    (last_down_us_ < 0 || now_us - last_down_us_ >= config_.up_delay_us);
@@ -77,6 +78,11 @@ VideoSetting VideoAdapter::Update(int64_t now_us, int64_t video_bps) {
     affordable_since_us_ = -1;
   }
   return current();
+}
+
+VideoSetting VideoAdapter::SetFloor(int64_t now_us, size_t floor) {
+  floor_ = std::min(floor, levels_.size() - 1);
+  return Update(now_us, bps_);
 }
 
 VideoSetting VideoAdapter::current() const {

@@ -47,6 +47,11 @@ class VideoAdapter {
   /// The setting for the video share of the estimate at `now_us`.
   VideoSetting Update(int64_t now_us, int64_t video_bps);
   [[nodiscard]] VideoSetting current() const;
+  /// The least degraded level allowed, whatever the estimate (the device's limit when
+  /// the encoder cannot keep up; 0: none). Raising it above the current level steps
+  /// down at once; lowering it lets the estimate step back up as usual.
+  VideoSetting SetFloor(int64_t now_us, size_t floor);
+  [[nodiscard]] size_t floor() const { return floor_; }
   /// 0 = the app's setting; higher = more degraded.
   [[nodiscard]] size_t level() const { return level_; }
   [[nodiscard]] size_t levels() const { return levels_.size(); }
@@ -60,6 +65,7 @@ class VideoAdapter {
   Config config_;
   std::vector<Level> levels_;
   size_t level_ = 0;
+  size_t floor_ = 0;
   int64_t bps_ = 0;
   int64_t affordable_since_us_ = -1;  ///< since when the next level up has been affordable
   int64_t last_down_us_ = -1;

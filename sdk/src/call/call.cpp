@@ -450,6 +450,7 @@ void Call::StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub) 
   // Left while the totals were collected, or the link dropped meanwhile (the quality
   // stays "down" until the call is back).
   if (!in_call_ || reconnecting_) return;
+  DeviceLoad(pub);
   auto report = stats_.Add(pub, sub, {frames_.load(), width_.load(), height_.load()}, Clock::now());
   if (!report) return;
   // Silence means a cut only where media was flowing and no publisher left meanwhile
@@ -460,6 +461,21 @@ void Call::StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub) 
   report->stats.quality = std::max(up, down);
   Notify([&](EngineEventListener& l) { l.OnStats(report->stats); });
   LocalQuality(q);
+}
+
+/// The sender lowers the video when its encoders cannot keep up (impl/gst/send_rate.hpp);
+/// the app hears when that starts and when the video is back where it asked.
+void Call::DeviceLoad(const media::RtpTotals& pub) {
+  const bool limited = pub.cpu_level > 0;
+  if (limited == device_limited_) return;
+  device_limited_ = limited;
+  const std::string busy = std::to_string(static_cast<int>(pub.encode_usage * 100 + 0.5));
+  if (limited)
+    Warn(Code(Errc::kLowPerformance),
+         "video encoding cannot keep up (encoder busy " + busy + " % of the time): video lowered");
+  else
+    Warn(Code(Errc::kPerformanceRestored),
+         "video encoding keeps up again (encoder busy " + busy + " % of the time): video restored");
 }
 
 void Call::LocalQuality(const CallQuality::Local& q) {

@@ -167,6 +167,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void Ping();
   void ReportStats();
   void StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub);
+  void DeviceLoad(const media::RtpTotals& pub);
 
   // notifications
   void AddRemote(const proto::UserInfo& u);
@@ -216,6 +217,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   RemoteUsers remote_;               ///< its snapshot is read by API threads
   StatsWindow stats_;                ///< the totals of the last report
   CallQuality quality_;              ///< network quality, local and remote
+  bool device_limited_ = false;      ///< the video is lowered for the device's load (0x01060101 said)
   std::atomic<uint64_t> frames_{0};  ///< written on media threads
   std::atomic<int> width_{0}, height_{0};
   bool in_call_ = false;

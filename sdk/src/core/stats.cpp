@@ -7,6 +7,12 @@ namespace parley::sdk {
 std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub, const media::RtpTotals& sub,
                                                     const Frames& frames, Clock::time_point now) {
   std::optional<Report> out;
+  // Audio counts add up over the connections: a new one starts again from zero.
+  const bool audio_restarted = sub.audio_samples < sub_.audio_samples || sub.packets_received < sub_.packets_received;
+  audio_samples_ += audio_restarted ? sub.audio_samples : sub.audio_samples - sub_.audio_samples;
+  audio_concealed_ += audio_restarted || sub.audio_samples_concealed < sub_.audio_samples_concealed
+                          ? sub.audio_samples_concealed
+                          : sub.audio_samples_concealed - sub_.audio_samples_concealed;
   if (at_ != Clock::time_point{}) {
     double ms = std::max(1.0, std::chrono::duration<double, std::milli>(now - at_).count());
     Report r;
@@ -26,12 +32,19 @@ std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub,
     st.video_fps = static_cast<int>(static_cast<double>(frames.decoded - frames_) * 1000.0 / ms + 0.5);
     st.width = frames.width;
     st.height = frames.height;
+    st.audio_samples_received = audio_samples_;
+    st.audio_samples_concealed = audio_concealed_;
+    st.send_estimate_kbps = static_cast<int>(pub.estimate_bps / 1000);
+    st.encoder_usage_percent = static_cast<int>(pub.encode_usage * 100 + 0.5);
     r.up.sent =
         pub.packets_sent >= pub_.packets_sent ? static_cast<long long>(pub.packets_sent - pub_.packets_sent) : 0;
     // The server's reports count the lost packets since the connection began.
     if (pub.remote_packets_lost >= 0)
       r.up.lost = std::max<int64_t>(0, pub.remote_packets_lost - std::max<int64_t>(0, pub_.remote_packets_lost));
     r.up.rtt_ms = st.rtt_ms;
+    // Squeezed: the estimate allows only part of what the encoders want.
+    if (pub.estimate_bps > 0 && pub.wanted_bps > 0)
+      r.up.bandwidth_ratio = static_cast<double>(pub.estimate_bps) / static_cast<double>(pub.wanted_bps);
     r.subscribe_restarted = sub.packets_received < sub_.packets_received;
     r.down.received = got;
     r.down.lost = lost;

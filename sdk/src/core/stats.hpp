@@ -45,6 +45,7 @@ class StatsWindow {
   Clock::time_point at_{};
   media::RtpTotals pub_, sub_;
   uint64_t frames_ = 0;
+  uint64_t audio_samples_ = 0, audio_concealed_ = 0;  ///< since the call began, over connections
 };
 
 }  // namespace parley::sdk

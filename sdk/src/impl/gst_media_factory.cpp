@@ -59,7 +59,18 @@ class GstPublishConnection final : public PublishConnection {
   void SetAnswer(const std::string& sdp, std::function<void(Status)> done) override {
     post_([done = std::move(done), st = p_->SetAnswer(sdp)]() mutable { done(std::move(st)); });
   }
-  void CollectStats(std::function<void(RtpTotals)> done) override { stats_.Collect(p_->webrtc(), std::move(done)); }
+  // The sender's state is read now, beside webrtcbin's statistics (which come later).
+  void CollectStats(std::function<void(RtpTotals)> done) override {
+    RtpTotals sender;
+    p_->SenderState(&sender);
+    stats_.Collect(p_->webrtc(), [sender, done = std::move(done)](RtpTotals t) {
+      t.estimate_bps = sender.estimate_bps;
+      t.wanted_bps = sender.wanted_bps;
+      t.cpu_level = sender.cpu_level;
+      t.encode_usage = sender.encode_usage;
+      done(t);
+    });
+  }
   void AttachInputs() override { p_->AttachFeeds(); }
   void Mute(TrackKind track, bool muted) override { p_->Mute(track, muted); }
   Status SetPreviewWindow(uint64_t window) override { return p_->SetPreviewWindow(window); }
@@ -77,7 +88,17 @@ class GstSubscribeConnection final : public SubscribeConnection {
   void ApplyOffer(const std::string& offer, std::function<void(Result<std::string>)> done) override {
     post_([done = std::move(done), r = s_->ApplyOffer(offer)]() mutable { done(std::move(r)); });
   }
-  void CollectStats(std::function<void(RtpTotals)> done) override { stats_.Collect(s_->webrtc(), std::move(done)); }
+  // The audio counts are read now, beside webrtcbin's statistics (which come later,
+  // on another thread, when the connection may be gone).
+  void CollectStats(std::function<void(RtpTotals)> done) override {
+    RtpTotals audio;
+    s_->AudioCounts(&audio);
+    stats_.Collect(s_->webrtc(), [audio, done = std::move(done)](RtpTotals t) {
+      t.audio_samples = audio.audio_samples;
+      t.audio_samples_concealed = audio.audio_samples_concealed;
+      done(t);
+    });
+  }
   void SetWindow(const std::string& user_id, TrackKind track, uint64_t window) override {
     s_->SetWindow(user_id, track, window);
   }

@@ -35,6 +35,17 @@ struct RtpTotals {
   /// Sent packets the remote side's reports count as lost since the connection
   /// began (-1: no report yet).
   int64_t remote_packets_lost = -1;
+  /// Remote audio reaching the decoders since the connection began, at 48 kHz: all of
+  /// it, and the part that never arrived (lost after retransmission), which the
+  /// decoder made up from in-band FEC or concealment.
+  uint64_t audio_samples = 0, audio_samples_concealed = 0;
+  /// The sender's state (publish connections): its bandwidth estimate and the most its
+  /// encoders want (0: no feedback yet); how many levels the device's load has
+  /// lowered the video (0: none) and the busiest video encoder's share of wall-clock
+  /// time (adapt/overuse_detector.hpp).
+  int64_t estimate_bps = 0, wanted_bps = 0;
+  int cpu_level = 0;
+  double encode_usage = 0;
 };
 
 /// The media did not answer an SDP operation within its bound: the error is

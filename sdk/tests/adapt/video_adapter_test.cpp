@@ -91,5 +91,29 @@ TEST(VideoAdapter, AtTheBitrateFloorEveryPreferenceStillSendsAFewFramesOfAQuarte
   }
 }
 
+TEST(VideoAdapter, TheDevicesFloorDegradesWhateverTheEstimateAndLiftsAtTheEstimatesPace) {
+  VideoAdapter a(Config(DegradationPreference::kMaintainResolution));
+  EXPECT_EQ(a.Update(0, 1'200'000).fps, 30);
+  // The encoder cannot keep up: one level down at once, with bits to spare.
+  VideoSetting s = a.SetFloor(1'000'000, 1);
+  EXPECT_EQ(a.level(), 1u);
+  EXPECT_EQ(s.width, 640);  // keep clarity: the frame rate gives way
+  EXPECT_LT(s.fps, 30);
+  EXPECT_EQ(a.Update(9'000'000, 1'200'000), s);  // the estimate cannot lift it
+  a.SetFloor(10'000'000, 2);
+  EXPECT_EQ(a.level(), 2u);
+  // The floor lowered: back up one level at a time, after the estimate's delay.
+  a.SetFloor(11'000'000, 0);
+  EXPECT_EQ(a.level(), 2u);
+  a.Update(15'100'000, 1'200'000);
+  EXPECT_EQ(a.level(), 1u);
+  a.Update(16'000'000, 1'200'000);
+  a.Update(20'200'000, 1'200'000);
+  EXPECT_EQ(a.level(), 0u);
+  // A floor past the last level is the last level.
+  a.SetFloor(21'000'000, 99);
+  EXPECT_EQ(a.level(), a.levels() - 1);
+}
+
 }  // namespace
 }  // namespace parley::sdk::adapt

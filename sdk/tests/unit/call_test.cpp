@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <functional>
 #include <memory>
@@ -479,6 +480,38 @@ TEST_F(Call, ALostLinkMakesTheLocalQualityDown) {
   ASSERT_TRUE(RunUntil([&] { return !server.Sent("resume").empty(); }));
   EXPECT_EQ(host.app.qualities, (std::vector<std::string>{" 6/6"}));
   EXPECT_TRUE(server.Sent("reportStats").empty()) << "nobody to tell while the link is down";
+}
+
+TEST_F(Call, AnEncoderThatCannotKeepUpIsReportedOnceAndItsRecoveryOnce) {
+  config.auto_publish = true;
+  config.video_source = "test:pattern";
+  StartJoin();
+  ASSERT_TRUE(server.Answer("join", 0, {{"resumeToken", "r1"}, {"users", Json::array()}, {"heartbeatIntervalMs", 1}}));
+  Run();
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer 1"}}));
+  Run();
+  auto warnings = [&](Errc e) { return std::count(events.begin(), events.end(), "warning " + Hex(e)); };
+  // Each heartbeat collects the statistics: the sender's state is in the publish totals.
+  auto beats = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      size_t pings = server.Sent("ping").size();
+      for (int k = 0; k < 50 && server.Sent("ping").size() == pings; ++k) io.run_one_for(milliseconds(100));
+      ASSERT_TRUE(server.Answer("ping", 0, Json::object()));
+      Run();
+    }
+  };
+  beats(2);
+  EXPECT_EQ(warnings(Errc::kLowPerformance), 0);
+  media.publish_totals.cpu_level = 1;
+  media.publish_totals.encode_usage = 0.97;
+  beats(3);
+  EXPECT_EQ(warnings(Errc::kLowPerformance), 1) << "said once, not at every report";
+  EXPECT_EQ(warnings(Errc::kPerformanceRestored), 0);
+  media.publish_totals.cpu_level = 0;
+  media.publish_totals.encode_usage = 0.3;
+  beats(3);
+  EXPECT_EQ(warnings(Errc::kPerformanceRestored), 1);
+  EXPECT_EQ(warnings(Errc::kLowPerformance), 1);
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ class FakeMedia final : public media::MediaFactory {
   std::optional<Error> create_publisher_error;
   std::optional<Error> offer_error;      ///< CreateOffer
   std::optional<Error> answer_error;     ///< SetAnswer
+  media::RtpTotals publish_totals;       ///< what every publish connection's CollectStats reports
   std::optional<Error> subscribe_error;  ///< ApplyOffer
   std::vector<DeviceInfo> devices;       ///< EnumerateDevices, every kind
 
@@ -91,7 +92,7 @@ class FakeMedia final : public media::MediaFactory {
       boost::asio::post(media_.io_, [done = std::move(done), st] { done(st); });
     }
     void CollectStats(std::function<void(media::RtpTotals)> done) override {
-      boost::asio::post(media_.io_, [done = std::move(done)] { done({}); });
+      boost::asio::post(media_.io_, [done = std::move(done), t = media_.publish_totals] { done(t); });
     }
     void AttachInputs() override { log_->attached = true; }
     void Mute(TrackKind track, bool muted) override { log_->mutes.emplace_back(track, muted); }

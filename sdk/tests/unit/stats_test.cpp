@@ -98,5 +98,25 @@ TEST(StatsWindow, EachReportCarriesTheIntervalsQualitySamples) {
   EXPECT_EQ(r->up.lost, 0);
 }
 
+TEST(StatsWindow, RemoteAudioCountsAddUpOverConnections) {
+  StatsWindow w;
+  auto audio = [](uint64_t packets, uint64_t samples, uint64_t concealed) {
+    media::RtpTotals t = Received(0, packets, 0);
+    t.audio_samples = samples;
+    t.audio_samples_concealed = concealed;
+    return t;
+  };
+  EXPECT_FALSE(w.Add(Sent(0), audio(50, 48000, 0), {}, kT0));
+  auto r = w.Add(Sent(0), audio(100, 96000, 960), {}, kT0 + milliseconds(1000));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->stats.audio_samples_received, 96000u);
+  EXPECT_EQ(r->stats.audio_samples_concealed, 960u);
+  // A new subscribe connection counts from zero again: its counts are added, not lost.
+  r = w.Add(Sent(0), audio(10, 9600, 480), {}, kT0 + milliseconds(2000));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->stats.audio_samples_received, 96000u + 9600u);
+  EXPECT_EQ(r->stats.audio_samples_concealed, 960u + 480u);
+}
+
 }  // namespace
 }  // namespace parley::sdk

@@ -194,6 +194,15 @@ Status Publisher::SetAnswer(const std::string& sdp) {
   return SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
 }
 
+void Publisher::SenderState(media::RtpTotals* totals) const {
+  if (!impl_->rate) return;
+  SendRate::Snapshot s = impl_->rate->snapshot();
+  totals->estimate_bps = s.target_bps;
+  totals->wanted_bps = s.wanted_bps;
+  totals->cpu_level = static_cast<int>(s.cpu_level);
+  totals->encode_usage = s.encode_usage;
+}
+
 GstElement* Publisher::webrtc() const {
   return impl_->webrtc;
 }

@@ -32,6 +32,9 @@ class Publisher {
   Status SetAnswer(const std::string& sdp);
   /// webrtcbin, for its statistics (borrowed).
   [[nodiscard]] GstElement* webrtc() const;
+  /// Fills the sender's state: estimate, ceiling, the device's load (send_rate.hpp).
+  /// Any thread.
+  void SenderState(media::RtpTotals* totals) const;
   /// Points the input feeds (external frames, media file) at this connection; called
   /// once its answer is applied, so the previous connection is fed until then.
   void AttachFeeds();

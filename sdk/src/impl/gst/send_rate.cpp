@@ -1,6 +1,7 @@
 #include "impl/gst/send_rate.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -65,6 +66,27 @@ std::vector<adapt::PacketResult> ParseTwccPackets(const GstStructure* s) {
   return out;
 }
 
+struct SendRate::Change {
+  GstElement* encoder = nullptr;
+  GstElement* caps = nullptr;
+  bool x264 = false;
+  adapt::VideoSetting setting;
+  bool bitrate = false, shape = false;
+};
+
+// The encoders (vp8enc, x264enc with zerolatency) are synchronous: a frame pushed into
+// the sink pad comes out of the source pad on the same thread before the push returns,
+// so the time between the two probes is the time the frame spent in the encoder. A
+// frame the encoder drops is overwritten by the next one.
+struct SendRate::EncoderTiming {
+  SendRate* self = nullptr;
+  size_t index = 0;
+  GstPtr<GstPad> sink, src;
+  gulong sink_probe = 0, src_probe = 0;
+  std::atomic<int64_t> in_us{-1};
+  adapt::OveruseDetector detector;  ///< the encoder's streaming thread only
+};
+
 static int64_t SumOfCeilings(const std::vector<SendRate::Video>& video) {
   int64_t sum = 0;
   for (const auto& v : video) sum += static_cast<int64_t>(v.config.bitrate_kbps) * 1000;
@@ -95,16 +117,78 @@ SendRate::SendRate(GstPtr<GstElement> audio_encoder, std::vector<Video> video)
     adapters_.emplace_back(c);
     applied_.push_back(adapters_.back().current());
   }
+  clock_ = Adopt(gst_system_clock_obtain());
+  snapshot_.wanted_bps =
+      static_cast<int64_t>(static_cast<double>(video_max_bps_ + (audio_encoder_ ? kAudioReserveBps : 0)) / kMediaShare);
+  encode_usage_.assign(video_.size(), 0.0);
+  for (size_t i = 0; i < video_.size(); ++i) {
+    auto t = std::make_unique<EncoderTiming>();
+    t->self = this;
+    t->index = i;
+    if (video_[i].encoder) {
+      t->sink = Adopt(gst_element_get_static_pad(video_[i].encoder.get(), "sink"));
+      t->src = Adopt(gst_element_get_static_pad(video_[i].encoder.get(), "src"));
+    }
+    if (t->sink && t->src) {
+      t->sink_probe =
+          gst_pad_add_probe(t->sink.get(), GST_PAD_PROBE_TYPE_BUFFER, &SendRate::OnEncoderInput, t.get(), nullptr);
+      t->src_probe =
+          gst_pad_add_probe(t->src.get(), GST_PAD_PROBE_TYPE_BUFFER, &SendRate::OnEncoderOutput, t.get(), nullptr);
+    }
+    timing_.push_back(std::move(t));
+  }
 }
 
 SendRate::~SendRate() {
   if (watched_ && probe_) gst_pad_remove_probe(watched_.get(), probe_);
+  for (auto& t : timing_) {
+    if (t->sink_probe) gst_pad_remove_probe(t->sink.get(), t->sink_probe);
+    if (t->src_probe) gst_pad_remove_probe(t->src.get(), t->src_probe);
+  }
+}
+
+GstPadProbeReturn SendRate::OnEncoderInput(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* t = static_cast<EncoderTiming*>(data);
+  t->in_us.store(static_cast<int64_t>(gst_clock_get_time(t->self->clock_.get()) / 1000), std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn SendRate::OnEncoderOutput(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* t = static_cast<EncoderTiming*>(data);
+  int64_t in = t->in_us.exchange(-1, std::memory_order_relaxed);
+  if (in < 0) return GST_PAD_PROBE_OK;  // a second buffer for one frame (none here), or none timed
+  int64_t now = static_cast<int64_t>(gst_clock_get_time(t->self->clock_.get()) / 1000);
+  t->self->OnEncoded(t->index, now, now - in);
+  return GST_PAD_PROBE_OK;
+}
+
+void SendRate::OnEncoded(size_t index, int64_t now_us, int64_t busy_us) {
+  if (index >= timing_.size()) return;
+  EncoderTiming& t = *timing_[index];
+  adapt::OveruseDetector::Verdict v = t.detector.Frame(now_us, busy_us);
+  std::vector<Change> changes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    adapt::VideoAdapter& a = adapters_[index];
+    if (v == adapt::OveruseDetector::Verdict::kOveruse) {
+      size_t floor = std::min(a.level() + 1, a.levels() - 1);
+      if (floor > a.floor()) Decide(index, a.SetFloor(now_us, floor), &changes);
+      Log().warn("video encoder {} busy {:.0f} % of the time: degradation floor {} of {}", index,
+                 t.detector.usage() * 100, a.floor(), a.levels() - 1);
+    } else if (v == adapt::OveruseDetector::Verdict::kUnderuse && a.floor() > 0) {
+      Decide(index, a.SetFloor(now_us, a.floor() - 1), &changes);
+      Log().info("video encoder {} busy {:.0f} % of the time: degradation floor back to {}", index,
+                 t.detector.usage() * 100, a.floor());
+    }
+    encode_usage_[index] = t.detector.usage();
+    UpdateSnapshotLocked();
+  }
+  Apply(changes, -1, -1, 0, false, 0, "encoder load");
 }
 
 void SendRate::Watch(GstPad* pad) {
   if (watched_ || !pad) return;
   watched_ = Ref(pad);
-  clock_ = Adopt(gst_system_clock_obtain());
   probe_ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &SendRate::OnEvent, this, nullptr);
 }
 
@@ -121,15 +205,35 @@ GstPadProbeReturn SendRate::OnEvent(GstPad*, GstPadProbeInfo* info, gpointer dat
   return GST_PAD_PROBE_OK;  // the payloaders may want it too
 }
 
+void SendRate::Decide(size_t i, const adapt::VideoSetting& s, std::vector<Change>* changes) {
+  adapt::VideoSetting& was = applied_[i];
+  Change c{video_[i].encoder.get(), video_[i].adapt_caps.get(), x264_[i], s};
+  c.bitrate = std::llabs(s.bitrate_bps - was.bitrate_bps) * 20 > was.bitrate_bps;  // over 5 %
+  c.shape = s.width != was.width || s.height != was.height || s.fps != was.fps;
+  if (c.bitrate || c.shape) {
+    was = s;
+    changes->push_back(c);
+  }
+}
+
+void SendRate::UpdateSnapshotLocked() {
+  if (!applied_.empty()) {
+    snapshot_.width = applied_[0].width;
+    snapshot_.height = applied_[0].height;
+    snapshot_.fps = applied_[0].fps;
+    snapshot_.level = adapters_[0].level();
+    snapshot_.video_bps = applied_[0].bitrate_bps;
+  }
+  snapshot_.cpu_level = 0;
+  snapshot_.encode_usage = 0;
+  for (size_t i = 0; i < adapters_.size(); ++i) {
+    snapshot_.cpu_level = std::max(snapshot_.cpu_level, adapters_[i].floor());
+    snapshot_.encode_usage = std::max(snapshot_.encode_usage, encode_usage_[i]);
+  }
+}
+
 void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets) {
   if (packets.empty()) return;
-  struct Change {
-    GstElement* encoder = nullptr;
-    GstElement* caps = nullptr;
-    bool x264 = false;
-    adapt::VideoSetting setting;
-    bool bitrate = false, shape = false;
-  };
   std::vector<Change> changes;
   int opus_loss = -1;
   int64_t delay_kbps = 0, loss_kbps = 0, rtt_ms = 0;  // why the estimate is what it is, for the log
@@ -150,15 +254,7 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
       // Shared in proportion to what each track was configured for.
       int64_t share =
           video_max_bps_ > 0 ? video_total * video_[i].config.bitrate_kbps * 1000 / video_max_bps_ : video_total;
-      adapt::VideoSetting s = adapters_[i].Update(now_us, share);
-      adapt::VideoSetting& was = applied_[i];
-      Change c{video_[i].encoder.get(), video_[i].adapt_caps.get(), x264_[i], s};
-      c.bitrate = std::llabs(s.bitrate_bps - was.bitrate_bps) * 20 > was.bitrate_bps;  // over 5 %
-      c.shape = s.width != was.width || s.height != was.height || s.fps != was.fps;
-      if (c.bitrate || c.shape) {
-        was = s;
-        changes.push_back(c);
-      }
+      Decide(i, adapters_[i].Update(now_us, share), &changes);
     }
     if (audio_encoder_) {
       // Opus protects as much as the path loses (its in-band FEC is off at 0 %).
@@ -171,17 +267,20 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
     snapshot_.loss = bwe_.loss_fraction();
     snapshot_.congested = bwe_.congested();
     snapshot_.rtt_us = bwe_.round_trip_us();
-    if (!applied_.empty()) {
-      snapshot_.width = applied_[0].width;
-      snapshot_.height = applied_[0].height;
-      snapshot_.fps = applied_[0].fps;
-      snapshot_.level = adapters_[0].level();
-      snapshot_.video_bps = applied_[0].bitrate_bps;
-    }
+    UpdateSnapshotLocked();
     if (opus_loss >= 0) snapshot_.opus_loss_percent = opus_loss;
   }
+  Apply(changes, delay_kbps, loss_kbps, loss, congested, rtt_ms, nullptr);
+  if (opus_loss >= 0) g_object_set(audio_encoder_.get(), "packet-loss-percentage", opus_loss, nullptr);
+}
+
+void SendRate::Apply(const std::vector<Change>& changes, int64_t delay_kbps, int64_t loss_kbps, double loss,
+                     bool congested, int64_t rtt_ms, const char* why) {
   for (const Change& c : changes) {
-    if (c.shape)
+    if (why)
+      Log().info("{}: video {}x{} at {} fps, {} kbit/s", why, c.setting.width, c.setting.height, c.setting.fps,
+                 c.setting.bitrate_bps / 1000);
+    else if (c.shape)
       Log().info("congestion control: video {}x{} at {} fps, {} kbit/s (delay-based {}, loss-based {} kbit/s)",
                  c.setting.width, c.setting.height, c.setting.fps, c.setting.bitrate_bps / 1000, delay_kbps, loss_kbps);
     else
@@ -202,7 +301,6 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
       g_object_set(c.caps, "caps", caps.get(), nullptr);
     }
   }
-  if (opus_loss >= 0) g_object_set(audio_encoder_.get(), "packet-loss-percentage", opus_loss, nullptr);
 }
 
 SendRate::Snapshot SendRate::snapshot() const {

@@ -9,6 +9,11 @@
 // resolution or frame rate (a capsfilter after videoscale/videorate); the measured loss
 // sets Opus's expected packet loss, which is what turns its in-band FEC on.
 //
+// The device's load: probes around each video encoder time every frame through it,
+// and when the encoder is busy for most of the wall-clock time
+// (adapt/overuse_detector.hpp) the video is lowered a level whatever the estimate
+// says, and given back a level at a time once there is room again.
+//
 // Threading: feedback arrives on GStreamer's RTCP thread; snapshot() is read from the
 // engine thread. One mutex, never held while GStreamer is called back into.
 #pragma once
@@ -19,6 +24,7 @@
 #include <vector>
 
 #include "adapt/bandwidth_estimator.hpp"
+#include "adapt/overuse_detector.hpp"
 #include "adapt/video_adapter.hpp"
 #include "impl/gst/gst_ptr.hpp"
 #include "parley/types.hpp"
@@ -46,6 +52,9 @@ class SendRate {
     size_t level = 0;                    ///< its degradation level (0: the app's setting)
     int64_t video_bps = 0;
     int opus_loss_percent = 0;
+    int64_t wanted_bps = 0;   ///< the estimate's ceiling: what the encoders want at most
+    size_t cpu_level = 0;     ///< the highest floor the device's load has set (0: none)
+    double encode_usage = 0;  ///< the busiest video encoder's busy share, last window
   };
 
   /// `audio_encoder` may be null (no audio track).
@@ -62,9 +71,22 @@ class SendRate {
   /// One feedback event's results at `now_us`, on the clock rtpsession stamps sent
   /// packets with (GStreamer's system clock); public for tests.
   void OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets);
+  /// Video track `index`'s encoder put out a frame at `now_us` after `busy_us` in it
+  /// (the encoder's streaming thread); public for tests.
+  void OnEncoded(size_t index, int64_t now_us, int64_t busy_us);
 
  private:
+  struct Change;
+  struct EncoderTiming;
   static GstPadProbeReturn OnEvent(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn OnEncoderInput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn OnEncoderOutput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  // Under mu_: records track i's new setting if it differs from what was applied.
+  void Decide(size_t i, const adapt::VideoSetting& s, std::vector<Change>* changes);
+  void UpdateSnapshotLocked();
+  // Outside mu_: sets the encoders and capsfilters.
+  void Apply(const std::vector<Change>& changes, int64_t delay_kbps, int64_t loss_kbps, double loss, bool congested,
+             int64_t rtt_ms, const char* why);
 
   GstPtr<GstElement> audio_encoder_;
   std::vector<Video> video_;
@@ -74,10 +96,12 @@ class SendRate {
   adapt::BandwidthEstimator bwe_;
   std::vector<adapt::VideoAdapter> adapters_;
   std::vector<adapt::VideoSetting> applied_;
+  std::vector<double> encode_usage_;  ///< per video track, the last window's busy share
   Snapshot snapshot_;
   GstPtr<GstClock> clock_;  ///< the system clock: what the feedback's send times are on
   GstPtr<GstPad> watched_;
   gulong probe_ = 0;
+  std::vector<std::unique_ptr<EncoderTiming>> timing_;  ///< per video track
 };
 
 }  // namespace parley::sdk::gst

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "core/audio_concealment.hpp"
 #include "impl/gst/bus.hpp"
 #include "impl/gst/fed_sink.hpp"
 #include "impl/gst/gst_ptr.hpp"
@@ -34,6 +35,7 @@ struct Subscriber::Impl {
   std::map<Key, uint64_t> windows;                   ///< wanted render windows
   std::map<Key, std::unique_ptr<FedSink>> renders;   ///< running renderers
   std::map<Key, std::unique_ptr<FedSink>> speakers;  ///< remote audio playout
+  ConcealmentCounter concealment;                    ///< all remote audio tracks
 
   ~Impl() {
     if (!pipeline) return;
@@ -130,10 +132,53 @@ struct Subscriber::Impl {
   // in-band FEC in place of a lost one and conceals what FEC cannot restore. (Video
   // depayloaders keep their defaults: waiting for a keyframe after every loss froze
   // video at 10 % loss, and asking for one on every loss is a keyframe storm.)
-  static void OnDecoderElement(GstBin*, GstBin*, GstElement* element, gpointer) {
+  // What enters the Opus decoder is counted (core/audio_concealment.hpp).
+  static void OnDecoderElement(GstBin* decodebin, GstBin*, GstElement* element, gpointer) {
     GstElementFactory* f = gst_element_get_factory(element);  // borrowed
-    if (f && std::strcmp(GST_OBJECT_NAME(f), "opusdec") == 0)
-      g_object_set(element, "use-inband-fec", TRUE, "plc", TRUE, nullptr);
+    if (!f || std::strcmp(GST_OBJECT_NAME(f), "opusdec") != 0) return;
+    g_object_set(element, "use-inband-fec", TRUE, "plc", TRUE, nullptr);
+    auto* self = static_cast<Impl*>(g_object_get_data(G_OBJECT(decodebin), "parley-impl"));
+    GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(element, "sink"));
+    if (self && in)
+      gst_pad_add_probe(in.get(),
+                        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                        &Impl::OnOpusInput, &self->concealment, nullptr);
+  }
+
+  // Retransmission requests travel in RTCP, which GStreamer schedules by the RFC 4585
+  // rules: one early feedback packet per regular interval, the interval set by the
+  // session's RTCP bandwidth. The default (5 % of a bandwidth it does not know) spaced
+  // the NACKs 300-400 ms apart here, longer than the 200 ms jitter buffer waits for a
+  // repair, so most requests came too late. 20 kB/s of RTCP at most and a 20 ms floor
+  // let them out within tens of milliseconds (downlink 10 % loss: 4.2 % of the audio
+  // concealed before, 2.5 % after, three runs each); the regular reports cost about
+  // 10 kbit/s. Set per remote stream, on the session its jitter buffer belongs to.
+  static void OnJitterBuffer(GstElement* rtpbin, GstElement*, guint session, guint, gpointer) {
+    GObject* raw = nullptr;
+    g_signal_emit_by_name(rtpbin, "get-internal-session", session, &raw);
+    if (!raw) return;
+    g_object_set(raw, "rtcp-fraction", kFeedbackBytesPerSecond, "rtcp-min-interval", kFeedbackMinInterval, nullptr);
+    g_object_unref(raw);
+  }
+  static constexpr double kFeedbackBytesPerSecond = 20000;
+  static constexpr guint64 kFeedbackMinInterval = 20 * GST_MSECOND;
+
+  // A streaming thread; the counter outlives the pipeline's threads (~Impl).
+  static GstPadProbeReturn OnOpusInput(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* counter = static_cast<ConcealmentCounter*>(data);
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+      GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+      GstMapInfo map;
+      if (buf && gst_buffer_map(buf, &map, GST_MAP_READ)) {
+        counter->Packet(map.data, map.size);
+        gst_buffer_unmap(buf, &map);
+      }
+    } else if (GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info); ev && GST_EVENT_TYPE(ev) == GST_EVENT_GAP) {
+      GstClockTime ts = GST_CLOCK_TIME_NONE, duration = GST_CLOCK_TIME_NONE;
+      gst_event_parse_gap(ev, &ts, &duration);
+      if (GST_CLOCK_TIME_IS_VALID(duration)) counter->Gap(duration);
+    }
+    return GST_PAD_PROBE_OK;
   }
 
   // webrtcbin has a new incoming stream: find whose it is by its mid, decode it (and
@@ -208,6 +253,8 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
   im.repair = RetransmissionRequests::Watch(im.webrtc);
+  if (GstPtr<GstElement> rtpbin = Adopt(gst_bin_get_by_name(GST_BIN(im.webrtc), "rtpbin")))
+    g_signal_connect(rtpbin.get(), "new-jitterbuffer", G_CALLBACK(&Impl::OnJitterBuffer), nullptr);
   im.bus.fn = &im.cb.on_error;
   im.bus.runtime_code = static_cast<int32_t>(Errc::kSubscribeStreamRuntimeError);
   WatchBus(im.pipeline.get(), &im.bus);
@@ -218,6 +265,11 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
 }
 
 Subscriber::~Subscriber() = default;
+
+void Subscriber::AudioCounts(media::RtpTotals* totals) const {
+  totals->audio_samples = impl_->concealment.samples();
+  totals->audio_samples_concealed = impl_->concealment.concealed();
+}
 
 GstElement* Subscriber::webrtc() const {
   return impl_->webrtc;

@@ -31,6 +31,8 @@ class Subscriber {
   Result<std::string> ApplyOffer(const std::string& offer);
   /// webrtcbin, for its statistics (borrowed).
   [[nodiscard]] GstElement* webrtc() const;
+  /// Fills the remote audio counts (core/audio_concealment.hpp). Any thread.
+  void AudioCounts(media::RtpTotals* totals) const;
   /// Renders a remote video track into a native window (X11 window id; 0: stop). Set
   /// before or after the track arrives. Render failures arrive through on_error
   /// (0x01040201 could not start, 0x01040202 failed while running).
