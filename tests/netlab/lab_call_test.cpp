@@ -12,6 +12,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "lab_env.hpp"
@@ -190,6 +193,117 @@ TEST_F(Lab, AnOutageLongerThanTheReconnectionBudgetEndsWith0x01050202) {
     EXPECT_NE(r->err.find("error 0x01050202 (17105410)"), std::string::npos) << r->err;
     EXPECT_NE(r->err.find("reconnection failed"), std::string::npos) << r->err;
   }
+}
+
+// A CPU quota on one process, as a phone that throttles or a machine busy with other
+// work imposes: a cgroup of its own (v1 cpu controller, or v2 cpu.max) that lets it
+// run `percent` % of one CPU. Empty `error` when it took.
+class CpuQuota {
+ public:
+  CpuQuota(pid_t pid, int percent) : pid_(pid) {
+    namespace fs = std::filesystem;
+    const std::string name = "parley-lab-" + std::to_string(getpid());
+    if (fs::exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")) {
+      dir_ = "/sys/fs/cgroup/cpu/" + name;
+      parent_ = "/sys/fs/cgroup/cpu";
+      v2_ = false;
+    } else if (fs::exists("/sys/fs/cgroup/cgroup.controllers")) {
+      dir_ = "/sys/fs/cgroup/" + name;
+      parent_ = "/sys/fs/cgroup";
+      v2_ = true;
+      Write(parent_ + "/cgroup.subtree_control", "+cpu");
+    } else {
+      error = "no cgroup cpu controller mounted";
+      return;
+    }
+    std::error_code ec;
+    fs::create_directory(dir_, ec);
+    if (ec) {
+      error = "cannot create " + dir_ + ": " + ec.message();
+      return;
+    }
+    bool ok = v2_ ? Write(dir_ + "/cpu.max", std::to_string(percent * 1000) + " 100000")
+                  : Write(dir_ + "/cpu.cfs_period_us", "100000") &&
+                        Write(dir_ + "/cpu.cfs_quota_us", std::to_string(percent * 1000));
+    if (!ok || !Write(dir_ + "/cgroup.procs", std::to_string(pid_))) error = "cannot set a CPU quota in " + dir_;
+  }
+  void Lift() { v2_ ? Write(dir_ + "/cpu.max", "max 100000") : Write(dir_ + "/cpu.cfs_quota_us", "-1"); }
+  ~CpuQuota() {
+    if (dir_.empty()) return;
+    Lift();
+    if (kill(pid_, 0) == 0) Write(parent_ + "/cgroup.procs", std::to_string(pid_));
+    std::error_code ec;
+    std::filesystem::remove(dir_, ec);
+  }
+  std::string error;
+
+ private:
+  static bool Write(const std::string& path, const std::string& value) {
+    std::ofstream f(path);
+    f << value;
+    f.flush();
+    return static_cast<bool>(f);
+  }
+  pid_t pid_;
+  std::string dir_, parent_;
+  bool v2_ = false;
+};
+
+// The process running `parley join` for `user` in `channel` (0: none).
+pid_t FindClient(const std::string& channel, const std::string& user) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream f(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(" join ") != std::string::npos && cmd.find("--channel " + channel + " ") != std::string::npos &&
+        cmd.find("--user " + user + " ") != std::string::npos && cmd.find("nsenter") == std::string::npos)
+      return static_cast<pid_t>(std::atoi(e.path().filename().c_str()));
+  }
+  return 0;
+}
+
+// A device that cannot keep up (here: alice's process held to 5 % of a CPU for 8 s)
+// says so with 0x01060101, lowers its video until it can, and once the load is gone
+// gives the levels back and says so with 0x01060102. Bob sees smaller video from alice
+// meanwhile, and video again at the end. (What was measured, in docs/network-lab.md.)
+TEST_F(Lab, ADeviceThatCannotKeepUpLowersItsVideoAndSaysSoThenRestoresIt) {
+  const std::vector<std::string> video = {"--width", "640", "--height", "360", "--fps", "30"};
+  std::thread ta([&] { alice_ = test::RunCommand(lab_.JoinArgs("cpu", "alice", 36, video)); });
+  std::thread tb([&] { bob_ = test::RunCommand(lab_.JoinArgs("cpu", "bob", 36, video)); });
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  pid_t alice = FindClient("cpu", "alice");
+  {
+    ASSERT_NE(alice, 0);
+    CpuQuota quota(alice, 5);
+    if (!quota.error.empty()) {
+      ta.join();
+      tb.join();
+      GTEST_SKIP() << "cannot hold a process to a CPU quota here: " << quota.error;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(8));
+  }  // lifted
+  ta.join();
+  tb.join();
+  EXPECT_EQ(alice_.status, 0) << alice_.err << alice_.out;
+  auto warnings = LabEnvironment::Events(alice_.out, "warning");
+  std::vector<std::string> load;
+  for (const auto& w : warnings)
+    if (w.value("hex", "").rfind("0x010601", 0) == 0) load.push_back(w.value("hex", ""));
+  EXPECT_EQ(load, (std::vector<std::string>{"0x01060101", "0x01060102"})) << alice_.out;
+  // What bob received from alice: full size before, smaller while alice could not keep
+  // up, and video still coming at the end.
+  auto stats = LabEnvironment::StatsEvents(bob_.out);
+  ASSERT_GE(stats.size(), 30u) << bob_.out;
+  int before = 0, smallest = 1 << 30;
+  for (const auto& st : stats) {
+    json a = st["received"].value("alice", json::object());
+    int width = a.value("width", 0);
+    if (st.value("t", 0.0) < 5.5 && width) before = width;
+    if (st.value("t", 0.0) > 6 && width) smallest = std::min(smallest, width);
+  }
+  EXPECT_EQ(before, 640) << bob_.out;
+  EXPECT_LT(smallest, 640) << bob_.out;
+  EXPECT_GT(stats.back()["received"].value("alice", json::object()).value("fps", 0), 5) << stats.back().dump();
 }
 
 // The control socket is an input surface: junk, an endless line and a silent client

@@ -43,9 +43,9 @@ class LabEnvironment {
   const test::ServerProcess& server() const { return *server_; }
   const nlohmann::json& app() const { return app_; }
 
-  /// The stats events of `parley join --json` output, in order.
   /// The events named `name` that `parley join --json` printed in `out`, in order.
   static std::vector<nlohmann::json> Events(const std::string& out, const std::string& name);
+  /// The stats events of `parley join --json` output, in order.
   static std::vector<nlohmann::json> StatsEvents(const std::string& out);
   /// Where ip, nsenter, ... live (RunCommand does not search PATH).
   static std::string Which(const std::string& name);

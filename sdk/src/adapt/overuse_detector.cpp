@@ -6,17 +6,19 @@ namespace parley::sdk::adapt {
 
 OveruseDetector::OveruseDetector(Config config) : config_(config), hold_us_(config.underuse_hold_us) {}
 
-OveruseDetector::Verdict OveruseDetector::Frame(int64_t now_us, int64_t busy_us) {
+OveruseDetector::Verdict OveruseDetector::Frame(int64_t now_us, int64_t busy_us, int64_t late_us) {
   busy_us = std::max<int64_t>(0, busy_us);
   if (window_start_us_ < 0 || now_us < window_start_us_ || now_us - window_start_us_ > 4 * config_.window_us) {
     // The first frame, or the first after a pause (muted, republished): a new start.
     window_start_us_ = now_us - std::min(busy_us, config_.window_us);
     busy_us_ = busy_us;
+    late_us_ = late_us;
     over_ = 0;
     room_since_us_ = -1;
     return Verdict::kNone;
   }
   busy_us_ += busy_us;
+  late_us_ = late_us;
   const int64_t elapsed = now_us - window_start_us_;
   if (elapsed < config_.window_us) return Verdict::kNone;
   usage_ = static_cast<double>(busy_us_) / static_cast<double>(elapsed);
@@ -24,7 +26,9 @@ OveruseDetector::Verdict OveruseDetector::Frame(int64_t now_us, int64_t busy_us)
   window_start_us_ = now_us;
   busy_us_ = 0;
 
-  if (usage_ > config_.high) {
+  const bool behind = late_us_ > config_.late_us;
+  const bool on_time = late_us_ < config_.on_time_us;
+  if (usage_ > config_.high || behind) {
     room_since_us_ = -1;
     if (++over_ < config_.overuse_windows) return Verdict::kNone;
     over_ = 0;
@@ -34,7 +38,7 @@ OveruseDetector::Verdict OveruseDetector::Frame(int64_t now_us, int64_t busy_us)
     return Verdict::kOveruse;
   }
   over_ = 0;
-  if (usage_ >= config_.low) {
+  if (usage_ >= config_.low || !on_time) {
     room_since_us_ = -1;
     return Verdict::kNone;
   }

@@ -81,7 +81,16 @@ VideoSetting VideoAdapter::Update(int64_t now_us, int64_t video_bps) {
 }
 
 VideoSetting VideoAdapter::SetFloor(int64_t now_us, size_t floor) {
-  floor_ = std::min(floor, levels_.size() - 1);
+  floor = std::min(floor, levels_.size() - 1);
+  const bool held_by_floor = floor < floor_ && level_ == floor_;
+  floor_ = floor;
+  // A level the device's limit held (and the estimate affords) comes back at once: the
+  // overuse detector has already waited for room.
+  if (held_by_floor && level_ > floor_ && BitsPerPixel(levels_[level_ - 1], bps_) >= config_.high_bits_per_pixel) {
+    --level_;
+    affordable_since_us_ = -1;
+    return current();
+  }
   return Update(now_us, bps_);
 }
 

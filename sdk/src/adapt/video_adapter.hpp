@@ -49,7 +49,8 @@ class VideoAdapter {
   [[nodiscard]] VideoSetting current() const;
   /// The least degraded level allowed, whatever the estimate (the device's limit when
   /// the encoder cannot keep up; 0: none). Raising it above the current level steps
-  /// down at once; lowering it lets the estimate step back up as usual.
+  /// down at once; lowering it gives back the level it held at once when the estimate
+  /// affords it (otherwise the estimate steps up as usual).
   VideoSetting SetFloor(int64_t now_us, size_t floor);
   [[nodiscard]] size_t floor() const { return floor_; }
   /// 0 = the app's setting; higher = more degraded.

@@ -15,12 +15,14 @@ struct Outcome {
   std::vector<int64_t> overuse_at_us, underuse_at_us;
 };
 
-// `seconds` of 30 fps frames from `start_us`, each `busy_ms` in the encoder.
-Outcome Feed(OveruseDetector& d, int64_t start_us, double seconds, double busy_ms) {
+// `seconds` of frames every `step` µs from `start_us`, each `busy_ms` in the encoder
+// and coming out `late_ms` after its capture.
+Outcome Feed(OveruseDetector& d, int64_t start_us, double seconds, double busy_ms, double late_ms = -1,
+             int64_t step = 33'333) {
   Outcome r;
-  const int64_t step = 33'333;
   for (int64_t t = start_us; t < start_us + static_cast<int64_t>(seconds * 1e6); t += step) {
-    Verdict v = d.Frame(t, static_cast<int64_t>(busy_ms * 1000));
+    Verdict v =
+        d.Frame(t, static_cast<int64_t>(busy_ms * 1000), late_ms < 0 ? -1 : static_cast<int64_t>(late_ms * 1000));
     if (v == Verdict::kOveruse) r.overuse_at_us.push_back(t);
     if (v == Verdict::kUnderuse) r.underuse_at_us.push_back(t);
   }
@@ -59,24 +61,24 @@ TEST(OveruseDetector, RoomForTheHoldGivesOneLevelBackAtATime) {
   OveruseDetector d;
   Outcome r = Feed(d, 0, 3, 32);
   ASSERT_FALSE(r.overuse_at_us.empty());
-  r = Feed(d, 3'000'000, 10, 5);  // 15 % busy from 3 s
-  // A level back after 4 s of room, then another 4 s later.
+  r = Feed(d, 3'000'000, 6, 5);  // 15 % busy from 3 s
+  // A level back after 2 s of room, then another 2 s later.
   ASSERT_EQ(r.underuse_at_us.size(), 2u);
-  EXPECT_NEAR(static_cast<double>(r.underuse_at_us[0]), 7e6, 0.4e6);
-  EXPECT_NEAR(static_cast<double>(r.underuse_at_us[1]), 11e6, 0.6e6);
+  EXPECT_NEAR(static_cast<double>(r.underuse_at_us[0]), 5e6, 0.4e6);
+  EXPECT_NEAR(static_cast<double>(r.underuse_at_us[1]), 7e6, 0.6e6);
 }
 
 TEST(OveruseDetector, AnOveruseSoonAfterALevelWasGivenBackDoublesTheNextHold) {
   OveruseDetector d;
   Feed(d, 0, 3, 32);
-  Outcome r = Feed(d, 3'000'000, 4.5, 5);
-  ASSERT_EQ(r.underuse_at_us.size(), 1u);  // at ~7 s
-  r = Feed(d, 7'500'000, 3.5, 32);         // the level given back is too much
+  Outcome r = Feed(d, 3'000'000, 2.5, 5);
+  ASSERT_EQ(r.underuse_at_us.size(), 1u);  // at ~5 s
+  r = Feed(d, 5'500'000, 3.5, 32);         // the level given back is too much
   ASSERT_EQ(r.overuse_at_us.size(), 1u);
-  EXPECT_EQ(d.hold_us(), 8'000'000);
-  r = Feed(d, 11'000'000, 12, 5);
+  EXPECT_EQ(d.hold_us(), 4'000'000);
+  r = Feed(d, 9'000'000, 12, 5);
   ASSERT_FALSE(r.underuse_at_us.empty());
-  EXPECT_GE(r.underuse_at_us[0], 11'000'000 + 7'900'000);
+  EXPECT_GE(r.underuse_at_us[0], 9'000'000 + 3'900'000);
 }
 
 TEST(OveruseDetector, APauseStartsAfresh) {
@@ -85,6 +87,25 @@ TEST(OveruseDetector, APauseStartsAfresh) {
   // Ten seconds without frames (muted), then busy again: the old window does not count.
   Outcome r = Feed(d, 11'500'000, 1.5, 32);
   EXPECT_TRUE(r.overuse_at_us.empty());
+}
+
+TEST(OveruseDetector, AStarvedProcessWhoseFewFramesComeOutLateIsOverusedToo) {
+  OveruseDetector d;
+  Outcome r = Feed(d, 0, 3, 5, 20);  // on time
+  EXPECT_TRUE(r.overuse_at_us.empty());
+  // Starved: one frame a second gets through, each quick to encode once it runs but
+  // seconds behind its capture.
+  r = Feed(d, 3'000'000, 4, 40, 2500, 1'000'000);
+  ASSERT_FALSE(r.overuse_at_us.empty());
+  EXPECT_LT(d.usage(), 0.1) << "not the encoder's own time";
+  // Back on time with room: levels come back.
+  r = Feed(d, 7'000'000, 12, 5, 20);
+  EXPECT_FALSE(r.underuse_at_us.empty());
+  // Frames a little late (150 ms, catching up) are neither overuse nor room.
+  OveruseDetector catching_up;
+  r = Feed(catching_up, 0, 10, 5, 150);
+  EXPECT_TRUE(r.overuse_at_us.empty());
+  EXPECT_TRUE(r.underuse_at_us.empty());
 }
 
 }  // namespace

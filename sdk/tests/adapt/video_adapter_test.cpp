@@ -91,7 +91,7 @@ TEST(VideoAdapter, AtTheBitrateFloorEveryPreferenceStillSendsAFewFramesOfAQuarte
   }
 }
 
-TEST(VideoAdapter, TheDevicesFloorDegradesWhateverTheEstimateAndLiftsAtTheEstimatesPace) {
+TEST(VideoAdapter, TheDevicesFloorDegradesWhateverTheEstimateAndGivesLevelsBackAsItIsLowered) {
   VideoAdapter a(Config(DegradationPreference::kMaintainResolution));
   EXPECT_EQ(a.Update(0, 1'200'000).fps, 30);
   // The encoder cannot keep up: one level down at once, with bits to spare.
@@ -102,14 +102,19 @@ TEST(VideoAdapter, TheDevicesFloorDegradesWhateverTheEstimateAndLiftsAtTheEstima
   EXPECT_EQ(a.Update(9'000'000, 1'200'000), s);  // the estimate cannot lift it
   a.SetFloor(10'000'000, 2);
   EXPECT_EQ(a.level(), 2u);
-  // The floor lowered: back up one level at a time, after the estimate's delay.
-  a.SetFloor(11'000'000, 0);
-  EXPECT_EQ(a.level(), 2u);
-  a.Update(15'100'000, 1'200'000);
+  // The floor lowered a level at a time: each level it held comes back at once.
+  a.SetFloor(11'000'000, 1);
   EXPECT_EQ(a.level(), 1u);
-  a.Update(16'000'000, 1'200'000);
-  a.Update(20'200'000, 1'200'000);
+  a.SetFloor(12'000'000, 0);
   EXPECT_EQ(a.level(), 0u);
+  // Where the estimate holds the level too, the floor going away changes nothing: the
+  // estimate steps up at its own pace.
+  a.SetFloor(13'000'000, 2);
+  a.Update(13'500'000, 80'000);  // too few bits for level 2: the estimate goes lower
+  size_t by_estimate = a.level();
+  EXPECT_GT(by_estimate, 2u);
+  a.SetFloor(14'000'000, 1);
+  EXPECT_EQ(a.level(), by_estimate);
   // A floor past the last level is the last level.
   a.SetFloor(21'000'000, 99);
   EXPECT_EQ(a.level(), a.levels() - 1);

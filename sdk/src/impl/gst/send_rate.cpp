@@ -81,6 +81,7 @@ struct SendRate::Change {
 struct SendRate::EncoderTiming {
   SendRate* self = nullptr;
   size_t index = 0;
+  GstElement* encoder = nullptr;  ///< video_[index]'s
   GstPtr<GstPad> sink, src;
   gulong sink_probe = 0, src_probe = 0;
   std::atomic<int64_t> in_us{-1};
@@ -125,6 +126,7 @@ SendRate::SendRate(GstPtr<GstElement> audio_encoder, std::vector<Video> video)
     auto t = std::make_unique<EncoderTiming>();
     t->self = this;
     t->index = i;
+    t->encoder = video_[i].encoder.get();
     if (video_[i].encoder) {
       t->sink = Adopt(gst_element_get_static_pad(video_[i].encoder.get(), "sink"));
       t->src = Adopt(gst_element_get_static_pad(video_[i].encoder.get(), "src"));
@@ -153,19 +155,31 @@ GstPadProbeReturn SendRate::OnEncoderInput(GstPad*, GstPadProbeInfo*, gpointer d
   return GST_PAD_PROBE_OK;
 }
 
-GstPadProbeReturn SendRate::OnEncoderOutput(GstPad*, GstPadProbeInfo*, gpointer data) {
+// How long after its capture a frame came out: the pipeline's running time now minus
+// the frame's timestamp (live sources stamp frames with the running time they were
+// captured at, in a segment that starts at 0). -1 when the pipeline has no clock yet.
+static int64_t LateUs(GstElement* encoder, GstBuffer* buf) {
+  if (!buf || !GST_BUFFER_PTS_IS_VALID(buf)) return -1;
+  GstPtr<GstClock> clock = Adopt(gst_element_get_clock(encoder));
+  if (!clock) return -1;
+  GstClockTime now = gst_clock_get_time(clock.get()), base = gst_element_get_base_time(encoder);
+  if (now < base || now - base < GST_BUFFER_PTS(buf)) return 0;
+  return static_cast<int64_t>((now - base - GST_BUFFER_PTS(buf)) / 1000);
+}
+
+GstPadProbeReturn SendRate::OnEncoderOutput(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* t = static_cast<EncoderTiming*>(data);
   int64_t in = t->in_us.exchange(-1, std::memory_order_relaxed);
   if (in < 0) return GST_PAD_PROBE_OK;  // a second buffer for one frame (none here), or none timed
   int64_t now = static_cast<int64_t>(gst_clock_get_time(t->self->clock_.get()) / 1000);
-  t->self->OnEncoded(t->index, now, now - in);
+  t->self->OnEncoded(t->index, now, now - in, LateUs(t->encoder, GST_PAD_PROBE_INFO_BUFFER(info)));
   return GST_PAD_PROBE_OK;
 }
 
-void SendRate::OnEncoded(size_t index, int64_t now_us, int64_t busy_us) {
+void SendRate::OnEncoded(size_t index, int64_t now_us, int64_t busy_us, int64_t late_us) {
   if (index >= timing_.size()) return;
   EncoderTiming& t = *timing_[index];
-  adapt::OveruseDetector::Verdict v = t.detector.Frame(now_us, busy_us);
+  adapt::OveruseDetector::Verdict v = t.detector.Frame(now_us, busy_us, late_us);
   std::vector<Change> changes;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -173,8 +187,10 @@ void SendRate::OnEncoded(size_t index, int64_t now_us, int64_t busy_us) {
     if (v == adapt::OveruseDetector::Verdict::kOveruse) {
       size_t floor = std::min(a.level() + 1, a.levels() - 1);
       if (floor > a.floor()) Decide(index, a.SetFloor(now_us, floor), &changes);
-      Log().warn("video encoder {} busy {:.0f} % of the time: degradation floor {} of {}", index,
-                 t.detector.usage() * 100, a.floor(), a.levels() - 1);
+      Log().warn(
+          "video encoder {} cannot keep up (busy {:.0f} % of the time, frames {} ms late): degradation "
+          "floor {} of {}",
+          index, t.detector.usage() * 100, late_us / 1000, a.floor(), a.levels() - 1);
     } else if (v == adapt::OveruseDetector::Verdict::kUnderuse && a.floor() > 0) {
       Decide(index, a.SetFloor(now_us, a.floor() - 1), &changes);
       Log().info("video encoder {} busy {:.0f} % of the time: degradation floor back to {}", index,

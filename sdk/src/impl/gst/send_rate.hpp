@@ -9,10 +9,11 @@
 // resolution or frame rate (a capsfilter after videoscale/videorate); the measured loss
 // sets Opus's expected packet loss, which is what turns its in-band FEC on.
 //
-// The device's load: probes around each video encoder time every frame through it,
-// and when the encoder is busy for most of the wall-clock time
-// (adapt/overuse_detector.hpp) the video is lowered a level whatever the estimate
-// says, and given back a level at a time once there is room again.
+// The device's load: probes around each video encoder time every frame through it and
+// see how long after its capture it comes out; when the encoder is busy for most of
+// the wall-clock time or frames fall behind (adapt/overuse_detector.hpp) the video is
+// lowered a level whatever the estimate says, and given back a level at a time once
+// there is room again.
 //
 // Threading: feedback arrives on GStreamer's RTCP thread; snapshot() is read from the
 // engine thread. One mutex, never held while GStreamer is called back into.
@@ -71,9 +72,10 @@ class SendRate {
   /// One feedback event's results at `now_us`, on the clock rtpsession stamps sent
   /// packets with (GStreamer's system clock); public for tests.
   void OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets);
-  /// Video track `index`'s encoder put out a frame at `now_us` after `busy_us` in it
-  /// (the encoder's streaming thread); public for tests.
-  void OnEncoded(size_t index, int64_t now_us, int64_t busy_us);
+  /// Video track `index`'s encoder put out a frame at `now_us` after `busy_us` in it,
+  /// `late_us` after its capture (-1: unknown); the encoder's streaming thread. Public
+  /// for tests.
+  void OnEncoded(size_t index, int64_t now_us, int64_t busy_us, int64_t late_us);
 
  private:
   struct Change;
