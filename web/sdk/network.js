@@ -4,7 +4,7 @@
 // pair is emitted, warned about and sent to the server. Like ./link.js, these are the
 // engine's behaviour kept apart; the state stays on the engine.
 import { ErrorCode } from './errors.js';
-import { networkSample, rawBands } from './stats.js';
+import { deviceLoad, networkSample, rawBands } from './stats.js';
 
 /** One 2 s sample: the `stats` event, then the local quality. */
 export async function sampleNetwork(engine) {
@@ -15,6 +15,11 @@ export async function sampleNetwork(engine) {
   if (!prev || !engine.channel) return;
   engine.emit('stats', networkSample(prev.s, s, (now - prev.at) / 1000,
     { publishing: !!engine.publishPc, subscribing: !!engine.subscribePc }));
+  // The device cannot keep up (0x01060101), and later can again (0x01060102).
+  engine.load ??= { limited: false, streak: 0 };
+  const load = deviceLoad(engine.load, !!s.send?.cpuLimited);
+  if (load === 'low') engine.warn(ErrorCode.LOW_PERFORMANCE, 'the browser lowers the video: the CPU cannot keep up');
+  if (load === 'restored') engine.warn(ErrorCode.PERFORMANCE_RESTORED, 'the CPU keeps up with the video again');
   if (engine.state !== 'connected') return;  // reconnecting: (6, 6) until the link is back
   const expecting = !!engine.subscribePc && [...engine.remoteUsers.values()].some((u) => u.tracks?.length);
   const raw = rawBands(prev.s, s, prev.seen, { expecting });

@@ -289,6 +289,7 @@ class Engine {
     this.heartbeat = null;
     this.statsTimer = null;
     this.prevStats = null;
+    this.load = null;  // the device-load filter (./network.js)
     this.quality.reset();
     this.remoteQuality.clear();
     this.channel = null;

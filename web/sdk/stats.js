@@ -6,12 +6,12 @@
 import { rawUp, rawDown } from './quality.js';
 
 /** Counters summed over a publish and a subscribe connection (either may be null):
- * { send: { bytes, packets, rttMs, lost, reportRttMs, rttMeasurements, availableBps, targetBps },
+ * { send: { bytes, packets, rttMs, lost, reportRttMs, rttMeasurements, availableBps, targetBps, cpuLimited },
  *   receive: { bytes, packets, lost, jitterMs, fps, width, height, rttMs, videoPackets,
  *              framesDecoded, freezes, freezeSeconds } }. */
 export async function collectStats(publishPc, subscribePc) {
   const out = {
-    send: { bytes: 0, packets: 0, rttMs: null, lost: 0, reportRttMs: null, rttMeasurements: null, availableBps: null, targetBps: 0 },
+    send: { bytes: 0, packets: 0, rttMs: null, lost: 0, reportRttMs: null, rttMeasurements: null, availableBps: null, targetBps: 0, cpuLimited: false },
     receive: { bytes: 0, packets: 0, lost: 0, jitterMs: 0, fps: 0, width: 0, height: 0, rttMs: null, videoPackets: 0, framesDecoded: 0, freezes: 0, freezeSeconds: 0 },
   };
   const pair = (s) => s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined;
@@ -22,6 +22,8 @@ export async function collectStats(publishPc, subscribePc) {
         send.bytes += s.bytesSent || 0;
         send.packets += s.packetsSent || 0;
         send.targetBps += s.targetBitrate || 0;
+        // The browser lowers a video it cannot encode in time and says why.
+        if (s.qualityLimitationReason === 'cpu') send.cpuLimited = true;
       }
       // The server's receiver reports about what we send.
       if (s.type === 'remote-inbound-rtp') {
@@ -113,4 +115,23 @@ export function rawBands(prev, cur, before, { expecting }) {
     up, down,
     seen: { acked: sent > 0 && (acked || !!before.acked), flowing: received > 0 || (expecting && !!before.flowing), decoding: frames > 0 },
   };
+}
+
+/**
+ * The device's load from consecutive samples: the browser's own video adaptation says
+ * when the CPU is what limits the video (`qualityLimitationReason` "cpu"). Two samples
+ * in a row must agree before the state changes, so a moment's limit says nothing.
+ * `state` is { limited, streak } (start with { limited: false, streak: 0 }); returns
+ * 'low' when the limit starts, 'restored' when it ends, or null.
+ */
+export function deviceLoad(state, cpuLimited) {
+  if (cpuLimited === state.limited) {
+    state.streak = 0;
+    return null;
+  }
+  state.streak += 1;
+  if (state.streak < 2) return null;
+  state.limited = cpuLimited;
+  state.streak = 0;
+  return cpuLimited ? 'low' : 'restored';
 }

@@ -5,7 +5,7 @@
 // Chromium tests (sdk.test.mjs and others).
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { networkSample } from '../sdk/stats.js';
+import { deviceLoad, networkSample } from '../sdk/stats.js';
 import { SignalConnection } from '../sdk/signal.js';
 import { ErrorCode } from '../sdk/errors.js';
 import { TIMEOUT_CODE } from '../sdk/protocol.js';
@@ -166,4 +166,17 @@ test('reconnect: the server had removed the session, or the grace is spent: 0x01
   assert.ok(seen.resumes.length >= 6, `${seen.resumes.length} attempts`);
   await advance(5000);
   assert.equal(seen.errors.length, 1);  // nothing after the end
+});
+
+test('device load: two samples in a row with the CPU limiting the video say low, two without say restored', () => {
+  const state = { limited: false, streak: 0 };
+  assert.equal(deviceLoad(state, false), null);
+  assert.equal(deviceLoad(state, true), null, 'one sample is not enough');
+  assert.equal(deviceLoad(state, false), null, 'and the streak starts again');
+  assert.equal(deviceLoad(state, true), null);
+  assert.equal(deviceLoad(state, true), 'low');
+  assert.equal(deviceLoad(state, true), null, 'said once');
+  assert.equal(deviceLoad(state, false), null);
+  assert.equal(deviceLoad(state, false), 'restored');
+  assert.equal(deviceLoad(state, false), null);
 });
