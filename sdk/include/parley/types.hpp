@@ -115,10 +115,9 @@ struct EngineStats {
   /// The worse of the local user's up and down NetworkQuality (0 unknown .. 6 down).
   int quality = 0;
   /// Remote audio since the call began, in 48 kHz samples (all remote users together):
-  /// what reached the decoders, and the part they made up for packets that never
-  /// arrived, after retransmission, from in-band FEC or by concealment. Their ratio
-  /// is the concealed share (an upper bound of the W3C concealedSamples /
-  /// totalSamplesReceived, which does not count FEC).
+  /// what reached the decoders, and the part they concealed for packets that never
+  /// arrived, even after retransmission, and that the next packet's in-band FEC could
+  /// not restore. Their ratio is the W3C concealedSamples / totalSamplesReceived.
   uint64_t audio_samples_received = 0;
   uint64_t audio_samples_concealed = 0;
   /// The sender's bandwidth estimate from the server's feedback (0: none yet, or

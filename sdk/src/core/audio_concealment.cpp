@@ -1,22 +1,54 @@
 #include "core/audio_concealment.hpp"
 
+#include <algorithm>
+
 namespace parley::sdk {
+namespace {
+
+// Frame duration in 48 kHz samples from the TOC's configuration: SILK-only (0-11)
+// 10/20/40/60 ms, hybrid (12-15) 10/20 ms, CELT-only (16-31) 2.5/5/10/20 ms.
+uint32_t FrameSamples(unsigned config) {
+  if (config < 12) {
+    static constexpr uint32_t kSilk[4] = {480, 960, 1920, 2880};
+    return kSilk[config & 3];
+  }
+  if (config < 16) return (config & 1) ? 960 : 480;
+  static constexpr uint32_t kCelt[4] = {120, 240, 480, 960};
+  return kCelt[config & 3];
+}
+
+// Where the first frame's data starts (RFC 6716 section 3.2), or 0 when it does not.
+size_t FirstFrameOffset(const uint8_t* data, size_t size) {
+  size_t pos = 1;
+  switch (data[0] & 3) {
+    case 0:
+    case 1: break;
+    case 2:  // the first frame's length, in one or two bytes
+      if (size < 2) return 0;
+      pos += data[1] < 252 ? 1 : 2;
+      break;
+    default: {
+      if (size < 2) return 0;
+      const bool vbr = data[1] & 0x80, padded = data[1] & 0x40;
+      const unsigned frames = data[1] & 0x3F;
+      pos = 2;
+      if (padded) {  // padding length: bytes of 255 add 254 each, the last its value
+        while (pos < size && data[pos] == 255) ++pos;
+        ++pos;
+      }
+      if (vbr)  // the lengths of all frames but the last
+        for (unsigned i = 0; i + 1 < frames && pos < size; ++i) pos += data[pos] < 252 ? 1 : 2;
+      break;
+    }
+  }
+  return pos < size ? pos : 0;
+}
+
+}  // namespace
 
 uint32_t OpusPacketSamples48k(const uint8_t* data, size_t size) {
   if (!data || size == 0) return 0;
-  const unsigned config = data[0] >> 3;
-  // Frame duration in 48 kHz samples: SILK-only (configs 0-11) 10/20/40/60 ms,
-  // hybrid (12-15) 10/20 ms, CELT-only (16-31) 2.5/5/10/20 ms.
-  uint32_t frame = 0;
-  if (config < 12) {
-    static constexpr uint32_t kSilk[4] = {480, 960, 1920, 2880};
-    frame = kSilk[config & 3];
-  } else if (config < 16) {
-    frame = (config & 1) ? 960 : 480;
-  } else {
-    static constexpr uint32_t kCelt[4] = {120, 240, 480, 960};
-    frame = kCelt[config & 3];
-  }
+  const uint32_t frame = FrameSamples(data[0] >> 3);
   uint32_t frames = 0;
   switch (data[0] & 3) {
     case 0: frames = 1; break;
@@ -29,6 +61,37 @@ uint32_t OpusPacketSamples48k(const uint8_t* data, size_t size) {
   }
   const uint32_t total = frames * frame;
   return total <= 5760 ? total : 0;  // a packet holds at most 120 ms
+}
+
+bool OpusPacketHasFec(const uint8_t* data, size_t size) {
+  if (!data || size < 2) return false;
+  const unsigned config = data[0] >> 3;
+  if (config >= 16) return false;  // CELT-only: no SILK layer, no LBRR
+  const size_t at = FirstFrameOffset(data, size);
+  if (!at) return false;
+  // One VAD flag per 20 ms SILK frame in the Opus frame (one for 10 and 20 ms frames),
+  // then the LBRR flag; a stereo packet repeats both for the side channel.
+  const unsigned silk_frames = std::max(1u, FrameSamples(config) / 960);
+  const unsigned b = data[at];
+  bool lbrr = (b >> (7 - silk_frames)) & 1;
+  if (data[0] & 0x04) lbrr = lbrr || ((b >> (6 - 2 * silk_frames)) & 1);
+  return lbrr;
+}
+
+void ConcealmentCounter::Packet(const uint8_t* data, size_t size) {
+  const uint32_t n = OpusPacketSamples48k(data, size);
+  samples_.fetch_add(n, std::memory_order_relaxed);
+  // opusdec decodes the lost frame just before this packet from its FEC.
+  if (last_gap_ && OpusPacketHasFec(data, size))
+    restored_.fetch_add(std::min<uint64_t>(last_gap_, n), std::memory_order_relaxed);
+  last_gap_ = 0;
+}
+
+void ConcealmentCounter::Gap(uint64_t duration_ns) {
+  const uint64_t n = duration_ns * 48 / 1000000;  // 48 samples per ms
+  samples_.fetch_add(n, std::memory_order_relaxed);
+  lost_.fetch_add(n, std::memory_order_relaxed);
+  last_gap_ = n;
 }
 
 }  // namespace parley::sdk

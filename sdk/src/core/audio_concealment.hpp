@@ -1,12 +1,12 @@
 // How much of the remote audio the decoders had to make up. Counted where the Opus
 // packets enter the decoder, after the jitter buffer and retransmission: a packet that
 // arrived counts its samples as received; a loss the jitter buffer gave up on arrives
-// as a gap whose samples the decoder produces from the next packet's in-band FEC or by
-// concealment, and counts as concealed (and as received: it is played out too). The
-// ratio is what the W3C stats call concealedSamples / totalSamplesReceived, except
-// that FEC-restored audio counts as concealed here: from outside the decoder the two
-// cannot be told apart, so this is the upper bound. GStreamer-free and lock-free:
-// the counts are bumped on a streaming thread and read on the engine thread.
+// as a gap whose samples the decoder must produce too (they are played out). When the
+// packet right after a gap carries in-band FEC (its SILK layer's LBRR flag), opusdec
+// rebuilds the lost frame from it: those samples count as restored. The rest of the
+// gap is concealment. concealed / samples is what the W3C stats call
+// concealedSamples / totalSamplesReceived. GStreamer-free; the counts are bumped on
+// one streaming thread and read on the engine thread.
 #pragma once
 
 #include <atomic>
@@ -20,23 +20,30 @@ namespace parley::sdk {
 /// malformed.
 uint32_t OpusPacketSamples48k(const uint8_t* data, size_t size);
 
+/// Whether an Opus packet carries in-band FEC for the frame before it: a SILK or hybrid
+/// packet whose first frame sets the LBRR flag (RFC 6716 section 4.2.3: the header
+/// bits after the VAD flags, one per channel). CELT-only packets never do.
+bool OpusPacketHasFec(const uint8_t* data, size_t size);
+
 class ConcealmentCounter {
  public:
   /// An Opus packet reached the decoder.
-  void Packet(const uint8_t* data, size_t size) {
-    samples_.fetch_add(OpusPacketSamples48k(data, size), std::memory_order_relaxed);
-  }
+  void Packet(const uint8_t* data, size_t size);
   /// The jitter buffer declared `duration_ns` of audio lost.
-  void Gap(uint64_t duration_ns) {
-    uint64_t n = duration_ns * 48 / 1000000;  // 48 samples per ms
-    samples_.fetch_add(n, std::memory_order_relaxed);
-    concealed_.fetch_add(n, std::memory_order_relaxed);
-  }
+  void Gap(uint64_t duration_ns);
+  /// All samples that reached the decoder, received or made up.
   [[nodiscard]] uint64_t samples() const { return samples_.load(std::memory_order_relaxed); }
-  [[nodiscard]] uint64_t concealed() const { return concealed_.load(std::memory_order_relaxed); }
+  /// Lost samples the decoder concealed (not restored from FEC).
+  [[nodiscard]] uint64_t concealed() const {
+    uint64_t lost = lost_.load(std::memory_order_relaxed), restored = restored_.load(std::memory_order_relaxed);
+    return lost > restored ? lost - restored : 0;
+  }
+  /// Lost samples rebuilt from the next packet's in-band FEC.
+  [[nodiscard]] uint64_t restored() const { return restored_.load(std::memory_order_relaxed); }
 
  private:
-  std::atomic<uint64_t> samples_{0}, concealed_{0};
+  std::atomic<uint64_t> samples_{0}, lost_{0}, restored_{0};
+  uint64_t last_gap_ = 0;  ///< the streaming thread's: samples of a gap just before
 };
 
 }  // namespace parley::sdk

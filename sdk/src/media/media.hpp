@@ -36,8 +36,8 @@ struct RtpTotals {
   /// began (-1: no report yet).
   int64_t remote_packets_lost = -1;
   /// Remote audio reaching the decoders since the connection began, at 48 kHz: all of
-  /// it, and the part that never arrived (lost after retransmission), which the
-  /// decoder made up from in-band FEC or concealment.
+  /// it, and the part that never arrived (lost after retransmission) and that in-band
+  /// FEC did not restore, which the decoder concealed (core/audio_concealment.hpp).
   uint64_t audio_samples = 0, audio_samples_concealed = 0;
   /// The sender's state (publish connections): its bandwidth estimate and the most its
   /// encoders want (0: no feedback yet); how many levels the device's load has

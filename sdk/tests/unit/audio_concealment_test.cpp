@@ -35,13 +35,43 @@ TEST(OpusPacketSamples, EmptyTruncatedAndOverlongPacketsCountNothing) {
   EXPECT_EQ(Samples({(31 << 3) | 3, 6, 0}), 5760u);  // 120 ms is the most there is
 }
 
-TEST(ConcealmentCounter, GapsCountAsPlayedAndConcealed) {
+TEST(OpusPacketHasFec, TheLbrrFlagFollowsTheVadFlagsOfTheSilkLayer) {
+  // Hybrid FB 20 ms (what opusenc sends at 32 kbit/s): VAD then LBRR in the first byte.
+  EXPECT_TRUE(OpusPacketHasFec(std::vector<uint8_t>{0x78, 0xC3, 0x6D}.data(), 3));   // 11.. : LBRR
+  EXPECT_FALSE(OpusPacketHasFec(std::vector<uint8_t>{0x78, 0x82, 0x2E}.data(), 3));  // 10.. : none
+  // SILK 60 ms: three VAD flags, then LBRR (bit 3).
+  EXPECT_TRUE(OpusPacketHasFec(std::vector<uint8_t>{(3 << 3), 0b00010000, 0}.data(), 3));
+  EXPECT_FALSE(OpusPacketHasFec(std::vector<uint8_t>{(3 << 3), 0b11100000, 0}.data(), 3));
+  // Stereo: the side channel's LBRR flag counts too (bit 4 for one SILK frame).
+  EXPECT_TRUE(OpusPacketHasFec(std::vector<uint8_t>{0x78 | 0x04, 0b00010000, 0}.data(), 3));
+  // Code 2: the first frame starts after its length byte.
+  EXPECT_TRUE(OpusPacketHasFec(std::vector<uint8_t>{0x78 | 2, 5, 0xC0, 0, 0, 0, 0, 1}.data(), 8));
+  // CELT-only never carries FEC; a packet without frame data neither.
+  EXPECT_FALSE(OpusPacketHasFec(std::vector<uint8_t>{(31 << 3), 0xFF, 0xFF}.data(), 3));
+  EXPECT_FALSE(OpusPacketHasFec(std::vector<uint8_t>{0x78}.data(), 1));
+  EXPECT_FALSE(OpusPacketHasFec(nullptr, 0));
+}
+
+TEST(ConcealmentCounter, GapsArePlayedOutAndConcealedUnlessTheNextPacketRestoresThem) {
   ConcealmentCounter c;
-  const std::vector<uint8_t> packet = {(31 << 3) | 0, 1, 2, 3};  // 20 ms
-  for (int i = 0; i < 9; ++i) c.Packet(packet.data(), packet.size());
-  c.Gap(20'000'000);  // one 20 ms packet lost
+  const std::vector<uint8_t> plain = {0x78, 0x82, 1, 2};  // hybrid 20 ms, no FEC
+  const std::vector<uint8_t> fec = {0x78, 0xC3, 1, 2};    // hybrid 20 ms, FEC for the one before
+  for (int i = 0; i < 8; ++i) c.Packet(plain.data(), plain.size());
+  c.Gap(20'000'000);  // one 20 ms packet lost, and the next has no FEC: concealed
+  c.Packet(plain.data(), plain.size());
   EXPECT_EQ(c.samples(), 10u * 960u);
   EXPECT_EQ(c.concealed(), 960u);
+  EXPECT_EQ(c.restored(), 0u);
+  c.Gap(20'000'000);  // lost, and the next packet carries its FEC: restored
+  c.Packet(fec.data(), fec.size());
+  EXPECT_EQ(c.concealed(), 960u);
+  EXPECT_EQ(c.restored(), 960u);
+  c.Gap(20'000'000);  // two lost in a row: FEC restores only the second
+  c.Gap(20'000'000);
+  c.Packet(fec.data(), fec.size());
+  EXPECT_EQ(c.concealed(), 2u * 960u);
+  EXPECT_EQ(c.restored(), 2u * 960u);
+  EXPECT_EQ(c.samples(), 15u * 960u);
 }
 
 }  // namespace

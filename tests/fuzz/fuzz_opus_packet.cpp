@@ -1,0 +1,21 @@
+// Fuzzes the SDK's Opus packet readers (a remote publisher's payload, as it reaches
+// the decoder): the duration from the TOC byte, the in-band FEC flag, and the
+// concealment counter fed packets and gaps. Nothing may read past the packet.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/audio_concealment.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // An exact-size copy, so that ASan sees any read past the packet.
+  std::vector<uint8_t> packet(data, data + size);
+  const uint32_t n = parley::sdk::OpusPacketSamples48k(packet.data(), packet.size());
+  if (n > 5760) __builtin_trap();  // never more than 120 ms
+  (void)parley::sdk::OpusPacketHasFec(packet.data(), packet.size());
+  parley::sdk::ConcealmentCounter c;
+  c.Gap(20'000'000);
+  c.Packet(packet.data(), packet.size());
+  if (c.concealed() + c.restored() != 960 || c.samples() != 960u + n) __builtin_trap();
+  return 0;
+}
