@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <vector>
 
 #include "core/audio_concealment.hpp"
 #include "impl/gst/bus.hpp"
@@ -35,7 +36,9 @@ struct Subscriber::Impl {
   std::map<Key, uint64_t> windows;                   ///< wanted render windows
   std::map<Key, std::unique_ptr<FedSink>> renders;   ///< running renderers
   std::map<Key, std::unique_ptr<FedSink>> speakers;  ///< remote audio playout
-  ConcealmentCounter concealment;                    ///< all remote audio tracks
+  /// One per Opus decoder (each counts on its own streaming thread), kept after its
+  /// track ends so that the totals stay totals; under mu.
+  std::vector<std::unique_ptr<ConcealmentCounter>> concealment;
 
   ~Impl() {
     if (!pipeline) return;
@@ -139,10 +142,15 @@ struct Subscriber::Impl {
     g_object_set(element, "use-inband-fec", TRUE, "plc", TRUE, nullptr);
     auto* self = static_cast<Impl*>(g_object_get_data(G_OBJECT(decodebin), "parley-impl"));
     GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(element, "sink"));
-    if (self && in)
-      gst_pad_add_probe(in.get(),
-                        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                        &Impl::OnOpusInput, &self->concealment, nullptr);
+    if (!self || !in) return;
+    ConcealmentCounter* counter = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      counter = self->concealment.emplace_back(std::make_unique<ConcealmentCounter>()).get();
+    }
+    gst_pad_add_probe(in.get(),
+                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      &Impl::OnOpusInput, counter, nullptr);
   }
 
   // Retransmission requests travel in RTCP, which GStreamer schedules by the RFC 4585
@@ -267,8 +275,11 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
 Subscriber::~Subscriber() = default;
 
 void Subscriber::AudioCounts(media::RtpTotals* totals) const {
-  totals->audio_samples = impl_->concealment.samples();
-  totals->audio_samples_concealed = impl_->concealment.concealed();
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (const auto& c : impl_->concealment) {
+    totals->audio_samples += c->samples();
+    totals->audio_samples_concealed += c->concealed();
+  }
 }
 
 GstElement* Subscriber::webrtc() const {
