@@ -184,15 +184,20 @@ void SendRate::OnEncoded(size_t index, int64_t now_us, int64_t busy_us, int64_t 
   {
     std::lock_guard<std::mutex> lock(mu_);
     adapt::VideoAdapter& a = adapters_[index];
+    // Size and frame rate only: the bitrate stays what the estimate last set (Apply).
+    auto shape_only = [&](adapt::VideoSetting s) {
+      s.bitrate_bps = applied_[index].bitrate_bps;
+      Decide(index, s, &changes);
+    };
     if (v == adapt::OveruseDetector::Verdict::kOveruse) {
       size_t floor = std::min(a.level() + 1, a.levels() - 1);
-      if (floor > a.floor()) Decide(index, a.SetFloor(now_us, floor), &changes);
+      if (floor > a.floor()) shape_only(a.SetFloor(now_us, floor));
       Log().warn(
           "video encoder {} cannot keep up (busy {:.0f} % of the time, frames {} ms late): degradation "
           "floor {} of {}",
           index, t.detector.usage() * 100, late_us / 1000, a.floor(), a.levels() - 1);
     } else if (v == adapt::OveruseDetector::Verdict::kUnderuse && a.floor() > 0) {
-      Decide(index, a.SetFloor(now_us, a.floor() - 1), &changes);
+      shape_only(a.SetFloor(now_us, a.floor() - 1));
       Log().info("video encoder {} busy {:.0f} % of the time: degradation floor back to {}", index,
                  t.detector.usage() * 100, a.floor());
     }
@@ -303,7 +308,11 @@ void SendRate::Apply(const std::vector<Change>& changes, int64_t delay_kbps, int
       Log().debug(
           "congestion control: video {} kbit/s (delay-based {}, loss-based {} kbit/s; loss {:.0f} %{}, rtt {} ms)",
           c.setting.bitrate_bps / 1000, delay_kbps, loss_kbps, loss, congested ? " at a full path" : "", rtt_ms);
-    if (c.bitrate && c.encoder) {
+    // Not from the encoder's own thread (`why`: the load path, inside its output
+    // probe): vp8enc takes its encoder lock to set a property, and the probe may run
+    // under it. That path changes only the size and frame rate (the floor keeps the
+    // estimate's bitrate); the next feedback sets any bitrate.
+    if (c.bitrate && c.encoder && !why) {
       if (c.x264)
         g_object_set(c.encoder, "bitrate", static_cast<guint>(std::max<int64_t>(c.setting.bitrate_bps / 1000, 1)),
                      nullptr);
