@@ -12,12 +12,6 @@
 namespace parley::sdk::call {
 
 namespace {
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Call::Clock::now().time_since_epoch()).count();
-}
 int ElapsedMs(Call::Clock::time_point t0) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(Call::Clock::now() - t0).count());
 }

@@ -33,6 +33,7 @@
 #include "core/stats.hpp"
 #include "media/media.hpp"
 #include "parley/engine.hpp"
+#include "parley/proto/errc.hpp"
 #include "parley/proto/notifications.hpp"
 #include "parley/proto/requests.hpp"
 #include "signal_channel.hpp"
@@ -124,6 +125,11 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   struct Leaving {
     bool notify = false;
   };
+  // For call.cpp and call_stats.cpp alike.
+  static int32_t Code(Errc e) { return static_cast<int32_t>(e); }
+  static int64_t NowUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+  }
 
   // Subscribing::Listener and Publishing::Listener
   void Request(std::string_view type, Json body, Reply reply) override;

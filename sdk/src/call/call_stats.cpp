@@ -11,15 +11,6 @@
 
 namespace parley::sdk::call {
 
-namespace {
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Call::Clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 void Call::ScheduleHeartbeat() {
   ping_timer_.expires_after(ping_interval_);
   ping_timer_.async_wait([this](const boost::system::error_code& ec) {
