@@ -92,8 +92,10 @@ test('a subscriber decodes what a publisher sends through the SFU', { timeout: 6
     assert.ok(subResult.tracks.every((t) => t.stream === 'alice'), 'msid carries the publisher');
     assert.ok(subResult.firstFrameMs !== null, 'no video frame decoded within 5 s');
 
+    // A kind with no packet yet has no inbound-rtp entry: count it as zero (the first
+    // decoded video frame can come before the first audio packet).
     const sample = () => sub.evaluate(async () => {
-      const out = {};
+      const out = { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, packets: 0, frames: 0, width: 0 } };
       (await window.__pc.getStats()).forEach((s) => {
         if (s.type === 'inbound-rtp') out[s.kind] = { bytes: s.bytesReceived, packets: s.packetsReceived, frames: s.framesDecoded, lost: s.packetsLost, width: s.frameWidth };
       });
