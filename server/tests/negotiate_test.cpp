@@ -49,9 +49,23 @@ TEST(Negotiate, PublishAnswerTakesTheOffersFirstSupportedCodec) {
   EXPECT_EQ(t.ext_transport_cc, 4);
   std::string answer = WriteSdp(h264_first->sdp);
   EXPECT_NE(answer.find("m=video 9 UDP/TLS/RTP/SAVPF 102 103"), std::string::npos) << answer;
-  EXPECT_NE(answer.find("a=setup:passive"), std::string::npos);
+  // actpass: the server takes the DTLS client role (its flight timer is the short one).
+  EXPECT_NE(answer.find("a=setup:active"), std::string::npos);
+  EXPECT_TRUE(h264_first->dtls_client);
   EXPECT_NE(answer.find("a=ice-lite"), std::string::npos);
   EXPECT_NE(answer.find("127.0.0.1 40000 typ host"), std::string::npos);
+
+  // An offer that insists on active leaves the server passive; passive is refused
+  // (RFC 5763 §5: an offerer says actpass or active).
+  std::string active = Offer("96 97");
+  active.replace(active.find("a=setup:actpass"), 15, "a=setup:active");
+  auto as_server = AnswerPublishOffer(*ParseSdp(active), kLocal);
+  ASSERT_TRUE(as_server.ok());
+  EXPECT_FALSE(as_server->dtls_client);
+  EXPECT_NE(WriteSdp(as_server->sdp).find("a=setup:passive"), std::string::npos);
+  std::string passive = Offer("96 97");
+  passive.replace(passive.find("a=setup:actpass"), 15, "a=setup:passive");
+  EXPECT_FALSE(AnswerPublishOffer(*ParseSdp(passive), kLocal).ok());
 
   // GStreamer's webrtcbin offers non-first BUNDLE sections with port 0 and
   // a=bundle-only (RFC 8843 §7.2): accepted, not rejected.
@@ -107,6 +121,34 @@ TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
   EXPECT_TRUE(a.ssrcs.empty());
   EXPECT_EQ(a.mid, "1");
   EXPECT_EQ(offer->bundle_mids, (std::vector<std::string>{"0", "1"}));
+}
+
+// The subscribe offer says actpass; the answer picks the role: active (browsers) keeps
+// the server passive, passive (the native SDK) makes it the DTLS client.
+TEST(Negotiate, TheSubscribeAnswerPicksTheServersDtlsRole) {
+  OfferedTrack cam;
+  cam.mid = "0";
+  cam.video = true;
+  cam.codec = {96, "VP8", 90000, 0, "", {}};
+  cam.ssrc = 111;
+  SdpSession offer = BuildSubscribeOffer(kLocal, {cam}, 1);
+  ASSERT_EQ(offer.media.size(), 1u);
+  EXPECT_EQ(offer.media[0].setup, "actpass");
+  SdpSession answer = offer;
+  SdpMedia& m = answer.media[0];
+  m.direction = "recvonly";
+  m.ice_ufrag = "cliu";
+  m.ice_pwd = "client-password-0123456789";
+  m.fingerprint = "AB:CD";
+  for (const char* setup : {"active", "passive", "actpass", ""}) {
+    m.setup = setup;
+    auto checked = CheckSubscribeAnswer(answer, {cam});
+    bool valid = std::string_view(setup) == "active" || std::string_view(setup) == "passive";
+    ASSERT_EQ(checked.ok(), valid) << setup;
+    if (valid) {
+      EXPECT_EQ(checked->dtls_client, std::string_view(setup) == "passive");
+    }
+  }
 }
 
 // Audio repaired for a native subscriber: NACK feedback, an RTX codec at Opus's clock

@@ -91,6 +91,7 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
   std::vector<InboundTrack> inbound;
   std::vector<size_t> videos;
   TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
+  params.dtls_client = answer->dtls_client;
   for (size_t i = 0; i < answer->tracks.size(); ++i) {
     const AcceptedTrack& t = answer->tracks[i];
     if (t.kind == "audio" && !side.tracks.count(TrackKind::kAudio) && tracks.count(TrackKind::kAudio)) {
@@ -249,8 +250,8 @@ Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
   auto answer = CheckSubscribeAnswer(*parsed, media->subscribe->offered);
   if (!answer) return answer.error();
   worker_->Post([w = worker_, id = media->subscribe->transport_id, ufrag = answer->remote_ufrag,
-                 fp = answer->remote_fingerprint] {
-    if (Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp);
+                 fp = answer->remote_fingerprint, client = answer->dtls_client] {
+    if (Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp, client);
   });
   return {};
 }

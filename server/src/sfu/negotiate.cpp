@@ -67,6 +67,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   if (offer.bundle_mids.empty()) return bad("the offer must use BUNDLE (a=group:BUNDLE)");
   PublishAnswer out;
   const SdpMedia& first = offer.media.front();
+  out.dtls_client = first.setup == "actpass";
   out.remote_ufrag = first.ice_ufrag;
   out.remote_pwd = first.ice_pwd;
   out.remote_fingerprint = first.fingerprint;
@@ -74,7 +75,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   if (first.fingerprint_algorithm != "sha-256" || out.remote_fingerprint.empty())
     return bad("the offer needs a sha-256 DTLS fingerprint");
   if (first.setup != "actpass" && first.setup != "active")
-    return bad("the offer's a=setup must be actpass or active (the server is DTLS passive)");
+    return bad("the offer's a=setup must be actpass or active");
 
   SdpSession& a = out.sdp;
   a.session_id = offer.session_id ^ 0x5A5A5A5A;
@@ -86,7 +87,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     r.kind = m.kind;
     r.proto = m.proto;
     r.mid = m.mid;
-    SetLocalTransport(r, local, "passive");
+    SetLocalTransport(r, local, out.dtls_client ? "active" : "passive");
     r.rtcp_rsize = m.rtcp_rsize;
     bool bundled = std::find(offer.bundle_mids.begin(), offer.bundle_mids.end(), m.mid) != offer.bundle_mids.end();
     // The first codec of the offer's preference order (its m= line) that we forward:
@@ -236,8 +237,9 @@ Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std
   if (first.ice_ufrag.empty() || first.ice_pwd.empty()) return bad("the answer lacks ICE credentials");
   if (first.fingerprint_algorithm != "sha-256" || first.fingerprint.empty())
     return bad("the answer needs a sha-256 DTLS fingerprint");
-  if (first.setup != "active") return bad("the answer's a=setup must be active (the server is DTLS passive)");
-  return SubscribeAnswer{first.ice_ufrag, first.ice_pwd, first.fingerprint};
+  if (first.setup != "active" && first.setup != "passive")
+    return bad("the answer's a=setup must be active or passive");
+  return SubscribeAnswer{first.ice_ufrag, first.ice_pwd, first.fingerprint, first.setup == "passive"};
 }
 
 }  // namespace parley::sfu

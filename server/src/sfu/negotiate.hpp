@@ -46,10 +46,15 @@ struct PublishAnswer {
   SdpSession sdp;
   std::vector<AcceptedTrack> tracks;
   std::string remote_ufrag, remote_pwd, remote_fingerprint;
+  /// The server is the DTLS client (it answered a=setup:active to an actpass offer):
+  /// its own short flight timer then drives the handshake (dtls.hpp). An offer that
+  /// insists on active keeps the server passive.
+  bool dtls_client = false;
 };
 
 /// Checks that the offer is something we can terminate (BUNDLE, rtcp-mux, ICE
-/// credentials, a sha-256 fingerprint, setup actpass or active) and builds the answer.
+/// credentials, a sha-256 fingerprint, setup actpass or active) and builds the answer
+/// (a=setup:active to actpass, passive to active).
 /// Media sections we cannot receive are rejected with port 0, as JSEP prescribes.
 /// Errors are kInvalidSdp.
 Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local);
@@ -81,8 +86,8 @@ struct SubscribePayloadTypes {
 SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec);
 
 /// The server's offer on a subscribe connection: sendonly sections (inactive for
-/// tracks that went away), ICE-lite, a=setup:actpass (the client answers active; the
-/// server stays DTLS passive). A section with an RTX payload type and SSRC carries RTX
+/// tracks that went away), ICE-lite, a=setup:actpass: the client picks the DTLS role
+/// in its answer (passive makes the server the client, see CheckSubscribeAnswer). A section with an RTX payload type and SSRC carries RTX
 /// and generic NACK: every video section, and audio ones for native subscribers of a
 /// native publisher (ChannelMedia decides); other audio sections have no feedback.
 SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
@@ -90,10 +95,11 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
 
 struct SubscribeAnswer {
   std::string remote_ufrag, remote_pwd, remote_fingerprint;
+  bool dtls_client = false;  ///< the answer said a=setup:passive: the server is the DTLS client
 };
 /// Checks the client's answer to a subscribe offer (the latest, or an earlier one: its
 /// sections are a prefix of the latest): same mids, ICE credentials, a sha-256
-/// fingerprint and a=setup:active. Errors are kInvalidSdp.
+/// fingerprint and a=setup active or passive. Errors are kInvalidSdp.
 Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std::vector<OfferedTrack>& offered);
 
 }  // namespace parley::sfu

@@ -116,6 +116,21 @@ void WebRtcTransport::HandleStun(std::span<const uint8_t> packet, const sockaddr
     if (listener_) listener_->OnPathChanged(*this, had_path ? &old : nullptr);
   }
   if (state_ == State::kNew) SetState(State::kIceConnected);
+  if (params_.dtls_client) StartDtlsClient();
+}
+
+void WebRtcTransport::MakeDtls(DtlsTransport::Role role) {
+  // The fingerprint is checked in FinishDtls (it may arrive after the handshake).
+  dtls_ = std::make_unique<DtlsTransport>(cert_, role, "", [this](std::span<const uint8_t> d) {
+    if (sink_) sink_->SendNow(d, path_);
+  });
+  dtls_->Start();
+}
+
+void WebRtcTransport::StartDtlsClient() {
+  if (dtls_ || !has_path_ || state_ == State::kFailed || state_ == State::kClosed) return;
+  MakeDtls(DtlsTransport::Role::kClient);
+  if (dtls_->state() == DtlsTransport::State::kFailed) Fail(Failure::kDtlsFailed);
 }
 
 void WebRtcTransport::HandleDtls(std::span<const uint8_t> packet) {
@@ -123,14 +138,9 @@ void WebRtcTransport::HandleDtls(std::span<const uint8_t> packet) {
     Drop(has_path_ ? DropReason::kClosedTransport : DropReason::kNotReady);
     return;
   }
-  if (!dtls_) {
-    // The fingerprint is checked in FinishDtls (it may arrive after the handshake).
-    dtls_ =
-        std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kServer, "", [this](std::span<const uint8_t> d) {
-          if (sink_) sink_->SendNow(d, path_);
-        });
-    dtls_->Start();
-  }
+  // The client role started with the path; a datagram before that (or a peer that
+  // also thinks it is the client) finds us passive.
+  if (!dtls_) MakeDtls(DtlsTransport::Role::kServer);
   dtls_->Feed(packet);
   if (dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) {
     FinishDtls();
@@ -141,9 +151,11 @@ void WebRtcTransport::HandleDtls(std::span<const uint8_t> packet) {
   }
 }
 
-void WebRtcTransport::SetRemote(std::string remote_ufrag, std::string remote_fingerprint) {
+void WebRtcTransport::SetRemote(std::string remote_ufrag, std::string remote_fingerprint, bool dtls_client) {
   params_.remote_ufrag = std::move(remote_ufrag);
   params_.remote_fingerprint = std::move(remote_fingerprint);
+  if (!dtls_) params_.dtls_client = dtls_client;
+  if (params_.dtls_client) StartDtlsClient();
   // DTLS may have finished before the answer arrived: the check happens now.
   if (dtls_ && dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) FinishDtls();
 }

@@ -57,6 +57,9 @@ struct TransportParams {
   std::string remote_fingerprint;      ///< sha-256 from the client's SDP
   uint8_t ext_transport_cc = 0;        ///< publish side: the client's transport-wide-cc extension id (0 = none)
   uint8_t ext_audio_level = 0;         ///< publish side: the client's audio-level extension id (0 = none)
+  /// We are the DTLS client: the handshake starts as soon as ICE gives a path, and
+  /// our 200 ms flight timer (not the peer's, often 1 s) paces its retransmissions.
+  bool dtls_client = false;
 };
 
 /// Counters of one transport: written on the worker thread, read by the control plane
@@ -155,8 +158,11 @@ class WebRtcTransport {
   [[nodiscard]] const PublisherTracks& tracks() const { return tracks_; }
   /// Subscribe side: what the client can take, and whether video to it is paused.
   [[nodiscard]] DownstreamEstimate& downstream() { return downstream_; }
-  /// For transports where the server offered: the client's credentials arrive with its answer.
-  void SetRemote(std::string remote_ufrag, std::string remote_fingerprint);
+  /// For transports where the server offered: the client's credentials arrive with its
+  /// answer, and its DTLS role (`dtls_client`: it answered passive, so we are the
+  /// client). The role is fixed once the handshake started; a later answer (after a
+  /// re-offer) cannot change it.
+  void SetRemote(std::string remote_ufrag, std::string remote_fingerprint, bool dtls_client = false);
   /// Shares counters with the control plane (replaces the transport's own).
   void SetCounters(std::shared_ptr<TransportCounters> c);
 
@@ -190,6 +196,9 @@ class WebRtcTransport {
  private:
   void HandleStun(std::span<const uint8_t> packet, const sockaddr_storage& from, int64_t now_us);
   void HandleDtls(std::span<const uint8_t> packet);
+  /// The DTLS client role: sends the ClientHello once ICE gave a path.
+  void StartDtlsClient();
+  void MakeDtls(DtlsTransport::Role role);
   void HandleSrtp(std::span<uint8_t> packet, PacketClass cls, int64_t now_us, int64_t arrival_us);
   /// Publish side: transport-cc, track matching, RTX, audio level, receive bookkeeping.
   void HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us);

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <deque>
+#include <thread>
 #include <vector>
 
 #include "sfu/stun.hpp"
@@ -243,6 +245,77 @@ TEST_F(WebRtcTransport, HandshakeBeforeTheAnswerWaitsForSetRemote) {
   Handshake(*other, kT0);
   other->SetRemote("cli", ServerCert()->fingerprint());
   EXPECT_EQ(other->failure(), Failure::kDtlsFailed);
+}
+
+// The server as the DTLS client (it answered a=setup:active, or the client answered
+// passive): the ClientHello leaves with the first check's answer, and the server's own
+// timer retransmits a lost flight after 200 ms, so a peer that never retransmits (or
+// waits a second, as OpenSSL's default does) still completes in a few hundred ms.
+TEST_F(WebRtcTransport, AsTheDtlsClientItStartsWithThePathAndRetransmitsLostFlightsItself) {
+  TransportParams params{"srv", "server-password-0123456789", "cli", ClientCert()->fingerprint()};
+  params.dtls_client = true;
+  // OpenSSL times flights on the real clock: this test runs in real time.
+  sfu::WebRtcTransport t(7, params, ServerCert(), kT0, TransportTimeouts{10'000'000, 30'000'000}, &listener_, &sink_);
+  auto started = std::chrono::steady_clock::now();
+  Check(t, 5000, kT0);
+  std::vector<std::vector<uint8_t>> hello;
+  for (const Sent& s : sink_.now)
+    if (Classify(s.data) == PacketClass::kDtls) hello.push_back(s.data);
+  sink_.now.clear();
+  ASSERT_FALSE(hello.empty()) << "no ClientHello with the path";
+
+  // The peer is a DTLS server that only answers what it gets (the test never runs its
+  // timer). Lost: the first ClientHello (above), the peer's first flight, and every
+  // other batch the server sends after that.
+  int64_t now = kT0;
+  bool lose_peer_flight = true;
+  DtlsTransport peer(ClientCert(), DtlsTransport::Role::kServer, ServerCert()->fingerprint(),
+                     [&](std::span<const uint8_t> d) {
+                       std::vector<uint8_t> copy(d.begin(), d.end());
+                       if (!lose_peer_flight) t.Receive(copy, PacketClass::kDtls, Address(5000), now, now);
+                     });
+  peer.Start();
+  int batches = 0, lost = 1;
+  for (int step = 0; step < 200 && t.state() != sfu::WebRtcTransport::State::kConnected; ++step) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the worker's tick
+    now += 20'000;
+    t.Tick(now);
+    std::vector<std::vector<uint8_t>> batch;
+    for (const Sent& s : sink_.now)
+      if (Classify(s.data) == PacketClass::kDtls) batch.push_back(s.data);
+    sink_.now.clear();
+    if (batch.empty()) continue;
+    if (++batches % 2 == 0) {
+      ++lost;
+      continue;
+    }
+    for (const auto& d : batch) peer.Feed(d);
+    if (lose_peer_flight) {
+      lose_peer_flight = false;
+      ++lost;
+    }
+  }
+  EXPECT_GE(lost, 3);
+  ASSERT_EQ(t.state(), sfu::WebRtcTransport::State::kConnected);
+  EXPECT_EQ(peer.state(), DtlsTransport::State::kConnected);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3))
+      << "retransmitted by the server's own timer (200 ms, doubling)";
+}
+
+// A subscribe answer that says passive makes the server the client; one that says
+// active keeps it the server, and a later answer cannot change a started role.
+TEST_F(WebRtcTransport, SetRemoteTakesTheRoleTheAnswerLeftToTheServer) {
+  auto t = Make("", "");
+  Check(*t, 5000, kT0);
+  EXPECT_TRUE(sink_.now.size() == 1u);  // only the check's answer: still waiting for the role
+  sink_.now.clear();
+  t->SetRemote("cli", ClientCert()->fingerprint(), true);
+  bool hello = false;
+  for (const Sent& s : sink_.now) hello = hello || Classify(s.data) == PacketClass::kDtls;
+  EXPECT_TRUE(hello);
+  EXPECT_TRUE(t->params().dtls_client);
+  t->SetRemote("cli", ClientCert()->fingerprint(), false);
+  EXPECT_TRUE(t->params().dtls_client);
 }
 
 std::vector<uint8_t> RtpPacket(uint8_t pt, uint16_t seq, uint32_t ssrc) {

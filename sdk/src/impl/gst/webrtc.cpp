@@ -136,6 +136,22 @@ void RetransmissionRequests::TurnOn(GstWebRTCRTPTransceiver* trans) {
   turned_on_.fetch_add(1, std::memory_order_relaxed);
 }
 
+int MakeDtlsPassive(GstSDPMessage* sdp) {
+  int rewritten = 0;
+  for (guint m = 0; m < gst_sdp_message_medias_len(sdp); ++m) {
+    auto* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, m));
+    for (guint a = 0; a < gst_sdp_media_attributes_len(media); ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);
+      if (g_strcmp0(attr->key, "setup") != 0 || g_strcmp0(attr->value, "active") != 0) continue;
+      GstSDPAttribute passive{};
+      gst_sdp_attribute_set(&passive, "setup", "passive");
+      gst_sdp_media_replace_attribute(media, a, &passive);
+      ++rewritten;
+    }
+  }
+  return rewritten;
+}
+
 Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   const char* create = offer ? "create-offer" : "create-answer";
   GstPtr<GstWebRTCSessionDescription> desc;
@@ -151,6 +167,7 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   if (!desc)
     return MakeError(Errc::kMediaConnectionCreateFailed,
                      offer ? "webrtcbin made no offer" : "webrtcbin made no answer");
+  if (!offer) (void)MakeDtlsPassive(desc->sdp);
   BoundedPromise set;
   g_signal_emit_by_name(webrtc, "set-local-description", desc.get(), set.get());
   (void)set.Wait(kSdpTimeout);

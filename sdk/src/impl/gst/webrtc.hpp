@@ -64,8 +64,15 @@ class RetransmissionRequests {
   std::atomic<int> turned_on_{0};
 };
 
-/// create-offer / create-answer, then set-local-description; the SDP text.
+/// create-offer / create-answer, then set-local-description; the SDP text. An answer
+/// says a=setup:passive (webrtcbin writes active): the server, offering actpass, is then
+/// the DTLS client and paces the handshake with its 200 ms flight timer. webrtcbin's
+/// own, as client, is OpenSSL's 1 s doubling to 60 s, which through heavy loss leaves
+/// a subscribe connection without media for many seconds.
 Result<std::string> CreateLocal(GstElement* webrtc, bool offer);
+
+/// Rewrites every a=setup:active of `sdp` to passive; how many it rewrote.
+int MakeDtlsPassive(GstSDPMessage* sdp);
 
 /// Sums a get-stats reply (a structure of per-object structures, RTCStats types).
 media::RtpTotals SumStats(const GstStructure* reply);
