@@ -1,5 +1,6 @@
 #include "signal_client.hpp"
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -7,7 +8,9 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <map>
+#include <memory>
 #include <utility>
+#include <vector>
 
 namespace parley::sdk {
 
@@ -21,9 +24,10 @@ using tcp = asio::ip::tcp;
 // with the closed socket's error and release the Impl. Handlers never run again once
 // the loop is destroyed, and destroying them releases it too.
 struct SignalClient::Impl : std::enable_shared_from_this<Impl> {
-  explicit Impl(asio::io_context& context) : io(context), ws(context) {}
+  explicit Impl(asio::io_context& context) : io(context), ws(std::make_unique<Ws>(context)) {}
   asio::io_context& io;
-  websocket::stream<beast::tcp_stream> ws;
+  using Ws = websocket::stream<beast::tcp_stream>;
+  std::unique_ptr<Ws> ws;  ///< replaced by the connection that won the Connect
   beast::flat_buffer buffer;
   bool open = false;
   bool closing = false;
@@ -48,7 +52,7 @@ struct SignalClient::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void ReadLoop() {
-    ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, size_t) {
+    ws->async_read(buffer, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Fail(ec == websocket::error::closed ? "closed by the server" : ec.message());
       if (self->closing) return;  // read before the Close: nobody listens any more
       std::string text = beast::buffers_to_string(self->buffer.data());
@@ -80,8 +84,8 @@ struct SignalClient::Impl : std::enable_shared_from_this<Impl> {
 
   void Write() {
     if (outbox.empty() || !open) return;
-    ws.text(true);
-    ws.async_write(asio::buffer(outbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    ws->text(true);
+    ws->async_write(asio::buffer(outbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Fail(ec.message());
       // Failed (closed) after this write had completed: Fail kept only this message.
       if (!self->open) return;
@@ -93,7 +97,7 @@ struct SignalClient::Impl : std::enable_shared_from_this<Impl> {
   void Fail(const std::string& why) {
     if (!open) return;
     open = false;
-    beast::get_lowest_layer(ws).close();
+    beast::get_lowest_layer(*ws).close();
     // The front message may be the buffer of a write still in flight (its handler has
     // yet to run): it must outlive that write. The rest is never sent.
     if (!outbox.empty()) outbox.erase(outbox.begin() + 1, outbox.end());
@@ -110,21 +114,72 @@ struct SignalClient::Impl : std::enable_shared_from_this<Impl> {
 
 /// One Connect: the steps and the deadline race on the loop; the first to finish
 /// answers the caller, and whatever finishes later finds the attempt over.
+///
+/// While no connection is up, a new one (TCP handshake, then the WebSocket upgrade)
+/// starts every kTryEvery, the earlier ones still trying; the first whose upgrade
+/// completes is the client's connection and the others are closed. Through heavy loss
+/// one connection alone often misses a 10 s bound: a lost SYN waits 1 s or more, and
+/// once a SYN was retransmitted Linux starts the connection's data retransmissions at
+/// 3 s (RFC 6298 §5.7), so a lost upgrade request waits 3 s, then 6 s. A later
+/// connection whose SYN got through at once measured the round trip and repairs its
+/// losses in a fraction of a second.
 struct SignalClient::ConnectAttempt {
+  static constexpr std::chrono::milliseconds kTryEvery{1000};
+  static constexpr size_t kMostTries = 12;
   ConnectAttempt(asio::io_context& io, std::string target, std::chrono::milliseconds bound, ConnectFn fn)
-      : resolver(io), deadline(io), url(std::move(target)), timeout(bound), done(std::move(fn)) {}
+      : resolver(io), deadline(io), next_try(io), url(std::move(target)), timeout(bound), done(std::move(fn)) {}
   tcp::resolver resolver;
   asio::steady_timer deadline;
-  std::string url;
+  asio::steady_timer next_try;
+  tcp::resolver::results_type endpoints;
+  std::vector<std::shared_ptr<Impl::Ws>> tries;  ///< connections under way
+  size_t started = 0;
+  std::string url, path, hostport;
   std::chrono::milliseconds timeout;
   ConnectFn done;
   bool finished = false;
+
+  void CloseTries() {
+    next_try.cancel();
+    for (auto& t : tries) beast::get_lowest_layer(*t).close();
+    tries.clear();
+  }
+
+  /// Starts one more connection, and schedules the next.
+  static void Try(const std::shared_ptr<Impl>& im, const std::shared_ptr<ConnectAttempt>& attempt) {
+    auto ws = std::make_shared<Impl::Ws>(im->io);
+    attempt->tries.push_back(ws);
+    ++attempt->started;
+    beast::get_lowest_layer(*ws).async_connect(
+        attempt->endpoints, [im, attempt, ws](beast::error_code ec, const tcp::endpoint&) {
+          if (attempt->finished || ec == asio::error::operation_aborted) return;
+          if (ec) return attempt->Finish(*im, ec);  // refused: the server is not there
+          ws->async_handshake(attempt->hostport, attempt->path, [im, attempt, ws](beast::error_code handshake_ec) {
+            if (attempt->finished || handshake_ec == asio::error::operation_aborted) return;
+            if (handshake_ec) return attempt->Finish(*im, handshake_ec);  // the server answered, and not yes
+            std::erase(attempt->tries, ws);
+            attempt->CloseTries();
+            im->ws = std::make_unique<Impl::Ws>(std::move(*ws));
+            im->ws->read_message_max(16 << 20);
+            im->open = true;
+            im->ReadLoop();
+            attempt->Finish(*im, {});
+          });
+        });
+    if (attempt->started >= kMostTries) return;
+    attempt->next_try.expires_after(kTryEvery);
+    attempt->next_try.async_wait([im, attempt](beast::error_code ec) {
+      if (ec || attempt->finished) return;
+      Try(im, attempt);
+    });
+  }
 
   void Finish(Impl& im, beast::error_code ec) {
     if (finished) return;
     finished = true;
     deadline.cancel();
     resolver.cancel();
+    CloseTries();
     if (im.attempt.get() == this) im.attempt.reset();
     Status st;
     if (ec == beast::error::timeout)
@@ -193,31 +248,18 @@ void SignalClient::Connect(const std::string& url, std::chrono::milliseconds tim
   attempt->deadline.expires_after(timeout);
   attempt->deadline.async_wait([im = impl_, attempt](beast::error_code ec) {
     if (ec || attempt->finished) return;  // cancelled: the attempt finished first
-    beast::get_lowest_layer(im->ws).close();
+    beast::get_lowest_layer(*im->ws).close();
     attempt->Finish(*im, beast::error::timeout);
   });
-  attempt->resolver.async_resolve(
-      host, port,
-      [im = impl_, attempt, path, hostport, timeout](beast::error_code ec, tcp::resolver::results_type results) {
-        if (attempt->finished) return;
-        if (ec) return attempt->Finish(*im, ec);
-        auto& layer = beast::get_lowest_layer(im->ws);
-        layer.expires_after(timeout);
-        layer.async_connect(results, [im, attempt, path, hostport](beast::error_code connect_ec, const tcp::endpoint&) {
-          if (attempt->finished) return;
-          if (connect_ec) return attempt->Finish(*im, connect_ec);
-          im->ws.async_handshake(hostport, path, [im, attempt](beast::error_code handshake_ec) {
-            if (attempt->finished) return;
-            beast::get_lowest_layer(im->ws).expires_never();
-            if (!handshake_ec) {
-              im->ws.read_message_max(16 << 20);
-              im->open = true;
-              im->ReadLoop();
-            }
-            attempt->Finish(*im, handshake_ec);
-          });
-        });
-      });
+  attempt->path = path;
+  attempt->hostport = hostport;
+  attempt->resolver.async_resolve(host, port,
+                                  [im = impl_, attempt](beast::error_code ec, tcp::resolver::results_type results) {
+                                    if (attempt->finished) return;
+                                    if (ec) return attempt->Finish(*im, ec);
+                                    attempt->endpoints = std::move(results);
+                                    ConnectAttempt::Try(im, attempt);
+                                  });
 }
 
 void SignalClient::Request(const std::string& type, Json fields, Errc timeout_code, std::chrono::milliseconds timeout,
@@ -250,7 +292,7 @@ void SignalClient::Close() {
   if (im.closing) return;
   im.closing = true;
   if (auto attempt = im.attempt) {
-    beast::get_lowest_layer(im.ws).close();
+    beast::get_lowest_layer(*im.ws).close();
     attempt->Finish(im, asio::error::operation_aborted);
   }
   im.Fail("closed by the client");

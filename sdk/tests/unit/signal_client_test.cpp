@@ -12,7 +12,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -176,6 +179,72 @@ class SilentWebSocketServer {
   beast::flat_buffer buffer_;
   std::thread thread_;
 };
+
+/// A WebSocket server on 127.0.0.1 that leaves the first `ignored` connections'
+/// upgrades unanswered (as if the request or the answer were lost on the way, and
+/// every retransmission too) and answers the ones after them.
+class LossyUpgradeServer {
+ public:
+  explicit LossyUpgradeServer(int ignored)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), ignored_(ignored) {
+    Accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~LossyUpgradeServer() {
+    io_.stop();
+    thread_.join();
+  }
+  LossyUpgradeServer(const LossyUpgradeServer&) = delete;
+  LossyUpgradeServer& operator=(const LossyUpgradeServer&) = delete;
+  [[nodiscard]] std::string url() const {
+    return "ws://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
+  [[nodiscard]] int connections() const { return connections_.load(); }
+  [[nodiscard]] int upgraded() const { return upgraded_.load(); }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket s) {
+      if (ec) return;
+      if (connections_++ < ignored_) {
+        silent_.push_back(std::move(s));
+      } else {
+        auto ws = std::make_shared<beast::websocket::stream<tcp::socket>>(std::move(s));
+        ws->async_accept([this, ws](beast::error_code ec2) {
+          if (!ec2) {
+            ++upgraded_;
+            open_.push_back(ws);
+          }
+        });
+      }
+      Accept();
+    });
+  }
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  int ignored_;
+  std::atomic<int> connections_{0}, upgraded_{0};
+  std::vector<tcp::socket> silent_;
+  std::vector<std::shared_ptr<beast::websocket::stream<tcp::socket>>> open_;
+  std::thread thread_;
+};
+
+// The first two connections' upgrades are never answered: the client does not wait on
+// them; a new connection every second, the first to be answered is the one it keeps.
+TEST(SignalClient, AnUnansweredUpgradeDoesNotHoldUpTheConnectWhileTheBoundLasts) {
+  LossyUpgradeServer server(2);
+  Loop loop;
+  SignalClient c(loop.io, nullptr, nullptr);
+  auto [st, took] = ConnectAndWait(loop, c, server.url(), 5000ms);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_TRUE(c.connected());
+  EXPECT_GE(server.connections(), 3);
+  // The others are closed: a request goes over the one connection that was answered.
+  std::printf("# connected after %lld ms over connection %d\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+              server.connections());
+  EXPECT_EQ(server.upgraded(), 1);
+}
 
 TEST(SignalClient, RequestTimesOutWithItsCode) {
   SilentWebSocketServer server;
