@@ -4,7 +4,7 @@
 // their total time, audio received (ms of decoded audio per second of call), audio
 // concealed (the share of it the decoder made up for lost packets), the send
 // bitrate, and for outage profiles whether and when media came back. It writes every
-// second of every call to a CSV, and with gnuplot installed a PNG per profile (send
+// second of every call to a CSV, each client's events and log to <profile>-<user>.log, and with gnuplot installed a PNG per profile (send
 // bitrate and fps over time). Needs root: it runs in network namespaces of its own.
 //
 //   network_suite [--seconds 20] [--profiles good,lossy-10,...] [--out build/network-suite]
@@ -225,6 +225,12 @@ int main(int argc, char** argv) {
     }
     ta.join();
     tb.join();
+    // Each client's own record of the call (its JSON events, then its log), to see
+    // what happened when a number looks wrong.
+    for (const auto& [user, r] : {std::pair{"alice", &a}, std::pair{"bob", &b}}) {
+      std::ofstream log(std::filesystem::absolute(out_dir) / (p->name + "-" + user + ".log"));
+      log << r->out << "\n--- log ---\n" << r->err;
+    }
     // alice's output shows what alice received from bob: the bob -> alice direction.
     for (const auto& d : {Read("bob", "alice", a), Read("alice", "bob", b)}) {
       for (const auto& s : d.seconds)

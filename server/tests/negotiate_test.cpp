@@ -38,7 +38,7 @@ TEST(Negotiate, PublishAnswerTakesTheOffersFirstSupportedCodec) {
   EXPECT_EQ(vp8_first->tracks[0].rtx_payload_type, 97);
 
   // H.264 High (640c1f) first: skipped; constrained baseline next: taken, with its RTX.
-  auto h264_first = AnswerPublishOffer(*ParseSdp(Offer("104 102 103 96 97")), kLocal);
+  auto h264_first = AnswerPublishOffer(*ParseSdp(Offer("104 102 103 96 97")), kLocal, {.dtls_client = true});
   ASSERT_TRUE(h264_first.ok());
   const AcceptedTrack& t = h264_first->tracks[0];
   EXPECT_EQ(t.codec, "H264");
@@ -49,17 +49,22 @@ TEST(Negotiate, PublishAnswerTakesTheOffersFirstSupportedCodec) {
   EXPECT_EQ(t.ext_transport_cc, 4);
   std::string answer = WriteSdp(h264_first->sdp);
   EXPECT_NE(answer.find("m=video 9 UDP/TLS/RTP/SAVPF 102 103"), std::string::npos) << answer;
-  // actpass: the server takes the DTLS client role (its flight timer is the short one).
+  // actpass, for a native client: the server takes the DTLS client role (its flight
+  // timer is the short one). For a browser it stays passive.
   EXPECT_NE(answer.find("a=setup:active"), std::string::npos);
   EXPECT_TRUE(h264_first->dtls_client);
   EXPECT_NE(answer.find("a=ice-lite"), std::string::npos);
   EXPECT_NE(answer.find("127.0.0.1 40000 typ host"), std::string::npos);
 
+  auto browser = AnswerPublishOffer(*ParseSdp(Offer("96 97")), kLocal);
+  ASSERT_TRUE(browser.ok());
+  EXPECT_FALSE(browser->dtls_client);
+  EXPECT_NE(WriteSdp(browser->sdp).find("a=setup:passive"), std::string::npos);
   // An offer that insists on active leaves the server passive; passive is refused
   // (RFC 5763 §5: an offerer says actpass or active).
   std::string active = Offer("96 97");
   active.replace(active.find("a=setup:actpass"), 15, "a=setup:active");
-  auto as_server = AnswerPublishOffer(*ParseSdp(active), kLocal);
+  auto as_server = AnswerPublishOffer(*ParseSdp(active), kLocal, {.dtls_client = true});
   ASSERT_TRUE(as_server.ok());
   EXPECT_FALSE(as_server->dtls_client);
   EXPECT_NE(WriteSdp(as_server->sdp).find("a=setup:passive"), std::string::npos);

@@ -117,6 +117,10 @@ SSL_CTX* MakeContext(bool server, X509* cert, EVP_PKEY* key) {
     return nullptr;
   }
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, AcceptAnyCertificate);
+  // No session tickets: a DTLS-SRTP association is never resumed, and a ticket is the
+  // biggest message of the last flight (GStreamer's DTLS sends it as three 256-byte
+  // fragments, each of which a lossy path must carry before the handshake ends).
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   SSL_CTX_set_read_ahead(ctx, 1);
   return ctx;
 }

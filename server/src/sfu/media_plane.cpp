@@ -78,12 +78,14 @@ ChannelMedia::SessionMedia* ChannelMedia::Find(SessionId session) {
   return it == sessions_.end() ? nullptr : &it->second;
 }
 
-Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks) {
+Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks,
+                                          Platform publisher) {
   if (!worker_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
   auto offer = ParseSdp(offer_sdp);
   if (!offer) return offer.error();
   LocalTransport local = plane_.NewLocal(*worker_);
-  auto answer = AnswerPublishOffer(*offer, local);
+  // The DTLS client role for native publishers only (PublishAnswerOptions says why).
+  auto answer = AnswerPublishOffer(*offer, local, {publisher == Platform::kNative});
   if (!answer) return answer.error();
   // Signalling tracks map onto the offer's sections in order: audio to the first audio
   // section, camera to the first video section, screen to the next video section.

@@ -127,7 +127,8 @@ class ChannelMedia {
   /// renegotiating: its subscribers' routes (and their numbering) move to the new
   /// transport and the old one closes. On error nothing changes. Errors: the SDP's
   /// (kInvalidSdp), kMediaConnectionCreateFailed without a media worker.
-  Result<std::string> Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks);
+  Result<std::string> Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks,
+                              Platform publisher = Platform::kH5);
   /// `tracks` are no longer published: their routes to every subscriber of the channel
   /// are removed and the publish transport forgets them. `drop_transport`: nothing is
   /// left published, the transport closes too (subscribers come back on trackPublished).

@@ -61,13 +61,14 @@ void SetLocalTransport(SdpMedia& m, const LocalTransport& local, const char* set
 
 }  // namespace
 
-Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local) {
+Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local,
+                                         PublishAnswerOptions options) {
   auto bad = [](const std::string& why) { return MakeError(Errc::kInvalidSdp, why); };
   if (offer.media.empty()) return bad("the offer has no media sections");
   if (offer.bundle_mids.empty()) return bad("the offer must use BUNDLE (a=group:BUNDLE)");
   PublishAnswer out;
   const SdpMedia& first = offer.media.front();
-  out.dtls_client = first.setup == "actpass";
+  out.dtls_client = options.dtls_client && first.setup == "actpass";
   out.remote_ufrag = first.ice_ufrag;
   out.remote_pwd = first.ice_pwd;
   out.remote_fingerprint = first.fingerprint;

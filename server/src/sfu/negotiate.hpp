@@ -52,12 +52,23 @@ struct PublishAnswer {
   bool dtls_client = false;
 };
 
+struct PublishAnswerOptions {
+  /// Take the DTLS client role when the offer says actpass. For native clients:
+  /// GStreamer's DTLS retransmits on OpenSSL's 1 s doubling timer in 256-byte
+  /// fragments, so the server's 200 ms timer sets up a lossy path much sooner.
+  /// Browsers retransmit quickly themselves, and as DTLS servers they pick SRTP
+  /// AES-CM over the AES-GCM the SFU prefers (about 5x cheaper per packet), so they
+  /// keep the client role.
+  bool dtls_client = false;
+};
+
 /// Checks that the offer is something we can terminate (BUNDLE, rtcp-mux, ICE
 /// credentials, a sha-256 fingerprint, setup actpass or active) and builds the answer
-/// (a=setup:active to actpass, passive to active).
+/// (a=setup:active to actpass when `options` asks for the client role, else passive).
 /// Media sections we cannot receive are rejected with port 0, as JSEP prescribes.
 /// Errors are kInvalidSdp.
-Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local);
+Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local,
+                                         PublishAnswerOptions options = {});
 
 /// One track the server sends on a subscribe connection.
 struct OfferedTrack {

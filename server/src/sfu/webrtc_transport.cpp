@@ -73,7 +73,10 @@ void WebRtcTransport::Receive(std::span<uint8_t> packet, PacketClass cls, const 
                               int64_t arrival_us) {
   switch (cls) {
     case PacketClass::kStun: HandleStun(packet, from, now_us); break;
-    case PacketClass::kDtls: HandleDtls(packet); break;
+    case PacketClass::kDtls:
+      last_dtls_in_us_ = now_us;
+      HandleDtls(packet);
+      break;
     case PacketClass::kRtp:
     case PacketClass::kRtcp: HandleSrtp(packet, cls, now_us, arrival_us); break;
     case PacketClass::kUnknown: Drop(DropReason::kMalformed); break;
@@ -278,8 +281,15 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
 void WebRtcTransport::Tick(int64_t now_us) {
   if (state_ == State::kFailed || state_ == State::kClosed) return;  // no retransmitted flights, no timers
   if (dtls_ && dtls_->state() == DtlsTransport::State::kConnecting) (void)dtls_->HandleTimeout();
-  if ((state_ == State::kNew || state_ == State::kIceConnected) && now_us - created_us_ > timeouts_.connect_us)
-    Fail(has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
+  if ((state_ == State::kNew || state_ == State::kIceConnected) && now_us - created_us_ > timeouts_.connect_us) {
+    // A handshake under way (the peer's DTLS reached us within the bound) gets up to
+    // three times the bound: through heavy loss a peer whose own timer backs off (1 s,
+    // 2 s, 4 s, 8 s) can need more than 10 s, and failing it then would only start over.
+    bool progressing = state_ == State::kIceConnected && last_dtls_in_us_ &&
+                       now_us - last_dtls_in_us_ <= timeouts_.connect_us &&
+                       now_us - created_us_ <= 3 * timeouts_.connect_us;
+    if (!progressing) Fail(has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
+  }
   if (state_ == State::kConnected && now_us - last_check_us_ > timeouts_.consent_us) Fail(Failure::kConsentLost);
 }
 

@@ -85,7 +85,10 @@ struct TransportCounters {
 
 /// How long a transport may take to connect, and to go without consent once connected.
 struct TransportTimeouts {
-  int64_t connect_us = 10'000'000;  ///< ICE + DTLS must be done this long after the transport opens
+  /// ICE + DTLS must be done this long after the transport opens (up to 3x as long
+  /// while the peer's DTLS datagrams keep arriving, each within this long of the last:
+  /// a handshake still under way).
+  int64_t connect_us = 10'000'000;
   int64_t consent_us = 30'000'000;  ///< RFC 7675: connected and no check for this long = failed
 };
 
@@ -223,6 +226,7 @@ class WebRtcTransport {
   bool has_path_ = false;
   sockaddr_storage path_{};
   int64_t created_us_ = 0, last_check_us_ = 0, last_rr_us_ = 0, last_twcc_us_ = 0;
+  int64_t last_dtls_in_us_ = 0;  ///< the peer's last DTLS datagram (0: none yet)
   uint64_t stun_requests_ = 0;
   bool just_connected_ = false;
   std::shared_ptr<TransportCounters> counters_;

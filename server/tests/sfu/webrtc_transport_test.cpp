@@ -194,6 +194,21 @@ TEST_F(WebRtcTransport, IceTimeoutThenDtlsTimeoutOnTick) {
   sink_.now.clear();
   Check(*no_dtls, 5000, kT0 + kTimeouts.connect_us + 2);
   EXPECT_TRUE(sink_.now.empty());
+
+  // A handshake under way (the peer's flights keep coming) gets up to three times the
+  // bound, then fails as a DTLS timeout all the same.
+  auto slow = Make(ClientCert()->fingerprint());
+  Check(*slow, 5000, kT0);
+  DtlsTransport client(ClientCert(), DtlsTransport::Role::kClient, ServerCert()->fingerprint(),
+                       [&](std::span<const uint8_t> d) {
+                         std::vector<uint8_t> copy(d.begin(), d.end());
+                         slow->Receive(copy, PacketClass::kDtls, Address(5000), kT0 + 250'000, kT0 + 250'000);
+                       });
+  client.Start();  // its ClientHello arrives; nothing it is sent back reaches it
+  slow->Tick(kT0 + kTimeouts.connect_us + 1);
+  EXPECT_EQ(slow->state(), sfu::WebRtcTransport::State::kIceConnected);
+  slow->Tick(kT0 + 3 * kTimeouts.connect_us + 1);
+  EXPECT_EQ(slow->failure(), Failure::kDtlsTimeout);
 }
 
 TEST_F(WebRtcTransport, ConsentLapses) {
