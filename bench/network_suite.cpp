@@ -4,8 +4,8 @@
 // their total time, audio received (ms of decoded audio per second of call), audio
 // concealed (the share of it the decoder made up for lost packets), the send
 // bitrate, and for outage profiles whether and when media came back. It writes every
-// second of every call to a CSV, each client's events and log to <profile>-<user>.log, and with gnuplot installed a PNG per profile (send
-// bitrate and fps over time). Needs root: it runs in network namespaces of its own.
+// second of every call to a CSV, each client's events and log to <profile>-<user>.log, and with gnuplot installed a PNG
+// per profile (send bitrate and fps over time). Needs root: it runs in network namespaces of its own.
 //
 //   network_suite [--seconds 20] [--profiles good,lossy-10,...] [--out build/network-suite]
 //                 [--server-flag --no-video-pacing ...]   (flags for parleyd; repeatable)

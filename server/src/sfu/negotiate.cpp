@@ -75,8 +75,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   if (out.remote_ufrag.empty() || out.remote_pwd.empty()) return bad("the offer lacks ICE credentials");
   if (first.fingerprint_algorithm != "sha-256" || out.remote_fingerprint.empty())
     return bad("the offer needs a sha-256 DTLS fingerprint");
-  if (first.setup != "actpass" && first.setup != "active")
-    return bad("the offer's a=setup must be actpass or active");
+  if (first.setup != "actpass" && first.setup != "active") return bad("the offer's a=setup must be actpass or active");
 
   SdpSession& a = out.sdp;
   a.session_id = offer.session_id ^ 0x5A5A5A5A;
@@ -238,8 +237,7 @@ Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std
   if (first.ice_ufrag.empty() || first.ice_pwd.empty()) return bad("the answer lacks ICE credentials");
   if (first.fingerprint_algorithm != "sha-256" || first.fingerprint.empty())
     return bad("the answer needs a sha-256 DTLS fingerprint");
-  if (first.setup != "active" && first.setup != "passive")
-    return bad("the answer's a=setup must be active or passive");
+  if (first.setup != "active" && first.setup != "passive") return bad("the answer's a=setup must be active or passive");
   return SubscribeAnswer{first.ice_ufrag, first.ice_pwd, first.fingerprint, first.setup == "passive"};
 }
 

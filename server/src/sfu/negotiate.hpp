@@ -98,9 +98,9 @@ SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec);
 
 /// The server's offer on a subscribe connection: sendonly sections (inactive for
 /// tracks that went away), ICE-lite, a=setup:actpass: the client picks the DTLS role
-/// in its answer (passive makes the server the client, see CheckSubscribeAnswer). A section with an RTX payload type and SSRC carries RTX
-/// and generic NACK: every video section, and audio ones for native subscribers of a
-/// native publisher (ChannelMedia decides); other audio sections have no feedback.
+/// in its answer (passive makes the server the client, see CheckSubscribeAnswer). A section with an RTX payload type
+/// and SSRC carries RTX and generic NACK: every video section, and audio ones for native subscribers of a native
+/// publisher (ChannelMedia decides); other audio sections have no feedback.
 SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
                                uint64_t session_version);
 
