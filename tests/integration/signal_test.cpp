@@ -519,12 +519,19 @@ TEST(SignalMedia, TransportsThatNeverConnectAreReportedWithTheirCodes) {
   ServerProcess server({"--media-connect-timeout-ms", "400", "--media-workers", "2"});
   TestApp app = CreateApp(server);
   WsClient a(server.port()), b(server.port());
-  ASSERT_EQ(Code(Join(a, app, "c", "a")), 0);
+  ASSERT_EQ(Code(Join(a, app, "c", "a", {{"platform", "h5"}})), 0);
   ASSERT_EQ(Code(Join(b, app, "c", "b")), 0);
   auto pub = a.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}});
   ASSERT_EQ(Code(pub), 0) << pub.dump();
-  // A browser's actpass: the server stays passive (native publishers get active).
+  // A browser's actpass: the server stays passive (so Chrome, as DTLS client, offers
+  // AES-GCM first); a native publisher's actpass makes the server the DTLS client.
   ASSERT_NE(pub["data"]["sdp"].get<std::string>().find("a=setup:passive"), std::string::npos);
+  WsClient n(server.port());
+  ASSERT_EQ(Code(Join(n, app, "c", "n")), 0);
+  auto native = n.Request("publish", {{"tracks", {"audio", "camera"}}, {"sdp", BrowserOffer()}});
+  ASSERT_EQ(Code(native), 0) << native.dump();
+  EXPECT_NE(native["data"]["sdp"].get<std::string>().find("a=setup:active"), std::string::npos);
+  ASSERT_EQ(Code(n.Request("leave")), 0);  // its transport closes before it can fail
   auto sub = b.Request("subscribe", {{"userId", "a"}});
   ASSERT_EQ(Code(sub), 0) << sub.dump();
   std::string offer = sub["data"]["sdp"];
