@@ -17,5 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   c.Gap(20'000'000);
   c.Packet(packet.data(), packet.size());
   if (c.concealed() + c.restored() != 960 || c.samples() != 960u + n) __builtin_trap();
+  // A sender's pause, then a loss the jitter buffer spreads over any length: one packet.
+  parley::sdk::ConcealmentCounter d;
+  d.Packet(packet.data(), packet.size(), 0);
+  d.Packet(packet.data(), packet.size(), 500'000'000);
+  d.Gap(~uint64_t{0});
+  if (n && d.concealed() > n) __builtin_trap();
   return 0;
 }

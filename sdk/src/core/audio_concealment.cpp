@@ -78,9 +78,14 @@ bool OpusPacketHasFec(const uint8_t* data, size_t size) {
   return lbrr;
 }
 
-void ConcealmentCounter::Packet(const uint8_t* data, size_t size) {
+void ConcealmentCounter::Packet(const uint8_t* data, size_t size, uint64_t pts_ns) {
   const uint32_t n = OpusPacketSamples48k(data, size);
   samples_.fetch_add(n, std::memory_order_relaxed);
+  // Only packets with nothing lost between them tell a pause from a loss.
+  if (pts_ns != kNoTime && last_end_ns_ != kNoTime && !last_gap_)
+    paused_ = pts_ns > last_end_ns_ && pts_ns - last_end_ns_ > kPauseNs;
+  if (n) last_samples_ = n;
+  last_end_ns_ = pts_ns == kNoTime ? kNoTime : pts_ns + uint64_t{n} * 1000000 / 48;
   // opusdec decodes the lost frame just before this packet from its FEC.
   if (last_gap_ && OpusPacketHasFec(data, size))
     restored_.fetch_add(std::min<uint64_t>(last_gap_, n), std::memory_order_relaxed);
@@ -88,7 +93,8 @@ void ConcealmentCounter::Packet(const uint8_t* data, size_t size) {
 }
 
 void ConcealmentCounter::Gap(uint64_t duration_ns) {
-  const uint64_t n = duration_ns * 48 / 1000000;  // 48 samples per ms
+  uint64_t n = duration_ns / 1000000 * 48 + duration_ns % 1000000 * 48 / 1000000;  // 48 samples per ms
+  if (paused_ && last_samples_) n = std::min(n, last_samples_);                    // one packet of a pause
   samples_.fetch_add(n, std::memory_order_relaxed);
   lost_.fetch_add(n, std::memory_order_relaxed);
   last_gap_ = n;

@@ -5,8 +5,16 @@
 // packet right after a gap carries in-band FEC (its SILK layer's LBRR flag), opusdec
 // rebuilds the lost frame from it: those samples count as restored. The rest of the
 // gap is concealment. concealed / samples is what the W3C stats call
-// concealedSamples / totalSamplesReceived. GStreamer-free; the counts are bumped on
-// one streaming thread and read on the engine thread.
+// concealedSamples / totalSamplesReceived.
+//
+// A sender with discontinuous transmission (DTX: libparley and browsers, as the server
+// asks with usedtx=1) sends one small comfort-noise packet every ~400 ms in silence,
+// with consecutive sequence numbers; the jitter buffer spreads a loss over the whole
+// pause. The counter knows the stream is paused when a packet starts well after the
+// one before ended with no loss between, and then counts a loss as one packet of the
+// last packet's duration: the sender's silence is neither received nor concealed
+// audio. GStreamer-free; the counts are bumped on one streaming thread and read on the
+// engine thread.
 #pragma once
 
 #include <atomic>
@@ -27,8 +35,12 @@ bool OpusPacketHasFec(const uint8_t* data, size_t size);
 
 class ConcealmentCounter {
  public:
-  /// An Opus packet reached the decoder.
-  void Packet(const uint8_t* data, size_t size);
+  static constexpr uint64_t kNoTime = ~uint64_t{0};
+  /// A packet starting this long after the one before ended means a sender's pause.
+  static constexpr uint64_t kPauseNs = 60'000'000;
+
+  /// An Opus packet reached the decoder, presented at `pts_ns` (kNoTime: unknown).
+  void Packet(const uint8_t* data, size_t size, uint64_t pts_ns = kNoTime);
   /// The jitter buffer declared `duration_ns` of audio lost.
   void Gap(uint64_t duration_ns);
   /// All samples that reached the decoder, received or made up.
@@ -43,7 +55,12 @@ class ConcealmentCounter {
 
  private:
   std::atomic<uint64_t> samples_{0}, lost_{0}, restored_{0};
-  uint64_t last_gap_ = 0;  ///< the streaming thread's: samples of a gap just before
+  // The streaming thread's: the samples of a gap just before, the last packet's
+  // samples and end, and whether the sender is pausing (DTX).
+  uint64_t last_gap_ = 0;
+  uint64_t last_samples_ = 0;
+  uint64_t last_end_ns_ = kNoTime;
+  bool paused_ = false;
 };
 
 }  // namespace parley::sdk

@@ -117,5 +117,45 @@ TEST(Pipelines, EncodersCarryTheTwccExtmap) {
   EXPECT_EQ(RawVideoCaps(vp8), "video/x-raw,format=I420,width=320,height=240,framerate=12/1");
 }
 
+// The RTP packets AudioEncoder sends for 2 s of audiotestsrc's `wave`, encoded as fast
+// as GStreamer can (-1: the pipeline failed).
+int AudioPacketsFor(const char* wave) {
+  const std::string desc = std::string("audiotestsrc num-buffers=100 samplesperbuffer=960 wave=") + wave +
+                           " ! audio/x-raw,rate=48000,channels=1 ! " + AudioEncoder(false) +
+                           " ! fakesink name=out signal-handoffs=true sync=false";
+  GError* raw_err = nullptr;
+  GstPtr<GstElement> pipeline = Sink(gst_parse_launch(desc.c_str(), &raw_err));
+  GstPtr<GError> err = Adopt(raw_err);
+  if (!pipeline || err) {
+    ADD_FAILURE() << desc << ": " << ErrorText(err.get());
+    return -1;
+  }
+  int packets = 0;
+  GstPtr<GstElement> out = Adopt(gst_bin_get_by_name(GST_BIN(pipeline.get()), "out"));
+  g_signal_connect(out.get(), "handoff",
+                   G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer n) { ++*static_cast<int*>(n); }),
+                   &packets);
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  GstPtr<GstBus> bus = Adopt(gst_element_get_bus(pipeline.get()));
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus.get(), 10 * GST_SECOND,
+                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const bool eos = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
+  if (msg) gst_message_unref(msg);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  EXPECT_TRUE(eos) << wave << ": the encoder did not finish";
+  return eos ? packets : -1;
+}
+
+// Discontinuous transmission (the server's answer asks for usedtx=1): in silence the
+// sender pauses, after 200 ms, to one comfort-noise packet per 400 ms; sound is sent
+// every 20 ms.
+TEST(Pipelines, TheAudioEncoderPausesInSilence) {
+  ASSERT_TRUE(InitMedia());
+  EXPECT_GE(AudioPacketsFor("sine"), 99);
+  const int silent = AudioPacketsFor("silence");
+  EXPECT_GE(silent, 1);
+  EXPECT_LE(silent, 20);
+}
+
 }  // namespace
 }  // namespace parley::sdk::gst

@@ -74,5 +74,38 @@ TEST(ConcealmentCounter, GapsArePlayedOutAndConcealedUnlessTheNextPacketRestores
   EXPECT_EQ(c.samples(), 15u * 960u);
 }
 
+// A DTX sender pauses in silence: one comfort-noise packet every 400 ms, consecutive
+// sequence numbers. The jitter buffer gives a loss there the whole pause; the counter
+// counts one packet, while a loss in continuous speech (and an outage) counts whole.
+TEST(ConcealmentCounter, ALossInADtxPauseCountsOnePacketNotThePause) {
+  ConcealmentCounter c;
+  const std::vector<uint8_t> p = {0x78, 0x82, 1, 2};  // hybrid 20 ms, no FEC
+  constexpr uint64_t kMs = 1'000'000;
+  uint64_t t = 0;
+  for (int i = 0; i < 5; ++i, t += 20 * kMs) c.Packet(p.data(), p.size(), t);
+  c.Gap(20 * kMs);  // speech: one lost
+  t += 20 * kMs;
+  c.Packet(p.data(), p.size(), t);
+  EXPECT_EQ(c.concealed(), 960u);
+  // Silence: refreshes 400 ms apart, then one is lost and the jitter buffer says 420 ms.
+  for (int i = 0; i < 3; ++i) c.Packet(p.data(), p.size(), t += 420 * kMs);
+  const uint64_t before = c.samples();
+  c.Gap(420 * kMs);
+  c.Packet(p.data(), p.size(), t += 840 * kMs);
+  EXPECT_EQ(c.concealed(), 2u * 960u);
+  EXPECT_EQ(c.samples(), before + 2u * 960u);
+  // Speech again: two packets in a row end the pause, and a 300 ms outage counts whole.
+  c.Packet(p.data(), p.size(), t += 420 * kMs);
+  c.Packet(p.data(), p.size(), t += 20 * kMs);
+  c.Gap(300 * kMs);
+  c.Packet(p.data(), p.size(), t += 320 * kMs);
+  EXPECT_EQ(c.concealed(), 2u * 960u + 300u * 48u);
+  // Without presentation times nothing is taken for a pause.
+  ConcealmentCounter u;
+  u.Packet(p.data(), p.size());
+  u.Gap(420 * kMs);
+  EXPECT_EQ(u.concealed(), 420u * 48u);
+}
+
 }  // namespace
 }  // namespace parley::sdk

@@ -62,7 +62,7 @@ std::string TwccCapsField() {
 
 std::string AudioEncoder(bool muted) {
   return std::string("audioconvert ! audioresample ! volume name=mute") + (muted ? " mute=true" : "") +
-         " ! opusenc name=aenc inband-fec=true bitrate=32000 ! rtpopuspay pt=111 ! capsfilter "
+         " ! opusenc name=aenc inband-fec=true dtx=true bitrate=32000 ! rtpopuspay pt=111 dtx=true ! capsfilter "
          "caps=\"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000" +
          TwccCapsField() + "\"";
 }

@@ -178,7 +178,8 @@ struct Subscriber::Impl {
       GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
       GstMapInfo map;
       if (buf && gst_buffer_map(buf, &map, GST_MAP_READ)) {
-        counter->Packet(map.data, map.size);
+        const GstClockTime pts = GST_BUFFER_PTS(buf);
+        counter->Packet(map.data, map.size, GST_CLOCK_TIME_IS_VALID(pts) ? uint64_t{pts} : ConcealmentCounter::kNoTime);
         gst_buffer_unmap(buf, &map);
       }
     } else if (GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info); ev && GST_EVENT_TYPE(ev) == GST_EVENT_GAP) {
