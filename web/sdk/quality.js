@@ -13,6 +13,12 @@ const band = (value, limits) => {
   return i < 0 ? 5 : i + 1;
 };
 export const lossBand = (fraction) => band(fraction, [0.01, 0.03, 0.08, 0.15]);
+/**
+ * A few packets say little about loss (a silent microphone with DTX sends 2.5 a
+ * second): an interval's losses count against at least LOSS_FLOOR_PACKETS.
+ */
+export const LOSS_FLOOR_PACKETS = 50;
+const lossOf = (lost, total) => Math.min(1, Math.max(0, lost) / Math.max(total, LOSS_FLOOR_PACKETS));
 export const rttBand = (ms) => band(ms, [100, 200, 400, 800]);
 export const jitterBand = (ms) => band(ms, [30, 50, 100, 200]);
 /** ratio: the available send estimate over the bitrate the encoders want (higher is better). */
@@ -33,7 +39,7 @@ export function rawUp({ sent = 0, lost = 0, rttMs = null, bandwidth = null, acke
   if (sent > 0 && wasAcked && !acked) return Quality.DOWN;  // flowing and acknowledged, then nothing at all
   if (!(sent > 0) && !finite(rttMs)) return Quality.UNKNOWN;
   let worst = 1;
-  if (sent > 0) worst = Math.max(worst, lossBand(Math.min(1, Math.max(0, lost) / sent)));
+  if (sent > 0) worst = Math.max(worst, lossBand(lossOf(lost, sent)));
   if (finite(rttMs)) worst = Math.max(worst, rttBand(rttMs));
   if (finite(bandwidth) && sent > 0) worst = Math.max(worst, bandwidthBand(bandwidth));
   return worst;
@@ -52,7 +58,7 @@ export function rawDown({ received = 0, lost = 0, jitterMs = null, rttMs = null,
   if (!(expected > 0) && !finite(rttMs)) return Quality.UNKNOWN;
   let worst = 1;
   if (expected > 0) {
-    worst = Math.max(worst, lossBand(Math.max(0, lost) / expected));
+    worst = Math.max(worst, lossBand(lossOf(lost, expected)));
     if (finite(jitterMs)) worst = Math.max(worst, jitterBand(jitterMs));
   }
   if (finite(rttMs)) worst = Math.max(worst, rttBand(rttMs));

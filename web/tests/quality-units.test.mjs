@@ -44,6 +44,13 @@ test('raw down: loss after repair, jitter, rtt and a freeze; 6 when expected med
   assert.equal(rawDown({ received: 0, expecting: true, wasFlowing: false }), 0);  // not flowing yet
 });
 
+test('loss over a few packets counts against 50 (a silent microphone with DTX sends 2.5 a second)', () => {
+  assert.equal(rawDown({ received: 4, lost: 1, jitterMs: 5 }), 2);        // 1 of 50, not 1 of 5
+  assert.equal(rawUp({ sent: 5, lost: 1, rttMs: 30 }), 2);
+  assert.equal(rawDown({ received: 10, lost: 10, jitterMs: 5 }), 5);      // 10 of 50 is still very bad
+  assert.equal(rawDown({ received: 45, lost: 5, jitterMs: 5 }), 4);       // from 50 packets on, as before
+});
+
 test('hysteresis: two samples on the same side move it, one does not; the exceptions move at once', () => {
   assert.equal(nextBand(0, null, 3), 3);   // leaving 0
   assert.equal(nextBand(2, null, 3), 2);   // one worse sample

@@ -11,9 +11,13 @@ int Band(double v, double b1, double b2, double b3, double b4) {
   return v < b1 ? 1 : v < b2 ? 2 : v < b3 ? 3 : v < b4 ? 4 : 5;
 }
 
+// A few packets say little about loss: a silent microphone with DTX sends 2.5 a
+// second, and one lost of five would read as 20 %. Losses are counted against at
+// least kLossFloorPackets (a second of 20 ms audio).
 int LossBand(long long lost, long long total) {
   if (total <= 0) return kQualityExcellent;
-  return Band(static_cast<double>(lost) / static_cast<double>(total), 0.01, 0.03, 0.08, 0.15);
+  const long long base = std::max(total, kLossFloorPackets);
+  return Band(static_cast<double>(lost) / static_cast<double>(base), 0.01, 0.03, 0.08, 0.15);
 }
 
 int RttBand(int rtt_ms) {

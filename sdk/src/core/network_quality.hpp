@@ -16,6 +16,8 @@ inline constexpr int kQualityUnknown = 0;
 inline constexpr int kQualityExcellent = 1;
 inline constexpr int kQualityBad = 4;
 inline constexpr int kQualityDown = 6;
+/// An interval's losses count against at least this many packets.
+inline constexpr long long kLossFloorPackets = 50;
 
 /// What the local user sent over one interval, as the server's receiver reports tell it.
 struct UplinkSample {

@@ -34,6 +34,16 @@ TEST(NetworkQualityBands, DownlinkCountsJitterFreezesAndSilence) {
   EXPECT_EQ(DownlinkBand({.link_down = true, .received = 500}), kQualityDown);
 }
 
+// A silent microphone with DTX sends 2.5 packets a second: one lost of five is not
+// 20 % loss. Losses count against at least 50 packets.
+TEST(NetworkQualityBands, LossOverAFewPacketsCountsAgainstFifty) {
+  EXPECT_EQ(kLossFloorPackets, 50);
+  EXPECT_EQ(DownlinkBand({.received = 4, .lost = 1, .jitter_ms = 5}), 2);
+  EXPECT_EQ(UplinkBand({.sent = 5, .lost = 1, .rtt_ms = 20}), 2);
+  EXPECT_EQ(DownlinkBand({.received = 10, .lost = 10, .jitter_ms = 5}), 5) << "10 of 50 is still very bad";
+  EXPECT_EQ(DownlinkBand({.received = 45, .lost = 5, .jitter_ms = 5}), 4) << "from 50 packets on, as before";
+}
+
 std::vector<int> Feed(QualityFilter& f, const std::vector<int>& raws) {
   std::vector<int> out;
   for (int r : raws) out.push_back(f.Add(r));
