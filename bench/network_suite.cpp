@@ -252,6 +252,9 @@ int main(int argc, char** argv) {
     csv.flush();
     Plot(std::filesystem::absolute(out_dir), p->name);
   }
+  // The server's side of every call (add --server-flag --log-level --server-flag debug
+  // for the media transports' steps).
+  std::ofstream(std::filesystem::absolute(out_dir) / "parleyd.log") << lab.server().Log();
   fmt::print("per-second data: {}\n", csv_path.string());
   return 0;
 }
