@@ -215,7 +215,8 @@ int main(int argc, char** argv) {
     int call_s = p->outage_ms ? kOutageAtS + static_cast<int>(p->outage_ms / 1000) + 10 : seconds;
     parley::test::CommandResult a, b;
     auto args = [&](const char* user) {
-      return lab.JoinArgs(p->name, user, call_s, {"--width", "640", "--height", "360", "--fps", "30"});
+      return lab.JoinArgs(p->name, user, call_s,
+                          {"--width", "640", "--height", "360", "--fps", "30", "--log-level", "debug"});
     };
     std::thread ta([&] { a = parley::test::RunCommand(args("alice")); });
     std::thread tb([&] { b = parley::test::RunCommand(args("bob")); });

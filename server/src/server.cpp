@@ -15,6 +15,8 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -42,6 +44,16 @@ using conn::HttpSession;
 using conn::PlainStream;
 using conn::TlsStream;
 
+/// Signalling is a thin stream: a few small messages in flight, each waited for. Linux
+/// backs a lost segment off exponentially (RTO 200 ms, 400, 800, 1.6 s...), so through
+/// heavy loss one reply lost twice arrives seconds late and heartbeats time out. With
+/// linear timeouts the kernel keeps retrying at the base RTO while fewer than four
+/// segments are in flight (up to six times), and backs off as usual on a bulk transfer.
+void ThinStream(tcp::socket& socket) {
+  int one = 1;
+  (void)::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof one);
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -55,6 +67,7 @@ struct Server::Impl {
     acceptor.async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) return OnAcceptError(ec);
       socket.set_option(tcp::no_delay(true), ec);
+      ThinStream(socket);
       bool busy = limits.open >= limits.max;
       if (busy) ++metrics.http_busy_rejections_total;
       ConnectionSlot slot(limits);

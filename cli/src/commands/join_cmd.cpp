@@ -249,6 +249,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     if (stats_.audio_samples_received > 0)
       text += fmt::format(", audio concealed {:.1f}%", 100.0 * static_cast<double>(stats_.audio_samples_concealed) /
                                                            static_cast<double>(stats_.audio_samples_received));
+    if (stats_.jitter_buffer_ms > 0) text += fmt::format(", jitter buffer {} ms", stats_.jitter_buffer_ms);
     Emit({{"event", "stats"},
           {"t", t},
           {"received", users},
@@ -259,6 +260,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
           {"quality", stats_.quality},
           {"audioSamples", stats_.audio_samples_received},
           {"audioConcealed", stats_.audio_samples_concealed},
+          {"jitterBufferMs", stats_.jitter_buffer_ms},
           {"qualityText", QualityWord(stats_.quality)},
           {"file", file}},
          text);

@@ -127,6 +127,10 @@ struct EngineStats {
   /// Sustained above 85 the device cannot keep up: 0x01060101, and the video is
   /// lowered until it can (0x01060102 once it is back).
   int encoder_usage_percent = 0;
+  /// How long the jitter buffers hold remote media back, waiting for missing packets
+  /// and their retransmissions, in ms: 200, and 400 while the downlink is lossy
+  /// (0: nothing received yet).
+  int jitter_buffer_ms = 0;
 };
 
 /// What the screen track captures (X11, through ximagesrc).

@@ -30,6 +30,7 @@
 #include "call/publishing.hpp"
 #include "call/remote_users.hpp"
 #include "call/subscribing.hpp"
+#include "core/playout_delay.hpp"
 #include "core/stats.hpp"
 #include "media/media.hpp"
 #include "parley/engine.hpp"
@@ -174,6 +175,8 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void ReportStats();
   void StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub);
   void DeviceLoad(const media::RtpTotals& pub);
+  /// The subscriber's jitter buffers wait longer through heavy loss (core/playout_delay.hpp).
+  void AdaptPlayoutDelay(const StatsWindow::Report& r);
 
   // notifications
   void AddRemote(const proto::UserInfo& u);
@@ -196,7 +199,10 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   /// The local pair changed: the application and the server are told.
   void LocalQuality(const CallQuality::Local& q);
   void On(const proto::PublishAborted& n) { Error(n.code, n.message); }
-  void On(const proto::TransportFailed& n) { Error(n.code, n.message); }
+  void On(const proto::TransportFailed& n) {
+    Error(n.code, n.message);
+    if (n.transport == "publish") publishing_.TransportFailed(n.reason);
+  }
   void On(const proto::StreamAborted& n) { Warn(n.code, n.user_id + ": " + n.message); }
   void On(const proto::SubscribeAborted& n);
   void On(const proto::SessionRemoved& n);
@@ -220,11 +226,13 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   std::unique_ptr<SignalChannel> signal_;
   Publishing publishing_;
   Subscribing subscribing_;
-  RemoteUsers remote_;               ///< its snapshot is read by API threads
-  StatsWindow stats_;                ///< the totals of the last report
-  CallQuality quality_;              ///< network quality, local and remote
-  bool device_limited_ = false;      ///< the video is lowered for the device's load (0x01060101 said)
-  std::atomic<uint64_t> frames_{0};  ///< written on media threads
+  RemoteUsers remote_;                                ///< its snapshot is read by API threads
+  StatsWindow stats_;                                 ///< the totals of the last report
+  CallQuality quality_;                               ///< network quality, local and remote
+  PlayoutDelay playout_;                              ///< how long the subscriber's jitter buffers wait
+  uint64_t audio_samples_ = 0, audio_concealed_ = 0;  ///< the last report's totals
+  bool device_limited_ = false;                       ///< the video is lowered for the device's load (0x01060101 said)
+  std::atomic<uint64_t> frames_{0};                   ///< written on media threads
   std::atomic<int> width_{0}, height_{0};
   bool in_call_ = false;
   ConnectionStatus status_ = ConnectionStatus::kDisconnected;

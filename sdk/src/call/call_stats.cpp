@@ -59,11 +59,31 @@ void Call::StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub) 
   // Silence means a cut only where media was flowing and no publisher left meanwhile
   // (CallQuality also needs packets in the interval before).
   report->down.expecting = subscribing_.connection() && !report->subscribe_restarted;
+  AdaptPlayoutDelay(*report);
   CallQuality::Local q = quality_.Sample(report->up, report->down, NowUs());
   auto [up, down] = quality_.local();
   report->stats.quality = std::max(up, down);
   Notify([&](EngineEventListener& l) { l.OnStats(report->stats); });
   LocalQuality(q);
+}
+
+void Call::AdaptPlayoutDelay(const StatsWindow::Report& r) {
+  const uint64_t samples = r.stats.audio_samples_received - std::min(audio_samples_, r.stats.audio_samples_received);
+  const uint64_t concealed =
+      r.stats.audio_samples_concealed - std::min(audio_concealed_, r.stats.audio_samples_concealed);
+  audio_samples_ = r.stats.audio_samples_received;
+  audio_concealed_ = r.stats.audio_samples_concealed;
+  if (!subscribing_.connection()) return;
+  if (r.subscribe_restarted) {  // a new connection starts at the default: it gets ours
+    if (playout_.ms() != PlayoutDelay::kNormalMs) subscribing_.connection()->SetPlayoutDelay(playout_.ms());
+    return;
+  }
+  const int before = playout_.ms();
+  const int ms = playout_.Sample(r.down.received, r.down.lost, samples, concealed);
+  if (ms == before) return;
+  Log().info("parley: playout delay {} ms -> {} ms ({} of {} packets lost, {} of {} audio samples concealed)", before,
+             ms, r.down.lost, r.down.received + r.down.lost, concealed, samples);
+  subscribing_.connection()->SetPlayoutDelay(ms);
 }
 
 /// The sender lowers the video when its encoders cannot keep up (impl/gst/send_rate.hpp);

@@ -105,6 +105,13 @@ void Publishing::StopPublishing() {
   published_.clear();
 }
 
+void Publishing::TransportFailed(const std::string& reason) {
+  if (reason != "ice-timeout" && reason != "dtls-timeout" && reason != "consent-lost") return;
+  if (!listener_.Live() || announced_.empty()) return;
+  Log().info("parley: the publish transport failed ({}): publishing again on a new connection", reason);
+  Republish();
+}
+
 void Publishing::End() {
   tick_timer_.cancel();
   player_.reset();

@@ -74,6 +74,12 @@ class Publishing {
   void FileOp(const std::function<Status(media::FilePlayback&)>& op);
   /// The role is audience now: nothing is published any more.
   void StopPublishing();
+  /// The server says the publish transport failed (`reason` as in transportFailed).
+  /// Where the network is to blame (no ICE or DTLS through loss within the server's
+  /// bound, consent lost) a new connection publishes the same tracks again; each such
+  /// failure takes the server 10 s or more to declare, so retrying cannot spin. A
+  /// refused handshake (dtls-failed) or a server error is not retried.
+  void TransportFailed(const std::string& reason);
 
   /// The call ends (or leaves): the connection goes first, then the file (DropPlayer,
   /// or End, which also forgets the publish state).

@@ -93,15 +93,18 @@ class GstSubscribeConnection final : public SubscribeConnection {
   void CollectStats(std::function<void(RtpTotals)> done) override {
     RtpTotals audio;
     s_->AudioCounts(&audio);
+    audio.jitter_buffer_ms = s_->jitter_buffer_ms();
     stats_.Collect(s_->webrtc(), [audio, done = std::move(done)](RtpTotals t) {
       t.audio_samples = audio.audio_samples;
       t.audio_samples_concealed = audio.audio_samples_concealed;
+      t.jitter_buffer_ms = audio.jitter_buffer_ms;
       done(t);
     });
   }
   void SetWindow(const std::string& user_id, TrackKind track, uint64_t window) override {
     s_->SetWindow(user_id, track, window);
   }
+  void SetPlayoutDelay(int ms) override { s_->SetLatency(ms); }
 
  private:
   std::unique_ptr<gst::Subscriber> s_;

@@ -46,6 +46,8 @@ struct RtpTotals {
   int64_t estimate_bps = 0, wanted_bps = 0;
   int cpu_level = 0;
   double encode_usage = 0;
+  /// The subscribe connection's jitter buffers' latency in ms (0: none yet).
+  int jitter_buffer_ms = 0;
 };
 
 /// The media did not answer an SDP operation within its bound: the error is
@@ -143,6 +145,9 @@ class SubscribeConnection {
   /// Renders a remote video track into a native window (0: stop), before or after the
   /// track arrives.
   virtual void SetWindow(const std::string& user_id, TrackKind track, uint64_t window) = 0;
+  /// How long the jitter buffers wait for a missing packet and its repairs before the
+  /// decoders go on without it, in ms (core/playout_delay.hpp decides; 200 to begin).
+  virtual void SetPlayoutDelay(int ms) = 0;
 };
 
 /// One engine's media: its inputs, files and connections.

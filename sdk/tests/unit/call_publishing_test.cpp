@@ -117,6 +117,47 @@ TEST(CallPublishing, AFailedPublishForgetsWhatItAnnounced) {
   EXPECT_EQ(f.publishing.announced(), std::set<TrackKind>{TrackKind::kScreen});
 }
 
+TEST(CallPublishing, ATransportTheNetworkBrokePublishesAgainOnANewConnection) {
+  Fixture f;
+  f.publishing.Publish({TrackKind::kAudio, TrackKind::kCamera});
+  f.io.poll();
+  f.call.Reply(0, {{"sdp", "answer 1"}});
+  f.io.poll();
+  ASSERT_EQ(f.media.publishers.size(), 1U);
+
+  f.publishing.TransportFailed("dtls-timeout");
+  f.io.poll();
+  ASSERT_EQ(f.media.publishers.size(), 2U);
+  EXPECT_TRUE(f.media.publishers[1]->options.audio && f.media.publishers[1]->options.video);
+  ASSERT_EQ(f.call.sent.size(), 2U);
+  EXPECT_EQ(f.call.sent[1]["type"], "updatePublish");  // the same tracks, a new transport
+  f.call.Reply(0, {{"sdp", "answer 2"}});
+  f.io.poll();
+  EXPECT_EQ(f.media.publishers[1]->answers, std::vector<std::string>{"answer 2"});
+  EXPECT_TRUE(f.media.publishers[1]->attached);
+  // The app heard of the tracks once.
+  EXPECT_EQ(f.call.app.events, (std::vector<std::string>{"published audio on", "published camera on"}));
+
+  f.publishing.TransportFailed("ice-timeout");
+  f.publishing.TransportFailed("consent-lost");
+  f.io.poll();
+  EXPECT_EQ(f.media.publishers.size(), 4U);
+
+  // A refused handshake or the server's own error is not the network's: no retry.
+  f.publishing.TransportFailed("dtls-failed");
+  f.publishing.TransportFailed("internal-error");
+  f.io.poll();
+  EXPECT_EQ(f.media.publishers.size(), 4U);
+}
+
+TEST(CallPublishing, NothingPublishedNothingRetried) {
+  Fixture f;
+  f.publishing.TransportFailed("ice-timeout");
+  f.io.poll();
+  EXPECT_TRUE(f.media.publishers.empty());
+  EXPECT_TRUE(f.call.sent.empty());
+}
+
 TEST(CallPublishing, ResultsForAnEndedCallOrLinkAreDropped) {
   Fixture f;
   f.publishing.Publish({TrackKind::kAudio});

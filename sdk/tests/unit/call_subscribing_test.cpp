@@ -24,6 +24,7 @@ class FakeConnection : public media::SubscribeConnection {
   void SetWindow(const std::string& user_id, TrackKind track, uint64_t window) override {
     windows.push_back({user_id + "/" + std::string(Name(track)), window});
   }
+  void SetPlayoutDelay(int) override {}  // the call's heartbeat decides it, not Subscribing
   /// Answers the oldest offer still waiting.
   void Answer(Result<std::string> answer) {
     auto done = std::move(pending.front());

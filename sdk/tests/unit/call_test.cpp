@@ -514,5 +514,41 @@ TEST_F(Call, AnEncoderThatCannotKeepUpIsReportedOnceAndItsRecoveryOnce) {
   EXPECT_EQ(warnings(Errc::kLowPerformance), 1);
 }
 
+TEST_F(Call, HeavyDownlinkLossLengthensTheJitterBuffersAndACleanNetworkShortensThem) {
+  StartJoin();
+  ASSERT_TRUE(server.Answer(
+      "join", 0,
+      {{"resumeToken", "r1"}, {"users", Json::array({User("bob", {"audio"})})}, {"heartbeatIntervalMs", 1}}));
+  Run();
+  ASSERT_TRUE(server.Answer("subscribe", 0, {{"sdp", "offer"}}));
+  Run();
+  ASSERT_EQ(media.subscribers.size(), 1U);
+  auto beats = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      size_t pings = server.Sent("ping").size();
+      for (int k = 0; k < 50 && server.Sent("ping").size() == pings; ++k) io.run_one_for(milliseconds(100));
+      ASSERT_TRUE(server.Answer("ping", 0, Json::object()));
+      Run();
+    }
+  };
+  // Each heartbeat's interval: 150 packets and 2 s of audio, and what was lost of them.
+  auto interval = [&](int64_t lost, uint64_t concealed) {
+    media.subscribe_totals.packets_received += 150;
+    media.subscribe_totals.packets_lost += lost;
+    media.subscribe_totals.audio_samples += 96'000;
+    media.subscribe_totals.audio_samples_concealed += concealed;
+    beats(1);
+  };
+  interval(0, 0);
+  interval(1, 0);
+  EXPECT_EQ(media.subscribers[0]->playout_delay_ms, 0) << "never touched on a clean network";
+  interval(45, 3'000);  // 23 % lost
+  EXPECT_EQ(media.subscribers[0]->playout_delay_ms, PlayoutDelay::kLossyMs);
+  for (int i = 0; i < PlayoutDelay::kCleanIntervals - 1; ++i) interval(1, 0);
+  EXPECT_EQ(media.subscribers[0]->playout_delay_ms, PlayoutDelay::kLossyMs);
+  interval(1, 0);
+  EXPECT_EQ(media.subscribers[0]->playout_delay_ms, PlayoutDelay::kNormalMs);
+}
+
 }  // namespace
 }  // namespace parley::sdk::call_test

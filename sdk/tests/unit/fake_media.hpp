@@ -29,6 +29,7 @@ class FakeMedia final : public media::MediaFactory {
     media::SubscribeOptions options;
     media::SubscribeCallbacks callbacks;
     std::vector<std::string> offers;
+    int playout_delay_ms = 0;  ///< the last SetPlayoutDelay (0: never called)
     bool alive = true;
   };
 
@@ -39,6 +40,7 @@ class FakeMedia final : public media::MediaFactory {
   std::optional<Error> offer_error;      ///< CreateOffer
   std::optional<Error> answer_error;     ///< SetAnswer
   media::RtpTotals publish_totals;       ///< what every publish connection's CollectStats reports
+  media::RtpTotals subscribe_totals;     ///< and every subscribe connection's
   std::optional<Error> subscribe_error;  ///< ApplyOffer
   std::vector<DeviceInfo> devices;       ///< EnumerateDevices, every kind
 
@@ -114,9 +116,10 @@ class FakeMedia final : public media::MediaFactory {
       boost::asio::post(media_.io_, [done = std::move(done), answer] { done(answer); });
     }
     void CollectStats(std::function<void(media::RtpTotals)> done) override {
-      boost::asio::post(media_.io_, [done = std::move(done)] { done({}); });
+      boost::asio::post(media_.io_, [done = std::move(done), t = media_.subscribe_totals] { done(t); });
     }
     void SetWindow(const std::string&, TrackKind, uint64_t) override {}
+    void SetPlayoutDelay(int ms) override { log_->playout_delay_ms = ms; }
 
    private:
     FakeMedia& media_;

@@ -1,5 +1,6 @@
 #include "sfu/webrtc_transport.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -158,6 +159,10 @@ void WebRtcTransport::HandleDtls(std::span<const uint8_t> packet) {
 }
 
 void WebRtcTransport::SetRemote(std::string remote_ufrag, std::string remote_fingerprint, bool dtls_client) {
+  // A subscriber's answer crossed the signalling connection, which through heavy loss
+  // can take seconds: its ICE and DTLS get the whole bound from here (Tick), not what
+  // is left of it since the offer.
+  if (params_.remote_ufrag.empty() && state_ == State::kNew) restart_connect_clock_ = true;
   params_.remote_ufrag = std::move(remote_ufrag);
   params_.remote_fingerprint = std::move(remote_fingerprint);
   if (!dtls_) params_.dtls_client = dtls_client;
@@ -283,6 +288,10 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
 
 void WebRtcTransport::Tick(int64_t now_us) {
   if (state_ == State::kFailed || state_ == State::kClosed) return;  // no retransmitted flights, no timers
+  if (restart_connect_clock_) {
+    restart_connect_clock_ = false;
+    created_us_ = std::max(created_us_, now_us);
+  }
   if (dtls_ && dtls_->state() == DtlsTransport::State::kConnecting) (void)dtls_->HandleTimeout();
   if ((state_ == State::kNew || state_ == State::kIceConnected) && now_us - created_us_ > timeouts_.connect_us) {
     // A handshake under way (the peer's DTLS reached us within the bound) gets up to

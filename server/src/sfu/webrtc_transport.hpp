@@ -85,9 +85,10 @@ struct TransportCounters {
 
 /// How long a transport may take to connect, and to go without consent once connected.
 struct TransportTimeouts {
-  /// ICE + DTLS must be done this long after the transport opens (up to 3x as long
-  /// while the peer's DTLS datagrams keep arriving, each within this long of the last:
-  /// a handshake still under way).
+  /// ICE + DTLS must be done this long after the transport opens, or after the peer's
+  /// answer arrives where the server offered (a subscriber). Up to 3x as long while the
+  /// peer's DTLS datagrams keep arriving, each within this long of the last: a
+  /// handshake still under way.
   int64_t connect_us = 10'000'000;
   int64_t consent_us = 30'000'000;  ///< RFC 7675: connected and no check for this long = failed
 };
@@ -229,6 +230,7 @@ class WebRtcTransport {
   int64_t last_dtls_in_us_ = 0;  ///< the peer's last DTLS datagram (0: none yet)
   uint64_t stun_requests_ = 0;
   bool just_connected_ = false;
+  bool restart_connect_clock_ = false;  ///< the peer's answer arrived: the next Tick restarts created_us_
   std::shared_ptr<TransportCounters> counters_;
   PublisherTracks tracks_;
   DownstreamEstimate downstream_;

@@ -211,6 +211,35 @@ TEST_F(WebRtcTransport, IceTimeoutThenDtlsTimeoutOnTick) {
   EXPECT_EQ(slow->failure(), Failure::kDtlsTimeout);
 }
 
+// A subscriber's transport opens with the server's offer; the answer comes back over
+// signalling, which through heavy loss can take seconds. Its ICE and DTLS get the whole
+// bound from the answer on, and one that never answers still fails at the bound.
+TEST_F(WebRtcTransport, AnAnswerRestartsTheConnectBound) {
+  const int64_t bound = kTimeouts.connect_us;
+  const int64_t answer_at = kT0 + bound * 2 / 3;  // most of the bound gone before the answer
+  auto unanswered = Make("", "");
+  unanswered->Tick(kT0 + bound + 1);
+  EXPECT_EQ(unanswered->failure(), Failure::kIceTimeout);
+
+  auto late = Make("", "");
+  late->Tick(answer_at - 1);
+  late->SetRemote("cli", ClientCert()->fingerprint());
+  late->Tick(answer_at);
+  late->Tick(kT0 + bound + 1);
+  EXPECT_EQ(late->state(), sfu::WebRtcTransport::State::kNew);
+  late->Tick(answer_at + bound + 1);
+  EXPECT_EQ(late->failure(), Failure::kIceTimeout);
+
+  auto answered = Make("", "");  // and connects after the offer's bound, within the answer's
+  answered->SetRemote("cli", ClientCert()->fingerprint());
+  answered->Tick(answer_at);
+  answered->Tick(kT0 + bound + 1);
+  Check(*answered, 5000, kT0 + bound + 10'000);
+  Handshake(*answered, kT0 + bound + 20'000);
+  answered->Tick(kT0 + bound + 30'000);
+  EXPECT_EQ(answered->state(), sfu::WebRtcTransport::State::kConnected);
+}
+
 TEST_F(WebRtcTransport, ConsentLapses) {
   auto t = Make(ClientCert()->fingerprint());
   Check(*t, 5000, kT0);

@@ -38,6 +38,7 @@ struct Unref {
   void operator()(GstStructure* p) const { gst_structure_free(p); }
   void operator()(GstWebRTCSessionDescription* p) const { gst_webrtc_session_description_free(p); }
   void operator()(GError* p) const { g_error_free(p); }
+  void operator()(GstIterator* p) const { gst_iterator_free(p); }
   void operator()(gchar* p) const { g_free(p); }
 };
 

@@ -305,6 +305,39 @@ void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t
   sink.reset();  // the old renderer stops outside the lock the media threads take
 }
 
+void Subscriber::SetLatency(int ms) {
+  g_object_set(impl_->webrtc, "latency", static_cast<guint>(std::max(0, ms)), nullptr);
+  // The jitter buffers post a latency message; the sinks learn the new latency only
+  // when the pipeline recalculates it, and would meanwhile drop what comes later than
+  // they expect.
+  gst_bin_recalculate_latency(GST_BIN(impl_->pipeline.get()));
+}
+
+int Subscriber::jitter_buffer_ms() const {
+  guint most = 0;
+  GstPtr<GstIterator> it = Adopt(gst_bin_iterate_recurse(GST_BIN(impl_->webrtc)));
+  GValue item = G_VALUE_INIT;
+  for (;;) {
+    GstIteratorResult r = gst_iterator_next(it.get(), &item);
+    if (r == GST_ITERATOR_RESYNC) {  // a stream came or went meanwhile: start over
+      gst_iterator_resync(it.get());
+      most = 0;
+      continue;
+    }
+    if (r != GST_ITERATOR_OK) break;
+    auto* e = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* f = gst_element_get_factory(e);  // borrowed
+    if (f && std::strcmp(GST_OBJECT_NAME(f), "rtpjitterbuffer") == 0) {
+      guint ms = 0;
+      g_object_get(e, "latency", &ms, nullptr);
+      most = std::max(most, ms);
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  return static_cast<int>(most);
+}
+
 Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);

@@ -37,6 +37,13 @@ class Subscriber {
   /// before or after the track arrives. Render failures arrive through on_error
   /// (0x01040201 could not start, 0x01040202 failed while running).
   void SetWindow(const std::string& user_id, TrackKind track, uint64_t window);
+  /// The jitter buffers' latency, in ms, for every stream now and later (webrtcbin
+  /// hands it to rtpbin, which hands it to each jitter buffer), and the pipeline's
+  /// latency with it so that the sinks play what now waits longer. Not on a
+  /// streaming thread.
+  void SetLatency(int ms);
+  /// The largest latency of the jitter buffers in use, in ms (0: no stream yet).
+  [[nodiscard]] int jitter_buffer_ms() const;
 
  private:
   Subscriber() = default;
