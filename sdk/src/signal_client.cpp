@@ -1,5 +1,6 @@
 #include "signal_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +15,8 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+
+#include "log.hpp"
 
 namespace parley::sdk {
 
@@ -137,10 +140,12 @@ static void TuneForSignalling(tcp::socket& socket) {
 /// once a SYN was retransmitted Linux starts the connection's data retransmissions at
 /// 3 s (RFC 6298 §5.7), so a lost upgrade request waits 3 s, then 6 s. A later
 /// connection whose SYN got through at once measured the round trip and repairs its
-/// losses in a fraction of a second.
+/// losses in a fraction of a second. Every half second: at 30 % loss each way a
+/// handshake gets through about every other try, and tries a second apart made a join
+/// take 4 s when three in a row were lost.
 struct SignalClient::ConnectAttempt {
-  static constexpr std::chrono::milliseconds kTryEvery{1000};
-  static constexpr size_t kMostTries = 12;
+  static constexpr std::chrono::milliseconds kTryEvery{500};
+  static constexpr size_t kMostTries = 20;
   ConnectAttempt(asio::io_context& io, std::string target, std::chrono::milliseconds bound, ConnectFn fn)
       : resolver(io), deadline(io), next_try(io), url(std::move(target)), timeout(bound), done(std::move(fn)) {}
   tcp::resolver resolver;
@@ -154,6 +159,12 @@ struct SignalClient::ConnectAttempt {
   ConnectFn done;
   bool finished = false;
 
+  /// Which try `ws` is (1 = the first), for the log.
+  size_t Index(const std::shared_ptr<Impl::Ws>& ws) const {
+    auto it = std::find(tries.begin(), tries.end(), ws);
+    return it == tries.end() ? 0 : started - tries.size() + static_cast<size_t>(it - tries.begin()) + 1;
+  }
+
   void CloseTries() {
     next_try.cancel();
     for (auto& t : tries) beast::get_lowest_layer(*t).close();
@@ -165,23 +176,25 @@ struct SignalClient::ConnectAttempt {
     auto ws = std::make_shared<Impl::Ws>(im->io);
     attempt->tries.push_back(ws);
     ++attempt->started;
-    beast::get_lowest_layer(*ws).async_connect(
-        attempt->endpoints, [im, attempt, ws](beast::error_code ec, const tcp::endpoint&) {
-          if (attempt->finished || ec == asio::error::operation_aborted) return;
-          if (ec) return attempt->Finish(*im, ec);  // refused: the server is not there
-          TuneForSignalling(beast::get_lowest_layer(*ws).socket());
-          ws->async_handshake(attempt->hostport, attempt->path, [im, attempt, ws](beast::error_code handshake_ec) {
-            if (attempt->finished || handshake_ec == asio::error::operation_aborted) return;
-            if (handshake_ec) return attempt->Finish(*im, handshake_ec);  // the server answered, and not yes
-            std::erase(attempt->tries, ws);
-            attempt->CloseTries();
-            im->ws = std::make_unique<Impl::Ws>(std::move(*ws));
-            im->ws->read_message_max(16 << 20);
-            im->open = true;
-            im->ReadLoop();
-            attempt->Finish(*im, {});
-          });
-        });
+    beast::get_lowest_layer(*ws).async_connect(attempt->endpoints, [im, attempt, ws](beast::error_code ec,
+                                                                                     const tcp::endpoint&) {
+      if (attempt->finished || ec == asio::error::operation_aborted) return;
+      if (ec) return attempt->Finish(*im, ec);  // refused: the server is not there
+      TuneForSignalling(beast::get_lowest_layer(*ws).socket());
+      Log().debug("parley: signalling connection {} of {} is open; upgrading", attempt->Index(ws), attempt->started);
+      ws->async_handshake(attempt->hostport, attempt->path, [im, attempt, ws](beast::error_code handshake_ec) {
+        if (attempt->finished || handshake_ec == asio::error::operation_aborted) return;
+        if (handshake_ec) return attempt->Finish(*im, handshake_ec);  // the server answered, and not yes
+        Log().debug("parley: signalling connection {} of {} upgraded", attempt->Index(ws), attempt->started);
+        std::erase(attempt->tries, ws);
+        attempt->CloseTries();
+        im->ws = std::make_unique<Impl::Ws>(std::move(*ws));
+        im->ws->read_message_max(16 << 20);
+        im->open = true;
+        im->ReadLoop();
+        attempt->Finish(*im, {});
+      });
+    });
     if (attempt->started >= kMostTries) return;
     attempt->next_try.expires_after(kTryEvery);
     attempt->next_try.async_wait([im, attempt](beast::error_code ec) {

@@ -230,7 +230,7 @@ class LossyUpgradeServer {
 };
 
 // The first two connections' upgrades are never answered: the client does not wait on
-// them; a new connection every second, the first to be answered is the one it keeps.
+// them; a new connection every half second, the first to be answered is the one it keeps.
 TEST(SignalClient, AnUnansweredUpgradeDoesNotHoldUpTheConnectWhileTheBoundLasts) {
   LossyUpgradeServer server(2);
   Loop loop;
