@@ -93,6 +93,7 @@ void ConcealmentCounter::Packet(const uint8_t* data, size_t size, uint64_t pts_n
 }
 
 void ConcealmentCounter::Gap(uint64_t duration_ns) {
+  if (!last_samples_) return;  // before the stream's first packet nothing was playing to conceal
   uint64_t n = duration_ns / 1000000 * 48 + duration_ns % 1000000 * 48 / 1000000;  // 48 samples per ms
   if (paused_ && last_samples_) n = std::min(n, last_samples_);                    // one packet of a pause
   samples_.fetch_add(n, std::memory_order_relaxed);

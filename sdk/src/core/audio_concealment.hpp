@@ -41,7 +41,8 @@ class ConcealmentCounter {
 
   /// An Opus packet reached the decoder, presented at `pts_ns` (kNoTime: unknown).
   void Packet(const uint8_t* data, size_t size, uint64_t pts_ns = kNoTime);
-  /// The jitter buffer declared `duration_ns` of audio lost.
+  /// The jitter buffer declared `duration_ns` of audio lost. Before the first packet
+  /// (a stream setting up) this counts nothing.
   void Gap(uint64_t duration_ns);
   /// All samples that reached the decoder, received or made up.
   [[nodiscard]] uint64_t samples() const { return samples_.load(std::memory_order_relaxed); }

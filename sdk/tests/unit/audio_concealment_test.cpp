@@ -107,5 +107,21 @@ TEST(ConcealmentCounter, ALossInADtxPauseCountsOnePacketNotThePause) {
   EXPECT_EQ(u.concealed(), 420u * 48u);
 }
 
+TEST(ConcealmentCounter, AGapBeforeTheFirstPacketIsNotConcealment) {
+  // A stream setting up through loss: the jitter buffer may declare the time before
+  // its first packet lost, but nothing was playing yet.
+  constexpr uint64_t kMs = 1'000'000;
+  ConcealmentCounter c;
+  c.Gap(10'000 * kMs);
+  EXPECT_EQ(c.samples(), 0u);
+  EXPECT_EQ(c.concealed(), 0u);
+  const std::vector<uint8_t> plain = {0x78, 0x82, 1, 2};  // hybrid 20 ms, no FEC
+  c.Packet(plain.data(), plain.size());
+  c.Gap(20 * kMs);
+  c.Packet(plain.data(), plain.size());
+  EXPECT_EQ(c.samples(), 3u * 960u);
+  EXPECT_EQ(c.concealed(), 960u);
+}
+
 }  // namespace
 }  // namespace parley::sdk
