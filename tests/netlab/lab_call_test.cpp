@@ -127,6 +127,14 @@ TEST_F(Lab, ThirtyPercentLossBothWaysKeepsAudioFlowingAndIsReportedAsABadNetwork
     EXPECT_GE(worst_local, 4) << r->out;
     EXPECT_GE(remote_reports, 1) << r->out;
     EXPECT_NE(r->out.find("\"0x00000101\""), std::string::npos) << r->out;
+    // Its jitter buffers waited 200 ms while the network was clean, then 400 ms to let
+    // the repairs through (core/playout_delay.hpp).
+    auto stats = LabEnvironment::StatsEvents(r->out);
+    int first = 0;
+    for (const json& st : stats)
+      if ((first = st.value("jitterBufferMs", 0)) > 0) break;
+    EXPECT_EQ(first, 200) << r->out;
+    EXPECT_EQ(stats.back().value("jitterBufferMs", 0), 400) << stats.back().dump();
   }
 }
 
