@@ -187,8 +187,9 @@ class Engine {
       case 'activeSpeaker': this.emit('activeSpeaker', { userId: m.userId, levelDbov: m.levelDbov }); break;
       // The server renegotiates the subscribe connection (a remote track went away).
       case 'subscribeOffer': this.background(this.applySubscribeOffer(m.sdp)); break;
-      // The publish transport could not be established (0x01050201) or broke (0x01050202).
-      case 'transportFailed': this.fail(m.code, m.message); break;
+      // The publish transport could not be established (0x01050201) or broke (0x01050202):
+      // report it, and where the network is to blame publish again.
+      case 'transportFailed': this.recoverPublish(m); break;
       // The server's transport to us failed (0x02010402): report it, then subscribe
       // again on a new connection.
       case 'subscribeAborted': this.recoverSubscriptions(m); break;
@@ -489,6 +490,19 @@ class Engine {
   async unsubscribeRemoteUser(userId) {
     this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'not in a channel');
     return this.request('unsubscribe', { userId });
+  }
+
+  // The server's side of our publish connection failed. Where the network explains it
+  // (no ICE or DTLS within the server's bound, consent lost) the same tracks go out
+  // again on a new connection (updatePublish, a new transport on the server), as the
+  // native SDK does; a refused handshake or a server error is only reported. Each such
+  // failure takes the server its connect bound or more to declare: no spin.
+  recoverPublish(m) {
+    if (!this.channel || this.leaving) return;
+    this.fail(m.code, m.message);
+    if (!['ice-timeout', 'dtls-timeout', 'consent-lost'].includes(m.reason)) return;
+    if (!this.publish.audio && !this.publish.video && !this.publish.screen) return;
+    this.background(this.renegotiatePublish({ ...this.publish }));
   }
 
   recoverSubscriptions(m) {

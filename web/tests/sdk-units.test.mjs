@@ -180,3 +180,34 @@ test('device load: two samples in a row with the CPU limiting the video say low,
   assert.equal(deviceLoad(state, false), 'restored');
   assert.equal(deviceLoad(state, false), null);
 });
+
+test('a publish transport the network broke is published again; a refused one is only reported', async () => {
+  const engine = createEngine({ server: 'ws://test' });
+  const errors = [];
+  const republished = [];
+  engine.on('error', (e) => errors.push(e.hex));
+  engine.channel = { resumeToken: 'r1' };
+  engine.publish = { audio: true, video: true, screen: false };
+  engine.renegotiatePublish = async (before) => { republished.push(before); };
+  const failed = (reason, code) => engine.onNotification({ type: 'transportFailed', transport: 'publish', reason, code, message: reason });
+  failed('dtls-timeout', 0x01050201);
+  failed('consent-lost', 0x01050202);
+  await settle();
+  assert.deepEqual(errors, ['0x01050201', '0x01050202']);
+  // The same tracks on a new connection: nothing gone, nothing added (updatePublish).
+  assert.deepEqual(republished, [engine.publish, engine.publish]);
+  failed('dtls-failed', 0x01050201);
+  failed('internal-error', 0x01050201);
+  await settle();
+  assert.equal(errors.length, 4);
+  assert.equal(republished.length, 2);
+  // Nothing published, or the call over: nothing to publish again.
+  engine.publish = { audio: false, video: false, screen: false };
+  failed('ice-timeout', 0x01050201);
+  engine.channel = null;
+  engine.publish = { audio: true, video: false, screen: false };
+  failed('ice-timeout', 0x01050201);
+  await settle();
+  assert.equal(republished.length, 2);
+  assert.equal(errors.length, 5);
+});
