@@ -424,8 +424,7 @@ void Call::OnNote(const Json& m) {
 
 void Call::On(const proto::UserOffline& n) {
   remote_.Remove(n.user_id);
-  quality_.Forget(n.user_id);
-  quality_.MediaEndedOnPurpose(NowUs());
+  quality_.Forget(n.user_id);  // its media ended on purpose
   Notify([&](EngineEventListener& l) { l.OnRemoteUserOffline(n.user_id, n.reason); });
 }
 
@@ -435,7 +434,7 @@ void Call::On(const proto::TrackPublished& n) {
 }
 
 void Call::On(const proto::TrackUnpublished& n) {
-  if (n.track && *n.track != TrackKind::kAudio) quality_.MediaEndedOnPurpose(NowUs());
+  if (n.track && *n.track != TrackKind::kAudio) quality_.MediaEndedOnPurpose(n.user_id, *n.track);
   if (n.track && remote_.RemoveTrack(n.user_id, *n.track))
     Notify([&](EngineEventListener& l) { l.OnRemoteTrackUnavailable(n.user_id, *n.track); });
 }
@@ -479,7 +478,7 @@ Result<std::unique_ptr<media::SubscribeConnection>> Call::NewSubscribeConnection
   media::SubscribeCallbacks cb;
   cb.on_video = [this](const RemoteTrackInfo& i, const VideoFrame& f) {
     frames_.fetch_add(1, std::memory_order_relaxed);
-    quality_.OnVideoFrame(NowUs());
+    quality_.OnVideoFrame(i.user_id, i.track, NowUs());
     width_.store(f.width, std::memory_order_relaxed);
     height_.store(f.height, std::memory_order_relaxed);
     host_.OnRemoteVideoFrame(i, f);

@@ -4,35 +4,61 @@
 
 namespace parley::sdk::call {
 
-void CallQuality::OnVideoFrame(int64_t now_us) {
-  int64_t last = last_frame_us_.exchange(now_us, std::memory_order_relaxed);
-  if (last == 0) return;
-  int64_t gap = now_us - last;
-  int64_t seen = max_gap_us_.load(std::memory_order_relaxed);
-  while (gap > seen && !max_gap_us_.compare_exchange_weak(seen, gap, std::memory_order_relaxed)) {
+void CallQuality::OnVideoFrame(std::string_view user_id, TrackKind track, int64_t now_us) {
+  const auto i = static_cast<size_t>(track);
+  if (i >= kTracks) return;
+  std::lock_guard<std::mutex> lock(video_mu_);
+  auto it = video_.find(user_id);
+  if (it == video_.end()) it = video_.emplace(std::string(user_id), UserVideo{}).first;
+  VideoStream& v = it->second[i];
+  if (v.last_us != 0) v.max_gap_us = std::max(v.max_gap_us, now_us - v.last_us);
+  v.last_us = now_us;
+}
+
+void CallQuality::MediaEndedOnPurpose(const std::string& user_id, std::optional<TrackKind> track) {
+  received_before_ = 0;
+  std::lock_guard<std::mutex> lock(video_mu_);
+  auto it = video_.find(user_id);
+  if (it == video_.end()) return;
+  if (!track) {
+    video_.erase(it);
+  } else if (auto i = static_cast<size_t>(*track); i < kTracks) {
+    it->second[i] = VideoStream{};
   }
 }
 
-void CallQuality::MediaEndedOnPurpose(int64_t now_us) {
-  if (last_frame_us_.load(std::memory_order_relaxed) != 0) last_frame_us_.store(now_us, std::memory_order_relaxed);
-  max_gap_us_.store(0, std::memory_order_relaxed);
-  video_flowing_ = false;
-  received_before_ = 0;
-}
-
 void CallQuality::RemoteVideoMuted(const std::string& user_id, bool muted, int64_t now_us) {
-  if (muted)
+  if (muted) {
     muted_video_.insert(user_id);
-  else if (muted_video_.erase(user_id) > 0)
-    MediaEndedOnPurpose(now_us);  // the gap while it was muted is over, not a freeze
+    return;
+  }
+  if (muted_video_.erase(user_id) == 0) return;
+  // The gap while it was muted is over, not a freeze: its streams start afresh.
+  std::lock_guard<std::mutex> lock(video_mu_);
+  auto it = video_.find(user_id);
+  if (it == video_.end()) return;
+  for (VideoStream& v : it->second) {
+    if (v.last_us != 0) v.last_us = now_us;
+    v.max_gap_us = 0;
+    v.flowing = false;
+  }
 }
 
 CallQuality::Local CallQuality::Sample(UplinkSample up, DownlinkSample down, int64_t now_us) {
-  int64_t last = last_frame_us_.load(std::memory_order_relaxed);
-  int64_t gap = std::max(max_gap_us_.exchange(0, std::memory_order_relaxed), last != 0 ? now_us - last : 0);
-  // Only video that was flowing can freeze; the gap still open at the sample counts.
-  down.froze = down.froze || (video_flowing_ && muted_video_.empty() && gap > kFreezeUs);
-  video_flowing_ = last != 0 && now_us - last <= kFreezeUs;
+  {
+    std::lock_guard<std::mutex> lock(video_mu_);
+    for (auto& [user_id, streams] : video_) {
+      const bool muted = muted_video_.count(user_id) > 0;
+      for (VideoStream& v : streams) {
+        if (v.last_us == 0) continue;
+        // Only video that was flowing can freeze; the gap still open at the sample counts.
+        const int64_t gap = std::max(v.max_gap_us, now_us - v.last_us);
+        down.froze = down.froze || (v.flowing && !muted && gap > kFreezeUs);
+        v.flowing = now_us - v.last_us <= kFreezeUs;
+        v.max_gap_us = 0;
+      }
+    }
+  }
   down.expecting = down.expecting && received_before_ > 0;
   received_before_ = down.received;
   auto u = local_.Add(UplinkBand(up), DownlinkBand(down));
@@ -82,9 +108,8 @@ void CallQuality::Clear() {
   remote_.clear();
   muted_video_.clear();
   received_before_ = 0;
-  last_frame_us_.store(0, std::memory_order_relaxed);
-  max_gap_us_.store(0, std::memory_order_relaxed);
-  video_flowing_ = false;
+  std::lock_guard<std::mutex> lock(video_mu_);
+  video_.clear();
 }
 
 }  // namespace parley::sdk::call

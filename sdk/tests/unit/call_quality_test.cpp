@@ -20,13 +20,13 @@ DownlinkSample Down() {
 TEST(CallQuality, VideoThatStopsForMoreThanHalfASecondIsAFreeze) {
   CallQuality q;
   int64_t t = 1'000'000;
-  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   auto s = q.Sample(Up(), Down(), t + 10'000);
   ASSERT_TRUE(s.changed);
   EXPECT_EQ(*s.changed, (Pair{1, 1}));
   // 700 ms without a frame, then frames again: a freeze in this interval.
   t += 700'000;
-  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   s = q.Sample(Up(), Down(), t + 10'000);
   ASSERT_TRUE(s.changed) << "a fall of three bands is taken at once";
   EXPECT_EQ(*s.changed, (Pair{1, 4}));
@@ -38,9 +38,9 @@ TEST(CallQuality, VideoThatEndsOnPurposeOrNeverStartedIsNoFreeze) {
   auto s = q.Sample(Up(), Down(), 1'000'000);
   EXPECT_EQ(q.local(), (Pair{1, 1})) << "audio only: no video to freeze";
   int64_t t = 2'000'000;
-  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   q.Sample(Up(), Down(), t);
-  q.MediaEndedOnPurpose(t);  // the remote camera was unpublished
+  q.MediaEndedOnPurpose("b", TrackKind::kCamera);  // the remote camera was unpublished
   s = q.Sample(Up(), Down(), t + 2'000'000);
   EXPECT_FALSE(s.changed);
   EXPECT_EQ(q.local(), (Pair{1, 1}));
@@ -89,7 +89,7 @@ TEST(CallQuality, SilenceIsDownOnlyWhereMediaWasFlowingAndNobodyLeft) {
   q.Sample(Up(), Down(), 5'000'000);
   EXPECT_EQ(q.local(), (Pair{1, 1}));
   // The last publisher leaves: the silence after it is no cut.
-  q.MediaEndedOnPurpose(6'000'000);
+  q.MediaEndedOnPurpose("b", std::nullopt);
   s = q.Sample(Up(), silent, 7'000'000);
   EXPECT_FALSE(s.changed);
   EXPECT_EQ(q.local(), (Pair{1, 1}));
@@ -100,17 +100,61 @@ TEST(CallQuality, SilenceIsDownOnlyWhereMediaWasFlowingAndNobodyLeft) {
 TEST(CallQuality, AMutedRemoteVideoSendingSlowBlackFramesIsNoFreeze) {
   CallQuality q;
   int64_t t = 1'000'000;
-  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   q.Sample(Up(), Down(), t);
   q.RemoteVideoMuted("b", true, t);
-  for (int i = 0; i < 2; ++i) q.OnVideoFrame(t += 900'000);  // about one black frame a second
+  for (int i = 0; i < 2; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 900'000);  // about one black frame a second
   auto s = q.Sample(Up(), Down(), t + 10'000);
   EXPECT_FALSE(s.changed);
   q.RemoteVideoMuted("b", false, t + 20'000);
-  for (int i = 0; i < 30; ++i) q.OnVideoFrame(t += 33'000);
+  for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   s = q.Sample(Up(), Down(), t + 10'000);
   EXPECT_FALSE(s.changed) << "the gap while muted is not counted after the unmute";
   EXPECT_EQ(q.local(), (Pair{1, 1}));
+}
+
+TEST(CallQuality, OneStreamThatStopsIsAFreezeWhileTheOthersFlow) {
+  CallQuality q;
+  int64_t t = 1'000'000;
+  auto both = [&](int frames, bool carol_too) {
+    for (int i = 0; i < frames; ++i) {
+      t += 33'000;
+      q.OnVideoFrame("bob", TrackKind::kCamera, t);
+      if (carol_too) q.OnVideoFrame("carol", TrackKind::kCamera, t);
+    }
+  };
+  both(30, true);
+  q.Sample(Up(), Down(), t + 10'000);
+  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  // Carol's video stops for a whole interval; bob's goes on at 30 fps.
+  both(45, false);
+  auto s = q.Sample(Up(), Down(), t + 10'000);
+  ASSERT_TRUE(s.changed);
+  EXPECT_EQ(*s.changed, (Pair{1, 4}));
+  // Bob's screen share next to his camera: the same rule, per track.
+  CallQuality r;
+  t = 1'000'000;
+  for (int i = 0; i < 30; ++i) {
+    r.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+    r.OnVideoFrame("bob", TrackKind::kScreen, t);
+  }
+  r.Sample(Up(), Down(), t + 10'000);
+  for (int i = 0; i < 30; ++i) r.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+  EXPECT_TRUE(r.Sample(Up(), Down(), t + 10'000).changed);
+  // Carol mutes her camera: her gap is no freeze, and bob's is still watched.
+  CallQuality m;
+  t = 1'000'000;
+  for (int i = 0; i < 30; ++i) {
+    m.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+    m.OnVideoFrame("carol", TrackKind::kCamera, t);
+  }
+  m.Sample(Up(), Down(), t + 10'000);
+  m.RemoteVideoMuted("carol", true, t);
+  for (int i = 0; i < 30; ++i) m.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+  EXPECT_FALSE(m.Sample(Up(), Down(), t + 10'000).changed);
+  t += 800'000;  // bob freezes
+  for (int i = 0; i < 5; ++i) m.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+  EXPECT_TRUE(m.Sample(Up(), Down(), t + 10'000).changed);
 }
 
 }  // namespace
