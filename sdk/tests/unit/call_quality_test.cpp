@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <utility>
+
 namespace parley::sdk::call {
 namespace {
 
@@ -113,47 +116,44 @@ TEST(CallQuality, AMutedRemoteVideoSendingSlowBlackFramesIsNoFreeze) {
   EXPECT_EQ(q.local(), (Pair{1, 1}));
 }
 
+// `n` frames 33 ms apart, each for every one of `streams`, from `t` on.
+void Frames(CallQuality& q, int64_t& t, int n, std::initializer_list<std::pair<const char*, TrackKind>> streams) {
+  for (int i = 0; i < n; ++i) {
+    t += 33'000;
+    for (const auto& [user, track] : streams) q.OnVideoFrame(user, track, t);
+  }
+}
+
 TEST(CallQuality, OneStreamThatStopsIsAFreezeWhileTheOthersFlow) {
+  const std::pair<const char*, TrackKind> bob{"bob", TrackKind::kCamera}, carol{"carol", TrackKind::kCamera},
+      bob_screen{"bob", TrackKind::kScreen};
   CallQuality q;
   int64_t t = 1'000'000;
-  auto both = [&](int frames, bool carol_too) {
-    for (int i = 0; i < frames; ++i) {
-      t += 33'000;
-      q.OnVideoFrame("bob", TrackKind::kCamera, t);
-      if (carol_too) q.OnVideoFrame("carol", TrackKind::kCamera, t);
-    }
-  };
-  both(30, true);
+  Frames(q, t, 30, {bob, carol});
   q.Sample(Up(), Down(), t + 10'000);
   EXPECT_EQ(q.local(), (Pair{1, 1}));
   // Carol's video stops for a whole interval; bob's goes on at 30 fps.
-  both(45, false);
+  Frames(q, t, 45, {bob});
   auto s = q.Sample(Up(), Down(), t + 10'000);
   ASSERT_TRUE(s.changed);
   EXPECT_EQ(*s.changed, (Pair{1, 4}));
   // Bob's screen share next to his camera: the same rule, per track.
   CallQuality r;
   t = 1'000'000;
-  for (int i = 0; i < 30; ++i) {
-    r.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
-    r.OnVideoFrame("bob", TrackKind::kScreen, t);
-  }
+  Frames(r, t, 30, {bob, bob_screen});
   r.Sample(Up(), Down(), t + 10'000);
-  for (int i = 0; i < 30; ++i) r.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+  Frames(r, t, 30, {bob});
   EXPECT_TRUE(r.Sample(Up(), Down(), t + 10'000).changed);
   // Carol mutes her camera: her gap is no freeze, and bob's is still watched.
   CallQuality m;
   t = 1'000'000;
-  for (int i = 0; i < 30; ++i) {
-    m.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
-    m.OnVideoFrame("carol", TrackKind::kCamera, t);
-  }
+  Frames(m, t, 30, {bob, carol});
   m.Sample(Up(), Down(), t + 10'000);
   m.RemoteVideoMuted("carol", true, t);
-  for (int i = 0; i < 30; ++i) m.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+  Frames(m, t, 30, {bob});
   EXPECT_FALSE(m.Sample(Up(), Down(), t + 10'000).changed);
   t += 800'000;  // bob freezes
-  for (int i = 0; i < 5; ++i) m.OnVideoFrame("bob", TrackKind::kCamera, t += 33'000);
+  Frames(m, t, 5, {bob});
   EXPECT_TRUE(m.Sample(Up(), Down(), t + 10'000).changed);
 }
 

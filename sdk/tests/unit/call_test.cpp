@@ -91,6 +91,16 @@ class Call : public ::testing::Test {
   static Json User(const std::string& id, const std::vector<std::string>& tracks = {}) {
     return {{"userId", id}, {"tracks", tracks}};
   }
+  /// Lets `n` heartbeats go by (with a 1 ms heartbeat interval), each answered: every
+  /// one collects the statistics and reports them.
+  void Heartbeats(int n) {
+    for (int i = 0; i < n; ++i) {
+      size_t pings = server.Sent("ping").size();
+      for (int k = 0; k < 50 && server.Sent("ping").size() == pings; ++k) io.run_one_for(milliseconds(100));
+      ASSERT_TRUE(server.Answer("ping", 0, Json::object()));
+      Run();
+    }
+  }
   bool InCall() {
     std::lock_guard<std::mutex> lock(call->state().mu);
     return call->state().in_call;
@@ -492,24 +502,16 @@ TEST_F(Call, AnEncoderThatCannotKeepUpIsReportedOnceAndItsRecoveryOnce) {
   Run();
   auto warnings = [&](Errc e) { return std::count(events.begin(), events.end(), "warning " + Hex(e)); };
   // Each heartbeat collects the statistics: the sender's state is in the publish totals.
-  auto beats = [&](int n) {
-    for (int i = 0; i < n; ++i) {
-      size_t pings = server.Sent("ping").size();
-      for (int k = 0; k < 50 && server.Sent("ping").size() == pings; ++k) io.run_one_for(milliseconds(100));
-      ASSERT_TRUE(server.Answer("ping", 0, Json::object()));
-      Run();
-    }
-  };
-  beats(2);
+  Heartbeats(2);
   EXPECT_EQ(warnings(Errc::kLowPerformance), 0);
   media.publish_totals.cpu_level = 1;
   media.publish_totals.encode_usage = 0.97;
-  beats(3);
+  Heartbeats(3);
   EXPECT_EQ(warnings(Errc::kLowPerformance), 1) << "said once, not at every report";
   EXPECT_EQ(warnings(Errc::kPerformanceRestored), 0);
   media.publish_totals.cpu_level = 0;
   media.publish_totals.encode_usage = 0.3;
-  beats(3);
+  Heartbeats(3);
   EXPECT_EQ(warnings(Errc::kPerformanceRestored), 1);
   EXPECT_EQ(warnings(Errc::kLowPerformance), 1);
 }
@@ -523,21 +525,13 @@ TEST_F(Call, HeavyDownlinkLossLengthensTheJitterBuffersAndACleanNetworkShortensT
   ASSERT_TRUE(server.Answer("subscribe", 0, {{"sdp", "offer"}}));
   Run();
   ASSERT_EQ(media.subscribers.size(), 1U);
-  auto beats = [&](int n) {
-    for (int i = 0; i < n; ++i) {
-      size_t pings = server.Sent("ping").size();
-      for (int k = 0; k < 50 && server.Sent("ping").size() == pings; ++k) io.run_one_for(milliseconds(100));
-      ASSERT_TRUE(server.Answer("ping", 0, Json::object()));
-      Run();
-    }
-  };
   // Each heartbeat's interval: 150 packets and 2 s of audio, and what was lost of them.
   auto interval = [&](int64_t lost, uint64_t concealed) {
     media.subscribe_totals.packets_received += 150;
     media.subscribe_totals.packets_lost += lost;
     media.subscribe_totals.audio_samples += 96'000;
     media.subscribe_totals.audio_samples_concealed += concealed;
-    beats(1);
+    Heartbeats(1);
   };
   interval(0, 0);
   interval(1, 0);
