@@ -226,13 +226,12 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   std::unique_ptr<SignalChannel> signal_;
   Publishing publishing_;
   Subscribing subscribing_;
-  RemoteUsers remote_;                                ///< its snapshot is read by API threads
-  StatsWindow stats_;                                 ///< the totals of the last report
-  CallQuality quality_;                               ///< network quality, local and remote
-  PlayoutDelay playout_;                              ///< how long the subscriber's jitter buffers wait
-  uint64_t audio_samples_ = 0, audio_concealed_ = 0;  ///< the last report's totals
-  bool device_limited_ = false;                       ///< the video is lowered for the device's load (0x01060101 said)
-  std::atomic<uint64_t> frames_{0};                   ///< written on media threads
+  RemoteUsers remote_;               ///< its snapshot is read by API threads
+  StatsWindow stats_;                ///< the totals of the last report
+  CallQuality quality_;              ///< network quality, local and remote
+  PlayoutDelay playout_;             ///< how long the subscriber's jitter buffers wait
+  bool device_limited_ = false;      ///< the video is lowered for the device's load (0x01060101 said)
+  std::atomic<uint64_t> frames_{0};  ///< written on media threads
   std::atomic<int> width_{0}, height_{0};
   bool in_call_ = false;
   ConnectionStatus status_ = ConnectionStatus::kDisconnected;

@@ -68,21 +68,16 @@ void Call::StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub) 
 }
 
 void Call::AdaptPlayoutDelay(const StatsWindow::Report& r) {
-  const uint64_t samples = r.stats.audio_samples_received - std::min(audio_samples_, r.stats.audio_samples_received);
-  const uint64_t concealed =
-      r.stats.audio_samples_concealed - std::min(audio_concealed_, r.stats.audio_samples_concealed);
-  audio_samples_ = r.stats.audio_samples_received;
-  audio_concealed_ = r.stats.audio_samples_concealed;
   if (!subscribing_.connection()) return;
   if (r.subscribe_restarted) {  // a new connection starts at the default: it gets ours
     if (playout_.ms() != PlayoutDelay::kNormalMs) subscribing_.connection()->SetPlayoutDelay(playout_.ms());
     return;
   }
   const int before = playout_.ms();
-  const int ms = playout_.Sample(r.down.received, r.down.lost, samples, concealed);
+  const int ms = playout_.Sample(r.down.received, r.down.lost, r.audio_samples, r.audio_concealed);
   if (ms == before) return;
   Log().info("parley: playout delay {} ms -> {} ms ({} of {} packets lost, {} of {} audio samples concealed)", before,
-             ms, r.down.lost, r.down.received + r.down.lost, concealed, samples);
+             ms, r.down.lost, r.down.received + r.down.lost, r.audio_concealed, r.audio_samples);
   subscribing_.connection()->SetPlayoutDelay(ms);
 }
 

@@ -8,6 +8,7 @@ std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub,
                                                     const Frames& frames, Clock::time_point now) {
   std::optional<Report> out;
   // Audio counts add up over the connections: a new one starts again from zero.
+  const uint64_t samples_before = audio_samples_, concealed_before = audio_concealed_;
   const bool audio_restarted = sub.audio_samples < sub_.audio_samples || sub.packets_received < sub_.packets_received;
   audio_samples_ += audio_restarted ? sub.audio_samples : sub.audio_samples - sub_.audio_samples;
   audio_concealed_ += audio_restarted || sub.audio_samples_concealed < sub_.audio_samples_concealed
@@ -34,6 +35,8 @@ std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub,
     st.height = frames.height;
     st.audio_samples_received = audio_samples_;
     st.audio_samples_concealed = audio_concealed_;
+    r.audio_samples = audio_samples_ - samples_before;
+    r.audio_concealed = audio_concealed_ - concealed_before;
     st.send_estimate_kbps = static_cast<int>(pub.estimate_bps / 1000);
     st.encoder_usage_percent = static_cast<int>(pub.encode_usage * 100 + 0.5);
     st.jitter_buffer_ms = sub.jitter_buffer_ms;

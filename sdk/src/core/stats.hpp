@@ -33,6 +33,9 @@ class StatsWindow {
     /// The subscribe connection's totals went backwards (a new connection): its counts
     /// in this interval mean nothing.
     bool subscribe_restarted = false;
+    /// Remote audio that reached the decoders in this interval, and the part of it they
+    /// concealed (48 kHz samples; a new connection's counts are added, not lost).
+    uint64_t audio_samples = 0, audio_concealed = 0;
   };
 
   /// Adds the totals measured at `now`. The first sample only starts the window

@@ -111,11 +111,15 @@ TEST(StatsWindow, RemoteAudioCountsAddUpOverConnections) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->stats.audio_samples_received, 96000u);
   EXPECT_EQ(r->stats.audio_samples_concealed, 960u);
+  EXPECT_EQ(r->audio_samples, 48000u) << "this interval's";
+  EXPECT_EQ(r->audio_concealed, 960u);
   // A new subscribe connection counts from zero again: its counts are added, not lost.
   r = w.Add(Sent(0), audio(10, 9600, 480), {}, kT0 + milliseconds(2000));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->stats.audio_samples_received, 96000u + 9600u);
   EXPECT_EQ(r->stats.audio_samples_concealed, 960u + 480u);
+  EXPECT_EQ(r->audio_samples, 9600u);
+  EXPECT_EQ(r->audio_concealed, 480u);
 }
 
 }  // namespace
