@@ -1,6 +1,5 @@
 #include "signal_client.hpp"
 
-#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -159,12 +158,6 @@ struct SignalClient::ConnectAttempt {
   ConnectFn done;
   bool finished = false;
 
-  /// Which try `ws` is (1 = the first), for the log.
-  size_t Index(const std::shared_ptr<Impl::Ws>& ws) const {
-    auto it = std::find(tries.begin(), tries.end(), ws);
-    return it == tries.end() ? 0 : started - tries.size() + static_cast<size_t>(it - tries.begin()) + 1;
-  }
-
   void CloseTries() {
     next_try.cancel();
     for (auto& t : tries) beast::get_lowest_layer(*t).close();
@@ -175,26 +168,26 @@ struct SignalClient::ConnectAttempt {
   static void Try(const std::shared_ptr<Impl>& im, const std::shared_ptr<ConnectAttempt>& attempt) {
     auto ws = std::make_shared<Impl::Ws>(im->io);
     attempt->tries.push_back(ws);
-    ++attempt->started;
-    beast::get_lowest_layer(*ws).async_connect(attempt->endpoints, [im, attempt, ws](beast::error_code ec,
-                                                                                     const tcp::endpoint&) {
-      if (attempt->finished || ec == asio::error::operation_aborted) return;
-      if (ec) return attempt->Finish(*im, ec);  // refused: the server is not there
-      TuneForSignalling(beast::get_lowest_layer(*ws).socket());
-      Log().debug("parley: signalling connection {} of {} is open; upgrading", attempt->Index(ws), attempt->started);
-      ws->async_handshake(attempt->hostport, attempt->path, [im, attempt, ws](beast::error_code handshake_ec) {
-        if (attempt->finished || handshake_ec == asio::error::operation_aborted) return;
-        if (handshake_ec) return attempt->Finish(*im, handshake_ec);  // the server answered, and not yes
-        Log().debug("parley: signalling connection {} of {} upgraded", attempt->Index(ws), attempt->started);
-        std::erase(attempt->tries, ws);
-        attempt->CloseTries();
-        im->ws = std::make_unique<Impl::Ws>(std::move(*ws));
-        im->ws->read_message_max(16 << 20);
-        im->open = true;
-        im->ReadLoop();
-        attempt->Finish(*im, {});
-      });
-    });
+    const size_t n = ++attempt->started;  // which try this is, for the log
+    beast::get_lowest_layer(*ws).async_connect(
+        attempt->endpoints, [im, attempt, ws, n](beast::error_code ec, const tcp::endpoint&) {
+          if (attempt->finished || ec == asio::error::operation_aborted) return;
+          if (ec) return attempt->Finish(*im, ec);  // refused: the server is not there
+          TuneForSignalling(beast::get_lowest_layer(*ws).socket());
+          Log().debug("parley: signalling connection {} of {} is open; upgrading", n, attempt->started);
+          ws->async_handshake(attempt->hostport, attempt->path, [im, attempt, ws, n](beast::error_code handshake_ec) {
+            if (attempt->finished || handshake_ec == asio::error::operation_aborted) return;
+            if (handshake_ec) return attempt->Finish(*im, handshake_ec);  // the server answered, and not yes
+            Log().debug("parley: signalling connection {} of {} upgraded", n, attempt->started);
+            std::erase(attempt->tries, ws);
+            attempt->CloseTries();
+            im->ws = std::make_unique<Impl::Ws>(std::move(*ws));
+            im->ws->read_message_max(16 << 20);
+            im->open = true;
+            im->ReadLoop();
+            attempt->Finish(*im, {});
+          });
+        });
     if (attempt->started >= kMostTries) return;
     attempt->next_try.expires_after(kTryEvery);
     attempt->next_try.async_wait([im, attempt](beast::error_code ec) {
