@@ -304,6 +304,39 @@ int64_t MediaDrops(const test::ServerProcess& server, const std::string& reason)
   return sum;
 }
 
+// libparley sends its audio in RED (RFC 2198) with a redundant block, the SFU accepts
+// every packet's blocks as well-formed Opus and forwards them, and the subscriber, whose
+// answer took RED too, decodes the tone whole.
+TEST(Media, NativeAudioGoesInRedAndIsHeardWhole) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig acfg = Config(server, "test:tone:880");
+  acfg.video_source = "null";
+  RtcEngine* a = RtcEngine::Create(acfg);
+  RtcEngine* b = RtcEngine::Create(Silent(server));
+  Probe pb;
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "red", "bob"), "Bob"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "red", "alice"), "Alice"), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 96000; }, 15s));
+  EXPECT_NEAR(pb.Frequency("alice"), 880, 60);
+  auto r = test::HttpRequest(server.port(), "GET", "/v1/admin/apps/" + app.id + "/channels", "", server.admin_key());
+  uint64_t rtp = 0, red = 0;
+  for (const auto& ch : json::parse(r.body).value("channels", json::array()))
+    for (const auto& u : ch.value("users", json::array()))
+      if (u.value("userId", "") == "alice" && u.contains("media")) {
+        rtp = u["media"].value("rtpPackets", uint64_t{0});
+        red = u["media"].value("redPackets", uint64_t{0});
+      }
+  EXPECT_GT(red, 50u) << r.body;
+  EXPECT_LE(red, rtp);
+  EXPECT_EQ(MediaDrops(server, "malformed-payload"), 0);
+  EXPECT_EQ(MediaDrops(server, "bad-payload-type"), 0);
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+}
+
 TEST(Media, ReceivedStreamsAreRecordedToFilesGstDiscovererReadsBack) {
   test::ServerProcess server;
   App app = CreateApp(server);

@@ -14,6 +14,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/payload_check.cpp
   src/sfu/publisher_tracks.cpp
   src/sfu/receive_stats.cpp
+  src/sfu/red.cpp
   src/sfu/retransmission_buffer.cpp
   src/sfu/rtcp_writer.cpp
   src/sfu/router.cpp

@@ -19,4 +19,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/send_batch_test.cpp
   tests/sfu/downstream_estimate_test.cpp
   tests/sfu/payload_check_test.cpp
+  tests/sfu/red_test.cpp
   tests/sfu/pacer_test.cpp)

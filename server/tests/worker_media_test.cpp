@@ -2,7 +2,8 @@
 // DTLS-SRTP clients: routing each published track to its own subscriber stream,
 // retransmission from the buffer (plain and RTX), NACKs to a lossy publisher and RTX
 // repair, SR rewriting, receiver reports, transport-cc feedback, audio levels, the
-// connect and consent timeouts, and video paused to a congested subscriber.
+// connect and consent timeouts, video paused to a congested subscriber, and RED audio
+// forwarded as RED or as its primary block.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -364,6 +365,103 @@ TEST_F(WorkerMedia, AudioLevelPeaksAreExposed) {
   pub_->SendRtp(Rtp(111, 3, 2880, kMic, Bytes(20, 0), 3, {127}));
   for (int i = 0; i < 100 && Counters(1)->rtp_packets.load() < 3; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(Counters(1)->audio_peak.load(), 127u - 25u);
+}
+
+// Opus in RED (RFC 2198): [redundant header for `older`] [primary header] [older] [primary].
+Bytes Red(uint8_t block_pt, const Bytes& older, uint16_t older_offset, const Bytes& primary) {
+  Bytes p;
+  if (!older.empty()) {
+    p.push_back(static_cast<uint8_t>(0x80 | block_pt));
+    p.push_back(static_cast<uint8_t>(older_offset >> 6));
+    p.push_back(static_cast<uint8_t>(((older_offset & 0x3F) << 2) | (older.size() >> 8)));
+    p.push_back(static_cast<uint8_t>(older.size() & 0xFF));
+  }
+  p.push_back(block_pt);
+  p.insert(p.end(), older.begin(), older.end());
+  p.insert(p.end(), primary.begin(), primary.end());
+  return p;
+}
+
+// An Opus packet of one 20 ms CELT frame (RFC 6716 §3.1: TOC config 31, code 0).
+Bytes Opus(uint8_t fill, size_t n = 20) {
+  Bytes p(n, fill);
+  p[0] = 0xF8;
+  return p;
+}
+
+// A publisher sending Opus in RED: a subscriber that took RED gets it with the blocks
+// renumbered to its Opus payload type; one that did not (or a retransmission) gets the
+// primary block alone, as plain Opus. A RED packet whose block is not the track's codec
+// is dropped, and an RTX repair of a RED packet is forwarded as RED.
+TEST_F(WorkerMedia, RedGoesAsRedWhereTakenElseAsItsPrimaryBlock) {
+  constexpr uint32_t kMicRtx = 0x3334, kOutMic = 0xC1, kOutMicRtx = 0xC2;
+  pub_ = std::make_unique<Peer>(worker_->port());
+  sub_ = std::make_unique<Peer>(worker_->port());
+  OnWorker(*worker_, [&] {
+    Transport* p = worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint()});
+    p->SetInboundTracks({{false, kMic, 111, 112, kMicRtx, PayloadFormat::kOpus, 63, 113}});
+    worker_->AddTransport(2, {"sub", "subscriber-password-012", "cs", sub_->fingerprint()});
+    return 0;
+  });
+  ASSERT_TRUE(pub_->Connect("pub:cp", "publisher-password-0123", server_cert_->fingerprint()));
+  ASSERT_TRUE(sub_->Connect("sub:cs", "subscriber-password-012", server_cert_->fingerprint()));
+  // The subscriber numbers Opus 109 and RED 100, and took RED.
+  OnWorker(*worker_, [&] {
+    worker_->AddRoute(1, 2, {0, kOutMic, 109, kOutMicRtx, 110, 100});
+    return 0;
+  });
+  Bytes first = Opus(1), second = Opus(2);
+  pub_->SendRtp(Rtp(63, 10, 960, kMic, Red(111, {}, 0, first)));
+  pub_->SendRtp(Rtp(63, 11, 1920, kMic, Red(111, first, 960, second)));
+  auto a = sub_->RecvRtp(2s), b = sub_->RecvRtp(2s);
+  ASSERT_FALSE(b.empty());
+  auto vb = ParseRtp(b);
+  EXPECT_EQ(vb->payload_type, 100);
+  EXPECT_EQ(vb->ssrc, kOutMic);
+  EXPECT_EQ(Bytes(vb->payload().begin(), vb->payload().end()), Red(109, first, 960, second));
+
+  // Its answer to a new offer did not take RED: the primary alone, as Opus 109.
+  OnWorker(*worker_, [&] {
+    worker_->SetRouteRed(2, kOutMic, 0);
+    return 0;
+  });
+  Bytes third = Opus(3);
+  pub_->SendRtp(Rtp(63, 12, 2880, kMic, Red(111, second, 960, third)));
+  auto c = sub_->RecvRtp(2s);
+  ASSERT_FALSE(c.empty());
+  auto vc = ParseRtp(c);
+  EXPECT_EQ(vc->payload_type, 109);
+  EXPECT_EQ(vc->sequence, static_cast<uint16_t>(vb->sequence + 1));
+  EXPECT_EQ(Bytes(vc->payload().begin(), vc->payload().end()), third);
+
+  // A NACK for the RED packet it had: RTX carries the primary block as Opus.
+  uint8_t nack[16];
+  uint16_t wanted[] = {vb->sequence};
+  size_t n = WriteNack(nack, sizeof nack, 0x5EB, kOutMic, wanted);
+  sub_->SendRtcp(Bytes(nack, nack + n));
+  auto rtx = sub_->RecvRtp(2s);
+  ASSERT_FALSE(rtx.empty());
+  auto vr = ParseRtp(rtx);
+  EXPECT_EQ(vr->ssrc, kOutMicRtx);
+  EXPECT_EQ(vr->payload_type, 110);
+  Bytes expected = {static_cast<uint8_t>(vb->sequence >> 8), static_cast<uint8_t>(vb->sequence)};
+  expected.insert(expected.end(), second.begin(), second.end());
+  EXPECT_EQ(Bytes(vr->payload().begin(), vr->payload().end()), expected);
+
+  // A block that names another codec is not forwarded; a RED packet's RTX repair
+  // (the publisher's RTX for RED) is, as RED, here stripped to its primary.
+  pub_->SendRtp(Rtp(63, 13, 3840, kMic, Red(96, third, 960, Opus(4))));
+  Bytes repair = {0, 13};
+  Bytes fourth = Opus(4);
+  Bytes red13 = Red(111, third, 960, fourth);
+  repair.insert(repair.end(), red13.begin(), red13.end());
+  pub_->SendRtp(Rtp(113, 500, 3840, kMicRtx, repair));
+  auto d = sub_->RecvRtp(2s);
+  ASSERT_FALSE(d.empty());
+  auto vd = ParseRtp(d);
+  EXPECT_EQ(vd->payload_type, 109);
+  EXPECT_EQ(Bytes(vd->payload().begin(), vd->payload().end()), fourth);
+  EXPECT_EQ(worker_->drops().Get(DropReason::kMalformedPayload), 1u);
 }
 
 // Simulated loss (--media-loss-permille) drops forwarded copies after they were

@@ -1,7 +1,8 @@
 // Interop: a native client (`parley join`, libparley on GStreamer webrtcbin, in
 // H5-compatible mode, its default) and a browser (parley.js in Chromium) in one
 // channel receive each other's audio and video through parleyd. With H5-compatible
-// mode turned off (--no-h5) the native client is refused (0x02010121).
+// mode turned off (--no-h5) the native client is refused (0x02010121). Audio goes in
+// RED both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -40,6 +41,13 @@ test('a native client and a browser see and hear each other (H5-compatible mode 
     const first = await page.evaluate(inbound);
     await new Promise((r) => setTimeout(r, 1500));
     const second = await page.evaluate(inbound);
+    // While both are in the call: what the SFU received from each.
+    const channels = await server.admin('GET', `/v1/admin/apps/${app.appId}/channels`);
+    const users = channels.channels.find((c) => c.channelId === 'mixed')?.users ?? [];
+    const red = Object.fromEntries(users.map((u) => [u.userId, u.media?.redPackets ?? 0]));
+    console.log(`# audio packets in RED received by the SFU: ${JSON.stringify(red)}`);
+    assert.ok(red.native > 50, 'the native client sends its audio in RED');
+    assert.ok(red.web > 50, 'the browser sends its audio in RED (the answer prefers it)');
     await page.screenshot({ path: join(outDir, 'interop-browser.png') });
     const result = await native;
     const stats = result.events.filter((e) => e.event === 'stats').pop();
@@ -51,6 +59,13 @@ test('a native client and a browser see and hear each other (H5-compatible mode 
     assert.ok(second.video && second.video.frames > first.video.frames, 'the browser keeps decoding the native video');
     assert.equal(second.video.width, 320);
     assert.ok(second.audio && second.audio.bytes > first.audio.bytes, 'the browser keeps receiving native audio');
+    // ... in RED (RFC 2198), which it decodes: the samples it played in 1.5 s were
+    // decoded, not concealed.
+    const played = second.audio.samples - first.audio.samples;
+    const concealed = second.audio.concealed - first.audio.concealed;
+    console.log(`# browser played ${played} samples of native audio, ${concealed} concealed`);
+    assert.ok(played > 48000, 'the browser plays the native audio');
+    assert.ok(concealed < played / 10, 'the browser decodes the native audio');
   } finally {
     await browser.close();
     await server.stop();

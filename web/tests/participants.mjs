@@ -30,7 +30,10 @@ export async function inbound() {
   const pc = window.engine.subscribePc;
   if (!pc) return out;
   (await pc.getStats()).forEach((s) => {
-    if (s.type === 'inbound-rtp') out[s.kind] = { frames: s.framesDecoded || 0, bytes: s.bytesReceived, width: s.frameWidth };
+    if (s.type === 'inbound-rtp') {
+      out[s.kind] = { frames: s.framesDecoded || 0, bytes: s.bytesReceived, width: s.frameWidth,
+        samples: s.totalSamplesReceived || 0, concealed: s.concealedSamples || 0 };
+    }
   });
   return out;
 }

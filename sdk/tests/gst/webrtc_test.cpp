@@ -140,15 +140,18 @@ TEST_F(GstStats, ClosingEndsWhatIsStillAskedOnceAndPostsNothingAfter) {
 // A subscribe offer as the server writes it for a native client: video with NACK and
 // RTX, audio with NACK only when the server repairs it (here the section says so or
 // not, as the test needs).
-std::string Offer(bool audio_nack) {
+std::string Offer(bool audio_nack, bool audio_red = false) {
   std::string s =
       "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
       "a=fingerprint:sha-256 "
       "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
-      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
-      "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
-      "a=rtpmap:111 OPUS/48000/2\r\n";
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111";
+  s += audio_red ? " 63" : "";
+  s += "\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
+       "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
+       "a=rtpmap:111 OPUS/48000/2\r\n";
   if (audio_nack) s += "a=rtcp-fb:111 nack\r\n";
+  if (audio_red) s += "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n";
   s += "a=ssrc:1111 msid:alice alice-audio\r\n"
        "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendonly\r\na=rtcp-mux\r\n"
        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
@@ -171,24 +174,36 @@ TEST(GstRepair, TheSectionsThatOfferGenericNackAreFound) {
   EXPECT_TRUE(SectionsWithNack("m=\na=rtcp-fb:\na=rtcp-fb:96\na=rtcp-fb:96 nack \n").empty());
 }
 
+TEST(GstRepair, TheSectionsThatOfferRedAreFound) {
+  EXPECT_TRUE(SectionsWithRed(Offer(true)).empty());
+  EXPECT_EQ(SectionsWithRed(Offer(false, true)), (std::set<unsigned>{0}));
+  EXPECT_EQ(SectionsWithRed("m=audio 9 X 1\nm=audio 9 X 2 3\na=rtpmap:3 RED/48000\n"), (std::set<unsigned>{1}));
+  EXPECT_TRUE(SectionsWithRed("a=rtpmap:63 red/48000\nm=audio 9 X 63\n").empty());  // session level
+  EXPECT_TRUE(SectionsWithRed("m=\na=rtpmap:\na=rtpmap:63\na=rtpmap:63 re\na=rtpmap:63 redx\n").empty());
+}
+
 // webrtcbin answers with NACK (and RTX when offered) exactly for the sections that
-// offered it, the transceivers it makes while answering included.
+// offered it, the transceivers it makes while answering included; and with RED where
+// the offer has it.
 TEST(GstRepair, TheAnswerAsksForRetransmissionOnlyWhereTheOfferRepairs) {
   ASSERT_TRUE(InitMedia());
   for (bool audio_nack : {false, true}) {
+    bool audio_red = audio_nack;
     GstElement* pipeline = gst_pipeline_new(nullptr);
     GstElement* webrtc = MakeWebrtc({"127.0.0.1"});
     ASSERT_TRUE(webrtc);
     gst_bin_add(GST_BIN(pipeline), webrtc);
-    RetransmissionRequests* repair = RetransmissionRequests::Watch(webrtc);
+    ReceiveRepair* repair = ReceiveRepair::Watch(webrtc);
     ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
-    std::string offer = Offer(audio_nack);
+    std::string offer = Offer(audio_nack, audio_red);
     ASSERT_TRUE(SetDescription(webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, offer));
     repair->Offer(webrtc, offer);
     Result<std::string> answer = CreateLocal(webrtc, false);
     ASSERT_TRUE(answer) << answer.error().message;
-    EXPECT_EQ(repair->turned_on(), audio_nack ? 2 : 1);
+    EXPECT_EQ(repair->nack_on(), audio_nack ? 2 : 1);
+    EXPECT_EQ(repair->red_on(), audio_red ? 1 : 0);
     EXPECT_EQ(SectionsWithNack(*answer), SectionsWithNack(offer)) << *answer;
+    EXPECT_EQ(SectionsWithRed(*answer), SectionsWithRed(offer)) << *answer;
     EXPECT_NE(answer->find("rtx/90000"), std::string::npos) << *answer;
     gst_element_set_state(pipeline, GST_STATE_NULL);
     gst_object_unref(pipeline);

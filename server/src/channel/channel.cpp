@@ -37,7 +37,8 @@ json UserJson(const Session& s, bool with_media) {
   if (const auto& p = snap.publish)
     u["media"] = {{"state", sfu::Name(p->state)},       {"rtpPackets", p->rtp_packets},
                   {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
-                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports}};
+                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports},
+                  {"redPackets", p->red_packets}};
   if (const auto& sub = snap.subscribe)
     u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},
                            {"rtpPackets", sub->sent_packets},

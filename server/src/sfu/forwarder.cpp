@@ -3,6 +3,8 @@
 #include <cstring>
 #include <random>
 
+#include "sfu/red.hpp"
+
 namespace parley::sfu {
 
 Forwarder::Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille,
@@ -65,6 +67,11 @@ void Forwarder::RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track)
   if (Router* router = RouterOf(publisher)) router->Remove(publisher, subscriber, track);
 }
 
+void Forwarder::SetRouteRed(uint64_t subscriber, uint32_t ssrc, uint8_t red_payload_type) {
+  if (Router* router = RouterOf(subscriber))
+    if (Route* r = router->Find(subscriber, ssrc)) r->spec.red_payload_type = red_payload_type;
+}
+
 std::vector<std::pair<uint64_t, RouteSpec>> Forwarder::RoutesFrom(uint64_t publisher) const {
   std::vector<std::pair<uint64_t, RouteSpec>> out;
   if (const Router* router = RouterOf(publisher))
@@ -99,20 +106,33 @@ void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
     // First packet, or the publisher restarted with a new SSRC: continue right after
     // what the subscriber saw last, so its decoder sees one continuous stream.
     r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
-    SendRewritten(*sub, r, v, false, video);
+    SendRewritten(*sub, r, v, false, pub.tracks()[track].cfg);
   }
 }
 
-size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission) {
+size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt) {
   bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
-  size_t len = as_rtx ? v.payload_offset + 2 + v.payload_length : v.data.size();
+  std::span<const uint8_t> body = v.payload();  // the payload this copy carries
+  bool whole = !as_rtx;                         // the packet as it came, padding included
+  std::optional<RedLayout> red;
+  bool keep_red = false;
+  if (red_pt && v.payload_type == red_pt) {
+    red = ParseRed(body);  // checked when it arrived, so this parses
+    if (!red) return 0;
+    keep_red = r.spec.red_payload_type != 0 && !retransmission;
+    if (!keep_red) {  // the codec's own packet: the primary block alone
+      body = body.subspan(red->primary().offset, red->primary().length);
+      whole = false;
+    }
+  }
+  size_t len = whole ? v.data.size() : v.payload_offset + (as_rtx ? 2 : 0) + body.size();
   if (len > kMaxDatagram) return 0;
-  if (as_rtx) {  // header, original sequence number, payload; no padding
+  if (whole) {
+    std::memcpy(slot, v.data.data(), len);
+  } else {  // header, for RTX the original sequence number, payload; no padding
     std::memcpy(slot, v.data.data(), v.payload_offset);
     slot[0] &= static_cast<uint8_t>(~0x20);
-    std::memcpy(slot + v.payload_offset + 2, v.data.data() + v.payload_offset, v.payload_length);
-  } else {
-    std::memcpy(slot, v.data.data(), len);
+    std::memcpy(slot + v.payload_offset + (as_rtx ? 2 : 0), body.data(), body.size());
   }
   auto out = ParseRtp(std::span<uint8_t>(slot, len));
   if (!out) return 0;
@@ -126,19 +146,26 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
   } else {
     out->SetSsrc(r.spec.ssrc);
     out->SetSequence(numbers.seq);
-    out->SetPayloadType(r.spec.payload_type);
+    if (keep_red) {  // the blocks name the subscriber's number for the codec
+      out->SetPayloadType(r.spec.red_payload_type);
+      SetRedBlockPayloadTypes(out->payload(), *red, r.spec.payload_type);
+    } else {
+      out->SetPayloadType(r.spec.payload_type);
+    }
     r.numbers.OnSent(numbers);
   }
   if (!retransmission) {
     ++r.packets;
-    r.octets += static_cast<uint32_t>(v.payload_length);
+    r.octets += static_cast<uint32_t>(body.size());
   }
   return len;
 }
 
-bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission, bool video) {
+bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission,
+                              const InboundTrack& from) {
+  bool video = from.video;
   uint8_t* slot = sink_.Slot();
-  size_t len = WriteRewritten(slot, r, v, retransmission);
+  size_t len = WriteRewritten(slot, r, v, retransmission, from.red_payload_type);
   if (!len) {  // only a copy that grew past a datagram (RTX adds two bytes) fails here
     drops_.Count(DropReason::kTooLarge);
     return false;
@@ -243,7 +270,7 @@ void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t se
   std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
   if (stored.empty()) return;  // gone
   auto v = ParseRtp(stored);
-  if (v && SendRewritten(sub, r, *v, true, t.cfg.video))
+  if (v && SendRewritten(sub, r, *v, true, t.cfg))
     sub.shared_counters()->retransmitted.fetch_add(1, std::memory_order_relaxed);
 }
 

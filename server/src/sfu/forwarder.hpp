@@ -29,8 +29,11 @@ namespace parley::sfu {
 /// payload type, sequence number and timestamp, or for a `retransmission` on a route
 /// with RTX, an RTX packet (RFC 4588: original sequence number first). Advances the
 /// route's numbering and its SR counts. Returns the length, 0 when it would not fit in a
-/// datagram. The forward path's per-copy work before SRTP (forwarder and benchmark).
-size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission);
+/// datagram. `red_pt` is the publisher's RED payload type for the track (0: none): a
+/// RED packet goes as RED where the route takes it, else as its primary block alone, and
+/// always so when retransmitted (the subscriber's RTX stream carries the codec). The
+/// forward path's per-copy work before SRTP (forwarder and benchmark).
+size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt = 0);
 
 class Forwarder {
  public:
@@ -57,6 +60,8 @@ class Forwarder {
   void AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec, int64_t now_us);
   void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map, int64_t now_us);
   void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track);
+  /// The subscriber answered whether it takes RED on the stream `ssrc` (0: it does not).
+  void SetRouteRed(uint64_t subscriber, uint32_t ssrc, uint8_t red_payload_type);
   [[nodiscard]] std::vector<std::pair<uint64_t, RouteSpec>> RoutesFrom(uint64_t publisher) const;
 
   /// A new packet of the publisher's track: one rewritten copy to each subscriber.
@@ -101,7 +106,7 @@ class Forwarder {
   /// Copies `v` rewritten for route `r` into a send slot (as RTX for a retransmission
   /// when negotiated), protects it and queues it, or for `video` the subscriber's pacer
   /// may hold it (pacer.hpp). Returns false when it was not sent.
-  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission, bool video);
+  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission, const InboundTrack& from);
   bool Lose();
 
   Transports& transports_;

@@ -101,8 +101,8 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
       side.index[TrackKind::kAudio] = i;
     }
     if (t.kind == "video") videos.push_back(i);
-    inbound.push_back(
-        {t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc, PayloadFormatOf(t.codec)});
+    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc,
+                       PayloadFormatOf(t.codec), t.red_payload_type, t.red_rtx_payload_type});
     // BUNDLE: one extension id space for the whole transport (RFC 8843 §9.2).
     if (!params.ext_transport_cc) params.ext_transport_cc = t.ext_transport_cc;
     if (!params.ext_audio_level && t.kind == "audio") params.ext_audio_level = t.ext_audio_level;
@@ -226,6 +226,9 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
       // SFU keeps packets to answer NACKs only for such tracks, publisher_tracks.hpp).
       bool repaired = acc->second.rtx_payload_type != 0 && (o.video || subscriber == Platform::kNative);
       o.rtx_payload_type = repaired ? pts.rtx : 0;
+      // RED offered on every audio section (the publisher may send it now or after it
+      // publishes again); until an answer takes it, the primary blocks go.
+      o.red_payload_type = pts.red;
       o.ssrc = plane_.NewSsrc();  // a reused section gets new SSRCs: a new stream to the client
       o.rtx_ssrc = o.rtx_payload_type ? plane_.NewSsrc() : 0;
       o.stream_id = std::string(pub_user);
@@ -233,8 +236,12 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
     }
     existing->active = true;
     // (Re)route: the publisher may have a new transport since this track was offered.
-    RouteSpec spec{idx->second, existing->ssrc, existing->codec.payload_type, existing->rtx_ssrc,
-                   existing->rtx_payload_type};
+    RouteSpec spec{idx->second,
+                   existing->ssrc,
+                   existing->codec.payload_type,
+                   existing->rtx_ssrc,
+                   existing->rtx_payload_type,
+                   existing->red_accepted ? existing->red_payload_type : uint8_t{0}};
     worker_->Post(
         [w = worker_, from = published->transport_id, to = side.transport_id, spec] { w->AddRoute(from, to, spec); });
   }
@@ -251,10 +258,21 @@ Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
   if (!parsed) return parsed.error();
   auto answer = CheckSubscribeAnswer(*parsed, media->subscribe->offered);
   if (!answer) return answer.error();
+  // What each stream carries from now on: RED where the answer took it, else Opus.
+  std::vector<std::pair<uint32_t, uint8_t>> red;
+  for (size_t i = 0; i < answer->red.size(); ++i) {
+    OfferedTrack& o = media->subscribe->offered[i];
+    o.red_accepted = answer->red[i];
+    if (o.active && o.red_payload_type) red.emplace_back(o.ssrc, o.red_accepted ? o.red_payload_type : 0);
+  }
   worker_->Post([w = worker_, id = media->subscribe->transport_id, ufrag = answer->remote_ufrag,
                  fp = answer->remote_fingerprint, client = answer->dtls_client] {
     if (Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp, client);
   });
+  if (!red.empty())
+    worker_->Post([w = worker_, id = media->subscribe->transport_id, red = std::move(red)] {
+      for (const auto& [ssrc, pt] : red) w->SetRouteRed(id, ssrc, pt);
+    });
   return {};
 }
 
@@ -342,7 +360,8 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                               c.rtp_bytes.load(kRelaxed),
                               c.nacks_sent.load(kRelaxed),
                               c.twcc_feedbacks.load(kRelaxed),
-                              c.sender_reports.load(kRelaxed)};
+                              c.sender_reports.load(kRelaxed),
+                              c.red_packets.load(kRelaxed)};
   }
   if (media->subscribe) {
     const TransportCounters& c = *media->subscribe->counters;

@@ -54,6 +54,7 @@ struct TransportStatus {
 struct PublishView {
   Transport::State state = Transport::State::kNew;
   uint64_t rtp_packets = 0, rtp_bytes = 0, nacks_sent = 0, twcc_feedbacks = 0, sender_reports = 0;
+  uint64_t red_packets = 0;  ///< audio packets that came in RED
 };
 
 /// The admin API's view of a subscribe transport.

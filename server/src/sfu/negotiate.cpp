@@ -38,6 +38,31 @@ const SdpCodec* RtxFor(const SdpMedia& m, uint8_t pt) {
   return nullptr;
 }
 
+bool IsName(const std::string& name, std::string_view lower) {
+  return name.size() == lower.size() && std::equal(name.begin(), name.end(), lower.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+// RED for `media_pt` in the section (RFC 2198): its fmtp, when it has one, lists the
+// payload type of each block ("111/111"); every block must be the chosen codec.
+const SdpCodec* RedFor(const SdpMedia& m, uint8_t media_pt) {
+  for (const auto& c : m.codecs) {
+    if (!IsName(c.name, "red") || c.clock_rate != 48000) continue;
+    bool blocks_ok = true;
+    std::string want = std::to_string(media_pt);
+    size_t pos = 0;
+    while (!c.fmtp.empty() && pos <= c.fmtp.size()) {
+      size_t end = c.fmtp.find('/', pos);
+      if (end == std::string::npos) end = c.fmtp.size();
+      if (c.fmtp.compare(pos, end - pos, want) != 0) blocks_ok = false;
+      pos = end + 1;
+    }
+    if (blocks_ok) return &c;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> KeepFeedback(const SdpCodec& c) {
   std::vector<std::string> out;
   for (const auto& fb : c.feedback)
@@ -138,6 +163,28 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
       r.formats.push_back(std::to_string(rc.payload_type));
       t.rtx_payload_type = rc.payload_type;
     }
+    // RED for Opus when offered (browsers offer it; libparley too): a lost packet then
+    // comes back from the next one (red.hpp). Its RTX with it, when offered.
+    if (m.kind == "audio")
+      if (const SdpCodec* red = RedFor(m, codec.payload_type)) {
+        SdpCodec rc = *red;
+        rc.feedback.clear();
+        rc.channels = 2;
+        rc.fmtp = std::to_string(codec.payload_type) + "/" + std::to_string(codec.payload_type);
+        r.codecs.push_back(rc);
+        // First on the m= line: libwebrtc sends RED only when the answer prefers it
+        // (it sends the answer's first codec); webrtcbin sends it whatever the order.
+        r.formats.insert(r.formats.begin(), std::to_string(rc.payload_type));
+        t.red_payload_type = rc.payload_type;
+        if (t.rtx_payload_type)
+          if (const SdpCodec* rtx = RtxFor(m, rc.payload_type)) {
+            SdpCodec rr = *rtx;
+            rr.feedback.clear();
+            r.codecs.push_back(rr);
+            r.formats.push_back(std::to_string(rr.payload_type));
+            t.red_rtx_payload_type = rr.payload_type;
+          }
+      }
     for (const auto& e : m.extmaps) {
       uint8_t* slot = e.uri == kExtMid           ? &t.ext_mid
                       : e.uri == kExtAudioLevel  ? &t.ext_audio_level
@@ -168,7 +215,7 @@ SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec) {
              return std::tolower(static_cast<unsigned char>(a)) == b;
            });
   };
-  if (is("opus")) return {111, 112};
+  if (is("opus")) return {111, 112, 63};
   if (is("vp8")) return {96, 97};
   if (is("h264")) return {102, 103};
   return {};
@@ -200,6 +247,16 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
       c.feedback = {"nack"};  // repaired audio (native subscribers only)
     m.codecs.push_back(c);
     m.formats.push_back(std::to_string(c.payload_type));
+    if (t.red_payload_type) {  // RED after the codec, as browsers order them
+      SdpCodec red;
+      red.payload_type = t.red_payload_type;
+      red.name = "red";
+      red.clock_rate = c.clock_rate;
+      red.channels = c.channels;
+      red.fmtp = std::to_string(c.payload_type) + "/" + std::to_string(c.payload_type);
+      m.codecs.push_back(red);
+      m.formats.push_back(std::to_string(red.payload_type));
+    }
     if (t.rtx_payload_type) {
       SdpCodec rtx;
       rtx.payload_type = t.rtx_payload_type;
@@ -238,7 +295,15 @@ Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std
   if (first.fingerprint_algorithm != "sha-256" || first.fingerprint.empty())
     return bad("the answer needs a sha-256 DTLS fingerprint");
   if (first.setup != "active" && first.setup != "passive") return bad("the answer's a=setup must be active or passive");
-  return SubscribeAnswer{first.ice_ufrag, first.ice_pwd, first.fingerprint, first.setup == "passive"};
+  SubscribeAnswer out{first.ice_ufrag, first.ice_pwd, first.fingerprint, first.setup == "passive", {}};
+  for (size_t i = 0; i < answer.media.size(); ++i) {
+    const SdpMedia& m = answer.media[i];
+    uint8_t pt = offered[i].red_payload_type;
+    const SdpCodec* c = pt ? m.FindCodec(pt) : nullptr;
+    bool listed = std::find(m.formats.begin(), m.formats.end(), std::to_string(pt)) != m.formats.end();
+    out.red.push_back(c && listed && IsName(c->name, "red"));
+  }
+  return out;
 }
 
 }  // namespace parley::sfu

@@ -1,8 +1,8 @@
 // Offer/answer for the publish side (RFC 8829 JSEP, RFC 8843 BUNDLE): the client
 // offers what it sends; the server answers as an ICE-lite, DTLS-passive peer that
-// receives it, choosing Opus for audio and VP8 (or H.264 constrained baseline) for
-// video, with RTX, NACK/PLI/FIR, transport-wide congestion control and the header
-// extensions the SFU uses.
+// receives it, choosing Opus for audio (in RED, RFC 2198, when offered) and VP8 (or
+// H.264 constrained baseline) for video, with RTX, NACK/PLI/FIR, transport-wide
+// congestion control and the header extensions the SFU uses.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +39,10 @@ struct AcceptedTrack {
   uint8_t rtx_payload_type = 0;  ///< 0 = no RTX
   uint32_t ssrc = 0;             ///< from the offer's a=ssrc, 0 if it gave none
   uint32_t rtx_ssrc = 0;
+  /// Audio: RED carrying the codec (red.hpp), when the offer had it; 0 = none. Its RTX
+  /// (retransmissions of RED packets), when offered too.
+  uint8_t red_payload_type = 0;
+  uint8_t red_rtx_payload_type = 0;
   uint8_t ext_mid = 0, ext_audio_level = 0, ext_abs_send_time = 0, ext_transport_cc = 0;
 };
 
@@ -80,14 +84,19 @@ struct OfferedTrack {
   std::string track_id;   ///< msid track: "<user>-<audio|camera|screen>"
   uint32_t rtx_ssrc = 0;  ///< video with RTX: retransmissions come on this SSRC
   uint8_t rtx_payload_type = 0;
+  /// Audio: RED offered besides the codec (red.hpp); 0 = not offered. Whether the
+  /// client's answer took it decides what the SFU sends it (SubscribeAnswer::red).
+  uint8_t red_payload_type = 0;
+  bool red_accepted = false;
   bool active = true;  ///< false: the track went away; the section stays, inactive, until reused
 };
 
 /// The payload types a subscribe connection uses for a codec and for its RTX stream.
 struct SubscribePayloadTypes {
   uint8_t media = 0, rtx = 0;
+  uint8_t red = 0;  ///< RED carrying the codec (audio: 63, as browsers number it); 0 = none
 };
-/// Fixed per codec (Opus 111/112, VP8 96/97, H.264 102/103), whoever published the
+/// Fixed per codec (Opus 111/112 and RED 63, VP8 96/97, H.264 102/103), whoever published the
 /// track: in the connection's one BUNDLE group a number must name one codec
 /// configuration (RFC 8843 §9.1), and publishers choose their own numbers (a native
 /// H.264 publisher's RTX takes 96, the first free one, which is a VP8 publisher's
@@ -107,6 +116,8 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
 struct SubscribeAnswer {
   std::string remote_ufrag, remote_pwd, remote_fingerprint;
   bool dtls_client = false;  ///< the answer said a=setup:passive: the server is the DTLS client
+  /// Per answered section: whether it accepted the RED the offer had there.
+  std::vector<bool> red;
 };
 /// Checks the client's answer to a subscribe offer (the latest, or an earlier one: its
 /// sections are a prefix of the latest): same mids, ICE credentials, a sha-256

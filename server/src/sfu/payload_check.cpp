@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sfu/red.hpp"
+
 namespace parley::sfu {
 
 namespace {
@@ -193,6 +195,18 @@ bool PayloadWellFormed(PayloadFormat format, std::span<const uint8_t> payload) {
     case PayloadFormat::kVp8: return payload.empty() || Vp8PayloadWellFormed(payload);
     case PayloadFormat::kH264: return payload.empty() || H264PayloadWellFormed(payload);
     case PayloadFormat::kUnchecked: break;
+  }
+  return true;
+}
+
+bool RedPayloadWellFormed(PayloadFormat format, uint8_t block_pt, std::span<const uint8_t> payload) {
+  auto layout = ParseRed(payload);
+  if (!layout) return false;
+  for (size_t i = 0; i < layout->count; ++i) {
+    const RedBlock& b = layout->blocks[i];
+    if (b.payload_type != block_pt) return false;
+    bool primary = i + 1 == layout->count;
+    if ((primary || b.length) && !PayloadWellFormed(format, payload.subspan(b.offset, b.length))) return false;
   }
   return true;
 }

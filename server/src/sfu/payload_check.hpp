@@ -35,6 +35,11 @@ inline constexpr uint32_t kMaxPicturePixels = 4096u * 2304u;
 /// empty Opus payload does not (RFC 6716 §3.4, R1).
 bool PayloadWellFormed(PayloadFormat format, std::span<const uint8_t> payload);
 
+/// Whether a RED payload (RFC 2198, red.hpp) is well-formed: its headers parse, every
+/// block names `block_pt` (the track's codec: a subscriber decodes each block as that)
+/// and is well-formed for `format`. A redundant block may be empty (nothing to repeat).
+bool RedPayloadWellFormed(PayloadFormat format, uint8_t block_pt, std::span<const uint8_t> payload);
+
 /// Opus packet framing (RFC 6716 §3.4, requirements R1–R7, and at most 120 ms).
 bool OpusPacketWellFormed(std::span<const uint8_t> packet);
 /// VP8 payload descriptor (RFC 7741 §4.2), and at the start of a frame its payload

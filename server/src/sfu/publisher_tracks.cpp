@@ -24,7 +24,8 @@ int PublisherTracks::Match(const RtpView& v, bool* rtx) const {
       return static_cast<int>(i);
     }
     if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].stats.ssrc() == v.ssrc && v.ssrc != 0)) {
-      *rtx = c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type;
+      *rtx = (c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) ||
+             (c.red_rtx_payload_type != 0 && v.payload_type == c.red_rtx_payload_type);
       return static_cast<int>(i);
     }
   }
@@ -33,7 +34,10 @@ int PublisherTracks::Match(const RtpView& v, bool* rtx) const {
     const InboundTrack& c = tracks_[i].cfg;
     if (c.ssrc != 0) continue;
     if (v.payload_type == c.payload_type && tracks_[i].stats.ssrc() == 0) return static_cast<int>(i);
-    if (c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) {
+    if (v.payload_type == c.red_payload_type && c.red_payload_type && tracks_[i].stats.ssrc() == 0)
+      return static_cast<int>(i);
+    if ((c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) ||
+        (c.red_rtx_payload_type != 0 && v.payload_type == c.red_rtx_payload_type)) {
       *rtx = true;
       return static_cast<int>(i);
     }

@@ -28,6 +28,10 @@ struct InboundTrack {
   uint32_t rtx_ssrc = 0;
   /// How its payloads are checked before they are forwarded (payload_check.hpp).
   PayloadFormat format = PayloadFormat::kUnchecked;
+  /// Audio in RED (red.hpp): packets of this payload type carry the codec's in blocks;
+  /// 0 = none. And the RTX of those packets.
+  uint8_t red_payload_type = 0;
+  uint8_t red_rtx_payload_type = 0;
   /// Whether lost packets are asked for again and kept for subscribers' NACKs.
   [[nodiscard]] bool Repaired() const { return video || rtx_payload_type != 0; }
 };
@@ -53,8 +57,8 @@ class PublisherTracks {
   [[nodiscard]] std::vector<Track>::const_iterator end() const { return tracks_.end(); }
 
   /// The index of the track `v` belongs to, and whether it is its RTX stream (RFC
-  /// 4588); -1 if none. By SSRC when the offer gave them (or one was learnt), else by
-  /// payload type, first come.
+  /// 4588, of the codec's packets or of RED ones); -1 if none. By SSRC when the offer gave them (or one was learnt),
+  /// else by payload type, first come.
   [[nodiscard]] int Match(const RtpView& v, bool* rtx) const;
   /// The media SSRC transport-cc feedback names (one the client sends).
   [[nodiscard]] uint32_t FeedbackSsrc() const;

@@ -24,6 +24,9 @@ struct RouteSpec {
   uint8_t payload_type = 0;
   uint32_t rtx_ssrc = 0;  ///< 0 = retransmit on the media SSRC
   uint8_t rtx_payload_type = 0;
+  /// The subscriber's RED payload type (red.hpp): a RED packet goes to it as RED; 0 =
+  /// only the primary block goes, as the codec's own packet.
+  uint8_t red_payload_type = 0;
 };
 
 struct Route {

@@ -260,16 +260,20 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
     }
     inner->SetSequence(osn);
     inner->SetSsrc(t.stats.ssrc());
-    inner->SetPayloadType(t.cfg.payload_type);
+    bool of_red = t.cfg.red_rtx_payload_type && v.payload_type == t.cfg.red_rtx_payload_type;
+    inner->SetPayloadType(of_red ? t.cfg.red_payload_type : t.cfg.payload_type);
     v = *inner;
   }
   // What subscribers' depacketizers and decoders will read: the negotiated payload type
-  // and a payload well-formed for it (payload_check.hpp). A failure is a lost packet.
-  if (v.payload_type != t.cfg.payload_type) {
+  // and a payload well-formed for it (payload_check.hpp), or RED whose every block is
+  // (red.hpp). A failure is a lost packet.
+  bool red = t.cfg.red_payload_type && v.payload_type == t.cfg.red_payload_type;
+  if (v.payload_type != t.cfg.payload_type && !red) {
     Drop(DropReason::kBadPayloadType);
     return;
   }
-  if (!PayloadWellFormed(t.cfg.format, v.payload())) {
+  if (red ? !RedPayloadWellFormed(t.cfg.format, t.cfg.payload_type, v.payload())
+          : !PayloadWellFormed(t.cfg.format, v.payload())) {
     Drop(DropReason::kMalformedPayload);
     return;
   }
@@ -283,6 +287,7 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
     Drop(DropReason::kDuplicate);
     return;
   }
+  if (red) counters_->red_packets.fetch_add(1, std::memory_order_relaxed);
   if (listener_) listener_->OnRtp(*this, static_cast<size_t>(index), v);
 }
 

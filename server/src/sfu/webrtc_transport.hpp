@@ -67,6 +67,7 @@ struct TransportParams {
 struct TransportCounters {
   std::atomic<uint64_t> rtp_packets{0};                  ///< received RTP (publish side)
   std::atomic<uint64_t> rtp_bytes{0};                    ///< received RTP payload bytes
+  std::atomic<uint64_t> red_packets{0};                  ///< ... of which audio in RED (red.hpp)
   std::atomic<uint64_t> sent_packets{0}, sent_bytes{0};  ///< forwarded RTP (subscribe side)
   std::atomic<uint64_t> nacks_in{0};                     ///< sequence numbers the client asked again for
   std::atomic<uint64_t> retransmitted{0};                ///< ... and that we resent from the buffer

@@ -102,6 +102,10 @@ class MediaWorker final : private WebRtcTransport::Listener,
     forwarder_.MoveRoutes(from_publisher, to_publisher, track_map, Now());
   }
   /// Removes the routes from `publisher` to `subscriber` (one track, or all when track < 0).
+  /// Whether the subscriber takes RED on its stream `ssrc` (router.hpp RouteSpec).
+  void SetRouteRed(uint64_t subscriber, uint32_t ssrc, uint8_t red_payload_type) {
+    forwarder_.SetRouteRed(subscriber, ssrc, red_payload_type);
+  }
   void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track = -1) {
     forwarder_.RemoveRoutes(publisher, subscriber, track);
   }

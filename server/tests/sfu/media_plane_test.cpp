@@ -498,7 +498,8 @@ TEST_F(ChannelMedia, ASubscribeOfferNeverGivesOnePayloadTypeTwoMeanings) {
 
 // Audio is repaired only between native clients: the native subscriber of the native
 // publisher gets NACK and RTX on audio; a browser subscriber, or audio from a browser
-// publisher (no audio RTX), gets audio without feedback as before.
+// publisher (no audio RTX), gets audio without feedback as before. Every audio section
+// also offers RED.
 TEST_F(ChannelMedia, AudioIsRepairedOnlyFromANativePublisherToANativeSubscriber) {
   ASSERT_TRUE(media_->Publish(kAlice, kAudioVideo, kAll).ok());      // a browser
   ASSERT_TRUE(media_->Publish(kBob, NativeH264Offer(), kAll).ok());  // native
@@ -511,20 +512,22 @@ TEST_F(ChannelMedia, AudioIsRepairedOnlyFromANativePublisherToANativeSubscriber)
   SdpMedia repaired = audio_of(kCarol, kBob, "bob", Platform::kNative);
   ASSERT_FALSE(repaired.codecs.empty());
   EXPECT_EQ(repaired.codecs[0].feedback, (std::vector<std::string>{"nack"}));
-  ASSERT_EQ(repaired.codecs.size(), 2u);
-  EXPECT_EQ(repaired.codecs[1].name, "rtx");
+  ASSERT_EQ(repaired.codecs.size(), 3u);  // Opus, RED (every audio section), RTX
+  EXPECT_EQ(repaired.codecs[1].name, "red");
+  EXPECT_EQ(repaired.codecs[2].name, "rtx");
   EXPECT_EQ(repaired.ssrc_groups.size(), 1u);
   auto routes = Routes(PublishId(kBob));
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_NE(routes[0].second.rtx_ssrc, 0u);
 
   SdpMedia browser = audio_of(kDave, kBob, "bob", Platform::kH5);
-  ASSERT_EQ(browser.codecs.size(), 1u);
+  ASSERT_EQ(browser.codecs.size(), 2u);
+  EXPECT_EQ(browser.codecs[1].name, "red");
   EXPECT_TRUE(browser.codecs[0].feedback.empty());
   EXPECT_TRUE(browser.ssrc_groups.empty());
 
   SdpMedia from_browser = audio_of(kCarol, kAlice, "alice", Platform::kNative);
-  ASSERT_EQ(from_browser.codecs.size(), 1u);
+  ASSERT_EQ(from_browser.codecs.size(), 2u);
   EXPECT_TRUE(from_browser.codecs[0].feedback.empty());
 }
 

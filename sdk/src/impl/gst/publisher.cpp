@@ -115,6 +115,10 @@ Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, Input
     // We only send; every track offers NACK/RTX, so the SFU can have what it lost sent
     // again (it repairs audio for native clients, video for everyone).
     g_object_set(trans.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", TRUE, nullptr);
+    // Audio offers RED (RFC 2198; ULP_RED also offers ULPFEC, which the server does
+    // not take, and with fec-percentage 0 none is made). SetAnswer turns it on.
+    if (kind == TrackKind::kAudio)
+      g_object_set(trans.get(), "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED, "fec-percentage", 0u, nullptr);
   }
   if (!linked) return MakeError(Errc::kPublishStreamStartError, "cannot link a source to webrtcbin");
   if (!first_src) first_src = std::move(src);
@@ -191,7 +195,10 @@ Result<std::string> Publisher::CreateOffer() {
 }
 
 Status Publisher::SetAnswer(const std::string& sdp) {
-  return SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp); !st)
+    return st;
+  (void)EnableRed(impl_->webrtc, kRedDistance);
+  return {};
 }
 
 void Publisher::SenderState(media::RtpTotals* totals) const {

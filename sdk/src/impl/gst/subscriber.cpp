@@ -24,8 +24,8 @@ namespace parley::sdk::gst {
 
 struct Subscriber::Impl {
   GstPtr<GstElement> pipeline;
-  GstElement* webrtc = nullptr;              // the pipeline's
-  RetransmissionRequests* repair = nullptr;  // webrtcbin's (freed with it)
+  GstElement* webrtc = nullptr;     // the pipeline's
+  ReceiveRepair* repair = nullptr;  // webrtcbin's (freed with it)
   media::SubscribeOptions options;
   media::SubscribeCallbacks cb;
   BusState bus;
@@ -267,7 +267,7 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
   im.webrtc = MakeWebrtc(options.ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
-  im.repair = RetransmissionRequests::Watch(im.webrtc);
+  im.repair = ReceiveRepair::Watch(im.webrtc);
   if (GstPtr<GstElement> rtpbin = Adopt(gst_bin_get_by_name(GST_BIN(im.webrtc), "rtpbin")))
     g_signal_connect(rtpbin.get(), "new-jitterbuffer", G_CALLBACK(&Impl::OnJitterBuffer), nullptr);
   im.bus.fn = &im.cb.on_error;
@@ -350,7 +350,7 @@ Result<std::string> Subscriber::ApplyOffer(const std::string& offer) {
   if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, applied); !st)
     return st.error();
   // Every stream the server offers to repair (video, and audio between native
-  // clients) asks it for what the network lost.
+  // clients) asks it for what the network lost; audio offered in RED takes it.
   impl_->repair->Offer(impl_->webrtc, applied);
   auto answer = CreateLocal(impl_->webrtc, false);
   if (!answer) return answer;
