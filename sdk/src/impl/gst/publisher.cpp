@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -197,7 +198,10 @@ Result<std::string> Publisher::CreateOffer() {
 Status Publisher::SetAnswer(const std::string& sdp) {
   if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp); !st)
     return st;
-  (void)EnableRed(impl_->webrtc, kRedDistance);
+  // Audio redundancy where the answer took RED, on and off as the path needs it.
+  auto red = std::make_shared<std::vector<GstPtr<GstElement>>>(NegotiatedRedEncoders(impl_->webrtc));
+  if (!red->empty() && impl_->rate)
+    impl_->rate->SetRedSwitch([red](bool on) { SetRedDistance(*red, on ? kRedDistance : 0); });
   return {};
 }
 

@@ -257,6 +257,8 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
   if (packets.empty()) return;
   std::vector<Change> changes;
   int opus_loss = -1;
+  std::function<void(bool)> red_changed;  // to call outside the lock
+  bool red_on = false;
   int64_t delay_kbps = 0, loss_kbps = 0, rtt_ms = 0;  // why the estimate is what it is, for the log
   double loss = 0;
   bool congested = false;
@@ -282,6 +284,9 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
       int percent = std::clamp(static_cast<int>(std::lround(bwe_.loss_fraction() * 100)), 0, 40);
       if (std::abs(percent - snapshot_.opus_loss_percent) >= 2 || (percent == 0) != (snapshot_.opus_loss_percent == 0))
         opus_loss = percent;
+      bool was = red_.on();
+      if (red_.Update(now_us, bwe_.loss_fraction(), bwe_.congested()) != was && red_switch_) red_changed = red_switch_;
+      snapshot_.audio_red = red_on = red_.on();
     }
     snapshot_.target_bps = target;
     snapshot_.acked_bps = bwe_.acked_bps();
@@ -293,6 +298,21 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>
   }
   Apply(changes, delay_kbps, loss_kbps, loss, congested, rtt_ms, nullptr);
   if (opus_loss >= 0) g_object_set(audio_encoder_.get(), "packet-loss-percentage", opus_loss, nullptr);
+  if (red_changed) {
+    Log().info("audio redundancy {} (loss {:.0f} %{})", red_on ? "on" : "off", loss,
+               congested ? ", the path is full" : "");
+    red_changed(red_on);
+  }
+}
+
+void SendRate::SetRedSwitch(std::function<void(bool on)> fn) {
+  bool on = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    red_switch_ = fn;
+    on = red_.on();
+  }
+  if (fn) fn(on);
 }
 
 void SendRate::Apply(const std::vector<Change>& changes, int64_t delay_kbps, int64_t loss_kbps, double loss,

@@ -7,7 +7,8 @@
 // estimate (adapt/bandwidth_estimator.hpp) sets each video encoder's bitrate and, past
 // the thresholds of its degradation preference (adapt/video_adapter.hpp), its
 // resolution or frame rate (a capsfilter after videoscale/videorate); the measured loss
-// sets Opus's expected packet loss, which is what turns its in-band FEC on.
+// sets Opus's expected packet loss, which is what turns its in-band FEC on, and decides
+// whether audio goes with a redundant copy (adapt/red_policy.hpp).
 //
 // The device's load: probes around each video encoder time every frame through it and
 // see how long after its capture it comes out; when the encoder is busy for most of
@@ -20,12 +21,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "adapt/bandwidth_estimator.hpp"
 #include "adapt/overuse_detector.hpp"
+#include "adapt/red_policy.hpp"
 #include "adapt/video_adapter.hpp"
 #include "impl/gst/gst_ptr.hpp"
 #include "parley/types.hpp"
@@ -56,6 +59,7 @@ class SendRate {
     int64_t wanted_bps = 0;   ///< the estimate's ceiling: what the encoders want at most
     size_t cpu_level = 0;     ///< the highest floor the device's load has set (0: none)
     double encode_usage = 0;  ///< the busiest video encoder's busy share, last window
+    bool audio_red = true;    ///< audio goes with a redundant copy (when RED was negotiated)
   };
 
   /// `audio_encoder` may be null (no audio track).
@@ -68,6 +72,9 @@ class SendRate {
   /// session's event goes to every one).
   void Watch(GstPad* pad);
   [[nodiscard]] Snapshot snapshot() const;
+  /// Turns audio redundancy on and off (RED was negotiated): called now with the
+  /// current decision and then on each change, on the thread feedback arrives on.
+  void SetRedSwitch(std::function<void(bool on)> fn);
 
   /// One feedback event's results at `now_us`, on the clock rtpsession stamps sent
   /// packets with (GStreamer's system clock); public for tests.
@@ -96,6 +103,8 @@ class SendRate {
   std::vector<bool> x264_;     ///< per video track: x264enc (kbit/s) rather than vp8enc (bit/s)
   mutable std::mutex mu_;
   adapt::BandwidthEstimator bwe_;
+  adapt::RedPolicy red_;
+  std::function<void(bool)> red_switch_;  ///< set once RED is negotiated
   std::vector<adapt::VideoAdapter> adapters_;
   std::vector<adapt::VideoSetting> applied_;
   std::vector<double> encode_usage_;  ///< per video track, the last window's busy share

@@ -208,17 +208,18 @@ void ForEachRedEncoder(GstElement* webrtc, Fn&& fn) {
 
 }  // namespace
 
-int EnableRed(GstElement* webrtc, unsigned distance) {
-  int on = 0;
+std::vector<GstPtr<GstElement>> NegotiatedRedEncoders(GstElement* webrtc) {
+  std::vector<GstPtr<GstElement>> out;
   ForEachRedEncoder(webrtc, [&](GstElement* enc) {
     gint pt = 0;
     g_object_get(enc, "pt", &pt, nullptr);
-    // Payload type 0 is webrtcbin's "no RED negotiated" (it passes packets through);
-    // with a distance it would wrap them in RED numbered 0.
-    g_object_set(enc, "distance", pt > 0 ? distance : 0u, nullptr);
-    if (pt > 0 && distance > 0) ++on;
+    if (pt > 0) out.push_back(Ref(enc));
   });
-  return on;
+  return out;
+}
+
+void SetRedDistance(const std::vector<GstPtr<GstElement>>& encoders, unsigned distance) {
+  for (const auto& enc : encoders) g_object_set(enc.get(), "distance", distance, nullptr);
 }
 
 uint64_t RedPacketsSent(GstElement* webrtc) {

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "impl/gst/gst_ptr.hpp"
 #include "media/media.hpp"
 #include "parley/proto/result.hpp"
 
@@ -46,11 +47,13 @@ std::set<unsigned> SectionsWithRed(std::string_view sdp);
 /// and the next two are (2.7 % of packets at 30 % random loss instead of 9 %).
 inline constexpr unsigned kRedDistance = 2;
 
-/// After an answer is applied: gives webrtcbin's RED encoders of the streams whose
-/// answer took RED (webrtcbin gave them a payload type) a redundant block `distance`
-/// packets back; webrtcbin 1.22 itself sends RED without one. Streams the answer did
-/// not take RED on stay plain. Returns how many encoders now send redundancy.
-int EnableRed(GstElement* webrtc, unsigned distance);
+/// After an answer is applied: webrtcbin's RED encoders of the streams whose answer
+/// took RED (webrtcbin gave them a payload type; the others pass packets through, and
+/// with a distance would wrap them in RED numbered 0).
+std::vector<GstPtr<GstElement>> NegotiatedRedEncoders(GstElement* webrtc);
+/// Gives those encoders a redundant block `distance` packets back (0: none). webrtcbin
+/// 1.22 itself sends RED without one.
+void SetRedDistance(const std::vector<GstPtr<GstElement>>& encoders, unsigned distance);
 /// The RED packets webrtcbin's encoders sent so far, over all streams.
 uint64_t RedPacketsSent(GstElement* webrtc);
 
