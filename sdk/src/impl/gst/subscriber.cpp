@@ -39,6 +39,13 @@ struct Subscriber::Impl {
   /// One per Opus decoder (each counts on its own streaming thread), kept after its
   /// track ends so that the totals stay totals; under mu.
   std::vector<std::unique_ptr<ConcealmentCounter>> concealment;
+  /// The elements decoding each section's stream (the decodebin first, then the
+  /// converters it fed), by mid; under mu. webrtcbin 1.22 gives every new stream a new
+  /// source pad and never removes the old one, so a section a returning publisher
+  /// reuses would pile up decoders, buffers and sinks call after call: the new stream's
+  /// chain replaces the old one, which is stopped and removed (not when recording: the
+  /// recorder finishes its files from those branches at the end).
+  std::map<std::string, std::vector<GstElement*>> chains;
 
   ~Impl() {
     if (!pipeline) return;
@@ -123,6 +130,17 @@ struct Subscriber::Impl {
     gst_element_sync_state_with_parent(bin);
     GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(bin, "sink"));
     gst_pad_link(pad, in.get());
+    if (!self->recorder) {  // part of its stream's chain; one already replaced goes at once
+      const auto* mid = static_cast<const char*>(g_object_get_data(G_OBJECT(decodebin), "parley-mid"));
+      bool current = false;
+      {
+        std::lock_guard<std::mutex> lock(self->mu);
+        auto it = self->chains.find(mid ? mid : "");
+        current = it != self->chains.end() && !it->second.empty() && it->second.front() == decodebin;
+        if (current) it->second.push_back(bin);
+      }
+      if (!current) self->Retire({bin});
+    }
     std::string speaker = PlayoutSink(self->options.playout);
     if (!video && !speaker.empty()) {
       auto out = FedSink::Open(speaker, 0, self->cb.on_error);
@@ -196,6 +214,28 @@ struct Subscriber::Impl {
     return GST_PAD_PROBE_OK;
   }
 
+  // Stops and removes `elements` from the pipeline off the streaming threads (GStreamer's
+  // async call pool; an element's state cannot change on its own streaming thread).
+  void Retire(std::vector<GstElement*> elements) {
+    if (elements.empty()) return;
+    auto* owned = new std::vector<GstElement*>(std::move(elements));
+    for (GstElement* e : *owned) gst_object_ref(e);
+    gst_element_call_async(
+        pipeline.get(),
+        [](GstElement* pipe, gpointer data) {
+          for (GstElement* e : *static_cast<std::vector<GstElement*>*>(data)) {
+            gst_element_set_state(e, GST_STATE_NULL);
+            if (GST_OBJECT_PARENT(e) == GST_OBJECT(pipe)) gst_bin_remove(GST_BIN(pipe), e);
+          }
+        },
+        owned,
+        [](gpointer data) {
+          auto* v = static_cast<std::vector<GstElement*>*>(data);
+          for (GstElement* e : *v) gst_object_unref(e);
+          delete v;
+        });
+  }
+
   // webrtcbin has a new incoming stream: find whose it is by its mid, decode it (and
   // record it when asked).
   static void OnPad(GstElement*, GstPad* pad, gpointer data) {
@@ -215,6 +255,7 @@ struct Subscriber::Impl {
     }
     GstElement* decodebin = gst_element_factory_make("decodebin", nullptr);  // floating
     g_object_set_data(G_OBJECT(decodebin), "parley-impl", self);
+    g_object_set_data_full(G_OBJECT(decodebin), "parley-mid", g_strdup(mid ? mid.get() : ""), g_free);
     g_signal_connect(decodebin, "deep-element-added", G_CALLBACK(&Impl::OnDecoderElement), nullptr);
     auto* owned = new RemoteTrackInfo(info);
     g_signal_connect_data(
@@ -225,6 +266,14 @@ struct Subscriber::Impl {
     GstPtr<GstPad> sink = Adopt(gst_element_get_static_pad(decodebin, "sink"));
     if (!self->recorder) {
       gst_pad_link(pad, sink.get());
+      std::vector<GstElement*> old;
+      if (mid) {
+        std::lock_guard<std::mutex> lock(self->mu);
+        std::vector<GstElement*>& chain = self->chains[mid.get()];
+        old.swap(chain);
+        chain.push_back(decodebin);
+      }
+      self->Retire(std::move(old));
     } else {
       std::string encoding;
       if (GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad)))
