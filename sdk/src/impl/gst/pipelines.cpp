@@ -67,11 +67,12 @@ std::string AudioEncoder(bool muted) {
          TwccCapsField() + "\"";
 }
 
-// Media payload types stay out of 96-99: webrtcbin gives each RTX stream the lowest
-// number no pad uses when it writes an offer, and a track published later (video after
-// audio) must not find its number taken by an earlier track's RTX, or the server,
-// which matches packets by payload type until it learns their SSRCs, takes one stream
-// for the other. Three RTX streams at most (Opus, VP8, H.264) take 96-98.
+// Media payload types stay out of 96-101: webrtcbin gives each RTX, RED and ULPFEC
+// stream the lowest number no pad uses when it writes an offer, and a track published
+// later (video after audio, the screen after the camera) must not find its number
+// taken by an earlier track's, or the server, which matches packets by payload type
+// until it learns their SSRCs, takes one stream for the other. Audio's RED, ULPFEC and
+// two RTX streams take 96-99, the camera's and the screen's RTX 100 and 101.
 std::string VideoEncoder(const VideoEncoderConfig& v) {
   std::ostringstream d;
   if (v.codec == VideoCodec::kH264) {
@@ -85,8 +86,8 @@ std::string VideoEncoder(const VideoEncoderConfig& v) {
   } else {
     d << "vp8enc name=encoder deadline=1 cpu-used=16 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
       << " keyframe-max-dist=" << v.fps * 2
-      << " error-resilient=partitions ! rtpvp8pay pt=100 picture-id-mode=15-bit ! capsfilter caps=\""
-         "application/x-rtp,media=video,encoding-name=VP8,payload=100,clock-rate=90000"
+      << " error-resilient=partitions ! rtpvp8pay pt=104 picture-id-mode=15-bit ! capsfilter caps=\""
+         "application/x-rtp,media=video,encoding-name=VP8,payload=104,clock-rate=90000"
       << TwccCapsField() << "\"";
   }
   return d.str();
