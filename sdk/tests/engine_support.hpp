@@ -194,6 +194,11 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::vector<ConnectionStatus> statuses;
   std::string bye;
   std::map<std::string, int> screen_frames, screen_width, luma_mean;
+  std::vector<std::string> speakers;  ///< OnActiveSpeaker, in order
+
+  void OnActiveSpeaker(const std::string& user_id) override {
+    Note([&] { speakers.push_back(user_id); });
+  }
 
  private:
   template <typename Fn>

@@ -337,6 +337,34 @@ TEST(Media, NativeAudioGoesInRedAndIsHeardWhole) {
   RtcEngine::Destroy(b);
 }
 
+// A native publisher's audio carries its level (RFC 6464) through RED, so the SFU
+// names it the active speaker, and never the one who publishes silence; a third
+// participant is told.
+TEST(Media, ANativePublisherBecomesTheActiveSpeaker) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig acfg = Config(server, "test:tone:600");
+  acfg.video_source = "null";
+  RtcEngine* a = RtcEngine::Create(acfg);
+  EngineConfig qcfg = Config(server, "test:silence");
+  qcfg.video_source = "null";
+  RtcEngine* q = RtcEngine::Create(qcfg);
+  RtcEngine* b = RtcEngine::Create(Silent(server));
+  Probe pb;
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "speak", "bob"), "Bob"), 0);
+  ASSERT_EQ(q->JoinChannel(Auth(app, "speak", "quiet"), "Quiet"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "speak", "alice"), "Alice"), 0);
+  EXPECT_TRUE(pb.WaitFor([&] { return !pb.speakers.empty(); }, 15s));
+  std::this_thread::sleep_for(4s);  // the speaker is decided every tick: it stays alice
+  EXPECT_EQ(pb.Locked([&] { return pb.speakers; }), std::vector<std::string>{"alice"});
+  EXPECT_EQ(MediaDrops(server, "malformed-payload"), 0);
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(q);
+  RtcEngine::Destroy(b);
+}
+
 TEST(Media, ReceivedStreamsAreRecordedToFilesGstDiscovererReadsBack) {
   test::ServerProcess server;
   App app = CreateApp(server);

@@ -15,6 +15,10 @@ namespace parley::sdk::gst {
 
 /// The RTP header extension id of transport-wide-cc in our offers (RFC 8285).
 inline constexpr int kTwccId = 3;
+/// The header extension id of the audio level (RFC 6464) in what we publish. Not 1:
+/// webrtcbin 1.22's RED encoder puts two bytes of its own under id 1 in every packet
+/// it wraps (meant as room for transport-cc), which would read as a level.
+inline constexpr int kAudioLevelId = 2;
 
 /// `v` in double quotes, with quotes and backslashes escaped.
 std::string Quoted(const std::string& v);

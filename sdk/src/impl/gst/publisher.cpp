@@ -13,6 +13,8 @@
 #include "impl/gst/send_rate.hpp"
 #include "impl/gst/webrtc.hpp"
 
+#include <gst/rtp/gstrtphdrext.h>
+
 namespace parley::sdk::gst {
 
 struct Publisher::Impl {
@@ -86,6 +88,32 @@ Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, Input
   if (kind == TrackKind::kAudio) {
     volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
     audio_encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "aenc"));
+    // The audio level (RFC 6464) in every packet, from the level element's meta: the
+    // SFU picks the channel's active speaker from it. The payloader writes it; the
+    // capsfilter after it names it as the payloader does (id, URI and "vad=on"), which
+    // is what webrtcbin offers.
+    GstPtr<GstElement> pay = Adopt(gst_bin_get_by_name(GST_BIN(bin), "apay"));
+    GstPtr<GstElement> filter = Adopt(gst_bin_get_by_name(GST_BIN(bin), "acaps"));
+    GstElement* ext = gst_element_factory_make("rtphdrextclientaudiolevel", nullptr);
+    if (pay && filter && ext) {
+      gst_rtp_header_extension_set_id(GST_RTP_HEADER_EXTENSION(ext), kAudioLevelId);
+      g_signal_emit_by_name(pay.get(), "add-extension", ext);
+      GstCaps* raw = nullptr;
+      g_object_get(filter.get(), "caps", &raw, nullptr);
+      GstPtr<GstCaps> caps = Adopt(gst_caps_make_writable(raw));
+      GValue attrs = G_VALUE_INIT, item = G_VALUE_INIT;
+      gst_value_array_init(&attrs, 3);
+      g_value_init(&item, G_TYPE_STRING);
+      for (const char* s : {"", gst_rtp_header_extension_get_uri(GST_RTP_HEADER_EXTENSION(ext)), "vad=on"}) {
+        g_value_set_string(&item, s);
+        gst_value_array_append_value(&attrs, &item);
+      }
+      g_value_unset(&item);
+      std::string field = "extmap-" + std::to_string(kAudioLevelId);
+      gst_structure_take_value(gst_caps_get_structure(caps.get(), 0), field.c_str(), &attrs);
+      g_object_set(filter.get(), "caps", caps.get(), nullptr);
+    }
+    if (ext) gst_object_unref(ext);
   }
   if (video_config) {
     GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"));
@@ -202,6 +230,7 @@ Status Publisher::SetAnswer(const std::string& sdp) {
   auto red = std::make_shared<std::vector<GstPtr<GstElement>>>(NegotiatedRedEncoders(impl_->webrtc));
   if (!red->empty() && impl_->rate)
     impl_->rate->SetRedSwitch([red](bool on) { SetRedDistance(*red, on ? kRedDistance : 0); });
+  for (const auto& enc : *red) KeepAudioLevel(enc.get(), kAudioLevelId);
   return {};
 }
 

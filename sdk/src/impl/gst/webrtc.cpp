@@ -1,5 +1,7 @@
 #include "impl/gst/webrtc.hpp"
 
+#include <gst/audio/audio.h>
+#include <gst/rtp/gstrtpbuffer.h>
 #include <gst/sdp/sdp.h>
 #include <nice/agent.h>
 #include <atomic>
@@ -230,6 +232,32 @@ uint64_t RedPacketsSent(GstElement* webrtc) {
     sent += n;
   });
   return sent;
+}
+
+void KeepAudioLevel(GstElement* encoder, int id) {
+  GstPtr<GstPad> src = Adopt(gst_element_get_static_pad(encoder, "src"));
+  if (!src) return;
+  gst_pad_add_probe(
+      src.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
+        GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+        GstAudioLevelMeta* meta = gst_buffer_get_audio_level_meta(buf);
+        if (!meta) return GST_PAD_PROBE_OK;
+        auto ext_id = static_cast<guint8>(GPOINTER_TO_UINT(data));
+        auto level = static_cast<guint8>((meta->voice_activity ? 0x80 : 0) | std::min<guint8>(meta->level, 127));
+        buf = gst_buffer_make_writable(buf);
+        GST_PAD_PROBE_INFO_DATA(info) = buf;
+        GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+        if (gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp)) {
+          gpointer present = nullptr;
+          guint size = 0;
+          if (!gst_rtp_buffer_get_extension_onebyte_header(&rtp, ext_id, 0, &present, &size))
+            gst_rtp_buffer_add_extension_onebyte_header(&rtp, ext_id, &level, 1);
+          gst_rtp_buffer_unmap(&rtp);
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      GUINT_TO_POINTER(static_cast<guint>(id)), nullptr);
 }
 
 int MakeDtlsPassive(GstSDPMessage* sdp) {

@@ -54,6 +54,11 @@ std::vector<GstPtr<GstElement>> NegotiatedRedEncoders(GstElement* webrtc);
 /// Gives those encoders a redundant block `distance` packets back (0: none). webrtcbin
 /// 1.22 itself sends RED without one.
 void SetRedDistance(const std::vector<GstPtr<GstElement>>& encoders, unsigned distance);
+/// webrtcbin 1.22's RED encoder drops the header extensions of the packets it wraps;
+/// this puts the audio level (RFC 6464, one-byte form, `id`) back on what `encoder`
+/// sends, from the level meta the RED packet keeps (GstAudioLevelMeta: the level
+/// element attaches it and the encoder, payloader and RED encoder carry it along).
+void KeepAudioLevel(GstElement* encoder, int id);
 /// The RED packets webrtcbin's encoders sent so far, over all streams.
 uint64_t RedPacketsSent(GstElement* webrtc);
 
