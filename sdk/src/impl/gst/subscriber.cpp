@@ -218,21 +218,36 @@ struct Subscriber::Impl {
   // async call pool; an element's state cannot change on its own streaming thread).
   void Retire(std::vector<GstElement*> elements) {
     if (elements.empty()) return;
-    auto* owned = new std::vector<GstElement*>(std::move(elements));
-    for (GstElement* e : *owned) gst_object_ref(e);
+    // Handed to a pool thread: the lock orders the hand-over for the race detector,
+    // which cannot see inside GLib's thread pool.
+    struct Retired {
+      std::mutex mu;
+      std::vector<GstElement*> elements;
+    };
+    auto* owned = new Retired();
+    {
+      std::lock_guard<std::mutex> lock(owned->mu);
+      owned->elements = std::move(elements);
+      for (GstElement* e : owned->elements) gst_object_ref(e);
+    }
     gst_element_call_async(
         pipeline.get(),
         [](GstElement* pipe, gpointer data) {
-          for (GstElement* e : *static_cast<std::vector<GstElement*>*>(data)) {
+          auto* r = static_cast<Retired*>(data);
+          std::lock_guard<std::mutex> lock(r->mu);
+          for (GstElement* e : r->elements) {
             gst_element_set_state(e, GST_STATE_NULL);
             if (GST_OBJECT_PARENT(e) == GST_OBJECT(pipe)) gst_bin_remove(GST_BIN(pipe), e);
           }
         },
         owned,
         [](gpointer data) {
-          auto* v = static_cast<std::vector<GstElement*>*>(data);
-          for (GstElement* e : *v) gst_object_unref(e);
-          delete v;
+          auto* r = static_cast<Retired*>(data);
+          {
+            std::lock_guard<std::mutex> lock(r->mu);
+            for (GstElement* e : r->elements) gst_object_unref(e);
+          }
+          delete r;
         });
   }
 
