@@ -227,10 +227,11 @@ Status Publisher::SetAnswer(const std::string& sdp) {
   if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp); !st)
     return st;
   // Audio redundancy where the answer took RED, on and off as the path needs it.
-  auto red = std::make_shared<std::vector<GstPtr<GstElement>>>(NegotiatedRedEncoders(impl_->webrtc));
-  if (!red->empty() && impl_->rate)
-    impl_->rate->SetRedSwitch([red](bool on) { SetRedDistance(*red, on ? kRedDistance : 0); });
-  for (const auto& enc : *red) KeepAudioLevel(enc.get(), kAudioLevelId);
+  std::shared_ptr<RedControl> red = RedControl::Attach(impl_->webrtc, kAudioLevelId);
+  if (impl_->rate)
+    impl_->rate->SetRedSwitch([red](bool on) { red->SetDistance(on ? kRedDistance : 0); });
+  else
+    red->SetDistance(kRedDistance);
   return {};
 }
 

@@ -210,18 +210,53 @@ void ForEachRedEncoder(GstElement* webrtc, Fn&& fn) {
 
 }  // namespace
 
-std::vector<GstPtr<GstElement>> NegotiatedRedEncoders(GstElement* webrtc) {
-  std::vector<GstPtr<GstElement>> out;
+std::shared_ptr<RedControl> RedControl::Attach(GstElement* webrtc, int audio_level_id) {
+  auto control = std::make_shared<RedControl>();
+  control->level_id_ = audio_level_id;
   ForEachRedEncoder(webrtc, [&](GstElement* enc) {
-    gint pt = 0;
-    g_object_get(enc, "pt", &pt, nullptr);
-    if (pt > 0) out.push_back(Ref(enc));
+    auto hold = [&](GstPad* pad, GstPadProbeCallback fn) {
+      gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, fn, new std::shared_ptr<RedControl>(control),
+                        [](gpointer d) { delete static_cast<std::shared_ptr<RedControl>*>(d); });
+    };
+    if (GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(enc, "sink"))) hold(in.get(), &RedControl::OnInput);
+    if (GstPtr<GstPad> out = Adopt(gst_element_get_static_pad(enc, "src"))) hold(out.get(), &RedControl::OnOutput);
   });
-  return out;
+  return control;
 }
 
-void SetRedDistance(const std::vector<GstPtr<GstElement>>& encoders, unsigned distance) {
-  for (const auto& enc : encoders) g_object_set(enc.get(), "distance", distance, nullptr);
+GstPadProbeReturn RedControl::OnInput(GstPad* pad, GstPadProbeInfo*, gpointer data) {
+  const RedControl& self = **static_cast<std::shared_ptr<RedControl>*>(data);
+  GstPtr<GstElement> enc = Adopt(gst_pad_get_parent_element(pad));
+  if (!enc) return GST_PAD_PROBE_OK;
+  gint pt = 0;
+  guint distance = 0;
+  g_object_get(enc.get(), "pt", &pt, "distance", &distance, nullptr);
+  guint want = pt > 0 ? self.distance_.load(std::memory_order_relaxed) : 0;
+  if (distance != want) g_object_set(enc.get(), "distance", want, nullptr);
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn RedControl::OnOutput(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  const RedControl& self = **static_cast<std::shared_ptr<RedControl>*>(data);
+  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstAudioLevelMeta* meta = gst_buffer_get_audio_level_meta(buf);
+  if (!meta || self.level_id_ <= 0) return GST_PAD_PROBE_OK;
+  auto ext_id = static_cast<guint8>(self.level_id_);
+  auto level = static_cast<guint8>((meta->voice_activity ? 0x80 : 0) | std::min<guint8>(meta->level, 127));
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp)) return GST_PAD_PROBE_OK;
+  gpointer present = nullptr;
+  guint size = 0;
+  bool has = gst_rtp_buffer_get_extension_onebyte_header(&rtp, ext_id, 0, &present, &size);
+  gst_rtp_buffer_unmap(&rtp);
+  if (has) return GST_PAD_PROBE_OK;  // a packet passed through: the payloader wrote it
+  buf = gst_buffer_make_writable(buf);
+  GST_PAD_PROBE_INFO_DATA(info) = buf;
+  if (gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp)) {
+    gst_rtp_buffer_add_extension_onebyte_header(&rtp, ext_id, &level, 1);
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 uint64_t RedPacketsSent(GstElement* webrtc) {
@@ -232,32 +267,6 @@ uint64_t RedPacketsSent(GstElement* webrtc) {
     sent += n;
   });
   return sent;
-}
-
-void KeepAudioLevel(GstElement* encoder, int id) {
-  GstPtr<GstPad> src = Adopt(gst_element_get_static_pad(encoder, "src"));
-  if (!src) return;
-  gst_pad_add_probe(
-      src.get(), GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
-        GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
-        GstAudioLevelMeta* meta = gst_buffer_get_audio_level_meta(buf);
-        if (!meta) return GST_PAD_PROBE_OK;
-        auto ext_id = static_cast<guint8>(GPOINTER_TO_UINT(data));
-        auto level = static_cast<guint8>((meta->voice_activity ? 0x80 : 0) | std::min<guint8>(meta->level, 127));
-        buf = gst_buffer_make_writable(buf);
-        GST_PAD_PROBE_INFO_DATA(info) = buf;
-        GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-        if (gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp)) {
-          gpointer present = nullptr;
-          guint size = 0;
-          if (!gst_rtp_buffer_get_extension_onebyte_header(&rtp, ext_id, 0, &present, &size))
-            gst_rtp_buffer_add_extension_onebyte_header(&rtp, ext_id, &level, 1);
-          gst_rtp_buffer_unmap(&rtp);
-        }
-        return GST_PAD_PROBE_OK;
-      },
-      GUINT_TO_POINTER(static_cast<guint>(id)), nullptr);
 }
 
 int MakeDtlsPassive(GstSDPMessage* sdp) {

@@ -47,18 +47,30 @@ std::set<unsigned> SectionsWithRed(std::string_view sdp);
 /// and the next two are (2.7 % of packets at 30 % random loss instead of 9 %).
 inline constexpr unsigned kRedDistance = 2;
 
-/// After an answer is applied: webrtcbin's RED encoders of the streams whose answer
-/// took RED (webrtcbin gave them a payload type; the others pass packets through, and
-/// with a distance would wrap them in RED numbered 0).
-std::vector<GstPtr<GstElement>> NegotiatedRedEncoders(GstElement* webrtc);
-/// Gives those encoders a redundant block `distance` packets back (0: none). webrtcbin
-/// 1.22 itself sends RED without one.
-void SetRedDistance(const std::vector<GstPtr<GstElement>>& encoders, unsigned distance);
-/// webrtcbin 1.22's RED encoder drops the header extensions of the packets it wraps;
-/// this puts the audio level (RFC 6464, one-byte form, `id`) back on what `encoder`
-/// sends, from the level meta the RED packet keeps (GstAudioLevelMeta: the level
-/// element attaches it and the encoder, payloader and RED encoder carry it along).
-void KeepAudioLevel(GstElement* encoder, int id);
+/// Redundancy on webrtcbin's RED encoders (one per sent stream). webrtcbin 1.22 sends
+/// RED without a redundant block, and gives an encoder its payload type only once the
+/// answer took RED for its stream, at a moment of its own (when the answer is applied
+/// or when its stream's sender is built); an encoder without one passes packets
+/// through, and with a distance would wrap them in RED numbered 0. So a probe on each
+/// encoder's input applies the wanted distance to the encoders that have a payload
+/// type, packet by packet. A probe on each one's output also puts the audio level
+/// (RFC 6464, one-byte form) back: the encoder drops the header extensions of what it
+/// wraps, and the level meta the packet keeps (GstAudioLevelMeta: the level element
+/// attaches it; the encoder, payloader and RED encoder carry it along) says it again.
+class RedControl {
+ public:
+  /// Watches every RED encoder inside `webrtc` (created with its streams, before the
+  /// answer); the probes keep the result alive.
+  static std::shared_ptr<RedControl> Attach(GstElement* webrtc, int audio_level_id);
+  /// Any thread; applied from the next packet on.
+  void SetDistance(unsigned distance) { distance_.store(distance, std::memory_order_relaxed); }
+
+ private:
+  static GstPadProbeReturn OnInput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn OnOutput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  std::atomic<unsigned> distance_{0};
+  int level_id_ = 0;
+};
 /// The RED packets webrtcbin's encoders sent so far, over all streams.
 uint64_t RedPacketsSent(GstElement* webrtc);
 
