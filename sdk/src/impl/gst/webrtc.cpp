@@ -210,13 +210,28 @@ void ForEachRedEncoder(GstElement* webrtc, Fn&& fn) {
 
 }  // namespace
 
+// The streaming thread learns of the control through the pad's lock, which the race
+// detector cannot see (GStreamer is not instrumented): the pointer goes over as an
+// atomic, stored with release after everything it points to was written.
+struct RedControl::Hold {
+  std::atomic<RedControl*> control{nullptr};
+  std::shared_ptr<RedControl> keep;
+  static RedControl& Of(gpointer data) { return *static_cast<Hold*>(data)->control.load(std::memory_order_acquire); }
+};
+
 std::shared_ptr<RedControl> RedControl::Attach(GstElement* webrtc, int audio_level_id) {
   auto control = std::make_shared<RedControl>();
   control->level_id_ = audio_level_id;
   ForEachRedEncoder(webrtc, [&](GstElement* enc) {
     auto hold = [&](GstPad* pad, GstPadProbeCallback fn) {
-      gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, fn, new std::shared_ptr<RedControl>(control),
-                        [](gpointer d) { delete static_cast<std::shared_ptr<RedControl>*>(d); });
+      auto* h = new Hold();
+      h->keep = control;
+      h->control.store(control.get(), std::memory_order_release);
+      gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, fn, h, [](gpointer d) {
+        auto* held = static_cast<Hold*>(d);
+        (void)held->control.load(std::memory_order_acquire);
+        delete held;
+      });
     };
     if (GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(enc, "sink"))) hold(in.get(), &RedControl::OnInput);
     if (GstPtr<GstPad> out = Adopt(gst_element_get_static_pad(enc, "src"))) hold(out.get(), &RedControl::OnOutput);
@@ -225,7 +240,7 @@ std::shared_ptr<RedControl> RedControl::Attach(GstElement* webrtc, int audio_lev
 }
 
 GstPadProbeReturn RedControl::OnInput(GstPad* pad, GstPadProbeInfo*, gpointer data) {
-  const RedControl& self = **static_cast<std::shared_ptr<RedControl>*>(data);
+  const RedControl& self = Hold::Of(data);
   GstPtr<GstElement> enc = Adopt(gst_pad_get_parent_element(pad));
   if (!enc) return GST_PAD_PROBE_OK;
   gint pt = 0;
@@ -237,7 +252,7 @@ GstPadProbeReturn RedControl::OnInput(GstPad* pad, GstPadProbeInfo*, gpointer da
 }
 
 GstPadProbeReturn RedControl::OnOutput(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  const RedControl& self = **static_cast<std::shared_ptr<RedControl>*>(data);
+  const RedControl& self = Hold::Of(data);
   GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstAudioLevelMeta* meta = gst_buffer_get_audio_level_meta(buf);
   if (!meta || self.level_id_ <= 0) return GST_PAD_PROBE_OK;

@@ -66,6 +66,7 @@ class RedControl {
   void SetDistance(unsigned distance) { distance_.store(distance, std::memory_order_relaxed); }
 
  private:
+  struct Hold;  // a probe's hold on the control, handed over with release/acquire
   static GstPadProbeReturn OnInput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn OnOutput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   std::atomic<unsigned> distance_{0};
