@@ -274,16 +274,6 @@ GstPadProbeReturn RedControl::OnOutput(GstPad*, GstPadProbeInfo* info, gpointer 
   return GST_PAD_PROBE_OK;
 }
 
-uint64_t RedPacketsSent(GstElement* webrtc) {
-  uint64_t sent = 0;
-  ForEachRedEncoder(webrtc, [&](GstElement* enc) {
-    guint n = 0;
-    g_object_get(enc, "sent", &n, nullptr);
-    sent += n;
-  });
-  return sent;
-}
-
 int MakeDtlsPassive(GstSDPMessage* sdp) {
   int rewritten = 0;
   for (guint m = 0; m < gst_sdp_message_medias_len(sdp); ++m) {

@@ -72,8 +72,6 @@ class RedControl {
   std::atomic<unsigned> distance_{0};
   int level_id_ = 0;
 };
-/// The RED packets webrtcbin's encoders sent so far, over all streams.
-uint64_t RedPacketsSent(GstElement* webrtc);
 
 /// Takes the repairs a remote offer offers: retransmissions on the sections that offer
 /// NACK, and RED (RFC 2198) where it is offered. webrtcbin 1.22 makes the transceiver
