@@ -63,6 +63,18 @@ const SdpCodec* RedFor(const SdpMedia& m, uint8_t media_pt) {
   return nullptr;
 }
 
+// Adds to answer section `r` the RTX the offer's section `m` has for `pt`, if any;
+// returns its payload type (0: none offered).
+uint8_t AcceptRtx(const SdpMedia& m, uint8_t pt, SdpMedia& r) {
+  const SdpCodec* rtx = RtxFor(m, pt);
+  if (!rtx) return 0;
+  SdpCodec rc = *rtx;
+  rc.feedback.clear();
+  r.codecs.push_back(rc);
+  r.formats.push_back(std::to_string(rc.payload_type));
+  return rc.payload_type;
+}
+
 std::vector<std::string> KeepFeedback(const SdpCodec& c) {
   std::vector<std::string> out;
   for (const auto& fb : c.feedback)
@@ -156,13 +168,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     t.codec = codec.name;
     t.payload_type = codec.payload_type;
     // RTX when offered: browsers offer it for video only, native clients for audio too.
-    if (const SdpCodec* rtx = RtxFor(m, codec.payload_type)) {
-      SdpCodec rc = *rtx;
-      rc.feedback.clear();
-      r.codecs.push_back(rc);
-      r.formats.push_back(std::to_string(rc.payload_type));
-      t.rtx_payload_type = rc.payload_type;
-    }
+    t.rtx_payload_type = AcceptRtx(m, codec.payload_type, r);
     // RED for Opus when offered (browsers offer it; libparley too): a lost packet then
     // comes back from the next one (red.hpp). Its RTX with it, when offered.
     if (m.kind == "audio")
@@ -176,14 +182,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
         // (it sends the answer's first codec); webrtcbin sends it whatever the order.
         r.formats.insert(r.formats.begin(), std::to_string(rc.payload_type));
         t.red_payload_type = rc.payload_type;
-        if (t.rtx_payload_type)
-          if (const SdpCodec* rtx = RtxFor(m, rc.payload_type)) {
-            SdpCodec rr = *rtx;
-            rr.feedback.clear();
-            r.codecs.push_back(rr);
-            r.formats.push_back(std::to_string(rr.payload_type));
-            t.red_rtx_payload_type = rr.payload_type;
-          }
+        if (t.rtx_payload_type) t.red_rtx_payload_type = AcceptRtx(m, rc.payload_type, r);
       }
     for (const auto& e : m.extmaps) {
       uint8_t* slot = e.uri == kExtMid           ? &t.ext_mid
