@@ -18,9 +18,9 @@ namespace {
 
 using test::RunCommand;
 
-test::CommandResult Parley(std::vector<std::string> args) {
+test::CommandResult Parley(std::vector<std::string> args, const std::string& input = {}) {
   args.insert(args.begin(), PARLEY_CLI);
-  return RunCommand(args);
+  return RunCommand(args, input);
 }
 
 TEST(CliErrors, LooksUpEveryForm) {
@@ -407,6 +407,42 @@ TEST(CliJoin, TwoClientsReceiveEachOthersMediaAndLeaveCleanly) {
     EXPECT_GT(ev.last_stats.value("sendKbps", 0), 0) << ev.last_stats.dump();
     EXPECT_GT(ev.last_stats.value("receiveKbps", 0), 0);
   }
+}
+
+// --message and --chat: what one client sends (once joined, and each line typed on
+// its standard input; "@user" for one user) the other prints as message events.
+TEST(CliJoin, MessagesFromOptionsAndStandardInputReachTheOther) {
+  test::ServerProcess server;
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"chat"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  std::vector<std::string> common = {
+      "join",        "--server",   "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal",
+      "--app-id",    app["appId"], "--app-key",
+      app["appKey"], "--channel",  "chat",
+      "--publish",   "",           "--no-subscribe"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  test::CommandResult rx, tx;
+  std::thread listener([&] { rx = Parley(with({"--user", "rx", "--duration", "6", "--json"})); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  tx =
+      Parley(with({"--user", "tx", "--duration", "2", "--message", "first", "--message", "@rx just for you", "--chat"}),
+             "typed line\n@rx typed for you\n\n@nobody lost\n");
+  listener.join();
+  EXPECT_EQ(tx.status, 0) << tx.out << tx.err;
+  EXPECT_NE(tx.out.find("error 0x0F010005"), std::string::npos) << "no member called nobody: " << tx.out << tx.err;
+  ASSERT_EQ(rx.status, 0) << rx.err;
+  std::vector<std::string> got;
+  for (const auto& e : ParseEvents(rx.out).all)
+    if (e.value("event", "") == "message") {
+      EXPECT_EQ(e.value("fromUserId", ""), "tx");
+      got.push_back(e.value("data", "") + (e.value("direct", false) ? " (direct)" : ""));
+    }
+  EXPECT_EQ(got, (std::vector<std::string>{"first", "just for you (direct)", "typed line", "typed for you (direct)"}))
+      << rx.out;
 }
 
 TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {

@@ -59,6 +59,37 @@ std::string DumpSafe(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    uint32_t cp = 0, min = 0;
+    if ((b & 0xE0) == 0xC0) {
+      n = 1, cp = b & 0x1Fu, min = 0x80;
+    } else if ((b & 0xF0) == 0xE0) {
+      n = 2, cp = b & 0x0Fu, min = 0x800;
+    } else if ((b & 0xF8) == 0xF0) {
+      n = 3, cp = b & 0x07u, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;  // the sequence is cut short
+    for (size_t k = 1; k <= n; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 std::string MakeResponse(const json& id, std::string_view request, Errc code, std::string_view message,
                          const json& data) {
   json r;

@@ -25,10 +25,12 @@ int32_t Code(const json& j, const char* key) {
   return static_cast<int32_t>(Int(j, key));
 }
 
-// A quality from 0 to 6; anything else reads as 0 (unknown).
+// A quality from 0 to 6; anything else reads as 6 (unknown).
 int Quality(const json& j, const char* key) {
-  int64_t v = Int(j, key);
-  return v >= 0 && v <= 6 ? static_cast<int>(v) : 0;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return kQualityUnknown;
+  int64_t v = it->get<int64_t>();
+  return v >= 0 && v <= kQualityUnknown ? static_cast<int>(v) : kQualityUnknown;
 }
 
 bool Bool(const json& j, const char* key, bool fallback) {
@@ -253,7 +255,8 @@ json Message::ToJson() const {
   return {{"type", kType}, {"fromUserId", from_user_id}, {"data", data}};
 }
 Message Message::FromJson(const json& j) {
-  return {Str(j, "fromUserId"), Str(j, "data")};
+  // A direct message is not part of the channel's sequence: it has no `seq`.
+  return {Str(j, "fromUserId"), Str(j, "data"), !j.contains("seq")};
 }
 
 json SessionRemoved::ToJson() const {

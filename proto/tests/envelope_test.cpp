@@ -92,3 +92,27 @@ TEST(Envelope, ResponsesAreTheServersBytes) {
 
 }  // namespace
 }  // namespace parley::proto
+
+namespace parley::proto {
+namespace {
+
+TEST(Utf8, WellFormedOnly) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("plain"));
+  EXPECT_TRUE(IsUtf8("\xC3\xA9t\xC3\xA9"));         // été
+  EXPECT_TRUE(IsUtf8("\xE4\xBD\xA0\xE5\xA5\xBD"));  // 你好
+  EXPECT_TRUE(IsUtf8("\xF0\x9F\x8E\xA4"));          // U+1F3A4
+  EXPECT_TRUE(IsUtf8("\xF4\x8F\xBF\xBF"));          // U+10FFFF
+  EXPECT_FALSE(IsUtf8("\xC3"));                     // cut short
+  EXPECT_FALSE(IsUtf8("\xE4\xBD"));
+  EXPECT_FALSE(IsUtf8("a\x80z"));    // a lone continuation byte
+  EXPECT_FALSE(IsUtf8("\xC0\xAF"));  // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xE0\x80\xAF"));
+  EXPECT_FALSE(IsUtf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(IsUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsUtf8("\xFF"));
+  EXPECT_FALSE(IsUtf8("\xC3\x28"));  // a bad continuation
+}
+
+}  // namespace
+}  // namespace parley::proto

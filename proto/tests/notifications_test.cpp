@@ -255,10 +255,15 @@ TEST(Notifications, ParseNotificationDispatchesEveryType) {
     EXPECT_NO_THROW(n = ParseNotification(odd)) << odd.dump();
     EXPECT_TRUE(std::holds_alternative<std::monostate>(n)) << odd.dump();
   }
-  // A quality outside 0..6, or not a number, reads as unknown.
+  // A quality outside 0..6, or not a number, reads as unknown (6); 0 is excellent.
   EXPECT_EQ(ParseNotification(json{{"type", "networkQuality"}, {"userId", "a"}, {"up", 9}, {"down", "3"}}),
-            Notification(NetworkQuality{"a", 0, 0}));
-  EXPECT_EQ(UserInfo::FromJson(json{{"userId", "a"}, {"networkQuality", {{"up", -1}, {"down", 5}}}}).quality_down, 5);
+            Notification(NetworkQuality{"a", kQualityUnknown, kQualityUnknown}));
+  EXPECT_EQ(ParseNotification(json{{"type", "networkQuality"}, {"userId", "a"}, {"up", 0}, {"down", 5}}),
+            Notification(NetworkQuality{"a", 0, 5}));
+  auto odd = UserInfo::FromJson(json{{"userId", "a"}, {"networkQuality", {{"up", -1}, {"down", 5}}}});
+  EXPECT_EQ(odd.quality_up, kQualityUnknown);
+  EXPECT_EQ(odd.quality_down, 5);
+  EXPECT_EQ(UserInfo::FromJson(json{{"userId", "a"}}).quality_up, kQualityUnknown) << "never reported";
   // A snapshot round-trips too, and a reply without one reads as an empty snapshot.
   ChannelSnapshot snap{"c", "me",   ChannelProfile::kCommunication, ClientRole::kBroadcaster, false, 1, 2, 3,
                        "",  {Ann()}};

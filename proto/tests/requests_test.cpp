@@ -149,7 +149,7 @@ TEST(Requests, ErrorMessagesAreTheServersWordsVerbatim) {
       {"sendMessage", json::object(), Errc::kInvalidField, "missing field 'data'"},
       {"sendMessage",
        {{"data", std::string(4097, 'd')}},
-       Errc::kInvalidField,
+       Errc::kMessageTooLarge,
        "field 'data' is longer than 4096 bytes"},
       {"sendMessage", {{"data", "hi"}, {"toUserId", 7}}, Errc::kInvalidField, "field 'toUserId' must be a string"},
       {"updateUserInfo", json::object(), Errc::kInvalidField, "missing field 'userName'"},

@@ -79,6 +79,21 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
     if (auto c = Callbacks(); c.on_network_quality)
       c.on_network_quality(c.user_data, user_id.c_str(), static_cast<int>(up), static_cast<int>(down));
   }
+  void OnMessage(const std::string& from, const std::string& data, bool direct) override {
+    if (auto c = Callbacks(); c.on_message) c.on_message(c.user_data, from.c_str(), data.c_str(), direct ? 1 : 0);
+  }
+  void OnRemoteUserUpdated(const std::string& user_id, const std::string& user_name) override {
+    if (auto c = Callbacks(); c.on_remote_user_updated)
+      c.on_remote_user_updated(c.user_data, user_id.c_str(), user_name.c_str());
+  }
+  void OnRemoteUserRoleChanged(const std::string& user_id, parley::ClientRole role) override {
+    if (auto c = Callbacks(); c.on_remote_role_changed)
+      c.on_remote_role_changed(c.user_data, user_id.c_str(),
+                               role == parley::ClientRole::kAudience ? PARLEY_ROLE_AUDIENCE : PARLEY_ROLE_BROADCASTER);
+  }
+  void OnRemoteStreamResumed(const std::string& user_id) override {
+    if (auto c = Callbacks(); c.on_remote_stream_resumed) c.on_remote_stream_resumed(c.user_data, user_id.c_str());
+  }
 };
 
 namespace {
@@ -241,6 +256,11 @@ int32_t parley_engine_mute_mic(parley_engine* e, int mute) {
 
 int32_t parley_engine_mute_camera(parley_engine* e, int mute) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.MuteLocalCamera(mute != 0); });
+}
+
+int32_t parley_engine_send_message(parley_engine* e, const char* to_user_id, const char* data) {
+  if (!data) return static_cast<int32_t>(parley::Errc::kInvalidField);
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SendMessage(to_user_id ? to_user_id : "", data); });
 }
 
 int32_t parley_engine_start_screen_share(parley_engine* e, const char* display, uint64_t window_id, int width,

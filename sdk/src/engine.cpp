@@ -24,7 +24,9 @@
 #include "core/event_loop.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
+#include "parley/proto/envelope.hpp"
 #include "parley/proto/errc.hpp"
+#include "parley/proto/requests.hpp"
 #include "signal_client.hpp"
 
 namespace parley {
@@ -157,6 +159,18 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   }
 
   [[nodiscard]] std::vector<RemoteUser> GetOnlineRemoteUsers() const override { return call_.RemoteUsersNow(); }
+
+  int32_t SendMessage(const std::string& to_user_id, const std::string& data) override {
+    if (data.size() > proto::kMaxMessageDataBytes) return Code(Errc::kMessageTooLarge);
+    if (!proto::IsUtf8(data) || !proto::IsUtf8(to_user_id) || to_user_id.size() > kMaxIdLength)
+      return Code(Errc::kInvalidField);
+    {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      if (!state_.in_call) return Code(Errc::kNotInChannel);
+    }
+    Post([this, to_user_id, data] { call_.SendMessage(to_user_id, data); });
+    return kOk;
+  }
 
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }

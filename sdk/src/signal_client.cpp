@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 
 #include "log.hpp"
+#include "parley/proto/envelope.hpp"
 
 namespace parley::sdk {
 
@@ -305,7 +306,9 @@ void SignalClient::Request(const std::string& type, Json fields, Errc timeout_co
     self->DeliverReply(std::move(r), static_cast<int32_t>(timeout_code), type + " timed out", Json());
   });
   im.pending[id] = {std::move(reply), std::move(timer)};
-  im.outbox.push_back(fields.dump());
+  // A string the application gave (a user name, a message) may not be UTF-8: what
+  // cannot be encoded is replaced instead of throwing on the engine thread.
+  im.outbox.push_back(proto::DumpSafe(fields));
   if (im.outbox.size() == 1) im.Write();
 }
 

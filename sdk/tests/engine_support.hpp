@@ -106,6 +106,12 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnRemoteUserOffline(const std::string& id, const std::string&) override {
     Note([&] { online.erase(id); });
   }
+  void OnMessage(const std::string& from, const std::string& data, bool direct) override {
+    Note([&] { messages.push_back(from + (direct ? " direct " : " channel ") + data); });
+  }
+  void OnRemoteUserRoleChanged(const std::string& id, ClientRole role) override {
+    Note([&] { roles[id] = role; });
+  }
   /// Inside WaitFor predicates.
   bool HasWarning(int32_t code) {
     for (auto& [c, m] : warnings)
@@ -176,6 +182,8 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::set<std::string> online;
   std::map<std::string, std::set<TrackKind>> tracks;
   std::vector<std::pair<int32_t, std::string>> errors;
+  std::vector<std::string> messages;  ///< "<from> direct|channel <data>"
+  std::map<std::string, ClientRole> roles;
   std::vector<EngineStats> stats;
   std::map<std::string, std::pair<int, int>> quality;  ///< up, down by user ("" is the local user)
   std::map<std::string, int> frames, width, height, peak;

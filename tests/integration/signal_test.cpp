@@ -333,6 +333,61 @@ TEST_F(SignalTest, H5CompatibilityRule) {
 
 // An operator reads the log: where things are, who came and went, what was refused
 // and why — and a flood of bad requests does not flood it.
+// sendMessage: to everyone else (with seq) or to one member (no seq); too long is
+// 0x0F010003, an unknown member 0x0F010005, and a sender faster than 10 a second (in
+// bursts of 20) is refused with 0x0F010006 while the others still get what passed.
+TEST_F(SignalTest, MessagesReachTheChannelOrOneMemberWithinTheirSizeAndRate) {
+  WsClient a(server_.port()), b(server_.port()), c(server_.port());
+  EXPECT_EQ(Code(a.Request("sendMessage", {{"data", "early"}})), C(Errc::kNotInChannel));
+  ASSERT_EQ(Code(Join(a, app_, "msg", "ann")), 0);
+  ASSERT_EQ(Code(Join(b, app_, "msg", "bob")), 0);
+  ASSERT_EQ(Code(Join(c, app_, "msg", "cy")), 0);
+  a.WaitFor("userOnline");
+  a.WaitFor("userOnline");
+  b.WaitFor("userOnline");
+
+  ASSERT_EQ(Code(a.Request("sendMessage", {{"data", "to all"}})), 0);
+  for (WsClient* to : {&b, &c}) {
+    auto m = to->WaitFor("message");
+    EXPECT_EQ(m["fromUserId"], "ann");
+    EXPECT_EQ(m["data"], "to all");
+    EXPECT_TRUE(m.contains("seq"));
+  }
+  EXPECT_FALSE(a.Receives("message", 200ms)) << "the sender is not told about its own message";
+
+  ASSERT_EQ(Code(a.Request("sendMessage", {{"data", "to bob"}, {"toUserId", "bob"}})), 0);
+  auto direct = b.WaitFor("message");
+  EXPECT_EQ(direct["data"], "to bob");
+  EXPECT_FALSE(direct.contains("seq"));
+  EXPECT_EQ(direct["channelId"], "msg");
+  EXPECT_FALSE(c.Receives("message", 200ms)) << "a direct message reaches its addressee alone";
+
+  EXPECT_EQ(Code(a.Request("sendMessage", {{"data", std::string(4097, 'x')}})), C(Errc::kMessageTooLarge));
+  EXPECT_EQ(Code(a.Request("sendMessage", {{"data", "?"}, {"toUserId", "nobody"}})), C(Errc::kInvalidField));
+  EXPECT_EQ(Code(a.Request("sendMessage", {{"data", std::string(4096, 'x')}, {"toUserId", "cy"}})), 0);
+  c.WaitFor("message");
+
+  // A burst: the bucket (20, less the 4 taken above: a message to an unknown member
+  // counts) runs dry, then what comes faster than 10 a second is refused.
+  int sent = 0, refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto code = Code(a.Request("sendMessage", {{"data", std::to_string(i)}, {"toUserId", "bob"}}));
+    if (code == 0) ++sent;
+    if (code == C(Errc::kRateLimited)) ++refused;
+  }
+  EXPECT_GE(sent, 16);
+  EXPECT_GE(refused, 10) << "the burst took well under a second and a half";
+  EXPECT_EQ(sent + refused, 40);
+  int delivered = 0;
+  while (b.Receives("message", 300ms)) ++delivered;
+  EXPECT_EQ(delivered, sent);
+  // The bucket refills: after a second, about ten more.
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(Code(a.Request("sendMessage", {{"data", "again"}})), 0);
+  EXPECT_EQ(b.WaitFor("message")["data"], "again");
+  EXPECT_EQ(Code(b.Request("sendMessage", {{"data", "bob's own bucket"}})), 0) << "each member has its own";
+}
+
 TEST_F(SignalTest, NetworkQualityIsRelayedToTheChannelAndKeptForLateJoiners) {
   WsClient a(server_.port()), b(server_.port());
   EXPECT_EQ(Code(b.Request("reportStats", {{"up", 1}, {"down", 1}})), C(Errc::kNotInChannel));

@@ -9,7 +9,7 @@
 // In the call: a tile per participant (name, speaking ring, muted microphone, camera
 // placeholder), microphone / camera mute, device pickers (switching while publishing
 // uses parley.js setAudioInputDevice / setVideoInputDevice), screen share, leave, a
-// network-quality meter (parley.js grades 1 best .. 5 worst) and statistics that read
+// network-quality meter (parley.js grades 0 excellent .. 4 very bad, 5 down, 6 unmeasured) and statistics that read
 // "—" until measured. Errors show their catalog code, message and advice; a removal by
 // the server (0x02010105: kicked, app disabled, ...) stays on screen and ends the call.
 //
@@ -383,21 +383,23 @@ function stopPreview() {
 $('previewBtn').addEventListener('click', () => (previewStream ? stopPreview() : startPreview()));
 
 // ---- stats and quality ----------------------------------------------------------------
-const kQualityWord = ['—', 'excellent', 'good', 'poor', 'bad', 'very bad', 'down'];
+const kQualityWord = ['excellent', 'good', 'poor', 'bad', 'very bad', 'down'];
 const dash = '—';
 const kbps = (v) => (v === null || v === undefined ? dash : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} kbps`);
 function resetStats() {
   for (const id of ['statSend', 'statReceive', 'statRtt', 'statLoss', 'statVideo']) $(id).textContent = dash;
-  setQuality(0);
+  setQuality(6);
 }
 function setQuality(q) {
   const el = $('quality');
-  el.dataset.level = String(q && q < 6 ? 6 - q : 0);  // bars lit: 5 for the best grade, none when down
-  $('qualityWord').textContent = kQualityWord[q] || dash;
-  el.setAttribute('aria-label', `Network quality: ${q ? kQualityWord[q] : 'not measured yet'}`);
+  const graded = Number.isInteger(q) && q >= 0 && q <= 5;
+  el.dataset.level = String(graded && q < 5 ? 5 - q : 0);  // bars lit: 5 for the best grade, none when down
+  $('qualityWord').textContent = graded ? kQualityWord[q] : dash;
+  el.setAttribute('aria-label', `Network quality: ${graded ? kQualityWord[q] : 'not measured yet'}`);
 }
-// Our own quality: the worse of what we send and what we receive (0..6).
-engine.on('networkQuality', ({ userId, up, down }) => { if (userId === '') setQuality(Math.max(up, down)); });
+// Our own quality: the worse of what we send and what we receive; 6 (not measured) gives way.
+const worse = (a, b) => (a === 6 ? b : b === 6 ? a : Math.max(a, b));
+engine.on('networkQuality', ({ userId, up, down }) => { if (userId === '') setQuality(worse(up, down)); });
 engine.on('stats', (q) => {
   $('statSend').textContent = kbps(q.sendKbps);
   $('statReceive').textContent = kbps(q.receiveKbps);

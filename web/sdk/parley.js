@@ -13,13 +13,13 @@
 //   engine.on('networkQuality', ({ userId, up, down }) => ...);  // '' = the local user
 //   engine.on('stats', ({ sendKbps, receiveKbps, rttMs, lossRate, ... }) => ...);
 //
-// Network quality (./quality.js) is per user and direction, 0 not measured yet,
-// 1 excellent .. 5 very bad, 6 down, emitted when a pair changes: the local pair from
-// this browser's own measurements every 2 s (with hysteresis; (6, 6) at once while the
-// signalling link is lost), sent to the server (reportStats), and each remote user's
-// pair as the server relays it, (6, 6) while the server reports that user's connection
-// lost. Warnings 0x00000101 / 0x00000102 when the local max(up, down) falls to 4 or 5 /
-// is back at 1 or 2. `stats` is the raw 2 s sample (unmeasured fields null).
+// Network quality (./quality.js) is per user and direction on ARTC's scale, 0
+// excellent .. 4 very bad, 5 down, 6 not measured yet, emitted when a pair changes: the
+// local pair from this browser's own measurements every 2 s (with hysteresis; (5, 5)
+// at once while the signalling link is lost), sent to the server (reportStats), and
+// each remote user's pair as the server relays it, (5, 5) while the server reports that
+// user's connection lost. Warnings 0x00000101 / 0x00000102 when the local worse of up
+// and down falls to 3 or 4 / is back at 0 or 1. `stats` is the raw 2 s sample (unmeasured fields null).
 //
 // Signalling is docs/protocol.md over one WebSocket; media is one RTCPeerConnection
 // to publish (the client offers) and one to subscribe (the server offers). Every
@@ -36,6 +36,8 @@ import { collectStats } from './stats.js';
 import { LocalQuality, RemoteQuality } from './quality.js';
 import { sampleNetwork, qualityChanged } from './network.js';
 import { startHeartbeat, linkClosed, resume } from './link.js';
+import { onNotification } from './notifications.js';
+import { sendMessage } from './messages.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
 import { Track, Role, Profile, Platform } from './protocol.js';
@@ -82,10 +84,12 @@ class Engine {
 
   // ---- events -------------------------------------------------------------
   /** Adds a listener. Events: joinResult, leaveResult, remoteUserOnline, remoteUserOffline,
-   * remoteUserUpdated, remoteTrackPublished, remoteTrackAvailable, remoteTrackUnavailable,
-   * remoteTrackMuted, publishStateChanged, localTrackMuted, connectionStateChanged (the
-   * WebSocket), networkQuality ({ userId, up, down }), stats, activeSpeaker,
-   * sessionRemoved, message, error, warning. */
+   * remoteUserUpdated ({ userId, user }: a new display name), remoteRoleUpdated,
+   * remoteTrackPublished, remoteTrackAvailable, remoteTrackUnavailable, remoteTrackMuted
+   * ({ userId, track, muted }), remoteStreamAborted, remoteStreamResumed,
+   * publishStateChanged, localTrackMuted, connectionStateChanged (the WebSocket),
+   * networkQuality ({ userId, up, down }), stats, activeSpeaker, sessionRemoved,
+   * message ({ fromUserId, data, direct }), error, warning. */
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
@@ -130,83 +134,8 @@ class Engine {
     return this.signal.request(type, fields, this.requestTimeoutMs);
   }
 
-  // What the server tells us unasked (docs/protocol.md, "Notifications").
-  onNotification(m) {
-    switch (m.type) {
-      case 'userOnline':
-        this.remoteUsers.set(m.user.userId, m.user);
-        this.emit('remoteUserOnline', { userId: m.user.userId, user: m.user });
-        this.userQuality(m.user);
-        break;
-      case 'userOffline':
-        this.remoteUsers.delete(m.userId);
-        this.remoteQuality.left(m.userId);
-        this.emit('remoteUserOffline', { userId: m.userId, reason: m.reason });
-        break;
-      case 'userNetwork':
-        this.warn(m.code, `${m.userId}: ${m.state}`);
-        if (this.remoteUsers.has(m.userId)) {
-          this.emitQuality(m.userId, m.state === 'disconnected' ? this.remoteQuality.disconnected(m.userId) : this.remoteQuality.connected(m.userId));
-        }
-        break;
-      // Another user's quality, relayed by the server (only for users we know of).
-      case 'networkQuality':
-        if (this.remoteUsers.has(m.userId)) this.emitQuality(m.userId, this.remoteQuality.relayed(m.userId, m.up, m.down));
-        break;
-      case 'trackPublished': {
-        const u = this.remoteUsers.get(m.userId);
-        if (u && !u.tracks.includes(m.track)) u.tracks.push(m.track);
-        this.emit('remoteTrackPublished', { userId: m.userId, track: m.track });
-        if (this.autoSubscribe) this.background(this.subscribeRemoteUser(m.userId));
-        break;
-      }
-      case 'trackMuted': {
-        const u = this.remoteUsers.get(m.userId);
-        if (u) u.muted = m.muted ? [...new Set([...(u.muted || []), m.track])] : (u.muted || []).filter((t) => t !== m.track);
-        this.emit('remoteTrackMuted', { userId: m.userId, track: m.track, muted: !!m.muted });
-        break;
-      }
-      case 'userUpdated':
-        if (m.user?.userId) {
-          this.remoteUsers.set(m.user.userId, m.user);
-          this.emit('remoteUserUpdated', { userId: m.user.userId, user: m.user });
-        }
-        break;
-      case 'trackUnpublished': {
-        const u = this.remoteUsers.get(m.userId);
-        if (u) u.tracks = u.tracks.filter((t) => t !== m.track);
-        this.emit('remoteTrackUnavailable', { userId: m.userId, track: m.track });
-        break;
-      }
-      case 'publishAborted': this.fail(m.code, m.message); break;
-      case 'streamAborted':
-        this.warn(m.code, `${m.userId}: ${m.message}`);
-        this.emit('remoteStreamAborted', { userId: m.userId, code: m.code });
-        break;
-      case 'streamResumed': this.emit('remoteStreamResumed', { userId: m.userId }); break;
-      case 'activeSpeaker': this.emit('activeSpeaker', { userId: m.userId, levelDbov: m.levelDbov }); break;
-      // The server renegotiates the subscribe connection (a remote track went away).
-      case 'subscribeOffer': this.background(this.applySubscribeOffer(m.sdp)); break;
-      // The publish transport could not be established (0x01050201) or broke (0x01050202):
-      // report it, and where the network is to blame publish again.
-      case 'transportFailed': this.recoverPublish(m); break;
-      // The server's transport to us failed (0x02010402): report it, then subscribe
-      // again on a new connection.
-      case 'subscribeAborted': this.recoverSubscriptions(m); break;
-      case 'roleUpdated': this.emit('remoteRoleUpdated', { userId: m.userId, role: m.role }); break;
-      case 'message': this.emit('message', { fromUserId: m.fromUserId, data: m.data }); break;
-      case 'sessionRemoved':
-        // The server removed us (kicked, app disabled, replaced, ...) and closes the
-        // connection: the call is over, so release the camera and microphone and stop
-        // the timers now, before anything else can run and report a later failure
-        // (a heartbeat on the closed socket) in place of this one.
-        this.endCall();
-        this.emit('sessionRemoved', { code: m.code, reason: m.reason, message: m.message });
-        this.fail(m.code, m.message || (m.reason ? `session removed: ${m.reason}` : undefined));
-        break;
-      default: break;
-    }
-  }
+  // What the server tells us unasked (docs/protocol.md, "Notifications"): ./notifications.js.
+  onNotification(m) { onNotification(this, m); }
 
   // A task the application did not ask for (auto-subscribe, a server offer): its failure
   // is reported as an error event, unless the call it belonged to has ended since (a
@@ -306,6 +235,12 @@ class Engine {
     this.role = data.role;
     return data;
   }
+
+  /** Sends `data` (text, at most 4096 bytes of UTF-8) to the whole channel, or to one
+   * member when `toUserId` is given; they get a `message` event. Rejects with
+   * 0x01010304 outside a channel, 0x0F010003 too long, and what the server answers:
+   * 0x0F010006 faster than 10 a second (bursts of 20), 0x0F010005 no such member. */
+  sendMessage(data, toUserId) { return sendMessage(this, data, toUserId); }
 
   // ---- publish --------------------------------------------------------------
   publishLocalAudioStream(enable) { return this.setPublish('audio', enable); }

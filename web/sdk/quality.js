@@ -4,13 +4,20 @@
 // interval does not flicker the app's indicator. Everything here is a plain function
 // of numbers (no browser, no clock), tested in web/tests/sdk-units.test.mjs.
 
-/** The scale: 0 not measured yet, 1 excellent .. 5 very bad, 6 down. */
-export const Quality = Object.freeze({ UNKNOWN: 0, EXCELLENT: 1, GOOD: 2, POOR: 3, BAD: 4, VERY_BAD: 5, DOWN: 6 });
+/**
+ * The scale, ARTC's AliEngineNetworkQuality (so a ported app reads the same numbers):
+ * 0 excellent .. 4 very bad, 5 down (disconnected); 0..5 grow worse. 6 is "not
+ * measured yet", never worse than a measurement (worseQuality).
+ */
+export const Quality = Object.freeze({ EXCELLENT: 0, GOOD: 1, POOR: 2, BAD: 3, VERY_BAD: 4, DOWN: 5, UNKNOWN: 6 });
 
-// Each threshold is the upper bound (exclusive) of bands 1..4; beyond the last, 5.
+/** The worse of two qualities; an unknown one gives way to a measured one. */
+export const worseQuality = (a, b) => (a === Quality.UNKNOWN ? b : b === Quality.UNKNOWN ? a : Math.max(a, b));
+
+// Each threshold is the upper bound (exclusive) of bands 0..3; beyond the last, 4.
 const band = (value, limits) => {
   const i = limits.findIndex((limit) => value < limit);
-  return i < 0 ? 5 : i + 1;
+  return i < 0 ? Quality.VERY_BAD : i;
 };
 export const lossBand = (fraction) => band(fraction, [0.01, 0.03, 0.08, 0.15]);
 /**
@@ -24,7 +31,7 @@ export const jitterBand = (ms) => band(ms, [30, 50, 100, 200]);
 /** ratio: the available send estimate over the bitrate the encoders want (higher is better). */
 export const bandwidthBand = (ratio) => {
   const i = [0.9, 0.6, 0.35, 0.2].findIndex((limit) => ratio >= limit);
-  return i < 0 ? 5 : i + 1;
+  return i < 0 ? Quality.VERY_BAD : i;
 };
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -38,7 +45,7 @@ const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 export function rawUp({ sent = 0, lost = 0, rttMs = null, bandwidth = null, acked = true, wasAcked = false }) {
   if (sent > 0 && wasAcked && !acked) return Quality.DOWN;  // flowing and acknowledged, then nothing at all
   if (!(sent > 0) && !finite(rttMs)) return Quality.UNKNOWN;
-  let worst = 1;
+  let worst = Quality.EXCELLENT;
   if (sent > 0) worst = Math.max(worst, lossBand(lossOf(lost, sent)));
   if (finite(rttMs)) worst = Math.max(worst, rttBand(rttMs));
   if (finite(bandwidth) && sent > 0) worst = Math.max(worst, bandwidthBand(bandwidth));
@@ -56,7 +63,7 @@ export function rawDown({ received = 0, lost = 0, jitterMs = null, rttMs = null,
   if (expecting && wasFlowing && !(received > 0)) return Quality.DOWN;  // flowing, then nothing at all
   const expected = Math.max(0, received) + Math.max(0, lost);
   if (!(expected > 0) && !finite(rttMs)) return Quality.UNKNOWN;
-  let worst = 1;
+  let worst = Quality.EXCELLENT;
   if (expected > 0) {
     worst = Math.max(worst, lossBand(lossOf(lost, expected)));
     if (finite(jitterMs)) worst = Math.max(worst, jitterBand(jitterMs));
@@ -69,16 +76,17 @@ export function rawDown({ received = 0, lost = 0, jitterMs = null, rttMs = null,
 /**
  * The hysteresis: the reported band after raw sample `raw`, given the band reported
  * so far and the raw sample before this one (null: none). It moves when two
- * consecutive measured samples (1..5) are both worse (to the better of them) or both
- * better (to the worse of them); at once when leaving 0 (the first measurement), to 0
- * (nothing measured any more), to or from 6, or for a sample two or more steps worse.
+ * consecutive measured samples (0..4) are both worse (to the better of them) or both
+ * better (to the worse of them); at once when leaving 6 (the first measurement), to 6
+ * (nothing measured any more), to or from 5 (down), or for a sample two or more steps
+ * worse.
  * The same filter as the native SDK's (sdk/src/core/network_quality.cpp).
  */
 export function nextBand(reported, previousRaw, raw) {
   if (raw === reported) return reported;
   if (reported === Quality.UNKNOWN || reported === Quality.DOWN || raw === Quality.DOWN || raw === Quality.UNKNOWN ||
       raw >= reported + 2) return raw;
-  if (!(previousRaw > Quality.UNKNOWN && previousRaw < Quality.DOWN)) return reported;
+  if (!(Number.isInteger(previousRaw) && previousRaw >= Quality.EXCELLENT && previousRaw < Quality.DOWN)) return reported;
   if (raw > reported && previousRaw > reported) return Math.min(raw, previousRaw);
   if (raw < reported && previousRaw < reported) return Math.max(raw, previousRaw);
   return reported;
@@ -87,9 +95,9 @@ export function nextBand(reported, previousRaw, raw) {
 /**
  * The local user's reported pair and the weak-network warnings. feed() takes one
  * interval's raw pair and returns what changed: { changed, warning } where warning
- * is 'weak' (the worse measured band reaches 4 or 5, once), 'recovered' (back to 1 or
- * 2 after a weak warning, once) or null; 6 and 0 are left out of the worse band (6 has
- * its own warnings, 0x00000103 / 0x00000105). lost() reports (6, 6) at once.
+ * is 'weak' (the worse measured band reaches 3 or 4, once), 'recovered' (back to 0 or
+ * 1 after a weak warning, once) or null; 5 and 6 are left out of the worse band (5 has
+ * its own warnings, 0x00000103 / 0x00000105). lost() reports (5, 5) at once.
  */
 export class LocalQuality {
   constructor() { this.reset(); }
@@ -119,7 +127,7 @@ export class LocalQuality {
 
   result([up, down]) {
     const changed = up !== this.up || down !== this.down;
-    const measured = (q) => (q === Quality.DOWN ? Quality.UNKNOWN : q);
+    const measured = (q) => (q >= Quality.EXCELLENT && q < Quality.DOWN ? q : -1);
     const worst = Math.max(measured(this.up), measured(this.down));
     let warning = null;
     if (!this.weak && worst >= Quality.BAD) {
@@ -134,7 +142,7 @@ export class LocalQuality {
 }
 
 /**
- * Remote users' pairs: what the server relays (networkQuality), and (6, 6) while the
+ * Remote users' pairs: what the server relays (networkQuality), and (5, 5) while the
  * server reports a user's connection lost (userNetwork). Each method returns the pair
  * to emit for that user, or null when nothing changed; a hostile or malformed message
  * changes nothing.
@@ -142,7 +150,7 @@ export class LocalQuality {
 export class RemoteQuality {
   constructor() { this.users = new Map(); }  // userId -> { up, down, relayed: {up, down}, lost }
 
-  static valid(v) { return Number.isInteger(v) && v >= Quality.UNKNOWN && v <= Quality.DOWN; }
+  static valid(v) { return Number.isInteger(v) && v >= Quality.EXCELLENT && v <= Quality.UNKNOWN; }
 
   relayed(userId, up, down) {
     if (typeof userId !== 'string' || !userId || !RemoteQuality.valid(up) || !RemoteQuality.valid(down)) return null;
@@ -169,7 +177,7 @@ export class RemoteQuality {
   clear() { this.users.clear(); }
 
   entry(userId) {
-    if (!this.users.has(userId)) this.users.set(userId, { up: 0, down: 0, relayed: { up: 0, down: 0 }, lost: false });
+    if (!this.users.has(userId)) this.users.set(userId, { up: Quality.UNKNOWN, down: Quality.UNKNOWN, relayed: { up: Quality.UNKNOWN, down: Quality.UNKNOWN }, lost: false });
     return this.users.get(userId);
   }
 

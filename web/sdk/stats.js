@@ -109,7 +109,7 @@ export function rawBands(prev, cur, before, { expecting }) {
     received, lost: d(cur.receive.lost, prev.receive.lost), jitterMs: cur.receive.packets ? cur.receive.jitterMs : null,
     rttMs, froze, expecting, wasFlowing: before.flowing,
   });
-  // Down (6) lasts while the silence does: "flowing" and "acknowledged" stay set until
+  // Down (5) lasts while the silence does: "flowing" and "acknowledged" stay set until
   // media comes back, or until there is nothing to send / nothing expected any more.
   return {
     up, down,

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startServer, launchChromium, outDir, parleyCliPath, runJsonLines } from './harness.mjs';
-import { browserParticipant, inbound } from './participants.mjs';
+import { browserParticipant, inbound, hear } from './participants.mjs';
 
 function parleyCli() {
   const cli = parleyCliPath();
@@ -66,6 +66,40 @@ test('a native client and a browser see and hear each other (H5-compatible mode 
     console.log(`# browser played ${played} samples of native audio, ${concealed} concealed`);
     assert.ok(played > 48000, 'the browser plays the native audio');
     assert.ok(concealed < played / 10, 'the browser decodes the native audio');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test('a browser and a native client message each other, to the channel and to one member', { timeout: 60000 }, async () => {
+  const server = await startServer();
+  const browser = await launchChromium();
+  try {
+    const app = await server.admin('POST', '/v1/admin/apps', { name: 'messages' });
+    const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
+      { channelId: 'talk', userId: user, ttlSeconds: 600 })).token;
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/demo/`);
+    await page.evaluate(browserParticipant, { token: await token('web') });
+    const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
+    // The native client sends two messages once joined and stays 5 s to hear the answer.
+    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '5', '--publish', '',
+      '--message', 'to everyone, 你好', '--message', '@web just for the browser']);
+    const heard = await hear(page, (h) => h.filter((x) => x.ev === 'message').length >= 2, 15000);
+    const messages = heard.filter((x) => x.ev === 'message');
+    assert.deepEqual(messages, [
+      { ev: 'message', fromUserId: 'native', data: 'to everyone, 你好', direct: false },
+      { ev: 'message', fromUserId: 'native', data: 'just for the browser', direct: true },
+    ]);
+    await page.evaluate(async () => {
+      await window.engine.sendMessage('hello from the browser');
+      await window.engine.sendMessage('and one for you', 'native');
+    });
+    const result = await native;
+    assert.equal(result.status, 0, result.err);
+    const got = result.events.filter((e) => e.event === 'message').map((e) => `${e.fromUserId}: ${e.data}${e.direct ? ' (direct)' : ''}`);
+    assert.deepEqual(got, ['web: hello from the browser', 'web: and one for you (direct)']);
   } finally {
     await browser.close();
     await server.stop();

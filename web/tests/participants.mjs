@@ -3,7 +3,7 @@
 
 // Joins with `token` through parley.js, publishes microphone and camera, and plays
 // every remote stream in a <video>. window.engine is the engine afterwards, and
-// window.heard lists its errors and warnings (hex) and networkQuality events in order.
+// window.heard lists its errors and warnings (hex), networkQuality and message events in order.
 export async function browserParticipant({ token }) {
   const { createEngine } = await import('/sdk/parley.js');
   const engine = createEngine();
@@ -13,6 +13,7 @@ export async function browserParticipant({ token }) {
   engine.on('error', (e) => window.heard.push({ ev: 'error', hex: e.hex, message: e.message }));
   engine.on('warning', (w) => window.heard.push({ ev: 'warning', hex: w.hex }));
   engine.on('networkQuality', (q) => window.heard.push({ ev: 'networkQuality', ...q }));
+  engine.on('message', (m) => window.heard.push({ ev: 'message', ...m }));
   engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
     window.tracks.push(`${userId}/${kind}`);
     const v = document.createElement('video');

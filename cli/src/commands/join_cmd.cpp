@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "commands/chat.hpp"
 #include "commands/common.hpp"
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
@@ -43,6 +44,8 @@ struct JoinOptions {
   std::vector<std::string> ice_addresses;  ///< local addresses ICE may use (default: the SDK's)
   std::string log_level = "error";         ///< the SDK's own log lines; what matters is printed here
   double duration = 0;
+  std::vector<std::string> messages;  ///< sent once joined ("@user text": to that user alone)
+  bool chat = false;                  ///< each line on standard input is a message
 };
 
 // The wire name ("audio", "camera", "screen"): what the JSON events and the browser call it.
@@ -103,8 +106,27 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "activeSpeaker"}, {"userId", id}}, id + " is speaking");
   }
+  void OnMessage(const std::string& from, const std::string& data, bool direct) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "message"}, {"fromUserId", from}, {"data", data}, {"direct", direct}},
+         fmt::format("message from {}{}: {}", from, direct ? " (to you)" : "", data));
+  }
+  void OnRemoteUserUpdated(const std::string& id, const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "remoteUserUpdated"}, {"userId", id}, {"userName", name}},
+         fmt::format("{} is now \"{}\"", id, name));
+  }
+  void OnRemoteUserRoleChanged(const std::string& id, ClientRole role) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "remoteRoleChanged"}, {"userId", id}, {"role", Name(role)}},
+         fmt::format("{} is now {}", id, Name(role)));
+  }
+  void OnRemoteStreamResumed(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "remoteStreamResumed"}, {"userId", id}}, id + "'s media reaches the server again");
+  }
   void OnNetworkQualityChanged(const std::string& id, NetworkQuality up, NetworkQuality down) override {
-    static constexpr const char* kWords[] = {"unknown", "excellent", "good", "poor", "bad", "very bad", "down"};
+    static constexpr const char* kWords[] = {"excellent", "good", "poor", "bad", "very bad", "down", "unknown"};
     auto word = [](NetworkQuality q) { return kWords[std::min<size_t>(static_cast<size_t>(q), 6)]; };
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "networkQuality"}, {"userId", id}, {"up", static_cast<int>(up)}, {"down", static_cast<int>(down)}},
@@ -266,16 +288,16 @@ class Session : public EngineEventListener, public MediaFrameObserver {
          text);
   }
 
-  /// The SDK's quality (1 best .. 5 worst, 0 not measured) as a word.
+  /// The SDK's quality (0 excellent .. 4 very bad, 5 down, 6 not measured) as a word.
   static const char* QualityWord(int q) {
-    static constexpr const char* kWords[] = {"measuring", "excellent", "good", "poor", "bad", "very bad"};
+    static constexpr const char* kWords[] = {"excellent", "good", "poor", "bad", "very bad", "down"};
     return q >= 0 && q <= 5 ? kWords[q] : "measuring";
   }
   /// "▮▮▮▮ excellent": bars (more is better) and the word.
   static std::string QualityText(int q) {
-    if (q < 1 || q > 5) return "— (measuring)";
+    if (q < 0 || q > 5) return "— (measuring)";
     std::string bars;
-    for (int i = 0; i < 4; ++i) bars += i < 5 - q ? "▮" : "▯";
+    for (int i = 0; i < 4; ++i) bars += i < 4 - q ? "▮" : "▯";
     return bars + " " + QualityWord(q);
   }
 
@@ -436,6 +458,15 @@ int Run(JoinOptions o) {
       return kExitFailure;
     }
   }
+  // Messages: each refusal is reported by the SDK (OnOccurError) or right here.
+  auto send = [&](const std::string& line) {
+    auto [to, text] = MessageTarget(line);
+    if (int32_t code = engine->SendMessage(to, text); code != 0)
+      PrintError(MakeError(static_cast<Errc>(code), "message not sent"));
+  };
+  for (const auto& m : o.messages) send(m);
+  std::optional<ChatReader> chat;
+  if (o.chat) chat.emplace(send);
   std::signal(SIGINT, [](int) { g_interrupted = true; });
   std::signal(SIGTERM, [](int) { g_interrupted = true; });
   auto start = std::chrono::steady_clock::now();
@@ -466,6 +497,7 @@ int Run(JoinOptions o) {
     session.Report(t);
     if (g_interrupted || (o.duration > 0 && t + 0.05 >= o.duration)) break;
   }
+  chat.reset();
   if (status == kExitOk && engine->LeaveChannel() == 0) {
     session.WaitLeft(std::chrono::seconds(3));
     if (json_out) fmt::print("{}\n", json{{"event", "left"}}.dump());
@@ -516,6 +548,9 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();
   cmd->add_option("--bitrate", o->bitrate_kbps, "Video bitrate, kbps")->capture_default_str();
   cmd->add_flag("--no-subscribe", o->no_subscribe, "Do not subscribe to anyone");
+  cmd->add_option("--message", o->messages,
+                  "A message to send once joined (repeatable; \"@USER text\" goes to that user alone)");
+  cmd->add_flag("--chat", o->chat, "Send each line typed on standard input as a message (\"@USER text\": to one user)");
   cmd->add_flag("--h5,!--no-h5", o->h5,
                 "H5-compatible mode (the default): share the channel with browsers; --no-h5 joins a native-only "
                 "channel");

@@ -138,6 +138,14 @@ class RtcEngine {
   /// 0x01010501; a track the user does not publish: 0x02010403 through OnOccurError.
   virtual int32_t SubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
   virtual int32_t UnsubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
+
+  /// Sends `data` (UTF-8 text, at most 4096 bytes) over the signalling link to the
+  /// whole channel (`to_user_id` empty) or to one member, who get OnMessage. Returns 0
+  /// once queued; at once: 0x01010304 not in a channel, 0x0F010003 too long,
+  /// 0x0F010005 not UTF-8. What the server refuses comes through OnOccurError:
+  /// 0x0F010006 faster than 10 messages a second (bursts of 20), 0x0F010005 no such
+  /// member, 0x01020209 no answer. For a high message rate use the data channel.
+  virtual int32_t SendMessage(const std::string& to_user_id, const std::string& data) = 0;
 };
 
 }  // namespace parley

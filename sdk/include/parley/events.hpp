@@ -58,6 +58,18 @@ class EngineEventListener {
   /// while the server has lost that user's connection.
   virtual void OnNetworkQualityChanged([[maybe_unused]] const std::string& user_id, [[maybe_unused]] NetworkQuality up,
                                        [[maybe_unused]] NetworkQuality down) {}
+  /// A remote user changed its display name (`updateUserInfo` on its side).
+  virtual void OnRemoteUserUpdated([[maybe_unused]] const std::string& user_id,
+                                   [[maybe_unused]] const std::string& user_name) {}
+  /// A remote user's role changed (SetClientRole on its side, interactive-live).
+  virtual void OnRemoteUserRoleChanged([[maybe_unused]] const std::string& user_id, [[maybe_unused]] ClientRole role) {}
+  /// A remote publisher whose media had stopped reaching the server (warning
+  /// 0x02010401 through OnOccurWarning) sends again.
+  virtual void OnRemoteStreamResumed([[maybe_unused]] const std::string& user_id) {}
+  /// A message from another member (SendMessage there): to the whole channel, or to
+  /// this user alone when `direct`.
+  virtual void OnMessage([[maybe_unused]] const std::string& from_user_id, [[maybe_unused]] const std::string& data,
+                         [[maybe_unused]] bool direct) {}
   /// The loudest publisher in the channel changed.
   virtual void OnActiveSpeaker([[maybe_unused]] const std::string& user_id) {}
   /// A published media file's position, twice a second while publishing it

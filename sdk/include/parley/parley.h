@@ -19,6 +19,7 @@ typedef struct parley_engine parley_engine;
 
 enum { PARLEY_TRACK_AUDIO = 0, PARLEY_TRACK_CAMERA = 1, PARLEY_TRACK_SCREEN = 2 };
 enum { PARLEY_CODEC_VP8 = 0, PARLEY_CODEC_H264 = 1 };
+enum { PARLEY_ROLE_BROADCASTER = 0, PARLEY_ROLE_AUDIENCE = 1 };
 enum {
   PARLEY_STATUS_DISCONNECTED = 0,
   PARLEY_STATUS_CONNECTING = 1,
@@ -28,15 +29,16 @@ enum {
 };
 enum { PARLEY_FILE_PLAYING = 0, PARLEY_FILE_PAUSED = 1, PARLEY_FILE_ENDED = 2 };
 enum { PARLEY_DEVICE_MICROPHONE = 0, PARLEY_DEVICE_SPEAKER = 1, PARLEY_DEVICE_CAMERA = 2 };
-/* Network quality of one direction (on_network_quality). */
+/* Network quality of one direction (on_network_quality), ARTC's scale: 0..5 grow
+ * worse, 6 is "not measured yet". */
 enum {
-  PARLEY_QUALITY_UNKNOWN = 0,
-  PARLEY_QUALITY_EXCELLENT = 1,
-  PARLEY_QUALITY_GOOD = 2,
-  PARLEY_QUALITY_POOR = 3,
-  PARLEY_QUALITY_BAD = 4,
-  PARLEY_QUALITY_VERY_BAD = 5,
-  PARLEY_QUALITY_DOWN = 6
+  PARLEY_QUALITY_EXCELLENT = 0,
+  PARLEY_QUALITY_GOOD = 1,
+  PARLEY_QUALITY_POOR = 2,
+  PARLEY_QUALITY_BAD = 3,
+  PARLEY_QUALITY_VERY_BAD = 4,
+  PARLEY_QUALITY_DOWN = 5,
+  PARLEY_QUALITY_UNKNOWN = 6
 };
 /* What gives way first when the network cannot carry the configured video. */
 enum {
@@ -86,6 +88,13 @@ typedef struct parley_callbacks {
   /* Added after 0.1.0: a user's network quality changed (user_id "" is the local user);
    * up and down are PARLEY_QUALITY_*. */
   void (*on_network_quality)(void* user_data, const char* user_id, int up, int down);
+  /* Added after 0.1.0: a message from another member (direct: to this user alone). */
+  void (*on_message)(void* user_data, const char* from_user_id, const char* data, int direct);
+  /* Added after 0.1.0: a remote user's display name or role (PARLEY_ROLE_*) changed. */
+  void (*on_remote_user_updated)(void* user_data, const char* user_id, const char* user_name);
+  void (*on_remote_role_changed)(void* user_data, const char* user_id, int role);
+  /* Added after 0.1.0: a remote publisher's stopped media flows again. */
+  void (*on_remote_stream_resumed)(void* user_data, const char* user_id);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
@@ -113,6 +122,9 @@ int32_t parley_engine_subscribe_tracks(parley_engine* engine, const char* user_i
 int32_t parley_engine_unsubscribe_tracks(parley_engine* engine, const char* user_id, const int* tracks, size_t count);
 int32_t parley_engine_mute_mic(parley_engine* engine, int mute);
 int32_t parley_engine_mute_camera(parley_engine* engine, int mute);
+/* A message (UTF-8, at most 4096 bytes) to the whole channel (to_user_id NULL or "")
+ * or to one member; errors as RtcEngine::SendMessage. */
+int32_t parley_engine_send_message(parley_engine* engine, const char* to_user_id, const char* data);
 /* X11 screen (window_id 0) or one window; display NULL = $DISPLAY; sizes 0 = 1280x720 at 15 fps, 1500 kbps. */
 int32_t parley_engine_start_screen_share(parley_engine* engine, const char* display, uint64_t window_id, int width,
                                          int height, int fps, int bitrate_kbps);

@@ -112,8 +112,9 @@ struct EngineStats {
   int jitter_ms = 0;          ///< largest inbound jitter
   int video_fps = 0;          ///< remote video frames decoded per second, all streams
   int width = 0, height = 0;  ///< size of the last remote video frame
-  /// The worse of the local user's up and down NetworkQuality (0 unknown .. 6 down).
-  int quality = 0;
+  /// The worse of the local user's up and down NetworkQuality (0 excellent .. 4 very
+  /// bad, 5 down; 6 while neither direction is measured).
+  int quality = 6;
   /// Remote audio since the call began, in 48 kHz samples (all remote users together):
   /// what reached the decoders, and the part they concealed for packets that never
   /// arrived, even after retransmission, and that the next packet's in-band FEC could
@@ -149,16 +150,17 @@ struct ScreenShareConfig {
 /// The engine's link to the server (OnConnectionStatusChanged).
 enum class ConnectionStatus : uint8_t { kDisconnected, kConnecting, kConnected, kReconnecting, kFailed };
 
-/// Network quality of one direction (OnNetworkQualityChanged); the C ABI's
-/// PARLEY_QUALITY_* have the same values.
+/// Network quality of one direction (OnNetworkQualityChanged), on ARTC's
+/// AliEngineNetworkQuality scale so a ported application reads the same numbers; the
+/// C ABI's PARLEY_QUALITY_* have the same values. 0..5 grow worse; 6 is not a grade.
 enum class NetworkQuality : uint8_t {
-  kUnknown = 0,  ///< nothing measured yet
-  kExcellent = 1,
-  kGood = 2,
-  kPoor = 3,
-  kBad = 4,
-  kVeryBad = 5,
-  kDown = 6,  ///< disconnected
+  kExcellent = 0,
+  kGood = 1,
+  kPoor = 2,
+  kBad = 3,
+  kVeryBad = 4,
+  kDown = 5,     ///< disconnected
+  kUnknown = 6,  ///< nothing measured yet
 };
 
 enum class DeviceKind : uint8_t { kMicrophone, kSpeaker, kCamera };
@@ -179,6 +181,7 @@ struct RemoteUser {
   std::string user_id;
   std::string user_name;
   std::vector<TrackKind> tracks;  ///< what the user publishes
+  ClientRole role = ClientRole::kBroadcaster;
 };
 
 }  // namespace parley

@@ -241,6 +241,16 @@ void Call::RequestRole(ClientRole r) {
       }));
 }
 
+void Call::SendMessage(const std::string& to_user_id, const std::string& data) {
+  if (!Live()) return Error(Code(Errc::kNotInChannel), "message not sent: not connected to the channel");
+  Request("sendMessage", proto::SendMessageRequest{data, to_user_id}.ToJson(),
+          [this, to_user_id](int32_t code, const std::string& m, const Json&) {
+            if (code)
+              Error(code,
+                    "message to " + (to_user_id.empty() ? std::string("the channel") : to_user_id) + " not sent: " + m);
+          });
+}
+
 void Call::ScreenShareEnded() {
   std::lock_guard<std::mutex> lock(state_.mu);
   state_.screen_requested = false;
@@ -443,6 +453,28 @@ void Call::On(const proto::TrackMuted& n) {
   if (n.track && *n.track != TrackKind::kAudio && remote_.Knows(n.user_id))
     quality_.RemoteVideoMuted(n.user_id, n.muted, NowUs());
   if (n.track) Notify([&](EngineEventListener& l) { l.OnRemoteTrackMuted(n.user_id, *n.track, n.muted); });
+}
+
+void Call::On(const proto::UserUpdated& n) {
+  const std::string& id = n.user.user_id;
+  if (remote_.Rename(id, n.user.user_name))
+    Notify([&](EngineEventListener& l) { l.OnRemoteUserUpdated(id, n.user.user_name); });
+}
+
+void Call::On(const proto::RoleUpdated& n) {
+  if (n.role && remote_.SetRole(n.user_id, *n.role))
+    Notify([&](EngineEventListener& l) { l.OnRemoteUserRoleChanged(n.user_id, *n.role); });
+}
+
+void Call::On(const proto::StreamResumed& n) {
+  if (remote_.Knows(n.user_id)) Notify([&](EngineEventListener& l) { l.OnRemoteStreamResumed(n.user_id); });
+}
+
+void Call::On(const proto::Message& n) {
+  // From a member this engine knows; the server names the sender, so anything else is
+  // a notice that crossed a leave.
+  if (remote_.Knows(n.from_user_id))
+    Notify([&](EngineEventListener& l) { l.OnMessage(n.from_user_id, n.data, n.direct); });
 }
 
 void Call::On(const proto::ActiveSpeaker& n) {

@@ -113,6 +113,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void Leave(bool notify);
   /// Asks the server for role `r`; the call acts on it once the server agrees.
   void RequestRole(ClientRole r);
+  /// Sends a message (sendMessage) to `to_user_id` or, when empty, the channel; a
+  /// refusal is reported with OnOccurError. The caller checked size and encoding.
+  void SendMessage(const std::string& to_user_id, const std::string& data);
   /// Last: leaves if in a call, letting `run_until` run the loop for the leave's
   /// exchange, and drops the link and the media.
   void Teardown(const RunUntil& run_until);
@@ -207,10 +210,10 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void On(const proto::SubscribeAborted& n);
   void On(const proto::SessionRemoved& n);
   // Not acted on by this SDK (yet).
-  void On(const proto::UserUpdated&) {}
-  void On(const proto::RoleUpdated&) {}
-  void On(const proto::StreamResumed&) {}
-  void On(const proto::Message&) {}
+  void On(const proto::UserUpdated& n);
+  void On(const proto::RoleUpdated& n);
+  void On(const proto::StreamResumed& n);
+  void On(const proto::Message& n);
 
   EngineConfig config_;
   Host& host_;

@@ -85,7 +85,9 @@ std::optional<CallQuality::Pair> CallQuality::Report(RemoteState& r) {
 
 std::optional<CallQuality::Pair> CallQuality::Remote(const std::string& user_id, int up, int down) {
   RemoteState& r = remote_[user_id];
-  r.relayed = {std::clamp(up, kQualityUnknown, kQualityDown), std::clamp(down, kQualityUnknown, kQualityDown)};
+  // Off the scale (the server checks, but this is the network) reads as unknown.
+  auto on_scale = [](int v) { return v >= kQualityExcellent && v <= kQualityUnknown ? v : kQualityUnknown; };
+  r.relayed = {on_scale(up), on_scale(down)};
   return Report(r);
 }
 
@@ -104,7 +106,7 @@ std::optional<CallQuality::Pair> CallQuality::RemoteLinkBack(const std::string& 
 
 void CallQuality::Clear() {
   local_.Reset();
-  reported_ = {0, 0};
+  reported_ = {kQualityUnknown, kQualityUnknown};
   remote_.clear();
   muted_video_.clear();
   received_before_ = 0;

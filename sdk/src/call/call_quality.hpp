@@ -1,7 +1,7 @@
 // The network quality a call reports (OnNetworkQualityChanged): the local user's, from
 // each stats interval through core/network_quality's bands and filter, and every remote
 // user's, as the server relays what their SDKs measured (networkQuality), with "down"
-// (6) while the server says a user's connection is lost. It also notices video
+// (5) while the server says a user's connection is lost. It also notices video
 // freezes: for each remote video stream, the longest gap between its decoded frames,
 // kept by the media threads, so one stream that stops is seen while others flow.
 #pragma once
@@ -48,14 +48,14 @@ class CallQuality {
   /// is expected (silence is "down") only when the caller says so and packets arrived
   /// in the interval before.
   Local Sample(UplinkSample up, DownlinkSample down, int64_t now_us);
-  /// The signalling link is lost (6, 6 at once).
+  /// The signalling link is lost (5, 5 at once: down).
   Local LinkLost();
   [[nodiscard]] Pair local() const { return reported_; }
 
   /// A remote user's relayed quality (or the one its user object carried at join);
   /// returns the pair to report when it differs from what was reported for that user.
   std::optional<Pair> Remote(const std::string& user_id, int up, int down);
-  /// The server says the user's connection dropped (6, 6) or came back (its last pair).
+  /// The server says the user's connection dropped (5, 5) or came back (its last pair).
   std::optional<Pair> RemoteLinkLost(const std::string& user_id);
   std::optional<Pair> RemoteLinkBack(const std::string& user_id);
   void Forget(const std::string& user_id) {
@@ -69,14 +69,14 @@ class CallQuality {
  private:
   static constexpr int64_t kFreezeUs = 500'000;
   struct RemoteState {
-    Pair relayed{0, 0};   ///< what the server said last
-    Pair reported{0, 0};  ///< what the application was told last
+    Pair relayed{kQualityUnknown, kQualityUnknown};   ///< what the server said last
+    Pair reported{kQualityUnknown, kQualityUnknown};  ///< what the application was told last
     bool link_lost = false;
   };
   std::optional<Pair> Report(RemoteState& r);
 
   LocalQuality local_;
-  Pair reported_{0, 0};
+  Pair reported_{kQualityUnknown, kQualityUnknown};
   std::map<std::string, RemoteState> remote_;
   struct VideoStream {
     int64_t last_us = 0;     ///< its last frame (0: none yet)

@@ -62,7 +62,7 @@ void Call::StatsReady(const media::RtpTotals& pub, const media::RtpTotals& sub) 
   AdaptPlayoutDelay(*report);
   CallQuality::Local q = quality_.Sample(report->up, report->down, NowUs());
   auto [up, down] = quality_.local();
-  report->stats.quality = std::max(up, down);
+  report->stats.quality = WorseQuality(up, down);
   Notify([&](EngineEventListener& l) { l.OnStats(report->stats); });
   LocalQuality(q);
 }
@@ -106,8 +106,8 @@ void Call::LocalQuality(const CallQuality::Local& q) {
   }
   if (q.weak) {
     auto [up, down] = quality_.local();
-    Warn(Code(Errc::kNetworkWeak),
-         "network quality is poor (up " + std::to_string(up) + ", down " + std::to_string(down) + " of 6)");
+    Warn(Code(Errc::kNetworkWeak), "network quality is poor (up " + std::to_string(up) + ", down " +
+                                       std::to_string(down) + " on 0 excellent .. 4 very bad)");
   }
   if (q.recovered) Warn(Code(Errc::kNetworkRecovered), "network quality is back to normal");
 }

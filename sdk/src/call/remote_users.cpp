@@ -17,6 +17,7 @@ bool RemoteUsers::Add(const proto::UserInfo& u) {
   r.user_id = u.user_id;
   r.user_name = u.user_name;
   r.tracks = Kinds(u.tracks);
+  r.role = u.role.value_or(ClientRole::kBroadcaster);
   users_[u.user_id] = r;
   Publish(r);
   return true;
@@ -34,6 +35,22 @@ void RemoteUsers::AddTrack(const std::string& id, TrackKind kind) {
   r.user_id = id;
   r.tracks.push_back(kind);
   Publish(r);
+}
+
+bool RemoteUsers::Rename(const std::string& id, const std::string& name) {
+  auto it = users_.find(id);
+  if (it == users_.end() || it->second.user_name == name) return false;
+  it->second.user_name = name;
+  Publish(it->second);
+  return true;
+}
+
+bool RemoteUsers::SetRole(const std::string& id, ClientRole role) {
+  auto it = users_.find(id);
+  if (it == users_.end() || it->second.role == role) return false;
+  it->second.role = role;
+  Publish(it->second);
+  return true;
 }
 
 bool RemoteUsers::RemoveTrack(const std::string& id, TrackKind kind) {

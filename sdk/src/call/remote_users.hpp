@@ -26,6 +26,12 @@ class RemoteUsers {
   bool Remove(const std::string& id);
   /// `id` published `kind` (a user not known yet is listed with it).
   void AddTrack(const std::string& id, TrackKind kind);
+  /// A known user's display name changed (userUpdated); false when `id` is not known
+  /// or the name is the same.
+  bool Rename(const std::string& id, const std::string& name);
+  /// A known user's role changed (roleUpdated); false when `id` is not known or the
+  /// role is the same.
+  bool SetRole(const std::string& id, ClientRole role);
   /// `id` unpublished `kind`; false when `id` is not known. Snapshot keeps listing the
   /// track, as the engine always did (only the notices and the resume change it).
   bool RemoveTrack(const std::string& id, TrackKind kind);

@@ -6,9 +6,9 @@
 namespace parley::sdk {
 namespace {
 
-// The bands' upper bounds, excellent to bad; past the last one is very bad (5).
+// The bands' upper bounds, excellent to bad; past the last one is very bad (4).
 int Band(double v, double b1, double b2, double b3, double b4) {
-  return v < b1 ? 1 : v < b2 ? 2 : v < b3 ? 3 : v < b4 ? 4 : 5;
+  return v < b1 ? 0 : v < b2 ? 1 : v < b3 ? 2 : v < b4 ? 3 : 4;
 }
 
 // A few packets say little about loss: a silent microphone with DTX sends 2.5 a
@@ -35,7 +35,7 @@ int UplinkBand(const UplinkSample& s) {
   // A sender that may send only a fraction of what its encoders want is squeezed.
   if (s.bandwidth_ratio >= 0) {
     double r = s.bandwidth_ratio;
-    band = std::max(band, r >= 0.9 ? 1 : r >= 0.6 ? 2 : r >= 0.35 ? 3 : r >= 0.2 ? 4 : 5);
+    band = std::max(band, r >= 0.9 ? 0 : r >= 0.6 ? 1 : r >= 0.35 ? 2 : r >= 0.2 ? 3 : 4);
   }
   return band;
 }
@@ -54,7 +54,7 @@ int DownlinkBand(const DownlinkSample& s) {
 }
 
 int QualityFilter::Add(int raw) {
-  raw = std::clamp(raw, kQualityUnknown, kQualityDown);
+  raw = std::clamp(raw, kQualityExcellent, kQualityUnknown);
   int prev = last_raw_;
   last_raw_ = raw;
   const int now = reported_;
@@ -68,7 +68,7 @@ int QualityFilter::Add(int raw) {
   }
   // Otherwise two intervals in a row must agree on the direction; the move is the
   // smaller of the two.
-  if (prev > kQualityUnknown && prev < kQualityDown) {
+  if (prev >= kQualityExcellent && prev < kQualityDown) {
     if (raw > now && prev > now) reported_ = std::min(raw, prev);
     if (raw < now && prev < now) reported_ = std::max(raw, prev);
   }
@@ -82,13 +82,13 @@ LocalQuality::Update LocalQuality::Add(int raw_up, int raw_down) {
   u.down = down_.Add(raw_down);
   u.changed = u.up != before_up || u.down != before_down;
   // "Down" has its own notices (0x00000103 / 0x00000105); weak is about a link that
-  // works badly, so 6 and 0 are left out of the worst band here.
-  auto measured = [](int q) { return q == kQualityDown ? kQualityUnknown : q; };
+  // works badly, so down and unknown are left out of the worst band here (-1).
+  auto measured = [](int q) { return q >= kQualityExcellent && q < kQualityDown ? q : -1; };
   int worst = std::max(measured(u.up), measured(u.down));
   if (!weak_ && worst >= kQualityBad) {
     weak_ = true;
     u.weak = true;
-  } else if (weak_ && worst > kQualityUnknown && worst <= 2) {
+  } else if (weak_ && worst >= kQualityExcellent && worst <= kQualityGood) {
     weak_ = false;
     u.recovered = true;
   }

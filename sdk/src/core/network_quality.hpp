@@ -1,5 +1,7 @@
-// Network quality per direction on the scale both SDKs and the wire share: 0 unknown,
-// 1 excellent, 2 good, 3 poor, 4 bad, 5 very bad, 6 down. Every stats interval (2 s)
+// Network quality per direction on the scale both SDKs and the wire share, ARTC's
+// AliEngineNetworkQuality: 0 excellent, 1 good, 2 poor, 3 bad, 4 very bad, 5 down
+// (disconnected), 6 unknown. From 0 to 5 a greater number is a worse link; 6 is no
+// measurement at all and never "worse" than one (WorseQuality). Every stats interval (2 s)
 // each direction gets a raw band from what was measured (the worst of its metrics), and
 // a filter turns the raw bands into the reported one, so a single noisy interval does
 // not flip what the application shows. The rule is written out in docs/network-lab.md
@@ -11,11 +13,20 @@
 
 namespace parley::sdk {
 
-/// The public scale's ends and the bands that mean "weak" (warning 0x00000101).
-inline constexpr int kQualityUnknown = 0;
-inline constexpr int kQualityExcellent = 1;
-inline constexpr int kQualityBad = 4;
-inline constexpr int kQualityDown = 6;
+/// The public scale, and the bands that mean "weak" (warning 0x00000101: bad or worse)
+/// and "recovered" (0x00000102: good or better).
+inline constexpr int kQualityExcellent = 0;
+inline constexpr int kQualityGood = 1;
+inline constexpr int kQualityBad = 3;
+inline constexpr int kQualityDown = 5;
+inline constexpr int kQualityUnknown = 6;
+
+/// The worse of two qualities; an unknown one gives way to a measured one.
+constexpr int WorseQuality(int a, int b) {
+  if (a == kQualityUnknown) return b;
+  if (b == kQualityUnknown) return a;
+  return a > b ? a : b;
+}
 /// An interval's losses count against at least this many packets.
 inline constexpr long long kLossFloorPackets = 50;
 
@@ -45,8 +56,8 @@ int DownlinkBand(const DownlinkSample& s);
 
 /// Turns raw bands into the reported band: it moves only when two intervals in a row
 /// agree that it should (both worse: to the better of the two; both better: to the
-/// worse of the two), except that it leaves 0 (the first measurement), enters or
-/// leaves 6, and falls by two bands or more at once.
+/// worse of the two), except that it leaves 6 (the first measurement), enters or
+/// leaves 5 (down), and falls by two bands or more at once.
 class QualityFilter {
  public:
   /// Adds one raw band; returns the reported band after it.
@@ -64,7 +75,7 @@ class QualityFilter {
 class LocalQuality {
  public:
   struct Update {
-    int up = 0, down = 0;
+    int up = kQualityUnknown, down = kQualityUnknown;
     bool changed = false;    ///< the reported pair differs from the previous one
     bool weak = false;       ///< report 0x00000101 now
     bool recovered = false;  ///< report 0x00000102 now

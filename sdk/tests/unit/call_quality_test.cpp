@@ -26,27 +26,27 @@ TEST(CallQuality, VideoThatStopsForMoreThanHalfASecondIsAFreeze) {
   for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   auto s = q.Sample(Up(), Down(), t + 10'000);
   ASSERT_TRUE(s.changed);
-  EXPECT_EQ(*s.changed, (Pair{1, 1}));
+  EXPECT_EQ(*s.changed, (Pair{0, 0}));
   // 700 ms without a frame, then frames again: a freeze in this interval.
   t += 700'000;
   for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   s = q.Sample(Up(), Down(), t + 10'000);
   ASSERT_TRUE(s.changed) << "a fall of three bands is taken at once";
-  EXPECT_EQ(*s.changed, (Pair{1, 4}));
+  EXPECT_EQ(*s.changed, (Pair{0, 3}));
   EXPECT_TRUE(s.weak);
 }
 
 TEST(CallQuality, VideoThatEndsOnPurposeOrNeverStartedIsNoFreeze) {
   CallQuality q;
   auto s = q.Sample(Up(), Down(), 1'000'000);
-  EXPECT_EQ(q.local(), (Pair{1, 1})) << "audio only: no video to freeze";
+  EXPECT_EQ(q.local(), (Pair{0, 0})) << "audio only: no video to freeze";
   int64_t t = 2'000'000;
   for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   q.Sample(Up(), Down(), t);
   q.MediaEndedOnPurpose("b", TrackKind::kCamera);  // the remote camera was unpublished
   s = q.Sample(Up(), Down(), t + 2'000'000);
   EXPECT_FALSE(s.changed);
-  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  EXPECT_EQ(q.local(), (Pair{0, 0}));
 }
 
 TEST(CallQuality, ALostLinkIsDownAtOnceAndTheFirstSampleAfterItLeavesDown) {
@@ -54,23 +54,24 @@ TEST(CallQuality, ALostLinkIsDownAtOnceAndTheFirstSampleAfterItLeavesDown) {
   q.Sample(Up(), Down(), 1'000'000);
   auto s = q.LinkLost();
   ASSERT_TRUE(s.changed);
-  EXPECT_EQ(*s.changed, (Pair{6, 6}));
+  EXPECT_EQ(*s.changed, (Pair{5, 5}));
   EXPECT_FALSE(s.weak);
   s = q.Sample(Up(), Down(), 3'000'000);
   ASSERT_TRUE(s.changed);
-  EXPECT_EQ(*s.changed, (Pair{1, 1}));
+  EXPECT_EQ(*s.changed, (Pair{0, 0}));
 }
 
 TEST(CallQuality, RemotePairsAreToldOnChangeAndDownWhileTheirLinkIsLost) {
   CallQuality q;
-  EXPECT_EQ(q.Remote("b", 0, 0), std::nullopt) << "unknown is what nothing said already means";
+  EXPECT_EQ(q.Remote("b", 6, 6), std::nullopt) << "unknown is what nothing said already means";
   EXPECT_EQ(q.Remote("b", 1, 2), (Pair{1, 2}));
   EXPECT_EQ(q.Remote("b", 1, 2), std::nullopt);
-  EXPECT_EQ(q.RemoteLinkLost("b"), (Pair{6, 6}));
+  EXPECT_EQ(q.RemoteLinkLost("b"), (Pair{5, 5}));
   EXPECT_EQ(q.Remote("b", 3, 3), std::nullopt) << "still down";
   EXPECT_EQ(q.RemoteLinkBack("b"), (Pair{3, 3}));
   EXPECT_EQ(q.RemoteLinkBack("nobody"), std::nullopt);
-  EXPECT_EQ(q.Remote("c", 9, -4), (Pair{6, 0})) << "clamped to the scale";
+  EXPECT_EQ(q.Remote("c", 2, -4), (Pair{2, 6})) << "off the scale reads as unknown";
+  EXPECT_EQ(q.Remote("d", 9, 0), (Pair{6, 0}));
   q.Forget("b");
   EXPECT_EQ(q.Remote("b", 3, 3), (Pair{3, 3})) << "a user who comes back starts afresh";
 }
@@ -88,14 +89,14 @@ TEST(CallQuality, SilenceIsDownOnlyWhereMediaWasFlowingAndNobodyLeft) {
   q.Sample(Up(), Down(), 1'000'000);
   auto s = q.Sample(Up(), silent, 3'000'000);
   ASSERT_TRUE(s.changed);
-  EXPECT_EQ(*s.changed, (Pair{1, 6})) << "packets stopped for a whole interval";
+  EXPECT_EQ(*s.changed, (Pair{0, 5})) << "packets stopped for a whole interval";
   q.Sample(Up(), Down(), 5'000'000);
-  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  EXPECT_EQ(q.local(), (Pair{0, 0}));
   // The last publisher leaves: the silence after it is no cut.
   q.MediaEndedOnPurpose("b", std::nullopt);
   s = q.Sample(Up(), silent, 7'000'000);
   EXPECT_FALSE(s.changed);
-  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  EXPECT_EQ(q.local(), (Pair{0, 0}));
   s = q.Sample(Up(), silent, 9'000'000);
   EXPECT_FALSE(s.changed) << "nothing flowed in the interval before either";
 }
@@ -113,7 +114,7 @@ TEST(CallQuality, AMutedRemoteVideoSendingSlowBlackFramesIsNoFreeze) {
   for (int i = 0; i < 30; ++i) q.OnVideoFrame("b", TrackKind::kCamera, t += 33'000);
   s = q.Sample(Up(), Down(), t + 10'000);
   EXPECT_FALSE(s.changed) << "the gap while muted is not counted after the unmute";
-  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  EXPECT_EQ(q.local(), (Pair{0, 0}));
 }
 
 // `n` frames 33 ms apart, each for every one of `streams`, from `t` on.
@@ -131,12 +132,12 @@ TEST(CallQuality, OneStreamThatStopsIsAFreezeWhileTheOthersFlow) {
   int64_t t = 1'000'000;
   Frames(q, t, 30, {bob, carol});
   q.Sample(Up(), Down(), t + 10'000);
-  EXPECT_EQ(q.local(), (Pair{1, 1}));
+  EXPECT_EQ(q.local(), (Pair{0, 0}));
   // Carol's video stops for a whole interval; bob's goes on at 30 fps.
   Frames(q, t, 45, {bob});
   auto s = q.Sample(Up(), Down(), t + 10'000);
   ASSERT_TRUE(s.changed);
-  EXPECT_EQ(*s.changed, (Pair{1, 4}));
+  EXPECT_EQ(*s.changed, (Pair{0, 3}));
   // Bob's screen share next to his camera: the same rule, per track.
   CallQuality r;
   t = 1'000'000;

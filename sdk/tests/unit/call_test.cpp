@@ -477,18 +477,63 @@ TEST_F(Call, OthersNetworkQualityIsReportedAndDownWhileTheServerHasLostThem) {
   server.Notify(proto::NetworkQuality{"bob", 1, 1}.ToJson());  // kept for when bob is back
   server.Notify(proto::UserNetwork{"bob", "connected", kBack}.ToJson());
   Run();
-  EXPECT_EQ(q, (std::vector<std::string>{"bob 2/3", "bob 4/4", "bob 6/6", "bob 1/1"}));
+  EXPECT_EQ(q, (std::vector<std::string>{"bob 2/3", "bob 4/4", "bob 5/5", "bob 1/1"}));
   server.Notify(proto::UserOffline{"bob", "left"}.ToJson());
   server.Notify(proto::NetworkQuality{"bob", 2, 2}.ToJson());  // gone: nothing to report
   Run();
   EXPECT_EQ(q.size(), 4U);
 }
 
+TEST_F(Call, NamesRolesResumedStreamsAndMessagesOfKnownUsersAreReported) {
+  Json bob = User("bob", {"audio"});
+  bob["userName"] = "Bob";
+  Join(Json::array({bob}));
+  events.clear();
+  server.Notify({{"type", "userUpdated"}, {"user", {{"userId", "bob"}, {"userName", "Bobby"}}}, {"seq", 2}});
+  server.Notify(
+      {{"type", "userUpdated"}, {"user", {{"userId", "bob"}, {"userName", "Bobby"}}}, {"seq", 3}});  // no news
+  server.Notify({{"type", "roleUpdated"}, {"userId", "bob"}, {"role", "audience"}, {"seq", 4}});
+  server.Notify({{"type", "roleUpdated"}, {"userId", "bob"}, {"role", "nobody"}, {"seq", 5}});  // not a role
+  server.Notify({{"type", "streamResumed"}, {"userId", "bob"}, {"seq", 6}});
+  server.Notify({{"type", "message"}, {"fromUserId", "bob"}, {"data", "hello all"}, {"seq", 7}});
+  server.Notify({{"type", "message"}, {"fromUserId", "bob"}, {"data", "just you"}, {"channelId", "room"}});
+  // About users this engine does not know: nothing.
+  server.Notify({{"type", "userUpdated"}, {"user", {{"userId", "zed"}, {"userName", "Z"}}}, {"seq", 8}});
+  server.Notify({{"type", "roleUpdated"}, {"userId", "zed"}, {"role", "audience"}, {"seq", 9}});
+  server.Notify({{"type", "streamResumed"}, {"userId", "zed"}, {"seq", 10}});
+  server.Notify({{"type", "message"}, {"fromUserId", "zed"}, {"data", "?"}, {"seq", 11}});
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"updated bob Bobby", "role bob audience", "resumed bob",
+                                              "message bob channel hello all", "message bob direct just you"}));
+  auto users = call->RemoteUsersNow();
+  ASSERT_EQ(users.size(), 1U);
+  EXPECT_EQ(users[0].user_name, "Bobby");
+  EXPECT_EQ(users[0].role, ClientRole::kAudience);
+}
+
+TEST_F(Call, AMessageGoesOutAsSendMessageAndARefusalIsAnError) {
+  Join(Json::array({User("bob")}));
+  events.clear();
+  call->SendMessage("", "hi all");
+  call->SendMessage("bob", "hi bob");
+  Run();
+  auto sent = server.Sent("sendMessage");
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0]->fields["data"], "hi all");
+  EXPECT_FALSE(sent[0]->fields.contains("toUserId"));
+  EXPECT_EQ(sent[1]->fields["toUserId"], "bob");
+  ASSERT_TRUE(server.Answer("sendMessage", 0));
+  ASSERT_TRUE(server.Answer("sendMessage", static_cast<int32_t>(Errc::kRateLimited), Json(), "too fast"));
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"error " + Hex(Errc::kRateLimited)}));
+  EXPECT_NE(host.app.last_error_message.find("bob"), std::string::npos) << host.app.last_error_message;
+}
+
 TEST_F(Call, ALostLinkMakesTheLocalQualityDown) {
   Join();
   server.Drop();
   ASSERT_TRUE(RunUntil([&] { return !server.Sent("resume").empty(); }));
-  EXPECT_EQ(host.app.qualities, (std::vector<std::string>{" 6/6"}));
+  EXPECT_EQ(host.app.qualities, (std::vector<std::string>{" 5/5"}));
   EXPECT_TRUE(server.Sent("reportStats").empty()) << "nobody to tell while the link is down";
 }
 

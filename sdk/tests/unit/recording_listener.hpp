@@ -51,6 +51,16 @@ class RecordingListener final : public EngineEventListener {
     Add(std::string("status ") + kNames[static_cast<int>(s)]);
   }
   void OnBye(const std::string& reason) override { Add("bye " + reason); }
+  void OnMessage(const std::string& from, const std::string& data, bool direct) override {
+    Add("message " + from + (direct ? " direct " : " channel ") + data);
+  }
+  void OnRemoteUserUpdated(const std::string& user, const std::string& name) override {
+    Add("updated " + user + " " + name);
+  }
+  void OnRemoteUserRoleChanged(const std::string& user, ClientRole role) override {
+    Add("role " + user + " " + std::string(Name(role)));
+  }
+  void OnRemoteStreamResumed(const std::string& user) override { Add("resumed " + user); }
   void OnNetworkQualityChanged(const std::string& user, NetworkQuality up, NetworkQuality down) override {
     qualities.push_back(user + " " + std::to_string(static_cast<int>(up)) + "/" +
                         std::to_string(static_cast<int>(down)));

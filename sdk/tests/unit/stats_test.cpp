@@ -78,7 +78,7 @@ TEST(StatsWindow, EachReportCarriesTheIntervalsQualitySamples) {
   EXPECT_EQ(r->down.received, 90);
   EXPECT_EQ(r->down.lost, 10);
   EXPECT_EQ(r->down.jitter_ms, 20);
-  EXPECT_EQ(r->stats.quality, 0) << "left for the caller";
+  EXPECT_EQ(r->stats.quality, 6) << "left for the caller (6: not measured)";
   pub.packets_sent = 500;
   pub.remote_packets_lost = 6;  // the first report: everything it counts is new
   r = w.Add(pub, Received(0, 140, 12), {}, kT0 + milliseconds(4000));

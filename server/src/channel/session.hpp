@@ -4,7 +4,9 @@
 // the control thread (the hub's io_context); no locks.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -46,6 +48,28 @@ struct Conn {
   bool left = false;           ///< left a channel and has not joined again
 };
 
+/// How many messages (sendMessage) a session may send: a bucket of kBurst that refills
+/// at kPerSecond. A member's messages reach everyone else, so this bounds what one
+/// client can make the server send, per member, to kPerSecond × 4 KiB a second.
+struct MessageBudget {
+  static constexpr double kPerSecond = 10;
+  static constexpr double kBurst = 20;
+  double tokens = kBurst;
+  Clock::time_point at{};  ///< when `tokens` was last brought up to date
+
+  /// Takes one message's token at `now`; false when none is left.
+  bool Take(Clock::time_point now) {
+    if (at != Clock::time_point{}) {
+      double elapsed = std::chrono::duration<double>(now - at).count();
+      tokens = std::min(kBurst, tokens + std::max(0.0, elapsed) * kPerSecond);
+    }
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+};
+
 /// A user in a channel. Survives its connection for the resume grace period.
 struct Session {
   uint64_t id = 0;
@@ -61,13 +85,14 @@ struct Session {
   std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
   std::unique_ptr<boost::asio::steady_timer> grace_timer;
   Clock::time_point joined_at;
-  /// The network quality the client last reported (reportStats: 0 unknown .. 6 down),
-  /// when the channel was last told about a change (at most once per second), and
-  /// whether the stored value is newer than what the channel was told.
-  int quality_up = 0, quality_down = 0;
+  /// The network quality the client last reported (reportStats: 0 excellent .. 4 very
+  /// bad, 5 down, 6 unknown), when the channel was last told about a change (at most
+  /// once per second), and whether the stored value is newer than what the channel was told.
+  int quality_up = 6, quality_down = 6;
   Clock::time_point quality_relayed_at{};
   bool quality_unrelayed = false;
   std::unique_ptr<boost::asio::steady_timer> quality_timer;  ///< relays a throttled change
+  MessageBudget messages;                                    ///< sendMessage's rate limit
 };
 
 /// Every live session, by id and by resume token. The table owns the sessions; the

@@ -51,6 +51,9 @@ void HandleSendMessage(HubContext& ctx, Conn& c, const ClientMessage& m) {
   if (!s) return;
   auto req = proto::SendMessageRequest::Parse(m.body);
   if (!req) return ctx.out.ReplyError(c, m, req.error());
+  if (!s->messages.Take(Clock::now()))
+    return ctx.out.ReplyError(
+        c, m, MakeError(Errc::kRateLimited, "more than 10 messages a second (bursts of 20); wait and send again"));
   json note = {{"type", "message"}, {"fromUserId", s->user_id}, {"data", req->data}};
   if (!req->to_user_id.empty()) {
     auto it = s->channel->members.find(req->to_user_id);

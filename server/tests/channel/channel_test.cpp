@@ -94,7 +94,7 @@ TEST_F(ChannelTest, SnapshotListsOthersWithTracksAndMutes) {
                                     {"tracks", {"audio", "camera"}},
                                     {"muted", {"camera"}},
                                     {"online", true},
-                                    {"networkQuality", {{"up", 0}, {"down", 0}}}}));
+                                    {"networkQuality", {{"up", 6}, {"down", 6}}}}));  // 6: never reported
   EXPECT_EQ(snap["users"][1]["userId"], "c");
   EXPECT_EQ(snap["users"][1]["online"], false);
   EXPECT_EQ(snap["users"][1]["tracks"], json::array());

@@ -37,6 +37,10 @@ Result<Envelope> ParseEnvelope(std::string_view text, size_t max_bytes, nlohmann
 /// UTF-8 the output equals dump().
 std::string DumpSafe(const nlohmann::json& j);
 
+/// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
+/// nothing above U+10FFFF).
+bool IsUtf8(std::string_view s);
+
 /// {"type":"response","id":..,"request":..,"code":..,"message":..,"data":..}
 std::string MakeResponse(const nlohmann::json& id, std::string_view request, Errc code, std::string_view message,
                          const nlohmann::json& data = nullptr);

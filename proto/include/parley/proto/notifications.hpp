@@ -22,6 +22,10 @@
 namespace parley::proto {
 
 /// A member of a channel as others see it.
+/// Network quality on the wire, ARTC's scale: 0 excellent, 1 good, 2 poor, 3 bad,
+/// 4 very bad, 5 down (disconnected), 6 unknown (nothing measured yet).
+inline constexpr int kQualityUnknown = 6;
+
 struct UserInfo {
   std::string user_id;
   std::string user_name;
@@ -30,8 +34,8 @@ struct UserInfo {
   TrackSet tracks;  ///< published
   TrackSet muted;
   bool online = true;  ///< false while the user's connection is in its resume grace period
-  /// The network quality the user last reported (0 unknown .. 6 down), up and down.
-  int quality_up = 0, quality_down = 0;
+  /// The network quality the user last reported (kQualityUnknown until it does).
+  int quality_up = kQualityUnknown, quality_down = kQualityUnknown;
 
   [[nodiscard]] nlohmann::json ToJson() const;
   static UserInfo FromJson(const nlohmann::json& j);
@@ -187,10 +191,10 @@ struct ActiveSpeaker {
   static ActiveSpeaker FromJson(const nlohmann::json& j);
   bool operator==(const ActiveSpeaker&) const = default;
 };
-/// A member's own network quality changed (its reportStats), 0 unknown .. 6 down.
+/// A member's own network quality changed (its reportStats), 0 excellent .. 5 down, 6 unknown.
 struct NetworkQuality {
   std::string user_id;
-  int up = 0, down = 0;
+  int up = kQualityUnknown, down = kQualityUnknown;
   static constexpr std::string_view kType = "networkQuality";
   [[nodiscard]] nlohmann::json ToJson() const;
   static NetworkQuality FromJson(const nlohmann::json& j);
@@ -200,6 +204,7 @@ struct NetworkQuality {
 struct Message {
   std::string from_user_id;
   std::string data;
+  bool direct = false;  ///< sent to this member alone (no `seq`), not to the whole channel
   static constexpr std::string_view kType = "message";
   [[nodiscard]] nlohmann::json ToJson() const;
   static Message FromJson(const nlohmann::json& j);

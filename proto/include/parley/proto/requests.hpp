@@ -157,13 +157,13 @@ struct UpdateUserInfoRequest {
   bool operator==(const UpdateUserInfoRequest&) const = default;
 };
 
-/// A client's own network quality (0 unknown, 1 excellent .. 5 very bad, 6 down) for
+/// A client's own network quality (0 excellent .. 4 very bad, 5 down, 6 unknown) for
 /// what it sends (`up`) and what it receives (`down`); the server relays it to the
 /// channel as `networkQuality`.
 struct ReportStatsRequest {
   static constexpr int64_t kMaxQuality = 6;
-  int up = 0;
-  int down = 0;
+  int up = 6;
+  int down = 6;
 
   static Result<ReportStatsRequest> Parse(const nlohmann::json& body);
   [[nodiscard]] nlohmann::json ToJson() const;

@@ -1,0 +1,106 @@
+// What one engine learns about the others through a real parleyd besides media:
+// messages (to the channel and to one member, with the server's size and rate limits
+// answered with codes) and role changes.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "engine_support.hpp"
+#include "parley/proto/errc.hpp"
+
+namespace parley {
+namespace {
+
+using namespace std::chrono_literals;
+
+int32_t Code(Errc e) {
+  return static_cast<int32_t>(e);
+}
+
+EngineConfig Quiet(const test::ServerProcess& s, ChannelProfile profile = ChannelProfile::kCommunication) {
+  EngineConfig c = Config(s, "null");
+  c.video_source = "null";
+  c.auto_publish = false;
+  c.profile = profile;
+  return c;
+}
+
+class Member {
+ public:
+  Member(const test::ServerProcess& s, const App& app, const std::string& user,
+         ChannelProfile profile = ChannelProfile::kCommunication)
+      : engine(RtcEngine::Create(Quiet(s, profile))) {
+    engine->SetEngineEventListener(&probe);
+    EXPECT_EQ(engine->JoinChannel(Auth(app, "talk", user), user), 0);
+    EXPECT_TRUE(probe.WaitFor([&] { return probe.join_result == 0; }, 10s)) << user;
+  }
+  ~Member() { RtcEngine::Destroy(engine); }
+  Member(const Member&) = delete;
+  Member& operator=(const Member&) = delete;
+  RtcEngine* engine;
+  Probe probe;
+};
+
+TEST(ChannelEvents, MessagesReachTheChannelOrOneMemberAndRefusalsHaveCodes) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  Member ann(server, app, "ann"), bob(server, app, "bob"), cy(server, app, "cy");
+  ASSERT_TRUE(ann.probe.WaitFor([&] { return ann.probe.online.size() == 2; }, 10s));
+  ASSERT_TRUE(cy.probe.WaitFor([&] { return cy.probe.online.count("ann") > 0; }, 10s));
+
+  // Refused before anything is sent.
+  EXPECT_EQ(ann.engine->SendMessage("", std::string(4097, 'x')), Code(Errc::kMessageTooLarge));
+  EXPECT_EQ(ann.engine->SendMessage("", "\xC3("), Code(Errc::kInvalidField)) << "not UTF-8";
+  {
+    RtcEngine* outside = RtcEngine::Create(Quiet(server));
+    EXPECT_EQ(outside->SendMessage("", "hi"), Code(Errc::kNotInChannel));
+    RtcEngine::Destroy(outside);
+  }
+
+  EXPECT_EQ(ann.engine->SendMessage("", "hello, 你好"), 0);
+  EXPECT_EQ(ann.engine->SendMessage("bob", "only bob"), 0);
+  EXPECT_EQ(ann.engine->SendMessage("", std::string(4096, 'm')), 0);
+  auto got = [](Member& m, size_t n) { return m.probe.WaitFor([&] { return m.probe.messages.size() >= n; }, 10s); };
+  ASSERT_TRUE(got(bob, 3));
+  ASSERT_TRUE(got(cy, 2));
+  {
+    std::lock_guard<std::mutex> lock(bob.probe.mu);
+    EXPECT_EQ(bob.probe.messages[0], "ann channel hello, 你好");
+    EXPECT_EQ(bob.probe.messages[1], "ann direct only bob");
+    EXPECT_EQ(bob.probe.messages[2], "ann channel " + std::string(4096, 'm'));
+  }
+  {
+    std::lock_guard<std::mutex> lock(cy.probe.mu);
+    EXPECT_EQ(cy.probe.messages.size(), 2U) << "the direct one went to bob alone";
+    EXPECT_TRUE(ann.probe.messages.empty()) << "a sender does not get its own";
+  }
+
+  // The server refuses what it cannot deliver, and a sender past its rate.
+  EXPECT_EQ(ann.engine->SendMessage("nobody", "?"), 0);
+  EXPECT_TRUE(ann.probe.WaitFor([&] { return ann.probe.HasError(Code(Errc::kInvalidField)); }, 10s));
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(ann.engine->SendMessage("cy", std::to_string(i)), 0);
+  EXPECT_TRUE(ann.probe.WaitFor([&] { return ann.probe.HasError(Code(Errc::kRateLimited)); }, 10s));
+  EXPECT_TRUE(ann.engine->IsInCall()) << "a refused message ends nothing";
+}
+
+TEST(ChannelEvents, ARoleChangeIsToldToTheOthers) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  Member ann(server, app, "ann", ChannelProfile::kInteractiveLive),
+      bob(server, app, "bob", ChannelProfile::kInteractiveLive);
+  ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.online.count("ann") > 0; }, 10s));
+  EXPECT_EQ(ann.engine->SetClientRole(ClientRole::kAudience), 0);
+  ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.roles.count("ann") > 0; }, 10s));
+  {
+    std::lock_guard<std::mutex> lock(bob.probe.mu);
+    EXPECT_EQ(bob.probe.roles["ann"], ClientRole::kAudience);
+  }
+  bool listed = false;
+  for (const auto& u : bob.engine->GetOnlineRemoteUsers())
+    if (u.user_id == "ann") listed = u.role == ClientRole::kAudience;
+  EXPECT_TRUE(listed) << "GetOnlineRemoteUsers has the new role";
+}
+
+}  // namespace
+}  // namespace parley

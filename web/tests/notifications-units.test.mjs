@@ -1,0 +1,91 @@
+// Unit tests of what parley.js makes of the server's notifications about other members
+// (./notifications.js) and of sendMessage (./messages.js), over a scripted socket: the
+// events an application hears, the remote users' state, and hostile input ignored.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignalConnection } from '../sdk/signal.js';
+import { ErrorCode } from '../sdk/errors.js';
+import { createEngine, ParleyError } from '../sdk/parley.js';
+
+class ScriptedSocket {
+  constructor() { this.readyState = 1; this.sent = []; }
+  send(text) { this.sent.push(JSON.parse(text)); }
+  close() {}
+  reply(type, code, message = '') {
+    const m = this.sent.filter((x) => x.type === type).pop();
+    this.onmessage({ data: JSON.stringify({ type: 'response', id: m.id, code, message }) });
+  }
+  notify(obj) { this.onmessage({ data: JSON.stringify(obj) }); }
+}
+globalThis.WebSocket ??= { OPEN: 1 };
+
+function inCall() {
+  const engine = createEngine({ server: 'ws://test' });
+  const heard = [];
+  for (const ev of ['remoteTrackMuted', 'remoteUserUpdated', 'remoteRoleUpdated', 'remoteStreamResumed', 'message', 'remoteUserOnline']) {
+    engine.on(ev, (p) => heard.push({ ev, ...p }));
+  }
+  const ws = new ScriptedSocket();
+  const signal = new SignalConnection(ws, { onNotification: (m) => engine.onNotification(m), onClose: () => {} });
+  engine.signal = signal;
+  engine.channel = { resumeToken: 'r1' };
+  engine.state = 'connected';
+  engine.remoteUsers = new Map([['ann', { userId: 'ann', userName: 'Ann', tracks: ['audio', 'camera'], muted: [] }]]);
+  return { engine, heard, ws };
+}
+
+test('trackMuted: the user\'s muted list follows it and remoteTrackMuted is heard', () => {
+  const { engine, heard, ws } = inCall();
+  ws.notify({ type: 'trackMuted', userId: 'ann', track: 'camera', muted: true, seq: 2 });
+  assert.deepEqual(engine.remoteUsers.get('ann').muted, ['camera']);
+  ws.notify({ type: 'trackMuted', userId: 'ann', track: 'camera', muted: false, seq: 3 });
+  assert.deepEqual(engine.remoteUsers.get('ann').muted, []);
+  assert.deepEqual(heard, [
+    { ev: 'remoteTrackMuted', userId: 'ann', track: 'camera', muted: true },
+    { ev: 'remoteTrackMuted', userId: 'ann', track: 'camera', muted: false },
+  ]);
+});
+
+test('userUpdated, roleUpdated and streamResumed reach the application; the user object follows', () => {
+  const { engine, heard, ws } = inCall();
+  ws.notify({ type: 'userUpdated', user: { userId: 'ann', userName: 'Annie', tracks: ['audio'] }, seq: 4 });
+  ws.notify({ type: 'roleUpdated', userId: 'ann', role: 'audience', seq: 5 });
+  ws.notify({ type: 'streamResumed', userId: 'ann', seq: 6 });
+  assert.equal(engine.remoteUsers.get('ann').userName, 'Annie');
+  assert.equal(engine.remoteUsers.get('ann').role, 'audience');
+  assert.deepEqual(heard.map((h) => h.ev), ['remoteUserUpdated', 'remoteRoleUpdated', 'remoteStreamResumed']);
+  assert.equal(heard[0].user.userName, 'Annie');
+  assert.equal(heard[1].role, 'audience');
+});
+
+test('message: to the channel (seq) or to this user alone (no seq); malformed ones are dropped', () => {
+  const { heard, ws } = inCall();
+  ws.notify({ type: 'message', fromUserId: 'ann', data: 'hi all', seq: 7 });
+  ws.notify({ type: 'message', fromUserId: 'ann', data: 'just you', channelId: 'c' });
+  ws.notify({ type: 'message', fromUserId: 'ann', data: { not: 'text' }, seq: 8 });
+  ws.notify({ type: 'message', data: 'from nobody', seq: 9 });
+  ws.notify({ type: 'userOnline', seq: 10 });            // no user object: nothing, no throw
+  ws.notify({ type: 'userOnline', user: 'bob', seq: 11 });
+  assert.deepEqual(heard, [
+    { ev: 'message', fromUserId: 'ann', data: 'hi all', direct: false },
+    { ev: 'message', fromUserId: 'ann', data: 'just you', direct: true },
+  ]);
+});
+
+test('sendMessage: checked here first, sent as sendMessage, the server\'s refusal rejects with its code', async () => {
+  const { engine, ws } = inCall();
+  const code = async (p) => { try { await p; return 0; } catch (e) { assert.ok(e instanceof ParleyError); return e.code; } };
+  assert.equal(await code(engine.sendMessage('x'.repeat(4097))), ErrorCode.MESSAGE_TOO_LARGE);
+  assert.equal(await code(engine.sendMessage('é'.repeat(2049))), ErrorCode.MESSAGE_TOO_LARGE, 'bytes of UTF-8, not characters');
+  assert.equal(await code(engine.sendMessage(42)), ErrorCode.INVALID_FIELD);
+  assert.equal(ws.sent.length, 0);
+  const all = engine.sendMessage('hello');
+  ws.reply('sendMessage', 0);
+  assert.equal(await code(all), 0);
+  const one = engine.sendMessage('psst', 'ann');
+  ws.reply('sendMessage', ErrorCode.RATE_LIMITED, 'too fast');
+  assert.equal(await code(one), ErrorCode.RATE_LIMITED);
+  assert.deepEqual(ws.sent.map((m) => [m.type, m.data, m.toUserId]), [['sendMessage', 'hello', undefined], ['sendMessage', 'psst', 'ann']]);
+  engine.channel = null;
+  assert.equal(await code(engine.sendMessage('late')), ErrorCode.NOT_IN_CHANNEL);
+});
