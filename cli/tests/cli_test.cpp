@@ -445,6 +445,35 @@ TEST(CliJoin, MessagesFromOptionsAndStandardInputReachTheOther) {
       << rx.out;
 }
 
+// A token minted here (--app-key) is minted again when the server says it expires
+// soon, and the call goes on; a --token given on the command line cannot be renewed,
+// so the server ends the session after the grace with 0x05040002 and the client exits 1.
+TEST(CliJoin, AMintedTokenIsRenewedAndAGivenOneExpires) {
+  test::ServerProcess server({"--token-grace-ms", "500"});
+  auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"ttl"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  const std::string signal = "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal";
+  auto renewed =
+      Parley({"join", "--server", signal, "--app-id", app["appId"], "--app-key", app["appKey"], "--channel", "ttl",
+              "--user", "minted", "--publish", "", "--token-ttl", "10", "--duration", "12", "--json"});
+  EXPECT_EQ(renewed.status, 0) << renewed.out << renewed.err;
+  JoinEvents ev = ParseEvents(renewed.out);
+  EXPECT_TRUE(ev.Has("authInfoWillExpire")) << renewed.out;
+  EXPECT_FALSE(ev.Has("authInfoExpired")) << "renewed before it expired: " << renewed.out;
+  EXPECT_TRUE(ev.Has("left"));
+
+  auto minted =
+      test::HttpRequest(server.port(), "POST", "/v1/admin/apps/" + app["appId"].get<std::string>() + "/tokens",
+                        R"({"channelId":"ttl","userId":"given","ttlSeconds":3})", server.admin_key());
+  ASSERT_EQ(minted.status, 200) << minted.body;
+  auto given = Parley({"join", "--server", signal, "--token", nlohmann::json::parse(minted.body)["token"], "--publish",
+                       "", "--duration", "15"});
+  EXPECT_EQ(given.status, 1) << given.out << given.err;
+  EXPECT_NE(given.out.find("cannot renew"), std::string::npos) << given.out;
+  EXPECT_NE(given.out.find("the server ends this session"), std::string::npos) << given.out;
+  EXPECT_NE((given.out + given.err).find("0x05040002"), std::string::npos) << given.out << given.err;
+}
+
 TEST(CliJoin, WrongAppKeyPrintsTheCodeAndAdvice) {
   test::ServerProcess server;
   auto created = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"join"})", server.admin_key());

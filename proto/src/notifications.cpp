@@ -1,5 +1,7 @@
 #include "parley/proto/notifications.hpp"
 
+#include <algorithm>
+
 #include "parley/proto/envelope.hpp"
 #include "parley/proto/requests.hpp"
 
@@ -148,6 +150,20 @@ UserNetwork UserNetwork::FromJson(const json& j) {
   return {Str(j, "userId"), Str(j, "state"), Code(j, "code")};
 }
 
+json TokenWillExpire::ToJson() const {
+  return {{"type", kType}, {"expiresAt", expires_at}};
+}
+TokenWillExpire TokenWillExpire::FromJson(const json& j) {
+  return {Int(j, "expiresAt")};
+}
+
+json TokenExpired::ToJson() const {
+  return {{"type", kType}, {"expiresAt", expires_at}, {"removeInMs", remove_in_ms}};
+}
+TokenExpired TokenExpired::FromJson(const json& j) {
+  return {Int(j, "expiresAt"), std::max<int64_t>(0, Int(j, "removeInMs"))};
+}
+
 json NetworkQuality::ToJson() const {
   return {{"type", kType}, {"userId", user_id}, {"up", up}, {"down", down}};
 }
@@ -287,7 +303,8 @@ Notification ParseAny(std::string_view type, const json& j) {
 Notification ParseNotification(const json& j) {
   return ParseAny<UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished, TrackUnpublished,
                   TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted, StreamResumed,
-                  TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality>(Str(j, "type"), j);
+                  TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality, TokenWillExpire,
+                  TokenExpired>(Str(j, "type"), j);
 }
 
 std::string BroadcastText(json note, std::string_view channel_id, uint64_t seq) {

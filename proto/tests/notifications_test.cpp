@@ -236,6 +236,8 @@ TEST(Notifications, ParseNotificationDispatchesEveryType) {
       Message{"a", "d"},
       SessionRemoved{10, "kicked", "m"},
       NetworkQuality{"a", 0, 6},
+      TokenWillExpire{1'700'000'030},
+      TokenExpired{1'700'000'030, 30000},
   };
   for (const auto& sample : kSamples) {
     json j = std::visit(

@@ -82,13 +82,14 @@ TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
   EXPECT_EQ(static_cast<int32_t>(*TimeoutCode("ping")), 0x0102020C);
 }
 
-TEST(ProtocolCatalog, NotificationsAreTheEighteenTheServerSends) {
-  // Golden: the notification types server/src/signal/hub.cpp writes at aa7c5f4, and
-  // networkQuality (issue #14).
-  const std::set<std::string_view> hub = {
-      "userOnline",       "userOffline",     "userNetwork",    "userUpdated",      "roleUpdated",    "trackPublished",
-      "trackUnpublished", "trackMuted",      "subscribeOffer", "subscribeAborted", "publishAborted", "streamAborted",
-      "streamResumed",    "transportFailed", "activeSpeaker",  "message",          "sessionRemoved", "networkQuality"};
+TEST(ProtocolCatalog, NotificationsAreTheTwentyTheServerSends) {
+  // Golden: the notification types server/src/signal/hub.cpp writes at aa7c5f4,
+  // networkQuality (issue #14), tokenWillExpire and tokenExpired (issue #21).
+  const std::set<std::string_view> hub = {"userOnline",     "userOffline",      "userNetwork",      "userUpdated",
+                                          "roleUpdated",    "trackPublished",   "trackUnpublished", "trackMuted",
+                                          "subscribeOffer", "subscribeAborted", "publishAborted",   "streamAborted",
+                                          "streamResumed",  "transportFailed",  "activeSpeaker",    "message",
+                                          "sessionRemoved", "networkQuality",   "tokenWillExpire",  "tokenExpired"};
   std::set<std::string_view> catalog(NotificationTypes().begin(), NotificationTypes().end());
   EXPECT_EQ(catalog.size(), NotificationTypes().size()) << "duplicate notification type";
   EXPECT_EQ(catalog, hub);

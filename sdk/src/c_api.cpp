@@ -91,6 +91,12 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
       c.on_remote_role_changed(c.user_data, user_id.c_str(),
                                role == parley::ClientRole::kAudience ? PARLEY_ROLE_AUDIENCE : PARLEY_ROLE_BROADCASTER);
   }
+  void OnAuthInfoWillExpire(int64_t expires_at) override {
+    if (auto c = Callbacks(); c.on_token_will_expire) c.on_token_will_expire(c.user_data, expires_at);
+  }
+  void OnAuthInfoExpired(int64_t remove_in_ms) override {
+    if (auto c = Callbacks(); c.on_token_expired) c.on_token_expired(c.user_data, remove_in_ms);
+  }
   void OnRemoteStreamResumed(const std::string& user_id) override {
     if (auto c = Callbacks(); c.on_remote_stream_resumed) c.on_remote_stream_resumed(c.user_data, user_id.c_str());
   }
@@ -256,6 +262,11 @@ int32_t parley_engine_mute_mic(parley_engine* e, int mute) {
 
 int32_t parley_engine_mute_camera(parley_engine* e, int mute) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.MuteLocalCamera(mute != 0); });
+}
+
+int32_t parley_engine_refresh_token(parley_engine* e, const char* token) {
+  if (!token) return static_cast<int32_t>(parley::Errc::kInvalidAuthInfo);
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.RefreshAuthInfo(std::string(token)); });
 }
 
 int32_t parley_engine_send_message(parley_engine* e, const char* to_user_id, const char* data) {

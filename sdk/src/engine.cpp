@@ -122,6 +122,9 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return StartJoin(sdk::call::JoinFor(token, channel_id, user_id), user_name);
   }
 
+  int32_t RefreshAuthInfo(const AuthInfo& given) override { return Refresh(sdk::call::JoinFor(given)); }
+  int32_t RefreshAuthInfo(const std::string& token) override { return Refresh(sdk::call::JoinFor(token, "", "")); }
+
   int32_t LeaveChannel() override {
     std::lock_guard<std::mutex> lock(state_.mu);
     if (state_.leaving) return Code(Errc::kAlreadyLeaving);
@@ -283,6 +286,15 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     }
     Post([this, k, enable] { publishing_.Toggle(k, enable); });
     return kOk;
+  }
+
+  int32_t Refresh(const Result<sdk::call::JoinTarget>& target) {
+    if (!target) return target.error().value();
+    {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      if (!state_.in_call) return Code(Errc::kNotInChannel);
+    }
+    return call_.RefreshToken(*target);
   }
 
   int32_t SetMute(TrackKind k, bool mute) {

@@ -29,6 +29,9 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--resume-grace-ms", c.resume_grace_ms, "How long a dropped session may resume")
       ->capture_default_str();
+  app.add_option("--token-grace-ms", c.token_grace_ms,
+                 "How long a session outlives its token's expiry (refreshToken within it keeps the session)")
+      ->capture_default_str();
   app.add_option("--channel-max-age", c.channel_max_age_s, "Seconds a live channel accepts joins (48 h)")
       ->capture_default_str();
   app.add_option("--request-timeout-ms", c.request_timeout_ms, "Request timeout advertised to clients")
@@ -121,6 +124,7 @@ Status Validate(const ServerConfig& c) {
   if (c.heartbeat_interval_ms < 50) return bad("--heartbeat-interval-ms must be >= 50");
   if (c.heartbeat_misses < 1) return bad("--heartbeat-misses must be >= 1");
   if (c.resume_grace_ms < 0) return bad("--resume-grace-ms must be >= 0");
+  if (c.token_grace_ms < 0) return bad("--token-grace-ms must be >= 0");
   if (c.channel_max_age_s < 1) return bad("--channel-max-age must be >= 1");
   if (c.max_message_bytes < 1024 || c.max_message_bytes > 16 * 1024 * 1024)
     return bad("--max-message-bytes must be 1 KiB..16 MiB");

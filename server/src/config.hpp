@@ -26,6 +26,7 @@ struct ServerConfig {
   int heartbeat_interval_ms = 2000;         ///< clients ping this often
   int heartbeat_misses = 3;                 ///< silent this many intervals = connection closed, session in resume grace
   int resume_grace_ms = 10000;              ///< a dropped connection may resume within this
+  int token_grace_ms = 30000;               ///< a session whose token expired is removed this much later
   int64_t channel_max_age_s = 48 * 3600;    ///< older live channels refuse joins (0x02010203)
   int request_timeout_ms = 10000;           ///< documented to clients (their request timeout)
   size_t max_message_bytes = 64 * 1024;     ///< larger messages get 0x0F010003

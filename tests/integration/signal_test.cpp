@@ -388,6 +388,46 @@ TEST_F(SignalTest, MessagesReachTheChannelOrOneMemberWithinTheirSizeAndRate) {
   EXPECT_EQ(Code(b.Request("sendMessage", {{"data", "bob's own bucket"}})), 0) << "each member has its own";
 }
 
+// A token's expiry in a live session: tokenWillExpire 30 s before (at once for a
+// token that expires sooner), tokenExpired at the expiry, then, after the grace
+// (--token-grace-ms), sessionRemoved with 0x05040002 (detail 0x0F050001) and the others
+// see the user go ("token-expired"). A refreshToken with a later expiry keeps the session.
+TEST(SignalTokens, AnExpiredTokenEndsTheSessionAfterTheGraceUnlessRefreshed) {
+  ServerProcess server({"--token-grace-ms", "1000"});
+  TestApp app = CreateApp(server);
+  WsClient ann(server.port()), bob(server.port()), cy(server.port());
+  const int64_t soon = Now() + 2;
+  ASSERT_EQ(Code(ann.Request("join", {{"auth", Auth(app, "exp", "ann", soon)}})), 0);
+  ASSERT_EQ(Code(bob.Request("join", {{"auth", Auth(app, "exp", "bob", soon)}})), 0);
+  ASSERT_EQ(Code(Join(cy, app, "exp", "cy")), 0);  // an hour: no warning
+  auto warned = ann.WaitFor("tokenWillExpire", 2000ms);
+  EXPECT_EQ(warned["expiresAt"], soon);
+  EXPECT_FALSE(warned.contains("seq")) << "to this session alone";
+  bob.WaitFor("tokenWillExpire", 2000ms);
+
+  // Bob refreshes with an hour more: he stays. A token for another user is refused.
+  EXPECT_EQ(Code(bob.Request("refreshToken", {{"auth", Auth(app, "exp", "ann")}})), C(Errc::kTokenInvalid));
+  auto refreshed = bob.Request("refreshToken", {{"auth", Auth(app, "exp", "bob")}});
+  ASSERT_EQ(Code(refreshed), 0) << refreshed;
+  EXPECT_GT(refreshed["data"]["expiresAt"].get<int64_t>(), soon + 3000);
+
+  auto expired = ann.WaitFor("tokenExpired", 4000ms);
+  EXPECT_EQ(expired["removeInMs"], 1000);
+  auto removed = ann.WaitFor("sessionRemoved", 3000ms);
+  EXPECT_EQ(removed["code"], C(Errc::kChannelOverdue));
+  EXPECT_EQ(removed["detail"], C(Errc::kTokenExpired));
+  EXPECT_EQ(removed["reason"], "token-expired");
+  EXPECT_TRUE(ann.Closed());
+  auto gone = cy.WaitFor("userOffline", 3000ms);
+  EXPECT_EQ(gone["userId"], "ann");
+  EXPECT_EQ(gone["reason"], "token-expired");
+
+  EXPECT_FALSE(bob.Receives("tokenExpired", 1500ms)) << "bob's refreshed token has an hour left";
+  EXPECT_EQ(Code(bob.Request("listUsers")), 0) << "bob is still in the channel";
+  auto metrics = HttpRequest(server.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("token-expired"), std::string::npos);
+}
+
 TEST_F(SignalTest, NetworkQualityIsRelayedToTheChannelAndKeptForLateJoiners) {
   WsClient a(server_.port()), b(server_.port());
   EXPECT_EQ(Code(b.Request("reportStats", {{"up", 1}, {"down", 1}})), C(Errc::kNotInChannel));

@@ -78,6 +78,13 @@ export function onNotification(engine, m) {
         engine.emit('message', { fromUserId: m.fromUserId, data: m.data, direct: m.seq === undefined });
       }
       break;
+    // The call's token: 30 s or less left, then expired (removal after removeInMs).
+    case 'tokenWillExpire':
+      if (Number.isInteger(m.expiresAt)) engine.emit('authInfoWillExpire', { expiresAt: m.expiresAt });
+      break;
+    case 'tokenExpired':
+      if (Number.isInteger(m.removeInMs)) engine.emit('authInfoExpired', { removeInMs: m.removeInMs });
+      break;
     case 'sessionRemoved':
       // The server removed us (kicked, app disabled, replaced, ...) and closes the
       // connection: the call is over, so release the camera and microphone and stop

@@ -89,7 +89,9 @@ class Engine {
    * ({ userId, track, muted }), remoteStreamAborted, remoteStreamResumed,
    * publishStateChanged, localTrackMuted, connectionStateChanged (the WebSocket),
    * networkQuality ({ userId, up, down }), stats, activeSpeaker, sessionRemoved,
-   * message ({ fromUserId, data, direct }), error, warning. */
+   * message ({ fromUserId, data, direct }), authInfoWillExpire ({ expiresAt }, Unix
+   * seconds: 30 s or less left; call refreshAuthInfo), authInfoExpired ({ removeInMs }:
+   * the server removes the session then, 0x05040002, unless refreshed), error, warning. */
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
@@ -241,6 +243,15 @@ class Engine {
    * 0x01010304 outside a channel, 0x0F010003 too long, and what the server answers:
    * 0x0F010006 faster than 10 a second (bursts of 20), 0x0F010005 no such member. */
   sendMessage(data, toUserId) { return sendMessage(this, data, toUserId); }
+
+  /** Hands the server a new token for the call in progress (after `authInfoWillExpire`,
+   * or any time): the forms joinChannel takes, for the same channel and user. Resolves
+   * with { expiresAt }; rejects with the server's code (0x02010205 for another channel
+   * or user, 0x05040002 expired), 0x01010304 outside a channel. */
+  async refreshAuthInfo(auth) {
+    this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'not in a channel');
+    return this.request('refreshToken', joinCredentials(auth));
+  }
 
   // ---- publish --------------------------------------------------------------
   publishLocalAudioStream(enable) { return this.setPublish('audio', enable); }

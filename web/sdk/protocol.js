@@ -69,4 +69,6 @@ export const NOTIFICATION_TYPES = Object.freeze([
   'message',
   'sessionRemoved',
   'networkQuality',
+  'tokenWillExpire',
+  'tokenExpired',
 ]);

@@ -22,7 +22,8 @@ globalThis.WebSocket ??= { OPEN: 1 };
 function inCall() {
   const engine = createEngine({ server: 'ws://test' });
   const heard = [];
-  for (const ev of ['remoteTrackMuted', 'remoteUserUpdated', 'remoteRoleUpdated', 'remoteStreamResumed', 'message', 'remoteUserOnline']) {
+  for (const ev of ['remoteTrackMuted', 'remoteUserUpdated', 'remoteRoleUpdated', 'remoteStreamResumed', 'message', 'remoteUserOnline',
+    'authInfoWillExpire', 'authInfoExpired']) {
     engine.on(ev, (p) => heard.push({ ev, ...p }));
   }
   const ws = new ScriptedSocket();
@@ -88,4 +89,22 @@ test('sendMessage: checked here first, sent as sendMessage, the server\'s refusa
   assert.deepEqual(ws.sent.map((m) => [m.type, m.data, m.toUserId]), [['sendMessage', 'hello', undefined], ['sendMessage', 'psst', 'ann']]);
   engine.channel = null;
   assert.equal(await code(engine.sendMessage('late')), ErrorCode.NOT_IN_CHANNEL);
+});
+
+test('token: will-expire and expired notices become events; refreshAuthInfo sends refreshToken', async () => {
+  const { engine, heard, ws } = inCall();
+  ws.notify({ type: 'tokenWillExpire', expiresAt: 1700000030 });
+  ws.notify({ type: 'tokenExpired', expiresAt: 1700000030, removeInMs: 30000 });
+  ws.notify({ type: 'tokenExpired', removeInMs: 'soon' });   // malformed: nothing
+  assert.deepEqual(heard, [{ ev: 'authInfoWillExpire', expiresAt: 1700000030 }, { ev: 'authInfoExpired', removeInMs: 30000 }]);
+  const refreshed = engine.refreshAuthInfo('a.b.c');
+  const sent = ws.sent.at(-1);
+  assert.deepEqual([sent.type, sent.token], ['refreshToken', 'a.b.c']);
+  ws.onmessage({ data: JSON.stringify({ type: 'response', id: sent.id, code: 0, message: 'token accepted', data: { expiresAt: 1700003600 } }) });
+  assert.deepEqual(await refreshed, { expiresAt: 1700003600 });
+  const refused = engine.refreshAuthInfo('x.y.z');
+  ws.reply('refreshToken', ErrorCode.TOKEN_INVALID, 'another user');
+  await assert.rejects(refused, (e) => e.code === ErrorCode.TOKEN_INVALID);
+  engine.channel = null;
+  await assert.rejects(engine.refreshAuthInfo('a.b.c'), (e) => e.code === ErrorCode.NOT_IN_CHANNEL);
 });

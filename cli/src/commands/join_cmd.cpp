@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 
 #include "commands/chat.hpp"
 #include "commands/common.hpp"
+#include "commands/join_words.hpp"
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/vocabulary.hpp"
@@ -46,6 +48,7 @@ struct JoinOptions {
   double duration = 0;
   std::vector<std::string> messages;  ///< sent once joined ("@user text": to that user alone)
   bool chat = false;                  ///< each line on standard input is a message
+  int64_t token_ttl = 3600;           ///< seconds, of a token minted here (renewed before it expires)
 };
 
 // The wire name ("audio", "camera", "screen"): what the JSON events and the browser call it.
@@ -120,6 +123,24 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "remoteRoleChanged"}, {"userId", id}, {"role", Name(role)}},
          fmt::format("{} is now {}", id, Name(role)));
+  }
+  /// What renews the token when it is about to expire (set when this client mints its
+  /// own tokens), given the current expiry; runs on the engine thread.
+  void SetRefresher(std::function<void(int64_t)> fn) { refresh_ = std::move(fn); }
+  void OnAuthInfoWillExpire(int64_t expires_at) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Emit({{"event", "authInfoWillExpire"}, {"expiresAt", expires_at}, {"refreshing", static_cast<bool>(refresh_)}},
+           fmt::format("the token expires at {} (Unix seconds){}", expires_at,
+                       refresh_ ? ": minting a new one" : ": this client cannot renew a --token it was given"));
+    }
+    if (refresh_) refresh_(expires_at);
+  }
+  void OnAuthInfoExpired(int64_t remove_in_ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Emit({{"event", "authInfoExpired"}, {"removeInMs", remove_in_ms}},
+         fmt::format("the token has expired: the server ends this session in {} ms unless it is refreshed",
+                     remove_in_ms));
   }
   void OnRemoteStreamResumed(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -288,29 +309,6 @@ class Session : public EngineEventListener, public MediaFrameObserver {
          text);
   }
 
-  /// The SDK's quality (0 excellent .. 4 very bad, 5 down, 6 not measured) as a word.
-  static const char* QualityWord(int q) {
-    static constexpr const char* kWords[] = {"excellent", "good", "poor", "bad", "very bad", "down"};
-    return q >= 0 && q <= 5 ? kWords[q] : "measuring";
-  }
-  /// "▮▮▮▮ excellent": bars (more is better) and the word.
-  static std::string QualityText(int q) {
-    if (q < 0 || q > 5) return "— (measuring)";
-    std::string bars;
-    for (int i = 0; i < 4; ++i) bars += i < 4 - q ? "▮" : "▯";
-    return bars + " " + QualityWord(q);
-  }
-
-  /// "[#########-----------] 0:42 / 1:30" for a published media file.
-  static std::string ProgressBar(int64_t position_ms, int64_t duration_ms) {
-    constexpr int kWidth = 20;
-    auto clock = [](int64_t ms) { return fmt::format("{}:{:02}", ms / 60000, (ms / 1000) % 60); };
-    if (duration_ms <= 0) return "file " + clock(position_ms);
-    int filled = static_cast<int>(std::min<int64_t>(kWidth, position_ms * kWidth / duration_ms));
-    return fmt::format("[{}{}] {} / {}", std::string(static_cast<size_t>(filled), '#'),
-                       std::string(static_cast<size_t>(kWidth - filled), '-'), clock(position_ms), clock(duration_ms));
-  }
-
  private:
   static constexpr int32_t kPending = -1;
   struct Received {
@@ -351,6 +349,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   std::string lost_message_;
   std::map<std::string, Received> received_;
   int64_t file_position_ms_ = -1, file_duration_ms_ = -1;
+  std::function<void(int64_t)> refresh_;
 };
 
 // The join failed: one message that names the cause, the codes, and the fix.
@@ -358,14 +357,6 @@ void PrintJoinFailure(const Error& error, const std::string& server) {
   PrintError(error);
   if (error.code == Errc::kSignalRequestError || error.code == Errc::kJoinTimeout)
     fmt::print(stderr, "hint: {}\n", UnreachableHint(server));
-}
-
-/// --degradation's words for the public preference (nullopt: not given).
-std::optional<DegradationPreference> ParseDegradation(const std::string& word) {
-  if (word == "fluency") return DegradationPreference::kMaintainFramerate;
-  if (word == "clarity") return DegradationPreference::kMaintainResolution;
-  if (word == "balanced") return DegradationPreference::kBalanced;
-  return std::nullopt;
 }
 
 int Run(JoinOptions o) {
@@ -419,14 +410,21 @@ int Run(JoinOptions o) {
   if (!o.token.empty()) {
     rc = engine->JoinChannel(o.token, o.channel, o.user, o.user_name.empty() ? o.user : o.user_name);
   } else {
-    // Minted here from the AppKey: an access token for this user and channel, one hour.
-    AuthInfo a{g.app_id, o.channel, o.user, o.nonce, 0, ""};
-    int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    a.timestamp = now + 3600;
+    // Minted here from the AppKey: an access token for this user and channel, valid for
+    // --token-ttl, and minted again when the server says it is about to expire, for
+    // --token-ttl past the old expiry (so a short one still moves it later).
+    auto mint = [app_id = g.app_id, key = g.app_key, o](int64_t old_expiry) {
+      AuthInfo a{app_id, o.channel, o.user, o.nonce, 0, ""};
+      int64_t now =
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      a.timestamp = std::max(now, old_expiry) + o.token_ttl;
+      if (!key.empty())
+        a.token = MintAccessToken({a.app_id, a.channel_id, a.user_id, a.nonce, "", a.timestamp, now}, key);
+      return a;
+    };
     if (!g.app_key.empty())
-      a.token = MintAccessToken({a.app_id, a.channel_id, a.user_id, a.nonce, "", a.timestamp, now}, g.app_key);
-    rc = engine->JoinChannel(a, o.user_name.empty() ? o.user : o.user_name);
+      session.SetRefresher([engine, mint](int64_t expiry) { engine->RefreshAuthInfo(mint(expiry)); });
+    rc = engine->JoinChannel(mint(0), o.user_name.empty() ? o.user : o.user_name);
   }
   if (rc != 0) {
     // Refused before any I/O: the token or the fields given cannot work.
@@ -488,6 +486,11 @@ int Run(JoinOptions o) {
       // The engine could not reconnect; any other bye is the server removing us.
       if (session.bye() == "connection-lost" && !session.lost_message().empty())
         PrintError(MakeError(Errc::kMediaConnectionReconnectFailed, session.lost_message()));
+      else if (session.bye() == "token-expired")
+        PrintError(MakeError(Errc::kChannelOverdue,
+                             "the token expired and was not renewed: mint a new one (parley token), or join with "
+                             "--app-id/--app-key so this client renews its own",
+                             Errc::kTokenExpired));
       else
         PrintError(MakeError(Errc::kSessionRemoved, "removed by the server: " + session.bye()));
       status = kExitFailure;
@@ -550,6 +553,10 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_flag("--no-subscribe", o->no_subscribe, "Do not subscribe to anyone");
   cmd->add_option("--message", o->messages,
                   "A message to send once joined (repeatable; \"@USER text\" goes to that user alone)");
+  cmd->add_option("--token-ttl", o->token_ttl,
+                  "Seconds a token minted here from --app-key is valid; it is renewed before it expires")
+      ->check(CLI::Range(int64_t{10}, int64_t{48} * 3600))
+      ->capture_default_str();
   cmd->add_flag("--chat", o->chat, "Send each line typed on standard input as a message (\"@USER text\": to one user)");
   cmd->add_flag("--h5,!--no-h5", o->h5,
                 "H5-compatible mode (the default): share the channel with browsers; --no-h5 joins a native-only "

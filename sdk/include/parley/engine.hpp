@@ -76,6 +76,14 @@ class RtcEngine {
   /// user_id may be empty, and must match when given).
   virtual int32_t JoinChannel(const std::string& token, const std::string& channel_id, const std::string& user_id,
                               const std::string& user_name) = 0;
+  /// Hands the server a new token for the call in progress (after OnAuthInfoWillExpire,
+  /// or any time): the same forms as JoinChannel, for the same channel and user
+  /// (another's: 0x02010205 at once; not in a channel: 0x01010304). The server checks it
+  /// as at join; a refusal comes through OnOccurError with its code (0x02010205,
+  /// 0x05040002), no answer with 0x01020205. A later expiry than the current one keeps
+  /// the session past the old one.
+  virtual int32_t RefreshAuthInfo(const AuthInfo& auth) = 0;
+  virtual int32_t RefreshAuthInfo(const std::string& token) = 0;
   /// Leaves the channel; OnLeaveChannelResult follows. Not in a channel: 0x01010304.
   virtual int32_t LeaveChannel() = 0;
   [[nodiscard]] virtual bool IsInCall() const = 0;

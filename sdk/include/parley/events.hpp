@@ -70,6 +70,13 @@ class EngineEventListener {
   /// this user alone when `direct`.
   virtual void OnMessage([[maybe_unused]] const std::string& from_user_id, [[maybe_unused]] const std::string& data,
                          [[maybe_unused]] bool direct) {}
+  /// The call's token expires in 30 s or less (`expires_at`, Unix seconds): hand the
+  /// engine a new one with RefreshAuthInfo.
+  virtual void OnAuthInfoWillExpire([[maybe_unused]] int64_t expires_at) {}
+  /// The call's token has expired: unless RefreshAuthInfo brings a new one within
+  /// `remove_in_ms`, the server removes the session (OnOccurError 0x05040002, OnBye
+  /// "token-expired").
+  virtual void OnAuthInfoExpired([[maybe_unused]] int64_t remove_in_ms) {}
   /// The loudest publisher in the channel changed.
   virtual void OnActiveSpeaker([[maybe_unused]] const std::string& user_id) {}
   /// A published media file's position, twice a second while publishing it

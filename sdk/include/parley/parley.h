@@ -95,6 +95,10 @@ typedef struct parley_callbacks {
   void (*on_remote_role_changed)(void* user_data, const char* user_id, int role);
   /* Added after 0.1.0: a remote publisher's stopped media flows again. */
   void (*on_remote_stream_resumed)(void* user_data, const char* user_id);
+  /* Added after 0.1.0: the call's token expires soon (Unix seconds) / has expired (the
+   * session is removed in remove_in_ms unless parley_engine_refresh_token comes first). */
+  void (*on_token_will_expire)(void* user_data, int64_t expires_at);
+  void (*on_token_expired)(void* user_data, int64_t remove_in_ms);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
@@ -125,6 +129,9 @@ int32_t parley_engine_mute_camera(parley_engine* engine, int mute);
 /* A message (UTF-8, at most 4096 bytes) to the whole channel (to_user_id NULL or "")
  * or to one member; errors as RtcEngine::SendMessage. */
 int32_t parley_engine_send_message(parley_engine* engine, const char* to_user_id, const char* data);
+/* A new token (an access token or an ARTC single-parameter token) for the call in
+ * progress; errors as RtcEngine::RefreshAuthInfo. */
+int32_t parley_engine_refresh_token(parley_engine* engine, const char* token);
 /* X11 screen (window_id 0) or one window; display NULL = $DISPLAY; sizes 0 = 1280x720 at 15 fps, 1500 kbps. */
 int32_t parley_engine_start_screen_share(parley_engine* engine, const char* display, uint64_t window_id, int width,
                                          int height, int fps, int bitrate_kbps);

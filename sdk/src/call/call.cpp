@@ -108,6 +108,8 @@ void Call::Joined(const Json& d, const std::string& channel, const std::string& 
     state_.in_call = !state_.leaving;
     role = config_.role;
     later.swap(state_.pending_role);
+    channel_id_ = channel;
+    user_id_ = user;
   }
   in_call_ = true;
   remote_.SetSelf(user);
@@ -239,6 +241,22 @@ void Call::RequestRole(ClientRole r) {
         }
         if (r == ClientRole::kAudience && publishing_.connection()) publishing_.StopPublishing();
       }));
+}
+
+int32_t Call::RefreshToken(const JoinTarget& target) {
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    if ((!target.channel_id.empty() && target.channel_id != channel_id_) ||
+        (!target.user_id.empty() && target.user_id != user_id_))
+      return Code(Errc::kTokenInvalid);
+  }
+  host_.Post([this, fields = target.credentials.ToJson()] {
+    if (!Live()) return;
+    Request("refreshToken", fields, [this](int32_t code, const std::string& m, const Json&) {
+      if (code) Error(code, "the new token was refused: " + m);
+    });
+  });
+  return 0;
 }
 
 void Call::SendMessage(const std::string& to_user_id, const std::string& data) {

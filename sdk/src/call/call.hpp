@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "call/call_quality.hpp"
+#include "call/credentials.hpp"
 #include "call/publishing.hpp"
 #include "call/remote_users.hpp"
 #include "call/subscribing.hpp"
@@ -113,6 +114,10 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void Leave(bool notify);
   /// Asks the server for role `r`; the call acts on it once the server agrees.
   void RequestRole(ClientRole r);
+  /// Any thread: a new token for this call (refreshToken); kTokenInvalid at once when
+  /// it names another channel or user. The request goes from the engine thread; a
+  /// refusal is reported with OnOccurError.
+  int32_t RefreshToken(const JoinTarget& target);
   /// Sends a message (sendMessage) to `to_user_id` or, when empty, the channel; a
   /// refusal is reported with OnOccurError. The caller checked size and encoding.
   void SendMessage(const std::string& to_user_id, const std::string& data);
@@ -214,6 +219,12 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void On(const proto::RoleUpdated& n);
   void On(const proto::StreamResumed& n);
   void On(const proto::Message& n);
+  void On(const proto::TokenWillExpire& n) {
+    Notify([&](EngineEventListener& l) { l.OnAuthInfoWillExpire(n.expires_at); });
+  }
+  void On(const proto::TokenExpired& n) {
+    Notify([&](EngineEventListener& l) { l.OnAuthInfoExpired(n.remove_in_ms); });
+  }
 
   EngineConfig config_;
   Host& host_;
@@ -240,6 +251,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   ConnectionStatus status_ = ConnectionStatus::kDisconnected;
   uint64_t signal_gen_ = 0;  ///< which signalling channel's events count
   std::string resume_token_;
+  std::string channel_id_, user_id_;  ///< of the call (set at join; API threads read them under state_.mu)
   bool reconnecting_ = false;
   uint64_t resume_attempt_ = 0;  ///< the reconnection chain that may run
   Clock::time_point reconnect_deadline_{};

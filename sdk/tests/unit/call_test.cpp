@@ -529,6 +529,26 @@ TEST_F(Call, AMessageGoesOutAsSendMessageAndARefusalIsAnError) {
   EXPECT_NE(host.app.last_error_message.find("bob"), std::string::npos) << host.app.last_error_message;
 }
 
+TEST_F(Call, TheTokensExpiryIsToldAndARefreshGoesOutForThisCallOnly) {
+  Join();
+  events.clear();
+  server.Notify(proto::TokenWillExpire{1'700'000'030}.ToJson());
+  server.Notify(proto::TokenExpired{1'700'000'030, 30000}.ToJson());
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"token expires 1700000030", "token expired 30000"}));
+  events.clear();
+  call::JoinTarget other{proto::JoinCredentials{"tok2", std::nullopt}, "room", "bob"};
+  EXPECT_EQ(call->RefreshToken(other), static_cast<int32_t>(Errc::kTokenInvalid)) << "another user's token";
+  call::JoinTarget mine{proto::JoinCredentials{"tok2", std::nullopt}, "room", "ann"};
+  EXPECT_EQ(call->RefreshToken(mine), 0);
+  Run();
+  ASSERT_EQ(server.Sent("refreshToken").size(), 1U);
+  EXPECT_EQ(server.Sent("refreshToken")[0]->fields["token"], "tok2");
+  ASSERT_TRUE(server.Answer("refreshToken", static_cast<int32_t>(Errc::kChannelOverdue), Json(), "token expired"));
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"error " + Hex(Errc::kChannelOverdue)}));
+}
+
 TEST_F(Call, ALostLinkMakesTheLocalQualityDown) {
   Join();
   server.Drop();

@@ -61,6 +61,8 @@ class RecordingListener final : public EngineEventListener {
     Add("role " + user + " " + std::string(Name(role)));
   }
   void OnRemoteStreamResumed(const std::string& user) override { Add("resumed " + user); }
+  void OnAuthInfoWillExpire(int64_t expires_at) override { Add("token expires " + std::to_string(expires_at)); }
+  void OnAuthInfoExpired(int64_t remove_in_ms) override { Add("token expired " + std::to_string(remove_in_ms)); }
   void OnNetworkQualityChanged(const std::string& user, NetworkQuality up, NetworkQuality down) override {
     qualities.push_back(user + " " + std::to_string(static_cast<int>(up)) + "/" +
                         std::to_string(static_cast<int>(down)));

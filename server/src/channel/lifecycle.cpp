@@ -63,7 +63,8 @@ void SessionLifecycle::Detach(Session& s, std::string_view reason) {
   ch->Broadcast(out_, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
 }
 
-void SessionLifecycle::Remove(Session& s, std::string_view reason, bool notify_client, bool close_link) {
+void SessionLifecycle::Remove(Session& s, std::string_view reason, bool notify_client, bool close_link,
+                              const Error* cause) {
   ++metrics_.sessions_removed_by_reason[std::string(reason)];
   if (s.channel)
     spdlog::info("{} left channel {} of app {} ({})", s.user_id, s.channel->channel_id, s.channel->app_id, reason);
@@ -78,6 +79,11 @@ void SessionLifecycle::Remove(Session& s, std::string_view reason, bool notify_c
                    {"code", static_cast<int32_t>(Errc::kSessionRemoved)},
                    {"reason", reason},
                    {"message", std::string(Describe(Errc::kSessionRemoved)) + ": " + std::string(reason)}};
+      if (cause) {
+        note["code"] = cause->value();
+        note["message"] = cause->What();
+        if (cause->detail != Errc::kOk) note["detail"] = static_cast<int32_t>(cause->detail);
+      }
       out_.SendTo(*c, note.dump());
     }
     if (close_link) c->link->Close();

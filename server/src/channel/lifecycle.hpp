@@ -40,7 +40,9 @@ class SessionLifecycle {
   void Detach(Session& s, std::string_view reason);
   /// Removes a session for good. When it still has a connection, the client is sent
   /// sessionRemoved (0x02010105) with `reason` and, if `close_link`, disconnected.
-  void Remove(Session& s, std::string_view reason, bool notify_client, bool close_link);
+  /// `cause`, when given, is the code, detail and message the client's sessionRemoved
+  /// carries instead of 0x02010105.
+  void Remove(Session& s, std::string_view reason, bool notify_client, bool close_link, const Error* cause = nullptr);
   /// Counts every channel's user-time up to `now` in the usage meter.
   void AccumulateUsage(Clock::time_point now);
   /// The session and channel gauges of /metrics.

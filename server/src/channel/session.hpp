@@ -93,6 +93,12 @@ struct Session {
   bool quality_unrelayed = false;
   std::unique_ptr<boost::asio::steady_timer> quality_timer;  ///< relays a throttled change
   MessageBudget messages;                                    ///< sendMessage's rate limit
+  /// The token's expiry (Unix seconds; its latest refreshToken's), how far the warnings
+  /// went (0 none, 1 tokenWillExpire sent, 2 tokenExpired sent), and the timer of the
+  /// next step (signal/session_handlers.cpp, WatchToken).
+  int64_t token_expires_at = 0;
+  int token_stage = 0;
+  std::unique_ptr<boost::asio::steady_timer> token_timer;
 };
 
 /// Every live session, by id and by resume token. The table owns the sessions; the

@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "parley/proto/notifications.hpp"
 #include "parley/proto/token.hpp"
 
 namespace parley::server {
@@ -18,6 +20,46 @@ int64_t NowUnix() {
 int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+/// A token's expiry in a live session. 30 s before it the client is told
+/// (tokenWillExpire), at it again (tokenExpired), and --token-grace-ms later the session
+/// is removed with 0x05040002 (detail 0x0F050001: token expired), unless a refreshToken
+/// brought a later expiry (which starts the watch again). One timer per session, armed
+/// for the next step; the session is looked up by id when it fires (a removed session's
+/// timer is destroyed with it, and its handler sees the cancellation).
+constexpr int64_t kTokenWarnMs = 30000;
+
+void WatchToken(HubContext& ctx, Session& s) {
+  if (s.token_expires_at <= 0) return;
+  const int64_t now = NowUnixMs(), expiry = s.token_expires_at * 1000;
+  const int64_t grace = ctx.config.token_grace_ms;
+  auto tell = [&](const json& note) {
+    if (s.conn) ctx.out.SendTo(*s.conn, note.dump());
+  };
+  if (s.token_stage == 0 && now >= expiry - kTokenWarnMs) {
+    s.token_stage = 1;
+    tell(proto::TokenWillExpire{s.token_expires_at}.ToJson());
+  }
+  if (s.token_stage == 1 && now >= expiry) {
+    s.token_stage = 2;
+    tell(proto::TokenExpired{s.token_expires_at, grace}.ToJson());
+  }
+  if (s.token_stage == 2 && now >= expiry + grace) {
+    Error cause = MakeError(Errc::kChannelOverdue,
+                            "token expired at " + std::to_string(s.token_expires_at) +
+                                " (Unix seconds) and was not refreshed; mint a new one and join again",
+                            Errc::kTokenExpired);
+    ctx.lifecycle.Remove(s, "token-expired", true, true, &cause);
+    return;
+  }
+  const int64_t next = s.token_stage == 0 ? expiry - kTokenWarnMs : s.token_stage == 1 ? expiry : expiry + grace;
+  if (!s.token_timer) s.token_timer = std::make_unique<boost::asio::steady_timer>(ctx.lifecycle.io());
+  s.token_timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, next - now)));
+  s.token_timer->async_wait([&ctx, id = s.id](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (Session* later = ctx.sessions.Find(id); later && later->channel) WatchToken(ctx, *later);
+  });
 }
 
 /// Reads the request's credentials and verifies them against the app store now.
@@ -125,6 +167,8 @@ void HandleJoin(HubContext& ctx, Conn& c, const ClientMessage& m) {
   data["elapsedMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   ++ctx.metrics.joins_by_code[0];
   ctx.out.Reply(c, m, Errc::kOk, "joined", data);
+  sp->token_expires_at = auth->timestamp;
+  WatchToken(ctx, *sp);
   spdlog::info("{} joined channel {} of app {} as {} ({}, {}; {} in the channel)", sp->user_id, ch->channel_id,
                ch->app_id, Name(sp->role), sp->platform == Platform::kH5 ? "browser" : "native",
                ch->h5_compatible ? "H5-compatible" : "native-only", ch->members.size());
@@ -185,6 +229,13 @@ void HandleRefreshToken(HubContext& ctx, Conn& c, const ClientMessage& m) {
     return ctx.out.ReplyError(c, m,
                               MakeError(Errc::kTokenInvalid, "the new token is for another app, channel or user"));
   ctx.out.Reply(c, m, Errc::kOk, "token accepted", {{"expiresAt", auth->timestamp}});
+  // A later expiry starts the watch again; an earlier one changes nothing (the session
+  // keeps what it already has).
+  if (auth->timestamp > s->token_expires_at) {
+    s->token_expires_at = auth->timestamp;
+    s->token_stage = 0;
+    WatchToken(ctx, *s);
+  }
 }
 
 }  // namespace

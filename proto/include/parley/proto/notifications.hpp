@@ -200,6 +200,25 @@ struct NetworkQuality {
   static NetworkQuality FromJson(const nlohmann::json& j);
   bool operator==(const NetworkQuality&) const = default;
 };
+/// To this session alone, no `seq`: its token expires at `expires_at` (Unix seconds),
+/// 30 s or less from now; a refreshToken with a later one keeps the session.
+struct TokenWillExpire {
+  int64_t expires_at = 0;
+  static constexpr std::string_view kType = "tokenWillExpire";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static TokenWillExpire FromJson(const nlohmann::json& j);
+  bool operator==(const TokenWillExpire&) const = default;
+};
+/// To this session alone: its token expired; the server removes the session
+/// (sessionRemoved, 0x05040002) in `remove_in_ms` unless a refreshToken comes first.
+struct TokenExpired {
+  int64_t expires_at = 0;
+  int64_t remove_in_ms = 0;
+  static constexpr std::string_view kType = "tokenExpired";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static TokenExpired FromJson(const nlohmann::json& j);
+  bool operator==(const TokenExpired&) const = default;
+};
 /// A sendMessage from another member; a direct one also carries channelId, added by the sender.
 struct Message {
   std::string from_user_id;
@@ -222,10 +241,10 @@ struct SessionRemoved {
 };
 
 /// std::monostate: a type this client does not know (or not a notification at all).
-using Notification =
-    std::variant<std::monostate, UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished,
-                 TrackUnpublished, TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted,
-                 StreamResumed, TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality>;
+using Notification = std::variant<std::monostate, UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated,
+                                  TrackPublished, TrackUnpublished, TrackMuted, SubscribeOffer, SubscribeAborted,
+                                  PublishAborted, StreamAborted, StreamResumed, TransportFailed, ActiveSpeaker, Message,
+                                  SessionRemoved, NetworkQuality, TokenWillExpire, TokenExpired>;
 
 /// Dispatches on "type" and reads leniently; never throws, whatever `j` is.
 Notification ParseNotification(const nlohmann::json& j);

@@ -1,0 +1,37 @@
+#include "commands/join_words.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace parley::cli {
+
+const char* QualityWord(int q) {
+  static constexpr const char* kWords[] = {"excellent", "good", "poor", "bad", "very bad", "down"};
+  return q >= 0 && q <= 5 ? kWords[q] : "measuring";
+}
+
+std::string QualityText(int q) {
+  if (q < 0 || q > 5) return "— (measuring)";
+  std::string bars;
+  for (int i = 0; i < 4; ++i) bars += i < 4 - q ? "▮" : "▯";
+  return bars + " " + QualityWord(q);
+}
+
+std::string ProgressBar(int64_t position_ms, int64_t duration_ms) {
+  constexpr int kWidth = 20;
+  auto clock = [](int64_t ms) { return fmt::format("{}:{:02}", ms / 60000, (ms / 1000) % 60); };
+  if (duration_ms <= 0) return "file " + clock(position_ms);
+  int filled = static_cast<int>(std::min<int64_t>(kWidth, position_ms * kWidth / duration_ms));
+  return fmt::format("[{}{}] {} / {}", std::string(static_cast<size_t>(filled), '#'),
+                     std::string(static_cast<size_t>(kWidth - filled), '-'), clock(position_ms), clock(duration_ms));
+}
+
+std::optional<DegradationPreference> ParseDegradation(const std::string& word) {
+  if (word == "fluency") return DegradationPreference::kMaintainFramerate;
+  if (word == "clarity") return DegradationPreference::kMaintainResolution;
+  if (word == "balanced") return DegradationPreference::kBalanced;
+  return std::nullopt;
+}
+
+}  // namespace parley::cli

@@ -1,0 +1,23 @@
+// What `parley join` shows a person: the network quality as bars and a word, a media
+// file's progress as a bar, and the words its options take.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "parley/types.hpp"
+
+namespace parley::cli {
+
+/// The SDK's quality (0 excellent .. 4 very bad, 5 down, 6 not measured) as a word.
+const char* QualityWord(int q);
+/// "▮▮▮▮ excellent": bars (more is better) and the word; "— (measuring)" before a grade.
+std::string QualityText(int q);
+/// "[#########-----------] 0:42 / 1:30" for a published media file ("file 0:42" when
+/// its duration is unknown).
+std::string ProgressBar(int64_t position_ms, int64_t duration_ms);
+/// --degradation's words for the public preference (nullopt: not given).
+std::optional<DegradationPreference> ParseDegradation(const std::string& word);
+
+}  // namespace parley::cli
