@@ -157,6 +157,28 @@ TokenWillExpire TokenWillExpire::FromJson(const json& j) {
   return {Int(j, "expiresAt")};
 }
 
+json VolumeIndication::ToJson() const {
+  json list = json::array();
+  for (const auto& e : speakers) list.push_back({{"userId", e.user_id}, {"volume", e.volume}});
+  return {{"type", kType}, {"speakers", list}};
+}
+VolumeIndication VolumeIndication::FromJson(const json& j) {
+  VolumeIndication v;
+  auto it = j.find("speakers");
+  if (it == j.end() || !it->is_array()) return v;
+  // At most one entry per member of the biggest channel a client could be in; what is
+  // malformed is left out.
+  for (const auto& e : *it) {
+    if (v.speakers.size() >= 1024) break;
+    if (!e.is_object()) continue;
+    std::string id = Str(e, "userId");
+    int64_t volume = Int(e, "volume");
+    if (id.empty() || volume < 0 || volume > 255) continue;
+    v.speakers.push_back({std::move(id), static_cast<int>(volume)});
+  }
+  return v;
+}
+
 json TokenExpired::ToJson() const {
   return {{"type", kType}, {"expiresAt", expires_at}, {"removeInMs", remove_in_ms}};
 }
@@ -304,7 +326,7 @@ Notification ParseNotification(const json& j) {
   return ParseAny<UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished, TrackUnpublished,
                   TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted, StreamResumed,
                   TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality, TokenWillExpire,
-                  TokenExpired>(Str(j, "type"), j);
+                  TokenExpired, VolumeIndication>(Str(j, "type"), j);
 }
 
 std::string BroadcastText(json note, std::string_view channel_id, uint64_t seq) {

@@ -293,6 +293,18 @@ Result<ReportStatsRequest> ReportStatsRequest::Parse(const json& body) {
   return r;
 }
 
+Result<SetVolumeIndicationRequest> SetVolumeIndicationRequest::Parse(const json& body) {
+  auto v = GetInt(body, "intervalMs", true);
+  if (!v) return v.error();
+  if (*v != 0 && (*v < kMinIntervalMs || *v > kMaxIntervalMs))
+    return MakeError(Errc::kInvalidField, "field 'intervalMs' must be 0 (off) or 100..60000");
+  return SetVolumeIndicationRequest{static_cast<int>(*v)};
+}
+
+json SetVolumeIndicationRequest::ToJson() const {
+  return {{"intervalMs", interval_ms}};
+}
+
 json ReportStatsRequest::ToJson() const {
   return {{"up", up}, {"down", down}};
 }

@@ -238,6 +238,7 @@ TEST(Notifications, ParseNotificationDispatchesEveryType) {
       NetworkQuality{"a", 0, 6},
       TokenWillExpire{1'700'000'030},
       TokenExpired{1'700'000'030, 30000},
+      VolumeIndication{{{"ann", 200}, {"bob", 0}}},
   };
   for (const auto& sample : kSamples) {
     json j = std::visit(

@@ -14,7 +14,7 @@ namespace parley::proto {
 namespace {
 
 TEST(ProtocolCatalog, EveryRequestHasATimeoutCodeInTheCatalog) {
-  ASSERT_EQ(RequestTypes().size(), 18u);
+  ASSERT_EQ(RequestTypes().size(), 19u);
   std::set<std::string_view> seen;
   for (const auto& r : RequestTypes()) {
     EXPECT_TRUE(seen.insert(r.name).second) << "duplicate request " << r.name;
@@ -36,8 +36,8 @@ TEST(ProtocolCatalog, EveryRequestHasATimeoutCodeInTheCatalog) {
 }
 
 TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
-  // Golden: web/sdk/parley.js's kTimeoutCode table at aa7c5f4, all 17 requests, and
-  // reportStats (network quality, issue #14).
+  // Golden: web/sdk/parley.js's kTimeoutCode table at aa7c5f4, all 17 requests,
+  // reportStats (network quality, issue #14) and setVolumeIndication (issue #21).
   const std::map<std::string, Errc> parley_js = {
       {"hello", Errc::kTimeoutHello},
       {"join", Errc::kJoinTimeout},
@@ -57,6 +57,7 @@ TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
       {"updateUserInfo", Errc::kTimeoutUpdateUserInfo},
       {"refreshToken", Errc::kTimeoutRefreshToken},
       {"reportStats", Errc::kTimeoutReportStats},
+      {"setVolumeIndication", Errc::kTimeoutSetVolumeIndication},
   };
   // Golden: the codes sdk/src/engine.cpp passes to Request() at aa7c5f4 (the engine sends 12 of them).
   const std::map<std::string, Errc> engine = {
@@ -82,14 +83,14 @@ TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
   EXPECT_EQ(static_cast<int32_t>(*TimeoutCode("ping")), 0x0102020C);
 }
 
-TEST(ProtocolCatalog, NotificationsAreTheTwentyTheServerSends) {
+TEST(ProtocolCatalog, NotificationsAreTheTwentyOneTheServerSends) {
   // Golden: the notification types server/src/signal/hub.cpp writes at aa7c5f4,
-  // networkQuality (issue #14), tokenWillExpire and tokenExpired (issue #21).
-  const std::set<std::string_view> hub = {"userOnline",     "userOffline",      "userNetwork",      "userUpdated",
-                                          "roleUpdated",    "trackPublished",   "trackUnpublished", "trackMuted",
-                                          "subscribeOffer", "subscribeAborted", "publishAborted",   "streamAborted",
-                                          "streamResumed",  "transportFailed",  "activeSpeaker",    "message",
-                                          "sessionRemoved", "networkQuality",   "tokenWillExpire",  "tokenExpired"};
+  // networkQuality (issue #14), tokenWillExpire, tokenExpired and volumeIndication (issue #21).
+  const std::set<std::string_view> hub = {
+      "userOnline",       "userOffline",     "userNetwork",     "userUpdated",      "roleUpdated",    "trackPublished",
+      "trackUnpublished", "trackMuted",      "subscribeOffer",  "subscribeAborted", "publishAborted", "streamAborted",
+      "streamResumed",    "transportFailed", "activeSpeaker",   "message",          "sessionRemoved", "networkQuality",
+      "tokenWillExpire",  "tokenExpired",    "volumeIndication"};
   std::set<std::string_view> catalog(NotificationTypes().begin(), NotificationTypes().end());
   EXPECT_EQ(catalog.size(), NotificationTypes().size()) << "duplicate notification type";
   EXPECT_EQ(catalog, hub);

@@ -91,6 +91,17 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
       c.on_remote_role_changed(c.user_data, user_id.c_str(),
                                role == parley::ClientRole::kAudience ? PARLEY_ROLE_AUDIENCE : PARLEY_ROLE_BROADCASTER);
   }
+  void OnAudioVolumeIndication(const std::vector<parley::AudioVolumeInfo>& list) override {
+    auto c = Callbacks();
+    if (!c.on_volume_indication) return;
+    std::vector<const char*> ids;
+    std::vector<int> volumes;
+    for (const auto& v : list) {
+      ids.push_back(v.user_id.c_str());
+      volumes.push_back(v.volume);
+    }
+    c.on_volume_indication(c.user_data, ids.data(), volumes.data(), list.size());
+  }
   void OnAuthInfoWillExpire(int64_t expires_at) override {
     if (auto c = Callbacks(); c.on_token_will_expire) c.on_token_will_expire(c.user_data, expires_at);
   }
@@ -262,6 +273,10 @@ int32_t parley_engine_mute_mic(parley_engine* e, int mute) {
 
 int32_t parley_engine_mute_camera(parley_engine* e, int mute) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.MuteLocalCamera(mute != 0); });
+}
+
+int32_t parley_engine_enable_volume_indication(parley_engine* e, int interval_ms, int smooth) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.EnableAudioVolumeIndication(interval_ms, smooth); });
 }
 
 int32_t parley_engine_refresh_token(parley_engine* e, const char* token) {

@@ -163,6 +163,13 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
 
   [[nodiscard]] std::vector<RemoteUser> GetOnlineRemoteUsers() const override { return call_.RemoteUsersNow(); }
 
+  int32_t EnableAudioVolumeIndication(int interval_ms, int smooth) override {
+    if ((interval_ms != 0 && (interval_ms < 100 || interval_ms > 60000)) || smooth < 0 || smooth > 9)
+      return Code(Errc::kInvalidField);
+    Post([this, interval_ms, smooth] { call_.EnableVolumeIndication(interval_ms, smooth); });
+    return kOk;
+  }
+
   int32_t SendMessage(const std::string& to_user_id, const std::string& data) override {
     if (data.size() > proto::kMaxMessageDataBytes) return Code(Errc::kMessageTooLarge);
     if (!proto::IsUtf8(data) || !proto::IsUtf8(to_user_id) || to_user_id.size() > kMaxIdLength)

@@ -112,6 +112,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnRemoteUserRoleChanged(const std::string& id, ClientRole role) override {
     Note([&] { roles[id] = role; });
   }
+  void OnAudioVolumeIndication(const std::vector<AudioVolumeInfo>& v) override {
+    Note([&] { volumes.push_back(v); });
+  }
   /// Inside WaitFor predicates.
   bool HasWarning(int32_t code) {
     for (auto& [c, m] : warnings)
@@ -184,6 +187,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::vector<std::pair<int32_t, std::string>> errors;
   std::vector<std::string> messages;  ///< "<from> direct|channel <data>"
   std::map<std::string, ClientRole> roles;
+  std::vector<std::vector<AudioVolumeInfo>> volumes;  ///< each volume indication
   std::vector<EngineStats> stats;
   std::map<std::string, std::pair<int, int>> quality;  ///< up, down by user ("" is the local user)
   std::map<std::string, int> frames, width, height, peak;

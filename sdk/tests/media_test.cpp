@@ -357,8 +357,36 @@ TEST(Media, ANativePublisherBecomesTheActiveSpeaker) {
   ASSERT_EQ(q->JoinChannel(Auth(app, "speak", "quiet"), "Quiet"), 0);
   ASSERT_EQ(a->JoinChannel(Auth(app, "speak", "alice"), "Alice"), 0);
   EXPECT_TRUE(pb.WaitFor([&] { return !pb.speakers.empty(); }, 15s));
+  // Volume indication: alice hears herself (the local entry) and the others: loud
+  // alice first at bob's, quiet at 0.
+  Probe pa;
+  a->SetEngineEventListener(&pa);
+  EXPECT_EQ(a->EnableAudioVolumeIndication(50, 0), static_cast<int32_t>(Errc::kInvalidField));
+  EXPECT_EQ(a->EnableAudioVolumeIndication(300, 10), static_cast<int32_t>(Errc::kInvalidField));
+  ASSERT_EQ(a->EnableAudioVolumeIndication(300, 0), 0);
+  ASSERT_EQ(b->EnableAudioVolumeIndication(300, 3), 0);
+  EXPECT_TRUE(pa.WaitFor([&] { return pa.volumes.size() >= 4; }, 10s));
+  EXPECT_TRUE(pb.WaitFor([&] { return pb.volumes.size() >= 4; }, 10s));
   std::this_thread::sleep_for(4s);  // the speaker is decided every tick: it stays alice
   EXPECT_EQ(pb.Locked([&] { return pb.speakers; }), std::vector<std::string>{"alice"});
+  auto at_bob = pb.Locked([&] { return pb.volumes.back(); });
+  auto at_alice = pa.Locked([&] { return pa.volumes.back(); });
+  std::string seen;
+  for (const auto& v : at_bob) seen += (v.user_id.empty() ? "(me)" : v.user_id) + "=" + std::to_string(v.volume) + " ";
+  std::printf("bob's volume indication: %s\n", seen.c_str());
+  ASSERT_GE(at_bob.size(), 2U) << seen;
+  EXPECT_EQ(at_bob[0].user_id, "alice") << seen;
+  EXPECT_GT(at_bob[0].volume, 60) << seen;
+  for (const auto& v : at_bob) {
+    EXPECT_FALSE(v.user_id.empty()) << "bob publishes no audio: no local entry; " << seen;
+    if (v.user_id == "quiet") {
+      EXPECT_EQ(v.volume, 0) << seen;
+    }
+  }
+  ASSERT_FALSE(at_alice.empty());
+  EXPECT_EQ(at_alice[0].user_id, "") << "alice's own microphone first";
+  EXPECT_GT(at_alice[0].volume, 60);
+  ASSERT_EQ(a->EnableAudioVolumeIndication(0, 0), 0);
   EXPECT_EQ(MediaDrops(server, "malformed-payload"), 0);
   RtcEngine::Destroy(a);
   RtcEngine::Destroy(q);

@@ -74,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckRequest<SendMessageRequest>(body);
   CheckRequest<UpdateUserInfoRequest>(body);
   CheckRequest<ReportStatsRequest>(body);
+  CheckRequest<SetVolumeIndicationRequest>(body);
   CheckNotification(body);
   (void)MakeResponse(env->id, env->type, parley::Errc::kOk, env->type, body);
   return 0;

@@ -2,6 +2,8 @@
 // the remote users' state kept on the engine, and the events the application hears.
 // Anything malformed or about a user the engine does not know changes nothing.
 
+import { onVolumeIndication } from './volume.js';
+
 /** Applies one notification `m` to `engine`. */
 export function onNotification(engine, m) {
   switch (m.type) {
@@ -85,6 +87,7 @@ export function onNotification(engine, m) {
     case 'tokenExpired':
       if (Number.isInteger(m.removeInMs)) engine.emit('authInfoExpired', { removeInMs: m.removeInMs });
       break;
+    case 'volumeIndication': engine.background(onVolumeIndication(engine, m)); break;
     case 'sessionRemoved':
       // The server removed us (kicked, app disabled, replaced, ...) and closes the
       // connection: the call is over, so release the camera and microphone and stop

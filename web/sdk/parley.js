@@ -38,6 +38,7 @@ import { sampleNetwork, qualityChanged } from './network.js';
 import { startHeartbeat, linkClosed, resume } from './link.js';
 import { onNotification } from './notifications.js';
 import { sendMessage } from './messages.js';
+import { enableVolumeIndication } from './volume.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
 import { Track, Role, Profile, Platform } from './protocol.js';
@@ -89,7 +90,7 @@ class Engine {
    * ({ userId, track, muted }), remoteStreamAborted, remoteStreamResumed,
    * publishStateChanged, localTrackMuted, connectionStateChanged (the WebSocket),
    * networkQuality ({ userId, up, down }), stats, activeSpeaker, sessionRemoved,
-   * message ({ fromUserId, data, direct }), authInfoWillExpire ({ expiresAt }, Unix
+   * message ({ fromUserId, data, direct }), volumeIndication ({ speakers: [{ userId, volume }] }), authInfoWillExpire ({ expiresAt }, Unix
    * seconds: 30 s or less left; call refreshAuthInfo), authInfoExpired ({ removeInMs }:
    * the server removes the session then, 0x05040002, unless refreshed), error, warning. */
   on(event, fn) {
@@ -179,6 +180,7 @@ class Engine {
       this.setState('connected');
       startHeartbeat(this, hello.heartbeatIntervalMs || 2000);
       this.startStats();
+      if (this.volumeIndication?.intervalMs > 0) this.background(this.request('setVolumeIndication', { intervalMs: this.volumeIndication.intervalMs }));
       const result = { channelId: data.channelId, userId: data.userId, elapsedMs: Math.round(performance.now() - t0), users: data.users };
       this.emit('joinResult', { code: 0, ...result });
       for (const u of data.users || []) {
@@ -243,6 +245,11 @@ class Engine {
    * 0x01010304 outside a channel, 0x0F010003 too long, and what the server answers:
    * 0x0F010006 faster than 10 a second (bursts of 20), 0x0F010005 no such member. */
   sendMessage(data, toUserId) { return sendMessage(this, data, toUserId); }
+
+  /** `volumeIndication` events ({ speakers: [{ userId, volume }] }, 0..255; '' is this microphone)
+   * every `intervalMs` (0 stops; 100..60000, rounded up to the server's 500 ms tick),
+   * smoothed by `smooth` (0..9). Rejects with 0x0F010005 outside those ranges. */
+  enableAudioVolumeIndication(intervalMs, smooth = 3) { return enableVolumeIndication(this, intervalMs, smooth); }
 
   /** Hands the server a new token for the call in progress (after `authInfoWillExpire`,
    * or any time): the forms joinChannel takes, for the same channel and user. Resolves

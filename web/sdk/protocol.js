@@ -47,6 +47,7 @@ export const TIMEOUT_CODE = Object.freeze({
   updateUserInfo: ErrorCode.TIMEOUT_UPDATE_USER_INFO,
   refreshToken: ErrorCode.TIMEOUT_REFRESH_TOKEN,
   reportStats: ErrorCode.TIMEOUT_REPORT_STATS,
+  setVolumeIndication: ErrorCode.TIMEOUT_SET_VOLUME_INDICATION,
 });
 
 /** Every notification type the server sends. */
@@ -71,4 +72,5 @@ export const NOTIFICATION_TYPES = Object.freeze([
   'networkQuality',
   'tokenWillExpire',
   'tokenExpired',
+  'volumeIndication',
 ]);

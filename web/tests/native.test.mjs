@@ -35,6 +35,11 @@ test('a native client and a browser see and hear each other (H5-compatible mode 
     assert.equal(refused.status, 1);
     assert.match(refused.err, /0x02010121/);
 
+    await page.evaluate(async () => {
+      window.volumes = [];
+      window.engine.on('volumeIndication', ({ speakers }) => window.volumes.push(speakers));
+      await window.engine.enableAudioVolumeIndication(500, 0);
+    });
     const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '8',
       '--width', '320', '--height', '240', '--fps', '15']);
     await new Promise((r) => setTimeout(r, 6000));
@@ -48,6 +53,13 @@ test('a native client and a browser see and hear each other (H5-compatible mode 
     console.log(`# audio packets in RED received by the SFU: ${JSON.stringify(red)}`);
     assert.ok(red.native > 50, 'the native client sends its audio in RED');
     assert.ok(red.web > 50, 'the browser sends its audio in RED (the answer prefers it)');
+    // Volume indication in the browser: the native tone is loud, and the browser's own
+    // (fake, beeping) microphone has an entry of its own.
+    const volumes = (await page.evaluate(() => window.volumes)).slice(-6);
+    console.log(`# browser volume indications (last 6): ${JSON.stringify(volumes)}`);
+    assert.ok(volumes.length >= 2, 'volume indications arrive every 500 ms');
+    assert.ok(volumes.some((list) => list.some((v) => v.userId === 'native' && v.volume > 30)), 'the native tone is heard as loud');
+    assert.ok(volumes.every((list) => list.some((v) => v.userId === '')), 'the local microphone has its own entry');
     await page.screenshot({ path: join(outDir, 'interop-browser.png') });
     const result = await native;
     const stats = result.events.filter((e) => e.event === 'stats').pop();

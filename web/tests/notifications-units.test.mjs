@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { SignalConnection } from '../sdk/signal.js';
 import { ErrorCode } from '../sdk/errors.js';
 import { createEngine, ParleyError } from '../sdk/parley.js';
+import { volumeFromDbov, volumeFromLinear, smoothVolumes } from '../sdk/volume.js';
 
 class ScriptedSocket {
   constructor() { this.readyState = 1; this.sent = []; }
@@ -23,7 +24,7 @@ function inCall() {
   const engine = createEngine({ server: 'ws://test' });
   const heard = [];
   for (const ev of ['remoteTrackMuted', 'remoteUserUpdated', 'remoteRoleUpdated', 'remoteStreamResumed', 'message', 'remoteUserOnline',
-    'authInfoWillExpire', 'authInfoExpired']) {
+    'authInfoWillExpire', 'authInfoExpired', 'volumeIndication']) {
     engine.on(ev, (p) => heard.push({ ev, ...p }));
   }
   const ws = new ScriptedSocket();
@@ -107,4 +108,24 @@ test('token: will-expire and expired notices become events; refreshAuthInfo send
   await assert.rejects(refused, (e) => e.code === ErrorCode.TOKEN_INVALID);
   engine.channel = null;
   await assert.rejects(engine.refreshAuthInfo('a.b.c'), (e) => e.code === ErrorCode.NOT_IN_CHANNEL);
+});
+
+test('volume: the scale (0 at -60 dBov, 255 at 0 dBov), smoothing, and the engine\'s glue', async () => {
+  assert.deepEqual([-127, -60, -30, 0, 6].map(volumeFromDbov), [0, 0, 127, 255, 255]);
+  assert.equal(volumeFromLinear(0), 0);
+  assert.equal(volumeFromLinear(1), 255);
+  const prev = new Map();
+  assert.deepEqual(smoothVolumes(prev, [{ userId: 'ann', volume: 200 }], 5), [{ userId: 'ann', volume: 200 }]);
+  assert.deepEqual(smoothVolumes(prev, [{ userId: 'ann', volume: 0 }, { userId: 'ann', volume: 9 }], 5), [{ userId: 'ann', volume: 100 }]);
+  const { engine, heard, ws } = inCall();
+  await assert.rejects(engine.enableAudioVolumeIndication(50), (e) => e.code === ErrorCode.INVALID_FIELD);
+  await assert.rejects(engine.enableAudioVolumeIndication(300, 10), (e) => e.code === ErrorCode.INVALID_FIELD);
+  ws.notify({ type: 'volumeIndication', speakers: [{ userId: 'ann', volume: 180 }] });  // not asked: nothing
+  const on = engine.enableAudioVolumeIndication(300, 0);
+  assert.deepEqual(ws.sent.at(-1).intervalMs, 300);
+  ws.reply('setVolumeIndication', 0);
+  await on;
+  ws.notify({ type: 'volumeIndication', speakers: [{ userId: 'ann', volume: 180 }, { userId: 'zed', volume: 9 }, { userId: 'ann', volume: 999 }, 'x'] });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(heard.filter((h) => h.ev === 'volumeIndication'), [{ ev: 'volumeIndication', speakers: [{ userId: 'ann', volume: 180 }] }]);
 });

@@ -147,6 +147,11 @@ class RtcEngine {
   virtual int32_t SubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
   virtual int32_t UnsubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
 
+  /// OnAudioVolumeIndication every `interval_ms` (0 stops it; else 100..60000, rounded
+  /// up by the server to its level tick, 500 ms by default), each volume smoothed over
+  /// the ones before by `smooth` (0 none .. 9 most: the new value weighs (10 - smooth) /
+  /// 10). Outside those ranges: 0x0F010005. Before joining it takes effect at the join.
+  virtual int32_t EnableAudioVolumeIndication(int interval_ms, int smooth) = 0;
   /// Sends `data` (UTF-8 text, at most 4096 bytes) over the signalling link to the
   /// whole channel (`to_user_id` empty) or to one member, who get OnMessage. Returns 0
   /// once queued; at once: 0x01010304 not in a channel, 0x0F010003 too long,

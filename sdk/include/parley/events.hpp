@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "parley/types.hpp"
 
@@ -77,6 +78,10 @@ class EngineEventListener {
   /// `remove_in_ms`, the server removes the session (OnOccurError 0x05040002, OnBye
   /// "token-expired").
   virtual void OnAuthInfoExpired([[maybe_unused]] int64_t remove_in_ms) {}
+  /// Every interval set with EnableAudioVolumeIndication while in a call: the volume of
+  /// the local microphone (user_id "", while publishing audio) and of each remote user
+  /// publishing audio, loudest remote first.
+  virtual void OnAudioVolumeIndication([[maybe_unused]] const std::vector<AudioVolumeInfo>& volumes) {}
   /// The loudest publisher in the channel changed.
   virtual void OnActiveSpeaker([[maybe_unused]] const std::string& user_id) {}
   /// A published media file's position, twice a second while publishing it

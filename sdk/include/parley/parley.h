@@ -99,6 +99,9 @@ typedef struct parley_callbacks {
    * session is removed in remove_in_ms unless parley_engine_refresh_token comes first). */
   void (*on_token_will_expire)(void* user_data, int64_t expires_at);
   void (*on_token_expired)(void* user_data, int64_t remove_in_ms);
+  /* Added after 0.1.0: volumes (0..255) of `count` users; user_ids[i] "" is the local
+   * microphone. Every interval set with parley_engine_enable_volume_indication. */
+  void (*on_volume_indication)(void* user_data, const char* const* user_ids, const int* volumes, size_t count);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
@@ -129,6 +132,8 @@ int32_t parley_engine_mute_camera(parley_engine* engine, int mute);
 /* A message (UTF-8, at most 4096 bytes) to the whole channel (to_user_id NULL or "")
  * or to one member; errors as RtcEngine::SendMessage. */
 int32_t parley_engine_send_message(parley_engine* engine, const char* to_user_id, const char* data);
+/* Volume indication every interval_ms (0 off; 100..60000), smoothed by smooth (0..9). */
+int32_t parley_engine_enable_volume_indication(parley_engine* engine, int interval_ms, int smooth);
 /* A new token (an access token or an ARTC single-parameter token) for the call in
  * progress; errors as RtcEngine::RefreshAuthInfo. */
 int32_t parley_engine_refresh_token(parley_engine* engine, const char* token);

@@ -177,6 +177,14 @@ struct DeviceInfo {
 /// Where a media file being published is.
 enum class MediaFileState : uint8_t { kPlaying, kPaused, kEnded };
 
+/// One user's audio volume in OnAudioVolumeIndication: 0..255, 0 at -60 dBov or
+/// quieter (or muted), 255 at 0 dBov, linear in dB between. `user_id` is empty for the
+/// local microphone.
+struct AudioVolumeInfo {
+  std::string user_id;
+  int volume = 0;
+};
+
 struct RemoteUser {
   std::string user_id;
   std::string user_name;

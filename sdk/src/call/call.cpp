@@ -123,6 +123,7 @@ void Call::Joined(const Json& d, const std::string& channel, const std::string& 
   for (const auto& u : d.value("users", Json::array())) AddRemote(proto::UserInfo::FromJson(u));
   if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() && !d["activeSpeaker"].get<std::string>().empty())
     Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
+  if (volume_interval_ms_ > 0) EnableVolumeIndication(volume_interval_ms_, volume_smooth_);
   if (later && *later != role) {
     // Set while joining: the server has the join's role until asked.
     RequestRole(*later);
@@ -257,6 +258,42 @@ int32_t Call::RefreshToken(const JoinTarget& target) {
     });
   });
   return 0;
+}
+
+void Call::EnableVolumeIndication(int interval_ms, int smooth) {
+  volume_interval_ms_ = interval_ms;
+  volume_smooth_ = smooth;
+  volumes_.clear();
+  if (!Live()) return;  // asked at the join
+  Request("setVolumeIndication", proto::SetVolumeIndicationRequest{interval_ms}.ToJson(),
+          [this](int32_t code, const std::string& m, const Json&) {
+            if (code) Error(code, "volume indication refused: " + m);
+          });
+}
+
+// The server's volumes of the others, with this microphone's since the last one; each
+// smoothed over the ones before.
+void Call::On(const proto::VolumeIndication& n) {
+  if (volume_interval_ms_ <= 0) return;
+  auto volume = [](uint32_t level) {  // as the server's (ActiveSpeakerMonitor::Volume)
+    constexpr uint32_t kFloor = 127 - 60;
+    return level <= kFloor ? 0 : static_cast<int>(std::min<uint32_t>(255, (level - kFloor) * 255 / 60));
+  };
+  const double keep = volume_smooth_ / 10.0;
+  std::map<std::string, double> next;
+  std::vector<AudioVolumeInfo> out;
+  auto add = [&](const std::string& id, int v) {
+    auto prev = volumes_.find(id);
+    double s = prev == volumes_.end() ? v : keep * prev->second + (1 - keep) * v;
+    next[id] = s;
+    out.push_back({id, static_cast<int>(std::lround(s))});
+  };
+  if (const auto& pub = publishing_.connection(); pub && publishing_.published().count(TrackKind::kAudio))
+    add("", volume(pub->TakeMicPeak()));
+  for (const auto& e : n.speakers)
+    if (remote_.Knows(e.user_id) && !next.count(e.user_id)) add(e.user_id, e.volume);
+  volumes_ = std::move(next);
+  Notify([&](EngineEventListener& l) { l.OnAudioVolumeIndication(out); });
 }
 
 void Call::SendMessage(const std::string& to_user_id, const std::string& data) {

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -118,6 +119,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   /// it names another channel or user. The request goes from the engine thread; a
   /// refusal is reported with OnOccurError.
   int32_t RefreshToken(const JoinTarget& target);
+  /// Volume indication every `interval_ms` (0: off), smoothed by `smooth` (0..9); asked
+  /// of the server now when in a call, else at the join.
+  void EnableVolumeIndication(int interval_ms, int smooth);
   /// Sends a message (sendMessage) to `to_user_id` or, when empty, the channel; a
   /// refusal is reported with OnOccurError. The caller checked size and encoding.
   void SendMessage(const std::string& to_user_id, const std::string& data);
@@ -219,6 +223,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void On(const proto::RoleUpdated& n);
   void On(const proto::StreamResumed& n);
   void On(const proto::Message& n);
+  void On(const proto::VolumeIndication& n);
   void On(const proto::TokenWillExpire& n) {
     Notify([&](EngineEventListener& l) { l.OnAuthInfoWillExpire(n.expires_at); });
   }
@@ -251,7 +256,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   ConnectionStatus status_ = ConnectionStatus::kDisconnected;
   uint64_t signal_gen_ = 0;  ///< which signalling channel's events count
   std::string resume_token_;
-  std::string channel_id_, user_id_;  ///< of the call (set at join; API threads read them under state_.mu)
+  int volume_interval_ms_ = 0, volume_smooth_ = 0;
+  std::map<std::string, double> volumes_;  ///< the last smoothed volume per user ("" local)
+  std::string channel_id_, user_id_;       ///< of the call (set at join; API threads read them under state_.mu)
   bool reconnecting_ = false;
   uint64_t resume_attempt_ = 0;  ///< the reconnection chain that may run
   Clock::time_point reconnect_deadline_{};

@@ -74,6 +74,7 @@ class GstPublishConnection final : public PublishConnection {
   void AttachInputs() override { p_->AttachFeeds(); }
   void Mute(TrackKind track, bool muted) override { p_->Mute(track, muted); }
   Status SetPreviewWindow(uint64_t window) override { return p_->SetPreviewWindow(window); }
+  uint32_t TakeMicPeak() override { return p_->TakeMicPeak(); }
 
  private:
   std::unique_ptr<gst::Publisher> p_;

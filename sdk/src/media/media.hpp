@@ -115,6 +115,9 @@ class PublishConnection {
   /// Renders the local camera into a native window (0: stop); 0x01040201 when the
   /// renderer cannot start.
   virtual Status SetPreviewWindow(uint64_t window) = 0;
+  /// The microphone's loudest level since the last call (127 - dBov, 0 for silence or
+  /// no microphone), which resets it. Engine thread.
+  virtual uint32_t TakeMicPeak() { return 0; }
 };
 
 struct SubscribeOptions {

@@ -3,12 +3,16 @@
 namespace parley::server {
 
 std::optional<ActiveSpeakerMonitor::Speaker> ActiveSpeakerMonitor::Tick(std::string& current,
-                                                                        std::span<const Member> members) {
+                                                                        std::span<const Member> members,
+                                                                        std::vector<int>* volumes) {
   const Member* loudest = nullptr;
   uint32_t best = 0;
-  for (const Member& m : members) {
+  if (volumes) volumes->assign(members.size(), 0);
+  for (size_t i = 0; i < members.size(); ++i) {
+    const Member& m = members[i];
     auto peak = peaks_.TakeAudioPeak(m.session_id);
     if (!peak || !m.audible) continue;
+    if (volumes) (*volumes)[i] = Volume(*peak);
     if (*peak > best) {
       best = *peak;
       loudest = &m;

@@ -3,11 +3,13 @@
 // media worker) and names the channel's loudest speaker when that changes.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace parley::server {
 
@@ -39,7 +41,17 @@ class ActiveSpeakerMonitor {
   /// member's level must not be counted once it unmutes), and returns the loudest
   /// audible member at speech level when it is not `current`, which becomes it.
   /// Members are in the channel's order; the first of equally loud ones wins.
-  std::optional<Speaker> Tick(std::string& current, std::span<const Member> members);
+  /// `volumes`, when given, gets each member's volume over the tick, in the members'
+  /// order: 0..255 (Volume), 0 for a member that is not audible.
+  std::optional<Speaker> Tick(std::string& current, std::span<const Member> members,
+                              std::vector<int>* volumes = nullptr);
+
+  /// A level (127 - dBov) as a volume: 0 at -60 dBov or quieter, 255 at 0 dBov, linear
+  /// in dB between.
+  static int Volume(uint32_t level) {
+    if (level <= kSpeech) return 0;
+    return static_cast<int>(std::min<uint32_t>(255, (level - kSpeech) * 255 / (127 - kSpeech)));
+  }
 
  private:
   PeakSource& peaks_;

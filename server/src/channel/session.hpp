@@ -99,6 +99,9 @@ struct Session {
   int64_t token_expires_at = 0;
   int token_stage = 0;
   std::unique_ptr<boost::asio::steady_timer> token_timer;
+  /// volumeIndication: every this many ms (0: not asked), next due then.
+  int volume_interval_ms = 0;
+  Clock::time_point volume_due{};
 };
 
 /// Every live session, by id and by resume token. The table owns the sessions; the

@@ -67,6 +67,19 @@ void HandleSendMessage(HubContext& ctx, Conn& c, const ClientMessage& m) {
   ctx.out.Reply(c, m, Errc::kOk, "sent");
 }
 
+// volumeIndication for this session every intervalMs (0 stops it), rounded up to the
+// level tick (--active-speaker-interval-ms): levels are taken once per tick.
+void HandleSetVolumeIndication(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::SetVolumeIndicationRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  const int tick = std::max(1, ctx.config.active_speaker_interval_ms);
+  s->volume_interval_ms = req->interval_ms == 0 ? 0 : (req->interval_ms + tick - 1) / tick * tick;
+  s->volume_due = Clock::now();
+  ctx.out.Reply(c, m, Errc::kOk, "ok", {{"intervalMs", s->volume_interval_ms}});
+}
+
 void HandleUpdateUserInfo(HubContext& ctx, Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(ctx, c, m);
   if (!s) return;
@@ -120,6 +133,7 @@ void RegisterChannelHandlers(Dispatcher& d, HubContext& ctx) {
   Register(d, ctx, "mute", &HandleMute);
   Register(d, ctx, "listUsers", &HandleListUsers);
   Register(d, ctx, "sendMessage", &HandleSendMessage);
+  Register(d, ctx, "setVolumeIndication", &HandleSetVolumeIndication);
   Register(d, ctx, "updateUserInfo", &HandleUpdateUserInfo);
   Register(d, ctx, "reportStats", &HandleReportStats);
 }

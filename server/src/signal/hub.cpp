@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "parley/proto/envelope.hpp"
+#include "parley/proto/notifications.hpp"
+
 namespace parley::server {
 
 using nlohmann::json;
@@ -167,13 +170,40 @@ void SignalHub::OnResumed(uint64_t session_id) {
 
 void SignalHub::CheckActiveSpeakers() {
   std::vector<ActiveSpeakerMonitor::Member> members;
+  std::vector<Session*> sessions;
+  std::vector<int> volumes;
+  const auto now = Clock::now();
   for (auto& [key, ch] : channels_) {
     members.clear();
-    for (auto& [uid, m] : ch->members)
+    sessions.clear();
+    bool asked = false;
+    for (auto& [uid, m] : ch->members) {
       members.push_back({m->id, m->user_id, m->published.count(Track::kAudio) && !m->muted.count(Track::kAudio)});
-    if (auto speaker = speakers_.Tick(ch->active_speaker, members))
+      sessions.push_back(m);
+      asked = asked || m->volume_interval_ms > 0;
+    }
+    if (auto speaker = speakers_.Tick(ch->active_speaker, members, asked ? &volumes : nullptr))
       ch->Broadcast(out_,
                     {{"type", "activeSpeaker"}, {"userId", speaker->user_id}, {"levelDbov", speaker->level_dbov}});
+    if (asked) SendVolumes(sessions, volumes, now);
+  }
+}
+
+// volumeIndication to each member that asked and is due: the volume of every member
+// that publishes audio over the last tick, the loudest first.
+void SignalHub::SendVolumes(const std::vector<Session*>& members, const std::vector<int>& volumes,
+                            Clock::time_point now) {
+  proto::VolumeIndication note;
+  for (size_t i = 0; i < members.size(); ++i)
+    if (members[i]->published.count(Track::kAudio)) note.speakers.push_back({members[i]->user_id, volumes[i]});
+  std::stable_sort(note.speakers.begin(), note.speakers.end(),
+                   [](const auto& a, const auto& b) { return a.volume > b.volume; });
+  std::string text;
+  for (Session* s : members) {
+    if (s->volume_interval_ms <= 0 || now < s->volume_due || !s->conn) continue;
+    s->volume_due = now + std::chrono::milliseconds(s->volume_interval_ms) - std::chrono::milliseconds(50);
+    if (text.empty()) text = proto::DumpSafe(note.ToJson());
+    out_.SendTo(*s->conn, text);
   }
 }
 

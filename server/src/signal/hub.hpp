@@ -108,6 +108,7 @@ class SignalHub : private Dispatcher::Listener,
   void OnSubscribeFailed(Session& s, sfu::Failure why, const std::vector<std::string>& users) override;
   /// Announces each channel's loudest publisher (audio-level extension) when it changes.
   void CheckActiveSpeakers();
+  void SendVolumes(const std::vector<Session*>& members, const std::vector<int>& volumes, Clock::time_point now);
   /// The publish transport's audio peak, reset (only the active speaker monitor takes it).
   std::optional<uint32_t> TakeAudioPeak(uint64_t session_id) override;
   /// Runs `tick` every `interval_ms` until Stop().

@@ -88,3 +88,25 @@ TEST(ActiveSpeakerMonitor, PeaksAreTakenEveryTickEvenFromMuted) {
 
 }  // namespace
 }  // namespace parley::server
+
+namespace parley::server {
+namespace {
+
+TEST(ActiveSpeakerMonitor, VolumesAreEachMembersTickOnAScaleOf255) {
+  EXPECT_EQ(ActiveSpeakerMonitor::Volume(0), 0);
+  EXPECT_EQ(ActiveSpeakerMonitor::Volume(ActiveSpeakerMonitor::kSpeech), 0) << "-60 dBov";
+  EXPECT_EQ(ActiveSpeakerMonitor::Volume(127), 255) << "0 dBov";
+  EXPECT_EQ(ActiveSpeakerMonitor::Volume(97), 127) << "-30 dBov: half way in dB";
+  EXPECT_EQ(ActiveSpeakerMonitor::Volume(500), 255) << "off the scale is clamped";
+  FakePeaks peaks;
+  ActiveSpeakerMonitor monitor(peaks);
+  std::string current;
+  const std::vector<Member> members = {{1, "ann", true}, {2, "bob", false}, {3, "cat", true}, {4, "dan", true}};
+  peaks.peaks = {{1, 100}, {2, 120}, {3, 80}};  // bob is muted; dan has no transport
+  std::vector<int> volumes;
+  monitor.Tick(current, members, &volumes);
+  EXPECT_EQ(volumes, (std::vector<int>{140, 0, 55, 0}));
+}
+
+}  // namespace
+}  // namespace parley::server

@@ -219,6 +219,21 @@ struct TokenExpired {
   static TokenExpired FromJson(const nlohmann::json& j);
   bool operator==(const TokenExpired&) const = default;
 };
+/// To a session that asked (setVolumeIndication), every interval: the audio volume of
+/// each member publishing audio, 0..255 (0 at -60 dBov or quieter or muted, 255 at
+/// 0 dBov), the loudest first; no `seq`.
+struct VolumeIndication {
+  struct Entry {
+    std::string user_id;
+    int volume = 0;
+    bool operator==(const Entry&) const = default;
+  };
+  std::vector<Entry> speakers;
+  static constexpr std::string_view kType = "volumeIndication";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static VolumeIndication FromJson(const nlohmann::json& j);
+  bool operator==(const VolumeIndication&) const = default;
+};
 /// A sendMessage from another member; a direct one also carries channelId, added by the sender.
 struct Message {
   std::string from_user_id;
@@ -244,7 +259,7 @@ struct SessionRemoved {
 using Notification = std::variant<std::monostate, UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated,
                                   TrackPublished, TrackUnpublished, TrackMuted, SubscribeOffer, SubscribeAborted,
                                   PublishAborted, StreamAborted, StreamResumed, TransportFailed, ActiveSpeaker, Message,
-                                  SessionRemoved, NetworkQuality, TokenWillExpire, TokenExpired>;
+                                  SessionRemoved, NetworkQuality, TokenWillExpire, TokenExpired, VolumeIndication>;
 
 /// Dispatches on "type" and reads leniently; never throws, whatever `j` is.
 Notification ParseNotification(const nlohmann::json& j);

@@ -170,4 +170,16 @@ struct ReportStatsRequest {
   bool operator==(const ReportStatsRequest&) const = default;
 };
 
+/// Asks for `volumeIndication` notifications every `interval_ms` (0 stops them; else
+/// kMinIntervalMs..kMaxIntervalMs, rounded up by the server to its level tick).
+struct SetVolumeIndicationRequest {
+  static constexpr int64_t kMinIntervalMs = 100;
+  static constexpr int64_t kMaxIntervalMs = 60000;
+  int interval_ms = 0;
+
+  static Result<SetVolumeIndicationRequest> Parse(const nlohmann::json& body);
+  [[nodiscard]] nlohmann::json ToJson() const;
+  bool operator==(const SetVolumeIndicationRequest&) const = default;
+};
+
 }  // namespace parley::proto

@@ -64,7 +64,7 @@ std::string AudioEncoder(bool muted) {
   // level measures each buffer after the mute (a muted microphone is silent) and
   // attaches the level for the payloader's RFC 6464 header extension (Publisher adds it).
   return std::string("audioconvert ! audioresample ! volume name=mute") + (muted ? " mute=true" : "") +
-         " ! level audio-level-meta=true post-messages=false ! audioconvert"
+         " ! level name=alevel audio-level-meta=true post-messages=false ! audioconvert"
          " ! opusenc name=aenc inband-fec=true dtx=true bitrate=32000 ! rtpopuspay name=apay pt=111 dtx=true ! "
          "capsfilter name=acaps "
          "caps=\"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000" +

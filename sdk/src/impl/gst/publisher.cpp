@@ -1,5 +1,6 @@
 #include "impl/gst/publisher.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "impl/gst/send_rate.hpp"
 #include "impl/gst/webrtc.hpp"
 
+#include <gst/audio/audio.h>
 #include <gst/rtp/gstrtphdrext.h>
 
 namespace parley::sdk::gst {
@@ -28,6 +30,7 @@ struct Publisher::Impl {
   std::mutex preview_mu;
   std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
   std::atomic<bool> black{false};
+  std::atomic<uint32_t> mic_peak{0};  // the microphone's loudest level since last taken, 127 - dBov
   // Congestion control: the encoders each branch added, then the controller over them.
   GstPtr<GstElement> audio_encoder;
   std::vector<SendRate::Video> video_encoders;
@@ -67,6 +70,19 @@ struct Publisher::Impl {
     return GST_PAD_PROBE_OK;
   }
 
+  // Each microphone buffer after the mute, as its level element measured it (the RFC
+  // 6464 meta): the loudest since the engine last asked (volume indication).
+  static GstPadProbeReturn MeasureMic(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    if (GstAudioLevelMeta* m = gst_buffer_get_audio_level_meta(GST_PAD_PROBE_INFO_BUFFER(info))) {
+      uint32_t level = 127u - std::min<uint32_t>(127u, m->level);
+      uint32_t seen = self->mic_peak.load(std::memory_order_relaxed);
+      while (level > seen && !self->mic_peak.compare_exchange_weak(seen, level, std::memory_order_relaxed)) {
+      }
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
   // Adds one track's branch and links it to a new sendonly transceiver.
   Status AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target, const VideoEncoderConfig* video);
 };
@@ -88,6 +104,10 @@ Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, Input
   if (kind == TrackKind::kAudio) {
     volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
     audio_encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "aenc"));
+    if (GstPtr<GstElement> level = Adopt(gst_bin_get_by_name(GST_BIN(bin), "alevel"))) {
+      GstPtr<GstPad> pad = Adopt(gst_element_get_static_pad(level.get(), "src"));
+      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Impl::MeasureMic, this, nullptr);
+    }
     // The audio level (RFC 6464) in every packet, from the level element's meta: the
     // SFU picks the channel's active speaker from it. The payloader writes it; the
     // capsfilter after it names it as the payloader does (id, URI and "vad=on"), which
@@ -246,6 +266,10 @@ void Publisher::SenderState(media::RtpTotals* totals) const {
 
 GstElement* Publisher::webrtc() const {
   return impl_->webrtc;
+}
+
+uint32_t Publisher::TakeMicPeak() {
+  return impl_->mic_peak.exchange(0, std::memory_order_relaxed);
 }
 
 void Publisher::Mute(TrackKind track, bool muted) {

@@ -5,6 +5,7 @@
 // wait bounded (5 s). Errors after the start run on GStreamer threads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,9 @@ class Publisher {
   void AttachFeeds();
   /// Muted audio sends silence, a muted camera black frames: the tracks stay alive.
   void Mute(TrackKind track, bool muted);
+  /// The microphone's loudest level (127 - dBov; 0 silence or no microphone) since
+  /// the last call, which resets it. Any thread.
+  uint32_t TakeMicPeak();
   /// Renders the local camera into a native window (0: stop); 0x01040201 when the
   /// renderer cannot start.
   Status SetPreviewWindow(uint64_t window);
