@@ -27,7 +27,7 @@ async function withLab(fn) {
     const app = await lab.server.admin('POST', '/v1/admin/apps', { name: 'lab' });
     const token = async (channelId, userId) => (await lab.server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
       { channelId, userId, ttlSeconds: 600 })).token;
-    await fn({ lab, browser, token });
+    await fn({ lab, browser, token, app });
   } finally {
     await browser.close();
     await lab.stop();
@@ -35,15 +35,24 @@ async function withLab(fn) {
 }
 
 test('through 10 % loss both ways, a browser and a native client keep seeing and hearing each other', { timeout: 120000 }, async () => {
-  await withLab(async ({ lab, browser, token }) => {
+  await withLab(async ({ lab, browser, token, app }) => {
     const page = await browser.newPage();
     await page.goto(`${lab.labUrl}/demo/`);
     await page.evaluate(browserParticipant, { token: await token('lossy', 'web') });
     const native = nativeInLab(lab, ['--server', lab.labUrl, '--token', await token('lossy', 'native'),
-      '--duration', '14', '--width', '320', '--height', '240', '--fps', '15']);
-    // The loss starts once the call is set up (a lost DTLS packet waits a second or more
-    // for its retransmission; this is about media, not setup).
-    await sleep(3000);
+      '--duration', '24', '--width', '320', '--height', '240', '--fps', '15']);
+    // The loss starts once the call is set up both ways: the browser decodes the native
+    // video and the server sends the native client media (a lost DTLS packet waits a
+    // second or more for its retransmission; this is about media, not setup, and on a
+    // busy machine setup takes longer than any fixed wait).
+    const flowing = async () => {
+      const got = await page.evaluate(inbound);
+      const channels = await lab.server.admin('GET', `/v1/admin/apps/${app.appId}/channels`);
+      const user = channels.channels.find((c) => c.channelId === 'lossy')?.users.find((u) => u.userId === 'native');
+      return got.video?.frames > 0 && user?.subscribeMedia?.state === 'connected' && user.subscribeMedia.rtpPackets > 100;
+    };
+    for (let i = 0; i < 100 && !(await flowing()); i++) await sleep(200);
+    assert.ok(await flowing(), 'the call is set up both ways before the loss starts');
     assert.equal(lab.ctl('profile lossy-10'), 'ok\n');
     await sleep(7000);
     const first = await page.evaluate(inbound);
