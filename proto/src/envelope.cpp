@@ -108,7 +108,7 @@ std::string MakeErrorResponse(const json& id, std::string_view request, const Er
   return MakeResponse(id, request, error.code, error.What(), {{"detail", static_cast<int32_t>(error.detail)}});
 }
 
-Result<std::string> GetString(const json& obj, const char* key, bool required, size_t max_len) {
+Result<std::string> GetString(const json& obj, const char* key, bool required, size_t max_len, Errc too_long) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) {
     if (required) return MakeError(Errc::kInvalidField, std::string("missing field '") + key + "'");
@@ -117,8 +117,7 @@ Result<std::string> GetString(const json& obj, const char* key, bool required, s
   if (!it->is_string()) return MakeError(Errc::kInvalidField, std::string("field '") + key + "' must be a string");
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > max_len)
-    return MakeError(Errc::kInvalidField,
-                     std::string("field '") + key + "' is longer than " + std::to_string(max_len) + " bytes");
+    return MakeError(too_long, std::string("field '") + key + "' is longer than " + std::to_string(max_len) + " bytes");
   return s;
 }
 

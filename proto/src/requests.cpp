@@ -254,11 +254,7 @@ json MuteRequest::ToJson() const {
 }
 
 Result<SendMessageRequest> SendMessageRequest::Parse(const json& body) {
-  if (auto it = body.find("data");
-      it != body.end() && it->is_string() && it->get_ref<const std::string&>().size() > kMaxMessageDataBytes)
-    return MakeError(Errc::kMessageTooLarge,
-                     "field 'data' is longer than " + std::to_string(kMaxMessageDataBytes) + " bytes");
-  auto data = GetString(body, "data", true, kMaxMessageDataBytes);
+  auto data = GetString(body, "data", true, kMaxMessageDataBytes, Errc::kMessageTooLarge);
   if (!data) return data.error();
   auto to = GetString(body, "toUserId", false, kMaxIdLength);
   if (!to) return to.error();

@@ -3,36 +3,18 @@
 // events an application hears, the remote users' state, and hostile input ignored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignalConnection } from '../sdk/signal.js';
 import { ErrorCode } from '../sdk/errors.js';
-import { createEngine, ParleyError } from '../sdk/parley.js';
+import { ParleyError } from '../sdk/parley.js';
+import { scriptedCall } from './scripted-call.mjs';
 import { volumeFromDbov, volumeFromLinear, smoothVolumes } from '../sdk/volume.js';
 
-class ScriptedSocket {
-  constructor() { this.readyState = 1; this.sent = []; }
-  send(text) { this.sent.push(JSON.parse(text)); }
-  close() {}
-  reply(type, code, message = '') {
-    const m = this.sent.filter((x) => x.type === type).pop();
-    this.onmessage({ data: JSON.stringify({ type: 'response', id: m.id, code, message }) });
-  }
-  notify(obj) { this.onmessage({ data: JSON.stringify(obj) }); }
-}
-globalThis.WebSocket ??= { OPEN: 1 };
-
 function inCall() {
-  const engine = createEngine({ server: 'ws://test' });
+  const { engine, ws } = scriptedCall({ users: [{ userId: 'ann', userName: 'Ann', tracks: ['audio', 'camera'], muted: [] }] });
   const heard = [];
   for (const ev of ['remoteTrackMuted', 'remoteUserUpdated', 'remoteRoleUpdated', 'remoteStreamResumed', 'message', 'remoteUserOnline',
     'authInfoWillExpire', 'authInfoExpired', 'volumeIndication']) {
     engine.on(ev, (p) => heard.push({ ev, ...p }));
   }
-  const ws = new ScriptedSocket();
-  const signal = new SignalConnection(ws, { onNotification: (m) => engine.onNotification(m), onClose: () => {} });
-  engine.signal = signal;
-  engine.channel = { resumeToken: 'r1' };
-  engine.state = 'connected';
-  engine.remoteUsers = new Map([['ann', { userId: 'ann', userName: 'Ann', tracks: ['audio', 'camera'], muted: [] }]]);
   return { engine, heard, ws };
 }
 

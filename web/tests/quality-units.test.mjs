@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { Quality, worseQuality, lossBand, rttBand, jitterBand, bandwidthBand, rawUp, rawDown, nextBand, LocalQuality, RemoteQuality } from '../sdk/quality.js';
 import { rawBands } from '../sdk/stats.js';
 import { startHeartbeat } from '../sdk/link.js';
-import { SignalConnection } from '../sdk/signal.js';
 import { ErrorCode } from '../sdk/errors.js';
-import { createEngine, ParleyError } from '../sdk/parley.js';
+import { ParleyError } from '../sdk/parley.js';
+import { scriptedCall } from './scripted-call.mjs';
 
 test('bands: each threshold is where the next band starts (0 excellent .. 4 very bad)', () => {
   assert.deepEqual([0, 0.0099, 0.01, 0.0299, 0.03, 0.0799, 0.08, 0.1499, 0.15, 1].map(lossBand), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
@@ -165,30 +165,12 @@ test('raw bands from counters: deltas, the report rtt first, freezes of 500 ms o
 });
 
 // An engine in a call whose signalling is a scripted socket, with the clock mocked.
-class ScriptedSocket {
-  constructor() { this.readyState = 1; this.sent = []; this.closed = 0; }
-  send(text) { this.sent.push(JSON.parse(text)); }
-  close() { this.closed++; }
-  reply(type, code, message = '') {
-    const m = this.sent.filter((x) => x.type === type).pop();
-    this.onmessage({ data: JSON.stringify({ type: 'response', id: m.id, code, message }) });
-  }
-  notify(obj) { this.onmessage({ data: JSON.stringify(obj) }); }
-}
-globalThis.WebSocket ??= { OPEN: 1 };
-
 function inCall() {
-  const engine = createEngine({ server: 'ws://test' });
+  const { engine, ws } = scriptedCall({ channel: { resumeToken: 'r1', resumeGraceMs: 10000 }, users: [{ userId: 'ann', tracks: ['audio'] }], closes: true });
   const seen = { errors: [], warnings: [], quality: [], opened: 0 };
   engine.on('error', (e) => seen.errors.push(e.hex));
   engine.on('warning', (w) => seen.warnings.push(w.hex));
   engine.on('networkQuality', (q) => seen.quality.push(q));
-  const ws = new ScriptedSocket();
-  const signal = new SignalConnection(ws, { onNotification: (m) => engine.onNotification(m), onClose: () => engine.onClose(signal) });
-  engine.signal = signal;
-  engine.channel = { resumeToken: 'r1', resumeGraceMs: 10000 };
-  engine.state = 'connected';
-  engine.remoteUsers = new Map([['ann', { userId: 'ann', tracks: ['audio'] }]]);
   engine.open = async () => { seen.opened++; throw new ParleyError(ErrorCode.SIGNAL_REQUEST_ERROR, 'cannot reach ws://test'); };
   return { engine, seen, ws };
 }

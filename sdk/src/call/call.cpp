@@ -275,10 +275,6 @@ void Call::EnableVolumeIndication(int interval_ms, int smooth) {
 // smoothed over the ones before.
 void Call::On(const proto::VolumeIndication& n) {
   if (volume_interval_ms_ <= 0) return;
-  auto volume = [](uint32_t level) {  // as the server's (ActiveSpeakerMonitor::Volume)
-    constexpr uint32_t kFloor = 127 - 60;
-    return level <= kFloor ? 0 : static_cast<int>(std::min<uint32_t>(255, (level - kFloor) * 255 / 60));
-  };
   const double keep = volume_smooth_ / 10.0;
   std::map<std::string, double> next;
   std::vector<AudioVolumeInfo> out;
@@ -289,7 +285,7 @@ void Call::On(const proto::VolumeIndication& n) {
     out.push_back({id, static_cast<int>(std::lround(s))});
   };
   if (const auto& pub = publishing_.connection(); pub && publishing_.published().count(TrackKind::kAudio))
-    add("", volume(pub->TakeMicPeak()));
+    add("", proto::VolumeOfLevel(pub->TakeMicPeak()));
   for (const auto& e : n.speakers)
     if (remote_.Knows(e.user_id) && !next.count(e.user_id)) add(e.user_id, e.volume);
   volumes_ = std::move(next);

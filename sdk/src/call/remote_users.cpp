@@ -37,20 +37,21 @@ void RemoteUsers::AddTrack(const std::string& id, TrackKind kind) {
   Publish(r);
 }
 
-bool RemoteUsers::Rename(const std::string& id, const std::string& name) {
+template <typename T>
+bool RemoteUsers::Update(const std::string& id, T RemoteUser::*member, const T& value) {
   auto it = users_.find(id);
-  if (it == users_.end() || it->second.user_name == name) return false;
-  it->second.user_name = name;
+  if (it == users_.end() || it->second.*member == value) return false;
+  it->second.*member = value;
   Publish(it->second);
   return true;
 }
 
+bool RemoteUsers::Rename(const std::string& id, const std::string& name) {
+  return Update(id, &RemoteUser::user_name, name);
+}
+
 bool RemoteUsers::SetRole(const std::string& id, ClientRole role) {
-  auto it = users_.find(id);
-  if (it == users_.end() || it->second.role == role) return false;
-  it->second.role = role;
-  Publish(it->second);
-  return true;
+  return Update(id, &RemoteUser::role, role);
 }
 
 bool RemoteUsers::RemoveTrack(const std::string& id, TrackKind kind) {

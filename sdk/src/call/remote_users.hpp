@@ -57,6 +57,10 @@ class RemoteUsers {
 
  private:
   void Publish(const RemoteUser& r);  ///< into the snapshot
+  /// Sets a known user's `member` to `value` and publishes it; false when `id` is not
+  /// known or the value is the same.
+  template <typename T>
+  bool Update(const std::string& id, T RemoteUser::*member, const T& value);
 
   std::string self_;
   std::map<std::string, RemoteUser> users_;

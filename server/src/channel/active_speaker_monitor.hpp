@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "parley/proto/notifications.hpp"
 
 namespace parley::server {
 
@@ -46,12 +47,8 @@ class ActiveSpeakerMonitor {
   std::optional<Speaker> Tick(std::string& current, std::span<const Member> members,
                               std::vector<int>* volumes = nullptr);
 
-  /// A level (127 - dBov) as a volume: 0 at -60 dBov or quieter, 255 at 0 dBov, linear
-  /// in dB between.
-  static int Volume(uint32_t level) {
-    if (level <= kSpeech) return 0;
-    return static_cast<int>(std::min<uint32_t>(255, (level - kSpeech) * 255 / (127 - kSpeech)));
-  }
+  /// A level (127 - dBov) as a volume, 0..255 (proto::VolumeOfLevel).
+  static int Volume(uint32_t level) { return proto::VolumeOfLevel(level); }
 
  private:
   PeakSource& peaks_;

@@ -48,8 +48,10 @@ std::string MakeResponse(const nlohmann::json& id, std::string_view request, Err
 std::string MakeErrorResponse(const nlohmann::json& id, std::string_view request, const Error& error);
 
 // Typed field access: a missing required field or a wrong type is kInvalidField with
-// the field's name in the message. A null value counts as missing.
-Result<std::string> GetString(const nlohmann::json& obj, const char* key, bool required, size_t max_len = 4096);
+// the field's name in the message. A null value counts as missing. A string longer
+// than max_len is `too_long`.
+Result<std::string> GetString(const nlohmann::json& obj, const char* key, bool required, size_t max_len = 4096,
+                              Errc too_long = Errc::kInvalidField);
 Result<int64_t> GetInt(const nlohmann::json& obj, const char* key, bool required, int64_t fallback = 0);
 Result<bool> GetBool(const nlohmann::json& obj, const char* key, bool fallback);
 

@@ -219,6 +219,15 @@ struct TokenExpired {
   static TokenExpired FromJson(const nlohmann::json& j);
   bool operator==(const TokenExpired&) const = default;
 };
+/// An RFC 6464 audio level (127 - dBov, 0..127) as a volume: 0 at -60 dBov or quieter,
+/// 255 at 0 dBov, linear in dB between. The server's volumeIndication and the native
+/// SDK's own microphone use it alike.
+constexpr int VolumeOfLevel(uint32_t level) {
+  constexpr uint32_t kFloor = 127 - 60;
+  if (level <= kFloor) return 0;
+  const uint32_t v = (level - kFloor) * 255 / (127 - kFloor);
+  return static_cast<int>(v < 255 ? v : 255);
+}
 /// To a session that asked (setVolumeIndication), every interval: the audio volume of
 /// each member publishing audio, 0..255 (0 at -60 dBov or quieter or muted, 255 at
 /// 0 dBov), the loudest first; no `seq`.
