@@ -404,8 +404,16 @@ TEST(CliJoin, TwoClientsReceiveEachOthersMediaAndLeaveCleanly) {
     EXPECT_EQ(got.value("width", 0), 320);
     EXPECT_EQ(got.value("height", 0), 240);
     EXPECT_GT(got.value("audioMs", 0), 1000);
-    EXPECT_GT(ev.last_stats.value("sendKbps", 0), 0) << ev.last_stats.dump();
-    EXPECT_GT(ev.last_stats.value("receiveKbps", 0), 0);
+    // The rates are per interval: the last one may follow the other's departure.
+    int sending = 0, receiving = 0;
+    for (const auto& e : ev.all) {
+      if (e.value("event", "") != "stats") continue;
+      auto positive = [&](const char* k) { return e.contains(k) && e[k].is_number() && e[k].get<double>() > 0; };
+      sending += positive("sendKbps") ? 1 : 0;
+      receiving += positive("receiveKbps") ? 1 : 0;
+    }
+    EXPECT_GT(sending, 0) << r->out;
+    EXPECT_GT(receiving, 0) << r->out;
   }
 }
 

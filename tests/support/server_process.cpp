@@ -34,7 +34,8 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string data_di
   std::string port_file = data_dir_ + "/port";
   std::filesystem::remove(port_file);
   log_path_ = data_dir_ + "/server.log";
-  std::vector<std::string> args = {PARLEYD_PATH, "--port", "0", "--data", data_dir_, "--port-file", port_file};
+  const char* binary = std::getenv("PARLEYD") ? std::getenv("PARLEYD") : PARLEYD_PATH;
+  std::vector<std::string> args = {binary, "--port", "0", "--data", data_dir_, "--port-file", port_file};
   // Loopback unless the test listens elsewhere (the network lab: inside its own namespaces).
   if (std::find(extra.begin(), extra.end(), "--listen") == extra.end())
     args.insert(args.end(), {"--listen", "127.0.0.1"});

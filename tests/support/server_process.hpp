@@ -1,5 +1,6 @@
 // Starts a real parleyd on 127.0.0.1 with a free port and a temporary data dir, for
-// integration tests; stops it (SIGTERM, or SIGKILL on request) when destroyed.
+// integration tests; stops it (SIGTERM, or SIGKILL on request) when destroyed. The
+// binary is the build's, or $PARLEYD when set.
 #pragma once
 
 #include <sys/types.h>

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -95,10 +96,18 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   void OnRemoteUserOnline(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "userOnline"}, {"userId", id}}, id + " is online");
+    std::erase(gone_, id);
   }
   void OnRemoteUserOffline(const std::string& id, const std::string& reason) override {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "userOffline"}, {"userId", id}, {"reason", reason}}, id + " went offline (" + reason + ")");
+    // Its totals stay in the reports; those of the oldest departures go, so that a long
+    // call with many visitors keeps a bounded table.
+    if (std::find(gone_.begin(), gone_.end(), id) == gone_.end()) gone_.push_back(id);
+    while (gone_.size() > kKeepGone) {
+      received_.erase(gone_.front());
+      gone_.pop_front();
+    }
   }
   void OnRemoteTrackAvailable(const std::string& id, TrackKind t) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -348,6 +357,8 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   std::string fatal_message_;
   std::string lost_message_;
   std::map<std::string, Received> received_;
+  std::deque<std::string> gone_;  ///< users in received_ who went offline, oldest first
+  static constexpr size_t kKeepGone = 8;
   int64_t file_position_ms_ = -1, file_duration_ms_ = -1;
   std::function<void(int64_t)> refresh_;
 };
