@@ -176,6 +176,7 @@ int32_t parley_engine_create(const parley_engine_config* config, parley_engine**
     c.video.degradation_preference = static_cast<parley::DegradationPreference>(config->degradation_preference);
     if (config->audio_playout) c.audio_playout = config->audio_playout;
     if (config->record_dir) c.record_dir = config->record_dir;
+    c.audio_processing = {!config->no_echo_cancellation, !config->no_noise_suppression, !config->no_auto_gain_control};
     if (config->reconnect_timeout_ms) c.reconnect_timeout_ms = std::max(0, config->reconnect_timeout_ms);
     parley::RtcEngine* engine = parley::RtcEngine::Create(c);
     if (!engine) return parley::RtcEngine::LastCreateError();
@@ -277,6 +278,20 @@ int32_t parley_engine_mute_camera(parley_engine* e, int mute) {
 
 int32_t parley_engine_enable_volume_indication(parley_engine* e, int interval_ms, int smooth) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.EnableAudioVolumeIndication(interval_ms, smooth); });
+}
+
+int32_t parley_engine_set_playout_volume(parley_engine* e, int volume) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetPlayoutVolume(volume); });
+}
+
+int32_t parley_engine_set_remote_audio_volume(parley_engine* e, const char* user_id, int volume) {
+  return Guard(e,
+               [&](parley::RtcEngine& engine) { return engine.SetRemoteAudioVolume(user_id ? user_id : "", volume); });
+}
+
+int32_t parley_engine_mute_remote_audio_playing(parley_engine* e, const char* user_id, int mute) {
+  return Guard(
+      e, [&](parley::RtcEngine& engine) { return engine.MuteRemoteAudioPlaying(user_id ? user_id : "", mute != 0); });
 }
 
 int32_t parley_engine_refresh_token(parley_engine* e, const char* token) {

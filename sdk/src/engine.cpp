@@ -170,6 +170,23 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
 
+  int32_t SetPlayoutVolume(int volume) override {
+    if (volume < 0 || volume > 400) return Code(Errc::kInvalidField);
+    media_->SetPlayoutVolume(volume);
+    return kOk;
+  }
+  int32_t SetRemoteAudioVolume(const std::string& user_id, int volume) override {
+    if (volume < 0 || volume > 400 || user_id.empty() || user_id.size() > kMaxIdLength)
+      return Code(Errc::kInvalidField);
+    media_->SetUserVolume(user_id, volume);
+    return kOk;
+  }
+  int32_t MuteRemoteAudioPlaying(const std::string& user_id, bool mute) override {
+    if (user_id.empty() || user_id.size() > kMaxIdLength) return Code(Errc::kInvalidField);
+    media_->SetUserMuted(user_id, mute);
+    return kOk;
+  }
+
   int32_t SendMessage(const std::string& to_user_id, const std::string& data) override {
     if (data.size() > proto::kMaxMessageDataBytes) return Code(Errc::kMessageTooLarge);
     if (!proto::IsUtf8(data) || !proto::IsUtf8(to_user_id) || to_user_id.size() > kMaxIdLength)

@@ -156,6 +156,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
         if ((s >= 0) != (a.last >= 0)) ++a.crossings;
         a.last = s;
         peak[id] = std::max(peak[id], std::abs(static_cast<int>(s)));
+        a.energy += static_cast<double>(s) * s;
       }
       a.samples += f.samples;
     });
@@ -170,6 +171,13 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mu);
     return cv.wait_for(lock, timeout, [&] { return pred(); });
+  }
+  /// The RMS level of what arrived from `id`, in dB below full scale (-120: nothing).
+  double LevelDb(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    const auto& a = audio[id];
+    if (!a.samples || a.energy <= 0) return -120;
+    return 10 * std::log10(a.energy / static_cast<double>(a.samples) / (32768.0 * 32768.0));
   }
   double Frequency(const std::string& id) {
     std::lock_guard<std::mutex> lock(mu);
@@ -194,6 +202,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::map<std::string, std::chrono::steady_clock::time_point> first_frame_at;
   struct Audio {
     size_t samples = 0, crossings = 0;
+    double energy = 0;  ///< sum of squared samples
     int16_t last = 0;
   };
   std::map<std::string, Audio> audio;

@@ -20,6 +20,7 @@
 #include "engine_support.hpp"
 #include "impl/track_ids.hpp"
 #include "parley/proto/errc.hpp"
+#include "pulse_server.hpp"
 #include "tcp_proxy.hpp"
 
 // Last: Xlib's macros (Status, None, Bool) would clash with the headers above.
@@ -96,27 +97,6 @@ class XServer {
   std::string name_;
   pid_t pid_ = -1;
   Display* display_ = nullptr;
-};
-
-// Sets an environment variable for the scope (renderers read DISPLAY).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      setenv(name_, old_->c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
 };
 
 TEST(Media, ExternalAudioAndVideoArriveAndPushingFasterThanRealTimeIsRefused) {
@@ -533,53 +513,6 @@ TEST(Media, DevicesAreListedWithTheSyntheticSources) {
     }
 }
 
-// A private PulseAudio server with one null sink: a real speaker ("parley_sink") and
-// a real microphone (its monitor, which hears what the speaker plays).
-class PulseServer {
- public:
-  PulseServer() : dir_(fs::temp_directory_path() / ("parley-pulse-" + std::to_string(getpid()))) {
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    socket_ = (dir_ / "native").string();
-    pid_ = fork();
-    if (pid_ == 0) {
-      setenv("HOME", dir_.c_str(), 1);
-      setenv("XDG_RUNTIME_DIR", dir_.c_str(), 1);
-      setenv("PULSE_RUNTIME_PATH", (dir_ / "run").c_str(), 1);
-      std::string native = "module-native-protocol-unix auth-anonymous=1 socket=" + socket_;
-      execl("/usr/bin/pulseaudio", "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=false",
-            "--log-level=error", "-L", "module-null-sink sink_name=parley_sink", "-L", native.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !fs::exists(socket_); ++i) std::this_thread::sleep_for(50ms);
-  }
-  ~PulseServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-    fs::remove_all(dir_);
-  }
-  PulseServer(const PulseServer&) = delete;
-  PulseServer& operator=(const PulseServer&) = delete;
-  [[nodiscard]] bool up() const { return fs::exists(socket_); }
-  /// The sound server goes away, as when a USB headset is pulled.
-  void Kill() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-  [[nodiscard]] std::string address() const { return "unix:" + socket_; }
-
- private:
-  fs::path dir_;
-  std::string socket_;
-  pid_t pid_ = -1;
-};
-
 // Real devices end to end: bob's 880 Hz tone plays on alice's speaker, alice's
 // microphone (the speaker's monitor) captures it and publishes it, bob hears it back.
 TEST(Media, RealAudioDevicesAreListedAndCarryTheCall) {
@@ -614,6 +547,7 @@ TEST(Media, RealAudioDevicesAreListedAndCarryTheCall) {
   acfg.audio_source = "device:parley_sink.monitor";
   acfg.audio_playout = "device:parley_sink";
   acfg.video_source = "test:pattern";
+  acfg.audio_processing = {false, false, false};  // the echo is the point here (audio_test.cpp)
   RtcEngine* a = RtcEngine::Create(acfg);
   RtcEngine* b = RtcEngine::Create(Config(server, "test:tone:880"));
   Probe pa, pb;

@@ -152,6 +152,15 @@ class RtcEngine {
   /// the ones before by `smooth` (0 none .. 9 most: the new value weighs (10 - smooth) /
   /// 10). Outside those ranges: 0x0F010005. Before joining it takes effect at the join.
   virtual int32_t EnableAudioVolumeIndication(int interval_ms, int smooth) = 0;
+  /// How loud remote audio plays here (audio_playout), 0..400 (100: as received, 0:
+  /// silent): the whole playout, or one remote user's, set before or while that user
+  /// plays and kept for the engine's life. Outside 0..400: 0x0F010005. What
+  /// OnRemoteAudioFrame gets is what was received.
+  virtual int32_t SetPlayoutVolume(int volume) = 0;
+  virtual int32_t SetRemoteAudioVolume(const std::string& user_id, int volume) = 0;
+  /// Stops (true) or resumes playing one remote user's audio here; it is still
+  /// received, and the others still hear it.
+  virtual int32_t MuteRemoteAudioPlaying(const std::string& user_id, bool mute) = 0;
   /// Sends `data` (UTF-8 text, at most 4096 bytes) over the signalling link to the
   /// whole channel (`to_user_id` empty) or to one member, who get OnMessage. Returns 0
   /// once queued; at once: 0x01010304 not in a channel, 0x0F010003 too long,

@@ -61,6 +61,8 @@ typedef struct parley_engine_config {
   int reconnect_timeout_ms;  /* 0 = 10000; negative: never reconnect */
   /* Added after 0.1.0 (zero = default): */
   int degradation_preference; /* PARLEY_DEGRADATION_*; others: PARLEY_ERR_PUBLISH_CONFIG_INVALID */
+  /* A device microphone's processing, each on unless set nonzero: */
+  int no_echo_cancellation, no_noise_suppression, no_auto_gain_control;
 } parley_engine_config;
 
 typedef struct parley_callbacks {
@@ -134,6 +136,11 @@ int32_t parley_engine_mute_camera(parley_engine* engine, int mute);
 int32_t parley_engine_send_message(parley_engine* engine, const char* to_user_id, const char* data);
 /* Volume indication every interval_ms (0 off; 100..60000), smoothed by smooth (0..9). */
 int32_t parley_engine_enable_volume_indication(parley_engine* engine, int interval_ms, int smooth);
+/* Playout volume 0..400 (100 as received) of everything, or of one remote user; and
+ * one remote user's playout muted (nonzero) or not. Errors as RtcEngine's. */
+int32_t parley_engine_set_playout_volume(parley_engine* engine, int volume);
+int32_t parley_engine_set_remote_audio_volume(parley_engine* engine, const char* user_id, int volume);
+int32_t parley_engine_mute_remote_audio_playing(parley_engine* engine, const char* user_id, int mute);
 /* A new token (an access token or an ARTC single-parameter token) for the call in
  * progress; errors as RtcEngine::RefreshAuthInfo. */
 int32_t parley_engine_refresh_token(parley_engine* engine, const char* token);

@@ -40,6 +40,16 @@ struct VideoEncoderConfig {
   DegradationPreference degradation_preference = DegradationPreference::kMaintainFramerate;
 };
 
+/// Audio processing ("3A") on a device microphone, by the WebRTC audio processing
+/// library (GStreamer's webrtcdsp). Echo cancellation subtracts what the speaker
+/// played, so it works while remote audio plays through the engine (audio_playout not
+/// "null"); test, file and external sources are never processed.
+struct AudioProcessingConfig {
+  bool echo_cancellation = true;
+  bool noise_suppression = true;
+  bool auto_gain_control = true;
+};
+
 struct EngineConfig {
   /// Signalling URL of parleyd, e.g. "ws://127.0.0.1:7080/v1/signal" (http:// works too).
   std::string server_url;
@@ -60,6 +70,8 @@ struct EngineConfig {
   /// Where remote audio plays: "null" (nowhere; frames still reach the observer),
   /// "auto" (the system default), "device" or "device:<PulseAudio sink name>".
   std::string audio_playout = "null";
+  /// Echo cancellation, noise suppression and gain control of a device microphone.
+  AudioProcessingConfig audio_processing;
   /// When set, every received stream is also written, as received (no re-encoding),
   /// to <record_dir>/<user>-<audio|camera|screen>.<ogg|webm|mkv> (Opus in Ogg, VP8 in
   /// WebM, H.264 in Matroska); a second stream of the same name gets "-2" and so on.

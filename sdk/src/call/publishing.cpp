@@ -195,6 +195,8 @@ void Publishing::Publish(std::set<TrackKind> want) {
   o.ice_addresses = config_.ice_addresses;
   o.mute_audio = mute_audio_;
   o.mute_video = mute_video_;
+  o.processing = config_.audio_processing;
+  o.playout = config_.audio_playout;
   auto pub = media_.CreatePublisher(
       o, [this](int32_t code, const std::string& m) { listener_.Post([this, code, m] { listener_.Error(code, m); }); });
   if (!pub) {

@@ -5,11 +5,15 @@
 // `done` through the engine's queue, never inline.
 #include <gst/gst.h>
 
+#include <map>
+#include <mutex>
 #include <utility>
 
 #include "impl/gst/devices.hpp"
 #include "impl/gst/file_player.hpp"
 #include "impl/gst/input_feed.hpp"
+#include "impl/gst/pipelines.hpp"
+#include "impl/gst/playout.hpp"
 #include "impl/gst/publisher.hpp"
 #include "impl/gst/subscriber.hpp"
 #include "impl/gst/webrtc.hpp"
@@ -84,8 +88,11 @@ class GstPublishConnection final : public PublishConnection {
 
 class GstSubscribeConnection final : public SubscribeConnection {
  public:
-  GstSubscribeConnection(std::unique_ptr<gst::Subscriber> s, Post post)
-      : s_(std::move(s)), post_(post), stats_(std::move(post), gst::kStatsBound) {}
+  GstSubscribeConnection(std::unique_ptr<gst::Subscriber> s, Post post, gst::Playout* playout)
+      : s_(std::move(s)), post_(post), stats_(std::move(post), gst::kStatsBound), playout_(playout) {}
+  ~GstSubscribeConnection() override {
+    if (playout_) playout_->SetErrorFn(nullptr);  // its callbacks go with it
+  }
   void ApplyOffer(const std::string& offer, std::function<void(Result<std::string>)> done) override {
     post_([done = std::move(done), r = s_->ApplyOffer(offer)]() mutable { done(std::move(r)); });
   }
@@ -111,6 +118,7 @@ class GstSubscribeConnection final : public SubscribeConnection {
   std::unique_ptr<gst::Subscriber> s_;
   Post post_;
   gst::StatsRequests stats_;  ///< goes first: what is still asked ends with empty totals
+  gst::Playout* playout_;     ///< the factory's
 };
 
 class GstMediaFactory final : public MediaFactory {
@@ -118,16 +126,26 @@ class GstMediaFactory final : public MediaFactory {
   explicit GstMediaFactory(Post post) : post_(std::move(post)) {}
 
   Result<std::unique_ptr<PublishConnection>> CreatePublisher(const PublishOptions& options, ErrorFn on_error) override {
-    auto p = gst::Publisher::Create(options, &audio_.feed(), &video_.feed(), std::move(on_error));
+    PublishOptions o = options;
+    // A device microphone's echo canceller listens to the playout, which must exist
+    // first (its speaker's failures are told once the subscriber is there).
+    if (o.audio && o.processing.echo_cancellation && o.audio_source.rfind("device", 0) == 0)
+      if (gst::Playout* playout = PlayoutFor(o.playout, nullptr)) {
+        o.echo_probe = playout->probe();
+        o.echo_base_time = playout->base_time();
+      }
+    auto p = gst::Publisher::Create(o, &audio_.feed(), &video_.feed(), std::move(on_error));
     if (!p) return p.error();
     return std::unique_ptr<PublishConnection>(std::make_unique<GstPublishConnection>(std::move(*p), post_));
   }
 
   Result<std::unique_ptr<SubscribeConnection>> CreateSubscriber(const SubscribeOptions& options,
                                                                 SubscribeCallbacks cb) override {
-    auto s = gst::Subscriber::Create(options, std::move(cb));
+    gst::Playout* playout = PlayoutFor(options.playout, cb.on_error);
+    auto s = gst::Subscriber::Create(options, std::move(cb), playout);
     if (!s) return s.error();
-    return std::unique_ptr<SubscribeConnection>(std::make_unique<GstSubscribeConnection>(std::move(*s), post_));
+    return std::unique_ptr<SubscribeConnection>(
+        std::make_unique<GstSubscribeConnection>(std::move(*s), post_, playout));
   }
 
   Result<std::unique_ptr<FilePlayback>> OpenFile(const std::string& path, bool feeds_audio, bool feeds_video,
@@ -142,9 +160,49 @@ class GstMediaFactory final : public MediaFactory {
   MediaInput& AudioInput() override { return audio_; }
   MediaInput& VideoInput() override { return video_; }
 
+  void SetPlayoutVolume(int volume) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    volume_ = volume;
+    if (playout_) playout_->SetVolume(volume);
+  }
+  void SetUserVolume(const std::string& user_id, int volume) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    users_[user_id].first = volume;
+    if (playout_) playout_->SetUserVolume(user_id, volume);
+  }
+  void SetUserMuted(const std::string& user_id, bool muted) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    users_[user_id].second = muted;
+    if (playout_) playout_->SetUserMuted(user_id, muted);
+  }
+
  private:
+  // The engine's playout for `playout` ("null": none), opened on first use with the
+  // volumes set so far; its speaker's failures go to `on_error` from now on (none: kept).
+  gst::Playout* PlayoutFor(const std::string& playout, const ErrorFn& on_error) {
+    const std::string sink = gst::PlayoutSink(playout);
+    if (sink.empty()) return nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!playout_) {  // the engine's configuration names one sink for its life
+      playout_ = gst::Playout::Open(sink, on_error);
+      if (!playout_) return nullptr;
+      playout_->SetVolume(volume_);
+      for (const auto& [id, u] : users_) {
+        playout_->SetUserVolume(id, u.first);
+        playout_->SetUserMuted(id, u.second);
+      }
+    } else if (on_error) {
+      playout_->SetErrorFn(on_error);
+    }
+    return playout_.get();
+  }
+
   Post post_;
   GstInput audio_{false}, video_{true};
+  std::mutex mu_;
+  std::unique_ptr<gst::Playout> playout_;  ///< outlives the connections that use it
+  int volume_ = 100;
+  std::map<std::string, std::pair<int, bool>> users_ = {};  ///< volume and mute set per user
 };
 
 }  // namespace

@@ -98,6 +98,14 @@ struct PublishOptions {
   ScreenOptions screen_options;
   std::vector<std::string> ice_addresses;
   bool mute_audio = false, mute_video = false;
+  /// A device microphone's processing; its echo canceller listens to `playout`.
+  AudioProcessingConfig processing;
+  std::string playout = "null";
+  /// The playout's echo probe and base time, filled in by the factory (empty: no echo
+  /// cancellation): the probe and the canceller compare running times, so the
+  /// microphone's pipeline runs on the playout's clock and base time.
+  std::string echo_probe;
+  uint64_t echo_base_time = 0;
 };
 
 /// The publish connection: we offer what we send.
@@ -168,6 +176,11 @@ class MediaFactory {
   virtual std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) = 0;
   virtual MediaInput& AudioInput() = 0;
   virtual MediaInput& VideoInput() = 0;
+  /// Remote audio playout volume, 0..400 (100: as received): the whole playout, and
+  /// each remote user's (with its mute); kept for users who do not play yet.
+  virtual void SetPlayoutVolume(int volume) = 0;
+  virtual void SetUserVolume(const std::string& user_id, int volume) = 0;
+  virtual void SetUserMuted(const std::string& user_id, bool muted) = 0;
 };
 
 /// Initializes the media library once for the process and checks that everything the

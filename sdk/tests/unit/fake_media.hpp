@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,12 @@ class FakeMedia final : public media::MediaFactory {
   std::vector<DeviceInfo> EnumerateDevices(DeviceKind) override { return devices; }
   media::MediaInput& AudioInput() override { return input_; }
   media::MediaInput& VideoInput() override { return input_; }
+  void SetPlayoutVolume(int volume) override { playout_volume = volume; }
+  void SetUserVolume(const std::string& user_id, int volume) override { user_volume[user_id] = volume; }
+  void SetUserMuted(const std::string& user_id, bool muted) override { user_muted[user_id] = muted; }
+  int playout_volume = 100;
+  std::map<std::string, int> user_volume;
+  std::map<std::string, bool> user_muted;
 
  private:
   class Input final : public media::MediaInput {

@@ -17,7 +17,7 @@ namespace parley::sdk::gst {
 
 class FedSink {
  public:
-  /// `sink`: a description such as kRenderSink or PlayoutSink(…); `window`: the native
+  /// `sink`: a description such as kRenderSink; `window`: the native
   /// window of its "render" element (0: none). nullptr when it does not start.
   static std::unique_ptr<FedSink> Open(const std::string& sink, uint64_t window, MediaErrorFn on_error);
   ~FedSink();

@@ -41,6 +41,9 @@ std::string ScreenSource(const media::ScreenOptions& o);
 std::string TwccCapsField();
 /// From raw audio: the mute volume, Opus (element "aenc") and its payloader.
 std::string AudioEncoder(bool muted);
+/// Echo cancellation (with o.echo_probe), noise suppression and gain control for a
+/// device microphone ("" for other sources or with all three off), ending in " ! ".
+std::string AudioProcessing(const media::PublishOptions& o);
 /// From raw I420 at the configured size: the encoder (element "encoder") and payloader
 /// of a video track.
 std::string VideoEncoder(const VideoEncoderConfig& v);

@@ -181,6 +181,16 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   Impl& im = *p->impl_;
   im.on_error = std::move(on_error);
   im.pipeline = Sink(gst_pipeline_new("parley-publish"));
+  // The echo canceller matches what the microphone hears with what the playout played
+  // by running time: this pipeline runs on the playout's clock (the system's, not a
+  // sound server's) from the playout's base time.
+  if (!o.echo_probe.empty()) {
+    GstClock* clock = gst_system_clock_obtain();
+    gst_pipeline_use_clock(GST_PIPELINE(im.pipeline.get()), clock);
+    gst_object_unref(clock);
+    gst_element_set_start_time(im.pipeline.get(), GST_CLOCK_TIME_NONE);
+    gst_element_set_base_time(im.pipeline.get(), o.echo_base_time);
+  }
   // The system clock, never a device's: a microphone that goes away must not stop the
   // clock the camera and the encoders run on.
   GstPtr<GstClock> clock = Adopt(gst_system_clock_obtain());
@@ -200,7 +210,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   if (o.audio) {
     std::string src = AudioSource(o.audio_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
-    branches.push_back({src + " ! " + AudioEncoder(o.mute_audio), TrackKind::kAudio, nullptr});
+    branches.push_back({src + " ! " + AudioProcessing(o) + AudioEncoder(o.mute_audio), TrackKind::kAudio, nullptr});
   }
   if (o.video) {
     std::string src = VideoSource(o.video_source);

@@ -18,6 +18,7 @@
 #include "impl/gst/fed_sink.hpp"
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/pipelines.hpp"
+#include "impl/gst/playout.hpp"
 #include "impl/gst/recorder.hpp"
 #include "impl/gst/webrtc.hpp"
 #include "impl/track_ids.hpp"
@@ -44,9 +45,9 @@ struct Subscriber::Impl {
   std::mutex mu;
   std::map<std::string, RemoteTrackInfo> by_mid;  ///< from the offers' a=msid
   using Key = std::pair<std::string, TrackKind>;
-  std::map<Key, uint64_t> windows;                   ///< wanted render windows
-  std::map<Key, std::unique_ptr<FedSink>> renders;   ///< running renderers
-  std::map<Key, std::unique_ptr<FedSink>> speakers;  ///< remote audio playout
+  std::map<Key, uint64_t> windows;                  ///< wanted render windows
+  std::map<Key, std::unique_ptr<FedSink>> renders;  ///< running renderers
+  Playout* playout = nullptr;                       ///< the engine's, when remote audio plays
   /// One per Opus decoder (each counts on its own streaming thread), kept after its
   /// track ends so that the totals stay totals; under mu.
   std::vector<std::unique_ptr<ConcealmentCounter>> concealment;
@@ -106,7 +107,7 @@ struct Subscriber::Impl {
         f.samples = map.size / sizeof(int16_t) / static_cast<size_t>(std::max(1, f.channels));
         f.data = reinterpret_cast<const int16_t*>(map.data);
         if (c->impl->cb.on_audio) c->impl->cb.on_audio(c->info, f);
-        c->impl->Play(c->impl->speakers, c->info, buf, caps);
+        if (c->impl->playout) c->impl->playout->Push(c->info.user_id, buf, caps);
       }
       gst_buffer_unmap(buf, &map);
     }
@@ -156,12 +157,6 @@ struct Subscriber::Impl {
         if (current) it->second.push_back(bin);
       }
       if (!current) self->Retire({bin});
-    }
-    std::string speaker = PlayoutSink(self->options.playout);
-    if (!video && !speaker.empty()) {
-      auto out = FedSink::Open(speaker, 0, self->cb.on_error);
-      std::lock_guard<std::mutex> lock(self->mu);
-      self->speakers[{info->user_id, info->track}] = std::move(out);
     }
   }
 
@@ -306,6 +301,8 @@ struct Subscriber::Impl {
       Source old_source;
       {
         std::lock_guard<std::mutex> lock(mu);
+        if (auto it = by_mid.find(mid); playout && it != by_mid.end() && it->second.track == TrackKind::kAudio)
+          playout->Remove(it->second.user_id);
         if (auto it = chains.find(mid); it != chains.end()) {
           old.swap(it->second);
           chains.erase(it);
@@ -385,12 +382,13 @@ struct Subscriber::Impl {
 };
 
 Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOptions& options,
-                                                       media::SubscribeCallbacks callbacks) {
+                                                       media::SubscribeCallbacks callbacks, Playout* playout) {
   std::unique_ptr<Subscriber> s(new Subscriber());
   s->impl_ = std::make_unique<Impl>();
   Impl& im = *s->impl_;
   im.options = options;
   im.cb = std::move(callbacks);
+  im.playout = playout;
   if (!options.record_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.record_dir, ec);

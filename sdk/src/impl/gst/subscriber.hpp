@@ -19,10 +19,14 @@
 
 namespace parley::sdk::gst {
 
+class Playout;
+
 class Subscriber {
  public:
+  /// Remote audio plays through `playout` (the engine's; none: nowhere), which must
+  /// outlive the subscriber.
   static Result<std::unique_ptr<Subscriber>> Create(const media::SubscribeOptions& options,
-                                                    media::SubscribeCallbacks callbacks);
+                                                    media::SubscribeCallbacks callbacks, Playout* playout);
   /// Finishes the recordings (their muxers write durations and indexes) and stops.
   ~Subscriber();
   Subscriber(const Subscriber&) = delete;
