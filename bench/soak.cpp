@@ -97,7 +97,7 @@ void Plot(const Options& o, const std::filesystem::path& csv) {
      << "set output '" << (std::filesystem::path(o.out) / "soak.png").string() << "'\n"
      << "set datafile separator ','\nset key outside right\nset grid\n"
      << "set title 'soak: " << o.clients << " clients stay, one comes and goes every " << o.visit_s + o.gap_s << " s'\n"
-     << "set xlabel 'minutes'\nset ylabel 'resident memory (MB)'\nset yrange [0:*]\n"
+     << "set xlabel 'minutes'\nset ylabel 'resident memory (MiB)'\nset yrange [0:*]\n"
      << "plot '" << csv.string() << "' using 1:($3/1024) with linespoints title 'parleyd'";
   for (int c = 0; c < o.clients; ++c)
     gp << ", '' using 1:($" << 6 + 3 * c << "/1024) with linespoints title 'client " << c + 1 << "'";

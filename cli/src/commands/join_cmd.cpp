@@ -43,7 +43,7 @@ struct JoinOptions {
   std::string screen_display;  ///< empty: $DISPLAY
   uint64_t screen_window = 0;
   int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
-  bool no_subscribe = false, h5 = true;
+  bool no_subscribe = false, h5 = true, no_audio_processing = false;
   std::vector<std::string> ice_addresses;  ///< local addresses ICE may use (default: the SDK's)
   std::string log_level = "error";         ///< the SDK's own log lines; what matters is printed here
   double duration = 0;
@@ -396,6 +396,7 @@ int Run(JoinOptions o) {
   cfg.ice_addresses = o.ice_addresses;
   cfg.record_dir = o.record_dir;
   cfg.audio_playout = o.speaker;
+  if (o.no_audio_processing) cfg.audio_processing = {false, false, false};
   // Both were checked against the same names when the options were parsed.
   cfg.role = ParseRole(o.role).value_or(ClientRole::kBroadcaster);
   cfg.profile = ParseProfile(o.profile, Aliases::kStrict).value_or(ChannelProfile::kCommunication);
@@ -562,6 +563,8 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();
   cmd->add_option("--bitrate", o->bitrate_kbps, "Video bitrate, kbps")->capture_default_str();
   cmd->add_flag("--no-subscribe", o->no_subscribe, "Do not subscribe to anyone");
+  cmd->add_flag("--no-audio-processing", o->no_audio_processing,
+                "A device microphone without echo cancellation, noise suppression and gain control");
   cmd->add_option("--message", o->messages,
                   "A message to send once joined (repeatable; \"@USER text\" goes to that user alone)");
   cmd->add_option("--token-ttl", o->token_ttl,
