@@ -61,7 +61,7 @@ TEST(CliJoin, ParticipantsComingAndGoingCostTheStayerNoMemory) {
   test::ProcessUse warm, warm_server;
   for (int i = 1; i <= kVisits; ++i) {
     auto args = JoinArgs(server, app, "v" + std::to_string(i));
-    args.insert(args.end(), {"--duration", "2.5"});
+    args.insert(args.end(), {"--duration", "1.5"});
     auto r = test::RunCommand(args);
     ASSERT_EQ(r.status, 0) << "visit " << i << ": " << r.out << r.err;
     if (i == kWarmVisits) {

@@ -284,6 +284,22 @@ int32_t parley_engine_set_playout_volume(parley_engine* e, int volume) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetPlayoutVolume(volume); });
 }
 
+static_assert(static_cast<int>(parley::AudioProfile::kStereoSuperHighQuality) ==
+              PARLEY_AUDIO_PROFILE_STEREO_SUPER_HIGH_QUALITY);
+static_assert(static_cast<int>(parley::AudioProfile::kStereoHighQuality) == PARLEY_AUDIO_PROFILE_STEREO_HIGH_QUALITY);
+static_assert(static_cast<int>(parley::AudioScenario::kMusic) == PARLEY_AUDIO_SCENARIO_MUSIC);
+
+int32_t parley_engine_set_audio_profile(parley_engine* e, int profile, int scenario) {
+  if (profile < PARLEY_AUDIO_PROFILE_LOW_QUALITY || profile > PARLEY_AUDIO_PROFILE_STEREO_SUPER_HIGH_QUALITY ||
+      scenario < PARLEY_AUDIO_SCENARIO_SPEECH || scenario > PARLEY_AUDIO_SCENARIO_MUSIC)
+    return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
+  // The same numbers as the C++ enums (checked above).
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    return engine.SetAudioProfile(static_cast<parley::AudioProfile>(profile),
+                                  static_cast<parley::AudioScenario>(scenario));
+  });
+}
+
 int32_t parley_engine_set_remote_audio_volume(parley_engine* e, const char* user_id, int volume) {
   return Guard(e,
                [&](parley::RtcEngine& engine) { return engine.SetRemoteAudioVolume(user_id ? user_id : "", volume); });

@@ -273,6 +273,15 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
 
+  int32_t SetAudioProfile(AudioProfile profile, AudioScenario scenario) override {
+    if (!sdk::call::ValidAudioConfig({profile, scenario})) return Code(Errc::kPublishConfigInvalid);
+    Post([this, profile, scenario] {
+      config_.audio = {profile, scenario};
+      publishing_.AudioConfigChanged();
+    });
+    return kOk;
+  }
+
   int32_t SubscribeRemoteUser(const std::string& user_id) override { return SubscribeCall(user_id, {}, true, false); }
   int32_t UnsubscribeRemoteUser(const std::string& user_id) override {
     return SubscribeCall(user_id, {}, false, false);
@@ -405,6 +414,11 @@ RtcEngine* RtcEngine::Create(const EngineConfig& config) {
     g_create_error = static_cast<int32_t>(st.error().code);
     g_create_message = st.error().message;
     sdk::Log().error("parley: cannot create the engine: {}", g_create_message);
+    return nullptr;
+  }
+  if (!sdk::call::ValidAudioConfig(config.audio) || !sdk::call::ValidVideoConfig(config.video)) {
+    g_create_error = static_cast<int32_t>(Errc::kPublishConfigInvalid);
+    g_create_message = "the audio or video encoder configuration is invalid";
     return nullptr;
   }
   g_create_error = 0;

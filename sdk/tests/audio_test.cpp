@@ -1,12 +1,15 @@
-// Audio through real devices: a private PulseAudio server whose null sink is the
-// speaker and whose monitor is the microphone, so that everything played is captured
-// again at full strength — the worst echo a call can have. Bob sends a tone; Alice
-// plays it and her microphone hears it; Bob measures how loud his own tone comes back
-// in Alice's audio.
+// Audio profiles end to end (stereo and mono as sent), and audio through real devices: a private PulseAudio server
+// whose null sink is the speaker and whose monitor is the microphone, so that everything played is captured again at
+// full strength — the worst echo a call can have. Bob sends a tone; Alice plays it and her microphone hears it; Bob
+// measures how loud his own tone comes back in Alice's audio.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <memory>
+#include <thread>
+#include <tuple>
 
 #include "engine_support.hpp"
 #include "parley/proto/errc.hpp"
@@ -126,6 +129,87 @@ TEST(Audio, PlayoutVolumeAndMuteChangeWhatTheSpeakerPlays) {
   EXPECT_NEAR(back, full, 3);
   loop.alice.reset();
   loop.bob.reset();
+}
+
+// A stereo profile carries two channels end to end: Eve pushes a tone in the left
+// channel and silence in the right, Bob decodes two channels and the right one stays
+// silent; Mona, on the default (mono) profile, arrives in one channel. A new profile
+// during the call publishes the audio again and it keeps arriving.
+TEST(Audio, AStereoProfileArrivesInTwoChannelsAndTheDefaultInOne) {
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig ecfg = Config(server, "external");
+  ecfg.video_source = "null";
+  ecfg.audio = {AudioProfile::kStereoHighQuality, AudioScenario::kMusic};
+  EngineConfig mcfg = Config(server, "test:tone:660");
+  mcfg.video_source = "null";
+  EngineConfig bcfg = Config(server, "null");
+  bcfg.video_source = "null";
+  EngineConfig bad = bcfg;
+  bad.audio.profile = static_cast<AudioProfile>(6);
+  EXPECT_EQ(RtcEngine::Create(bad), nullptr);
+  EXPECT_EQ(RtcEngine::LastCreateError(), Code(Errc::kPublishConfigInvalid));
+  Probe pe, pm, pb;
+  std::unique_ptr<RtcEngine, void (*)(RtcEngine*)> eve(RtcEngine::Create(ecfg), &RtcEngine::Destroy);
+  std::unique_ptr<RtcEngine, void (*)(RtcEngine*)> mona(RtcEngine::Create(mcfg), &RtcEngine::Destroy);
+  std::unique_ptr<RtcEngine, void (*)(RtcEngine*)> bob(RtcEngine::Create(bcfg), &RtcEngine::Destroy);
+  ASSERT_TRUE(eve && mona && bob);
+  eve->SetEngineEventListener(&pe);
+  mona->SetEngineEventListener(&pm);
+  bob->SetEngineEventListener(&pb);
+  bob->SetMediaFrameObserver(&pb);
+  EXPECT_EQ(eve->SetAudioProfile(static_cast<AudioProfile>(9), AudioScenario::kSpeech),
+            Code(Errc::kPublishConfigInvalid));
+  EXPECT_EQ(eve->SetAudioProfile(AudioProfile::kLowQuality, static_cast<AudioScenario>(2)),
+            Code(Errc::kPublishConfigInvalid));
+  ASSERT_EQ(bob->JoinChannel(Auth(app, "stereo", "bob"), "Bob"), 0);
+  ASSERT_EQ(eve->JoinChannel(Auth(app, "stereo", "eve"), "Eve"), 0);
+  ASSERT_EQ(mona->JoinChannel(Auth(app, "stereo", "mona"), "Mona"), 0);
+  ASSERT_TRUE(pe.WaitFor([&] { return pe.published_tracks.count(TrackKind::kAudio) > 0; }, 10s));
+
+  // Real time, 20 ms at a time: 700 Hz on the left, nothing on the right.
+  std::atomic<bool> pushing{true};
+  std::thread pusher([&] {
+    std::vector<int16_t> pcm(960 * 2);
+    double phase = 0;
+    auto next = std::chrono::steady_clock::now();
+    while (pushing) {
+      for (size_t i = 0; i < 960; ++i) {
+        pcm[i * 2] = static_cast<int16_t>(8000 * std::sin(phase));
+        pcm[i * 2 + 1] = 0;
+        phase += 2 * M_PI * 700 / 48000;
+      }
+      eve->PushExternalAudioFrame(pcm.data(), 960, 48000, 2);
+      next += 20ms;
+      std::this_thread::sleep_until(next);
+    }
+  });
+  const bool arrived =
+      pb.WaitFor([&] { return pb.audio["eve"].samples > 96000 && pb.audio["mona"].samples > 48000; }, 20s);
+  auto [eve_channels, left, right, mona_channels] = pb.Locked([&] {
+    const auto& e = pb.audio["eve"];
+    return std::tuple{e.channels, e.energy, e.right_energy, pb.audio["mona"].channels};
+  });
+  const double separation = 10 * std::log10((left + 1) / (right + 1));
+  // The profile changes during the call: the audio is published again and goes on.
+  ASSERT_EQ(eve->SetAudioProfile(AudioProfile::kLowQuality, AudioScenario::kSpeech), 0);
+  std::this_thread::sleep_for(1s);
+  pb.Locked([&] { return pb.audio["eve"] = {}; });
+  const bool again = pb.WaitFor([&] { return pb.audio["eve"].samples > 48000; }, 15s);
+  pushing = false;
+  pusher.join();
+  std::printf("eve (stereo): %d channels, right %.1f dB below left; mona (default): %d channel(s)\n", eve_channels,
+              separation, mona_channels);
+  EXPECT_TRUE(arrived) << pb.audio["eve"].samples << " samples from eve, " << pb.audio["mona"].samples << " from mona";
+  EXPECT_EQ(eve_channels, 2);
+  EXPECT_GT(separation, 30) << "the right channel carries the left's tone";
+  EXPECT_EQ(mona_channels, 1);
+  EXPECT_TRUE(again) << "no audio from eve after the new profile";
+  EXPECT_NEAR(pb.Frequency("eve"), 700, 60);
+  EXPECT_TRUE(pe.errors.empty()) << pe.errors.front().second;
+  eve.reset();  // before the probes
+  mona.reset();
+  bob.reset();
 }
 
 }  // namespace

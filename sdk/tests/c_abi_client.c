@@ -93,6 +93,12 @@ int main(int argc, char** argv) {
   CHECK(parley_engine_create(&cfg, &e) == PARLEY_ERR_OK);
   if (!e) return 1;
   CHECK(parley_set_h5_compatible_mode(1) == PARLEY_ERR_H5_COMPATIBLE_MODE_CONFIG);
+  CHECK(parley_engine_set_audio_profile(e, 6, PARLEY_AUDIO_SCENARIO_SPEECH) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(parley_engine_set_audio_profile(e, PARLEY_AUDIO_PROFILE_LOW_QUALITY, 2) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(parley_engine_set_audio_profile(NULL, 0, 0) == PARLEY_ERR_INVALID_STATE);
+  /* The default profile, set explicitly: the call publishes as before. */
+  CHECK(parley_engine_set_audio_profile(e, PARLEY_AUDIO_PROFILE_HIGH_QUALITY, PARLEY_AUDIO_SCENARIO_SPEECH) ==
+        PARLEY_ERR_OK);
   parley_callbacks cb;
   memset(&cb, 0, sizeof cb);
   cb.on_join_result = on_join;

@@ -157,8 +157,13 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
         a.last = s;
         peak[id] = std::max(peak[id], std::abs(static_cast<int>(s)));
         a.energy += static_cast<double>(s) * s;
+        if (f.channels == 2) {
+          int16_t r = f.data[i * 2 + 1];
+          a.right_energy += static_cast<double>(r) * r;
+        }
       }
       a.samples += f.samples;
+      a.channels = f.channels;
     });
   }
   /// Reads recorded state under the lock (media threads keep writing it).
@@ -202,7 +207,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::map<std::string, std::chrono::steady_clock::time_point> first_frame_at;
   struct Audio {
     size_t samples = 0, crossings = 0;
-    double energy = 0;  ///< sum of squared samples
+    double energy = 0;        ///< sum of squared samples (of the first channel)
+    double right_energy = 0;  ///< the same of the second channel, when there is one
+    int channels = 0;         ///< of the last frame
     int16_t last = 0;
   };
   std::map<std::string, Audio> audio;

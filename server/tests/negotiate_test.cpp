@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sfu/negotiate.hpp"
 
@@ -221,17 +224,51 @@ TEST(Negotiate, PublishAnswerKeepsAudioRtxWhenOffered) {
   EXPECT_EQ(browser->sdp.media[0].codecs.size(), 1u);
 }
 
+// A stereo Opus offer (RFC 7587 sprop-stereo=1 from GStreamer, stereo=1 as a browser's
+// munged offer says it) is answered stereo=1, so that a browser encodes two channels;
+// a mono one is not, and the accepted track says which.
+TEST(Negotiate, AStereoOpusOfferIsAnsweredStereo) {
+  auto offer = [](const std::string& fmtp) {
+    return "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+           "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\n"
+           "a=ice-pwd:0123456789abcdefghijklmn\r\na=fingerprint:sha-256 "
+           "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+           "a=setup:actpass\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\na=rtpmap:111 OPUS/48000/2\r\n"
+           "a=fmtp:111 " +
+           fmtp + "\r\na=ssrc:3001 cname:x\r\n";
+  };
+  for (const auto& [fmtp, stereo] : std::vector<std::pair<std::string, bool>>{{"sprop-stereo=1", true},
+                                                                              {"minptime=10;stereo=1", true},
+                                                                              {"sprop-stereo=0", false},
+                                                                              {"minptime=10;useinbandfec=1", false},
+                                                                              {"x-stereo=1", false}}) {
+    auto a = AnswerPublishOffer(*ParseSdp(offer(fmtp)), kLocal);
+    ASSERT_TRUE(a.ok()) << a.error().What();
+    EXPECT_EQ(a->tracks[0].stereo, stereo) << fmtp;
+    const std::string answered = a->sdp.media[0].FindCodec(111)->fmtp;
+    EXPECT_EQ(answered.find("stereo=1") != std::string::npos, stereo) << fmtp << " -> " << answered;
+  }
+}
+
 // Each codec has its own numbers on a subscribe connection, none shared with another
 // codec or RTX stream, whatever the spelling.
 TEST(Negotiate, SubscribePayloadTypesNameOneCodecEach) {
   std::set<int> seen;
-  for (const char* c : {"opus", "VP8", "H264"}) {
-    SubscribePayloadTypes p = SubscribePayloadTypesFor(c);
-    EXPECT_GE(p.media, 96);
-    EXPECT_GE(p.rtx, 96);
-    EXPECT_TRUE(seen.insert(p.media).second) << c;
-    EXPECT_TRUE(seen.insert(p.rtx).second) << c;
-  }
+  for (const char* c : {"opus", "VP8", "H264"})
+    for (bool stereo : {false, true}) {
+      SubscribePayloadTypes p = SubscribePayloadTypesFor(c, stereo);
+      if (stereo && std::string(c) != "opus") {
+        EXPECT_EQ(p.media, SubscribePayloadTypesFor(c).media) << c << ": only Opus has stereo numbers";
+        continue;
+      }
+      EXPECT_GE(p.media, 96);
+      EXPECT_GE(p.rtx, 96);
+      EXPECT_TRUE(seen.insert(p.media).second) << c;
+      EXPECT_TRUE(seen.insert(p.rtx).second) << c;
+      if (p.red) {
+        EXPECT_TRUE(seen.insert(p.red).second) << c;
+      }
+    }
   EXPECT_EQ(SubscribePayloadTypesFor("OPUS").media, SubscribePayloadTypesFor("opus").media);
   EXPECT_EQ(SubscribePayloadTypesFor("vp8").rtx, SubscribePayloadTypesFor("VP8").rtx);
   EXPECT_EQ(SubscribePayloadTypesFor("h264").media, SubscribePayloadTypesFor("H264").media);

@@ -39,11 +39,12 @@ import { startHeartbeat, linkClosed, resume } from './link.js';
 import { onNotification } from './notifications.js';
 import { sendMessage } from './messages.js';
 import { enableVolumeIndication } from './volume.js';
+import { AudioProfile, AudioScenario, audioSettings, audioConstraints, offerForServer, answerForBrowser, stereoAnswer } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
 import { Track, Role, Profile, Platform } from './protocol.js';
 
-export { ErrorCode, ParleyError, Track, Role, Profile };
+export { ErrorCode, ParleyError, Track, Role, Profile, AudioProfile, AudioScenario };
 
 /** SDK version, reported to the server at join. */
 export const VERSION = '0.1.0';
@@ -72,6 +73,7 @@ class Engine {
     this.localStream = null;
     this.muted = { audio: false, video: false };     // muteLocalMic / muteLocalCamera
     this.devices = { audio: null, video: null };     // chosen input deviceIds (null: default)
+    this.audio = audioSettings(AudioProfile.HIGH_QUALITY, AudioScenario.SPEECH);  // setAudioProfile
     this.screenStream = null;
     this.subscribePc = null;
     this.remoteUsers = new Map();  // userId -> user (from the server)
@@ -251,6 +253,19 @@ class Engine {
    * smoothed by `smooth` (0..9). Rejects with 0x0F010005 outside those ranges. */
   enableAudioVolumeIndication(intervalMs, smooth = 3) { return enableVolumeIndication(this, intervalMs, smooth); }
 
+  /** Published audio's channels, bitrate and scenario (AudioProfile, AudioScenario: the
+   * native SDK's numbers). Before publishing, or while publishing: the microphone is
+   * captured again for it and the audio published again. Other values reject with
+   * 0x01010405. */
+  async setAudioProfile(profile, scenario = AudioScenario.SPEECH) {
+    const settings = audioSettings(profile, scenario);
+    this.check(settings, ErrorCode.PUBLISH_CONFIG_INVALID, `no audio profile ${profile} / scenario ${scenario}`);
+    this.audio = settings;
+    if (!this.channel || !this.publish.audio || !this.localStream) return;
+    for (const t of this.localStream.getAudioTracks()) { t.stop(); this.localStream.removeTrack(t); }
+    await this.renegotiatePublish({ ...this.publish });
+  }
+
   /** Hands the server a new token for the call in progress (after `authInfoWillExpire`,
    * or any time): the forms joinChannel takes, for the same channel and user. Resolves
    * with { expiresAt }; rejects with the server's code (0x02010205 for another channel
@@ -332,9 +347,9 @@ class Engine {
     // New tracks are published with the new offer; a smaller set renegotiates the
     // publish connection without changing what is published (updatePublish).
     const data = added.length
-      ? await this.request('publish', { tracks: added, sdp: pc.localDescription.sdp })
-      : await this.request('updatePublish', { sdp: pc.localDescription.sdp });
-    await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+      ? await this.request('publish', { tracks: added, sdp: offerForServer(pc.localDescription.sdp, this.audio) })
+      : await this.request('updatePublish', { sdp: offerForServer(pc.localDescription.sdp, this.audio) });
+    await pc.setRemoteDescription({ type: 'answer', sdp: answerForBrowser(data.sdp, this.audio) });
     // Muted before publishing (or before a republish): tell the server once the track
     // is published, so the others see it muted from the start.
     const mutedNow = added.filter((t) => (t === Track.AUDIO && this.muted.audio) || (t === Track.CAMERA && this.muted.video));
@@ -343,8 +358,9 @@ class Engine {
 
   mediaConstraints(kind) {
     const id = this.devices[kind];
-    const base = kind === 'video' ? { width: 640, height: 360 } : {};
-    return id ? { ...base, deviceId: { exact: id } } : (kind === 'video' ? base : true);
+    if (kind === 'audio') return audioConstraints(this.audio, id);
+    const base = { width: 640, height: 360 };
+    return id ? { ...base, deviceId: { exact: id } } : base;
   }
 
   // ---- mute and devices -------------------------------------------------------
@@ -488,7 +504,9 @@ class Engine {
       }
       const pc = this.subscribePc;
       await pc.setRemoteDescription({ type: 'offer', sdp });
-      await pc.setLocalDescription(await pc.createAnswer());
+      // Stereo streams (the server offers them as such) are decoded in stereo.
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription({ type: 'answer', sdp: stereoAnswer(sdp, answer.sdp) });
       await this.request('subscribeAnswer', { sdp: pc.localDescription.sdp });
     });
     return this.subscribeChain;

@@ -2,7 +2,7 @@
 // H5-compatible mode, its default) and a browser (parley.js in Chromium) in one
 // channel receive each other's audio and video through parleyd. With H5-compatible
 // mode turned off (--no-h5) the native client is refused (0x02010121). Audio goes in
-// RED both ways.
+// RED both ways. Stereo audio profiles carry two channels between them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -117,3 +117,72 @@ test('a browser and a native client message each other, to the channel and to on
     await server.stop();
   }
 });
+
+// Audio profiles across the SDKs: a browser on the stereo music profile and a native
+// client on the same profile (`--audio stereo-high --music`). The server hears of the
+// browser's stereo and answers it stereo at 64 kbps; the native client decodes the
+// browser's audio in two channels; the browser answers the native stereo stream for a
+// stereo decoder and plays it.
+test('stereo audio profiles: a browser and a native client send and receive two channels', { timeout: 60000 }, async () => {
+  const server = await startServer();
+  const browser = await launchChromium();
+  try {
+    const app = await server.admin('POST', '/v1/admin/apps', { name: 'stereo' });
+    const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
+      { channelId: 'music', userId: user, ttlSeconds: 600 })).token;
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/demo/`);
+    await page.evaluate(async ({ token }) => {
+      const { createEngine, AudioProfile, AudioScenario } = await import('/sdk/parley.js');
+      const engine = createEngine();
+      window.engine = engine;
+      await engine.setAudioProfile(AudioProfile.STEREO_HIGH_QUALITY, AudioScenario.MUSIC);
+      engine.on('remoteTrackAvailable', ({ stream }) => {
+        const a = document.createElement('audio');
+        a.autoplay = true; a.srcObject = stream;
+        document.body.append(a);
+      });
+      await engine.joinChannel(token, 'browser');
+      await engine.publishLocalAudioStream(true);
+    }, { token: await token('web') });
+    const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
+    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '7',
+      '--publish', 'audio', '--audio', 'stereo-high', '--music']);
+    await new Promise((r) => setTimeout(r, 4000));
+    const first = await page.evaluate(inbound);
+    const sentBefore = await page.evaluate(outboundAudioBytes);
+    await new Promise((r) => setTimeout(r, 2000));
+    const second = await page.evaluate(inbound);
+    const sentAfter = await page.evaluate(outboundAudioBytes);
+    const sdp = await page.evaluate(() => ({
+      publishAnswer: window.engine.publishPc.remoteDescription.sdp,
+      subscribeAnswer: window.engine.subscribePc.localDescription.sdp,
+      capture: window.engine.localStream.getAudioTracks()[0].getSettings(),
+    }));
+    const result = await native;
+    const stats = result.events.filter((e) => e.event === 'stats').pop();
+    const sentKbps = ((sentAfter - sentBefore) * 8) / 2000;
+    console.log(`# browser sends ${sentKbps.toFixed(1)} kbps of audio, capture ${JSON.stringify(sdp.capture)}; native received ${JSON.stringify(stats?.received?.web)}`);
+    assert.equal(result.status, 0, result.err);
+    assert.match(sdp.publishAnswer, /a=fmtp:\d+ [^\r\n]*stereo=1[^\r\n]*maxaveragebitrate=64000|a=fmtp:\d+ [^\r\n]*maxaveragebitrate=64000[^\r\n]*stereo=1/,
+      'the browser applies a stereo answer at 64 kbps');
+    assert.match(sdp.subscribeAnswer, /a=fmtp:110 [^\r\n]*stereo=1/, 'the native stereo stream is answered for a stereo decoder');
+    assert.equal(stats.received.web.audioChannels, 2, 'native decodes the browser\'s audio in two channels');
+    assert.ok(stats.received.web.audioMs > 1000, 'native decodes the browser\'s audio');
+    assert.ok(sentKbps > 0, 'the browser sends audio');
+    assert.ok(second.audio.samples - first.audio.samples > 48000, 'the browser plays the native stereo audio');
+    assert.ok(second.audio.concealed - first.audio.concealed < 9600, 'the browser decodes the native stereo audio');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+// The publish connection's audio bytes sent so far.
+async function outboundAudioBytes() {
+  let bytes = 0;
+  (await window.engine.publishPc.getStats()).forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') bytes += s.bytesSent;
+  });
+  return bytes;
+}

@@ -43,7 +43,8 @@ struct JoinOptions {
   std::string screen_display;  ///< empty: $DISPLAY
   uint64_t screen_window = 0;
   int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
-  bool no_subscribe = false, h5 = true, no_audio_processing = false;
+  bool no_subscribe = false, h5 = true, no_audio_processing = false, music = false;
+  std::string audio_profile = "high";      ///< AudioProfileNames
   std::vector<std::string> ice_addresses;  ///< local addresses ICE may use (default: the SDK's)
   std::string log_level = "error";         ///< the SDK's own log lines; what matters is printed here
   double duration = 0;
@@ -55,14 +56,6 @@ struct JoinOptions {
 // The wire name ("audio", "camera", "screen"): what the JSON events and the browser call it.
 std::string TrackName(TrackKind t) {
   return std::string(Name(t));
-}
-
-// The names a --role / --profile option accepts: the protocol's, not a copy of them.
-std::vector<std::string> RoleNames() {
-  return {std::string(Name(ClientRole::kBroadcaster)), std::string(Name(ClientRole::kAudience))};
-}
-std::vector<std::string> ProfileNames() {
-  return {std::string(Name(ChannelProfile::kCommunication)), std::string(Name(ChannelProfile::kInteractiveLive))};
 }
 
 // Collects events and media counters from the engine's threads; the main thread prints.
@@ -206,6 +199,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   void OnRemoteAudioFrame(const std::string& id, const AudioFrame& f) override {
     std::lock_guard<std::mutex> lock(mu_);
     received_[id].audio_samples += f.samples;
+    received_[id].audio_channels = f.channels;
   }
   void OnStats(const EngineStats& s) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -276,6 +270,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
                    {"width", r.width},
                    {"height", r.height},
                    {"audioMs", r.audio_samples / 48},
+                   {"audioChannels", r.audio_channels},
                    {"fps", r.frames - r.frames_before},
                    {"freezes", r.freezes},
                    {"frozenMs", r.frozen_ms},
@@ -322,7 +317,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   static constexpr int32_t kPending = -1;
   struct Received {
     uint64_t frames = 0, frames_before = 0, audio_samples = 0;
-    int width = 0, height = 0;
+    int width = 0, height = 0, audio_channels = 0;
     // Video freezes: gaps of more than kFreezeMs between two rendered frames.
     std::chrono::steady_clock::time_point last_frame{};
     uint64_t freezes = 0, frozen_ms = 0, longest_gap_ms = 0;
@@ -397,6 +392,7 @@ int Run(JoinOptions o) {
   cfg.record_dir = o.record_dir;
   cfg.audio_playout = o.speaker;
   if (o.no_audio_processing) cfg.audio_processing = {false, false, false};
+  cfg.audio = {ParseAudioProfile(o.audio_profile), o.music ? AudioScenario::kMusic : AudioScenario::kSpeech};
   // Both were checked against the same names when the options were parsed.
   cfg.role = ParseRole(o.role).value_or(ClientRole::kBroadcaster);
   cfg.profile = ParseProfile(o.profile, Aliases::kStrict).value_or(ChannelProfile::kCommunication);
@@ -565,6 +561,11 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_flag("--no-subscribe", o->no_subscribe, "Do not subscribe to anyone");
   cmd->add_flag("--no-audio-processing", o->no_audio_processing,
                 "A device microphone without echo cancellation, noise suppression and gain control");
+  cmd->add_option("--audio", o->audio_profile,
+                  "Audio profile: low, basic, high (mono 12/24/32 kbps), stereo-high, "
+                  "super-high, stereo-super-high (64/96/128 kbps)")
+      ->check(CLI::IsMember(AudioProfileNames()));
+  cmd->add_flag("--music", o->music, "Music: general-audio Opus, no DTX, no noise suppression or gain control");
   cmd->add_option("--message", o->messages,
                   "A message to send once joined (repeatable; \"@USER text\" goes to that user alone)");
   cmd->add_option("--token-ttl", o->token_ttl,

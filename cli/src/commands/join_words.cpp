@@ -34,4 +34,24 @@ std::optional<DegradationPreference> ParseDegradation(const std::string& word) {
   return std::nullopt;
 }
 
+std::vector<std::string> RoleNames() {
+  return {std::string(Name(ClientRole::kBroadcaster)), std::string(Name(ClientRole::kAudience))};
+}
+
+std::vector<std::string> ProfileNames() {
+  return {std::string(Name(ChannelProfile::kCommunication)), std::string(Name(ChannelProfile::kInteractiveLive))};
+}
+
+const std::vector<std::string>& AudioProfileNames() {
+  // In the order of the enum's values.
+  static const std::vector<std::string> names{"low", "basic", "high", "stereo-high", "super-high", "stereo-super-high"};
+  return names;
+}
+
+AudioProfile ParseAudioProfile(const std::string& word) {
+  const auto& names = AudioProfileNames();
+  auto it = std::find(names.begin(), names.end(), word);
+  return it == names.end() ? AudioProfile::kHighQuality : static_cast<AudioProfile>(it - names.begin());
+}
+
 }  // namespace parley::cli

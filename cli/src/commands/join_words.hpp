@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "parley/types.hpp"
 
@@ -19,5 +20,12 @@ std::string QualityText(int q);
 std::string ProgressBar(int64_t position_ms, int64_t duration_ms);
 /// --degradation's words for the public preference (nullopt: not given).
 std::optional<DegradationPreference> ParseDegradation(const std::string& word);
+/// The names --role and --profile accept: the protocol's, not a copy of them.
+std::vector<std::string> RoleNames();
+std::vector<std::string> ProfileNames();
+/// --audio's words: low, basic, high, stereo-high, super-high, stereo-super-high.
+const std::vector<std::string>& AudioProfileNames();
+/// One of AudioProfileNames (else the default, high).
+AudioProfile ParseAudioProfile(const std::string& word);
 
 }  // namespace parley::cli

@@ -137,6 +137,10 @@ class RtcEngine {
   virtual int32_t SetLocalVideoCanvas(uint64_t window) = 0;
   /// Validated: 16..3840 x 16..2160, 1..60 fps, 50..20000 kbps, else 0x01010405.
   virtual int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& config) = 0;
+  /// Published audio's channels, band, bitrate and scenario (AudioEncoderConfig); a
+  /// value outside the enums: 0x01010405. During a call, published audio is
+  /// published again with it.
+  virtual int32_t SetAudioProfile(AudioProfile profile, AudioScenario scenario) = 0;
   /// Everything the user publishes (also what auto_subscribe does for everyone).
   /// Empty id or oneself: 0x01010501; the user is not there or publishes nothing:
   /// 0x02010403 through OnOccurError.

@@ -47,6 +47,20 @@ enum {
   PARLEY_DEGRADATION_BALANCED = 2             /* some of each, in turn */
 };
 
+/* Published audio (parley_engine_set_audio_profile); ARTC's numbers. */
+enum {
+  PARLEY_AUDIO_PROFILE_LOW_QUALITY = 0,              /* mono, narrowband, 12 kbps */
+  PARLEY_AUDIO_PROFILE_BASIC_QUALITY = 1,            /* mono, wideband, 24 kbps */
+  PARLEY_AUDIO_PROFILE_HIGH_QUALITY = 2,             /* mono, fullband, 32 kbps (the default) */
+  PARLEY_AUDIO_PROFILE_STEREO_HIGH_QUALITY = 3,      /* stereo, fullband, 64 kbps */
+  PARLEY_AUDIO_PROFILE_SUPER_HIGH_QUALITY = 4,       /* mono, fullband, 96 kbps */
+  PARLEY_AUDIO_PROFILE_STEREO_SUPER_HIGH_QUALITY = 5 /* stereo, fullband, 128 kbps */
+};
+enum {
+  PARLEY_AUDIO_SCENARIO_SPEECH = 0, /* voice coding, DTX, noise suppression and gain control */
+  PARLEY_AUDIO_SCENARIO_MUSIC = 1   /* general-audio coding, no DTX, no noise suppression or gain control */
+};
+
 typedef struct parley_engine_config {
   const char* server_url;               /* "ws://host:port/v1/signal" or "http://host:port" (required) */
   const char* audio_source;             /* "test:tone[:Hz]", "test:silence", "null"; NULL = "test:tone" */
@@ -139,6 +153,9 @@ int32_t parley_engine_enable_volume_indication(parley_engine* engine, int interv
 /* Playout volume 0..400 (100 as received) of everything, or of one remote user; and
  * one remote user's playout muted (nonzero) or not. Errors as RtcEngine's. */
 int32_t parley_engine_set_playout_volume(parley_engine* engine, int volume);
+/* PARLEY_AUDIO_PROFILE_* and PARLEY_AUDIO_SCENARIO_*, before joining or during a call
+ * (as RtcEngine::SetAudioProfile); other values: PARLEY_ERR_PUBLISH_CONFIG_INVALID. */
+int32_t parley_engine_set_audio_profile(parley_engine* engine, int profile, int scenario);
 int32_t parley_engine_set_remote_audio_volume(parley_engine* engine, const char* user_id, int volume);
 int32_t parley_engine_mute_remote_audio_playing(parley_engine* engine, const char* user_id, int mute);
 /* A new token (an access token or an ARTC single-parameter token) for the call in

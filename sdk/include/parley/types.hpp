@@ -50,6 +50,38 @@ struct AudioProcessingConfig {
   bool auto_gain_control = true;
 };
 
+/// What the published audio is for: the Opus encoder's channels, audio band and
+/// bitrate. The numbers are ARTC's, so a ported app's values carry over.
+enum class AudioProfile : uint8_t {
+  kLowQuality = 0,              ///< mono, narrowband (up to 4 kHz), 12 kbps
+  kBasicQuality = 1,            ///< mono, wideband (up to 8 kHz), 24 kbps
+  kHighQuality = 2,             ///< mono, fullband (up to 20 kHz), 32 kbps (the default)
+  kStereoHighQuality = 3,       ///< stereo, fullband, 64 kbps
+  kSuperHighQuality = 4,        ///< mono, fullband, 96 kbps
+  kStereoSuperHighQuality = 5,  ///< stereo, fullband, 128 kbps
+};
+
+/// What the microphone mostly carries.
+enum class AudioScenario : uint8_t {
+  /// Speech: Opus in its voice mode, silence sent as comfort noise (DTX), noise
+  /// suppression and gain control as AudioProcessingConfig says.
+  kSpeech = 0,
+  /// Music: Opus in its general-audio mode, no DTX, no noise suppression and no gain
+  /// control (they take music for noise and pump its dynamics); echo cancellation
+  /// stays as configured.
+  kMusic = 1,
+};
+
+/// Published audio's encoding (Engine::SetAudioProfile changes it during a call: the
+/// audio is published again on a new connection, as with a new video configuration).
+/// A stereo profile carries two channels from a stereo source (an external or file
+/// source, or a device microphone without echo cancellation, which works in mono);
+/// subscribers receive, and the engine plays, what was sent.
+struct AudioEncoderConfig {
+  AudioProfile profile = AudioProfile::kHighQuality;
+  AudioScenario scenario = AudioScenario::kSpeech;
+};
+
 struct EngineConfig {
   /// Signalling URL of parleyd, e.g. "ws://127.0.0.1:7080/v1/signal" (http:// works too).
   std::string server_url;
@@ -72,6 +104,8 @@ struct EngineConfig {
   std::string audio_playout = "null";
   /// Echo cancellation, noise suppression and gain control of a device microphone.
   AudioProcessingConfig audio_processing;
+  /// Channels, band, bitrate and scenario of published audio.
+  AudioEncoderConfig audio;
   /// When set, every received stream is also written, as received (no re-encoding),
   /// to <record_dir>/<user>-<audio|camera|screen>.<ogg|webm|mkv> (Opus in Ogg, VP8 in
   /// WebM, H.264 in Matroska); a second stream of the same name gets "-2" and so on.

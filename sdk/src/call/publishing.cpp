@@ -18,6 +18,11 @@ bool ValidVideoConfig(const VideoEncoderConfig& c) {
          c.bitrate_kbps >= 50 && c.bitrate_kbps <= 20000 && c.width % 2 == 0 && c.height % 2 == 0;
 }
 
+bool ValidAudioConfig(const AudioEncoderConfig& c) {
+  return static_cast<int>(c.profile) <= static_cast<int>(AudioProfile::kStereoSuperHighQuality) &&
+         static_cast<int>(c.scenario) <= static_cast<int>(AudioScenario::kMusic);
+}
+
 bool ValidAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels) {
   return pcm && samples != 0 && samples <= static_cast<size_t>(rate) && rate >= 8000 && rate <= 48000 &&
          channels >= 1 && channels <= 2;
@@ -88,6 +93,10 @@ void Publishing::SetLocalWindow(uint64_t window) {
 
 void Publishing::VideoConfigChanged() {
   if (connection_ && published_.count(TrackKind::kCamera)) Republish();
+}
+
+void Publishing::AudioConfigChanged() {
+  if (connection_ && published_.count(TrackKind::kAudio)) Republish();
 }
 
 void Publishing::FileOp(const std::function<Status(media::FilePlayback&)>& op) {
@@ -196,6 +205,7 @@ void Publishing::Publish(std::set<TrackKind> want) {
   o.mute_audio = mute_audio_;
   o.mute_video = mute_video_;
   o.processing = config_.audio_processing;
+  o.audio_config = config_.audio;
   o.playout = config_.audio_playout;
   auto pub = media_.CreatePublisher(
       o, [this](int32_t code, const std::string& m) { listener_.Post([this, code, m] { listener_.Error(code, m); }); });

@@ -28,6 +28,8 @@ namespace parley::sdk::call {
 /// Encoder settings the API accepts: even sizes 16x16..3840x2160, 1..60 fps,
 /// 50..20000 kbps.
 [[nodiscard]] bool ValidVideoConfig(const VideoEncoderConfig& c);
+/// Profile and scenario are values of their enums (the C ABI passes integers).
+[[nodiscard]] bool ValidAudioConfig(const AudioEncoderConfig& c);
 /// An external audio frame the API accepts: 8..48 kHz, mono or stereo, 1 to `rate`
 /// samples (at most a second).
 [[nodiscard]] bool ValidAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels);
@@ -70,6 +72,7 @@ class Publishing {
   void SetLocalWindow(uint64_t window);
   /// The camera's encoder settings changed: a published camera is published again.
   void VideoConfigChanged();
+  void AudioConfigChanged();
   /// Runs `op` (play, pause, seek) on the media file and reports what changed.
   void FileOp(const std::function<Status(media::FilePlayback&)>& op);
   /// The role is audience now: nothing is published any more.

@@ -95,6 +95,7 @@ struct PublishOptions {
   std::string audio_source = "test:tone";  ///< "external" and "file:…" read the factory's inputs
   std::string video_source = "test:pattern";
   VideoEncoderConfig video_config;
+  AudioEncoderConfig audio_config;
   ScreenOptions screen_options;
   std::vector<std::string> ice_addresses;
   bool mute_audio = false, mute_video = false;

@@ -212,14 +212,19 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
       OfferedTrack& o = *existing;
       o.video = video;
       o.active = false;  // filled in below
-      SubscribePayloadTypes pts = SubscribePayloadTypesFor(acc->second.codec);
+      SubscribePayloadTypes pts = SubscribePayloadTypesFor(acc->second.codec, acc->second.stereo);
       o.codec = {};
       o.codec.payload_type = pts.media;
       o.codec.name = acc->second.codec;
       o.codec.clock_rate = o.video ? 90000 : 48000;
       o.codec.channels = o.video ? 0 : 2;
+      // Stereo as the publisher sends it when the section is offered: a native receiver
+      // decodes the channels the offer announces (a publisher's later change of profile
+      // keeps the section, and is folded into the channels decoded at first); a
+      // browser's decoder takes what its own answer asks for (parley.js asks for stereo).
       if (!o.video)
-        o.codec.fmtp = "minptime=10;useinbandfec=1";
+        o.codec.fmtp = acc->second.stereo ? "minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1"
+                                          : "minptime=10;useinbandfec=1;sprop-stereo=0";
       else if (acc->second.codec == "H264")
         o.codec.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
       // RTX towards the subscriber when the publisher repairs its own stream too (the

@@ -159,10 +159,16 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     r.direction = m.Sends() ? "recvonly" : "inactive";
     SdpCodec codec = *chosen;
     codec.feedback = KeepFeedback(*chosen);
-    if (codec.name == "opus" || codec.name == "OPUS") codec.fmtp = "minptime=10;useinbandfec=1;usedtx=1";
+    AcceptedTrack t;
+    if (codec.name == "opus" || codec.name == "OPUS") {
+      // A sender that says it sends stereo (RFC 7587 sprop-stereo, or stereo=1 as
+      // browsers' munged offers say it) is told that stereo is welcome: browsers encode
+      // stereo only when the remote description asks for it.
+      t.stereo = HasParam(chosen->fmtp, "sprop-stereo=1") || HasParam(chosen->fmtp, "stereo=1");
+      codec.fmtp = t.stereo ? "minptime=10;useinbandfec=1;usedtx=1;stereo=1" : "minptime=10;useinbandfec=1;usedtx=1";
+    }
     r.codecs.push_back(codec);
     r.formats.push_back(std::to_string(codec.payload_type));
-    AcceptedTrack t;
     t.mid = m.mid;
     t.kind = m.kind;
     t.codec = codec.name;
@@ -208,13 +214,13 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   return out;
 }
 
-SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec) {
+SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec, bool stereo) {
   auto is = [codec](std::string_view name) {
     return codec.size() == name.size() && std::equal(codec.begin(), codec.end(), name.begin(), [](char a, char b) {
              return std::tolower(static_cast<unsigned char>(a)) == b;
            });
   };
-  if (is("opus")) return {111, 112, 63};
+  if (is("opus")) return stereo ? SubscribePayloadTypes{110, 109, 62} : SubscribePayloadTypes{111, 112, 63};
   if (is("vp8")) return {96, 97};
   if (is("h264")) return {102, 103};
   return {};

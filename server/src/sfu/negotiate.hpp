@@ -39,6 +39,7 @@ struct AcceptedTrack {
   uint8_t rtx_payload_type = 0;  ///< 0 = no RTX
   uint32_t ssrc = 0;             ///< from the offer's a=ssrc, 0 if it gave none
   uint32_t rtx_ssrc = 0;
+  bool stereo = false;  ///< Opus: the sender said it sends two channels
   /// Audio: RED carrying the codec (red.hpp), when the offer had it; 0 = none. Its RTX
   /// (retransmissions of RED packets), when offered too.
   uint8_t red_payload_type = 0;
@@ -96,14 +97,18 @@ struct SubscribePayloadTypes {
   uint8_t media = 0, rtx = 0;
   uint8_t red = 0;  ///< RED carrying the codec (audio: 63, as browsers number it); 0 = none
 };
-/// Fixed per codec (Opus 111/112 and RED 63, VP8 96/97, H.264 102/103), whoever published the
+/// Fixed per codec (Opus 111/112 and RED 63, stereo Opus 110/109 and RED 62, VP8 96/97,
+/// H.264 102/103), whoever published the
 /// track: in the connection's one BUNDLE group a number must name one codec
 /// configuration (RFC 8843 §9.1), and publishers choose their own numbers (a native
 /// H.264 publisher's RTX takes 96, the first free one, which is a VP8 publisher's
 /// media type). Forwarded as published, one number meant two things, and the
 /// subscriber's RTX receiver took VP8 media for H.264 retransmissions. {0, 0} for a
-/// codec the SFU does not forward.
-SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec);
+/// codec the SFU does not forward. Stereo Opus has numbers of its own: its sections
+/// announce two channels (sprop-stereo=1) and mono ones one, and a receiver that maps
+/// payload types per connection (GStreamer) would otherwise decode every Opus stream
+/// with whichever section's channels it read first.
+SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec, bool stereo = false);
 
 /// The server's offer on a subscribe connection: sendonly sections (inactive for
 /// tracks that went away), ICE-lite, a=setup:actpass: the client picks the DTLS role

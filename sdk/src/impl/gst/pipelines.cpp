@@ -61,7 +61,8 @@ std::string TwccCapsField() {
 }
 
 std::string AudioProcessing(const media::PublishOptions& o) {
-  const AudioProcessingConfig& p = o.processing;
+  AudioProcessingConfig p = o.processing;
+  if (o.audio_config.scenario == AudioScenario::kMusic) p.noise_suppression = p.auto_gain_control = false;
   const bool echo = p.echo_cancellation && !o.echo_probe.empty();
   if (o.audio_source.rfind("device", 0) != 0 || !(echo || p.noise_suppression || p.auto_gain_control)) return "";
   auto on = [](bool b) { return b ? "true" : "false"; };
@@ -76,15 +77,36 @@ std::string AudioProcessing(const media::PublishOptions& o) {
   return d + " ! ";
 }
 
-std::string AudioEncoder(bool muted) {
+OpusSettings OpusFor(const AudioEncoderConfig& c) {
+  switch (c.profile) {
+    case AudioProfile::kLowQuality: return {1, 12000, "narrowband"};
+    case AudioProfile::kBasicQuality: return {1, 24000, "wideband"};
+    case AudioProfile::kHighQuality: return {1, 32000, "fullband"};
+    case AudioProfile::kStereoHighQuality: return {2, 64000, "fullband"};
+    case AudioProfile::kSuperHighQuality: return {1, 96000, "fullband"};
+    case AudioProfile::kStereoSuperHighQuality: return {2, 128000, "fullband"};
+  }
+  return {1, 32000, "fullband"};
+}
+
+std::string AudioEncoder(bool muted, const AudioEncoderConfig& c) {
+  const OpusSettings opus = OpusFor(c);
+  const bool speech = c.scenario == AudioScenario::kSpeech;
+  const char* dtx = speech ? "true" : "false";
   // level measures each buffer after the mute (a muted microphone is silent) and
   // attaches the level for the payloader's RFC 6464 header extension (Publisher adds it).
+  // The payloader's caps say how many channels are sent (sprop-stereo, RFC 7587), and
+  // so does the offer, which webrtcbin may write before any audio went through: the
+  // filter names them. The server's subscribe offers pass a stereo stream on as such.
   return std::string("audioconvert ! audioresample ! volume name=mute") + (muted ? " mute=true" : "") +
-         " ! level name=alevel audio-level-meta=true post-messages=false ! audioconvert"
-         " ! opusenc name=aenc inband-fec=true dtx=true bitrate=32000 ! rtpopuspay name=apay pt=111 dtx=true ! "
-         "capsfilter name=acaps "
-         "caps=\"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000" +
-         TwccCapsField() + "\"";
+         " ! level name=alevel audio-level-meta=true post-messages=false ! audioconvert ! audio/x-raw,channels=" +
+         std::to_string(opus.channels) + " ! opusenc name=aenc inband-fec=true dtx=" + dtx +
+         " bitrate=" + std::to_string(opus.bitrate_bps) + " bandwidth=" + opus.bandwidth +
+         " audio-type=" + (speech ? "voice" : "generic") + " ! rtpopuspay name=apay pt=111 dtx=" + dtx +
+         " ! capsfilter name=acaps "
+         "caps=\"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+         "encoding-params=(string)2,sprop-stereo=(string)" +
+         (opus.channels == 2 ? "1" : "0") + TwccCapsField() + "\"";
 }
 
 // Media payload types stay out of 96-101: webrtcbin gives each RTX, RED and ULPFEC

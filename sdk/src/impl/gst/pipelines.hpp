@@ -39,8 +39,16 @@ std::string ScreenSource(const media::ScreenOptions& o);
 /// The caps field that makes webrtcbin offer transport-wide-cc (draft-holmer-rmcat-
 /// transport-wide-cc-extensions-01) with id kTwccId.
 std::string TwccCapsField();
-/// From raw audio: the mute volume, Opus (element "aenc") and its payloader.
-std::string AudioEncoder(bool muted);
+/// Opus for an audio profile: channels, bitrate and opusenc's audio band.
+struct OpusSettings {
+  int channels;
+  int bitrate_bps;
+  const char* bandwidth;
+};
+OpusSettings OpusFor(const AudioEncoderConfig& c);
+/// From raw audio: the mute volume, Opus (element "aenc", as the profile and scenario
+/// say) and its payloader.
+std::string AudioEncoder(bool muted, const AudioEncoderConfig& c);
 /// Echo cancellation (with o.echo_probe), noise suppression and gain control for a
 /// device microphone ("" for other sources or with all three off), ending in " ! ".
 std::string AudioProcessing(const media::PublishOptions& o);

@@ -8,7 +8,7 @@
 namespace parley::sdk::gst {
 namespace {
 
-constexpr char kMix[] = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
+constexpr char kMix[] = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2";
 
 double Gain(int volume) {
   return std::clamp(volume, 0, 400) / 100.0;

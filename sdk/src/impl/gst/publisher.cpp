@@ -210,7 +210,8 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   if (o.audio) {
     std::string src = AudioSource(o.audio_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
-    branches.push_back({src + " ! " + AudioProcessing(o) + AudioEncoder(o.mute_audio), TrackKind::kAudio, nullptr});
+    branches.push_back(
+        {src + " ! " + AudioProcessing(o) + AudioEncoder(o.mute_audio, o.audio_config), TrackKind::kAudio, nullptr});
   }
   if (o.video) {
     std::string src = VideoSource(o.video_source);

@@ -130,10 +130,15 @@ struct Subscriber::Impl {
     if (!caps) caps = Adopt(gst_pad_query_caps(pad, nullptr));
     std::string name = gst_structure_get_name(gst_caps_get_structure(caps.get(), 0));
     bool video = name.rfind("video/", 0) == 0;
-    const char* desc = video ? "videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false"
-                             : "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
-                               "appsink name=sink sync=false";
-    GstElement* bin = gst_parse_bin_from_description(desc, TRUE, nullptr);  // floating
+    // Audio in the channels the decoder gives: two for a stream its offer announced as
+    // stereo (sprop-stereo=1), else one.
+    int channels = 1;
+    gst_structure_get_int(gst_caps_get_structure(caps.get(), 0), "channels", &channels);
+    std::string desc = video ? "videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false"
+                             : "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=" +
+                                   std::to_string(std::clamp(channels, 1, 2)) +
+                                   ",rate=48000 ! appsink name=sink sync=false";
+    GstElement* bin = gst_parse_bin_from_description(desc.c_str(), TRUE, nullptr);  // floating
     if (!bin) return;
     gst_bin_add(GST_BIN(self->pipeline.get()), bin);
     {
