@@ -108,6 +108,10 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
   void OnAuthInfoExpired(int64_t remove_in_ms) override {
     if (auto c = Callbacks(); c.on_token_expired) c.on_token_expired(c.user_data, remove_in_ms);
   }
+  void OnSnapshotComplete(const std::string& u, parley::TrackKind t, const std::string& path, int32_t r) override {
+    if (auto c = Callbacks(); c.on_snapshot)
+      c.on_snapshot(c.user_data, u.c_str(), static_cast<int>(t), path.c_str(), r);
+  }
   void OnRemoteStreamResumed(const std::string& user_id) override {
     if (auto c = Callbacks(); c.on_remote_stream_resumed) c.on_remote_stream_resumed(c.user_data, user_id.c_str());
   }
@@ -370,6 +374,14 @@ int32_t parley_engine_set_remote_canvas(parley_engine* e, const char* user_id, i
   return Guard(e, [&](parley::RtcEngine& engine) {
     if (track < PARLEY_TRACK_AUDIO || track > PARLEY_TRACK_SCREEN) return kInvalidSubscribe;
     return engine.SetRemoteVideoCanvas(Str(user_id), static_cast<parley::TrackKind>(track), window);
+  });
+}
+
+int32_t parley_engine_take_snapshot(parley_engine* e, const char* user_id, int track, const char* path) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    if (track < PARLEY_TRACK_AUDIO || track > PARLEY_TRACK_SCREEN)
+      return static_cast<int32_t>(parley::Errc::kInvalidField);
+    return engine.TakeSnapshot(Str(user_id), static_cast<parley::TrackKind>(track), Str(path));
   });
 }
 

@@ -78,6 +78,7 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   /// down (leaving the channel if needed) and is joined. From the engine thread
   /// itself (DestroyFromEngineThread) it has already ended.
   ~EngineImpl() override {
+    media_->CloseSnapshots();  // no answer is posted to the loop once it stops
     if (thread_.joinable()) {
       loop_.Stop();
       thread_.join();
@@ -278,6 +279,22 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     Post([this, profile, scenario] {
       config_.audio = {profile, scenario};
       publishing_.AudioConfigChanged();
+    });
+    return kOk;
+  }
+
+  int32_t TakeSnapshot(const std::string& user_id, TrackKind track, const std::string& path) override {
+    if (track == TrackKind::kAudio || !sdk::call::ValidSnapshotPath(path)) return Code(Errc::kInvalidField);
+    {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      if (!state_.in_call) return Code(Errc::kNotInChannel);
+    }
+    // Answered on the snapshot thread; told on the engine thread.
+    media_->Snapshot(user_id, track, path, [this, user_id, track, path](int32_t code, const std::string& why) {
+      Post([this, user_id, track, path, code, why] {
+        if (code) sdk::Log().info("parley: snapshot of {}/{} failed: {}", user_id, Name(track), why);
+        if (EngineEventListener* l = listener()) l->OnSnapshotComplete(user_id, track, path, code);
+      });
     });
     return kOk;
   }

@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
   CHECK(parley_engine_set_audio_profile(e, 6, PARLEY_AUDIO_SCENARIO_SPEECH) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
   CHECK(parley_engine_set_audio_profile(e, PARLEY_AUDIO_PROFILE_LOW_QUALITY, 2) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
   CHECK(parley_engine_set_audio_profile(NULL, 0, 0) == PARLEY_ERR_INVALID_STATE);
+  CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_AUDIO, "x.png") == PARLEY_ERR_INVALID_FIELD);
+  CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_CAMERA, NULL) == PARLEY_ERR_INVALID_FIELD);
+  CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_CAMERA, "x.png") == PARLEY_ERR_NOT_IN_CHANNEL);
   /* The default profile, set explicitly: the call publishes as before. */
   CHECK(parley_engine_set_audio_profile(e, PARLEY_AUDIO_PROFILE_HIGH_QUALITY, PARLEY_AUDIO_SCENARIO_SPEECH) ==
         PARLEY_ERR_OK);

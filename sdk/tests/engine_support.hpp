@@ -70,6 +70,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnRecordingStarted(const std::string&, TrackKind, const std::string& path) override {
     Note([&] { recordings.push_back(path); });
   }
+  void OnSnapshotComplete(const std::string& user, TrackKind, const std::string& path, int32_t result) override {
+    Note([&] { snapshots[path] = {user, result}; });
+  }
   /// Inside WaitFor predicates (mu is held there).
   bool HasError(int32_t code) {
     for (auto& [c, m] : errors)
@@ -218,6 +221,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::vector<std::pair<int64_t, int64_t>> progress;
   std::vector<MediaFileState> file_states;
   std::vector<std::string> recordings;
+  std::map<std::string, std::pair<std::string, int32_t>> snapshots;  ///< path -> user, result
   std::vector<std::pair<int32_t, std::string>> warnings;
   std::vector<ConnectionStatus> statuses;
   std::string bye;

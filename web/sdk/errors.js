@@ -114,6 +114,7 @@ export const ErrorCode = Object.freeze({
   QUOTA_EXHAUSTED: 251985922,
   TOKEN_KEY_MISMATCH: 251985923,
   CLASSIC_TOKENS_OFF: 251985924,
+  SNAPSHOT_FAILED: 252051457,
 });
 
 /** Every catalog entry, in catalog order. */
@@ -894,6 +895,13 @@ export const errors = Object.freeze([
     causeZh: "该应用未开启经典Token。",
     adviceZh: "使用访问令牌（JWT），或为该应用开启经典Token。",
     adviceEn: "Use an access token (parley token, docs/token.md), or allow classic tokens for the app (parley app classic-tokens <appId> on).",
+    aliases: []}),
+  Object.freeze({code: 252051457, hex: "0x0F060001", name: "SNAPSHOT_FAILED", severity: "error", module: "sdk",
+    description: "snapshot failed",
+    detail: "TakeSnapshot wrote no image: no frame of the track arrived within 3 s (not received, not published, or paused), or the image file could not be written (the message says which).",
+    causeZh: "截图失败：3秒内没有收到该视频轨道的画面，或者图片文件无法写入。",
+    adviceZh: "确认该用户正在发布并已订阅该视频轨道，并检查文件路径是否可写。",
+    adviceEn: "Check that the user publishes the video track and it is subscribed (or, for the local camera, that it is published), and that the path is writable.",
     aliases: []}),
 ]);
 

@@ -39,6 +39,7 @@ import { startHeartbeat, linkClosed, resume } from './link.js';
 import { onNotification } from './notifications.js';
 import { sendMessage } from './messages.js';
 import { enableVolumeIndication } from './volume.js';
+import { snapshotOf } from './snapshot.js';
 import { AudioProfile, AudioScenario, audioSettings, audioConstraints, offerForServer, answerForBrowser, stereoAnswer } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
@@ -264,6 +265,21 @@ class Engine {
     if (!this.channel || !this.publish.audio || !this.localStream) return;
     for (const t of this.localStream.getAudioTracks()) { t.stop(); this.localStream.removeTrack(t); }
     await this.renegotiatePublish({ ...this.publish });
+  }
+
+  /** The next frame of a video track as an image Blob: a remote user's 'camera' or
+   * 'screen' as received, or (userId '' or null) the local camera as captured. `type`
+   * 'image/png' (default) or 'image/jpeg'. Rejects with 0x0F010005 for another track or
+   * type, 0x0F060001 when the track is not received (or not published) or no frame
+   * comes within 3 s. */
+  async takeSnapshot(userId, track = Track.CAMERA, type = 'image/png') {
+    this.check(track === Track.CAMERA || track === Track.SCREEN, ErrorCode.INVALID_FIELD, `no video track ${track}`);
+    this.check(type === 'image/png' || type === 'image/jpeg', ErrorCode.INVALID_FIELD, `no image type ${type}`);
+    const media = userId
+      ? this.subscribePc?.getReceivers().map((r) => r.track).find((t) => t.id === `${userId}-${track}` && t.readyState === 'live')
+      : (track === Track.CAMERA ? this.localStream?.getVideoTracks()[0] : this.screenStream?.getVideoTracks()[0]);
+    this.check(media, ErrorCode.SNAPSHOT_FAILED, `no ${track} of ${userId || 'this user'} is here`);
+    return snapshotOf(media, type);
   }
 
   /** Hands the server a new token for the call in progress (after `authInfoWillExpire`,

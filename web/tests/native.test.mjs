@@ -2,7 +2,8 @@
 // H5-compatible mode, its default) and a browser (parley.js in Chromium) in one
 // channel receive each other's audio and video through parleyd. With H5-compatible
 // mode turned off (--no-h5) the native client is refused (0x02010121). Audio goes in
-// RED both ways. Stereo audio profiles carry two channels between them.
+// RED both ways. Stereo audio profiles carry two channels between them. The browser
+// snapshots the native video and its own camera.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -44,6 +45,25 @@ test('a native client and a browser see and hear each other (H5-compatible mode 
       '--width', '320', '--height', '240', '--fps', '15']);
     await new Promise((r) => setTimeout(r, 6000));
     const first = await page.evaluate(inbound);
+    // Snapshots: the native camera as received (PNG), the browser's own (JPEG), and
+    // nothing for someone who is not there.
+    const snaps = await page.evaluate(async () => {
+      const size = async (blob) => {
+        const bitmap = await createImageBitmap(blob);
+        return { type: blob.type, width: bitmap.width, height: bitmap.height, bytes: blob.size };
+      };
+      const remote = await size(await window.engine.takeSnapshot('native', 'camera'));
+      const local = await size(await window.engine.takeSnapshot('', 'camera', 'image/jpeg'));
+      const missing = await window.engine.takeSnapshot('nobody', 'camera').then(() => null, (e) => e.hex);
+      const audio = await window.engine.takeSnapshot('native', 'audio').then(() => null, (e) => e.hex);
+      return { remote, local, missing, audio };
+    });
+    console.log(`# browser snapshots: ${JSON.stringify(snaps)}`);
+    assert.deepEqual(snaps.remote.type === 'image/png' && [snaps.remote.width, snaps.remote.height], [320, 240]);
+    assert.equal(snaps.local.type, 'image/jpeg');
+    assert.ok(snaps.local.width > 0 && snaps.local.bytes > 1000, 'the local camera is captured');
+    assert.equal(snaps.missing, '0x0F060001');
+    assert.equal(snaps.audio, '0x0F010005');
     await new Promise((r) => setTimeout(r, 1500));
     const second = await page.evaluate(inbound);
     // While both are in the call: what the SFU received from each.

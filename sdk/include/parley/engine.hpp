@@ -141,6 +141,13 @@ class RtcEngine {
   /// value outside the enums: 0x01010405. During a call, published audio is
   /// published again with it.
   virtual int32_t SetAudioProfile(AudioProfile profile, AudioScenario scenario) = 0;
+  /// Writes the next frame of a video track to an image file: a remote user's camera
+  /// or screen as received and decoded, or (`user_id` empty) the local camera as
+  /// published (black while muted). PNG, or JPEG when `path` ends in .jpg / .jpeg (any
+  /// case); the file appears whole (written beside it, then renamed). The answer is
+  /// OnSnapshotComplete, within about 3 s. At once: 0x0F010005 for the audio track, an
+  /// empty path or another extension; 0x01010304 not in a channel.
+  virtual int32_t TakeSnapshot(const std::string& user_id, TrackKind track, const std::string& path) = 0;
   /// Everything the user publishes (also what auto_subscribe does for everyone).
   /// Empty id or oneself: 0x01010501; the user is not there or publishes nothing:
   /// 0x02010403 through OnOccurError.

@@ -94,6 +94,11 @@ class EngineEventListener {
   /// A received stream is being recorded (EngineConfig::record_dir) into `path`.
   virtual void OnRecordingStarted([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track,
                                   [[maybe_unused]] const std::string& path) {}
+  /// What TakeSnapshot did: `result` 0 when the image is at `path`, else 0x0F060001
+  /// (no frame within 3 s, or the file could not be written; OnOccurWarning is not
+  /// raised, the result is the answer).
+  virtual void OnSnapshotComplete([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track,
+                                  [[maybe_unused]] const std::string& path, [[maybe_unused]] int32_t result) {}
 };
 
 /// Receives decoded remote media. Runs on a media (GStreamer streaming) thread:

@@ -118,6 +118,9 @@ typedef struct parley_callbacks {
   /* Added after 0.1.0: volumes (0..255) of `count` users; user_ids[i] "" is the local
    * microphone. Every interval set with parley_engine_enable_volume_indication. */
   void (*on_volume_indication)(void* user_data, const char* const* user_ids, const int* volumes, size_t count);
+  /* The answer to parley_engine_take_snapshot: result 0 (the image is at path) or
+   * PARLEY_ERR_SNAPSHOT_FAILED; user_id "" is the local camera. */
+  void (*on_snapshot)(void* user_data, const char* user_id, int track, const char* path, int32_t result);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
@@ -156,6 +159,10 @@ int32_t parley_engine_set_playout_volume(parley_engine* engine, int volume);
 /* PARLEY_AUDIO_PROFILE_* and PARLEY_AUDIO_SCENARIO_*, before joining or during a call
  * (as RtcEngine::SetAudioProfile); other values: PARLEY_ERR_PUBLISH_CONFIG_INVALID. */
 int32_t parley_engine_set_audio_profile(parley_engine* engine, int profile, int scenario);
+/* The next frame of a video track (PARLEY_TRACK_CAMERA / _SCREEN) of user_id (NULL or
+ * "": the local camera) to path (.png, .jpg, .jpeg); the answer is on_snapshot. At
+ * once: PARLEY_ERR_INVALID_FIELD, PARLEY_ERR_NOT_IN_CHANNEL (as RtcEngine::TakeSnapshot). */
+int32_t parley_engine_take_snapshot(parley_engine* engine, const char* user_id, int track, const char* path);
 int32_t parley_engine_set_remote_audio_volume(parley_engine* engine, const char* user_id, int volume);
 int32_t parley_engine_mute_remote_audio_playing(parley_engine* engine, const char* user_id, int mute);
 /* A new token (an access token or an ARTC single-parameter token) for the call in

@@ -1,5 +1,9 @@
 #include "call/publishing.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include "call/devices.hpp"
 #include "call/file_control.hpp"
 #include "log.hpp"
@@ -21,6 +25,17 @@ bool ValidVideoConfig(const VideoEncoderConfig& c) {
 bool ValidAudioConfig(const AudioEncoderConfig& c) {
   return static_cast<int>(c.profile) <= static_cast<int>(AudioProfile::kStereoSuperHighQuality) &&
          static_cast<int>(c.scenario) <= static_cast<int>(AudioScenario::kMusic);
+}
+
+bool ValidSnapshotPath(const std::string& path) {
+  std::string lower = path;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  auto ends = [&](std::string_view tail) {
+    return lower.size() > tail.size() && lower.compare(lower.size() - tail.size(), tail.size(), tail) == 0 &&
+           lower[lower.size() - tail.size() - 1] != '/';
+  };
+  return ends(".png") || ends(".jpg") || ends(".jpeg");
 }
 
 bool ValidAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels) {

@@ -15,6 +15,7 @@
 #include "impl/gst/pipelines.hpp"
 #include "impl/gst/playout.hpp"
 #include "impl/gst/publisher.hpp"
+#include "impl/gst/snapshot.hpp"
 #include "impl/gst/subscriber.hpp"
 #include "impl/gst/webrtc.hpp"
 #include "media/media.hpp"
@@ -134,7 +135,7 @@ class GstMediaFactory final : public MediaFactory {
         o.echo_probe = playout->probe();
         o.echo_base_time = playout->base_time();
       }
-    auto p = gst::Publisher::Create(o, &audio_.feed(), &video_.feed(), std::move(on_error));
+    auto p = gst::Publisher::Create(o, &audio_.feed(), &video_.feed(), &snapshots_, std::move(on_error));
     if (!p) return p.error();
     return std::unique_ptr<PublishConnection>(std::make_unique<GstPublishConnection>(std::move(*p), post_));
   }
@@ -142,7 +143,7 @@ class GstMediaFactory final : public MediaFactory {
   Result<std::unique_ptr<SubscribeConnection>> CreateSubscriber(const SubscribeOptions& options,
                                                                 SubscribeCallbacks cb) override {
     gst::Playout* playout = PlayoutFor(options.playout, cb.on_error);
-    auto s = gst::Subscriber::Create(options, std::move(cb), playout);
+    auto s = gst::Subscriber::Create(options, std::move(cb), playout, &snapshots_);
     if (!s) return s.error();
     return std::unique_ptr<SubscribeConnection>(
         std::make_unique<GstSubscribeConnection>(std::move(*s), post_, playout));
@@ -170,6 +171,12 @@ class GstMediaFactory final : public MediaFactory {
     users_[user_id].first = volume;
     if (playout_) playout_->SetUserVolume(user_id, volume);
   }
+  void Snapshot(const std::string& user_id, TrackKind track, const std::string& path,
+                std::function<void(int32_t, const std::string&)> done) override {
+    snapshots_.Request(gst::Snapshots::Key(user_id, Name(track)), path, std::chrono::seconds(3), std::move(done));
+  }
+  void CloseSnapshots() override { snapshots_.Close(); }
+
   void SetUserMuted(const std::string& user_id, bool muted) override {
     std::lock_guard<std::mutex> lock(mu_);
     users_[user_id].second = muted;
@@ -201,6 +208,7 @@ class GstMediaFactory final : public MediaFactory {
   GstInput audio_{false}, video_{true};
   std::mutex mu_;
   std::unique_ptr<gst::Playout> playout_;  ///< outlives the connections that use it
+  gst::Snapshots snapshots_;               ///< outlives the connections that offer it frames
   int volume_ = 100;
   std::map<std::string, std::pair<int, bool>> users_ = {};  ///< volume and mute set per user
 };

@@ -182,6 +182,14 @@ class MediaFactory {
   virtual void SetPlayoutVolume(int volume) = 0;
   virtual void SetUserVolume(const std::string& user_id, int volume) = 0;
   virtual void SetUserMuted(const std::string& user_id, bool muted) = 0;
+  /// The next frame of a video track written to `path` (PNG, or JPEG for .jpg/.jpeg):
+  /// a remote user's, or the local camera's for an empty `user_id`. `done` (0, or
+  /// 0x0F060001 with what failed) runs on another thread, within about 3 s.
+  virtual void Snapshot(const std::string& user_id, TrackKind track, const std::string& path,
+                        std::function<void(int32_t code, const std::string& message)> done) = 0;
+  /// Stops answering snapshots (those waiting are dropped): before the engine's thread
+  /// stops, so that no answer is posted to it afterwards.
+  virtual void CloseSnapshots() = 0;
 };
 
 /// Initializes the media library once for the process and checks that everything the

@@ -74,6 +74,13 @@ class FakeMedia final : public media::MediaFactory {
   void SetPlayoutVolume(int volume) override { playout_volume = volume; }
   void SetUserVolume(const std::string& user_id, int volume) override { user_volume[user_id] = volume; }
   void SetUserMuted(const std::string& user_id, bool muted) override { user_muted[user_id] = muted; }
+  void Snapshot(const std::string&, TrackKind, const std::string& path,
+                std::function<void(int32_t, const std::string&)> done) override {
+    snapshots.push_back(path);
+    done(0, "");
+  }
+  void CloseSnapshots() override {}
+  std::vector<std::string> snapshots;
   int playout_volume = 100;
   std::map<std::string, int> user_volume;
   std::map<std::string, bool> user_muted;

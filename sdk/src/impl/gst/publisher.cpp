@@ -30,6 +30,7 @@ struct Publisher::Impl {
   std::mutex preview_mu;
   std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
   std::atomic<bool> black{false};
+  Snapshots* snapshots = nullptr;     // the factory's
   std::atomic<uint32_t> mic_peak{0};  // the microphone's loudest level since last taken, 127 - dBov
   // Congestion control: the encoders each branch added, then the controller over them.
   GstPtr<GstElement> audio_encoder;
@@ -56,17 +57,22 @@ struct Publisher::Impl {
         if (GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad)))
           self->preview->Push(GST_PAD_PROBE_INFO_BUFFER(info), caps.get());
     }
-    if (!self->black.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
-    GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-    GST_PAD_PROBE_INFO_DATA(info) = buf;
-    GstMapInfo map;
-    if (gst_buffer_map(buf, &map, GST_MAP_WRITE)) {
-      // I420: luma 16, chroma 128 — the planes' sizes follow from the buffer's.
-      size_t luma = map.size * 2 / 3;
-      std::memset(map.data, 16, luma);
-      std::memset(map.data + luma, 128, map.size - luma);
-      gst_buffer_unmap(buf, &map);
+    if (self->black.load(std::memory_order_relaxed)) {
+      GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+      GST_PAD_PROBE_INFO_DATA(info) = buf;
+      GstMapInfo map;
+      if (gst_buffer_map(buf, &map, GST_MAP_WRITE)) {
+        // I420: luma 16, chroma 128 — the planes' sizes follow from the buffer's.
+        size_t luma = map.size * 2 / 3;
+        std::memset(map.data, 16, luma);
+        std::memset(map.data + luma, 128, map.size - luma);
+        gst_buffer_unmap(buf, &map);
+      }
     }
+    // A snapshot of the local camera is what is published (black while muted).
+    if (self->snapshots && self->snapshots->Wanted())
+      if (GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad)))
+        self->snapshots->Offer(Snapshots::Key("", "camera"), GST_PAD_PROBE_INFO_BUFFER(info), caps.get());
     return GST_PAD_PROBE_OK;
   }
 
@@ -175,10 +181,12 @@ Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, Input
 }
 
 Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions& o, InputFeed* audio_feed,
-                                                     InputFeed* video_feed, MediaErrorFn on_error) {
+                                                     InputFeed* video_feed, Snapshots* snapshots,
+                                                     MediaErrorFn on_error) {
   std::unique_ptr<Publisher> p(new Publisher());
   p->impl_ = std::make_unique<Impl>();
   Impl& im = *p->impl_;
+  im.snapshots = snapshots;
   im.on_error = std::move(on_error);
   im.pipeline = Sink(gst_pipeline_new("parley-publish"));
   // The echo canceller matches what the microphone hears with what the playout played

@@ -20,6 +20,7 @@
 #include "impl/gst/pipelines.hpp"
 #include "impl/gst/playout.hpp"
 #include "impl/gst/recorder.hpp"
+#include "impl/gst/snapshot.hpp"
 #include "impl/gst/webrtc.hpp"
 #include "impl/track_ids.hpp"
 
@@ -48,6 +49,7 @@ struct Subscriber::Impl {
   std::map<Key, uint64_t> windows;                  ///< wanted render windows
   std::map<Key, std::unique_ptr<FedSink>> renders;  ///< running renderers
   Playout* playout = nullptr;                       ///< the engine's, when remote audio plays
+  Snapshots* snapshots = nullptr;                   ///< the engine's
   /// One per Opus decoder (each counts on its own streaming thread), kept after its
   /// track ends so that the totals stay totals; under mu.
   std::vector<std::unique_ptr<ConcealmentCounter>> concealment;
@@ -99,6 +101,8 @@ struct Subscriber::Impl {
         f.data = map.data;
         f.size = map.size;
         if (c->impl->cb.on_video) c->impl->cb.on_video(c->info, f);
+        if (c->impl->snapshots && c->impl->snapshots->Wanted())
+          c->impl->snapshots->Offer(Snapshots::Key(c->info.user_id, Name(c->info.track)), buf, caps);
         c->impl->Play(c->impl->renders, c->info, buf, caps);
       } else {
         AudioFrame f;
@@ -387,13 +391,15 @@ struct Subscriber::Impl {
 };
 
 Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOptions& options,
-                                                       media::SubscribeCallbacks callbacks, Playout* playout) {
+                                                       media::SubscribeCallbacks callbacks, Playout* playout,
+                                                       Snapshots* snapshots) {
   std::unique_ptr<Subscriber> s(new Subscriber());
   s->impl_ = std::make_unique<Impl>();
   Impl& im = *s->impl_;
   im.options = options;
   im.cb = std::move(callbacks);
   im.playout = playout;
+  im.snapshots = snapshots;
   if (!options.record_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.record_dir, ec);

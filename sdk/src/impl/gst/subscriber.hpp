@@ -20,13 +20,15 @@
 namespace parley::sdk::gst {
 
 class Playout;
+class Snapshots;
 
 class Subscriber {
  public:
-  /// Remote audio plays through `playout` (the engine's; none: nowhere), which must
-  /// outlive the subscriber.
+  /// Remote audio plays through `playout` (the engine's; none: nowhere), and every
+  /// decoded video frame is offered to `snapshots`; both must outlive the subscriber.
   static Result<std::unique_ptr<Subscriber>> Create(const media::SubscribeOptions& options,
-                                                    media::SubscribeCallbacks callbacks, Playout* playout);
+                                                    media::SubscribeCallbacks callbacks, Playout* playout,
+                                                    Snapshots* snapshots);
   /// Finishes the recordings (their muxers write durations and indexes) and stops.
   ~Subscriber();
   Subscriber(const Subscriber&) = delete;
