@@ -192,6 +192,17 @@ test('stereo audio profiles: a browser and a native client send and receive two 
     assert.ok(sentKbps > 0, 'the browser sends audio');
     assert.ok(second.audio.samples - first.audio.samples > 48000, 'the browser plays the native stereo audio');
     assert.ok(second.audio.concealed - first.audio.concealed < 9600, 'the browser decodes the native stereo audio');
+    // A new profile while publishing: captured and published again, on its terms.
+    const after = await page.evaluate(async () => {
+      const { AudioProfile, AudioScenario } = await import('/sdk/parley.js');
+      await window.engine.setAudioProfile(AudioProfile.LOW_QUALITY, AudioScenario.SPEECH);
+      return { answer: window.engine.publishPc.remoteDescription.sdp, publish: window.engine.publish,
+        capture: window.engine.localStream.getAudioTracks()[0].getSettings() };
+    });
+    assert.match(after.answer, /maxaveragebitrate=12000/);
+    assert.match(after.answer, /stereo=0/);
+    assert.equal(after.publish.audio, true);
+    assert.equal(after.capture.echoCancellation, true);
   } finally {
     await browser.close();
     await server.stop();
