@@ -40,6 +40,7 @@ import { onNotification } from './notifications.js';
 import { sendMessage } from './messages.js';
 import { enableVolumeIndication } from './volume.js';
 import { snapshotOf } from './snapshot.js';
+import { kDefaultVideo, videoConfig, videoConstraints, applyVideoConfig } from './video-config.js';
 import { AudioProfile, AudioScenario, audioSettings, audioConstraints, offerForServer, answerForBrowser, stereoAnswer } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
@@ -75,6 +76,7 @@ class Engine {
     this.muted = { audio: false, video: false };     // muteLocalMic / muteLocalCamera
     this.devices = { audio: null, video: null };     // chosen input deviceIds (null: default)
     this.audio = audioSettings(AudioProfile.HIGH_QUALITY, AudioScenario.SPEECH);  // setAudioProfile
+    this.video = { ...kDefaultVideo };  // setVideoEncoderConfiguration
     this.screenStream = null;
     this.subscribePc = null;
     this.remoteUsers = new Map();  // userId -> user (from the server)
@@ -254,6 +256,17 @@ class Engine {
    * smoothed by `smooth` (0..9). Rejects with 0x0F010005 outside those ranges. */
   enableAudioVolumeIndication(intervalMs, smooth = 3) { return enableVolumeIndication(this, intervalMs, smooth); }
 
+  /** The camera's size, frame rate and bitrate ceiling: { width, height, fps,
+   * bitrateKbps } (missing fields keep the default, 640x360 at 30 fps, 800 kbps), with
+   * the native limits (else 0x01010405). While publishing it applies at once, without
+   * a renegotiation: the capture changes size and rate, the sender its ceiling. */
+  async setVideoEncoderConfiguration(config) {
+    const c = videoConfig(config);
+    this.check(c, ErrorCode.PUBLISH_CONFIG_INVALID, `invalid video configuration ${JSON.stringify(config)}`);
+    this.video = c;
+    if (this.publish.video) await applyVideoConfig(this.publishPc, this.localStream?.getVideoTracks()[0], c);
+  }
+
   /** Published audio's channels, bitrate and scenario (AudioProfile, AudioScenario: the
    * native SDK's numbers). Before publishing, or while publishing: the microphone is
    * captured again for it and the audio published again. Other values reject with
@@ -368,6 +381,7 @@ class Engine {
     await pc.setRemoteDescription({ type: 'answer', sdp: answerForBrowser(data.sdp, this.audio) });
     // Muted before publishing (or before a republish): tell the server once the track
     // is published, so the others see it muted from the start.
+    if (wantVideo) await applyVideoConfig(pc, this.localStream.getVideoTracks()[0], this.video);
     const mutedNow = added.filter((t) => (t === Track.AUDIO && this.muted.audio) || (t === Track.CAMERA && this.muted.video));
     if (mutedNow.length) await this.request('mute', { tracks: mutedNow, muted: true });
   }
@@ -375,8 +389,7 @@ class Engine {
   mediaConstraints(kind) {
     const id = this.devices[kind];
     if (kind === 'audio') return audioConstraints(this.audio, id);
-    const base = { width: 640, height: 360 };
-    return id ? { ...base, deviceId: { exact: id } } : base;
+    return videoConstraints(this.video, id);
   }
 
   // ---- mute and devices -------------------------------------------------------
@@ -472,9 +485,13 @@ class Engine {
     return data;
   }
 
-  async unsubscribeRemoteUser(userId) {
+  /** Stops receiving a remote user's tracks (all, or those named: 'audio', 'camera',
+   * 'screen'); each goes as 'remoteTrackUnavailable'. */
+  async unsubscribeRemoteUser(userId, tracks) {
     this.check(this.channel, ErrorCode.NOT_IN_CHANNEL, 'not in a channel');
-    return this.request('unsubscribe', { userId });
+    const data = await this.request('unsubscribe', tracks ? { userId, tracks } : { userId });
+    for (const track of tracks || this.remoteUsers.get(userId)?.tracks || []) this.emit('remoteTrackUnavailable', { userId, track });
+    return data;
   }
 
   // The server's side of our publish connection failed. Where the network explains it

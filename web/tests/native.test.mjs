@@ -3,7 +3,8 @@
 // channel receive each other's audio and video through parleyd. With H5-compatible
 // mode turned off (--no-h5) the native client is refused (0x02010121). Audio goes in
 // RED both ways. Stereo audio profiles carry two channels between them. The browser
-// snapshots the native video and its own camera.
+// snapshots the native video and its own camera, follows its video configuration and
+// unsubscribes one track.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -166,7 +167,9 @@ test('stereo audio profiles: a browser and a native client send and receive two 
       await engine.publishLocalAudioStream(true);
     }, { token: await token('web') });
     const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
-    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '7',
+    // 10 s: the native receiver has been seen to start decoding the browser's stereo
+    // 2-6 s late (being looked into); the assertions below need a second of it.
+    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '10',
       '--publish', 'audio', '--audio', 'stereo-high', '--music']);
     await new Promise((r) => setTimeout(r, 4000));
     const first = await page.evaluate(inbound);
@@ -217,3 +220,63 @@ async function outboundAudioBytes() {
   });
   return bytes;
 }
+
+// The browser's camera follows its encoder configuration (before publishing, and
+// while publishing without a renegotiation), as the native receiver sees it; and the
+// browser stops receiving one track of the native client and keeps the other.
+test('a browser\'s video configuration reaches a native receiver, and one track is unsubscribed', { timeout: 60000 }, async () => {
+  const server = await startServer();
+  const browser = await launchChromium();
+  try {
+    const app = await server.admin('POST', '/v1/admin/apps', { name: 'videocfg' });
+    const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
+      { channelId: 'cfg', userId: user, ttlSeconds: 600 })).token;
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/demo/`);
+    await page.evaluate(browserParticipant, { token: await token('web') });
+    const refused = await page.evaluate(async () => {
+      const codes = [];
+      for (const c of [{ width: 15 }, { height: 241 }, { fps: 0 }, { bitrateKbps: 20001 }, { width: '320' }])
+        codes.push(await window.engine.setVideoEncoderConfiguration(c).then(() => null, (e) => e.hex));
+      await window.engine.setVideoEncoderConfiguration({ width: 320, height: 240, fps: 15, bitrateKbps: 300 });
+      const s = window.engine.localStream.getVideoTracks()[0].getSettings();
+      return { codes, width: s.width, height: s.height };
+    });
+    assert.deepEqual(refused.codes, Array(5).fill('0x01010405'));
+    assert.deepEqual([refused.width, refused.height], [320, 240], 'the capture follows at once');
+    const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
+    const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '10',
+      '--width', '320', '--height', '240', '--fps', '15']);
+    await new Promise((r) => setTimeout(r, 4000));
+    const before = await page.evaluate(inbound);
+    const unsubscribed = await page.evaluate(async () => {
+      const gone = [];
+      window.engine.on('remoteTrackUnavailable', (e) => gone.push(`${e.userId}/${e.track}`));
+      await window.engine.setVideoEncoderConfiguration({ width: 480, height: 270, fps: 15, bitrateKbps: 500 });
+      const sender = window.engine.publishPc.getSenders().find((s) => s.track?.kind === 'video');
+      const params = sender.getParameters().encodings[0];
+      await window.engine.unsubscribeRemoteUser('native', ['camera']);
+      return { gone, maxBitrate: params.maxBitrate, maxFramerate: params.maxFramerate };
+    });
+    assert.deepEqual(unsubscribed.gone, ['native/camera']);
+    assert.equal(unsubscribed.maxBitrate, 500000);
+    assert.equal(unsubscribed.maxFramerate, 15);
+    await new Promise((r) => setTimeout(r, 1000));
+    const first = await page.evaluate(inbound);
+    await new Promise((r) => setTimeout(r, 2000));
+    const second = await page.evaluate(inbound);
+    const result = await native;
+    assert.equal(result.status, 0, result.err);
+    const widths = result.events.filter((e) => e.event === 'stats' && e.received?.web?.fps > 0).map((e) => e.received.web.width);
+    console.log(`# native saw the browser's video at widths ${JSON.stringify(widths)}; browser video frames ${before.video?.frames} before unsubscribing, then ${first.video?.frames} -> ${second.video?.frames}; audio samples ${first.audio?.samples} -> ${second.audio?.samples}`);
+    assert.ok(widths.includes(320), 'the configured size before publishing arrives');
+    assert.equal(widths.at(-1), 480, 'the size set while publishing arrives');
+    assert.ok(before.video?.frames > 20, 'the native camera was received');
+    // The retired section's stream is gone from the statistics, or stands still.
+    assert.equal(second.video?.frames ?? 0, first.video?.frames ?? 0, 'the unsubscribed camera stops');
+    assert.ok(second.audio.samples - first.audio.samples > 48000, 'the audio goes on');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
