@@ -284,13 +284,14 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   }
 
   int32_t TakeSnapshot(const std::string& user_id, TrackKind track, const std::string& path) override {
-    if (track == TrackKind::kAudio || !sdk::call::ValidSnapshotPath(path)) return Code(Errc::kInvalidField);
+    const sdk::media::ImageType type = sdk::media::ImageTypeOf(path);
+    if (track == TrackKind::kAudio || type == sdk::media::ImageType::kNone) return Code(Errc::kInvalidField);
     {
       std::lock_guard<std::mutex> lock(state_.mu);
       if (!state_.in_call) return Code(Errc::kNotInChannel);
     }
     // Answered on the snapshot thread; told on the engine thread.
-    media_->Snapshot(user_id, track, path, [this, user_id, track, path](int32_t code, const std::string& why) {
+    media_->Snapshot(user_id, track, path, type, [this, user_id, track, path](int32_t code, const std::string& why) {
       Post([this, user_id, track, path, code, why] {
         if (code) sdk::Log().info("parley: snapshot of {}/{} failed: {}", user_id, Name(track), why);
         if (EngineEventListener* l = listener()) l->OnSnapshotComplete(user_id, track, path, code);

@@ -20,10 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-
 struct Loop {
   std::unique_ptr<RtcEngine, void (*)(RtcEngine*)> alice{nullptr, &RtcEngine::Destroy};
   std::unique_ptr<RtcEngine, void (*)(RtcEngine*)> bob{nullptr, &RtcEngine::Destroy};

@@ -14,10 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-
 EngineConfig Quiet(const test::ServerProcess& s, ChannelProfile profile = ChannelProfile::kCommunication) {
   EngineConfig c = Config(s, "null");
   c.video_source = "null";

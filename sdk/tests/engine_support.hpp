@@ -18,6 +18,7 @@
 
 #include "media_file.hpp"
 #include "parley/engine.hpp"
+#include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
 #include "run_command.hpp"
 #include "server_process.hpp"
@@ -29,6 +30,11 @@ using nlohmann::json;
 struct App {
   std::string id, key;
 };
+
+/// A catalog code as the API returns it.
+inline int32_t Code(Errc e) {
+  return static_cast<int32_t>(e);
+}
 
 inline App CreateApp(const test::ServerProcess& s) {
   auto r = test::HttpRequest(s.port(), "POST", "/v1/admin/apps", json{{"name", "sdk"}}.dump(), s.admin_key());

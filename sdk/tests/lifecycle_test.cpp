@@ -21,10 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-
 EngineConfig Quiet(const test::ServerProcess& s) {
   EngineConfig c = Config(s, "null");
   c.video_source = "null";

@@ -33,10 +33,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-
 EngineConfig Silent(const test::ServerProcess& s) {
   EngineConfig c = Config(s, "null");
   c.video_source = "null";

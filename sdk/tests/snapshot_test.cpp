@@ -20,10 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-
 // An image file decoded to RGB by GStreamer: its size and pixels (empty: unreadable).
 struct Image {
   int width = 0, height = 0;

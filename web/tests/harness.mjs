@@ -122,3 +122,22 @@ export async function launchChromium(options = {}) {
     },
   };
 }
+
+// A server, a Chromium and a page on the demo, with an app whose tokens admit users to
+// `channel`: runs `body({ server, browser, page, app, token, signal })` and stops both
+// whatever it does. token(user) mints a 10-minute token; signal is the native URL.
+export async function withChannel({ app, channel, serverArgs = [] }, body) {
+  const server = await startServer(serverArgs);
+  const browser = await launchChromium();
+  try {
+    const created = await server.admin('POST', '/v1/admin/apps', { name: app });
+    const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${created.appId}/tokens`,
+      { channelId: channel, userId: user, ttlSeconds: 600 })).token;
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/demo/`);
+    return await body({ server, browser, page, app: created, token, signal: `ws://127.0.0.1:${server.port}/v1/signal` });
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}

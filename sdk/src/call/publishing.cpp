@@ -27,17 +27,6 @@ bool ValidAudioConfig(const AudioEncoderConfig& c) {
          static_cast<int>(c.scenario) <= static_cast<int>(AudioScenario::kMusic);
 }
 
-bool ValidSnapshotPath(const std::string& path) {
-  std::string lower = path;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  auto ends = [&](std::string_view tail) {
-    return lower.size() > tail.size() && lower.compare(lower.size() - tail.size(), tail.size(), tail) == 0 &&
-           lower[lower.size() - tail.size() - 1] != '/';
-  };
-  return ends(".png") || ends(".jpg") || ends(".jpeg");
-}
-
 bool ValidAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels) {
   return pcm && samples != 0 && samples <= static_cast<size_t>(rate) && rate >= 8000 && rate <= 48000 &&
          channels >= 1 && channels <= 2;

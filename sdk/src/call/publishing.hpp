@@ -30,8 +30,6 @@ namespace parley::sdk::call {
 [[nodiscard]] bool ValidVideoConfig(const VideoEncoderConfig& c);
 /// Profile and scenario are values of their enums (the C ABI passes integers).
 [[nodiscard]] bool ValidAudioConfig(const AudioEncoderConfig& c);
-/// A snapshot's path: not empty, ending in .png, .jpg or .jpeg (any case).
-[[nodiscard]] bool ValidSnapshotPath(const std::string& path);
 /// An external audio frame the API accepts: 8..48 kHz, mono or stereo, 1 to `rate`
 /// samples (at most a second).
 [[nodiscard]] bool ValidAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels);

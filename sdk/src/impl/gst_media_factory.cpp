@@ -171,9 +171,10 @@ class GstMediaFactory final : public MediaFactory {
     users_[user_id].first = volume;
     if (playout_) playout_->SetUserVolume(user_id, volume);
   }
-  void Snapshot(const std::string& user_id, TrackKind track, const std::string& path,
+  void Snapshot(const std::string& user_id, TrackKind track, const std::string& path, media::ImageType type,
                 std::function<void(int32_t, const std::string&)> done) override {
-    snapshots_.Request(gst::Snapshots::Key(user_id, Name(track)), path, std::chrono::seconds(3), std::move(done));
+    snapshots_.Request(gst::Snapshots::Key(user_id, Name(track)), path, type == media::ImageType::kJpeg,
+                       std::chrono::seconds(3), std::move(done));
   }
   void CloseSnapshots() override { snapshots_.Close(); }
 

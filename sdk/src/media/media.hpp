@@ -50,6 +50,11 @@ struct RtpTotals {
   int jitter_buffer_ms = 0;
 };
 
+/// The image format of a snapshot file, from its name: PNG for .png, JPEG for .jpg and
+/// .jpeg (any case); anything else (no name before the dot, a directory) is none.
+enum class ImageType : uint8_t { kNone, kPng, kJpeg };
+ImageType ImageTypeOf(const std::string& path);
+
 /// The media did not answer an SDP operation within its bound: the error is
 /// kMediaConnectionCreateFailed, and the connection it came from is unusable.
 bool TimedOut(const Error& e);
@@ -182,10 +187,10 @@ class MediaFactory {
   virtual void SetPlayoutVolume(int volume) = 0;
   virtual void SetUserVolume(const std::string& user_id, int volume) = 0;
   virtual void SetUserMuted(const std::string& user_id, bool muted) = 0;
-  /// The next frame of a video track written to `path` (PNG, or JPEG for .jpg/.jpeg):
-  /// a remote user's, or the local camera's for an empty `user_id`. `done` (0, or
+  /// The next frame of a video track written to `path` as `type` (not kNone): a
+  /// remote user's, or the local camera's for an empty `user_id`. `done` (0, or
   /// 0x0F060001 with what failed) runs on another thread, within about 3 s.
-  virtual void Snapshot(const std::string& user_id, TrackKind track, const std::string& path,
+  virtual void Snapshot(const std::string& user_id, TrackKind track, const std::string& path, ImageType type,
                         std::function<void(int32_t code, const std::string& message)> done) = 0;
   /// Stops answering snapshots (those waiting are dropped): before the engine's thread
   /// stops, so that no answer is posted to it afterwards.

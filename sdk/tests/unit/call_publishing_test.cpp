@@ -63,6 +63,16 @@ struct Fixture {
   Publishing publishing{call, media, config, io};
 };
 
+TEST(CallPublishing, ASnapshotPathNamesItsImageType) {
+  using media::ImageType;
+  EXPECT_EQ(media::ImageTypeOf("a.png"), ImageType::kPng);
+  EXPECT_EQ(media::ImageTypeOf("/tmp/A.PNG"), ImageType::kPng);
+  EXPECT_EQ(media::ImageTypeOf("x.jpg"), ImageType::kJpeg);
+  EXPECT_EQ(media::ImageTypeOf("x.JpEg"), ImageType::kJpeg);
+  for (const char* bad : {"", ".png", "dir/.jpg", "a.gif", "png", "a.png/", "a.jpeg.txt"})
+    EXPECT_EQ(media::ImageTypeOf(bad), ImageType::kNone) << bad;
+}
+
 TEST(CallPublishing, ASecondPublishAnnouncesOnlyItsNewTracks) {
   Fixture f;
   f.publishing.Publish({TrackKind::kAudio, TrackKind::kCamera});

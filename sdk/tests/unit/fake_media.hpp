@@ -74,7 +74,7 @@ class FakeMedia final : public media::MediaFactory {
   void SetPlayoutVolume(int volume) override { playout_volume = volume; }
   void SetUserVolume(const std::string& user_id, int volume) override { user_volume[user_id] = volume; }
   void SetUserMuted(const std::string& user_id, bool muted) override { user_muted[user_id] = muted; }
-  void Snapshot(const std::string&, TrackKind, const std::string& path,
+  void Snapshot(const std::string&, TrackKind, const std::string& path, media::ImageType,
                 std::function<void(int32_t, const std::string&)> done) override {
     snapshots.push_back(path);
     done(0, "");

@@ -13,6 +13,7 @@
 #include "impl/gst/pipelines.hpp"
 #include "impl/gst/send_rate.hpp"
 #include "impl/gst/webrtc.hpp"
+#include "parley/proto/vocabulary.hpp"
 
 #include <gst/audio/audio.h>
 #include <gst/rtp/gstrtphdrext.h>
@@ -72,7 +73,8 @@ struct Publisher::Impl {
     // A snapshot of the local camera is what is published (black while muted).
     if (self->snapshots && self->snapshots->Wanted())
       if (GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad)))
-        self->snapshots->Offer(Snapshots::Key("", "camera"), GST_PAD_PROBE_INFO_BUFFER(info), caps.get());
+        self->snapshots->Offer(Snapshots::Key("", Name(TrackKind::kCamera)), GST_PAD_PROBE_INFO_BUFFER(info),
+                               caps.get());
     return GST_PAD_PROBE_OK;
   }
 

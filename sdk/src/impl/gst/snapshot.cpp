@@ -13,13 +13,6 @@ namespace {
 
 constexpr int32_t kFailed = static_cast<int32_t>(Errc::kSnapshotFailed);
 
-bool EndsWith(const std::string& s, const char* tail) {
-  const std::string t(tail);
-  if (s.size() < t.size()) return false;
-  return std::equal(t.rbegin(), t.rend(), s.rbegin(),
-                    [](char a, char b) { return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b))); });
-}
-
 }  // namespace
 
 Snapshots::Snapshots() : thread_([this] { Run(); }) {}
@@ -34,13 +27,14 @@ void Snapshots::Close() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Snapshots::Request(const std::string& key, const std::string& path, std::chrono::milliseconds timeout, Done done) {
+void Snapshots::Request(const std::string& key, const std::string& path, bool jpeg, std::chrono::milliseconds timeout,
+                        Done done) {
   const char* why = "too many snapshots are waiting";
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) why = "the engine is stopping";
     if (jobs_.size() < kMaxPending && !stop_) {
-      jobs_.push_back({key, path, std::chrono::steady_clock::now() + timeout, std::move(done), nullptr});
+      jobs_.push_back({key, path, jpeg, std::chrono::steady_clock::now() + timeout, std::move(done), nullptr});
       waiting_.fetch_add(1, std::memory_order_release);
       cv_.notify_all();
       return;
@@ -99,8 +93,7 @@ void Snapshots::Run() {
 }
 
 void Snapshots::Write(Job& job) {
-  const bool jpeg = EndsWith(job.path, ".jpg") || EndsWith(job.path, ".jpeg");
-  GstPtr<GstCaps> image = Adopt(gst_caps_new_empty_simple(jpeg ? "image/jpeg" : "image/png"));
+  GstPtr<GstCaps> image = Adopt(gst_caps_new_empty_simple(job.jpeg ? "image/jpeg" : "image/png"));
   GError* raw_err = nullptr;
   GstPtr<GstSample> encoded = Adopt(gst_video_convert_sample(job.frame.get(), image.get(), 5 * GST_SECOND, &raw_err));
   GstPtr<GError> err = Adopt(raw_err);

@@ -37,8 +37,9 @@ class Snapshots {
   /// engine is going), later ones are answered kSnapshotFailed at once. Idempotent.
   void Close();
   /// The next frame offered for `key` (user id and track, see Key) goes to `path`:
-  /// PNG, or JPEG when it ends in .jpg / .jpeg; none within `timeout`: kSnapshotFailed.
-  void Request(const std::string& key, const std::string& path, std::chrono::milliseconds timeout, Done done);
+  /// PNG, or JPEG when `jpeg`; none within `timeout`: kSnapshotFailed.
+  void Request(const std::string& key, const std::string& path, bool jpeg, std::chrono::milliseconds timeout,
+               Done done);
   /// A media thread's frame of `key` (raw video with its caps); taken (a reference)
   /// when a request waits for it. Never blocks on encoding or I/O.
   void Offer(const std::string& key, GstBuffer* buffer, GstCaps* caps);
@@ -52,6 +53,7 @@ class Snapshots {
  private:
   struct Job {
     std::string key, path;
+    bool jpeg = false;
     std::chrono::steady_clock::time_point deadline;
     Done done;
     GstPtr<GstSample> frame;  ///< set once a frame came
