@@ -112,6 +112,11 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
     if (auto c = Callbacks(); c.on_snapshot)
       c.on_snapshot(c.user_data, u.c_str(), static_cast<int>(t), path.c_str(), r);
   }
+  void OnDeviceStateChanged(const parley::DeviceInfo& d, parley::DeviceState s) override {
+    if (auto c = Callbacks(); c.on_device_state)
+      c.on_device_state(c.user_data, static_cast<int>(d.kind), d.id.c_str(), d.name.c_str(),
+                        s == parley::DeviceState::kAdded ? 1 : 0);
+  }
   void OnRemoteStreamResumed(const std::string& user_id) override {
     if (auto c = Callbacks(); c.on_remote_stream_resumed) c.on_remote_stream_resumed(c.user_data, user_id.c_str());
   }
@@ -292,6 +297,8 @@ static_assert(static_cast<int>(parley::AudioProfile::kStereoSuperHighQuality) ==
               PARLEY_AUDIO_PROFILE_STEREO_SUPER_HIGH_QUALITY);
 static_assert(static_cast<int>(parley::AudioProfile::kStereoHighQuality) == PARLEY_AUDIO_PROFILE_STEREO_HIGH_QUALITY);
 static_assert(static_cast<int>(parley::AudioScenario::kMusic) == PARLEY_AUDIO_SCENARIO_MUSIC);
+static_assert(static_cast<int>(parley::DeviceKind::kCamera) == PARLEY_DEVICE_CAMERA &&
+              static_cast<int>(parley::DeviceKind::kSpeaker) == PARLEY_DEVICE_SPEAKER);
 
 int32_t parley_engine_set_audio_profile(parley_engine* e, int profile, int scenario) {
   if (profile < PARLEY_AUDIO_PROFILE_LOW_QUALITY || profile > PARLEY_AUDIO_PROFILE_STEREO_SUPER_HIGH_QUALITY ||
@@ -302,6 +309,21 @@ int32_t parley_engine_set_audio_profile(parley_engine* e, int profile, int scena
     return engine.SetAudioProfile(static_cast<parley::AudioProfile>(profile),
                                   static_cast<parley::AudioScenario>(scenario));
   });
+}
+
+int32_t parley_engine_set_recording_device(parley_engine* e, const char* source) {
+  if (!source) return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetRecordingDevice(source); });
+}
+
+int32_t parley_engine_set_camera_device(parley_engine* e, const char* source) {
+  if (!source) return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetCameraDevice(source); });
+}
+
+int32_t parley_engine_set_playout_device(parley_engine* e, const char* playout) {
+  if (!playout) return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetPlayoutDevice(playout); });
 }
 
 int32_t parley_engine_set_remote_audio_volume(parley_engine* e, const char* user_id, int volume) {

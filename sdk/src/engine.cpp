@@ -21,6 +21,7 @@
 
 #include "call/call.hpp"
 #include "call/credentials.hpp"
+#include "call/devices.hpp"
 #include "core/event_loop.hpp"
 #include "log.hpp"
 #include "media/media.hpp"
@@ -200,6 +201,10 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
 
+  int32_t SetRecordingDevice(const std::string& source) override { return UseDevice(DeviceKind::kMicrophone, source); }
+  int32_t SetCameraDevice(const std::string& source) override { return UseDevice(DeviceKind::kCamera, source); }
+  int32_t SetPlayoutDevice(const std::string& playout) override { return UseDevice(DeviceKind::kSpeaker, playout); }
+
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
 
@@ -233,13 +238,13 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
 
   int32_t PushExternalAudioFrame(const int16_t* pcm, size_t samples, int rate, int channels) override {
     if (!sdk::call::ValidAudioFrame(pcm, samples, rate, channels)) return Code(Errc::kPublishConfigInvalid);
-    if (config_.audio_source != "external") return Code(Errc::kPublishStreamNotExist);
+    if (!call_.devices().external_audio()) return Code(Errc::kPublishStreamNotExist);
     return media_->AudioInput().PushAudio(pcm, samples, rate, channels, true);
   }
 
   int32_t PushExternalVideoFrame(const VideoFrame& f) override {
     if (!sdk::call::ValidVideoFrame(f)) return Code(Errc::kPublishConfigInvalid);
-    if (config_.video_source != "external") return Code(Errc::kPublishStreamNotExist);
+    if (!call_.devices().external_video()) return Code(Errc::kPublishStreamNotExist);
     return media_->VideoInput().PushVideo(f, true);
   }
 
@@ -327,6 +332,18 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   int32_t StartJoin(const Result<sdk::call::JoinTarget>& target, const std::string& name) {
     if (!target) return target.error().value();
     return call_.StartJoin(target->credentials, target->channel_id, target->user_id, name, g_h5_mode.load());
+  }
+
+  // A device choice: checked here (its form; a named device the system lacks), made
+  // on the engine thread.
+  int32_t UseDevice(DeviceKind kind, const std::string& id) {
+    if (!sdk::call::ValidDeviceId(kind, id)) return Code(Errc::kPublishConfigInvalid);
+    if (sdk::call::MissingDevice(id, [kind] { return RtcEngine::EnumerateDevices(kind); }))
+      return Code(kind == DeviceKind::kMicrophone ? Errc::kAudioRecordDeviceNotFound
+                  : kind == DeviceKind::kSpeaker  ? Errc::kAudioPlayDeviceNotFound
+                                                  : Errc::kCameraOpenFailed);
+    Post([this, kind, id] { call_.devices().Use(kind, id); });
+    return kOk;
   }
 
   int32_t SetPublish(TrackKind k, bool enable) {

@@ -99,6 +99,14 @@ int main(int argc, char** argv) {
   CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_AUDIO, "x.png") == PARLEY_ERR_INVALID_FIELD);
   CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_CAMERA, NULL) == PARLEY_ERR_INVALID_FIELD);
   CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_CAMERA, "x.png") == PARLEY_ERR_NOT_IN_CHANNEL);
+  /* Device choices: the form is checked at once; a valid one before joining is what
+   * the call publishes with. */
+  CHECK(parley_engine_set_recording_device(e, "test:pattern") == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(parley_engine_set_camera_device(e, NULL) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(parley_engine_set_playout_device(e, "test:tone") == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(parley_engine_set_recording_device(e, "test:tone:500") == PARLEY_ERR_OK);
+  CHECK(parley_engine_set_camera_device(e, "test:bars") == PARLEY_ERR_OK);
+  CHECK(parley_engine_set_playout_device(e, "null") == PARLEY_ERR_OK);
   /* The default profile, set explicitly: the call publishes as before. */
   CHECK(parley_engine_set_audio_profile(e, PARLEY_AUDIO_PROFILE_HIGH_QUALITY, PARLEY_AUDIO_SCENARIO_SPEECH) ==
         PARLEY_ERR_OK);

@@ -76,6 +76,15 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnRecordingStarted(const std::string&, TrackKind, const std::string& path) override {
     Note([&] { recordings.push_back(path); });
   }
+  void OnDeviceStateChanged(const DeviceInfo& d, DeviceState state) override {
+    Note([&] { devices.push_back({d, state}); });
+  }
+  /// Inside WaitFor predicates: whether `id` was `state`d.
+  bool HasDevice(const std::string& id, DeviceState state) {
+    for (auto& [d, s] : devices)
+      if (d.id == id && s == state) return true;
+    return false;
+  }
   void OnSnapshotComplete(const std::string& user, TrackKind, const std::string& path, int32_t result) override {
     Note([&] { snapshots[path] = {user, result}; });
   }
@@ -232,7 +241,8 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::vector<ConnectionStatus> statuses;
   std::string bye;
   std::map<std::string, int> screen_frames, screen_width, luma_mean;
-  std::vector<std::string> speakers;  ///< OnActiveSpeaker, in order
+  std::vector<std::string> speakers;                        ///< OnActiveSpeaker, in order
+  std::vector<std::pair<DeviceInfo, DeviceState>> devices;  ///< OnDeviceStateChanged, in order
 
   void OnActiveSpeaker(const std::string& user_id) override {
     Note([&] { speakers.push_back(user_id); });

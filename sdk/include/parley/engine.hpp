@@ -99,6 +99,21 @@ class RtcEngine {
   /// "test:pattern", "null" …) usable headless.
   static std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
 
+  /// Where published audio, camera video and remote audio come from and go from now on
+  /// (ids as EngineConfig's audio_source, video_source and audio_playout take them),
+  /// before or during a call. During a call a published microphone or camera moves to
+  /// another device or synthetic source in place: the same connection and encoder, no
+  /// renegotiation, the others see one track go on (to or from external frames, a file
+  /// or a microphone with its processing, the track is published again; "null"
+  /// unpublishes it). The playout changes its speaker in place; with no playout yet
+  /// ("null" before), the next subscription opens the new one. An id of the wrong form:
+  /// 0x01010405; a "device:<id>" the system lacks: 0x01040409 (microphone), 0x01040104
+  /// (camera), 0x01040410 (speaker). A device that then fails to open is raised through
+  /// OnOccurError with its device code.
+  virtual int32_t SetRecordingDevice(const std::string& source) = 0;
+  virtual int32_t SetCameraDevice(const std::string& source) = 0;
+  virtual int32_t SetPlayoutDevice(const std::string& playout) = 0;
+
   virtual int32_t PublishLocalAudioStream(bool enable) = 0;
   virtual int32_t PublishLocalVideoStream(bool enable) = 0;
   /// Mutes the published microphone (silence is sent) or camera (black frames are

@@ -99,6 +99,11 @@ class EngineEventListener {
   /// raised, the result is the answer).
   virtual void OnSnapshotComplete([[maybe_unused]] const std::string& user_id, [[maybe_unused]] TrackKind track,
                                   [[maybe_unused]] const std::string& path, [[maybe_unused]] int32_t result) {}
+  /// A microphone, speaker or camera was added to or removed from the system (once the
+  /// engine uses a device: a "device" source or playout, at creation or since). When
+  /// the one in use goes, OnOccurError follows (0x01040409 microphone, 0x01040410
+  /// speaker, 0x01040106 camera) and the engine goes on with the system's default.
+  virtual void OnDeviceStateChanged([[maybe_unused]] const DeviceInfo& device, [[maybe_unused]] DeviceState state) {}
 };
 
 /// Receives decoded remote media. Runs on a media (GStreamer streaming) thread:

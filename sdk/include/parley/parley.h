@@ -121,6 +121,9 @@ typedef struct parley_callbacks {
   /* The answer to parley_engine_take_snapshot: result 0 (the image is at path) or
    * PARLEY_ERR_SNAPSHOT_FAILED; user_id "" is the local camera. */
   void (*on_snapshot)(void* user_data, const char* user_id, int track, const char* path, int32_t result);
+  /* A device (PARLEY_DEVICE_*) was added (added nonzero) to or removed from the system;
+   * as RtcEngine's OnDeviceStateChanged. */
+  void (*on_device_state)(void* user_data, int kind, const char* id, const char* name, int added);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
@@ -163,6 +166,12 @@ int32_t parley_engine_set_audio_profile(parley_engine* engine, int profile, int 
  * "": the local camera) to path (.png, .jpg, .jpeg); the answer is on_snapshot. At
  * once: PARLEY_ERR_INVALID_FIELD, PARLEY_ERR_NOT_IN_CHANNEL (as RtcEngine::TakeSnapshot). */
 int32_t parley_engine_take_snapshot(parley_engine* engine, const char* user_id, int track, const char* path);
+/* Where published audio and camera video come from and remote audio goes, before or
+ * during a call (ids as the config's; as RtcEngine::SetRecordingDevice and friends:
+ * in place during a call where the media allows). */
+int32_t parley_engine_set_recording_device(parley_engine* engine, const char* source);
+int32_t parley_engine_set_camera_device(parley_engine* engine, const char* source);
+int32_t parley_engine_set_playout_device(parley_engine* engine, const char* playout);
 int32_t parley_engine_set_remote_audio_volume(parley_engine* engine, const char* user_id, int volume);
 int32_t parley_engine_mute_remote_audio_playing(parley_engine* engine, const char* user_id, int mute);
 /* A new token (an access token or an ARTC single-parameter token) for the call in

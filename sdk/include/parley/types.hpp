@@ -220,6 +220,9 @@ struct DeviceInfo {
   bool is_default = false;
 };
 
+/// What happened to a device (OnDeviceStateChanged).
+enum class DeviceState : uint8_t { kAdded, kRemoved };
+
 /// Where a media file being published is.
 enum class MediaFileState : uint8_t { kPlaying, kPaused, kEnded };
 

@@ -29,6 +29,7 @@ Call::Call(const EngineConfig& config, Host& host, media::MediaFactory& media, b
       leave_timer_(io),
       publishing_(*this, media, config_, io),
       subscribing_(*this),
+      devices_(*this, publishing_, media, config_),
       reconnect_delay_(timing.first_retry) {}
 
 // ---- join / leave -------------------------------------------------------------

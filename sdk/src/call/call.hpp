@@ -29,6 +29,7 @@
 
 #include "call/call_quality.hpp"
 #include "call/credentials.hpp"
+#include "call/devices.hpp"
 #include "call/publishing.hpp"
 #include "call/remote_users.hpp"
 #include "call/subscribing.hpp"
@@ -130,6 +131,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   void Teardown(const RunUntil& run_until);
   [[nodiscard]] bool Live() const override;
   Publishing& publishing() { return publishing_; }
+  DeviceControl& devices() { return devices_; }
   Subscribing& subscribing() { return subscribing_; }
   void Error(int32_t code, const std::string& message) override;
   void Warn(int32_t code, const std::string& message);
@@ -245,6 +247,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   std::unique_ptr<SignalChannel> signal_;
   Publishing publishing_;
   Subscribing subscribing_;
+  DeviceControl devices_;            ///< device choices and the system's device changes
   RemoteUsers remote_;               ///< its snapshot is read by API threads
   StatsWindow stats_;                ///< the totals of the last report
   CallQuality quality_;              ///< network quality, local and remote

@@ -103,6 +103,18 @@ void Publishing::AudioConfigChanged() {
   if (connection_ && published_.count(TrackKind::kAudio)) Republish();
 }
 
+void Publishing::SourceChanged(TrackKind k, bool in_place) {
+  if (!connection_ || !published_.count(k)) return;  // the next publish takes the new source
+  const std::string& id = k == TrackKind::kAudio ? config_.audio_source : config_.video_source;
+  if (id == "null") return Unpublish(k);
+  if (in_place) {
+    Status st = connection_->SwapSource(k, id);
+    if (st) return;
+    Log().warn("parley: the {} source did not switch in place ({}); publishing again", Name(k), st.error().message);
+  }
+  Republish();
+}
+
 void Publishing::FileOp(const std::function<Status(media::FilePlayback&)>& op) {
   if (!player_) return listener_.Error(Code(Errc::kPublishStreamNotExist), "no media file is being published");
   auto changed = RunFileOp(*player_, op);

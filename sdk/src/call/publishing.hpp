@@ -73,6 +73,10 @@ class Publishing {
   /// The camera's encoder settings changed: a published camera is published again.
   void VideoConfigChanged();
   void AudioConfigChanged();
+  /// The source of track `k` (audio or camera) changed in the configuration: a
+  /// published track switches to it in place when `in_place` (devices.hpp's
+  /// SwapsInPlace) and the media can, else it is published again; "null" unpublishes.
+  void SourceChanged(TrackKind k, bool in_place);
   /// Runs `op` (play, pause, seek) on the media file and reports what changed.
   void FileOp(const std::function<Status(media::FilePlayback&)>& op);
   /// The role is audience now: nothing is published any more.

@@ -80,6 +80,7 @@ class GstPublishConnection final : public PublishConnection {
   void Mute(TrackKind track, bool muted) override { p_->Mute(track, muted); }
   Status SetPreviewWindow(uint64_t window) override { return p_->SetPreviewWindow(window); }
   uint32_t TakeMicPeak() override { return p_->TakeMicPeak(); }
+  Status SwapSource(TrackKind track, const std::string& source) override { return p_->SwapSource(track, source); }
 
  private:
   std::unique_ptr<gst::Publisher> p_;
@@ -178,6 +179,25 @@ class GstMediaFactory final : public MediaFactory {
   }
   void CloseSnapshots() override { snapshots_.Close(); }
 
+  Status SetPlayout(const std::string& playout) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!playout_) return {};  // the next subscription opens the one its options name
+    const std::string sink = gst::PlayoutSink(playout);
+    return playout_->SetSink(sink.empty() ? gst::kSilentSink : sink);
+  }
+  void WatchDevices(std::function<void(const DeviceInfo&, bool)> changed) override {
+    std::unique_ptr<gst::DeviceWatch> gone;
+    {
+      std::lock_guard<std::mutex> lock(watch_mu_);
+      if (!changed) {
+        gone = std::move(watch_);
+      } else if (!watch_) {
+        watch_ = std::make_unique<gst::DeviceWatch>(std::move(changed));
+      }
+    }
+    gone.reset();  // stops the monitor outside the lock
+  }
+
   void SetUserMuted(const std::string& user_id, bool muted) override {
     std::lock_guard<std::mutex> lock(mu_);
     users_[user_id].second = muted;
@@ -212,6 +232,8 @@ class GstMediaFactory final : public MediaFactory {
   gst::Snapshots snapshots_;               ///< outlives the connections that offer it frames
   int volume_ = 100;
   std::map<std::string, std::pair<int, bool>> users_ = {};  ///< volume and mute set per user
+  std::mutex watch_mu_;
+  std::unique_ptr<gst::DeviceWatch> watch_;  ///< the system's device changes, once asked for
 };
 
 }  // namespace

@@ -132,6 +132,12 @@ class PublishConnection {
   /// The microphone's loudest level since the last call (127 - dBov, 0 for silence or
   /// no microphone), which resets it. Engine thread.
   virtual uint32_t TakeMicPeak() { return 0; }
+  /// Replaces the audio or camera track's source while it runs (a device or synthetic
+  /// id, never "external", "file:" or "null": those publish again): the encoder, the
+  /// connection and the receivers' track stay, with no renegotiation. 0x01010405 for
+  /// such an id; a new device that cannot open reports through the error callback
+  /// with its device code.
+  virtual Status SwapSource(TrackKind track, const std::string& source) = 0;
 };
 
 struct SubscribeOptions {
@@ -192,6 +198,14 @@ class MediaFactory {
   /// 0x0F060001 with what failed) runs on another thread, within about 3 s.
   virtual void Snapshot(const std::string& user_id, TrackKind track, const std::string& path, ImageType type,
                         std::function<void(int32_t code, const std::string& message)> done) = 0;
+  /// Where remote audio plays from now on ("null", "auto", "device", "device:<sink>"):
+  /// a playout that exists changes its speaker in place ("null": the mix goes
+  /// nowhere); with none yet, the next subscribe connection opens one as its options
+  /// say. A speaker that cannot open reports through the playout's error callback.
+  virtual Status SetPlayout(const std::string& playout) = 0;
+  /// Calls `changed` (on another thread) for each device added to or removed from the
+  /// system from now on; an empty `changed` stops that (no call runs after it returns).
+  virtual void WatchDevices(std::function<void(const DeviceInfo& device, bool added)> changed) = 0;
   /// Stops answering snapshots (those waiting are dropped): before the engine's thread
   /// stops, so that no answer is posted to it afterwards.
   virtual void CloseSnapshots() = 0;

@@ -143,6 +143,42 @@ TEST_F(Call, JoinSendsTheFieldsAndReportsTheResult) {
   EXPECT_EQ(server.Sent("publish")[0]->fields["tracks"], Json({"audio"}));
 }
 
+// A new microphone of the same sort switches in place on the publish connection;
+// another sort publishes again; a new speaker goes to the media. The system's device
+// changes are told, and losing the device in use falls back to the default with its code.
+TEST_F(Call, DeviceChoicesSwitchInPlaceAndALostDeviceFallsBack) {
+  config.auto_publish = true;
+  config.audio_source = "device:mic1";
+  config.audio_playout = "device:spk1";
+  Make();
+  ASSERT_TRUE(media.watch) << "a device in use: the system's devices are watched";
+  Join();
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer"}}));
+  Run();
+  ASSERT_EQ(media.publishers.size(), 1U);
+  call->devices().Use(DeviceKind::kMicrophone, "device:mic2");
+  Run();
+  EXPECT_EQ(media.publishers.size(), 1U) << "no new connection";
+  EXPECT_EQ(media.publishers[0]->swaps,
+            (std::vector<std::pair<TrackKind, std::string>>{{TrackKind::kAudio, "device:mic2"}}));
+  call->devices().Use(DeviceKind::kSpeaker, "device:spk2");
+  EXPECT_EQ(media.playouts, (std::vector<std::string>{"device:spk2"}));
+  events.clear();
+  DeviceInfo spk{DeviceKind::kSpeaker, "spk2", "Headset", false};
+  media.watch(DeviceInfo{DeviceKind::kMicrophone, "mic9", "USB", false}, true);
+  media.watch(spk, false);
+  Run();
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"device+ mic9", "device- spk2", "error " + Hex(Errc::kAudioPlayDeviceNotFound)}));
+  EXPECT_EQ(media.playouts.back(), "device");
+  // A media that cannot switch in place: published again on a new connection.
+  media.swap_error = MakeError(Errc::kPublishStreamRuntimeError, "no");
+  call->devices().Use(DeviceKind::kMicrophone, "device");
+  Run();
+  EXPECT_EQ(media.publishers.size(), 2U);
+  EXPECT_EQ(media.publishers.back()->options.audio_source, "device");
+}
+
 TEST_F(Call, JoinFailureReportsDetailThenResult) {
   StartJoin();
   ASSERT_TRUE(server.Answer("join", static_cast<int32_t>(Errc::kTokenInvalid),

@@ -25,6 +25,7 @@ class FakeMedia final : public media::MediaFactory {
     bool attached = false;             ///< AttachInputs was called
     bool alive = true;                 ///< not destroyed yet
     std::vector<std::pair<TrackKind, bool>> mutes;
+    std::vector<std::pair<TrackKind, std::string>> swaps;  ///< SwapSource calls
   };
   struct SubscriberLog {
     media::SubscribeOptions options;
@@ -80,6 +81,14 @@ class FakeMedia final : public media::MediaFactory {
     done(0, "");
   }
   void CloseSnapshots() override {}
+  Status SetPlayout(const std::string& playout) override {
+    playouts.push_back(playout);
+    return {};
+  }
+  void WatchDevices(std::function<void(const DeviceInfo&, bool)> changed) override { watch = std::move(changed); }
+  std::vector<std::string> playouts;                   ///< SetPlayout calls
+  std::function<void(const DeviceInfo&, bool)> watch;  ///< what WatchDevices was given
+  std::optional<Error> swap_error;                     ///< what SwapSource answers
   std::vector<std::string> snapshots;
   int playout_volume = 100;
   std::map<std::string, int> user_volume;
@@ -113,6 +122,10 @@ class FakeMedia final : public media::MediaFactory {
     void AttachInputs() override { log_->attached = true; }
     void Mute(TrackKind track, bool muted) override { log_->mutes.emplace_back(track, muted); }
     Status SetPreviewWindow(uint64_t) override { return {}; }
+    Status SwapSource(TrackKind track, const std::string& source) override {
+      log_->swaps.emplace_back(track, source);
+      return media_.swap_error ? Status(*media_.swap_error) : Status();
+    }
 
    private:
     FakeMedia& media_;

@@ -41,6 +41,9 @@ class RecordingListener final : public EngineEventListener {
   void OnPublishStateChanged(TrackKind track, bool published) override {
     Add(std::string("published ") + std::string(Name(track)) + (published ? " on" : " off"));
   }
+  void OnDeviceStateChanged(const DeviceInfo& d, DeviceState s) override {
+    Add(std::string(s == DeviceState::kAdded ? "device+ " : "device- ") + d.id);
+  }
   void OnOccurError(int32_t code, const std::string& message) override {
     last_error_message = message;
     Add("error " + FormatHex(code));

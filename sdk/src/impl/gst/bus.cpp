@@ -25,6 +25,11 @@ int32_t CodeFor(GstObject* src, const GError* err, int32_t runtime_code) {
   return runtime_code;
 }
 
+void Rearm(BusState& state, const std::string& element) {
+  std::lock_guard<std::mutex> lock(state.mu);
+  state.reported.erase(element);
+}
+
 void SilenceBus(BusState& state) {
   std::lock_guard<std::mutex> lock(state.mu);
   state.fn = nullptr;

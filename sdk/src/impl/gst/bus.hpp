@@ -33,6 +33,9 @@ int32_t CodeFor(GstObject* src, const GError* err, int32_t runtime_code);
 /// Routes `pipeline`'s errors and end of stream to `state`, which must outlive it.
 void WatchBus(GstElement* pipeline, BusState* state);
 
+/// Errors of `element` (a name) are delivered again: a new device under the old name.
+void Rearm(BusState& state, const std::string& element);
+
 /// Stops delivering a pipeline's errors (before it is torn down).
 void SilenceBus(BusState& state);
 

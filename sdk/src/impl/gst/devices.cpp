@@ -2,6 +2,7 @@
 
 #include <gst/gst.h>
 
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -59,7 +60,137 @@ DeviceInfo Describe(GstDevice* dev, DeviceKind kind) {
   return d;
 }
 
+constexpr const char* kClasses[] = {"Audio/Source", "Audio/Sink", "Video/Source"};
+constexpr DeviceKind kKinds[] = {DeviceKind::kMicrophone, DeviceKind::kSpeaker, DeviceKind::kCamera};
+
+// The one device monitor of the process while anything watches: GStreamer's device
+// providers are shared, and each monitor takes over the provider's bus, so a second
+// monitor (a listing) would silence the first. Listings use it while it runs.
+class Hub {
+ public:
+  static Hub& Get() {
+    static Hub* hub = new Hub();  // never destroyed: watches may end during exit
+    return *hub;
+  }
+
+  int Add(DeviceWatch::Changed fn) {
+    std::lock_guard<std::mutex> starting(start_mu_);
+    if (!monitor_) Start();
+    std::lock_guard<std::mutex> lock(mu_);
+    subs_[++next_] = std::move(fn);
+    return next_;
+  }
+
+  void Remove(int id) {
+    std::lock_guard<std::mutex> starting(start_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      subs_.erase(id);
+      if (!subs_.empty()) return;
+      ready_ = false;
+      known_.clear();
+    }
+    // The last watch went: the monitor stops (a later one connects to the sound
+    // server of its time afresh).
+    if (!monitor_) return;
+    gst_device_monitor_stop(monitor_);
+    GstPtr<GstBus> bus = Adopt(gst_device_monitor_get_bus(monitor_));
+    gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+    gst_object_unref(monitor_);
+    monitor_ = nullptr;
+  }
+
+  // The devices of `klass` now, through the running monitor or a short-lived one.
+  std::vector<DeviceInfo> List(DeviceKind kind, const char* klass) {
+    std::lock_guard<std::mutex> starting(start_mu_);
+    GstDeviceMonitor* monitor = monitor_;
+    GstPtr<GstDeviceMonitor> own;
+    if (!monitor) {
+      own = Adopt(gst_device_monitor_new());
+      gst_device_monitor_add_filter(own.get(), klass, nullptr);
+      if (!gst_device_monitor_start(own.get())) return {};
+      monitor = own.get();
+    }
+    std::vector<DeviceInfo> out;
+    GList* devices = gst_device_monitor_get_devices(monitor);
+    for (GList* l = devices; l; l = l->next) {
+      if (!gst_device_has_classes(GST_DEVICE(l->data), klass)) continue;
+      DeviceInfo d = Describe(GST_DEVICE(l->data), kind);
+      if (!d.id.empty()) out.push_back(d);
+    }
+    g_list_free_full(devices, gst_object_unref);
+    if (own) gst_device_monitor_stop(own.get());
+    return out;
+  }
+
+ private:
+  // Under start_mu_, not mu_: the providers announce what is there from their own
+  // threads while starting.
+  void Start() {
+    monitor_ = gst_device_monitor_new();
+    for (const char* klass : kClasses) gst_device_monitor_add_filter(monitor_, klass, nullptr);
+    GstPtr<GstBus> bus = Adopt(gst_device_monitor_get_bus(monitor_));
+    gst_bus_set_sync_handler(
+        bus.get(),
+        [](GstBus*, GstMessage* m, gpointer self) -> GstBusSyncReply {
+          static_cast<Hub*>(self)->Handle(m);
+          gst_message_unref(m);
+          return GST_BUS_DROP;
+        },
+        this, nullptr);
+    const bool started = gst_device_monitor_start(monitor_);  // false: no provider (no sound server)
+    GList* devices = started ? gst_device_monitor_get_devices(monitor_) : nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (GList* l = devices; l; l = l->next)
+      for (size_t i = 0; i < 3; ++i)
+        if (gst_device_has_classes(GST_DEVICE(l->data), kClasses[i])) {
+          DeviceInfo d = Describe(GST_DEVICE(l->data), kKinds[i]);
+          if (!d.id.empty()) known_.insert({static_cast<int>(i), d.id});
+        }
+    g_list_free_full(devices, gst_object_unref);
+    ready_ = true;
+  }
+
+  void Handle(GstMessage* m) {
+    const bool added = GST_MESSAGE_TYPE(m) == GST_MESSAGE_DEVICE_ADDED;
+    if (!added && GST_MESSAGE_TYPE(m) != GST_MESSAGE_DEVICE_REMOVED) return;
+    GstDevice* raw = nullptr;
+    if (added)
+      gst_message_parse_device_added(m, &raw);
+    else
+      gst_message_parse_device_removed(m, &raw);
+    GstPtr<GstDevice> dev = Adopt(raw);
+    if (!dev) return;
+    for (size_t i = 0; i < 3; ++i) {
+      if (!gst_device_has_classes(dev.get(), kClasses[i])) continue;
+      DeviceInfo d = Describe(dev.get(), kKinds[i]);
+      if (d.id.empty()) continue;
+      // Under the lock, so that Remove waits for a change being told.
+      std::lock_guard<std::mutex> lock(mu_);
+      const std::pair<int, std::string> key{static_cast<int>(i), d.id};
+      // While starting, providers announce what is there already: known, not news.
+      const bool news = added ? known_.insert(key).second : known_.erase(key) > 0;
+      if (news && ready_)
+        for (auto& [id, fn] : subs_) fn(d, added);
+    }
+  }
+
+  std::mutex start_mu_;                  ///< one start, stop or listing at a time
+  GstDeviceMonitor* monitor_ = nullptr;  ///< while anything watches (under start_mu_)
+  std::mutex mu_;
+  std::map<int, DeviceWatch::Changed> subs_;
+  int next_ = 0;
+  bool ready_ = false;
+  std::set<std::pair<int, std::string>> known_;  ///< kind and id of the devices present
+};
+
 }  // namespace
+
+DeviceWatch::DeviceWatch(Changed changed) : id_(Hub::Get().Add(std::move(changed))) {}
+
+DeviceWatch::~DeviceWatch() {
+  Hub::Get().Remove(id_);
+}
 
 Status InitMedia() {
   static std::once_flag once;
@@ -81,21 +212,10 @@ Status InitMedia() {
 }
 
 std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) {
-  std::vector<DeviceInfo> out;
   const char* klass = kind == DeviceKind::kMicrophone ? "Audio/Source"
                       : kind == DeviceKind::kSpeaker  ? "Audio/Sink"
                                                       : "Video/Source";
-  GstPtr<GstDeviceMonitor> monitor = Adopt(gst_device_monitor_new());
-  gst_device_monitor_add_filter(monitor.get(), klass, nullptr);
-  if (gst_device_monitor_start(monitor.get())) {
-    GList* devices = gst_device_monitor_get_devices(monitor.get());
-    for (GList* l = devices; l; l = l->next) {
-      DeviceInfo d = Describe(GST_DEVICE(l->data), kind);
-      if (!d.id.empty()) out.push_back(d);
-    }
-    g_list_free_full(devices, gst_object_unref);
-    gst_device_monitor_stop(monitor.get());
-  }
+  std::vector<DeviceInfo> out = Hub::Get().List(kind, klass);
   auto synthetic = [&](const char* id, const char* name) { out.push_back({kind, id, name, false}); };
   if (kind == DeviceKind::kMicrophone) {
     synthetic("test:tone", "Test tone (440 Hz; test:tone:<Hz> for another)");

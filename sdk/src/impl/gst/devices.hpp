@@ -1,6 +1,13 @@
 // GStreamer's start-up check and the devices it sees.
 #pragma once
 
+#include <gst/gst.h>
+
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "parley/proto/result.hpp"
@@ -14,5 +21,22 @@ Status InitMedia();
 
 /// Devices GstDeviceMonitor sees now, then the synthetic sources and sinks.
 std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
+
+/// Microphones, speakers and cameras the system adds or removes while it exists, as
+/// GstDeviceMonitor's providers (PulseAudio, V4L2) tell them: `changed` runs on the
+/// provider's thread, never after the destructor returns. The devices present when the
+/// first watch starts are not reported. All watches share one monitor, which runs
+/// while any exists (EnumerateDevices lists through it then).
+class DeviceWatch {
+ public:
+  using Changed = std::function<void(const DeviceInfo& device, bool added)>;
+  explicit DeviceWatch(Changed changed);
+  ~DeviceWatch();
+  DeviceWatch(const DeviceWatch&) = delete;
+  DeviceWatch& operator=(const DeviceWatch&) = delete;
+
+ private:
+  int id_;
+};
 
 }  // namespace parley::sdk::gst

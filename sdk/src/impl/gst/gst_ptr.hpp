@@ -30,6 +30,7 @@ struct Unref {
   void operator()(GstClock* p) const { gst_object_unref(p); }
   void operator()(GstElementFactory* p) const { gst_object_unref(p); }
   void operator()(GstDeviceMonitor* p) const { gst_object_unref(p); }
+  void operator()(GstDevice* p) const { gst_object_unref(p); }
   void operator()(GstWebRTCRTPTransceiver* p) const { gst_object_unref(p); }
   void operator()(GObject* p) const { g_object_unref(p); }
   void operator()(GstCaps* p) const { gst_caps_unref(p); }

@@ -63,6 +63,9 @@ std::string AdaptiveVideo(const VideoEncoderConfig& v);
 
 /// A renderer into a native window (element "render").
 inline constexpr char kRenderSink[] = "videoconvert ! ximagesink name=render sync=false";
+/// Where the mix goes while no speaker plays it ("null" after a real one): paced as a
+/// speaker would be, so the mix and the echo probe keep time.
+inline constexpr char kSilentSink[] = "fakesink name=speaker sync=true async=false";
 /// Remote audio playout: "auto", "device" or "device:<pulse sink>" (element "speaker");
 /// "" for none ("null").
 std::string PlayoutSink(const std::string& playout);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "impl/gst/swap.hpp"
+
 namespace parley::sdk::gst {
 namespace {
 
@@ -34,11 +36,18 @@ std::unique_ptr<Playout> Playout::Open(const std::string& sink, MediaErrorFn on_
   // is silence meanwhile.
   std::string desc =
       std::string("audiomixer name=mix latency=40000000 ignore-inactive-pads=true start-time-selection=first ! ") +
-      kMix + " ! volume name=playout ! webrtcechoprobe name=" + p->probe_ + " ! " + sink;
+      kMix + " ! volume name=playout ! webrtcechoprobe name=" + p->probe_;
   GError* err = nullptr;
   p->pipeline_ = Sink(gst_parse_launch(desc.c_str(), &err));
   if (err) g_error_free(err);
-  if (!p->pipeline_) return nullptr;
+  std::string why;
+  p->speaker_ = Sink(PartFromDescription(sink, GST_PAD_SINK, &why));
+  if (!p->pipeline_ || !p->speaker_) return nullptr;
+  GstPtr<GstElement> probe = Adopt(gst_bin_get_by_name(GST_BIN(p->pipeline_.get()), p->probe_.c_str()));
+  p->mix_out_ = Adopt(gst_element_get_static_pad(probe.get(), "src"));
+  gst_bin_add(GST_BIN(p->pipeline_.get()), p->speaker_.get());
+  GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(p->speaker_.get(), "sink"));
+  if (gst_pad_link(p->mix_out_.get(), in.get()) != GST_PAD_LINK_OK) return nullptr;
   // The system clock and a base time fixed now, which the microphone's pipeline takes
   // too (Publisher): the sink prerolls only once someone plays, so the pipeline would
   // otherwise choose its base time later, and the echo canceller would compare times
@@ -65,6 +74,8 @@ Playout::~Playout() {
   // Stopped and gone before bus_, which its sync handler points at.
   if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   inputs_.clear();
+  mix_out_.reset();
+  speaker_.reset();
   volume_.reset();
   mixer_.reset();
   pipeline_.reset();
@@ -142,6 +153,19 @@ void Playout::SetUserMuted(const std::string& user_id, bool muted) {
   Input& in = inputs_[user_id];
   in.muted = muted;
   Apply(in);
+}
+
+Status Playout::SetSink(const std::string& sink) {
+  std::string why;
+  GstPtr<GstElement> part = Sink(PartFromDescription(sink, GST_PAD_SINK, &why));
+  if (!part) return MakeError(Errc::kAudioPlayDeviceOpenFailed, "cannot build the speaker: " + why);
+  Rearm(bus_, "speaker");  // the new speaker's failures are told
+  if (Status st =
+          ReplaceSink(GST_BIN(pipeline_.get()), mix_out_.get(), speaker_.get(), part.get(), Errc::kAudioPlayError);
+      !st)
+    return st;
+  speaker_ = std::move(part);
+  return {};
 }
 
 void Playout::SetVolume(int volume) {

@@ -16,6 +16,7 @@
 
 #include "impl/gst/bus.hpp"
 #include "impl/gst/gst_ptr.hpp"
+#include "parley/proto/result.hpp"
 
 namespace parley::sdk::gst {
 
@@ -46,6 +47,9 @@ class Playout {
   void SetUserMuted(const std::string& user_id, bool muted);
   /// The whole playout, 0..400.
   void SetVolume(int volume);
+  /// Plays into another speaker from now on (a PlayoutSink description, or kSilentSink),
+  /// with no gap in the mix or the echo probe. Engine thread.
+  Status SetSink(const std::string& sink);
 
  private:
   Playout() = default;
@@ -62,6 +66,8 @@ class Playout {
   GstPtr<GstElement> pipeline_;
   GstPtr<GstElement> mixer_;
   GstPtr<GstElement> volume_;
+  GstPtr<GstElement> speaker_;  ///< the sink part (SetSink replaces it)
+  GstPtr<GstPad> mix_out_;      ///< the echo probe's output, into the speaker
   std::string probe_;
   std::mutex mu_;
   std::map<std::string, Input> inputs_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/pipelines.hpp"
 #include "impl/gst/send_rate.hpp"
+#include "impl/gst/swap.hpp"
 #include "impl/gst/webrtc.hpp"
 #include "parley/proto/vocabulary.hpp"
 
@@ -37,13 +39,20 @@ struct Publisher::Impl {
   GstPtr<GstElement> audio_encoder;
   std::vector<SendRate::Video> video_encoders;
   GstPtr<GstPad> first_src;  // a pad into webrtcbin, where the session's feedback arrives
+  // Each track's source part and the pad it feeds (SwapSource).
+  struct Source {
+    GstPtr<GstElement> part;
+    GstPtr<GstPad> into;
+  };
+  std::map<TrackKind, Source> sources;
   std::unique_ptr<SendRate> rate;
   ~Impl() {
     SilenceBus(bus);  // what fails while tearing down is not the app's problem
     for (auto& [feed, src] : feeds) feed->Detach(src.get());
     feeds.clear();
     if (pipeline) gst_element_set_state(pipeline.get(), GST_STATE_NULL);
-    rate.reset();      // its probe goes with the stopped pipeline's pads
+    rate.reset();  // its probe goes with the stopped pipeline's pads
+    sources.clear();
     pipeline.reset();  // before bus, which its sync handler points at
   }
 
@@ -91,24 +100,37 @@ struct Publisher::Impl {
     return GST_PAD_PROBE_OK;
   }
 
-  // Adds one track's branch and links it to a new sendonly transceiver.
-  Status AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target, const VideoEncoderConfig* video);
+  // Adds one track's branch (its source, then the rest) and links it to a new sendonly
+  // transceiver.
+  Status AddBranch(const std::string& source, const std::string& rest, TrackKind kind, InputFeed* feed_target,
+                   const VideoEncoderConfig* video);
 };
 
-Status Publisher::Impl::AddBranch(const std::string& desc, TrackKind kind, InputFeed* feed_target,
-                                  const VideoEncoderConfig* video_config) {
+Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::string& desc, TrackKind kind,
+                                  InputFeed* feed_target, const VideoEncoderConfig* video_config) {
   bool video = kind != TrackKind::kAudio;
-  GError* raw_err = nullptr;
-  GstElement* bin = gst_parse_bin_from_description(desc.c_str(), FALSE, &raw_err);  // floating
-  GstPtr<GError> err = Adopt(raw_err);
+  // Two parts: the source, which SwapSource replaces, and the rest (processing,
+  // encoder, payloader), which stays for the connection's life.
+  std::string why;
+  GstPtr<GstElement> source = Sink(PartFromDescription(source_desc, GST_PAD_SRC, &why));
+  GstElement* bin = source ? PartFromDescription(desc, GST_PAD_SINK, &why) : nullptr;  // floating
   if (!bin)
-    return MakeError(Errc::kPublishStreamStartError, "cannot build the " + std::string(video ? "video" : "audio") +
-                                                         " pipeline: " + ErrorText(err.get()));
+    return MakeError(Errc::kPublishStreamStartError,
+                     "cannot build the " + std::string(video ? "video" : "audio") + " pipeline: " + why);
   if (GstPtr<GstPad> out = Adopt(gst_bin_find_unlinked_pad(GST_BIN(bin), GST_PAD_SRC)))
     gst_element_add_pad(bin, gst_ghost_pad_new("src", out.get()));
   gst_bin_add(GST_BIN(pipeline.get()), bin);  // the pipeline takes the floating reference
-  if (GstPtr<GstElement> appsrc = Adopt(gst_bin_get_by_name(GST_BIN(bin), "feed")))
+  gst_bin_add(GST_BIN(pipeline.get()), source.get());
+  GstPtr<GstPad> into = Adopt(gst_element_get_static_pad(bin, "sink"));
+  {
+    GstPtr<GstPad> out = Adopt(gst_element_get_static_pad(source.get(), "src"));
+    if (gst_pad_link(out.get(), into.get()) != GST_PAD_LINK_OK)
+      return MakeError(Errc::kPublishStreamStartError,
+                       "cannot link the source of the " + std::string(video ? "video" : "audio") + " track");
+  }
+  if (GstPtr<GstElement> appsrc = Adopt(gst_bin_get_by_name(GST_BIN(source.get()), "feed")))
     if (feed_target) feeds.emplace_back(feed_target, std::move(appsrc));  // attached by AttachFeeds
+  sources[kind] = {std::move(source), std::move(into)};
   if (kind == TrackKind::kAudio) {
     volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
     audio_encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "aenc"));
@@ -212,7 +234,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   im.bus.runtime_code = static_cast<int32_t>(Errc::kPublishStreamRuntimeError);
   WatchBus(im.pipeline.get(), &im.bus);
   struct Branch {
-    std::string desc;
+    std::string source, rest;
     TrackKind kind;
     const VideoEncoderConfig* video = nullptr;
   };
@@ -220,14 +242,15 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   if (o.audio) {
     std::string src = AudioSource(o.audio_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
-    branches.push_back(
-        {src + " ! " + AudioProcessing(o) + AudioEncoder(o.mute_audio, o.audio_config), TrackKind::kAudio, nullptr});
+    branches.push_back({src, AudioProcessing(o) + AudioEncoder(o.mute_audio, o.audio_config), TrackKind::kAudio});
   }
   if (o.video) {
     std::string src = VideoSource(o.video_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown video source " + o.video_source);
-    branches.push_back({src + " ! " + RawVideoCaps(o.video_config) + " ! " + AdaptiveVideo(o.video_config) +
-                            " ! videoconvert name=venc ! " + VideoEncoder(o.video_config),
+    branches.push_back({src,
+                        "capsfilter caps=" + Quoted(RawVideoCaps(o.video_config)) + " ! " +
+                            AdaptiveVideo(o.video_config) + " ! videoconvert name=venc ! " +
+                            VideoEncoder(o.video_config),
                         TrackKind::kCamera, &o.video_config});
   }
   if (o.screen) {
@@ -235,13 +258,14 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
       return MakeError(Errc::kInitMissingPlugin,
                        "GStreamer element 'ximagesrc' is missing (install the Debian package "
                        "gstreamer1.0-plugins-good)");
-    branches.push_back({ScreenSource(o.screen_options) + " ! " + RawVideoCaps(o.screen_options.video) + " ! " +
+    branches.push_back({ScreenSource(o.screen_options),
+                        "capsfilter caps=" + Quoted(RawVideoCaps(o.screen_options.video)) + " ! " +
                             AdaptiveVideo(o.screen_options.video) + " ! " + VideoEncoder(o.screen_options.video),
                         TrackKind::kScreen, &o.screen_options.video});
   }
   im.black = o.mute_video;
-  for (auto& [desc, kind, video] : branches)
-    if (Status st = im.AddBranch(desc, kind, kind == TrackKind::kAudio ? audio_feed : video_feed, video); !st)
+  for (auto& [source, rest, kind, video] : branches)
+    if (Status st = im.AddBranch(source, rest, kind, kind == TrackKind::kAudio ? audio_feed : video_feed, video); !st)
       return st.error();
   im.rate = std::make_unique<SendRate>(std::move(im.audio_encoder), std::move(im.video_encoders));
   im.rate->Watch(im.first_src.get());
@@ -297,6 +321,25 @@ void Publisher::Mute(TrackKind track, bool muted) {
   if (track == TrackKind::kAudio && impl_->volume)
     g_object_set(impl_->volume.get(), "mute", muted ? TRUE : FALSE, nullptr);
   if (track == TrackKind::kCamera) impl_->black = muted;
+}
+
+Status Publisher::SwapSource(TrackKind track, const std::string& id) {
+  Impl& im = *impl_;
+  auto it = im.sources.find(track);
+  if (it == im.sources.end() || track == TrackKind::kScreen)
+    return MakeError(Errc::kPublishStreamNotExist, std::string("no ") + std::string(Name(track)) + " track");
+  const std::string desc = Fed(id) ? "" : track == TrackKind::kAudio ? AudioSource(id) : VideoSource(id);
+  if (desc.empty()) return MakeError(Errc::kPublishConfigInvalid, "cannot switch to the source " + id);
+  std::string why;
+  GstPtr<GstElement> part = Sink(PartFromDescription(desc, GST_PAD_SRC, &why));
+  if (!part) return MakeError(Errc::kPublishConfigInvalid, "cannot build the source " + id + ": " + why);
+  Rearm(im.bus, track == TrackKind::kAudio ? "microphone" : "camera");  // the new device's failures are told
+  if (Status st = ReplaceSource(GST_BIN(im.pipeline.get()), it->second.part.get(), part.get(), it->second.into.get(),
+                                Errc::kPublishStreamRuntimeError);
+      !st)
+    return st;
+  it->second.part = std::move(part);
+  return {};
 }
 
 void Publisher::AttachFeeds() {

@@ -45,6 +45,9 @@ class Publisher {
   /// The microphone's loudest level (127 - dBov; 0 silence or no microphone) since
   /// the last call, which resets it. Any thread.
   uint32_t TakeMicPeak();
+  /// The audio or camera track's source replaced while it runs (PublishConnection::
+  /// SwapSource).
+  Status SwapSource(TrackKind track, const std::string& source);
   /// Renders the local camera into a native window (0: stop); 0x01040201 when the
   /// renderer cannot start.
   Status SetPreviewWindow(uint64_t window);
