@@ -18,24 +18,41 @@ struct Hold {
   bool held = false;
 };
 
+// The hand-over of a Hold to the streaming thread goes through GStreamer's pad lock,
+// which race detectors do not see: taking this one on both sides makes it visible.
+std::mutex g_hand_over;
+
 // Blocks `pad`: whatever comes next to it (a buffer, an event) waits there until the
 // probe goes. Waits up to half a second for something to arrive and be held; a pad
 // nothing flows through (a device that stopped) is blocked all the same. The probe's id.
 gulong Block(GstPad* pad) {
-  auto* hold = new std::shared_ptr<Hold>(std::make_shared<Hold>());
-  std::shared_ptr<Hold> mine = *hold;
+  std::shared_ptr<Hold>* hold = nullptr;
+  std::shared_ptr<Hold> mine;
+  {
+    std::lock_guard<std::mutex> lock(g_hand_over);
+    mine = std::make_shared<Hold>();
+    hold = new std::shared_ptr<Hold>(mine);
+  }
   gulong id = gst_pad_add_probe(
       pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
       [](GstPad*, GstPadProbeInfo*, gpointer data) -> GstPadProbeReturn {
-        auto& h = **static_cast<std::shared_ptr<Hold>*>(data);
+        std::shared_ptr<Hold> h;
         {
-          std::lock_guard<std::mutex> lock(h.mu);
-          h.held = true;
+          std::lock_guard<std::mutex> lock(g_hand_over);
+          h = *static_cast<std::shared_ptr<Hold>*>(data);
         }
-        h.cv.notify_all();
+        {
+          std::lock_guard<std::mutex> lock(h->mu);
+          h->held = true;
+        }
+        h->cv.notify_all();
         return GST_PAD_PROBE_OK;  // the probe stays, and what came waits
       },
-      hold, [](gpointer data) { delete static_cast<std::shared_ptr<Hold>*>(data); });
+      hold,
+      [](gpointer data) {
+        std::lock_guard<std::mutex> lock(g_hand_over);
+        delete static_cast<std::shared_ptr<Hold>*>(data);
+      });
   std::unique_lock<std::mutex> lock(mine->mu);
   mine->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return mine->held; });
   return id;
