@@ -117,6 +117,9 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
       c.on_device_state(c.user_data, static_cast<int>(d.kind), d.id.c_str(), d.name.c_str(),
                         s == parley::DeviceState::kAdded ? 1 : 0);
   }
+  void OnAudioCaptureTestLevel(int volume) override {
+    if (auto c = Callbacks(); c.on_audio_capture_test_level) c.on_audio_capture_test_level(c.user_data, volume);
+  }
   void OnRemoteStreamResumed(const std::string& user_id) override {
     if (auto c = Callbacks(); c.on_remote_stream_resumed) c.on_remote_stream_resumed(c.user_data, user_id.c_str());
   }
@@ -324,6 +327,22 @@ int32_t parley_engine_set_camera_device(parley_engine* e, const char* source) {
 int32_t parley_engine_set_playout_device(parley_engine* e, const char* playout) {
   if (!playout) return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetPlayoutDevice(playout); });
+}
+
+int32_t parley_engine_start_audio_capture_test(parley_engine* e, const char* source) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StartAudioCaptureTest(source ? source : ""); });
+}
+
+int32_t parley_engine_stop_audio_capture_test(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StopAudioCaptureTest(); });
+}
+
+int32_t parley_engine_start_audio_playout_test(parley_engine* e, const char* playout) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StartAudioPlayoutTest(playout ? playout : ""); });
+}
+
+int32_t parley_engine_stop_audio_playout_test(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StopAudioPlayoutTest(); });
 }
 
 int32_t parley_engine_set_remote_audio_volume(parley_engine* e, const char* user_id, int volume) {

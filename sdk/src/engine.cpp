@@ -205,6 +205,27 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   int32_t SetCameraDevice(const std::string& source) override { return UseDevice(DeviceKind::kCamera, source); }
   int32_t SetPlayoutDevice(const std::string& playout) override { return UseDevice(DeviceKind::kSpeaker, playout); }
 
+  int32_t StartAudioCaptureTest(const std::string& source) override {
+    if (!source.empty() && !sdk::call::ValidDeviceId(DeviceKind::kMicrophone, source))
+      return Code(Errc::kPublishConfigInvalid);
+    Post([this, source] { call_.devices().StartMicrophoneCheck(source); });
+    return kOk;
+  }
+  int32_t StopAudioCaptureTest() override {
+    Post([this] { call_.devices().StopMicrophoneCheck(); });
+    return kOk;
+  }
+  int32_t StartAudioPlayoutTest(const std::string& playout) override {
+    if (!playout.empty() && !sdk::call::ValidDeviceId(DeviceKind::kSpeaker, playout))
+      return Code(Errc::kPublishConfigInvalid);
+    Post([this, playout] { call_.devices().StartSpeakerCheck(playout); });
+    return kOk;
+  }
+  int32_t StopAudioPlayoutTest() override {
+    Post([this] { call_.devices().StopSpeakerCheck(); });
+    return kOk;
+  }
+
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
 

@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
   CHECK(parley_engine_set_recording_device(e, "test:tone:500") == PARLEY_ERR_OK);
   CHECK(parley_engine_set_camera_device(e, "test:bars") == PARLEY_ERR_OK);
   CHECK(parley_engine_set_playout_device(e, "null") == PARLEY_ERR_OK);
+  CHECK(parley_engine_start_audio_capture_test(e, "auto") == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  CHECK(parley_engine_start_audio_playout_test(e, "test:tone") == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
   /* The default profile, set explicitly: the call publishes as before. */
   CHECK(parley_engine_set_audio_profile(e, PARLEY_AUDIO_PROFILE_HIGH_QUALITY, PARLEY_AUDIO_SCENARIO_SPEECH) ==
         PARLEY_ERR_OK);

@@ -5,6 +5,7 @@
 // PulseAudio server: a null sink is a speaker, its monitor a microphone that hears it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -168,6 +169,52 @@ TEST(Devices, APluggedHeadsetIsUsedAndItsRemovalFallsBackToTheDefaults) {
   EXPECT_NEAR(fell_back, looped, 6) << "the defaults did not take over";
   alice.reset();
   bob.reset();
+}
+
+// The device checks before joining: the speaker's test tone, played into the null sink,
+// is what the microphone check hears from its monitor; silence before and after.
+TEST(Devices, TheSpeakerCheckIsHeardByTheMicrophoneCheck) {
+  PulseServer pulse;
+  ASSERT_TRUE(pulse.up()) << "pulseaudio did not start";
+  ScopedEnv server_env("PULSE_SERVER", pulse.address());
+  test::ServerProcess server;
+  EngineConfig cfg = Config(server, "device:parley_sink.monitor");
+  cfg.audio_playout = "device:parley_sink";
+  Probe p;
+  Engine engine(RtcEngine::Create(cfg), &RtcEngine::Destroy);
+  ASSERT_TRUE(engine);
+  engine->SetEngineEventListener(&p);
+  EXPECT_EQ(engine->StartAudioCaptureTest("auto"), Code(Errc::kPublishConfigInvalid));
+  EXPECT_EQ(engine->StartAudioPlayoutTest("test:tone"), Code(Errc::kPublishConfigInvalid));
+  // The loudest of the next reports, once `n` have come.
+  auto loudest = [&](size_t n) {
+    p.Locked([&] { p.test_levels.clear(); });
+    EXPECT_TRUE(p.WaitFor([&] { return p.test_levels.size() >= n; }, 5s)) << "no level reports";
+    return p.Locked([&] { return *std::max_element(p.test_levels.begin(), p.test_levels.end()); });
+  };
+  ASSERT_EQ(engine->StartAudioCaptureTest(""), 0);
+  const int quiet = loudest(5);
+  ASSERT_EQ(engine->StartAudioPlayoutTest(""), 0);
+  std::this_thread::sleep_for(500ms);
+  const int tone = loudest(5);
+  ASSERT_EQ(engine->StopAudioPlayoutTest(), 0);
+  std::this_thread::sleep_for(500ms);
+  const int after = loudest(5);
+  ASSERT_EQ(engine->StopAudioCaptureTest(), 0);
+  std::this_thread::sleep_for(600ms);
+  p.Locked([&] { p.test_levels.clear(); });
+  std::this_thread::sleep_for(600ms);
+  const size_t later = p.Locked([&] { return p.test_levels.size(); });
+  // A microphone that is not a device of this system: its code, through the listener.
+  ASSERT_EQ(engine->StartAudioCaptureTest("external"), 0);
+  EXPECT_TRUE(p.WaitFor([&] { return p.HasError(Code(Errc::kPublishConfigInvalid)); }, 5s));
+  std::printf("microphone check: %d quiet, %d with the speaker check's tone (-13.5 dBFS RMS: 198), %d after\n", quiet,
+              tone, after);
+  EXPECT_LT(quiet, 20);
+  EXPECT_NEAR(tone, 198, 20);
+  EXPECT_LT(after, 20);
+  EXPECT_EQ(later, 0U) << "reports after the check stopped";
+  engine.reset();
 }
 
 }  // namespace

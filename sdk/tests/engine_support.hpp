@@ -76,6 +76,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnRecordingStarted(const std::string&, TrackKind, const std::string& path) override {
     Note([&] { recordings.push_back(path); });
   }
+  void OnAudioCaptureTestLevel(int volume) override {
+    Note([&] { test_levels.push_back(volume); });
+  }
   void OnDeviceStateChanged(const DeviceInfo& d, DeviceState state) override {
     Note([&] { devices.push_back({d, state}); });
   }
@@ -243,6 +246,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::map<std::string, int> screen_frames, screen_width, luma_mean;
   std::vector<std::string> speakers;                        ///< OnActiveSpeaker, in order
   std::vector<std::pair<DeviceInfo, DeviceState>> devices;  ///< OnDeviceStateChanged, in order
+  std::vector<int> test_levels;                             ///< OnAudioCaptureTestLevel, in order
 
   void OnActiveSpeaker(const std::string& user_id) override {
     Note([&] { speakers.push_back(user_id); });

@@ -114,6 +114,19 @@ class RtcEngine {
   virtual int32_t SetCameraDevice(const std::string& source) = 0;
   virtual int32_t SetPlayoutDevice(const std::string& playout) = 0;
 
+  /// Device checks, before joining or beside a call (they never touch its media): the
+  /// microphone `source` ("" the configured audio_source; a device or synthetic id) is
+  /// captured into a level meter that reports through OnAudioCaptureTestLevel every
+  /// 200 ms; a 440 Hz tone (-13.5 dBFS RMS) plays to `playout` ("" the configured
+  /// audio_playout). Each runs until stopped (or the engine goes); starting one again
+  /// replaces it. An id of the wrong form or one that cannot be checked ("external",
+  /// "file:", "null" as a microphone): 0x01010405 at once or through OnOccurError; a
+  /// device that cannot open: its device code through OnOccurError.
+  virtual int32_t StartAudioCaptureTest(const std::string& source) = 0;
+  virtual int32_t StopAudioCaptureTest() = 0;
+  virtual int32_t StartAudioPlayoutTest(const std::string& playout) = 0;
+  virtual int32_t StopAudioPlayoutTest() = 0;
+
   virtual int32_t PublishLocalAudioStream(bool enable) = 0;
   virtual int32_t PublishLocalVideoStream(bool enable) = 0;
   /// Mutes the published microphone (silence is sent) or camera (black frames are

@@ -103,6 +103,9 @@ class EngineEventListener {
   /// engine uses a device: a "device" source or playout, at creation or since). When
   /// the one in use goes, OnOccurError follows (0x01040409 microphone, 0x01040410
   /// speaker, 0x01040106 camera) and the engine goes on with the system's default.
+  /// Every 200 ms while StartAudioCaptureTest runs: the tested microphone's volume,
+  /// 0..255 as OnAudioVolumeIndication's.
+  virtual void OnAudioCaptureTestLevel([[maybe_unused]] int volume) {}
   virtual void OnDeviceStateChanged([[maybe_unused]] const DeviceInfo& device, [[maybe_unused]] DeviceState state) {}
 };
 

@@ -124,6 +124,8 @@ typedef struct parley_callbacks {
   /* A device (PARLEY_DEVICE_*) was added (added nonzero) to or removed from the system;
    * as RtcEngine's OnDeviceStateChanged. */
   void (*on_device_state)(void* user_data, int kind, const char* id, const char* name, int added);
+  /* Every 200 ms while parley_engine_start_audio_capture_test runs: 0..255. */
+  void (*on_audio_capture_test_level)(void* user_data, int volume);
 } parley_callbacks;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
@@ -172,6 +174,12 @@ int32_t parley_engine_take_snapshot(parley_engine* engine, const char* user_id, 
 int32_t parley_engine_set_recording_device(parley_engine* engine, const char* source);
 int32_t parley_engine_set_camera_device(parley_engine* engine, const char* source);
 int32_t parley_engine_set_playout_device(parley_engine* engine, const char* playout);
+/* Device checks (as RtcEngine::StartAudioCaptureTest and friends): NULL or "" is the
+ * configured microphone or speaker. */
+int32_t parley_engine_start_audio_capture_test(parley_engine* engine, const char* source);
+int32_t parley_engine_stop_audio_capture_test(parley_engine* engine);
+int32_t parley_engine_start_audio_playout_test(parley_engine* engine, const char* playout);
+int32_t parley_engine_stop_audio_playout_test(parley_engine* engine);
 int32_t parley_engine_set_remote_audio_volume(parley_engine* engine, const char* user_id, int volume);
 int32_t parley_engine_mute_remote_audio_playing(parley_engine* engine, const char* user_id, int mute);
 /* A new token (an access token or an ARTC single-parameter token) for the call in

@@ -94,6 +94,31 @@ void DeviceControl::Use(DeviceKind kind, const std::string& id) {
   publishing_.SourceChanged(track, SwapsInPlace(kind, before, id));
 }
 
+void DeviceControl::StartMicrophoneCheck(const std::string& id) {
+  const std::string source = id.empty() ? config_.audio_source : id;
+  const uint64_t gen = ++check_gen_;
+  auto on_error = [this](int32_t code, const std::string& m) {
+    listener_.Post([this, code, m] { listener_.Error(code, m); });
+  };
+  Status st = media_.StartMicrophoneCheck(
+      source,
+      [this, gen](int volume) {
+        listener_.Post([this, gen, volume] {
+          if (gen == check_gen_) listener_.Notify([&](EngineEventListener& l) { l.OnAudioCaptureTestLevel(volume); });
+        });
+      },
+      on_error);
+  if (!st) listener_.Error(Code(st.error().code), st.error().message);
+}
+
+void DeviceControl::StartSpeakerCheck(const std::string& id) {
+  const std::string playout = id.empty() ? config_.audio_playout : id;
+  Status st = media_.StartSpeakerCheck(playout, [this](int32_t code, const std::string& m) {
+    listener_.Post([this, code, m] { listener_.Error(code, m); });
+  });
+  if (!st) listener_.Error(Code(st.error().code), st.error().message);
+}
+
 void DeviceControl::Changed(const DeviceInfo& device, bool added) {
   listener_.Notify([&](EngineEventListener& l) {
     l.OnDeviceStateChanged(device, added ? DeviceState::kAdded : DeviceState::kRemoved);

@@ -44,6 +44,8 @@ class DeviceControl {
   }
   ~DeviceControl() {
     if (watching_) media_.WatchDevices(nullptr);  // no change reaches this afterwards
+    media_.StopMicrophoneCheck();                 // nor a level
+    media_.StopSpeakerCheck();
   }
   DeviceControl(const DeviceControl&) = delete;
   DeviceControl& operator=(const DeviceControl&) = delete;
@@ -59,6 +61,16 @@ class DeviceControl {
   /// back to the system's default.
   void Changed(const DeviceInfo& device, bool added);
 
+  /// Device checks (RtcEngine::StartAudioCaptureTest and friends): `id` empty is the
+  /// configured microphone or speaker. Failures are raised.
+  void StartMicrophoneCheck(const std::string& id);
+  void StopMicrophoneCheck() {
+    ++check_gen_;  // a report already on its way is dropped
+    media_.StopMicrophoneCheck();
+  }
+  void StartSpeakerCheck(const std::string& id);
+  void StopSpeakerCheck() { media_.StopSpeakerCheck(); }
+
   // Any thread:
   [[nodiscard]] bool external_audio() const { return external_audio_; }
   [[nodiscard]] bool external_video() const { return external_video_; }
@@ -72,6 +84,7 @@ class DeviceControl {
   media::MediaFactory& media_;
   EngineConfig& config_;
   bool watching_ = false;
+  uint64_t check_gen_ = 0;  ///< which microphone check's reports count
   std::atomic<bool> external_audio_{false}, external_video_{false};
 };
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <utility>
 
+#include "impl/gst/device_check.hpp"
 #include "impl/gst/devices.hpp"
 #include "impl/gst/file_player.hpp"
 #include "impl/gst/input_feed.hpp"
@@ -179,6 +180,24 @@ class GstMediaFactory final : public MediaFactory {
   }
   void CloseSnapshots() override { snapshots_.Close(); }
 
+  Status StartMicrophoneCheck(const std::string& source, std::function<void(int)> level, ErrorFn on_error) override {
+    mic_check_.reset();
+    auto c = gst::DeviceCheck::Microphone(source, std::move(level), std::move(on_error));
+    if (!c) return c.error();
+    mic_check_ = std::move(*c);
+    return {};
+  }
+  void StopMicrophoneCheck() override { mic_check_.reset(); }
+  Status StartSpeakerCheck(const std::string& playout, ErrorFn on_error) override {
+    speaker_check_.reset();
+    const std::string sink = gst::PlayoutSink(playout);
+    auto c = gst::DeviceCheck::Speaker(sink.empty() ? gst::kSilentSink : sink, std::move(on_error));
+    if (!c) return c.error();
+    speaker_check_ = std::move(*c);
+    return {};
+  }
+  void StopSpeakerCheck() override { speaker_check_.reset(); }
+
   Status SetPlayout(const std::string& playout) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!playout_) return {};  // the next subscription opens the one its options name
@@ -231,7 +250,8 @@ class GstMediaFactory final : public MediaFactory {
   std::unique_ptr<gst::Playout> playout_;  ///< outlives the connections that use it
   gst::Snapshots snapshots_;               ///< outlives the connections that offer it frames
   int volume_ = 100;
-  std::map<std::string, std::pair<int, bool>> users_ = {};  ///< volume and mute set per user
+  std::map<std::string, std::pair<int, bool>> users_ = {};       ///< volume and mute set per user
+  std::unique_ptr<gst::DeviceCheck> mic_check_, speaker_check_;  ///< engine thread
   std::mutex watch_mu_;
   std::unique_ptr<gst::DeviceWatch> watch_;  ///< the system's device changes, once asked for
 };

@@ -206,6 +206,16 @@ class MediaFactory {
   /// Calls `changed` (on another thread) for each device added to or removed from the
   /// system from now on; an empty `changed` stops that (no call runs after it returns).
   virtual void WatchDevices(std::function<void(const DeviceInfo& device, bool added)> changed) = 0;
+  /// Device checks beside the call's media: the microphone `source` (an audio_source
+  /// id, not "external", "file:" or "null") measured every 200 ms (`level`: 0..255, on
+  /// another thread), and a 440 Hz tone played to `playout`. Starting one again
+  /// replaces it. 0x01010405 for an id that cannot be checked; a device that cannot
+  /// open: its device code.
+  virtual Status StartMicrophoneCheck(const std::string& source, std::function<void(int volume)> level,
+                                      ErrorFn on_error) = 0;
+  virtual void StopMicrophoneCheck() = 0;
+  virtual Status StartSpeakerCheck(const std::string& playout, ErrorFn on_error) = 0;
+  virtual void StopSpeakerCheck() = 0;
   /// Stops answering snapshots (those waiting are dropped): before the engine's thread
   /// stops, so that no answer is posted to it afterwards.
   virtual void CloseSnapshots() = 0;

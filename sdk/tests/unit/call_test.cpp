@@ -179,6 +179,28 @@ TEST_F(Call, DeviceChoicesSwitchInPlaceAndALostDeviceFallsBack) {
   EXPECT_EQ(media.publishers.back()->options.audio_source, "device");
 }
 
+// The device checks run in the media beside the call; a level that arrives after the
+// check stopped is not told.
+TEST_F(Call, DeviceChecksReportLevelsUntilStopped) {
+  config.audio_source = "test:tone";
+  config.audio_playout = "auto";
+  Make();
+  call->devices().StartMicrophoneCheck("");
+  call->devices().StartSpeakerCheck("");
+  EXPECT_EQ(media.mic_check, "test:tone");
+  EXPECT_EQ(media.speaker_check, "auto");
+  auto report = media.check_level;
+  report(120);
+  Run();
+  call->devices().StopMicrophoneCheck();
+  report(130);  // already on its way when the check stopped
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"level 120"}));
+  EXPECT_EQ(media.mic_check, "");
+  call->devices().StopSpeakerCheck();
+  EXPECT_EQ(media.speaker_check, "");
+}
+
 TEST_F(Call, JoinFailureReportsDetailThenResult) {
   StartJoin();
   ASSERT_TRUE(server.Answer("join", static_cast<int32_t>(Errc::kTokenInvalid),

@@ -86,6 +86,22 @@ class FakeMedia final : public media::MediaFactory {
     return {};
   }
   void WatchDevices(std::function<void(const DeviceInfo&, bool)> changed) override { watch = std::move(changed); }
+  Status StartMicrophoneCheck(const std::string& source, std::function<void(int)> level, media::ErrorFn) override {
+    mic_check = source;
+    check_level = std::move(level);
+    return {};
+  }
+  void StopMicrophoneCheck() override {
+    mic_check.clear();
+    check_level = nullptr;
+  }
+  Status StartSpeakerCheck(const std::string& playout, media::ErrorFn) override {
+    speaker_check = playout;
+    return {};
+  }
+  void StopSpeakerCheck() override { speaker_check.clear(); }
+  std::string mic_check, speaker_check;                ///< what runs ("" none)
+  std::function<void(int)> check_level;                ///< the running microphone check's report
   std::vector<std::string> playouts;                   ///< SetPlayout calls
   std::function<void(const DeviceInfo&, bool)> watch;  ///< what WatchDevices was given
   std::optional<Error> swap_error;                     ///< what SwapSource answers

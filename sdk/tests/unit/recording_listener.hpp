@@ -41,6 +41,7 @@ class RecordingListener final : public EngineEventListener {
   void OnPublishStateChanged(TrackKind track, bool published) override {
     Add(std::string("published ") + std::string(Name(track)) + (published ? " on" : " off"));
   }
+  void OnAudioCaptureTestLevel(int volume) override { Add("level " + std::to_string(volume)); }
   void OnDeviceStateChanged(const DeviceInfo& d, DeviceState s) override {
     Add(std::string(s == DeviceState::kAdded ? "device+ " : "device- ") + d.id);
   }

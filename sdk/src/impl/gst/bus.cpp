@@ -62,6 +62,8 @@ void WatchBus(GstElement* pipeline, BusState* state) {
           if (fn && *fn) (*fn)(code, msg);
         } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS && st->on_eos) {
           st->on_eos();
+        } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT && st->on_element) {
+          st->on_element(m);
         }
         // A sync handler that drops a message owns it (GstBusSyncHandler).
         gst_message_unref(m);

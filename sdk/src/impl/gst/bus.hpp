@@ -20,7 +20,10 @@ struct BusState {
   std::mutex mu;
   int32_t last_code = 0;  ///< the first error seen, for a failed start
   std::string last_message;
-  std::function<void()> on_eos;    ///< set before the pipeline starts
+  std::function<void()> on_eos;  ///< set before the pipeline starts
+  /// Element messages (a level meter's reports), on the posting thread; set before the
+  /// pipeline starts.
+  std::function<void(GstMessage*)> on_element;
   std::set<std::string> reported;  ///< elements whose error was delivered
 };
 
