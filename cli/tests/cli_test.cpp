@@ -3,13 +3,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "media_file.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
+#include "pulse_server.hpp"
 #include "run_command.hpp"
 #include "server_process.hpp"
 
@@ -21,6 +24,42 @@ using test::RunCommand;
 test::CommandResult Parley(std::vector<std::string> args, const std::string& input = {}) {
   args.insert(args.begin(), PARLEY_CLI);
   return RunCommand(args, input);
+}
+
+// parley devices --check against a private PulseAudio server: the speaker's test tone
+// comes back through the microphone (the null sink's monitor); with no speaker the
+// microphone stays quiet; a microphone the system lacks fails with its code.
+TEST(CliDevices, ACheckShowsTheMicrophoneHearingTheSpeaker) {
+  PulseServer pulse;
+  ASSERT_TRUE(pulse.up()) << "pulseaudio did not start";
+  ScopedEnv env("PULSE_SERVER", pulse.address());
+  auto loudest = [&](const std::string& speaker) {
+    auto r =
+        Parley({"devices", "--check", "2", "--source", "device:parley_sink.monitor", "--speaker", speaker, "--json"});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    int max = -1, reports = 0;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.value("event", "") == "level") {
+        max = std::max(max, j.value("volume", -1));
+        ++reports;
+      }
+    }
+    EXPECT_GE(reports, 5) << r.out;
+    return max;
+  };
+  const int heard = loudest("device:parley_sink");
+  const int quiet = loudest("null");
+  std::printf("parley devices --check: loudest %d with the speaker's tone, %d without\n", heard, quiet);
+  EXPECT_GT(heard, 150);
+  EXPECT_LT(quiet, 20);
+  auto shown = Parley({"devices", "--check", "1", "--source", "device:parley_sink.monitor"});
+  EXPECT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find("microphone ####"), std::string::npos) << shown.out;
+  auto missing = Parley({"devices", "--check", "1", "--source", "device:no-such-microphone", "--speaker", "null"});
+  EXPECT_EQ(missing.status, 1) << missing.out;
+  EXPECT_NE(missing.err.find("0x01040409"), std::string::npos) << missing.err;
 }
 
 TEST(CliErrors, LooksUpEveryForm) {

@@ -206,8 +206,7 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   int32_t SetPlayoutDevice(const std::string& playout) override { return UseDevice(DeviceKind::kSpeaker, playout); }
 
   int32_t StartAudioCaptureTest(const std::string& source) override {
-    if (!source.empty() && !sdk::call::ValidDeviceId(DeviceKind::kMicrophone, source))
-      return Code(Errc::kPublishConfigInvalid);
+    if (int32_t code = source.empty() ? kOk : CheckDeviceId(DeviceKind::kMicrophone, source)) return code;
     Post([this, source] { call_.devices().StartMicrophoneCheck(source); });
     return kOk;
   }
@@ -216,8 +215,7 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
   int32_t StartAudioPlayoutTest(const std::string& playout) override {
-    if (!playout.empty() && !sdk::call::ValidDeviceId(DeviceKind::kSpeaker, playout))
-      return Code(Errc::kPublishConfigInvalid);
+    if (int32_t code = playout.empty() ? kOk : CheckDeviceId(DeviceKind::kSpeaker, playout)) return code;
     Post([this, playout] { call_.devices().StartSpeakerCheck(playout); });
     return kOk;
   }
@@ -358,12 +356,17 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   // A device choice: checked here (its form; a named device the system lacks), made
   // on the engine thread.
   int32_t UseDevice(DeviceKind kind, const std::string& id) {
+    if (int32_t code = CheckDeviceId(kind, id)) return code;
+    Post([this, kind, id] { call_.devices().Use(kind, id); });
+    return kOk;
+  }
+  // 0, or why `id` cannot be used for `kind`: its form, or a named device the system lacks.
+  static int32_t CheckDeviceId(DeviceKind kind, const std::string& id) {
     if (!sdk::call::ValidDeviceId(kind, id)) return Code(Errc::kPublishConfigInvalid);
     if (sdk::call::MissingDevice(id, [kind] { return RtcEngine::EnumerateDevices(kind); }))
       return Code(kind == DeviceKind::kMicrophone ? Errc::kAudioRecordDeviceNotFound
                   : kind == DeviceKind::kSpeaker  ? Errc::kAudioPlayDeviceNotFound
                                                   : Errc::kCameraOpenFailed);
-    Post([this, kind, id] { call_.devices().Use(kind, id); });
     return kOk;
   }
 

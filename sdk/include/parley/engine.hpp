@@ -119,9 +119,10 @@ class RtcEngine {
   /// captured into a level meter that reports through OnAudioCaptureTestLevel every
   /// 200 ms; a 440 Hz tone (-13.5 dBFS RMS) plays to `playout` ("" the configured
   /// audio_playout). Each runs until stopped (or the engine goes); starting one again
-  /// replaces it. An id of the wrong form or one that cannot be checked ("external",
-  /// "file:", "null" as a microphone): 0x01010405 at once or through OnOccurError; a
-  /// device that cannot open: its device code through OnOccurError.
+  /// replaces it. An id of the wrong form: 0x01010405, a "device:<id>" the system lacks:
+  /// 0x01040409 / 0x01040410, at once; one that cannot be checked ("external",
+  /// "file:", "null" as a microphone): 0x01010405, and a device that cannot open its
+  /// device code, through OnOccurError.
   virtual int32_t StartAudioCaptureTest(const std::string& source) = 0;
   virtual int32_t StopAudioCaptureTest() = 0;
   virtual int32_t StartAudioPlayoutTest(const std::string& playout) = 0;
