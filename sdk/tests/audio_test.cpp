@@ -54,11 +54,7 @@ void StartLoop(Loop& loop, Probe& pa, Probe& pb, const test::ServerProcess& serv
 // The level of Alice's audio at Bob over the next `seconds` (silence may come as
 // little audio: Opus sends next to nothing through it).
 double Measure(Probe& pb, int seconds) {
-  {
-    std::lock_guard<std::mutex> lock(pb.mu);
-    pb.audio["alice"] = {};
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  pb.Listen("alice", std::chrono::seconds(seconds));
   return pb.LevelDb("alice");
 }
 

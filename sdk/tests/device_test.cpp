@@ -32,15 +32,6 @@ int64_t PublishedPackets(const test::ServerProcess& server, const App& app, cons
   return -1;
 }
 
-// What arrives from `id` over the next `ms`.
-void Listen(Probe& p, const std::string& id, std::chrono::milliseconds ms) {
-  {
-    std::lock_guard<std::mutex> lock(p.mu);
-    p.audio[id] = {};
-  }
-  std::this_thread::sleep_for(ms);
-}
-
 TEST(Devices, ATestSourceAndACameraChangeInPlaceDuringACall) {
   test::ServerProcess server;
   App app = CreateApp(server);
@@ -61,7 +52,7 @@ TEST(Devices, ATestSourceAndACameraChangeInPlaceDuringACall) {
   ASSERT_EQ(alice->JoinChannel(Auth(app, "swap", "alice"), "Alice"), 0);
   ASSERT_EQ(bob->JoinChannel(Auth(app, "swap", "bob"), "Bob"), 0);
   ASSERT_TRUE(pa.WaitFor([&] { return pa.audio["bob"].samples > 48000 && pa.frames["bob"] > 15; }, 20s));
-  Listen(pa, "bob", 1500ms);
+  pa.Listen("bob", 1500ms);
   const double before = pa.Frequency("bob");
   const int ball = pa.Locked([&] { return pa.luma_mean["bob"]; });
   const int64_t packets = PublishedPackets(server, app, "swap", "bob");
@@ -69,7 +60,7 @@ TEST(Devices, ATestSourceAndACameraChangeInPlaceDuringACall) {
   ASSERT_EQ(bob->SetRecordingDevice("test:tone:880"), 0);
   ASSERT_EQ(bob->SetCameraDevice("test:bars"), 0);
   std::this_thread::sleep_for(500ms);
-  Listen(pa, "bob", 1500ms);
+  pa.Listen("bob", 1500ms);
   const double after = pa.Frequency("bob");
   const int bars = pa.Locked([&] { return pa.luma_mean["bob"]; });
   const int64_t later = PublishedPackets(server, app, "swap", "bob");
@@ -121,7 +112,7 @@ TEST(Devices, APluggedHeadsetIsUsedAndItsRemovalFallsBackToTheDefaults) {
   ASSERT_EQ(bob->JoinChannel(Auth(app, "plug", "bob"), "Bob"), 0);
   ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 20s)) << "no audio from alice";
   std::this_thread::sleep_for(1s);
-  Listen(pb, "alice", 1500ms);
+  pb.Listen("alice", 1500ms);
   const double looped = pb.LevelDb("alice");
   EXPECT_EQ(alice->SetRecordingDevice("device:no-such-microphone"), Code(Errc::kAudioRecordDeviceNotFound));
   EXPECT_EQ(alice->SetPlayoutDevice("device:no-such-speaker"), Code(Errc::kAudioPlayDeviceNotFound));
@@ -136,11 +127,11 @@ TEST(Devices, APluggedHeadsetIsUsedAndItsRemovalFallsBackToTheDefaults) {
   const int64_t packets = PublishedPackets(server, app, "plug", "alice");
   ASSERT_EQ(alice->SetPlayoutDevice("device:headset"), 0);
   std::this_thread::sleep_for(700ms);
-  Listen(pb, "alice", 1500ms);
+  pb.Listen("alice", 1500ms);
   const double speaker_moved = pb.LevelDb("alice");
   ASSERT_EQ(alice->SetRecordingDevice("device:headset.monitor"), 0);
   std::this_thread::sleep_for(700ms);
-  Listen(pb, "alice", 1500ms);
+  pb.Listen("alice", 1500ms);
   const double mic_moved = pb.LevelDb("alice");
   const double mic_freq = pb.Frequency("alice");
   const int64_t later = PublishedPackets(server, app, "plug", "alice");
@@ -154,7 +145,7 @@ TEST(Devices, APluggedHeadsetIsUsedAndItsRemovalFallsBackToTheDefaults) {
       10s))
       << "the headset's removal was not told";
   std::this_thread::sleep_for(1s);
-  Listen(pb, "alice", 1500ms);
+  pb.Listen("alice", 1500ms);
   const double fell_back = pb.LevelDb("alice");
   std::printf(
       "bob's tone back from alice: %.1f dBFS looped, %.1f speaker on the headset, %.1f microphone too "

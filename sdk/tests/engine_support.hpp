@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -197,6 +198,14 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mu);
     return cv.wait_for(lock, timeout, [&] { return pred(); });
+  }
+  /// Forgets what came from `id`, then collects what arrives from it over `period`.
+  void Listen(const std::string& id, std::chrono::milliseconds period) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      audio[id] = {};
+    }
+    std::this_thread::sleep_for(period);
   }
   /// The RMS level of what arrived from `id`, in dB below full scale (-120: nothing).
   double LevelDb(const std::string& id) {

@@ -141,7 +141,6 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
     bool notify = false;
   };
   // For call.cpp and call_stats.cpp alike.
-  static int32_t Code(Errc e) { return static_cast<int32_t>(e); }
   static int64_t NowUs() {
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
   }

@@ -7,9 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "parley/proto/errc.hpp"
 #include "signal_channel.hpp"
 
 namespace parley::sdk::call {
+
+/// A catalog code as the events and the C ABI carry it.
+inline int32_t Code(Errc e) {
+  return static_cast<int32_t>(e);
+}
 
 class CallLink {
  public:

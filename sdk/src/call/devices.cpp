@@ -20,10 +20,6 @@ bool Captured(const std::string& id) {
   return id != "external" && id != "null" && !IsFileSource(id);
 }
 
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-
 }  // namespace
 
 bool MissingDevice(const std::string& source, const std::function<std::vector<DeviceInfo>()>& list) {

@@ -11,12 +11,6 @@
 
 namespace parley::sdk::call {
 
-namespace {
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
-}  // namespace
-
 bool ValidVideoConfig(const VideoEncoderConfig& c) {
   return c.width >= 16 && c.width <= 3840 && c.height >= 16 && c.height <= 2160 && c.fps >= 1 && c.fps <= 60 &&
          c.bitrate_kbps >= 50 && c.bitrate_kbps <= 20000 && c.width % 2 == 0 && c.height % 2 == 0;

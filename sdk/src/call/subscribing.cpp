@@ -34,7 +34,7 @@ void Subscribing::ApplyOffer(const std::string& offer) {
     if (auto conn = asked.lock(); !conn || conn != connection_) return;
     if (!answer) {
       if (!media::TimedOut(answer.error()))
-        return listener_.Error(static_cast<int32_t>(Errc::kSubscribeStreamStartError), answer.error().message);
+        return listener_.Error(Code(Errc::kSubscribeStreamStartError), answer.error().message);
       // The media never answered: the connection is unusable; the next offer gets a new one.
       connection_.reset();
       return listener_.Error(static_cast<int32_t>(answer.error().code), answer.error().message);

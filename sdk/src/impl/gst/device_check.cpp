@@ -38,7 +38,7 @@ double LoudestRms(const GstStructure* s) {
 
 Result<std::unique_ptr<DeviceCheck>> DeviceCheck::Microphone(const std::string& source, LevelFn level,
                                                              MediaErrorFn on_error) {
-  const std::string desc = Fed(source) ? "" : AudioSource(source);
+  const std::string desc = CapturedSource(TrackKind::kAudio, source);
   if (desc.empty()) return MakeError(Errc::kPublishConfigInvalid, "cannot test the source " + source);
   return Start(desc + " ! audioconvert ! level name=meter interval=200000000 post-messages=true ! fakesink sync=false",
                std::move(level), std::move(on_error), static_cast<int32_t>(Errc::kAudioRecordError));

@@ -49,6 +49,11 @@ std::string VideoSource(const std::string& id) {
   return "";
 }
 
+std::string CapturedSource(TrackKind track, const std::string& id) {
+  if (Fed(id)) return "";
+  return track == TrackKind::kAudio ? AudioSource(id) : VideoSource(id);
+}
+
 std::string ScreenSource(const media::ScreenOptions& o) {
   std::string d = "ximagesrc name=screen use-damage=false show-pointer=true";
   if (!o.display.empty()) d += " display-name=" + Quoted(o.display);

@@ -33,6 +33,9 @@ std::string AudioSource(const std::string& id);
 /// "test:pattern", "test:bars", "external", "file:<path>", "device" / "device:<path>";
 /// "" for an unknown id.
 std::string VideoSource(const std::string& id);
+/// The source a pipeline builds itself for `id` (a device or a synthetic one): "" for
+/// the fed ids and unknown ones. What a swap or a device check can start on its own.
+std::string CapturedSource(TrackKind track, const std::string& id);
 /// X11 capture of a display or one window.
 std::string ScreenSource(const media::ScreenOptions& o);
 

@@ -328,7 +328,7 @@ Status Publisher::SwapSource(TrackKind track, const std::string& id) {
   auto it = im.sources.find(track);
   if (it == im.sources.end() || track == TrackKind::kScreen)
     return MakeError(Errc::kPublishStreamNotExist, std::string("no ") + std::string(Name(track)) + " track");
-  const std::string desc = Fed(id) ? "" : track == TrackKind::kAudio ? AudioSource(id) : VideoSource(id);
+  const std::string desc = CapturedSource(track, id);
   if (desc.empty()) return MakeError(Errc::kPublishConfigInvalid, "cannot switch to the source " + id);
   std::string why;
   GstPtr<GstElement> part = Sink(PartFromDescription(desc, GST_PAD_SRC, &why));

@@ -58,10 +58,6 @@ gulong Block(GstPad* pad) {
   return id;
 }
 
-Status Failed(Errc fail, const std::string& what) {
-  return MakeError(fail, what);
-}
-
 }  // namespace
 
 GstElement* PartFromDescription(const std::string& desc, GstPadDirection direction, std::string* error) {
@@ -85,8 +81,8 @@ GstElement* PartFromDescription(const std::string& desc, GstPadDirection directi
 Status ReplaceSource(GstBin* parent, GstElement* old_part, GstElement* part, GstPad* into, Errc fail) {
   GstPtr<GstPad> old_out = Adopt(gst_element_get_static_pad(old_part, "src"));
   GstPtr<GstPad> new_out = Adopt(gst_element_get_static_pad(part, "src"));
-  if (!old_out || !new_out) return Failed(fail, "a source part has no output");
-  if (!Block(old_out.get())) return Failed(fail, "the old source's output cannot be blocked");
+  if (!old_out || !new_out) return MakeError(fail, "a source part has no output");
+  if (!Block(old_out.get())) return MakeError(fail, "the old source's output cannot be blocked");
   gst_pad_unlink(old_out.get(), into);
   // The old source's buffer waits at the blocked pad: deactivating the pad turns that
   // wait into a flushing return, so the source's thread stops and it can go.
@@ -96,7 +92,7 @@ Status ReplaceSource(GstBin* parent, GstElement* old_part, GstElement* part, Gst
   gst_bin_add(parent, part);  // the parent takes a reference of its own
   if (gst_pad_link(new_out.get(), into) != GST_PAD_LINK_OK) {
     gst_bin_remove(parent, part);
-    return Failed(fail, "the new source does not link to what it feeds");
+    return MakeError(fail, "the new source does not link to what it feeds");
   }
   // A device that cannot open says so on the bus, with its own code.
   gst_element_sync_state_with_parent(part);
@@ -106,16 +102,16 @@ Status ReplaceSource(GstBin* parent, GstElement* old_part, GstElement* part, Gst
 Status ReplaceSink(GstBin* parent, GstPad* from, GstElement* old_part, GstElement* part, Errc fail) {
   GstPtr<GstPad> old_in = Adopt(gst_element_get_static_pad(old_part, "sink"));
   GstPtr<GstPad> new_in = Adopt(gst_element_get_static_pad(part, "sink"));
-  if (!old_in || !new_in) return Failed(fail, "a sink part has no input");
+  if (!old_in || !new_in) return MakeError(fail, "a sink part has no input");
   const gulong block = Block(from);
-  if (!block) return Failed(fail, "the mix's output cannot be blocked");
+  if (!block) return MakeError(fail, "the mix's output cannot be blocked");
   gst_pad_unlink(from, old_in.get());
   gst_element_set_state(old_part, GST_STATE_NULL);
   gst_bin_remove(parent, old_part);
   gst_bin_add(parent, part);  // the parent takes a reference of its own
   Status st;
   if (gst_pad_link(from, new_in.get()) != GST_PAD_LINK_OK)
-    st = Failed(fail, "the new sink does not link to the mix");
+    st = MakeError(fail, "the new sink does not link to the mix");
   else
     gst_element_sync_state_with_parent(part);  // a device that cannot open says so on the bus
   gst_pad_remove_probe(from, block);           // the mix flows on, into the new sink
