@@ -117,6 +117,10 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
       c.on_device_state(c.user_data, static_cast<int>(d.kind), d.id.c_str(), d.name.c_str(),
                         s == parley::DeviceState::kAdded ? 1 : 0);
   }
+  void OnAudioAccompanyStateChanged(parley::AudioAccompanyState state, int32_t code) override {
+    if (auto c = Callbacks(); c.on_audio_accompany_state)
+      c.on_audio_accompany_state(c.user_data, static_cast<int>(state), code);
+  }
   void OnAudioCaptureTestLevel(int volume) override {
     if (auto c = Callbacks(); c.on_audio_capture_test_level) c.on_audio_capture_test_level(c.user_data, volume);
   }
@@ -343,6 +347,65 @@ int32_t parley_engine_start_audio_playout_test(parley_engine* e, const char* pla
 
 int32_t parley_engine_stop_audio_playout_test(parley_engine* e) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.StopAudioPlayoutTest(); });
+}
+
+int32_t parley_engine_start_audio_accompany(parley_engine* e, const char* path, const parley_accompany_config* c) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    parley::AudioAccompanyConfig config;
+    if (c) {
+      config.local_play = c->local_play != 0;
+      config.replace_mic = c->replace_mic != 0;
+      config.loop_cycles = c->loop_cycles;
+      config.start_position_ms = c->start_position_ms;
+      config.publish_volume = c->publish_volume;
+      config.playout_volume = c->playout_volume;
+    }
+    return engine.StartAudioAccompany(Str(path), config);
+  });
+}
+
+int32_t parley_engine_stop_audio_accompany(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StopAudioAccompany(); });
+}
+
+int32_t parley_engine_pause_audio_accompany(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.PauseAudioAccompany(); });
+}
+
+int32_t parley_engine_resume_audio_accompany(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.ResumeAudioAccompany(); });
+}
+
+int32_t parley_engine_set_audio_accompany_volume(parley_engine* e, int volume) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetAudioAccompanyVolume(volume); });
+}
+
+int32_t parley_engine_set_audio_accompany_publish_volume(parley_engine* e, int volume) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetAudioAccompanyPublishVolume(volume); });
+}
+
+int32_t parley_engine_set_audio_accompany_playout_volume(parley_engine* e, int volume) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetAudioAccompanyPlayoutVolume(volume); });
+}
+
+int32_t parley_engine_set_audio_accompany_position(parley_engine* e, int64_t position_ms) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetAudioAccompanyPosition(position_ms); });
+}
+
+int32_t parley_engine_get_audio_accompany_duration(parley_engine* e, int64_t* out_ms) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    if (!out_ms) return kInvalidArg;
+    *out_ms = engine.GetAudioAccompanyDuration();
+    return 0;
+  });
+}
+
+int32_t parley_engine_get_audio_accompany_position(parley_engine* e, int64_t* out_ms) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    if (!out_ms) return kInvalidArg;
+    *out_ms = engine.GetAudioAccompanyCurrentPosition();
+    return 0;
+  });
 }
 
 int32_t parley_engine_set_remote_audio_volume(parley_engine* e, const char* user_id, int volume) {

@@ -8,6 +8,8 @@
 // returns, deleting itself.
 #include "parley/engine.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include <atomic>
@@ -53,9 +55,7 @@ void WaitForEnginesTearingDown() {
   g_torn_down_cv.wait_for(lock, std::chrono::seconds(10), [] { return g_tearing_down == 0; });
 }
 
-int32_t Code(Errc e) {
-  return static_cast<int32_t>(e);
-}
+using sdk::call::Code;
 
 class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
  public:
@@ -224,6 +224,32 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
 
+  int32_t StartAudioAccompany(const std::string& path, const AudioAccompanyConfig& config) override {
+    if (!sdk::call::ValidAccompanyConfig(config)) return Code(Errc::kPublishConfigInvalid);
+    if (path.empty() || ::access(path.c_str(), R_OK) != 0) return Code(Errc::kMediaFileOpenFailed);
+    call_.accompany().Asked();
+    Post([this, path, config] { call_.accompany().Start(path, config); });
+    return kOk;
+  }
+  int32_t StopAudioAccompany() override {
+    return Accompany([](sdk::call::AccompanyControl& a) { a.Stop(); });
+  }
+  int32_t PauseAudioAccompany() override {
+    return Accompany([](sdk::call::AccompanyControl& a) { a.Pause(); });
+  }
+  int32_t ResumeAudioAccompany() override {
+    return Accompany([](sdk::call::AccompanyControl& a) { a.Resume(); });
+  }
+  int32_t SetAudioAccompanyVolume(int volume) override { return AccompanyVolumes(volume, volume); }
+  int32_t SetAudioAccompanyPublishVolume(int volume) override { return AccompanyVolumes(volume, -1); }
+  int32_t SetAudioAccompanyPlayoutVolume(int volume) override { return AccompanyVolumes(-1, volume); }
+  int32_t SetAudioAccompanyPosition(int64_t position_ms) override {
+    if (position_ms < 0) return Code(Errc::kPublishConfigInvalid);
+    return Accompany([position_ms](sdk::call::AccompanyControl& a) { a.Seek(position_ms); });
+  }
+  [[nodiscard]] int64_t GetAudioAccompanyDuration() const override { return call_.accompany().DurationMs(); }
+  [[nodiscard]] int64_t GetAudioAccompanyCurrentPosition() const override { return call_.accompany().PositionMs(); }
+
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
 
@@ -361,6 +387,17 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
   // 0, or why `id` cannot be used for `kind`: its form, or a named device the system lacks.
+  // An accompaniment call: refused when none was asked for.
+  int32_t Accompany(std::function<void(sdk::call::AccompanyControl&)> op) {
+    if (!call_.accompany().active()) return Code(Errc::kInvalidState);
+    Post([this, op = std::move(op)] { op(call_.accompany()); });
+    return kOk;
+  }
+  int32_t AccompanyVolumes(int publish, int playout) {
+    if (publish > 100 || playout > 100 || (publish < 0 && playout < 0)) return Code(Errc::kPublishConfigInvalid);
+    return Accompany([publish, playout](sdk::call::AccompanyControl& a) { a.SetVolumes(publish, playout); });
+  }
+
   static int32_t CheckDeviceId(DeviceKind kind, const std::string& id) {
     if (!sdk::call::ValidDeviceId(kind, id)) return Code(Errc::kPublishConfigInvalid);
     if (sdk::call::MissingDevice(id, [kind] { return RtcEngine::EnumerateDevices(kind); }))

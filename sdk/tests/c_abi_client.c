@@ -54,6 +54,33 @@ static void on_device(void* ud, const char* id, const char* name, int is_default
   if (id && *id && name && *name) devices_seen++;
 }
 
+static atomic_int accompany_state = -1;
+static void on_accompany(void* ud, int state, int32_t code) {
+  (void)ud, (void)code;
+  accompany_state = state;
+}
+
+/* A second of a 1 kHz tone, 48 kHz mono S16 WAV, at `path`; 0 on success. */
+static int write_wav(const char* path) {
+  FILE* f = fopen(path, "wb");
+  if (!f) return -1;
+  const uint32_t rate = 48000, samples = 48000, bytes = samples * 2;
+  uint8_t h[44] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0";
+  uint32_t v[] = {36 + bytes, rate, rate * 2};
+  memcpy(h + 4, &v[0], 4);
+  memcpy(h + 24, &v[1], 4);
+  memcpy(h + 28, &v[2], 4);
+  h[32] = 2, h[33] = 0, h[34] = 16, h[35] = 0;
+  memcpy(h + 36, "data", 4);
+  memcpy(h + 40, &bytes, 4);
+  fwrite(h, 1, sizeof h, f);
+  for (uint32_t i = 0; i < samples; i++) {
+    int16_t s = (i % 48) < 24 ? 8000 : -8000; /* a 1 kHz square wave */
+    fwrite(&s, 2, 1, f);
+  }
+  return fclose(f);
+}
+
 static void sleep_ms(int ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL);
@@ -120,6 +147,7 @@ int main(int argc, char** argv) {
   cb.on_remote_audio_frame = on_audio;
   cb.on_connection_status = on_status;
   cb.on_network_quality = on_quality;
+  cb.on_audio_accompany_state = on_accompany;
   CHECK(parley_engine_set_callbacks(e, &cb) == PARLEY_ERR_OK);
   /* Devices: at least the synthetic ones; bad kinds and calls out of state are codes. */
   CHECK(parley_enumerate_devices(PARLEY_DEVICE_MICROPHONE, on_device, NULL) >= 3);
@@ -152,6 +180,33 @@ int main(int argc, char** argv) {
   printf("local network quality up %d down %d\n", local_up, local_down);
   CHECK(local_up >= PARLEY_QUALITY_EXCELLENT && local_up <= PARLEY_QUALITY_DOWN);
   CHECK(local_down >= PARLEY_QUALITY_EXCELLENT && local_down <= PARLEY_QUALITY_UNKNOWN);
+  /* The accompaniment: refused at once with nothing playing, a bad config or no file;
+   * then a second of tone, played at publish volume 0 (the other side measures the
+   * microphone's tone). */
+  {
+    char wav[64];
+    snprintf(wav, sizeof wav, "/tmp/parley-c-abi-%ld.wav", (long)time(NULL));
+    CHECK(write_wav(wav) == 0);
+    parley_accompany_config ac = {0, 0, 0, 0, 100, 100};
+    int64_t ms = 0;
+    CHECK(parley_engine_pause_audio_accompany(e) == PARLEY_ERR_INVALID_STATE);
+    CHECK(parley_engine_start_audio_accompany(e, wav, &ac) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+    CHECK(parley_engine_start_audio_accompany(e, "/nonexistent.wav", NULL) == PARLEY_ERR_MEDIA_FILE_OPEN_FAILED);
+    ac.loop_cycles = 1;
+    ac.publish_volume = 0;
+    CHECK(parley_engine_start_audio_accompany(e, wav, &ac) == PARLEY_ERR_OK);
+    for (i = 0; i < 50 && accompany_state != PARLEY_ACCOMPANY_STARTED; i++) sleep_ms(100);
+    CHECK(accompany_state == PARLEY_ACCOMPANY_STARTED);
+    CHECK(parley_engine_get_audio_accompany_duration(e, &ms) == PARLEY_ERR_OK);
+    CHECK(ms >= 990 && ms <= 1010);
+    CHECK(parley_engine_set_audio_accompany_volume(e, 101) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+    CHECK(parley_engine_get_audio_accompany_position(e, NULL) == PARLEY_ERR_INVALID_AUTH_INFO);
+    for (i = 0; i < 50 && accompany_state != PARLEY_ACCOMPANY_ENDED; i++) sleep_ms(100);
+    CHECK(accompany_state == PARLEY_ACCOMPANY_ENDED);
+    CHECK(parley_engine_get_audio_accompany_position(e, &ms) == PARLEY_ERR_OK);
+    CHECK(ms == -1);
+    remove(wav);
+  }
   CHECK(parley_engine_mute_mic(e, 1) == PARLEY_ERR_OK);
   CHECK(parley_engine_leave(e) == PARLEY_ERR_OK);
   parley_engine_destroy(e);

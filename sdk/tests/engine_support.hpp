@@ -253,9 +253,16 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::vector<ConnectionStatus> statuses;
   std::string bye;
   std::map<std::string, int> screen_frames, screen_width, luma_mean;
-  std::vector<std::string> speakers;                        ///< OnActiveSpeaker, in order
-  std::vector<std::pair<DeviceInfo, DeviceState>> devices;  ///< OnDeviceStateChanged, in order
-  std::vector<int> test_levels;                             ///< OnAudioCaptureTestLevel, in order
+  std::vector<std::string> speakers;                               ///< OnActiveSpeaker, in order
+  std::vector<std::pair<DeviceInfo, DeviceState>> devices;         ///< OnDeviceStateChanged, in order
+  std::vector<int> test_levels;                                    ///< OnAudioCaptureTestLevel, in order
+  std::vector<std::pair<AudioAccompanyState, int32_t>> accompany;  ///< OnAudioAccompanyStateChanged
+
+  void OnAudioAccompanyStateChanged(AudioAccompanyState state, int32_t code) override {
+    Note([&] { accompany.emplace_back(state, code); });
+  }
+  /// The accompaniment's last state was `state`.
+  bool AccompanyIs(AudioAccompanyState state) { return !accompany.empty() && accompany.back().first == state; }
 
   void OnActiveSpeaker(const std::string& user_id) override {
     Note([&] { speakers.push_back(user_id); });

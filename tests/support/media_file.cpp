@@ -39,6 +39,16 @@ std::string MakeTestWebm(const std::string& name, int seconds, int freq) {
   return made.status == 0 ? path : "";
 }
 
+std::string MakeTestWav(const std::string& name, double seconds, int freq) {
+  std::string path = "/tmp/parley-" + name + "-" + std::to_string(getpid()) + ".wav";
+  auto made =
+      RunCommand({"/usr/bin/gst-launch-1.0", "-q", "audiotestsrc",
+                  "num-buffers=" + std::to_string(static_cast<int>(seconds * 44100 / 441)), "samplesperbuffer=441",
+                  "volume=0.5", "freq=" + std::to_string(freq), "!", "audio/x-raw,rate=44100,channels=2,format=S16LE",
+                  "!", "wavenc", "!", "filesink", "location=" + path});
+  return made.status == 0 ? path : "";
+}
+
 double DiscoverSeconds(const std::string& path) {
   auto r = RunCommand({"/usr/bin/gst-discoverer-1.0", path});
   std::smatch m;

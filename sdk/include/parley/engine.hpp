@@ -128,6 +128,30 @@ class RtcEngine {
   virtual int32_t StartAudioPlayoutTest(const std::string& playout) = 0;
   virtual int32_t StopAudioPlayoutTest() = 0;
 
+  /// The accompaniment: an audio file (anything GStreamer decodes: wav, mp3, ogg,
+  /// m4a, the audio of a video file) mixed into the published microphone, before its
+  /// mute, and played through the local playout (config.local_play; the echo
+  /// canceller hears it there and keeps it out of the microphone, which carries the
+  /// clean file once). Independent of calls: it may start before joining and goes on
+  /// through publishing again; what plays while no audio is published is not sent.
+  /// Starting again replaces the one playing. Bad config (volumes outside 0..100,
+  /// loop_cycles 0 or below -1, a negative start): 0x01010405; a file that cannot be
+  /// read: 0x01090003 at once; one that is not audio: OnAudioAccompanyStateChanged
+  /// (kFailed, 0x01090003). The other calls with no accompaniment: 0x01030204.
+  virtual int32_t StartAudioAccompany(const std::string& path, const AudioAccompanyConfig& config) = 0;
+  virtual int32_t StopAudioAccompany() = 0;
+  virtual int32_t PauseAudioAccompany() = 0;
+  virtual int32_t ResumeAudioAccompany() = 0;
+  /// 0..100 (else 0x01010405): both volumes, or what is published, or what plays here.
+  virtual int32_t SetAudioAccompanyVolume(int volume) = 0;
+  virtual int32_t SetAudioAccompanyPublishVolume(int volume) = 0;
+  virtual int32_t SetAudioAccompanyPlayoutVolume(int volume) = 0;
+  /// Within the current cycle (a negative position: 0x01010405).
+  virtual int32_t SetAudioAccompanyPosition(int64_t position_ms) = 0;
+  /// Milliseconds; -1 with no accompaniment (or a duration the file does not say).
+  [[nodiscard]] virtual int64_t GetAudioAccompanyDuration() const = 0;
+  [[nodiscard]] virtual int64_t GetAudioAccompanyCurrentPosition() const = 0;
+
   virtual int32_t PublishLocalAudioStream(bool enable) = 0;
   virtual int32_t PublishLocalVideoStream(bool enable) = 0;
   /// Mutes the published microphone (silence is sent) or camera (black frames are

@@ -103,10 +103,15 @@ class EngineEventListener {
   /// engine uses a device: a "device" source or playout, at creation or since). When
   /// the one in use goes, OnOccurError follows (0x01040409 microphone, 0x01040410
   /// speaker, 0x01040106 camera) and the engine goes on with the system's default.
+  virtual void OnDeviceStateChanged([[maybe_unused]] const DeviceInfo& device, [[maybe_unused]] DeviceState state) {}
   /// Every 200 ms while StartAudioCaptureTest runs: the tested microphone's volume,
   /// 0..255 as OnAudioVolumeIndication's.
   virtual void OnAudioCaptureTestLevel([[maybe_unused]] int volume) {}
-  virtual void OnDeviceStateChanged([[maybe_unused]] const DeviceInfo& device, [[maybe_unused]] DeviceState state) {}
+  /// The accompaniment started, was stopped, paused or resumed, played its last cycle
+  /// (kEnded), or could not play (kFailed with `code`: 0x01090003 for a file that is
+  /// not audio or stopped decoding; 0 otherwise).
+  virtual void OnAudioAccompanyStateChanged([[maybe_unused]] AudioAccompanyState state, [[maybe_unused]] int32_t code) {
+  }
 };
 
 /// Receives decoded remote media. Runs on a media (GStreamer streaming) thread:

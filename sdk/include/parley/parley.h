@@ -28,6 +28,15 @@ enum {
   PARLEY_STATUS_FAILED = 4
 };
 enum { PARLEY_FILE_PLAYING = 0, PARLEY_FILE_PAUSED = 1, PARLEY_FILE_ENDED = 2 };
+/* The accompaniment's states (on_audio_accompany_state). */
+enum {
+  PARLEY_ACCOMPANY_STARTED = 0,
+  PARLEY_ACCOMPANY_STOPPED = 1,
+  PARLEY_ACCOMPANY_PAUSED = 2,
+  PARLEY_ACCOMPANY_RESUMED = 3,
+  PARLEY_ACCOMPANY_ENDED = 4,
+  PARLEY_ACCOMPANY_FAILED = 5
+};
 enum { PARLEY_DEVICE_MICROPHONE = 0, PARLEY_DEVICE_SPEAKER = 1, PARLEY_DEVICE_CAMERA = 2 };
 /* Network quality of one direction (on_network_quality), ARTC's scale: 0..5 grow
  * worse, 6 is "not measured yet". */
@@ -126,7 +135,19 @@ typedef struct parley_callbacks {
   void (*on_device_state)(void* user_data, int kind, const char* id, const char* name, int added);
   /* Every 200 ms while parley_engine_start_audio_capture_test runs: 0..255. */
   void (*on_audio_capture_test_level)(void* user_data, int volume);
+  /* The accompaniment's state changed (PARLEY_ACCOMPANY_*; code nonzero with FAILED). */
+  void (*on_audio_accompany_state)(void* user_data, int state, int32_t code);
 } parley_callbacks;
+
+/* An audio file mixed into the published microphone (as RtcEngine::StartAudioAccompany). */
+typedef struct parley_accompany_config {
+  int local_play;  /* nonzero: heard through the local playout too */
+  int replace_mic; /* nonzero: the microphone is not sent while the file plays */
+  int loop_cycles; /* 1..; -1 for ever */
+  int64_t start_position_ms;
+  int publish_volume; /* 0..100 */
+  int playout_volume; /* 0..100 */
+} parley_accompany_config;
 
 /* Creates an engine into *out. Errors: PARLEY_ERR_INVALID_AUTH_INFO for a missing
  * config/server_url/out, PARLEY_ERR_INIT_MISSING_PLUGIN, PARLEY_ERR_INIT_MEDIA_ENGINE_FAILED. */
@@ -180,6 +201,19 @@ int32_t parley_engine_start_audio_capture_test(parley_engine* engine, const char
 int32_t parley_engine_stop_audio_capture_test(parley_engine* engine);
 int32_t parley_engine_start_audio_playout_test(parley_engine* engine, const char* playout);
 int32_t parley_engine_stop_audio_playout_test(parley_engine* engine);
+/* The accompaniment (as RtcEngine's): config NULL plays once, locally too, at full
+ * volume. The getters write milliseconds (-1: none) to *out_ms. */
+int32_t parley_engine_start_audio_accompany(parley_engine* engine, const char* path,
+                                            const parley_accompany_config* config);
+int32_t parley_engine_stop_audio_accompany(parley_engine* engine);
+int32_t parley_engine_pause_audio_accompany(parley_engine* engine);
+int32_t parley_engine_resume_audio_accompany(parley_engine* engine);
+int32_t parley_engine_set_audio_accompany_volume(parley_engine* engine, int volume);
+int32_t parley_engine_set_audio_accompany_publish_volume(parley_engine* engine, int volume);
+int32_t parley_engine_set_audio_accompany_playout_volume(parley_engine* engine, int volume);
+int32_t parley_engine_set_audio_accompany_position(parley_engine* engine, int64_t position_ms);
+int32_t parley_engine_get_audio_accompany_duration(parley_engine* engine, int64_t* out_ms);
+int32_t parley_engine_get_audio_accompany_position(parley_engine* engine, int64_t* out_ms);
 int32_t parley_engine_set_remote_audio_volume(parley_engine* engine, const char* user_id, int volume);
 int32_t parley_engine_mute_remote_audio_playing(parley_engine* engine, const char* user_id, int mute);
 /* A new token (an access token or an ARTC single-parameter token) for the call in

@@ -226,6 +226,19 @@ enum class DeviceState : uint8_t { kAdded, kRemoved };
 /// Where a media file being published is.
 enum class MediaFileState : uint8_t { kPlaying, kPaused, kEnded };
 
+/// Where the accompaniment is (OnAudioAccompanyStateChanged).
+enum class AudioAccompanyState : uint8_t { kStarted, kStopped, kPaused, kResumed, kEnded, kFailed };
+
+/// StartAudioAccompany's choices.
+struct AudioAccompanyConfig {
+  bool local_play = true;    ///< heard through the local playout too
+  bool replace_mic = false;  ///< the microphone is not sent while the file plays
+  int loop_cycles = 1;       ///< how many times the file plays (1..); -1 for ever
+  int64_t start_position_ms = 0;
+  int publish_volume = 100;  ///< 0..100, in what is published
+  int playout_volume = 100;  ///< 0..100, in the local playout
+};
+
 /// One user's audio volume in OnAudioVolumeIndication: 0..255, 0 at -60 dBov or
 /// quieter (or muted), 255 at 0 dBov, linear in dB between. `user_id` is empty for the
 /// local microphone.

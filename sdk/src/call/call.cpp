@@ -30,6 +30,7 @@ Call::Call(const EngineConfig& config, Host& host, media::MediaFactory& media, b
       publishing_(*this, media, config_, io),
       subscribing_(*this),
       devices_(*this, publishing_, media, config_),
+      accompany_(*this, media, config_),
       reconnect_delay_(timing.first_retry) {}
 
 // ---- join / leave -------------------------------------------------------------

@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "call/accompany.hpp"
 #include "call/call_quality.hpp"
 #include "call/credentials.hpp"
 #include "call/devices.hpp"
@@ -132,6 +133,8 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   [[nodiscard]] bool Live() const override;
   Publishing& publishing() { return publishing_; }
   DeviceControl& devices() { return devices_; }
+  AccompanyControl& accompany() { return accompany_; }
+  [[nodiscard]] const AccompanyControl& accompany() const { return accompany_; }
   Subscribing& subscribing() { return subscribing_; }
   void Error(int32_t code, const std::string& message) override;
   void Warn(int32_t code, const std::string& message);
@@ -247,6 +250,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   Publishing publishing_;
   Subscribing subscribing_;
   DeviceControl devices_;            ///< device choices and the system's device changes
+  AccompanyControl accompany_;       ///< an audio file mixed into the microphone
   RemoteUsers remote_;               ///< its snapshot is read by API threads
   StatsWindow stats_;                ///< the totals of the last report
   CallQuality quality_;              ///< network quality, local and remote

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <utility>
 
+#include "impl/gst/accompany.hpp"
 #include "impl/gst/device_check.hpp"
 #include "impl/gst/devices.hpp"
 #include "impl/gst/file_player.hpp"
@@ -137,7 +138,7 @@ class GstMediaFactory final : public MediaFactory {
         o.echo_probe = playout->probe();
         o.echo_base_time = playout->base_time();
       }
-    auto p = gst::Publisher::Create(o, &audio_.feed(), &video_.feed(), &snapshots_, std::move(on_error));
+    auto p = gst::Publisher::Create(o, &audio_.feed(), &video_.feed(), &snapshots_, &mix_, std::move(on_error));
     if (!p) return p.error();
     return std::unique_ptr<PublishConnection>(std::make_unique<GstPublishConnection>(std::move(*p), post_));
   }
@@ -157,6 +158,15 @@ class GstMediaFactory final : public MediaFactory {
                                    std::move(on_end), std::move(on_error));
     if (!p) return p.error();
     return std::unique_ptr<FilePlayback>(std::make_unique<GstFilePlayback>(std::move(*p)));
+  }
+
+  Result<std::unique_ptr<media::Accompaniment>> StartAccompaniment(const media::AccompanyOptions& options,
+                                                                   std::function<void()> on_end,
+                                                                   ErrorFn on_error) override {
+    gst::Playout* playout = options.local_play ? PlayoutFor(options.playout, nullptr) : nullptr;
+    auto a = gst::Accompaniment::Start(options, &mix_, playout, std::move(on_end), std::move(on_error));
+    if (!a) return a.error();
+    return std::unique_ptr<media::Accompaniment>(std::move(*a));
   }
 
   std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) override { return ListDevices(kind); }
@@ -249,6 +259,7 @@ class GstMediaFactory final : public MediaFactory {
   std::mutex mu_;
   std::unique_ptr<gst::Playout> playout_;  ///< outlives the connections that use it
   gst::Snapshots snapshots_;               ///< outlives the connections that offer it frames
+  gst::MixIn mix_;                         ///< the accompaniment, into each publisher's audio
   int volume_ = 100;
   std::map<std::string, std::pair<int, bool>> users_ = {};       ///< volume and mute set per user
   std::unique_ptr<gst::DeviceCheck> mic_check_, speaker_check_;  ///< engine thread

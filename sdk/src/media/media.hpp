@@ -88,6 +88,31 @@ class FilePlayback {
   [[nodiscard]] virtual FileState state() const = 0;
 };
 
+/// An audio file mixed into the published microphone and/or played by the local
+/// playout (the accompaniment).
+struct AccompanyOptions {
+  std::string path;
+  std::string playout = "null";  ///< where local play goes (the engine's playout)
+  bool local_play = true;
+  bool replace_mic = false;  ///< the microphone is left out while the file plays
+  int loop_cycles = 1;       ///< -1: for ever
+  int64_t start_ms = 0;
+  int publish_volume = 100, playout_volume = 100;  ///< 0..100
+};
+
+/// A playing accompaniment. Any thread.
+class Accompaniment {
+ public:
+  virtual ~Accompaniment() = default;
+  virtual Status Pause() = 0;
+  virtual Status Resume() = 0;
+  /// Within the current cycle; beyond the end: the end.
+  virtual Status Seek(int64_t position_ms) = 0;
+  virtual void SetVolumes(int publish, int playout) = 0;
+  [[nodiscard]] virtual int64_t PositionMs() const = 0;
+  [[nodiscard]] virtual int64_t DurationMs() const = 0;  ///< -1 when the file does not say
+};
+
 /// Screen capture for the screen track (X11).
 struct ScreenOptions {
   std::string display;     ///< e.g. ":99"; empty: $DISPLAY
@@ -185,6 +210,10 @@ class MediaFactory {
   /// 0x01090003 when it is missing or not media.
   virtual Result<std::unique_ptr<FilePlayback>> OpenFile(const std::string& path, bool feeds_audio, bool feeds_video,
                                                          std::function<void()> on_end, ErrorFn on_error) = 0;
+  /// Opens, prerolls and plays an accompaniment; 0x01090003 when the file is missing
+  /// or has no audio. `on_end` runs (on another thread) after the last cycle.
+  virtual Result<std::unique_ptr<Accompaniment>> StartAccompaniment(const AccompanyOptions& options,
+                                                                    std::function<void()> on_end, ErrorFn on_error) = 0;
   virtual std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) = 0;
   virtual MediaInput& AudioInput() = 0;
   virtual MediaInput& VideoInput() = 0;

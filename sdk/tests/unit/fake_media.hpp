@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,6 +70,27 @@ class FakeMedia final : public media::MediaFactory {
                                                         media::ErrorFn) override {
     return MakeError(Errc::kPublishConfigInvalid, "no files here: " + path);
   }
+  /// The accompaniment the call started last: its options, callbacks and the calls on it.
+  struct AccompanyLog {
+    media::AccompanyOptions options;
+    std::function<void()> on_end;
+    media::ErrorFn on_error;
+    std::vector<std::string> calls;  ///< "pause", "resume", "seek 1000", "volumes 30 40"
+    bool alive = true;
+  };
+  std::optional<Error> accompany_error;  ///< StartAccompaniment
+  std::vector<std::shared_ptr<AccompanyLog>> accompaniments;
+  Result<std::unique_ptr<media::Accompaniment>> StartAccompaniment(const media::AccompanyOptions& options,
+                                                                   std::function<void()> on_end,
+                                                                   media::ErrorFn on_error) override {
+    if (accompany_error) return *accompany_error;
+    auto log = std::make_shared<AccompanyLog>();
+    log->options = options;
+    log->on_end = std::move(on_end);
+    log->on_error = std::move(on_error);
+    accompaniments.push_back(log);
+    return std::unique_ptr<media::Accompaniment>(std::make_unique<Accompaniment>(log));
+  }
   std::vector<DeviceInfo> EnumerateDevices(DeviceKind) override { return devices; }
   media::MediaInput& AudioInput() override { return input_; }
   media::MediaInput& VideoInput() override { return input_; }
@@ -111,6 +133,27 @@ class FakeMedia final : public media::MediaFactory {
   std::map<std::string, bool> user_muted;
 
  private:
+  class Accompaniment final : public media::Accompaniment {
+   public:
+    explicit Accompaniment(std::shared_ptr<AccompanyLog> log) : log_(std::move(log)) {}
+    ~Accompaniment() override { log_->alive = false; }
+    Status Pause() override { return Note("pause"); }
+    Status Resume() override { return Note("resume"); }
+    Status Seek(int64_t ms) override { return Note("seek " + std::to_string(ms)); }
+    void SetVolumes(int publish, int playout) override {
+      log_->calls.push_back("volumes " + std::to_string(publish) + " " + std::to_string(playout));
+    }
+    [[nodiscard]] int64_t PositionMs() const override { return 1234; }
+    [[nodiscard]] int64_t DurationMs() const override { return 5000; }
+
+   private:
+    Status Note(const std::string& call) {
+      log_->calls.push_back(call);
+      return {};
+    }
+    std::shared_ptr<AccompanyLog> log_;
+  };
+
   class Input final : public media::MediaInput {
    public:
     int32_t PushAudio(const int16_t*, size_t, int, int, bool) override { return 0; }

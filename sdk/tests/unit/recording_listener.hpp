@@ -42,6 +42,10 @@ class RecordingListener final : public EngineEventListener {
     Add(std::string("published ") + std::string(Name(track)) + (published ? " on" : " off"));
   }
   void OnAudioCaptureTestLevel(int volume) override { Add("level " + std::to_string(volume)); }
+  void OnAudioAccompanyStateChanged(AudioAccompanyState s, int32_t code) override {
+    static const char* const kNames[] = {"started", "stopped", "paused", "resumed", "ended", "failed"};
+    Add(std::string("accompany ") + kNames[static_cast<int>(s)] + (code ? " " + FormatHex(code) : ""));
+  }
   void OnDeviceStateChanged(const DeviceInfo& d, DeviceState s) override {
     Add(std::string(s == DeviceState::kAdded ? "device+ " : "device- ") + d.id);
   }

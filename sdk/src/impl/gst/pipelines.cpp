@@ -103,7 +103,12 @@ std::string AudioEncoder(bool muted, const AudioEncoderConfig& c) {
   // The payloader's caps say how many channels are sent (sprop-stereo, RFC 7587), and
   // so does the offer, which webrtcbin may write before any audio went through: the
   // filter names them. The server's subscribe offers pass a stereo stream on as such.
-  return std::string("audioconvert ! audioresample ! volume name=mute") + (muted ? " mute=true" : "") +
+  // The mute's input is 48 kHz S16 (any channels): the accompaniment is added there
+  // (Publisher's probe), so the mute, the level and the encoder see the mix.
+  return std::string(
+             "audioconvert ! audioresample ! audio/x-raw,format=S16LE,layout=interleaved,rate=48000 ! "
+             "volume name=mute") +
+         (muted ? " mute=true" : "") +
          " ! level name=alevel audio-level-meta=true post-messages=false ! audioconvert ! audio/x-raw,channels=" +
          std::to_string(opus.channels) + " ! opusenc name=aenc inband-fec=true dtx=" + dtx +
          " bitrate=" + std::to_string(opus.bitrate_bps) + " bandwidth=" + opus.bandwidth +

@@ -49,7 +49,7 @@ struct OpusSettings {
   const char* bandwidth;
 };
 OpusSettings OpusFor(const AudioEncoderConfig& c);
-/// From raw audio: the mute volume, Opus (element "aenc", as the profile and scenario
+/// From raw audio: 48 kHz S16 into the mute volume (element "mute"), Opus (element "aenc", as the profile and scenario
 /// say) and its payloader.
 std::string AudioEncoder(bool muted, const AudioEncoderConfig& c);
 /// Echo cancellation (with o.echo_probe), noise suppression and gain control for a

@@ -34,6 +34,7 @@ struct Publisher::Impl {
   std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
   std::atomic<bool> black{false};
   Snapshots* snapshots = nullptr;     // the factory's
+  MixIn* mix = nullptr;               // the factory's
   std::atomic<uint32_t> mic_peak{0};  // the microphone's loudest level since last taken, 127 - dBov
   // Congestion control: the encoders each branch added, then the controller over them.
   GstPtr<GstElement> audio_encoder;
@@ -87,6 +88,26 @@ struct Publisher::Impl {
     return GST_PAD_PROBE_OK;
   }
 
+  // Each audio buffer before the mute (48 kHz S16): the accompaniment added, when one
+  // plays.
+  static GstPadProbeReturn AddMix(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    if (!self->mix || !self->mix->open()) return GST_PAD_PROBE_OK;
+    GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad));
+    GstAudioInfo audio;
+    if (!caps || !gst_audio_info_from_caps(&audio, caps.get())) return GST_PAD_PROBE_OK;
+    GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    GstMapInfo map;
+    if (gst_buffer_map(buf, &map, GST_MAP_READWRITE)) {
+      const int channels = GST_AUDIO_INFO_CHANNELS(&audio);
+      self->mix->MixInto(reinterpret_cast<int16_t*>(map.data), map.size / (2 * static_cast<size_t>(channels)),
+                         channels);
+      gst_buffer_unmap(buf, &map);
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
   // Each microphone buffer after the mute, as its level element measured it (the RFC
   // 6464 meta): the loudest since the engine last asked (volume indication).
   static GstPadProbeReturn MeasureMic(GstPad*, GstPadProbeInfo* info, gpointer data) {
@@ -133,6 +154,10 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
   sources[kind] = {std::move(source), std::move(into)};
   if (kind == TrackKind::kAudio) {
     volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
+    if (volume) {
+      GstPtr<GstPad> pad = Adopt(gst_element_get_static_pad(volume.get(), "sink"));
+      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Impl::AddMix, this, nullptr);
+    }
     audio_encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "aenc"));
     if (GstPtr<GstElement> level = Adopt(gst_bin_get_by_name(GST_BIN(bin), "alevel"))) {
       GstPtr<GstPad> pad = Adopt(gst_element_get_static_pad(level.get(), "src"));
@@ -205,12 +230,13 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
 }
 
 Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions& o, InputFeed* audio_feed,
-                                                     InputFeed* video_feed, Snapshots* snapshots,
+                                                     InputFeed* video_feed, Snapshots* snapshots, MixIn* mix,
                                                      MediaErrorFn on_error) {
   std::unique_ptr<Publisher> p(new Publisher());
   p->impl_ = std::make_unique<Impl>();
   Impl& im = *p->impl_;
   im.snapshots = snapshots;
+  im.mix = mix;
   im.on_error = std::move(on_error);
   im.pipeline = Sink(gst_pipeline_new("parley-publish"));
   // The echo canceller matches what the microphone hears with what the playout played

@@ -11,6 +11,7 @@
 
 #include "impl/gst/bus.hpp"
 #include "impl/gst/input_feed.hpp"
+#include "impl/gst/mix_in.hpp"
 #include "impl/gst/snapshot.hpp"
 #include "media/media.hpp"
 #include "parley/proto/result.hpp"
@@ -23,9 +24,11 @@ class Publisher {
   /// Builds the sources, encoders and webrtcbin; errors are 0x01030305 (start) with
   /// the GStreamer message, or the device/file codes when a source cannot open. The
   /// "external" and "file:" sources read `audio_feed` / `video_feed`, which outlive
-  /// the publisher, as do `snapshots` (offered each camera frame as published).
+  /// the publisher, as do `snapshots` (offered each camera frame as published) and
+  /// `mix` (added to the audio track before its mute).
   static Result<std::unique_ptr<Publisher>> Create(const media::PublishOptions& options, InputFeed* audio_feed,
-                                                   InputFeed* video_feed, Snapshots* snapshots, MediaErrorFn on_error);
+                                                   InputFeed* video_feed, Snapshots* snapshots, MixIn* mix,
+                                                   MediaErrorFn on_error);
   ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
