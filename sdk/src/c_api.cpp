@@ -442,6 +442,26 @@ int32_t parley_engine_start_screen_share(parley_engine* e, const char* display, 
   });
 }
 
+int32_t parley_engine_start_screen_share_with(parley_engine* e, const parley_screen_share_config* config) {
+  if (!config) return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    parley::ScreenShareConfig c;
+    c.display = Str(config->display);
+    c.window_id = config->window_id;
+    if (config->width) c.width = config->width;
+    if (config->height) c.height = config->height;
+    if (config->fps) c.fps = config->fps;
+    if (config->bitrate_kbps) c.bitrate_kbps = config->bitrate_kbps;
+    c.region_x = config->region_x;
+    c.region_y = config->region_y;
+    c.region_width = config->region_width;
+    c.region_height = config->region_height;
+    c.share_audio = config->share_audio != 0;
+    c.audio_source = Str(config->audio_source);
+    return engine.StartScreenShare(c);
+  });
+}
+
 int32_t parley_engine_stop_screen_share(parley_engine* e) {
   return Guard(e, [](parley::RtcEngine& engine) { return engine.StopScreenShare(); });
 }
@@ -500,6 +520,20 @@ int parley_enumerate_devices(int kind, void (*fn)(void*, const char*, const char
     if (fn)
       for (const auto& d : devices) fn(user_data, d.id.c_str(), d.name.c_str(), d.is_default ? 1 : 0);
     return static_cast<int>(devices.size());
+  } catch (...) {
+    return 0;
+  }
+}
+
+int parley_enumerate_screen_sources(const char* display,
+                                    void (*fn)(void*, int, uint64_t, const char*, int, int, int, int),
+                                    void* user_data) {
+  try {
+    auto sources = parley::RtcEngine::EnumerateScreenShareSources(Str(display));
+    if (fn)
+      for (const auto& s : sources)
+        fn(user_data, static_cast<int>(s.kind), s.id, s.title.c_str(), s.x, s.y, s.width, s.height);
+    return static_cast<int>(sources.size());
   } catch (...) {
     return 0;
   }

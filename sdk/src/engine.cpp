@@ -257,8 +257,7 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   int32_t MuteLocalCamera(bool mute) override { return SetMute(TrackKind::kCamera, mute); }
 
   int32_t StartScreenShare(const ScreenShareConfig& c) override {
-    if (!sdk::call::ValidVideoConfig({c.width, c.height, c.fps, c.bitrate_kbps, c.codec}))
-      return Code(Errc::kPublishConfigInvalid);
+    if (!sdk::call::ValidScreenShareConfig(c)) return Code(Errc::kPublishConfigInvalid);
     {
       std::lock_guard<std::mutex> lock(state_.mu);
       if (!state_.in_call) return Code(Errc::kNotInChannel);
@@ -533,6 +532,10 @@ void RtcEngine::Destroy(RtcEngine* engine) {
 std::vector<DeviceInfo> RtcEngine::EnumerateDevices(DeviceKind kind) {
   if (!sdk::media::InitMedia()) return {};
   return sdk::media::ListDevices(kind);
+}
+
+std::vector<ScreenSourceInfo> RtcEngine::EnumerateScreenShareSources(const std::string& display) {
+  return sdk::media::ListScreenSources(display);
 }
 
 int32_t RtcEngine::LastCreateError(std::string* message) {

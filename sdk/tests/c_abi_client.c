@@ -153,6 +153,15 @@ int main(int argc, char** argv) {
   CHECK(parley_enumerate_devices(PARLEY_DEVICE_MICROPHONE, on_device, NULL) >= 3);
   CHECK(devices_seen >= 3);
   CHECK(parley_enumerate_devices(7, on_device, NULL) == 0);
+  CHECK(parley_enumerate_screen_sources(":77", NULL, NULL) == 0); /* no X server there */
+  CHECK(parley_engine_start_screen_share_with(e, NULL) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  {
+    parley_screen_share_config sc;
+    memset(&sc, 0, sizeof sc);
+    sc.region_width = 15; /* odd */
+    sc.region_height = 100;
+    CHECK(parley_engine_start_screen_share_with(e, &sc) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
+  }
   CHECK(parley_engine_push_audio(e, NULL, 0, 48000, 1) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
   CHECK(parley_engine_pause_media_file(e) == PARLEY_ERR_PUBLISH_STREAM_NOT_EXIST);
   CHECK(parley_engine_stop_screen_share(e) == PARLEY_ERR_NOT_IN_CHANNEL);

@@ -160,6 +160,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
       if (track == TrackKind::kScreen) {
         ++screen_frames[id];
         screen_width[id] = f.width;
+        screen_luma[id] = mean;
         return;
       }
       luma_mean[id] = mean;
@@ -252,7 +253,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::vector<std::pair<int32_t, std::string>> warnings;
   std::vector<ConnectionStatus> statuses;
   std::string bye;
-  std::map<std::string, int> screen_frames, screen_width, luma_mean;
+  std::map<std::string, int> screen_frames, screen_width, screen_luma, luma_mean;
   std::vector<std::string> speakers;                               ///< OnActiveSpeaker, in order
   std::vector<std::pair<DeviceInfo, DeviceState>> devices;         ///< OnDeviceStateChanged, in order
   std::vector<int> test_levels;                                    ///< OnAudioCaptureTestLevel, in order

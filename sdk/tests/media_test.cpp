@@ -22,6 +22,7 @@
 #include "parley/proto/errc.hpp"
 #include "pulse_server.hpp"
 #include "tcp_proxy.hpp"
+#include "x_server.hpp"
 
 // Last: Xlib's macros (Status, None, Bool) would clash with the headers above.
 #include <X11/Xlib.h>
@@ -38,62 +39,6 @@ EngineConfig Silent(const test::ServerProcess& s) {
   c.video_source = "null";
   return c;
 }
-
-// A private X server for the test (Xvfb), its display name, and a client connection.
-class XServer {
- public:
-  XServer() {
-    number_ = 90 + static_cast<int>(getpid() % 100);
-    name_ = ":" + std::to_string(number_);
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl("/usr/bin/Xvfb", "Xvfb", name_.c_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !display_; ++i) {
-      std::this_thread::sleep_for(50ms);
-      display_ = XOpenDisplay(name_.c_str());
-    }
-  }
-  ~XServer() {
-    if (display_) XCloseDisplay(display_);
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  XServer(const XServer&) = delete;
-  XServer& operator=(const XServer&) = delete;
-  [[nodiscard]] Display* display() const { return display_; }
-  [[nodiscard]] const std::string& name() const { return name_; }
-
-  Window CreateWindow(int w, int h) {
-    Window win = XCreateSimpleWindow(display_, DefaultRootWindow(display_), 0, 0, static_cast<unsigned>(w),
-                                     static_cast<unsigned>(h), 0, 0, 0);
-    XMapWindow(display_, win);
-    XSync(display_, False);
-    return win;
-  }
-
-  // Distinct colours in a window's current picture (sampled).
-  size_t Colours(Window win, int w, int h) {
-    XImage* img =
-        XGetImage(display_, win, 0, 0, static_cast<unsigned>(w), static_cast<unsigned>(h), AllPlanes, ZPixmap);
-    if (!img) return 0;
-    std::set<unsigned long> seen;
-    for (int y = 0; y < h; y += 4)
-      for (int x = 0; x < w; x += 4) seen.insert(XGetPixel(img, x, y));
-    XDestroyImage(img);
-    return seen.size();
-  }
-
- private:
-  int number_ = 0;
-  std::string name_;
-  pid_t pid_ = -1;
-  Display* display_ = nullptr;
-};
 
 TEST(Media, ExternalAudioAndVideoArriveAndPushingFasterThanRealTimeIsRefused) {
   test::ServerProcess server;

@@ -98,6 +98,12 @@ class RtcEngine {
   /// and sinks, V4L2 cameras), followed by the synthetic ones ("test:tone",
   /// "test:pattern", "null" …) usable headless.
   static std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
+  /// What StartScreenShare can capture on X display `display` ("": $DISPLAY): each
+  /// screen, then each shown top-level window with a name (its id is
+  /// ScreenShareConfig::window_id), with where it is. None when the display cannot be
+  /// opened. Xlib's error handler is swapped for the listing's length (a window that
+  /// goes meanwhile is skipped).
+  static std::vector<ScreenSourceInfo> EnumerateScreenShareSources(const std::string& display = "");
 
   /// Where published audio, camera video and remote audio come from and go from now on
   /// (ids as EngineConfig's audio_source, video_source and audio_playout take them),
@@ -158,9 +164,13 @@ class RtcEngine {
   /// sent): the tracks stay up and the others see `trackMuted`. Also before publishing.
   virtual int32_t MuteLocalMic(bool mute) = 0;
   virtual int32_t MuteLocalCamera(bool mute) = 0;
-  /// Publishes the screen (or one window) as the screen track. Already sharing:
-  /// 0x01010404; invalid config: 0x01010405; not in a channel: 0x01010304; audience:
-  /// 0x0103030d. A capture that cannot start raises 0x01030305 through OnOccurError.
+  /// Publishes the screen (or one window, or a region of either) as the screen track;
+  /// with share_audio, what the speakers play (a PulseAudio monitor) is mixed into
+  /// the published audio track while sharing (not sent when no audio is published; a
+  /// monitor that cannot open raises 0x01040406 and the share goes on without it).
+  /// Already sharing: 0x01010404; invalid config: 0x01010405; not in a channel:
+  /// 0x01010304; audience: 0x0103030d. A capture that cannot start raises 0x01030305
+  /// through OnOccurError.
   virtual int32_t StartScreenShare(const ScreenShareConfig& config) = 0;
   /// Not sharing: 0x01010402.
   virtual int32_t StopScreenShare() = 0;

@@ -222,6 +222,19 @@ int32_t parley_engine_refresh_token(parley_engine* engine, const char* token);
 /* X11 screen (window_id 0) or one window; display NULL = $DISPLAY; sizes 0 = 1280x720 at 15 fps, 1500 kbps. */
 int32_t parley_engine_start_screen_share(parley_engine* engine, const char* display, uint64_t window_id, int width,
                                          int height, int fps, int bitrate_kbps);
+/* The screen share with every choice (as RtcEngine::StartScreenShare): a region
+ * (region_width 0: all of it) and what the speakers play mixed into the audio track
+ * (share_audio nonzero; audio_source NULL or "": the default output's monitor, or
+ * "device:<pulse source>"). Zero sizes, fps and bitrate take the defaults. */
+typedef struct parley_screen_share_config {
+  const char* display;
+  uint64_t window_id;
+  int width, height, fps, bitrate_kbps;
+  int region_x, region_y, region_width, region_height;
+  int share_audio;
+  const char* audio_source;
+} parley_screen_share_config;
+int32_t parley_engine_start_screen_share_with(parley_engine* engine, const parley_screen_share_config* config);
 int32_t parley_engine_stop_screen_share(parley_engine* engine);
 /* audio_source "external": interleaved S16; PARLEY_ERR_EXTERNAL_AUDIO_BUFFER_FULL when pushed faster than
  * real time (wait ~20 ms and push again; push at most 40 ms at once). */
@@ -239,6 +252,16 @@ int32_t parley_engine_set_local_canvas(parley_engine* engine, uint64_t window);
 /* Calls `fn` for each device of a kind (PARLEY_DEVICE_*), then returns how many there were. */
 int parley_enumerate_devices(int kind, void (*fn)(void* user_data, const char* id, const char* name, int is_default),
                              void* user_data);
+
+/* What a screen share can capture on X display `display` (NULL or "": $DISPLAY): `fn`
+ * for each screen (kind PARLEY_SCREEN_SOURCE_SCREEN, id its number) and each shown,
+ * named top-level window (PARLEY_SCREEN_SOURCE_WINDOW, id its window id); returns how
+ * many there were. */
+enum { PARLEY_SCREEN_SOURCE_SCREEN = 0, PARLEY_SCREEN_SOURCE_WINDOW = 1 };
+int parley_enumerate_screen_sources(const char* display,
+                                    void (*fn)(void* user_data, int kind, uint64_t id, const char* title, int x, int y,
+                                               int width, int height),
+                                    void* user_data);
 
 /* H5-compatible mode (on by default: browsers and native clients share channels; 0 joins
  * native-only channels). Set it while no engine exists; else 10501

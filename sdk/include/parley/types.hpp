@@ -181,9 +181,26 @@ struct EngineStats {
 };
 
 /// What the screen track captures (X11, through ximagesrc).
+/// What can be shared (RtcEngine::EnumerateScreenShareSources).
+enum class ScreenSourceKind : uint8_t { kScreen, kWindow };
+struct ScreenSourceInfo {
+  ScreenSourceKind kind = ScreenSourceKind::kScreen;
+  uint64_t id = 0;    ///< the X screen's number, or the window's id (ScreenShareConfig::window_id)
+  std::string title;  ///< the window's name ("Screen <n>" for a screen)
+  int x = 0, y = 0, width = 0, height = 0;  ///< on its screen
+};
+
 struct ScreenShareConfig {
   std::string display;     ///< X display, e.g. ":0"; empty: $DISPLAY
   uint64_t window_id = 0;  ///< an X window id to capture; 0: the whole screen
+  /// A region of the screen or window (its top-left corner and size); width 0: all
+  /// of it. Even sizes of 16 or more, inside what is shared.
+  int region_x = 0, region_y = 0, region_width = 0, region_height = 0;
+  /// What the speakers play (the PulseAudio monitor of `audio_source`, "": the
+  /// default output's; or "device:<pulse source>") mixed into the published audio
+  /// track while sharing. The call's own playout is part of what a monitor hears.
+  bool share_audio = false;
+  std::string audio_source;
   int width = 1280;
   int height = 720;
   int fps = 15;

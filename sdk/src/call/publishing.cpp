@@ -16,6 +16,16 @@ bool ValidVideoConfig(const VideoEncoderConfig& c) {
          c.bitrate_kbps >= 50 && c.bitrate_kbps <= 20000 && c.width % 2 == 0 && c.height % 2 == 0;
 }
 
+bool ValidScreenShareConfig(const ScreenShareConfig& c) {
+  if (!ValidVideoConfig({c.width, c.height, c.fps, c.bitrate_kbps, c.codec})) return false;
+  const bool whole = c.region_width == 0 && c.region_height == 0 && c.region_x == 0 && c.region_y == 0;
+  const bool region = c.region_x >= 0 && c.region_y >= 0 && c.region_width >= 16 && c.region_height >= 16 &&
+                      c.region_width % 2 == 0 && c.region_height % 2 == 0 && c.region_width <= 16384 &&
+                      c.region_height <= 16384;
+  const bool audio = c.audio_source.empty() || (c.audio_source.rfind("device:", 0) == 0 && c.audio_source.size() > 7);
+  return (whole || region) && (!c.share_audio || audio);
+}
+
 bool ValidAudioConfig(const AudioEncoderConfig& c) {
   return static_cast<int>(c.profile) <= static_cast<int>(AudioProfile::kStereoSuperHighQuality) &&
          static_cast<int>(c.scenario) <= static_cast<int>(AudioScenario::kMusic);
@@ -210,7 +220,14 @@ void Publishing::Publish(std::set<TrackKind> want) {
   o.video_config = config_.video;
   VideoEncoderConfig screen{screen_.width,        screen_.height, screen_.fps,
                             screen_.bitrate_kbps, screen_.codec,  screen_.degradation_preference};
-  o.screen_options = {screen_.display, screen_.window_id, screen};
+  o.screen_options.display = screen_.display;
+  o.screen_options.window_id = screen_.window_id;
+  o.screen_options.video = screen;
+  o.screen_options.region_x = screen_.region_x;
+  o.screen_options.region_y = screen_.region_y;
+  o.screen_options.region_width = screen_.region_width;
+  o.screen_options.region_height = screen_.region_height;
+  if (screen_.share_audio) o.screen_options.audio = screen_.audio_source;
   o.ice_addresses = config_.ice_addresses;
   o.mute_audio = mute_audio_;
   o.mute_video = mute_video_;

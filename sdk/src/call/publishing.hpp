@@ -28,6 +28,10 @@ namespace parley::sdk::call {
 /// Encoder settings the API accepts: even sizes 16x16..3840x2160, 1..60 fps,
 /// 50..20000 kbps.
 [[nodiscard]] bool ValidVideoConfig(const VideoEncoderConfig& c);
+/// A screen share the API accepts: its encoder settings (ValidVideoConfig), a region
+/// of even sizes of 16 or more at 0 or beyond (width 0: none), and an audio source ""
+/// or "device:<id>".
+[[nodiscard]] bool ValidScreenShareConfig(const ScreenShareConfig& c);
 /// Profile and scenario are values of their enums (the C ABI passes integers).
 [[nodiscard]] bool ValidAudioConfig(const AudioEncoderConfig& c);
 /// An external audio frame the API accepts: 8..48 kHz, mono or stereo, 1 to `rate`

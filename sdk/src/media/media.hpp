@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,10 @@ struct ScreenOptions {
   std::string display;     ///< e.g. ":99"; empty: $DISPLAY
   uint64_t window_id = 0;  ///< 0: the whole screen
   VideoEncoderConfig video;
+  int region_x = 0, region_y = 0, region_width = 0, region_height = 0;  ///< width 0: all of it
+  /// The monitor of what plays ("" the default output's, or "device:<pulse source>")
+  /// mixed into the audio track; empty optional: none.
+  std::optional<std::string> audio;
 };
 
 struct PublishOptions {
@@ -253,6 +258,9 @@ class MediaFactory {
 /// Initializes the media library once for the process and checks that everything the
 /// engine needs exists (0x01010103 naming what is missing).
 Status InitMedia();
+/// The screens and top-level windows of X display `display` ("": $DISPLAY); none
+/// when it cannot be opened.
+std::vector<ScreenSourceInfo> ListScreenSources(const std::string& display);
 /// The devices the system has now, then the synthetic sources and sinks.
 std::vector<DeviceInfo> ListDevices(DeviceKind kind);
 /// The GStreamer implementation; `post` runs closures on the engine thread.

@@ -58,7 +58,23 @@ std::string ScreenSource(const media::ScreenOptions& o) {
   std::string d = "ximagesrc name=screen use-damage=false show-pointer=true";
   if (!o.display.empty()) d += " display-name=" + Quoted(o.display);
   if (o.window_id) d += " xid=" + std::to_string(o.window_id);
+  if (o.region_width > 0 && o.region_height > 0)  // ximagesrc's end coordinates are the last pixel's
+    d += " startx=" + std::to_string(o.region_x) + " starty=" + std::to_string(o.region_y) +
+         " endx=" + std::to_string(o.region_x + o.region_width - 1) +
+         " endy=" + std::to_string(o.region_y + o.region_height - 1);
   return d + " ! videoconvert ! videoscale ! videorate";
+}
+
+std::string SystemAudioCapture(const std::string& source) {
+  std::string device = "@DEFAULT_MONITOR@";
+  if (source.rfind("device:", 0) == 0 && source.size() > 7) {
+    device = source.substr(7);
+  } else if (!source.empty()) {
+    return "";
+  }
+  return "pulsesrc name=systemaudio device=" + Quoted(device) +
+         " ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2 ! "
+         "appsink name=systemsink sync=false emit-signals=true max-buffers=50 drop=true";
 }
 
 std::string TwccCapsField() {

@@ -36,7 +36,11 @@ std::string VideoSource(const std::string& id);
 /// The source a pipeline builds itself for `id` (a device or a synthetic one): "" for
 /// the fed ids and unknown ones. What a swap or a device check can start on its own.
 std::string CapturedSource(TrackKind track, const std::string& id);
-/// X11 capture of a display or one window.
+/// What the speakers play, for a screen share: the PulseAudio monitor `source` names
+/// ("" the default output's, "device:<pulse source>") into an appsink "systemsink"
+/// (48 kHz stereo S16); "" for another id.
+std::string SystemAudioCapture(const std::string& source);
+/// X11 capture of a display or one window, or a region of either.
 std::string ScreenSource(const media::ScreenOptions& o);
 
 /// The caps field that makes webrtcbin offer transport-wide-cc (draft-holmer-rmcat-

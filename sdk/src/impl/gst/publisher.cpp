@@ -14,6 +14,7 @@
 #include "impl/gst/pipelines.hpp"
 #include "impl/gst/send_rate.hpp"
 #include "impl/gst/swap.hpp"
+#include "impl/gst/system_audio.hpp"
 #include "impl/gst/webrtc.hpp"
 #include "parley/proto/vocabulary.hpp"
 
@@ -33,9 +34,11 @@ struct Publisher::Impl {
   std::mutex preview_mu;
   std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
   std::atomic<bool> black{false};
-  Snapshots* snapshots = nullptr;     // the factory's
-  MixIn* mix = nullptr;               // the factory's
-  std::atomic<uint32_t> mic_peak{0};  // the microphone's loudest level since last taken, 127 - dBov
+  Snapshots* snapshots = nullptr;             // the factory's
+  MixIn* mix = nullptr;                       // the factory's
+  std::unique_ptr<SystemAudio> system_audio;  // a screen share's sound
+  std::atomic<MixIn*> system_mix{nullptr};    // its mix, once it runs (the probe reads it)
+  std::atomic<uint32_t> mic_peak{0};          // the microphone's loudest level since last taken, 127 - dBov
   // Congestion control: the encoders each branch added, then the controller over them.
   GstPtr<GstElement> audio_encoder;
   std::vector<SendRate::Video> video_encoders;
@@ -92,7 +95,9 @@ struct Publisher::Impl {
   // plays.
   static GstPadProbeReturn AddMix(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
     auto* self = static_cast<Impl*>(data);
-    if (!self->mix || !self->mix->open()) return GST_PAD_PROBE_OK;
+    MixIn* system = self->system_mix.load(std::memory_order_acquire);
+    const bool accompany = self->mix && self->mix->open();
+    if (!accompany && !(system && system->open())) return GST_PAD_PROBE_OK;
     GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad));
     GstAudioInfo audio;
     if (!caps || !gst_audio_info_from_caps(&audio, caps.get())) return GST_PAD_PROBE_OK;
@@ -101,8 +106,10 @@ struct Publisher::Impl {
     GstMapInfo map;
     if (gst_buffer_map(buf, &map, GST_MAP_READWRITE)) {
       const int channels = GST_AUDIO_INFO_CHANNELS(&audio);
-      self->mix->MixInto(reinterpret_cast<int16_t*>(map.data), map.size / (2 * static_cast<size_t>(channels)),
-                         channels);
+      const size_t frames = map.size / (2 * static_cast<size_t>(channels));
+      auto* pcm = reinterpret_cast<int16_t*>(map.data);
+      if (accompany) self->mix->MixInto(pcm, frames, channels);  // first: it may replace the microphone
+      if (system) system->MixInto(pcm, frames, channels);
       gst_buffer_unmap(buf, &map);
     }
     return GST_PAD_PROBE_OK;
@@ -304,6 +311,17 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   {
     std::lock_guard<std::mutex> lock(im.bus.mu);
     im.bus.fn = &im.on_error;
+  }
+  // A screen share's sound goes into the audio track (with none, nowhere); a monitor
+  // that cannot open is told, and the rest goes on.
+  if (o.screen && o.screen_options.audio && o.audio) {
+    auto system = SystemAudio::Start(*o.screen_options.audio, im.on_error);
+    if (system) {
+      im.system_audio = std::move(*system);
+      im.system_mix.store(&im.system_audio->mix(), std::memory_order_release);
+    } else if (im.on_error) {
+      im.on_error(system.error().value(), system.error().message);
+    }
   }
   return p;
 }
