@@ -442,6 +442,14 @@ int32_t parley_engine_start_screen_share(parley_engine* e, const char* display, 
   });
 }
 
+int32_t parley_engine_start_preview(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StartPreview(); });
+}
+
+int32_t parley_engine_stop_preview(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StopPreview(); });
+}
+
 int32_t parley_engine_start_screen_share_with(parley_engine* e, const parley_screen_share_config* config) {
   if (!config) return static_cast<int32_t>(parley::Errc::kPublishConfigInvalid);
   return Guard(e, [&](parley::RtcEngine& engine) {

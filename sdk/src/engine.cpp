@@ -314,6 +314,15 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
 
+  int32_t StartPreview() override {
+    Post([this] { publishing_.SetPreview(true); });
+    return kOk;
+  }
+  int32_t StopPreview() override {
+    Post([this] { publishing_.SetPreview(false); });
+    return kOk;
+  }
+
   int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& c) override {
     if (!sdk::call::ValidVideoConfig(c)) return Code(Errc::kPublishConfigInvalid);
     Post([this, c] {

@@ -1,7 +1,8 @@
 // Screen share choices on a private X server: the screens and named windows listed
 // with where they are; a region of the screen shared (a white window there makes the
 // received picture white, the whole screen is not); what the speakers play (a
-// PulseAudio null sink's monitor) mixed into the published audio while sharing.
+// PulseAudio null sink's monitor) mixed into the published audio while sharing. And
+// the camera's preview in a window before joining, while published and after.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -161,6 +162,45 @@ TEST(Screen, WhatTheSpeakersPlayIsSharedWithTheScreen) {
   EXPECT_FALSE(pa.Locked([&] { return pa.HasError(Code(Errc::kAudioRecordError)); }));
   alice.reset();
   bob.reset();
+}
+
+TEST(Screen, TheCameraPreviewShowsBeforeJoiningWhilePublishedAndAfter) {
+  XServer x;
+  ASSERT_NE(x.display(), nullptr) << "Xvfb did not start";
+  ScopedEnv display("DISPLAY", x.name());
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  EngineConfig cfg = Config(server, "test:silence");
+  cfg.video_source = "test:bars";  // many colours
+  Probe p;
+  Engine engine(RtcEngine::Create(cfg), &RtcEngine::Destroy);
+  ASSERT_TRUE(engine);
+  engine->SetEngineEventListener(&p);
+  Window win = x.CreateWindow(320, 240);
+  const size_t blank = x.Colours(win, 320, 240);
+  ASSERT_EQ(engine->SetLocalVideoCanvas(win), 0);
+  ASSERT_EQ(engine->StartPreview(), 0);
+  std::this_thread::sleep_for(1s);
+  const size_t before = x.Colours(win, 320, 240);
+  ASSERT_EQ(engine->JoinChannel(Auth(app, "preview", "alice"), "Alice"), 0);
+  ASSERT_TRUE(p.WaitFor([&] { return p.published_tracks.count(TrackKind::kCamera) > 0; }, 10s));
+  // The publish pipeline shows what it sends in the same window (the standalone
+  // preview has let the camera go: no error).
+  std::this_thread::sleep_for(1s);
+  const size_t published = x.Colours(win, 320, 240);
+  ASSERT_EQ(engine->LeaveChannel(), 0);
+  ASSERT_TRUE(p.WaitFor([&] { return p.left; }, 10s));
+  std::this_thread::sleep_for(1s);
+  const size_t after = x.Colours(win, 320, 240);
+  std::printf("the preview window shows %zu colours blank, %zu before joining, %zu published, %zu after\n", blank,
+              before, published, after);
+  EXPECT_EQ(blank, 1u);
+  EXPECT_GT(before, 3u) << "no preview before joining";
+  EXPECT_GT(published, 3u) << "the window did not show what was published";
+  EXPECT_GT(after, 3u) << "the preview did not come back after leaving";
+  EXPECT_FALSE(p.Locked([&] { return !p.errors.empty(); }));
+  engine.reset();
+  XDestroyWindow(x.display(), win);
 }
 
 }  // namespace

@@ -198,6 +198,15 @@ class RtcEngine {
   virtual int32_t SetRemoteVideoCanvas(const std::string& user_id, TrackKind track, uint64_t window) = 0;
   /// Renders the local camera (what is published, before encoding) into a window.
   virtual int32_t SetLocalVideoCanvas(uint64_t window) = 0;
+  /// Shows the configured camera in the SetLocalVideoCanvas window before it is
+  /// published, before joining or in a call without publishing video (ARTC's
+  /// StartPreview); once the camera is published the window shows what is sent, and
+  /// the preview comes back when it is no longer. A device or a test pattern only
+  /// (external frames and files show once published). Failures through OnOccurError:
+  /// 0x01040104 (the camera cannot open), 0x01040201 (the renderer), 0x01010405 (a
+  /// source that cannot be previewed).
+  virtual int32_t StartPreview() = 0;
+  virtual int32_t StopPreview() = 0;
   /// Validated: 16..3840 x 16..2160, 1..60 fps, 50..20000 kbps, else 0x01010405.
   virtual int32_t SetVideoEncoderConfiguration(const VideoEncoderConfig& config) = 0;
   /// Published audio's channels, band, bitrate and scenario (AudioEncoderConfig); a

@@ -248,6 +248,9 @@ int32_t parley_engine_seek_media_file(parley_engine* engine, int64_t position_ms
 /* Render into an X11 window (0 stops). */
 int32_t parley_engine_set_remote_canvas(parley_engine* engine, const char* user_id, int track, uint64_t window);
 int32_t parley_engine_set_local_canvas(parley_engine* engine, uint64_t window);
+/* The camera shown in the local canvas before it is published (as RtcEngine::StartPreview). */
+int32_t parley_engine_start_preview(parley_engine* engine);
+int32_t parley_engine_stop_preview(parley_engine* engine);
 
 /* Calls `fn` for each device of a kind (PARLEY_DEVICE_*), then returns how many there were. */
 int parley_enumerate_devices(int kind, void (*fn)(void* user_data, const char* id, const char* name, int is_default),

@@ -76,10 +76,12 @@ void Publishing::Unpublish(TrackKind k) {
                       }
                       published_.erase(k);
                       listener_.Notify([&](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
-                      if (published_.empty())
+                      if (published_.empty()) {
                         connection_.reset();
-                      else
+                        UpdatePreview();
+                      } else {
                         Republish();
+                      }
                     });
 }
 
@@ -92,8 +94,25 @@ void Publishing::Mute(TrackKind k, bool mute) {
                       });
 }
 
+void Publishing::UpdatePreview() {
+  const bool camera_sent =
+      announced_.count(TrackKind::kCamera) || (connection_ && published_.count(TrackKind::kCamera));
+  if (!preview_on_ || !local_window_ || camera_sent || config_.video_source == "null") {
+    preview_.reset();
+    return;
+  }
+  if (preview_) return;
+  auto p = media_.StartCameraPreview(config_.video_source, local_window_, [this](int32_t code, const std::string& m) {
+    listener_.Post([this, code, m] { listener_.Error(code, m); });
+  });
+  if (!p) return listener_.Error(Code(p.error().code), p.error().message);
+  preview_ = std::move(*p);
+}
+
 void Publishing::SetLocalWindow(uint64_t window) {
   local_window_ = window;
+  preview_.reset();  // into the new window, if it shows
+  UpdatePreview();
   if (connection_ && published_.count(TrackKind::kCamera))
     if (Status st = connection_->SetPreviewWindow(window); !st)
       listener_.Error(Code(st.error().code), st.error().message);
@@ -108,6 +127,10 @@ void Publishing::AudioConfigChanged() {
 }
 
 void Publishing::SourceChanged(TrackKind k, bool in_place) {
+  if (k == TrackKind::kCamera) {  // a preview shows the new camera
+    preview_.reset();
+    UpdatePreview();
+  }
   if (!connection_ || !published_.count(k)) return;  // the next publish takes the new source
   const std::string& id = k == TrackKind::kAudio ? config_.audio_source : config_.video_source;
   if (id == "null") return Unpublish(k);
@@ -132,6 +155,7 @@ void Publishing::StopPublishing() {
   listener_.ScreenShareEnded();
   for (TrackKind k : published_) listener_.Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, false); });
   published_.clear();
+  UpdatePreview();
 }
 
 void Publishing::TransportFailed(const std::string& reason) {
@@ -148,6 +172,7 @@ void Publishing::End() {
   file_active_ = false;
   published_.clear();
   announced_.clear();
+  UpdatePreview();
 }
 
 /// Progress reports run every 500 ms from `delay` on, while a media file plays.
@@ -234,11 +259,13 @@ void Publishing::Publish(std::set<TrackKind> want) {
   o.processing = config_.audio_processing;
   o.audio_config = config_.audio;
   o.playout = config_.audio_playout;
+  if (o.video) preview_.reset();  // the publish pipeline opens the camera now
   auto pub = media_.CreatePublisher(
       o, [this](int32_t code, const std::string& m) { listener_.Post([this, code, m] { listener_.Error(code, m); }); });
   if (!pub) {
     if (want.count(TrackKind::kScreen)) listener_.ScreenShareEnded();
-    return listener_.Error(Code(pub.error().code), pub.error().message);
+    listener_.Error(Code(pub.error().code), pub.error().message);
+    return UpdatePreview();
   }
   if (new_player) {
     file_started_ = true;
@@ -260,7 +287,7 @@ void Publishing::Publish(std::set<TrackKind> want) {
     if (!offer || !listener_.Live()) {
       for (TrackKind k : added_kinds) announced_.erase(k);  // never sent
       if (!offer) listener_.Error(Code(offer.error().code), offer.error().message);
-      return;
+      return UpdatePreview();
     }
     SendPublish(holder, want, added_kinds, *offer);
   });
@@ -275,7 +302,8 @@ void Publishing::SendPublish(const std::shared_ptr<media::PublishConnection>& ho
     if (code) {
       for (TrackKind k : added_kinds) announced_.erase(k);
       if (added_kinds.count(TrackKind::kScreen)) listener_.ScreenShareEnded();
-      return listener_.Error(code, m);
+      listener_.Error(code, m);
+      return UpdatePreview();
     }
     Log().debug("parley: publish answer\n{}", d.value("sdp", ""));
     holder->SetAnswer(d.value("sdp", ""), [this, gen = listener_.Generation(), holder, want](const Status& st) {
@@ -285,6 +313,7 @@ void Publishing::SendPublish(const std::shared_ptr<media::PublishConnection>& ho
                                st.error().message);
       connection_ = holder;
       connection_->AttachInputs();  // the previous connection fed until now
+      UpdatePreview();              // the camera is no longer sent: shown here again
       if (local_window_ && want.count(TrackKind::kCamera))
         if (Status pst = connection_->SetPreviewWindow(local_window_); !pst)
           listener_.Error(Code(pst.error().code), pst.error().message);

@@ -74,6 +74,13 @@ class Publishing {
   /// and, for a published track, the server.
   void Mute(TrackKind k, bool mute);
   void SetLocalWindow(uint64_t window);
+  /// The local camera shown in the local window while it is not published
+  /// (RtcEngine::StartPreview / StopPreview); once published, the publish pipeline
+  /// shows what it sends instead.
+  void SetPreview(bool on) {
+    preview_on_ = on;
+    UpdatePreview();
+  }
   /// The camera's encoder settings changed: a published camera is published again.
   void VideoConfigChanged();
   void AudioConfigChanged();
@@ -94,7 +101,10 @@ class Publishing {
 
   /// The call ends (or leaves): the connection goes first, then the file (DropPlayer,
   /// or End, which also forgets the publish state).
-  void DropConnection() { connection_.reset(); }
+  void DropConnection() {
+    connection_.reset();
+    UpdatePreview();
+  }
   void DropPlayer() { player_.reset(); }
   void End();
 
@@ -114,6 +124,9 @@ class Publishing {
   void Unpublish(TrackKind k);
   void Republish() { Publish(announced_); }
   void StartTicks(std::chrono::milliseconds delay);
+  /// Starts or stops the preview pipeline as the switch, the window, the source and
+  /// what is published say (the camera opens in one pipeline at a time).
+  void UpdatePreview();
   void Tick();
 
   Listener& listener_;
@@ -127,6 +140,8 @@ class Publishing {
   std::unique_ptr<media::FilePlayback> player_;
   bool file_started_ = false;
   uint64_t local_window_ = 0;
+  bool preview_on_ = false;
+  std::unique_ptr<media::CameraPreview> preview_;
   std::atomic<bool> file_active_{false};
   std::atomic<bool> mute_audio_{false}, mute_video_{false};
 };

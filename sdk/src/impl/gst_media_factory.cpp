@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "impl/gst/accompany.hpp"
+#include "impl/gst/camera_preview.hpp"
 #include "impl/gst/device_check.hpp"
 #include "impl/gst/devices.hpp"
 #include "impl/gst/file_player.hpp"
@@ -167,6 +168,13 @@ class GstMediaFactory final : public MediaFactory {
     auto a = gst::Accompaniment::Start(options, &mix_, playout, std::move(on_end), std::move(on_error));
     if (!a) return a.error();
     return std::unique_ptr<media::Accompaniment>(std::move(*a));
+  }
+
+  Result<std::unique_ptr<media::CameraPreview>> StartCameraPreview(const std::string& source, uint64_t window,
+                                                                   ErrorFn on_error) override {
+    auto p = gst::CameraPreview::Start(source, window, std::move(on_error));
+    if (!p) return p.error();
+    return std::unique_ptr<media::CameraPreview>(std::move(*p));
   }
 
   std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) override { return ListDevices(kind); }

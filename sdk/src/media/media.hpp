@@ -114,6 +114,12 @@ class Accompaniment {
   [[nodiscard]] virtual int64_t DurationMs() const = 0;  ///< -1 when the file does not say
 };
 
+/// The local camera shown in a window before it is published; stops when destroyed.
+class CameraPreview {
+ public:
+  virtual ~CameraPreview() = default;
+};
+
 /// Screen capture for the screen track (X11).
 struct ScreenOptions {
   std::string display;     ///< e.g. ":99"; empty: $DISPLAY
@@ -219,6 +225,11 @@ class MediaFactory {
   /// or has no audio. `on_end` runs (on another thread) after the last cycle.
   virtual Result<std::unique_ptr<Accompaniment>> StartAccompaniment(const AccompanyOptions& options,
                                                                     std::function<void()> on_end, ErrorFn on_error) = 0;
+  /// The camera `source` (a device or a test pattern: 0x01010405 for the others)
+  /// rendered into `window`; 0x01040201 when the renderer cannot start, a camera that
+  /// cannot open its code. Later failures go to `on_error`.
+  virtual Result<std::unique_ptr<CameraPreview>> StartCameraPreview(const std::string& source, uint64_t window,
+                                                                    ErrorFn on_error) = 0;
   virtual std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) = 0;
   virtual MediaInput& AudioInput() = 0;
   virtual MediaInput& VideoInput() = 0;

@@ -221,6 +221,45 @@ TEST_F(Call, JoinFailureReportsDetailThenResult) {
                                               "join " + Hex(Errc::kSignalRequestError) + " room ann"}));
 }
 
+// The camera preview runs while the camera is not sent: before joining, gone once the
+// publish connection opens the camera, back when the camera is unpublished and after
+// leaving; a new camera or window restarts it, and it needs a window.
+TEST_F(Call, ThePreviewShowsTheCameraWhileItIsNotSent) {
+  config.auto_publish = true;
+  config.video_source = "test:bars";
+  timing.leave_bound = milliseconds(0);
+  Make();
+  call->publishing().SetPreview(true);
+  EXPECT_TRUE(media.previews.empty()) << "no window yet";
+  call->publishing().SetLocalWindow(42);
+  EXPECT_EQ(media.previews, (std::vector<std::string>{"test:bars 42"}));
+  call->publishing().SetLocalWindow(43);
+  EXPECT_EQ(media.previews, (std::vector<std::string>{"test:bars 43"}));
+  Join();
+  EXPECT_TRUE(media.previews.empty()) << "the publish pipeline has the camera";
+  ASSERT_TRUE(server.Answer("publish", 0, {{"sdp", "answer"}}));
+  Run();
+  EXPECT_TRUE(media.previews.empty());
+  call->publishing().Toggle(TrackKind::kCamera, false);
+  Run();
+  ASSERT_TRUE(server.Answer("unpublish", 0, Json::object()));
+  Run();
+  ASSERT_TRUE(server.Answer("updatePublish", 0, {{"sdp", "answer"}}));  // audio alone, on a new connection
+  Run();
+  EXPECT_EQ(media.previews, (std::vector<std::string>{"test:bars 43"})) << "back once the camera is not sent";
+  call->devices().Use(DeviceKind::kCamera, "test:pattern");
+  EXPECT_EQ(media.previews, (std::vector<std::string>{"test:pattern 43"}));
+  call->Leave(true);
+  Run();
+  EXPECT_EQ(media.previews, (std::vector<std::string>{"test:pattern 43"}));
+  call->publishing().SetPreview(false);
+  EXPECT_TRUE(media.previews.empty());
+  media.preview_error = MakeError(Errc::kCameraOpenFailed, "busy");
+  events.clear();
+  call->publishing().SetPreview(true);
+  EXPECT_EQ(events, (std::vector<std::string>{"error " + Hex(Errc::kCameraOpenFailed)}));
+}
+
 TEST_F(Call, LeaveStopsMediaThenTellsTheServerWithinItsBound) {
   config.auto_publish = true;
   timing.leave_bound = milliseconds(0);  // the server never answers: the bound ends the leave

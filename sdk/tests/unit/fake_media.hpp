@@ -4,6 +4,7 @@
 // fake, so a test can read it after the call has dropped the connection.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <functional>
@@ -91,6 +92,15 @@ class FakeMedia final : public media::MediaFactory {
     accompaniments.push_back(log);
     return std::unique_ptr<media::Accompaniment>(std::make_unique<Accompaniment>(log));
   }
+  /// The camera previews running now ("<source> <window>"), and what starting one answers.
+  std::vector<std::string> previews;
+  std::optional<Error> preview_error;
+  Result<std::unique_ptr<media::CameraPreview>> StartCameraPreview(const std::string& source, uint64_t window,
+                                                                   media::ErrorFn) override {
+    if (preview_error) return *preview_error;
+    return std::unique_ptr<media::CameraPreview>(
+        std::make_unique<Preview>(previews, source + " " + std::to_string(window)));
+  }
   std::vector<DeviceInfo> EnumerateDevices(DeviceKind) override { return devices; }
   media::MediaInput& AudioInput() override { return input_; }
   media::MediaInput& VideoInput() override { return input_; }
@@ -133,6 +143,18 @@ class FakeMedia final : public media::MediaFactory {
   std::map<std::string, bool> user_muted;
 
  private:
+  class Preview final : public media::CameraPreview {
+   public:
+    Preview(std::vector<std::string>& running, std::string what) : running_(running), what_(std::move(what)) {
+      running_.push_back(what_);
+    }
+    ~Preview() override { running_.erase(std::find(running_.begin(), running_.end(), what_)); }
+
+   private:
+    std::vector<std::string>& running_;
+    std::string what_;
+  };
+
   class Accompaniment final : public media::Accompaniment {
    public:
     explicit Accompaniment(std::shared_ptr<AccompanyLog> log) : log_(std::move(log)) {}
