@@ -40,6 +40,7 @@ import { onNotification } from './notifications.js';
 import { sendMessage } from './messages.js';
 import { enableVolumeIndication } from './volume.js';
 import { snapshotOf } from './snapshot.js';
+import { listDevices, switchDevice, watchDevices } from './devices.js';
 import { kDefaultVideo, videoConfig, videoConstraints, applyVideoConfig } from './video-config.js';
 import { AudioProfile, AudioScenario, audioSettings, audioConstraints, offerForServer, answerForBrowser, stereoAnswer } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
@@ -86,6 +87,7 @@ class Engine {
     this.remoteQuality = new RemoteQuality();
     this.destroyed = false;
     this.callCount = 0;            // +1 each time a call ends (see background())
+    this.unwatchDevices = typeof navigator === 'undefined' ? () => {} : watchDevices(this);  // ./devices.js
   }
 
   // ---- events -------------------------------------------------------------
@@ -97,7 +99,9 @@ class Engine {
    * networkQuality ({ userId, up, down }), stats, activeSpeaker, sessionRemoved,
    * message ({ fromUserId, data, direct }), volumeIndication ({ speakers: [{ userId, volume }] }), authInfoWillExpire ({ expiresAt }, Unix
    * seconds: 30 s or less left; call refreshAuthInfo), authInfoExpired ({ removeInMs }:
-   * the server removes the session then, 0x05040002, unless refreshed), error, warning. */
+   * the server removes the session then, 0x05040002, unless refreshed), localDeviceChanged
+   * ({ kind, deviceId }), deviceStateChanged ({ kind, deviceId, label, state }: a
+   * device added to or removed from the system; ./devices.js), error, warning. */
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
@@ -425,28 +429,9 @@ class Engine {
   /** The deviceId chosen for 'audio' or 'video' (null: the browser's default). */
   getInputDevice(kind) { return this.devices[kind]; }
 
-  async switchDevice(kind, deviceId) {
-    const previous = this.devices[kind];
-    this.devices[kind] = deviceId || null;
-    const old = kind === 'audio' ? this.localStream?.getAudioTracks()[0] : this.localStream?.getVideoTracks()[0];
-    if (!old) return;
-    let fresh;
-    try {
-      const s = await navigator.mediaDevices.getUserMedia({ [kind]: this.mediaConstraints(kind) });
-      fresh = kind === 'audio' ? s.getAudioTracks()[0] : s.getVideoTracks()[0];
-    } catch (e) {
-      this.devices[kind] = previous;
-      throw this.fail(kind === 'video' ? ErrorCode.CAMERA_OPEN_FAILED : ErrorCode.AUDIO_RECORD_DEVICE_OPEN_FAILED, String(e));
-    }
-    fresh.enabled = !this.muted[kind];
-    const sender = this.publishPc?.getSenders().find((x) => x.track === old);
-    if (sender) await sender.replaceTrack(fresh);
-    // Same MediaStream object: previews and tiles showing it pick up the new track.
-    this.localStream.removeTrack(old);
-    this.localStream.addTrack(fresh);
-    old.stop();
-    this.emit('localDeviceChanged', { kind, deviceId: fresh.getSettings().deviceId || deviceId });
-  }
+  switchDevice(kind, deviceId) { return switchDevice(this, kind, deviceId); }
+  /** The browser's devices: { microphones, cameras, speakers }, each [{ deviceId, label }]. */
+  enumerateDevices() { return listDevices(); }
 
   preferVideoCodec(pc) {
     const caps = RTCRtpSender.getCapabilities?.('video');
@@ -585,6 +570,7 @@ class Engine {
   /** Leaves (if needed) and releases everything; later calls reject with 0x01030204. */
   destroy() {
     this.destroyed = true;
+    this.unwatchDevices();
     this.endCall();
     this.signal?.close();
     this.signal = null;
