@@ -15,6 +15,7 @@
 #include "pulse_server.hpp"
 #include "run_command.hpp"
 #include "server_process.hpp"
+#include "x_server.hpp"
 
 namespace parley {
 namespace {
@@ -60,6 +61,34 @@ TEST(CliDevices, ACheckShowsTheMicrophoneHearingTheSpeaker) {
   auto missing = Parley({"devices", "--check", "1", "--source", "device:no-such-microphone", "--speaker", "null"});
   EXPECT_EQ(missing.status, 1) << missing.out;
   EXPECT_NE(missing.err.find("0x01040409"), std::string::npos) << missing.err;
+}
+
+// parley devices --screens on a private Xvfb: the screen and a named window, as text
+// and as JSON; no display is an error. A --screen-region that is not X,Y,WxH is refused.
+TEST(CliDevices, ScreensAndWindowsAreListed) {
+  XServer x;
+  ASSERT_NE(x.display(), nullptr) << "Xvfb did not start";
+  const Window win = x.CreateWindow(400, 300, "Quarterly slides", 40, 30);
+  auto text = Parley({"devices", "--screens", "--display", x.name()});
+  EXPECT_EQ(text.status, 0) << text.err;
+  std::printf("%s", text.out.c_str());
+  EXPECT_NE(text.out.find("screen  0"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("1280x720"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Quarterly slides"), std::string::npos) << text.out;
+  auto json = Parley({"devices", "--screens", "--display", x.name(), "--json"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["screens"].size(), 2u) << json.out;
+  EXPECT_EQ(j["screens"][1]["kind"], "window");
+  EXPECT_EQ(j["screens"][1]["id"], static_cast<uint64_t>(win));
+  EXPECT_EQ(j["screens"][1]["x"], 40);
+  EXPECT_EQ(j["screens"][1]["width"], 400);
+  auto none = Parley({"devices", "--screens", "--display", ":77"});
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("no X display"), std::string::npos) << none.err;
+  auto bad = Parley({"join", "--channel", "c", "--screen-region", "10,10,64"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("X,Y,WxH"), std::string::npos) << bad.err;
 }
 
 TEST(CliErrors, LooksUpEveryForm) {

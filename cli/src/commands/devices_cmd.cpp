@@ -1,5 +1,7 @@
 // parley devices: the microphones, speakers and cameras libparley can use, with the
-// ids `parley join --source device:ID` / `--speaker device:ID` take; and with --check,
+// ids `parley join --source device:ID` / `--speaker device:ID` take; with --screens,
+// the screens and windows `parley join --publish screen --screen-window ID` shares;
+// and with --check,
 // a check of a microphone and a speaker before a call (the speaker plays a test tone,
 // the microphone's level is shown), with the devices plugged in or pulled meanwhile.
 #include <fmt/core.h>
@@ -38,6 +40,30 @@ int List(bool json_out) {
     all[name] = list;
   }
   if (json_out) fmt::print("{}\n", all.dump());
+  return kExitOk;
+}
+
+int ListScreens(const std::string& display, bool json_out) {
+  nlohmann::json list = nlohmann::json::array();
+  auto sources = RtcEngine::EnumerateScreenShareSources(display);
+  for (const auto& s : sources) {
+    const char* kind = s.kind == ScreenSourceKind::kScreen ? "screen" : "window";
+    list.push_back({{"kind", kind},
+                    {"id", s.id},
+                    {"title", s.title},
+                    {"x", s.x},
+                    {"y", s.y},
+                    {"width", s.width},
+                    {"height", s.height}});
+    if (!json_out)
+      fmt::print("{:<7} {:<12} {:>5}x{:<5} at {},{}  {}\n", kind, s.id, s.width, s.height, s.x, s.y, s.title);
+  }
+  if (json_out) fmt::print("{}\n", nlohmann::json{{"screens", list}}.dump());
+  if (sources.empty()) {
+    PrintError(MakeError(Errc::kPublishStreamStartError,
+                         "no X display to list (" + (display.empty() ? std::string("$DISPLAY") : display) + ")"));
+    return kExitFailure;
+  }
   return kExitOk;
 }
 
@@ -134,6 +160,8 @@ void RegisterDevicesCommand(CLI::App& app, Runner* runner) {
     bool json = false;
     int check = 0;
     std::string source = "device", speaker = "device";
+    bool screens = false;
+    std::string display;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("devices", "List microphones, speakers and cameras (and the synthetic sources)");
@@ -144,8 +172,13 @@ void RegisterDevicesCommand(CLI::App& app, Runner* runner) {
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--source", o->source, "The microphone to check (an id as `parley join --source` takes)");
   cmd->add_option("--speaker", o->speaker, "The speaker to check (null: none)");
+  cmd->add_flag("--screens", o->screens, "List the screens and windows a screen share can capture instead");
+  cmd->add_option("--display", o->display, "The X display for --screens (default $DISPLAY)");
   cmd->callback([o, runner] {
-    *runner = [o] { return o->check ? Check(o->check, o->source, o->speaker, o->json) : List(o->json); };
+    *runner = [o] {
+      if (o->screens) return ListScreens(o->display, o->json);
+      return o->check ? Check(o->check, o->source, o->speaker, o->json) : List(o->json);
+    };
   });
 }
 

@@ -42,6 +42,8 @@ struct JoinOptions {
   std::string speaker = "null";
   std::string screen_display;  ///< empty: $DISPLAY
   uint64_t screen_window = 0;
+  std::string screen_region;  ///< X,Y,WxH (empty: all of it)
+  bool screen_audio = false;  ///< what the speakers play, into the audio track
   int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
   bool no_subscribe = false, h5 = true, no_audio_processing = false, music = false;
   std::string audio_profile = "high";      ///< AudioProfileNames
@@ -358,13 +360,6 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   std::function<void(int64_t)> refresh_;
 };
 
-// The join failed: one message that names the cause, the codes, and the fix.
-void PrintJoinFailure(const Error& error, const std::string& server) {
-  PrintError(error);
-  if (error.code == Errc::kSignalRequestError || error.code == Errc::kJoinTimeout)
-    fmt::print(stderr, "hint: {}\n", UnreachableHint(server));
-}
-
 int Run(JoinOptions o) {
   const GlobalOptions& g = Globals();
   const bool json_out = g.json;
@@ -454,6 +449,8 @@ int Run(JoinOptions o) {
     ScreenShareConfig sc;
     sc.display = o.screen_display;
     sc.window_id = o.screen_window;
+    ParseRegion(o.screen_region, &sc);  // checked as an option
+    sc.share_audio = o.screen_audio;
     sc.codec = cfg.video.codec;
     if (degradation) sc.degradation_preference = *degradation;
     if (int32_t code = engine->StartScreenShare(sc); code != 0) {
@@ -537,6 +534,9 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
       ->capture_default_str();
   cmd->add_option("--screen-display", o->screen_display, "X display to share with --publish screen (default $DISPLAY)");
   cmd->add_option("--screen-window", o->screen_window, "X window id to share instead of the whole screen");
+  cmd->add_option("--screen-region", o->screen_region, "X,Y,WxH: share that region of the screen or window")
+      ->check([](const std::string& v) { return ParseRegion(v, nullptr) ? "" : "expected X,Y,WxH, e.g. 0,0,640x360"; });
+  cmd->add_flag("--screen-audio", o->screen_audio, "Share what the speakers play (PulseAudio monitor) with the screen");
   cmd->add_option("--record", o->record_dir,
                   "Write every received stream to DIR (Opus .ogg, VP8 .webm, H.264 .mkv; finished on leave)");
   cmd->add_option("--speaker", o->speaker, "Play received audio: null, auto, device or device:<PulseAudio sink>")

@@ -3,6 +3,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdio>
+
+#include "commands/common.hpp"
 
 namespace parley::cli {
 
@@ -52,6 +55,24 @@ AudioProfile ParseAudioProfile(const std::string& word) {
   const auto& names = AudioProfileNames();
   auto it = std::find(names.begin(), names.end(), word);
   return it == names.end() ? AudioProfile::kHighQuality : static_cast<AudioProfile>(it - names.begin());
+}
+
+bool ParseRegion(const std::string& text, ScreenShareConfig* c) {
+  int x = 0, y = 0, w = 0, h = 0, end = 0;
+  if (std::sscanf(text.c_str(), "%d,%d,%dx%d%n", &x, &y, &w, &h, &end) != 4 || end != static_cast<int>(text.size()))
+    return false;
+  if (!c) return true;
+  c->region_x = x;
+  c->region_y = y;
+  c->region_width = w;
+  c->region_height = h;
+  return true;
+}
+
+void PrintJoinFailure(const Error& error, const std::string& server) {
+  PrintError(error);
+  if (error.code == Errc::kSignalRequestError || error.code == Errc::kJoinTimeout)
+    fmt::print(stderr, "hint: {}\n", UnreachableHint(server));
 }
 
 }  // namespace parley::cli

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "parley/proto/result.hpp"
 #include "parley/types.hpp"
 
 namespace parley::cli {
@@ -27,5 +28,10 @@ std::vector<std::string> ProfileNames();
 const std::vector<std::string>& AudioProfileNames();
 /// One of AudioProfileNames (else the default, high).
 AudioProfile ParseAudioProfile(const std::string& word);
+/// --screen-region's "X,Y,WxH" into `c` (when not null); false, `c` untouched, for
+/// anything else.
+bool ParseRegion(const std::string& text, ScreenShareConfig* c);
+/// The join failed: one message that names the cause, the codes, and the fix.
+void PrintJoinFailure(const Error& error, const std::string& server);
 
 }  // namespace parley::cli
