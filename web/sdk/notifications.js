@@ -16,6 +16,7 @@ export function onNotification(engine, m) {
     case 'userOffline':
       engine.remoteUsers.delete(m.userId);
       engine.remoteQuality.left(m.userId);
+      engine.playout?.remove(m.userId);
       engine.emit('remoteUserOffline', { userId: m.userId, reason: m.reason });
       break;
     case 'userNetwork':
@@ -50,6 +51,7 @@ export function onNotification(engine, m) {
     case 'trackUnpublished': {
       const u = engine.remoteUsers.get(m.userId);
       if (u) u.tracks = u.tracks.filter((t) => t !== m.track);
+      if (m.track === 'audio') engine.playout?.remove(m.userId);
       engine.emit('remoteTrackUnavailable', { userId: m.userId, track: m.track });
       break;
     }

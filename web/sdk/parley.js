@@ -41,6 +41,7 @@ import { sendMessage } from './messages.js';
 import { enableVolumeIndication } from './volume.js';
 import { snapshotOf } from './snapshot.js';
 import { listDevices, switchDevice, watchDevices } from './devices.js';
+import { Playout } from './playout.js';
 import { kDefaultVideo, videoConfig, videoConstraints, applyVideoConfig } from './video-config.js';
 import { AudioProfile, AudioScenario, audioSettings, audioConstraints, offerForServer, answerForBrowser, stereoAnswer } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
@@ -88,6 +89,7 @@ class Engine {
     this.destroyed = false;
     this.callCount = 0;            // +1 each time a call ends (see background())
     this.unwatchDevices = typeof navigator === 'undefined' ? () => {} : watchDevices(this);  // ./devices.js
+    this.playout = options.playAudio ? new Playout() : null;  // remote audio played here (./playout.js)
   }
 
   // ---- events -------------------------------------------------------------
@@ -432,6 +434,14 @@ class Engine {
   switchDevice(kind, deviceId) { return switchDevice(this, kind, deviceId); }
   /** The browser's devices: { microphones, cameras, speakers }, each [{ deviceId, label }]. */
   enumerateDevices() { return listDevices(); }
+  /** Remote audio the engine plays (createEngine({ playAudio: true }); ./playout.js): volumes 0..400 (100 as received;
+   * else 0x0F010005), a user muted, the speaker (a Promise: 0x01040410 for no such device), the level played, 0..255. */
+  setPlayoutVolume(volume) { this.playing().setVolume(volume); }
+  setRemoteAudioVolume(userId, volume) { this.playing().setUserVolume(userId, volume); }
+  muteRemoteAudioPlaying(userId, mute) { this.playing().setUserMuted(userId, mute); }
+  setAudioOutputDevice(deviceId) { return this.playing().setSink(deviceId); }
+  getPlayoutLevel() { return this.playing().level(); }
+  playing() { this.check(this.playout, ErrorCode.INVALID_STATE, 'remote audio is played by the page: createEngine({ playAudio: true })'); return this.playout; }
 
   preferVideoCodec(pc) {
     const caps = RTCRtpSender.getCapabilities?.('video');
@@ -498,6 +508,7 @@ class Engine {
     this.subscribePc?.close();
     this.subscribePc = null;
     this.subscribeChain = null;
+    this.playout?.removeAll();
     for (const userId of m.users || []) {
       if (this.remoteUsers.get(userId)?.tracks?.length)
         this.background(this.subscribeRemoteUser(userId));
@@ -514,6 +525,7 @@ class Engine {
           const msid = (e.streams[0] && e.streams[0].id) || '';
           const trackName = e.track.id.startsWith(`${msid}-`) ? e.track.id.slice(msid.length + 1)
             : (e.track.kind === 'audio' ? Track.AUDIO : Track.CAMERA);
+          if (e.track.kind === 'audio' && e.streams[0]) this.playout?.add(msid, e.streams[0]);
           this.emit('remoteTrackAvailable', { userId: msid, track: trackName, kind: e.track.kind, mediaStreamTrack: e.track, stream: e.streams[0] });
         };
         pc.onconnectionstatechange = () => {
@@ -572,12 +584,13 @@ class Engine {
     this.destroyed = true;
     this.unwatchDevices();
     this.endCall();
+    this.playout?.close();
     this.signal?.close();
     this.signal = null;
   }
 }
 
-/** Creates an engine. options: { server: 'ws://host:port', requestTimeoutMs, reconnect }. */
+/** Creates an engine. options: { server: 'ws://host:port', requestTimeoutMs, reconnect, videoCodec, playAudio }. */
 export function createEngine(options) {
   return new Engine(options);
 }
