@@ -91,6 +91,26 @@ TEST(Negotiate, PublishAnswerTakesTheOffersFirstSupportedCodec) {
   EXPECT_EQ(none.error().code, Errc::kInvalidSdp);
 }
 
+// Codec names are case-blind (RFC 4855): an offer that writes them in lower case, or
+// any mix, is accepted with its RTX, and the track carries one spelling ("H264",
+// "VP8"), which is what the subscribe side's codec choices compare with.
+TEST(Negotiate, CodecNamesAreAcceptedInAnyCase) {
+  std::string lower = Offer("102 103");
+  for (auto [from, to] : {std::pair{"H264/90000\r\na=rtcp-fb:102", "h264/90000\r\na=rtcp-fb:102"},
+                          std::pair{"103 rtx/90000", "103 RTX/90000"}})
+    lower.replace(lower.find(from), std::string(from).size(), to);
+  auto h264 = AnswerPublishOffer(*ParseSdp(lower), kLocal);
+  ASSERT_TRUE(h264.ok()) << h264.error().What();
+  EXPECT_EQ(h264->tracks[0].codec, "H264");
+  EXPECT_EQ(h264->tracks[0].rtx_payload_type, 103);
+  std::string mixed = Offer("96 97");
+  mixed.replace(mixed.find("VP8/90000"), 9, "vP8/90000");
+  auto vp8 = AnswerPublishOffer(*ParseSdp(mixed), kLocal);
+  ASSERT_TRUE(vp8.ok()) << vp8.error().What();
+  EXPECT_EQ(vp8->tracks[0].codec, "VP8");
+  EXPECT_EQ(SubscribePayloadTypesFor("Opus").media, 111);
+}
+
 TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
   OfferedTrack cam;
   cam.mid = "0";

@@ -22,33 +22,28 @@ bool HasParam(const std::string& fmtp, std::string_view param) {
 // H.264 constrained baseline (profile_idc 0x42, constraint_set1) in packetization-mode 1:
 // the one profile every browser decodes (the "H5 compatible" video codec).
 bool IsConstrainedBaselineH264(const SdpCodec& c) {
-  if (c.name != "H264" && c.name != "h264") return false;
+  if (!CodecNamed(c.name, "h264")) return false;
   if (!HasParam(c.fmtp, "packetization-mode=1")) return false;
   auto p = c.fmtp.find("profile-level-id=");
   if (p == std::string::npos) return false;
   std::string id = c.fmtp.substr(p + 17, 4);
-  std::transform(id.begin(), id.end(), id.begin(), [](char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::transform(id.begin(), id.end(), id.begin(),
+                 [](char ch) { return static_cast<char>(std::tolower(static_cast<unsigned char>(ch))); });
   return id == "42e0" || id == "4200" || id == "42c0";
 }
 
 const SdpCodec* RtxFor(const SdpMedia& m, uint8_t pt) {
   std::string apt = "apt=" + std::to_string(pt);
   for (const auto& c : m.codecs)
-    if ((c.name == "rtx" || c.name == "RTX") && HasParam(c.fmtp, apt)) return &c;
+    if (CodecNamed(c.name, "rtx") && HasParam(c.fmtp, apt)) return &c;
   return nullptr;
-}
-
-bool IsName(const std::string& name, std::string_view lower) {
-  return name.size() == lower.size() && std::equal(name.begin(), name.end(), lower.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
 }
 
 // RED for `media_pt` in the section (RFC 2198): its fmtp, when it has one, lists the
 // payload type of each block ("111/111"); every block must be the chosen codec.
 const SdpCodec* RedFor(const SdpMedia& m, uint8_t media_pt) {
   for (const auto& c : m.codecs) {
-    if (!IsName(c.name, "red") || c.clock_rate != 48000) continue;
+    if (!CodecNamed(c.name, "red") || c.clock_rate != 48000) continue;
     bool blocks_ok = true;
     std::string want = std::to_string(media_pt);
     size_t pos = 0;
@@ -136,9 +131,8 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
       if (pt > 127) continue;
       const SdpCodec* c = m.FindCodec(static_cast<uint8_t>(pt));
       if (!c) continue;
-      bool ok = m.kind == "audio"
-                    ? (c->name == "opus" || c->name == "OPUS") && c->clock_rate == 48000
-                    : m.kind == "video" && (c->name == "VP8" || c->name == "vp8" || IsConstrainedBaselineH264(*c));
+      bool ok = m.kind == "audio" ? CodecNamed(c->name, "opus") && c->clock_rate == 48000
+                                  : m.kind == "video" && (CodecNamed(c->name, "vp8") || IsConstrainedBaselineH264(*c));
       if (ok) {
         chosen = c;
         break;
@@ -160,7 +154,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     SdpCodec codec = *chosen;
     codec.feedback = KeepFeedback(*chosen);
     AcceptedTrack t;
-    if (codec.name == "opus" || codec.name == "OPUS") {
+    if (CodecNamed(codec.name, "opus")) {
       // A sender that says it sends stereo (RFC 7587 sprop-stereo, or stereo=1 as
       // browsers' munged offers say it) is told that stereo is welcome: browsers encode
       // stereo only when the remote description asks for it.
@@ -171,7 +165,8 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
     r.formats.push_back(std::to_string(codec.payload_type));
     t.mid = m.mid;
     t.kind = m.kind;
-    t.codec = codec.name;
+    // One spelling from here on, however the offer wrote it (names are case-blind).
+    t.codec = CodecNamed(codec.name, "opus") ? "opus" : CodecNamed(codec.name, "vp8") ? "VP8" : "H264";
     t.payload_type = codec.payload_type;
     // RTX when offered: browsers offer it for video only, native clients for audio too.
     t.rtx_payload_type = AcceptRtx(m, codec.payload_type, r);
@@ -215,11 +210,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
 }
 
 SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec, bool stereo) {
-  auto is = [codec](std::string_view name) {
-    return codec.size() == name.size() && std::equal(codec.begin(), codec.end(), name.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
-  };
+  auto is = [codec](std::string_view name) { return CodecNamed(codec, name); };
   if (is("opus")) return stereo ? SubscribePayloadTypes{110, 109, 62} : SubscribePayloadTypes{111, 112, 63};
   if (is("vp8")) return {96, 97};
   if (is("h264")) return {102, 103};
@@ -306,7 +297,7 @@ Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std
     uint8_t pt = offered[i].red_payload_type;
     const SdpCodec* c = pt ? m.FindCodec(pt) : nullptr;
     bool listed = std::find(m.formats.begin(), m.formats.end(), std::to_string(pt)) != m.formats.end();
-    out.red.push_back(c && listed && IsName(c->name, "red"));
+    out.red.push_back(c && listed && CodecNamed(c->name, "red"));
   }
   return out;
 }

@@ -3,17 +3,11 @@
 #include <algorithm>
 
 #include "sfu/red.hpp"
+#include "sfu/sdp.hpp"
 
 namespace parley::sfu {
 
 namespace {
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
 
 bool PictureFits(uint32_t width, uint32_t height) {
   return width > 0 && height > 0 && width <= kMaxPictureSide && height <= kMaxPictureSide &&
@@ -183,9 +177,9 @@ bool HighProfile(uint32_t profile) {
 }  // namespace
 
 PayloadFormat PayloadFormatOf(std::string_view codec) {
-  if (EqualsIgnoringCase(codec, "opus")) return PayloadFormat::kOpus;
-  if (EqualsIgnoringCase(codec, "vp8")) return PayloadFormat::kVp8;
-  if (EqualsIgnoringCase(codec, "h264")) return PayloadFormat::kH264;
+  if (CodecNamed(codec, "opus")) return PayloadFormat::kOpus;
+  if (CodecNamed(codec, "vp8")) return PayloadFormat::kVp8;
+  if (CodecNamed(codec, "h264")) return PayloadFormat::kH264;
   return PayloadFormat::kUnchecked;
 }
 

@@ -1,9 +1,16 @@
 #include "sfu/sdp.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace parley::sfu {
+
+bool CodecNamed(std::string_view name, std::string_view lower) {
+  return name.size() == lower.size() && std::equal(name.begin(), name.end(), lower.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
 namespace {
 
 Error Bad(size_t line_no, std::string_view why) {

@@ -23,6 +23,10 @@ struct SdpCodec {
   std::vector<std::string> feedback;  ///< "nack", "nack pli", "transport-cc", ...
 };
 
+/// A codec name as SDP may write it (any case, RFC 4855) against its lower-case
+/// spelling ("opus", "vp8", "h264", "rtx", "red").
+bool CodecNamed(std::string_view name, std::string_view lower);
+
 struct SdpExtmap {
   uint8_t id = 0;
   std::string direction;  ///< optional "/sendonly" etc., without the slash
