@@ -696,6 +696,46 @@ TEST(CliJoin, AFileSourceShowsItsProgressAndTheOthersReceiveIt) {
   std::remove(path.c_str());
 }
 
+// --accompany: a one-second WAV played twice into a silent microphone; the states are
+// printed as events, and the other side receives audio from the singer all along.
+TEST(CliJoin, AnAccompanimentIsMixedIntoThePublishedAudio) {
+  std::string wav = test::MakeTestWav("cli-accompany", 1, 660);
+  ASSERT_FALSE(wav.empty());
+  test::ServerProcess server;
+  auto created =
+      test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"karaoke"})", server.admin_key());
+  auto app = nlohmann::json::parse(created.body);
+  std::vector<std::string> common = {"join",      "--server",    server.url(), "--app-id", app["appId"],
+                                     "--app-key", app["appKey"], "--channel",  "karaoke"};
+  test::CommandResult singer, listener;
+  std::thread ts([&] {
+    auto args = common;
+    for (const char* a : {"--user", "singer", "--publish", "audio", "--audio-source", "test:silence", "--duration", "5",
+                          "--accompany-loops", "2", "--json", "--accompany"})
+      args.push_back(a);
+    args.push_back(wav);
+    singer = Parley(args);
+  });
+  std::thread tl([&] {
+    auto args = common;
+    for (const char* a : {"--user", "listener", "--publish", "", "--duration", "5", "--json"}) args.push_back(a);
+    listener = Parley(args);
+  });
+  ts.join();
+  tl.join();
+  EXPECT_EQ(singer.status, 0) << singer.err;
+  JoinEvents ev = ParseEvents(singer.out);
+  std::vector<std::string> states;
+  for (const auto& e : ev.all)
+    if (e.value("event", "") == "accompaniment") states.push_back(e.value("state", ""));
+  EXPECT_EQ(states, (std::vector<std::string>{"started", "ended"})) << singer.out;
+  JoinEvents heard = ParseEvents(listener.out);
+  EXPECT_GT(heard.last_stats["received"]["singer"].value("audioMs", 0), 1000) << listener.out;
+  auto bad = Parley({"join", "--channel", "c", "--accompany-loops", "0"});
+  EXPECT_NE(bad.status, 0);
+  std::remove(wav.c_str());
+}
+
 TEST(CliDemo, EveryParticipantReceivesAudioAndVideo) {
   std::string dir = "/tmp/parley-cli-rec-" + std::to_string(getpid());
   auto r = Parley(
