@@ -176,6 +176,7 @@ class Engine {
     this.check(!this.destroyed, ErrorCode.INVALID_STATE, 'the engine was destroyed');
     this.check(!this.channel, ErrorCode.ALREADY_IN_CHANNEL, 'already in a channel');
     const credentials = joinCredentials(auth);
+    this.playout?.ensure();  // while the click that joins counts: browsers start audio only then
     this.autoSubscribe = options.autoSubscribe !== false;
     const t0 = performance.now();
     try {

@@ -5,7 +5,9 @@
 // measured there (getPlayoutLevel, 0..255 as volume indication's), and out of one
 // <audio> element whose setSinkId chooses the speaker (setAudioOutputDevice).
 // Chromium hands a remote WebRTC track to Web Audio only while a media element plays
-// it as well: each user's stream also feeds a muted element.
+// it as well: each user's stream also feeds a muted element. Browsers let audio start
+// only from a user's gesture: the engine starts its playout in joinChannel, so join
+// from a click.
 import { ErrorCode } from './errors.js';
 import { ParleyError } from './parley-error.js';
 import { volumeFromLinear } from './volume.js';
