@@ -3,9 +3,8 @@
 #include <gst/app/gstappsink.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+
+#include "impl/gst/file_player.hpp"
 
 namespace parley::sdk::gst {
 
@@ -20,12 +19,6 @@ constexpr char kDecoded[] =
 Result<std::unique_ptr<Accompaniment>> Accompaniment::Start(const media::AccompanyOptions& o, MixIn* mix,
                                                             Playout* playout, std::function<void()> on_end,
                                                             MediaErrorFn on_error) {
-  {
-    FILE* f = std::fopen(o.path.c_str(), "rb");
-    if (!f)
-      return MakeError(Errc::kMediaFileOpenFailed, "cannot open audio file " + o.path + ": " + std::strerror(errno));
-    std::fclose(f);
-  }
   std::unique_ptr<Accompaniment> a(new Accompaniment());
   a->mix_ = mix;
   a->playout_ = o.local_play ? playout : nullptr;
@@ -34,18 +27,7 @@ Result<std::unique_ptr<Accompaniment>> Accompaniment::Start(const media::Accompa
   a->replace_mic_ = o.replace_mic;
   a->cycles_left_ = o.loop_cycles;
   a->publish_gain_ = o.publish_volume / 100.0;
-  a->pipeline_ = Sink(gst_pipeline_new("parley-accompaniment"));
-  GstPtr<GstElement> dec = Sink(gst_element_factory_make("uridecodebin", "mediafile"));
-  if (!dec) return MakeError(Errc::kInitMissingPlugin, "GStreamer element 'uridecodebin' is missing");
-  GError* raw_err = nullptr;
-  GstPtr<gchar> uri = Adopt(gst_filename_to_uri(o.path.c_str(), &raw_err));
-  GstPtr<GError> err = Adopt(raw_err);
-  if (!uri) return MakeError(Errc::kMediaFileOpenFailed, "bad audio file path " + o.path + ": " + ErrorText(err.get()));
-  g_object_set(dec.get(), "uri", uri.get(), nullptr);
-  g_signal_connect(dec.get(), "pad-added", G_CALLBACK(&Accompaniment::OnPad), a.get());
-  gst_bin_add(GST_BIN(a->pipeline_.get()), dec.get());
   a->bus_ = std::make_unique<BusState>();
-  a->bus_->runtime_code = static_cast<int32_t>(Errc::kMediaFileOpenFailed);
   Accompaniment* self = a.get();
   a->bus_->on_eos = [self] {
     {
@@ -54,17 +36,10 @@ Result<std::unique_ptr<Accompaniment>> Accompaniment::Start(const media::Accompa
     }
     self->cv_.notify_all();
   };
-  WatchBus(a->pipeline_.get(), a->bus_.get());
-  gst_element_set_state(a->pipeline_.get(), GST_STATE_PAUSED);
-  GstStateChangeReturn r = gst_element_get_state(a->pipeline_.get(), nullptr, nullptr, 10 * GST_SECOND);
-  {
-    std::lock_guard<std::mutex> lock(a->bus_->mu);
-    if (r == GST_STATE_CHANGE_FAILURE || a->bus_->last_code)
-      return MakeError(Errc::kMediaFileOpenFailed,
-                       "cannot play audio file " + o.path + ": " +
-                           (a->bus_->last_message.empty() ? "not media" : a->bus_->last_message));
-    a->bus_->fn = &a->on_error_;
-  }
+  auto pipeline = OpenMediaFile(o.path, "parley-accompaniment", G_CALLBACK(&Accompaniment::OnPad), self, a->bus_.get(),
+                                &a->on_error_);
+  if (!pipeline) return pipeline.error();
+  a->pipeline_ = std::move(*pipeline);
   if (!a->has_audio_) return MakeError(Errc::kMediaFileOpenFailed, "audio file " + o.path + " has no audio stream");
   if (o.start_ms > 0 &&
       !gst_element_seek_simple(a->pipeline_.get(), GST_FORMAT_TIME,
@@ -109,7 +84,7 @@ void Accompaniment::Silence(bool gone) {
 }
 
 // The first audio stream is decoded; anything else goes to a fakesink.
-void Accompaniment::OnPad(GstElement*, GstPad* pad, gpointer data) {
+void Accompaniment::OnPad(GstElement* dec, GstPad* pad, gpointer data) {
   auto* self = static_cast<Accompaniment*>(data);
   GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad));
   if (!caps) caps = Adopt(gst_pad_query_caps(pad, nullptr));
@@ -125,7 +100,7 @@ void Accompaniment::OnPad(GstElement*, GstPad* pad, gpointer data) {
     g_object_set(sink.get(), "emit-signals", TRUE, nullptr);
     g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&Accompaniment::OnSample), self);
   }
-  gst_bin_add(GST_BIN(self->pipeline_.get()), bin);
+  gst_bin_add(GST_BIN(GST_ELEMENT_PARENT(dec)), bin);  // pipeline_ is set once the file prerolled
   gst_element_sync_state_with_parent(bin);
   GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(bin, "sink"));
   gst_pad_link(pad, in.get());

@@ -11,20 +11,15 @@ namespace parley::sdk::gst {
 
 using media::FileState;
 
-Result<std::unique_ptr<FilePlayer>> FilePlayer::Open(const std::string& path, InputFeed* audio, InputFeed* video,
-                                                     EndFn on_end, MediaErrorFn on_error) {
+Result<GstPtr<GstElement>> OpenMediaFile(const std::string& path, const char* name, GCallback on_pad, gpointer self,
+                                         BusState* bus, MediaErrorFn* on_error) {
   {
     FILE* f = std::fopen(path.c_str(), "rb");
     if (!f)
       return MakeError(Errc::kMediaFileOpenFailed, "cannot open media file " + path + ": " + std::strerror(errno));
     std::fclose(f);
   }
-  std::unique_ptr<FilePlayer> p(new FilePlayer());
-  p->audio_ = audio;
-  p->video_ = video;
-  p->on_end_ = std::move(on_end);
-  p->on_error_ = std::move(on_error);
-  p->pipeline_ = Sink(gst_pipeline_new("parley-file"));
+  GstPtr<GstElement> pipeline = Sink(gst_pipeline_new(name));
   GstPtr<GstElement> dec = Sink(gst_element_factory_make("uridecodebin", "mediafile"));
   if (!dec) return MakeError(Errc::kInitMissingPlugin, "GStreamer element 'uridecodebin' is missing");
   GError* raw_err = nullptr;
@@ -32,26 +27,43 @@ Result<std::unique_ptr<FilePlayer>> FilePlayer::Open(const std::string& path, In
   GstPtr<GError> err = Adopt(raw_err);
   if (!uri) return MakeError(Errc::kMediaFileOpenFailed, "bad media file path " + path + ": " + ErrorText(err.get()));
   g_object_set(dec.get(), "uri", uri.get(), nullptr);
-  g_signal_connect(dec.get(), "pad-added", G_CALLBACK(&FilePlayer::OnPad), p.get());
-  gst_bin_add(GST_BIN(p->pipeline_.get()), dec.get());  // the bin's own reference
+  g_signal_connect(dec.get(), "pad-added", on_pad, self);
+  gst_bin_add(GST_BIN(pipeline.get()), dec.get());  // the bin's own reference
+  bus->runtime_code = static_cast<int32_t>(Errc::kMediaFileOpenFailed);
+  WatchBus(pipeline.get(), bus);
+  gst_element_set_state(pipeline.get(), GST_STATE_PAUSED);
+  GstStateChangeReturn r = gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND);
+  std::string why;
+  {
+    std::lock_guard<std::mutex> lock(bus->mu);
+    if (r != GST_STATE_CHANGE_FAILURE && !bus->last_code) {
+      bus->fn = on_error;
+      return pipeline;
+    }
+    why = bus->last_message.empty() ? "no media" : bus->last_message;
+  }
+  SilenceBus(*bus);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);  // stopped while the caller's bus state lives
+  return MakeError(Errc::kMediaFileOpenFailed, "cannot play media file " + path + ": " + why);
+}
+
+Result<std::unique_ptr<FilePlayer>> FilePlayer::Open(const std::string& path, InputFeed* audio, InputFeed* video,
+                                                     EndFn on_end, MediaErrorFn on_error) {
+  std::unique_ptr<FilePlayer> p(new FilePlayer());
+  p->audio_ = audio;
+  p->video_ = video;
+  p->on_end_ = std::move(on_end);
+  p->on_error_ = std::move(on_error);
   p->bus_ = std::make_unique<BusState>();
-  p->bus_->runtime_code = static_cast<int32_t>(Errc::kMediaFileOpenFailed);
   FilePlayer* self = p.get();
   p->bus_->on_eos = [self] {
     self->state_ = FileState::kEnded;
     if (self->on_end_) self->on_end_();
   };
-  WatchBus(p->pipeline_.get(), p->bus_.get());
-  gst_element_set_state(p->pipeline_.get(), GST_STATE_PAUSED);
-  GstStateChangeReturn r = gst_element_get_state(p->pipeline_.get(), nullptr, nullptr, 10 * GST_SECOND);
-  {
-    std::lock_guard<std::mutex> lock(p->bus_->mu);
-    if (r == GST_STATE_CHANGE_FAILURE || p->bus_->last_code)
-      return MakeError(Errc::kMediaFileOpenFailed,
-                       "cannot play media file " + path + ": " +
-                           (p->bus_->last_message.empty() ? "no media" : p->bus_->last_message));
-    p->bus_->fn = &p->on_error_;
-  }
+  auto pipeline =
+      OpenMediaFile(path, "parley-file", G_CALLBACK(&FilePlayer::OnPad), self, p->bus_.get(), &p->on_error_);
+  if (!pipeline) return pipeline.error();
+  p->pipeline_ = std::move(*pipeline);
   if (!p->has_audio_ && !p->has_video_)
     return MakeError(Errc::kMediaFileOpenFailed, "media file " + path + " has no audio or video stream");
   p->filler_ = std::thread([self] { self->Filler(); });
@@ -73,7 +85,7 @@ FilePlayer::~FilePlayer() {
 
 // uridecodebin found a stream: audio and video go (converted) to an appsink that
 // paces them in real time, anything else (or a kind nobody publishes) to a fakesink.
-void FilePlayer::OnPad(GstElement*, GstPad* pad, gpointer data) {
+void FilePlayer::OnPad(GstElement* dec, GstPad* pad, gpointer data) {
   auto* self = static_cast<FilePlayer*>(data);
   GstPtr<GstCaps> caps = Adopt(gst_pad_get_current_caps(pad));
   if (!caps) caps = Adopt(gst_pad_query_caps(pad, nullptr));
@@ -97,7 +109,7 @@ void FilePlayer::OnPad(GstElement*, GstPad* pad, gpointer data) {
     g_object_set(sink.get(), "emit-signals", TRUE, nullptr);
     g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&FilePlayer::OnSample), self);
   }
-  gst_bin_add(GST_BIN(self->pipeline_.get()), bin);
+  gst_bin_add(GST_BIN(GST_ELEMENT_PARENT(dec)), bin);  // pipeline_ is set once the file prerolled
   gst_element_sync_state_with_parent(bin);
   GstPtr<GstPad> in = Adopt(gst_element_get_static_pad(bin, "sink"));
   gst_pad_link(pad, in.get());

@@ -22,6 +22,14 @@
 
 namespace parley::sdk::gst {
 
+/// A media file's decoding pipeline, prerolled: `path` checked readable, then
+/// uridecodebin ("mediafile") in a new pipeline named `name`, `on_pad` on its
+/// pad-added (with `self`), its bus routed to `bus` (configured by the caller: the
+/// end of stream), prerolled within 10 s; errors from then on go to `on_error`.
+/// 0x01090003 with the cause when the file cannot be read or is not media.
+Result<GstPtr<GstElement>> OpenMediaFile(const std::string& path, const char* name, GCallback on_pad, gpointer self,
+                                         BusState* bus, MediaErrorFn* on_error);
+
 class FilePlayer {
  public:
   using EndFn = std::function<void()>;
