@@ -17,24 +17,15 @@ namespace parley {
 namespace {
 
 using namespace std::chrono_literals;
-using Engine = std::unique_ptr<RtcEngine, void (*)(RtcEngine*)>;
 using State = AudioAccompanyState;
 
 TEST(Accompaniment, IsMixedIntoThePublishedMicrophoneAndObeysItsControls) {
   const std::string wav = test::MakeTestWav("accompany", 4, 1000);
   ASSERT_FALSE(wav.empty());
-  test::ServerProcess server;
-  App app = CreateApp(server);
-  EngineConfig acfg = Config(server, "test:silence");
-  acfg.video_source = "null";
-  EngineConfig bcfg = Config(server, "null");
-  bcfg.video_source = "null";
-  Probe pa, pb;  // before the engines, which call them until they go
-  Engine alice(RtcEngine::Create(acfg), &RtcEngine::Destroy), bob(RtcEngine::Create(bcfg), &RtcEngine::Destroy);
-  ASSERT_TRUE(alice && bob);
-  alice->SetEngineEventListener(&pa);
-  bob->SetEngineEventListener(&pb);
-  bob->SetMediaFrameObserver(&pb);
+  AudioPair pair("test:silence");
+  ASSERT_TRUE(pair.alice && pair.bob);
+  Engine &alice = pair.alice, &bob = pair.bob;
+  Probe &pa = pair.pa, &pb = pair.pb;
   // Refused at once: a bad config, a file that is not there, controls with nothing playing.
   AudioAccompanyConfig bad;
   bad.loop_cycles = 0;
@@ -47,8 +38,7 @@ TEST(Accompaniment, IsMixedIntoThePublishedMicrophoneAndObeysItsControls) {
   EXPECT_EQ(alice->SetAudioAccompanyVolume(50), Code(Errc::kInvalidState));
   EXPECT_EQ(alice->GetAudioAccompanyDuration(), -1);
 
-  ASSERT_EQ(alice->JoinChannel(Auth(app, "karaoke", "alice"), "Alice"), 0);
-  ASSERT_EQ(bob->JoinChannel(Auth(app, "karaoke", "bob"), "Bob"), 0);
+  ASSERT_TRUE(pair.Join("karaoke"));
   ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 9600; }, 20s)) << "no audio from alice";
   pb.Listen("alice", 1500ms);
   const double before = pb.LevelDb("alice");
@@ -118,20 +108,11 @@ TEST(Accompaniment, LoopsReplaceTheMicrophoneAndEnd) {
   const std::string wav = test::MakeTestWav("accompany-loop", 1, 1000);
   const std::string video = test::MakeTestWebm("accompany-video", 1, 500);
   ASSERT_FALSE(wav.empty());
-  test::ServerProcess server;
-  App app = CreateApp(server);
-  EngineConfig acfg = Config(server, "test:tone:440");
-  acfg.video_source = "null";
-  EngineConfig bcfg = Config(server, "null");
-  bcfg.video_source = "null";
-  Probe pa, pb;
-  Engine alice(RtcEngine::Create(acfg), &RtcEngine::Destroy), bob(RtcEngine::Create(bcfg), &RtcEngine::Destroy);
-  ASSERT_TRUE(alice && bob);
-  alice->SetEngineEventListener(&pa);
-  bob->SetEngineEventListener(&pb);
-  bob->SetMediaFrameObserver(&pb);
-  ASSERT_EQ(alice->JoinChannel(Auth(app, "loops", "alice"), "Alice"), 0);
-  ASSERT_EQ(bob->JoinChannel(Auth(app, "loops", "bob"), "Bob"), 0);
+  AudioPair pair("test:tone:440");
+  ASSERT_TRUE(pair.alice && pair.bob);
+  Engine &alice = pair.alice, &bob = pair.bob;
+  Probe &pa = pair.pa, &pb = pair.pb;
+  ASSERT_TRUE(pair.Join("loops"));
   ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 9600; }, 20s)) << "no audio from alice";
   pb.Listen("alice", 1000ms);
   const double mic = pb.Frequency("alice");
@@ -190,20 +171,15 @@ TEST(Accompaniment, PlaysLocallyBeforeAnyCall) {
   Engine engine(RtcEngine::Create(cfg), &RtcEngine::Destroy);
   ASSERT_TRUE(engine);
   engine->SetEngineEventListener(&p);
-  auto loudest = [&](size_t n) {
-    p.Locked([&] { p.test_levels.clear(); });
-    EXPECT_TRUE(p.WaitFor([&] { return p.test_levels.size() >= n; }, 5s)) << "no level reports";
-    return p.Locked([&] { return *std::max_element(p.test_levels.begin(), p.test_levels.end()); });
-  };
   ASSERT_EQ(engine->StartAudioCaptureTest("device:parley_sink.monitor"), 0);
-  const int quiet = loudest(4);
+  const int quiet = p.LoudestTestLevel(4);
   ASSERT_EQ(engine->StartAudioAccompany(wav, {}), 0);
   ASSERT_TRUE(p.WaitFor([&] { return p.AccompanyIs(State::kStarted); }, 10s));
   std::this_thread::sleep_for(500ms);
-  const int playing = loudest(4);
+  const int playing = p.LoudestTestLevel(4);
   ASSERT_EQ(engine->SetAudioAccompanyPlayoutVolume(0), 0);
   std::this_thread::sleep_for(500ms);
-  const int silenced = loudest(4);
+  const int silenced = p.LoudestTestLevel(4);
   ASSERT_EQ(engine->StopAudioCaptureTest(), 0);
   std::printf("the null sink's monitor: %d quiet, %d with the file, %d at playout volume 0\n", quiet, playing,
               silenced);

@@ -17,7 +17,6 @@ namespace parley {
 namespace {
 
 using namespace std::chrono_literals;
-using Engine = std::unique_ptr<RtcEngine, void (*)(RtcEngine*)>;
 
 // The server's count of RTP packets on `user`'s publish connection (a new connection
 // starts again from zero).
@@ -177,20 +176,14 @@ TEST(Devices, TheSpeakerCheckIsHeardByTheMicrophoneCheck) {
   engine->SetEngineEventListener(&p);
   EXPECT_EQ(engine->StartAudioCaptureTest("auto"), Code(Errc::kPublishConfigInvalid));
   EXPECT_EQ(engine->StartAudioPlayoutTest("test:tone"), Code(Errc::kPublishConfigInvalid));
-  // The loudest of the next reports, once `n` have come.
-  auto loudest = [&](size_t n) {
-    p.Locked([&] { p.test_levels.clear(); });
-    EXPECT_TRUE(p.WaitFor([&] { return p.test_levels.size() >= n; }, 5s)) << "no level reports";
-    return p.Locked([&] { return *std::max_element(p.test_levels.begin(), p.test_levels.end()); });
-  };
   ASSERT_EQ(engine->StartAudioCaptureTest(""), 0);
-  const int quiet = loudest(5);
+  const int quiet = p.LoudestTestLevel(5);
   ASSERT_EQ(engine->StartAudioPlayoutTest(""), 0);
   std::this_thread::sleep_for(500ms);
-  const int tone = loudest(5);
+  const int tone = p.LoudestTestLevel(5);
   ASSERT_EQ(engine->StopAudioPlayoutTest(), 0);
   std::this_thread::sleep_for(500ms);
-  const int after = loudest(5);
+  const int after = p.LoudestTestLevel(5);
   ASSERT_EQ(engine->StopAudioCaptureTest(), 0);
   std::this_thread::sleep_for(600ms);
   p.Locked([&] { p.test_levels.clear(); });

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "media_file.hpp"
@@ -262,6 +264,13 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnAudioAccompanyStateChanged(AudioAccompanyState state, int32_t code) override {
     Note([&] { accompany.emplace_back(state, code); });
   }
+  /// The loudest of the next `n` OnAudioCaptureTestLevel reports (those before are
+  /// forgotten); a failure when they do not come within 5 s.
+  int LoudestTestLevel(size_t n) {
+    Locked([&] { test_levels.clear(); });
+    EXPECT_TRUE(WaitFor([&] { return test_levels.size() >= n; }, std::chrono::seconds(5))) << "no level reports";
+    return Locked([&] { return test_levels.empty() ? -1 : *std::max_element(test_levels.begin(), test_levels.end()); });
+  }
   /// The accompaniment's last state was `state`.
   bool AccompanyIs(AudioAccompanyState state) { return !accompany.empty() && accompany.back().first == state; }
 
@@ -290,5 +299,44 @@ inline EngineConfig Config(const test::ServerProcess& s, const std::string& tone
   c.video.bitrate_kbps = 300;
   return c;
 }
+
+using Engine = std::unique_ptr<RtcEngine, void (*)(RtcEngine*)>;
+
+inline EngineConfig AudioOnly(EngineConfig c) {
+  c.video_source = "null";
+  return c;
+}
+
+/// A server and an app of their own; Alice publishes audio from `source` (no camera,
+/// playing to `playout`, "" the default) and Bob publishes nothing and hears her; each
+/// engine with its probe (Bob's also sees the media).
+struct AudioPair {
+  explicit AudioPair(const std::string& source, const std::string& playout = "")
+      : alice(RtcEngine::Create(AliceConfig(server, source, playout)), &RtcEngine::Destroy),
+        bob(RtcEngine::Create(AudioOnly(Config(server, "null"))), &RtcEngine::Destroy) {
+    if (alice) alice->SetEngineEventListener(&pa);
+    if (bob) {
+      bob->SetEngineEventListener(&pb);
+      bob->SetMediaFrameObserver(&pb);
+    }
+  }
+  /// Both ask to join `channel`: true when both requests were taken.
+  bool Join(const std::string& channel) {
+    return alice->JoinChannel(Auth(app, channel, "alice"), "Alice") == 0 &&
+           bob->JoinChannel(Auth(app, channel, "bob"), "Bob") == 0;
+  }
+
+  test::ServerProcess server;
+  App app = CreateApp(server);
+  Probe pa, pb;  // before the engines, which call them until they go
+  Engine alice, bob;
+
+ private:
+  static EngineConfig AliceConfig(const test::ServerProcess& s, const std::string& source, const std::string& playout) {
+    EngineConfig c = AudioOnly(Config(s, source));
+    if (!playout.empty()) c.audio_playout = playout;
+    return c;
+  }
+};
 
 }  // namespace parley

@@ -18,7 +18,6 @@ namespace parley {
 namespace {
 
 using namespace std::chrono_literals;
-using Engine = std::unique_ptr<RtcEngine, void (*)(RtcEngine*)>;
 
 TEST(Screen, SourcesAreListedWithWhereTheyAre) {
   EXPECT_TRUE(RtcEngine::EnumerateScreenShareSources(":77").empty()) << "no X server there";
@@ -66,20 +65,11 @@ TEST(Screen, ARegionIsShared) {
   XServer x;
   ASSERT_NE(x.display(), nullptr) << "Xvfb did not start";
   x.CreateWindow(320, 240, "white", 200, 100, 0xffffff);
-  test::ServerProcess server;
-  App app = CreateApp(server);
-  EngineConfig acfg = Config(server, "test:silence");
-  acfg.video_source = "null";
-  EngineConfig bcfg = Config(server, "null");
-  bcfg.video_source = "null";
-  Probe pa, pb;
-  Engine alice(RtcEngine::Create(acfg), &RtcEngine::Destroy), bob(RtcEngine::Create(bcfg), &RtcEngine::Destroy);
-  ASSERT_TRUE(alice && bob);
-  alice->SetEngineEventListener(&pa);
-  bob->SetEngineEventListener(&pb);
-  bob->SetMediaFrameObserver(&pb);
-  ASSERT_EQ(alice->JoinChannel(Auth(app, "region", "alice"), "Alice"), 0);
-  ASSERT_EQ(bob->JoinChannel(Auth(app, "region", "bob"), "Bob"), 0);
+  AudioPair pair("test:silence");
+  ASSERT_TRUE(pair.alice && pair.bob);
+  Engine& alice = pair.alice;
+  Probe &pa = pair.pa, &pb = pair.pb;
+  ASSERT_TRUE(pair.Join("region"));
   ASSERT_TRUE(pa.WaitFor([&] { return pa.join_result == 0; }, 10s));
   ASSERT_TRUE(pb.WaitFor([&] { return pb.join_result == 0; }, 10s));
   ScreenShareConfig sc;
@@ -118,21 +108,11 @@ TEST(Screen, WhatTheSpeakersPlayIsSharedWithTheScreen) {
   PulseServer pulse;
   ASSERT_TRUE(pulse.up()) << "pulseaudio did not start";
   ScopedEnv server_env("PULSE_SERVER", pulse.address());
-  test::ServerProcess server;
-  App app = CreateApp(server);
-  EngineConfig acfg = Config(server, "test:silence");
-  acfg.video_source = "null";
-  acfg.audio_playout = "device:parley_sink";
-  EngineConfig bcfg = Config(server, "null");
-  bcfg.video_source = "null";
-  Probe pa, pb;
-  Engine alice(RtcEngine::Create(acfg), &RtcEngine::Destroy), bob(RtcEngine::Create(bcfg), &RtcEngine::Destroy);
-  ASSERT_TRUE(alice && bob);
-  alice->SetEngineEventListener(&pa);
-  bob->SetEngineEventListener(&pb);
-  bob->SetMediaFrameObserver(&pb);
-  ASSERT_EQ(alice->JoinChannel(Auth(app, "sound", "alice"), "Alice"), 0);
-  ASSERT_EQ(bob->JoinChannel(Auth(app, "sound", "bob"), "Bob"), 0);
+  AudioPair pair("test:silence", "device:parley_sink");
+  ASSERT_TRUE(pair.alice && pair.bob);
+  Engine &alice = pair.alice, &bob = pair.bob;
+  Probe &pa = pair.pa, &pb = pair.pb;
+  ASSERT_TRUE(pair.Join("sound"));
   ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 9600; }, 20s)) << "no audio from alice";
   ASSERT_EQ(alice->StartAudioPlayoutTest(""), 0);  // a 440 Hz tone into the null sink
   pb.Listen("alice", 1000ms);
