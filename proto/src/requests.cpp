@@ -305,4 +305,22 @@ json ReportStatsRequest::ToJson() const {
   return {{"up", up}, {"down", down}};
 }
 
+Result<LastMileProbeRequest> LastMileProbeRequest::Parse(const json& body) {
+  LastMileProbeRequest r;
+  for (auto [name, out] : {std::pair{"uplinkKbps", &r.uplink_kbps}, std::pair{"downlinkKbps", &r.downlink_kbps}}) {
+    auto v = GetInt(body, name, false, *out);
+    if (!v) return v.error();
+    if (*v != 0 && (*v < kMinKbps || *v > kMaxKbps))
+      return MakeError(Errc::kInvalidField, std::string("field '") + name + "' must be 0 (not probed) or 100..10000");
+    *out = static_cast<int>(*v);
+  }
+  if (r.uplink_kbps == 0 && r.downlink_kbps == 0)
+    return MakeError(Errc::kInvalidField, "fields 'uplinkKbps' and 'downlinkKbps' are both 0: probe at least one");
+  return r;
+}
+
+json LastMileProbeRequest::ToJson() const {
+  return {{"uplinkKbps", uplink_kbps}, {"downlinkKbps", downlink_kbps}};
+}
+
 }  // namespace parley::proto

@@ -298,5 +298,31 @@ TEST(Requests, ReportStatsTakesTwoQualitiesFromZeroToSix) {
   }
 }
 
+TEST(Requests, LastMileProbeTakesTwoRatesOneOfWhichMayBeZero) {
+  auto defaults = LastMileProbeRequest::Parse(json::object());
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->uplink_kbps, 1000);
+  EXPECT_EQ(defaults->downlink_kbps, 1000);
+  auto up_only = LastMileProbeRequest::Parse({{"uplinkKbps", 10000}, {"downlinkKbps", 0}});
+  ASSERT_TRUE(up_only);
+  EXPECT_EQ(up_only->uplink_kbps, 10000);
+  EXPECT_EQ(up_only->downlink_kbps, 0);
+  auto back = LastMileProbeRequest::Parse(up_only->ToJson());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, *up_only);
+  const json bad[] = {{{"uplinkKbps", 0}, {"downlinkKbps", 0}},
+                      {{"uplinkKbps", 99}},
+                      {{"downlinkKbps", 10001}},
+                      {{"uplinkKbps", -1}},
+                      {{"uplinkKbps", "500"}},
+                      {{"downlinkKbps", 1.5}},
+                      {{"uplinkKbps", 4294967796LL}}};
+  for (const json& b : bad) {
+    auto r = LastMileProbeRequest::Parse(b);
+    ASSERT_FALSE(r) << b.dump();
+    EXPECT_EQ(r.error().code, Errc::kInvalidField) << b.dump();
+  }
+}
+
 }  // namespace
 }  // namespace parley::proto

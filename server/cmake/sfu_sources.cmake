@@ -12,6 +12,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/openssl_lib.cpp
   src/sfu/pacer.cpp
   src/sfu/payload_check.cpp
+  src/sfu/probe_sessions.cpp
   src/sfu/publisher_tracks.cpp
   src/sfu/receive_stats.cpp
   src/sfu/red.cpp

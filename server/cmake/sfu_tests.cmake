@@ -20,4 +20,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/downstream_estimate_test.cpp
   tests/sfu/payload_check_test.cpp
   tests/sfu/red_test.cpp
-  tests/sfu/pacer_test.cpp)
+  tests/sfu/pacer_test.cpp
+  tests/sfu/probe_test.cpp)

@@ -213,3 +213,35 @@ TEST_F(HubTest, WithoutMediaWorkersOffersAreRefusedAndSignallingGoesOn) {
 
 }  // namespace
 }  // namespace parley::server
+
+namespace parley::server {
+namespace {
+
+// A last-mile probe's request is checked like a join (fields, then credentials, whose
+// failures count like a failed join's) and only outside a channel; this hub has no
+// media workers, so a good request is refused for that (probe_test.cpp serves one).
+TEST_F(HubTest, LastMileProbeIsCheckedLikeAJoinBeforeAnyMedia) {
+  App app = store_->Create("probe").value();
+  auto token = [&](const std::string& key) {
+    return MintAccessToken({app.app_id, "room", "u1", "", "", 4102444800, 0}, key);
+  };
+  auto [c, link] = Open();
+  int id = 0;
+  auto ask = [&, c = c, link = link](json body) {
+    body["type"] = "lastMileProbe";
+    body["id"] = ++id;
+    hub_.OnMessage(c, body.dump());
+    return static_cast<Errc>(link->sent.back()["code"].get<int32_t>());
+  };
+  EXPECT_EQ(ask({{"token", token(app.app_key)}, {"uplinkKbps", 0}, {"downlinkKbps", 0}}), Errc::kInvalidField);
+  EXPECT_EQ(ask({{"token", token(app.app_key)}, {"downlinkKbps", 20000}}), Errc::kInvalidField);
+  EXPECT_EQ(ask({{"token", token("not-the-key")}}), Errc::kTokenInvalid);
+  EXPECT_EQ(ask(json::object()), Errc::kInvalidField);  // no credentials
+  EXPECT_EQ(ask({{"token", token(app.app_key)}}), Errc::kMediaConnectionCreateFailed);
+  hub_.OnMessage(c, json{{"type", "join"}, {"id", ++id}, {"token", token(app.app_key)}}.dump());
+  ASSERT_EQ(link->sent.back()["code"], 0);
+  EXPECT_EQ(ask({{"token", token(app.app_key)}}), Errc::kAlreadyInChannel);
+}
+
+}  // namespace
+}  // namespace parley::server

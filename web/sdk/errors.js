@@ -98,6 +98,7 @@ export const ErrorCode = Object.freeze({
   INVALID_FIELD: 251723781,
   RATE_LIMITED: 251723782,
   INVALID_SDP: 251723783,
+  TIMEOUT_LAST_MILE_PROBE: 251723784,
   INVALID_CHANNEL_ID: 251789313,
   INVALID_USER_ID: 251789314,
   INVALID_APP_ID: 251789315,
@@ -115,6 +116,7 @@ export const ErrorCode = Object.freeze({
   TOKEN_KEY_MISMATCH: 251985923,
   CLASSIC_TOKENS_OFF: 251985924,
   SNAPSHOT_FAILED: 252051457,
+  LAST_MILE_PROBE_FAILED: 252051458,
 });
 
 /** Every catalog entry, in catalog order. */
@@ -784,6 +786,13 @@ export const errors = Object.freeze([
     adviceZh: "检查客户端的WebRTC实现是否符合标准。",
     adviceEn: "Check that the client's WebRTC implementation is standard.",
     aliases: []}),
+  Object.freeze({code: 251723784, hex: "0x0F010008", name: "TIMEOUT_LAST_MILE_PROBE", severity: "error", module: "signalling",
+    description: "signal request is timeout",
+    detail: "The `lastMileProbe` signalling request got no answer within the request timeout.",
+    causeZh: "信令请求超时。",
+    adviceZh: "检查网络连接是否正常。",
+    adviceEn: "Check that the network connection works.",
+    aliases: []}),
   Object.freeze({code: 251789313, hex: "0x0F020001", name: "INVALID_CHANNEL_ID", severity: "error", module: "sdk",
     description: "invalid channel id",
     detail: "The channel id is not 1-64 characters of A-Z, a-z, 0-9, underscore or hyphen.",
@@ -902,6 +911,13 @@ export const errors = Object.freeze([
     causeZh: "截图失败：3秒内没有收到该视频轨道的画面，或者图片文件无法写入。",
     adviceZh: "确认该用户正在发布并已订阅该视频轨道，并检查文件路径是否可写。",
     adviceEn: "Check that the user publishes the video track and it is subscribed (or, for the local camera, that it is published), and that the path is writable.",
+    aliases: []}),
+  Object.freeze({code: 252051458, hex: "0x0F060002", name: "LAST_MILE_PROBE_FAILED", severity: "error", module: "sdk",
+    description: "last-mile probe failed",
+    detail: "The last-mile probe got no answer over UDP from the server's media port (the probe's echoes all went unanswered within 3 s), so bandwidth, loss and round-trip time could not be measured: UDP to the server is blocked, or the server's media address is not reachable from here. Signalling (TCP) worked.",
+    causeZh: "网络探测失败：服务器媒体端口的UDP没有应答。",
+    adviceZh: "检查防火墙是否放行到服务器媒体端口的UDP流量。",
+    adviceEn: "Check that UDP to the server's media port (parleyd --media-port, and the address it announces with --media-address) is open from this network; the server log shows which address it announces.",
     aliases: []}),
 ]);
 

@@ -48,6 +48,7 @@ export const TIMEOUT_CODE = Object.freeze({
   refreshToken: ErrorCode.TIMEOUT_REFRESH_TOKEN,
   reportStats: ErrorCode.TIMEOUT_REPORT_STATS,
   setVolumeIndication: ErrorCode.TIMEOUT_SET_VOLUME_INDICATION,
+  lastMileProbe: ErrorCode.TIMEOUT_LAST_MILE_PROBE,
 });
 
 /** Every notification type the server sends. */

@@ -45,6 +45,8 @@ class ChannelRegistry {
 
   /// `plane` must outlive the registry (channels' media post to its workers).
   explicit ChannelRegistry(sfu::MediaPlane& plane) : plane_(plane), placement_(plane.worker_count()) {}
+  /// The media plane the channels' media live on (last-mile probes use it directly).
+  sfu::MediaPlane& plane() { return plane_; }
 
   /// Channel ids are scoped by app: two apps never share a channel.
   [[nodiscard]] Channel* Find(const std::string& app_id, const std::string& channel_id) const;

@@ -42,10 +42,11 @@ struct Session;
 struct Conn {
   uint64_t id = 0;
   std::shared_ptr<SignalConnection> link;
-  std::string remote;          ///< the peer's IP address (rate limits); may be empty
-  int join_failures = 0;       ///< failed joins on this connection
-  Session* session = nullptr;  ///< the joined session, if any
-  bool left = false;           ///< left a channel and has not joined again
+  std::string remote;              ///< the peer's IP address (rate limits); may be empty
+  int join_failures = 0;           ///< failed joins on this connection
+  Session* session = nullptr;      ///< the joined session, if any
+  bool left = false;               ///< left a channel and has not joined again
+  Clock::time_point next_probe{};  ///< the earliest this connection may have another last-mile probe
 };
 
 /// How many messages (sendMessage) a session may send: a bucket of kBurst that refills

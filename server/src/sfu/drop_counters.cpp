@@ -21,6 +21,7 @@ std::string_view Name(DropReason r) {
     case DropReason::kSubscriberCongested: return "subscriber-congested";
     case DropReason::kBadPayloadType: return "bad-payload-type";
     case DropReason::kMalformedPayload: return "malformed-payload";
+    case DropReason::kBadProbe: return "bad-probe";
     case DropReason::kCount: break;
   }
   return "unknown";

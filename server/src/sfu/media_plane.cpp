@@ -53,6 +53,31 @@ LocalTransport MediaPlane::NewLocal(const MediaWorker& worker) const {
   return {RandomHex(4), RandomHex(12), worker.certificate()->fingerprint(), media_address_, worker.port()};
 }
 
+Result<ProbeTarget> MediaPlane::OpenProbe(uint32_t up_kbps, uint32_t down_kbps,
+                                          std::chrono::steady_clock::time_point now) {
+  if (workers_.empty()) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs no media workers");
+  std::erase_if(probe_expiries_, [now](auto at) { return at <= now; });
+  if (probe_expiries_.size() >= kMaxOpenProbes)
+    return MakeError(Errc::kServerBusy,
+                     "the server runs as many last-mile probes as it allows; retry in a few seconds");
+  ProbeGrant grant{{}, {}, up_kbps, down_kbps};
+  if (RAND_bytes(grant.cookie.data(), static_cast<int>(grant.cookie.size())) != 1 ||
+      RAND_bytes(grant.nonce.data(), static_cast<int>(grant.nonce.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  MediaWorker* w = workers_[next_probe_worker_++ % workers_.size()];
+  w->Post([w, grant] { w->OpenProbe(grant); });
+  constexpr auto lifetime = std::chrono::microseconds(ProbeSessions::kLifetimeUs);
+  probe_expiries_.push_back(now + lifetime);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (uint8_t c : grant.cookie) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 0xF];
+  }
+  return ProbeTarget{hex, media_address_, w->port(),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(lifetime).count()};
+}
+
 ChannelMedia::ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel)
     : plane_(plane), worker_(worker), channel_(channel) {}
 

@@ -20,6 +20,7 @@
 //  5. Lifetimes: the workers outlive the MediaPlane, which outlives every ChannelMedia.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -78,8 +79,19 @@ class ChannelMedia;
 
 /// The server's media workers as the signalling plane sees them: where channels live,
 /// and the allocators every channel shares (transport ids, SSRCs).
+/// Where a granted last-mile probe goes, as the `lastMileProbe` reply says it.
+struct ProbeTarget {
+  std::string cookie_hex;  ///< the probe's cookie, 32 hex digits
+  std::string address;
+  uint16_t port = 0;
+  int64_t lifetime_ms = 0;
+};
+
 class MediaPlane {
  public:
+  /// Last-mile probes open at once on the whole server (each may send up to 10 Mbit/s
+  /// for 5 s): more are refused with kServerBusy.
+  static constexpr size_t kMaxOpenProbes = 16;
   /// `workers` may be empty: the server then runs signalling only, and every channel
   /// refuses media (Publish answers kMediaConnectionCreateFailed).
   MediaPlane(std::vector<MediaWorker*> workers, std::string media_address, SsrcSource ssrcs = {});
@@ -100,6 +112,11 @@ class MediaPlane {
   /// at least 24 bits of ufrag and 128 of password), the certificate's fingerprint and
   /// the worker's address.
   LocalTransport NewLocal(const MediaWorker& worker) const;
+  /// Grants a last-mile probe (rates in kbit/s, 0 = that direction is not probed) on
+  /// the next worker in turn, with a fresh cookie and nonce. Errors:
+  /// kMediaConnectionCreateFailed without media workers, kServerBusy with
+  /// kMaxOpenProbes still open. `now` times the probes' lifetimes.
+  Result<ProbeTarget> OpenProbe(uint32_t up_kbps, uint32_t down_kbps, std::chrono::steady_clock::time_point now);
 
  private:
   std::vector<MediaWorker*> workers_;
@@ -107,6 +124,8 @@ class MediaPlane {
   SsrcSource ssrcs_;
   uint64_t next_transport_id_ = 1;
   uint64_t next_channel_id_ = 1;  ///< 0 is the worker's table for transports of no channel
+  size_t next_probe_worker_ = 0;
+  std::vector<std::chrono::steady_clock::time_point> probe_expiries_;  ///< of the probes granted and not yet over
 };
 
 /// The media of one channel. Every call names sessions by their signalling id; one that

@@ -217,6 +217,7 @@ void MediaWorker::SendNow(std::span<const uint8_t> d, const sockaddr_storage& to
 void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us,
                                  int64_t arrival_us) {
   forwarder_.SetNow(now_us);
+  if (proto::probe::LooksLikeProbe(packet)) return probes_.Receive(packet, from, now_us, *this, drops_);
   PacketClass cls = Classify(packet);
   if (cls == PacketClass::kStun) {
     auto m = ParseStun(packet);
@@ -294,11 +295,13 @@ void MediaWorker::Loop() {
     int64_t now_us = Now();
     timespec timeout{};
     const timespec* wait = nullptr;
-    if (!transports_.empty()) {
+    if (Busy()) {
       int64_t left_us = std::clamp<int64_t>(last_tick_us_ + kTickUs - now_us, 0, kTickUs);
       // Paced video due before the tick wakes the loop for itself.
       if (int64_t paced_at = forwarder_.NextPacedUs(now_us); paced_at >= 0)
         left_us = std::min(left_us, std::max<int64_t>(paced_at - now_us, 0));
+      if (int64_t probe_at = probes_.NextDueUs(); probe_at >= 0)  // probe downlink data
+        left_us = std::min(left_us, std::max<int64_t>(probe_at - now_us, 0));
       timeout.tv_sec = static_cast<time_t>(left_us / 1'000'000);
       timeout.tv_nsec = static_cast<long>(left_us % 1'000'000) * 1000;
       wait = &timeout;
@@ -342,9 +345,12 @@ void MediaWorker::Loop() {
       }
     }
     now_us = Now();
-    Guarded(0, [&] { forwarder_.ReleasePaced(now_us); });
+    Guarded(0, [&] {
+      forwarder_.ReleasePaced(now_us);
+      if (!probes_.empty()) probes_.Run(now_us, *this);
+    });
     Flush();
-    if (!transports_.empty() && now_us - last_tick_us_ >= kTickUs) {
+    if (Busy() && now_us - last_tick_us_ >= kTickUs) {
       last_tick_us_ = now_us;
       Tick(now_us);
       Flush();

@@ -37,6 +37,7 @@
 #include "sfu/drop_counters.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/forwarder.hpp"
+#include "sfu/probe_sessions.hpp"
 #include "sfu/router.hpp"
 #include "sfu/rtp.hpp"
 #include "sfu/send_batch.hpp"
@@ -115,6 +116,11 @@ class MediaWorker final : private WebRtcTransport::Listener,
     return forwarder_.RoutesFrom(publisher);
   }
 
+  /// Opens a last-mile probe signalling granted (probe_sessions.hpp); false when this
+  /// worker holds as many as it serves.
+  bool OpenProbe(const ProbeGrant& grant) { return probes_.Open(grant, Now()); }
+  [[nodiscard]] size_t probe_count() const { return probes_.size(); }
+
   // Loop counters (any thread; /metrics shows them).
   /// Times the loop returned from waiting (I/O, posted work or its tick timer).
   [[nodiscard]] uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
@@ -135,6 +141,8 @@ class MediaWorker final : private WebRtcTransport::Listener,
   /// (realtime clock), which transport-cc feedback reports.
   void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us, int64_t arrival_us);
   void RunPosted();
+  /// Whether the loop has timed work: transports to tick or probes to serve.
+  [[nodiscard]] bool Busy() const { return !transports_.empty() || !probes_.empty(); }
   /// Periodic work: every transport's timers and feedback, deferred keyframe requests.
   void Tick(int64_t now_us);
   /// One transport's share of Tick.
@@ -182,6 +190,7 @@ class MediaWorker final : private WebRtcTransport::Listener,
   DropCounters drops_;
   SendBatch batch_{kSlotBytes};
   Forwarder forwarder_;  ///< after drops_ and batch_, which it is given
+  ProbeSessions probes_;
   int64_t last_tick_us_ = 0;
   uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
   std::atomic<uint64_t> wakeups_{0}, exceptions_{0};

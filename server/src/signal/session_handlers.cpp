@@ -238,6 +238,48 @@ void HandleRefreshToken(HubContext& ctx, Conn& c, const ClientMessage& m) {
   }
 }
 
+/// A last-mile probe before joining (docs/protocol.md): the join's credentials, checked
+/// like a join's (and its failures counted against the same limits), buy one probe per
+/// connection per probe lifetime; the media plane caps probes server-wide.
+void HandleLastMileProbe(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  if (c.session)
+    return ctx.out.ReplyError(c, m,
+                              MakeError(Errc::kAlreadyInChannel, "lastMileProbe is for before joining; leave first"));
+  auto req = proto::LastMileProbeRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  const auto now = Clock::now();
+  if (ctx.join_limiter.Exceeded(c.join_failures, c.remote, now))
+    return ctx.out.ReplyError(c, m,
+                              MakeError(Errc::kRateLimited,
+                                        "too many failed joins from this connection or "
+                                        "address; wait and retry"));
+  auto creds = Authenticate(ctx, m.body);
+  if (!creds) {
+    ctx.join_limiter.CountFailure(c.join_failures, c.remote, now);
+    return ctx.out.ReplyError(c, m, creds.error());
+  }
+  if (now < c.next_probe)
+    return ctx.out.ReplyError(c, m,
+                              MakeError(Errc::kRateLimited,
+                                        "one last-mile probe per connection at a time; "
+                                        "wait for the last one to end"));
+  auto target = ctx.channels.plane().OpenProbe(static_cast<uint32_t>(req->uplink_kbps),
+                                               static_cast<uint32_t>(req->downlink_kbps), now);
+  if (!target) return ctx.out.ReplyError(c, m, target.error());
+  c.next_probe = now + std::chrono::milliseconds(target->lifetime_ms);
+  spdlog::info("last-mile probe for user {} of app {} from {}: udp {}:{}, up {} kbit/s, down {} kbit/s",
+               creds->auth.user_id, creds->auth.app_id, c.remote, target->address, target->port, req->uplink_kbps,
+               req->downlink_kbps);
+  ctx.out.Reply(c, m, Errc::kOk, "ok",
+                {{"cookie", target->cookie_hex},
+                 {"address", target->address},
+                 {"port", target->port},
+                 {"uplinkKbps", req->uplink_kbps},
+                 {"downlinkKbps", req->downlink_kbps},
+                 {"maxDurationMs", sfu::ProbeSessions::kMaxDownMs},
+                 {"lifetimeMs", target->lifetime_ms}});
+}
+
 }  // namespace
 
 void RegisterSessionHandlers(Dispatcher& d, HubContext& ctx) {
@@ -247,6 +289,7 @@ void RegisterSessionHandlers(Dispatcher& d, HubContext& ctx) {
   Register(d, ctx, "leave", &HandleLeave);
   Register(d, ctx, "resume", &HandleResume);
   Register(d, ctx, "refreshToken", &HandleRefreshToken);
+  Register(d, ctx, "lastMileProbe", &HandleLastMileProbe);
 }
 
 }  // namespace parley::server

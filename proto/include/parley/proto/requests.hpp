@@ -182,4 +182,18 @@ struct SetVolumeIndicationRequest {
   bool operator==(const SetVolumeIndicationRequest&) const = default;
 };
 
+/// A last-mile probe before joining: the credentials of a join (JoinCredentials, in the
+/// same body) and what the client means to send and receive. Each direction's rate is
+/// 0 (that direction is not probed) or kMinKbps..kMaxKbps; at least one is probed.
+struct LastMileProbeRequest {
+  static constexpr int64_t kMinKbps = 100;
+  static constexpr int64_t kMaxKbps = 10000;
+  int uplink_kbps = 1000;
+  int downlink_kbps = 1000;
+
+  static Result<LastMileProbeRequest> Parse(const nlohmann::json& body);
+  [[nodiscard]] nlohmann::json ToJson() const;
+  bool operator==(const LastMileProbeRequest&) const = default;
+};
+
 }  // namespace parley::proto
