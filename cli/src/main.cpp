@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   RegisterJoinCommand(app, &runner);
   RegisterDemoCommand(app, &runner);
   RegisterDevicesCommand(app, &runner);
+  RegisterDoctorCommand(app, &runner);
   app.add_subcommand("serve", "Run the Parley server (same options as parleyd; see `parley serve --help`)");
   try {
     app.parse(argc, argv);

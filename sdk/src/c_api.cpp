@@ -15,6 +15,7 @@
 struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
   parley::RtcEngine* engine = nullptr;
   std::mutex cb_mu;
+  int last_mile_quality_ = 6;  ///< engine thread: the probe's quality, told just before its result
   parley_callbacks cb{};
 
   parley_callbacks Callbacks() {
@@ -120,6 +121,23 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
   void OnAudioAccompanyStateChanged(parley::AudioAccompanyState state, int32_t code) override {
     if (auto c = Callbacks(); c.on_audio_accompany_state)
       c.on_audio_accompany_state(c.user_data, static_cast<int>(state), code);
+  }
+  void OnLastMileDetectResult(parley::NetworkQuality quality) override {
+    last_mile_quality_ = static_cast<int>(quality);
+  }
+  void OnLastMileProbeResult(int32_t code, const parley::LastMileProbeResult& r) override {
+    const int quality = code == 0 ? last_mile_quality_ : static_cast<int>(parley::NetworkQuality::kUnknown);
+    if (auto c = Callbacks(); c.on_last_mile_result) {
+      const parley_last_mile_result out{static_cast<int>(r.state),
+                                        r.rtt_ms,
+                                        r.uplink.packet_loss_percent,
+                                        r.uplink.jitter_ms,
+                                        r.uplink.available_bandwidth_kbps,
+                                        r.downlink.packet_loss_percent,
+                                        r.downlink.jitter_ms,
+                                        r.downlink.available_bandwidth_kbps};
+      c.on_last_mile_result(c.user_data, code, quality, &out);
+    }
   }
   void OnAudioCaptureTestLevel(int volume) override {
     if (auto c = Callbacks(); c.on_audio_capture_test_level) c.on_audio_capture_test_level(c.user_data, volume);
@@ -362,6 +380,18 @@ int32_t parley_engine_start_audio_accompany(parley_engine* e, const char* path, 
     }
     return engine.StartAudioAccompany(Str(path), config);
   });
+}
+
+int32_t parley_engine_start_last_mile_detect(parley_engine* e, const char* token, const parley_last_mile_config* c) {
+  return Guard(e, [&](parley::RtcEngine& engine) {
+    parley::LastMileProbeConfig config;
+    if (c) config = {c->probe_uplink != 0, c->probe_downlink != 0, c->expected_uplink_kbps, c->expected_downlink_kbps};
+    return engine.StartLastMileDetect(Str(token), config);
+  });
+}
+
+int32_t parley_engine_stop_last_mile_detect(parley_engine* e) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.StopLastMileDetect(); });
 }
 
 int32_t parley_engine_stop_audio_accompany(parley_engine* e) {

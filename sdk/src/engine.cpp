@@ -30,6 +30,7 @@
 #include "parley/proto/envelope.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/requests.hpp"
+#include "probe/last_mile.hpp"
 #include "signal_client.hpp"
 
 namespace parley {
@@ -250,6 +251,14 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   [[nodiscard]] int64_t GetAudioAccompanyDuration() const override { return call_.accompany().DurationMs(); }
   [[nodiscard]] int64_t GetAudioAccompanyCurrentPosition() const override { return call_.accompany().PositionMs(); }
 
+  int32_t StartLastMileDetect(const AuthInfo& given, const LastMileProbeConfig& c) override {
+    return StartProbe(sdk::call::JoinFor(given), c);
+  }
+  int32_t StartLastMileDetect(const std::string& token, const LastMileProbeConfig& c) override {
+    return StartProbe(sdk::call::JoinFor(token, "", ""), c);
+  }
+  int32_t StopLastMileDetect() override { return probe_.Stop(); }
+
   int32_t PublishLocalAudioStream(bool enable) override { return SetPublish(TrackKind::kAudio, enable); }
   int32_t PublishLocalVideoStream(bool enable) override { return SetPublish(TrackKind::kCamera, enable); }
 
@@ -382,6 +391,17 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     };
   }
 
+  /// A last-mile probe: not while in a call.
+  int32_t StartProbe(const Result<sdk::call::JoinTarget>& target, const LastMileProbeConfig& c) {
+    if (!sdk::ValidLastMileConfig(c)) return Code(Errc::kPublishConfigInvalid);
+    if (!target) return target.error().value();
+    {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      if (state_.joining || state_.in_call) return Code(Errc::kInvalidState);
+    }
+    return probe_.Start(target->credentials, c);
+  }
+
   int32_t StartJoin(const Result<sdk::call::JoinTarget>& target, const std::string& name) {
     if (!target) return target.error().value();
     return call_.StartJoin(target->credentials, target->channel_id, target->user_id, name, g_h5_mode.load());
@@ -507,6 +527,9 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   /// The role and profile under state_.mu; the rest fixed or engine thread only.
   EngineConfig& config_ = call_.config();
   sdk::call::Publishing& publishing_ = call_.publishing();
+  /// Last-mile probes; after loop_, whose sockets they hold.
+  sdk::LastMileControl probe_{loop_.io(), config_.server_url, [this] { return listener(); },
+                              [this](std::function<void()> fn) { Post(std::move(fn)); }};
 };
 
 }  // namespace
@@ -541,6 +564,10 @@ void RtcEngine::Destroy(RtcEngine* engine) {
 std::vector<DeviceInfo> RtcEngine::EnumerateDevices(DeviceKind kind) {
   if (!sdk::media::InitMedia()) return {};
   return sdk::media::ListDevices(kind);
+}
+
+std::vector<MediaPluginInfo> RtcEngine::CheckMediaPlugins() {
+  return sdk::media::ListMediaPlugins();
 }
 
 std::vector<ScreenSourceInfo> RtcEngine::EnumerateScreenShareSources(const std::string& display) {

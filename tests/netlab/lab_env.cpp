@@ -110,6 +110,18 @@ std::string LabEnvironment::Ctl(const std::string& command) const {
   return test::RunCommand(args).out;
 }
 
+std::vector<std::string> LabEnvironment::CliArgs(const std::vector<std::string>& args) const {
+  std::vector<std::string> out = {Which("nsenter"), "-t", std::to_string(sleeper_), "-n", cli_path_};
+  out.push_back(args.at(0));
+  for (const std::string& s :
+       {std::string("--server"), std::string("http://") + kServerAddress + ":" + std::to_string(server_->port()),
+        std::string("--app-id"), app_["appId"].get<std::string>(), std::string("--app-key"),
+        app_["appKey"].get<std::string>()})
+    out.push_back(s);
+  out.insert(out.end(), args.begin() + 1, args.end());
+  return out;
+}
+
 std::vector<std::string> LabEnvironment::JoinArgs(const std::string& channel, const std::string& user, int seconds,
                                                   const std::vector<std::string>& extra) const {
   std::vector<std::string> args = {Which("nsenter"),

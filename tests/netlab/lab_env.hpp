@@ -39,6 +39,9 @@ class LabEnvironment {
   /// namespace and using the link; `extra` flags are appended.
   std::vector<std::string> JoinArgs(const std::string& channel, const std::string& user, int seconds,
                                     const std::vector<std::string>& extra = {}) const;
+  /// The `parley` CLI with `args` inside the client namespace; --server, --app-id and
+  /// --app-key (the lab's) follow the subcommand, the first of `args`.
+  std::vector<std::string> CliArgs(const std::vector<std::string>& args) const;
   const std::string& control_path() const { return control_; }
   const test::ServerProcess& server() const { return *server_; }
   const nlohmann::json& app() const { return app_; }

@@ -75,7 +75,10 @@ void RegisterAppCommand(CLI::App& app, Runner* runner);
 void RegisterJoinCommand(CLI::App& app, Runner* runner);
 void RegisterDemoCommand(CLI::App& app, Runner* runner);
 void RegisterDevicesCommand(CLI::App& app, Runner* runner);
+void RegisterDoctorCommand(CLI::App& app, Runner* runner);
 
+/// A GET of a public path (/healthz) of a server, no admin key sent.
+Result<nlohmann::json> PublicGet(const std::string& server, const std::string& path);
 /// One admin API call (http[s]://host:port, Bearer key); errors carry the server's code.
 Result<nlohmann::json> AdminCall(const std::string& server, const std::string& admin_key, const std::string& method,
                                  const std::string& path, const nlohmann::json& body = {});

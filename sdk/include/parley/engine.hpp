@@ -98,6 +98,9 @@ class RtcEngine {
   /// and sinks, V4L2 cameras), followed by the synthetic ones ("test:tone",
   /// "test:pattern", "null" …) usable headless.
   static std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
+  /// Every GStreamer element the engine uses, required or for one feature, and whether
+  /// this system has it (GStreamer is initialised for the check; empty if it cannot be).
+  static std::vector<MediaPluginInfo> CheckMediaPlugins();
   /// What StartScreenShare can capture on X display `display` ("": $DISPLAY): each
   /// screen, then each shown top-level window with a name (its id is
   /// ScreenShareConfig::window_id), with where it is. None when the display cannot be
@@ -157,6 +160,18 @@ class RtcEngine {
   /// Milliseconds; -1 with no accompaniment (or a duration the file does not say).
   [[nodiscard]] virtual int64_t GetAudioAccompanyDuration() const = 0;
   [[nodiscard]] virtual int64_t GetAudioAccompanyCurrentPosition() const = 0;
+
+  /// A last-mile probe before joining: round trip, and per direction loss, jitter and
+  /// the bandwidth that got through, measured against the server's media port over UDP
+  /// (what the call's media will cross) with the credentials a join would use (the same
+  /// forms as JoinChannel; the server checks them and grants one probe per connection).
+  /// It takes about 6 s; the outcome comes through OnLastMileDetectResult and
+  /// OnLastMileProbeResult. A bad config: 0x01010405, bad credentials 0x01030101 at
+  /// once; in a channel or probing already: 0x01030204.
+  virtual int32_t StartLastMileDetect(const AuthInfo& auth, const LastMileProbeConfig& config = {}) = 0;
+  virtual int32_t StartLastMileDetect(const std::string& token, const LastMileProbeConfig& config = {}) = 0;
+  /// Ends a probe early, without a result. None running: 0x01030204.
+  virtual int32_t StopLastMileDetect() = 0;
 
   virtual int32_t PublishLocalAudioStream(bool enable) = 0;
   virtual int32_t PublishLocalVideoStream(bool enable) = 0;

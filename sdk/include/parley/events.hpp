@@ -112,6 +112,15 @@ class EngineEventListener {
   /// not audio or stopped decoding; 0 otherwise).
   virtual void OnAudioAccompanyStateChanged([[maybe_unused]] AudioAccompanyState state, [[maybe_unused]] int32_t code) {
   }
+  /// A last-mile probe's verdict on the network (both directions, the worse one), just
+  /// before its OnLastMileProbeResult.
+  virtual void OnLastMileDetectResult([[maybe_unused]] NetworkQuality quality) {}
+  /// A last-mile probe ended: `code` 0 with the measurement, or why there is none (the
+  /// server's refusal, e.g. 0x02010205 for a bad token or 0x0F040003 when the server is
+  /// busy; 0x0F060002 when UDP to the server got no answer; a signalling code when the
+  /// server could not be reached).
+  virtual void OnLastMileProbeResult([[maybe_unused]] int32_t code,
+                                     [[maybe_unused]] const LastMileProbeResult& result) {}
 };
 
 /// Receives decoded remote media. Runs on a media (GStreamer streaming) thread:

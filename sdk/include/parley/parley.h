@@ -88,6 +88,14 @@ typedef struct parley_engine_config {
   int no_echo_cancellation, no_noise_suppression, no_auto_gain_control;
 } parley_engine_config;
 
+/* What a last-mile probe measured (on_last_mile_result). */
+typedef struct parley_last_mile_result {
+  int state; /* 1 complete, 2 incomplete, 3 unavailable */
+  int rtt_ms;
+  int up_loss_percent, up_jitter_ms, up_bandwidth_kbps;
+  int down_loss_percent, down_jitter_ms, down_bandwidth_kbps;
+} parley_last_mile_result;
+
 typedef struct parley_callbacks {
   void* user_data;
   void (*on_join_result)(void* user_data, int32_t result, const char* channel_id, const char* user_id, int elapsed_ms);
@@ -137,7 +145,16 @@ typedef struct parley_callbacks {
   void (*on_audio_capture_test_level)(void* user_data, int volume);
   /* The accompaniment's state changed (PARLEY_ACCOMPANY_*; code nonzero with FAILED). */
   void (*on_audio_accompany_state)(void* user_data, int state, int32_t code);
+  /* A last-mile probe ended: code 0 with quality (0..6, ARTC's scale) and result, or
+   * why nothing was measured (quality 6, result zeros). */
+  void (*on_last_mile_result)(void* user_data, int32_t code, int quality, const parley_last_mile_result* result);
 } parley_callbacks;
+
+/* A last-mile probe (as RtcEngine::StartLastMileDetect). */
+typedef struct parley_last_mile_config {
+  int probe_uplink, probe_downlink;                 /* nonzero: measured */
+  int expected_uplink_kbps, expected_downlink_kbps; /* 100..10000 */
+} parley_last_mile_config;
 
 /* An audio file mixed into the published microphone (as RtcEngine::StartAudioAccompany). */
 typedef struct parley_accompany_config {
@@ -214,6 +231,12 @@ int32_t parley_engine_set_audio_accompany_playout_volume(parley_engine* engine, 
 int32_t parley_engine_set_audio_accompany_position(parley_engine* engine, int64_t position_ms);
 int32_t parley_engine_get_audio_accompany_duration(parley_engine* engine, int64_t* out_ms);
 int32_t parley_engine_get_audio_accompany_position(parley_engine* engine, int64_t* out_ms);
+/* A last-mile probe before joining with an access token (or an ARTC single-parameter
+ * token); config NULL probes both directions at 1000 kbit/s. The result arrives in
+ * on_last_mile_result. */
+int32_t parley_engine_start_last_mile_detect(parley_engine* engine, const char* token,
+                                             const parley_last_mile_config* config);
+int32_t parley_engine_stop_last_mile_detect(parley_engine* engine);
 int32_t parley_engine_set_remote_audio_volume(parley_engine* engine, const char* user_id, int volume);
 int32_t parley_engine_mute_remote_audio_playing(parley_engine* engine, const char* user_id, int mute);
 /* A new token (an access token or an ARTC single-parameter token) for the call in

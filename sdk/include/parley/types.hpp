@@ -226,6 +226,44 @@ enum class NetworkQuality : uint8_t {
   kUnknown = 6,  ///< nothing measured yet
 };
 
+/// What StartLastMileDetect measures: each direction at the rate the application means
+/// to use (kbit/s, 100..10000; the probe sends that much for 2 s and reports what got
+/// through).
+struct LastMileProbeConfig {
+  bool probe_uplink = true;
+  bool probe_downlink = true;
+  int expected_uplink_kbps = 1000;
+  int expected_downlink_kbps = 1000;
+};
+
+enum class LastMileProbeState : uint8_t {
+  kComplete = 1,     ///< every direction asked for was measured
+  kIncomplete = 2,   ///< the round trip was measured, a direction's data never arrived
+  kUnavailable = 3,  ///< nothing was measured (the result's code says why)
+};
+
+/// One direction of a last-mile probe.
+struct LastMileProbeOneWay {
+  int packet_loss_percent = 0;       ///< of the probe's packets, lost (0..100)
+  int jitter_ms = 0;                 ///< RFC 3550 interarrival jitter
+  int available_bandwidth_kbps = 0;  ///< what arrived per second, at most about what was sent
+};
+
+struct LastMileProbeResult {
+  LastMileProbeState state = LastMileProbeState::kUnavailable;
+  LastMileProbeOneWay uplink, downlink;  ///< zeros for a direction not probed
+  int rtt_ms = 0;                        ///< median round trip of the probe's echoes on an idle path
+};
+
+/// One GStreamer element the engine uses (RtcEngine::CheckMediaPlugins).
+struct MediaPluginInfo {
+  std::string element;    ///< the element factory, e.g. "webrtcbin"
+  std::string package;    ///< the Debian package that ships it
+  std::string purpose;    ///< what it does for the engine
+  bool required = false;  ///< without it the engine does not start (0x01010103)
+  bool present = false;
+};
+
 enum class DeviceKind : uint8_t { kMicrophone, kSpeaker, kCamera };
 
 /// A capture or playout device; `id` is what audio_source / video_source /

@@ -281,6 +281,10 @@ Status InitMedia() {
   return gst::InitMedia();
 }
 
+std::vector<MediaPluginInfo> ListMediaPlugins() {
+  return gst::ListMediaPlugins();
+}
+
 std::vector<DeviceInfo> ListDevices(DeviceKind kind) {
   return gst::EnumerateDevices(kind);
 }

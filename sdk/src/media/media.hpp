@@ -272,6 +272,8 @@ Status InitMedia();
 /// The screens and top-level windows of X display `display` ("": $DISPLAY); none
 /// when it cannot be opened.
 std::vector<ScreenSourceInfo> ListScreenSources(const std::string& display);
+/// Every element the engine uses and whether it is present (after InitMedia's init).
+std::vector<MediaPluginInfo> ListMediaPlugins();
 /// The devices the system has now, then the synthetic sources and sinks.
 std::vector<DeviceInfo> ListDevices(DeviceKind kind);
 /// The GStreamer implementation; `post` runs closures on the engine thread.

@@ -32,6 +32,28 @@ constexpr Needed kNeeded[] = {
     {"nicesink", "gstreamer1.0-nice"},
 };
 
+// Elements of one feature each: without one, that feature fails with its own code.
+struct Feature {
+  const char* element;
+  const char* package;
+  const char* purpose;
+};
+constexpr Feature kFeatures[] = {
+    {"webrtcdsp", "gstreamer1.0-plugins-bad", "echo cancellation, noise suppression, gain control"},
+    {"pulsesrc", "gstreamer1.0-pulseaudio", "microphones (PulseAudio)"},
+    {"pulsesink", "gstreamer1.0-pulseaudio", "speakers (PulseAudio)"},
+    {"v4l2src", "gstreamer1.0-plugins-good", "cameras (V4L2)"},
+    {"ximagesrc", "gstreamer1.0-plugins-good", "screen share (X11)"},
+    {"x264enc", "gstreamer1.0-plugins-ugly", "publishing H.264"},
+    {"avdec_h264", "gstreamer1.0-libav", "receiving H.264"},
+    {"vp8dec", "gstreamer1.0-plugins-good", "receiving VP8"},
+    {"opusdec", "gstreamer1.0-plugins-base", "receiving audio"},
+    {"uridecodebin", "gstreamer1.0-plugins-base", "media files and accompaniment"},
+    {"pngenc", "gstreamer1.0-plugins-good", "PNG snapshots"},
+    {"jpegenc", "gstreamer1.0-plugins-good", "JPEG snapshots"},
+    {"webmmux", "gstreamer1.0-plugins-good", "recording"},
+};
+
 // One device as the API lists it; an empty id when the device says nothing we can open.
 DeviceInfo Describe(GstDevice* dev, DeviceKind kind) {
   DeviceInfo d;
@@ -209,6 +231,17 @@ Status InitMedia() {
                                                      "' is missing (install the Debian package " + n.package + ")");
   }
   return {};
+}
+
+std::vector<MediaPluginInfo> ListMediaPlugins() {
+  std::vector<MediaPluginInfo> out;
+  if (Status st = InitMedia(); !st && st.error().value() == static_cast<int>(Errc::kInitMediaEngineFailed)) return out;
+  auto add = [&](const char* element, const char* package, const char* purpose, bool required) {
+    out.push_back({element, package, purpose, required, Adopt(gst_element_factory_find(element)) != nullptr});
+  };
+  for (const auto& n : kNeeded) add(n.element, n.package, "calls (required)", true);
+  for (const auto& f : kFeatures) add(f.element, f.package, f.purpose, false);
+  return out;
 }
 
 std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind) {

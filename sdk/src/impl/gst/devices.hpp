@@ -21,6 +21,9 @@ Status InitMedia();
 
 /// Devices GstDeviceMonitor sees now, then the synthetic sources and sinks.
 std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
+/// Every element the engine uses (those InitMedia requires and those of one feature)
+/// and whether each is present; empty when GStreamer cannot initialise.
+std::vector<MediaPluginInfo> ListMediaPlugins();
 
 /// Microphones, speakers and cameras the system adds or removes while it exists, as
 /// GstDeviceMonitor's providers (PulseAudio, V4L2) tell them: `changed` runs on the
