@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cmath>
-#include <cstdlib>
 #include <optional>
 
 #include "call/call_link.hpp"
@@ -204,7 +203,7 @@ struct LastMileProbe::Impl : std::enable_shared_from_this<Impl> {
     if (!d || d->header.cookie != cookie) return;
     const int64_t now = NowUs();
     if (d->header.kind == probe::Kind::kEchoReply) {
-      const int64_t rtt = now - static_cast<int64_t>(d->reply.echoed_time_us);
+      const auto rtt = static_cast<int64_t>(static_cast<uint64_t>(now) - d->reply.echoed_time_us);
       if (rtt < 0 || rtt > 10'000'000) return;  // not an echo of ours
       m.rtts_us.push_back(rtt);
       if (phase == Phase::kIdle) m.idle_rtts_us.push_back(rtt);
@@ -220,12 +219,12 @@ struct LastMileProbe::Impl : std::enable_shared_from_this<Impl> {
         up_counted = true;
       }
     } else if (d->header.kind == probe::Kind::kDown) {
-      const int64_t transit = now - static_cast<int64_t>(d->header.time_us);  // the clocks differ: only changes count
+      const uint64_t transit = static_cast<uint64_t>(now) - d->header.time_us;  // the clocks differ: only changes count
       if (m.down_received == 0) {
         down_first_us = now;
         m.down_first_bytes = static_cast<int64_t>(d->size);
       } else {
-        down_jitter_q4 += static_cast<uint64_t>(std::llabs(transit - down_last_transit)) - ((down_jitter_q4 + 8) >> 4);
+        probe::JitterStep(down_jitter_q4, transit, down_last_transit);
       }
       down_last_transit = transit;
       ++m.down_received;
@@ -361,7 +360,8 @@ struct LastMileProbe::Impl : std::enable_shared_from_this<Impl> {
   int64_t up_end_us = 0;  ///< an echo sent at or after this reports the whole uplink
   bool up_counted = false;
   uint32_t down_starts = 0;
-  int64_t down_first_us = 0, down_last_transit = 0, down_highest = -1;
+  int64_t down_first_us = 0, down_highest = -1;
+  uint64_t down_last_transit = 0;
   uint64_t down_jitter_q4 = 0;
   LastMileMeasured m;
 };

@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "sfu/worker.hpp"
@@ -67,10 +66,9 @@ void ProbeSessions::Receive(std::span<const uint8_t> datagram, const sockaddr_st
       if (s->grant.up_kbps == 0) return drops.Count(DropReason::kBadProbe);
       auto& up = s->up;
       // RFC 3550 A.8: the transit time's variation, in the sender's and our microseconds.
-      const int64_t transit = now_us - static_cast<int64_t>(d->header.time_us);
+      const uint64_t transit = static_cast<uint64_t>(now_us) - d->header.time_us;
       if (up.packets > 0) {
-        const int64_t delta = std::llabs(transit - s->last_transit_us);
-        s->jitter_q4 += static_cast<uint64_t>(delta) - ((s->jitter_q4 + 8) >> 4);
+        probe::JitterStep(s->jitter_q4, transit, s->last_transit_us);
       } else {
         up.first_us = static_cast<uint64_t>(now_us);
       }

@@ -65,7 +65,7 @@ class ProbeSessions {
     bool bound = false;
     sockaddr_storage address{};
     proto::probe::UplinkCounters up;
-    int64_t last_transit_us = 0;
+    uint64_t last_transit_us = 0;
     uint64_t jitter_q4 = 0;  ///< jitter × 16 (RFC 3550 A.8's integer form)
     uint32_t echo_seq = 0;
     // The downlink, once started.

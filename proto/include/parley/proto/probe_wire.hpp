@@ -81,6 +81,17 @@ struct Datagram {
   size_t size = 0;
 };
 
+/// One step of RFC 3550 A.8's interarrival jitter, kept ×16 in `jitter_q4`: `transit` is
+/// an arrival time minus the sender's clock in the datagram, both in microseconds, in
+/// wrapping arithmetic (the sender's clock is whatever the datagram says); the change
+/// from `last_transit` counts at most 10 s.
+inline void JitterStep(uint64_t& jitter_q4, uint64_t transit, uint64_t last_transit) {
+  const uint64_t d = transit - last_transit;
+  uint64_t magnitude = (d >> 63) ? 0 - d : d;
+  if (magnitude > 10'000'000) magnitude = 10'000'000;
+  jitter_q4 += magnitude - ((jitter_q4 + 8) >> 4);
+}
+
 /// Whether the first byte is the probe's (a cheap test for a demultiplexer).
 inline bool LooksLikeProbe(std::span<const uint8_t> d) {
   return !d.empty() && d[0] == kMagic[0];
