@@ -37,8 +37,11 @@ export async function switchDevice(engine, kind, deviceId) {
     throw engine.fail(kind === 'video' ? ErrorCode.CAMERA_OPEN_FAILED : ErrorCode.AUDIO_RECORD_DEVICE_OPEN_FAILED, String(e));
   }
   fresh.enabled = !engine.muted[kind];
+  // Published alone the new track replaces the old on its sender; mixed with the
+  // screen's sound (./publishing.js), it replaces the old in the mix.
   const sender = engine.publishPc?.getSenders().find((x) => x.track === old);
   if (sender) await sender.replaceTrack(fresh);
+  else if (kind === 'audio') engine.audioMix?.replaceMic(old, fresh);
   // Same MediaStream object: previews and tiles showing it pick up the new track.
   engine.localStream.removeTrack(old);
   engine.localStream.addTrack(fresh);

@@ -43,7 +43,8 @@ import { snapshotOf } from './snapshot.js';
 import { listDevices, switchDevice, watchDevices } from './devices.js';
 import { Playout } from './playout.js';
 import { kDefaultVideo, videoConfig, videoConstraints, applyVideoConfig } from './video-config.js';
-import { AudioProfile, AudioScenario, audioSettings, audioConstraints, offerForServer, answerForBrowser, stereoAnswer } from './audio-profile.js';
+import { AudioMix, renegotiatePublish, stopLocal } from './publishing.js';
+import { AudioProfile, AudioScenario, audioSettings, audioConstraints, stereoAnswer } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
 import { Track, Role, Profile, Platform } from './protocol.js';
@@ -80,6 +81,9 @@ class Engine {
     this.audio = audioSettings(AudioProfile.HIGH_QUALITY, AudioScenario.SPEECH);  // setAudioProfile
     this.video = { ...kDefaultVideo };  // setVideoEncoderConfiguration
     this.screenStream = null;
+    this.screenAudio = false;      // startScreenShare({ audio: true })
+    this.audioOut = false;         // an audio track is published (microphone, screen sound or both)
+    this.audioMix = new AudioMix();  // ./publishing.js
     this.subscribePc = null;
     this.remoteUsers = new Map();  // userId -> user (from the server)
     this.heartbeat = null;
@@ -314,7 +318,14 @@ class Engine {
   // ---- publish --------------------------------------------------------------
   publishLocalAudioStream(enable) { return this.setPublish('audio', enable); }
   publishLocalVideoStream(enable) { return this.setPublish('video', enable); }
-  startScreenShare() { return this.setPublish('screen', true); }
+  /** Shares the screen; { audio: true } asks for its sound too, where the browser
+   * offers it (getScreenStream().getAudioTracks() says whether it did): it goes in the
+   * audio track, mixed with the microphone, or alone when the microphone is not
+   * published. */
+  startScreenShare(options = {}) {
+    if (!this.publish.screen) this.screenAudio = !!options.audio;
+    return this.setPublish('screen', true);
+  }
   stopScreenShare() { return this.setPublish('screen', false); }
 
   async setPublish(kind, enable) {
@@ -335,63 +346,8 @@ class Engine {
     }
   }
 
-  // One publish connection per set of tracks: a change opens a fresh RTCPeerConnection
-  // (the server moves its subscribers' routes to it, so they see one stream).
-  async renegotiatePublish(before) {
-    const wantAudio = this.publish.audio, wantVideo = this.publish.video, wantScreen = this.publish.screen;
-    const gone = ['audio', 'video', 'screen'].filter((k) => before[k] && !this.publish[k]);
-    if (gone.length) await this.request('unpublish', { tracks: gone.map((k) => (k === 'video' ? Track.CAMERA : k)) });
-    if (this.publishPc) { this.publishPc.close(); this.publishPc = null; }
-    if (!wantAudio && !wantVideo && !wantScreen) {
-      this.stopLocal();
-      return;
-    }
-    if ((wantAudio || wantVideo) && (!this.localStream ||
-        (wantAudio && !this.localStream.getAudioTracks().length) || (wantVideo && !this.localStream.getVideoTracks().length))) {
-      this.stopLocal();
-      try {
-        this.localStream = await navigator.mediaDevices.getUserMedia({
-          audio: wantAudio ? this.mediaConstraints('audio') : false,
-          video: wantVideo ? this.mediaConstraints('video') : false,
-        });
-      } catch (e) {
-        throw this.fail(wantVideo ? ErrorCode.CAMERA_OPEN_FAILED : ErrorCode.AUDIO_RECORD_DEVICE_OPEN_FAILED, String(e));
-      }
-      // A muted microphone or camera stays muted on a new capture: silence / black frames.
-      for (const t of this.localStream.getAudioTracks()) t.enabled = !this.muted.audio;
-      for (const t of this.localStream.getVideoTracks()) t.enabled = !this.muted.video;
-    }
-    if (wantScreen && !this.screenStream) {
-      try {
-        this.screenStream = await navigator.mediaDevices.getDisplayMedia({ video: true });
-      } catch (e) {
-        throw this.fail(ErrorCode.PUBLISH_STREAM_START_ERROR, `screen capture: ${e}`);
-      }
-    }
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-    this.publishPc = pc;
-    const tracks = [];
-    if (wantAudio) { pc.addTransceiver(this.localStream.getAudioTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push(Track.AUDIO); }
-    if (wantVideo) { pc.addTransceiver(this.localStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.localStream] }); tracks.push(Track.CAMERA); }
-    if (wantScreen) { pc.addTransceiver(this.screenStream.getVideoTracks()[0], { direction: 'sendonly', streams: [this.screenStream] }); tracks.push(Track.SCREEN); }
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed' && pc === this.publishPc) this.fail(ErrorCode.MEDIA_CONNECTION_CREATE_FAILED, 'publish connection failed');
-    };
-    this.preferVideoCodec(pc);
-    await pc.setLocalDescription(await pc.createOffer());
-    const added = tracks.filter((t) => !(t === Track.CAMERA ? before.video : before[t]));
-    // New tracks are published with the new offer; a smaller set renegotiates the
-    // publish connection without changing what is published (updatePublish).
-    const data = added.length
-      ? await this.request('publish', { tracks: added, sdp: offerForServer(pc.localDescription.sdp, this.audio) })
-      : await this.request('updatePublish', { sdp: offerForServer(pc.localDescription.sdp, this.audio) });
-    await pc.setRemoteDescription({ type: 'answer', sdp: answerForBrowser(data.sdp, this.audio) });
-    // Muted before publishing (or before a republish): tell the server once the track
-    // is published, so the others see it muted from the start.
-    if (wantVideo) await applyVideoConfig(pc, this.localStream.getVideoTracks()[0], this.video);
-    const mutedNow = added.filter((t) => (t === Track.AUDIO && this.muted.audio) || (t === Track.CAMERA && this.muted.video));
-    if (mutedNow.length) await this.request('mute', { tracks: mutedNow, muted: true });
-  }
+  // One publish connection per set of tracks (./publishing.js).
+  renegotiatePublish(before) { return renegotiatePublish(this, before); }
 
   mediaConstraints(kind) {
     const id = this.devices[kind];
@@ -414,8 +370,11 @@ class Engine {
     this.muted[kind] = mute;
     const tracks = kind === 'audio' ? this.localStream?.getAudioTracks() : this.localStream?.getVideoTracks();
     for (const t of tracks || []) t.enabled = !mute;
+    // The published audio track may be a mix with the screen's sound, or that alone: muted too.
+    const sent = this.publishPc?.getSenders().find((x) => x.track?.kind === 'audio')?.track;
+    if (kind === 'audio' && sent) sent.enabled = !mute;
     if (changed) this.emit('localTrackMuted', { track: kind === 'audio' ? Track.AUDIO : Track.CAMERA, muted: mute });
-    if (this.channel && this.publish[kind] && this.signal) {
+    if (this.channel && (kind === 'audio' ? this.audioOut : this.publish.video) && this.signal) {
       await this.request('mute', { tracks: [kind === 'audio' ? Track.AUDIO : Track.CAMERA], muted: mute });
     }
   }
@@ -444,25 +403,7 @@ class Engine {
   getPlayoutLevel() { return this.playing().level(); }
   playing() { this.check(this.playout, ErrorCode.INVALID_STATE, 'remote audio is played by the page: createEngine({ playAudio: true })'); return this.playout; }
 
-  preferVideoCodec(pc) {
-    const caps = RTCRtpSender.getCapabilities?.('video');
-    if (!caps) return;
-    const want = this.videoCodec === 'H264'
-      ? (c) => c.mimeType === 'video/H264' && /packetization-mode=1/.test(c.sdpFmtpLine || '') && /profile-level-id=42e01f/i.test(c.sdpFmtpLine || '')
-      : (c) => c.mimeType === 'video/VP8';
-    const first = caps.codecs.filter(want);
-    if (!first.length) return;
-    const order = [...first, ...caps.codecs.filter((c) => !want(c))];
-    for (const t of pc.getTransceivers()) {
-      if (t.sender.track?.kind === 'video' && t.setCodecPreferences) t.setCodecPreferences(order);
-    }
-  }
-
-  stopLocal() {
-    this.localStream?.getTracks().forEach((t) => t.stop());
-    this.localStream = null;
-    if (!this.publish.screen) { this.screenStream?.getTracks().forEach((t) => t.stop()); this.screenStream = null; }
-  }
+  stopLocal() { stopLocal(this); }
 
   /** The local camera/microphone stream, once publishing (for a preview tile). The same
    * object across device switches; a new one when publishing starts again. */
@@ -575,9 +516,8 @@ class Engine {
     this.subscribePc = null;
     this.subscribeChain = null;
     this.publish = { audio: false, video: false, screen: false };
+    this.audioOut = false;
     this.stopLocal();
-    this.screenStream?.getTracks().forEach((t) => t.stop());
-    this.screenStream = null;
   }
 
   /** Leaves (if needed) and releases everything; later calls reject with 0x01030204. */
