@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands/common.hpp"
+#include "commands/join_words.hpp"
 #include "parley/engine.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/proto/token.hpp"
@@ -173,11 +174,6 @@ class ProbeListener : public EngineEventListener {
   bool done_ = false;
 };
 
-const char* QualityWord(NetworkQuality q) {
-  static const char* kWords[] = {"excellent", "good", "poor", "bad", "very bad", "down", "unknown"};
-  return kWords[std::min<int>(static_cast<int>(q), 6)];
-}
-
 struct ProbeOptions {
   std::string token, channel = "doctor", user = "doctor";
   int up = 1000, down = 1000;
@@ -238,7 +234,8 @@ void CheckNetwork(Report& r, const std::string& server, const ProbeOptions& o) {
   direction("uplink", m.uplink, o.up);
   direction("downlink", m.downlink, o.down);
   const bool bad = static_cast<int>(listener.quality_) >= 3 && listener.quality_ != NetworkQuality::kUnknown;
-  r.Add({"network", bad ? Verdict::kWarn : Verdict::kOk, fmt::format("quality {}", QualityWord(listener.quality_)),
+  r.Add({"network", bad ? Verdict::kWarn : Verdict::kOk,
+         fmt::format("quality {}", QualityWord(static_cast<int>(listener.quality_))),
          bad ? Errc::kNetworkWeak : Errc::kOk});
 }
 

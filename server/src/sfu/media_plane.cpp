@@ -11,17 +11,21 @@ namespace {
 // `bytes` random bytes as lowercase hex. ICE credentials must be unguessable (RFC 8445
 // §5.3), so they come from the cryptographic generator; without entropy there is no
 // safe value, and the signalling dispatcher's catch refuses the request.
-std::string RandomHex(size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("RAND_bytes failed");
+std::string Hex(std::span<const unsigned char> raw) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes * 2);
+  out.reserve(raw.size() * 2);
   for (unsigned char c : raw) {
     out += kHex[c >> 4];
     out += kHex[c & 0xF];
   }
   return out;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("RAND_bytes failed");
+  return Hex(raw);
 }
 
 uint32_t RandomSsrc() {
@@ -68,13 +72,7 @@ Result<ProbeTarget> MediaPlane::OpenProbe(uint32_t up_kbps, uint32_t down_kbps,
   w->Post([w, grant] { w->OpenProbe(grant); });
   constexpr auto lifetime = std::chrono::microseconds(ProbeSessions::kLifetimeUs);
   probe_expiries_.push_back(now + lifetime);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (uint8_t c : grant.cookie) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 0xF];
-  }
-  return ProbeTarget{hex, media_address_, w->port(),
+  return ProbeTarget{Hex(grant.cookie), media_address_, w->port(),
                      std::chrono::duration_cast<std::chrono::milliseconds>(lifetime).count()};
 }
 
