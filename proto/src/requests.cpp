@@ -301,6 +301,22 @@ json SetVolumeIndicationRequest::ToJson() const {
   return {{"intervalMs", interval_ms}};
 }
 
+Result<SetRemoteVideoStreamTypeRequest> SetRemoteVideoStreamTypeRequest::Parse(const json& body) {
+  auto user = GetString(body, "userId", false, kMaxIdLength);
+  if (!user) return user.error();
+  auto type = GetString(body, "streamType", true, kMaxWordBytes);
+  if (!type) return type.error();
+  auto parsed = ParseVideoStreamType(*type);
+  if (!parsed) return MakeError(Errc::kInvalidField, "field 'streamType' must be big, small or auto");
+  return SetRemoteVideoStreamTypeRequest{std::move(*user), *parsed};
+}
+
+json SetRemoteVideoStreamTypeRequest::ToJson() const {
+  json j = {{"streamType", Name(type)}};
+  if (!user_id.empty()) j["userId"] = user_id;
+  return j;
+}
+
 json ReportStatsRequest::ToJson() const {
   return {{"up", up}, {"down", down}};
 }

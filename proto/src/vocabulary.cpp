@@ -50,6 +50,14 @@ std::string_view Name(Platform p) {
   return NameIn(kPlatformNames, p);
 }
 
+std::string_view Name(VideoStreamType t) {
+  return NameIn(kVideoStreamTypeNames, t);
+}
+
+std::optional<VideoStreamType> ParseVideoStreamType(std::string_view s) {
+  return Find(kVideoStreamTypeNames, kVideoStreamTypeAliases, s, Aliases::kStrict);
+}
+
 std::optional<TrackKind> ParseTrackKind(std::string_view s, Aliases aliases) {
   return Find(kTrackKindNames, kTrackKindAliases, s, aliases);
 }

@@ -99,7 +99,7 @@ TEST(Errc, TimeoutCodesShareTextButNotDetail) {
     ++n;
     EXPECT_TRUE(details.insert(e.detail).second) << e.name;
   }
-  EXPECT_EQ(n, 27);  // 26 from the contract and lastMileProbe's 0x0F010008
+  EXPECT_EQ(n, 28);  // 26 from the contract, lastMileProbe's and setRemoteVideoStreamType's
 }
 
 TEST(Errc, SearchEnglishAndChinese) {

@@ -324,5 +324,32 @@ TEST(Requests, LastMileProbeTakesTwoRatesOneOfWhichMayBeZero) {
   }
 }
 
+TEST(Requests, SetRemoteVideoStreamTypeTakesATypeAndMaybeAUser) {
+  auto one = SetRemoteVideoStreamTypeRequest::Parse({{"userId", "alice"}, {"streamType", "small"}});
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->user_id, "alice");
+  EXPECT_EQ(one->type, VideoStreamType::kSmall);
+  auto all = SetRemoteVideoStreamTypeRequest::Parse({{"streamType", "auto"}});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->user_id, "");
+  EXPECT_EQ(all->type, VideoStreamType::kAuto);
+  EXPECT_EQ(all->ToJson(), (json{{"streamType", "auto"}}));
+  auto back = SetRemoteVideoStreamTypeRequest::Parse(one->ToJson());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, *one);
+  const json bad[] = {json::object(),
+                      {{"streamType", "Big"}},
+                      {{"streamType", "huge"}},
+                      {{"streamType", ""}},
+                      {{"streamType", 0}},
+                      {{"streamType", "big"}, {"userId", 7}},
+                      {{"streamType", "big"}, {"userId", std::string(kMaxIdLength + 1, 'u')}}};
+  for (const json& b : bad) {
+    auto r = SetRemoteVideoStreamTypeRequest::Parse(b);
+    ASSERT_FALSE(r) << b.dump();
+    EXPECT_EQ(r.error().code, Errc::kInvalidField) << b.dump();
+  }
+}
+
 }  // namespace
 }  // namespace parley::proto

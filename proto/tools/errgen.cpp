@@ -352,7 +352,7 @@ std::string GenMd(const std::vector<Row>& rows, const std::string& intro) {
 // ---- proto/protocol.tsv ----
 
 struct Word {
-  std::string family;  // track, role, profile, platform, request, notification, extension
+  std::string family;  // track, role, profile, platform, streamtype, request, notification, extension
   std::string name;    // the wire spelling
   std::string cpp;     // enumerator or constant name; "-" for requests and notifications
   std::vector<std::string> aliases;
@@ -370,7 +370,8 @@ struct Family {
 constexpr Family kEnumFamilies[] = {{"track", "TrackKind", "Track"},
                                     {"role", "ClientRole", "Role"},
                                     {"profile", "ChannelProfile", "Profile"},
-                                    {"platform", "Platform", "Platform"}};
+                                    {"platform", "Platform", "Platform"},
+                                    {"streamtype", "VideoStreamType", "VideoStreamType"}};
 
 [[noreturn]] void FailProtocol(const std::string& what, int line) {
   Fail(what, line, "protocol.tsv");

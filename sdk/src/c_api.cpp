@@ -314,6 +314,14 @@ int32_t parley_engine_enable_volume_indication(parley_engine* e, int interval_ms
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.EnableAudioVolumeIndication(interval_ms, smooth); });
 }
 
+static_assert(static_cast<int>(parley::VideoStreamType::kAuto) == PARLEY_VIDEO_STREAM_AUTO);  // big 0, small 1
+int32_t parley_engine_set_remote_video_stream_type(parley_engine* e, const char* user_id, int type) {
+  if (type < PARLEY_VIDEO_STREAM_BIG || type > PARLEY_VIDEO_STREAM_AUTO) return kInvalidSubscribe;
+  return Guard(e, [&, t = static_cast<parley::VideoStreamType>(type)](parley::RtcEngine& engine) {
+    return user_id ? engine.SetRemoteVideoStreamType(user_id, t) : engine.SetRemoteDefaultVideoStreamType(t);
+  });
+}
+
 int32_t parley_engine_set_playout_volume(parley_engine* e, int volume) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetPlayoutVolume(volume); });
 }

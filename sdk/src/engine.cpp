@@ -173,6 +173,10 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
 
+  int32_t SetRemoteVideoStreamType(const std::string& user_id, VideoStreamType type) override {
+    return StreamType(user_id, type, false);
+  }
+  int32_t SetRemoteDefaultVideoStreamType(VideoStreamType type) override { return StreamType("", type, true); }
   int32_t SetPlayoutVolume(int volume) override {
     if (volume < 0 || volume > 400) return Code(Errc::kInvalidField);
     media_->SetPlayoutVolume(volume);
@@ -407,14 +411,12 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return call_.StartJoin(target->credentials, target->channel_id, target->user_id, name, g_h5_mode.load());
   }
 
-  // A device choice: checked here (its form; a named device the system lacks), made
-  // on the engine thread.
+  // A device choice: checked here (its form, and that the system has it), made on the engine thread.
   int32_t UseDevice(DeviceKind kind, const std::string& id) {
     if (int32_t code = CheckDeviceId(kind, id)) return code;
     Post([this, kind, id] { call_.devices().Use(kind, id); });
     return kOk;
   }
-  // 0, or why `id` cannot be used for `kind`: its form, or a named device the system lacks.
   // An accompaniment call: refused when none was asked for.
   int32_t Accompany(std::function<void(sdk::call::AccompanyControl&)> op) {
     if (!call_.accompany().active()) return Code(Errc::kInvalidState);
@@ -427,11 +429,11 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
   }
 
   static int32_t CheckDeviceId(DeviceKind kind, const std::string& id) {
-    if (!sdk::call::ValidDeviceId(kind, id)) return Code(Errc::kPublishConfigInvalid);
-    if (sdk::call::MissingDevice(id, [kind] { return RtcEngine::EnumerateDevices(kind); }))
-      return Code(kind == DeviceKind::kMicrophone ? Errc::kAudioRecordDeviceNotFound
-                  : kind == DeviceKind::kSpeaker  ? Errc::kAudioPlayDeviceNotFound
-                                                  : Errc::kCameraOpenFailed);
+    return sdk::call::CheckDeviceId(kind, id, [kind] { return RtcEngine::EnumerateDevices(kind); });
+  }
+  int32_t StreamType(const std::string& user_id, VideoStreamType type, bool by_default) {
+    if (int32_t code = sdk::call::CheckStreamType(user_id, type, by_default)) return code;
+    Post([this, user_id, type] { call_.SetStreamType(user_id, type); });
     return kOk;
   }
 

@@ -4,6 +4,7 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/dtls_srtp_test.cpp
   tests/worker_test.cpp
   tests/worker_media_test.cpp
+  tests/worker_simulcast_test.cpp
   tests/negotiate_test.cpp
   tests/sfu_libs_test.cpp
   tests/retransmission_buffer_test.cpp
@@ -21,4 +22,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/payload_check_test.cpp
   tests/sfu/red_test.cpp
   tests/sfu/pacer_test.cpp
-  tests/sfu/probe_test.cpp)
+  tests/sfu/probe_test.cpp
+  tests/sfu/simulcast_test.cpp)

@@ -245,3 +245,39 @@ TEST_F(HubTest, LastMileProbeIsCheckedLikeAJoinBeforeAnyMedia) {
 
 }  // namespace
 }  // namespace parley::server
+
+namespace parley::server {
+namespace {
+
+// setRemoteVideoStreamType: only in a channel, a type of the three, not for oneself,
+// and at most 256 users with a type of their own (a client cannot grow the map without
+// bound); the default and a user already named always go.
+TEST_F(HubTest, RemoteVideoStreamTypesAreCheckedAndBounded) {
+  App app = store_->Create("layers").value();
+  auto [c, link] = Open();
+  int id = 0;
+  auto ask = [&, c = c, link = link](json body) {
+    body["type"] = "setRemoteVideoStreamType";
+    body["id"] = ++id;
+    hub_.OnMessage(c, body.dump());
+    return static_cast<Errc>(link->sent.back()["code"].get<int32_t>());
+  };
+  EXPECT_EQ(ask({{"streamType", "small"}}), Errc::kNotInChannel);
+  hub_.OnMessage(c, json{{"type", "join"},
+                         {"id", ++id},
+                         {"token", MintAccessToken({app.app_id, "room", "me", "", "", 4102444800, 0}, app.app_key)}}
+                        .dump());
+  ASSERT_EQ(link->sent.back()["code"], 0);
+  EXPECT_EQ(ask({{"streamType", "small"}}), Errc::kOk);
+  EXPECT_EQ(link->sent.back()["data"], (json{{"streamType", "small"}}));
+  EXPECT_EQ(ask({{"streamType", "tiny"}}), Errc::kInvalidField);
+  EXPECT_EQ(ask({{"streamType", "big"}, {"userId", "me"}}), Errc::kSubscribeConfigInvalid);
+  for (int i = 0; i < 256; ++i)
+    ASSERT_EQ(ask({{"streamType", "big"}, {"userId", "u" + std::to_string(i)}}), Errc::kOk) << i;
+  EXPECT_EQ(ask({{"streamType", "big"}, {"userId", "one-too-many"}}), Errc::kInvalidField);
+  EXPECT_EQ(ask({{"streamType", "auto"}, {"userId", "u7"}}), Errc::kOk) << "a user already named may change";
+  EXPECT_EQ(ask({{"streamType", "auto"}}), Errc::kOk) << "so may the default";
+}
+
+}  // namespace
+}  // namespace parley::server

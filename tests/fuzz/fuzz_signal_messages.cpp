@@ -75,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckRequest<UpdateUserInfoRequest>(body);
   CheckRequest<ReportStatsRequest>(body);
   CheckRequest<SetVolumeIndicationRequest>(body);
+  CheckRequest<SetRemoteVideoStreamTypeRequest>(body);
   CheckNotification(body);
   (void)MakeResponse(env->id, env->type, parley::Errc::kOk, env->type, body);
   return 0;

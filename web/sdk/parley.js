@@ -42,14 +42,14 @@ import { enableVolumeIndication } from './volume.js';
 import { snapshotOf } from './snapshot.js';
 import { listDevices, switchDevice, watchDevices } from './devices.js';
 import { Playout } from './playout.js';
-import { kDefaultVideo, videoConfig, videoConstraints, applyVideoConfig } from './video-config.js';
+import { kDefaultVideo, kDefaultSmallStream, videoConfig, videoConstraints, applyVideoConfig, smallStreamConfig } from './video-config.js';
 import { AudioMix, renegotiatePublish, stopLocal } from './publishing.js';
 import { AudioProfile, AudioScenario, audioSettings, audioConstraints, stereoAnswer } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
-import { Track, Role, Profile, Platform } from './protocol.js';
+import { Track, Role, Profile, Platform, VideoStreamType } from './protocol.js';
 
-export { ErrorCode, ParleyError, Track, Role, Profile, AudioProfile, AudioScenario };
+export { ErrorCode, ParleyError, Track, Role, Profile, AudioProfile, AudioScenario, VideoStreamType };
 
 /** SDK version, reported to the server at join. */
 export const VERSION = '0.1.0';
@@ -80,6 +80,8 @@ class Engine {
     this.devices = { audio: null, video: null };     // chosen input deviceIds (null: default)
     this.audio = audioSettings(AudioProfile.HIGH_QUALITY, AudioScenario.SPEECH);  // setAudioProfile
     this.video = { ...kDefaultVideo };  // setVideoEncoderConfiguration
+    this.dualStream = options.dualStream !== false;  // enableDualStreamMode: the camera in two layers
+    this.smallStream = { ...kDefaultSmallStream };
     this.screenStream = null;
     this.screenAudio = false;      // startScreenShare({ audio: true })
     this.audioOut = false;         // an audio track is published (microphone, screen sound or both)
@@ -276,6 +278,34 @@ class Engine {
     this.check(c, ErrorCode.PUBLISH_CONFIG_INVALID, `invalid video configuration ${JSON.stringify(config)}`);
     this.video = c;
     if (this.publish.video) await applyVideoConfig(this.publishPc, this.localStream?.getVideoTracks()[0], c);
+  }
+
+  /** Dual stream (simulcast): the camera published as a big layer (the encoder
+   * configuration) and a small one (`small`: { scale, fps, bitrateKbps }, by default a
+   * half-size picture at 15 fps and 200 kbps), so that each subscriber gets the one it
+   * asks for or can carry. On by default; applies from the next publish. Invalid `small`
+   * rejects with 0x01010405. */
+  enableDualStreamMode(enabled, small = {}) {
+    const c = smallStreamConfig(small);
+    this.check(c, ErrorCode.PUBLISH_CONFIG_INVALID, `invalid small stream ${JSON.stringify(small)}`);
+    this.dualStream = !!enabled;
+    this.smallStream = c;
+  }
+
+  /** Which layer of `userId`'s camera to receive: VideoStreamType.BIG (the default),
+   * SMALL or AUTO (the SFU picks what this connection can carry). With no `userId` (the
+   * default for everyone without a type of their own), use setRemoteDefaultVideoStreamType.
+   * A bad user or type rejects with 0x01010501; outside a channel, 0x01030204. */
+  setRemoteVideoStreamType(userId, type) {
+    this.check(typeof userId === 'string' && userId, ErrorCode.SUBSCRIBE_CONFIG_INVALID, 'setRemoteVideoStreamType needs a userId');
+    return this.streamType({ userId, streamType: type });
+  }
+  setRemoteDefaultVideoStreamType(type) { return this.streamType({ streamType: type }); }
+  async streamType(fields) {
+    this.check(Object.values(VideoStreamType).includes(fields.streamType), ErrorCode.SUBSCRIBE_CONFIG_INVALID,
+      `no video stream type ${fields.streamType}: big, small or auto`);
+    this.check(this.channel, ErrorCode.INVALID_STATE, 'not in a channel');
+    await this.request('setRemoteVideoStreamType', fields);
   }
 
   /** Published audio's channels, bitrate and scenario (AudioProfile, AudioScenario: the

@@ -27,6 +27,13 @@ export const Platform = Object.freeze({
   H5: 'h5',
 });
 
+/** The streamtype names on the wire. */
+export const VideoStreamType = Object.freeze({
+  BIG: 'big',
+  SMALL: 'small',
+  AUTO: 'auto',
+});
+
 /** Every request type, with the catalog code raised when its reply does not come. */
 export const TIMEOUT_CODE = Object.freeze({
   hello: ErrorCode.TIMEOUT_HELLO,
@@ -49,6 +56,7 @@ export const TIMEOUT_CODE = Object.freeze({
   reportStats: ErrorCode.TIMEOUT_REPORT_STATS,
   setVolumeIndication: ErrorCode.TIMEOUT_SET_VOLUME_INDICATION,
   lastMileProbe: ErrorCode.TIMEOUT_LAST_MILE_PROBE,
+  setRemoteVideoStreamType: ErrorCode.TIMEOUT_SET_REMOTE_VIDEO_STREAM_TYPE,
 });
 
 /** Every notification type the server sends. */

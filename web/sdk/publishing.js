@@ -6,7 +6,7 @@
 // microphone is published, alone when it is not.
 import { ErrorCode } from './errors.js';
 import { Track } from './protocol.js';
-import { applyVideoConfig } from './video-config.js';
+import { applyVideoConfig, cameraEncodings } from './video-config.js';
 import { offerForServer, answerForBrowser } from './audio-profile.js';
 
 /** The audio track to publish from the microphone's and the screen's (either may be
@@ -123,7 +123,12 @@ export async function renegotiatePublish(engine, before) {
   } else {
     e.audioMix.close();
   }
-  if (wantVideo) { pc.addTransceiver(e.localStream.getVideoTracks()[0], { direction: 'sendonly', streams: [e.localStream] }); tracks.push(Track.CAMERA); }
+  if (wantVideo) {
+    // Dual stream: the camera as a big and a small layer (simulcast by RID), unless off.
+    pc.addTransceiver(e.localStream.getVideoTracks()[0], { direction: 'sendonly', streams: [e.localStream],
+      sendEncodings: cameraEncodings(e.video, e.dualStream ? e.smallStream : null) });
+    tracks.push(Track.CAMERA);
+  }
   if (wantScreen) { pc.addTransceiver(e.screenStream.getVideoTracks()[0], { direction: 'sendonly', streams: [e.screenStream] }); tracks.push(Track.SCREEN); }
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === 'failed' && pc === e.publishPc) e.fail(ErrorCode.MEDIA_CONNECTION_CREATE_FAILED, 'publish connection failed');

@@ -6,6 +6,30 @@
 /** The default: 640x360 at 30 fps, 800 kbps at most (as natively). */
 export const kDefaultVideo = Object.freeze({ width: 640, height: 360, fps: 30, bitrateKbps: 800 });
 
+/** Dual stream's small layer (simulcast): the camera scaled down by 2 a side (a quarter
+ * of its area: 320x180 of the default), 15 fps, 200 kbps at most. */
+export const kDefaultSmallStream = Object.freeze({ scale: 2, fps: 15, bitrateKbps: 200 });
+
+/** `config` merged over the small layer's default and checked (scale 1..16, 1..60 fps,
+ * 30..5000 kbps); null when outside. */
+export function smallStreamConfig(config = {}) {
+  const c = { ...kDefaultSmallStream, ...config };
+  if (typeof c.scale !== 'number' || !(c.scale >= 1 && c.scale <= 16)) return null;
+  if (!Number.isInteger(c.fps) || c.fps < 1 || c.fps > 60) return null;
+  if (!Number.isInteger(c.bitrateKbps) || c.bitrateKbps < 30 || c.bitrateKbps > 5000) return null;
+  return { scale: c.scale, fps: c.fps, bitrateKbps: c.bitrateKbps };
+}
+
+/** The camera's sendEncodings: one, or with `small` the small layer (rid 'q') and the
+ * big one (rid 'f'), smallest first: the order the server reads as the layers' (RFC
+ * 8853 a=simulcast lists them so). */
+export function cameraEncodings(config, small) {
+  const big = { maxBitrate: config.bitrateKbps * 1000, maxFramerate: config.fps };
+  if (!small) return [big];
+  return [{ rid: 'q', scaleResolutionDownBy: small.scale, maxBitrate: small.bitrateKbps * 1000, maxFramerate: small.fps },
+    { rid: 'f', ...big }];
+}
+
 /** `config` merged over the default and checked with the native limits (16..3840 x
  * 16..2160, even sizes, 1..60 fps, 50..20000 kbps); null when outside them. */
 export function videoConfig(config = {}) {
@@ -24,7 +48,7 @@ export function videoConstraints(config, deviceId) {
 }
 
 /** Applies `config` to a camera track being sent: its capture size and frame rate,
- * and the sender's bitrate ceiling and frame rate. */
+ * and the sender's bitrate ceiling and frame rate (the big layer's: the last encoding). */
 export async function applyVideoConfig(pc, track, config) {
   if (!track) return;
   await track.applyConstraints(videoConstraints(config));
@@ -32,7 +56,8 @@ export async function applyVideoConfig(pc, track, config) {
   if (!sender) return;
   const params = sender.getParameters();
   if (!params.encodings || !params.encodings.length) params.encodings = [{}];
-  params.encodings[0].maxBitrate = config.bitrateKbps * 1000;
-  params.encodings[0].maxFramerate = config.fps;
+  const big = params.encodings[params.encodings.length - 1];
+  big.maxBitrate = config.bitrateKbps * 1000;
+  big.maxFramerate = config.fps;
   await sender.setParameters(params);
 }

@@ -391,6 +391,7 @@ int Run(JoinOptions o) {
     RtcEngine::Destroy(engine);
     return kExitFailure;
   }
+  if (auto type = ParseVideoStreamType(o.video_stream)) (void)engine->SetRemoteDefaultVideoStreamType(*type);
   int32_t rc;
   if (!o.token.empty()) {
     rc = engine->JoinChannel(o.token, o.channel, o.user, o.user_name.empty() ? o.user : o.user_name);

@@ -53,6 +53,9 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--fps", o->fps, "Video frame rate")->capture_default_str();
   cmd->add_option("--bitrate", o->bitrate_kbps, "Video bitrate, kbps")->capture_default_str();
   cmd->add_flag("--no-subscribe", o->no_subscribe, "Do not subscribe to anyone");
+  cmd->add_option("--video-stream", o->video_stream,
+                  "Which layer of others' dual-stream cameras to receive: big, small or auto (default)")
+      ->check(CLI::IsMember({"big", "small", "auto"}));
   cmd->add_flag("--no-audio-processing", o->no_audio_processing,
                 "A device microphone without echo cancellation, noise suppression and gain control");
   cmd->add_option("--audio", o->audio_profile,

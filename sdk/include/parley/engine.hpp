@@ -245,6 +245,16 @@ class RtcEngine {
   virtual int32_t SubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
   virtual int32_t UnsubscribeRemoteTracks(const std::string& user_id, const std::vector<TrackKind>& tracks) = 0;
 
+  /// Which layer of `user_id`'s simulcast (dual stream) camera to receive: kSmall, kBig
+  /// (the default, as in ARTC) or kAuto (the server picks the largest layer this
+  /// connection's estimate can carry).
+  /// SetRemoteDefaultVideoStreamType sets it for every user without a type of their own.
+  /// Kept for the engine's life (before joining it takes effect at the join). A type out
+  /// of range, or an empty user id: 0x01010501. Video that is not simulcast is received
+  /// as it is sent.
+  virtual int32_t SetRemoteVideoStreamType(const std::string& user_id, VideoStreamType type) = 0;
+  virtual int32_t SetRemoteDefaultVideoStreamType(VideoStreamType type) = 0;
+
   /// OnAudioVolumeIndication every `interval_ms` (0 stops it; else 100..60000, rounded
   /// up by the server to its level tick, 500 ms by default), each volume smoothed over
   /// the ones before by `smooth` (0 none .. 9 most: the new value weighs (10 - smooth) /

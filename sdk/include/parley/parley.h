@@ -18,6 +18,8 @@ extern "C" {
 typedef struct parley_engine parley_engine;
 
 enum { PARLEY_TRACK_AUDIO = 0, PARLEY_TRACK_CAMERA = 1, PARLEY_TRACK_SCREEN = 2 };
+/* Which layer of a simulcast camera to receive (RtcEngine::SetRemoteVideoStreamType). */
+enum { PARLEY_VIDEO_STREAM_BIG = 0, PARLEY_VIDEO_STREAM_SMALL = 1, PARLEY_VIDEO_STREAM_AUTO = 2 };
 enum { PARLEY_CODEC_VP8 = 0, PARLEY_CODEC_H264 = 1 };
 enum { PARLEY_ROLE_BROADCASTER = 0, PARLEY_ROLE_AUDIENCE = 1 };
 enum {
@@ -194,6 +196,9 @@ int32_t parley_engine_mute_camera(parley_engine* engine, int mute);
 /* A message (UTF-8, at most 4096 bytes) to the whole channel (to_user_id NULL or "")
  * or to one member; errors as RtcEngine::SendMessage. */
 int32_t parley_engine_send_message(parley_engine* engine, const char* to_user_id, const char* data);
+/* The PARLEY_VIDEO_STREAM_* layer of user_id's simulcast camera to receive; user_id NULL
+ * sets the default for every user without a type of their own. Errors as RtcEngine's. */
+int32_t parley_engine_set_remote_video_stream_type(parley_engine* engine, const char* user_id, int type);
 /* Volume indication every interval_ms (0 off; 100..60000), smoothed by smooth (0..9). */
 int32_t parley_engine_enable_volume_indication(parley_engine* engine, int interval_ms, int smooth);
 /* Playout volume 0..400 (100 as received) of everything, or of one remote user; and

@@ -126,6 +126,7 @@ void Call::Joined(const Json& d, const std::string& channel, const std::string& 
   if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() && !d["activeSpeaker"].get<std::string>().empty())
     Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
   if (volume_interval_ms_ > 0) EnableVolumeIndication(volume_interval_ms_, volume_smooth_);
+  SendStreamTypes();
   if (later && *later != role) {
     // Set while joining: the server has the join's role until asked.
     RequestRole(*later);

@@ -33,6 +33,7 @@
 #include "call/devices.hpp"
 #include "call/publishing.hpp"
 #include "call/remote_users.hpp"
+#include "call/stream_types.hpp"
 #include "call/subscribing.hpp"
 #include "core/playout_delay.hpp"
 #include "core/stats.hpp"
@@ -124,6 +125,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   /// Volume indication every `interval_ms` (0: off), smoothed by `smooth` (0..9); asked
   /// of the server now when in a call, else at the join.
   void EnableVolumeIndication(int interval_ms, int smooth);
+  /// The layer of `user_id`'s simulcast video to receive ("" = the default), asked of
+  /// the server now when in a call and at every join (call/stream_types.cpp).
+  void SetStreamType(const std::string& user_id, VideoStreamType type);
   /// Sends a message (sendMessage) to `to_user_id` or, when empty, the channel; a
   /// refusal is reported with OnOccurError. The caller checked size and encoding.
   void SendMessage(const std::string& to_user_id, const std::string& data);
@@ -263,6 +267,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   uint64_t signal_gen_ = 0;  ///< which signalling channel's events count
   std::string resume_token_;
   int volume_interval_ms_ = 0, volume_smooth_ = 0;
+  std::map<std::string, VideoStreamType> stream_types_;  ///< SetStreamType's ("" = the default)
+  void SendStreamTypes();
+  void SendStreamType(const std::string& user_id, VideoStreamType type);
   std::map<std::string, double> volumes_;  ///< the last smoothed volume per user ("" local)
   std::string channel_id_, user_id_;       ///< of the call (set at join; API threads read them under state_.mu)
   bool reconnecting_ = false;

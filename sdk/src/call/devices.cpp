@@ -1,5 +1,6 @@
 #include "call/devices.hpp"
 
+#include "call/call_link.hpp"
 #include "call/file_control.hpp"
 #include "log.hpp"
 
@@ -32,6 +33,15 @@ bool MissingDevice(const std::string& source, const std::function<std::vector<De
     any_real = any_real || !synthetic;
   }
   return any_real;
+}
+
+int32_t CheckDeviceId(DeviceKind kind, const std::string& id, const std::function<std::vector<DeviceInfo>()>& list) {
+  if (!ValidDeviceId(kind, id)) return Code(Errc::kPublishConfigInvalid);
+  if (MissingDevice(id, list))
+    return Code(kind == DeviceKind::kMicrophone ? Errc::kAudioRecordDeviceNotFound
+                : kind == DeviceKind::kSpeaker  ? Errc::kAudioPlayDeviceNotFound
+                                                : Errc::kCameraOpenFailed);
+  return 0;
 }
 
 bool ValidDeviceId(DeviceKind kind, const std::string& id) {

@@ -26,6 +26,10 @@ bool MissingDevice(const std::string& source, const std::function<std::vector<De
 /// "device:<sink>".
 bool ValidDeviceId(DeviceKind kind, const std::string& id);
 
+/// 0, or the code for why `id` cannot be used for `kind`: its form (0x01010405), or a
+/// named device the system lacks (`list` enumerates them, MissingDevice).
+int32_t CheckDeviceId(DeviceKind kind, const std::string& id, const std::function<std::vector<DeviceInfo>()>& list);
+
 /// Whether a published track can go from source `from` to `to` in place: both are
 /// captured (a device or a synthetic source, not external frames, a file or "null"),
 /// and for audio both or neither are devices (a device microphone's processing sits

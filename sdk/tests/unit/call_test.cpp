@@ -708,3 +708,44 @@ TEST_F(Call, HeavyDownlinkLossLengthensTheJitterBuffersAndACleanNetworkShortensT
 
 }  // namespace
 }  // namespace parley::sdk::call_test
+
+namespace parley::sdk::call_test {
+namespace {
+
+// Stream types set before the join go out once joined (the default first), and are
+// sent again at the next join; one set in a call goes at once; a refusal is an error.
+TEST_F(Call, VideoStreamTypesGoOutAtTheJoinAndAtOnceInACall) {
+  EXPECT_EQ(call::CheckStreamType("bob", VideoStreamType::kSmall, false), 0);
+  EXPECT_EQ(call::CheckStreamType("", VideoStreamType::kSmall, false),
+            static_cast<int32_t>(Errc::kSubscribeConfigInvalid));
+  EXPECT_EQ(call::CheckStreamType("bob", VideoStreamType::kBig, true),
+            static_cast<int32_t>(Errc::kSubscribeConfigInvalid));
+  EXPECT_EQ(call::CheckStreamType("", static_cast<VideoStreamType>(3), true),
+            static_cast<int32_t>(Errc::kSubscribeConfigInvalid));
+  EXPECT_EQ(call::CheckStreamType(std::string(65, 'u'), VideoStreamType::kBig, false),
+            static_cast<int32_t>(Errc::kSubscribeConfigInvalid));
+  Make();
+  call->SetStreamType("bob", VideoStreamType::kBig);
+  call->SetStreamType("", VideoStreamType::kSmall);
+  EXPECT_TRUE(server.Sent("setRemoteVideoStreamType").empty());
+  Join(Json::array({User("bob")}));
+  auto sent = server.Sent("setRemoteVideoStreamType");
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0]->fields, (Json{{"streamType", "small"}}));
+  EXPECT_EQ(sent[1]->fields, (Json{{"streamType", "big"}, {"userId", "bob"}}));
+  events.clear();
+  call->SetStreamType("carol", VideoStreamType::kAuto);
+  Run();
+  sent = server.Sent("setRemoteVideoStreamType");
+  ASSERT_EQ(sent.size(), 3U);
+  EXPECT_EQ(sent[2]->fields, (Json{{"streamType", "auto"}, {"userId", "carol"}}));
+  ASSERT_TRUE(server.Answer("setRemoteVideoStreamType", 0));
+  ASSERT_TRUE(server.Answer("setRemoteVideoStreamType", 0));
+  ASSERT_TRUE(
+      server.Answer("setRemoteVideoStreamType", static_cast<int32_t>(Errc::kInvalidField), Json(), "too many users"));
+  Run();
+  EXPECT_EQ(events, (std::vector<std::string>{"error " + Hex(Errc::kInvalidField)}));
+}
+
+}  // namespace
+}  // namespace parley::sdk::call_test

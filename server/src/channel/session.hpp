@@ -84,6 +84,15 @@ struct Session {
   std::set<Track> published;
   std::set<Track> muted;
   std::map<std::string, std::set<Track>> subscriptions;  ///< by remote user id
+  /// setRemoteVideoStreamType: the layer of simulcast video wanted, per remote user id
+  /// (at most kMaxStreamTypes, kept across the user's leaving) and by default.
+  static constexpr size_t kMaxStreamTypes = 256;
+  VideoStreamType default_stream_type = VideoStreamType::kBig;
+  std::map<std::string, VideoStreamType> stream_types;
+  [[nodiscard]] VideoStreamType StreamTypeFor(const std::string& remote_user) const {
+    auto it = stream_types.find(remote_user);
+    return it == stream_types.end() ? default_stream_type : it->second;
+  }
   std::unique_ptr<boost::asio::steady_timer> grace_timer;
   Clock::time_point joined_at;
   /// The network quality the client last reported (reportStats: 0 excellent .. 4 very

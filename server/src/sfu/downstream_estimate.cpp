@@ -60,6 +60,12 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
     // No REMB, or no video offered: nothing to compare, nothing to pause for.
     bool remb_low = remb != 0 && video_bps_ != 0 &&
                     static_cast<double>(remb) < options_.pause_below * static_cast<double>(video_bps_);
+    // A rising REMB is a receiver's estimate catching up with more video (libwebrtc's
+    // grows a few per cent a second, to 1.5x what arrives: after a simulcast switch up it
+    // trails the new rate for seconds), not congestion: the low period starts again
+    // whenever the REMB has risen 10 % above where it began.
+    if (remb_low && remb_low_since_ >= 0 && remb > remb_low_from_ + remb_low_from_ / 10) remb_low_since_ = -1;
+    if (remb_low && remb_low_since_ < 0) remb_low_from_ = remb;
     int64_t low_for = held_for(remb_low_since_, remb_low);
     int64_t lossy_for = held_for(loss_high_since_, lost > options_.pause_loss && now_us >= loss_rule_from_us_);
     if (low_for >= options_.pause_remb_us || lossy_for >= options_.pause_loss_us) {

@@ -13,7 +13,8 @@
 // stream), the video the routes offer it and the bytes actually sent to it. It decides
 // with hysteresis, so that a short dip does not cost a keyframe and a pause does not
 // flap:
-//   pause  when REMB stays below 80 % of the offered video rate for 2 s, or the worst
+//   pause  when REMB stays below 80 % of the offered video rate for 2 s without rising
+//          by 10 % (a rising one is catching up, not congested), or the worst
 //          stream's loss stays above 25 % for 3 s;
 //   resume when REMB (if there is a fresh one) is at least 1.3x the offered video rate
 //          and the loss is below 5 %, both for 3 s.
@@ -110,6 +111,7 @@ class DownstreamEstimate {
   bool started_ = false;
   // When each condition began to hold without a break; -1 = it does not hold now.
   int64_t remb_low_since_ = -1, loss_high_since_ = -1, good_since_ = -1, no_better_since_ = -1;
+  uint64_t remb_low_from_ = 0;     ///< the REMB when the low period began (a rising one restarts it)
   bool loss_pause_ = false;        ///< the pause was for loss alone
   uint8_t loss_at_pause_ = 0;      ///< ... at this loss
   int64_t loss_rule_from_us_ = 0;  ///< the loss rule rests until then

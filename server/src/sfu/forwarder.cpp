@@ -1,5 +1,7 @@
 #include "sfu/forwarder.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <random>
 
@@ -23,6 +25,7 @@ void Forwarder::Attach(uint64_t transport, uint64_t channel) {
 
 void Forwarder::Detach(uint64_t transport) {
   keyframes_.Forget(transport);
+  layered_routes_.erase(transport);
   pacers_.erase(transport);
   auto it = channel_of_.find(transport);
   if (it == channel_of_.end()) return;
@@ -51,6 +54,7 @@ void Forwarder::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpe
   // A subscriber's pacer comes with its first route (its FIFO is allocated here, not
   // on the packet path).
   if (pace_video_ && !pacers_.count(subscriber)) pacers_.emplace(subscriber, std::make_unique<Pacer>(pacer_options_));
+  layered_routes_[subscriber].next_us = 0;  // its layers are chosen at its next tick
   Transport* p = transports_.Find(publisher);
   if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, now_us);
 }
@@ -80,16 +84,29 @@ std::vector<std::pair<uint64_t, RouteSpec>> Forwarder::RoutesFrom(uint64_t publi
 }
 
 void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
-  bool video = pub.tracks()[track].cfg.video;
+  const InboundTrack& cfg = pub.tracks()[track].cfg;
+  bool video = cfg.video;
   Router* router = RouterOf(pub.id());
   if (!router) return;
+  // A simulcast layer goes on the routes of its source (its first layer's index), each
+  // of which forwards one layer: this one, or this one from its next keyframe on.
+  bool layered = cfg.layers > 1;
+  size_t source = track - cfg.layer;
+  bool keyframe = layered && StartsKeyframe(cfg.format, v.payload());
   for (const auto& route : router->From(pub.id())) {
     Route& r = *route;
-    if (r.spec.track != track) continue;
+    if (r.spec.track != source) continue;
     Transport* sub = transports_.Find(r.subscriber);
     if (!sub || sub->state() != Transport::State::kConnected) {
       drops_.Count(DropReason::kSubscriberNotReady);
       continue;
+    }
+    if (layered) {
+      // The first choice cannot wait for every layer's first packet: it takes them all as
+      // sent, and the subscriber's next choice (kLayerChoiceUs) corrects it if not.
+      if (r.layers.target() == LayerSwitch::kNone) ChooseLayer(pub, r, *sub, now_us_, true);
+      if (!r.layers.Accept(cfg.layer, keyframe)) continue;  // another layer's: not this subscriber's
+      r.rewrite_vp8 = cfg.format == PayloadFormat::kVp8;
     }
     if (video) {
       // A subscriber that cannot take its video gets none (audio always flows: it is
@@ -153,6 +170,10 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
       out->SetPayloadType(r.spec.payload_type);
     }
     r.numbers.OnSent(numbers);
+  }
+  if (r.rewrite_vp8) {
+    size_t at = v.payload_offset + (as_rtx ? 2 : 0);
+    r.vp8.Rewrite(std::span<uint8_t>(slot + at, len - at), v.ssrc, retransmission);
   }
   if (!retransmission) {
     ++r.packets;
@@ -258,8 +279,10 @@ Route* Forwarder::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publ
 }
 
 void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
-  if (!r.numbers.started() || !r.numbers.Current(seq) || r.spec.track >= pub.tracks().size()) return;
-  PublisherTracks::Track& t = pub.tracks()[r.spec.track];
+  if (!r.numbers.started() || !r.numbers.Current(seq)) return;
+  size_t track = LayerTrack(pub, r);
+  if (track >= pub.tracks().size()) return;
+  PublisherTracks::Track& t = pub.tracks()[track];
   if (!t.ring) return;
   // A link whose video is paused gets no video repaired either; audio (small, and what
   // keeps the call going) still is.
@@ -325,7 +348,7 @@ void Forwarder::OnPublisherRtcp(Transport& pub, std::span<const uint8_t> rtcp, i
       if (!router) break;
       for (const auto& route : router->From(pub.id())) {
         Route& r = *route;
-        if (r.spec.track != i || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
+        if (r.spec.track != i - t.cfg.layer || !r.numbers.started() || r.numbers.input_ssrc() != ssrc) continue;
         Transport* sub = transports_.Find(r.subscriber);
         if (!sub || sub->state() != Transport::State::kConnected) continue;
         uint8_t sr[kSenderReportBytes];
@@ -351,9 +374,70 @@ void Forwarder::RequestKeyframe(Transport& publisher, int64_t now_us) {
   }
 }
 
+size_t Forwarder::LayerTrack(const Transport& pub, const Route& r) {
+  if (r.spec.track >= pub.tracks().size()) return r.spec.track;
+  const InboundTrack& first = pub.tracks()[r.spec.track].cfg;
+  uint8_t layer = r.layers.current();
+  if (first.layers <= 1 || layer == LayerSwitch::kNone || layer >= first.layers) return r.spec.track;
+  return r.spec.track + layer;
+}
+
+void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t now_us, bool all_active) {
+  if (r.spec.track >= pub.tracks().size()) return;
+  size_t layers = pub.tracks()[r.spec.track].cfg.layers;
+  if (layers <= 1 || r.spec.track + layers > pub.tracks().size()) return;
+  std::array<LayerState, kMaxLayers> states{};
+  layers = std::min(layers, kMaxLayers);
+  for (size_t i = 0; i < layers; ++i) {
+    const PublisherTracks::Track& t = pub.tracks()[r.spec.track + i];
+    states[i] = {all_active || PublisherTracks::Active(t, now_us), t.rate_bps()};
+  }
+  // The subscriber's estimate shared evenly among the simulcast sources it receives.
+  uint64_t share = sub.downstream().estimate_bps(now_us);
+  if (auto it = layered_routes_.find(sub.id()); it != layered_routes_.end() && it->second.count > 1)
+    share /= it->second.count;
+  if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us)) RequestKeyframe(pub, now_us);
+}
+
+bool Forwarder::SetStreamType(uint64_t publisher, uint64_t subscriber, VideoStreamType type, int64_t now_us) {
+  Router* router = RouterOf(subscriber);
+  if (!router) return false;
+  bool found = false;
+  for (const auto& route : router->From(publisher)) {
+    if (route->subscriber != subscriber) continue;
+    found = true;
+    route->spec.stream_type = type;
+    route->layers.SetType(type);
+    Transport* pub = transports_.Find(publisher);
+    Transport* sub = transports_.Find(subscriber);
+    if (pub && sub) ChooseLayer(*pub, *route, *sub, now_us);  // at once, not at the next tick
+  }
+  return found;
+}
+
+void Forwarder::ChooseLayers(Transport& sub, int64_t now_us) {
+  auto& due = layered_routes_[sub.id()];
+  if (now_us < due.next_us) return;
+  due.next_us = now_us + kLayerChoiceUs;
+  Router* router = RouterOf(sub.id());
+  if (!router) return;
+  uint32_t count = 0;
+  router->ForEachRouteTo(sub.id(), [&](Route& r) {
+    Transport* pub = transports_.Find(r.publisher);
+    if (!pub || r.spec.track >= pub->tracks().size() || pub->tracks()[r.spec.track].cfg.layers <= 1) return;
+    ++count;
+    ChooseLayer(*pub, r, sub, now_us);
+  });
+  due.count = count;
+  // A subscriber without simulcast routes is looked at again only now and then (a scan
+  // of the channel's routes is not free), in case a publisher starts sending layers.
+  if (count == 0) due.next_us = now_us + kIdleLayerChoiceUs;
+}
+
 void Forwarder::OnTick(Transport& t, int64_t now_us) {
   DownstreamEstimate& downstream = t.downstream();
   DownstreamEstimate::Change change = downstream.Update(now_us);
+  if (t.tracks().empty()) ChooseLayers(t, now_us);
   TransportCounters& c = *t.shared_counters();
   c.downstream_bps.store(downstream.estimate_bps(now_us), std::memory_order_relaxed);
   c.sent_bps.store(downstream.sent_bps(), std::memory_order_relaxed);

@@ -60,6 +60,10 @@ class Forwarder {
   void AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec, int64_t now_us);
   void MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map, int64_t now_us);
   void RemoveRoutes(uint64_t publisher, uint64_t subscriber, int track);
+  /// Which layer of `publisher`'s simulcast video `subscriber` wants (every route
+  /// between them; a source without layers keeps it for when it has some). Chosen at
+  /// once. False when no route joins them.
+  bool SetStreamType(uint64_t publisher, uint64_t subscriber, VideoStreamType type, int64_t now_us);
   /// The subscriber answered whether it takes RED on the stream `ssrc` (0: it does not).
   void SetRouteRed(uint64_t subscriber, uint32_t ssrc, uint8_t red_payload_type);
   [[nodiscard]] std::vector<std::pair<uint64_t, RouteSpec>> RoutesFrom(uint64_t publisher) const;
@@ -108,6 +112,15 @@ class Forwarder {
   /// may hold it (pacer.hpp). Returns false when it was not sent.
   bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission, const InboundTrack& from);
   bool Lose();
+  /// Simulcast: the inbound track route `r` forwards now (its source's layer, or the
+  /// source's first track when it has no layers or none is chosen yet).
+  static size_t LayerTrack(const Transport& pub, const Route& r);
+  /// Chooses route `r`'s layer (layer_switch.hpp) from the publisher's layers and the
+  /// subscriber's estimate; asks for a keyframe when the switch needs one. `all_active`:
+  /// every layer counts as sent (the first choice, before each has been seen).
+  void ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t now_us, bool all_active = false);
+  /// Every kLayerChoiceUs: chooses the layer of each simulcast route to `sub`.
+  void ChooseLayers(Transport& sub, int64_t now_us);
 
   Transports& transports_;
   WebRtcTransport::PacketSink& sink_;
@@ -128,6 +141,13 @@ class Forwarder {
   bool pacing_ = false;                                          ///< some pacer holds video
   int64_t now_us_ = 0;
   std::atomic<uint64_t> paced_{0};
+  static constexpr size_t kMaxLayers = 8;
+  static constexpr int64_t kLayerChoiceUs = 100'000, kIdleLayerChoiceUs = 1'000'000;
+  struct LayerChoice {
+    int64_t next_us = 0;  ///< when the subscriber's simulcast routes are chosen for next
+    uint32_t count = 0;   ///< how many it has (its estimate is shared among them)
+  };
+  std::unordered_map<uint64_t, LayerChoice> layered_routes_;  ///< by subscriber transport
 };
 
 }  // namespace parley::sfu

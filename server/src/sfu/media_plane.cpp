@@ -117,23 +117,40 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
   std::vector<size_t> videos;
   TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
   params.dtls_client = answer->dtls_client;
+  std::vector<size_t> first_inbound;  // per accepted section: its (first layer's) inbound track
   for (size_t i = 0; i < answer->tracks.size(); ++i) {
     const AcceptedTrack& t = answer->tracks[i];
+    first_inbound.push_back(inbound.size());
     if (t.kind == "audio" && !side.tracks.count(TrackKind::kAudio) && tracks.count(TrackKind::kAudio)) {
       side.tracks[TrackKind::kAudio] = t;
-      side.index[TrackKind::kAudio] = i;
+      side.index[TrackKind::kAudio] = inbound.size();
     }
     if (t.kind == "video") videos.push_back(i);
-    inbound.push_back({t.kind == "video", t.ssrc, t.payload_type, t.rtx_payload_type, t.rtx_ssrc,
-                       PayloadFormatOf(t.codec), t.red_payload_type, t.red_rtx_payload_type});
+    InboundTrack in{t.kind == "video",  t.ssrc,
+                    t.payload_type,     t.rtx_payload_type,
+                    t.rtx_ssrc,         PayloadFormatOf(t.codec),
+                    t.red_payload_type, t.red_rtx_payload_type};
+    // A simulcast section is one inbound track per layer, smallest first.
+    for (size_t l = 0; l < std::max<size_t>(t.layers.size(), 1); ++l) {
+      if (!t.layers.empty()) {
+        in.ssrc = t.layers[l].ssrc;
+        in.rtx_ssrc = t.layers[l].rtx_ssrc;
+        in.rid = t.layers[l].rid;
+        in.layer = static_cast<uint8_t>(l);
+        in.layers = static_cast<uint8_t>(t.layers.size());
+      }
+      inbound.push_back(in);
+    }
     // BUNDLE: one extension id space for the whole transport (RFC 8843 §9.2).
     if (!params.ext_transport_cc) params.ext_transport_cc = t.ext_transport_cc;
     if (!params.ext_audio_level && t.kind == "audio") params.ext_audio_level = t.ext_audio_level;
+    if (!params.ext_rid) params.ext_rid = t.ext_rid;
+    if (!params.ext_repaired_rid) params.ext_repaired_rid = t.ext_repaired_rid;
   }
   size_t next_video = 0;
   for (TrackKind t : {TrackKind::kCamera, TrackKind::kScreen})
     if (tracks.count(t) && next_video < videos.size()) {
-      side.index[t] = videos[next_video];
+      side.index[t] = first_inbound[videos[next_video]];
       side.tracks[t] = answer->tracks[videos[next_video++]];
     }
   side.transport_id = plane_.NewTransportId();
@@ -188,8 +205,17 @@ bool ChannelMedia::IsPublishing(SessionId session) const {
   return media && media->publish;
 }
 
+void ChannelMedia::SetStreamType(SessionId sub, SessionId pub, VideoStreamType type) {
+  const SessionMedia* subscriber = Find(sub);
+  const SessionMedia* publisher = Find(pub);
+  if (!worker_ || !subscriber || !subscriber->subscribe || !publisher || !publisher->publish) return;
+  worker_->Post([w = worker_, from = publisher->publish->transport_id, to = subscriber->subscribe->transport_id, type] {
+    w->SetStreamType(from, to, type);
+  });
+}
+
 Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::string_view pub_user,
-                                            const TrackSet& tracks, Platform subscriber) {
+                                            const TrackSet& tracks, Platform subscriber, VideoStreamType stream_type) {
   if (!worker_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
   SessionMedia& media = sessions_[sub];
   if (!media.subscribe) {
@@ -269,7 +295,8 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
                    existing->codec.payload_type,
                    existing->rtx_ssrc,
                    existing->rtx_payload_type,
-                   existing->red_accepted ? existing->red_payload_type : uint8_t{0}};
+                   existing->red_accepted ? existing->red_payload_type : uint8_t{0},
+                   stream_type};
     worker_->Post(
         [w = worker_, from = published->transport_id, to = side.transport_id, spec] { w->AddRoute(from, to, spec); });
   }

@@ -168,7 +168,10 @@ class ChannelMedia {
   /// which only native publishers offer; a browser (the default) gets audio without
   /// feedback, as before.
   Result<std::string> Subscribe(SessionId sub, SessionId pub, std::string_view pub_user, const TrackSet& tracks,
-                                Platform subscriber = Platform::kH5);
+                                Platform subscriber = Platform::kH5,
+                                VideoStreamType stream_type = VideoStreamType::kBig);
+  /// Which layer of `pub`'s simulcast video `sub` receives from now on (layer_switch.hpp).
+  void SetStreamType(SessionId sub, SessionId pub, VideoStreamType type);
   /// The subscriber's answer to our latest offer (or an earlier one). Errors:
   /// kSubscribeStreamNotExist when no subscribe transport is open, then the SDP's.
   Status Answer(SessionId sub, std::string_view answer_sdp);

@@ -91,6 +91,55 @@ void SetLocalTransport(SdpMedia& m, const LocalTransport& local, const char* set
   m.end_of_candidates = true;
 }
 
+// Simulcast in a video section, when it is offered in a form the SFU can tell apart on
+// the wire: RIDs (a=simulcast:send with a=rid send lines, and the RID header extension
+// the packets carry; answered with a=rid recv and a=simulcast:recv) or SSRCs (a
+// SIM group; nothing to answer). At most kMaxSimulcastLayers, the first ones listed; a
+// section offering one layer, or RIDs without the extension, is one stream (a browser
+// then sends its first encoding alone).
+void AcceptSimulcast(const SdpMedia& m, AcceptedTrack& t, SdpMedia& r) {
+  if (!m.simulcast_send.empty() && t.ext_rid) {
+    for (const auto& listed : m.simulcast_send) {
+      std::string id = !listed.empty() && listed.front() == '~' ? listed.substr(1) : listed;
+      bool declared = std::any_of(m.rids.begin(), m.rids.end(),
+                                  [&](const SdpRid& rid) { return rid.id == id && rid.direction == "send"; });
+      bool repeated =
+          std::any_of(t.layers.begin(), t.layers.end(), [&](const AcceptedLayer& l) { return l.rid == id; });
+      if (!declared || repeated || t.layers.size() == kMaxSimulcastLayers) continue;
+      t.layers.push_back({id, 0, 0});
+    }
+    if (t.layers.size() < 2) {
+      t.layers.clear();
+    } else {
+      for (const auto& l : t.layers) {
+        r.rids.push_back({l.rid, "recv"});
+        r.simulcast_recv.push_back(l.rid);
+      }
+      t.ssrc = t.rtx_ssrc = 0;  // learnt per layer from the RIDs the packets carry
+      return;
+    }
+  }
+  for (const auto& g : m.ssrc_groups) {
+    if (g.semantics != "SIM" || g.ssrcs.size() < 2) continue;
+    for (uint32_t ssrc : g.ssrcs) {
+      bool repeated =
+          std::any_of(t.layers.begin(), t.layers.end(), [&](const AcceptedLayer& l) { return l.ssrc == ssrc; });
+      if (ssrc == 0 || repeated || t.layers.size() == kMaxSimulcastLayers) break;
+      AcceptedLayer l{"", ssrc, 0};
+      for (const auto& fid : m.ssrc_groups)
+        if (fid.semantics == "FID" && fid.ssrcs.size() == 2 && fid.ssrcs[0] == ssrc) l.rtx_ssrc = fid.ssrcs[1];
+      t.layers.push_back(l);
+    }
+    if (t.layers.size() >= 2) {
+      t.ssrc = t.layers.front().ssrc;
+      t.rtx_ssrc = t.layers.front().rtx_ssrc;
+    } else {
+      t.layers.clear();
+    }
+    return;
+  }
+}
+
 }  // namespace
 
 Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local,
@@ -186,11 +235,14 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
         if (t.rtx_payload_type) t.red_rtx_payload_type = AcceptRtx(m, rc.payload_type, r);
       }
     for (const auto& e : m.extmaps) {
-      uint8_t* slot = e.uri == kExtMid           ? &t.ext_mid
-                      : e.uri == kExtAudioLevel  ? &t.ext_audio_level
-                      : e.uri == kExtAbsSendTime ? &t.ext_abs_send_time
-                      : e.uri == kExtTransportCc ? &t.ext_transport_cc
-                                                 : nullptr;
+      bool video = m.kind == "video";
+      uint8_t* slot = e.uri == kExtMid                            ? &t.ext_mid
+                      : e.uri == kExtAudioLevel                   ? &t.ext_audio_level
+                      : e.uri == kExtAbsSendTime                  ? &t.ext_abs_send_time
+                      : e.uri == kExtTransportCc                  ? &t.ext_transport_cc
+                      : video && e.uri == kExtRtpStreamId         ? &t.ext_rid
+                      : video && e.uri == kExtRepairedRtpStreamId ? &t.ext_repaired_rid
+                                                                  : nullptr;
       if (!slot) continue;
       *slot = e.id;
       r.extmaps.push_back({e.id, "", e.uri});
@@ -201,6 +253,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
         t.ssrc = g.ssrcs[0];
         t.rtx_ssrc = g.ssrcs[1];
       }
+    if (m.kind == "video") AcceptSimulcast(m, t, r);
     out.tracks.push_back(t);
     a.bundle_mids.push_back(m.mid);
     a.media.push_back(std::move(r));

@@ -20,7 +20,12 @@ namespace parley::sfu {
 using proto::kExtAbsSendTime;
 using proto::kExtAudioLevel;
 using proto::kExtMid;
+using proto::kExtRepairedRtpStreamId;
+using proto::kExtRtpStreamId;
 using proto::kExtTransportCc;
+
+/// Most layers a simulcast section may have (big, medium, small).
+inline constexpr size_t kMaxSimulcastLayers = 3;
 
 /// Our side of the transport, as it goes into the answer.
 struct LocalTransport {
@@ -28,6 +33,13 @@ struct LocalTransport {
   std::string fingerprint;  ///< sha-256, "AB:CD:..."
   std::string address;      ///< the media worker's address (host candidate)
   uint16_t port = 0;
+};
+
+/// One layer of a simulcast video section: by RID (RFC 8851/8853, browsers) or by SSRC
+/// (a=ssrc-group:SIM, with its RTX from a FID group).
+struct AcceptedLayer {
+  std::string rid;  ///< "" for an SSRC-based layer
+  uint32_t ssrc = 0, rtx_ssrc = 0;
 };
 
 /// What the answer accepted for one received m-section.
@@ -45,6 +57,10 @@ struct AcceptedTrack {
   uint8_t red_payload_type = 0;
   uint8_t red_rtx_payload_type = 0;
   uint8_t ext_mid = 0, ext_audio_level = 0, ext_abs_send_time = 0, ext_transport_cc = 0;
+  uint8_t ext_rid = 0, ext_repaired_rid = 0;
+  /// Simulcast video: its layers, lowest first (the order of the offer's a=simulcast
+  /// list, or of its SIM group, which is how libwebrtc writes them); empty: one stream.
+  std::vector<AcceptedLayer> layers;
 };
 
 struct PublishAnswer {

@@ -343,4 +343,33 @@ bool H264SpsPictureSize(std::span<const uint8_t> nal, uint32_t* width, uint32_t*
   return true;
 }
 
+bool StartsKeyframe(PayloadFormat format, std::span<const uint8_t> payload) {
+  if (payload.empty()) return false;
+  if (format == PayloadFormat::kVp8) {
+    size_t descriptor = Vp8DescriptorLength(payload);
+    if (descriptor == 0 || descriptor >= payload.size()) return false;
+    bool start = payload[0] & 0x10;
+    uint8_t partition = payload[0] & 0x07;
+    return start && partition == 0 && !(payload[descriptor] & 0x01);  // P = 0: a key frame
+  }
+  if (format != PayloadFormat::kH264) return false;
+  auto key = [](uint8_t nal_header) {
+    uint8_t type = nal_header & 0x1F;
+    return type == 5 || type == kSps;  // an IDR slice, or the SPS that leads one
+  };
+  uint8_t type = payload[0] & 0x1F;
+  if (type == kStapA) {
+    std::span<const uint8_t> rest = payload.subspan(1);
+    while (rest.size() >= 3) {
+      size_t size = (size_t{rest[0]} << 8) | rest[1];
+      if (size == 0 || size > rest.size() - 2) return false;
+      if (key(rest[2])) return true;
+      rest = rest.subspan(2 + size);
+    }
+    return false;
+  }
+  if (type == kFuA) return payload.size() >= 2 && (payload[1] & 0x80) && key(payload[1]);
+  return key(payload[0]);
+}
+
 }  // namespace parley::sfu

@@ -51,6 +51,12 @@ bool Vp8PayloadWellFormed(std::span<const uint8_t> payload);
 /// within the limits (ITU-T H.264 §7.3.2.1.1).
 bool H264PayloadWellFormed(std::span<const uint8_t> payload);
 
+/// Whether `payload` (an RTP payload of `format`, well-formed) begins a keyframe: VP8's
+/// first packet of a key frame (RFC 7741 §4.3: S=1, partition 0, P=0), or H.264's IDR
+/// slice or sequence parameter set (RFC 6184: single NAL, STAP-A, first FU-A fragment).
+/// Where a simulcast switch may happen (layer_switch.hpp).
+bool StartsKeyframe(PayloadFormat format, std::span<const uint8_t> payload);
+
 /// A sequence parameter set's coded picture size (the NAL unit, header byte first),
 /// or false when it does not parse. Exposed for tests.
 bool H264SpsPictureSize(std::span<const uint8_t> nal, uint32_t* width, uint32_t* height);

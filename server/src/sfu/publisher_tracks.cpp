@@ -1,8 +1,13 @@
 #include "sfu/publisher_tracks.hpp"
 
 namespace parley::sfu {
+namespace {
+constexpr int64_t kRateWindowUs = 1'000'000;  // rate_bps() is bytes per window x 8
+}  // namespace
 
-void PublisherTracks::Set(const std::vector<InboundTrack>& tracks) {
+void PublisherTracks::Set(const std::vector<InboundTrack>& tracks, uint8_t ext_rid, uint8_t ext_repaired_rid) {
+  ext_rid_ = ext_rid;
+  ext_repaired_rid_ = ext_repaired_rid;
   tracks_.clear();
   tracks_.resize(tracks.size());
   for (size_t i = 0; i < tracks.size(); ++i) {
@@ -15,24 +20,50 @@ void PublisherTracks::Set(const std::vector<InboundTrack>& tracks) {
   }
 }
 
-int PublisherTracks::Match(const RtpView& v, bool* rtx) const {
+int PublisherTracks::MatchRid(const RtpView& v, bool* rtx) {
+  std::optional<std::span<const uint8_t>> rid;
+  if (ext_repaired_rid_) rid = v.Extension(ext_repaired_rid_);
+  *rtx = rid.has_value();
+  if (!rid && ext_rid_) rid = v.Extension(ext_rid_);
+  if (!rid || rid->empty()) return -1;
+  std::string_view name(reinterpret_cast<const char*>(rid->data()), rid->size());
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    Track& t = tracks_[i];
+    if (t.cfg.rid.empty() || t.cfg.rid != name) continue;
+    // The SSRC this layer is sent on from now on (a sender that restarts names it again).
+    (*rtx ? t.rid_rtx_ssrc : t.rid_ssrc) = v.ssrc;
+    return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int PublisherTracks::Match(const RtpView& v, bool* rtx) {
   *rtx = false;
+  if (v.ssrc == 0) return -1;
   for (size_t i = 0; i < tracks_.size(); ++i) {
     const InboundTrack& c = tracks_[i].cfg;
-    if (c.rtx_ssrc != 0 && v.ssrc == c.rtx_ssrc) {
+    if ((c.rtx_ssrc != 0 && v.ssrc == c.rtx_ssrc) || v.ssrc == tracks_[i].rid_rtx_ssrc) {
       *rtx = true;
       return static_cast<int>(i);
     }
-    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].stats.ssrc() == v.ssrc && v.ssrc != 0)) {
+    if (!c.rid.empty()) {
+      if (v.ssrc != tracks_[i].rid_ssrc) continue;
+      *rtx = c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type;
+      return static_cast<int>(i);
+    }
+    if ((c.ssrc != 0 && v.ssrc == c.ssrc) || (c.ssrc == 0 && tracks_[i].stats.ssrc() == v.ssrc)) {
       *rtx = (c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) ||
              (c.red_rtx_payload_type != 0 && v.payload_type == c.red_rtx_payload_type);
       return static_cast<int>(i);
     }
   }
+  // Layers named by RID: the extension says which (the SSRC is learnt from it).
+  if (int i = MatchRid(v, rtx); i >= 0) return i;
+  *rtx = false;
   // Tracks the SDP gave no SSRC for are matched by payload type (first come).
   for (size_t i = 0; i < tracks_.size(); ++i) {
     const InboundTrack& c = tracks_[i].cfg;
-    if (c.ssrc != 0) continue;
+    if (c.ssrc != 0 || !c.rid.empty()) continue;
     if (v.payload_type == c.payload_type && tracks_[i].stats.ssrc() == 0) return static_cast<int>(i);
     if (v.payload_type == c.red_payload_type && c.red_payload_type && tracks_[i].stats.ssrc() == 0)
       return static_cast<int>(i);
@@ -76,6 +107,14 @@ bool PublisherTracks::Received(Track& t, const RtpView& v, int64_t now_us) {
     }
   }
   if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
+  if (now_us - t.window_start_us >= kRateWindowUs || t.last_packet_us < 0) {
+    // A window that ended long ago says nothing about the last second: the rate is 0.
+    t.last_window_bytes = now_us - t.window_start_us < 2 * kRateWindowUs ? t.window_bytes : 0;
+    t.window_bytes = 0;
+    t.window_start_us = now_us;
+  }
+  t.window_bytes += v.data.size();
+  t.last_packet_us = now_us;
   return true;
 }
 

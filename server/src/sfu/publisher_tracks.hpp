@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sfu/nack_generator.hpp"
@@ -32,6 +33,11 @@ struct InboundTrack {
   /// 0 = none. And the RTX of those packets.
   uint8_t red_payload_type = 0;
   uint8_t red_rtx_payload_type = 0;
+  /// Simulcast: this is layer `layer` (0 = the smallest) of `layers` of one video
+  /// source, whose tracks are consecutive (the source's first track is index - layer).
+  /// `rid` names it on the wire when its SSRCs are learnt from the RID header extension.
+  uint8_t layer = 0, layers = 1;
+  std::string rid{};
   /// Whether lost packets are asked for again and kept for subscribers' NACKs.
   [[nodiscard]] bool Repaired() const { return video || rtx_payload_type != 0; }
 };
@@ -43,10 +49,20 @@ class PublisherTracks {
     ReceiveStats stats;                          ///< also the media SSRC in use (learnt when the SDP gave none)
     std::unique_ptr<RetransmissionBuffer> ring;  ///< repaired tracks only (InboundTrack::Repaired)
     NackGenerator nack;                          ///< upstream losses to ask again for (repaired tracks)
+    /// A RID layer's SSRCs as its packets named them (RFC 8852): media, and RTX (from
+    /// the repaired-RID extension). 0 until learnt.
+    uint32_t rid_ssrc = 0, rid_rtx_ssrc = 0;
+    /// Media bytes received in the current and the last whole rate window, and when
+    /// the last packet came: what a layer costs and whether it is being sent.
+    uint64_t window_bytes = 0, last_window_bytes = 0;
+    int64_t window_start_us = 0, last_packet_us = -1;
+    /// The layer's rate over the last whole window (bit/s), 0 before one.
+    [[nodiscard]] uint64_t rate_bps() const { return last_window_bytes * 8; }
   };
 
   /// Replaces the tracks; repaired tracks get their retransmission buffer here, once.
-  void Set(const std::vector<InboundTrack>& tracks);
+  /// `ext_rid` / `ext_repaired_rid`: the header extension ids of the RIDs (0: none).
+  void Set(const std::vector<InboundTrack>& tracks, uint8_t ext_rid = 0, uint8_t ext_repaired_rid = 0);
   [[nodiscard]] size_t size() const { return tracks_.size(); }
   [[nodiscard]] bool empty() const { return tracks_.empty(); }
   Track& operator[](size_t i) { return tracks_[i]; }
@@ -58,16 +74,25 @@ class PublisherTracks {
 
   /// The index of the track `v` belongs to, and whether it is its RTX stream (RFC
   /// 4588, of the codec's packets or of RED ones); -1 if none. By SSRC when the offer gave them (or one was learnt),
-  /// else by payload type, first come.
-  [[nodiscard]] int Match(const RtpView& v, bool* rtx) const;
+  /// else by the RID the packet names (learning the layer's SSRC), else by payload type,
+  /// first come.
+  [[nodiscard]] int Match(const RtpView& v, bool* rtx);
   /// The media SSRC transport-cc feedback names (one the client sends).
   [[nodiscard]] uint32_t FeedbackSsrc() const;
   /// Receive statistics, loss tracking (for NACK) and buffering of one media packet of
   /// `t`. False for a duplicate, which is not forwarded.
   static bool Received(Track& t, const RtpView& v, int64_t now_us);
+  /// Whether layer track `t` is being sent: a packet within the last `within_us`.
+  [[nodiscard]] static bool Active(const Track& t, int64_t now_us, int64_t within_us = 1'000'000) {
+    return t.last_packet_us >= 0 && now_us - t.last_packet_us <= within_us;
+  }
 
  private:
+  /// The track whose RID `v` names (its repaired RID when `*rtx`), or -1.
+  int MatchRid(const RtpView& v, bool* rtx);
+
   std::vector<Track> tracks_;
+  uint8_t ext_rid_ = 0, ext_repaired_rid_ = 0;
 };
 
 }  // namespace parley::sfu

@@ -10,6 +10,7 @@ Route* Router::Add(uint64_t publisher, uint64_t subscriber, const RouteSpec& spe
     if (existing->subscriber == subscriber && existing->spec.ssrc == spec.ssrc) return nullptr;  // already routed
   list.push_back(std::make_unique<Route>(Route{publisher, subscriber, spec, numbers}));
   Route* r = list.back().get();
+  r->layers.SetType(spec.stream_type);
   index_.try_emplace(Key{subscriber, spec.ssrc}, r);  // a route already there keeps its place
   return r;
 }

@@ -13,13 +13,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sfu/layer_switch.hpp"
 #include "sfu/seq_rewriter.hpp"
 
 namespace parley::sfu {
 
 /// One subscriber's copy of a published track.
 struct RouteSpec {
-  size_t track = 0;  ///< index into the publisher's inbound tracks
+  size_t track = 0;  ///< index into the publisher's inbound tracks (a simulcast source's first layer)
   uint32_t ssrc = 0;
   uint8_t payload_type = 0;
   uint32_t rtx_ssrc = 0;  ///< 0 = retransmit on the media SSRC
@@ -27,6 +28,8 @@ struct RouteSpec {
   /// The subscriber's RED payload type (red.hpp): a RED packet goes to it as RED; 0 =
   /// only the primary block goes, as the codec's own packet.
   uint8_t red_payload_type = 0;
+  /// Which layer of a simulcast source the subscriber wants (layer_switch.hpp).
+  VideoStreamType stream_type = VideoStreamType::kBig;
 };
 
 struct Route {
@@ -35,6 +38,11 @@ struct Route {
   RouteSpec spec;
   SeqRewriter numbers;               ///< the subscriber's sequence numbers and timestamps
   uint32_t packets = 0, octets = 0;  ///< for the SRs we send on this stream
+  /// A simulcast source: the layer forwarded, and VP8's picture numbering across the
+  /// layers (used when `rewrite_vp8`).
+  LayerSwitch layers{};
+  Vp8Ids vp8{};
+  bool rewrite_vp8 = false;
 };
 
 class Router {

@@ -53,6 +53,31 @@ bool ValidToken(std::string_view s, size_t max) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7F; });
 }
 
+// RFC 8851 §10: rid-id = 1*(alpha-numeric / "-" / "_"); at most 16 (the RID header
+// extension's practical bound: libwebrtc writes no longer ones).
+bool ValidRid(std::string_view s) {
+  if (s.empty() || s.size() > 16) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+}
+
+// One direction's stream list of a=simulcast (RFC 8853 §5.1): streams separated by
+// ';', alternatives by ','; each kept as its first alternative, "~" (paused) included.
+bool ParseSimulcastList(std::string_view list, std::vector<std::string>* out) {
+  out->clear();
+  while (!list.empty()) {
+    std::string_view rest;
+    std::string_view stream = Cut(list, ';', &rest);
+    std::string_view ignored;
+    std::string_view first = Cut(stream, ',', &ignored);
+    std::string_view id = !first.empty() && first.front() == '~' ? first.substr(1) : first;
+    if (!ValidRid(id) || out->size() >= 8) return false;
+    out->emplace_back(first);
+    list = rest;
+  }
+  return !out->empty();
+}
+
 SdpCodec* CodecFor(SdpMedia& m, uint8_t pt) {
   for (auto& c : m.codecs)
     if (c.payload_type == pt) return &c;
@@ -245,6 +270,25 @@ Result<SdpSession> ParseSdp(std::string_view text) {
           }
           if (m->ssrc_groups.size() >= 8) return Bad(line_no, "too many ssrc groups");
           m->ssrc_groups.push_back(std::move(g));
+        } else if (name == "rid") {
+          if (!m) return Bad(line_no, "rid outside a media section");
+          auto w = Words(rest);
+          if (w.size() < 2 || !ValidRid(w[0]) || (w[1] != "send" && w[1] != "recv")) return Bad(line_no, "bad rid");
+          if (m->rids.size() >= 8) return Bad(line_no, "too many rids");
+          for (const auto& r : m->rids)
+            if (r.id == w[0]) return Bad(line_no, "repeated rid");
+          m->rids.push_back({std::string(w[0]), std::string(w[1])});  // restrictions (max-width, ...) are not used
+        } else if (name == "simulcast") {
+          if (!m) return Bad(line_no, "simulcast outside a media section");
+          auto w = Words(rest);
+          if (w.empty() || w.size() % 2 != 0 || w.size() > 4) return Bad(line_no, "bad simulcast");
+          for (size_t i = 0; i < w.size(); i += 2) {
+            std::vector<std::string>* list = w[i] == "send"   ? &m->simulcast_send
+                                             : w[i] == "recv" ? &m->simulcast_recv
+                                                              : nullptr;
+            if (i == 2 && w[0] == w[2]) list = nullptr;  // one list per direction (RFC 8853 §5.1)
+            if (!list || !ParseSimulcastList(w[i + 1], list)) return Bad(line_no, "bad simulcast");
+          }
         }
         // Other attributes (rtcp, extmap-allow-mixed, ...) are not needed and ignored.
         break;
@@ -302,6 +346,15 @@ std::string WriteSdp(const SdpSession& s) {
       line(l);
     }
     for (uint32_t x : m.ssrcs) line("a=ssrc:", std::to_string(x), " cname:", m.cname.empty() ? "parley" : m.cname);
+    for (const auto& r : m.rids) line("a=rid:", r.id, " ", r.direction);
+    auto simulcast = [&](std::string_view dir, const std::vector<std::string>& list) {
+      if (list.empty()) return;
+      std::string l = "a=simulcast:" + std::string(dir) + " ";
+      for (size_t i = 0; i < list.size(); ++i) l += (i ? ";" : "") + list[i];
+      line(l);
+    };
+    simulcast("send", m.simulcast_send);
+    simulcast("recv", m.simulcast_recv);
     for (const auto& c : m.candidates) line("a=candidate:", c);
     if (m.end_of_candidates) line("a=end-of-candidates");
   }

@@ -38,6 +38,12 @@ struct SdpSsrcGroup {
   std::vector<uint32_t> ssrcs;
 };
 
+/// One RTP stream of a simulcast section (RFC 8851 a=rid): its id and direction.
+struct SdpRid {
+  std::string id;         ///< 1-16 of [A-Za-z0-9_-] (RFC 8851 §10 rid-id, bounded as RFC 8852's RID is in practice)
+  std::string direction;  ///< "send" or "recv"
+};
+
 struct SdpMedia {
   std::string kind;  ///< "audio", "video", "application"
   uint16_t port = 9;
@@ -56,8 +62,11 @@ struct SdpMedia {
   std::vector<uint32_t> ssrcs;  ///< distinct ssrcs from a=ssrc lines, in order
   std::string cname;            ///< from a=ssrc:<ssrc> cname:
   std::vector<SdpSsrcGroup> ssrc_groups;
-  std::string msid;                     ///< "stream-id track-id"
-  std::vector<std::string> candidates;  ///< values of a=candidate
+  std::string msid;                                         ///< "stream-id track-id"
+  std::vector<SdpRid> rids;                                 ///< a=rid lines, in order (at most 8)
+  std::vector<std::string> simulcast_send, simulcast_recv;  ///< a=simulcast (RFC 8853): per stream, its first
+                                                            ///< alternative ("~" leads a paused one)
+  std::vector<std::string> candidates;                      ///< values of a=candidate
   bool end_of_candidates = false;
 
   [[nodiscard]] const SdpCodec* FindCodec(uint8_t pt) const;

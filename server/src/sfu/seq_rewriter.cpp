@@ -18,6 +18,13 @@ void SeqRewriter::OnInput(uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t fra
   if (started_) {
     seq_offset_ = static_cast<uint16_t>(last_out_seq_ + 1 - seq);
     ts_offset_ = last_out_ts_ + frame_ts_gap - ts;
+    // Numbers sent before the change name the old stream: under the new offset they
+    // would find packets of the new one (a simulcast layer's ring holds its packets
+    // from before the switch, on the same SSRC), so NACKs for them must find nothing.
+    if (sent_any_) {
+      rebase_seq_ = static_cast<uint16_t>(last_out_seq_ + 1);
+      rebased_ = true;
+    }
   } else {
     // Until the first packet seq_offset_ holds the first output number; timestamps
     // pass through (their start is the publisher's random one already).

@@ -47,8 +47,9 @@ class SeqRewriter {
   /// Whether `out_seq` went out under the current sequence offset, so that InputSeq
   /// finds its packet. Numbers sent before a pause (Skipped) do not: after the rebase
   /// they would name other packets of the same stream, and a late NACK for one must get
-  /// nothing rather than the wrong packet. (Across an SSRC change the buffer's SSRC
-  /// check already tells them apart.)
+  /// nothing rather than the wrong packet. Numbers sent before an input SSRC change do
+  /// not either (a simulcast layer switch: the new layer's ring holds its own earlier
+  /// packets on the same SSRC).
   [[nodiscard]] bool Current(uint16_t out_seq) const {
     return !rebased_ || static_cast<uint16_t>(out_seq - rebase_seq_) < 0x8000;  // at or after it (RFC 1982)
   }

@@ -52,11 +52,12 @@ enum class Failure : uint8_t {
 std::string_view Name(Failure f);
 
 struct TransportParams {
-  std::string local_ufrag, local_pwd;  ///< ours, put into our SDP
-  std::string remote_ufrag;            ///< the client's, from its SDP
-  std::string remote_fingerprint;      ///< sha-256 from the client's SDP
-  uint8_t ext_transport_cc = 0;        ///< publish side: the client's transport-wide-cc extension id (0 = none)
-  uint8_t ext_audio_level = 0;         ///< publish side: the client's audio-level extension id (0 = none)
+  std::string local_ufrag, local_pwd;         ///< ours, put into our SDP
+  std::string remote_ufrag;                   ///< the client's, from its SDP
+  std::string remote_fingerprint;             ///< sha-256 from the client's SDP
+  uint8_t ext_transport_cc = 0;               ///< publish side: the client's transport-wide-cc extension id (0 = none)
+  uint8_t ext_audio_level = 0;                ///< publish side: the client's audio-level extension id (0 = none)
+  uint8_t ext_rid = 0, ext_repaired_rid = 0;  ///< publish side: the RID extensions' ids (simulcast; 0 = none)
   /// We are the DTLS client: the handshake starts as soon as ICE gives a path, and
   /// our 200 ms flight timer (not the peer's, often 1 s) paces its retransmissions.
   bool dtls_client = false;
@@ -155,7 +156,9 @@ class WebRtcTransport {
   void OnRtcp(RtcpHandler h) { on_rtcp_ = std::move(h); }
   void OnState(StateHandler h) { on_state_ = std::move(h); }
   /// The publish side's tracks; video tracks get a retransmission buffer.
-  void SetInboundTracks(const std::vector<InboundTrack>& tracks) { tracks_.Set(tracks); }
+  void SetInboundTracks(const std::vector<InboundTrack>& tracks) {
+    tracks_.Set(tracks, params_.ext_rid, params_.ext_repaired_rid);
+  }
   [[nodiscard]] size_t inbound_track_count() const { return tracks_.size(); }
   /// The inbound track `i` as configured (SetInboundTracks); `i` < inbound_track_count().
   [[nodiscard]] const InboundTrack& inbound_track(size_t i) const { return tracks_[i].cfg; }

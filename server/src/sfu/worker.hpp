@@ -104,6 +104,10 @@ class MediaWorker final : private WebRtcTransport::Listener,
   }
   /// Removes the routes from `publisher` to `subscriber` (one track, or all when track < 0).
   /// Whether the subscriber takes RED on its stream `ssrc` (router.hpp RouteSpec).
+  /// Which layer of the publisher's simulcast video the subscriber wants (forwarder.hpp).
+  void SetStreamType(uint64_t publisher, uint64_t subscriber, VideoStreamType type) {
+    (void)forwarder_.SetStreamType(publisher, subscriber, type, Now());
+  }
   void SetRouteRed(uint64_t subscriber, uint32_t ssrc, uint8_t red_payload_type) {
     forwarder_.SetRouteRed(subscriber, ssrc, red_payload_type);
   }

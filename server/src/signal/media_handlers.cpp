@@ -95,7 +95,8 @@ void HandleSubscribe(HubContext& ctx, Conn& c, const ClientMessage& m) {
                                           "user " + req->user_id + " does not publish " + std::string(Name(t))));
   json data;
   if (s->channel->media->IsPublishing(remote.id)) {
-    auto offer = s->channel->media->Subscribe(s->id, remote.id, remote.user_id, want, s->platform);
+    auto offer = s->channel->media->Subscribe(s->id, remote.id, remote.user_id, want, s->platform,
+                                              s->StreamTypeFor(remote.user_id));
     if (!offer) return ctx.out.ReplyError(c, m, offer.error());
     data["sdp"] = *offer;
   }
@@ -125,6 +126,33 @@ void HandleUnsubscribe(HubContext& ctx, Conn& c, const ClientMessage& m) {
   ctx.out.Reply(c, m, Errc::kOk, "unsubscribed", {{"userId", req->user_id}});
 }
 
+void HandleSetRemoteVideoStreamType(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::SetRemoteVideoStreamTypeRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  if (req->user_id.empty()) {
+    s->default_stream_type = req->type;
+  } else if (req->user_id == s->user_id) {
+    return ctx.out.ReplyError(c, m, MakeError(Errc::kSubscribeConfigInvalid, "a user does not receive its own video"));
+  } else if (s->stream_types.size() >= Session::kMaxStreamTypes && !s->stream_types.count(req->user_id)) {
+    return ctx.out.ReplyError(c, m,
+                              MakeError(Errc::kInvalidField, "at most 256 users may have a stream type of their own"));
+  } else {
+    s->stream_types[req->user_id] = req->type;
+  }
+  // Routes already open follow at once: the named user's, or with the default every
+  // user's without a type of their own.
+  for (const auto& [uid, member] : s->channel->members) {
+    if (member == s || !s->subscriptions.count(uid)) continue;
+    if (req->user_id.empty() ? s->stream_types.count(uid) != 0 : uid != req->user_id) continue;
+    s->channel->media->SetStreamType(s->id, member->id, req->type);
+  }
+  json data = {{"streamType", Name(req->type)}};
+  if (!req->user_id.empty()) data["userId"] = req->user_id;
+  ctx.out.Reply(c, m, Errc::kOk, "ok", data);
+}
+
 void HandleSubscribeAnswer(HubContext& ctx, Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(ctx, c, m);
   if (!s) return;
@@ -138,6 +166,7 @@ void HandleSubscribeAnswer(HubContext& ctx, Conn& c, const ClientMessage& m) {
 
 void RegisterMediaHandlers(Dispatcher& d, HubContext& ctx) {
   Register(d, ctx, "publish", &HandlePublish);
+  Register(d, ctx, "setRemoteVideoStreamType", &HandleSetRemoteVideoStreamType);
   Register(d, ctx, "updatePublish", &HandleUpdatePublish);
   Register(d, ctx, "unpublish", &HandleUnpublish);
   Register(d, ctx, "subscribe", &HandleSubscribe);

@@ -182,6 +182,17 @@ struct SetVolumeIndicationRequest {
   bool operator==(const SetVolumeIndicationRequest&) const = default;
 };
 
+/// Which layer of a remote user's simulcast video to receive: for `user_id`, or with no
+/// `user_id` the default for every remote user without one of their own.
+struct SetRemoteVideoStreamTypeRequest {
+  std::string user_id;  ///< "" = the default
+  VideoStreamType type = VideoStreamType::kAuto;
+
+  static Result<SetRemoteVideoStreamTypeRequest> Parse(const nlohmann::json& body);
+  [[nodiscard]] nlohmann::json ToJson() const;
+  bool operator==(const SetRemoteVideoStreamTypeRequest&) const = default;
+};
+
 /// A last-mile probe before joining: the credentials of a join (JoinCredentials, in the
 /// same body) and what the client means to send and receive. Each direction's rate is
 /// 0 (that direction is not probed) or kMinKbps..kMaxKbps; at least one is probed.

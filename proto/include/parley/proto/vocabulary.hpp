@@ -25,6 +25,10 @@ enum class TrackKind : uint8_t { kAudio, kCamera, kScreen };
 enum class ClientRole : uint8_t { kBroadcaster, kAudience };
 enum class ChannelProfile : uint8_t { kCommunication, kInteractiveLive };
 enum class Platform : uint8_t { kNative, kH5 };
+/// Which layer of a remote user's simulcast video a subscriber gets: the big one, the
+/// small one, or the one its downstream can carry (the SFU decides). Values equal the
+/// C ABI's PARLEY_VIDEO_STREAM_*.
+enum class VideoStreamType : uint8_t { kBig, kSmall, kAuto };
 
 /// Whether a parser also takes the older or looser spellings clients send ("video" for
 /// camera, "interactive_live", "web"). Requests from clients accept them; names we
@@ -37,6 +41,7 @@ std::string_view Name(TrackKind t);
 std::string_view Name(ClientRole r);
 std::string_view Name(ChannelProfile p);
 std::string_view Name(Platform p);
+std::string_view Name(VideoStreamType t);
 
 /// nullopt for anything but a name (or, with Aliases::kAccept, an alias); "" included,
 /// because whether a missing value has a default is the caller's rule, not the word's.
@@ -44,6 +49,7 @@ std::optional<TrackKind> ParseTrackKind(std::string_view s, Aliases aliases);
 std::optional<ClientRole> ParseRole(std::string_view s);
 std::optional<ChannelProfile> ParseProfile(std::string_view s, Aliases aliases);
 std::optional<Platform> ParsePlatform(std::string_view s, Aliases aliases);
+std::optional<VideoStreamType> ParseVideoStreamType(std::string_view s);
 
 /// A set of tracks as requests carry them: ordered, so lists built from it are
 /// always written audio, camera, screen, and duplicates in a request collapse.
@@ -74,6 +80,10 @@ inline constexpr char kExtMid[] = "urn:ietf:params:rtp-hdrext:sdes:mid";        
 inline constexpr char kExtAudioLevel[] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";  // RFC 6464
 inline constexpr char kExtAbsSendTime[] = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 inline constexpr char kExtTransportCc[] = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+/// Simulcast (RFC 8852 §3): which layer of a section a packet is (its RID), and which
+/// layer an RTX packet repairs.
+inline constexpr char kExtRtpStreamId[] = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+inline constexpr char kExtRepairedRtpStreamId[] = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 
 /// Longest SDP a request may carry: a unified-plan offer for three tracks is a few KiB,
 /// so this leaves room for many codecs and candidates while bounding what one

@@ -1,0 +1,127 @@
+#include "sfu/layer_switch.hpp"
+
+#include <algorithm>
+
+namespace parley::sfu {
+
+bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us) {
+  size_t n = std::min<size_t>(layers.size(), kNone);
+  auto at = [&](int i) -> const LayerState& { return layers[static_cast<size_t>(i)]; };
+  int lowest = -1, highest = -1;
+  for (size_t i = 0; i < n; ++i)
+    if (layers[i].active) {
+      if (lowest < 0) lowest = static_cast<int>(i);
+      highest = static_cast<int>(i);
+    }
+  if (lowest < 0) return false;  // nothing is sent: keep what was wanted
+  // A layer fits when its measured rate (times `margin`) is within the share; one not
+  // measured yet fits (no evidence against it).
+  auto fits = [&](int i, double margin) {
+    return at(i).rate_bps == 0 || static_cast<double>(at(i).rate_bps) * margin <= static_cast<double>(share_bps);
+  };
+  auto largest_fitting_below = [&](int limit) {
+    for (int i = limit - 1; i >= 0; --i)
+      if (at(i).active && fits(i, 1.0)) return i;
+    return lowest;
+  };
+  int ref = target_ != kNone && target_ < n && layers[target_].active ? target_ : -1;
+  int want = ref;
+  if (type_ == VideoStreamType::kBig || (type_ == VideoStreamType::kAuto && share_bps == 0)) {
+    want = highest;
+    up_since_us_ = down_since_us_ = -1;
+  } else if (type_ == VideoStreamType::kSmall) {
+    want = lowest;
+    up_since_us_ = down_since_us_ = -1;
+  } else if (ref < 0) {
+    want = largest_fitting_below(static_cast<int>(n));  // a first choice, or the layer went: at once
+    up_since_us_ = down_since_us_ = -1;
+  } else {
+    if (!fits(ref, 1.0)) {
+      up_since_us_ = -1;
+      if (down_since_us_ < 0) down_since_us_ = now_us;
+      if (now_us - down_since_us_ >= kDownHoldUs) want = largest_fitting_below(ref);
+    } else {
+      down_since_us_ = -1;
+      int up = -1;  // one step at a time: the next layer being sent above this one
+      for (int i = ref + 1; i <= highest; ++i)
+        if (at(i).active) {
+          up = i;
+          break;
+        }
+      if (up >= 0 && fits(up, 1.15)) {
+        if (up_since_us_ < 0) up_since_us_ = now_us;
+        if (now_us - up_since_us_ >= kUpHoldUs) want = up;
+      } else {
+        up_since_us_ = -1;
+      }
+    }
+  }
+  if (want < 0 || want == target_) return false;
+  target_ = static_cast<uint8_t>(want);
+  up_since_us_ = down_since_us_ = -1;
+  return target_ != current_;
+}
+
+bool LayerSwitch::Accept(uint8_t layer, bool keyframe_start) {
+  if (target_ == kNone) return false;
+  if (layer == current_) return true;
+  if (layer != target_ || !keyframe_start) return false;
+  if (current_ != kNone) ++switches_;
+  current_ = target_;
+  return true;
+}
+
+void Vp8Ids::Rewrite(std::span<uint8_t> p, uint32_t ssrc, bool retransmission) {
+  // RFC 7741 §4.2: X | R | N | S | R | PID, then (X) I | L | T | K | RSV, then the
+  // PictureID (M: 15 bits), TL0PICIDX.
+  if (p.size() < 2 || !(p[0] & 0x80)) return;
+  uint8_t ext = p[1];
+  size_t at = 2;
+  bool has_pic = ext & 0x80, has_tl0 = ext & 0x40;
+  bool wide = false;
+  uint16_t pic = 0;
+  if (has_pic) {
+    if (p.size() <= at) return;
+    wide = p[at] & 0x80;
+    if (wide && p.size() <= at + 1) return;
+    pic = wide ? static_cast<uint16_t>(((p[at] & 0x7F) << 8) | p[at + 1]) : static_cast<uint16_t>(p[at] & 0x7F);
+  }
+  size_t tl0_at = at + (has_pic ? (wide ? 2 : 1) : 0);
+  if (has_tl0 && p.size() <= tl0_at) return;
+  uint8_t tl0 = has_tl0 ? p[tl0_at] : 0;
+  uint16_t mask = wide ? 0x7FFF : 0x7F;
+  if (!retransmission && (!started_ || ssrc != ssrc_)) {
+    // A new input stream: its first picture follows the last one sent.
+    if (started_) {
+      pic_offset_ = static_cast<uint16_t>(last_pic_ + 1 - pic);
+      tl0_offset_ = static_cast<uint8_t>(last_tl0_ + 1 - tl0);
+    }
+    started_ = true;
+    ssrc_ = ssrc;
+  }
+  if (has_pic) {
+    uint16_t out = static_cast<uint16_t>((pic + pic_offset_) & mask);
+    if (wide) {
+      p[at] = static_cast<uint8_t>(0x80 | (out >> 8));
+      p[at + 1] = static_cast<uint8_t>(out & 0xFF);
+    } else {
+      p[at] = static_cast<uint8_t>(out);
+    }
+    if (!retransmission) {
+      // 15-bit (or 7-bit) serial arithmetic: only a newer picture moves the last one.
+      auto half = static_cast<uint16_t>((mask + 1) / 2);
+      if (!have_pic_ || static_cast<uint16_t>((out - last_pic_) & mask) < half) last_pic_ = out;
+      have_pic_ = true;
+    }
+  }
+  if (has_tl0) {
+    uint8_t out = static_cast<uint8_t>(tl0 + tl0_offset_);
+    p[tl0_at] = out;
+    if (!retransmission) {
+      if (!have_tl0_ || static_cast<uint8_t>(out - last_tl0_) < 0x80) last_tl0_ = out;
+      have_tl0_ = true;
+    }
+  }
+}
+
+}  // namespace parley::sfu

@@ -1,0 +1,303 @@
+// Simulcast, piece by piece: the SDP of RIDs and a=simulcast, the publish answer's
+// layers (by RID and by SIM group), matching packets to layers, where a switch may
+// happen (keyframes), which layer a subscriber gets (LayerSwitch) and VP8's picture
+// numbering across layers. The forwarding itself is tested through a real worker
+// (server/tests/worker_simulcast_test.cpp) and browsers (web/tests/simulcast.test.mjs).
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "sfu/layer_switch.hpp"
+#include "sfu/negotiate.hpp"
+#include "sfu/publisher_tracks.hpp"
+#include "sfu/rtp.hpp"
+#include "sfu/sdp.hpp"
+
+namespace parley::sfu {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// A browser's simulcast offer for one camera: two RIDs, smallest first, with RTX.
+std::string RidOffer(std::string_view simulcast = "a=simulcast:send q;f", bool rid_ext = true) {
+  std::string s =
+      "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
+      "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
+      "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\na=sendonly\r\na=rtcp-mux\r\n"
+      "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n";
+  if (rid_ext)
+    s += "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+         "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n";
+  s += "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+       "a=rid:q send\r\na=rid:f send max-width=1280\r\n";
+  s += std::string(simulcast) + "\r\n";
+  return s;
+}
+
+LocalTransport Local() {
+  return {"uf", "pw", "AA:BB", "127.0.0.1", 5000};
+}
+
+TEST(SimulcastSdp, RidsAndSimulcastParseAndWriteBack) {
+  auto sdp = ParseSdp(RidOffer("a=simulcast:send q;~f,x recv r"));
+  ASSERT_TRUE(sdp) << sdp.error().message;
+  const SdpMedia& m = sdp->media[0];
+  ASSERT_EQ(m.rids.size(), 2u);
+  EXPECT_EQ(m.rids[0].id, "q");
+  EXPECT_EQ(m.rids[1].direction, "send");
+  EXPECT_EQ(m.simulcast_send, (std::vector<std::string>{"q", "~f"}));  // first alternative of each stream
+  EXPECT_EQ(m.simulcast_recv, (std::vector<std::string>{"r"}));
+  auto again = ParseSdp(WriteSdp(*sdp));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->media[0].simulcast_send, m.simulcast_send);
+  EXPECT_EQ(again->media[0].rids.size(), 2u);
+}
+
+TEST(SimulcastSdp, MalformedRidsAndListsAreRefused) {
+  for (std::string bad : {"a=rid:q! send", "a=rid:q sideways", "a=rid:q", "a=rid:abcdefghijklmnopq send",
+                          "a=simulcast:send", "a=simulcast:sideways q", "a=simulcast:send q;;f",
+                          "a=simulcast:send q;f send q", "a=rid:q send\r\na=rid:q send"}) {
+    std::string offer = RidOffer("a=simulcast:send q;f") + bad + "\r\n";
+    EXPECT_FALSE(ParseSdp(offer)) << bad;
+  }
+  std::string many = RidOffer("a=simulcast:send q;f");
+  for (int i = 0; i < 7; ++i) many += "a=rid:x" + std::to_string(i) + " send\r\n";
+  EXPECT_FALSE(ParseSdp(many)) << "nine rids";
+}
+
+TEST(SimulcastAnswer, RidLayersInTheOffersOrderAndTheAnswerReceivesThem) {
+  auto offer = ParseSdp(RidOffer());
+  ASSERT_TRUE(offer);
+  auto a = AnswerPublishOffer(*offer, Local());
+  ASSERT_TRUE(a) << a.error().message;
+  const AcceptedTrack& t = a->tracks[0];
+  ASSERT_EQ(t.layers.size(), 2u);
+  EXPECT_EQ(t.layers[0].rid, "q");
+  EXPECT_EQ(t.layers[1].rid, "f");
+  EXPECT_EQ(t.ext_rid, 10);
+  EXPECT_EQ(t.ext_repaired_rid, 11);
+  std::string answer = WriteSdp(a->sdp);
+  EXPECT_NE(answer.find("a=rid:q recv\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("a=rid:f recv\r\n"), std::string::npos);
+  EXPECT_NE(answer.find("a=simulcast:recv q;f\r\n"), std::string::npos);
+  EXPECT_NE(answer.find("rtp-stream-id"), std::string::npos);
+}
+
+TEST(SimulcastAnswer, WithoutTheRidExtensionOrWithOneLayerItIsOneStream) {
+  for (auto sdp : {RidOffer("a=simulcast:send q;f", false), RidOffer("a=simulcast:send q")}) {
+    auto offer = ParseSdp(sdp);
+    ASSERT_TRUE(offer);
+    auto a = AnswerPublishOffer(*offer, Local());
+    ASSERT_TRUE(a);
+    EXPECT_TRUE(a->tracks[0].layers.empty());
+    EXPECT_EQ(WriteSdp(a->sdp).find("a=simulcast"), std::string::npos);
+  }
+  // A list naming an undeclared RID keeps only the declared ones; at most three.
+  auto offer = ParseSdp(RidOffer("a=simulcast:send q;z;f"));
+  ASSERT_TRUE(offer);
+  auto a = AnswerPublishOffer(*offer, Local());
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->tracks[0].layers.size(), 2u);
+}
+
+TEST(SimulcastAnswer, SsrcLayersFromASimGroupWithTheirRtx) {
+  std::string sdp = RidOffer("a=ssrc-group:SIM 11 22 33 44", false);
+  sdp += "a=ssrc-group:FID 11 12\r\na=ssrc-group:FID 22 23\r\na=ssrc-group:FID 33 34\r\n";
+  for (uint32_t s : {11u, 12u, 22u, 23u, 33u, 34u, 44u}) sdp += "a=ssrc:" + std::to_string(s) + " cname:x\r\n";
+  auto offer = ParseSdp(sdp);
+  ASSERT_TRUE(offer) << offer.error().message;
+  auto a = AnswerPublishOffer(*offer, Local());
+  ASSERT_TRUE(a);
+  const AcceptedTrack& t = a->tracks[0];
+  ASSERT_EQ(t.layers.size(), 3u);  // the fourth is past kMaxSimulcastLayers
+  EXPECT_EQ(t.layers[0].ssrc, 11u);
+  EXPECT_EQ(t.layers[0].rtx_ssrc, 12u);
+  EXPECT_EQ(t.layers[2].ssrc, 33u);
+  EXPECT_EQ(t.layers[2].rtx_ssrc, 34u);
+  EXPECT_EQ(t.layers[0].rid, "");
+}
+
+// An RTP packet with the RID (id 10) or repaired RID (id 11) extension.
+Bytes RidPacket(uint8_t pt, uint16_t seq, uint32_t ssrc, std::string_view rid, bool repaired = false) {
+  Bytes p(12);
+  p[0] = 0x90;
+  p[1] = pt;
+  Store16(&p[2], seq);
+  Store32(&p[8], ssrc);
+  Bytes e = {static_cast<uint8_t>(((repaired ? 11 : 10) << 4) | (rid.size() - 1))};
+  e.insert(e.end(), rid.begin(), rid.end());
+  while (e.size() % 4) e.push_back(0);
+  Bytes hdr = {0xBE, 0xDE, 0, static_cast<uint8_t>(e.size() / 4)};
+  p.insert(p.end(), hdr.begin(), hdr.end());
+  p.insert(p.end(), e.begin(), e.end());
+  Bytes payload = {0x90, 0x80, 0x01, 0x00};
+  p.insert(p.end(), payload.begin(), payload.end());
+  return p;
+}
+
+TEST(SimulcastTracks, RidPacketsFindTheirLayerAndTheSsrcIsLearnt) {
+  PublisherTracks tracks;
+  InboundTrack q{true, 0, 96, 97, 0, PayloadFormat::kVp8};
+  q.rid = "q";
+  q.layers = 2;
+  InboundTrack f = q;
+  f.rid = "f";
+  f.layer = 1;
+  tracks.Set({{false, 0x55, 111}, q, f}, 10, 11);
+  bool rtx = false;
+  Bytes p = RidPacket(96, 1, 0xF0, "f");
+  auto v = ParseRtp(p);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(tracks.Match(*v, &rtx), 2);
+  EXPECT_FALSE(rtx);
+  // Without the extension now (senders stop writing it): the learnt SSRC says which.
+  Bytes plain(16, 0);
+  plain[0] = 0x80;
+  plain[1] = 96;
+  Store32(&plain[8], 0xF0);
+  auto pv = ParseRtp(plain);
+  ASSERT_TRUE(pv);
+  EXPECT_EQ(tracks.Match(*pv, &rtx), 2);
+  // The repaired RID names the RTX stream of a layer.
+  Bytes r = RidPacket(97, 9, 0xF1, "q", true);
+  auto rv = ParseRtp(r);
+  ASSERT_TRUE(rv);
+  EXPECT_EQ(tracks.Match(*rv, &rtx), 1);
+  EXPECT_TRUE(rtx);
+  // An unknown RID, or an unknown SSRC without one, is nobody's (no payload-type guess
+  // for RID layers).
+  Bytes u = RidPacket(96, 1, 0xF2, "zz");
+  auto uv = ParseRtp(u);
+  ASSERT_TRUE(uv);
+  EXPECT_EQ(tracks.Match(*uv, &rtx), -1);
+}
+
+TEST(SimulcastKeyframes, Vp8AndH264KeyframeStarts) {
+  // VP8: X=1, S=1, partition 0; I with a 15-bit picture id; then the frame tag (P=0: key).
+  Bytes key = {0x90, 0x80, 0x80, 0x01, 0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x40, 0x01, 0xF0, 0x00};
+  EXPECT_TRUE(StartsKeyframe(PayloadFormat::kVp8, key));
+  Bytes delta = key;
+  delta[4] = 0x11;  // P=1
+  EXPECT_FALSE(StartsKeyframe(PayloadFormat::kVp8, delta));
+  Bytes middle = key;
+  middle[0] = 0x80;  // S=0: not the start of a frame
+  EXPECT_FALSE(StartsKeyframe(PayloadFormat::kVp8, middle));
+  EXPECT_TRUE(StartsKeyframe(PayloadFormat::kH264, Bytes{0x65, 0x88}));                    // IDR
+  EXPECT_TRUE(StartsKeyframe(PayloadFormat::kH264, Bytes{0x78, 0x00, 0x02, 0x67, 0x42}));  // STAP-A with an SPS
+  EXPECT_TRUE(StartsKeyframe(PayloadFormat::kH264, Bytes{0x7C, 0x85, 0x00}));              // first FU-A of an IDR
+  EXPECT_FALSE(StartsKeyframe(PayloadFormat::kH264, Bytes{0x7C, 0x05, 0x00}));             // a later fragment
+  EXPECT_FALSE(StartsKeyframe(PayloadFormat::kH264, Bytes{0x41, 0x9A}));                   // a P slice
+  EXPECT_FALSE(StartsKeyframe(PayloadFormat::kH264, Bytes{0x78, 0x00, 0x09, 0x67}));       // STAP-A past its end
+  EXPECT_FALSE(StartsKeyframe(PayloadFormat::kOpus, Bytes{0x78}));
+}
+
+std::array<LayerState, 3> Layers(bool small, uint64_t small_bps, bool big, uint64_t big_bps) {
+  return {LayerState{small, small_bps}, LayerState{big, big_bps}, LayerState{false, 0}};
+}
+
+TEST(SimulcastSwitch, BigAndSmallTakeTheLayersBeingSent) {
+  LayerSwitch s;
+  s.SetType(VideoStreamType::kBig);
+  auto both = Layers(true, 150'000, true, 900'000);
+  EXPECT_TRUE(s.Choose(std::span<const LayerState>(both.data(), 2), 0, 0));
+  EXPECT_EQ(s.target(), 1);
+  EXPECT_FALSE(s.Accept(1, false)) << "a switch waits for a keyframe";
+  EXPECT_FALSE(s.Accept(0, true)) << "of the target layer";
+  EXPECT_TRUE(s.Accept(1, true));
+  EXPECT_EQ(s.current(), 1);
+  EXPECT_TRUE(s.Accept(1, false));
+  EXPECT_FALSE(s.Accept(0, false));
+  // Small: the old layer keeps flowing until the new one's keyframe.
+  s.SetType(VideoStreamType::kSmall);
+  EXPECT_TRUE(s.Choose(std::span<const LayerState>(both.data(), 2), 0, 1000));
+  EXPECT_TRUE(s.Accept(1, false));
+  EXPECT_FALSE(s.Accept(0, false));
+  EXPECT_TRUE(s.Accept(0, true));
+  EXPECT_EQ(s.current(), 0);
+  EXPECT_EQ(s.switches(), 1u);
+  // Big while the publisher sends only the small layer: the small one (at once).
+  s.SetType(VideoStreamType::kBig);
+  auto small_only = Layers(true, 150'000, false, 0);
+  EXPECT_FALSE(s.Choose(std::span<const LayerState>(small_only.data(), 2), 0, 2000));
+  EXPECT_EQ(s.target(), 0);
+  // Nothing sent: nothing to choose.
+  LayerSwitch idle;
+  auto none = Layers(false, 0, false, 0);
+  EXPECT_FALSE(idle.Choose(std::span<const LayerState>(none.data(), 2), 0, 0));
+  EXPECT_EQ(idle.target(), LayerSwitch::kNone);
+}
+
+TEST(SimulcastSwitch, AutoFollowsTheEstimateDownSoonAndUpSlowly) {
+  LayerSwitch s;
+  s.SetType(VideoStreamType::kAuto);
+  auto both = Layers(true, 150'000, true, 900'000);
+  std::span<const LayerState> layers(both.data(), 2);
+  EXPECT_TRUE(s.Choose(layers, 2'000'000, 0));
+  EXPECT_EQ(s.target(), 1) << "the big layer fits 2 Mbit/s";
+  ASSERT_TRUE(s.Accept(1, true));
+  // The estimate falls below the big layer: 300 ms later, the small one.
+  EXPECT_FALSE(s.Choose(layers, 600'000, 1'000'000));
+  EXPECT_FALSE(s.Choose(layers, 600'000, 1'200'000));
+  EXPECT_EQ(s.target(), 1);
+  EXPECT_TRUE(s.Choose(layers, 600'000, 1'300'000));
+  EXPECT_EQ(s.target(), 0);
+  ASSERT_TRUE(s.Accept(0, true));
+  // Back up only when the big layer fits with 15 % to spare for 2 s without a break.
+  EXPECT_FALSE(s.Choose(layers, 1'000'000, 2'000'000));  // 900k x 1.15 > 1M: not enough
+  EXPECT_FALSE(s.Choose(layers, 1'100'000, 2'100'000));
+  EXPECT_FALSE(s.Choose(layers, 1'100'000, 3'000'000));
+  EXPECT_FALSE(s.Choose(layers, 700'000, 3'500'000));  // a dip starts the wait again
+  EXPECT_FALSE(s.Choose(layers, 1'100'000, 3'600'000));
+  EXPECT_FALSE(s.Choose(layers, 1'100'000, 5'500'000));
+  EXPECT_TRUE(s.Choose(layers, 1'100'000, 5'600'000));
+  EXPECT_EQ(s.target(), 1);
+  // With no estimate (a subscriber that sends no REMB), auto is big.
+  LayerSwitch blind;
+  blind.SetType(VideoStreamType::kAuto);
+  EXPECT_TRUE(blind.Choose(layers, 0, 0));
+  EXPECT_EQ(blind.target(), 1);
+}
+
+// A VP8 payload descriptor with a 15-bit picture id and TL0PICIDX, then one byte.
+Bytes Vp8(uint16_t pic, uint8_t tl0) {
+  return {0x90, 0xC0, static_cast<uint8_t>(0x80 | (pic >> 8)), static_cast<uint8_t>(pic & 0xFF), tl0, 0x01};
+}
+uint16_t PicOf(const Bytes& p) {
+  return static_cast<uint16_t>(((p[2] & 0x7F) << 8) | p[3]);
+}
+
+TEST(SimulcastVp8Ids, PictureIdsContinueAcrossLayers) {
+  Vp8Ids ids;
+  Bytes a = Vp8(100, 7);
+  ids.Rewrite(a, 1, false);
+  EXPECT_EQ(PicOf(a), 100);  // the first stream passes as it is
+  Bytes b = Vp8(101, 8);
+  ids.Rewrite(b, 1, false);
+  // Another layer numbers its pictures its own way: the output goes on from 101 / 8.
+  Bytes c = Vp8(0x7FFF, 200);
+  ids.Rewrite(c, 2, false);
+  EXPECT_EQ(PicOf(c), 102);
+  EXPECT_EQ(c[4], 9);
+  Bytes d = Vp8(0, 201);  // the 15-bit picture id wraps
+  ids.Rewrite(d, 2, false);
+  EXPECT_EQ(PicOf(d), 103);
+  EXPECT_EQ(d[4], 10);
+  EXPECT_EQ(d[2] & 0x80, 0x80) << "still 15 bits";
+  // A retransmission of an earlier picture of this layer keeps its number and moves nothing.
+  Bytes r = Vp8(0x7FFF, 200);
+  ids.Rewrite(r, 2, true);
+  EXPECT_EQ(PicOf(r), 102);
+  Bytes e = Vp8(1, 202);
+  ids.Rewrite(e, 2, false);
+  EXPECT_EQ(PicOf(e), 104);
+  // Short or descriptor-less payloads are left alone.
+  Bytes tiny = {0x90};
+  ids.Rewrite(tiny, 2, false);
+  Bytes no_x = {0x10, 0x00};
+  ids.Rewrite(no_x, 2, false);
+  EXPECT_EQ(no_x, (Bytes{0x10, 0x00}));
+}
+
+}  // namespace
+}  // namespace parley::sfu
