@@ -213,7 +213,7 @@ test('a browser\'s video configuration reaches a native receiver, and one track 
     window.engine.on('remoteTrackUnavailable', (e) => gone.push(`${e.userId}/${e.track}`));
     await window.engine.setVideoEncoderConfiguration({ width: 480, height: 270, fps: 15, bitrateKbps: 500 });
     const sender = window.engine.publishPc.getSenders().find((s) => s.track?.kind === 'video');
-    const params = sender.getParameters().encodings[0];
+    const params = sender.getParameters().encodings.at(-1);  // the big layer (dual stream: small first)
     await window.engine.unsubscribeRemoteUser('native', ['camera']);
     return { gone, maxBitrate: params.maxBitrate, maxFramerate: params.maxFramerate };
   });
