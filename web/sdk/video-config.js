@@ -20,14 +20,24 @@ export function smallStreamConfig(config = {}) {
   return { scale: c.scale, fps: c.fps, bitrateKbps: c.bitrateKbps };
 }
 
+/** The smallest camera (in pixels: 480x270) below which the small layer is not sent:
+ * a quarter of it would be a thumbnail nobody needs, and the browser's encoder keeps one
+ * layer at such sizes, the small one if it is active, so the big one would vanish. */
+export const kSmallStreamMinPixels = 480 * 270;
+
+/** Whether the small layer is sent for a camera of `config`'s size. */
+export function smallStreamActive(config) {
+  return config.width * config.height >= kSmallStreamMinPixels;
+}
+
 /** The camera's sendEncodings: one, or with `small` the small layer (rid 'q') and the
  * big one (rid 'f'), smallest first: the order the server reads as the layers' (RFC
- * 8853 a=simulcast lists them so). */
+ * 8853 a=simulcast lists them so). The small one is inactive below kSmallStreamMinPixels. */
 export function cameraEncodings(config, small) {
   const big = { maxBitrate: config.bitrateKbps * 1000, maxFramerate: config.fps };
   if (!small) return [big];
-  return [{ rid: 'q', scaleResolutionDownBy: small.scale, maxBitrate: small.bitrateKbps * 1000, maxFramerate: small.fps },
-    { rid: 'f', ...big }];
+  return [{ rid: 'q', active: smallStreamActive(config), scaleResolutionDownBy: small.scale,
+    maxBitrate: small.bitrateKbps * 1000, maxFramerate: small.fps }, { rid: 'f', ...big }];
 }
 
 /** `config` merged over the default and checked with the native limits (16..3840 x
@@ -48,16 +58,25 @@ export function videoConstraints(config, deviceId) {
 }
 
 /** Applies `config` to a camera track being sent: its capture size and frame rate,
- * and the sender's bitrate ceiling and frame rate (the big layer's: the last encoding). */
+ * and the sender's bitrate ceiling and frame rate (the big layer's: the last encoding);
+ * with two layers the small one is (de)activated for the new size. */
 export async function applyVideoConfig(pc, track, config) {
   if (!track) return;
-  await track.applyConstraints(videoConstraints(config));
   const sender = pc?.getSenders().find((s) => s.track === track);
-  if (!sender) return;
+  // The small layer goes off before the capture shrinks and on after it grows: never
+  // both layers on a capture too small for two (the browser would keep the small one).
+  const small = sender && sender.getParameters().encodings?.length > 1 ? smallStreamActive(config) : null;
+  if (small === false) await setEncodings(sender, config, small);
+  await track.applyConstraints(videoConstraints(config));
+  if (sender && small !== false) await setEncodings(sender, config, small);
+}
+
+async function setEncodings(sender, config, small) {
   const params = sender.getParameters();
   if (!params.encodings || !params.encodings.length) params.encodings = [{}];
   const big = params.encodings[params.encodings.length - 1];
   big.maxBitrate = config.bitrateKbps * 1000;
   big.maxFramerate = config.fps;
+  if (small !== null) params.encodings[0].active = small;
   await sender.setParameters(params);
 }

@@ -2,13 +2,15 @@
 // source, so it may use only its argument and the page's globals.
 
 // Joins with `token` through parley.js, publishes microphone and camera, and plays
-// every remote stream in a <video>. window.engine is the engine afterwards, and
+// every remote stream in a <video>. window.engine is the engine afterwards,
+// window.streams holds each remote stream by `user/kind`, and
 // window.heard lists its errors and warnings (hex), networkQuality and message events in order.
 export async function browserParticipant({ token }) {
   const { createEngine } = await import('/sdk/parley.js');
   const engine = createEngine();
   window.engine = engine;
   window.tracks = [];
+  window.streams = {};
   window.heard = [];
   engine.on('error', (e) => window.heard.push({ ev: 'error', hex: e.hex, message: e.message }));
   engine.on('warning', (w) => window.heard.push({ ev: 'warning', hex: w.hex }));
@@ -16,6 +18,7 @@ export async function browserParticipant({ token }) {
   engine.on('message', (m) => window.heard.push({ ev: 'message', ...m }));
   engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
     window.tracks.push(`${userId}/${kind}`);
+    window.streams[`${userId}/${kind}`] = stream;
     const v = document.createElement('video');
     v.autoplay = true; v.muted = true; v.srcObject = stream;
     document.body.append(v);
