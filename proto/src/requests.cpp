@@ -173,6 +173,16 @@ json UpdatePublishRequest::ToJson() const {
   return {{"sdp", sdp}};
 }
 
+Result<OpenDataRequest> OpenDataRequest::Parse(const json& body) {
+  auto sdp = GetString(body, "sdp", true, kMaxSdpBytes);
+  if (!sdp) return sdp.error();
+  return OpenDataRequest{std::move(*sdp)};
+}
+
+json OpenDataRequest::ToJson() const {
+  return {{"sdp", sdp}};
+}
+
 Result<UnpublishRequest> UnpublishRequest::Parse(const json& body) {
   auto tracks = ParseTracks(body, true);
   if (!tracks) return tracks.error();

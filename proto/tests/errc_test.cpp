@@ -99,7 +99,7 @@ TEST(Errc, TimeoutCodesShareTextButNotDetail) {
     ++n;
     EXPECT_TRUE(details.insert(e.detail).second) << e.name;
   }
-  EXPECT_EQ(n, 28);  // 26 from the contract, lastMileProbe's and setRemoteVideoStreamType's
+  EXPECT_EQ(n, 29);  // 26 from the contract, lastMileProbe's, setRemoteVideoStreamType's and openData's
 }
 
 TEST(Errc, SearchEnglishAndChinese) {

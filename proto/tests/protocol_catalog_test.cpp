@@ -14,7 +14,7 @@ namespace parley::proto {
 namespace {
 
 TEST(ProtocolCatalog, EveryRequestHasATimeoutCodeInTheCatalog) {
-  ASSERT_EQ(RequestTypes().size(), 21u);
+  ASSERT_EQ(RequestTypes().size(), 22u);
   std::set<std::string_view> seen;
   for (const auto& r : RequestTypes()) {
     EXPECT_TRUE(seen.insert(r.name).second) << "duplicate request " << r.name;
@@ -22,8 +22,9 @@ TEST(ProtocolCatalog, EveryRequestHasATimeoutCodeInTheCatalog) {
     ASSERT_NE(e, nullptr) << r.name;
     EXPECT_EQ(e->code, r.timeout) << r.name;
     // Every timeout lives in the contract's signalling-timeout block 0x010202xx, except
-    // lastMileProbe's: the contract has no such request, so its code is Parley's own (0x0F01xxxx).
-    const bool ours = r.name == "lastMileProbe" || r.name == "setRemoteVideoStreamType";
+    // the ones the contract has no request for (lastMileProbe, setRemoteVideoStreamType,
+    // openData): their codes are Parley's own (0x0F01xxxx).
+    const bool ours = r.name == "lastMileProbe" || r.name == "setRemoteVideoStreamType" || r.name == "openData";
     const uint32_t block = ours ? 0x0F010000u : 0x01020200u;
     EXPECT_EQ(static_cast<uint32_t>(r.timeout) & 0xFFFFFF00u, block) << r.name << " " << FormatHex(e->value());
     EXPECT_EQ(TimeoutCode(r.name), r.timeout);
@@ -87,6 +88,10 @@ TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
   ASSERT_EQ(catalog.count("setRemoteVideoStreamType"), 1u);
   EXPECT_EQ(static_cast<int32_t>(catalog["setRemoteVideoStreamType"]), 0x0F010009);
   catalog.erase("setRemoteVideoStreamType");
+  // openData (issue #15, data messages) came after it too; both SDKs send it.
+  ASSERT_EQ(catalog.count("openData"), 1u);
+  EXPECT_EQ(static_cast<int32_t>(catalog["openData"]), 0x0F01000A);
+  catalog.erase("openData");
   EXPECT_EQ(catalog, parley_js);
   for (const auto& [type, code] : engine) EXPECT_EQ(TimeoutCode(type), code) << type;
   // Values, not only names: a renamed enumerator must not hide a changed code.

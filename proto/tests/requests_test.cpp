@@ -39,6 +39,11 @@ Status ParseAs(const std::string& type, const json& body) {
          if (auto r = UpdatePublishRequest::Parse(b); !r) return r.error();
          return {};
        }},
+      {"openData",
+       [](const json& b) -> Status {
+         if (auto r = OpenDataRequest::Parse(b); !r) return r.error();
+         return {};
+       }},
       {"unpublish",
        [](const json& b) -> Status {
          if (auto r = UnpublishRequest::Parse(b); !r) return r.error();
@@ -260,6 +265,7 @@ TEST(Requests, ToJsonThenParseIsIdentity) {
   ExpectRoundTrip<PublishRequest>({{"tracks", {"screen", "audio"}}, {"sdp", "v=0\r\n"}});
   ExpectRoundTrip<PublishRequest>({{"track", "video"}});
   ExpectRoundTrip<UpdatePublishRequest>({{"sdp", "v=0\r\n"}});
+  ExpectRoundTrip<OpenDataRequest>({{"sdp", "v=0\r\n"}});
   ExpectRoundTrip<UnpublishRequest>({{"tracks", {"camera"}}});
   ExpectRoundTrip<SubscribeRequest>({{"userId", "bob"}});
   ExpectRoundTrip<SubscribeRequest>({{"userId", "bob"}, {"tracks", {"audio", "screen"}}});

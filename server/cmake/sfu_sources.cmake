@@ -2,6 +2,7 @@
 # signalling and media work never edit the same list.
 set(PARLEY_SFU_SOURCES
   src/sfu/drop_counters.cpp
+  src/sfu/data_relay.cpp
   src/sfu/downstream_estimate.cpp
   src/sfu/dtls.cpp
   src/sfu/forwarder.cpp
@@ -21,6 +22,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/rtcp_writer.cpp
   src/sfu/router.cpp
   src/sfu/rtp.cpp
+  src/sfu/sctp.cpp
   src/sfu/sdp.cpp
   src/sfu/send_batch.cpp
   src/sfu/seq_rewriter.cpp

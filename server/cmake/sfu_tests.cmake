@@ -5,6 +5,7 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/worker_test.cpp
   tests/worker_media_test.cpp
   tests/worker_simulcast_test.cpp
+  tests/worker_data_test.cpp
   tests/negotiate_test.cpp
   tests/sfu_libs_test.cpp
   tests/retransmission_buffer_test.cpp
@@ -23,4 +24,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/red_test.cpp
   tests/sfu/pacer_test.cpp
   tests/sfu/probe_test.cpp
-  tests/sfu/simulcast_test.cpp)
+  tests/sfu/simulcast_test.cpp
+  tests/sfu/sctp_test.cpp)

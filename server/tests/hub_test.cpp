@@ -279,5 +279,29 @@ TEST_F(HubTest, RemoteVideoStreamTypesAreCheckedAndBounded) {
   EXPECT_EQ(ask({{"streamType", "auto"}}), Errc::kOk) << "so may the default";
 }
 
+// A data connection (issue #15) needs a channel and an offer; this hub has no media
+// workers, so a good request is refused for that (worker_data_test.cpp relays).
+TEST_F(HubTest, OpenDataNeedsAChannelAndAnOffer) {
+  App app = store_->Create("data").value();
+  auto [c, link] = Open();
+  int id = 0;
+  auto ask = [&, c = c, link = link](json body) {
+    body["type"] = "openData";
+    body["id"] = ++id;
+    hub_.OnMessage(c, body.dump());
+    return static_cast<Errc>(link->sent.back()["code"].get<int32_t>());
+  };
+  EXPECT_EQ(ask({{"sdp", "v=0\r\n"}}), Errc::kNotInChannel);
+  hub_.OnMessage(c, json{{"type", "join"},
+                         {"id", ++id},
+                         {"token", MintAccessToken({app.app_id, "room", "me", "", "", 4102444800, 0}, app.app_key)}}
+                        .dump());
+  ASSERT_EQ(link->sent.back()["code"], 0);
+  EXPECT_EQ(ask(json::object()), Errc::kInvalidField);
+  EXPECT_EQ(ask({{"sdp", 5}}), Errc::kInvalidField);
+  EXPECT_EQ(ask({{"sdp", std::string(70000, 'x')}}), Errc::kMessageTooLarge);  // over the message bound first
+  EXPECT_EQ(ask({{"sdp", "v=0\r\n"}}), Errc::kMediaConnectionCreateFailed);
+}
+
 }  // namespace
 }  // namespace parley::server

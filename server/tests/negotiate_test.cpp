@@ -296,5 +296,57 @@ TEST(Negotiate, SubscribePayloadTypesNameOneCodecEach) {
   EXPECT_EQ(SubscribePayloadTypesFor("").rtx, 0);
 }
 
+// A browser's data-only offer (RTCPeerConnection with one data channel): answered with
+// one SCTP section, the server's port and message size; anything else is refused.
+std::string DataOffer(const std::string& m_line, const std::string& extra = "") {
+  return "v=0\r\no=- 5 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n" + m_line +
+         "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+         "a=fingerprint:sha-256 "
+         "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+         "a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n" +
+         extra;
+}
+
+TEST(Negotiate, ADataOfferIsAnsweredWithOneSctpSection) {
+  auto offer = ParseSdp(DataOffer("m=application 9 UDP/DTLS/SCTP webrtc-datachannel"));
+  ASSERT_TRUE(offer.ok()) << offer.error().What();
+  EXPECT_EQ(offer->media[0].sctp_port, 5000);
+  EXPECT_EQ(offer->media[0].max_message_size, 262144u);
+  auto answer = AnswerDataOffer(*offer, kLocal);
+  ASSERT_TRUE(answer.ok()) << answer.error().What();
+  EXPECT_EQ(answer->sctp_port, 5000);
+  EXPECT_EQ(answer->max_message_size, 262144u);
+  EXPECT_EQ(answer->remote_ufrag, "abcd");
+  EXPECT_FALSE(answer->dtls_client);
+  std::string text = WriteSdp(answer->sdp);
+  EXPECT_NE(text.find("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("a=sctp-port:5000\r\n"), std::string::npos);
+  EXPECT_NE(text.find("a=max-message-size:" + std::to_string(kMaxDataMessageBytes)), std::string::npos);
+  EXPECT_NE(text.find("a=setup:passive"), std::string::npos);
+  EXPECT_EQ(text.find("a=rtcp-mux"), std::string::npos);
+  auto back = ParseSdp(text);  // the answer reads back as written
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->media[0].sctp_port, 5000);
+  // A native client (webrtcbin) gets the server as DTLS client.
+  EXPECT_TRUE(AnswerDataOffer(*offer, kLocal, {true})->dtls_client);
+}
+
+TEST(Negotiate, ADataOfferThatIsNotOneIsRefused) {
+  for (const std::string& m :
+       {std::string("m=application 9 DTLS/SCTP 5000"), std::string("m=application 9 UDP/DTLS/SCTP something-else"),
+        std::string("m=audio 9 UDP/TLS/RTP/SAVPF 111")}) {
+    auto offer = ParseSdp(DataOffer(m));
+    ASSERT_TRUE(offer.ok()) << m;
+    auto answer = AnswerDataOffer(*offer, kLocal);
+    ASSERT_FALSE(answer.ok()) << m;
+    EXPECT_EQ(answer.error().code, Errc::kInvalidSdp);
+  }
+  EXPECT_FALSE(ParseSdp(DataOffer("m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "a=sctp-port:0\r\n")).ok());
+  EXPECT_FALSE(ParseSdp(DataOffer("m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "a=sctp-port:x\r\n")).ok());
+  EXPECT_FALSE(
+      ParseSdp(DataOffer("m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "a=max-message-size:99999999999\r\n"))
+          .ok());
+}
+
 }  // namespace
 }  // namespace parley::sfu

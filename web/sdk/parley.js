@@ -42,6 +42,7 @@ import { enableVolumeIndication } from './volume.js';
 import { snapshotOf } from './snapshot.js';
 import { listDevices, switchDevice, watchDevices } from './devices.js';
 import { Playout } from './playout.js';
+import { DataConnection } from './data.js';
 import { kDefaultVideo, kDefaultSmallStream, videoConfig, videoConstraints, applyVideoConfig, smallStreamConfig } from './video-config.js';
 import { AudioMix, renegotiatePublish, stopLocal } from './publishing.js';
 import { AudioProfile, AudioScenario, audioSettings, audioConstraints, stereoAnswer } from './audio-profile.js';
@@ -96,6 +97,8 @@ class Engine {
     this.callCount = 0;            // +1 each time a call ends (see background())
     this.unwatchDevices = typeof navigator === 'undefined' ? () => {} : watchDevices(this);  // ./devices.js
     this.playout = options.playAudio ? new Playout() : null;  // remote audio played here (./playout.js)
+    this.dataEnabled = !!options.dataMessages;  // enableDataMessages: the data connection (./data.js)
+    this.data = new DataConnection(this);
   }
 
   // ---- events -------------------------------------------------------------
@@ -198,6 +201,7 @@ class Engine {
       this.setState('connected');
       startHeartbeat(this, hello.heartbeatIntervalMs || 2000);
       this.startStats();
+      if (this.dataEnabled) this.background(this.data.open());
       if (this.volumeIndication?.intervalMs > 0) this.background(this.request('setVolumeIndication', { intervalMs: this.volumeIndication.intervalMs }));
       const result = { channelId: data.channelId, userId: data.userId, elapsedMs: Math.round(performance.now() - t0), users: data.users };
       this.emit('joinResult', { code: 0, ...result });
@@ -247,6 +251,18 @@ class Engine {
     this.channel = null;
     this.remoteUsers.clear();
   }
+
+  /** Data messages on or off: the data connection opens now (in a channel) or at each
+   * join, and closes. 'dataChannelState' ({ state }) follows it. */
+  async enableDataMessages(enable = true) {
+    this.dataEnabled = !!enable;
+    if (!enable) this.data.close();
+    else if (this.channel && !this.data.pc) await this.data.open();
+  }
+  /** Sends `data` (string or bytes, at most 64 KiB) over the data connection: options
+   * { to: userId ('' = everyone else), reliable, ordered }. Received: 'dataMessage'
+   * ({ userId, data, reliable, ordered }). Throws 0x0F07000x codes (./data.js). */
+  sendDataMessage(data, options) { this.data.send(data, options); }
 
   isInCall() { return !!this.channel; }
   getRemoteUsers() { return [...this.remoteUsers.values()]; }
@@ -540,6 +556,7 @@ class Engine {
 
   // ---- teardown -------------------------------------------------------------
   closeMedia() {
+    this.data.close();
     this.publishPc?.close();
     this.subscribePc?.close();
     this.publishPc = null;
@@ -561,7 +578,7 @@ class Engine {
   }
 }
 
-/** Creates an engine. options: { server: 'ws://host:port', requestTimeoutMs, reconnect, videoCodec, playAudio }. */
+/** Creates an engine. options: { server: 'ws://host:port', requestTimeoutMs, reconnect, videoCodec, playAudio, dataMessages }. */
 export function createEngine(options) {
   return new Engine(options);
 }

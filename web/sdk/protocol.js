@@ -57,6 +57,7 @@ export const TIMEOUT_CODE = Object.freeze({
   setVolumeIndication: ErrorCode.TIMEOUT_SET_VOLUME_INDICATION,
   lastMileProbe: ErrorCode.TIMEOUT_LAST_MILE_PROBE,
   setRemoteVideoStreamType: ErrorCode.TIMEOUT_SET_REMOTE_VIDEO_STREAM_TYPE,
+  openData: ErrorCode.TIMEOUT_OPEN_DATA,
 });
 
 /** Every notification type the server sends. */

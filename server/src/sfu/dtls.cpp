@@ -223,19 +223,32 @@ void DtlsTransport::Progress() {
     int r = SSL_do_handshake(ssl_);
     if (r == 1) {
       if (OnConnected()) state_ = State::kConnected;
+      if (state_ == State::kConnected) ReadApplicationData();  // data may follow the last flight
     } else {
       int err = SSL_get_error(ssl_, r);
       if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) Fail("DTLS handshake: " + OpenSsl::TakeErrors());
     }
   } else if (state_ == State::kConnected) {
-    // Application data is not used (no data channels yet); drain alerts and close_notify.
-    uint8_t buf[2048];
-    int r;
-    while ((r = SSL_read(ssl_, buf, sizeof buf)) > 0) {
-    }
-    if (SSL_get_error(ssl_, r) == SSL_ERROR_ZERO_RETURN) state_ = State::kClosed;
+    ReadApplicationData();
   }
   Flush();
+}
+
+void DtlsTransport::ReadApplicationData() {
+  // Application data (SCTP packets, at most one datagram each) goes to its handler;
+  // without one it is drained. Alerts and close_notify are handled by SSL_read.
+  uint8_t buf[kMaxRecord];
+  int r;
+  while ((r = SSL_read(ssl_, buf, sizeof buf)) > 0)
+    if (on_data_) on_data_(std::span<const uint8_t>(buf, static_cast<size_t>(r)));
+  if (SSL_get_error(ssl_, r) == SSL_ERROR_ZERO_RETURN) state_ = State::kClosed;
+}
+
+bool DtlsTransport::SendApplicationData(std::span<const uint8_t> data) {
+  if (state_ != State::kConnected || !ssl_ || data.empty() || data.size() > kMaxRecord) return false;
+  int r = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+  Flush();
+  return r == static_cast<int>(data.size());
 }
 
 unsigned int DtlsTransport::NextFlightTimeoutUs(unsigned int previous_us) {
@@ -282,10 +295,12 @@ bool DtlsTransport::OnConnected() {
     return false;
   }
   const SRTP_PROTECTION_PROFILE* profile = SSL_get_selected_srtp_profile(ssl_);
+  if (!profile && !require_srtp_) return true;  // data only: no SRTP keys
   if (!profile) {
     Fail("no SRTP profile negotiated");
     return false;
   }
+  has_srtp_ = true;
   size_t key_len = 16, salt_len;
   if (profile->id == SRTP_AEAD_AES_128_GCM) {
     keys_.profile = SrtpProfile::kAeadAes128Gcm;

@@ -71,6 +71,15 @@ class DtlsTransport {
 
   /// Client role: sends the ClientHello. Server role: waits for one.
   void Start();
+  /// A data-only transport (SCTP, no media): the handshake may end without an SRTP
+  /// profile (keys() then stays empty). Call before Start.
+  void AllowNoSrtp() { require_srtp_ = false; }
+  /// Where application data (SCTP packets, RFC 8261) goes once connected.
+  void OnApplicationData(std::function<void(std::span<const uint8_t>)> fn) { on_data_ = std::move(fn); }
+  /// Sends application data in one record; false when not connected or refused.
+  bool SendApplicationData(std::span<const uint8_t> data);
+  /// Whether the handshake negotiated DTLS-SRTP.
+  [[nodiscard]] bool has_srtp() const { return has_srtp_; }
   /// One received DTLS datagram.
   void Feed(std::span<const uint8_t> datagram);
   /// Retransmits a lost flight when its timer expired; returns when to call again.
@@ -96,8 +105,11 @@ class DtlsTransport {
   };
 
  private:
+  /// The largest application data record read or written (an SCTP packet fits).
+  static constexpr size_t kMaxRecord = 2048;
   void Flush();
   void Progress();
+  void ReadApplicationData();
   void Fail(std::string why);
   bool OnConnected();
 
@@ -111,6 +123,8 @@ class DtlsTransport {
   SrtpKeys keys_;
   std::string peer_fingerprint_;
   DatagramSink out_;
+  bool require_srtp_ = true, has_srtp_ = false;
+  std::function<void(std::span<const uint8_t>)> on_data_;
 };
 
 /// One direction of SRTP: protect (outbound) or unprotect (inbound), any SSRC.

@@ -83,6 +83,7 @@ ChannelMedia::~ChannelMedia() {
   for (auto& entry : sessions_) {
     if (entry.second.publish) RemoveTransport(entry.second.publish->transport_id);
     if (entry.second.subscribe) RemoveTransport(entry.second.subscribe->transport_id);
+    if (entry.second.data) RemoveTransport(entry.second.data->transport_id);
   }
 }
 
@@ -373,7 +374,32 @@ void ChannelMedia::CloseSession(SessionId session) {
   // Publish side first, then subscribe side, as the session always dropped them.
   if (it->second.publish) RemoveTransport(it->second.publish->transport_id);
   if (it->second.subscribe) RemoveTransport(it->second.subscribe->transport_id);
+  if (it->second.data) RemoveTransport(it->second.data->transport_id);
   sessions_.erase(it);
+}
+
+Result<std::string> ChannelMedia::OpenData(SessionId session, std::string_view user, std::string_view offer_sdp,
+                                           Platform platform) {
+  if (!worker_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
+  auto offer = ParseSdp(offer_sdp);
+  if (!offer) return offer.error();
+  LocalTransport local = plane_.NewLocal(*worker_);
+  auto answer = AnswerDataOffer(*offer, local, {platform == Platform::kNative});
+  if (!answer) return answer.error();
+  TransportParams params{local.ufrag, local.pwd, answer->remote_ufrag, answer->remote_fingerprint};
+  params.dtls_client = answer->dtls_client;
+  params.sctp_port = answer->sctp_port;
+  DataSide side{plane_.NewTransportId(), std::make_shared<TransportCounters>()};
+  worker_->Post(
+      [w = worker_, id = side.transport_id, params, counters = side.counters, ch = channel_, name = std::string(user)] {
+        Transport* t = w->AddTransport(id, params, ch);
+        t->SetCounters(counters);
+        w->AddDataMember(id, ch, name);
+      });
+  SessionMedia& media = sessions_[session];
+  if (media.data) RemoveTransport(media.data->transport_id);
+  media.data = side;
+  return WriteSdp(answer->sdp);
 }
 
 namespace {
@@ -384,6 +410,12 @@ TransportStatus StatusOf(uint64_t id, const TransportCounters& c) {
 }
 
 }  // namespace
+
+std::optional<TransportStatus> ChannelMedia::DataStatus(SessionId session) const {
+  const SessionMedia* media = Find(session);
+  if (!media || !media->data) return std::nullopt;
+  return StatusOf(media->data->transport_id, *media->data->counters);
+}
 
 std::optional<TransportStatus> ChannelMedia::PublishStatus(SessionId session) const {
   const SessionMedia* media = Find(session);

@@ -189,7 +189,15 @@ class ChannelMedia {
   /// Closes the subscribe transport (and its routes); the offer's version goes on
   /// counting for the session's next one.
   void CloseSubscribe(SessionId session);
-  /// The session leaves the channel: both transports close and it is forgotten.
+  /// Answers the session's data connection offer (negotiate.hpp AnswerDataOffer) and
+  /// opens its data transport: its SCTP association relays Parley's data messages to
+  /// and from the channel's other data connections as `user` (data_relay.hpp). A
+  /// session's earlier data connection closes. Errors: the SDP's (kInvalidSdp),
+  /// kMediaConnectionCreateFailed without a media worker.
+  Result<std::string> OpenData(SessionId session, std::string_view user, std::string_view offer_sdp,
+                               Platform platform = Platform::kH5);
+  [[nodiscard]] std::optional<TransportStatus> DataStatus(SessionId session) const;
+  /// The session leaves the channel: its transports close and it is forgotten.
   void CloseSession(SessionId session);
 
   [[nodiscard]] std::optional<TransportStatus> PublishStatus(SessionId session) const;
@@ -213,9 +221,14 @@ class ChannelMedia {
     LocalTransport local;
     std::vector<OfferedTrack> offered;  ///< in offer order
   };
+  struct DataSide {
+    uint64_t transport_id = 0;
+    std::shared_ptr<TransportCounters> counters;
+  };
   struct SessionMedia {
     std::optional<PublishSide> publish;
     std::optional<SubscribeSide> subscribe;
+    std::optional<DataSide> data;
     uint64_t subscribe_version = 0;  ///< of the session's subscribe offers, across transports
   };
 

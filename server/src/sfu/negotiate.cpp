@@ -262,6 +262,53 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   return out;
 }
 
+Result<DataAnswer> AnswerDataOffer(const SdpSession& offer, const LocalTransport& local, PublishAnswerOptions options) {
+  auto bad = [](const std::string& why) { return MakeError(Errc::kInvalidSdp, why); };
+  if (offer.media.empty()) return bad("the offer has no media sections");
+  const SdpMedia& first = offer.media.front();
+  bool bundled = std::find(offer.bundle_mids.begin(), offer.bundle_mids.end(), first.mid) != offer.bundle_mids.end();
+  if (first.kind != "application" || first.proto != "UDP/DTLS/SCTP" || first.formats.size() != 1 ||
+      first.formats.front() != "webrtc-datachannel")
+    return bad("a data connection's first section must be m=application ... UDP/DTLS/SCTP webrtc-datachannel");
+  if (!bundled || first.mid.empty()) return bad("the data section must be in the BUNDLE group");
+  if (first.port == 0 && !first.bundle_only) return bad("the data section is rejected (port 0)");
+  DataAnswer out;
+  out.dtls_client = options.dtls_client && first.setup == "actpass";
+  out.remote_ufrag = first.ice_ufrag;
+  out.remote_pwd = first.ice_pwd;
+  out.remote_fingerprint = first.fingerprint;
+  out.sctp_port = first.sctp_port ? first.sctp_port : 5000;
+  out.max_message_size = first.max_message_size;
+  if (out.remote_ufrag.empty() || out.remote_pwd.empty()) return bad("the offer lacks ICE credentials");
+  if (first.fingerprint_algorithm != "sha-256" || out.remote_fingerprint.empty())
+    return bad("the offer needs a sha-256 DTLS fingerprint");
+  if (first.setup != "actpass" && first.setup != "active") return bad("the offer's a=setup must be actpass or active");
+  SdpSession& a = out.sdp;
+  a.session_id = offer.session_id ^ 0x5A5A5A5A;
+  a.session_version = 1;
+  a.ice_lite = true;
+  a.bundle_mids = {first.mid};
+  for (const SdpMedia& m : offer.media) {
+    SdpMedia r;
+    r.kind = m.kind;
+    r.proto = m.proto;
+    r.mid = m.mid;
+    r.formats = m.formats.empty() ? std::vector<std::string>{"0"} : std::vector<std::string>{m.formats.front()};
+    if (&m == &first) {
+      SetLocalTransport(r, local, out.dtls_client ? "active" : "passive");
+      r.rtcp_mux = false;  // SCTP over DTLS has no RTCP
+      r.port = 9;
+      r.sctp_port = 5000;
+      r.max_message_size = kMaxDataMessageBytes;
+    } else {
+      r.port = 0;  // only the one data section
+      r.direction = "inactive";
+    }
+    a.media.push_back(std::move(r));
+  }
+  return out;
+}
+
 SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec, bool stereo) {
   auto is = [codec](std::string_view name) { return CodecNamed(codec, name); };
   if (is("opus")) return stereo ? SubscribePayloadTypes{110, 109, 62} : SubscribePayloadTypes{111, 112, 63};

@@ -91,6 +91,26 @@ struct PublishAnswerOptions {
 Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTransport& local,
                                          PublishAnswerOptions options = {});
 
+/// The largest data channel message the server takes and sends (a=max-message-size of
+/// its answers): a Parley message's payload (kMaxDataPayload) and its envelope.
+inline constexpr uint32_t kMaxDataMessageBytes = 64 * 1024 + 128;
+
+/// What the answer to a data connection's offer accepted.
+struct DataAnswer {
+  SdpSession sdp;
+  std::string remote_ufrag, remote_pwd, remote_fingerprint;
+  uint16_t sctp_port = 5000;      ///< the client's SCTP port (a=sctp-port)
+  uint32_t max_message_size = 0;  ///< the client's a=max-message-size (0: not given, 64 KiB by RFC 8841 §6.1)
+  bool dtls_client = false;       ///< as in PublishAnswer
+};
+
+/// Answers a data connection's offer: its first section must be an SCTP data channel
+/// section (m=application … UDP/DTLS/SCTP webrtc-datachannel, RFC 8841) in the BUNDLE
+/// group, with ICE credentials, a sha-256 fingerprint and setup actpass or active; any
+/// other section is rejected (port 0). Errors are kInvalidSdp.
+Result<DataAnswer> AnswerDataOffer(const SdpSession& offer, const LocalTransport& local,
+                                   PublishAnswerOptions options = {});
+
 /// One track the server sends on a subscribe connection.
 struct OfferedTrack {
   std::string mid;

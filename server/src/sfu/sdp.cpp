@@ -194,6 +194,10 @@ Result<SdpSession> ParseSdp(std::string_view text) {
           t.bundle_only = true;
         } else if (name == "end-of-candidates") {
           t.end_of_candidates = true;
+        } else if (name == "sctp-port") {
+          if (!m || !ParseNum(rest, &m->sctp_port) || m->sctp_port == 0) return Bad(line_no, "bad sctp-port");
+        } else if (name == "max-message-size") {
+          if (!m || !ParseNum(rest, &m->max_message_size)) return Bad(line_no, "bad max-message-size");
         } else if (name == "candidate") {
           if (!m) return Bad(line_no, "candidate outside a media section");
           if (m->candidates.size() >= 64 || rest.size() > 512) return Bad(line_no, "too many or too long candidates");
@@ -355,6 +359,8 @@ std::string WriteSdp(const SdpSession& s) {
     };
     simulcast("send", m.simulcast_send);
     simulcast("recv", m.simulcast_recv);
+    if (m.sctp_port) line("a=sctp-port:", std::to_string(m.sctp_port));
+    if (m.max_message_size) line("a=max-message-size:", std::to_string(m.max_message_size));
     for (const auto& c : m.candidates) line("a=candidate:", c);
     if (m.end_of_candidates) line("a=end-of-candidates");
   }

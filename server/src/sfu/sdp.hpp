@@ -66,6 +66,8 @@ struct SdpMedia {
   std::vector<SdpRid> rids;                                 ///< a=rid lines, in order (at most 8)
   std::vector<std::string> simulcast_send, simulcast_recv;  ///< a=simulcast (RFC 8853): per stream, its first
                                                             ///< alternative ("~" leads a paused one)
+  uint16_t sctp_port = 0;                                   ///< a=sctp-port (RFC 8841; data channels), 0 = none
+  uint32_t max_message_size = 0;                            ///< a=max-message-size (RFC 8841 §6), 0 = none given
   std::vector<std::string> candidates;                      ///< values of a=candidate
   bool end_of_candidates = false;
 

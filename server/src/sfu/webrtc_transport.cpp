@@ -131,6 +131,14 @@ void WebRtcTransport::MakeDtls(DtlsTransport::Role role) {
   dtls_ = std::make_unique<DtlsTransport>(cert_, role, "", [this](std::span<const uint8_t> d) {
     if (sink_) sink_->SendNow(d, path_);
   });
+  if (params_.sctp_port) {  // a data connection: SCTP in DTLS, SRTP not needed
+    dtls_->AllowNoSrtp();
+    dtls_->OnApplicationData([this](std::span<const uint8_t> d) {
+      if (!sctp_) return;  // before the fingerprint was checked: SCTP retransmits
+      sctp_->Input(d);
+      DeliverData();
+    });
+  }
   dtls_->Start();
 }
 
@@ -149,7 +157,7 @@ void WebRtcTransport::HandleDtls(std::span<const uint8_t> packet) {
   // also thinks it is the client) finds us passive.
   if (!dtls_) MakeDtls(DtlsTransport::Role::kServer);
   dtls_->Feed(packet);
-  if (dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) {
+  if (dtls_->state() == DtlsTransport::State::kConnected && !dtls_done_) {
     FinishDtls();
   } else if (dtls_->state() == DtlsTransport::State::kFailed) {
     Fail(Failure::kDtlsFailed);
@@ -168,13 +176,27 @@ void WebRtcTransport::SetRemote(std::string remote_ufrag, std::string remote_fin
   if (!dtls_) params_.dtls_client = dtls_client;
   if (params_.dtls_client) StartDtlsClient();
   // DTLS may have finished before the answer arrived: the check happens now.
-  if (dtls_ && dtls_->state() == DtlsTransport::State::kConnected && !srtp_in_) FinishDtls();
+  if (dtls_ && dtls_->state() == DtlsTransport::State::kConnected && !dtls_done_) FinishDtls();
 }
 
 void WebRtcTransport::FinishDtls() {
   if (params_.remote_fingerprint.empty() || state_ == State::kFailed) return;  // wait for SetRemote
   if (!SameFingerprint(dtls_->peer_fingerprint(), params_.remote_fingerprint)) {
     Fail(Failure::kDtlsFailed);
+    return;
+  }
+  if (params_.sctp_port) {
+    // Both sides connect (RFC 8841 §9.3 leaves it to SCTP to settle crossing INITs).
+    sctp_ = std::make_unique<SctpAssociation>(kSctpPort, params_.sctp_port, [this](std::span<const uint8_t> p) {
+      if (dtls_) (void)dtls_->SendApplicationData(p);
+    });
+    if (!sctp_->Start()) {
+      Fail(Failure::kDtlsFailed);
+      return;
+    }
+    dtls_done_ = true;
+    just_connected_ = true;
+    SetState(State::kConnected);
     return;
   }
   const auto& k = dtls_->keys();
@@ -186,6 +208,7 @@ void WebRtcTransport::FinishDtls() {
   }
   srtp_in_ = std::move(*in);
   srtp_out_ = std::move(*out);
+  dtls_done_ = true;
   just_connected_ = true;
   SetState(State::kConnected);
 }
@@ -308,6 +331,19 @@ void WebRtcTransport::Tick(int64_t now_us) {
     if (!progressing) Fail(has_path_ ? Failure::kDtlsTimeout : Failure::kIceTimeout);
   }
   if (state_ == State::kConnected && now_us - last_check_us_ > timeouts_.consent_us) Fail(Failure::kConsentLost);
+  if (sctp_ && state_ == State::kConnected) {
+    sctp_->Flush();  // what its timers produced (retransmissions, heartbeats)
+    if (sctp_->state() == SctpAssociation::State::kClosed) Fail(Failure::kClosedByPeer);
+  }
+}
+
+void WebRtcTransport::DeliverData() {
+  for (auto& m : sctp_->TakeMessages())
+    if (listener_) listener_->OnDataMessage(*this, m);
+}
+
+bool WebRtcTransport::SendData(uint16_t stream, uint32_t ppid, std::span<const uint8_t> data, SctpSendOptions options) {
+  return state_ == State::kConnected && sctp_ && sctp_->Send(stream, ppid, data, options);
 }
 
 bool WebRtcTransport::TakeJustConnected() {

@@ -28,6 +28,7 @@
 #include "sfu/dtls.hpp"
 #include "sfu/publisher_tracks.hpp"
 #include "sfu/rtp.hpp"
+#include "sfu/sctp.hpp"
 #include "sfu/twcc.hpp"
 
 namespace parley::sfu {
@@ -38,6 +39,8 @@ inline constexpr size_t kMaxDatagram = 1500;
 inline constexpr size_t kSlotBytes = kMaxDatagram + kSrtpMaxOverhead;
 /// The sender SSRC of the RTCP the SFU originates ("PRLY").
 inline constexpr uint32_t kServerSsrc = 0x50524C59;
+/// The server's SCTP port on data connections (a=sctp-port of its answers).
+inline constexpr uint16_t kSctpPort = 5000;
 
 /// Why a transport failed (kept in TransportCounters::failure).
 enum class Failure : uint8_t {
@@ -61,6 +64,9 @@ struct TransportParams {
   /// We are the DTLS client: the handshake starts as soon as ICE gives a path, and
   /// our 200 ms flight timer (not the peer's, often 1 s) paces its retransmissions.
   bool dtls_client = false;
+  /// A data connection: the client's SCTP port (a=sctp-port); 0 = a media transport.
+  /// Data connections carry SCTP (data channels) in DTLS and no SRTP.
+  uint16_t sctp_port = 0;
 };
 
 /// Counters of one transport: written on the worker thread, read by the control plane
@@ -112,6 +118,8 @@ class WebRtcTransport {
     virtual void OnRtp(WebRtcTransport& t, size_t track, const RtpView& v) = 0;
     /// A valid decrypted compound RTCP packet from the client.
     virtual void OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int64_t now_us) = 0;
+    /// A data channel message from the client (data connections).
+    virtual void OnDataMessage(WebRtcTransport& /*t*/, const SctpMessage& /*m*/) {}
     /// A datagram of this transport was dropped, for `reason` (the worker counts it).
     virtual void OnDropped(WebRtcTransport& /*t*/, DropReason /*reason*/) {}
   };
@@ -196,6 +204,11 @@ class WebRtcTransport {
   /// path(). For the forwarding path, which rewrites packets straight into a slot.
   size_t ProtectRtp(uint8_t* slot, size_t length);
 
+  /// Data connections: sends one data channel message (false when not open, too large
+  /// or SCTP's buffer is full: not sent).
+  bool SendData(uint16_t stream, uint32_t ppid, std::span<const uint8_t> data, SctpSendOptions options);
+  [[nodiscard]] const SctpAssociation* sctp() const { return sctp_.get(); }
+
   /// Fails the transport with `f` (no-op when already failed or closed).
   void Fail(Failure f);
   /// The worker removed it: no more timers or packets.
@@ -217,6 +230,8 @@ class WebRtcTransport {
   /// After the DTLS handshake: checks the peer's fingerprint against the SDP's (when
   /// known) and opens the SRTP sessions.
   void FinishDtls();
+  /// Hands the messages SCTP received to the listener.
+  void DeliverData();
 
   uint64_t id_;
   TransportParams params_;
@@ -226,6 +241,8 @@ class WebRtcTransport {
   PacketSink* sink_;
   std::unique_ptr<DtlsTransport> dtls_;
   std::unique_ptr<SrtpSession> srtp_in_, srtp_out_;
+  std::unique_ptr<SctpAssociation> sctp_;  ///< data connections, once DTLS is done
+  bool dtls_done_ = false;                 ///< the handshake finished and the fingerprint matched
   State state_ = State::kNew;
   Failure failure_ = Failure::kNone;
   bool has_path_ = false;

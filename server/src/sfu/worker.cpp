@@ -184,6 +184,7 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
   forwarder_.Detach(id);
+  data_.Remove(id);
   by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
     if (a->second == it->second.get())
@@ -255,6 +256,7 @@ void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old)
 
 void MediaWorker::Tick(int64_t now_us) {
   forwarder_.SetNow(now_us);
+  if (data_.size()) SctpStack::Tick();                               // the process's SCTP timers (data connections)
   forwarder_.TakeDueKeyframes(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
     if (Transport* p = FindTransport(id)) Guarded(id, [&] { forwarder_.RequestKeyframe(*p, now_us); });
   });
@@ -263,6 +265,11 @@ void MediaWorker::Tick(int64_t now_us) {
     auto& tp = entry.second;
     Guarded(entry.first, [&] { TickTransport(*tp, now_us); });
   }
+}
+
+void MediaWorker::OnDataMessage(WebRtcTransport& t, const SctpMessage& m) {
+  data_.OnMessage(
+      t, m, Now(), [](void* self, uint64_t id) { return static_cast<MediaWorker*>(self)->FindTransport(id); }, this);
 }
 
 void MediaWorker::TickTransport(Transport& t, int64_t now_us) {

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "parley/proto/result.hpp"
+#include "sfu/data_relay.hpp"
 #include "sfu/drop_counters.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/forwarder.hpp"
@@ -120,6 +121,13 @@ class MediaWorker final : private WebRtcTransport::Listener,
     return forwarder_.RoutesFrom(publisher);
   }
 
+  /// Makes data connection `transport` (added with TransportParams::sctp_port) `user`'s
+  /// in the route table `channel`: its messages are relayed to the channel's other
+  /// data connections (data_relay.hpp).
+  void AddDataMember(uint64_t transport, uint64_t channel, std::string user) {
+    data_.Add(transport, channel, std::move(user));
+  }
+  [[nodiscard]] const DataRelayCounters& data_counters() const { return data_.counters(); }
   /// Opens a last-mile probe signalling granted (probe_sessions.hpp); false when this
   /// worker holds as many as it serves.
   bool OpenProbe(const ProbeGrant& grant) { return probes_.Open(grant, Now()); }
@@ -170,6 +178,7 @@ class MediaWorker final : private WebRtcTransport::Listener,
     forwarder_.OnRtcp(t, rtcp, now_us);
   }
   void OnDropped(WebRtcTransport& /*t*/, DropReason reason) override { drops_.Count(reason); }
+  void OnDataMessage(WebRtcTransport& t, const SctpMessage& m) override;
   // WebRtcTransport::PacketSink: packets are protected straight into slots and go out
   // together with sendmmsg at the end of each receive batch, posted batch or tick.
   void SendNow(std::span<const uint8_t> datagram, const sockaddr_storage& to) override;
@@ -195,6 +204,7 @@ class MediaWorker final : private WebRtcTransport::Listener,
   SendBatch batch_{kSlotBytes};
   Forwarder forwarder_;  ///< after drops_ and batch_, which it is given
   ProbeSessions probes_;
+  DataRelay data_;
   int64_t last_tick_us_ = 0;
   uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
   std::atomic<uint64_t> wakeups_{0}, exceptions_{0};

@@ -153,6 +153,18 @@ void HandleSetRemoteVideoStreamType(HubContext& ctx, Conn& c, const ClientMessag
   ctx.out.Reply(c, m, Errc::kOk, "ok", data);
 }
 
+// The data connection (issue #15): any member, broadcaster or audience, may open one;
+// it carries data messages to and from the channel's other data connections.
+void HandleOpenData(HubContext& ctx, Conn& c, const ClientMessage& m) {
+  Session* s = RequireJoined(ctx, c, m);
+  if (!s) return;
+  auto req = proto::OpenDataRequest::Parse(m.body);
+  if (!req) return ctx.out.ReplyError(c, m, req.error());
+  auto answer = s->channel->media->OpenData(s->id, s->user_id, req->sdp, s->platform);
+  if (!answer) return ctx.out.ReplyError(c, m, answer.error());
+  ctx.out.Reply(c, m, Errc::kOk, "ok", {{"sdp", *answer}});
+}
+
 void HandleSubscribeAnswer(HubContext& ctx, Conn& c, const ClientMessage& m) {
   Session* s = RequireJoined(ctx, c, m);
   if (!s) return;
@@ -172,6 +184,7 @@ void RegisterMediaHandlers(Dispatcher& d, HubContext& ctx) {
   Register(d, ctx, "subscribe", &HandleSubscribe);
   Register(d, ctx, "unsubscribe", &HandleUnsubscribe);
   Register(d, ctx, "subscribeAnswer", &HandleSubscribeAnswer);
+  Register(d, ctx, "openData", &HandleOpenData);
 }
 
 }  // namespace parley::server

@@ -89,6 +89,15 @@ struct UpdatePublishRequest {
   bool operator==(const UpdatePublishRequest&) const = default;
 };
 
+/// openData: the client's offer for its data connection (one SCTP data channel section).
+struct OpenDataRequest {
+  std::string sdp;
+
+  static Result<OpenDataRequest> Parse(const nlohmann::json& body);
+  [[nodiscard]] nlohmann::json ToJson() const;
+  bool operator==(const OpenDataRequest&) const = default;
+};
+
 struct UnpublishRequest {
   TrackSet tracks;
 
