@@ -15,16 +15,18 @@ namespace parley::sfu {
 namespace {
 
 // The stack's mutex: held around every usrsctp call, so its callbacks run under it.
+// Never destroyed (nor is Live's set): an association that outlives main (a static)
+// still finds both.
 std::mutex& Mu() {
-  static std::mutex m;
-  return m;
+  static auto* m = new std::mutex;
+  return *m;
 }
 
 // The associations alive (registered addresses): a callback for one that is gone (a
 // packet usrsctp still had for a closed socket) finds it missing and is dropped.
 std::set<const void*>& Live() {
-  static std::set<const void*> s;
-  return s;
+  static auto* s = new std::set<const void*>;
+  return *s;
 }
 
 bool g_initialised = false;
