@@ -9,12 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "data_peer.hpp"
+#include "on_worker.hpp"
 #include "sfu/worker.hpp"
 
 using namespace parley::sfu;
@@ -25,14 +25,6 @@ namespace {
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
-
-template <typename Fn>
-auto OnWorkerThread(MediaWorker& w, Fn fn) {
-  std::promise<decltype(fn())> p;
-  auto f = p.get_future();
-  w.Post([&] { p.set_value(fn()); });
-  return f.get();
 }
 
 double Percentile(std::vector<double> v, double q) {
@@ -78,8 +70,8 @@ int main(int argc, char** argv) {
     auto peer = std::make_unique<DataPeer>(worker->port());
     TransportParams params{"u" + std::to_string(id), "password-of-the-server-" + std::to_string(id), "c",
                            peer->fingerprint()};
-    params.sctp_port = 5000;
-    OnWorkerThread(*worker, [&] {
+    params.sctp_port = kSctpPort;
+    OnWorker(*worker, [&] {
       worker->AddTransport(id, params, 1);
       worker->AddDataMember(id, 1, id == 1 ? "a" : "b");
       return 0;
@@ -100,7 +92,7 @@ int main(int argc, char** argv) {
   }
   // Throughput: 16 KiB messages as fast as the sender's SCTP takes them for 3 s; the
   // relay passes what the sender's rate allows (4 MiB/s) and drops the rest.
-  auto before = OnWorkerThread(*worker, [&] { return worker->data_counters(); });
+  auto before = OnWorker(*worker, [&] { return worker->data_counters(); });
   std::string big(16 * 1024, 'y');
   uint64_t received = 0, offered = 0;
   b.got.clear();
@@ -118,7 +110,7 @@ int main(int argc, char** argv) {
     for (auto& m : b.got) received += m.data.size() - 2;
     b.got.clear();
   }
-  auto after = OnWorkerThread(*worker, [&] { return worker->data_counters(); });
+  auto after = OnWorker(*worker, [&] { return worker->data_counters(); });
   double secs = 3.0;
   std::printf(
       "data_relay: throughput, 16 KiB reliable ordered for 3 s: offered %.2f MiB/s, delivered %.2f MiB/s "

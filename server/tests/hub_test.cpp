@@ -30,12 +30,20 @@ class HubTest : public ::testing::Test {
     auto link = std::make_shared<FakeLink>();
     return {hub_.OnOpen(link, "127.0.0.1"), link};
   }
+  /// Sends request `type` with `body` on connection `c`; the code of its reply.
+  Errc Ask(uint64_t c, const FakeLink& link, const std::string& type, json body) {
+    body["type"] = type;
+    body["id"] = ++next_id_;
+    hub_.OnMessage(c, body.dump());
+    return static_cast<Errc>(link.sent.back()["code"].get<int32_t>());
+  }
 
   boost::asio::io_context io_;
   ServerConfig config_;
   Metrics metrics_;
   std::unique_ptr<AppStore> store_;
   SignalHub hub_;
+  int next_id_ = 0;  ///< of the requests Ask (and the tests' joins) send
 };
 
 TEST_F(HubTest, AThrowingHandlerClosesOnlyItsConnection) {
@@ -226,19 +234,13 @@ TEST_F(HubTest, LastMileProbeIsCheckedLikeAJoinBeforeAnyMedia) {
     return MintAccessToken({app.app_id, "room", "u1", "", "", 4102444800, 0}, key);
   };
   auto [c, link] = Open();
-  int id = 0;
-  auto ask = [&, c = c, link = link](json body) {
-    body["type"] = "lastMileProbe";
-    body["id"] = ++id;
-    hub_.OnMessage(c, body.dump());
-    return static_cast<Errc>(link->sent.back()["code"].get<int32_t>());
-  };
+  auto ask = [&, c = c, link = link](json body) { return Ask(c, *link, "lastMileProbe", std::move(body)); };
   EXPECT_EQ(ask({{"token", token(app.app_key)}, {"uplinkKbps", 0}, {"downlinkKbps", 0}}), Errc::kInvalidField);
   EXPECT_EQ(ask({{"token", token(app.app_key)}, {"downlinkKbps", 20000}}), Errc::kInvalidField);
   EXPECT_EQ(ask({{"token", token("not-the-key")}}), Errc::kTokenInvalid);
   EXPECT_EQ(ask(json::object()), Errc::kInvalidField);  // no credentials
   EXPECT_EQ(ask({{"token", token(app.app_key)}}), Errc::kMediaConnectionCreateFailed);
-  hub_.OnMessage(c, json{{"type", "join"}, {"id", ++id}, {"token", token(app.app_key)}}.dump());
+  hub_.OnMessage(c, json{{"type", "join"}, {"id", ++next_id_}, {"token", token(app.app_key)}}.dump());
   ASSERT_EQ(link->sent.back()["code"], 0);
   EXPECT_EQ(ask({{"token", token(app.app_key)}}), Errc::kAlreadyInChannel);
 }
@@ -255,16 +257,10 @@ namespace {
 TEST_F(HubTest, RemoteVideoStreamTypesAreCheckedAndBounded) {
   App app = store_->Create("layers").value();
   auto [c, link] = Open();
-  int id = 0;
-  auto ask = [&, c = c, link = link](json body) {
-    body["type"] = "setRemoteVideoStreamType";
-    body["id"] = ++id;
-    hub_.OnMessage(c, body.dump());
-    return static_cast<Errc>(link->sent.back()["code"].get<int32_t>());
-  };
+  auto ask = [&, c = c, link = link](json body) { return Ask(c, *link, "setRemoteVideoStreamType", std::move(body)); };
   EXPECT_EQ(ask({{"streamType", "small"}}), Errc::kNotInChannel);
   hub_.OnMessage(c, json{{"type", "join"},
-                         {"id", ++id},
+                         {"id", ++next_id_},
                          {"token", MintAccessToken({app.app_id, "room", "me", "", "", 4102444800, 0}, app.app_key)}}
                         .dump());
   ASSERT_EQ(link->sent.back()["code"], 0);
@@ -284,16 +280,10 @@ TEST_F(HubTest, RemoteVideoStreamTypesAreCheckedAndBounded) {
 TEST_F(HubTest, OpenDataNeedsAChannelAndAnOffer) {
   App app = store_->Create("data").value();
   auto [c, link] = Open();
-  int id = 0;
-  auto ask = [&, c = c, link = link](json body) {
-    body["type"] = "openData";
-    body["id"] = ++id;
-    hub_.OnMessage(c, body.dump());
-    return static_cast<Errc>(link->sent.back()["code"].get<int32_t>());
-  };
+  auto ask = [&, c = c, link = link](json body) { return Ask(c, *link, "openData", std::move(body)); };
   EXPECT_EQ(ask({{"sdp", "v=0\r\n"}}), Errc::kNotInChannel);
   hub_.OnMessage(c, json{{"type", "join"},
-                         {"id", ++id},
+                         {"id", ++next_id_},
                          {"token", MintAccessToken({app.app_id, "room", "me", "", "", 4102444800, 0}, app.app_key)}}
                         .dump());
   ASSERT_EQ(link->sent.back()["code"], 0);

@@ -3,76 +3,35 @@
 // check, the DTLS client handshake and SRTP both ways; and RTP packets to send.
 #pragma once
 
-#include <arpa/inet.h>
-#include <poll.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdlib>
 #include <deque>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
+#include "loopback_client.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/rtp.hpp"
-#include "sfu/stun.hpp"
 
 namespace parley::sfu::test_peer {
 
-using namespace std::chrono_literals;
-using Bytes = std::vector<uint8_t>;
-
 // A WebRTC client reduced to what the worker sees: a UDP socket, an ICE check, the
 // DTLS client handshake, and SRTP both ways.
-class Peer {
+class Peer : public LoopbackClient {
  public:
-  explicit Peer(uint16_t server_port) : cert_(*DtlsCertificate::Generate()) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    a.sin_port = htons(server_port);
-    connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  }
-  ~Peer() { close(fd_); }
-  [[nodiscard]] std::string fingerprint() const { return cert_->fingerprint(); }
-
-  void Check(const std::string& user, const std::string& pwd) {
-    std::array<uint8_t, 12> tx{};
-    for (auto& b : tx) b = static_cast<uint8_t>(rand());
-    Bytes req(256);
-    req.resize(WriteStunBindingRequest(req, tx, user, pwd, 100, 42, true));
-    Send(req);
-  }
+  using LoopbackClient::LoopbackClient;
 
   /// A check, and then its answer: once it returns, the worker has handled the check.
   bool CheckAnswered(const std::string& user, const std::string& pwd) {
     Check(user, pwd);
-    for (auto r = RecvRaw(2s); !r.empty(); r = RecvRaw(2s))
+    for (auto r = Recv(2s); !r.empty(); r = Recv(2s))
       if (Classify(r) == PacketClass::kStun) return true;  // RTCP to the publisher may come first
     return false;
   }
 
   /// ICE check, then the DTLS handshake; returns when SRTP is ready.
   bool Connect(const std::string& user, const std::string& pwd, const std::string& server_fp) {
-    Check(user, pwd);
-    auto r = RecvRaw(2s);
-    if (r.empty() || Classify(r) != PacketClass::kStun) return false;
-    dtls_ = std::make_unique<DtlsTransport>(cert_, DtlsTransport::Role::kClient, server_fp,
-                                            [this](std::span<const uint8_t> d) { Send(d); });
-    dtls_->Start();
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (dtls_->state() == DtlsTransport::State::kConnecting && std::chrono::steady_clock::now() < deadline) {
-      auto d = RecvRaw(50ms);
-      if (!d.empty() && Classify(d) == PacketClass::kDtls)
-        dtls_->Feed(d);
-      else
-        (void)dtls_->HandleTimeout();
-    }
-    if (dtls_->state() != DtlsTransport::State::kConnected) return false;
+    if (!Handshake(user, pwd, server_fp)) return false;
     out_ = *SrtpSession::Create(dtls_->keys().profile, dtls_->keys().local_master, SrtpSession::Direction::kOutbound);
     in_ = *SrtpSession::Create(dtls_->keys().profile, dtls_->keys().remote_master, SrtpSession::Direction::kInbound);
     return true;
@@ -106,22 +65,13 @@ class Peer {
   }
 
  private:
-  void Send(std::span<const uint8_t> d) { (void)send(fd_, d.data(), d.size(), 0); }
-  Bytes RecvRaw(std::chrono::milliseconds timeout) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
-    Bytes buf(2048);
-    ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
-    buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    return buf;
-  }
   Bytes RecvClass(PacketClass want, std::chrono::milliseconds timeout) {
     auto& q = want == PacketClass::kRtp ? rtp_ : rtcp_;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (q.empty()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return {};
-      auto d = RecvRaw(left);
+      auto d = Recv(left);
       if (d.empty()) return {};
       PacketClass c = Classify(d);
       if (c == PacketClass::kRtp) {
@@ -137,9 +87,6 @@ class Peer {
     return p;
   }
 
-  int fd_ = -1;
-  std::shared_ptr<DtlsCertificate> cert_;
-  std::unique_ptr<DtlsTransport> dtls_;
   std::unique_ptr<SrtpSession> out_, in_;
   std::deque<Bytes> rtp_, rtcp_;
 };

@@ -39,7 +39,7 @@ class WorkerData : public ::testing::Test {
     auto peer = std::make_unique<DataPeer>(worker_->port());
     TransportParams params{"u" + std::to_string(id), "password-of-the-server-" + std::to_string(id), "c",
                            peer->fingerprint()};
-    params.sctp_port = 5000;
+    params.sctp_port = kSctpPort;
     OnWorker(*worker_, [&] {
       worker_->AddTransport(id, params, channel);
       worker_->AddDataMember(id, channel, user);

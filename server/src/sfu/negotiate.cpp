@@ -80,6 +80,23 @@ std::vector<std::string> KeepFeedback(const SdpCodec& c) {
 // Our side of the bundled transport, the same in every section we write: ICE-lite
 // credentials, the certificate fingerprint, the DTLS role, rtcp-mux, and the one host
 // candidate (the media worker's port; RFC 8843 §7.1 — ICE-lite gathers nothing else).
+// The offer's transport, from its first section (BUNDLE): ICE credentials, a sha-256
+// DTLS fingerprint and a=setup actpass or active, and the DTLS role the answer takes.
+// `Answer` is PublishAnswer or DataAnswer.
+template <typename Answer>
+Status ReadOfferTransport(const SdpMedia& first, PublishAnswerOptions options, Answer& out) {
+  auto bad = [](const std::string& why) { return MakeError(Errc::kInvalidSdp, why); };
+  out.dtls_client = options.dtls_client && first.setup == "actpass";
+  out.remote_ufrag = first.ice_ufrag;
+  out.remote_pwd = first.ice_pwd;
+  out.remote_fingerprint = first.fingerprint;
+  if (out.remote_ufrag.empty() || out.remote_pwd.empty()) return bad("the offer lacks ICE credentials");
+  if (first.fingerprint_algorithm != "sha-256" || out.remote_fingerprint.empty())
+    return bad("the offer needs a sha-256 DTLS fingerprint");
+  if (first.setup != "actpass" && first.setup != "active") return bad("the offer's a=setup must be actpass or active");
+  return {};
+}
+
 void SetLocalTransport(SdpMedia& m, const LocalTransport& local, const char* setup) {
   m.ice_ufrag = local.ufrag;
   m.ice_pwd = local.pwd;
@@ -149,14 +166,7 @@ Result<PublishAnswer> AnswerPublishOffer(const SdpSession& offer, const LocalTra
   if (offer.bundle_mids.empty()) return bad("the offer must use BUNDLE (a=group:BUNDLE)");
   PublishAnswer out;
   const SdpMedia& first = offer.media.front();
-  out.dtls_client = options.dtls_client && first.setup == "actpass";
-  out.remote_ufrag = first.ice_ufrag;
-  out.remote_pwd = first.ice_pwd;
-  out.remote_fingerprint = first.fingerprint;
-  if (out.remote_ufrag.empty() || out.remote_pwd.empty()) return bad("the offer lacks ICE credentials");
-  if (first.fingerprint_algorithm != "sha-256" || out.remote_fingerprint.empty())
-    return bad("the offer needs a sha-256 DTLS fingerprint");
-  if (first.setup != "actpass" && first.setup != "active") return bad("the offer's a=setup must be actpass or active");
+  if (Status st = ReadOfferTransport(first, options, out); !st) return st.error();
 
   SdpSession& a = out.sdp;
   a.session_id = offer.session_id ^ 0x5A5A5A5A;
@@ -273,16 +283,9 @@ Result<DataAnswer> AnswerDataOffer(const SdpSession& offer, const LocalTransport
   if (!bundled || first.mid.empty()) return bad("the data section must be in the BUNDLE group");
   if (first.port == 0 && !first.bundle_only) return bad("the data section is rejected (port 0)");
   DataAnswer out;
-  out.dtls_client = options.dtls_client && first.setup == "actpass";
-  out.remote_ufrag = first.ice_ufrag;
-  out.remote_pwd = first.ice_pwd;
-  out.remote_fingerprint = first.fingerprint;
-  out.sctp_port = first.sctp_port ? first.sctp_port : 5000;
+  if (Status st = ReadOfferTransport(first, options, out); !st) return st.error();
+  out.sctp_port = first.sctp_port ? first.sctp_port : kSctpPort;
   out.max_message_size = first.max_message_size;
-  if (out.remote_ufrag.empty() || out.remote_pwd.empty()) return bad("the offer lacks ICE credentials");
-  if (first.fingerprint_algorithm != "sha-256" || out.remote_fingerprint.empty())
-    return bad("the offer needs a sha-256 DTLS fingerprint");
-  if (first.setup != "actpass" && first.setup != "active") return bad("the offer's a=setup must be actpass or active");
   SdpSession& a = out.sdp;
   a.session_id = offer.session_id ^ 0x5A5A5A5A;
   a.session_version = 1;
@@ -298,7 +301,7 @@ Result<DataAnswer> AnswerDataOffer(const SdpSession& offer, const LocalTransport
       SetLocalTransport(r, local, out.dtls_client ? "active" : "passive");
       r.rtcp_mux = false;  // SCTP over DTLS has no RTCP
       r.port = 9;
-      r.sctp_port = 5000;
+      r.sctp_port = kSctpPort;
       r.max_message_size = kMaxDataMessageBytes;
     } else {
       r.port = 0;  // only the one data section

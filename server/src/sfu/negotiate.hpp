@@ -12,6 +12,7 @@
 
 #include "parley/proto/result.hpp"
 #include "parley/proto/vocabulary.hpp"
+#include "sfu/sctp.hpp"
 #include "sfu/sdp.hpp"
 
 namespace parley::sfu {
@@ -99,9 +100,9 @@ inline constexpr uint32_t kMaxDataMessageBytes = 64 * 1024 + 128;
 struct DataAnswer {
   SdpSession sdp;
   std::string remote_ufrag, remote_pwd, remote_fingerprint;
-  uint16_t sctp_port = 5000;      ///< the client's SCTP port (a=sctp-port)
-  uint32_t max_message_size = 0;  ///< the client's a=max-message-size (0: not given, 64 KiB by RFC 8841 §6.1)
-  bool dtls_client = false;       ///< as in PublishAnswer
+  uint16_t sctp_port = kSctpPort;  ///< the client's SCTP port (a=sctp-port)
+  uint32_t max_message_size = 0;   ///< the client's a=max-message-size (0: not given, 64 KiB by RFC 8841 §6.1)
+  bool dtls_client = false;        ///< as in PublishAnswer
 };
 
 /// Answers a data connection's offer: its first section must be an SCTP data channel

@@ -60,6 +60,22 @@ void InitLocked() {
   g_last_tick_ms = SteadyMs();
 }
 
+// How one message goes out: its stream, PPID (host order here), order and reliability
+// (no retransmission when unreliable: PR-SCTP, RFC 3758).
+sctp_sendv_spa SendInfo(uint16_t stream, uint32_t ppid, SctpSendOptions options) {
+  sctp_sendv_spa spa{};
+  spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
+  spa.sendv_sndinfo.snd_sid = stream;
+  spa.sendv_sndinfo.snd_flags = SCTP_EOR | (options.ordered ? 0 : SCTP_UNORDERED);
+  spa.sendv_sndinfo.snd_ppid = htonl(ppid);
+  if (!options.reliable) {
+    spa.sendv_flags |= SCTP_SEND_PRINFO_VALID;
+    spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_RTX;
+    spa.sendv_prinfo.pr_value = 0;
+  }
+  return spa;
+}
+
 template <typename T>
 void SetOption(struct socket* s, int level, int name, const T& value) {
   usrsctp_setsockopt(s, level, name, &value, static_cast<socklen_t>(sizeof value));
@@ -166,10 +182,6 @@ void SctpAssociation::Flush() {
 
 bool SctpAssociation::Send(uint16_t stream, uint32_t ppid, std::span<const uint8_t> data, SctpSendOptions options) {
   if (state_ != State::kOpen || data.size() > limits_.max_message) return false;
-  sctp_sendv_spa spa{};
-  spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
-  spa.sendv_sndinfo.snd_sid = stream;
-  spa.sendv_sndinfo.snd_flags = SCTP_EOR | (options.ordered ? 0 : SCTP_UNORDERED);
   // RFC 8831 §6.6: an empty message is one byte under the "empty" PPID.
   static const uint8_t kZero = 0;
   const void* bytes = data.data();
@@ -179,12 +191,7 @@ bool SctpAssociation::Send(uint16_t stream, uint32_t ppid, std::span<const uint8
     length = 1;
     ppid = ppid == kPpidString ? kPpidStringEmpty : kPpidBinaryEmpty;
   }
-  spa.sendv_sndinfo.snd_ppid = htonl(ppid);
-  if (!options.reliable) {
-    spa.sendv_flags |= SCTP_SEND_PRINFO_VALID;
-    spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_RTX;
-    spa.sendv_prinfo.pr_value = 0;
-  }
+  sctp_sendv_spa spa = SendInfo(stream, ppid, options);
   std::vector<std::vector<uint8_t>> packets;
   ssize_t sent;
   {
@@ -207,11 +214,7 @@ void SctpAssociation::Drain(std::vector<std::vector<uint8_t>>& packets) {
   // DCEP (RFC 8832 §5.2): DATA_CHANNEL_ACK, one byte, on the stream that was opened.
   for (uint16_t stream : acks_) {
     static const uint8_t kAck = 0x02;
-    sctp_sendv_spa spa{};
-    spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
-    spa.sendv_sndinfo.snd_sid = stream;
-    spa.sendv_sndinfo.snd_flags = SCTP_EOR;
-    spa.sendv_sndinfo.snd_ppid = htonl(kPpidDcep);
+    sctp_sendv_spa spa = SendInfo(stream, kPpidDcep, {});
     usrsctp_sendv(sock_, &kAck, 1, nullptr, 0, &spa, static_cast<socklen_t>(sizeof spa), SCTP_SENDV_SPA, 0);
   }
   acks_.clear();

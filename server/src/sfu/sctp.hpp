@@ -27,6 +27,10 @@ struct socket;
 
 namespace parley::sfu {
 
+/// The SCTP port of WebRTC data channels: the server's on data connections (a=sctp-port
+/// of its answers), and a client's when its offer names none (RFC 8841 §5.1).
+inline constexpr uint16_t kSctpPort = 5000;
+
 /// SCTP payload protocol identifiers of WebRTC data channels (RFC 8831 §8).
 inline constexpr uint32_t kPpidDcep = 50;
 inline constexpr uint32_t kPpidString = 51;
@@ -58,7 +62,7 @@ class SctpAssociation {
   };
   using SendFn = std::function<void(std::span<const uint8_t>)>;
 
-  /// `port`: the SCTP port both sides use (a=sctp-port, 5000 in practice).
+  /// The SCTP ports of the two sides (a=sctp-port; kSctpPort in practice).
   SctpAssociation(uint16_t local_port, uint16_t remote_port, SendFn send, Limits limits);
   SctpAssociation(uint16_t local_port, uint16_t remote_port, SendFn send)
       : SctpAssociation(local_port, remote_port, std::move(send), Limits{}) {}

@@ -39,8 +39,6 @@ inline constexpr size_t kMaxDatagram = 1500;
 inline constexpr size_t kSlotBytes = kMaxDatagram + kSrtpMaxOverhead;
 /// The sender SSRC of the RTCP the SFU originates ("PRLY").
 inline constexpr uint32_t kServerSsrc = 0x50524C59;
-/// The server's SCTP port on data connections (a=sctp-port of its answers).
-inline constexpr uint16_t kSctpPort = 5000;
 
 /// Why a transport failed (kept in TransportCounters::failure).
 enum class Failure : uint8_t {
@@ -207,7 +205,6 @@ class WebRtcTransport {
   /// Data connections: sends one data channel message (false when not open, too large
   /// or SCTP's buffer is full: not sent).
   bool SendData(uint16_t stream, uint32_t ppid, std::span<const uint8_t> data, SctpSendOptions options);
-  [[nodiscard]] const SctpAssociation* sctp() const { return sctp_.get(); }
 
   /// Fails the transport with `f` (no-op when already failed or closed).
   void Fail(Failure f);
