@@ -50,9 +50,11 @@ class PulseServer {
       setenv("XDG_RUNTIME_DIR", dir_.c_str(), 1);
       setenv("PULSE_RUNTIME_PATH", (dir_ / "run").c_str(), 1);
       std::string native = "module-native-protocol-unix auth-anonymous=1 socket=" + socket_;
+      // No shared memory with clients: PulseAudio 16 aborts on an assertion in its
+      // shared-memory import when a client goes while a module unloads (a pulled headset).
       execl("/usr/bin/pulseaudio", "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=false",
-            "--log-level=error", "-L", "module-null-sink sink_name=parley_sink", "-L", native.c_str(),
-            static_cast<char*>(nullptr));
+            "--disable-shm=yes", "--log-level=error", "-L", "module-null-sink sink_name=parley_sink", "-L",
+            native.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     for (int i = 0; i < 100 && !std::filesystem::exists(socket_); ++i)

@@ -103,6 +103,8 @@ TEST(Pipelines, EncodersCarryTheTwccExtmap) {
   VideoEncoderConfig h264 = vp8;
   h264.codec = VideoCodec::kH264;
   EXPECT_EQ(TwccOf(VideoEncoder(vp8)), proto::kExtTransportCc);
+  // Video names its section (MID), which the server tells a camera from a screen by.
+  EXPECT_NE(VideoEncoder(vp8).find("extmap-4=(string)\"" + std::string(proto::kExtMid) + "\""), std::string::npos);
   EXPECT_EQ(TwccOf(AudioEncoder(false, {})), proto::kExtTransportCc);
   EXPECT_EQ(TwccOf(AudioEncoder(true, {})), proto::kExtTransportCc);
   if (GstPtr<GstElementFactory> x264 = Adopt(gst_element_factory_find("x264enc"))) {

@@ -131,6 +131,7 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
                     t.payload_type,     t.rtx_payload_type,
                     t.rtx_ssrc,         PayloadFormatOf(t.codec),
                     t.red_payload_type, t.red_rtx_payload_type};
+    in.mid = t.mid;
     // A simulcast section is one inbound track per layer, smallest first.
     for (size_t l = 0; l < std::max<size_t>(t.layers.size(), 1); ++l) {
       if (!t.layers.empty()) {
@@ -147,6 +148,7 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
     if (!params.ext_audio_level && t.kind == "audio") params.ext_audio_level = t.ext_audio_level;
     if (!params.ext_rid) params.ext_rid = t.ext_rid;
     if (!params.ext_repaired_rid) params.ext_repaired_rid = t.ext_repaired_rid;
+    if (!params.ext_mid) params.ext_mid = t.ext_mid;
   }
   size_t next_video = 0;
   for (TrackKind t : {TrackKind::kCamera, TrackKind::kScreen})

@@ -3,11 +3,14 @@
 namespace parley::sfu {
 namespace {
 constexpr int64_t kRateWindowUs = 1'000'000;  // rate_bps() is bytes per window x 8
+constexpr int kNamedButNotTaken = -2;         // MatchMid: the packet names a section that does not take it
 }  // namespace
 
-void PublisherTracks::Set(const std::vector<InboundTrack>& tracks, uint8_t ext_rid, uint8_t ext_repaired_rid) {
+void PublisherTracks::Set(const std::vector<InboundTrack>& tracks, uint8_t ext_rid, uint8_t ext_repaired_rid,
+                          uint8_t ext_mid) {
   ext_rid_ = ext_rid;
   ext_repaired_rid_ = ext_repaired_rid;
+  ext_mid_ = ext_mid;
   tracks_.clear();
   tracks_.resize(tracks.size());
   for (size_t i = 0; i < tracks.size(); ++i) {
@@ -37,6 +40,30 @@ int PublisherTracks::MatchRid(const RtpView& v, bool* rtx) {
   return -1;
 }
 
+int PublisherTracks::MatchMid(const RtpView& v, bool* rtx) {
+  *rtx = false;
+  if (!ext_mid_) return -1;
+  auto mid = v.Extension(ext_mid_);
+  if (!mid || mid->empty()) return -1;
+  std::string_view name(reinterpret_cast<const char*>(mid->data()), mid->size());
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    Track& t = tracks_[i];
+    const InboundTrack& c = t.cfg;
+    if (c.ssrc != 0 || !c.rid.empty() || c.mid.empty() || c.mid != name) continue;
+    if ((c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) ||
+        (c.red_rtx_payload_type != 0 && v.payload_type == c.red_rtx_payload_type)) {
+      if (t.rid_rtx_ssrc != 0 && t.rid_rtx_ssrc != v.ssrc) return kNamedButNotTaken;  // another stream claims it
+      t.rid_rtx_ssrc = v.ssrc;  // its retransmissions are matched by SSRC from now on
+      *rtx = true;
+      return static_cast<int>(i);
+    }
+    bool media = v.payload_type == c.payload_type || (c.red_payload_type && v.payload_type == c.red_payload_type);
+    // The first stream naming the section is its media; the SSRC is learnt as it is received.
+    return media && t.stats.ssrc() == 0 ? static_cast<int>(i) : kNamedButNotTaken;
+  }
+  return -1;
+}
+
 int PublisherTracks::Match(const RtpView& v, bool* rtx) {
   *rtx = false;
   if (v.ssrc == 0) return -1;
@@ -59,6 +86,12 @@ int PublisherTracks::Match(const RtpView& v, bool* rtx) {
   }
   // Layers named by RID: the extension says which (the SSRC is learnt from it).
   if (int i = MatchRid(v, rtx); i >= 0) return i;
+  if (int i = MatchMid(v, rtx); i >= 0) {
+    return i;
+  } else if (i == kNamedButNotTaken) {  // not given to another section by its payload type
+    *rtx = false;
+    return -1;
+  }
   *rtx = false;
   // Tracks the SDP gave no SSRC for are matched by payload type (first come).
   for (size_t i = 0; i < tracks_.size(); ++i) {

@@ -38,6 +38,9 @@ struct InboundTrack {
   /// `rid` names it on the wire when its SSRCs are learnt from the RID header extension.
   uint8_t layer = 0, layers = 1;
   std::string rid{};
+  /// The m-section's mid: a track the offer gave no SSRC for is recognised by the
+  /// packets that name it in the MID header extension (RFC 8843 §15).
+  std::string mid{};
   /// Whether lost packets are asked for again and kept for subscribers' NACKs.
   [[nodiscard]] bool Repaired() const { return video || rtx_payload_type != 0; }
 };
@@ -50,7 +53,8 @@ class PublisherTracks {
     std::unique_ptr<RetransmissionBuffer> ring;  ///< repaired tracks only (InboundTrack::Repaired)
     NackGenerator nack;                          ///< upstream losses to ask again for (repaired tracks)
     /// A RID layer's SSRCs as its packets named them (RFC 8852): media, and RTX (from
-    /// the repaired-RID extension). 0 until learnt.
+    /// the repaired-RID extension); and the RTX SSRC of a track learnt from its MID.
+    /// 0 until learnt.
     uint32_t rid_ssrc = 0, rid_rtx_ssrc = 0;
     /// Media bytes received in the current and the last whole rate window, and when
     /// the last packet came: what a layer costs and whether it is being sent.
@@ -61,8 +65,10 @@ class PublisherTracks {
   };
 
   /// Replaces the tracks; repaired tracks get their retransmission buffer here, once.
-  /// `ext_rid` / `ext_repaired_rid`: the header extension ids of the RIDs (0: none).
-  void Set(const std::vector<InboundTrack>& tracks, uint8_t ext_rid = 0, uint8_t ext_repaired_rid = 0);
+  /// `ext_rid` / `ext_repaired_rid` / `ext_mid`: the header extension ids of the RIDs
+  /// and of the MID (0: none).
+  void Set(const std::vector<InboundTrack>& tracks, uint8_t ext_rid = 0, uint8_t ext_repaired_rid = 0,
+           uint8_t ext_mid = 0);
   [[nodiscard]] size_t size() const { return tracks_.size(); }
   [[nodiscard]] bool empty() const { return tracks_.empty(); }
   Track& operator[](size_t i) { return tracks_[i]; }
@@ -73,9 +79,11 @@ class PublisherTracks {
   [[nodiscard]] std::vector<Track>::const_iterator end() const { return tracks_.end(); }
 
   /// The index of the track `v` belongs to, and whether it is its RTX stream (RFC
-  /// 4588, of the codec's packets or of RED ones); -1 if none. By SSRC when the offer gave them (or one was learnt),
-  /// else by the RID the packet names (learning the layer's SSRC), else by payload type,
-  /// first come.
+  /// 4588, of the codec's packets or of RED ones); -1 if none. By SSRC when the offer gave
+  /// them (or one was learnt), else by the RID the packet names (learning the layer's
+  /// SSRC), else by the MID it names (learning the track's SSRCs: two video sections
+  /// with one payload type and no SSRCs are told apart), else by payload type, first
+  /// come.
   [[nodiscard]] int Match(const RtpView& v, bool* rtx);
   /// The media SSRC transport-cc feedback names (one the client sends).
   [[nodiscard]] uint32_t FeedbackSsrc() const;
@@ -90,9 +98,12 @@ class PublisherTracks {
  private:
   /// The track whose RID `v` names (its repaired RID when `*rtx`), or -1.
   int MatchRid(const RtpView& v, bool* rtx);
+  /// The track without SSRCs in the offer whose MID `v` names, its SSRC learnt; -1 if
+  /// `v` names none, -2 if it names one whose SSRCs are other streams'.
+  int MatchMid(const RtpView& v, bool* rtx);
 
   std::vector<Track> tracks_;
-  uint8_t ext_rid_ = 0, ext_repaired_rid_ = 0;
+  uint8_t ext_rid_ = 0, ext_repaired_rid_ = 0, ext_mid_ = 0;
 };
 
 }  // namespace parley::sfu

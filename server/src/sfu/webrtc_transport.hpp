@@ -59,6 +59,7 @@ struct TransportParams {
   uint8_t ext_transport_cc = 0;               ///< publish side: the client's transport-wide-cc extension id (0 = none)
   uint8_t ext_audio_level = 0;                ///< publish side: the client's audio-level extension id (0 = none)
   uint8_t ext_rid = 0, ext_repaired_rid = 0;  ///< publish side: the RID extensions' ids (simulcast; 0 = none)
+  uint8_t ext_mid = 0;                        ///< publish side: the MID extension's id (0 = none)
   /// We are the DTLS client: the handshake starts as soon as ICE gives a path, and
   /// our 200 ms flight timer (not the peer's, often 1 s) paces its retransmissions.
   bool dtls_client = false;
@@ -163,7 +164,7 @@ class WebRtcTransport {
   void OnState(StateHandler h) { on_state_ = std::move(h); }
   /// The publish side's tracks; video tracks get a retransmission buffer.
   void SetInboundTracks(const std::vector<InboundTrack>& tracks) {
-    tracks_.Set(tracks, params_.ext_rid, params_.ext_repaired_rid);
+    tracks_.Set(tracks, params_.ext_rid, params_.ext_repaired_rid, params_.ext_mid);
   }
   [[nodiscard]] size_t inbound_track_count() const { return tracks_.size(); }
   /// The inbound track `i` as configured (SetInboundTracks); `i` < inbound_track_count().

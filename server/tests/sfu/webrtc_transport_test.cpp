@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <deque>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -466,6 +467,59 @@ TEST(PublisherTracks, RtxIsMatchedBySsrcOrPayloadType) {
   EXPECT_EQ(tracks.Match(Rtp(buf, 100, 1, 5555), &rtx), -1);
   // transport-cc names a video stream the client sends.
   EXPECT_EQ(tracks.FeedbackSsrc(), 2222u);
+}
+
+// An RTP packet naming its m-section in the MID extension (id 4).
+std::vector<uint8_t> MidPacket(uint8_t pt, uint16_t seq, uint32_t ssrc, std::string_view mid) {
+  std::vector<uint8_t> p(12);
+  p[0] = 0x90;
+  p[1] = pt;
+  Store16(&p[2], seq);
+  Store32(&p[8], ssrc);
+  std::vector<uint8_t> e = {static_cast<uint8_t>((4 << 4) | (mid.size() - 1))};
+  e.insert(e.end(), mid.begin(), mid.end());
+  while (e.size() % 4) e.push_back(0);
+  std::vector<uint8_t> hdr = {0xBE, 0xDE, 0, static_cast<uint8_t>(e.size() / 4)};
+  p.insert(p.end(), hdr.begin(), hdr.end());
+  p.insert(p.end(), e.begin(), e.end());
+  p.insert(p.end(), {0x90, 0x80, 0x01, 0x00});
+  return p;
+}
+
+// A camera and a screen share offered without SSRCs, with one payload type: the first
+// packet of the screen must not make it the camera (first come by payload type). The
+// MID each packet names says whose it is, media and RTX, and the SSRCs are learnt.
+TEST(PublisherTracks, SectionsWithoutSsrcsAreToldApartByTheirMid) {
+  PublisherTracks tracks;
+  InboundTrack camera{true, 0, 104, 100, 0, PayloadFormat::kVp8};
+  camera.mid = "video1";
+  InboundTrack screen = camera;
+  screen.mid = "video2";
+  tracks.Set({{false, 0, 111}, camera, screen}, 0, 0, 4);
+  bool rtx = true;
+  auto match = [&](std::vector<uint8_t> p) { return tracks.Match(*ParseRtp(p), &rtx); };
+  auto screen_first = MidPacket(104, 1, 0x5C, "video2");
+  ASSERT_EQ(match(screen_first), 2);
+  EXPECT_FALSE(rtx);
+  EXPECT_TRUE(PublisherTracks::Received(tracks[2], *ParseRtp(screen_first), kT0));
+  auto camera_first = MidPacket(104, 1, 0xCA, "video1");
+  ASSERT_EQ(match(camera_first), 1);
+  EXPECT_TRUE(PublisherTracks::Received(tracks[1], *ParseRtp(camera_first), kT0));
+  // Learnt: later packets are matched by SSRC, with or without the extension.
+  std::vector<uint8_t> buf;
+  EXPECT_EQ(tracks.Match(Rtp(buf, 104, 2, 0x5C), &rtx), 2);
+  EXPECT_EQ(tracks.Match(Rtp(buf, 104, 2, 0xCA), &rtx), 1);
+  // Retransmissions carry their packet's MID: the RTX SSRC is learnt too.
+  EXPECT_EQ(match(MidPacket(100, 7, 0x5D, "video2")), 2);
+  EXPECT_TRUE(rtx);
+  EXPECT_EQ(tracks.Match(Rtp(buf, 100, 8, 0x5D), &rtx), 2);
+  EXPECT_TRUE(rtx);
+  // A new stream naming a taken section is nobody's, and is not handed to another
+  // section by its payload type; an unknown MID falls back to the payload type.
+  EXPECT_EQ(match(MidPacket(104, 1, 0x77, "video1")), -1);
+  EXPECT_EQ(match(MidPacket(100, 1, 0x78, "video2")), -1);
+  EXPECT_EQ(match(MidPacket(111, 1, 0x79, "zz")), 0);
+  EXPECT_FALSE(rtx);
 }
 
 // Audio whose publisher negotiated RTX (a native client) is repaired like video: its

@@ -81,6 +81,10 @@ std::string TwccCapsField() {
   return std::string(",extmap-") + std::to_string(kTwccId) + "=(string)\"" + proto::kExtTransportCc + "\"";
 }
 
+std::string MidCapsField() {
+  return std::string(",extmap-") + std::to_string(kMidId) + "=(string)\"" + proto::kExtMid + "\"";
+}
+
 std::string AudioProcessing(const media::PublishOptions& o) {
   AudioProcessingConfig p = o.processing;
   if (o.audio_config.scenario == AudioScenario::kMusic) p.noise_suppression = p.auto_gain_control = false;
@@ -146,17 +150,17 @@ std::string VideoEncoder(const VideoEncoderConfig& v) {
   if (v.codec == VideoCodec::kH264) {
     d << "x264enc name=encoder tune=zerolatency speed-preset=ultrafast bitrate=" << v.bitrate_kbps
       << " key-int-max=" << v.fps * 2
-      << " ! video/x-h264,profile=constrained-baseline,level=(string)3.1 ! h264parse ! rtph264pay pt=102 "
+      << " ! video/x-h264,profile=constrained-baseline,level=(string)3.1 ! h264parse ! rtph264pay name=vpay pt=102 "
          "config-interval=-1 "
          "aggregate-mode=zero-latency ! capsfilter caps=\"application/x-rtp,media=video,encoding-name=H264,"
          "payload=102,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42c01f"
-      << TwccCapsField() << "\"";
+      << TwccCapsField() << MidCapsField() << "\"";
   } else {
     d << "vp8enc name=encoder deadline=1 cpu-used=16 end-usage=cbr target-bitrate=" << v.bitrate_kbps * 1000
       << " keyframe-max-dist=" << v.fps * 2
-      << " error-resilient=partitions ! rtpvp8pay pt=104 picture-id-mode=15-bit ! capsfilter caps=\""
+      << " error-resilient=partitions ! rtpvp8pay name=vpay pt=104 picture-id-mode=15-bit ! capsfilter caps=\""
          "application/x-rtp,media=video,encoding-name=VP8,payload=104,clock-rate=90000"
-      << TwccCapsField() << "\"";
+      << TwccCapsField() << MidCapsField() << "\"";
   }
   return d.str();
 }

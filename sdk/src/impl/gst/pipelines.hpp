@@ -19,6 +19,10 @@ inline constexpr int kTwccId = 3;
 /// webrtcbin 1.22's RED encoder puts two bytes of its own under id 1 in every packet
 /// it wraps (meant as room for transport-cc), which would read as a level.
 inline constexpr int kAudioLevelId = 2;
+/// The header extension id of the MID (RFC 8843 §15) in published video: webrtcbin
+/// writes an offer before a track's first frame without its SSRCs, and the server then
+/// tells a camera from a screen share by the section their packets name.
+inline constexpr int kMidId = 4;
 
 /// `v` in double quotes, with quotes and backslashes escaped.
 std::string Quoted(const std::string& v);

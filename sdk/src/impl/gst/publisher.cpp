@@ -43,6 +43,9 @@ struct Publisher::Impl {
   GstPtr<GstElement> audio_encoder;
   std::vector<SendRate::Video> video_encoders;
   GstPtr<GstPad> first_src;  // a pad into webrtcbin, where the session's feedback arrives
+  // Each video track's MID extension and the webrtcbin pad its packets go into: the
+  // offer gives the pad's transceiver its mid, which the extension then writes.
+  std::vector<std::pair<GstPtr<GstPad>, GstPtr<GstElement>>> mids;
   // Each track's source part and the pad it feeds (SwapSource).
   struct Source {
     GstPtr<GstElement> part;
@@ -220,6 +223,12 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
       nullptr, nullptr);
   GstPtr<GstPad> sink = Adopt(gst_element_request_pad_simple(webrtc, "sink_%u"));
   bool linked = gst_pad_link(src.get(), sink.get()) == GST_PAD_LINK_OK;
+  if (GstPtr<GstElement> pay = Adopt(gst_bin_get_by_name(GST_BIN(bin), "vpay")))
+    if (GstPtr<GstElement> ext = Sink(gst_element_factory_make("rtphdrextmid", nullptr))) {
+      gst_rtp_header_extension_set_id(GST_RTP_HEADER_EXTENSION(ext.get()), kMidId);
+      g_signal_emit_by_name(pay.get(), "add-extension", ext.get());
+      mids.emplace_back(Ref(sink.get()), std::move(ext));
+    }
   GstWebRTCRTPTransceiver* raw_trans = nullptr;
   g_object_get(sink.get(), "transceiver", &raw_trans, nullptr);
   if (GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans)) {
@@ -335,6 +344,17 @@ Result<std::string> Publisher::CreateOffer() {
 Status Publisher::SetAnswer(const std::string& sdp) {
   if (Status st = SetDescription(impl_->webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_ANSWER, sdp); !st)
     return st;
+  // Negotiated, every section has its mid: the video packets name theirs from now on
+  // (none reached the server before).
+  for (auto& [pad, ext] : impl_->mids) {
+    GstWebRTCRTPTransceiver* raw_trans = nullptr;
+    g_object_get(pad.get(), "transceiver", &raw_trans, nullptr);
+    GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans);
+    gchar* raw_mid = nullptr;
+    if (trans) g_object_get(trans.get(), "mid", &raw_mid, nullptr);
+    GstPtr<gchar> mid = Adopt(raw_mid);
+    if (mid) g_object_set(ext.get(), "mid", mid.get(), nullptr);
+  }
   // Audio redundancy where the answer took RED, on and off as the path needs it.
   std::shared_ptr<RedControl> red = RedControl::Attach(impl_->webrtc, kAudioLevelId);
   if (impl_->rate)
