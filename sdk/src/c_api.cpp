@@ -12,6 +12,13 @@
 #include "parley/parley.h"
 #include "parley/proto/errc.hpp"
 
+namespace {
+int DataFlags(const parley::DataMessageOptions& o) {
+  return (o.text ? PARLEY_DATA_TEXT : 0) | (o.reliable ? 0 : PARLEY_DATA_UNRELIABLE) |
+         (o.ordered ? 0 : PARLEY_DATA_UNORDERED);
+}
+}  // namespace
+
 struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
   parley::RtcEngine* engine = nullptr;
   std::mutex cb_mu;
@@ -82,6 +89,14 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
   }
   void OnMessage(const std::string& from, const std::string& data, bool direct) override {
     if (auto c = Callbacks(); c.on_message) c.on_message(c.user_data, from.c_str(), data.c_str(), direct ? 1 : 0);
+  }
+  void OnDataMessage(const std::string& from, const std::vector<uint8_t>& data,
+                     const parley::DataMessageOptions& o) override {
+    if (auto c = Callbacks(); c.on_data_message)
+      c.on_data_message(c.user_data, from.c_str(), data.data(), data.size(), DataFlags(o));
+  }
+  void OnDataChannelStateChanged(parley::DataChannelState s) override {
+    if (auto c = Callbacks(); c.on_data_channel_state) c.on_data_channel_state(c.user_data, static_cast<int>(s));
   }
   void OnRemoteUserUpdated(const std::string& user_id, const std::string& user_name) override {
     if (auto c = Callbacks(); c.on_remote_user_updated)
@@ -315,6 +330,7 @@ int32_t parley_engine_enable_volume_indication(parley_engine* e, int interval_ms
 }
 
 static_assert(static_cast<int>(parley::VideoStreamType::kAuto) == PARLEY_VIDEO_STREAM_AUTO);  // big 0, small 1
+static_assert(static_cast<int>(parley::DataChannelState::kFailed) == PARLEY_DATA_CHANNEL_FAILED);
 int32_t parley_engine_set_remote_video_stream_type(parley_engine* e, const char* user_id, int type) {
   if (type < PARLEY_VIDEO_STREAM_BIG || type > PARLEY_VIDEO_STREAM_AUTO) return kInvalidSubscribe;
   return Guard(e, [&, t = static_cast<parley::VideoStreamType>(type)](parley::RtcEngine& engine) {
@@ -466,6 +482,19 @@ int32_t parley_engine_send_message(parley_engine* e, const char* to_user_id, con
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.SendMessage(to_user_id ? to_user_id : "", data); });
 }
 
+int32_t parley_engine_enable_data_messages(parley_engine* e, int enable) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.EnableDataMessages(enable != 0); });
+}
+
+int32_t parley_engine_send_data_message(parley_engine* e, const char* to_user_id, const void* data, size_t size,
+                                        int flags) {
+  parley::DataMessageOptions o;
+  o.text = (flags & PARLEY_DATA_TEXT) != 0;
+  o.reliable = (flags & PARLEY_DATA_UNRELIABLE) == 0;
+  o.ordered = (flags & PARLEY_DATA_UNORDERED) == 0;
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.SendDataMessage(Str(to_user_id), data, size, o); });
+}
+
 int32_t parley_engine_start_screen_share(parley_engine* e, const char* display, uint64_t window_id, int width,
                                          int height, int fps, int bitrate_kbps) {
   return Guard(e, [&](parley::RtcEngine& engine) {
@@ -557,44 +586,6 @@ int32_t parley_engine_take_snapshot(parley_engine* e, const char* user_id, int t
 
 int32_t parley_engine_set_local_canvas(parley_engine* e, uint64_t window) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetLocalVideoCanvas(window); });
-}
-
-int parley_enumerate_devices(int kind, void (*fn)(void*, const char*, const char*, int), void* user_data) {
-  if (kind < PARLEY_DEVICE_MICROPHONE || kind > PARLEY_DEVICE_CAMERA) return 0;
-  try {
-    auto devices = parley::RtcEngine::EnumerateDevices(static_cast<parley::DeviceKind>(kind));
-    if (fn)
-      for (const auto& d : devices) fn(user_data, d.id.c_str(), d.name.c_str(), d.is_default ? 1 : 0);
-    return static_cast<int>(devices.size());
-  } catch (...) {
-    return 0;
-  }
-}
-
-int parley_enumerate_screen_sources(const char* display,
-                                    void (*fn)(void*, int, uint64_t, const char*, int, int, int, int),
-                                    void* user_data) {
-  try {
-    auto sources = parley::RtcEngine::EnumerateScreenShareSources(Str(display));
-    if (fn)
-      for (const auto& s : sources)
-        fn(user_data, static_cast<int>(s.kind), s.id, s.title.c_str(), s.x, s.y, s.width, s.height);
-    return static_cast<int>(sources.size());
-  } catch (...) {
-    return 0;
-  }
-}
-
-int32_t parley_set_h5_compatible_mode(int enable) {
-  try {
-    return parley::RtcEngine::SetH5CompatibleMode(enable != 0);
-  } catch (...) {
-    return kInternal;
-  }
-}
-
-const char* parley_sdk_version(void) {
-  return PARLEY_VERSION;
 }
 
 }  // extern "C"

@@ -206,6 +206,15 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return kOk;
   }
 
+  int32_t EnableDataMessages(bool enable) override {
+    Post([this, enable] { call_.data().Enable(enable); });
+    return kOk;
+  }
+  int32_t SendDataMessage(const std::string& to_user_id, const void* data, size_t size,
+                          const DataMessageOptions& options) override {
+    return call_.data().Send(to_user_id, data, size, options);
+  }
+
   int32_t SetRecordingDevice(const std::string& source) override { return UseDevice(DeviceKind::kMicrophone, source); }
   int32_t SetCameraDevice(const std::string& source) override { return UseDevice(DeviceKind::kCamera, source); }
   int32_t SetPlayoutDevice(const std::string& playout) override { return UseDevice(DeviceKind::kSpeaker, playout); }
@@ -563,19 +572,6 @@ void RtcEngine::Destroy(RtcEngine* engine) {
   delete engine;
 }
 
-std::vector<DeviceInfo> RtcEngine::EnumerateDevices(DeviceKind kind) {
-  if (!sdk::media::InitMedia()) return {};
-  return sdk::media::ListDevices(kind);
-}
-
-std::vector<MediaPluginInfo> RtcEngine::CheckMediaPlugins() {
-  return sdk::media::ListMediaPlugins();
-}
-
-std::vector<ScreenSourceInfo> RtcEngine::EnumerateScreenShareSources(const std::string& display) {
-  return sdk::media::ListScreenSources(display);
-}
-
 int32_t RtcEngine::LastCreateError(std::string* message) {
   std::lock_guard<std::mutex> lock(g_create_mu);
   if (message) *message = g_create_message;
@@ -591,10 +587,6 @@ int32_t RtcEngine::SetH5CompatibleMode(bool enable) {
 
 bool RtcEngine::IsH5CompatibleMode() {
   return g_h5_mode;
-}
-
-std::string RtcEngine::SdkVersion() {
-  return PARLEY_VERSION;
 }
 
 }  // namespace parley

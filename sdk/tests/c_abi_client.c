@@ -49,6 +49,17 @@ static void on_quality(void* ud, const char* user, int up, int down) {
   local_up = up;
   local_down = down;
 }
+static atomic_int data_state = PARLEY_DATA_CHANNEL_CLOSED;
+static atomic_int data_from_alice = 0;
+static void on_data_state(void* ud, int state) {
+  (void)ud;
+  data_state = state;
+}
+static void on_data_message(void* ud, const char* from, const uint8_t* data, size_t size, int flags) {
+  (void)ud;
+  if (strcmp(from, "alice") == 0 && size == 4 && memcmp(data, "ping", 4) == 0 && (flags & PARLEY_DATA_TEXT))
+    data_from_alice++;
+}
 static void on_device(void* ud, const char* id, const char* name, int is_default) {
   (void)ud, (void)is_default;
   if (id && *id && name && *name) devices_seen++;
@@ -148,6 +159,8 @@ int main(int argc, char** argv) {
   cb.on_connection_status = on_status;
   cb.on_network_quality = on_quality;
   cb.on_audio_accompany_state = on_accompany;
+  cb.on_data_message = on_data_message;
+  cb.on_data_channel_state = on_data_state;
   CHECK(parley_engine_set_callbacks(e, &cb) == PARLEY_ERR_OK);
   /* Devices: at least the synthetic ones; bad kinds and calls out of state are codes. */
   CHECK(parley_enumerate_devices(PARLEY_DEVICE_MICROPHONE, on_device, NULL) >= 3);
@@ -215,6 +228,23 @@ int main(int argc, char** argv) {
     CHECK(parley_engine_get_audio_accompany_position(e, &ms) == PARLEY_ERR_OK);
     CHECK(ms == -1);
     remove(wav);
+  }
+  /* Data messages: refused before the data connection is open, then both ways with
+   * alice (who sends "ping" until the test ends). */
+  {
+    static char big[64 * 1024 + 1];
+    CHECK(parley_engine_send_data_message(e, NULL, "x", 1, 0) == PARLEY_ERR_DATA_CHANNEL_NOT_OPEN);
+    CHECK(parley_engine_enable_data_messages(e, 1) == PARLEY_ERR_OK);
+    for (i = 0; i < 100 && data_state != PARLEY_DATA_CHANNEL_OPEN; i++) sleep_ms(100);
+    CHECK(data_state == PARLEY_DATA_CHANNEL_OPEN);
+    CHECK(parley_engine_send_data_message(e, NULL, big, sizeof big, 0) == PARLEY_ERR_DATA_MESSAGE_TOO_LARGE);
+    CHECK(parley_engine_send_data_message(e, "nobody", "x", 1, 0) == PARLEY_ERR_DATA_USER_NOT_IN_CHANNEL);
+    CHECK(parley_engine_send_data_message(e, NULL, "hello over data", 15, PARLEY_DATA_TEXT) == PARLEY_ERR_OK);
+    CHECK(parley_engine_send_data_message(e, "alice", "\x01\x02", 2, PARLEY_DATA_UNRELIABLE | PARLEY_DATA_UNORDERED) ==
+          PARLEY_ERR_OK);
+    for (i = 0; i < 100 && data_from_alice == 0; i++) sleep_ms(100);
+    printf("data connection %d, %d pings from alice\n", data_state, data_from_alice);
+    CHECK(data_from_alice > 0);
   }
   CHECK(parley_engine_mute_mic(e, 1) == PARLEY_ERR_OK);
   CHECK(parley_engine_leave(e) == PARLEY_ERR_OK);

@@ -133,6 +133,15 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnMessage(const std::string& from, const std::string& data, bool direct) override {
     Note([&] { messages.push_back(from + (direct ? " direct " : " channel ") + data); });
   }
+  void OnDataMessage(const std::string& from, const std::vector<uint8_t>& data, const DataMessageOptions& o) override {
+    Note([&] {
+      data_messages.push_back(from + " " + std::string(data.begin(), data.end()) + (o.text ? " text" : " bytes") +
+                              (o.reliable ? "" : " unreliable") + (o.ordered ? "" : " unordered"));
+    });
+  }
+  void OnDataChannelStateChanged(DataChannelState s) override {
+    Note([&] { data_states.push_back(s); });
+  }
   void OnRemoteUserRoleChanged(const std::string& id, ClientRole role) override {
     Note([&] { roles[id] = role; });
   }
@@ -231,7 +240,9 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   std::set<std::string> online;
   std::map<std::string, std::set<TrackKind>> tracks;
   std::vector<std::pair<int32_t, std::string>> errors;
-  std::vector<std::string> messages;  ///< "<from> direct|channel <data>"
+  std::vector<std::string> messages;       ///< "<from> direct|channel <data>"
+  std::vector<std::string> data_messages;  ///< "<from> <data> text|bytes[ unreliable][ unordered]"
+  std::vector<DataChannelState> data_states;
   std::map<std::string, ClientRole> roles;
   std::vector<std::vector<AudioVolumeInfo>> volumes;  ///< each volume indication
   std::vector<EngineStats> stats;

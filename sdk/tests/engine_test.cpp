@@ -9,9 +9,11 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include <unistd.h>
@@ -192,11 +194,26 @@ TEST(Engine, APureCClientJoinsAndReceivesThroughTheCAbi) {
   ASSERT_NE(a, nullptr);
   a->SetEngineEventListener(&pa);
   a->SetMediaFrameObserver(&pa);
+  ASSERT_EQ(a->EnableDataMessages(true), 0);
   ASSERT_EQ(a->JoinChannel(Auth(app, "cabi", "alice"), "Alice"), 0);
   AuthInfo bob = Auth(app, "cabi", "cbob");
-  auto r = test::RunCommand(
-      {C_ABI_CLIENT, "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal", bob.token, "20"});
+  auto client = std::async(std::launch::async, [&] {
+    return test::RunCommand(
+        {C_ABI_CLIENT, "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal", bob.token, "20"});
+  });
+  // Alice pings the C client over data until it is done (refused until it is there).
+  DataMessageOptions text;
+  text.text = true;
+  while (client.wait_for(200ms) != std::future_status::ready) (void)a->SendDataMessage("cbob", "ping", 4, text);
+  auto r = client.get();
   EXPECT_EQ(r.status, 0) << r.out << r.err;
+  pa.Locked([&] {
+    // Two streams: one's message may overtake the other's.
+    std::multiset<std::string> got(pa.data_messages.begin(), pa.data_messages.end());
+    EXPECT_EQ(got,
+              (std::multiset<std::string>{"cbob hello over data text", "cbob \x01\x02 bytes unreliable unordered"}));
+    EXPECT_EQ(pa.data_states.front(), DataChannelState::kConnecting);
+  });
   EXPECT_NE(r.out.find("ok (sdk"), std::string::npos) << r.out;
   // And the C client's media reached the C++ engine: the 500 Hz tone it chose with
   // parley_engine_set_recording_device before joining (its config says 660 Hz).

@@ -4,7 +4,7 @@
 // mode turned off (--no-h5) the native client is refused (0x02010121). Audio goes in
 // RED both ways. Stereo audio profiles carry two channels between them. The browser
 // snapshots the native video and its own camera, follows its video configuration and
-// unsubscribes one track.
+// unsubscribes one track. Data messages go both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -114,6 +114,42 @@ test('a browser and a native client message each other, to the channel and to on
   assert.equal(result.status, 0, result.err);
   const got = result.events.filter((e) => e.event === 'message').map((e) => `${e.fromUserId}: ${e.data}${e.direct ? ' (direct)' : ''}`);
   assert.deepEqual(got, ['web: hello from the browser', 'web: and one for you (direct)']);
+  });
+});
+
+// Data messages across the SDKs: the browser's data connection and the native client's
+// (webrtcbin alone, the same four negotiated channels) meet in the SFU, which relays
+// envelopes both ways: text to the channel and to one member, bytes unreliably.
+test('a browser and a native client exchange data messages', { timeout: 60000 }, async () => {
+  await withChannel({ app: 'data', channel: 'wire' }, async ({ page, token, signal }) => {
+  await page.evaluate(browserParticipant, { token: await token('web') });
+  await page.evaluate(async () => {
+    window.engine.on('dataMessage', ({ userId, data, reliable, ordered }) => window.heard.push({
+      ev: 'dataMessage', userId, data: typeof data === 'string' ? data : `${data.byteLength} bytes`, reliable, ordered,
+    }));
+    await window.engine.enableDataMessages(true);
+  });
+  const native = parleyJoin(['--server', signal, '--token', await token('native'), '--duration', '6', '--publish', '',
+    '--data-message', 'over data, 你好', '--data-message', '@web just for the browser']);
+  const heard = await hear(page, (h) => h.filter((x) => x.ev === 'dataMessage').length >= 2, 20000);
+  assert.deepEqual(heard.filter((x) => x.ev === 'dataMessage'), [
+    { ev: 'dataMessage', userId: 'native', data: 'over data, 你好', reliable: true, ordered: true },
+    { ev: 'dataMessage', userId: 'native', data: 'just for the browser', reliable: true, ordered: true },
+  ]);
+  await page.evaluate(() => {
+    window.engine.sendDataMessage('and back, to you', { to: 'native' });
+    window.engine.sendDataMessage(new Uint8Array([1, 2, 3]), { reliable: false, ordered: false });
+  });
+  const result = await native;
+  assert.equal(result.status, 0, result.err);
+  const states = result.events.filter((e) => e.event === 'dataChannelState').map((e) => e.state);
+  assert.deepEqual(states.slice(0, 2), ['connecting', 'open']);
+  const got = result.events.filter((e) => e.event === 'dataMessage')
+    .map(({ fromUserId, data, bytes, text, reliable, ordered }) => ({ fromUserId, data, bytes, text, reliable, ordered }));
+  assert.deepEqual(got, [
+    { fromUserId: 'web', data: 'and back, to you', bytes: 16, text: true, reliable: true, ordered: true },
+    { fromUserId: 'web', data: undefined, bytes: 3, text: false, reliable: false, ordered: false },
+  ]);
   });
 });
 

@@ -94,6 +94,28 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     Emit({{"event", "message"}, {"fromUserId", from}, {"data", data}, {"direct", direct}},
          fmt::format("message from {}{}: {}", from, direct ? " (to you)" : "", data));
   }
+  void OnDataMessage(const std::string& from, const std::vector<uint8_t>& data, const DataMessageOptions& o) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string text = o.text ? std::string(data.begin(), data.end()) : "";
+    json j = {{"event", "dataMessage"}, {"fromUserId", from},     {"bytes", data.size()},
+              {"text", o.text},         {"reliable", o.reliable}, {"ordered", o.ordered}};
+    if (o.text) j["data"] = text;
+    Emit(j, o.text ? fmt::format("data message from {}: {}", from, text)
+                   : fmt::format("data message from {}: {} bytes", from, data.size()));
+  }
+  void OnDataChannelStateChanged(DataChannelState s) override {
+    static constexpr const char* kNames[] = {"closed", "connecting", "open", "failed"};
+    std::lock_guard<std::mutex> lock(mu_);
+    data_state_ = s;
+    Emit({{"event", "dataChannelState"}, {"state", kNames[static_cast<int>(s)]}},
+         fmt::format("data connection {}", kNames[static_cast<int>(s)]));
+    cv_.notify_all();
+  }
+  /// Waits until the data connection is open; false after `timeout`.
+  bool WaitDataOpen(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return data_state_ == DataChannelState::kOpen; });
+  }
   void OnRemoteUserUpdated(const std::string& id, const std::string& name) override {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "remoteUserUpdated"}, {"userId", id}, {"userName", name}},
@@ -326,6 +348,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   std::mutex mu_;
   std::condition_variable cv_;
   int32_t join_result_ = kPending;
+  DataChannelState data_state_ = DataChannelState::kClosed;
   bool left_ = false;
   std::string bye_;
   EngineStats stats_;
@@ -457,6 +480,16 @@ int Run(JoinOptions o) {
       PrintError(MakeError(static_cast<Errc>(code), "message not sent"));
   };
   for (const auto& m : o.messages) send(m);
+  if (o.data || !o.data_messages.empty()) engine->EnableDataMessages(true);
+  if (!o.data_messages.empty() && !session.WaitDataOpen(std::chrono::seconds(10)))
+    PrintError(MakeError(Errc::kDataChannelNotOpen, "the data connection did not open: no data message sent"));
+  for (const auto& m : o.data_messages) {
+    auto [to, text] = MessageTarget(m);
+    DataMessageOptions options;
+    options.text = true;
+    if (int32_t code = engine->SendDataMessage(to, text.data(), text.size(), options); code != 0)
+      PrintError(MakeError(static_cast<Errc>(code), "data message not sent"));
+  }
   std::optional<ChatReader> chat;
   if (o.chat) chat.emplace(send);
   std::signal(SIGINT, [](int) { g_interrupted = true; });

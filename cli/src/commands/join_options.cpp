@@ -73,6 +73,10 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
                   "Seconds a token minted here from --app-key is valid; it is renewed before it expires")
       ->check(CLI::Range(int64_t{10}, int64_t{48} * 3600))
       ->capture_default_str();
+  cmd->add_flag("--data", o->data, "Open the data connection and print the data messages that arrive");
+  cmd->add_option("--data-message", o->data_messages,
+                  "A data message (text, reliable and ordered) to send once the data connection opens "
+                  "(repeatable; \"@USER text\" goes to that user alone; implies --data)");
   cmd->add_flag("--chat", o->chat, "Send each line typed on standard input as a message (\"@USER text\": to one user)");
   cmd->add_flag("--h5,!--no-h5", o->h5,
                 "H5-compatible mode (the default): share the channel with browsers; --no-h5 joins a native-only "

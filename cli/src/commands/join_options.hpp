@@ -31,11 +31,13 @@ struct JoinOptions {
   std::vector<std::string> ice_addresses;  ///< local addresses ICE may use (default: the SDK's)
   std::string log_level = "error";         ///< the SDK's own log lines; what matters is printed here
   double duration = 0;
-  std::vector<std::string> messages;  ///< sent once joined ("@user text": to that user alone)
-  bool chat = false;                  ///< each line on standard input is a message
-  int64_t token_ttl = 3600;           ///< seconds, of a token minted here (renewed before it expires)
-  std::string accompany;              ///< an audio file mixed into the published microphone
-  int accompany_loops = 1;            ///< how many times it plays (-1: for ever)
+  std::vector<std::string> messages;       ///< sent once joined ("@user text": to that user alone)
+  bool chat = false;                       ///< each line on standard input is a message
+  bool data = false;                       ///< data messages on: the data connection opens, what arrives is printed
+  std::vector<std::string> data_messages;  ///< sent as data messages once that connection opens (implies data)
+  int64_t token_ttl = 3600;                ///< seconds, of a token minted here (renewed before it expires)
+  std::string accompany;                   ///< an audio file mixed into the published microphone
+  int accompany_loops = 1;                 ///< how many times it plays (-1: for ever)
 };
 
 /// Joins, runs until the duration, Ctrl-C or the end of the call, and leaves; the exit

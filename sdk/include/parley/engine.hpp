@@ -19,6 +19,7 @@
 // threads. API calls never wait for the engine thread, except Destroy (below).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -276,6 +277,19 @@ class RtcEngine {
   /// 0x0F010006 faster than 10 messages a second (bursts of 20), 0x0F010005 no such
   /// member, 0x01020209 no answer. For a high message rate use the data channel.
   virtual int32_t SendMessage(const std::string& to_user_id, const std::string& data) = 0;
+  /// Data messages between members, through the SFU on a data connection of their own
+  /// (docs/protocol.md, "Data messages"; parley.js's enableDataMessages): true opens it
+  /// now when in a call, else at every join, and reopens it after a failure;
+  /// OnDataChannelStateChanged tells where it is. False closes it.
+  virtual int32_t EnableDataMessages(bool enable) = 0;
+  /// Sends `size` bytes to the whole channel (`to_user_id` empty: every other member
+  /// whose data messages are on) or to one member, who get OnDataMessage with `options`.
+  /// Any thread; 0 once handed to the connection, else at once: 0x0F070001 over 64 KiB,
+  /// 0x0F070002 over 256 messages or 4 MiB a second, 0x0F070003 the data connection is
+  /// not open, 0x0F070004 `to_user_id` is not in the channel, 0x0F010005 text that is
+  /// not UTF-8 or holds U+0000.
+  virtual int32_t SendDataMessage(const std::string& to_user_id, const void* data, size_t size,
+                                  const DataMessageOptions& options) = 0;
 };
 
 }  // namespace parley

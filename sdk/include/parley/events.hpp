@@ -71,6 +71,12 @@ class EngineEventListener {
   /// this user alone when `direct`.
   virtual void OnMessage([[maybe_unused]] const std::string& from_user_id, [[maybe_unused]] const std::string& data,
                          [[maybe_unused]] bool direct) {}
+  /// A data message from another member (SendDataMessage there), as it was sent.
+  virtual void OnDataMessage([[maybe_unused]] const std::string& from_user_id,
+                             [[maybe_unused]] const std::vector<uint8_t>& data,
+                             [[maybe_unused]] const DataMessageOptions& options) {}
+  /// The data connection opened, closed or failed (EnableDataMessages).
+  virtual void OnDataChannelStateChanged([[maybe_unused]] DataChannelState state) {}
   /// The call's token expires in 30 s or less (`expires_at`, Unix seconds): hand the
   /// engine a new one with RefreshAuthInfo.
   virtual void OnAuthInfoWillExpire([[maybe_unused]] int64_t expires_at) {}

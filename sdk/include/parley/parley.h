@@ -20,6 +20,14 @@ typedef struct parley_engine parley_engine;
 enum { PARLEY_TRACK_AUDIO = 0, PARLEY_TRACK_CAMERA = 1, PARLEY_TRACK_SCREEN = 2 };
 /* Which layer of a simulcast camera to receive (RtcEngine::SetRemoteVideoStreamType). */
 enum { PARLEY_VIDEO_STREAM_BIG = 0, PARLEY_VIDEO_STREAM_SMALL = 1, PARLEY_VIDEO_STREAM_AUTO = 2 };
+/* How a data message is sent (flags, or'ed), and the data connection's states. */
+enum { PARLEY_DATA_TEXT = 1, PARLEY_DATA_UNRELIABLE = 2, PARLEY_DATA_UNORDERED = 4 };
+enum {
+  PARLEY_DATA_CHANNEL_CLOSED = 0,
+  PARLEY_DATA_CHANNEL_CONNECTING = 1,
+  PARLEY_DATA_CHANNEL_OPEN = 2,
+  PARLEY_DATA_CHANNEL_FAILED = 3
+};
 enum { PARLEY_CODEC_VP8 = 0, PARLEY_CODEC_H264 = 1 };
 enum { PARLEY_ROLE_BROADCASTER = 0, PARLEY_ROLE_AUDIENCE = 1 };
 enum {
@@ -150,6 +158,10 @@ typedef struct parley_callbacks {
   /* A last-mile probe ended: code 0 with quality (0..6, ARTC's scale) and result, or
    * why nothing was measured (quality 6, result zeros). */
   void (*on_last_mile_result)(void* user_data, int32_t code, int quality, const parley_last_mile_result* result);
+  /* Added after 0.1.0: a data message from another member (PARLEY_DATA_* flags: how it
+   * was sent), and the data connection's state (PARLEY_DATA_CHANNEL_*). */
+  void (*on_data_message)(void* user_data, const char* from_user_id, const uint8_t* data, size_t size, int flags);
+  void (*on_data_channel_state)(void* user_data, int state);
 } parley_callbacks;
 
 /* A last-mile probe (as RtcEngine::StartLastMileDetect). */
@@ -196,6 +208,13 @@ int32_t parley_engine_mute_camera(parley_engine* engine, int mute);
 /* A message (UTF-8, at most 4096 bytes) to the whole channel (to_user_id NULL or "")
  * or to one member; errors as RtcEngine::SendMessage. */
 int32_t parley_engine_send_message(parley_engine* engine, const char* to_user_id, const char* data);
+/* Data messages (RtcEngine::EnableDataMessages / SendDataMessage): enable nonzero opens
+ * the data connection in a call (and at every join); a message of `size` bytes goes to
+ * the channel (to_user_id NULL or "") or one member, flags PARLEY_DATA_* (0: bytes,
+ * reliable, ordered). Errors as RtcEngine's. */
+int32_t parley_engine_enable_data_messages(parley_engine* engine, int enable);
+int32_t parley_engine_send_data_message(parley_engine* engine, const char* to_user_id, const void* data, size_t size,
+                                        int flags);
 /* The PARLEY_VIDEO_STREAM_* layer of user_id's simulcast camera to receive; user_id NULL
  * sets the default for every user without a type of their own. Errors as RtcEngine's. */
 int32_t parley_engine_set_remote_video_stream_type(parley_engine* engine, const char* user_id, int type);

@@ -302,6 +302,17 @@ struct AudioVolumeInfo {
   int volume = 0;
 };
 
+/// The data connection's state (OnDataChannelStateChanged): EnableDataMessages(true)
+/// in a call opens it; a failure is reported (0x0F070005) and it opens again.
+enum class DataChannelState : uint8_t { kClosed = 0, kConnecting = 1, kOpen = 2, kFailed = 3 };
+
+/// How one data message is sent (SendDataMessage) or was sent (OnDataMessage).
+struct DataMessageOptions {
+  bool text = false;     ///< UTF-8 text (without U+0000) rather than bytes
+  bool reliable = true;  ///< false: never retransmitted (a late message is worth nothing)
+  bool ordered = true;   ///< false: delivered as it arrives
+};
+
 struct RemoteUser {
   std::string user_id;
   std::string user_name;

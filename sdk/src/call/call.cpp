@@ -31,6 +31,7 @@ Call::Call(const EngineConfig& config, Host& host, media::MediaFactory& media, b
       subscribing_(*this),
       devices_(*this, publishing_, media, config_),
       accompany_(*this, media, config_),
+      data_(*this, media, io, config_.ice_addresses),
       reconnect_delay_(timing.first_retry) {}
 
 // ---- join / leave -------------------------------------------------------------
@@ -127,6 +128,7 @@ void Call::Joined(const Json& d, const std::string& channel, const std::string& 
     Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
   if (volume_interval_ms_ > 0) EnableVolumeIndication(volume_interval_ms_, volume_smooth_);
   SendStreamTypes();
+  data_.Joined();
   if (later && *later != role) {
     // Set while joining: the server has the join's role until asked.
     RequestRole(*later);
@@ -147,6 +149,7 @@ void Call::EndCall() {
   publishing_.DropConnection();
   subscribing_.connection().reset();
   publishing_.End();
+  data_.Ended();
   remote_.Clear();
   quality_.Clear();
   in_call_ = false;
@@ -211,6 +214,7 @@ void Call::Teardown(const RunUntil& run_until) {
   signal_.reset();
   publishing_.DropConnection();
   subscribing_.connection().reset();
+  data_.Ended();
   publishing_.DropPlayer();  // before the feeds it pushes into
 }
 

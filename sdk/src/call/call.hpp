@@ -30,6 +30,7 @@
 #include "call/accompany.hpp"
 #include "call/call_quality.hpp"
 #include "call/credentials.hpp"
+#include "call/data_messages.hpp"
 #include "call/devices.hpp"
 #include "call/publishing.hpp"
 #include "call/remote_users.hpp"
@@ -61,7 +62,7 @@ struct CallTiming {
   return std::min(delay * 2, max);
 }
 
-class Call final : private Subscribing::Listener, private Publishing::Listener {
+class Call final : private Subscribing::Listener, private Publishing::Listener, private DataMessages::Host {
  public:
   using Json = nlohmann::json;
   using Clock = std::chrono::steady_clock;
@@ -140,6 +141,8 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   AccompanyControl& accompany() { return accompany_; }
   [[nodiscard]] const AccompanyControl& accompany() const { return accompany_; }
   Subscribing& subscribing() { return subscribing_; }
+  /// Data messages (call_data.cpp): Enable on the engine thread, Send on any.
+  DataMessages& data() { return data_; }
   void Error(int32_t code, const std::string& message) override;
   void Warn(int32_t code, const std::string& message);
 
@@ -161,6 +164,17 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   [[nodiscard]] uint64_t Generation() const override { return signal_gen_; }
   void ScreenShareEnded() override;
   void Post(std::function<void()> fn) override { host_.Post(std::move(fn)); }
+
+  // DataMessages::Host (call_data.cpp)
+  void AskOpenData(const std::string& offer,
+                   std::function<void(int32_t, const std::string&, const std::string&)> reply) override;
+  void PostToEngine(std::function<void()> fn) override { host_.Post(std::move(fn)); }
+  void DataMessage(const std::string& from, const std::vector<uint8_t>& data,
+                   const DataMessageOptions& options) override;
+  void DataState(DataChannelState state) override;
+  void DataError(int32_t code, const std::string& message) override { Error(code, message); }
+  [[nodiscard]] bool IsMember(const std::string& user) const override { return remote_.KnowsNow(user); }
+  [[nodiscard]] bool InCall() const override;
 
   // join / leave
   void DoJoin(const Json& fields, const std::string& channel, const std::string& user);
@@ -255,6 +269,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener {
   Subscribing subscribing_;
   DeviceControl devices_;            ///< device choices and the system's device changes
   AccompanyControl accompany_;       ///< an audio file mixed into the microphone
+  DataMessages data_;                ///< the data connection
   RemoteUsers remote_;               ///< its snapshot is read by API threads
   StatsWindow stats_;                ///< the totals of the last report
   CallQuality quality_;              ///< network quality, local and remote

@@ -52,6 +52,11 @@ class RemoteUsers {
   std::vector<Change> Reconcile(const std::vector<proto::UserInfo>& users);
 
   [[nodiscard]] bool Knows(const std::string& id) const { return users_.count(id) > 0; }
+  /// Any thread: whether `id` is in the snapshot.
+  [[nodiscard]] bool KnowsNow(const std::string& id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return snapshot_.count(id) > 0;
+  }
   [[nodiscard]] std::vector<RemoteUser> Snapshot() const;
   void Clear();
 

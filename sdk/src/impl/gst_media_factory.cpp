@@ -11,6 +11,7 @@
 
 #include "impl/gst/accompany.hpp"
 #include "impl/gst/camera_preview.hpp"
+#include "impl/gst/data_link.hpp"
 #include "impl/gst/device_check.hpp"
 #include "impl/gst/devices.hpp"
 #include "impl/gst/file_player.hpp"
@@ -91,6 +92,24 @@ class GstPublishConnection final : public PublishConnection {
   gst::StatsRequests stats_;  ///< goes first: what is still asked ends with empty totals
 };
 
+class GstDataConnection final : public DataConnection {
+ public:
+  GstDataConnection(std::unique_ptr<gst::DataLink> d, Post post) : d_(std::move(d)), post_(std::move(post)) {}
+  void CreateOffer(std::function<void(Result<std::string>)> done) override {
+    post_([done = std::move(done), r = d_->CreateOffer()]() mutable { done(std::move(r)); });
+  }
+  void SetAnswer(const std::string& sdp, std::function<void(Status)> done) override {
+    post_([done = std::move(done), st = d_->SetAnswer(sdp)]() mutable { done(std::move(st)); });
+  }
+  bool Send(int channel, bool text, const std::vector<uint8_t>& bytes) override {
+    return d_->Send(channel, text, bytes);
+  }
+
+ private:
+  std::unique_ptr<gst::DataLink> d_;
+  Post post_;
+};
+
 class GstSubscribeConnection final : public SubscribeConnection {
  public:
   GstSubscribeConnection(std::unique_ptr<gst::Subscriber> s, Post post, gst::Playout* playout)
@@ -130,6 +149,12 @@ class GstMediaFactory final : public MediaFactory {
  public:
   explicit GstMediaFactory(Post post) : post_(std::move(post)) {}
 
+  Result<std::unique_ptr<DataConnection>> CreateDataConnection(const std::vector<std::string>& ice_addresses,
+                                                               DataCallbacks callbacks) override {
+    auto d = gst::DataLink::Create(ice_addresses, std::move(callbacks));
+    if (!d) return d.error();
+    return std::unique_ptr<DataConnection>(std::make_unique<GstDataConnection>(std::move(*d), post_));
+  }
   Result<std::unique_ptr<PublishConnection>> CreatePublisher(const PublishOptions& options, ErrorFn on_error) override {
     PublishOptions o = options;
     // A device microphone's echo canceller listens to the playout, which must exist

@@ -209,6 +209,24 @@ class SubscribeConnection {
   virtual void SetPlayoutDelay(int ms) = 0;
 };
 
+/// What the data connection reports, on GStreamer threads (the engine posts them on).
+struct DataCallbacks {
+  /// A message on Parley data channel `channel` (0..3): the envelope as it came.
+  std::function<void(int channel, bool text, std::vector<uint8_t> bytes)> message;
+  /// All four channels open (true), or one of them closed or failed (false).
+  std::function<void(bool open)> state;
+};
+/// The data connection (data messages): webrtcbin with Parley's four negotiated data
+/// channels and no media; we offer, the server answers (openData).
+class DataConnection {
+ public:
+  virtual ~DataConnection() = default;
+  virtual void CreateOffer(std::function<void(Result<std::string> offer)> done) = 0;
+  virtual void SetAnswer(const std::string& sdp, std::function<void(Status)> done) = 0;
+  /// Sends one message (an envelope) on channel `channel`; false when it is not open.
+  /// Any thread.
+  virtual bool Send(int channel, bool text, const std::vector<uint8_t>& bytes) = 0;
+};
 /// One engine's media: its inputs, files and connections.
 class MediaFactory {
  public:
@@ -217,6 +235,12 @@ class MediaFactory {
                                                                      ErrorFn on_error) = 0;
   virtual Result<std::unique_ptr<SubscribeConnection>> CreateSubscriber(const SubscribeOptions& options,
                                                                         SubscribeCallbacks callbacks) = 0;
+  /// The data connection, ICE restricted to `ice_addresses`; 0x01050201 where the
+  /// media has none (the default).
+  virtual Result<std::unique_ptr<DataConnection>> CreateDataConnection(
+      const std::vector<std::string>& /*ice_addresses*/, DataCallbacks /*callbacks*/) {
+    return MakeError(Errc::kMediaConnectionCreateFailed, "this media has no data connections");
+  }
   /// Opens and prerolls a media file that feeds the audio and/or the video input;
   /// 0x01090003 when it is missing or not media.
   virtual Result<std::unique_ptr<FilePlayback>> OpenFile(const std::string& path, bool feeds_audio, bool feeds_video,

@@ -37,6 +37,19 @@ class FakeMedia final : public media::MediaFactory {
     bool alive = true;
   };
 
+  struct DataLog {
+    media::DataCallbacks callbacks;  ///< what the connection reports: a test calls them
+    int offers = 0;
+    std::vector<std::string> answers;
+    struct Sent {
+      int channel;
+      bool text;
+      std::string envelope;
+    };
+    std::vector<Sent> sent;
+    bool alive = true;
+  };
+
   explicit FakeMedia(boost::asio::io_context& io) : io_(io) {}
 
   // What the next operations answer (nullopt: success).
@@ -48,6 +61,8 @@ class FakeMedia final : public media::MediaFactory {
   std::optional<Error> subscribe_error;  ///< ApplyOffer
   std::vector<DeviceInfo> devices;       ///< EnumerateDevices, every kind
 
+  std::optional<Error> data_error;  ///< CreateDataConnection
+  std::vector<std::shared_ptr<DataLog>> datas;
   std::vector<std::shared_ptr<PublisherLog>> publishers;
   std::vector<std::shared_ptr<SubscriberLog>> subscribers;
 
@@ -182,6 +197,39 @@ class FakeMedia final : public media::MediaFactory {
     int32_t PushVideo(const VideoFrame&, bool) override { return 0; }
   };
 
+  class Data final : public media::DataConnection {
+   public:
+    Data(FakeMedia& media, std::shared_ptr<DataLog> log) : media_(media), log_(std::move(log)) {}
+    ~Data() override { log_->alive = false; }
+    void CreateOffer(std::function<void(Result<std::string>)> done) override {
+      Result<std::string> offer = "data offer " + std::to_string(++log_->offers);
+      boost::asio::post(media_.io_, [done = std::move(done), offer] { done(offer); });
+    }
+    void SetAnswer(const std::string& sdp, std::function<void(Status)> done) override {
+      log_->answers.push_back(sdp);
+      boost::asio::post(media_.io_, [done = std::move(done)] { done(Status()); });
+    }
+    bool Send(int channel, bool text, const std::vector<uint8_t>& bytes) override {
+      log_->sent.push_back({channel, text, std::string(bytes.begin(), bytes.end())});
+      return true;
+    }
+
+   private:
+    FakeMedia& media_;
+    std::shared_ptr<DataLog> log_;
+  };
+
+ public:
+  Result<std::unique_ptr<media::DataConnection>> CreateDataConnection(const std::vector<std::string>&,
+                                                                      media::DataCallbacks callbacks) override {
+    if (data_error) return *data_error;
+    auto log = std::make_shared<DataLog>();
+    log->callbacks = std::move(callbacks);
+    datas.push_back(log);
+    return std::unique_ptr<media::DataConnection>(std::make_unique<Data>(*this, log));
+  }
+
+ private:
   class Publisher final : public media::PublishConnection {
    public:
     Publisher(FakeMedia& media, std::shared_ptr<PublisherLog> log) : media_(media), log_(std::move(log)) {}

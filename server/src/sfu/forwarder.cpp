@@ -403,13 +403,13 @@ bool Forwarder::SetStreamType(uint64_t publisher, uint64_t subscriber, VideoStre
   Router* router = RouterOf(subscriber);
   if (!router) return false;
   bool found = false;
+  Transport* pub = transports_.Find(publisher);
+  Transport* sub = transports_.Find(subscriber);
   for (const auto& route : router->From(publisher)) {
     if (route->subscriber != subscriber) continue;
     found = true;
     route->spec.stream_type = type;
     route->layers.SetType(type);
-    Transport* pub = transports_.Find(publisher);
-    Transport* sub = transports_.Find(subscriber);
     if (pub && sub) ChooseLayer(*pub, *route, *sub, now_us);  // at once, not at the next tick
   }
   return found;

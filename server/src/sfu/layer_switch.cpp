@@ -26,15 +26,15 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
   };
   int ref = target_ != kNone && target_ < n && layers[target_].active ? target_ : -1;
   int want = ref;
+  // The hold timers run only while auto moves from a layer it has, by the estimate.
+  const bool holding = type_ == VideoStreamType::kAuto && share_bps != 0 && ref >= 0;
+  if (!holding) up_since_us_ = down_since_us_ = -1;
   if (type_ == VideoStreamType::kBig || (type_ == VideoStreamType::kAuto && share_bps == 0)) {
     want = highest;
-    up_since_us_ = down_since_us_ = -1;
   } else if (type_ == VideoStreamType::kSmall) {
     want = lowest;
-    up_since_us_ = down_since_us_ = -1;
   } else if (ref < 0) {
     want = largest_fitting_below(static_cast<int>(n));  // a first choice, or the layer went: at once
-    up_since_us_ = down_since_us_ = -1;
   } else {
     if (!fits(ref, 1.0)) {
       up_since_us_ = -1;

@@ -1,0 +1,31 @@
+// The call's side of data messages (DataMessages::Host): openData on the signalling
+// link, and what the data connection reports, told to the application.
+#include "call/call.hpp"
+
+namespace parley::sdk::call {
+
+void Call::AskOpenData(const std::string& offer,
+                       std::function<void(int32_t, const std::string&, const std::string&)> reply) {
+  if (!Live()) return reply(Code(Errc::kNotInChannel), "not connected to the channel", "");
+  Request("openData", proto::OpenDataRequest{offer}.ToJson(),
+          [reply = std::move(reply)](int32_t code, const std::string& m, const Json& d) {
+            std::string answer;
+            if (!code && d.is_object() && d.contains("sdp") && d["sdp"].is_string()) answer = d["sdp"];
+            reply(code, m, answer);
+          });
+}
+
+void Call::DataMessage(const std::string& from, const std::vector<uint8_t>& data, const DataMessageOptions& options) {
+  Notify([&](EngineEventListener& l) { l.OnDataMessage(from, data, options); });
+}
+
+void Call::DataState(DataChannelState state) {
+  Notify([&](EngineEventListener& l) { l.OnDataChannelStateChanged(state); });
+}
+
+bool Call::InCall() const {
+  std::lock_guard<std::mutex> lock(state_.mu);
+  return state_.in_call;
+}
+
+}  // namespace parley::sdk::call
