@@ -7,8 +7,9 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <array>
-#include <atomic>
+#include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "impl/gst/bus.hpp"
 #include "impl/gst/gst_ptr.hpp"
@@ -20,80 +21,97 @@ namespace {
 constexpr std::array<const char*, 4> kLabels = {"parley-reliable", "parley-reliable-unordered", "parley-unreliable",
                                                 "parley-unreliable-unordered"};
 
+// What the channels' signal handlers share with the link. Each handler holds a
+// reference (freed with its closure, which GLib keeps while the handler runs), so a
+// handler still running when the link goes finds it; the handlers report only under
+// `mu` and only until `closed`, so nothing is reported once the link's destructor
+// has taken `mu`.
+struct Shared {
+  std::mutex mu;
+  bool closed = false;
+  media::DataCallbacks cb;
+  std::array<GstWebRTCDataChannel*, 4> channels{};  ///< set before PLAYING, then read only
+  std::array<bool, 4> open{};
+  bool all_open = false;
+
+  int IndexOf(GstWebRTCDataChannel* ch) const {
+    for (size_t i = 0; i < channels.size(); ++i)
+      if (channels[i] == ch) return static_cast<int>(i);
+    return -1;
+  }
+  // Under mu.
+  void SetOpen(int i, bool now) {
+    if (i >= 0) open[static_cast<size_t>(i)] = now;
+    bool all = true;
+    for (bool o : open) all = all && o;
+    if (all != all_open) {
+      all_open = all;
+      if (cb.state) cb.state(all);
+    }
+  }
+
+  static Shared* Of(gpointer data) { return static_cast<std::shared_ptr<Shared>*>(data)->get(); }
+  static void OnOpen(GstWebRTCDataChannel* ch, gpointer data) {
+    Shared* s = Of(data);
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (!s->closed) s->SetOpen(s->IndexOf(ch), true);
+  }
+  static void OnClose(GstWebRTCDataChannel* ch, gpointer data) {
+    Shared* s = Of(data);
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (!s->closed) s->SetOpen(s->IndexOf(ch), false);
+  }
+  static void OnError(GstWebRTCDataChannel* ch, GError* /*err*/, gpointer data) { OnClose(ch, data); }
+  static void Deliver(GstWebRTCDataChannel* ch, gpointer data, bool text, const uint8_t* p, size_t n) {
+    Shared* s = Of(data);
+    std::lock_guard<std::mutex> lock(s->mu);
+    int i = s->IndexOf(ch);
+    if (s->closed || i < 0 || !s->cb.message) return;
+    s->cb.message(i, text, p ? std::vector<uint8_t>(p, p + n) : std::vector<uint8_t>());
+  }
+  static void OnString(GstWebRTCDataChannel* ch, const gchar* text, gpointer data) {
+    // A C string: a text payload ends at its first U+0000 (the envelope's separator is
+    // a colon for that reason, docs/protocol.md).
+    std::string_view v = text ? std::string_view(text) : std::string_view();
+    Deliver(ch, data, true, reinterpret_cast<const uint8_t*>(v.data()), v.size());
+  }
+  static void OnData(GstWebRTCDataChannel* ch, GBytes* bytes, gpointer data) {
+    gsize n = 0;
+    const auto* p = static_cast<const uint8_t*>(bytes ? g_bytes_get_data(bytes, &n) : nullptr);
+    Deliver(ch, data, false, p, n);
+  }
+};
+
+template <typename Fn>
+void Connect(GstWebRTCDataChannel* ch, const char* signal, Fn fn, const std::shared_ptr<Shared>& shared) {
+  g_signal_connect_data(
+      ch, signal, G_CALLBACK(fn), new std::shared_ptr<Shared>(shared),
+      [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<Shared>*>(d); }, GConnectFlags(0));
+}
+
 }  // namespace
 
 struct DataLink::Impl {
   GstPtr<GstElement> pipeline;
   GstElement* webrtc = nullptr;  // the pipeline's
-  media::DataCallbacks cb;
-  media::ErrorFn on_error;  // the bus's: errors of webrtcbin (reported as a closed link)
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  media::ErrorFn on_error;  // the bus's: an error of webrtcbin closes the link
   BusState bus;
-  std::mutex mu;  // the channels, against Send from any thread and teardown
-  std::array<GstWebRTCDataChannel*, 4> channels{};
-  std::array<std::atomic<bool>, 4> open{};
-  std::atomic<bool> all_open{false};
 
   ~Impl() {
-    // Stopped first: what the channels report while closing still finds them (and the
-    // call ignores it: the connection is already not its own).
+    {
+      std::lock_guard<std::mutex> lock(shared->mu);  // waits for a report under way
+      shared->closed = true;
+    }
     if (pipeline) {
       SilenceBus(bus);
       gst_element_set_state(pipeline.get(), GST_STATE_NULL);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      for (auto*& ch : channels) {
-        if (!ch) continue;
-        g_signal_handlers_disconnect_by_data(ch, this);
-        g_object_unref(ch);
-        ch = nullptr;
-      }
-    }
+    // The handlers stay until their channel is finalized, reporting nothing now; their
+    // references to `shared` go with them.
+    for (GstWebRTCDataChannel* ch : shared->channels)
+      if (ch) g_object_unref(ch);
     pipeline.reset();
-  }
-
-  int IndexOf(GstWebRTCDataChannel* ch) {
-    for (size_t i = 0; i < channels.size(); ++i)
-      if (channels[i] == ch) return static_cast<int>(i);
-    return -1;
-  }
-  void StateChanged() {
-    bool now = true;
-    for (const auto& o : open) now = now && o.load();
-    if (now != all_open.exchange(now) && cb.state) cb.state(now);
-  }
-
-  static void OnOpen(GstWebRTCDataChannel* ch, gpointer self) {
-    auto* im = static_cast<Impl*>(self);
-    int i = im->IndexOf(ch);
-    if (i < 0) return;
-    im->open[static_cast<size_t>(i)] = true;
-    im->StateChanged();
-  }
-  static void OnClose(GstWebRTCDataChannel* ch, gpointer self) {
-    auto* im = static_cast<Impl*>(self);
-    int i = im->IndexOf(ch);
-    if (i < 0) return;
-    im->open[static_cast<size_t>(i)] = false;
-    im->StateChanged();
-  }
-  static void OnError(GstWebRTCDataChannel* ch, GError* /*err*/, gpointer self) { OnClose(ch, self); }
-  static void OnString(GstWebRTCDataChannel* ch, const gchar* text, gpointer self) {
-    auto* im = static_cast<Impl*>(self);
-    int i = im->IndexOf(ch);
-    if (i < 0 || !im->cb.message) return;
-    // A C string: a text payload ends at its first U+0000 (the envelope's separator is
-    // a colon for that reason, docs/protocol.md).
-    std::string_view s = text ? std::string_view(text) : std::string_view();
-    im->cb.message(i, true, std::vector<uint8_t>(s.begin(), s.end()));
-  }
-  static void OnData(GstWebRTCDataChannel* ch, GBytes* bytes, gpointer self) {
-    auto* im = static_cast<Impl*>(self);
-    int i = im->IndexOf(ch);
-    if (i < 0 || !im->cb.message) return;
-    gsize n = 0;
-    const auto* p = static_cast<const uint8_t*>(bytes ? g_bytes_get_data(bytes, &n) : nullptr);
-    im->cb.message(i, false, p ? std::vector<uint8_t>(p, p + n) : std::vector<uint8_t>());
   }
 };
 
@@ -102,14 +120,16 @@ Result<std::unique_ptr<DataLink>> DataLink::Create(const std::vector<std::string
   std::unique_ptr<DataLink> d(new DataLink());
   d->impl_ = std::make_unique<Impl>();
   Impl& im = *d->impl_;
-  im.cb = std::move(callbacks);
+  im.shared->cb = std::move(callbacks);
   im.pipeline = Sink(gst_pipeline_new("parley-data"));
   im.webrtc = MakeWebrtc(ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
-  im.on_error = [&im](int32_t, const std::string&) {
-    for (auto& o : im.open) o = false;
-    im.StateChanged();
+  im.on_error = [s = im.shared](int32_t, const std::string&) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (s->closed) return;
+    s->open = {};
+    s->SetOpen(-1, false);
   };
   im.bus.fn = &im.on_error;
   im.bus.runtime_code = static_cast<int32_t>(Errc::kMediaConnectionCreateFailed);
@@ -127,12 +147,12 @@ Result<std::unique_ptr<DataLink>> DataLink::Create(const std::vector<std::string
     g_signal_emit_by_name(im.webrtc, "create-data-channel", kLabels[i], opts, &ch);
     gst_structure_free(opts);
     if (!ch) return MakeError(Errc::kMediaConnectionCreateFailed, "webrtcbin made no data channel");
-    im.channels[i] = ch;
-    g_signal_connect(ch, "on-open", G_CALLBACK(&Impl::OnOpen), &im);
-    g_signal_connect(ch, "on-close", G_CALLBACK(&Impl::OnClose), &im);
-    g_signal_connect(ch, "on-error", G_CALLBACK(&Impl::OnError), &im);
-    g_signal_connect(ch, "on-message-string", G_CALLBACK(&Impl::OnString), &im);
-    g_signal_connect(ch, "on-message-data", G_CALLBACK(&Impl::OnData), &im);
+    im.shared->channels[i] = ch;
+    Connect(ch, "on-open", &Shared::OnOpen, im.shared);
+    Connect(ch, "on-close", &Shared::OnClose, im.shared);
+    Connect(ch, "on-error", &Shared::OnError, im.shared);
+    Connect(ch, "on-message-string", &Shared::OnString, im.shared);
+    Connect(ch, "on-message-data", &Shared::OnData, im.shared);
   }
   if (gst_element_set_state(im.pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     return MakeError(Errc::kMediaConnectionCreateFailed, "the data pipeline did not start");
@@ -150,10 +170,14 @@ Status DataLink::SetAnswer(const std::string& sdp) {
 }
 
 bool DataLink::Send(int channel, bool text, const std::vector<uint8_t>& bytes) {
-  if (channel < 0 || channel >= 4 || !impl_->open[static_cast<size_t>(channel)]) return false;
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  GstWebRTCDataChannel* ch = impl_->channels[static_cast<size_t>(channel)];
-  if (!ch) return false;
+  if (channel < 0 || channel >= 4) return false;
+  GstWebRTCDataChannel* ch = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(impl_->shared->mu);
+    if (impl_->shared->closed || !impl_->shared->open[static_cast<size_t>(channel)]) return false;
+    ch = impl_->shared->channels[static_cast<size_t>(channel)];
+  }
+  // Sent outside mu: webrtcbin may report an error on this thread while sending.
   GError* err = nullptr;
   gboolean ok = FALSE;
   if (text) {
