@@ -136,7 +136,11 @@ TEST_F(Lab, ThirtyPercentLossBothWaysKeepsAudioFlowingAndIsReportedAsABadNetwork
     for (const json& st : stats)
       if ((first = st.value("jitterBufferMs", 0)) > 0) break;
     EXPECT_EQ(first, 200) << r->out;
-    EXPECT_EQ(stats.back().value("jitterBufferMs", 0), 400) << stats.back().dump();
+    // The last interval with a jitter buffer (a report after the other one left has none).
+    int last = 0;
+    for (const json& st : stats)
+      if (int ms = st.value("jitterBufferMs", 0); ms > 0) last = ms;
+    EXPECT_EQ(last, 400) << r->out;
   }
 }
 
