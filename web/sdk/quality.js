@@ -53,19 +53,23 @@ export function rawUp({ sent = 0, lost = 0, rttMs = null, bandwidth = null, acke
 }
 
 /**
- * The raw down band of one interval. s: { received, lost, jitterMs, rttMs, froze,
- * expecting, wasFlowing }: packets received and lost (after repair) over the interval,
- * the largest inbound jitter, the round trip (null: unknown), whether a remote video
- * froze for more than 500 ms, whether media is expected (someone we subscribe to
- * publishes) and whether it arrived in the interval before.
+ * The raw down band of one interval. s: { received, lost, repaired, jitterMs, rttMs,
+ * froze, expecting, wasFlowing }: over the interval, packets received (first
+ * transmissions), lost after repair, and lost on the way but brought back by
+ * retransmission (the network lost them all the same, so loss counts both); the largest
+ * inbound jitter, the round trip (null: unknown), whether a remote video froze for more
+ * than 500 ms, whether media is expected (someone we subscribe to publishes) and
+ * whether it arrived in the interval before.
  */
-export function rawDown({ received = 0, lost = 0, jitterMs = null, rttMs = null, froze = false, expecting = false, wasFlowing = false }) {
-  if (expecting && wasFlowing && !(received > 0)) return Quality.DOWN;  // flowing, then nothing at all
-  const expected = Math.max(0, received) + Math.max(0, lost);
+export function rawDown({ received = 0, lost = 0, repaired = 0, jitterMs = null, rttMs = null, froze = false, expecting = false, wasFlowing = false }) {
+  const arrived = Math.max(0, received) + Math.max(0, repaired);
+  if (expecting && wasFlowing && !(arrived > 0)) return Quality.DOWN;  // flowing, then nothing at all
+  const networkLost = Math.max(0, lost) + Math.max(0, repaired);
+  const expected = Math.max(0, received) + networkLost;
   if (!(expected > 0) && !finite(rttMs)) return Quality.UNKNOWN;
   let worst = Quality.EXCELLENT;
   if (expected > 0) {
-    worst = Math.max(worst, lossBand(lossOf(lost, expected)));
+    worst = Math.max(worst, lossBand(lossOf(networkLost, expected)));
     if (finite(jitterMs)) worst = Math.max(worst, jitterBand(jitterMs));
   }
   if (finite(rttMs)) worst = Math.max(worst, rttBand(rttMs));

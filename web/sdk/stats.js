@@ -7,12 +7,12 @@ import { rawUp, rawDown } from './quality.js';
 
 /** Counters summed over a publish and a subscribe connection (either may be null):
  * { send: { bytes, packets, rttMs, lost, reportRttMs, rttMeasurements, availableBps, targetBps, cpuLimited },
- *   receive: { bytes, packets, lost, jitterMs, fps, width, height, rttMs, videoPackets,
+ *   receive: { bytes, packets, lost, repaired, jitterMs, fps, width, height, rttMs, videoPackets,
  *              framesDecoded, freezes, freezeSeconds } }. */
 export async function collectStats(publishPc, subscribePc) {
   const out = {
     send: { bytes: 0, packets: 0, rttMs: null, lost: 0, reportRttMs: null, rttMeasurements: null, availableBps: null, targetBps: 0, cpuLimited: false },
-    receive: { bytes: 0, packets: 0, lost: 0, jitterMs: 0, fps: 0, width: 0, height: 0, rttMs: null, videoPackets: 0, framesDecoded: 0, freezes: 0, freezeSeconds: 0 },
+    receive: { bytes: 0, packets: 0, lost: 0, repaired: 0, jitterMs: 0, fps: 0, width: 0, height: 0, rttMs: null, videoPackets: 0, framesDecoded: 0, freezes: 0, freezeSeconds: 0 },
   };
   const pair = (s) => s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined;
   if (publishPc) {
@@ -45,6 +45,8 @@ export async function collectStats(publishPc, subscribePc) {
       r.bytes += s.bytesReceived || 0;
       r.packets += s.packetsReceived || 0;
       r.lost += Math.max(0, s.packetsLost || 0);
+      // Retransmissions that arrived (a part of packetsReceived): lost on the way.
+      r.repaired += s.retransmittedPacketsReceived || 0;
       r.jitterMs = Math.max(r.jitterMs, (s.jitter || 0) * 1000);
       if (s.kind === 'video') {
         r.fps = s.framesPerSecond || 0;
@@ -97,7 +99,8 @@ export function rawBands(prev, cur, before, { expecting }) {
   const bandwidth = cur.send.availableBps !== null && cur.send.targetBps > 0 ? cur.send.availableBps / cur.send.targetBps : null;
   const up = rawUp({ sent, lost: d(cur.send.lost, prev.send.lost), rttMs, bandwidth, acked, wasAcked: before.acked });
 
-  const received = d(cur.receive.packets, prev.receive.packets);
+  const repaired = d(cur.receive.repaired ?? 0, prev.receive.repaired ?? 0);
+  const received = Math.max(0, d(cur.receive.packets, prev.receive.packets) - repaired);
   const frames = d(cur.receive.framesDecoded, prev.receive.framesDecoded);
   const videoPackets = d(cur.receive.videoPackets, prev.receive.videoPackets);
   const freezes = d(cur.receive.freezes, prev.receive.freezes);
@@ -106,14 +109,14 @@ export function rawBands(prev, cur, before, { expecting }) {
   const froze = (freezes > 0 && d(cur.receive.freezeSeconds, prev.receive.freezeSeconds) / freezes >= 0.5) ||
     (before.decoding && videoPackets > 0 && frames === 0);
   const down = rawDown({
-    received, lost: d(cur.receive.lost, prev.receive.lost), jitterMs: cur.receive.packets ? cur.receive.jitterMs : null,
+    received, lost: d(cur.receive.lost, prev.receive.lost), repaired, jitterMs: cur.receive.packets ? cur.receive.jitterMs : null,
     rttMs, froze, expecting, wasFlowing: before.flowing,
   });
   // Down (5) lasts while the silence does: "flowing" and "acknowledged" stay set until
   // media comes back, or until there is nothing to send / nothing expected any more.
   return {
     up, down,
-    seen: { acked: sent > 0 && (acked || !!before.acked), flowing: received > 0 || (expecting && !!before.flowing), decoding: frames > 0 },
+    seen: { acked: sent > 0 && (acked || !!before.acked), flowing: received + repaired > 0 || (expecting && !!before.flowing), decoding: frames > 0 },
   };
 }
 

@@ -40,7 +40,7 @@ test('raw up: the worst metric; unknown without traffic or rtt; down when acknow
   assert.equal(rawUp({ sent: 1000, acked: false, wasAcked: false }), 0);   // never acknowledged: no basis for down
 });
 
-test('raw down: loss after repair, jitter, rtt and a freeze; down when expected media stops', () => {
+test('raw down: loss, jitter, rtt and a freeze; down when expected media stops', () => {
   assert.equal(rawDown({}), 6);
   assert.equal(rawDown({ received: 500, lost: 0, jitterMs: 5 }), 0);
   assert.equal(rawDown({ received: 980, lost: 20, jitterMs: 5 }), 1);      // 2 %
@@ -126,7 +126,7 @@ test('remote quality: relayed pairs, (5, 5) while disconnected, and malformed va
 
 const counters = (o = {}) => ({
   send: { bytes: 0, packets: 0, rttMs: null, lost: 0, reportRttMs: null, rttMeasurements: null, availableBps: null, targetBps: 0, ...(o.send || {}) },
-  receive: { bytes: 0, packets: 0, lost: 0, jitterMs: 0, fps: 0, width: 0, height: 0, rttMs: null, videoPackets: 0, framesDecoded: 0, freezes: 0, freezeSeconds: 0, ...(o.receive || {}) },
+  receive: { bytes: 0, packets: 0, lost: 0, repaired: 0, jitterMs: 0, fps: 0, width: 0, height: 0, rttMs: null, videoPackets: 0, framesDecoded: 0, freezes: 0, freezeSeconds: 0, ...(o.receive || {}) },
 });
 
 test('raw bands from counters: deltas, the report rtt first, freezes of 500 ms or more', () => {
@@ -162,6 +162,21 @@ test('raw bands from counters: deltas, the report rtt first, freezes of 500 ms o
   // Nothing published, nothing received, no rtt: unknown both ways.
   r = rawBands(counters(), counters(), {}, { expecting: false });
   assert.deepEqual([r.up, r.down], [6, 6]);
+});
+
+test('retransmissions that arrived were lost on the network: down loss counts them', () => {
+  // Chromium's packetsReceived includes the retransmissions; packetsLost is what they
+  // did not repair.
+  assert.equal(rawDown({ received: 420, lost: 30, jitterMs: 5 }), 2);                 // 6.7 % after repair
+  assert.equal(rawDown({ received: 420, lost: 30, repaired: 150, jitterMs: 5 }), 4);  // 30 % on the network
+  assert.equal(rawDown({ received: 490, repaired: 10, jitterMs: 5 }), 1);             // 2 %, all repaired
+  assert.equal(rawDown({ received: 0, repaired: 3, expecting: true, wasFlowing: true }), 2);  // something came: not down
+  const prev = counters({ receive: { packets: 1000, lost: 10, repaired: 40 } });
+  const cur = counters({ receive: { packets: 1570, lost: 40, repaired: 190, jitterMs: 5 } });
+  // 570 arrived of which 150 retransmissions: 420 first transmissions, 30 + 150 lost.
+  const r = rawBands(prev, cur, { flowing: true }, { expecting: true });
+  assert.equal(r.down, 4);
+  assert.equal(r.seen.flowing, true);
 });
 
 // An engine in a call whose signalling is a scripted socket, with the clock mocked.

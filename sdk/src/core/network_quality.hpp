@@ -43,8 +43,9 @@ struct UplinkSample {
 struct DownlinkSample {
   bool link_down = false;
   bool expecting = false;  ///< subscribed to something that should be flowing
-  long long received = 0;  ///< packets received in the interval
+  long long received = 0;  ///< packets received in the interval (first transmissions)
   long long lost = 0;      ///< packets lost after repair
+  long long repaired = 0;  ///< packets lost on the way that retransmission brought back
   int jitter_ms = 0;
   int rtt_ms = -1;
   bool froze = false;  ///< a subscribed, unmuted video showed no new frame for > 500 ms

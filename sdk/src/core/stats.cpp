@@ -52,6 +52,7 @@ std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub,
     r.subscribe_restarted = sub.packets_received < sub_.packets_received;
     r.down.received = got;
     r.down.lost = lost;
+    r.down.repaired = std::max<int64_t>(0, sub.packets_repaired - sub_.packets_repaired);
     r.down.jitter_ms = st.jitter_ms;
     r.down.rtt_ms = st.rtt_ms;
     out = std::move(r);

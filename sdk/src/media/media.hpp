@@ -30,7 +30,10 @@ using ErrorFn = std::function<void(int32_t code, const std::string& message)>;
 struct RtpTotals {
   uint64_t bytes_sent = 0, packets_sent = 0;
   uint64_t bytes_received = 0, packets_received = 0;
-  int64_t packets_lost = 0;
+  int64_t packets_lost = 0;  ///< lost after repair: retransmission could not bring them back
+  /// Lost on the way and brought back by retransmission (not in packets_received, which
+  /// counts first transmissions): with packets_lost, what the network lost.
+  int64_t packets_repaired = 0;
   double jitter_s = 0;  ///< largest inbound jitter
   double rtt_s = -1;    ///< from the remote side's reports (-1: unknown yet)
   /// Sent packets the remote side's reports count as lost since the connection

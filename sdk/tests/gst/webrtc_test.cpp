@@ -64,10 +64,10 @@ GstStructure* Reply() {
   add("outbound",
       gst_structure_new("out", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_OUTBOUND_RTP, "bytes-sent",
                         G_TYPE_UINT64, guint64{1200}, "packets-sent", G_TYPE_UINT64, guint64{10}, nullptr));
-  add("inbound-a",
-      gst_structure_new("in", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_INBOUND_RTP, "bytes-received",
-                        G_TYPE_UINT64, guint64{300}, "packets-received", G_TYPE_UINT64, guint64{3}, "packets-lost",
-                        G_TYPE_INT64, gint64{1}, "jitter", G_TYPE_DOUBLE, 0.004, nullptr));
+  add("inbound-a", gst_structure_new("in", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_INBOUND_RTP,
+                                     "bytes-received", G_TYPE_UINT64, guint64{300}, "packets-received", G_TYPE_UINT64,
+                                     guint64{3}, "packets-lost", G_TYPE_INT64, gint64{1}, "packets-repaired",
+                                     G_TYPE_UINT64, guint64{4}, "jitter", G_TYPE_DOUBLE, 0.004, nullptr));
   add("inbound-b", gst_structure_new("in", "type", GST_TYPE_WEBRTC_STATS_TYPE, GST_WEBRTC_STATS_INBOUND_RTP,
                                      "bytes-received", G_TYPE_UINT64, guint64{700}, "packets-received", G_TYPE_UINT, 7u,
                                      "packets-lost", G_TYPE_INT, 2, "jitter", G_TYPE_DOUBLE, 0.002, nullptr));
@@ -95,6 +95,7 @@ TEST_F(GstStats, AReplyIsSummedAndPostedNeverRunInline) {
   EXPECT_EQ(got[0].bytes_received, 1000u);
   EXPECT_EQ(got[0].packets_received, 10u);
   EXPECT_EQ(got[0].packets_lost, 3);
+  EXPECT_EQ(got[0].packets_repaired, 4) << "the retransmissions that filled a gap";
   EXPECT_DOUBLE_EQ(got[0].jitter_s, 0.004);
   EXPECT_DOUBLE_EQ(got[0].rtt_s, 0.04);
 }

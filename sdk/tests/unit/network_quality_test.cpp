@@ -34,6 +34,16 @@ TEST(NetworkQualityBands, DownlinkCountsJitterFreezesAndSilence) {
   EXPECT_EQ(DownlinkBand({.link_down = true, .received = 500}), kQualityDown);
 }
 
+// What retransmission repaired was lost on the network all the same: 30 % loss that
+// repair brings down to 5 % is a very bad link, not a poor one.
+TEST(NetworkQualityBands, DownlinkLossCountsWhatRetransmissionRepaired) {
+  EXPECT_EQ(DownlinkBand({.received = 420, .lost = 30, .jitter_ms = 5}), 2) << "after repair alone: 6.7 %";
+  EXPECT_EQ(DownlinkBand({.received = 420, .lost = 30, .repaired = 150, .jitter_ms = 5}), 4) << "30 % lost";
+  EXPECT_EQ(DownlinkBand({.received = 490, .lost = 0, .repaired = 10, .jitter_ms = 5}), 1) << "2 %, all repaired";
+  EXPECT_EQ(DownlinkBand({.expecting = true, .received = 0, .repaired = 3}), 2)
+      << "only repairs arrived: media came, so not down (3 lost of at least 50)";
+}
+
 // A silent microphone with DTX sends 2.5 packets a second: one lost of five is not
 // 20 % loss. Losses count against at least 50 packets.
 TEST(NetworkQualityBands, LossOverAFewPacketsCountsAgainstFifty) {

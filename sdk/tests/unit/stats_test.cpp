@@ -70,13 +70,16 @@ TEST(StatsWindow, EachReportCarriesTheIntervalsQualitySamples) {
   pub.packets_sent = 100;
   EXPECT_FALSE(w.Add(pub, Received(0, 50, 2, 0.01), {}, kT0));
   pub.packets_sent = 300;  // 200 sent; no receiver report yet
-  auto r = w.Add(pub, Received(0, 140, 12, 0.02), {}, kT0 + milliseconds(2000));
+  media::RtpTotals sub = Received(0, 140, 12, 0.02);
+  sub.packets_repaired = 25;  // since the connection began, as the loss
+  auto r = w.Add(pub, sub, {}, kT0 + milliseconds(2000));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->up.sent, 200);
   EXPECT_EQ(r->up.lost, -1);
   EXPECT_EQ(r->up.rtt_ms, 40);
   EXPECT_EQ(r->down.received, 90);
   EXPECT_EQ(r->down.lost, 10);
+  EXPECT_EQ(r->down.repaired, 25);
   EXPECT_EQ(r->down.jitter_ms, 20);
   EXPECT_EQ(r->stats.quality, 6) << "left for the caller (6: not measured)";
   pub.packets_sent = 500;

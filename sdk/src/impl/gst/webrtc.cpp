@@ -342,6 +342,8 @@ media::RtpTotals SumStats(const GstStructure* reply) {
             out->packets_lost += i64;
           else if (gst_structure_get_int(s, "packets-lost", &i32))
             out->packets_lost += i32;
+          // The jitter buffer's count of retransmissions that filled a gap.
+          if (gst_structure_get_uint64(s, "packets-repaired", &u)) out->packets_repaired += static_cast<int64_t>(u);
           if (gst_structure_get_double(s, "jitter", &d)) out->jitter_s = std::max(out->jitter_s, d);
         } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
           if (gst_structure_get_double(s, "round-trip-time", &d) && d > 0) out->rtt_s = std::max(out->rtt_s, d);
