@@ -297,6 +297,27 @@ Message Message::FromJson(const json& j) {
   return {Str(j, "fromUserId"), Str(j, "data"), !j.contains("seq")};
 }
 
+json PublishLayers::ToJson() const {
+  json list = json::array();
+  for (const auto& l : layers) list.push_back({{"rid", l.rid}, {"active", l.active}});
+  json j = {{"type", kType}, {"layers", list}};
+  PutName(j, "track", track);
+  return j;
+}
+PublishLayers PublishLayers::FromJson(const json& j) {
+  PublishLayers p{Track(j), {}};
+  auto it = j.find("layers");
+  if (it == j.end() || !it->is_array()) return p;
+  // A source has a few layers (three at most from today's encoders): more is not read.
+  for (const auto& e : *it) {
+    if (p.layers.size() >= 8) break;
+    if (!e.is_object()) continue;
+    auto active = e.find("active");
+    p.layers.push_back({Str(e, "rid"), active == e.end() || !active->is_boolean() || active->get<bool>()});
+  }
+  return p;
+}
+
 json SessionRemoved::ToJson() const {
   return {{"type", kType}, {"code", code}, {"reason", reason}, {"message", message}};
 }
@@ -326,7 +347,7 @@ Notification ParseNotification(const json& j) {
   return ParseAny<UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished, TrackUnpublished,
                   TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted, StreamResumed,
                   TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality, TokenWillExpire,
-                  TokenExpired, VolumeIndication>(Str(j, "type"), j);
+                  TokenExpired, VolumeIndication, PublishLayers>(Str(j, "type"), j);
 }
 
 std::string BroadcastText(json note, std::string_view channel_id, uint64_t seq) {

@@ -239,6 +239,7 @@ TEST(Notifications, ParseNotificationDispatchesEveryType) {
       TokenWillExpire{1'700'000'030},
       TokenExpired{1'700'000'030, 30000},
       VolumeIndication{{{"ann", 200}, {"bob", 0}}},
+      PublishLayers{TrackKind::kCamera, {{"q", true}, {"f", false}}},
   };
   for (const auto& sample : kSamples) {
     json j = std::visit(
@@ -267,6 +268,19 @@ TEST(Notifications, ParseNotificationDispatchesEveryType) {
   EXPECT_EQ(odd.quality_up, kQualityUnknown);
   EXPECT_EQ(odd.quality_down, 5);
   EXPECT_EQ(UserInfo::FromJson(json{{"userId", "a"}}).quality_up, kQualityUnknown) << "never reported";
+  // publishLayers: an entry that is not an object is skipped, an "active" that is not a
+  // boolean reads as sending (pausing is the server's explicit word), and no more than
+  // eight layers are read.
+  json layers = json::array({json{{"rid", "q"}, {"active", false}}, 5, json{{"rid", 7}, {"active", "no"}}});
+  for (int i = 0; i < 20; ++i) layers.push_back(json{{"rid", "x"}});
+  auto pl = std::get<PublishLayers>(
+      ParseNotification(json{{"type", "publishLayers"}, {"track", "camera"}, {"layers", layers}}));
+  EXPECT_EQ(pl.track, TrackKind::kCamera);
+  ASSERT_EQ(pl.layers.size(), 8u);
+  EXPECT_EQ(pl.layers[0], (PublishLayers::Layer{"q", false}));
+  EXPECT_EQ(pl.layers[1], (PublishLayers::Layer{"", true}));
+  EXPECT_EQ(std::get<PublishLayers>(ParseNotification(json{{"type", "publishLayers"}, {"layers", 3}})),
+            PublishLayers{});
   // A snapshot round-trips too, and a reply without one reads as an empty snapshot.
   ChannelSnapshot snap{"c", "me",   ChannelProfile::kCommunication, ClientRole::kBroadcaster, false, 1, 2, 3,
                        "",  {Ann()}};

@@ -99,14 +99,15 @@ TEST(ProtocolCatalog, TimeoutCodesAreTheOnesParleyJsAndTheEngineUse) {
   EXPECT_EQ(static_cast<int32_t>(*TimeoutCode("ping")), 0x0102020C);
 }
 
-TEST(ProtocolCatalog, NotificationsAreTheTwentyOneTheServerSends) {
+TEST(ProtocolCatalog, NotificationsAreTheTwentyTwoTheServerSends) {
   // Golden: the notification types server/src/signal/hub.cpp writes at aa7c5f4,
-  // networkQuality (issue #14), tokenWillExpire, tokenExpired and volumeIndication (issue #21).
+  // networkQuality (issue #14), tokenWillExpire, tokenExpired and volumeIndication (issue #21),
+  // publishLayers (issue #15).
   const std::set<std::string_view> hub = {
-      "userOnline",       "userOffline",     "userNetwork",     "userUpdated",      "roleUpdated",    "trackPublished",
-      "trackUnpublished", "trackMuted",      "subscribeOffer",  "subscribeAborted", "publishAborted", "streamAborted",
-      "streamResumed",    "transportFailed", "activeSpeaker",   "message",          "sessionRemoved", "networkQuality",
-      "tokenWillExpire",  "tokenExpired",    "volumeIndication"};
+      "userOnline",       "userOffline",     "userNetwork",      "userUpdated",      "roleUpdated",    "trackPublished",
+      "trackUnpublished", "trackMuted",      "subscribeOffer",   "subscribeAborted", "publishAborted", "streamAborted",
+      "streamResumed",    "transportFailed", "activeSpeaker",    "message",          "sessionRemoved", "networkQuality",
+      "tokenWillExpire",  "tokenExpired",    "volumeIndication", "publishLayers"};
   std::set<std::string_view> catalog(NotificationTypes().begin(), NotificationTypes().end());
   EXPECT_EQ(catalog.size(), NotificationTypes().size()) << "duplicate notification type";
   EXPECT_EQ(catalog, hub);

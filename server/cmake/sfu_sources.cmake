@@ -7,6 +7,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/dtls.cpp
   src/sfu/forwarder.cpp
   src/sfu/keyframe_requester.cpp
+  src/sfu/layer_economy.cpp
   src/sfu/layer_switch.cpp
   src/sfu/media_plane.cpp
   src/sfu/nack_generator.cpp

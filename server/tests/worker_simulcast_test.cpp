@@ -181,6 +181,48 @@ TEST_F(WorkerSimulcast, ASubscriberGetsOneLayerAndSwitchesAtAKeyframeAsOneStream
   EXPECT_TRUE(sub_->RecvRtp(300ms).empty());
 }
 
+// Publisher economy: the big layer nobody watches is paused (the publish transport's
+// counters say so, for the control plane to tell the publisher), and a subscriber
+// asking for it resumes it at once, keeping the small layer until the big keyframe.
+TEST_F(WorkerSimulcast, TheLayerNobodyWatchesIsPausedAndResumedWhenASubscriberAsksForIt) {
+  Connect(SsrcLayers(), {}, VideoStreamType::kSmall);
+  auto paused = [&] {
+    return OnWorker(*worker_, [&] { return worker_->FindTransport(1)->shared_counters()->paused_layers.load(); });
+  };
+  SendFrames(1, true, true);
+  for (int i = 0; i < 30 && paused() == 0; ++i) {
+    Advance(100);
+    SendFrames(1, false, false);
+  }
+  EXPECT_EQ(paused(), 0b10u) << "track 1, the big layer, after 2 s without a viewer";
+  // The big layer stops coming (its publisher honoured the pause); the small one flows.
+  auto small_frame = [&] {
+    pub_->SendRtp(Rtp(96, static_cast<uint16_t>(frame_ + 100), static_cast<uint32_t>(frame_ * 3000 + 7), kSmall,
+                      Vp8Frame(static_cast<uint16_t>(1000 + frame_), false)));
+    ++frame_;
+  };
+  for (int i = 0; i < 15; ++i) {
+    Advance(100);
+    small_frame();
+  }
+  EXPECT_EQ(paused(), 0b10u) << "still paused: nobody asked for it";
+  (void)Received(100ms);
+  DrainRtcp();
+  OnWorker(*worker_, [&] {
+    worker_->SetStreamType(1, 2, VideoStreamType::kBig);
+    return 0;
+  });
+  EXPECT_EQ(paused(), 0u) << "resumed at once";
+  EXPECT_TRUE(PliFor(kBig));
+  for (int i = 0; i < 3; ++i) small_frame();
+  EXPECT_EQ(Received().size(), 3u) << "the small layer keeps flowing until the big one is back";
+  SendFrames(2, false, true);  // the big layer's first keyframe: the switch
+  auto got = Received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(ParseRtp(got[0])->payload()[4] & 0x01, 0) << "the big layer's keyframe";
+  EXPECT_EQ(Load32(&got[0][8]), kOut) << "one stream for the subscriber";
+}
+
 TEST_F(WorkerSimulcast, RidLayersAreLearntAndAutoFollowsTheSubscribersEstimate) {
   std::vector<InboundTrack> layers = SsrcLayers();
   layers[0].ssrc = layers[1].ssrc = 0;  // the SSRCs come from the RIDs the packets name

@@ -3,6 +3,7 @@
 // Anything malformed or about a user the engine does not know changes nothing.
 
 import { onVolumeIndication } from './volume.js';
+import { applyPausedLayers } from './video-config.js';
 
 /** Applies one notification `m` to `engine`. */
 export function onNotification(engine, m) {
@@ -90,6 +91,13 @@ export function onNotification(engine, m) {
       if (Number.isInteger(m.removeInMs)) engine.emit('authInfoExpired', { removeInMs: m.removeInMs });
       break;
     case 'volumeIndication': engine.background(onVolumeIndication(engine, m)); break;
+    // Publisher economy: the layers of our camera nobody watches, paused by the server.
+    case 'publishLayers':
+      if (m.track === 'camera' && Array.isArray(m.layers)) {
+        engine.pausedLayers = new Set(m.layers.filter((l) => l && typeof l.rid === 'string' && l.active === false).map((l) => l.rid));
+        engine.background(applyPausedLayers(engine.publishPc, engine.localStream?.getVideoTracks()[0], engine.pausedLayers));
+      }
+      break;
     case 'sessionRemoved':
       // The server removed us (kicked, app disabled, replaced, ...) and closes the
       // connection: the call is over, so release the camera and microphone and stop

@@ -82,6 +82,7 @@ class Engine {
     this.audio = audioSettings(AudioProfile.HIGH_QUALITY, AudioScenario.SPEECH);  // setAudioProfile
     this.video = { ...kDefaultVideo };  // setVideoEncoderConfiguration
     this.dualStream = options.dualStream !== false;  // enableDualStreamMode: the camera in two layers
+    this.pausedLayers = new Set();  // the camera's layers the server paused (nobody watches them)
     this.smallStream = { ...kDefaultSmallStream };
     this.screenStream = null;
     this.screenAudio = false;      // startScreenShare({ audio: true })
@@ -293,7 +294,7 @@ class Engine {
     const c = videoConfig(config);
     this.check(c, ErrorCode.PUBLISH_CONFIG_INVALID, `invalid video configuration ${JSON.stringify(config)}`);
     this.video = c;
-    if (this.publish.video) await applyVideoConfig(this.publishPc, this.localStream?.getVideoTracks()[0], c);
+    if (this.publish.video) await applyVideoConfig(this.publishPc, this.localStream?.getVideoTracks()[0], c, this.pausedLayers);
   }
 
   /** Dual stream (simulcast): the camera published as a big layer (the encoder

@@ -83,4 +83,5 @@ export const NOTIFICATION_TYPES = Object.freeze([
   'tokenWillExpire',
   'tokenExpired',
   'volumeIndication',
+  'publishLayers',
 ]);

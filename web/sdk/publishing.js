@@ -114,6 +114,7 @@ export async function renegotiatePublish(engine, before) {
   }
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
   e.publishPc = pc;
+  e.pausedLayers = new Set();  // a new connection sends every layer until the server says otherwise
   const tracks = [];
   if (sendAudio) {
     const audio = e.audioMix.trackFor(wantAudio ? e.localStream.getAudioTracks()[0] : null, screenSound);
@@ -145,7 +146,7 @@ export async function renegotiatePublish(engine, before) {
   await pc.setRemoteDescription({ type: 'answer', sdp: answerForBrowser(data.sdp, e.audio) });
   // Muted before publishing (or before a republish): tell the server once the track
   // is published, so the others see it muted from the start.
-  if (wantVideo) await applyVideoConfig(pc, e.localStream.getVideoTracks()[0], e.video);
+  if (wantVideo) await applyVideoConfig(pc, e.localStream.getVideoTracks()[0], e.video, e.pausedLayers);
   const mutedNow = added.filter((t) => (t === Track.AUDIO && e.muted.audio) || (t === Track.CAMERA && e.muted.video));
   if (mutedNow.length) await e.request('mute', { tracks: mutedNow, muted: true });
 }

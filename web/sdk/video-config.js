@@ -60,23 +60,47 @@ export function videoConstraints(config, deviceId) {
 /** Applies `config` to a camera track being sent: its capture size and frame rate,
  * and the sender's bitrate ceiling and frame rate (the big layer's: the last encoding);
  * with two layers the small one is (de)activated for the new size. */
-export async function applyVideoConfig(pc, track, config) {
+export async function applyVideoConfig(pc, track, config, paused = new Set()) {
   if (!track) return;
   const sender = pc?.getSenders().find((s) => s.track === track);
   // The small layer goes off before the capture shrinks and on after it grows: never
   // both layers on a capture too small for two (the browser would keep the small one).
   const small = sender && sender.getParameters().encodings?.length > 1 ? smallStreamActive(config) : null;
-  if (small === false) await setEncodings(sender, config, small);
+  if (small === false) await setEncodings(sender, config, small, paused);
   await track.applyConstraints(videoConstraints(config));
-  if (sender && small !== false) await setEncodings(sender, config, small);
+  if (sender && small !== false) await setEncodings(sender, config, small, paused);
 }
 
-async function setEncodings(sender, config, small) {
+async function setEncodings(sender, config, small, paused) {
   const params = sender.getParameters();
   if (!params.encodings || !params.encodings.length) params.encodings = [{}];
   const big = params.encodings[params.encodings.length - 1];
   big.maxBitrate = config.bitrateKbps * 1000;
   big.maxFramerate = config.fps;
   if (small !== null) params.encodings[0].active = small;
+  pauseEncodings(params.encodings, paused);
   await sender.setParameters(params);
+}
+
+/** The server's publishLayers (publisher economy): the layers after the first whose
+ * rid is in `paused` are not encoded, the others are. The first is the camera's own
+ * choice (off on a camera too small for two layers), never the server's: it pauses
+ * none of the smallest layer being sent. Returns whether an encoding changed. */
+export function pauseEncodings(encodings, paused) {
+  let changed = false;
+  encodings.forEach((enc, i) => {
+    if (i === 0 || typeof enc.rid !== 'string') return;
+    const active = !paused.has(enc.rid);
+    if (enc.active !== active) changed = true;
+    enc.active = active;
+  });
+  return changed;
+}
+
+/** Applies the paused layers to the camera being sent on `pc` (track `track`). */
+export async function applyPausedLayers(pc, track, paused) {
+  const sender = track && pc?.getSenders().find((s) => s.track === track);
+  if (!sender) return;
+  const params = sender.getParameters();
+  if (params.encodings?.length > 1 && pauseEncodings(params.encodings, paused)) await sender.setParameters(params);
 }

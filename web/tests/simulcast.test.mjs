@@ -2,6 +2,8 @@
 // default, simulcast by RID), bob asks for her small stream and carol for her big one;
 // each decodes the size it asked for. Then bob switches to big and carol to small: the
 // SFU switches each at a keyframe, the picture grows or shrinks, and neither freezes.
+// Alone in a channel, a publisher's big layer is paused (nobody watches it) and resumed
+// for the native subscriber who asks for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -107,27 +109,53 @@ test('each subscriber gets the layer of a dual-stream camera it asks for and swi
     });
   });
 
-test('a native subscriber receives the layer of a browser\'s dual-stream camera it asks for', { timeout: 120000 }, async () => {
-  await withChannel({ app: 'dual-native', channel: 'dual' }, async ({ page: alice, token, signal }) => {
-    await alice.evaluate(browserParticipant, { token: await token('alice') });
-    let sent = {};
-    for (const end = Date.now() + 30000; Date.now() < end; await sleep(500)) {
-      sent = await alice.evaluate(layers);
-      if (sent.q?.width && sent.f?.width > sent.q.width) break;
-    }
-    assert.ok(sent.q?.width > 0 && sent.f?.width > sent.q.width, `alice sends two layers: ${JSON.stringify(sent)}`);
-    // `parley join` (libparley) receiving only, with its default stream type set.
-    const join = async (user, type) => {
-      const r = await runJsonLines(parleyCliPath(), ['join', '--json', '--server', signal, '--token', await token(user),
-        '--publish', '', '--video-stream', type, '--duration', '8']);
-      assert.equal(r.status, 0, r.err);
-      const stats = r.events.filter((e) => e.event === 'stats').pop();
-      return stats?.received?.alice;
-    };
-    const [small, big] = await Promise.all([join('small', 'small'), join('big', 'big')]);
-    console.log(`# native received small ${JSON.stringify(small)}, big ${JSON.stringify(big)}; sent ${JSON.stringify(sent)}`);
-    assert.ok(small?.width > 0 && small.width <= sent.q.width, 'the small layer');
-    assert.ok(big?.width >= 1.5 * sent.q.width, 'the big layer');
-    assert.ok(small.videoFrames > 30 && big.videoFrames > 30, 'both decode');
+// In a publisher's page: whether each of its camera's encodings is on (rid → active).
+function encodingsOn() {
+  const sender = window.engine.publishPc.getSenders().find((x) => x.track?.kind === 'video');
+  return Object.fromEntries((sender?.getParameters().encodings || []).map((e) => [e.rid, e.active !== false]));
+}
+
+// Publisher economy: with nobody watching, the browser stops encoding its big layer (the
+// server's publishLayers); a native subscriber asking for big gets it back at once.
+test('a layer nobody watches is paused, and a native subscriber gets the layer of a browser\'s dual-stream camera it asks for',
+  { timeout: 120000 }, async () => {
+    await withChannel({ app: 'dual-native', channel: 'dual' }, async ({ page: alice, token, signal }) => {
+      await alice.evaluate(browserParticipant, { token: await token('alice') });
+      // Alone in the channel: the small layer flows; the big one, once the browser's
+      // estimate let it start, is paused 2 s later and its bytes stop.
+      let sent = {}, on = {}, prev = await alice.evaluate(layers);
+      let paused = false;
+      for (const end = Date.now() + 40000; !paused && Date.now() < end;) {
+        await sleep(2000);
+        sent = await alice.evaluate(layers);
+        on = await alice.evaluate(encodingsOn);
+        const grew = (rid) => (sent[rid]?.bytes ?? 0) - (prev[rid]?.bytes ?? 0);
+        paused = on.f === false && on.q === true && sent.f?.bytes > 0 && grew('f') === 0 && grew('q') > 10000;
+        prev = sent;
+      }
+      console.log(`# alone: encodings ${JSON.stringify(on)}, sent ${JSON.stringify(sent)}`);
+      assert.ok(paused, `the big layer nobody watches is paused: ${JSON.stringify({ on, sent })}`);
+      // `parley join` (libparley) receiving only, with its default stream type set.
+      const join = async (user, type) => {
+        const r = await runJsonLines(parleyCliPath(), ['join', '--json', '--server', signal, '--token', await token(user),
+          '--publish', '', '--video-stream', type, '--duration', '8']);
+        assert.equal(r.status, 0, r.err);
+        const stats = r.events.filter((e) => e.event === 'stats').pop();
+        return stats?.received?.alice;
+      };
+      const [small, big] = await Promise.all([join('small', 'small'), join('big', 'big')]);
+      const during = await alice.evaluate(layers);
+      console.log(`# native received small ${JSON.stringify(small)}, big ${JSON.stringify(big)}; sent ${JSON.stringify(during)}`);
+      assert.ok(small?.width > 0 && small.width <= sent.q.width, 'the small layer');
+      assert.ok(big?.width >= 1.5 * sent.q.width, 'the big layer, resumed for the subscriber who asked for it');
+      assert.ok(small.videoFrames > 30 && big.videoFrames > 30, 'both decode');
+      assert.ok(during.f.bytes > sent.f.bytes, 'the browser encoded its big layer again');
+      // Both gone: nobody watches the big layer any more, and it is paused again.
+      let again = {};
+      for (const end = Date.now() + 10000; Date.now() < end; await sleep(500)) {
+        again = await alice.evaluate(encodingsOn);
+        if (again.f === false) break;
+      }
+      assert.equal(again.f, false, `paused again once its subscriber left: ${JSON.stringify(again)}`);
+    });
   });
-});

@@ -246,6 +246,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   void On(const proto::StreamResumed& n);
   void On(const proto::Message& n);
   void On(const proto::VolumeIndication& n);
+  // This SDK sends one stream per video (simulcast publishing is still to come): no
+  // layer to pause.
+  void On(const proto::PublishLayers&) {}
   void On(const proto::TokenWillExpire& n) {
     Notify([&](EngineEventListener& l) { l.OnAuthInfoWillExpire(n.expires_at); });
   }

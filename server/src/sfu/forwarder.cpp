@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 
+#include "sfu/layer_economy.hpp"
 #include "sfu/red.hpp"
 
 namespace parley::sfu {
@@ -26,6 +27,7 @@ void Forwarder::Attach(uint64_t transport, uint64_t channel) {
 void Forwarder::Detach(uint64_t transport) {
   keyframes_.Forget(transport);
   layered_routes_.erase(transport);
+  spare_due_.erase(transport);
   pacers_.erase(transport);
   auto it = channel_of_.find(transport);
   if (it == channel_of_.end()) return;
@@ -390,7 +392,7 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
   layers = std::min(layers, kMaxLayers);
   for (size_t i = 0; i < layers; ++i) {
     const PublisherTracks::Track& t = pub.tracks()[r.spec.track + i];
-    states[i] = {all_active || PublisherTracks::Active(t, now_us), t.rate_bps()};
+    states[i] = {all_active || LayerAvailable(t, now_us), LayerRate(t)};
   }
   // The subscriber's estimate shared evenly among the simulcast sources it receives.
   uint64_t share = sub.downstream().estimate_bps(now_us);
@@ -412,7 +414,31 @@ bool Forwarder::SetStreamType(uint64_t publisher, uint64_t subscriber, VideoStre
     route->layers.SetType(type);
     if (pub && sub) ChooseLayer(*pub, *route, *sub, now_us);  // at once, not at the next tick
   }
+  if (found && pub) SpareLayers(*pub, now_us);  // a paused layer now wanted: resumed at once
   return found;
+}
+
+void Forwarder::SpareLayers(Transport& pub, int64_t now_us) {
+  Router* router = RouterOf(pub.id());
+  PublisherTracks& tracks = pub.tracks();
+  for (size_t first = 0; first < tracks.size(); ++first) {
+    const InboundTrack& cfg = tracks[first].cfg;
+    if (cfg.layers <= 1 || cfg.layer != 0 || first + cfg.layers > tracks.size()) continue;
+    uint32_t wanted = 0;
+    if (router)
+      for (const auto& r : router->From(pub.id())) {
+        if (r->spec.track != first) continue;
+        for (uint8_t layer : {r->layers.current(), r->layers.target()})
+          if (layer < 32) wanted |= 1u << layer;
+      }
+    std::span<PublisherTracks::Track> layers(&tracks[first], cfg.layers);
+    (void)sfu::SpareLayers(layers, wanted, now_us);
+  }
+  // Written every time: tracks a renegotiation replaced start unpaused.
+  uint64_t paused = 0;
+  for (size_t i = 0; i < tracks.size() && i < 64; ++i)
+    if (tracks[i].paused) paused |= uint64_t{1} << i;
+  pub.shared_counters()->paused_layers.store(paused, std::memory_order_relaxed);
 }
 
 void Forwarder::ChooseLayers(Transport& sub, int64_t now_us) {
@@ -437,7 +463,12 @@ void Forwarder::ChooseLayers(Transport& sub, int64_t now_us) {
 void Forwarder::OnTick(Transport& t, int64_t now_us) {
   DownstreamEstimate& downstream = t.downstream();
   DownstreamEstimate::Change change = downstream.Update(now_us);
-  if (t.tracks().empty()) ChooseLayers(t, now_us);
+  if (t.tracks().empty()) {
+    ChooseLayers(t, now_us);
+  } else if (auto& due = spare_due_[t.id()]; now_us >= due) {
+    due = now_us + kSpareLayersUs;
+    SpareLayers(t, now_us);
+  }
   TransportCounters& c = *t.shared_counters();
   c.downstream_bps.store(downstream.estimate_bps(now_us), std::memory_order_relaxed);
   c.sent_bps.store(downstream.sent_bps(), std::memory_order_relaxed);

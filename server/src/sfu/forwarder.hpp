@@ -121,6 +121,10 @@ class Forwarder {
   void ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t now_us, bool all_active = false);
   /// Every kLayerChoiceUs: chooses the layer of each simulcast route to `sub`.
   void ChooseLayers(Transport& sub, int64_t now_us);
+  /// Publisher economy (layer_economy.hpp): pauses the layers of `pub`'s simulcast
+  /// sources that no route wants and resumes those wanted again; the transport's
+  /// counters tell the control plane (TransportCounters::paused_layers).
+  void SpareLayers(Transport& pub, int64_t now_us);
 
   Transports& transports_;
   WebRtcTransport::PacketSink& sink_;
@@ -148,6 +152,8 @@ class Forwarder {
     uint32_t count = 0;   ///< how many it has (its estimate is shared among them)
   };
   std::unordered_map<uint64_t, LayerChoice> layered_routes_;  ///< by subscriber transport
+  static constexpr int64_t kSpareLayersUs = 250'000;
+  std::unordered_map<uint64_t, int64_t> spare_due_;  ///< by publisher transport: the next SpareLayers
 };
 
 }  // namespace parley::sfu

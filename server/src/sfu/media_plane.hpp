@@ -51,6 +51,16 @@ struct TransportStatus {
   uint64_t rtp_packets = 0;  ///< RTP received (publish side)
 };
 
+/// One simulcast video of a publisher and which of its layers the SFU wants sent.
+struct LayerPlan {
+  TrackKind track = TrackKind::kCamera;
+  struct Layer {
+    std::string rid;  ///< "" for a layer told apart by SSRC
+    bool active = true;
+  };
+  std::vector<Layer> layers;  ///< smallest first
+};
+
 /// The admin API's view of a publish transport.
 struct PublishView {
   Transport::State state = Transport::State::kNew;
@@ -201,6 +211,11 @@ class ChannelMedia {
   void CloseSession(SessionId session);
 
   [[nodiscard]] std::optional<TransportStatus> PublishStatus(SessionId session) const;
+  /// Publisher economy (layer_economy.hpp): which layers of each of the session's
+  /// simulcast videos the SFU wants sent, when that changed since the last call (and
+  /// once for each new publish transport); nullopt otherwise. The control plane's layer
+  /// check alone calls it, and tells the publisher.
+  [[nodiscard]] std::optional<std::vector<LayerPlan>> TakeLayerPlan(SessionId session);
   [[nodiscard]] std::optional<TransportStatus> SubscribeStatus(SessionId session) const;
   /// The loudest audio level (127 - dBov) received since the last call, and resets it:
   /// for the active-speaker monitor only. 0 without a publish transport.
@@ -214,6 +229,7 @@ class ChannelMedia {
     std::shared_ptr<TransportCounters> counters;
     std::map<TrackKind, AcceptedTrack> tracks;  ///< what each published track negotiated
     std::map<TrackKind, size_t> index;          ///< ... and its index on the transport
+    std::optional<uint64_t> told_paused;        ///< the paused layers last taken (TakeLayerPlan)
   };
   struct SubscribeSide {
     uint64_t transport_id = 0;

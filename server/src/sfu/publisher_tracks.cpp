@@ -49,7 +49,7 @@ int PublisherTracks::MatchMid(const RtpView& v, bool* rtx) {
   for (size_t i = 0; i < tracks_.size(); ++i) {
     Track& t = tracks_[i];
     const InboundTrack& c = t.cfg;
-    if (c.ssrc != 0 || !c.rid.empty() || c.mid.empty() || c.mid != name) continue;
+    if (c.ssrc != 0 || !c.rid.empty() || c.mid != name) continue;
     if ((c.rtx_payload_type != 0 && v.payload_type == c.rtx_payload_type) ||
         (c.red_rtx_payload_type != 0 && v.payload_type == c.red_rtx_payload_type)) {
       if (t.rid_rtx_ssrc != 0 && t.rid_rtx_ssrc != v.ssrc) return kNamedButNotTaken;  // another stream claims it

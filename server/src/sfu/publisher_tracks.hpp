@@ -62,6 +62,12 @@ class PublisherTracks {
     int64_t window_start_us = 0, last_packet_us = -1;
     /// The layer's rate over the last whole window (bit/s), 0 before one.
     [[nodiscard]] uint64_t rate_bps() const { return last_window_bytes * 8; }
+    /// Publisher economy (layer_economy.hpp): the publisher was asked to stop sending
+    /// this layer, which nobody watched; since when nobody has wanted it (-1: someone
+    /// does) and when it was last asked back (-1: never); its rate when it was paused.
+    bool paused = false;
+    int64_t unwanted_since_us = -1, resumed_us = -1;
+    uint64_t paused_rate_bps = 0;
   };
 
   /// Replaces the tracks; repaired tracks get their retransmission buffer here, once.

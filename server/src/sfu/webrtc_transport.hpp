@@ -86,8 +86,11 @@ struct TransportCounters {
   std::atomic<uint64_t> sent_bps{0};        ///< subscribe side: what was sent over the last second
   std::atomic<bool> video_paused{false};    ///< subscribe side: it cannot take its video now
   std::atomic<uint64_t> video_pauses{0};    ///< ... and how often that began
-  std::atomic<int> state{0};                ///< Transport::State
-  std::atomic<int> failure{0};              ///< Failure
+  /// Publish side: bit i = inbound track i is a simulcast layer paused because nobody
+  /// watches it (layer_economy.hpp); the control plane tells the publisher.
+  std::atomic<uint64_t> paused_layers{0};
+  std::atomic<int> state{0};    ///< Transport::State
+  std::atomic<int> failure{0};  ///< Failure
 };
 
 /// How long a transport may take to connect, and to go without consent once connected.

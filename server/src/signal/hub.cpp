@@ -38,7 +38,8 @@ SignalHub::SignalHub(boost::asio::io_context& io, const ServerConfig& config, Ap
       heartbeat_timer_(io),
       metering_timer_(io),
       media_timer_(io),
-      speaker_timer_(io) {
+      speaker_timer_(io),
+      layers_timer_(io) {
   RegisterSessionHandlers(dispatcher_, handlers_);
   RegisterMediaHandlers(dispatcher_, handlers_);
   RegisterChannelHandlers(dispatcher_, handlers_);
@@ -52,6 +53,7 @@ void SignalHub::Start() {
   if (plane_->worker_count() > 0) {
     ArmRepeating(media_timer_, std::max(50, config_.media_abort_ms / 4), &SignalHub::CheckMedia);
     ArmRepeating(speaker_timer_, config_.active_speaker_interval_ms, &SignalHub::CheckActiveSpeakers);
+    ArmRepeating(layers_timer_, kLayersCheckMs, &SignalHub::CheckPublishLayers);
   }
 }
 
@@ -61,6 +63,7 @@ void SignalHub::Stop() {
   metering_timer_.cancel();
   media_timer_.cancel();
   speaker_timer_.cancel();
+  layers_timer_.cancel();
   MeterUsage();
   lifecycle_.Stop();
   dispatcher_.CloseAll();
@@ -204,6 +207,20 @@ void SignalHub::SendVolumes(const std::vector<Session*>& members, const std::vec
     s->volume_due = now + std::chrono::milliseconds(s->volume_interval_ms) - std::chrono::milliseconds(50);
     if (text.empty()) text = proto::DumpSafe(note.ToJson());
     out_.SendTo(*s->conn, text);
+  }
+}
+
+void SignalHub::CheckPublishLayers() {
+  for (auto& [id, s] : sessions_) {
+    // Kept for the session's next connection while it has none.
+    if (!s->channel || !s->conn) continue;
+    auto plans = s->channel->media->TakeLayerPlan(s->id);
+    if (!plans) continue;
+    for (const sfu::LayerPlan& plan : *plans) {
+      proto::PublishLayers note{plan.track, {}};
+      for (const auto& l : plan.layers) note.layers.push_back({l.rid, l.active});
+      out_.SendTo(*s->conn, proto::DumpSafe(note.ToJson()));
+    }
   }
 }
 

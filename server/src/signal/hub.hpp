@@ -109,6 +109,10 @@ class SignalHub : private Dispatcher::Listener,
   /// Announces each channel's loudest publisher (audio-level extension) when it changes.
   void CheckActiveSpeakers();
   void SendVolumes(const std::vector<Session*>& members, const std::vector<int>& volumes, Clock::time_point now);
+  /// Publisher economy: tells each publisher which layers of its simulcast video the SFU
+  /// wants sent, when that changes (publishLayers; sfu/layer_economy.hpp).
+  void CheckPublishLayers();
+  static constexpr int kLayersCheckMs = 200;
   /// The publish transport's audio peak, reset (only the active speaker monitor takes it).
   std::optional<uint32_t> TakeAudioPeak(uint64_t session_id) override;
   /// Runs `tick` every `interval_ms` until Stop().
@@ -143,6 +147,7 @@ class SignalHub : private Dispatcher::Listener,
   boost::asio::steady_timer metering_timer_;
   boost::asio::steady_timer media_timer_;
   boost::asio::steady_timer speaker_timer_;
+  boost::asio::steady_timer layers_timer_;
   bool stopped_ = false;
 };
 

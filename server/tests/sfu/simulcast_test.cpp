@@ -7,6 +7,7 @@
 
 #include <array>
 
+#include "sfu/layer_economy.hpp"
 #include "sfu/layer_switch.hpp"
 #include "sfu/negotiate.hpp"
 #include "sfu/publisher_tracks.hpp"
@@ -265,6 +266,64 @@ Bytes Vp8(uint16_t pic, uint8_t tl0) {
 }
 uint16_t PicOf(const Bytes& p) {
   return static_cast<uint16_t>(((p[2] & 0x7F) << 8) | p[3]);
+}
+
+// Publisher economy: three layers being sent (a packet just now), a rate each.
+std::vector<PublisherTracks::Track> SentLayers(int64_t now_us) {
+  std::vector<PublisherTracks::Track> t(3);
+  for (size_t i = 0; i < t.size(); ++i) {
+    t[i].last_packet_us = now_us;
+    t[i].last_window_bytes = (i + 1) * 10'000;
+  }
+  return t;
+}
+
+TEST(SimulcastEconomy, ALayerNobodyWantsForTwoSecondsIsPausedAndResumedWhenWanted) {
+  int64_t now = 10'000'000;
+  auto t = SentLayers(now);
+  std::span<PublisherTracks::Track> layers(t);
+  // A look at `when`: the layers not paused have just sent a packet.
+  auto look = [&](int64_t when, uint32_t wanted) {
+    for (auto& l : t)
+      if (!l.paused) l.last_packet_us = when;
+    return SpareLayers(layers, wanted, when);
+  };
+  // Only the middle layer is watched: the top one goes after 2 s, the smallest stays.
+  EXPECT_FALSE(look(now, 0b010));
+  EXPECT_FALSE(look(now + kPauseAfterUs - 1, 0b010));
+  EXPECT_TRUE(look(now + kPauseAfterUs, 0b010));
+  EXPECT_FALSE(t[0].paused) << "the smallest layer being sent is never paused";
+  EXPECT_FALSE(t[1].paused);
+  EXPECT_TRUE(t[2].paused);
+  // Paused, it stops coming, and stays a choice at the rate it had.
+  now += 5'000'000;
+  t[2].last_window_bytes = 0;
+  EXPECT_TRUE(LayerAvailable(t[2], now));
+  EXPECT_EQ(LayerRate(t[2]), 240'000u);
+  // A subscriber wants it again: resumed at once, a choice until its packets come.
+  EXPECT_TRUE(SpareLayers(layers, 0b110, now));
+  EXPECT_FALSE(t[2].paused);
+  EXPECT_TRUE(LayerAvailable(t[2], now + kResumeGraceUs - 1));
+  EXPECT_FALSE(LayerAvailable(t[2], now + kResumeGraceUs)) << "it never came back: no longer a choice";
+  // Wanted for a moment within the 2 s: its count starts again.
+  now += 10'000'000;
+  EXPECT_FALSE(look(now, 0b001));
+  EXPECT_FALSE(look(now + 1'500'000, 0b101));
+  EXPECT_TRUE(look(now + 2'500'000, 0b001));
+  EXPECT_TRUE(t[1].paused) << "nobody wanted the middle one for 2.5 s";
+  EXPECT_FALSE(t[2].paused) << "the top one was wanted 1 s ago";
+}
+
+TEST(SimulcastEconomy, ALayerThePublisherStoppedItselfIsNotPausedAndTheSmallestSentStays) {
+  int64_t now = 10'000'000;
+  auto t = SentLayers(now);
+  t[0].last_packet_us = -1;               // the camera is too small for its small layer
+  t[2].last_packet_us = now - 2'000'000;  // and its own bandwidth dropped the top one
+  std::span<PublisherTracks::Track> layers(t);
+  EXPECT_FALSE(SpareLayers(layers, 0, now));
+  EXPECT_FALSE(SpareLayers(layers, 0, now + 10'000'000));
+  for (const auto& l : t) EXPECT_FALSE(l.paused);
+  EXPECT_FALSE(LayerAvailable(t[2], now)) << "not a choice until it comes back";
 }
 
 TEST(SimulcastVp8Ids, PictureIdsContinueAcrossLayers) {

@@ -243,6 +243,21 @@ struct VolumeIndication {
   static VolumeIndication FromJson(const nlohmann::json& j);
   bool operator==(const VolumeIndication&) const = default;
 };
+/// To a publisher: which layers of its simulcast video the server wants sent. A layer
+/// nobody watches is inactive (the SDK stops encoding it) until someone wants it again.
+struct PublishLayers {
+  struct Layer {
+    std::string rid;  ///< "" for a layer told apart by SSRC
+    bool active = true;
+    bool operator==(const Layer&) const = default;
+  };
+  std::optional<TrackKind> track;
+  std::vector<Layer> layers;  ///< smallest first
+  static constexpr std::string_view kType = "publishLayers";
+  [[nodiscard]] nlohmann::json ToJson() const;
+  static PublishLayers FromJson(const nlohmann::json& j);
+  bool operator==(const PublishLayers&) const = default;
+};
 /// A sendMessage from another member; a direct one also carries channelId, added by the sender.
 struct Message {
   std::string from_user_id;
@@ -265,10 +280,11 @@ struct SessionRemoved {
 };
 
 /// std::monostate: a type this client does not know (or not a notification at all).
-using Notification = std::variant<std::monostate, UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated,
-                                  TrackPublished, TrackUnpublished, TrackMuted, SubscribeOffer, SubscribeAborted,
-                                  PublishAborted, StreamAborted, StreamResumed, TransportFailed, ActiveSpeaker, Message,
-                                  SessionRemoved, NetworkQuality, TokenWillExpire, TokenExpired, VolumeIndication>;
+using Notification =
+    std::variant<std::monostate, UserOnline, UserOffline, UserNetwork, UserUpdated, RoleUpdated, TrackPublished,
+                 TrackUnpublished, TrackMuted, SubscribeOffer, SubscribeAborted, PublishAborted, StreamAborted,
+                 StreamResumed, TransportFailed, ActiveSpeaker, Message, SessionRemoved, NetworkQuality,
+                 TokenWillExpire, TokenExpired, VolumeIndication, PublishLayers>;
 
 /// Dispatches on "type" and reads leniently; never throws, whatever `j` is.
 Notification ParseNotification(const nlohmann::json& j);

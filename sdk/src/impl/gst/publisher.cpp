@@ -346,15 +346,8 @@ Status Publisher::SetAnswer(const std::string& sdp) {
     return st;
   // Negotiated, every section has its mid: the video packets name theirs from now on
   // (none reached the server before).
-  for (auto& [pad, ext] : impl_->mids) {
-    GstWebRTCRTPTransceiver* raw_trans = nullptr;
-    g_object_get(pad.get(), "transceiver", &raw_trans, nullptr);
-    GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans);
-    gchar* raw_mid = nullptr;
-    if (trans) g_object_get(trans.get(), "mid", &raw_mid, nullptr);
-    GstPtr<gchar> mid = Adopt(raw_mid);
-    if (mid) g_object_set(ext.get(), "mid", mid.get(), nullptr);
-  }
+  for (auto& [pad, ext] : impl_->mids)
+    if (std::string mid = MidOf(pad.get()); !mid.empty()) g_object_set(ext.get(), "mid", mid.c_str(), nullptr);
   // Audio redundancy where the answer took RED, on and off as the path needs it.
   std::shared_ptr<RedControl> red = RedControl::Attach(impl_->webrtc, kAudioLevelId);
   if (impl_->rate)

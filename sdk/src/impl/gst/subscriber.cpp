@@ -330,21 +330,16 @@ struct Subscriber::Impl {
   static void OnPad(GstElement*, GstPad* pad, gpointer data) {
     auto* self = static_cast<Impl*>(data);
     if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
-    GstWebRTCRTPTransceiver* raw_trans = nullptr;
-    g_object_get(pad, "transceiver", &raw_trans, nullptr);
-    GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans);
-    gchar* raw_mid = nullptr;
-    if (trans) g_object_get(trans.get(), "mid", &raw_mid, nullptr);
-    GstPtr<gchar> mid = Adopt(raw_mid);
+    const std::string mid = MidOf(pad);
     RemoteTrackInfo info;
     {
       std::lock_guard<std::mutex> lock(self->mu);
-      auto it = mid ? self->by_mid.find(mid.get()) : self->by_mid.end();
+      auto it = self->by_mid.find(mid);
       if (it != self->by_mid.end()) info = it->second;
     }
     GstElement* decodebin = gst_element_factory_make("decodebin", nullptr);  // floating
     g_object_set_data(G_OBJECT(decodebin), "parley-impl", self);
-    g_object_set_data_full(G_OBJECT(decodebin), "parley-mid", g_strdup(mid ? mid.get() : ""), g_free);
+    g_object_set_data_full(G_OBJECT(decodebin), "parley-mid", g_strdup(mid.c_str()), g_free);
     g_signal_connect(decodebin, "deep-element-added", G_CALLBACK(&Impl::OnDecoderElement), nullptr);
     auto* owned = new RemoteTrackInfo(info);
     g_signal_connect_data(
@@ -357,13 +352,13 @@ struct Subscriber::Impl {
       gst_pad_link(pad, sink.get());
       std::vector<GstElement*> old;
       Source old_source;
-      if (mid) {
+      if (!mid.empty()) {
         Source source = SourceOf(pad);
         std::lock_guard<std::mutex> lock(self->mu);
-        std::vector<GstElement*>& chain = self->chains[mid.get()];
+        std::vector<GstElement*>& chain = self->chains[mid];
         old.swap(chain);
         chain.push_back(decodebin);
-        Source& current = self->sources[mid.get()];
+        Source& current = self->sources[mid];
         if (current.ssrc != source.ssrc || current.session != source.session) old_source = std::move(current);
         current = std::move(source);
       }

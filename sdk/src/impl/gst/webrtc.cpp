@@ -314,6 +314,16 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   return std::string(text.get());
 }
 
+std::string MidOf(GstPad* pad) {
+  GstWebRTCRTPTransceiver* raw_trans = nullptr;
+  g_object_get(pad, "transceiver", &raw_trans, nullptr);
+  GstPtr<GstWebRTCRTPTransceiver> trans = Adopt(raw_trans);
+  gchar* raw_mid = nullptr;
+  if (trans) g_object_get(trans.get(), "mid", &raw_mid, nullptr);
+  GstPtr<gchar> mid = Adopt(raw_mid);
+  return mid ? std::string(mid.get()) : std::string();
+}
+
 media::RtpTotals SumStats(const GstStructure* reply) {
   media::RtpTotals t;
   gst_structure_foreach(

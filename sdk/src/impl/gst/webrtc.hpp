@@ -34,6 +34,10 @@ GstElement* MakeWebrtc(const std::vector<std::string>& ice_addresses);
 /// an answer, which leaves the connection unusable (the caller drops it).
 Status SetDescription(GstElement* webrtc, const char* signal, GstWebRTCSDPType type, const std::string& text);
 
+/// The mid of the transceiver behind one of webrtcbin's pads; empty before negotiation
+/// gave it one.
+std::string MidOf(GstPad* pad);
+
 /// The indexes (m-lines, from 0) of the sections of `sdp` that offer generic NACK
 /// feedback (a line a=rtcp-fb:<pt> nack, not "nack pli"): the streams the other side
 /// repairs with retransmissions.
