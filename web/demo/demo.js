@@ -318,7 +318,9 @@ $('camBtn').addEventListener('click', () => guarded(async () => {
 }));
 $('screenBtn').addEventListener('click', () => guarded(async () => {
   if (engine.publish.screen) { await engine.stopScreenShare(); return; }
-  await engine.startScreenShare();
+  // With its sound where the browser offers it (a tab's audio): it goes out mixed with
+  // the microphone.
+  await engine.startScreenShare({ audio: true });
   // The browser's own "Stop sharing" ends the track: unpublish it too.
   engine.getScreenStream()?.getVideoTracks()[0]?.addEventListener('ended', () => {
     if (engine.publish.screen) guarded(() => engine.stopScreenShare());

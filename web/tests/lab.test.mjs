@@ -173,3 +173,66 @@ test('an 8 s cut: unanswered heartbeats drop the link (0x0102020C, 0x00000103) a
     assert.equal(await page.evaluate(() => window.engine.isInCall()), true);
   });
 });
+
+// In a page: joins `channel` with data messages on (publishing nothing) and records what
+// arrives, with its one-way delay (the pages share the machine's clock).
+async function dataMemberInLab({ token, channel }) {
+  const { createEngine } = await import('/sdk/parley.js');
+  const engine = createEngine({ dataMessages: true });
+  window.engine = engine;
+  window.got = [];
+  engine.on('dataMessage', ({ userId, data, reliable }) => {
+    const [seq, sentAt] = String(data).split('@');
+    window.got.push({ userId, reliable, seq: Number(seq), delayMs: Date.now() - Number(sentAt) });
+  });
+  await engine.joinChannel(token, channel);
+  for (let i = 0; i < 100 && engine.data.state !== 'open'; i++) await new Promise((r) => setTimeout(r, 100));
+  return engine.data.state;
+}
+
+// Sends `n` numbered messages at 100 a second (under parley.js's 256 a second).
+async function sendNumbered({ n, reliable }) {
+  for (let i = 0; i < n; i++) {
+    window.engine.sendDataMessage(`${i}@${Date.now()}`, { reliable, ordered: reliable });
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+test('through 10 % loss both ways, reliable data messages all arrive in order and unreliable ones are not repaired', { timeout: 120000 }, async () => {
+  await withLab(async ({ lab, browser, token }) => {
+    const pages = [];
+    for (const user of ['ann', 'ben']) {
+      const page = await browser.newPage();
+      await page.goto(`${lab.labUrl}/demo/`);
+      assert.equal(await page.evaluate(dataMemberInLab, { token: await token('data', user), channel: 'data' }), 'open');
+      pages.push(page);
+    }
+    const [ann, ben] = pages;
+    assert.equal(lab.ctl('profile lossy-10'), 'ok\n');
+    // Each message crosses the lossy link twice (ben up to the SFU, down to ann).
+    await ben.evaluate(sendNumbered, { n: 300, reliable: true });
+    let got = [];
+    for (const end = Date.now() + 30000; Date.now() < end && got.length < 300; await sleep(200)) {
+      got = await ann.evaluate(() => window.got.filter((g) => g.reliable));
+    }
+    assert.deepEqual(got.map((g) => g.seq), Array.from({ length: 300 }, (_, i) => i), 'all 300, in the order sent');
+    const delays = got.map((g) => g.delayMs);
+    const lostBefore = lab.stats().downlink.lostRandom + lab.stats().uplink.lostRandom;
+    await ben.evaluate(sendNumbered, { n: 300, reliable: false });
+    await sleep(3000);
+    const loose = await ann.evaluate(() => window.got.filter((g) => !g.reliable).map((g) => g.seq));
+    const link = lab.stats();
+    console.log(`# data through lossy-10 both ways: reliable ordered 300/300 in order, one-way p50 ${percentile(delays, 50)} ms, ` +
+      `p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms; unreliable ${loose.length}/300 arrived; ` +
+      `link lost ${link.uplink.lostRandom} up, ${link.downlink.lostRandom} down`);
+    assert.ok(lostBefore > 20, 'the link lost packets while the reliable ones crossed it');
+    assert.equal(new Set(loose).size, loose.length, 'no unreliable message twice');
+    // About 19 % of them cross both losses: some never arrive, and most do.
+    assert.ok(loose.length < 300 && loose.length > 150, `unreliable messages are not retransmitted: ${loose.length}/300`);
+  });
+});

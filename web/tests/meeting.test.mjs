@@ -150,6 +150,8 @@ test('two people meet by link: names, video, speaking, mute, devices, screen, le
     await screenTile.waitFor({ timeout: 15000 });
     await until('the screen to show', () => screenTile.locator('video').evaluate((v) => v.videoWidth > 0));
     assert.match(await screenTile.textContent(), /Alice \(screen\)/);
+    // The share's sound is asked for too (Chromium's fake capture offers a tone).
+    assert.equal(await alice.evaluate(() => window.parleyEngine.getScreenStream().getAudioTracks().length), 1, 'the screen is shared with its sound');
     await bob.screenshot({ path: join(shots, 'screen-share-1280x800.png') });
     await alice.getByRole('button', { name: 'Stop sharing' }).click();
     await until('the screen tile to go', async () => (await screenTile.count()) === 0);
