@@ -35,7 +35,11 @@ TEST(LibSrtp, InitIsIdempotentFromManyThreads) {
 TEST(LibSrtp, AnotherUserInitialisingFirstIsNotAFailure) {
   // GStreamer's srtp plugin initialises libsrtp when libparley and an embedded server
   // share a process (parley demo); our init must not then refuse to make sessions.
-  ASSERT_EQ(srtp_init(), srtp_err_status_ok);
+  // Run alone (CTest) this is the first init; after the test above in one process the
+  // library is initialised already and a second srtp_init says bad_param, as it does
+  // to whoever comes second.
+  const srtp_err_status_t first = srtp_init();
+  ASSERT_TRUE(first == srtp_err_status_ok || first == srtp_err_status_bad_param) << static_cast<int>(first);
   EXPECT_TRUE(LibSrtp::Init().ok());
   std::vector<uint8_t> master(30, 0x24);
   EXPECT_TRUE(SrtpSession::Create(SrtpProfile::kAes128CmSha1_80, master, SrtpSession::Direction::kInbound).ok());

@@ -95,7 +95,7 @@ export function onNotification(engine, m) {
     case 'publishLayers':
       if (m.track === 'camera' && Array.isArray(m.layers)) {
         engine.pausedLayers = new Set(m.layers.filter((l) => l && typeof l.rid === 'string' && l.active === false).map((l) => l.rid));
-        engine.background(applyPausedLayers(engine.publishPc, engine.localStream?.getVideoTracks()[0], engine.pausedLayers));
+        engine.background(applyPausedLayers(engine.publishPc, engine.localStream?.getVideoTracks()[0], engine.video, engine.pausedLayers));
       }
       break;
     case 'sessionRemoved':

@@ -78,29 +78,31 @@ async function setEncodings(sender, config, small, paused) {
   big.maxBitrate = config.bitrateKbps * 1000;
   big.maxFramerate = config.fps;
   if (small !== null) params.encodings[0].active = small;
-  pauseEncodings(params.encodings, paused);
+  if (params.encodings.length > 1) pauseEncodings(params.encodings, paused, smallStreamActive(config));
   await sender.setParameters(params);
 }
 
-/** The server's publishLayers (publisher economy): the layers after the first whose
- * rid is in `paused` are not encoded, the others are. The first is the camera's own
- * choice (off on a camera too small for two layers), never the server's: it pauses
- * none of the smallest layer being sent. Returns whether an encoding changed. */
-export function pauseEncodings(encodings, paused) {
+/** The server's publishLayers (publisher economy): the layers whose rid is in `paused`
+ * (nobody watches them) are not encoded, the others are; the first (the small layer) only
+ * when `firstOn` too, the camera's own choice (off on a camera too small for two).
+ * Returns whether an encoding changed. */
+export function pauseEncodings(encodings, paused, firstOn) {
   let changed = false;
   encodings.forEach((enc, i) => {
-    if (i === 0 || typeof enc.rid !== 'string') return;
-    const active = !paused.has(enc.rid);
+    if (typeof enc.rid !== 'string') return;
+    const active = (i > 0 || firstOn) && !paused.has(enc.rid);
     if (enc.active !== active) changed = true;
     enc.active = active;
   });
   return changed;
 }
 
-/** Applies the paused layers to the camera being sent on `pc` (track `track`). */
-export async function applyPausedLayers(pc, track, paused) {
+/** Applies the paused layers to the camera of `config` sent on `pc` (track `track`). */
+export async function applyPausedLayers(pc, track, config, paused) {
   const sender = track && pc?.getSenders().find((s) => s.track === track);
   if (!sender) return;
   const params = sender.getParameters();
-  if (params.encodings?.length > 1 && pauseEncodings(params.encodings, paused)) await sender.setParameters(params);
+  if (params.encodings?.length > 1 && pauseEncodings(params.encodings, paused, smallStreamActive(config))) {
+    await sender.setParameters(params);
+  }
 }

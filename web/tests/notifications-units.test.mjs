@@ -113,8 +113,9 @@ test('volume: the scale (0 at -60 dBov, 255 at 0 dBov), smoothing, and the engin
 });
 
 // Publisher economy: the server pauses the camera's layers nobody watches; parley.js
-// turns those encodings off (never the first: that one is the camera's own choice) and
-// on again, and keeps the set for a later change of the encoder configuration.
+// turns those encodings off and on again (the first only while the camera is big enough
+// for two layers: its own choice), and keeps the set for a later change of the encoder
+// configuration.
 test('publishLayers: the paused layers of the camera are not encoded until wanted again', async () => {
   const { engine, ws } = inCall();
   const track = { kind: 'video' };
@@ -130,19 +131,24 @@ test('publishLayers: the paused layers of the camera are not encoded until wante
   const settle = () => new Promise((r) => setTimeout(r, 0));
   ws.notify({ type: 'publishLayers', track: 'camera', layers: [{ rid: 'q', active: false }, { rid: 'h', active: true }, { rid: 'f', active: false }] });
   await settle();
-  assert.deepEqual(sets, [[true, true, false]], 'the first layer is never the server\'s to pause');
+  assert.deepEqual(sets, [[false, true, false]]);
   assert.deepEqual([...engine.pausedLayers], ['q', 'f']);
-  ws.notify({ type: 'publishLayers', track: 'camera', layers: [{ rid: 'q', active: true }, { rid: 'h', active: true }, { rid: 'f', active: false }] });
+  ws.notify({ type: 'publishLayers', track: 'camera', layers: [{ rid: 'q', active: false }, { rid: 'h', active: true }, { rid: 'f', active: false }] });
   await settle();
   assert.equal(sets.length, 1, 'nothing changed: no setParameters');
   ws.notify({ type: 'publishLayers', track: 'camera', layers: [{ rid: 'q', active: true }, { rid: 'h', active: true }, { rid: 'f', active: true }] });
   await settle();
   assert.deepEqual(sets[1], [true, true, true]);
+  // A camera too small for two layers keeps its small one off, whatever the server says.
+  engine.video = { width: 320, height: 240, fps: 15, bitrateKbps: 300 };
+  ws.notify({ type: 'publishLayers', track: 'camera', layers: [{ rid: 'q', active: true }, { rid: 'h', active: true }, { rid: 'f', active: true }] });
+  await settle();
+  assert.deepEqual(sets[2], [false, true, true]);
   // Not the camera, or not a list: ignored.
   for (const odd of [{ track: 'screen', layers: [{ rid: 'f', active: false }] }, { track: 'camera', layers: 'f' }, { track: 'camera' }]) {
     ws.notify({ type: 'publishLayers', ...odd });
   }
   await settle();
-  assert.equal(sets.length, 2);
+  assert.equal(sets.length, 3);
   assert.deepEqual([...engine.pausedLayers], []);
 });

@@ -2,8 +2,9 @@
 // default, simulcast by RID), bob asks for her small stream and carol for her big one;
 // each decodes the size it asked for. Then bob switches to big and carol to small: the
 // SFU switches each at a keyframe, the picture grows or shrinks, and neither freezes.
-// Alone in a channel, a publisher's big layer is paused (nobody watches it) and resumed
-// for the native subscriber who asks for it.
+// With both on big the small layer is paused; alone in a channel, a publisher's big
+// layer is paused (nobody watches it) and resumed for the native subscriber who asks
+// for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -101,6 +102,21 @@ test('each subscriber gets the layer of a dual-stream camera it asks for and swi
         `no freeze of a second or more: bob ${up.longestFreeze} ms, carol ${down.longestFreeze} ms`);
       await bob.screenshot({ path: join(outDir, 'simulcast-bob-big.png') });
       await carol.screenshot({ path: join(outDir, 'simulcast-carol-small.png') });
+
+      // Both on big: nobody watches the small layer any more, and alice stops encoding it
+      // while both keep decoding the big one.
+      await carol.evaluate(() => window.engine.setRemoteVideoStreamType('alice', 'big'));
+      let on = {};
+      for (const end = Date.now() + 10000; Date.now() < end; await sleep(500)) {
+        on = await alice.evaluate(encodingsOn);
+        if (on.q === false) break;
+      }
+      assert.deepEqual(on, { q: false, f: true }, 'the small layer nobody watches is paused');
+      // (The browser restarts its encoder for the new set of layers, and may briefly send
+      // the big one smaller while its estimate settles: watched for a few seconds.)
+      const [bobBig, carolBig] = [await watch(bob, isBig, 8000), await watch(carol, isBig, 8000)];
+      console.log(`# both on big: alice's encodings ${JSON.stringify(on)}; bob ${JSON.stringify(bobBig)}, carol ${JSON.stringify(carolBig)}; sent ${JSON.stringify(await alice.evaluate(layers))}`);
+      assert.ok(isBig(bobBig) && isBig(carolBig), 'both still decode the big layer');
 
       // A type that is not one is refused by the SDK before it reaches the server.
       const refused = await bob.evaluate(() => window.engine.setRemoteVideoStreamType('alice', 'huge')

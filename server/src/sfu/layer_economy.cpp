@@ -9,13 +9,19 @@ bool LayerAvailable(const PublisherTracks::Track& t, int64_t now_us) {
 
 bool SpareLayers(std::span<PublisherTracks::Track> layers, uint32_t wanted, int64_t now_us) {
   bool changed = false;
-  // The smallest layer on offer stays: the publisher's own first one may be off (a
-  // camera too small for two layers sends the big one alone).
-  size_t lowest = 0;
-  while (lowest + 1 < layers.size() && !LayerAvailable(layers[lowest], now_us)) ++lowest;
+  // With no wanted layer on offer, the smallest one on offer stays (the publisher's own
+  // first may be off: a camera too small for two layers sends the big one alone).
+  bool wanted_on_offer = false;
+  for (size_t i = 0; i < layers.size() && i < 32; ++i)
+    wanted_on_offer = wanted_on_offer || ((wanted >> i & 1u) != 0 && LayerAvailable(layers[i], now_us));
+  size_t keep = layers.size();  // none
+  if (!wanted_on_offer) {
+    keep = 0;
+    while (keep + 1 < layers.size() && !LayerAvailable(layers[keep], now_us)) ++keep;
+  }
   for (size_t i = 0; i < layers.size(); ++i) {
     PublisherTracks::Track& t = layers[i];
-    const bool want = i == lowest || i >= 32 || (wanted >> i & 1u) != 0;
+    const bool want = i == keep || i >= 32 || (wanted >> i & 1u) != 0;
     if (want) {
       t.unwanted_since_us = -1;
       if (t.paused) {

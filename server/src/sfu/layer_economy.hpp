@@ -3,8 +3,10 @@
 // then with the layers its routes forward or are switching to ("wanted"); a layer being
 // sent that nobody has wanted for kPauseAfterUs is paused (the control plane tells the
 // publisher, whose SDK stops encoding it: `publishLayers` in docs/protocol.md), and a
-// paused layer that becomes wanted is resumed at once. The smallest layer being sent is
-// never paused: a subscriber that arrives gets a picture at once, and it is cheap.
+// paused layer that becomes wanted is resumed at once. While no subscriber wants any
+// layer, the smallest one being sent stays: a subscriber that arrives gets a picture at
+// once, and it is cheap. Once subscribers want only the big layer (a call of two), the
+// small one is paused too.
 //
 // A paused layer stays a choice for subscribers (LayerAvailable): asking for it is what
 // resumes it, and the old layer keeps flowing until the resumed one's first keyframe,

@@ -288,11 +288,11 @@ TEST(SimulcastEconomy, ALayerNobodyWantsForTwoSecondsIsPausedAndResumedWhenWante
       if (!l.paused) l.last_packet_us = when;
     return SpareLayers(layers, wanted, when);
   };
-  // Only the middle layer is watched: the top one goes after 2 s, the smallest stays.
+  // Only the middle layer is watched: the others go after 2 s.
   EXPECT_FALSE(look(now, 0b010));
   EXPECT_FALSE(look(now + kPauseAfterUs - 1, 0b010));
   EXPECT_TRUE(look(now + kPauseAfterUs, 0b010));
-  EXPECT_FALSE(t[0].paused) << "the smallest layer being sent is never paused";
+  EXPECT_TRUE(t[0].paused) << "a watched layer is enough: the smallest goes too";
   EXPECT_FALSE(t[1].paused);
   EXPECT_TRUE(t[2].paused);
   // Paused, it stops coming, and stays a choice at the rate it had.
@@ -303,15 +303,36 @@ TEST(SimulcastEconomy, ALayerNobodyWantsForTwoSecondsIsPausedAndResumedWhenWante
   // A subscriber wants it again: resumed at once, a choice until its packets come.
   EXPECT_TRUE(SpareLayers(layers, 0b110, now));
   EXPECT_FALSE(t[2].paused);
+  EXPECT_TRUE(t[0].paused) << "still unwatched";
   EXPECT_TRUE(LayerAvailable(t[2], now + kResumeGraceUs - 1));
   EXPECT_FALSE(LayerAvailable(t[2], now + kResumeGraceUs)) << "it never came back: no longer a choice";
-  // Wanted for a moment within the 2 s: its count starts again.
-  now += 10'000'000;
-  EXPECT_FALSE(look(now, 0b001));
-  EXPECT_FALSE(look(now + 1'500'000, 0b101));
-  EXPECT_TRUE(look(now + 2'500'000, 0b001));
+}
+
+TEST(SimulcastEconomy, WithNobodyWatchingTheSmallestStaysAndAMomentsWantRestartsTheCount) {
+  int64_t now = 10'000'000;
+  auto t = SentLayers(now);
+  std::span<PublisherTracks::Track> layers(t);
+  auto look = [&](int64_t when, uint32_t wanted) {
+    for (auto& l : t)
+      if (!l.paused) l.last_packet_us = when;
+    return SpareLayers(layers, wanted, when);
+  };
+  EXPECT_FALSE(look(now, 0));
+  EXPECT_FALSE(look(now + 1'500'000, 0b100));  // the top one wanted for a moment
+  EXPECT_TRUE(look(now + 2'500'000, 0));
+  EXPECT_FALSE(t[0].paused) << "nobody watches: the smallest stays, for whoever comes";
   EXPECT_TRUE(t[1].paused) << "nobody wanted the middle one for 2.5 s";
   EXPECT_FALSE(t[2].paused) << "the top one was wanted 1 s ago";
+  EXPECT_TRUE(look(now + 4'500'000, 0));
+  EXPECT_TRUE(t[2].paused);
+  // Someone arrives and wants the middle one: resumed; the smallest stays until 2 s
+  // after it is no longer the one that has to stay.
+  EXPECT_TRUE(look(now + 5'000'000, 0b010));
+  EXPECT_FALSE(t[1].paused);
+  EXPECT_FALSE(look(now + 6'000'000, 0b010));
+  EXPECT_FALSE(t[0].paused);
+  EXPECT_TRUE(look(now + 7'000'000, 0b010));
+  EXPECT_TRUE(t[0].paused);
 }
 
 TEST(SimulcastEconomy, ALayerThePublisherStoppedItselfIsNotPausedAndTheSmallestSentStays) {
