@@ -62,22 +62,24 @@ export function videoConstraints(config, deviceId) {
  * with two layers the small one is (de)activated for the new size. */
 export async function applyVideoConfig(pc, track, config, paused = new Set()) {
   if (!track) return;
-  const sender = pc?.getSenders().find((s) => s.track === track);
+  const sender = senderOf(pc, track);
   // The small layer goes off before the capture shrinks and on after it grows: never
   // both layers on a capture too small for two (the browser would keep the small one).
   const small = sender && sender.getParameters().encodings?.length > 1 ? smallStreamActive(config) : null;
-  if (small === false) await setEncodings(sender, config, small, paused);
+  if (small === false) await setEncodings(sender, config, paused);
   await track.applyConstraints(videoConstraints(config));
-  if (sender && small !== false) await setEncodings(sender, config, small, paused);
+  if (sender && small !== false) await setEncodings(sender, config, paused);
 }
 
-async function setEncodings(sender, config, small, paused) {
+const senderOf = (pc, track) => pc?.getSenders().find((s) => s.track === track);
+
+// The big layer's ceiling from `config`; with two layers, which are on (pauseEncodings).
+async function setEncodings(sender, config, paused) {
   const params = sender.getParameters();
   if (!params.encodings || !params.encodings.length) params.encodings = [{}];
   const big = params.encodings[params.encodings.length - 1];
   big.maxBitrate = config.bitrateKbps * 1000;
   big.maxFramerate = config.fps;
-  if (small !== null) params.encodings[0].active = small;
   if (params.encodings.length > 1) pauseEncodings(params.encodings, paused, smallStreamActive(config));
   await sender.setParameters(params);
 }
@@ -89,7 +91,7 @@ async function setEncodings(sender, config, small, paused) {
 export function pauseEncodings(encodings, paused, firstOn) {
   let changed = false;
   encodings.forEach((enc, i) => {
-    if (typeof enc.rid !== 'string') return;
+    if (i > 0 && typeof enc.rid !== 'string') return;
     const active = (i > 0 || firstOn) && !paused.has(enc.rid);
     if (enc.active !== active) changed = true;
     enc.active = active;
@@ -99,7 +101,7 @@ export function pauseEncodings(encodings, paused, firstOn) {
 
 /** Applies the paused layers to the camera of `config` sent on `pc` (track `track`). */
 export async function applyPausedLayers(pc, track, config, paused) {
-  const sender = track && pc?.getSenders().find((s) => s.track === track);
+  const sender = track && senderOf(pc, track);
   if (!sender) return;
   const params = sender.getParameters();
   if (params.encodings?.length > 1 && pauseEncodings(params.encodings, paused, smallStreamActive(config))) {

@@ -72,15 +72,22 @@ test('through 10 % loss both ways, a browser and a native client keep seeing and
   });
 });
 
+// A demo page in the lab for each of `users`, in which `join(page, user)` has run.
+async function labPages(lab, browser, users, join) {
+  const pages = [];
+  for (const user of users) {
+    const page = await browser.newPage();
+    await page.goto(`${lab.labUrl}/demo/`);
+    await join(page, user);
+    pages.push(page);
+  }
+  return pages;
+}
+
 test('through 10 % loss both ways, two browsers keep decoding each other', { timeout: 120000 }, async () => {
   await withLab(async ({ lab, browser, token }) => {
-    const pages = [];
-    for (const user of ['ann', 'ben']) {
-      const page = await browser.newPage();
-      await page.goto(`${lab.labUrl}/demo/`);
-      await page.evaluate(browserParticipant, { token: await token('browsers', user) });
-      pages.push(page);
-    }
+    const pages = await labPages(lab, browser, ['ann', 'ben'],
+      async (page, user) => page.evaluate(browserParticipant, { token: await token('browsers', user) }));
     await sleep(2000);
     assert.equal(lab.ctl('profile lossy-10'), 'ok\n');
     await sleep(5000);
@@ -205,14 +212,8 @@ const percentile = (values, p) => {
 
 test('through 10 % loss both ways, reliable data messages all arrive in order and unreliable ones are not repaired', { timeout: 120000 }, async () => {
   await withLab(async ({ lab, browser, token }) => {
-    const pages = [];
-    for (const user of ['ann', 'ben']) {
-      const page = await browser.newPage();
-      await page.goto(`${lab.labUrl}/demo/`);
-      assert.equal(await page.evaluate(dataMemberInLab, { token: await token('data', user), channel: 'data' }), 'open');
-      pages.push(page);
-    }
-    const [ann, ben] = pages;
+    const [ann, ben] = await labPages(lab, browser, ['ann', 'ben'], async (page, user) =>
+      assert.equal(await page.evaluate(dataMemberInLab, { token: await token('data', user), channel: 'data' }), 'open'));
     assert.equal(lab.ctl('profile lossy-10'), 'ok\n');
     // Each message crosses the lossy link twice (ben up to the SFU, down to ann).
     await ben.evaluate(sendNumbered, { n: 300, reliable: true });

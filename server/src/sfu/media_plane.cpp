@@ -429,20 +429,20 @@ std::optional<std::vector<LayerPlan>> ChannelMedia::TakeLayerPlan(SessionId sess
   SessionMedia* media = Find(session);
   if (!media || !media->publish) return std::nullopt;
   PublishSide& side = *media->publish;
-  std::vector<LayerPlan> plans;
-  for (const auto& [kind, accepted] : side.tracks)
-    if (accepted.layers.size() > 1 && side.index.count(kind)) plans.push_back({kind, {}});
-  if (plans.empty()) return std::nullopt;
   const uint64_t paused = side.counters->paused_layers.load(std::memory_order_relaxed);
   if (side.told_paused == paused) return std::nullopt;
-  side.told_paused = paused;
-  for (LayerPlan& plan : plans) {
-    size_t first = side.index.at(plan.track);
-    for (size_t i = 0; i < side.tracks.at(plan.track).layers.size(); ++i) {
-      size_t bit = first + i;
-      plan.layers.push_back({side.tracks.at(plan.track).layers[i].rid, bit >= 64 || !(paused >> bit & 1u)});
+  std::vector<LayerPlan> plans;
+  for (const auto& [kind, accepted] : side.tracks) {
+    auto first = side.index.find(kind);
+    if (accepted.layers.size() <= 1 || first == side.index.end()) continue;
+    LayerPlan& plan = plans.emplace_back(LayerPlan{kind, {}});
+    for (size_t i = 0; i < accepted.layers.size(); ++i) {
+      size_t bit = first->second + i;
+      plan.layers.push_back({accepted.layers[i].rid, bit >= 64 || !(paused >> bit & 1u)});
     }
   }
+  if (plans.empty()) return std::nullopt;  // no video in layers: nothing to tell
+  side.told_paused = paused;
   return plans;
 }
 

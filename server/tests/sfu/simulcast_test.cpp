@@ -278,16 +278,17 @@ std::vector<PublisherTracks::Track> SentLayers(int64_t now_us) {
   return t;
 }
 
+// A look at `when`: the layers not paused have just sent a packet.
+bool LookAt(std::vector<PublisherTracks::Track>& t, int64_t when, uint32_t wanted) {
+  for (auto& l : t)
+    if (!l.paused) l.last_packet_us = when;
+  return SpareLayers(std::span<PublisherTracks::Track>(t), wanted, when);
+}
+
 TEST(SimulcastEconomy, ALayerNobodyWantsForTwoSecondsIsPausedAndResumedWhenWanted) {
   int64_t now = 10'000'000;
   auto t = SentLayers(now);
-  std::span<PublisherTracks::Track> layers(t);
-  // A look at `when`: the layers not paused have just sent a packet.
-  auto look = [&](int64_t when, uint32_t wanted) {
-    for (auto& l : t)
-      if (!l.paused) l.last_packet_us = when;
-    return SpareLayers(layers, wanted, when);
-  };
+  auto look = [&](int64_t when, uint32_t wanted) { return LookAt(t, when, wanted); };
   // Only the middle layer is watched: the others go after 2 s.
   EXPECT_FALSE(look(now, 0b010));
   EXPECT_FALSE(look(now + kPauseAfterUs - 1, 0b010));
@@ -301,7 +302,7 @@ TEST(SimulcastEconomy, ALayerNobodyWantsForTwoSecondsIsPausedAndResumedWhenWante
   EXPECT_TRUE(LayerAvailable(t[2], now));
   EXPECT_EQ(LayerRate(t[2]), 240'000u);
   // A subscriber wants it again: resumed at once, a choice until its packets come.
-  EXPECT_TRUE(SpareLayers(layers, 0b110, now));
+  EXPECT_TRUE(SpareLayers(std::span<PublisherTracks::Track>(t), 0b110, now));
   EXPECT_FALSE(t[2].paused);
   EXPECT_TRUE(t[0].paused) << "still unwatched";
   EXPECT_TRUE(LayerAvailable(t[2], now + kResumeGraceUs - 1));
@@ -311,12 +312,7 @@ TEST(SimulcastEconomy, ALayerNobodyWantsForTwoSecondsIsPausedAndResumedWhenWante
 TEST(SimulcastEconomy, WithNobodyWatchingTheSmallestStaysAndAMomentsWantRestartsTheCount) {
   int64_t now = 10'000'000;
   auto t = SentLayers(now);
-  std::span<PublisherTracks::Track> layers(t);
-  auto look = [&](int64_t when, uint32_t wanted) {
-    for (auto& l : t)
-      if (!l.paused) l.last_packet_us = when;
-    return SpareLayers(layers, wanted, when);
-  };
+  auto look = [&](int64_t when, uint32_t wanted) { return LookAt(t, when, wanted); };
   EXPECT_FALSE(look(now, 0));
   EXPECT_FALSE(look(now + 1'500'000, 0b100));  // the top one wanted for a moment
   EXPECT_TRUE(look(now + 2'500'000, 0));
