@@ -25,6 +25,17 @@ async function camera() {
   return out;
 }
 
+// In a subscriber's page: its inbound video streams' counters (for a failure's story).
+async function videoIn() {
+  const out = [];
+  (await window.engine.subscribePc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video')
+      out.push({ ssrc: s.ssrc, packets: s.packetsReceived, lost: s.packetsLost, frames: s.framesReceived,
+        decoded: s.framesDecoded, keyframes: s.keyFramesDecoded, plis: s.pliCount, nacks: s.nackCount, width: s.frameWidth });
+  });
+  return out;
+}
+
 // In a publisher's page: what each of its camera's layers sends (rid → width, bytes).
 async function layers() {
   const out = {};
@@ -54,7 +65,7 @@ async function watch(page, done, ms) {
 
 test('each subscriber gets the layer of a dual-stream camera it asks for and switches without freezing',
   { timeout: 120000 }, async () => {
-    await withChannel({ app: 'dual', channel: 'dual' }, async ({ browser, page: alice, token, server }) => {
+    await withChannel({ app: 'dual', channel: 'dual' }, async ({ browser, page: alice, token, server, app }) => {
       await alice.evaluate(browserParticipant, { token: await token('alice') });
       const subscriber = async (user, type) => {
         const page = await browser.newPage();
@@ -113,9 +124,16 @@ test('each subscriber gets the layer of a dual-stream camera it asks for and swi
       }
       assert.deepEqual(on, { q: false, f: true }, 'the small layer nobody watches is paused');
       // (The browser restarts its encoder for the new set of layers, and may briefly send
-      // the big one smaller while its estimate settles: watched for a few seconds.)
+      // the big one smaller while its estimate settles; and a subscriber whose REMB
+      // misjudged the loaded loopback may have had its video paused, which a trial ends
+      // within 4 s: watched for 8 seconds.)
       const [bobBig, carolBig] = [await watch(bob, isBig, 8000), await watch(carol, isBig, 8000)];
       console.log(`# both on big: alice's encodings ${JSON.stringify(on)}; bob ${JSON.stringify(bobBig)}, carol ${JSON.stringify(carolBig)}; sent ${JSON.stringify(await alice.evaluate(layers))}`);
+      if (!isBig(carolBig)) {
+        const { channels } = await server.admin('GET', `/v1/admin/apps/${app.appId}/channels`);
+        const carolServer = channels[0]?.users.find((u) => u.userId === 'carol');
+        console.log(`# carol at the server ${JSON.stringify(carolServer?.subscribeMedia)}; carol receives ${JSON.stringify(await carol.evaluate(videoIn))}`);
+      }
       assert.ok(isBig(bobBig) && isBig(carolBig), 'both still decode the big layer');
 
       // A type that is not one is refused by the SDK before it reaches the server.

@@ -50,7 +50,8 @@ json UserJson(const Session& s, bool with_media) {
                            {"downstreamBps", sub->downstream_bps},
                            {"sentBps", sub->sent_bps},
                            {"videoPaused", sub->video_paused},
-                           {"videoPauses", sub->video_pauses}};
+                           {"videoPauses", sub->video_pauses},
+                           {"videoTrials", sub->video_trials}};
   return u;
 }
 

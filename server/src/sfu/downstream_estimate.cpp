@@ -68,10 +68,18 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
     if (remb_low && remb_low_since_ < 0) remb_low_from_ = remb;
     int64_t low_for = held_for(remb_low_since_, remb_low);
     int64_t lossy_for = held_for(loss_high_since_, lost > options_.pause_loss && now_us >= loss_rule_from_us_);
+    if (trial_at_us_ >= 0 && now_us - trial_at_us_ >= options_.retry_held_us) trial_at_us_ = -1;  // it held
     if (low_for >= options_.pause_remb_us || lossy_for >= options_.pause_loss_us) {
       paused_ = true;
       loss_pause_ = low_for < options_.pause_remb_us;
       loss_at_pause_ = lost;
+      paused_at_us_ = now_us;
+      // The first pause (or the first since a trial held) waits the shortest; a trial
+      // that failed doubles the wait.
+      retry_delay_us_ = trial_at_us_ < 0
+                            ? options_.retry_after_us
+                            : std::min(options_.retry_max_us, std::max(retry_delay_us_, options_.retry_after_us) * 2);
+      trial_at_us_ = -1;
       remb_low_since_ = loss_high_since_ = good_since_ = no_better_since_ = -1;
       return Change::kPaused;
     }
@@ -85,8 +93,16 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
   // caused by our video, and the pause only costs video.
   bool useless =
       held_for(no_better_since_, loss_pause_ && remb_ok && lost * 5 >= loss_at_pause_ * 4) >= options_.resume_us;
-  if (helped || useless) {
+  // A pause for a low REMB the REMB cannot end (see the header): video on trial.
+  bool trial = !helped && !useless && !loss_pause_ && now_us - paused_at_us_ >= retry_delay_us_;
+  if (helped || useless || trial) {
     if (useless && !helped) loss_rule_from_us_ = now_us + options_.loss_rest_us;
+    if (trial) {
+      trial_at_us_ = now_us;
+      ++trials_;
+    } else {
+      trial_at_us_ = -1;
+    }
     paused_ = false;
     remb_low_since_ = loss_high_since_ = good_since_ = no_better_since_ = -1;
     return Change::kResumed;

@@ -21,6 +21,15 @@
 // Video that is paused is still offered, so the rate resuming needs is the publisher's
 // current one, not the one before the pause.
 //
+// A paused receiver cannot raise its REMB by itself: libwebrtc's receive-side estimate
+// grows only to 1.5x what arrives, and with video paused only audio arrives, so a link
+// that got its bandwidth back would never see video again. So a pause for a low REMB
+// is retried: after 4 s video resumes on trial (a probe with the real video); a link
+// still too thin brings the REMB down again and the pause back within its 2 s, and the
+// next trial waits twice as long (up to 32 s); a trial that holds for 10 s ends the
+// backing off. Video that resumes lets the REMB climb (the pause rule forgives a rising
+// one), which is how a subscriber whose estimate collapsed gets its video back.
+//
 // Loss is not always ours: on a path with random loss (radio), pausing video leaves
 // the loss as it was. A pause for loss that has not brought the loss down (to below
 // 80 % of what it was) within 3 s is ended, and the loss rule then rests for 30 s,
@@ -51,11 +60,14 @@ struct DownstreamOptions {
   /// that sees congestion as loss only (clients without REMB) may set 64 (25 %).
   uint8_t pause_loss = 255;
   int64_t pause_loss_us = 3'000'000;
-  double resume_above = 1.3;          ///< resume when REMB >= this x offered video rate ...
-  uint8_t resume_loss = 13;           ///< (after a pause for loss: and loss < this, of 256: 5 %)
-  int64_t resume_us = 3'000'000;      ///< ... for this long
-  int64_t stale_us = 5'000'000;       ///< a REMB or a stream's loss older than this is ignored
-  int64_t loss_rest_us = 30'000'000;  ///< the loss rule rests this long after a pause that did not help
+  double resume_above = 1.3;           ///< resume when REMB >= this x offered video rate ...
+  uint8_t resume_loss = 13;            ///< (after a pause for loss: and loss < this, of 256: 5 %)
+  int64_t resume_us = 3'000'000;       ///< ... for this long
+  int64_t stale_us = 5'000'000;        ///< a REMB or a stream's loss older than this is ignored
+  int64_t loss_rest_us = 30'000'000;   ///< the loss rule rests this long after a pause that did not help
+  int64_t retry_after_us = 4'000'000;  ///< a pause for a low REMB is tried again after this long ...
+  int64_t retry_max_us = 32'000'000;   ///< ... doubled after each trial that failed, up to this
+  int64_t retry_held_us = 10'000'000;  ///< a trial not paused within this long held
 };
 
 class DownstreamEstimate {
@@ -80,6 +92,8 @@ class DownstreamEstimate {
   Change Update(int64_t now_us);
 
   [[nodiscard]] bool video_allowed() const { return !paused_; }
+  /// How many times paused video was resumed on trial (the REMB alone did not allow it).
+  [[nodiscard]] uint32_t trials() const { return trials_; }
   /// The last REMB, 0 when the subscriber sent none (or none lately).
   [[nodiscard]] uint64_t estimate_bps(int64_t now_us) const;
   /// The video the routes offered over the last full window.
@@ -115,6 +129,10 @@ class DownstreamEstimate {
   bool loss_pause_ = false;        ///< the pause was for loss alone
   uint8_t loss_at_pause_ = 0;      ///< ... at this loss
   int64_t loss_rule_from_us_ = 0;  ///< the loss rule rests until then
+  int64_t paused_at_us_ = 0;       ///< when the current pause began
+  int64_t retry_delay_us_ = 0;     ///< how long this pause waits for its trial
+  int64_t trial_at_us_ = -1;       ///< when the last trial resumed video (-1: none pending)
+  uint32_t trials_ = 0;
 };
 
 }  // namespace parley::sfu

@@ -475,6 +475,7 @@ void Forwarder::OnTick(Transport& t, int64_t now_us) {
   c.video_paused.store(!downstream.video_allowed(), std::memory_order_relaxed);
   if (auto it = pacers_.find(t.id()); it != pacers_.end()) it->second->SetVideoRate(downstream.video_bps());
   if (change == DownstreamEstimate::Change::kPaused) c.video_pauses.fetch_add(1, std::memory_order_relaxed);
+  c.video_trials.store(downstream.trials(), std::memory_order_relaxed);
   if (change != DownstreamEstimate::Change::kResumed) return;
   Router* router = RouterOf(t.id());
   if (!router) return;

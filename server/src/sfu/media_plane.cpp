@@ -485,7 +485,8 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                                   c.downstream_bps.load(kRelaxed),
                                   c.sent_bps.load(kRelaxed),
                                   c.video_paused.load(kRelaxed),
-                                  c.video_pauses.load(kRelaxed)};
+                                  c.video_pauses.load(kRelaxed),
+                                  c.video_trials.load(kRelaxed)};
   }
   return out;
 }

@@ -77,6 +77,7 @@ struct SubscribeView {
   uint64_t sent_bps = 0;        ///< sent over the last second
   bool video_paused = false;    ///< the client cannot take its video now (the SFU sends it none)
   uint64_t video_pauses = 0;    ///< how often that began
+  uint64_t video_trials = 0;    ///< how often paused video was resumed on trial
 };
 
 /// A session's transports as the admin API shows them; each is absent when not open.

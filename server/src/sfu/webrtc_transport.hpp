@@ -86,6 +86,7 @@ struct TransportCounters {
   std::atomic<uint64_t> sent_bps{0};        ///< subscribe side: what was sent over the last second
   std::atomic<bool> video_paused{false};    ///< subscribe side: it cannot take its video now
   std::atomic<uint64_t> video_pauses{0};    ///< ... and how often that began
+  std::atomic<uint64_t> video_trials{0};    ///< ... and how often it was resumed on trial
   /// Publish side: bit i = inbound track i is a simulcast layer paused because nobody
   /// watches it (layer_economy.hpp); the control plane tells the publisher.
   std::atomic<uint64_t> paused_layers{0};

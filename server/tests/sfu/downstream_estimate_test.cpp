@@ -165,8 +165,14 @@ TEST(DownstreamEstimate, AShortDipOrAModestShortfallDoesNotPause) {
   EXPECT_EQ(s.paused, 0);
 }
 
+// The rules on the REMB alone, without the trials a pause also ends with.
+DownstreamOptions NoTrials(DownstreamOptions o = {}) {
+  o.retry_after_us = o.retry_max_us = 1'000 * kSecond;
+  return o;
+}
+
 TEST(DownstreamEstimate, ResumesOnlyAfterTheEstimateHeldAboveTheVideoRateForThreeSeconds) {
-  Subscriber s;
+  Subscriber s(NoTrials());
   s.Run(2 * kSecond, 1'000'000, 2'000'000);
   s.Run(3 * kSecond, 1'000'000, 500'000);
   ASSERT_FALSE(s.e.video_allowed());
@@ -229,8 +235,8 @@ TEST(DownstreamEstimate, APauseThatDoesNotLowerTheLossEndsAndTheLossRuleRests) {
   EXPECT_EQ(s.paused, 1);
   s.Run(9 * kSecond, 1'000'000, 0, 77);  // 30 s after, it is tried again (3 s more)
   EXPECT_EQ(s.paused, 2);
-  // A REMB that stays low keeps video paused whatever the loss does.
-  Subscriber r(LossRule());
+  // A REMB that stays low keeps video paused whatever the loss does (trials aside).
+  Subscriber r(NoTrials(LossRule()));
   r.Run(2 * kSecond, 1'000'000, 2'000'000);
   r.Run(4 * kSecond, 1'000'000, 300'000, 77);
   ASSERT_FALSE(r.e.video_allowed());
@@ -251,7 +257,7 @@ TEST(DownstreamEstimate, TheWorstFreshStreamCounts) {
 }
 
 TEST(DownstreamEstimate, AStaleLowRembDoesNotKeepVideoOffForever) {
-  Subscriber s;
+  Subscriber s(NoTrials());
   s.Run(2 * kSecond, 1'000'000, 2'000'000);
   s.Run(3 * kSecond, 1'000'000, 500'000);
   ASSERT_FALSE(s.e.video_allowed());
@@ -259,6 +265,58 @@ TEST(DownstreamEstimate, AStaleLowRembDoesNotKeepVideoOffForever) {
   EXPECT_FALSE(s.e.video_allowed());
   s.Run(2 * kSecond, 1'000'000);  // 5 s stale + 3 s good
   EXPECT_TRUE(s.e.video_allowed());
+}
+
+// Chromium's receive-side estimate grows only to 1.5x what arrives: paused, it stays
+// low whatever the link can do. The pause is tried again (video resumes on trial).
+TEST(DownstreamEstimate, APausedReceiverWhoseRembCannotRiseGetsItsVideoBackOnTrial) {
+  Subscriber s;
+  s.Run(2 * kSecond, 1'000'000, 2'000'000);
+  s.Run(2100 * 1000, 1'000'000, 100'000);  // the estimate collapses: paused
+  ASSERT_FALSE(s.e.video_allowed());
+  s.Run(3800 * 1000, 1'000'000, 100'000);  // still low (it cannot rise while paused)
+  EXPECT_FALSE(s.e.video_allowed());
+  s.Run(300 * 1000, 1'000'000, 100'000);  // 4 s after the pause: on trial
+  EXPECT_TRUE(s.e.video_allowed());
+  EXPECT_EQ(s.e.trials(), 1u);
+  // The link was fine: with video arriving the estimate climbs (a rising REMB is
+  // forgiven while it trails the rate), and video stays.
+  for (uint64_t remb = 110'000; remb < 2'000'000; remb = remb * 111 / 100) s.Run(kSecond, 1'000'000, remb);
+  s.Run(15 * kSecond, 1'000'000, 2'000'000);
+  EXPECT_TRUE(s.e.video_allowed());
+  EXPECT_EQ(s.paused, 1);
+  EXPECT_EQ(s.resumed, 1);
+}
+
+// Each pause-to-trial wait, in ms, while the REMB stays low for `seconds`.
+std::vector<int64_t> TrialWaits(Subscriber& s, int64_t seconds) {
+  std::vector<int64_t> waits;
+  int64_t paused_at = -1;
+  for (int64_t end = s.now + seconds * kSecond; s.now < end;) {
+    int paused = s.paused, resumed = s.resumed;
+    s.Run(kTick, 1'000'000, 100'000);
+    if (s.paused > paused) paused_at = s.now;
+    if (s.resumed > resumed && paused_at >= 0) waits.push_back((s.now - paused_at) / 1000);
+  }
+  return waits;
+}
+
+TEST(DownstreamEstimate, TrialsThatFailBackOffToThirtyTwoSecondsAndOneThatHeldResetsThem) {
+  Subscriber s;
+  s.Run(2 * kSecond, 1'000'000, 2'000'000);
+  // A link that stays too thin: each trial brings the pause back after 2 s, and the
+  // next one waits twice as long, up to 32 s.
+  std::vector<int64_t> waits = TrialWaits(s, 4 + 2 + 8 + 2 + 16 + 2 + 32 + 2 + 32 + 3);
+  ASSERT_EQ(waits.size(), 5u);
+  const double want[] = {4000, 8000, 16000, 32000, 32000};
+  for (size_t i = 0; i < waits.size(); ++i) EXPECT_NEAR(static_cast<double>(waits[i]), want[i], 40) << i;
+  EXPECT_EQ(s.e.trials(), 5u);
+  // The last trial held (the link came back) for 10 s: the next pause waits 4 s again.
+  s.Run(11 * kSecond, 1'000'000, 2'000'000);
+  ASSERT_TRUE(s.e.video_allowed());
+  waits = TrialWaits(s, 2 + 4 + 1);
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_NEAR(static_cast<double>(waits[0]), 4000, 40);
 }
 
 // While video to a subscriber is paused its copies are not sent: when it resumes, the
