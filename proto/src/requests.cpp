@@ -149,28 +149,46 @@ json ResumeRequest::ToJson() const {
   return {{"resumeToken", resume_token}};
 }
 
+namespace {
+// "cameraLayers": absent is 1; anything but an integer from 1 to kMaxCameraLayers is refused.
+Result<int> ParseCameraLayers(const json& body) {
+  auto v = GetInt(body, "cameraLayers", false, 1);
+  if (!v) return v.error();
+  if (*v < 1 || *v > kMaxCameraLayers)
+    return MakeError(Errc::kInvalidField, "field 'cameraLayers' must be from 1 to " + std::to_string(kMaxCameraLayers));
+  return static_cast<int>(*v);
+}
+}  // namespace
+
 Result<PublishRequest> PublishRequest::Parse(const json& body) {
   auto tracks = ParseTracks(body, true);
   if (!tracks) return tracks.error();
   auto sdp = GetString(body, "sdp", false, kMaxSdpBytes);
   if (!sdp) return sdp.error();
-  return PublishRequest{std::move(*tracks), std::move(*sdp)};
+  auto layers = ParseCameraLayers(body);
+  if (!layers) return layers.error();
+  return PublishRequest{std::move(*tracks), std::move(*sdp), *layers};
 }
 
 json PublishRequest::ToJson() const {
   json j = {{"tracks", TrackList(tracks)}};
   if (!sdp.empty()) j["sdp"] = sdp;
+  if (camera_layers != 1) j["cameraLayers"] = camera_layers;
   return j;
 }
 
 Result<UpdatePublishRequest> UpdatePublishRequest::Parse(const json& body) {
   auto sdp = GetString(body, "sdp", true, kMaxSdpBytes);
   if (!sdp) return sdp.error();
-  return UpdatePublishRequest{std::move(*sdp)};
+  auto layers = ParseCameraLayers(body);
+  if (!layers) return layers.error();
+  return UpdatePublishRequest{std::move(*sdp), *layers};
 }
 
 json UpdatePublishRequest::ToJson() const {
-  return {{"sdp", sdp}};
+  json j = {{"sdp", sdp}};
+  if (camera_layers != 1) j["cameraLayers"] = camera_layers;
+  return j;
 }
 
 Result<OpenDataRequest> OpenDataRequest::Parse(const json& body) {

@@ -265,6 +265,8 @@ TEST(Requests, ToJsonThenParseIsIdentity) {
   ExpectRoundTrip<PublishRequest>({{"tracks", {"screen", "audio"}}, {"sdp", "v=0\r\n"}});
   ExpectRoundTrip<PublishRequest>({{"track", "video"}});
   ExpectRoundTrip<UpdatePublishRequest>({{"sdp", "v=0\r\n"}});
+  ExpectRoundTrip<PublishRequest>({{"tracks", {"camera"}}, {"sdp", "v=0\r\n"}, {"cameraLayers", 2}});
+  ExpectRoundTrip<UpdatePublishRequest>({{"sdp", "v=0\r\n"}, {"cameraLayers", 3}});
   ExpectRoundTrip<OpenDataRequest>({{"sdp", "v=0\r\n"}});
   ExpectRoundTrip<UnpublishRequest>({{"tracks", {"camera"}}});
   ExpectRoundTrip<SubscribeRequest>({{"userId", "bob"}});
@@ -281,6 +283,20 @@ TEST(Requests, ToJsonThenParseIsIdentity) {
   // What ToJson writes: canonical names, never the aliases.
   EXPECT_EQ(PublishRequest::Parse({{"track", "video"}})->ToJson().dump(), R"({"tracks":["camera"]})");
   EXPECT_EQ(MuteRequest::Parse({{"track", "audio"}})->ToJson().dump(), R"({"muted":true,"tracks":["audio"]})");
+}
+
+TEST(Requests, CameraLayersIsOneByDefaultAndAtMostThree) {
+  EXPECT_EQ(PublishRequest::Parse({{"tracks", {"camera"}}})->camera_layers, 1);
+  EXPECT_EQ(PublishRequest::Parse({{"tracks", {"camera"}}, {"cameraLayers", 2}})->camera_layers, 2);
+  EXPECT_EQ(UpdatePublishRequest::Parse({{"sdp", "x"}, {"cameraLayers", 3}})->camera_layers, 3);
+  for (const json& v : {json(0), json(4), json(-1), json(2.5), json("2"), json(true), json(4294967298LL)}) {
+    auto p = PublishRequest::Parse({{"tracks", {"camera"}}, {"cameraLayers", v}});
+    ASSERT_FALSE(p) << v.dump();
+    EXPECT_EQ(p.error().code, Errc::kInvalidField) << v.dump();
+    auto u = UpdatePublishRequest::Parse({{"sdp", "x"}, {"cameraLayers", v}});
+    ASSERT_FALSE(u) << v.dump();
+    EXPECT_EQ(u.error().code, Errc::kInvalidField) << v.dump();
+  }
 }
 
 TEST(Requests, ReportStatsTakesTwoQualitiesFromZeroToSix) {

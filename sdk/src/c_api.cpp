@@ -338,6 +338,10 @@ int32_t parley_engine_set_remote_video_stream_type(parley_engine* e, const char*
   });
 }
 
+int32_t parley_engine_enable_dual_stream(parley_engine* e, int enabled) {
+  return Guard(e, [&](parley::RtcEngine& engine) { return engine.EnableDualStreamMode(enabled != 0); });
+}
+
 int32_t parley_engine_set_playout_volume(parley_engine* e, int volume) {
   return Guard(e, [&](parley::RtcEngine& engine) { return engine.SetPlayoutVolume(volume); });
 }

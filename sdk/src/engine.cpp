@@ -20,6 +20,7 @@
 #include <set>
 #include <shared_mutex>
 #include <thread>
+#include <utility>
 
 #include "call/call.hpp"
 #include "call/credentials.hpp"
@@ -177,6 +178,12 @@ class EngineImpl final : public RtcEngine, private sdk::call::Call::Host {
     return StreamType(user_id, type, false);
   }
   int32_t SetRemoteDefaultVideoStreamType(VideoStreamType type) override { return StreamType("", type, true); }
+  int32_t EnableDualStreamMode(bool enabled) override {
+    Post([this, enabled] {
+      if (std::exchange(config_.dual_stream, enabled) != enabled) publishing_.VideoConfigChanged();
+    });
+    return kOk;
+  }
   int32_t SetPlayoutVolume(int volume) override {
     if (volume < 0 || volume > 400) return Code(Errc::kInvalidField);
     media_->SetPlayoutVolume(volume);
@@ -554,7 +561,8 @@ RtcEngine* RtcEngine::Create(const EngineConfig& config) {
     sdk::Log().error("parley: cannot create the engine: {}", g_create_message);
     return nullptr;
   }
-  if (!sdk::call::ValidAudioConfig(config.audio) || !sdk::call::ValidVideoConfig(config.video)) {
+  if (!sdk::call::ValidAudioConfig(config.audio) || !sdk::call::ValidVideoConfig(config.video) ||
+      !sdk::call::ValidVideoConfig(config.small_video)) {
     g_create_error = static_cast<int32_t>(Errc::kPublishConfigInvalid);
     g_create_message = "the audio or video encoder configuration is invalid";
     return nullptr;

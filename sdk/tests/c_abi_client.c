@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
   CHECK(parley_engine_set_audio_profile(e, 6, PARLEY_AUDIO_SCENARIO_SPEECH) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
   CHECK(parley_engine_set_audio_profile(e, PARLEY_AUDIO_PROFILE_LOW_QUALITY, 2) == PARLEY_ERR_PUBLISH_CONFIG_INVALID);
   CHECK(parley_engine_set_audio_profile(NULL, 0, 0) == PARLEY_ERR_INVALID_STATE);
+  /* The camera goes as two layers (dual stream) in this call. */
+  CHECK(parley_engine_enable_dual_stream(NULL, 1) == PARLEY_ERR_INVALID_STATE);
+  CHECK(parley_engine_enable_dual_stream(e, 1) == PARLEY_ERR_OK);
   CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_AUDIO, "x.png") == PARLEY_ERR_INVALID_FIELD);
   CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_CAMERA, NULL) == PARLEY_ERR_INVALID_FIELD);
   CHECK(parley_engine_take_snapshot(e, "x", PARLEY_TRACK_CAMERA, "x.png") == PARLEY_ERR_NOT_IN_CHANNEL);

@@ -4,9 +4,11 @@
 // SFU switches each at a keyframe, the picture grows or shrinks, and neither freezes.
 // With both on big the small layer is paused; alone in a channel, a publisher's big
 // layer is paused (nobody watches it) and resumed for the native subscriber who asks
-// for it.
+// for it. The reverse: a native dual-stream camera (libparley's two sections) reaches
+// browser subscribers in the layer each asks for, and its unwatched layer stops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { withChannel, outDir, parleyCliPath, runJsonLines } from './harness.mjs';
 import { browserParticipant } from './participants.mjs';
@@ -191,5 +193,82 @@ test('a layer nobody watches is paused, and a native subscriber gets the layer o
         if (again.f === false) break;
       }
       assert.equal(again.f, false, `paused again once its subscriber left: ${JSON.stringify(again)}`);
+    });
+  });
+
+// In a subscriber's page: joins with `token` without publishing and asks for `type` of
+// alice's camera.
+async function watcher({ token, type }) {
+  const { createEngine } = await import('/sdk/parley.js');
+  const engine = createEngine();
+  window.engine = engine;
+  window.streams = {};
+  engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
+    window.streams[`${userId}/${kind}`] = stream;
+    const v = document.createElement('video');
+    v.autoplay = true; v.muted = true; v.srcObject = stream;
+    document.body.append(v);
+  });
+  await engine.joinChannel(token, 'browser');
+  await engine.setRemoteVideoStreamType('alice', type);
+}
+
+// libparley's dual stream: `parley join --dual-stream` publishes its 640x360 camera and a
+// 320x180 layer, each in its own video section (cameraLayers 2).
+test('a native dual-stream camera reaches each browser in the layer it asks for, and the layer nobody watches stops',
+  { timeout: 120000 }, async () => {
+    await withChannel({ app: 'dual-from-native', channel: 'dual' }, async ({ browser, page: bob, token, signal, server, app }) => {
+      const alice = spawn(parleyCliPath(), ['join', '--server', signal, '--token', await token('alice'), '--dual-stream',
+        '--no-subscribe', '--duration', '90'], { stdio: 'ignore' });
+      try {
+        const media = async () => {
+          const { channels } = await server.admin('GET', `/v1/admin/apps/${app.appId}/channels`);
+          return channels[0]?.users.find((u) => u.userId === 'alice')?.media;
+        };
+        await bob.evaluate(watcher, { token: await token('bob'), type: 'small' });
+        const carol = await browser.newPage();
+        await carol.goto(`${server.url}/demo/`);
+        await carol.evaluate(watcher, { token: await token('carol'), type: 'big' });
+        const isSmall = (x) => x.width > 0 && x.width <= 320;
+        const isBig = (x) => x.width >= 640;
+        const [small, big] = [await watch(bob, isSmall, 30000), await watch(carol, isBig, 30000)];
+        const both = await media();
+        console.log(`# native layers ${JSON.stringify(both?.trackKbps)} kbit/s (audio, small, big); bob ${JSON.stringify(small)}, carol ${JSON.stringify(big)}`);
+        assert.ok(isSmall(small), 'bob decodes the small layer');
+        assert.ok(isBig(big), 'carol decodes the big layer');
+        assert.equal(both.trackKbps.length, 3, 'three streams: audio and the camera\'s two sections');
+        assert.ok(both.trackKbps[1] > 0 && both.trackKbps[2] > both.trackKbps[1], 'both layers are sent, the big one larger');
+        await bob.screenshot({ path: join(outDir, 'simulcast-native-small.png') });
+
+        // Bob switches to big: nobody watches the small layer, the server pauses it and
+        // libparley stops encoding it (its stream's rate at the server falls to 0).
+        await bob.evaluate(() => window.engine.setRemoteVideoStreamType('alice', 'big'));
+        const up = await watch(bob, isBig, 15000);
+        assert.ok(isBig(up), `bob switched to big: ${JSON.stringify(up)}`);
+        let after = {};
+        for (const end = Date.now() + 15000; Date.now() < end; await sleep(500)) {
+          after = await media();
+          if (after.pausedLayers === 2 && after.trackKbps[1] === 0) break;
+        }
+        const still = [await watch(bob, () => false, 1500), await watch(carol, () => false, 1500)];
+        console.log(`# both on big: layers ${JSON.stringify(after.trackKbps)} kbit/s, paused ${after.pausedLayers}; bob ${JSON.stringify(still[0])}, carol ${JSON.stringify(still[1])}`);
+        assert.equal(after.pausedLayers, 2, 'the small layer (stream 1) is paused');
+        assert.equal(after.trackKbps[1], 0, 'and libparley stopped sending it');
+        assert.ok(after.trackKbps[2] > 0, 'the big one flows');
+        assert.ok(isBig(still[0]) && isBig(still[1]) && still[0].longestFreeze < 1000 && still[1].longestFreeze < 1000,
+          'both keep decoding the big layer');
+
+        // Carol asks for small again: the layer resumes, starting at a keyframe.
+        const asked = Date.now();
+        await carol.evaluate(() => window.engine.setRemoteVideoStreamType('alice', 'small'));
+        const down = await watch(carol, isSmall, 15000);
+        const resumed = await media();
+        console.log(`# small again after ${Date.now() - asked} ms: carol ${JSON.stringify(down)}, layers ${JSON.stringify(resumed.trackKbps)}`);
+        assert.ok(isSmall(down), 'carol gets the small layer back');
+        assert.equal(resumed.pausedLayers, 0, 'nothing is paused');
+        await carol.screenshot({ path: join(outDir, 'simulcast-native-small-again.png') });
+      } finally {
+        alice.kill('SIGINT');
+      }
     });
   });

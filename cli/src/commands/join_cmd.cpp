@@ -399,6 +399,7 @@ int Run(JoinOptions o) {
   cfg.video = {o.width, o.height, o.fps, o.bitrate_kbps, o.codec == "h264" ? VideoCodec::kH264 : VideoCodec::kVp8};
   std::optional<DegradationPreference> degradation = ParseDegradation(o.degradation);
   if (degradation) cfg.video.degradation_preference = *degradation;
+  cfg.dual_stream = o.dual_stream;
   RtcEngine* engine = RtcEngine::Create(cfg);
   if (!engine) {
     std::string message;

@@ -255,6 +255,10 @@ class RtcEngine {
   /// as it is sent.
   virtual int32_t SetRemoteVideoStreamType(const std::string& user_id, VideoStreamType type) = 0;
   virtual int32_t SetRemoteDefaultVideoStreamType(VideoStreamType type) = 0;
+  /// Publishes the camera as two layers, its own size and a small one (EngineConfig::
+  /// dual_stream, small_video), or as one stream; a published camera is published
+  /// again.
+  virtual int32_t EnableDualStreamMode(bool enabled) = 0;
 
   /// OnAudioVolumeIndication every `interval_ms` (0 stops it; else 100..60000, rounded
   /// up by the server to its level tick, 500 ms by default), each volume smoothed over

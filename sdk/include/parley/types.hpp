@@ -112,6 +112,16 @@ struct EngineConfig {
   /// Files are finished (durations, indexes) when the call ends.
   std::string record_dir;
   VideoEncoderConfig video;
+  /// Dual stream (ARTC's publishLocalDualStream): the camera is also published as a
+  /// small layer, for subscribers on a thin link or showing it small
+  /// (SetRemoteVideoStreamType). The server pauses a layer nobody watches, and the
+  /// engine stops encoding it until someone does. Engine::EnableDualStreamMode switches
+  /// it during a call (the camera is published again).
+  bool dual_stream = false;
+  /// The small layer: its width (the height follows the camera's aspect ratio), frame
+  /// rate and bitrate ceiling, never above the camera's; with a camera no wider, the
+  /// camera goes as one stream.
+  VideoEncoderConfig small_video{320, 180, 15, 200};
   /// Publish audio and camera right after joining (as broadcaster).
   bool auto_publish = true;
   /// Subscribe to every remote user's tracks as they appear.

@@ -246,9 +246,13 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   void On(const proto::StreamResumed& n);
   void On(const proto::Message& n);
   void On(const proto::VolumeIndication& n);
-  // This SDK sends one stream per video (simulcast publishing is still to come): no
-  // layer to pause.
-  void On(const proto::PublishLayers&) {}
+  // Dual stream: a camera layer nobody watches stops being encoded.
+  void On(const proto::PublishLayers& n) {
+    if (n.track != TrackKind::kCamera) return;
+    std::vector<bool> active;
+    for (const auto& l : n.layers) active.push_back(l.active);
+    publishing_.SetCameraLayers(active);
+  }
   void On(const proto::TokenWillExpire& n) {
     Notify([&](EngineEventListener& l) { l.OnAuthInfoWillExpire(n.expires_at); });
   }

@@ -256,6 +256,8 @@ void Publishing::Publish(std::set<TrackKind> want) {
   o.ice_addresses = config_.ice_addresses;
   o.mute_audio = mute_audio_;
   o.mute_video = mute_video_;
+  o.dual_stream = config_.dual_stream;
+  o.small_video = config_.small_video;
   o.processing = config_.audio_processing;
   o.audio_config = config_.audio;
   o.playout = config_.audio_playout;
@@ -322,10 +324,12 @@ void Publishing::SendPublish(const std::shared_ptr<media::PublishConnection>& ho
           listener_.Notify([k](EngineEventListener& l) { l.OnPublishStateChanged(k, true); });
     });
   };
+  // With dual stream the camera's layers are its first video sections (small first).
+  const int layers = want.count(TrackKind::kCamera) ? holder->camera_layers() : 1;
   if (added_kinds.empty())
-    listener_.Request("updatePublish", proto::UpdatePublishRequest{offer}.ToJson(), on_answer);
+    listener_.Request("updatePublish", proto::UpdatePublishRequest{offer, layers}.ToJson(), on_answer);
   else
-    listener_.Request("publish", proto::PublishRequest{added_kinds, offer}.ToJson(), on_answer);
+    listener_.Request("publish", proto::PublishRequest{added_kinds, offer, layers}.ToJson(), on_answer);
 }
 
 }  // namespace parley::sdk::call

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "call/call_link.hpp"
 #include "media/media.hpp"
@@ -74,6 +75,12 @@ class Publishing {
   /// and, for a published track, the server.
   void Mute(TrackKind k, bool mute);
   void SetLocalWindow(uint64_t window);
+  /// The server's publishLayers for the camera: which of its layers (smallest first)
+  /// the connection encodes and sends (dual stream; nothing to do with one stream).
+  void SetCameraLayers(const std::vector<bool>& active) {
+    if (!connection_ || connection_->camera_layers() < 2) return;
+    for (size_t i = 0; i < active.size(); ++i) connection_->SetCameraLayer(i, active[i]);
+  }
   /// The local camera shown in the local window while it is not published
   /// (RtcEngine::StartPreview / StopPreview); once published, the publish pipeline
   /// shows what it sends instead.

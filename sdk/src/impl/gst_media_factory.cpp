@@ -85,6 +85,8 @@ class GstPublishConnection final : public PublishConnection {
   Status SetPreviewWindow(uint64_t window) override { return p_->SetPreviewWindow(window); }
   uint32_t TakeMicPeak() override { return p_->TakeMicPeak(); }
   Status SwapSource(TrackKind track, const std::string& source) override { return p_->SwapSource(track, source); }
+  [[nodiscard]] int camera_layers() const override { return p_->camera_layers(); }
+  void SetCameraLayer(size_t layer, bool active) override { p_->SetCameraLayer(layer, active); }
 
  private:
   std::unique_ptr<gst::Publisher> p_;

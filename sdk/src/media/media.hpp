@@ -143,6 +143,10 @@ struct PublishOptions {
   ScreenOptions screen_options;
   std::vector<std::string> ice_addresses;
   bool mute_audio = false, mute_video = false;
+  /// Dual stream: the camera is also sent as a small layer (`small_video`), in its own
+  /// video section before the camera's (PublishConnection::camera_layers).
+  bool dual_stream = false;
+  VideoEncoderConfig small_video;
   /// A device microphone's processing; its echo canceller listens to `playout`.
   AudioProcessingConfig processing;
   std::string playout = "null";
@@ -177,6 +181,15 @@ class PublishConnection {
   /// such an id; a new device that cannot open reports through the error callback
   /// with its device code.
   virtual Status SwapSource(TrackKind track, const std::string& source) = 0;
+  /// How many video sections the camera takes in the offer, smallest layer first (1:
+  /// one stream; 2 with dual stream).
+  [[nodiscard]] virtual int camera_layers() const { return 1; }
+  /// Layer `layer` of the camera (0 the smallest) encoded and sent, or not (nobody
+  /// watches it: the server's publishLayers); turned back on it starts with a keyframe.
+  virtual void SetCameraLayer(size_t layer, bool active) {
+    (void)layer;
+    (void)active;
+  }
 };
 
 struct SubscribeOptions {

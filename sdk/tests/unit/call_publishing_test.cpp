@@ -105,6 +105,40 @@ TEST(CallPublishing, ASecondPublishAnnouncesOnlyItsNewTracks) {
   EXPECT_EQ(f.media.publishers[2]->options.video_config.width, 320);
 }
 
+TEST(CallPublishing, DualStreamTellsTheServerTheCamerasSectionsAndFollowsItsLayerPlan) {
+  Fixture f;
+  f.config.dual_stream = true;
+  f.publishing.Publish({TrackKind::kAudio, TrackKind::kCamera});
+  f.io.poll();
+  ASSERT_EQ(f.call.sent.size(), 1U);
+  EXPECT_TRUE(f.media.publishers[0]->options.dual_stream);
+  EXPECT_EQ(f.media.publishers[0]->options.small_video.width, 320);
+  EXPECT_EQ(f.call.sent[0]["cameraLayers"], 2);
+  f.publishing.SetCameraLayers({true, false});  // before the answer: no connection yet, nothing to do
+  EXPECT_TRUE(f.media.publishers[0]->layers.empty());
+  f.call.Reply(0, {{"sdp", "answer 1"}});
+  f.io.poll();
+  f.publishing.SetCameraLayers({false, true});  // the server's publishLayers: the small one paused
+  EXPECT_EQ(f.media.publishers[0]->layers, (std::vector<std::pair<size_t, bool>>{{0, false}, {1, true}}));
+  // Switched off during the call: the camera is published again as one stream.
+  f.config.dual_stream = false;
+  f.publishing.VideoConfigChanged();
+  f.io.poll();
+  ASSERT_EQ(f.call.sent.size(), 2U);
+  EXPECT_EQ(f.call.sent[1], (Json{{"type", "updatePublish"}, {"sdp", "offer 1"}}));
+  f.call.Reply(0, {{"sdp", "answer 2"}});
+  f.io.poll();
+  f.publishing.SetCameraLayers({true, false});  // one stream: nothing to pause
+  EXPECT_TRUE(f.media.publishers[1]->layers.empty());
+  // Audio alone never says cameraLayers.
+  Fixture g;
+  g.config.dual_stream = true;
+  g.publishing.Publish({TrackKind::kAudio});
+  g.io.poll();
+  ASSERT_EQ(g.call.sent.size(), 1U);
+  EXPECT_FALSE(g.call.sent[0].contains("cameraLayers"));
+}
+
 TEST(CallPublishing, AFailedPublishForgetsWhatItAnnounced) {
   Fixture f;
   f.publishing.Publish({TrackKind::kScreen});

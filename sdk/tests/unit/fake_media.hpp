@@ -28,6 +28,7 @@ class FakeMedia final : public media::MediaFactory {
     bool alive = true;                 ///< not destroyed yet
     std::vector<std::pair<TrackKind, bool>> mutes;
     std::vector<std::pair<TrackKind, std::string>> swaps;  ///< SwapSource calls
+    std::vector<std::pair<size_t, bool>> layers;           ///< SetCameraLayer calls
   };
   struct SubscriberLog {
     media::SubscribeOptions options;
@@ -255,6 +256,11 @@ class FakeMedia final : public media::MediaFactory {
       log_->swaps.emplace_back(track, source);
       return media_.swap_error ? Status(*media_.swap_error) : Status();
     }
+    // As the real one: two camera sections with dual stream and a camera.
+    [[nodiscard]] int camera_layers() const override {
+      return log_->options.dual_stream && log_->options.video ? 2 : 1;
+    }
+    void SetCameraLayer(size_t layer, bool active) override { log_->layers.emplace_back(layer, active); }
 
    private:
     FakeMedia& media_;

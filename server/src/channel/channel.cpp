@@ -35,10 +35,10 @@ json UserJson(const Session& s, bool with_media) {
   if (!s.channel) return u;
   sfu::MediaSnapshot snap = s.channel->media->Snapshot(s.id);
   if (const auto& p = snap.publish)
-    u["media"] = {{"state", sfu::Name(p->state)},       {"rtpPackets", p->rtp_packets},
-                  {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
-                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports},
-                  {"redPackets", p->red_packets}};
+    u["media"] = {
+        {"state", sfu::Name(p->state)}, {"rtpPackets", p->rtp_packets},       {"rtpBytes", p->rtp_bytes},
+        {"nacksSent", p->nacks_sent},   {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports},
+        {"redPackets", p->red_packets}, {"trackKbps", p->track_kbps},         {"pausedLayers", p->paused_layers}};
   if (const auto& sub = snap.subscribe)
     u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},
                            {"rtpPackets", sub->sent_packets},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <random>
 
@@ -438,7 +439,13 @@ void Forwarder::SpareLayers(Transport& pub, int64_t now_us) {
   uint64_t paused = 0;
   for (size_t i = 0; i < tracks.size() && i < 64; ++i)
     if (tracks[i].paused) paused |= uint64_t{1} << i;
-  pub.shared_counters()->paused_layers.store(paused, std::memory_order_relaxed);
+  TransportCounters& c = *pub.shared_counters();
+  c.paused_layers.store(paused, std::memory_order_relaxed);
+  for (size_t i = 0; i < TransportCounters::kRatedTracks; ++i) {
+    const uint64_t kbps =
+        i < tracks.size() && PublisherTracks::Active(tracks[i], now_us) ? tracks[i].rate_bps() / 1000 : 0;
+    c.track_kbps[i].store(static_cast<uint32_t>(std::min<uint64_t>(kbps, UINT32_MAX)), std::memory_order_relaxed);
+  }
 }
 
 void Forwarder::ChooseLayers(Transport& sub, int64_t now_us) {

@@ -103,7 +103,7 @@ ChannelMedia::SessionMedia* ChannelMedia::Find(SessionId session) {
 }
 
 Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks,
-                                          Platform publisher) {
+                                          Platform publisher, int camera_layers) {
   if (!worker_) return MakeError(Errc::kMediaConnectionCreateFailed, "this server runs without a media plane");
   auto offer = ParseSdp(offer_sdp);
   if (!offer) return offer.error();
@@ -112,7 +112,29 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
   auto answer = AnswerPublishOffer(*offer, local, {publisher == Platform::kNative});
   if (!answer) return answer.error();
   // Signalling tracks map onto the offer's sections in order: audio to the first audio
-  // section, camera to the first video section, screen to the next video section.
+  // section, camera to the first video section (or the first `camera_layers`, its
+  // layers), screen to the next video section.
+  std::vector<size_t> camera_sections;  // answer tracks that are the camera's layers
+  if (tracks.count(TrackKind::kCamera) && camera_layers > 1) {
+    for (size_t i = 0; i < answer->tracks.size() && camera_sections.size() < static_cast<size_t>(camera_layers); ++i)
+      if (answer->tracks[i].kind == "video") camera_sections.push_back(i);
+    // Consecutive (the forwarder finds a source's layers next to each other), each one
+    // stream, one codec.
+    bool fit = camera_sections.size() == static_cast<size_t>(camera_layers);
+    for (size_t k = 0; fit && k < camera_sections.size(); ++k) {
+      const AcceptedTrack& t = answer->tracks[camera_sections[k]];
+      fit = camera_sections[k] == camera_sections[0] + k && t.layers.empty() &&
+            t.codec == answer->tracks[camera_sections[0]].codec;
+    }
+    if (!fit)
+      return MakeError(Errc::kInvalidSdp,
+                       "cameraLayers " + std::to_string(camera_layers) +
+                           " needs as many consecutive accepted video sections, each one stream, of one codec");
+  }
+  auto camera_layer = [&](size_t section) -> int {
+    auto it = std::find(camera_sections.begin(), camera_sections.end(), section);
+    return it == camera_sections.end() ? -1 : static_cast<int>(it - camera_sections.begin());
+  };
   PublishSide side;
   std::vector<InboundTrack> inbound;
   std::vector<size_t> videos;
@@ -141,6 +163,10 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
         in.layer = static_cast<uint8_t>(l);
         in.layers = static_cast<uint8_t>(t.layers.size());
       }
+      if (int cl = camera_layer(i); cl >= 0) {  // a section that is one of the camera's layers
+        in.layer = static_cast<uint8_t>(cl);
+        in.layers = static_cast<uint8_t>(camera_sections.size());
+      }
       inbound.push_back(in);
     }
     // BUNDLE: one extension id space for the whole transport (RFC 8843 §9.2).
@@ -155,9 +181,15 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
     if (tracks.count(t) && next_video < videos.size()) {
       side.index[t] = first_inbound[videos[next_video]];
       side.tracks[t] = answer->tracks[videos[next_video++]];
+      if (t == TrackKind::kCamera && !camera_sections.empty()) {  // its layers, told apart by section
+        for (size_t s : camera_sections)
+          side.tracks[t].layers.push_back({"", answer->tracks[s].ssrc, answer->tracks[s].rtx_ssrc});
+        next_video = camera_sections.size();
+      }
     }
   side.transport_id = plane_.NewTransportId();
   side.counters = std::make_shared<TransportCounters>();
+  side.inbound_tracks = inbound.size();
   worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, inbound, ch = channel_] {
     Transport* t = w->AddTransport(id, params, ch);
     t->SetCounters(counters);
@@ -471,7 +503,11 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                               c.nacks_sent.load(kRelaxed),
                               c.twcc_feedbacks.load(kRelaxed),
                               c.sender_reports.load(kRelaxed),
-                              c.red_packets.load(kRelaxed)};
+                              c.red_packets.load(kRelaxed),
+                              {},
+                              c.paused_layers.load(kRelaxed)};
+    size_t n = std::min(TransportCounters::kRatedTracks, media->publish->inbound_tracks);
+    for (size_t i = 0; i < n; ++i) out.publish->track_kbps.push_back(c.track_kbps[i].load(kRelaxed));
   }
   if (media->subscribe) {
     const TransportCounters& c = *media->subscribe->counters;

@@ -65,7 +65,9 @@ struct LayerPlan {
 struct PublishView {
   Transport::State state = Transport::State::kNew;
   uint64_t rtp_packets = 0, rtp_bytes = 0, nacks_sent = 0, twcc_feedbacks = 0, sender_reports = 0;
-  uint64_t red_packets = 0;  ///< audio packets that came in RED
+  uint64_t red_packets = 0;          ///< audio packets that came in RED
+  std::vector<uint32_t> track_kbps;  ///< each inbound track's rate over the last second (the first 8)
+  uint64_t paused_layers = 0;        ///< bit i: inbound track i is a layer paused for nobody watching it
 };
 
 /// The admin API's view of a subscribe transport.
@@ -158,8 +160,11 @@ class ChannelMedia {
   /// renegotiating: its subscribers' routes (and their numbering) move to the new
   /// transport and the old one closes. On error nothing changes. Errors: the SDP's
   /// (kInvalidSdp), kMediaConnectionCreateFailed without a media worker.
+  /// `camera_layers` > 1: the camera takes that many video sections, each one layer of
+  /// its source, smallest first (the native SDK's dual stream), and the screen the next;
+  /// they must be single streams of one codec (kInvalidSdp otherwise).
   Result<std::string> Publish(SessionId session, std::string_view offer_sdp, const TrackSet& tracks,
-                              Platform publisher = Platform::kH5);
+                              Platform publisher = Platform::kH5, int camera_layers = 1);
   /// `tracks` are no longer published: their routes to every subscriber of the channel
   /// are removed and the publish transport forgets them. `drop_transport`: nothing is
   /// left published, the transport closes too (subscribers come back on trackPublished).
@@ -231,6 +236,7 @@ class ChannelMedia {
     std::map<TrackKind, AcceptedTrack> tracks;  ///< what each published track negotiated
     std::map<TrackKind, size_t> index;          ///< ... and its index on the transport
     std::optional<uint64_t> told_paused;        ///< the paused layers last taken (TakeLayerPlan)
+    size_t inbound_tracks = 0;                  ///< on the transport (a simulcast section has one per layer)
   };
   struct SubscribeSide {
     uint64_t transport_id = 0;

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -90,6 +91,11 @@ struct TransportCounters {
   /// Publish side: bit i = inbound track i is a simulcast layer paused because nobody
   /// watches it (layer_economy.hpp); the control plane tells the publisher.
   std::atomic<uint64_t> paused_layers{0};
+  /// Publish side: each inbound track's rate over the last second, in kbit/s (the first
+  /// kRatedTracks; written with paused_layers, every 250 ms): whether a paused layer
+  /// really stopped.
+  static constexpr size_t kRatedTracks = 8;
+  std::array<std::atomic<uint32_t>, kRatedTracks> track_kbps{};
   std::atomic<int> state{0};    ///< Transport::State
   std::atomic<int> failure{0};  ///< Failure
 };

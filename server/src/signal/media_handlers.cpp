@@ -23,7 +23,7 @@ void HandlePublish(HubContext& ctx, Conn& c, const ClientMessage& m) {
   if (!req->sdp.empty()) {
     std::set<Track> all = s->published;  // the new connection carries every published track
     all.insert(req->tracks.begin(), req->tracks.end());
-    auto answer = s->channel->media->Publish(s->id, req->sdp, all, s->platform);
+    auto answer = s->channel->media->Publish(s->id, req->sdp, all, s->platform, req->camera_layers);
     if (!answer) return ctx.out.ReplyError(c, m, answer.error());
     ctx.transport_failures.Start(s->id);  // a new transport: its failure and silence are watched anew
     ctx.media_aborts.Start(s->id, Clock::now());
@@ -42,7 +42,7 @@ void HandleUpdatePublish(HubContext& ctx, Conn& c, const ClientMessage& m) {
   auto req = proto::UpdatePublishRequest::Parse(m.body);
   if (!req) return ctx.out.ReplyError(c, m, req.error());
   if (s->published.empty()) return ctx.out.ReplyError(c, m, MakeError(Errc::kNotPublishing, "nothing is published"));
-  auto answer = s->channel->media->Publish(s->id, req->sdp, s->published, s->platform);
+  auto answer = s->channel->media->Publish(s->id, req->sdp, s->published, s->platform, req->camera_layers);
   if (!answer) return ctx.out.ReplyError(c, m, answer.error());
   ctx.transport_failures.Start(s->id);  // a new transport: its failure and silence are watched anew
   ctx.media_aborts.Start(s->id, Clock::now());

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "../on_worker.hpp"
 
@@ -159,6 +160,60 @@ TEST_F(ChannelMedia, PublishMapsAudioCameraScreenToSectionsInOrder) {
   auto carol = Routes(PublishId(kCarol));
   ASSERT_EQ(carol.size(), 1u);
   EXPECT_EQ(carol[0].second.track, 1u);
+}
+
+// The native SDK's dual stream: the camera as two sections (small, then big), each
+// one layer of one source; the screen takes the section after them.
+TEST_F(ChannelMedia, CameraLayersTakeConsecutiveVideoSectionsSmallestFirst) {
+  auto answer =
+      media_->Publish(kAlice, PublishOffer({{false, 1001}, {true, 2001, 2002}, {true, 2101, 2102}, {true, 3001, 3002}}),
+                      kAll, Platform::kNative, 2);
+  ASSERT_TRUE(answer.ok()) << answer.error().What();
+  uint64_t pub = PublishId(kAlice);
+  auto inbound = OnWorker(*worker_, [&] {
+    Transport* t = worker_->FindTransport(pub);
+    std::vector<std::tuple<uint32_t, int, int, std::string>> out;
+    for (size_t i = 0; i < t->inbound_track_count(); ++i) {
+      const InboundTrack& in = t->inbound_track(i);
+      out.emplace_back(in.ssrc, in.layer, in.layers, in.mid);
+    }
+    return out;
+  });
+  using L = std::tuple<uint32_t, int, int, std::string>;
+  EXPECT_EQ(inbound, (std::vector<L>{L{1001, 0, 1, "0"}, L{2001, 0, 2, "1"}, L{2101, 1, 2, "2"}, L{3001, 0, 1, "3"}}));
+  ASSERT_TRUE(media_->Subscribe(kBob, kAlice, "alice", kAll).ok());
+  auto routes = Routes(pub);
+  ASSERT_EQ(routes.size(), 3u);
+  EXPECT_EQ(routes[0].second.track, 0u);  // audio
+  EXPECT_EQ(routes[1].second.track, 1u);  // camera: its first layer
+  EXPECT_EQ(routes[2].second.track, 3u);  // screen: after the camera's layers
+  // Whether each layer is wanted is told by position (no RIDs).
+  ASSERT_TRUE(OnWorker(*worker_, [&] {  // as the economy would: the big one (inbound track 2) paused
+    worker_->FindTransport(pub)->shared_counters()->paused_layers.store(uint64_t{1} << 2);
+    return true;
+  }));
+  auto layers = media_->TakeLayerPlan(kAlice);
+  ASSERT_TRUE(layers);
+  ASSERT_EQ(layers->size(), 1u);
+  EXPECT_EQ((*layers)[0].track, TrackKind::kCamera);
+  ASSERT_EQ((*layers)[0].layers.size(), 2u);
+  EXPECT_TRUE((*layers)[0].layers[0].active);
+  EXPECT_FALSE((*layers)[0].layers[1].active);
+  EXPECT_EQ((*layers)[0].layers[1].rid, "");
+
+  // Sections that cannot be one source's layers are refused, and nothing changes.
+  const std::string misfits[] = {
+      PublishOffer({{false, 1001}, {true, 2001, 2002}}),                      // one video section for two layers
+      PublishOffer({{true, 2001, 2002}, {false, 1001}, {true, 2101, 2102}}),  // not consecutive
+  };
+  for (const std::string& offer : misfits) {
+    auto bad = media_->Publish(kCarol, offer, {TrackKind::kAudio, TrackKind::kCamera}, Platform::kNative, 2);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, Errc::kInvalidSdp);
+    EXPECT_FALSE(media_->IsPublishing(kCarol));
+  }
+  // Without the camera, the count is not used: the screen takes the first video section.
+  ASSERT_TRUE(media_->Publish(kDave, kAudioVideo, {TrackKind::kScreen}, Platform::kNative, 2).ok());
 }
 
 TEST_F(ChannelMedia, TheBrowserOfferFixtureIsAnswered) {

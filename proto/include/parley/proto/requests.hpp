@@ -72,9 +72,14 @@ struct ResumeRequest {
   bool operator==(const ResumeRequest&) const = default;
 };
 
+/// How many video sections of an offer carry the camera as layers of one source
+/// (smallest first): the native SDK's dual stream. 1 = one section, one stream.
+inline constexpr int kMaxCameraLayers = 3;
+
 struct PublishRequest {
   TrackSet tracks;
-  std::string sdp;  ///< the publish offer; may be empty (tracks added to an open transport)
+  std::string sdp;        ///< the publish offer; may be empty (tracks added to an open transport)
+  int camera_layers = 1;  ///< "cameraLayers": the camera's sections in the offer (1..3)
 
   static Result<PublishRequest> Parse(const nlohmann::json& body);
   [[nodiscard]] nlohmann::json ToJson() const;
@@ -83,6 +88,7 @@ struct PublishRequest {
 
 struct UpdatePublishRequest {
   std::string sdp;
+  int camera_layers = 1;  ///< as in PublishRequest
 
   static Result<UpdatePublishRequest> Parse(const nlohmann::json& body);
   [[nodiscard]] nlohmann::json ToJson() const;

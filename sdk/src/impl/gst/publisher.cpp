@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -20,8 +21,14 @@
 
 #include <gst/audio/audio.h>
 #include <gst/rtp/gstrtphdrext.h>
+#include <gst/video/video.h>
 
 namespace parley::sdk::gst {
+namespace {
+// Each layer's branch after the camera's split: its own thread and at most a few
+// frames (a busy encoder drops old frames rather than delaying the other layer's).
+constexpr char kLayerQueue[] = "queue max-size-buffers=3 max-size-bytes=0 max-size-time=0 leaky=downstream";
+}  // namespace
 
 struct Publisher::Impl {
   GstPtr<GstElement> pipeline;
@@ -52,6 +59,13 @@ struct Publisher::Impl {
     GstPtr<GstPad> into;
   };
   std::map<TrackKind, Source> sources;
+  // Dual stream: each layer of the camera, smallest first, with the valve before its
+  // encoder (empty: the camera is one stream).
+  struct Layer {
+    GstPtr<GstElement> valve, encoder;
+  };
+  std::vector<Layer> layers;
+  int layer_count = 1;  // the camera's video sections
   std::unique_ptr<SendRate> rate;
   ~Impl() {
     SilenceBus(bus);  // what fails while tearing down is not the app's problem
@@ -135,7 +149,39 @@ struct Publisher::Impl {
   // transceiver.
   Status AddBranch(const std::string& source, const std::string& rest, TrackKind kind, InputFeed* feed_target,
                    const VideoEncoderConfig* video);
+  // Links a branch's bin (its "src" pad) to a new sendonly transceiver.
+  Status LinkToWebrtc(GstElement* bin, TrackKind kind);
+  // Dual stream: the camera's small layer as a bin of its own (scaler, encoder,
+  // payloader) on the next transceiver, fed later from the camera's tee; returns it.
+  Result<GstElement*> AddSmallLayer(const VideoEncoderConfig& small);
 };
+
+// Dual stream: the size of the small layer for a camera of `big` (the small width,
+// the camera's aspect ratio, even numbers), or nothing when the camera is not larger.
+static std::optional<VideoEncoderConfig> SmallLayer(const VideoEncoderConfig& big, VideoEncoderConfig small) {
+  if (small.width <= 0 || small.width >= big.width || big.height <= 0) return std::nullopt;
+  small.height = std::max(2, (small.width * big.height / big.width) & ~1);
+  small.fps = std::min(small.fps, big.fps);
+  small.bitrate_kbps = std::min(small.bitrate_kbps, big.bitrate_kbps);
+  small.codec = big.codec;
+  small.degradation_preference = big.degradation_preference;
+  return small;
+}
+
+Result<GstElement*> Publisher::Impl::AddSmallLayer(const VideoEncoderConfig& small) {
+  std::string why;
+  GstElement* bin = PartFromDescription(std::string(kLayerQueue) + " ! valve name=gate ! " + AdaptiveVideo(small) +
+                                            " ! videoconvert ! " + VideoEncoder(small),
+                                        GST_PAD_SINK, &why);  // floating
+  if (!bin) return MakeError(Errc::kPublishStreamStartError, "cannot build the small video layer: " + why);
+  if (GstPtr<GstPad> out = Adopt(gst_bin_find_unlinked_pad(GST_BIN(bin), GST_PAD_SRC)))
+    gst_element_add_pad(bin, gst_ghost_pad_new("src", out.get()));
+  gst_bin_add(GST_BIN(pipeline.get()), bin);
+  layers.push_back(
+      {Adopt(gst_bin_get_by_name(GST_BIN(bin), "gate")), Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"))});
+  if (Status st = LinkToWebrtc(bin, TrackKind::kCamera); !st) return st.error();
+  return bin;
+}
 
 Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::string& desc, TrackKind kind,
                                   InputFeed* feed_target, const VideoEncoderConfig* video_config) {
@@ -207,11 +253,19 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
   }
   if (kind == TrackKind::kCamera) {
     has_camera = true;
-    if (GstPtr<GstElement> venc = Adopt(gst_bin_get_by_name(GST_BIN(bin), "venc"))) {
+    // Before the layers split (dual stream), else before the encoder.
+    GstPtr<GstElement> split = Adopt(gst_bin_get_by_name(GST_BIN(bin), "layers"));
+    if (GstPtr<GstElement> venc = split ? std::move(split) : Adopt(gst_bin_get_by_name(GST_BIN(bin), "venc"))) {
       GstPtr<GstPad> pad = Adopt(gst_element_get_static_pad(venc.get(), "sink"));
       gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Impl::Blacken, this, nullptr);
     }
+    if (GstPtr<GstElement> gate = Adopt(gst_bin_get_by_name(GST_BIN(bin), "gate")))
+      layers.push_back({std::move(gate), Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"))});
   }
+  return LinkToWebrtc(bin, kind);
+}
+
+Status Publisher::Impl::LinkToWebrtc(GstElement* bin, TrackKind kind) {
   GstPtr<GstPad> src = Adopt(gst_element_get_static_pad(bin, "src"));
   // A source that fails (a device unplugged) ends its stream with EOS; on a bundled
   // connection that EOS would stop every track, so the others go on without it.
@@ -286,11 +340,15 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown audio source " + o.audio_source);
     branches.push_back({src, AudioProcessing(o) + AudioEncoder(o.mute_audio, o.audio_config), TrackKind::kAudio});
   }
+  // Dual stream: the camera splits (tee "layers") into its small layer, a branch of
+  // its own on the transceiver before the camera's, and the camera's own size.
+  std::optional<VideoEncoderConfig> small = o.dual_stream ? SmallLayer(o.video_config, o.small_video) : std::nullopt;
   if (o.video) {
     std::string src = VideoSource(o.video_source);
     if (src.empty()) return MakeError(Errc::kPublishConfigInvalid, "unknown video source " + o.video_source);
+    std::string split = small ? "tee name=layers ! " + std::string(kLayerQueue) + " ! valve name=gate ! " : "";
     branches.push_back({src,
-                        "capsfilter caps=" + Quoted(RawVideoCaps(o.video_config)) + " ! " +
+                        "capsfilter caps=" + Quoted(RawVideoCaps(o.video_config)) + " ! " + split +
                             AdaptiveVideo(o.video_config) + " ! videoconvert name=venc ! " +
                             VideoEncoder(o.video_config),
                         TrackKind::kCamera, &o.video_config});
@@ -306,9 +364,32 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
                         TrackKind::kScreen, &o.screen_options.video});
   }
   im.black = o.mute_video;
-  for (auto& [source, rest, kind, video] : branches)
+  GstElement* small_bin = nullptr;  // the pipeline's
+  for (auto& [source, rest, kind, video] : branches) {
+    if (kind == TrackKind::kCamera && small) {
+      auto bin = im.AddSmallLayer(*small);
+      if (!bin) return bin.error();
+      small_bin = *bin;
+    }
     if (Status st = im.AddBranch(source, rest, kind, kind == TrackKind::kAudio ? audio_feed : video_feed, video); !st)
       return st.error();
+  }
+  if (small_bin) {  // fed from the camera's split; its encoder after the camera's (SendRate reports the first)
+    // Pads link within one bin: the split's new output leaves the camera's bin by a ghost.
+    GstPtr<GstElement> split = Adopt(gst_bin_get_by_name(GST_BIN(im.pipeline.get()), "layers"));
+    GstPtr<GstPad> from = split ? Adopt(gst_element_request_pad_simple(split.get(), "src_%u")) : nullptr;
+    GstPtr<GstElement> camera_bin =
+        split ? Adopt(GST_ELEMENT(gst_object_get_parent(GST_OBJECT(split.get())))) : GstPtr<GstElement>();
+    GstPad* out = from && camera_bin ? gst_ghost_pad_new("small", from.get()) : nullptr;
+    if (out) gst_element_add_pad(camera_bin.get(), out);  // the bin takes the floating reference
+    GstPtr<GstPad> into = Adopt(gst_element_get_static_pad(small_bin, "sink"));
+    if (!out || !into || gst_pad_link(out, into.get()) != GST_PAD_LINK_OK)
+      return MakeError(Errc::kPublishStreamStartError, "cannot feed the small video layer");
+    GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "encoder"));
+    GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "vadapt"));
+    if (encoder && caps) im.video_encoders.push_back({std::move(encoder), std::move(caps), *small});
+    im.layer_count = 2;
+  }
   im.rate = std::make_unique<SendRate>(std::move(im.audio_encoder), std::move(im.video_encoders));
   im.rate->Watch(im.first_src.get());
   if (gst_element_set_state(im.pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -364,6 +445,25 @@ void Publisher::SenderState(media::RtpTotals* totals) const {
   totals->wanted_bps = s.wanted_bps;
   totals->cpu_level = static_cast<int>(s.cpu_level);
   totals->encode_usage = s.encode_usage;
+}
+
+int Publisher::camera_layers() const {
+  return impl_->layer_count;
+}
+
+void Publisher::SetCameraLayer(size_t layer, bool active) {
+  // The small layer's valve came first (AddSmallLayer runs before the camera's branch).
+  if (layer >= impl_->layers.size() || impl_->layer_count < 2) return;
+  const Impl::Layer& l = impl_->layers[layer];
+  gboolean dropping = FALSE;
+  g_object_get(l.valve.get(), "drop", &dropping, nullptr);
+  if (static_cast<bool>(dropping) == !active) return;
+  g_object_set(l.valve.get(), "drop", active ? FALSE : TRUE, nullptr);
+  // Its receivers start again at a keyframe (the encoder's next would be a delta).
+  // (An upstream event into the encoder's source pad, as a payloader would send it.)
+  if (active && l.encoder)
+    if (GstPtr<GstPad> out = Adopt(gst_element_get_static_pad(l.encoder.get(), "src")))
+      gst_pad_send_event(out.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 GstElement* Publisher::webrtc() const {

@@ -54,6 +54,11 @@ class Publisher {
   /// Renders the local camera into a native window (0: stop); 0x01040201 when the
   /// renderer cannot start.
   Status SetPreviewWindow(uint64_t window);
+  /// The camera's video sections (2 with dual stream: the small layer's first).
+  [[nodiscard]] int camera_layers() const;
+  /// Opens or closes layer `layer`'s valve before its encoder (0 the small one); an
+  /// opened one is asked for a keyframe. Any thread.
+  void SetCameraLayer(size_t layer, bool active);
 
  private:
   Publisher() = default;
