@@ -232,7 +232,11 @@ test('a native dual-stream camera reaches each browser in the layer it asks for,
         const isSmall = (x) => x.width > 0 && x.width <= 320;
         const isBig = (x) => x.width >= 640;
         const [small, big] = [await watch(bob, isSmall, 30000), await watch(carol, isBig, 30000)];
-        const both = await media();
+        // Rates are over the last full second, written every 250 ms: the first frames can
+        // come before a window with both layers in it has closed.
+        let both = await media();
+        for (const end = Date.now() + 5000; !(both?.trackKbps?.[1] > 0 && both.trackKbps[2] > 0) && Date.now() < end;
+          await sleep(250)) both = await media();
         console.log(`# native layers ${JSON.stringify(both?.trackKbps)} kbit/s (audio, small, big); bob ${JSON.stringify(small)}, carol ${JSON.stringify(big)}`);
         assert.ok(isSmall(small), 'bob decodes the small layer');
         assert.ok(isBig(big), 'carol decodes the big layer');
