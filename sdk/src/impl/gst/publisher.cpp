@@ -65,7 +65,6 @@ struct Publisher::Impl {
     GstPtr<GstElement> valve, encoder;
   };
   std::vector<Layer> layers;
-  int layer_count = 1;  // the camera's video sections
   std::unique_ptr<SendRate> rate;
   ~Impl() {
     SilenceBus(bus);  // what fails while tearing down is not the app's problem
@@ -149,6 +148,12 @@ struct Publisher::Impl {
   // transceiver.
   Status AddBranch(const std::string& source, const std::string& rest, TrackKind kind, InputFeed* feed_target,
                    const VideoEncoderConfig* video);
+  // A branch's (floating) bin joins the pipeline, its unlinked output ghosted as "src".
+  void AddToPipeline(GstElement* bin) {
+    if (GstPtr<GstPad> out = Adopt(gst_bin_find_unlinked_pad(GST_BIN(bin), GST_PAD_SRC)))
+      gst_element_add_pad(bin, gst_ghost_pad_new("src", out.get()));
+    gst_bin_add(GST_BIN(pipeline.get()), bin);  // the pipeline takes the floating reference
+  }
   // Links a branch's bin (its "src" pad) to a new sendonly transceiver.
   Status LinkToWebrtc(GstElement* bin, TrackKind kind);
   // Dual stream: the camera's small layer as a bin of its own (scaler, encoder,
@@ -174,9 +179,7 @@ Result<GstElement*> Publisher::Impl::AddSmallLayer(const VideoEncoderConfig& sma
                                             " ! videoconvert ! " + VideoEncoder(small),
                                         GST_PAD_SINK, &why);  // floating
   if (!bin) return MakeError(Errc::kPublishStreamStartError, "cannot build the small video layer: " + why);
-  if (GstPtr<GstPad> out = Adopt(gst_bin_find_unlinked_pad(GST_BIN(bin), GST_PAD_SRC)))
-    gst_element_add_pad(bin, gst_ghost_pad_new("src", out.get()));
-  gst_bin_add(GST_BIN(pipeline.get()), bin);
+  AddToPipeline(bin);
   layers.push_back(
       {Adopt(gst_bin_get_by_name(GST_BIN(bin), "gate")), Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"))});
   if (Status st = LinkToWebrtc(bin, TrackKind::kCamera); !st) return st.error();
@@ -194,9 +197,7 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
   if (!bin)
     return MakeError(Errc::kPublishStreamStartError,
                      "cannot build the " + std::string(video ? "video" : "audio") + " pipeline: " + why);
-  if (GstPtr<GstPad> out = Adopt(gst_bin_find_unlinked_pad(GST_BIN(bin), GST_PAD_SRC)))
-    gst_element_add_pad(bin, gst_ghost_pad_new("src", out.get()));
-  gst_bin_add(GST_BIN(pipeline.get()), bin);  // the pipeline takes the floating reference
+  AddToPipeline(bin);  // the pipeline takes the floating reference
   gst_bin_add(GST_BIN(pipeline.get()), source.get());
   GstPtr<GstPad> into = Adopt(gst_element_get_static_pad(bin, "sink"));
   {
@@ -388,7 +389,6 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
     GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "encoder"));
     GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "vadapt"));
     if (encoder && caps) im.video_encoders.push_back({std::move(encoder), std::move(caps), *small});
-    im.layer_count = 2;
   }
   im.rate = std::make_unique<SendRate>(std::move(im.audio_encoder), std::move(im.video_encoders));
   im.rate->Watch(im.first_src.get());
@@ -448,12 +448,13 @@ void Publisher::SenderState(media::RtpTotals* totals) const {
 }
 
 int Publisher::camera_layers() const {
-  return impl_->layer_count;
+  // One valve per layer, and only with dual stream (a single camera stream has none).
+  return std::max<int>(1, static_cast<int>(impl_->layers.size()));
 }
 
 void Publisher::SetCameraLayer(size_t layer, bool active) {
   // The small layer's valve came first (AddSmallLayer runs before the camera's branch).
-  if (layer >= impl_->layers.size() || impl_->layer_count < 2) return;
+  if (layer >= impl_->layers.size()) return;
   const Impl::Layer& l = impl_->layers[layer];
   gboolean dropping = FALSE;
   g_object_get(l.valve.get(), "drop", &dropping, nullptr);
