@@ -100,6 +100,8 @@ BENCHMARK(BM_ParseRewriteOnly);
 
 void BM_RouterForward(benchmark::State& state) {
   const auto subscribers = static_cast<size_t>(state.range(0));
+  // 1: the subscribers took abs-send-time (the header is rebuilt with the send time).
+  const auto ast_id = static_cast<uint8_t>(state.range(1) ? 3 : 0);
   constexpr size_t kPayload = 1160;
   Router router;
   std::vector<std::unique_ptr<SrtpSession>> srtp;
@@ -127,7 +129,7 @@ void BM_RouterForward(benchmark::State& state) {
       r.numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
       if (batch.full()) benchmark::DoNotOptimize(batch.Flush(-1));  // a worker would sendmmsg() here
       uint8_t* slot = batch.Slot();
-      size_t len = WriteRewritten(slot, r, *v, false);
+      size_t len = WriteRewritten(slot, r, *v, false, 0, ast_id, seq * 20'000);
       size_t n = len ? srtp[i++]->ProtectRtp(slot, len, kSlotBytes) : 0;
       if (!n) state.SkipWithError("rewrite or protect failed");
       batch.Queue(n, to);
@@ -136,7 +138,12 @@ void BM_RouterForward(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["copies"] = static_cast<double>(subscribers);
 }
-BENCHMARK(BM_RouterForward)->ArgName("subscribers")->Arg(1)->Arg(8);
+BENCHMARK(BM_RouterForward)
+    ->ArgNames({"subscribers", "abs_send_time"})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({8, 0})
+    ->Args({8, 1});
 
 void BM_FeedbackLookup(benchmark::State& state) {
   const auto routes = static_cast<size_t>(state.range(0));

@@ -179,6 +179,43 @@ TEST(Negotiate, TheSubscribeAnswerPicksTheServersDtlsRole) {
   }
 }
 
+// Every subscribe section offers abs-send-time alone (the server's send time, for the
+// subscriber's REMB); the answer takes it under the offered id, or the server sends none.
+TEST(Negotiate, TheSubscribeOfferOffersAbsSendTimeAndTheAnswerTakesItOrNot) {
+  OfferedTrack cam;
+  cam.mid = "0";
+  cam.video = true;
+  cam.codec = {96, "VP8", 90000, 0, "", {}};
+  cam.ssrc = 111;
+  OfferedTrack mic = cam;
+  mic.mid = "1";
+  mic.video = false;
+  mic.codec = {111, "opus", 48000, 2, "", {}};
+  mic.ssrc = 222;
+  auto offer = ParseSdp(WriteSdp(BuildSubscribeOffer(kLocal, {cam, mic}, 1)));
+  ASSERT_TRUE(offer.ok());
+  for (const SdpMedia& m : offer->media) {
+    ASSERT_EQ(m.extmaps.size(), 1u) << m.mid;
+    EXPECT_EQ(m.extmaps[0].id, kSubscribeAbsSendTimeId);
+    EXPECT_EQ(m.extmaps[0].uri, kExtAbsSendTime);
+  }
+  SdpSession answer = *offer;
+  for (SdpMedia& m : answer.media) {
+    m.direction = "recvonly";
+    m.ice_ufrag = "cliu";
+    m.ice_pwd = "client-password-0123456789";
+    m.fingerprint = "AB:CD";
+    m.setup = "active";
+  }
+  auto took = CheckSubscribeAnswer(answer, {cam, mic});
+  ASSERT_TRUE(took.ok());
+  EXPECT_EQ(took->abs_send_time_id, kSubscribeAbsSendTimeId);
+  answer.media[0].extmaps.clear();
+  EXPECT_EQ(CheckSubscribeAnswer(answer, {cam, mic})->abs_send_time_id, 0) << "not taken";
+  answer.media[0].extmaps.push_back({9, "", std::string(kExtAbsSendTime)});
+  EXPECT_EQ(CheckSubscribeAnswer(answer, {cam, mic})->abs_send_time_id, 0) << "not under the offered id";
+}
+
 // Audio repaired for a native subscriber: NACK feedback, an RTX codec at Opus's clock
 // rate and the FID group; the same track offered to a browser has neither.
 TEST(Negotiate, SubscribeOfferRepairsAudioOnlyWithAnRtxPayloadType) {

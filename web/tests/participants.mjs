@@ -52,3 +52,50 @@ export async function hear(page, done, ms) {
   }
   return heard;
 }
+
+// In a subscriber's page: alice's camera as received, its decoded width and frame
+// count (every participant publishes a camera: the others' are not hers).
+export async function camera() {
+  let out = { width: 0, frames: 0 };
+  const pc = window.engine.subscribePc;
+  const id = window.streams['alice/video']?.getVideoTracks()[0]?.id;
+  if (!pc || !id) return out;
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier === id)
+      out = { width: s.frameWidth || 0, frames: s.framesDecoded || 0 };
+  });
+  return out;
+}
+
+// Node side (not sent to a page). Samples `page`'s camera every 100 ms until `done(sample)` or `ms`; returns the last
+// sample, the longest stretch without a newly decoded frame, and how long it took.
+export async function watch(page, done, ms) {
+  const start = Date.now();
+  let last = await page.evaluate(camera), longestFreeze = 0, since = start;
+  for (const end = start + ms; Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await page.evaluate(camera);
+    if (now.frames > last.frames) since = Date.now();
+    longestFreeze = Math.max(longestFreeze, Date.now() - since);
+    last = now;
+    if (done(now)) break;
+  }
+  return { ...last, longestFreeze, tookMs: Date.now() - start };
+}
+
+// In a subscriber's page: joins with `token` without publishing and asks for `type` of
+// alice's camera.
+export async function watcher({ token, type }) {
+  const { createEngine } = await import('/sdk/parley.js');
+  const engine = createEngine();
+  window.engine = engine;
+  window.streams = {};
+  engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
+    window.streams[`${userId}/${kind}`] = stream;
+    const v = document.createElement('video');
+    v.autoplay = true; v.muted = true; v.srcObject = stream;
+    document.body.append(v);
+  });
+  await engine.joinChannel(token, 'browser');
+  await engine.setRemoteVideoStreamType('alice', type);
+}

@@ -11,21 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { withChannel, outDir, parleyCliPath, runJsonLines } from './harness.mjs';
-import { browserParticipant } from './participants.mjs';
-
-// In a subscriber's page: alice's camera as received, its decoded width and frame
-// count (every participant publishes a camera: the others' are not hers).
-async function camera() {
-  let out = { width: 0, frames: 0 };
-  const pc = window.engine.subscribePc;
-  const id = window.streams['alice/video']?.getVideoTracks()[0]?.id;
-  if (!pc || !id) return out;
-  (await pc.getStats()).forEach((s) => {
-    if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier === id)
-      out = { width: s.frameWidth || 0, frames: s.framesDecoded || 0 };
-  });
-  return out;
-}
+import { browserParticipant, camera, watch, watcher } from './participants.mjs';
 
 // In a subscriber's page: its inbound video streams' counters (for a failure's story).
 async function videoIn() {
@@ -48,22 +34,6 @@ async function layers() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Samples `page`'s camera every 100 ms until `done(sample)` or `ms`; returns the last
-// sample, the longest stretch without a newly decoded frame, and how long it took.
-async function watch(page, done, ms) {
-  const start = Date.now();
-  let last = await page.evaluate(camera), longestFreeze = 0, since = start;
-  for (const end = start + ms; Date.now() < end;) {
-    await sleep(100);
-    const now = await page.evaluate(camera);
-    if (now.frames > last.frames) since = Date.now();
-    longestFreeze = Math.max(longestFreeze, Date.now() - since);
-    last = now;
-    if (done(now)) break;
-  }
-  return { ...last, longestFreeze, tookMs: Date.now() - start };
-}
 
 test('each subscriber gets the layer of a dual-stream camera it asks for and switches without freezing',
   { timeout: 120000 }, async () => {
@@ -195,23 +165,6 @@ test('a layer nobody watches is paused, and a native subscriber gets the layer o
       assert.equal(again.f, false, `paused again once its subscriber left: ${JSON.stringify(again)}`);
     });
   });
-
-// In a subscriber's page: joins with `token` without publishing and asks for `type` of
-// alice's camera.
-async function watcher({ token, type }) {
-  const { createEngine } = await import('/sdk/parley.js');
-  const engine = createEngine();
-  window.engine = engine;
-  window.streams = {};
-  engine.on('remoteTrackAvailable', ({ userId, kind, stream }) => {
-    window.streams[`${userId}/${kind}`] = stream;
-    const v = document.createElement('video');
-    v.autoplay = true; v.muted = true; v.srcObject = stream;
-    document.body.append(v);
-  });
-  await engine.joinChannel(token, 'browser');
-  await engine.setRemoteVideoStreamType('alice', type);
-}
 
 // libparley's dual stream: `parley join --dual-stream` publishes its 640x360 camera and a
 // 320x180 layer, each in its own video section (cameraLayers 2).

@@ -51,7 +51,9 @@ json UserJson(const Session& s, bool with_media) {
                            {"sentBps", sub->sent_bps},
                            {"videoPaused", sub->video_paused},
                            {"videoPauses", sub->video_pauses},
-                           {"videoTrials", sub->video_trials}};
+                           {"videoTrials", sub->video_trials},
+                           {"layerSwitches", sub->layer_switches},
+                           {"layerTrials", sub->layer_trials}};
   return u;
 }
 

@@ -41,8 +41,10 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
   int64_t elapsed = now_us - window_start_us_;
   if (elapsed >= options_.window_us) {
     video_bps_ = video_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
+    floor_bps_ = floor_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
     sent_bps_ = sent_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
-    video_bytes_ = sent_bytes_ = 0;
+    fixed_bps_ = fixed_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
+    video_bytes_ = sent_bytes_ = fixed_bytes_ = floor_bytes_ = 0;
     window_start_us_ = now_us;
   }
   uint64_t remb = estimate_bps(now_us);
@@ -58,8 +60,10 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
   };
   if (!paused_) {
     // No REMB, or no video offered: nothing to compare, nothing to pause for.
-    bool remb_low = remb != 0 && video_bps_ != 0 &&
-                    static_cast<double>(remb) < options_.pause_below * static_cast<double>(video_bps_);
+    // Settling after a layer switch down, the queue the larger layer built drains and
+    // the REMB recovers: not a reason to pause yet.
+    bool remb_low = remb != 0 && floor_bps_ != 0 && now_us >= settle_until_us_ &&
+                    static_cast<double>(remb) < options_.pause_below * static_cast<double>(floor_bps_);
     // A rising REMB is a receiver's estimate catching up with more video (libwebrtc's
     // grows a few per cent a second, to 1.5x what arrives: after a simulcast switch up it
     // trails the new rate for seconds), not congestion: the low period starts again
@@ -85,7 +89,7 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
     }
     return Change::kNone;
   }
-  bool remb_ok = remb == 0 || static_cast<double>(remb) >= options_.resume_above * static_cast<double>(video_bps_);
+  bool remb_ok = remb == 0 || static_cast<double>(remb) >= options_.resume_above * static_cast<double>(floor_bps_);
   // A pause for a low REMB ends on the REMB alone: the path's random loss (which NACK
   // repairs) must not keep video off once the bandwidth is back.
   bool helped = held_for(good_since_, remb_ok && (!loss_pause_ || lost < options_.resume_loss)) >= options_.resume_us;

@@ -13,11 +13,16 @@
 // stream), the video the routes offer it and the bytes actually sent to it. It decides
 // with hysteresis, so that a short dip does not cost a keyframe and a pause does not
 // flap:
+// The offered video rate is what cannot get smaller: single streams and simulcast
+// sources on their smallest layer (a larger layer is the layer switch's to move down,
+// layer_switch.hpp, which it does sooner).
 //   pause  when REMB stays below 80 % of the offered video rate for 2 s without rising
 //          by 10 % (a rising one is catching up, not congested), or the worst
 //          stream's loss stays above 25 % for 3 s;
 //   resume when REMB (if there is a fresh one) is at least 1.3x the offered video rate
 //          and the loss is below 5 %, both for 3 s.
+// After a layer switch down (Settle) the REMB rule waits 4 s: the larger layer's queue
+// drains and the estimate recovers, and pausing would only add a frozen picture.
 // Video that is paused is still offered, so the rate resuming needs is the publisher's
 // current one, not the one before the pause.
 //
@@ -44,6 +49,7 @@
 // OnVideoOffered per packet.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -84,9 +90,23 @@ class DownstreamEstimate {
   /// packet, and a paused video stream reports no loss), and the worst fresh one counts.
   void OnLoss(uint32_t ssrc, uint8_t fraction_lost, int64_t now_us);
   /// A video copy the routes would send the subscriber, `bytes` long, sent or not.
-  void OnVideoOffered(size_t bytes) { video_bytes_ += bytes; }
-  /// `bytes` actually sent to the subscriber (any media, retransmissions included).
-  void OnSent(size_t bytes) { sent_bytes_ += bytes; }
+  /// `lower_layer`: a smaller layer of its source could go instead; such video is left
+  /// to the layer switch (layer_switch.hpp), and only what cannot get smaller (single
+  /// streams, a source's smallest layer) decides a pause or a resume.
+  void OnVideoOffered(size_t bytes, bool lower_layer = false) {
+    video_bytes_ += bytes;
+    if (!lower_layer) floor_bytes_ += bytes;
+  }
+  /// `bytes` actually sent to the subscriber (any media, retransmissions included);
+  /// `fixed` when it is of a stream without layers to choose from (audio, a single-layer
+  /// video): what the layered sources' share of the estimate leaves out.
+  void OnSent(size_t bytes, bool fixed = false) {
+    sent_bytes_ += bytes;
+    if (fixed) fixed_bytes_ += bytes;
+  }
+  /// A simulcast route to the subscriber moved to a smaller layer: the REMB rule waits
+  /// until `until_us` (the larger layer's queue drains, the estimate recovers).
+  void Settle(int64_t until_us) { settle_until_us_ = std::max(settle_until_us_, until_us); }
   /// Rolls the rate window when it is due and applies the rules; call it often (each
   /// worker tick). Returns kPaused / kResumed when the decision changed just now.
   Change Update(int64_t now_us);
@@ -98,8 +118,12 @@ class DownstreamEstimate {
   [[nodiscard]] uint64_t estimate_bps(int64_t now_us) const;
   /// The video the routes offered over the last full window.
   [[nodiscard]] uint64_t video_bps() const { return video_bps_; }
+  /// ... of it, what could not get smaller: the rate the pause and resume rules weigh.
+  [[nodiscard]] uint64_t floor_bps() const { return floor_bps_; }
   /// What was sent over the last full window.
   [[nodiscard]] uint64_t sent_bps() const { return sent_bps_; }
+  /// ... of it, of streams without layers.
+  [[nodiscard]] uint64_t fixed_bps() const { return fixed_bps_; }
   /// The worst fresh per-stream loss (0..255).
   [[nodiscard]] uint8_t loss(int64_t now_us) const;
 
@@ -119,8 +143,8 @@ class DownstreamEstimate {
   int64_t remb_at_us_ = 0;
   bool has_remb_ = false;
   std::array<StreamLoss, kStreams> losses_{};
-  uint64_t video_bytes_ = 0, sent_bytes_ = 0;  ///< in the current window
-  uint64_t video_bps_ = 0, sent_bps_ = 0;      ///< over the last full window
+  uint64_t video_bytes_ = 0, sent_bytes_ = 0, fixed_bytes_ = 0, floor_bytes_ = 0;  ///< in the current window
+  uint64_t video_bps_ = 0, sent_bps_ = 0, fixed_bps_ = 0, floor_bps_ = 0;          ///< over the last full window
   int64_t window_start_us_ = 0;
   bool started_ = false;
   // When each condition began to hold without a break; -1 = it does not hold now.
@@ -130,6 +154,7 @@ class DownstreamEstimate {
   uint8_t loss_at_pause_ = 0;      ///< ... at this loss
   int64_t loss_rule_from_us_ = 0;  ///< the loss rule rests until then
   int64_t paused_at_us_ = 0;       ///< when the current pause began
+  int64_t settle_until_us_ = 0;    ///< the REMB rule waits until then (Settle)
   int64_t retry_delay_us_ = 0;     ///< how long this pause waits for its trial
   int64_t trial_at_us_ = -1;       ///< when the last trial resumed video (-1: none pending)
   uint32_t trials_ = 0;

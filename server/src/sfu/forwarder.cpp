@@ -116,7 +116,7 @@ void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
       // small and it is what keeps a call going); the copy is still offered, so the
       // estimate knows what resuming needs.
       DownstreamEstimate& downstream = sub->downstream();
-      downstream.OnVideoOffered(v.data.size());
+      downstream.OnVideoOffered(v.data.size(), layered && r.layers.above_lowest());
       if (!downstream.video_allowed()) {
         r.numbers.Skipped();
         drops_.Count(DropReason::kSubscriberCongested);
@@ -130,7 +130,8 @@ void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
   }
 }
 
-size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt) {
+size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt,
+                      uint8_t abs_send_time_id, int64_t send_us) {
   bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
   std::span<const uint8_t> body = v.payload();  // the payload this copy carries
   bool whole = !as_rtx;                         // the packet as it came, padding included
@@ -145,21 +146,37 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
       whole = false;
     }
   }
-  size_t len = whole ? v.data.size() : v.payload_offset + (as_rtx ? 2 : 0) + body.size();
+  // The header: as it came, or its fixed part and CSRCs with our one extension (8 bytes:
+  // RFC 8285's one-byte form, one 3-byte element).
+  const size_t fixed = 12 + 4 * static_cast<size_t>(v.data[0] & 0x0F);
+  const size_t header = abs_send_time_id ? fixed + 8 : v.payload_offset;
+  std::span<const uint8_t> tail = whole ? v.data.subspan(v.payload_offset) : body;  // whole: padding too
+  const size_t at = header + (as_rtx ? 2 : 0);                                      // where the payload goes
+  size_t len = at + tail.size();
   if (len > kMaxDatagram) return 0;
-  if (whole) {
-    std::memcpy(slot, v.data.data(), len);
-  } else {  // header, for RTX the original sequence number, payload; no padding
-    std::memcpy(slot, v.data.data(), v.payload_offset);
-    slot[0] &= static_cast<uint8_t>(~0x20);
-    std::memcpy(slot + v.payload_offset + (as_rtx ? 2 : 0), body.data(), body.size());
+  std::memcpy(slot, v.data.data(), abs_send_time_id ? fixed : v.payload_offset);
+  if (!whole) slot[0] &= static_cast<uint8_t>(~0x20);  // no padding
+  if (abs_send_time_id) {
+    slot[0] |= 0x10;
+    uint8_t* x = slot + fixed;
+    const uint32_t ast = AbsSendTime(send_us);
+    const uint8_t ext[8] = {0xBE,
+                            0xDE,
+                            0x00,
+                            0x01,
+                            static_cast<uint8_t>((abs_send_time_id << 4) | 2),
+                            static_cast<uint8_t>(ast >> 16),
+                            static_cast<uint8_t>(ast >> 8),
+                            static_cast<uint8_t>(ast)};
+    std::memcpy(x, ext, sizeof(ext));
   }
+  std::memcpy(slot + at, tail.data(), tail.size());
   auto out = ParseRtp(std::span<uint8_t>(slot, len));
   if (!out) return 0;
   SeqRewriter::Out numbers = r.numbers.Apply(v.sequence, v.timestamp);
   out->SetTimestamp(numbers.ts);
   if (as_rtx) {
-    Store16(slot + v.payload_offset, numbers.seq);
+    Store16(slot + header, numbers.seq);
     out->SetSsrc(r.spec.rtx_ssrc);
     out->SetPayloadType(r.spec.rtx_payload_type);
     out->SetSequence(r.numbers.NextRtxSeq());
@@ -174,10 +191,7 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
     }
     r.numbers.OnSent(numbers);
   }
-  if (r.rewrite_vp8) {
-    size_t at = v.payload_offset + (as_rtx ? 2 : 0);
-    r.vp8.Rewrite(std::span<uint8_t>(slot + at, len - at), v.ssrc, retransmission);
-  }
+  if (r.rewrite_vp8) r.vp8.Rewrite(std::span<uint8_t>(slot + at, len - at), v.ssrc, retransmission);
   if (!retransmission) {
     ++r.packets;
     r.octets += static_cast<uint32_t>(body.size());
@@ -189,7 +203,13 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
                               const InboundTrack& from) {
   bool video = from.video;
   uint8_t* slot = sink_.Slot();
-  size_t len = WriteRewritten(slot, r, v, retransmission, from.red_payload_type);
+  // The send time: now, or for paced video when the pacer will let it go.
+  int64_t send_us = now_us_;
+  const uint8_t ast_id = sub.abs_send_time_id();
+  if (ast_id && video)
+    if (auto it = pacers_.find(sub.id()); it != pacers_.end())
+      send_us = it->second->DepartureUs(v.data.size() + 16, now_us_);  // about its size protected
+  size_t len = WriteRewritten(slot, r, v, retransmission, from.red_payload_type, ast_id, send_us);
   if (!len) {  // only a copy that grew past a datagram (RTX adds two bytes) fails here
     drops_.Count(DropReason::kTooLarge);
     return false;
@@ -201,7 +221,7 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
   }
   sub.shared_counters()->sent_packets.fetch_add(1, std::memory_order_relaxed);
   sub.shared_counters()->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
-  sub.downstream().OnSent(n);
+  sub.downstream().OnSent(n, from.layers <= 1);
   if (Lose()) {  // simulated loss (tests): protected and counted as sent, never sent
     drops_.Count(DropReason::kSimulatedLoss);
     return true;
@@ -395,11 +415,20 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
     const PublisherTracks::Track& t = pub.tracks()[r.spec.track + i];
     states[i] = {all_active || LayerAvailable(t, now_us), LayerRate(t)};
   }
-  // The subscriber's estimate shared evenly among the simulcast sources it receives.
-  uint64_t share = sub.downstream().estimate_bps(now_us);
+  // The subscriber's estimate, less what its streams without layers (audio above all)
+  // take, shared evenly among the simulcast sources it receives (0: no estimate).
+  const DownstreamEstimate& down = sub.downstream();
+  const uint64_t estimate = down.estimate_bps(now_us);
+  uint64_t share = estimate;
+  if (share != 0) share = std::max<uint64_t>(share > down.fixed_bps() ? share - down.fixed_bps() : 0, 1);
+  const bool congested = static_cast<double>(estimate) < 0.95 * static_cast<double>(down.sent_bps());
   if (auto it = layered_routes_.find(sub.id()); it != layered_routes_.end() && it->second.count > 1)
-    share /= it->second.count;
-  if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us)) RequestKeyframe(pub, now_us);
+    share = std::max<uint64_t>(share / it->second.count, share != 0 ? 1 : 0);
+  const uint8_t before = r.layers.target();
+  if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us, congested)) {
+    RequestKeyframe(pub, now_us);
+    if (before != LayerSwitch::kNone && r.layers.target() < before) sub.downstream().Settle(now_us + kSettleUs);
+  }
 }
 
 bool Forwarder::SetStreamType(uint64_t publisher, uint64_t subscriber, VideoStreamType type, int64_t now_us) {
@@ -455,13 +484,20 @@ void Forwarder::ChooseLayers(Transport& sub, int64_t now_us) {
   Router* router = RouterOf(sub.id());
   if (!router) return;
   uint32_t count = 0;
+  uint64_t switches = 0, trials = 0;
   router->ForEachRouteTo(sub.id(), [&](Route& r) {
     Transport* pub = transports_.Find(r.publisher);
     if (!pub || r.spec.track >= pub->tracks().size() || pub->tracks()[r.spec.track].cfg.layers <= 1) return;
     ++count;
     ChooseLayer(*pub, r, sub, now_us);
+    switches += r.layers.switches();
+    trials += r.layers.trials();
   });
   due.count = count;
+  if (count != 0) {  // of the routes it has now
+    sub.shared_counters()->layer_switches.store(switches, std::memory_order_relaxed);
+    sub.shared_counters()->layer_trials.store(trials, std::memory_order_relaxed);
+  }
   // A subscriber without simulcast routes is looked at again only now and then (a scan
   // of the channel's routes is not free), in case a publisher starts sending layers.
   if (count == 0) due.next_us = now_us + kIdleLayerChoiceUs;

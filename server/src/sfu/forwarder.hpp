@@ -33,7 +33,18 @@ namespace parley::sfu {
 /// RED packet goes as RED where the route takes it, else as its primary block alone, and
 /// always so when retransmitted (the subscriber's RTX stream carries the codec). The
 /// forward path's per-copy work before SRTP (forwarder and benchmark).
-size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt = 0);
+/// With `abs_send_time_id` (the subscriber took abs-send-time), the publisher's header
+/// extensions (numbered as negotiated with the publisher, meaningless to the subscriber)
+/// give way to one: abs-send-time at `send_us` (any microsecond clock).
+size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt = 0,
+                      uint8_t abs_send_time_id = 0, int64_t send_us = 0);
+
+/// abs-send-time's value for `us` microseconds: seconds in 6.18 fixed point, 24 bits
+/// (wrapping every 64 s).
+[[nodiscard]] inline uint32_t AbsSendTime(int64_t us) {
+  auto t = static_cast<uint64_t>(us) % 64'000'000u;
+  return static_cast<uint32_t>(((t << 18) / 1'000'000u) & 0xFFFFFFu);
+}
 
 class Forwarder {
  public:
@@ -147,6 +158,8 @@ class Forwarder {
   std::atomic<uint64_t> paced_{0};
   static constexpr size_t kMaxLayers = 8;
   static constexpr int64_t kLayerChoiceUs = 100'000, kIdleLayerChoiceUs = 1'000'000;
+  /// After a switch down, how long the pause rule leaves the estimate to recover.
+  static constexpr int64_t kSettleUs = 4'000'000;
   struct LayerChoice {
     int64_t next_us = 0;  ///< when the subscriber's simulcast routes are chosen for next
     uint32_t count = 0;   ///< how many it has (its estimate is shared among them)

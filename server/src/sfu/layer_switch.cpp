@@ -4,7 +4,7 @@
 
 namespace parley::sfu {
 
-bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us) {
+bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us, bool congested) {
   size_t n = std::min<size_t>(layers.size(), kNone);
   auto at = [&](int i) -> const LayerState& { return layers[static_cast<size_t>(i)]; };
   int lowest = -1, highest = -1;
@@ -14,6 +14,7 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
       highest = static_cast<int>(i);
     }
   if (lowest < 0) return false;  // nothing is sent: keep what was wanted
+  lowest_ = static_cast<uint8_t>(lowest);
   // A layer fits when its measured rate (times `margin`) is within the share; one not
   // measured yet fits (no evidence against it).
   auto fits = [&](int i, double margin) {
@@ -28,31 +29,80 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
   int want = ref;
   // The hold timers run only while auto moves from a layer it has, by the estimate.
   const bool holding = type_ == VideoStreamType::kAuto && share_bps != 0 && ref >= 0;
-  if (!holding) up_since_us_ = down_since_us_ = -1;
+  if (!holding) {
+    up_since_us_ = down_since_us_ = below_since_us_ = -1;
+    trying_ = false;
+  }
+  auto trial_failed = [&] {
+    trial_wait_us_ = std::min(trial_wait_us_ * 2, kTrialMaxWaitUs);
+    trial_at_us_ = -1;
+    trying_ = false;
+    failed_share_bps_ = share_bps;
+  };
   if (type_ == VideoStreamType::kBig || (type_ == VideoStreamType::kAuto && share_bps == 0)) {
     want = highest;
   } else if (type_ == VideoStreamType::kSmall) {
     want = lowest;
   } else if (ref < 0) {
     want = largest_fitting_below(static_cast<int>(n));  // a first choice, or the layer went: at once
-  } else {
-    if (!fits(ref, 1.0)) {
-      up_since_us_ = -1;
-      if (down_since_us_ < 0) down_since_us_ = now_us;
-      if (now_us - down_since_us_ >= kDownHoldUs) want = largest_fitting_below(ref);
+  } else if (trying_) {
+    // The trial layer is the probe: it may not fit yet, but the estimate must not fall.
+    if (static_cast<double>(share_bps) > 1.01 * static_cast<double>(trial_peak_bps_)) {  // climbing
+      trial_peak_bps_ = share_bps;
+      trial_peak_at_us_ = now_us;
+    }
+    if (congested && static_cast<double>(share_bps) < 0.95 * static_cast<double>(trial_peak_bps_)) {
+      trial_failed();
+      want = largest_fitting_below(ref);
+    } else if (fits(ref, 1.0) || now_us - trial_peak_at_us_ >= kTrialStallUs ||
+               now_us - trial_at_us_ >= kTrialLimitUs) {
+      trying_ = false;  // judged by the usual rules from now on; held after kTrialHeldUs
+    }
+  } else if (!fits(ref, 1.0) && congested) {
+    up_since_us_ = -1;
+    if (down_since_us_ < 0) down_since_us_ = now_us;
+    if (now_us - down_since_us_ >= kDownHoldUs) {
+      want = largest_fitting_below(ref);
+      if (want != ref && trial_at_us_ >= 0 && now_us - trial_at_us_ < kTrialHeldUs) trial_failed();
+    }
+  } else {  // it fits, or the subscriber takes what it is sent: stay, and look up
+    down_since_us_ = -1;
+    if (trial_at_us_ >= 0 && now_us - trial_at_us_ >= kTrialHeldUs) {  // the last trial held
+      trial_wait_us_ = kTrialAfterUs;
+      trial_at_us_ = -1;
+    }
+    // Uncongested with an estimate well above the one the last trial failed at: the link
+    // changed, and the next trial need not wait out the backing off.
+    if (!congested && failed_share_bps_ != 0 &&
+        static_cast<double>(share_bps) >= 1.3 * static_cast<double>(failed_share_bps_) + 20'000.0) {
+      trial_wait_us_ = kTrialAfterUs;
+      failed_share_bps_ = 0;
+    }
+    int up = -1;  // one step at a time: the next layer being sent above this one
+    for (int i = ref + 1; i <= highest; ++i)
+      if (at(i).active) {
+        up = i;
+        break;
+      }
+    if (up >= 0 && fits(ref, 1.0) && fits(up, 1.15)) {
+      below_since_us_ = -1;
+      if (up_since_us_ < 0) up_since_us_ = now_us;
+      if (now_us - up_since_us_ >= kUpHoldUs) want = up;
     } else {
-      down_since_us_ = -1;
-      int up = -1;  // one step at a time: the next layer being sent above this one
-      for (int i = ref + 1; i <= highest; ++i)
-        if (at(i).active) {
-          up = i;
-          break;
-        }
-      if (up >= 0 && fits(up, 1.15)) {
-        if (up_since_us_ < 0) up_since_us_ = now_us;
-        if (now_us - up_since_us_ >= kUpHoldUs) want = up;
+      up_since_us_ = -1;
+      if (up < 0) {
+        below_since_us_ = -1;
       } else {
-        up_since_us_ = -1;
+        if (below_since_us_ < 0) below_since_us_ = now_us;
+        if (now_us - below_since_us_ >= trial_wait_us_) {  // held below it long enough: try it
+          want = up;
+          trying_ = true;
+          trial_at_us_ = now_us;
+          trial_peak_bps_ = share_bps;
+          trial_peak_at_us_ = now_us;
+          below_since_us_ = -1;
+          ++trials_;
+        }
       }
     }
   }

@@ -9,9 +9,23 @@
 //  * a layer the publisher stops sending (its own encoder dropped it, or it was paused)
 //    is left for the nearest one it still sends, at once;
 //  * in auto, a lower layer is taken when the one forwarded no longer fits the
-//    subscriber's share of its estimate for 300 ms (before the pause rule of
+//    subscriber's share of its estimate for 300 ms while the estimate is below what the
+//    subscriber is sent (a receive-side estimate sits close above what arrives, so only
+//    one below it says the link cannot take it; before the pause rule of
 //    downstream_estimate.hpp, 2 s, would stop its video), a higher one when it has fitted
-//    with 15 % to spare for 2 s; with no estimate (a client that sends no REMB) auto is big;
+//    with 15 % to spare for 2 s; with no estimate (a client that sends no REMB) auto is big.
+//    The share is the estimate less what the subscriber's streams without layers take
+//    (audio), divided among the simulcast sources it receives;
+//  * a receiver estimates from what arrives (libwebrtc's REMB grows to at most 1.5x
+//    the incoming rate), so a subscriber held on a lower layer may never show room for
+//    the next one, even once its link has it. Auto therefore tries the next layer up
+//    after 4 s held below it without congestion (a trial: the real layer is the probe).
+//    Until it fits, while the estimate climbs (a new peak within 2 s; 20 s at most),
+//    the trial layer need not fit: only the estimate must not fall while the
+//    subscriber is congested (to under 95 % of its peak since the trial began: a queue
+//    building), else it is left at once; then the usual rules judge it. A trial left within 10 s failed and doubles the
+//    wait (up to 32 s); one that holds 10 s resets it, and so does an uncongested estimate 30 % (and 20 kbit/s) above
+//    the one the last trial failed at (the link changed);
 //  * a switch happens only where the new layer starts a keyframe (the subscriber's
 //    decoder cannot start elsewhere); until then the old layer keeps flowing, so a
 //    switch costs no frozen picture. The forwarder asks the publisher for the keyframe.
@@ -44,33 +58,53 @@ class LayerSwitch {
   static constexpr uint8_t kNone = 0xFF;
   static constexpr int64_t kDownHoldUs = 300'000;
   static constexpr int64_t kUpHoldUs = 2'000'000;
+  static constexpr int64_t kTrialAfterUs = 4'000'000;
+  static constexpr int64_t kTrialMaxWaitUs = 32'000'000;
+  static constexpr int64_t kTrialStallUs = 2'000'000;
+  static constexpr int64_t kTrialLimitUs = 20'000'000;
+  static constexpr int64_t kTrialHeldUs = 10'000'000;
 
   [[nodiscard]] VideoStreamType type() const { return type_; }
   void SetType(VideoStreamType t) {
     type_ = t;
-    up_since_us_ = down_since_us_ = -1;
+    up_since_us_ = down_since_us_ = below_since_us_ = trial_at_us_ = -1;
+    trying_ = false;
   }
   /// The layer forwarded now (kNone before the first keyframe of one).
   [[nodiscard]] uint8_t current() const { return current_; }
+  /// Whether a smaller layer than the one forwarded is being sent (at the last Choose).
+  [[nodiscard]] bool above_lowest() const { return current_ != kNone && lowest_ != kNone && current_ > lowest_; }
   /// The layer wanted; differs from current() while a switch waits for its keyframe.
   [[nodiscard]] uint8_t target() const { return target_; }
   /// How many switches happened (a counter for the admin view and the tests).
   [[nodiscard]] uint32_t switches() const { return switches_; }
+  /// How many times auto tried the next layer up beyond the estimate.
+  [[nodiscard]] uint32_t trials() const { return trials_; }
+  /// Whether a trial is under way.
+  [[nodiscard]] bool trying() const { return trying_; }
 
   /// Chooses the target from the layers (smallest first), the subscriber's share of
-  /// its downstream estimate (`share_bps`, 0 = no estimate) and the time. Returns true
-  /// when the target changed to a layer other than the current one: the publisher
-  /// should be asked for a keyframe.
-  bool Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us);
+  /// its downstream estimate (`share_bps`, 0 = no estimate) and the time. `congested`:
+  /// the estimate is below what the subscriber is sent (see above). Returns true when
+  /// the target changed to a layer other than the current one: the publisher should be
+  /// asked for a keyframe.
+  bool Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us, bool congested = true);
   /// A packet of `layer` arrived; `keyframe_start` says it begins a keyframe. Whether
   /// it is forwarded (it is of the current layer, or it starts the switch to the target).
   bool Accept(uint8_t layer, bool keyframe_start);
 
  private:
   VideoStreamType type_ = VideoStreamType::kBig;
-  uint8_t current_ = kNone, target_ = kNone;
+  uint8_t current_ = kNone, target_ = kNone, lowest_ = kNone;
   int64_t up_since_us_ = -1, down_since_us_ = -1;
-  uint32_t switches_ = 0;
+  int64_t below_since_us_ = -1;  ///< auto has been held below the next layer by the estimate since
+  int64_t trial_at_us_ = -1;     ///< the last trial began then (-1: none to judge)
+  int64_t trial_wait_us_ = kTrialAfterUs;
+  uint64_t trial_peak_bps_ = 0;    ///< the highest share seen while trying ...
+  int64_t trial_peak_at_us_ = -1;  ///< ... reached then (1 % above the one before)
+  uint64_t failed_share_bps_ = 0;  ///< the share when the last trial failed (0: none since)
+  bool trying_ = false;
+  uint32_t switches_ = 0, trials_ = 0;
 };
 
 /// VP8 picture ID and TL0PICIDX of one route, continued across the publisher's layers

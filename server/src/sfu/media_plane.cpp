@@ -356,8 +356,11 @@ Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
     if (o.active && o.red_payload_type) red.emplace_back(o.ssrc, o.red_accepted ? o.red_payload_type : 0);
   }
   worker_->Post([w = worker_, id = media->subscribe->transport_id, ufrag = answer->remote_ufrag,
-                 fp = answer->remote_fingerprint, client = answer->dtls_client] {
-    if (Transport* t = w->FindTransport(id)) t->SetRemote(ufrag, fp, client);
+                 fp = answer->remote_fingerprint, client = answer->dtls_client, ast = answer->abs_send_time_id] {
+    if (Transport* t = w->FindTransport(id)) {
+      t->SetRemote(ufrag, fp, client);
+      t->set_abs_send_time_id(ast);
+    }
   });
   if (!red.empty())
     worker_->Post([w = worker_, id = media->subscribe->transport_id, red = std::move(red)] {
@@ -522,7 +525,9 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                                   c.sent_bps.load(kRelaxed),
                                   c.video_paused.load(kRelaxed),
                                   c.video_pauses.load(kRelaxed),
-                                  c.video_trials.load(kRelaxed)};
+                                  c.video_trials.load(kRelaxed),
+                                  c.layer_switches.load(kRelaxed),
+                                  c.layer_trials.load(kRelaxed)};
   }
   return out;
 }

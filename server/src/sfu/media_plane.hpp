@@ -80,6 +80,8 @@ struct SubscribeView {
   bool video_paused = false;    ///< the client cannot take its video now (the SFU sends it none)
   uint64_t video_pauses = 0;    ///< how often that began
   uint64_t video_trials = 0;    ///< how often paused video was resumed on trial
+  uint64_t layer_switches = 0;  ///< simulcast layer switches of its routes
+  uint64_t layer_trials = 0;    ///< auto's trials of a layer up
 };
 
 /// A session's transports as the admin API shows them; each is absent when not open.

@@ -336,6 +336,7 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
     SetLocalTransport(m, local, "actpass");
     m.direction = t.active ? "sendonly" : "inactive";
     m.rtcp_rsize = true;
+    m.extmaps.push_back({kSubscribeAbsSendTimeId, "", std::string(kExtAbsSendTime)});
     SdpCodec c = t.codec;
     c.feedback.clear();
     // goog-remb: Chromium then reports its receive-side estimate of what it can take
@@ -402,6 +403,10 @@ Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std
     bool listed = std::find(m.formats.begin(), m.formats.end(), std::to_string(pt)) != m.formats.end();
     out.red.push_back(c && listed && CodecNamed(c->name, "red"));
   }
+  // One transport (BUNDLE): the first section's word holds for all. An answer may only
+  // take an offered extension under its offered id (RFC 8285 §6).
+  for (const auto& e : first.extmaps)
+    if (e.uri == kExtAbsSendTime && e.id == kSubscribeAbsSendTimeId) out.abs_send_time_id = e.id;
   return out;
 }
 

@@ -151,15 +151,24 @@ SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec, bool ster
 /// tracks that went away), ICE-lite, a=setup:actpass: the client picks the DTLS role
 /// in its answer (passive makes the server the client, see CheckSubscribeAnswer). A section with an RTX payload type
 /// and SSRC carries RTX and generic NACK: every video section, and audio ones for native subscribers of a native
-/// publisher (ChannelMedia decides); other audio sections have no feedback.
+/// publisher (ChannelMedia decides); other audio sections have no feedback. Every
+/// section offers abs-send-time (kSubscribeAbsSendTimeId) and no other extension.
 SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
                                uint64_t session_version);
+
+/// The extension id the server offers subscribers abs-send-time under. The server writes
+/// its own send time in every packet it forwards to a subscriber that took it, so the
+/// receiver's delay-based estimate (its REMB) measures the path from the server, not
+/// the publisher's capture and encoding jitter that RTP timestamps carry.
+inline constexpr uint8_t kSubscribeAbsSendTimeId = 3;
 
 struct SubscribeAnswer {
   std::string remote_ufrag, remote_pwd, remote_fingerprint;
   bool dtls_client = false;  ///< the answer said a=setup:passive: the server is the DTLS client
   /// Per answered section: whether it accepted the RED the offer had there.
   std::vector<bool> red;
+  /// kSubscribeAbsSendTimeId when the answer took abs-send-time, else 0.
+  uint8_t abs_send_time_id = 0;
 };
 /// Checks the client's answer to a subscribe offer (the latest, or an earlier one: its
 /// sections are a prefix of the latest): same mids, ICE credentials, a sha-256

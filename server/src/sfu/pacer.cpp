@@ -56,7 +56,18 @@ bool Pacer::Push(std::span<const uint8_t> datagram, int64_t now_us) {
   len_[i] = static_cast<uint16_t>(datagram.size());
   queued_at_[i] = now_us;
   ++count_;
+  queued_bytes_ += datagram.size();
   return true;
+}
+
+int64_t Pacer::DepartureUs(size_t bytes, int64_t now_us) const {
+  double tokens = last_us_ < 0 ? Burst() : tokens_;
+  if (last_us_ >= 0 && now_us > last_us_)
+    tokens = std::min(tokens + static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(now_us - last_us_), Burst());
+  double need = static_cast<double>(queued_bytes_ + bytes) - tokens;
+  if (need <= 0) return now_us;
+  auto wait_us = static_cast<int64_t>(std::ceil(need * 8e6 / static_cast<double>(rate_bps_)));
+  return now_us + std::min(wait_us, options_.max_delay_us);
 }
 
 int64_t Pacer::NextReleaseUs(int64_t now_us) const {

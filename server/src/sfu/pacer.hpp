@@ -59,6 +59,7 @@ class Pacer {
       if (!overdue && tokens_ < static_cast<double>(len_[i])) break;
       Take(len_[i]);
       send(std::span<const uint8_t>(data_.data() + i * kSlotBytes, len_[i]));
+      queued_bytes_ -= len_[i];
       head_ = (head_ + 1) % kSlots;
       --count_;
       ++sent;
@@ -71,9 +72,14 @@ class Pacer {
     if (count_ == 0) return;
     Take(len_[head_]);
     send(std::span<const uint8_t>(data_.data() + head_ * kSlotBytes, len_[head_]));
+    queued_bytes_ -= len_[head_];
     head_ = (head_ + 1) % kSlots;
     --count_;
   }
+  /// When a video datagram of `bytes` offered now would leave: after what is queued, as
+  /// the budget allows, at most max_delay_us from now. (The send time a subscriber's
+  /// abs-send-time carries, written before the datagram is protected and queued.)
+  [[nodiscard]] int64_t DepartureUs(size_t bytes, int64_t now_us) const;
   /// When the head of the FIFO may leave (now_us when it may already); -1 when empty.
   [[nodiscard]] int64_t NextReleaseUs(int64_t now_us) const;
   [[nodiscard]] size_t queued() const { return count_; }
@@ -93,6 +99,7 @@ class Pacer {
   std::vector<uint16_t> len_;
   std::vector<int64_t> queued_at_;
   size_t head_ = 0, count_ = 0;
+  size_t queued_bytes_ = 0;
 };
 
 }  // namespace parley::sfu

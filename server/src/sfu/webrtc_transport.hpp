@@ -88,6 +88,8 @@ struct TransportCounters {
   std::atomic<bool> video_paused{false};    ///< subscribe side: it cannot take its video now
   std::atomic<uint64_t> video_pauses{0};    ///< ... and how often that began
   std::atomic<uint64_t> video_trials{0};    ///< ... and how often it was resumed on trial
+  std::atomic<uint64_t> layer_switches{0};  ///< subscribe side: simulcast layer switches (all routes)
+  std::atomic<uint64_t> layer_trials{0};    ///< ... and auto's trials of a layer up (layer_switch.hpp)
   /// Publish side: bit i = inbound track i is a simulcast layer paused because nobody
   /// watches it (layer_economy.hpp); the control plane tells the publisher.
   std::atomic<uint64_t> paused_layers{0};
@@ -183,6 +185,10 @@ class WebRtcTransport {
   [[nodiscard]] const PublisherTracks& tracks() const { return tracks_; }
   /// Subscribe side: what the client can take, and whether video to it is paused.
   [[nodiscard]] DownstreamEstimate& downstream() { return downstream_; }
+  /// Subscribe side: the id of abs-send-time in what is sent to the client (0: none),
+  /// from its answer (negotiate.hpp kSubscribeAbsSendTimeId).
+  [[nodiscard]] uint8_t abs_send_time_id() const { return abs_send_time_id_; }
+  void set_abs_send_time_id(uint8_t id) { abs_send_time_id_ = id; }
   /// For transports where the server offered: the client's credentials arrive with its
   /// answer, and its DTLS role (`dtls_client`: it answered passive, so we are the
   /// client). The role is fixed once the handshake started; a later answer (after a
@@ -263,6 +269,7 @@ class WebRtcTransport {
   std::shared_ptr<TransportCounters> counters_;
   PublisherTracks tracks_;
   DownstreamEstimate downstream_;
+  uint8_t abs_send_time_id_ = 0;
   std::unique_ptr<TwccRecorder> twcc_;
   RtpHandler on_rtp_;
   RtcpHandler on_rtcp_;

@@ -105,11 +105,12 @@ struct Subscriber {
   DownstreamEstimate e;
   int64_t now = 1'000;
   int paused = 0, resumed = 0;
+  bool lower_layer = false;  ///< the video offered is a layer above its source's smallest
 
   void Run(int64_t duration, uint64_t video_bps, uint64_t remb_bps = 0, int loss = -1) {
     for (int64_t end = now + duration; now < end; now += kTick) {
       size_t bytes = static_cast<size_t>(video_bps / 8 * kTick / kSecond);
-      e.OnVideoOffered(bytes);
+      e.OnVideoOffered(bytes, lower_layer);
       if (e.video_allowed()) e.OnSent(bytes);
       if ((now / kTick) % 50 == 0) {  // feedback once a second, as Chromium sends REMB and RR
         if (remb_bps) e.OnRemb(remb_bps, now);
@@ -153,6 +154,32 @@ TEST(DownstreamEstimate, PausesWhenRembStaysBelowTheVideoRateForTwoSeconds) {
   s.Run(kSecond + kTick, 1'000'000, 700'000);
   EXPECT_EQ(s.e.sent_bps(), 0u);                                // nothing sent while paused ...
   EXPECT_NEAR(static_cast<double>(s.e.video_bps()), 1e6, 2e4);  // ... but still offered
+}
+
+// A simulcast layer with a smaller one below it is the layer switch's to move down, not
+// the pause's: only what cannot get smaller is weighed.
+TEST(DownstreamEstimate, VideoThatCouldGoAsASmallerLayerDoesNotPause) {
+  Subscriber s;
+  s.lower_layer = true;
+  s.Run(6 * kSecond, 1'000'000, 300'000);
+  EXPECT_EQ(s.paused, 0);
+  EXPECT_NEAR(static_cast<double>(s.e.video_bps()), 1e6, 2e4) << "still the video offered (the pacer's rate)";
+  EXPECT_EQ(s.e.floor_bps(), 0u);
+  s.lower_layer = false;  // on its smallest layer now, and still too much
+  s.Run(4 * kSecond, 1'000'000, 300'000);
+  EXPECT_EQ(s.paused, 1);
+}
+
+// After a switch to a smaller layer the REMB rule waits (Settle): the larger layer's
+// queue drains and the estimate recovers.
+TEST(DownstreamEstimate, SettlingAfterASwitchDownDelaysThePause) {
+  Subscriber s;
+  s.Run(kSecond, 1'000'000);
+  s.e.Settle(s.now + 4 * kSecond);
+  s.Run(4 * kSecond, 1'000'000, 300'000);
+  EXPECT_EQ(s.paused, 0);
+  s.Run(3 * kSecond, 1'000'000, 300'000);  // still low once settled: paused
+  EXPECT_EQ(s.paused, 1);
 }
 
 TEST(DownstreamEstimate, AShortDipOrAModestShortfallDoesNotPause) {

@@ -104,5 +104,26 @@ TEST(Pacer, TheRateFollowsTheOfferedVideoWithAFloor) {
   EXPECT_EQ(pacer.rate_bps(), 5'000'000u);
 }
 
+TEST(Pacer, TheDepartureOfAVideoDatagramOfferedNowFollowsWhatWaits) {
+  Pacer pacer;
+  pacer.SetVideoRate(400'000);  // 125 bytes a millisecond, 5000 bytes of burst
+  EXPECT_EQ(pacer.DepartureUs(1000, kT0), kT0) << "nothing waits and the budget has room";
+  for (uint8_t i = 0; i < 5; ++i) ASSERT_TRUE(pacer.Admit(1000, kT0));
+  EXPECT_EQ(pacer.DepartureUs(1000, kT0), kT0 + 8000) << "the budget is spent: 1000 bytes to earn";
+  for (uint8_t i = 0; i < 3; ++i) ASSERT_TRUE(pacer.Push(Datagram(1000, i), kT0));
+  EXPECT_EQ(pacer.DepartureUs(1000, kT0), kT0 + 32'000) << "after the three waiting";
+  EXPECT_EQ(pacer.DepartureUs(1000, kT0 + 8000), kT0 + 8000 + 24'000) << "the budget refills meanwhile";
+  // However much waits, no later than the longest delay.
+  for (uint8_t i = 0; i < 60; ++i) ASSERT_TRUE(pacer.Push(Datagram(1000, i), kT0));
+  EXPECT_EQ(pacer.DepartureUs(1000, kT0), kT0 + 300'000);
+  // What leaves no longer counts.
+  pacer.SendOldest([](std::span<const uint8_t>) {});
+  std::vector<uint8_t> sent;
+  pacer.Release(kT0 + 400'000, [&](std::span<const uint8_t> d) { sent.push_back(d[0]); });
+  EXPECT_EQ(pacer.queued(), 0u);
+  // The overdue ones left at once, taking the budget to its floor (-5000 bytes).
+  EXPECT_EQ(pacer.DepartureUs(1000, kT0 + 400'000), kT0 + 400'000 + 48'000);
+}
+
 }  // namespace
 }  // namespace parley::sfu

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "sfu/forwarder.hpp"
+
 namespace parley::sfu {
 namespace {
 
@@ -141,6 +145,63 @@ TEST(Router, IndexStaysRightAfterRemovals) {
   router.RemoveTransport(2);
   EXPECT_EQ(router.Find(11, 100), nullptr);
   EXPECT_EQ(router.size(), 0u);
+}
+
+// A publisher's packet: one-byte extensions (mid "0" as id 1, audio level as id 2),
+// a payload and 4 bytes of padding.
+std::vector<uint8_t> PublishedPacket() {
+  std::vector<uint8_t> p = {0xB0, 96,   0x01, 0xF4, 0,    0,   0x23, 0x28, 0, 0, 0, 0xCA,  // V=2 P X, seq 500, ts 9000
+                            0xBE, 0xDE, 0x00, 0x01, 0x10, '0', 0x20, 0x7F,                 // mid, audio level
+                            0x90, 0x80, 0x12, 0x34, 0x56,                                  // payload (5 bytes)
+                            0,    0,    0,    4};                                          // padding
+  return p;
+}
+
+TEST(RewrittenCopy, CarriesOurAbsSendTimeInsteadOfThePublishersExtensions) {
+  Router router;
+  RouteSpec spec = Spec(0, 0x5AB);
+  spec.rtx_ssrc = 0x5AC;
+  spec.rtx_payload_type = 97;
+  Route* r = router.Add(1, 10, spec, SeqRewriter(7, 8));
+  ASSERT_TRUE(r);
+  std::vector<uint8_t> in = PublishedPacket();
+  auto v = ParseRtp(in);
+  ASSERT_TRUE(v);
+  r->numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
+  uint8_t slot[kMaxDatagram];
+  // 1.5 s: 6.18 fixed point 0x060000.
+  size_t n = WriteRewritten(slot, *r, *v, false, 0, 3, 1'500'000);
+  auto out = ParseRtp(std::span<uint8_t>(slot, n));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->ssrc, 0x5ABu);
+  ASSERT_TRUE(out->Extension(3));
+  EXPECT_EQ(std::vector<uint8_t>(out->Extension(3)->begin(), out->Extension(3)->end()),
+            (std::vector<uint8_t>{0x06, 0x00, 0x00}));
+  EXPECT_FALSE(out->Extension(1)) << "the publisher's ids mean nothing to the subscriber";
+  EXPECT_FALSE(out->Extension(2));
+  EXPECT_EQ(std::vector<uint8_t>(out->payload().begin(), out->payload().end()),
+            (std::vector<uint8_t>{0x90, 0x80, 0x12, 0x34, 0x56}));
+  EXPECT_EQ(out->padding, 4) << "a copy as it came keeps its padding";
+  EXPECT_EQ(n, 12u + 8u + 5u + 4u);
+  // A retransmission on RTX: our extension, the original sequence number, the payload.
+  n = WriteRewritten(slot, *r, *v, true, 0, 3, 2'000'000);
+  out = ParseRtp(std::span<uint8_t>(slot, n));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->ssrc, 0x5ACu);
+  EXPECT_EQ(out->payload_type, 97);
+  ASSERT_TRUE(out->Extension(3));
+  EXPECT_EQ((*out->Extension(3))[0], 0x08) << "2 s";
+  ASSERT_EQ(out->payload().size(), 7u);
+  EXPECT_EQ(Load16(out->payload().data()), 7) << "the subscriber's number for the original";
+  EXPECT_EQ(out->payload()[2], 0x90);
+  EXPECT_EQ(out->padding, 0);
+  // Without abs-send-time the copy keeps the header as it came.
+  n = WriteRewritten(slot, *r, *v, false, 0);
+  out = ParseRtp(std::span<uint8_t>(slot, n));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(n, in.size());
+  EXPECT_TRUE(out->Extension(1));
+  EXPECT_EQ(AbsSendTime(64'000'000 + 1'500'000), 0x060000u) << "wraps every 64 s";
 }
 
 }  // namespace

@@ -260,6 +260,143 @@ TEST(SimulcastSwitch, AutoFollowsTheEstimateDownSoonAndUpSlowly) {
   EXPECT_EQ(blind.target(), 1);
 }
 
+// Auto on the small layer with an estimate that cannot show room for the big one (a
+// receiver estimates from what arrives): every 100 ms from `from` to `to`, the share
+// given by `share(t)`. Returns when the target changed (-1: it did not).
+// `congested`: the estimate is below what the subscriber is sent.
+template <typename Share>
+int64_t RunAuto(LayerSwitch& s, std::span<const LayerState> layers, int64_t from, int64_t to, Share share,
+                bool congested = true) {
+  for (int64_t t = from; t < to; t += 100'000) {
+    uint8_t before = s.target();
+    s.Choose(layers, static_cast<uint64_t>(share(t)), t, congested);
+    if (s.target() != before) {
+      s.Accept(s.target(), true);
+      return t;
+    }
+  }
+  return -1;
+}
+
+// Within one 100 ms look of each other.
+bool Near(int64_t a, int64_t b) {
+  return a >= b - 100'000 && a <= b + 100'000;
+}
+
+// Held on the small layer at the estimate it has: after a switch down at kStart.
+constexpr int64_t kStart = 1'000'000;
+LayerSwitch HeldOnSmall(std::span<const LayerState> layers) {
+  LayerSwitch s;
+  s.SetType(VideoStreamType::kAuto);
+  EXPECT_TRUE(s.Choose(layers, 2'000'000, 0));
+  s.Accept(1, true);
+  EXPECT_FALSE(s.Choose(layers, 500'000, kStart - 300'000));
+  EXPECT_TRUE(s.Choose(layers, 500'000, kStart));
+  s.Accept(0, true);
+  return s;
+}
+
+TEST(SimulcastSwitch, AutoTriesTheNextLayerWhenTheEstimateCannotShowRoomAndKeepsItWhenTheEstimateGrows) {
+  auto both = Layers(true, 150'000, true, 900'000);
+  std::span<const LayerState> layers(both.data(), 2);
+  LayerSwitch s = HeldOnSmall(layers);
+  // 500k never fits 900k: after 4 s below it, the big layer is tried.
+  int64_t at = RunAuto(s, layers, kStart + 100'000, kStart + 10'000'000, [](int64_t) { return 500'000; });
+  EXPECT_TRUE(Near(at - kStart, 4'100'000)) << at;
+  EXPECT_EQ(s.target(), 1);
+  EXPECT_TRUE(s.trying());
+  EXPECT_EQ(s.trials(), 1u);
+  // The estimate grows with what arrives (not yet enough): the trial goes on, and once
+  // the layer fits it is an ordinary choice.
+  EXPECT_EQ(RunAuto(s, layers, at + 100'000, at + 3'000'000,
+                    [&](int64_t t) { return 500'000 + static_cast<uint64_t>(t - at) / 10; }),
+            -1);
+  EXPECT_EQ(s.target(), 1);
+  EXPECT_EQ(RunAuto(s, layers, at + 3'000'000, at + 20'000'000, [](int64_t) { return 1'000'000; }), -1);
+  EXPECT_FALSE(s.trying());
+  EXPECT_EQ(s.target(), 1);
+  EXPECT_EQ(s.trials(), 1u);
+  // Short of the layer while taking all it is sent (a receive-side estimate sits just
+  // above what arrives): kept; congested as well: left.
+  EXPECT_EQ(RunAuto(
+                s, layers, at + 20'000'000, at + 30'000'000, [](int64_t) { return 850'000; }, false),
+            -1);
+  EXPECT_EQ(s.target(), 1);
+  EXPECT_GE(RunAuto(s, layers, at + 30'000'000, at + 31'000'000, [](int64_t) { return 850'000; }), 0);
+  EXPECT_EQ(s.target(), 0);
+}
+
+TEST(SimulcastSwitch, AFailedTrialGoesBackAtOnceAndTheNextWaitsTwiceAsLongUpToThirtyTwoSeconds) {
+  auto both = Layers(true, 150'000, true, 900'000);
+  std::span<const LayerState> layers(both.data(), 2);
+  LayerSwitch s = HeldOnSmall(layers);
+  // A capped link: every trial brings the estimate down (a queue builds), and the
+  // small layer is back at the next look.
+  int64_t t = kStart;
+  std::vector<int64_t> waits;
+  for (int i = 0; i < 6; ++i) {
+    int64_t tried = RunAuto(s, layers, t + 100'000, t + 60'000'000, [](int64_t) { return 500'000; });
+    ASSERT_GE(tried, 0);
+    ASSERT_EQ(s.target(), 1);
+    waits.push_back(tried - t);
+    int64_t back = RunAuto(s, layers, tried + 100'000, tried + 10'000'000, [](int64_t) { return 450'000; });
+    EXPECT_EQ(back, tried + 100'000) << "an estimate below 95 % of its peak ends the trial";
+    EXPECT_EQ(s.target(), 0);
+    t = back;
+  }
+  ASSERT_EQ(waits.size(), 6u);
+  // The wait is counted from the look after the way back (one tick).
+  std::vector<int64_t> want = {4'100'000, 8'100'000, 16'100'000, 32'100'000, 32'100'000, 32'100'000};
+  for (size_t i = 0; i < waits.size(); ++i) EXPECT_TRUE(Near(waits[i], want[i])) << i << ": " << waits[i];
+  EXPECT_EQ(s.trials(), 6u);
+  // A trial whose estimate neither falls nor climbs is over after 2 s: the layer
+  // is kept while the subscriber takes what it is sent, left (a failed trial) once the
+  // estimate is below it.
+  int64_t tried = RunAuto(s, layers, t + 100'000, t + 60'000'000, [](int64_t) { return 500'000; });
+  EXPECT_EQ(RunAuto(
+                s, layers, tried + 100'000, tried + 7'000'000, [](int64_t) { return 500'000; }, false),
+            -1);
+  EXPECT_FALSE(s.trying());
+  EXPECT_EQ(s.target(), 1);
+  int64_t back = RunAuto(s, layers, tried + 7'000'000, tried + 20'000'000, [](int64_t) { return 500'000; });
+  EXPECT_TRUE(Near(back - tried, 7'300'000)) << back - tried;
+  // A trial that fits and holds 10 s resets the wait to 4 s (after the 32 s of the
+  // one that failed).
+  tried = RunAuto(s, layers, back + 100'000, back + 60'000'000, [](int64_t) { return 500'000; });
+  EXPECT_TRUE(Near(tried - back, 32'100'000)) << tried - back;
+  EXPECT_EQ(RunAuto(s, layers, tried + 100'000, tried + 12'000'000, [](int64_t) { return 1'000'000; }), -1);
+  int64_t down = RunAuto(s, layers, tried + 12'000'000, tried + 13'000'000, [](int64_t) { return 500'000; });
+  ASSERT_GE(down, 0);
+  EXPECT_EQ(s.target(), 0);
+  int64_t again = RunAuto(s, layers, down + 100'000, down + 60'000'000, [](int64_t) { return 500'000; });
+  EXPECT_TRUE(Near(again - down, 4'100'000)) << again - down;
+}
+
+TEST(SimulcastSwitch, AnEstimateWellAboveTheOneATrialFailedAtEndsTheBackingOff) {
+  auto both = Layers(true, 150'000, true, 900'000);
+  std::span<const LayerState> layers(both.data(), 2);
+  LayerSwitch s = HeldOnSmall(layers);
+  int64_t t = kStart;
+  for (int i = 0; i < 3; ++i) {  // three failed trials: the next waits 32 s
+    int64_t tried = RunAuto(s, layers, t + 100'000, t + 60'000'000, [](int64_t) { return 300'000; });
+    ASSERT_GE(tried, 0);
+    t = RunAuto(s, layers, tried + 100'000, tried + 10'000'000, [](int64_t) { return 250'000; });
+    ASSERT_GE(t, 0);
+  }
+  // Congested, a higher estimate changes nothing; uncongested and 30 % + 20 kbit/s above
+  // the 250k of the last failure (345k), the wait is back to 4 s, long since held out:
+  // the next trial is at once.
+  EXPECT_EQ(RunAuto(s, layers, t + 100'000, t + 10'000'000, [](int64_t) { return 400'000; }), -1);
+  int64_t lifted = t + 10'000'000;
+  EXPECT_EQ(RunAuto(
+                s, layers, lifted, lifted + 3'000'000, [](int64_t) { return 340'000; }, false),
+            -1);
+  int64_t tried = RunAuto(
+      s, layers, lifted + 3'000'000, lifted + 20'000'000, [](int64_t) { return 350'000; }, false);
+  EXPECT_EQ(tried, lifted + 3'000'000);
+  EXPECT_EQ(s.target(), 1);
+}
+
 // A VP8 payload descriptor with a 15-bit picture id and TL0PICIDX, then one byte.
 Bytes Vp8(uint16_t pic, uint8_t tl0) {
   return {0x90, 0xC0, static_cast<uint8_t>(0x80 | (pic >> 8)), static_cast<uint8_t>(pic & 0xFF), tl0, 0x01};
