@@ -21,7 +21,7 @@
 //          stream's loss stays above 25 % for 3 s;
 //   resume when REMB (if there is a fresh one) is at least 1.3x the offered video rate
 //          and the loss is below 5 %, both for 3 s.
-// After a layer switch down (Settle) the REMB rule waits 4 s: the larger layer's queue
+// After a layer switch down (Settle) the REMB rule waits 6 s: the larger layer's queue
 // drains and the estimate recovers, and pausing would only add a frozen picture.
 // Video that is paused is still offered, so the rate resuming needs is the publisher's
 // current one, not the one before the pause.

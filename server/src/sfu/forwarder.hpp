@@ -159,7 +159,7 @@ class Forwarder {
   static constexpr size_t kMaxLayers = 8;
   static constexpr int64_t kLayerChoiceUs = 100'000, kIdleLayerChoiceUs = 1'000'000;
   /// After a switch down, how long the pause rule leaves the estimate to recover.
-  static constexpr int64_t kSettleUs = 4'000'000;
+  static constexpr int64_t kSettleUs = 6'000'000;
   struct LayerChoice {
     int64_t next_us = 0;  ///< when the subscriber's simulcast routes are chosen for next
     uint32_t count = 0;   ///< how many it has (its estimate is shared among them)

@@ -37,7 +37,6 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
     trial_wait_us_ = std::min(trial_wait_us_ * 2, kTrialMaxWaitUs);
     trial_at_us_ = -1;
     trying_ = false;
-    failed_share_bps_ = share_bps;
   };
   if (type_ == VideoStreamType::kBig || (type_ == VideoStreamType::kAuto && share_bps == 0)) {
     want = highest;
@@ -70,13 +69,6 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
     if (trial_at_us_ >= 0 && now_us - trial_at_us_ >= kTrialHeldUs) {  // the last trial held
       trial_wait_us_ = kTrialAfterUs;
       trial_at_us_ = -1;
-    }
-    // Uncongested with an estimate well above the one the last trial failed at: the link
-    // changed, and the next trial need not wait out the backing off.
-    if (!congested && failed_share_bps_ != 0 &&
-        static_cast<double>(share_bps) >= 1.3 * static_cast<double>(failed_share_bps_) + 20'000.0) {
-      trial_wait_us_ = kTrialAfterUs;
-      failed_share_bps_ = 0;
     }
     int up = -1;  // one step at a time: the next layer being sent above this one
     for (int i = ref + 1; i <= highest; ++i)

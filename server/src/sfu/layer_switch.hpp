@@ -23,9 +23,8 @@
 //    Until it fits, while the estimate climbs (a new peak within 2 s; 20 s at most),
 //    the trial layer need not fit: only the estimate must not fall while the
 //    subscriber is congested (to under 95 % of its peak since the trial began: a queue
-//    building), else it is left at once; then the usual rules judge it. A trial left within 10 s failed and doubles the
-//    wait (up to 32 s); one that holds 10 s resets it, and so does an uncongested estimate 30 % (and 20 kbit/s) above
-//    the one the last trial failed at (the link changed);
+//    building), else it is left at once; then the usual rules judge it. A trial left
+//    within 10 s failed and doubles the wait (up to 16 s); one that holds 10 s resets it;
 //  * a switch happens only where the new layer starts a keyframe (the subscriber's
 //    decoder cannot start elsewhere); until then the old layer keeps flowing, so a
 //    switch costs no frozen picture. The forwarder asks the publisher for the keyframe.
@@ -59,7 +58,7 @@ class LayerSwitch {
   static constexpr int64_t kDownHoldUs = 300'000;
   static constexpr int64_t kUpHoldUs = 2'000'000;
   static constexpr int64_t kTrialAfterUs = 4'000'000;
-  static constexpr int64_t kTrialMaxWaitUs = 32'000'000;
+  static constexpr int64_t kTrialMaxWaitUs = 16'000'000;
   static constexpr int64_t kTrialStallUs = 2'000'000;
   static constexpr int64_t kTrialLimitUs = 20'000'000;
   static constexpr int64_t kTrialHeldUs = 10'000'000;
@@ -102,7 +101,6 @@ class LayerSwitch {
   int64_t trial_wait_us_ = kTrialAfterUs;
   uint64_t trial_peak_bps_ = 0;    ///< the highest share seen while trying ...
   int64_t trial_peak_at_us_ = -1;  ///< ... reached then (1 % above the one before)
-  uint64_t failed_share_bps_ = 0;  ///< the share when the last trial failed (0: none since)
   bool trying_ = false;
   uint32_t switches_ = 0, trials_ = 0;
 };
