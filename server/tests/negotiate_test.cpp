@@ -33,6 +33,26 @@ std::string Offer(const std::string& video_formats) {
 
 const LocalTransport kLocal{"srvu", "server-password-0123456789", "AB:CD", "127.0.0.1", 40000};
 
+// A VP8 camera the server offers a subscriber, in section "0".
+OfferedTrack Camera() {
+  OfferedTrack cam;
+  cam.mid = "0";
+  cam.video = true;
+  cam.codec = {96, "VP8", 90000, 0, "", {}};
+  cam.ssrc = 111;
+  return cam;
+}
+
+// The client's side of a subscribe answer in `m` (from the offer): what it receives,
+// its ICE credentials and fingerprint, and its DTLS role.
+void Answered(SdpMedia& m, const char* setup = "active") {
+  m.direction = "recvonly";
+  m.ice_ufrag = "cliu";
+  m.ice_pwd = "client-password-0123456789";
+  m.fingerprint = "AB:CD";
+  m.setup = setup;
+}
+
 TEST(Negotiate, PublishAnswerTakesTheOffersFirstSupportedCodec) {
   auto vp8_first = AnswerPublishOffer(*ParseSdp(Offer("96 97 102 103 104")), kLocal);
   ASSERT_TRUE(vp8_first.ok()) << vp8_first.error().What();
@@ -112,11 +132,7 @@ TEST(Negotiate, CodecNamesAreAcceptedInAnyCase) {
 }
 
 TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
-  OfferedTrack cam;
-  cam.mid = "0";
-  cam.video = true;
-  cam.codec = {96, "VP8", 90000, 0, "", {}};
-  cam.ssrc = 111;
+  OfferedTrack cam = Camera();
   cam.rtx_ssrc = 112;
   cam.rtx_payload_type = 97;
   cam.stream_id = "alice";
@@ -154,22 +170,14 @@ TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
 // The subscribe offer says actpass; the answer picks the role: active (browsers) keeps
 // the server passive, passive (the native SDK) makes it the DTLS client.
 TEST(Negotiate, TheSubscribeAnswerPicksTheServersDtlsRole) {
-  OfferedTrack cam;
-  cam.mid = "0";
-  cam.video = true;
-  cam.codec = {96, "VP8", 90000, 0, "", {}};
-  cam.ssrc = 111;
+  OfferedTrack cam = Camera();
   SdpSession offer = BuildSubscribeOffer(kLocal, {cam}, 1);
   ASSERT_EQ(offer.media.size(), 1u);
   EXPECT_EQ(offer.media[0].setup, "actpass");
   SdpSession answer = offer;
   SdpMedia& m = answer.media[0];
-  m.direction = "recvonly";
-  m.ice_ufrag = "cliu";
-  m.ice_pwd = "client-password-0123456789";
-  m.fingerprint = "AB:CD";
   for (const char* setup : {"active", "passive", "actpass", ""}) {
-    m.setup = setup;
+    Answered(m, setup);
     auto checked = CheckSubscribeAnswer(answer, {cam});
     bool valid = std::string_view(setup) == "active" || std::string_view(setup) == "passive";
     ASSERT_EQ(checked.ok(), valid) << setup;
@@ -182,11 +190,7 @@ TEST(Negotiate, TheSubscribeAnswerPicksTheServersDtlsRole) {
 // Every subscribe section offers abs-send-time alone (the server's send time, for the
 // subscriber's REMB); the answer takes it under the offered id, or the server sends none.
 TEST(Negotiate, TheSubscribeOfferOffersAbsSendTimeAndTheAnswerTakesItOrNot) {
-  OfferedTrack cam;
-  cam.mid = "0";
-  cam.video = true;
-  cam.codec = {96, "VP8", 90000, 0, "", {}};
-  cam.ssrc = 111;
+  OfferedTrack cam = Camera();
   OfferedTrack mic = cam;
   mic.mid = "1";
   mic.video = false;
@@ -200,13 +204,7 @@ TEST(Negotiate, TheSubscribeOfferOffersAbsSendTimeAndTheAnswerTakesItOrNot) {
     EXPECT_EQ(m.extmaps[0].uri, kExtAbsSendTime);
   }
   SdpSession answer = *offer;
-  for (SdpMedia& m : answer.media) {
-    m.direction = "recvonly";
-    m.ice_ufrag = "cliu";
-    m.ice_pwd = "client-password-0123456789";
-    m.fingerprint = "AB:CD";
-    m.setup = "active";
-  }
+  for (SdpMedia& m : answer.media) Answered(m);
   auto took = CheckSubscribeAnswer(answer, {cam, mic});
   ASSERT_TRUE(took.ok());
   EXPECT_EQ(took->abs_send_time_id, kSubscribeAbsSendTimeId);

@@ -40,10 +40,11 @@ DownstreamEstimate::Change DownstreamEstimate::Update(int64_t now_us) {
   }
   int64_t elapsed = now_us - window_start_us_;
   if (elapsed >= options_.window_us) {
-    video_bps_ = video_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
-    floor_bps_ = floor_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
-    sent_bps_ = sent_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
-    fixed_bps_ = fixed_bytes_ * 8 * 1'000'000 / static_cast<uint64_t>(elapsed);
+    auto bps = [&](uint64_t bytes) { return bytes * 8 * 1'000'000 / static_cast<uint64_t>(elapsed); };
+    video_bps_ = bps(video_bytes_);
+    floor_bps_ = bps(floor_bytes_);
+    sent_bps_ = bps(sent_bytes_);
+    fixed_bps_ = bps(fixed_bytes_);
     video_bytes_ = sent_bytes_ = fixed_bytes_ = floor_bytes_ = 0;
     window_start_us_ = now_us;
   }

@@ -203,12 +203,12 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
                               const InboundTrack& from) {
   bool video = from.video;
   uint8_t* slot = sink_.Slot();
+  Pacer* pacer = nullptr;
+  if (auto it = pacers_.find(sub.id()); it != pacers_.end()) pacer = it->second.get();
   // The send time: now, or for paced video when the pacer will let it go.
   int64_t send_us = now_us_;
   const uint8_t ast_id = sub.abs_send_time_id();
-  if (ast_id && video)
-    if (auto it = pacers_.find(sub.id()); it != pacers_.end())
-      send_us = it->second->DepartureUs(v.data.size() + 16, now_us_);  // about its size protected
+  if (ast_id && video && pacer) send_us = pacer->DepartureUs(v.data.size() + 16, now_us_);  // about its size protected
   size_t len = WriteRewritten(slot, r, v, retransmission, from.red_payload_type, ast_id, send_us);
   if (!len) {  // only a copy that grew past a datagram (RTX adds two bytes) fails here
     drops_.Count(DropReason::kTooLarge);
@@ -226,25 +226,24 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
     drops_.Count(DropReason::kSimulatedLoss);
     return true;
   }
-  if (auto it = pacers_.find(sub.id()); it != pacers_.end()) {
-    Pacer& pacer = *it->second;
+  if (pacer) {
     if (!video) {
-      pacer.Spend(n, now_us_);
-    } else if (!pacer.Admit(n, now_us_)) {  // it waits its turn (the slot is reused)
-      if (pacer.queued() == Pacer::kSlots) {
+      pacer->Spend(n, now_us_);
+    } else if (!pacer->Admit(n, now_us_)) {  // it waits its turn (the slot is reused)
+      if (pacer->queued() == Pacer::kSlots) {
         // Full (a rate far above the one paced for, e.g. before the first rate window):
         // the oldest leaves early rather than anything being dropped. It goes out
         // through the very slot this copy is in, so the copy is set aside first.
         uint8_t held[kMaxDatagram];
         std::memcpy(held, slot, n);
-        pacer.SendOldest([&](std::span<const uint8_t> datagram) {
+        pacer->SendOldest([&](std::span<const uint8_t> datagram) {
           uint8_t* out = sink_.Slot();
           std::memcpy(out, datagram.data(), datagram.size());
           sink_.Queue(datagram.size(), sub.path());
         });
-        (void)pacer.Push({held, n}, now_us_);
+        (void)pacer->Push({held, n}, now_us_);
       } else {
-        (void)pacer.Push({slot, n}, now_us_);
+        (void)pacer->Push({slot, n}, now_us_);
       }
       paced_.store(paced_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       pacing_ = true;

@@ -60,25 +60,27 @@ bool Pacer::Push(std::span<const uint8_t> datagram, int64_t now_us) {
   return true;
 }
 
+double Pacer::TokensAt(int64_t now_us) const {
+  if (last_us_ < 0 || now_us <= last_us_) return tokens_;
+  return std::min(tokens_ + static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(now_us - last_us_), Burst());
+}
+
+int64_t Pacer::WaitUs(double bytes) const {
+  return static_cast<int64_t>(std::ceil(bytes * 8e6 / static_cast<double>(rate_bps_)));
+}
+
 int64_t Pacer::DepartureUs(size_t bytes, int64_t now_us) const {
-  double tokens = last_us_ < 0 ? Burst() : tokens_;
-  if (last_us_ >= 0 && now_us > last_us_)
-    tokens = std::min(tokens + static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(now_us - last_us_), Burst());
+  double tokens = last_us_ < 0 ? Burst() : TokensAt(now_us);  // Refill's first budget
   double need = static_cast<double>(queued_bytes_ + bytes) - tokens;
   if (need <= 0) return now_us;
-  auto wait_us = static_cast<int64_t>(std::ceil(need * 8e6 / static_cast<double>(rate_bps_)));
-  return now_us + std::min(wait_us, options_.max_delay_us);
+  return now_us + std::min(WaitUs(need), options_.max_delay_us);
 }
 
 int64_t Pacer::NextReleaseUs(int64_t now_us) const {
   if (count_ == 0) return -1;
-  double tokens = tokens_;
-  if (last_us_ >= 0 && now_us > last_us_)
-    tokens = std::min(tokens + static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(now_us - last_us_), Burst());
-  double need = static_cast<double>(len_[head_]) - tokens;
+  double need = static_cast<double>(len_[head_]) - TokensAt(now_us);
   if (need <= 0) return now_us;
-  auto wait_us = static_cast<int64_t>(std::ceil(need * 8e6 / static_cast<double>(rate_bps_)));
-  return std::max(now_us, std::min(now_us + wait_us, queued_at_[head_] + options_.max_delay_us));
+  return std::max(now_us, std::min(now_us + WaitUs(need), queued_at_[head_] + options_.max_delay_us));
 }
 
 }  // namespace parley::sfu

@@ -86,6 +86,11 @@ class Pacer {
 
  private:
   void Refill(int64_t now_us);
+  /// The budget Refill would give at `now_us`, without changing it (as it stands before
+  /// the first refill).
+  [[nodiscard]] double TokensAt(int64_t now_us) const;
+  /// How long earning `bytes` of budget takes.
+  [[nodiscard]] int64_t WaitUs(double bytes) const;
   /// Takes `bytes` from the budget, which may go below zero but not below -Burst(), so
   /// that overdue video or a run of audio cannot hold the next video back for long.
   void Take(size_t bytes);
