@@ -100,8 +100,9 @@ BENCHMARK(BM_ParseRewriteOnly);
 
 void BM_RouterForward(benchmark::State& state) {
   const auto subscribers = static_cast<size_t>(state.range(0));
-  // 1: the subscribers took abs-send-time (the header is rebuilt with the send time).
-  const auto ast_id = static_cast<uint8_t>(state.range(1) ? 3 : 0);
+  // The subscribers' own header extensions, the header rebuilt with them: 0 none (the
+  // header as it came), 1 abs-send-time, 2 abs-send-time and the transport-wide number.
+  const int64_t extensions = state.range(1);
   constexpr size_t kPayload = 1160;
   Router router;
   std::vector<std::unique_ptr<SrtpSession>> srtp;
@@ -129,7 +130,9 @@ void BM_RouterForward(benchmark::State& state) {
       r.numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
       if (batch.full()) benchmark::DoNotOptimize(batch.Flush(-1));  // a worker would sendmmsg() here
       uint8_t* slot = batch.Slot();
-      size_t len = WriteRewritten(slot, r, *v, false, 0, ast_id, seq * 20'000);
+      OwnExtensions ext{static_cast<uint8_t>(extensions >= 1 ? 3 : 0), seq * 20'000,
+                        static_cast<uint8_t>(extensions >= 2 ? 4 : 0), seq};
+      size_t len = WriteRewritten(slot, r, *v, false, 0, ext);
       size_t n = len ? srtp[i++]->ProtectRtp(slot, len, kSlotBytes) : 0;
       if (!n) state.SkipWithError("rewrite or protect failed");
       batch.Queue(n, to);
@@ -139,11 +142,12 @@ void BM_RouterForward(benchmark::State& state) {
   state.counters["copies"] = static_cast<double>(subscribers);
 }
 BENCHMARK(BM_RouterForward)
-    ->ArgNames({"subscribers", "abs_send_time"})
+    ->ArgNames({"subscribers", "extensions"})
     ->Args({1, 0})
     ->Args({1, 1})
+    ->Args({1, 2})
     ->Args({8, 0})
-    ->Args({8, 1});
+    ->Args({8, 2});
 
 void BM_FeedbackLookup(benchmark::State& state) {
   const auto routes = static_cast<size_t>(state.range(0));

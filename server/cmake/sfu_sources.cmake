@@ -26,6 +26,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/sctp.cpp
   src/sfu/sdp.cpp
   src/sfu/send_batch.cpp
+  src/sfu/send_side_bwe.cpp
   src/sfu/seq_rewriter.cpp
   src/sfu/srtp_lib.cpp
   src/sfu/stun.cpp

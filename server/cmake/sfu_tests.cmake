@@ -25,4 +25,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/pacer_test.cpp
   tests/sfu/probe_test.cpp
   tests/sfu/simulcast_test.cpp
-  tests/sfu/sctp_test.cpp)
+  tests/sfu/sctp_test.cpp
+  tests/sfu/send_side_bwe_test.cpp)

@@ -155,9 +155,11 @@ TEST(Negotiate, SubscribeOfferCarriesRtxAndKeepsDepartedSectionsInactive) {
   ASSERT_NE(v.FindCodec(97), nullptr);
   EXPECT_EQ(v.FindCodec(97)->fmtp, "apt=96");
   EXPECT_EQ(v.msid, "alice alice-camera");
-  // Video asks for REMB (the subscriber's estimate), repair and keyframe requests.
+  // Video asks for arrival reports (transport-cc) or the subscriber's own estimate
+  // (REMB), repair and keyframe requests; audio for nothing.
   ASSERT_NE(v.FindCodec(96), nullptr);
-  EXPECT_EQ(v.FindCodec(96)->feedback, (std::vector<std::string>{"goog-remb", "nack", "nack pli", "ccm fir"}));
+  EXPECT_EQ(v.FindCodec(96)->feedback,
+            (std::vector<std::string>{"goog-remb", "transport-cc", "nack", "nack pli", "ccm fir"}));
   const SdpMedia& a = offer->media[1];
   ASSERT_NE(a.FindCodec(111), nullptr);
   EXPECT_TRUE(a.FindCodec(111)->feedback.empty());
@@ -187,9 +189,11 @@ TEST(Negotiate, TheSubscribeAnswerPicksTheServersDtlsRole) {
   }
 }
 
-// Every subscribe section offers abs-send-time alone (the server's send time, for the
-// subscriber's REMB); the answer takes it under the offered id, or the server sends none.
-TEST(Negotiate, TheSubscribeOfferOffersAbsSendTimeAndTheAnswerTakesItOrNot) {
+// Every subscribe section offers abs-send-time (the server's send time, for the
+// subscriber's REMB) and the transport-wide sequence number (for the server's own
+// estimate), nothing else; the answer takes each under the offered id, or the server
+// sends it not.
+TEST(Negotiate, TheSubscribeOfferOffersItsTwoExtensionsAndTheAnswerTakesThemOrNot) {
   OfferedTrack cam = Camera();
   OfferedTrack mic = cam;
   mic.mid = "1";
@@ -199,19 +203,28 @@ TEST(Negotiate, TheSubscribeOfferOffersAbsSendTimeAndTheAnswerTakesItOrNot) {
   auto offer = ParseSdp(WriteSdp(BuildSubscribeOffer(kLocal, {cam, mic}, 1)));
   ASSERT_TRUE(offer.ok());
   for (const SdpMedia& m : offer->media) {
-    ASSERT_EQ(m.extmaps.size(), 1u) << m.mid;
+    ASSERT_EQ(m.extmaps.size(), 2u) << m.mid;
     EXPECT_EQ(m.extmaps[0].id, kSubscribeAbsSendTimeId);
     EXPECT_EQ(m.extmaps[0].uri, kExtAbsSendTime);
+    EXPECT_EQ(m.extmaps[1].id, kSubscribeTransportCcId);
+    EXPECT_EQ(m.extmaps[1].uri, kExtTransportCc);
   }
   SdpSession answer = *offer;
   for (SdpMedia& m : answer.media) Answered(m);
   auto took = CheckSubscribeAnswer(answer, {cam, mic});
   ASSERT_TRUE(took.ok());
   EXPECT_EQ(took->abs_send_time_id, kSubscribeAbsSendTimeId);
+  EXPECT_EQ(took->transport_cc_id, kSubscribeTransportCcId);
+  answer.media[0].extmaps.erase(answer.media[0].extmaps.begin());
+  took = CheckSubscribeAnswer(answer, {cam, mic});
+  EXPECT_EQ(took->abs_send_time_id, 0) << "not taken";
+  EXPECT_EQ(took->transport_cc_id, kSubscribeTransportCcId) << "one without the other";
   answer.media[0].extmaps.clear();
-  EXPECT_EQ(CheckSubscribeAnswer(answer, {cam, mic})->abs_send_time_id, 0) << "not taken";
   answer.media[0].extmaps.push_back({9, "", std::string(kExtAbsSendTime)});
-  EXPECT_EQ(CheckSubscribeAnswer(answer, {cam, mic})->abs_send_time_id, 0) << "not under the offered id";
+  answer.media[0].extmaps.push_back({3, "", std::string(kExtTransportCc)});
+  took = CheckSubscribeAnswer(answer, {cam, mic});
+  EXPECT_EQ(took->abs_send_time_id, 0) << "not under the offered id";
+  EXPECT_EQ(took->transport_cc_id, 0) << "not under the offered id";
 }
 
 // Audio repaired for a native subscriber: NACK feedback, an RTX codec at Opus's clock

@@ -1,6 +1,7 @@
 // Fuzzes compound RTCP iteration and the readers of SR/RR, NACK, PLI/FIR and
 // transport-wide-cc feedback (whose packet-status count can claim far more symbols
-// than the packet holds), and REMB (whose SSRC count and exponent are the sender's word).
+// than the packet holds; read whole, and into a short buffer as the SFU's send-side
+// estimate reads it), and REMB (whose SSRC count and exponent are the sender's word).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -23,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)ForEachNack(v, [&](uint16_t) { ++nacks; });
     (void)IsKeyframeRequest(v);
     if (auto f = ParseTwccFeedback(v); f && f->arrivals_us.size() != f->status_count) __builtin_trap();
+    // The allocation-free reader the SFU's send-side estimate uses, into a short buffer.
+    int64_t arrivals[16];
+    TwccHeader h;
+    if (auto n = ParseTwccResults(v, h, arrivals); n && (*n > 16 || *n > h.status_count)) __builtin_trap();
     (void)ParseRemb(v);
   }
   return 0;

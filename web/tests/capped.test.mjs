@@ -1,18 +1,21 @@
 // Dual stream on a thin link (docs/network-lab.md): a native dual-stream camera, and two
-// browsers on `auto`, one behind the lab's emulated link and one beside the server.
+// browsers on `auto`, one behind the lab's emulated link and one beside the server; then
+// the reverse, a browser's simulcast camera and two native subscribers (libparley) on
+// `auto`, one behind the link and one beside.
 // When the link's downlink is capped below the big layer, the browser behind it falls
 // to the small layer without a freeze of a second, while the other keeps the big one;
 // the SFU tries the big layer again now and then (its receiver's estimate cannot show
 // room it does not see), and when the cap lifts the capped browser is back on big.
 // Assertions are about which layer each decodes and about freezes, never timings; the
-// times are printed for docs/performance.md.
+// times are printed for docs/performance.md. The server estimates each subscriber's
+// downstream itself, from its transport-cc feedback (Chromium's and webrtcbin's alike).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { launchChromium, outDir, parleyCliPath } from './harness.mjs';
 import { SERVER_ADDRESS, startLab } from './lab.mjs';
-import { watch, watcher } from './participants.mjs';
+import { browserParticipant, watch, watcher } from './participants.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const isSmall = (x) => x.width > 0 && x.width <= 320;
@@ -87,6 +90,98 @@ test('behind a capped link a browser on auto keeps the native camera\'s small la
     } finally {
       alice?.kill('SIGINT');
       await behind.close();
+      await beside.close();
+      await lab.stop();
+    }
+  });
+
+// `parley join --json` receiving only, on `auto`; `latest()` is its last per-second
+// report of alice's stream (width, frames, and the longest gap between two rendered
+// frames since the first: the CLI measures it per frame).
+function nativeWatcher(command, args) {
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buffer = '', latest = {}, err = '';
+  proc.stdout.on('data', (d) => {
+    buffer += d;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      try {
+        const e = JSON.parse(line);
+        if (e.event === 'stats' && e.received?.alice) latest = e.received.alice;
+      } catch { /* a line of text */ }
+    }
+  });
+  proc.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+  return { proc, latest: () => latest, err: () => err };
+}
+
+// Polls a native watcher until `done(latest)`, at most `ms`.
+async function until(w, done, ms) {
+  for (const end = Date.now() + ms; Date.now() < end && !done(w.latest()); await sleep(250));
+  return w.latest();
+}
+
+test('behind a capped link a native subscriber on auto keeps a browser camera\'s small layer without freezing, and gets the big one back when the cap lifts',
+  { timeout: 300000 }, async () => {
+    const lab = await startLab();
+    const beside = await launchChromium({ hosts: [SERVER_ADDRESS], args: [`--unsafely-treat-insecure-origin-as-secure=${lab.labUrl}`] });
+    const watchers = [];
+    try {
+      const app = await lab.server.admin('POST', '/v1/admin/apps', { name: 'capped-native' });
+      const token = async (userId) => (await lab.server.admin('POST', `/v1/admin/apps/${app.appId}/tokens`,
+        { channelId: 'thin', userId, ttlSeconds: 600 })).token;
+      const users = async () => (await lab.server.admin('GET', `/v1/admin/apps/${app.appId}/channels`)).channels[0]?.users || [];
+      const view = async (id) => (await users()).find((u) => u.userId === id);
+      const alice = await beside.newPage();
+      await alice.goto(`${lab.labUrl}/demo/`);
+      await alice.evaluate(browserParticipant, { token: await token('alice') });
+      const cli = parleyCliPath();
+      const args = async (id) => ['join', '--json', '--server', lab.labUrl, '--token', await token(id), '--publish', '',
+        '--video-stream', 'auto', '--duration', '200'];
+      const carol = nativeWatcher('nsenter', lab.joinArgs([cli, ...await args('carol')]));
+      const dave = nativeWatcher(cli, await args('dave'));
+      watchers.push(carol, dave);
+      const isSmall = (x) => x.width > 0 && x.width <= 320;
+      const isBig = (x) => x.width >= 480;
+
+      // Both settle on big first (3 s in a row, with an estimate from their feedback).
+      let settled = 0;
+      for (const end = Date.now() + 90000; settled < 6 && Date.now() < end; await sleep(500)) {
+        const estimates = await Promise.all(['carol', 'dave'].map(async (id) => (await view(id))?.subscribeMedia?.downstreamBps));
+        settled = isBig(carol.latest()) && isBig(dave.latest()) && estimates.every((e) => e > 0) ? settled + 1 : 0;
+      }
+      const free = await view('carol');
+      console.log(`# settled: carol ${JSON.stringify(carol.latest())} ${JSON.stringify(free?.subscribeMedia)}; dave ${JSON.stringify(dave.latest())}; alice ${JSON.stringify((await view('alice'))?.media?.trackKbps)}`);
+      assert.ok(settled >= 6, `both settle on the big layer on a free link: carol ${JSON.stringify(carol.latest())}, dave ${JSON.stringify(dave.latest())} ${carol.err()}`);
+      // The estimate is the server's own: libparley reports every packet's arrival.
+      assert.ok(free.subscribeMedia.twccFeedbacks > 0, `webrtcbin sends transport-cc feedback: ${JSON.stringify(free.subscribeMedia)}`);
+
+      assert.equal(lab.ctl('downlink rate=250k'), 'ok\n');
+      const capped = Date.now();
+      const before = carol.latest();
+      const down = await until(carol, isSmall, 30000);
+      console.log(`# capped at 250 kbit/s: carol small after ${Date.now() - capped} ms ${JSON.stringify(down)}`);
+      assert.ok(isSmall(down), `the capped native subscriber falls to the small layer: ${JSON.stringify(down)}`);
+      await sleep(20000);
+      const held = carol.latest(), kept = dave.latest();
+      const thin = await view('carol');
+      console.log(`# 20 s capped: carol ${JSON.stringify(held)} ${JSON.stringify(thin?.subscribeMedia)}; dave ${JSON.stringify(kept)}; link ${JSON.stringify(lab.stats().downlink)}`);
+      assert.ok(isSmall(held) && held.videoFrames > down.videoFrames + 100, `the capped one keeps decoding the small layer: ${JSON.stringify(held)}`);
+      assert.ok(held.longestGapMs < 1000 || held.frozenMs - before.frozenMs < 1000,
+        `without freezing for a second: ${JSON.stringify({ before, held })}`);
+      assert.ok(isBig(kept) && kept.longestGapMs < 1000, `the other keeps the big one: ${JSON.stringify(kept)}`);
+      assert.ok(thin.subscribeMedia.layerTrials >= 1, 'the big layer was tried while capped, and given up');
+
+      assert.equal(lab.ctl('restore'), 'ok\n');
+      const lifted = Date.now();
+      const up = await until(carol, isBig, 90000);
+      console.log(`# cap lifted: carol big after ${Date.now() - lifted} ms ${JSON.stringify(up)} ${JSON.stringify((await view('carol'))?.subscribeMedia)}`);
+      assert.ok(isBig(up), `back on the big layer once the link allows it: ${JSON.stringify(up)}`);
+      assert.ok(up.longestGapMs < 1000 || up.frozenMs - held.frozenMs < 1000, `without freezing for a second: ${JSON.stringify(up)}`);
+    } finally {
+      for (const w of watchers) w.proc.kill('SIGINT');
       await beside.close();
       await lab.stop();
     }

@@ -4,7 +4,7 @@
 // that loses packets at random that buys back most of the loss; on a path that loses
 // them because it is full (a bandwidth cap, a drop-tail queue) it adds to the queue
 // that drops them, and on a clean path it buys nothing. So, from what the bandwidth
-// estimate's loss windows say (adapt/bandwidth_estimator.hpp):
+// estimate's loss windows say (congestion/: bandwidth_estimator.hpp):
 //   * on from the start: a call's first seconds are where loss hurts most, before any
 //     loss was measured (a clean path turns it off after kCleanUs);
 //   * off while the path looks full: for kQuietUs after the last window that showed a

@@ -44,7 +44,7 @@ TEST(SendRate, ReadsTheResultsRtpSessionHandsUpstream) {
   GstPtr<GstStructure> s =
       Packets({Packet(7, 1'000'000, 51'000'000, 1200, false), Packet(8, 2'000'000, GST_CLOCK_TIME_NONE, 1100, true),
                Packet(9, GST_CLOCK_TIME_NONE, 60'000'000, 900, false)});  // not ours
-  std::vector<adapt::PacketResult> r = ParseTwccPackets(s.get());
+  std::vector<congestion::PacketResult> r = ParseTwccPackets(s.get());
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].seq, 7);
   EXPECT_EQ(r[0].send_us, 1000);
@@ -63,7 +63,7 @@ TEST(SendRate, ReadsTheResultsRtpSessionHandsUpstream) {
 void Congest(SendRate& rate, int64_t from_us = 0, uint16_t seq = 0) {
   int64_t link_free_us = from_us;
   for (int64_t t = from_us; t < from_us + 3'000'000; t += 50'000) {
-    std::vector<adapt::PacketResult> batch;
+    std::vector<congestion::PacketResult> batch;
     for (int64_t send = t; send < t + 50'000; send += 9'600) {
       link_free_us = std::max(link_free_us, send) + 48'000;  // 1200 bytes at 200 kbit/s
       batch.push_back({seq++, send, link_free_us + 20'000, 1200});
@@ -127,7 +127,7 @@ TEST(SendRate, RandomLossSetsOpusExpectedLossKeepsTheRateAndX264FollowsCongestio
   // Plenty of room, but every fifth packet lost (20 %) with a steady delay: random loss.
   uint16_t seq = 0;
   for (int64_t t = 0; t < 3'000'000; t += 50'000) {
-    std::vector<adapt::PacketResult> batch;
+    std::vector<congestion::PacketResult> batch;
     for (int64_t send = t; send < t + 50'000; send += 10'000, ++seq)
       batch.push_back({seq, send, seq % 5 == 0 ? -1 : send + 20'000, 1200});
     rate.OnFeedback(t + 50'000, batch);

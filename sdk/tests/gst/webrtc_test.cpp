@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "impl/gst/devices.hpp"
+#include "parley/proto/vocabulary.hpp"
 
 namespace parley::sdk::gst {
 namespace {
@@ -141,7 +142,8 @@ TEST_F(GstStats, ClosingEndsWhatIsStillAskedOnceAndPostsNothingAfter) {
 // A subscribe offer as the server writes it for a native client: video with NACK and
 // RTX, audio with NACK only when the server repairs it (here the section says so or
 // not, as the test needs).
-std::string Offer(bool audio_nack, bool audio_red = false) {
+std::string Offer(bool audio_nack, bool audio_red = false, bool twcc = false) {
+  const std::string extmap = twcc ? std::string("a=extmap:4 ") + proto::kExtTransportCc + "\r\n" : "";
   std::string s =
       "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
       "a=fingerprint:sha-256 "
@@ -151,13 +153,15 @@ std::string Offer(bool audio_nack, bool audio_red = false) {
   s += "\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
        "a=rtpmap:111 OPUS/48000/2\r\n";
+  s += extmap;
   if (audio_nack) s += "a=rtcp-fb:111 nack\r\n";
   if (audio_red) s += "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n";
   s += "a=ssrc:1111 msid:alice alice-audio\r\n"
        "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendonly\r\na=rtcp-mux\r\n"
        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
        "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
-       "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+       "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n" +
+       extmap +
        "a=ssrc-group:FID 2222 3333\r\na=ssrc:2222 msid:alice alice-camera\r\na=ssrc:3333 msid:alice alice-camera\r\n";
   return s;
 }
@@ -209,6 +213,45 @@ TEST(GstRepair, TheAnswerAsksForRetransmissionOnlyWhereTheOfferRepairs) {
     gst_element_set_state(pipeline, GST_STATE_NULL);
     gst_object_unref(pipeline);
   }
+}
+
+// webrtcbin's answers leave header extensions out; ours take the transport-wide
+// sequence number where the server offers it (and nowhere else), so that the server
+// numbers its packets and webrtcbin reports their arrival.
+TEST(GstRepair, TheAnswerTakesTheTransportWideSequenceNumberWhereOffered) {
+  ASSERT_TRUE(InitMedia());
+  for (bool twcc : {false, true}) {
+    GstElement* pipeline = gst_pipeline_new(nullptr);
+    GstElement* webrtc = MakeWebrtc({"127.0.0.1"});
+    ASSERT_TRUE(webrtc);
+    gst_bin_add(GST_BIN(pipeline), webrtc);
+    ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    ASSERT_TRUE(SetDescription(webrtc, "set-remote-description", GST_WEBRTC_SDP_TYPE_OFFER, Offer(false, false, twcc)));
+    Result<std::string> answer = CreateLocal(webrtc, false);
+    ASSERT_TRUE(answer) << answer.error().message;
+    const std::string line = std::string("a=extmap:4 ") + proto::kExtTransportCc;
+    size_t first = answer->find(line);
+    size_t second = first == std::string::npos ? first : answer->find(line, first + 1);
+    if (twcc) {
+      EXPECT_NE(first, std::string::npos) << *answer;
+      EXPECT_NE(second, std::string::npos) << "in both sections: " << *answer;
+    } else {
+      EXPECT_EQ(answer->find("extmap"), std::string::npos) << *answer;
+    }
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(pipeline);
+  }
+  // Taken once, and not in a rejected section.
+  GstSDPMessage* offer = nullptr;
+  GstSDPMessage* answer = nullptr;
+  ASSERT_EQ(gst_sdp_message_new_from_text(Offer(false, false, true).c_str(), &offer), GST_SDP_OK);
+  std::string rejected = Offer(false, false, false);
+  rejected.replace(rejected.find("m=video 9"), 9, "m=video 0");
+  ASSERT_EQ(gst_sdp_message_new_from_text(rejected.c_str(), &answer), GST_SDP_OK);
+  EXPECT_EQ(AcceptTransportCc(answer, offer), 1);
+  EXPECT_EQ(AcceptTransportCc(answer, offer), 0);
+  gst_sdp_message_free(offer);
+  gst_sdp_message_free(answer);
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ json UserJson(const Session& s, bool with_media) {
                            {"videoPauses", sub->video_pauses},
                            {"videoTrials", sub->video_trials},
                            {"layerSwitches", sub->layer_switches},
-                           {"layerTrials", sub->layer_trials}};
+                           {"layerTrials", sub->layer_trials},
+                           {"twccFeedbacks", sub->twcc_feedbacks}};
   return u;
 }
 

@@ -4,7 +4,7 @@
 
 namespace parley::sfu {
 
-void DownstreamEstimate::OnRemb(uint64_t bitrate_bps, int64_t now_us) {
+void DownstreamEstimate::OnEstimate(uint64_t bitrate_bps, int64_t now_us) {
   remb_bps_ = bitrate_bps;
   remb_at_us_ = now_us;
   has_remb_ = true;

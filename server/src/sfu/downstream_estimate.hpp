@@ -8,9 +8,12 @@
 // keeps a call going) and asks for a keyframe when it can take it again. The simulcast
 // work hooks its layer switching onto the same decision.
 //
-// It is fed the subscriber's REMB (draft-alvestrand-rmcat-remb: the receiver's estimate
-// of its total bitrate), the fraction lost of its receiver reports (RFC 3550 §6.4.1, per
-// stream), the video the routes offer it and the bytes actually sent to it. It decides
+// It is fed an estimate of the subscriber's total bitrate: the server's own, from the
+// subscriber's transport-cc feedback (send_side_bwe.hpp), or, for a subscriber that does
+// not send that, its REMB (draft-alvestrand-rmcat-remb: the receiver's own estimate);
+// "REMB" below stands for either. Also the fraction lost of its receiver reports
+// (RFC 3550 §6.4.1, per stream), the video the routes offer it and the bytes actually
+// sent to it. It decides
 // with hysteresis, so that a short dip does not cost a keyframe and a pause does not
 // flap:
 // The offered video rate is what cannot get smaller: single streams and simulcast
@@ -83,8 +86,10 @@ class DownstreamEstimate {
 
   explicit DownstreamEstimate(DownstreamOptions options = {}) : options_(options) {}
 
-  /// A REMB from the subscriber: its estimate of everything it can receive.
-  void OnRemb(uint64_t bitrate_bps, int64_t now_us);
+  /// An estimate of everything the subscriber can receive: the server's own from its
+  /// transport-cc feedback (send_side_bwe.hpp), or the subscriber's REMB. (The rules
+  /// below say REMB for either.)
+  void OnEstimate(uint64_t bitrate_bps, int64_t now_us);
   /// One report block of the subscriber's SR/RR: the fraction of `ssrc` lost since its
   /// last report (0..255). Streams are kept apart (a client may report each in its own
   /// packet, and a paused video stream reports no loss), and the worst fresh one counts.

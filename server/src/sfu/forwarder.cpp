@@ -131,7 +131,7 @@ void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
 }
 
 size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt,
-                      uint8_t abs_send_time_id, int64_t send_us) {
+                      const OwnExtensions& ext) {
   bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
   std::span<const uint8_t> body = v.payload();  // the payload this copy carries
   bool whole = !as_rtx;                         // the packet as it came, padding included
@@ -146,29 +146,37 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
       whole = false;
     }
   }
-  // The header: as it came, or its fixed part and CSRCs with our one extension (8 bytes:
-  // RFC 8285's one-byte form, one 3-byte element).
+  // The header: as it came, or its fixed part and CSRCs with our own extensions in RFC
+  // 8285's one-byte form: abs-send-time (1 + 3 bytes), transport-wide sequence (1 + 2),
+  // zero-padded to a word.
+  uint8_t own[12] = {0xBE, 0xDE, 0, 0};
+  size_t own_len = 4;
+  if (ext.abs_send_time_id) {
+    const uint32_t ast = AbsSendTime(ext.send_us);
+    own[own_len++] = static_cast<uint8_t>((ext.abs_send_time_id << 4) | 2);
+    own[own_len++] = static_cast<uint8_t>(ast >> 16);
+    own[own_len++] = static_cast<uint8_t>(ast >> 8);
+    own[own_len++] = static_cast<uint8_t>(ast);
+  }
+  if (ext.transport_cc_id) {
+    own[own_len++] = static_cast<uint8_t>((ext.transport_cc_id << 4) | 1);
+    own[own_len++] = static_cast<uint8_t>(ext.transport_seq >> 8);
+    own[own_len++] = static_cast<uint8_t>(ext.transport_seq);
+  }
+  while (own_len % 4) own[own_len++] = 0;
+  own[3] = static_cast<uint8_t>((own_len - 4) / 4);
+  const bool rebuild = ext.any();
   const size_t fixed = 12 + 4 * static_cast<size_t>(v.data[0] & 0x0F);
-  const size_t header = abs_send_time_id ? fixed + 8 : v.payload_offset;
+  const size_t header = rebuild ? fixed + own_len : v.payload_offset;
   std::span<const uint8_t> tail = whole ? v.data.subspan(v.payload_offset) : body;  // whole: padding too
   const size_t at = header + (as_rtx ? 2 : 0);                                      // where the payload goes
   size_t len = at + tail.size();
   if (len > kMaxDatagram) return 0;
-  std::memcpy(slot, v.data.data(), abs_send_time_id ? fixed : v.payload_offset);
+  std::memcpy(slot, v.data.data(), rebuild ? fixed : v.payload_offset);
   if (!whole) slot[0] &= static_cast<uint8_t>(~0x20);  // no padding
-  if (abs_send_time_id) {
+  if (rebuild) {
     slot[0] |= 0x10;
-    uint8_t* x = slot + fixed;
-    const uint32_t ast = AbsSendTime(send_us);
-    const uint8_t ext[8] = {0xBE,
-                            0xDE,
-                            0x00,
-                            0x01,
-                            static_cast<uint8_t>((abs_send_time_id << 4) | 2),
-                            static_cast<uint8_t>(ast >> 16),
-                            static_cast<uint8_t>(ast >> 8),
-                            static_cast<uint8_t>(ast)};
-    std::memcpy(x, ext, sizeof(ext));
+    std::memcpy(slot + fixed, own, own_len);
   }
   std::memcpy(slot + at, tail.data(), tail.size());
   auto out = ParseRtp(std::span<uint8_t>(slot, len));
@@ -206,10 +214,13 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
   Pacer* pacer = nullptr;
   if (auto it = pacers_.find(sub.id()); it != pacers_.end()) pacer = it->second.get();
   // The send time: now, or for paced video when the pacer will let it go.
-  int64_t send_us = now_us_;
-  const uint8_t ast_id = sub.abs_send_time_id();
-  if (ast_id && video && pacer) send_us = pacer->DepartureUs(v.data.size() + 16, now_us_);  // about its size protected
-  size_t len = WriteRewritten(slot, r, v, retransmission, from.red_payload_type, ast_id, send_us);
+  SendSideBwe* bwe = sub.send_side_bwe();
+  const bool numbered = bwe && video;  // only video is numbered (send_side_bwe.hpp)
+  OwnExtensions ext{sub.abs_send_time_id(), now_us_, numbered ? sub.transport_cc_id() : uint8_t{0},
+                    numbered ? bwe->NextSequence() : uint16_t{0}};
+  if (ext.any() && video && pacer)
+    ext.send_us = pacer->DepartureUs(v.data.size() + 16, now_us_);  // about its size protected
+  size_t len = WriteRewritten(slot, r, v, retransmission, from.red_payload_type, ext);
   if (!len) {  // only a copy that grew past a datagram (RTX adds two bytes) fails here
     drops_.Count(DropReason::kTooLarge);
     return false;
@@ -222,6 +233,10 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
   sub.shared_counters()->sent_packets.fetch_add(1, std::memory_order_relaxed);
   sub.shared_counters()->sent_bytes.fetch_add(v.payload_length, std::memory_order_relaxed);
   sub.downstream().OnSent(n, from.layers <= 1);
+  if (numbered)
+    bwe->OnSent(ext.send_us, n);
+  else if (bwe)
+    bwe->OnUnnumbered(n, now_us_);
   if (Lose()) {  // simulated loss (tests): protected and counted as sent, never sent
     drops_.Count(DropReason::kSimulatedLoss);
     return true;
@@ -347,8 +362,16 @@ void Forwarder::OnSubscriberRtcp(Transport& sub, std::span<const uint8_t> rtcp, 
           sub.shared_counters()->fraction_lost.store(b->fraction_lost);
           sub.downstream().OnLoss(b->ssrc, b->fraction_lost, now_us);
         }
+    } else if (it->type == kRtpfb && it->count == 15) {
+      // transport-cc feedback: the server's own estimate, which a client that sends it
+      // gets instead of its REMB (Chromium sends none for numbered packets anyway).
+      if (SendSideBwe* bwe = sub.send_side_bwe(); bwe && bwe->OnFeedback(*it, now_us)) {
+        sub.shared_counters()->twcc_feedbacks.fetch_add(1, std::memory_order_relaxed);
+        sub.downstream().OnEstimate(bwe->estimate_bps(now_us), now_us);
+      }
     } else if (auto remb = ParseRemb(*it)) {
-      sub.downstream().OnRemb(remb->bitrate_bps, now_us);
+      if (const SendSideBwe* bwe = sub.send_side_bwe(); !bwe || bwe->feedbacks() == 0)
+        sub.downstream().OnEstimate(remb->bitrate_bps, now_us);
     }
   }
 }

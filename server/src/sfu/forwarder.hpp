@@ -33,11 +33,19 @@ namespace parley::sfu {
 /// RED packet goes as RED where the route takes it, else as its primary block alone, and
 /// always so when retransmitted (the subscriber's RTX stream carries the codec). The
 /// forward path's per-copy work before SRTP (forwarder and benchmark).
-/// With `abs_send_time_id` (the subscriber took abs-send-time), the publisher's header
-/// extensions (numbered as negotiated with the publisher, meaningless to the subscriber)
-/// give way to one: abs-send-time at `send_us` (any microsecond clock).
+/// The header extensions the server writes itself in a subscriber's copies, each where
+/// the subscriber's answer took it (id 0: not negotiated).
+struct OwnExtensions {
+  uint8_t abs_send_time_id = 0;
+  int64_t send_us = 0;  ///< abs-send-time's value (any microsecond clock)
+  uint8_t transport_cc_id = 0;
+  uint16_t transport_seq = 0;  ///< the transport-wide sequence number (send_side_bwe.hpp)
+  [[nodiscard]] bool any() const { return abs_send_time_id != 0 || transport_cc_id != 0; }
+};
+/// With any of `ext`, the publisher's header extensions (numbered as negotiated with the
+/// publisher, meaningless to the subscriber) give way to the server's own.
 size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt = 0,
-                      uint8_t abs_send_time_id = 0, int64_t send_us = 0);
+                      const OwnExtensions& ext = {});
 
 /// abs-send-time's value for `us` microseconds: seconds in 6.18 fixed point, 24 bits
 /// (wrapping every 64 s).

@@ -356,10 +356,12 @@ Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
     if (o.active && o.red_payload_type) red.emplace_back(o.ssrc, o.red_accepted ? o.red_payload_type : 0);
   }
   worker_->Post([w = worker_, id = media->subscribe->transport_id, ufrag = answer->remote_ufrag,
-                 fp = answer->remote_fingerprint, client = answer->dtls_client, ast = answer->abs_send_time_id] {
+                 fp = answer->remote_fingerprint, client = answer->dtls_client, ast = answer->abs_send_time_id,
+                 tcc = answer->transport_cc_id] {
     if (Transport* t = w->FindTransport(id)) {
       t->SetRemote(ufrag, fp, client);
       t->set_abs_send_time_id(ast);
+      t->set_transport_cc_id(tcc);
     }
   });
   if (!red.empty())
@@ -527,7 +529,8 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                                   c.video_pauses.load(kRelaxed),
                                   c.video_trials.load(kRelaxed),
                                   c.layer_switches.load(kRelaxed),
-                                  c.layer_trials.load(kRelaxed)};
+                                  c.layer_trials.load(kRelaxed),
+                                  c.twcc_feedbacks.load(kRelaxed)};
   }
   return out;
 }

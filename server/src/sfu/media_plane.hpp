@@ -74,14 +74,16 @@ struct PublishView {
 struct SubscribeView {
   Transport::State state = Transport::State::kNew;
   uint64_t sent_packets = 0, sent_bytes = 0, nacks_in = 0, retransmitted = 0, sender_reports = 0;
-  uint32_t fraction_lost = 0;   ///< the client's last receiver report, 0..255
-  uint64_t downstream_bps = 0;  ///< the client's last REMB (0 = none lately)
+  uint32_t fraction_lost = 0;  ///< the client's last receiver report, 0..255
+  uint64_t downstream_bps =
+      0;  ///< the estimate of its downstream: from its transport-cc feedback, or its REMB (0 = none lately)
   uint64_t sent_bps = 0;        ///< sent over the last second
   bool video_paused = false;    ///< the client cannot take its video now (the SFU sends it none)
   uint64_t video_pauses = 0;    ///< how often that began
   uint64_t video_trials = 0;    ///< how often paused video was resumed on trial
   uint64_t layer_switches = 0;  ///< simulcast layer switches of its routes
   uint64_t layer_trials = 0;    ///< auto's trials of a layer up
+  uint64_t twcc_feedbacks = 0;  ///< transport-cc feedback packets taken from the client
 };
 
 /// A session's transports as the admin API shows them; each is absent when not open.

@@ -337,12 +337,16 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
     m.direction = t.active ? "sendonly" : "inactive";
     m.rtcp_rsize = true;
     m.extmaps.push_back({kSubscribeAbsSendTimeId, "", std::string(kExtAbsSendTime)});
+    m.extmaps.push_back({kSubscribeTransportCcId, "", std::string(kExtTransportCc)});
     SdpCodec c = t.codec;
     c.feedback.clear();
-    // goog-remb: Chromium then reports its receive-side estimate of what it can take
-    // (REMB), which decides whether video to it pauses (downstream_estimate.hpp).
+    // transport-cc: the client reports each packet's arrival, from which the server
+    // estimates what it can take (send_side_bwe.hpp); goog-remb for a client that takes
+    // abs-send-time only: it reports its own estimate (REMB). Either decides the layers
+    // and whether video to it pauses (downstream_estimate.hpp).
+    // Only video is numbered (send_side_bwe.hpp says why).
     if (t.video)
-      c.feedback = {"goog-remb", "nack", "nack pli", "ccm fir"};
+      c.feedback = {"goog-remb", "transport-cc", "nack", "nack pli", "ccm fir"};
     else if (t.rtx_payload_type)
       c.feedback = {"nack"};  // repaired audio (native subscribers only)
     m.codecs.push_back(c);
@@ -405,8 +409,10 @@ Result<SubscribeAnswer> CheckSubscribeAnswer(const SdpSession& answer, const std
   }
   // One transport (BUNDLE): the first section's word holds for all. An answer may only
   // take an offered extension under its offered id (RFC 8285 §6).
-  for (const auto& e : first.extmaps)
+  for (const auto& e : first.extmaps) {
     if (e.uri == kExtAbsSendTime && e.id == kSubscribeAbsSendTimeId) out.abs_send_time_id = e.id;
+    if (e.uri == kExtTransportCc && e.id == kSubscribeTransportCcId) out.transport_cc_id = e.id;
+  }
   return out;
 }
 

@@ -152,7 +152,9 @@ SubscribePayloadTypes SubscribePayloadTypesFor(std::string_view codec, bool ster
 /// in its answer (passive makes the server the client, see CheckSubscribeAnswer). A section with an RTX payload type
 /// and SSRC carries RTX and generic NACK: every video section, and audio ones for native subscribers of a native
 /// publisher (ChannelMedia decides); other audio sections have no feedback. Every
-/// section offers abs-send-time (kSubscribeAbsSendTimeId) and no other extension.
+/// section offers abs-send-time (kSubscribeAbsSendTimeId) and the transport-wide
+/// sequence number (kSubscribeTransportCcId, with rtcp-fb transport-cc), no other
+/// extension.
 SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<OfferedTrack>& tracks,
                                uint64_t session_version);
 
@@ -161,6 +163,10 @@ SdpSession BuildSubscribeOffer(const LocalTransport& local, const std::vector<Of
 /// receiver's delay-based estimate (its REMB) measures the path from the server, not
 /// the publisher's capture and encoding jitter that RTP timestamps carry.
 inline constexpr uint8_t kSubscribeAbsSendTimeId = 3;
+/// ... and the transport-wide sequence number under: the server numbers every packet it
+/// sends a subscriber that took it, and estimates the subscriber's downstream from its
+/// transport-cc feedback (send_side_bwe.hpp), whatever the receiver.
+inline constexpr uint8_t kSubscribeTransportCcId = 4;
 
 struct SubscribeAnswer {
   std::string remote_ufrag, remote_pwd, remote_fingerprint;
@@ -169,6 +175,8 @@ struct SubscribeAnswer {
   std::vector<bool> red;
   /// kSubscribeAbsSendTimeId when the answer took abs-send-time, else 0.
   uint8_t abs_send_time_id = 0;
+  /// kSubscribeTransportCcId when the answer took the transport-wide sequence, else 0.
+  uint8_t transport_cc_id = 0;
 };
 /// Checks the client's answer to a subscribe offer (the latest, or an earlier one: its
 /// sections are a prefix of the latest): same mids, ICE credentials, a sha-256

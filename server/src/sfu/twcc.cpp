@@ -104,7 +104,41 @@ size_t TwccRecorder::WriteFeedback(uint8_t* out, size_t capacity, uint32_t sende
   return off;
 }
 
-std::optional<TwccFeedback> ParseTwccFeedback(const RtcpView& fb) {
+namespace {
+
+// Calls `symbol(s)` for each of the first `count` packet status symbols of the chunks at
+// `off` (advanced past the chunks read), stopping early when it returns false. False
+// when the chunks run out or hold a reserved symbol.
+template <typename F>
+bool ForEachSymbol(const uint8_t* p, size_t end, size_t& off, size_t count, F&& symbol) {
+  size_t seen = 0;
+  while (seen < count) {
+    if (off + 2 > end) return false;
+    uint16_t chunk = Load16(p + off);
+    off += 2;
+    if (!(chunk & 0x8000)) {  // run length
+      auto s = static_cast<uint8_t>((chunk >> 13) & 3);
+      size_t run = chunk & 0x1FFF;
+      if (s == 3) return false;
+      for (size_t k = 0; k < run && seen < count; ++k, ++seen)
+        if (!symbol(s)) return true;
+    } else if (!(chunk & 0x4000)) {  // 14 one-bit symbols
+      for (int k = 13; k >= 0 && seen < count; --k, ++seen)
+        if (!symbol(static_cast<uint8_t>((chunk >> k) & 1))) return true;
+    } else {  // 7 two-bit symbols
+      for (int k = 6; k >= 0 && seen < count; --k, ++seen) {
+        auto s = static_cast<uint8_t>((chunk >> (2 * k)) & 3);
+        if (s == 3) return false;
+        if (!symbol(s)) return true;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<size_t> ParseTwccResults(const RtcpView& fb, TwccHeader& header, std::span<int64_t> arrivals_us) {
   if (fb.type != kRtpfb || fb.count != 15 || fb.data.size() < 20) return std::nullopt;
   const uint8_t* p = fb.data.data();
   size_t end = fb.data.size();
@@ -113,55 +147,53 @@ std::optional<TwccFeedback> ParseTwccFeedback(const RtcpView& fb) {
     if (pad == 0 || pad > end - 20) return std::nullopt;
     end -= pad;
   }
-  TwccFeedback f;
-  f.sender_ssrc = Load32(p + 4);
-  f.media_ssrc = Load32(p + 8);
-  f.base_sequence = Load16(p + 12);
-  f.status_count = Load16(p + 14);
+  header.sender_ssrc = Load32(p + 4);
+  header.media_ssrc = Load32(p + 8);
+  header.base_sequence = Load16(p + 12);
+  header.status_count = Load16(p + 14);
   uint32_t ref = Load24(p + 16);
-  f.reference_time = static_cast<int32_t>(ref & 0x800000 ? ref | 0xFF000000u : ref);
-  f.feedback_count = p[19];
-  std::vector<uint8_t> symbols;
-  symbols.reserve(f.status_count);
-  size_t off = 20;
-  while (symbols.size() < f.status_count) {
-    if (off + 2 > end) return std::nullopt;
-    uint16_t chunk = Load16(p + off);
-    off += 2;
-    if (!(chunk & 0x8000)) {  // run length
-      uint8_t symbol = static_cast<uint8_t>((chunk >> 13) & 3);
-      size_t run = chunk & 0x1FFF;
-      if (symbol == 3) return std::nullopt;
-      for (size_t k = 0; k < run && symbols.size() < f.status_count; ++k) symbols.push_back(symbol);
-    } else if (!(chunk & 0x4000)) {  // 14 one-bit symbols
-      for (int k = 13; k >= 0 && symbols.size() < f.status_count; --k)
-        symbols.push_back(static_cast<uint8_t>((chunk >> k) & 1));
-    } else {  // 7 two-bit symbols
-      for (int k = 6; k >= 0 && symbols.size() < f.status_count; --k) {
-        uint8_t symbol = static_cast<uint8_t>((chunk >> (2 * k)) & 3);
-        if (symbol == 3) return std::nullopt;
-        symbols.push_back(symbol);
-      }
-    }
-  }
+  header.reference_time = static_cast<int32_t>(ref & 0x800000 ? ref | 0xFF000000u : ref);
+  header.feedback_count = p[19];
+  // Two passes over the chunks, nothing allocated: the first finds where the receive
+  // deltas begin, the second pairs each symbol with its delta.
+  size_t deltas = 20;
+  if (!ForEachSymbol(p, end, deltas, header.status_count, [](uint8_t) { return true; })) return std::nullopt;
+  const size_t n = std::min<size_t>(header.status_count, arrivals_us.size());
+  size_t chunks = 20, i = 0;
   int64_t at = 0;
-  for (uint8_t s : symbols) {
+  bool complete = true;
+  ForEachSymbol(p, end, chunks, n, [&](uint8_t s) {
     if (s == kNotReceived) {
-      f.arrivals_us.emplace_back(std::nullopt);
-      continue;
+      arrivals_us[i++] = kTwccNotReceived;
+      return true;
     }
     int64_t ticks;
     if (s == kSmallDelta) {
-      if (off + 1 > end) return std::nullopt;
-      ticks = p[off++];
+      if (deltas + 1 > end) return complete = false;
+      ticks = p[deltas++];
     } else {
-      if (off + 2 > end) return std::nullopt;
-      ticks = static_cast<int16_t>(Load16(p + off));
-      off += 2;
+      if (deltas + 2 > end) return complete = false;
+      ticks = static_cast<int16_t>(Load16(p + deltas));
+      deltas += 2;
     }
     at += ticks * kTickUs;
-    f.arrivals_us.emplace_back(at);
-  }
+    arrivals_us[i++] = at;
+    return true;
+  });
+  if (!complete) return std::nullopt;
+  return n;
+}
+
+std::optional<TwccFeedback> ParseTwccFeedback(const RtcpView& fb) {
+  TwccHeader h;
+  std::vector<int64_t> arrivals(fb.data.size() >= 16 ? Load16(fb.data.data() + 14) : 0);
+  auto n = ParseTwccResults(fb, h, arrivals);
+  if (!n) return std::nullopt;
+  TwccFeedback f;
+  static_cast<TwccHeader&>(f) = h;
+  f.arrivals_us.reserve(*n);
+  for (size_t i = 0; i < *n; ++i)
+    f.arrivals_us.emplace_back(arrivals[i] == kTwccNotReceived ? std::nullopt : std::optional<int64_t>(arrivals[i]));
   return f;
 }
 

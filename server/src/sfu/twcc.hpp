@@ -8,9 +8,11 @@
 #pragma once
 
 #include <array>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "sfu/rtp.hpp"
@@ -44,13 +46,28 @@ class TwccRecorder {
   uint8_t feedback_count_ = 0;
 };
 
-/// A parsed transport-cc feedback packet (used by tests, fuzzing and diagnostics).
-struct TwccFeedback {
+/// The fixed fields of a transport-cc feedback packet.
+struct TwccHeader {
   uint32_t sender_ssrc = 0, media_ssrc = 0;
   uint16_t base_sequence = 0;
   uint16_t status_count = 0;
   int32_t reference_time = 0;  ///< 24-bit signed, in 64 ms units
   uint8_t feedback_count = 0;
+};
+
+/// An arrival ParseTwccResults writes for a packet reported as not received.
+inline constexpr int64_t kTwccNotReceived = INT64_MIN;
+
+/// Parses a transport-cc feedback packet (a sender's side: the SFU towards its
+/// subscribers) without allocating: the header, and for the packets from base_sequence
+/// on, at most `arrivals_us.size()` of them, each one's arrival in µs relative to
+/// reference_time * 64 ms, or kTwccNotReceived. Returns how many were written, nullopt
+/// when the packet is malformed (its status chunks are checked to the end; the deltas
+/// of the packets written).
+std::optional<size_t> ParseTwccResults(const RtcpView& fb, TwccHeader& header, std::span<int64_t> arrivals_us);
+
+/// A parsed transport-cc feedback packet, every packet of it (tests, fuzzing, diagnostics).
+struct TwccFeedback : TwccHeader {
   /// One entry per packet from base_sequence: arrival in µs relative to
   /// reference_time * 64 ms, or nullopt when not received.
   std::vector<std::optional<int64_t>> arrivals_us;

@@ -54,6 +54,14 @@ WebRtcTransport::WebRtcTransport(uint64_t id, TransportParams params, std::share
   if (params_.ext_transport_cc) twcc_ = std::make_unique<TwccRecorder>();
 }
 
+void WebRtcTransport::set_transport_cc_id(uint8_t id) {
+  transport_cc_id_ = id;
+  if (!id)
+    send_bwe_.reset();
+  else if (!send_bwe_)
+    send_bwe_ = std::make_unique<SendSideBwe>();
+}
+
 void WebRtcTransport::SetCounters(std::shared_ptr<TransportCounters> c) {
   counters_ = std::move(c);
   counters_->state.store(static_cast<int>(state_));

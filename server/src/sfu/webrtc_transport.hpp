@@ -30,6 +30,7 @@
 #include "sfu/publisher_tracks.hpp"
 #include "sfu/rtp.hpp"
 #include "sfu/sctp.hpp"
+#include "sfu/send_side_bwe.hpp"
 #include "sfu/twcc.hpp"
 
 namespace parley::sfu {
@@ -79,11 +80,11 @@ struct TransportCounters {
   std::atomic<uint64_t> nacks_in{0};                     ///< sequence numbers the client asked again for
   std::atomic<uint64_t> retransmitted{0};                ///< ... and that we resent from the buffer
   std::atomic<uint64_t> nacks_sent{0};                   ///< sequence numbers we asked the publisher again for
-  std::atomic<uint64_t> twcc_feedbacks{0};               ///< transport-cc feedback packets sent
+  std::atomic<uint64_t> twcc_feedbacks{0};               ///< transport-cc feedback sent (publish), taken (subscribe)
   std::atomic<uint64_t> sender_reports{0};               ///< SRs forwarded (subscribe) or received (publish)
   std::atomic<uint32_t> audio_peak{0};      ///< loudest 127-dBov level since the control plane last took it
   std::atomic<uint32_t> fraction_lost{0};   ///< the client's last receiver report, 0..255
-  std::atomic<uint64_t> downstream_bps{0};  ///< subscribe side: the client's last REMB (0 = none lately)
+  std::atomic<uint64_t> downstream_bps{0};  ///< subscribe side: its estimate (0 = none lately)
   std::atomic<uint64_t> sent_bps{0};        ///< subscribe side: what was sent over the last second
   std::atomic<bool> video_paused{false};    ///< subscribe side: it cannot take its video now
   std::atomic<uint64_t> video_pauses{0};    ///< ... and how often that began
@@ -189,6 +190,14 @@ class WebRtcTransport {
   /// from its answer (negotiate.hpp kSubscribeAbsSendTimeId).
   [[nodiscard]] uint8_t abs_send_time_id() const { return abs_send_time_id_; }
   void set_abs_send_time_id(uint8_t id) { abs_send_time_id_ = id; }
+  /// Subscribe side: the id of the transport-wide sequence number in what is sent to the
+  /// client (0: none), from its answer; with it the server estimates the client's
+  /// downstream from its transport-cc feedback (send_side_bwe.hpp). Control path: the
+  /// estimate is made here, once.
+  [[nodiscard]] uint8_t transport_cc_id() const { return transport_cc_id_; }
+  void set_transport_cc_id(uint8_t id);
+  /// The estimate when the client took transport-cc, else nullptr.
+  [[nodiscard]] SendSideBwe* send_side_bwe() { return send_bwe_.get(); }
   /// For transports where the server offered: the client's credentials arrive with its
   /// answer, and its DTLS role (`dtls_client`: it answered passive, so we are the
   /// client). The role is fixed once the handshake started; a later answer (after a
@@ -269,7 +278,8 @@ class WebRtcTransport {
   std::shared_ptr<TransportCounters> counters_;
   PublisherTracks tracks_;
   DownstreamEstimate downstream_;
-  uint8_t abs_send_time_id_ = 0;
+  uint8_t abs_send_time_id_ = 0, transport_cc_id_ = 0;
+  std::unique_ptr<SendSideBwe> send_bwe_;
   std::unique_ptr<TwccRecorder> twcc_;
   RtpHandler on_rtp_;
   RtcpHandler on_rtcp_;

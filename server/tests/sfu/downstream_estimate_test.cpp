@@ -113,7 +113,7 @@ struct Subscriber {
       e.OnVideoOffered(bytes, lower_layer);
       if (e.video_allowed()) e.OnSent(bytes);
       if ((now / kTick) % 50 == 0) {  // feedback once a second, as Chromium sends REMB and RR
-        if (remb_bps) e.OnRemb(remb_bps, now);
+        if (remb_bps) e.OnEstimate(remb_bps, now);
         if (loss >= 0) e.OnLoss(0xA0D10, static_cast<uint8_t>(loss), now);
       }
       switch (e.Update(now)) {

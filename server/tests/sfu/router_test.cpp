@@ -170,7 +170,7 @@ TEST(RewrittenCopy, CarriesOurAbsSendTimeInsteadOfThePublishersExtensions) {
   r->numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
   uint8_t slot[kMaxDatagram];
   // 1.5 s: 6.18 fixed point 0x060000.
-  size_t n = WriteRewritten(slot, *r, *v, false, 0, 3, 1'500'000);
+  size_t n = WriteRewritten(slot, *r, *v, false, 0, OwnExtensions{3, 1'500'000});
   auto out = ParseRtp(std::span<uint8_t>(slot, n));
   ASSERT_TRUE(out);
   EXPECT_EQ(out->ssrc, 0x5ABu);
@@ -184,7 +184,7 @@ TEST(RewrittenCopy, CarriesOurAbsSendTimeInsteadOfThePublishersExtensions) {
   EXPECT_EQ(out->padding, 4) << "a copy as it came keeps its padding";
   EXPECT_EQ(n, 12u + 8u + 5u + 4u);
   // A retransmission on RTX: our extension, the original sequence number, the payload.
-  n = WriteRewritten(slot, *r, *v, true, 0, 3, 2'000'000);
+  n = WriteRewritten(slot, *r, *v, true, 0, OwnExtensions{3, 2'000'000});
   out = ParseRtp(std::span<uint8_t>(slot, n));
   ASSERT_TRUE(out);
   EXPECT_EQ(out->ssrc, 0x5ACu);
@@ -202,6 +202,38 @@ TEST(RewrittenCopy, CarriesOurAbsSendTimeInsteadOfThePublishersExtensions) {
   EXPECT_EQ(n, in.size());
   EXPECT_TRUE(out->Extension(1));
   EXPECT_EQ(AbsSendTime(64'000'000 + 1'500'000), 0x060000u) << "wraps every 64 s";
+}
+
+TEST(RewrittenCopy, CarriesTheTransportWideSequenceNumberBesideOrWithoutAbsSendTime) {
+  Router router;
+  Route* r = router.Add(1, 10, Spec(0, 0x5AB), SeqRewriter(7, 8));
+  ASSERT_TRUE(r);
+  std::vector<uint8_t> in = PublishedPacket();
+  auto v = ParseRtp(in);
+  ASSERT_TRUE(v);
+  r->numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
+  uint8_t slot[kMaxDatagram];
+  // Both: 4 + (1 + 3) + (1 + 2) bytes, padded to 12.
+  size_t n = WriteRewritten(slot, *r, *v, false, 0, OwnExtensions{3, 1'500'000, 4, 0xABCD});
+  auto out = ParseRtp(std::span<uint8_t>(slot, n));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(n, 12u + 12u + 5u + 4u);
+  ASSERT_TRUE(out->Extension(3));
+  EXPECT_EQ((*out->Extension(3))[0], 0x06);
+  ASSERT_TRUE(out->Extension(4));
+  EXPECT_EQ(std::vector<uint8_t>(out->Extension(4)->begin(), out->Extension(4)->end()),
+            (std::vector<uint8_t>{0xAB, 0xCD}));
+  EXPECT_FALSE(out->Extension(1));
+  EXPECT_EQ(std::vector<uint8_t>(out->payload().begin(), out->payload().end()),
+            (std::vector<uint8_t>{0x90, 0x80, 0x12, 0x34, 0x56}));
+  // The sequence number alone: 4 + 3, padded to 8.
+  n = WriteRewritten(slot, *r, *v, false, 0, OwnExtensions{0, 0, 4, 0x0102});
+  out = ParseRtp(std::span<uint8_t>(slot, n));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(n, 12u + 8u + 5u + 4u);
+  EXPECT_FALSE(out->Extension(3));
+  ASSERT_TRUE(out->Extension(4));
+  EXPECT_EQ((*out->Extension(4))[1], 0x02);
 }
 
 }  // namespace

@@ -32,8 +32,8 @@ bool IsX264(GstElement* e) {
 
 }  // namespace
 
-std::vector<adapt::PacketResult> ParseTwccPackets(const GstStructure* s) {
-  std::vector<adapt::PacketResult> out;
+std::vector<congestion::PacketResult> ParseTwccPackets(const GstStructure* s) {
+  std::vector<congestion::PacketResult> out;
   if (!s || !gst_structure_has_name(s, "RTPTWCCPackets")) return out;
   const GValue* packets = gst_structure_get_value(s, "packets");
   // GValueArray is what rtpsession hands over (deprecated in GLib, not in GStreamer).
@@ -55,7 +55,7 @@ std::vector<adapt::PacketResult> ParseTwccPackets(const GstStructure* s) {
     (void)gst_structure_get_uint(p, "size", &size);
     (void)gst_structure_get_uint64(p, "remote-ts", &remote);
     (void)gst_structure_get_boolean(p, "lost", &lost);
-    adapt::PacketResult r;
+    congestion::PacketResult r;
     r.seq = static_cast<uint16_t>(seq);
     r.send_us = static_cast<int64_t>(local / 1000);
     r.recv_us = lost || !GST_CLOCK_TIME_IS_VALID(remote) ? -1 : static_cast<int64_t>(remote / 1000);
@@ -99,7 +99,7 @@ SendRate::SendRate(GstPtr<GstElement> audio_encoder, std::vector<Video> video)
       video_(std::move(video)),
       video_max_bps_(SumOfCeilings(video_)),
       bwe_([this] {
-        adapt::BandwidthEstimator::Config c;
+        congestion::BandwidthEstimator::Config c;
         c.max_bps = static_cast<int64_t>(static_cast<double>(video_max_bps_ + (audio_encoder_ ? kAudioReserveBps : 0)) /
                                          kMediaShare);
         c.start_bps = c.max_bps;  // the configured rate, until the path says otherwise
@@ -253,7 +253,7 @@ void SendRate::UpdateSnapshotLocked() {
   }
 }
 
-void SendRate::OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets) {
+void SendRate::OnFeedback(int64_t now_us, const std::vector<congestion::PacketResult>& packets) {
   if (packets.empty()) return;
   std::vector<Change> changes;
   int opus_loss = -1;

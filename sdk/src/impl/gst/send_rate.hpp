@@ -4,7 +4,7 @@
 // webrtcbin's RTP session parses the transport-cc feedback for the packets it sent and
 // hands the results upstream as a custom event ("RTPTWCCPackets") towards the
 // payloaders; a probe on one of our pads into webrtcbin reads it. The bandwidth
-// estimate (adapt/bandwidth_estimator.hpp) sets each video encoder's bitrate and, past
+// estimate (parley/congestion/bandwidth_estimator.hpp) sets each video encoder's bitrate and, past
 // the thresholds of its degradation preference (adapt/video_adapter.hpp), its
 // resolution or frame rate (a capsfilter after videoscale/videorate); the measured loss
 // sets Opus's expected packet loss, which is what turns its in-band FEC on, and decides
@@ -26,18 +26,18 @@
 #include <mutex>
 #include <vector>
 
-#include "adapt/bandwidth_estimator.hpp"
 #include "adapt/overuse_detector.hpp"
 #include "adapt/red_policy.hpp"
 #include "adapt/video_adapter.hpp"
 #include "impl/gst/gst_ptr.hpp"
+#include "parley/congestion/bandwidth_estimator.hpp"
 #include "parley/types.hpp"
 
 namespace parley::sdk::gst {
 
 /// The packet results of one RTPTWCCPackets structure, in its order; packets without
 /// both timestamps (not ours, or lost) come back lost or are skipped.
-std::vector<adapt::PacketResult> ParseTwccPackets(const GstStructure* s);
+std::vector<congestion::PacketResult> ParseTwccPackets(const GstStructure* s);
 
 class SendRate {
  public:
@@ -78,7 +78,7 @@ class SendRate {
 
   /// One feedback event's results at `now_us`, on the clock rtpsession stamps sent
   /// packets with (GStreamer's system clock); public for tests.
-  void OnFeedback(int64_t now_us, const std::vector<adapt::PacketResult>& packets);
+  void OnFeedback(int64_t now_us, const std::vector<congestion::PacketResult>& packets);
   /// Video track `index`'s encoder put out a frame at `now_us` after `busy_us` in it,
   /// `late_us` after its capture (-1: unknown); the encoder's streaming thread. Public
   /// for tests.
@@ -102,7 +102,7 @@ class SendRate {
   int64_t video_max_bps_ = 0;  ///< the video tracks' configured ceilings, summed
   std::vector<bool> x264_;     ///< per video track: x264enc (kbit/s) rather than vp8enc (bit/s)
   mutable std::mutex mu_;
-  adapt::BandwidthEstimator bwe_;
+  congestion::BandwidthEstimator bwe_;
   adapt::RedPolicy red_;
   std::function<void(bool)> red_switch_;  ///< set once RED is negotiated
   std::vector<adapt::VideoAdapter> adapters_;

@@ -10,9 +10,12 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/promise.hpp"
+#include "parley/proto/vocabulary.hpp"
 
 namespace parley::sdk {
 namespace {
@@ -290,6 +293,33 @@ int MakeDtlsPassive(GstSDPMessage* sdp) {
   return rewritten;
 }
 
+int AcceptTransportCc(GstSDPMessage* answer, const GstSDPMessage* offer) {
+  int added = 0;
+  const guint n = std::min(gst_sdp_message_medias_len(answer), gst_sdp_message_medias_len(offer));
+  for (guint m = 0; m < n; ++m) {
+    const GstSDPMedia* offered = gst_sdp_message_get_media(offer, m);
+    auto* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(answer, m));
+    std::string extmap;  // "<id> <uri>" as offered
+    for (guint a = 0; a < gst_sdp_media_attributes_len(offered) && extmap.empty(); ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(offered, a);
+      if (g_strcmp0(attr->key, "extmap") != 0 || !attr->value) continue;
+      std::string_view v(attr->value);
+      if (v.find(proto::kExtTransportCc) != std::string_view::npos) extmap = attr->value;
+    }
+    if (extmap.empty() || gst_sdp_media_get_port(media) == 0) continue;
+    bool has = false;
+    for (guint a = 0; a < gst_sdp_media_attributes_len(media) && !has; ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);
+      has = g_strcmp0(attr->key, "extmap") == 0 && attr->value &&
+            std::string_view(attr->value).find(proto::kExtTransportCc) != std::string_view::npos;
+    }
+    if (has) continue;
+    gst_sdp_media_add_attribute(media, "extmap", extmap.c_str());
+    ++added;
+  }
+  return added;
+}
+
 Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   const char* create = offer ? "create-offer" : "create-answer";
   GstPtr<GstWebRTCSessionDescription> desc;
@@ -305,7 +335,13 @@ Result<std::string> CreateLocal(GstElement* webrtc, bool offer) {
   if (!desc)
     return MakeError(Errc::kMediaConnectionCreateFailed,
                      offer ? "webrtcbin made no offer" : "webrtcbin made no answer");
-  if (!offer) (void)MakeDtlsPassive(desc->sdp);
+  if (!offer) {
+    (void)MakeDtlsPassive(desc->sdp);
+    GstWebRTCSessionDescription* raw_remote = nullptr;
+    g_object_get(webrtc, "remote-description", &raw_remote, nullptr);
+    GstPtr<GstWebRTCSessionDescription> remote = Adopt(raw_remote);
+    if (remote) (void)AcceptTransportCc(desc->sdp, remote->sdp);
+  }
   BoundedPromise set;
   g_signal_emit_by_name(webrtc, "set-local-description", desc.get(), set.get());
   (void)set.Wait(kSdpTimeout);

@@ -114,8 +114,15 @@ class ReceiveRepair {
 /// a subscribe connection without media for many seconds.
 Result<std::string> CreateLocal(GstElement* webrtc, bool offer);
 
-/// Rewrites every a=setup:active of `sdp` to passive; how many it rewrote.
+/// Rewrites every a=setup:active of `sdp` to passive; how many it rewrites.
 int MakeDtlsPassive(GstSDPMessage* sdp);
+
+/// Takes the transport-wide sequence number in `answer` wherever `offer` offered it
+/// (same id), which webrtcbin's answers leave out: the server then numbers what it
+/// sends, webrtcbin's RTP session reports each packet's arrival (transport-cc
+/// feedback), and the server estimates this client's downstream from the reports. How
+/// many sections it added the extension to.
+int AcceptTransportCc(GstSDPMessage* answer, const GstSDPMessage* offer);
 
 /// Sums a get-stats reply (a structure of per-object structures, RTCStats types).
 media::RtpTotals SumStats(const GstStructure* reply);

@@ -3,7 +3,7 @@
 // and retransmission repair) but backs off from loss at a full queue, recovers when a
 // cap lifts, measures the round trip from the feedback, and the delay trend tells a
 // filling queue from a steady or a draining one.
-#include "adapt/bandwidth_estimator.hpp"
+#include "parley/congestion/bandwidth_estimator.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include "link_sim.hpp"
 
-namespace parley::sdk::adapt {
+namespace parley::congestion {
 namespace {
 
 // Results of `n` bursts 20 ms apart, each arriving `growth_us` later relative to its send
@@ -268,4 +268,4 @@ TEST(BandwidthEstimator, AckedRateFollowsWhatArrived) {
 }
 
 }  // namespace
-}  // namespace parley::sdk::adapt
+}  // namespace parley::congestion

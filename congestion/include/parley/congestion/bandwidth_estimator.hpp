@@ -1,6 +1,8 @@
 // How fast the sender may send: a bandwidth estimate from transport-wide congestion
 // control feedback (draft-holmer-rmcat-transport-wide-cc-extensions: the receiver
 // reports when each packet arrived, or that it did not).
+// Two senders run it: libparley's publisher towards the SFU, and the SFU towards each
+// subscriber (server/src/sfu/send_side_bwe.hpp).
 //
 // Two estimates, and the lower one wins (the approach of draft-ietf-rmcat-gcc):
 // * delay-based: packets are grouped into bursts (sent within 5 ms); the change in
@@ -36,7 +38,7 @@
 #include <deque>
 #include <span>
 
-namespace parley::sdk::adapt {
+namespace parley::congestion {
 
 /// One packet the sender sent with a transport-wide sequence number, as the feedback
 /// reported it. Times in microseconds: `send_us` on the sender's clock, `recv_us` on the
@@ -87,7 +89,8 @@ class DelayTrend {
 
 /// The round trip from transport-wide feedback. A feedback message arrives a round trip
 /// after the newest packet it acknowledges was sent, plus however long the receiver held
-/// that packet before reporting (our SFU reports every 50 ms, so 0 to 50 ms). The lowest
+/// that packet before reporting (our SFU reports every 50 ms, so 0 to 50 ms; Chromium
+/// and webrtcbin, receiving from the SFU, about as often or once a frame). The lowest
 /// sample over the last second removes most of that wait while still following a queue
 /// that builds up. RTCP receiver reports would give the round trip too, but only every
 /// few seconds, through an asynchronous stats query on another thread; the feedback is
@@ -171,4 +174,4 @@ class BandwidthEstimator {
   size_t bucket_ = 0, buckets_used_ = 0;
 };
 
-}  // namespace parley::sdk::adapt
+}  // namespace parley::congestion

@@ -1,9 +1,9 @@
-#include "adapt/bandwidth_estimator.hpp"
+#include "parley/congestion/bandwidth_estimator.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace parley::sdk::adapt {
+namespace parley::congestion {
 namespace {
 
 constexpr int64_t kBurstUs = 5'000;          // packets sent this close together form one burst
@@ -283,4 +283,4 @@ void BandwidthEstimator::UpdateLossBased(int64_t now_us) {
   delivered_.packets = 0;
 }
 
-}  // namespace parley::sdk::adapt
+}  // namespace parley::congestion

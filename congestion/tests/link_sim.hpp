@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
-#include "adapt/bandwidth_estimator.hpp"
+#include "parley/congestion/bandwidth_estimator.hpp"
 
-namespace parley::sdk::adapt {
+namespace parley::congestion {
 
 class LinkSim {
  public:
@@ -78,4 +78,4 @@ class LinkSim {
   std::deque<PacketResult> pending_;
 };
 
-}  // namespace parley::sdk::adapt
+}  // namespace parley::congestion
