@@ -223,6 +223,30 @@ TEST_F(WorkerSimulcast, TheLayerNobodyWatchesIsPausedAndResumedWhenASubscriberAs
   EXPECT_EQ(Load32(&got[0][8]), kOut) << "one stream for the subscriber";
 }
 
+// A subscriber on auto that receives the big layer still wants the small one: it is
+// its fallback, kept flowing.
+TEST_F(WorkerSimulcast, TheSmallestLayerIsKeptForASubscriberOnAuto) {
+  Connect(SsrcLayers(), {}, VideoStreamType::kAuto);
+  auto paused = [&] {
+    return OnWorker(*worker_, [&] { return worker_->FindTransport(1)->shared_counters()->paused_layers.load(); });
+  };
+  SendFrames(1, true, true);
+  for (int i = 0; i < 40; ++i) {
+    Advance(100);
+    SendFrames(1, false, false);
+  }
+  EXPECT_EQ(paused(), 0u) << "neither layer is paused after 4 s";
+  OnWorker(*worker_, [&] {
+    worker_->SetStreamType(1, 2, VideoStreamType::kBig);
+    return 0;
+  });
+  for (int i = 0; i < 30 && paused() == 0; ++i) {
+    Advance(100);
+    SendFrames(1, false, false);
+  }
+  EXPECT_EQ(paused(), 0b01u) << "asked for big explicitly: the small layer is paused";
+}
+
 TEST_F(WorkerSimulcast, RidLayersAreLearntAndAutoFollowsTheSubscribersEstimate) {
   std::vector<InboundTrack> layers = SsrcLayers();
   layers[0].ssrc = layers[1].ssrc = 0;  // the SSRCs come from the RIDs the packets name

@@ -482,6 +482,9 @@ void Forwarder::SpareLayers(Transport& pub, int64_t now_us) {
         if (r->spec.track != first) continue;
         for (uint8_t layer : {r->layers.current(), r->layers.target()})
           if (layer < 32) wanted |= 1u << layer;
+        // Auto falls back to the smallest layer when its subscriber's link thins: kept
+        // flowing, it is there at the next keyframe instead of a resume later.
+        if (r->layers.type() == VideoStreamType::kAuto) wanted |= 1u;
       }
     std::span<PublisherTracks::Track> layers(&tracks[first], cfg.layers);
     (void)sfu::SpareLayers(layers, wanted, now_us);

@@ -5,8 +5,11 @@
 // publisher, whose SDK stops encoding it: `publishLayers` in docs/protocol.md), and a
 // paused layer that becomes wanted is resumed at once. While no subscriber wants any
 // layer, the smallest one being sent stays: a subscriber that arrives gets a picture at
-// once, and it is cheap. Once subscribers want only the big layer (a call of two), the
-// small one is paused too.
+// once, and it is cheap. A subscriber on auto wants the smallest layer too, whatever it
+// receives: it is where auto falls back when the subscriber's link thins, and a paused
+// one would first have to be resumed (the notice's trip, the encoder's restart, its
+// keyframe: seconds of a queue overflowing on a capped link). Once subscribers want only
+// the big layer explicitly (both asked for big), the small one is paused too.
 //
 // A paused layer stays a choice for subscribers (LayerAvailable): asking for it is what
 // resumes it, and the old layer keeps flowing until the resumed one's first keyframe,
