@@ -158,6 +158,17 @@ void BandwidthEstimator::OnFeedback(int64_t now_us, std::span<const PacketResult
 }
 
 void BandwidthEstimator::UpdateAcked(const PacketResult& p) {
+  // Arrival times are the receiver's word. One that goes back by more than the window
+  // (its clock jumped) starts the window again; and the window never holds more than
+  // kMaxAcked packets, whatever times it is told.
+  if (!acked_.empty() && p.recv_us < acked_.back().first - kAckedWindowUs) {
+    acked_.clear();
+    acked_bytes_ = 0;
+  }
+  if (acked_.size() >= kMaxAcked) {
+    acked_bytes_ -= acked_.front().second;
+    acked_.pop_front();
+  }
   acked_.emplace_back(p.recv_us, p.size);
   acked_bytes_ += p.size;
   while (!acked_.empty() && acked_.front().first < p.recv_us - kAckedWindowUs) {

@@ -267,5 +267,33 @@ TEST(BandwidthEstimator, AckedRateFollowsWhatArrived) {
   EXPECT_NEAR(static_cast<double>(bwe.acked_bps()), 500'000, 30'000);
 }
 
+// Arrival times are the receiver's word: standing still, or going back by days, they
+// never make the acknowledged-rate window grow without bound.
+TEST(BandwidthEstimator, KeepsItsWindowBoundedWhateverTheArrivalTimesSay) {
+  BandwidthEstimator bwe({});
+  constexpr int64_t kTenDays = 864'000'000'000;
+  std::vector<PacketResult> batch;
+  uint16_t seq = 0;
+  for (int64_t round = 0; round < 100; ++round) {
+    batch.clear();
+    for (int i = 0; i < 100; ++i, ++seq)
+      batch.push_back({seq, round * 50'000 + i * 500, kTenDays, 1200});  // all "arrive" at once
+    bwe.OnFeedback(round * 50'000 + 60'000, batch);
+  }
+  EXPECT_LE(bwe.acked_window(), 4096u);
+  // The receiver's clock goes back by ten days: the window starts again and measures.
+  for (int64_t round = 100; round < 140; ++round) {
+    batch.clear();
+    for (int i = 0; i < 10; ++i, ++seq) {
+      int64_t send = round * 50'000 + i * 5'000;
+      batch.push_back({seq, send, send + 20'000, 1200});
+    }
+    bwe.OnFeedback(round * 50'000 + 60'000, batch);
+  }
+  EXPECT_LT(bwe.acked_window(), 200u);
+  EXPECT_GT(bwe.acked_bps(), 1'500'000);  // 10 x 1,200 bytes every 50 ms: 1.92 Mbit/s
+  EXPECT_LT(bwe.acked_bps(), 2'500'000);
+}
+
 }  // namespace
 }  // namespace parley::congestion

@@ -250,6 +250,13 @@ TEST(GstRepair, TheAnswerTakesTheTransportWideSequenceNumberWhereOffered) {
   ASSERT_EQ(gst_sdp_message_new_from_text(rejected.c_str(), &answer), GST_SDP_OK);
   EXPECT_EQ(AcceptTransportCc(answer, offer), 1);
   EXPECT_EQ(AcceptTransportCc(answer, offer), 0);
+  // Nor where the answer uses the id for another extension.
+  gst_sdp_message_free(answer);
+  answer = nullptr;
+  std::string other = Offer(false, false, false);
+  other.replace(other.find("a=rtpmap:111"), 0, "a=extmap:4 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n");
+  ASSERT_EQ(gst_sdp_message_new_from_text(other.c_str(), &answer), GST_SDP_OK);
+  EXPECT_EQ(AcceptTransportCc(answer, offer), 1) << "the video section only";
   gst_sdp_message_free(offer);
   gst_sdp_message_free(answer);
 }

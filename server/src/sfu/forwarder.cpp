@@ -249,16 +249,16 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
         // Full (a rate far above the one paced for, e.g. before the first rate window):
         // the oldest leaves early rather than anything being dropped. It goes out
         // through the very slot this copy is in, so the copy is set aside first.
-        uint8_t held[kMaxDatagram];
+        uint8_t held[kSlotBytes];  // protected: up to kMaxDatagram + SRTP's overhead
         std::memcpy(held, slot, n);
         pacer->SendOldest([&](std::span<const uint8_t> datagram) {
           uint8_t* out = sink_.Slot();
           std::memcpy(out, datagram.data(), datagram.size());
           sink_.Queue(datagram.size(), sub.path());
         });
-        (void)pacer->Push({held, n}, now_us_);
-      } else {
-        (void)pacer->Push({slot, n}, now_us_);
+        if (!pacer->Push({held, n}, now_us_)) drops_.Count(DropReason::kTooLarge);
+      } else if (!pacer->Push({slot, n}, now_us_)) {
+        drops_.Count(DropReason::kTooLarge);  // cannot happen: a slot holds a protected datagram
       }
       paced_.store(paced_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       pacing_ = true;

@@ -21,7 +21,7 @@ void Pacer::SetVideoRate(uint64_t video_bps) {
 double Pacer::Burst() const {
   // At least two full datagrams, so that a packet is never held for want of room alone.
   double burst = static_cast<double>(rate_bps_) / 8e6 * static_cast<double>(options_.burst_us);
-  return std::max(burst, 2.0 * kSlotBytes);
+  return std::max(burst, 2.0 * 1500);
 }
 
 void Pacer::Refill(int64_t now_us) {

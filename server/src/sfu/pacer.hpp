@@ -32,7 +32,7 @@ class Pacer {
   /// Queued datagrams at most; beyond, Push refuses and the caller sends the oldest
   /// early (SendOldest) to make room: pacing gives way, nothing is dropped.
   static constexpr size_t kSlots = 128;
-  static constexpr size_t kSlotBytes = 1500;
+  static constexpr size_t kSlotBytes = 1500 + 20;  ///< a protected datagram: 1500 and SRTP's overhead
 
   explicit Pacer(PacerOptions options = {});
 

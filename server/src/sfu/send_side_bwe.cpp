@@ -41,7 +41,16 @@ bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
   TwccHeader h;
   auto n = ParseTwccResults(fb, h, arrivals_);
   if (!n) return false;
-  const int64_t reference_us = static_cast<int64_t>(static_cast<uint32_t>(h.reference_time) & 0xFFFFFF) * kReferenceUs;
+  // The reference time, unwrapped: the signed 24-bit step from the last one.
+  const auto ref24 = static_cast<int64_t>(static_cast<uint32_t>(h.reference_time) & 0xFFFFFF);
+  if (reference_ < 0) {
+    reference_ = ref24;
+  } else {
+    int64_t step = (ref24 - (reference_ & 0xFFFFFF)) & 0xFFFFFF;
+    if (step >= 0x800000) step -= 0x1000000;
+    reference_ = std::max<int64_t>(reference_ + step, 0);
+  }
+  const int64_t reference_us = reference_ * kReferenceUs;
   size_t count = 0;
   int64_t highest = reported_;
   for (size_t i = 0; i < *n; ++i) {

@@ -18,6 +18,11 @@
 // rate, measured here (OnUnnumbered), is added to the estimate, which so stands for
 // everything the subscriber can take, as a REMB does.
 //
+// The receiver's 24-bit reference time (64 ms units) wraps every 12.4 days of its
+// clock; it is unwrapped across reports. Arrival times are the receiver's word: the
+// estimator bounds what it keeps whatever they say (a hostile subscriber only spoils its
+// own estimate).
+//
 // Fixed memory: kWindow packets remembered (older ones are not matched), at most
 // kMaxResults results read from one report. Worker-thread only; no allocation on the
 // packet path (the estimator's own short windows aside), no throw.
@@ -34,7 +39,7 @@ namespace parley::sfu {
 
 class SendSideBwe {
  public:
-  static constexpr size_t kWindow = 1024;     ///< packets remembered: ~5 s of a 2 Mbit/s subscriber
+  static constexpr size_t kWindow = 2048;     ///< packets remembered: ~10 s at 2 Mbit/s, ~1 s at 20
   static constexpr size_t kMaxResults = 512;  ///< results read from one report at most
 
   SendSideBwe();
@@ -70,8 +75,9 @@ class SendSideBwe {
   [[nodiscard]] int64_t Unwrap(uint16_t seq) const;
 
   std::array<Sent, kWindow> sent_{};
-  int64_t next_ = 0;       ///< the next number, unwrapped
-  int64_t reported_ = -1;  ///< the highest number a report has covered (unwrapped)
+  int64_t next_ = 0;        ///< the next number, unwrapped
+  int64_t reported_ = -1;   ///< the highest number a report has covered (unwrapped)
+  int64_t reference_ = -1;  ///< the receiver's last reference time, unwrapped (64 ms units)
   std::array<int64_t, kMaxResults> arrivals_{};
   std::array<congestion::PacketResult, kMaxResults> results_{};
   congestion::BandwidthEstimator bwe_;

@@ -35,6 +35,8 @@ struct Path {
 // A subscriber: records arrivals as they happen and reports every 50 ms.
 class Receiver {
  public:
+  /// The receiver's clock reads this much more than the sender's.
+  int64_t offset_us = 0;
   void Expect(uint16_t seq, int64_t arrival_us) { pending_.push_back({seq, arrival_us}); }
   /// Records what arrived by `now_us` and hands the feedback to `bwe`; returns whether
   /// a feedback packet was written.
@@ -43,7 +45,7 @@ class Receiver {
       auto [seq, at] = pending_.front();
       pending_.pop_front();
       if (at >= 0) {
-        EXPECT_TRUE(recorder_.Record(seq, at));
+        EXPECT_TRUE(recorder_.Record(seq, at + offset_us));
       }
     }
     bool wrote = false;
@@ -114,6 +116,19 @@ TEST(SendSideBwe, StaysWhereThePathHasRoom) {
   EXPECT_GE(bwe.estimate_bps(10'000'000), 1'000'000u);
   EXPECT_LE(bwe.estimate_bps(10'000'000), 1'700'000u) << "never far beyond what arrived";
   EXPECT_NE(bwe.estimator().usage(), congestion::BandwidthUsage::kOverusing);
+}
+
+// The receiver's 24-bit reference time (64 ms units) wraps every 12.4 days of its clock;
+// a call that crosses the wrap keeps its estimate.
+TEST(SendSideBwe, FollowsTheReceiversReferenceTimeAcrossItsWrap) {
+  SendSideBwe bwe;
+  Path path{10'000'000};
+  Receiver rx;
+  rx.offset_us = (int64_t{1} << 24) * 64'000 - 3'000'000;  // 3 s before the wrap
+  Send(bwe, path, rx, 1'000'000, 8'000'000, 1'000'000);
+  EXPECT_GE(bwe.estimate_bps(10'000'000), 1'000'000u);
+  EXPECT_GT(bwe.estimator().acked_bps(), 800'000);
+  EXPECT_LT(bwe.estimator().acked_window(), 200u) << "half a second of packets";
 }
 
 // Audio goes unnumbered; its rate is added to the estimate for the numbered video, so

@@ -136,6 +136,8 @@ class BandwidthEstimator {
   /// a feedback acknowledges to receiving that feedback, the lowest over the last second
   /// (0 = not measured yet). See RoundTrip below for why this and not RTCP's.
   [[nodiscard]] int64_t round_trip_us() const { return rtt_.value(); }
+  /// Packets in the acknowledged-rate window (at most kMaxAcked).
+  [[nodiscard]] size_t acked_window() const { return acked_.size(); }
   /// Whether the last completed loss window looked like a full path (see above).
   [[nodiscard]] bool congested() const { return last_congested_; }
 
@@ -149,7 +151,9 @@ class BandwidthEstimator {
   Config config_;
   DelayTrend trend_;
   int64_t delay_bps_, loss_bps_;
-  // Acknowledged rate: received bytes over a sliding 500 ms of receive time.
+  // Acknowledged rate: received bytes over a sliding 500 ms of receive time, at most
+  // kMaxAcked packets (500 ms at 90 Mbit/s of 1,200-byte packets).
+  static constexpr size_t kMaxAcked = 4096;
   std::deque<std::pair<int64_t, uint32_t>> acked_;  // (recv_us, bytes)
   int64_t acked_bytes_ = 0, acked_bps_ = 0;
   // Rate control.

@@ -307,13 +307,16 @@ int AcceptTransportCc(GstSDPMessage* answer, const GstSDPMessage* offer) {
       if (v.find(proto::kExtTransportCc) != std::string_view::npos) extmap = attr->value;
     }
     if (extmap.empty() || gst_sdp_media_get_port(media) == 0) continue;
-    bool has = false;
-    for (guint a = 0; a < gst_sdp_media_attributes_len(media) && !has; ++a) {
+    // Not when the answer has it already, or uses its id for something else.
+    const std::string id = extmap.substr(0, extmap.find_first_of(" /"));
+    bool taken = false;
+    for (guint a = 0; a < gst_sdp_media_attributes_len(media) && !taken; ++a) {
       const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);
-      has = g_strcmp0(attr->key, "extmap") == 0 && attr->value &&
-            std::string_view(attr->value).find(proto::kExtTransportCc) != std::string_view::npos;
+      if (g_strcmp0(attr->key, "extmap") != 0 || !attr->value) continue;
+      std::string_view v(attr->value);
+      taken = v.find(proto::kExtTransportCc) != std::string_view::npos || v.substr(0, v.find_first_of(" /")) == id;
     }
-    if (has) continue;
+    if (taken) continue;
     gst_sdp_media_add_attribute(media, "extmap", extmap.c_str());
     ++added;
   }
