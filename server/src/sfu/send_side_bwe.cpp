@@ -31,12 +31,6 @@ void SendSideBwe::OnSent(int64_t send_us, size_t bytes) {
   ++next_;
 }
 
-int64_t SendSideBwe::Unwrap(uint16_t seq) const {
-  const int64_t last = next_ - 1;
-  auto delta = static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(last)));
-  return last + delta;
-}
-
 bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
   TwccHeader h;
   auto n = ParseTwccResults(fb, h, arrivals_);
@@ -55,7 +49,7 @@ bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
   int64_t highest = reported_;
   for (size_t i = 0; i < *n; ++i) {
     auto seq = static_cast<uint16_t>(h.base_sequence + i);
-    int64_t u = Unwrap(seq);
+    int64_t u = UnwrapNear(seq, next_ - 1);
     // Reported before, never sent, or too old to be remembered: not a result.
     if (u <= reported_ || u >= next_ || next_ - u > static_cast<int64_t>(kWindow)) continue;
     const Sent& s = sent_[static_cast<size_t>(u) % kWindow];

@@ -71,8 +71,6 @@ class SendSideBwe {
     uint32_t bytes = 0;
     uint16_t seq = 0;
   };
-  /// The unwrapped value of `seq`, near the numbers stamped lately.
-  [[nodiscard]] int64_t Unwrap(uint16_t seq) const;
 
   std::array<Sent, kWindow> sent_{};
   int64_t next_ = 0;        ///< the next number, unwrapped

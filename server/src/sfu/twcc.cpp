@@ -13,8 +13,7 @@ constexpr uint8_t kNotReceived = 0, kSmallDelta = 1, kLargeDelta = 2;
 
 int64_t TwccRecorder::Unwrap(uint16_t seq) {
   if (last_ < 0) return last_ = seq;
-  auto delta = static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(last_)));
-  int64_t u = last_ + delta;
+  int64_t u = UnwrapNear(seq, last_);
   if (u > last_) last_ = u;
   return u;
 }

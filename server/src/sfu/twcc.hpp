@@ -19,6 +19,12 @@
 
 namespace parley::sfu {
 
+/// The unwrapped value of transport-wide number `seq`: the one nearest `near` (an
+/// unwrapped number already known).
+[[nodiscard]] inline int64_t UnwrapNear(uint16_t seq, int64_t near) {
+  return near + static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(near)));
+}
+
 class TwccRecorder {
  public:
   static constexpr size_t kWindow = 1024;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <vector>
 
 #include "sfu/forwarder.hpp"
@@ -157,17 +158,28 @@ std::vector<uint8_t> PublishedPacket() {
   return p;
 }
 
-TEST(RewrittenCopy, CarriesOurAbsSendTimeInsteadOfThePublishersExtensions) {
-  Router router;
+// A route with the publisher's packet as its input (PublishedPacket, started on it).
+class RewrittenCopy : public ::testing::Test {
+ protected:
+  Route* Routed(const RouteSpec& spec) {
+    Route* r = router_.Add(1, 10, spec, SeqRewriter(7, 8));
+    v = ParseRtp(in);
+    if (r && v) r->numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
+    return v ? r : nullptr;
+  }
+  std::vector<uint8_t> in = PublishedPacket();
+  std::optional<RtpView> v;
+
+ private:
+  Router router_;
+};
+
+TEST_F(RewrittenCopy, CarriesOurAbsSendTimeInsteadOfThePublishersExtensions) {
   RouteSpec spec = Spec(0, 0x5AB);
   spec.rtx_ssrc = 0x5AC;
   spec.rtx_payload_type = 97;
-  Route* r = router.Add(1, 10, spec, SeqRewriter(7, 8));
+  Route* r = Routed(spec);
   ASSERT_TRUE(r);
-  std::vector<uint8_t> in = PublishedPacket();
-  auto v = ParseRtp(in);
-  ASSERT_TRUE(v);
-  r->numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
   uint8_t slot[kMaxDatagram];
   // 1.5 s: 6.18 fixed point 0x060000.
   size_t n = WriteRewritten(slot, *r, *v, false, 0, OwnExtensions{3, 1'500'000});
@@ -204,14 +216,9 @@ TEST(RewrittenCopy, CarriesOurAbsSendTimeInsteadOfThePublishersExtensions) {
   EXPECT_EQ(AbsSendTime(64'000'000 + 1'500'000), 0x060000u) << "wraps every 64 s";
 }
 
-TEST(RewrittenCopy, CarriesTheTransportWideSequenceNumberBesideOrWithoutAbsSendTime) {
-  Router router;
-  Route* r = router.Add(1, 10, Spec(0, 0x5AB), SeqRewriter(7, 8));
+TEST_F(RewrittenCopy, CarriesTheTransportWideSequenceNumberBesideOrWithoutAbsSendTime) {
+  Route* r = Routed(Spec(0, 0x5AB));
   ASSERT_TRUE(r);
-  std::vector<uint8_t> in = PublishedPacket();
-  auto v = ParseRtp(in);
-  ASSERT_TRUE(v);
-  r->numbers.OnInput(v->ssrc, v->sequence, v->timestamp, 3000);
   uint8_t slot[kMaxDatagram];
   // Both: 4 + (1 + 3) + (1 + 2) bytes, padded to 12.
   size_t n = WriteRewritten(slot, *r, *v, false, 0, OwnExtensions{3, 1'500'000, 4, 0xABCD});
