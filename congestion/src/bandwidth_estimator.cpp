@@ -157,6 +157,16 @@ void BandwidthEstimator::OnFeedback(int64_t now_us, std::span<const PacketResult
   UpdateLossBased(now_us);
 }
 
+void BandwidthEstimator::OnProbe(int64_t bps) {
+  bps = Clamp(bps);
+  if (bps <= target_bps()) return;
+  delay_bps_ = std::max(delay_bps_, bps);
+  loss_bps_ = std::max(loss_bps_, bps);
+  // Far above the last point of congestion: growth from here is multiplicative again.
+  if (link_capacity_kbps_ > 0 && static_cast<double>(bps) / 1000.0 > 1.5 * link_capacity_kbps_)
+    link_capacity_kbps_ = -1;
+}
+
 void BandwidthEstimator::UpdateAcked(const PacketResult& p) {
   // Arrival times are the receiver's word. One that goes back by more than the window
   // (its clock jumped) starts the window again; and the window never holds more than
@@ -265,13 +275,18 @@ void BandwidthEstimator::UpdateLossBased(int64_t now_us) {
     double dt = static_cast<double>(std::min<int64_t>(now_us - last_loss_update_us_, 1'000'000)) / 1e6;
     int64_t grown =
         Clamp(static_cast<int64_t>(static_cast<double>(loss_bps_) * std::pow(kIncreasePerSecond, dt)) + 1000);
-    // Growth as if lossless, but, like the delay-based part, not far beyond what was sent
-    // (what arrived, with the random loss added back): an estimate the path never
-    // carried would be worth nothing the day the loss turns out to be congestion. It
-    // only stops growth, never cuts: an encoder that sends less than it may (a still
-    // picture) would otherwise drag the estimate down with it, step by step.
-    if (acked_bps_ > 0 && random && loss > 0) {
-      double sent_bps = static_cast<double>(acked_bps_) / std::max(1 - smoothed_loss_, 1 - kHopelessLoss);
+    // Growth (as if lossless under random loss), but, like the delay-based part, not far
+    // beyond what was sent (what arrived, with any random loss added back): an estimate
+    // the path never carried is worth nothing. A sender that holds back (a subscriber on
+    // a small layer) would otherwise see this part climb without bound after a loss-
+    // based cut, and with it the estimate wherever the delay trend never saw the queue
+    // (a drop-tail queue that filled within the trend's first bursts). It only stops
+    // growth, never cuts: an encoder that sends less than it may (a still picture) would
+    // otherwise drag the estimate down with it, step by step. Probes raise it
+    // (OnProbe).
+    if (acked_bps_ > 0) {
+      double sent_bps = static_cast<double>(acked_bps_);
+      if (random && loss > 0) sent_bps /= std::max(1 - smoothed_loss_, 1 - kHopelessLoss);
       grown = std::min(grown, std::max(loss_bps_, static_cast<int64_t>(1.5 * sent_bps) + 10'000));
     }
     loss_bps_ = grown;

@@ -13,9 +13,12 @@ set(PARLEY_SFU_SOURCES
   src/sfu/nack_generator.cpp
   src/sfu/negotiate.cpp
   src/sfu/openssl_lib.cpp
+  src/sfu/own_extensions.cpp
   src/sfu/pacer.cpp
   src/sfu/payload_check.cpp
+  src/sfu/probe_cluster.cpp
   src/sfu/probe_sessions.cpp
+  src/sfu/probing.cpp
   src/sfu/publisher_tracks.cpp
   src/sfu/receive_stats.cpp
   src/sfu/red.cpp

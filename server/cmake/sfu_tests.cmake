@@ -5,6 +5,7 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/worker_test.cpp
   tests/worker_media_test.cpp
   tests/worker_simulcast_test.cpp
+  tests/worker_probe_test.cpp
   tests/worker_data_test.cpp
   tests/negotiate_test.cpp
   tests/sfu_libs_test.cpp
@@ -24,6 +25,7 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/red_test.cpp
   tests/sfu/pacer_test.cpp
   tests/sfu/probe_test.cpp
+  tests/sfu/probe_cluster_test.cpp
   tests/sfu/simulcast_test.cpp
   tests/sfu/sctp_test.cpp
   tests/sfu/send_side_bwe_test.cpp)

@@ -3,6 +3,7 @@
 // check, the DTLS client handshake and SRTP both ways; and RTP packets to send.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -70,8 +71,8 @@ class Peer : public LoopbackClient {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (q.empty()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return {};
-      auto d = Recv(left);
+      if (left.count() <= 0 && timeout.count() != 0) return {};  // a timeout of 0: what is there now
+      auto d = Recv(std::max(left, std::chrono::milliseconds(0)));
       if (d.empty()) return {};
       PacketClass c = Classify(d);
       if (c == PacketClass::kRtp) {

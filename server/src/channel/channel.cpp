@@ -54,6 +54,8 @@ json UserJson(const Session& s, bool with_media) {
                            {"videoTrials", sub->video_trials},
                            {"layerSwitches", sub->layer_switches},
                            {"layerTrials", sub->layer_trials},
+                           {"layerProbes", sub->layer_probes},
+                           {"probeBps", sub->probe_bps},
                            {"twccFeedbacks", sub->twcc_feedbacks}};
   return u;
 }

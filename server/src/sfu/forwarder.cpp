@@ -30,6 +30,7 @@ void Forwarder::Detach(uint64_t transport) {
   layered_routes_.erase(transport);
   spare_due_.erase(transport);
   pacers_.erase(transport);
+  clusters_.erase(transport);
   auto it = channel_of_.find(transport);
   if (it == channel_of_.end()) return;
   Channel* channel = it->second;
@@ -57,6 +58,7 @@ void Forwarder::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpe
   // A subscriber's pacer comes with its first route (its FIFO is allocated here, not
   // on the packet path).
   if (pace_video_ && !pacers_.count(subscriber)) pacers_.emplace(subscriber, std::make_unique<Pacer>(pacer_options_));
+  clusters_.try_emplace(subscriber);        // likewise its probe cluster's state
   layered_routes_[subscriber].next_us = 0;  // its layers are chosen at its next tick
   Transport* p = transports_.Find(publisher);
   if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, now_us);
@@ -146,25 +148,9 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
       whole = false;
     }
   }
-  // The header: as it came, or its fixed part and CSRCs with our own extensions in RFC
-  // 8285's one-byte form: abs-send-time (1 + 3 bytes), transport-wide sequence (1 + 2),
-  // zero-padded to a word.
-  uint8_t own[12] = {0xBE, 0xDE, 0, 0};
-  size_t own_len = 4;
-  if (ext.abs_send_time_id) {
-    const uint32_t ast = AbsSendTime(ext.send_us);
-    own[own_len++] = static_cast<uint8_t>((ext.abs_send_time_id << 4) | 2);
-    own[own_len++] = static_cast<uint8_t>(ast >> 16);
-    own[own_len++] = static_cast<uint8_t>(ast >> 8);
-    own[own_len++] = static_cast<uint8_t>(ast);
-  }
-  if (ext.transport_cc_id) {
-    own[own_len++] = static_cast<uint8_t>((ext.transport_cc_id << 4) | 1);
-    own[own_len++] = static_cast<uint8_t>(ext.transport_seq >> 8);
-    own[own_len++] = static_cast<uint8_t>(ext.transport_seq);
-  }
-  while (own_len % 4) own[own_len++] = 0;
-  own[3] = static_cast<uint8_t>((own_len - 4) / 4);
+  // The header: as it came, or its fixed part and CSRCs with our own extensions.
+  uint8_t own[kOwnExtensionsMax];
+  const size_t own_len = WriteOwnExtensions(own, ext);
   const bool rebuild = ext.any();
   const size_t fixed = 12 + 4 * static_cast<size_t>(v.data[0] & 0x0F);
   const size_t header = rebuild ? fixed + own_len : v.payload_offset;
@@ -270,6 +256,7 @@ bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool r
 }
 
 void Forwarder::ReleasePaced(int64_t now_us) {
+  if (probing_) SendProbes(now_us);
   if (!pacing_) return;
   pacing_ = false;
   for (auto& entry : pacers_) {
@@ -291,6 +278,9 @@ void Forwarder::ReleasePaced(int64_t now_us) {
 
 int64_t Forwarder::NextPacedUs(int64_t now_us) const {
   int64_t next = -1;
+  if (probing_)
+    for (const auto& entry : clusters_)
+      if (int64_t at = entry.second.next_us(); at >= 0 && (next < 0 || at < next)) next = at;
   if (!pacing_) return next;
   for (const auto& entry : pacers_) {
     int64_t at = entry.second->NextReleaseUs(now_us);
@@ -444,12 +434,24 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
   uint64_t share = estimate;
   if (share != 0) share = std::max<uint64_t>(share > down.fixed_bps() ? share - down.fixed_bps() : 0, 1);
   const bool congested = static_cast<double>(estimate) < 0.95 * static_cast<double>(down.sent_bps());
-  if (auto it = layered_routes_.find(sub.id()); it != layered_routes_.end() && it->second.count > 1)
-    share = std::max<uint64_t>(share / it->second.count, share != 0 ? 1 : 0);
+  uint32_t count = 1;
+  if (auto it = layered_routes_.find(sub.id()); it != layered_routes_.end() && it->second.count > 1) {
+    count = it->second.count;
+    share = std::max<uint64_t>(share / count, share != 0 ? 1 : 0);
+  }
   const uint8_t before = r.layers.target();
-  if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us, congested)) {
+  // Room for a larger layer is looked for with a probe where the server estimates the
+  // link itself and the route has an RTX stream to carry it.
+  const SendSideBwe* bwe = sub.send_side_bwe();
+  const bool can_probe = bwe && bwe->feedbacks() > 0 && sub.transport_cc_id() != 0 && r.spec.rtx_ssrc != 0;
+  if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us, congested, can_probe)) {
     RequestKeyframe(pub, now_us);
     if (before != LayerSwitch::kNone && r.layers.target() < before) sub.downstream().Settle(now_us + kSettleUs);
+  }
+  if (uint64_t wanted = r.layers.TakeProbe(); wanted != 0) {
+    // The whole link must carry the share for each layered source, and the rest.
+    const uint64_t sources = std::max<uint64_t>(count, 1);
+    StartProbe(sub, r, (wanted * sources + down.fixed_bps()) * 6 / 5, now_us);
   }
 }
 
@@ -509,7 +511,7 @@ void Forwarder::ChooseLayers(Transport& sub, int64_t now_us) {
   Router* router = RouterOf(sub.id());
   if (!router) return;
   uint32_t count = 0;
-  uint64_t switches = 0, trials = 0;
+  uint64_t switches = 0, trials = 0, probes = 0;
   router->ForEachRouteTo(sub.id(), [&](Route& r) {
     Transport* pub = transports_.Find(r.publisher);
     if (!pub || r.spec.track >= pub->tracks().size() || pub->tracks()[r.spec.track].cfg.layers <= 1) return;
@@ -517,11 +519,13 @@ void Forwarder::ChooseLayers(Transport& sub, int64_t now_us) {
     ChooseLayer(*pub, r, sub, now_us);
     switches += r.layers.switches();
     trials += r.layers.trials();
+    probes += r.layers.probes();
   });
   due.count = count;
   if (count != 0) {  // of the routes it has now
     sub.shared_counters()->layer_switches.store(switches, std::memory_order_relaxed);
     sub.shared_counters()->layer_trials.store(trials, std::memory_order_relaxed);
+    sub.shared_counters()->layer_probes.store(probes, std::memory_order_relaxed);
   }
   // A subscriber without simulcast routes is looked at again only now and then (a scan
   // of the channel's routes is not free), in case a publisher starts sending layers.
@@ -544,6 +548,8 @@ void Forwarder::OnTick(Transport& t, int64_t now_us) {
   if (auto it = pacers_.find(t.id()); it != pacers_.end()) it->second->SetVideoRate(downstream.video_bps());
   if (change == DownstreamEstimate::Change::kPaused) c.video_pauses.fetch_add(1, std::memory_order_relaxed);
   c.video_trials.store(downstream.trials(), std::memory_order_relaxed);
+  if (const SendSideBwe* bwe = t.send_side_bwe())
+    c.probe_bps.store(static_cast<uint64_t>(std::max<int64_t>(bwe->last_probe_bps(), 0)), std::memory_order_relaxed);
   if (change != DownstreamEstimate::Change::kResumed) return;
   Router* router = RouterOf(t.id());
   if (!router) return;

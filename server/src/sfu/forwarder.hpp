@@ -19,7 +19,9 @@
 
 #include "sfu/drop_counters.hpp"
 #include "sfu/keyframe_requester.hpp"
+#include "sfu/own_extensions.hpp"
 #include "sfu/pacer.hpp"
+#include "sfu/probe_cluster.hpp"
 #include "sfu/router.hpp"
 #include "sfu/webrtc_transport.hpp"
 
@@ -33,26 +35,10 @@ namespace parley::sfu {
 /// RED packet goes as RED where the route takes it, else as its primary block alone, and
 /// always so when retransmitted (the subscriber's RTX stream carries the codec). The
 /// forward path's per-copy work before SRTP (forwarder and benchmark).
-/// The header extensions the server writes itself in a subscriber's copies, each where
-/// the subscriber's answer took it (id 0: not negotiated).
-struct OwnExtensions {
-  uint8_t abs_send_time_id = 0;
-  int64_t send_us = 0;  ///< abs-send-time's value (any microsecond clock)
-  uint8_t transport_cc_id = 0;
-  uint16_t transport_seq = 0;  ///< the transport-wide sequence number (send_side_bwe.hpp)
-  [[nodiscard]] bool any() const { return abs_send_time_id != 0 || transport_cc_id != 0; }
-};
 /// With any of `ext`, the publisher's header extensions (numbered as negotiated with the
 /// publisher, meaningless to the subscriber) give way to the server's own.
 size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt = 0,
                       const OwnExtensions& ext = {});
-
-/// abs-send-time's value for `us` microseconds: seconds in 6.18 fixed point, 24 bits
-/// (wrapping every 64 s).
-[[nodiscard]] inline uint32_t AbsSendTime(int64_t us) {
-  auto t = static_cast<uint64_t>(us) % 64'000'000u;
-  return static_cast<uint32_t>(((t << 18) / 1'000'000u) & 0xFFFFFFu);
-}
 
 class Forwarder {
  public:
@@ -102,9 +88,10 @@ class Forwarder {
   void OnTick(Transport& t, int64_t now_us);
   /// The worker's clock for the packets it hands over next (the pacers' time).
   void SetNow(int64_t now_us) { now_us_ = now_us; }
-  /// Sends the paced video that may leave now (each wake of the worker).
+  /// Sends the paced video and the probe packets that may leave now (each wake of the
+  /// worker).
   void ReleasePaced(int64_t now_us);
-  /// When paced video is next due (-1: none waits), for the worker's sleep.
+  /// When paced video or a probe packet is next due (-1: none), for the worker's sleep.
   [[nodiscard]] int64_t NextPacedUs(int64_t now_us) const;
   /// Video datagrams that waited in a pacer (any thread: /metrics).
   [[nodiscard]] uint64_t paced() const { return paced_.load(std::memory_order_relaxed); }
@@ -140,6 +127,11 @@ class Forwarder {
   void ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t now_us, bool all_active = false);
   /// Every kLayerChoiceUs: chooses the layer of each simulcast route to `sub`.
   void ChooseLayers(Transport& sub, int64_t now_us);
+  /// Probes `sub`'s link at `rate_bps` (probe_cluster.hpp) on route `r`'s RTX stream,
+  /// unless a cluster to it is under way. probing.cpp.
+  void StartProbe(Transport& sub, Route& r, uint64_t rate_bps, int64_t now_us);
+  /// Sends the probe packets due now.
+  void SendProbes(int64_t now_us);
   /// Publisher economy (layer_economy.hpp): pauses the layers of `pub`'s simulcast
   /// sources that no route wants and resumes those wanted again; the transport's
   /// counters tell the control plane (TransportCounters::paused_layers).
@@ -162,6 +154,8 @@ class Forwarder {
   PacerOptions pacer_options_;
   std::unordered_map<uint64_t, std::unique_ptr<Pacer>> pacers_;  ///< by subscriber transport
   bool pacing_ = false;                                          ///< some pacer holds video
+  std::unordered_map<uint64_t, ProbeCluster> clusters_;          ///< by subscriber transport
+  bool probing_ = false;                                         ///< some cluster is under way
   int64_t now_us_ = 0;
   std::atomic<uint64_t> paced_{0};
   static constexpr size_t kMaxLayers = 8;

@@ -4,7 +4,8 @@
 
 namespace parley::sfu {
 
-bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us, bool congested) {
+bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us, bool congested,
+                         bool can_probe) {
   size_t n = std::min<size_t>(layers.size(), kNone);
   auto at = [&](int i) -> const LayerState& { return layers[static_cast<size_t>(i)]; };
   int lowest = -1, highest = -1;
@@ -30,7 +31,7 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
   // The hold timers run only while auto moves from a layer it has, by the estimate.
   const bool holding = type_ == VideoStreamType::kAuto && share_bps != 0 && ref >= 0;
   if (!holding) {
-    up_since_us_ = down_since_us_ = below_since_us_ = -1;
+    up_since_us_ = down_since_us_ = below_since_us_ = probe_at_us_ = -1;
     trying_ = false;
   }
   auto trial_failed = [&] {
@@ -77,16 +78,31 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
         break;
       }
     if (up >= 0 && fits(ref, 1.0) && fits(up, 1.15)) {
+      if (probe_at_us_ >= 0) {  // the last probe found room
+        trial_wait_us_ = kTrialAfterUs;
+        probe_at_us_ = -1;
+      }
       below_since_us_ = -1;
       if (up_since_us_ < 0) up_since_us_ = now_us;
       if (now_us - up_since_us_ >= kUpHoldUs) want = up;
     } else {
       up_since_us_ = -1;
+      if (probe_at_us_ >= 0 && now_us - probe_at_us_ >= kProbeJudgeUs) {  // the probe found no room
+        trial_wait_us_ = std::min(trial_wait_us_ * 2, kProbeMaxWaitUs);
+        probe_at_us_ = -1;
+      }
       if (up < 0) {
         below_since_us_ = -1;
       } else {
         if (below_since_us_ < 0) below_since_us_ = now_us;
-        if (now_us - below_since_us_ >= trial_wait_us_) {  // held below it long enough: try it
+        if (now_us - below_since_us_ >= trial_wait_us_ && can_probe) {  // look for room, cheaply
+          if (probe_at_us_ < 0) {
+            probe_bps_ = at(up).rate_bps * 115 / 100;  // what fits(up, 1.15) asks of the share
+            probe_at_us_ = now_us;
+            ++probes_;
+          }
+          below_since_us_ = now_us;
+        } else if (now_us - below_since_us_ >= trial_wait_us_) {  // held below it long enough: try it
           want = up;
           trying_ = true;
           trial_at_us_ = now_us;

@@ -16,10 +16,17 @@
 //    with 15 % to spare for 2 s; with no estimate (a client that sends no REMB) auto is big.
 //    The share is the estimate less what the subscriber's streams without layers take
 //    (audio), divided among the simulcast sources it receives;
-//  * a receiver estimates from what arrives (libwebrtc's REMB grows to at most 1.5x
-//    the incoming rate), so a subscriber held on a lower layer may never show room for
-//    the next one, even once its link has it. Auto therefore tries the next layer up
-//    after 4 s held below it without congestion (a trial: the real layer is the probe).
+//  * an estimate grows only from what arrives (libwebrtc's REMB to at most 1.5x the
+//    incoming rate, the server's own from transport-cc likewise from what was
+//    acknowledged), so a subscriber held on a lower layer may never show room for the
+//    next one, even once its link has it. After 4 s held below it without congestion,
+//    auto therefore looks for room: where the server estimates the subscriber's link
+//    itself (transport-cc) and the route has an RTX stream, it asks for a probe
+//    (probe_cluster.hpp) at the share the next layer needs; an answer with room raises
+//    the estimate and the usual rule below moves up. A probe that finds no room within
+//    1 s doubles the wait for the next (up to 8 s; one that finds room resets it).
+//    Without a probe to ask for, auto tries the next layer itself (a trial: the real
+//    layer is the probe).
 //    Until it fits, while the estimate climbs (a new peak within 2 s; 20 s at most),
 //    the trial layer need not fit: only the estimate must not fall while the
 //    subscriber is congested (to under 95 % of its peak since the trial began: a queue
@@ -62,12 +69,15 @@ class LayerSwitch {
   static constexpr int64_t kTrialStallUs = 2'000'000;
   static constexpr int64_t kTrialLimitUs = 20'000'000;
   static constexpr int64_t kTrialHeldUs = 10'000'000;
+  static constexpr int64_t kProbeJudgeUs = 1'000'000;
+  static constexpr int64_t kProbeMaxWaitUs = 8'000'000;
 
   [[nodiscard]] VideoStreamType type() const { return type_; }
   void SetType(VideoStreamType t) {
     type_ = t;
-    up_since_us_ = down_since_us_ = below_since_us_ = trial_at_us_ = -1;
+    up_since_us_ = down_since_us_ = below_since_us_ = trial_at_us_ = probe_at_us_ = -1;
     trying_ = false;
+    probe_bps_ = 0;
   }
   /// The layer forwarded now (kNone before the first keyframe of one).
   [[nodiscard]] uint8_t current() const { return current_; }
@@ -81,13 +91,24 @@ class LayerSwitch {
   [[nodiscard]] uint32_t trials() const { return trials_; }
   /// Whether a trial is under way.
   [[nodiscard]] bool trying() const { return trying_; }
+  /// How many probes auto asked for.
+  [[nodiscard]] uint32_t probes() const { return probes_; }
+  /// The share (bit/s) a probe asked for by the last Choose should show room for, once
+  /// (0: none wanted). The caller turns it into a probe of the subscriber's link.
+  uint64_t TakeProbe() {
+    uint64_t bps = probe_bps_;
+    probe_bps_ = 0;
+    return bps;
+  }
 
   /// Chooses the target from the layers (smallest first), the subscriber's share of
   /// its downstream estimate (`share_bps`, 0 = no estimate) and the time. `congested`:
-  /// the estimate is below what the subscriber is sent (see above). Returns true when
-  /// the target changed to a layer other than the current one: the publisher should be
-  /// asked for a keyframe.
-  bool Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us, bool congested = true);
+  /// the estimate is below what the subscriber is sent (see above). `can_probe`: room is
+  /// looked for with a probe (TakeProbe), not a trial. Returns true when the target
+  /// changed to a layer other than the current one: the publisher should be asked for a
+  /// keyframe.
+  bool Choose(std::span<const LayerState> layers, uint64_t share_bps, int64_t now_us, bool congested = true,
+              bool can_probe = false);
   /// A packet of `layer` arrived; `keyframe_start` says it begins a keyframe. Whether
   /// it is forwarded (it is of the current layer, or it starts the switch to the target).
   bool Accept(uint8_t layer, bool keyframe_start);
@@ -102,7 +123,9 @@ class LayerSwitch {
   uint64_t trial_peak_bps_ = 0;    ///< the highest share seen while trying ...
   int64_t trial_peak_at_us_ = -1;  ///< ... reached then (1 % above the one before)
   bool trying_ = false;
-  uint32_t switches_ = 0, trials_ = 0;
+  int64_t probe_at_us_ = -1;  ///< the last probe was asked for then (-1: none to judge)
+  uint64_t probe_bps_ = 0;    ///< a probe wanted, for TakeProbe
+  uint32_t switches_ = 0, trials_ = 0, probes_ = 0;
 };
 
 /// VP8 picture ID and TL0PICIDX of one route, continued across the publisher's layers

@@ -530,6 +530,8 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                                   c.video_trials.load(kRelaxed),
                                   c.layer_switches.load(kRelaxed),
                                   c.layer_trials.load(kRelaxed),
+                                  c.layer_probes.load(kRelaxed),
+                                  c.probe_bps.load(kRelaxed),
                                   c.twcc_feedbacks.load(kRelaxed)};
   }
   return out;

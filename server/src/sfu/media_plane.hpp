@@ -83,6 +83,8 @@ struct SubscribeView {
   uint64_t video_trials = 0;    ///< how often paused video was resumed on trial
   uint64_t layer_switches = 0;  ///< simulcast layer switches of its routes
   uint64_t layer_trials = 0;    ///< auto's trials of a layer up
+  uint64_t layer_probes = 0;    ///< the probes auto asked for instead of a trial
+  uint64_t probe_bps = 0;       ///< what the last probe measured (0: none)
   uint64_t twcc_feedbacks = 0;  ///< transport-cc feedback packets taken from the client
 };
 

@@ -26,9 +26,16 @@ constexpr int64_t kArrivalBaseUs = 1'000'000'000;
 
 SendSideBwe::SendSideBwe() : bwe_(EstimatorConfig()) {}
 
-void SendSideBwe::OnSent(int64_t send_us, size_t bytes) {
-  sent_[static_cast<size_t>(next_) % kWindow] = {send_us, static_cast<uint32_t>(bytes), static_cast<uint16_t>(next_)};
+void SendSideBwe::OnSent(int64_t send_us, size_t bytes, uint16_t cluster) {
+  sent_[static_cast<size_t>(next_) % kWindow] = {send_us, static_cast<uint32_t>(bytes), static_cast<uint16_t>(next_),
+                                                 cluster};
   ++next_;
+}
+
+uint16_t SendSideBwe::BeginProbe(size_t packets, int64_t now_us) {
+  if (++next_cluster_ == 0) next_cluster_ = 1;
+  probes_.Begin(next_cluster_, packets, now_us);
+  return next_cluster_;
 }
 
 bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
@@ -47,6 +54,7 @@ bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
   const int64_t reference_us = reference_ * kReferenceUs;
   size_t count = 0;
   int64_t highest = reported_;
+  int64_t probed = 0;  // the highest answer of a cluster this report completed
   for (size_t i = 0; i < *n; ++i) {
     auto seq = static_cast<uint16_t>(h.base_sequence + i);
     int64_t u = UnwrapNear(seq, next_ - 1);
@@ -61,10 +69,17 @@ bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
     r.recv_us = arrivals_[i] == kTwccNotReceived ? -1 : kArrivalBaseUs + reference_us + arrivals_[i];
     if (r.recv_us < 0) r.recv_us = -1;
     highest = std::max(highest, u);
+    if (s.cluster != 0)
+      if (int64_t answer = probes_.Add(s.cluster, r, now_us); answer >= 0) {
+        ++probes_measured_;
+        last_probe_bps_ = answer;
+        probed = std::max(probed, answer);
+      }
   }
   reported_ = highest;
   ++feedbacks_;
   if (count > 0) bwe_.OnFeedback(now_us, std::span<const congestion::PacketResult>(results_.data(), count));
+  if (probed > 0) bwe_.OnProbe(probed);
   return true;
 }
 

@@ -33,6 +33,7 @@
 #include <cstdint>
 
 #include "parley/congestion/bandwidth_estimator.hpp"
+#include "parley/congestion/probe_meter.hpp"
 #include "sfu/rtp.hpp"
 
 namespace parley::sfu {
@@ -48,7 +49,12 @@ class SendSideBwe {
   [[nodiscard]] uint16_t NextSequence() const { return static_cast<uint16_t>(next_); }
   /// ... and that packet, `bytes` long as sent (protected), leaving at `send_us`: the
   /// number is used. (A packet that was not sent after all leaves its number to the next.)
-  void OnSent(int64_t send_us, size_t bytes);
+  /// `cluster`: the probe cluster it belongs to (BeginProbe), 0 for media.
+  void OnSent(int64_t send_us, size_t bytes, uint16_t cluster = 0);
+  /// A probe cluster of `packets` packets starts now (probe_cluster.hpp); its id, for
+  /// OnSent. When the feedback has told the fate of them all, what they measured
+  /// (parley/congestion/probe_meter.hpp) may raise the estimate.
+  uint16_t BeginProbe(size_t packets, int64_t now_us);
   /// A packet sent without a number (audio), `bytes` long as sent.
   void OnUnnumbered(size_t bytes, int64_t now_us);
   /// One feedback packet from the subscriber, received at `now_us`. False when it is not
@@ -63,6 +69,9 @@ class SendSideBwe {
   [[nodiscard]] uint64_t unnumbered_bps(int64_t now_us) const;
   /// Feedback packets taken.
   [[nodiscard]] uint32_t feedbacks() const { return feedbacks_; }
+  /// Probe clusters measured (an answer or none), and the last answer in bit/s (0: none).
+  [[nodiscard]] uint32_t probes_measured() const { return probes_measured_; }
+  [[nodiscard]] int64_t last_probe_bps() const { return last_probe_bps_; }
   [[nodiscard]] const congestion::BandwidthEstimator& estimator() const { return bwe_; }
 
  private:
@@ -70,6 +79,7 @@ class SendSideBwe {
     int64_t send_us = -1;
     uint32_t bytes = 0;
     uint16_t seq = 0;
+    uint16_t cluster = 0;  ///< probe cluster (0: media)
   };
 
   std::array<Sent, kWindow> sent_{};
@@ -79,7 +89,10 @@ class SendSideBwe {
   std::array<int64_t, kMaxResults> arrivals_{};
   std::array<congestion::PacketResult, kMaxResults> results_{};
   congestion::BandwidthEstimator bwe_;
-  uint32_t feedbacks_ = 0;
+  congestion::ProbeMeter probes_;
+  uint16_t next_cluster_ = 0;
+  uint32_t feedbacks_ = 0, probes_measured_ = 0;
+  int64_t last_probe_bps_ = 0;
   uint64_t unnumbered_bytes_ = 0, unnumbered_bps_ = 0;
   int64_t unnumbered_since_us_ = -1;
 };

@@ -60,6 +60,9 @@ class SeqRewriter {
 
   /// Whether any input arrived (before that, nothing can be retransmitted).
   [[nodiscard]] bool started() const { return started_; }
+  /// The timestamp of the newest packet sent on the media SSRC (a probe's, which has no
+  /// media of its own).
+  [[nodiscard]] uint32_t last_timestamp() const { return last_out_ts_; }
   /// The input SSRC the offsets are for.
   [[nodiscard]] uint32_t input_ssrc() const { return last_in_ssrc_; }
 

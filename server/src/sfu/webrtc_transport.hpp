@@ -91,6 +91,8 @@ struct TransportCounters {
   std::atomic<uint64_t> video_trials{0};    ///< ... and how often it was resumed on trial
   std::atomic<uint64_t> layer_switches{0};  ///< subscribe side: simulcast layer switches (all routes)
   std::atomic<uint64_t> layer_trials{0};    ///< ... and auto's trials of a layer up (layer_switch.hpp)
+  std::atomic<uint64_t> layer_probes{0};    ///< ... and the probes auto asked for instead (probe_cluster.hpp)
+  std::atomic<uint64_t> probe_bps{0};       ///< subscribe side: the last probe's answer (0: none)
   /// Publish side: bit i = inbound track i is a simulcast layer paused because nobody
   /// watches it (layer_economy.hpp); the control plane tells the publisher.
   std::atomic<uint64_t> paused_layers{0};

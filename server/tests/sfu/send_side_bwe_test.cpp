@@ -178,5 +178,50 @@ TEST(SendSideBwe, TakesAReportOnceAndIgnoresWhatIsNotFeedback) {
   EXPECT_EQ(bwe.feedbacks(), feedbacks + 10);
 }
 
+// Probes: a cluster of small packets sent fast over a path that has room raises an
+// estimate that little media could not; over a thin path its answer is what the path
+// carries, and the estimate stays.
+struct Probed {
+  int64_t answer = 0, estimate = 0;
+};
+// A subscriber whose estimate fell under a 300 kbit/s cap and is then held on a small
+// layer (150 kbit/s) while its path has `capacity_bps`.
+int64_t Held(SendSideBwe& bwe, Path& path, Receiver& rx, int64_t capacity_bps) {
+  int64_t t = Send(bwe, path, rx, 1'000'000, 3'000'000, 1'000'000);
+  path.capacity_bps = capacity_bps;
+  return Send(bwe, path, rx, t + 500'000, 5'000'000, 150'000);
+}
+
+Probed ProbeOver(int64_t capacity_bps) {
+  SendSideBwe bwe;
+  Path path{300'000};
+  Receiver rx;
+  int64_t t = Held(bwe, path, rx, capacity_bps);
+  const uint16_t id = bwe.BeginProbe(16, t);
+  for (int i = 0; i < 16; ++i, t += 2'000) {  // 300 bytes every 2 ms: 1.2 Mbit/s
+    uint16_t seq = bwe.NextSequence();
+    bwe.OnSent(t, 300, id);
+    rx.Expect(seq, path.Arrival(t, 300));
+  }
+  t = Send(bwe, path, rx, t, 500'000, 150'000);
+  EXPECT_EQ(bwe.probes_measured(), 1u);
+  return {bwe.last_probe_bps(), bwe.estimator().target_bps()};
+}
+
+TEST(SendSideBwe, AProbesAnswerRaisesTheEstimateWhereThePathHasRoom) {
+  SendSideBwe held;
+  Path path{300'000};
+  Receiver rx;
+  Held(held, path, rx, 5'000'000);
+  EXPECT_LT(held.estimator().target_bps(), 600'000) << "little media confirms little";
+  const Probed room = ProbeOver(5'000'000);
+  EXPECT_NEAR(static_cast<double>(room.answer), 1'200'000.0, 120'000.0);
+  EXPECT_GE(room.estimate, 1'000'000) << "the estimate took the answer";
+  const Probed thin = ProbeOver(300'000);
+  EXPECT_GT(thin.answer, 0);
+  EXPECT_LT(thin.answer, 300'000) << "a thin path answers what it carries";
+  EXPECT_LT(thin.estimate, 600'000);
+}
+
 }  // namespace
 }  // namespace parley::sfu

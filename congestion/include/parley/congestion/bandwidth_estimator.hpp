@@ -15,19 +15,19 @@
 //   never beyond 1.5 times what was acknowledged (an idle encoder does not earn a rate
 //   it never used).
 // * loss-based: over each window of at least 200 ms, under 2 % loss the rate grows by
-//   12 % a second. Loss alone is not taken for congestion: on radio links and the lab's
-//   lossy profiles packets vanish at random whatever the rate, and FEC and NACK repair
-//   them; lowering the rate would only make the picture worse without making the path
-//   better. Loss counts as congestion when the path shows it is full: a queue grows
-//   (the delay trend overuses: what is sent exceeds what is delivered) or stands (every
-//   packet of the window waited 30 ms longer than the path's lowest delay of the last
-//   30 s, as behind a full drop-tail queue). Congestive loss over 10 % cuts the rate
-//   by half the loss fraction (from what arrived, at most once per round trip plus 300
-//   ms); between 2 and 10 % it holds. Random loss lets the rate grow as if there were
+//   12 % a second, never beyond 1.5 times what was acknowledged either. Loss alone is not taken for congestion: on
+//   radio links and the lab's lossy profiles packets vanish at random whatever the rate, and FEC and NACK repair them;
+//   lowering the rate would only make the picture worse without making the path better. Loss counts as congestion when
+//   the path shows it is full: a queue grows (the delay trend overuses: what is sent exceeds what is delivered) or
+//   stands (every packet of the window waited 30 ms longer than the path's lowest delay of the last 30 s, as behind a
+//   full drop-tail queue). Congestive loss over 10 % cuts the rate by half the loss fraction (from what arrived, at
+//   most once per round trip plus 300 ms); between 2 and 10 % it holds. Random loss lets the rate grow as if there were
 //   none, up to 50 %: beyond that the path is broken and the rate comes down anyway.
 //   The limit: a policer that drops without queueing (no delay to see) looks like
 //   random loss, and is left to the delay-based part and the receiver's own limits.
 // * the round trip comes from the feedback's own timing (round_trip_us()).
+// * a probe's answer (OnProbe, probe_meter.hpp) above the estimate raises both parts to
+//   it: how a sender that holds back learns that the path has room.
 //
 // Pure computation on times passed in: fed by the media layer's feedback, tested with
 // synthetic links. Not thread-safe (one owner).
@@ -122,6 +122,11 @@ class BandwidthEstimator {
   /// The results one feedback message carried (in sequence order), received at `now_us`
   /// on the sender's clock (the clock of `send_us`).
   void OnFeedback(int64_t now_us, std::span<const PacketResult> packets);
+  /// A probe cluster's answer (probe_meter.hpp): the path carried `bps`. An answer above
+  /// the estimate raises it there at once (growth from feedback is bounded by what was
+  /// acknowledged, which a sender holding back never raises); a lower one changes
+  /// nothing (the delay and loss rules bring an estimate down, a probe does not).
+  void OnProbe(int64_t bps);
 
   /// What the sender may send now (bits per second), within the configured bounds.
   [[nodiscard]] int64_t target_bps() const;
