@@ -146,7 +146,7 @@ void BandwidthEstimator::OnFeedback(int64_t now_us, std::span<const PacketResult
       continue;
     }
     newest_send_us = std::max(newest_send_us, p.send_us);
-    UpdateAcked(p);
+    if (!p.probe) UpdateAcked(p);
     (void)trend_.Add(p);
     int64_t delay_us = p.recv_us - p.send_us;  // receiver's clock minus ours: only compared
     delivered_.min_delay_us = delivered_.packets == 0 ? delay_us : std::min(delivered_.min_delay_us, delay_us);

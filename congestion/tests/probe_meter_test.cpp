@@ -91,6 +91,25 @@ TEST(ProbeMeter, UnknownAndExpiredClustersAreNoAnswer) {
   EXPECT_GT(answer, 0);
 }
 
+TEST(ProbeMeter, ProbePacketsDoNotCountAsAcknowledgedMedia) {
+  BandwidthEstimator bwe(BandwidthEstimator::Config{});
+  std::vector<PacketResult> media;
+  for (uint16_t i = 0; i < 50; ++i)  // 1,000 bytes every 20 ms: 400 kbit/s
+    media.push_back({i, 1'000'000 + i * 20'000, 1'020'000 + i * 20'000, 1000});
+  bwe.OnFeedback(2'100'000, media);
+  const int64_t acked = bwe.acked_bps();
+  EXPECT_NEAR(static_cast<double>(acked), 400'000.0, 20'000.0);
+  auto probes = Cluster(20, 300, 1'200'000, 10'000'000);
+  for (size_t i = 0; i < probes.size(); ++i) {
+    probes[i].seq = static_cast<uint16_t>(50 + i);
+    probes[i].send_us += 1'000'000;
+    probes[i].recv_us += 1'000'000;
+    probes[i].probe = true;
+  }
+  bwe.OnFeedback(2'200'000, probes);
+  EXPECT_EQ(bwe.acked_bps(), acked);
+}
+
 TEST(ProbeMeter, AProbeLiftsAnEstimateASenderHoldingBackCouldNotRaise) {
   BandwidthEstimator::Config cfg;
   cfg.start_bps = 300'000;

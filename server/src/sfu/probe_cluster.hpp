@@ -6,7 +6,7 @@
 // that cannot take it: a frozen picture), the layer switch asks for a probe: about
 // kDurationUs of padding-only packets on the route's RTX stream (RFC 4588's SSRC and
 // payload type; nothing in them to decode, receivers drop them), each numbered with the
-// transport-wide sequence like media, at the rate the larger layer would need. The
+// transport-wide sequence like media, at a rate above what the larger layer would need. The
 // subscriber's feedback then says how fast they arrived, and the send-side estimate
 // takes the answer (send_side_bwe.hpp); the layer switch's usual rule moves up when the
 // estimate has room.

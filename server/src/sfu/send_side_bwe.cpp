@@ -66,6 +66,7 @@ bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
     r.seq = seq;
     r.send_us = s.send_us;
     r.size = s.bytes;
+    r.probe = s.cluster != 0;
     r.recv_us = arrivals_[i] == kTwccNotReceived ? -1 : kArrivalBaseUs + reference_us + arrivals_[i];
     if (r.recv_us < 0) r.recv_us = -1;
     highest = std::max(highest, u);

@@ -48,6 +48,9 @@ struct PacketResult {
   int64_t send_us = 0;
   int64_t recv_us = -1;
   uint32_t size = 0;  ///< bytes
+  /// A probe packet (probe_meter.hpp): it counts for the delay trend and the loss, not
+  /// for the acknowledged rate (padding sent once says nothing of the media rate).
+  bool probe = false;
   [[nodiscard]] bool lost() const { return recv_us < 0; }
 };
 
