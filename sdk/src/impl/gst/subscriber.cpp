@@ -204,7 +204,14 @@ struct Subscriber::Impl {
   // tens of milliseconds, several tries per loss inside the 200 ms (same 30 % loss:
   // 0 to 0.3 % concealed; the subscriber's RTCP costs about 21 kbit/s upstream instead
   // of 9). Set per remote stream, on the session its jitter buffer belongs to.
-  static void OnJitterBuffer(GstElement* rtpbin, GstElement*, guint session, guint, gpointer) {
+  // The jitter buffer itself NACKs only what is missing (a gap behind a later packet),
+  // as Chromium's receiver does, not also the next packet it merely expected by now
+  // (rtx-next-seqnum, on by default): behind a link whose queue grows, every packet is
+  // later than expected, and those NACKs (up to 943 in 20 s on a 250 kbit/s link)
+  // brought retransmissions of packets still on their way, which lengthened the queue.
+  static void OnJitterBuffer(GstElement* rtpbin, GstElement* jitterbuffer, guint session, guint, gpointer) {
+    if (jitterbuffer && g_object_class_find_property(G_OBJECT_GET_CLASS(jitterbuffer), "rtx-next-seqnum"))
+      g_object_set(jitterbuffer, "rtx-next-seqnum", FALSE, nullptr);
     GObject* raw = nullptr;
     g_signal_emit_by_name(rtpbin, "get-internal-session", session, &raw);
     if (!raw) return;
