@@ -451,9 +451,10 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
   if (uint64_t wanted = r.layers.TakeProbe(); wanted != 0) {
     // The whole link must carry the share for each layered source, and the rest. The
     // answer is at most the rate the cluster left at, which falls short of the planned
-    // one when the worker wakes late: half as much again leaves a margin.
+    // one when the worker wakes late: half as much again leaves a margin. A cluster to
+    // this subscriber already under way (another route's) takes the request back.
     const uint64_t sources = std::max<uint64_t>(count, 1);
-    StartProbe(sub, r, (wanted * sources + down.fixed_bps()) * 3 / 2, now_us);
+    if (!StartProbe(sub, r, (wanted * sources + down.fixed_bps()) * 3 / 2, now_us)) r.layers.ProbeRefused();
   }
 }
 

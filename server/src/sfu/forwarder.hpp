@@ -128,8 +128,8 @@ class Forwarder {
   /// Every kLayerChoiceUs: chooses the layer of each simulcast route to `sub`.
   void ChooseLayers(Transport& sub, int64_t now_us);
   /// Probes `sub`'s link at `rate_bps` (probe_cluster.hpp) on route `r`'s RTX stream,
-  /// unless a cluster to it is under way. probing.cpp.
-  void StartProbe(Transport& sub, Route& r, uint64_t rate_bps, int64_t now_us);
+  /// unless a cluster to it is under way (false: not started). probing.cpp.
+  bool StartProbe(Transport& sub, Route& r, uint64_t rate_bps, int64_t now_us);
   /// Sends the probe packets due now.
   void SendProbes(int64_t now_us);
   /// Publisher economy (layer_economy.hpp): pauses the layers of `pub`'s simulcast

@@ -100,6 +100,12 @@ class LayerSwitch {
     probe_bps_ = 0;
     return bps;
   }
+  /// The probe TakeProbe asked for could not be sent (one to the subscriber is under
+  /// way): it is not counted nor judged, and auto asks again after its wait.
+  void ProbeRefused() {
+    if (probe_at_us_ >= 0 && probes_ > 0) --probes_;
+    probe_at_us_ = -1;
+  }
 
   /// Chooses the target from the layers (smallest first), the subscriber's share of
   /// its downstream estimate (`share_bps`, 0 = no estimate) and the time. `congested`:

@@ -23,9 +23,10 @@ struct OwnExtensions {
   uint16_t transport_seq = 0;  ///< the transport-wide sequence number (send_side_bwe.hpp)
   [[nodiscard]] bool any() const { return abs_send_time_id != 0 || transport_cc_id != 0; }
 };
+/// The longest extension block WriteOwnExtensions writes.
+inline constexpr size_t kOwnExtensionsMax = 12;
 /// Writes the extension block of `ext` (RFC 8285 one-byte form, its 4-byte header
 /// included, padded to a word) into `out` (kOwnExtensionsMax bytes); returns its length.
-inline constexpr size_t kOwnExtensionsMax = 12;
 size_t WriteOwnExtensions(uint8_t* out, const OwnExtensions& ext);
 
 }  // namespace parley::sfu

@@ -17,7 +17,7 @@ size_t ProbeCluster::Start(uint64_t rate_bps, size_t packet_bytes, uint32_t ssrc
   packet_bytes = std::max<size_t>(packet_bytes, 1);
   left_ = PacketsFor(rate_bps, packet_bytes);
   interval_us_ = static_cast<int64_t>(packet_bytes * 8'000'000 / rate_bps);
-  next_us_ = now_us;
+  next_us_ = planned_us_ = now_us;
   started_ = false;
   ssrc_ = ssrc;
   id_ = id;

@@ -45,9 +45,13 @@ class ProbeCluster {
   [[nodiscard]] int64_t next_us() const { return left_ > 0 ? next_us_ : -1; }
   /// Whether a packet is due at `now_us`; the caller sends it, then calls Sent.
   [[nodiscard]] bool Due(int64_t now_us) const { return left_ > 0 && now_us >= next_us_; }
-  void Sent() {
+  /// A packet went at `now_us`: the next one is due an interval later. A late wake does
+  /// not send the overdue ones together (that would shorten the send span and inflate
+  /// the rate the cluster measures): packets are never closer than the interval, so the
+  /// cluster leaves at the planned rate or slower, and its answer cannot exceed it.
+  void Sent(int64_t now_us) {
     if (left_ > 0) --left_;
-    next_us_ += interval_us_;
+    next_us_ = now_us + interval_us_;
     started_ = true;
   }
   /// Whether none of its packets went yet.
@@ -56,6 +60,8 @@ class ProbeCluster {
   void Postpone(int64_t at_us) {
     if (!started_) next_us_ = std::max(next_us_, at_us);
   }
+  /// When it was planned to start (Start's `now_us`).
+  [[nodiscard]] int64_t planned_us() const { return planned_us_; }
   /// Ends the cluster early (its route went, the subscriber cannot be sent to).
   void Cancel() { left_ = 0; }
   [[nodiscard]] uint32_t ssrc() const { return ssrc_; }
@@ -64,7 +70,7 @@ class ProbeCluster {
  private:
   size_t left_ = 0;
   bool started_ = false;
-  int64_t next_us_ = 0, interval_us_ = 0;
+  int64_t next_us_ = 0, interval_us_ = 0, planned_us_ = 0;
   uint32_t ssrc_ = 0;
   uint16_t id_ = 0;
 };

@@ -10,16 +10,20 @@ namespace {
 
 // A probe packet as sent: header, the server's extensions, the padding and SRTP's tag.
 constexpr size_t kProbeBytes = 12 + kOwnExtensionsMax + ProbeCluster::kPadding + 16;
+// A cluster that could not start (video kept waiting in the pacer) for this long is
+// dropped: its feedback would come after the estimate gave it up.
+constexpr int64_t kMaxPostponeUs = 500'000;
 
 }  // namespace
 
-void Forwarder::StartProbe(Transport& sub, Route& r, uint64_t rate_bps, int64_t now_us) {
+bool Forwarder::StartProbe(Transport& sub, Route& r, uint64_t rate_bps, int64_t now_us) {
   auto it = clusters_.find(sub.id());
   SendSideBwe* bwe = sub.send_side_bwe();
-  if (it == clusters_.end() || it->second.active() || !bwe || r.spec.rtx_ssrc == 0) return;
+  if (it == clusters_.end() || it->second.active() || !bwe || r.spec.rtx_ssrc == 0) return false;
   const uint16_t id = bwe->BeginProbe(ProbeCluster::PacketsFor(rate_bps, kProbeBytes), now_us);
   it->second.Start(rate_bps, kProbeBytes, r.spec.ssrc, id, now_us);
   probing_ = true;
+  return true;
 }
 
 void Forwarder::SendProbes(int64_t now_us) {
@@ -41,6 +45,10 @@ void Forwarder::SendProbes(int64_t now_us) {
     // (and be read as loss). Once under way it does not spend the pacer's budget, so
     // video goes on leaving as it would, in the order it was numbered.
     if (cluster.unstarted() && pacer && pacer->queued() > 0) {
+      if (now_us - cluster.planned_us() >= kMaxPostponeUs) {  // the pacer never emptied: not now
+        cluster.Cancel();
+        continue;
+      }
       int64_t at = pacer->NextReleaseUs(now_us);
       cluster.Postpone(at > now_us ? at : now_us + 1000);
       probing_ = true;
@@ -58,7 +66,7 @@ void Forwarder::SendProbes(int64_t now_us) {
       }
       bwe->OnSent(now_us, n, cluster.id());
       sink_.Queue(n, sub->path());
-      cluster.Sent();
+      cluster.Sent(now_us);
     }
     probing_ = probing_ || cluster.active();
   }

@@ -49,7 +49,9 @@ bool SendSideBwe::OnFeedback(const RtcpView& fb, int64_t now_us) {
   } else {
     int64_t step = (ref24 - (reference_ & 0xFFFFFF)) & 0xFFFFFF;
     if (step >= 0x800000) step -= 0x1000000;
-    reference_ = std::max<int64_t>(reference_ + step, 0);
+    // Bounded whatever the reports say (2^40 units: 2 billion years of a receiver's
+    // clock), so that the time in microseconds below cannot overflow.
+    reference_ = std::clamp<int64_t>(reference_ + step, 0, int64_t{1} << 40);
   }
   const int64_t reference_us = reference_ * kReferenceUs;
   size_t count = 0;

@@ -94,6 +94,23 @@ TEST(ProbeInsteadOfTrial, AProbeThatFindsRoomLetsTheUsualRuleMoveUpAndResetsTheW
   EXPECT_NEAR(static_cast<double>(next[0] - switched), 4'100'000.0, 100'000.0);
 }
 
+TEST(ProbeInsteadOfTrial, AProbeThatCouldNotGoIsNeitherCountedNorJudged) {
+  auto both = SmallAndBig();
+  std::span<const LayerState> layers(both);
+  LayerSwitch s = HeldOnSmall(layers);
+  std::vector<int64_t> asked;
+  for (int64_t t = 1'100'000; t < 14'000'000; t += 100'000) {
+    s.Choose(layers, 500'000, t, true, true);
+    if (s.TakeProbe()) {
+      asked.push_back(t);
+      s.ProbeRefused();  // another route's cluster to the subscriber was under way
+    }
+  }
+  ASSERT_GE(asked.size(), 2u);
+  EXPECT_EQ(s.probes(), 0u);
+  EXPECT_NEAR(static_cast<double>(asked[1] - asked[0]), 4'000'000.0, 100'000.0) << "asked again after 4 s, not 8";
+}
+
 TEST(ProbeInsteadOfTrial, WithoutProbesAutoStillTries) {
   auto both = SmallAndBig();
   std::span<const LayerState> layers(both);
@@ -120,7 +137,7 @@ TEST(ProbeCluster, IsTimedAtTheRateAskedForWithinItsBounds) {
   int64_t last = 0;
   for (int64_t t = 1'000'000; c.active(); t += 100) {
     while (c.Due(t)) {
-      c.Sent();
+      c.Sent(t);
       ++sent;
       last = t;
     }
@@ -131,6 +148,14 @@ TEST(ProbeCluster, IsTimedAtTheRateAskedForWithinItsBounds) {
   EXPECT_EQ(ProbeCluster::PacketsFor(100'000'000, 300), ProbeCluster::kMaxPackets) << "a fast one is bounded";
   c.Cancel();
   EXPECT_FALSE(c.active());
+  // A late wake sends what is due, one packet, and the next an interval after it: never
+  // faster than planned (a burst would read as a faster path).
+  c.Start(1'200'000, 300, 0x1234, 8, 1'000'000);
+  ASSERT_TRUE(c.Due(1'010'000));
+  c.Sent(1'010'000);
+  EXPECT_FALSE(c.Due(1'010'000));
+  EXPECT_EQ(c.next_us(), 1'012'000);
+  EXPECT_EQ(c.planned_us(), 1'000'000);
 }
 
 TEST(ProbeCluster, APacketIsPaddingOnlyRtxWithTheServersExtensions) {
