@@ -45,11 +45,7 @@ class WorkerLinkProbe : public ::testing::Test {
  protected:
   void SetUp() override {
     cert_ = *DtlsCertificate::Generate();
-    WorkerOptions opts;
-    opts.pace_video = false;
-    opts.clock = [this] { return now_.load(); };
-    worker_ = *MediaWorker::Create("127.0.0.1", 0, cert_, opts);
-    worker_->Start();
+    worker_ = StartOnTestClock(cert_, now_);
     pub_ = std::make_unique<Peer>(worker_->port());
     sub_ = std::make_unique<Peer>(worker_->port());
     InboundTrack small{true, kSmall, 96, 0, 0, PayloadFormat::kVp8};

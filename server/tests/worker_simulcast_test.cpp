@@ -45,11 +45,7 @@ class WorkerSimulcast : public ::testing::Test {
  protected:
   void SetUp() override {
     cert_ = *DtlsCertificate::Generate();
-    WorkerOptions opts;
-    opts.pace_video = false;
-    opts.clock = [this] { return now_.load(); };
-    worker_ = *MediaWorker::Create("127.0.0.1", 0, cert_, opts);
-    worker_->Start();
+    worker_ = StartOnTestClock(cert_, now_);
   }
   void TearDown() override { worker_->Stop(); }
 
