@@ -453,8 +453,7 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
     // answer is at most the rate the cluster left at, which falls short of the planned
     // one when the worker wakes late: half as much again leaves a margin. A cluster to
     // this subscriber already under way (another route's) takes the request back.
-    const uint64_t sources = std::max<uint64_t>(count, 1);
-    if (!StartProbe(sub, r, (wanted * sources + down.fixed_bps()) * 3 / 2, now_us)) r.layers.ProbeRefused();
+    if (!StartProbe(sub, r, (wanted * count + down.fixed_bps()) * 3 / 2, now_us)) r.layers.ProbeRefused();
   }
 }
 
