@@ -30,6 +30,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/sdp.cpp
   src/sfu/send_batch.cpp
   src/sfu/send_side_bwe.cpp
+  src/sfu/seq_compactor.cpp
   src/sfu/seq_rewriter.cpp
   src/sfu/srtp_lib.cpp
   src/sfu/stun.cpp

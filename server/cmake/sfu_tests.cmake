@@ -28,4 +28,5 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/probe_cluster_test.cpp
   tests/sfu/simulcast_test.cpp
   tests/sfu/sctp_test.cpp
-  tests/sfu/send_side_bwe_test.cpp)
+  tests/sfu/send_side_bwe_test.cpp
+  tests/sfu/seq_compactor_test.cpp)

@@ -3,7 +3,7 @@
 // retransmission from the buffer (plain and RTX), NACKs to a lossy publisher and RTX
 // repair, SR rewriting, receiver reports, transport-cc feedback, audio levels, the
 // connect and consent timeouts, video paused to a congested subscriber, and RED audio
-// forwarded as RED or as its primary block.
+// forwarded as RED or as its primary block, and a publisher's padding taken out.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -322,6 +322,41 @@ TEST_F(WorkerMedia, RedGoesAsRedWhereTakenElseAsItsPrimaryBlock) {
   EXPECT_EQ(vd->payload_type, 109);
   EXPECT_EQ(Bytes(vd->payload().begin(), vd->payload().end()), fourth);
   EXPECT_EQ(worker_->drops().Get(DropReason::kMalformedPayload), 1u);
+}
+
+// Padding-only packets a publisher numbers in its media stream (a sender probing its
+// uplink: Chromium does so on audio too) are not forwarded and leave no gap in the
+// numbers that are; a NACK for the packet after them finds it.
+TEST_F(WorkerMedia, PaddingIsNotForwardedAndLeavesNoGap) {
+  Connect();
+  pub_->SendRtp(Rtp(96, 100, 0, kCam, Bytes(50, 1)));
+  for (uint16_t seq = 101; seq < 105; ++seq) {
+    Bytes padding(200, 0);
+    padding.back() = 200;
+    Bytes p = Rtp(96, seq, 0, kCam, padding);
+    p[0] |= 0x20;  // P: the payload is all padding
+    pub_->SendRtp(p);
+  }
+  pub_->SendRtp(Rtp(96, 105, 3000, kCam, Bytes(50, 5)));
+  auto a = sub_->RecvRtp(2s), b = sub_->RecvRtp(2s);
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  auto va = ParseRtp(a), vb = ParseRtp(b);
+  EXPECT_EQ(vb->sequence, static_cast<uint16_t>(va->sequence + 1)) << "no gap where the padding was";
+  EXPECT_EQ(Bytes(vb->payload().begin(), vb->payload().end()), Bytes(50, 5));
+  EXPECT_TRUE(sub_->RecvRtp(200ms).empty()) << "the padding is not forwarded";
+  EXPECT_EQ(worker_->drops().Get(DropReason::kPadding), 4u);
+  uint8_t nack[16];
+  uint16_t wanted[] = {vb->sequence};
+  size_t n = WriteNack(nack, sizeof nack, 0x5EB, kOutCam, wanted);
+  sub_->SendRtcp(Bytes(nack, nack + n));
+  auto rtx = sub_->RecvRtp(2s);
+  ASSERT_FALSE(rtx.empty());
+  auto vr = ParseRtp(rtx);
+  EXPECT_EQ(vr->ssrc, kOutCamRtx);
+  Bytes expected = {static_cast<uint8_t>(vb->sequence >> 8), static_cast<uint8_t>(vb->sequence)};
+  expected.insert(expected.end(), 50, 5);
+  EXPECT_EQ(Bytes(vr->payload().begin(), vr->payload().end()), expected);
 }
 
 // Simulated loss (--media-loss-permille) drops forwarded copies after they were

@@ -160,7 +160,7 @@ test('a browser and a native client exchange data messages', { timeout: 60000 },
 // browser's stereo and answers it stereo at 64 kbps; the native client decodes the
 // browser's audio in two channels; the browser answers the native stereo stream for a
 // stereo decoder and plays it.
-test('stereo audio profiles: a browser and a native client send and receive two channels', { timeout: 60000 }, async (t) => {
+test('stereo audio profiles: a browser and a native client send and receive two channels', { timeout: 60000 }, async () => {
   await withChannel({ app: 'stereo', channel: 'music' }, async ({ page, token, signal }) => {
   await page.evaluate(async ({ token }) => {
     const { createEngine, AudioProfile, AudioScenario } = await import('/sdk/parley.js');
@@ -198,16 +198,11 @@ test('stereo audio profiles: a browser and a native client send and receive two 
     'the browser applies a stereo answer at 64 kbps');
   assert.match(sdp.subscribeAnswer, /a=fmtp:110 [^\r\n]*stereo=1/, 'the native stereo stream is answered for a stereo decoder');
   assert.equal(stats.received.web.audioChannels, 2, 'native decodes the browser\'s audio in two channels');
-  // Known bug, open: in about half the runs libparley hands the browser's stereo audio
-  // to its frame observer for the first 80-160 ms only, while its Opus decoder goes on
-  // receiving all of it (the engine's own sample count grows; the server forwards 50
-  // packets a second; no thread is blocked). Mono from a browser is not affected (the
-  // first test). The timeline printed above shows which it was.
-  await t.test('native hands the browser\'s stereo audio to its frame observer throughout', {
-    todo: 'stops after 80-160 ms in about half the runs (under investigation)',
-  }, () => {
-    assert.ok(stats.received.web.audioMs > 1000, `native decodes the browser's audio: ${timeline.join(' ')}`);
-  });
+  // Throughout: Chromium numbers its uplink probes (padding-only packets) in the audio
+  // stream; the server forwards the audio without them and without the gaps they would
+  // leave (in about half the runs GStreamer's jitter buffer stopped passing audio on
+  // after ten "lost" packets within 20 ms of it).
+  assert.ok(stats.received.web.audioMs > 5000, `native decodes the browser's audio throughout: ${timeline.join(' ')}`);
   assert.ok(sentKbps > 0, 'the browser sends audio');
   assert.ok(second.audio.samples - first.audio.samples > 48000, 'the browser plays the native stereo audio');
   assert.ok(second.audio.concealed - first.audio.concealed < 9600, 'the browser decodes the native stereo audio');

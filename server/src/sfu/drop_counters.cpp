@@ -14,6 +14,7 @@ std::string_view Name(DropReason r) {
     case DropReason::kUnknownSsrc: return "unknown-ssrc";
     case DropReason::kDuplicate: return "duplicate";
     case DropReason::kRtxPadding: return "rtx-padding";
+    case DropReason::kPadding: return "padding";
     case DropReason::kSubscriberNotReady: return "subscriber-not-ready";
     case DropReason::kTooLarge: return "too-large";
     case DropReason::kSendBufferFull: return "send-buffer-full";

@@ -26,6 +26,7 @@ enum class DropReason : uint8_t {
   kUnknownSsrc,          ///< RTP of no published track
   kDuplicate,            ///< a packet already received (or an unasked-for retransmission)
   kRtxPadding,           ///< an RTX packet without an original (a bandwidth probe)
+  kPadding,              ///< a padding-only packet on a media stream (a bandwidth probe; counted as received)
   kSubscriberNotReady,   ///< a copy for a subscriber whose transport is not connected
   kTooLarge,             ///< a copy that would exceed one datagram (RTX adds two bytes)
   kSendBufferFull,       ///< the socket's send buffer was full (sendmmsg sent less)

@@ -1,5 +1,7 @@
 #include "sfu/publisher_tracks.hpp"
 
+#include <optional>
+
 namespace parley::sfu {
 namespace {
 constexpr int64_t kRateWindowUs = 1'000'000;  // rate_bps() is bytes per window x 8
@@ -121,24 +123,29 @@ uint32_t PublisherTracks::FeedbackSsrc() const {
   return any;
 }
 
-bool PublisherTracks::Received(Track& t, const RtpView& v, int64_t now_us) {
+bool PublisherTracks::Received(Track& t, RtpView& v, int64_t now_us) {
   ReceiveStats::Arrival a = t.stats.OnPacket(v.ssrc, v.sequence, v.timestamp, now_us);
+  if (a.kind == ReceiveStats::Kind::kDuplicate) return false;
+  if (a.kind == ReceiveStats::Kind::kFirst || a.kind == ReceiveStats::Kind::kRestart) t.forwarded.Reset();
+  const uint16_t seq = v.sequence;  // the publisher's number
+  std::optional<uint16_t> out = t.forwarded.Map(seq);
+  if (!out) return false;
   switch (a.kind) {
     case ReceiveStats::Kind::kFirst:
     case ReceiveStats::Kind::kRestart: t.nack.Reset(); break;  // the old losses belong to the old numbers
     case ReceiveStats::Kind::kDuplicate: return false;
     case ReceiveStats::Kind::kNewer:
       // A gap: remember what to NACK.
-      if (t.cfg.Repaired() && a.missing_before)
-        t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
+      if (t.cfg.Repaired() && a.missing_before) t.nack.OnGap(static_cast<uint16_t>(seq - a.missing_before), seq);
       break;
     case ReceiveStats::Kind::kLate: {  // late, or a retransmission we asked for
-      bool was_missing = t.nack.OnLate(v.sequence, now_us);
-      if (t.ring && !was_missing && t.ring->Has(v.sequence, v.ssrc)) return false;  // a duplicate
+      bool was_missing = t.nack.OnLate(seq, now_us);
+      if (t.ring && !was_missing && t.ring->Has(*out, v.ssrc)) return false;  // a duplicate
       t.stats.CountLate(v.timestamp, now_us);
       break;
     }
   }
+  if (*out != seq) v.SetSequence(*out);
   if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
   if (now_us - t.window_start_us >= kRateWindowUs || t.last_packet_us < 0) {
     // A window that ended long ago says nothing about the last second: the rate is 0.
@@ -149,6 +156,27 @@ bool PublisherTracks::Received(Track& t, const RtpView& v, int64_t now_us) {
   t.window_bytes += v.data.size();
   t.last_packet_us = now_us;
   return true;
+}
+
+void PublisherTracks::Padding(Track& t, const RtpView& v, int64_t now_us) {
+  ReceiveStats::Arrival a = t.stats.OnPacket(v.ssrc, v.sequence, v.timestamp, now_us);
+  switch (a.kind) {
+    case ReceiveStats::Kind::kDuplicate: return;
+    case ReceiveStats::Kind::kFirst:
+    case ReceiveStats::Kind::kRestart:
+      t.nack.Reset();
+      t.forwarded.Reset();
+      break;
+    case ReceiveStats::Kind::kNewer:  // media missing before it is still asked for
+      if (t.cfg.Repaired() && a.missing_before)
+        t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
+      break;
+    case ReceiveStats::Kind::kLate:  // reordered (SRTP's replay check stops a copy)
+      (void)t.nack.OnLate(v.sequence, now_us);
+      t.stats.CountLate(v.timestamp, now_us);
+      break;
+  }
+  t.forwarded.Remove(v.sequence);
 }
 
 }  // namespace parley::sfu

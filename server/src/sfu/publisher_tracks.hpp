@@ -17,6 +17,7 @@
 #include "sfu/receive_stats.hpp"
 #include "sfu/retransmission_buffer.hpp"
 #include "sfu/rtp.hpp"
+#include "sfu/seq_compactor.hpp"
 
 namespace parley::sfu {
 
@@ -52,6 +53,9 @@ class PublisherTracks {
     ReceiveStats stats;                          ///< also the media SSRC in use (learnt when the SDP gave none)
     std::unique_ptr<RetransmissionBuffer> ring;  ///< repaired tracks only (InboundTrack::Repaired)
     NackGenerator nack;                          ///< upstream losses to ask again for (repaired tracks)
+    /// The numbers its packets are forwarded (and kept in `ring`) with: without the
+    /// publisher's padding-only packets. Statistics and NACKs use the publisher's own.
+    SeqCompactor forwarded;
     /// A RID layer's SSRCs as its packets named them (RFC 8852): media, and RTX (from
     /// the repaired-RID extension); and the RTX SSRC of a track learnt from its MID.
     /// 0 until learnt.
@@ -94,8 +98,14 @@ class PublisherTracks {
   /// The media SSRC transport-cc feedback names (one the client sends).
   [[nodiscard]] uint32_t FeedbackSsrc() const;
   /// Receive statistics, loss tracking (for NACK) and buffering of one media packet of
-  /// `t`. False for a duplicate, which is not forwarded.
-  static bool Received(Track& t, const RtpView& v, int64_t now_us);
+  /// `t`, renumbered as it is forwarded (SeqCompactor). False for a duplicate, or a
+  /// packet too late to renumber; neither is forwarded.
+  static bool Received(Track& t, RtpView& v, int64_t now_us);
+  static bool Received(Track& t, RtpView&& v, int64_t now_us) { return Received(t, v, now_us); }
+  /// A padding-only packet of `t` (RFC 3550 §5.1: no payload, a sender's bandwidth
+  /// probe): received, so neither a loss to report or NACK nor a gap in what is
+  /// forwarded; not forwarded itself.
+  static void Padding(Track& t, const RtpView& v, int64_t now_us);
   /// Whether layer track `t` is being sent: a packet within the last `within_us`.
   [[nodiscard]] static bool Active(const Track& t, int64_t now_us, int64_t within_us = 1'000'000) {
     return t.last_packet_us >= 0 && now_us - t.last_packet_us <= within_us;

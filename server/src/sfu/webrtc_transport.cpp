@@ -303,6 +303,11 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
     Drop(DropReason::kBadPayloadType);
     return;
   }
+  if (v.payload_length == 0 && v.padding) {  // padding only: a sender's probe, nothing to forward
+    PublisherTracks::Padding(t, v, now_us);
+    Drop(DropReason::kPadding);
+    return;
+  }
   if (red ? !RedPayloadWellFormed(t.cfg.format, t.cfg.payload_type, v.payload())
           : !PayloadWellFormed(t.cfg.format, v.payload())) {
     Drop(DropReason::kMalformedPayload);
