@@ -56,9 +56,9 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--video-stream", o->video_stream,
                   "Which layer of others' dual-stream cameras to receive: big, small or auto (default)")
       ->check(CLI::IsMember({"big", "small", "auto"}));
-  cmd->add_flag("--dual-stream", o->dual_stream,
-                "Publish the camera as two layers: its own size and a small one (320 px wide, 15 fps), for "
-                "subscribers that ask for it");
+  cmd->add_flag("--dual-stream,!--no-dual-stream", o->dual_stream,
+                "Publish the camera as two layers, its own size and a small one (320 px wide, 15 fps), for "
+                "subscribers that ask for it (the default; the server pauses a layer nobody watches), or as one");
   cmd->add_flag("--no-audio-processing", o->no_audio_processing,
                 "A device microphone without echo cancellation, noise suppression and gain control");
   cmd->add_option("--audio", o->audio_profile,

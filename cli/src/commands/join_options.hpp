@@ -27,7 +27,7 @@ struct JoinOptions {
   int width = 640, height = 360, fps = 30, bitrate_kbps = 800;
   bool no_subscribe = false, h5 = true, no_audio_processing = false, music = false;
   std::string video_stream;                ///< big | small | auto: the layer of simulcast cameras received
-  bool dual_stream = false;                ///< the camera published as two layers (and a small one)
+  bool dual_stream = true;                 ///< the camera published as two layers (--no-dual-stream: one)
   std::string audio_profile = "high";      ///< AudioProfileNames
   std::vector<std::string> ice_addresses;  ///< local addresses ICE may use (default: the SDK's)
   std::string log_level = "error";         ///< the SDK's own log lines; what matters is printed here

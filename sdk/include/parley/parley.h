@@ -218,8 +218,8 @@ int32_t parley_engine_send_data_message(parley_engine* engine, const char* to_us
 /* The PARLEY_VIDEO_STREAM_* layer of user_id's simulcast camera to receive; user_id NULL
  * sets the default for every user without a type of their own. Errors as RtcEngine's. */
 int32_t parley_engine_set_remote_video_stream_type(parley_engine* engine, const char* user_id, int type);
-/* Dual stream (RtcEngine::EnableDualStreamMode): nonzero publishes the camera as two
- * layers, its own size and 320 px wide at 15 fps; zero as one stream. */
+/* Dual stream (RtcEngine::EnableDualStreamMode; on by default): nonzero publishes the
+ * camera as two layers, its own size and 320 px wide at 15 fps; zero as one stream. */
 int32_t parley_engine_enable_dual_stream(parley_engine* engine, int enabled);
 /* Volume indication every interval_ms (0 off; 100..60000), smoothed by smooth (0..9). */
 int32_t parley_engine_enable_volume_indication(parley_engine* engine, int interval_ms, int smooth);

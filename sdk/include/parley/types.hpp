@@ -112,12 +112,15 @@ struct EngineConfig {
   /// Files are finished (durations, indexes) when the call ends.
   std::string record_dir;
   VideoEncoderConfig video;
-  /// Dual stream (ARTC's publishLocalDualStream): the camera is also published as a
-  /// small layer, for subscribers on a thin link or showing it small
+  /// Dual stream (ARTC's publishLocalDualStream), on by default: the camera is also
+  /// published as a small layer, for subscribers on a thin link or showing it small
   /// (SetRemoteVideoStreamType). The server pauses a layer nobody watches, and the
-  /// engine stops encoding it until someone does. Engine::EnableDualStreamMode switches
+  /// engine stops encoding it until someone does: in a call where every subscriber
+  /// receives the big layer (as in ARTC, the default) the small one costs its first two
+  /// seconds, and in a multi-party channel it serves whoever needs it. A camera no
+  /// wider than small_video goes as one stream. Engine::EnableDualStreamMode switches
   /// it during a call (the camera is published again).
-  bool dual_stream = false;
+  bool dual_stream = true;
   /// The small layer: its width (the height follows the camera's aspect ratio), frame
   /// rate and bitrate ceiling, never above the camera's; with a camera no wider, the
   /// camera goes as one stream.

@@ -75,6 +75,7 @@ TEST(CallPublishing, ASnapshotPathNamesItsImageType) {
 
 TEST(CallPublishing, ASecondPublishAnnouncesOnlyItsNewTracks) {
   Fixture f;
+  f.config.dual_stream = false;  // the camera as one stream (the next test has two layers)
   f.publishing.Publish({TrackKind::kAudio, TrackKind::kCamera});
   f.io.poll();  // the offer
   ASSERT_EQ(f.call.sent.size(), 1U);
@@ -105,9 +106,8 @@ TEST(CallPublishing, ASecondPublishAnnouncesOnlyItsNewTracks) {
   EXPECT_EQ(f.media.publishers[2]->options.video_config.width, 320);
 }
 
-TEST(CallPublishing, DualStreamTellsTheServerTheCamerasSectionsAndFollowsItsLayerPlan) {
-  Fixture f;
-  f.config.dual_stream = true;
+TEST(CallPublishing, DualStreamByDefaultTellsTheServerTheCamerasSectionsAndFollowsItsLayerPlan) {
+  Fixture f;  // EngineConfig's default: dual stream
   f.publishing.Publish({TrackKind::kAudio, TrackKind::kCamera});
   f.io.poll();
   ASSERT_EQ(f.call.sent.size(), 1U);
@@ -132,7 +132,6 @@ TEST(CallPublishing, DualStreamTellsTheServerTheCamerasSectionsAndFollowsItsLaye
   EXPECT_TRUE(f.media.publishers[1]->layers.empty());
   // Audio alone never says cameraLayers.
   Fixture g;
-  g.config.dual_stream = true;
   g.publishing.Publish({TrackKind::kAudio});
   g.io.poll();
   ASSERT_EQ(g.call.sent.size(), 1U);
