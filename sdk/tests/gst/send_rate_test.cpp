@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "impl/gst/devices.hpp"
@@ -109,6 +111,38 @@ TEST(SendRate, ACongestedPathTurnsTheEncodersDown) {
   EXPECT_LT(width, 640);
   EXPECT_EQ(width, s.width);
   EXPECT_EQ(fps_n / fps_d, 30);
+}
+
+// Dual stream on a thin uplink: the small layer is served first (up to its ceiling, at
+// most half the video budget while the big one is sent), not in proportion to the
+// ceilings (which gave it a fifth); once the server pauses it, the big layer gets the
+// whole budget.
+TEST(SendRate, TheSmallLayerIsServedFirstAndAPausedLayerGetsNothing) {
+  ASSERT_TRUE(InitMedia());
+  VideoEncoderConfig big_config, small_config{320, 180, 15, 200};  // 800 and 200 kbit/s
+  GstPtr<GstElement> big = Sink(gst_element_factory_make("vp8enc", nullptr));
+  GstPtr<GstElement> small = Sink(gst_element_factory_make("vp8enc", nullptr));
+  GstPtr<GstElement> big_caps = Sink(gst_element_factory_make("capsfilter", nullptr));
+  GstPtr<GstElement> small_caps = Sink(gst_element_factory_make("capsfilter", nullptr));
+  ASSERT_TRUE(big && small && big_caps && small_caps);
+  std::vector<SendRate::Video> video;
+  video.push_back({Ref(big.get()), Ref(big_caps.get()), big_config});
+  video.push_back({Ref(small.get()), Ref(small_caps.get()), small_config, true});
+  SendRate rate(nullptr, std::move(video));
+  // What the estimate leaves for video (no audio track: all of the media share).
+  auto budget = [&] { return static_cast<double>(rate.snapshot().target_bps) * 0.9; };
+  auto near = [](double got, double want) { return std::abs(got - want) <= want * 0.06 + 1000; };
+  Congest(rate);
+  double video_total = budget();
+  ASSERT_LT(video_total, 400'000) << "a path too thin for both ceilings";
+  double small_bps = IntProperty(small.get(), "target-bitrate"), big_bps = IntProperty(big.get(), "target-bitrate");
+  EXPECT_TRUE(near(small_bps, std::min(200'000.0, video_total / 2))) << small_bps << " of " << video_total;
+  EXPECT_TRUE(near(big_bps, video_total - std::min(200'000.0, video_total / 2))) << big_bps << " of " << video_total;
+  // The server paused the small layer: the big one gets it all.
+  rate.SetActive(small.get(), false);
+  Congest(rate, 3'000'000, 1000);
+  big_bps = IntProperty(big.get(), "target-bitrate");
+  EXPECT_TRUE(near(big_bps, budget())) << big_bps << " of " << budget();
 }
 
 TEST(SendRate, RandomLossSetsOpusExpectedLossKeepsTheRateAndX264FollowsCongestionInKbps) {

@@ -388,7 +388,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
       return MakeError(Errc::kPublishStreamStartError, "cannot feed the small video layer");
     GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "encoder"));
     GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "vadapt"));
-    if (encoder && caps) im.video_encoders.push_back({std::move(encoder), std::move(caps), *small});
+    if (encoder && caps) im.video_encoders.push_back({std::move(encoder), std::move(caps), *small, true});
   }
   im.rate = std::make_unique<SendRate>(std::move(im.audio_encoder), std::move(im.video_encoders));
   im.rate->Watch(im.first_src.get());
@@ -460,6 +460,7 @@ void Publisher::SetCameraLayer(size_t layer, bool active) {
   g_object_get(l.valve.get(), "drop", &dropping, nullptr);
   if (static_cast<bool>(dropping) == !active) return;
   g_object_set(l.valve.get(), "drop", active ? FALSE : TRUE, nullptr);
+  if (impl_->rate && l.encoder) impl_->rate->SetActive(l.encoder.get(), active);
   // Its receivers start again at a keyframe (the encoder's next would be a delta).
   // (An upstream event into the encoder's source pad, as a payloader would send it.)
   if (active && l.encoder)

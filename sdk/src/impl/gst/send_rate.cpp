@@ -117,6 +117,7 @@ SendRate::SendRate(GstPtr<GstElement> audio_encoder, std::vector<Video> video)
     c.preference = Preference(v.config.degradation_preference);
     adapters_.emplace_back(c);
     applied_.push_back(adapters_.back().current());
+    active_.push_back(true);
   }
   clock_ = Adopt(gst_system_clock_obtain());
   snapshot_.wanted_bps =
@@ -273,12 +274,7 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<congestion::PacketRe
     rtt_ms = bwe_.round_trip_us() / 1000;
     int64_t media = static_cast<int64_t>(static_cast<double>(target) * kMediaShare);
     int64_t video_total = std::max(media - (audio_encoder_ ? kAudioReserveBps : 0), kMinVideoBps);
-    for (size_t i = 0; i < video_.size(); ++i) {
-      // Shared in proportion to what each track was configured for.
-      int64_t share =
-          video_max_bps_ > 0 ? video_total * video_[i].config.bitrate_kbps * 1000 / video_max_bps_ : video_total;
-      Decide(i, adapters_[i].Update(now_us, share), &changes);
-    }
+    for (const auto& [i, share] : Shares(video_total)) Decide(i, adapters_[i].Update(now_us, share), &changes);
     if (audio_encoder_) {
       // Opus protects as much as the path loses (its in-band FEC is off at 0 %).
       int percent = std::clamp(static_cast<int>(std::lround(bwe_.loss_fraction() * 100)), 0, 40);
@@ -303,6 +299,38 @@ void SendRate::OnFeedback(int64_t now_us, const std::vector<congestion::PacketRe
                congested ? ", the path is full" : "");
     red_changed(red_on);
   }
+}
+
+std::vector<std::pair<size_t, int64_t>> SendRate::Shares(int64_t video_total) const {
+  int64_t small_max = -1, others_max = 0;
+  size_t others = 0;
+  for (size_t i = 0; i < video_.size(); ++i) {
+    if (!active_[i]) continue;
+    int64_t max = int64_t{video_[i].config.bitrate_kbps} * 1000;
+    if (video_[i].small_layer) {
+      small_max = max;
+    } else {
+      others_max += max;
+      ++others;
+    }
+  }
+  int64_t small = small_max < 0 ? 0 : std::min(small_max, others ? video_total / 2 : video_total);
+  int64_t rest = std::max(video_total - small, kMinVideoBps);
+  std::vector<std::pair<size_t, int64_t>> out;
+  for (size_t i = 0; i < video_.size(); ++i) {
+    if (!active_[i]) continue;
+    int64_t share = video_[i].small_layer ? small
+                    : others_max > 0      ? rest * video_[i].config.bitrate_kbps * 1000 / others_max
+                                          : rest / static_cast<int64_t>(others);
+    out.emplace_back(i, std::max(share, kMinVideoBps));
+  }
+  return out;
+}
+
+void SendRate::SetActive(GstElement* encoder, bool active) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < video_.size(); ++i)
+    if (video_[i].encoder.get() == encoder) active_[i] = active;
 }
 
 void SendRate::SetRedSwitch(std::function<void(bool on)> fn) {

@@ -10,6 +10,11 @@
 // sets Opus's expected packet loss, which is what turns its in-band FEC on, and decides
 // whether audio goes with a redundant copy (adapt/red_policy.hpp).
 //
+// The video tracks share what the estimate leaves for video: a dual-stream camera's
+// small layer first, up to its ceiling but at most half while another track is sent
+// (it is what a subscriber on a thin link falls back to), the rest in proportion to the
+// tracks' ceilings; a layer the server paused gets nothing.
+//
 // The device's load: probes around each video encoder time every frame through it and
 // see how long after its capture it comes out; when the encoder is busy for most of
 // the wall-clock time or frames fall behind (adapt/overuse_detector.hpp) the video is
@@ -24,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "adapt/overuse_detector.hpp"
@@ -45,6 +51,7 @@ class SendRate {
     GstPtr<GstElement> encoder;     ///< x264enc (bitrate, kbit/s) or vp8enc (target-bitrate, bit/s)
     GstPtr<GstElement> adapt_caps;  ///< the capsfilter that sets size and frame rate
     VideoEncoderConfig config;
+    bool small_layer = false;  ///< dual stream's small layer (served first, see OnFeedback)
   };
   struct Snapshot {
     int64_t target_bps = 0;  ///< the whole connection's estimate (0: no feedback yet)
@@ -75,6 +82,9 @@ class SendRate {
   /// Turns audio redundancy on and off (RED was negotiated): called now with the
   /// current decision and then on each change, on the thread feedback arrives on.
   void SetRedSwitch(std::function<void(bool on)> fn);
+  /// A dual-stream layer's encoder was paused (the server's publishLayers: nobody
+  /// watches it) or resumed: a paused one is given no share of the estimate.
+  void SetActive(GstElement* encoder, bool active);
 
   /// One feedback event's results at `now_us`, on the clock rtpsession stamps sent
   /// packets with (GStreamer's system clock); public for tests.
@@ -90,6 +100,8 @@ class SendRate {
   static GstPadProbeReturn OnEvent(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn OnEncoderInput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn OnEncoderOutput(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  // Under mu_: each active video track's share of `video_total` (bit/s).
+  [[nodiscard]] std::vector<std::pair<size_t, int64_t>> Shares(int64_t video_total) const;
   // Under mu_: records track i's new setting if it differs from what was applied.
   void Decide(size_t i, const adapt::VideoSetting& s, std::vector<Change>* changes);
   void UpdateSnapshotLocked();
@@ -106,6 +118,7 @@ class SendRate {
   adapt::RedPolicy red_;
   std::function<void(bool)> red_switch_;  ///< set once RED is negotiated
   std::vector<adapt::VideoAdapter> adapters_;
+  std::vector<bool> active_;  ///< per video track: not paused
   std::vector<adapt::VideoSetting> applied_;
   std::vector<double> encode_usage_;  ///< per video track, the last window's busy share
   Snapshot snapshot_;
