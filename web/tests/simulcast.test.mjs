@@ -5,7 +5,8 @@
 // With both on big the small layer is paused; alone in a channel, a publisher's big
 // layer is paused (nobody watches it) and resumed for the native subscriber who asks
 // for it. The reverse: a native dual-stream camera (libparley's two sections) reaches
-// browser subscribers in the layer each asks for, and its unwatched layer stops.
+// browser subscribers in the layer each asks for, and its unwatched layer stops; with
+// the switch off (--no-dual-stream) a native camera is one stream.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -166,17 +167,17 @@ test('a layer nobody watches is paused, and a native subscriber gets the layer o
     });
   });
 
-// libparley's dual stream: `parley join --dual-stream` publishes its 640x360 camera and a
-// 320x180 layer, each in its own video section (cameraLayers 2).
+// libparley's dual stream, on by default: `parley join` publishes its 640x360 camera and
+// a 320x180 layer, each in its own video section (cameraLayers 2).
 test('a native dual-stream camera reaches each browser in the layer it asks for, and the layer nobody watches stops',
   { timeout: 120000 }, async () => {
     await withChannel({ app: 'dual-from-native', channel: 'dual' }, async ({ browser, page: bob, token, signal, server, app }) => {
-      const alice = spawn(parleyCliPath(), ['join', '--server', signal, '--token', await token('alice'), '--dual-stream',
+      const alice = spawn(parleyCliPath(), ['join', '--server', signal, '--token', await token('alice'),
         '--no-subscribe', '--duration', '90'], { stdio: 'ignore' });
       try {
-        const media = async () => {
+        const media = async (user = 'alice') => {
           const { channels } = await server.admin('GET', `/v1/admin/apps/${app.appId}/channels`);
-          return channels[0]?.users.find((u) => u.userId === 'alice')?.media;
+          return channels[0]?.users.find((u) => u.userId === user)?.media;
         };
         await bob.evaluate(watcher, { token: await token('bob'), type: 'small' });
         const carol = await browser.newPage();
@@ -224,6 +225,18 @@ test('a native dual-stream camera reaches each browser in the layer it asks for,
         assert.ok(isSmall(down), 'carol gets the small layer back');
         assert.equal(resumed.pausedLayers, 0, 'nothing is paused');
         await carol.screenshot({ path: join(outDir, 'simulcast-native-small-again.png') });
+
+        // The switch off: `--no-dual-stream` publishes the camera as one stream.
+        const dave = spawn(parleyCliPath(), ['join', '--server', signal, '--token', await token('dave'),
+          '--no-dual-stream', '--no-subscribe', '--duration', '30'], { stdio: 'ignore' });
+        try {
+          let one;
+          for (const end = Date.now() + 15000; !(one?.trackKbps?.length > 0) && Date.now() < end; await sleep(250))
+            one = await media('dave');
+          assert.equal(one?.trackKbps?.length, 2, `dave sends audio and one camera stream: ${JSON.stringify(one)}`);
+        } finally {
+          dave.kill('SIGINT');
+        }
       } finally {
         alice.kill('SIGINT');
       }
