@@ -11,7 +11,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -28,7 +30,7 @@ namespace {
 using namespace parley;
 using Clock = std::chrono::steady_clock;
 
-// The message's first 12 bytes: its index and when it was handed to SendDataMessage.
+// The start of each message: its index and when it was handed to SendDataMessage.
 struct Stamp {
   uint32_t index;
   int64_t sent_ns;
@@ -134,6 +136,8 @@ int main(int argc, char** argv) {
   for (Side* s : {&a, &b})
     if (!s->Wait(std::chrono::seconds(20), [&] { return s->open && s->peer; })) {
       std::fprintf(stderr, "sdk_data: the data connections did not open\n");
+      RtcEngine::Destroy(eb);
+      RtcEngine::Destroy(ea);
       return 1;
     }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -129,7 +129,10 @@ bool PublisherTracks::Received(Track& t, RtpView& v, int64_t now_us) {
   if (a.kind == ReceiveStats::Kind::kFirst || a.kind == ReceiveStats::Kind::kRestart) t.forwarded.Reset();
   const uint16_t seq = v.sequence;  // the publisher's number
   std::optional<uint16_t> out = t.forwarded.Map(seq);
-  if (!out) return false;
+  if (!out) {  // thousands of packets late: not forwarded, nor asked for again
+    if (a.kind == ReceiveStats::Kind::kLate) (void)t.nack.OnLate(seq, now_us);
+    return false;
+  }
   switch (a.kind) {
     case ReceiveStats::Kind::kFirst:
     case ReceiveStats::Kind::kRestart: t.nack.Reset(); break;  // the old losses belong to the old numbers

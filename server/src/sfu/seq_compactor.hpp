@@ -15,20 +15,21 @@
 
 namespace parley::sfu {
 
-/// Worker-thread only; a plain value inside a publisher's track. Mapping is O(removed
-/// numbers kept), at most kKept and usually none (one comparison until then): a stream's padding comes in bursts
-/// and its numbers fold into one offset once they are kHorizon behind the newest.
+/// Worker-thread only; a plain value inside a publisher's track. Until padding comes a
+/// packet costs one comparison; then a binary search among the padding numbers kept
+/// (those within kHorizon of the newest number; older ones fold into one offset).
 class SeqCompactor {
  public:
-  /// Padding numbers kept one by one; how far behind the newest number one folds.
-  static constexpr size_t kKept = 128;
+  /// Padding numbers kept one by one, at most; how far behind the newest number one
+  /// folds, and how late a packet may come at all once anything has folded.
+  static constexpr size_t kKept = 1024;
   static constexpr uint16_t kHorizon = 2048;
 
   /// Padding-only packet `seq` (received once) will not be forwarded. One that comes
-  /// after a newer number stays a gap (see the .cpp).
+  /// after a newer media packet stays a gap (see the .cpp).
   void Remove(uint16_t seq);
-  /// Media packet `seq` as forwarded; nullopt when it is older than numbers already
-  /// folded (its place among them is no longer known: thousands of packets late).
+  /// Media packet `seq` as forwarded; nullopt when it is more than kHorizon behind the
+  /// newest number after some padding folded (its place among them is not known).
   [[nodiscard]] std::optional<uint16_t> Map(uint16_t seq);
   /// The stream restarted (a new SSRC): its numbers start over.
   void Reset() { *this = SeqCompactor(); }
@@ -38,14 +39,21 @@ class SeqCompactor {
  private:
   void See(uint16_t seq);
   void FoldOldest();
+  [[nodiscard]] uint16_t At(size_t i) const { return removed_[(head_ + i) % kKept]; }
+  /// How many kept numbers come before `seq` (they are ascending: a binary search).
+  [[nodiscard]] size_t Before(uint16_t seq) const;
 
-  std::array<uint16_t, kKept> removed_{};  ///< ascending (RFC 1982), count_ of them
-  size_t count_ = 0;
-  uint16_t folded_ = 0;   ///< removed numbers no longer kept, all at or before horizon_
-  uint16_t horizon_ = 0;  ///< the newest folded number (when folded_any_)
+  std::array<uint16_t, kKept> removed_{};  ///< a ring from head_, count_ of them, ascending (RFC 1982)
+  size_t head_ = 0, count_ = 0;
+  uint16_t folded_ = 0;  ///< removed numbers no longer kept, all at or before horizon_
+  /// Packets at or before it are refused (when folded_any_); it follows the newest
+  /// number kHorizon behind, so that it never falls half the number space behind.
+  uint16_t horizon_ = 0;
   bool folded_any_ = false;
   uint16_t newest_ = 0;  ///< the newest number seen, padding or media (when seen_)
   bool seen_ = false;
+  uint16_t newest_media_ = 0;  ///< the newest media number mapped (when media_seen_)
+  bool media_seen_ = false;
   bool active_ = false;
 };
 

@@ -80,6 +80,16 @@ TEST(SeqCompactor, LatePaddingStaysAGapRatherThanRenumberingWhatWentOut) {
   EXPECT_FALSE(c.active());
 }
 
+TEST(SeqCompactor, PaddingOutOfOrderAmongItselfIsStillTakenOut) {
+  SeqCompactor c;
+  EXPECT_EQ(c.Map(10), 10);
+  c.Remove(13);
+  c.Remove(11);  // before 13, but after the newest media: no number went out past it
+  c.Remove(12);
+  c.Remove(12);  // twice is once
+  EXPECT_EQ(c.Map(14), 11);
+}
+
 TEST(SeqCompactor, OldPaddingFoldsIntoOneOffsetAndWhatPrecedesItIsRefused) {
   SeqCompactor c;
   c.Remove(5);
@@ -87,12 +97,29 @@ TEST(SeqCompactor, OldPaddingFoldsIntoOneOffsetAndWhatPrecedesItIsRefused) {
   EXPECT_EQ(c.Map(4), 4) << "older than the padding: not shifted";
   uint16_t far = 6 + SeqCompactor::kHorizon + 10;
   EXPECT_EQ(c.Map(far), far - 1);  // 5 folds now
-  EXPECT_EQ(c.Map(7), 6) << "after the folded number: still known";
-  EXPECT_FALSE(c.Map(4)) << "before it: its place is no longer known";
-  // More padding than is kept one by one: the oldest fold, numbers stay consecutive.
+  EXPECT_EQ(c.Map(far - SeqCompactor::kHorizon + 1), far - SeqCompactor::kHorizon) << "within the horizon: placed";
+  EXPECT_FALSE(c.Map(4)) << "before the folded number: its place is no longer known";
+  // More padding than is kept one by one: the oldest fold early, numbers stay consecutive.
   uint16_t s = far + 1;
   for (size_t i = 0; i < SeqCompactor::kKept + 5; ++i) c.Remove(s++);
   EXPECT_EQ(c.Map(s), static_cast<uint16_t>(far - 1 + 1));
+}
+
+TEST(SeqCompactor, LongAfterAFoldEveryNewPacketIsStillPlaced) {
+  // Padding at the start (Chromium's first probes), then media alone for longer than
+  // half the number space, across a wrap: the horizon follows, nothing is refused.
+  SeqCompactor c;
+  EXPECT_EQ(c.Map(100), 100);
+  for (uint16_t s = 101; s < 110; ++s) c.Remove(s);
+  uint16_t seq = 110;
+  for (int i = 0; i < 3 * 65536; ++i, ++seq) {
+    auto m = c.Map(seq);
+    ASSERT_TRUE(m) << "packet " << i << " (" << seq << ") refused";
+    ASSERT_EQ(*m, static_cast<uint16_t>(seq - 9)) << "packet " << i;
+  }
+  // A retransmission a little late still finds its place; one far too late does not.
+  EXPECT_EQ(c.Map(static_cast<uint16_t>(seq - 100)), static_cast<uint16_t>(seq - 109));
+  EXPECT_FALSE(c.Map(static_cast<uint16_t>(seq - SeqCompactor::kHorizon - 100)));
 }
 
 TEST(SeqCompactor, ResetStartsOver) {
