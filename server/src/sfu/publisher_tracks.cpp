@@ -123,30 +123,35 @@ uint32_t PublisherTracks::FeedbackSsrc() const {
   return any;
 }
 
-bool PublisherTracks::Received(Track& t, RtpView& v, int64_t now_us) {
+ReceiveStats::Arrival PublisherTracks::Arrive(Track& t, const RtpView& v, int64_t now_us) {
   ReceiveStats::Arrival a = t.stats.OnPacket(v.ssrc, v.sequence, v.timestamp, now_us);
-  if (a.kind == ReceiveStats::Kind::kDuplicate) return false;
-  if (a.kind == ReceiveStats::Kind::kFirst || a.kind == ReceiveStats::Kind::kRestart) t.forwarded.Reset();
-  const uint16_t seq = v.sequence;  // the publisher's number
-  std::optional<uint16_t> out = t.forwarded.Map(seq);
-  if (!out) {  // thousands of packets late: not forwarded, nor asked for again
-    if (a.kind == ReceiveStats::Kind::kLate) (void)t.nack.OnLate(seq, now_us);
-    return false;
-  }
   switch (a.kind) {
     case ReceiveStats::Kind::kFirst:
-    case ReceiveStats::Kind::kRestart: t.nack.Reset(); break;  // the old losses belong to the old numbers
-    case ReceiveStats::Kind::kDuplicate: return false;
-    case ReceiveStats::Kind::kNewer:
-      // A gap: remember what to NACK.
-      if (t.cfg.Repaired() && a.missing_before) t.nack.OnGap(static_cast<uint16_t>(seq - a.missing_before), seq);
+    case ReceiveStats::Kind::kRestart:  // the old losses and padding belong to the old numbers
+      t.nack.Reset();
+      t.forwarded.Reset();
       break;
-    case ReceiveStats::Kind::kLate: {  // late, or a retransmission we asked for
-      bool was_missing = t.nack.OnLate(seq, now_us);
-      if (t.ring && !was_missing && t.ring->Has(*out, v.ssrc)) return false;  // a duplicate
-      t.stats.CountLate(v.timestamp, now_us);
+    case ReceiveStats::Kind::kNewer:  // a gap: remember what to NACK
+      if (t.cfg.Repaired() && a.missing_before)
+        t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
       break;
-    }
+    case ReceiveStats::Kind::kDuplicate:
+    case ReceiveStats::Kind::kLate: break;  // the caller's to judge
+  }
+  return a;
+}
+
+bool PublisherTracks::Received(Track& t, RtpView& v, int64_t now_us) {
+  const ReceiveStats::Arrival a = Arrive(t, v, now_us);
+  if (a.kind == ReceiveStats::Kind::kDuplicate) return false;
+  const uint16_t seq = v.sequence;                        // the publisher's number
+  const bool late = a.kind == ReceiveStats::Kind::kLate;  // late, or a retransmission we asked for
+  const bool was_missing = late && t.nack.OnLate(seq, now_us);
+  std::optional<uint16_t> out = t.forwarded.Map(seq);
+  if (!out) return false;  // thousands of packets late: not forwarded (nor asked for again)
+  if (late) {
+    if (t.ring && !was_missing && t.ring->Has(*out, v.ssrc)) return false;  // a duplicate
+    t.stats.CountLate(v.timestamp, now_us);
   }
   if (*out != seq) v.SetSequence(*out);
   if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
@@ -162,22 +167,11 @@ bool PublisherTracks::Received(Track& t, RtpView& v, int64_t now_us) {
 }
 
 void PublisherTracks::Padding(Track& t, const RtpView& v, int64_t now_us) {
-  ReceiveStats::Arrival a = t.stats.OnPacket(v.ssrc, v.sequence, v.timestamp, now_us);
-  switch (a.kind) {
-    case ReceiveStats::Kind::kDuplicate: return;
-    case ReceiveStats::Kind::kFirst:
-    case ReceiveStats::Kind::kRestart:
-      t.nack.Reset();
-      t.forwarded.Reset();
-      break;
-    case ReceiveStats::Kind::kNewer:  // media missing before it is still asked for
-      if (t.cfg.Repaired() && a.missing_before)
-        t.nack.OnGap(static_cast<uint16_t>(v.sequence - a.missing_before), v.sequence);
-      break;
-    case ReceiveStats::Kind::kLate:  // reordered (SRTP's replay check stops a copy)
-      (void)t.nack.OnLate(v.sequence, now_us);
-      t.stats.CountLate(v.timestamp, now_us);
-      break;
+  const ReceiveStats::Arrival a = Arrive(t, v, now_us);
+  if (a.kind == ReceiveStats::Kind::kDuplicate) return;
+  if (a.kind == ReceiveStats::Kind::kLate) {  // reordered (SRTP's replay check stops a copy)
+    (void)t.nack.OnLate(v.sequence, now_us);
+    t.stats.CountLate(v.timestamp, now_us);
   }
   t.forwarded.Remove(v.sequence);
 }

@@ -112,6 +112,10 @@ class PublisherTracks {
   }
 
  private:
+  /// Receive statistics of one packet of `t`, media or padding, and what they imply
+  /// for the NACK list and the forwarded numbers: a new SSRC starts both over, a gap
+  /// is to be asked for. What a late or duplicate packet means is the caller's.
+  static ReceiveStats::Arrival Arrive(Track& t, const RtpView& v, int64_t now_us);
   /// The track whose RID `v` names (its repaired RID when `*rtx`), or -1.
   int MatchRid(const RtpView& v, bool* rtx);
   /// The track without SSRCs in the offer whose MID `v` names, its SSRC learnt; -1 if
