@@ -64,6 +64,20 @@ class WorkerMedia : public ::testing::Test {
       return 0;
     });
   }
+  // The subscriber NACKs `seq` of its stream `ssrc`; what it receives next within `wait`
+  // (the retransmission; empty if none).
+  Bytes AskAgain(uint32_t ssrc, uint16_t seq, std::chrono::milliseconds wait = 2s) {
+    uint8_t nack[16];
+    uint16_t wanted[] = {seq};
+    sub_->SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, ssrc, wanted)));
+    return sub_->RecvRtp(wait);
+  }
+  // An RTX payload (RFC 4588): the original sequence number, then the original payload.
+  static Bytes RtxPayload(uint16_t seq, const Bytes& payload) {
+    Bytes p = {static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq)};
+    p.insert(p.end(), payload.begin(), payload.end());
+    return p;
+  }
   // The counters are atomics shared with other threads: reading them here is how the
   // control plane reads them.
   std::shared_ptr<TransportCounters> Counters(uint64_t id) {
@@ -95,11 +109,7 @@ TEST_F(WorkerMedia, EachTrackReachesItsOwnStreamAndNackedPacketsComeBackAsRtx) {
   EXPECT_EQ(Load16(&by_ssrc[kOutCam][3][2]), static_cast<uint16_t>(out_seq + 1));  // continuous
 
   // The subscriber lost the third camera packet: NACK → RTX from the buffer (RFC 4588).
-  uint8_t nack[16];
-  uint16_t wanted[] = {out_seq};
-  size_t n = WriteNack(nack, sizeof nack, 0x5EB, kOutCam, wanted);
-  sub_->SendRtcp(Bytes(nack, nack + n));
-  auto rtx = sub_->RecvRtp(2s);
+  auto rtx = AskAgain(kOutCam, out_seq);
   ASSERT_FALSE(rtx.empty());
   auto v = ParseRtp(rtx);
   ASSERT_TRUE(v);
@@ -110,10 +120,7 @@ TEST_F(WorkerMedia, EachTrackReachesItsOwnStreamAndNackedPacketsComeBackAsRtx) {
   EXPECT_EQ(Load16(v->payload().data()), out_seq);  // original sequence number first
   EXPECT_EQ(v->payload()[2], 2);                    // then the original payload
   // A sequence number the buffer never had gets nothing.
-  uint16_t never[] = {static_cast<uint16_t>(out_seq + 1000)};
-  n = WriteNack(nack, sizeof nack, 0x5EB, kOutCam, never);
-  sub_->SendRtcp(Bytes(nack, nack + n));
-  EXPECT_TRUE(sub_->RecvRtp(300ms).empty());
+  EXPECT_TRUE(AskAgain(kOutCam, static_cast<uint16_t>(out_seq + 1000), 300ms).empty());
   EXPECT_EQ(Counters(2)->nacks_in.load(), 2u);
   EXPECT_EQ(Counters(2)->retransmitted.load(), 1u);
 }
@@ -295,18 +302,12 @@ TEST_F(WorkerMedia, RedGoesAsRedWhereTakenElseAsItsPrimaryBlock) {
   EXPECT_EQ(Bytes(vc->payload().begin(), vc->payload().end()), third);
 
   // A NACK for the RED packet it had: RTX carries the primary block as Opus.
-  uint8_t nack[16];
-  uint16_t wanted[] = {vb->sequence};
-  size_t n = WriteNack(nack, sizeof nack, 0x5EB, kOutMic, wanted);
-  sub_->SendRtcp(Bytes(nack, nack + n));
-  auto rtx = sub_->RecvRtp(2s);
+  auto rtx = AskAgain(kOutMic, vb->sequence);
   ASSERT_FALSE(rtx.empty());
   auto vr = ParseRtp(rtx);
   EXPECT_EQ(vr->ssrc, kOutMicRtx);
   EXPECT_EQ(vr->payload_type, 110);
-  Bytes expected = {static_cast<uint8_t>(vb->sequence >> 8), static_cast<uint8_t>(vb->sequence)};
-  expected.insert(expected.end(), second.begin(), second.end());
-  EXPECT_EQ(Bytes(vr->payload().begin(), vr->payload().end()), expected);
+  EXPECT_EQ(Bytes(vr->payload().begin(), vr->payload().end()), RtxPayload(vb->sequence, second));
 
   // A block that names another codec is not forwarded; a RED packet's RTX repair
   // (the publisher's RTX for RED) is, as RED, here stripped to its primary.
@@ -346,17 +347,11 @@ TEST_F(WorkerMedia, PaddingIsNotForwardedAndLeavesNoGap) {
   EXPECT_EQ(Bytes(vb->payload().begin(), vb->payload().end()), Bytes(50, 5));
   EXPECT_TRUE(sub_->RecvRtp(200ms).empty()) << "the padding is not forwarded";
   EXPECT_EQ(worker_->drops().Get(DropReason::kPadding), 4u);
-  uint8_t nack[16];
-  uint16_t wanted[] = {vb->sequence};
-  size_t n = WriteNack(nack, sizeof nack, 0x5EB, kOutCam, wanted);
-  sub_->SendRtcp(Bytes(nack, nack + n));
-  auto rtx = sub_->RecvRtp(2s);
+  auto rtx = AskAgain(kOutCam, vb->sequence);
   ASSERT_FALSE(rtx.empty());
   auto vr = ParseRtp(rtx);
   EXPECT_EQ(vr->ssrc, kOutCamRtx);
-  Bytes expected = {static_cast<uint8_t>(vb->sequence >> 8), static_cast<uint8_t>(vb->sequence)};
-  expected.insert(expected.end(), 50, 5);
-  EXPECT_EQ(Bytes(vr->payload().begin(), vr->payload().end()), expected);
+  EXPECT_EQ(Bytes(vr->payload().begin(), vr->payload().end()), RtxPayload(vb->sequence, Bytes(50, 5)));
 }
 
 // Simulated loss (--media-loss-permille) drops forwarded copies after they were
