@@ -12,19 +12,18 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine_bench.hpp"
 #include "parley/engine.hpp"
-#include "parley/proto/token.hpp"
-#include "server_process.hpp"
 
 namespace {
 
 using namespace parley;
 using Clock = std::chrono::steady_clock;
+using bench::Percentile;
 
 struct Waiter : EngineEventListener, MediaFrameObserver {
   std::mutex mu;
@@ -55,27 +54,14 @@ double CpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   int runs = argc > 1 ? std::atoi(argv[1]) : 20;
   int cpu_seconds = argc > 2 ? std::atoi(argv[2]) : 10;
-  test::ServerProcess server;
-  auto r = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"bench"})", server.admin_key());
-  auto app = nlohmann::json::parse(r.body);
-  std::string id = app["appId"], key = app["appKey"];
-  auto auth = [&](const std::string& channel, const std::string& user) {
-    AuthInfo a{id, channel, user, "n", time(nullptr) + 3600, ""};
-    a.token = MintAccessToken({a.app_id, channel, user, a.nonce, "", a.timestamp, 0}, key);
-    return a;
-  };
-  EngineConfig cfg;
-  cfg.server_url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal";
+  bench::EngineBenchServer server;
+  auto auth = [&](const std::string& channel, const std::string& user) { return server.Auth(channel, user); };
+  const EngineConfig cfg = server.Config();
 
   std::vector<double> join_ms, frame_ms;
   for (int i = 0; i < runs; ++i) {

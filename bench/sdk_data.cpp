@@ -13,22 +13,20 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <functional>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine_bench.hpp"
 #include "parley/engine.hpp"
-#include "parley/proto/token.hpp"
-#include "server_process.hpp"
 
 namespace {
 
 using namespace parley;
 using Clock = std::chrono::steady_clock;
+using bench::Percentile;
 
 // The start of each message: its index and when it was handed to SendDataMessage.
 struct Stamp {
@@ -76,11 +74,6 @@ struct Side : EngineEventListener {
   }
 };
 
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
-
 // Sends `count` messages of `size` bytes at `per_second`; returns how many were refused.
 int Send(RtcEngine* e, int count, size_t size, int per_second, const DataMessageOptions& o) {
   std::vector<uint8_t> msg(size, 0x5A);
@@ -112,17 +105,9 @@ void Report(const char* what, Side& rx, int sent, int refused) {
 int main(int argc, char** argv) {
   const int messages = argc > 1 ? std::atoi(argv[1]) : 1000;
   const int rate = argc > 2 ? std::max(1, std::atoi(argv[2])) : 200;
-  test::ServerProcess server;
-  auto r = test::HttpRequest(server.port(), "POST", "/v1/admin/apps", R"({"name":"bench"})", server.admin_key());
-  auto app = nlohmann::json::parse(r.body);
-  std::string id = app["appId"], key = app["appKey"];
-  auto auth = [&](const std::string& user) {
-    AuthInfo a{id, "data", user, "n", time(nullptr) + 3600, ""};
-    a.token = MintAccessToken({a.app_id, "data", user, a.nonce, "", a.timestamp, 0}, key);
-    return a;
-  };
-  EngineConfig cfg;
-  cfg.server_url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/signal";
+  bench::EngineBenchServer server;
+  auto auth = [&](const std::string& user) { return server.Auth("data", user); };
+  EngineConfig cfg = server.Config();
   cfg.auto_publish = false;
   Side a, b;
   RtcEngine* ea = RtcEngine::Create(cfg);
