@@ -1,7 +1,8 @@
 // The SFU's per-packet forward path, one subscriber: parse the publisher's RTP,
 // rewrite SSRC / sequence / timestamp for the subscriber, SRTP-protect, and place the
 // packet into a send batch (the iovec array sendmmsg takes). Prints ns per packet for
-// AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80 side by side.
+// AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80 side by side, with the server's own SRTP
+// (sfu/srtp.hpp, on OpenSSL) and with Debian's libsrtp2 (on NSS) that it replaced.
 //
 // BM_RouterForward runs the worker's own units on the same packet: the channel's
 // Router, each route's SeqRewriter (WriteRewritten, as the forwarder does it), one SRTP
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "libsrtp_session.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/forwarder.hpp"
 #include "sfu/router.hpp"
@@ -35,9 +37,10 @@ struct Rewriter {  // per-subscriber state for one track
   uint32_t ts_offset = 90000;
 };
 
+template <typename Session>
 void Forward(benchmark::State& state, SrtpProfile profile, size_t payload) {
   std::vector<uint8_t> master(profile == SrtpProfile::kAeadAes128Gcm ? 28 : 30, 0x3C);
-  auto srtp = SrtpSession::Create(profile, master, SrtpSession::Direction::kOutbound).value();
+  auto srtp = Session::Create(profile, master, SrtpSession::Direction::kOutbound).value();
   // A publisher's VP8 packet with a one-byte header extension (transport-wide seq).
   std::vector<uint8_t> in(12 + 8 + payload, 0xA5);
   const uint8_t header[] = {0x90, 96, 0, 0, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 0xBE, 0xDE, 0, 1, 0x31, 0, 0, 0};
@@ -73,13 +76,72 @@ void Forward(benchmark::State& state, SrtpProfile profile, size_t payload) {
 }
 
 void BM_ForwardGcm(benchmark::State& s) {
-  Forward(s, SrtpProfile::kAeadAes128Gcm, static_cast<size_t>(s.range(0)));
+  Forward<SrtpSession>(s, SrtpProfile::kAeadAes128Gcm, static_cast<size_t>(s.range(0)));
 }
 void BM_ForwardCm(benchmark::State& s) {
-  Forward(s, SrtpProfile::kAes128CmSha1_80, static_cast<size_t>(s.range(0)));
+  Forward<SrtpSession>(s, SrtpProfile::kAes128CmSha1_80, static_cast<size_t>(s.range(0)));
+}
+void BM_ForwardGcmLibsrtp(benchmark::State& s) {
+  Forward<LibSrtpSession>(s, SrtpProfile::kAeadAes128Gcm, static_cast<size_t>(s.range(0)));
+}
+void BM_ForwardCmLibsrtp(benchmark::State& s) {
+  Forward<LibSrtpSession>(s, SrtpProfile::kAes128CmSha1_80, static_cast<size_t>(s.range(0)));
 }
 BENCHMARK(BM_ForwardGcm)->Arg(100)->Arg(1160);
+BENCHMARK(BM_ForwardGcmLibsrtp)->Arg(100)->Arg(1160);
 BENCHMARK(BM_ForwardCm)->Arg(100)->Arg(1160);
+BENCHMARK(BM_ForwardCmLibsrtp)->Arg(100)->Arg(1160);
+
+// Receiving: one publisher's 1,160-byte packet unprotected (authenticated, decrypted,
+// replay checked), ours and libsrtp's. 4,096 packets are protected ahead; each round
+// copies the next into the work buffer and unprotects it; a new receiver takes over
+// after the last (its creation amortised over 4,096 packets).
+template <typename In>
+void Receive(benchmark::State& state, SrtpProfile profile, size_t payload) {
+  constexpr size_t kPackets = 4096;
+  std::vector<uint8_t> master(profile == SrtpProfile::kAeadAes128Gcm ? 28 : 30, 0x5A);
+  auto out = SrtpSession::Create(profile, master, SrtpSession::Direction::kOutbound).value();
+  std::vector<std::vector<uint8_t>> sealed(kPackets);
+  const size_t plain = 12 + payload;
+  for (size_t i = 0; i < kPackets; ++i) {
+    auto& p = sealed[i];
+    p.assign(plain + kSrtpMaxOverhead, 0xA5);
+    p[0] = 0x80;
+    p[1] = 111;
+    Store16(p.data() + 2, static_cast<uint16_t>(i + 1));
+    Store32(p.data() + 8, 0x51AB);
+    p.resize(out->ProtectRtp(p.data(), plain, p.size()));
+  }
+  auto in = In::Create(profile, master, SrtpSession::Direction::kInbound).value();
+  std::vector<uint8_t> work(plain + kSrtpMaxOverhead);
+  size_t next = 0;
+  for (auto _ : state) {
+    if (next == kPackets) {
+      in = In::Create(profile, master, SrtpSession::Direction::kInbound).value();
+      next = 0;
+    }
+    const auto& p = sealed[next++];
+    std::copy(p.begin(), p.end(), work.begin());
+    if (in->UnprotectRtp(work.data(), p.size()) != plain) state.SkipWithError("unprotect failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_ReceiveGcm(benchmark::State& s) {
+  Receive<SrtpSession>(s, SrtpProfile::kAeadAes128Gcm, 1160);
+}
+void BM_ReceiveGcmLibsrtp(benchmark::State& s) {
+  Receive<LibSrtpSession>(s, SrtpProfile::kAeadAes128Gcm, 1160);
+}
+void BM_ReceiveCm(benchmark::State& s) {
+  Receive<SrtpSession>(s, SrtpProfile::kAes128CmSha1_80, 1160);
+}
+void BM_ReceiveCmLibsrtp(benchmark::State& s) {
+  Receive<LibSrtpSession>(s, SrtpProfile::kAes128CmSha1_80, 1160);
+}
+BENCHMARK(BM_ReceiveGcm);
+BENCHMARK(BM_ReceiveGcmLibsrtp);
+BENCHMARK(BM_ReceiveCm);
+BENCHMARK(BM_ReceiveCmLibsrtp);
 
 void BM_ParseRewriteOnly(benchmark::State& state) {
   std::vector<uint8_t> pkt(1180, 0xA5);

@@ -32,7 +32,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/send_side_bwe.cpp
   src/sfu/seq_compactor.cpp
   src/sfu/seq_rewriter.cpp
-  src/sfu/srtp_lib.cpp
+  src/sfu/srtp.cpp
   src/sfu/stun.cpp
   src/sfu/twcc.cpp
   src/sfu/webrtc_transport.cpp

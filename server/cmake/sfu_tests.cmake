@@ -2,6 +2,8 @@
 set(PARLEY_SFU_TEST_SOURCES
   tests/sfu_parsers_test.cpp
   tests/dtls_srtp_test.cpp
+  tests/libsrtp_session.cpp
+  tests/sfu/srtp_test.cpp
   tests/worker_test.cpp
   tests/worker_media_test.cpp
   tests/worker_simulcast_test.cpp

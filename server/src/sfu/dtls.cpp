@@ -5,13 +5,11 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <srtp2/srtp.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "sfu/openssl_lib.hpp"
-#include "sfu/srtp_lib.hpp"
 
 namespace parley::sfu {
 namespace {
@@ -165,10 +163,6 @@ Result<std::shared_ptr<DtlsCertificate>> DtlsCertificate::Generate() {
 DtlsCertificate::~DtlsCertificate() {
   SSL_CTX_free(server_ctx_);
   SSL_CTX_free(client_ctx_);
-}
-
-std::string_view Name(SrtpProfile p) {
-  return p == SrtpProfile::kAeadAes128Gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80";
 }
 
 DtlsTransport::DtlsTransport(std::shared_ptr<DtlsCertificate> cert, Role role, std::string remote_fingerprint,
@@ -334,57 +328,6 @@ bool DtlsTransport::OnConnected() {
   keys_.local_master = master(we_are_client);
   keys_.remote_master = master(!we_are_client);
   return true;
-}
-
-Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(SrtpProfile profile, std::span<const uint8_t> master,
-                                                         Direction direction) {
-  if (Status init = LibSrtp::Init(); !init) return init.error();
-  size_t want = profile == SrtpProfile::kAeadAes128Gcm ? 28 : 30;
-  if (master.size() != want) return MakeError(Errc::kInternalError, "SRTP master key has the wrong length");
-  srtp_policy_t policy;
-  std::memset(&policy, 0, sizeof policy);
-  if (profile == SrtpProfile::kAeadAes128Gcm) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtcp);
-  } else {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
-  }
-  policy.ssrc.type = direction == Direction::kOutbound ? ssrc_any_outbound : ssrc_any_inbound;
-  policy.key = const_cast<unsigned char*>(master.data());
-  policy.window_size = 1024;
-  policy.allow_repeat_tx = 1;  // retransmissions (NACK) re-protect the same sequence number
-  policy.next = nullptr;
-  std::unique_ptr<SrtpSession> s(new SrtpSession());
-  if (srtp_create(&s->ctx_, &policy) != srtp_err_status_ok)
-    return MakeError(Errc::kInternalError, "srtp_create failed");
-  return s;
-}
-
-SrtpSession::~SrtpSession() {
-  if (ctx_) srtp_dealloc(ctx_);
-}
-
-size_t SrtpSession::ProtectRtp(uint8_t* buffer, size_t length, size_t capacity) {
-  if (length + kSrtpMaxOverhead > capacity) return 0;  // no MKI: the tag is the whole trailer
-  int len = static_cast<int>(length);
-  return srtp_protect(ctx_, buffer, &len) == srtp_err_status_ok ? static_cast<size_t>(len) : 0;
-}
-
-size_t SrtpSession::UnprotectRtp(uint8_t* buffer, size_t length) {
-  int len = static_cast<int>(length);
-  return srtp_unprotect(ctx_, buffer, &len) == srtp_err_status_ok ? static_cast<size_t>(len) : 0;
-}
-
-size_t SrtpSession::ProtectRtcp(uint8_t* buffer, size_t length, size_t capacity) {
-  if (length + kSrtpMaxOverhead > capacity) return 0;  // tag + SRTCP index
-  int len = static_cast<int>(length);
-  return srtp_protect_rtcp(ctx_, buffer, &len) == srtp_err_status_ok ? static_cast<size_t>(len) : 0;
-}
-
-size_t SrtpSession::UnprotectRtcp(uint8_t* buffer, size_t length) {
-  int len = static_cast<int>(length);
-  return srtp_unprotect_rtcp(ctx_, buffer, &len) == srtp_err_status_ok ? static_cast<size_t>(len) : 0;
 }
 
 }  // namespace parley::sfu
