@@ -23,6 +23,7 @@ std::string_view Name(DropReason r) {
     case DropReason::kBadPayloadType: return "bad-payload-type";
     case DropReason::kMalformedPayload: return "malformed-payload";
     case DropReason::kBadProbe: return "bad-probe";
+    case DropReason::kNoRtx: return "no-rtx";
     case DropReason::kCount: break;
   }
   return "unknown";

@@ -35,6 +35,7 @@ enum class DropReason : uint8_t {
   kBadPayloadType,       ///< a published track's packet with a payload type its section did not negotiate
   kMalformedPayload,     ///< a payload not well-formed for its codec, or a picture too large (payload_check.hpp)
   kBadProbe,             ///< a last-mile probe datagram that is malformed, of no open probe, or from another address
+  kNoRtx,                ///< a retransmission asked for on a stream without RTX (SRTP never reuses an index)
   kCount
 };
 

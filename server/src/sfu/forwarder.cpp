@@ -307,6 +307,12 @@ Route* Forwarder::FindRoute(uint64_t subscriber, uint32_t ssrc, Transport** publ
 
 void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t seq) {
   if (!r.numbers.started() || !r.numbers.Current(seq)) return;
+  // Without RTX a repair would be a second packet under the same SRTP index (its header
+  // differs: our send time, a new transport-wide number), which SRTP must never send.
+  if (r.spec.rtx_ssrc == 0) {
+    drops_.Count(DropReason::kNoRtx);
+    return;
+  }
   size_t track = LayerTrack(pub, r);
   if (track >= pub.tracks().size()) return;
   PublisherTracks::Track& t = pub.tracks()[track];

@@ -227,7 +227,8 @@ SrtpSession::Stream* SrtpSession::Find(uint32_t ssrc) {
 }
 
 SrtpSession::Stream* SrtpSession::Insert(uint32_t ssrc) {
-  if (streams_.size() >= kMaxStreams) {
+  if (direction_ == Direction::kOutbound && streams_.size() >= kMaxOutboundStreams) return nullptr;
+  if (streams_.size() >= kMaxInboundStreams && direction_ == Direction::kInbound) {
     auto oldest = std::min_element(streams_.begin(), streams_.end(), [](const auto& a, const auto& b) {
       return a.second.last_used < b.second.last_used;
     });
@@ -242,12 +243,13 @@ SrtpSession::Stream* SrtpSession::Insert(uint32_t ssrc) {
 }
 
 SrtpSession::Guess SrtpSession::Estimate(const Stream& s, uint16_t seq) {
-  // RFC 3711 Appendix A: the rollover counter that puts `seq` nearest to s_l.
+  // RFC 3711 Appendix A: the rollover counter that puts `seq` nearest to s_l. Below
+  // the first rollover there is no ROC - 1: the packet is ahead (as libsrtp reads it).
   int32_t d = static_cast<int32_t>(seq) - static_cast<int32_t>(s.s_l);
   uint32_t roc = s.roc;
   if (s.s_l < 32768) {
-    if (d > 32768) {
-      roc = s.roc - 1;  // wraps below 0 as libsrtp's guess does
+    if (d > 32768 && s.roc > 0) {
+      roc = s.roc - 1;
       d -= 65536;
     }
   } else if (d < -32768) {
@@ -267,13 +269,17 @@ size_t SrtpSession::ProtectRtp(uint8_t* buffer, size_t length, size_t capacity) 
   uint16_t seq = Load16(buffer + 2);
   Stream* s = Find(ssrc);
   if (!s) s = Insert(ssrc);
+  if (!s) return 0;
   uint32_t roc = 0;
   if (!s->rtp_started) {
     s->rtp_started = true;
     s->s_l = seq;
+    s->rtp_window.Accept(1);
   } else {
-    // A retransmission keeps the number it had; only a newer one moves s_l.
+    // An index is used once: a repeat, or one too old to know, is refused.
     Guess g = Estimate(*s, seq);
+    if (s->rtp_window.Check(g.delta) != ReplayWindow<kRtpWindow>::Verdict::kNew) return 0;
+    s->rtp_window.Accept(g.delta);
     roc = g.roc;
     if (g.delta > 0) {
       s->s_l = seq;
@@ -321,7 +327,10 @@ size_t SrtpSession::UnprotectRtp(uint8_t* buffer, size_t length) {
     Store32(nonce + 2, ssrc);
     Store32(nonce + 6, g.roc);
     Store16(nonce + 10, seq);
-    if (!rtp_->Gcm(nonce, buffer, header, nullptr, 0, payload, payload_len, buffer + body)) return 0;
+    if (!rtp_->Gcm(nonce, buffer, header, nullptr, 0, payload, payload_len, buffer + body)) {
+      OPENSSL_cleanse(payload, payload_len);  // decrypted before the tag failed: never hand it on
+      return 0;
+    }
   } else {
     uint8_t roc_bytes[4], mac[20];
     Store32(roc_bytes, g.roc);
@@ -354,8 +363,8 @@ size_t SrtpSession::ProtectRtcp(uint8_t* buffer, size_t length, size_t capacity)
   uint32_t ssrc = Load32(buffer + 4);
   Stream* s = Find(ssrc);
   if (!s) s = Insert(ssrc);
-  uint32_t index = s->rtcp_next;
-  s->rtcp_next = (s->rtcp_next + 1) & 0x7FFFFFFFu;
+  if (!s || s->rtcp_next > 0x7FFFFFFFu) return 0;  // 2^31 SRTCP packets: the index would repeat
+  uint32_t index = s->rtcp_next++;
   uint8_t word[4];
   Store32(word, kEncrypted | index);
   if (gcm) {
@@ -401,7 +410,10 @@ size_t SrtpSession::UnprotectRtcp(uint8_t* buffer, size_t length) {
     std::memcpy(tag_copy, buffer + body, kGcmTag);
     bool ok = encrypted ? rtcp_->Gcm(nonce, buffer, 8, word, kIndexWord, buffer + 8, body - 8, tag_copy)
                         : rtcp_->Gcm(nonce, buffer, body, word, kIndexWord, nullptr, 0, tag_copy);
-    if (!ok) return 0;
+    if (!ok) {
+      if (encrypted) OPENSSL_cleanse(buffer + 8, body - 8);
+      return 0;
+    }
   } else {
     uint8_t mac[20];
     rtcp_->Hmac(buffer, body + kIndexWord, nullptr, 0, mac);

@@ -11,8 +11,14 @@
 // One session serves one direction and every SSRC in it, as libsrtp's ssrc_any
 // policies do: per-SSRC state (rollover counter, highest sequence number, replay
 // windows, SRTCP index) is created by the first packet of an SSRC that protects or
-// authenticates, and the number of SSRCs is bounded (the least recently used one is
-// forgotten beyond kMaxStreams).
+// authenticates, and the number of SSRCs is bounded: inbound, the least recently used
+// one is forgotten; outbound, a new SSRC is refused (forgetting one would restart its
+// counters and use its packet indices again).
+//
+// Outbound, an index is never used twice: protecting a packet under an (SSRC, index)
+// already used is refused (RFC 3711 §9.1: two packets under one keystream reveal
+// their XOR, and with GCM one nonce twice reveals the authentication key). A
+// retransmission therefore goes on an RTX stream with a number of its own.
 #pragma once
 
 #include <array>
@@ -72,8 +78,10 @@ class SrtpSession {
   /// Replay window of inbound SRTP, in packets (libsrtp's window as we configured it).
   static constexpr size_t kRtpWindow = 1024;
   static constexpr size_t kRtcpWindow = 128;
-  /// SSRCs remembered per session; a new one beyond it forgets the least recently used.
-  static constexpr size_t kMaxStreams = 4096;
+  /// SSRCs remembered per session. Inbound, a new one beyond it forgets the least
+  /// recently used (only the keyed peer can create them); outbound, a new one is refused.
+  static constexpr size_t kMaxInboundStreams = 4096;
+  static constexpr size_t kMaxOutboundStreams = 16384;
 
   /// From the master key || master salt that DTLS-SRTP exports (30 bytes for CM,
   /// 28 for GCM).
@@ -102,7 +110,7 @@ class SrtpSession {
     uint32_t roc = 0;
     bool rtp_started = false;
     bool rtcp_window_started = false;
-    ReplayWindow<kRtpWindow> rtp_window;  // inbound only
+    ReplayWindow<kRtpWindow> rtp_window;  // inbound: received; outbound: indices used
     uint32_t rtcp_next = 0;               // outbound: the next SRTCP index
     uint32_t rtcp_highest = 0;            // inbound: the highest SRTCP index
     ReplayWindow<kRtcpWindow> rtcp_window;
@@ -116,7 +124,8 @@ class SrtpSession {
   SrtpSession(SrtpProfile profile, Direction direction);
   /// The stream of `ssrc`, or null.
   Stream* Find(uint32_t ssrc);
-  /// A new stream for `ssrc`, forgetting the least recently used one when full.
+  /// A new stream for `ssrc`: inbound forgetting the least recently used one when
+  /// full; outbound null when full.
   Stream* Insert(uint32_t ssrc);
   /// RFC 3711 Appendix A: the index a sequence number stands for, given the stream.
   static Guess Estimate(const Stream& s, uint16_t seq);
