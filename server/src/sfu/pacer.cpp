@@ -9,7 +9,7 @@ namespace parley::sfu {
 Pacer::Pacer(PacerOptions options)
     : options_(options),
       rate_bps_(options.min_rate_bps),
-      data_(kSlots * kSlotBytes),
+      data_(new uint8_t[kSlots * kSlotBytes]),
       len_(kSlots, 0),
       queued_at_(kSlots, 0) {}
 
@@ -52,7 +52,7 @@ void Pacer::Spend(size_t bytes, int64_t now_us) {
 bool Pacer::Push(std::span<const uint8_t> datagram, int64_t now_us) {
   if (count_ == kSlots || datagram.size() > kSlotBytes || datagram.empty()) return false;
   size_t i = (head_ + count_) % kSlots;
-  std::memcpy(data_.data() + i * kSlotBytes, datagram.data(), datagram.size());
+  std::memcpy(data_.get() + i * kSlotBytes, datagram.data(), datagram.size());
   len_[i] = static_cast<uint16_t>(datagram.size());
   queued_at_[i] = now_us;
   ++count_;

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -58,7 +59,7 @@ class Pacer {
       bool overdue = now_us - queued_at_[i] >= options_.max_delay_us;
       if (!overdue && tokens_ < static_cast<double>(len_[i])) break;
       Take(len_[i]);
-      send(std::span<const uint8_t>(data_.data() + i * kSlotBytes, len_[i]));
+      send(std::span<const uint8_t>(data_.get() + i * kSlotBytes, len_[i]));
       queued_bytes_ -= len_[i];
       head_ = (head_ + 1) % kSlots;
       --count_;
@@ -71,7 +72,7 @@ class Pacer {
   void SendOldest(Send&& send) {
     if (count_ == 0) return;
     Take(len_[head_]);
-    send(std::span<const uint8_t>(data_.data() + head_ * kSlotBytes, len_[head_]));
+    send(std::span<const uint8_t>(data_.get() + head_ * kSlotBytes, len_[head_]));
     queued_bytes_ -= len_[head_];
     head_ = (head_ + 1) % kSlots;
     --count_;
@@ -100,7 +101,10 @@ class Pacer {
   uint64_t rate_bps_;
   double tokens_ = 0;  ///< bytes that may leave now
   int64_t last_us_ = -1;
-  std::vector<uint8_t> data_;  ///< kSlots x kSlotBytes
+  // kSlots x kSlotBytes, not zeroed: the pages (190 KiB) become resident only when video
+  // waits, so a subscriber whose video never queues (audio only, an idle link) costs
+  // none of it.
+  std::unique_ptr<uint8_t[]> data_;
   std::vector<uint16_t> len_;
   std::vector<int64_t> queued_at_;
   size_t head_ = 0, count_ = 0;

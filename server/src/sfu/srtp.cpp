@@ -214,16 +214,28 @@ Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(SrtpProfile profile, co
 }
 
 SrtpSession::Stream* SrtpSession::Find(uint32_t ssrc) {
-  if (last_ && last_ssrc_ == ssrc) {
-    last_->last_used = ++tick_;
-    return last_;
+  Stream* s = nullptr;
+  size_t at = kRecent - 1;
+  for (size_t i = 0; i < kRecent; ++i)
+    if (recent_[i] && recent_ssrc_[i] == ssrc) {
+      s = recent_[i];
+      at = i;
+      break;
+    }
+  if (!s) {
+    auto it = streams_.find(ssrc);
+    if (it == streams_.end()) return nullptr;
+    s = &it->second;
   }
-  auto it = streams_.find(ssrc);
-  if (it == streams_.end()) return nullptr;
-  last_ssrc_ = ssrc;
-  last_ = &it->second;
-  last_->last_used = ++tick_;
-  return last_;
+  // Move to the front (the last entry falls out when it was a miss).
+  for (size_t i = at; i > 0; --i) {
+    recent_[i] = recent_[i - 1];
+    recent_ssrc_[i] = recent_ssrc_[i - 1];
+  }
+  recent_[0] = s;
+  recent_ssrc_[0] = ssrc;
+  s->last_used = ++tick_;
+  return s;
 }
 
 SrtpSession::Stream* SrtpSession::Insert(uint32_t ssrc) {
@@ -232,14 +244,19 @@ SrtpSession::Stream* SrtpSession::Insert(uint32_t ssrc) {
     auto oldest = std::min_element(streams_.begin(), streams_.end(), [](const auto& a, const auto& b) {
       return a.second.last_used < b.second.last_used;
     });
-    if (last_ == &oldest->second) last_ = nullptr;
+    for (size_t i = 0; i < kRecent; ++i)
+      if (recent_[i] == &oldest->second) recent_[i] = nullptr;
     streams_.erase(oldest);
   }
   Stream& s = streams_[ssrc];
   s.last_used = ++tick_;
-  last_ssrc_ = ssrc;
-  last_ = &s;
-  return last_;
+  for (size_t i = kRecent - 1; i > 0; --i) {
+    recent_[i] = recent_[i - 1];
+    recent_ssrc_[i] = recent_ssrc_[i - 1];
+  }
+  recent_[0] = &s;
+  recent_ssrc_[0] = ssrc;
+  return &s;
 }
 
 SrtpSession::Guess SrtpSession::Estimate(const Stream& s, uint16_t seq) {

@@ -134,8 +134,11 @@ class SrtpSession {
   Direction direction_;
   std::unique_ptr<Transform> rtp_, rtcp_;
   std::unordered_map<uint32_t, Stream> streams_;
-  uint32_t last_ssrc_ = 0;
-  Stream* last_ = nullptr;
+  // The streams used last, newest first: a subscriber's audio and video (and their
+  // RTCP) alternate, so one entry would miss on most packets.
+  static constexpr size_t kRecent = 4;
+  std::array<uint32_t, kRecent> recent_ssrc_{};
+  std::array<Stream*, kRecent> recent_{};
   uint64_t tick_ = 0;
 };
 
