@@ -423,10 +423,9 @@ size_t SrtpSession::UnprotectRtcp(uint8_t* buffer, size_t length) {
     uint8_t nonce[12] = {};
     Store32(nonce + 2, ssrc);
     Store32(nonce + 8, index);
-    uint8_t tag_copy[kGcmTag];
-    std::memcpy(tag_copy, buffer + body, kGcmTag);
-    bool ok = encrypted ? rtcp_->Gcm(nonce, buffer, 8, word, kIndexWord, buffer + 8, body - 8, tag_copy)
-                        : rtcp_->Gcm(nonce, buffer, body, word, kIndexWord, nullptr, 0, tag_copy);
+    uint8_t* sealed_tag = buffer + body;  // after the ciphertext, which is decrypted in place
+    bool ok = encrypted ? rtcp_->Gcm(nonce, buffer, 8, word, kIndexWord, buffer + 8, body - 8, sealed_tag)
+                        : rtcp_->Gcm(nonce, buffer, body, word, kIndexWord, nullptr, 0, sealed_tag);
     if (!ok) {
       if (encrypted) OPENSSL_cleanse(buffer + 8, body - 8);
       return 0;
