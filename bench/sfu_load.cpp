@@ -64,14 +64,21 @@
 #include <openssl/ssl.h>
 
 #include "parley/proto/token.hpp"
+#include "proc_stats.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/rtp.hpp"
+#include "sfu/send_batch.hpp"
 #include "sfu/srtp.hpp"
 #include "sfu/stun.hpp"
+#include "sfu/webrtc_transport.hpp"
 
 extern char** environ;
 
 namespace {
+
+using parley::bench::CpuSeconds;
+using parley::bench::Pin;
+using parley::bench::RssKb;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -106,13 +113,6 @@ int64_t MonoUs() {
       .count();
 }
 
-void Pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(static_cast<size_t>(cpu), &set);
-  sched_setaffinity(0, sizeof set, &set);
-}
-
 std::string RandomToken(size_t n) {
   static std::mt19937_64 rng(std::random_device{}());
   static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -122,25 +122,6 @@ std::string RandomToken(size_t n) {
 }
 
 // ---- /proc ----
-
-double CpuSeconds(pid_t pid) {  // the whole process: every thread
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = s.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(s.substr(close + 2));
-  std::vector<std::string> f;
-  for (std::string field; rest >> field;) f.push_back(field);
-  if (f.size() < 13) return 0;
-  return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
 
 /// UDP receive-buffer overflows on this machine (/proc/net/snmp): packets the
 /// generator's own sockets dropped, told apart from what the server lost.
@@ -300,7 +281,7 @@ struct Peer {
   std::string ufrag = RandomToken(8), pwd = RandomToken(24);
   bool publisher = false, video = true;
   RemoteSdp remote;
-  sockaddr_in to{};
+  sockaddr_storage to{};  // the server's candidate (IPv4)
   enum class State : uint8_t { kWaiting, kIce, kDtls, kUp, kFailed } state = State::kWaiting;
   std::unique_ptr<DtlsTransport> dtls;
   std::unique_ptr<SrtpSession> out, in;
@@ -442,9 +423,10 @@ class MediaLoop {
       take.swap(incoming_);
     }
     for (auto& p : take) {
-      inet_pton(AF_INET, p->remote.ip.empty() ? "127.0.0.1" : p->remote.ip.c_str(), &p->to.sin_addr);
-      p->to.sin_family = AF_INET;
-      p->to.sin_port = htons(static_cast<uint16_t>(p->remote.port));
+      auto* to = reinterpret_cast<sockaddr_in*>(&p->to);
+      inet_pton(AF_INET, p->remote.ip.empty() ? "127.0.0.1" : p->remote.ip.c_str(), &to->sin_addr);
+      to->sin_family = AF_INET;
+      to->sin_port = htons(static_cast<uint16_t>(p->remote.port));
       epoll_event e{};
       e.events = EPOLLIN;
       e.data.ptr = p.get();
@@ -456,7 +438,7 @@ class MediaLoop {
   }
 
   void SendTo(Peer& p, std::span<const uint8_t> d) {
-    (void)sendto(p.fd, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&p.to), sizeof p.to);
+    (void)sendto(p.fd, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&p.to), sizeof(sockaddr_in));
   }
 
   void Check(Peer& p) {
@@ -531,10 +513,8 @@ class MediaLoop {
         auto m = ParseStun(d);
         if (!m) break;
         if (m->type == 0x0001) {  // the server checks us too (a full ICE agent, or keepalives)
-          sockaddr_storage from{};
-          std::memcpy(&from, &p.to, sizeof p.to);
           uint8_t out[128];
-          size_t n = WriteStunBindingSuccess(out, m->transaction_id, from, p.pwd);
+          size_t n = WriteStunBindingSuccess(out, m->transaction_id, p.to, p.pwd);
           if (n) SendTo(p, {out, n});
           break;
         }
@@ -608,14 +588,9 @@ class MediaLoop {
     next_due_us_ = now + 5'000;
     const auto& pk = media_.packets;
     if (pk.empty()) return;
-    constexpr size_t kBatch = 32;
     for (auto& pp : peers_) {
       Peer& p = *pp;
       if (!p.publisher || p.state != Peer::State::kUp || now < p.start_us) continue;
-      std::array<std::array<uint8_t, 1600>, kBatch> bufs;
-      std::array<iovec, kBatch> iov{};
-      std::array<mmsghdr, kBatch> msgs{};
-      size_t queued = 0;
       uint64_t sent = 0;
       for (;;) {
         const auto& m = pk[p.cursor];
@@ -625,29 +600,22 @@ class MediaLoop {
           break;
         }
         if (!m.video || p.video) {
-          auto& b = bufs[queued];
-          std::memcpy(b.data(), m.rtp.data(), m.rtp.size());
-          auto v = ParseRtp(std::span<uint8_t>(b.data(), m.rtp.size()));
+          uint8_t* slot = batch_.Slot();
+          std::memcpy(slot, m.rtp.data(), m.rtp.size());
+          auto v = ParseRtp(std::span<uint8_t>(slot, m.rtp.size()));
           if (v) {
             uint32_t ts = v->timestamp + static_cast<uint32_t>(p.loops * (m.video ? 900'000 : 480'000));
             v->SetSsrc(m.video ? p.video_ssrc : p.audio_ssrc);
             v->SetSequence(m.video ? p.video_seq++ : p.audio_seq++);
             v->SetTimestamp(ts);
             if (v->payload_length >= 12) {  // the send time, in place of the payload's last 8 bytes
-              uint8_t* tail = b.data() + v->payload_offset + v->payload_length - 8;
+              uint8_t* tail = slot + v->payload_offset + v->payload_length - 8;
               auto ns = static_cast<uint64_t>(RealtimeNs());
               Store32(tail, static_cast<uint32_t>(ns >> 32));
               Store32(tail + 4, static_cast<uint32_t>(ns));
             }
-            size_t n = p.out->ProtectRtp(b.data(), m.rtp.size(), b.size());
-            if (n) {
-              iov[queued] = {b.data(), n};
-              msgs[queued] = {};
-              msgs[queued].msg_hdr.msg_iov = &iov[queued];
-              msgs[queued].msg_hdr.msg_iovlen = 1;
-              msgs[queued].msg_hdr.msg_name = &p.to;
-              msgs[queued].msg_hdr.msg_namelen = sizeof p.to;
-              ++queued;
+            if (size_t n = p.out->ProtectRtp(slot, m.rtp.size(), kSlotBytes)) {
+              batch_.Queue(n, p.to);
               ++sent;
             }
           }
@@ -656,17 +624,15 @@ class MediaLoop {
           p.cursor = 0;
           ++p.loops;
         }
-        if (queued == kBatch) {
-          (void)sendmmsg(p.fd, msgs.data(), static_cast<unsigned>(queued), 0);
-          queued = 0;
-        }
+        if (batch_.full()) (void)batch_.Flush(p.fd);
       }
-      if (queued) (void)sendmmsg(p.fd, msgs.data(), static_cast<unsigned>(queued), 0);
+      (void)batch_.Flush(p.fd);
       p.sent.fetch_add(sent, std::memory_order_relaxed);
     }
   }
 
   const Media& media_;
+  SendBatch batch_{kSlotBytes};  // one publisher's packets at a time, one sendmmsg per 32
   int epoll_;
   std::mutex mu_;
   std::vector<std::shared_ptr<Peer>> incoming_, peers_;
@@ -843,7 +809,6 @@ class ParleyServer : public Server {
     if (fresh) p->remote = remote;
     json r = c->Call({{"type", "subscribeAnswer"}, {"sdp", SubscribeAnswer(*p, remote)}});
     if (r.value("code", -1) != 0) throw std::runtime_error("subscribeAnswer refused: " + r.dump());
-    (void)fresh;
     return std::vector<std::shared_ptr<Peer>>(from.size(), p);
   }
 
@@ -996,9 +961,6 @@ class JanusServer : public Server {
             json{{"type", "offer"}, {"sdp", PublishOffer(*p)}});
     json answer = WaitEvent(s, [](const json& e) { return e.contains("jsep"); });
     p->remote = ParseSdp(answer["jsep"].value("sdp", ""));
-    if (std::getenv("SFU_LOAD_DEBUG"))
-      std::fprintf(stderr, "offer:\n%s\nanswer:\n%s\n", PublishOffer(*p).c_str(),
-                   answer["jsep"].value("sdp", "").c_str());
     feeds_[p.get()] = feed;
     return p;
   }

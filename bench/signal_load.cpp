@@ -34,10 +34,15 @@
 #include <vector>
 
 #include "parley/proto/token.hpp"
+#include "proc_stats.hpp"
 
 extern char** environ;
 
 namespace {
+
+using parley::bench::CpuSeconds;
+using parley::bench::Pin;
+using parley::bench::RssKb;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -56,26 +61,6 @@ struct Options {
   int server_cpu = 0;
   int client_cpu = 1;
 };
-
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = s.rfind(')');
-  std::istringstream rest(s.substr(close + 2));
-  std::string field;
-  std::vector<std::string> f;
-  while (rest >> field) f.push_back(field);
-  // Fields after the command: state(0) ... utime(11) stime(12), in clock ticks.
-  return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -160,13 +145,6 @@ json AdminPost(int port, const std::string& target, const std::string& body, con
   http::response<http::string_body> res;
   http::read(s, b, res);
   return json::parse(res.body());
-}
-
-void Pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(static_cast<size_t>(cpu), &set);
-  sched_setaffinity(0, sizeof set, &set);
 }
 
 }  // namespace
