@@ -14,19 +14,21 @@ namespace {
 
 using namespace std::chrono_literals;
 
-EngineConfig Quiet(const test::ServerProcess& s, ChannelProfile profile = ChannelProfile::kCommunication) {
+EngineConfig Quiet(const test::ServerProcess& s, ChannelProfile profile = ChannelProfile::kCommunication,
+                   ClientRole role = ClientRole::kBroadcaster) {
   EngineConfig c = Config(s, "null");
   c.video_source = "null";
   c.auto_publish = false;
   c.profile = profile;
+  c.role = role;
   return c;
 }
 
 class Member {
  public:
   Member(const test::ServerProcess& s, const App& app, const std::string& user,
-         ChannelProfile profile = ChannelProfile::kCommunication)
-      : engine(RtcEngine::Create(Quiet(s, profile))) {
+         ChannelProfile profile = ChannelProfile::kCommunication, ClientRole role = ClientRole::kBroadcaster)
+      : engine(RtcEngine::Create(Quiet(s, profile, role))) {
     engine->SetEngineEventListener(&probe);
     EXPECT_EQ(engine->JoinChannel(Auth(app, "talk", user), user), 0);
     EXPECT_TRUE(probe.WaitFor([&] { return probe.join_result == 0; }, 10s)) << user;
@@ -86,16 +88,35 @@ TEST(ChannelEvents, ARoleChangeIsToldToTheOthers) {
   Member ann(server, app, "ann", ChannelProfile::kInteractiveLive),
       bob(server, app, "bob", ChannelProfile::kInteractiveLive);
   ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.online.count("ann") > 0; }, 10s));
+  // A broadcaster turning audience changes role, then goes offline for the others: the
+  // audience of a live channel is not listed.
   EXPECT_EQ(ann.engine->SetClientRole(ClientRole::kAudience), 0);
-  ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.roles.count("ann") > 0; }, 10s));
+  ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.offline_reasons.count("ann") > 0; }, 10s));
   {
     std::lock_guard<std::mutex> lock(bob.probe.mu);
     EXPECT_EQ(bob.probe.roles["ann"], ClientRole::kAudience);
+    EXPECT_EQ(bob.probe.offline_reasons["ann"], "becameAudience");
   }
+  for (const auto& u : bob.engine->GetOnlineRemoteUsers()) EXPECT_NE(u.user_id, "ann") << "audience is not listed";
+  // An audience member joining is not announced; one becoming a broadcaster is.
+  Member cy(server, app, "cy", ChannelProfile::kInteractiveLive, ClientRole::kAudience);
+  EXPECT_TRUE(cy.probe.WaitFor([&] { return cy.probe.online.count("bob") > 0; }, 10s)) << "the audience sees hosts";
+  {
+    std::lock_guard<std::mutex> lock(cy.probe.mu);
+    EXPECT_EQ(cy.probe.online.count("ann"), 0U) << "but not the other audience";
+  }
+  EXPECT_EQ(ann.engine->SetClientRole(ClientRole::kBroadcaster), 0);
+  ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.online.count("ann") > 0; }, 10s));
+  ASSERT_TRUE(cy.probe.WaitFor([&] { return cy.probe.online.count("ann") > 0; }, 10s));
+  // For bob ann is a new member that came online as a broadcaster: no role change.
   bool listed = false;
   for (const auto& u : bob.engine->GetOnlineRemoteUsers())
-    if (u.user_id == "ann") listed = u.role == ClientRole::kAudience;
-  EXPECT_TRUE(listed) << "GetOnlineRemoteUsers has the new role";
+    if (u.user_id == "ann") listed = u.role == ClientRole::kBroadcaster;
+  EXPECT_TRUE(listed) << "GetOnlineRemoteUsers has the new broadcaster";
+  {
+    std::lock_guard<std::mutex> lock(bob.probe.mu);
+    EXPECT_EQ(bob.probe.online.count("cy"), 0U) << "cy's join was not announced";
+  }
 }
 
 }  // namespace

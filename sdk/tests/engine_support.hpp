@@ -127,8 +127,11 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   void OnBye(const std::string& reason) override {
     Note([&] { bye = reason; });
   }
-  void OnRemoteUserOffline(const std::string& id, const std::string&) override {
-    Note([&] { online.erase(id); });
+  void OnRemoteUserOffline(const std::string& id, const std::string& reason) override {
+    Note([&] {
+      online.erase(id);
+      offline_reasons[id] = reason;
+    });
   }
   void OnMessage(const std::string& from, const std::string& data, bool direct) override {
     Note([&] { messages.push_back(from + (direct ? " direct " : " channel ") + data); });
@@ -238,6 +241,7 @@ class Probe : public EngineEventListener, public MediaFrameObserver {
   int join_ms = -1;
   bool left = false;
   std::set<std::string> online;
+  std::map<std::string, std::string> offline_reasons;  ///< the last reason, by user
   std::map<std::string, std::set<TrackKind>> tracks;
   std::vector<std::pair<int32_t, std::string>> errors;
   std::vector<std::string> messages;       ///< "<from> direct|channel <data>"

@@ -6,6 +6,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/downstream_estimate.cpp
   src/sfu/dtls.cpp
   src/sfu/forwarder.cpp
+  src/sfu/fanout.cpp
   src/sfu/keyframe_requester.cpp
   src/sfu/layer_economy.cpp
   src/sfu/layer_switch.cpp

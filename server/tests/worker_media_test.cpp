@@ -591,6 +591,51 @@ TEST_F(WorkerMedia, AVideoBurstIsPacedInOrderAndAudioDoesNotWaitBehindIt) {
   EXPECT_EQ(worker_->drops().Get(DropReason::kSendBufferFull), 0u);
 }
 
+// What arrives in one receive batch goes out subscriber by subscriber and stream by
+// stream: a subscriber's copies of one stream's packets sit side by side in the send
+// batch, and those to one address leave as one segmented send (send_batch.hpp).
+TEST_F(WorkerMedia, AReceiveBatchGoesOutStreamByStreamAndARunLeavesAsOneSend) {
+  Connect();
+  constexpr uint32_t kOutMic = 0xC1;
+  OnWorker(*worker_, [&] {
+    worker_->AddRoute(1, 2, {0, kOutMic, 111, 0, 0});
+    return 0;
+  });
+  auto sent = [&] {
+    return OnWorker(*worker_, [&] {
+      return std::pair{worker_->send_batch().messages_sent(), worker_->send_batch().datagrams_sent()};
+    });
+  };
+  auto before = sent();
+  // Hold the worker while the burst arrives, so that one recvmmsg takes all of it.
+  std::promise<void> go;
+  std::shared_future<void> released = go.get_future().share();
+  worker_->Post([released] { released.wait(); });
+  pub_->SendRtp(Rtp(111, 1, 960, kMic, Bytes(200, 1)));
+  pub_->SendRtp(Rtp(96, 100, 9000, kCam, Bytes(300, 2)));
+  pub_->SendRtp(Rtp(111, 2, 1920, kMic, Bytes(200, 3)));
+  pub_->SendRtp(Rtp(111, 3, 2880, kMic, Bytes(120, 4)));  // shorter: the run's last
+  std::this_thread::sleep_for(50ms);
+  go.set_value();
+  std::vector<std::pair<uint32_t, uint16_t>> got;  // (ssrc, payload's first byte)
+  for (int i = 0; i < 4; ++i) {
+    auto p = sub_->RecvRtp(2s);
+    ASSERT_FALSE(p.empty()) << "packet " << i;
+    auto v = ParseRtp(p);
+    ASSERT_TRUE(v);
+    got.emplace_back(v->ssrc, v->payload()[0]);
+  }
+  std::vector<std::pair<uint32_t, uint16_t>> mic, cam;
+  for (auto g : got) (g.first == kOutMic ? mic : cam).push_back(g);
+  EXPECT_EQ(mic, (std::vector<std::pair<uint32_t, uint16_t>>{{kOutMic, 1}, {kOutMic, 3}, {kOutMic, 4}}));
+  EXPECT_EQ(cam, (std::vector<std::pair<uint32_t, uint16_t>>{{kOutCam, 2}}));
+  // The microphone's three copies left as one message.
+  auto after = sent();
+  ASSERT_TRUE(OnWorker(*worker_, [&] { return worker_->send_batch().segmenting(); }));
+  EXPECT_GE((after.second - before.second) - (after.first - before.first), 2u)
+      << "three datagrams to one address in one message save two";
+}
+
 TEST_F(WorkerMedia, AThrowClosesOnlyTheTransportItCameFromAndTheWorkerGoesOn) {
   Connect();
   auto state = [&](uint64_t id) {

@@ -302,6 +302,11 @@ TEST_F(SignalTest, RolesInInteractiveLive) {
   EXPECT_EQ(Code(viewer.Request("subscribe", {{"userId", "host"}})), 0);  // audience may subscribe
   EXPECT_EQ(Code(host.Request("setRole", {{"role", "audience"}})), C(Errc::kUpdateRoleFailed));  // publishing
   ASSERT_EQ(Code(viewer.Request("setRole", {{"role", "broadcaster"}})), 0);
+  // The audience is not listed: the host's first userOnline is the viewer's becoming a
+  // broadcaster, not its join.
+  auto online = host.WaitFor("userOnline");
+  EXPECT_EQ(online["user"]["userId"], "viewer");
+  EXPECT_EQ(online["user"]["role"], "broadcaster");
   auto role = host.WaitFor("roleUpdated");
   EXPECT_EQ(role["userId"], "viewer");
   EXPECT_EQ(role["role"], "broadcaster");

@@ -28,7 +28,8 @@ class EngineEventListener {
                                   [[maybe_unused]] const std::string& message) {}
   virtual void OnLeaveChannelResult([[maybe_unused]] int32_t result) {}
   virtual void OnRemoteUserOnline([[maybe_unused]] const std::string& user_id) {}
-  /// `reason`: left, kicked, replaced, heartbeat-lost, connection-lost, ...
+  /// `reason`: left, kicked, replaced, heartbeat-lost, connection-lost, becameAudience
+  /// (a broadcaster of a live channel turned audience, which is not listed), ...
   virtual void OnRemoteUserOffline([[maybe_unused]] const std::string& user_id,
                                    [[maybe_unused]] const std::string& reason) {}
   /// A remote track started to arrive on the subscribe connection.

@@ -64,7 +64,7 @@ json ChannelSnapshot(const Session& self, int heartbeat_interval_ms) {
   const Channel& ch = *self.channel;
   json users = json::array();
   for (const auto& [uid, member] : ch.members)
-    if (member != &self) users.push_back(UserJson(*member));
+    if (member != &self && Listed(*member)) users.push_back(UserJson(*member));
   return {{"channelId", ch.channel_id},
           {"userId", self.user_id},
           {"profile", Name(ch.profile)},

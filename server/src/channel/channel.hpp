@@ -44,6 +44,16 @@ struct Channel {
   void SendDirect(Notifier& out, const Session& to, nlohmann::json note) const;
 };
 
+/// Whether the other members are told about `s` (presence, its network, its quality):
+/// everyone in the communication profile, only broadcasters in interactive-live. The
+/// audience of a live channel is silent, as ARTC and Agora keep it, so a listener joining
+/// or leaving a room of thousands costs the room nothing; a member that becomes a
+/// broadcaster comes online for the others, and goes offline (reason `becameAudience`)
+/// when it turns back.
+inline bool Listed(const Session& s) {
+  return s.channel && (s.channel->profile == Profile::kCommunication || s.role == Role::kBroadcaster);
+}
+
 /// A member as clients see it; `with_media` adds the SFU's counters (admin API only;
 /// it never takes the audio peak, which belongs to the active speaker monitor).
 nlohmann::json UserJson(const Session& s, bool with_media = false);

@@ -30,7 +30,7 @@ void SessionLifecycle::ConnectionLost(Conn& c, std::string_view reason) {
                {"userId", s->user_id},
                {"state", "disconnected"},
                {"code", static_cast<int32_t>(Errc::kRemoteNetworkDisconnected)}};
-  s->channel->Broadcast(out_, note, s);
+  if (Listed(*s)) s->channel->Broadcast(out_, note, s);
   s->grace_timer = std::make_unique<boost::asio::steady_timer>(io_);
   s->grace_timer->expires_after(resume_grace_);
   uint64_t sid = s->id;
@@ -44,6 +44,7 @@ void SessionLifecycle::ConnectionLost(Conn& c, std::string_view reason) {
 void SessionLifecycle::Detach(Session& s, std::string_view reason) {
   Channel* ch = s.channel;
   if (!ch) return;
+  const bool listed = Listed(s);
   s.channel = nullptr;
   ch->media->CloseSession(s.id);
   auto it = ch->members.find(s.user_id);
@@ -60,7 +61,7 @@ void SessionLifecycle::Detach(Session& s, std::string_view reason) {
   }
   for (Track t : s.published)
     ch->Broadcast(out_, {{"type", "trackUnpublished"}, {"userId", s.user_id}, {"track", Name(t)}});
-  ch->Broadcast(out_, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
+  if (listed) ch->Broadcast(out_, {{"type", "userOffline"}, {"userId", s.user_id}, {"reason", reason}});
 }
 
 void SessionLifecycle::Remove(Session& s, std::string_view reason, bool notify_client, bool close_link,

@@ -13,7 +13,9 @@ namespace parley::sfu {
 
 Forwarder::Forwarder(Transports& transports, WebRtcTransport::PacketSink& sink, DropCounters& drops, int loss_permille,
                      bool pace_video)
-    : transports_(transports), sink_(sink), drops_(drops), loss_permille_(loss_permille), pace_video_(pace_video) {}
+    : transports_(transports), sink_(sink), drops_(drops), loss_permille_(loss_permille), pace_video_(pace_video) {
+  held_.reserve(kMaxHeld);
+}
 
 void Forwarder::Attach(uint64_t transport, uint64_t channel) {
   auto& ch = channels_[channel];
@@ -88,50 +90,6 @@ std::vector<std::pair<uint64_t, RouteSpec>> Forwarder::RoutesFrom(uint64_t publi
   return out;
 }
 
-void Forwarder::OnRtp(Transport& pub, size_t track, const RtpView& v) {
-  const InboundTrack& cfg = pub.tracks()[track].cfg;
-  bool video = cfg.video;
-  Router* router = RouterOf(pub.id());
-  if (!router) return;
-  // A simulcast layer goes on the routes of its source (its first layer's index), each
-  // of which forwards one layer: this one, or this one from its next keyframe on.
-  bool layered = cfg.layers > 1;
-  size_t source = track - cfg.layer;
-  bool keyframe = layered && StartsKeyframe(cfg.format, v.payload());
-  for (const auto& route : router->From(pub.id())) {
-    Route& r = *route;
-    if (r.spec.track != source) continue;
-    Transport* sub = transports_.Find(r.subscriber);
-    if (!sub || sub->state() != Transport::State::kConnected) {
-      drops_.Count(DropReason::kSubscriberNotReady);
-      continue;
-    }
-    if (layered) {
-      // The first choice cannot wait for every layer's first packet: it takes them all as
-      // sent, and the subscriber's next choice (kLayerChoiceUs) corrects it if not.
-      if (r.layers.target() == LayerSwitch::kNone) ChooseLayer(pub, r, *sub, now_us_, true);
-      if (!r.layers.Accept(cfg.layer, keyframe)) continue;  // another layer's: not this subscriber's
-      r.rewrite_vp8 = cfg.format == PayloadFormat::kVp8;
-    }
-    if (video) {
-      // A subscriber that cannot take its video gets none (audio always flows: it is
-      // small and it is what keeps a call going); the copy is still offered, so the
-      // estimate knows what resuming needs.
-      DownstreamEstimate& downstream = sub->downstream();
-      downstream.OnVideoOffered(v.data.size(), layered && r.layers.above_lowest());
-      if (!downstream.video_allowed()) {
-        r.numbers.Skipped();
-        drops_.Count(DropReason::kSubscriberCongested);
-        continue;
-      }
-    }
-    // First packet, or the publisher restarted with a new SSRC: continue right after
-    // what the subscriber saw last, so its decoder sees one continuous stream.
-    r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
-    SendRewritten(*sub, r, v, false, pub.tracks()[track].cfg);
-  }
-}
-
 size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmission, uint8_t red_pt,
                       const OwnExtensions& ext) {
   bool as_rtx = retransmission && r.spec.rtx_ssrc != 0;
@@ -193,12 +151,10 @@ size_t WriteRewritten(uint8_t* slot, Route& r, const RtpView& v, bool retransmis
   return len;
 }
 
-bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission,
-                              const InboundTrack& from) {
+bool Forwarder::SendRewritten(Transport& sub, Route& r, const RtpView& v, bool retransmission, const InboundTrack& from,
+                              Pacer* pacer) {
   bool video = from.video;
   uint8_t* slot = sink_.Slot();
-  Pacer* pacer = nullptr;
-  if (auto it = pacers_.find(sub.id()); it != pacers_.end()) pacer = it->second.get();
   // The send time: now, or for paced video when the pacer will let it go.
   SendSideBwe* bwe = sub.send_side_bwe();
   const bool numbered = bwe && video;  // only video is numbered (send_side_bwe.hpp)
@@ -326,7 +282,7 @@ void Forwarder::Retransmit(Transport& sub, Route& r, Transport& pub, uint16_t se
   std::span<uint8_t> stored = t.ring->Get(r.numbers.InputSeq(seq), r.numbers.input_ssrc());
   if (stored.empty()) return;  // gone
   auto v = ParseRtp(stored);
-  if (v && SendRewritten(sub, r, *v, true, t.cfg))
+  if (v && SendRewritten(sub, r, *v, true, t.cfg, PacerOf(sub.id())))
     sub.shared_counters()->retransmitted.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -73,8 +73,21 @@ class Forwarder {
   void SetRouteRed(uint64_t subscriber, uint32_t ssrc, uint8_t red_payload_type);
   [[nodiscard]] std::vector<std::pair<uint64_t, RouteSpec>> RoutesFrom(uint64_t publisher) const;
 
-  /// A new packet of the publisher's track: one rewritten copy to each subscriber.
+  /// A new packet of the publisher's track: one rewritten copy to each subscriber, at
+  /// once, or at ReleaseHeld while the worker holds packets (fanout.cpp).
   void OnRtp(Transport& publisher, size_t track, const RtpView& v);
+  /// Until ReleaseHeld, packets wait instead of going out one by one. Their views must
+  /// stay valid until then: the worker holds a receive batch, whose buffers live until
+  /// its next recvmmsg.
+  void HoldRtp() { holding_ = true; }
+  /// Forwards what waited route by route: a subscriber's copies of the batch's packets of
+  /// one source are queued side by side, so a video frame's packets to it leave as one
+  /// segmented send (send_batch.hpp). Per route the packets keep their order; what
+  /// changes is only which subscriber gets its copies first. Holding ends here, even
+  /// when forwarding throws.
+  void ReleaseHeld();
+  /// At most this many packets wait; one more forwards those first.
+  static constexpr size_t kMaxHeld = 64;
   /// RTCP from a client: a subscriber's feedback (keyframe requests, NACKs, reports) or
   /// a publisher's sender reports.
   void OnRtcp(Transport& t, std::span<const uint8_t> rtcp, int64_t now_us);
@@ -116,7 +129,23 @@ class Forwarder {
   /// Copies `v` rewritten for route `r` into a send slot (as RTX for a retransmission
   /// when negotiated), protects it and queues it, or for `video` the subscriber's pacer
   /// may hold it (pacer.hpp). Returns false when it was not sent.
-  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission, const InboundTrack& from);
+  bool SendRewritten(Transport& subscriber, Route& r, const RtpView& v, bool retransmission, const InboundTrack& from,
+                     Pacer* pacer);
+  /// The subscriber's pacer, or null when video to it is not paced.
+  [[nodiscard]] Pacer* PacerOf(uint64_t subscriber) const {
+    auto it = pacers_.find(subscriber);
+    return it == pacers_.end() ? nullptr : it->second.get();
+  }
+  /// One packet of a fan-out: the track it came on (a layer of the source) and its view.
+  struct Packet {
+    size_t track;
+    const RtpView* view;
+  };
+  /// Packets of one source of `pub` (in arrival order): a copy of each to every
+  /// subscriber routed to it, subscriber by subscriber.
+  void Fanout(Transport& pub, size_t source, std::span<const Packet> packets);
+  /// Forwards the held packets, grouped by publisher and source, and forgets them.
+  void ForwardHeld();
   bool Lose();
   /// Simulcast: the inbound track route `r` forwards now (its source's layer, or the
   /// source's first track when it has no layers or none is chosen yet).
@@ -158,6 +187,14 @@ class Forwarder {
   bool probing_ = false;                                         ///< some cluster is under way
   int64_t now_us_ = 0;
   std::atomic<uint64_t> paced_{0};
+  struct Held {
+    uint64_t publisher;
+    size_t track;
+    RtpView view;
+    bool done = false;
+  };
+  std::vector<Held> held_;  ///< while holding_, at most kMaxHeld (reserved once)
+  bool holding_ = false;
   static constexpr size_t kMaxLayers = 8;
   static constexpr int64_t kLayerChoiceUs = 100'000, kIdleLayerChoiceUs = 1'000'000;
   /// After a switch down, how long the pause rule leaves the estimate to recover.

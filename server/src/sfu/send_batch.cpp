@@ -1,6 +1,31 @@
 #include "sfu/send_batch.hpp"
 
+#include <netinet/udp.h>
+
+#include <cerrno>
+#include <cstring>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103  // linux/udp.h; older C library headers lack it
+#endif
+
 namespace parley::sfu {
+
+bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+    return x.sin6_port == y.sin6_port && x.sin6_scope_id == y.sin6_scope_id &&
+           std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
+  }
+  return false;
+}
 
 SendBatch::SendBatch(size_t slot_bytes) : slot_bytes_(slot_bytes), bufs_(kSlots * slot_bytes) {}
 
@@ -8,21 +33,68 @@ void SendBatch::Queue(size_t length, const sockaddr_storage& to) {
   size_t i = count_++;
   addrs_[i] = to;
   iov_[i] = {bufs_.data() + i * slot_bytes_, length};
-  msgs_[i].msg_hdr = {};
-  msgs_[i].msg_hdr.msg_name = &addrs_[i];
-  msgs_[i].msg_hdr.msg_namelen = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  msgs_[i].msg_hdr.msg_iov = &iov_[i];
-  msgs_[i].msg_hdr.msg_iovlen = 1;
+}
+
+size_t SendBatch::Build(size_t first) {
+  size_t m = 0;
+  for (size_t i = first; i < count_; ++m) {
+    const size_t segment = iov_[i].iov_len;
+    size_t end = i + 1, bytes = segment;
+    // A run: the same address, every datagram but the last exactly `segment` long.
+    if (segment_)
+      while (end < count_ && end - i < kMaxSegments && iov_[end - 1].iov_len == segment &&
+             iov_[end].iov_len <= segment && bytes + iov_[end].iov_len <= kMaxSegmentedBytes &&
+             SameAddress(addrs_[end], addrs_[i])) {
+        bytes += iov_[end].iov_len;
+        ++end;
+      }
+    msghdr& h = msgs_[m].msg_hdr;
+    h = {};
+    h.msg_name = &addrs_[i];
+    h.msg_namelen = addrs_[i].ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    h.msg_iov = &iov_[i];
+    h.msg_iovlen = end - i;
+    if (end - i > 1) {
+      h.msg_control = control_[m].bytes;
+      h.msg_controllen = sizeof control_[m].bytes;
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      const auto size = static_cast<uint16_t>(segment);
+      std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
+    first_[m] = i;
+    i = end;
+  }
+  return m;
 }
 
 size_t SendBatch::Flush(int fd) {
-  size_t done = 0;
-  while (done < count_) {
-    int n = sendmmsg(fd, msgs_.data() + done, static_cast<unsigned>(count_ - done), MSG_DONTWAIT);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
+  size_t messages = Build(0), done = 0;
+  size_t sent = 0;  // datagrams
+  while (done < messages) {
+    int n = sendmmsg(fd, msgs_.data() + done, static_cast<unsigned>(messages - done), MSG_DONTWAIT);
+    if (n > 0) {
+      for (size_t k = done; k < done + static_cast<size_t>(n); ++k) sent += msgs_[k].msg_hdr.msg_iovlen;
+      messages_sent_ += static_cast<uint64_t>(n);
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    // A segmented message the kernel cannot take (no UDP_SEGMENT, or a device that
+    // cannot checksum it): segmentation goes off and the rest leaves datagram by datagram.
+    const int err = errno;
+    if (segment_ && msgs_[done].msg_hdr.msg_iovlen > 1 && (err == EIO || err == EINVAL || err == ENOPROTOOPT)) {
+      segment_ = false;
+      size_t from = first_[done];
+      messages = Build(from);
+      done = 0;
+      continue;
+    }
+    break;
   }
-  size_t dropped = count_ - done;
+  datagrams_sent_ += sent;
+  size_t dropped = count_ - sent;
   count_ = 0;
   return dropped;
 }

@@ -2,7 +2,12 @@
 //
 // Packets are protected straight into fixed slots (no allocation per packet) and go out
 // with one sendmmsg per batch: at the end of each receive batch, posted batch or tick,
-// or when every slot is taken.
+// or when every slot is taken. Consecutive datagrams to one address whose sizes allow it
+// (all of one size but the last, which may be shorter) leave as one message with UDP
+// generic segmentation offload (UDP_SEGMENT, Linux 4.18+): the kernel takes them through
+// its stack once and splits them as late as it can. The forwarder queues a receive
+// batch's copies subscriber by subscriber, so a video frame's packets to one subscriber
+// sit side by side here.
 #pragma once
 
 #include <netinet/in.h>
@@ -16,9 +21,15 @@
 
 namespace parley::sfu {
 
+/// Same family, address and port (and IPv6 scope).
+bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b);
+
 class SendBatch {
  public:
-  static constexpr size_t kSlots = 32;
+  static constexpr size_t kSlots = 64;
+  /// At most this many datagrams in one segmented send (the kernel allows 64 or more),
+  /// and at most this many bytes (a UDP datagram's limit, with room for headers).
+  static constexpr size_t kMaxSegments = 64, kMaxSegmentedBytes = 60'000;
 
   /// `slot_bytes` is the size of one slot (a datagram plus what SRTP adds).
   explicit SendBatch(size_t slot_bytes);
@@ -34,13 +45,33 @@ class SendBatch {
   /// loss and the retries (NACK, DTLS retransmission) live above this layer.
   size_t Flush(int fd);
 
+  /// Whether runs to one address go out segmented. On by default; off for good after the
+  /// kernel refuses a segmented send (a kernel or device without it), and the run goes
+  /// out datagram by datagram instead.
+  [[nodiscard]] bool segmenting() const { return segment_; }
+  void set_segmenting(bool on) { segment_ = on; }
+  /// Messages (system-call entries) and datagrams sent so far: their ratio is what
+  /// segmentation saved.
+  [[nodiscard]] uint64_t messages_sent() const { return messages_sent_; }
+  [[nodiscard]] uint64_t datagrams_sent() const { return datagrams_sent_; }
+
  private:
+  /// Lays out messages_ for the datagrams from `first` on; returns how many.
+  size_t Build(size_t first);
+
   size_t slot_bytes_;
   std::vector<uint8_t> bufs_;  ///< kSlots slots of slot_bytes_
-  std::array<mmsghdr, kSlots> msgs_{};
   std::array<iovec, kSlots> iov_{};
   std::array<sockaddr_storage, kSlots> addrs_{};
   size_t count_ = 0;
+  struct alignas(cmsghdr) Control {
+    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+  };
+  std::array<mmsghdr, kSlots> msgs_{};
+  std::array<Control, kSlots> control_{};
+  std::array<size_t, kSlots> first_{};  ///< each message's first datagram
+  bool segment_ = true;
+  uint64_t messages_sent_ = 0, datagrams_sent_ = 0;
 };
 
 }  // namespace parley::sfu

@@ -335,6 +335,7 @@ void MediaWorker::Loop() {
         if (n <= 0) break;
         now_us = Now();
         int64_t wall_us = WallUs();
+        forwarder_.HoldRtp();  // released below, before the buffers are read into again
         for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
           int64_t arrival_us = wall_us;
           for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
@@ -347,6 +348,7 @@ void MediaWorker::Loop() {
             HandleDatagram(std::span<uint8_t>(bufs[i].data(), msgs[i].msg_len), addrs[i], now_us, arrival_us);
           });
         }
+        Guarded(0, [&] { forwarder_.ReleaseHeld(); });
         Flush();
         if (n < static_cast<int>(kBatch)) break;
       }

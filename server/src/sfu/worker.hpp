@@ -136,6 +136,8 @@ class MediaWorker final : private WebRtcTransport::Listener,
   // Loop counters (any thread; /metrics shows them).
   /// Times the loop returned from waiting (I/O, posted work or its tick timer).
   [[nodiscard]] uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+  /// The send batch (worker thread only: its counters are not atomic).
+  [[nodiscard]] const SendBatch& send_batch() const { return batch_; }
   /// Exceptions the loop caught (each failed at most one transport).
   [[nodiscard]] uint64_t exceptions() const { return exceptions_.load(std::memory_order_relaxed); }
   /// Datagrams (and forwarded copies) dropped, by reason.

@@ -22,7 +22,16 @@ void HandleSetRole(HubContext& ctx, Conn& c, const ClientMessage& m) {
     return ctx.out.ReplyError(c, m, MakeError(Errc::kUpdateRoleFailed, "stop publishing before changing the role"));
   s->role = role;
   ctx.out.Reply(c, m, Errc::kOk, "role updated", {{"role", Name(role)}});
-  s->channel->Broadcast(ctx.out, {{"type", "roleUpdated"}, {"userId", s->user_id}, {"role", Name(role)}}, s);
+  // The audience is not listed (Listed): a new broadcaster comes online for the others
+  // before its role changes, one turning back to the audience goes offline after.
+  json changed = {{"type", "roleUpdated"}, {"userId", s->user_id}, {"role", Name(role)}};
+  if (role == Role::kBroadcaster) {
+    s->channel->Broadcast(ctx.out, {{"type", "userOnline"}, {"user", UserJson(*s)}}, s);
+    s->channel->Broadcast(ctx.out, changed, s);
+  } else {
+    s->channel->Broadcast(ctx.out, changed, s);
+    s->channel->Broadcast(ctx.out, {{"type", "userOffline"}, {"userId", s->user_id}, {"reason", "becameAudience"}}, s);
+  }
 }
 
 void HandleMute(HubContext& ctx, Conn& c, const ClientMessage& m) {
@@ -87,14 +96,16 @@ void HandleUpdateUserInfo(HubContext& ctx, Conn& c, const ClientMessage& m) {
   if (!req) return ctx.out.ReplyError(c, m, req.error());
   s->user_name = req->user_name;
   ctx.out.Reply(c, m, Errc::kOk, "ok");
-  s->channel->Broadcast(ctx.out, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
+  if (Listed(*s)) s->channel->Broadcast(ctx.out, {{"type", "userUpdated"}, {"user", UserJson(*s)}}, s);
 }
 
 void RelayQuality(HubContext& ctx, Session& s) {
   s.quality_relayed_at = Clock::now();
   s.quality_unrelayed = false;
-  s.channel->Broadcast(
-      ctx.out, {{"type", "networkQuality"}, {"userId", s.user_id}, {"up", s.quality_up}, {"down", s.quality_down}}, &s);
+  if (Listed(s))
+    s.channel->Broadcast(
+        ctx.out, {{"type", "networkQuality"}, {"userId", s.user_id}, {"up", s.quality_up}, {"down", s.quality_down}},
+        &s);
 }
 
 // A client's own network quality. It is stored (the user object carries it to those

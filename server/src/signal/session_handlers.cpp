@@ -172,7 +172,7 @@ void HandleJoin(HubContext& ctx, Conn& c, const ClientMessage& m) {
   spdlog::info("{} joined channel {} of app {} as {} ({}, {}; {} in the channel)", sp->user_id, ch->channel_id,
                ch->app_id, Name(sp->role), sp->platform == Platform::kH5 ? "browser" : "native",
                ch->h5_compatible ? "H5-compatible" : "native-only", ch->members.size());
-  ch->Broadcast(ctx.out, {{"type", "userOnline"}, {"user", UserJson(*sp)}}, sp);
+  if (Listed(*sp)) ch->Broadcast(ctx.out, {{"type", "userOnline"}, {"user", UserJson(*sp)}}, sp);
 }
 
 void HandleLeave(HubContext& ctx, Conn& c, const ClientMessage& m) {
@@ -211,12 +211,13 @@ void HandleResume(HubContext& ctx, Conn& c, const ClientMessage& m) {
   c.left = false;
   ++ctx.metrics.resumes_total;
   ctx.out.Reply(c, m, Errc::kOk, "resumed", ChannelSnapshot(s, ctx.config.heartbeat_interval_ms));
-  s.channel->Broadcast(ctx.out,
-                       {{"type", "userNetwork"},
-                        {"userId", s.user_id},
-                        {"state", "connected"},
-                        {"code", static_cast<int32_t>(Errc::kRemoteNetworkConnected)}},
-                       &s);
+  if (Listed(s))
+    s.channel->Broadcast(ctx.out,
+                         {{"type", "userNetwork"},
+                          {"userId", s.user_id},
+                          {"state", "connected"},
+                          {"code", static_cast<int32_t>(Errc::kRemoteNetworkConnected)}},
+                         &s);
 }
 
 void HandleRefreshToken(HubContext& ctx, Conn& c, const ClientMessage& m) {

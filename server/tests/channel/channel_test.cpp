@@ -72,7 +72,6 @@ TEST_F(ChannelTest, SnapshotListsOthersWithTracksAndMutes) {
   b_.published = {Track::kAudio, Track::kCamera};
   b_.muted = {Track::kCamera};
   b_.user_name = "Bea";
-  b_.role = Role::kAudience;
   b_.platform = Platform::kH5;
   ch_.seq = 7;
   ch_.active_speaker = "b";
@@ -89,7 +88,7 @@ TEST_F(ChannelTest, SnapshotListsOthersWithTracksAndMutes) {
   ASSERT_EQ(snap["users"].size(), 2u);  // b and c, never a itself
   EXPECT_EQ(snap["users"][0], (json{{"userId", "b"},
                                     {"userName", "Bea"},
-                                    {"role", "audience"},
+                                    {"role", "broadcaster"},
                                     {"platform", "h5"},
                                     {"tracks", {"audio", "camera"}},
                                     {"muted", {"camera"}},
@@ -98,6 +97,24 @@ TEST_F(ChannelTest, SnapshotListsOthersWithTracksAndMutes) {
   EXPECT_EQ(snap["users"][1]["userId"], "c");
   EXPECT_EQ(snap["users"][1]["online"], false);
   EXPECT_EQ(snap["users"][1]["tracks"], json::array());
+}
+
+TEST_F(ChannelTest, TheAudienceOfALiveChannelIsNotListed) {
+  c_.role = Role::kAudience;
+  EXPECT_TRUE(Listed(b_));
+  EXPECT_FALSE(Listed(c_));
+  json snap = ChannelSnapshot(a_, 2500);
+  ASSERT_EQ(snap["users"].size(), 1u);  // b; c is audience
+  EXPECT_EQ(snap["users"][0]["userId"], "b");
+  // The audience sees the broadcasters, never itself or other audience.
+  b_.role = Role::kAudience;
+  snap = ChannelSnapshot(c_, 2500);
+  ASSERT_EQ(snap["users"].size(), 1u);
+  EXPECT_EQ(snap["users"][0]["userId"], "a");
+  // In the communication profile everyone is listed.
+  ch_.profile = Profile::kCommunication;
+  EXPECT_TRUE(Listed(c_));
+  EXPECT_EQ(ChannelSnapshot(a_, 2500)["users"].size(), 2u);
 }
 
 }  // namespace

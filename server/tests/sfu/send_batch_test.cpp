@@ -1,6 +1,7 @@
 // The worker's send batch over a real UDP socket on 127.0.0.1: queued datagrams go out
 // together, each to its own address, and what the socket does not take is reported as
-// unsent rather than retried.
+// unsent rather than retried. Consecutive datagrams to one address leave as one
+// segmented send (UDP_SEGMENT) and still arrive as the datagrams they were.
 #include "sfu/send_batch.hpp"
 
 #include <arpa/inet.h>
@@ -25,7 +26,7 @@ struct Socket {
   }
   ~Socket() { close(fd); }
   std::string Recv() const {
-    char buf[64];
+    char buf[2048];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
   }
@@ -66,6 +67,48 @@ TEST(SendBatch, FullAfterEverySlotAndUnsentDatagramsAreReported) {
   EXPECT_EQ(batch.Flush(-1), SendBatch::kSlots);
   EXPECT_EQ(batch.size(), 0u);
   EXPECT_FALSE(batch.full());
+}
+
+TEST(SendBatch, ARunToOneAddressLeavesAsOneSegmentedSendAndArrivesAsItsDatagrams) {
+  Socket out, a, b;
+  SendBatch batch(1300);
+  auto put = [&](char c, size_t n, const sockaddr_storage& to) { Put(batch, std::string(n, c), to); };
+  put('a', 1200, a.address);  // a run: all of one size but the last, which is shorter
+  put('b', 1200, a.address);
+  put('c', 500, a.address);
+  put('d', 1200, b.address);  // another address ends it
+  put('e', 1200, a.address);
+  put('f', 1200, a.address);
+  put('g', 400, a.address);   // a short one ends a run...
+  put('h', 1200, a.address);  // ...and one longer than the run's size starts the next
+  EXPECT_EQ(batch.Flush(out.fd), 0u);
+  ASSERT_TRUE(batch.segmenting()) << "this kernel refused UDP_SEGMENT on loopback";
+  EXPECT_EQ(batch.datagrams_sent(), 8u);
+  EXPECT_EQ(batch.messages_sent(), 4u);  // a-c, d, e-g, h
+  for (auto [c, n] : {std::pair{'a', 1200}, {'b', 1200}, {'c', 500}, {'e', 1200}, {'f', 1200}, {'g', 400}, {'h', 1200}})
+    EXPECT_EQ(a.Recv(), std::string(static_cast<size_t>(n), c));
+  EXPECT_EQ(a.Recv(), "");
+  EXPECT_EQ(b.Recv(), std::string(1200, 'd'));
+}
+
+TEST(SendBatch, WithoutSegmentationEveryDatagramIsItsOwnMessage) {
+  Socket out, a;
+  SendBatch batch(1300);
+  batch.set_segmenting(false);
+  for (char c : {'x', 'y', 'z'}) Put(batch, std::string(1000, c), a.address);
+  EXPECT_EQ(batch.Flush(out.fd), 0u);
+  EXPECT_EQ(batch.messages_sent(), 3u);
+  for (char c : {'x', 'y', 'z'}) EXPECT_EQ(a.Recv(), std::string(1000, c));
+}
+
+TEST(SendBatch, SameAddressComparesFamilyAddressAndPort) {
+  Socket a, b;
+  EXPECT_TRUE(SameAddress(a.address, a.address));
+  EXPECT_FALSE(SameAddress(a.address, b.address));  // another port
+  sockaddr_storage v6{};
+  v6.ss_family = AF_INET6;
+  EXPECT_FALSE(SameAddress(a.address, v6));
+  EXPECT_TRUE(SameAddress(v6, v6));
 }
 
 }  // namespace
