@@ -12,6 +12,7 @@ Route* Router::Add(uint64_t publisher, uint64_t subscriber, const RouteSpec& spe
   Route* r = list.back().get();
   r->layers.SetType(spec.stream_type);
   index_.try_emplace(Key{subscriber, spec.ssrc}, r);  // a route already there keeps its place
+  to_[subscriber].push_back(r);
   return r;
 }
 
@@ -24,6 +25,7 @@ void Router::Move(uint64_t from_publisher, uint64_t to_publisher, const std::vec
   for (auto& r : moved) {
     if (r->spec.track >= track_map.size() || track_map[r->spec.track] < 0) {
       Unindex(*r);
+      Forget(*r);
       continue;
     }
     r->spec.track = static_cast<size_t>(track_map[r->spec.track]);
@@ -41,17 +43,27 @@ void Router::Remove(uint64_t publisher, uint64_t subscriber, int track) {
   });
   std::vector<std::unique_ptr<Route>> removed(std::make_move_iterator(gone), std::make_move_iterator(v.end()));
   v.erase(gone, v.end());
-  for (const auto& r : removed) Unindex(*r);
+  for (const auto& r : removed) {
+    Unindex(*r);
+    Forget(*r);
+  }
 }
 
 void Router::RemoveTransport(uint64_t id) {
   if (auto it = by_publisher_.find(id); it != by_publisher_.end()) {
     auto removed = std::move(it->second);
     by_publisher_.erase(it);
-    for (const auto& r : removed) Unindex(*r);
+    for (const auto& r : removed) {
+      Unindex(*r);
+      Forget(*r);
+    }
   }
+  // The publishers routed to it, each once.
   std::vector<uint64_t> publishers;
-  for (const auto& entry : by_publisher_) publishers.push_back(entry.first);
+  ForEachRouteTo(id, [&](const Route& r) {
+    if (std::find(publishers.begin(), publishers.end(), r.publisher) == publishers.end())
+      publishers.push_back(r.publisher);
+  });
   for (uint64_t pub : publishers) Remove(pub, id);
 }
 
@@ -70,6 +82,14 @@ size_t Router::size() const {
   size_t n = 0;
   for (const auto& entry : by_publisher_) n += entry.second.size();
   return n;
+}
+
+void Router::Forget(const Route& r) {
+  auto it = to_.find(r.subscriber);
+  if (it == to_.end()) return;
+  auto& v = it->second;
+  v.erase(std::remove(v.begin(), v.end(), &r), v.end());
+  if (v.empty()) to_.erase(it);
 }
 
 void Router::Unindex(const Route& r) {

@@ -67,12 +67,15 @@ class Router {
   [[nodiscard]] bool Knows(uint64_t publisher) const { return by_publisher_.count(publisher) != 0; }
   /// The route carrying `ssrc` to `subscriber`, or null. O(1).
   [[nodiscard]] Route* Find(uint64_t subscriber, uint32_t ssrc) const;
-  /// Calls `fn(route)` for every route to `subscriber` (a scan: for rare events only).
+  /// Calls `fn(route)` for every route to `subscriber`, in the order they were added
+  /// (an index by subscriber: the worker's ticks ask for each subscriber, and a scan of a
+  /// big channel's routes for each of its subscribers grew with the square of its size).
+  /// `fn` must not add or remove routes.
   template <typename Fn>
   void ForEachRouteTo(uint64_t subscriber, Fn&& fn) const {
-    for (const auto& entry : by_publisher_)
-      for (const auto& r : entry.second)
-        if (r->subscriber == subscriber) fn(*r);
+    auto it = to_.find(subscriber);
+    if (it == to_.end()) return;
+    for (Route* r : it->second) fn(*r);
   }
   /// How many routes there are (control and tests; counts them).
   [[nodiscard]] size_t size() const;
@@ -92,9 +95,12 @@ class Router {
   /// Drops `r` from the index (when it is the route indexed under its key); another
   /// route with the same key, if any, takes its place.
   void Unindex(const Route& r);
+  /// Drops `r` (being removed) from to_.
+  void Forget(const Route& r);
 
   std::unordered_map<uint64_t, std::vector<std::unique_ptr<Route>>> by_publisher_;
   std::unordered_map<Key, Route*, KeyHash> index_;
+  std::unordered_map<uint64_t, std::vector<Route*>> to_;  ///< by subscriber, in the order added
 };
 
 }  // namespace parley::sfu

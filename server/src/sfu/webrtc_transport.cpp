@@ -333,7 +333,10 @@ void WebRtcTransport::Tick(int64_t now_us) {
     restart_connect_clock_ = false;
     created_us_ = std::max(created_us_, now_us);
   }
-  if (dtls_ && dtls_->state() == DtlsTransport::State::kConnecting) (void)dtls_->HandleTimeout();
+  // Connected means the handshake is over: the DTLS object (another cache line for each
+  // of thousands of transports a tick) is looked at only before.
+  if (state_ != State::kConnected && dtls_ && dtls_->state() == DtlsTransport::State::kConnecting)
+    (void)dtls_->HandleTimeout();
   if ((state_ == State::kNew || state_ == State::kIceConnected) && now_us - created_us_ > timeouts_.connect_us) {
     // A handshake under way (the peer's DTLS reached us within the bound) gets up to
     // three times the bound: through heavy loss a peer whose own timer backs off (1 s,

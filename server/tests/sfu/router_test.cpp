@@ -111,6 +111,36 @@ TEST(Router, RemovingATransportRemovesItsRoutesBothWays) {
   EXPECT_EQ(router.size(), 1u);
 }
 
+// The routes to a subscriber, by its index (what ForEachRouteTo walks).
+std::vector<uint32_t> To(const Router& router, uint64_t subscriber) {
+  std::vector<uint32_t> out;
+  router.ForEachRouteTo(subscriber, [&](const Route& r) {
+    EXPECT_EQ(r.subscriber, subscriber);
+    out.push_back(r.spec.ssrc);
+  });
+  return out;
+}
+
+TEST(Router, TheRoutesToASubscriberFollowAddsMovesAndRemovals) {
+  Router router;
+  ASSERT_TRUE(router.Add(1, 10, Spec(0, 100), SeqRewriter(1, 2)));
+  ASSERT_TRUE(router.Add(1, 10, Spec(1, 101), SeqRewriter(1, 2)));
+  ASSERT_TRUE(router.Add(2, 10, Spec(0, 102), SeqRewriter(1, 2)));
+  ASSERT_TRUE(router.Add(2, 20, Spec(0, 200), SeqRewriter(1, 2)));
+  EXPECT_EQ(To(router, 10), (std::vector<uint32_t>{100, 101, 102}));  // in the order added
+  EXPECT_EQ(To(router, 20), (std::vector<uint32_t>{200}));
+  EXPECT_TRUE(To(router, 30).empty());
+  router.Move(1, 3, {-1, 0});  // publisher 1 renegotiated: its track 0 is gone
+  EXPECT_EQ(To(router, 10), (std::vector<uint32_t>{101, 102}));
+  router.Remove(2, 10);
+  EXPECT_EQ(To(router, 10), (std::vector<uint32_t>{101}));
+  router.RemoveTransport(3);  // the publisher goes: its routes to 10 with it
+  EXPECT_TRUE(To(router, 10).empty());
+  router.RemoveTransport(20);  // a subscriber goes: the routes to it
+  EXPECT_TRUE(To(router, 20).empty());
+  EXPECT_EQ(router.size(), 0u);
+}
+
 TEST(Router, DuplicateRouteIsIgnored) {
   Router router;
   Route* first = router.Add(1, 10, Spec(0, 100), SeqRewriter(1, 2));
