@@ -92,7 +92,7 @@ using namespace parley::sfu;
 
 struct Options {
   std::string shape = "livestream";
-  std::vector<int> steps = {50, 100, 200, 400, 700, 1000, 1400};
+  std::vector<int> steps = {50, 100, 200, 400, 700, 1000, 1400, 1600};
   std::vector<std::string> servers = {"parley", "janus"};
   int warm_s = 3, measure_s = 5;
   std::string profile = "gcm";

@@ -173,6 +173,10 @@ DtlsTransport::DtlsTransport(std::shared_ptr<DtlsCertificate> cert, Role role, s
     Fail("SSL_new: " + OpenSsl::TakeErrors());
     return;
   }
+  // Once the handshake is over a media transport's DTLS is idle (SRTP carries the media):
+  // OpenSSL frees its record buffers (tens of KiB) when they are empty instead of
+  // keeping them for each of thousands of subscribers.
+  SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
   BIO* rbio = BIO_new(BIO_s_mem());
   BIO* wbio = SinkMethod() ? BIO_new(SinkMethod()) : nullptr;
   if (!rbio || !wbio) {

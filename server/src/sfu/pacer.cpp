@@ -1,17 +1,30 @@
 #include "sfu/pacer.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 
 namespace parley::sfu {
+namespace {
+
+uint8_t* MapSlots() {
+  void* p =
+      mmap(nullptr, Pacer::kSlots * Pacer::kSlotBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<uint8_t*>(p);
+}
+
+}  // namespace
+
+void Pacer::Unmap::operator()(uint8_t* p) const {
+  munmap(p, kSlots * kSlotBytes);
+}
 
 Pacer::Pacer(PacerOptions options)
-    : options_(options),
-      rate_bps_(options.min_rate_bps),
-      data_(new uint8_t[kSlots * kSlotBytes]),
-      len_(kSlots, 0),
-      queued_at_(kSlots, 0) {}
+    : options_(options), rate_bps_(options.min_rate_bps), data_(MapSlots()), len_(kSlots, 0), queued_at_(kSlots, 0) {}
 
 void Pacer::SetVideoRate(uint64_t video_bps) {
   auto paced = static_cast<uint64_t>(static_cast<double>(video_bps) * options_.factor);
@@ -51,6 +64,9 @@ void Pacer::Spend(size_t bytes, int64_t now_us) {
 
 bool Pacer::Push(std::span<const uint8_t> datagram, int64_t now_us) {
   if (count_ == kSlots || datagram.size() > kSlotBytes || datagram.empty()) return false;
+  // An empty FIFO starts again at the first slot, so only as many slots as the deepest
+  // queue ever was become resident, not all kSlots as the head goes round.
+  if (count_ == 0) head_ = 0;
   size_t i = (head_ + count_) % kSlots;
   std::memcpy(data_.get() + i * kSlotBytes, datagram.data(), datagram.size());
   len_[i] = static_cast<uint16_t>(datagram.size());
