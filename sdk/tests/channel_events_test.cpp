@@ -105,6 +105,22 @@ TEST(ChannelEvents, ARoleChangeIsToldToTheOthers) {
     std::lock_guard<std::mutex> lock(cy.probe.mu);
     EXPECT_EQ(cy.probe.online.count("ann"), 0U) << "but not the other audience";
   }
+  // An unlisted audience member's message reaches the hosts, and a host can answer it.
+  EXPECT_EQ(cy.engine->SendMessage("", "hello hosts"), 0);
+  ASSERT_TRUE(bob.probe.WaitFor([&] { return !bob.probe.messages.empty(); }, 10s));
+  EXPECT_EQ(cy.engine->SendMessage("bob", "just bob"), 0);
+  ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.messages.size() >= 2; }, 10s));
+  EXPECT_EQ(bob.engine->SendMessage("cy", "hello cy"), 0);
+  ASSERT_TRUE(cy.probe.WaitFor([&] { return !cy.probe.messages.empty(); }, 10s));
+  {
+    std::lock_guard<std::mutex> lock(bob.probe.mu);
+    EXPECT_EQ(bob.probe.messages[0], "cy channel hello hosts");
+    EXPECT_EQ(bob.probe.messages[1], "cy direct just bob");
+  }
+  {
+    std::lock_guard<std::mutex> lock(cy.probe.mu);
+    EXPECT_EQ(cy.probe.messages[0], "bob direct hello cy");
+  }
   EXPECT_EQ(ann.engine->SetClientRole(ClientRole::kBroadcaster), 0);
   ASSERT_TRUE(bob.probe.WaitFor([&] { return bob.probe.online.count("ann") > 0; }, 10s));
   ASSERT_TRUE(cy.probe.WaitFor([&] { return cy.probe.online.count("ann") > 0; }, 10s));

@@ -107,6 +107,8 @@ export class DataConnection {
       userId = decoder.decode(bytes.subarray(0, at));
       payload = bytes.slice(at + 1);
     }
+    const heard = this.engine.heardFrom;
+    if (heard && heard.size < 4096) heard.add(userId);
     this.engine.emit('dataMessage', { userId, data: payload, reliable: id < 2, ordered: id % 2 === 0 });
   }
 
@@ -116,7 +118,7 @@ export class DataConnection {
   send(data, { to = '', reliable = true, ordered = true } = {}) {
     const fail = (code, why) => { throw new ParleyError(code, why); };
     if (this.state !== 'open') fail(ErrorCode.DATA_CHANNEL_NOT_OPEN, `the data connection is ${this.state}`);
-    if (typeof to !== 'string' || (to && !this.engine.remoteUsers.has(to))) fail(ErrorCode.DATA_USER_NOT_IN_CHANNEL, `${to} is not in the channel`);
+    if (typeof to !== 'string' || (to && !this.engine.remoteUsers.has(to) && !this.engine.heardFrom?.has(to))) fail(ErrorCode.DATA_USER_NOT_IN_CHANNEL, `${to} is not in the channel`);
     const text = typeof data === 'string';
     const bytes = text ? encoder.encode(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
       : data instanceof ArrayBuffer ? new Uint8Array(data) : null;

@@ -80,6 +80,7 @@ export function onNotification(engine, m) {
     // To the whole channel (with seq) or to this user alone (direct: no seq).
     case 'message':
       if (typeof m.fromUserId === 'string' && typeof m.data === 'string') {
+        if (engine.heardFrom && engine.heardFrom.size < 4096) engine.heardFrom.add(m.fromUserId);
         engine.emit('message', { fromUserId: m.fromUserId, data: m.data, direct: m.seq === undefined });
       }
       break;

@@ -90,6 +90,9 @@ class Engine {
     this.audioMix = new AudioMix();  // ./publishing.js
     this.subscribePc = null;
     this.remoteUsers = new Map();  // userId -> user (from the server)
+    // Members heard from (a message or a data message) that may not be listed: a live
+    // channel's audience is not (docs/protocol.md), and a host may answer it directly.
+    this.heardFrom = new Set();
     this.heartbeat = null;
     this.statsTimer = null;
     this.quality = new LocalQuality();    // the local user's network quality (./quality.js)
@@ -251,6 +254,7 @@ class Engine {
     this.remoteQuality.clear();
     this.channel = null;
     this.remoteUsers.clear();
+    this.heardFrom.clear();
   }
 
   /** Data messages on or off: the data connection opens now (in a channel) or at each

@@ -56,6 +56,15 @@ test('message: to the channel (seq) or to this user alone (no seq); malformed on
   ]);
 });
 
+test('message from an unlisted member (a live channel\'s audience) is heard and makes it one to answer', () => {
+  const { engine, heard, ws } = inCall();
+  assert.equal(engine.heardFrom.has('viewer'), false);
+  ws.notify({ type: 'message', fromUserId: 'viewer', data: 'hello hosts', seq: 7 });
+  assert.deepEqual(heard, [{ ev: 'message', fromUserId: 'viewer', data: 'hello hosts', direct: false }]);
+  assert.equal(engine.remoteUsers.has('viewer'), false);
+  assert.equal(engine.heardFrom.has('viewer'), true);
+});
+
 test('sendMessage: checked here first, sent as sendMessage, the server\'s refusal rejects with its code', async () => {
   const { engine, ws } = inCall();
   const code = async (p) => { try { await p; return 0; } catch (e) { assert.ok(e instanceof ParleyError); return e.code; } };

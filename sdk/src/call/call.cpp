@@ -151,6 +151,7 @@ void Call::EndCall() {
   publishing_.End();
   data_.Ended();
   remote_.Clear();
+  ForgetHeard();
   quality_.Clear();
   in_call_ = false;
   reconnecting_ = false;
@@ -529,10 +530,9 @@ void Call::On(const proto::StreamResumed& n) {
 }
 
 void Call::On(const proto::Message& n) {
-  // From a member this engine knows; the server names the sender, so anything else is
-  // a notice that crossed a leave.
-  if (remote_.Knows(n.from_user_id))
-    Notify([&](EngineEventListener& l) { l.OnMessage(n.from_user_id, n.data, n.direct); });
+  // The server names the sender, a member: a listed one or a live channel's audience.
+  Heard(n.from_user_id);
+  Notify([&](EngineEventListener& l) { l.OnMessage(n.from_user_id, n.data, n.direct); });
 }
 
 void Call::On(const proto::ActiveSpeaker& n) {

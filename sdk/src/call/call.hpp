@@ -22,6 +22,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -146,6 +147,10 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   void Error(int32_t code, const std::string& message) override;
   void Warn(int32_t code, const std::string& message);
 
+  /// A known member, or an unlisted one (a live channel's audience) heard from (any
+  /// thread; DataMessages::Host).
+  [[nodiscard]] bool IsMember(const std::string& user) const override;
+
  private:
   struct Leaving {
     bool notify = false;
@@ -173,7 +178,10 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
                    const DataMessageOptions& options) override;
   void DataState(DataChannelState state) override;
   void DataError(int32_t code, const std::string& message) override { Error(code, message); }
-  [[nodiscard]] bool IsMember(const std::string& user) const override { return remote_.KnowsNow(user); }
+  /// `user` sent us a message or a data message (call_data.cpp): an audience member is
+  /// never listed, and this is how a host may answer it directly. At most kMaxHeard.
+  void Heard(const std::string& user);
+  void ForgetHeard();
   [[nodiscard]] bool InCall() const override;
 
   // join / leave
@@ -274,10 +282,13 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   std::unique_ptr<SignalChannel> signal_;
   Publishing publishing_;
   Subscribing subscribing_;
-  DeviceControl devices_;            ///< device choices and the system's device changes
-  AccompanyControl accompany_;       ///< an audio file mixed into the microphone
-  DataMessages data_;                ///< the data connection
-  RemoteUsers remote_;               ///< its snapshot is read by API threads
+  DeviceControl devices_;       ///< device choices and the system's device changes
+  AccompanyControl accompany_;  ///< an audio file mixed into the microphone
+  DataMessages data_;           ///< the data connection
+  RemoteUsers remote_;          ///< its snapshot is read by API threads
+  static constexpr size_t kMaxHeard = 4096;
+  mutable std::mutex heard_mu_;
+  std::set<std::string> heard_;      ///< guarded by heard_mu_ (IsMember runs on API threads)
   StatsWindow stats_;                ///< the totals of the last report
   CallQuality quality_;              ///< network quality, local and remote
   PlayoutDelay playout_;             ///< how long the subscriber's jitter buffers wait

@@ -16,7 +16,24 @@ void Call::AskOpenData(const std::string& offer,
 }
 
 void Call::DataMessage(const std::string& from, const std::vector<uint8_t>& data, const DataMessageOptions& options) {
+  Heard(from);
   Notify([&](EngineEventListener& l) { l.OnDataMessage(from, data, options); });
+}
+
+bool Call::IsMember(const std::string& user) const {
+  if (remote_.KnowsNow(user)) return true;
+  std::lock_guard<std::mutex> lock(heard_mu_);
+  return heard_.count(user) > 0;
+}
+
+void Call::Heard(const std::string& user) {
+  std::lock_guard<std::mutex> lock(heard_mu_);
+  if (heard_.size() < kMaxHeard) heard_.insert(user);
+}
+
+void Call::ForgetHeard() {
+  std::lock_guard<std::mutex> lock(heard_mu_);
+  heard_.clear();
 }
 
 void Call::DataState(DataChannelState state) {

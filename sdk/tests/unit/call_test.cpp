@@ -594,14 +594,18 @@ TEST_F(Call, NamesRolesResumedStreamsAndMessagesOfKnownUsersAreReported) {
   server.Notify({{"type", "streamResumed"}, {"userId", "bob"}, {"seq", 6}});
   server.Notify({{"type", "message"}, {"fromUserId", "bob"}, {"data", "hello all"}, {"seq", 7}});
   server.Notify({{"type", "message"}, {"fromUserId", "bob"}, {"data", "just you"}, {"channelId", "room"}});
-  // About users this engine does not know: nothing.
+  // About users this engine does not know: nothing, but for a message (the sender may be
+  // a live channel's audience, which is not listed), which makes it one to answer.
+  EXPECT_FALSE(call->IsMember("zed"));
   server.Notify({{"type", "userUpdated"}, {"user", {{"userId", "zed"}, {"userName", "Z"}}}, {"seq", 8}});
   server.Notify({{"type", "roleUpdated"}, {"userId", "zed"}, {"role", "audience"}, {"seq", 9}});
   server.Notify({{"type", "streamResumed"}, {"userId", "zed"}, {"seq", 10}});
   server.Notify({{"type", "message"}, {"fromUserId", "zed"}, {"data", "?"}, {"seq", 11}});
   Run();
   EXPECT_EQ(events, (std::vector<std::string>{"updated bob Bobby", "role bob audience", "resumed bob",
-                                              "message bob channel hello all", "message bob direct just you"}));
+                                              "message bob channel hello all", "message bob direct just you",
+                                              "message zed channel ?"}));
+  EXPECT_TRUE(call->IsMember("zed")) << "heard from: a data message may answer it";
   auto users = call->RemoteUsersNow();
   ASSERT_EQ(users.size(), 1U);
   EXPECT_EQ(users[0].user_name, "Bobby");

@@ -518,13 +518,13 @@ void Forwarder::OnTick(Transport& t, int64_t now_us) {
   Router* router = RouterOf(t.id());
   if (!router) return;
   // One request per publisher of video to `t` (the throttle would defer a second one
-  // and send it later for nothing). Routes from one publisher usually come together.
-  uint64_t last = 0;
+  // and send it later for nothing).
+  std::vector<uint64_t> asked;
   router->ForEachRouteTo(t.id(), [&](const Route& r) {
-    if (r.publisher == last) return;
+    if (std::find(asked.begin(), asked.end(), r.publisher) != asked.end()) return;
     Transport* p = transports_.Find(r.publisher);
     if (!p || r.spec.track >= p->tracks().size() || !p->tracks()[r.spec.track].cfg.video) return;
-    last = r.publisher;
+    asked.push_back(r.publisher);
     RequestKeyframe(*p, now_us);
   });
 }

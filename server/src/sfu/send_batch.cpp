@@ -35,13 +35,19 @@ void SendBatch::Queue(size_t length, const sockaddr_storage& to) {
   iov_[i] = {bufs_.data() + i * slot_bytes_, length};
 }
 
-size_t SendBatch::Build(size_t first) {
+bool SendBatch::KernelSegments(int fd) {
+  int size = 0;
+  socklen_t len = sizeof size;
+  return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+}
+
+size_t SendBatch::Build(size_t first, bool runs) {
   size_t m = 0;
   for (size_t i = first; i < count_; ++m) {
     const size_t segment = iov_[i].iov_len;
     size_t end = i + 1, bytes = segment;
     // A run: the same address, every datagram but the last exactly `segment` long.
-    if (segment_)
+    if (runs)
       while (end < count_ && end - i < kMaxSegments && iov_[end - 1].iov_len == segment &&
              iov_[end].iov_len <= segment && bytes + iov_[end].iov_len <= kMaxSegmentedBytes &&
              SameAddress(addrs_[end], addrs_[i])) {
@@ -71,8 +77,9 @@ size_t SendBatch::Build(size_t first) {
 }
 
 size_t SendBatch::Flush(int fd) {
-  size_t messages = Build(0), done = 0;
+  size_t messages = Build(0, segment_), done = 0;
   size_t sent = 0;  // datagrams
+  bool segmented = segment_;
   while (done < messages) {
     int n = sendmmsg(fd, msgs_.data() + done, static_cast<unsigned>(messages - done), MSG_DONTWAIT);
     if (n > 0) {
@@ -81,13 +88,14 @@ size_t SendBatch::Flush(int fd) {
       done += static_cast<size_t>(n);
       continue;
     }
-    // A segmented message the kernel cannot take (no UDP_SEGMENT, or a device that
-    // cannot checksum it): segmentation goes off and the rest leaves datagram by datagram.
+    // A segmented message the kernel refused (EINVAL: a segment above the path's MTU;
+    // EIO: a device that cannot checksum it): the rest of this flush goes datagram by
+    // datagram. Anything else (EAGAIN: a full buffer) drops what is left.
     const int err = errno;
-    if (segment_ && msgs_[done].msg_hdr.msg_iovlen > 1 && (err == EIO || err == EINVAL || err == ENOPROTOOPT)) {
-      segment_ = false;
-      size_t from = first_[done];
-      messages = Build(from);
+    if (segmented && msgs_[done].msg_hdr.msg_iovlen > 1 && (err == EIO || err == EINVAL)) {
+      ++segment_refusals_;
+      segmented = false;
+      messages = Build(first_[done], false);
       done = 0;
       continue;
     }

@@ -45,19 +45,26 @@ class SendBatch {
   /// loss and the retries (NACK, DTLS retransmission) live above this layer.
   size_t Flush(int fd);
 
-  /// Whether runs to one address go out segmented. On by default; off for good after the
-  /// kernel refuses a segmented send (a kernel or device without it), and the run goes
-  /// out datagram by datagram instead.
+  /// Whether the kernel behind `fd` segments UDP (Linux 4.18+ answers for UDP_SEGMENT; an
+  /// older one would ignore the option and send a run as one oversized datagram).
+  static bool KernelSegments(int fd);
+  /// Whether runs to one address go out segmented (on by default; the worker turns it
+  /// off when KernelSegments says no). A segmented send the kernel refuses (a path whose
+  /// MTU is below the segment, a device that cannot checksum it) goes again datagram by
+  /// datagram, with the rest of that flush; the next flush tries segmenting again.
   [[nodiscard]] bool segmenting() const { return segment_; }
   void set_segmenting(bool on) { segment_ = on; }
+  /// Segmented sends the kernel refused (each resent datagram by datagram).
+  [[nodiscard]] uint64_t segment_refusals() const { return segment_refusals_; }
   /// Messages (system-call entries) and datagrams sent so far: their ratio is what
   /// segmentation saved.
   [[nodiscard]] uint64_t messages_sent() const { return messages_sent_; }
   [[nodiscard]] uint64_t datagrams_sent() const { return datagrams_sent_; }
 
  private:
-  /// Lays out messages_ for the datagrams from `first` on; returns how many.
-  size_t Build(size_t first);
+  /// Lays out messages_ for the datagrams from `first` on, runs to one address as one
+  /// segmented message when `runs`; returns how many.
+  size_t Build(size_t first, bool runs);
 
   size_t slot_bytes_;
   std::vector<uint8_t> bufs_;  ///< kSlots slots of slot_bytes_
@@ -71,7 +78,7 @@ class SendBatch {
   std::array<Control, kSlots> control_{};
   std::array<size_t, kSlots> first_{};  ///< each message's first datagram
   bool segment_ = true;
-  uint64_t messages_sent_ = 0, datagrams_sent_ = 0;
+  uint64_t messages_sent_ = 0, datagrams_sent_ = 0, segment_refusals_ = 0;
 };
 
 }  // namespace parley::sfu

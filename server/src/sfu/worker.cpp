@@ -81,6 +81,7 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   int buf = 4 << 20;  // absorb bursts (a keyframe to many subscribers)
   setsockopt(w->fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   setsockopt(w->fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  w->batch_.set_segmenting(SendBatch::KernelSegments(w->fd_));  // runs to one address as one send
   if (bind(w->fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0)
     return MakeError(Errc::kInternalError, "bind " + address + ":" + std::to_string(port) + ": " + strerror(errno));
   sockaddr_storage bound{};

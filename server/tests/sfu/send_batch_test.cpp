@@ -81,8 +81,9 @@ TEST(SendBatch, ARunToOneAddressLeavesAsOneSegmentedSendAndArrivesAsItsDatagrams
   put('f', 1200, a.address);
   put('g', 400, a.address);   // a short one ends a run...
   put('h', 1200, a.address);  // ...and one longer than the run's size starts the next
+  ASSERT_TRUE(SendBatch::KernelSegments(out.fd)) << "a kernel without UDP_SEGMENT (before 4.18)";
   EXPECT_EQ(batch.Flush(out.fd), 0u);
-  ASSERT_TRUE(batch.segmenting()) << "this kernel refused UDP_SEGMENT on loopback";
+  EXPECT_EQ(batch.segment_refusals(), 0u);
   EXPECT_EQ(batch.datagrams_sent(), 8u);
   EXPECT_EQ(batch.messages_sent(), 4u);  // a-c, d, e-g, h
   for (auto [c, n] : {std::pair{'a', 1200}, {'b', 1200}, {'c', 500}, {'e', 1200}, {'f', 1200}, {'g', 400}, {'h', 1200}})
