@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sfu/send_batch.hpp"
 #include "sfu/worker.hpp"
 
 namespace parley::sfu {
@@ -26,10 +27,6 @@ ProbeSessions::Session* ProbeSessions::Find(const probe::Cookie& cookie) {
   for (auto& s : sessions_)
     if (s.grant.cookie == cookie) return &s;
   return nullptr;
-}
-
-bool ProbeSessions::SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
-  return AddressKey(a) == AddressKey(b);
 }
 
 void ProbeSessions::Receive(std::span<const uint8_t> datagram, const sockaddr_storage& from, int64_t now_us,

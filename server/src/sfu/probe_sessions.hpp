@@ -79,7 +79,6 @@ class ProbeSessions {
 
   Session* Find(const proto::probe::Cookie& cookie);
   void Expire(int64_t now_us);
-  static bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b);
 
   std::vector<Session> sessions_;  ///< reserved to kMaxSessions once
 };

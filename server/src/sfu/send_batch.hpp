@@ -21,7 +21,8 @@
 
 namespace parley::sfu {
 
-/// Same family, address and port (and IPv6 scope).
+/// Same family, address and port (and IPv6 scope): one destination. The send batch
+/// groups runs by it; a probe session answers only the address it was bound to.
 bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b);
 
 class SendBatch {
