@@ -30,7 +30,15 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
 
   void Accept(http::request<http::string_body> req) {
     ws_.read_message_max(std::max<size_t>(config_.max_message_bytes * 4, 1 << 20));
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    // The handshake and the closing handshake are timed out by Beast; an open
+    // connection's silence by the hub's heartbeat monitor (--heartbeat-interval-ms x
+    // --heartbeat-misses), so Beast keeps no idle timer of its own: that timer was
+    // cancelled and armed again on every message read.
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(30);
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
+    ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, std::string("parleyd ") + PARLEY_VERSION); }));
     ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {

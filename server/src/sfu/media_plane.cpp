@@ -211,7 +211,20 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
     RemoveTransport(media.publish->transport_id);
   }
   media.publish = std::move(side);
+  CountLayered();
   return WriteSdp(answer->sdp);
+}
+
+void ChannelMedia::CountLayered() {
+  layered_ = 0;
+  for (const auto& [id, media] : sessions_) {
+    if (!media.publish) continue;
+    for (const auto& [kind, accepted] : media.publish->tracks)
+      if (accepted.layers.size() > 1) {
+        ++layered_;
+        break;
+      }
+  }
 }
 
 void ChannelMedia::Unpublish(SessionId session, const TrackSet& tracks, bool drop_transport) {
@@ -233,6 +246,7 @@ void ChannelMedia::Unpublish(SessionId session, const TrackSet& tracks, bool dro
     RemoveTransport(pub.transport_id);  // its routes go with it
     media->publish.reset();
   }
+  CountLayered();
 }
 
 bool ChannelMedia::IsPublishing(SessionId session) const {
@@ -415,6 +429,7 @@ void ChannelMedia::CloseSession(SessionId session) {
   if (it->second.subscribe) RemoveTransport(it->second.subscribe->transport_id);
   if (it->second.data) RemoveTransport(it->second.data->transport_id);
   sessions_.erase(it);
+  CountLayered();
 }
 
 Result<std::string> ChannelMedia::OpenData(SessionId session, std::string_view user, std::string_view offer_sdp,

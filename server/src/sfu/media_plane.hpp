@@ -228,6 +228,9 @@ class ChannelMedia {
   /// once for each new publish transport); nullopt otherwise. The control plane's layer
   /// check alone calls it, and tells the publisher.
   [[nodiscard]] std::optional<std::vector<LayerPlan>> TakeLayerPlan(SessionId session);
+  /// Whether any session publishes a video in layers: the layer check skips the
+  /// channels (most of them) where TakeLayerPlan has nothing to take.
+  [[nodiscard]] bool AnyLayered() const { return layered_ > 0; }
   [[nodiscard]] std::optional<TransportStatus> SubscribeStatus(SessionId session) const;
   /// The loudest audio level (127 - dBov) received since the last call, and resets it:
   /// for the active-speaker monitor only. 0 without a publish transport.
@@ -269,6 +272,8 @@ class ChannelMedia {
   MediaWorker* worker_;
   uint64_t channel_;
   std::map<SessionId, SessionMedia> sessions_;
+  size_t layered_ = 0;  ///< sessions whose publish side has a track in layers (CountLayered)
+  void CountLayered();
 };
 
 }  // namespace parley::sfu

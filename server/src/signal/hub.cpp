@@ -177,6 +177,15 @@ void SignalHub::CheckActiveSpeakers() {
   std::vector<int> volumes;
   const auto now = Clock::now();
   for (auto& [key, ch] : channels_) {
+    // A channel where nobody publishes audio and nobody asked for volumes has nothing
+    // to tell (most channels at a time in a big deployment): no peaks to take.
+    bool any = false;
+    for (auto& [uid, m] : ch->members)
+      if (m->volume_interval_ms > 0 || m->published.count(Track::kAudio)) {
+        any = true;
+        break;
+      }
+    if (!any) continue;
     members.clear();
     sessions.clear();
     bool asked = false;
@@ -211,15 +220,17 @@ void SignalHub::SendVolumes(const std::vector<Session*>& members, const std::vec
 }
 
 void SignalHub::CheckPublishLayers() {
-  for (auto& [id, s] : sessions_) {
-    // Kept for the session's next connection while it has none.
-    if (!s->channel || !s->conn) continue;
-    auto plans = s->channel->media->TakeLayerPlan(s->id);
-    if (!plans) continue;
-    for (const sfu::LayerPlan& plan : *plans) {
-      proto::PublishLayers note{plan.track, {}};
-      for (const auto& l : plan.layers) note.layers.push_back({l.rid, l.active});
-      out_.SendTo(*s->conn, proto::DumpSafe(note.ToJson()));
+  for (auto& [key, ch] : channels_) {
+    if (!ch->media || !ch->media->AnyLayered()) continue;
+    for (auto& [uid, s] : ch->members) {
+      if (!s->conn) continue;  // kept for the session's next connection while it has none
+      auto plans = ch->media->TakeLayerPlan(s->id);
+      if (!plans) continue;
+      for (const sfu::LayerPlan& plan : *plans) {
+        proto::PublishLayers note{plan.track, {}};
+        for (const auto& l : plan.layers) note.layers.push_back({l.rid, l.active});
+        out_.SendTo(*s->conn, proto::DumpSafe(note.ToJson()));
+      }
     }
   }
 }
