@@ -1,6 +1,6 @@
 // libparley on loopback: time from JoinChannel to the join result and to the first
 // remote video frame (p50/p95 over N runs, a fresh pair of engines each run, the
-// other participant already publishing), and the CPU of engines that publish
+// other participant already publishing, in dual stream and in one stream), and the CPU of engines that publish
 // 640x360@30 VP8 + Opus and subscribe to one such stream (getrusage of this process,
 // which holds exactly two engines; the server is another process).
 //   sdk_bench [runs=20] [cpu-seconds=10]
@@ -63,32 +63,40 @@ int main(int argc, char** argv) {
   auto auth = [&](const std::string& channel, const std::string& user) { return server.Auth(channel, user); };
   const EngineConfig cfg = server.Config();
 
-  std::vector<double> join_ms, frame_ms;
-  for (int i = 0; i < runs; ++i) {
-    std::string channel = "run" + std::to_string(i);
-    Waiter wa, wb;
-    RtcEngine* a = RtcEngine::Create(cfg);
-    a->SetEngineEventListener(&wa);
-    a->JoinChannel(auth(channel, "a"), "a");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a is publishing
-    RtcEngine* b = RtcEngine::Create(cfg);
-    b->SetEngineEventListener(&wb);
-    b->SetMediaFrameObserver(&wb);
-    auto t0 = Clock::now();
-    b->JoinChannel(auth(channel, "b"), "b");
-    bool ok = wb.WaitFrame(std::chrono::seconds(10));
-    if (ok && wb.result == 0) {
-      join_ms.push_back(std::chrono::duration<double, std::milli>(wb.joined - t0).count());
-      frame_ms.push_back(std::chrono::duration<double, std::milli>(wb.first_frame - t0).count());
+  // The first frame with the publisher's dual stream (the default) and with one
+  // stream, side by side: alone in its channel a dual-stream publisher's big layer is
+  // paused, and the newcomer's first picture must not wait for it to resume.
+  for (bool dual : {true, false}) {
+    EngineConfig pub_cfg = cfg;
+    pub_cfg.dual_stream = dual;
+    std::vector<double> join_ms, frame_ms;
+    for (int i = 0; i < runs; ++i) {
+      std::string channel = std::string(dual ? "dual" : "single") + std::to_string(i);
+      Waiter wa, wb;
+      RtcEngine* a = RtcEngine::Create(pub_cfg);
+      a->SetEngineEventListener(&wa);
+      a->JoinChannel(auth(channel, "a"), "a");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a is publishing
+      RtcEngine* b = RtcEngine::Create(cfg);
+      b->SetEngineEventListener(&wb);
+      b->SetMediaFrameObserver(&wb);
+      auto t0 = Clock::now();
+      b->JoinChannel(auth(channel, "b"), "b");
+      bool ok = wb.WaitFrame(std::chrono::seconds(10));
+      if (ok && wb.result == 0) {
+        join_ms.push_back(std::chrono::duration<double, std::milli>(wb.joined - t0).count());
+        frame_ms.push_back(std::chrono::duration<double, std::milli>(wb.first_frame - t0).count());
+      }
+      RtcEngine::Destroy(b);
+      RtcEngine::Destroy(a);
     }
-    RtcEngine::Destroy(b);
-    RtcEngine::Destroy(a);
+    const char* what = dual ? "publisher in dual stream" : "publisher in one stream";
+    std::printf("%s: runs %d ok %zu\n", what, runs, frame_ms.size());
+    std::printf("  JoinChannel -> join result: p50 %.1f ms  p95 %.1f ms\n", Percentile(join_ms, 0.5),
+                Percentile(join_ms, 0.95));
+    std::printf("  JoinChannel -> first remote video frame: p50 %.0f ms  p95 %.0f ms\n", Percentile(frame_ms, 0.5),
+                Percentile(frame_ms, 0.95));
   }
-  std::printf("runs %d ok %zu\n", runs, frame_ms.size());
-  std::printf("JoinChannel -> join result: p50 %.1f ms  p95 %.1f ms\n", Percentile(join_ms, 0.5),
-              Percentile(join_ms, 0.95));
-  std::printf("JoinChannel -> first remote video frame: p50 %.0f ms  p95 %.0f ms\n", Percentile(frame_ms, 0.5),
-              Percentile(frame_ms, 0.95));
 
   // CPU: two engines, each publishing 640x360@30 VP8 + Opus and subscribing to the
   // other — once with GStreamer's test pattern as the camera (videotestsrc draws every

@@ -283,5 +283,45 @@ TEST_F(WorkerSimulcast, RidLayersAreLearntAndAutoFollowsTheSubscribersEstimate) 
   EXPECT_EQ(Received().size(), 2u);
 }
 
+// A newcomer on big whose big layer has no keyframe yet (paused, or its keyframe still
+// to come) starts on the small layer's keyframe at once and moves to big at big's.
+TEST_F(WorkerSimulcast, ARouteWithNoPictureStartsOnASmallerLayersKeyframe) {
+  Connect(SsrcLayers(), {}, VideoStreamType::kBig);
+  SendFrames(3, true, false);
+  auto got = Received();
+  ASSERT_EQ(got.size(), 3u) << "the small layer from its keyframe, not nothing until big's";
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(PicOf(got[i]), 1000 + i);
+  SendFrames(2, false, true);
+  auto later = Received();
+  ASSERT_EQ(later.size(), 2u) << "big from its keyframe on, the small layer no more";
+  EXPECT_EQ(Load32(&later[0][8]), kOut);
+  EXPECT_EQ(Load16(&later[0][2]), static_cast<uint16_t>(Load16(&got.back()[2]) + 1)) << "one stream";
+  EXPECT_EQ(PicOf(later[0]), static_cast<uint16_t>(PicOf(got.back()) + 1));
+}
+
+// The keyframe a new subscriber needs is asked for when it connects, not when its route
+// is added before that: a keyframe then would be dropped on the way to it, and the
+// request would hold back (throttle) the one that matters.
+TEST_F(WorkerSimulcast, TheKeyframeIsAskedForWhenTheSubscriberCanTakeIt) {
+  pub_ = std::make_unique<Peer>(worker_->port());
+  sub_ = std::make_unique<Peer>(worker_->port());
+  OnWorker(*worker_, [&] {
+    worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint()})
+        ->SetInboundTracks(SsrcLayers());
+    worker_->AddTransport(2, {"sub", "subscriber-password-012", "cs", sub_->fingerprint()});
+    return 0;
+  });
+  ASSERT_TRUE(pub_->Connect("pub:cp", "publisher-password-0123", cert_->fingerprint()));
+  RouteSpec spec{0, kOut, 96, 0, 0};
+  OnWorker(*worker_, [&] {
+    worker_->AddRoute(1, 2, spec);
+    return 0;
+  });
+  EXPECT_FALSE(PliFor(kSmall)) << "nobody could receive the keyframe yet";
+  ASSERT_TRUE(sub_->Connect("sub:cs", "subscriber-password-012", cert_->fingerprint()));
+  Advance(40);  // the worker's tick sees the subscriber connected
+  EXPECT_TRUE(PliFor(kSmall)) << "asked for as the subscriber connects, 40 ms after the route (no throttle)";
+}
+
 }  // namespace
 }  // namespace parley::sfu

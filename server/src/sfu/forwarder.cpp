@@ -62,8 +62,14 @@ void Forwarder::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpe
   if (pace_video_ && !pacers_.count(subscriber)) pacers_.emplace(subscriber, std::make_unique<Pacer>(pacer_options_));
   clusters_.try_emplace(subscriber);        // likewise its probe cluster's state
   layered_routes_[subscriber].next_us = 0;  // its layers are chosen at its next tick
+  // The subscriber's decoder needs a keyframe, but only once it can receive one: a
+  // request before it connects would be answered while its copies are dropped, and
+  // would hold back (throttle) the request OnConnected makes when they can flow.
   Transport* p = transports_.Find(publisher);
-  if (p && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video) RequestKeyframe(*p, now_us);
+  Transport* s = transports_.Find(subscriber);
+  if (p && s && s->state() == Transport::State::kConnected && spec.track < p->tracks().size() &&
+      p->tracks()[spec.track].cfg.video)
+    RequestKeyframe(*p, now_us);
 }
 
 void Forwarder::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map,
@@ -448,6 +454,9 @@ void Forwarder::SpareLayers(Transport& pub, int64_t now_us) {
         if (r->spec.track != first) continue;
         for (uint8_t layer : {r->layers.current(), r->layers.target()})
           if (layer < 32) wanted |= 1u << layer;
+        // A route with no picture yet starts on the first keyframe of any layer up to
+        // its target (layer_switch.hpp): the smallest keeps flowing until it has one.
+        if (r->layers.current() == LayerSwitch::kNone) wanted |= 1u;
         // Auto falls back to the smallest layer when its subscriber's link thins: kept
         // flowing, it is there at the next keyframe instead of a resume later.
         if (r->layers.type() == VideoStreamType::kAuto) wanted |= 1u;

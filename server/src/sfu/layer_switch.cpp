@@ -122,11 +122,26 @@ bool LayerSwitch::Choose(std::span<const LayerState> layers, uint64_t share_bps,
 
 bool LayerSwitch::Accept(uint8_t layer, bool keyframe_start) {
   if (target_ == kNone) return false;
-  if (layer == current_) return true;
-  if (layer != target_ || !keyframe_start) return false;
-  if (current_ != kNone) ++switches_;
-  current_ = target_;
-  return true;
+  if (layer == current_) {
+    if (current_ == target_) starting_ = false;  // the target came down to it meanwhile
+    return true;
+  }
+  if (!keyframe_start) return false;
+  if (layer == target_) {
+    if (current_ != kNone && !starting_) ++switches_;
+    starting_ = false;
+    current_ = target_;
+    return true;
+  }
+  if (current_ == kNone && layer < target_) {
+    // Nothing forwarded yet: a picture now from a smaller layer rather than one after
+    // the target's keyframe (a paused layer takes hundreds of ms to resume). The target
+    // follows at its keyframe; that climb is not counted as a switch.
+    current_ = layer;
+    starting_ = true;
+    return true;
+  }
+  return false;
 }
 
 void Vp8Ids::Rewrite(std::span<uint8_t> p, uint32_t ssrc, bool retransmission) {

@@ -35,6 +35,9 @@
 //  * a switch happens only where the new layer starts a keyframe (the subscriber's
 //    decoder cannot start elsewhere); until then the old layer keeps flowing, so a
 //    switch costs no frozen picture. The forwarder asks the publisher for the keyframe.
+//    A route that has forwarded nothing yet starts on the first keyframe of the target
+//    or of any smaller layer, and climbs to the target at its keyframe: a newcomer's
+//    first picture does not wait for a paused layer to resume.
 // The route's SeqRewriter keeps sequence numbers and timestamps continuous across the
 // change of SSRC; Vp8Ids does the same for VP8's picture ID and TL0PICIDX (RFC 7741
 // §4.2), which receivers use to find a frame's references.
@@ -79,7 +82,8 @@ class LayerSwitch {
     trying_ = false;
     probe_bps_ = 0;
   }
-  /// The layer forwarded now (kNone before the first keyframe of one).
+  /// The layer forwarded now (kNone before the first keyframe of one; until the
+  /// target's first keyframe, possibly a smaller layer the route started on).
   [[nodiscard]] uint8_t current() const { return current_; }
   /// Whether a smaller layer than the one forwarded is being sent (at the last Choose).
   [[nodiscard]] bool above_lowest() const { return current_ != kNone && lowest_ != kNone && current_ > lowest_; }
@@ -129,6 +133,7 @@ class LayerSwitch {
   uint64_t trial_peak_bps_ = 0;    ///< the highest share seen while trying ...
   int64_t trial_peak_at_us_ = -1;  ///< ... reached then (1 % above the one before)
   bool trying_ = false;
+  bool starting_ = false;     ///< current_ is the smaller layer the route started on
   int64_t probe_at_us_ = -1;  ///< the last probe was asked for then (-1: none to judge)
   uint64_t probe_bps_ = 0;    ///< a probe wanted, for TakeProbe
   uint32_t switches_ = 0, trials_ = 0, probes_ = 0;

@@ -204,9 +204,16 @@ TEST(SimulcastSwitch, BigAndSmallTakeTheLayersBeingSent) {
   EXPECT_TRUE(s.Choose(std::span<const LayerState>(both.data(), 2), 0, 0));
   EXPECT_EQ(s.target(), 1);
   EXPECT_FALSE(s.Accept(1, false)) << "a switch waits for a keyframe";
-  EXPECT_FALSE(s.Accept(0, true)) << "of the target layer";
+  EXPECT_FALSE(s.Accept(0, false));
+  EXPECT_TRUE(s.Accept(0, true)) << "nothing forwarded yet: the smaller layer's keyframe starts the picture";
+  EXPECT_EQ(s.current(), 0);
+  EXPECT_EQ(s.target(), 1);
+  EXPECT_TRUE(s.Accept(0, false));
+  EXPECT_FALSE(s.Accept(1, false)) << "the target follows at its keyframe";
   EXPECT_TRUE(s.Accept(1, true));
   EXPECT_EQ(s.current(), 1);
+  EXPECT_EQ(s.switches(), 0u) << "the climb from the first picture is not a switch";
+  EXPECT_FALSE(s.Accept(0, true)) << "once started, only the target's keyframe moves it";
   EXPECT_TRUE(s.Accept(1, false));
   EXPECT_FALSE(s.Accept(0, false));
   // Small: the old layer keeps flowing until the new one's keyframe.
