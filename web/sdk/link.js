@@ -54,9 +54,10 @@ export async function resume(engine, attempt) {
     await engine.open(Math.max(1, Math.min(CONNECT_MS, started + graceMs - Date.now())));
     const data = await engine.request('resume', { resumeToken: engine.channel.resumeToken });
     engine.resumeStarted = 0;
-    for (const u of data.users || []) engine.remoteUsers.set(u.userId, u);
+    const changes = reconcile(engine, data.users || []);
     engine.setState('connected');
     engine.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);
+    announce(engine, changes);
     // Qualities relayed while the link was down are in the snapshot.
     for (const u of data.users || []) engine.userQuality(u);
   } catch (e) {
@@ -78,4 +79,39 @@ export async function resume(engine, attempt) {
     }
     setTimeout(() => resume(engine, attempt + 1), Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt));
   }
+}
+
+/**
+ * After a resume the notifications sent while the link was down are lost, so the
+ * snapshot decides who is there and what they publish (as the native SDK's
+ * Call::Reconcile): users it no longer lists left meanwhile, users it lists that were
+ * unknown came, and known users may publish tracks they did not before.
+ */
+export function reconcile(engine, users) {
+  const changes = { left: [], came: [], newTracks: [] };
+  const listed = new Set();
+  for (const u of users) {
+    if (typeof u?.userId !== 'string' || u.userId === engine.channel?.userId) continue;
+    listed.add(u.userId);
+    const before = engine.remoteUsers.get(u.userId);
+    engine.remoteUsers.set(u.userId, u);
+    if (!before) changes.came.push(u);
+    else if ((u.tracks || []).some((t) => !(before.tracks || []).includes(t))) changes.newTracks.push(u.userId);
+  }
+  for (const id of [...engine.remoteUsers.keys()]) {
+    if (listed.has(id)) continue;
+    engine.remoteUsers.delete(id);
+    engine.remoteQuality.left(id);
+    engine.playout?.remove(id);
+    changes.left.push(id);
+  }
+  return changes;
+}
+
+function announce(engine, { left, came, newTracks }) {
+  for (const id of left) engine.emit('remoteUserOffline', { userId: id, reason: 'left' });
+  for (const u of came) engine.emit('remoteUserOnline', { userId: u.userId, user: u });
+  if (!engine.autoSubscribe) return;
+  for (const u of came) if (u.tracks?.length) engine.background(engine.subscribeRemoteUser(u.userId));
+  for (const id of newTracks) engine.background(engine.subscribeRemoteUser(id));
 }

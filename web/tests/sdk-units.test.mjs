@@ -144,6 +144,28 @@ test('reconnect: a resume timeout is reported once per reconnection, and a later
   assert.deepEqual(seen.errors.map((e) => e.code), [ErrorCode.TIMEOUT_RESUME, ErrorCode.TIMEOUT_RESUME]);
 });
 
+test('reconnect: the snapshot of a resume decides who is there: users who left meanwhile go, new ones come', async () => {
+  const user = (userId, tracks) => ({ userId, tracks, muted: [], online: true, networkQuality: { up: 1, down: 1 } });
+  const { engine } = reconnecting([{ users: [user('bob', ['audio', 'camera']), user('dan', ['audio']), user('erin', [])] }]);
+  engine.channel.userId = 'me';
+  engine.autoSubscribe = true;  // as joinChannel sets it by default
+  engine.remoteUsers.set('bob', user('bob', ['audio']));
+  engine.remoteUsers.set('carol', user('carol', ['audio']));
+  engine.remoteUsers.set('erin', user('erin', []));
+  const events = [];
+  engine.on('remoteUserOffline', (e) => events.push(`offline ${e.userId} ${e.reason}`));
+  engine.on('remoteUserOnline', (e) => events.push(`online ${e.userId}`));
+  const subscribed = [];
+  engine.subscribeRemoteUser = async (id) => { subscribed.push(id); };
+  await engine.resume(0);
+  await settle();
+  assert.deepEqual(events, ['offline carol left', 'online dan']);
+  assert.deepEqual([...engine.remoteUsers.keys()].sort(), ['bob', 'dan', 'erin']);
+  assert.deepEqual(engine.remoteUsers.get('bob').tracks, ['audio', 'camera']);
+  // Auto-subscribe (the default): the newcomer who publishes, and bob's new camera.
+  assert.deepEqual(subscribed.sort(), ['bob', 'dan']);
+});
+
 test('reconnect: the server had removed the session, or the grace is spent: 0x01050202 ends the call', async (t) => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1e12 });  // a wall clock: Date.now() is never 0
   t.after(() => mock.timers.reset());

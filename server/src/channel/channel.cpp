@@ -65,6 +65,11 @@ json ChannelSnapshot(const Session& self, int heartbeat_interval_ms) {
   json users = json::array();
   for (const auto& [uid, member] : ch.members)
     if (member != &self && Listed(*member)) users.push_back(UserJson(*member));
+  // The last active speaker, while still a member the others see (not one who left or
+  // turned audience since).
+  std::string speaker;
+  if (auto it = ch.members.find(ch.active_speaker); it != ch.members.end() && Listed(*it->second))
+    speaker = ch.active_speaker;
   return {{"channelId", ch.channel_id},
           {"userId", self.user_id},
           {"profile", Name(ch.profile)},
@@ -73,7 +78,7 @@ json ChannelSnapshot(const Session& self, int heartbeat_interval_ms) {
           {"channelCreatedAt", ch.created_at_unix},
           {"seq", ch.seq},
           {"heartbeatIntervalMs", heartbeat_interval_ms},
-          {"activeSpeaker", ch.active_speaker},
+          {"activeSpeaker", speaker},
           {"users", users}};
 }
 

@@ -111,6 +111,14 @@ TEST_F(ChannelTest, TheAudienceOfALiveChannelIsNotListed) {
   snap = ChannelSnapshot(c_, 2500);
   ASSERT_EQ(snap["users"].size(), 1u);
   EXPECT_EQ(snap["users"][0]["userId"], "a");
+  // The last active speaker is named only while the others see it: not once it turned
+  // audience, nor after it left.
+  ch_.active_speaker = "b";
+  EXPECT_EQ(ChannelSnapshot(a_, 2500)["activeSpeaker"], "");
+  ch_.active_speaker = "gone";
+  EXPECT_EQ(ChannelSnapshot(a_, 2500)["activeSpeaker"], "");
+  ch_.active_speaker = "a";
+  EXPECT_EQ(ChannelSnapshot(c_, 2500)["activeSpeaker"], "a");
   // In the communication profile everyone is listed.
   ch_.profile = Profile::kCommunication;
   EXPECT_TRUE(Listed(c_));
