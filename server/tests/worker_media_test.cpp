@@ -683,6 +683,26 @@ TEST_F(WorkerMedia, AThrowClosesOnlyTheTransportItCameFromAndTheWorkerGoesOn) {
   EXPECT_EQ(state(3).first, Transport::State::kConnected);
 }
 
+// Inside a receive batch packets are held and forwarded at its end: a throw then is
+// the forwarded publisher's, and closes it (not the transport whose datagram came last,
+// nor none).
+TEST_F(WorkerMedia, AThrowWhileHeldPacketsAreForwardedClosesTheirPublisher) {
+  Connect();
+  auto state = [&](uint64_t id) { return OnWorker(*worker_, [&] { return worker_->FindTransport(id)->state(); }); };
+  OnWorker(*worker_, [&] {
+    worker_->forwarder().SetFanoutHookForTesting([](uint64_t publisher) {
+      if (publisher == 1) throw std::runtime_error("injected by the test");
+    });
+    return 0;
+  });
+  pub_->SendRtp(Rtp(96, 1, 0, kCam, Bytes(30, 1)));
+  for (int i = 0; i < 200 && state(1) != Transport::State::kFailed; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(state(1), Transport::State::kFailed);
+  EXPECT_EQ(Counters(1)->failure.load(), static_cast<int>(Failure::kInternalError));
+  EXPECT_EQ(worker_->exceptions(), 1u);
+  EXPECT_EQ(state(2), Transport::State::kConnected) << "the subscriber goes on";
+}
+
 TEST(Twcc, FeedbackRoundTripsWithLossReorderingAndLargeGaps) {
   TwccRecorder rec;
   int64_t t0 = 1'000'000'000;

@@ -437,6 +437,28 @@ TEST(SendQueue, AClientThatStopsReadingIsClosedAndItsSessionLost) {
   EXPECT_EQ(Code(watcher.Request("ping")), 0);
 }
 
+// A client that stops reading and then stops sending too: the heartbeat closes its
+// connection, and the close cannot wait for the write the client never takes (Beast
+// keeps no idle timer of its own on an open WebSocket): the socket is cut.
+TEST(SendQueue, ASilentClientThatDoesNotReadIsCutWhenItsHeartbeatRunsOut) {
+  ServerProcess server({"--no-media", "--heartbeat-interval-ms", "200", "--heartbeat-misses", "2",
+                        "--send-queue-max-messages", "1000000", "--send-queue-max-bytes", "268435456"});
+  TestApp app = CreateApp(server);
+  WsClient stuck(server.port());
+  ASSERT_EQ(Code(stuck.Request("join", {{"token", Access(app, "room", "stuck")}})), 0);
+  // Answers (about 25 MB) more than the kernel's buffers hold, never read; then silence.
+  for (int i = 0; i < 100000; ++i)
+    if (!stuck.SendRaw(R"({"type":"hello","id":1})")) break;
+  EXPECT_EQ(Metric(server, "parley_ws_connections"), 1u);
+  uint64_t open = 1;
+  for (int i = 0; i < 100 && open != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+    open = Metric(server, "parley_ws_connections");
+  }
+  EXPECT_EQ(open, 0u) << "the connection is gone within 10 s (heartbeat 0.4 s, then a 2 s grace)";
+  EXPECT_EQ(HttpRequest(server.port(), "GET", "/healthz").status, 200);
+}
+
 // ---- 6. malformed HTTP ----------------------------------------------------------------
 
 TEST(MalformedHttp, GetsAStatusNotASilentClose) {

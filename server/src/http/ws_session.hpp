@@ -61,7 +61,17 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
   void Close() override {
     if (closing_) return;
     closing_ = true;
-    if (queue_.empty()) DoClose(websocket::close_code::normal, "");
+    if (queue_.empty()) return DoClose(websocket::close_code::normal, "");
+    // The close frame follows what is being written; a client that does not read
+    // would hold that write (and the connection) for ever, and Beast keeps no idle
+    // timer here: the socket is cut if the closing handshake has not begun in time.
+    cut_timer_.expires_after(kSlowConsumerGrace);
+    cut_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+      if (ec == asio::error::operation_aborted || self->closed_) return;
+      boost::system::error_code ignored;
+      auto& socket = beast::get_lowest_layer(self->ws_).socket();
+      if (socket.is_open()) socket.close(ignored);
+    });
   }
 
  private:

@@ -56,11 +56,14 @@ void Forwarder::ForwardHeld() {
       h.done = true;
       group[n++] = {h.track, &h.view};
     }
+    fanning_out_ = id;
     Fanout(*pub, source, {group.data(), n});
+    fanning_out_ = 0;
   }
 }
 
 void Forwarder::Fanout(Transport& pub, size_t source, std::span<const Packet> packets) {
+  if (fanout_hook_) fanout_hook_(pub.id());
   Router* router = RouterOf(pub.id());
   if (!router || packets.empty()) return;
   // A simulcast layer goes on the routes of its source (its first layer's index), each

@@ -413,7 +413,10 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
   const SendSideBwe* bwe = sub.send_side_bwe();
   const bool can_probe = bwe && bwe->feedbacks() > 0 && sub.transport_cc_id() != 0 && r.spec.rtx_ssrc != 0;
   if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us, congested, can_probe)) {
-    RequestKeyframe(pub, now_us);
+    // The first choice needs no request of its own: the route asked when it was added
+    // to a connected subscriber, or the subscriber when it connected (another now would
+    // be throttled and bring a second keyframe 300 ms later for nothing).
+    if (before != LayerSwitch::kNone) RequestKeyframe(pub, now_us);
     if (before != LayerSwitch::kNone && r.layers.target() < before) sub.downstream().Settle(now_us + kSettleUs);
   }
   if (uint64_t wanted = r.layers.TakeProbe(); wanted != 0) {
@@ -456,7 +459,7 @@ void Forwarder::SpareLayers(Transport& pub, int64_t now_us) {
           if (layer < 32) wanted |= 1u << layer;
         // A route with no picture yet starts on the first keyframe of any layer up to
         // its target (layer_switch.hpp): the smallest keeps flowing until it has one.
-        if (r->layers.current() == LayerSwitch::kNone) wanted |= 1u;
+        if (r->layers.current() == LayerSwitch::kNone && r->layers.target() != LayerSwitch::kNone) wanted |= 1u;
         // Auto falls back to the smallest layer when its subscriber's link thins: kept
         // flowing, it is there at the next keyframe instead of a resume later.
         if (r->layers.type() == VideoStreamType::kAuto) wanted |= 1u;
@@ -523,13 +526,16 @@ void Forwarder::OnTick(Transport& t, int64_t now_us) {
   c.video_trials.store(downstream.trials(), std::memory_order_relaxed);
   if (const SendSideBwe* bwe = t.send_side_bwe())
     c.probe_bps.store(static_cast<uint64_t>(std::max<int64_t>(bwe->last_probe_bps(), 0)), std::memory_order_relaxed);
-  if (change != DownstreamEstimate::Change::kResumed) return;
-  Router* router = RouterOf(t.id());
+  if (change == DownstreamEstimate::Change::kResumed) AskVideoPublishersOf(t, now_us);
+}
+
+void Forwarder::AskVideoPublishersOf(Transport& sub, int64_t now_us) {
+  Router* router = RouterOf(sub.id());
   if (!router) return;
-  // One request per publisher of video to `t` (the throttle would defer a second one
-  // and send it later for nothing).
+  // One request per publisher of video to `sub` (the throttle would defer a second one,
+  // for an audio route or another track, and send it later for nothing).
   std::vector<uint64_t> asked;
-  router->ForEachRouteTo(t.id(), [&](const Route& r) {
+  router->ForEachRouteTo(sub.id(), [&](const Route& r) {
     if (std::find(asked.begin(), asked.end(), r.publisher) != asked.end()) return;
     Transport* p = transports_.Find(r.publisher);
     if (!p || r.spec.track >= p->tracks().size() || !p->tracks()[r.spec.track].cfg.video) return;
@@ -542,9 +548,7 @@ void Forwarder::OnConnected(Transport& t, int64_t now_us) {
   Router* router = RouterOf(t.id());
   if (!router) return;
   if (router->Knows(t.id())) RequestKeyframe(t, now_us);
-  router->ForEachRouteTo(t.id(), [&](const Route& r) {
-    if (Transport* p = transports_.Find(r.publisher)) RequestKeyframe(*p, now_us);
-  });
+  AskVideoPublishersOf(t, now_us);
 }
 
 }  // namespace parley::sfu

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -88,12 +89,24 @@ class Forwarder {
   void ReleaseHeld();
   /// At most this many packets wait; one more forwards those first.
   static constexpr size_t kMaxHeld = 64;
+  /// The publisher whose held packets were being forwarded when forwarding threw, once
+  /// (0: none): the worker's catch closes that transport, not the one whose datagram
+  /// it was handling (or none).
+  uint64_t TakeThrowingPublisher() {
+    const uint64_t id = fanning_out_;
+    fanning_out_ = 0;
+    return id;
+  }
+  /// Test hook: called with the publisher at the start of each fan-out (may throw).
+  void SetFanoutHookForTesting(std::function<void(uint64_t publisher)> hook) { fanout_hook_ = std::move(hook); }
   /// RTCP from a client: a subscriber's feedback (keyframe requests, NACKs, reports) or
   /// a publisher's sender reports.
   void OnRtcp(Transport& t, std::span<const uint8_t> rtcp, int64_t now_us);
   /// `t` has just connected: a decoder can only start on a keyframe, so ask for one when
   /// either end of a route becomes ready.
   void OnConnected(Transport& t, int64_t now_us);
+  /// Asks each publisher of video routed to `sub` for a keyframe, once per publisher.
+  void AskVideoPublishersOf(Transport& sub, int64_t now_us);
   /// Worker tick, for a connected transport: its downstream estimate decides whether
   /// video to it pauses or resumes (downstream_estimate.hpp); the counters show it.
   /// When video resumes, each publisher of video to it is asked for a keyframe: its
@@ -195,6 +208,8 @@ class Forwarder {
   };
   std::vector<Held> held_;  ///< while holding_, at most kMaxHeld (reserved once)
   bool holding_ = false;
+  uint64_t fanning_out_ = 0;  ///< the publisher ForwardHeld forwards now; left set by a throw
+  std::function<void(uint64_t)> fanout_hook_;
   static constexpr size_t kMaxLayers = 8;
   static constexpr int64_t kLayerChoiceUs = 100'000, kIdleLayerChoiceUs = 1'000'000;
   /// After a switch down, how long the pause rule leaves the estimate to recover.

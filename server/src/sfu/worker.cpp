@@ -155,6 +155,9 @@ void MediaWorker::OnException(const char* what) {
   // The transport may be half-way through an update: it is closed (failed, so the
   // control plane reports it like any other transport failure and drops or replaces
   // it) and nothing more of it is handled. The others go on.
+  // A throw while held packets were forwarded is the forwarded publisher's, whatever
+  // datagram (if any) was being handled.
+  if (uint64_t publisher = forwarder_.TakeThrowingPublisher()) current_ = publisher;
   if (Transport* t = current_ ? FindTransport(current_) : nullptr) t->Fail(Failure::kInternalError);
   int64_t now_us = NowUs();
   if (exception_logged_us_ != 0 && now_us - exception_logged_us_ < 1'000'000) {

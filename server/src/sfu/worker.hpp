@@ -138,6 +138,8 @@ class MediaWorker final : private WebRtcTransport::Listener,
   [[nodiscard]] uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
   /// The send batch (worker thread only: its counters are not atomic).
   [[nodiscard]] const SendBatch& send_batch() const { return batch_; }
+  /// The forwarder (worker thread only; tests set its hooks).
+  [[nodiscard]] Forwarder& forwarder() { return forwarder_; }
   /// Exceptions the loop caught (each failed at most one transport).
   [[nodiscard]] uint64_t exceptions() const { return exceptions_.load(std::memory_order_relaxed); }
   /// Datagrams (and forwarded copies) dropped, by reason.
