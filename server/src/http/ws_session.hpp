@@ -61,10 +61,11 @@ class WsSession final : public SignalConnection, public std::enable_shared_from_
   void Close() override {
     if (closing_) return;
     closing_ = true;
-    if (queue_.empty()) return DoClose(websocket::close_code::normal, "");
-    // The close frame follows what is being written; a client that does not read
-    // would hold that write (and the connection) for ever, and Beast keeps no idle
-    // timer here: the socket is cut if the closing handshake has not begun in time.
+    if (queue_.empty()) DoClose(websocket::close_code::normal, "");
+    // The close frame follows what is being written; a client that does not read holds
+    // that write, or the close frame itself, and Beast keeps no idle timer here (its
+    // closing-handshake timeout is 30 s): the socket is cut unless the closing handshake
+    // is done in time (Closed() cancels this).
     cut_timer_.expires_after(kSlowConsumerGrace);
     cut_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
       if (ec == asio::error::operation_aborted || self->closed_) return;
