@@ -413,10 +413,9 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
   const SendSideBwe* bwe = sub.send_side_bwe();
   const bool can_probe = bwe && bwe->feedbacks() > 0 && sub.transport_cc_id() != 0 && r.spec.rtx_ssrc != 0;
   if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us, congested, can_probe)) {
-    // The first choice needs no request of its own: the route asked when it was added
-    // to a connected subscriber, or the subscriber when it connected (another now would
-    // be throttled and bring a second keyframe 300 ms later for nothing).
-    if (before != LayerSwitch::kNone) RequestKeyframe(pub, now_us);
+    // Also for the first choice: a route may start on a smaller layer, and only the
+    // target's keyframe lets it climb.
+    RequestKeyframe(pub, now_us);
     if (before != LayerSwitch::kNone && r.layers.target() < before) sub.downstream().Settle(now_us + kSettleUs);
   }
   if (uint64_t wanted = r.layers.TakeProbe(); wanted != 0) {
