@@ -11,6 +11,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/layer_economy.cpp
   src/sfu/layer_switch.cpp
   src/sfu/media_plane.cpp
+  src/sfu/media_spread.cpp
   src/sfu/nack_generator.cpp
   src/sfu/negotiate.cpp
   src/sfu/openssl_lib.cpp
@@ -37,4 +38,6 @@ set(PARLEY_SFU_SOURCES
   src/sfu/stun.cpp
   src/sfu/twcc.cpp
   src/sfu/webrtc_transport.cpp
+  src/sfu/relay.cpp
+  src/sfu/relay_ring.cpp
   src/sfu/worker.cpp)

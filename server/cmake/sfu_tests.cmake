@@ -17,6 +17,8 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/seq_rewriter_test.cpp
   tests/keyframe_requester_test.cpp
   tests/sfu/media_plane_test.cpp
+  tests/sfu/media_spread_test.cpp
+  tests/worker_relay_test.cpp
   tests/sfu/rtcp_writer_test.cpp
   tests/sfu/webrtc_transport_test.cpp
   tests/sfu/router_test.cpp

@@ -48,6 +48,10 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
                  "Media worker threads, each with its own UDP port (0 = one per CPU, at most 8); "
                  "with --media-port P, worker i binds P+i")
       ->capture_default_str();
+  app.add_option("--media-spread-at", c.media_spread_at,
+                 "A channel with this many subscribers on its media worker puts its next ones on the workers "
+                 "with the fewest (its publishers' packets relayed there); 0 = each channel on one worker")
+      ->capture_default_str();
   app.add_option("--media-connect-timeout-ms", c.media_connect_timeout_ms,
                  "ICE and DTLS must complete this long after an offer (else 0x01050201 / 0x02010402)")
       ->capture_default_str();
@@ -131,6 +135,7 @@ Status Validate(const ServerConfig& c) {
   if (c.usage_flush_ms < 100) return bad("--usage-flush-ms must be >= 100");
   if (c.media_abort_ms < 100) return bad("--media-abort-ms must be >= 100");
   if (c.media_workers < 0 || c.media_workers > 64) return bad("--media-workers must be 0..64");
+  if (c.media_spread_at < 0) return bad("--media-spread-at must be 0 or more");
   if (c.media_connect_timeout_ms < 100) return bad("--media-connect-timeout-ms must be >= 100");
   if (c.media_consent_timeout_ms < 100) return bad("--media-consent-timeout-ms must be >= 100");
   if (c.media_loss_permille < 0 || c.media_loss_permille > 1000) return bad("--media-loss-permille must be 0..1000");

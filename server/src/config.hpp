@@ -36,11 +36,14 @@ struct ServerConfig {
   bool media = true;                        ///< false runs signalling only (no SFU)
   int media_abort_ms = 5000;                ///< a connected publisher silent this long gets 0x02010401
   int media_workers = 0;                    ///< media worker threads (0 = one per CPU, at most 8)
-  int media_connect_timeout_ms = 10000;     ///< ICE + DTLS must finish this long after an offer
-  int media_consent_timeout_ms = 30000;     ///< RFC 7675: connected, then no check this long = failed
-  int media_loss_permille = 0;              ///< test aid: simulated loss on media sent to subscribers
-  bool media_video_pacing = true;           ///< video to each subscriber through its pacer (sfu/pacer.hpp)
-  int active_speaker_interval_ms = 500;     ///< how often the loudest publisher is evaluated
+  /// A channel's subscribe transports beyond this many on its worker go to the others
+  /// (relayed from mirrors, sfu/relay.cpp); 0 = a channel stays on one worker.
+  int media_spread_at = 100;
+  int media_connect_timeout_ms = 10000;  ///< ICE + DTLS must finish this long after an offer
+  int media_consent_timeout_ms = 30000;  ///< RFC 7675: connected, then no check this long = failed
+  int media_loss_permille = 0;           ///< test aid: simulated loss on media sent to subscribers
+  bool media_video_pacing = true;        ///< video to each subscriber through its pacer (sfu/pacer.hpp)
+  int active_speaker_interval_ms = 500;  ///< how often the loudest publisher is evaluated
   // Limits (docs/security.md).
   int max_connections = 0;                        ///< HTTP + WebSocket; 0 = from RLIMIT_NOFILE
   size_t send_queue_max_bytes = 4 * 1024 * 1024;  ///< per connection; past it the client is closed

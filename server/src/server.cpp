@@ -222,6 +222,7 @@ Status Server::Start() {
   impl_->spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   impl_->metrics.media_workers.assign(workers.begin(), workers.end());
   impl_->plane = std::make_unique<sfu::MediaPlane>(workers, c.media_address);
+  impl_->plane->set_spread_at(static_cast<size_t>(c.media_spread_at));
   impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, impl_->plane.get());
   impl_->router = std::make_unique<Router>(c, *impl_->store, impl_->hub->admin(), impl_->metrics);
 

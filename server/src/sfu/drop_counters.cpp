@@ -24,6 +24,7 @@ std::string_view Name(DropReason r) {
     case DropReason::kMalformedPayload: return "malformed-payload";
     case DropReason::kBadProbe: return "bad-probe";
     case DropReason::kNoRtx: return "no-rtx";
+    case DropReason::kRelayFull: return "relay-full";
     case DropReason::kCount: break;
   }
   return "unknown";

@@ -36,6 +36,7 @@ enum class DropReason : uint8_t {
   kMalformedPayload,     ///< a payload not well-formed for its codec, or a picture too large (payload_check.hpp)
   kBadProbe,             ///< a last-mile probe datagram that is malformed, of no open probe, or from another address
   kNoRtx,                ///< a retransmission asked for on a stream without RTX (SRTP never reuses an index)
+  kRelayFull,            ///< a packet for another worker's mirror that found the ring to it full (relay_ring.hpp)
   kCount
 };
 

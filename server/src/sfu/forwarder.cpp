@@ -368,6 +368,10 @@ void Forwarder::RequestKeyframe(Transport& publisher, int64_t now_us) {
   // Throttled per publisher; a request inside the window comes back from
   // KeyframeRequester::TakeDue (deferred, not dropped).
   if (keyframes_.Request(publisher.id(), now_us) == KeyframeRequester::Decision::kDeferred) return;
+  if (transports_.RelayKeyframe(publisher.id())) {  // a mirror: its publisher is another worker's
+    keyframes_.Sent(publisher.id(), now_us);
+    return;
+  }
   for (const auto& t : publisher.tracks()) {
     uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (!t.cfg.video || ssrc == 0) continue;
@@ -444,25 +448,33 @@ bool Forwarder::SetStreamType(uint64_t publisher, uint64_t subscriber, VideoStre
   return found;
 }
 
+uint32_t Forwarder::WantedLayers(uint64_t publisher, size_t first) const {
+  const Router* router = RouterOf(publisher);
+  uint32_t wanted = 0;
+  if (!router) return wanted;
+  for (const auto& r : router->From(publisher)) {
+    if (r->spec.track != first) continue;
+    for (uint8_t layer : {r->layers.current(), r->layers.target()})
+      if (layer < 32) wanted |= 1u << layer;
+    // A route with no picture yet starts on the first keyframe of any layer up to its
+    // target (layer_switch.hpp): the smallest keeps flowing until it has one.
+    if (r->layers.current() == LayerSwitch::kNone && r->layers.target() != LayerSwitch::kNone) wanted |= 1u;
+    // Auto falls back to the smallest layer when its subscriber's link thins: kept
+    // flowing, it is there at the next keyframe instead of a resume later.
+    if (r->layers.type() == VideoStreamType::kAuto) wanted |= 1u;
+  }
+  return wanted;
+}
+
 void Forwarder::SpareLayers(Transport& pub, int64_t now_us) {
-  Router* router = RouterOf(pub.id());
+  // A mirror's layers are its publisher's worker's to pause (it hears what the mirror's
+  // routes want, relay.cpp).
+  if (pub.params().mirror) return;
   PublisherTracks& tracks = pub.tracks();
   for (size_t first = 0; first < tracks.size(); ++first) {
     const InboundTrack& cfg = tracks[first].cfg;
     if (cfg.layers <= 1 || cfg.layer != 0 || first + cfg.layers > tracks.size()) continue;
-    uint32_t wanted = 0;
-    if (router)
-      for (const auto& r : router->From(pub.id())) {
-        if (r->spec.track != first) continue;
-        for (uint8_t layer : {r->layers.current(), r->layers.target()})
-          if (layer < 32) wanted |= 1u << layer;
-        // A route with no picture yet starts on the first keyframe of any layer up to
-        // its target (layer_switch.hpp): the smallest keeps flowing until it has one.
-        if (r->layers.current() == LayerSwitch::kNone && r->layers.target() != LayerSwitch::kNone) wanted |= 1u;
-        // Auto falls back to the smallest layer when its subscriber's link thins: kept
-        // flowing, it is there at the next keyframe instead of a resume later.
-        if (r->layers.type() == VideoStreamType::kAuto) wanted |= 1u;
-      }
+    const uint32_t wanted = WantedLayers(pub.id(), first) | transports_.RemoteWanted(pub.id(), first);
     std::span<PublisherTracks::Track> layers(&tracks[first], cfg.layers);
     (void)sfu::SpareLayers(layers, wanted, now_us);
   }

@@ -48,6 +48,12 @@ class Forwarder {
    public:
     virtual ~Transports() = default;
     [[nodiscard]] virtual Transport* Find(uint64_t id) = 0;
+    /// A mirror of another worker's publisher (relay.cpp) passes a keyframe request on
+    /// to that worker: true when `id` is a mirror and the request went.
+    virtual bool RelayKeyframe(uint64_t /*id*/) { return false; }
+    /// The layers of `publisher`'s source `first` (bit i: layer i) that routes on other
+    /// workers want (relay.cpp).
+    [[nodiscard]] virtual uint32_t RemoteWanted(uint64_t /*publisher*/, size_t /*first*/) { return 0; }
   };
 
   /// `transports`, `sink` and `drops` outlive the forwarder. `loss_permille` drops that
@@ -121,6 +127,9 @@ class Forwarder {
   [[nodiscard]] int64_t NextPacedUs(int64_t now_us) const;
   /// Video datagrams that waited in a pacer (any thread: /metrics).
   [[nodiscard]] uint64_t paced() const { return paced_.load(std::memory_order_relaxed); }
+  /// The layers of `publisher`'s simulcast source `first` its routes here want (bit i:
+  /// layer i; layer_economy.hpp): a mirror tells its publisher's worker.
+  [[nodiscard]] uint32_t WantedLayers(uint64_t publisher, size_t first) const;
   /// Asks the publisher for a keyframe on each video track (throttled: a request inside
   /// the window is deferred, and comes back from TakeDueKeyframes).
   void RequestKeyframe(Transport& publisher, int64_t now_us);

@@ -44,7 +44,8 @@ MediaPlane::MediaPlane(std::vector<MediaWorker*> workers, std::string media_addr
 
 std::unique_ptr<ChannelMedia> MediaPlane::OpenChannel(size_t worker) {
   MediaWorker* w = workers_.empty() ? nullptr : workers_[std::min(worker, workers_.size() - 1)];
-  return std::make_unique<ChannelMedia>(*this, w, next_channel_id_++);
+  return std::make_unique<ChannelMedia>(*this, w, next_channel_id_++,
+                                        workers_.empty() ? 0 : std::min(worker, workers_.size() - 1));
 }
 
 uint32_t MediaPlane::NewSsrc() {
@@ -76,20 +77,24 @@ Result<ProbeTarget> MediaPlane::OpenProbe(uint32_t up_kbps, uint32_t down_kbps,
                      std::chrono::duration_cast<std::chrono::milliseconds>(lifetime).count()};
 }
 
-ChannelMedia::ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel)
-    : plane_(plane), worker_(worker), channel_(channel) {}
+ChannelMedia::ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel, size_t home)
+    : plane_(plane), worker_(worker), channel_(channel), home_(home) {}
 
 ChannelMedia::~ChannelMedia() {
   for (auto& entry : sessions_) {
-    if (entry.second.publish) RemoveTransport(entry.second.publish->transport_id);
-    if (entry.second.subscribe) RemoveTransport(entry.second.subscribe->transport_id);
+    if (entry.second.publish) {
+      DropMirrors(*entry.second.publish);
+      RemoveTransport(entry.second.publish->transport_id);
+    }
+    if (entry.second.subscribe) RemoveTransport(entry.second.subscribe->worker, entry.second.subscribe->transport_id);
     if (entry.second.data) RemoveTransport(entry.second.data->transport_id);
   }
 }
 
-void ChannelMedia::RemoveTransport(uint64_t id) {
+void ChannelMedia::RemoveTransport(size_t worker, uint64_t id) {
   if (!worker_) return;
-  worker_->Post([w = worker_, id] { w->RemoveTransport(id); });
+  MediaWorker* w = WorkerAt(worker);
+  w->Post([w, id] { w->RemoveTransport(id); });
 }
 
 const ChannelMedia::SessionMedia* ChannelMedia::Find(SessionId session) const {
@@ -190,6 +195,7 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
   side.transport_id = plane_.NewTransportId();
   side.counters = std::make_shared<TransportCounters>();
   side.inbound_tracks = inbound.size();
+  side.inbound = inbound;
   worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, inbound, ch = channel_] {
     Transport* t = w->AddTransport(id, params, ch);
     t->SetCounters(counters);
@@ -208,6 +214,15 @@ Result<std::string> ChannelMedia::Publish(SessionId session, std::string_view of
     worker_->Post([w = worker_, from = media.publish->transport_id, to = side.transport_id, track_map] {
       w->MoveRoutes(from, to, track_map);
     });
+    // Likewise on each worker holding a mirror of it: a new mirror takes the routes.
+    for (const auto& [w, old_mirror] : media.publish->mirrors) {
+      const uint64_t mirror = PublisherOn(side, w);
+      MediaWorker* other = WorkerAt(w);
+      other->Post([other, from = old_mirror, to = mirror, track_map] {
+        other->MoveRoutes(from, to, track_map);
+        other->RemoveTransport(from);
+      });
+    }
     RemoveTransport(media.publish->transport_id);
   }
   media.publish = std::move(side);
@@ -236,13 +251,18 @@ void ChannelMedia::Unpublish(SessionId session, const TrackSet& tracks, bool dro
     if (idx != pub.index.end() && worker_)
       for (const auto& entry : sessions_) {
         if (!entry.second.subscribe) continue;
-        worker_->Post([w = worker_, from = pub.transport_id, to = entry.second.subscribe->transport_id,
-                       i = static_cast<int>(idx->second)] { w->RemoveRoutes(from, to, i); });
+        const uint64_t from = FindPublisherOn(pub, entry.second.subscribe->worker);
+        if (!from) continue;
+        MediaWorker* w = WorkerAt(entry.second.subscribe->worker);
+        w->Post([w, from, to = entry.second.subscribe->transport_id, i = static_cast<int>(idx->second)] {
+          w->RemoveRoutes(from, to, i);
+        });
       }
     pub.tracks.erase(t);
     if (idx != pub.index.end()) pub.index.erase(idx);
   }
   if (drop_transport) {
+    DropMirrors(pub);
     RemoveTransport(pub.transport_id);  // its routes go with it
     media->publish.reset();
   }
@@ -258,9 +278,10 @@ void ChannelMedia::SetStreamType(SessionId sub, SessionId pub, VideoStreamType t
   const SessionMedia* subscriber = Find(sub);
   const SessionMedia* publisher = Find(pub);
   if (!worker_ || !subscriber || !subscriber->subscribe || !publisher || !publisher->publish) return;
-  worker_->Post([w = worker_, from = publisher->publish->transport_id, to = subscriber->subscribe->transport_id, type] {
-    w->SetStreamType(from, to, type);
-  });
+  const uint64_t from = FindPublisherOn(*publisher->publish, subscriber->subscribe->worker);
+  if (!from) return;
+  MediaWorker* w = WorkerAt(subscriber->subscribe->worker);
+  w->Post([w, from, to = subscriber->subscribe->transport_id, type] { w->SetStreamType(from, to, type); });
 }
 
 Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::string_view pub_user,
@@ -269,19 +290,22 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
   SessionMedia& media = sessions_[sub];
   if (!media.subscribe) {
     SubscribeSide side;
+    side.worker = PlaceSubscriber();
+    MediaWorker* w = WorkerAt(side.worker);
     side.transport_id = plane_.NewTransportId();
-    side.local = plane_.NewLocal(*worker_);
+    side.local = plane_.NewLocal(*w);
     side.counters = std::make_shared<TransportCounters>();
     TransportParams params{side.local.ufrag, side.local.pwd, "", ""};
-    worker_->Post([w = worker_, id = side.transport_id, params, counters = side.counters, ch = channel_] {
+    w->Post([w, id = side.transport_id, params, counters = side.counters, ch = channel_] {
       w->AddTransport(id, params, ch)->SetCounters(counters);
     });
     media.subscribe = std::move(side);
   }
   SubscribeSide& side = *media.subscribe;
+  MediaWorker* sub_worker = WorkerAt(side.worker);
   // The publisher's entry: looked up after the subscriber's, which may have inserted one.
-  const SessionMedia* remote = Find(pub);
-  const PublishSide* published = remote && remote->publish ? &*remote->publish : nullptr;
+  SessionMedia* remote = Find(pub);
+  PublishSide* published = remote && remote->publish ? &*remote->publish : nullptr;
   for (TrackKind t : tracks) {
     if (!published) break;
     auto acc = published->tracks.find(t);
@@ -346,8 +370,9 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
                    existing->rtx_payload_type,
                    existing->red_accepted ? existing->red_payload_type : uint8_t{0},
                    stream_type};
-    worker_->Post(
-        [w = worker_, from = published->transport_id, to = side.transport_id, spec] { w->AddRoute(from, to, spec); });
+    sub_worker->Post([w = sub_worker, from = PublisherOn(*published, side.worker), to = side.transport_id, spec] {
+      w->AddRoute(from, to, spec);
+    });
   }
   if (side.offered.empty())
     return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
@@ -369,9 +394,10 @@ Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
     o.red_accepted = answer->red[i];
     if (o.active && o.red_payload_type) red.emplace_back(o.ssrc, o.red_accepted ? o.red_payload_type : 0);
   }
-  worker_->Post([w = worker_, id = media->subscribe->transport_id, ufrag = answer->remote_ufrag,
-                 fp = answer->remote_fingerprint, client = answer->dtls_client, ast = answer->abs_send_time_id,
-                 tcc = answer->transport_cc_id] {
+  MediaWorker* sub_worker = WorkerAt(media->subscribe->worker);
+  sub_worker->Post([w = sub_worker, id = media->subscribe->transport_id, ufrag = answer->remote_ufrag,
+                    fp = answer->remote_fingerprint, client = answer->dtls_client, ast = answer->abs_send_time_id,
+                    tcc = answer->transport_cc_id] {
     if (Transport* t = w->FindTransport(id)) {
       t->SetRemote(ufrag, fp, client);
       t->set_abs_send_time_id(ast);
@@ -379,7 +405,7 @@ Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
     }
   });
   if (!red.empty())
-    worker_->Post([w = worker_, id = media->subscribe->transport_id, red = std::move(red)] {
+    sub_worker->Post([w = sub_worker, id = media->subscribe->transport_id, red = std::move(red)] {
       for (const auto& [ssrc, pt] : red) w->SetRouteRed(id, ssrc, pt);
     });
   return {};
@@ -389,11 +415,14 @@ void ChannelMedia::Unsubscribe(SessionId sub, SessionId pub, const TrackSet& tra
   const SessionMedia* subscriber = Find(sub);
   const SessionMedia* publisher = Find(pub);
   if (!worker_ || !subscriber || !subscriber->subscribe || !publisher || !publisher->publish) return;
+  const uint64_t from = FindPublisherOn(*publisher->publish, subscriber->subscribe->worker);
+  MediaWorker* w = WorkerAt(subscriber->subscribe->worker);
   for (TrackKind t : tracks) {
     auto idx = publisher->publish->index.find(t);
-    if (idx == publisher->publish->index.end()) continue;
-    worker_->Post([w = worker_, from = publisher->publish->transport_id, to = subscriber->subscribe->transport_id,
-                   i = static_cast<int>(idx->second)] { w->RemoveRoutes(from, to, i); });
+    if (idx == publisher->publish->index.end() || !from) continue;
+    w->Post([w, from, to = subscriber->subscribe->transport_id, i = static_cast<int>(idx->second)] {
+      w->RemoveRoutes(from, to, i);
+    });
   }
 }
 
@@ -417,18 +446,28 @@ std::string ChannelMedia::NextSubscribeOffer(SessionId sub) {
 void ChannelMedia::CloseSubscribe(SessionId session) {
   SessionMedia* media = Find(session);
   if (!media || !media->subscribe) return;
-  RemoveTransport(media->subscribe->transport_id);
+  const size_t w = media->subscribe->worker;
+  RemoveTransport(w, media->subscribe->transport_id);
   media->subscribe.reset();
+  PruneMirrors(w);
 }
 
 void ChannelMedia::CloseSession(SessionId session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;
   // Publish side first, then subscribe side, as the session always dropped them.
-  if (it->second.publish) RemoveTransport(it->second.publish->transport_id);
-  if (it->second.subscribe) RemoveTransport(it->second.subscribe->transport_id);
+  if (it->second.publish) {
+    DropMirrors(*it->second.publish);
+    RemoveTransport(it->second.publish->transport_id);
+  }
+  std::optional<size_t> sub_worker;
+  if (it->second.subscribe) {
+    sub_worker = it->second.subscribe->worker;
+    RemoveTransport(*sub_worker, it->second.subscribe->transport_id);
+  }
   if (it->second.data) RemoveTransport(it->second.data->transport_id);
   sessions_.erase(it);
+  if (sub_worker) PruneMirrors(*sub_worker);
   CountLayered();
 }
 

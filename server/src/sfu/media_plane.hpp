@@ -118,6 +118,14 @@ class MediaPlane {
   MediaPlane& operator=(const MediaPlane&) = delete;
 
   [[nodiscard]] size_t worker_count() const { return workers_.size(); }
+  [[nodiscard]] MediaWorker* worker(size_t i) const { return workers_[i]; }
+  /// A channel whose home worker holds this many of its subscribe transports puts its
+  /// next ones on the workers with the fewest of them (relay.cpp); 0 = never.
+  void set_spread_at(size_t n) { spread_at_ = n; }
+  [[nodiscard]] size_t spread_at() const { return spread_at_; }
+  /// The ring from worker `from` to worker `to` (relay_ring.hpp), made on first use and
+  /// handed to `to` to drain. Null when it cannot be made.
+  std::shared_ptr<RelayRing> Ring(size_t from, size_t to);
   /// The media of a new channel, pinned to worker `worker` (clamped to the last one) for
   /// its lifetime. Which worker is the caller's choice (the least loaded). Its
   /// transports share one route table on the worker, their channel's.
@@ -139,6 +147,8 @@ class MediaPlane {
 
  private:
   std::vector<MediaWorker*> workers_;
+  size_t spread_at_ = 0;
+  std::map<std::pair<size_t, size_t>, std::shared_ptr<RelayRing>> rings_;
   std::string media_address_;
   SsrcSource ssrcs_;
   uint64_t next_transport_id_ = 1;
@@ -153,8 +163,10 @@ class MediaPlane {
 class ChannelMedia {
  public:
   /// `worker` null: the channel has no media (a server without media workers).
-  /// `channel` names its route table on the worker.
-  ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel);
+  /// `channel` names its route table on the worker. `home` is the worker's index: the
+  /// channel's publish and data transports live there, and its subscribe transports
+  /// until the plane's spread_at() (then on other workers, from mirrors).
+  ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t channel, size_t home = 0);
   /// Posts the removal of every transport still open (their routes go with them).
   ~ChannelMedia();
   ChannelMedia(const ChannelMedia&) = delete;
@@ -241,6 +253,8 @@ class ChannelMedia {
  private:
   struct PublishSide {
     uint64_t transport_id = 0;
+    std::vector<InboundTrack> inbound;   ///< as the transport was given them (for its mirrors)
+    std::map<size_t, uint64_t> mirrors;  ///< by worker index: its mirror there (relay.cpp)
     std::shared_ptr<TransportCounters> counters;
     std::map<TrackKind, AcceptedTrack> tracks;  ///< what each published track negotiated
     std::map<TrackKind, size_t> index;          ///< ... and its index on the transport
@@ -249,6 +263,7 @@ class ChannelMedia {
   };
   struct SubscribeSide {
     uint64_t transport_id = 0;
+    size_t worker = 0;  ///< the worker's index (the home worker's, unless spread)
     std::shared_ptr<TransportCounters> counters;
     LocalTransport local;
     std::vector<OfferedTrack> offered;  ///< in offer order
@@ -264,13 +279,29 @@ class ChannelMedia {
     uint64_t subscribe_version = 0;  ///< of the session's subscribe offers, across transports
   };
 
-  void RemoveTransport(uint64_t id);
+  void RemoveTransport(uint64_t id) { RemoveTransport(home_, id); }
+  void RemoveTransport(size_t worker, uint64_t id);
+  [[nodiscard]] MediaWorker* WorkerAt(size_t w) const { return w == home_ ? worker_ : plane_.worker(w); }
+  /// The worker a new subscribe transport goes to: home, or once home holds spread_at()
+  /// of them the worker with the fewest of this channel's (home first among equals).
+  [[nodiscard]] size_t PlaceSubscriber();
+  /// `pub`'s id on worker `w`: its transport at home, elsewhere its mirror (made on
+  /// first use: the mirror on `w`, the relay to it at home).
+  uint64_t PublisherOn(PublishSide& pub, size_t w);
+  /// ... without making one (0: none).
+  [[nodiscard]] uint64_t FindPublisherOn(const PublishSide& pub, size_t w) const;
+  /// Removes the mirrors of `pub` (its relays go with its transport at home).
+  void DropMirrors(PublishSide& pub);
+  /// When no subscribe transport of the channel is left on worker `w`, the mirrors there
+  /// go (and their relays).
+  void PruneMirrors(size_t w);
   [[nodiscard]] const SessionMedia* Find(SessionId session) const;
   [[nodiscard]] SessionMedia* Find(SessionId session);
 
   MediaPlane& plane_;
   MediaWorker* worker_;
   uint64_t channel_;
+  size_t home_;
   std::map<SessionId, SessionMedia> sessions_;
   size_t layered_ = 0;  ///< sessions whose publish side has a track in layers (CountLayered)
   void CountLayered();

@@ -328,7 +328,8 @@ void WebRtcTransport::HandleMedia(RtpView& v, int64_t now_us, int64_t arrival_us
 }
 
 void WebRtcTransport::Tick(int64_t now_us) {
-  if (state_ == State::kFailed || state_ == State::kClosed) return;  // no retransmitted flights, no timers
+  if (state_ == State::kFailed || state_ == State::kClosed || params_.mirror)
+    return;  // no retransmitted flights, no timers
   if (restart_connect_clock_) {
     restart_connect_clock_ = false;
     created_us_ = std::max(created_us_, now_us);

@@ -68,6 +68,9 @@ struct TransportParams {
   /// A data connection: the client's SCTP port (a=sctp-port); 0 = a media transport.
   /// Data connections carry SCTP (data channels) in DTLS and no SRTP.
   uint16_t sctp_port = 0;
+  /// A mirror (relay.cpp): the stand-in on another worker for a publisher whose packets
+  /// its home worker relays. It has no client: no ICE, DTLS, SRTP or timers of its own.
+  bool mirror = false;
 };
 
 /// Counters of one transport: written on the worker thread, read by the control plane

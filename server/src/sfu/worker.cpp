@@ -112,6 +112,9 @@ void MediaWorker::Stop() {
   thread_.join();
   for (const auto& entry : transports_) forwarder_.Detach(entry.first);
   transports_.clear();
+  relays_.clear();
+  remote_wanted_.clear();
+  mirrors_.clear();
   by_ufrag_.clear();
   by_address_.clear();
 }
@@ -135,19 +138,6 @@ void MediaWorker::RunPosted() {
   }
   // Posted work belongs to no one transport: a throw is counted and logged only.
   for (auto& fn : batch) Guarded(0, fn);
-}
-
-template <typename Fn>
-void MediaWorker::Guarded(uint64_t transport, Fn&& fn) {
-  current_ = transport;
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    OnException(e.what());
-  } catch (...) {
-    OnException("an exception not derived from std::exception");
-  }
-  current_ = 0;
 }
 
 void MediaWorker::OnException(const char* what) {
@@ -178,7 +168,7 @@ Transport* MediaWorker::AddTransport(uint64_t id, TransportParams params, uint64
   WebRtcTransport::PacketSink* sink = this;
   auto t = std::make_unique<Transport>(id, std::move(params), cert_, Now(), timeouts, listener, sink);
   Transport* raw = t.get();
-  by_ufrag_[raw->params().local_ufrag] = raw;
+  if (!raw->params().mirror) by_ufrag_[raw->params().local_ufrag] = raw;  // a mirror has no client
   transports_[id] = std::move(t);
   forwarder_.Attach(id, channel);
   return raw;
@@ -189,7 +179,8 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   if (it == transports_.end()) return;
   forwarder_.Detach(id);
   data_.Remove(id);
-  by_ufrag_.erase(it->second->params().local_ufrag);
+  ForgetRelays(id);
+  if (!it->second->params().mirror) by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
     if (a->second == it->second.get())
       a = by_address_.erase(a);
@@ -277,6 +268,7 @@ void MediaWorker::OnDataMessage(WebRtcTransport& t, const SctpMessage& m) {
 }
 
 void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
+  if (t.params().mirror) return TickMirror(t, now_us);
   t.Tick(now_us);
   if (t.state() != Transport::State::kConnected) return;
   // A decoder can only start on a keyframe: ask for one when either end of a route
@@ -285,6 +277,7 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
   if (t.TakeJustConnected()) forwarder_.OnConnected(t, now_us);
   forwarder_.OnTick(t, now_us);
   t.SendFeedback(now_us);
+  if (!relays_.empty()) RelayLayers(t, now_us);
 }
 
 void MediaWorker::Loop() {
@@ -323,6 +316,9 @@ void MediaWorker::Loop() {
       RunPosted();
       Flush();
     }
+    // Other workers' rings (after the eventfd was read: an entry written after this
+    // drain wakes the next poll).
+    if (!rings_in_.empty()) DrainRelays(Now());
     if (fds[0].revents & POLLIN) {
       for (;;) {
         for (size_t i = 0; i < kBatch; ++i) {
@@ -368,6 +364,7 @@ void MediaWorker::Loop() {
       Tick(now_us);
       Flush();
     }
+    WakeRelays();
   }
 }
 

@@ -22,6 +22,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +40,7 @@
 #include "sfu/dtls.hpp"
 #include "sfu/forwarder.hpp"
 #include "sfu/probe_sessions.hpp"
+#include "sfu/relay_ring.hpp"
 #include "sfu/router.hpp"
 #include "sfu/rtp.hpp"
 #include "sfu/send_batch.hpp"
@@ -133,6 +135,29 @@ class MediaWorker final : private WebRtcTransport::Listener,
   bool OpenProbe(const ProbeGrant& grant) { return probes_.Open(grant, Now()); }
   [[nodiscard]] size_t probe_count() const { return probes_.size(); }
 
+  // A channel spread over workers (relay.cpp). Its publishers live on its home worker;
+  // a subscriber on another worker is routed from a mirror there: a transport without a
+  // client whose packets are the home worker's copies of the publisher's (relay_ring.hpp).
+  /// The eventfd that wakes this worker's loop (any thread; a ring to it duplicates it).
+  [[nodiscard]] int wake_fd() const { return wake_fd_; }
+  /// Worker thread: `ring` brings entries from another worker, drained at every wake.
+  void AddInboundRing(std::shared_ptr<RelayRing> ring);
+  /// Home side: what `publisher` sends (its forwarded packets, sender reports and layer
+  /// pauses) is copied through `ring` to the worker of `mirror`.
+  void AddRelay(uint64_t publisher, std::shared_ptr<RelayRing> ring, uint64_t mirror);
+  /// Mirror side: transport `id` stands in for `publisher` of the home worker reached
+  /// through `to_home`, with its inbound tracks; its routes live in `channel`'s table.
+  void AddMirror(uint64_t id, const std::vector<InboundTrack>& tracks, uint64_t channel,
+                 std::shared_ptr<RelayRing> to_home, uint64_t publisher);
+  /// Home side: the relay to `mirror` goes (its worker no longer holds the mirror).
+  void RemoveRelay(uint64_t mirror) { ForgetRelays(mirror); }
+  /// The mirrors on this worker standing in for `publisher` of another (control and tests).
+  [[nodiscard]] std::vector<uint64_t> MirrorsOf(uint64_t publisher) const;
+  /// The mirrors `publisher` is relayed to from here (control and tests).
+  [[nodiscard]] std::vector<uint64_t> RelaysOf(uint64_t publisher) const;
+  /// Entries taken from other workers' rings (any thread: tests and /metrics).
+  [[nodiscard]] uint64_t relayed_in() const { return relayed_in_.load(std::memory_order_relaxed); }
+
   // Loop counters (any thread; /metrics shows them).
   /// Times the loop returned from waiting (I/O, posted work or its tick timer).
   [[nodiscard]] uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
@@ -177,9 +202,11 @@ class MediaWorker final : private WebRtcTransport::Listener,
   void OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old) override;
   void OnRtp(WebRtcTransport& publisher, size_t track, const RtpView& v) override {
     forwarder_.OnRtp(publisher, track, v);
+    if (!relays_.empty()) RelayRtp(publisher, track, v);
   }
   void OnRtcp(WebRtcTransport& t, std::span<const uint8_t> rtcp, int64_t now_us) override {
     forwarder_.OnRtcp(t, rtcp, now_us);
+    if (!relays_.empty() && !t.tracks().empty()) RelayRtcp(t, rtcp);
   }
   void OnDropped(WebRtcTransport& /*t*/, DropReason reason) override { drops_.Count(reason); }
   void OnDataMessage(WebRtcTransport& t, const SctpMessage& m) override;
@@ -191,6 +218,33 @@ class MediaWorker final : private WebRtcTransport::Listener,
   void Flush();
   // Forwarder::Transports
   Transport* Find(uint64_t id) override { return FindTransport(id); }
+  bool RelayKeyframe(uint64_t id) override;
+  uint32_t RemoteWanted(uint64_t publisher, size_t first) override;
+
+  // Relays (relay.cpp).
+  /// Home side: a copy of the packet of `publisher`'s track to each of its mirrors.
+  void RelayRtp(const Transport& publisher, size_t track, const RtpView& v);
+  /// Home side: the publisher's RTCP to each of its mirrors.
+  void RelayRtcp(const Transport& publisher, std::span<const uint8_t> rtcp);
+  /// Home side, each tick of a publisher with mirrors: its layers' pause state (every
+  /// kRelayLayersUs).
+  void RelayLayers(Transport& publisher, int64_t now_us);
+  /// Mirror side, each tick: tells the home worker what the mirror's routes want of each
+  /// layered source when that changed (at most every kRelayLayersUs).
+  void TickMirror(Transport& mirror, int64_t now_us);
+  /// Takes what the other workers sent: packets forwarded from mirrors, their requests.
+  void DrainRelays(int64_t now_us);
+  /// Handles one entry of an inbound ring (held RTP stays valid until its Pop).
+  void HandleRelayed(RelayEntry& e, int64_t now_us);
+  /// Wakes each worker a ring of this one's carries news to.
+  void WakeRelays();
+  /// A ring this worker produces into, remembered for WakeRelays.
+  void NoteOutboundRing(const std::shared_ptr<RelayRing>& ring);
+  /// Copies an entry into `ring`, or counts it dropped when the ring is full.
+  bool Push(RelayRing& ring, RelayEntry::Kind kind, uint64_t target, uint32_t track, uint32_t value, uint64_t mirror,
+            std::span<const uint8_t> data);
+  /// Forgets a transport's relays or mirror as it goes.
+  void ForgetRelays(uint64_t id);
 
   int fd_ = -1;
   int wake_fd_ = -1;
@@ -209,12 +263,50 @@ class MediaWorker final : private WebRtcTransport::Listener,
   Forwarder forwarder_;  ///< after drops_ and batch_, which it is given
   ProbeSessions probes_;
   DataRelay data_;
+  struct RelayOut {
+    std::shared_ptr<RelayRing> ring;
+    uint64_t mirror = 0;
+  };
+  struct Relays {
+    std::vector<RelayOut> out;
+    int64_t next_layers_us = 0;
+  };
+  std::unordered_map<uint64_t, Relays> relays_;  ///< by publisher transport (home side)
+  struct RemoteWant {
+    uint64_t mirror = 0;
+    uint32_t first = 0, mask = 0;
+  };
+  std::unordered_map<uint64_t, std::vector<RemoteWant>> remote_wanted_;  ///< by publisher (home side)
+  struct Mirror {
+    std::shared_ptr<RelayRing> home;
+    uint64_t publisher = 0;  ///< on the home worker
+    int64_t next_wanted_us = 0;
+    std::vector<std::pair<uint32_t, uint32_t>> told;  ///< (source, mask) last sent home
+  };
+  std::unordered_map<uint64_t, Mirror> mirrors_;       ///< by mirror transport (mirror side)
+  std::vector<std::shared_ptr<RelayRing>> rings_in_;   ///< drained at every wake
+  std::vector<std::shared_ptr<RelayRing>> rings_out_;  ///< woken after each unit of work
+  std::atomic<uint64_t> relayed_in_{0};
+  static constexpr int64_t kRelayLayersUs = 100'000;
   int64_t last_tick_us_ = 0;
   uint64_t current_ = 0;  ///< the transport the work in progress is for (0 = none), for Guarded
   std::atomic<uint64_t> wakeups_{0}, exceptions_{0};
   int64_t exception_logged_us_ = 0;     ///< when Guarded last logged
   uint64_t exceptions_not_logged_ = 0;  ///< caught since then, not logged
 };
+
+template <typename Fn>
+void MediaWorker::Guarded(uint64_t transport, Fn&& fn) {
+  current_ = transport;
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    OnException(e.what());
+  } catch (...) {
+    OnException("an exception not derived from std::exception");
+  }
+  current_ = 0;
+}
 
 /// Family, port and address as a fixed-size key: looking a transport up by the
 /// sender's address allocates nothing.
