@@ -6,10 +6,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parley::bench {
@@ -26,6 +28,25 @@ inline double CpuSeconds(pid_t pid) {
   // Fields after the command: state(0) ... utime(11) stime(12), in clock ticks.
   if (f.size() < 13) return 0;
   return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// User + system CPU seconds of each thread of the process so far, by thread id.
+inline std::vector<std::pair<long, double>> ThreadCpuSeconds(pid_t pid) {
+  std::vector<std::pair<long, double>> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const std::string tid = entry.path().filename().string();
+    std::ifstream in(entry.path() / "stat");
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = s.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(s.substr(close + 2));
+    std::vector<std::string> f;
+    for (std::string field; rest >> field;) f.push_back(field);
+    if (f.size() < 13) continue;
+    out.emplace_back(std::stol(tid), (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK)));
+  }
+  return out;
 }
 
 /// Resident memory (VmRSS), KiB; 0 when the process is gone.

@@ -21,7 +21,11 @@
 //
 //   sfu_load [--shape livestream|audio|meeting] [--steps 50,100,200] [--servers parley,janus]
 //            [--warm-s 3] [--measure-s 5] [--profile gcm|cm] [--out DIR] [--short]
-//            [--parleyd PATH] [--server-cpu 0] [--client-cpu 1]
+//            [--parleyd PATH] [--server-cpu 0|0,1] [--client-cpu 1] [--media-workers 1] [--spread-at 0]
+//
+// With --media-workers 2 --spread-at K (and --server-cpu 0,1) one channel's subscribers
+// beyond K on its worker go to the other worker (parleyd --media-spread-at): "thr %" is
+// the busiest server thread, the share of a core the fan-out needs from any one worker.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -79,6 +83,7 @@ namespace {
 using parley::bench::CpuSeconds;
 using parley::bench::Pin;
 using parley::bench::RssKb;
+using parley::bench::ThreadCpuSeconds;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -99,7 +104,9 @@ struct Options {
   std::string out = "build/sfu-load";
   std::string parleyd = PARLEYD_DEFAULT_PATH;
   std::string janus = "/usr/bin/janus";
-  int server_cpu = 0, client_cpu = 1;
+  std::string server_cpus = "0";  ///< taskset's list: "0", or "0,1" for two media workers
+  int client_cpu = 1;
+  int media_workers = 1, spread_at = 0;  ///< parleyd's --media-workers and --media-spread-at
   bool short_run = false;
 };
 
@@ -732,7 +739,7 @@ class ParleyServer : public Server {
     std::string port_file = (dir / "port").string(), key = "sfu-load-bench-admin-key";
     pid_ = Spawn({"/usr/bin/taskset",
                   "-c",
-                  std::to_string(o.server_cpu),
+                  o.server_cpus,
                   o.parleyd,
                   "--port",
                   "0",
@@ -745,7 +752,9 @@ class ParleyServer : public Server {
                   "--log-level",
                   "warn",
                   "--media-workers",
-                  "1",
+                  std::to_string(o.media_workers),
+                  "--media-spread-at",
+                  std::to_string(o.spread_at),
                   "--heartbeat-interval-ms",
                   "3600000",
                   "--media-address",
@@ -914,8 +923,8 @@ class JanusServer : public Server {
     std::string cc = "cc -shared -fPIC -O2 " + (dir / "lo_unflag.c").string() + " -o " + shim.string() + " -ldl";
     if (std::system(cc.c_str()) != 0) throw std::runtime_error("cannot build the loopback shim");
     std::string preload = "LD_PRELOAD=" + shim.string();
-    pid_ = Spawn({"/usr/bin/env", preload, "/usr/bin/taskset", "-c", std::to_string(o.server_cpu), o.janus, "-F",
-                  etc.string(), "-C", (etc / "janus.jcfg").string()},
+    pid_ = Spawn({"/usr/bin/env", preload, "/usr/bin/taskset", "-c", o.server_cpus, o.janus, "-F", etc.string(), "-C",
+                  (etc / "janus.jcfg").string()},
                  (dir / "janus.log").string());
     for (int i = 0; i < 100; ++i) {
       try {
@@ -1021,6 +1030,7 @@ struct Row {
   std::string server, profiles;
   int step = 0, streams = 0, connected = 0, failed = 0, silent = 0;
   double pps = 0, cpu = 0, cpu_s_per_mpkt = 0, loss = 0, p50 = 0, p99 = 0, rss_kb_per_stream = 0;
+  double busiest = 0;  ///< the busiest server thread's CPU %
   long rcvbuf_errors = 0;
 };
 
@@ -1121,6 +1131,7 @@ std::vector<Row> RunServer(const Options& o, const std::string& which, const Med
     (void)loop.TakeWindow();
     Edge e0 = edge();
     double cpu0 = CpuSeconds(server->pid());
+    const auto threads0 = ThreadCpuSeconds(server->pid());
     long drops0 = UdpRcvbufErrors();
     auto t0 = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::seconds(o.measure_s));
@@ -1128,6 +1139,12 @@ std::vector<Row> RunServer(const Options& o, const std::string& which, const Med
     Edge e1 = edge();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     double cpu = CpuSeconds(server->pid()) - cpu0;
+    for (const auto& [tid, s1] : ThreadCpuSeconds(server->pid())) {
+      double s0 = 0;
+      for (const auto& [t, v] : threads0)
+        if (t == tid) s0 = v;
+      row.busiest = std::max(row.busiest, 100.0 * (s1 - s0) / secs);
+    }
     uint64_t received = 0, lost = 0;
     for (auto& p : subscribers) {
       uint64_t r = e1.received[p.get()] - e0.received[p.get()];
@@ -1150,12 +1167,13 @@ std::vector<Row> RunServer(const Options& o, const std::string& which, const Med
     row.p99 = Percentile(w.latency_us, 99);
     row.rss_kb_per_stream = streams ? static_cast<double>(RssKb(server->pid()) - rss0) / streams : 0;
     row.rcvbuf_errors = UdpRcvbufErrors() - drops0;
-    std::printf("%-7s %6d %8d %7d/%-4d %10.0f %7.1f %9.2f %7.2f %7d %8.0f %8.0f %9.1f %8ld  %s\n", which.c_str(), step,
-                row.streams, row.connected, row.failed, row.pps, row.cpu, row.cpu_s_per_mpkt, row.loss, row.silent,
-                row.p50, row.p99, row.rss_kb_per_stream, row.rcvbuf_errors, row.profiles.c_str());
+    std::printf("%-7s %6d %8d %7d/%-4d %10.0f %7.1f %7.1f %9.2f %7.2f %7d %8.0f %8.0f %9.1f %8ld  %s\n", which.c_str(),
+                step, row.streams, row.connected, row.failed, row.pps, row.cpu, row.busiest, row.cpu_s_per_mpkt,
+                row.loss, row.silent, row.p50, row.p99, row.rss_kb_per_stream, row.rcvbuf_errors, row.profiles.c_str());
     std::fflush(stdout);
     rows.push_back(row);
-    if (row.loss > 1.0 || row.cpu > 98.0) break;  // past the core: the next step says nothing more
+    // Past a core (the busiest thread's: a media worker): the next step says nothing more.
+    if (row.loss > 1.0 || row.busiest > 98.0) break;
   }
   stop = true;
   media_thread.join();
@@ -1234,7 +1252,11 @@ int main(int argc, char** argv) {
     else if (k == "--janus")
       o.janus = next();
     else if (k == "--server-cpu")
-      o.server_cpu = std::stoi(next());
+      o.server_cpus = next();
+    else if (k == "--media-workers")
+      o.media_workers = std::stoi(next());
+    else if (k == "--spread-at")
+      o.spread_at = std::stoi(next());
     else if (k == "--client-cpu")
       o.client_cpu = std::stoi(next());
     else if (k == "--short")
@@ -1243,7 +1265,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: sfu_load [--shape livestream|audio|meeting] [--steps a,b,c] [--servers parley,janus]\n"
                    "                [--warm-s 3] [--measure-s 5] [--profile gcm|cm] [--out DIR] [--short]\n"
-                   "                [--parleyd PATH] [--janus PATH] [--server-cpu 0] [--client-cpu 1]\n");
+                   "                [--parleyd PATH] [--janus PATH] [--server-cpu 0|0,1] [--client-cpu 1]\n"
+                   "                [--media-workers 1] [--spread-at 0]\n");
       return 2;
     }
   }
@@ -1273,10 +1296,14 @@ int main(int argc, char** argv) {
   Pin(o.client_cpu);
   std::printf("sfu_load: %s, steps", o.shape.c_str());
   for (int s : o.steps) std::printf(" %d", s);
-  std::printf("; server on CPU %d, generator on CPU %d; %zu media packets a %.0f s loop\n", o.server_cpu, o.client_cpu,
-              media.packets.size(), static_cast<double>(media.loop_us) / 1e6);
-  std::printf("%-7s %6s %8s %12s %10s %7s %9s %7s %7s %8s %8s %9s %8s  %s\n", "server", "step", "streams", "conn/fail",
-              "fwd pkt/s", "cpu %", "cpu-s/Mp", "loss %", "silent", "p50 us", "p99 us", "KiB/strm", "rcvbuf!", "srtp");
+  std::printf(
+      "; server on CPU %s (parleyd: %d media worker%s, spread at %d), generator on CPU %d; %zu media packets a "
+      "%.0f s loop\n",
+      o.server_cpus.c_str(), o.media_workers, o.media_workers == 1 ? "" : "s", o.spread_at, o.client_cpu,
+      media.packets.size(), static_cast<double>(media.loop_us) / 1e6);
+  std::printf("%-7s %6s %8s %12s %10s %7s %7s %9s %7s %7s %8s %8s %9s %8s  %s\n", "server", "step", "streams",
+              "conn/fail", "fwd pkt/s", "cpu %", "thr %", "cpu-s/Mp", "loss %", "silent", "p50 us", "p99 us",
+              "KiB/strm", "rcvbuf!", "srtp");
   std::vector<Row> all;
   std::map<std::string, double> best;
   for (const auto& s : o.servers) {

@@ -370,9 +370,9 @@ Result<std::string> ChannelMedia::Subscribe(SessionId sub, SessionId pub, std::s
                    existing->rtx_payload_type,
                    existing->red_accepted ? existing->red_payload_type : uint8_t{0},
                    stream_type};
-    sub_worker->Post([w = sub_worker, from = PublisherOn(*published, side.worker), to = side.transport_id, spec] {
-      w->AddRoute(from, to, spec);
-    });
+    const uint64_t from = PublisherOn(*published, side.worker);
+    if (from != 0)  // 0: no mirror could be made there (no ring): nothing to route from
+      sub_worker->Post([w = sub_worker, from, to = side.transport_id, spec] { w->AddRoute(from, to, spec); });
   }
   if (side.offered.empty())
     return MakeError(Errc::kSubscribeRemoteStreamGone, "the remote tracks carry no media to forward");
