@@ -1,6 +1,7 @@
 // libparley on loopback: time from JoinChannel to the join result and to the first
-// remote video frame (p50/p95 over N runs, a fresh pair of engines each run, the
-// other participant already publishing, in dual stream and in one stream), and the CPU of engines that publish
+// remote video frame, with where it goes (the startup phases the engine reports:
+// signalling, ICE, DTLS, first packets, first decoded frame) (p50/p95 over N runs, a fresh pair of engines each run,
+// the other participant already publishing, in dual stream and in one stream), and the CPU of engines that publish
 // 640x360@30 VP8 + Opus and subscribe to one such stream (getrusage of this process,
 // which holds exactly two engines; the server is another process).
 //   sdk_bench [runs=20] [cpu-seconds=10]
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,6 +32,11 @@ struct Waiter : EngineEventListener, MediaFrameObserver {
   std::condition_variable cv;
   Clock::time_point joined{}, first_frame{};
   int32_t result = -1;
+  std::vector<std::pair<StartupPhase, int>> phases;  ///< OnStartupPhase, as reported
+  void OnStartupPhase(StartupPhase p, int ms) override {
+    std::lock_guard<std::mutex> lock(mu);
+    phases.emplace_back(p, ms);
+  }
   void OnJoinChannelResult(int32_t r, const std::string&, const std::string&, int) override {
     std::lock_guard<std::mutex> lock(mu);
     result = r;
@@ -70,6 +77,7 @@ int main(int argc, char** argv) {
     EngineConfig pub_cfg = cfg;
     pub_cfg.dual_stream = dual;
     std::vector<double> join_ms, frame_ms;
+    std::map<StartupPhase, std::vector<double>> phase_ms;  ///< the newcomer's startup phases
     for (int i = 0; i < runs; ++i) {
       std::string channel = std::string(dual ? "dual" : "single") + std::to_string(i);
       Waiter wa, wb;
@@ -86,6 +94,8 @@ int main(int argc, char** argv) {
       if (ok && wb.result == 0) {
         join_ms.push_back(std::chrono::duration<double, std::milli>(wb.joined - t0).count());
         frame_ms.push_back(std::chrono::duration<double, std::milli>(wb.first_frame - t0).count());
+        std::lock_guard<std::mutex> lock(wb.mu);
+        for (const auto& [p, ms] : wb.phases) phase_ms[p].push_back(ms);
       }
       RtcEngine::Destroy(b);
       RtcEngine::Destroy(a);
@@ -96,6 +106,11 @@ int main(int argc, char** argv) {
                 Percentile(join_ms, 0.95));
     std::printf("  JoinChannel -> first remote video frame: p50 %.0f ms  p95 %.0f ms\n", Percentile(frame_ms, 0.5),
                 Percentile(frame_ms, 0.95));
+    // Where that time goes: each phase's time since JoinChannel (OnStartupPhase).
+    std::printf("  phases (ms since JoinChannel, p50 / p95):");
+    for (const auto& [p, v] : phase_ms)
+      std::printf(" %s %.0f / %.0f;", std::string(Name(p)).c_str(), Percentile(v, 0.5), Percentile(v, 0.95));
+    std::printf("\n");
   }
 
   // CPU: two engines, each publishing 640x360@30 VP8 + Opus and subscribing to the

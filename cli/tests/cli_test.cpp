@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -482,6 +483,25 @@ TEST(CliJoin, TwoClientsReceiveEachOthersMediaAndLeaveCleanly) {
     }
     EXPECT_GT(sending, 0) << r->out;
     EXPECT_GT(receiving, 0) << r->out;
+    // Where the time to the first picture went: each startup phase once, with its time
+    // since the join began, in the order each chain of them must come in (the answer's
+    // request and the connection's progress run side by side).
+    std::map<std::string, int> ms;
+    for (const auto& e : ev.all)
+      if (e.value("event", "") == "phase") {
+        EXPECT_FALSE(ms.count(e.value("phase", ""))) << "twice: " << e.dump();
+        ms[e.value("phase", "")] = e.value("ms", -1);
+      }
+    for (const char* p : {"joined", "publishAnswered", "subscribeOffered", "subscribeAnswered", "iceConnected",
+                          "dtlsConnected", "firstRtp", "firstFrame"})
+      EXPECT_TRUE(ms.count(p)) << p << " missing: " << r->out;
+    auto in_order = [&](std::vector<const char*> chain) {
+      for (size_t i = 1; i < chain.size(); ++i)
+        EXPECT_LE(ms[chain[i - 1]], ms[chain[i]]) << chain[i - 1] << " before " << chain[i] << ": " << r->out;
+    };
+    in_order({"joined", "subscribeOffered", "subscribeAnswered"});
+    in_order({"joined", "publishAnswered"});
+    in_order({"subscribeOffered", "iceConnected", "dtlsConnected", "firstRtp", "firstFrame"});
   }
 }
 

@@ -98,6 +98,9 @@ struct parley_engine : parley::EngineEventListener, parley::MediaFrameObserver {
   void OnDataChannelStateChanged(parley::DataChannelState s) override {
     if (auto c = Callbacks(); c.on_data_channel_state) c.on_data_channel_state(c.user_data, static_cast<int>(s));
   }
+  void OnStartupPhase(parley::StartupPhase phase, int elapsed_ms) override {
+    if (auto c = Callbacks(); c.on_startup_phase) c.on_startup_phase(c.user_data, static_cast<int>(phase), elapsed_ms);
+  }
   void OnRemoteUserUpdated(const std::string& user_id, const std::string& user_name) override {
     if (auto c = Callbacks(); c.on_remote_user_updated)
       c.on_remote_user_updated(c.user_data, user_id.c_str(), user_name.c_str());
@@ -331,6 +334,8 @@ int32_t parley_engine_enable_volume_indication(parley_engine* e, int interval_ms
 
 static_assert(static_cast<int>(parley::VideoStreamType::kAuto) == PARLEY_VIDEO_STREAM_AUTO);  // big 0, small 1
 static_assert(static_cast<int>(parley::DataChannelState::kFailed) == PARLEY_DATA_CHANNEL_FAILED);
+static_assert(static_cast<int>(parley::StartupPhase::kFirstFrame) == PARLEY_PHASE_FIRST_FRAME);
+static_assert(static_cast<int>(parley::StartupPhase::kDtlsConnected) == PARLEY_PHASE_DTLS_CONNECTED);
 int32_t parley_engine_set_remote_video_stream_type(parley_engine* e, const char* user_id, int type) {
   if (type < PARLEY_VIDEO_STREAM_BIG || type > PARLEY_VIDEO_STREAM_AUTO) return kInvalidSubscribe;
   return Guard(e, [&, t = static_cast<parley::VideoStreamType>(type)](parley::RtcEngine& engine) {

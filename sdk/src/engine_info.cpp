@@ -21,4 +21,18 @@ std::string RtcEngine::SdkVersion() {
   return PARLEY_VERSION;
 }
 
+std::string_view Name(StartupPhase phase) {
+  switch (phase) {
+    case StartupPhase::kJoined: return "joined";
+    case StartupPhase::kPublishAnswered: return "publishAnswered";
+    case StartupPhase::kSubscribeOffered: return "subscribeOffered";
+    case StartupPhase::kSubscribeAnswered: return "subscribeAnswered";
+    case StartupPhase::kIceConnected: return "iceConnected";
+    case StartupPhase::kDtlsConnected: return "dtlsConnected";
+    case StartupPhase::kFirstRtp: return "firstRtp";
+    case StartupPhase::kFirstFrame: return "firstFrame";
+  }
+  return "unknown";
+}
+
 }  // namespace parley

@@ -38,6 +38,7 @@ import { sampleNetwork, qualityChanged } from './network.js';
 import { startHeartbeat, linkClosed, resume } from './link.js';
 import { onNotification } from './notifications.js';
 import { sendMessage } from './messages.js';
+import { startupPhase, applySubscribeOffer } from './subscribing.js';
 import { enableVolumeIndication } from './volume.js';
 import { snapshotOf } from './snapshot.js';
 import { listDevices, switchDevice, watchDevices } from './devices.js';
@@ -45,7 +46,7 @@ import { Playout } from './playout.js';
 import { DataConnection } from './data.js';
 import { kDefaultVideo, kDefaultSmallStream, videoConfig, videoConstraints, applyVideoConfig, smallStreamConfig } from './video-config.js';
 import { AudioMix, renegotiatePublish, stopLocal } from './publishing.js';
-import { AudioProfile, AudioScenario, audioSettings, audioConstraints, stereoAnswer } from './audio-profile.js';
+import { AudioProfile, AudioScenario, audioSettings, audioConstraints } from './audio-profile.js';
 // The protocol's words (track, role, profile and platform names, the timeout code of
 // each request), generated from the same catalog as the server's.
 import { Track, Role, Profile, Platform, VideoStreamType } from './protocol.js';
@@ -192,6 +193,7 @@ class Engine {
     this.playout?.ensure();  // while the click that joins counts: browsers start audio only then
     this.autoSubscribe = options.autoSubscribe !== false;
     const t0 = performance.now();
+    this.startup = { t0, seen: new Set() };
     try {
       if (!this.signal) await this.open();
       const hello = await this.request('hello', { sdkVersion: `parley.js ${VERSION}`, platform: Platform.H5 });
@@ -209,6 +211,7 @@ class Engine {
       if (this.volumeIndication?.intervalMs > 0) this.background(this.request('setVolumeIndication', { intervalMs: this.volumeIndication.intervalMs }));
       const result = { channelId: data.channelId, userId: data.userId, elapsedMs: Math.round(performance.now() - t0), users: data.users };
       this.emit('joinResult', { code: 0, ...result });
+      this.phase('joined');
       for (const u of data.users || []) {
         this.emit('remoteUserOnline', { userId: u.userId, user: u });
         this.userQuality(u);
@@ -508,32 +511,11 @@ class Engine {
     }
   }
 
-  async applySubscribeOffer(sdp) {
-    // Offers are applied one at a time, in order.
-    this.subscribeChain = (this.subscribeChain || Promise.resolve()).then(async () => {
-      if (!this.subscribePc) {
-        const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-        this.subscribePc = pc;
-        pc.ontrack = (e) => {
-          const msid = (e.streams[0] && e.streams[0].id) || '';
-          const trackName = e.track.id.startsWith(`${msid}-`) ? e.track.id.slice(msid.length + 1)
-            : (e.track.kind === 'audio' ? Track.AUDIO : Track.CAMERA);
-          if (e.track.kind === 'audio' && e.streams[0]) this.playout?.add(msid, e.streams[0]);
-          this.emit('remoteTrackAvailable', { userId: msid, track: trackName, kind: e.track.kind, mediaStreamTrack: e.track, stream: e.streams[0] });
-        };
-        pc.onconnectionstatechange = () => {
-          if (pc.connectionState === 'failed' && pc === this.subscribePc) this.fail(ErrorCode.MEDIA_CONNECTION_CREATE_FAILED, 'subscribe connection failed');
-        };
-      }
-      const pc = this.subscribePc;
-      await pc.setRemoteDescription({ type: 'offer', sdp });
-      // Stereo streams (the server offers them as such) are decoded in stereo.
-      const answer = await pc.createAnswer();
-      await pc.setLocalDescription({ type: 'answer', sdp: stereoAnswer(sdp, answer.sdp) });
-      await this.request('subscribeAnswer', { sdp: pc.localDescription.sdp });
-    });
-    return this.subscribeChain;
-  }
+  /** Emits `startupPhase` ({ phase, ms }: ms since joinChannel began) once per phase and join. */
+  phase(name) { startupPhase(this, name); }
+
+  /** Applies the server's subscribe offer (./subscribing.js); offers go one at a time, in order. */
+  applySubscribeOffer(sdp) { return applySubscribeOffer(this, sdp); }
 
   // ---- stats and network quality -------------------------------------------
   startStats() {

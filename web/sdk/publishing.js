@@ -142,6 +142,7 @@ export async function renegotiatePublish(engine, before) {
   const data = added.length
     ? await e.request('publish', { tracks: added, sdp: offerForServer(pc.localDescription.sdp, e.audio) })
     : await e.request('updatePublish', { sdp: offerForServer(pc.localDescription.sdp, e.audio) });
+  e.phase('publishAnswered');
   e.audioOut = sendAudio;
   await pc.setRemoteDescription({ type: 'answer', sdp: answerForBrowser(data.sdp, e.audio) });
   // Muted before publishing (or before a republish): tell the server once the track

@@ -1,5 +1,6 @@
 // parley.js end to end in Chromium through parleyd: participants publish fake camera +
-// microphone and subscribe to each other; a late joiner gets video within 1 s; an
+// microphone and subscribe to each other; a late joiner gets video within 1 s and is
+// told where the time went (startupPhase); an
 // audience member cannot publish (0x0103030d) but can watch; closing a tab produces
 // the unpublish and offline events for the others.
 import { test } from 'node:test';
@@ -14,6 +15,8 @@ async function participant({ token, name, publish, role, profile }) {
   window.engine = engine;
   window.events = [];
   window.firstFrame = {};
+  window.phases = [];
+  engine.on('startupPhase', (p) => window.phases.push(p));
   for (const ev of ['remoteUserOnline', 'remoteUserOffline', 'remoteTrackAvailable', 'remoteTrackUnavailable', 'error', 'warning',
     'sessionRemoved', 'remoteStreamAborted', 'remoteStreamResumed']) {
     engine.on(ev, (p) => window.events.push({ ev, userId: p.userId, track: p.track, kind: p.kind, code: p.code, reason: p.reason, t: performance.now() }));
@@ -108,6 +111,17 @@ test('participants see and hear each other through parley.js', { timeout: 90000 
     assert.deepEqual(Object.keys(firstFrame).sort(), ['alice', 'bob']);
     for (const ms of Object.values(firstFrame)) assert.ok(ms < 1000, `first frame after ${ms} ms`);
     await c.page.screenshot({ path: join(outDir, 'sdk-late-joiner.png') });
+    // Where the late joiner's time went: each startup phase once, in the order each chain
+    // of them must come in (the answer's request and the connection's progress overlap).
+    const phases = await c.page.evaluate(() => window.phases);
+    console.log(`# late joiner's startup phases (ms since joinChannel): ${phases.map((p) => `${p.phase} ${p.ms}`).join(', ')}`);
+    const at = Object.fromEntries(phases.map((p) => [p.phase, p.ms]));
+    assert.equal(phases.length, Object.keys(at).length, 'each phase once');
+    for (const name of ['joined', 'subscribeOffered', 'subscribeAnswered', 'iceConnected', 'dtlsConnected', 'firstRtp', 'firstFrame'])
+      assert.ok(name in at, `${name} missing from ${JSON.stringify(phases)}`);
+    assert.ok(!('publishAnswered' in at), 'carol does not publish');
+    for (const chain of [['joined', 'subscribeOffered', 'subscribeAnswered'], ['subscribeOffered', 'iceConnected', 'dtlsConnected', 'firstRtp', 'firstFrame']])
+      for (let i = 1; i < chain.length; i++) assert.ok(at[chain[i - 1]] <= at[chain[i]], `${chain[i - 1]} before ${chain[i]}: ${JSON.stringify(phases)}`);
 
     // Alice closes her tab: the others are told her tracks and then she are gone.
     await a.page.close();

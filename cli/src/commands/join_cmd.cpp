@@ -85,6 +85,18 @@ class Session : public EngineEventListener, public MediaFrameObserver {
     Emit({{"event", "trackAvailable"}, {"userId", id}, {"track", TrackName(t)}},
          fmt::format("receiving {}'s {}", id, TrackName(t)));
   }
+  void OnStartupPhase(StartupPhase phase, int elapsed_ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    phases_.emplace_back(phase, elapsed_ms);
+    if (json_) {
+      Emit({{"event", "phase"}, {"phase", Name(phase)}, {"ms", elapsed_ms}}, "");
+    } else if (phase == StartupPhase::kFirstFrame) {  // a person gets the breakdown once, with the picture
+      std::string steps;
+      for (const auto& [p, ms] : phases_)
+        if (p != StartupPhase::kFirstFrame) steps += fmt::format("{}{} {} ms", steps.empty() ? "" : ", ", Name(p), ms);
+      Emit({}, fmt::format("first remote picture {} ms after joining began ({})", elapsed_ms, steps));
+    }
+  }
   void OnActiveSpeaker(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     Emit({{"event", "activeSpeaker"}, {"userId", id}}, id + " is speaking");
@@ -345,6 +357,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
   }
 
   bool json_;
+  std::vector<std::pair<StartupPhase, int>> phases_;  ///< reached so far, with their times
   std::mutex mu_;
   std::condition_variable cv_;
   int32_t join_result_ = kPending;

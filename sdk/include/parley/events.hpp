@@ -128,6 +128,10 @@ class EngineEventListener {
   /// server could not be reached).
   virtual void OnLastMileProbeResult([[maybe_unused]] int32_t code,
                                      [[maybe_unused]] const LastMileProbeResult& result) {}
+  /// The call reached `phase` `elapsed_ms` after JoinChannel (types.hpp StartupPhase):
+  /// once per phase and JoinChannel, so an application sees where the time to the first
+  /// remote picture goes.
+  virtual void OnStartupPhase([[maybe_unused]] StartupPhase phase, [[maybe_unused]] int elapsed_ms) {}
 };
 
 /// Receives decoded remote media. Runs on a media (GStreamer streaming) thread:

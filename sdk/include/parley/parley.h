@@ -28,6 +28,18 @@ enum {
   PARLEY_DATA_CHANNEL_OPEN = 2,
   PARLEY_DATA_CHANNEL_FAILED = 3
 };
+
+/* Where the time to the first remote picture goes (on_startup_phase). */
+enum {
+  PARLEY_PHASE_JOINED = 0,
+  PARLEY_PHASE_PUBLISH_ANSWERED = 1,
+  PARLEY_PHASE_SUBSCRIBE_OFFERED = 2,
+  PARLEY_PHASE_SUBSCRIBE_ANSWERED = 3,
+  PARLEY_PHASE_ICE_CONNECTED = 4,
+  PARLEY_PHASE_DTLS_CONNECTED = 5,
+  PARLEY_PHASE_FIRST_RTP = 6,
+  PARLEY_PHASE_FIRST_FRAME = 7
+};
 enum { PARLEY_CODEC_VP8 = 0, PARLEY_CODEC_H264 = 1 };
 enum { PARLEY_ROLE_BROADCASTER = 0, PARLEY_ROLE_AUDIENCE = 1 };
 enum {
@@ -162,6 +174,9 @@ typedef struct parley_callbacks {
    * was sent), and the data connection's state (PARLEY_DATA_CHANNEL_*). */
   void (*on_data_message)(void* user_data, const char* from_user_id, const uint8_t* data, size_t size, int flags);
   void (*on_data_channel_state)(void* user_data, int state);
+  /* Added after 0.1.0: the call reached a startup phase (PARLEY_PHASE_*), elapsed_ms
+   * after parley_join_channel; each phase once per join. */
+  void (*on_startup_phase)(void* user_data, int phase, int elapsed_ms);
 } parley_callbacks;
 
 /* A last-mile probe (as RtcEngine::StartLastMileDetect). */

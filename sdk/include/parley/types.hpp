@@ -319,6 +319,23 @@ struct AudioVolumeInfo {
 /// in a call opens it; a failure is reported (0x0F070005) and it opens again.
 enum class DataChannelState : uint8_t { kClosed = 0, kConnecting = 1, kOpen = 2, kFailed = 3 };
 
+/// Where the time from JoinChannel to the first remote picture goes
+/// (OnStartupPhase): each phase is reported once per JoinChannel, when it is reached.
+enum class StartupPhase : uint8_t {
+  kJoined = 0,             ///< the server accepted the join
+  kPublishAnswered = 1,    ///< the server answered the first publish offer
+  kSubscribeOffered = 2,   ///< the server's first subscribe offer arrived
+  kSubscribeAnswered = 3,  ///< ... and its answer was sent
+  kIceConnected = 4,       ///< the subscribe connection's ICE found a path
+  kDtlsConnected = 5,      ///< ... and its DTLS handshake finished: media can flow
+  kFirstRtp = 6,           ///< the first remote video's first packets arrived
+  kFirstFrame = 7,         ///< the first remote video frame was decoded
+};
+/// The phase's name as `parley join --json` and the browser SDK spell it:
+/// "joined", "publishAnswered", "subscribeOffered", "subscribeAnswered",
+/// "iceConnected", "dtlsConnected", "firstRtp", "firstFrame".
+std::string_view Name(StartupPhase phase);
+
 /// How one data message is sent (SendDataMessage) or was sent (OnDataMessage).
 struct DataMessageOptions {
   bool text = false;     ///< UTF-8 text (without U+0000) rather than bytes

@@ -85,6 +85,8 @@ void Call::JoinFailed(int32_t code, const std::string& message, const std::strin
 /// one before it answers, and the engine thread never waits.
 void Call::DoJoin(const Json& fields, const std::string& channel, const std::string& user) {
   auto t0 = Clock::now();
+  join_t0_ = t0;
+  phases_ = 0;
   SetStatus(ConnectionStatus::kConnecting);
   NewSignalChannel();
   signal_->Connect(config_.server_url, Timeout(),
@@ -123,6 +125,7 @@ void Call::Joined(const Json& d, const std::string& channel, const std::string& 
   ScheduleHeartbeat();
   int elapsed = ElapsedMs(t0);
   Notify([&](EngineEventListener& l) { l.OnJoinChannelResult(0, channel, user, elapsed); });
+  Phase(StartupPhase::kJoined);
   for (const auto& u : d.value("users", Json::array())) AddRemote(proto::UserInfo::FromJson(u));
   if (d.contains("activeSpeaker") && d["activeSpeaker"].is_string() && !d["activeSpeaker"].get<std::string>().empty())
     Notify([&](EngineEventListener& l) { l.OnActiveSpeaker(d["activeSpeaker"]); });
@@ -552,43 +555,6 @@ void Call::On(const proto::SessionRemoved& n) {
   if (signal_) signal_->Close();
   Error(n.code ? n.code : Code(Errc::kSessionRemoved), n.message.empty() ? "session removed: " + n.reason : n.message);
   Notify([&](EngineEventListener& l) { l.OnBye(n.reason); });
-}
-
-// ---- the subscribe connection's options and media callbacks --------------------------
-
-Result<std::unique_ptr<media::SubscribeConnection>> Call::NewSubscribeConnection() {
-  media::SubscribeOptions so;
-  so.ice_addresses = config_.ice_addresses;
-  so.record_dir = config_.record_dir;
-  so.playout = config_.audio_playout;
-  if (MissingDevice(so.playout, [this] { return media_.EnumerateDevices(DeviceKind::kSpeaker); })) {
-    Error(Code(Errc::kAudioPlayDeviceNotFound), "no speaker " + so.playout.substr(7));
-    so.playout = "null";
-  }
-  media::SubscribeCallbacks cb;
-  cb.on_video = [this](const RemoteTrackInfo& i, const VideoFrame& f) {
-    frames_.fetch_add(1, std::memory_order_relaxed);
-    quality_.OnVideoFrame(i.user_id, i.track, NowUs());
-    width_.store(f.width, std::memory_order_relaxed);
-    height_.store(f.height, std::memory_order_relaxed);
-    host_.OnRemoteVideoFrame(i, f);
-  };
-  cb.on_audio = [this](const RemoteTrackInfo& i, const AudioFrame& f) { host_.OnRemoteAudioFrame(i, f); };
-  cb.on_track = [this](const RemoteTrackInfo& i) {
-    Post([this, i] { Notify([&](EngineEventListener& l) { l.OnRemoteTrackAvailable(i.user_id, i.track); }); });
-  };
-  cb.on_record = [this](const RemoteTrackInfo& i, const std::string& path) {
-    Post([this, i, path] { Notify([&](EngineEventListener& l) { l.OnRecordingStarted(i.user_id, i.track, path); }); });
-  };
-  // One remote stream failing (or ending abruptly when its sender leaves) does not end
-  // the call: the others keep playing, so it is a warning. The renderer and the
-  // speaker are the application's own: those are errors.
-  cb.on_error = [this](int32_t code, const std::string& m) {
-    bool device = code == Code(Errc::kRenderOpenFailed) || code == Code(Errc::kRenderError) ||
-                  code == Code(Errc::kAudioPlayDeviceOpenFailed) || code == Code(Errc::kAudioPlayError);
-    Post([this, code, m, device] { device ? Error(code, m) : Warn(code, m); });
-  };
-  return media_.CreateSubscriber(so, std::move(cb));
 }
 
 }  // namespace parley::sdk::call

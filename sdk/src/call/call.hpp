@@ -145,6 +145,9 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   /// Data messages (call_data.cpp): Enable on the engine thread, Send on any.
   DataMessages& data() { return data_; }
   void Error(int32_t code, const std::string& message) override;
+  void Phase(StartupPhase phase) override { ReachPhase(phase, Clock::now()); }
+  /// Reports `phase` (reached at `at`) once per JoinChannel (OnStartupPhase).
+  void ReachPhase(StartupPhase phase, Clock::time_point at);
   void Warn(int32_t code, const std::string& message);
 
   /// A known member, or an unlisted one (a live channel's audience) heard from (any
@@ -308,6 +311,8 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   bool reconnecting_ = false;
   uint64_t resume_attempt_ = 0;  ///< the reconnection chain that may run
   Clock::time_point reconnect_deadline_{};
+  Clock::time_point join_t0_{};  ///< when JoinChannel began this call (startup phases count from it)
+  uint32_t phases_ = 0;          ///< the startup phases reported since (bit per StartupPhase)
   std::chrono::milliseconds reconnect_delay_{100};
   int resume_tries_ = 0;                  ///< attempts of the current reconnection
   bool resume_timeout_reported_ = false;  ///< a resume timeout is reported once per reconnection

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "parley/proto/errc.hpp"
+#include "parley/types.hpp"
 #include "signal_channel.hpp"
 
 namespace parley::sdk::call {
@@ -28,6 +29,8 @@ class CallLink {
   /// ones it was asked on.
   virtual void Request(std::string_view type, nlohmann::json body, Reply reply) = 0;
   virtual void Error(int32_t code, const std::string& message) = 0;
+  /// The call reached a startup phase (reported once per JoinChannel).
+  virtual void Phase(StartupPhase /*phase*/) {}
 };
 
 }  // namespace parley::sdk::call

@@ -308,6 +308,7 @@ void Publishing::SendPublish(const std::shared_ptr<media::PublishConnection>& ho
       return UpdatePreview();
     }
     Log().debug("parley: publish answer\n{}", d.value("sdp", ""));
+    listener_.Phase(StartupPhase::kPublishAnswered);
     holder->SetAnswer(d.value("sdp", ""), [this, gen = listener_.Generation(), holder, want](const Status& st) {
       if (gen != listener_.Generation()) return;
       if (!st)  // the connection is dropped

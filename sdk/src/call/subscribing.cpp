@@ -21,6 +21,7 @@ void Subscribing::Unsubscribe(const std::string& user_id, const TrackSet& tracks
 
 void Subscribing::ApplyOffer(const std::string& offer) {
   if (!listener_.Live()) return;
+  listener_.Phase(StartupPhase::kSubscribeOffered);
   if (!connection_) {
     auto made = listener_.NewSubscribeConnection();
     if (!made) return listener_.Error(static_cast<int32_t>(made.error().code), made.error().message);
@@ -42,6 +43,7 @@ void Subscribing::ApplyOffer(const std::string& offer) {
     if (!listener_.Live()) return;
     listener_.Request("subscribeAnswer", proto::SubscribeAnswerRequest{*answer}.ToJson(),
                       [this](int32_t code, const std::string& m, const nlohmann::json&) { Check(code, m); });
+    listener_.Phase(StartupPhase::kSubscribeAnswered);
   });
 }
 

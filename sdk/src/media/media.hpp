@@ -9,6 +9,7 @@
 // media threads; error callbacks on media threads too (the engine posts them on).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -208,6 +209,9 @@ struct SubscribeCallbacks {
   std::function<void(const RemoteTrackInfo&)> on_track;
   std::function<void(const RemoteTrackInfo&, const std::string& path)> on_record;
   ErrorFn on_error;
+  /// The connection reached a startup phase (kIceConnected, kDtlsConnected, kFirstRtp,
+  /// kFirstFrame), once each, at `at`; from a media thread.
+  std::function<void(StartupPhase phase, std::chrono::steady_clock::time_point at)> on_phase;
 };
 
 /// The subscribe connection: the server offers, we answer.

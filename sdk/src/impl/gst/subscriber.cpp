@@ -1,9 +1,11 @@
 #include "impl/gst/subscriber.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 
 #include <gst/app/gstappsink.h>
+#include <gst/rtp/gstrtpbuffer.h>
 #include <malloc.h>
 
 #include <algorithm>
@@ -44,6 +46,27 @@ struct Subscriber::Impl {
   BusState bus;
   std::unique_ptr<Recorder> recorder;  ///< when recording
   std::mutex mu;
+  /// Startup phases reported so far (bit per StartupPhase): each goes once.
+  std::atomic<uint32_t> phases{0};
+  void Phase(StartupPhase p) {
+    const uint32_t bit = 1u << static_cast<unsigned>(p);
+    if ((phases.fetch_or(bit) & bit) == 0 && cb.on_phase) cb.on_phase(p, std::chrono::steady_clock::now());
+  }
+  // webrtcbin's ICE and connection states: a path, then DTLS done (media can flow).
+  static void OnIceState(GstElement* webrtc, GParamSpec*, gpointer data) {
+    GstWebRTCICEConnectionState state{};
+    g_object_get(webrtc, "ice-connection-state", &state, nullptr);
+    if (state == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED || state == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED)
+      static_cast<Impl*>(data)->Phase(StartupPhase::kIceConnected);
+  }
+  static void OnConnectionState(GstElement* webrtc, GParamSpec*, gpointer data) {
+    GstWebRTCPeerConnectionState state{};
+    g_object_get(webrtc, "connection-state", &state, nullptr);
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+      static_cast<Impl*>(data)->Phase(StartupPhase::kIceConnected);  // ICE's own notice may come later
+      static_cast<Impl*>(data)->Phase(StartupPhase::kDtlsConnected);
+    }
+  }
   std::map<std::string, RemoteTrackInfo> by_mid;  ///< from the offers' a=msid
   using Key = std::pair<std::string, TrackKind>;
   std::map<Key, uint64_t> windows;                  ///< wanted render windows
@@ -100,6 +123,7 @@ struct Subscriber::Impl {
         f.timestamp_us = GST_BUFFER_PTS_IS_VALID(buf) ? static_cast<int64_t>(GST_BUFFER_PTS(buf) / 1000) : 0;
         f.data = map.data;
         f.size = map.size;
+        c->impl->Phase(StartupPhase::kFirstFrame);
         if (c->impl->cb.on_video) c->impl->cb.on_video(c->info, f);
         if (c->impl->snapshots && c->impl->snapshots->Wanted())
           c->impl->snapshots->Offer(Snapshots::Key(c->info.user_id, Name(c->info.track)), buf, caps);
@@ -209,15 +233,41 @@ struct Subscriber::Impl {
   // (rtx-next-seqnum, on by default): behind a link whose queue grows, every packet is
   // later than expected, and those NACKs (up to 943 in 20 s on a 250 kbit/s link)
   // brought retransmissions of packets still on their way, which lengthened the queue.
-  static void OnJitterBuffer(GstElement* rtpbin, GstElement* jitterbuffer, guint session, guint, gpointer) {
+  static void OnJitterBuffer(GstElement* rtpbin, GstElement* jitterbuffer, guint session, guint, gpointer data) {
     if (jitterbuffer && g_object_class_find_property(G_OBJECT_GET_CLASS(jitterbuffer), "rtx-next-seqnum"))
       g_object_set(jitterbuffer, "rtx-next-seqnum", FALSE, nullptr);
+    // A stream's first packet enters its jitter buffer (made for its SSRC as it came):
+    // for a video stream, the first remote video packet (StartupPhase::kFirstRtp).
+    if (GstPtr<GstPad> in = jitterbuffer ? Adopt(gst_element_get_static_pad(jitterbuffer, "sink")) : nullptr)
+      gst_pad_add_probe(in.get(), GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                        &Impl::OnFirstPacket, data, nullptr);
     GObject* raw = nullptr;
     g_signal_emit_by_name(rtpbin, "get-internal-session", session, &raw);
     if (!raw) return;
     g_object_set(raw, "rtcp-fraction", kFeedbackBitsPerSecond, "rtcp-min-interval", kFeedbackMinInterval,
                  "rtcp-reduced-size", TRUE, nullptr);
     g_object_unref(raw);
+  }
+  // The first buffer into a jitter buffer: video when its payload type maps to video
+  // (webrtcbin answers rtpbin's pt map from the negotiated codecs).
+  static GstPadProbeReturn OnFirstPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    GstBuffer* buf = (info->type & GST_PAD_PROBE_TYPE_BUFFER) ? GST_PAD_PROBE_INFO_BUFFER(info) : nullptr;
+    if (!buf && (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST))
+      if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info); list && gst_buffer_list_length(list) > 0)
+        buf = gst_buffer_list_get(list, 0);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!buf || !self->rtpbin || !gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp)) return GST_PAD_PROBE_REMOVE;
+    const guint pt = gst_rtp_buffer_get_payload_type(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+    GstCaps* raw = nullptr;
+    g_signal_emit_by_name(self->rtpbin, "request-pt-map", 0u, pt, &raw);
+    GstPtr<GstCaps> caps = Adopt(raw);
+    const gchar* media = caps && gst_caps_get_size(caps.get()) > 0
+                             ? gst_structure_get_string(gst_caps_get_structure(caps.get(), 0), "media")
+                             : nullptr;
+    if (media && std::strcmp(media, "video") == 0) self->Phase(StartupPhase::kFirstRtp);
+    return GST_PAD_PROBE_REMOVE;
   }
   static constexpr double kFeedbackBitsPerSecond = 40000;
   static constexpr guint64 kFeedbackMinInterval = 20 * GST_MSECOND;
@@ -417,13 +467,15 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
   im.repair = ReceiveRepair::Watch(im.webrtc);
   if (GstPtr<GstElement> rtpbin = Adopt(gst_bin_get_by_name(GST_BIN(im.webrtc), "rtpbin"))) {
-    g_signal_connect(rtpbin.get(), "new-jitterbuffer", G_CALLBACK(&Impl::OnJitterBuffer), nullptr);
+    g_signal_connect(rtpbin.get(), "new-jitterbuffer", G_CALLBACK(&Impl::OnJitterBuffer), &im);
     im.rtpbin = rtpbin.get();  // lives as long as webrtcbin
   }
   im.bus.fn = &im.cb.on_error;
   im.bus.runtime_code = static_cast<int32_t>(Errc::kSubscribeStreamRuntimeError);
   WatchBus(im.pipeline.get(), &im.bus);
   g_signal_connect(im.webrtc, "pad-added", G_CALLBACK(&Impl::OnPad), &im);
+  g_signal_connect(im.webrtc, "notify::ice-connection-state", G_CALLBACK(&Impl::OnIceState), &im);
+  g_signal_connect(im.webrtc, "notify::connection-state", G_CALLBACK(&Impl::OnConnectionState), &im);
   if (gst_element_set_state(im.pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     return MakeError(Errc::kSubscribeStreamStartError, "the subscribe pipeline did not start");
   return s;
