@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
+#include <set>
+#include <thread>
 
 #include "media_peer.hpp"
 #include "on_worker.hpp"
@@ -28,7 +31,7 @@ constexpr uint64_t kPub = 1, kSub = 2, kMirror = 3, kChannel = 7;
 // Home worker 0 and worker 1, with a ring each way (as MediaPlane::Ring makes them).
 class WorkerRelay : public ::testing::Test {
  protected:
-  void StartWorkers(bool test_clock) {
+  void StartWorkers(bool test_clock, size_t ring_capacity = RelayRing::kDefaultCapacity) {
     cert_ = *DtlsCertificate::Generate();
     for (auto& w : workers_) {
       if (test_clock) {
@@ -38,7 +41,7 @@ class WorkerRelay : public ::testing::Test {
         w->Start();
       }
     }
-    to_mirror_ = RelayRing::Create(workers_[1]->wake_fd());
+    to_mirror_ = RelayRing::Create(workers_[1]->wake_fd(), ring_capacity);
     to_home_ = RelayRing::Create(workers_[0]->wake_fd());
     ASSERT_TRUE(to_mirror_ && to_home_);
     OnWorker(*workers_[0], [&] {
@@ -160,6 +163,40 @@ TEST_F(WorkerRelay, ASubscriberOnAnotherWorkerGetsEveryPacketItsRepairsTheSender
   EXPECT_TRUE(PliFor(kCam));
   EXPECT_GE(workers_[1]->relayed_in(), 25u);
   EXPECT_EQ(workers_[0]->drops().Get(DropReason::kRelayFull), 0u);
+}
+
+// A ring that overflows loses packets on the way to the mirror: the mirror asks home
+// again (as a publish transport asks its client) and home answers from its buffer, so
+// the subscriber still gets every packet.
+TEST_F(WorkerRelay, WhatAFullRingLostIsAskedAgainAndComesFromTheHomeWorkersBuffer) {
+  StartWorkers(false, 24);
+  Connect({{true, kCam, 96, 97, kCamRtx}});
+  Route({0, kOutCam, 96, kOutCamRtx, 97});
+  std::set<uint32_t> sent;
+  auto send = [&](uint16_t i) {
+    Bytes payload(1000, static_cast<uint8_t>(i));
+    pub_->SendRtp(Rtp(96, static_cast<uint16_t>(100 + i), 3000u * (i / 3), kCam, payload));
+    sent.insert(i);
+  };
+  // The mirror's worker is busy while the burst comes: the ring fills.
+  workers_[1]->Post([] { std::this_thread::sleep_for(200ms); });
+  std::this_thread::sleep_for(20ms);
+  for (uint16_t i = 0; i < 60; ++i) send(i);
+  // The stream goes on: the next packets show the mirror what it missed.
+  std::this_thread::sleep_for(400ms);
+  for (uint16_t i = 60; i < 63; ++i) send(i);
+  std::set<uint32_t> got;
+  while (got.size() < sent.size()) {
+    auto p = sub_->RecvRtp(2s);
+    if (p.empty()) break;
+    if (Load32(&p[8]) == kOutCam) got.insert(ParseRtp(p)->payload()[0]);
+  }
+  const uint64_t lost_in_ring =
+      OnWorker(*workers_[0], [&] { return workers_[0]->drops().Get(DropReason::kRelayFull); });
+  std::printf("the ring lost %llu copies on the way; the subscriber got %zu of %zu packets\n",
+              static_cast<unsigned long long>(lost_in_ring), got.size(), sent.size());
+  EXPECT_GT(lost_in_ring, 0u) << "a burst of 60 into a ring of 24 overflows it";
+  EXPECT_EQ(got, sent);
 }
 
 TEST_F(WorkerRelay, ThePublishersLayersAreKeptForWhatTheMirrorsSubscribersWatch) {

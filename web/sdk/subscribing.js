@@ -14,10 +14,12 @@ export function startupPhase(engine, name) {
 
 // A remote video's startup phases: its first packets (Chromium unmutes a remote track
 // when they arrive), then its first decoded frame (the receiver's counters, looked at
-// every 10 ms for at most 10 s).
+// every 20 ms for at most 10 s; one video at a time is watched).
 function watchFirstVideo(engine, receiver, track) {
   const unmuted = () => {
     startupPhase(engine, 'firstRtp');
+    if (!engine.startup || engine.startup.watching) return;
+    engine.startup.watching = true;
     const since = performance.now();
     const look = async () => {
       if (engine.startup?.seen.has('firstFrame') || performance.now() - since > 10000) return;
@@ -26,7 +28,7 @@ function watchFirstVideo(engine, receiver, track) {
         (await receiver.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.framesDecoded > 0) decoded = true; });
       } catch { return; }  // the connection closed
       if (decoded) startupPhase(engine, 'firstFrame');
-      else setTimeout(look, 10);
+      else setTimeout(look, 20);
     };
     look();
   };

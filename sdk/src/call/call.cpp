@@ -157,6 +157,7 @@ void Call::EndCall() {
   ForgetHeard();
   quality_.Clear();
   in_call_ = false;
+  join_t0_ = {};
   reconnecting_ = false;
   resume_token_.clear();
   ++signal_gen_;  // replies still on their way belong to the call that ended
@@ -174,6 +175,7 @@ void Call::EndCall() {
 }
 
 void Call::Leave(bool notify) {
+  join_t0_ = {};  // a phase of a connection still closing is this call's no more
   publishing_.DropConnection();
   subscribing_.connection().reset();
   publishing_.DropPlayer();

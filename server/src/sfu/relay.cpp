@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <iterator>
 
 #include "sfu/worker.hpp"
 
@@ -65,10 +66,16 @@ void MediaWorker::ForgetRelays(uint64_t id) {
   relays_.erase(id);
   remote_wanted_.erase(id);
   mirrors_.erase(id);
-  for (auto& [publisher, wants] : remote_wanted_)
-    std::erase_if(wants, [id](const RemoteWant& w) { return w.mirror == id; });
-  for (auto& [publisher, relays] : relays_)
-    std::erase_if(relays.out, [id](const RelayOut& o) { return o.mirror == id; });
+  // A mirror's relay and wants go, and with the last of them the publisher's entries
+  // (each relayed packet looks its publisher up).
+  for (auto it = remote_wanted_.begin(); it != remote_wanted_.end();) {
+    std::erase_if(it->second, [id](const RemoteWant& w) { return w.mirror == id; });
+    it = it->second.empty() ? remote_wanted_.erase(it) : std::next(it);
+  }
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    std::erase_if(it->second.out, [id](const RelayOut& o) { return o.mirror == id; });
+    it = it->second.out.empty() ? relays_.erase(it) : std::next(it);
+  }
 }
 
 bool MediaWorker::Push(RelayRing& ring, RelayEntry::Kind kind, uint64_t target, uint32_t track, uint32_t value,
@@ -124,8 +131,20 @@ void MediaWorker::RelayLayers(Transport& publisher, int64_t now_us) {
 
 void MediaWorker::TickMirror(Transport& mirror, int64_t now_us) {
   auto it = mirrors_.find(mirror.id());
-  if (it == mirrors_.end() || now_us < it->second.next_wanted_us) return;
+  if (it == mirrors_.end()) return;
   Mirror& m = it->second;
+  // What a full ring lost is asked again from home, as a publish transport asks its
+  // client (NackGenerator's tries and timing); home answers from its buffer.
+  for (size_t i = 0; i < mirror.tracks().size(); ++i) {
+    PublisherTracks::Track& t = mirror.tracks()[i];
+    if (!t.nack.size()) continue;
+    std::array<uint16_t, NackGenerator::kMaxMissing> due{};
+    const size_t n = t.nack.TakeDue(now_us, due);
+    if (n != 0)
+      Push(*m.home, RelayEntry::Kind::kNack, m.publisher, static_cast<uint32_t>(i), t.stats.ssrc(), mirror.id(),
+           {reinterpret_cast<const uint8_t*>(due.data()), n * sizeof(uint16_t)});
+  }
+  if (now_us < m.next_wanted_us) return;
   m.next_wanted_us = now_us + kRelayLayersUs;
   const PublisherTracks& tracks = mirror.tracks();
   for (size_t first = 0; first < tracks.size(); ++first) {
@@ -166,6 +185,10 @@ void MediaWorker::HandleRelayed(RelayEntry& e, int64_t now_us) {
     drops_.Count(DropReason::kClosedTransport);
     return;
   }
+  if (t->state() == Transport::State::kFailed) {  // failed (a throw): nothing more of it is handled
+    drops_.Count(DropReason::kClosedTransport);
+    return;
+  }
   const std::span<uint8_t> data(e.data, e.length);
   switch (e.kind) {
     case RelayEntry::Kind::kRtp: {
@@ -196,7 +219,9 @@ void MediaWorker::HandleRelayed(RelayEntry& e, int64_t now_us) {
       if (!t->params().mirror) forwarder_.RequestKeyframe(*t, now_us);
       return;
     case RelayEntry::Kind::kWanted: {
-      if (t->params().mirror) return;
+      // Only from a mirror still relayed to: one removed meanwhile would otherwise keep
+      // its layers wanted for as long as the publisher publishes.
+      if (t->params().mirror || !RelayTo(e.target, e.mirror)) return;
       auto& wants = remote_wanted_[e.target];
       auto w = std::find_if(wants.begin(), wants.end(),
                             [&](const RemoteWant& x) { return x.mirror == e.mirror && x.first == e.track; });
@@ -206,7 +231,29 @@ void MediaWorker::HandleRelayed(RelayEntry& e, int64_t now_us) {
         w->mask = e.value;
       return;
     }
+    case RelayEntry::Kind::kNack: {
+      RelayRing* ring = t->params().mirror ? nullptr : RelayTo(e.target, e.mirror);
+      if (!ring || e.track >= t->tracks().size() || !t->tracks()[e.track].ring) return;
+      RetransmissionBuffer& buffer = *t->tracks()[e.track].ring;
+      for (size_t i = 0; i + 1 < e.length; i += 2) {
+        uint16_t seq = 0;
+        std::memcpy(&seq, e.data + i, sizeof seq);
+        // Gone from the buffer (or never here: the home worker asks its publisher for
+        // it, and relays it when it comes): the mirror asks again or gives up.
+        if (std::span<uint8_t> stored = buffer.Get(seq, e.value); !stored.empty())
+          Push(*ring, RelayEntry::Kind::kRtp, e.mirror, e.track, 0, 0, stored);
+      }
+      return;
+    }
   }
+}
+
+RelayRing* MediaWorker::RelayTo(uint64_t publisher, uint64_t mirror) {
+  auto it = relays_.find(publisher);
+  if (it == relays_.end()) return nullptr;
+  for (const RelayOut& o : it->second.out)
+    if (o.mirror == mirror) return o.ring.get();
+  return nullptr;
 }
 
 void MediaWorker::DrainRelays(int64_t now_us) {
@@ -217,6 +264,18 @@ void MediaWorker::DrainRelays(int64_t now_us) {
     for (size_t budget = ring->capacity(); budget > 0;) {
       // Packets are held like a receive batch (their copies leave side by side), and
       // their views point into the ring: its entries are freed after the release.
+      // A mirror made just before its first packets were relayed may still be in the
+      // posted queue (the eventfd was read before it was posted): run that first.
+      for (size_t i = 0; i < Forwarder::kMaxHeld && i < budget; ++i) {
+        const RelayEntry* e = ring->Peek(i);
+        if (!e) break;
+        if (!FindTransport(e->target)) {
+          RunPosted();  // it read the eventfd: the next turn drains every ring again
+          uint64_t one = 1;
+          (void)!write(wake_fd_, &one, sizeof one);
+          break;
+        }
+      }
       size_t n = 0;
       forwarder_.HoldRtp();
       while (n < Forwarder::kMaxHeld && n < budget) {

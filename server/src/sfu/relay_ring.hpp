@@ -5,7 +5,8 @@
 // puts subscribers on others; each of those holds a mirror of each publisher it needs
 // (relay.cpp). The home worker copies each forwarded packet of a publisher into the ring
 // to every worker holding its mirror; the other way go the mirrors' keyframe requests
-// and which layers their subscribers want. One ring per ordered pair of workers: the
+// and which layers their subscribers want, and the packets a full ring lost (answered
+// from the publisher's retransmission buffer). One ring per ordered pair of workers: the
 // producer is one worker thread, the consumer another, and neither ever waits for the
 // other. A full ring drops what does not fit (counted, as a full socket would). The
 // consumer is woken through its loop's eventfd, which the ring holds a duplicate of, so
@@ -29,6 +30,7 @@ struct RelayEntry {
     kLayers,    ///< home → mirror: which of the publisher's layers are paused (RelayLayerState)
     kKeyframe,  ///< mirror → home: a subscriber of the mirror needs a keyframe of `target`
     kWanted,    ///< mirror → home: the layers of source `track` the mirror's routes want (`value`)
+    kNack,      ///< mirror → home: packets of track `track` (SSRC `value`) the ring lost: uint16 numbers in `data`
   };
   Kind kind = Kind::kRtp;
   uint16_t length = 0;  ///< bytes of `data` used

@@ -350,6 +350,7 @@ void MediaWorker::Loop() {
         }
         Guarded(0, [&] { forwarder_.ReleaseHeld(); });
         Flush();
+        WakeRelays();  // a long backlog must not fill a ring before its consumer hears of it
         if (n < static_cast<int>(kBatch)) break;
       }
     }

@@ -243,6 +243,9 @@ class MediaWorker final : private WebRtcTransport::Listener,
   /// Copies an entry into `ring`, or counts it dropped when the ring is full.
   bool Push(RelayRing& ring, RelayEntry::Kind kind, uint64_t target, uint32_t track, uint32_t value, uint64_t mirror,
             std::span<const uint8_t> data);
+  /// The ring `publisher`'s packets go to `mirror` through (home side), or null when
+  /// that relay is gone.
+  RelayRing* RelayTo(uint64_t publisher, uint64_t mirror);
   /// Forgets a transport's relays or mirror as it goes.
   void ForgetRelays(uint64_t id);
 

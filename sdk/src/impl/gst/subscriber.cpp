@@ -266,7 +266,8 @@ struct Subscriber::Impl {
     const gchar* media = caps && gst_caps_get_size(caps.get()) > 0
                              ? gst_structure_get_string(gst_caps_get_structure(caps.get(), 0), "media")
                              : nullptr;
-    if (media && std::strcmp(media, "video") == 0) self->Phase(StartupPhase::kFirstRtp);
+    if (!media) return GST_PAD_PROBE_OK;  // not mapped yet: the next packet tells
+    if (std::strcmp(media, "video") == 0) self->Phase(StartupPhase::kFirstRtp);
     return GST_PAD_PROBE_REMOVE;
   }
   static constexpr double kFeedbackBitsPerSecond = 40000;
