@@ -12,6 +12,7 @@
 
 #include "loopback_client.hpp"
 #include "sfu/dtls.hpp"
+#include "sfu/rtcp_writer.hpp"
 #include "sfu/rtp.hpp"
 
 namespace parley::sfu::test_peer {
@@ -63,6 +64,21 @@ class Peer : public LoopbackClient {
         if (it->type == type && (fmt < 0 || it->count == fmt)) return Bytes(it->data.begin(), it->data.end());
     }
     return {};
+  }
+  /// Whether a PLI (RFC 4585) for `ssrc` arrives, each RTCP feedback packet within
+  /// `each` of the last.
+  bool GetsPliFor(uint32_t ssrc, std::chrono::milliseconds each) {
+    for (auto fb = RecvRtcpOf(kPsfb, 1, each); !fb.empty(); fb = RecvRtcpOf(kPsfb, 1, each))
+      if (Load32(&fb[8]) == ssrc) return true;
+    return false;
+  }
+  /// As a subscriber: NACKs `seq` of its stream `ssrc`, and returns what it receives
+  /// next within `wait` (the retransmission; empty if none).
+  Bytes AskAgain(uint32_t ssrc, uint16_t seq, std::chrono::milliseconds wait) {
+    uint8_t nack[16];
+    uint16_t wanted[] = {seq};
+    SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, ssrc, wanted)));
+    return RecvRtp(wait);
   }
 
  private:

@@ -67,10 +67,7 @@ class WorkerMedia : public ::testing::Test {
   // The subscriber NACKs `seq` of its stream `ssrc`; what it receives next within `wait`
   // (the retransmission; empty if none).
   Bytes AskAgain(uint32_t ssrc, uint16_t seq, std::chrono::milliseconds wait = 2s) {
-    uint8_t nack[16];
-    uint16_t wanted[] = {seq};
-    sub_->SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, ssrc, wanted)));
-    return sub_->RecvRtp(wait);
+    return sub_->AskAgain(ssrc, seq, wait);
   }
   // An RTX payload (RFC 4588): the original sequence number, then the original payload.
   static Bytes RtxPayload(uint16_t seq, const Bytes& payload) {

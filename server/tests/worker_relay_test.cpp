@@ -93,11 +93,7 @@ class WorkerRelay : public ::testing::Test {
     for (int round = 0; round < 3; ++round)
       for (auto& w : workers_) OnWorker(*w, [] { return 0; });
   }
-  bool PliFor(uint32_t ssrc) {
-    for (auto fb = pub_->RecvRtcpOf(kPsfb, 1, 1s); !fb.empty(); fb = pub_->RecvRtcpOf(kPsfb, 1, 1s))
-      if (Load32(&fb[8]) == ssrc) return true;
-    return false;
-  }
+  bool PliFor(uint32_t ssrc) { return pub_->GetsPliFor(ssrc, 1s); }
 
   std::atomic<int64_t> now_{1'000'000};
   std::shared_ptr<DtlsCertificate> cert_;
@@ -134,10 +130,7 @@ TEST_F(WorkerRelay, ASubscriberOnAnotherWorkerGetsEveryPacketItsRepairsTheSender
 
   // A NACK is answered on the subscriber's worker, from the mirror's buffer, as RTX.
   const uint16_t lost = Load16(&got[kOutCam][4][2]);
-  uint8_t nack[16];
-  uint16_t wanted[] = {lost};
-  sub_->SendRtcp(Bytes(nack, nack + WriteNack(nack, sizeof nack, 0x5EB, kOutCam, wanted)));
-  auto rtx = sub_->RecvRtp(2s);
+  auto rtx = sub_->AskAgain(kOutCam, lost, 2s);
   ASSERT_FALSE(rtx.empty());
   auto v = ParseRtp(rtx);
   EXPECT_EQ(v->ssrc, kOutCamRtx);

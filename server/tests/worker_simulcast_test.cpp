@@ -104,11 +104,7 @@ class WorkerSimulcast : public ::testing::Test {
     while (!pub_->RecvRtcp(100ms).empty()) {
     }
   }
-  bool PliFor(uint32_t ssrc) {
-    for (auto fb = pub_->RecvRtcpOf(kPsfb, 1, 500ms); !fb.empty(); fb = pub_->RecvRtcpOf(kPsfb, 1, 500ms))
-      if (Load32(&fb[8]) == ssrc) return true;
-    return false;
-  }
+  bool PliFor(uint32_t ssrc) { return pub_->GetsPliFor(ssrc, 500ms); }
 
   std::atomic<int64_t> now_{1'000'000};
   std::shared_ptr<DtlsCertificate> cert_;

@@ -43,9 +43,8 @@ MediaPlane::MediaPlane(std::vector<MediaWorker*> workers, std::string media_addr
 }
 
 std::unique_ptr<ChannelMedia> MediaPlane::OpenChannel(size_t worker) {
-  MediaWorker* w = workers_.empty() ? nullptr : workers_[std::min(worker, workers_.size() - 1)];
-  return std::make_unique<ChannelMedia>(*this, w, next_channel_id_++,
-                                        workers_.empty() ? 0 : std::min(worker, workers_.size() - 1));
+  const size_t home = workers_.empty() ? 0 : std::min(worker, workers_.size() - 1);
+  return std::make_unique<ChannelMedia>(*this, workers_.empty() ? nullptr : workers_[home], next_channel_id_++, home);
 }
 
 uint32_t MediaPlane::NewSsrc() {
@@ -82,10 +81,7 @@ ChannelMedia::ChannelMedia(MediaPlane& plane, MediaWorker* worker, uint64_t chan
 
 ChannelMedia::~ChannelMedia() {
   for (auto& entry : sessions_) {
-    if (entry.second.publish) {
-      DropMirrors(*entry.second.publish);
-      RemoveTransport(entry.second.publish->transport_id);
-    }
+    if (entry.second.publish) ClosePublish(*entry.second.publish);
     if (entry.second.subscribe) RemoveTransport(entry.second.subscribe->worker, entry.second.subscribe->transport_id);
     if (entry.second.data) RemoveTransport(entry.second.data->transport_id);
   }
@@ -262,8 +258,7 @@ void ChannelMedia::Unpublish(SessionId session, const TrackSet& tracks, bool dro
     if (idx != pub.index.end()) pub.index.erase(idx);
   }
   if (drop_transport) {
-    DropMirrors(pub);
-    RemoveTransport(pub.transport_id);  // its routes go with it
+    ClosePublish(pub);  // its routes go with it
     media->publish.reset();
   }
   CountLayered();
@@ -456,10 +451,7 @@ void ChannelMedia::CloseSession(SessionId session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;
   // Publish side first, then subscribe side, as the session always dropped them.
-  if (it->second.publish) {
-    DropMirrors(*it->second.publish);
-    RemoveTransport(it->second.publish->transport_id);
-  }
+  if (it->second.publish) ClosePublish(*it->second.publish);
   std::optional<size_t> sub_worker;
   if (it->second.subscribe) {
     sub_worker = it->second.subscribe->worker;

@@ -290,8 +290,9 @@ class ChannelMedia {
   uint64_t PublisherOn(PublishSide& pub, size_t w);
   /// ... without making one (0: none).
   [[nodiscard]] uint64_t FindPublisherOn(const PublishSide& pub, size_t w) const;
-  /// Removes the mirrors of `pub` (its relays go with its transport at home).
-  void DropMirrors(PublishSide& pub);
+  /// Closes the publish transport `pub` and its mirrors on other workers (its relays go
+  /// with its transport at home).
+  void ClosePublish(PublishSide& pub);
   /// When no subscribe transport of the channel is left on worker `w`, the mirrors there
   /// go (and their relays).
   void PruneMirrors(size_t w);

@@ -57,9 +57,10 @@ uint64_t ChannelMedia::PublisherOn(PublishSide& pub, size_t w) {
   return id;
 }
 
-void ChannelMedia::DropMirrors(PublishSide& pub) {
+void ChannelMedia::ClosePublish(PublishSide& pub) {
   for (const auto& [w, mirror] : pub.mirrors) RemoveTransport(w, mirror);
   pub.mirrors.clear();  // the relays at home go with the publisher's transport
+  RemoveTransport(pub.transport_id);
 }
 
 void ChannelMedia::PruneMirrors(size_t w) {

@@ -10,8 +10,6 @@
 // the forwarder routes from it like from any publisher. Back home go the mirror's
 // keyframe requests and the layers its routes want, so the publisher's keyframes and
 // its layer economy serve every worker's subscribers.
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -178,14 +176,11 @@ uint32_t MediaWorker::RemoteWanted(uint64_t publisher, size_t first) {
   return mask;
 }
 
-void MediaWorker::HandleRelayed(RelayEntry& e, int64_t now_us) {
+void MediaWorker::HandleRelayed(RelayEntry& e, Transport* t, int64_t now_us) {
   relayed_in_.fetch_add(1, std::memory_order_relaxed);
-  Transport* t = FindTransport(e.target);
-  if (!t) {  // gone since the entry was written (its removal reached the other side later)
-    drops_.Count(DropReason::kClosedTransport);
-    return;
-  }
-  if (t->state() == Transport::State::kFailed) {  // failed (a throw): nothing more of it is handled
+  // Gone since the entry was written (its removal reached the other side later), or
+  // failed (a throw): nothing more of it is handled.
+  if (!t || t->state() == Transport::State::kFailed) {
     drops_.Count(DropReason::kClosedTransport);
     return;
   }
@@ -259,42 +254,44 @@ RelayRing* MediaWorker::RelayTo(uint64_t publisher, uint64_t mirror) {
 void MediaWorker::DrainRelays(int64_t now_us) {
   forwarder_.SetNow(now_us);
   for (const auto& ring : rings_in_) {
+    // A mirror made just before its first packets were relayed may still be in the
+    // posted queue (the eventfd was read before it was posted): once per drain, an
+    // entry naming no transport stops the batch, and the posted work runs (outside the
+    // hold) before it is looked at again.
+    bool ran_posted = false;
     // A bounded share per wake, so one busy ring cannot starve the socket; what is left
     // goes at the next turn of the loop, which wakes itself for it.
     for (size_t budget = ring->capacity(); budget > 0;) {
       // Packets are held like a receive batch (their copies leave side by side), and
       // their views point into the ring: its entries are freed after the release.
-      // A mirror made just before its first packets were relayed may still be in the
-      // posted queue (the eventfd was read before it was posted): run that first.
-      for (size_t i = 0; i < Forwarder::kMaxHeld && i < budget; ++i) {
-        const RelayEntry* e = ring->Peek(i);
-        if (!e) break;
-        if (!FindTransport(e->target)) {
-          RunPosted();  // it read the eventfd: the next turn drains every ring again
-          uint64_t one = 1;
-          (void)!write(wake_fd_, &one, sizeof one);
-          break;
-        }
-      }
       size_t n = 0;
+      bool unknown = false;
       forwarder_.HoldRtp();
       while (n < Forwarder::kMaxHeld && n < budget) {
         RelayEntry* e = ring->Peek(n);
         if (!e) break;
+        Transport* t = FindTransport(e->target);
+        if (!t && !ran_posted) {
+          unknown = true;
+          break;
+        }
         ++n;
         Guarded(e->kind == RelayEntry::Kind::kKeyframe || e->kind == RelayEntry::Kind::kWanted ? 0 : e->target,
-                [&] { HandleRelayed(*e, now_us); });
+                [&] { HandleRelayed(*e, t, now_us); });
       }
       Guarded(0, [&] { forwarder_.ReleaseHeld(); });
       ring->Pop(n);
       Flush();
       budget -= std::min(budget, n);
+      if (unknown) {
+        ran_posted = true;
+        RunPosted();  // it read the eventfd: the next turn drains every ring again
+        WakeSelf();
+        continue;
+      }
       if (n < Forwarder::kMaxHeld) break;
     }
-    if (ring->Peek(0)) {
-      uint64_t one = 1;
-      (void)!write(wake_fd_, &one, sizeof one);
-    }
+    if (ring->Peek(0)) WakeSelf();
   }
 }
 

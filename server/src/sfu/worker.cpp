@@ -107,8 +107,7 @@ void MediaWorker::Start() {
 
 void MediaWorker::Stop() {
   if (!running_.exchange(false)) return;
-  uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof one);
+  WakeSelf();
   thread_.join();
   for (const auto& entry : transports_) forwarder_.Detach(entry.first);
   transports_.clear();
@@ -124,6 +123,10 @@ void MediaWorker::Post(std::function<void()> fn) {
     std::lock_guard<std::mutex> lock(posted_mu_);
     posted_.push_back(std::move(fn));
   }
+  WakeSelf();
+}
+
+void MediaWorker::WakeSelf() {
   uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof one);
 }

@@ -182,6 +182,8 @@ class MediaWorker final : private WebRtcTransport::Listener,
   /// (realtime clock), which transport-cc feedback reports.
   void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us, int64_t arrival_us);
   void RunPosted();
+  /// Wakes this worker's loop (its eventfd): posted work, or a ring to drain again.
+  void WakeSelf();
   /// Whether the loop has timed work: transports to tick or probes to serve.
   [[nodiscard]] bool Busy() const { return !transports_.empty() || !probes_.empty(); }
   /// Periodic work: every transport's timers and feedback, deferred keyframe requests.
@@ -234,8 +236,9 @@ class MediaWorker final : private WebRtcTransport::Listener,
   void TickMirror(Transport& mirror, int64_t now_us);
   /// Takes what the other workers sent: packets forwarded from mirrors, their requests.
   void DrainRelays(int64_t now_us);
-  /// Handles one entry of an inbound ring (held RTP stays valid until its Pop).
-  void HandleRelayed(RelayEntry& e, int64_t now_us);
+  /// Handles one entry of an inbound ring for `t`, the transport it names (null:
+  /// gone). Held RTP stays valid until the entry's Pop.
+  void HandleRelayed(RelayEntry& e, Transport* t, int64_t now_us);
   /// Wakes each worker a ring of this one's carries news to.
   void WakeRelays();
   /// A ring this worker produces into, remembered for WakeRelays.

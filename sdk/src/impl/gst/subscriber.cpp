@@ -50,6 +50,8 @@ struct Subscriber::Impl {
   std::atomic<uint32_t> phases{0};
   void Phase(StartupPhase p) {
     const uint32_t bit = 1u << static_cast<unsigned>(p);
+    // Asked on every decoded frame: a plain read first, the exchange only the first time.
+    if ((phases.load(std::memory_order_relaxed) & bit) != 0) return;
     if ((phases.fetch_or(bit) & bit) == 0 && cb.on_phase) cb.on_phase(p, std::chrono::steady_clock::now());
   }
   // webrtcbin's ICE and connection states: a path, then DTLS done (media can flow).
