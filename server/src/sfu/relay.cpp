@@ -276,8 +276,9 @@ void MediaWorker::DrainRelays(int64_t now_us) {
           break;
         }
         ++n;
-        Guarded(e->kind == RelayEntry::Kind::kKeyframe || e->kind == RelayEntry::Kind::kWanted ? 0 : e->target,
-                [&] { HandleRelayed(*e, t, now_us); });
+        // A throw fails the mirror it was for; a mirror's request that throws at home
+        // fails no publisher (as a posted closure fails none).
+        Guarded(ToMirror(e->kind) ? e->target : 0, [&] { HandleRelayed(*e, t, now_us); });
       }
       Guarded(0, [&] { forwarder_.ReleaseHeld(); });
       ring->Pop(n);

@@ -41,6 +41,12 @@ struct RelayEntry {
   uint8_t data[1500];
 };
 
+/// Whether entries of `kind` go home → mirror (their target is a mirror); the others
+/// are a mirror's requests to the publisher's worker.
+inline bool ToMirror(RelayEntry::Kind kind) {
+  return kind == RelayEntry::Kind::kRtp || kind == RelayEntry::Kind::kRtcp || kind == RelayEntry::Kind::kLayers;
+}
+
 /// One layer's pause state as the home worker decided it (layer_economy.hpp), for the
 /// mirror's subscribers to choose layers by.
 struct RelayLayerState {
