@@ -296,8 +296,8 @@ TEST_F(WorkerSimulcast, ARouteWithNoPictureStartsOnASmallerLayersKeyframe) {
 }
 
 // The keyframe a new subscriber needs is asked for when it connects, not when its route
-// is added before that: a keyframe then would be dropped on the way to it, and the
-// request would hold back (throttle) the one that matters.
+// is added or its first layer chosen before that: a keyframe then would be dropped on
+// the way to it, and the request would hold back (throttle) the one that matters.
 TEST_F(WorkerSimulcast, TheKeyframeIsAskedForWhenTheSubscriberCanTakeIt) {
   pub_ = std::make_unique<Peer>(worker_->port());
   sub_ = std::make_unique<Peer>(worker_->port());
@@ -308,15 +308,22 @@ TEST_F(WorkerSimulcast, TheKeyframeIsAskedForWhenTheSubscriberCanTakeIt) {
     return 0;
   });
   ASSERT_TRUE(pub_->Connect("pub:cp", "publisher-password-0123", cert_->fingerprint()));
+  Advance(40);  // the worker's tick sees the publisher connected (no routes: no request)
   RouteSpec spec{0, kOut, 96, 0, 0};
   OnWorker(*worker_, [&] {
     worker_->AddRoute(1, 2, spec);
     return 0;
   });
-  EXPECT_FALSE(PliFor(kSmall)) << "nobody could receive the keyframe yet";
+  SendFrames(3, true, true);  // both layers flowing (nowhere yet)
+  Advance(40);
+  OnWorker(*worker_, [&] {  // the subscriber's choice (it comes after joining): the route's first choice of layer
+    worker_->SetStreamType(1, 2, VideoStreamType::kBig);
+    return 0;
+  });
+  EXPECT_FALSE(PliFor(kSmall)) << "nobody could receive the keyframe yet, nor after the first choice of layer";
   ASSERT_TRUE(sub_->Connect("sub:cs", "subscriber-password-012", cert_->fingerprint()));
   Advance(40);  // the worker's tick sees the subscriber connected
-  EXPECT_TRUE(PliFor(kSmall)) << "asked for as the subscriber connects, 40 ms after the route (no throttle)";
+  EXPECT_TRUE(PliFor(kSmall)) << "asked for as the subscriber connects, 40 ms after the first choice (no throttle)";
 }
 
 }  // namespace

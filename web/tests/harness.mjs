@@ -125,10 +125,11 @@ export async function launchChromium(options = {}) {
 
 // A server, a Chromium and a page on the demo, with an app whose tokens admit users to
 // `channel`: runs `body({ server, browser, page, app, token, signal })` and stops both
-// whatever it does. token(user) mints a 10-minute token; signal is the native URL.
-export async function withChannel({ app, channel, serverArgs = [] }, body) {
+// whatever it does. token(user) mints a 10-minute token; signal is the native URL;
+// `chromium`: launchChromium's options.
+export async function withChannel({ app, channel, serverArgs = [], chromium = {} }, body) {
   const server = await startServer(serverArgs);
-  const browser = await launchChromium();
+  const browser = await launchChromium(chromium);
   try {
     const created = await server.admin('POST', '/v1/admin/apps', { name: app });
     const token = async (user) => (await server.admin('POST', `/v1/admin/apps/${created.appId}/tokens`,

@@ -317,6 +317,7 @@ std::vector<DeviceInfo> ListDevices(DeviceKind kind) {
 }
 
 std::unique_ptr<MediaFactory> MakeMediaFactory(Post post) {
+  gst::WarmUpDtls();  // while the app sets up and signals, not on the first connection
   return std::make_unique<GstMediaFactory>(std::move(post));
 }
 

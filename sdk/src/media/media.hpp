@@ -320,7 +320,11 @@ std::vector<ScreenSourceInfo> ListScreenSources(const std::string& display);
 std::vector<MediaPluginInfo> ListMediaPlugins();
 /// The devices the system has now, then the synthetic sources and sinks.
 std::vector<DeviceInfo> ListDevices(DeviceKind kind);
-/// The GStreamer implementation; `post` runs closures on the engine thread.
+/// The GStreamer implementation; `post` runs closures on the engine thread. The first
+/// in a process also starts, in the background, what the first connection would
+/// otherwise wait for on the engine's thread: the DTLS certificate every WebRTC
+/// connection of the process shares (an RSA key, 100–250 ms of CPU), made while the app
+/// is still setting up or signalling.
 std::unique_ptr<MediaFactory> MakeMediaFactory(Post post);
 
 }  // namespace parley::sdk::media

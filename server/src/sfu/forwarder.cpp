@@ -418,8 +418,10 @@ void Forwarder::ChooseLayer(Transport& pub, Route& r, Transport& sub, int64_t no
   const bool can_probe = bwe && bwe->feedbacks() > 0 && sub.transport_cc_id() != 0 && r.spec.rtx_ssrc != 0;
   if (r.layers.Choose(std::span<const LayerState>(states.data(), layers), share, now_us, congested, can_probe)) {
     // Also for the first choice: a route may start on a smaller layer, and only the
-    // target's keyframe lets it climb.
-    RequestKeyframe(pub, now_us);
+    // target's keyframe lets it climb. Not before the subscriber can take it: that
+    // keyframe would be dropped on the way, and its request would hold back (throttle)
+    // the one OnConnected makes.
+    if (sub.state() == Transport::State::kConnected) RequestKeyframe(pub, now_us);
     if (before != LayerSwitch::kNone && r.layers.target() < before) sub.downstream().Settle(now_us + kSettleUs);
   }
   if (uint64_t wanted = r.layers.TakeProbe(); wanted != 0) {

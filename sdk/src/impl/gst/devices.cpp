@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "impl/gst/gst_ptr.hpp"
 
@@ -231,6 +232,22 @@ Status InitMedia() {
                                                      "' is missing (install the Debian package " + n.package + ")");
   }
   return {};
+}
+
+void WarmUpDtls() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct Joined {
+      std::thread thread;
+      ~Joined() {
+        if (thread.joinable()) thread.join();
+      }
+    };
+    static Joined warm;
+    warm.thread = std::thread([] {
+      if (GstElement* e = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(gst_object_ref_sink(e));
+    });
+  });
 }
 
 std::vector<MediaPluginInfo> ListMediaPlugins() {
