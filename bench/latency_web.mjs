@@ -36,6 +36,16 @@ const signal = `ws://127.0.0.1:${server.port}/v1/signal`;
 const page = async (i) => { const p = await browsers[i].newPage(); await p.goto(`${server.url}/demo/`); return p; };
 const join = async (p, channel, user) => p.evaluate(latencyParticipant, { token: await token(channel, user), user });
 const markers = (p) => p.evaluate(() => window.latency);
+// Where the receiving page's audio time goes: Chromium's jitter buffer (NetEq) delay per
+// sample emitted, and the playing context's own base + output latency.
+const audioParts = (p) => p.evaluate(async () => {
+  let delay = 0, emitted = 0;
+  (await window.engine.subscribePc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') { delay += s.jitterBufferDelay || 0; emitted += s.jitterBufferEmittedCount || 0; }
+  });
+  return { jitterBufferMs: emitted ? (1000 * delay) / emitted : 0, contextMs: window.latency.playoutLatencyMs?.() || 0 };
+});
+const parts = (x) => `  (of which Chromium's jitter buffer ${x.jitterBufferMs.toFixed(1)} ms, the playing context ${x.contextMs.toFixed(1)} ms)`;
 const forget = (p) => p.evaluate(() => { window.latency.video.length = 0; window.latency.audio.length = 0; });
 
 try {
@@ -49,6 +59,7 @@ try {
     await sleep(seconds * 1000);
     const got = await markers(b);
     line('browser -> browser, audio mouth-to-ear (capture -> played by the page\'s audio context)', got.audio.map((m) => m.ms));
+    console.log(parts(await audioParts(b)));
     line('browser -> browser, video glass-to-glass (capture -> frame due on screen)', got.video.map((m) => m.ms));
     await a.close();
     await b.close();
@@ -65,6 +76,7 @@ try {
     const got = await markers(w);
     const from = (list, who) => list.filter((m) => m.from === who).map((m) => m.ms);
     line('native -> browser, audio mouth-to-ear', from(got.audio, 'native'));
+    console.log(parts(await audioParts(w)));
     line('native -> browser, video glass-to-glass', from(got.video, 'native'));
     line('browser -> native, audio mouth-to-ear (-> decoded audio handed to playout)',
       events.filter((e) => e.event === 'audio').map((e) => e.ms));

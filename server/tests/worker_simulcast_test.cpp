@@ -41,6 +41,8 @@ uint16_t PicOf(Bytes rtp) {
   return static_cast<uint16_t>(((p[2] & 0x7F) << 8) | p[3]);
 }
 
+std::vector<InboundTrack> SsrcLayers();  // the small and the big layer, by SSRC
+
 class WorkerSimulcast : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -105,6 +107,26 @@ class WorkerSimulcast : public ::testing::Test {
     }
   }
   bool PliFor(uint32_t ssrc) { return pub_->GetsPliFor(ssrc, 500ms); }
+  // Publisher 1 connected and sending both layers' tracks; subscriber 2 routed to the
+  // source (big) but not connected yet.
+  void SubscribeBeforeConnecting() {
+    pub_ = std::make_unique<Peer>(worker_->port());
+    sub_ = std::make_unique<Peer>(worker_->port());
+    OnWorker(*worker_, [&] {
+      worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint()})
+          ->SetInboundTracks(SsrcLayers());
+      worker_->AddTransport(2, {"sub", "subscriber-password-012", "cs", sub_->fingerprint()});
+      return 0;
+    });
+    ASSERT_TRUE(pub_->Connect("pub:cp", "publisher-password-0123", cert_->fingerprint()));
+    Advance(40);  // the worker's tick sees the publisher connected (no routes: no request)
+    RouteSpec spec{0, kOut, 96, 0, 0};
+    spec.stream_type = VideoStreamType::kBig;
+    OnWorker(*worker_, [&] {
+      worker_->AddRoute(1, 2, spec);
+      return 0;
+    });
+  }
 
   std::atomic<int64_t> now_{1'000'000};
   std::shared_ptr<DtlsCertificate> cert_;
@@ -295,35 +317,41 @@ TEST_F(WorkerSimulcast, ARouteWithNoPictureStartsOnASmallerLayersKeyframe) {
   EXPECT_EQ(PicOf(later[0]), static_cast<uint16_t>(PicOf(got.back()) + 1));
 }
 
-// The keyframe a new subscriber needs is asked for when it connects, not when its route
-// is added or its first layer chosen before that: a keyframe then would be dropped on
-// the way to it, and the request would hold back (throttle) the one that matters.
-TEST_F(WorkerSimulcast, TheKeyframeIsAskedForWhenTheSubscriberCanTakeIt) {
-  pub_ = std::make_unique<Peer>(worker_->port());
-  sub_ = std::make_unique<Peer>(worker_->port());
-  OnWorker(*worker_, [&] {
-    worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint()})
-        ->SetInboundTracks(SsrcLayers());
-    worker_->AddTransport(2, {"sub", "subscriber-password-012", "cs", sub_->fingerprint()});
-    return 0;
-  });
-  ASSERT_TRUE(pub_->Connect("pub:cp", "publisher-password-0123", cert_->fingerprint()));
-  Advance(40);  // the worker's tick sees the publisher connected (no routes: no request)
-  RouteSpec spec{0, kOut, 96, 0, 0};
-  OnWorker(*worker_, [&] {
-    worker_->AddRoute(1, 2, spec);
-    return 0;
-  });
-  SendFrames(3, true, true);  // both layers flowing (nowhere yet)
+// A new subscriber's keyframe is asked for as it subscribes, before its connection is
+// up; what comes first is kept for it, and it starts from it as it connects.
+TEST_F(WorkerSimulcast, TheKeyframeAskedForAsASubscriberComesIsKeptUntilItCanTakeIt) {
+  SubscribeBeforeConnecting();
+  EXPECT_TRUE(PliFor(kSmall)) << "asked for as the subscriber comes, before it connects";
+  SendFrames(3, true, false);  // the small layer's keyframe comes before the subscriber can take it
   Advance(40);
-  OnWorker(*worker_, [&] {  // the subscriber's choice (it comes after joining): the route's first choice of layer
-    worker_->SetStreamType(1, 2, VideoStreamType::kBig);
-    return 0;
-  });
-  EXPECT_FALSE(PliFor(kSmall)) << "nobody could receive the keyframe yet, nor after the first choice of layer";
   ASSERT_TRUE(sub_->Connect("sub:cs", "subscriber-password-012", cert_->fingerprint()));
   Advance(40);  // the worker's tick sees the subscriber connected
-  EXPECT_TRUE(PliFor(kSmall)) << "asked for as the subscriber connects, 40 ms after the first choice (no throttle)";
+  auto got = Received();
+  ASSERT_EQ(got.size(), 3u) << "started from the kept keyframe, not the next one";
+  EXPECT_EQ(ParseRtp(got[0])->payload()[4] & 0x01, 0) << "the keyframe first";
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(PicOf(got[i]), 1000 + i);
+  SendFrames(1, false, false);
+  auto next = Received();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(Load16(&next[0][2]), static_cast<uint16_t>(Load16(&got.back()[2]) + 1)) << "one stream on";
+}
+
+// A keyframe older than kKeptKeyframeUs is not replayed (a player timing frames by their
+// RTP clock would show the rest of the call that late): the subscriber is asked one.
+TEST_F(WorkerSimulcast, AnOldKeyframeIsNotReplayedToANewSubscriber) {
+  SubscribeBeforeConnecting();
+  ASSERT_TRUE(PliFor(kSmall));
+  SendFrames(3, true, false);
+  std::this_thread::sleep_for(50ms);  // the worker has them (by its clock, now)
+  Advance(Forwarder::kKeptKeyframeUs / 1000 + 200);
+  ASSERT_TRUE(sub_->Connect("sub:cs", "subscriber-password-012", cert_->fingerprint()));
+  Advance(40);
+  EXPECT_TRUE(Received(150ms).empty()) << "nothing from a keyframe that old";
+  EXPECT_TRUE(PliFor(kSmall)) << "a keyframe asked for again as it connects";
+  SendFrames(2, true, false);
+  auto got = Received();
+  ASSERT_EQ(got.size(), 2u) << "from the new keyframe";
+  EXPECT_EQ(ParseRtp(got[0])->payload()[4] & 0x01, 0);
 }
 
 }  // namespace

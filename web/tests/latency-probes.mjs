@@ -128,6 +128,7 @@ export async function latencyParticipant({ token, user, publish = true }) {
     el.muted = true; el.srcObject = stream; el.play().catch(() => {});
     const node = new AudioWorkletNode(listen, 'onsets');
     listen.createMediaStreamSource(stream).connect(node);
+    out.playoutLatencyMs = () => (listen.baseLatency + listen.outputLatency) * 1000;  // the context's own share
     node.port.onmessage = ({ data: t }) => {
       const { contextTime, performanceTime } = listen.getOutputTimestamp();
       const played = performance.timeOrigin + performanceTime + (t - contextTime) * 1000;

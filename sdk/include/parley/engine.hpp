@@ -34,7 +34,9 @@ class RtcEngine {
  public:
   /// Creates an engine; null when the media engine cannot start (the reason is
   /// logged and available from LastCreateError(): 0x01010103 missing plugin,
-  /// 0x0101010C media engine failed).
+  /// 0x0101010C media engine failed). The first engine of a process starts making its
+  /// DTLS certificate in the background: created ahead of JoinChannel, the first call
+  /// does not wait for it.
   static RtcEngine* Create(const EngineConfig& config);
   /// Leaves the channel if needed and frees the engine. Calls on it afterwards are
   /// undefined; use the C ABI for a guarded handle. No listener or observer callback

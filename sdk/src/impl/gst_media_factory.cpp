@@ -7,6 +7,7 @@
 
 #include <map>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "impl/gst/accompany.hpp"
@@ -269,6 +270,14 @@ class GstMediaFactory final : public MediaFactory {
   }
 
  private:
+  /// The process's DTLS certificate, made meanwhile (gst::WarmUpDtls); joined last, as
+  /// the engine goes (before the process may exit).
+  struct Joined {
+    std::thread thread;
+    ~Joined() {
+      if (thread.joinable()) thread.join();
+    }
+  } warm_{gst::WarmUpDtls()};
   // The engine's playout for `playout` ("null": none), opened on first use with the
   // volumes set so far; its speaker's failures go to `on_error` from now on (none: kept).
   gst::Playout* PlayoutFor(const std::string& playout, const ErrorFn& on_error) {
@@ -317,7 +326,6 @@ std::vector<DeviceInfo> ListDevices(DeviceKind kind) {
 }
 
 std::unique_ptr<MediaFactory> MakeMediaFactory(Post post) {
-  gst::WarmUpDtls();  // while the app sets up and signals, not on the first connection
   return std::make_unique<GstMediaFactory>(std::move(post));
 }
 

@@ -3,6 +3,7 @@
 // Inside a receive batch the worker holds the packets (HoldRtp) and releases them at its
 // end: the copies then go out route by route, so a subscriber's copies of a video
 // frame's packets are adjacent in the send batch and leave as one segmented send.
+#include <algorithm>
 #include <array>
 
 #include "sfu/forwarder.hpp"
@@ -83,34 +84,72 @@ void Forwarder::Fanout(Transport& pub, size_t source, std::span<const Packet> pa
       continue;
     }
     Pacer* pacer = PacerOf(sub->id());
+    // A video route's first packets: from the kept keyframe when there is one (which
+    // includes these packets of its layer, already kept).
+    size_t started_track = pub.tracks().size();
+    uint16_t started_last = 0;
+    if (video && !r.numbers.started()) (void)StartFromKeptKeyframe(pub, r, *sub, pacer, &started_track, &started_last);
     for (size_t k = 0; k < packets.size(); ++k) {
-      const InboundTrack& cfg = pub.tracks()[packets[k].track].cfg;
       const RtpView& v = *packets[k].view;
-      if (layered) {
-        // The first choice cannot wait for every layer's first packet: it takes them all
-        // as sent, and the subscriber's next choice (kLayerChoiceUs) corrects it if not.
-        if (r.layers.target() == LayerSwitch::kNone) ChooseLayer(pub, r, *sub, now_us_, true);
-        if (!r.layers.Accept(cfg.layer, keyframe[k])) continue;  // another layer's: not this subscriber's
-        r.rewrite_vp8 = cfg.format == PayloadFormat::kVp8;
-      }
-      if (video) {
-        // A subscriber that cannot take its video gets none (audio always flows: it is
-        // small and it is what keeps a call going); the copy is still offered, so the
-        // estimate knows what resuming needs.
-        DownstreamEstimate& downstream = sub->downstream();
-        downstream.OnVideoOffered(v.data.size(), layered && r.layers.above_lowest());
-        if (!downstream.video_allowed()) {
-          r.numbers.Skipped();
-          drops_.Count(DropReason::kSubscriberCongested);
-          continue;
-        }
-      }
-      // First packet, or the publisher restarted with a new SSRC: continue right after
-      // what the subscriber saw last, so its decoder sees one continuous stream.
-      r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, video ? 3000u : 960u);
-      SendRewritten(*sub, r, v, false, cfg, pacer);
+      if (packets[k].track == started_track && static_cast<uint16_t>(started_last - v.sequence) < 0x8000) continue;
+      ForwardTo(pub, r, *sub, pacer, packets[k].track, v, keyframe[k]);
     }
   }
+}
+
+void Forwarder::ForwardTo(Transport& pub, Route& r, Transport& sub, Pacer* pacer, size_t track, const RtpView& v,
+                          bool keyframe) {
+  const InboundTrack& cfg = pub.tracks()[track].cfg;
+  if (cfg.layers > 1) {
+    // The first choice cannot wait for every layer's first packet: it takes them all
+    // as sent, and the subscriber's next choice (kLayerChoiceUs) corrects it if not.
+    if (r.layers.target() == LayerSwitch::kNone) ChooseLayer(pub, r, sub, now_us_, true);
+    if (!r.layers.Accept(cfg.layer, keyframe)) return;  // another layer's: not this subscriber's
+    r.rewrite_vp8 = cfg.format == PayloadFormat::kVp8;
+  }
+  if (cfg.video) {
+    // A subscriber that cannot take its video gets none (audio always flows: it is
+    // small and it is what keeps a call going); the copy is still offered, so the
+    // estimate knows what resuming needs.
+    DownstreamEstimate& downstream = sub.downstream();
+    downstream.OnVideoOffered(v.data.size(), cfg.layers > 1 && r.layers.above_lowest());
+    if (!downstream.video_allowed()) {
+      r.numbers.Skipped();
+      drops_.Count(DropReason::kSubscriberCongested);
+      return;
+    }
+  }
+  // First packet, or the publisher restarted with a new SSRC: continue right after
+  // what the subscriber saw last, so its decoder sees one continuous stream.
+  r.numbers.OnInput(v.ssrc, v.sequence, v.timestamp, cfg.video ? 3000u : 960u);
+  SendRewritten(sub, r, v, false, cfg, pacer);
+}
+
+bool Forwarder::StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, Pacer* pacer, size_t* track,
+                                      uint16_t* last) {
+  if (r.numbers.started() || r.spec.track >= pub.tracks().size()) return false;
+  const InboundTrack& first = pub.tracks()[r.spec.track].cfg;
+  if (!first.video || r.spec.track + first.layers > pub.tracks().size()) return false;
+  if (first.layers > 1 && r.layers.target() == LayerSwitch::kNone) ChooseLayer(pub, r, sub, now_us_, true);
+  const size_t top = first.layers > 1 ? std::min<size_t>(r.layers.target(), first.layers - 1u) : 0;
+  for (size_t layer = top + 1; layer-- > 0;) {
+    PublisherTracks::Track& t = pub.tracks()[r.spec.track + layer];
+    if (!t.ring || t.keyframe_us < 0 || now_us_ - t.keyframe_us > kKeptKeyframeUs) continue;
+    const auto count = static_cast<uint16_t>(t.newest_seq - t.keyframe_seq + 1);
+    if (count == 0 || count > t.ring->slots() / 2) continue;
+    bool whole = true;
+    for (uint16_t i = 0; i < count && whole; ++i)
+      whole = t.ring->Has(static_cast<uint16_t>(t.keyframe_seq + i), t.keyframe_ssrc);
+    if (!whole) continue;
+    for (uint16_t i = 0; i < count; ++i) {
+      auto v = ParseRtp(t.ring->Get(static_cast<uint16_t>(t.keyframe_seq + i), t.keyframe_ssrc));
+      if (v) ForwardTo(pub, r, sub, pacer, r.spec.track + layer, *v, i == 0);
+    }
+    *track = r.spec.track + layer;
+    *last = t.newest_seq;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace parley::sfu

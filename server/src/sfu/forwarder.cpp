@@ -62,13 +62,12 @@ void Forwarder::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpe
   if (pace_video_ && !pacers_.count(subscriber)) pacers_.emplace(subscriber, std::make_unique<Pacer>(pacer_options_));
   clusters_.try_emplace(subscriber);        // likewise its probe cluster's state
   layered_routes_[subscriber].next_us = 0;  // its layers are chosen at its next tick
-  // The subscriber's decoder needs a keyframe, but only once it can receive one: a
-  // request before it connects would be answered while its copies are dropped, and
-  // would hold back (throttle) the request OnConnected makes when they can flow.
+  // The subscriber's decoder needs a keyframe. Asked for now, as it subscribes, it comes
+  // about when the subscriber's connection does (ICE and DTLS take a few round trips,
+  // the publisher's encoder about as long), and if it comes first it is kept for the
+  // subscriber (StartFromKeptKeyframe) rather than lost.
   Transport* p = transports_.Find(publisher);
-  Transport* s = transports_.Find(subscriber);
-  if (p && s && s->state() == Transport::State::kConnected && spec.track < p->tracks().size() &&
-      p->tracks()[spec.track].cfg.video)
+  if (p && transports_.Find(subscriber) && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video)
     RequestKeyframe(*p, now_us);
 }
 
@@ -561,6 +560,12 @@ void Forwarder::OnConnected(Transport& t, int64_t now_us) {
   Router* router = RouterOf(t.id());
   if (!router) return;
   if (router->Knows(t.id())) RequestKeyframe(t, now_us);
+  Pacer* pacer = PacerOf(t.id());
+  router->ForEachRouteTo(t.id(), [&](Route& r) {  // the keyframes that came before it could take them
+    size_t track = 0;
+    uint16_t last = 0;
+    if (Transport* p = transports_.Find(r.publisher)) (void)StartFromKeptKeyframe(*p, r, t, pacer, &track, &last);
+  });
   AskVideoPublishersOf(t, now_us);
 }
 

@@ -133,6 +133,11 @@ class Forwarder {
   /// Asks the publisher for a keyframe on each video track (throttled: a request inside
   /// the window is deferred, and comes back from TakeDueKeyframes).
   void RequestKeyframe(Transport& publisher, int64_t now_us);
+  /// How old a keyframe a new subscriber is started from may be: its frames reach the
+  /// subscriber at once, a player that times frames by their RTP clock shows them that
+  /// much late at first (a browser does), and the same delay then stays until its clock
+  /// catches up. A request at subscribe time makes the keyframe tens of ms old.
+  static constexpr int64_t kKeptKeyframeUs = 150'000;
   /// Calls `fn(publisher id)` for each deferred keyframe request now due.
   template <typename Fn>
   void TakeDueKeyframes(int64_t now_us, Fn&& fn) {
@@ -166,6 +171,17 @@ class Forwarder {
   /// Packets of one source of `pub` (in arrival order): a copy of each to every
   /// subscriber routed to it, subscriber by subscriber.
   void Fanout(Transport& pub, size_t source, std::span<const Packet> packets);
+  /// One packet of `track` (of route `r`'s source) to its connected subscriber: the
+  /// layer switch, the subscriber's video allowance, the renumbering, the send.
+  /// `keyframe`: the packet starts a keyframe (layered sources only).
+  void ForwardTo(Transport& pub, Route& r, Transport& sub, Pacer* pacer, size_t track, const RtpView& v, bool keyframe);
+  /// A video route that has forwarded nothing yet, to a subscriber just connected:
+  /// starts it from the newest keyframe its target layer (or a smaller one) sent within
+  /// kKeptKeyframeUs, if every packet since is still in the ring, forwarding them all
+  /// now. The keyframe the route's request at subscribe time brought is then not lost
+  /// for arriving before the subscriber could take it. Returns whether it did (and the
+  /// layer track and number it ended with).
+  bool StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, Pacer* pacer, size_t* track, uint16_t* last);
   /// Forwards the held packets, grouped by publisher and source, and forgets them.
   void ForwardHeld();
   bool Lose();

@@ -154,7 +154,21 @@ bool PublisherTracks::Received(Track& t, RtpView& v, int64_t now_us) {
     t.stats.CountLate(v.timestamp, now_us);
   }
   if (*out != seq) v.SetSequence(*out);
-  if (t.ring) (void)t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
+  if (t.ring) {
+    const bool kept = t.ring->Store(v.data, v.sequence, v.ssrc);  // an oversized packet is not kept
+    if (t.cfg.video && !late) {
+      t.newest_seq = v.sequence;
+      // The keyframe's first packet (H.264's parameter sets and IDR slice are one
+      // access unit: one timestamp).
+      const bool same = t.keyframe_us >= 0 && t.keyframe_ssrc == v.ssrc && t.keyframe_ts == v.timestamp;
+      if (kept && !same && StartsKeyframe(t.cfg.format, v.payload())) {
+        t.keyframe_us = now_us;
+        t.keyframe_ssrc = v.ssrc;
+        t.keyframe_ts = v.timestamp;
+        t.keyframe_seq = v.sequence;
+      }
+    }
+  }
   if (now_us - t.window_start_us >= kRateWindowUs || t.last_packet_us < 0) {
     // A window that ended long ago says nothing about the last second: the rate is 0.
     t.last_window_bytes = now_us - t.window_start_us < 2 * kRateWindowUs ? t.window_bytes : 0;

@@ -72,6 +72,13 @@ class PublisherTracks {
     bool paused = false;
     int64_t unwanted_since_us = -1, resumed_us = -1;
     uint64_t paused_rate_bps = 0;
+    /// Video: the newest keyframe's first packet kept in `ring` (its forwarded number,
+    /// SSRC and arrival; -1: none) and the newest packet kept in order since, so that
+    /// a subscriber whose connection comes up just after a keyframe went by is started
+    /// from it (Forwarder::StartFromKeptKeyframe) rather than waiting for another.
+    int64_t keyframe_us = -1;
+    uint32_t keyframe_ssrc = 0, keyframe_ts = 0;
+    uint16_t keyframe_seq = 0, newest_seq = 0;
   };
 
   /// Replaces the tracks; repaired tracks get their retransmission buffer here, once.

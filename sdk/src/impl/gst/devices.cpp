@@ -2,6 +2,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -234,19 +235,11 @@ Status InitMedia() {
   return {};
 }
 
-void WarmUpDtls() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct Joined {
-      std::thread thread;
-      ~Joined() {
-        if (thread.joinable()) thread.join();
-      }
-    };
-    static Joined warm;
-    warm.thread = std::thread([] {
-      if (GstElement* e = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(gst_object_ref_sink(e));
-    });
+std::thread WarmUpDtls() {
+  static std::atomic<bool> started{false};
+  if (started.exchange(true)) return {};
+  return std::thread([] {
+    if (GstElement* e = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(gst_object_ref_sink(e));
   });
 }
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -18,10 +19,10 @@ namespace parley::sdk::gst {
 /// Initializes GStreamer once and checks that every element the engine needs exists;
 /// a missing one is 0x01010103 naming the element and the Debian package holding it.
 Status InitMedia();
-/// After InitMedia: has GStreamer's DTLS certificate (made once per process, when the
-/// first DTLS element is) generated on a thread of its own; the process waits for it
-/// at exit.
-void WarmUpDtls();
+/// After InitMedia: a thread that has GStreamer's DTLS certificate (made once per
+/// process, when the first DTLS element is) generated, for the caller to join; none
+/// after the first call.
+std::thread WarmUpDtls();
 
 /// Devices GstDeviceMonitor sees now, then the synthetic sources and sinks.
 std::vector<DeviceInfo> EnumerateDevices(DeviceKind kind);
