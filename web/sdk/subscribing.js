@@ -17,6 +17,10 @@ export function startupPhase(engine, name) {
 // every 20 ms for at most 10 s; one video at a time is watched).
 function watchFirstVideo(engine, receiver, track) {
   const unmuted = () => {
+    // Media flowing means ICE and DTLS are done, whichever notice comes first (the
+    // server sends a kept keyframe the moment its DTLS side completes).
+    startupPhase(engine, 'iceConnected');
+    startupPhase(engine, 'dtlsConnected');
     startupPhase(engine, 'firstRtp');
     if (!engine.startup || engine.startup.watching) return;
     engine.startup.watching = true;

@@ -84,16 +84,15 @@ void Forwarder::Fanout(Transport& pub, size_t source, std::span<const Packet> pa
       continue;
     }
     Pacer* pacer = PacerOf(sub->id());
-    // A video route's first packets: from the kept keyframe when there is one (which
-    // includes these packets of its layer, already kept).
+    // A video route's first packets: from the kept keyframe when there is one. Every
+    // packet of its layer in this call was kept before it ran: sent with it, or (an
+    // older stream's, before the keyframe) not to be sent after it.
     size_t started_track = pub.tracks().size();
     uint16_t started_last = 0;
     if (video && !r.numbers.started()) (void)StartFromKeptKeyframe(pub, r, *sub, pacer, &started_track, &started_last);
-    for (size_t k = 0; k < packets.size(); ++k) {
-      const RtpView& v = *packets[k].view;
-      if (packets[k].track == started_track && static_cast<uint16_t>(started_last - v.sequence) < 0x8000) continue;
-      ForwardTo(pub, r, *sub, pacer, packets[k].track, v, keyframe[k]);
-    }
+    for (size_t k = 0; k < packets.size(); ++k)
+      if (packets[k].track != started_track)
+        ForwardTo(pub, r, *sub, pacer, packets[k].track, *packets[k].view, keyframe[k]);
   }
 }
 
@@ -127,7 +126,8 @@ void Forwarder::ForwardTo(Transport& pub, Route& r, Transport& sub, Pacer* pacer
 
 bool Forwarder::StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, Pacer* pacer, size_t* track,
                                       uint16_t* last) {
-  if (r.numbers.started() || r.spec.track >= pub.tracks().size()) return false;
+  // Not while its video is paused: nothing would be sent, and each packet would try again.
+  if (r.numbers.started() || r.spec.track >= pub.tracks().size() || !sub.downstream().video_allowed()) return false;
   const InboundTrack& first = pub.tracks()[r.spec.track].cfg;
   if (!first.video || r.spec.track + first.layers > pub.tracks().size()) return false;
   if (first.layers > 1 && r.layers.target() == LayerSwitch::kNone) ChooseLayer(pub, r, sub, now_us_, true);
