@@ -109,6 +109,7 @@ export async function latencyParticipant({ token, user, publish = true }) {
   // maps its clock to the page's): an AudioWorklet finds each burst's onset.
   const listen = new AudioContext({ sampleRate: 48000 });
   await listen.resume();
+  out.playoutLatencyMs = () => (listen.baseLatency + listen.outputLatency) * 1000;  // the context's own share
   const worklet = `registerProcessor('onsets', class extends AudioWorkletProcessor {
     constructor() { super(); this.lastLoud = -1; }
     process(inputs) {
@@ -128,7 +129,6 @@ export async function latencyParticipant({ token, user, publish = true }) {
     el.muted = true; el.srcObject = stream; el.play().catch(() => {});
     const node = new AudioWorkletNode(listen, 'onsets');
     listen.createMediaStreamSource(stream).connect(node);
-    out.playoutLatencyMs = () => (listen.baseLatency + listen.outputLatency) * 1000;  // the context's own share
     node.port.onmessage = ({ data: t }) => {
       const { contextTime, performanceTime } = listen.getOutputTimestamp();
       const played = performance.timeOrigin + performanceTime + (t - contextTime) * 1000;

@@ -5,6 +5,7 @@
 // frame's packets are adjacent in the send batch and leave as one segmented send.
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "sfu/forwarder.hpp"
 #include "sfu/payload_check.hpp"
@@ -87,12 +88,10 @@ void Forwarder::Fanout(Transport& pub, size_t source, std::span<const Packet> pa
     // A video route's first packets: from the kept keyframe when there is one. Every
     // packet of its layer in this call was kept before it ran: sent with it, or (an
     // older stream's, before the keyframe) not to be sent after it.
-    size_t started_track = pub.tracks().size();
-    uint16_t started_last = 0;
-    if (video && !r.numbers.started()) (void)StartFromKeptKeyframe(pub, r, *sub, pacer, &started_track, &started_last);
+    const std::optional<size_t> started =
+        video && !r.numbers.started() ? StartFromKeptKeyframe(pub, r, *sub, pacer) : std::nullopt;
     for (size_t k = 0; k < packets.size(); ++k)
-      if (packets[k].track != started_track)
-        ForwardTo(pub, r, *sub, pacer, packets[k].track, *packets[k].view, keyframe[k]);
+      if (packets[k].track != started) ForwardTo(pub, r, *sub, pacer, packets[k].track, *packets[k].view, keyframe[k]);
   }
 }
 
@@ -124,12 +123,12 @@ void Forwarder::ForwardTo(Transport& pub, Route& r, Transport& sub, Pacer* pacer
   SendRewritten(sub, r, v, false, cfg, pacer);
 }
 
-bool Forwarder::StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, Pacer* pacer, size_t* track,
-                                      uint16_t* last) {
+std::optional<size_t> Forwarder::StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, Pacer* pacer) {
   // Not while its video is paused: nothing would be sent, and each packet would try again.
-  if (r.numbers.started() || r.spec.track >= pub.tracks().size() || !sub.downstream().video_allowed()) return false;
+  if (r.numbers.started() || r.spec.track >= pub.tracks().size() || !sub.downstream().video_allowed())
+    return std::nullopt;
   const InboundTrack& first = pub.tracks()[r.spec.track].cfg;
-  if (!first.video || r.spec.track + first.layers > pub.tracks().size()) return false;
+  if (!first.video || r.spec.track + first.layers > pub.tracks().size()) return std::nullopt;
   if (first.layers > 1 && r.layers.target() == LayerSwitch::kNone) ChooseLayer(pub, r, sub, now_us_, true);
   const size_t top = first.layers > 1 ? std::min<size_t>(r.layers.target(), first.layers - 1u) : 0;
   for (size_t layer = top + 1; layer-- > 0;) {
@@ -145,11 +144,9 @@ bool Forwarder::StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, 
       auto v = ParseRtp(t.ring->Get(static_cast<uint16_t>(t.keyframe_seq + i), t.keyframe_ssrc));
       if (v) ForwardTo(pub, r, sub, pacer, r.spec.track + layer, *v, i == 0);
     }
-    *track = r.spec.track + layer;
-    *last = t.newest_seq;
-    return true;
+    return r.spec.track + layer;
   }
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace parley::sfu

@@ -562,9 +562,7 @@ void Forwarder::OnConnected(Transport& t, int64_t now_us) {
   if (router->Knows(t.id())) RequestKeyframe(t, now_us);
   Pacer* pacer = PacerOf(t.id());
   router->ForEachRouteTo(t.id(), [&](Route& r) {  // the keyframes that came before it could take them
-    size_t track = 0;
-    uint16_t last = 0;
-    if (Transport* p = transports_.Find(r.publisher)) (void)StartFromKeptKeyframe(*p, r, t, pacer, &track, &last);
+    if (Transport* p = transports_.Find(r.publisher)) (void)StartFromKeptKeyframe(*p, r, t, pacer);
   });
   AskVideoPublishersOf(t, now_us);
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <utility>
@@ -179,9 +180,9 @@ class Forwarder {
   /// starts it from the newest keyframe its target layer (or a smaller one) sent within
   /// kKeptKeyframeUs, if every packet since is still in the ring, forwarding them all
   /// now. The keyframe the route's request at subscribe time brought is then not lost
-  /// for arriving before the subscriber could take it. Returns whether it did (and the
-  /// layer track and number it ended with).
-  bool StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, Pacer* pacer, size_t* track, uint16_t* last);
+  /// for arriving before the subscriber could take it. Returns the layer's track when it
+  /// did (every packet of it kept so far was sent), none when it did not.
+  std::optional<size_t> StartFromKeptKeyframe(Transport& pub, Route& r, Transport& sub, Pacer* pacer);
   /// Forwards the held packets, grouped by publisher and source, and forgets them.
   void ForwardHeld();
   bool Lose();
