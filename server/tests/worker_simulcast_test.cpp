@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "media_peer.hpp"
@@ -315,6 +316,23 @@ TEST_F(WorkerSimulcast, ARouteWithNoPictureStartsOnASmallerLayersKeyframe) {
   EXPECT_EQ(Load32(&later[0][8]), kOut);
   EXPECT_EQ(Load16(&later[0][2]), static_cast<uint16_t>(Load16(&got.back()[2]) + 1)) << "one stream";
   EXPECT_EQ(PicOf(later[0]), static_cast<uint16_t>(PicOf(got.back()) + 1));
+}
+
+// One request asks every layer, each from a sender SSRC of its own: a native
+// publisher's RTP session (GStreamer's) keeps only the first of one sender's keyframe
+// requests within two round trips, and the big layer would wait for its encoder's
+// periodic keyframe.
+TEST_F(WorkerSimulcast, EachLayersKeyframeRequestComesFromASenderOfItsOwn) {
+  SubscribeBeforeConnecting();
+  std::map<uint32_t, uint32_t> sender_of;  // media SSRC -> the request's sender SSRC
+  for (auto fb = pub_->RecvRtcpOf(kPsfb, 1, 500ms); !fb.empty() && sender_of.size() < 2;
+       fb = pub_->RecvRtcpOf(kPsfb, 1, 500ms))
+    sender_of.emplace(Load32(&fb[8]), Load32(&fb[4]));
+  ASSERT_EQ(sender_of.count(kSmall), 1u);
+  ASSERT_EQ(sender_of.count(kBig), 1u);
+  EXPECT_NE(sender_of[kSmall], sender_of[kBig]);
+  EXPECT_NE(sender_of[kSmall], kSmall);
+  EXPECT_NE(sender_of[kBig], kBig);
 }
 
 // A new subscriber's keyframe is asked for as it subscribes, before its connection is

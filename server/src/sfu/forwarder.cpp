@@ -371,11 +371,17 @@ void Forwarder::RequestKeyframe(Transport& publisher, int64_t now_us) {
     keyframes_.Sent(publisher.id(), now_us);
     return;
   }
+  // Each stream's request from a sender SSRC of its own: GStreamer's RTP session (a
+  // native publisher's) ignores a keyframe request from the sender of one it took less
+  // than two round trips ago, so of one sender's requests for every layer only the
+  // first was kept, and the big layer (and a screen after the camera) waited for its
+  // encoder's periodic keyframe, up to 2 s. Browsers take each request as it comes.
+  uint32_t sender = kServerSsrc;
   for (const auto& t : publisher.tracks()) {
     uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;
     if (!t.cfg.video || ssrc == 0) continue;
     uint8_t pli[12];
-    WritePli(pli, kServerSsrc, ssrc);
+    WritePli(pli, ++sender, ssrc);
     if (publisher.SendRtcp(pli)) keyframes_.Sent(publisher.id(), now_us);  // unsent: the next request may go
   }
 }

@@ -243,10 +243,17 @@ struct Subscriber::Impl {
     // is still on its way; the server starts each video stream on a keyframe's first
     // packet, so there is none worth waiting for): the first picture and sound come
     // that much sooner, and the latency still bounds how long a later gap waits for its
-    // repair. (Two packets in order would wait a whole frame for a keyframe that fits
-    // in one: a small layer's, at 15 fps, 66 ms.)
-    if (jitterbuffer && g_object_class_find_property(G_OBJECT_GET_CLASS(jitterbuffer), "faststart-min-packets"))
-      g_object_set(jitterbuffer, "faststart-min-packets", kFastStartPackets, nullptr);
+    // repair. The buffer starts with no latency, so its first packet's deadline is its
+    // arrival, and takes the configured one as that packet leaves (OnFirstOut).
+    // rtpjitterbuffer's own fast start is no help here: it looks only as a packet
+    // arrives, and misses when the first packets come in a burst (a kept keyframe)
+    // before its thread has sent the stream's opening events; the first picture then
+    // waited for the next frame (a small layer's, at 15 fps: 66 ms).
+    if (GstPtr<GstPad> out = jitterbuffer ? Adopt(gst_element_get_static_pad(jitterbuffer, "src")) : nullptr) {
+      g_object_set(jitterbuffer, "latency", 0u, nullptr);
+      gst_pad_add_probe(out.get(), GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                        &Impl::OnFirstOut, rtpbin, nullptr);
+    }
     // A stream's first packet enters its jitter buffer (made for its SSRC as it came):
     // for a video stream, the first remote video packet (StartupPhase::kFirstRtp).
     if (GstPtr<GstPad> in = jitterbuffer ? Adopt(gst_element_get_static_pad(jitterbuffer, "sink")) : nullptr)
@@ -258,6 +265,16 @@ struct Subscriber::Impl {
     g_object_set(raw, "rtcp-fraction", kFeedbackBitsPerSecond, "rtcp-min-interval", kFeedbackMinInterval,
                  "rtcp-reduced-size", TRUE, nullptr);
     g_object_unref(raw);
+  }
+  // A jitter buffer's first packet leaves: from now on it waits for late packets as
+  // long as configured (webrtcbin's latency, which rtpbin holds; SetLatency changes
+  // it). The jitter buffer's own thread, outside its lock.
+  static GstPadProbeReturn OnFirstOut(GstPad* pad, GstPadProbeInfo*, gpointer rtpbin) {
+    guint ms = 0;
+    g_object_get(rtpbin, "latency", &ms, nullptr);
+    if (GstPtr<GstElement> jitterbuffer = Adopt(gst_pad_get_parent_element(pad)))
+      g_object_set(jitterbuffer.get(), "latency", ms, nullptr);
+    return GST_PAD_PROBE_REMOVE;
   }
   // The first buffer into a jitter buffer: video when its payload type maps to video
   // (webrtcbin answers rtpbin's pt map from the negotiated codecs).
@@ -283,7 +300,6 @@ struct Subscriber::Impl {
   }
   static constexpr double kFeedbackBitsPerSecond = 40000;
   static constexpr guint64 kFeedbackMinInterval = 20 * GST_MSECOND;
-  static constexpr guint kFastStartPackets = 1;
 
   // A streaming thread; the counter outlives the pipeline's threads (~Impl).
   static GstPadProbeReturn OnOpusInput(GstPad*, GstPadProbeInfo* info, gpointer data) {
