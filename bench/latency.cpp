@@ -267,9 +267,14 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(std::chrono::seconds(seconds));
     }
-    std::lock_guard<std::mutex> lock(rb.mu);
-    const auto& audio = rb.audio_ms["a"];
-    const auto& video = rb.video_ms["a"];
+    // Copied out: the engines' media threads take the lock to report, and Destroy waits
+    // for them.
+    std::vector<double> audio, video;
+    {
+      std::lock_guard<std::mutex> lock(rb.mu);
+      audio = rb.audio_ms["a"];
+      video = rb.video_ms["a"];
+    }
     std::printf("native -> native, audio mouth-to-ear (capture -> decoded audio handed to playout): %s\n",
                 P50P95(audio, 1).c_str());
     std::printf("native -> native, video glass-to-glass (capture -> decoded frame handed to the renderer): %s\n",
