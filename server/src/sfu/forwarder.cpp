@@ -371,11 +371,13 @@ void Forwarder::RequestKeyframe(Transport& publisher, int64_t now_us) {
     keyframes_.Sent(publisher.id(), now_us);
     return;
   }
-  // Each stream's request from a sender SSRC of its own: GStreamer's RTP session (a
-  // native publisher's) ignores a keyframe request from the sender of one it took less
-  // than two round trips ago, so of one sender's requests for every layer only the
+  // Each stream's request from a sender SSRC of its own that never sends a report:
+  // GStreamer's RTP session (a native publisher's) drops a keyframe request from a
+  // sender within two of that sender's round trips (known from its receiver reports)
+  // of the last one it took, so of requests for every layer from kServerSsrc only the
   // first was kept, and the big layer (and a screen after the camera) waited for its
-  // encoder's periodic keyframe, up to 2 s. Browsers take each request as it comes.
+  // encoder's periodic keyframe, up to 2 s. For a sender with no reports it knows no
+  // round trip and keeps every request: no report may ever come from these SSRCs.
   uint32_t sender = kServerSsrc;
   for (const auto& t : publisher.tracks()) {
     uint32_t ssrc = t.stats.ssrc() ? t.stats.ssrc() : t.cfg.ssrc;

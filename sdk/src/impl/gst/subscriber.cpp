@@ -19,6 +19,7 @@
 #include "impl/gst/bus.hpp"
 #include "impl/gst/fed_sink.hpp"
 #include "impl/gst/gst_ptr.hpp"
+#include "impl/gst/jitter_start.hpp"
 #include "impl/gst/pipelines.hpp"
 #include "impl/gst/playout.hpp"
 #include "impl/gst/recorder.hpp"
@@ -46,6 +47,9 @@ struct Subscriber::Impl {
   BusState bus;
   std::unique_ptr<Recorder> recorder;  ///< when recording
   std::mutex mu;
+  /// The jitter buffers' latency as configured (webrtcbin's; SetLatency changes it),
+  /// which each takes once its stream has started (StartWithFirstPacket).
+  std::atomic<guint> latency_ms{200};
   /// Startup phases reported so far (bit per StartupPhase): each goes once.
   std::atomic<uint32_t> phases{0};
   void Phase(StartupPhase p) {
@@ -238,22 +242,8 @@ struct Subscriber::Impl {
   static void OnJitterBuffer(GstElement* rtpbin, GstElement* jitterbuffer, guint session, guint, gpointer data) {
     if (jitterbuffer && g_object_class_find_property(G_OBJECT_GET_CLASS(jitterbuffer), "rtx-next-seqnum"))
       g_object_set(jitterbuffer, "rtx-next-seqnum", FALSE, nullptr);
-    // A stream starts playing with its first packet, not a whole latency later (the
-    // jitter buffer's default holds the first packet that long, in case an earlier one
-    // is still on its way; the server starts each video stream on a keyframe's first
-    // packet, so there is none worth waiting for): the first picture and sound come
-    // that much sooner, and the latency still bounds how long a later gap waits for its
-    // repair. The buffer starts with no latency, so its first packet's deadline is its
-    // arrival, and takes the configured one as that packet leaves (OnFirstOut).
-    // rtpjitterbuffer's own fast start is no help here: it looks only as a packet
-    // arrives, and misses when the first packets come in a burst (a kept keyframe)
-    // before its thread has sent the stream's opening events; the first picture then
-    // waited for the next frame (a small layer's, at 15 fps: 66 ms).
-    if (GstPtr<GstPad> out = jitterbuffer ? Adopt(gst_element_get_static_pad(jitterbuffer, "src")) : nullptr) {
-      g_object_set(jitterbuffer, "latency", 0u, nullptr);
-      gst_pad_add_probe(out.get(), GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                        &Impl::OnFirstOut, rtpbin, nullptr);
-    }
+    // A stream starts playing with its first packet (jitter_start.hpp).
+    if (jitterbuffer) StartWithFirstPacket(jitterbuffer, &static_cast<Impl*>(data)->latency_ms);
     // A stream's first packet enters its jitter buffer (made for its SSRC as it came):
     // for a video stream, the first remote video packet (StartupPhase::kFirstRtp).
     if (GstPtr<GstPad> in = jitterbuffer ? Adopt(gst_element_get_static_pad(jitterbuffer, "sink")) : nullptr)
@@ -265,16 +255,6 @@ struct Subscriber::Impl {
     g_object_set(raw, "rtcp-fraction", kFeedbackBitsPerSecond, "rtcp-min-interval", kFeedbackMinInterval,
                  "rtcp-reduced-size", TRUE, nullptr);
     g_object_unref(raw);
-  }
-  // A jitter buffer's first packet leaves: from now on it waits for late packets as
-  // long as configured (webrtcbin's latency, which rtpbin holds; SetLatency changes
-  // it). The jitter buffer's own thread, outside its lock.
-  static GstPadProbeReturn OnFirstOut(GstPad* pad, GstPadProbeInfo*, gpointer rtpbin) {
-    guint ms = 0;
-    g_object_get(rtpbin, "latency", &ms, nullptr);
-    if (GstPtr<GstElement> jitterbuffer = Adopt(gst_pad_get_parent_element(pad)))
-      g_object_set(jitterbuffer.get(), "latency", ms, nullptr);
-    return GST_PAD_PROBE_REMOVE;
   }
   // The first buffer into a jitter buffer: video when its payload type maps to video
   // (webrtcbin answers rtpbin's pt map from the negotiated codecs).
@@ -493,6 +473,9 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
     im.recorder = std::make_unique<Recorder>(im.pipeline.get(), options.record_dir, im.cb.on_record, &im.cb.on_error);
   im.webrtc = MakeWebrtc(options.ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
+  guint latency = 0;
+  g_object_get(im.webrtc, "latency", &latency, nullptr);
+  im.latency_ms = latency;
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
   im.repair = ReceiveRepair::Watch(im.webrtc);
   if (GstPtr<GstElement> rtpbin = Adopt(gst_bin_get_by_name(GST_BIN(im.webrtc), "rtpbin"))) {
@@ -537,6 +520,7 @@ void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t
 }
 
 void Subscriber::SetLatency(int ms) {
+  impl_->latency_ms = static_cast<guint>(std::max(0, ms));  // before: a starting jitter buffer reads it after
   g_object_set(impl_->webrtc, "latency", static_cast<guint>(std::max(0, ms)), nullptr);
   // The jitter buffers post a latency message; the sinks learn the new latency only
   // when the pipeline recalculates it, and would meanwhile drop what comes later than
