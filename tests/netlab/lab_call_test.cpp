@@ -303,7 +303,7 @@ TEST_F(Lab, ADeviceThatCannotKeepUpLowersItsVideoAndSaysSoThenRestoresIt) {
   std::vector<std::string> load;
   for (const auto& w : warnings)
     if (w.value("hex", "").rfind("0x010601", 0) == 0) load.push_back(w.value("hex", ""));
-  EXPECT_EQ(load, (std::vector<std::string>{"0x01060101", "0x01060102"})) << alice_.out;
+  EXPECT_EQ(load, (std::vector<std::string>{"0x01060101", "0x01060102"})) << alice_.out << alice_.err;
   // What bob received from alice: full size before, smaller while alice could not keep
   // up, and video still coming at the end.
   auto stats = LabEnvironment::StatsEvents(bob_.out);

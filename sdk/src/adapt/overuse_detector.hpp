@@ -7,8 +7,8 @@
 // the latest frame is more than `late_us` behind its capture. Overused for
 // `overuse_windows` windows in a row, the encoder is overused:
 // the caller degrades the video one level (and the app hears 0x01060101). Below `low`
-// for `underuse_hold_us` it has room again: the caller may give one level back. A
-// window has room when the busy share is below `low` and frames are on time
+// for `underuse_hold_us` it has room again: the caller gives levels back (at least one; usage() tells how much room
+// there is). A window has room when the busy share is below `low` and frames are on time
 // (`on_time_us`). A level given back that overuses again soon makes the next hold
 // twice as long (up to
 // `max_hold_us`), so a machine at its limit does not flap between two levels.
@@ -47,6 +47,7 @@ class OveruseDetector {
   /// The busy share of the last complete window (0 before the first).
   [[nodiscard]] double usage() const { return usage_; }
   [[nodiscard]] int64_t hold_us() const { return hold_us_; }
+  [[nodiscard]] const Config& config() const { return config_; }
 
  private:
   Config config_;

@@ -84,14 +84,21 @@ VideoSetting VideoAdapter::SetFloor(int64_t now_us, size_t floor) {
   floor = std::min(floor, levels_.size() - 1);
   const bool held_by_floor = floor < floor_ && level_ == floor_;
   floor_ = floor;
-  // A level the device's limit held (and the estimate affords) comes back at once: the
-  // overuse detector has already waited for room.
+  // The levels the device's limit held (and the estimate affords) come back at once, in
+  // one change: the overuse detector has already waited for room.
   if (held_by_floor && level_ > floor_ && BitsPerPixel(levels_[level_ - 1], bps_) >= config_.high_bits_per_pixel) {
-    --level_;
+    do {
+      --level_;
+    } while (level_ > floor_ && BitsPerPixel(levels_[level_ - 1], bps_) >= config_.high_bits_per_pixel);
     affordable_since_us_ = -1;
     return current();
   }
   return Update(now_us, bps_);
+}
+
+int64_t VideoAdapter::PixelRate(size_t level) const {
+  const Level& l = levels_[std::min(level, levels_.size() - 1)];
+  return static_cast<int64_t>(l.width) * l.height * l.fps;
 }
 
 VideoSetting VideoAdapter::current() const {

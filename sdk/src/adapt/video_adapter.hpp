@@ -53,6 +53,9 @@ class VideoAdapter {
   /// affords it (otherwise the estimate steps up as usual).
   VideoSetting SetFloor(int64_t now_us, size_t floor);
   [[nodiscard]] size_t floor() const { return floor_; }
+  /// Level `level`'s pixels per second (width x height x fps): what encoding it costs,
+  /// roughly.
+  [[nodiscard]] int64_t PixelRate(size_t level) const;
   /// 0 = the app's setting; higher = more degraded.
   [[nodiscard]] size_t level() const { return level_; }
   [[nodiscard]] size_t levels() const { return levels_.size(); }

@@ -120,5 +120,28 @@ TEST(VideoAdapter, TheDevicesFloorDegradesWhateverTheEstimateAndGivesLevelsBackA
   EXPECT_EQ(a.level(), a.levels() - 1);
 }
 
+// A floor lowered by several levels at once (the device was starved and now idles)
+// gives back every level the estimate affords in one change, and no more.
+TEST(VideoAdapter, AFloorLoweredBySeveralLevelsGivesThemBackInOneChange) {
+  VideoAdapter a(Config(DegradationPreference::kMaintainFramerate));
+  a.Update(0, 1'200'000);
+  a.SetFloor(1'000'000, 4);
+  EXPECT_EQ(a.level(), 4u);
+  EXPECT_EQ(a.PixelRate(0), 640 * 360 * 30);
+  EXPECT_LT(a.PixelRate(4), a.PixelRate(3));
+  VideoSetting s = a.SetFloor(2'000'000, 0);
+  EXPECT_EQ(a.level(), 0u);
+  EXPECT_EQ(s.width, 640);
+  // Where the estimate affords only some of them, those come back and the estimate
+  // climbs the rest at its own pace.
+  a.SetFloor(3'000'000, 4);
+  a.Update(3'500'000, 250'000);
+  const size_t by_floor = a.level();
+  EXPECT_EQ(by_floor, 4u);
+  a.SetFloor(4'000'000, 0);
+  EXPECT_LT(a.level(), by_floor);
+  EXPECT_GT(a.level(), 0u);
+}
+
 }  // namespace
 }  // namespace parley::sdk::adapt

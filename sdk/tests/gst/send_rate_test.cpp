@@ -145,6 +145,75 @@ TEST(SendRate, TheSmallLayerIsServedFirstAndAPausedLayerGetsNothing) {
   EXPECT_TRUE(near(big_bps, budget())) << big_bps << " of " << budget();
 }
 
+// A layer that could not keep up and is then paused (nobody watches it) sees no frames,
+// so its load detector could never give its floor back: the device would stay
+// "limited" (and the app would never hear 0x01060102) for as long as it stays paused.
+// Pausing lifts its floor; frames still in flight as it was paused change nothing.
+TEST(SendRate, APausedLayerNoLongerHoldsTheDeviceLimited) {
+  ASSERT_TRUE(InitMedia());
+  VideoEncoderConfig big_config, small_config{320, 180, 15, 200};
+  GstPtr<GstElement> big = Sink(gst_element_factory_make("vp8enc", nullptr));
+  GstPtr<GstElement> small = Sink(gst_element_factory_make("vp8enc", nullptr));
+  GstPtr<GstElement> big_caps = Sink(gst_element_factory_make("capsfilter", nullptr));
+  GstPtr<GstElement> small_caps = Sink(gst_element_factory_make("capsfilter", nullptr));
+  ASSERT_TRUE(big && small && big_caps && small_caps);
+  std::vector<SendRate::Video> video;
+  video.push_back({Ref(big.get()), Ref(big_caps.get()), big_config});
+  video.push_back({Ref(small.get()), Ref(small_caps.get()), small_config, true});
+  SendRate rate(nullptr, std::move(video));
+  // The small layer's frames come out a second after their capture, 15 a second, for 3 s.
+  int64_t t = 1'000'000;
+  for (; t < 4'000'000; t += 66'667) rate.OnEncoded(1, t, 5'000, 1'000'000);
+  ASSERT_GT(rate.snapshot().cpu_level, 0u);
+  auto small_width = [&] {
+    GstCaps* set = nullptr;
+    g_object_get(small_caps.get(), "caps", &set, nullptr);
+    GstPtr<GstCaps> applied = Adopt(set);
+    int width = 0;
+    if (applied && !gst_caps_is_empty(applied.get()) && !gst_caps_is_any(applied.get()))
+      gst_structure_get_int(gst_caps_get_structure(applied.get(), 0), "width", &width);
+    return width;
+  };
+  EXPECT_LT(small_width(), 320);
+  rate.SetActive(small.get(), false);
+  EXPECT_EQ(rate.snapshot().cpu_level, 0u);
+  EXPECT_EQ(small_width(), 320);
+  for (int i = 0; i < 40; ++i, t += 66'667) rate.OnEncoded(1, t, 5'000, 1'000'000);
+  EXPECT_EQ(rate.snapshot().cpu_level, 0u);
+  // Resumed, it is measured again from a fresh start.
+  rate.SetActive(small.get(), true);
+  for (int i = 0; i < 60; ++i, t += 66'667) rate.OnEncoded(1, t, 5'000, 1'000'000);
+  EXPECT_GT(rate.snapshot().cpu_level, 0u);
+}
+
+// A device starved for a while (frames a second late) is lowered level after level;
+// once it idles (frames on time, the encoder busy 1.5 % of the time at the lowered
+// setting, which at full size would be about a quarter) the floor comes back in one
+// step, not one level per hold, and the app's warning can end at once.
+TEST(SendRate, RoomForEveryLevelGivesThemAllBackAtOnce) {
+  ASSERT_TRUE(InitMedia());
+  VideoEncoderConfig config;  // 640x360 at 30 fps
+  GstPtr<GstElement> encoder = Sink(gst_element_factory_make("vp8enc", nullptr));
+  GstPtr<GstElement> caps = Sink(gst_element_factory_make("capsfilter", nullptr));
+  ASSERT_TRUE(encoder && caps);
+  std::vector<SendRate::Video> video;
+  video.push_back({Ref(encoder.get()), Ref(caps.get()), config});
+  SendRate rate(nullptr, std::move(video));
+  int64_t t = 1'000'000;
+  for (; t < 9'000'000; t += 33'333) rate.OnEncoded(0, t, 2'000, 1'000'000);
+  const size_t starved = rate.snapshot().cpu_level;
+  ASSERT_GE(starved, 3u);
+  EXPECT_LT(rate.snapshot().width, 640);
+  size_t least = starved;
+  for (int i = 0; i < 150 && rate.snapshot().cpu_level > 0; ++i, t += 33'333) {
+    rate.OnEncoded(0, t, 500, 20'000);
+    if (rate.snapshot().cpu_level < starved) least = std::min(least, rate.snapshot().cpu_level);
+    // Every floor between the starved one and none would mean a level at a time.
+    EXPECT_TRUE(rate.snapshot().cpu_level == starved || rate.snapshot().cpu_level == 0) << rate.snapshot().cpu_level;
+  }
+  EXPECT_EQ(rate.snapshot().cpu_level, 0u);
+}
+
 TEST(SendRate, RandomLossSetsOpusExpectedLossKeepsTheRateAndX264FollowsCongestionInKbps) {
   ASSERT_TRUE(InitMedia());
   VideoEncoderConfig h264;

@@ -185,6 +185,7 @@ void SendRate::OnEncoded(size_t index, int64_t now_us, int64_t busy_us, int64_t 
   {
     std::lock_guard<std::mutex> lock(mu_);
     adapt::VideoAdapter& a = adapters_[index];
+    if (!active_[index]) v = adapt::OveruseDetector::Verdict::kNone;  // a frame in flight as it was paused
     // Size and frame rate only: the bitrate stays what the estimate last set (Apply).
     auto shape_only = [&](adapt::VideoSetting s) {
       s.bitrate_bps = applied_[index].bitrate_bps;
@@ -198,7 +199,18 @@ void SendRate::OnEncoded(size_t index, int64_t now_us, int64_t busy_us, int64_t 
           "floor {} of {}",
           index, t.detector.usage() * 100, late_us / 1000, a.floor(), a.levels() - 1);
     } else if (v == adapt::OveruseDetector::Verdict::kUnderuse && a.floor() > 0) {
-      shape_only(a.SetFloor(now_us, a.floor() - 1));
+      // At least a level back; more where the room measured at the current setting
+      // affords them (the busy share scales with the pixels per second), so a device
+      // that was starved for a while and now idles gets its video back in one step
+      // rather than one level per hold. Too much shows as overuse again, which doubles
+      // the next hold.
+      const adapt::VideoSetting& now_set = applied_[index];
+      const double rate = static_cast<double>(now_set.width) * now_set.height * std::max(now_set.fps, 1);
+      size_t floor = a.floor() - 1;
+      while (floor > 0 && rate > 0 &&
+             t.detector.usage() * static_cast<double>(a.PixelRate(floor - 1)) / rate < t.detector.config().low)
+        --floor;
+      shape_only(a.SetFloor(now_us, floor));
       Log().info("video encoder {} busy {:.0f} % of the time: degradation floor back to {}", index,
                  t.detector.usage() * 100, a.floor());
     }
@@ -328,9 +340,27 @@ std::vector<std::pair<size_t, int64_t>> SendRate::Shares(int64_t video_total) co
 }
 
 void SendRate::SetActive(GstElement* encoder, bool active) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (size_t i = 0; i < video_.size(); ++i)
-    if (video_[i].encoder.get() == encoder) active_[i] = active;
+  std::vector<Change> changes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < video_.size(); ++i) {
+      if (video_[i].encoder.get() != encoder) continue;
+      active_[i] = active;
+      if (active) continue;
+      // A paused encoder sees no frames, so its load detector could never give back a
+      // floor it set: the floor would hold the device "limited" for as long as the
+      // layer stays paused. It costs nothing while paused; it starts unlimited when
+      // resumed, and is lowered again if the device still cannot keep up.
+      encode_usage_[i] = 0;
+      if (adapters_[i].floor() > 0) {
+        adapt::VideoSetting s = adapters_[i].SetFloor(static_cast<int64_t>(gst_clock_get_time(clock_.get()) / 1000), 0);
+        s.bitrate_bps = applied_[i].bitrate_bps;
+        Decide(i, s, &changes);
+      }
+    }
+    UpdateSnapshotLocked();
+  }
+  Apply(changes, -1, -1, 0, false, 0, "layer paused");
 }
 
 void SendRate::SetRedSwitch(std::function<void(bool on)> fn) {

@@ -18,8 +18,8 @@
 // The device's load: probes around each video encoder time every frame through it and
 // see how long after its capture it comes out; when the encoder is busy for most of
 // the wall-clock time or frames fall behind (adapt/overuse_detector.hpp) the video is
-// lowered a level whatever the estimate says, and given back a level at a time once
-// there is room again.
+// lowered a level whatever the estimate says, and given back once there is room again
+// (as many levels as the measured room affords; a paused layer's limit is lifted).
 //
 // Threading: feedback arrives on GStreamer's RTCP thread; snapshot() is read from the
 // engine thread. One mutex, never held while GStreamer is called back into.
