@@ -19,6 +19,7 @@
 #include "impl/gst/bus.hpp"
 #include "impl/gst/fed_sink.hpp"
 #include "impl/gst/gst_ptr.hpp"
+#include "impl/gst/jitter_start.hpp"
 #include "impl/gst/pipelines.hpp"
 #include "impl/gst/playout.hpp"
 #include "impl/gst/recorder.hpp"
@@ -46,6 +47,9 @@ struct Subscriber::Impl {
   BusState bus;
   std::unique_ptr<Recorder> recorder;  ///< when recording
   std::mutex mu;
+  /// The jitter buffers' latency as configured (webrtcbin's; SetLatency changes it),
+  /// which each takes once its stream has started (StartWithFirstPacket).
+  std::atomic<guint> latency_ms{200};
   /// Startup phases reported so far (bit per StartupPhase): each goes once.
   std::atomic<uint32_t> phases{0};
   void Phase(StartupPhase p) {
@@ -238,15 +242,8 @@ struct Subscriber::Impl {
   static void OnJitterBuffer(GstElement* rtpbin, GstElement* jitterbuffer, guint session, guint, gpointer data) {
     if (jitterbuffer && g_object_class_find_property(G_OBJECT_GET_CLASS(jitterbuffer), "rtx-next-seqnum"))
       g_object_set(jitterbuffer, "rtx-next-seqnum", FALSE, nullptr);
-    // A stream starts playing with its first packet, not a whole latency later (the
-    // jitter buffer's default holds the first packet that long, in case an earlier one
-    // is still on its way; the server starts each video stream on a keyframe's first
-    // packet, so there is none worth waiting for): the first picture and sound come
-    // that much sooner, and the latency still bounds how long a later gap waits for its
-    // repair. (Two packets in order would wait a whole frame for a keyframe that fits
-    // in one: a small layer's, at 15 fps, 66 ms.)
-    if (jitterbuffer && g_object_class_find_property(G_OBJECT_GET_CLASS(jitterbuffer), "faststart-min-packets"))
-      g_object_set(jitterbuffer, "faststart-min-packets", kFastStartPackets, nullptr);
+    // A stream starts playing with its first packet (jitter_start.hpp).
+    if (jitterbuffer) StartWithFirstPacket(jitterbuffer, &static_cast<Impl*>(data)->latency_ms);
     // A stream's first packet enters its jitter buffer (made for its SSRC as it came):
     // for a video stream, the first remote video packet (StartupPhase::kFirstRtp).
     if (GstPtr<GstPad> in = jitterbuffer ? Adopt(gst_element_get_static_pad(jitterbuffer, "sink")) : nullptr)
@@ -283,7 +280,6 @@ struct Subscriber::Impl {
   }
   static constexpr double kFeedbackBitsPerSecond = 40000;
   static constexpr guint64 kFeedbackMinInterval = 20 * GST_MSECOND;
-  static constexpr guint kFastStartPackets = 1;
 
   // A streaming thread; the counter outlives the pipeline's threads (~Impl).
   static GstPadProbeReturn OnOpusInput(GstPad*, GstPadProbeInfo* info, gpointer data) {
@@ -477,6 +473,9 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
     im.recorder = std::make_unique<Recorder>(im.pipeline.get(), options.record_dir, im.cb.on_record, &im.cb.on_error);
   im.webrtc = MakeWebrtc(options.ice_addresses);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
+  guint latency = 0;
+  g_object_get(im.webrtc, "latency", &latency, nullptr);
+  im.latency_ms = latency;
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
   im.repair = ReceiveRepair::Watch(im.webrtc);
   if (GstPtr<GstElement> rtpbin = Adopt(gst_bin_get_by_name(GST_BIN(im.webrtc), "rtpbin"))) {
@@ -521,6 +520,7 @@ void Subscriber::SetWindow(const std::string& user_id, TrackKind track, uint64_t
 }
 
 void Subscriber::SetLatency(int ms) {
+  impl_->latency_ms = static_cast<guint>(std::max(0, ms));  // before: a starting jitter buffer reads it after
   g_object_set(impl_->webrtc, "latency", static_cast<guint>(std::max(0, ms)), nullptr);
   // The jitter buffers post a latency message; the sinks learn the new latency only
   // when the pipeline recalculates it, and would meanwhile drop what comes later than
