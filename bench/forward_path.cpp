@@ -4,6 +4,8 @@
 // AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80 side by side, with the server's own SRTP
 // (sfu/srtp.hpp, on OpenSSL) and with Debian's libsrtp2 (on NSS) that it replaced.
 //
+// BM_SendUdp and BM_SendTcp compare what sending a batch costs over UDP and ICE-TCP.
+//
 // BM_RouterForward runs the worker's own units on the same packet: the channel's
 // Router, each route's SeqRewriter (WriteRewritten, as the forwarder does it), one SRTP
 // session per subscriber and the SendBatch, for 1 and 8 subscribers (ns per packet
@@ -13,8 +15,14 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <arpa/inet.h>
+#include <unistd.h>
+
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "libsrtp_session.hpp"
@@ -23,6 +31,7 @@
 #include "sfu/router.hpp"
 #include "sfu/rtp.hpp"
 #include "sfu/send_batch.hpp"
+#include "sfu/tcp_links.hpp"
 
 namespace {
 
@@ -229,5 +238,115 @@ void BM_FeedbackLookup(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_FeedbackLookup)->ArgName("routes")->Arg(8)->Arg(64)->Arg(512);
+
+// Sending: 32 datagrams of 1,180 bytes (a protected video packet) to one subscriber on
+// 127.0.0.1 and flushed, as the worker does at the end of a receive batch, over UDP
+// (SendBatch: one sendmmsg, runs segmented when the kernel can) and over ICE-TCP
+// (TcpLinks: each framed into the connection's buffer, written with one send). A
+// thread drains the receiving socket so that neither fills. ns per packet.
+class Drain {
+ public:
+  explicit Drain(int fd)
+      : fd_(fd), thread_([this] {
+          std::vector<uint8_t> buf(65536);
+          while (!stop_.load(std::memory_order_relaxed)) (void)!recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+        }) {}
+  ~Drain() {
+    stop_.store(true);
+    thread_.join();
+    close(fd_);
+  }
+
+ private:
+  int fd_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+sockaddr_storage Loopback(uint16_t port) {
+  sockaddr_storage ss{};
+  auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ss;
+}
+
+uint16_t PortOf(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+void BM_SendUdp(benchmark::State& state) {
+  int rx = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_storage any = Loopback(0);
+  bind(rx, reinterpret_cast<sockaddr*>(&any), sizeof(sockaddr_in));
+  int buf = 8 << 20;
+  setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  sockaddr_storage to = Loopback(PortOf(rx));
+  int tx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  Drain drain(rx);
+  SendBatch batch(kSlotBytes);
+  batch.set_segmenting(SendBatch::KernelSegments(tx));
+  size_t unsent = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < kBatch; ++i) {
+      std::memset(batch.Slot(), 0xA5, 1180);
+      batch.Queue(1180, to);
+    }
+    unsent += batch.Flush(tx);
+  }
+  close(tx);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBatch));
+  state.counters["unsent"] = static_cast<double>(unsent);
+}
+BENCHMARK(BM_SendUdp);
+
+class NoFrames final : public TcpLinks::Handler {
+  void BeforeFrames() override {}
+  void OnFrame(std::span<uint8_t>, const sockaddr_storage&) override {}
+  void AfterFrames() override {}
+};
+
+void BM_SendTcp(benchmark::State& state) {
+  // TcpLinks listens on a free port (found with a UDP socket, as a worker's is).
+  int probe = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_storage any = Loopback(0);
+  bind(probe, reinterpret_cast<sockaddr*>(&any), sizeof(sockaddr_in));
+  const uint16_t port = PortOf(probe);
+  TcpLinks::Limits limits;
+  limits.max_pending_send = 8 << 20;
+  TcpLinks links(limits);
+  sockaddr_storage at = Loopback(port);
+  if (!links.Listen(at, sizeof(sockaddr_in))) {
+    state.SkipWithError("cannot listen");
+    return;
+  }
+  close(probe);
+  int rx = socket(AF_INET, SOCK_STREAM, 0);
+  int buf = 8 << 20;
+  setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  connect(rx, reinterpret_cast<sockaddr*>(&at), sizeof(sockaddr_in));
+  NoFrames handler;
+  for (int i = 0; i < 100 && links.size() == 0; ++i) {
+    links.Run(0, handler);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  sockaddr_storage to = Loopback(PortOf(rx));  // the connection's address, as accepted
+  MarkTcp(&to);
+  Drain drain(rx);
+  std::vector<uint8_t> packet(1180, 0xA5);
+  size_t dropped = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < kBatch; ++i) dropped += links.Send(to, packet) ? 0u : 1u;
+    links.Flush();
+    links.Run(0, handler);  // writes what the socket did not take
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBatch));
+  state.counters["dropped"] = static_cast<double>(dropped);
+}
+BENCHMARK(BM_SendTcp);
 
 }  // namespace

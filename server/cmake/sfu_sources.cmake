@@ -36,6 +36,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/seq_rewriter.cpp
   src/sfu/srtp.cpp
   src/sfu/stun.cpp
+  src/sfu/tcp_links.cpp
   src/sfu/twcc.cpp
   src/sfu/webrtc_transport.cpp
   src/sfu/relay.cpp

@@ -6,6 +6,7 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/sfu/srtp_test.cpp
   tests/worker_test.cpp
   tests/worker_media_test.cpp
+  tests/worker_tcp_test.cpp
   tests/worker_simulcast_test.cpp
   tests/worker_probe_test.cpp
   tests/worker_data_test.cpp

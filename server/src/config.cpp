@@ -38,14 +38,15 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--max-message-bytes", c.max_message_bytes, "Largest signalling message accepted")
       ->capture_default_str();
-  app.add_option("--media-address", c.media_address, "UDP address for media (the ICE host candidate)")
+  app.add_option("--media-address", c.media_address, "Address for media (the ICE host candidates, UDP and TCP)")
       ->capture_default_str();
-  app.add_option("--media-port", c.media_port, "UDP port for media (0 = pick a free one)")->capture_default_str();
+  app.add_option("--media-port", c.media_port, "Media port, UDP and ICE-TCP (0 = pick a free one)")
+      ->capture_default_str();
   app.add_flag("!--no-media", c.media, "Run signalling only, without the SFU media plane");
   app.add_option("--media-abort-ms", c.media_abort_ms, "Publisher media silence that counts as aborted (0x02010401)")
       ->capture_default_str();
   app.add_option("--media-workers", c.media_workers,
-                 "Media worker threads, each with its own UDP port (0 = one per CPU, at most 8); "
+                 "Media worker threads, each with its own port, UDP and TCP (0 = one per CPU, at most 8); "
                  "with --media-port P, worker i binds P+i")
       ->capture_default_str();
   app.add_option("--media-spread-at", c.media_spread_at,
@@ -60,6 +61,8 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_flag("!--no-video-pacing", c.media_video_pacing,
                "Send each subscriber's video as it comes instead of through its pacer (for comparisons)");
+  app.add_flag("!--no-ice-tcp", c.media_ice_tcp,
+               "Offer no ICE-TCP candidate (by default the media port also listens on TCP, RFC 6544)");
   app.add_option("--media-loss-permille", c.media_loss_permille,
                  "Testing: drop this many per thousand media packets sent to subscribers")
       ->capture_default_str();

@@ -43,6 +43,7 @@ struct ServerConfig {
   int media_consent_timeout_ms = 30000;  ///< RFC 7675: connected, then no check this long = failed
   int media_loss_permille = 0;           ///< test aid: simulated loss on media sent to subscribers
   bool media_video_pacing = true;        ///< video to each subscriber through its pacer (sfu/pacer.hpp)
+  bool media_ice_tcp = true;             ///< the media ports also listen on TCP (sfu/tcp_links.hpp)
   int active_speaker_interval_ms = 500;  ///< how often the loudest publisher is evaluated
   // Limits (docs/security.md).
   int max_connections = 0;                        ///< HTTP + WebSocket; 0 = from RLIMIT_NOFILE

@@ -196,8 +196,9 @@ Status Server::Start() {
     if (!cert) return cert.error();
     int n = c.media_workers > 0 ? c.media_workers
                                 : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
-    sfu::WorkerOptions opts{
-        c.media_connect_timeout_ms, c.media_consent_timeout_ms, c.media_loss_permille, {}, c.media_video_pacing};
+    sfu::WorkerOptions opts{c.media_connect_timeout_ms, c.media_consent_timeout_ms,
+                            c.media_loss_permille,      {},
+                            c.media_video_pacing,       c.media_ice_tcp};
     for (int i = 0; i < n; ++i) {
       uint16_t port = c.media_port ? static_cast<uint16_t>(c.media_port + i) : 0;
       auto worker = sfu::MediaWorker::Create(c.media_address, port, *cert, opts);

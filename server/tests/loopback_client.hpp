@@ -1,5 +1,7 @@
 // What the tests' WebRTC clients share (media_peer.hpp, data_peer.hpp): a UDP socket
-// connected to a media worker on 127.0.0.1, an ICE check, and the DTLS client handshake.
+// connected to a media worker on 127.0.0.1 (or, with Over::kTcp, a TCP connection to
+// the same port carrying RFC 4571 frames, as an ICE-TCP active candidate would), an ICE
+// check, and the DTLS client handshake.
 #pragma once
 
 #include <arpa/inet.h>
@@ -24,17 +26,36 @@ namespace parley::sfu::test_peer {
 using namespace std::chrono_literals;
 using Bytes = std::vector<uint8_t>;
 
+enum class Over { kUdp, kTcp };
+
 class LoopbackClient {
  public:
-  explicit LoopbackClient(uint16_t server_port) : cert_(*DtlsCertificate::Generate()) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  explicit LoopbackClient(uint16_t server_port, Over over = Over::kUdp)
+      : tcp_(over == Over::kTcp), cert_(*DtlsCertificate::Generate()) {
+    fd_ = socket(AF_INET, (tcp_ ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     a.sin_port = htons(server_port);
-    connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   }
+  /// Whether the socket reached the worker (a TCP connection can be refused).
+  [[nodiscard]] bool connected() const { return connected_; }
+  [[nodiscard]] int fd() const { return fd_; }
+  /// Whether the worker closed the TCP connection (within `timeout`).
+  bool ClosedByServer(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      uint8_t b[4096];
+      ssize_t n = recv(fd_, b, sizeof b, 0);
+      if (n <= 0) return true;
+    }
+    return false;
+  }
+
   ~LoopbackClient() { close(fd_); }
   LoopbackClient(const LoopbackClient&) = delete;
   LoopbackClient& operator=(const LoopbackClient&) = delete;
@@ -72,9 +93,18 @@ class LoopbackClient {
     return dtls_->state() == DtlsTransport::State::kConnected;
   }
 
-  void Send(std::span<const uint8_t> d) { (void)send(fd_, d.data(), d.size(), 0); }
-  /// The next datagram within `timeout`; empty on timeout.
+  void Send(std::span<const uint8_t> d) {
+    if (!tcp_) {
+      (void)send(fd_, d.data(), d.size(), 0);
+      return;
+    }
+    Bytes framed = {static_cast<uint8_t>(d.size() >> 8), static_cast<uint8_t>(d.size())};
+    framed.insert(framed.end(), d.begin(), d.end());
+    (void)send(fd_, framed.data(), framed.size(), MSG_NOSIGNAL);
+  }
+  /// The next datagram (over TCP: frame) within `timeout`; empty on timeout.
   Bytes Recv(std::chrono::milliseconds timeout) {
+    if (tcp_) return RecvFrame(timeout);
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
     Bytes buf(2048);
@@ -82,10 +112,34 @@ class LoopbackClient {
     buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
     return buf;
   }
-
   int fd_ = -1;
+  bool tcp_ = false, connected_ = false;
+  Bytes stream_;  ///< TCP bytes read and not yet a whole frame
   std::shared_ptr<DtlsCertificate> cert_;
   std::unique_ptr<DtlsTransport> dtls_;
+
+ private:
+  Bytes RecvFrame(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (stream_.size() >= 2) {
+        size_t len = static_cast<size_t>(stream_[0]) << 8 | stream_[1];
+        if (stream_.size() >= 2 + len) {
+          Bytes frame(stream_.begin() + 2, stream_.begin() + 2 + static_cast<std::ptrdiff_t>(len));
+          stream_.erase(stream_.begin(), stream_.begin() + 2 + static_cast<std::ptrdiff_t>(len));
+          return frame;
+        }
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return {};
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return {};
+      uint8_t b[4096];
+      ssize_t n = recv(fd_, b, sizeof b, 0);
+      if (n <= 0) return {};
+      stream_.insert(stream_.end(), b, b + n);
+    }
+  }
 };
 
 }  // namespace parley::sfu::test_peer

@@ -71,6 +71,7 @@ TEST_F(Lab, ACallThroughTenPercentLossBothWaysKeepsAudioAndVideoFlowing) {
     json got = stats.back()["received"].value(other, json::object());
     EXPECT_GT(got.value("videoFrames", 0), 15) << stats.back().dump();
     EXPECT_GT(got.value("audioMs", 0), 1000) << stats.back().dump();
+    EXPECT_EQ(stats.back().value("transport", json()), "udp") << stats.back().dump();  // UDP when it gets through
   }
   // The link really lost packets both ways: what was measured was a lossy call.
   auto link = json::parse(lab_.Ctl("stats"));

@@ -122,6 +122,12 @@ std::vector<std::string> LabEnvironment::CliArgs(const std::vector<std::string>&
   return out;
 }
 
+std::vector<std::string> LabEnvironment::InClient(const std::vector<std::string>& command) const {
+  std::vector<std::string> args = {Which("nsenter"), "-t", std::to_string(sleeper_), "-n"};
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
 std::vector<std::string> LabEnvironment::JoinArgs(const std::string& channel, const std::string& user, int seconds,
                                                   const std::vector<std::string>& extra) const {
   std::vector<std::string> args = {Which("nsenter"),

@@ -42,6 +42,8 @@ class LabEnvironment {
   /// The `parley` CLI with `args` inside the client namespace; --server, --app-id and
   /// --app-key (the lab's) follow the subcommand, the first of `args`.
   std::vector<std::string> CliArgs(const std::vector<std::string>& args) const;
+  /// `command` (its first element a full path) run inside the client namespace.
+  std::vector<std::string> InClient(const std::vector<std::string>& command) const;
   const std::string& control_path() const { return control_; }
   const test::ServerProcess& server() const { return *server_; }
   const nlohmann::json& app() const { return app_; }

@@ -5,19 +5,37 @@
 // without a browser (web/tests/sdk-units.test.mjs).
 import { rawUp, rawDown } from './quality.js';
 
+/** How a connection reaches the server, from its getStats() report: the selected ICE
+ * pair's local candidate — 'udp', 'tcp' (ICE-TCP, where UDP is blocked) or
+ * 'relay/<udp|tcp|tls>' through TURN; null before a pair is selected. */
+export function selectedTransport(report) {
+  let pairId = null;
+  report.forEach((s) => {
+    if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+  });
+  const pair = pairId ? report.get(pairId) : null;
+  const local = pair ? report.get(pair.localCandidateId) : null;
+  if (!local) return null;
+  return local.candidateType === 'relay' ? `relay/${local.relayProtocol || 'udp'}` : (local.protocol ?? null);
+}
+
 /** Counters summed over a publish and a subscribe connection (either may be null):
  * { send: { bytes, packets, rttMs, lost, reportRttMs, rttMeasurements, availableBps, targetBps, cpuLimited },
  *   receive: { bytes, packets, lost, repaired, jitterMs, fps, width, height, rttMs, videoPackets,
- *              framesDecoded, freezes, freezeSeconds } }. */
+ *              framesDecoded, freezes, freezeSeconds },
+ *   transport: selectedTransport() of the publish connection, else the subscribe one }. */
 export async function collectStats(publishPc, subscribePc) {
   const out = {
     send: { bytes: 0, packets: 0, rttMs: null, lost: 0, reportRttMs: null, rttMeasurements: null, availableBps: null, targetBps: 0, cpuLimited: false },
     receive: { bytes: 0, packets: 0, lost: 0, repaired: 0, jitterMs: 0, fps: 0, width: 0, height: 0, rttMs: null, videoPackets: 0, framesDecoded: 0, freezes: 0, freezeSeconds: 0 },
+    transport: null,
   };
   const pair = (s) => s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined;
   if (publishPc) {
     const send = out.send;
-    (await publishPc.getStats()).forEach((s) => {
+    const report = await publishPc.getStats();
+    out.transport = selectedTransport(report);
+    report.forEach((s) => {
       if (s.type === 'outbound-rtp') {
         send.bytes += s.bytesSent || 0;
         send.packets += s.packetsSent || 0;
@@ -39,7 +57,9 @@ export async function collectStats(publishPc, subscribePc) {
   }
   if (subscribePc) {
     const r = out.receive;
-    (await subscribePc.getStats()).forEach((s) => {
+    const report = await subscribePc.getStats();
+    out.transport ??= selectedTransport(report);
+    report.forEach((s) => {
       if (pair(s)) r.rttMs = s.currentRoundTripTime * 1000;
       if (s.type !== 'inbound-rtp') return;
       r.bytes += s.bytesReceived || 0;
@@ -81,6 +101,7 @@ export function networkSample(prev, cur, secs, { publishing, subscribing }) {
     height: cur.receive.height || null,
     sendKbps: publishing ? ((cur.send.bytes - prev.send.bytes) * 8) / 1000 / secs : null,
     receiveKbps: subscribing ? ((cur.receive.bytes - prev.receive.bytes) * 8) / 1000 / secs : null,
+    transport: cur.transport ?? null,
   };
 }
 

@@ -5,7 +5,7 @@
 // Chromium tests (sdk.test.mjs and others).
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { deviceLoad, networkSample } from '../sdk/stats.js';
+import { deviceLoad, networkSample, selectedTransport } from '../sdk/stats.js';
 import { SignalConnection } from '../sdk/signal.js';
 import { ErrorCode } from '../sdk/errors.js';
 import { TIMEOUT_CODE } from '../sdk/protocol.js';
@@ -27,6 +27,21 @@ test('network sample: deltas over the interval, unmeasured fields null', () => {
   const idle = networkSample(counters(), counters(), 2, { publishing: false, subscribing: false });
   assert.deepEqual([idle.lossRate, idle.rttMs, idle.jitterMs, idle.fps, idle.width, idle.sendKbps, idle.receiveKbps],
     [null, null, null, null, null, null, null]);
+});
+
+test('the transport in use is the selected pair\'s local candidate: udp, tcp or a relay', () => {
+  const report = (local) => new Map([
+    ['T', { type: 'transport', selectedCandidatePairId: 'P' }],
+    ['P', { type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R' }],
+    ['L', { type: 'local-candidate', ...local }],
+    ['X', { type: 'local-candidate', protocol: 'udp', candidateType: 'host' }],  // not selected
+  ]);
+  assert.equal(selectedTransport(report({ protocol: 'tcp', candidateType: 'host' })), 'tcp');
+  assert.equal(selectedTransport(report({ protocol: 'udp', candidateType: 'host' })), 'udp');
+  assert.equal(selectedTransport(report({ protocol: 'udp', candidateType: 'relay', relayProtocol: 'tls' })), 'relay/tls');
+  assert.equal(selectedTransport(new Map([['T', { type: 'transport' }]])), null);  // no pair yet
+  const s = networkSample(counters(), { ...counters(), transport: 'tcp' }, 2, { publishing: true, subscribing: false });
+  assert.equal(s.transport, 'tcp');
 });
 
 // A socket that records what is sent and lets the test deliver frames and the close.

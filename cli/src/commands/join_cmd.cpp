@@ -315,6 +315,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
       text += fmt::format(", audio concealed {:.1f}%", 100.0 * static_cast<double>(stats_.audio_samples_concealed) /
                                                            static_cast<double>(stats_.audio_samples_received));
     if (stats_.jitter_buffer_ms > 0) text += fmt::format(", jitter buffer {} ms", stats_.jitter_buffer_ms);
+    if (!stats_.transport.empty()) text += ", over " + stats_.transport;
     Emit({{"event", "stats"},
           {"t", t},
           {"received", users},
@@ -326,6 +327,7 @@ class Session : public EngineEventListener, public MediaFrameObserver {
           {"audioSamples", stats_.audio_samples_received},
           {"audioConcealed", stats_.audio_samples_concealed},
           {"jitterBufferMs", stats_.jitter_buffer_ms},
+          {"transport", stats_.transport.empty() ? json() : json(stats_.transport)},
           {"qualityText", QualityWord(stats_.quality)},
           {"file", file}},
          text);

@@ -191,6 +191,11 @@ struct EngineStats {
   /// and their retransmissions, in ms: 200, and 400 while the downlink is lossy
   /// (0: nothing received yet).
   int jitter_buffer_ms = 0;
+  /// How media reaches the server (the publish connection's ICE pair, else the
+  /// subscribe connection's): "udp"; "tcp" where UDP is blocked (ICE-TCP, RFC 6544);
+  /// "relay/udp", "relay/tcp" or "relay/tls" through a TURN server; "" before either
+  /// is connected.
+  std::string transport;
 };
 
 /// What the screen track captures (X11, through ximagesrc).

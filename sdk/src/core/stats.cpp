@@ -40,6 +40,7 @@ std::optional<StatsWindow::Report> StatsWindow::Add(const media::RtpTotals& pub,
     st.send_estimate_kbps = static_cast<int>(pub.estimate_bps / 1000);
     st.encoder_usage_percent = static_cast<int>(pub.encode_usage * 100 + 0.5);
     st.jitter_buffer_ms = sub.jitter_buffer_ms;
+    st.transport = !pub.transport.empty() ? pub.transport : sub.transport;
     r.up.sent =
         pub.packets_sent >= pub_.packets_sent ? static_cast<long long>(pub.packets_sent - pub_.packets_sent) : 0;
     // The server's reports count the lost packets since the connection began.

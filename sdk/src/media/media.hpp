@@ -53,6 +53,9 @@ struct RtpTotals {
   double encode_usage = 0;
   /// The subscribe connection's jitter buffers' latency in ms (0: none yet).
   int jitter_buffer_ms = 0;
+  /// The transport of the ICE pair in use: "udp", "tcp" (ICE-TCP) or "relay/<proto>"
+  /// ("": not connected yet).
+  std::string transport;
 };
 
 /// The image format of a snapshot file, from its name: PNG for .png, JPEG for .jpg and

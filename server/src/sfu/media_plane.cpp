@@ -54,7 +54,8 @@ uint32_t MediaPlane::NewSsrc() {
 }
 
 LocalTransport MediaPlane::NewLocal(const MediaWorker& worker) const {
-  return {RandomHex(4), RandomHex(12), worker.certificate()->fingerprint(), media_address_, worker.port()};
+  return {RandomHex(4),   RandomHex(12), worker.certificate()->fingerprint(),
+          media_address_, worker.port(), worker.tcp_port()};
 }
 
 Result<ProbeTarget> MediaPlane::OpenProbe(uint32_t up_kbps, uint32_t down_kbps,

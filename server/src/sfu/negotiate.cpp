@@ -78,8 +78,9 @@ std::vector<std::string> KeepFeedback(const SdpCodec& c) {
 }
 
 // Our side of the bundled transport, the same in every section we write: ICE-lite
-// credentials, the certificate fingerprint, the DTLS role, rtcp-mux, and the one host
-// candidate (the media worker's port; RFC 8843 §7.1 — ICE-lite gathers nothing else).
+// credentials, the certificate fingerprint, the DTLS role, rtcp-mux, and the host
+// candidates (the media worker's port over UDP and, unless turned off, TCP; RFC 8843
+// §7.1 — ICE-lite gathers nothing else).
 // The offer's transport, from its first section (BUNDLE): ICE credentials, a sha-256
 // DTLS fingerprint and a=setup actpass or active, and the DTLS role the answer takes.
 // `Answer` is PublishAnswer or DataAnswer.
@@ -105,6 +106,11 @@ void SetLocalTransport(SdpMedia& m, const LocalTransport& local, const char* set
   m.setup = setup;
   m.rtcp_mux = true;
   m.candidates = {"1 1 udp 2130706431 " + local.address + " " + std::to_string(local.port) + " typ host"};
+  // ICE-TCP (RFC 6544): passive, so the client connects; a lower type preference than
+  // UDP's, so a client that reaches both prefers UDP.
+  if (local.tcp_port)
+    m.candidates.push_back("2 1 tcp 1518280447 " + local.address + " " + std::to_string(local.tcp_port) +
+                           " typ host tcptype passive");
   m.end_of_candidates = true;
 }
 

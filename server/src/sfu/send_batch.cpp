@@ -1,5 +1,7 @@
 #include "sfu/send_batch.hpp"
 
+#include "sfu/tcp_links.hpp"
+
 #include <netinet/udp.h>
 
 #include <cerrno>
@@ -12,7 +14,7 @@
 namespace parley::sfu {
 
 bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
-  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family != b.ss_family || IsTcp(a) != IsTcp(b)) return false;
   if (a.ss_family == AF_INET) {
     const auto& x = reinterpret_cast<const sockaddr_in&>(a);
     const auto& y = reinterpret_cast<const sockaddr_in&>(b);

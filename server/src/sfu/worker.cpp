@@ -34,7 +34,7 @@ int64_t WallUs() {
 
 std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
   std::array<uint8_t, 19> k{};
-  k[0] = static_cast<uint8_t>(a.ss_family);
+  k[0] = static_cast<uint8_t>(a.ss_family | (IsTcp(a) ? 0x80 : 0));  // a TCP path is not a UDP one
   if (a.ss_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
     std::memcpy(&k[1], &v4->sin_port, 2);
@@ -49,6 +49,7 @@ std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
 
 MediaWorker::MediaWorker(WorkerOptions options)
     : options_(std::move(options)),
+      tcp_(options_.tcp_limits),
       forwarder_(*this, *this, drops_, options_.send_loss_permille, options_.pace_video) {}
 
 int64_t MediaWorker::Now() const {
@@ -89,6 +90,10 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   getsockname(w->fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
   w->port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                               : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  if (w->options_.ice_tcp) {  // the same port number over TCP; without it, UDP only
+    if (auto ok = w->tcp_.Listen(bound, blen); !ok)
+      spdlog::warn("media worker (udp port {}): no ICE-TCP on that port: {}", w->port_, ok.error().message);
+  }
   w->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (w->wake_fd_ < 0) return MakeError(Errc::kInternalError, "eventfd failed");
   return w;
@@ -206,9 +211,29 @@ uint8_t* MediaWorker::Slot() {
 
 void MediaWorker::Flush() {
   if (size_t unsent = batch_.Flush(fd_)) drops_.Count(DropReason::kSendBufferFull, unsent);
+  tcp_.Flush();
+}
+
+void MediaWorker::Queue(size_t length, const sockaddr_storage& to) {
+  if (!IsTcp(to)) return batch_.Queue(length, to);
+  // Framed into the connection's buffer now; the slot is free again.
+  if (!tcp_.Send(to, std::span<const uint8_t>(batch_.Slot(), length))) drops_.Count(DropReason::kSendBufferFull);
+}
+
+void MediaWorker::OnFrame(std::span<uint8_t> frame, const sockaddr_storage& from) {
+  const int64_t now_us = Now();
+  Guarded(0, [&] { HandleDatagram(frame, from, now_us, WallUs()); });
+}
+
+void MediaWorker::AfterFrames() {
+  Guarded(0, [&] { forwarder_.ReleaseHeld(); });
 }
 
 void MediaWorker::SendNow(std::span<const uint8_t> d, const sockaddr_storage& to) {
+  if (IsTcp(to)) {
+    if (!tcp_.Send(to, d)) drops_.Count(DropReason::kSendBufferFull);
+    return tcp_.Flush();
+  }
   socklen_t len = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   (void)sendto(fd_, d.data(), d.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), len);
 }
@@ -254,6 +279,7 @@ void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old)
 
 void MediaWorker::Tick(int64_t now_us) {
   forwarder_.SetNow(now_us);
+  tcp_.Tick(now_us);
   if (data_.size()) SctpStack::Tick();                               // the process's SCTP timers (data connections)
   forwarder_.TakeDueKeyframes(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
     if (Transport* p = FindTransport(id)) Guarded(id, [&] { forwarder_.RequestKeyframe(*p, now_us); });
@@ -293,7 +319,7 @@ void MediaWorker::Loop() {
     uint8_t bytes[CMSG_SPACE(sizeof(timespec))];
   };
   std::array<Control, kBatch> control{};
-  pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  pollfd fds[3] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {tcp_.fd(), POLLIN, 0}};  // -1: no ICE-TCP
   while (running_.load(std::memory_order_relaxed)) {
     // Sleep until the next tick, a datagram or posted work. The timeout is exact (a
     // timespec): one rounded down to whole milliseconds made the last millisecond
@@ -313,7 +339,7 @@ void MediaWorker::Loop() {
       timeout.tv_nsec = static_cast<long>(left_us % 1'000'000) * 1000;
       wait = &timeout;
     }
-    if (ppoll(fds, 2, wait, nullptr) < 0 && errno != EINTR) break;
+    if (ppoll(fds, 3, wait, nullptr) < 0 && errno != EINTR) break;
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (fds[1].revents & POLLIN) {
       RunPosted();
@@ -356,6 +382,10 @@ void MediaWorker::Loop() {
         WakeRelays();  // a long backlog must not fill a ring before its consumer hears of it
         if (n < static_cast<int>(kBatch)) break;
       }
+    }
+    if (fds[2].revents & POLLIN) {
+      tcp_.Run(Now(), *this);
+      Flush();
     }
     now_us = Now();
     Guarded(0, [&] {

@@ -44,6 +44,7 @@
 #include "sfu/router.hpp"
 #include "sfu/rtp.hpp"
 #include "sfu/send_batch.hpp"
+#include "sfu/tcp_links.hpp"
 #include "sfu/webrtc_transport.hpp"
 
 namespace parley::sfu {
@@ -59,11 +60,17 @@ struct WorkerOptions {
   /// Whether video to each subscriber is paced (pacer.hpp). Off only for tests that
   /// read the order in which audio and video arrive.
   bool pace_video = true;
+  /// ICE over TCP on the same port number (tcp_links.hpp): a passive TCP candidate
+  /// beside the UDP one, for clients that cannot send UDP.
+  bool ice_tcp = true;
+  /// ICE-TCP's bounds (tests shorten its timeouts).
+  TcpLinks::Limits tcp_limits = {};
 };
 
 class MediaWorker final : private WebRtcTransport::Listener,
                           private WebRtcTransport::PacketSink,
-                          private Forwarder::Transports {
+                          private Forwarder::Transports,
+                          private TcpLinks::Handler {
  public:
   /// Binds a UDP socket on `address`:`port` (0 = any free port).
   static Result<std::unique_ptr<MediaWorker>> Create(const std::string& address, uint16_t port,
@@ -73,6 +80,10 @@ class MediaWorker final : private WebRtcTransport::Listener,
   MediaWorker& operator=(const MediaWorker&) = delete;
 
   [[nodiscard]] uint16_t port() const { return port_; }
+  /// The port ICE-TCP listens on (the UDP port's number), 0 when it does not.
+  [[nodiscard]] uint16_t tcp_port() const { return tcp_.listening() ? port_ : 0; }
+  /// The ICE-TCP connections' counters (worker thread only).
+  [[nodiscard]] const TcpLinks& tcp_links() const { return tcp_; }
   [[nodiscard]] const std::shared_ptr<DtlsCertificate>& certificate() const { return cert_; }
 
   /// Starts the worker thread.
@@ -185,7 +196,7 @@ class MediaWorker final : private WebRtcTransport::Listener,
   /// Wakes this worker's loop (its eventfd): posted work, or a ring to drain again.
   void WakeSelf();
   /// Whether the loop has timed work: transports to tick or probes to serve.
-  [[nodiscard]] bool Busy() const { return !transports_.empty() || !probes_.empty(); }
+  [[nodiscard]] bool Busy() const { return !transports_.empty() || !probes_.empty() || tcp_.size() > 0; }
   /// Periodic work: every transport's timers and feedback, deferred keyframe requests.
   void Tick(int64_t now_us);
   /// One transport's share of Tick.
@@ -216,8 +227,12 @@ class MediaWorker final : private WebRtcTransport::Listener,
   // together with sendmmsg at the end of each receive batch, posted batch or tick.
   void SendNow(std::span<const uint8_t> datagram, const sockaddr_storage& to) override;
   uint8_t* Slot() override;
-  void Queue(size_t length, const sockaddr_storage& to) override { batch_.Queue(length, to); }
+  void Queue(size_t length, const sockaddr_storage& to) override;
   void Flush();
+  // TcpLinks::Handler: ICE-TCP frames are handled as datagrams from their connection.
+  void BeforeFrames() override { forwarder_.HoldRtp(); }
+  void OnFrame(std::span<uint8_t> frame, const sockaddr_storage& from) override;
+  void AfterFrames() override;
   // Forwarder::Transports
   Transport* Find(uint64_t id) override { return FindTransport(id); }
   bool RelayKeyframe(uint64_t id) override;
@@ -266,6 +281,7 @@ class MediaWorker final : private WebRtcTransport::Listener,
   std::map<std::array<uint8_t, 19>, Transport*> by_address_;
   DropCounters drops_;
   SendBatch batch_{kSlotBytes};
+  TcpLinks tcp_;
   Forwarder forwarder_;  ///< after drops_ and batch_, which it is given
   ProbeSessions probes_;
   DataRelay data_;

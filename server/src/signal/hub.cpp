@@ -124,6 +124,19 @@ void SignalHub::CheckMedia() {
   media_aborts_.Tick(now);
 }
 
+namespace {
+// What a failure most likely means for the person reading it.
+std::string LikelyCause(sfu::Failure why) {
+  if (why == sfu::Failure::kIceTimeout)
+    return " (no connectivity check reached the server's media port, over UDP or ICE-TCP: a firewall likely blocks "
+           "UDP and TCP to that port; open one of them, or relay through a TURN server)";
+  if (why == sfu::Failure::kDtlsTimeout)
+    return " (checks arrived but the DTLS handshake did not finish: packets are lost on the way, or something "
+           "between rewrites them)";
+  return "";
+}
+}  // namespace
+
 void SignalHub::OnPublishFailed(Session& s, sfu::Failure why, Errc code) {
   ++metrics_.media_transport_failures_total;
   if (s.conn)
@@ -131,7 +144,8 @@ void SignalHub::OnPublishFailed(Session& s, sfu::Failure why, Errc code) {
                               {"transport", "publish"},
                               {"reason", sfu::Name(why)},
                               {"code", static_cast<int32_t>(code)},
-                              {"message", "the publish media transport failed: " + std::string(sfu::Name(why))}}
+                              {"message",
+                               "the publish media transport failed: " + std::string(sfu::Name(why)) + LikelyCause(why)}}
                              .dump());
 }
 
@@ -143,7 +157,7 @@ void SignalHub::OnSubscribeFailed(Session& s, sfu::Failure why, const std::vecto
                               {"code", static_cast<int32_t>(Errc::kSubscribeStreamAbort)},
                               {"users", users},
                               {"message", "the server's media transport to this subscriber failed: " +
-                                              std::string(sfu::Name(why))}}
+                                              std::string(sfu::Name(why)) + LikelyCause(why)}}
                              .dump());
 }
 

@@ -37,7 +37,7 @@ Error WebrtcbinTimeout(const char* what) {
   return {Errc::kMediaConnectionCreateFailed, kNoAnswer + std::string(what) + " within 5 s"};
 }
 
-// ICE per the notes: never UPnP, no TCP candidates, only the allowed addresses.
+// ICE per the notes: never UPnP, only the allowed addresses.
 void RestrictIce(GstElement* webrtc, const std::vector<std::string>& addresses) {
   GObject* raw_ice = nullptr;
   g_object_get(webrtc, "ice-agent", &raw_ice, nullptr);
@@ -53,7 +53,9 @@ void RestrictIce(GstElement* webrtc, const std::vector<std::string>& addresses) 
   // way a check and its response both arrive half the time, so 3 tries lose one
   // check in eight, and a lost nominating check leaves the connection without ICE
   // (one in three calls lost a direction's media that way); 7 tries lose one in 110.
-  g_object_set(agent.get(), "upnp", FALSE, "ice-tcp", FALSE, "keepalive-conncheck", TRUE, "stun-max-retransmissions",
+  // ICE-TCP on: the server offers a passive TCP candidate beside UDP (lower priority),
+  // which is the way through a network that blocks UDP.
+  g_object_set(agent.get(), "upnp", FALSE, "ice-tcp", TRUE, "keepalive-conncheck", TRUE, "stun-max-retransmissions",
                kStunTries, "stun-pacing-timer", kStunPacingMs, nullptr);
   for (const auto& a : addresses) {
     NiceAddress addr;
@@ -398,6 +400,15 @@ media::RtpTotals SumStats(const GstStructure* reply) {
           // The jitter buffer's count of retransmissions that filled a gap.
           if (gst_structure_get_uint64(s, "packets-repaired", &u)) out->packets_repaired += static_cast<int64_t>(u);
           if (gst_structure_get_double(s, "jitter", &d)) out->jitter_s = std::max(out->jitter_s, d);
+        } else if (type == GST_WEBRTC_STATS_LOCAL_CANDIDATE) {
+          // webrtcbin describes the selected pair's candidates only.
+          const char* proto = gst_structure_get_string(s, "protocol");
+          const char* kind = gst_structure_get_string(s, "candidate-type");
+          const char* relay = gst_structure_get_string(s, "relay-protocol");
+          if (kind && std::string_view(kind) == "relay")
+            out->transport = std::string("relay/") + (relay ? relay : "udp");
+          else if (proto)
+            out->transport = proto;
         } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
           if (gst_structure_get_double(s, "round-trip-time", &d) && d > 0) out->rtt_s = std::max(out->rtt_s, d);
           if (gst_structure_get_int(s, "packets-lost", &i32))

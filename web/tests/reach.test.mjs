@@ -1,0 +1,65 @@
+// Reach: a browser (parley.js in Chromium) and a native client (`parley join`) call
+// each other through parleyd while a real firewall (nftables, in the test's own
+// network namespace) drops every UDP packet to and from the server's media port. Both
+// connect over ICE-TCP (RFC 6544) to the same port number by themselves, say so in
+// their stats, and see and hear each other. The firewall's counter shows UDP was
+// tried. The table is removed afterwards: the namespace is shared by the other tests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { outDir, parleyCliPath, runJsonLines, withChannel } from './harness.mjs';
+import { browserParticipant, inbound } from './participants.mjs';
+
+const NFT = ['/usr/sbin/nft', '/sbin/nft'].find((p) => existsSync(p));
+const MEDIA_PORT = 45321;  // fixed, so the firewall can name it
+
+const nft = (args, input) => spawnSync(NFT, args, { input, encoding: 'utf8' });
+
+test('behind a firewall that blocks UDP, a browser and a native client call over ICE-TCP', {
+  timeout: 90000, skip: !NFT && 'nft is not installed (scripts/setup)',
+}, async () => {
+  const cli = parleyCliPath();
+  assert.ok(cli, 'parley CLI not built; set PARLEY_CLI');
+  // Dropped as they leave (the output hook), as a host firewall does: the sender's UDP
+  // check fails at once. (A network firewall that drops silently makes libnice wait for
+  // its UDP check's retransmissions to run out first: docs/deploy.md.)
+  const set = nft(['-f', '-'], `table inet webreach {
+  chain output { type filter hook output priority 0; policy accept;
+    udp dport ${MEDIA_PORT} counter drop; udp sport ${MEDIA_PORT} counter drop; }
+}`);
+  assert.equal(set.status, 0, set.stderr);
+  try {
+    await withChannel({ app: 'reach', channel: 'tcp', serverArgs: ['--media-port', String(MEDIA_PORT), '--media-workers', '1'] },
+      async ({ page, token, signal }) => {
+        await page.evaluate(browserParticipant, { token: await token('web') });
+        const native = runJsonLines(cli, ['join', '--json', '--server', signal, '--token', await token('native'),
+          '--duration', '10', '--width', '320', '--height', '240', '--fps', '15']);
+        await new Promise((r) => setTimeout(r, 7000));
+        const first = await page.evaluate(inbound);
+        await new Promise((r) => setTimeout(r, 1500));
+        const second = await page.evaluate(inbound);
+        const browserTransport = await page.evaluate(async () => (await window.engine.getStats()).transport);
+        await page.screenshot({ path: join(outDir, 'reach-browser.png') });
+        const result = await native;
+        const stats = result.events.filter((e) => e.event === 'stats').pop();
+        console.log(`# over ICE-TCP: native received ${JSON.stringify(stats?.received)} via ${stats?.transport}; ` +
+          `browser received ${JSON.stringify(second)} via ${browserTransport}`);
+        if (!stats?.transport) console.log(`# native: ${JSON.stringify(result.events.filter((e) => e.event !== 'stats'))}\n${result.err}`);
+        assert.equal(result.status, 0, result.err);
+        assert.equal(browserTransport, 'tcp', 'the browser says it connected over TCP');
+        assert.equal(stats.transport, 'tcp', 'the native client says it connected over TCP');
+        assert.ok(stats.received.web.videoFrames > 20, 'native decodes the browser\'s video');
+        assert.ok(stats.received.web.audioMs > 1000, 'native decodes the browser\'s audio');
+        assert.ok(second.video && second.video.frames > first.video.frames, 'the browser keeps decoding the native video');
+        assert.ok(second.audio && second.audio.bytes > first.audio.bytes, 'the browser keeps receiving native audio');
+      });
+    const counters = nft(['list', 'table', 'inet', 'webreach']).stdout;
+    const dropped = [...counters.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    console.log(`# UDP packets to or from the media port dropped by the firewall: ${dropped}`);
+    assert.ok(dropped > 0, 'UDP was tried and dropped');
+  } finally {
+    nft(['delete', 'table', 'inet', 'webreach']);
+  }
+});
