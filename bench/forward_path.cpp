@@ -308,6 +308,7 @@ class NoFrames final : public TcpLinks::Handler {
   void BeforeFrames() override {}
   void OnFrame(std::span<uint8_t>, const sockaddr_storage&) override {}
   void AfterFrames() override {}
+  void OnLinkClosed(const sockaddr_storage&) override {}
 };
 
 void BM_SendTcp(benchmark::State& state) {

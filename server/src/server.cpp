@@ -190,6 +190,18 @@ Status Server::Start() {
     if (ec) return MakeError(Errc::kInvalidField, "TLS: " + ec.message());
     impl_->ssl_ctx = std::move(ctx);
   }
+  // The descriptors: the soft limit raised to the hard one, then shared. ICE-TCP may
+  // hold a quarter of them (at most 1,024 per worker); connections the rest, less a
+  // reserve for the database, media sockets and the spare used to shed connections.
+  rlimit nofile{};
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  if (nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    getrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  auto fd_budget = nofile.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : static_cast<size_t>(nofile.rlim_cur);
+  size_t tcp_links_total = 0;
   std::vector<sfu::MediaWorker*> workers;
   if (c.media) {
     auto cert = sfu::DtlsCertificate::Generate();
@@ -199,6 +211,8 @@ Status Server::Start() {
     sfu::WorkerOptions opts{c.media_connect_timeout_ms, c.media_consent_timeout_ms,
                             c.media_loss_permille,      {},
                             c.media_video_pacing,       c.media_ice_tcp};
+    opts.tcp_limits.max_links = std::clamp<size_t>(fd_budget / 4 / static_cast<size_t>(n), 16, 1024);
+    if (c.media_ice_tcp) tcp_links_total = opts.tcp_limits.max_links * static_cast<size_t>(n);
     for (int i = 0; i < n; ++i) {
       uint16_t port = c.media_port ? static_cast<uint16_t>(c.media_port + i) : 0;
       auto worker = sfu::MediaWorker::Create(c.media_address, port, *cert, opts);
@@ -213,13 +227,10 @@ Status Server::Start() {
   if (c.web_root.empty() || !fs::is_directory(c.web_root, fec))
     spdlog::warn("no web root{}: /sdk/, /demo/ and /console/ will answer 404 (pass --web-root DIR)",
                  c.web_root.empty() ? "" : " at " + c.web_root);
-  // Connections at most: the descriptor limit less a reserve for the database, media
-  // sockets and the spare used to shed connections, unless given.
-  rlimit nofile{};
-  getrlimit(RLIMIT_NOFILE, &nofile);
-  auto fd_budget = nofile.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : static_cast<size_t>(nofile.rlim_cur);
-  impl_->limits.max = c.max_connections > 0 ? static_cast<size_t>(c.max_connections)
-                                            : std::max<size_t>(16, fd_budget > 64 ? fd_budget - 64 : 16);
+  // Connections at most (unless given): the budget above less ICE-TCP's share.
+  const size_t for_connections = fd_budget > 64 + tcp_links_total ? fd_budget - 64 - tcp_links_total : 16;
+  impl_->limits.max =
+      c.max_connections > 0 ? static_cast<size_t>(c.max_connections) : std::max<size_t>(16, for_connections);
   impl_->spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   impl_->metrics.media_workers.assign(workers.begin(), workers.end());
   impl_->plane = std::make_unique<sfu::MediaPlane>(workers, c.media_address);

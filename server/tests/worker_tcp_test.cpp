@@ -162,7 +162,8 @@ TEST_F(WorkerTcp, HostileConnectionsAreClosedAndMediaGoesOn) {
   write(*junk, {0, 4, 0xDE, 0xAD, 0xBE, 0xEF});
   EXPECT_TRUE(silent->ClosedByServer(3s));
   EXPECT_TRUE(junk->ClosedByServer(3s));
-  // More connections than the limit: the extra ones are closed as they are accepted.
+  // More connections than the limit: room is made by closing the oldest unproven ones
+  // (the call's two are proven: they were answered), never the call's.
   std::vector<std::unique_ptr<Peer>> many;
   for (int i = 0; i < 10; ++i) many.push_back(raw());
   int closed = 0;
@@ -176,9 +177,27 @@ TEST_F(WorkerTcp, HostileConnectionsAreClosedAndMediaGoesOn) {
   EXPECT_EQ(Flow(*sub_, 300, 20), 20);
   TcpLinks::Counters c = TcpCounters();
   EXPECT_EQ(c.bad_frames, 2u);
-  EXPECT_GE(c.refused, 4u);
+  EXPECT_GE(c.evicted, 4u);
   EXPECT_GE(c.timed_out, 2u);
   EXPECT_EQ(worker_->exceptions(), 0u);
+}
+
+// One address may hold only so many connections that were never answered: more from
+// it are closed as they come, while another address could still connect.
+TEST_F(WorkerTcp, OneAddressCannotHoldManyUnansweredConnections) {
+  WorkerOptions opts;
+  opts.tcp_limits.unproven_per_address = 2;
+  auto w = *MediaWorker::Create("127.0.0.1", 0, server_cert_, opts);
+  w->Start();
+  std::vector<std::unique_ptr<Peer>> conns;
+  for (int i = 0; i < 5; ++i) conns.push_back(std::make_unique<Peer>(w->port(), Over::kTcp));
+  int closed = 0;
+  for (auto& c : conns) closed += c->ClosedByServer(200ms) ? 1 : 0;
+  EXPECT_EQ(closed, 3);
+  auto c = OnWorker(*w, [&] { return w->tcp_links().counters(); });
+  EXPECT_EQ(c.refused, 3u);
+  EXPECT_EQ(OnWorker(*w, [&] { return w->tcp_links().size(); }), 2u);
+  w->Stop();
 }
 
 TEST_F(WorkerTcp, OffWhenTurnedOff) {

@@ -18,6 +18,7 @@ std::string_view Name(DropReason r) {
     case DropReason::kSubscriberNotReady: return "subscriber-not-ready";
     case DropReason::kTooLarge: return "too-large";
     case DropReason::kSendBufferFull: return "send-buffer-full";
+    case DropReason::kTcpGone: return "tcp-gone";
     case DropReason::kSimulatedLoss: return "simulated-loss";
     case DropReason::kSubscriberCongested: return "subscriber-congested";
     case DropReason::kBadPayloadType: return "bad-payload-type";

@@ -37,6 +37,7 @@ enum class DropReason : uint8_t {
   kBadProbe,             ///< a last-mile probe datagram that is malformed, of no open probe, or from another address
   kNoRtx,                ///< a retransmission asked for on a stream without RTX (SRTP never reuses an index)
   kRelayFull,            ///< a packet for another worker's mirror that found the ring to it full (relay_ring.hpp)
+  kTcpGone,              ///< for an ICE-TCP connection that is closed, or whose send buffer is full (tcp_links.hpp)
   kCount
 };
 

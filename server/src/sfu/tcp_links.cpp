@@ -75,7 +75,6 @@ Status TcpLinks::Listen(const sockaddr_storage& address, socklen_t length) {
   if (listen_fd_ < 0) return fail("socket");
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (address.ss_family == AF_INET6) setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (bind(listen_fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0) return fail("bind");
   if (listen(listen_fd_, 64) != 0) return fail("listen");
   epoll_event ev{};
@@ -85,18 +84,53 @@ Status TcpLinks::Listen(const sockaddr_storage& address, socklen_t length) {
   return {};
 }
 
+void TcpLinks::ListenerOn(bool on) {
+  epoll_event ev{};
+  ev.events = on ? EPOLLIN : 0u;
+  ev.data.ptr = nullptr;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+}
+
 void TcpLinks::Accept(int64_t now_us) {
-  for (;;) {
+  for (size_t n = 0; n < limits_.accept_per_turn; ++n) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or an error that the next readiness retries
+    if (fd < 0) {
+      // Out of descriptors or memory: the listener would stay readable and the loop
+      // spin; it is left alone for a while (Tick turns it back on).
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        ++counters_.accept_paused;
+        accept_paused_until_us_ = now_us + 100'000;
+        ListenerOn(false);
+      }
+      return;  // EAGAIN, or an error the next readiness retries
+    }
     MarkTcp(&peer);
     Key key = KeyOf(peer);
-    if (links_.size() >= limits_.max_links || links_.count(key)) {
+    // One address's unproven connections are bounded, and a full set makes room by
+    // closing its oldest unproven connection: neither one host nor many can hold every
+    // slot with connections that never pass an ICE check.
+    size_t unproven_here = 0;
+    Link* oldest_unproven = nullptr;
+    for (auto& [k, other] : links_) {
+      if (other->proven || other->broken) continue;
+      if (std::memcmp(k.data() + 3, key.data() + 3, k.size() - 3) == 0 && k[0] == key[0]) ++unproven_here;
+      if (!oldest_unproven || other->opened_us < oldest_unproven->opened_us) oldest_unproven = other.get();
+    }
+    if (links_.count(key) || unproven_here >= limits_.unproven_per_address) {
       ++counters_.refused;
       close(fd);
       continue;
+    }
+    if (links_.size() - closing_.size() >= limits_.max_links) {
+      if (!oldest_unproven) {
+        ++counters_.refused;
+        close(fd);
+        continue;
+      }
+      ++counters_.evicted;
+      Break(oldest_unproven);  // closed by the Reap that ends this Run, never in its loop
     }
     int one = 1;  // media: every frame leaves at once
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -140,7 +174,7 @@ void TcpLinks::Run(int64_t now_us, Handler& handler) {
     if (ok && !l->broken && (e & EPOLLOUT)) ok = Write(*l);
     if (!ok) Break(l);
   }
-  Reap();
+  Reap(handler);
 }
 
 void TcpLinks::Break(Link* l) {
@@ -149,10 +183,10 @@ void TcpLinks::Break(Link* l) {
   closing_.push_back(l);
 }
 
-void TcpLinks::Reap() {
+void TcpLinks::Reap(Handler& handler) {
   std::vector<Link*> closing;
   closing.swap(closing_);
-  for (Link* l : closing) Close(l);
+  for (Link* l : closing) Close(l, handler);
 }
 
 bool TcpLinks::Read(Link& l, Handler& handler) {
@@ -185,16 +219,18 @@ bool TcpLinks::Read(Link& l, Handler& handler) {
   return true;  // more may wait: epoll is level-triggered and says so again
 }
 
-bool TcpLinks::Send(const sockaddr_storage& to, std::span<const uint8_t> packet) {
+bool TcpLinks::Send(const sockaddr_storage& to, std::span<const uint8_t> packet, bool answers_check) {
   auto it = links_.find(KeyOf(to));
   if (it == links_.end() || packet.empty() || packet.size() > 0xFFFF) return false;
   Link& l = *it->second;
   if (l.broken) return false;
-  if (l.out.size() - l.sent + 2 + packet.size() > limits_.max_pending_send) {
+  const size_t need = 2 + packet.size();
+  if (l.out.size() - l.sent + need > limits_.max_pending_send) {
     ++counters_.send_dropped;
     return false;
   }
-  if (l.sent > 0 && l.sent * 2 >= l.out.size()) {  // what was written goes; the rest moves up
+  // The buffer itself stays within the bound: what was written goes first when needed.
+  if (l.sent > 0 && l.out.size() + need > limits_.max_pending_send) {
     l.out.erase(l.out.begin(), l.out.begin() + static_cast<std::ptrdiff_t>(l.sent));
     l.sent = 0;
   }
@@ -202,7 +238,7 @@ bool TcpLinks::Send(const sockaddr_storage& to, std::span<const uint8_t> packet)
   l.out.push_back(static_cast<uint8_t>(packet.size() & 0xFF));
   l.out.insert(l.out.end(), packet.begin(), packet.end());
   ++counters_.frames_out;
-  l.proven = true;  // the worker answers only what it accepted (a valid check first)
+  if (answers_check) l.proven = true;
   if (!l.dirty && !l.writing) {
     l.dirty = true;
     dirty_.push_back(&l);
@@ -233,6 +269,7 @@ bool TcpLinks::Write(Link& l) {
   }
   l.out.clear();
   l.sent = 0;
+  if (l.out.capacity() > 64 * 1024) l.out.shrink_to_fit();  // a backlog's memory goes back
   WantWrite(l, false);
   return true;
 }
@@ -246,16 +283,22 @@ void TcpLinks::WantWrite(Link& l, bool on) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, l.fd, &ev);
 }
 
-void TcpLinks::Close(Link* l) {
+void TcpLinks::Close(Link* l, Handler& handler) {
   auto it = links_.find(l->key);
   if (it == links_.end() || it->second.get() != l) return;  // closed already in this batch
   if (l->dirty) dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), l), dirty_.end());
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l->fd, nullptr);
   close(l->fd);
+  const sockaddr_storage peer = l->peer;
   links_.erase(it);
+  handler.OnLinkClosed(peer);
 }
 
-void TcpLinks::Tick(int64_t now_us) {
+void TcpLinks::Tick(int64_t now_us, Handler& handler) {
+  if (accept_paused_until_us_ >= 0 && now_us >= accept_paused_until_us_) {
+    accept_paused_until_us_ = -1;
+    ListenerOn(true);
+  }
   if (now_us - last_sweep_us_ >= 500'000) {
     last_sweep_us_ = now_us;
     for (auto& [key, l] : links_)
@@ -265,7 +308,7 @@ void TcpLinks::Tick(int64_t now_us) {
         Break(l.get());
       }
   }
-  Reap();  // also what a Flush outside Run broke
+  Reap(handler);  // also what a Flush outside Run broke
 }
 
 }  // namespace parley::sfu

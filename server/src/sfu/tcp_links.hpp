@@ -66,9 +66,13 @@ class TcpLinks {
     int64_t first_frame_us = 5'000'000;    ///< a connection sent nothing (no check answered) this long: closed
     int64_t idle_us = 35'000'000;          ///< nor anything after (consent checks come every few s)
     size_t read_per_turn = 64 * 1024;      ///< bytes read from one connection per Run
+    size_t unproven_per_address = 16;      ///< connections from one IP not answered yet
+    size_t accept_per_turn = 64;           ///< connections accepted per Run (the rest wait)
   };
   struct Counters {
-    uint64_t accepted = 0, refused = 0;  ///< refused: over max_links
+    uint64_t accepted = 0, refused = 0;  ///< refused: over the limits (all, or one address's unproven)
+    uint64_t evicted = 0;                ///< unproven connections closed to make room for a new one
+    uint64_t accept_paused = 0;          ///< out of descriptors or memory: accepting paused a while
     uint64_t bad_frames = 0;             ///< connections closed for a frame too long or empty
     uint64_t timed_out = 0;              ///< closed for silence
     uint64_t frames_in = 0, frames_out = 0;
@@ -84,6 +88,8 @@ class TcpLinks {
     virtual void OnFrame(std::span<uint8_t> frame, const sockaddr_storage& from) = 0;
     /// After a connection's frames, before its buffer is reused.
     virtual void AfterFrames() = 0;
+    /// Connection `peer` (marked TCP) is closed: nothing more goes to or comes from it.
+    virtual void OnLinkClosed(const sockaddr_storage& peer) = 0;
   };
 
   explicit TcpLinks(Limits limits);
@@ -101,12 +107,15 @@ class TcpLinks {
   /// Accepts, reads and writes whatever is ready now (no waiting).
   void Run(int64_t now_us, Handler& handler);
   /// Frames `packet` into the send buffer of connection `to`; false when there is no
-  /// such connection or the packet does not fit (dropped, counted).
-  bool Send(const sockaddr_storage& to, std::span<const uint8_t> packet);
+  /// such connection or the packet does not fit (dropped, counted). `answers_check`:
+  /// the packet is the worker's answer to a valid ICE check, which proves the
+  /// connection (nothing else does: an unproven one is closed after first_frame_us).
+  bool Send(const sockaddr_storage& to, std::span<const uint8_t> packet, bool answers_check = false);
   /// Writes what Send queued (each connection as far as its socket takes).
   void Flush();
-  /// Closes connections that stayed silent too long, or broke outside Run.
-  void Tick(int64_t now_us);
+  /// Closes connections that stayed silent too long, or broke outside Run; resumes
+  /// accepting after a pause. `handler` hears of each connection closed.
+  void Tick(int64_t now_us, Handler& handler);
 
   [[nodiscard]] size_t size() const { return links_.size(); }
   [[nodiscard]] const Counters& counters() const { return counters_; }
@@ -116,6 +125,7 @@ class TcpLinks {
   using Key = std::array<uint8_t, 19>;
   static Key KeyOf(const sockaddr_storage& a);
   void Accept(int64_t now_us);
+  void ListenerOn(bool on);
   /// Reads and hands over frames; false when the connection is to be closed.
   bool Read(Link& l, Handler& handler);
   /// Writes what waits; false when the connection is to be closed.
@@ -123,8 +133,8 @@ class TcpLinks {
   void WantWrite(Link& l, bool on);
   /// Marks a connection to be closed by the next Reap (never while Run iterates).
   void Break(Link* l);
-  void Reap();
-  void Close(Link* l);
+  void Reap(Handler& handler);
+  void Close(Link* l, Handler& handler);
 
   Limits limits_;
   int listen_fd_ = -1;
@@ -134,6 +144,7 @@ class TcpLinks {
   std::vector<Link*> closing_;  ///< broken, closed by Reap
   Counters counters_;
   int64_t last_sweep_us_ = 0;
+  int64_t accept_paused_until_us_ = -1;  ///< accepting is paused until then (-1: it is not)
 };
 
 }  // namespace parley::sfu

@@ -217,7 +217,7 @@ void MediaWorker::Flush() {
 void MediaWorker::Queue(size_t length, const sockaddr_storage& to) {
   if (!IsTcp(to)) return batch_.Queue(length, to);
   // Framed into the connection's buffer now; the slot is free again.
-  if (!tcp_.Send(to, std::span<const uint8_t>(batch_.Slot(), length))) drops_.Count(DropReason::kSendBufferFull);
+  if (!tcp_.Send(to, std::span<const uint8_t>(batch_.Slot(), length))) drops_.Count(DropReason::kTcpGone);
 }
 
 void MediaWorker::OnFrame(std::span<uint8_t> frame, const sockaddr_storage& from) {
@@ -229,9 +229,19 @@ void MediaWorker::AfterFrames() {
   Guarded(0, [&] { forwarder_.ReleaseHeld(); });
 }
 
+void MediaWorker::OnLinkClosed(const sockaddr_storage& peer) {
+  // Its transport's path is dead: nothing from that address is taken for it any more
+  // (a new connection from the same address and port must pass a check of its own).
+  // The transport sends into nothing (counted as tcp-gone) until its client's checks
+  // arrive on another path or consent runs out.
+  by_address_.erase(AddressKey(peer));
+}
+
 void MediaWorker::SendNow(std::span<const uint8_t> d, const sockaddr_storage& to) {
   if (IsTcp(to)) {
-    if (!tcp_.Send(to, d)) drops_.Count(DropReason::kSendBufferFull);
+    // Only the answer to a valid check proves a connection (SendNow carries those, and
+    // DTLS flights, which follow one).
+    if (!tcp_.Send(to, d, Classify(d) == PacketClass::kStun)) drops_.Count(DropReason::kTcpGone);
     return tcp_.Flush();
   }
   socklen_t len = to.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -241,7 +251,10 @@ void MediaWorker::SendNow(std::span<const uint8_t> d, const sockaddr_storage& to
 void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us,
                                  int64_t arrival_us) {
   forwarder_.SetNow(now_us);
-  if (proto::probe::LooksLikeProbe(packet)) return probes_.Receive(packet, from, now_us, *this, drops_);
+  if (proto::probe::LooksLikeProbe(packet)) {
+    if (IsTcp(from)) return drops_.Count(DropReason::kBadProbe);  // probes measure UDP
+    return probes_.Receive(packet, from, now_us, *this, drops_);
+  }
   PacketClass cls = Classify(packet);
   if (cls == PacketClass::kStun) {
     auto m = ParseStun(packet);
@@ -279,7 +292,7 @@ void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old)
 
 void MediaWorker::Tick(int64_t now_us) {
   forwarder_.SetNow(now_us);
-  tcp_.Tick(now_us);
+  tcp_.Tick(now_us, *this);
   if (data_.size()) SctpStack::Tick();                               // the process's SCTP timers (data connections)
   forwarder_.TakeDueKeyframes(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
     if (Transport* p = FindTransport(id)) Guarded(id, [&] { forwarder_.RequestKeyframe(*p, now_us); });
@@ -384,7 +397,7 @@ void MediaWorker::Loop() {
       }
     }
     if (fds[2].revents & POLLIN) {
-      tcp_.Run(Now(), *this);
+      Guarded(0, [&] { tcp_.Run(Now(), *this); });  // frames are guarded each; this is for the rest
       Flush();
     }
     now_us = Now();

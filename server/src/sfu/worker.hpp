@@ -233,6 +233,7 @@ class MediaWorker final : private WebRtcTransport::Listener,
   void BeforeFrames() override { forwarder_.HoldRtp(); }
   void OnFrame(std::span<uint8_t> frame, const sockaddr_storage& from) override;
   void AfterFrames() override;
+  void OnLinkClosed(const sockaddr_storage& peer) override;
   // Forwarder::Transports
   Transport* Find(uint64_t id) override { return FindTransport(id); }
   bool RelayKeyframe(uint64_t id) override;
