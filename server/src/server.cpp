@@ -190,16 +190,11 @@ Status Server::Start() {
     if (ec) return MakeError(Errc::kInvalidField, "TLS: " + ec.message());
     impl_->ssl_ctx = std::move(ctx);
   }
-  // The descriptors: the soft limit raised to the hard one, then shared. ICE-TCP may
-  // hold a quarter of them (at most 1,024 per worker); connections the rest, less a
-  // reserve for the database, media sockets and the spare used to shed connections.
+  // The descriptors (the soft limit, as the operator set it), shared: ICE-TCP may hold
+  // a quarter of them (at most 1,024 per worker); connections the rest, less a reserve
+  // for the database, media sockets and the spare used to shed connections.
   rlimit nofile{};
   getrlimit(RLIMIT_NOFILE, &nofile);
-  if (nofile.rlim_cur < nofile.rlim_max) {
-    nofile.rlim_cur = nofile.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &nofile);
-    getrlimit(RLIMIT_NOFILE, &nofile);
-  }
   auto fd_budget = nofile.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : static_cast<size_t>(nofile.rlim_cur);
   size_t tcp_links_total = 0;
   std::vector<sfu::MediaWorker*> workers;

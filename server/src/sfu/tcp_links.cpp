@@ -48,9 +48,9 @@ TcpLinks::~TcpLinks() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
-TcpLinks::Key TcpLinks::KeyOf(const sockaddr_storage& a) {
-  Key k{};
-  k[0] = static_cast<uint8_t>(a.ss_family);
+std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
+  std::array<uint8_t, 19> k{};
+  k[0] = static_cast<uint8_t>(a.ss_family | (IsTcp(a) ? 0x80 : 0));  // a TCP path is not a UDP one
   if (a.ss_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
     std::memcpy(&k[1], &v4->sin_port, 2);
@@ -107,7 +107,7 @@ void TcpLinks::Accept(int64_t now_us) {
       return;  // EAGAIN, or an error the next readiness retries
     }
     MarkTcp(&peer);
-    Key key = KeyOf(peer);
+    Key key = AddressKey(peer);
     // One address's unproven connections are bounded, and a full set makes room by
     // closing its oldest unproven connection: neither one host nor many can hold every
     // slot with connections that never pass an ICE check.
@@ -220,7 +220,7 @@ bool TcpLinks::Read(Link& l, Handler& handler) {
 }
 
 bool TcpLinks::Send(const sockaddr_storage& to, std::span<const uint8_t> packet, bool answers_check) {
-  auto it = links_.find(KeyOf(to));
+  auto it = links_.find(AddressKey(to));
   if (it == links_.end() || packet.empty() || packet.size() > 0xFFFF) return false;
   Link& l = *it->second;
   if (l.broken) return false;

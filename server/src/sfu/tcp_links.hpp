@@ -39,6 +39,9 @@ namespace parley::sfu {
 bool IsTcp(const sockaddr_storage& a);
 /// Marks `a` as a TCP connection's address (a byte past any sockaddr's own fields).
 void MarkTcp(sockaddr_storage* a);
+/// Family (with the TCP mark), port and address as a fixed-size key: looking a
+/// transport or a connection up by an address allocates nothing.
+std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a);
 
 /// RFC 4571 deframing: hands each whole frame at the start of `bytes` to `on_frame`
 /// and returns how many bytes they took (what is left is the start of the next frame),
@@ -123,7 +126,6 @@ class TcpLinks {
  private:
   struct Link;
   using Key = std::array<uint8_t, 19>;
-  static Key KeyOf(const sockaddr_storage& a);
   void Accept(int64_t now_us);
   void ListenerOn(bool on);
   /// Reads and hands over frames; false when the connection is to be closed.

@@ -32,21 +32,6 @@ int64_t WallUs() {
 
 }  // namespace
 
-std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
-  std::array<uint8_t, 19> k{};
-  k[0] = static_cast<uint8_t>(a.ss_family | (IsTcp(a) ? 0x80 : 0));  // a TCP path is not a UDP one
-  if (a.ss_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
-    std::memcpy(&k[1], &v4->sin_port, 2);
-    std::memcpy(&k[3], &v4->sin_addr, 4);
-  } else if (a.ss_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
-    std::memcpy(&k[1], &v6->sin6_port, 2);
-    std::memcpy(&k[3], &v6->sin6_addr, 16);
-  }
-  return k;
-}
-
 MediaWorker::MediaWorker(WorkerOptions options)
     : options_(std::move(options)),
       tcp_(options_.tcp_limits),

@@ -331,8 +331,4 @@ void MediaWorker::Guarded(uint64_t transport, Fn&& fn) {
   current_ = 0;
 }
 
-/// Family, port and address as a fixed-size key: looking a transport up by the
-/// sender's address allocates nothing.
-std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a);
-
 }  // namespace parley::sfu
