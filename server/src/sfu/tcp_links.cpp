@@ -65,9 +65,11 @@ std::array<uint8_t, 19> AddressKey(const sockaddr_storage& a) {
 
 Status TcpLinks::Listen(const sockaddr_storage& address, socklen_t length) {
   auto fail = [this](const std::string& what) {
+    Error e = MakeError(Errc::kInternalError, what + ": " + strerror(errno));
     if (listen_fd_ >= 0) close(listen_fd_);
-    listen_fd_ = -1;
-    return MakeError(Errc::kInternalError, what + ": " + strerror(errno));
+    if (epoll_fd_ >= 0) close(epoll_fd_);  // fd() is -1 again: the worker polls nothing of it
+    listen_fd_ = epoll_fd_ = -1;
+    return e;
   };
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return fail("epoll_create1");

@@ -121,6 +121,8 @@ class TcpLinks {
   void Tick(int64_t now_us, Handler& handler);
 
   [[nodiscard]] size_t size() const { return links_.size(); }
+  /// Whether Tick has work: connections to time out, or accepting to resume.
+  [[nodiscard]] bool needs_ticks() const { return !links_.empty() || accept_paused_until_us_ >= 0; }
   [[nodiscard]] const Counters& counters() const { return counters_; }
 
  private:

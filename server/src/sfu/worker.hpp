@@ -196,7 +196,7 @@ class MediaWorker final : private WebRtcTransport::Listener,
   /// Wakes this worker's loop (its eventfd): posted work, or a ring to drain again.
   void WakeSelf();
   /// Whether the loop has timed work: transports to tick or probes to serve.
-  [[nodiscard]] bool Busy() const { return !transports_.empty() || !probes_.empty() || tcp_.size() > 0; }
+  [[nodiscard]] bool Busy() const { return !transports_.empty() || !probes_.empty() || tcp_.needs_ticks(); }
   /// Periodic work: every transport's timers and feedback, deferred keyframe requests.
   void Tick(int64_t now_us);
   /// One transport's share of Tick.
