@@ -4,6 +4,7 @@ set(PARLEY_CONTROL_SOURCES
   src/metrics.cpp
   src/auth/app_store.cpp
   src/auth/authenticator.cpp
+  src/auth/turn_credentials.cpp
   src/auth/usage_meter.cpp
   src/channel/active_speaker_monitor.cpp
   src/channel/channel.cpp

@@ -2,6 +2,7 @@
 set(PARLEY_CONTROL_TEST_SOURCES
   tests/hub_test.cpp
   tests/auth/authenticator_test.cpp
+  tests/auth/turn_credentials_test.cpp
   tests/auth/usage_meter_test.cpp
   tests/channel/active_speaker_monitor_test.cpp
   tests/channel/channel_test.cpp

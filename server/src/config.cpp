@@ -2,9 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include "auth/turn_credentials.hpp"
 
 namespace parley::server {
 
@@ -69,6 +72,15 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
   app.add_option("--active-speaker-interval-ms", c.active_speaker_interval_ms,
                  "How often each channel's loudest publisher is evaluated")
       ->capture_default_str();
+  app.add_option("--turn-url", c.turn_urls,
+                 "A TURN or STUN server clients get with their join, as turn:host:port?transport=udp|tcp, "
+                 "turns:host:port or stun:host:port (repeat for several); docs/deploy.md")
+      ->take_all();
+  app.add_option("--turn-secret", c.turn_secret,
+                 "The secret shared with the TURN server (coturn's static-auth-secret; visible in ps: prefer "
+                 "--turn-secret-file or PARLEY_TURN_SECRET)");
+  app.add_option("--turn-secret-file", c.turn_secret_file, "Read the TURN secret from this file (its first line)");
+  app.add_option("--turn-ttl", c.turn_ttl_s, "Seconds a client's TURN credential lasts")->capture_default_str();
   app.add_option("--max-connections", c.max_connections,
                  "Open HTTP/WebSocket connections at most; more are answered 503 (0 = file-descriptor limit - 64)")
       ->capture_default_str();
@@ -153,6 +165,9 @@ Status Validate(const ServerConfig& c) {
   if (c.join_failure_refill_per_s <= 0) return bad("--join-failure-refill-per-s must be > 0");
   if (c.metrics_access != "public" && c.metrics_access != "admin")
     return bad("--metrics-access must be public or admin");
+  for (const auto& url : c.turn_urls)
+    if (Status s = CheckIceServerUrl(url); !s) return s;
+  if (c.turn_ttl_s < 60 || c.turn_ttl_s > 7 * 86400) return bad("--turn-ttl must be 60..604800 seconds");
   return {};
 }
 
@@ -178,6 +193,26 @@ Status ResolveAdminKey(ServerConfig& c) {
   if (c.admin_key->size() < kMinAdminKeyLength)
     return bad("the admin key (" + c.admin_key_source + ") must be at least " + std::to_string(kMinAdminKeyLength) +
                " characters; an empty or short key is refused");
+  return {};
+}
+
+Status ResolveTurnSecret(ServerConfig& c) {
+  auto bad = [](const std::string& m) { return MakeError(Errc::kInvalidField, m); };
+  if (!c.turn_secret.empty() && !c.turn_secret_file.empty())
+    return bad("give --turn-secret or --turn-secret-file, not both");
+  if (!c.turn_secret_file.empty()) {
+    std::ifstream in(c.turn_secret_file);
+    std::string line;
+    if (!in || !std::getline(in, line)) return bad("cannot read the TURN secret from " + c.turn_secret_file);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    c.turn_secret = line;
+  } else if (const char* env = std::getenv("PARLEY_TURN_SECRET"); c.turn_secret.empty() && env && *env) {
+    c.turn_secret = env;
+  }
+  const bool turn =
+      std::any_of(c.turn_urls.begin(), c.turn_urls.end(), [](const std::string& u) { return u.rfind("turn", 0) == 0; });
+  if (turn && c.turn_secret.size() < 16)
+    return bad("a TURN URL needs the secret the TURN server shares (--turn-secret-file, at least 16 characters)");
   return {};
 }
 

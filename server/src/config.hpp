@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "parley/proto/result.hpp"
 
@@ -45,6 +46,11 @@ struct ServerConfig {
   bool media_video_pacing = true;        ///< video to each subscriber through its pacer (sfu/pacer.hpp)
   bool media_ice_tcp = true;             ///< the media ports also listen on TCP (sfu/tcp_links.hpp)
   int active_speaker_interval_ms = 500;  ///< how often the loudest publisher is evaluated
+  /// TURN/STUN servers handed to clients with their join (auth/turn_credentials.hpp),
+  /// with the secret they share with the TURN server and how long a credential lasts.
+  std::vector<std::string> turn_urls;
+  std::string turn_secret, turn_secret_file;
+  int64_t turn_ttl_s = 24 * 3600;
   // Limits (docs/security.md).
   int max_connections = 0;                        ///< HTTP + WebSocket; 0 = from RLIMIT_NOFILE
   size_t send_queue_max_bytes = 4 * 1024 * 1024;  ///< per connection; past it the client is closed
@@ -63,6 +69,10 @@ inline constexpr size_t kMinAdminKeyLength = 16;
 /// Resolves the admin key from --admin-key, --admin-key-file or PARLEY_ADMIN_KEY (in that
 /// order), checks its length, and records its source. Errors are start-up errors.
 Status ResolveAdminKey(ServerConfig& config);
+
+/// Reads the TURN secret from --turn-secret-file or PARLEY_TURN_SECRET when not given
+/// with --turn-secret, and checks that every TURN URL has one. Errors are start-up errors.
+Status ResolveTurnSecret(ServerConfig& config);
 
 /// The web root when --web-root is not given: share/parley/web beside the binary's
 /// folder (…/bin/../share/parley/web when installed; the build tree has the same

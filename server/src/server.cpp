@@ -161,6 +161,7 @@ uint16_t Server::Port() const {
 Status Server::Start() {
   auto& c = impl_->config;
   if (Status s = ResolveAdminKey(c); !s) return s;
+  if (Status s = ResolveTurnSecret(c); !s) return s;
   namespace fs = std::filesystem;
   std::error_code fec;
   fs::create_directories(c.data_dir, fec);

@@ -9,10 +9,18 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
 #include <regex>
 #include <string>
 #include <thread>
 
+#include "child_process.hpp"
 #include "lab_env.hpp"
 #include "run_command.hpp"
 
@@ -42,22 +50,78 @@ class Reach : public ::testing::Test {
     // A kernel without nf_tables (or a sandbox that forbids it) cannot run these tests.
     if (set.status != 0) GTEST_SKIP() << "nft cannot set rules here: " << set.err;
   }
+  // Starts a real TURN server (coturn) on the server's side of the link, 10.77.0.1:3478
+  // over UDP and TCP, checking parleyd's time-limited credentials with kTurnSecret, and
+  // waits until it accepts connections (the test is skipped without coturn).
+  void StartTurn() {
+    const std::string turnserver = LabEnvironment::Which("turnserver");
+    if (access(turnserver.c_str(), X_OK) != 0) GTEST_SKIP() << "coturn is not installed (scripts/setup)";
+    turn_dir_ = ::testing::TempDir() + "turn-" + std::to_string(getpid());
+    std::filesystem::create_directories(turn_dir_);
+    turn_ = std::make_unique<test::ChildProcess>(std::vector<std::string>{turnserver,
+                                                                          "-n",
+                                                                          "--listening-ip",
+                                                                          LabEnvironment::kServerAddress,
+                                                                          "--listening-port",
+                                                                          "3478",
+                                                                          "--relay-ip",
+                                                                          LabEnvironment::kServerAddress,
+                                                                          "--min-port",
+                                                                          "49160",
+                                                                          "--max-port",
+                                                                          "49260",
+                                                                          "--use-auth-secret",
+                                                                          "--static-auth-secret",
+                                                                          kTurnSecret,
+                                                                          "--realm",
+                                                                          "parley.test",
+                                                                          "--no-tls",
+                                                                          "--no-dtls",
+                                                                          "--no-cli",
+                                                                          "--no-multicast-peers",
+                                                                          "--log-file",
+                                                                          "stdout",
+                                                                          "--simple-log",
+                                                                          "--pidfile",
+                                                                          turn_dir_ + "/turn.pid",
+                                                                          "--userdb",
+                                                                          turn_dir_ + "/turndb"});
+    for (int i = 0; i < 100; ++i) {
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(3478);
+      inet_pton(AF_INET, LabEnvironment::kServerAddress, &a.sin_addr);
+      bool up = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      close(fd);
+      if (up) return;
+      if (!turn_->Running()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "coturn did not start: " << turn_->Output();
+  }
   // Runs `nft` inside the client namespace with `script` on its standard input.
   test::CommandResult Nft(const std::vector<std::string>& args, const std::string& script = {}) const {
     std::vector<std::string> cmd = {LabEnvironment::Which("nft")};
     cmd.insert(cmd.end(), args.begin(), args.end());
     return test::RunCommand(lab_.InClient(cmd), script);
   }
-  // The packets the rule counted in `chain` of the test's table.
-  int64_t Dropped(const std::string& chain) const {
-    auto r = Nft({"list", "chain", "inet", "reach", chain});
+  // The packets the dropping rule (or the one commented `comment`) counted in `chain`
+  // of the test's table `table`.
+  int64_t Dropped(const std::string& chain, const std::string& table = "reach", const std::string& comment = "") const {
+    auto r = Nft({"list", "chain", "inet", table, chain});
     std::smatch m;
-    static const std::regex counter("counter packets ([0-9]+)");
+    const std::regex counter(comment.empty()
+                                 ? "counter packets ([0-9]+) bytes [0-9]+ drop"
+                                 : "counter packets ([0-9]+) bytes [0-9]+ accept comment \"" + comment + "\"");
     if (!std::regex_search(r.out, m, counter)) return -1;
     return std::stoll(m[1]);
   }
 
+  static constexpr const char* kTurnSecret = "lab-turn-secret-0123456789";
   static inline std::string entered_ = "not entered";
+  std::string turn_dir_;
+  std::unique_ptr<test::ChildProcess> turn_;
   LabEnvironment lab_{PARLEY_NETEM, PARLEY_CLI};
 };
 
@@ -96,6 +160,44 @@ TEST_F(Reach, WithNoPathTheAppIsToldWhy) {
   // The message names the likely cause, not just the failure.
   EXPECT_NE(errors[0].value("message", "").find("firewall"), std::string::npos) << r.out;
   EXPECT_GT(Dropped("output"), 0);
+}
+
+// A network that lets nothing through but TCP to the signalling port and to a TURN
+// server (no UDP at all, no TCP to the media port): the clients get the relay and its
+// credentials with their join, allocate through coturn over TCP, and the call goes
+// through the relay (coturn to parleyd over UDP on the server's side).
+TEST_F(Reach, ANativeCallGoesThroughATurnRelayWhenNothingElseGetsOut) {
+  const std::string turn_url = std::string("turn:") + LabEnvironment::kServerAddress + ":3478?transport=tcp";
+  StartBehindUdpBlock({"--turn-url", turn_url, "--turn-secret", kTurnSecret});
+  if (IsSkipped() || HasFatalFailure()) return;
+  StartTurn();  // on the server's side of the link, which is up now
+  if (IsSkipped() || HasFatalFailure()) return;
+  // And TCP only to the signalling port and the relay.
+  auto tcp = Nft({"-f", "-"},
+                 "table inet reach_tcp {\n  chain output { type filter hook output priority 0; policy accept; "
+                 "tcp dport 3478 counter accept comment \"relayed\"; tcp dport != " +
+                     std::to_string(lab_.server().port()) + " counter drop; }\n}\n");
+  ASSERT_EQ(tcp.status, 0) << tcp.err;
+  const std::vector<std::string> video = {"--width", "320", "--height", "240", "--fps", "15"};
+  test::CommandResult alice, bob;
+  std::thread ta([&] { alice = test::RunCommand(lab_.JoinArgs("relay", "alice", 12, video)); });
+  std::thread tb([&] { bob = test::RunCommand(lab_.JoinArgs("relay", "bob", 12, video)); });
+  ta.join();
+  tb.join();
+  for (auto [r, other] : {std::pair{&alice, "bob"}, std::pair{&bob, "alice"}}) {
+    EXPECT_EQ(r->status, 0) << r->err << r->out;
+    auto stats = LabEnvironment::StatsEvents(r->out);
+    ASSERT_FALSE(stats.empty()) << r->err << r->out;
+    json got = stats.back()["received"].value(other, json::object());
+    EXPECT_GT(got.value("videoFrames", 0), 30) << stats.back().dump() << r->err;
+    EXPECT_GT(got.value("audioMs", 0), 4000) << stats.back().dump() << r->err;
+    // (webrtcbin 1.22 does not say over what the client reaches its relay.)
+    EXPECT_EQ(stats.back().value("transport", json()), "relay") << stats.back().dump();
+  }
+  // The direct ways were tried and dropped; coturn allocated relays.
+  EXPECT_GT(Dropped("output"), 0);
+  EXPECT_GT(Dropped("output", "reach_tcp"), 0) << "TCP to the media port was tried";
+  EXPECT_GT(Dropped("output", "reach_tcp", "relayed"), 100) << "the media went to the relay";
 }
 
 }  // namespace

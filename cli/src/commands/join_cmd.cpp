@@ -404,6 +404,7 @@ int Run(JoinOptions o) {
   cfg.video_source = o.publish.find("video") != std::string::npos ? o.video_source : "null";
   cfg.auto_subscribe = !o.no_subscribe;
   cfg.ice_addresses = o.ice_addresses;
+  cfg.relay_only = o.relay_only;
   cfg.record_dir = o.record_dir;
   cfg.audio_playout = o.speaker;
   if (o.no_audio_processing) cfg.audio_processing = {false, false, false};

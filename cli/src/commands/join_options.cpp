@@ -43,6 +43,8 @@ void RegisterJoinCommand(CLI::App& app, Runner* runner) {
   cmd->add_option("--ice-address", o->ice_addresses,
                   "A local address media may use (repeatable; default: 127.0.0.1 for a server on loopback, else every "
                   "local address)");
+  cmd->add_flag("--relay-only", o->relay_only,
+                "Media only through the TURN relays the server hands out (the server's --turn-url)");
   cmd->add_option("--codec", o->codec, "vp8 or h264")->check(CLI::IsMember({"vp8", "h264"}));
   cmd->add_option("--degradation", o->degradation,
                   "What gives way first on a weak network: fluency (smaller picture; the camera's default), "

@@ -30,6 +30,7 @@ struct JoinOptions {
   bool dual_stream = true;                 ///< the camera published as two layers (--no-dual-stream: one)
   std::string audio_profile = "high";      ///< AudioProfileNames
   std::vector<std::string> ice_addresses;  ///< local addresses ICE may use (default: the SDK's)
+  bool relay_only = false;                 ///< media only through TURN relays
   std::string log_level = "error";         ///< the SDK's own log lines; what matters is printed here
   double duration = 0;
   std::vector<std::string> messages;       ///< sent once joined ("@user text": to that user alone)

@@ -88,6 +88,11 @@ struct EngineConfig {
   /// Local addresses ICE may use (default: 127.0.0.1 only when the server is on loopback,
   /// else every address libnice finds). UPnP is never used.
   std::vector<std::string> ice_addresses;
+  /// Media only through the TURN relays the server hands out with the join (WebRTC's
+  /// iceTransportPolicy "relay"): for networks where nothing but the relay gets
+  /// through, or to keep the client's addresses from the server. Without relays in the
+  /// join answer no media connection can work (0x01050201).
+  bool relay_only = false;
   /// Where published audio and camera video come from (ids as EnumerateDevices lists):
   ///  - "device" (the default microphone / camera) or "device:<id>" (a PulseAudio
   ///    source name, a V4L2 device path such as /dev/video0);

@@ -31,7 +31,7 @@ Call::Call(const EngineConfig& config, Host& host, media::MediaFactory& media, b
       subscribing_(*this),
       devices_(*this, publishing_, media, config_),
       accompany_(*this, media, config_),
-      data_(*this, media, io, config_.ice_addresses),
+      data_(*this, media, io),
       reconnect_delay_(timing.first_retry) {}
 
 // ---- join / leave -------------------------------------------------------------
@@ -104,6 +104,25 @@ void Call::SendJoin(const Json& fields, const std::string& channel, const std::s
       }));
 }
 
+std::vector<media::IceServer> Call::IceServers(const Json& answer) {
+  std::vector<media::IceServer> out;
+  if (!answer.is_object() || !answer.contains("iceServers") || !answer["iceServers"].is_array()) return out;
+  for (const auto& entry : answer["iceServers"]) {
+    if (!entry.is_object() || out.size() >= 8) continue;
+    media::IceServer s;
+    const Json urls = entry.value("urls", Json());
+    if (urls.is_string()) s.urls.push_back(urls.get<std::string>());
+    if (urls.is_array())
+      for (const auto& u : urls)
+        if (u.is_string() && s.urls.size() < 8) s.urls.push_back(u.get<std::string>());
+    if (s.urls.empty()) continue;
+    if (entry.contains("username") && entry["username"].is_string()) s.username = entry["username"];
+    if (entry.contains("credential") && entry["credential"].is_string()) s.credential = entry["credential"];
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 void Call::Joined(const Json& d, const std::string& channel, const std::string& user, Clock::time_point t0) {
   ClientRole role;  // what the join asked for
   std::optional<ClientRole> later;
@@ -119,6 +138,7 @@ void Call::Joined(const Json& d, const std::string& channel, const std::string& 
   in_call_ = true;
   remote_.SetSelf(user);
   resume_token_ = d.value("resumeToken", "");
+  ice_servers_ = IceServers(d);
   SetStatus(ConnectionStatus::kConnected);
   int interval = std::max(100, d.value("heartbeatIntervalMs", 2000));
   ping_interval_ = std::chrono::milliseconds(interval);
@@ -436,6 +456,7 @@ void Call::OnResumeReply(uint64_t gen, uint64_t attempt, int32_t code, const std
   if (code) return RetryResume(attempt);
   reconnecting_ = false;
   resume_token_ = d.value("resumeToken", resume_token_);
+  if (d.contains("iceServers")) ice_servers_ = IceServers(d);
   SetStatus(ConnectionStatus::kConnected);
   Warn(Code(Errc::kLocalNetworkConnected), "signalling connection restored");
   ScheduleHeartbeat();

@@ -146,6 +146,12 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   DataMessages& data() { return data_; }
   void Error(int32_t code, const std::string& message) override;
   void Phase(StartupPhase phase) override { ReachPhase(phase, Clock::now()); }
+  [[nodiscard]] media::IceSetup Ice() const override {
+    return {config_.ice_addresses, ice_servers_, config_.relay_only};
+  }
+  /// The TURN and STUN servers of a join or resume answer (its iceServers; entries
+  /// that are not objects with a list or string of URLs are skipped).
+  static std::vector<media::IceServer> IceServers(const Json& answer);
   /// Reports `phase` (reached at `at`) once per JoinChannel (OnStartupPhase).
   void ReachPhase(StartupPhase phase, Clock::time_point at);
   void Warn(int32_t code, const std::string& message);
@@ -302,6 +308,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   ConnectionStatus status_ = ConnectionStatus::kDisconnected;
   uint64_t signal_gen_ = 0;  ///< which signalling channel's events count
   std::string resume_token_;
+  std::vector<media::IceServer> ice_servers_;  ///< of the last join or resume answer
   int volume_interval_ms_ = 0, volume_smooth_ = 0;
   std::map<std::string, VideoStreamType> stream_types_;  ///< SetStreamType's ("" = the default)
   void SendStreamTypes();

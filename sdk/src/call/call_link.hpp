@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "media/media.hpp"
 #include "parley/proto/errc.hpp"
 #include "parley/types.hpp"
 #include "signal_channel.hpp"
@@ -31,6 +32,9 @@ class CallLink {
   virtual void Error(int32_t code, const std::string& message) = 0;
   /// The call reached a startup phase (reported once per JoinChannel).
   virtual void Phase(StartupPhase /*phase*/) {}
+  /// How the next media connection gathers: the configured addresses, the TURN
+  /// servers of the last join or resume answer, relay only or not.
+  [[nodiscard]] virtual media::IceSetup Ice() const = 0;
 };
 
 }  // namespace parley::sdk::call

@@ -20,7 +20,7 @@ void Call::ReachPhase(StartupPhase phase, Clock::time_point at) {
 
 Result<std::unique_ptr<media::SubscribeConnection>> Call::NewSubscribeConnection() {
   media::SubscribeOptions so;
-  so.ice_addresses = config_.ice_addresses;
+  so.ice = Ice();
   so.record_dir = config_.record_dir;
   so.playout = config_.audio_playout;
   if (MissingDevice(so.playout, [this] { return media_.EnumerateDevices(DeviceKind::kSpeaker); })) {

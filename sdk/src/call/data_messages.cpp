@@ -29,9 +29,8 @@ bool SendBucket::Allows(double n, int64_t now_us) {
   return tokens_ >= n;
 }
 
-DataMessages::DataMessages(Host& host, media::MediaFactory& media, boost::asio::io_context& io,
-                           std::vector<std::string> ice_addresses)
-    : host_(host), media_(media), reopen_(io), ice_(std::move(ice_addresses)) {}
+DataMessages::DataMessages(Host& host, media::MediaFactory& media, boost::asio::io_context& io)
+    : host_(host), media_(media), reopen_(io) {}
 
 void DataMessages::Enable(bool on) {
   enabled_ = on;
@@ -106,7 +105,7 @@ void DataMessages::Open() {
       }
     });
   };
-  auto made = media_.CreateDataConnection(ice_, std::move(cb));
+  auto made = media_.CreateDataConnection(host_.Ice(), std::move(cb));
   if (!made) return Lost(gen, made.error().What());
   std::shared_ptr<media::DataConnection> conn = std::move(*made);
   {

@@ -61,10 +61,11 @@ class DataMessages {
     /// Any thread: whether `user` is in the channel now.
     [[nodiscard]] virtual bool IsMember(const std::string& user) const = 0;
     [[nodiscard]] virtual bool InCall() const = 0;
+    /// How the data connection gathers (CallLink::Ice).
+    [[nodiscard]] virtual media::IceSetup Ice() const = 0;
   };
 
-  DataMessages(Host& host, media::MediaFactory& media, boost::asio::io_context& io,
-               std::vector<std::string> ice_addresses);
+  DataMessages(Host& host, media::MediaFactory& media, boost::asio::io_context& io);
   DataMessages(const DataMessages&) = delete;
   DataMessages& operator=(const DataMessages&) = delete;
 
@@ -88,7 +89,6 @@ class DataMessages {
   Host& host_;
   media::MediaFactory& media_;
   boost::asio::steady_timer reopen_;
-  std::vector<std::string> ice_;
   bool enabled_ = false;
   uint64_t generation_ = 0;  ///< of the connection; what an older one reports is ignored
   mutable std::mutex mu_;    ///< conn_, state_ and the buckets

@@ -152,9 +152,9 @@ class GstMediaFactory final : public MediaFactory {
  public:
   explicit GstMediaFactory(Post post) : post_(std::move(post)) {}
 
-  Result<std::unique_ptr<DataConnection>> CreateDataConnection(const std::vector<std::string>& ice_addresses,
+  Result<std::unique_ptr<DataConnection>> CreateDataConnection(const media::IceSetup& ice,
                                                                DataCallbacks callbacks) override {
-    auto d = gst::DataLink::Create(ice_addresses, std::move(callbacks));
+    auto d = gst::DataLink::Create(ice, std::move(callbacks));
     if (!d) return d.error();
     return std::unique_ptr<DataConnection>(std::make_unique<GstDataConnection>(std::move(*d), post_));
   }

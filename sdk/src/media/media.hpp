@@ -138,6 +138,22 @@ struct ScreenOptions {
   std::optional<std::string> audio;
 };
 
+/// A TURN or STUN server as the join answer gives it (WebRTC's RTCIceServer).
+struct IceServer {
+  std::vector<std::string> urls;  ///< turn:host:port?transport=udp|tcp, turns:..., stun:...
+  std::string username, credential;
+  bool operator==(const IceServer&) const = default;
+};
+
+/// How a connection's ICE gathers: the local addresses it may use, the servers of the
+/// join answer (relayed candidates through TURN), and whether only relayed candidates
+/// may be used (EngineConfig::relay_only).
+struct IceSetup {
+  std::vector<std::string> addresses;
+  std::vector<IceServer> servers;
+  bool relay_only = false;
+};
+
 struct PublishOptions {
   bool audio = false, video = false, screen = false;
   std::string audio_source = "test:tone";  ///< "external" and "file:…" read the factory's inputs
@@ -145,7 +161,7 @@ struct PublishOptions {
   VideoEncoderConfig video_config;
   AudioEncoderConfig audio_config;
   ScreenOptions screen_options;
-  std::vector<std::string> ice_addresses;
+  IceSetup ice;
   bool mute_audio = false, mute_video = false;
   /// Dual stream: the camera is also sent as a small layer (`small_video`), in its own
   /// video section before the camera's (PublishConnection::camera_layers).
@@ -197,7 +213,7 @@ class PublishConnection {
 };
 
 struct SubscribeOptions {
-  std::vector<std::string> ice_addresses;
+  IceSetup ice;
   /// Each received stream is also written, without re-encoding, to
   /// <record_dir>/<user>-<track>.{ogg,webm,mkv} (empty: no recording).
   std::string record_dir;
@@ -258,10 +274,10 @@ class MediaFactory {
                                                                      ErrorFn on_error) = 0;
   virtual Result<std::unique_ptr<SubscribeConnection>> CreateSubscriber(const SubscribeOptions& options,
                                                                         SubscribeCallbacks callbacks) = 0;
-  /// The data connection, ICE restricted to `ice_addresses`; 0x01050201 where the
-  /// media has none (the default).
-  virtual Result<std::unique_ptr<DataConnection>> CreateDataConnection(
-      const std::vector<std::string>& /*ice_addresses*/, DataCallbacks /*callbacks*/) {
+  /// The data connection, its ICE set up as `ice` says; 0x01050201 where the media
+  /// has none (the default).
+  virtual Result<std::unique_ptr<DataConnection>> CreateDataConnection(const IceSetup& /*ice*/,
+                                                                       DataCallbacks /*callbacks*/) {
     return MakeError(Errc::kMediaConnectionCreateFailed, "this media has no data connections");
   }
   /// Opens and prerolls a media file that feeds the audio and/or the video input;

@@ -52,7 +52,7 @@ class GstMediaFactory : public ::testing::Test {
     PublishOptions o;
     o.audio = true;
     o.audio_source = "test:silence";
-    o.ice_addresses = {"127.0.0.1"};
+    o.ice.addresses = {"127.0.0.1"};
     auto p = factory_->CreatePublisher(o, [](int32_t, const std::string&) {});
     EXPECT_TRUE(p) << p.error().message;
     return p ? std::move(*p) : nullptr;
@@ -104,7 +104,7 @@ TEST_F(GstMediaFactory, InputsRefuseFramesUntilAPublisherTakesThem) {
   PublishOptions o;
   o.audio = true;
   o.audio_source = "external";
-  o.ice_addresses = {"127.0.0.1"};
+  o.ice.addresses = {"127.0.0.1"};
   auto pub = factory_->CreatePublisher(o, [](int32_t, const std::string&) {});
   ASSERT_TRUE(pub) << pub.error().message;
   (*pub)->AttachInputs();

@@ -195,7 +195,7 @@ TEST(GstRepair, TheAnswerAsksForRetransmissionOnlyWhereTheOfferRepairs) {
   for (bool audio_nack : {false, true}) {
     bool audio_red = audio_nack;
     GstElement* pipeline = gst_pipeline_new(nullptr);
-    GstElement* webrtc = MakeWebrtc({"127.0.0.1"});
+    GstElement* webrtc = MakeWebrtc({{"127.0.0.1"}, {}, false});
     ASSERT_TRUE(webrtc);
     gst_bin_add(GST_BIN(pipeline), webrtc);
     ReceiveRepair* repair = ReceiveRepair::Watch(webrtc);
@@ -222,7 +222,7 @@ TEST(GstRepair, TheAnswerTakesTheTransportWideSequenceNumberWhereOffered) {
   ASSERT_TRUE(InitMedia());
   for (bool twcc : {false, true}) {
     GstElement* pipeline = gst_pipeline_new(nullptr);
-    GstElement* webrtc = MakeWebrtc({"127.0.0.1"});
+    GstElement* webrtc = MakeWebrtc({{"127.0.0.1"}, {}, false});
     ASSERT_TRUE(webrtc);
     gst_bin_add(GST_BIN(pipeline), webrtc);
     ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
@@ -259,6 +259,46 @@ TEST(GstRepair, TheAnswerTakesTheTransportWideSequenceNumberWhereOffered) {
   EXPECT_EQ(AcceptTransportCc(answer, offer), 1) << "the video section only";
   gst_sdp_message_free(offer);
   gst_sdp_message_free(answer);
+}
+
+}  // namespace
+}  // namespace parley::sdk::gst
+
+namespace parley::sdk::gst {
+namespace {
+
+TEST(WebrtcIce, JoinAnswerUrlsBecomeWebrtcbinUris) {
+  // The credential is base64 ('+', '/', '=') and the username has a ':': both escaped,
+  // so that webrtcbin splits user from password at the one ':' left.
+  EXPECT_EQ(WebrtcbinIceUri("turn:10.77.0.1:3478?transport=tcp", "1800003600:alice", "jv+P/q=="),
+            "turn://1800003600%3Aalice:jv%2BP%2Fq%3D%3D@10.77.0.1:3478?transport=tcp");
+  EXPECT_EQ(WebrtcbinIceUri("turn:turn.example.com", "u", "p"), "turn://u:p@turn.example.com:3478");
+  EXPECT_EQ(WebrtcbinIceUri("turns:turn.example.com?transport=tcp", "u", "p"), "turns://u:p@turn.example.com:5349");
+  EXPECT_EQ(WebrtcbinIceUri("turn:[::1]:3478?transport=udp", "u", "p"), "turn://u:p@[::1]:3478?transport=udp");
+  EXPECT_EQ(WebrtcbinIceUri("stun:stun.example.com:19302", "u", "p"), "stun://stun.example.com:19302");
+  // What a hostile or broken answer could carry is dropped, never passed on.
+  for (const char* bad : {"", "turn:", "http://x", "turn:evil@host:3478", "turn:host/path", "turn:host:99999",
+                          "turn:host:3a", "turn:host?transport=sctp", "stun:host?transport=udp", "turn:[::1"})
+    EXPECT_EQ(WebrtcbinIceUri(bad, "u", "p"), "") << bad;
+}
+
+TEST(WebrtcIce, RelayOnlyAndTurnServersReachWebrtcbin) {
+  ASSERT_TRUE(InitMedia());
+  media::IceSetup ice;
+  ice.addresses = {"127.0.0.1"};
+  ice.servers = {{{"turn:127.0.0.1:3478?transport=udp", "stun:127.0.0.1:3478"}, "1:alice", "secret"}};
+  ice.relay_only = true;
+  GstElement* webrtc = MakeWebrtc(ice);
+  ASSERT_TRUE(webrtc);
+  gst_object_ref_sink(webrtc);
+  GstWebRTCICETransportPolicy policy = GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL;
+  gchar* stun = nullptr;
+  g_object_get(webrtc, "ice-transport-policy", &policy, "stun-server", &stun, nullptr);
+  EXPECT_EQ(policy, GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY);
+  ASSERT_NE(stun, nullptr);
+  EXPECT_EQ(std::string(stun), "stun://127.0.0.1:3478");
+  g_free(stun);
+  gst_object_unref(webrtc);
 }
 
 }  // namespace

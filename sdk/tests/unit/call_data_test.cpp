@@ -38,6 +38,7 @@ struct TestHost final : DataMessages::Host {
   void DataError(int32_t code, const std::string&) override { errors.push_back(code); }
   [[nodiscard]] bool IsMember(const std::string& user) const override { return members.count(user) > 0; }
   [[nodiscard]] bool InCall() const override { return in_call; }
+  [[nodiscard]] media::IceSetup Ice() const override { return {}; }
 
   boost::asio::io_context& io;
   int32_t refuse = 0;
@@ -50,7 +51,7 @@ struct TestHost final : DataMessages::Host {
 
 class DataMessagesTest : public ::testing::Test {
  protected:
-  DataMessagesTest() : media_(io_), host_(io_), data_(host_, media_, io_, {"127.0.0.1"}) {}
+  DataMessagesTest() : media_(io_), host_(io_), data_(host_, media_, io_) {}
   void Run() {
     io_.restart();
     io_.poll();

@@ -753,3 +753,35 @@ TEST_F(Call, VideoStreamTypesGoOutAtTheJoinAndAtOnceInACall) {
 
 }  // namespace
 }  // namespace parley::sdk::call_test
+
+namespace parley::sdk::call_test {
+namespace {
+
+// The TURN servers of the join answer go to every media connection, with the app's
+// relay-only choice; a resume's fresh credentials replace them.
+TEST_F(Call, TheJoinAnswersRelaysReachEveryMediaConnection) {
+  config.auto_publish = true;
+  config.relay_only = true;
+  config.ice_addresses = {"10.0.0.2"};
+  Make();
+  StartJoin();
+  Json servers =
+      Json::array({{{"urls", {"turn:10.0.0.1:3478?transport=tcp", 7}}, {"username", "9:ann"}, {"credential", "c1"}},
+                   "not an object",
+                   {{"urls", "stun:10.0.0.1"}}});
+  ASSERT_TRUE(
+      server.Answer("join", 0, {{"resumeToken", "r1"}, {"iceServers", servers}, {"heartbeatIntervalMs", 60000}}));
+  Run();
+  ASSERT_FALSE(media.publishers.empty());
+  const media::IceSetup& ice = media.publishers.back()->options.ice;
+  EXPECT_EQ(ice.addresses, (std::vector<std::string>{"10.0.0.2"}));
+  EXPECT_TRUE(ice.relay_only);
+  ASSERT_EQ(ice.servers.size(), 2u) << "the entry that is not an object is skipped";
+  EXPECT_EQ(ice.servers[0], (media::IceServer{{"turn:10.0.0.1:3478?transport=tcp"}, "9:ann", "c1"}));
+  EXPECT_EQ(ice.servers[1], (media::IceServer{{"stun:10.0.0.1"}, "", ""}));
+  EXPECT_TRUE(call::Call::IceServers(Json::object()).empty());
+  EXPECT_TRUE(call::Call::IceServers({{"iceServers", "x"}}).empty());
+}
+
+}  // namespace
+}  // namespace parley::sdk::call_test

@@ -221,7 +221,7 @@ class FakeMedia final : public media::MediaFactory {
   };
 
  public:
-  Result<std::unique_ptr<media::DataConnection>> CreateDataConnection(const std::vector<std::string>&,
+  Result<std::unique_ptr<media::DataConnection>> CreateDataConnection(const media::IceSetup&,
                                                                       media::DataCallbacks callbacks) override {
     if (data_error) return *data_error;
     auto log = std::make_shared<DataLog>();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "auth/turn_credentials.hpp"
 #include "parley/proto/notifications.hpp"
 #include "parley/proto/token.hpp"
 
@@ -164,6 +165,9 @@ void HandleJoin(HubContext& ctx, Conn& c, const ClientMessage& m) {
   json data = ChannelSnapshot(*sp, ctx.config.heartbeat_interval_ms);
   data["sessionId"] = std::to_string(sp->id);
   data["resumeToken"] = sp->resume_token;
+  if (!ctx.config.turn_urls.empty())
+    data["iceServers"] =
+        IceServers(ctx.config.turn_urls, ctx.config.turn_secret, ctx.config.turn_ttl_s, sp->user_id, NowUnix());
   data["elapsedMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   ++ctx.metrics.joins_by_code[0];
   ctx.out.Reply(c, m, Errc::kOk, "joined", data);
@@ -210,7 +214,11 @@ void HandleResume(HubContext& ctx, Conn& c, const ClientMessage& m) {
   c.session = &s;
   c.left = false;
   ++ctx.metrics.resumes_total;
-  ctx.out.Reply(c, m, Errc::kOk, "resumed", ChannelSnapshot(s, ctx.config.heartbeat_interval_ms));
+  json data = ChannelSnapshot(s, ctx.config.heartbeat_interval_ms);
+  if (!ctx.config.turn_urls.empty())  // fresh credentials: a resumed call may outlive the first ones
+    data["iceServers"] =
+        IceServers(ctx.config.turn_urls, ctx.config.turn_secret, ctx.config.turn_ttl_s, s.user_id, NowUnix());
+  ctx.out.Reply(c, m, Errc::kOk, "resumed", data);
   if (Listed(s))
     s.channel->Broadcast(ctx.out,
                          {{"type", "userNetwork"},

@@ -115,14 +115,13 @@ struct DataLink::Impl {
   }
 };
 
-Result<std::unique_ptr<DataLink>> DataLink::Create(const std::vector<std::string>& ice_addresses,
-                                                   media::DataCallbacks callbacks) {
+Result<std::unique_ptr<DataLink>> DataLink::Create(const media::IceSetup& ice, media::DataCallbacks callbacks) {
   std::unique_ptr<DataLink> d(new DataLink());
   d->impl_ = std::make_unique<Impl>();
   Impl& im = *d->impl_;
   im.shared->cb = std::move(callbacks);
   im.pipeline = Sink(gst_pipeline_new("parley-data"));
-  im.webrtc = MakeWebrtc(ice_addresses);
+  im.webrtc = MakeWebrtc(ice);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
   im.on_error = [s = im.shared](int32_t, const std::string&) {

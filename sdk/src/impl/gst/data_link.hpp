@@ -17,8 +17,7 @@ namespace parley::sdk::gst {
 
 class DataLink {
  public:
-  static Result<std::unique_ptr<DataLink>> Create(const std::vector<std::string>& ice_addresses,
-                                                  media::DataCallbacks callbacks);
+  static Result<std::unique_ptr<DataLink>> Create(const media::IceSetup& ice, media::DataCallbacks callbacks);
   ~DataLink();
   DataLink(const DataLink&) = delete;
   DataLink& operator=(const DataLink&) = delete;

@@ -324,7 +324,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
   // clock the camera and the encoders run on.
   GstPtr<GstClock> clock = Adopt(gst_system_clock_obtain());
   gst_pipeline_use_clock(GST_PIPELINE(im.pipeline.get()), clock.get());
-  im.webrtc = MakeWebrtc(o.ice_addresses);
+  im.webrtc = MakeWebrtc(o.ice);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   gst_bin_add(GST_BIN(im.pipeline.get()), im.webrtc);
   // Errors while starting come back from Create; only later ones go to on_error.

@@ -471,7 +471,7 @@ Result<std::unique_ptr<Subscriber>> Subscriber::Create(const media::SubscribeOpt
   im.pipeline = Sink(gst_pipeline_new("parley-subscribe"));
   if (!options.record_dir.empty())
     im.recorder = std::make_unique<Recorder>(im.pipeline.get(), options.record_dir, im.cb.on_record, &im.cb.on_error);
-  im.webrtc = MakeWebrtc(options.ice_addresses);
+  im.webrtc = MakeWebrtc(options.ice);
   if (!im.webrtc) return MakeError(Errc::kInitMissingPlugin, "webrtcbin is missing");
   guint latency = 0;
   g_object_get(im.webrtc, "latency", &latency, nullptr);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/promise.hpp"
@@ -72,11 +73,70 @@ bool media::TimedOut(const Error& e) {
 
 namespace gst {
 
-GstElement* MakeWebrtc(const std::vector<std::string>& ice) {
+std::string WebrtcbinIceUri(std::string_view url, std::string_view username, std::string_view credential) {
+  std::string_view scheme, rest;
+  for (std::string_view s : {"stun:", "turn:", "turns:"})
+    if (url.substr(0, s.size()) == s) {
+      scheme = s.substr(0, s.size() - 1);
+      rest = url.substr(s.size());
+    }
+  if (scheme.empty() || rest.empty()) return {};
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  if (!query.empty() && (scheme == "stun" || (query != "transport=udp" && query != "transport=tcp"))) return {};
+  // host[:port] or [v6][:port]: letters, digits and . - : [ ] only (no userinfo, path).
+  std::string_view host = rest, port;
+  if (rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return {};
+    host = rest.substr(0, close + 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return {};
+      port = rest.substr(close + 2);
+    }
+  } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  auto host_char = [](char c) {
+    return g_ascii_isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  };
+  if (host.empty() || !std::all_of(host.begin(), host.end(), host_char)) return {};
+  if (port.empty()) port = scheme == "turns" ? "5349" : "3478";
+  if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) return {};
+  if (int p = std::stoi(std::string(port)); p < 1 || p > 65535) return {};
+  std::string out = std::string(scheme) + "://";
+  if (scheme != "stun") {
+    GstPtr<gchar> user = Adopt(g_uri_escape_string(std::string(username).c_str(), nullptr, FALSE));
+    GstPtr<gchar> pass = Adopt(g_uri_escape_string(std::string(credential).c_str(), nullptr, FALSE));
+    out += std::string(user.get()) + ":" + pass.get() + "@";
+  }
+  out += std::string(host) + ":" + std::string(port);
+  if (!query.empty() && scheme == "turn") out += "?" + std::string(query);
+  return out;
+}
+
+GstElement* MakeWebrtc(const media::IceSetup& ice) {
   GstElement* w = gst_element_factory_make("webrtcbin", nullptr);
   if (!w) return nullptr;
   g_object_set(w, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
-  RestrictIce(w, ice);
+  RestrictIce(w, ice.addresses);
+  bool stun_set = false;
+  for (const auto& server : ice.servers)
+    for (const auto& url : server.urls) {
+      std::string uri = WebrtcbinIceUri(url, server.username, server.credential);
+      if (uri.empty()) continue;
+      if (uri.rfind("stun://", 0) == 0) {
+        if (!std::exchange(stun_set, true)) g_object_set(w, "stun-server", uri.c_str(), nullptr);  // one at most
+        continue;
+      }
+      gboolean added = FALSE;
+      g_signal_emit_by_name(w, "add-turn-server", uri.c_str(), &added);
+    }
+  if (ice.relay_only) g_object_set(w, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
   return w;
 }
 
@@ -400,14 +460,17 @@ media::RtpTotals SumStats(const GstStructure* reply) {
           // The jitter buffer's count of retransmissions that filled a gap.
           if (gst_structure_get_uint64(s, "packets-repaired", &u)) out->packets_repaired += static_cast<int64_t>(u);
           if (gst_structure_get_double(s, "jitter", &d)) out->jitter_s = std::max(out->jitter_s, d);
-        } else if (type == GST_WEBRTC_STATS_LOCAL_CANDIDATE) {
-          // webrtcbin describes the selected pair's candidates only.
+        } else if (type == GST_WEBRTC_STATS_LOCAL_CANDIDATE || type == GST_WEBRTC_STATS_REMOTE_CANDIDATE) {
+          // webrtcbin describes the selected pair's candidates only, and 1.22 files the
+          // local one as remote and the other way round: whichever is relayed (never
+          // the server's) says the pair is, and both have the pair's protocol.
           const char* proto = gst_structure_get_string(s, "protocol");
           const char* kind = gst_structure_get_string(s, "candidate-type");
           const char* relay = gst_structure_get_string(s, "relay-protocol");
+          // (1.22 leaves relay-protocol "none": then just "relay".)
           if (kind && std::string_view(kind) == "relay")
-            out->transport = std::string("relay/") + (relay ? relay : "udp");
-          else if (proto)
+            out->transport = relay && std::string_view(relay) != "none" ? std::string("relay/") + relay : "relay";
+          else if (proto && out->transport.rfind("relay", 0) != 0)
             out->transport = proto;
         } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
           if (gst_structure_get_double(s, "round-trip-time", &d) && d > 0) out->rtt_s = std::max(out->rtt_s, d);

@@ -25,9 +25,16 @@
 
 namespace parley::sdk::gst {
 
-/// A new (floating) webrtcbin, bundled, with ICE restricted to `ice_addresses`;
-/// nullptr when the element is missing.
-GstElement* MakeWebrtc(const std::vector<std::string>& ice_addresses);
+/// A new (floating) webrtcbin, bundled, with ICE restricted to `ice.addresses`, the
+/// TURN and STUN servers of `ice.servers` added (relayed candidates), and only relayed
+/// candidates used when `ice.relay_only`; nullptr when the element is missing.
+GstElement* MakeWebrtc(const media::IceSetup& ice);
+
+/// One ICE server URL of a join answer (turn:host[:port][?transport=udp|tcp],
+/// turns:..., stun:...) in the form webrtcbin takes (turn://user:pass@host:port...,
+/// turns://..., stun://host:port), the username and credential escaped; "" for a URL
+/// that is not one of those (a host with characters a host cannot have, a bad port).
+std::string WebrtcbinIceUri(std::string_view url, std::string_view username, std::string_view credential);
 
 /// set-remote-description (or -local) with SDP text. kInvalidSdp when the text does
 /// not parse or webrtcbin refuses it; kMediaConnectionCreateFailed after 5 s without
