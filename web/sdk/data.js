@@ -51,7 +51,7 @@ export class DataConnection {
   async open() {
     const e = this.engine;
     this.close();
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection(e.rtcConfiguration());
     this.pc = pc;
     this.setState('connecting');
     this.channels = kLabels.map((label, id) => {

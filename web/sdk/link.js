@@ -54,6 +54,7 @@ export async function resume(engine, attempt) {
     await engine.open(Math.max(1, Math.min(CONNECT_MS, started + graceMs - Date.now())));
     const data = await engine.request('resume', { resumeToken: engine.channel.resumeToken });
     engine.resumeStarted = 0;
+    if (Array.isArray(data.iceServers)) engine.channel.iceServers = data.iceServers;  // fresh credentials
     const changes = reconcile(engine, data.users || []);
     engine.setState('connected');
     engine.warn(ErrorCode.LOCAL_NETWORK_CONNECTED);

@@ -83,6 +83,7 @@ class Engine {
     this.audio = audioSettings(AudioProfile.HIGH_QUALITY, AudioScenario.SPEECH);  // setAudioProfile
     this.video = { ...kDefaultVideo };  // setVideoEncoderConfiguration
     this.dualStream = options.dualStream !== false;  // enableDualStreamMode: the camera in two layers
+    this.relayOnly = !!options.relayOnly;  // media only through the TURN relays of the join answer
     this.pausedLayers = new Set();  // the camera's layers the server paused (nobody watches them)
     this.smallStream = { ...kDefaultSmallStream };
     this.screenStream = null;
@@ -403,6 +404,14 @@ class Engine {
   // One publish connection per set of tracks (./publishing.js).
   renegotiatePublish(before) { return renegotiatePublish(this, before); }
 
+  /** The configuration of every RTCPeerConnection of the call: bundled, with the TURN
+   * and STUN servers the join (or the last resume) answer gave, relay only if asked. */
+  rtcConfiguration() {
+    const iceServers = Array.isArray(this.channel?.iceServers) ? this.channel.iceServers : [];
+    return { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers,
+      iceTransportPolicy: this.relayOnly ? 'relay' : 'all' };
+  }
+
   mediaConstraints(kind) {
     const id = this.devices[kind];
     if (kind === 'audio') return audioConstraints(this.audio, id);
@@ -565,7 +574,7 @@ class Engine {
   }
 }
 
-/** Creates an engine. options: { server: 'ws://host:port', requestTimeoutMs, reconnect, videoCodec, playAudio, dataMessages }. */
+/** Creates an engine. options: { server: 'ws://host:port', requestTimeoutMs, reconnect, videoCodec, playAudio, dataMessages, relayOnly }. */
 export function createEngine(options) {
   return new Engine(options);
 }

@@ -112,7 +112,7 @@ export async function renegotiatePublish(engine, before) {
     for (const t of e.localStream.getAudioTracks()) t.enabled = !e.muted.audio;
     for (const t of e.localStream.getVideoTracks()) t.enabled = !e.muted.video;
   }
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+  const pc = new RTCPeerConnection(e.rtcConfiguration());
   e.publishPc = pc;
   e.pausedLayers = new Set();  // a new connection sends every layer until the server says otherwise
   const tracks = [];

@@ -43,7 +43,7 @@ function watchFirstVideo(engine, receiver, track) {
 // The subscribe connection, made with the first offer: its tracks are announced as
 // they arrive, its progress is a startup phase, and its failure is the call's.
 function subscribeConnection(engine) {
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+  const pc = new RTCPeerConnection(engine.rtcConfiguration());
   pc.ontrack = (e) => {
     const msid = (e.streams[0] && e.streams[0].id) || '';
     const trackName = e.track.id.startsWith(`${msid}-`) ? e.track.id.slice(msid.length + 1)

@@ -1,13 +1,13 @@
 // Code the browser tests run inside a page (page.evaluate): each function is sent as
 // source, so it may use only its argument and the page's globals.
 
-// Joins with `token` through parley.js, publishes microphone and camera, and plays
+// Joins with `token` through parley.js (createEngine(`options`)), publishes microphone and camera, and plays
 // every remote stream in a <video>. window.engine is the engine afterwards,
 // window.streams holds each remote stream by `user/kind`, and
 // window.heard lists its errors and warnings (hex), networkQuality and message events in order.
-export async function browserParticipant({ token }) {
+export async function browserParticipant({ token, options = {} }) {
   const { createEngine } = await import('/sdk/parley.js');
-  const engine = createEngine();
+  const engine = createEngine(options);
   window.engine = engine;
   window.tracks = [];
   window.streams = {};

@@ -4,10 +4,14 @@
 // connect over ICE-TCP (RFC 6544) to the same port number by themselves, say so in
 // their stats, and see and hear each other. The firewall's counter shows UDP was
 // tried. The table is removed afterwards: the namespace is shared by the other tests.
+// Then both use only relayed candidates, through a real TURN server (coturn) that
+// checks the time-limited credentials parleyd hands out with the join.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outDir, parleyCliPath, runJsonLines, withChannel } from './harness.mjs';
 import { browserParticipant, inbound } from './participants.mjs';
@@ -64,5 +68,67 @@ test('behind a firewall that blocks UDP, a browser and a native client call over
     assert.ok(dropped > 0, 'UDP was tried and dropped');
   } finally {
     nft(['delete', 'table', 'inet', 'webreach']);
+  }
+});
+
+const TURNSERVER = ['/usr/bin/turnserver', '/usr/sbin/turnserver'].find((p) => existsSync(p));
+const TURN_PORT = 34780;
+const TURN_SECRET = 'web-turn-secret-0123456789';
+
+// Starts coturn on loopback (UDP and TCP), checking parleyd's time-limited credentials
+// with TURN_SECRET; resolves once it accepts TCP connections.
+async function startTurn() {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-turn-'));
+  const proc = spawn(TURNSERVER, ['-n', '--listening-ip', '127.0.0.1', '--listening-port', String(TURN_PORT),
+    '--relay-ip', '127.0.0.1', '--min-port', '49300', '--max-port', '49400', '--allow-loopback-peers',
+    '--use-auth-secret', '--static-auth-secret', TURN_SECRET, '--realm', 'parley.test', '--no-tls', '--no-dtls',
+    '--no-cli', '--no-multicast-peers', '--log-file', 'stdout', '--pidfile', join(dir, 'turn.pid'),
+    '--userdb', join(dir, 'turndb')], { stdio: ['ignore', 'ignore', 'ignore'] });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const s = connect(TURN_PORT, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return { stop: () => { proc.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); } };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error('coturn did not start');
+}
+
+test('with relay only, a browser and a native client call through a real TURN server', {
+  timeout: 90000, skip: !TURNSERVER && 'coturn is not installed (scripts/setup)',
+}, async () => {
+  const cli = parleyCliPath();
+  assert.ok(cli, 'parley CLI not built; set PARLEY_CLI');
+  const turn = await startTurn();
+  try {
+    const turnArgs = ['--turn-url', `turn:127.0.0.1:${TURN_PORT}?transport=udp`,
+      '--turn-url', `turn:127.0.0.1:${TURN_PORT}?transport=tcp`, '--turn-secret', TURN_SECRET];
+    await withChannel({ app: 'reach', channel: 'relay', serverArgs: turnArgs }, async ({ page, token, signal }) => {
+      await page.evaluate(browserParticipant, { token: await token('web'), options: { relayOnly: true } });
+      const native = runJsonLines(cli, ['join', '--json', '--relay-only', '--server', signal,
+        '--token', await token('native'), '--duration', '10', '--width', '320', '--height', '240', '--fps', '15']);
+      await new Promise((r) => setTimeout(r, 7000));
+      const first = await page.evaluate(inbound);
+      await new Promise((r) => setTimeout(r, 1500));
+      const second = await page.evaluate(inbound);
+      const browserTransport = await page.evaluate(async () => (await window.engine.getStats()).transport);
+      await page.screenshot({ path: join(outDir, 'reach-relay-browser.png') });
+      const result = await native;
+      const stats = result.events.filter((e) => e.event === 'stats').pop();
+      console.log(`# through TURN: native received ${JSON.stringify(stats?.received)} via ${stats?.transport}; ` +
+        `browser received ${JSON.stringify(second)} via ${browserTransport}`);
+      if (!stats?.transport) console.log(`# native: ${JSON.stringify(result.events.filter((e) => e.event !== 'stats'))}\n${result.err}`);
+      assert.equal(result.status, 0, result.err);
+      assert.equal(browserTransport, 'relay/udp', 'the browser says it goes through the relay, over UDP');
+      assert.equal(stats.transport, 'relay', 'the native client says it goes through the relay');
+      assert.ok(stats.received.web.videoFrames > 20, 'native decodes the browser\'s video');
+      assert.ok(stats.received.web.audioMs > 1000, 'native decodes the browser\'s audio');
+      assert.ok(second.video && second.video.frames > first.video.frames, 'the browser keeps decoding the native video');
+      assert.ok(second.audio && second.audio.bytes > first.audio.bytes, 'the browser keeps receiving native audio');
+    });
+  } finally {
+    turn.stop();
   }
 });
