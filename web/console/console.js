@@ -457,7 +457,8 @@ function renderLive(channels) {
         h('td', { 'data-label': 'Platform' }, u.platform),
         h('td', { 'data-label': 'Tracks' }, tracksCell(u)),
         h('td', { 'data-label': 'Media' }, u.media
-          ? `${u.media.state}, ${u.media.rtpPackets.toLocaleString()} packets` : h('span', { class: 'muted' }, '—')),
+          ? `${u.media.state}${u.media.transport ? ` over ${u.media.transport.toUpperCase()}` : ''}, ` +
+            `${u.media.rtpPackets.toLocaleString()} packets` : h('span', { class: 'muted' }, '—')),
         h('td', { 'data-label': 'Bitrate', class: 'num', 'data-kbps': kbps === null ? '' : kbps.toFixed(1) },
           kbps === null ? h('span', { class: 'muted' }, '—') : `${Math.round(kbps).toLocaleString()} kbps`),
         h('td', { 'data-label': 'Connection' }, u.online

@@ -163,6 +163,8 @@ test('the console manages apps, tokens and live channels', { timeout: 150000 }, 
     }, 25000);
     console.log(`# alice publishes at ${kbps.toFixed(0)} kbps as the console computes it`);
     assert.match(await aliceRow.textContent(), /broadcaster/);
+    // How alice's media reaches the server: UDP here (ICE-TCP where UDP is blocked).
+    assert.match(await text(aliceRow.locator('td[data-label="Media"]')), /^connected over UDP, [\d,]+ packets$/);
     await channel.locator('tr[data-user-id="bob"]').waitFor();
     await page.screenshot({ path: join(shots, 'live-1280x800.png') });
 

@@ -39,7 +39,7 @@ test('behind a firewall that blocks UDP, a browser and a native client call over
   }
   try {
     await withChannel({ app: 'reach', channel: 'tcp', serverArgs: ['--media-port', String(MEDIA_PORT), '--media-workers', '1'] },
-      async ({ page, token, signal }) => {
+      async ({ page, token, signal, server, app }) => {
         await page.evaluate(browserParticipant, { token: await token('web') });
         const native = runJsonLines(cli, ['join', '--json', '--server', signal, '--token', await token('native'),
           '--duration', '10', '--width', '320', '--height', '240', '--fps', '15']);
@@ -49,6 +49,10 @@ test('behind a firewall that blocks UDP, a browser and a native client call over
         const second = await page.evaluate(inbound);
         const browserTransport = await page.evaluate(async () => (await window.engine.getStats()).transport);
         await page.screenshot({ path: join(outDir, 'reach-browser.png') });
+        // The server sees both on ICE-TCP too (what the console shows).
+        const users = (await server.admin('GET', `/v1/admin/apps/${app.appId}/channels`)).channels[0]?.users || [];
+        for (const u of users) assert.equal(u.media?.transport, 'tcp', `${u.userId} publishes over TCP`);
+        assert.equal(users.length, 2);
         const result = await native;
         const stats = result.events.filter((e) => e.event === 'stats').pop();
         console.log(`# over ICE-TCP: native received ${JSON.stringify(stats?.received)} via ${stats?.transport}; ` +

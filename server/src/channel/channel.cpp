@@ -35,10 +35,11 @@ json UserJson(const Session& s, bool with_media) {
   if (!s.channel) return u;
   sfu::MediaSnapshot snap = s.channel->media->Snapshot(s.id);
   if (const auto& p = snap.publish)
-    u["media"] = {
-        {"state", sfu::Name(p->state)}, {"rtpPackets", p->rtp_packets},       {"rtpBytes", p->rtp_bytes},
-        {"nacksSent", p->nacks_sent},   {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports},
-        {"redPackets", p->red_packets}, {"trackKbps", p->track_kbps},         {"pausedLayers", p->paused_layers}};
+    u["media"] = {{"state", sfu::Name(p->state)},       {"rtpPackets", p->rtp_packets},
+                  {"rtpBytes", p->rtp_bytes},           {"nacksSent", p->nacks_sent},
+                  {"twccFeedbacks", p->twcc_feedbacks}, {"senderReports", p->sender_reports},
+                  {"redPackets", p->red_packets},       {"trackKbps", p->track_kbps},
+                  {"pausedLayers", p->paused_layers},   {"transport", p->over_tcp ? "tcp" : "udp"}};
   if (const auto& sub = snap.subscribe)
     u["subscribeMedia"] = {{"state", sfu::Name(sub->state)},
                            {"rtpPackets", sub->sent_packets},
@@ -56,7 +57,8 @@ json UserJson(const Session& s, bool with_media) {
                            {"layerTrials", sub->layer_trials},
                            {"layerProbes", sub->layer_probes},
                            {"probeBps", sub->probe_bps},
-                           {"twccFeedbacks", sub->twcc_feedbacks}};
+                           {"twccFeedbacks", sub->twcc_feedbacks},
+                           {"transport", sub->over_tcp ? "tcp" : "udp"}};
   return u;
 }
 

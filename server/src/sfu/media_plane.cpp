@@ -560,6 +560,7 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                               c.paused_layers.load(kRelaxed)};
     size_t n = std::min(TransportCounters::kRatedTracks, media->publish->inbound_tracks);
     for (size_t i = 0; i < n; ++i) out.publish->track_kbps.push_back(c.track_kbps[i].load(kRelaxed));
+    out.publish->over_tcp = c.over_tcp.load(kRelaxed);
   }
   if (media->subscribe) {
     const TransportCounters& c = *media->subscribe->counters;
@@ -580,6 +581,7 @@ MediaSnapshot ChannelMedia::Snapshot(SessionId session) const {
                                   c.layer_probes.load(kRelaxed),
                                   c.probe_bps.load(kRelaxed),
                                   c.twcc_feedbacks.load(kRelaxed)};
+    out.subscribe->over_tcp = c.over_tcp.load(kRelaxed);
   }
   return out;
 }

@@ -68,6 +68,7 @@ struct PublishView {
   uint64_t red_packets = 0;          ///< audio packets that came in RED
   std::vector<uint32_t> track_kbps;  ///< each inbound track's rate over the last second (the first 8)
   uint64_t paused_layers = 0;        ///< bit i: inbound track i is a layer paused for nobody watching it
+  bool over_tcp = false;             ///< its path is ICE-TCP
 };
 
 /// The admin API's view of a subscribe transport.
@@ -86,6 +87,7 @@ struct SubscribeView {
   uint64_t layer_probes = 0;    ///< the probes auto asked for instead of a trial
   uint64_t probe_bps = 0;       ///< what the last probe measured (0: none)
   uint64_t twcc_feedbacks = 0;  ///< transport-cc feedback packets taken from the client
+  bool over_tcp = false;        ///< its path is ICE-TCP (set apart from the counters above)
 };
 
 /// A session's transports as the admin API shows them; each is absent when not open.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sfu/stun.hpp"
+#include "sfu/tcp_links.hpp"
 
 namespace parley::sfu {
 namespace {
@@ -128,6 +129,7 @@ void WebRtcTransport::HandleStun(std::span<const uint8_t> packet, const sockaddr
     sockaddr_storage old = path_;
     path_ = from;
     has_path_ = true;
+    counters_->over_tcp.store(IsTcp(from), std::memory_order_relaxed);
     if (listener_) listener_->OnPathChanged(*this, had_path ? &old : nullptr);
   }
   if (state_ == State::kNew) SetState(State::kIceConnected);

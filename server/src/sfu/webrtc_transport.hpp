@@ -85,6 +85,7 @@ struct TransportCounters {
   std::atomic<uint64_t> nacks_sent{0};                   ///< sequence numbers we asked the publisher again for
   std::atomic<uint64_t> twcc_feedbacks{0};               ///< transport-cc feedback sent (publish), taken (subscribe)
   std::atomic<uint64_t> sender_reports{0};               ///< SRs forwarded (subscribe) or received (publish)
+  std::atomic<bool> over_tcp{false};                     ///< the nominated path is ICE-TCP (else UDP)
   std::atomic<uint32_t> audio_peak{0};      ///< loudest 127-dBov level since the control plane last took it
   std::atomic<uint32_t> fraction_lost{0};   ///< the client's last receiver report, 0..255
   std::atomic<uint64_t> downstream_bps{0};  ///< subscribe side: its estimate (0 = none lately)
