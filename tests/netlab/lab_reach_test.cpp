@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <regex>
 #include <string>
@@ -160,6 +161,46 @@ TEST_F(Reach, WithNoPathTheAppIsToldWhy) {
   // The message names the likely cause, not just the failure.
   EXPECT_NE(errors[0].value("message", "").find("firewall"), std::string::npos) << r.out;
   EXPECT_GT(Dropped("output"), 0);
+}
+
+// UDP dropped silently on the way back (the clients' checks leave, the answers never
+// arrive: what a network firewall that drops UDP does, seen from the client). libnice
+// waits for such a UDP pair to time out (about a minute) before it nominates the ICE-TCP
+// pair that works, so the first connections fail the server's connect bound; the SDK
+// then tries TCP only, and the call goes on over ICE-TCP.
+TEST_F(Reach, WhereUdpIsDroppedSilentlyTheNativeSdkFallsBackToTcp) {
+  ASSERT_EQ(lab_.Start({"--media-connect-timeout-ms", "3000"}), "");
+  auto set = Nft({"-f", "-"}, R"(table inet reach {
+  chain input { type filter hook input priority 0; policy accept; meta l4proto udp counter drop; }
+})");
+  if (set.status != 0) GTEST_SKIP() << "nft cannot set rules here: " << set.err;
+  const std::vector<std::string> video = {"--width", "320", "--height", "240", "--fps", "15"};
+  test::CommandResult alice, bob;
+  std::thread ta([&] { alice = test::RunCommand(lab_.JoinArgs("silent", "alice", 16, video)); });
+  std::thread tb([&] { bob = test::RunCommand(lab_.JoinArgs("silent", "bob", 16, video)); });
+  ta.join();
+  tb.join();
+  for (auto [r, other] : {std::pair{&alice, "bob"}, std::pair{&bob, "alice"}}) {
+    EXPECT_EQ(r->status, 0) << r->err << r->out;
+    // The first connections failed, and the app was told so ...
+    auto errors = LabEnvironment::Events(r->out, "error");
+    ASSERT_FALSE(errors.empty()) << r->out;
+    EXPECT_EQ(errors[0].value("hex", ""), "0x01050201") << r->out;
+    // ... then the call went on over ICE-TCP.
+    auto stats = LabEnvironment::StatsEvents(r->out);
+    ASSERT_FALSE(stats.empty()) << r->err << r->out;
+    json got = stats.back()["received"].value(other, json::object());
+    EXPECT_GT(got.value("videoFrames", 0), 30) << stats.back().dump() << r->err;
+    EXPECT_GT(got.value("audioMs", 0), 2000) << stats.back().dump() << r->err;
+    EXPECT_EQ(stats.back().value("transport", json()), "tcp") << stats.back().dump();
+    for (const auto& st : stats)  // when media began to arrive (a number, not asserted)
+      if (st["received"].value(other, json::object()).value("videoFrames", 0) > 0) {
+        std::cout << "# " << other << "'s video arrived by t=" << st.value("t", 0.0) << " s (over "
+                  << st.value("transport", json()).dump() << ")\n";
+        break;
+      }
+  }
+  EXPECT_GT(Dropped("input"), 0) << "the answers to UDP checks were dropped";
 }
 
 // A network that lets nothing through but TCP to the signalling port and to a TURN

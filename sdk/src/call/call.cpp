@@ -566,6 +566,8 @@ void Call::On(const proto::ActiveSpeaker& n) {
 }
 
 void Call::On(const proto::SubscribeAborted& n) {
+  if (n.reason == "ice-timeout" || n.reason == "dtls-timeout")
+    ice_fallback_.Failed(Clock::now(), !ice_servers_.empty());
   Error(n.code, n.message);
   subscribing_.Aborted(n.users);
 }

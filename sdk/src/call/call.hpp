@@ -33,6 +33,7 @@
 #include "call/credentials.hpp"
 #include "call/data_messages.hpp"
 #include "call/devices.hpp"
+#include "call/ice_fallback.hpp"
 #include "call/publishing.hpp"
 #include "call/remote_users.hpp"
 #include "call/stream_types.hpp"
@@ -147,7 +148,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   void Error(int32_t code, const std::string& message) override;
   void Phase(StartupPhase phase) override { ReachPhase(phase, Clock::now()); }
   [[nodiscard]] media::IceSetup Ice() const override {
-    return {config_.ice_addresses, ice_servers_, config_.relay_only};
+    return ice_fallback_.Apply({config_.ice_addresses, ice_servers_, config_.relay_only, false});
   }
   /// The TURN and STUN servers of a join or resume answer (its iceServers; entries
   /// that are not objects with a list or string of URLs are skipped).
@@ -251,6 +252,8 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   void LocalQuality(const CallQuality::Local& q);
   void On(const proto::PublishAborted& n) { Error(n.code, n.message); }
   void On(const proto::TransportFailed& n) {
+    if (n.reason == "ice-timeout" || n.reason == "dtls-timeout")
+      ice_fallback_.Failed(Clock::now(), !ice_servers_.empty());
     Error(n.code, n.message);
     if (n.transport == "publish") publishing_.TransportFailed(n.reason);
   }
@@ -309,6 +312,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   uint64_t signal_gen_ = 0;  ///< which signalling channel's events count
   std::string resume_token_;
   std::vector<media::IceServer> ice_servers_;  ///< of the last join or resume answer
+  IceFallback ice_fallback_;                   ///< the way the next connection tries after ICE failures
   int volume_interval_ms_ = 0, volume_smooth_ = 0;
   std::map<std::string, VideoStreamType> stream_types_;  ///< SetStreamType's ("" = the default)
   void SendStreamTypes();

@@ -152,6 +152,9 @@ struct IceSetup {
   std::vector<std::string> addresses;
   std::vector<IceServer> servers;
   bool relay_only = false;
+  /// No UDP candidates (ICE-TCP only): the retry after a connection whose UDP path
+  /// never worked, where UDP is dropped silently (call/ice_fallback.hpp).
+  bool tcp_only = false;
 };
 
 struct PublishOptions {

@@ -195,7 +195,7 @@ TEST(GstRepair, TheAnswerAsksForRetransmissionOnlyWhereTheOfferRepairs) {
   for (bool audio_nack : {false, true}) {
     bool audio_red = audio_nack;
     GstElement* pipeline = gst_pipeline_new(nullptr);
-    GstElement* webrtc = MakeWebrtc({{"127.0.0.1"}, {}, false});
+    GstElement* webrtc = MakeWebrtc({{"127.0.0.1"}, {}, false, false});
     ASSERT_TRUE(webrtc);
     gst_bin_add(GST_BIN(pipeline), webrtc);
     ReceiveRepair* repair = ReceiveRepair::Watch(webrtc);
@@ -222,7 +222,7 @@ TEST(GstRepair, TheAnswerTakesTheTransportWideSequenceNumberWhereOffered) {
   ASSERT_TRUE(InitMedia());
   for (bool twcc : {false, true}) {
     GstElement* pipeline = gst_pipeline_new(nullptr);
-    GstElement* webrtc = MakeWebrtc({{"127.0.0.1"}, {}, false});
+    GstElement* webrtc = MakeWebrtc({{"127.0.0.1"}, {}, false, false});
     ASSERT_TRUE(webrtc);
     gst_bin_add(GST_BIN(pipeline), webrtc);
     ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);

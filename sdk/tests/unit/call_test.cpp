@@ -785,3 +785,35 @@ TEST_F(Call, TheJoinAnswersRelaysReachEveryMediaConnection) {
 
 }  // namespace
 }  // namespace parley::sdk::call_test
+
+namespace parley::sdk::call_test {
+namespace {
+
+// After each ICE failure the next connection tries another way: TCP only, then the
+// relays (when the join answer had some), then everything again; failures of the
+// connections made together count once.
+TEST(IceFallback, EachFailureMovesTheNextConnectionOn) {
+  using Way = call::IceFallback::Way;
+  call::IceFallback f;
+  const auto t0 = call::IceFallback::Clock::time_point{} + std::chrono::hours(1);
+  media::IceSetup base{{"10.0.0.2"}, {}, false, false};
+  EXPECT_FALSE(f.Apply(base).tcp_only);
+  f.Failed(t0, true);
+  EXPECT_EQ(f.way(), Way::kTcpOnly);
+  EXPECT_TRUE(f.Apply(base).tcp_only);
+  EXPECT_EQ(f.Apply(base).addresses, base.addresses);
+  f.Failed(t0 + std::chrono::seconds(1), true);  // the subscribe connection of the same attempt
+  EXPECT_EQ(f.way(), Way::kTcpOnly);
+  f.Failed(t0 + std::chrono::seconds(10), true);
+  EXPECT_EQ(f.way(), Way::kRelayOnly);
+  EXPECT_TRUE(f.Apply(base).relay_only);
+  EXPECT_FALSE(f.Apply(base).tcp_only);
+  f.Failed(t0 + std::chrono::seconds(20), true);
+  EXPECT_EQ(f.way(), Way::kAll);
+  f.Failed(t0 + std::chrono::seconds(30), false);
+  f.Failed(t0 + std::chrono::seconds(40), false);  // no relays: TCP only, then everything
+  EXPECT_EQ(f.way(), Way::kAll);
+}
+
+}  // namespace
+}  // namespace parley::sdk::call_test

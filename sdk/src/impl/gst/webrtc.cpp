@@ -39,7 +39,7 @@ Error WebrtcbinTimeout(const char* what) {
 }
 
 // ICE per the notes: never UPnP, only the allowed addresses.
-void RestrictIce(GstElement* webrtc, const std::vector<std::string>& addresses) {
+void RestrictIce(GstElement* webrtc, const std::vector<std::string>& addresses, bool udp) {
   GObject* raw_ice = nullptr;
   g_object_get(webrtc, "ice-agent", &raw_ice, nullptr);
   gst::GstPtr<GObject> ice = gst::Adopt(raw_ice);
@@ -56,8 +56,9 @@ void RestrictIce(GstElement* webrtc, const std::vector<std::string>& addresses) 
   // (one in three calls lost a direction's media that way); 7 tries lose one in 110.
   // ICE-TCP on: the server offers a passive TCP candidate beside UDP (lower priority),
   // which is the way through a network that blocks UDP.
-  g_object_set(agent.get(), "upnp", FALSE, "ice-tcp", TRUE, "keepalive-conncheck", TRUE, "stun-max-retransmissions",
-               kStunTries, "stun-pacing-timer", kStunPacingMs, nullptr);
+  // Without UDP (IceSetup::tcp_only) the only pairs are ICE-TCP ones.
+  g_object_set(agent.get(), "upnp", FALSE, "ice-tcp", TRUE, "ice-udp", udp ? TRUE : FALSE, "keepalive-conncheck", TRUE,
+               "stun-max-retransmissions", kStunTries, "stun-pacing-timer", kStunPacingMs, nullptr);
   for (const auto& a : addresses) {
     NiceAddress addr;
     nice_address_init(&addr);
@@ -123,7 +124,7 @@ GstElement* MakeWebrtc(const media::IceSetup& ice) {
   GstElement* w = gst_element_factory_make("webrtcbin", nullptr);
   if (!w) return nullptr;
   g_object_set(w, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
-  RestrictIce(w, ice.addresses);
+  RestrictIce(w, ice.addresses, !ice.tcp_only);
   bool stun_set = false;
   for (const auto& server : ice.servers)
     for (const auto& url : server.urls) {
