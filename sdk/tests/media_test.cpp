@@ -662,6 +662,30 @@ TEST(Media, AMediaConnectionThatCannotConnectRaises0x01050201) {
   RtcEngine::Destroy(e);
 }
 
+// The same two engines limited to ::1 call each other once the server also has IPv6
+// host candidates (--media-address6): its dual-stack media port takes them.
+TEST(Media, ACallGoesOverIpv6WhenTheServerHasAnIpv6Address) {
+  test::ServerProcess server({"--media-address6", "::1"});
+  App app = CreateApp(server);
+  EngineConfig acfg = Config(server, "test:tone:880");
+  acfg.video_source = "null";
+  acfg.ice_addresses = {"::1"};
+  EngineConfig bcfg = Silent(server);
+  bcfg.ice_addresses = {"::1"};
+  RtcEngine* a = RtcEngine::Create(acfg);
+  RtcEngine* b = RtcEngine::Create(bcfg);
+  Probe pb;
+  b->SetEngineEventListener(&pb);
+  b->SetMediaFrameObserver(&pb);
+  ASSERT_EQ(b->JoinChannel(Auth(app, "six", "bob"), "Bob"), 0);
+  ASSERT_EQ(a->JoinChannel(Auth(app, "six", "alice"), "Alice"), 0);
+  ASSERT_TRUE(pb.WaitFor([&] { return pb.audio["alice"].samples > 48000; }, 15s));
+  EXPECT_NEAR(pb.Frequency("alice"), 880, 60);
+  EXPECT_FALSE(pb.HasError(Code(Errc::kMediaConnectionCreateFailed)));
+  RtcEngine::Destroy(a);
+  RtcEngine::Destroy(b);
+}
+
 TEST(Media, SubscribeOfferTrackIdsAreRead) {
   auto ids = sdk::ParseTrackIds(
       "v=0\r\nm=audio 9 X 111\r\na=mid:0\r\na=msid:al-ice al-ice-audio\r\n"

@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -43,6 +44,9 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--media-address", c.media_address, "Address for media (the ICE host candidates, UDP and TCP)")
       ->capture_default_str();
+  app.add_option("--media-address6", c.media_address6,
+                 "An IPv6 address for media too: host candidates on it beside --media-address's (the media ports "
+                 "then listen on every address, IPv4 and IPv6)");
   app.add_option("--media-port", c.media_port, "Media port, UDP and ICE-TCP (0 = pick a free one)")
       ->capture_default_str();
   app.add_flag("!--no-media", c.media, "Run signalling only, without the SFU media plane");
@@ -125,10 +129,20 @@ Status ApplyConfigFile(CLI::App& app, ServerConfig& c) {
     }
     if (key == "config") return MakeError(Errc::kInvalidField, "config files cannot include others");
     if (opt->count() > 0) continue;  // the command line wins
-    if (!kv.second.IsScalar())
+    // A list only where the flag may be repeated (--turn-url).
+    const bool list = kv.second.IsSequence() && opt->get_expected_max() > 1;
+    if (!kv.second.IsScalar() && !list)
       return MakeError(Errc::kInvalidField, "config " + c.config_file + ": '" + key + "' must be a scalar");
     try {
-      opt->add_result(kv.second.as<std::string>());
+      if (list) {
+        for (const auto& item : kv.second) {
+          if (!item.IsScalar())
+            return MakeError(Errc::kInvalidField, "config " + c.config_file + ": '" + key + "' lists scalars only");
+          opt->add_result(item.as<std::string>());
+        }
+      } else {
+        opt->add_result(kv.second.as<std::string>());
+      }
       opt->run_callback();
     } catch (const CLI::Error& e) {
       return MakeError(Errc::kInvalidField, "config " + c.config_file + ": '" + key + "': " + e.what());
@@ -165,6 +179,8 @@ Status Validate(const ServerConfig& c) {
   if (c.join_failure_refill_per_s <= 0) return bad("--join-failure-refill-per-s must be > 0");
   if (c.metrics_access != "public" && c.metrics_access != "admin")
     return bad("--metrics-access must be public or admin");
+  if (in6_addr a6{}; !c.media_address6.empty() && inet_pton(AF_INET6, c.media_address6.c_str(), &a6) != 1)
+    return bad("--media-address6 must be an IPv6 address");
   for (const auto& url : c.turn_urls)
     if (Status s = CheckIceServerUrl(url); !s) return s;
   if (c.turn_ttl_s < 60 || c.turn_ttl_s > 7 * 86400) return bad("--turn-ttl must be 60..604800 seconds");

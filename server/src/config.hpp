@@ -33,6 +33,7 @@ struct ServerConfig {
   size_t max_message_bytes = 64 * 1024;     ///< larger messages get 0x0F010003
   int usage_flush_ms = 10000;               ///< metering granularity for app usage
   std::string media_address = "127.0.0.1";  ///< UDP address of the media worker (its host candidate)
+  std::string media_address6;               ///< an IPv6 address with host candidates too (dual-stack workers)
   uint16_t media_port = 0;                  ///< 0 picks a free port
   bool media = true;                        ///< false runs signalling only (no SFU)
   int media_abort_ms = 5000;                ///< a connected publisher silent this long gets 0x02010401

@@ -207,6 +207,7 @@ Status Server::Start() {
     sfu::WorkerOptions opts{c.media_connect_timeout_ms, c.media_consent_timeout_ms,
                             c.media_loss_permille,      {},
                             c.media_video_pacing,       c.media_ice_tcp};
+    opts.dual_stack = !c.media_address6.empty();
     opts.tcp_limits.max_links = std::clamp<size_t>(fd_budget / 4 / static_cast<size_t>(n), 16, 1024);
     if (c.media_ice_tcp) tcp_links_total = opts.tcp_limits.max_links * static_cast<size_t>(n);
     for (int i = 0; i < n; ++i) {
@@ -231,6 +232,7 @@ Status Server::Start() {
   impl_->metrics.media_workers.assign(workers.begin(), workers.end());
   impl_->plane = std::make_unique<sfu::MediaPlane>(workers, c.media_address);
   impl_->plane->set_spread_at(static_cast<size_t>(c.media_spread_at));
+  impl_->plane->set_address6(c.media_address6);
   impl_->hub = std::make_unique<SignalHub>(impl_->io, c, *impl_->store, impl_->metrics, impl_->plane.get());
   impl_->router = std::make_unique<Router>(c, *impl_->store, impl_->hub->admin(), impl_->metrics);
 

@@ -31,7 +31,7 @@ std::string Offer(const std::string& video_formats) {
          "a=ssrc-group:FID 2001 2002\r\na=ssrc:2001 cname:x\r\na=ssrc:2002 cname:x\r\n";
 }
 
-const LocalTransport kLocal{"srvu", "server-password-0123456789", "AB:CD", "127.0.0.1", 40000};
+const LocalTransport kLocal{"srvu", "server-password-0123456789", "AB:CD", "127.0.0.1", 40000, 0, ""};
 
 // A VP8 camera the server offers a subscriber, in section "0".
 OfferedTrack Camera() {

@@ -1185,6 +1185,16 @@ TEST(SignalConfig, YamlFileSetsOptionsAndFlagsWin) {
   auto r = test::RunCommand({PARLEYD_PATH, "--config", file, "--port", "0", "--data", std::string(tmpl) + "/d"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("no-such-option"), std::string::npos) << r.err;
+  // A list where the flag may be repeated (each item checked), a scalar elsewhere.
+  std::ofstream(file) << "turn-url: [\"turn:10.0.0.1:3478?transport=udp\", \"turn:bad host\"]\n"
+                         "turn-secret: a-secret-of-16-chars\n";
+  r = test::RunCommand({PARLEYD_PATH, "--config", file, "--port", "0", "--data", std::string(tmpl) + "/d"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("turn:bad host"), std::string::npos) << r.err;
+  std::ofstream(file) << "resume-grace-ms: [1, 2]\n";
+  r = test::RunCommand({PARLEYD_PATH, "--config", file, "--port", "0", "--data", std::string(tmpl) + "/d"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("must be a scalar"), std::string::npos) << r.err;
   std::filesystem::remove_all(tmpl);
 }
 

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -119,6 +120,10 @@ class Reach : public ::testing::Test {
     return std::stoll(m[1]);
   }
 
+  void TearDown() override {
+    turn_.reset();  // killed before its files go
+    if (!turn_dir_.empty()) std::filesystem::remove_all(turn_dir_);
+  }
   static constexpr const char* kTurnSecret = "lab-turn-secret-0123456789";
   static inline std::string entered_ = "not entered";
   std::string turn_dir_;
@@ -184,8 +189,9 @@ TEST_F(Reach, WhereUdpIsDroppedSilentlyTheNativeSdkFallsBackToTcp) {
     EXPECT_EQ(r->status, 0) << r->err << r->out;
     // The first connections failed, and the app was told so ...
     auto errors = LabEnvironment::Events(r->out, "error");
-    ASSERT_FALSE(errors.empty()) << r->out;
-    EXPECT_EQ(errors[0].value("hex", ""), "0x01050201") << r->out;
+    EXPECT_TRUE(std::any_of(errors.begin(), errors.end(), [](const json& e) {
+      return e.value("hex", "") == "0x01050201";
+    })) << r->out;
     // ... then the call went on over ICE-TCP.
     auto stats = LabEnvironment::StatsEvents(r->out);
     ASSERT_FALSE(stats.empty()) << r->err << r->out;

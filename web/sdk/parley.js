@@ -407,7 +407,12 @@ class Engine {
   /** The configuration of every RTCPeerConnection of the call: bundled, with the TURN
    * and STUN servers the join (or the last resume) answer gave, relay only if asked. */
   rtcConfiguration() {
-    const iceServers = Array.isArray(this.channel?.iceServers) ? this.channel.iceServers : [];
+    // Only the URL forms the server sends (a malformed one would make the browser refuse
+    // the whole configuration).
+    const form = /^(stun:[A-Za-z0-9.-]+|stun:\[[0-9A-Fa-f:.]+\]|turns?:([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]))(:\d{1,5})?(\?transport=(udp|tcp))?$/;
+    const given = Array.isArray(this.channel?.iceServers) ? this.channel.iceServers : [];
+    const iceServers = given.map((s) => ({ ...s, urls: [].concat(s?.urls ?? []).filter((u) => typeof u === 'string' && form.test(u) && !(u.startsWith('stun:') && u.includes('?'))) }))
+      .filter((s) => s.urls.length > 0);
     return { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers,
       iceTransportPolicy: this.relayOnly ? 'relay' : 'all' };
   }

@@ -88,16 +88,22 @@ async function startTurn() {
     '--use-auth-secret', '--static-auth-secret', TURN_SECRET, '--realm', 'parley.test', '--no-tls', '--no-dtls',
     '--no-cli', '--no-multicast-peers', '--log-file', 'stdout', '--pidfile', join(dir, 'turn.pid'),
     '--userdb', join(dir, 'turndb')], { stdio: ['ignore', 'ignore', 'ignore'] });
+  let failed = null;
+  proc.on('error', (e) => { failed = e; });
+  const kill = () => proc.kill('SIGKILL');
+  process.on('exit', kill);  // never left running, whatever ends the run
+  const stop = () => { kill(); process.off('exit', kill); rmSync(dir, { recursive: true, force: true }); };
   for (let i = 0; i < 100; i++) {
     const up = await new Promise((resolve) => {
       const s = connect(TURN_PORT, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.on('error', () => resolve(false));
     });
-    if (up) return { stop: () => { proc.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); } };
+    if (up) return { stop };
+    if (failed) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  proc.kill('SIGKILL');
-  throw new Error('coturn did not start');
+  stop();
+  throw new Error(`coturn did not start${failed ? `: ${failed.message}` : ''}`);
 }
 
 test('with relay only, a browser and a native client call through a real TURN server', {

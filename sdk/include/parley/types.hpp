@@ -198,8 +198,9 @@ struct EngineStats {
   int jitter_buffer_ms = 0;
   /// How media reaches the server (the publish connection's ICE pair, else the
   /// subscribe connection's): "udp"; "tcp" where UDP is blocked (ICE-TCP, RFC 6544);
-  /// "relay/udp", "relay/tcp" or "relay/tls" through a TURN server; "" before either
-  /// is connected.
+  /// "relay" through a TURN server (webrtcbin 1.22 does not say over what it reaches
+  /// the relay; parley.js says "relay/udp", "relay/tcp" or "relay/tls"); "" before
+  /// either is connected.
   std::string transport;
 };
 

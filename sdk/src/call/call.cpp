@@ -123,6 +123,13 @@ std::vector<media::IceServer> Call::IceServers(const Json& answer) {
   return out;
 }
 
+bool Call::HasRelays() const {
+  for (const auto& s : ice_servers_)
+    for (const auto& u : s.urls)
+      if (u.rfind("turn", 0) == 0) return true;
+  return false;
+}
+
 void Call::Joined(const Json& d, const std::string& channel, const std::string& user, Clock::time_point t0) {
   ClientRole role;  // what the join asked for
   std::optional<ClientRole> later;
@@ -176,6 +183,8 @@ void Call::EndCall() {
   remote_.Clear();
   ForgetHeard();
   quality_.Clear();
+  ice_fallback_.Reset();
+  ice_servers_.clear();
   in_call_ = false;
   join_t0_ = {};
   reconnecting_ = false;
@@ -567,7 +576,7 @@ void Call::On(const proto::ActiveSpeaker& n) {
 
 void Call::On(const proto::SubscribeAborted& n) {
   if (n.reason == "ice-timeout" || n.reason == "dtls-timeout")
-    ice_fallback_.Failed(Clock::now(), !ice_servers_.empty());
+    ice_fallback_.Failed(media::IceUse::kSubscribe, HasRelays());
   Error(n.code, n.message);
   subscribing_.Aborted(n.users);
 }

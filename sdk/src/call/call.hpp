@@ -147,9 +147,11 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   DataMessages& data() { return data_; }
   void Error(int32_t code, const std::string& message) override;
   void Phase(StartupPhase phase) override { ReachPhase(phase, Clock::now()); }
-  [[nodiscard]] media::IceSetup Ice() const override {
-    return ice_fallback_.Apply({config_.ice_addresses, ice_servers_, config_.relay_only, false});
+  media::IceSetup Ice(media::IceUse use) override {
+    return ice_fallback_.Apply({config_.ice_addresses, ice_servers_, config_.relay_only, false}, use);
   }
+  /// Whether the join answer gave a TURN server (STUN alone relays nothing).
+  [[nodiscard]] bool HasRelays() const;
   /// The TURN and STUN servers of a join or resume answer (its iceServers; entries
   /// that are not objects with a list or string of URLs are skipped).
   static std::vector<media::IceServer> IceServers(const Json& answer);
@@ -253,7 +255,7 @@ class Call final : private Subscribing::Listener, private Publishing::Listener, 
   void On(const proto::PublishAborted& n) { Error(n.code, n.message); }
   void On(const proto::TransportFailed& n) {
     if (n.reason == "ice-timeout" || n.reason == "dtls-timeout")
-      ice_fallback_.Failed(Clock::now(), !ice_servers_.empty());
+      ice_fallback_.Failed(media::IceUse::kPublish, HasRelays());
     Error(n.code, n.message);
     if (n.transport == "publish") publishing_.TransportFailed(n.reason);
   }

@@ -34,7 +34,7 @@ class CallLink {
   virtual void Phase(StartupPhase /*phase*/) {}
   /// How the next media connection gathers: the configured addresses, the TURN
   /// servers of the last join or resume answer, relay only or not.
-  [[nodiscard]] virtual media::IceSetup Ice() const = 0;
+  virtual media::IceSetup Ice(media::IceUse use) = 0;
 };
 
 }  // namespace parley::sdk::call

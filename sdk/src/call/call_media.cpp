@@ -20,7 +20,7 @@ void Call::ReachPhase(StartupPhase phase, Clock::time_point at) {
 
 Result<std::unique_ptr<media::SubscribeConnection>> Call::NewSubscribeConnection() {
   media::SubscribeOptions so;
-  so.ice = Ice();
+  so.ice = Ice(media::IceUse::kSubscribe);
   so.record_dir = config_.record_dir;
   so.playout = config_.audio_playout;
   if (MissingDevice(so.playout, [this] { return media_.EnumerateDevices(DeviceKind::kSpeaker); })) {

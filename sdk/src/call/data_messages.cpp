@@ -105,7 +105,7 @@ void DataMessages::Open() {
       }
     });
   };
-  auto made = media_.CreateDataConnection(host_.Ice(), std::move(cb));
+  auto made = media_.CreateDataConnection(host_.Ice(media::IceUse::kData), std::move(cb));
   if (!made) return Lost(gen, made.error().What());
   std::shared_ptr<media::DataConnection> conn = std::move(*made);
   {

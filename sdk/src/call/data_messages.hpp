@@ -62,7 +62,7 @@ class DataMessages {
     [[nodiscard]] virtual bool IsMember(const std::string& user) const = 0;
     [[nodiscard]] virtual bool InCall() const = 0;
     /// How the data connection gathers (CallLink::Ice).
-    [[nodiscard]] virtual media::IceSetup Ice() const = 0;
+    virtual media::IceSetup Ice(media::IceUse use) = 0;
   };
 
   DataMessages(Host& host, media::MediaFactory& media, boost::asio::io_context& io);

@@ -253,7 +253,7 @@ void Publishing::Publish(std::set<TrackKind> want) {
   o.screen_options.region_width = screen_.region_width;
   o.screen_options.region_height = screen_.region_height;
   if (screen_.share_audio) o.screen_options.audio = screen_.audio_source;
-  o.ice = listener_.Ice();
+  o.ice = listener_.Ice(media::IceUse::kPublish);
   o.mute_audio = mute_audio_;
   o.mute_video = mute_video_;
   o.dual_stream = config_.dual_stream;

@@ -53,8 +53,8 @@ struct RtpTotals {
   double encode_usage = 0;
   /// The subscribe connection's jitter buffers' latency in ms (0: none yet).
   int jitter_buffer_ms = 0;
-  /// The transport of the ICE pair in use: "udp", "tcp" (ICE-TCP) or "relay/<proto>"
-  /// ("": not connected yet).
+  /// The transport of the ICE pair in use: "udp", "tcp" (ICE-TCP), "relay" or
+  /// "relay/<proto>" ("": not connected yet).
   std::string transport;
 };
 
@@ -137,6 +137,9 @@ struct ScreenOptions {
   /// mixed into the audio track; empty optional: none.
   std::optional<std::string> audio;
 };
+
+/// What a media connection is for (its ICE is set up per use: call/ice_fallback.hpp).
+enum class IceUse { kPublish = 0, kSubscribe = 1, kData = 2 };
 
 /// A TURN or STUN server as the join answer gives it (WebRTC's RTCIceServer).
 struct IceServer {

@@ -277,8 +277,9 @@ TEST(WebrtcIce, JoinAnswerUrlsBecomeWebrtcbinUris) {
   EXPECT_EQ(WebrtcbinIceUri("turn:[::1]:3478?transport=udp", "u", "p"), "turn://u:p@[::1]:3478?transport=udp");
   EXPECT_EQ(WebrtcbinIceUri("stun:stun.example.com:19302", "u", "p"), "stun://stun.example.com:19302");
   // What a hostile or broken answer could carry is dropped, never passed on.
-  for (const char* bad : {"", "turn:", "http://x", "turn:evil@host:3478", "turn:host/path", "turn:host:99999",
-                          "turn:host:3a", "turn:host?transport=sctp", "stun:host?transport=udp", "turn:[::1"})
+  for (const char* bad :
+       {"", "turn:", "http://x", "turn:evil@host:3478", "turn:host/path", "turn:host:99999", "turn:host:3a",
+        "turn:host?transport=sctp", "turn:host?", "stun:host?transport=udp", "turn:[::1"})
     EXPECT_EQ(WebrtcbinIceUri(bad, "u", "p"), "") << bad;
 }
 

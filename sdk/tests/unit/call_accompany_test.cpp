@@ -20,7 +20,7 @@ class Listener final : public Publishing::Listener {
  public:
   explicit Listener(boost::asio::io_context& io) : io_(io) {}
   [[nodiscard]] bool Live() const override { return false; }
-  [[nodiscard]] media::IceSetup Ice() const override { return {}; }
+  media::IceSetup Ice(media::IceUse) override { return {}; }
   void Request(std::string_view, nlohmann::json, Reply) override {}
   void Error(int32_t code, const std::string& message) override { app.OnOccurError(code, message); }
   void Notify(const Publishing::Event& event) override { event(app); }

@@ -38,7 +38,7 @@ struct TestHost final : DataMessages::Host {
   void DataError(int32_t code, const std::string&) override { errors.push_back(code); }
   [[nodiscard]] bool IsMember(const std::string& user) const override { return members.count(user) > 0; }
   [[nodiscard]] bool InCall() const override { return in_call; }
-  [[nodiscard]] media::IceSetup Ice() const override { return {}; }
+  media::IceSetup Ice(media::IceUse) override { return {}; }
 
   boost::asio::io_context& io;
   int32_t refuse = 0;

@@ -24,7 +24,7 @@ class FakeCall : public Publishing::Listener {
  public:
   explicit FakeCall(boost::asio::io_context& io) : io_(io) {}
   [[nodiscard]] bool Live() const override { return live; }
-  [[nodiscard]] media::IceSetup Ice() const override { return {}; }
+  media::IceSetup Ice(media::IceUse) override { return {}; }
   void Request(std::string_view type, Json body, Publishing::Reply reply) override {
     body["type"] = std::string(type);
     sent.push_back(body);

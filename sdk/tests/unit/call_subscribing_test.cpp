@@ -45,7 +45,7 @@ class FakeCall : public Subscribing::Listener {
     replies.push_back(std::move(reply));
   }
   void Error(int32_t code, const std::string&) override { errors.push_back(code); }
-  [[nodiscard]] media::IceSetup Ice() const override { return {}; }
+  media::IceSetup Ice(media::IceUse) override { return {}; }
   Result<std::unique_ptr<media::SubscribeConnection>> NewSubscribeConnection() override {
     if (fail_next) return MakeError(Errc::kMediaConnectionCreateFailed, "no media");
     auto c = std::make_unique<FakeConnection>();

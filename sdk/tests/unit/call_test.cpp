@@ -790,28 +790,41 @@ namespace parley::sdk::call_test {
 namespace {
 
 // After each ICE failure the next connection tries another way: TCP only, then the
-// relays (when the join answer had some), then everything again; failures of the
-// connections made together count once.
-TEST(IceFallback, EachFailureMovesTheNextConnectionOn) {
+// relays (when the join answer had some), then everything again. Only a connection
+// made the current way moves it on; an app's relay-only choice stays.
+TEST(IceFallback, EachFailureOfTheCurrentWayMovesTheNextConnectionOn) {
   using Way = call::IceFallback::Way;
+  using media::IceUse;
   call::IceFallback f;
-  const auto t0 = call::IceFallback::Clock::time_point{} + std::chrono::hours(1);
-  media::IceSetup base{{"10.0.0.2"}, {}, false, false};
-  EXPECT_FALSE(f.Apply(base).tcp_only);
-  f.Failed(t0, true);
+  const media::IceSetup base{{"10.0.0.2"}, {}, false, false};
+  EXPECT_FALSE(f.Apply(base, IceUse::kPublish).tcp_only);
+  EXPECT_FALSE(f.Apply(base, IceUse::kSubscribe).tcp_only);
+  f.Failed(IceUse::kPublish, true);
   EXPECT_EQ(f.way(), Way::kTcpOnly);
-  EXPECT_TRUE(f.Apply(base).tcp_only);
-  EXPECT_EQ(f.Apply(base).addresses, base.addresses);
-  f.Failed(t0 + std::chrono::seconds(1), true);  // the subscribe connection of the same attempt
+  f.Failed(IceUse::kSubscribe, true);  // made with everything, like the publish one: counted once
   EXPECT_EQ(f.way(), Way::kTcpOnly);
-  f.Failed(t0 + std::chrono::seconds(10), true);
+  const media::IceSetup tcp = f.Apply(base, IceUse::kPublish);
+  EXPECT_TRUE(tcp.tcp_only);
+  EXPECT_EQ(tcp.addresses, base.addresses);
+  f.Failed(IceUse::kSubscribe, true);  // still the old subscribe connection's way
+  EXPECT_EQ(f.way(), Way::kTcpOnly);
+  f.Failed(IceUse::kPublish, true);
   EXPECT_EQ(f.way(), Way::kRelayOnly);
-  EXPECT_TRUE(f.Apply(base).relay_only);
-  EXPECT_FALSE(f.Apply(base).tcp_only);
-  f.Failed(t0 + std::chrono::seconds(20), true);
+  EXPECT_TRUE(f.Apply(base, IceUse::kPublish).relay_only);
+  EXPECT_FALSE(f.Apply(base, IceUse::kPublish).tcp_only);
+  f.Failed(IceUse::kPublish, true);
   EXPECT_EQ(f.way(), Way::kAll);
-  f.Failed(t0 + std::chrono::seconds(30), false);
-  f.Failed(t0 + std::chrono::seconds(40), false);  // no relays: TCP only, then everything
+  f.Apply(base, IceUse::kData);
+  f.Failed(IceUse::kData, false);
+  f.Apply(base, IceUse::kData);
+  f.Failed(IceUse::kData, false);  // no relays: TCP only, then everything
+  EXPECT_EQ(f.way(), Way::kAll);
+  // The app's relay only is kept whatever the way.
+  f.Failed(IceUse::kData, false);
+  media::IceSetup relay = base;
+  relay.relay_only = true;
+  EXPECT_FALSE(f.Apply(relay, IceUse::kPublish).tcp_only);
+  f.Reset();
   EXPECT_EQ(f.way(), Way::kAll);
 }
 

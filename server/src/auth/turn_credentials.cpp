@@ -35,6 +35,7 @@ Status CheckIceServerUrl(std::string_view url) {
   if (auto q = rest.find('?'); q != std::string_view::npos) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
+    if (query.empty()) return bad("an empty query after '?'");
   }
   std::string_view host = rest, port;
   if (!rest.empty() && rest.front() == '[') {  // [IPv6]

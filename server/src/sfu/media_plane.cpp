@@ -54,8 +54,8 @@ uint32_t MediaPlane::NewSsrc() {
 }
 
 LocalTransport MediaPlane::NewLocal(const MediaWorker& worker) const {
-  return {RandomHex(4),   RandomHex(12), worker.certificate()->fingerprint(),
-          media_address_, worker.port(), worker.tcp_port()};
+  return {RandomHex(4),      RandomHex(12),  worker.certificate()->fingerprint(), media_address_, worker.port(),
+          worker.tcp_port(), media_address6_};
 }
 
 Result<ProbeTarget> MediaPlane::OpenProbe(uint32_t up_kbps, uint32_t down_kbps,

@@ -117,6 +117,8 @@ class MediaPlane {
   /// refuses media (Publish answers kMediaConnectionCreateFailed).
   MediaPlane(std::vector<MediaWorker*> workers, std::string media_address, SsrcSource ssrcs = {});
   MediaPlane(const MediaPlane&) = delete;
+  /// Host candidates on this IPv6 address too (the workers must be dual-stack).
+  void set_address6(std::string address) { media_address6_ = std::move(address); }
   MediaPlane& operator=(const MediaPlane&) = delete;
 
   [[nodiscard]] size_t worker_count() const { return workers_.size(); }
@@ -152,6 +154,7 @@ class MediaPlane {
   size_t spread_at_ = 0;
   std::map<std::pair<size_t, size_t>, std::shared_ptr<RelayRing>> rings_;
   std::string media_address_;
+  std::string media_address6_;  ///< IPv6 host candidates too ("": none)
   SsrcSource ssrcs_;
   uint64_t next_transport_id_ = 1;
   uint64_t next_channel_id_ = 1;  ///< 0 is the worker's table for transports of no channel

@@ -111,6 +111,14 @@ void SetLocalTransport(SdpMedia& m, const LocalTransport& local, const char* set
   if (local.tcp_port)
     m.candidates.push_back("2 1 tcp 1518280447 " + local.address + " " + std::to_string(local.tcp_port) +
                            " typ host tcptype passive");
+  // The same port on an IPv6 address (the worker's socket is dual-stack then), each a
+  // local preference below its IPv4 twin.
+  if (!local.address6.empty()) {
+    m.candidates.push_back("3 1 udp 2130706175 " + local.address6 + " " + std::to_string(local.port) + " typ host");
+    if (local.tcp_port)
+      m.candidates.push_back("4 1 tcp 1518280191 " + local.address6 + " " + std::to_string(local.tcp_port) +
+                             " typ host tcptype passive");
+  }
   m.end_of_candidates = true;
 }
 

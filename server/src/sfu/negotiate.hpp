@@ -35,6 +35,7 @@ struct LocalTransport {
   std::string address;      ///< the media worker's address (host candidate)
   uint16_t port = 0;
   uint16_t tcp_port = 0;  ///< ICE-TCP's passive candidate (0: none)
+  std::string address6;   ///< an IPv6 address with host candidates of its own ("": none)
 };
 
 /// One layer of a simulcast video section: by RID (RFC 8851/8853, browsers) or by SSRC

@@ -77,6 +77,10 @@ Status TcpLinks::Listen(const sockaddr_storage& address, socklen_t length) {
   if (listen_fd_ < 0) return fail("socket");
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (address.ss_family == AF_INET6) {
+    int zero = 0;  // a [::] listener takes IPv4 too, as the worker's dual-stack UDP socket does
+    setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  }
   if (bind(listen_fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0) return fail("bind");
   if (listen(listen_fd_, 64) != 0) return fail("listen");
   epoll_event ev{};

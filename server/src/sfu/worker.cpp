@@ -47,7 +47,17 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   w->cert_ = std::move(cert);
   sockaddr_storage ss{};
   socklen_t len = 0;
-  if (inet_pton(AF_INET, address.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) != 1 && inet_pton(AF_INET6, address.c_str(), &v6) != 1)
+    return MakeError(Errc::kInvalidField, "bad media address " + address);
+  if (w->options_.dual_stack) {  // [::]:port, IPv4 included
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_addr = in6addr_any;
+    a->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+  } else if (inet_pton(AF_INET, address.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
     a->sin_family = AF_INET;
     a->sin_port = htons(port);
@@ -64,6 +74,10 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   if (w->fd_ < 0) return MakeError(Errc::kInternalError, std::string("socket: ") + strerror(errno));
   int one = 1;  // kernel receive timestamps: transport-cc reports when packets really arrived
   setsockopt(w->fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  if (w->options_.dual_stack) {
+    int zero = 0;  // IPv4 too, whatever the system's default (net.ipv6.bindv6only)
+    setsockopt(w->fd_, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  }
   int buf = 4 << 20;  // absorb bursts (a keyframe to many subscribers)
   setsockopt(w->fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   setsockopt(w->fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);

@@ -65,6 +65,10 @@ struct WorkerOptions {
   bool ice_tcp = true;
   /// ICE-TCP's bounds (tests shorten its timeouts).
   TcpLinks::Limits tcp_limits = {};
+  /// Bind the port on every address, IPv4 and IPv6 (one dual-stack socket, IPv4 peers
+  /// seen as ::ffff:a.b.c.d), instead of on the worker's address alone: for a server
+  /// that also has IPv6 host candidates (--media-address6).
+  bool dual_stack = false;
 };
 
 class MediaWorker final : private WebRtcTransport::Listener,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 
@@ -29,11 +30,11 @@ TEST(TurnUrl, TheFormsClientsParseAreAccepted) {
 }
 
 TEST(TurnUrl, AnythingElseIsRefusedWithTheReason) {
-  for (const char* bad :
-       {"", "turn:", "http://turn.example.com", "turn://turn.example.com:3478", "turn:user:pass@turn.example.com",
-        "turn:turn.example.com:", "turn:turn.example.com:0", "turn:turn.example.com:65536",
-        "turn:turn.example.com:34a8", "turn:host/path", "turn:host?transport=sctp", "stun:host?transport=udp",
-        "turn:[::1", "turn:[::1]x", "turn:[zz::1]", "turn:ho st", "turn:host\r\nInjected: 1"}) {
+  for (const char* bad : {"", "turn:", "http://turn.example.com", "turn://turn.example.com:3478",
+                          "turn:user:pass@turn.example.com", "turn:turn.example.com:", "turn:turn.example.com:0",
+                          "turn:turn.example.com:65536", "turn:turn.example.com:34a8", "turn:host/path",
+                          "turn:host?transport=sctp", "stun:host?transport=udp", "turn:[::1", "turn:[::1]x",
+                          "turn:[zz::1]", "turn:ho st", "turn:host?", "stun:host?", "turn:host\r\nInjected: 1"}) {
     auto s = CheckIceServerUrl(bad);
     ASSERT_FALSE(s) << bad;
     EXPECT_EQ(s.error().code, Errc::kInvalidField);
@@ -56,6 +57,7 @@ TEST(TurnCredential, IsTheHmacSha1OfTheUsernameUnderTheSecret) {
 }
 
 TEST(TurnConfig, ATurnUrlNeedsASecretAndTheSecretFileIsRead) {
+  unsetenv("PARLEY_TURN_SECRET");
   ServerConfig c;
   c.turn_urls = {"turn:10.0.0.1:3478"};
   EXPECT_FALSE(ResolveTurnSecret(c));

@@ -90,7 +90,7 @@ TEST(Red, EveryBlockMustBeTheTracksCodecAndWellFormed) {
   EXPECT_FALSE(RedPayloadWellFormed(PayloadFormat::kOpus, 111, bad_opus));
 }
 
-const LocalTransport kLocal{"srvu", "server-password-0123456789", "AB:CD", "127.0.0.1", 40000};
+const LocalTransport kLocal{"srvu", "server-password-0123456789", "AB:CD", "127.0.0.1", 40000, 0, ""};
 
 std::string AudioOffer(const std::string& formats, const std::string& extra) {
   return "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"

@@ -37,7 +37,7 @@ std::string RidOffer(std::string_view simulcast = "a=simulcast:send q;f", bool r
 }
 
 LocalTransport Local() {
-  return {"uf", "pw", "AA:BB", "127.0.0.1", 5000};
+  return {"uf", "pw", "AA:BB", "127.0.0.1", 5000, 0, ""};
 }
 
 TEST(SimulcastSdp, RidsAndSimulcastParseAndWriteBack) {

@@ -83,11 +83,13 @@ std::string WebrtcbinIceUri(std::string_view url, std::string_view username, std
     }
   if (scheme.empty() || rest.empty()) return {};
   std::string_view query;
+  bool has_query = false;
   if (auto q = rest.find('?'); q != std::string_view::npos) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
+    has_query = true;
   }
-  if (!query.empty() && (scheme == "stun" || (query != "transport=udp" && query != "transport=tcp"))) return {};
+  if (has_query && (scheme == "stun" || (query != "transport=udp" && query != "transport=tcp"))) return {};
   // host[:port] or [v6][:port]: letters, digits and . - : [ ] only (no userinfo, path).
   std::string_view host = rest, port;
   if (rest.front() == '[') {
