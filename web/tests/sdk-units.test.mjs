@@ -248,3 +248,25 @@ test('a publish transport the network broke is published again; a refused one is
   assert.equal(republished.length, 2);
   assert.equal(errors.length, 5);
 });
+
+test('peer connections get the join answer\'s relays (only URLs of the server\'s forms) and relay only when asked', () => {
+  const engine = createEngine({ server: 'ws://127.0.0.1:1', relayOnly: true });
+  assert.deepEqual(engine.rtcConfiguration().iceServers, [], 'no join yet: no servers');
+  engine.channel = {
+    iceServers: [
+      { urls: ['turn:10.0.0.1:3478?transport=udp', 'turns:turn.example.com:443?transport=tcp', 'turn:host?',
+        'stun:10.0.0.1?transport=udp', 'http://evil', 'turn:a b', 7], username: '9:web', credential: 'c' },
+      { urls: 'stun:[::1]:3478' },
+      { urls: ['turn:bad host'] },
+      null,
+    ],
+  };
+  const config = engine.rtcConfiguration();
+  assert.equal(config.iceTransportPolicy, 'relay');
+  assert.equal(config.bundlePolicy, 'max-bundle');
+  assert.deepEqual(config.iceServers, [
+    { urls: ['turn:10.0.0.1:3478?transport=udp', 'turns:turn.example.com:443?transport=tcp'], username: '9:web', credential: 'c' },
+    { urls: ['stun:[::1]:3478'] },
+  ]);
+  assert.equal(createEngine({ server: 'ws://127.0.0.1:1' }).rtcConfiguration().iceTransportPolicy, 'all');
+});
