@@ -102,6 +102,28 @@ class Reach : public ::testing::Test {
     }
     FAIL() << "coturn did not start: " << turn_->Output();
   }
+  // Two native clients, alice and bob, in `channel` for `seconds`, run side by side.
+  std::pair<test::CommandResult, test::CommandResult> CallBothWays(const std::string& channel, int seconds) const {
+    const std::vector<std::string> video = {"--width", "320", "--height", "240", "--fps", "15"};
+    test::CommandResult alice, bob;
+    std::thread ta([&] { alice = test::RunCommand(lab_.JoinArgs(channel, "alice", seconds, video)); });
+    std::thread tb([&] { bob = test::RunCommand(lab_.JoinArgs(channel, "bob", seconds, video)); });
+    ta.join();
+    tb.join();
+    return {alice, bob};
+  }
+  // `r` (a client's output) ended well, received the other's video and more than
+  // `audio_ms` of its audio, and last said its media went over `transport`.
+  static void ExpectReceived(const test::CommandResult& r, const std::string& other, int audio_ms,
+                             const std::string& transport) {
+    EXPECT_EQ(r.status, 0) << r.err << r.out;
+    auto stats = LabEnvironment::StatsEvents(r.out);
+    ASSERT_FALSE(stats.empty()) << r.err << r.out;
+    json got = stats.back()["received"].value(other, json::object());
+    EXPECT_GT(got.value("videoFrames", 0), 30) << stats.back().dump() << r.err;
+    EXPECT_GT(got.value("audioMs", 0), audio_ms) << stats.back().dump() << r.err;
+    EXPECT_EQ(stats.back().value("transport", json()), transport) << stats.back().dump();
+  }
   // Runs `nft` inside the client namespace with `script` on its standard input.
   test::CommandResult Nft(const std::vector<std::string>& args, const std::string& script = {}) const {
     std::vector<std::string> cmd = {LabEnvironment::Which("nft")};
@@ -134,22 +156,10 @@ class Reach : public ::testing::Test {
 TEST_F(Reach, ANativeCallCrossesAFirewallThatBlocksUdp) {
   StartBehindUdpBlock();
   if (IsSkipped() || HasFatalFailure()) return;
-  const std::vector<std::string> video = {"--width", "320", "--height", "240", "--fps", "15"};
-  test::CommandResult alice, bob;
-  std::thread ta([&] { alice = test::RunCommand(lab_.JoinArgs("reach", "alice", 12, video)); });
-  std::thread tb([&] { bob = test::RunCommand(lab_.JoinArgs("reach", "bob", 12, video)); });
-  ta.join();
-  tb.join();
-  for (auto [r, other] : {std::pair{&alice, "bob"}, std::pair{&bob, "alice"}}) {
-    EXPECT_EQ(r->status, 0) << r->err << r->out;
-    auto stats = LabEnvironment::StatsEvents(r->out);
-    ASSERT_FALSE(stats.empty()) << r->err << r->out;
-    json got = stats.back()["received"].value(other, json::object());
-    EXPECT_GT(got.value("videoFrames", 0), 30) << stats.back().dump() << r->err;
-    EXPECT_GT(got.value("audioMs", 0), 4000) << stats.back().dump() << r->err;
-    // And the client says how: over ICE-TCP.
-    EXPECT_EQ(stats.back().value("transport", json()), "tcp") << stats.back().dump();
-  }
+  auto [alice, bob] = CallBothWays("reach", 12);
+  // Media both ways, and each client says how: over ICE-TCP.
+  ExpectReceived(alice, "bob", 4000, "tcp");
+  ExpectReceived(bob, "alice", 4000, "tcp");
   // UDP was tried (the ICE checks to the server's UDP candidate) and never got through.
   EXPECT_GT(Dropped("output"), 0);
 }
@@ -179,27 +189,16 @@ TEST_F(Reach, WhereUdpIsDroppedSilentlyTheNativeSdkFallsBackToTcp) {
   chain input { type filter hook input priority 0; policy accept; meta l4proto udp counter drop; }
 })");
   if (set.status != 0) GTEST_SKIP() << "nft cannot set rules here: " << set.err;
-  const std::vector<std::string> video = {"--width", "320", "--height", "240", "--fps", "15"};
-  test::CommandResult alice, bob;
-  std::thread ta([&] { alice = test::RunCommand(lab_.JoinArgs("silent", "alice", 16, video)); });
-  std::thread tb([&] { bob = test::RunCommand(lab_.JoinArgs("silent", "bob", 16, video)); });
-  ta.join();
-  tb.join();
+  auto [alice, bob] = CallBothWays("silent", 16);
   for (auto [r, other] : {std::pair{&alice, "bob"}, std::pair{&bob, "alice"}}) {
-    EXPECT_EQ(r->status, 0) << r->err << r->out;
     // The first connections failed, and the app was told so ...
     auto errors = LabEnvironment::Events(r->out, "error");
     EXPECT_TRUE(std::any_of(errors.begin(), errors.end(), [](const json& e) {
       return e.value("hex", "") == "0x01050201";
     })) << r->out;
     // ... then the call went on over ICE-TCP.
-    auto stats = LabEnvironment::StatsEvents(r->out);
-    ASSERT_FALSE(stats.empty()) << r->err << r->out;
-    json got = stats.back()["received"].value(other, json::object());
-    EXPECT_GT(got.value("videoFrames", 0), 30) << stats.back().dump() << r->err;
-    EXPECT_GT(got.value("audioMs", 0), 2000) << stats.back().dump() << r->err;
-    EXPECT_EQ(stats.back().value("transport", json()), "tcp") << stats.back().dump();
-    for (const auto& st : stats)  // when media began to arrive (a number, not asserted)
+    ExpectReceived(*r, other, 2000, "tcp");
+    for (const auto& st : LabEnvironment::StatsEvents(r->out))  // when media began to arrive (a number, not asserted)
       if (st["received"].value(other, json::object()).value("videoFrames", 0) > 0) {
         std::cout << "# " << other << "'s video arrived by t=" << st.value("t", 0.0) << " s (over "
                   << st.value("transport", json()).dump() << ")\n";
@@ -225,22 +224,10 @@ TEST_F(Reach, ANativeCallGoesThroughATurnRelayWhenNothingElseGetsOut) {
                  "tcp dport 3478 counter accept comment \"relayed\"; tcp dport != " +
                      std::to_string(lab_.server().port()) + " counter drop; }\n}\n");
   ASSERT_EQ(tcp.status, 0) << tcp.err;
-  const std::vector<std::string> video = {"--width", "320", "--height", "240", "--fps", "15"};
-  test::CommandResult alice, bob;
-  std::thread ta([&] { alice = test::RunCommand(lab_.JoinArgs("relay", "alice", 12, video)); });
-  std::thread tb([&] { bob = test::RunCommand(lab_.JoinArgs("relay", "bob", 12, video)); });
-  ta.join();
-  tb.join();
-  for (auto [r, other] : {std::pair{&alice, "bob"}, std::pair{&bob, "alice"}}) {
-    EXPECT_EQ(r->status, 0) << r->err << r->out;
-    auto stats = LabEnvironment::StatsEvents(r->out);
-    ASSERT_FALSE(stats.empty()) << r->err << r->out;
-    json got = stats.back()["received"].value(other, json::object());
-    EXPECT_GT(got.value("videoFrames", 0), 30) << stats.back().dump() << r->err;
-    EXPECT_GT(got.value("audioMs", 0), 4000) << stats.back().dump() << r->err;
-    // (webrtcbin 1.22 does not say over what the client reaches its relay.)
-    EXPECT_EQ(stats.back().value("transport", json()), "relay") << stats.back().dump();
-  }
+  auto [alice, bob] = CallBothWays("relay", 12);
+  // (webrtcbin 1.22 does not say over what the client reaches its relay.)
+  ExpectReceived(alice, "bob", 4000, "relay");
+  ExpectReceived(bob, "alice", 4000, "relay");
   // The direct ways were tried and dropped; coturn allocated relays.
   EXPECT_GT(Dropped("output"), 0);
   EXPECT_GT(Dropped("output", "reach_tcp"), 0) << "TCP to the media port was tried";
