@@ -17,6 +17,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/openssl_lib.cpp
   src/sfu/own_extensions.cpp
   src/sfu/pacer.cpp
+  src/sfu/port_share.cpp
   src/sfu/payload_check.cpp
   src/sfu/probe_cluster.cpp
   src/sfu/probe_sessions.cpp
@@ -29,6 +30,7 @@ set(PARLEY_SFU_SOURCES
   src/sfu/router.cpp
   src/sfu/rtp.cpp
   src/sfu/sctp.cpp
+  src/sfu/shared_port.cpp
   src/sfu/sdp.cpp
   src/sfu/send_batch.cpp
   src/sfu/send_side_bwe.cpp

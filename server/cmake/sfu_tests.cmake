@@ -7,6 +7,7 @@ set(PARLEY_SFU_TEST_SOURCES
   tests/worker_test.cpp
   tests/worker_media_test.cpp
   tests/worker_tcp_test.cpp
+  tests/worker_shared_port_test.cpp
   tests/worker_simulcast_test.cpp
   tests/worker_probe_test.cpp
   tests/worker_data_test.cpp

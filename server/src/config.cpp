@@ -70,6 +70,9 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
                "Send each subscriber's video as it comes instead of through its pacer (for comparisons)");
   app.add_flag("!--no-ice-tcp", c.media_ice_tcp,
                "Offer no ICE-TCP candidate (by default the media port also listens on TCP, RFC 6544)");
+  app.add_flag("--one-port", c.one_port,
+               "Two ports for everything: ICE-TCP on the signalling port (told from HTTPS by its first bytes) "
+               "and every media worker on the one UDP port --media-port (0 = a free one)");
   app.add_option("--media-loss-permille", c.media_loss_permille,
                  "Testing: drop this many per thousand media packets sent to subscribers")
       ->capture_default_str();
@@ -165,6 +168,7 @@ Status Validate(const ServerConfig& c) {
   if (c.media_abort_ms < 100) return bad("--media-abort-ms must be >= 100");
   if (c.media_workers < 0 || c.media_workers > 64) return bad("--media-workers must be 0..64");
   if (c.media_spread_at < 0) return bad("--media-spread-at must be 0 or more");
+  if (c.one_port && !c.media) return bad("--one-port needs the media workers");
   if (c.media_connect_timeout_ms < 100) return bad("--media-connect-timeout-ms must be >= 100");
   if (c.media_consent_timeout_ms < 100) return bad("--media-consent-timeout-ms must be >= 100");
   if (c.media_loss_permille < 0 || c.media_loss_permille > 1000) return bad("--media-loss-permille must be 0..1000");

@@ -46,6 +46,7 @@ struct ServerConfig {
   int media_loss_permille = 0;           ///< test aid: simulated loss on media sent to subscribers
   bool media_video_pacing = true;        ///< video to each subscriber through its pacer (sfu/pacer.hpp)
   bool media_ice_tcp = true;             ///< the media ports also listen on TCP (sfu/tcp_links.hpp)
+  bool one_port = false;  ///< ICE-TCP on the signalling port, every worker on one UDP port (sfu/port_share.hpp)
   int active_speaker_interval_ms = 500;  ///< how often the loudest publisher is evaluated
   /// TURN/STUN servers handed to clients with their join (auth/turn_credentials.hpp),
   /// with the secret they share with the TURN server and how long a credential lasts.

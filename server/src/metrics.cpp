@@ -29,6 +29,12 @@ std::string Metrics::Render() const {
           http_bad_requests_total);
   counter("parley_http_accept_errors_total", "Failed accept() calls (out of file descriptors, ...).",
           http_accept_errors_total);
+  o += "# HELP parley_one_port_connections_total Connections to the signalling port in one-port mode, by what "
+       "they opened with (signalling, media: ICE-TCP, refused: neither).\n"
+       "# TYPE parley_one_port_connections_total counter\n";
+  o += fmt::format("parley_one_port_connections_total{{kind=\"signalling\"}} {}\n", one_port_signalling_total);
+  o += fmt::format("parley_one_port_connections_total{{kind=\"media\"}} {}\n", one_port_media_total);
+  o += fmt::format("parley_one_port_connections_total{{kind=\"refused\"}} {}\n", one_port_refused_total);
   counter("parley_http_handler_exceptions_total", "HTTP requests whose handler threw (answered 500).",
           http_handler_exceptions_total);
   counter("parley_ws_slow_consumer_closes_total", "Signalling connections closed because the client did not read.",
@@ -58,6 +64,15 @@ std::string Metrics::Render() const {
        "transport it was handling.\n# TYPE parley_media_worker_exceptions_total counter\n";
   for (size_t i = 0; i < media_workers.size(); ++i)
     o += fmt::format("parley_media_worker_exceptions_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->exceptions());
+  o += "# HELP parley_media_checks_handed_over_total ICE checks another worker passed to this one (one port "
+       "shared by the workers).\n# TYPE parley_media_checks_handed_over_total counter\n";
+  for (size_t i = 0; i < media_workers.size(); ++i)
+    o += fmt::format("parley_media_checks_handed_over_total{{worker=\"{}\"}} {}\n", i,
+                     media_workers[i]->checks_handed_in());
+  o += "# HELP parley_media_peer_sockets Sockets connected to a validated client (one port shared by the "
+       "workers).\n# TYPE parley_media_peer_sockets gauge\n";
+  for (size_t i = 0; i < media_workers.size(); ++i)
+    o += fmt::format("parley_media_peer_sockets{{worker=\"{}\"}} {}\n", i, media_workers[i]->peer_sockets());
   o += "# HELP parley_media_paced_total Video datagrams that waited in a subscriber's pacer before leaving.\n"
        "# TYPE parley_media_paced_total counter\n";
   for (size_t i = 0; i < media_workers.size(); ++i)

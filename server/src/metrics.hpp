@@ -22,10 +22,12 @@ struct Metrics {
   uint64_t messages_out_total = 0;
   uint64_t bad_messages_total = 0;
   // Hardening: limits reached and failures contained (docs/security.md).
-  uint64_t http_connections_open = 0;            ///< gauge: HTTP + WebSocket connections
-  uint64_t http_busy_rejections_total = 0;       ///< answered 503 past --max-connections
-  uint64_t http_bad_requests_total = 0;          ///< answered 400 / 431 / 413
-  uint64_t http_accept_errors_total = 0;         ///< accept() failures (EMFILE, ...)
+  uint64_t http_connections_open = 0;       ///< gauge: HTTP + WebSocket connections
+  uint64_t http_busy_rejections_total = 0;  ///< answered 503 past --max-connections
+  uint64_t http_bad_requests_total = 0;     ///< answered 400 / 431 / 413
+  uint64_t http_accept_errors_total = 0;    ///< accept() failures (EMFILE, ...)
+  /// --one-port: connections to the signalling port by what their first bytes were.
+  uint64_t one_port_signalling_total = 0, one_port_media_total = 0, one_port_refused_total = 0;
   uint64_t http_handler_exceptions_total = 0;    ///< HTTP requests answered 500 by the catch
   uint64_t ws_slow_consumer_closes_total = 0;    ///< closed: send queue over its bound
   uint64_t signal_handler_exceptions_total = 0;  ///< signalling requests answered 0x0F040001 by the catch

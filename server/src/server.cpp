@@ -28,6 +28,7 @@
 #include "metrics.hpp"
 #include "sfu/dtls.hpp"
 #include "sfu/media_plane.hpp"
+#include "sfu/port_share.hpp"
 #include "sfu/worker.hpp"
 #include "signal/hub.hpp"
 
@@ -61,27 +62,109 @@ struct Server::Impl {
 
   ~Impl() {
     if (spare_fd >= 0) ::close(spare_fd);
+    // Every worker stops before any goes: in one-port mode they post to each other.
+    for (auto& w : media) w->Stop();
   }
 
   void Accept() {
     acceptor.async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) return OnAcceptError(ec);
       socket.set_option(tcp::no_delay(true), ec);
-      ThinStream(socket);
       bool busy = limits.open >= limits.max;
       if (busy) ++metrics.http_busy_rejections_total;
       ConnectionSlot slot(limits);
-      if (ssl_ctx) {
-        std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *ssl_ctx), *router, *hub, config, metrics,
-                                                 std::move(slot), busy)
-            ->Start();
+      if (config.one_port && config.media_ice_tcp) {
+        Sniff(std::make_shared<Opening>(std::move(socket), std::move(slot), busy, io));
       } else {
-        std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), *router, *hub, config, metrics,
-                                                   std::move(slot), busy)
-            ->Start();
+        StartHttp(std::move(socket), std::move(slot), busy);
       }
       Accept();
     });
+  }
+
+  void StartHttp(tcp::socket socket, ConnectionSlot slot, bool busy) {
+    ThinStream(socket);
+    if (ssl_ctx) {
+      std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *ssl_ctx), *router, *hub, config, metrics,
+                                               std::move(slot), busy)
+          ->Start();
+    } else {
+      std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), *router, *hub, config, metrics,
+                                                 std::move(slot), busy)
+          ->Start();
+    }
+  }
+
+  // One-port mode: a connection whose first bytes are not yet told apart
+  // (sfu/port_share.hpp). They are peeked, never read: whichever side takes the
+  // connection reads it from its first byte.
+  struct Opening {
+    Opening(tcp::socket s, ConnectionSlot sl, bool b, asio::io_context& io)
+        : socket(std::move(s)), slot(std::move(sl)), busy(b), timer(io) {}
+    tcp::socket socket;
+    ConnectionSlot slot;
+    bool busy;
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + kOpeningTimeout;
+    std::array<uint8_t, 2 + sfu::kMaxDatagram> peek{};
+  };
+  // A connection has this long to send enough to be told apart (a client of either kind
+  // speaks first, at once).
+  static constexpr auto kOpeningTimeout = std::chrono::seconds(5);
+
+  void Sniff(std::shared_ptr<Opening> o) {
+    o->timer.expires_at(o->deadline);
+    o->timer.async_wait([o](const boost::system::error_code& e) {
+      if (!e) o->socket.close();  // silent too long: the wait below ends with an error
+    });
+    o->socket.async_wait(tcp::socket::wait_read, [this, o](const boost::system::error_code& ec) {
+      o->timer.cancel();
+      if (!ec) Classify(o);
+    });
+  }
+
+  void Classify(const std::shared_ptr<Opening>& o) {
+    ssize_t n = ::recv(o->socket.native_handle(), o->peek.data(), o->peek.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) return;  // closed, or an error: the connection goes with `o`
+    auto kind = sfu::ClassifyOpening(std::span<const uint8_t>(o->peek.data(), static_cast<size_t>(n)),
+                                     sfu::kMaxDatagram, media.size());
+    switch (kind.kind) {
+      case sfu::Opening::kSignalling:
+        ++metrics.one_port_signalling_total;
+        return StartHttp(std::move(o->socket), std::move(o->slot), o->busy);
+      case sfu::Opening::kMedia: ++metrics.one_port_media_total; return HandToWorker(*o, kind.worker);
+      case sfu::Opening::kRefused: ++metrics.one_port_refused_total; return;  // closed with `o`
+      case sfu::Opening::kNeedMore:
+        // The rest of a first frame is on its way. What was peeked is still there (the
+        // socket stays readable): look again shortly, until the deadline.
+        if (std::chrono::steady_clock::now() >= o->deadline) {
+          ++metrics.one_port_refused_total;
+          return;
+        }
+        o->timer.expires_after(std::chrono::milliseconds(10));
+        o->timer.async_wait([this, o](const boost::system::error_code& e) {
+          if (!e) Classify(o);
+        });
+        return;
+    }
+  }
+
+  // The worker takes its own descriptor of the connection (this one closes with `o`).
+  void HandToWorker(Opening& o, size_t worker) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(o.socket.native_handle(), reinterpret_cast<sockaddr*>(&peer), &len) != 0) return;
+    struct OwnedFd {
+      int fd = -1;
+      ~OwnedFd() {
+        if (fd >= 0) ::close(fd);  // the worker stopped before it took it
+      }
+    };
+    auto fd = std::make_shared<OwnedFd>();  // (a temporary OwnedFd copied in would close it)
+    fd->fd = ::fcntl(o.socket.native_handle(), F_DUPFD_CLOEXEC, 0);
+    if (fd->fd < 0) return;
+    sfu::MediaWorker* w = media[worker].get();
+    w->Post([w, fd, peer] { w->AdoptTcp(std::exchange(fd->fd, -1), peer); });
   }
 
   // A failing accept returns at once; retrying at once spins a core and floods the
@@ -210,14 +293,22 @@ Status Server::Start() {
     opts.dual_stack = !c.media_address6.empty();
     opts.tcp_limits.max_links = std::clamp<size_t>(fd_budget / 4 / static_cast<size_t>(n), 16, 1024);
     if (c.media_ice_tcp) tcp_links_total = opts.tcp_limits.max_links * static_cast<size_t>(n);
+    opts.share_port = c.one_port;
     for (int i = 0; i < n; ++i) {
-      uint16_t port = c.media_port ? static_cast<uint16_t>(c.media_port + i) : 0;
+      // One port: the first worker binds --media-port (or a free one), the others join it.
+      uint16_t port = c.one_port     ? (i == 0 ? c.media_port : workers[0]->port())
+                      : c.media_port ? static_cast<uint16_t>(c.media_port + i)
+                                     : 0;
       auto worker = sfu::MediaWorker::Create(c.media_address, port, *cert, opts);
       if (!worker) return worker.error();
-      (*worker)->Start();
-      spdlog::info("media worker {} on udp {}:{}", i, c.media_address, (*worker)->port());
+      spdlog::info("media worker {} on udp {}:{}{}", i, c.media_address, (*worker)->port(),
+                   c.one_port ? " (shared)" : "");
       workers.push_back(worker->get());
       impl_->media.push_back(std::move(*worker));
+    }
+    for (size_t i = 0; i < workers.size(); ++i) {
+      if (c.one_port) workers[i]->SharePortWith(workers, i);
+      workers[i]->Start();
     }
   }
   if (c.web_root.empty()) c.web_root = DefaultWebRoot();
@@ -249,6 +340,7 @@ Status Server::Start() {
     return MakeError(Errc::kInternalError,
                      "cannot listen on " + c.listen_address + ":" + std::to_string(c.port) + ": " + ec.message());
   impl_->port = acc.local_endpoint().port();
+  if (c.one_port && c.media_ice_tcp) impl_->plane->set_tcp_port(impl_->port);  // ICE-TCP comes here
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
     std::ofstream(tmp) << impl_->port << "\n";

@@ -3,15 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,6 +24,7 @@
 #include "parley/proto/token.hpp"
 #include "run_command.hpp"
 #include "server_process.hpp"
+#include "sfu/stun.hpp"
 #include "ws_client.hpp"
 
 namespace parley {
@@ -1219,6 +1223,75 @@ TEST(SignalTls, ServesHttpsAndWssWithGivenCertificate) {
   auto bad = test::RunCommand({PARLEYD_PATH, "--tls-cert", dir + "/cert.pem", "--port", "0", "--data", dir + "/d"});
   EXPECT_EQ(bad.status, 1);
   std::filesystem::remove_all(dir);
+}
+
+// An ICE check framed as RFC 4571 on a new TCP connection to 127.0.0.1:`port`; the
+// first frame that comes back within 2 s (empty if none, or the connection closed).
+std::vector<uint8_t> CheckOverTcp(int port, const std::string& user, const std::string& pwd) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return {};
+  }
+  std::array<uint8_t, 12> tx{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
+  std::vector<uint8_t> check(256);
+  check.resize(sfu::WriteStunBindingRequest(check, tx, user, pwd, 100, 42, true));
+  std::vector<uint8_t> framed(2 + check.size());
+  framed[0] = static_cast<uint8_t>(check.size() >> 8);
+  framed[1] = static_cast<uint8_t>(check.size());
+  std::copy(check.begin(), check.end(), framed.begin() + 2);
+  (void)send(fd, framed.data(), framed.size(), MSG_NOSIGNAL);
+  std::vector<uint8_t> in;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    uint8_t b[2048];
+    ssize_t n = recv(fd, b, sizeof b, 0);
+    if (n <= 0) break;
+    in.insert(in.end(), b, b + n);
+    if (in.size() >= 2 && in.size() >= 2u + (static_cast<size_t>(in[0]) << 8 | in[1])) {
+      close(fd);
+      return std::vector<uint8_t>(in.begin() + 2, in.begin() + 2 + (static_cast<long>(in[0]) << 8 | in[1]));
+    }
+  }
+  close(fd);
+  return {};
+}
+
+// --one-port: the answer's ICE-TCP candidate is the signalling port, where an ICE check
+// in an RFC 4571 frame is answered by the media worker of its transport, while HTTP and
+// WebSocket go on as before; a frame naming no worker of ours is refused.
+TEST(SignalMedia, InOnePortModeTheSignallingPortAnswersIceChecks) {
+  ServerProcess server({"--one-port", "--media-workers", "2"});
+  TestApp app = CreateApp(server);
+  WsClient a(server.port()), b(server.port());
+  ASSERT_EQ(Code(Join(a, app, "one", "a")), 0);
+  ASSERT_EQ(Code(Join(b, app, "two", "b")), 0);  // the second channel goes to the other worker
+  for (WsClient* ws : {&a, &b}) {
+    auto pub = ws->Request("publish", {{"tracks", {"audio"}}, {"sdp", BrowserOffer()}});
+    ASSERT_EQ(Code(pub), 0) << pub.dump();
+    std::string sdp = pub["data"]["sdp"];
+    std::smatch ufrag, pwd, tcp;
+    ASSERT_TRUE(std::regex_search(sdp, ufrag, std::regex("a=ice-ufrag:(\\S+)")));
+    ASSERT_TRUE(std::regex_search(sdp, pwd, std::regex("a=ice-pwd:(\\S+)")));
+    ASSERT_TRUE(std::regex_search(sdp, tcp, std::regex(" 1 tcp \\d+ \\S+ (\\d+) typ host tcptype passive")));
+    EXPECT_EQ(std::stoi(tcp[1]), server.port());
+    auto answer = CheckOverTcp(server.port(), std::string(ufrag[1]) + ":cl1e", pwd[1]);
+    ASSERT_FALSE(answer.empty()) << "no answer to the check";
+    auto m = sfu::ParseStun(answer);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->type, sfu::kStunBindingSuccess);
+    EXPECT_TRUE(sfu::VerifyStunIntegrity(*m, answer, std::string(pwd[1])));
+  }
+  EXPECT_TRUE(CheckOverTcp(server.port(), "zz-not-ours:cl1e", "whatever").empty());
+  EXPECT_EQ(HttpRequest(server.port(), "GET", "/healthz").status, 200);
+  EXPECT_GE(MetricSum(server.port(), "parley_one_port_connections_total{kind=\"media\"}"), 2);
+  EXPECT_GE(MetricSum(server.port(), "parley_one_port_connections_total{kind=\"refused\"}"), 1);
 }
 
 }  // namespace

@@ -19,12 +19,14 @@
 #include <iostream>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include "child_process.hpp"
 #include "lab_env.hpp"
 #include "run_command.hpp"
+#include "server_process.hpp"
 
 namespace parley::netlab {
 namespace {
@@ -232,6 +234,65 @@ TEST_F(Reach, ANativeCallGoesThroughATurnRelayWhenNothingElseGetsOut) {
   EXPECT_GT(Dropped("output"), 0);
   EXPECT_GT(Dropped("output", "reach_tcp"), 0) << "TCP to the media port was tried";
   EXPECT_GT(Dropped("output", "reach_tcp", "relayed"), 100) << "the media went to the relay";
+}
+
+// The sum of a metric's series in the server's /metrics ("" matches every label set).
+double Metric(int port, const std::string& name, const std::string& labels = "") {
+  double sum = 0;
+  std::istringstream in(test::HttpRequest(port, "GET", "/metrics").body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
+    if (line[name.size()] != ' ' && line[name.size()] != '{') continue;
+    if (!labels.empty() && line.find(labels) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// One port for everything (--one-port): nothing gets out but TCP to the signalling
+// port. The server offers ICE-TCP on that very port, tells the clients' ICE-TCP
+// connections from their HTTPS/WebSocket ones by their first bytes, and hands each to
+// the worker its ufrag names; the call goes through the one port.
+TEST_F(Reach, InOnePortModeMediaGoesThroughTheSignallingPort) {
+  StartBehindUdpBlock({"--one-port", "--media-workers", "2"});
+  if (IsSkipped() || HasFatalFailure()) return;
+  const int port = lab_.server().port();
+  auto tcp = Nft({"-f", "-"},
+                 "table inet reach_tcp {\n  chain output { type filter hook output priority 0; policy accept; "
+                 "tcp dport != " +
+                     std::to_string(port) + " counter drop; }\n}\n");
+  ASSERT_EQ(tcp.status, 0) << tcp.err;
+  auto [alice, bob] = CallBothWays("oneport", 12);
+  ExpectReceived(alice, "bob", 4000, "tcp");
+  ExpectReceived(bob, "alice", 4000, "tcp");
+  EXPECT_GT(Dropped("output"), 0) << "UDP was tried";
+  // Each client's publish and subscribe connections came in through the signalling
+  // port, beside its WebSocket.
+  EXPECT_GE(Metric(port, "parley_one_port_connections_total", "kind=\"media\""), 4);
+  EXPECT_GE(Metric(port, "parley_one_port_connections_total", "kind=\"signalling\""), 2);
+}
+
+// And UDP, where it is allowed, on one port for every worker: the firewall lets UDP out
+// to that port only. Two workers, the channel's subscribers spread over both (the
+// kernel picks which worker's socket a client's datagrams reach first; its check is
+// passed to the worker of its transport, which then holds a socket connected to it).
+TEST_F(Reach, InOnePortModeEveryWorkerTakesUdpOnTheOnePort) {
+  constexpr int kMediaPort = 47600;
+  ASSERT_EQ(lab_.Start({"--one-port", "--media-workers", "2", "--media-port", std::to_string(kMediaPort),
+                        "--media-spread-at", "1"}),
+            "");
+  const int port = lab_.server().port();
+  auto set = Nft({"-f", "-"},
+                 "table inet reach {\n  chain output { type filter hook output priority 0; policy "
+                 "accept; udp dport != " +
+                     std::to_string(kMediaPort) + " counter drop; tcp dport != " + std::to_string(port) +
+                     " counter drop; }\n}\n");
+  if (set.status != 0) GTEST_SKIP() << "nft cannot set rules here: " << set.err;
+  auto [alice, bob] = CallBothWays("oneudp", 12);
+  ExpectReceived(alice, "bob", 4000, "udp");
+  ExpectReceived(bob, "alice", 4000, "udp");
+  std::cout << "# checks handed over between workers: " << Metric(port, "parley_media_checks_handed_over_total")
+            << "\n";
 }
 
 }  // namespace

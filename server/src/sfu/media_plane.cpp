@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sfu/port_share.hpp"
+
 namespace parley::sfu {
 namespace {
 
@@ -54,8 +56,15 @@ uint32_t MediaPlane::NewSsrc() {
 }
 
 LocalTransport MediaPlane::NewLocal(const MediaWorker& worker) const {
-  return {RandomHex(4),      RandomHex(12),  worker.certificate()->fingerprint(), media_address_, worker.port(),
-          worker.tcp_port(), media_address6_};
+  // The ufrag names the worker (port_share.hpp): one-port mode steers by it.
+  const size_t index = static_cast<size_t>(std::find(workers_.begin(), workers_.end(), &worker) - workers_.begin());
+  return {WorkerUfrag(index, RandomHex(4)),
+          RandomHex(12),
+          worker.certificate()->fingerprint(),
+          media_address_,
+          worker.port(),
+          tcp_port_ ? tcp_port_ : worker.tcp_port(),
+          media_address6_};
 }
 
 Result<ProbeTarget> MediaPlane::OpenProbe(uint32_t up_kbps, uint32_t down_kbps,

@@ -119,6 +119,9 @@ class MediaPlane {
   MediaPlane(const MediaPlane&) = delete;
   /// Host candidates on this IPv6 address too (the workers must be dual-stack).
   void set_address6(std::string address) { media_address6_ = std::move(address); }
+  /// One-port mode: ICE-TCP's passive candidates name this port (the signalling port's,
+  /// where port_share.hpp hands the connections to the workers) instead of the workers'.
+  void set_tcp_port(uint16_t port) { tcp_port_ = port; }
   MediaPlane& operator=(const MediaPlane&) = delete;
 
   [[nodiscard]] size_t worker_count() const { return workers_.size(); }
@@ -155,6 +158,7 @@ class MediaPlane {
   std::map<std::pair<size_t, size_t>, std::shared_ptr<RelayRing>> rings_;
   std::string media_address_;
   std::string media_address6_;  ///< IPv6 host candidates too ("": none)
+  uint16_t tcp_port_ = 0;       ///< ICE-TCP's candidate port when not the workers' (0)
   SsrcSource ssrcs_;
   uint64_t next_transport_id_ = 1;
   uint64_t next_channel_id_ = 1;  ///< 0 is the worker's table for transports of no channel

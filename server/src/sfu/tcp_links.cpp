@@ -1,5 +1,6 @@
 #include "sfu/tcp_links.hpp"
 
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -71,7 +72,7 @@ Status TcpLinks::Listen(const sockaddr_storage& address, socklen_t length) {
     listen_fd_ = epoll_fd_ = -1;
     return e;
   };
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return fail("epoll_create1");
   listen_fd_ = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return fail("socket");
@@ -112,50 +113,72 @@ void TcpLinks::Accept(int64_t now_us) {
       }
       return;  // EAGAIN, or an error the next readiness retries
     }
-    MarkTcp(&peer);
-    Key key = AddressKey(peer);
-    // One address's unproven connections are bounded, and a full set makes room by
-    // closing its oldest unproven connection: neither one host nor many can hold every
-    // slot with connections that never pass an ICE check.
-    size_t unproven_here = 0;
-    Link* oldest_unproven = nullptr;
-    for (auto& [k, other] : links_) {
-      if (other->proven || other->broken) continue;
-      if (std::memcmp(k.data() + 3, key.data() + 3, k.size() - 3) == 0 && k[0] == key[0]) ++unproven_here;
-      if (!oldest_unproven || other->opened_us < oldest_unproven->opened_us) oldest_unproven = other.get();
-    }
-    if (links_.count(key) || unproven_here >= limits_.unproven_per_address) {
+    AddLink(fd, peer, now_us);
+  }
+}
+
+bool TcpLinks::AddLink(int fd, sockaddr_storage peer, int64_t now_us) {
+  MarkTcp(&peer);
+  Key key = AddressKey(peer);
+  // One address's unproven connections are bounded, and a full set makes room by
+  // closing its oldest unproven connection: neither one host nor many can hold every
+  // slot with connections that never pass an ICE check.
+  size_t unproven_here = 0;
+  Link* oldest_unproven = nullptr;
+  for (auto& [k, other] : links_) {
+    if (other->proven || other->broken) continue;
+    if (std::memcmp(k.data() + 3, key.data() + 3, k.size() - 3) == 0 && k[0] == key[0]) ++unproven_here;
+    if (!oldest_unproven || other->opened_us < oldest_unproven->opened_us) oldest_unproven = other.get();
+  }
+  if (links_.count(key) || unproven_here >= limits_.unproven_per_address) {
+    ++counters_.refused;
+    close(fd);
+    return false;
+  }
+  if (links_.size() - closing_.size() >= limits_.max_links) {
+    if (!oldest_unproven) {
       ++counters_.refused;
       close(fd);
-      continue;
+      return false;
     }
-    if (links_.size() - closing_.size() >= limits_.max_links) {
-      if (!oldest_unproven) {
-        ++counters_.refused;
-        close(fd);
-        continue;
-      }
-      ++counters_.evicted;
-      Break(oldest_unproven);  // closed by the Reap that ends this Run, never in its loop
-    }
-    int one = 1;  // media: every frame leaves at once
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto l = std::make_unique<Link>();
-    l->fd = fd;
-    l->peer = peer;
-    l->key = key;
-    l->in.resize(2 + limits_.max_frame);
-    l->opened_us = l->last_in_us = now_us;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = l.get();
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      close(fd);
-      continue;
-    }
-    ++counters_.accepted;
-    links_[key] = std::move(l);
+    ++counters_.evicted;
+    Break(oldest_unproven);  // closed by the Reap that ends this Run, never in its loop
   }
+  int one = 1;  // media: every frame leaves at once
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto l = std::make_unique<Link>();
+  l->fd = fd;
+  l->peer = peer;
+  l->key = key;
+  l->in.resize(2 + limits_.max_frame);
+  l->opened_us = l->last_in_us = now_us;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = l.get();
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    close(fd);
+    return false;
+  }
+  ++counters_.accepted;
+  links_[key] = std::move(l);
+  return true;
+}
+
+bool TcpLinks::Adopt(int fd, const sockaddr_storage& peer, int64_t now_us) {
+  // Whoever accepted it may have left it blocking: a read here must never wait.
+  const int flags = fcntl(fd, F_GETFL);
+  if (epoll_fd_ < 0 || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    close(fd);
+    return false;
+  }
+  return AddLink(fd, peer, now_us);
+}
+
+Status TcpLinks::OpenForAdoption() {
+  if (epoll_fd_ >= 0) return {};
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return MakeError(Errc::kInternalError, std::string("epoll_create1: ") + strerror(errno));
+  return {};
 }
 
 void TcpLinks::Run(int64_t now_us, Handler& handler) {

@@ -104,6 +104,12 @@ class TcpLinks {
   /// Listens on `address` (the worker's UDP address and port).
   Status Listen(const sockaddr_storage& address, socklen_t length);
   [[nodiscard]] bool listening() const { return listen_fd_ >= 0; }
+  /// Without a listener of its own: takes only connections accepted elsewhere (Adopt).
+  Status OpenForAdoption();
+  /// Takes connection `fd` from `peer`, accepted by another listener (the signalling
+  /// port's in one-port mode, port_share.hpp), with whatever it sent still unread, under
+  /// the same limits as one accepted here. Closes `fd` when they refuse it.
+  bool Adopt(int fd, const sockaddr_storage& peer, int64_t now_us);
   /// An epoll descriptor, readable when a connection or the listener has work.
   [[nodiscard]] int fd() const { return epoll_fd_; }
 
@@ -129,6 +135,8 @@ class TcpLinks {
   struct Link;
   using Key = std::array<uint8_t, 19>;
   void Accept(int64_t now_us);
+  /// Adds an accepted connection (closed when the limits refuse it).
+  bool AddLink(int fd, sockaddr_storage peer, int64_t now_us);
   void ListenerOn(bool on);
   /// Reads and hands over frames; false when the connection is to be closed.
   bool Read(Link& l, Handler& handler);

@@ -82,6 +82,8 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   setsockopt(w->fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   setsockopt(w->fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
   w->batch_.set_segmenting(SendBatch::KernelSegments(w->fd_));  // runs to one address as one send
+  if (w->options_.share_port)  // the other workers bind the same port (shared_port.cpp)
+    setsockopt(w->fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (bind(w->fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0)
     return MakeError(Errc::kInternalError, "bind " + address + ":" + std::to_string(port) + ": " + strerror(errno));
   sockaddr_storage bound{};
@@ -89,7 +91,9 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   getsockname(w->fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
   w->port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                               : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  if (w->options_.ice_tcp) {  // the same port number over TCP; without it, UDP only
+  if (w->options_.ice_tcp && w->options_.share_port) {  // ICE-TCP arrives on the signalling port
+    if (auto ok = w->tcp_.OpenForAdoption(); !ok) return ok.error();
+  } else if (w->options_.ice_tcp) {  // the same port number over TCP; without it, UDP only
     if (auto ok = w->tcp_.Listen(bound, blen); !ok)
       spdlog::warn("media worker (udp port {}): no ICE-TCP on that port: {}", w->port_, ok.error().message);
   }
@@ -102,6 +106,9 @@ MediaWorker::~MediaWorker() {
   Stop();
   if (fd_ >= 0) close(fd_);
   if (wake_fd_ >= 0) close(wake_fd_);
+  for (const auto& [key, fd] : peer_sockets_) close(fd);
+  ClosePeerSocketsNow();
+  if (peers_epoll_ >= 0) close(peers_epoll_);
 }
 
 void MediaWorker::Start() {
@@ -189,9 +196,10 @@ void MediaWorker::RemoveTransport(uint64_t id) {
   ForgetRelays(id);
   if (!it->second->params().mirror) by_ufrag_.erase(it->second->params().local_ufrag);
   for (auto a = by_address_.begin(); a != by_address_.end();) {
-    if (a->second == it->second.get())
+    if (a->second == it->second.get()) {
+      ClosePeerSocket(a->first);
       a = by_address_.erase(a);
-    else
+    } else
       ++a;
   }
   it->second->Close();
@@ -263,6 +271,9 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
     }
     auto it = by_ufrag_.find(std::string(LocalUfrag(m->username)));
     if (it == by_ufrag_.end()) {
+      // One port for every worker: the kernel picked this worker's socket, and the
+      // transport may be another's.
+      if (!sharers_.empty() && !IsTcp(from) && HandOver(packet, LocalUfrag(m->username), from, arrival_us)) return;
       drops_.Count(DropReason::kUnknownUfrag);
       return;
     }
@@ -285,13 +296,15 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
 }
 
 void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old) {
-  if (old) by_address_.erase(AddressKey(*old));
+  if (old) ForgetAddress(AddressKey(*old));
   by_address_[AddressKey(t.path())] = &t;
+  if (sharers_.size() > 1 && !IsTcp(t.path())) OpenPeerSocket(t.path());
 }
 
 void MediaWorker::Tick(int64_t now_us) {
   forwarder_.SetNow(now_us);
   tcp_.Tick(now_us, *this);
+  ClosePeerSocketsNow();
   if (data_.size()) SctpStack::Tick();                               // the process's SCTP timers (data connections)
   forwarder_.TakeDueKeyframes(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
     if (Transport* p = FindTransport(id)) Guarded(id, [&] { forwarder_.RequestKeyframe(*p, now_us); });
@@ -321,9 +334,8 @@ void MediaWorker::TickTransport(Transport& t, int64_t now_us) {
   if (!relays_.empty()) RelayLayers(t, now_us);
 }
 
-void MediaWorker::Loop() {
-  // Fixed receive batch: recvmmsg fills up to kBatch datagrams per system call.
-  std::vector<std::array<uint8_t, kMaxDatagram>> bufs(kBatch);
+struct MediaWorker::ReceiveBuffers {
+  std::vector<std::array<uint8_t, kMaxDatagram>> bufs = std::vector<std::array<uint8_t, kMaxDatagram>>(kBatch);
   std::array<iovec, kBatch> iov{};
   std::array<mmsghdr, kBatch> msgs{};
   std::array<sockaddr_storage, kBatch> addrs{};
@@ -331,7 +343,48 @@ void MediaWorker::Loop() {
     uint8_t bytes[CMSG_SPACE(sizeof(timespec))];
   };
   std::array<Control, kBatch> control{};
-  pollfd fds[3] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {tcp_.fd(), POLLIN, 0}};  // -1: no ICE-TCP
+};
+
+void MediaWorker::ReceiveAll(int fd, ReceiveBuffers& rx) {
+  for (;;) {
+    for (size_t i = 0; i < kBatch; ++i) {
+      rx.iov[i] = {rx.bufs[i].data(), kMaxDatagram};
+      rx.msgs[i].msg_hdr = {};
+      rx.msgs[i].msg_hdr.msg_name = &rx.addrs[i];
+      rx.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      rx.msgs[i].msg_hdr.msg_iov = &rx.iov[i];
+      rx.msgs[i].msg_hdr.msg_iovlen = 1;
+      rx.msgs[i].msg_hdr.msg_control = rx.control[i].bytes;
+      rx.msgs[i].msg_hdr.msg_controllen = sizeof rx.control[i].bytes;
+    }
+    int n = recvmmsg(fd, rx.msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) break;
+    const int64_t now_us = Now();
+    int64_t wall_us = WallUs();
+    forwarder_.HoldRtp();  // released below, before the buffers are read into again
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      int64_t arrival_us = wall_us;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&rx.msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&rx.msgs[i].msg_hdr, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts{};
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          arrival_us = static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+        }
+      Guarded(0, [&] {  // HandleDatagram names the transport once it knows it
+        HandleDatagram(std::span<uint8_t>(rx.bufs[i].data(), rx.msgs[i].msg_len), rx.addrs[i], now_us, arrival_us);
+      });
+    }
+    Guarded(0, [&] { forwarder_.ReleaseHeld(); });
+    Flush();
+    WakeRelays();  // a long backlog must not fill a ring before its consumer hears of it
+    if (n < static_cast<int>(kBatch)) break;
+  }
+}
+
+void MediaWorker::Loop() {
+  ReceiveBuffers rx;
+  // -1: no ICE-TCP, or no port shared
+  pollfd fds[4] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {tcp_.fd(), POLLIN, 0}, {peers_epoll_, POLLIN, 0}};
   while (running_.load(std::memory_order_relaxed)) {
     // Sleep until the next tick, a datagram or posted work. The timeout is exact (a
     // timespec): one rounded down to whole milliseconds made the last millisecond
@@ -351,50 +404,18 @@ void MediaWorker::Loop() {
       timeout.tv_nsec = static_cast<long>(left_us % 1'000'000) * 1000;
       wait = &timeout;
     }
-    if (ppoll(fds, 3, wait, nullptr) < 0 && errno != EINTR) break;
+    if (ppoll(fds, 4, wait, nullptr) < 0 && errno != EINTR) break;
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (fds[1].revents & POLLIN) {
       RunPosted();
       Flush();
+      ClosePeerSocketsNow();
     }
     // Other workers' rings (after the eventfd was read: an entry written after this
     // drain wakes the next poll).
     if (!rings_in_.empty()) DrainRelays(Now());
-    if (fds[0].revents & POLLIN) {
-      for (;;) {
-        for (size_t i = 0; i < kBatch; ++i) {
-          iov[i] = {bufs[i].data(), kMaxDatagram};
-          msgs[i].msg_hdr = {};
-          msgs[i].msg_hdr.msg_name = &addrs[i];
-          msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-          msgs[i].msg_hdr.msg_iov = &iov[i];
-          msgs[i].msg_hdr.msg_iovlen = 1;
-          msgs[i].msg_hdr.msg_control = control[i].bytes;
-          msgs[i].msg_hdr.msg_controllen = sizeof control[i].bytes;
-        }
-        int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-        if (n <= 0) break;
-        now_us = Now();
-        int64_t wall_us = WallUs();
-        forwarder_.HoldRtp();  // released below, before the buffers are read into again
-        for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
-          int64_t arrival_us = wall_us;
-          for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-              timespec ts{};
-              std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-              arrival_us = static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
-            }
-          Guarded(0, [&] {  // HandleDatagram names the transport once it knows it
-            HandleDatagram(std::span<uint8_t>(bufs[i].data(), msgs[i].msg_len), addrs[i], now_us, arrival_us);
-          });
-        }
-        Guarded(0, [&] { forwarder_.ReleaseHeld(); });
-        Flush();
-        WakeRelays();  // a long backlog must not fill a ring before its consumer hears of it
-        if (n < static_cast<int>(kBatch)) break;
-      }
-    }
+    if (fds[0].revents & POLLIN) ReceiveAll(fd_, rx);
+    if (fds[3].revents & POLLIN) ReceivePeerSockets(rx);
     if (fds[2].revents & POLLIN) {
       Guarded(0, [&] { tcp_.Run(Now(), *this); });  // frames are guarded each; this is for the rest
       Flush();

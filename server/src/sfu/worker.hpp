@@ -29,6 +29,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -69,6 +70,13 @@ struct WorkerOptions {
   /// seen as ::ffff:a.b.c.d), instead of on the worker's address alone: for a server
   /// that also has IPv6 host candidates (--media-address6).
   bool dual_stack = false;
+  /// One port for every worker (--one-port, port_share.hpp): the UDP port is bound with
+  /// SO_REUSEPORT beside the other workers' sockets, a check the kernel hands to the
+  /// wrong worker is passed to the one its ufrag names, and each validated client gets
+  /// a socket connected to it, on which the kernel delivers its datagrams to the worker
+  /// that holds its transport. ICE-TCP comes from the signalling port (AdoptTcp), not
+  /// from a listener of the worker's own.
+  bool share_port = false;
 };
 
 class MediaWorker final : private WebRtcTransport::Listener,
@@ -89,6 +97,17 @@ class MediaWorker final : private WebRtcTransport::Listener,
   /// The ICE-TCP connections' counters (worker thread only).
   [[nodiscard]] const TcpLinks& tcp_links() const { return tcp_; }
   [[nodiscard]] const std::shared_ptr<DtlsCertificate>& certificate() const { return cert_; }
+
+  /// One-port mode: the workers sharing the port, this one among them at its index
+  /// (the index its transports' ufrags begin with). Before Start.
+  void SharePortWith(std::vector<MediaWorker*> all, size_t index);
+  /// Worker thread: takes ICE-TCP connection `fd` from `peer`, accepted on the signalling
+  /// port (one-port mode), its first frame still unread.
+  bool AdoptTcp(int fd, const sockaddr_storage& peer) { return tcp_.Adopt(fd, peer, Now()); }
+  /// One-port mode: checks passed to this worker by the others (any thread).
+  [[nodiscard]] uint64_t checks_handed_in() const { return handed_in_.load(std::memory_order_relaxed); }
+  /// One-port mode: sockets connected to a validated client (any thread).
+  [[nodiscard]] uint64_t peer_sockets() const { return peer_sockets_count_.load(std::memory_order_relaxed); }
 
   /// Starts the worker thread.
   void Start();
@@ -193,6 +212,28 @@ class MediaWorker final : private WebRtcTransport::Listener,
   explicit MediaWorker(WorkerOptions options);
   [[nodiscard]] int64_t Now() const;
   void Loop();
+  /// The loop's fixed receive batch (recvmmsg fills up to kBatch datagrams per call).
+  struct ReceiveBuffers;
+  /// Reads and handles every datagram waiting on `fd` (the port's socket, or one
+  /// connected to a client), a batch at a time.
+  void ReceiveAll(int fd, ReceiveBuffers& rx);
+
+  // One-port mode (shared_port.cpp).
+  /// A STUN check naming a ufrag of another worker's: passed to it (bounded by
+  /// kMaxHandedPending waiting; more are dropped as unknown-ufrag). False when the ufrag
+  /// names no other worker.
+  bool HandOver(std::span<const uint8_t> check, std::string_view local_ufrag, const sockaddr_storage& from,
+                int64_t arrival_us);
+  /// A UDP socket on the shared port connected to `peer`, polled by the loop (kept while
+  /// a transport's path is that address).
+  void OpenPeerSocket(const sockaddr_storage& peer);
+  void ClosePeerSocket(const std::array<uint8_t, 19>& key);
+  /// Reads the connected sockets that have datagrams.
+  void ReceivePeerSockets(ReceiveBuffers& rx);
+  /// Closes the sockets ClosePeerSocket set aside (outside a batch of their events).
+  void ClosePeerSocketsNow();
+  /// by_address_.erase, and the address's connected socket closed.
+  void ForgetAddress(const std::array<uint8_t, 19>& key);
   /// `now_us` is the worker's steady clock; `arrival_us` the kernel's receive time
   /// (realtime clock), which transport-cc feedback reports.
   void HandleDatagram(std::span<uint8_t> packet, const sockaddr_storage& from, int64_t now_us, int64_t arrival_us);
@@ -274,6 +315,15 @@ class MediaWorker final : private WebRtcTransport::Listener,
 
   int fd_ = -1;
   int wake_fd_ = -1;
+  // One-port mode.
+  std::vector<MediaWorker*> sharers_;  ///< every worker on the port, by index (empty: not shared)
+  size_t index_ = 0;                   ///< this one's
+  static constexpr int kMaxHandedPending = 256;
+  std::atomic<int> handed_pending_{0};  ///< checks posted to this worker, not handled yet
+  std::atomic<uint64_t> handed_in_{0}, peer_sockets_count_{0};
+  int peers_epoll_ = -1;  ///< the connected sockets (-1: none opened yet)
+  std::map<std::array<uint8_t, 19>, int> peer_sockets_;
+  std::vector<int> peer_fds_closing_;  ///< out of the epoll set, closed by ClosePeerSocketsNow
   uint16_t port_ = 0;
   WorkerOptions options_;
   std::shared_ptr<DtlsCertificate> cert_;

@@ -79,8 +79,9 @@ TEST_F(ChannelMedia, PublishMapsAudioCameraScreenToSectionsInOrder) {
   ASSERT_EQ(sdp.media.size(), 3u);
   EXPECT_TRUE(sdp.ice_lite);
   EXPECT_EQ(sdp.media[0].fingerprint, worker_->certificate()->fingerprint());
-  EXPECT_EQ(sdp.media[0].ice_ufrag.size(), 8u);  // 4 random bytes in hex
-  EXPECT_EQ(sdp.media[0].ice_pwd.size(), 24u);   // 12 random bytes in hex
+  EXPECT_EQ(sdp.media[0].ice_ufrag.size(), 10u);  // the worker's index, then 4 random bytes, in hex
+  EXPECT_EQ(sdp.media[0].ice_ufrag.substr(0, 2), "00");
+  EXPECT_EQ(sdp.media[0].ice_pwd.size(), 24u);  // 12 random bytes in hex
   ASSERT_TRUE(media_->IsPublishing(kAlice));
   uint64_t pub = PublishId(kAlice);
   ASSERT_TRUE(Exists(pub));
