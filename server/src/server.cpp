@@ -107,6 +107,7 @@ struct Server::Impl {
     asio::steady_timer timer;
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + kOpeningTimeout;
     std::array<uint8_t, 2 + sfu::kMaxDatagram> peek{};
+    std::chrono::milliseconds retry{10};  ///< until the next look at a part frame
   };
   // A connection has this long to send enough to be told apart (a client of either kind
   // speaks first, at once).
@@ -136,12 +137,16 @@ struct Server::Impl {
       case sfu::Opening::kRefused: ++metrics.one_port_refused_total; return;  // closed with `o`
       case sfu::Opening::kNeedMore:
         // The rest of a first frame is on its way. What was peeked is still there (the
-        // socket stays readable): look again shortly, until the deadline.
+        // socket stays readable, so waiting for readability would spin): look again
+        // after a while, until the deadline.
         if (std::chrono::steady_clock::now() >= o->deadline) {
           ++metrics.one_port_refused_total;
           return;
         }
-        o->timer.expires_after(std::chrono::milliseconds(10));
+        // Backing off (10 ms, doubling, at most 640 ms): a client that sends part of a
+        // frame and stops costs a dozen looks, not a busy loop.
+        o->timer.expires_after(o->retry);
+        o->retry = std::min(o->retry * 2, std::chrono::milliseconds(640));
         o->timer.async_wait([this, o](const boost::system::error_code& e) {
           if (!e) Classify(o);
         });

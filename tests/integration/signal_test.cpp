@@ -1220,6 +1220,14 @@ TEST(SignalTls, ServesHttpsAndWssWithGivenCertificate) {
         {"/usr/bin/curl", "-s", "-m", "3", "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
     EXPECT_NE(plain.out, R"({"status":"ok"})") << "plain HTTP must not be served on a TLS port";
   }
+  {
+    // One port (--one-port): TLS is told apart from ICE-TCP by its first byte and served as before.
+    ServerProcess server({"--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem", "--one-port"});
+    auto r =
+        test::RunCommand({"/usr/bin/curl", "-sk", "https://127.0.0.1:" + std::to_string(server.port()) + "/healthz"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, R"({"status":"ok"})");
+  }
   auto bad = test::RunCommand({PARLEYD_PATH, "--tls-cert", dir + "/cert.pem", "--port", "0", "--data", dir + "/d"});
   EXPECT_EQ(bad.status, 1);
   std::filesystem::remove_all(dir);

@@ -405,6 +405,41 @@ TEST(Descriptors, PastMaxConnectionsRequestsGet503AndHealthzAnswers) {
   EXPECT_GE(Metric(server, "parley_http_busy_rejections_total"), 2u);
 }
 
+// One-port mode (--one-port): what a connection to the signalling port sends first
+// decides who takes it (sfu/port_share.hpp). A frame that names no worker of ours is
+// closed at once; a frame begun and never finished, and silence, within the 5 s bound;
+// and the port serves HTTP throughout.
+TEST(OnePort, ConnectionsThatAreNeitherSignallingNorMediaAreClosed) {
+  ServerProcess server({"--one-port", "--media-workers", "1", "--log-level", "warn"});
+  // A whole frame of junk (20 bytes, not STUN): closed, nothing said.
+  EXPECT_EQ(Raw(server.port(), std::string("\x00\x14", 2) + std::string(20, '\x01'), 2000ms), "");
+  asio::io_context io;
+  std::vector<std::unique_ptr<tcp::socket>> held;
+  auto open = [&](const std::string& bytes) {
+    auto s = std::make_unique<tcp::socket>(io);
+    s->connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port())});
+    boost::system::error_code ec;
+    if (!bytes.empty()) asio::write(*s, asio::buffer(bytes), ec);
+    held.push_back(std::move(s));
+  };
+  for (int i = 0; i < 20; ++i) open(std::string(1, '\0'));                               // a length's first byte
+  for (int i = 0; i < 20; ++i) open(std::string("\x00\x30", 2) + std::string(10, 'x'));  // part of a frame
+  for (int i = 0; i < 10; ++i) open("");                                                 // nothing at all
+  EXPECT_EQ(HttpRequest(server.port(), "GET", "/healthz").status, 200);
+  // Every one of them is closed by the server within the bound (with slack).
+  int closed = 0;
+  for (auto& s : held) {
+    timeval tv{9, 0};
+    setsockopt(s->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char b[16];
+    ssize_t n = ::recv(s->native_handle(), b, sizeof b, 0);  // closed with unread bytes: a reset
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ++closed;
+  }
+  EXPECT_EQ(closed, 50);
+  EXPECT_GE(Metric(server, "parley_one_port_connections_total\\{kind=\"refused\"\\}"), 41u);
+  EXPECT_EQ(HttpRequest(server.port(), "GET", "/healthz").status, 200);
+}
+
 TEST(Descriptors, DefaultMaxConnectionsFollowsTheDescriptorLimit) {
   auto server = StartWithNofile(256, {"--no-media", "--log-level", "info"});
   EXPECT_NE(server->Log().find("at most 192 connections"), std::string::npos) << server->Log();
