@@ -22,12 +22,18 @@
 //   sfu_load [--shape livestream|audio|meeting] [--steps 50,100,200] [--servers parley,janus]
 //            [--warm-s 3] [--measure-s 5] [--profile gcm|cm] [--out DIR] [--short]
 //            [--parleyd PATH] [--server-cpu 0|0,1] [--client-cpu 1] [--media-workers 1] [--spread-at 0]
+//            [--transport udp|tcp]
+//
+// --transport tcp: the subscribers connect over ICE-TCP (RFC 6544/4571, to the passive
+// candidate on the worker's port) instead of UDP; publishers stay on UDP. Parley only.
 //
 // With --media-workers 2 --spread-at K (and --server-cpu 0,1) one channel's subscribers
 // beyond K on its worker go to the other worker (parleyd --media-spread-at): "thr %" is
 // the busiest server thread, the share of a core the fan-out needs from any one worker.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -108,7 +114,11 @@ struct Options {
   int client_cpu = 1;
   int media_workers = 1, spread_at = 0;  ///< parleyd's --media-workers and --media-spread-at
   bool short_run = false;
+  std::string transport = "udp";  ///< the subscribers' path: udp, or tcp (ICE-TCP, RFC 4571 frames)
 };
+
+/// Subscribers connect over ICE-TCP (--transport tcp); publishers stay on UDP.
+bool g_tcp_subscribers = false;
 
 int64_t RealtimeNs() {
   timespec ts{};
@@ -227,7 +237,7 @@ struct Section {
 };
 struct RemoteSdp {
   std::string ufrag, pwd, fingerprint, ip;
-  int port = 0;
+  int port = 0, tcp_port = 0;  ///< the server's UDP candidate and passive TCP one
   std::vector<Section> sections;
 };
 
@@ -252,13 +262,16 @@ RemoteSdp ParseSdp(const std::string& sdp) {
       r.pwd = value("a=ice-pwd:");
     } else if (line.rfind("a=fingerprint:sha-256 ", 0) == 0 && r.fingerprint.empty()) {
       r.fingerprint = value("a=fingerprint:sha-256 ");
-    } else if (line.rfind("a=candidate:", 0) == 0 && r.port == 0) {
+    } else if (line.rfind("a=candidate:", 0) == 0) {
       std::istringstream c(line);
       std::string foundation, component, transport, priority, ip, port, typ, type;
       c >> foundation >> component >> transport >> priority >> ip >> port >> typ >> type;
-      if ((transport == "udp" || transport == "UDP") && component == "1" && ip.find(':') == std::string::npos) {
+      if (component != "1" || ip.find(':') != std::string::npos) continue;
+      if ((transport == "udp" || transport == "UDP") && r.port == 0) {
         r.ip = ip;
         r.port = std::stoi(port);
+      } else if ((transport == "tcp" || transport == "TCP") && r.tcp_port == 0) {
+        r.tcp_port = std::stoi(port);
       }
     } else if (cur && line.rfind("a=mid:", 0) == 0) {
       cur->mid = value("a=mid:");
@@ -285,6 +298,8 @@ struct SsrcTrack {
 
 struct Peer {
   int fd = -1;
+  bool tcp = false;             ///< over ICE-TCP: fd is a TCP connection carrying RFC 4571 frames
+  std::vector<uint8_t> stream;  ///< TCP bytes read, not yet a whole frame
   std::string ufrag = RandomToken(8), pwd = RandomToken(24);
   bool publisher = false, video = true;
   RemoteSdp remote;
@@ -434,6 +449,10 @@ class MediaLoop {
       inet_pton(AF_INET, p->remote.ip.empty() ? "127.0.0.1" : p->remote.ip.c_str(), &to->sin_addr);
       to->sin_family = AF_INET;
       to->sin_port = htons(static_cast<uint16_t>(p->remote.port));
+      if (p->tcp && !ConnectTcp(*p)) {
+        Fail(*p);
+        continue;
+      }
       epoll_event e{};
       e.events = EPOLLIN;
       e.data.ptr = p.get();
@@ -444,7 +463,35 @@ class MediaLoop {
     }
   }
 
+  // The active side of ICE-TCP: a connection to the server's passive candidate.
+  static bool ConnectTcp(Peer& p) {
+    sockaddr_in a = *reinterpret_cast<const sockaddr_in*>(&p.to);
+    a.sin_port = htons(static_cast<uint16_t>(p.remote.tcp_port));
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (p.remote.tcp_port == 0 || connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      std::fprintf(stderr, "ICE-TCP: cannot connect to port %d: %s\n", p.remote.tcp_port, strerror(errno));
+      close(fd);
+      return false;
+    }
+    int one = 1, buf = 1 << 20;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    close(p.fd);
+    p.fd = fd;
+    return true;
+  }
+
   void SendTo(Peer& p, std::span<const uint8_t> d) {
+    if (p.tcp) {  // one RFC 4571 frame (what a subscriber sends is small: checks, DTLS)
+      uint8_t framed[2 + 1600];
+      if (d.size() > 1600) return;
+      framed[0] = static_cast<uint8_t>(d.size() >> 8);
+      framed[1] = static_cast<uint8_t>(d.size());
+      std::memcpy(framed + 2, d.data(), d.size());
+      (void)send(p.fd, framed, 2 + d.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      return;
+    }
     (void)sendto(p.fd, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&p.to), sizeof(sockaddr_in));
   }
 
@@ -482,7 +529,31 @@ class MediaLoop {
     failed_.fetch_add(1);
   }
 
+  // ICE-TCP: what the connection holds, deframed (the receive time is read here: a TCP
+  // socket has no per-datagram kernel timestamp).
+  void DrainTcp(Peer& p) {
+    uint8_t buf[65536];
+    for (;;) {
+      ssize_t n = recv(p.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) Fail(p);
+        return;
+      }
+      const int64_t rx_ns = RealtimeNs();
+      p.stream.insert(p.stream.end(), buf, buf + n);
+      size_t at = 0;
+      while (p.stream.size() - at >= 2) {
+        const size_t len = static_cast<size_t>(p.stream[at]) << 8 | p.stream[at + 1];
+        if (p.stream.size() - at < 2 + len) break;
+        Handle(p, std::span<uint8_t>(p.stream.data() + at + 2, len), rx_ns);
+        at += 2 + len;
+      }
+      p.stream.erase(p.stream.begin(), p.stream.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+  }
+
   void Drain(Peer& p) {
+    if (p.tcp) return DrainTcp(p);
     constexpr size_t kBatch = 32;
     std::array<std::array<uint8_t, 1600>, kBatch> bufs;
     std::array<iovec, kBatch> iov{};
@@ -813,6 +884,7 @@ class ParleyServer : public Server {
     if (fresh) {
       p = std::make_shared<Peer>();
       p->fd = OpenSocket();
+      p->tcp = g_tcp_subscribers;
     }
     RemoteSdp remote = ParseSdp(offer);
     if (fresh) p->remote = remote;
@@ -1261,18 +1333,29 @@ int main(int argc, char** argv) {
       o.client_cpu = std::stoi(next());
     else if (k == "--short")
       o.short_run = true;
+    else if (k == "--transport")
+      o.transport = next();
     else {
       std::fprintf(stderr,
                    "usage: sfu_load [--shape livestream|audio|meeting] [--steps a,b,c] [--servers parley,janus]\n"
                    "                [--warm-s 3] [--measure-s 5] [--profile gcm|cm] [--out DIR] [--short]\n"
                    "                [--parleyd PATH] [--janus PATH] [--server-cpu 0|0,1] [--client-cpu 1]\n"
-                   "                [--media-workers 1] [--spread-at 0]\n");
+                   "                [--media-workers 1] [--spread-at 0] [--transport udp|tcp]\n");
       return 2;
     }
   }
   if (o.shape != "livestream" && o.shape != "audio" && o.shape != "meeting") {
     std::fprintf(stderr, "--shape is livestream, audio or meeting\n");
     return 2;
+  }
+  if (o.transport != "udp" && o.transport != "tcp") {
+    std::fprintf(stderr, "--transport is udp or tcp\n");
+    return 2;
+  }
+  g_tcp_subscribers = o.transport == "tcp";
+  if (g_tcp_subscribers && std::find(o.servers.begin(), o.servers.end(), "janus") != o.servers.end()) {
+    std::fprintf(stderr, "--transport tcp: Parley alone (the Janus configuration here offers no ICE-TCP)\n");
+    o.servers.erase(std::remove(o.servers.begin(), o.servers.end(), "janus"), o.servers.end());
   }
   if (o.short_run) {  // the CI smoke: it runs, clients connect, packets flow
     o.steps = o.shape == "meeting" ? std::vector<int>{3} : std::vector<int>{4};
@@ -1297,10 +1380,10 @@ int main(int argc, char** argv) {
   std::printf("sfu_load: %s, steps", o.shape.c_str());
   for (int s : o.steps) std::printf(" %d", s);
   std::printf(
-      "; server on CPU %s (parleyd: %d media worker%s, spread at %d), generator on CPU %d; %zu media packets a "
-      "%.0f s loop\n",
-      o.server_cpus.c_str(), o.media_workers, o.media_workers == 1 ? "" : "s", o.spread_at, o.client_cpu,
-      media.packets.size(), static_cast<double>(media.loop_us) / 1e6);
+      "; subscribers over %s; server on CPU %s (parleyd: %d media worker%s, spread at %d), generator on CPU %d; "
+      "%zu media packets a %.0f s loop\n",
+      o.transport.c_str(), o.server_cpus.c_str(), o.media_workers, o.media_workers == 1 ? "" : "s", o.spread_at,
+      o.client_cpu, media.packets.size(), static_cast<double>(media.loop_us) / 1e6);
   std::printf("%-7s %6s %8s %12s %10s %7s %7s %9s %7s %7s %8s %8s %9s %8s  %s\n", "server", "step", "streams",
               "conn/fail", "fwd pkt/s", "cpu %", "thr %", "cpu-s/Mp", "loss %", "silent", "p50 us", "p99 us",
               "KiB/strm", "rcvbuf!", "srtp");
