@@ -468,6 +468,13 @@ class MediaLoop {
     sockaddr_in a = *reinterpret_cast<const sockaddr_in*>(&p.to);
     a.sin_port = htons(static_cast<uint16_t>(p.remote.tcp_port));
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // Each from an address of its own (127.1.x.y): distinct clients, as the server's
+    // bound on one address's unanswered connections (16) expects of a burst of joins.
+    static uint32_t next_host = 1;
+    sockaddr_in self{};
+    self.sin_family = AF_INET;
+    self.sin_addr.s_addr = htonl(0x7F010000u | (next_host++ & 0xFFFFu));
+    (void)bind(fd, reinterpret_cast<sockaddr*>(&self), sizeof self);
     if (p.remote.tcp_port == 0 || connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       std::fprintf(stderr, "ICE-TCP: cannot connect to port %d: %s\n", p.remote.tcp_port, strerror(errno));
       close(fd);

@@ -73,6 +73,12 @@ std::string Metrics::Render() const {
        "workers).\n# TYPE parley_media_peer_sockets gauge\n";
   for (size_t i = 0; i < media_workers.size(); ++i)
     o += fmt::format("parley_media_peer_sockets{{worker=\"{}\"}} {}\n", i, media_workers[i]->peer_sockets());
+  o += "# HELP parley_media_peer_socket_failures_total Clients that got no socket connected to them (one port "
+       "shared; the descriptor budget, or none left): their media may be lost.\n"
+       "# TYPE parley_media_peer_socket_failures_total counter\n";
+  for (size_t i = 0; i < media_workers.size(); ++i)
+    o += fmt::format("parley_media_peer_socket_failures_total{{worker=\"{}\"}} {}\n", i,
+                     media_workers[i]->peer_socket_failures());
   o += "# HELP parley_media_paced_total Video datagrams that waited in a subscriber's pacer before leaving.\n"
        "# TYPE parley_media_paced_total counter\n";
   for (size_t i = 0; i < media_workers.size(); ++i)

@@ -71,7 +71,6 @@ struct Server::Impl {
       if (ec) return OnAcceptError(ec);
       socket.set_option(tcp::no_delay(true), ec);
       bool busy = limits.open >= limits.max;
-      if (busy) ++metrics.http_busy_rejections_total;
       ConnectionSlot slot(limits);
       if (config.one_port && config.media_ice_tcp) {
         Sniff(std::make_shared<Opening>(std::move(socket), std::move(slot), busy, io));
@@ -83,6 +82,7 @@ struct Server::Impl {
   }
 
   void StartHttp(tcp::socket socket, ConnectionSlot slot, bool busy) {
+    if (busy) ++metrics.http_busy_rejections_total;
     ThinStream(socket);
     if (ssl_ctx) {
       std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *ssl_ctx), *router, *hub, config, metrics,
@@ -299,11 +299,25 @@ Status Server::Start() {
     opts.tcp_limits.max_links = std::clamp<size_t>(fd_budget / 4 / static_cast<size_t>(n), 16, 1024);
     if (c.media_ice_tcp) tcp_links_total = opts.tcp_limits.max_links * static_cast<size_t>(n);
     opts.share_port = c.one_port;
+    opts.shared_by = static_cast<size_t>(n);
+    uint16_t shared_port = c.media_port;
+    if (c.one_port && n > 1) {
+      // The workers bind the port with SO_REUSEPORT, which any process of this user could
+      // join too: it must be free first (and, for --media-port 0, one the kernel gives a
+      // socket that shares nothing). A socket without the option tells.
+      sfu::WorkerOptions alone;
+      alone.ice_tcp = false;
+      alone.dual_stack = opts.dual_stack;
+      auto probe = sfu::MediaWorker::Create(c.media_address, c.media_port, *cert, alone);
+      if (!probe) return probe.error();
+      shared_port = (*probe)->port();
+      // A quarter of the descriptors for the sockets connected to clients (shared_port.cpp).
+      opts.max_peer_sockets = std::clamp<size_t>(fd_budget / 4 / static_cast<size_t>(n), 16, 4096);
+      tcp_links_total += opts.max_peer_sockets * static_cast<size_t>(n);
+    }
     for (int i = 0; i < n; ++i) {
-      // One port: the first worker binds --media-port (or a free one), the others join it.
-      uint16_t port = c.one_port     ? (i == 0 ? c.media_port : workers[0]->port())
-                      : c.media_port ? static_cast<uint16_t>(c.media_port + i)
-                                     : 0;
+      // One port: every worker binds the same one; else worker i binds --media-port + i.
+      uint16_t port = c.one_port ? shared_port : c.media_port ? static_cast<uint16_t>(c.media_port + i) : 0;
       auto worker = sfu::MediaWorker::Create(c.media_address, port, *cert, opts);
       if (!worker) return worker.error();
       spdlog::info("media worker {} on udp {}:{}{}", i, c.media_address, (*worker)->port(),
@@ -345,7 +359,12 @@ Status Server::Start() {
     return MakeError(Errc::kInternalError,
                      "cannot listen on " + c.listen_address + ":" + std::to_string(c.port) + ": " + ec.message());
   impl_->port = acc.local_endpoint().port();
-  if (c.one_port && c.media_ice_tcp) impl_->plane->set_tcp_port(impl_->port);  // ICE-TCP comes here
+  if (c.one_port && c.media_ice_tcp) {
+    impl_->plane->set_tcp_port(impl_->port);  // ICE-TCP comes here
+    if (c.listen_address != "0.0.0.0" && c.listen_address != "::" && c.listen_address != c.media_address)
+      spdlog::warn("--one-port: ICE-TCP candidates name {}:{}, but signalling listens on {} only (--listen)",
+                   c.media_address, impl_->port, c.listen_address);
+  }
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
     std::ofstream(tmp) << impl_->port << "\n";

@@ -89,6 +89,7 @@ class SharedPort : public ::testing::Test {
     cert_ = *DtlsCertificate::Generate();
     WorkerOptions opts;
     opts.share_port = true;
+    opts.shared_by = 2;
     for (int i = 0; i < 2; ++i) {
       auto w = MediaWorker::Create("127.0.0.1", i == 0 ? 0 : workers_[0]->port(), cert_, opts);
       ASSERT_TRUE(w) << w.error().message;
@@ -137,6 +138,15 @@ TEST_F(SharedPort, EveryClientReachesTheWorkerOfItsTransport) {
   std::cout << "# checks handed over: " << HandedIn() << "; connected sockets: " << workers_[0]->peer_sockets() << " + "
             << workers_[1]->peer_sockets() << "\n";
   EXPECT_EQ(workers_[0]->peer_sockets() + workers_[1]->peer_sockets(), 16u);
+  // A browser nominates on every check of its selected pair: the same path again keeps
+  // its socket (none closed, none opened).
+  const uint64_t opened = workers_[0]->peer_sockets_opened() + workers_[1]->peer_sockets_opened();
+  for (uint64_t id = 1; id <= 16; ++id) {
+    const size_t w = id % 2;
+    ASSERT_TRUE(clients[id - 1]->CheckAnswered(
+        WorkerUfrag(w, "t" + std::to_string(id) + "abcd") + ":c" + std::to_string(id), kPwd));
+  }
+  EXPECT_EQ(workers_[0]->peer_sockets_opened() + workers_[1]->peer_sockets_opened(), opened);
   // Media: publisher 2 (worker 0) to subscribers 4, 6, ... (worker 0), publisher 1
   // (worker 1) to 3, 5, ... (worker 1). SRTP after DTLS goes through connected sockets.
   for (uint64_t pub : {1u, 2u}) {

@@ -49,15 +49,29 @@ bool MediaWorker::HandOver(std::span<const uint8_t> check, std::string_view loca
 void MediaWorker::OpenPeerSocket(const sockaddr_storage& peer) {
   const auto key = AddressKey(peer);
   if (peers_epoll_ < 0 || peer_sockets_.count(key)) return;
+  // Without one, the client's datagrams may reach another worker and be dropped there.
+  auto fail = [this](const char* why) {
+    peer_socket_failures_.fetch_add(1, std::memory_order_relaxed);
+    const int64_t now_us = Now();
+    if (peer_failure_logged_us_ != 0 && now_us - peer_failure_logged_us_ < 5'000'000) return;
+    peer_failure_logged_us_ = now_us;
+    spdlog::warn("media worker (udp port {}): no socket connected to a client ({}); its media may be lost", port_, why);
+  };
+  if (peer_sockets_.size() >= options_.max_peer_sockets) return fail("as many as the descriptor budget allows");
   sockaddr_storage local{};
   socklen_t local_len = sizeof local;
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) return;
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) return fail(strerror(errno));
   int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;  // out of descriptors: the client's datagrams may reach another worker and be dropped
-  int one = 1, zero = 0;
+  if (fd < 0) return fail(strerror(errno));
+  int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  if (local.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (local.ss_family == AF_INET6) {  // as the port's own socket is
+    int v6only = 0;
+    socklen_t l = sizeof v6only;
+    getsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &l);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+  }
   int buf = 1 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   const socklen_t peer_len = peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -67,11 +81,12 @@ void MediaWorker::OpenPeerSocket(const sockaddr_storage& peer) {
   if (bind(fd, reinterpret_cast<const sockaddr*>(&local), local_len) != 0 ||
       connect(fd, reinterpret_cast<const sockaddr*>(&peer), peer_len) != 0 ||
       epoll_ctl(peers_epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    spdlog::debug("media worker (udp port {}): no connected socket for a client: {}", port_, strerror(errno));
+    const int e = errno;
     close(fd);
-    return;
+    return fail(strerror(e));
   }
   peer_sockets_[key] = fd;
+  peer_sockets_opened_.fetch_add(1, std::memory_order_relaxed);
   peer_sockets_count_.store(peer_sockets_.size(), std::memory_order_relaxed);
 }
 

@@ -119,11 +119,10 @@ void WebRtcTransport::HandleStun(std::span<const uint8_t> packet, const sockaddr
   }
   ++stun_requests_;
   last_check_us_ = now_us;
-  uint8_t out[128];
-  size_t n = WriteStunBindingSuccess(out, m->transaction_id, from, params_.local_pwd);
-  if (n && sink_) sink_->SendNow(std::span<const uint8_t>(out, n), from);
   // ICE-lite: the controlling side nominates; we follow (RFC 8445 §7.3.1.5). Before any
-  // nomination the first valid address serves, so DTLS can start right away.
+  // nomination the first valid address serves, so DTLS can start right away. The path
+  // is taken before the answer leaves: the worker is ready for what the client sends
+  // next (with one port shared, its socket connected to the client is open).
   if (m->use_candidate || !has_path_) {
     bool had_path = has_path_;
     sockaddr_storage old = path_;
@@ -132,6 +131,9 @@ void WebRtcTransport::HandleStun(std::span<const uint8_t> packet, const sockaddr
     counters_->over_tcp.store(IsTcp(from), std::memory_order_relaxed);
     if (listener_) listener_->OnPathChanged(*this, had_path ? &old : nullptr);
   }
+  uint8_t out[128];
+  size_t n = WriteStunBindingSuccess(out, m->transaction_id, from, params_.local_pwd);
+  if (n && sink_) sink_->SendNow(std::span<const uint8_t>(out, n), from);
   if (state_ == State::kNew) SetState(State::kIceConnected);
   if (params_.dtls_client) StartDtlsClient();
 }

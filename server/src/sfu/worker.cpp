@@ -82,7 +82,7 @@ Result<std::unique_ptr<MediaWorker>> MediaWorker::Create(const std::string& addr
   setsockopt(w->fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   setsockopt(w->fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
   w->batch_.set_segmenting(SendBatch::KernelSegments(w->fd_));  // runs to one address as one send
-  if (w->options_.share_port)  // the other workers bind the same port (shared_port.cpp)
+  if (w->options_.share_port && w->options_.shared_by > 1)      // the other workers bind it too (shared_port.cpp)
     setsockopt(w->fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (bind(w->fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0)
     return MakeError(Errc::kInternalError, "bind " + address + ":" + std::to_string(port) + ": " + strerror(errno));
@@ -296,6 +296,9 @@ void MediaWorker::HandleDatagram(std::span<uint8_t> packet, const sockaddr_stora
 }
 
 void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old) {
+  // Every nominating check reports its path (a browser nominates on each check of its
+  // selected pair): the same address again changes nothing.
+  if (old && AddressKey(*old) == AddressKey(t.path()) && by_address_.count(AddressKey(*old))) return;
   if (old) ForgetAddress(AddressKey(*old));
   by_address_[AddressKey(t.path())] = &t;
   if (sharers_.size() > 1 && !IsTcp(t.path())) OpenPeerSocket(t.path());

@@ -77,6 +77,13 @@ struct WorkerOptions {
   /// that holds its transport. ICE-TCP comes from the signalling port (AdoptTcp), not
   /// from a listener of the worker's own.
   bool share_port = false;
+  /// How many workers bind the shared port (SO_REUSEPORT only when more than one: any
+  /// process of the same user could join the group, so the caller checks the port is
+  /// free first).
+  size_t shared_by = 1;
+  /// Sockets connected to clients (one port shared): at most this many per worker; past
+  /// it, a client's datagrams may reach another worker and be dropped (counted, logged).
+  size_t max_peer_sockets = 4096;
 };
 
 class MediaWorker final : private WebRtcTransport::Listener,
@@ -108,6 +115,10 @@ class MediaWorker final : private WebRtcTransport::Listener,
   [[nodiscard]] uint64_t checks_handed_in() const { return handed_in_.load(std::memory_order_relaxed); }
   /// One-port mode: sockets connected to a validated client (any thread).
   [[nodiscard]] uint64_t peer_sockets() const { return peer_sockets_count_.load(std::memory_order_relaxed); }
+  /// One-port mode: connected sockets opened so far (any thread).
+  [[nodiscard]] uint64_t peer_sockets_opened() const { return peer_sockets_opened_.load(std::memory_order_relaxed); }
+  /// One-port mode: clients that got no connected socket (the bound, or no descriptors).
+  [[nodiscard]] uint64_t peer_socket_failures() const { return peer_socket_failures_.load(std::memory_order_relaxed); }
 
   /// Starts the worker thread.
   void Start();
@@ -324,6 +335,8 @@ class MediaWorker final : private WebRtcTransport::Listener,
   int peers_epoll_ = -1;  ///< the connected sockets (-1: none opened yet)
   std::map<std::array<uint8_t, 19>, int> peer_sockets_;
   std::vector<int> peer_fds_closing_;  ///< out of the epoll set, closed by ClosePeerSocketsNow
+  std::atomic<uint64_t> peer_socket_failures_{0}, peer_sockets_opened_{0};
+  int64_t peer_failure_logged_us_ = 0;
   uint16_t port_ = 0;
   WorkerOptions options_;
   std::shared_ptr<DtlsCertificate> cert_;
