@@ -6,70 +6,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "parley/proto/ice_url.hpp"
 #include "parley/proto/token.hpp"
 
 namespace parley::server {
 
-namespace {
-
-bool IsHostChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
-}
-
-}  // namespace
-
 Status CheckIceServerUrl(std::string_view url) {
-  auto bad = [&](const std::string& why) {
-    return MakeError(Errc::kInvalidField, "ICE server URL '" + std::string(url) + "': " + why);
-  };
-  std::string_view rest;
-  bool turn = false;
-  for (std::string_view scheme : {"stun:", "turn:", "turns:"}) {
-    if (url.substr(0, scheme.size()) == scheme) {
-      rest = url.substr(scheme.size());
-      turn = scheme != "stun:";
-    }
-  }
-  if (rest.empty()) return bad("must start with stun:, turn: or turns: and name a host");
-  std::string_view query;
-  if (auto q = rest.find('?'); q != std::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-    if (query.empty()) return bad("an empty query after '?'");
-  }
-  std::string_view host = rest, port;
-  if (!rest.empty() && rest.front() == '[') {  // [IPv6]
-    auto close = rest.find(']');
-    if (close == std::string_view::npos || close == 1) return bad("an IPv6 address needs its closing ]");
-    host = rest.substr(1, close - 1);
-    if (!std::all_of(host.begin(), host.end(),
-                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.'; }))
-      return bad("not an IPv6 address");
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("only :port may follow the address");
-      port = after.substr(1);
-      if (port.empty()) return bad("empty port");
-    }
-  } else {
-    if (auto colon = rest.find(':'); colon != std::string_view::npos) {
-      host = rest.substr(0, colon);
-      port = rest.substr(colon + 1);
-      if (port.empty()) return bad("empty port");
-    }
-    if (host.empty() || host.size() > 253 || !std::all_of(host.begin(), host.end(), IsHostChar))
-      return bad("the host must be a name or an address (letters, digits, '.', '-')");
-  }
-  if (!port.empty()) {
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return bad("the port must be a number");
-    int p = std::stoi(std::string(port));
-    if (p < 1 || p > 65535) return bad("the port must be 1..65535");
-  }
-  if (!query.empty()) {
-    if (!turn) return bad("a STUN URL takes no ?transport");
-    if (query != "transport=udp" && query != "transport=tcp") return bad("only ?transport=udp or ?transport=tcp");
-  }
+  auto parsed = ParseIceUrl(url);
+  if (!parsed) return parsed.error();
   return {};
 }
 

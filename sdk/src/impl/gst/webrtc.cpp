@@ -16,6 +16,7 @@
 
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/promise.hpp"
+#include "parley/proto/ice_url.hpp"
 #include "parley/proto/vocabulary.hpp"
 
 namespace parley::sdk {
@@ -75,50 +76,18 @@ bool media::TimedOut(const Error& e) {
 namespace gst {
 
 std::string WebrtcbinIceUri(std::string_view url, std::string_view username, std::string_view credential) {
-  std::string_view scheme, rest;
-  for (std::string_view s : {"stun:", "turn:", "turns:"})
-    if (url.substr(0, s.size()) == s) {
-      scheme = s.substr(0, s.size() - 1);
-      rest = url.substr(s.size());
-    }
-  if (scheme.empty() || rest.empty()) return {};
-  std::string_view query;
-  bool has_query = false;
-  if (auto q = rest.find('?'); q != std::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-    has_query = true;
-  }
-  if (has_query && (scheme == "stun" || (query != "transport=udp" && query != "transport=tcp"))) return {};
-  // host[:port] or [v6][:port]: letters, digits and . - : [ ] only (no userinfo, path).
-  std::string_view host = rest, port;
-  if (rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) return {};
-    host = rest.substr(0, close + 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return {};
-      port = rest.substr(close + 2);
-    }
-  } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  auto host_char = [](char c) {
-    return g_ascii_isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-  };
-  if (host.empty() || !std::all_of(host.begin(), host.end(), host_char)) return {};
-  if (port.empty()) port = scheme == "turns" ? "5349" : "3478";
-  if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) return {};
-  if (int p = std::stoi(std::string(port)); p < 1 || p > 65535) return {};
-  std::string out = std::string(scheme) + "://";
-  if (scheme != "stun") {
+  auto u = ParseIceUrl(url);  // the parser parleyd checks its --turn-url with
+  if (!u) return {};
+  std::string out = u->scheme + "://";
+  if (u->scheme != "stun") {
     GstPtr<gchar> user = Adopt(g_uri_escape_string(std::string(username).c_str(), nullptr, FALSE));
     GstPtr<gchar> pass = Adopt(g_uri_escape_string(std::string(credential).c_str(), nullptr, FALSE));
     out += std::string(user.get()) + ":" + pass.get() + "@";
   }
-  out += std::string(host) + ":" + std::string(port);
-  if (!query.empty() && scheme == "turn") out += "?" + std::string(query);
+  IceUrl with_port = *u;
+  with_port.port = u->port_or_default();
+  out += with_port.authority();
+  if (!u->transport.empty() && u->scheme == "turn") out += "?transport=" + u->transport;
   return out;
 }
 
