@@ -90,8 +90,13 @@ class SharedPort : public ::testing::Test {
     WorkerOptions opts;
     opts.share_port = true;
     opts.shared_by = 2;
+    // A port no socket holds (as parleyd picks it: SO_REUSEPORT would share one another
+    // process of this user holds, a test running beside this one).
+    WorkerOptions alone;
+    alone.ice_tcp = false;
+    uint16_t port = (*MediaWorker::Create("127.0.0.1", 0, cert_, alone))->port();
     for (int i = 0; i < 2; ++i) {
-      auto w = MediaWorker::Create("127.0.0.1", i == 0 ? 0 : workers_[0]->port(), cert_, opts);
+      auto w = MediaWorker::Create("127.0.0.1", port, cert_, opts);
       ASSERT_TRUE(w) << w.error().message;
       workers_.push_back(std::move(*w));
     }
