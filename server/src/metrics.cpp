@@ -54,35 +54,33 @@ std::string Metrics::Render() const {
        "# TYPE parley_sessions_removed_total counter\n";
   for (const auto& [reason, n] : sessions_removed_by_reason)
     o += fmt::format("parley_sessions_removed_total{{reason=\"{}\"}} {}\n", reason, n);
+  // One series per media worker: `value` reads worker i's (atomic) count.
+  auto per_worker = [&](const char* name, const char* type, const char* help, auto value) {
+    o += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (size_t i = 0; i < media_workers.size(); ++i)
+      o += fmt::format("{}{{worker=\"{}\"}} {}\n", name, i, value(*media_workers[i]));
+  };
   // Per media worker: an idle worker should barely wake (see docs/performance.md), and
   // any exception is a bug that cost one transport.
-  o += "# HELP parley_media_worker_wakeups_total Times a media worker's loop woke (I/O, posted work, its tick).\n"
-       "# TYPE parley_media_worker_wakeups_total counter\n";
-  for (size_t i = 0; i < media_workers.size(); ++i)
-    o += fmt::format("parley_media_worker_wakeups_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->wakeups());
-  o += "# HELP parley_media_worker_exceptions_total Exceptions caught in a media worker's loop; each closed the "
-       "transport it was handling.\n# TYPE parley_media_worker_exceptions_total counter\n";
-  for (size_t i = 0; i < media_workers.size(); ++i)
-    o += fmt::format("parley_media_worker_exceptions_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->exceptions());
-  o += "# HELP parley_media_checks_handed_over_total ICE checks another worker passed to this one (one port "
-       "shared by the workers).\n# TYPE parley_media_checks_handed_over_total counter\n";
-  for (size_t i = 0; i < media_workers.size(); ++i)
-    o += fmt::format("parley_media_checks_handed_over_total{{worker=\"{}\"}} {}\n", i,
-                     media_workers[i]->checks_handed_in());
-  o += "# HELP parley_media_peer_sockets Sockets connected to a validated client (one port shared by the "
-       "workers).\n# TYPE parley_media_peer_sockets gauge\n";
-  for (size_t i = 0; i < media_workers.size(); ++i)
-    o += fmt::format("parley_media_peer_sockets{{worker=\"{}\"}} {}\n", i, media_workers[i]->peer_sockets());
-  o += "# HELP parley_media_peer_socket_failures_total Clients that got no socket connected to them (one port "
-       "shared; the descriptor budget, or none left): their media may be lost.\n"
-       "# TYPE parley_media_peer_socket_failures_total counter\n";
-  for (size_t i = 0; i < media_workers.size(); ++i)
-    o += fmt::format("parley_media_peer_socket_failures_total{{worker=\"{}\"}} {}\n", i,
-                     media_workers[i]->peer_socket_failures());
-  o += "# HELP parley_media_paced_total Video datagrams that waited in a subscriber's pacer before leaving.\n"
-       "# TYPE parley_media_paced_total counter\n";
-  for (size_t i = 0; i < media_workers.size(); ++i)
-    o += fmt::format("parley_media_paced_total{{worker=\"{}\"}} {}\n", i, media_workers[i]->paced());
+  per_worker("parley_media_worker_wakeups_total", "counter",
+             "Times a media worker's loop woke (I/O, posted work, its tick).",
+             [](const sfu::MediaWorker& w) { return w.wakeups(); });
+  per_worker("parley_media_worker_exceptions_total", "counter",
+             "Exceptions caught in a media worker's loop; each closed the transport it was handling.",
+             [](const sfu::MediaWorker& w) { return w.exceptions(); });
+  per_worker("parley_media_checks_handed_over_total", "counter",
+             "ICE checks another worker passed to this one (one port shared by the workers).",
+             [](const sfu::MediaWorker& w) { return w.checks_handed_in(); });
+  per_worker("parley_media_peer_sockets", "gauge",
+             "Sockets connected to a validated client (one port shared by the workers).",
+             [](const sfu::MediaWorker& w) { return w.peer_sockets(); });
+  per_worker("parley_media_peer_socket_failures_total", "counter",
+             "Clients that got no socket connected to them (one port shared; the descriptor budget, or none left): "
+             "their media may be lost.",
+             [](const sfu::MediaWorker& w) { return w.peer_socket_failures(); });
+  per_worker("parley_media_paced_total", "counter",
+             "Video datagrams that waited in a subscriber's pacer before leaving.",
+             [](const sfu::MediaWorker& w) { return w.paced(); });
   // Every datagram a worker did not pass on, by why (sfu/drop_counters.hpp): media that
   // stopped can be told apart from media that was refused.
   o += "# HELP parley_media_dropped_total Datagrams (and forwarded copies) a media worker dropped, by reason.\n"

@@ -280,12 +280,13 @@ Status Server::Start() {
     impl_->ssl_ctx = std::move(ctx);
   }
   // The descriptors (the soft limit, as the operator set it), shared: ICE-TCP may hold
-  // a quarter of them (at most 1,024 per worker); connections the rest, less a reserve
-  // for the database, media sockets and the spare used to shed connections.
+  // a quarter of them (at most 1,024 per worker), and in one-port mode the sockets
+  // connected to clients another quarter (media_fds); connections the rest, less a
+  // reserve for the database, media sockets and the spare used to shed connections.
   rlimit nofile{};
   getrlimit(RLIMIT_NOFILE, &nofile);
   auto fd_budget = nofile.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : static_cast<size_t>(nofile.rlim_cur);
-  size_t tcp_links_total = 0;
+  size_t media_fds = 0;
   std::vector<sfu::MediaWorker*> workers;
   if (c.media) {
     auto cert = sfu::DtlsCertificate::Generate();
@@ -297,7 +298,7 @@ Status Server::Start() {
                             c.media_video_pacing,       c.media_ice_tcp};
     opts.dual_stack = !c.media_address6.empty();
     opts.tcp_limits.max_links = std::clamp<size_t>(fd_budget / 4 / static_cast<size_t>(n), 16, 1024);
-    if (c.media_ice_tcp) tcp_links_total = opts.tcp_limits.max_links * static_cast<size_t>(n);
+    if (c.media_ice_tcp) media_fds = opts.tcp_limits.max_links * static_cast<size_t>(n);
     opts.share_port = c.one_port;
     opts.shared_by = static_cast<size_t>(n);
     uint16_t shared_port = c.media_port;
@@ -313,7 +314,7 @@ Status Server::Start() {
       shared_port = (*probe)->port();
       // A quarter of the descriptors for the sockets connected to clients (shared_port.cpp).
       opts.max_peer_sockets = std::clamp<size_t>(fd_budget / 4 / static_cast<size_t>(n), 16, 4096);
-      tcp_links_total += opts.max_peer_sockets * static_cast<size_t>(n);
+      media_fds += opts.max_peer_sockets * static_cast<size_t>(n);
     }
     for (int i = 0; i < n; ++i) {
       // One port: every worker binds the same one; else worker i binds --media-port + i.
@@ -334,8 +335,8 @@ Status Server::Start() {
   if (c.web_root.empty() || !fs::is_directory(c.web_root, fec))
     spdlog::warn("no web root{}: /sdk/, /demo/ and /console/ will answer 404 (pass --web-root DIR)",
                  c.web_root.empty() ? "" : " at " + c.web_root);
-  // Connections at most (unless given): the budget above less ICE-TCP's share.
-  const size_t for_connections = fd_budget > 64 + tcp_links_total ? fd_budget - 64 - tcp_links_total : 16;
+  // Connections at most (unless given): the budget above less the media workers' share.
+  const size_t for_connections = fd_budget > 64 + media_fds ? fd_budget - 64 - media_fds : 16;
   impl_->limits.max =
       c.max_connections > 0 ? static_cast<size_t>(c.max_connections) : std::max<size_t>(16, for_connections);
   impl_->spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -93,7 +93,7 @@ void MediaWorker::OpenPeerSocket(const sockaddr_storage& peer) {
 void MediaWorker::ClosePeerSocket(const std::array<uint8_t, 19>& key) {
   auto it = peer_sockets_.find(key);
   if (it == peer_sockets_.end()) return;
-  // Closed later (ClosedPeerSockets): an event of the batch being read may name it, and
+  // Closed later (ClosePeerSocketsNow): an event of the batch being read may name it, and
   // its number must not meanwhile be another descriptor's.
   epoll_ctl(peers_epoll_, EPOLL_CTL_DEL, it->second, nullptr);
   peer_fds_closing_.push_back(it->second);
