@@ -109,10 +109,9 @@ void MediaWorker::ForgetAddress(const std::array<uint8_t, 19>& key) {
 void MediaWorker::ReceivePeerSockets(ReceiveBuffers& rx) {
   std::array<epoll_event, 32> events{};
   int n = epoll_wait(peers_epoll_, events.data(), static_cast<int>(events.size()), 0);
-  // A socket a handler closed meanwhile (a path change) is still open until the batch is
-  // done: what it still holds is handled by address like any datagram.
+  // A socket a handler closed meanwhile (a path change) is still open until the loop's
+  // turn ends: what it still holds is handled by address like any datagram.
   for (int i = 0; i < n; ++i) ReceiveAll(events[static_cast<size_t>(i)].data.fd, rx);
-  ClosePeerSocketsNow();
 }
 
 void MediaWorker::ClosePeerSocketsNow() {

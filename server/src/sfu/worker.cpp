@@ -307,7 +307,6 @@ void MediaWorker::OnPathChanged(WebRtcTransport& t, const sockaddr_storage* old)
 void MediaWorker::Tick(int64_t now_us) {
   forwarder_.SetNow(now_us);
   tcp_.Tick(now_us, *this);
-  ClosePeerSocketsNow();
   if (data_.size()) SctpStack::Tick();                               // the process's SCTP timers (data connections)
   forwarder_.TakeDueKeyframes(now_us, [this, now_us](uint64_t id) {  // deferred keyframe requests
     if (Transport* p = FindTransport(id)) Guarded(id, [&] { forwarder_.RequestKeyframe(*p, now_us); });
@@ -412,7 +411,6 @@ void MediaWorker::Loop() {
     if (fds[1].revents & POLLIN) {
       RunPosted();
       Flush();
-      ClosePeerSocketsNow();
     }
     // Other workers' rings (after the eventfd was read: an entry written after this
     // drain wakes the next poll).
@@ -435,6 +433,7 @@ void MediaWorker::Loop() {
       Flush();
     }
     WakeRelays();
+    ClosePeerSocketsNow();  // what this turn closed, now that no batch of their events is being read
   }
 }
 

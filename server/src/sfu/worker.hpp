@@ -241,7 +241,8 @@ class MediaWorker final : private WebRtcTransport::Listener,
   void ClosePeerSocket(const std::array<uint8_t, 19>& key);
   /// Reads the connected sockets that have datagrams.
   void ReceivePeerSockets(ReceiveBuffers& rx);
-  /// Closes the sockets ClosePeerSocket set aside (outside a batch of their events).
+  /// Closes the sockets ClosePeerSocket set aside (at the end of each turn of the loop,
+  /// outside any batch of their events).
   void ClosePeerSocketsNow();
   /// by_address_.erase, and the address's connected socket closed.
   void ForgetAddress(const std::array<uint8_t, 19>& key);
