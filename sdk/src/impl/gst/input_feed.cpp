@@ -2,6 +2,8 @@
 
 #include <gst/app/gstappsrc.h>
 
+#include <algorithm>
+
 #include "impl/gst/gst_ptr.hpp"
 #include "parley/proto/errc.hpp"
 
@@ -20,10 +22,11 @@ InputFeed::~InputFeed() {
   gst_caps_replace(&caps_, nullptr);
 }
 
-void InputFeed::Attach(GstElement* appsrc) {
+void InputFeed::Attach(GstElement* appsrc, int fps) {
   std::lock_guard<std::mutex> lock(mu_);
   if (src_) gst_object_unref(src_);
   src_ = GST_ELEMENT(gst_object_ref(appsrc));
+  fps_ = std::max(0, fps);
   gst_caps_replace(&caps_, nullptr);
   next_ = GST_CLOCK_TIME_NONE;
 }
@@ -79,7 +82,7 @@ int32_t InputFeed::PushVideo(GstBuffer* buffer, int width, int height, bool boun
   if (bounded && gst_app_src_get_current_level_buffers(GST_APP_SRC(src_)) >= kMaxVideoQueued)
     return static_cast<int32_t>(Errc::kExternalAudioBufferFull);
   SetCaps(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, width, "height",
-                              G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 0, 1, nullptr));
+                              G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, fps_, 1, nullptr));
   // Live video is stamped when it arrives (strictly increasing).
   GstClockTime now = RunningTime(src_);
   if (next_ != GST_CLOCK_TIME_NONE && now <= next_) now = next_ + GST_MSECOND;

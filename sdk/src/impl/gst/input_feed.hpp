@@ -25,8 +25,11 @@ class InputFeed {
   /// Frames waiting in a video feed before pushes are refused (0x01070101).
   static constexpr guint64 kMaxVideoQueued = 4;
 
-  /// Feeds `appsrc` from now on (a reference is taken).
-  void Attach(GstElement* appsrc);
+  /// Feeds `appsrc` from now on (a reference is taken). A video feed says its frames
+  /// come at `fps` (the track's configured rate): the publish chain then needs no
+  /// element that makes the rate regular, which holds each frame until the next one
+  /// arrives. Faster input is thinned after it, slower input goes as it comes.
+  void Attach(GstElement* appsrc, int fps = 0);
   /// Stops feeding `appsrc`, unless a newer connection took over already.
   void Detach(GstElement* appsrc);
   /// Interleaved S16 audio; takes `buffer`. Returns 0, 0x01030304 (nothing attached:
@@ -43,6 +46,7 @@ class InputFeed {
   GstElement* src_ = nullptr;                // our reference (under mu_)
   GstCaps* caps_ = nullptr;                  // what src_ was told last (under mu_)
   GstClockTime next_ = GST_CLOCK_TIME_NONE;  // audio: where the next buffer starts
+  int fps_ = 0;                              // video: the rate its caps name (under mu_)
 };
 
 }  // namespace parley::sdk::gst

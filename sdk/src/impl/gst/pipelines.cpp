@@ -9,8 +9,12 @@ namespace {
 
 // Media from outside the pipeline (the application's frames, a FilePlayer) enters
 // through an appsrc the InputFeed stamps; audio is then played out in real time.
+// Video sources have no videorate: one that makes a stream's rate regular holds each
+// frame until the next arrives (a frame of delay: 33 ms at 30 fps). Sources name the
+// track's rate in their caps (the feed as it is attached, the screen by negotiation)
+// and the drop-only videorate of AdaptiveVideo thins faster input without holding.
 constexpr char kAudioFeed[] = "appsrc name=feed format=time is-live=true ! clocksync";
-constexpr char kVideoFeed[] = "appsrc name=feed format=time is-live=true ! videoconvert ! videoscale ! videorate";
+constexpr char kVideoFeed[] = "appsrc name=feed format=time is-live=true ! videoconvert ! videoscale";
 
 }  // namespace
 
@@ -62,7 +66,7 @@ std::string ScreenSource(const media::ScreenOptions& o) {
     d += " startx=" + std::to_string(o.region_x) + " starty=" + std::to_string(o.region_y) +
          " endx=" + std::to_string(o.region_x + o.region_width - 1) +
          " endy=" + std::to_string(o.region_y + o.region_height - 1);
-  return d + " ! videoconvert ! videoscale ! videorate";
+  return d + " ! videoconvert ! videoscale";
 }
 
 std::string SystemAudioCapture(const std::string& source) {

@@ -35,8 +35,14 @@ struct Publisher::Impl {
   GstElement* webrtc = nullptr;  // the pipeline's
   MediaErrorFn on_error;
   BusState bus;
-  std::vector<std::pair<InputFeed*, GstPtr<GstElement>>> feeds;  // appsrcs AttachFeeds hands over
-  GstPtr<GstElement> volume;                                     // the audio track's mute
+  // The appsrcs AttachFeeds hands over, each with its track's frame rate (0: audio).
+  struct Feed {
+    InputFeed* feed;
+    GstPtr<GstElement> src;
+    int fps;
+  };
+  std::vector<Feed> feeds;
+  GstPtr<GstElement> volume;  // the audio track's mute
   bool has_camera = false;
   std::mutex preview_mu;
   std::unique_ptr<FedSink> preview;  // the local camera's renderer (under preview_mu)
@@ -68,7 +74,7 @@ struct Publisher::Impl {
   std::unique_ptr<SendRate> rate;
   ~Impl() {
     SilenceBus(bus);  // what fails while tearing down is not the app's problem
-    for (auto& [feed, src] : feeds) feed->Detach(src.get());
+    for (auto& f : feeds) f.feed->Detach(f.src.get());
     feeds.clear();
     if (pipeline) gst_element_set_state(pipeline.get(), GST_STATE_NULL);
     rate.reset();  // its probe goes with the stopped pipeline's pads
@@ -207,7 +213,8 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
                        "cannot link the source of the " + std::string(video ? "video" : "audio") + " track");
   }
   if (GstPtr<GstElement> appsrc = Adopt(gst_bin_get_by_name(GST_BIN(source.get()), "feed")))
-    if (feed_target) feeds.emplace_back(feed_target, std::move(appsrc));  // attached by AttachFeeds
+    if (feed_target)  // attached by AttachFeeds
+      feeds.push_back({feed_target, std::move(appsrc), video_config ? video_config->fps : 0});
   sources[kind] = {std::move(source), std::move(into)};
   if (kind == TrackKind::kAudio) {
     volume = Adopt(gst_bin_get_by_name(GST_BIN(bin), "mute"));
@@ -502,7 +509,7 @@ Status Publisher::SwapSource(TrackKind track, const std::string& id) {
 }
 
 void Publisher::AttachFeeds() {
-  for (auto& [feed, src] : impl_->feeds) feed->Attach(src.get());
+  for (auto& f : impl_->feeds) f.feed->Attach(f.src.get(), f.fps);
 }
 
 Status Publisher::SetPreviewWindow(uint64_t window) {
