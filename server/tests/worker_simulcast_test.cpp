@@ -110,13 +110,16 @@ class WorkerSimulcast : public ::testing::Test {
   bool PliFor(uint32_t ssrc) { return pub_->GetsPliFor(ssrc, 500ms); }
   // Publisher 1 connected and sending both layers' tracks; subscriber 2 routed to the
   // source (big) but not connected yet.
-  void SubscribeBeforeConnecting() {
+  // `answered`: the subscriber's transport has its client's answer (remote credentials)
+  // already, as a transport of a running call does; else its offer is still out.
+  void SubscribeBeforeConnecting(bool answered = true) {
     pub_ = std::make_unique<Peer>(worker_->port());
     sub_ = std::make_unique<Peer>(worker_->port());
     OnWorker(*worker_, [&] {
       worker_->AddTransport(1, {"pub", "publisher-password-0123", "cp", pub_->fingerprint()})
           ->SetInboundTracks(SsrcLayers());
-      worker_->AddTransport(2, {"sub", "subscriber-password-012", "cs", sub_->fingerprint()});
+      worker_->AddTransport(
+          2, {"sub", "subscriber-password-012", answered ? "cs" : "", answered ? sub_->fingerprint() : ""});
       return 0;
     });
     ASSERT_TRUE(pub_->Connect("pub:cp", "publisher-password-0123", cert_->fingerprint()));
@@ -335,8 +338,8 @@ TEST_F(WorkerSimulcast, EachLayersKeyframeRequestComesFromASenderOfItsOwn) {
   EXPECT_NE(sender_of[kBig], kBig);
 }
 
-// A new subscriber's keyframe is asked for as it subscribes, before its connection is
-// up; what comes first is kept for it, and it starts from it as it connects.
+// A subscriber's keyframe is asked for as it is routed (it has answered), before its
+// connection is up; what comes first is kept for it, and it starts from it as it connects.
 TEST_F(WorkerSimulcast, TheKeyframeAskedForAsASubscriberComesIsKeptUntilItCanTakeIt) {
   SubscribeBeforeConnecting();
   EXPECT_TRUE(PliFor(kSmall)) << "asked for as the subscriber comes, before it connects";
@@ -352,6 +355,27 @@ TEST_F(WorkerSimulcast, TheKeyframeAskedForAsASubscriberComesIsKeptUntilItCanTak
   auto next = Received();
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(Load16(&next[0][2]), static_cast<uint16_t>(Load16(&got.back()[2]) + 1)) << "one stream on";
+}
+
+// A new subscriber's routes are added with its offer; their keyframe is asked for when
+// its answer comes, so that it is fresh when the connection is up (a browser answers
+// 70-300 ms after the offer, and its publisher takes no second request within 300 ms).
+TEST_F(WorkerSimulcast, TheKeyframeForANewSubscriberIsAskedForWhenItAnswers) {
+  SubscribeBeforeConnecting(false);
+  EXPECT_FALSE(pub_->GetsPliFor(kSmall, 200ms)) << "not asked for while the offer is out";
+  OnWorker(*worker_, [&] {
+    worker_->FindTransport(2)->SetRemote("cs", sub_->fingerprint());
+    worker_->Answered(2);
+    return 0;
+  });
+  EXPECT_TRUE(PliFor(kSmall)) << "asked for as the answer comes";
+  SendFrames(3, true, false);
+  Advance(40);
+  ASSERT_TRUE(sub_->Connect("sub:cs", "subscriber-password-012", cert_->fingerprint()));
+  Advance(40);
+  auto got = Received();
+  ASSERT_EQ(got.size(), 3u) << "started from the keyframe that answered the request";
+  EXPECT_EQ(ParseRtp(got[0])->payload()[4] & 0x01, 0) << "the keyframe first";
 }
 
 // A keyframe older than kKeptKeyframeUs is not replayed (a player timing frames by their

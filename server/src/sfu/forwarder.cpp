@@ -62,13 +62,24 @@ void Forwarder::AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpe
   if (pace_video_ && !pacers_.count(subscriber)) pacers_.emplace(subscriber, std::make_unique<Pacer>(pacer_options_));
   clusters_.try_emplace(subscriber);        // likewise its probe cluster's state
   layered_routes_[subscriber].next_us = 0;  // its layers are chosen at its next tick
-  // The subscriber's decoder needs a keyframe. Asked for now, as it subscribes, it comes
-  // about when the subscriber's connection does (ICE and DTLS take a few round trips,
+  // The subscriber's decoder needs a keyframe. Asked for once the subscriber has
+  // answered (now, for a transport that has: a route added to a running call), it comes
+  // about when the connection does (ICE and DTLS take a few round trips from the answer,
   // the publisher's encoder about as long), and if it comes first it is kept for the
-  // subscriber (StartFromKeptKeyframe) rather than lost.
+  // subscriber (StartFromKeptKeyframe) rather than lost. A new transport's routes are
+  // added with the offer: their request waits for the answer (OnAnswered), because a
+  // browser answers 70-300 ms after the offer, and a keyframe asked for at the offer was
+  // then too old to replay by the time its connection was up, while the next request
+  // had to wait out the publisher's 300 ms between keyframe requests.
   Transport* p = transports_.Find(publisher);
-  if (p && transports_.Find(subscriber) && spec.track < p->tracks().size() && p->tracks()[spec.track].cfg.video)
+  Transport* s = transports_.Find(subscriber);
+  if (p && s && !s->params().remote_ufrag.empty() && spec.track < p->tracks().size() &&
+      p->tracks()[spec.track].cfg.video)
     RequestKeyframe(*p, now_us);
+}
+
+void Forwarder::OnAnswered(Transport& sub, int64_t now_us) {
+  if (sub.state() != Transport::State::kConnected) AskVideoPublishersOf(sub, now_us);
 }
 
 void Forwarder::MoveRoutes(uint64_t from_publisher, uint64_t to_publisher, const std::vector<int>& track_map,

@@ -407,6 +407,7 @@ Status ChannelMedia::Answer(SessionId sub, std::string_view answer_sdp) {
       t->SetRemote(ufrag, fp, client);
       t->set_abs_send_time_id(ast);
       t->set_transport_cc_id(tcc);
+      w->Answered(id);
     }
   });
   if (!red.empty())

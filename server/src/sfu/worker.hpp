@@ -140,9 +140,15 @@ class MediaWorker final : private WebRtcTransport::Listener,
   /// Forwards one track of the publisher transport to a subscriber transport as
   /// `spec.ssrc` / `spec.payload_type`. Sequence numbers and timestamps are rewritten so
   /// the subscriber's stream stays continuous when the publisher restarts (new SSRC).
-  /// A video route asks the publisher for a keyframe at once.
+  /// A video route asks the publisher for a keyframe at once, or, for a subscriber
+  /// that has not answered yet, when it does (Answered).
   void AddRoute(uint64_t publisher, uint64_t subscriber, const RouteSpec& spec) {
     forwarder_.AddRoute(publisher, subscriber, spec, Now());
+  }
+  /// The subscriber transport `subscriber` has its client's answer (SetRemote): the
+  /// keyframes its routes wait for are asked for (Forwarder::OnAnswered).
+  void Answered(uint64_t subscriber) {
+    if (Transport* t = FindTransport(subscriber)) forwarder_.OnAnswered(*t, Now());
   }
   /// The publisher renegotiated onto a new transport: its routes move there with their
   /// numbering state, so subscribers see one continuous stream. `track_map[i]` is the
