@@ -26,7 +26,7 @@ void InputFeed::Attach(GstElement* appsrc, int fps) {
   std::lock_guard<std::mutex> lock(mu_);
   if (src_) gst_object_unref(src_);
   src_ = GST_ELEMENT(gst_object_ref(appsrc));
-  fps_ = std::max(0, fps);
+  fps_ = video_ ? std::max(1, fps) : 0;  // a video feed's caps must name a rate the chain can take
   gst_caps_replace(&caps_, nullptr);
   next_ = GST_CLOCK_TIME_NONE;
 }

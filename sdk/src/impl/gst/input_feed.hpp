@@ -26,10 +26,11 @@ class InputFeed {
   static constexpr guint64 kMaxVideoQueued = 4;
 
   /// Feeds `appsrc` from now on (a reference is taken). A video feed says its frames
-  /// come at `fps` (the track's configured rate): the publish chain then needs no
-  /// element that makes the rate regular, which holds each frame until the next one
-  /// arrives. Faster input is thinned after it, slower input goes as it comes.
-  void Attach(GstElement* appsrc, int fps = 0);
+  /// come at `fps` (the track's configured rate, > 0; ignored for audio): the publish
+  /// chain then needs no element that makes the rate regular, which holds each frame
+  /// until the next one arrives. Faster input is thinned after it (rate_thinner.hpp),
+  /// slower input goes as it comes.
+  void Attach(GstElement* appsrc, int fps);
   /// Stops feeding `appsrc`, unless a newer connection took over already.
   void Detach(GstElement* appsrc);
   /// Interleaved S16 audio; takes `buffer`. Returns 0, 0x01030304 (nothing attached:

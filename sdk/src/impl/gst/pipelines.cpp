@@ -12,7 +12,7 @@ namespace {
 // Video sources have no videorate: one that makes a stream's rate regular holds each
 // frame until the next arrives (a frame of delay: 33 ms at 30 fps). Sources name the
 // track's rate in their caps (the feed as it is attached, the screen by negotiation)
-// and the drop-only videorate of AdaptiveVideo thins faster input without holding.
+// and AdaptiveVideo thins faster input as it arrives (rate_thinner.hpp).
 constexpr char kAudioFeed[] = "appsrc name=feed format=time is-live=true ! clocksync";
 constexpr char kVideoFeed[] = "appsrc name=feed format=time is-live=true ! videoconvert ! videoscale";
 
@@ -175,7 +175,8 @@ std::string RawVideoCaps(const VideoEncoderConfig& v) {
 }
 
 std::string AdaptiveVideo(const VideoEncoderConfig& v) {
-  return "videoscale ! videorate drop-only=true ! capsfilter name=vadapt caps=\"" + RawVideoCaps(v) + "\"";
+  // Frames are thinned before `thin` (rate_thinner.hpp); videorate converts the caps.
+  return "videoscale ! videorate name=thin drop-only=true ! capsfilter name=vadapt caps=\"" + RawVideoCaps(v) + "\"";
 }
 
 std::string PlayoutSink(const std::string& p) {

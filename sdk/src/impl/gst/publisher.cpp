@@ -13,6 +13,7 @@
 #include "impl/gst/fed_sink.hpp"
 #include "impl/gst/gst_ptr.hpp"
 #include "impl/gst/pipelines.hpp"
+#include "impl/gst/rate_thinner.hpp"
 #include "impl/gst/send_rate.hpp"
 #include "impl/gst/swap.hpp"
 #include "impl/gst/system_audio.hpp"
@@ -257,6 +258,8 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
   if (video_config) {
     GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"));
     GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(bin), "vadapt"));
+    if (GstPtr<GstElement> thin = Adopt(gst_bin_get_by_name(GST_BIN(bin), "thin")); thin && caps)
+      ThinToAllowedRate(thin.get(), caps.get());
     if (encoder && caps) video_encoders.push_back({std::move(encoder), std::move(caps), *video_config});
   }
   if (kind == TrackKind::kCamera) {
@@ -395,6 +398,8 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
       return MakeError(Errc::kPublishStreamStartError, "cannot feed the small video layer");
     GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "encoder"));
     GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "vadapt"));
+    if (GstPtr<GstElement> thin = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "thin")); thin && caps)
+      ThinToAllowedRate(thin.get(), caps.get());
     if (encoder && caps) im.video_encoders.push_back({std::move(encoder), std::move(caps), *small, true});
   }
   im.rate = std::make_unique<SendRate>(std::move(im.audio_encoder), std::move(im.video_encoders));
