@@ -38,7 +38,7 @@ import { sampleNetwork, qualityChanged } from './network.js';
 import { startHeartbeat, linkClosed, resume } from './link.js';
 import { onNotification } from './notifications.js';
 import { sendMessage } from './messages.js';
-import { startupPhase, applySubscribeOffer } from './subscribing.js';
+import { startupPhase, applySubscribeOffer, stopStartupWatch } from './subscribing.js';
 import { enableVolumeIndication } from './volume.js';
 import { snapshotOf } from './snapshot.js';
 import { listDevices, switchDevice, watchDevices } from './devices.js';
@@ -194,6 +194,7 @@ class Engine {
     this.playout?.ensure();  // while the click that joins counts: browsers start audio only then
     this.autoSubscribe = options.autoSubscribe !== false;
     const t0 = performance.now();
+    stopStartupWatch(this);
     this.startup = { t0, seen: new Set() };
     try {
       if (!this.signal) await this.open();
@@ -557,6 +558,7 @@ class Engine {
 
   // ---- teardown -------------------------------------------------------------
   closeMedia() {
+    stopStartupWatch(this);
     this.data.close();
     this.publishPc?.close();
     this.subscribePc?.close();

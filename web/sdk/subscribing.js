@@ -12,35 +12,45 @@ export function startupPhase(engine, name) {
   engine.emit('startupPhase', { phase: name, ms: Math.round(performance.now() - s.t0) });
 }
 
-// Resolves true when `track` delivers its first decoded frame, false after `ms` or if
-// the browser cannot tell (no MediaStreamTrackProcessor). A copy of the track is read,
-// so the application's own consumers of the track are not disturbed.
-async function firstDecodedFrame(track, ms) {
-  if (typeof MediaStreamTrackProcessor !== 'function') return false;
+/** Stops watching for the join's first remote frame (the call ended, or a new join began). */
+export function stopStartupWatch(engine) {
+  engine.startup?.watch?.abort();
+}
+
+// Resolves 'frame' when `track` delivers its first decoded frame, 'none' when `signal`
+// aborts or the track ends first, 'unsupported' if the browser cannot read tracks (no
+// MediaStreamTrackProcessor). A copy of the track is read, so the application's own
+// consumers of the track are not disturbed; the copy is stopped either way.
+async function firstDecodedFrame(track, signal) {
+  if (typeof MediaStreamTrackProcessor !== 'function') return 'unsupported';
+  if (signal.aborted) return 'none';
   const copy = track.clone();
-  let reader, timer;
+  let reader;
+  const stop = () => reader?.cancel().catch(() => {});
+  signal.addEventListener('abort', stop, { once: true });
   try {
     reader = new MediaStreamTrackProcessor({ track: copy, maxBufferSize: 1 }).readable.getReader();
-    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve({ done: true }), ms); });
-    const { value, done } = await Promise.race([reader.read(), timeout]);
+    const { value, done } = await reader.read();
     value?.close();
-    return !done;
+    return done ? 'none' : 'frame';
   } catch {
-    return false;
+    return 'none';
   } finally {
-    clearTimeout(timer);
-    reader?.cancel().catch(() => {});
+    signal.removeEventListener('abort', stop);
+    stop();
     copy.stop();
   }
 }
 
 // A remote video's startup phases: its first packets (Chromium unmutes a remote track
-// when they arrive), then its first decoded frame: read off a copy of the track as the
-// decoder hands it over (the reader is set up as the track is announced, so it is in
-// place before the first frame), or, where the browser cannot read tracks, seen in the
-// receiver's counters (looked at every 20 ms); for at most 10 s, one video at a time.
+// when they arrive), then the first decoded frame of any remote video: read off a copy
+// of each video track as the decoder hands it over (each reader is set up as its track
+// is announced, so it is in place before the first frame; the first frame stops them
+// all), or, where the browser cannot read tracks, seen in the receiver's counters
+// (looked at every 20 ms). Watching ends after 10 s, with the call or with a new join.
 function watchFirstVideo(engine, receiver, track) {
   const startup = engine.startup;
+  if (!startup || startup.seen.has('firstFrame')) return;
   const flowing = () => {
     // Media flowing means ICE and DTLS are done, whichever notice comes first (the
     // server sends a kept keyframe the moment its DTLS side completes).
@@ -51,15 +61,20 @@ function watchFirstVideo(engine, receiver, track) {
   };
   if (!track.muted) flowing();
   else track.addEventListener('unmute', flowing, { once: true });
-  if (!startup || startup.watching) return;
-  startup.watching = true;
-  const since = performance.now();
+  if (!startup.watch) {
+    startup.watch = new AbortController();
+    const timer = setTimeout(() => startup.watch.abort(), 10000);
+    startup.watch.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  }
+  const { signal } = startup.watch;
   const decoded = () => {
+    if (signal.aborted || engine.startup !== startup) return;
     flowing();
-    if (engine.startup === startup) startupPhase(engine, 'firstFrame');
+    startupPhase(engine, 'firstFrame');
+    startup.watch.abort();  // the other tracks' readers
   };
   const look = async () => {
-    if (engine.startup !== startup || startup.seen.has('firstFrame') || performance.now() - since > 10000) return;
+    if (signal.aborted || receiver.track.readyState === 'ended') return;
     let any = false;
     try {
       (await receiver.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.framesDecoded > 0) any = true; });
@@ -67,7 +82,7 @@ function watchFirstVideo(engine, receiver, track) {
     if (any) decoded();
     else setTimeout(look, 20);
   };
-  firstDecodedFrame(track, 10000).then((seen) => (seen ? decoded() : look()));
+  firstDecodedFrame(track, signal).then((r) => (r === 'frame' ? decoded() : r === 'unsupported' ? look() : undefined));
 }
 
 // The subscribe connection, made with the first offer: its tracks are announced as

@@ -131,8 +131,8 @@ class Forwarder {
   /// The layers of `publisher`'s simulcast source `first` its routes here want (bit i:
   /// layer i; layer_economy.hpp): a mirror tells its publisher's worker.
   [[nodiscard]] uint32_t WantedLayers(uint64_t publisher, size_t first) const;
-  /// The subscriber `sub` answered its first offer (its remote credentials are set):
-  /// the keyframes its routes need are asked for now (AddRoute).
+  /// The subscriber `sub` answered an offer (its remote credentials are set): unless it
+  /// is connected already, the keyframes its routes need are asked for now (AddRoute).
   void OnAnswered(Transport& sub, int64_t now_us);
   /// Asks the publisher for a keyframe on each video track (throttled: a request inside
   /// the window is deferred, and comes back from TakeDueKeyframes).
