@@ -171,6 +171,7 @@ int Peer(int argc, char** argv) {
   cfg.audio_source = "external";
   cfg.video_source = "external";
   const int seconds = std::stoi(Flag(argc, argv, "--seconds", "20"));
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each event as it happens, not all at exit
   Receiver r;
   r.print = true;
   r.quiet_until_us = WallUs() + std::stoll(Flag(argc, argv, "--warmup", "0")) * 1'000'000;

@@ -42,7 +42,9 @@ export function runJsonLines(command, args) {
     let out = '', err = '';
     proc.stdout.on('data', (d) => { out += d; });
     proc.stderr.on('data', (d) => { err += d; });
-    proc.on('exit', (status) => {
+    // 'close', not 'exit': the process may exit before its last output has been read
+    // (a program that writes everything as it ends: its lines were lost under load).
+    proc.on('close', (status) => {
       const events = out.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
       resolve({ status, events, err });
     });

@@ -29,7 +29,8 @@ function cliCode(cli, signal, token) {
     proc.stdout.on('data', (d) => { out += d; });
     proc.stderr.on('data', (d) => { out += d; });
     const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
-    proc.on('exit', () => { clearTimeout(timer); resolve((out.match(/0x[0-9A-F]{8}/i) || [null])[0]?.toUpperCase().replace('0X', '0x') || out); });
+    // 'close': after its output is read, not just after it exited.
+    proc.on('close', () => { clearTimeout(timer); resolve((out.match(/0x[0-9A-F]{8}/i) || [null])[0]?.toUpperCase().replace('0X', '0x') || out); });
   });
 }
 
