@@ -166,6 +166,15 @@ struct Publisher::Impl {
   // Dual stream: the camera's small layer as a bin of its own (scaler, encoder,
   // payloader) on the next transceiver, fed later from the camera's tee; returns it.
   Result<GstElement*> AddSmallLayer(const VideoEncoderConfig& small);
+  // A video bin's AdaptiveVideo and encoder under the congestion control: its frames
+  // thinned to the rate `vadapt` allows, the encoder and `vadapt` handed to SendRate.
+  void AdaptVideo(GstElement* bin, const VideoEncoderConfig& config, bool small_layer) {
+    GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"));
+    GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(bin), "vadapt"));
+    if (GstPtr<GstElement> thin = Adopt(gst_bin_get_by_name(GST_BIN(bin), "thin")); thin && caps)
+      ThinToAllowedRate(thin.get(), caps.get());
+    if (encoder && caps) video_encoders.push_back({std::move(encoder), std::move(caps), config, small_layer});
+  }
 };
 
 // Dual stream: the size of the small layer for a camera of `big` (the small width,
@@ -256,11 +265,7 @@ Status Publisher::Impl::AddBranch(const std::string& source_desc, const std::str
     if (ext) gst_object_unref(ext);
   }
   if (video_config) {
-    GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(bin), "encoder"));
-    GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(bin), "vadapt"));
-    if (GstPtr<GstElement> thin = Adopt(gst_bin_get_by_name(GST_BIN(bin), "thin")); thin && caps)
-      ThinToAllowedRate(thin.get(), caps.get());
-    if (encoder && caps) video_encoders.push_back({std::move(encoder), std::move(caps), *video_config});
+    AdaptVideo(bin, *video_config, false);
   }
   if (kind == TrackKind::kCamera) {
     has_camera = true;
@@ -396,11 +401,7 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const media::PublishOptions
     GstPtr<GstPad> into = Adopt(gst_element_get_static_pad(small_bin, "sink"));
     if (!out || !into || gst_pad_link(out, into.get()) != GST_PAD_LINK_OK)
       return MakeError(Errc::kPublishStreamStartError, "cannot feed the small video layer");
-    GstPtr<GstElement> encoder = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "encoder"));
-    GstPtr<GstElement> caps = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "vadapt"));
-    if (GstPtr<GstElement> thin = Adopt(gst_bin_get_by_name(GST_BIN(small_bin), "thin")); thin && caps)
-      ThinToAllowedRate(thin.get(), caps.get());
-    if (encoder && caps) im.video_encoders.push_back({std::move(encoder), std::move(caps), *small, true});
+    im.AdaptVideo(small_bin, *small, true);
   }
   im.rate = std::make_unique<SendRate>(std::move(im.audio_encoder), std::move(im.video_encoders));
   im.rate->Watch(im.first_src.get());
